@@ -1,0 +1,135 @@
+# Makefile - hospital remote-maintenance bastion.
+#
+#   make            build every program (-Wall -Wextra -Werror)
+#   make deps       install the Debian packages (idempotent)
+#   make check      deps, build, unit tests (cmocka), end-to-end tests (pytest)
+#   make check-asan the same under AddressSanitizer + UBSan (build-asan/)
+#   make demo       run the bastion with demo vendors and devices
+#   make demo-stop  stop it
+#   make bench      benchmarks against OpenSSH (prints a table)
+#
+# Sources are picked up by directory, so adding a file needs no Makefile edit:
+#   common/*.c         -> $(B)/libbastion-common.a (linked into everything)
+#   bastion/*.c        -> $(B)/bastiond
+#   recorder/lib/*.c   -> $(B)/librecorder.a
+#   recorder/*.c       -> $(B)/<name>         (one program each)
+#   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
+#   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
+#   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
+
+SAN ?= 0
+ifeq ($(SAN),1)
+B ?= build-asan
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+else
+B ?= build
+SANFLAGS =
+endif
+
+CC ?= cc
+PYTHON = /usr/bin/python3
+PKGS = libssh libuv libfido2 yaml-0.1 libcrypto libsystemd sqlite3 libzstd
+WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	-fPIC $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -Irecorder/lib \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpam -lpthread
+LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
+RECLIB_SRC = $(wildcard recorder/lib/*.c)
+RECLIB_OBJ = $(RECLIB_SRC:%.c=$(B)/%.o)
+BASTIOND_SRC = $(wildcard bastion/*.c)
+BASTIOND_OBJ = $(BASTIOND_SRC:%.c=$(B)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
+SOFTSK_SRC = $(wildcard tests/softsk/*.c)
+
+RECORDER_PROG_SRC = $(wildcard recorder/*.c)
+RECORDER_PROGS = $(RECORDER_PROG_SRC:recorder/%.c=$(B)/%)
+
+PROGS = $(B)/bastiond $(RECORDER_PROGS)
+LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
+
+.PHONY: all deps check check-unit check-e2e check-asan demo demo-stop bench \
+	clean tests
+
+all: $(PROGS)
+
+tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/softsk.so
+
+deps:
+	@./scripts/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libbastion-common.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/librecorder.a: $(RECLIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bastiond: $(BASTIOND_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(BASTIOND_OBJ) $(LIBS) $(LDLIBS)
+
+$(B)/%: recorder/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(B)/tests/test_%: tests/unit/test_%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
+
+$(B)/tests/%: tests/tools/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+
+# The software authenticator is loaded into the real ssh, ssh-keygen and
+# ssh-agent (which are not sanitised), so it is always built without SAN.
+$(B)/tests/softsk.so: $(SOFTSK_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared $(WARN) -O2 -g \
+		-o $@ $(SOFTSK_SRC) -lcrypto
+
+check: deps
+	$(MAKE) tests
+	$(MAKE) check-unit check-e2e
+
+check-unit: tests
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+check-e2e: tests
+	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+check-asan: deps
+	$(MAKE) SAN=1 tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) SAN=1 check-unit check-e2e
+
+demo: deps
+	$(MAKE) tests
+	./scripts/demo.sh start
+
+demo-stop:
+	./scripts/demo.sh stop
+
+bench: deps
+	$(MAKE) tests
+	./bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)

@@ -1,0 +1,94 @@
+/*
+ * bastiond.c - the session broker's entry point.
+ *
+ *   bastiond -f POLICY --check   validate the policy and exit
+ *   bastiond -f POLICY --init    create missing host keys, then exit
+ *   bastiond -f POLICY [-D] [-d] run the listener (foreground with -D)
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "policy.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bastiond -f POLICY [--check | --init] [-D] [-d]\n"
+	    "  -f, --policy FILE  policy file (default /etc/bastion/policy.yaml)\n"
+	    "      --check        validate the policy and exit (0 = valid)\n"
+	    "      --init         create missing host keys and exit\n"
+	    "  -D, --foreground   do not detach; log to stderr\n"
+	    "  -d, --debug        verbose diagnostics\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "init", no_argument, NULL, 'I' },
+		{ "foreground", no_argument, NULL, 'D' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = "/etc/bastion/policy.yaml";
+	int c, check = 0, init = 0, debug = 0;
+	struct policy *pol = NULL;
+	size_t nerrs = 0;
+	int r;
+
+	while ((c = getopt_long(argc, argv, "f:Ddh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'I':
+			init = 1;
+			break;
+		case 'D':
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return (0);
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return (2);
+	}
+	log_init("bastiond", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+
+	r = policy_load(path, stderr, &nerrs, &pol);
+	if (r != 0) {
+		if (nerrs == 0)
+			fprintf(stderr, "%s: %s\n", path, berr_str(r));
+		return (1);
+	}
+	if (check) {
+		printf("%s: OK (%zu vendors, %zu devices, %zu admins, "
+		    "%zu auditors)\n", path, pol->nvendors, pol->ndevices,
+		    pol->nadmins, pol->nauditors);
+		policy_free(pol);
+		return (0);
+	}
+	(void)init;
+	fprintf(stderr, "bastiond: the listener is not built yet\n");
+	policy_free(pol);
+	return (1);
+}

@@ -1,0 +1,166 @@
+/*
+ * log.c - diagnostics to stderr/syslog and logfmt audit events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/time.h>
+
+#include "log.h"
+
+static const char *log_ident = "bastion";
+static int log_syslog;
+static enum log_level log_level = LOG_LVL_INFO;
+static audit_sink_fn audit_sink;
+static void *audit_sink_arg;
+
+void
+log_init(const char *ident, int to_syslog, enum log_level level)
+{
+	log_ident = ident;
+	log_level = level;
+	if (log_syslog)
+		closelog();
+	log_syslog = to_syslog;
+	if (to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+enum log_level
+log_get_level(void)
+{
+	return (log_level);
+}
+
+void
+audit_set_sink(audit_sink_fn fn, void *arg)
+{
+	audit_sink = fn;
+	audit_sink_arg = arg;
+}
+
+static void
+log_v(enum log_level lvl, const char *fmt, va_list ap)
+{
+	static const char *names[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char msg[2048];
+
+	if (lvl > log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(),
+	    names[lvl], msg);
+	if (log_syslog)
+		syslog(prio[lvl], "%s", msg);
+}
+
+#define LOG_FN(fn, lvl)                       \
+	void fn(const char *fmt, ...)         \
+	{                                     \
+		va_list ap;                   \
+		va_start(ap, fmt);            \
+		log_v(lvl, fmt, ap);          \
+		va_end(ap);                   \
+	}
+LOG_FN(log_error, LOG_LVL_ERROR)
+LOG_FN(log_warn, LOG_LVL_WARN)
+LOG_FN(log_info, LOG_LVL_INFO)
+LOG_FN(log_debug, LOG_LVL_DEBUG)
+#undef LOG_FN
+
+void
+log_escape(char *out, size_t outlen, const char *in)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	int quote = 0;
+	const unsigned char *p;
+
+	if (outlen == 0)
+		return;
+	if (in == NULL)
+		in = "-";
+	if (*in == '\0')
+		quote = 1;
+	for (p = (const unsigned char *)in; *p != '\0'; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    *p >= 0x7f)
+			quote = 1;
+	if (quote && o + 1 < outlen)
+		out[o++] = '"';
+	for (p = (const unsigned char *)in; *p != '\0'; p++) {
+		char tmp[5];
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			tmp[0] = '\\';
+			tmp[1] = (char)*p;
+			n = 2;
+		} else if (*p < ' ' || *p == 0x7f) {
+			tmp[0] = '\\';
+			tmp[1] = 'x';
+			tmp[2] = hex[*p >> 4];
+			tmp[3] = hex[*p & 15];
+			n = 4;
+		} else {
+			tmp[0] = (char)*p;
+			n = 1;
+		}
+		if (o + n + (quote ? 1 : 0) + 4 >= outlen) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	if (quote && o + 1 < outlen)
+		out[o++] = '"';
+	out[o] = '\0';
+}
+
+void
+audit_eventv(const char *event, va_list ap)
+{
+	char line[4096], val[1024], ts[64];
+	struct timeval tv;
+	struct tm tm;
+	size_t o;
+	const char *k, *v;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	o = (size_t)snprintf(line, sizeof(line), "ts=%s.%03ldZ event=%s pid=%ld",
+	    ts, (long)(tv.tv_usec / 1000), event, (long)getpid());
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		log_escape(val, sizeof(val), v);
+		if (o >= sizeof(line) - 1)
+			break;
+		o += (size_t)snprintf(line + o, sizeof(line) - o, " %s=%s", k,
+		    val);
+	}
+	if (o >= sizeof(line))
+		o = sizeof(line) - 1;
+	line[o] = '\0';
+	fprintf(stderr, "AUDIT %s\n", line);
+	if (log_syslog)
+		syslog(LOG_NOTICE, "AUDIT %s", line);
+	if (audit_sink != NULL)
+		audit_sink(line, audit_sink_arg);
+}
+
+void
+audit_event(const char *event, ...)
+{
+	va_list ap;
+
+	va_start(ap, event);
+	audit_eventv(event, ap);
+	va_end(ap);
+}

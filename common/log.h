@@ -1,0 +1,51 @@
+/*
+ * log.h - diagnostics and structured audit events.
+ *
+ * Diagnostics (log_*) are for operators: free text with a level, written to
+ * stderr and, once log_init() enabled it, to syslog/the journal.
+ *
+ * Audit events (audit_event) are the record the MHLW guideline asks for:
+ * when, who, from where, to where, what and why. Each event is one line of
+ * logfmt (key=value, values quoted when needed) prefixed "AUDIT", so it can be
+ * grepped on stderr, parsed from the journal, and (from the approvals issue
+ * on) appended to the hash-chained audit log. Values are escaped so that a
+ * hostile user name cannot forge a second field or a second line.
+ */
+#ifndef BASTION_LOG_H
+#define BASTION_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* ident: program name; to_syslog: also send to syslog; level: the most
+ * verbose level printed. Safe to call again (after fork) to change ident. */
+void log_init(const char *ident, int to_syslog, enum log_level level);
+enum log_level log_get_level(void);
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Hook called with every formatted audit line (without the "AUDIT " prefix
+ * or newline), e.g. to forward it to the audit chain. NULL to remove. */
+typedef void (*audit_sink_fn)(const char *line, void *arg);
+void audit_set_sink(audit_sink_fn fn, void *arg);
+
+/*
+ * Emit an audit event: event name, then key, value pairs (both const char *),
+ * terminated by NULL. NULL values are written as "-". The time stamp (UTC,
+ * RFC 3339 with milliseconds) and pid are added automatically.
+ *
+ *	audit_event("auth.factor", "user", "alice", "factor", "publickey",
+ *	    "result", "ok", NULL);
+ */
+void audit_event(const char *event, ...) __attribute__((sentinel));
+void audit_eventv(const char *event, va_list ap);
+
+/* Escape a value for logfmt into out (always NUL-terminated, truncated with
+ * "..." if needed). Exposed for tests. */
+void log_escape(char *out, size_t outlen, const char *in);
+
+#endif

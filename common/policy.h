@@ -1,0 +1,177 @@
+/*
+ * policy.h - the bastion policy: one YAML file, parsed with libyaml into the
+ * typed structures below and validated as a whole.
+ *
+ * The policy is the only configuration: who may connect (vendors, their
+ * engineers and keys, admins, auditors), from where (source networks), to
+ * what (devices inside the vendor's segments, ports listed for forwarding),
+ * and under which limits. docs/POLICY.md documents every key.
+ *
+ * Loading never stops at the first problem: policy_load() collects every
+ * problem it finds as "FILE:LINE: what is wrong — what to do" so an admin
+ * fixes a file in one pass. A policy with any problem is not returned.
+ *
+ * Ownership: policy_load() returns a struct policy the caller frees with
+ * policy_free(); everything it points to is owned by it.
+ */
+#ifndef BASTION_POLICY_H
+#define BASTION_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "netaddr.h"
+
+/* Hard limits, so that a hostile or broken file cannot exhaust memory. */
+#define POLICY_MAX_FILE_SIZE	(4u * 1024 * 1024)
+#define POLICY_MAX_NAME		64	/* names of vendors, people, devices */
+#define POLICY_MAX_ITEMS	4096	/* entries in any one list */
+
+/* An authorized_keys-format public key, as written in the file. */
+struct policy_key {
+	char *type;		/* "sk-ssh-ed25519@openssh.com", ... */
+	char *base64;		/* the key blob, base64 as in the file */
+	char *comment;		/* may be NULL */
+	int is_sk;		/* a FIDO security-key type */
+	int verify_required;	/* option verify-required was given */
+	int no_touch_required;	/* option no-touch-required was given */
+	int line;
+};
+
+/* Engineers, admins and auditors are all "people" with keys. */
+struct policy_person {
+	char *name;
+	char *full_name;	/* optional, for reports */
+	struct policy_key *keys;
+	size_t nkeys;
+	time_t valid_until;	/* 0: no expiry; else end of that day, UTC */
+	int enabled;		/* default 1 */
+	struct policy_vendor *vendor; /* engineers only, else NULL */
+	int line;
+};
+
+enum policy_touch { POLICY_TOUCH_REQUIRED = 0, POLICY_TOUCH_OFF };
+
+/* Approval rule: on a vendor (default for its devices) or a device. */
+struct policy_window {
+	uint8_t days;		/* bit 0 = Monday ... bit 6 = Sunday */
+	int start_min;		/* minutes after midnight, local time */
+	int end_min;		/* exclusive; may be < start_min (overnight) */
+};
+
+struct policy_approval {
+	int set;		/* 0: inherit */
+	int required;
+	int second_approver;	/* four eyes */
+	unsigned max_grant;	/* seconds, 0 = policy default */
+	struct policy_window *windows; /* pre-approved maintenance windows */
+	size_t nwindows;
+};
+
+struct policy_vendor {
+	char *name;
+	char *description;
+	struct netaddr_cidr *segments;	/* where its devices live */
+	size_t nsegments;
+	struct netaddr_cidr *sources;	/* where its engineers connect from */
+	size_t nsources;
+	int allow_non_sk_keys;		/* default 0 */
+	enum policy_touch touch;	/* default required */
+	struct policy_approval approval;
+	struct policy_person *engineers;
+	size_t nengineers;
+	int line;
+};
+
+struct policy_device {
+	char *name;
+	char *description;	/* department and room, shown to engineers */
+	struct policy_vendor *vendor;
+	char *vendor_name;
+	struct netaddr addr;	/* a literal IP address, inside a segment */
+	char *address;		/* as written */
+	uint16_t port;		/* default 22 */
+	char *login;		/* user name on the device */
+	char *credential;	/* path of the bastion's private key for it */
+	char *host_key;		/* pinned "type base64" of the device */
+	uint16_t *forward_ports;
+	size_t nforward_ports;
+	struct policy_approval approval;
+	int line;
+};
+
+struct policy_listen {
+	char *host;		/* literal address */
+	uint16_t port;
+};
+
+struct policy {
+	char *path;		/* the file it came from */
+	uint8_t sha256[32];	/* hash of the file's bytes */
+
+	struct policy_listen *listen;
+	size_t nlisten;
+
+	/* paths */
+	char **host_keys;	/* the bastion's own host key files */
+	size_t nhost_keys;
+	char *state_dir;
+	char *recordings_dir;
+	char *run_dir;		/* sockets */
+
+	/* limits, in seconds */
+	unsigned login_grace;		/* default 30 */
+	unsigned max_unauthenticated;	/* default 20 */
+	unsigned idle_timeout;		/* default 900 */
+	unsigned idle_warning;		/* default 60, before the cut */
+	unsigned max_session;		/* default 14400 */
+	unsigned keepalive;		/* default 30 */
+
+	/* approval defaults */
+	struct policy_approval approval;
+	unsigned approval_timeout;	/* default 600 */
+	unsigned default_max_grant;	/* default 14400 */
+	char *notify_command;		/* optional */
+	int work_record;		/* ask for a work record at end */
+
+	struct policy_vendor *vendors;
+	size_t nvendors;
+	struct policy_device *devices;
+	size_t ndevices;
+	struct policy_person *admins;
+	size_t nadmins;
+	struct policy_person *auditors;
+	size_t nauditors;
+};
+
+/*
+ * Load and validate the policy in path. On success returns 0 and sets *out.
+ * On failure returns BERR_POLICY (or BERR_SYS/BERR_NOMEM), sets *out to NULL,
+ * and writes one line per problem to errs (a caller-provided FILE*, may be
+ * NULL) in the form "FILE:LINE: what is wrong — what to do". *nerrs, if not
+ * NULL, receives the number of problems.
+ * Relative paths inside the file are resolved against the file's directory.
+ */
+int policy_load(const char *path, FILE *errs, size_t *nerrs,
+    struct policy **out);
+void policy_free(struct policy *p);
+
+/* Lookups; NULL when absent. */
+struct policy_vendor *policy_vendor(const struct policy *p, const char *name);
+struct policy_device *policy_device(const struct policy *p, const char *name);
+
+enum policy_role { ROLE_NONE = 0, ROLE_ENGINEER, ROLE_ADMIN, ROLE_AUDITOR };
+/* Find a person by login name in any role. */
+struct policy_person *policy_person(const struct policy *p, const char *name,
+    enum policy_role *role);
+
+/* 1 if the person is enabled and not expired at time now. */
+int policy_person_active(const struct policy_person *who, time_t now);
+
+/* Effective approval rule for a device (device rule, else vendor rule, else
+ * the global default), written to *out. */
+void policy_device_approval(const struct policy *p,
+    const struct policy_device *d, struct policy_approval *out);
+
+#endif

@@ -1,0 +1,33 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages the bastion and its tests need.
+# Idempotent: asks dpkg what is present and runs apt-get only for the rest.
+set -eu
+
+PKGS="build-essential pkg-config
+libssh-dev libpam0g-dev libfido2-dev libssl-dev libuv1-dev libsqlite3-dev
+libyaml-dev libzstd-dev libsystemd-dev libcmocka-dev libpam-wrapper
+libpam-modules openssh-client openssh-server
+python3 python3-pytest python3-pexpect asciinema ssh-audit tmux
+procps iproute2 curl"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
