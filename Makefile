@@ -96,7 +96,7 @@ $(B)/tests/%: tests/tools/%.c $(LIBS)
 
 # The software authenticator is loaded into the real ssh, ssh-keygen and
 # ssh-agent (which are not sanitised), so it is always built without SAN.
-$(B)/tests/softsk.so: $(SOFTSK_SRC)
+$(B)/tests/softsk.so: $(SOFTSK_SRC) $(wildcard tests/softsk/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared $(WARN) -O2 -g \
 		-o $@ $(SOFTSK_SRC) -lcrypto
@@ -109,7 +109,7 @@ check-unit: tests
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 check-e2e: tests
-	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) \
+	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) BASTION_STRICT=1 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 check-asan: deps

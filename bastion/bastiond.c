@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "policy.h"
+#include "bastiond.h"
 
 static void
 usage(FILE *f)
@@ -36,9 +37,11 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'D' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "worker", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = "/etc/bastion/policy.yaml";
+	const char *worker_sid = NULL;
 	int c, check = 0, init = 0, debug = 0;
 	struct policy *pol = NULL;
 	size_t nerrs = 0;
@@ -60,6 +63,9 @@ main(int argc, char **argv)
 		case 'd':
 			debug = 1;
 			break;
+		case 'W':
+			worker_sid = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return (0);
@@ -72,6 +78,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return (2);
 	}
+	if (worker_sid != NULL)
+		return (worker_main(path, worker_sid, debug));
 	log_init("bastiond", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 
 	r = policy_load(path, stderr, &nerrs, &pol);
@@ -87,8 +95,12 @@ main(int argc, char **argv)
 		policy_free(pol);
 		return (0);
 	}
-	(void)init;
-	fprintf(stderr, "bastiond: the listener is not built yet\n");
+	if (init) {
+		r = hostkey_init(pol);
+		policy_free(pol);
+		return (r == 0 ? 0 : 1);
+	}
+	r = listener_run(pol, path, debug);
 	policy_free(pol);
-	return (1);
+	return (r);
 }

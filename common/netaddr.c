@@ -100,10 +100,12 @@ netaddr_cidr_parse(const char *s, struct netaddr_cidr *out)
 		out->prefix = bits;
 		return (0);
 	}
-	if (*slash == '\0' || (slash[0] == '0' && slash[1] != '\0'))
+	/* digits only: strtoul alone would also take " 8", "+8" and "-8" */
+	if (slash[0] < '0' || slash[0] > '9' ||
+	    (slash[0] == '0' && slash[1] != '\0'))
 		return (BERR_FORMAT);
 	pfx = strtoul(slash, &end, 10);
-	if (*end != '\0' || slash[0] == '-' || slash[0] == '+')
+	if (*end != '\0')
 		return (BERR_FORMAT);
 	/* a v4-mapped network written in IPv6 form: prefix counts 128 bits */
 	if (mapped && out->addr.family == AF_INET) {

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "netaddr.h"
@@ -27,6 +28,8 @@
 #define POLICY_MAX_FILE_SIZE	(4u * 1024 * 1024)
 #define POLICY_MAX_NAME		64	/* names of vendors, people, devices */
 #define POLICY_MAX_ITEMS	4096	/* entries in any one list */
+#define POLICY_MAX_STRING	16384	/* any one value (key lines are long) */
+#define POLICY_MAX_TEXT		256	/* description, full_name */
 
 /* An authorized_keys-format public key, as written in the file. */
 struct policy_key {

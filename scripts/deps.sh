@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config
 libssh-dev libpam0g-dev libfido2-dev libssl-dev libuv1-dev libsqlite3-dev
 libyaml-dev libzstd-dev libsystemd-dev libcmocka-dev libpam-wrapper
 libpam-modules openssh-client openssh-server
-python3 python3-pytest python3-pexpect asciinema ssh-audit tmux
+python3 python3-pytest python3-pexpect python3-yaml asciinema ssh-audit tmux
 procps iproute2 curl"
 
 missing=""
@@ -18,6 +18,12 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
+
+# sshd (the test devices) refuses to start as root without its privilege
+# separation directory, which only the systemd unit would create.
+if [ "$(id -u)" -eq 0 ] && [ ! -d /run/sshd ]; then
+	mkdir -p /run/sshd && chmod 0755 /run/sshd
+fi
 
 if [ -z "$missing" ]; then
 	echo "deps: all packages present"

@@ -1,0 +1,71 @@
+/*
+ * bastiond.h - interfaces between the parts of the session broker.
+ *
+ * Process model (docs/ARCHITECTURE.md has the diagram):
+ *   listener.c  the long-lived bastiond process: libuv loop, accepts TCP,
+ *               enforces pre-authentication limits, re-executes itself as
+ *               one worker per connection.
+ *   worker.c    one vendor connection: key exchange, authentication
+ *               (auth.c), choosing a device, connecting to it (device.c),
+ *               relaying (relay.c).
+ *   hostkey.c   --init: create missing host keys.
+ */
+#ifndef BASTION_BASTIOND_H
+#define BASTION_BASTIOND_H
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "netaddr.h"
+#include "policy.h"
+
+/* Worker exit codes the listener interprets. */
+#define WORKER_EXIT_OK		0
+#define WORKER_EXIT_ERROR	1
+#define WORKER_EXIT_AUTHFAIL	10	/* counts towards the source's penalty */
+
+/* File descriptors a worker inherits from the listener. */
+#define WORKER_FD_CLIENT	3
+#define WORKER_FD_CONTROL	4
+
+#define BASTION_KEX \
+	"curve25519-sha256,curve25519-sha256@libssh.org"
+#define BASTION_CIPHERS \
+	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com"
+#define BASTION_MACS \
+	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+#define BASTION_USER_KEY_TYPES \
+	"sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com," \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+
+/* listener.c: run until SIGTERM/SIGINT. Returns a process exit code. */
+int listener_run(struct policy *pol, const char *policy_path, int debug);
+
+/* worker.c: the per-connection worker; returns a WORKER_EXIT_* code. */
+int worker_main(const char *policy_path, const char *session_id, int debug);
+
+/* hostkey.c: create missing host keys (Ed25519). 0 or BERR_*. */
+int hostkey_init(const struct policy *pol);
+
+/* auth.c */
+struct auth_result {
+	struct policy_person *who;
+	enum policy_role role;
+	const struct policy_key *key;	/* the registered key that was used */
+	char login[128];		/* user name as sent, e.g. alice+ct */
+	char device[POLICY_MAX_NAME + 1]; /* from "+device", or "" */
+};
+
+/*
+ * Run SSH user authentication on an accepted session in blocking mode:
+ * a registered public key, then keyboard-interactive through the PAM
+ * service "bastion". Returns 0 with *res filled when both factors passed
+ * and the person may log in now from peer; BERR_AUTH otherwise (the client
+ * has been told only "permission denied").
+ */
+int auth_run(ssh_session s, const struct policy *pol,
+    const struct netaddr *peer, const char *peerstr, const char *sid,
+    struct auth_result *res);
+
+#endif

@@ -1,0 +1,711 @@
+/*
+ * relay.c - move a session's bytes between engineer and device.
+ *
+ * Both SSH sessions are non-blocking and registered in one ssh_event; a
+ * uv_poll_t on each socket wakes the loop, ssh_event_dopoll(ev, 0) lets
+ * libssh process what arrived, and relay_pump() moves channel data.
+ *
+ * Memory stays bounded end to end: a pump reads from its source channel at
+ * most what the destination channel's window accepts (plus one 32 KiB
+ * carry-over), so a fast device and a slow reader stall the device through
+ * SSH flow control instead of growing buffers. libssh itself keeps at most
+ * one local window (about 1.2 MiB) per channel.
+ *
+ * Forwards (direct-tcpip) go from the bastion itself to a device port that
+ * the policy lists for the engineer's vendor; see relay_forward_open().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <libssh/callbacks.h>
+
+#include "err.h"
+#include "log.h"
+#include "session.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+#define RELAY_CHUNK		32768
+#define FORWARD_CONNECT_MS	5000
+#define RELAY_MAX_FORWARDS	64
+
+static void relay_step(struct sess *S);
+
+/* Write a pending carry-over; returns 1 when it is empty. */
+static int
+relay_flush(ssh_channel dst, struct pend *p, int is_stderr)
+{
+	int w;
+
+	while (p->off < p->n) {
+		uint32_t win = ssh_channel_window_size(dst);
+		uint32_t n = (uint32_t)(p->n - p->off);
+
+		if (win == 0)
+			return (0);
+		if (n > win)
+			n = win;
+		w = is_stderr ? ssh_channel_write_stderr(dst, p->d + p->off, n)
+		    : ssh_channel_write(dst, p->d + p->off, n);
+		if (w <= 0)
+			return (0);
+		p->off += (size_t)w;
+	}
+	p->n = p->off = 0;
+	return (1);
+}
+
+/*
+ * Move data from src to dst (stdout or stderr stream) within dst's window.
+ * Returns the number of bytes moved, or -1 on a channel error.
+ */
+static ssize_t
+relay_pump(ssh_channel src, ssh_channel dst, struct pend *p, int is_stderr,
+    int to_stderr)
+{
+	ssize_t moved = 0;
+	int r;
+
+	if (src == NULL || dst == NULL || !ssh_channel_is_open(dst))
+		return (0);
+	for (;;) {
+		uint32_t win;
+
+		if (!relay_flush(dst, p, to_stderr))
+			return (moved);
+		win = ssh_channel_window_size(dst);
+		if (win == 0)
+			return (moved);
+		if (win > sizeof(p->d))
+			win = sizeof(p->d);
+		r = ssh_channel_read_nonblocking(src, p->d, win, is_stderr);
+		if (r == SSH_EOF || r == 0)
+			return (moved);
+		if (r < 0)
+			return (-1);
+		p->n = (size_t)r;
+		p->off = 0;
+		moved += r;
+	}
+}
+
+static void
+relay_end(struct sess *S, const char *reason)
+{
+	if (!S->done)
+		snprintf(S->end_reason, sizeof(S->end_reason), "%s", reason);
+	S->done = 1;
+}
+
+/* --- forwards ----------------------------------------------------------- */
+
+static void fwd_poll_cb(uv_poll_t *h, int status, int events);
+
+static void
+fwd_close_cb(uv_handle_t *h)
+{
+	struct fwd *f = h->data;
+
+	free(f);
+}
+
+static void
+fwd_destroy(struct sess *S, struct fwd *f)
+{
+	struct fwd **pp;
+
+	for (pp = &S->fwds; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	char in[24], out[24];
+
+	S->nfwds--;
+	snprintf(in, sizeof(in), "%llu", (unsigned long long)f->bytes_in);
+	snprintf(out, sizeof(out), "%llu", (unsigned long long)f->bytes_out);
+	audit_event("forward.close", "session", S->sid, "user",
+	    S->au.who->name, "to", f->dest, "bytes_in", in, "bytes_out", out,
+	    NULL);
+	if (f->ch != NULL) {
+		if (ssh_channel_is_open(f->ch)) {
+			ssh_channel_send_eof(f->ch);
+			ssh_channel_close(f->ch);
+		}
+		ssh_channel_free(f->ch);
+	}
+	uv_poll_stop(&f->poll);
+	close(f->fd);
+	uv_close((uv_handle_t *)&f->poll, fwd_close_cb);
+}
+
+/* Pump one forward both ways; returns 0, or -1 when it should be closed. */
+static int
+fwd_pump(struct sess *S, struct fwd *f)
+{
+	uint8_t buf[RELAY_CHUNK];
+	int events = 0, r;
+	ssize_t n;
+
+	/* channel -> socket */
+	for (;;) {
+		if (f->opend < f->npend) {
+			n = write(f->fd, f->pend + f->opend,
+			    f->npend - f->opend);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n < 0)
+				return (-1);
+			f->opend += (size_t)n;
+			f->bytes_in += (uint64_t)n;
+			S->bytes_in += (uint64_t)n;
+			continue;
+		}
+		f->npend = f->opend = 0;
+		r = ssh_channel_read_nonblocking(f->ch, f->pend,
+		    sizeof(f->pend), 0);
+		if (r == SSH_EOF) {
+			if (!f->ch_eof_seen)
+				shutdown(f->fd, SHUT_WR);
+			f->ch_eof_seen = 1;
+			break;
+		}
+		if (r < 0)
+			return (-1);
+		if (r == 0)
+			break;
+		f->npend = (size_t)r;
+		S->last_activity = time(NULL);
+	}
+	/* socket -> channel, within the channel's window */
+	while (!f->sock_eof_seen) {
+		uint32_t win = ssh_channel_window_size(f->ch);
+
+		if (win == 0)
+			break;
+		if (win > sizeof(buf))
+			win = sizeof(buf);
+		n = read(f->fd, buf, win);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			f->sock_eof_seen = 1;
+			ssh_channel_send_eof(f->ch);
+			break;
+		}
+		if (ssh_channel_write(f->ch, buf, (uint32_t)n) != n)
+			return (-1);
+		f->bytes_out += (uint64_t)n;
+		S->bytes_out += (uint64_t)n;
+		S->last_activity = time(NULL);
+	}
+	if ((f->ch_eof_seen && f->sock_eof_seen && f->opend >= f->npend) ||
+	    ssh_channel_is_closed(f->ch))
+		return (-1);
+	if (!f->sock_eof_seen && ssh_channel_window_size(f->ch) > 0)
+		events |= UV_READABLE;
+	if (f->opend < f->npend)
+		events |= UV_WRITABLE;
+	if (events != f->poll_events) {
+		f->poll_events = events;
+		if (events)
+			uv_poll_start(&f->poll, events, fwd_poll_cb);
+		else
+			uv_poll_stop(&f->poll);
+	}
+	return (0);
+}
+
+static void
+fwd_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct fwd *f = h->data;
+
+	(void)status;
+	(void)events;
+	relay_step(f->S);
+}
+
+/* Connect to addr:port with a timeout; returns a non-blocking fd or -1. */
+static int
+fwd_connect(const struct netaddr *a, uint16_t port, char *why, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = netaddr_to_sockaddr(a, port, &ss);
+	struct pollfd pfd;
+	socklen_t el = sizeof(int);
+	int fd, err = 0;
+
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, FORWARD_CONNECT_MS) != 1) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+			goto fail;
+		if (err != 0) {
+			errno = err;
+			goto fail;
+		}
+	}
+	return (fd);
+fail:
+	snprintf(why, len, "%s", strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return (-1);
+}
+
+/*
+ * Decide a direct-tcpip request. The destination must name a device the
+ * engineer's vendor owns (by name, or by its canonical literal address) and
+ * a port the policy lists for it. Nothing is resolved through DNS, and
+ * alternate spellings of an address (127.1, 2130706433, 0x7f...,
+ * ::ffff:...) are refused: the bastion connects to the address written in
+ * the policy, nowhere else.
+ */
+void
+relay_forward_open(struct sess *S, ssh_message m)
+{
+	const char *host = ssh_message_channel_request_open_destination(m);
+	int port = ssh_message_channel_request_open_destination_port(m);
+	const struct policy_device *d = NULL;
+	const char *why = NULL;
+	char dest[96], addr[64], cwhy[128];
+	struct netaddr na;
+	struct fwd *f;
+	size_t i;
+	int fd;
+
+	snprintf(dest, sizeof(dest), "%.64s:%d", host ? host : "?", port);
+	if (host == NULL || port < 1 || port > 65535)
+		why = "bad destination";
+	else if ((d = policy_device(S->pol, host)) == NULL) {
+		if (netaddr_parse(host, &na) != 0)
+			why = "name the device (or its exact address as in "
+			    "the policy)";
+		else
+			for (i = 0; i < S->pol->ndevices; i++)
+				if (netaddr_equal(&S->pol->devices[i].addr,
+				    &na) && S->pol->devices[i].vendor ==
+				    S->au.who->vendor)
+					d = &S->pol->devices[i];
+		if (why == NULL && d == NULL)
+			why = "not an address of your vendor's devices";
+	}
+	if (why == NULL && !sess_device_allowed(S, d))
+		why = "not one of your vendor's devices";
+	if (why == NULL && S->dev != NULL && d != S->dev)
+		why = "this connection is for another device";
+	if (why == NULL) {
+		why = "port not listed for forwarding on this device";
+		for (i = 0; i < d->nforward_ports; i++)
+			if (d->forward_ports[i] == port)
+				why = NULL;
+	}
+	if (why == NULL && S->nfwds >= RELAY_MAX_FORWARDS)
+		why = "too many forwards open";
+	if (why != NULL) {
+		audit_event("forward.refused", "session", S->sid, "user",
+		    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
+		    S->peerstr, "to", dest, "reason", why, NULL);
+		sess_tell(S, "bastion: forward to %s refused: %s\n", dest, why);
+		ssh_message_reply_default(m);
+		return;
+	}
+	netaddr_str(&d->addr, addr, sizeof(addr));
+	if ((fd = fwd_connect(&d->addr, (uint16_t)port, cwhy,
+	    sizeof(cwhy))) == -1) {
+		audit_event("forward.open", "session", S->sid, "user",
+		    S->au.who->name, "from", S->peerstr, "device", d->name,
+		    "to", addr, "port", dest, "result", "fail", "reason", cwhy,
+		    NULL);
+		sess_tell(S, "bastion: forward to %s: cannot connect to %s "
+		    "port %d: %s\n", d->name, addr, port, cwhy);
+		ssh_message_reply_default(m);
+		return;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		close(fd);
+		ssh_message_reply_default(m);
+		return;
+	}
+	f->S = S;
+	f->fd = fd;
+	snprintf(f->dest, sizeof(f->dest), "%s:%d", addr, port);
+	if ((f->ch = ssh_message_channel_request_open_reply_accept(m)) ==
+	    NULL) {
+		close(fd);
+		free(f);
+		return;
+	}
+	uv_poll_init(S->loop, &f->poll, fd);
+	f->poll.data = f;
+	f->next = S->fwds;
+	S->fwds = f;
+	S->nfwds++;
+	audit_event("forward.open", "session", S->sid, "user",
+	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
+	    S->peerstr, "device", d->name, "to", f->dest, "result", "ok",
+	    NULL);
+}
+
+/* --- the engineer's session channel ---------------------------------- */
+
+static int
+relay_msg_cb(ssh_session s, ssh_message m, void *arg)
+{
+	struct sess *S = arg;
+	int type = ssh_message_type(m), sub = ssh_message_subtype(m);
+
+	(void)s;
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP) {
+		relay_forward_open(S, m);
+		return (0);
+	}
+	if (type == SSH_REQUEST_CHANNEL && S->vch != NULL &&
+	    ssh_message_channel_request_channel(m) == S->vch &&
+	    sub == SSH_CHANNEL_REQUEST_WINDOW_CHANGE) {
+		S->cols = ssh_message_channel_request_pty_width(m);
+		S->rows = ssh_message_channel_request_pty_height(m);
+		if (S->dch != NULL)
+			ssh_channel_change_pty_size(S->dch, S->cols, S->rows);
+		ssh_message_channel_request_reply_success(m);
+		return (0);
+	}
+	if (type == SSH_REQUEST_GLOBAL &&
+	    sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+		audit_event("forward.refused", "session", S->sid, "user",
+		    S->au.who->name, "from", S->peerstr, "kind", "remote",
+		    "reason", "remote forwarding is not allowed", NULL);
+		sess_tell(S, "bastion: remote forwarding (-R) is not "
+		    "allowed\n");
+		return (1);
+	}
+	if (type == SSH_REQUEST_CHANNEL_OPEN) {
+		sess_tell(S, "bastion: only one session per connection; "
+		    "open another ssh connection\n");
+		return (1);
+	}
+	return (1);	/* default: refuse */
+}
+
+static void
+relay_exit_status_cb(ssh_session s, ssh_channel c, int status, void *arg)
+{
+	struct sess *S = arg;
+
+	(void)s;
+	(void)c;
+	S->got_exit_status = 1;
+	S->exit_status = status;
+}
+
+static void
+relay_exit_signal_cb(ssh_session s, ssh_channel c, const char *sig, int core,
+    const char *errmsg, const char *lang, void *arg)
+{
+	struct sess *S = arg;
+
+	(void)s;
+	(void)c;
+	(void)errmsg;
+	(void)lang;
+	S->got_exit_signal = 1;
+	S->exit_core = core;
+	snprintf(S->exit_signal, sizeof(S->exit_signal), "%s", sig);
+}
+
+static struct ssh_channel_callbacks_struct relay_dch_cb = {
+	.channel_exit_status_function = relay_exit_status_cb,
+	.channel_exit_signal_function = relay_exit_signal_cb,
+};
+
+/* Forward the device's end to the engineer, then close. */
+static void
+relay_finish_vendor(struct sess *S)
+{
+	if (S->vch == NULL || !ssh_channel_is_open(S->vch))
+		return;
+	if (S->got_exit_signal)
+		ssh_channel_request_send_exit_signal(S->vch, S->exit_signal,
+		    S->exit_core, "", "");
+	else if (S->got_exit_status)
+		ssh_channel_request_send_exit_status(S->vch, S->exit_status);
+	if (!S->dch_eof_fwd)
+		ssh_channel_send_eof(S->vch);
+	S->dch_eof_fwd = 1;
+	ssh_channel_close(S->vch);
+}
+
+static void
+relay_session_channels(struct sess *S)
+{
+	ssize_t a, b, c;
+
+	if (S->vch == NULL || S->dch == NULL)
+		return;
+	a = relay_pump(S->dch, S->vch, &S->to_vendor, 0, 0);
+	b = relay_pump(S->dch, S->vch, &S->to_vendor_err, 1, 1);
+	c = relay_pump(S->vch, S->dch, &S->to_dev, 0, 0);
+	if (a < 0 || b < 0 || c < 0) {
+		relay_end(S, "channel error");
+		return;
+	}
+	if (a > 0 || b > 0)
+		S->bytes_out += (uint64_t)(a + b);
+	if (c > 0)
+		S->bytes_in += (uint64_t)c;
+	if (a > 0 || b > 0 || c > 0)
+		S->last_activity = time(NULL);
+
+	/* engineer sent EOF (stdin closed): pass it on once drained */
+	if (!S->vch_eof_fwd && ssh_channel_is_eof(S->vch) &&
+	    S->to_dev.n == 0 && ssh_channel_poll(S->vch, 0) <= 0) {
+		ssh_channel_send_eof(S->dch);
+		S->vch_eof_fwd = 1;
+	}
+	/* device finished: forward status once all its output is through */
+	if ((ssh_channel_is_eof(S->dch) || ssh_channel_is_closed(S->dch)) &&
+	    S->to_vendor.n == 0 && S->to_vendor_err.n == 0 &&
+	    ssh_channel_poll(S->dch, 0) <= 0 &&
+	    ssh_channel_poll(S->dch, 1) <= 0) {
+		if (!S->dch_eof_fwd) {
+			ssh_channel_send_eof(S->vch);
+			S->dch_eof_fwd = 1;
+		}
+		if (ssh_channel_is_closed(S->dch)) {
+			relay_finish_vendor(S);
+			relay_end(S, "device closed the session");
+		}
+	}
+	if (ssh_channel_is_closed(S->vch))
+		relay_end(S, "engineer closed the session");
+}
+
+static void relay_poll_cb(uv_poll_t *h, int status, int events);
+
+static void
+relay_update_poll(uv_poll_t *p, ssh_session s, int *cur)
+{
+	int ev = UV_READABLE;
+
+	if (ssh_get_poll_flags(s) & SSH_WRITE_PENDING)
+		ev |= UV_WRITABLE;
+	if (ev != *cur) {
+		*cur = ev;
+		uv_poll_start(p, ev, relay_poll_cb);
+	}
+}
+
+static void
+relay_stop(struct sess *S)
+{
+	struct fwd *f;
+
+	if (S->vpoll_on)
+		uv_poll_stop(&S->vpoll);
+	if (S->dpoll_on)
+		uv_poll_stop(&S->dpoll);
+	if (S->timer_on)
+		uv_timer_stop(&S->timer);
+	while ((f = S->fwds) != NULL)
+		fwd_destroy(S, f);
+	uv_stop(S->loop);
+}
+
+static void
+relay_step(struct sess *S)
+{
+	struct fwd *f, *next;
+
+	if (S->done)
+		return;
+	if (ssh_event_dopoll(S->ev, 0) == SSH_ERROR) {
+		if (!ssh_is_connected(S->vs))
+			relay_end(S, "engineer disconnected");
+		else if (S->dc.s != NULL && !ssh_is_connected(S->dc.s))
+			relay_end(S, "device disconnected");
+	}
+	relay_session_channels(S);
+	for (f = S->fwds; f != NULL; f = next) {
+		next = f->next;
+		if (fwd_pump(S, f) != 0)
+			fwd_destroy(S, f);
+	}
+	if (!ssh_is_connected(S->vs))
+		relay_end(S, "engineer disconnected");
+	if (S->dc.s != NULL && !ssh_is_connected(S->dc.s) &&
+	    S->to_vendor.n == 0)
+		relay_end(S, "device disconnected");
+	/* a forward-only connection ends when its last forward does and
+	 * the engineer has gone */
+	if (S->done) {
+		relay_stop(S);
+		return;
+	}
+	relay_update_poll(&S->vpoll, S->vs, &S->vpoll_ev);
+	if (S->dc.s != NULL)
+		relay_update_poll(&S->dpoll, S->dc.s, &S->dpoll_ev);
+}
+
+static void
+relay_poll_cb(uv_poll_t *h, int status, int events)
+{
+	(void)status;
+	(void)events;
+	relay_step(h->data);
+}
+
+static void
+relay_fmt_duration(unsigned s, char *out, size_t len)
+{
+	if (s % 3600 == 0 && s >= 3600)
+		snprintf(out, len, "%u hour%s", s / 3600, s == 3600 ? "" : "s");
+	else if (s % 60 == 0 && s >= 60)
+		snprintf(out, len, "%u minute%s", s / 60, s == 60 ? "" : "s");
+	else
+		snprintf(out, len, "%u second%s", s, s == 1 ? "" : "s");
+}
+
+/* Once a second: idle and maximum-length limits with a warning, and
+ * keepalives. */
+static void
+relay_timer_cb(uv_timer_t *t)
+{
+	struct sess *S = t->data;
+	const struct policy *p = S->pol;
+	time_t now = time(NULL);
+	char d[64], w[64];
+
+	if (p->idle_timeout > 0) {
+		unsigned idle = (unsigned)(now - S->last_activity);
+		unsigned warn_at = p->idle_timeout > p->idle_warning ?
+		    p->idle_timeout - p->idle_warning : 0;
+
+		if (idle < warn_at)
+			S->warned_idle = 0;
+		else if (!S->warned_idle && idle < p->idle_timeout) {
+			relay_fmt_duration(p->idle_timeout - idle, w, sizeof(w));
+			sess_tell(S, "\nbastion: this session is idle and will "
+			    "be closed in %s unless there is activity\n", w);
+			audit_event("session.idle_warning", "session", S->sid,
+			    "user", S->au.who->name, NULL);
+			S->warned_idle = 1;
+		}
+		if (idle >= p->idle_timeout) {
+			relay_fmt_duration(p->idle_timeout, d, sizeof(d));
+			sess_tell(S, "\nbastion: session closed: idle for "
+			    "%s\n", d);
+			relay_end(S, "idle timeout");
+		}
+	}
+	if (!S->done && p->max_session > 0) {
+		unsigned age = (unsigned)(now - S->start);
+		unsigned warn_at = p->max_session > p->idle_warning ?
+		    p->max_session - p->idle_warning : 0;
+
+		if (!S->warned_max && age >= warn_at && age < p->max_session) {
+			relay_fmt_duration(p->max_session - age, w, sizeof(w));
+			sess_tell(S, "\nbastion: the maximum session length "
+			    "is reached in %s; save your work\n", w);
+			S->warned_max = 1;
+		}
+		if (age >= p->max_session) {
+			relay_fmt_duration(p->max_session, d, sizeof(d));
+			sess_tell(S, "\nbastion: session closed: maximum "
+			    "session length (%s) reached\n", d);
+			relay_end(S, "maximum session length");
+		}
+	}
+	if (!S->done && p->keepalive > 0 &&
+	    now - S->last_keepalive >= (time_t)p->keepalive) {
+		ssh_send_keepalive(S->vs);
+		if (S->dc.s != NULL)
+			ssh_send_keepalive(S->dc.s);
+		S->last_keepalive = now;
+	}
+	if (S->done) {
+		relay_finish_vendor(S);
+		relay_stop(S);
+		return;
+	}
+	relay_step(S);
+}
+
+int
+relay_run(struct sess *S)
+{
+	uv_loop_t loop;
+	char in[24], out[24], secs[24];
+
+	if (uv_loop_init(&loop) != 0)
+		return (WORKER_EXIT_ERROR);
+	S->loop = &loop;
+	S->start = S->last_activity = S->last_keepalive = time(NULL);
+	S->ev = ssh_event_new();
+	ssh_set_blocking(S->vs, 0);
+	ssh_event_add_session(S->ev, S->vs);
+	ssh_set_message_callback(S->vs, relay_msg_cb, S);
+	uv_poll_init(&loop, &S->vpoll, ssh_get_fd(S->vs));
+	S->vpoll.data = S;
+	S->vpoll_on = 1;
+	if (S->dc.s != NULL) {
+		ssh_set_blocking(S->dc.s, 0);
+		ssh_event_add_session(S->ev, S->dc.s);
+		relay_dch_cb.userdata = S;
+		ssh_callbacks_init(&relay_dch_cb);
+		ssh_set_channel_callbacks(S->dch, &relay_dch_cb);
+		uv_poll_init(&loop, &S->dpoll, ssh_get_fd(S->dc.s));
+		S->dpoll.data = S;
+		S->dpoll_on = 1;
+	}
+	uv_timer_init(&loop, &S->timer);
+	S->timer.data = S;
+	uv_timer_start(&S->timer, relay_timer_cb, 1000, 1000);
+	S->timer_on = 1;
+
+	relay_step(S);
+	if (!S->done)
+		uv_run(&loop, UV_RUN_DEFAULT);
+
+	/* flush what is left towards the engineer before leaving */
+	if (S->dc.s != NULL)
+		ssh_event_remove_session(S->ev, S->dc.s);
+	ssh_event_remove_session(S->ev, S->vs);
+	ssh_event_free(S->ev);
+	S->ev = NULL;
+	if (S->vpoll_on)
+		uv_close((uv_handle_t *)&S->vpoll, NULL);
+	if (S->dpoll_on)
+		uv_close((uv_handle_t *)&S->dpoll, NULL);
+	uv_close((uv_handle_t *)&S->timer, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	ssh_set_blocking(S->vs, 1);
+	ssh_blocking_flush(S->vs, 5000);
+
+	snprintf(in, sizeof(in), "%llu", (unsigned long long)S->bytes_in);
+	snprintf(out, sizeof(out), "%llu", (unsigned long long)S->bytes_out);
+	snprintf(secs, sizeof(secs), "%lld",
+	    (long long)(time(NULL) - S->start));
+	audit_event("session.end", "session", S->sid, "user",
+	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
+	    S->peerstr, "device", S->dev ? S->dev->name : NULL, "reason",
+	    S->end_reason, "bytes_in", in, "bytes_out", out, "seconds", secs,
+	    NULL);
+	return (WORKER_EXIT_OK);
+}

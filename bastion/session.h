@@ -1,0 +1,98 @@
+/*
+ * session.h - state of the one vendor connection a worker serves.
+ *
+ * worker.c fills it during the blocking phase (key exchange, authentication,
+ * the engineer's first request, connecting to the device); relay.c then
+ * drives it on a libuv loop until the session ends.
+ */
+#ifndef BASTION_SESSION_H
+#define BASTION_SESSION_H
+
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "bastiond.h"
+#include "device.h"
+
+enum sess_kind { SESS_NONE, SESS_SHELL, SESS_EXEC, SESS_SUBSYSTEM,
+	SESS_FORWARD };
+
+/* One direct-tcpip forward: an SSH channel to the vendor, a TCP socket to
+ * the device. */
+struct fwd {
+	struct sess *S;
+	ssh_channel ch;
+	int fd;
+	uv_poll_t poll;
+	int poll_events;
+	uint8_t pend[32768];	/* channel -> socket bytes not yet written */
+	size_t npend, opend;
+	int ch_eof_seen, sock_eof_seen, closing;
+	uint64_t bytes_in, bytes_out;
+	char dest[96];
+	struct fwd *next;
+};
+
+/* Bytes read from one channel not yet accepted by the other. */
+struct pend {
+	uint8_t d[32768];
+	size_t n, off;
+};
+
+struct sess {
+	const struct policy *pol;
+	char sid[32];
+	struct netaddr peer;
+	char peerstr[64];
+	int peerport;
+	ssh_session vs;			/* vendor side (server) */
+	struct auth_result au;
+	const struct policy_device *dev;
+	struct device_conn dc;		/* device side (client) */
+	ssh_channel vch, dch;
+
+	int has_pty;
+	char term[64];
+	int cols, rows;
+	int agent_req;
+	enum sess_kind kind;
+	char *command;			/* exec command or subsystem name */
+
+	/* relay */
+	uv_loop_t *loop;
+	ssh_event ev;
+	uv_poll_t vpoll, dpoll;
+	int vpoll_on, dpoll_on, vpoll_ev, dpoll_ev;
+	uv_timer_t timer;
+	int timer_on;
+	struct pend to_dev, to_vendor, to_vendor_err;
+	int vch_eof_fwd, dch_eof_fwd;
+	int got_exit_status, exit_status;
+	char exit_signal[32];
+	int got_exit_signal, exit_core;
+	time_t start, last_activity, last_keepalive;
+	int warned_idle, warned_max;
+	uint64_t bytes_in, bytes_out;	/* engineer->device, device->engineer */
+	struct fwd *fwds;
+	int nfwds;
+	int done;
+	char end_reason[128];
+};
+
+/* relay.c: relay until the session ends; returns a WORKER_EXIT_* code. */
+int relay_run(struct sess *S);
+
+/* relay.c: handle a direct-tcpip channel open message (policy checks,
+ * connect, accept or refuse). Used before and during the relay. */
+void relay_forward_open(struct sess *S, ssh_message m);
+
+/* Tell the engineer something on the session channel (stderr, or the
+ * terminal with CRLF when a pty is in use). */
+void sess_tell(struct sess *S, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Is this device one the session's engineer may reach? */
+int sess_device_allowed(const struct sess *S, const struct policy_device *d);
+
+#endif

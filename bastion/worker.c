@@ -1,0 +1,569 @@
+/*
+ * worker.c - one vendor connection, from key exchange to the end.
+ *
+ * The listener re-executes bastiond as "bastiond --worker" with the client
+ * socket on fd 3 and a control pipe on fd 4. The worker then runs in two
+ * phases:
+ *
+ *  1. Blocking (under an alarm): key exchange, both factors (auth.c), the
+ *     engineer's first request (shell, exec, subsystem or a port forward),
+ *     choosing the device (from alice+DEVICE, the first word of the
+ *     command, or a menu), and connecting to it (device.c). Blocking is safe
+ *     here because the worker serves this one connection only.
+ *  2. Non-blocking: relay.c moves bytes between the two SSH sessions on a
+ *     libuv loop until the session ends.
+ *
+ * A crash here ends one vendor's session and nothing else.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "bastiond.h"
+#include "err.h"
+#include "log.h"
+#include "session.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+#define DEVICE_CONNECT_TIMEOUT	10
+
+void
+sess_tell(struct sess *S, const char *fmt, ...)
+{
+	char msg[1024], out[2100];
+	size_t i, o = 0;
+	va_list ap;
+
+	if (S->vch == NULL || !ssh_channel_is_open(S->vch))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (i = 0; msg[i] != '\0' && o < sizeof(out) - 3; i++) {
+		if (msg[i] == '\n' && S->has_pty)
+			out[o++] = '\r';
+		out[o++] = msg[i];
+	}
+	if (S->has_pty)
+		ssh_channel_write(S->vch, out, (uint32_t)o);
+	else
+		ssh_channel_write_stderr(S->vch, out, (uint32_t)o);
+}
+
+int
+sess_device_allowed(const struct sess *S, const struct policy_device *d)
+{
+	const struct policy_vendor *v;
+	size_t i;
+
+	if (d == NULL || S->au.who == NULL || S->au.role != ROLE_ENGINEER)
+		return (0);
+	v = S->au.who->vendor;
+	if (d->vendor != v)
+		return (0);
+	/* defence in depth: the loader checked this too */
+	for (i = 0; i < v->nsegments; i++)
+		if (netaddr_in_cidr(&d->addr, &v->segments[i]))
+			return (1);
+	return (0);
+}
+
+/* List the devices of the engineer's vendor, for messages and the menu. */
+static void
+worker_device_list(struct sess *S, char *out, size_t len)
+{
+	size_t i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < S->pol->ndevices && o < len; i++) {
+		const struct policy_device *d = &S->pol->devices[i];
+
+		if (!sess_device_allowed(S, d))
+			continue;
+		o += (size_t)snprintf(out + o, len - o, "%s%s",
+		    o ? ", " : "", d->name);
+	}
+}
+
+/* Read one line from the terminal with local echo; 0, or -1 on EOF. */
+static int
+worker_read_line(struct sess *S, char *line, size_t len)
+{
+	size_t n = 0;
+	char c;
+	int r;
+
+	for (;;) {
+		r = ssh_channel_read_timeout(S->vch, &c, 1, 0, 120000);
+		if (r <= 0)
+			return (-1);
+		if (c == '\r' || c == '\n') {
+			ssh_channel_write(S->vch, "\r\n", 2);
+			line[n] = '\0';
+			return (0);
+		}
+		if (c == 3 || c == 4)	/* ^C, ^D */
+			return (-1);
+		if ((c == 127 || c == 8) && n > 0) {
+			n--;
+			ssh_channel_write(S->vch, "\b \b", 3);
+			continue;
+		}
+		if (c >= ' ' && c < 127 && n + 1 < len) {
+			line[n++] = c;
+			ssh_channel_write(S->vch, &c, 1);
+		}
+	}
+}
+
+/* The device menu for "ssh -t alice@bastion". NULL if none was chosen. */
+static const struct policy_device *
+worker_menu(struct sess *S)
+{
+	const struct policy_device *list[64];
+	char line[32], *end;
+	size_t i, n = 0;
+	long k;
+
+	for (i = 0; i < S->pol->ndevices && n < 64; i++)
+		if (sess_device_allowed(S, &S->pol->devices[i]))
+			list[n++] = &S->pol->devices[i];
+	if (n == 0) {
+		sess_tell(S, "bastion: there are no devices for vendor %s.\n",
+		    S->au.who->vendor->name);
+		return (NULL);
+	}
+	for (;;) {
+		sess_tell(S, "Devices you may reach (vendor %s):\n",
+		    S->au.who->vendor->name);
+		for (i = 0; i < n; i++)
+			sess_tell(S, "  %2zu) %-20s %s\n", i + 1,
+			    list[i]->name, list[i]->description ?
+			    list[i]->description : "");
+		sess_tell(S, "Choose a device (1-%zu, or q to quit): ", n);
+		if (worker_read_line(S, line, sizeof(line)) != 0 ||
+		    line[0] == 'q')
+			return (NULL);
+		k = strtol(line, &end, 10);
+		if (*end == '\0' && k >= 1 && (size_t)k <= n)
+			return (list[k - 1]);
+		for (i = 0; i < n; i++)
+			if (strcmp(line, list[i]->name) == 0)
+				return (list[i]);
+		sess_tell(S, "No such choice: %s\n", line);
+	}
+}
+
+/* End the vendor channel with an exit status after a message. */
+static void
+worker_fail_channel(struct sess *S, int status)
+{
+	if (S->vch == NULL)
+		return;
+	ssh_channel_request_send_exit_status(S->vch, status);
+	ssh_channel_send_eof(S->vch);
+	ssh_channel_close(S->vch);
+}
+
+/*
+ * Pick the device for a shell/exec/subsystem request. Returns 0 with S->dev
+ * set (and S->command adjusted), or -1 after telling the engineer why.
+ */
+static int
+worker_choose_device(struct sess *S)
+{
+	char list[1024], name[POLICY_MAX_NAME + 2];
+	const struct policy_device *d = NULL;
+
+	if (S->au.device[0] != '\0') {
+		d = policy_device(S->pol, S->au.device);
+		snprintf(name, sizeof(name), "%s", S->au.device);
+	} else if (S->kind == SESS_EXEC) {
+		const char *c = S->command, *sp;
+		size_t n;
+
+		while (*c == ' ')
+			c++;
+		sp = strchr(c, ' ');
+		n = sp ? (size_t)(sp - c) : strlen(c);
+		if (n > POLICY_MAX_NAME)
+			n = POLICY_MAX_NAME + 1;
+		snprintf(name, sizeof(name), "%.*s", (int)n, c);
+		d = policy_device(S->pol, name);
+		/* the rest is the command; none means an interactive shell */
+		c += strlen(name);
+		while (*c == ' ')
+			c++;
+		if (*c == '\0') {
+			free(S->command);
+			S->command = NULL;
+			S->kind = SESS_SHELL;
+		} else {
+			char *rest = strdup(c);
+
+			if (rest == NULL)
+				return (-1);
+			free(S->command);
+			S->command = rest;
+		}
+	} else if (S->kind == SESS_SHELL && S->has_pty) {
+		if ((d = worker_menu(S)) == NULL)
+			return (-1);
+		snprintf(name, sizeof(name), "%s", d->name);
+	} else {
+		worker_device_list(S, list, sizeof(list));
+		sess_tell(S, "bastion: name a device: ssh %s@bastion DEVICE "
+		    "[COMMAND], or ssh %s+DEVICE@bastion. Your devices: %s\n",
+		    S->au.who->name, S->au.who->name, list);
+		return (-1);
+	}
+	if (!sess_device_allowed(S, d)) {
+		worker_device_list(S, list, sizeof(list));
+		audit_event("device.refused", "session", S->sid, "user",
+		    S->au.who->name, "vendor", S->au.who->vendor->name,
+		    "from", S->peerstr, "device", name, "reason",
+		    d ? "device belongs to another vendor" : "unknown device",
+		    NULL);
+		sess_tell(S, "bastion: you may not reach \"%s\" (it is not "
+		    "one of vendor %s's devices). Your devices: %s\n", name,
+		    S->au.who->vendor->name, list);
+		return (-1);
+	}
+	S->dev = d;
+	return (0);
+}
+
+/* Connect to the device and open the channel the request asks for. */
+static int
+worker_open_device(struct sess *S)
+{
+	char why[512], addr[64];
+	int r;
+
+	netaddr_str(&S->dev->addr, addr, sizeof(addr));
+	if ((r = device_connect(S->dev, DEVICE_CONNECT_TIMEOUT, &S->dc, why,
+	    sizeof(why))) != 0) {
+		audit_event("device.connect", "session", S->sid, "user",
+		    S->au.who->name, "vendor", S->au.who->vendor->name,
+		    "from", S->peerstr, "device", S->dev->name, "to", addr,
+		    "result", "fail", "reason", why, NULL);
+		sess_tell(S, "bastion: %s\n", why);
+		return (-1);
+	}
+	if ((S->dch = ssh_channel_new(S->dc.s)) == NULL ||
+	    ssh_channel_open_session(S->dch) != SSH_OK)
+		goto fail;
+	if (S->has_pty && ssh_channel_request_pty_size(S->dch, S->term,
+	    S->cols, S->rows) != SSH_OK)
+		goto fail;
+	switch (S->kind) {
+	case SESS_SHELL:
+		r = ssh_channel_request_shell(S->dch);
+		break;
+	case SESS_EXEC:
+		r = ssh_channel_request_exec(S->dch, S->command);
+		break;
+	case SESS_SUBSYSTEM:
+		r = ssh_channel_request_subsystem(S->dch, S->command);
+		break;
+	default:
+		r = SSH_ERROR;
+	}
+	if (r != SSH_OK)
+		goto fail;
+	audit_event("device.connect", "session", S->sid, "user",
+	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
+	    S->peerstr, "device", S->dev->name, "to", addr, "result", "ok",
+	    "kind", S->kind == SESS_SHELL ? "shell" : S->kind == SESS_EXEC ?
+	    "exec" : "subsystem", "command", S->command, NULL);
+	return (0);
+fail:
+	snprintf(why, sizeof(why), "%s accepted the bastion but refused to "
+	    "open the session: %s", S->dev->name, ssh_get_error(S->dc.s));
+	audit_event("device.connect", "session", S->sid, "user",
+	    S->au.who->name, "device", S->dev->name, "to", addr, "result",
+	    "fail", "reason", why, NULL);
+	sess_tell(S, "bastion: %s\n", why);
+	return (-1);
+}
+
+/*
+ * After authentication: collect the session channel's requests until the
+ * engineer asks for something (shell, exec, subsystem) or opens a forward.
+ * Returns 0 when the relay should start, -1 when the session is over.
+ */
+static int
+worker_first_request(struct sess *S, ssh_message *fwd_msg)
+{
+	ssh_message m;
+
+	*fwd_msg = NULL;
+	while ((m = ssh_message_get(S->vs)) != NULL) {
+		int type = ssh_message_type(m), sub = ssh_message_subtype(m);
+
+		if (type == SSH_REQUEST_CHANNEL_OPEN &&
+		    sub == SSH_CHANNEL_SESSION && S->vch == NULL) {
+			S->vch = ssh_message_channel_request_open_reply_accept(m);
+			ssh_message_free(m);
+			if (S->vch == NULL)
+				return (-1);
+			continue;
+		}
+		if (type == SSH_REQUEST_CHANNEL_OPEN &&
+		    sub == SSH_CHANNEL_DIRECT_TCPIP) {
+			S->kind = SESS_FORWARD;
+			*fwd_msg = m;
+			return (0);
+		}
+		if (type == SSH_REQUEST_GLOBAL &&
+		    sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+			audit_event("forward.refused", "session", S->sid,
+			    "user", S->au.who->name, "from", S->peerstr,
+			    "kind", "remote", "reason",
+			    "remote forwarding is not allowed", NULL);
+			sess_tell(S, "bastion: remote forwarding (-R) is not "
+			    "allowed\n");
+			ssh_message_reply_default(m);
+			ssh_message_free(m);
+			continue;
+		}
+		if (type != SSH_REQUEST_CHANNEL || S->vch == NULL ||
+		    ssh_message_channel_request_channel(m) != S->vch) {
+			ssh_message_reply_default(m);
+			ssh_message_free(m);
+			continue;
+		}
+		switch (sub) {
+		case SSH_CHANNEL_REQUEST_PTY:
+			S->has_pty = 1;
+			snprintf(S->term, sizeof(S->term), "%s",
+			    ssh_message_channel_request_pty_term(m) ?
+			    ssh_message_channel_request_pty_term(m) : "vt100");
+			S->cols = ssh_message_channel_request_pty_width(m);
+			S->rows = ssh_message_channel_request_pty_height(m);
+			ssh_message_channel_request_reply_success(m);
+			break;
+		case SSH_CHANNEL_REQUEST_WINDOW_CHANGE:
+			S->cols = ssh_message_channel_request_pty_width(m);
+			S->rows = ssh_message_channel_request_pty_height(m);
+			ssh_message_channel_request_reply_success(m);
+			break;
+		case SSH_CHANNEL_REQUEST_ENV:
+			/* not passed on: the device's environment is its own */
+			ssh_message_channel_request_reply_success(m);
+			break;
+		case SSH_CHANNEL_REQUEST_X11:
+			sess_tell(S, "bastion: X11 forwarding is not "
+			    "allowed\n");
+			ssh_message_reply_default(m);
+			break;
+		case SSH_CHANNEL_REQUEST_SHELL:
+		case SSH_CHANNEL_REQUEST_EXEC:
+		case SSH_CHANNEL_REQUEST_SUBSYSTEM: {
+			const char *arg = sub == SSH_CHANNEL_REQUEST_EXEC ?
+			    ssh_message_channel_request_command(m) :
+			    sub == SSH_CHANNEL_REQUEST_SUBSYSTEM ?
+			    ssh_message_channel_request_subsystem(m) : NULL;
+
+			S->kind = sub == SSH_CHANNEL_REQUEST_SHELL ? SESS_SHELL :
+			    sub == SSH_CHANNEL_REQUEST_EXEC ? SESS_EXEC :
+			    SESS_SUBSYSTEM;
+			if (arg != NULL && (S->command = strdup(arg)) == NULL) {
+				ssh_message_free(m);
+				return (-1);
+			}
+			if (S->kind == SESS_SUBSYSTEM &&
+			    strcmp(S->command, "sftp") != 0) {
+				sess_tell(S, "bastion: subsystem \"%s\" is not "
+				    "allowed\n", S->command);
+				ssh_message_reply_default(m);
+				ssh_message_free(m);
+				return (-1);
+			}
+			ssh_message_channel_request_reply_success(m);
+			ssh_message_free(m);
+			return (0);
+		}
+		default:
+			/* auth-agent-req and anything unknown: not granted */
+			ssh_message_reply_default(m);
+			break;
+		}
+		ssh_message_free(m);
+	}
+	return (-1);
+}
+
+static int
+worker_setup_bind(const struct policy *pol, ssh_bind *out)
+{
+	ssh_bind b;
+	size_t i;
+	int no = 0;
+
+	*out = NULL;
+	if ((b = ssh_bind_new()) == NULL)
+		return (BERR_NOMEM);
+	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) < 0)
+		goto fail;
+	for (i = 0; i < pol->nhost_keys; i++)
+		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY,
+		    pol->host_keys[i]) < 0)
+			goto fail;
+	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE,
+	    BASTION_KEX) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S,
+	    BASTION_CIPHERS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C,
+	    BASTION_CIPHERS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S,
+	    BASTION_MACS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C,
+	    BASTION_MACS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
+	    "ssh-ed25519") < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
+	    BASTION_USER_KEY_TYPES) < 0)
+		goto fail;
+	*out = b;
+	return (0);
+fail:
+	log_error("ssh_bind setup: %s", ssh_get_error(b));
+	ssh_bind_free(b);
+	return (BERR_SSH);
+}
+
+static void
+worker_control(const char *msg)
+{
+	size_t len = strlen(msg);
+
+	if (write(WORKER_FD_CONTROL, msg, len) != (ssize_t)len)
+		log_debug("control pipe: %s", strerror(errno));
+}
+
+int
+worker_main(const char *policy_path, const char *session_id, int debug)
+{
+	struct sess *S = NULL;
+	struct policy *pol = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	ssh_bind bind = NULL;
+	ssh_message fwd_msg = NULL;
+	int rc = WORKER_EXIT_ERROR, fd = WORKER_FD_CLIENT;
+
+	log_init("bastiond-worker", !debug, debug ? LOG_LVL_DEBUG :
+	    LOG_LVL_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	if (policy_load(policy_path, NULL, NULL, &pol) != 0) {
+		log_error("cannot load policy %s", policy_path);
+		close(fd);
+		return (WORKER_EXIT_ERROR);
+	}
+	if ((S = calloc(1, sizeof(*S))) == NULL)
+		goto out;
+	S->pol = pol;
+	snprintf(S->sid, sizeof(S->sid), "%s", session_id);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    netaddr_from_sockaddr((struct sockaddr *)&ss, &S->peer) != 0) {
+		log_error("getpeername: %s", strerror(errno));
+		goto out;
+	}
+	netaddr_str(&S->peer, S->peerstr, sizeof(S->peerstr));
+	S->peerport = ss.ss_family == AF_INET ?
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+
+	/* login grace: the whole pre-authentication phase */
+	alarm(pol->login_grace);
+	if (worker_setup_bind(pol, &bind) != 0)
+		goto out;
+	if ((S->vs = ssh_new()) == NULL)
+		goto out;
+	if (ssh_bind_accept_fd(bind, S->vs, fd) != SSH_OK) {
+		log_error("accept: %s", ssh_get_error(bind));
+		goto out;
+	}
+	fd = -1;
+	if (ssh_handle_key_exchange(S->vs) != SSH_OK) {
+		log_info("session %s from %s: key exchange failed: %s", S->sid,
+		    S->peerstr, ssh_get_error(S->vs));
+		goto out;
+	}
+	if (auth_run(S->vs, pol, &S->peer, S->peerstr, S->sid, &S->au) != 0) {
+		rc = WORKER_EXIT_AUTHFAIL;
+		goto out;
+	}
+	worker_control("A\n");
+	alarm(0);
+
+	/* the first request must also come in reasonable time */
+	alarm(pol->login_grace);
+	if (worker_first_request(S, &fwd_msg) != 0)
+		goto out;
+	if (S->au.role != ROLE_ENGINEER) {
+		sess_tell(S, "bastion: the %s console is not available in "
+		    "this version\n", S->au.role == ROLE_ADMIN ? "admin" :
+		    "auditor");
+		worker_fail_channel(S, 1);
+		rc = WORKER_EXIT_OK;
+		goto out;
+	}
+	if (S->kind == SESS_FORWARD) {
+		if (S->au.device[0] == '\0' || (S->dev = policy_device(pol,
+		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
+			S->dev = NULL;
+	} else if (worker_choose_device(S) != 0 ||
+	    worker_open_device(S) != 0) {
+		worker_fail_channel(S, 1);
+		rc = WORKER_EXIT_OK;
+		goto out;
+	}
+	alarm(0);
+	if (S->kind != SESS_FORWARD && S->kind != SESS_SUBSYSTEM &&
+	    S->has_pty) {
+		char addr[64];
+
+		sess_tell(S, "bastion: session %s: %s — %s (%s) — vendor %s, "
+		    "engineer %s\n", S->sid, S->dev->name,
+		    S->dev->description ? S->dev->description : "",
+		    netaddr_str(&S->dev->addr, addr, sizeof(addr)),
+		    S->au.who->vendor->name, S->au.who->name);
+	}
+	if (fwd_msg != NULL) {
+		relay_forward_open(S, fwd_msg);
+		ssh_message_free(fwd_msg);
+		fwd_msg = NULL;
+	}
+	rc = relay_run(S);
+out:
+	alarm(0);
+	if (fwd_msg != NULL)
+		ssh_message_free(fwd_msg);
+	if (fd != -1)
+		close(fd);
+	if (S != NULL) {
+		if (S->dch != NULL)
+			ssh_channel_free(S->dch);
+		device_disconnect(&S->dc);
+		if (S->vs != NULL) {
+			ssh_set_blocking(S->vs, 1);
+			ssh_disconnect(S->vs);
+			ssh_free(S->vs);
+		}
+		free(S->command);
+		free(S);
+	}
+	if (bind != NULL)
+		ssh_bind_free(bind);
+	policy_free(pol);
+	return (rc);
+}

@@ -1,0 +1,122 @@
+"""People who log in through the bastion with the real OpenSSH client.
+
+A Person has a software security key (or a plain key), a PAM secret and
+an ssh_config for `Host bastion`. Two factors are answered without a
+terminal: the key signs through the softsk provider, and the
+keyboard-interactive secret comes from an SSH_ASKPASS script
+(SSH_ASKPASS_REQUIRE=force), so ssh needs no tty. Interactive sessions use
+pexpect (spawn()).
+"""
+
+import os
+import pathlib
+import stat
+import subprocess
+
+from . import util
+
+
+class Person:
+    def __init__(self, world, softsk, name, secret, key_type="ed25519-sk",
+                 dir=None, verify_required=False):
+        self.world = world
+        self.softsk = softsk
+        self.name = name
+        self.secret = secret
+        self.dir = pathlib.Path(dir or world.dir / "people" / name)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.key = self.dir / ("id_" + key_type.replace("-", "_"))
+        if key_type.endswith("-sk"):
+            softsk.enroll(self.key, type=key_type,
+                          verify_required=verify_required, comment=name)
+        else:
+            util.keygen(self.key, key_type, comment=name)
+        self.pub = (self.dir / (self.key.name + ".pub")).read_text().strip()
+        self.askpass = self.dir / "askpass"
+        self.set_secret(secret)
+
+    def set_secret(self, secret):
+        """The secret this person types (not what PAM expects)."""
+        self.secret = secret
+        self.askpass.write_text("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % secret)
+        self.askpass.chmod(stat.S_IRWXU)
+
+    def public_key(self):
+        """'type base64' for the policy."""
+        return " ".join(self.pub.split()[:2])
+
+    def config(self, key=None, extra=None):
+        name = "ssh_config" if key is None else "ssh_config-" + \
+            pathlib.Path(key).name
+        return self.world.bastion.ssh_config(
+            self.dir / name, key or self.key, provider=self.softsk.provider,
+            extra=extra)
+
+    def env(self):
+        env = self.softsk.env()
+        env["SSH_ASKPASS"] = str(self.askpass)
+        env["SSH_ASKPASS_REQUIRE"] = "force"
+        env["DISPLAY"] = env.get("DISPLAY", ":0")
+        return env
+
+    def argv(self, *args, login=None, key=None, tty=False, extra=None,
+             options=()):
+        cfg = self.config(key=key, extra=extra)
+        argv = [util.SSH, "-F", str(cfg)]
+        argv += list(options)
+        argv.append("-tt" if tty else "-T")
+        argv.append("%s@bastion" % (login or self.name))
+        return argv + [str(a) for a in args]
+
+    def ssh(self, *args, login=None, key=None, input=None, timeout=60,
+            extra=None, options=(), binary=False):
+        """Run ssh to the bastion without a tty; CompletedProcess."""
+        return subprocess.run(
+            self.argv(*args, login=login, key=key, extra=extra,
+                      options=options),
+            input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.env(), timeout=timeout, text=not binary,
+            start_new_session=True)
+
+    def popen(self, *args, login=None, options=(), **kw):
+        return subprocess.Popen(
+            self.argv(*args, login=login, options=options),
+            env=self.env(), start_new_session=True, **kw)
+
+    def spawn(self, *args, login=None, rows=24, cols=80, timeout=30):
+        """An interactive session through a real pty (pexpect)."""
+        import pexpect
+        argv = self.argv(*args, login=login, tty=True)
+        child = pexpect.spawn(argv[0], argv[1:], env=self.env(),
+                              dimensions=(rows, cols), timeout=timeout,
+                              encoding="utf-8", codec_errors="replace")
+        return child
+
+    def sftp(self, batch, device, timeout=60):
+        cfg = self.config()
+        return subprocess.run(
+            [util.SFTP, "-F", str(cfg), "-b", "-",
+             "%s+%s@bastion" % (self.name, device)],
+            input=batch, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.env(), timeout=timeout, text=True,
+            start_new_session=True)
+
+
+def add_site_people(world, softsk):
+    """The standard cast: alice (acme), gina (globex), bob (admin),
+    carol (auditor). Returns a dict name -> Person."""
+    people = {}
+    for name, role, vendor in (("alice", "engineer", "acme"),
+                               ("gina", "engineer", "globex"),
+                               ("bob", "admin", None),
+                               ("carol", "auditor", None)):
+        secret = "s3cret-" + name
+        p = Person(world, softsk, name, secret)
+        if role == "engineer":
+            world.add_engineer(vendor, name, p.public_key(), secret=secret)
+        elif role == "admin":
+            world.add_admin(name, p.public_key(), secret=secret)
+        else:
+            world.add_auditor(name, p.public_key(), secret=secret)
+        people[name] = p
+    return people
