@@ -34,6 +34,7 @@
 #define RELAY_CHUNK		32768
 #define FORWARD_CONNECT_MS	5000
 #define RELAY_MAX_FORWARDS	64
+#define RELAY_LINGER_S		10
 
 static void relay_step(struct sess *S);
 
@@ -294,13 +295,15 @@ relay_forward_open(struct sess *S, ssh_message m)
 	if (host == NULL || port < 1 || port > 65535)
 		why = "bad destination";
 	else if ((d = policy_device(S->pol, host)) == NULL) {
+		/* an address must be spelled exactly as in the policy */
 		if (netaddr_parse(host, &na) != 0)
 			why = "name the device (or its exact address as in "
 			    "the policy)";
 		else
 			for (i = 0; i < S->pol->ndevices; i++)
 				if (netaddr_equal(&S->pol->devices[i].addr,
-				    &na) && S->pol->devices[i].vendor ==
+				    &na) && strcmp(S->pol->devices[i].address,
+				    host) == 0 && S->pol->devices[i].vendor ==
 				    S->au.who->vendor)
 					d = &S->pol->devices[i];
 		if (why == NULL && d == NULL)
@@ -449,6 +452,14 @@ relay_finish_vendor(struct sess *S)
 		ssh_channel_send_eof(S->vch);
 	S->dch_eof_fwd = 1;
 	ssh_channel_close(S->vch);
+	/*
+	 * Do not disconnect yet: the client may still hold up to a window of
+	 * output it has not written to its stdout. OpenSSH answers our close
+	 * and then disconnects itself once its output is drained; wait for
+	 * that (relay_step), or RELAY_LINGER_S at most (relay_timer_cb).
+	 */
+	if (S->finishing == 0)
+		S->finishing = time(NULL);
 }
 
 static void
@@ -488,11 +499,12 @@ relay_session_channels(struct sess *S)
 			S->dch_eof_fwd = 1;
 		}
 		if (ssh_channel_is_closed(S->dch)) {
+			snprintf(S->end_reason, sizeof(S->end_reason),
+			    "device closed the session");
 			relay_finish_vendor(S);
-			relay_end(S, "device closed the session");
 		}
 	}
-	if (ssh_channel_is_closed(S->vch))
+	if (ssh_channel_is_closed(S->vch) && S->finishing == 0)
 		relay_end(S, "engineer closed the session");
 }
 
@@ -547,10 +559,14 @@ relay_step(struct sess *S)
 			fwd_destroy(S, f);
 	}
 	if (!ssh_is_connected(S->vs))
-		relay_end(S, "engineer disconnected");
+		relay_end(S, S->finishing ? S->end_reason :
+		    "engineer disconnected");
 	if (S->dc.s != NULL && !ssh_is_connected(S->dc.s) &&
-	    S->to_vendor.n == 0)
-		relay_end(S, "device disconnected");
+	    S->to_vendor.n == 0 && S->finishing == 0) {
+		snprintf(S->end_reason, sizeof(S->end_reason),
+		    "device disconnected");
+		relay_finish_vendor(S);
+	}
 	/* a forward-only connection ends when its last forward does and
 	 * the engineer has gone */
 	if (S->done) {
@@ -591,6 +607,8 @@ relay_timer_cb(uv_timer_t *t)
 	time_t now = time(NULL);
 	char d[64], w[64];
 
+	if (S->finishing != 0)
+		goto linger;
 	if (p->idle_timeout > 0) {
 		unsigned idle = (unsigned)(now - S->last_activity);
 		unsigned warn_at = p->idle_timeout > p->idle_warning ?
@@ -640,6 +658,11 @@ relay_timer_cb(uv_timer_t *t)
 	}
 	if (S->done) {
 		relay_finish_vendor(S);
+		S->done = 0;	/* linger until the client has drained */
+	}
+linger:
+	if (S->finishing != 0 && now - S->finishing >= RELAY_LINGER_S) {
+		S->done = 1;
 		relay_stop(S);
 		return;
 	}
@@ -647,7 +670,7 @@ relay_timer_cb(uv_timer_t *t)
 }
 
 int
-relay_run(struct sess *S)
+relay_run(struct sess *S, ssh_message first_fwd)
 {
 	uv_loop_t loop;
 	char in[24], out[24], secs[24];
@@ -678,6 +701,10 @@ relay_run(struct sess *S)
 	uv_timer_start(&S->timer, relay_timer_cb, 1000, 1000);
 	S->timer_on = 1;
 
+	if (first_fwd != NULL) {
+		relay_forward_open(S, first_fwd);
+		ssh_message_free(first_fwd);
+	}
 	relay_step(S);
 	if (!S->done)
 		uv_run(&loop, UV_RUN_DEFAULT);

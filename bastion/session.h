@@ -77,11 +77,14 @@ struct sess {
 	struct fwd *fwds;
 	int nfwds;
 	int done;
+	time_t finishing;		/* we closed the engineer's channel */
 	char end_reason[128];
 };
 
-/* relay.c: relay until the session ends; returns a WORKER_EXIT_* code. */
-int relay_run(struct sess *S);
+/* relay.c: relay until the session ends; returns a WORKER_EXIT_* code.
+ * first_fwd: a direct-tcpip open that started the connection (or NULL);
+ * relay_run answers and frees it. */
+int relay_run(struct sess *S, ssh_message first_fwd);
 
 /* relay.c: handle a direct-tcpip channel open message (policy checks,
  * connect, accept or refuse). Used before and during the relay. */

@@ -427,6 +427,7 @@ worker_setup_bind(const struct policy *pol, ssh_bind *out)
 	    BASTION_MACS) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C,
 	    BASTION_MACS) < 0 ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, "bastion") < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
 	    "ssh-ed25519") < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
@@ -538,12 +539,8 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		    netaddr_str(&S->dev->addr, addr, sizeof(addr)),
 		    S->au.who->vendor->name, S->au.who->name);
 	}
-	if (fwd_msg != NULL) {
-		relay_forward_open(S, fwd_msg);
-		ssh_message_free(fwd_msg);
-		fwd_msg = NULL;
-	}
-	rc = relay_run(S);
+	rc = relay_run(S, fwd_msg);	/* answers and frees fwd_msg */
+	fwd_msg = NULL;
 out:
 	alarm(0);
 	if (fwd_msg != NULL)

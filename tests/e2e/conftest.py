@@ -235,3 +235,11 @@ def site(world, softsk, bastiond_bin):
     people = add_site_people(world, softsk)
     world.start_bastion()
     return world, people
+
+
+@pytest.fixture
+def cast(world, softsk, bastiond_bin):
+    """Like `site` but the bastion is not started: edit world.policy()
+    and call world.start_bastion(policy) yourself."""
+    from harness.client import add_site_people
+    return world, add_site_people(world, softsk)

@@ -1,11 +1,51 @@
-"""The session broker end to end: real ssh -> real bastiond -> real sshd."""
+"""The session broker end to end: real ssh -> real bastiond -> real sshd.
+
+Each test builds a small site (harness World: acme/ct-scanner on
+127.0.1.10, globex/pacs on 127.0.2.10, real sshd devices), enrols software
+security keys for its people, and drives the real OpenSSH client.
+"""
 
 import hashlib
 import os
 import re
+import socket
+import subprocess
+import time
+import urllib.request
 
 import pytest
 
+from harness import util
+from harness.client import Person
+
+DENIED = "Permission denied"
+
+
+def worker_pids(bastion):
+    """PIDs of bastiond session workers."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"--worker" in argv and str(bastion.policy_path).encode() in argv:
+            pids.append(int(d))
+    return pids
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# --- sessions ---------------------------------------------------------------
 
 def test_exec_exit_status_and_streams(site):
     world, p = site
@@ -16,3 +56,390 @@ def test_exec_exit_status_and_streams(site):
     ev = world.bastion.wait_audit(event="device.connect", user="alice",
                                   result="ok")
     assert ev["device"] == "ct-scanner" and ev["to"] == "127.0.1.10"
+    end = world.bastion.wait_audit(event="session.end", user="alice")
+    assert int(end["bytes_out"]) >= 4
+
+
+def test_exit_signal_like_openssh(site):
+    world, p = site
+    direct = world.devices["ct-scanner"].ssh_direct("kill -TERM $$")
+    r = p["alice"].ssh("ct-scanner", "kill -TERM $$")
+    assert r.returncode == direct.returncode != 0
+
+
+def test_user_plus_device_exec(site):
+    world, p = site
+    r = p["alice"].ssh("hostname; echo $((6*7))", login="alice+ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "42"
+
+
+def test_stdin_pipe_and_eof(site):
+    world, p = site
+    data = os.urandom(100000)
+    r = p["alice"].ssh("ct-scanner", "sha256sum", input=data, binary=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
+
+
+def test_20mib_each_way_intact(site, tmp_path):
+    world, p = site
+    data = os.urandom(20 * 1024 * 1024)
+    up = p["alice"].ssh("ct-scanner", "sha256sum", input=data, binary=True,
+                        timeout=120)
+    assert up.returncode == 0, up.stderr
+    assert up.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
+    down = p["alice"].ssh(
+        "ct-scanner", "head -c 20971520 /dev/urandom > %s/blob; "
+        "sha256sum < %s/blob >&2; cat %s/blob" % ((tmp_path,) * 3),
+        binary=True, timeout=120)
+    assert down.returncode == 0, down.stderr
+    assert len(down.stdout) == 20 * 1024 * 1024
+    assert hashlib.sha256(down.stdout).hexdigest() in down.stderr.decode()
+
+
+def test_interactive_shell_banner_and_resize(site):
+    world, p = site
+    child = p["alice"].spawn("ct-scanner", rows=24, cols=80)
+    child.expect(r"session (\d+): ct-scanner — CT scanner, radiology room 2 "
+                 r"\(127\.0\.1\.10\)")
+    child.sendline("stty size; echo marker-$((1+1))")
+    child.expect("24 80")
+    child.expect("marker-2")
+    child.setwinsize(40, 100)
+    time.sleep(0.3)
+    child.sendline("stty size")
+    child.expect("40 100")
+    child.sendline("exit 5")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 5
+
+
+def pexpect_eof():
+    import pexpect
+    return pexpect.EOF
+
+
+def test_menu_lists_only_own_devices(site):
+    world, p = site
+    child = p["alice"].spawn()
+    child.expect("Choose a device")
+    menu = child.before
+    assert "ct-scanner" in menu and "pacs" not in menu
+    child.sendline("1")
+    child.expect("session \\d+: ct-scanner")
+    child.sendline("echo in-$((2+3))")
+    child.expect("in-5")
+    child.sendline("exit")
+    child.expect(pexpect_eof())
+
+
+def test_no_device_without_terminal_explains(site):
+    world, p = site
+    r = p["alice"].ssh()
+    assert r.returncode != 0
+    assert "name a device" in r.stderr and "ct-scanner" in r.stderr
+
+
+def test_sftp_through_user_plus_device(site, tmp_path):
+    world, p = site
+    src = tmp_path / "up.bin"
+    src.write_bytes(os.urandom(300000))
+    back = tmp_path / "down.bin"
+    r = p["alice"].sftp("put %s %s/remote.bin\nget %s/remote.bin %s\nbye\n"
+                        % (src, tmp_path, tmp_path, back), "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert back.read_bytes() == src.read_bytes()
+
+
+# --- authentication -----------------------------------------------------------
+
+def test_wrong_secret_refused(site):
+    world, p = site
+    p["alice"].set_secret("not-the-secret")
+    r = p["alice"].ssh("ct-scanner", "true")
+    assert r.returncode == 255 and DENIED in r.stderr
+    assert world.bastion.audit_events(event="auth.result", user="alice",
+                                      result="denied")
+    assert not world.bastion.audit_events(event="device.connect")
+
+
+def test_unregistered_key_refused_same_message(site, softsk):
+    world, p = site
+    other = Person(world, softsk, "alice-other-key", p["alice"].secret,
+                   dir=world.dir / "people" / "alice2")
+    r = other.ssh("ct-scanner", "true", login="alice")
+    assert r.returncode == 255 and DENIED in r.stderr
+    ev = world.bastion.wait_audit(event="auth.result", user="alice",
+                                  result="denied")
+    assert "not registered" in ev["reason"]
+
+
+def test_key_alone_refused(site):
+    world, p = site
+    r = p["alice"].ssh("ct-scanner", "true", extra={
+        "PreferredAuthentications": "publickey"})
+    assert r.returncode == 255 and DENIED in r.stderr
+
+
+def test_secret_alone_refused(site):
+    world, p = site
+    r = p["alice"].ssh("ct-scanner", "true", extra={
+        "PreferredAuthentications": "keyboard-interactive"})
+    assert r.returncode == 255 and DENIED in r.stderr
+
+
+def test_non_sk_key_refused_where_sk_required(cast, softsk):
+    world, p = cast
+    # a vendor that allows plain keys: a plain ed25519 key works
+    plain = Person(world, softsk, "dave", "s3cret-dave", key_type="ed25519")
+    world.add_vendor("initech", segment=3, allow_non_sk_keys=True)
+    world.add_device("initech", "analyzer", host=10)
+    world.add_engineer("initech", "dave", plain.public_key(),
+                       secret="s3cret-dave")
+    world.start_bastion()
+    ok = plain.ssh("analyzer", "echo plain-ok")
+    assert ok.returncode == 0 and "plain-ok" in ok.stdout, ok.stderr
+    # acme requires security keys: alice with a plain key (and the right
+    # secret) is refused; the loader refuses registering one for her
+    # (policies/broken), so at login it is an unregistered key.
+    alice_plain = Person(world, softsk, "alice", p["alice"].secret,
+                         key_type="ed25519", dir=world.dir / "alice-plain")
+    r = alice_plain.ssh("ct-scanner", "true")
+    assert r.returncode == 255 and DENIED in r.stderr
+    assert p["alice"].ssh("ct-scanner", "true").returncode == 0
+
+
+@pytest.mark.parametrize("change,reason", [
+    ({"enabled": False}, "disabled"),
+    ({"valid_until": "2020-01-31"}, "expired"),
+])
+def test_disabled_and_expired_refused(cast, change, reason):
+    world, p = cast
+    pol = world.policy()
+    for v in pol["vendors"]:
+        for e in v["engineers"]:
+            if e["name"] == "alice":
+                e.update(change)
+    world.start_bastion(pol)
+    r = p["alice"].ssh("ct-scanner", "true")
+    assert r.returncode == 255 and DENIED in r.stderr
+    ev = world.bastion.wait_audit(event="auth.result", user="alice",
+                                  result="denied")
+    assert reason in ev["reason"]
+    # gina is unaffected
+    assert p["gina"].ssh("pacs", "true").returncode == 0
+
+
+def test_source_network_enforced(cast):
+    world, p = cast
+    pol = world.policy()
+    for v in pol["vendors"]:
+        if v["name"] == "acme":
+            v["sources"] = ["127.0.0.5/32"]
+    world.start_bastion(pol)
+    r = p["alice"].ssh("ct-scanner", "true")
+    assert r.returncode == 255 and DENIED in r.stderr
+    ev = world.bastion.wait_audit(event="auth.result", user="alice",
+                                  result="denied")
+    assert "source" in ev["reason"]
+    ok = p["alice"].ssh("ct-scanner", "echo from-5",
+                        extra={"BindAddress": "127.0.0.5"})
+    assert ok.returncode == 0 and "from-5" in ok.stdout, ok.stderr
+
+
+# --- own segment only ---------------------------------------------------------
+
+def test_other_vendors_device_refused(site):
+    world, p = site
+    r = p["gina"].ssh("ct-scanner", "true")
+    assert r.returncode != 0
+    assert "may not reach" in r.stderr and "pacs" in r.stderr
+    assert "ct-scanner" not in r.stderr.split("Your devices:")[1]
+    assert world.bastion.audit_events(event="device.refused", user="gina")
+    r = p["gina"].ssh("true", login="gina+ct-scanner")
+    assert r.returncode != 0 and "may not reach" in r.stderr
+
+
+def test_forward_to_listed_port_carries_data(cast):
+    world, p = cast
+    dev = world.devices["ct-scanner"]
+    web = dev.serve_http(body="CT service page")
+    world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
+    world.start_bastion()
+    lport = util.free_port("127.0.0.1")
+    fwd = p["alice"].popen("-N", options=["-L", "%d:ct-scanner:%d" % (
+                           lport, web.port),
+                           "-o", "ExitOnForwardFailure=yes"],
+                           login="alice+ct-scanner",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        util.wait_tcp("127.0.0.1", lport, timeout=20)
+        body = urllib.request.urlopen("http://127.0.0.1:%d/" % lport,
+                                      timeout=10).read().decode()
+        assert "CT service page" in body
+        ev = world.bastion.wait_audit(event="forward.open", result="ok")
+        assert ev["to"] == "127.0.1.10:%d" % web.port
+    finally:
+        fwd.terminate()
+        fwd.wait(10)
+
+
+@pytest.mark.parametrize("dest", [
+    "ct-scanner:22",            # not listed
+    "ct-scanner:9999",          # not listed
+    "pacs:PORT",                # another vendor
+    "127.0.2.10:PORT",          # another segment
+    "127.0.0.1:PORT",           # the bastion itself
+    "127.1.10:PORT",            # shorthand (inet_aton: 127.1.0.10)
+    "127.1:PORT",               # shorthand
+    "2130706698:PORT",          # decimal 127.0.1.10
+    "0x7f00010a:PORT",          # hex 127.0.1.10
+    "[::ffff:127.0.1.10]:PORT", # v4-mapped 127.0.1.10
+    "127.000.001.010:PORT",     # leading zeros
+    "localhost:PORT",           # DNS
+])
+def test_forward_refusals(cast, dest):
+    world, p = cast
+    dev = world.devices["ct-scanner"]
+    web = dev.serve_http(body="CT service page")
+    world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
+    world.start_bastion()
+    dest = dest.replace("PORT", str(web.port))
+    r = p["alice"].ssh(options=["-W", dest], login="alice+ct-scanner",
+                       input="GET / HTTP/1.0\r\n\r\n")
+    assert r.returncode != 0
+    assert "CT service page" not in r.stdout
+    assert "refused" in r.stderr or "prohibited" in r.stderr or \
+        "open failed" in r.stderr
+    assert world.bastion.audit_events(event="forward.refused")
+    # the spelling the policy uses works
+    ok = p["alice"].ssh(options=["-W", "ct-scanner:%d" % web.port],
+                        login="alice+ct-scanner",
+                        input="GET / HTTP/1.0\r\n\r\n")
+    assert "CT service page" in ok.stdout, ok.stderr
+
+
+def test_remote_forward_refused(site):
+    world, p = site
+    r = p["alice"].ssh("-N", options=["-R", "18022:127.0.0.1:22", "-o",
+                       "ExitOnForwardFailure=yes"], login="alice+ct-scanner",
+                       timeout=30)
+    assert r.returncode != 0
+    assert "forwarding failed" in r.stderr or "not allowed" in r.stderr
+
+
+# --- device connection --------------------------------------------------------
+
+def test_pinned_host_key_mismatch_refused(cast, tmp_path):
+    world, p = cast
+    other = tmp_path / "otherkey"
+    util.keygen(other, "ed25519")
+    world.device_entries["ct-scanner"]["host_key"] = " ".join(
+        (tmp_path / "otherkey.pub").read_text().split()[:2])
+    world.start_bastion()
+    r = p["alice"].ssh("ct-scanner", "echo should-not-run")
+    assert r.returncode != 0
+    assert "should-not-run" not in r.stdout
+    assert "does not match the key pinned" in r.stderr
+    ev = world.bastion.wait_audit(event="device.connect", result="fail")
+    assert "does not match" in ev["reason"]
+
+
+def test_device_down_clear_message(site):
+    world, p = site
+    world.devices["ct-scanner"].stop()
+    r = p["alice"].ssh("ct-scanner", "true")
+    assert r.returncode != 0
+    assert "cannot reach ct-scanner at 127.0.1.10" in r.stderr
+
+
+# --- scale and memory ---------------------------------------------------------
+
+def test_50_concurrent_sessions(cast):
+    world, p = cast
+    world.limits["max_unauthenticated"] = 100
+    world.start_bastion()
+    procs = [p["alice" if i % 2 else "gina"].popen(
+        "ct-scanner" if i % 2 else "pacs", "echo n=%d; exit %d" % (i, i % 7),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(50)]
+    for i, pr in enumerate(procs):
+        out, err = pr.communicate(timeout=120)
+        assert pr.returncode == i % 7, err
+        assert out.decode() == "n=%d\n" % i
+
+
+def test_paused_reader_keeps_worker_small(site):
+    world, p = site
+    pr = p["alice"].popen("ct-scanner", "head -c 1073741824 /dev/zero",
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        pids = []
+        while time.monotonic() < deadline and not pids:
+            pids = worker_pids(world.bastion)
+            time.sleep(0.2)
+        assert pids, "no worker found"
+        pr.stdout.read(65536)   # the session is flowing...
+        time.sleep(4)           # ...and now nobody reads
+        peak = max(rss_kib(pid) for pid in pids)
+        assert peak < 32 * 1024, "worker RSS %d KiB" % peak
+    finally:
+        pr.kill()
+        pr.wait(10)
+
+
+# --- the server itself ---------------------------------------------------------
+
+def test_ssh_audit_clean(site):
+    world, p = site
+    r = subprocess.run(["ssh-audit", "-n", "-p", str(world.bastion.port),
+                        world.bastion.addr], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    out = r.stdout
+    assert "(kex) curve25519-sha256" in out, out
+    assert "SSH-2.0-bastion" in out      # no library version to match CVEs
+    # Debian 12's ssh-audit (2.5.0) predates strict key exchange, the
+    # Terrapin fix, and calls it an unknown algorithm. That one line is the
+    # tool's gap, not a weakness: drop it, and everything else must be clean.
+    lines = [l for l in out.splitlines()
+             if "kex-strict-s-v00@openssh.com" not in l]
+    text = "\n".join(lines)
+    assert "[fail]" not in text and "[warn]" not in text, out
+    assert "(cve)" not in text, out
+    # (its exit code counts the unknown algorithm too, so it is not used)
+
+
+def test_login_grace_closes_silent_connection(cast):
+    world, p = cast
+    world.limits["login_grace"] = 2
+    world.start_bastion()
+    s = socket.create_connection((world.bastion.addr, world.bastion.port),
+                                 timeout=10)
+    s.settimeout(10)
+    t0 = time.monotonic()
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    assert data.startswith(b"SSH-2.0-")
+    assert 1.5 < time.monotonic() - t0 < 8
+
+
+def test_failing_source_gets_growing_penalty(site):
+    world, p = site
+    p["alice"].set_secret("wrong")
+    for _ in range(4):
+        r = p["alice"].ssh("ct-scanner", "true", extra={
+            "NumberOfPasswordPrompts": "1"})
+        assert r.returncode == 255
+    world.bastion.wait_audit(event="conn.refused", timeout=0.1) \
+        if world.bastion.audit_events(event="conn.refused") else None
+    p["alice"].set_secret(p["alice"].secret)
+    r = p["alice"].ssh("ct-scanner", "true")
+    assert r.returncode == 255
+    ev = world.bastion.wait_audit(event="conn.refused")
+    assert "penalty" in ev["reason"]

@@ -295,7 +295,9 @@ class Bastion:
         for host, port in self.listen:
             spec = host if port == 22 else "[%s]:%d" % (host, port)
             lines.append("%s %s\n" % (spec, self.host_key_pub))
-        path.write_text("".join(lines))
+        tmp = path.with_name(path.name + ".tmp%d" % os.getpid())
+        tmp.write_text("".join(lines))
+        os.replace(tmp, path)   # atomic: clients may be reading it
         return path
 
     def ssh_config(self, path, user_key, provider=None, user=None,

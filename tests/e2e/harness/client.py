@@ -45,12 +45,16 @@ class Person:
         """'type base64' for the policy."""
         return " ".join(self.pub.split()[:2])
 
-    def config(self, key=None, extra=None):
+    def config(self, key=None):
+        """The ssh_config for this person (written once: concurrent ssh
+        clients read it and the bastion's known_hosts)."""
         name = "ssh_config" if key is None else "ssh_config-" + \
             pathlib.Path(key).name
-        return self.world.bastion.ssh_config(
-            self.dir / name, key or self.key, provider=self.softsk.provider,
-            extra=extra)
+        path = self.dir / name
+        if not path.exists():
+            self.world.bastion.ssh_config(
+                path, key or self.key, provider=self.softsk.provider)
+        return path
 
     def env(self):
         env = self.softsk.env()
@@ -61,8 +65,11 @@ class Person:
 
     def argv(self, *args, login=None, key=None, tty=False, extra=None,
              options=()):
-        cfg = self.config(key=key, extra=extra)
+        cfg = self.config(key=key)
         argv = [util.SSH, "-F", str(cfg)]
+        # command-line options win over the config file's first values
+        for k, v in (extra or {}).items():
+            argv += ["-o", "%s=%s" % (k, v)]
         argv += list(options)
         argv.append("-tt" if tty else "-T")
         argv.append("%s@bastion" % (login or self.name))
@@ -92,12 +99,14 @@ class Person:
                               encoding="utf-8", codec_errors="replace")
         return child
 
-    def sftp(self, batch, device, timeout=60):
+    def sftp(self, commands, device, timeout=60):
+        """sftp with commands on stdin (not -b: batch mode would forbid
+        the keyboard-interactive factor)."""
         cfg = self.config()
         return subprocess.run(
-            [util.SFTP, "-F", str(cfg), "-b", "-",
+            [util.SFTP, "-F", str(cfg),
              "%s+%s@bastion" % (self.name, device)],
-            input=batch, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            input=commands, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=self.env(), timeout=timeout, text=True,
             start_new_session=True)
 
