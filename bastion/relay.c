@@ -406,6 +406,23 @@ relay_msg_cb(ssh_session s, ssh_message m, void *arg)
 	return (1);	/* default: refuse */
 }
 
+/*
+ * Messages that arrived during the blocking phase, behind the one that
+ * ended it, sit in libssh's queue: the message callback only sees new ones.
+ * (In non-blocking mode ssh_message_get() returns the queue head or NULL.)
+ */
+static void
+relay_drain_queued(struct sess *S)
+{
+	ssh_message m;
+
+	while (!S->done && (m = ssh_message_get(S->vs)) != NULL) {
+		if (relay_msg_cb(S->vs, m, S) != 0)
+			ssh_message_reply_default(m);
+		ssh_message_free(m);
+	}
+}
+
 static void
 relay_exit_status_cb(ssh_session s, ssh_channel c, int status, void *arg)
 {
@@ -552,6 +569,7 @@ relay_step(struct sess *S)
 		else if (S->dc.s != NULL && !ssh_is_connected(S->dc.s))
 			relay_end(S, "device disconnected");
 	}
+	relay_drain_queued(S);
 	relay_session_channels(S);
 	for (f = S->fwds; f != NULL; f = next) {
 		next = f->next;
