@@ -38,10 +38,14 @@ def worker_pids(bastion):
 
 
 def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+    """Resident set size of pid in KiB (0 if it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
@@ -383,8 +387,12 @@ def test_paused_reader_keeps_worker_small(site):
         assert pids, "no worker found"
         pr.stdout.read(65536)   # the session is flowing...
         time.sleep(4)           # ...and now nobody reads
-        peak = max(rss_kib(pid) for pid in pids)
-        assert peak < 32 * 1024, "worker RSS %d KiB" % peak
+        peak = max(rss_kib(pid) for pid in worker_pids(world.bastion))
+        assert peak > 0
+        # ASan's shadow memory and quarantine inflate RSS; the bound is
+        # for the real build
+        limit = 96 if util.sanitized() else 32
+        assert peak < limit * 1024, "worker RSS %d KiB" % peak
     finally:
         pr.kill()
         pr.wait(10)
@@ -443,3 +451,32 @@ def test_failing_source_gets_growing_penalty(site):
     assert r.returncode == 255
     ev = world.bastion.wait_audit(event="conn.refused")
     assert "penalty" in ev["reason"]
+
+
+def test_failures_look_identical_to_the_client(cast, softsk):
+    """Unknown user, unregistered key, wrong secret and a disabled account
+    all end in the same words: nothing tells which factor failed."""
+    world, p = cast
+    pol = world.policy()
+    for v in pol["vendors"]:
+        for e in v["engineers"]:
+            if e["name"] == "gina":
+                e["enabled"] = False
+    world.start_bastion(pol)
+    stranger = Person(world, softsk, "mallory", p["alice"].secret,
+                      dir=world.dir / "mallory")
+    outcomes = {
+        "unknown user": stranger.ssh("ct-scanner", "true", login="mallory"),
+        "unregistered key": stranger.ssh("ct-scanner", "true",
+                                         login="alice"),
+        "disabled": p["gina"].ssh("pacs", "true"),
+    }
+    p["alice"].set_secret("wrong")
+    outcomes["wrong secret"] = p["alice"].ssh("ct-scanner", "true")
+
+    def shape(r):
+        return (r.returncode, re.sub(r"\S+@127\.0\.0\.1", "USER@HOST",
+                                     r.stderr))
+    shapes = {k: shape(r) for k, r in outcomes.items()}
+    assert len(set(shapes.values())) == 1, shapes
+    assert DENIED in next(iter(shapes.values()))[1]
