@@ -96,7 +96,8 @@ main(int argc, char **argv)
 		return (0);
 	}
 	if (init) {
-		r = hostkey_init(pol);
+		if ((r = hostkey_init(pol)) == 0)
+			r = recorder_init_key(pol);
 		policy_free(pol);
 		return (r == 0 ? 0 : 1);
 	}

@@ -45,6 +45,14 @@ int listener_run(struct policy *pol, const char *policy_path, int debug);
 /* worker.c: the per-connection worker; returns a WORKER_EXIT_* code. */
 int worker_main(const char *policy_path, const char *session_id, int debug);
 
+/* listener.c: where bastion-recorder, its key and its socket are
+ * (bastion-recorder sits beside bastiond; key in state_dir, socket in
+ * run_dir). 0 or BERR_SYS. */
+int recorder_paths(const struct policy *pol, char *bin, size_t binlen,
+    char *key, size_t keylen, char *sock, size_t socklen);
+/* listener.c: create the recording signing key if missing (--init). */
+int recorder_init_key(const struct policy *pol);
+
 /* hostkey.c: create missing host keys (Ed25519). 0 or BERR_*. */
 int hostkey_init(const struct policy *pol);
 

@@ -24,8 +24,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <spawn.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <uv.h>
 
@@ -68,7 +70,147 @@ struct listener {
 	unsigned long next_sid;
 	struct penalty pen[PENALTY_SLOTS];
 	int stopping;
+	uv_process_t recorder;
+	int recorder_running;
+	uv_timer_t recorder_restart;
+	char recorder_bin[PATH_MAX];
 };
+
+extern char **environ;
+
+int
+recorder_paths(const struct policy *pol, char *bin, size_t binlen,
+    char *key, size_t keylen, char *sock, size_t socklen)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return (BERR_SYS);
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(bin, binlen, "%s/bastion-recorder", self);
+	snprintf(key, keylen, "%s/recorder.key", pol->state_dir);
+	snprintf(sock, socklen, "%s/recorder.sock", pol->run_dir);
+	return (0);
+}
+
+int
+recorder_init_key(const struct policy *pol)
+{
+	char bin[PATH_MAX], key[PATH_MAX], sock[PATH_MAX];
+	char *argv[] = { bin, "--init", "-k", key, NULL };
+	pid_t pid;
+	int st;
+
+	if (recorder_paths(pol, bin, sizeof(bin), key, sizeof(key), sock,
+	    sizeof(sock)) != 0)
+		return (BERR_SYS);
+	if (access(key, F_OK) == 0)
+		return (0);
+	(void)mkdir(pol->state_dir, 0700);
+	if (posix_spawn(&pid, bin, NULL, NULL, argv, environ) != 0 ||
+	    waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		log_error("cannot create the recording signing key %s with %s",
+		    key, bin);
+		return (BERR_SYS);
+	}
+	return (0);
+}
+
+static void listener_recorder_start(struct listener *L);
+
+static void
+recorder_restart_cb(uv_timer_t *t)
+{
+	listener_recorder_start(t->data);
+}
+
+static void
+recorder_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct listener *L = p->data;
+
+	L->recorder_running = 0;
+	uv_close((uv_handle_t *)p, NULL);
+	if (L->stopping)
+		return;
+	/* sessions fail closed meanwhile; bring it back */
+	log_error("bastion-recorder exited (status %lld, signal %d); "
+	    "restarting it", (long long)status, sig);
+	audit_event("recorder.exit", "status", sig ? "signal" : "exit", NULL);
+	uv_timer_start(&L->recorder_restart, recorder_restart_cb, 1000, 0);
+}
+
+static void
+listener_recorder_start(struct listener *L)
+{
+	char key[PATH_MAX], sock[PATH_MAX];
+	char *args[12];
+	uv_process_options_t o;
+	uv_stdio_container_t stdio[3];
+	int r, n = 0;
+
+	if (recorder_paths(L->pol, L->recorder_bin, sizeof(L->recorder_bin),
+	    key, sizeof(key), sock, sizeof(sock)) != 0)
+		return;
+	args[n++] = L->recorder_bin;
+	args[n++] = "-k";
+	args[n++] = key;
+	args[n++] = "-d";
+	args[n++] = L->pol->recordings_dir;
+	args[n++] = "-s";
+	args[n++] = sock;
+	args[n++] = "-D";
+	args[n] = NULL;
+	memset(&o, 0, sizeof(o));
+	memset(stdio, 0, sizeof(stdio));
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = 2;
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = 2;
+	o.file = L->recorder_bin;
+	o.args = args;
+	o.exit_cb = recorder_exit_cb;
+	o.stdio = stdio;
+	o.stdio_count = 3;
+	L->recorder.data = L;
+	if ((r = uv_spawn(L->loop, &L->recorder, &o)) != 0) {
+		log_error("cannot start %s: %s", L->recorder_bin,
+		    uv_strerror(r));
+		uv_timer_start(&L->recorder_restart, recorder_restart_cb, 5000,
+		    0);
+		return;
+	}
+	L->recorder_running = 1;
+}
+
+/* Wait (before serving) until the recorder's socket accepts. */
+static int
+listener_recorder_wait(struct listener *L)
+{
+	char bin[PATH_MAX], key[PATH_MAX], sock[PATH_MAX];
+	int i;
+
+	recorder_paths(L->pol, bin, sizeof(bin), key, sizeof(key), sock,
+	    sizeof(sock));
+	for (i = 0; i < 200; i++) {
+		struct stat st;
+
+		uv_run(L->loop, UV_RUN_NOWAIT);
+		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			return (0);
+		if (!L->recorder_running && i > 0)
+			break;
+		usleep(50000);
+	}
+	log_error("bastion-recorder did not start (socket %s); sessions "
+	    "cannot be recorded, so bastiond will not serve", sock);
+	return (BERR_SYS);
+}
 
 static struct penalty *
 penalty_find(struct listener *L, const struct netaddr *a, int create)
@@ -340,6 +482,10 @@ listener_signal_cb(uv_signal_t *s, int sig)
 		uv_close((uv_handle_t *)&L->socks[i], NULL);
 	for (w = L->workers; w != NULL; w = w->next)
 		uv_process_kill(&w->proc, SIGTERM);
+	uv_timer_stop(&L->recorder_restart);
+	uv_close((uv_handle_t *)&L->recorder_restart, NULL);
+	if (L->recorder_running)
+		uv_process_kill(&L->recorder, SIGTERM);
 	uv_close((uv_handle_t *)&L->sigterm, NULL);
 	uv_close((uv_handle_t *)&L->sigint, NULL);
 }
@@ -404,9 +550,39 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 		}
 	}
 	(void)mkdir(pol->state_dir, 0700);
+	(void)mkdir(pol->run_dir, 0700);
+	(void)mkdir(pol->recordings_dir, 0700);
 	signal(SIGPIPE, SIG_IGN);
-	if (listener_bind(L) != 0)
+	{
+		char bin[PATH_MAX], key[PATH_MAX], sock[PATH_MAX];
+
+		recorder_paths(pol, bin, sizeof(bin), key, sizeof(key), sock,
+		    sizeof(sock));
+		if (access(key, R_OK) != 0) {
+			log_error("recording key %s: %s — run bastiond -f %s "
+			    "--init", key, strerror(errno), policy_path);
+			goto out;
+		}
+	}
+	uv_timer_init(loop, &L->recorder_restart);
+	L->recorder_restart.data = L;
+	listener_recorder_start(L);
+	if (listener_recorder_wait(L) != 0) {
+		L->stopping = 1;
+		if (L->recorder_running)
+			uv_process_kill(&L->recorder, SIGTERM);
+		uv_close((uv_handle_t *)&L->recorder_restart, NULL);
+		uv_run(loop, UV_RUN_DEFAULT);
 		goto out;
+	}
+	if (listener_bind(L) != 0) {
+		L->stopping = 1;
+		if (L->recorder_running)
+			uv_process_kill(&L->recorder, SIGTERM);
+		uv_close((uv_handle_t *)&L->recorder_restart, NULL);
+		uv_run(loop, UV_RUN_DEFAULT);
+		goto out;
+	}
 	uv_signal_init(loop, &L->sigterm);
 	uv_signal_init(loop, &L->sigint);
 	L->sigterm.data = L->sigint.data = L;

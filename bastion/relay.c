@@ -27,6 +27,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "record.h"
 #include "session.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -67,8 +68,8 @@ relay_flush(ssh_channel dst, struct pend *p, int is_stderr)
  * Returns the number of bytes moved, or -1 on a channel error.
  */
 static ssize_t
-relay_pump(ssh_channel src, ssh_channel dst, struct pend *p, int is_stderr,
-    int to_stderr)
+relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
+    int is_stderr, int to_stderr, int rec_type)
 {
 	ssize_t moved = 0;
 	int r;
@@ -90,6 +91,10 @@ relay_pump(ssh_channel src, ssh_channel dst, struct pend *p, int is_stderr,
 			return (moved);
 		if (r < 0)
 			return (-1);
+		/* recorded before it is relayed: fail closed */
+		if (S->rec != NULL && sess_rec_check(S, rec_client_frame(
+		    S->rec, rec_type, 0, p->d, (size_t)r)) != 0)
+			return (-1);
 		p->n = (size_t)r;
 		p->off = 0;
 		moved += r;
@@ -102,6 +107,19 @@ relay_end(struct sess *S, const char *reason)
 	if (!S->done)
 		snprintf(S->end_reason, sizeof(S->end_reason), "%s", reason);
 	S->done = 1;
+}
+
+/* A pump failed: because recording failed (tell the engineer), or the
+ * channel broke. */
+static void
+relay_rec_or_channel_failed(struct sess *S)
+{
+	if (S->rec_failed) {
+		sess_tell(S, "\nbastion: session ended: it can no longer be "
+		    "recorded (%s)\n", rec_client_error(S->rec));
+		relay_end(S, "recording failed");
+	} else
+		relay_end(S, "channel error");
 }
 
 /* --- forwards ----------------------------------------------------------- */
@@ -131,6 +149,9 @@ fwd_destroy(struct sess *S, struct fwd *f)
 	S->nfwds--;
 	snprintf(in, sizeof(in), "%llu", (unsigned long long)f->bytes_in);
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)f->bytes_out);
+	if (S->rec != NULL && !S->rec_failed)
+		(void)sess_rec_check(S, rec_client_fwd_close(S->rec,
+		    f->rec_chan));
 	audit_event("forward.close", "session", S->sid, "user",
 	    S->au.who->name, "to", f->dest, "bytes_in", in, "bytes_out", out,
 	    NULL);
@@ -181,6 +202,10 @@ fwd_pump(struct sess *S, struct fwd *f)
 			return (-1);
 		if (r == 0)
 			break;
+		if (S->rec != NULL && sess_rec_check(S, rec_client_fwd_data(
+		    S->rec, f->rec_chan, REC_DIR_TO_DEVICE, f->pend,
+		    (size_t)r)) != 0)
+			return (-1);
 		f->npend = (size_t)r;
 		S->last_activity = time(NULL);
 	}
@@ -200,6 +225,10 @@ fwd_pump(struct sess *S, struct fwd *f)
 			ssh_channel_send_eof(f->ch);
 			break;
 		}
+		if (S->rec != NULL && sess_rec_check(S, rec_client_fwd_data(
+		    S->rec, f->rec_chan, REC_DIR_FROM_DEVICE, buf,
+		    (size_t)n)) != 0)
+			return (-1);
 		if (ssh_channel_write(f->ch, buf, (uint32_t)n) != n)
 			return (-1);
 		f->bytes_out += (uint64_t)n;
@@ -326,6 +355,12 @@ relay_forward_open(struct sess *S, ssh_message m)
 		    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
 		    S->peerstr, "to", dest, "reason", why, NULL);
 		sess_tell(S, "bastion: forward to %s refused: %s\n", dest, why);
+		(void)sess_rec_event(S, "forward.refused", dest);
+		ssh_message_reply_default(m);
+		return;
+	}
+	if (S->rec == NULL || S->rec_failed) {
+		/* fail closed: nothing unrecorded */
 		ssh_message_reply_default(m);
 		return;
 	}
@@ -348,7 +383,18 @@ relay_forward_open(struct sess *S, ssh_message m)
 	}
 	f->S = S;
 	f->fd = fd;
+	f->rec_chan = ++S->next_chan;
 	snprintf(f->dest, sizeof(f->dest), "%s:%d", addr, port);
+	if (sess_rec_check(S, rec_client_fwd_open(S->rec, f->rec_chan, addr,
+	    (uint32_t)port, ssh_message_channel_request_open_originator(m) ?
+	    ssh_message_channel_request_open_originator(m) : "-",
+	    (uint32_t)ssh_message_channel_request_open_originator_port(m))) !=
+	    0) {
+		close(fd);
+		free(f);
+		ssh_message_reply_default(m);
+		return;
+	}
 	if ((f->ch = ssh_message_channel_request_open_reply_accept(m)) ==
 	    NULL) {
 		close(fd);
@@ -384,6 +430,12 @@ relay_msg_cb(ssh_session s, ssh_message m, void *arg)
 	    sub == SSH_CHANNEL_REQUEST_WINDOW_CHANGE) {
 		S->cols = ssh_message_channel_request_pty_width(m);
 		S->rows = ssh_message_channel_request_pty_height(m);
+		if (S->rec != NULL && sess_rec_check(S,
+		    rec_client_window_change(S->rec, 0, (uint32_t)S->cols,
+		    (uint32_t)S->rows)) != 0) {
+			relay_rec_or_channel_failed(S);
+			return (1);
+		}
 		if (S->dch != NULL)
 			ssh_channel_change_pty_size(S->dch, S->cols, S->rows);
 		ssh_message_channel_request_reply_success(m);
@@ -460,6 +512,14 @@ relay_finish_vendor(struct sess *S)
 {
 	if (S->vch == NULL || !ssh_channel_is_open(S->vch))
 		return;
+	if (S->rec != NULL && !S->rec_failed) {
+		if (S->got_exit_signal)
+			(void)sess_rec_check(S, rec_client_exit_signal(S->rec,
+			    0, S->exit_signal, S->exit_core, ""));
+		else if (S->got_exit_status)
+			(void)sess_rec_check(S, rec_client_exit_status(S->rec,
+			    0, (uint32_t)S->exit_status));
+	}
 	if (S->got_exit_signal)
 		ssh_channel_request_send_exit_signal(S->vch, S->exit_signal,
 		    S->exit_core, "", "");
@@ -486,11 +546,11 @@ relay_session_channels(struct sess *S)
 
 	if (S->vch == NULL || S->dch == NULL)
 		return;
-	a = relay_pump(S->dch, S->vch, &S->to_vendor, 0, 0);
-	b = relay_pump(S->dch, S->vch, &S->to_vendor_err, 1, 1);
-	c = relay_pump(S->vch, S->dch, &S->to_dev, 0, 0);
+	a = relay_pump(S, S->dch, S->vch, &S->to_vendor, 0, 0, REC_OUTPUT);
+	b = relay_pump(S, S->dch, S->vch, &S->to_vendor_err, 1, 1, REC_STDERR);
+	c = relay_pump(S, S->vch, S->dch, &S->to_dev, 0, 0, REC_INPUT);
 	if (a < 0 || b < 0 || c < 0) {
-		relay_end(S, "channel error");
+		relay_rec_or_channel_failed(S);
 		return;
 	}
 	if (a > 0 || b > 0)
@@ -503,6 +563,11 @@ relay_session_channels(struct sess *S)
 	/* engineer sent EOF (stdin closed): pass it on once drained */
 	if (!S->vch_eof_fwd && ssh_channel_is_eof(S->vch) &&
 	    S->to_dev.n == 0 && ssh_channel_poll(S->vch, 0) <= 0) {
+		if (S->rec != NULL && sess_rec_check(S, rec_client_eof(S->rec,
+		    0, REC_DIR_TO_DEVICE)) != 0) {
+			relay_rec_or_channel_failed(S);
+			return;
+		}
 		ssh_channel_send_eof(S->dch);
 		S->vch_eof_fwd = 1;
 	}
@@ -512,6 +577,12 @@ relay_session_channels(struct sess *S)
 	    ssh_channel_poll(S->dch, 0) <= 0 &&
 	    ssh_channel_poll(S->dch, 1) <= 0) {
 		if (!S->dch_eof_fwd) {
+			if (S->rec != NULL && sess_rec_check(S,
+			    rec_client_eof(S->rec, 0, REC_DIR_FROM_DEVICE)) !=
+			    0) {
+				relay_rec_or_channel_failed(S);
+				return;
+			}
 			ssh_channel_send_eof(S->vch);
 			S->dch_eof_fwd = 1;
 		}
@@ -551,6 +622,8 @@ relay_stop(struct sess *S)
 		uv_poll_stop(&S->dpoll);
 	if (S->timer_on)
 		uv_timer_stop(&S->timer);
+	if (S->recpoll_on)
+		uv_poll_stop(&S->recpoll);
 	while ((f = S->fwds) != NULL)
 		fwd_destroy(S, f);
 	uv_stop(S->loop);
@@ -604,6 +677,23 @@ relay_poll_cb(uv_poll_t *h, int status, int events)
 	relay_step(h->data);
 }
 
+/* The recorder only speaks to refuse or when it goes away. */
+static void
+relay_rec_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct sess *S = h->data;
+
+	(void)status;
+	(void)events;
+	uv_poll_stop(h);
+	/* read the recorder's refusal, if any, into rec_client_error() */
+	(void)rec_client_sync(S->rec);
+	(void)sess_rec_check(S, BERR_CLOSED);
+	relay_rec_or_channel_failed(S);
+	relay_finish_vendor(S);
+	relay_step(S);
+}
+
 static void
 relay_fmt_duration(unsigned s, char *out, size_t len)
 {
@@ -640,6 +730,7 @@ relay_timer_cb(uv_timer_t *t)
 			    "be closed in %s unless there is activity\n", w);
 			audit_event("session.idle_warning", "session", S->sid,
 			    "user", S->au.who->name, NULL);
+			(void)sess_rec_event(S, "idle.warning", w);
 			S->warned_idle = 1;
 		}
 		if (idle >= p->idle_timeout) {
@@ -719,6 +810,20 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	uv_timer_start(&S->timer, relay_timer_cb, 1000, 1000);
 	S->timer_on = 1;
 
+	if (S->rec != NULL) {
+		int fl;
+
+		uv_poll_init(&loop, &S->recpoll, rec_client_fd(S->rec));
+		/* uv_poll_init made the socket non-blocking; rec_client relies
+		 * on blocking sends with a timeout (readiness polling does not
+		 * care either way) */
+		if ((fl = fcntl(rec_client_fd(S->rec), F_GETFL)) != -1)
+			(void)fcntl(rec_client_fd(S->rec), F_SETFL,
+			    fl & ~O_NONBLOCK);
+		S->recpoll.data = S;
+		S->recpoll_on = 1;
+		uv_poll_start(&S->recpoll, UV_READABLE, relay_rec_poll_cb);
+	}
 	if (first_fwd != NULL) {
 		relay_forward_open(S, first_fwd);
 		ssh_message_free(first_fwd);
@@ -738,6 +843,8 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	if (S->dpoll_on)
 		uv_close((uv_handle_t *)&S->dpoll, NULL);
 	uv_close((uv_handle_t *)&S->timer, NULL);
+	if (S->recpoll_on)
+		uv_close((uv_handle_t *)&S->recpoll, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	ssh_set_blocking(S->vs, 1);
@@ -747,6 +854,14 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)S->bytes_out);
 	snprintf(secs, sizeof(secs), "%lld",
 	    (long long)(time(NULL) - S->start));
+	if (S->rec != NULL && !S->rec_failed) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "%s; bytes in %s, out %s",
+		    S->end_reason, in, out);
+		(void)sess_rec_event(S, "session.end", text);
+	}
+	sess_rec_close(S);
 	audit_event("session.end", "session", S->sid, "user",
 	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
 	    S->peerstr, "device", S->dev ? S->dev->name : NULL, "reason",

@@ -14,6 +14,7 @@
 
 #include "bastiond.h"
 #include "device.h"
+#include "rec_client.h"
 
 enum sess_kind { SESS_NONE, SESS_SHELL, SESS_EXEC, SESS_SUBSYSTEM,
 	SESS_FORWARD };
@@ -30,6 +31,7 @@ struct fwd {
 	size_t npend, opend;
 	int ch_eof_seen, sock_eof_seen, closing;
 	uint64_t bytes_in, bytes_out;
+	uint32_t rec_chan;
 	char dest[96];
 	struct fwd *next;
 };
@@ -76,6 +78,11 @@ struct sess {
 	uint64_t bytes_in, bytes_out;	/* engineer->device, device->engineer */
 	struct fwd *fwds;
 	int nfwds;
+	struct rec_client *rec;		/* fail closed: see record.c */
+	int rec_failed;
+	uv_poll_t recpoll;
+	int recpoll_on;
+	uint32_t next_chan;		/* recording channel ids of forwards */
 	int done;
 	time_t finishing;		/* we closed the engineer's channel */
 	char end_reason[128];

@@ -28,6 +28,7 @@
 #include "bastiond.h"
 #include "err.h"
 #include "log.h"
+#include "record.h"
 #include "session.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -51,6 +52,10 @@ sess_tell(struct sess *S, const char *fmt, ...)
 			out[o++] = '\r';
 		out[o++] = msg[i];
 	}
+	/* what the engineer sees is recorded too (when recording) */
+	if (S->rec != NULL && !S->rec_failed)
+		(void)sess_rec_check(S, S->has_pty ? rec_client_output(S->rec,
+		    0, out, o) : rec_client_stderr(S->rec, 0, out, o));
 	if (S->has_pty)
 		ssh_channel_write(S->vch, out, (uint32_t)o);
 	else
@@ -248,6 +253,21 @@ worker_open_device(struct sess *S)
 	int r;
 
 	netaddr_str(&S->dev->addr, addr, sizeof(addr));
+	/* the session's request, recorded before the device is touched */
+	r = 0;
+	if (S->has_pty)
+		r = rec_client_pty_req(S->rec, 0, S->term, (uint32_t)S->cols,
+		    (uint32_t)S->rows);
+	if (r == 0)
+		r = S->kind == SESS_SHELL ? rec_client_shell(S->rec, 0) :
+		    S->kind == SESS_EXEC ? rec_client_exec(S->rec, 0,
+		    S->command, strlen(S->command)) :
+		    rec_client_subsystem(S->rec, 0, S->command);
+	if (sess_rec_check(S, r) != 0) {
+		sess_tell(S, "bastion: the session cannot be recorded: %s\n",
+		    rec_client_error(S->rec));
+		return (-1);
+	}
 	if ((r = device_connect(S->dev, DEVICE_CONNECT_TIMEOUT, &S->dc, why,
 	    sizeof(why))) != 0) {
 		audit_event("device.connect", "session", S->sid, "user",
@@ -522,7 +542,11 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		if (S->au.device[0] == '\0' || (S->dev = policy_device(pol,
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
 			S->dev = NULL;
-	} else if (worker_choose_device(S) != 0 ||
+		if (sess_rec_open(S) != 0) {
+			rc = WORKER_EXIT_OK;
+			goto out;
+		}
+	} else if (worker_choose_device(S) != 0 || sess_rec_open(S) != 0 ||
 	    worker_open_device(S) != 0) {
 		worker_fail_channel(S, 1);
 		rc = WORKER_EXIT_OK;
@@ -548,6 +572,7 @@ out:
 	if (fd != -1)
 		close(fd);
 	if (S != NULL) {
+		sess_rec_close(S);
 		if (S->dch != NULL)
 			ssh_channel_free(S->dch);
 		device_disconnect(&S->dc);

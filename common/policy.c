@@ -55,6 +55,9 @@
 #define COUNT_MAX		100000u
 #define RSA_MIN_BITS		2048
 
+/* U+2014, between what is wrong and what to do */
+#define DASH	"\xe2\x80\x94"
+
 #define DURATION_HINT \
 	"write a number followed by s, m, h or d (30s, 15m, 4h, 2d) " \
 	"or a plain number of seconds"
@@ -236,7 +239,7 @@ problems_print(struct pctx *c, FILE *errs)
 		last = c->probs[i].line;
 	}
 	if (c->nerrs > c->nprobs)
-		fprintf(errs, "%s:%d: %zu more problems not shown \xe2\x80\x94 "
+		fprintf(errs, "%s:%d: %zu more problems not shown " DASH " "
 		    "fix the ones above and run --check again\n", c->path,
 		    last, c->nerrs - c->nprobs);
 	fflush(errs);
@@ -251,11 +254,11 @@ struct ynode {
 	enum ynode_kind kind;
 	int line;
 	int bad;		/* already reported: validators stay quiet */
-	int full;		/* reached POLICY_MAX_ITEMS; the rest dropped */
+	int full;		/* hit POLICY_MAX_ITEMS; the rest dropped */
 	int plain;		/* scalar written without quotes */
 	char *str;		/* scalar text, NUL-terminated */
 	size_t len;
-	struct ynode **kid;	/* list items; mapping: key, value, key, ... */
+	struct ynode **kid;	/* list items; mapping: key, value, ... */
 	size_t nkid, akid;
 };
 
@@ -311,19 +314,19 @@ yaml_syntax_problem(struct pctx *c, const yaml_parser_t *ps,
 	}
 	if (ps->error == YAML_READER_ERROR) {
 		problem(c, line_of_offset(data, len, ps->problem_offset),
-		    "the file is not valid UTF-8 text (%s) \xe2\x80\x94 save "
+		    "the file is not valid UTF-8 text (%s) " DASH " save "
 		    "it as UTF-8", ps->problem ? ps->problem : "bad byte");
 		return;
 	}
 	line = (int)ps->problem_mark.line + 1;
 	if (ps->context != NULL)
 		problem(c, line, "YAML syntax error: %s, %s that starts at "
-		    "line %d \xe2\x80\x94 fix the YAML here (indentation, a "
+		    "line %d " DASH " fix the YAML here (indentation, a "
 		    "missing ':' or ',', an unclosed quote or bracket)",
 		    ps->problem ? ps->problem : "unknown problem", ps->context,
 		    (int)ps->context_mark.line + 1);
 	else
-		problem(c, line, "YAML syntax error: %s \xe2\x80\x94 fix the "
+		problem(c, line, "YAML syntax error: %s " DASH " fix the "
 		    "YAML here (indentation, a missing ':' or ',', an unclosed "
 		    "quote or bracket)",
 		    ps->problem ? ps->problem : "unknown problem");
@@ -411,7 +414,7 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 	}
 	if (c->nnodes >= YAML_MAX_NODES) {
 		problem(c, line, "the file has more than %u YAML nodes "
-		    "\xe2\x80\x94 split the policy or remove unused entries",
+		    DASH " split the policy or remove unused entries",
 		    YAML_MAX_NODES);
 		y->stop = 1;
 		return (0);
@@ -426,7 +429,7 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 	    parent->kind == YNODE_MAP ? 2 : 1);
 	if (parent != NULL && parent->nkid >= limit) {
 		problem(c, parent->line, "this %s has more than %d entries "
-		    "\xe2\x80\x94 keep each list and mapping to at most %d",
+		    DASH " keep each list and mapping to at most %d",
 		    parent->kind == YNODE_MAP ? "mapping" : "list",
 		    POLICY_MAX_ITEMS, POLICY_MAX_ITEMS);
 		parent->full = 1;
@@ -451,17 +454,17 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 
 	if (alias != NULL) {
 		problem(c, line, "alias *%.64s: YAML anchors and aliases are "
-		    "not supported \xe2\x80\x94 write the value out in full",
+		    "not supported " DASH " write the value out in full",
 		    alias);
 		n->bad = 1;
 	}
 	if (anchor != NULL)
 		problem(c, line, "anchor &%.64s: YAML anchors and aliases are "
-		    "not supported \xe2\x80\x94 remove the anchor and write "
+		    "not supported " DASH " remove the anchor and write "
 		    "values out in full", anchor);
 	if (tag != NULL)
 		problem(c, line, "YAML tag %.64s is not supported "
-		    "\xe2\x80\x94 remove the tag; quote the value if it must "
+		    DASH " remove the tag; quote the value if it must "
 		    "stay text", tag);
 
 	if (kind == YNODE_SCALAR && alias == NULL) {
@@ -471,13 +474,13 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if (vlen > POLICY_MAX_STRING) {
 			problem(c, line, "a value of %zu bytes is longer than "
-			    "the limit of %d \xe2\x80\x94 shorten it", vlen,
+			    "the limit of %d " DASH " shorten it", vlen,
 			    POLICY_MAX_STRING);
 			n->bad = 1;
 			vlen = 0;
 		} else if (memchr(v, '\0', vlen) != NULL) {
 			problem(c, line, "a value contains a NUL character "
-			    "\xe2\x80\x94 remove the \\0 escape");
+			    DASH " remove the \\0 escape");
 			n->bad = 1;
 			vlen = 0;
 		}
@@ -498,7 +501,7 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 	/* a mapping key must be a plain scalar */
 	if (parent != NULL && parent->kind == YNODE_MAP &&
 	    parent->nkid % 2 == 1 && kind != YNODE_SCALAR) {
-		problem(c, line, "a mapping key is %s \xe2\x80\x94 keys must "
+		problem(c, line, "a mapping key is %s " DASH " keys must "
 		    "be simple words such as name:", ynode_kind_name(n));
 		n->bad = 1;
 	}
@@ -507,7 +510,7 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 		if (y->depth >= YAML_MAX_DEPTH) {
 			if (!y->deep_reported)
 				problem(c, line, "the YAML is nested more "
-				    "than %d levels deep \xe2\x80\x94 the "
+				    "than %d levels deep " DASH " the "
 				    "policy never needs more than 7",
 				    YAML_MAX_DEPTH);
 			y->deep_reported = 1;
@@ -551,7 +554,7 @@ yaml_tree(struct pctx *c, const uint8_t *data, size_t len,
 			if (++y.ndocs > 1) {
 				problem(c, (int)ev.start_mark.line + 1,
 				    "a second YAML document starts here "
-				    "\xe2\x80\x94 keep the whole policy in one "
+				    DASH " keep the whole policy in one "
 				    "document (remove this '---' and what "
 				    "follows)");
 				y.stop = 1;
@@ -673,7 +676,7 @@ check_map(struct pctx *c, const struct ynode *n, const char *what,
 		return (-1);
 	if (n->kind != YNODE_MAP) {
 		problem(c, n->line, "%s must be a mapping of keys, not %s "
-		    "\xe2\x80\x94 %s", what, ynode_kind_name(n), hint);
+		    DASH " %s", what, ynode_kind_name(n), hint);
 		return (-1);
 	}
 	memset(first, 0, sizeof(first));
@@ -686,7 +689,7 @@ check_map(struct pctx *c, const struct ynode *n, const char *what,
 		if (j < nknown && j < 16) {
 			if (first[j] != 0)
 				problem(c, k->line, "%s: duplicate key \"%s\" "
-				    "(first given at line %d) \xe2\x80\x94 "
+				    "(first given at line %d) " DASH " "
 				    "keep only one", what, k->str, first[j]);
 			else
 				first[j] = k->line;
@@ -694,7 +697,7 @@ check_map(struct pctx *c, const struct ynode *n, const char *what,
 		}
 		if ((sug = closest(k->str, known, nknown)) != NULL) {
 			problem(c, k->line, "%s: unknown key \"%.64s\" "
-			    "\xe2\x80\x94 did you mean \"%s\"?", what, k->str,
+			    DASH " did you mean \"%s\"?", what, k->str,
 			    sug);
 			continue;
 		}
@@ -704,7 +707,7 @@ check_map(struct pctx *c, const struct ynode *n, const char *what,
 				append(list, ", ", sizeof(list));
 			append(list, known[j], sizeof(list));
 		}
-		problem(c, k->line, "%s: unknown key \"%.64s\" \xe2\x80\x94 "
+		problem(c, k->line, "%s: unknown key \"%.64s\" " DASH " "
 		    "remove it or use one of: %s", what, k->str, list);
 	}
 	return (0);
@@ -719,7 +722,7 @@ field(struct pctx *c, const struct ynode *m, const char *key,
 	const struct ynode *v;
 
 	if ((v = ymap_get(m, key)) == NULL && need != NULL)
-		problem(c, m->line, "%s has no \"%s\" \xe2\x80\x94 add %s",
+		problem(c, m->line, "%s has no \"%s\" " DASH " add %s",
 		    what, key, need);
 	return (v);
 }
@@ -733,13 +736,13 @@ scalar(struct pctx *c, const struct ynode *v, const char *key,
 		return (NULL);
 	if (v->kind != YNODE_SCALAR) {
 		problem(c, v->line, "%s: %s must be a single value, not %s "
-		    "\xe2\x80\x94 write %s: VALUE", what, key,
+		    DASH " write %s: VALUE", what, key,
 		    ynode_kind_name(v), key);
 		return (NULL);
 	}
 	if (v->len == 0 || (v->plain && (strcmp(v->str, "~") == 0 ||
 	    strcasecmp(v->str, "null") == 0))) {
-		problem(c, v->line, "%s: %s is empty \xe2\x80\x94 give it a "
+		problem(c, v->line, "%s: %s is empty " DASH " give it a "
 		    "value or remove the key", what, key);
 		return (NULL);
 	}
@@ -755,12 +758,12 @@ check_seq(struct pctx *c, const struct ynode *v, const char *key,
 		return (-1);
 	if (v->kind != YNODE_SEQ) {
 		problem(c, v->line, "%s: %s must be a list, not %s "
-		    "\xe2\x80\x94 write %s: %s", what, key, ynode_kind_name(v),
+		    DASH " write %s: %s", what, key, ynode_kind_name(v),
 		    key, example);
 		return (-1);
 	}
 	if (v->nkid < min) {
-		problem(c, v->line, "%s: %s is an empty list \xe2\x80\x94 "
+		problem(c, v->line, "%s: %s is an empty list " DASH " "
 		    "give at least one, e.g. %s: %s", what, key, key, example);
 		return (-1);
 	}
@@ -823,7 +826,7 @@ get_name(struct pctx *c, const struct ynode *m, const char *what,
 		return (-1);
 	if (!name_ok(s)) {
 		problem(c, v->line, "%s name \"%.80s\" is not valid "
-		    "\xe2\x80\x94 " NAME_HINT, kind, s);
+		    DASH " " NAME_HINT, kind, s);
 		return (-1);
 	}
 	if ((*out = xstrdup(c, s)) == NULL)
@@ -843,13 +846,13 @@ get_text(struct pctx *c, const struct ynode *m, const char *key,
 	    (s = scalar(c, v, key, what)) == NULL)
 		return;
 	if (strlen(s) > POLICY_MAX_TEXT) {
-		problem(c, v->line, "%s: %s is %zu bytes long \xe2\x80\x94 "
+		problem(c, v->line, "%s: %s is %zu bytes long " DASH " "
 		    "keep it to %d", what, key, strlen(s), POLICY_MAX_TEXT);
 		return;
 	}
 	if (!text_ok(s)) {
 		problem(c, v->line, "%s: %s contains control characters "
-		    "\xe2\x80\x94 use plain text (it is shown on terminals)",
+		    DASH " use plain text (it is shown on terminals)",
 		    what, key);
 		return;
 	}
@@ -868,11 +871,11 @@ resolve_path(struct pctx *c, const struct ynode *v, const char *key,
 		return (NULL);
 	if (strlen(s) >= PATH_MAX || !text_ok(s)) {
 		problem(c, v->line, "%s: %s is not a usable path (too long "
-		    "or control characters) \xe2\x80\x94 write a plain file "
+		    "or control characters) " DASH " write a plain file "
 		    "path", what, key);
 		return (NULL);
 	}
-	if (s[0] == '/' || c->dir == NULL)
+	if (s[0] == '/')
 		return (xstrdup(c, s));
 	if (asprintf(&r, "%s/%s", c->dir, s) < 0) {
 		c->nomem = 1;
@@ -910,7 +913,7 @@ get_bool(struct pctx *c, const struct ynode *m, const char *key,
 		*out = 0;
 	else {
 		problem(c, v->line, "%s: %s is \"%.64s\", not a boolean "
-		    "\xe2\x80\x94 write true or false", what, key, s);
+		    DASH " write true or false", what, key, s);
 		return (-1);
 	}
 	return (1);
@@ -982,12 +985,12 @@ get_duration(struct pctx *c, const struct ynode *m, const char *key,
 		return (-1);
 	if (parse_duration(s, &d) != 0) {
 		problem(c, v->line, "%s: %s is \"%.64s\", not a duration "
-		    "\xe2\x80\x94 " DURATION_HINT, what, key, s);
+		    DASH " " DURATION_HINT, what, key, s);
 		return (-1);
 	}
 	if (d < 1 || d > DURATION_MAX) {
 		problem(c, v->line, "%s: %s of %u seconds is out of range "
-		    "\xe2\x80\x94 use a duration from 1s to 30d", what, key,
+		    DASH " use a duration from 1s to 30d", what, key,
 		    d);
 		return (-1);
 	}
@@ -1018,7 +1021,7 @@ port_value(struct pctx *c, const struct ynode *v, const char *key,
 		return (-1);
 	if (parse_port(s, out) != 0) {
 		problem(c, v->line, "%s: %s \"%.64s\" is not a port number "
-		    "\xe2\x80\x94 use a number from 1 to 65535 without leading "
+		    DASH " use a number from 1 to 65535 without leading "
 		    "zeros", what, key, s);
 		return (-1);
 	}
@@ -1160,7 +1163,7 @@ parse_windows(struct pctx *c, const struct ynode *v, const char *what,
 			continue;
 		if (parse_window(s, &a->windows[a->nwindows]) != 0) {
 			problem(c, v->kid[i]->line, "%s: window \"%.64s\" is "
-			    "not valid \xe2\x80\x94 write DAYS HH:MM-HH:MM, "
+			    "not valid " DASH " write DAYS HH:MM-HH:MM, "
 			    "e.g. \"mon-fri 08:00-18:00\", \"sat "
 			    "09:00-12:00\" or \"daily 22:00-06:00\"", what, s);
 			continue;
@@ -1294,7 +1297,7 @@ key_options(struct pctx *c, int line, const char *who, char *opts,
 			k->no_touch_required = 1;
 		else {
 			problem(c, line, "%s: unknown key option \"%.64s\" "
-			    "\xe2\x80\x94 the bastion accepts only "
+			    DASH " the bastion accepts only "
 			    "verify-required and no-touch-required", who, o);
 			bad = 1;
 		}
@@ -1314,7 +1317,7 @@ parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
     struct policy_key *k)
 {
 	char *line = NULL, *s, *t1, *t2, *t3, *opts = NULL, *type, *b64;
-	char *comment = NULL, *inner = NULL, *round = NULL;
+	char *comment = NULL, *inner = NULL, *round = NULL, *e;
 	const char *text;
 	enum ssh_keytypes_e kt;
 	ssh_key key = NULL;
@@ -1326,7 +1329,7 @@ parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
 		return (-1);
 	if (!text_ok(text)) {
 		problem(c, l, "%s: key contains control characters "
-		    "\xe2\x80\x94 " KEY_HINT, who);
+		    DASH " " KEY_HINT, who);
 		return (-1);
 	}
 	if ((line = xstrdup(c, text)) == NULL)
@@ -1343,7 +1346,7 @@ parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
 		if (t3 != NULL) {
 			comment = t3;
 			if (*s != '\0')
-				t3[strlen(t3)] = ' ';	/* rejoin comment */
+				t3[strlen(t3)] = ' ';	/* rejoin */
 		}
 	} else if (t2 != NULL && key_type_known(t2)) {
 		opts = t1;
@@ -1354,26 +1357,32 @@ parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
 	} else {
 		if (t2 != NULL && strncmp(t2, "AAAA", 4) == 0)
 			problem(c, l, "%s: unknown key type \"%.64s\" "
-			    "\xe2\x80\x94 use sk-ssh-ed25519@openssh.com, "
+			    DASH " use sk-ssh-ed25519@openssh.com, "
 			    "sk-ecdsa-sha2-nistp256@openssh.com, ssh-ed25519, "
 			    "ecdsa-sha2-nistp256/384/521 or ssh-rsa", who, t1);
 		else
 			problem(c, l, "%s: \"%.40s\" is not a public key "
-			    "line \xe2\x80\x94 " KEY_HINT " (TYPE BASE64 "
+			    "line " DASH " " KEY_HINT " (TYPE BASE64 "
 			    "COMMENT)", who, text);
 		goto out;
+	}
+	if (comment != NULL) {
+		for (e = comment + strlen(comment); e > comment &&
+		    (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
 	}
 	kt = ssh_key_type_from_name(type);
 	if (opts != NULL && host) {
 		problem(c, l, "%s: options are not allowed in a host key "
-		    "\xe2\x80\x94 write only TYPE BASE64", who);
+		    DASH " write only TYPE BASE64", who);
 		goto out;
 	}
 	if (opts != NULL && key_options(c, l, who, opts, k) != 0)
 		goto out;
 	if (!key_type_allowed(kt)) {
 		problem(c, l, "%s: key type %.64s is not supported "
-		    "\xe2\x80\x94 %s", who, type, strstr(type, "-cert") ?
+		    DASH " %s", who, type, strstr(type, "-cert") ?
 		    "give the plain public key, not a certificate" :
 		    "use an ed25519-sk, ecdsa-sk, ed25519, ECDSA or RSA key");
 		goto out;
@@ -1381,45 +1390,45 @@ parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
 	k->is_sk = kt == SSH_KEYTYPE_SK_ECDSA || kt == SSH_KEYTYPE_SK_ED25519;
 	if (host && k->is_sk) {
 		problem(c, l, "%s: a device host key cannot be a security-key "
-		    "type \xe2\x80\x94 pin the device's real host key "
+		    "type " DASH " pin the device's real host key "
 		    "(ssh-keyscan)", who);
 		goto out;
 	}
 	if (b64 == NULL) {
 		problem(c, l, "%s: key has no data after its type "
-		    "\xe2\x80\x94 " KEY_HINT, who);
+		    DASH " " KEY_HINT, who);
 		goto out;
 	}
 	if ((inner = blob_type(b64)) == NULL) {
 		problem(c, l, "%s: key data is not valid base64 of an SSH key "
-		    "\xe2\x80\x94 " KEY_HINT, who);
+		    DASH " " KEY_HINT, who);
 		goto out;
 	}
 	if (strcmp(inner, type) != 0) {
 		problem(c, l, "%s: key is declared as %.64s but its data is "
-		    "a %.64s key \xe2\x80\x94 " KEY_HINT, who, type, inner);
+		    "a %.64s key " DASH " " KEY_HINT, who, type, inner);
 		goto out;
 	}
 	if (ssh_pki_import_pubkey_base64(b64, kt, &key) != SSH_OK ||
 	    key == NULL) {
-		problem(c, l, "%s: %.64s key data is malformed \xe2\x80\x94 "
+		problem(c, l, "%s: %.64s key data is malformed " DASH " "
 		    KEY_HINT, who, type);
 		goto out;
 	}
 	if (ssh_key_type(key) != kt) {
 		problem(c, l, "%s: key is declared as %.64s but decodes as "
-		    "%s \xe2\x80\x94 " KEY_HINT, who, type,
+		    "%s " DASH " " KEY_HINT, who, type,
 		    ssh_key_type_to_char(ssh_key_type(key)));
 		goto out;
 	}
 	if (ssh_pki_export_pubkey_base64(key, &round) != SSH_OK ||
 	    round == NULL || strcmp(round, b64) != 0) {
 		problem(c, l, "%s: %.64s key data has extra or non-canonical "
-		    "bytes \xe2\x80\x94 " KEY_HINT, who, type);
+		    "bytes " DASH " " KEY_HINT, who, type);
 		goto out;
 	}
 	if (kt == SSH_KEYTYPE_RSA && (bits = rsa_bits(b64)) < RSA_MIN_BITS) {
-		problem(c, l, "%s: RSA key has only %d bits \xe2\x80\x94 use "
+		problem(c, l, "%s: RSA key has only %d bits " DASH " use "
 		    "at least %d bits, or better a security key", who, bits,
 		    RSA_MIN_BITS);
 		goto out;
@@ -1427,7 +1436,7 @@ parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
 	if (!k->is_sk && (k->verify_required || k->no_touch_required)) {
 		problem(c, l, "%s: options verify-required and "
 		    "no-touch-required apply only to security-key (sk-) keys "
-		    "\xe2\x80\x94 remove the option", who);
+		    DASH " remove the option", who);
 		goto out;
 	}
 	if ((k->type = xstrdup(c, type)) == NULL ||
@@ -1476,7 +1485,7 @@ parse_version(struct pctx *c, const struct ynode *root)
 		return;
 	if (strcmp(s, "1") != 0)
 		problem(c, v->line, "policy version \"%.32s\" is not supported "
-		    "\xe2\x80\x94 this bastion reads version: 1", s);
+		    DASH " this bastion reads version: 1", s);
 }
 
 /* "ADDR:PORT" or "[IPv6]:PORT", literal addresses only. */
@@ -1503,6 +1512,7 @@ parse_listen(struct pctx *c, const struct ynode *root)
 		if ((s = scalar(c, it, "listen entry", "the policy")) == NULL)
 			continue;
 		hs = s;
+		hl = 0;
 		if (s[0] == '[') {
 			colon = strchr(s, ']');
 			if (colon != NULL && colon[1] == ':') {
@@ -1510,7 +1520,7 @@ parse_listen(struct pctx *c, const struct ynode *root)
 				hl = (size_t)(colon - hs);
 				colon++;
 			} else
-				colon = NULL, hl = 0;
+				colon = NULL;
 		} else {
 			colon = strrchr(s, ':');
 			hl = colon != NULL ? (size_t)(colon - s) : 0;
@@ -1520,7 +1530,7 @@ parse_listen(struct pctx *c, const struct ynode *root)
 		if (colon == NULL || hl == 0 || hl >= sizeof(host) ||
 		    parse_port(colon + 1, &port) != 0) {
 			problem(c, it->line, "listen entry \"%.64s\" is not "
-			    "ADDRESS:PORT \xe2\x80\x94 write e.g. "
+			    "ADDRESS:PORT " DASH " write e.g. "
 			    "\"127.0.0.1:2222\" or \"[::1]:2222\" (port 1 to "
 			    "65535)", s);
 			continue;
@@ -1528,8 +1538,8 @@ parse_listen(struct pctx *c, const struct ynode *root)
 		memcpy(host, hs, hl);
 		host[hl] = '\0';
 		if (netaddr_parse(host, &a) != 0) {
-			problem(c, it->line, "listen address \"%.64s\" is not a "
-			    "literal IP address \xe2\x80\x94 write it as "
+			problem(c, it->line, "listen address \"%.64s\" is not "
+			    "a literal IP address " DASH " write it as "
 			    "a.b.c.d or [IPv6] (no host names, no shorthands "
 			    "like 127.1)", host);
 			continue;
@@ -1543,7 +1553,7 @@ parse_listen(struct pctx *c, const struct ynode *root)
 		}
 		if (j < p->nlisten) {
 			problem(c, it->line, "listen entry \"%.64s\" is given "
-			    "twice \xe2\x80\x94 remove one", s);
+			    "twice " DASH " remove one", s);
 			continue;
 		}
 		netaddr_str(&a, txt, sizeof(txt));
@@ -1612,7 +1622,7 @@ parse_limits(struct pctx *c, const struct ynode *root)
 
 		if (l < 0 || s[l] != '\0' || n < 1 || n > COUNT_MAX)
 			problem(c, v->line, "limits: max_unauthenticated "
-			    "\"%.64s\" is not a count \xe2\x80\x94 write a "
+			    "\"%.64s\" is not a count " DASH " write a "
 			    "number of connections from 1 to %u", s,
 			    COUNT_MAX);
 		else
@@ -1628,7 +1638,7 @@ parse_limits(struct pctx *c, const struct ynode *root)
 	    p->idle_warning >= p->idle_timeout) {
 		v = ymap_get(m, given_w > 0 ? "idle_warning" : "idle_timeout");
 		problem(c, v->line, "limits: idle_warning (%us) must be "
-		    "shorter than idle_timeout (%us) \xe2\x80\x94 lower "
+		    "shorter than idle_timeout (%us) " DASH " lower "
 		    "idle_warning or raise idle_timeout", p->idle_warning,
 		    p->idle_timeout);
 	}
@@ -1672,7 +1682,7 @@ parse_global_approval(struct pctx *c, const struct ynode *root)
 			    strlen(s) >= PATH_MAX)
 				problem(c, v->line, "approval: notify_command "
 				    "\"%.64s\" is not an absolute path "
-				    "\xe2\x80\x94 give the full path of the "
+				    DASH " give the full path of the "
 				    "program, e.g. /usr/local/bin/"
 				    "bastion-notify", s);
 			else
@@ -1740,7 +1750,7 @@ parse_person_keys(struct pctx *c, const struct ynode *m, const char *what,
 			continue;
 		if (vd != NULL && !k->is_sk && !vd->allow_non_sk_keys)
 			problem(c, k->line, "%s: key of type %s is not a "
-			    "security-key (sk-) key \xe2\x80\x94 use an "
+			    "security-key (sk-) key " DASH " use an "
 			    "ed25519-sk or ecdsa-sk key, or set "
 			    "allow_non_sk_keys: true for vendor \"%s\"", what,
 			    k->type, vd->name ? vd->name : "?");
@@ -1748,7 +1758,7 @@ parse_person_keys(struct pctx *c, const struct ynode *m, const char *what,
 		    vd->touch == POLICY_TOUCH_REQUIRED)
 			problem(c, k->line, "%s: key option no-touch-required "
 			    "contradicts touch: required of vendor \"%s\" "
-			    "\xe2\x80\x94 remove the option, or set touch: "
+			    DASH " remove the option, or set touch: "
 			    "off for the vendor", what,
 			    vd->name ? vd->name : "?");
 		w->nkeys++;
@@ -1790,7 +1800,7 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 	    (s = scalar(c, v, "valid_until", what)) != NULL &&
 	    parse_date(s, &w->valid_until) != 0)
 		problem(c, v->line, "%s: valid_until \"%.64s\" is not a "
-		    "calendar date \xe2\x80\x94 write YYYY-MM-DD, e.g. "
+		    "calendar date " DASH " write YYYY-MM-DD, e.g. "
 		    "2027-03-31 (the account expires at the end of that day, "
 		    "UTC)", what, s);
 	get_bool(c, m, "enabled", what, &w->enabled);
@@ -1811,6 +1821,50 @@ parse_people(struct pctx *c, const struct ynode *v, const char *key,
 		parse_person(c, v->kid[i], role, vd, &(*out)[(*nout)++]);
 }
 
+/* Why netaddr_cidr_parse() refused s, as one problem with its fix. */
+static void
+cidr_problem(struct pctx *c, int line, const char *what, const char *key,
+    const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char addr[INET6_ADDRSTRLEN + 1], txt[INET6_ADDRSTRLEN];
+	size_t hl = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	struct netaddr a;
+	unsigned long long pfx;
+	unsigned b, bits;
+	int l;
+
+	if (hl >= sizeof(addr))
+		hl = 0;
+	memcpy(addr, s, hl);
+	addr[hl] = '\0';
+	if (slash == NULL || hl == 0 || netaddr_parse(addr, &a) != 0) {
+		problem(c, line, "%s: %s entry \"%.64s\" is not a network in "
+		    "canonical form " DASH " write a full address and prefix "
+		    "such as 10.20.0.0/16 (no shorthands like 127.1, no host "
+		    "names)", what, key, s);
+		return;
+	}
+	/* an IPv4-mapped network written as IPv6 counts 128 bits */
+	bits = strchr(addr, ':') != NULL ? 128 : 32;
+	l = parse_uint(slash + 1, &pfx);
+	if (l < 0 || slash[1 + l] != '\0' || pfx > bits ||
+	    (bits == 128 && a.family == AF_INET && pfx < 96)) {
+		problem(c, line, "%s: %s entry \"%.64s\" has a bad prefix "
+		    "length " DASH " use /0 to /32 for IPv4 or /0 to /128 for "
+		    "IPv6, without leading zeros", what, key, s);
+		return;
+	}
+	if (bits == 128 && a.family == AF_INET)
+		pfx -= 96;
+	bits = a.family == AF_INET ? 32 : 128;
+	for (b = (unsigned)pfx; b < bits; b++)
+		a.a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	problem(c, line, "%s: %s entry %.64s has host bits set " DASH " did "
+	    "you mean %s/%u?", what, key, s, netaddr_str(&a, txt, sizeof(txt)),
+	    (unsigned)pfx);
+}
+
 /* A list of networks; segments of vendors are also kept for the overlap
  * check. */
 static void
@@ -1820,13 +1874,8 @@ parse_cidrs(struct pctx *c, const struct ynode *m, const char *key,
 {
 	const struct ynode *v, *it;
 	struct netaddr_cidr *n;
-	struct netaddr a;
-	unsigned long long pfx;
-	const char *s, *slash;
-	char addr[INET6_ADDRSTRLEN + 1], txt[INET6_ADDRSTRLEN];
-	size_t i, hl;
-	unsigned b, bits;
-	int l;
+	const char *s;
+	size_t i;
 
 	if ((v = field(c, m, key, what, seg_of != NULL ?
 	    "segments: [CIDR, ...] (the networks its devices live in)" :
@@ -1841,42 +1890,12 @@ parse_cidrs(struct pctx *c, const struct ynode *m, const char *key,
 		if ((s = scalar(c, it, key, what)) == NULL)
 			continue;
 		if (netaddr_cidr_parse(s, n) != 0) {
-			slash = strchr(s, '/');
-			hl = slash != NULL ? (size_t)(slash - s) : strlen(s);
-			if (hl >= sizeof(addr))
-				hl = 0;
-			memcpy(addr, s, hl);
-			addr[hl] = '\0';
-			if (hl == 0 || netaddr_parse(addr, &a) != 0 ||
-			    strchr(addr, ':') != NULL) {
-				problem(c, it->line, "%s: %s entry \"%.64s\" is "
-				    "not a network in canonical form "
-				    "\xe2\x80\x94 write a full address and "
-				    "prefix such as 10.20.0.0/16 (no "
-				    "shorthands like 127.1, no host names)",
-				    what, key, s);
-				continue;
-			}
-			bits = 32;
-			l = parse_uint(slash + 1, &pfx);
-			if (l < 0 || slash[1 + l] != '\0' || pfx > bits) {
-				problem(c, it->line, "%s: %s entry \"%.64s\" has "
-				    "a bad prefix length \xe2\x80\x94 use /0 "
-				    "to /32 for IPv4 or /0 to /128 for IPv6",
-				    what, key, s);
-				continue;
-			}
-			for (b = (unsigned)pfx; b < bits; b++)
-				a.a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
-			problem(c, it->line, "%s: %s entry %.64s has host bits "
-			    "set \xe2\x80\x94 did you mean %s/%u?", what, key,
-			    s, netaddr_str(&a, txt, sizeof(txt)),
-			    (unsigned)pfx);
+			cidr_problem(c, it->line, what, key, s);
 			continue;
 		}
 		if (seg_of != NULL && n->prefix == 0) {
 			problem(c, it->line, "%s: segment %.64s covers every "
-			    "address \xe2\x80\x94 list only the networks the "
+			    "address " DASH " list only the networks the "
 			    "vendor's devices live in", what, s);
 			continue;
 		}
@@ -1923,7 +1942,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 			vd->touch = POLICY_TOUCH_OFF;
 		else
 			problem(c, v->line, "%s: touch is \"%.64s\" "
-			    "\xe2\x80\x94 write touch: required (the default) "
+			    DASH " write touch: required (the default) "
 			    "or touch: off", what, s);
 	}
 	parse_approval(c, m, what, &c->p->approval, &vd->approval);
@@ -1968,10 +1987,10 @@ device_vendor(struct pctx *c, const struct ynode *m, const char *what,
 	}
 	if (sug != NULL)
 		problem(c, v->line, "%s: vendor \"%.64s\" is not defined "
-		    "\xe2\x80\x94 did you mean \"%s\"?", what, s, sug);
+		    DASH " did you mean \"%s\"?", what, s, sug);
 	else
 		problem(c, v->line, "%s: vendor \"%.64s\" is not defined "
-		    "\xe2\x80\x94 add it under vendors: or name an existing "
+		    DASH " add it under vendors: or name an existing "
 		    "vendor", what, s);
 }
 
@@ -1999,7 +2018,7 @@ device_in_segments(struct pctx *c, const struct ynode *v,
 	if (vd->nsegments > 4)
 		append(list, ", ...", sizeof(list));
 	problem(c, v->line, "device \"%s\" address %.64s is outside the "
-	    "segments of vendor \"%s\" (%s) \xe2\x80\x94 move the device into "
+	    "segments of vendor \"%s\" (%s) " DASH " move the device into "
 	    "a segment of its vendor or fix the address",
 	    d->name ? d->name : "?", d->address, vd->name, list);
 }
@@ -2036,7 +2055,7 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 	    (s = scalar(c, v, "address", what)) != NULL) {
 		if (netaddr_parse(s, &d->addr) != 0)
 			problem(c, v->line, "%s: address \"%.64s\" is not a "
-			    "literal IP address \xe2\x80\x94 write the "
+			    "literal IP address " DASH " write the "
 			    "device's address as a.b.c.d or IPv6 (host names "
 			    "and shorthands like 127.1, 0x7f000001 or "
 			    "2130706433 are refused)", what, s);
@@ -2055,7 +2074,7 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 				bad = 1;
 		if (bad || i > POLICY_MAX_LOGIN)
 			problem(c, v->line, "%s: login \"%.64s\" is not a "
-			    "user name \xe2\x80\x94 use up to %d printable "
+			    "user name " DASH " use up to %d printable "
 			    "ASCII characters without spaces, not starting "
 			    "with '-'", what, s, POLICY_MAX_LOGIN);
 		else
@@ -2089,7 +2108,7 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 					break;
 			if (j < d->nforward_ports) {
 				problem(c, v->kid[i]->line, "%s: forward port "
-				    "%u is listed twice \xe2\x80\x94 remove "
+				    "%u is listed twice " DASH " remove "
 				    "one", what, port);
 				continue;
 			}
@@ -2131,7 +2150,7 @@ check_unique_names(struct pctx *c, struct nameref *v, size_t n,
 			continue;
 		}
 		problem(c, v[i].line, "%s name \"%s\" is already used by "
-		    "%s \"%s\" at line %d \xe2\x80\x94 %s must be unique; "
+		    "%s \"%s\" at line %d " DASH " %s must be unique; "
 		    "rename one", v[i].kind, v[i].name, v[first].kind,
 		    v[first].name, v[first].line, space);
 	}
@@ -2164,11 +2183,11 @@ check_unique_keys(struct pctx *c)
 		}
 		if (strcmp(c->keys[i].owner, c->keys[first].owner) == 0)
 			problem(c, c->keys[i].line, "key of \"%s\" is listed "
-			    "twice (also at line %d) \xe2\x80\x94 remove one",
+			    "twice (also at line %d) " DASH " remove one",
 			    c->keys[i].owner, c->keys[first].line);
 		else
 			problem(c, c->keys[i].line, "key of \"%s\" is also "
-			    "listed for \"%s\" at line %d \xe2\x80\x94 each "
+			    "listed for \"%s\" at line %d " DASH " each "
 			    "person needs their own key", c->keys[i].owner,
 			    c->keys[first].owner, c->keys[first].line);
 	}
@@ -2198,7 +2217,7 @@ overlap_problem(struct pctx *c, const struct segref *a,
 	char t1[INET6_ADDRSTRLEN], t2[INET6_ADDRSTRLEN];
 
 	problem(c, later->line, "segment %s/%u of vendor \"%s\" overlaps "
-	    "segment %s/%u of vendor \"%s\" (line %d) \xe2\x80\x94 segments "
+	    "segment %s/%u of vendor \"%s\" (line %d) " DASH " segments "
 	    "of different vendors must not share addresses; narrow one of "
 	    "them", netaddr_str(&later->net.addr, t1, sizeof(t1)),
 	    later->net.prefix, later->vendor->name ? later->vendor->name :
@@ -2222,8 +2241,8 @@ check_segment_overlap(struct pctx *c)
 		return;
 	qsort(c->segs, c->nsegs, sizeof(*c->segs), segref_cmp);
 	for (i = 0; i < c->nsegs; i++) {
-		while (depth > 0 && !netaddr_cidr_overlap(&stack[depth - 1]->net,
-		    &c->segs[i].net))
+		while (depth > 0 && !netaddr_cidr_overlap(
+		    &stack[depth - 1]->net, &c->segs[i].net))
 			depth--;
 		for (j = 0; j < depth; j++)
 			if (stack[j]->vendor != c->segs[i].vendor)
@@ -2249,8 +2268,8 @@ parse_root(struct pctx *c, const struct ynode *root)
 	if (root->bad)
 		return;
 	if (root->kind != YNODE_MAP) {
-		problem(c, root->line, "the policy is %s, not a mapping of keys "
-		    "\xe2\x80\x94 start with version: 1, listen:, paths:, "
+		problem(c, root->line, "the policy is %s, not a mapping of "
+		    "keys " DASH " start with version: 1, listen:, paths:, "
 		    "vendors: and devices: (see policies/example.yaml)",
 		    ynode_kind_name(root));
 		return;
@@ -2307,18 +2326,18 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 	*lenp = 0;
 	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 	    O_NONBLOCK)) == -1) {
-		problem(c, 0, "cannot open the policy file: %s \xe2\x80\x94 "
+		problem(c, 0, "cannot open the policy file: %s " DASH " "
 		    "check the path and that this user may read it",
 		    strerror(errno));
 		return (BERR_SYS);
 	}
 	if (fstat(fd, &st) == -1) {
-		problem(c, 0, "cannot stat the policy file: %s \xe2\x80\x94 "
+		problem(c, 0, "cannot stat the policy file: %s " DASH " "
 		    "check the path", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		problem(c, 0, "the policy is not a regular file \xe2\x80\x94 "
+		problem(c, 0, "the policy is not a regular file " DASH " "
 		    "point -f at the policy YAML file");
 		r = BERR_POLICY;
 		goto out;
@@ -2336,7 +2355,7 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 			continue;
 		if (n == -1) {
 			problem(c, 0, "cannot read the policy file: %s "
-			    "\xe2\x80\x94 check the file and the disk",
+			    DASH " check the file and the disk",
 			    strerror(errno));
 			goto out;
 		}
@@ -2353,7 +2372,7 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 	goto out;
  big:
 	problem(c, 0, "the policy file is bigger than the limit of %u bytes "
-	    "\xe2\x80\x94 this is not a policy file, or remove unused "
+	    DASH " this is not a policy file, or remove unused "
 	    "entries", POLICY_MAX_FILE_SIZE);
 	r = BERR_POLICY;
  out:
@@ -2362,19 +2381,28 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 	return (r);
 }
 
-/* Absolute directory of the policy file, for relative paths. */
-static char *
-policy_dir(const char *path)
+/* Absolute directory of the policy file, for relative paths: the daemon
+ * may change directory later, so a relative one would not do. */
+static int
+policy_dir(struct pctx *c)
 {
-	char *copy, *dir, *abs;
+	char *copy;
+	int r = 0;
 
-	if ((copy = strdup(path)) == NULL)
-		return (NULL);
-	dir = dirname(copy);
-	if ((abs = realpath(dir, NULL)) == NULL)
-		abs = strdup(dir);
+	if ((copy = strdup(c->path)) == NULL)
+		return (BERR_NOMEM);
+	if ((c->dir = realpath(dirname(copy), NULL)) == NULL) {
+		if (errno == ENOMEM)
+			r = BERR_NOMEM;
+		else {
+			problem(c, 0, "cannot resolve the directory of the "
+			    "policy file: %s " DASH " check the path",
+			    strerror(errno));
+			r = BERR_SYS;
+		}
+	}
 	free(copy);
-	return (abs);
+	return (r);
 }
 
 static void
@@ -2477,12 +2505,12 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	p->approval_timeout = 600;
 	p->default_max_grant = 14400;
 
-	if ((p->path = strdup(path)) == NULL || (c.dir = policy_dir(path)) ==
-	    NULL) {
+	if ((p->path = strdup(path)) == NULL) {
 		r = BERR_NOMEM;
 		goto out;
 	}
-	if ((r = read_policy_file(&c, &data, &len)) != 0)
+	if ((r = read_policy_file(&c, &data, &len)) != 0 ||
+	    (r = policy_dir(&c)) != 0)
 		goto out;
 	if (EVP_Digest(data, len, p->sha256, NULL, EVP_sha256(), NULL) != 1) {
 		r = BERR_CRYPTO;
@@ -2491,7 +2519,7 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	if ((r = yaml_tree(&c, data, len, &root, &complete)) != 0)
 		goto out;
 	if (complete && root == NULL)
-		problem(&c, 1, "the policy file has no content \xe2\x80\x94 "
+		problem(&c, 1, "the policy file has no content " DASH " "
 		    "start from policies/example.yaml");
 	else if (complete)
 		parse_root(&c, root);
@@ -2564,10 +2592,12 @@ policy_person(const struct policy *p, const char *name,
 		return (NULL);
 	for (i = 0; i < p->nvendors; i++) {
 		for (j = 0; j < p->vendors[i].nengineers; j++) {
-			if (strcmp(p->vendors[i].engineers[j].name, name) == 0) {
+			struct policy_person *w = &p->vendors[i].engineers[j];
+
+			if (strcmp(w->name, name) == 0) {
 				if (role != NULL)
 					*role = ROLE_ENGINEER;
-				return (&p->vendors[i].engineers[j]);
+				return (w);
 			}
 		}
 	}

@@ -28,7 +28,7 @@
 #define POLICY_MAX_FILE_SIZE	(4u * 1024 * 1024)
 #define POLICY_MAX_NAME		64	/* names of vendors, people, devices */
 #define POLICY_MAX_ITEMS	4096	/* entries in any one list */
-#define POLICY_MAX_STRING	16384	/* any one value (key lines are long) */
+#define POLICY_MAX_STRING	16384	/* any one value (keys are long) */
 #define POLICY_MAX_TEXT		256	/* description, full_name */
 
 /* An authorized_keys-format public key, as written in the file. */
@@ -150,11 +150,14 @@ struct policy {
 
 /*
  * Load and validate the policy in path. On success returns 0 and sets *out.
- * On failure returns BERR_POLICY (or BERR_SYS/BERR_NOMEM), sets *out to NULL,
- * and writes one line per problem to errs (a caller-provided FILE*, may be
- * NULL) in the form "FILE:LINE: what is wrong — what to do". *nerrs, if not
- * NULL, receives the number of problems.
- * Relative paths inside the file are resolved against the file's directory.
+ * On failure returns BERR_POLICY (or BERR_SYS, BERR_NOMEM, BERR_CRYPTO when
+ * hashing fails, BERR_INVAL for a NULL path or out), sets *out to NULL, and
+ * writes one line per problem to errs (a caller-provided FILE*, may be NULL)
+ * in the form "FILE:LINE: what is wrong — what to do", sorted by line; line 0
+ * means the file as a whole. *nerrs, if not NULL, receives the number of
+ * problems (0 after BERR_NOMEM, whose partial problems are dropped).
+ * Relative paths inside the file are resolved against the file's absolute
+ * directory. docs/POLICY.md documents every key and check.
  */
 int policy_load(const char *path, FILE *errs, size_t *nerrs,
     struct policy **out);

@@ -151,6 +151,18 @@ class Bastion:
             raise HarnessError("bastiond is already running (pid %d)"
                                % self.pid)
         with open(self.logfile, "ab") as log:
+            # --init creates what is missing (the recording signing key;
+            # the host key exists already) and never overwrites
+            log.write(b"=== harness: bastiond --init\n")
+            log.flush()
+            init = subprocess.run(
+                [str(self.binary), "-f", str(self.policy_path), "--init"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=self._env(extra_env), cwd=str(self.workdir),
+                timeout=30)
+            if init.returncode != 0:
+                raise HarnessError("bastiond --init failed (%d)\n%s" % (
+                    init.returncode, util.tail(self.logfile, 20)))
             log.write(b"=== harness: starting bastiond\n")
             log.flush()
             self.proc = subprocess.Popen(

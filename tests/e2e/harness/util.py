@@ -427,3 +427,27 @@ def parse_logfmt(s):
             out[key] = s[i:j]
             i = j
     return out
+
+
+def run_with_tty(argv, timeout=DEFAULT_TIMEOUT, env=None):
+    """Run argv with a fresh pty as its controlling terminal and stdin
+    (programs such as asciinema open /dev/tty) but stdout and stderr on
+    pipes, so the exact output bytes come back. CompletedProcess (bytes)."""
+    import fcntl
+    import pty
+    import termios
+    master, slave = pty.openpty()
+
+    def ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    env = dict(os.environ if env is None else env,
+               PYTHONIOENCODING="utf-8", LANG="C.UTF-8")
+    try:
+        return subprocess.run([str(a) for a in argv], stdin=slave,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout, start_new_session=True,
+                              preexec_fn=ctty, env=env)
+    finally:
+        os.close(master)
+        os.close(slave)

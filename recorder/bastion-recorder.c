@@ -1,0 +1,1071 @@
+/*
+ * bastion-recorder.c - the only writer of session recordings and the only
+ * holder of the recording signing key.
+ *
+ *   bastion-recorder --init -k KEYFILE
+ *   bastion-recorder -k KEYFILE -d RECDIR -s SOCKET [-u UID]... [-m MIB]
+ *                    [-D] [-v]
+ *
+ * Session workers connect to SOCKET (a Unix stream socket), are admitted by
+ * the uid the kernel reports for them (SO_PEERCRED; -u, default our own),
+ * send OPEN with the session facts and get back the session id and the file
+ * this recorder created for them under RECDIR/YYYY/MM/DD/. From then on the
+ * connection is bound to that one recording: FRAMEs are appended to it and
+ * to nothing else, CLOSE seals it. docs/RECORDING-FORMAT.md describes the
+ * file format and the protocol.
+ *
+ * Failure is closed: when a recording cannot be written the worker gets ERR
+ * and its connection is closed, which ends the vendor's session. A worker
+ * that vanishes, a malformed message, SIGTERM: the recording gets an EVENT
+ * saying why and an abnormal SEAL, so it still verifies. One misbehaving
+ * connection only ever ends itself.
+ *
+ * A single libuv loop serves every connection. Disk writes are synchronous
+ * and small (page cache); fdatasync happens at checkpoints, once a second per
+ * active session at most.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
+
+#include <systemd/sd-daemon.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "recfmt.h"
+#include "reckey.h"
+#include "recproto.h"
+#include "recwriter.h"
+
+#define MAX_UIDS		32
+#define HELLO_TIMEOUT_MS	10000	/* OPEN must come within this */
+#define LINGER_MS		2000	/* ERR/OK delivery before closing */
+#define READ_CHUNK		65536
+#define OUTQ_MAX		(1024 * 1024)	/* unsent replies per peer */
+#define DEFAULT_MIN_FREE_MIB	64
+
+/* Facts a worker may state in OPEN; everything else the recorder adds. */
+static const char *const open_keys[] = {
+	"engineer", "vendor", "source", "device", "device_addr", "approval",
+	"policy_sha256", "ref", NULL
+};
+static const char *const open_required[] = { "engineer", "device", NULL };
+
+enum conn_state {
+	CONN_HELLO,	/* connected, waiting for OPEN */
+	CONN_OPEN,	/* recording */
+	CONN_DONE,	/* finished; reply draining, then close */
+};
+
+struct server;
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	struct server *srv;
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	int handles;		/* open libuv handles; freed at 0 */
+	enum conn_state state;
+	unsigned long id;	/* for log lines */
+	pid_t pid;
+	uid_t uid;
+	struct buf *in;
+	size_t outq;		/* bytes of replies not yet written */
+	struct recwriter *w;
+	uint64_t t0;		/* monotonic µs at OPEN */
+	char sid[REC_SESSION_ID_MAX + 1];
+	char path[PATH_MAX];
+};
+
+struct server {
+	uv_loop_t loop;
+	uv_pipe_t listener;
+	uv_signal_t sigterm, sigint;
+	struct reckey *key;
+	char keyfp[RECKEY_FP_LEN];
+	const char *recdir;
+	const char *sockpath;
+	uid_t allowed[MAX_UIDS];
+	size_t nallowed;
+	uint64_t min_free;	/* bytes */
+	char host[256];
+	unsigned long next_id;
+	int listening;		/* listener handle initialised */
+	int stopping;
+	char rbuf[READ_CHUNK];	/* one read at a time, consumed at once */
+	TAILQ_HEAD(, conn) conns;
+};
+
+static void conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void conn_close(struct conn *);
+
+static uint64_t
+now_mono_us(void)
+{
+	return (uv_hrtime() / 1000);
+}
+
+static uint64_t
+now_unix_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* µs since this connection's recording started. */
+static uint64_t
+conn_now(const struct conn *c)
+{
+	return (now_mono_us() - c->t0);
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+struct wreq {
+	uv_write_t req;
+	struct conn *c;
+	size_t len;
+	uint8_t data[];
+};
+
+static void
+write_cb(uv_write_t *req, int status)
+{
+	struct wreq *wr = (struct wreq *)req;
+
+	(void)status;
+	wr->c->outq -= wr->len;
+	free(wr);
+}
+
+/* Queue msg for the peer. A peer that does not read its replies is cut
+ * off: it cannot make us buffer without bound. */
+static int
+conn_send(struct conn *c, const struct buf *msg)
+{
+	struct wreq *wr;
+	uv_buf_t ub;
+	size_t len = buf_len(msg);
+
+	if (c->outq + len > OUTQ_MAX)
+		return (BERR_LIMIT);
+	if ((wr = malloc(sizeof(*wr) + len)) == NULL)
+		return (BERR_NOMEM);
+	memcpy(wr->data, buf_ptr(msg), len);
+	wr->c = c;
+	wr->len = len;
+	ub = uv_buf_init((char *)wr->data, (unsigned int)len);
+	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &ub, 1,
+	    write_cb) != 0) {
+		free(wr);
+		return (BERR_CLOSED);
+	}
+	c->outq += len;
+	return (0);
+}
+
+static void
+send_err(struct conn *c, const char *reason)
+{
+	struct buf *b;
+
+	if ((b = buf_new(RECPROTO_REPLY_MAX)) == NULL)
+		return;
+	if (recproto_put_err(b, reason) == 0)
+		(void)conn_send(c, b);
+	buf_free(b);
+}
+
+static int
+send_ok(struct conn *c)
+{
+	char hex[2 * REC_HASH_LEN + 1];
+	struct buf *b;
+	int r;
+
+	recfmt_hex(recwriter_head(c->w), REC_HASH_LEN, hex);
+	if ((b = buf_new(RECPROTO_REPLY_MAX)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = recproto_put_ok(b, c->sid, c->path, recwriter_frames(c->w),
+	    hex)) == 0)
+		r = conn_send(c, b);
+	buf_free(b);
+	return (r);
+}
+
+/* ---- ending a recording ----------------------------------------------- */
+
+/*
+ * Finish the recording with an EVENT (kind, text) and a SEAL. Best effort:
+ * if the disk is gone the file keeps what it has, and the verifier reports
+ * it unsealed.
+ */
+static void
+conn_seal(struct conn *c, int status, const char *kind, const char *text,
+    const char *reason)
+{
+	char hex[2 * REC_HASH_LEN + 1], frames[32];
+	struct buf *ev;
+	uint64_t t;
+	int r;
+
+	if (c->w == NULL || recwriter_sealed(c->w))
+		return;
+	t = conn_now(c);
+	if (kind != NULL && (ev = buf_new(REC_TEXT_MAX + 64)) != NULL) {
+		if (buf_put_cstring(ev, kind) == 0 &&
+		    buf_put_cstring(ev, text) == 0 &&
+		    (r = recwriter_append(c->w, REC_EVENT,
+		    REC_CHANNEL_RECORDER, buf_ptr(ev), buf_len(ev), t)) != 0)
+			log_warn("session %s: cannot record the end event: %s",
+			    c->sid, r == BERR_SYS ?
+			    strerror(recwriter_errno(c->w)) : berr_str(r));
+		buf_free(ev);
+	}
+	if ((r = recwriter_seal(c->w, status, reason, t)) != 0 &&
+	    !recwriter_sealed(c->w)) {
+		log_error("session %s: cannot seal %s: %s", c->sid, c->path,
+		    r == BERR_SYS ? strerror(recwriter_errno(c->w)) :
+		    berr_str(r));
+		audit_event("recording.unsealed", "session", c->sid, "path",
+		    c->path, "reason", reason, NULL);
+		return;
+	}
+	recfmt_hex(recwriter_head(c->w), REC_HASH_LEN, hex);
+	snprintf(frames, sizeof(frames), "%llu",
+	    (unsigned long long)recwriter_frames(c->w));
+	/* The sealed chain head also goes to the journal: a witness outside
+	 * the file, so cutting a sealed file back to an earlier checkpoint
+	 * is caught by comparing the two. */
+	audit_event("recording.sealed", "session", c->sid, "path", c->path,
+	    "status", status == REC_END_NORMAL ? "normal" : "abnormal",
+	    "reason", reason, "frames", frames, "head", hex, NULL);
+}
+
+/* Tell the peer why, end the recording abnormally, close. */
+static void
+conn_fail(struct conn *c, const char *reason)
+{
+	char r2[REC_REASON_MAX + 1];
+
+	if (c->state == CONN_DONE)
+		return;
+	log_warn("connection %lu (pid %ld uid %ld)%s%s: %s", c->id,
+	    (long)c->pid, (long)c->uid, c->sid[0] ? " session " : "", c->sid,
+	    reason);
+	if (c->state == CONN_OPEN) {
+		snprintf(r2, sizeof(r2), "%s", reason);
+		conn_seal(c, REC_END_ABNORMAL, "recorder-error", reason, r2);
+	}
+	send_err(c, reason);
+	conn_close(c);
+}
+
+/* ---- connection lifetime ---------------------------------------------- */
+
+static void
+conn_free(struct conn *c)
+{
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	recwriter_free(c->w);
+	buf_free(c->in);
+	free(c);
+}
+
+static void
+handle_close_cb(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->handles == 0)
+		conn_free(c);
+}
+
+static void
+shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	(void)status;
+	free(req);
+	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+		uv_close((uv_handle_t *)&c->pipe, handle_close_cb);
+	if (!uv_is_closing((uv_handle_t *)&c->timer))
+		uv_close((uv_handle_t *)&c->timer, handle_close_cb);
+}
+
+static void
+linger_cb(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	/* the peer did not take its last reply in time */
+	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+		uv_close((uv_handle_t *)&c->pipe, handle_close_cb);
+	uv_close((uv_handle_t *)&c->timer, handle_close_cb);
+}
+
+/*
+ * Stop reading, let queued replies drain (uv_shutdown waits for them), then
+ * close both handles. A linger timer bounds the wait.
+ */
+static void
+conn_close(struct conn *c)
+{
+	uv_shutdown_t *req;
+
+	if (c->state == CONN_DONE && uv_is_closing((uv_handle_t *)&c->pipe))
+		return;
+	c->state = CONN_DONE;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_timer_stop(&c->timer);
+	uv_timer_start(&c->timer, linger_cb, LINGER_MS, 0);
+	if ((req = calloc(1, sizeof(*req))) != NULL) {
+		req->data = c;
+		if (uv_shutdown(req, (uv_stream_t *)&c->pipe, shutdown_cb) == 0)
+			return;
+		free(req);
+	}
+	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+		uv_close((uv_handle_t *)&c->pipe, handle_close_cb);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, handle_close_cb);
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+static void ckpt_cb(uv_timer_t *);
+
+/* Arm the timer for the next checkpoint the writer has due. */
+static void
+ckpt_arm(struct conn *c)
+{
+	uint64_t due = recwriter_ckpt_due(c->w), now = conn_now(c);
+
+	if (due == UINT64_MAX) {
+		uv_timer_stop(&c->timer);
+		return;
+	}
+	uv_timer_start(&c->timer, ckpt_cb,
+	    due > now ? (due - now + 999) / 1000 : 0, 0);
+}
+
+/* 1 if the recording disk has at least min bytes free for us. */
+static int
+disk_free(const char *dir, uint64_t min, uint64_t *avail)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) != 0) {
+		*avail = 0;
+		return (0);
+	}
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return (*avail >= min);
+}
+
+static void
+ckpt_cb(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	char reason[256];
+	uint64_t avail;
+	int r;
+
+	if (c->state != CONN_OPEN)
+		return;
+	if ((r = recwriter_checkpoint(c->w, conn_now(c))) != 0) {
+		snprintf(reason, sizeof(reason), "cannot write the recording: "
+		    "%s", r == BERR_SYS ? strerror(recwriter_errno(c->w)) :
+		    berr_str(r));
+		conn_fail(c, reason);
+		return;
+	}
+	/* Stop while there is still room to seal properly, rather than
+	 * run into ENOSPC halfway through a frame. */
+	if (!disk_free(c->srv->recdir, c->srv->min_free / 4, &avail)) {
+		snprintf(reason, sizeof(reason), "the recording disk is nearly "
+		    "full (%llu MiB left): session ended",
+		    (unsigned long long)(avail >> 20));
+		conn_fail(c, reason);
+		return;
+	}
+	ckpt_arm(c);
+}
+
+static void
+hello_timeout_cb(uv_timer_t *t)
+{
+	conn_fail(t->data, "no OPEN within 10 seconds");
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+static int
+key_listed(const char *const *list, const char *k)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, k) == 0)
+			return (1);
+	return (0);
+}
+
+/* The HEADER: what the worker said, then what only the recorder knows. */
+static int
+build_header(struct conn *c, const struct rec_hdr *facts, uint64_t start,
+    struct rec_hdr *h)
+{
+	static const char *const order[] = {
+		"ref", "engineer", "vendor", "source", "device", "device_addr",
+		"approval", "policy_sha256", NULL
+	};
+	char tbuf[40], num[32];
+	const char *v;
+	size_t i;
+	int r;
+
+	if ((r = recfmt_hdr_add(h, "session", c->sid)) != 0)
+		return (r);
+	for (i = 0; order[i] != NULL; i++) {
+		if ((v = recfmt_hdr_get(facts, order[i])) == NULL)
+			v = strcmp(order[i], "ref") == 0 ? NULL : "-";
+		if (v != NULL && (r = recfmt_hdr_add(h, order[i], v)) != 0)
+			return (r);
+	}
+	recfmt_fmt_time(start, tbuf, sizeof(tbuf));
+	if ((r = recfmt_hdr_add(h, "start", tbuf)) != 0 ||
+	    (r = recfmt_hdr_add(h, "recorder_key", c->srv->keyfp)) != 0 ||
+	    (r = recfmt_hdr_add(h, "recorder_host", c->srv->host)) != 0)
+		return (r);
+	snprintf(num, sizeof(num), "%ld", (long)c->pid);
+	if ((r = recfmt_hdr_add(h, "worker_pid", num)) != 0)
+		return (r);
+	snprintf(num, sizeof(num), "%ld", (long)c->uid);
+	return (recfmt_hdr_add(h, "worker_uid", num));
+}
+
+static void
+on_open(struct conn *c, struct buf *body)
+{
+	struct server *srv = c->srv;
+	struct rec_hdr facts, h;
+	char reason[PATH_MAX + 256];
+	uint64_t start, avail;
+	uint32_t version;
+	size_t i;
+	int r, fd = -1, tries;
+
+	memset(&facts, 0, sizeof(facts));
+	memset(&h, 0, sizeof(h));
+	if (c->state != CONN_HELLO) {
+		conn_fail(c, "protocol error: OPEN on an open recording");
+		return;
+	}
+	if (buf_get_u32(body, &version) != 0 || version != RECPROTO_VERSION) {
+		conn_fail(c, "protocol error: unsupported OPEN version");
+		return;
+	}
+	if ((r = recfmt_hdr_decode(buf_ptr(body), buf_len(body), &facts)) !=
+	    0) {
+		snprintf(reason, sizeof(reason), "protocol error: malformed "
+		    "session facts (%s)", berr_str(r));
+		conn_fail(c, reason);
+		return;
+	}
+	for (i = 0; i < facts.n; i++)
+		if (!key_listed(open_keys, facts.key[i])) {
+			snprintf(reason, sizeof(reason), "protocol error: "
+			    "unknown session fact \"%s\"", facts.key[i]);
+			goto fail;
+		}
+	for (i = 0; open_required[i] != NULL; i++)
+		if (recfmt_hdr_get(&facts, open_required[i]) == NULL) {
+			snprintf(reason, sizeof(reason), "protocol error: "
+			    "session fact \"%s\" missing", open_required[i]);
+			goto fail;
+		}
+	if (!disk_free(srv->recdir, srv->min_free, &avail)) {
+		snprintf(reason, sizeof(reason), "recording refused: only %llu "
+		    "MiB free on the recording disk (%s), at least %llu MiB "
+		    "required: free space there or lower -m",
+		    (unsigned long long)(avail >> 20), srv->recdir,
+		    (unsigned long long)(srv->min_free >> 20));
+		goto fail;
+	}
+	start = now_unix_us();
+	for (tries = 0; tries < 3; tries++) {
+		if ((r = recwriter_new_session_id(start, c->sid,
+		    sizeof(c->sid))) != 0)
+			break;
+		r = recwriter_create_file(srv->recdir, c->sid, start, c->path,
+		    sizeof(c->path), &fd);
+		if (r != BERR_EXISTS)
+			break;
+	}
+	if (r != 0) {
+		snprintf(reason, sizeof(reason), "recording refused: cannot "
+		    "create the recording file under %s: %s", srv->recdir,
+		    r == BERR_SYS ? strerror(errno) : berr_str(r));
+		c->sid[0] = '\0';
+		goto fail;
+	}
+	c->t0 = now_mono_us();
+	if ((r = build_header(c, &facts, start, &h)) != 0 ||
+	    (r = recwriter_open(fd, srv->key, &h, &c->w)) != 0) {
+		snprintf(reason, sizeof(reason), "recording refused: cannot "
+		    "write %s: %s", c->path,
+		    r == BERR_SYS ? strerror(errno) : berr_str(r));
+		(void)unlink(c->path);	/* ours, just made, holds nothing */
+		goto fail;
+	}
+	c->state = CONN_OPEN;
+	audit_event("recording.start", "session", c->sid, "path", c->path,
+	    "engineer", recfmt_hdr_get(&h, "engineer"),
+	    "device", recfmt_hdr_get(&h, "device"),
+	    "source", recfmt_hdr_get(&h, "source"), NULL);
+	recfmt_hdr_clear(&facts);
+	recfmt_hdr_clear(&h);
+	if (send_ok(c) != 0) {
+		conn_fail(c, "cannot answer the worker");
+		return;
+	}
+	ckpt_arm(c);
+	return;
+ fail:
+	audit_event("recording.refused", "reason", reason,
+	    "engineer", recfmt_hdr_get(&facts, "engineer"),
+	    "device", recfmt_hdr_get(&facts, "device"), NULL);
+	recfmt_hdr_clear(&facts);
+	recfmt_hdr_clear(&h);
+	conn_fail(c, reason);
+}
+
+static void
+on_frame(struct conn *c, struct buf *body)
+{
+	char reason[300];
+	const uint8_t *p;
+	uint32_t channel;
+	uint8_t type;
+	size_t len;
+	int r;
+
+	if (c->state != CONN_OPEN) {
+		conn_fail(c, "protocol error: FRAME before OPEN");
+		return;
+	}
+	if ((r = buf_get_u8(body, &type)) != 0 ||
+	    (r = buf_get_u32(body, &channel)) != 0 ||
+	    (r = buf_get_string_direct(body, &p, &len, REC_MAX_PAYLOAD)) != 0 ||
+	    buf_len(body) != 0) {
+		conn_fail(c, "protocol error: malformed FRAME");
+		return;
+	}
+	if (type < REC_TYPE_MIN || type > REC_TYPE_MAX ||
+	    type == REC_HEADER || type == REC_CHECKPOINT || type == REC_SEAL ||
+	    channel == REC_CHANNEL_RECORDER) {
+		snprintf(reason, sizeof(reason), "protocol error: a worker may "
+		    "not send frame type %u on channel %lu", type,
+		    (unsigned long)channel);
+		conn_fail(c, reason);
+		return;
+	}
+	if ((r = recfmt_payload_decode(type, p, len, NULL)) != 0) {
+		snprintf(reason, sizeof(reason), "protocol error: malformed %s "
+		    "payload (%s)", recfmt_type_name(type), berr_str(r));
+		conn_fail(c, reason);
+		return;
+	}
+	if ((r = recwriter_append(c->w, type, channel, p, len,
+	    conn_now(c))) != 0) {
+		snprintf(reason, sizeof(reason), "cannot write the recording: "
+		    "%s", r == BERR_SYS ? strerror(recwriter_errno(c->w)) :
+		    berr_str(r));
+		conn_fail(c, reason);
+		return;
+	}
+	ckpt_arm(c);
+}
+
+static void
+on_close_msg(struct conn *c)
+{
+	if (c->state != CONN_OPEN) {
+		conn_fail(c, "protocol error: CLOSE before OPEN");
+		return;
+	}
+	conn_seal(c, REC_END_NORMAL, NULL, NULL, "worker closed the session");
+	if (!recwriter_sealed(c->w)) {
+		conn_fail(c, "cannot seal the recording");
+		return;
+	}
+	(void)send_ok(c);
+	conn_close(c);
+}
+
+/* Handle one message; the connection may be closed afterwards. */
+static void
+conn_dispatch(struct conn *c, int msg, struct buf *body)
+{
+	switch (msg) {
+	case RECPROTO_OPEN:
+		on_open(c, body);
+		break;
+	case RECPROTO_FRAME:
+		on_frame(c, body);
+		break;
+	case RECPROTO_SYNC:
+		if (c->state != CONN_OPEN || buf_len(body) != 0)
+			conn_fail(c, "protocol error: bad SYNC");
+		else if (send_ok(c) != 0)
+			conn_fail(c, "worker does not read its replies");
+		break;
+	case RECPROTO_CLOSE:
+		on_close_msg(c);
+		break;
+	default:
+		conn_fail(c, "protocol error: unknown message type");
+		break;
+	}
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *ub)
+{
+	struct conn *c = h->data;
+
+	(void)suggested;
+	*ub = uv_buf_init(c->srv->rbuf, sizeof(c->srv->rbuf));
+}
+
+static void
+conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *ub)
+{
+	struct conn *c = s->data;
+	struct buf *body;
+	char reason[128];
+	int msg, r;
+	size_t max;
+
+	if (nread == 0)
+		return;
+	if (nread < 0) {
+		if (c->state == CONN_OPEN) {
+			log_warn("session %s: worker disconnected without "
+			    "CLOSE", c->sid);
+			conn_seal(c, REC_END_ABNORMAL, "worker-disconnected",
+			    "the session worker closed its connection without "
+			    "CLOSE", "worker disconnected");
+		}
+		conn_close(c);
+		return;
+	}
+	if (buf_put(c->in, ub->base, (size_t)nread) != 0) {
+		conn_fail(c, "protocol error: message too long");
+		return;
+	}
+	while (c->state != CONN_DONE) {
+		max = c->state == CONN_HELLO ? RECPROTO_HELLO_MAX :
+		    RECPROTO_MSG_MAX;
+		r = recproto_take(c->in, max, &msg, &body);
+		if (r == BERR_AGAIN)
+			break;
+		if (r != 0) {
+			snprintf(reason, sizeof(reason), "protocol error: %s",
+			    r == BERR_LIMIT ? "message over the size limit" :
+			    berr_str(r));
+			conn_fail(c, reason);
+			return;
+		}
+		conn_dispatch(c, msg, body);
+		buf_free(body);
+	}
+}
+
+/* ---- listener --------------------------------------------------------- */
+
+static int
+uid_allowed(const struct server *srv, uid_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nallowed; i++)
+		if (srv->allowed[i] == uid)
+			return (1);
+	return (0);
+}
+
+static void
+on_connection(uv_stream_t *l, int status)
+{
+	struct server *srv = l->data;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct conn *c;
+	char reason[128], uidbuf[32], pidbuf[32];
+	uv_os_fd_t fd;
+
+	if (status < 0 || srv->stopping)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->in = buf_new(RECPROTO_MSG_MAX + 4 + READ_CHUNK)) == NULL) {
+		free(c);
+		log_error("out of memory accepting a connection");
+		return;
+	}
+	c->srv = srv;
+	c->id = ++srv->next_id;
+	c->state = CONN_HELLO;
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	uv_pipe_init(&srv->loop, &c->pipe, 0);
+	uv_timer_init(&srv->loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	c->handles = 2;
+	if (uv_accept(l, (uv_stream_t *)&c->pipe) != 0 ||
+	    uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+		log_error("cannot accept or identify a peer: %s",
+		    strerror(errno));
+		c->state = CONN_DONE;
+		uv_close((uv_handle_t *)&c->pipe, handle_close_cb);
+		uv_close((uv_handle_t *)&c->timer, handle_close_cb);
+		return;
+	}
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	if (!uid_allowed(srv, cred.uid)) {
+		snprintf(uidbuf, sizeof(uidbuf), "%ld", (long)cred.uid);
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)cred.pid);
+		audit_event("recording.peer_refused", "uid", uidbuf, "pid",
+		    pidbuf, NULL);
+		snprintf(reason, sizeof(reason), "uid %ld is not allowed to "
+		    "record (bastion-recorder -u)", (long)cred.uid);
+		conn_fail(c, reason);
+		return;
+	}
+	log_debug("connection %lu from pid %ld uid %ld", c->id,
+	    (long)c->pid, (long)c->uid);
+	uv_timer_start(&c->timer, hello_timeout_cb, HELLO_TIMEOUT_MS, 0);
+	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, conn_read_cb);
+}
+
+/* Bind SOCKET, replacing a stale socket file but never a live recorder's
+ * socket or a file that is not a socket. */
+static int
+listen_socket(struct server *srv)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, r;
+	mode_t old;
+
+	if (strlen(srv->sockpath) >= sizeof(sun.sun_path)) {
+		log_error("%s: socket path too long", srv->sockpath);
+		return (BERR_LIMIT);
+	}
+	if (lstat(srv->sockpath, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("%s exists and is not a socket: remove it or "
+			    "choose another -s", srv->sockpath);
+			return (BERR_EXISTS);
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, srv->sockpath);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return (BERR_SYS);
+		r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		close(fd);
+		if (r == 0) {
+			log_error("%s: another recorder is listening there",
+			    srv->sockpath);
+			return (BERR_EXISTS);
+		}
+		(void)unlink(srv->sockpath);
+	}
+	uv_pipe_init(&srv->loop, &srv->listener, 0);
+	srv->listener.data = srv;
+	srv->listening = 1;
+	old = umask(077);
+	r = uv_pipe_bind(&srv->listener, srv->sockpath);
+	umask(old);
+	if (r != 0) {
+		log_error("%s: cannot bind: %s", srv->sockpath, uv_strerror(r));
+		return (BERR_SYS);
+	}
+	/* Who may record is decided by SO_PEERCRED, not by file mode: any
+	 * local process may connect and is then told whether its uid is
+	 * allowed. */
+	if (chmod(srv->sockpath, 0666) != 0 ||
+	    (r = uv_listen((uv_stream_t *)&srv->listener, 64,
+	    on_connection)) != 0) {
+		log_error("%s: cannot listen", srv->sockpath);
+		return (BERR_SYS);
+	}
+	return (0);
+}
+
+static void
+close_walk_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h) && h->type != UV_NAMED_PIPE &&
+	    h->type != UV_TIMER)
+		uv_close(h, NULL);
+}
+
+/* SIGTERM/SIGINT: seal everything, tell the workers, go. */
+static void
+signal_cb(uv_signal_t *s, int signum)
+{
+	struct server *srv = s->data;
+	struct conn *c, *next;
+	char reason[64];
+
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	log_info("signal %d: sealing open recordings and exiting", signum);
+	snprintf(reason, sizeof(reason), "recorder stopped (signal %d)",
+	    signum);
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_OPEN)
+			conn_seal(c, REC_END_ABNORMAL, "recorder-shutdown",
+			    "the recorder was stopped; the session ends",
+			    reason);
+		if (c->state != CONN_DONE) {
+			send_err(c, "the recorder is shutting down");
+			conn_close(c);
+		}
+	}
+	uv_close((uv_handle_t *)&srv->listener, NULL);
+	(void)unlink(srv->sockpath);
+	uv_walk(&srv->loop, close_walk_cb, NULL);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bastion-recorder --init -k KEYFILE\n"
+	    "       bastion-recorder -k KEYFILE -d RECDIR -s SOCKET [-u UID]... "
+	    "[-m MIB] [-D] [-v]\n"
+	    "  --init          create the signing key pair KEYFILE (0600) and "
+	    "KEYFILE.pub,\n"
+	    "                  print the public key and its fingerprint, exit\n"
+	    "  -k KEYFILE      Ed25519 private key (PEM)\n"
+	    "  -d RECDIR       recordings go to RECDIR/YYYY/MM/DD/ID.brec\n"
+	    "  -s SOCKET       Unix socket the session workers connect to\n"
+	    "  -u UID|USER     a uid allowed to record (repeatable; default: "
+	    "our own)\n"
+	    "  -m MIB          refuse new recordings below this much free "
+	    "space (default %d)\n"
+	    "  -D              stay in the foreground, log to stderr only\n"
+	    "  -v              verbose diagnostics\n", DEFAULT_MIN_FREE_MIB);
+}
+
+static int
+do_init(const char *keyfile)
+{
+	char fp[RECKEY_FP_LEN], *pem = NULL;
+	struct reckey *k = NULL;
+	int r;
+
+	if ((r = reckey_generate(&k)) != 0)
+		goto out;
+	if ((r = reckey_save(k, keyfile)) != 0) {
+		if (r == BERR_EXISTS)
+			fprintf(stderr, "bastion-recorder: %s or %s.pub already "
+			    "exists: refusing to overwrite a signing key "
+			    "(recordings signed with it must stay "
+			    "verifiable)\n", keyfile, keyfile);
+		else
+			fprintf(stderr, "bastion-recorder: cannot write %s: "
+			    "%s\n", keyfile, berr_str(r));
+		goto out;
+	}
+	if ((r = reckey_public_pem(k, &pem)) != 0)
+		goto out;
+	reckey_fingerprint(k, fp);
+	printf("Recording signing key created: %s (private, keep it on the "
+	    "bastion)\nPublic key for auditors: %s.pub\n\n%s\n"
+	    "fingerprint: %s\n", keyfile, keyfile, pem, fp);
+ out:
+	free(pem);
+	reckey_free(k);
+	return (r == 0 ? 0 : 1);
+}
+
+static int
+parse_uid(const char *s, uid_t *uid)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s != '\0' && *end == '\0' && errno == 0 && v < UINT_MAX) {
+		*uid = (uid_t)v;
+		return (0);
+	}
+	if ((pw = getpwnam(s)) == NULL)
+		return (-1);
+	*uid = pw->pw_uid;
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "init", no_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server *srv;
+	const char *keyfile = NULL;
+	struct stat st;
+	unsigned long mib = DEFAULT_MIN_FREE_MIB;
+	char *end;
+	int ch, init = 0, fg = 0, verbose = 0, r, rc = 1;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return (1);
+	TAILQ_INIT(&srv->conns);
+	while ((ch = getopt_long(argc, argv, "k:d:s:u:m:Dvh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'I':
+			init = 1;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'd':
+			srv->recdir = optarg;
+			break;
+		case 's':
+			srv->sockpath = optarg;
+			break;
+		case 'u':
+			if (srv->nallowed >= MAX_UIDS ||
+			    parse_uid(optarg, &srv->allowed[srv->nallowed]) !=
+			    0) {
+				fprintf(stderr, "bastion-recorder: -u %s: no "
+				    "such user (or too many -u)\n", optarg);
+				return (2);
+			}
+			srv->nallowed++;
+			break;
+		case 'm':
+			errno = 0;
+			mib = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    mib > (UINT64_MAX >> 20)) {
+				fprintf(stderr, "bastion-recorder: -m wants a "
+				    "number of MiB\n");
+				return (2);
+			}
+			break;
+		case 'D':
+			fg = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return (0);
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if (optind != argc || keyfile == NULL) {
+		usage(stderr);
+		return (2);
+	}
+	log_init("bastion-recorder", 0, verbose ? LOG_LVL_DEBUG :
+	    LOG_LVL_INFO);
+	if (init) {
+		rc = do_init(keyfile);
+		free(srv);
+		return (rc);
+	}
+	if (srv->recdir == NULL || srv->sockpath == NULL) {
+		usage(stderr);
+		return (2);
+	}
+	if (stat(srv->recdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "bastion-recorder: %s: not a directory: create "
+		    "it (owned by the recorder's user, mode 0750)\n",
+		    srv->recdir);
+		return (1);
+	}
+	srv->min_free = (uint64_t)mib << 20;
+	if (srv->nallowed == 0)
+		srv->allowed[srv->nallowed++] = getuid();
+	if (gethostname(srv->host, sizeof(srv->host) - 1) != 0)
+		strcpy(srv->host, "-");
+	if ((r = reckey_load_private(keyfile, &srv->key)) != 0) {
+		fprintf(stderr, "bastion-recorder: cannot load the signing key "
+		    "%s: %s%s\n", keyfile, berr_str(r), r == BERR_NOTFOUND ?
+		    " (create it with --init)" : "");
+		return (1);
+	}
+	reckey_fingerprint(srv->key, srv->keyfp);
+	if (!fg) {
+		if (daemon(1, 0) != 0) {
+			perror("daemon");
+			return (1);
+		}
+		log_init("bastion-recorder", 1, verbose ? LOG_LVL_DEBUG :
+		    LOG_LVL_INFO);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (uv_loop_init(&srv->loop) != 0)
+		goto out;
+	if (listen_socket(srv) != 0)
+		goto loop_out;
+	uv_signal_init(&srv->loop, &srv->sigterm);
+	uv_signal_init(&srv->loop, &srv->sigint);
+	srv->sigterm.data = srv->sigint.data = srv;
+	uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&srv->sigint, signal_cb, SIGINT);
+	log_info("listening on %s, recording to %s, key %s", srv->sockpath,
+	    srv->recdir, srv->keyfp);
+	(void)sd_notify(0, "READY=1");
+	uv_run(&srv->loop, UV_RUN_DEFAULT);
+	rc = 0;
+ loop_out:
+	if (srv->listening && !uv_is_closing((uv_handle_t *)&srv->listener))
+		uv_close((uv_handle_t *)&srv->listener, NULL);
+	uv_run(&srv->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&srv->loop) != 0)
+		log_warn("event loop did not close cleanly");
+ out:
+	reckey_free(srv->key);
+	free(srv);
+	return (rc);
+}

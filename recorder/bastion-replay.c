@@ -1,0 +1,1053 @@
+/*
+ * bastion-replay.c - play a session recording back to an auditor.
+ *
+ *   bastion-replay [-k PUBKEY] [--speed N] [--skip-idle SECONDS]
+ *                  [--channel N] FILE
+ *   bastion-replay --text [-k PUBKEY] FILE        plain transcript
+ *   bastion-replay --asciicast [--input] [--skip-idle SECONDS]
+ *                  [-k PUBKEY] FILE               asciicast v2 on stdout
+ *
+ * Playback runs in real time (or --speed times faster) with keys: space
+ * pause/resume, + and - double/halve the speed, . one frame forward (when
+ * paused), right/left arrow jump 10 s forward/back (back = replay from the
+ * start into a cleared screen), q quit. The terminal is put in raw mode only
+ * when stdin is a terminal, and restored on every exit path and on signals.
+ *
+ * Everything that reaches a terminal goes through the sanitiser
+ * (sanitize.h), including asciicast output, which asciinema will play on a
+ * terminal too; every recorded string in the transcript through
+ * recfmt_vis(). With -k the recording is verified first and a failure is
+ * shouted on stderr; replay itself never trusts the file: it reads frames
+ * with the bounded reader and stops at the first damaged one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "asciicast.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "recfmt.h"
+#include "reckey.h"
+#include "recreader.h"
+#include "recverify.h"
+#include "sanitize.h"
+
+#define EXIT_USAGE	3
+#define ALL_CHANNELS	UINT64_MAX
+#define SEEK_STEP_US	10000000ULL
+#define INPUT_LINE_MAX	4096
+
+enum mode { MODE_PLAY, MODE_TEXT, MODE_CAST };
+
+struct opts {
+	enum mode mode;
+	const char *file;
+	const char *keyfile;
+	double speed;
+	double skip_idle;	/* seconds, 0 = off */
+	uint64_t channel;	/* ALL_CHANNELS or one */
+	int input;		/* asciicast "i" events */
+};
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct rec {
+	struct recreader *rd;
+	struct rec_hdr hdr;
+	const char *path;
+	int damaged;
+};
+
+/* Open the recording and read its HEADER. 0, or exits with a message. */
+static int
+rec_open(struct rec *r, const char *path)
+{
+	struct rec_frame f;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	if ((e = recreader_open(path, &r->rd)) != 0) {
+		fprintf(stderr, "bastion-replay: %s: %s\n", path,
+		    e == BERR_NOTFOUND ? "no such file" : strerror(errno));
+		return (-1);
+	}
+	if (recreader_magic(r->rd) != 0) {
+		fprintf(stderr, "bastion-replay: %s: not a bastion recording "
+		    "v1\n", path);
+		return (-1);
+	}
+	if (recreader_next(r->rd, &f) != 0 || f.type != REC_HEADER ||
+	    recfmt_hdr_decode(f.payload, f.len, &r->hdr) != 0) {
+		fprintf(stderr, "bastion-replay: %s: the HEADER frame is "
+		    "damaged\n", path);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+rec_close(struct rec *r)
+{
+	recreader_free(r->rd);
+	recfmt_hdr_clear(&r->hdr);
+}
+
+/* Next frame and its decoded payload: 1, or 0 at the end or at damage
+ * (reported once on stderr). */
+static int
+rec_next(struct rec *r, struct rec_frame *f, struct rec_payload *pl)
+{
+	int e;
+
+	for (;;) {
+		if ((e = recreader_next(r->rd, f)) != 0) {
+			if (e != BERR_NOTFOUND && !r->damaged) {
+				fprintf(stderr, "bastion-replay: the recording "
+				    "is damaged at offset %llu (%s): replay "
+				    "stops there\n", (unsigned long long)
+				    recreader_offset(r->rd), berr_str(e));
+				r->damaged = 1;
+			}
+			return (0);
+		}
+		if (recfmt_payload_decode(f->type, f->payload, f->len, pl) == 0)
+			return (1);
+		if (!r->damaged)
+			fprintf(stderr, "bastion-replay: skipping malformed %s "
+			    "frame seq %llu\n", recfmt_type_name(f->type),
+			    (unsigned long long)f->seq);
+	}
+}
+
+/* Restart reading after the HEADER. */
+static int
+rec_rewind(struct rec *r)
+{
+	struct rec_frame f;
+
+	if (recreader_seek(r->rd, REC_MAGIC_LEN) != 0 ||
+	    recreader_next(r->rd, &f) != 0)
+		return (-1);
+	return (0);
+}
+
+static const char *
+hget(const struct rec *r, const char *k, char *out, size_t outlen)
+{
+	const char *v = recfmt_hdr_get(&r->hdr, k);
+
+	if (v == NULL)
+		v = "-";
+	recfmt_vis((const uint8_t *)v, strlen(v), out, outlen);
+	return (out);
+}
+
+static int
+is_output(const struct rec_frame *f, uint64_t channel)
+{
+	return ((f->type == REC_OUTPUT || f->type == REC_STDERR) &&
+	    (channel == ALL_CHANNELS || f->channel == channel));
+}
+
+/* ---- verification ----------------------------------------------------- */
+
+static void
+shout(const char *what, const char *detail)
+{
+	fprintf(stderr,
+	    "\n**********************************************************"
+	    "**************\n"
+	    "*  WARNING: %s\n*  %s\n"
+	    "*  What is replayed may not be what happened in the session.\n"
+	    "**********************************************************"
+	    "**************\n\n", what, detail);
+}
+
+static void
+verify_first(const struct opts *o)
+{
+	struct recverify_report rep;
+	struct reckey *pub = NULL;
+	char detail[700], fp[RECKEY_FP_LEN];
+	int r;
+
+	if ((r = reckey_load_public(o->keyfile, &pub)) != 0) {
+		snprintf(detail, sizeof(detail), "cannot load the public key "
+		    "%s (%s)", o->keyfile, berr_str(r));
+		shout("the recording could NOT be verified", detail);
+		return;
+	}
+	reckey_fingerprint(pub, fp);
+	switch (recverify_file(o->file, pub, &rep)) {
+	case RECVERIFY_OK:
+		fprintf(stderr, "bastion-replay: verified: sealed, %llu "
+		    "frames, signed by %s\n", (unsigned long long)rep.frames,
+		    fp);
+		break;
+	case RECVERIFY_UNSEALED:
+		snprintf(detail, sizeof(detail), "frames 0..%lld verify, the "
+		    "last %llu frame(s) are unverified (recorder crash or "
+		    "cut file)", (long long)rep.verified - 1,
+		    (unsigned long long)rep.unverified);
+		shout("the recording is NOT SEALED", detail);
+		break;
+	case RECVERIFY_ALTERED:
+		snprintf(detail, sizeof(detail), "frame seq %llu at offset "
+		    "%llu: %.500s", (unsigned long long)rep.bad_seq,
+		    (unsigned long long)rep.bad_offset, rep.why);
+		shout("the recording was ALTERED: it does not verify", detail);
+		break;
+	default:
+		snprintf(detail, sizeof(detail), "%.600s", rep.why);
+		shout("the recording could NOT be verified", detail);
+		break;
+	}
+	recverify_report_clear(&rep);
+	reckey_free(pub);
+}
+
+/* ---- transcript ------------------------------------------------------- */
+
+struct transcript {
+	FILE *out;
+	struct sanitize *san;
+	struct buf *line;	/* the output line being built */
+	uint64_t line_t;	/* time its first byte arrived */
+	int line_open;		/* line has started (maybe empty so far) */
+	int cut;		/* the last printed output line was cut */
+	struct buf *queue;	/* finished input lines, printed after the
+				   current output line */
+	struct buf *in;		/* the input line being typed */
+	uint64_t in_t;
+	uint64_t fwd_to[64], fwd_from[64];	/* per channel % 64 */
+};
+
+static void
+stamp(FILE *out, uint64_t t)
+{
+	uint64_t ms = t / 1000;
+
+	fprintf(out, "[%02llu:%02llu:%02llu.%03llu] ",
+	    (unsigned long long)(ms / 3600000),
+	    (unsigned long long)(ms / 60000 % 60),
+	    (unsigned long long)(ms / 1000 % 60),
+	    (unsigned long long)(ms % 1000));
+}
+
+static void
+print_queue(struct transcript *tr)
+{
+	if (buf_len(tr->queue) > 0) {
+		fwrite(buf_ptr(tr->queue), 1, buf_len(tr->queue), tr->out);
+		buf_reset(tr->queue);
+	}
+}
+
+/* Print the output line built so far. */
+static void
+line_flush(struct transcript *tr, int complete)
+{
+	if (!tr->line_open)
+		return;
+	stamp(tr->out, tr->line_t);
+	fputs(tr->cut ? "+ " : "| ", tr->out);
+	fwrite(buf_ptr(tr->line), 1, buf_len(tr->line), tr->out);
+	fputc('\n', tr->out);
+	buf_reset(tr->line);
+	tr->line_open = 0;
+	tr->cut = !complete;
+	if (complete)
+		print_queue(tr);
+}
+
+static void
+text_output(struct transcript *tr, uint64_t t, const uint8_t *p, size_t len)
+{
+	struct buf *s;
+	const uint8_t *q, *nl;
+	size_t n;
+
+	if ((s = buf_new(3 * len + SANITIZE_SLACK)) == NULL ||
+	    sanitize_feed(tr->san, p, len, s) != 0) {
+		buf_free(s);
+		return;
+	}
+	q = buf_ptr(s);
+	n = buf_len(s);
+	while (n > 0) {
+		if (!tr->line_open) {
+			tr->line_open = 1;
+			tr->line_t = t;
+		}
+		nl = memchr(q, '\n', n);
+		if (nl == NULL) {
+			if (buf_put(tr->line, q, n) != 0)
+				line_flush(tr, 0);	/* very long line */
+			break;
+		}
+		(void)buf_put(tr->line, q, (size_t)(nl - q));
+		line_flush(tr, 1);
+		n -= (size_t)(nl - q) + 1;
+		q = nl + 1;
+	}
+	buf_free(s);
+}
+
+/* Finish the input line being typed into the queue. */
+static void
+input_flush(struct transcript *tr)
+{
+	char vis[4 * INPUT_LINE_MAX + 8];
+	FILE *mem;
+	char *s = NULL;
+	size_t slen = 0;
+
+	if (buf_len(tr->in) == 0)
+		return;
+	recfmt_vis(buf_ptr(tr->in), buf_len(tr->in), vis, sizeof(vis));
+	if ((mem = open_memstream(&s, &slen)) != NULL) {
+		stamp(mem, tr->in_t);
+		fprintf(mem, "input: %s\n", vis);
+		fclose(mem);
+		(void)buf_put(tr->queue, s, slen);
+		free(s);
+	}
+	buf_reset(tr->in);
+}
+
+static void
+text_input(struct transcript *tr, uint64_t t, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (buf_len(tr->in) == 0)
+			tr->in_t = t;
+		(void)buf_put_u8(tr->in, p[i]);
+		if (p[i] == '\r' || p[i] == '\n' ||
+		    buf_len(tr->in) >= INPUT_LINE_MAX)
+			input_flush(tr);
+	}
+	if (!tr->line_open)
+		print_queue(tr);
+}
+
+/* Before an event line: cut the output line, print pending input. */
+static void
+event_begin(struct transcript *tr, uint64_t t)
+{
+	line_flush(tr, 0);
+	input_flush(tr);
+	print_queue(tr);
+	stamp(tr->out, t);
+}
+
+static void
+vis_str(const uint8_t *p, size_t len, char *out, size_t outlen)
+{
+	recfmt_vis(p, len, out, outlen);
+}
+
+static void
+chan_suffix(FILE *out, uint32_t ch)
+{
+	if (ch != 0 && ch != REC_CHANNEL_RECORDER)
+		fprintf(out, " [channel %lu]", (unsigned long)ch);
+	fputc('\n', out);
+}
+
+static void
+text_event(struct transcript *tr, const struct rec_frame *f,
+    const struct rec_payload *pl)
+{
+	char a[1100], b[1100];
+	FILE *out = tr->out;
+	size_t ci = f->channel % 64;
+
+	switch (f->type) {
+	case REC_PTY_REQ:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		event_begin(tr, f->time_us);
+		fprintf(out, "pty-req: %s %ux%u", a, pl->cols, pl->rows);
+		break;
+	case REC_WINDOW_CHANGE:
+		event_begin(tr, f->time_us);
+		fprintf(out, "window-change: %ux%u", pl->cols, pl->rows);
+		break;
+	case REC_EXEC:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		event_begin(tr, f->time_us);
+		fprintf(out, "exec: %s", a);
+		break;
+	case REC_SHELL:
+		event_begin(tr, f->time_us);
+		fprintf(out, "shell");
+		break;
+	case REC_SUBSYSTEM:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		event_begin(tr, f->time_us);
+		fprintf(out, "subsystem: %s", a);
+		break;
+	case REC_EOF:
+		event_begin(tr, f->time_us);
+		fprintf(out, "eof: from the %s", pl->dir == REC_DIR_TO_DEVICE ?
+		    "engineer" : "device");
+		break;
+	case REC_EXIT_STATUS:
+		event_begin(tr, f->time_us);
+		fprintf(out, "exit-status: %u", pl->status);
+		break;
+	case REC_EXIT_SIGNAL:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		vis_str(pl->str2, pl->str2_len, b, sizeof(b));
+		event_begin(tr, f->time_us);
+		fprintf(out, "exit-signal: %s%s%s%s", a,
+		    pl->core ? " (core dumped)" : "", b[0] ? " " : "", b);
+		break;
+	case REC_FWD_OPEN:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		vis_str(pl->str2, pl->str2_len, b, sizeof(b));
+		event_begin(tr, f->time_us);
+		fprintf(out, "forward-open: to %s:%u from %s:%u", a, pl->port,
+		    b, pl->orig_port);
+		tr->fwd_to[ci] = tr->fwd_from[ci] = 0;
+		break;
+	case REC_FWD_DATA:
+		if (pl->dir == REC_DIR_TO_DEVICE)
+			tr->fwd_to[ci] += pl->data_len;
+		else
+			tr->fwd_from[ci] += pl->data_len;
+		return;
+	case REC_FWD_CLOSE:
+		event_begin(tr, f->time_us);
+		fprintf(out, "forward-close: %llu bytes to the device, %llu "
+		    "bytes from it", (unsigned long long)tr->fwd_to[ci],
+		    (unsigned long long)tr->fwd_from[ci]);
+		break;
+	case REC_EVENT:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		vis_str(pl->str2, pl->str2_len, b, sizeof(b));
+		event_begin(tr, f->time_us);
+		fprintf(out, "event %s: %s", a, b);
+		break;
+	case REC_SEAL:
+		vis_str(pl->str, pl->str_len, a, sizeof(a));
+		event_begin(tr, f->time_us);
+		fprintf(out, "end (%s): %s", pl->status == REC_END_NORMAL ?
+		    "normal" : "abnormal", a);
+		break;
+	default:	/* HEADER (printed first), CHECKPOINT */
+		return;
+	}
+	chan_suffix(out, f->channel);
+}
+
+static int
+mode_text(const struct opts *o, struct rec *r)
+{
+	struct transcript tr;
+	struct rec_frame f;
+	struct rec_payload pl;
+	char a[300], b[300], c[300], d[300];
+	int sealed = 0;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.out = stdout;
+	if ((tr.san = sanitize_new(SANITIZE_TEXT)) == NULL ||
+	    (tr.line = buf_new(64 * 1024)) == NULL ||
+	    (tr.queue = buf_new(16 * 1024 * 1024)) == NULL ||
+	    (tr.in = buf_new(INPUT_LINE_MAX + 16)) == NULL) {
+		fprintf(stderr, "bastion-replay: out of memory\n");
+		return (EXIT_USAGE);
+	}
+	printf("# bastion session recording %s\n",
+	    hget(r, "session", a, sizeof(a)));
+	printf("# engineer %s (vendor %s) from %s\n",
+	    hget(r, "engineer", a, sizeof(a)), hget(r, "vendor", b, sizeof(b)),
+	    hget(r, "source", c, sizeof(c)));
+	printf("# device %s at %s, approval %s\n",
+	    hget(r, "device", a, sizeof(a)),
+	    hget(r, "device_addr", b, sizeof(b)),
+	    hget(r, "approval", c, sizeof(c)));
+	printf("# start %s, policy sha256 %s, recorder key %s\n",
+	    hget(r, "start", a, sizeof(a)),
+	    hget(r, "policy_sha256", b, sizeof(b)),
+	    hget(r, "recorder_key", d, sizeof(d)));
+	while (rec_next(r, &f, &pl)) {
+		if (f.type == REC_SEAL)
+			sealed = 1;
+		if (is_output(&f, o->channel))
+			text_output(&tr, f.time_us, f.payload, f.len);
+		else if (f.type == REC_INPUT &&
+		    (o->channel == ALL_CHANNELS || f.channel == o->channel))
+			text_input(&tr, f.time_us, f.payload, f.len);
+		else
+			text_event(&tr, &f, &pl);
+	}
+	{
+		struct buf *s = buf_new(SANITIZE_SLACK * 2);
+
+		if (s != NULL && sanitize_finish(tr.san, s) == 0)
+			(void)buf_put(tr.line, buf_ptr(s), buf_len(s));
+		buf_free(s);
+	}
+	line_flush(&tr, 1);
+	input_flush(&tr);
+	print_queue(&tr);
+	if (!sealed)
+		printf("# the recording ends without a SEAL\n");
+	sanitize_free(tr.san);
+	buf_free(tr.line);
+	buf_free(tr.queue);
+	buf_free(tr.in);
+	if (fflush(stdout) != 0)
+		return (EXIT_USAGE);
+	return (r->damaged ? 1 : 0);
+}
+
+/* ---- asciicast -------------------------------------------------------- */
+
+static int
+emit(struct buf *b)
+{
+	if (fwrite(buf_ptr(b), 1, buf_len(b), stdout) != buf_len(b))
+		return (-1);
+	buf_reset(b);
+	return (0);
+}
+
+static int
+mode_cast(const struct opts *o, struct rec *r)
+{
+	struct sanitize *san;
+	struct rec_frame f;
+	struct rec_payload pl;
+	struct buf *b = NULL, *s = NULL;
+	unsigned cols = 80, rows = 24;
+	char term[REC_TERM_MAX + 1] = "", title[400], a[128], d[128];
+	char dims[32];
+	const char *start;
+	uint64_t ts = 0;
+	int got_pty = 0, rc = EXIT_USAGE;
+
+	if ((san = sanitize_new(0)) == NULL)
+		return (EXIT_USAGE);
+	/* first pass: the terminal's size and type for the header */
+	while (!got_pty && rec_next(r, &f, &pl))
+		if (f.type == REC_PTY_REQ && (o->channel == ALL_CHANNELS ||
+		    f.channel == o->channel)) {
+			cols = pl.cols > 0 ? pl.cols : 80;
+			rows = pl.rows > 0 ? pl.rows : 24;
+			recfmt_vis(pl.str, pl.str_len, term, sizeof(term));
+			got_pty = 1;
+		}
+	r->damaged = 0;
+	if (rec_rewind(r) != 0)
+		goto out;
+	if ((start = recfmt_hdr_get(&r->hdr, "start")) != NULL &&
+	    recfmt_parse_time(start, &ts) == 0)
+		ts /= 1000000;
+	snprintf(title, sizeof(title), "bastion session %s: %s on %s",
+	    hget(r, "session", a, sizeof(a)),
+	    hget(r, "engineer", d, sizeof(d)),
+	    recfmt_hdr_get(&r->hdr, "device") != NULL ?
+	    recfmt_hdr_get(&r->hdr, "device") : "-");
+	if ((b = buf_new(8 * REC_MAX_PAYLOAD)) == NULL ||
+	    (s = buf_new(3 * REC_MAX_PAYLOAD + SANITIZE_SLACK)) == NULL)
+		goto out;
+	if (asciicast_header(b, cols, rows, ts, title,
+	    got_pty ? term : NULL, (unsigned)(o->skip_idle + 0.999)) != 0 ||
+	    emit(b) != 0)
+		goto out;
+	while (rec_next(r, &f, &pl)) {
+		if (o->channel != ALL_CHANNELS && f.channel != o->channel)
+			continue;
+		if (is_output(&f, o->channel)) {
+			buf_reset(s);
+			if (sanitize_feed(san, f.payload, f.len, s) != 0)
+				goto out;
+			if (buf_len(s) > 0 && (asciicast_event(b, f.time_us,
+			    "o", buf_ptr(s), buf_len(s)) != 0 || emit(b) != 0))
+				goto out;
+		} else if (f.type == REC_INPUT && o->input) {
+			if (asciicast_event(b, f.time_us, "i", f.payload,
+			    f.len) != 0 || emit(b) != 0)
+				goto out;
+		} else if (f.type == REC_WINDOW_CHANGE) {
+			snprintf(dims, sizeof(dims), "%ux%u", pl.cols, pl.rows);
+			if (asciicast_event(b, f.time_us, "r", dims,
+			    strlen(dims)) != 0 || emit(b) != 0)
+				goto out;
+		}
+	}
+	buf_reset(s);
+	if (sanitize_finish(san, s) == 0 && buf_len(s) > 0 &&
+	    (asciicast_event(b, f.time_us, "o", buf_ptr(s), buf_len(s)) != 0 ||
+	    emit(b) != 0))
+		goto out;
+	rc = fflush(stdout) == 0 ? (r->damaged ? 1 : 0) : EXIT_USAGE;
+ out:
+	buf_free(b);
+	buf_free(s);
+	sanitize_free(san);
+	return (rc);
+}
+
+/* ---- playback --------------------------------------------------------- */
+
+static struct termios saved_tio;
+static volatile sig_atomic_t tio_saved;
+
+static void
+tty_restore(void)
+{
+	if (tio_saved)
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+}
+
+static void
+tty_raw(void)
+{
+	struct termios t;
+
+	if (!tio_saved)
+		return;
+	t = saved_tio;
+	t.c_lflag &= ~(ICANON | ECHO);	/* keep ISIG: ^C still works */
+	t.c_iflag &= ~(IXON | ICRNL);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+}
+
+static void
+tty_sig(int sig)
+{
+	/* async-signal-safe: tcsetattr, signal, raise */
+	tty_restore();
+	if (sig == SIGTSTP) {
+		signal(SIGTSTP, SIG_DFL);
+		raise(SIGTSTP);
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+tty_cont(int sig)
+{
+	(void)sig;
+	signal(SIGTSTP, tty_sig);
+	tty_raw();
+}
+
+static void
+tty_setup(void)
+{
+	struct sigaction sa;
+
+	if (!isatty(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &saved_tio) != 0)
+		return;
+	tio_saved = 1;
+	atexit(tty_restore);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_sig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGTSTP, &sa, NULL);
+	sa.sa_handler = tty_cont;
+	sigaction(SIGCONT, &sa, NULL);
+	tty_raw();
+}
+
+static int
+write_all(const void *p, size_t n)
+{
+	const uint8_t *q = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(STDOUT_FILENO, q, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return (-1);
+		q += w;
+		n -= (size_t)w;
+	}
+	return (0);
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+enum key { K_NONE, K_PAUSE, K_FASTER, K_SLOWER, K_STEP, K_QUIT, K_FWD,
+    K_BACK, K_OTHER };
+
+/* Wait up to timeout µs (UINT64_MAX: forever) for a key. */
+static enum key
+wait_key(int keys, uint64_t timeout)
+{
+	struct pollfd pfd;
+	struct timespec ts;
+	uint8_t k[16];
+	ssize_t n;
+	int ms;
+
+	if (!keys) {
+		if (timeout == UINT64_MAX)
+			return (K_QUIT);
+		ts.tv_sec = (time_t)(timeout / 1000000);
+		ts.tv_nsec = (long)(timeout % 1000000) * 1000;
+		nanosleep(&ts, NULL);
+		return (K_NONE);
+	}
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	ms = timeout == UINT64_MAX ? -1 : timeout / 1000 > 3600000 ? 3600000 :
+	    (int)((timeout + 999) / 1000);
+	if (poll(&pfd, 1, ms) <= 0)
+		return (K_NONE);
+	if ((n = read(STDIN_FILENO, k, sizeof(k))) <= 0)
+		return (K_QUIT);
+	if (n >= 3 && k[0] == 0x1b && (k[1] == '[' || k[1] == 'O'))
+		return (k[2] == 'C' ? K_FWD : k[2] == 'D' ? K_BACK : K_OTHER);
+	switch (k[0]) {
+	case ' ': return (K_PAUSE);
+	case '+': case '=': return (K_FASTER);
+	case '-': case '_': return (K_SLOWER);
+	case '.': return (K_STEP);
+	case 'q': case 'Q': case 0x04: return (K_QUIT);
+	}
+	return (K_OTHER);
+}
+
+struct player {
+	struct rec *r;
+	struct sanitize *san;
+	struct buf *s;
+	uint64_t *off, *t;	/* output frames: offsets and times */
+	size_t n;
+};
+
+/* Sanitise and write output frame i. */
+static int
+play_frame(struct player *p, size_t i)
+{
+	struct rec_frame f;
+
+	if (recreader_seek(p->r->rd, p->off[i]) != 0 ||
+	    recreader_next(p->r->rd, &f) != 0)
+		return (-1);
+	buf_reset(p->s);
+	if (sanitize_feed(p->san, f.payload, f.len, p->s) != 0)
+		return (-1);
+	return (write_all(buf_ptr(p->s), buf_len(p->s)));
+}
+
+/* Jump to recording time target: everything up to it is written at once.
+ * Backwards means starting over on a cleared screen. Returns the index of
+ * the first frame after target. */
+static size_t
+play_seek(struct player *p, size_t i, uint64_t from, uint64_t target)
+{
+	static const char clear[] = "\x1b[0m\x1b[H\x1b[2J";
+
+	if (target < from) {
+		(void)write_all(clear, sizeof(clear) - 1);
+		sanitize_reset(p->san);
+		i = 0;
+	}
+	while (i < p->n && p->t[i] <= target) {
+		if (play_frame(p, i) != 0)
+			break;
+		i++;
+	}
+	return (i);
+}
+
+static int
+mode_play(const struct opts *o, struct rec *r)
+{
+	static const char reset[] = "\x1b[0m\x1b[?25h\r\n";
+	struct player p;
+	struct rec_frame f;
+	struct rec_payload pl;
+	struct winsize ws;
+	uint64_t vt = 0, gap, wait, t0, el, cap, end_t = 0;
+	size_t i = 0, alloc = 0;
+	double speed = o->speed;
+	int keys, paused = 0, flags = 0, rc = 0, warned = 0;
+	const char *cs;
+	enum key k;
+
+	memset(&p, 0, sizeof(p));
+	p.r = r;
+	/* index the output frames */
+	while (rec_next(r, &f, &pl)) {
+		end_t = f.time_us;
+		if (f.type == REC_PTY_REQ && !warned &&
+		    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    (pl.cols > ws.ws_col || pl.rows > ws.ws_row)) {
+			fprintf(stderr, "bastion-replay: recorded on a %ux%u "
+			    "terminal, yours is %ux%u: enlarge it for a "
+			    "faithful picture\n", pl.cols, pl.rows, ws.ws_col,
+			    ws.ws_row);
+			warned = 1;
+		}
+		if (!is_output(&f, o->channel))
+			continue;
+		if (p.n == alloc) {
+			uint64_t *no, *nt;
+
+			alloc = alloc ? alloc * 2 : 1024;
+			no = realloc(p.off, alloc * sizeof(*no));
+			if (no != NULL)
+				p.off = no;
+			nt = realloc(p.t, alloc * sizeof(*nt));
+			if (nt != NULL)
+				p.t = nt;
+			if (no == NULL || nt == NULL) {
+				fprintf(stderr, "bastion-replay: out of "
+				    "memory\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+		}
+		p.off[p.n] = recreader_offset(r->rd);
+		p.t[p.n] = f.time_us;
+		p.n++;
+	}
+	/* UTF-8 only to a UTF-8 terminal: elsewhere bytes of a character
+	 * could read as 8-bit controls */
+	cs = nl_langinfo(CODESET);
+	if (cs == NULL || strcmp(cs, "UTF-8") != 0)
+		flags |= SANITIZE_ASCII;
+	if ((p.san = sanitize_new(flags)) == NULL ||
+	    (p.s = buf_new(3 * REC_MAX_PAYLOAD + SANITIZE_SLACK)) == NULL) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	cap = o->skip_idle > 0 ? (uint64_t)(o->skip_idle * 1e6) : UINT64_MAX;
+	keys = isatty(STDIN_FILENO);
+	tty_setup();
+	while (i < p.n) {
+		gap = p.t[i] > vt ? p.t[i] - vt : 0;
+		if (gap > cap) {
+			vt = p.t[i] - cap;
+			gap = cap;
+		}
+		wait = paused ? UINT64_MAX : (uint64_t)((double)gap / speed);
+		t0 = mono_us();
+		k = wait_key(keys, wait);
+		if (k == K_NONE) {
+			if (paused)
+				continue;
+			vt = p.t[i];
+			if (play_frame(&p, i) != 0)
+				break;
+			i++;
+			continue;
+		}
+		if (!paused) {
+			el = (uint64_t)((double)(mono_us() - t0) * speed);
+			vt = vt + el < p.t[i] ? vt + el : p.t[i];
+		}
+		switch (k) {
+		case K_PAUSE:
+			paused = !paused;
+			break;
+		case K_FASTER:
+			speed = speed * 2 > 64 ? 64 : speed * 2;
+			break;
+		case K_SLOWER:
+			speed = speed / 2 < 1.0 / 16 ? 1.0 / 16 : speed / 2;
+			break;
+		case K_STEP:
+			vt = p.t[i];
+			if (play_frame(&p, i) != 0)
+				goto done;
+			i++;
+			break;
+		case K_FWD:
+			i = play_seek(&p, i, vt, vt + SEEK_STEP_US);
+			vt += SEEK_STEP_US;
+			break;
+		case K_BACK:
+			gap = vt > SEEK_STEP_US ? vt - SEEK_STEP_US : 0;
+			i = play_seek(&p, i, vt, gap);
+			vt = gap;
+			break;
+		case K_QUIT:
+			goto done;
+		default:
+			break;
+		}
+	}
+ done:
+	buf_reset(p.s);
+	if (sanitize_finish(p.san, p.s) == 0)
+		(void)write_all(buf_ptr(p.s), buf_len(p.s));
+	(void)write_all(reset, sizeof(reset) - 1);
+	tty_restore();
+	{
+		char dur[32];
+
+		recfmt_fmt_duration(end_t, dur, sizeof(dur));
+		fprintf(stderr, "bastion-replay: %s of recording, %llu escape "
+		    "sequence(s) or control(s) neutralised\n", dur,
+		    (unsigned long long)sanitize_dropped(p.san));
+	}
+ out:
+	free(p.off);
+	free(p.t);
+	buf_free(p.s);
+	sanitize_free(p.san);
+	return (rc != 0 ? rc : r->damaged ? 1 : 0);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bastion-replay [-k PUBKEY] [--speed N] [--skip-idle SEC] "
+	    "[--channel N] FILE\n"
+	    "       bastion-replay --text [-k PUBKEY] [--channel N] FILE\n"
+	    "       bastion-replay --asciicast [--input] [--skip-idle SEC] "
+	    "[-k PUBKEY] FILE\n"
+	    "  -k PUBKEY         verify first (warns loudly if it does not)\n"
+	    "  --speed N         play N times faster (default 1)\n"
+	    "  --skip-idle SEC   cap pauses at SEC seconds\n"
+	    "  --channel N       only this channel's output\n"
+	    "  --text            plain transcript for grep\n"
+	    "  --asciicast       asciicast v2 for asciinema (sanitised)\n"
+	    "  --input           with --asciicast: add \"i\" input events\n"
+	    "keys: space pause, + - speed, . step, <- -> 10 s, q quit\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "speed", required_argument, NULL, 'S' },
+		{ "skip-idle", required_argument, NULL, 'i' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "text", no_argument, NULL, 'T' },
+		{ "asciicast", no_argument, NULL, 'A' },
+		{ "input", no_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	struct rec r;
+	char *end;
+	int ch, rc;
+
+	setlocale(LC_CTYPE, "");
+	log_init("bastion-replay", 0, LOG_LVL_WARN);
+	memset(&o, 0, sizeof(o));
+	o.speed = 1;
+	o.channel = ALL_CHANNELS;
+	while ((ch = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			o.keyfile = optarg;
+			break;
+		case 'S':
+			o.speed = strtod(optarg, &end);
+			if (*end != '\0' || !(o.speed > 0 && o.speed <= 1000)) {
+				fprintf(stderr, "bastion-replay: --speed wants "
+				    "a number in (0, 1000]\n");
+				return (EXIT_USAGE);
+			}
+			break;
+		case 'i':
+			o.skip_idle = strtod(optarg, &end);
+			if (*end != '\0' || !(o.skip_idle > 0 &&
+			    o.skip_idle < 86400)) {
+				fprintf(stderr, "bastion-replay: --skip-idle "
+				    "wants seconds\n");
+				return (EXIT_USAGE);
+			}
+			break;
+		case 'c':
+			o.channel = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' ||
+			    o.channel > UINT32_MAX) {
+				fprintf(stderr, "bastion-replay: --channel "
+				    "wants a channel number\n");
+				return (EXIT_USAGE);
+			}
+			break;
+		case 'T':
+			o.mode = MODE_TEXT;
+			break;
+		case 'A':
+			o.mode = MODE_CAST;
+			break;
+		case 'I':
+			o.input = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return (0);
+		default:
+			usage(stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	o.file = argv[optind];
+	signal(SIGPIPE, SIG_IGN);
+	if (o.keyfile != NULL)
+		verify_first(&o);
+	else if (o.mode == MODE_PLAY)
+		fprintf(stderr, "bastion-replay: not verified (no -k PUBKEY "
+		    "given)\n");
+	if (rec_open(&r, o.file) != 0) {
+		rec_close(&r);
+		return (EXIT_USAGE);
+	}
+	switch (o.mode) {
+	case MODE_TEXT:
+		rc = mode_text(&o, &r);
+		break;
+	case MODE_CAST:
+		rc = mode_cast(&o, &r);
+		break;
+	default:
+		rc = mode_play(&o, &r);
+		break;
+	}
+	rec_close(&r);
+	return (rc);
+}

@@ -1,0 +1,137 @@
+/*
+ * recproto.c - encode and split recorder protocol messages (recproto.h).
+ *
+ * Messages are built whole into a struct buf, then sent; a message's length
+ * prefix is patched in by building the body first. Splitting relies on
+ * buf_get_string_direct(), which checks the declared length against the cap
+ * before anything else, so a peer cannot make us buffer more than the cap.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "recproto.h"
+
+/* Append u32 length + body (already in body). */
+static int
+put_msg(struct buf *b, const struct buf *body)
+{
+	return (buf_put_string(b, buf_ptr(body), buf_len(body)));
+}
+
+int
+recproto_put_open(struct buf *b, const struct rec_hdr *facts)
+{
+	struct buf *body;
+	int r;
+
+	if ((body = buf_new(RECPROTO_HELLO_MAX)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = buf_put_u8(body, RECPROTO_OPEN)) != 0 ||
+	    (r = buf_put_u32(body, RECPROTO_VERSION)) != 0 ||
+	    (r = recfmt_hdr_encode(facts, body)) != 0 ||
+	    (r = put_msg(b, body)) != 0)
+		goto out;
+ out:
+	buf_free(body);
+	return (r);
+}
+
+int
+recproto_put_frame_head(struct buf *b, int type, uint32_t channel,
+    size_t len)
+{
+	int r;
+
+	if (len > REC_MAX_PAYLOAD)
+		return (BERR_LIMIT);
+	if ((r = buf_put_u32(b, (uint32_t)(RECPROTO_FRAME_OVERHEAD + len))) !=
+	    0 ||
+	    (r = buf_put_u8(b, RECPROTO_FRAME)) != 0 ||
+	    (r = buf_put_u8(b, (uint8_t)type)) != 0 ||
+	    (r = buf_put_u32(b, channel)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)len)) != 0)
+		return (r);
+	return (0);
+}
+
+int
+recproto_put_empty(struct buf *b, int msg)
+{
+	int r;
+
+	if ((r = buf_put_u32(b, 1)) != 0 ||
+	    (r = buf_put_u8(b, (uint8_t)msg)) != 0)
+		return (r);
+	return (0);
+}
+
+int
+recproto_put_ok(struct buf *b, const char *session_id, const char *path,
+    uint64_t frames, const char *head_hex)
+{
+	struct buf *body;
+	int r;
+
+	if ((body = buf_new(RECPROTO_REPLY_MAX)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = buf_put_u8(body, RECPROTO_OK)) != 0 ||
+	    (r = buf_put_cstring(body, session_id)) != 0 ||
+	    (r = buf_put_cstring(body, path)) != 0 ||
+	    (r = buf_put_u64(body, frames)) != 0 ||
+	    (r = buf_put_cstring(body, head_hex)) != 0 ||
+	    (r = put_msg(b, body)) != 0)
+		goto out;
+ out:
+	buf_free(body);
+	return (r);
+}
+
+int
+recproto_put_err(struct buf *b, const char *reason)
+{
+	struct buf *body;
+	size_t n = strlen(reason);
+	int r;
+
+	if (n > RECPROTO_REPLY_MAX - 16)
+		n = RECPROTO_REPLY_MAX - 16;
+	if ((body = buf_new(RECPROTO_REPLY_MAX)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = buf_put_u8(body, RECPROTO_ERR)) != 0 ||
+	    (r = buf_put_string(body, reason, n)) != 0 ||
+	    (r = put_msg(b, body)) != 0)
+		goto out;
+ out:
+	buf_free(body);
+	return (r);
+}
+
+int
+recproto_take(struct buf *in, size_t max, int *msg, struct buf **body)
+{
+	const uint8_t *p;
+	struct buf *m;
+	size_t len;
+	uint8_t t;
+	int r;
+
+	*body = NULL;
+	*msg = 0;
+	r = buf_get_string_direct(in, &p, &len, max);
+	if (r == BERR_TRUNC)
+		return (BERR_AGAIN);
+	if (r != 0)
+		return (r);
+	if (len == 0)
+		return (BERR_FORMAT);
+	if ((m = buf_from(p, len)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = buf_get_u8(m, &t)) != 0) {
+		buf_free(m);
+		return (r);
+	}
+	*msg = t;
+	*body = m;
+	return (0);
+}

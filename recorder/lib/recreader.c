@@ -1,0 +1,177 @@
+/*
+ * recreader.c - bounded frame reader (see recreader.h).
+ *
+ * A frame is read in two steps: the 4-byte length, checked against
+ * REC_FRAME_FIXED..REC_FRAME_FIXED + REC_MAX_PAYLOAD, then exactly that many
+ * bytes plus the 32-byte chain hash into a scratch area of fixed size. The
+ * canonical bytes are then parsed through struct buf like any other input.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+#include "recreader.h"
+
+struct recreader {
+	FILE *fp;
+	int own;
+	uint64_t pos;		/* offset of the next unread byte */
+	uint64_t frame_off;	/* offset of the last frame read */
+	uint8_t *raw;		/* canonical bytes + hash, REC_FRAME_MAX */
+	size_t canon_len;
+	/* parsed copy of the canonical bytes; a new one per frame, since
+	 * buf_reset() wipes the whole allocation and frames vary from 30
+	 * bytes to 1 MiB */
+	struct buf *fb;
+	uint8_t hash[REC_HASH_LEN];
+};
+
+static int
+reader_new(FILE *fp, int own, struct recreader **out)
+{
+	struct recreader *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->raw = malloc(REC_FRAME_MAX)) == NULL) {
+		free(r);
+		return (BERR_NOMEM);
+	}
+	r->fp = fp;
+	r->own = own;
+	*out = r;
+	return (0);
+}
+
+int
+recreader_open(const char *path, struct recreader **out)
+{
+	FILE *fp;
+	int r;
+
+	*out = NULL;
+	if ((fp = fopen(path, "rbe")) == NULL)
+		return (errno == ENOENT ? BERR_NOTFOUND : BERR_SYS);
+	if ((r = reader_new(fp, 1, out)) != 0)
+		fclose(fp);
+	return (r);
+}
+
+int
+recreader_open_fp(FILE *fp, struct recreader **out)
+{
+	return (reader_new(fp, 0, out));
+}
+
+/* Read exactly n bytes; returns how many arrived (short at EOF), or -1. */
+static ssize_t
+read_n(struct recreader *r, uint8_t *p, size_t n)
+{
+	size_t got = fread(p, 1, n, r->fp);
+
+	if (got < n && ferror(r->fp))
+		return (-1);
+	r->pos += got;
+	return ((ssize_t)got);
+}
+
+int
+recreader_magic(struct recreader *r)
+{
+	uint8_t m[REC_MAGIC_LEN];
+	ssize_t n;
+
+	r->frame_off = 0;
+	if ((n = read_n(r, m, sizeof(m))) < 0)
+		return (BERR_SYS);
+	if ((size_t)n < sizeof(m))
+		return (memcmp(m, REC_MAGIC, (size_t)n) == 0 ? BERR_TRUNC :
+		    BERR_FORMAT);
+	return (memcmp(m, REC_MAGIC, sizeof(m)) == 0 ? 0 : BERR_FORMAT);
+}
+
+int
+recreader_next(struct recreader *r, struct rec_frame *f)
+{
+	struct buf *lb;
+	uint32_t len;
+	ssize_t n;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	r->frame_off = r->pos;
+	r->canon_len = 0;
+	if ((n = read_n(r, r->raw, 4)) < 0)
+		return (BERR_SYS);
+	if (n == 0)
+		return (BERR_NOTFOUND);
+	if (n < 4)
+		return (BERR_TRUNC);
+	if ((lb = buf_from(r->raw, 4)) == NULL)
+		return (BERR_NOMEM);
+	rc = buf_get_u32(lb, &len);
+	buf_free(lb);
+	if (rc != 0)
+		return (rc);
+	if (len < REC_FRAME_FIXED)
+		return (BERR_FORMAT);
+	if (len > REC_FRAME_FIXED + REC_MAX_PAYLOAD)
+		return (BERR_LIMIT);
+	if ((n = read_n(r, r->raw + 4, (size_t)len + REC_HASH_LEN)) < 0)
+		return (BERR_SYS);
+	if ((size_t)n < (size_t)len + REC_HASH_LEN)
+		return (BERR_TRUNC);
+	buf_free(r->fb);
+	if ((r->fb = buf_from(r->raw, 4 + (size_t)len)) == NULL)
+		return (BERR_NOMEM);
+	if ((rc = recfmt_frame_decode(r->fb, f)) != 0)
+		return (rc);
+	if (buf_len(r->fb) != 0)
+		return (BERR_FORMAT);
+	r->canon_len = 4 + (size_t)len;
+	memcpy(r->hash, r->raw + r->canon_len, REC_HASH_LEN);
+	return (0);
+}
+
+uint64_t
+recreader_offset(const struct recreader *r)
+{
+	return (r->frame_off);
+}
+
+const uint8_t *
+recreader_canon(const struct recreader *r, size_t *len)
+{
+	*len = r->canon_len;
+	return (r->raw);
+}
+
+const uint8_t *
+recreader_hash(const struct recreader *r)
+{
+	return (r->hash);
+}
+
+int
+recreader_seek(struct recreader *r, uint64_t offset)
+{
+	if (fseeko(r->fp, (off_t)offset, SEEK_SET) != 0)
+		return (BERR_SYS);
+	r->pos = offset;
+	return (0);
+}
+
+void
+recreader_free(struct recreader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->own && r->fp != NULL)
+		fclose(r->fp);
+	buf_free(r->fb);
+	free(r->raw);
+	free(r);
+}

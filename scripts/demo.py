@@ -1,0 +1,730 @@
+#!/usr/bin/python3
+"""demo.py - run the bastion with demo vendors, engineers and devices.
+
+    /usr/bin/python3 scripts/demo.py start     set up and start (idempotent)
+    /usr/bin/python3 scripts/demo.py stop      stop everything (by pidfile)
+    /usr/bin/python3 scripts/demo.py status    what is running
+    /usr/bin/python3 scripts/demo.py restart   stop, then start
+
+Called by `make demo` / `make demo-stop` through scripts/demo.sh. Everything
+lives under var/demo/ (see docs/DEMO.md). The scene is built with the
+end-to-end test harness (tests/e2e/harness): real sshd devices
+(harness.devices), the pam_wrapper + pam_matrix PAM stack (harness.pam),
+bastiond (harness.bastion) and the software security key (harness.softsk).
+The harness stops what it started when its Python process exits; the demo
+unregisters those cleanups so the processes outlive this script, and writes
+a pidfile for each of them instead. The processes run in a session of
+their own (setsid), detached from the terminal.
+"""
+
+import http.client
+import os
+import pathlib
+import secrets as secrets_mod
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from harness import util  # noqa: E402  (after the sys.path insert)
+
+DEMO = REPO / "var" / "demo"
+BUILD = util.build_dir()            # $BASTION_BUILD, else <repo>/build
+BASTIOND = BUILD / "bastiond"
+SOFTSK_SO = BUILD / "tests" / "softsk.so"
+
+LISTEN = ("127.0.0.1", 2222)
+DEVICE_PORT = 2022                  # port 22 may be a system sshd on 0.0.0.0
+WEB_PORT = 8080
+
+POLICY = DEMO / "policy.yaml"
+LOG = DEMO / "bastiond.log"
+PIDFILE = DEMO / "bastiond.pid"
+SECRETS = DEMO / "secrets"
+SSH_CONFIG = DEMO / "ssh_config"
+KNOWN_HOSTS = DEMO / "known_hosts"
+HOST_KEY = DEMO / "hostkeys" / "ssh_host_ed25519_key"
+SOFTSK_DIR = DEMO / "softsk"
+PEOPLE_DIR = DEMO / "people"
+DEVICES_DIR = DEMO / "devices"
+# A provider that sets SOFTSK_DIR itself (see write_provider_shim), so the
+# printed commands work in any shell without an `export`.
+SHIM_SRC = DEMO / "softsk-demo.c"
+SHIM_SO = DEMO / "softsk-demo.so"
+FORWARD_MODE = DEMO / "forward-mode"   # result of the forward self-test
+
+VENDORS = [
+    {"name": "acme", "description": "Acme Medical (CT, MRI)",
+     "segments": ["127.0.1.0/24"], "sources": ["127.0.0.0/8"]},
+    {"name": "globex", "description": "Globex Imaging IT (PACS)",
+     "segments": ["127.0.2.0/24"], "sources": ["127.0.0.0/8"]},
+]
+DEVICES = [
+    {"name": "ct-scanner", "vendor": "acme", "addr": "127.0.1.10",
+     "description": "CT scanner — Radiology, CT room 2",
+     "forward_ports": [WEB_PORT], "web": True},
+    {"name": "pacs", "vendor": "globex", "addr": "127.0.2.10",
+     "description": "PACS archive — server room B",
+     "forward_ports": [], "web": False},
+]
+# name, role, vendor, full name
+PEOPLE = [
+    ("alice", "engineer", "acme", "Alice Example (Acme Medical)"),
+    ("gina", "engineer", "globex", "Gina Garcia (Globex Imaging IT)"),
+    ("bob", "admin", None, "Bob Brown, Medical IT"),
+    ("carol", "auditor", None, "Carol Clark, Data Protection Officer"),
+]
+
+WEB_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>CT scanner — service page</title></head>
+<body>
+<h1>CT scanner — service page</h1>
+<p>This is the service web page of the CT scanner <b>ct-scanner</b>
+(Radiology, CT room 2, 127.0.1.10:8080), reached through the bastion's
+port forward. (Demo page served by scripts/demo.py.)</p>
+</body>
+</html>
+"""
+
+SHIM_C = r"""/* softsk-demo.c - written by scripts/demo.py; do not edit.
+ *
+ * A security-key provider that forwards to the test provider softsk.so
+ * after pointing SOFTSK_DIR at the demo's key state, so that
+ * `ssh -F var/demo/ssh_config ...` works without exporting SOFTSK_DIR.
+ * OpenSSH's ssh-sk-helper dlopen()s this library for each operation.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "sk-api.h"
+
+#define REAL_PROVIDER %(real)s
+#define STATE_DIR %(state)s
+
+static void *
+sym(const char *name)
+{
+	static void *real;
+
+	setenv("SOFTSK_DIR", STATE_DIR, 1);
+	if (real == NULL &&
+	    (real = dlopen(REAL_PROVIDER, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		fprintf(stderr, "softsk-demo: %%s\n", dlerror());
+		return (NULL);
+	}
+	return (dlsym(real, name));
+}
+
+uint32_t
+sk_api_version(void)
+{
+	uint32_t (*f)(void);
+
+	*(void **)&f = sym("sk_api_version");
+	return (f != NULL ? f() : 0);
+}
+
+int
+sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
+    const char *application, uint8_t flags, const char *pin,
+    struct sk_option **options, struct sk_enroll_response **resp)
+{
+	int (*f)(uint32_t, const uint8_t *, size_t, const char *, uint8_t,
+	    const char *, struct sk_option **, struct sk_enroll_response **);
+
+	*(void **)&f = sym("sk_enroll");
+	return (f != NULL ? f(alg, challenge, challenge_len, application,
+	    flags, pin, options, resp) : SSH_SK_ERR_GENERAL);
+}
+
+int
+sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
+    const char *application, const uint8_t *key_handle, size_t key_handle_len,
+    uint8_t flags, const char *pin, struct sk_option **options,
+    struct sk_sign_response **resp)
+{
+	int (*f)(uint32_t, const uint8_t *, size_t, const char *,
+	    const uint8_t *, size_t, uint8_t, const char *,
+	    struct sk_option **, struct sk_sign_response **);
+
+	*(void **)&f = sym("sk_sign");
+	return (f != NULL ? f(alg, data, data_len, application, key_handle,
+	    key_handle_len, flags, pin, options, resp) : SSH_SK_ERR_GENERAL);
+}
+
+int
+sk_load_resident_keys(const char *pin, struct sk_option **options,
+    struct sk_resident_key ***rks, size_t *nrks)
+{
+	int (*f)(const char *, struct sk_option **,
+	    struct sk_resident_key ***, size_t *);
+
+	*(void **)&f = sym("sk_load_resident_keys");
+	return (f != NULL ? f(pin, options, rks, nrks) : SSH_SK_ERR_GENERAL);
+}
+"""
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def say(msg=""):
+    try:
+        print(msg, flush=True)
+    except BrokenPipeError:     # `make demo | head`: keep going quietly
+        pass
+
+
+def rel(path):
+    """path relative to the repository (for printed commands)."""
+    try:
+        return str(pathlib.Path(path).relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def c_string(s):
+    out = ['"']
+    for b in os.fsencode(str(s)):
+        c = chr(b)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif 32 <= b < 127:
+            out.append(c)
+        else:
+            out.append("\\%03o" % b)
+    out.append('"')
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------
+# what runs, by pidfile
+
+def components():
+    """(label, pidfile, string its command line must contain) of every
+    process the demo starts, bastiond first."""
+    out = [("bastiond", PIDFILE, str(POLICY))]
+    for d in DEVICES:
+        wd = DEVICES_DIR / d["name"]
+        out.append(("sshd of %s (%s:%d)" % (d["name"], d["addr"],
+                                           DEVICE_PORT),
+                    wd / "sshd.pid", str(wd / "sshd_config")))
+        if d["web"]:
+            out.append(("web page of %s (%s:%d)" % (d["name"], d["addr"],
+                                                   WEB_PORT),
+                        wd / "web.pid", str(wd / "web-root")))
+    return out
+
+
+def read_pid(pidfile):
+    try:
+        return int(pathlib.Path(pidfile).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def live_pid(pidfile, must_contain):
+    pid = read_pid(pidfile)
+    if pid and util.pid_alive(pid) and must_contain in util.pid_cmdline(pid):
+        return pid
+    return None
+
+
+def running():
+    """{label: pid or None} for every component."""
+    return {label: live_pid(pf, mc) for label, pf, mc in components()}
+
+
+def stop(quiet=False):
+    """Stop every component named by a pidfile (bastiond first, so sessions
+    end before their devices go). Harmless when nothing runs."""
+    stopped = []
+    for label, pf, mc in components():
+        pid = util.kill_pidfile(pf, must_contain=mc)
+        if pid:
+            stopped.append((label, pid))
+        try:
+            pathlib.Path(pf).unlink()
+        except FileNotFoundError:
+            pass
+    # Anything else a pidfile under var/demo names and that runs from there.
+    if DEMO.is_dir():
+        for pid in util.kill_leftover_pidfiles(DEMO):
+            stopped.append(("leftover", pid))
+    if not quiet:
+        if stopped:
+            for label, pid in stopped:
+                say("demo: stopped %s (pid %d)" % (label, pid))
+        else:
+            say("demo: nothing was running")
+    return stopped
+
+
+def status():
+    st = running()
+    for label, pid in st.items():
+        say("  %-42s %s" % (label, "running, pid %d" % pid if pid
+                             else "not running"))
+    return st
+
+
+# --------------------------------------------------------------------------
+# setting up
+
+def read_secrets():
+    """name -> secret from var/demo/secrets ({} if there is none)."""
+    out = {}
+    try:
+        for line in SECRETS.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2:
+                out[parts[0]] = parts[1]
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def load_secrets():
+    """name -> secret for every person, keeping the ones in
+    var/demo/secrets and making up the missing ones."""
+    found = read_secrets()
+    out = {name: found.get(name) or secrets_mod.token_urlsafe(9)
+           for name, _, _, _ in PEOPLE}
+    tmp = SECRETS.with_suffix(".tmp")
+    tmp.write_text("".join("%s %s\n" % kv for kv in out.items()))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, SECRETS)
+    return out
+
+
+def write_provider_shim():
+    """Compile var/demo/softsk-demo.so: softsk.so with SOFTSK_DIR preset."""
+    src = SHIM_C % {"real": c_string(SOFTSK_SO.resolve()),
+                    "state": c_string(SOFTSK_DIR)}
+    if (SHIM_SO.exists() and SHIM_SRC.exists()
+            and SHIM_SRC.read_text() == src
+            and SHIM_SO.stat().st_mtime >= SOFTSK_SO.stat().st_mtime):
+        return SHIM_SO
+    SHIM_SRC.write_text(src)
+    cc = os.environ.get("CC") or "cc"
+    util.run([cc, "-std=c11", "-D_GNU_SOURCE", "-fPIC", "-shared", "-O2",
+              "-Wall", "-Werror", "-I", REPO / "tests" / "softsk",
+              "-o", SHIM_SO, SHIM_SRC, "-ldl"], timeout=120)
+    return SHIM_SO
+
+
+def enroll_people(sk):
+    """An ed25519-sk key per person on the demo's software key; kept across
+    restarts while the key state (master.key) that seals it exists."""
+    keys = {}
+    sealed = (SOFTSK_DIR / "master.key").exists()
+    for name, _, _, _ in PEOPLE:
+        d = PEOPLE_DIR / name
+        d.mkdir(parents=True, exist_ok=True)
+        key = d / "id_ed25519_sk"
+        pub = d / "id_ed25519_sk.pub"
+        if not (sealed and key.exists() and pub.exists()):
+            for p in (key, pub):
+                if p.exists():
+                    p.unlink()
+            sk.enroll(key, type="ed25519-sk", comment="%s@demo" % name)
+        keys[name] = (key, util.read_pub(pub))
+        askpass = d / "askpass"
+        askpass.write_text("#!/bin/sh\n# prints %s's secret (for scripts)\n"
+                           "exec sed -n 's/^%s //p' %s\n"
+                           % (name, name, shlex.quote(str(SECRETS))))
+        os.chmod(askpass, 0o700)
+    return keys
+
+
+def write_ssh_config(keys, provider):
+    lines = [
+        "# written by scripts/demo.py: the demo's ssh client config.",
+        "# ssh -F %s alice@bastion ct-scanner" % SSH_CONFIG,
+        "Host bastion",
+        "    HostName %s" % LISTEN[0],
+        "    Port %d" % LISTEN[1],
+        "    UserKnownHostsFile %s" % KNOWN_HOSTS,
+        "    GlobalKnownHostsFile /dev/null",
+        "    StrictHostKeyChecking yes",
+        "    UpdateHostKeys no",
+        "    SecurityKeyProvider %s" % provider,
+        "    IdentitiesOnly yes",
+        "    PreferredAuthentications publickey,keyboard-interactive",
+        "    PasswordAuthentication no",
+        "    ControlMaster no",
+        "    ControlPath none",
+        "    ConnectTimeout 10",
+        "",
+        "# Each person's security key, chosen by the user name given to ssh",
+        "# (alice@bastion, alice+ct-scanner@bastion, ...).",
+    ]
+    for name, _, _, _ in PEOPLE:
+        lines += ["Match originalhost bastion user %s,%s+*" % (name, name),
+                  "    IdentityFile %s" % keys[name][0], ""]
+    SSH_CONFIG.write_text("\n".join(lines))
+
+
+def listening(addr, port):
+    """True if something listens on addr:port. (Binding with SO_REUSEADDR,
+    as the servers do, so connections in TIME-WAIT do not count.)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((addr, port))
+        except OSError:
+            return True
+        return False
+
+
+def check_ports():
+    wanted = [LISTEN] + [(d["addr"], DEVICE_PORT) for d in DEVICES] + \
+        [(d["addr"], WEB_PORT) for d in DEVICES if d["web"]]
+    busy = ["%s:%d" % a for a in wanted if listening(*a)]
+    if busy:
+        raise DemoError("these addresses are in use by another program: %s "
+                        "(see `ss -ltnp`); stop it and run `make demo` again"
+                        % ", ".join(busy))
+
+
+def client_env(askpass):
+    """Environment for a non-interactive ssh through the bastion: the
+    second factor comes from an SSH_ASKPASS script. SOFTSK_DIR is removed
+    to prove the demo provider finds the key state by itself."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SOFTSK_DIR", "SSH_AUTH_SOCK")}
+    env.update(SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force",
+               DISPLAY=":0")
+    return env
+
+
+def self_test(name, askpass, device="ct-scanner"):
+    """Run one real command through the bastion as `name`; raise with the
+    log tail unless it prints demo-ok."""
+    argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name,
+            device, "echo", "demo-ok"]
+    try:
+        p = subprocess.run(argv, env=client_env(askpass),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        raise DemoError("self-test timed out: %s\n--- %s (tail) ---\n%s"
+                        % (" ".join(argv), LOG, util.tail(LOG, 40)))
+    if p.returncode != 0 or p.stdout.strip() != "demo-ok":
+        raise DemoError("self-test failed: %s\nexit %d\nstdout: %s\n"
+                        "stderr: %s\n--- %s (tail) ---\n%s"
+                        % (" ".join(argv), p.returncode, p.stdout, p.stderr,
+                           LOG, util.tail(LOG, 40)))
+    return p.stdout
+
+
+def forward_test(askpass, login, args=()):
+    """ssh -L PORT:ct-scanner:8080 LOGIN@bastion [args] in the background,
+    fetch the web page through it, stop it. True if the page came back."""
+    port = util.free_port("127.0.0.1")
+    argv = [util.SSH, "-F", str(SSH_CONFIG), "-T",
+            "-o", "ExitOnForwardFailure=yes",
+            "-L", "%d:ct-scanner:%d" % (port, WEB_PORT), login] + list(args)
+    errlog = DEMO / "forward-test.log"
+    with open(errlog, "w") as err:
+        proc = subprocess.Popen(argv, env=client_env(askpass),
+                                stdin=subprocess.DEVNULL, stdout=err,
+                                stderr=err, start_new_session=True)
+    # No separate readiness probe: its connection would be a forward of
+    # its own. Until ssh listens (after both factors), connecting fails
+    # with "connection refused"; the first connection that gets through
+    # is the page request.
+    url = "http://127.0.0.1:%d/" % port
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            try:
+                with opener.open(url, timeout=10) as r:
+                    return "CT scanner" in r.read().decode("utf-8",
+                                                           "replace")
+            except urllib.error.URLError as e:
+                if not isinstance(e.reason, ConnectionRefusedError):
+                    return False
+            except ConnectionRefusedError:
+                pass
+            time.sleep(0.1)
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        util.kill_tree(proc.pid, proc, term_timeout=3.0)
+
+
+def detach(obj):
+    """Keep a harness-started process running after we exit."""
+    tok = getattr(obj, "_token", None)
+    if tok is not None:
+        util.unregister_cleanup(tok)
+        obj._token = None
+
+
+def setup():
+    # Imported here so `stop` and `status` need nothing but the standard
+    # library (harness.bastion needs PyYAML).
+    from harness.bastion import Bastion
+    from harness.devices import Device
+    from harness.pam import PamFixture
+    from harness.softsk import SoftSK
+
+    for f in (BASTIOND, SOFTSK_SO):
+        if not os.access(f, os.R_OK):
+            raise DemoError("%s is missing: run `make tests` (or `make demo`)"
+                            % f)
+    check_ports()
+    DEMO.mkdir(parents=True, exist_ok=True)
+    os.chmod(DEMO, 0o700)
+    say("demo: setting up in %s" % DEMO)
+
+    secrets = load_secrets()
+    pam = PamFixture(DEMO / "pam")
+    for name, secret in secrets.items():
+        pam.add_user(name, secret)
+
+    provider = write_provider_shim()
+    sk = SoftSK(SOFTSK_DIR, SOFTSK_SO)
+    keys = enroll_people(sk)
+
+    # Devices: real sshd on fixed ports; ct-scanner also serves a web page.
+    devices = {}
+    for d in DEVICES:
+        dev = Device(d["name"], d["addr"], port=DEVICE_PORT,
+                     workdir=DEVICES_DIR / d["name"])
+        dev.start()
+        detach(dev)
+        devices[d["name"]] = dev
+        say("demo: device %-10s sshd on %s:%d (pid %d)"
+            % (d["name"], d["addr"], DEVICE_PORT, dev.pid))
+        if d["web"]:
+            svc = dev.serve_http(port=WEB_PORT, body=WEB_PAGE, name="web")
+            detach(svc)
+            (dev.workdir / "web.pid").write_text("%d\n" % svc.pid)
+            say("demo: device %-10s web page on %s" % (d["name"], svc.url))
+
+    # The policy.
+    b = Bastion(DEMO, BUILD, pam)
+    # Bastion() made a throwaway host key; the demo's is made by --init.
+    for p in (b.host_key, pathlib.Path(str(b.host_key) + ".pub")):
+        if p.exists():
+            p.unlink()
+    run_dir = DEMO / "run"
+    if len(str(run_dir)) > 60:      # Unix socket names must stay short
+        run_dir = pathlib.Path("/tmp/bastion-demo-%d" % os.getuid())
+        run_dir.mkdir(mode=0o700, exist_ok=True)
+    vendors = []
+    for v in VENDORS:
+        v = dict(v, engineers=[])
+        for name, role, vendor, full in PEOPLE:
+            if role == "engineer" and vendor == v["name"]:
+                v["engineers"].append({"name": name, "full_name": full,
+                                       "keys": [keys[name][1]]})
+        vendors.append(v)
+    policy = {
+        "version": 1,
+        "listen": ["%s:%d" % LISTEN],
+        "paths": {"host_keys": [str(HOST_KEY)],
+                  "state_dir": str(b.state_dir),
+                  "recordings_dir": str(b.recordings_dir),
+                  "run_dir": str(run_dir)},
+        "vendors": vendors,
+        "devices": [devices[d["name"]].policy_entry(
+            d["vendor"], forward_ports=d["forward_ports"],
+            description=d["description"]) for d in DEVICES],
+        "admins": [{"name": n, "full_name": f, "keys": [keys[n][1]]}
+                   for n, r, _, f in PEOPLE if r == "admin"],
+        "auditors": [{"name": n, "full_name": f, "keys": [keys[n][1]]}
+                     for n, r, _, f in PEOPLE if r == "auditor"],
+    }
+    b.write_policy(policy)
+    util.run([BASTIOND, "-f", POLICY, "--init"], timeout=30)
+    b.host_key = HOST_KEY
+    b.host_key_pub = util.read_pub(str(HOST_KEY) + ".pub")
+    chk = b.check_policy()
+    if chk.returncode != 0:
+        raise DemoError("bastiond --check refused %s:\n%s%s"
+                        % (POLICY, chk.stdout, chk.stderr))
+    say("demo: %s" % chk.stdout.strip())
+    b.write_known_hosts(KNOWN_HOSTS)
+    write_ssh_config(keys, provider)
+
+    b.start()
+    detach(b)
+    PIDFILE.write_text("%d\n" % b.pid)
+    say("demo: bastiond listening on %s:%d (pid %d), log %s"
+        % (LISTEN[0], LISTEN[1], b.pid, rel(LOG)))
+
+    askpass = PEOPLE_DIR / "alice" / "askpass"
+    self_test("alice", askpass)
+    say("demo: self-test passed (alice ran `echo demo-ok` on ct-scanner "
+        "through the bastion)")
+    # The forward-only connection (-N, alice+ct-scanner) is what engineers
+    # should use; print it only if it works with this bastiond, else the
+    # forward inside a shell session (see FORWARD_MODE).
+    mode = "none"
+    if forward_test(askpass, "alice+ct-scanner@bastion", ["-N"]):
+        mode = "forward-only"
+    elif forward_test(askpass, "alice@bastion",
+                      ["ct-scanner", "sleep", "30"]):
+        mode = "with-shell"
+    FORWARD_MODE.write_text(mode + "\n")
+    say("demo: port forward self-test: %s" % {
+        "forward-only": "ok (ssh -N -L)",
+        "with-shell": "ssh -N -L FAILED (see %s); -L inside a session works"
+                      % rel(LOG),
+        "none": "FAILED (see %s)" % rel(LOG)}[mode])
+
+
+def print_commands():
+    secrets = read_secrets()
+    try:
+        mode = FORWARD_MODE.read_text().strip()
+    except FileNotFoundError:
+        mode = "forward-only"
+    F = "ssh -F %s" % rel(SSH_CONFIG)
+    if mode == "with-shell":
+        fwd = [("port forward to the CT scanner's web page, inside a shell "
+                "session\n(forward-only `ssh -N` fails with this bastiond: "
+                "see docs/DEMO.md);\nkeep it open, then in another shell run "
+                "the curl below",
+                "%s -t -L 8080:ct-scanner:8080 alice@bastion ct-scanner"
+                % F)]
+    else:
+        fwd = [("port forward to the CT scanner's web page; keep it open,\n"
+                "then in another shell run the curl below",
+                "%s -N -L 8080:ct-scanner:8080 alice+ct-scanner@bastion"
+                % F)]
+        if mode == "none":
+            fwd[0] = ("(the port-forward self-test FAILED: see %s)"
+                      % rel(LOG), fwd[0][1])
+    rows = [
+        ("the commands use paths relative to the repository", "cd %s"
+         % shlex.quote(str(REPO))),
+        ("interactive shell on the CT scanner (-A: the bastion refuses "
+         "agent forwarding; harmless)",
+         "%s -t -A alice@bastion ct-scanner" % F),
+        ("one command", "%s alice@bastion ct-scanner uname -a" % F),
+        ("menu of acme's devices", "%s -t alice@bastion" % F),
+    ] + fwd + [
+        ("the CT scanner's service page, through the forward",
+         "curl http://127.0.0.1:8080/"),
+        ("file transfer (ls, get, put, bye)",
+         "sftp -F %s alice+ct-scanner@bastion" % rel(SSH_CONFIG)),
+        ("gina (globex) on her PACS; her secret: %s"
+         % secrets.get("gina", "?"), "%s -t gina@bastion pacs" % F),
+        ("refused: the CT scanner belongs to another vendor",
+         "%s gina@bastion ct-scanner" % F),
+        ("the audit trail (when, who, from where, to where)",
+         "tail -f %s | grep AUDIT" % rel(LOG)),
+        ("stop the demo", "make demo-stop"),
+    ]
+    say("")
+    say("The demo bastion is running on %s:%d. Two factors: the software "
+        "security key" % LISTEN)
+    say("(nothing to touch) and a secret typed at the \"Password:\" prompt:")
+    for name, role, vendor, _ in PEOPLE:
+        say("  %-6s %-19s %s" % (name, role + (" of " + vendor if vendor
+                                                else ""),
+                                  secrets.get(name, "?")))
+    say("(also in %s)" % rel(SECRETS))
+    say("")
+    say("Paste these; alice's secret is %s" % secrets.get("alice", "?"))
+    say("")
+    for note, cmd in rows:
+        for line in note.splitlines():
+            say("  # " + line)
+        say("  " + cmd)
+    say("")
+    say("bob (admin) and carol (auditor) can log in, but their consoles are "
+        "not built yet:")
+    say("bastiond tells them so. The devices are sshd on this machine, "
+        "logged in as %s:" % util.current_user())
+    say("what you do on them happens here. More in docs/DEMO.md.")
+
+
+def start():
+    st = running()
+    if all(st.values()):
+        say("demo: already running (bastiond pid %d); `make demo-stop` "
+            "stops it, `scripts/demo.sh restart` restarts it (e.g. after a "
+            "rebuild)" % st["bastiond"])
+        print_commands()
+        return 0
+    if any(st.values()):
+        say("demo: partly running; stopping the rest first")
+    stop(quiet=True)
+    try:
+        setup()
+    except Exception as e:  # noqa: BLE001 - report it, then clean up
+        say("demo: FAILED: %s" % e)
+        say("demo: stopping what was started; logs stay in %s/" % rel(DEMO))
+        util.cleanup_all()
+        stop(quiet=True)
+        return 1
+    util.cleanup_all()      # nothing of ours is registered any more
+    print_commands()
+    return 0
+
+
+def start_detached():
+    """Run start() in a child that is the leader of a new session, so the
+    servers it starts have no controlling terminal and are not in the
+    caller's process group. A ^C here stops the half-built demo."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        rc = 1
+        try:
+            rc = start()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(rc)
+    try:
+        _, st = os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        say("\ndemo: interrupted; stopping")
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        stop(quiet=True)
+        return 130
+    return os.waitstatus_to_exitcode(st)
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "start":
+        return start_detached()
+    if cmd == "stop":
+        stop()
+        return 0
+    if cmd == "restart":
+        stop()
+        return start_detached()
+    if cmd == "status":
+        st = status()
+        return 0 if all(st.values()) else 3
+    sys.stderr.write("usage: %s start|stop|restart|status\n" % argv[0])
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
