@@ -13,6 +13,8 @@
 #   bastion/*.c        -> $(B)/bastiond
 #   recorder/lib/*.c   -> $(B)/librecorder.a
 #   recorder/*.c       -> $(B)/<name>         (one program each)
+#   ctl/*.c            -> $(B)/bastionctl     (one file per verb)
+#   pam/*.c            -> $(B)/pam_bastion.so
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
@@ -51,10 +53,14 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 SOFTSK_SRC = $(wildcard tests/softsk/*.c)
 
+CTL_SRC = $(wildcard ctl/*.c)
+CTL_OBJ = $(CTL_SRC:%.c=$(B)/%.o)
+PAM_MOD_SRC = $(wildcard pam/*.c)
 RECORDER_PROG_SRC = $(wildcard recorder/*.c)
 RECORDER_PROGS = $(RECORDER_PROG_SRC:recorder/%.c=$(B)/%)
 
-PROGS = $(B)/bastiond $(RECORDER_PROGS)
+PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
+	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so)
 LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
 .PHONY: all deps check check-unit check-e2e check-asan demo demo-stop bench \
@@ -81,6 +87,18 @@ $(B)/librecorder.a: $(RECLIB_OBJ)
 
 $(B)/bastiond: $(BASTIOND_OBJ) $(LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BASTIOND_OBJ) $(LIBS) $(LDLIBS)
+
+$(B)/bastionctl: $(CTL_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CTL_OBJ) $(LIBS) $(LDLIBS)
+
+# The PAM module is loaded into other programs (sshd, login, bastiond):
+# built without sanitizers, from its own sources plus the common library.
+$(B)/pam_bastion.so: $(PAM_MOD_SRC) $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared $(WARN) -O2 -g -Icommon \
+		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+		-fvisibility=hidden -o $@ $(PAM_MOD_SRC) $(COMMON_SRC) \
+		$(LDLIBS)
 
 $(B)/%: recorder/%.c $(LIBS)
 	@mkdir -p $(dir $@)

@@ -213,7 +213,11 @@ auth_pam(struct auth_state *st, const char *person, const char **why)
 	pam_handle_t *ph = NULL;
 	int pr;
 
-	if ((pr = pam_start("bastion", person, &conv, &ph)) != PAM_SUCCESS) {
+	pr = st->pol->pam_service_dir != NULL ?
+	    pam_start_confdir("bastion", person, &conv,
+	    st->pol->pam_service_dir, &ph) :
+	    pam_start("bastion", person, &conv, &ph);
+	if (pr != PAM_SUCCESS) {
 		*why = "pam_start failed";
 		return (BERR_AUTH);
 	}

@@ -104,7 +104,7 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 static void
 relay_end(struct sess *S, const char *reason)
 {
-	if (!S->done)
+	if (!S->done && reason != S->end_reason)
 		snprintf(S->end_reason, sizeof(S->end_reason), "%s", reason);
 	S->done = 1;
 }
@@ -626,6 +626,7 @@ relay_stop(struct sess *S)
 		uv_poll_stop(&S->recpoll);
 	while ((f = S->fwds) != NULL)
 		fwd_destroy(S, f);
+	S->stopped = 1;
 	uv_stop(S->loop);
 }
 
@@ -634,32 +635,43 @@ relay_step(struct sess *S)
 {
 	struct fwd *f, *next;
 
-	if (S->done)
+	if (S->stopped)
 		return;
-	if (ssh_event_dopoll(S->ev, 0) == SSH_ERROR) {
+	if (!S->done) {
+		if (ssh_event_dopoll(S->ev, 0) == SSH_ERROR) {
+			if (!ssh_is_connected(S->vs))
+				relay_end(S, "engineer disconnected");
+			else if (S->dc.s != NULL && !ssh_is_connected(S->dc.s))
+				relay_end(S, "device disconnected");
+		}
+		relay_drain_queued(S);
+		relay_session_channels(S);
+		for (f = S->fwds; f != NULL; f = next) {
+			next = f->next;
+			if (fwd_pump(S, f) != 0)
+				fwd_destroy(S, f);
+		}
 		if (!ssh_is_connected(S->vs))
-			relay_end(S, "engineer disconnected");
-		else if (S->dc.s != NULL && !ssh_is_connected(S->dc.s))
-			relay_end(S, "device disconnected");
+			relay_end(S, S->finishing ? S->end_reason :
+			    "engineer disconnected");
+		if (S->dc.s != NULL && !ssh_is_connected(S->dc.s) &&
+		    S->to_vendor.n == 0 && S->finishing == 0) {
+			snprintf(S->end_reason, sizeof(S->end_reason),
+			    "device disconnected");
+			relay_finish_vendor(S);
+		}
 	}
-	relay_drain_queued(S);
-	relay_session_channels(S);
-	for (f = S->fwds; f != NULL; f = next) {
-		next = f->next;
-		if (fwd_pump(S, f) != 0)
-			fwd_destroy(S, f);
-	}
-	if (!ssh_is_connected(S->vs))
-		relay_end(S, S->finishing ? S->end_reason :
-		    "engineer disconnected");
-	if (S->dc.s != NULL && !ssh_is_connected(S->dc.s) &&
-	    S->to_vendor.n == 0 && S->finishing == 0) {
-		snprintf(S->end_reason, sizeof(S->end_reason),
-		    "device disconnected");
+	/*
+	 * Ending while the engineer is still connected: close their channel
+	 * (with the exit status) and linger until they have drained and
+	 * disconnected (relay_finish_vendor, relay_timer_cb).
+	 */
+	if (S->done && S->finishing == 0 && S->vch != NULL &&
+	    ssh_channel_is_open(S->vch) && ssh_is_connected(S->vs)) {
 		relay_finish_vendor(S);
+		if (S->finishing != 0)
+			S->done = 0;
 	}
-	/* a forward-only connection ends when its last forward does and
-	 * the engineer has gone */
 	if (S->done) {
 		relay_stop(S);
 		return;
@@ -690,7 +702,6 @@ relay_rec_poll_cb(uv_poll_t *h, int status, int events)
 	(void)rec_client_sync(S->rec);
 	(void)sess_rec_check(S, BERR_CLOSED);
 	relay_rec_or_channel_failed(S);
-	relay_finish_vendor(S);
 	relay_step(S);
 }
 
@@ -765,17 +776,23 @@ relay_timer_cb(uv_timer_t *t)
 			ssh_send_keepalive(S->dc.s);
 		S->last_keepalive = now;
 	}
-	if (S->done) {
-		relay_finish_vendor(S);
-		S->done = 0;	/* linger until the client has drained */
-	}
 linger:
 	if (S->finishing != 0 && now - S->finishing >= RELAY_LINGER_S) {
+		relay_end(S, S->end_reason);
 		S->done = 1;
 		relay_stop(S);
 		return;
 	}
 	relay_step(S);
+}
+
+/* Anything still open at the end (nothing should be) is closed. */
+static void
+relay_close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
 }
 
 int
@@ -845,8 +862,13 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	uv_close((uv_handle_t *)&S->timer, NULL);
 	if (S->recpoll_on)
 		uv_close((uv_handle_t *)&S->recpoll, NULL);
+	uv_walk(&loop, relay_close_walk, NULL);
+	/* a uv_stop() made outside uv_run() is still pending: the first run
+	 * consumes it, the second runs the close callbacks */
+	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
+	if (uv_loop_close(&loop) != 0)
+		log_error("session %s: event loop still busy at exit", S->sid);
 	ssh_set_blocking(S->vs, 1);
 	ssh_blocking_flush(S->vs, 5000);
 

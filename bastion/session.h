@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <uv.h>
+#include <libssh/callbacks.h>
 
 #include "bastiond.h"
 #include "device.h"
@@ -57,7 +58,9 @@ struct sess {
 	int has_pty;
 	char term[64];
 	int cols, rows;
-	int agent_req;
+	int agent_req;			/* the engineer forwards an agent */
+	struct ssh_channel_callbacks_struct vch_cb; /* touch.c notices it */
+	int touch_ok;			/* touch check passed (touch.c) */
 	enum sess_kind kind;
 	char *command;			/* exec command or subsystem name */
 
@@ -83,7 +86,8 @@ struct sess {
 	uv_poll_t recpoll;
 	int recpoll_on;
 	uint32_t next_chan;		/* recording channel ids of forwards */
-	int done;
+	int done;			/* ending: see relay_step() */
+	int stopped;			/* the loop was told to stop */
 	time_t finishing;		/* we closed the engineer's channel */
 	char end_reason[128];
 };

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "record.h"
 #include "session.h"
+#include "touch.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -334,6 +335,7 @@ worker_first_request(struct sess *S, ssh_message *fwd_msg)
 			ssh_message_free(m);
 			if (S->vch == NULL)
 				return (-1);
+			touch_watch_channel(S);	/* sets S->agent_req */
 			continue;
 		}
 		if (type == SSH_REQUEST_CHANNEL_OPEN &&
@@ -412,7 +414,10 @@ worker_first_request(struct sess *S, ssh_message *fwd_msg)
 			return (0);
 		}
 		default:
-			/* auth-agent-req and anything unknown: not granted */
+			/* anything unknown: not granted. (auth-agent-req never
+			 * comes here: libssh hands it to the channel callback
+			 * of touch_watch_channel, which records it and makes
+			 * libssh answer success.) */
 			ssh_message_reply_default(m);
 			break;
 		}
@@ -542,12 +547,12 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		if (S->au.device[0] == '\0' || (S->dev = policy_device(pol,
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
 			S->dev = NULL;
-		if (sess_rec_open(S) != 0) {
+		if (touch_check(S) != 0 || sess_rec_open(S) != 0) {
 			rc = WORKER_EXIT_OK;
 			goto out;
 		}
-	} else if (worker_choose_device(S) != 0 || sess_rec_open(S) != 0 ||
-	    worker_open_device(S) != 0) {
+	} else if (worker_choose_device(S) != 0 || touch_check(S) != 0 ||
+	    sess_rec_open(S) != 0 || worker_open_device(S) != 0) {
 		worker_fail_channel(S, 1);
 		rc = WORKER_EXIT_OK;
 		goto out;

@@ -1567,7 +1567,7 @@ static void
 parse_paths(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "host_keys", "state_dir",
-	    "recordings_dir", "run_dir", NULL };
+	    "recordings_dir", "run_dir", "pam_service_dir", NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "paths";
@@ -1597,6 +1597,9 @@ parse_paths(struct pctx *c, const struct ynode *root)
 	    &p->recordings_dir);
 	get_path(c, m, "run_dir", what, "run_dir: DIR (control sockets)",
 	    &p->run_dir);
+	/* optional: a private PAM configuration directory */
+	(void)get_path(c, m, "pam_service_dir", what, NULL,
+	    &p->pam_service_dir);
 }
 
 static void
@@ -2436,6 +2439,7 @@ policy_free(struct policy *p)
 	free(p->state_dir);
 	free(p->recordings_dir);
 	free(p->run_dir);
+	free(p->pam_service_dir);
 	free(p->approval.windows);
 	free(p->notify_command);
 	for (i = 0; i < p->nvendors; i++) {

@@ -122,6 +122,7 @@ struct policy {
 	char *state_dir;
 	char *recordings_dir;
 	char *run_dir;		/* sockets */
+	char *pam_service_dir;	/* NULL: /etc/pam.d; else pam_start_confdir */
 
 	/* limits, in seconds */
 	unsigned login_grace;		/* default 30 */

@@ -480,3 +480,19 @@ def test_failures_look_identical_to_the_client(cast, softsk):
     shapes = {k: shape(r) for k, r in outcomes.items()}
     assert len(set(shapes.values())) == 1, shapes
     assert DENIED in next(iter(shapes.values()))[1]
+
+
+def test_second_factor_through_pam_wrapper(world, softsk, bastiond_bin):
+    """The same PAM stack reached the other way: pam_start() redirected by
+    pam_wrapper (LD_PRELOAD) instead of the policy's pam_service_dir."""
+    from harness.client import add_site_people
+    world.bastion.pam_mode = "wrapper"
+    p = add_site_people(world, softsk)
+    pol = world.policy()
+    assert "pam_service_dir" not in pol["paths"]
+    world.start_bastion(pol)
+    ok = p["alice"].ssh("ct-scanner", "echo wrapped")
+    assert ok.returncode == 0 and "wrapped" in ok.stdout, ok.stderr
+    p["gina"].set_secret("wrong")
+    bad = p["gina"].ssh("pacs", "true")
+    assert bad.returncode == 255 and DENIED in bad.stderr

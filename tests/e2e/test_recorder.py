@@ -529,6 +529,14 @@ def test_replay_terminal_keys(rec):
 
 # ---- failure modes ---------------------------------------------------------
 
+def wait_for_recording(rec, timeout=10):
+    """Until the recorder has answered OPEN (the file exists)."""
+    deadline = time.time() + timeout
+    while not rec.recordings():
+        assert time.time() < deadline, "no recording was opened"
+        time.sleep(0.02)
+
+
 def test_sigkill_leaves_verifiable_unsealed_recording(tmproot):
     rec = Recorder(tmproot).start()
     p = subprocess.Popen(
@@ -561,7 +569,8 @@ def test_sigterm_seals_open_recordings(tmproot):
         [str(FEED), "-s", str(rec.sock), "open engineer=a device=d",
          "out hello", "sleep 3000", "out more", "close"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.5)
+    wait_for_recording(rec)
+    time.sleep(0.2)
     assert rec.stop(signal.SIGTERM) == 0
     out, err = p.communicate(timeout=30)
     assert p.returncode == 1
@@ -610,7 +619,8 @@ def test_stuck_recorder_fails_closed_by_timeout(tmproot):
             [str(FEED), "-s", str(rec.sock), "open engineer=a device=d",
              "sleep 300", f"outfile {big} 65536", "close"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.1)
+        wait_for_recording(rec)
+        time.sleep(0.1)  # the OK is written right after the file is made
         rec.proc.send_signal(signal.SIGSTOP)
         t0 = time.time()
         out, err = p.communicate(timeout=60)

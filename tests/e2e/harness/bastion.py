@@ -52,7 +52,14 @@ class Bastion:
     state/recordings/run directories (run/ moves to a short /tmp path when
     workdir is too long for Unix socket names)."""
 
-    def __init__(self, workdir, build_dir=None, pam=None):
+    def __init__(self, workdir, build_dir=None, pam=None, pam_mode="confdir"):
+        """pam_mode: how bastiond reaches the PAM fixture's service.
+        "confdir" (default): the policy's paths.pam_service_dir, i.e. the
+        real libpam with pam_start_confdir() loading pam_matrix from the
+        fixture's directory. "wrapper": LD_PRELOAD pam_wrapper redirects
+        pam_start(); it keeps a /tmp/pam.X directory per process and has
+        only 62 of them, so it cannot serve many concurrent workers."""
+        self.pam_mode = pam_mode
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.build_dir = pathlib.Path(build_dir or util.build_dir())
@@ -81,12 +88,15 @@ class Bastion:
     # -- policy --------------------------------------------------------------
 
     def default_paths(self):
-        return {
+        paths = {
             "host_keys": [str(self.host_key)],
             "state_dir": str(self.state_dir),
             "recordings_dir": str(self.recordings_dir),
             "run_dir": str(self.run_dir),
         }
+        if self.pam is not None and self.pam_mode == "confdir":
+            paths["pam_service_dir"] = str(self.pam.service_dir)
+        return paths
 
     def write_policy(self, policy, path=None):
         """Dump policy (a dict) as YAML to workdir/policy.yaml (or path).
@@ -115,7 +125,7 @@ class Bastion:
 
     def _env(self, extra_env=None):
         env = dict(os.environ)
-        if self.pam is not None:
+        if self.pam is not None and self.pam_mode == "wrapper":
             env.update(self.pam.env(env))
         env.update(extra_env or {})
         return env

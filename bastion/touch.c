@@ -1,0 +1,577 @@
+/*
+ * touch.c - proof that a person touched the engineer's security key before
+ * a device is reached (see touch.h; the design in docs/FIDO2.md).
+ *
+ * The engineer connects with `ssh -A`; the client then sends
+ * auth-agent-req@openssh.com on its session channel (touch_watch_channel
+ * notices it). In the worker's blocking phase the check:
+ *
+ *   1. refuses a key the state store has locked (a cloned key);
+ *   2. waits for any other session of the same key to finish its check
+ *      (state_key_guard), so counters are seen in the order they were made;
+ *   3. opens an auth-agent@openssh.com channel back to the client, asks the
+ *      agent whether it holds the login key, then asks it to sign a fresh
+ *      challenge bound to this connection, engineer and device;
+ *   4. verifies the answer with libfido2 (sk.c): the signature, user
+ *      presence always, user verification when the key is verify-required;
+ *   5. accepts the signature counter only if it moved forward, else locks
+ *      the key and raises touch.counter_regression.
+ *
+ * Blocking channel I/O is fine here: the worker serves one connection and
+ * this runs outside any libssh callback (a blocking call inside one would
+ * hang forever). Every outcome is one touch.* audit event and a message
+ * that tells the engineer what to do.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "agent.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "sk.h"
+#include "state.h"
+#include "touch.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+#define TOUCH_WAIT_S		60	/* for the engineer to touch the key */
+#define TOUCH_LIST_WAIT_S	15	/* for the agent to list its keys */
+#define TOUCH_GUARD_WAIT_S	(TOUCH_WAIT_S + 15)
+#define TOUCH_CHALLENGE_TAG	"bastion-touch-v1"
+
+struct touch {
+	struct sess *S;
+	const char *device;
+	const struct policy_key *key;
+	uint8_t *blob;			/* the login key's blob */
+	size_t bloblen;
+	char fp[SK_FP_LEN];
+	struct sk_key sk;
+	struct state *st;
+	struct state_guard *guard;
+	ssh_channel ach;		/* to the engineer's agent */
+	char counter[16], flags[8];
+};
+
+/* ---- noticing agent forwarding ------------------------------------------- */
+
+static void
+touch_agent_req_cb(ssh_session s, ssh_channel ch, void *arg)
+{
+	struct sess *S = arg;
+
+	(void)s;
+	/* only note it: no I/O inside a libssh callback */
+	if (ch == S->vch)
+		S->agent_req = 1;
+}
+
+void
+touch_watch_channel(struct sess *S)
+{
+	if (S == NULL || S->vch == NULL)
+		return;
+	memset(&S->vch_cb, 0, sizeof(S->vch_cb));
+	S->vch_cb.userdata = S;
+	S->vch_cb.channel_auth_agent_req_function = touch_agent_req_cb;
+	ssh_callbacks_init(&S->vch_cb);
+	if (ssh_set_channel_callbacks(S->vch, &S->vch_cb) != SSH_OK)
+		log_warn("session %s: cannot watch for agent forwarding; the "
+		    "touch check will refuse", S->sid);
+}
+
+/* ---- telling the engineer and the auditor -------------------------------- */
+
+static void
+touch_audit(struct touch *t, const char *event, const char *result,
+    const char *reason, const char *alert)
+{
+	struct sess *S = t->S;
+
+	audit_event(event, "session", S->sid, "user", S->au.who->name,
+	    "vendor", S->au.who->vendor->name, "from", S->peerstr, "device",
+	    t->device, "key", t->fp[0] != '\0' ? t->fp : NULL, "result",
+	    result, "counter", t->counter[0] != '\0' ? t->counter : NULL,
+	    "flags", t->flags[0] != '\0' ? t->flags : NULL, "reason", reason,
+	    "alert", alert, NULL);
+}
+
+/*
+ * Tell the engineer: on the session channel, or, on a connection without
+ * one (ssh -N, -W), as the disconnect message (one line: OpenSSH prints it
+ * as "Received disconnect from ...").
+ */
+static void
+touch_tell(struct touch *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+touch_tell(struct touch *t, const char *fmt, ...)
+{
+	struct sess *S = t->S;
+	char msg[1024];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (S->vch != NULL && ssh_channel_is_open(S->vch)) {
+		sess_tell(S, "%s", msg);
+		return;
+	}
+	for (i = 0; msg[i] != '\0'; i++)
+		if (msg[i] == '\n')
+			msg[i] = ' ';
+	ssh_session_set_disconnect_message(S->vs, msg);
+}
+
+/* The ~/.ssh/config lines that make the check work. */
+static void
+touch_hint(struct touch *t)
+{
+	const char *id = t->sk.alg == SK_ALG_ECDSA ? "id_ecdsa_sk" :
+	    "id_ed25519_sk";
+
+	touch_tell(t, "bastion: connect with agent forwarding: ssh -A (for "
+	    "sftp and scp: sftp -A, scp -A), or put this in ~/.ssh/config:\n"
+	    "\n"
+	    "    Host bastion\n"
+	    "        ForwardAgent yes\n"
+	    "        IdentityFile ~/.ssh/%s\n"
+	    "        AddKeysToAgent yes\n"
+	    "\n"
+	    "bastion: and keep the key in your agent (ssh-add ~/.ssh/%s). A "
+	    "key added with ssh-add -h (destination constraints) cannot "
+	    "answer this check: add it again without -h.\n", id, id);
+}
+
+static void
+touch_internal(struct touch *t, const char *why)
+{
+	touch_audit(t, "touch.error", "refused", why, NULL);
+	touch_tell(t, "bastion: the bastion cannot check your security key "
+	    "right now (%s). Try again later, or call the hospital's IT.\n",
+	    why);
+}
+
+/* ---- agent I/O --------------------------------------------------------------- */
+
+static int64_t
+touch_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Read exactly n bytes from the agent channel before deadline. */
+static int
+touch_read(struct touch *t, uint8_t *p, size_t n, int64_t deadline)
+{
+	int64_t left;
+	int r;
+
+	while (n > 0) {
+		if ((left = deadline - touch_now_ms()) <= 0)
+			return (BERR_TIMEOUT);
+		r = ssh_channel_read_timeout(t->ach, p, (uint32_t)n, 0,
+		    (int)left);
+		if (r == SSH_ERROR)
+			return (BERR_SSH);
+		if (r == 0) {
+			if (ssh_channel_is_eof(t->ach) ||
+			    ssh_channel_is_closed(t->ach) ||
+			    !ssh_is_connected(t->S->vs))
+				return (BERR_CLOSED);
+			continue;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return (0);
+}
+
+/*
+ * Send one framed request and read one reply of at most max bytes within
+ * wait_s seconds. *reply (heap, caller frees) holds the body.
+ */
+static int
+touch_roundtrip(struct touch *t, const struct buf *req, unsigned wait_s,
+    size_t max, uint8_t **reply, size_t *len)
+{
+	int64_t deadline = touch_now_ms() + (int64_t)wait_s * 1000;
+	uint8_t hdr[4];
+	int r;
+
+	*reply = NULL;
+	*len = 0;
+	if (ssh_channel_write(t->ach, buf_ptr(req), (uint32_t)buf_len(req)) !=
+	    (int)buf_len(req))
+		return (BERR_SSH);
+	if ((r = touch_read(t, hdr, sizeof(hdr), deadline)) != 0 ||
+	    (r = agent_frame_len(hdr, max, len)) != 0)
+		return (r);
+	if ((*reply = malloc(*len)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = touch_read(t, *reply, *len, deadline)) != 0) {
+		free(*reply);
+		*reply = NULL;
+	}
+	return (r);
+}
+
+/* The challenge: SHA-256 over what binds it to this connection, engineer
+ * and device, and 32 fresh random bytes. */
+static int
+touch_challenge(struct touch *t, uint8_t out[SHA256_DIGEST_LENGTH])
+{
+	struct sess *S = t->S;
+	uint8_t nonce[32];
+	char peer[96];
+	struct buf *b;
+	int r;
+
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return (BERR_CRYPTO);
+	if ((b = buf_new(4096)) == NULL)
+		return (BERR_NOMEM);
+	snprintf(peer, sizeof(peer), "%s %d", S->peerstr, S->peerport);
+	if ((r = buf_put_cstring(b, TOUCH_CHALLENGE_TAG)) == 0 &&
+	    (r = buf_put_cstring(b, S->sid)) == 0 &&
+	    (r = buf_put_cstring(b, S->au.who->name)) == 0 &&
+	    (r = buf_put_cstring(b, t->device)) == 0 &&
+	    (r = buf_put_cstring(b, peer)) == 0 &&
+	    (r = buf_put_u64(b, (uint64_t)time(NULL))) == 0 &&
+	    (r = buf_put_string(b, nonce, sizeof(nonce))) == 0)
+		SHA256(buf_ptr(b), buf_len(b), out);
+	buf_free(b);
+	return (r);
+}
+
+/* ---- the check ------------------------------------------------------------ */
+
+/* An I/O failure talking to the agent, as the engineer should hear it. */
+static void
+touch_agent_failed(struct touch *t, int r, const char *doing)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "agent connection failed while %s: %s",
+	    doing, berr_str(r));
+	touch_audit(t, "touch.no_agent", "refused", why, NULL);
+	touch_tell(t, "bastion: talking to your ssh agent failed while %s "
+	    "(%s).\n", doing, berr_str(r));
+	touch_hint(t);
+}
+
+/* Does the forwarded agent hold the login key? 0 if so. */
+static int
+touch_agent_has_key(struct touch *t)
+{
+	struct buf *req;
+	uint8_t *reply = NULL;
+	size_t len;
+	int r, has = 0;
+
+	if ((req = buf_new(16)) == NULL) {
+		touch_internal(t, "out of memory");
+		return (-1);
+	}
+	if ((r = agent_msg_identities(req)) == 0 &&
+	    (r = touch_roundtrip(t, req, TOUCH_LIST_WAIT_S, AGENT_MAX_REPLY,
+	    &reply, &len)) == 0)
+		r = agent_parse_identities(reply, len, t->blob, t->bloblen,
+		    &has);
+	buf_free(req);
+	free(reply);
+	if (r != 0 && r != BERR_DENIED) {
+		touch_agent_failed(t, r, "listing its keys");
+		return (-1);
+	}
+	if (!has) {
+		touch_audit(t, "touch.no_agent", "refused", "the forwarded "
+		    "agent does not hold the login key", NULL);
+		touch_tell(t, "bastion: your ssh agent does not hold the "
+		    "security key you logged in with (%s %s).\n",
+		    sk_key_type(&t->sk), t->fp);
+		touch_hint(t);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Ask the agent to sign the challenge; parse the signature into *sig. */
+static int
+touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
+    struct sk_sig *sig)
+{
+	const uint8_t *blob;
+	struct buf *req;
+	uint8_t *reply = NULL;
+	size_t len, bloblen;
+	int r;
+
+	if ((req = buf_new(SK_MAX_BLOB + 256)) == NULL) {
+		touch_internal(t, "out of memory");
+		return (-1);
+	}
+	r = agent_msg_sign(req, t->blob, t->bloblen, chal, challen);
+	if (r == 0)
+		r = touch_roundtrip(t, req, TOUCH_WAIT_S, AGENT_MAX_SIGN_REPLY,
+		    &reply, &len);
+	buf_free(req);
+	if (r == BERR_TIMEOUT) {
+		touch_audit(t, "touch.no_touch", "refused", "no answer within "
+		    "60 seconds", NULL);
+		touch_tell(t, "bastion: your security key was not touched "
+		    "within %d seconds.\n", TOUCH_WAIT_S);
+		return (-1);
+	}
+	if (r != 0) {
+		touch_agent_failed(t, r, "asking for the signature");
+		return (-1);
+	}
+	r = agent_parse_sign(reply, len, &blob, &bloblen);
+	if (r == 0)
+		r = sk_sig_parse(blob, bloblen, sig);
+	free(reply);
+	if (r == BERR_DENIED) {
+		touch_audit(t, "touch.no_agent", "refused", "the agent refused "
+		    "to sign", NULL);
+		touch_tell(t, "bastion: your ssh agent refused to sign with "
+		    "your security key. It was not touched in time, is not "
+		    "plugged in, the PIN was not given, or the key was added "
+		    "with ssh-add -h (destination constraints), which cannot "
+		    "answer this check: add it again without -h.\n");
+		return (-1);
+	}
+	if (r != 0) {
+		touch_audit(t, "touch.bad_signature", "refused", "malformed "
+		    "answer from the agent", NULL);
+		touch_tell(t, "bastion: your ssh agent's answer is not a "
+		    "security-key signature; refused.\n");
+		return (-1);
+	}
+	snprintf(t->counter, sizeof(t->counter), "%lu",
+	    (unsigned long)sig->counter);
+	snprintf(t->flags, sizeof(t->flags), "0x%02x", sig->flags);
+	return (0);
+}
+
+/* Accept the counter if it moved forward; else lock the key. */
+static int
+touch_counter(struct touch *t, uint32_t counter)
+{
+	char reason[200];
+	uint32_t prev = 0;
+	int r, had = 0;
+
+	r = state_counter_advance(t->st, t->fp, counter, &prev, &had);
+	if (r == 0)
+		return (0);
+	if (r != BERR_DENIED) {
+		touch_internal(t, "the state store cannot record the key's "
+		    "counter");
+		return (-1);
+	}
+	snprintf(reason, sizeof(reason), "signature counter %lu is not above "
+	    "the last one seen, %lu", (unsigned long)counter,
+	    (unsigned long)prev);
+	if (state_key_lock(t->st, t->fp, t->S->au.who->name, reason) != 0)
+		log_error("session %s: could not lock key %s of %s: refusing "
+		    "anyway", t->S->sid, t->fp, t->S->au.who->name);
+	touch_audit(t, "touch.counter_regression", "refused", reason,
+	    "possible cloned authenticator");
+	log_warn("ALERT: possible cloned authenticator: key %s of %s (%s); "
+	    "key locked until bastionctl unlock %s", t->fp,
+	    t->S->au.who->name, reason, t->S->au.who->name);
+	touch_tell(t, "bastion: your security key's signature counter went "
+	    "backwards (%lu after %lu). That is how a copied key shows "
+	    "itself, so the key is now locked. Call the hospital's bastion "
+	    "administrator.\n", (unsigned long)counter, (unsigned long)prev);
+	return (-1);
+}
+
+/* Steps 2 to 5: serialise, ask, verify, count. */
+static int
+touch_ask(struct touch *t)
+{
+	struct sess *S = t->S;
+	uint8_t chal[SHA256_DIGEST_LENGTH];
+	enum sk_verdict verdict;
+	struct sk_sig sig;
+	int r;
+
+	r = state_key_guard(t->st, t->fp, 0, &t->guard);
+	if (r == BERR_TIMEOUT) {
+		touch_tell(t, "bastion: another session of your security key "
+		    "is being checked; waiting for it.\n");
+		r = state_key_guard(t->st, t->fp, TOUCH_GUARD_WAIT_S * 1000,
+		    &t->guard);
+	}
+	if (r != 0) {
+		touch_internal(t, r == BERR_TIMEOUT ? "another session of this "
+		    "key is still waiting for its touch" : "cannot take the "
+		    "key's lock");
+		return (-1);
+	}
+	if ((t->ach = ssh_channel_new(S->vs)) == NULL ||
+	    ssh_channel_open_auth_agent(t->ach) != SSH_OK) {
+		touch_audit(t, "touch.no_agent", "refused", "the client "
+		    "refused the agent channel", NULL);
+		touch_tell(t, "bastion: your ssh client forwards an agent but "
+		    "has none to reach (is ssh-agent running, and "
+		    "SSH_AUTH_SOCK set where you run ssh?).\n");
+		touch_hint(t);
+		return (-1);
+	}
+	if (touch_agent_has_key(t) != 0)
+		return (-1);
+	if (touch_challenge(t, chal) != 0) {
+		touch_internal(t, "no random challenge");
+		return (-1);
+	}
+	touch_tell(t, "bastion: touch your security key to reach %s%s\n",
+	    t->device, t->key->verify_required ? " (and enter its PIN if "
+	    "asked)" : "");
+	if (touch_agent_sign(t, chal, sizeof(chal), &sig) != 0)
+		return (-1);
+	if (sk_sig_verify(&t->sk, &sig, chal, sizeof(chal),
+	    t->key->verify_required, &verdict) != 0) {
+		touch_internal(t, "signature check failed");
+		return (-1);
+	}
+	switch (verdict) {
+	case SK_VERDICT_OK:
+		break;
+	case SK_VERDICT_BAD_SIGNATURE:
+		touch_audit(t, "touch.bad_signature", "refused",
+		    sk_verdict_str(verdict), NULL);
+		touch_tell(t, "bastion: the answer from your agent is not your "
+		    "security key's signature over this session's challenge; "
+		    "refused.\n");
+		return (-1);
+	case SK_VERDICT_NO_TOUCH:
+		touch_audit(t, "touch.no_touch", "refused",
+		    sk_verdict_str(verdict), NULL);
+		touch_tell(t, "bastion: your security key signed without being "
+		    "touched. Touch it when it blinks.\n");
+		return (-1);
+	case SK_VERDICT_NO_PIN:
+		touch_audit(t, "touch.no_pin", "refused",
+		    sk_verdict_str(verdict), NULL);
+		touch_tell(t, "bastion: your security key is registered as "
+		    "verify-required, but it signed without verifying your "
+		    "PIN. Enter the PIN when your agent asks for it.\n");
+		return (-1);
+	}
+	if (touch_counter(t, sig.counter) != 0)
+		return (-1);
+	touch_audit(t, "touch.ok", "ok", NULL, NULL);
+	return (0);
+}
+
+/* Everything up to the agent: key, state, lock, policy, forwarding. */
+static int
+touch_run(struct touch *t)
+{
+	struct sess *S = t->S;
+	const struct policy_vendor *v = S->au.who->vendor;
+	struct state_lock lk;
+	int locked;
+
+	if (t->key == NULL || sk_base64_decode(t->key->base64, SK_MAX_BLOB,
+	    &t->blob, &t->bloblen) != 0 ||
+	    sk_fingerprint(t->blob, t->bloblen, t->fp, sizeof(t->fp)) != 0 ||
+	    (t->key->is_sk && sk_key_from_blob(t->blob, t->bloblen,
+	    &t->sk) != 0)) {
+		touch_internal(t, "the login key cannot be read");
+		return (-1);
+	}
+	if (state_open(S->pol->state_dir, &t->st) != 0 ||
+	    state_key_locked(t->st, t->fp, &locked, &lk) != 0) {
+		touch_internal(t, "its state store is unavailable");
+		return (-1);
+	}
+	if (locked) {
+		touch_audit(t, "touch.locked", "refused", lk.reason, NULL);
+		touch_tell(t, "bastion: your security key %s is locked (%s). "
+		    "Ask the hospital's bastion administrator to check it; "
+		    "they unlock it with: bastionctl unlock %s\n", t->fp,
+		    lk.reason, S->au.who->name);
+		return (-1);
+	}
+	if (v->touch == POLICY_TOUCH_OFF) {
+		touch_audit(t, "touch.skipped", "ok", "vendor has touch: off",
+		    NULL);
+		return (0);
+	}
+	if (!t->key->is_sk) {
+		touch_audit(t, "touch.skipped", "ok", "not a security key "
+		    "(the vendor allows non-sk keys)", NULL);
+		return (0);
+	}
+	if (S->agent_req)
+		return (touch_ask(t));
+	if (S->vch == NULL) {
+		touch_audit(t, "touch.no_agent", "refused", "forward-only "
+		    "connection: no session channel carries an agent request",
+		    NULL);
+		touch_tell(t, "bastion: port forwarding needs a touch of your "
+		    "security key first, and a connection without a session "
+		    "(ssh -N, ssh -W) cannot carry that request. Keep a session "
+		    "open instead: ssh -A -L PORT:DEVICE:PORT %s+DEVICE@bastion",
+		    S->au.who->name);
+		return (-1);
+	}
+	touch_audit(t, "touch.no_agent", "refused", "no agent forwarding "
+	    "(ssh -A)", NULL);
+	touch_tell(t, "bastion: reaching %s needs a touch of your security "
+	    "key, asked through your ssh agent, but this connection does not "
+	    "forward your agent.\n", t->device);
+	touch_hint(t);
+	return (-1);
+}
+
+int
+touch_check(struct sess *S)
+{
+	struct touch t;
+	unsigned left;
+	int r;
+
+	if (S->au.role != ROLE_ENGINEER || S->au.who == NULL ||
+	    S->au.who->vendor == NULL)
+		return (0);		/* only engineers reach devices */
+	memset(&t, 0, sizeof(t));
+	t.S = S;
+	t.key = S->au.key;
+	t.device = S->dev != NULL ? S->dev->name : S->au.device[0] != '\0' ?
+	    S->au.device : "-";
+	/* the touch is not part of the login grace: give it its own time */
+	left = alarm(0);
+	alarm(TOUCH_GUARD_WAIT_S + TOUCH_LIST_WAIT_S + TOUCH_WAIT_S + 30);
+	r = touch_run(&t);
+	if (t.ach != NULL) {
+		ssh_channel_close(t.ach);
+		ssh_channel_free(t.ach);
+	}
+	state_guard_release(t.guard);
+	state_close(t.st);
+	free(t.blob);
+	alarm(left);
+	if (r == 0)
+		S->touch_ok = 1;
+	return (r);
+}

@@ -1,0 +1,40 @@
+/*
+ * touch.h - the per-connection touch check (touch.c; docs/FIDO2.md).
+ *
+ * libssh 0.10 accepts a security-key login signature whose user-presence
+ * bit is clear and hides its flags and counter, so a login alone does not
+ * prove that a person touched the key. Before a device is reached, the
+ * worker therefore asks the engineer's forwarded agent to sign a fresh
+ * challenge with the key used at login and verifies the answer itself.
+ */
+#ifndef BASTION_TOUCH_H
+#define BASTION_TOUCH_H
+
+#include "session.h"
+
+/*
+ * Notice the engineer's "auth-agent-req@openssh.com" on the session
+ * channel S->vch (call right after accepting it): libssh 0.10 consumes
+ * that request itself and only reports it to a channel callback, which
+ * sets S->agent_req (and makes libssh answer success).
+ */
+void touch_watch_channel(struct sess *S);
+
+/*
+ * The check, in the worker's blocking phase, after the device is chosen
+ * and before anything is recorded or connected. Returns 0 when the
+ * connection may go on: the engineer touched the key (and entered its PIN
+ * if it is registered verify-required) and its counter moved forward, or
+ * the vendor has `touch: off`, or the login key is not a security key
+ * (only possible with `allow_non_sk_keys`). Returns -1 after telling the
+ * engineer why not (on the session channel, or as the disconnect message
+ * of a connection without one) and writing a touch.* audit event. A key
+ * locked in the state store is refused whatever the vendor's setting.
+ *
+ * Blocks for up to about two minutes (another session of the same key
+ * finishing its check, then the engineer's touch); it re-arms the worker's
+ * alarm for that time and restores the remaining grace afterwards.
+ */
+int touch_check(struct sess *S);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * state.h - the state that outlives one connection: per-key signature
+ * counters, key locks, security-key enrolments (and, later, approvals and
+ * the session index).
+ *
+ * One small interface, so that the embedded SQLite store (state.c, the
+ * file STATE_DIR/state.db) can be replaced by a shared PostgreSQL for an HA
+ * pair without touching its callers: every operation is one short
+ * transaction on plain values, nothing hands out SQL or row handles, and
+ * the one long-lived exclusion (state_key_guard) is an advisory lock that
+ * PostgreSQL offers too (pg_advisory_lock).
+ *
+ * Keys are named by their OpenSSH SHA-256 fingerprint ("SHA256:...", as
+ * `ssh-keygen -lf` prints it), which both bastiond and bastionctl compute
+ * from the key blob (sk.h).
+ *
+ * Errors are BERR_* codes (err.h); SQLite's own message is logged where it
+ * happens. Several processes (workers, bastionctl) use the store at once:
+ * it is opened in WAL mode with a busy timeout, and every write is one
+ * IMMEDIATE transaction.
+ */
+#ifndef BASTION_STATE_H
+#define BASTION_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define STATE_FILE		"state.db"
+#define STATE_BUSY_TIMEOUT_MS	5000
+
+struct state;
+
+/*
+ * Open (creating if needed) STATE_DIR/state.db and bring its schema up to
+ * date. *out is NULL on entry and on failure. BERR_SYS when the directory
+ * or file cannot be opened, BERR_INTERNAL for a database error.
+ */
+int state_open(const char *state_dir, struct state **out);
+/* Close; state_close(NULL) is a no-op. */
+void state_close(struct state *st);
+
+/* ---- signature counters ---------------------------------------------- */
+
+/*
+ * Accept a security key's signature counter for key fp, atomically:
+ * stored when there is no earlier counter, when it is greater than the
+ * stored one, or when both are 0 (an authenticator without a counter,
+ * as WebAuthn allows). Returns 0 when accepted (and stored); BERR_DENIED
+ * when it does not increase, leaving the stored value. *prev (may be NULL)
+ * receives the stored counter before the call, *had_prev (may be NULL)
+ * whether there was one.
+ */
+int state_counter_advance(struct state *st, const char *fp, uint32_t counter,
+    uint32_t *prev, int *had_prev);
+/* The stored counter of fp: 0 with *found set, or 0 with *found = 0. */
+int state_counter_get(struct state *st, const char *fp, uint32_t *counter,
+    int *found);
+/* Forget the counter of fp (the next signature sets a new baseline). */
+int state_counter_forget(struct state *st, const char *fp);
+
+/* ---- key locks ----------------------------------------------------------- */
+
+struct state_lock {
+	char fp[96];
+	char engineer[80];
+	char reason[256];
+	time_t since;
+};
+
+/* Lock key fp of engineer with a reason (kept if already locked). */
+int state_key_lock(struct state *st, const char *fp, const char *engineer,
+    const char *reason);
+/* 0 with *locked set (and *info filled if not NULL) or cleared. */
+int state_key_locked(struct state *st, const char *fp, int *locked,
+    struct state_lock *info);
+/*
+ * Remove the locks of every key locked for engineer; *n (may be NULL)
+ * receives how many. If fps is not NULL, the unlocked fingerprints are
+ * passed to it one by one (arg is passed through).
+ */
+int state_key_unlock_engineer(struct state *st, const char *engineer,
+    size_t *n, void (*fps)(const char *fp, void *arg), void *arg);
+
+/*
+ * Serialise the use of one key across processes: while a guard is held,
+ * no other guard for the same fp can be taken, so that signatures of one
+ * key are checked in the order they were made (otherwise two sessions
+ * opened at once could see each other's counters out of order and lock
+ * the key as cloned). Waits up to timeout_ms; BERR_TIMEOUT if still held
+ * by someone else. *out is NULL on entry and on failure. The guard is
+ * released by state_guard_release() or when the process ends.
+ */
+struct state_guard;
+int state_key_guard(struct state *st, const char *fp, unsigned timeout_ms,
+    struct state_guard **out);
+void state_guard_release(struct state_guard *g);
+
+/* ---- enrolments ---------------------------------------------------------- */
+
+struct state_enrollment {
+	char fp[96];
+	char engineer[80];
+	char key_type[64];
+	char *key_line;		/* the authorized_keys line */
+	int attested;		/* attestation verified */
+	char aaguid[40];	/* hex, "" if none */
+	char subject[256];	/* attestation certificate subject */
+	char issuer[256];
+	time_t enrolled;
+};
+
+/* Record (or replace) the enrolment of a key. */
+int state_enroll_put(struct state *st, const struct state_enrollment *e);
+/*
+ * Call fn for every enrolment of engineer (NULL: of everyone), oldest
+ * first. e is only valid during the call. fn returning non-zero stops the
+ * walk and becomes the return value.
+ */
+int state_enroll_each(struct state *st, const char *engineer,
+    int (*fn)(const struct state_enrollment *e, void *arg), void *arg);
+/* One enrolment by fingerprint: 0 with *found. e->key_line is heap
+ * memory the caller frees (NULL when not found). */
+int state_enroll_get(struct state *st, const char *fp,
+    struct state_enrollment *e, int *found);
+
+#endif
