@@ -268,6 +268,9 @@ def test_other_vendors_device_refused(site):
 
 def test_forward_to_listed_port_carries_data(cast):
     world, p = cast
+    # a forward-only connection (-N) carries no session to ask the agent
+    # for a touch (see test_touch.py); this test is about segments
+    world.vendors["acme"]["touch"] = "off"
     dev = world.devices["ct-scanner"]
     web = dev.serve_http(body="CT service page")
     world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
@@ -306,6 +309,7 @@ def test_forward_to_listed_port_carries_data(cast):
 ])
 def test_forward_refusals(cast, dest):
     world, p = cast
+    world.vendors["acme"]["touch"] = "off"     # -W: no session, see above
     dev = world.devices["ct-scanner"]
     web = dev.serve_http(body="CT service page")
     world.device_entries["ct-scanner"]["forward_ports"] = [web.port]

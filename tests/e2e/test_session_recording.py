@@ -109,6 +109,7 @@ def test_interactive_input_and_resize_recorded(site, build_dir):
 
 def test_forward_recorded(cast, build_dir):
     world, p = cast
+    world.vendors["acme"]["touch"] = "off"     # -W: forward-only
     web = world.devices["ct-scanner"].serve_http(body="CT service page")
     world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
     world.start_bastion()

@@ -6,6 +6,13 @@ terminal: the key signs through the softsk provider, and the
 keyboard-interactive secret comes from an SSH_ASKPASS script
 (SSH_ASKPASS_REQUIRE=force), so ssh needs no tty. Interactive sessions use
 pexpect (spawn()).
+
+Like a real engineer, a Person connects with agent forwarding (`ssh -A`,
+`sftp -A`) to an ssh-agent of their own that holds their key: the bastion
+asks that agent for a touch of the key before it reaches a device
+(docs/FIDO2.md). The agent (SoftSK.start_agent, so the softsk switches
+apply to it) starts on first use and stops with the softsk fixture. Pass
+agent=False to a call, or to the constructor, to connect without one.
 """
 
 import os
@@ -18,11 +25,13 @@ from . import util
 
 class Person:
     def __init__(self, world, softsk, name, secret, key_type="ed25519-sk",
-                 dir=None, verify_required=False):
+                 dir=None, verify_required=False, agent=True):
         self.world = world
         self.softsk = softsk
         self.name = name
         self.secret = secret
+        self.agent = agent          # default for every connection
+        self._agent_sock = None
         self.dir = pathlib.Path(dir or world.dir / "people" / name)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.key = self.dir / ("id_" + key_type.replace("-", "_"))
@@ -56,17 +65,40 @@ class Person:
                 path, key or self.key, provider=self.softsk.provider)
         return path
 
-    def env(self):
+    def _use_agent(self, agent):
+        return self.agent if agent is None else agent
+
+    def agent_sock(self):
+        """SSH_AUTH_SOCK of this person's ssh-agent, started (once, with
+        the key added) on first use. Stopped by the softsk fixture."""
+        if self._agent_sock is None:
+            sock, _ = self.softsk.start_agent(util.short_tmpdir("bst-ag-"))
+            self.softsk.ssh_add(self.key, sock)
+            self._agent_sock = sock
+        return self._agent_sock
+
+    def use_agent(self, sock):
+        """Connect through the agent at sock (e.g. one without the key)
+        instead of this person's own."""
+        self._agent_sock = sock
+
+    def env(self, agent=None):
         env = self.softsk.env()
         env["SSH_ASKPASS"] = str(self.askpass)
         env["SSH_ASKPASS_REQUIRE"] = "force"
         env["DISPLAY"] = env.get("DISPLAY", ":0")
+        if self._use_agent(agent):
+            env["SSH_AUTH_SOCK"] = str(self.agent_sock())
+        else:
+            env.pop("SSH_AUTH_SOCK", None)   # never the caller's agent
         return env
 
     def argv(self, *args, login=None, key=None, tty=False, extra=None,
-             options=()):
+             options=(), agent=None):
         cfg = self.config(key=key)
         argv = [util.SSH, "-F", str(cfg)]
+        if self._use_agent(agent):
+            argv.append("-A")
         # command-line options win over the config file's first values
         for k, v in (extra or {}).items():
             argv += ["-o", "%s=%s" % (k, v)]
@@ -76,38 +108,42 @@ class Person:
         return argv + [str(a) for a in args]
 
     def ssh(self, *args, login=None, key=None, input=None, timeout=60,
-            extra=None, options=(), binary=False):
+            extra=None, options=(), binary=False, agent=None):
         """Run ssh to the bastion without a tty; CompletedProcess."""
         return subprocess.run(
             self.argv(*args, login=login, key=key, extra=extra,
-                      options=options),
+                      options=options, agent=agent),
             input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=self.env(), timeout=timeout, text=not binary,
+            env=self.env(agent), timeout=timeout, text=not binary,
             start_new_session=True)
 
-    def popen(self, *args, login=None, options=(), **kw):
+    def popen(self, *args, login=None, options=(), agent=None, **kw):
         return subprocess.Popen(
-            self.argv(*args, login=login, options=options),
-            env=self.env(), start_new_session=True, **kw)
+            self.argv(*args, login=login, options=options, agent=agent),
+            env=self.env(agent), start_new_session=True, **kw)
 
-    def spawn(self, *args, login=None, rows=24, cols=80, timeout=30):
+    def spawn(self, *args, login=None, rows=24, cols=80, timeout=30,
+              agent=None):
         """An interactive session through a real pty (pexpect)."""
         import pexpect
-        argv = self.argv(*args, login=login, tty=True)
-        child = pexpect.spawn(argv[0], argv[1:], env=self.env(),
+        argv = self.argv(*args, login=login, tty=True, agent=agent)
+        child = pexpect.spawn(argv[0], argv[1:], env=self.env(agent),
                               dimensions=(rows, cols), timeout=timeout,
                               encoding="utf-8", codec_errors="replace")
         return child
 
-    def sftp(self, commands, device, timeout=60):
+    def sftp(self, commands, device, timeout=60, agent=None):
         """sftp with commands on stdin (not -b: batch mode would forbid
-        the keyboard-interactive factor)."""
+        the keyboard-interactive factor). sftp never forwards an agent
+        unless given -A (OpenSSH 8.4 and later)."""
         cfg = self.config()
+        argv = [util.SFTP, "-F", str(cfg)]
+        if self._use_agent(agent):
+            argv.append("-A")
         return subprocess.run(
-            [util.SFTP, "-F", str(cfg),
-             "%s+%s@bastion" % (self.name, device)],
+            argv + ["%s+%s@bastion" % (self.name, device)],
             input=commands, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=self.env(), timeout=timeout, text=True,
+            env=self.env(agent), timeout=timeout, text=True,
             start_new_session=True)
 
 
