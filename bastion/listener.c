@@ -147,8 +147,8 @@ recorder_exit_cb(uv_process_t *p, int64_t status, int sig)
 static void
 listener_recorder_start(struct listener *L)
 {
-	char key[PATH_MAX], sock[PATH_MAX];
-	char *args[12];
+	char key[PATH_MAX], sock[PATH_MAX], minfree[24];
+	char *args[14];
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[3];
 	int r, n = 0;
@@ -156,6 +156,7 @@ listener_recorder_start(struct listener *L)
 	if (recorder_paths(L->pol, L->recorder_bin, sizeof(L->recorder_bin),
 	    key, sizeof(key), sock, sizeof(sock)) != 0)
 		return;
+	snprintf(minfree, sizeof(minfree), "%u", L->pol->recording_min_free_mb);
 	args[n++] = L->recorder_bin;
 	args[n++] = "-k";
 	args[n++] = key;
@@ -163,6 +164,8 @@ listener_recorder_start(struct listener *L)
 	args[n++] = L->pol->recordings_dir;
 	args[n++] = "-s";
 	args[n++] = sock;
+	args[n++] = "-m";
+	args[n++] = minfree;
 	args[n++] = "-D";
 	args[n] = NULL;
 	memset(&o, 0, sizeof(o));

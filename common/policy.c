@@ -1607,7 +1607,7 @@ parse_limits(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "login_grace",
 	    "max_unauthenticated", "idle_timeout", "idle_warning",
-	    "max_session", "keepalive", NULL };
+	    "max_session", "keepalive", "recording_min_free_mb", NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "limits", *s;
@@ -1630,6 +1630,18 @@ parse_limits(struct pctx *c, const struct ynode *root)
 			    COUNT_MAX);
 		else
 			p->max_unauthenticated = (unsigned)n;
+	}
+	if ((v = field(c, m, "recording_min_free_mb", what, NULL)) != NULL &&
+	    (s = scalar(c, v, "recording_min_free_mb", what)) != NULL) {
+		int l = parse_uint(s, &n);
+
+		if (l < 0 || s[l] != '\0' || n > 1000000000ULL)
+			problem(c, v->line, "limits: recording_min_free_mb "
+			    "\"%.64s\" is not a size " DASH " write the free "
+			    "space in MiB below which sessions are refused, "
+			    "e.g. 1024", s);
+		else
+			p->recording_min_free_mb = (unsigned)n;
 	}
 	given_t = get_duration(c, m, "idle_timeout", what, &p->idle_timeout);
 	given_w = get_duration(c, m, "idle_warning", what, &p->idle_warning);
@@ -2506,6 +2518,7 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	p->idle_warning = 60;
 	p->max_session = 14400;
 	p->keepalive = 30;
+	p->recording_min_free_mb = 256;
 	p->approval_timeout = 600;
 	p->default_max_grant = 14400;
 

@@ -131,6 +131,8 @@ struct policy {
 	unsigned idle_warning;		/* default 60, before the cut */
 	unsigned max_session;		/* default 14400 */
 	unsigned keepalive;		/* default 30 */
+	unsigned recording_min_free_mb;	/* default 256: below, sessions are
+					   refused (the recorder's -m) */
 
 	/* approval defaults */
 	struct policy_approval approval;

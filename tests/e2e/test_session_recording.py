@@ -174,3 +174,17 @@ def test_recorder_lost_mid_session_ends_it(site, build_dir):
             break
         time.sleep(0.5)
     assert "again" in r.stdout
+
+
+def test_no_disk_space_no_session(cast):
+    """Below the policy's free-space floor the recorder refuses OPEN, and
+    the session does not start (the engineer is told why)."""
+    world, p = cast
+    world.limits["recording_min_free_mb"] = 900000000    # ~860 TiB
+    world.start_bastion()
+    r = p["alice"].ssh("ct-scanner", "echo must-not-run")
+    assert r.returncode != 0
+    assert "must-not-run" not in r.stdout
+    assert "cannot be recorded" in r.stderr and "free" in r.stderr
+    assert not world.bastion.audit_events(event="device.connect")
+    assert world.bastion.audit_events(event="session.refused", user="alice")
