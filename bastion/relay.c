@@ -104,7 +104,8 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 static void
 relay_end(struct sess *S, const char *reason)
 {
-	if (!S->done && reason != S->end_reason)
+	/* the first reason given is the one reported */
+	if (S->end_reason[0] == '\0' && reason != S->end_reason)
 		snprintf(S->end_reason, sizeof(S->end_reason), "%s", reason);
 	S->done = 1;
 }
@@ -544,7 +545,7 @@ relay_session_channels(struct sess *S)
 {
 	ssize_t a, b, c;
 
-	if (S->vch == NULL || S->dch == NULL)
+	if (S->vch == NULL || S->dch == NULL || S->finishing != 0)
 		return;
 	a = relay_pump(S, S->dch, S->vch, &S->to_vendor, 0, 0, REC_OUTPUT);
 	b = relay_pump(S, S->dch, S->vch, &S->to_vendor_err, 1, 1, REC_STDERR);

@@ -502,3 +502,68 @@ def test_second_factor_through_pam_wrapper(world, softsk, bastiond_bin):
     p["gina"].set_secret("wrong")
     bad = p["gina"].ssh("pacs", "true")
     assert bad.returncode == 255 and DENIED in bad.stderr
+
+
+def test_unauthenticated_cap_drops_extra_connections(cast):
+    world, p = cast
+    world.limits["max_unauthenticated"] = 2
+    world.limits["login_grace"] = 20
+    world.start_bastion()
+    time.sleep(0.5)     # the readiness probe's worker is gone
+    held = []
+    try:
+        for _ in range(2):      # two silent, unauthenticated connections
+            s = socket.create_connection((world.bastion.addr,
+                                          world.bastion.port), timeout=10)
+            assert s.recv(64).startswith(b"SSH-2.0-")
+            held.append(s)
+        extra = socket.create_connection((world.bastion.addr,
+                                          world.bastion.port), timeout=10)
+        extra.settimeout(10)
+        assert extra.recv(64) == b""        # closed without a banner
+        extra.close()
+        ev = world.bastion.wait_audit(event="conn.refused")
+        assert "unauthenticated" in ev["reason"]
+    finally:
+        for s in held:
+            s.close()
+    # once they are gone, engineers get in again
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r = p["alice"].ssh("ct-scanner", "echo in")
+        if r.returncode == 0:
+            break
+        time.sleep(0.3)
+    assert r.stdout == "in\n"
+
+
+def test_idle_timeout_warns_then_cuts(cast):
+    world, p = cast
+    world.limits["idle_timeout"] = 4
+    world.limits["idle_warning"] = 2
+    world.start_bastion()
+    child = p["alice"].spawn("ct-scanner", timeout=20)
+    child.expect("session \\d+: ct-scanner")
+    child.expect("idle and will be closed in")
+    child.expect("session closed: idle for 4 seconds")
+    child.expect(pexpect_eof())
+    ev = world.bastion.wait_audit(event="session.end", user="alice")
+    assert ev["reason"] == "idle timeout"
+    assert world.bastion.audit_events(event="session.idle_warning")
+
+
+def test_maximum_session_length(cast):
+    world, p = cast
+    world.limits["max_session"] = 4
+    world.limits["idle_warning"] = 2
+    world.start_bastion()
+    child = p["alice"].spawn("ct-scanner", timeout=20)
+    child.expect("session \\d+: ct-scanner")
+    for _ in range(8):      # keep it busy: the limit is not about idling
+        child.sendline("echo busy")
+        time.sleep(0.5)
+        if not child.isalive():
+            break
+    child.expect("maximum session length")
+    ev = world.bastion.wait_audit(event="session.end", user="alice")
+    assert ev["reason"] == "maximum session length"
