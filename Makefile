@@ -64,7 +64,7 @@ PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
 .PHONY: all deps check check-unit check-e2e check-asan demo demo-stop bench \
-	clean tests
+	clean tests install uninstall
 
 all: $(PROGS)
 
@@ -93,12 +93,13 @@ $(B)/bastionctl: $(CTL_OBJ) $(LIBS)
 
 # The PAM module is loaded into other programs (sshd, login, bastiond):
 # built without sanitizers, from its own sources plus the common library.
-$(B)/pam_bastion.so: $(PAM_MOD_SRC) $(COMMON_SRC)
+$(B)/pam_bastion.so: $(PAM_MOD_SRC) $(COMMON_SRC) $(wildcard pam/*.h common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared $(WARN) -O2 -g -Icommon \
+	$(CC) -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+		-fPIC -shared $(WARN) -O2 -g -Icommon \
 		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-		-fvisibility=hidden -o $@ $(PAM_MOD_SRC) $(COMMON_SRC) \
-		$(LDLIBS)
+		-fvisibility=hidden -Wl,-z,relro,-z,now -o $@ $(PAM_MOD_SRC) \
+		$(COMMON_SRC) $(LDLIBS)
 
 $(B)/%: recorder/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -106,11 +107,12 @@ $(B)/%: recorder/%.c $(LIBS)
 
 $(B)/tests/test_%: tests/unit/test_%.c $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Ipam -MMD -MP $(LDFLAGS_ALL) -o $@ $< $(LIBS) \
+		$(LDLIBS) -lcmocka
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
 # The software authenticator is loaded into the real ssh, ssh-keygen and
 # ssh-agent (which are not sanitised), so it is always built without SAN.
@@ -147,7 +149,14 @@ bench: deps
 	$(MAKE) tests
 	./bench/run.sh
 
+# DESTDIR and PREFIX come through the environment (docs/INSTALL.md)
+install: all
+	B=$(B) ./scripts/install.sh
+
+uninstall:
+	B=$(B) ./scripts/install.sh --uninstall
+
 clean:
 	rm -rf build build-asan
 
--include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d)
