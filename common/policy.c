@@ -1102,14 +1102,26 @@ parse_hhmm(const char *s, int end)
  * ranges ("mon-fri", "fri-mon" wraps); an end before the start runs
  * overnight into the next day.
  */
+static int policy_window_parse1(const char *, struct policy_window *);
+
+int
+policy_window_parse(const char *s, struct policy_window *w)
+{
+	if (policy_window_parse1(s, w) != 0 || w->days == 0) {
+		memset(w, 0, sizeof(*w));
+		return (BERR_FORMAT);
+	}
+	return (0);
+}
+
 static int
-parse_window(const char *s, struct policy_window *w)
+policy_window_parse1(const char *s, struct policy_window *w)
 {
 	const char *p = s, *sp, *comma, *dash;
 	int a, b, i;
 
 	memset(w, 0, sizeof(*w));
-	if ((sp = strchr(s, ' ')) == NULL)
+	if (s == NULL || (sp = strchr(s, ' ')) == NULL)
 		return (-1);
 	if ((size_t)(sp - s) == 5 && strncmp(s, "daily", 5) == 0)
 		w->days = 0x7f;
@@ -1146,6 +1158,24 @@ parse_window(const char *s, struct policy_window *w)
 	return (0);
 }
 
+int
+policy_window_match(const struct policy_window *w, const struct tm *tm)
+{
+	int today, yesterday, m;
+
+	if (tm->tm_wday < 0 || tm->tm_wday > 6)
+		return (0);
+	today = (tm->tm_wday + 6) % 7;		/* tm: Sunday 0; ours: Monday 0 */
+	yesterday = (today + 6) % 7;
+	m = tm->tm_hour * 60 + tm->tm_min;
+	if (w->start_min < w->end_min)
+		return ((w->days & (1u << today)) != 0 && m >= w->start_min &&
+		    m < w->end_min);
+	/* overnight: the day named is the day the window starts */
+	return (((w->days & (1u << today)) != 0 && m >= w->start_min) ||
+	    ((w->days & (1u << yesterday)) != 0 && m < w->end_min));
+}
+
 static void
 parse_windows(struct pctx *c, const struct ynode *v, const char *what,
     struct policy_approval *a)
@@ -1161,7 +1191,7 @@ parse_windows(struct pctx *c, const struct ynode *v, const char *what,
 	for (i = 0; i < v->nkid; i++) {
 		if ((s = scalar(c, v->kid[i], "windows entry", what)) == NULL)
 			continue;
-		if (parse_window(s, &a->windows[a->nwindows]) != 0) {
+		if (policy_window_parse(s, &a->windows[a->nwindows]) != 0) {
 			problem(c, v->kid[i]->line, "%s: window \"%.64s\" is "
 			    "not valid " DASH " write DAYS HH:MM-HH:MM, "
 			    "e.g. \"mon-fri 08:00-18:00\", \"sat "

@@ -178,6 +178,16 @@ struct policy_person *policy_person(const struct policy *p, const char *name,
 /* 1 if the person is enabled and not expired at time now. */
 int policy_person_active(const struct policy_person *who, time_t now);
 
+/*
+ * A window "DAYS HH:MM-HH:MM" (DAYS: "daily" or a comma list of days and
+ * ranges such as "mon-fri,sat"; an end before the start runs overnight).
+ * 0 or BERR_FORMAT (*w zeroed).
+ */
+int policy_window_parse(const char *s, struct policy_window *w);
+/* 1 if the local time tm falls inside w (overnight windows belong to the
+ * day they start). */
+int policy_window_match(const struct policy_window *w, const struct tm *tm);
+
 /* Effective approval rule for a device (device rule, else vendor rule, else
  * the global default), written to *out. */
 void policy_device_approval(const struct policy *p,

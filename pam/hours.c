@@ -9,9 +9,8 @@
  *
  *	account required pam_bastion.so [hours=acme:mon-fri 08:00-18:00]
  *
- * The parser below accepts exactly what the policy loader accepts for a
- * window (common/policy.c keeps its own parser private), and refuses a
- * window without days, which the loader would take and never match.
+ * Windows are parsed and matched by the policy loader's own functions
+ * (policy_window_parse/match), so both accept exactly the same syntax.
  * Nothing here uses PAM, so the unit tests link it directly.
  */
 #include <string.h>
@@ -20,96 +19,11 @@
 #include "err.h"
 #include "pam_bastion.h"
 
-static const char *const hours_day_names[7] = {
-	"mon", "tue", "wed", "thu", "fri", "sat", "sun"
-};
-
-/* A day name of exactly n characters; its bit number (Monday 0) or -1. */
-static int
-hours_day(const char *s, size_t n)
-{
-	int i;
-
-	if (n != 3)
-		return (-1);
-	for (i = 0; i < 7; i++)
-		if (strncmp(s, hours_day_names[i], 3) == 0)
-			return (i);
-	return (-1);
-}
-
-/* "HH:MM" from 00:00 to 23:59, or 24:00 when end is set; minutes or -1. */
-static int
-hours_hhmm(const char *s, int end)
-{
-	int h, m;
-
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
-	    s[2] != ':' || s[3] < '0' || s[3] > '9' || s[4] < '0' ||
-	    s[4] > '9')
-		return (-1);
-	h = (s[0] - '0') * 10 + (s[1] - '0');
-	m = (s[3] - '0') * 10 + (s[4] - '0');
-	if (m > 59 || h > 24 || (h == 24 && (!end || m != 0)))
-		return (-1);
-	return (h * 60 + m);
-}
-
-/* The days part, s[0..n-1]: "daily" or a comma list of days and ranges. */
-static int
-hours_days(const char *s, size_t n, uint8_t *days)
-{
-	const char *p = s, *end = s + n, *comma, *dash;
-	int a, b, i;
-
-	*days = 0;
-	if (n == 5 && strncmp(s, "daily", 5) == 0) {
-		*days = 0x7f;
-		return (0);
-	}
-	while (p < end) {
-		if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
-			comma = end;
-		if ((dash = memchr(p, '-', (size_t)(comma - p))) == NULL) {
-			if ((a = hours_day(p, (size_t)(comma - p))) < 0)
-				return (BERR_FORMAT);
-			b = a;
-		} else if ((a = hours_day(p, (size_t)(dash - p))) < 0 ||
-		    (b = hours_day(dash + 1, (size_t)(comma - dash - 1))) < 0)
-			return (BERR_FORMAT);
-		for (i = a;; i = (i + 1) % 7) {
-			*days |= (uint8_t)(1u << i);
-			if (i == b)
-				break;
-		}
-		p = comma + 1;
-		if (comma < end && p >= end)
-			return (BERR_FORMAT);	/* trailing comma */
-	}
-	return (*days != 0 ? 0 : BERR_FORMAT);
-}
-
 int
 hours_window_parse(const char *s, struct policy_window *w)
 {
-	const char *sp;
-	int r;
-
-	memset(w, 0, sizeof(*w));
-	if (s == NULL || (sp = strchr(s, ' ')) == NULL ||
-	    (r = hours_days(s, (size_t)(sp - s), &w->days)) != 0)
-		goto bad;
-	while (*sp == ' ')
-		sp++;
-	if (strlen(sp) != 11 || sp[5] != '-' ||
-	    (w->start_min = hours_hhmm(sp, 0)) < 0 ||
-	    (w->end_min = hours_hhmm(sp + 6, 1)) < 0 ||
-	    w->start_min == w->end_min)
-		goto bad;
-	return (0);
-bad:
-	memset(w, 0, sizeof(*w));
-	return (BERR_FORMAT);
+	/* one syntax for admins: the policy loader's own parser */
+	return (policy_window_parse(s, w));
 }
 
 int
@@ -148,19 +62,7 @@ hours_rule_parse(const char *s, struct hours_rule *out)
 int
 hours_window_match(const struct policy_window *w, const struct tm *tm)
 {
-	int today, yesterday, m;
-
-	if (tm->tm_wday < 0 || tm->tm_wday > 6)
-		return (0);
-	today = (tm->tm_wday + 6) % 7;		/* tm: Sunday 0; ours: Monday 0 */
-	yesterday = (today + 6) % 7;
-	m = tm->tm_hour * 60 + tm->tm_min;
-	if (w->start_min < w->end_min)
-		return ((w->days & (1u << today)) != 0 && m >= w->start_min &&
-		    m < w->end_min);
-	/* overnight: the day named is the day the window starts */
-	return (((w->days & (1u << today)) != 0 && m >= w->start_min) ||
-	    ((w->days & (1u << yesterday)) != 0 && m < w->end_min));
+	return (policy_window_match(w, tm));
 }
 
 int
