@@ -381,11 +381,17 @@ sk_assert_check(const struct sk_key *k, const struct sk_sig *s,
 	    fido_assert_set_rp(a, k->application) != FIDO_OK ||
 	    fido_assert_set_clientdata_hash(a, cdh, SHA256_DIGEST_LENGTH) !=
 	    FIDO_OK ||
-	    fido_assert_set_authdata_raw(a, 0, ad, sizeof(ad)) != FIDO_OK ||
-	    fido_assert_set_sig(a, 0, s->sig, s->siglen) != FIDO_OK ||
 	    fido_assert_set_up(a, up) != FIDO_OK ||
 	    fido_assert_set_uv(a, uv) != FIDO_OK)
 		goto out;
+	/* what the signer sent: flags claiming attested data or extensions
+	 * (which SSH cannot carry) make libfido2 refuse the authenticator
+	 * data; that is a bad signature, not a failure of the check */
+	if (fido_assert_set_authdata_raw(a, 0, ad, sizeof(ad)) != FIDO_OK ||
+	    fido_assert_set_sig(a, 0, s->sig, s->siglen) != FIDO_OK) {
+		r = 0;
+		goto out;
+	}
 	if (k->alg == SK_ALG_ED25519) {
 		if ((ed = eddsa_pk_new()) == NULL ||
 		    eddsa_pk_from_ptr(ed, k->pub, k->publen) != FIDO_OK)

@@ -128,30 +128,40 @@ state_bind_texts(struct state *st, sqlite3_stmt *q, ...)
 }
 
 static int
-state_upgrade(struct state *st)
+state_version(struct state *st, int *v)
 {
 	sqlite3_stmt *q = NULL;
-	char sql[64];
-	int v, r;
+	int r;
 
-	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
-		return (r);
 	if ((r = state_prepare(st, "PRAGMA user_version", &q)) != 0)
-		goto fail;
-	if (sqlite3_step(q) != SQLITE_ROW) {
+		return (r);
+	if (sqlite3_step(q) != SQLITE_ROW)
 		r = state_dberr(st, "user_version");
-		goto fail;
-	}
-	v = sqlite3_column_int(q, 0);
+	else
+		*v = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
-	q = NULL;
-	if (v > STATE_SCHEMA_VERSION) {
+	if (r == 0 && *v > STATE_SCHEMA_VERSION) {
 		log_error("state store %s/%s has schema version %d, newer than "
 		    "this program (%d): upgrade the bastion programs", st->dir,
-		    STATE_FILE, v, STATE_SCHEMA_VERSION);
+		    STATE_FILE, *v, STATE_SCHEMA_VERSION);
 		r = BERR_INTERNAL;
-		goto fail;
 	}
+	return (r);
+}
+
+static int
+state_upgrade(struct state *st)
+{
+	char sql[64];
+	int v = 0, r;
+
+	/* the common case, up to date, takes no write lock */
+	if ((r = state_version(st, &v)) != 0 || v == STATE_SCHEMA_VERSION)
+		return (r);
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if ((r = state_version(st, &v)) != 0)	/* another process won */
+		goto fail;
 	for (; v < STATE_SCHEMA_VERSION; v++) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if ((r = state_exec(st, state_schema[v])) != 0 ||
@@ -160,7 +170,6 @@ state_upgrade(struct state *st)
 	}
 	return (state_exec(st, "COMMIT"));
 fail:
-	sqlite3_finalize(q);
 	(void)state_exec(st, "ROLLBACK");
 	return (r);
 }

@@ -276,7 +276,7 @@ def test_forward_to_listed_port_carries_data(cast):
     world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
     world.start_bastion()
     lport = util.free_port("127.0.0.1")
-    fwd = p["alice"].popen("-N", options=["-L", "%d:ct-scanner:%d" % (
+    fwd = p["alice"].popen(options=["-N", "-L", "%d:ct-scanner:%d" % (
                            lport, web.port),
                            "-o", "ExitOnForwardFailure=yes"],
                            login="alice+ct-scanner",
@@ -331,9 +331,9 @@ def test_forward_refusals(cast, dest):
 
 def test_remote_forward_refused(site):
     world, p = site
-    r = p["alice"].ssh("-N", options=["-R", "18022:127.0.0.1:22", "-o",
-                       "ExitOnForwardFailure=yes"], login="alice+ct-scanner",
-                       timeout=30)
+    r = p["alice"].ssh("sleep 5", options=["-R", "18022:127.0.0.1:22",
+                       "-o", "ExitOnForwardFailure=yes"],
+                       login="alice+ct-scanner", timeout=30)
     assert r.returncode != 0
     assert "forwarding failed" in r.stderr or "not allowed" in r.stderr
 

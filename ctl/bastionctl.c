@@ -1,0 +1,95 @@
+/*
+ * bastionctl.c - the dispatcher: global options, the verb table, help.
+ *
+ *	bastionctl [-f POLICY] VERB [ARGS...]
+ *
+ * Each verb lives in its own cmd-VERB.c (see ctl.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+static const struct ctl_cmd *const ctl_table[] = {
+	&ctl_cmd_enroll,
+	&ctl_cmd_keys,
+	&ctl_cmd_unlock,
+	NULL
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: bastionctl [-f POLICY] VERB [ARGS...]\n"
+	    "  -f, --policy FILE  policy file (default %s)\n\nverbs:\n",
+	    CTL_DEFAULT_POLICY);
+	for (i = 0; ctl_table[i] != NULL; i++)
+		fprintf(f, "  %-8s %s\n           %s\n", ctl_table[i]->name,
+		    ctl_table[i]->args, ctl_table[i]->summary);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl c = { CTL_DEFAULT_POLICY, NULL, NULL };
+	const struct ctl_cmd *cmd = NULL;
+	int ch, rc;
+	size_t i;
+
+	/* stop at the verb: its options are its own */
+	while ((ch = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			c.policy_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return (CTL_EXIT_OK);
+		default:
+			usage(stderr);
+			return (CTL_EXIT_USAGE);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return (CTL_EXIT_USAGE);
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		usage(stdout);
+		return (CTL_EXIT_OK);
+	}
+	for (i = 0; ctl_table[i] != NULL; i++)
+		if (strcmp(ctl_table[i]->name, argv[optind]) == 0)
+			cmd = ctl_table[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "bastionctl: unknown verb \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return (CTL_EXIT_USAGE);
+	}
+	log_init("bastionctl", 1, LOG_LVL_WARN);
+	if (policy_load(c.policy_path, stderr, NULL, &c.pol) != 0) {
+		fprintf(stderr, "bastionctl: cannot use the policy %s (see "
+		    "above; bastiond -f %s --check says the same)\n",
+		    c.policy_path, c.policy_path);
+		return (CTL_EXIT_FAIL);
+	}
+	optind++;
+	argc -= optind - 1;
+	argv += optind - 1;
+	optind = 0;	/* glibc: start afresh for the verb (permuting) */
+	rc = cmd->exec(&c, argc, argv);
+	state_close(c.st);
+	policy_free(c.pol);
+	return (rc);
+}

@@ -1,0 +1,220 @@
+#!/bin/sh
+# install.sh - install the bastion in the usual Debian places (docs/INSTALL.md).
+#
+#   scripts/install.sh              install from the build directory
+#   scripts/install.sh --uninstall  remove what install put there
+#   scripts/install.sh --list       print the files it installs, one a line
+#
+# Variables (environment), with their defaults:
+#   B           build directory holding the programs         build
+#   DESTDIR     staging root, prefixed to every path         (none)
+#   PREFIX      programs, man pages, documentation           /usr
+#   SYSCONFDIR  /etc/bastion and /etc/pam.d                  /etc
+#   PAMDIR      PAM modules: pkg-config's libdir of pam + /security,
+#               else /lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security
+#   UNITDIR     systemd units (pkg-config systemd)           /lib/systemd/system
+#   TMPFILESDIR tmpfiles.d (pkg-config systemd)              /usr/lib/tmpfiles.d
+#
+# Configuration is never overwritten: /etc/bastion/policy.yaml (a starter
+# policy that lets nobody in) and /etc/pam.d/bastion are written only when
+# absent. Uninstall leaves them, and the state and recordings in
+# /var/lib/bastion, which are the hospital's records. With DESTDIR set,
+# nothing outside DESTDIR is touched (no systemctl, no tmpfiles), so the
+# tree can be built and checked as any user.
+set -eu
+
+ME=$(basename "$0")
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+
+B=${B:-build}
+case $B in /*) ;; *) B=$TOP/$B ;; esac
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr}
+SYSCONFDIR=${SYSCONFDIR:-/etc}
+
+if [ -z "${PAMDIR:-}" ]; then
+	libdir=$(pkg-config --variable=libdir pam 2>/dev/null || true)
+	if [ -z "$libdir" ] && command -v dpkg-architecture >/dev/null 2>&1; then
+		libdir=/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+	fi
+	PAMDIR=${libdir:-/lib}/security
+fi
+if [ -z "${UNITDIR:-}" ]; then
+	UNITDIR=$(pkg-config --variable=systemdsystemunitdir systemd \
+	    2>/dev/null || true)
+	UNITDIR=${UNITDIR:-/lib/systemd/system}
+fi
+if [ -z "${TMPFILESDIR:-}" ]; then
+	TMPFILESDIR=$(pkg-config --variable=tmpfilesdir systemd 2>/dev/null ||
+	    true)
+	TMPFILESDIR=${TMPFILESDIR:-/usr/lib/tmpfiles.d}
+fi
+SBINDIR=$PREFIX/sbin
+BINDIR=$PREFIX/bin
+MANDIR=$PREFIX/share/man
+DOCDIR=$PREFIX/share/doc/bastion
+CONFDIR=$SYSCONFDIR/bastion
+
+die() {
+	echo "$ME: $*" >&2
+	exit 1
+}
+
+# Every installed file: "MODE SOURCE DEST" (DEST without DESTDIR). The
+# configuration files (written only when absent) are handled apart.
+manifest() {
+	for p in bastiond bastion-recorder bastionctl; do
+		echo "0755 $B/$p $SBINDIR/$p"
+	done
+	for p in bastion-verify bastion-replay; do
+		echo "0755 $B/$p $BINDIR/$p"
+	done
+	echo "0644 $B/pam_bastion.so $PAMDIR/pam_bastion.so"
+	echo "0644 $TOP/systemd/bastiond.service $UNITDIR/bastiond.service"
+	echo "0644 $TOP/systemd/bastion.tmpfiles $TMPFILESDIR/bastion.conf"
+	for m in "$TOP"/docs/man/*.[158]; do
+		[ -e "$m" ] || continue
+		n=$(basename "$m")
+		echo "0644 $m $MANDIR/man${n##*.}/$n.gz"
+	done
+	echo "0644 $TOP/README.md $DOCDIR/README.md"
+	for d in "$TOP"/docs/*.md; do
+		echo "0644 $d $DOCDIR/$(basename "$d")"
+	done
+	echo "0644 $TOP/systemd/README.md $DOCDIR/systemd.md"
+	echo "0644 $TOP/pam/README.md $DOCDIR/pam.md"
+	echo "0644 $TOP/policies/example.yaml $DOCDIR/examples/policy.yaml"
+	echo "0644 $TOP/pam/bastion $DOCDIR/examples/pam.d/bastion"
+	echo "0644 $TOP/pam/bastion.sss $DOCDIR/examples/pam.d/bastion.sss"
+}
+
+# The starter policy: valid, Debian paths, nobody can log in.
+starter_policy() {
+	cat <<'EOF'
+# /etc/bastion/policy.yaml - who may reach which hospital device through
+# this bastion (bastion-policy(5); every key: /usr/share/doc/bastion/POLICY.md).
+#
+# Installed nearly empty: no vendor, engineer or device, so nobody can log
+# in until you add them. A commented policy of a small hospital is
+# /usr/share/doc/bastion/examples/policy.yaml. After every change:
+#
+#   bastiond -f /etc/bastion/policy.yaml --check && systemctl restart bastiond
+version: 1
+
+# Where vendors connect: this machine's address on the vendor-facing
+# network, as literal IP:PORT ("0.0.0.0" is not accepted). Loopback until
+# you set it.
+listen: ["127.0.0.1:2222"]
+
+# Keep these inside what bastiond.service may write (/var/lib/bastion,
+# /run/bastion). `bastiond -f /etc/bastion/policy.yaml --init` creates the
+# host key and the recording signing key.
+paths:
+  host_keys: [/etc/bastion/hostkeys/ssh_host_ed25519_key]
+  state_dir: /var/lib/bastion/state
+  recordings_dir: /var/lib/bastion/recordings
+  run_dir: /run/bastion
+
+# Recommended once admins are listed: an admin approves each access.
+# approval:
+#   required: true
+
+vendors: []
+devices: []
+EOF
+}
+
+# install_file MODE SRC DEST: DEST under DESTDIR; man pages get gzipped.
+install_file() {
+	mode=$1 src=$2 dst=$DESTDIR$3
+	[ -f "$src" ] || die "$src is missing (build first: make B=${B#"$TOP"/} tests)"
+	mkdir -p "$(dirname "$dst")"
+	case $dst in
+	*.gz)
+		gzip -9n -c "$src" >"$dst.tmp"
+		chmod "$mode" "$dst.tmp"
+		mv -f "$dst.tmp" "$dst"
+		;;
+	*)
+		install -m "$mode" "$src" "$dst"
+		;;
+	esac
+}
+
+# install_conf MODE DEST < content: only when DEST is absent.
+install_conf() {
+	mode=$1 dst=$DESTDIR$2
+	if [ -e "$dst" ]; then
+		echo "kept $2 (exists)"
+		cat >/dev/null
+		return
+	fi
+	mkdir -p "$(dirname "$dst")"
+	cat >"$dst.tmp"
+	chmod "$mode" "$dst.tmp"
+	mv -f "$dst.tmp" "$dst"
+	echo "installed $2"
+}
+
+live() {
+	[ -z "$DESTDIR" ] && [ "$(id -u)" -eq 0 ] && [ -d /run/systemd/system ]
+}
+
+do_install() {
+	manifest | while read -r mode src dst; do
+		install_file "$mode" "$src" "$dst"
+	done
+	# A unit for another prefix must start the programs from there.
+	if [ "$SBINDIR" != /usr/sbin ]; then
+		sed -i "s#/usr/sbin/bastiond#$SBINDIR/bastiond#g" \
+		    "$DESTDIR$UNITDIR/bastiond.service"
+	fi
+	mkdir -p "$DESTDIR$CONFDIR"
+	chmod 0750 "$DESTDIR$CONFDIR"
+	starter_policy | install_conf 0640 "$CONFDIR/policy.yaml"
+	install_conf 0644 "$SYSCONFDIR/pam.d/bastion" <"$TOP/pam/bastion"
+	if live; then
+		systemd-tmpfiles --create "$TMPFILESDIR/bastion.conf" || true
+		systemctl daemon-reload || true
+	fi
+	echo "installed into ${DESTDIR:-/}. Next (docs/INSTALL.md):"
+	echo "  edit $CONFDIR/policy.yaml, then"
+	echo "  bastiond -f $CONFDIR/policy.yaml --check"
+	echo "  bastiond -f $CONFDIR/policy.yaml --init"
+	echo "  systemctl enable --now bastiond"
+}
+
+do_uninstall() {
+	if live; then
+		systemctl disable --now bastiond.service 2>/dev/null || true
+	fi
+	manifest | while read -r mode src dst; do
+		rm -f "$DESTDIR$dst"
+	done
+	rmdir "$DESTDIR$DOCDIR/examples/pam.d" "$DESTDIR$DOCDIR/examples" \
+	    "$DESTDIR$DOCDIR" 2>/dev/null || true
+	if live; then
+		systemctl daemon-reload || true
+	fi
+	echo "removed the bastion's programs, module, unit and documentation."
+	echo "kept: $CONFDIR, $SYSCONFDIR/pam.d/bastion, /var/lib/bastion" \
+	    "(policy, keys, state, recordings)"
+}
+
+case ${1:-} in
+"")
+	do_install
+	;;
+--uninstall)
+	do_uninstall
+	;;
+--list)
+	manifest | while read -r mode src dst; do echo "$dst"; done
+	echo "$CONFDIR/policy.yaml"
+	echo "$SYSCONFDIR/pam.d/bastion"
+	;;
+*)
+	echo "usage: $ME [--uninstall | --list]" >&2
+	exit 2
+	;;
+esac

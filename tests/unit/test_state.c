@@ -1,0 +1,318 @@
+/*
+ * test_state.c - the state store (common/state.c): counters only move
+ * forward, locks and their removal per engineer, enrolments, the per-key
+ * guard across processes, the schema version and WAL mode, and that the
+ * data outlives the process.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "log.h"
+#include "state.h"
+
+#define FP_A	"SHA256:rs/JS99CVd0bv2PycnWpLd7trwUhDRRmkXCQuLN64Eo"
+#define FP_B	"SHA256:WtHV6FIxekNZKylArx4XU3qlEL1AkYKUGekRT0Y+T/Q"
+
+struct fixture {
+	char dir[PATH_MAX];
+	struct state *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_state.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(state_open(f->dir, &f->st), 0);
+	*state = f;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[PATH_MAX + 16];
+
+	state_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return (0);
+}
+
+static void
+test_counter_moves_forward_only(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t prev, c;
+	int had, found;
+
+	assert_int_equal(state_counter_get(f->st, FP_A, &c, &found), 0);
+	assert_false(found);
+	/* the first counter is taken as it is */
+	assert_int_equal(state_counter_advance(f->st, FP_A, 5, &prev, &had), 0);
+	assert_false(had);
+	assert_int_equal(state_counter_advance(f->st, FP_A, 6, &prev, &had), 0);
+	assert_true(had);
+	assert_int_equal(prev, 5);
+	/* equal and lower are refused, and leave the stored value */
+	assert_int_equal(state_counter_advance(f->st, FP_A, 6, &prev, &had),
+	    BERR_DENIED);
+	assert_int_equal(prev, 6);
+	assert_int_equal(state_counter_advance(f->st, FP_A, 1, NULL, NULL),
+	    BERR_DENIED);
+	assert_int_equal(state_counter_get(f->st, FP_A, &c, &found), 0);
+	assert_true(found);
+	assert_int_equal(c, 6);
+	/* per key */
+	assert_int_equal(state_counter_advance(f->st, FP_B, 1, NULL, NULL), 0);
+	/* the top of the range */
+	assert_int_equal(state_counter_advance(f->st, FP_A, UINT32_MAX, NULL,
+	    NULL), 0);
+	assert_int_equal(state_counter_advance(f->st, FP_A, UINT32_MAX, NULL,
+	    NULL), BERR_DENIED);
+	/* forgetting sets a new baseline */
+	assert_int_equal(state_counter_forget(f->st, FP_A), 0);
+	assert_int_equal(state_counter_advance(f->st, FP_A, 2, NULL, &had), 0);
+	assert_false(had);
+}
+
+static void
+test_counter_zero_means_no_counter(void **state)
+{
+	struct fixture *f = *state;
+
+	/* an authenticator without a counter always says 0 (WebAuthn) */
+	assert_int_equal(state_counter_advance(f->st, FP_A, 0, NULL, NULL), 0);
+	assert_int_equal(state_counter_advance(f->st, FP_A, 0, NULL, NULL), 0);
+	assert_int_equal(state_counter_advance(f->st, FP_A, 3, NULL, NULL), 0);
+	/* but once it counted, 0 is a step back */
+	assert_int_equal(state_counter_advance(f->st, FP_A, 0, NULL, NULL),
+	    BERR_DENIED);
+}
+
+static int unlocked_n;
+
+static void
+count_unlocked(const char *fp, void *arg)
+{
+	(void)arg;
+	assert_true(strcmp(fp, FP_A) == 0 || strcmp(fp, FP_B) == 0);
+	unlocked_n++;
+}
+
+static void
+test_locks(void **state)
+{
+	struct fixture *f = *state;
+	struct state_lock lk;
+	size_t n;
+	int locked;
+
+	assert_int_equal(state_key_locked(f->st, FP_A, &locked, &lk), 0);
+	assert_false(locked);
+	assert_int_equal(state_key_lock(f->st, FP_A, "alice", "counter 3 "
+	    "after 9"), 0);
+	/* a second lock keeps the first reason */
+	assert_int_equal(state_key_lock(f->st, FP_A, "alice", "other"), 0);
+	assert_int_equal(state_key_lock(f->st, FP_B, "alice", "b"), 0);
+	assert_int_equal(state_key_locked(f->st, FP_A, &locked, &lk), 0);
+	assert_true(locked);
+	assert_string_equal(lk.engineer, "alice");
+	assert_string_equal(lk.reason, "counter 3 after 9");
+	assert_true(lk.since > 0);
+	/* another engineer's unlock does nothing */
+	assert_int_equal(state_key_unlock_engineer(f->st, "gina", &n, NULL,
+	    NULL), 0);
+	assert_int_equal(n, 0);
+	unlocked_n = 0;
+	assert_int_equal(state_key_unlock_engineer(f->st, "alice", &n,
+	    count_unlocked, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(unlocked_n, 2);
+	assert_int_equal(state_key_locked(f->st, FP_A, &locked, NULL), 0);
+	assert_false(locked);
+}
+
+static int
+collect(const struct state_enrollment *e, void *arg)
+{
+	int *n = arg;
+
+	assert_string_equal(e->engineer, "erin");
+	(*n)++;
+	return (0);
+}
+
+static int
+stop_walk(const struct state_enrollment *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return (42);
+}
+
+static void
+test_enrollments(void **state)
+{
+	struct fixture *f = *state;
+	struct state_enrollment e, got;
+	int found, n = 0;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.fp, sizeof(e.fp), "%s", FP_A);
+	snprintf(e.engineer, sizeof(e.engineer), "erin");
+	snprintf(e.key_type, sizeof(e.key_type), "sk-ssh-ed25519@openssh.com");
+	e.key_line = "sk-ssh-ed25519@openssh.com AAAA erin@laptop";
+	e.attested = 1;
+	snprintf(e.aaguid, sizeof(e.aaguid), "536f6674534b2d546573742d4f6e6c79");
+	snprintf(e.subject, sizeof(e.subject), "CN=x,OU=Authenticator "
+	    "Attestation");
+	assert_int_equal(state_enroll_put(f->st, &e), 0);
+	snprintf(e.fp, sizeof(e.fp), "%s", FP_B);
+	e.attested = 0;
+	assert_int_equal(state_enroll_put(f->st, &e), 0);
+	/* replacing keeps one record per key */
+	assert_int_equal(state_enroll_put(f->st, &e), 0);
+	assert_int_equal(state_enroll_each(f->st, "erin", collect, &n), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(state_enroll_each(f->st, "gina", collect, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_enroll_each(f->st, NULL, stop_walk, NULL), 42);
+	assert_int_equal(state_enroll_get(f->st, FP_A, &got, &found), 0);
+	assert_true(found);
+	assert_true(got.attested);
+	assert_string_equal(got.key_line, e.key_line);
+	assert_string_equal(got.aaguid, "536f6674534b2d546573742d4f6e6c79");
+	free(got.key_line);
+	assert_int_equal(state_enroll_get(f->st, "SHA256:none", &got, &found),
+	    0);
+	assert_false(found);
+	assert_null(got.key_line);
+}
+
+static void
+test_guard_excludes_other_processes(void **state)
+{
+	struct fixture *f = *state;
+	struct state_guard *g = NULL, *g2 = NULL;
+	int status;
+	pid_t pid;
+
+	assert_int_equal(state_key_guard(f->st, FP_A, 0, &g), 0);
+	assert_non_null(g);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct state *st = NULL;
+		struct state_guard *cg = NULL;
+		int r;
+
+		if (state_open(f->dir, &st) != 0)
+			_exit(10);
+		/* held by the parent: times out; another key is free */
+		r = state_key_guard(st, FP_A, 100, &cg);
+		if (r != BERR_TIMEOUT || cg != NULL)
+			_exit(11);
+		if (state_key_guard(st, FP_B, 0, &cg) != 0)
+			_exit(12);
+		state_guard_release(cg);
+		state_close(st);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	state_guard_release(g);
+	/* released: free again */
+	assert_int_equal(state_key_guard(f->st, FP_A, 0, &g2), 0);
+	state_guard_release(g2);
+	state_guard_release(NULL);
+}
+
+static void
+test_persistence_wal_and_version(void **state)
+{
+	struct fixture *f = *state;
+	struct state *st = NULL;
+	char path[PATH_MAX + 16];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	uint32_t c;
+	int found;
+
+	assert_int_equal(state_counter_advance(f->st, FP_A, 77, NULL, NULL), 0);
+	state_close(f->st);
+	f->st = NULL;
+	assert_int_equal(state_open(f->dir, &f->st), 0);
+	assert_int_equal(state_counter_get(f->st, FP_A, &c, &found), 0);
+	assert_true(found);
+	assert_int_equal(c, 77);
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	/* a store written by a newer program is not touched */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(state_open(f->dir, &st), BERR_INTERNAL);
+	assert_null(st);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct state *st = (struct state *)1;
+
+	(void)state;
+	assert_int_equal(state_open("/nonexistent/dir/for/state", &st),
+	    BERR_SYS);
+	assert_null(st);
+	assert_int_equal(state_open(NULL, &st), BERR_INVAL);
+	state_close(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_counter_moves_forward_only,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_counter_zero_means_no_counter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrollments, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_guard_excludes_other_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_persistence_wal_and_version, setup, teardown),
+		cmocka_unit_test(test_open_errors),
+	};
+
+	log_init("test_state", 0, LOG_LVL_ERROR);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
