@@ -293,6 +293,23 @@ def test_drop_duplicate_reorder_truncate(rec):
     assert r.returncode == 1 and b"key" in r.stderr
 
 
+def test_frame_swapped_in_from_another_recording(rec):
+    """A frame lifted from another recording of the same recorder (same
+    key, same type, same sequence number) does not fit the chain."""
+    _, a = rec.session(*SESSION)
+    _, b = rec.session(*SESSION)
+    da, db = a.read_bytes(), b.read_bytes()
+    fa, fb = list(frames(da)), list(frames(db))
+    work = rec.dir / "swapped.brec"
+    for i in (2, 3, len(fa) - 2):
+        (oa, ea), (ob, eb) = fa[i][:2], fb[i][:2]
+        assert db[ob:eb] != da[oa:ea]
+        work.write_bytes(da[:oa] + db[ob:eb] + da[ea:])
+        rc, out, err = rec.verify(work)
+        assert rc == 1, (i, rc, out, err)
+        assert "frame seq %d at offset" % i in err, err
+
+
 def test_verify_usage_and_io_errors(rec):
     _, path = rec.session("open engineer=a device=d", "close")
     assert run([VERIFY, path]).returncode == 3
