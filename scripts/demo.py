@@ -15,15 +15,24 @@ The harness stops what it started when its Python process exits; the demo
 unregisters those cleanups so the processes outlive this script, and writes
 a pidfile for each of them instead. The processes run in a session of
 their own (setsid), detached from the terminal.
+
+Each engineer gets a long-lived ssh-agent holding their security key
+(var/demo/agent-NAME.sock), which var/demo/ssh_config names with
+IdentityAgent and forwards (ForwardAgent yes): the bastion's touch check
+(docs/FIDO2.md) asks that agent to sign a challenge before it reaches a
+device.
 """
 
 import http.client
 import os
 import pathlib
 import secrets as secrets_mod
+import selectors
 import shlex
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -39,6 +48,8 @@ DEMO = REPO / "var" / "demo"
 BUILD = util.build_dir()            # $BASTION_BUILD, else <repo>/build
 BASTIOND = BUILD / "bastiond"
 SOFTSK_SO = BUILD / "tests" / "softsk.so"
+SSH_AGENT = shutil.which("ssh-agent") or "/usr/bin/ssh-agent"
+SSH_ADD = shutil.which("ssh-add") or "/usr/bin/ssh-add"
 
 LISTEN = ("127.0.0.1", 2222)
 DEVICE_PORT = 2022                  # port 22 may be a system sshd on 0.0.0.0
@@ -58,7 +69,12 @@ DEVICES_DIR = DEMO / "devices"
 # printed commands work in any shell without an `export`.
 SHIM_SRC = DEMO / "softsk-demo.c"
 SHIM_SO = DEMO / "softsk-demo.so"
-FORWARD_MODE = DEMO / "forward-mode"   # result of the forward self-test
+FORWARD_LOG = DEMO / "forward-test.log"   # ssh's stderr in the forward test
+OLD_FORWARD_MODE = DEMO / "forward-mode"  # written by older demos; removed
+# Each engineer's ssh-agent: socket, pidfile and log. Unix socket names must
+# stay short (108 bytes); a long checkout puts the sockets under /tmp.
+AGENT_DIR = (DEMO if len(str(DEMO / "agent-xxxxxxxx.sock")) <= 100
+             else pathlib.Path("/tmp/bastion-demo-%d" % os.getuid()))
 
 VENDORS = [
     {"name": "acme", "description": "Acme Medical (CT, MRI)",
@@ -81,6 +97,22 @@ PEOPLE = [
     ("bob", "admin", None, "Bob Brown, Medical IT"),
     ("carol", "auditor", None, "Carol Clark, Data Protection Officer"),
 ]
+# Engineers reach devices, so each has an ssh-agent for the touch check.
+# (Admins and auditors reach no device and are not checked.)
+ENGINEERS = [name for name, role, _, _ in PEOPLE if role == "engineer"]
+
+
+def agent_sock(name):
+    return AGENT_DIR / ("agent-%s.sock" % name)
+
+
+def agent_pidfile(name):
+    return DEMO / ("agent-%s.pid" % name)
+
+
+def agent_log(name):
+    return DEMO / ("agent-%s.log" % name)
+
 
 WEB_PAGE = """<!doctype html>
 <html lang="en">
@@ -98,7 +130,8 @@ SHIM_C = r"""/* softsk-demo.c - written by scripts/demo.py; do not edit.
  *
  * A security-key provider that forwards to the test provider softsk.so
  * after pointing SOFTSK_DIR at the demo's key state, so that
- * `ssh -F var/demo/ssh_config ...` works without exporting SOFTSK_DIR.
+ * `ssh -F var/demo/ssh_config ...` and the demo's ssh-agents (ssh-agent -P
+ * this file) work without exporting SOFTSK_DIR.
  * OpenSSH's ssh-sk-helper dlopen()s this library for each operation.
  */
 #include <dlfcn.h>
@@ -222,6 +255,9 @@ def components():
             out.append(("web page of %s (%s:%d)" % (d["name"], d["addr"],
                                                    WEB_PORT),
                         wd / "web.pid", str(wd / "web-root")))
+    for name in ENGINEERS:
+        out.append(("ssh-agent of %s (%s)" % (name, rel(agent_sock(name))),
+                    agent_pidfile(name), str(agent_sock(name))))
     return out
 
 
@@ -260,6 +296,13 @@ def stop(quiet=False):
     if DEMO.is_dir():
         for pid in util.kill_leftover_pidfiles(DEMO):
             stopped.append(("leftover", pid))
+    # ssh-agent removes its socket when it stops; one killed hard does not.
+    for name in ENGINEERS:
+        remove_stale_socket(agent_sock(name))
+    try:
+        OLD_FORWARD_MODE.unlink()
+    except FileNotFoundError:
+        pass
     if not quiet:
         if stopped:
             for label, pid in stopped:
@@ -269,10 +312,32 @@ def stop(quiet=False):
     return stopped
 
 
+def remove_stale_socket(path):
+    """Remove a Unix socket nobody answers on (left by a killed agent)."""
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return
+    except FileNotFoundError:
+        return
+    if not agent_answers(path):
+        os.unlink(path)
+
+
+def agent_answers(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def status():
     st = running()
     for label, pid in st.items():
-        say("  %-42s %s" % (label, "running, pid %d" % pid if pid
+        say("  %-52s %s" % (label, "running, pid %d" % pid if pid
                              else "not running"))
     return st
 
@@ -366,12 +431,74 @@ def write_ssh_config(keys, provider):
         "    ConnectTimeout 10",
         "",
         "# Each person's security key, chosen by the user name given to ssh",
-        "# (alice@bastion, alice+ct-scanner@bastion, ...).",
+        "# (alice@bastion, alice+ct-scanner@bastion, ...). An engineer's key",
+        "# is also in the ssh-agent the demo started for them: IdentityAgent",
+        "# names it (whatever SSH_AUTH_SOCK says) and ForwardAgent forwards it,",
+        "# so the bastion can ask it for the touch check (docs/FIDO2.md).",
+        "# sftp and scp forward an agent only when given -A.",
     ]
-    for name, _, _, _ in PEOPLE:
+    for name, role, _, _ in PEOPLE:
         lines += ["Match originalhost bastion user %s,%s+*" % (name, name),
-                  "    IdentityFile %s" % keys[name][0], ""]
+                  "    IdentityFile %s" % keys[name][0]]
+        if name in ENGINEERS:
+            lines += ["    IdentityAgent %s" % agent_sock(name),
+                      "    ForwardAgent yes"]
+        else:
+            # reaches no device: no touch check, no agent of anybody's
+            lines += ["    IdentityAgent none"]
+        lines.append("")
     SSH_CONFIG.write_text("\n".join(lines))
+
+
+def start_agent(name, key, pub, provider):
+    """Start `ssh-agent -D -a var/demo/agent-NAME.sock -P PROVIDER` for
+    name (long-lived, pidfile var/demo/agent-NAME.pid, log
+    var/demo/agent-NAME.log) and add name's key to it. The agent runs the
+    provider in an ssh-sk-helper per signature; the demo provider sets
+    SOFTSK_DIR itself, and the agent gets it too. Returns the socket."""
+    sock = agent_sock(name)
+    sock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.path.lexists(sock):
+        os.unlink(sock)     # stop() ran: nothing of ours answers there
+    # ssh-agent -P matches the realpath of the provider ssh-add names
+    provider = os.path.realpath(provider)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SSH_AUTH_SOCK", "SSH_AGENT_PID")}
+    env.update(SOFTSK_DIR=str(SOFTSK_DIR), SSH_SK_PROVIDER=provider,
+               SSH_ASKPASS_REQUIRE="never")
+    with open(agent_log(name), "w") as err:
+        proc = subprocess.Popen(
+            [SSH_AGENT, "-D", "-a", str(sock), "-P", provider], env=env,
+            cwd=str(DEMO), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    agent_pidfile(name).write_text("%d\n" % proc.pid)
+    deadline = time.monotonic() + 10
+    while not agent_answers(sock):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise DemoError("ssh-agent for %s did not open %s\n--- %s ---\n"
+                            "%s" % (name, sock, agent_log(name),
+                                    util.tail(agent_log(name), 20)))
+        time.sleep(0.05)
+    aenv = dict(env, SSH_AUTH_SOCK=str(sock))
+    add = util.run([SSH_ADD, "-S", provider, key], env=aenv, check=False,
+                   timeout=30)
+    listed = util.run([SSH_ADD, "-L"], env=aenv, check=False, timeout=30)
+    if add.returncode != 0 or pub not in listed.stdout:
+        raise DemoError("ssh-add %s to %s failed (exit %d): %s%s"
+                        % (key, sock, add.returncode, add.stdout,
+                           add.stderr))
+    return sock
+
+
+def agent_holds(name, pub):
+    """True if name's running agent holds the public key pub."""
+    env = dict(os.environ, SSH_AUTH_SOCK=str(agent_sock(name)))
+    try:
+        r = subprocess.run([SSH_ADD, "-L"], env=env, capture_output=True,
+                           text=True, timeout=15, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0 and pub in r.stdout
 
 
 def listening(addr, port):
@@ -398,24 +525,57 @@ def check_ports():
 
 def client_env(askpass):
     """Environment for a non-interactive ssh through the bastion: the
-    second factor comes from an SSH_ASKPASS script. SOFTSK_DIR is removed
-    to prove the demo provider finds the key state by itself."""
+    second factor comes from an SSH_ASKPASS script. SOFTSK_DIR and
+    SSH_AUTH_SOCK are removed to prove that var/demo/ssh_config alone
+    finds the key state (the demo provider) and the agent (IdentityAgent),
+    as it must for the commands pasted in a fresh shell."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("SOFTSK_DIR", "SSH_AUTH_SOCK")}
+           if k not in ("SOFTSK_DIR", "SSH_AUTH_SOCK", "SSH_SK_PROVIDER")}
     env.update(SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force",
                DISPLAY=":0")
     return env
 
 
+def log_size():
+    try:
+        return LOG.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def audit_since(offset, event, user, timeout=5.0):
+    """The first AUDIT line of bastiond.log after byte offset with this
+    event and user (waiting up to timeout for it), as a dict, or None."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(LOG, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            text = ""
+        for line in text.splitlines():
+            if not line.startswith("AUDIT "):
+                continue
+            ev = util.parse_logfmt(line[len("AUDIT "):])
+            if ev.get("event") == event and ev.get("user") == user:
+                return ev
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
 def self_test(name, askpass, device="ct-scanner"):
-    """Run one real command through the bastion as `name`; raise with the
-    log tail unless it prints demo-ok."""
+    """Run one real command through the bastion as `name`, with the agent
+    and the touch check; raise with the log tail unless it prints demo-ok
+    and bastiond logged touch.ok for it."""
     argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name,
             device, "echo", "demo-ok"]
+    offset = log_size()
     try:
         p = subprocess.run(argv, env=client_env(askpass),
                            stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=60, start_new_session=True)
+                           text=True, timeout=90, start_new_session=True)
     except subprocess.TimeoutExpired:
         raise DemoError("self-test timed out: %s\n--- %s (tail) ---\n%s"
                         % (" ".join(argv), LOG, util.tail(LOG, 40)))
@@ -424,46 +584,75 @@ def self_test(name, askpass, device="ct-scanner"):
                         "stderr: %s\n--- %s (tail) ---\n%s"
                         % (" ".join(argv), p.returncode, p.stdout, p.stderr,
                            LOG, util.tail(LOG, 40)))
-    return p.stdout
+    ev = audit_since(offset, "touch.ok", name)
+    if ev is None:
+        raise DemoError("self-test: %s reached %s but bastiond logged no "
+                        "touch.ok for it (the touch check did not run?)\n"
+                        "--- %s (tail) ---\n%s"
+                        % (name, device, LOG, util.tail(LOG, 40)))
+    return ev
 
 
-def forward_test(askpass, login, args=()):
-    """ssh -L PORT:ct-scanner:8080 LOGIN@bastion [args] in the background,
-    fetch the web page through it, stop it. True if the page came back."""
+def forward_test(askpass, name="alice", device="ct-scanner"):
+    """The port forward as engineers must use it, riding on a session:
+    ssh -L PORT:DEVICE:8080 NAME@bastion DEVICE 'echo READY; sleep 60'.
+    Once the session is on the device (touch done) fetch the web page
+    through the forward. Raises DemoError unless the page comes back."""
     port = util.free_port("127.0.0.1")
+    ready = "demo-forward-ready"
     argv = [util.SSH, "-F", str(SSH_CONFIG), "-T",
             "-o", "ExitOnForwardFailure=yes",
-            "-L", "%d:ct-scanner:%d" % (port, WEB_PORT), login] + list(args)
-    errlog = DEMO / "forward-test.log"
-    with open(errlog, "w") as err:
+            "-L", "%d:%s:%d" % (port, device, WEB_PORT),
+            "%s@bastion" % name, device, "echo %s; exec sleep 60" % ready]
+    offset = log_size()
+
+    def fail(why):
+        return DemoError("forward self-test: %s\n%s\n--- %s ---\n%s\n"
+                         "--- %s (tail) ---\n%s"
+                         % (why, " ".join(argv), FORWARD_LOG,
+                            util.tail(FORWARD_LOG, 20), LOG,
+                            util.tail(LOG, 40)))
+
+    with open(FORWARD_LOG, "w") as err:
         proc = subprocess.Popen(argv, env=client_env(askpass),
-                                stdin=subprocess.DEVNULL, stdout=err,
-                                stderr=err, start_new_session=True)
-    # No separate readiness probe: its connection would be a forward of
-    # its own. Until ssh listens (after both factors), connecting fails
-    # with "connection refused"; the first connection that gets through
-    # is the page request.
-    url = "http://127.0.0.1:%d/" % port
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 30
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=err,
+                                start_new_session=True)
     try:
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                return False
-            try:
-                with opener.open(url, timeout=10) as r:
-                    return "CT scanner" in r.read().decode("utf-8",
-                                                           "replace")
-            except urllib.error.URLError as e:
-                if not isinstance(e.reason, ConnectionRefusedError):
-                    return False
-            except ConnectionRefusedError:
-                pass
-            time.sleep(0.1)
-    except (OSError, http.client.HTTPException):
-        return False
+        # Wait for the session's first output: by then the touch check has
+        # passed and the session runs on the device. (A connection to the
+        # forward before that could race the session's agent request.)
+        out = b""
+        deadline = time.monotonic() + 90
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while ready.encode() not in out:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise fail("no %r from the session within 90s" % ready)
+                if sel.select(timeout=min(left, 1.0)):
+                    chunk = os.read(proc.stdout.fileno(), 4096)
+                    if not chunk:
+                        proc.wait(timeout=10)
+                        raise fail("ssh exited (%s) before the session "
+                                   "started" % proc.returncode)
+                    out += chunk
+        url = "http://127.0.0.1:%d/" % port
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(url, timeout=15) as r:
+                body = r.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as e:
+            raise fail("fetching %s through the forward: %s" % (url, e))
+        if "CT scanner" not in body:
+            raise fail("%s did not return the CT scanner's page" % url)
+        if audit_since(offset, "touch.ok", name) is None:
+            raise fail("bastiond logged no touch.ok for the session")
+        if audit_since(offset, "forward.open", name) is None:
+            raise fail("bastiond logged no forward.open")
     finally:
         util.kill_tree(proc.pid, proc, term_timeout=3.0)
+        proc.stdout.close()
 
 
 def detach(obj):
@@ -534,13 +723,15 @@ def setup():
                 v["engineers"].append({"name": name, "full_name": full,
                                        "keys": [keys[name][1]]})
         vendors.append(v)
+    # The harness's paths (state, recordings and, as the harness runs
+    # bastiond, the PAM fixture's service directory: pam_service_dir), with
+    # the demo's host key and run directory.
+    paths = b.default_paths()
+    paths.update(host_keys=[str(HOST_KEY)], run_dir=str(run_dir))
     policy = {
         "version": 1,
         "listen": ["%s:%d" % LISTEN],
-        "paths": {"host_keys": [str(HOST_KEY)],
-                  "state_dir": str(b.state_dir),
-                  "recordings_dir": str(b.recordings_dir),
-                  "run_dir": str(run_dir)},
+        "paths": paths,
         "vendors": vendors,
         "devices": [devices[d["name"]].policy_entry(
             d["vendor"], forward_ports=d["forward_ports"],
@@ -562,6 +753,13 @@ def setup():
     b.write_known_hosts(KNOWN_HOSTS)
     write_ssh_config(keys, provider)
 
+    # An ssh-agent per engineer, holding their key, for the touch check.
+    for name in ENGINEERS:
+        sock = start_agent(name, keys[name][0], keys[name][1], provider)
+        say("demo: ssh-agent of %-6s %s (pid %d), holds %s"
+            % (name, rel(sock), read_pid(agent_pidfile(name)),
+               rel(keys[name][0])))
+
     b.start()
     detach(b)
     PIDFILE.write_text("%d\n" % b.pid)
@@ -569,65 +767,43 @@ def setup():
         % (LISTEN[0], LISTEN[1], b.pid, rel(LOG)))
 
     askpass = PEOPLE_DIR / "alice" / "askpass"
-    self_test("alice", askpass)
-    say("demo: self-test passed (alice ran `echo demo-ok` on ct-scanner "
-        "through the bastion)")
-    # The forward-only connection (-N, alice+ct-scanner) is what engineers
-    # should use; print it only if it works with this bastiond, else the
-    # forward inside a shell session (see FORWARD_MODE).
-    mode = "none"
-    if forward_test(askpass, "alice+ct-scanner@bastion", ["-N"]):
-        mode = "forward-only"
-    elif forward_test(askpass, "alice@bastion",
-                      ["ct-scanner", "sleep", "30"]):
-        mode = "with-shell"
-    FORWARD_MODE.write_text(mode + "\n")
-    say("demo: port forward self-test: %s" % {
-        "forward-only": "ok (ssh -N -L)",
-        "with-shell": "ssh -N -L FAILED (see %s); -L inside a session works"
-                      % rel(LOG),
-        "none": "FAILED (see %s)" % rel(LOG)}[mode])
+    ev = self_test("alice", askpass)
+    say("demo: self-test passed: alice ran `echo demo-ok` on ct-scanner "
+        "through the bastion;")
+    say("      her agent signed the touch challenge (touch.ok, counter %s)"
+        % ev.get("counter", "?"))
+    forward_test(askpass)
+    say("demo: port forward self-test passed: the CT scanner's page through "
+        "ssh -L inside a session")
 
 
 def print_commands():
     secrets = read_secrets()
-    try:
-        mode = FORWARD_MODE.read_text().strip()
-    except FileNotFoundError:
-        mode = "forward-only"
     F = "ssh -F %s" % rel(SSH_CONFIG)
-    if mode == "with-shell":
-        fwd = [("port forward to the CT scanner's web page, inside a shell "
-                "session\n(forward-only `ssh -N` fails with this bastiond: "
-                "see docs/DEMO.md);\nkeep it open, then in another shell run "
-                "the curl below",
-                "%s -t -L 8080:ct-scanner:8080 alice@bastion ct-scanner"
-                % F)]
-    else:
-        fwd = [("port forward to the CT scanner's web page; keep it open,\n"
-                "then in another shell run the curl below",
-                "%s -N -L 8080:ct-scanner:8080 alice+ct-scanner@bastion"
-                % F)]
-        if mode == "none":
-            fwd[0] = ("(the port-forward self-test FAILED: see %s)"
-                      % rel(LOG), fwd[0][1])
     rows = [
         ("the commands use paths relative to the repository", "cd %s"
          % shlex.quote(str(REPO))),
-        ("interactive shell on the CT scanner (-A: the bastion refuses "
-         "agent forwarding; harmless)",
-         "%s -t -A alice@bastion ct-scanner" % F),
+        ("interactive shell on the CT scanner (-t: a terminal)",
+         "%s -t alice@bastion ct-scanner" % F),
         ("one command", "%s alice@bastion ct-scanner uname -a" % F),
         ("menu of acme's devices", "%s -t alice@bastion" % F),
-    ] + fwd + [
+        ("port forward to the CT scanner's web page, inside a shell on it\n"
+         "(the touch check needs a session: a forward-only `ssh -N` is "
+         "refused);\nkeep it open, then in another shell run the curl below",
+         "%s -t -L 8080:ct-scanner:8080 alice@bastion ct-scanner" % F),
         ("the CT scanner's service page, through the forward",
          "curl http://127.0.0.1:8080/"),
-        ("file transfer (ls, get, put, bye)",
-         "sftp -F %s alice+ct-scanner@bastion" % rel(SSH_CONFIG)),
+        ("file transfer (ls, get, put, bye); sftp forwards the agent only "
+         "with -A",
+         "sftp -A -F %s alice+ct-scanner@bastion" % rel(SSH_CONFIG)),
         ("gina (globex) on her PACS; her secret: %s"
          % secrets.get("gina", "?"), "%s -t gina@bastion pacs" % F),
         ("refused: the CT scanner belongs to another vendor",
          "%s gina@bastion ct-scanner" % F),
+        ("what alice's agent holds: her security key",
+         "SSH_AUTH_SOCK=%s ssh-add -l" % rel(agent_sock("alice"))),
+        ("the touch checks so far",
+         "grep event=touch %s" % rel(LOG)),
         ("the audit trail (when, who, from where, to where)",
          "tail -f %s | grep AUDIT" % rel(LOG)),
         ("stop the demo", "make demo-stop"),
@@ -641,6 +817,17 @@ def print_commands():
                                                 else ""),
                                   secrets.get(name, "?")))
     say("(also in %s)" % rel(SECRETS))
+    say("")
+    say("Before it reaches a device, the bastion asks the engineer's "
+        "ssh-agent to sign")
+    say("a challenge with the security key (\"bastion: touch your security "
+        "key ...\").")
+    say("The demo runs one agent per engineer, holding their key:")
+    say("  %s" % "  ".join(rel(agent_sock(n)) for n in ENGINEERS))
+    say("%s names it (IdentityAgent) and forwards it (ForwardAgent"
+        % rel(SSH_CONFIG))
+    say("yes), so ssh needs neither -A nor SSH_AUTH_SOCK; sftp and scp need "
+        "-A.")
     say("")
     say("Paste these; alice's secret is %s" % secrets.get("alice", "?"))
     say("")
@@ -656,12 +843,32 @@ def print_commands():
     say("what you do on them happens here. More in docs/DEMO.md.")
 
 
+def refill_agents():
+    """When the demo already runs: put an engineer's key back into their
+    agent if it was removed (ssh-add -d/-D)."""
+    for name in ENGINEERS:
+        key = PEOPLE_DIR / name / "id_ed25519_sk"
+        try:
+            pub = util.read_pub(str(key) + ".pub")
+        except (OSError, util.HarnessError):
+            continue
+        if agent_holds(name, pub):
+            continue
+        env = dict(os.environ, SSH_AUTH_SOCK=str(agent_sock(name)))
+        r = util.run([SSH_ADD, "-S", os.path.realpath(SHIM_SO), key],
+                     env=env, check=False, timeout=30)
+        say("demo: %s's agent had lost the key: ssh-add %s"
+            % (name, "ok" if r.returncode == 0 else
+               "FAILED: " + (r.stderr or r.stdout).strip()))
+
+
 def start():
     st = running()
     if all(st.values()):
         say("demo: already running (bastiond pid %d); `make demo-stop` "
             "stops it, `scripts/demo.sh restart` restarts it (e.g. after a "
             "rebuild)" % st["bastiond"])
+        refill_agents()
         print_commands()
         return 0
     if any(st.values()):

@@ -5,7 +5,8 @@
 #
 # The work is done by scripts/demo.py with Debian's Python (/usr/bin/python3:
 # the first python3 on PATH may be another install without PyYAML/pexpect).
-# See docs/DEMO.md.
+# start also runs an ssh-agent per engineer (var/demo/agent-NAME.sock) for
+# the bastion's touch check; stop stops them with the rest. See docs/DEMO.md.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -15,6 +16,17 @@ if [ ! -x "$PY" ]; then
 	echo "demo: $PY not found: run 'make deps' (Debian package python3)" >&2
 	exit 1
 fi
+case "${1:-}" in
+start | restart)
+	for t in ssh ssh-agent ssh-add ssh-keygen; do
+		if ! command -v "$t" >/dev/null 2>&1; then
+			echo "demo: $t not found: run 'make deps'" \
+				"(Debian package openssh-client)" >&2
+			exit 1
+		fi
+	done
+	;;
+esac
 
 case "${1:-}" in
 start | stop | restart | status) exec "$PY" scripts/demo.py "$1" ;;
