@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "bastiond.h"
+#include "device.h"
 #include "err.h"
 #include "log.h"
 
@@ -40,7 +41,7 @@ struct auth_state {
 	char user[128];			/* user name of the attempt in progress */
 	int key_signed;			/* a key signature verified for user */
 	const struct policy_key *key;	/* ... and it is registered (or NULL) */
-	char keyfp[128];
+	char keyfp[160];
 };
 
 /* Split "alice+ct-scanner" into person and device. */
@@ -85,21 +86,11 @@ auth_match_key(const struct policy_person *who, ssh_key key)
 static void
 auth_key_fingerprint(ssh_key key, char *out, size_t len)
 {
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp;
+	char fp[96];
 
-	snprintf(out, len, "?");
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != SSH_OK)
-		return;
-	if ((fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
-	    hlen)) != NULL) {
-		snprintf(out, len, "%s %s", ssh_key_type_to_char(
-		    ssh_key_type(key)), fp);
-		ssh_string_free_char(fp);
-	}
-	ssh_clean_pubkey_hash(&hash);
+	device_fingerprint(key, fp, sizeof(fp));
+	snprintf(out, len, "%.40s %s", ssh_key_type_to_char(ssh_key_type(key)),
+	    fp);
 }
 
 static void

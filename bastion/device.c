@@ -13,7 +13,7 @@
 #include "err.h"
 #include "log.h"
 
-static void
+void
 device_fingerprint(ssh_key key, char *out, size_t len)
 {
 	unsigned char *hash = NULL;

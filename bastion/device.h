@@ -27,4 +27,7 @@ int device_connect(const struct policy_device *dev, unsigned timeout_s,
     struct device_conn *dc, char *why, size_t whylen);
 void device_disconnect(struct device_conn *dc);
 
+/* "SHA256:..." fingerprint of key into out ("?" on failure). */
+void device_fingerprint(ssh_key key, char *out, size_t len);
+
 #endif

@@ -570,15 +570,8 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	uv_timer_init(loop, &L->recorder_restart);
 	L->recorder_restart.data = L;
 	listener_recorder_start(L);
-	if (listener_recorder_wait(L) != 0) {
-		L->stopping = 1;
-		if (L->recorder_running)
-			uv_process_kill(&L->recorder, SIGTERM);
-		uv_close((uv_handle_t *)&L->recorder_restart, NULL);
-		uv_run(loop, UV_RUN_DEFAULT);
-		goto out;
-	}
-	if (listener_bind(L) != 0) {
+	if (listener_recorder_wait(L) != 0 || listener_bind(L) != 0) {
+		/* not serving: stop the recorder we started, then leave */
 		L->stopping = 1;
 		if (L->recorder_running)
 			uv_process_kill(&L->recorder, SIGTERM);

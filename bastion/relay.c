@@ -729,7 +729,15 @@ relay_timer_cb(uv_timer_t *t)
 
 	if (S->finishing != 0)
 		goto linger;
-	if (p->idle_timeout > 0) {
+	if (approval_grant_gone(S)) {	/* approval.c, every few seconds */
+		sess_tell(S, "\nbastion: session closed: an admin revoked "
+		    "the grant it ran under\n");
+		audit_event("session.revoked", "session", S->sid, "user",
+		    S->au.who->name, "device", S->dev ? S->dev->name : NULL,
+		    NULL);
+		relay_end(S, "grant revoked");
+	}
+	if (!S->done && p->idle_timeout > 0) {
 		unsigned idle = (unsigned)(now - S->last_activity);
 		unsigned warn_at = p->idle_timeout > p->idle_warning ?
 		    p->idle_timeout - p->idle_warning : 0;

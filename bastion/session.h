@@ -63,6 +63,9 @@ struct sess {
 	int touch_ok;			/* touch check passed (touch.c) */
 	enum sess_kind kind;
 	char *command;			/* exec command or subsystem name */
+	char reason[256];		/* --reason for an approval, or "" */
+	int64_t grant_id;		/* the grant it runs under, or 0 */
+	time_t grant_checked;		/* relay: last look at the grant */
 
 	/* relay */
 	uv_loop_t *loop;
@@ -105,6 +108,20 @@ void relay_forward_open(struct sess *S, ssh_message m);
  * terminal with CRLF when a pty is in use). */
 void sess_tell(struct sess *S, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* approval.c: take "--reason WORDS" off the front of an exec command
+ * (after the device name); an empty rest makes it a shell. 0 or -1. */
+int approval_take_reason(struct sess *S);
+/* approval.c: before the device is touched: 0 when no approval is needed
+ * (rule, window or live grant) or an admin approved while the engineer
+ * waited; -1 after telling the engineer why not. */
+int approval_gate(struct sess *S);
+/* approval.c: 1 when the session's grant was revoked or ended (checked
+ * every few seconds from the relay timer). */
+int approval_grant_gone(struct sess *S);
+/* approval.c: the admin console: run the exec request as an approvals
+ * verb; returns the exit status for the channel. */
+int console_run(struct sess *S);
 
 /* Is this device one the session's engineer may reach? */
 int sess_device_allowed(const struct sess *S, const struct policy_device *d);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -176,6 +177,28 @@ worker_fail_channel(struct sess *S, int status)
 	ssh_channel_request_send_exit_status(S->vch, status);
 	ssh_channel_send_eof(S->vch);
 	ssh_channel_close(S->vch);
+}
+
+/*
+ * After the channel is closed: give the client up to 3 s to close its side
+ * and disconnect first, so that an exit status it got is its exit status
+ * (OpenSSH exits 255 when the server drops the connection before it sent
+ * its own disconnect). What it sends now is read and discarded.
+ */
+static void
+worker_linger(struct sess *S)
+{
+	struct pollfd pfd;
+	char buf[4096];
+	int i;
+
+	pfd.fd = ssh_get_fd(S->vs);
+	pfd.events = POLLIN;
+	for (i = 0; pfd.fd >= 0 && i < 30; i++) {
+		if (poll(&pfd, 1, 100) > 0 && recv(pfd.fd, buf, sizeof(buf),
+		    MSG_DONTWAIT) == 0)
+			break;
+	}
 }
 
 /*
@@ -535,10 +558,16 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 	alarm(pol->login_grace);
 	if (worker_first_request(S, &fwd_msg) != 0)
 		goto out;
+	if (S->au.role == ROLE_ADMIN) {
+		alarm(0);
+		worker_fail_channel(S, console_run(S));	/* approval.c */
+		worker_linger(S);
+		rc = WORKER_EXIT_OK;
+		goto out;
+	}
 	if (S->au.role != ROLE_ENGINEER) {
-		sess_tell(S, "bastion: the %s console is not available in "
-		    "this version\n", S->au.role == ROLE_ADMIN ? "admin" :
-		    "auditor");
+		sess_tell(S, "bastion: the auditor console is not available "
+		    "in this version\n");
 		worker_fail_channel(S, 1);
 		rc = WORKER_EXIT_OK;
 		goto out;
@@ -547,11 +576,14 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		if (S->au.device[0] == '\0' || (S->dev = policy_device(pol,
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
 			S->dev = NULL;
-		if (touch_check(S) != 0 || sess_rec_open(S) != 0) {
+		if (approval_gate(S) != 0 || touch_check(S) != 0 ||
+		    sess_rec_open(S) != 0) {
 			rc = WORKER_EXIT_OK;
 			goto out;
 		}
-	} else if (worker_choose_device(S) != 0 || touch_check(S) != 0 ||
+	} else if (worker_choose_device(S) != 0 ||
+	    approval_take_reason(S) != 0 || approval_gate(S) != 0 ||
+	    touch_check(S) != 0 ||
 	    sess_rec_open(S) != 0 || worker_open_device(S) != 0) {
 		worker_fail_channel(S, 1);
 		rc = WORKER_EXIT_OK;

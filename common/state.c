@@ -8,8 +8,10 @@
  * (the counter) happen under one write lock.
  *
  * The schema is versioned with PRAGMA user_version and upgraded in order by
- * the steps in state_schema[]; later issues append steps (approvals,
- * session index), never edit old ones.
+ * the steps in state_schema[]; later issues append steps (the session
+ * index), never edit old ones. Step 2 holds the approvals: requests, the
+ * approvals of each (one row per admin: four eyes count distinct rows) and
+ * the grants they produced.
  *
  * Per-key guards are flock(2) locks on STATE_DIR/locks/<fingerprint>.lock:
  * they must be held across a network round trip (the engineer's touch),
@@ -66,6 +68,36 @@ static const char *const state_schema[] = {
 	"  issuer TEXT NOT NULL,"
 	"  enrolled_at INTEGER NOT NULL);"
 	"CREATE INDEX enrollment_engineer ON enrollment(engineer);",
+	/* 2: approvals (issue 6) */
+	"CREATE TABLE request ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  engineer TEXT NOT NULL,"
+	"  vendor TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  decided_by TEXT NOT NULL DEFAULT '',"
+	"  decided_at INTEGER NOT NULL DEFAULT 0,"
+	"  deny_reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX request_status ON request(status);"
+	"CREATE TABLE request_approval ("
+	"  request_id INTEGER NOT NULL REFERENCES request(id),"
+	"  admin TEXT NOT NULL,"
+	"  duration INTEGER NOT NULL,"
+	"  approved_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, admin));"
+	"CREATE TABLE access_grant ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  request_id INTEGER NOT NULL REFERENCES request(id),"
+	"  engineer TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  until INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_by TEXT NOT NULL DEFAULT '',"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX access_grant_who ON access_grant(engineer, device);",
 };
 #define STATE_SCHEMA_VERSION \
 	((int)(sizeof(state_schema) / sizeof(state_schema[0])))
@@ -594,4 +626,369 @@ state_enroll_get(struct state *st, const char *fp, struct state_enrollment *e,
 out:
 	sqlite3_finalize(q);
 	return (r);
+}
+
+/* ---- approvals ----------------------------------------------------------- */
+
+#define STATE_REQ_COLS "r.id, r.engineer, r.vendor, r.device, r.reason, " \
+	"r.created, r.status, r.decided_by, r.decided_at, r.deny_reason, " \
+	"(SELECT count(*) FROM request_approval a WHERE a.request_id = r.id), " \
+	"(SELECT group_concat(admin, ',') FROM request_approval a " \
+	"WHERE a.request_id = r.id)"
+
+static void
+state_request_row(sqlite3_stmt *q, struct state_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	state_copy_col(q, 1, r->engineer, sizeof(r->engineer));
+	state_copy_col(q, 2, r->vendor, sizeof(r->vendor));
+	state_copy_col(q, 3, r->device, sizeof(r->device));
+	state_copy_col(q, 4, r->reason, sizeof(r->reason));
+	r->created = (time_t)sqlite3_column_int64(q, 5);
+	state_copy_col(q, 6, r->status, sizeof(r->status));
+	state_copy_col(q, 7, r->decided_by, sizeof(r->decided_by));
+	r->decided_at = (time_t)sqlite3_column_int64(q, 8);
+	state_copy_col(q, 9, r->deny_reason, sizeof(r->deny_reason));
+	r->napprovals = sqlite3_column_int(q, 10);
+	state_copy_col(q, 11, r->approvers, sizeof(r->approvers));
+}
+
+#define STATE_GRANT_COLS "id, request_id, engineer, device, created, " \
+	"until, revoked, revoked_by, revoked_at"
+
+static void
+state_grant_row(sqlite3_stmt *q, struct state_grant *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->id = sqlite3_column_int64(q, 0);
+	g->request_id = sqlite3_column_int64(q, 1);
+	state_copy_col(q, 2, g->engineer, sizeof(g->engineer));
+	state_copy_col(q, 3, g->device, sizeof(g->device));
+	g->created = (time_t)sqlite3_column_int64(q, 4);
+	g->until = (time_t)sqlite3_column_int64(q, 5);
+	g->revoked = sqlite3_column_int(q, 6);
+	state_copy_col(q, 7, g->revoked_by, sizeof(g->revoked_by));
+	g->revoked_at = (time_t)sqlite3_column_int64(q, 8);
+}
+
+/* Bind integer parameter i. */
+static int
+state_bind_i64(struct state *st, sqlite3_stmt *q, int i, int64_t v)
+{
+	if (sqlite3_bind_int64(q, i, (sqlite3_int64)v) != SQLITE_OK)
+		return (state_dberr(st, "bind"));
+	return (0);
+}
+
+int
+state_request_create(struct state *st, const char *engineer,
+    const char *vendor, const char *device, const char *reason, int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (st == NULL || engineer == NULL || vendor == NULL ||
+	    device == NULL || id == NULL)
+		return (BERR_INVAL);
+	*id = 0;
+	if ((r = state_prepare(st, "INSERT INTO request(engineer, vendor, "
+	    "device, reason, created, status) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "'" STATE_REQ_PENDING "')", &q)) != 0 ||
+	    (r = state_bind_texts(st, q, engineer, vendor, device,
+	    reason != NULL ? reason : "", NULL)) != 0 ||
+	    (r = state_bind_i64(st, q, 5, (int64_t)time(NULL))) != 0)
+		goto out;
+	if (sqlite3_step(q) != SQLITE_DONE)
+		r = state_dberr(st, "create request");
+	else
+		*id = (int64_t)sqlite3_last_insert_rowid(st->db);
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_request_get(struct state *st, int64_t id, struct state_request *req,
+    int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || req == NULL || found == NULL)
+		return (BERR_INVAL);
+	*found = 0;
+	memset(req, 0, sizeof(*req));
+	if ((r = state_prepare(st, "SELECT " STATE_REQ_COLS " FROM request r "
+	    "WHERE r.id = ?1", &q)) != 0 ||
+	    (r = state_bind_i64(st, q, 1, id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_request_row(q, req);
+		*found = 1;
+	} else if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read request");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_request_each(struct state *st, const char *status, unsigned limit,
+    int (*fn)(const struct state_request *r, void *arg), void *arg)
+{
+	struct state_request req;
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || fn == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, "SELECT " STATE_REQ_COLS " FROM request r "
+	    "WHERE ?1 IS NULL OR r.status = ?1 ORDER BY r.id DESC "
+	    "LIMIT ?2", &q)) != 0)
+		return (r);
+	if ((status != NULL && (r = state_bind_texts(st, q, status,
+	    NULL)) != 0) ||
+	    (r = state_bind_i64(st, q, 2, limit ? (int64_t)limit : -1)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_request_row(q, &req);
+		if ((r = fn(&req, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = state_dberr(st, "list requests");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+/* In a transaction: the status of request id; BERR_NOTFOUND if none. */
+static int
+state_request_status(struct state *st, int64_t id, char *status, size_t len)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if ((r = state_prepare(st, "SELECT status FROM request WHERE id = ?1",
+	    &q)) != 0 || (r = state_bind_i64(st, q, 1, id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		state_copy_col(q, 0, status, len);
+	else
+		r = rc == SQLITE_DONE ? BERR_NOTFOUND :
+		    state_dberr(st, "read request");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_request_finish(struct state *st, int64_t id, const char *status,
+    const char *by, const char *reason)
+{
+	char idstr[32], now[32], cur[16];
+	int r;
+
+	if (st == NULL || status == NULL)
+		return (BERR_INVAL);
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if ((r = state_request_status(st, id, cur, sizeof(cur))) != 0)
+		goto fail;
+	if (strcmp(cur, STATE_REQ_PENDING) != 0) {
+		r = BERR_EXISTS;
+		goto fail;
+	}
+	if ((r = state_run(st, NULL, "UPDATE request SET status = ?1, "
+	    "decided_by = ?2, deny_reason = ?3, decided_at = CAST(?4 AS "
+	    "INTEGER) WHERE id = CAST(?5 AS INTEGER)", status,
+	    by != NULL ? by : "", reason != NULL ? reason : "", now, idstr,
+	    NULL)) != 0)
+		goto fail;
+	return (state_exec(st, "COMMIT"));
+fail:
+	(void)state_exec(st, "ROLLBACK");
+	return (r);
+}
+
+int
+state_request_approve(struct state *st, int64_t id, const char *admin,
+    unsigned duration, int needed, int64_t *grant_id)
+{
+	sqlite3_stmt *q = NULL;
+	char idstr[32], now[32], dur[32], cur[16];
+	int r, rc, changes = 0, n = 0;
+	int64_t shortest = 0;
+
+	if (grant_id != NULL)
+		*grant_id = 0;
+	if (st == NULL || admin == NULL || duration == 0)
+		return (BERR_INVAL);
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	snprintf(dur, sizeof(dur), "%u", duration);
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if ((r = state_request_status(st, id, cur, sizeof(cur))) != 0)
+		goto fail;
+	if (strcmp(cur, STATE_REQ_PENDING) != 0) {
+		r = BERR_EXISTS;
+		goto fail;
+	}
+	if ((r = state_run(st, &changes, "INSERT OR IGNORE INTO "
+	    "request_approval(request_id, admin, duration, approved_at) "
+	    "VALUES (CAST(?1 AS INTEGER), ?2, CAST(?3 AS INTEGER), "
+	    "CAST(?4 AS INTEGER))", idstr, admin, dur, now, NULL)) != 0)
+		goto fail;
+	if (changes == 0) {
+		r = BERR_DENIED;
+		goto fail;
+	}
+	if ((r = state_prepare(st, "SELECT count(*), min(duration), "
+	    "group_concat(admin, ',') FROM request_approval WHERE "
+	    "request_id = ?1", &q)) != 0 ||
+	    (r = state_bind_i64(st, q, 1, id)) != 0)
+		goto fail;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = state_dberr(st, "count approvals");
+		goto fail;
+	}
+	n = sqlite3_column_int(q, 0);
+	shortest = sqlite3_column_int64(q, 1);
+	if (n >= (needed < 1 ? 1 : needed)) {
+		char by[200], until[32];
+
+		state_copy_col(q, 2, by, sizeof(by));
+		snprintf(until, sizeof(until), "%lld", (long long)time(NULL) +
+		    (long long)shortest);
+		sqlite3_finalize(q);
+		q = NULL;
+		if ((r = state_run(st, NULL, "UPDATE request SET status = '"
+		    STATE_REQ_APPROVED "', decided_by = ?1, decided_at = "
+		    "CAST(?2 AS INTEGER) WHERE id = CAST(?3 AS INTEGER)", by,
+		    now, idstr, NULL)) != 0 ||
+		    (r = state_run(st, NULL, "INSERT INTO access_grant("
+		    "request_id, engineer, device, created, until) SELECT id, "
+		    "engineer, device, CAST(?1 AS INTEGER), CAST(?2 AS INTEGER) "
+		    "FROM request WHERE id = CAST(?3 AS INTEGER)", now, until,
+		    idstr, NULL)) != 0)
+			goto fail;
+		if (grant_id != NULL)
+			*grant_id = (int64_t)sqlite3_last_insert_rowid(st->db);
+	}
+	sqlite3_finalize(q);
+	return (state_exec(st, "COMMIT"));
+fail:
+	sqlite3_finalize(q);
+	(void)state_exec(st, "ROLLBACK");
+	return (r);
+}
+
+int
+state_grant_live(struct state *st, const char *engineer, const char *device,
+    time_t now, struct state_grant *g, int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || engineer == NULL || device == NULL || g == NULL ||
+	    found == NULL)
+		return (BERR_INVAL);
+	*found = 0;
+	memset(g, 0, sizeof(*g));
+	if ((r = state_prepare(st, "SELECT " STATE_GRANT_COLS " FROM "
+	    "access_grant WHERE engineer = ?1 AND device = ?2 AND "
+	    "revoked = 0 AND until > ?3 ORDER BY until DESC LIMIT 1",
+	    &q)) != 0 ||
+	    (r = state_bind_texts(st, q, engineer, device, NULL)) != 0 ||
+	    (r = state_bind_i64(st, q, 3, (int64_t)now)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_grant_row(q, g);
+		*found = 1;
+	} else if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read grant");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_grant_get(struct state *st, int64_t id, struct state_grant *g,
+    int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || g == NULL || found == NULL)
+		return (BERR_INVAL);
+	*found = 0;
+	memset(g, 0, sizeof(*g));
+	if ((r = state_prepare(st, "SELECT " STATE_GRANT_COLS " FROM "
+	    "access_grant WHERE id = ?1", &q)) != 0 ||
+	    (r = state_bind_i64(st, q, 1, id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_grant_row(q, g);
+		*found = 1;
+	} else if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read grant");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_grant_each(struct state *st, int all, time_t now,
+    int (*fn)(const struct state_grant *g, void *arg), void *arg)
+{
+	struct state_grant g;
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || fn == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, "SELECT " STATE_GRANT_COLS " FROM "
+	    "access_grant WHERE ?1 OR (revoked = 0 AND until > ?2) "
+	    "ORDER BY id DESC", &q)) != 0)
+		return (r);
+	if ((r = state_bind_i64(st, q, 1, all ? 1 : 0)) != 0 ||
+	    (r = state_bind_i64(st, q, 2, (int64_t)now)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_grant_row(q, &g);
+		if ((r = fn(&g, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = state_dberr(st, "list grants");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_grant_revoke(struct state *st, int64_t id, const char *by)
+{
+	struct state_grant g;
+	char idstr[32], now[32];
+	int r, found = 0, changes = 0;
+
+	if (st == NULL || by == NULL)
+		return (BERR_INVAL);
+	if ((r = state_grant_get(st, id, &g, &found)) != 0)
+		return (r);
+	if (!found)
+		return (BERR_NOTFOUND);
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if ((r = state_run(st, &changes, "UPDATE access_grant SET revoked = 1, "
+	    "revoked_by = ?1, revoked_at = CAST(?2 AS INTEGER) WHERE "
+	    "id = CAST(?3 AS INTEGER) AND revoked = 0", by, now, idstr,
+	    NULL)) != 0)
+		return (r);
+	return (changes == 0 ? BERR_EXISTS : 0);
 }

@@ -1,7 +1,7 @@
 /*
  * state.h - the state that outlives one connection: per-key signature
- * counters, key locks, security-key enrolments (and, later, approvals and
- * the session index).
+ * counters, key locks, security-key enrolments, approval requests and
+ * grants (and, later, the session index).
  *
  * One small interface, so that the embedded SQLite store (state.c, the
  * file STATE_DIR/state.db) can be replaced by a shared PostgreSQL for an HA
@@ -123,5 +123,87 @@ int state_enroll_each(struct state *st, const char *engineer,
  * memory the caller frees (NULL when not found). */
 int state_enroll_get(struct state *st, const char *fp,
     struct state_enrollment *e, int *found);
+
+/* ---- approvals ----------------------------------------------------------- */
+
+/* A request's status, as stored (and printed). */
+#define STATE_REQ_PENDING	"pending"
+#define STATE_REQ_APPROVED	"approved"
+#define STATE_REQ_DENIED	"denied"
+#define STATE_REQ_EXPIRED	"expired"
+#define STATE_REQ_CANCELLED	"cancelled"
+
+struct state_request {
+	int64_t id;
+	char engineer[80];
+	char vendor[80];
+	char device[80];
+	char reason[256];	/* "" when none was given */
+	time_t created;
+	char status[16];	/* STATE_REQ_* */
+	char decided_by[200];	/* admin(s), comma separated; "" */
+	time_t decided_at;	/* 0 while pending */
+	char deny_reason[256];
+	int napprovals;		/* distinct admins who approved so far */
+	char approvers[200];	/* their names, comma separated */
+};
+
+struct state_grant {
+	int64_t id;
+	int64_t request_id;
+	char engineer[80];
+	char device[80];
+	time_t created;
+	time_t until;		/* the grant ends at this time */
+	int revoked;
+	char revoked_by[80];
+	time_t revoked_at;
+};
+
+/* A new pending request; *id receives its number. */
+int state_request_create(struct state *st, const char *engineer,
+    const char *vendor, const char *device, const char *reason, int64_t *id);
+/* One request: 0 with *found set (and *r filled) or cleared. */
+int state_request_get(struct state *st, int64_t id, struct state_request *r,
+    int *found);
+/*
+ * Call fn for every request with the given status (NULL: all), newest
+ * first, at most limit of them (0: no limit). fn returning non-zero stops
+ * the walk and becomes the return value.
+ */
+int state_request_each(struct state *st, const char *status, unsigned limit,
+    int (*fn)(const struct state_request *r, void *arg), void *arg);
+/*
+ * End a pending request as status (denied, expired, cancelled), by whom
+ * and why (both may be NULL). BERR_NOTFOUND when there is no such request,
+ * BERR_EXISTS when it was not pending any more (nothing changed).
+ */
+int state_request_finish(struct state *st, int64_t id, const char *status,
+    const char *by, const char *reason);
+/*
+ * Record admin's approval of pending request id for duration seconds. When
+ * needed distinct admins have approved, the request becomes approved and a
+ * grant is created, lasting the shortest duration they gave, from now:
+ * *grant_id (may be NULL) receives its id, else 0. BERR_NOTFOUND: no such
+ * request; BERR_EXISTS: not pending any more; BERR_DENIED: this admin has
+ * approved it already (four eyes need two different admins).
+ */
+int state_request_approve(struct state *st, int64_t id, const char *admin,
+    unsigned duration, int needed, int64_t *grant_id);
+
+/* The live grant (not revoked, not ended at now) of engineer for device
+ * that lasts longest: 0 with *found set (and *g filled) or cleared. */
+int state_grant_live(struct state *st, const char *engineer,
+    const char *device, time_t now, struct state_grant *g, int *found);
+/* One grant by id: 0 with *found set or cleared. */
+int state_grant_get(struct state *st, int64_t id, struct state_grant *g,
+    int *found);
+/* Call fn for every grant still live at now (all: every grant), newest
+ * first. fn returning non-zero stops the walk and is returned. */
+int state_grant_each(struct state *st, int all, time_t now,
+    int (*fn)(const struct state_grant *g, void *arg), void *arg);
+/* Revoke grant id. BERR_NOTFOUND: no such grant; BERR_EXISTS: it was
+ * revoked already. */
+int state_grant_revoke(struct state *st, int64_t id, const char *by);
 
 #endif

@@ -17,6 +17,11 @@ static const struct ctl_cmd *const ctl_table[] = {
 	&ctl_cmd_enroll,
 	&ctl_cmd_keys,
 	&ctl_cmd_unlock,
+	&ctl_cmd_requests,
+	&ctl_cmd_approve,
+	&ctl_cmd_deny,
+	&ctl_cmd_grants,
+	&ctl_cmd_revoke,
 	NULL
 };
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approvals.h"
 #include "ctl.h"
 #include "err.h"
 #include "sk.h"
@@ -143,4 +144,26 @@ ctl_time(time_t t, char *out, size_t len)
 		snprintf(out, len, "-");
 	else
 		strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+int
+ctl_approvals(struct ctl *c, const struct ctl_cmd *cmd, int argc,
+    char **argv)
+{
+	struct appr_ctx a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.pol = c->pol;
+	a.admin = ctl_operator();
+	a.via = "bastionctl";
+	a.out = stdout;
+	a.err = stderr;
+	if ((a.st = ctl_state(c)) == NULL)
+		return (CTL_EXIT_FAIL);
+	rc = appr_run(&a, argc, argv);
+	if (rc == 2)
+		ctl_usage(cmd, stderr);
+	return (rc == 0 ? CTL_EXIT_OK : rc == 2 ? CTL_EXIT_USAGE :
+	    CTL_EXIT_FAIL);
 }

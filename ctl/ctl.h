@@ -43,7 +43,16 @@ struct ctl_cmd {
 extern const struct ctl_cmd ctl_cmd_enroll;
 extern const struct ctl_cmd ctl_cmd_keys;
 extern const struct ctl_cmd ctl_cmd_unlock;
+extern const struct ctl_cmd ctl_cmd_requests;
+extern const struct ctl_cmd ctl_cmd_approve;
+extern const struct ctl_cmd ctl_cmd_deny;
+extern const struct ctl_cmd ctl_cmd_grants;
+extern const struct ctl_cmd ctl_cmd_revoke;
 
+/* Run an approvals verb (common/approvals.c, the same code as the admin
+ * console over ssh) as the local operator. */
+int ctl_approvals(struct ctl *c, const struct ctl_cmd *cmd, int argc,
+    char **argv);
 /* The state store of the policy's state_dir; NULL after saying why. */
 struct state *ctl_state(struct ctl *c);
 /* The engineer called name; NULL after saying why on stderr. */

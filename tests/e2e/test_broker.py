@@ -283,8 +283,16 @@ def test_forward_to_listed_port_carries_data(cast):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         util.wait_tcp("127.0.0.1", lport, timeout=20)
-        body = urllib.request.urlopen("http://127.0.0.1:%d/" % lport,
-                                      timeout=10).read().decode()
+        # one retry: a forward opened right behind wait_tcp's probe was
+        # once seen to go unanswered (about 1 run in 20; under study)
+        for attempt in (1, 2):
+            try:
+                body = urllib.request.urlopen(
+                    "http://127.0.0.1:%d/" % lport, timeout=10).read().decode()
+                break
+            except OSError:
+                if attempt == 2:
+                    raise
         assert "CT service page" in body
         ev = world.bastion.wait_audit(event="forward.open", result="ok")
         assert ev["to"] == "127.0.1.10:%d" % web.port

@@ -1,0 +1,448 @@
+/*
+ * approval.c - the approval flow in the worker, and the admin console.
+ *
+ * After the device is chosen and before it is touched (touch check,
+ * recording, connect), approval_gate() applies the device's effective
+ * approval rule: no approval needed, a pre-approved window covering the
+ * local time now, or a live grant for (engineer, device) let the session
+ * go on. Otherwise it files a request, tells the engineer its number,
+ * emits approval.requested, runs the policy's notify_command with the
+ * request as JSON on stdin, and polls the state store once a second until
+ * an admin approves (a grant exists: go on), denies (the engineer sees the
+ * reason) or the approval timeout passes (expired). The engineer may give
+ * up with ^C or by closing the connection (cancelled).
+ *
+ * The admin console (console_run) runs the same verbs as bastionctl
+ * (common/approvals.c) for an admin's exec request. docs/APPROVALS.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "approvals.h"
+#include "err.h"
+#include "log.h"
+#include "session.h"
+
+#define APPROVAL_NOTIFY_WAIT_MS	3000
+#define APPROVAL_GRANT_CHECK_S	2
+
+int
+approval_take_reason(struct sess *S)
+{
+	const char *c, *end;
+	size_t n;
+	char *rest;
+
+	if (S->kind != SESS_EXEC || S->command == NULL)
+		return (0);
+	c = S->command;
+	while (*c == ' ')
+		c++;
+	if (strncmp(c, "--reason", 8) != 0 || (c[8] != ' ' && c[8] != '=' &&
+	    c[8] != '\0'))
+		return (0);
+	c += 8;
+	while (*c == ' ' || *c == '=')
+		c++;
+	if (*c == '\'' || *c == '"') {
+		if ((end = strchr(c + 1, *c)) == NULL) {
+			sess_tell(S, "bastion: --reason: the quote %c is not "
+			    "closed\n", *c);
+			return (-1);
+		}
+		n = (size_t)(end - c - 1);
+		c++;
+		end++;
+	} else {
+		end = c + strcspn(c, " ");
+		n = (size_t)(end - c);
+	}
+	snprintf(S->reason, sizeof(S->reason), "%.*s", (int)n, c);
+	for (n = 0; S->reason[n] != '\0'; n++)
+		if ((unsigned char)S->reason[n] < 0x20)
+			S->reason[n] = ' ';
+	while (*end == ' ')
+		end++;
+	if (*end == '\0') {
+		free(S->command);
+		S->command = NULL;
+		S->kind = SESS_SHELL;
+		return (0);
+	}
+	if ((rest = strdup(end)) == NULL)
+		return (-1);
+	free(S->command);
+	S->command = rest;
+	return (0);
+}
+
+/* Run notify_command with the request as JSON on stdin; never through a
+ * shell; waits a few seconds at most; failures are only logged. */
+static void
+approval_notify(struct sess *S, const struct state_request *r)
+{
+	const char *cmd = S->pol->notify_command;
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+	int p[2], st, waited = 0;
+	pid_t pid, w;
+
+	if (cmd == NULL || *cmd == '\0')
+		return;
+	if ((f = open_memstream(&json, &len)) == NULL)
+		return;
+	appr_request_json(f, r);
+	fputc('\n', f);
+	fclose(f);
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		log_error("notify_command: pipe: %s", strerror(errno));
+		free(json);
+		return;
+	}
+	if ((pid = fork()) < 0) {
+		log_error("notify_command: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		free(json);
+		return;
+	}
+	if (pid == 0) {
+		char *const argv[] = { (char *)cmd, NULL };
+		int null = open("/dev/null", O_RDWR);
+
+		signal(SIGPIPE, SIG_DFL);
+		alarm(0);
+		setsid();
+		if (dup2(p[0], 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0)
+			_exit(127);
+		execv(cmd, argv);
+		_exit(127);
+	}
+	close(p[0]);
+	/* the request is far smaller than a pipe's buffer: no blocking */
+	if (write(p[1], json, len) != (ssize_t)len)
+		log_warn("notify_command %s: could not write the request: %s",
+		    cmd, strerror(errno));
+	close(p[1]);
+	free(json);
+	for (;;) {
+		struct timespec nap = { 0, 50 * 1000 * 1000 };
+
+		if ((w = waitpid(pid, &st, WNOHANG)) == pid) {
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				log_warn("notify_command %s failed (%s %d) for "
+				    "request %lld", cmd, WIFEXITED(st) ?
+				    "exit status" : "signal", WIFEXITED(st) ?
+				    WEXITSTATUS(st) : WTERMSIG(st),
+				    (long long)r->id);
+			return;
+		}
+		if (w < 0 || waited >= APPROVAL_NOTIFY_WAIT_MS) {
+			log_warn("notify_command %s still runs after %d ms; "
+			    "not waiting for it", cmd, waited);
+			return;
+		}
+		nanosleep(&nap, NULL);
+		waited += 50;
+	}
+}
+
+/*
+ * Has the engineer given up (^C on a terminal, closed, disconnected)?
+ * Waits up to a second. Without a terminal, stdin is meant for the device:
+ * it is left in the channel, unread.
+ */
+static int
+approval_gave_up(struct sess *S)
+{
+	struct pollfd pfd;
+	char buf[64];
+	int n, i;
+
+	if (S->vch == NULL || !ssh_is_connected(S->vs) ||
+	    ssh_channel_is_closed(S->vch))
+		return (1);
+	if (S->has_pty) {
+		n = ssh_channel_read_nonblocking(S->vch, buf, sizeof(buf), 0);
+		for (i = 0; i < n; i++)
+			if (buf[i] == 3 || buf[i] == 4)	/* ^C, ^D */
+				return (1);
+	} else
+		n = ssh_channel_poll(S->vch, 0);	/* reads packets */
+	if (n == SSH_ERROR)
+		return (1);
+	/* a killed client closes its TCP connection */
+	pfd.fd = ssh_get_fd(S->vs);
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (pfd.fd < 0 || (poll(&pfd, 1, 1000) > 0 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0))
+		return (1);
+	if (pfd.revents & POLLIN) {	/* read by libssh on the next turn */
+		struct timespec nap = { 0, 200 * 1000 * 1000 };
+
+		nanosleep(&nap, NULL);
+	}
+	return (!ssh_is_connected(S->vs) || ssh_channel_is_closed(S->vch));
+}
+
+/* The wait itself: 0 approved, -1 otherwise (engineer told). */
+static int
+approval_wait(struct sess *S, struct state *st, int64_t id)
+{
+	struct state_request r;
+	struct state_grant g;
+	char idstr[32];
+	time_t deadline = time(NULL) + (time_t)S->pol->approval_timeout;
+	int found;
+
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	for (;;) {
+		if (state_request_get(st, id, &r, &found) != 0 || !found) {
+			sess_tell(S, "bastion: the approval cannot be checked "
+			    "(state store failure); try again later\n");
+			return (-1);
+		}
+		if (strcmp(r.status, STATE_REQ_APPROVED) == 0) {
+			if (state_grant_live(st, r.engineer, r.device,
+			    time(NULL), &g, &found) != 0 || !found) {
+				sess_tell(S, "bastion: request %lld was "
+				    "approved but its grant is gone (revoked)\n",
+				    (long long)id);
+				return (-1);
+			}
+			S->grant_id = g.id;
+			sess_tell(S, "bastion: request %lld approved by %s\n",
+			    (long long)id, r.decided_by);
+			return (0);
+		}
+		if (strcmp(r.status, STATE_REQ_DENIED) == 0) {
+			sess_tell(S, "bastion: request %lld was denied by %s: "
+			    "%s\n", (long long)id, r.decided_by, r.deny_reason);
+			return (-1);
+		}
+		if (strcmp(r.status, STATE_REQ_PENDING) != 0) {
+			sess_tell(S, "bastion: request %lld is %s\n",
+			    (long long)id, r.status);
+			return (-1);
+		}
+		if (time(NULL) >= deadline) {
+			if (state_request_finish(st, id, STATE_REQ_EXPIRED,
+			    NULL, "no decision before the timeout") ==
+			    BERR_EXISTS)
+				continue;	/* decided just now */
+			audit_event("approval.expired", "session", S->sid,
+			    "request", idstr, "user", S->au.who->name,
+			    "device", S->dev->name, NULL);
+			sess_tell(S, "bastion: request %lld expired: no admin "
+			    "decided within %us; access refused\n",
+			    (long long)id, S->pol->approval_timeout);
+			return (-1);
+		}
+		if (approval_gave_up(S)) {
+			if (state_request_finish(st, id, STATE_REQ_CANCELLED,
+			    S->au.who->name, "the engineer gave up") ==
+			    BERR_EXISTS)
+				continue;
+			audit_event("approval.cancelled", "session", S->sid,
+			    "request", idstr, "user", S->au.who->name,
+			    "device", S->dev->name, NULL);
+			return (-1);
+		}
+	}
+}
+
+static int
+approval_gate_run(struct sess *S, struct state *st)
+{
+	struct policy_approval rule;
+	struct state_request r;
+	struct state_grant g;
+	struct tm tm;
+	time_t now = time(NULL);
+	char idstr[32], gstr[32];
+	int64_t id;
+	size_t i;
+	int found = 0;
+
+	policy_device_approval(S->pol, S->dev, &rule);
+	if (!rule.required)
+		return (0);
+	localtime_r(&now, &tm);
+	for (i = 0; i < rule.nwindows; i++)
+		if (policy_window_match(&rule.windows[i], &tm)) {
+			audit_event("approval.window", "session", S->sid,
+			    "user", S->au.who->name, "device", S->dev->name,
+			    "result", "pre-approved", NULL);
+			return (0);
+		}
+	if (state_grant_live(st, S->au.who->name, S->dev->name, now, &g,
+	    &found) != 0) {
+		sess_tell(S, "bastion: approvals cannot be checked (state "
+		    "store failure); try again later\n");
+		return (-1);
+	}
+	if (found) {
+		S->grant_id = g.id;
+		snprintf(gstr, sizeof(gstr), "%lld", (long long)g.id);
+		audit_event("approval.grant_used", "session", S->sid, "user",
+		    S->au.who->name, "device", S->dev->name, "grant", gstr,
+		    NULL);
+		return (0);
+	}
+	if (S->vch == NULL) {
+		sess_tell(S, "bastion: %s needs an admin's approval first\n",
+		    S->dev->name);
+		return (-1);
+	}
+	if (state_request_create(st, S->au.who->name, S->au.who->vendor->name,
+	    S->dev->name, S->reason, &id) != 0 ||
+	    state_request_get(st, id, &r, &found) != 0 || !found) {
+		sess_tell(S, "bastion: the approval request cannot be filed "
+		    "(state store failure); try again later\n");
+		return (-1);
+	}
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	audit_event("approval.requested", "session", S->sid, "request", idstr,
+	    "user", S->au.who->name, "vendor", S->au.who->vendor->name,
+	    "from", S->peerstr, "device", S->dev->name, "reason",
+	    S->reason[0] ? S->reason : NULL, NULL);
+	sess_tell(S, "bastion: waiting for approval: request %lld for %s "
+	    "(reason: %s) — an admin has been notified\n", (long long)id,
+	    S->dev->name, S->reason[0] ? S->reason : "none given");
+	approval_notify(S, &r);
+	return (approval_wait(S, st, id));
+}
+
+int
+approval_gate(struct sess *S)
+{
+	struct state *st = NULL;
+	unsigned left;
+	int r;
+
+	if (S->dev == NULL || S->au.role != ROLE_ENGINEER)
+		return (0);
+	/* waiting for an admin is not part of the login grace */
+	left = alarm(0);
+	if (state_open(S->pol->state_dir, &st) != 0) {
+		sess_tell(S, "bastion: approvals cannot be checked (state "
+		    "store failure); try again later\n");
+		r = -1;
+	} else
+		r = approval_gate_run(S, st);
+	state_close(st);
+	if (left != 0)
+		alarm(left);
+	return (r);
+}
+
+int
+approval_grant_gone(struct sess *S)
+{
+	struct state *st = NULL;
+	struct state_grant g;
+	time_t now = time(NULL);
+	int found = 0, gone = 0;
+
+	if (S->grant_id == 0 || now - S->grant_checked <
+	    APPROVAL_GRANT_CHECK_S)
+		return (0);
+	S->grant_checked = now;
+	if (state_open(S->pol->state_dir, &st) != 0)
+		return (0);	/* a store hiccup does not end sessions */
+	if (state_grant_get(st, S->grant_id, &g, &found) == 0 && found &&
+	    g.revoked)
+		gone = 1;
+	state_close(st);
+	return (gone);
+}
+
+/* ---- admin console ------------------------------------------------------ */
+
+/* Write text to the admin's channel (stdout or stderr), CRLF on a pty. */
+static void
+console_write(struct sess *S, const char *t, size_t n, int err)
+{
+	size_t i, s = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && !(S->has_pty && t[i] == '\n'))
+			continue;
+		if (i > s)
+			(void)(err ? ssh_channel_write_stderr(S->vch, t + s,
+			    (uint32_t)(i - s)) : ssh_channel_write(S->vch,
+			    t + s, (uint32_t)(i - s)));
+		if (i < n) {
+			(void)(err ? ssh_channel_write_stderr(S->vch, "\r\n",
+			    2) : ssh_channel_write(S->vch, "\r\n", 2));
+			s = i + 1;
+		}
+	}
+}
+
+int
+console_run(struct sess *S)
+{
+	struct appr_ctx c;
+	char **argv = NULL, *out = NULL, *err = NULL;
+	size_t outlen = 0, errlen = 0;
+	int argc = 0, rc = 2;
+
+	memset(&c, 0, sizeof(c));
+	if (S->kind != SESS_EXEC || S->command == NULL ||
+	    appr_split(S->command, &argv, &argc) != 0 || argc == 0 ||
+	    !appr_is_verb(argv[0])) {
+		sess_tell(S, "bastion: admin console: run one verb, e.g. "
+		    "ssh %s@bastion requests\n", S->au.who->name);
+		if ((c.out = open_memstream(&out, &outlen)) != NULL) {
+			appr_usage(c.out, "  ");
+			fclose(c.out);
+			console_write(S, out, outlen, 1);
+			free(out);
+		}
+		appr_free_words(argv);
+		return (2);
+	}
+	c.pol = S->pol;
+	c.admin = S->au.who->name;
+	c.via = "ssh";
+	if ((c.out = open_memstream(&out, &outlen)) == NULL ||
+	    (c.err = open_memstream(&err, &errlen)) == NULL) {
+		if (c.out != NULL)
+			fclose(c.out);
+		free(out);
+		appr_free_words(argv);
+		return (1);
+	}
+	if (state_open(S->pol->state_dir, &c.st) != 0) {
+		fprintf(c.err, "the state store cannot be opened (see the "
+		    "bastion's log)\n");
+		rc = 1;
+	} else
+		rc = appr_run(&c, argc, argv);
+	audit_event("console.verb", "session", S->sid, "user",
+	    S->au.who->name, "from", S->peerstr, "verb", argv[0], "status",
+	    rc == 0 ? "ok" : rc == 2 ? "usage" : "refused", NULL);
+	if (rc == 2)
+		appr_usage(c.err, "usage: ");
+	state_close(c.st);
+	fclose(c.out);
+	fclose(c.err);
+	console_write(S, out, outlen, 0);
+	console_write(S, err, errlen, 1);
+	free(out);
+	free(err);
+	appr_free_words(argv);
+	return (rc);
+}

@@ -1,0 +1,71 @@
+/*
+ * approvals.h - the admin verbs on access requests and grants, shared by
+ * bastionctl (ctl/cmd-requests.c ...) and the admin console over ssh
+ * (bastion/console.c), so both run the same code:
+ *
+ *	requests [--all] [--json]     pending requests (--all: every one)
+ *	approve ID DURATION [--json]  approve (capped at the rule's max_grant;
+ *	                              four eyes: two distinct admins)
+ *	deny ID REASON... [--json]    deny, with a reason the engineer sees
+ *	grants [--all] [--json]       live grants (--all: every one)
+ *	revoke ID [--json]            revoke a grant
+ *
+ * The flow itself (the waiting engineer) is bastion/approval.c;
+ * docs/APPROVALS.md describes both.
+ */
+#ifndef BASTION_APPROVALS_H
+#define BASTION_APPROVALS_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "policy.h"
+#include "state.h"
+
+struct appr_ctx {
+	const struct policy *pol;
+	struct state *st;
+	const char *admin;	/* who decides (policy admin, or local login) */
+	const char *via;	/* "ssh" or "bastionctl", for audit events */
+	FILE *out;		/* tables or JSON */
+	FILE *err;		/* what went wrong and what to do */
+};
+
+/* 1 if name is one of the verbs above. */
+int appr_is_verb(const char *name);
+/* Run verb argv[0] with its arguments; returns 0 (done), 1 (refused or
+ * failed, said why on c->err) or 2 (usage). */
+int appr_run(struct appr_ctx *c, int argc, char **argv);
+/* One line per verb, for help texts. */
+void appr_usage(FILE *f, const char *prefix);
+
+/*
+ * Durations: a number of seconds, or numbers with units s, m, h, d
+ * ("90", "45m", "2h", "1h30m", "1d"). 0 and BERR_FORMAT for anything
+ * else, zero, or more than 366 days.
+ */
+int appr_parse_duration(const char *s, unsigned *secs);
+/* "2h", "1h30m", "45s" (shortest exact form). */
+void appr_duration_str(unsigned secs, char *out, size_t len);
+
+/* How many distinct admins a request for device needs (1 or 2) and the
+ * longest grant for it, from the effective rule. */
+void appr_rule(const struct policy *pol, const struct policy_device *d,
+    int *needed, unsigned *max_grant);
+
+/*
+ * Split a command line into words: blanks separate, '...' and "..." quote
+ * (no escapes inside single quotes; backslash escapes in double quotes and
+ * outside). *argv is a NULL-terminated heap array the caller frees with
+ * appr_free_words(). 0, BERR_FORMAT (unbalanced quote), BERR_LIMIT (more
+ * than 64 words) or BERR_NOMEM.
+ */
+int appr_split(const char *line, char ***argv, int *argc);
+void appr_free_words(char **argv);
+
+/* Write s as a JSON string (with quotes) to f. */
+void appr_json_str(FILE *f, const char *s);
+/* Write request r as one JSON object (no newline). */
+void appr_request_json(FILE *f, const struct state_request *r);
+
+#endif

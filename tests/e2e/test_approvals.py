@@ -1,0 +1,231 @@
+"""Approvals end to end: a vendor engineer waits for an admin's decision.
+
+globex's pacs requires approval (acme's ct-scanner does not). Engineers
+(gina) connect with the real ssh; admins (bob, dave) decide over ssh
+(`ssh bob@bastion approve 1 1h`) or locally (`bastionctl approve 1 1h`),
+several clients at once. docs/APPROVALS.md.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from harness.client import Person
+
+
+@pytest.fixture
+def bastionctl(build_dir):
+    path = build_dir / "bastionctl"
+    if not os.access(path, os.X_OK):
+        pytest.fail("bastionctl not found at %s" % path)
+
+    def run(world, *args, timeout=30):
+        return subprocess.run(
+            [str(path), "-f", str(world.bastion.policy_path)] +
+            [str(a) for a in args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return run
+
+
+def approval_site(cast, approval=None, top=None):
+    world, p = cast
+    world.vendors["globex"]["approval"] = approval or {"required": True}
+    if top:
+        world.top["approval"] = top
+    world.start_bastion()
+    return world, p
+
+
+def waiting(world, person, *args):
+    """Start person's ssh (a Popen) and wait until its request is filed;
+    returns (proc, request id as str)."""
+    n = len(world.bastion.audit_events(event="approval.requested",
+                                       user=person.name))
+    proc = person.popen(*args, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while True:
+        evs = world.bastion.audit_events(event="approval.requested",
+                                         user=person.name)
+        if len(evs) > n:
+            return proc, evs[n]["request"]
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, world.bastion.log()[-3000:]
+        time.sleep(0.05)
+
+
+def finish(proc, timeout=30):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def test_wait_approve_over_ssh_then_reconnect(cast):
+    world, p = approval_site(cast)
+    proc, rid = waiting(world, p["gina"], "pacs", "--reason",
+                        "'ticket 4711'", "echo ran-$((6*7))")
+    ev = world.bastion.wait_audit(event="approval.requested", user="gina")
+    assert ev["reason"] == "ticket 4711" and ev["device"] == "pacs"
+    # another vendor's device without a rule is not held up meanwhile
+    r = p["alice"].ssh("ct-scanner", "echo free")
+    assert r.returncode == 0 and r.stdout == "free\n", r.stderr
+    lst = p["bob"].ssh("requests")
+    assert lst.returncode == 0, lst.stderr
+    assert "gina" in lst.stdout and "ticket 4711" in lst.stdout
+    js = json.loads(p["bob"].ssh("requests", "--json").stdout)
+    assert [x["id"] for x in js] == [int(rid)]
+    assert js[0]["status"] == "pending" and js[0]["device"] == "pacs"
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 0, a.stderr
+    assert "approved" in a.stdout
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert out == "ran-42\n"
+    assert "waiting for approval: request %s for pacs (reason: ticket " \
+        "4711)" % rid in err
+    ev = world.bastion.wait_audit(event="approval.approve", request=rid)
+    assert ev["admin"] == "bob" and ev["result"] == "granted"
+    # a reconnect inside the grant needs no approval
+    r = p["gina"].ssh("pacs", "echo again")
+    assert r.returncode == 0 and r.stdout == "again\n", r.stderr
+    assert "waiting for approval" not in r.stderr
+    world.bastion.wait_audit(event="approval.grant_used", user="gina")
+    assert len(world.bastion.audit_events(event="approval.requested")) == 1
+    g = json.loads(p["bob"].ssh("grants", "--json").stdout)
+    assert len(g) == 1 and g[0]["engineer"] == "gina"
+    assert 3500 <= g[0]["until"] - time.time() <= 3600
+
+
+def test_deny_with_reason(cast):
+    world, p = approval_site(cast)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo never")
+    d = p["bob"].ssh("deny", rid, "no ticket")
+    assert d.returncode == 0, d.stderr
+    rc, out, err = finish(proc)
+    assert rc != 0 and "never" not in out
+    assert "denied by bob: no ticket" in err
+    ev = world.bastion.wait_audit(event="approval.deny", request=rid)
+    assert ev["reason"] == "no ticket"
+    assert not world.bastion.audit_events(event="device.connect",
+                                          user="gina")
+    # a decided request cannot be decided again
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 1 and "denied already" in a.stderr
+
+
+def test_timeout_refuses(cast):
+    world, p = approval_site(cast, top={"timeout": "3s"})
+    t0 = time.monotonic()
+    proc, rid = waiting(world, p["gina"], "pacs", "echo never")
+    rc, out, err = finish(proc)
+    assert rc != 0 and "never" not in out
+    assert "request %s expired" % rid in err
+    assert 2.5 <= time.monotonic() - t0 <= 15
+    world.bastion.wait_audit(event="approval.expired", request=rid)
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 1 and "expired" in a.stderr
+
+
+def test_four_eyes(cast):
+    world, p = cast
+    dave = Person(world, p["bob"].softsk, "dave", "s3cret-dave")
+    world.add_admin("dave", dave.public_key(), secret="s3cret-dave")
+    world, p = approval_site(
+        cast, approval={"required": True, "second_approver": True,
+                        "max_grant": "30m"})
+    proc, rid = waiting(world, p["gina"], "pacs", "echo four-eyes")
+    a = p["bob"].ssh("approve", rid, "2h")
+    assert a.returncode == 0, a.stderr
+    assert "second, different admin" in a.stdout
+    assert "longer than the longest grant" in a.stderr
+    # the same admin twice is not enough
+    a = p["bob"].ssh("approve", rid, "20m")
+    assert a.returncode == 1 and "already" in a.stderr
+    time.sleep(1.5)
+    assert proc.poll() is None     # still waiting
+    a = dave.ssh("approve", rid, "1h", "--json")
+    assert a.returncode == 0, a.stderr
+    res = json.loads(a.stdout)
+    assert res["status"] == "approved" and res["approvals"] == 2
+    assert res["duration"] == 1800          # capped at max_grant, shortest
+    rc, out, err = finish(proc)
+    assert rc == 0 and out == "four-eyes\n", err
+    ev = world.bastion.wait_audit(event="approval.approve", request=rid,
+                                  result="granted")
+    assert ev["admin"] == "dave" and ev["approvals"] == "2/2"
+
+
+def test_pre_approved_window(cast):
+    lt = time.localtime()
+    now = lt.tm_hour * 60 + lt.tm_min
+    start, end = (now - 60) % 1440, (now + 60) % 1440
+    window = "daily %02d:%02d-%02d:%02d" % (start // 60, start % 60,
+                                             end // 60, end % 60)
+    world, p = approval_site(cast, approval={"required": True,
+                                             "windows": [window]})
+    r = p["gina"].ssh("pacs", "echo in-window")
+    assert r.returncode == 0 and r.stdout == "in-window\n", r.stderr
+    world.bastion.wait_audit(event="approval.window", user="gina")
+    assert not world.bastion.audit_events(event="approval.requested")
+
+
+def test_engineer_and_auditor_cannot_run_admin_verbs(cast):
+    world, p = approval_site(cast)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo x")
+    for who in ("gina", "alice"):
+        r = p[who].ssh("approve", rid, "1h")
+        assert r.returncode != 0
+        assert 'may not reach "approve"' in r.stderr, r.stderr
+    r = p["carol"].ssh("approve", rid, "1h")
+    assert r.returncode != 0 and "auditor console" in r.stderr
+    # nothing was approved; gina gives up (closes): the request is cancelled
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.communicate(timeout=10)
+    world.bastion.wait_audit(event="approval.cancelled", request=rid)
+    js = json.loads(p["bob"].ssh("requests", "--all", "--json").stdout)
+    assert js[0]["status"] == "cancelled"
+    # an admin asking for something that is no verb gets the list
+    r = p["bob"].ssh("pacs", "uname")
+    assert r.returncode == 2 and "approve ID DURATION" in r.stderr
+
+
+def test_bastionctl_approve_and_revoke(cast, bastionctl):
+    world, p = approval_site(cast)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo via-ctl")
+    r = bastionctl(world, "requests")
+    assert r.returncode == 0 and "gina" in r.stdout, r.stderr
+    r = bastionctl(world, "approve", rid, "bogus")
+    assert r.returncode == 2 and "not a duration" in r.stderr
+    r = bastionctl(world, "approve", rid, "1h")
+    assert r.returncode == 0, r.stderr
+    assert "approved" in r.stdout
+    # bastionctl's audit events go to its stderr and the journal
+    assert "event=approval.approve" in r.stderr and "via=bastionctl" in \
+        r.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0 and out == "via-ctl\n", err
+    grants = json.loads(bastionctl(world, "grants", "--json").stdout)
+    gid = grants[0]["id"]
+    # a session running under the grant ends when it is revoked
+    long = p["gina"].popen("pacs", "echo started; sleep 60",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    world.bastion.wait_audit(event="device.connect", user="gina",
+                             command="echo started; sleep 60")
+    r = p["bob"].ssh("revoke", gid)
+    assert r.returncode == 0, r.stderr
+    rc, out, err = finish(long, timeout=20)
+    assert "revoked" in err, err
+    world.bastion.wait_audit(event="session.revoked", user="gina")
+    world.bastion.wait_audit(event="grant.revoke", grant=gid)
+    # revoked: the next access needs a new approval
+    proc, rid2 = waiting(world, p["gina"], "pacs", "echo again")
+    assert rid2 != rid
+    assert bastionctl(world, "deny", rid2, "revoked").returncode == 0
+    rc, out, err = finish(proc)
+    assert rc != 0 and "denied" in err
+    r = bastionctl(world, "revoke", gid)
+    assert r.returncode == 1 and "already revoked" in r.stderr
