@@ -132,6 +132,7 @@ fwd_close_cb(uv_handle_t *h)
 {
 	struct fwd *f = h->data;
 
+	close(f->fd);
 	free(f);
 }
 
@@ -163,8 +164,8 @@ fwd_destroy(struct sess *S, struct fwd *f)
 		}
 		ssh_channel_free(f->ch);
 	}
-	uv_poll_stop(&f->poll);
-	close(f->fd);
+	/* libuv must let go of the descriptor before it is closed: the
+	 * close callback closes it and frees f */
 	uv_close((uv_handle_t *)&f->poll, fwd_close_cb);
 }
 
