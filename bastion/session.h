@@ -123,6 +123,10 @@ int approval_grant_gone(struct sess *S);
  * verb; returns the exit status for the channel. */
 int console_run(struct sess *S);
 
+/* auditor.c: the auditor console (recordings, verify, replay); returns
+ * the exit status for the auditor's ssh. */
+int auditor_run(struct sess *S);
+
 /* Is this device one the session's engineer may reach? */
 int sess_device_allowed(const struct sess *S, const struct policy_device *d);
 

@@ -565,10 +565,10 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		rc = WORKER_EXIT_OK;
 		goto out;
 	}
-	if (S->au.role != ROLE_ENGINEER) {
-		sess_tell(S, "bastion: the auditor console is not available "
-		    "in this version\n");
-		worker_fail_channel(S, 1);
+	if (S->au.role == ROLE_AUDITOR) {
+		alarm(0);
+		worker_fail_channel(S, auditor_run(S));	/* auditor.c */
+		worker_linger(S);
 		rc = WORKER_EXIT_OK;
 		goto out;
 	}
