@@ -804,6 +804,13 @@ def print_commands():
          "SSH_AUTH_SOCK=%s ssh-add -l" % rel(agent_sock("alice"))),
         ("the touch checks so far",
          "grep event=touch %s" % rel(LOG)),
+        ("bob, the hospital's admin: pending approval requests and grants "
+         "(secret: %s)" % secrets.get("bob", "?"),
+         "%s bob@bastion requests; %s bob@bastion grants" % (F, F)),
+        ("carol, the auditor: the recordings so far (secret: %s)"
+         % secrets.get("carol", "?"), "%s carol@bastion recordings" % F),
+        ("verify and replay one (an id from the RECORDING column)",
+         "%s carol@bastion verify ID; %s carol@bastion replay ID" % (F, F)),
         ("the audit trail (when, who, from where, to where)",
          "tail -f %s | grep AUDIT" % rel(LOG)),
         ("stop the demo", "make demo-stop"),
@@ -836,10 +843,12 @@ def print_commands():
             say("  # " + line)
         say("  " + cmd)
     say("")
-    say("bob (admin) and carol (auditor) can log in, but their consoles are "
-        "not built yet:")
-    say("bastiond tells them so. The devices are sshd on this machine, "
-        "logged in as %s:" % util.current_user())
+    say("bob (admin) approves with `approve ID 2h` or refuses with `deny ID "
+        "reason`;")
+    say("carol (auditor) lists, verifies and replays recordings "
+        "(docs/APPROVALS.md).")
+    say("The devices are sshd on this machine, logged in as %s:"
+        % util.current_user())
     say("what you do on them happens here. More in docs/DEMO.md.")
 
 
