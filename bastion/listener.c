@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -550,6 +551,20 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 			log_error("host key %s: %s — run bastiond -f %s --init",
 			    pol->host_keys[i], strerror(errno), policy_path);
 			goto out;
+		}
+	}
+	/*
+	 * Each session costs the recorder (our child, which inherits this)
+	 * two descriptors: lift the soft limit to the hard one so a few
+	 * hundred sessions do not end in "Too many open files".
+	 */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
 	(void)mkdir(pol->state_dir, 0700);
