@@ -10,13 +10,13 @@ import resource
 import select
 import signal
 import statistics
+import struct
 import subprocess
 import termios
 import time
-import tty
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-MARKER_CMD = "printf '%s%s\\n' @@BENCH- START@@"   # prints the marker,
+MARKER_CMD = 'printf "%s%s\\n" @@BENCH- START@@'   # prints the marker,
 MARKER = b"@@BENCH-START@@"                       # is not the marker
 
 
@@ -45,6 +45,38 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
+def become_subreaper():
+    """Orphans of our children (ssh's ProxyJump `ssh -W` process, which
+    ssh leaves behind with a SIGHUP) are reparented to us instead of
+    init, so reap_orphans() can add their CPU time to RUSAGE_CHILDREN."""
+    import ctypes
+    PR_SET_CHILD_SUBREAPER = 36
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def reap_orphans(known=()):
+    """Reap our direct children that are zombies and not in `known`
+    (pids a Popen object still owns). Returns how many."""
+    me = os.getpid()
+    n = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) in known:
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if rest[0] == "Z" and int(rest[1]) == me:
+            try:
+                os.waitpid(int(d), os.WNOHANG)
+                n += 1
+            except ChildProcessError:
+                pass
+    return n
+
+
 class CpuMeter:
     """CPU seconds used per component between start() and stop().
 
@@ -57,12 +89,15 @@ class CpuMeter:
     The clients (ssh, ssh -W, ssh-sk-helper, askpass) are reaped by us:
     RUSAGE_CHILDREN."""
 
-    def __init__(self, parts):
-        # parts: {name: (pid, "kids"|"own")}
+    def __init__(self, parts, known=()):
+        # parts: {name: (pid, "kids"|"own")}; known: pids of children a
+        # Popen still owns (never reaped behind its back)
         self.parts = parts
+        self.known = set(known)
         self.t0 = None
 
     def _read(self):
+        reap_orphans(self.known)
         out = {"client": children_cpu()}
         for name, (pid, kind) in self.parts.items():
             own, kids = proc_times(pid)
@@ -190,18 +225,22 @@ def _ctty():
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def spawn_pty(argv, env, rows=50, cols=200):
-    """Start argv on a fresh pty (its controlling terminal, raw mode, like
-    a terminal emulator's). Returns (Popen, master fd)."""
+def spawn_pty(argv, env, rows=50, cols=200, stdin_tty=True):
+    """Start argv on a fresh pty, its controlling terminal, in the default
+    (cooked) modes of a terminal emulator: ssh, script(1) and tlog-rec put
+    it in raw mode themselves, as they do for a person. stdin_tty=False:
+    stdin is /dev/null (tlog-rec then skips its utmp record, which needs
+    /run/utmp). Returns (Popen, master fd)."""
     master, slave = pty.openpty()
-    tty.setraw(slave)
-    import struct
     fcntl.ioctl(slave, termios.TIOCSWINSZ,
                 struct.pack("HHHH", rows, cols, 0, 0))
     try:
-        p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+        p = subprocess.Popen(argv,
+                             stdin=slave if stdin_tty else subprocess.DEVNULL,
+                             stdout=slave, stderr=slave,
                              env=env, start_new_session=True,
-                             preexec_fn=_ctty, close_fds=True)
+                             preexec_fn=_ctty if stdin_tty else None,
+                             close_fds=True)
     finally:
         os.close(slave)
     return p, master
@@ -228,11 +267,11 @@ def pty_drain(master, p, timeout):
             return
 
 
-def pty_stream(argv, env, timeout=900):
+def pty_stream(argv, env, timeout=900, stdin_tty=True):
     """Run argv on a pty; count the bytes after MARKER. Returns dict:
     bytes (after the marker), t_data (marker to end), rc, head (the bytes
     before the marker, for error messages)."""
-    p, master = spawn_pty(argv, env)
+    p, master = spawn_pty(argv, env, stdin_tty=stdin_tty)
     head = b""
     n = 0
     t_mark = None
@@ -266,51 +305,67 @@ def pty_stream(argv, env, timeout=900):
             "head": head[-500:]}
 
 
-def keystrokes(argv, env, count, gap_s, warmup=50, timeout=120):
-    """Echo latency through a pty: argv runs `stty raw -echo; cat` on the
-    device behind a pty; write one byte, time until it comes back. Returns
-    the list of round-trip times in seconds (count of them)."""
-    p, master = spawn_pty(argv, env)
+def _wait_marker(master, p, what, timeout):
     buf = b""
-    out = []
+    deadline = time.monotonic() + timeout
+    while MARKER not in buf:
+        if time.monotonic() > deadline or p.poll() is not None:
+            raise BenchError("%s: echo program did not start:\n%s"
+                             % (what, buf[-2000:].decode(errors="replace")))
+        r, _, _ = select.select([master], [], [], 0.5)
+        if r:
+            buf += os.read(master, 4096)
+    time.sleep(0.2)
+    # drop the line end (and, with output flowing, whatever came since)
+    stop = time.monotonic() + 0.3
+    while time.monotonic() < stop and \
+            select.select([master], [], [], 0.05)[0]:
+        os.read(master, 4096)
+
+
+def _echo_once(master, what, i):
+    t0 = time.perf_counter()
+    os.write(master, b"x")
+    got = b""
+    while b"x" not in got:
+        left = 10 - (time.perf_counter() - t0)
+        r, _, _ = select.select([master], [], [], max(0, left))
+        if not r:
+            raise BenchError("%s: keystroke %d not echoed in 10 s" % (what, i))
+        got += os.read(master, 4096)
+    return time.perf_counter() - t0
+
+
+def keystrokes(sessions, count, gap_s, warmup=50, timeout=60):
+    """Echo latency through ptys. sessions: {name: (argv, env)}, each
+    running `stty raw -echo; <marker>; exec cat` on the device behind a
+    pty, all open at once. Keystrokes go round robin (one byte to one
+    session, wait for its echo, then the next session), so noise on this
+    shared machine hits every path alike. Returns {name: [seconds]}."""
+    procs = {}
+    out = {name: [] for name in sessions}
     try:
-        deadline = time.monotonic() + timeout
-        while MARKER not in buf:    # wait for the remote cat to be ready
-            if time.monotonic() > deadline or p.poll() is not None:
-                raise BenchError("echo program did not start:\n%s"
-                                 % buf[-2000:].decode(errors="replace"))
-            r, _, _ = select.select([master], [], [], 0.5)
-            if r:
-                buf += os.read(master, 4096)
-        time.sleep(0.2)
-        # drop anything after the marker (its line end)
-        while select.select([master], [], [], 0.05)[0]:
-            os.read(master, 4096)
+        for name, (argv, env) in sessions.items():
+            procs[name] = spawn_pty(argv, env)
+            _wait_marker(procs[name][1], procs[name][0], name, timeout)
+        names = list(sessions)
         for i in range(warmup + count):
-            t0 = time.perf_counter()
-            os.write(master, b"x")
-            got = b""
-            while b"x" not in got:
-                r, _, _ = select.select([master], [], [], 10)
-                if not r:
-                    raise BenchError("keystroke %d not echoed in 10 s" % i)
-                got += os.read(master, 64)
-            dt = time.perf_counter() - t0
-            if i >= warmup:
-                out.append(dt)
-            if gap_s:
-                time.sleep(gap_s)
+            k = i % len(names)
+            for name in names[k:] + names[:k]:      # rotate the order too
+                dt = _echo_once(procs[name][1], name, i)
+                if i >= warmup:
+                    out[name].append(dt)
+                if gap_s:
+                    time.sleep(gap_s)
     finally:
-        try:
-            os.write(master, b"\x04")
-        except OSError:
-            pass
-        os.close(master)
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        for name, (p, master) in procs.items():
+            os.close(master)
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for name, (p, master) in procs.items():
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -335,3 +390,18 @@ def percentile(values, q):
 
 def median(values):
     return statistics.median(values) if values else float("nan")
+
+
+# --------------------------------------------------------------------------
+# the whole machine
+
+def machine_cpu():
+    """(busy, steal, total) CPU seconds of the whole machine so far, from
+    /proc/stat (busy excludes idle and iowait; steal is time the
+    hypervisor gave to someone else)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields[:8]
+    busy = user + nice + system + irq + softirq
+    total = busy + idle + iowait + steal
+    return busy / CLK_TCK, steal / CLK_TCK, total / CLK_TCK

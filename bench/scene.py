@@ -8,12 +8,14 @@ Everything runs on loopback on this machine, in one process tree:
                 OpenSSH jump host: ed25519 key, AllowTcpForwarding yes
     bastion     the real bastiond (harness World/Bastion), recording on
                 (recording cannot be switched off: it is fail-closed)
-    alice       an engineer (harness Person): softsk security key plus the
-                PAM secret through SSH_ASKPASS, exactly like the e2e tests
+    alice       an engineer (harness Person): softsk security key, the PAM
+                secret through SSH_ASKPASS, and `ssh -A` with her own
+                ssh-agent for the touch, exactly like the e2e tests
 
-The sshd configs are the harness's, with one change: LogLevel INFO instead
-of DEBUG3 (a device or jump host in production does not log at DEBUG3, and
-DEBUG3 would charge the OpenSSH paths for log writes).
+The sshd configs are the harness's, with one change: LogLevel INFO on the
+jump host and DEBUG1 on the device instead of DEBUG3 (DEBUG3 would charge
+log writes to the paths; DEBUG1 on the device logs the negotiated cipher
+once per connection, and the device is on every path alike).
 
 Three ways to run a command on the device, all with the stock ssh client:
 
@@ -24,9 +26,6 @@ Three ways to run a command on the device, all with the stock ssh client:
 
 import os
 import pathlib
-import shutil
-import socket
-import subprocess
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -42,19 +41,27 @@ SOURCE_PY = REPO / "bench" / "tcpsource.py"
 
 
 class BenchHost(Device):
-    """A harness Device with production-like logging (LogLevel INFO)."""
+    """A harness Device with production-like logging: LogLevel INFO, or
+    DEBUG1 for the device (one kex line per connection tells which cipher
+    the bastion's libssh client negotiated; nothing is logged per
+    packet)."""
+
+    def __init__(self, *args, log_level="INFO", **kw):
+        self.log_level = log_level
+        super().__init__(*args, **kw)
 
     def _write_config(self):
         super()._write_config()
-        text = self.config.read_text().replace("LogLevel DEBUG3",
-                                               "LogLevel INFO")
+        text = self.config.read_text().replace(
+            "LogLevel DEBUG3", "LogLevel %s" % self.log_level)
         self.config.write_text(text)
 
 
 class Scene:
     """Devices, jump host, bastion and engineer for one benchmark run."""
 
-    def __init__(self, workdir, build_dir, payload, max_unauth=200):
+    def __init__(self, workdir, build_dir, payload, max_unauth=200,
+                 bastion_env=None, recordings_dir=None):
         self.workdir = pathlib.Path(workdir)
         self.build_dir = pathlib.Path(build_dir)
         self.payload = pathlib.Path(payload)      # random file, cat'ed
@@ -64,7 +71,8 @@ class Scene:
         w.add_vendor("acme", segment=1)
         # the device: a harness sshd with INFO logging
         self.device = BenchHost("ct-scanner", util.segment_addr(1, 10),
-                                workdir=w.dir / "devices" / "ct-scanner")
+                                workdir=w.dir / "devices" / "ct-scanner",
+                                log_level="DEBUG1")
         self.device.start()
         w.devices["ct-scanner"] = self.device
         # a TCP source on the device's address for the forward benchmark
@@ -90,10 +98,13 @@ class Scene:
         w.limits["idle_timeout"] = 3600
         w.limits["idle_warning"] = 60
         w.limits["max_session"] = 4 * 3600
+        if recordings_dir:          # an experiment: e.g. a tmpfs
+            w.bastion.recordings_dir = pathlib.Path(recordings_dir)
+            w.bastion.recordings_dir.mkdir(parents=True, exist_ok=True)
         self.alice = Person(w, self.softsk, "alice", "bench-s3cret")
         w.add_engineer("acme", "alice", self.alice.public_key(),
                        secret="bench-s3cret")
-        self.bastion = w.start_bastion()
+        self.bastion = w.start_bastion(extra_env=bastion_env)
         self.jump_config = self._write_jump_config()
 
     # -- client command lines ----------------------------------------------
@@ -147,23 +158,28 @@ class Scene:
         env.pop("SSH_AUTH_SOCK", None)
         return env
 
-    def forward_argv(self, path, lport):
-        """ssh -N -L lport:<device source> along `path`. "onehop" is the
-        jump host forwarding to the device's port itself (one SSH hop,
-        like the bastion), "jump" is ssh -J ... -L via the device's
-        sshd (two SSH hops, what `ssh -J` users run)."""
-        dest = "%s:%d" % (self.device.addr, self.source_port)
-        opts = ["-N", "-o", "ExitOnForwardFailure=yes"]
+    def forward_argv(self, path, lport, cmd):
+        """ssh -L lport:<device's TCP source> along `path`, with a session
+        running cmd beside it. The bastion needs that session: with
+        `touch: required` a forward-only connection (-N) has no session
+        channel to carry the agent request for the touch, so it is
+        refused (docs/FIDO2.md); the OpenSSH paths get the same session
+        for symmetry. Paths: "direct" (the device's sshd forwards),
+        "jump" (ssh -J ... -L, the device's sshd forwards: two SSH hops,
+        what `ssh -J` users run), "onehop" (ssh -L to the jump host, which
+        connects to the device's port itself: one SSH hop, like the
+        bastion), "bastion"."""
+        opts = ["-o", "ExitOnForwardFailure=yes"]
         if path == "bastion":
-            return self.alice.argv(
-                options=opts + ["-L", "127.0.0.1:%d:ct-scanner:%d"
-                                % (lport, self.source_port)],
-                login="alice+ct-scanner")
-        fwd = ["-L", "127.0.0.1:%d:%s" % (lport, dest)]
+            return self.argv("bastion", cmd, options=opts + [
+                "-L", "127.0.0.1:%d:ct-scanner:%d" % (lport,
+                                                      self.source_port)])
+        fwd = ["-L", "127.0.0.1:%d:%s:%d" % (lport, self.device.addr,
+                                             self.source_port)]
         if path == "onehop":
             return [util.SSH, "-F", str(self.jump_config), "-T"] + opts + \
-                fwd + ["jump"]
-        return self.argv(path, None, options=opts + fwd)
+                fwd + ["jump", cmd]
+        return self.argv(path, cmd, options=opts + fwd)
 
     # -- processes -----------------------------------------------------------
 
@@ -176,6 +192,15 @@ class Scene:
     def worker_pids(self):
         return [p for p in util.children_of(self.bastion.pid)
                 if "--worker" in util.pid_cmdline(p)]
+
+    def long_lived_pids(self):
+        """Our own children that live through the run (servers)."""
+        return [p for p in (self.device.pid, self.jump.pid, self.bastion.pid,
+                            self.source.pid) if p]
+
+    def device_service_pids(self):
+        """Servers on the device's address that are not sshd sessions."""
+        return [s.pid for s in self.device.services if s.pid]
 
     def recordings(self):
         return sorted(self.bastion.recordings_dir.rglob("*.brec"))
@@ -224,17 +249,3 @@ def make_text_payload(path, mib):
             f.write(chunk)
             written += len(chunk)
     return path
-
-
-def have(prog):
-    return shutil.which(prog) is not None
-
-
-def tcp_connect(port, timeout=10):
-    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
-
-
-def run_quiet(argv, timeout=60, env=None):
-    return subprocess.run(argv, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout, env=env)
