@@ -211,8 +211,21 @@ fwd_pump(struct sess *S, struct fwd *f)
 		f->npend = (size_t)r;
 		S->last_activity = time(NULL);
 	}
-	/* socket -> channel, within the channel's window */
-	while (!f->sock_eof_seen) {
+	/* socket -> channel: first what libssh could not take last time
+	 * (it accepts nothing during a key re-exchange; that is not an
+	 * error), then new bytes within the channel's window */
+	while (f->soff < f->sn) {
+		r = ssh_channel_write(f->ch, f->spend + f->soff,
+		    (uint32_t)(f->sn - f->soff));
+		if (r == SSH_ERROR)
+			return (-1);
+		if (r == 0)
+			break;
+		f->soff += (size_t)r;
+	}
+	if (f->soff >= f->sn)
+		f->sn = f->soff = 0;
+	while (!f->sock_eof_seen && f->sn == 0) {
 		uint32_t win = ssh_channel_window_size(f->ch);
 
 		if (win == 0)
@@ -231,8 +244,15 @@ fwd_pump(struct sess *S, struct fwd *f)
 		    S->rec, f->rec_chan, REC_DIR_FROM_DEVICE, buf,
 		    (size_t)n)) != 0)
 			return (-1);
-		if (ssh_channel_write(f->ch, buf, (uint32_t)n) != n)
+		r = ssh_channel_write(f->ch, buf, (uint32_t)n);
+		if (r == SSH_ERROR)
 			return (-1);
+		if (r < n) {
+			/* keep the rest for the next round */
+			memcpy(f->spend, buf + r, (size_t)(n - r));
+			f->sn = (size_t)(n - r);
+			f->soff = 0;
+		}
 		f->bytes_out += (uint64_t)n;
 		S->bytes_out += (uint64_t)n;
 		S->last_activity = time(NULL);
@@ -240,7 +260,8 @@ fwd_pump(struct sess *S, struct fwd *f)
 	if ((f->ch_eof_seen && f->sock_eof_seen && f->opend >= f->npend) ||
 	    ssh_channel_is_closed(f->ch))
 		return (-1);
-	if (!f->sock_eof_seen && ssh_channel_window_size(f->ch) > 0)
+	if (!f->sock_eof_seen && f->sn == 0 &&
+	    ssh_channel_window_size(f->ch) > 0)
 		events |= UV_READABLE;
 	if (f->opend < f->npend)
 		events |= UV_WRITABLE;

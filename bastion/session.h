@@ -30,6 +30,8 @@ struct fwd {
 	int poll_events;
 	uint8_t pend[32768];	/* channel -> socket bytes not yet written */
 	size_t npend, opend;
+	uint8_t spend[32768];	/* socket -> channel bytes not yet taken */
+	size_t sn, soff;
 	int ch_eof_seen, sock_eof_seen, closing;
 	uint64_t bytes_in, bytes_out;
 	uint32_t rec_chan;

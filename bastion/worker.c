@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "bastiond.h"
 #include "err.h"
@@ -527,6 +528,13 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		goto out;
 	}
 	netaddr_str(&S->peer, S->peerstr, sizeof(S->peerstr));
+	{
+		/* keystrokes must not wait behind Nagle's algorithm */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
 	S->peerport = ss.ss_family == AF_INET ?
 	    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
 	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);

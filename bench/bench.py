@@ -363,7 +363,8 @@ def forward_once(S, path, size):
         with socket.create_connection(("127.0.0.1", lport), timeout=30) as s:
             n, dt = measure.read_socket(s, size)
         if n != size:
-            raise BenchError("forward %s: %d of %d bytes" % (path, n, size))
+            raise BenchError("forward %s: %d of %d bytes" % (path, n, size),
+                             n)
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
@@ -386,29 +387,47 @@ def section_forward(S, R):
     results = {p: [] for p in paths}
     cpu = {p: [] for p in paths}
     log("port forward: %d MiB x %d runs per path" % (CFG["size_mb"], reps))
+    failures = {p: [] for p in paths}
     for rep in range(reps):
         for path in paths:
             S.clear_recordings()
-            mbps, c, err = forward_once(S, path, size)
+            try:
+                mbps, c, err = forward_once(S, path, size)
+            except BenchError as e:
+                # a forward cut short is a result, not a crash of the bench
+                got = e.args[1] if len(e.args) > 1 else 0
+                why = last_session_end(S) if path == "bastion" else ""
+                failures[path].append("cut after %d of %d MiB%s" % (
+                    got >> 20, size >> 20, "; " + why if why else ""))
+                log("  %s: %s" % (path, failures[path][-1]))
+                measure.wait_no_children(S.worker_pids, 30)
+                continue
             results[path].append(mbps)
             cpu[path].append(c)
             log("  %s: %.1f MB/s" % (path, mbps))
     S.clear_recordings()
-    R.raw["forward"] = {"mbps": results, "cpu": cpu, "size": size}
-    med = {p: median(v) for p, v in results.items()}
+    R.raw["forward"] = {"mbps": results, "cpu": cpu, "size": size,
+                        "failures": failures}
+    med = {p: median(v) if v else 0 for p, v in results.items()}
     what = "port forward -L, device port -> engineer (%d MiB, median of " \
         "%d)" % (CFG["size_mb"], reps)
     for path in ("direct", "jump", "onehop", "bastion"):
-        ok = med["bastion"] / med["jump"] >= 1.2
+        ok = (med["jump"] and med["bastion"] / med["jump"] >= 1.2 and
+              not failures["bastion"])
+        val = "%.0f MB/s" % med[path] if results[path] else "no run finished"
+        if failures[path]:
+            val += "; %d of %d runs failed: %s" % (
+                len(failures[path]), reps, failures[path][0])
         R.row(1, what, PATH_NAMES[path] if path != "jump" else
               "ssh -J ... -L (through the device's sshd)",
-              "%.0f MB/s" % med[path], ratio(med[path], med["jump"]),
+              val, ratio(med[path], med["jump"]),
               "bastion >= 1.2x ssh -J" if path == "bastion" else "",
               verdict(ok) if path == "bastion" else "")
     gib = size / GiB
     R.row(1, "CPU per GiB forwarded: every process of the path",
           "ssh -J / 1 hop / bastion", " / ".join(
               "%.2f" % (median([c["paths"] for c in cpu[p]]) / gib)
+              if cpu[p] else "n/a"
               for p in ("jump", "onehop", "bastion")) + " CPU-s")
 
 
@@ -719,6 +738,16 @@ class Sessions:
         self.errlog.close()
 
 
+def last_session_end(S):
+    """The bastion's newest session.end: its reason and byte counts."""
+    evs = S.bastion.audit_events(event="session.end")
+    if not evs:
+        return ""
+    e = evs[-1]
+    return "bastion: session.end reason=\"%s\" bytes_out=%s" % (
+        e.get("reason"), e.get("bytes_out"))
+
+
 def last_refusal(S):
     """The newest audit event that refused or broke a session, as text."""
     bad = [e for e in S.bastion.audit_events()
@@ -919,6 +948,10 @@ def background_load(seconds=3.0):
 
 def main():
     t_start = time.monotonic()
+    unknown = sorted(set(ONLY) - set(SECTIONS))
+    if unknown:
+        sys.exit("bench: BENCH_ONLY: unknown section(s) %s; the sections are "
+                 "%s" % (", ".join(unknown), ",".join(SECTIONS)))
     measure.become_subreaper()
     build = util.build_dir()
     for f in (build / "bastiond", build / "tests" / "softsk.so"):

@@ -208,7 +208,10 @@ def read_socket(sock, nbytes, timeout=600):
     n = 0
     t_first = None
     while n < nbytes:
-        k = sock.recv_into(buf)
+        try:
+            k = sock.recv_into(buf)
+        except ConnectionResetError:
+            k = 0
         if k == 0:
             break
         if t_first is None:

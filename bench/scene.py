@@ -169,17 +169,19 @@ class Scene:
         what `ssh -J` users run), "onehop" (ssh -L to the jump host, which
         connects to the device's port itself: one SSH hop, like the
         bastion), "bastion"."""
+        # -tt: the session gets a pty, so its command is hung up when the
+        # connection ends (without one sshd leaves it running)
         opts = ["-o", "ExitOnForwardFailure=yes"]
         if path == "bastion":
-            return self.argv("bastion", cmd, options=opts + [
+            return self.argv("bastion", cmd, tty=True, options=opts + [
                 "-L", "127.0.0.1:%d:ct-scanner:%d" % (lport,
                                                       self.source_port)])
         fwd = ["-L", "127.0.0.1:%d:%s:%d" % (lport, self.device.addr,
                                              self.source_port)]
         if path == "onehop":
-            return [util.SSH, "-F", str(self.jump_config), "-T"] + opts + \
+            return [util.SSH, "-F", str(self.jump_config), "-tt"] + opts + \
                 fwd + ["jump", cmd]
-        return self.argv(path, cmd, options=opts + fwd)
+        return self.argv(path, cmd, tty=True, options=opts + fwd)
 
     # -- processes -----------------------------------------------------------
 
