@@ -38,10 +38,11 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "worker", required_argument, NULL, 'W' },
+		{ "control", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = "/etc/bastion/policy.yaml";
-	const char *worker_sid = NULL;
+	const char *worker_sid = NULL, *control_who = NULL;
 	int c, check = 0, init = 0, debug = 0;
 	struct policy *pol = NULL;
 	size_t nerrs = 0;
@@ -66,6 +67,9 @@ main(int argc, char **argv)
 		case 'W':
 			worker_sid = optarg;
 			break;
+		case 'K':
+			control_who = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return (0);
@@ -80,6 +84,8 @@ main(int argc, char **argv)
 	}
 	if (worker_sid != NULL)
 		return (worker_main(path, worker_sid, debug));
+	if (control_who != NULL)
+		return (control_main(path, control_who, debug));
 	log_init("bastiond", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 
 	r = policy_load(path, stderr, &nerrs, &pol);

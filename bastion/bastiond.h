@@ -45,6 +45,17 @@ int listener_run(struct policy *pol, const char *policy_path, int debug);
 /* worker.c: the per-connection worker; returns a WORKER_EXIT_* code. */
 int worker_main(const char *policy_path, const char *session_id, int debug);
 
+/* ctlsock.c: the local control socket RUN_DIR/control.sock for bastionctl
+ * (credentials checked per connection, one control worker each). */
+struct uv_loop_s;
+int ctlsock_start(struct uv_loop_s *loop, const struct policy *pol,
+    const char *self, const char *policy_path, int debug);
+void ctlsock_stop(void);
+/* control.c: a control worker (bastiond --control LOGIN, socket on fd 3). */
+int control_main(const char *policy_path, const char *who, int debug);
+/* control.c: 1 once the bastionctl on fd has hung up (streaming verbs). */
+int control_peer_gone(int fd);
+
 /* listener.c: where bastion-recorder, its key and its socket are
  * (bastion-recorder sits beside bastiond; key in state_dir, socket in
  * run_dir). 0 or BERR_SYS. */
@@ -75,5 +86,30 @@ struct auth_result {
 int auth_run(ssh_session s, const struct policy *pol,
     const struct netaddr *peer, const char *peerstr, const char *sid,
     struct auth_result *res);
+
+/*
+ * sdnotify.c: systemd's notification protocol for the listener
+ * (bastiond.service is Type=notify, NotifyAccess=main). Every function is
+ * a no-op when bastiond was not started with NOTIFY_SOCKET.
+ *
+ * sdnotify_init() remembers NOTIFY_SOCKET and the watchdog interval
+ * (WATCHDOG_USEC, when WATCHDOG_PID is ours) and removes the three
+ * variables from the environment, so children never notify for bastiond.
+ * Call it once, before the first child is started.
+ */
+struct uv_loop_s;
+void sdnotify_init(void);
+void sdnotify_ready(void);		/* READY=1 (also ends a reload) */
+void sdnotify_reloading(void);		/* RELOADING=1, MONOTONIC_USEC= */
+void sdnotify_stopping(void);		/* STOPPING=1 */
+/* STATUS=<one line> (printf format); sent only when it changed. */
+void sdnotify_status(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* WATCHDOG=1 at half the interval systemd asked for, from a timer on loop
+ * (unreferenced: it never keeps the loop alive). 0, or BERR_SYS when the
+ * timer cannot start. Nothing happens without a watchdog. */
+int sdnotify_watchdog_start(struct uv_loop_s *loop);
+/* Close the timer (before the loop is closed). */
+void sdnotify_watchdog_stop(void);
 
 #endif

@@ -492,6 +492,7 @@ listener_signal_cb(uv_signal_t *s, int sig)
 		uv_process_kill(&L->recorder, SIGTERM);
 	uv_close((uv_handle_t *)&L->sigterm, NULL);
 	uv_close((uv_handle_t *)&L->sigint, NULL);
+	ctlsock_stop();
 }
 
 static int
@@ -585,7 +586,8 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	uv_timer_init(loop, &L->recorder_restart);
 	L->recorder_restart.data = L;
 	listener_recorder_start(L);
-	if (listener_recorder_wait(L) != 0 || listener_bind(L) != 0) {
+	if (listener_recorder_wait(L) != 0 || listener_bind(L) != 0 ||
+	    ctlsock_start(loop, pol, L->self, policy_path, debug) != 0) {
 		/* not serving: stop the recorder we started, then leave */
 		L->stopping = 1;
 		if (L->recorder_running)

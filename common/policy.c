@@ -2300,12 +2300,41 @@ check_segment_overlap(struct pctx *c)
 /* ---------------------------------------------------------------------- */
 /* Top level */
 
+/* admin_group: the local group whose members may use bastionctl through
+ * bastiond's control socket (root always may). */
+static void
+parse_admin_group(struct pctx *c, const struct ynode *root)
+{
+	const struct ynode *v;
+	const char *s;
+	size_t i, n;
+	int ok;
+
+	if ((v = field(c, root, "admin_group", "the policy", NULL)) == NULL ||
+	    (s = scalar(c, v, "admin_group", "the policy")) == NULL) {
+		c->p->admin_group = xstrdup(c, POLICY_DEFAULT_ADMIN_GROUP);
+		return;
+	}
+	n = strlen(s);
+	ok = n > 0 && n <= 32 && (s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z'));
+	for (i = 1; ok && i < n; i++)
+		ok = s[i] == '_' || s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9');
+	if (!ok) {
+		problem(c, v->line, "admin_group '%s' is not a group name "
+		    DASH " use lower-case letters, digits, '_' and '-', e.g. "
+		    "admin_group: " POLICY_DEFAULT_ADMIN_GROUP, s);
+		return;
+	}
+	c->p->admin_group = xstrdup(c, s);
+}
+
 static void
 parse_root(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "version", "listen", "paths",
-	    "limits", "approval", "work_record", "vendors", "devices",
-	    "admins", "auditors", NULL };
+	    "limits", "approval", "work_record", "admin_group", "vendors",
+	    "devices", "admins", "auditors", NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -2326,6 +2355,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	parse_limits(c, root);
 	parse_global_approval(c, root);
 	get_bool(c, root, "work_record", "the policy", &p->work_record);
+	parse_admin_group(c, root);
 
 	if ((v = field(c, root, "vendors", "the policy", "vendors: (a list, "
 	    "[] for none)")) != NULL && check_seq(c, v, "vendors",
@@ -2484,6 +2514,7 @@ policy_free(struct policy *p)
 	free(p->pam_service_dir);
 	free(p->approval.windows);
 	free(p->notify_command);
+	free(p->admin_group);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

@@ -30,6 +30,7 @@
 #define POLICY_MAX_ITEMS	4096	/* entries in any one list */
 #define POLICY_MAX_STRING	16384	/* any one value (keys are long) */
 #define POLICY_MAX_TEXT		256	/* description, full_name */
+#define POLICY_DEFAULT_ADMIN_GROUP "bastion-admin"	/* admin_group: */
 
 /* An authorized_keys-format public key, as written in the file. */
 struct policy_key {
@@ -140,6 +141,8 @@ struct policy {
 	unsigned default_max_grant;	/* default 14400 */
 	char *notify_command;		/* optional */
 	int work_record;		/* ask for a work record at end */
+	char *admin_group;		/* local bastionctl users; default
+					 * POLICY_DEFAULT_ADMIN_GROUP */
 
 	struct policy_vendor *vendors;
 	size_t nvendors;

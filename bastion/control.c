@@ -1,0 +1,161 @@
+/*
+ * control.c - a control worker: one bastionctl request on the local
+ * control socket.
+ *
+ * The listener (ctlsock.c) has already checked the caller's credentials
+ * and passes the caller's login name; this process reads the request on
+ * fd 3 (bounded, ctlproto.h), runs the admin verb with the same code as
+ * the admin console over ssh (common/approvals.c), streams the verb's
+ * output and errors back in frames, and ends with the exit status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "approvals.h"
+#include "bastiond.h"
+#include "ctlproto.h"
+#include "err.h"
+#include "log.h"
+#include "policy.h"
+#include "state.h"
+
+#define CONTROL_FD	3
+
+struct control_stream {
+	int fd;
+	int type;
+	int broken;
+};
+
+static ssize_t
+control_cookie_write(void *cookie, const char *p, size_t n)
+{
+	struct control_stream *cs = cookie;
+
+	if (cs->broken)
+		return (-1);
+	if (ctlp_frame_write(cs->fd, cs->type, p, n) != 0) {
+		cs->broken = 1;
+		errno = EPIPE;
+		return (-1);
+	}
+	return ((ssize_t)n);
+}
+
+static FILE *
+control_stream_open(struct control_stream *cs, int fd, int type)
+{
+	cookie_io_functions_t io = { .write = control_cookie_write };
+	FILE *f;
+
+	cs->fd = fd;
+	cs->type = type;
+	cs->broken = 0;
+	if ((f = fopencookie(cs, "w", io)) != NULL)
+		(void)setvbuf(f, NULL, _IOLBF, 0);
+	return (f);
+}
+
+/* Has the caller gone (closed its end)? For streaming verbs. */
+int
+control_peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = 0 };
+
+	/* bastionctl shut its writing side after the request, so only a
+	 * hang-up (both sides closed) means it has gone */
+	if (poll(&p, 1, 0) <= 0)
+		return (0);
+	return ((p.revents & (POLLHUP | POLLERR)) != 0);
+}
+
+static void
+control_say(int fd, const char *msg, int code)
+{
+	uint8_t x = (uint8_t)code;
+
+	(void)ctlp_frame_write(fd, CTLP_ERR, msg, strlen(msg));
+	(void)ctlp_frame_write(fd, CTLP_EXIT, &x, 1);
+}
+
+int
+control_main(const char *policy_path, const char *who, int debug)
+{
+	struct control_stream so, se;
+	struct appr_ctx c;
+	struct policy *pol = NULL;
+	char **argv = NULL, msg[256];
+	int argc = 0, r, rc = 1;
+	uint8_t x;
+
+	log_init("bastiond-ctl", !debug, debug ? LOG_LVL_DEBUG :
+	    LOG_LVL_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&c, 0, sizeof(c));
+	/* libuv accepted the socket non-blocking; this worker blocks */
+	if ((r = fcntl(CONTROL_FD, F_GETFL)) == -1 ||
+	    fcntl(CONTROL_FD, F_SETFL, r & ~O_NONBLOCK) == -1) {
+		log_error("control socket: %s", strerror(errno));
+		return (1);
+	}
+	/* a caller that connects and then says nothing is not waited for */
+	alarm(30);
+	if ((r = ctlp_request_read(CONTROL_FD, &argv, &argc)) != 0) {
+		snprintf(msg, sizeof(msg), "bastionctl: bad request (%s); use "
+		    "the bastionctl of this bastiond version\n", berr_str(r));
+		control_say(CONTROL_FD, msg, 2);
+		log_warn("control request from %s: %s", who, berr_str(r));
+		return (2);
+	}
+	if (!appr_is_verb(argv[0])) {
+		snprintf(msg, sizeof(msg), "bastionctl: '%.64s' is not an "
+		    "admin verb of this bastiond\n", argv[0]);
+		control_say(CONTROL_FD, msg, 2);
+		ctlp_argv_free(argv);
+		return (2);
+	}
+	alarm(0);
+	if (policy_load(policy_path, NULL, NULL, &pol) != 0) {
+		control_say(CONTROL_FD, "bastionctl: bastiond cannot load its "
+		    "policy now; see its log\n", 1);
+		ctlp_argv_free(argv);
+		return (1);
+	}
+	c.pol = pol;
+	c.admin = who;
+	c.via = "bastionctl";
+	c.out = control_stream_open(&so, CONTROL_FD, CTLP_OUT);
+	c.err = control_stream_open(&se, CONTROL_FD, CTLP_ERR);
+	if (c.out == NULL || c.err == NULL) {
+		control_say(CONTROL_FD, "bastionctl: out of memory\n", 1);
+		goto out;
+	}
+	if (state_open(pol->state_dir, &c.st) != 0) {
+		fprintf(c.err, "the state store cannot be opened (see the "
+		    "bastion's log)\n");
+		rc = 1;
+	} else
+		rc = appr_run(&c, argc, argv);
+	audit_event("console.verb", "user", who, "via", "bastionctl", "verb",
+	    argv[0], "status", rc == 0 ? "ok" : rc == 2 ? "usage" :
+	    "refused", NULL);
+	state_close(c.st);
+	fflush(c.out);
+	fflush(c.err);
+	x = (uint8_t)rc;
+	(void)ctlp_frame_write(CONTROL_FD, CTLP_EXIT, &x, 1);
+out:
+	if (c.out != NULL)
+		fclose(c.out);
+	if (c.err != NULL)
+		fclose(c.err);
+	ctlp_argv_free(argv);
+	policy_free(pol);
+	return (rc);
+}

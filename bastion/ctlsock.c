@@ -1,0 +1,263 @@
+/*
+ * ctlsock.c - the listener's local control socket for bastionctl.
+ *
+ * RUN_DIR/control.sock (mode 0660, group admin_group) accepts local admins.
+ * Before a byte is read, the caller's credentials are taken from the
+ * kernel (SO_PEERCRED, SO_PEERGROUPS): root, bastiond's own user and
+ * members of the policy's admin_group (default "bastion-admin") are let
+ * in; anybody else gets one line saying why and is disconnected, with an
+ * audit event. An accepted connection is handed, like a vendor
+ * connection, to a fresh process (bastiond --control LOGIN, the socket on
+ * fd 3) that parses the request (ctlproto.h) and runs the verb, so the
+ * listener never parses the request itself.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <uv.h>
+
+#include "bastiond.h"
+#include "ctlproto.h"
+#include "err.h"
+#include "log.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59	/* Linux 4.13 */
+#endif
+
+#define CTLSOCK_MAX_GROUPS	256
+
+struct ctlsock {
+	uv_loop_t *loop;
+	uv_pipe_t server;
+	char path[PATH_MAX];
+	char group[64];
+	const char *self;
+	const char *policy_path;
+	int debug;
+	int open;
+};
+
+static struct ctlsock ctlsock;
+
+struct ctlproc {
+	uv_process_t proc;
+};
+
+static void
+ctlsock_proc_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+ctlsock_proc_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	if (sig != 0)
+		log_warn("control worker %d killed by signal %d", p->pid, sig);
+	else
+		log_debug("control worker %d exited %lld", p->pid,
+		    (long long)status);
+	uv_close((uv_handle_t *)p, ctlsock_proc_close_cb);
+}
+
+/*
+ * Is the peer on fd allowed? Fills who (login name or "uid N") and why
+ * (for a refusal).
+ */
+static int
+ctlsock_allowed(int fd, const char *group, char *who, size_t wholen,
+    char *why, size_t whylen)
+{
+	struct ucred cr;
+	socklen_t sl = sizeof(cr);
+	gid_t groups[CTLSOCK_MAX_GROUPS];
+	struct group *gr;
+	struct passwd *pw;
+	size_t i, ng;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) != 0 ||
+	    sl != sizeof(cr)) {
+		snprintf(who, wholen, "?");
+		snprintf(why, whylen, "the caller's credentials are unknown");
+		return (0);
+	}
+	if ((pw = getpwuid(cr.uid)) != NULL)
+		snprintf(who, wholen, "%s", pw->pw_name);
+	else
+		snprintf(who, wholen, "uid %u", (unsigned)cr.uid);
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return (1);
+	if ((gr = getgrnam(group)) == NULL) {
+		snprintf(why, whylen, "group %s does not exist on this host, "
+		    "so only root may use bastionctl (create it with groupadd "
+		    "%s and add the admins)", group, group);
+		return (0);
+	}
+	if (cr.gid == gr->gr_gid)
+		return (1);
+	sl = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &sl) == 0) {
+		ng = sl / sizeof(groups[0]);
+		for (i = 0; i < ng; i++)
+			if (groups[i] == gr->gr_gid)
+				return (1);
+	}
+	snprintf(why, whylen, "%s is not root and not in group %s (ask the "
+	    "bastion's administrator: usermod -aG %s %s, then log in again)",
+	    who, group, group, pw != NULL ? pw->pw_name : "USER");
+	return (0);
+}
+
+static void
+ctlsock_refuse(int fd, const char *why)
+{
+	char line[640];
+	uint8_t code = 1;
+	int n;
+
+	n = snprintf(line, sizeof(line), "bastionctl: refused: %s\n", why);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)ctlp_frame_write(fd, CTLP_ERR, line, (size_t)n);
+	(void)ctlp_frame_write(fd, CTLP_EXIT, &code, 1);
+}
+
+static void
+ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
+{
+	uv_process_options_t o;
+	uv_stdio_container_t stdio[4];
+	struct ctlproc *p;
+	char *args[8];
+	int n = 0, r;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return;
+	args[n++] = (char *)C->self;
+	args[n++] = "--control";
+	args[n++] = (char *)who;
+	args[n++] = "-f";
+	args[n++] = (char *)C->policy_path;
+	if (C->debug)
+		args[n++] = "-d";
+	args[n] = NULL;
+	memset(&o, 0, sizeof(o));
+	memset(stdio, 0, sizeof(stdio));
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = 2;
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = 2;
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = fd;
+	o.file = C->self;
+	o.args = args;
+	o.exit_cb = ctlsock_proc_exit_cb;
+	o.stdio = stdio;
+	o.stdio_count = 4;
+	p->proc.data = p;
+	if ((r = uv_spawn(C->loop, &p->proc, &o)) != 0) {
+		log_error("cannot start a control worker: %s", uv_strerror(r));
+		ctlsock_refuse(fd, "bastiond could not start a worker; see "
+		    "its log");
+		free(p);
+	}
+}
+
+static void
+ctlsock_client_close_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+ctlsock_conn_cb(uv_stream_t *server, int status)
+{
+	struct ctlsock *C = server->data;
+	char who[64], why[512];
+	uv_pipe_t *c;
+	int fd;
+
+	if (status < 0 || !C->open)
+		return;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return;
+	uv_pipe_init(C->loop, c, 0);
+	if (uv_accept(server, (uv_stream_t *)c) != 0 ||
+	    uv_fileno((uv_handle_t *)c, &fd) != 0) {
+		uv_close((uv_handle_t *)c, ctlsock_client_close_cb);
+		return;
+	}
+	why[0] = '\0';
+	if (ctlsock_allowed(fd, C->group, who, sizeof(who), why,
+	    sizeof(why))) {
+		log_debug("control socket: %s connected", who);
+		ctlsock_spawn(C, fd, who);
+	} else {
+		audit_event("ctl.refused", "user", who, "reason", why, NULL);
+		ctlsock_refuse(fd, why);
+	}
+	/* the control worker has its own copy of the socket */
+	uv_close((uv_handle_t *)c, ctlsock_client_close_cb);
+}
+
+int
+ctlsock_start(uv_loop_t *loop, const struct policy *pol, const char *self,
+    const char *policy_path, int debug)
+{
+	struct ctlsock *C = &ctlsock;
+	struct group *gr;
+	int r;
+
+	memset(C, 0, sizeof(*C));
+	C->loop = loop;
+	C->self = self;
+	C->policy_path = policy_path;
+	C->debug = debug;
+	snprintf(C->group, sizeof(C->group), "%s", pol->admin_group != NULL ?
+	    pol->admin_group : POLICY_DEFAULT_ADMIN_GROUP);
+	if ((size_t)snprintf(C->path, sizeof(C->path), "%s/control.sock",
+	    pol->run_dir) >= sizeof(C->path))
+		return (BERR_LIMIT);
+	(void)unlink(C->path);
+	uv_pipe_init(loop, &C->server, 0);
+	C->server.data = C;
+	if ((r = uv_pipe_bind(&C->server, C->path)) != 0 ||
+	    (r = uv_listen((uv_stream_t *)&C->server, 16,
+	    ctlsock_conn_cb)) != 0) {
+		log_error("cannot listen on the control socket %s: %s — "
+		    "check run_dir in the policy", C->path, uv_strerror(r));
+		uv_close((uv_handle_t *)&C->server, NULL);
+		return (BERR_SYS);
+	}
+	/* Who may connect is decided above, per connection; the mode only
+	 * keeps other local users from reaching the check at all. */
+	if ((gr = getgrnam(C->group)) != NULL &&
+	    chown(C->path, (uid_t)-1, gr->gr_gid) != 0)
+		log_warn("control socket %s: cannot give it to group %s: %s",
+		    C->path, C->group, strerror(errno));
+	(void)chmod(C->path, 0660);
+	C->open = 1;
+	log_info("control socket %s (group %s)", C->path, C->group);
+	return (0);
+}
+
+void
+ctlsock_stop(void)
+{
+	struct ctlsock *C = &ctlsock;
+
+	if (!C->open)
+		return;
+	C->open = 0;
+	uv_close((uv_handle_t *)&C->server, NULL);
+	(void)unlink(C->path);
+}
