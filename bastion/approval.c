@@ -13,7 +13,13 @@
  * up with ^C or by closing the connection (cancelled).
  *
  * The admin console (console_run) runs the same verbs as bastionctl
- * (common/approvals.c) for an admin's exec request. docs/APPROVALS.md.
+ * (common/approvals.c) for an admin's exec request, streaming their output
+ * to the admin's channel as it is written; console_follow() is how `watch`
+ * follows a live recording there (and on the control socket).
+ * docs/APPROVALS.md.
+ *
+ * Revoked grants are no longer polled here: the listener's session monitor
+ * tells a running session (relay.c), so the relay needs no state store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +33,20 @@
 #include <sys/wait.h>
 
 #include "approvals.h"
+#include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "monitor.h"
+#include "recfmt.h"
+#include "recreader.h"
+#include "sanitize.h"
 #include "session.h"
 
 #define APPROVAL_NOTIFY_WAIT_MS	3000
-#define APPROVAL_GRANT_CHECK_S	2
+#define WATCH_TAIL_BYTES	4096	/* output shown from before the start */
+#define WATCH_RING		256	/* output frames remembered for that */
+#define WATCH_CHUNK		4096	/* sanitised per step */
+#define WATCH_POLL_MS		200
 
 int
 approval_take_reason(struct sess *S)
@@ -347,84 +361,294 @@ approval_gate(struct sess *S)
 	return (r);
 }
 
-int
-approval_grant_gone(struct sess *S)
-{
-	struct state *st = NULL;
-	struct state_grant g;
-	time_t now = time(NULL);
-	int found = 0, gone = 0;
-
-	if (S->grant_id == 0 || now - S->grant_checked <
-	    APPROVAL_GRANT_CHECK_S)
-		return (0);
-	S->grant_checked = now;
-	if (state_open(S->pol->state_dir, &st) != 0)
-		return (0);	/* a store hiccup does not end sessions */
-	if (state_grant_get(st, S->grant_id, &g, &found) == 0 && found &&
-	    g.revoked)
-		gone = 1;
-	state_close(st);
-	return (gone);
-}
-
 /* ---- admin console ------------------------------------------------------ */
 
-/* Write text to the admin's channel (stdout or stderr), CRLF on a pty. */
-static void
-console_write(struct sess *S, const char *t, size_t n, int err)
+/* A verb's stdout or stderr, streamed to the admin's channel as written. */
+struct console_stream {
+	struct sess *S;
+	int err;	/* the channel's stderr */
+	int cr;		/* the last byte written was CR */
+};
+
+static int
+console_put(struct console_stream *cs, const char *t, size_t n)
 {
+	int w;
+
+	if (n == 0)
+		return (0);
+	w = cs->err ? ssh_channel_write_stderr(cs->S->vch, t, (uint32_t)n) :
+	    ssh_channel_write(cs->S->vch, t, (uint32_t)n);
+	return (w == SSH_ERROR ? -1 : 0);
+}
+
+/* Write text, a lone LF becoming CR LF on a terminal (output that has
+ * CR LF already, like a watched terminal, passes as it is). */
+static ssize_t
+console_cookie_write(void *cookie, const char *t, size_t n)
+{
+	struct console_stream *cs = cookie;
 	size_t i, s = 0;
 
-	for (i = 0; i <= n; i++) {
-		if (i < n && !(S->has_pty && t[i] == '\n'))
-			continue;
-		if (i > s)
-			(void)(err ? ssh_channel_write_stderr(S->vch, t + s,
-			    (uint32_t)(i - s)) : ssh_channel_write(S->vch,
-			    t + s, (uint32_t)(i - s)));
-		if (i < n) {
-			(void)(err ? ssh_channel_write_stderr(S->vch, "\r\n",
-			    2) : ssh_channel_write(S->vch, "\r\n", 2));
-			s = i + 1;
+	if (cs->S->vch == NULL || !ssh_channel_is_open(cs->S->vch)) {
+		errno = EPIPE;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (cs->S->has_pty && t[i] == '\n' && !(i > 0 ? t[i - 1] ==
+		    '\r' : cs->cr)) {
+			if (console_put(cs, t + s, i - s) != 0 ||
+			    console_put(cs, "\r", 1) != 0)
+				goto fail;
+			s = i;
 		}
 	}
+	if (console_put(cs, t + s, n - s) != 0)
+		goto fail;
+	cs->cr = n > 0 && t[n - 1] == '\r';
+	return ((ssize_t)n);
+fail:
+	errno = EPIPE;
+	return (-1);
+}
+
+static FILE *
+console_stream_open(struct console_stream *cs, struct sess *S, int err)
+{
+	cookie_io_functions_t io = { .write = console_cookie_write };
+	FILE *f;
+
+	cs->S = S;
+	cs->err = err;
+	cs->cr = 0;
+	if ((f = fopencookie(cs, "w", io)) != NULL)
+		(void)setvbuf(f, NULL, err ? _IOLBF : _IOFBF, 16384);
+	return (f);
+}
+
+/*
+ * Has the admin left or asked to stop? Waits up to wait_ms. What the admin
+ * types is read and dropped (it goes nowhere); on a terminal ^C, ^D or q
+ * stop. Without a terminal only closing the connection does (so that
+ * `ssh bob@bastion watch 17 </dev/null` keeps watching).
+ */
+static int
+console_cancelled(void *arg, unsigned wait_ms)
+{
+	struct sess *S = arg;
+	struct pollfd pfd;
+	char buf[256];
+	int n, i;
+
+	if (S->vch == NULL || !ssh_is_connected(S->vs) ||
+	    ssh_channel_is_closed(S->vch))
+		return (1);
+	while ((n = ssh_channel_read_nonblocking(S->vch, buf, sizeof(buf),
+	    0)) > 0)
+		for (i = 0; i < n; i++)
+			if (S->has_pty && (buf[i] == 3 || buf[i] == 4 ||
+			    buf[i] == 'q'))
+				return (1);
+	if (n == SSH_ERROR)
+		return (1);
+	pfd.fd = ssh_get_fd(S->vs);
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (pfd.fd < 0 || (poll(&pfd, 1, (int)wait_ms) > 0 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0))
+		return (1);
+	return (!ssh_is_connected(S->vs) || ssh_channel_is_closed(S->vch));
+}
+
+/* Sanitise device output and write it to the admin. */
+static void
+console_emit(struct appr_ctx *c, struct sanitize *san, struct buf *ob,
+    const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		k = n > WATCH_CHUNK ? WATCH_CHUNK : n;
+		buf_reset(ob);
+		if (sanitize_feed(san, p, k, ob) != 0)
+			sanitize_reset(san);	/* cannot happen: room */
+		else if (buf_len(ob) > 0)
+			(void)fwrite(buf_ptr(ob), 1, buf_len(ob), c->out);
+		p += k;
+		n -= k;
+	}
+}
+
+/*
+ * Where to start when not from the start: at a frame boundary early enough
+ * that about WATCH_TAIL_BYTES of output come before the live part (the
+ * last screenful, roughly). Reads the recording to its current end; sets
+ * *sealed when that end is the seal. 0, or a BERR_* code.
+ */
+static int
+console_tail_start(struct recreader *r, uint64_t *start, int *sealed)
+{
+	uint64_t off[WATCH_RING];
+	size_t len[WATCH_RING], sum = 0, n = 0, i;
+	struct rec_frame f;
+	int err;
+
+	*sealed = 0;
+	for (;;) {
+		if ((err = recreader_next(r, &f)) != 0)
+			break;
+		if (f.type == REC_OUTPUT || f.type == REC_STDERR) {
+			off[n % WATCH_RING] = recreader_offset(r);
+			len[n % WATCH_RING] = f.len;
+			n++;
+		} else if (f.type == REC_SEAL)
+			*sealed = 1;
+	}
+	if (err != BERR_NOTFOUND && err != BERR_TRUNC)
+		return (err);
+	*start = recreader_offset(r);	/* nothing to show: the end */
+	for (i = 0; i < n && i < WATCH_RING && sum < WATCH_TAIL_BYTES; i++) {
+		size_t k = (n - 1 - i) % WATCH_RING;
+
+		*start = off[k];
+		sum += len[k];
+	}
+	return (0);
+}
+
+int
+console_follow(struct appr_ctx *c, const struct state_session *s,
+    int from_start)
+{
+	struct recreader *r = NULL;
+	struct sanitize *san = NULL;
+	struct buf *ob = NULL;
+	struct state_session now_s;
+	struct rec_frame f;
+	uint64_t start = 0;
+	time_t checked = 0;
+	char why[256];
+	int err, rc = 1, ended = 0, sealed = 0, stopped = 0, found;
+
+	why[0] = '\0';
+	if (!mon_recording_ok(c->pol, s->recording)) {
+		fprintf(c->err, "watch: the recording path of session %lld is "
+		    "not below recordings_dir; refusing to read it\n",
+		    (long long)s->sid);
+		return (1);
+	}
+	if ((err = recreader_open(s->recording, &r)) != 0 ||
+	    (err = recreader_magic(r)) != 0) {
+		fprintf(c->err, "watch: cannot read the recording of session "
+		    "%lld (%s: %s)\n", (long long)s->sid, s->recording,
+		    berr_str(err));
+		goto out;
+	}
+	if ((san = sanitize_new(c->terminal ? 0 : SANITIZE_TEXT)) == NULL ||
+	    (ob = buf_new(3 * WATCH_CHUNK + SANITIZE_SLACK)) == NULL) {
+		fprintf(c->err, "watch: out of memory\n");
+		goto out;
+	}
+	if (!from_start) {
+		if ((err = console_tail_start(r, &start, &sealed)) != 0 ||
+		    (err = recreader_seek(r, start)) != 0) {
+			fprintf(c->err, "watch: the recording of session %lld "
+			    "cannot be read (%s)\n", (long long)s->sid,
+			    berr_str(err));
+			goto out;
+		}
+	}
+	/* follow: only whole frames; at the end, wait and read again */
+	for (;;) {
+		if ((err = recreader_next(r, &f)) == 0) {
+			if (f.type == REC_OUTPUT || f.type == REC_STDERR)
+				console_emit(c, san, ob, f.payload, f.len);
+			else if (f.type == REC_SEAL) {
+				sealed = 1;
+				break;
+			}
+			continue;
+		}
+		if (err != BERR_NOTFOUND && err != BERR_TRUNC) {
+			fprintf(c->err, "\nwatch: the recording of session %lld "
+			    "cannot be read at offset %llu (%s); stopped\n",
+			    (long long)s->sid,
+			    (unsigned long long)recreader_offset(r),
+			    berr_str(err));
+			goto out;
+		}
+		/* a frame still being written: back to its start */
+		if ((err = recreader_seek(r, recreader_offset(r))) != 0)
+			goto out;
+		fflush(c->out);
+		if (ended || sealed)
+			break;		/* what came after the end is read */
+		if (time(NULL) != checked) {
+			checked = time(NULL);
+			if (state_session_get(c->st, s->sid, &now_s, &found) ==
+			    0 && found && now_s.id == s->id && now_s.ended) {
+				ended = 1;
+				snprintf(why, sizeof(why), "%s",
+				    now_s.end_reason);
+				continue;
+			}
+		}
+		if (c->cancelled != NULL ? c->cancelled(c->cancel_arg,
+		    WATCH_POLL_MS) : usleep(WATCH_POLL_MS * 1000) != 0) {
+			stopped = 1;
+			break;
+		}
+	}
+	buf_reset(ob);
+	if (sanitize_finish(san, ob) == 0 && buf_len(ob) > 0)
+		(void)fwrite(buf_ptr(ob), 1, buf_len(ob), c->out);
+	fflush(c->out);
+	if (stopped)
+		fprintf(c->err, "\nbastion: stopped watching session %lld\n",
+		    (long long)s->sid);
+	else
+		fprintf(c->err, "\nbastion: session %lld ended%s%s%s\n",
+		    (long long)s->sid, why[0] ? " (" : "", why,
+		    why[0] ? ")" : "");
+	rc = 0;
+out:
+	buf_free(ob);
+	sanitize_free(san);
+	recreader_free(r);
+	return (rc);
 }
 
 int
 console_run(struct sess *S)
 {
+	struct console_stream so, se;
 	struct appr_ctx c;
-	char **argv = NULL, *out = NULL, *err = NULL;
-	size_t outlen = 0, errlen = 0;
+	char **argv = NULL;
 	int argc = 0, rc = 2;
 
 	memset(&c, 0, sizeof(c));
+	if ((c.out = console_stream_open(&so, S, 0)) == NULL ||
+	    (c.err = console_stream_open(&se, S, 1)) == NULL) {
+		if (c.out != NULL)
+			fclose(c.out);
+		return (1);
+	}
 	if (S->kind != SESS_EXEC || S->command == NULL ||
 	    appr_split(S->command, &argv, &argc) != 0 || argc == 0 ||
 	    !appr_is_verb(argv[0])) {
-		sess_tell(S, "bastion: admin console: run one verb, e.g. "
+		fprintf(c.err, "bastion: admin console: run one verb, e.g. "
 		    "ssh %s@bastion requests\n", S->au.who->name);
-		if ((c.out = open_memstream(&out, &outlen)) != NULL) {
-			appr_usage(c.out, "  ");
-			fclose(c.out);
-			console_write(S, out, outlen, 1);
-			free(out);
-		}
-		appr_free_words(argv);
-		return (2);
+		appr_usage(c.err, "  ");
+		rc = 2;
+		goto out;
 	}
 	c.pol = S->pol;
 	c.admin = S->au.who->name;
 	c.via = "ssh";
-	if ((c.out = open_memstream(&out, &outlen)) == NULL ||
-	    (c.err = open_memstream(&err, &errlen)) == NULL) {
-		if (c.out != NULL)
-			fclose(c.out);
-		free(out);
-		appr_free_words(argv);
-		return (1);
-	}
+	c.terminal = S->has_pty;
+	c.cancelled = console_cancelled;
+	c.cancel_arg = S;
+	c.follow = console_follow;
 	if (state_open(S->pol->state_dir, &c.st) != 0) {
 		fprintf(c.err, "the state store cannot be opened (see the "
 		    "bastion's log)\n");
@@ -437,12 +661,9 @@ console_run(struct sess *S)
 	if (rc == 2)
 		appr_usage(c.err, "usage: ");
 	state_close(c.st);
+out:
 	fclose(c.out);
 	fclose(c.err);
-	console_write(S, out, outlen, 0);
-	console_write(S, err, errlen, 1);
-	free(out);
-	free(err);
 	appr_free_words(argv);
 	return (rc);
 }

@@ -4,11 +4,21 @@
  *   recordings [--engineer N] [--vendor N] [--device N] [--date YYYY-MM-DD]
  *   verify SESSION        bastion-verify with the recorder's public key
  *   replay SESSION        the sanitised text transcript (bastion-replay --text)
+ *   export SESSION        the evidence bundle, a tar on stdout
+ *                         (`ssh carol@bastion export 17 > evidence.tar`)
  *
  * Recordings are found by walking recordings_dir; each file is read only
  * through the bounded recorder reader (its HEADER frame), never trusted.
  * verify and replay run the same programs an auditor runs offline, from
  * the directory bastiond itself lives in, with no shell in between.
+ *
+ * export writes, with libarchive, the members docs/AUDIT.md lists
+ * ("Evidence bundle"): the recording as it is on disk, the recorder's
+ * public key, the approval record from the state store, the session's
+ * lines of the audit chain exactly as they are in the chain (so that each
+ * still proves itself), export.txt (who exported what, and the state of
+ * the whole chain at that moment) and a MANIFEST in sha256sum format.
+ * bastion-verify checks it all offline.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +27,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "approvals.h"
+#include "auditlog.h"
 #include "err.h"
 #include "log.h"
 #include "recfmt.h"
+#include "reckey.h"
 #include "recreader.h"
 #include "session.h"
+#include "state.h"
 
 struct audit_filter {
 	const char *engineer, *vendor, *device, *date, *id;
@@ -157,6 +177,428 @@ auditor_exec(struct sess *S, const char *prog, char *const extra[])
 	return (WEXITSTATUS(st));
 }
 
+/* ---- export: the evidence bundle --------------------------------------- */
+
+/* What export gathers before it writes anything. */
+struct export {
+	struct sess *S;
+	struct archive *a;
+	const char *dir;		/* AUDITLOG_BUNDLE_DIR + recording id */
+	char *audit;			/* the session's chain lines */
+	size_t audit_len;		/* (set by the memstream) */
+	size_t taken;			/* bytes taken so far */
+	uint64_t audit_lines;
+	char requests[AUDITLOG_SEL_IDS][32], grants[AUDITLOG_SEL_IDS][32];
+	size_t nrequests, ngrants;
+	char rule[32];			/* how the session was let in */
+	char manifest[1024];
+	size_t manifest_len;
+	int write_failed;
+};
+
+static la_ssize_t
+export_write_cb(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct export *E = arg;
+	int n;
+
+	(void)a;
+	if (len > UINT32_MAX / 2)
+		len = UINT32_MAX / 2;
+	if ((n = ssh_channel_write(E->S->vch, buf, (uint32_t)len)) < 0 ||
+	    (size_t)n != len) {
+		E->write_failed = 1;
+		return (-1);
+	}
+	return ((la_ssize_t)len);
+}
+
+static void
+export_id(char ids[][32], size_t *n, const char *id)
+{
+	size_t i;
+
+	if (*id == '\0' || strcmp(id, "-") == 0 || *n == AUDITLOG_SEL_IDS)
+		return;
+	for (i = 0; i < *n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return;
+	snprintf(ids[(*n)++], 32, "%s", id);
+}
+
+/* One walk over the chain: learn (sel != NULL && !take), or take the
+ * session's lines into E. */
+static int
+export_walk(struct export *E, const char *path, struct auditlog_sel *sel,
+    FILE *take, const char *ref)
+{
+	struct auditlog_reader *rd = NULL;
+	struct auditlog_line l;
+	const char *text;
+	size_t len;
+	char v[96], ev[64];
+	int r;
+
+	if ((r = auditlog_reader_open(path, &rd)) != 0)
+		return (r);
+	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
+		if (auditlog_line_parse(text, len, &l) != 0)
+			continue;
+		if (take == NULL) {
+			auditlog_sel_learn(sel, l.body, l.bodylen);
+			continue;
+		}
+		if (!auditlog_sel_match(sel, l.body, l.bodylen))
+			continue;
+		if (E->taken + len + 1 > AUDITLOG_BUNDLE_AUDIT_MAX) {
+			r = BERR_LIMIT;
+			break;
+		}
+		fwrite(text, 1, len, take);
+		fputc('\n', take);
+		E->taken += len + 1;
+		E->audit_lines++;
+		if (auditlog_field(l.body, l.bodylen, "request", v,
+		    sizeof(v)) == 0)
+			export_id(E->requests, &E->nrequests, v);
+		if (auditlog_field(l.body, l.bodylen, "grant", v,
+		    sizeof(v)) == 0)
+			export_id(E->grants, &E->ngrants, v);
+		if (auditlog_field(l.body, l.bodylen, "event", ev,
+		    sizeof(ev)) == 0 && auditlog_field(l.body, l.bodylen,
+		    "session", v, sizeof(v)) == 0 && strcmp(v, ref) == 0) {
+			if (strcmp(ev, "approval.window") == 0)
+				snprintf(E->rule, sizeof(E->rule), "window");
+			else if (strcmp(ev, "approval.grant_used") == 0)
+				snprintf(E->rule, sizeof(E->rule), "grant");
+			else if (strcmp(ev, "approval.requested") == 0)
+				snprintf(E->rule, sizeof(E->rule), "request");
+		}
+	}
+	auditlog_reader_free(rd);
+	/* a torn last line is not the session's: the chain is verified apart */
+	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
+}
+
+/* The session's lines of the audit chain (none if it is not kept). */
+static int
+export_audit(struct export *E, const char *path, const char *ref,
+    const char *recid)
+{
+	struct auditlog_sel *sel = NULL;
+	struct stat st;
+	FILE *take = NULL;
+	int r, pass;
+
+	if (stat(path, &st) != 0 && errno == ENOENT)
+		return (0);
+	if ((r = auditlog_sel_new(ref, recid, &sel)) != 0)
+		return (r);
+	for (pass = 0; pass < AUDITLOG_SEL_PASSES; pass++) {
+		if ((r = export_walk(E, path, sel, NULL, ref)) != 0)
+			goto out;
+		if (!auditlog_sel_changed(sel))
+			break;
+	}
+	if ((take = open_memstream(&E->audit, &E->audit_len)) == NULL) {
+		r = BERR_NOMEM;
+		goto out;
+	}
+	r = export_walk(E, path, sel, take, ref);
+	if (fclose(take) != 0 && r == 0)
+		r = BERR_NOMEM;
+out:
+	auditlog_sel_free(sel);
+	return (r);
+}
+
+static void
+export_grant_json(FILE *f, const struct state_grant *g)
+{
+	fprintf(f, "{\"id\":%lld,\"request\":%lld,\"engineer\":",
+	    (long long)g->id, (long long)g->request_id);
+	appr_json_str(f, g->engineer);
+	fputs(",\"device\":", f);
+	appr_json_str(f, g->device);
+	fprintf(f, ",\"created\":%lld,\"until\":%lld,\"revoked\":%s,"
+	    "\"revoked_by\":", (long long)g->created, (long long)g->until,
+	    g->revoked ? "true" : "false");
+	appr_json_str(f, g->revoked_by);
+	fprintf(f, ",\"revoked_at\":%lld}", (long long)g->revoked_at);
+}
+
+/* approval.json: how the session was let in, with the request(s) and
+ * grant(s) as the state store has them now. */
+static int
+export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
+    char **out, size_t *outlen)
+{
+	struct state *st = NULL;
+	struct state_request r;
+	struct state_grant g;
+	FILE *f;
+	size_t i;
+	int found, rc = 0;
+
+	if ((f = open_memstream(out, outlen)) == NULL)
+		return (BERR_NOMEM);
+	fputs("{\"format\":", f);
+	appr_json_str(f, AUDITLOG_BUNDLE_FORMAT);
+	fputs(",\"session\":", f);
+	appr_json_str(f, ref);
+	fputs(",\"recording\":", f);
+	appr_json_str(f, recfmt_hdr_get(h, "session"));
+	fputs(",\"recording_approval\":", f);
+	appr_json_str(f, recfmt_hdr_get(h, "approval"));
+	fputs(",\"admission\":", f);
+	appr_json_str(f, E->rule[0] != '\0' ? E->rule :
+	    E->audit_lines > 0 ? "not required" : "unknown");
+	if (state_open(E->S->pol->state_dir, &st) != 0)
+		rc = BERR_SYS;
+	/* grants name their requests: take those too */
+	for (i = 0; st != NULL && i < E->ngrants; i++) {
+		char rid[32];
+
+		if (state_grant_get(st, strtoll(E->grants[i], NULL, 10), &g,
+		    &found) == 0 && found) {
+			snprintf(rid, sizeof(rid), "%lld",
+			    (long long)g.request_id);
+			export_id(E->requests, &E->nrequests, rid);
+		}
+	}
+	fputs(",\"requests\":[", f);
+	for (i = 0; st != NULL && i < E->nrequests; i++)
+		if (state_request_get(st, strtoll(E->requests[i], NULL, 10),
+		    &r, &found) == 0 && found) {
+			if (i > 0)
+				fputc(',', f);
+			appr_request_json(f, &r);
+		}
+	fputs("],\"grants\":[", f);
+	for (i = 0; st != NULL && i < E->ngrants; i++)
+		if (state_grant_get(st, strtoll(E->grants[i], NULL, 10), &g,
+		    &found) == 0 && found) {
+			if (i > 0)
+				fputc(',', f);
+			export_grant_json(f, &g);
+		}
+	fputs("]}\n", f);
+	state_close(st);
+	if (fclose(f) != 0)
+		return (BERR_NOMEM);
+	return (rc);
+}
+
+/* One member: header, data from mem or from fd (size bytes), hashed into
+ * the MANIFEST. */
+static int
+export_member(struct export *E, const char *name, const void *mem, int fd,
+    uint64_t size)
+{
+	struct archive_entry *e;
+	unsigned char md[32], buf[65536];
+	char path[AUDITLOG_BUNDLE_NAME_MAX + 1], hex[AUDITLOG_HEX_LEN + 1];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = NULL;
+	uint64_t done = 0;
+	ssize_t k;
+	size_t i;
+	int r = BERR_INTERNAL;
+
+	snprintf(path, sizeof(path), "%s/%s", E->dir, name);
+	if ((e = archive_entry_new()) == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		r = BERR_NOMEM;
+		goto out;
+	}
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0444);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (archive_write_header(E->a, e) != ARCHIVE_OK)
+		goto out;
+	while (done < size) {
+		const void *p;
+
+		if (mem != NULL) {
+			p = (const uint8_t *)mem + done;
+			k = (ssize_t)(size - done < sizeof(buf) ? size - done :
+			    sizeof(buf));
+		} else {
+			k = read(fd, buf, size - done < sizeof(buf) ?
+			    (size_t)(size - done) : sizeof(buf));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {	/* the file shrank: cannot be */
+				r = BERR_TRUNC;
+				goto out;
+			}
+			p = buf;
+		}
+		EVP_DigestUpdate(ctx, p, (size_t)k);
+		if (archive_write_data(E->a, p, (size_t)k) != k)
+			goto out;
+		done += (uint64_t)k;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	i = (size_t)snprintf(E->manifest + E->manifest_len,
+	    sizeof(E->manifest) - E->manifest_len, "%s  %s\n", hex, name);
+	E->manifest_len += i;
+	r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	archive_entry_free(e);
+	return (r);
+}
+
+/* export SESSION: the bundle to the auditor's stdout; returns the exit
+ * status for the channel. */
+static int
+auditor_export(struct sess *S, const char *path)
+{
+	struct export E;
+	struct rec_hdr h;
+	struct reckey *pub = NULL;
+	struct auditlog_verify cv;
+	struct stat st;
+	char chain[4096], pubpath[PATH_MAX + 32], dir[128], host[256];
+	char ts[64], fp[RECKEY_FP_LEN], *approval = NULL, *pem = NULL;
+	char line[8192], v[6][600];
+	const char *recid, *ref, *cstate;
+	size_t approval_len = 0, pem_len = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd = -1, r = 0, rc = 1;
+
+	memset(&E, 0, sizeof(E));
+	E.S = S;
+	if (S->has_pty) {
+		sess_tell(S, "bastion: export writes a tar to standard output; "
+		    "run it without a terminal: ssh %s@bastion export ID > "
+		    "evidence.tar\n", S->au.who->name);
+		return (2);
+	}
+	if (auditor_header(path, &h) != 0 ||
+	    (recid = recfmt_hdr_get(&h, "session")) == NULL ||
+	    !recfmt_session_id_valid(recid) ||
+	    (ref = recfmt_hdr_get(&h, "ref")) == NULL) {
+		sess_tell(S, "bastion: the recording's header cannot be read "
+		    "or names no session (run `verify` on it)\n");
+		recfmt_hdr_clear(&h);
+		return (1);
+	}
+	snprintf(dir, sizeof(dir), "%s%s", AUDITLOG_BUNDLE_DIR, recid);
+	E.dir = dir;
+	snprintf(pubpath, sizeof(pubpath), "%s/recorder.key.pub",
+	    S->pol->state_dir);
+	if ((r = auditlog_path_for(S->pol->state_dir, chain,
+	    sizeof(chain))) != 0 || (r = export_audit(&E, chain, ref,
+	    recid)) != 0) {
+		sess_tell(S, "bastion: the audit chain %s cannot be read for "
+		    "this session (%s); tell the hospital's IT administrator\n",
+		    chain, berr_str(r));
+		goto out;
+	}
+	if (export_approval(&E, &h, ref, &approval, &approval_len) != 0)
+		sess_tell(S, "bastion: note: the state store could not be "
+		    "read; approval.json lists no requests or grants\n");
+	if ((r = reckey_load_public(pubpath, &pub)) != 0 ||
+	    (r = reckey_public_pem(pub, &pem)) != 0) {
+		sess_tell(S, "bastion: the recorder's public key %s cannot be "
+		    "read (%s)\n", pubpath, berr_str(r));
+		goto out;
+	}
+	pem_len = strlen(pem);
+	reckey_fingerprint(pub, fp);
+	/* the state of the whole chain now */
+	if (E.audit == NULL && access(chain, F_OK) != 0)
+		cstate = "absent";
+	else
+		switch (auditlog_verify_file(chain, &cv)) {
+		case AUDITLOG_OK:
+			cstate = "intact";
+			break;
+		case AUDITLOG_ALTERED:
+			cstate = "ALTERED";
+			break;
+		case AUDITLOG_TRUNCATED:
+			cstate = "torn";
+			break;
+		default:
+			cstate = "unreadable";
+		}
+	if (strcmp(cstate, "absent") == 0)
+		memset(&cv, 0, sizeof(cv));
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "-");
+	host[sizeof(host) - 1] = '\0';
+	log_escape(v[0], sizeof(v[0]), recid);
+	log_escape(v[1], sizeof(v[1]), ref);
+	log_escape(v[2], sizeof(v[2]), S->au.who->name);
+	log_escape(v[3], sizeof(v[3]), host);
+	log_escape(v[4], sizeof(v[4]), cv.head[0] ? cv.head : "-");
+	log_escape(v[5], sizeof(v[5]), path);
+	snprintf(line, sizeof(line), "format=%s recording=%s session=%s "
+	    "exported_at=%s exported_by=%s host=%s chain=%s chain_lines=%llu "
+	    "chain_head=%s audit_lines=%llu recorder_key=%s source=%s\n",
+	    AUDITLOG_BUNDLE_FORMAT, v[0], v[1], ts, v[2], v[3], cstate,
+	    (unsigned long long)cv.lines, v[4],
+	    (unsigned long long)E.audit_lines, fp, v[5]);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &st) != 0) {
+		sess_tell(S, "bastion: cannot open the recording: %s\n",
+		    strerror(errno));
+		goto out;
+	}
+	/* from here on the tar goes out: errors can only end it */
+	if ((E.a = archive_write_new()) == NULL ||
+	    archive_write_set_format_pax_restricted(E.a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(E.a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(E.a, &E, NULL, export_write_cb, NULL,
+	    NULL) != ARCHIVE_OK)
+		goto fail;
+	if (export_member(&E, AUDITLOG_BUNDLE_RECORDING, NULL, fd,
+	    (uint64_t)st.st_size) != 0 ||
+	    export_member(&E, AUDITLOG_BUNDLE_PUBKEY, pem, -1, pem_len) != 0 ||
+	    export_member(&E, AUDITLOG_BUNDLE_APPROVAL, approval, -1,
+	    approval_len) != 0 ||
+	    export_member(&E, AUDITLOG_BUNDLE_AUDIT, E.audit ? E.audit : "",
+	    -1, E.audit_len) != 0 ||
+	    export_member(&E, AUDITLOG_BUNDLE_EXPORT, line, -1,
+	    strlen(line)) != 0)
+		goto fail;
+	snprintf(line, sizeof(line), "%s", E.manifest);
+	if (export_member(&E, AUDITLOG_BUNDLE_MANIFEST, line, -1,
+	    strlen(line)) != 0 || archive_write_close(E.a) != ARCHIVE_OK)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	log_error("session %s: export of %s failed: %s", S->sid, recid,
+	    E.write_failed ? "the auditor's connection" :
+	    E.a != NULL && archive_error_string(E.a) != NULL ?
+	    archive_error_string(E.a) : "out of memory");
+	sess_tell(S, "\nbastion: the export failed part way; the bundle is "
+	    "incomplete, run export again\n");
+out:
+	if (E.a != NULL)
+		archive_write_free(E.a);
+	if (fd != -1)
+		close(fd);
+	free(E.audit);
+	free(approval);
+	free(pem);
+	reckey_free(pub);
+	recfmt_hdr_clear(&h);
+	return (rc);
+}
+
 int
 auditor_run(struct sess *S)
 {
@@ -204,7 +646,8 @@ auditor_run(struct sess *S)
 			free(text);
 		}
 	} else if ((strcmp(words[0], "verify") == 0 ||
-	    strcmp(words[0], "replay") == 0) && nw == 2) {
+	    strcmp(words[0], "replay") == 0 ||
+	    strcmp(words[0], "export") == 0) && nw == 2) {
 		F.id = words[1];
 		if (auditor_walk(S, &F) != 0 || F.matched != 1) {
 			sess_tell(S, "bastion: no recording %s (see "
@@ -212,7 +655,9 @@ auditor_run(struct sess *S)
 			rc = 1;
 			goto out;
 		}
-		if (strcmp(words[0], "verify") == 0)
+		if (strcmp(words[0], "export") == 0)
+			rc = auditor_export(S, F.found);
+		else if (strcmp(words[0], "verify") == 0)
 			rc = auditor_exec(S, "bastion-verify", (char *[]){
 			    "-k", pub, F.found, NULL });
 		else
@@ -230,7 +675,9 @@ usage:
 	    "  recordings [--engineer N] [--vendor N] [--device N] "
 	    "[--date YYYY-MM-DD]\n"
 	    "  verify SESSION\n"
-	    "  replay SESSION\n", S->au.who->name);
+	    "  replay SESSION\n"
+	    "  export SESSION > evidence.tar   (check it with bastion-verify "
+	    "evidence.tar)\n", S->au.who->name);
 	rc = 2;
 out:
 	free(cmd);

@@ -24,6 +24,7 @@
 #include "device.h"
 #include "err.h"
 #include "log.h"
+#include "state.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -233,6 +234,31 @@ auth_pam(struct auth_state *st, const char *person, const char **why)
 }
 
 /*
+ * Has an admin locked this engineer (`lock`, state store)? NULL if not,
+ * else the reason for the audit log. Fails closed: a store that cannot be
+ * read refuses the login, as the touch check does.
+ */
+static const char *
+auth_engineer_lock(const struct policy *pol, const char *name)
+{
+	static char why[400];
+	struct state_engineer_lock lk;
+	struct state *st = NULL;
+	int locked = 0, r;
+
+	if ((r = state_open(pol->state_dir, &st)) == 0)
+		r = state_engineer_locked(st, name, &locked, &lk);
+	state_close(st);
+	if (r != 0)
+		return ("the state store cannot be read (engineer locks)");
+	if (!locked)
+		return (NULL);
+	snprintf(why, sizeof(why), "engineer locked by an admin (%.80s): "
+	    "%.256s", lk.locked_by, lk.reason);
+	return (why);
+}
+
+/*
  * All checks other than the two factors themselves: does the person exist
  * and may log in now, from here, with this key type? NULL if allowed, else
  * the reason for the audit log.
@@ -264,6 +290,7 @@ auth_person_check(const struct auth_state *st, const struct policy_person *who,
 		if (!ok)
 			return ("source address outside the vendor's "
 			    "source networks");
+		return (auth_engineer_lock(st->pol, who->name));
 	} else if (device[0] != '\0')
 		return ("only engineers can name a device");
 	return (NULL);

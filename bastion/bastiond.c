@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditlog.h"
 #include "err.h"
 #include "log.h"
 #include "policy.h"
@@ -38,12 +39,15 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "worker", required_argument, NULL, 'W' },
+		{ "policy-fd", required_argument, NULL, 'P' },
 		{ "control", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = "/etc/bastion/policy.yaml";
 	const char *worker_sid = NULL, *control_who = NULL;
-	int c, check = 0, init = 0, debug = 0;
+	int c, check = 0, init = 0, debug = 0, policy_fd = -1;
+	char *end;
+	long fdl;
 	struct policy *pol = NULL;
 	size_t nerrs = 0;
 	int r;
@@ -67,6 +71,15 @@ main(int argc, char **argv)
 		case 'W':
 			worker_sid = optarg;
 			break;
+		case 'P':	/* from the listener: its validated policy */
+			fdl = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || fdl < 3 ||
+			    fdl > 1024) {
+				usage(stderr);
+				return (2);
+			}
+			policy_fd = (int)fdl;
+			break;
 		case 'K':
 			control_who = optarg;
 			break;
@@ -81,6 +94,14 @@ main(int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return (2);
+	}
+	/* a worker runs under the policy the listener adopted (listener.c
+	 * hands over its text), not the file as it may be now */
+	if (policy_fd >= 0 && (r = policy_pin(path, policy_fd)) != 0) {
+		fprintf(stderr, "bastiond: cannot read the policy the listener "
+		    "handed over on descriptor %d: %s\n", policy_fd,
+		    berr_str(r));
+		return (1);
 	}
 	if (worker_sid != NULL)
 		return (worker_main(path, worker_sid, debug));
@@ -106,6 +127,11 @@ main(int argc, char **argv)
 			r = recorder_init_key(pol);
 		policy_free(pol);
 		return (r == 0 ? 0 : 1);
+	}
+	/* the hash-chained audit log (docs/AUDIT.md): no chain, no service */
+	if (auditlog_open(pol->state_dir, AUDITLOG_EAGER) != 0) {
+		policy_free(pol);
+		return (1);
 	}
 	r = listener_run(pol, path, debug);
 	policy_free(pol);

@@ -27,6 +27,8 @@
 /* File descriptors a worker inherits from the listener. */
 #define WORKER_FD_CLIENT	3
 #define WORKER_FD_CONTROL	4
+#define WORKER_FD_POLICY	5	/* the listener's policy text, read and
+					   closed in main (--policy-fd) */
 
 #define BASTION_KEX \
 	"curve25519-sha256,curve25519-sha256@libssh.org"
@@ -51,14 +53,21 @@ struct uv_loop_s;
 int ctlsock_start(struct uv_loop_s *loop, const struct policy *pol,
     const char *self, const char *policy_path, int debug);
 void ctlsock_stop(void);
+/* ctlsock.c: hand control workers the listener's adopted policy (fd). */
+void ctlsock_policy_fd(int fd);
 /* control.c: a control worker (bastiond --control LOGIN, socket on fd 3). */
 int control_main(const char *policy_path, const char *who, int debug);
-/* control.c: 1 once the bastionctl on fd has hung up (streaming verbs). */
-int control_peer_gone(int fd);
+
+/* approval.c: `watch` for the admin verbs (struct appr_ctx's follow, see
+ * common/approvals.h): stream a live session's recording, sanitised. */
+struct appr_ctx;
+struct state_session;
+int console_follow(struct appr_ctx *c, const struct state_session *s,
+    int from_start);
 
 /* listener.c: where bastion-recorder, its key and its socket are
- * (bastion-recorder sits beside bastiond; key in state_dir, socket in
- * run_dir). 0 or BERR_SYS. */
+ * (bastion-recorder sits beside bastiond; key in state_dir; socket: the
+ * policy's recorder_socket, by default in run_dir). 0 or BERR_SYS. */
 int recorder_paths(const struct policy *pol, char *bin, size_t binlen,
     char *key, size_t keylen, char *sock, size_t socklen);
 /* listener.c: create the recording signing key if missing (--init). */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "approvals.h"
+#include "auditlog.h"
 #include "bastiond.h"
 #include "ctlproto.h"
 #include "err.h"
@@ -62,16 +63,15 @@ control_stream_open(struct control_stream *cs, int fd, int type)
 	return (f);
 }
 
-/* Has the caller gone (closed its end)? For streaming verbs. */
-int
-control_peer_gone(int fd)
+/* appr_ctx.cancelled for streaming verbs (watch): wait up to wait_ms,
+ * 1 once bastionctl has hung up (the admin pressed ^C). */
+static int
+control_cancelled(void *arg, unsigned wait_ms)
 {
+	int fd = *(int *)arg;
 	struct pollfd p = { .fd = fd, .events = 0 };
 
-	/* bastionctl shut its writing side after the request, so only a
-	 * hang-up (both sides closed) means it has gone */
-	if (poll(&p, 1, 0) <= 0)
-		return (0);
+	(void)poll(&p, 1, (int)wait_ms);
 	return ((p.revents & (POLLHUP | POLLERR)) != 0);
 }
 
@@ -89,6 +89,7 @@ control_main(const char *policy_path, const char *who, int debug)
 {
 	struct control_stream so, se;
 	struct appr_ctx c;
+	int fd = CONTROL_FD;
 	struct policy *pol = NULL;
 	char **argv = NULL, msg[256];
 	int argc = 0, r, rc = 1;
@@ -127,9 +128,14 @@ control_main(const char *policy_path, const char *who, int debug)
 		ctlp_argv_free(argv);
 		return (1);
 	}
+	/* decisions go into the audit chain like the console's */
+	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
 	c.pol = pol;
 	c.admin = who;
 	c.via = "bastionctl";
+	c.follow = console_follow;	/* watch streams over the socket */
+	c.cancelled = control_cancelled;
+	c.cancel_arg = &fd;
 	c.out = control_stream_open(&so, CONTROL_FD, CTLP_OUT);
 	c.err = control_stream_open(&se, CONTROL_FD, CTLP_ERR);
 	if (c.out == NULL || c.err == NULL) {

@@ -44,6 +44,7 @@ struct ctlsock {
 	const char *policy_path;
 	int debug;
 	int open;
+	int policy_fd;		/* the listener's adopted policy, or -1 */
 };
 
 static struct ctlsock ctlsock;
@@ -134,9 +135,9 @@ static void
 ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 {
 	uv_process_options_t o;
-	uv_stdio_container_t stdio[4];
+	uv_stdio_container_t stdio[WORKER_FD_POLICY + 1];
 	struct ctlproc *p;
-	char *args[8];
+	char *args[10], pfd[16];
 	int n = 0, r;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -146,6 +147,12 @@ ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 	args[n++] = (char *)who;
 	args[n++] = "-f";
 	args[n++] = (char *)C->policy_path;
+	if (C->policy_fd >= 0) {
+		/* the policy the listener adopted, as for session workers */
+		snprintf(pfd, sizeof(pfd), "%d", WORKER_FD_POLICY);
+		args[n++] = "--policy-fd";
+		args[n++] = pfd;
+	}
 	if (C->debug)
 		args[n++] = "-d";
 	args[n] = NULL;
@@ -158,11 +165,15 @@ ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 	stdio[2].data.fd = 2;
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = fd;
+	for (r = 4; r < WORKER_FD_POLICY; r++)
+		stdio[r].flags = UV_IGNORE;
+	stdio[WORKER_FD_POLICY].flags = UV_INHERIT_FD;
+	stdio[WORKER_FD_POLICY].data.fd = C->policy_fd;
 	o.file = C->self;
 	o.args = args;
 	o.exit_cb = ctlsock_proc_exit_cb;
 	o.stdio = stdio;
-	o.stdio_count = 4;
+	o.stdio_count = C->policy_fd >= 0 ? WORKER_FD_POLICY + 1 : 4;
 	p->proc.data = p;
 	if ((r = uv_spawn(C->loop, &p->proc, &o)) != 0) {
 		log_error("cannot start a control worker: %s", uv_strerror(r));
@@ -218,6 +229,7 @@ ctlsock_start(uv_loop_t *loop, const struct policy *pol, const char *self,
 	int r;
 
 	memset(C, 0, sizeof(*C));
+	C->policy_fd = -1;
 	C->loop = loop;
 	C->self = self;
 	C->policy_path = policy_path;
@@ -248,6 +260,12 @@ ctlsock_start(uv_loop_t *loop, const struct policy *pol, const char *self,
 	C->open = 1;
 	log_info("control socket %s (group %s)", C->path, C->group);
 	return (0);
+}
+
+void
+ctlsock_policy_fd(int fd)
+{
+	ctlsock.policy_fd = fd;
 }
 
 void

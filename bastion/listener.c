@@ -15,10 +15,31 @@
  *
  * Workers tell the listener "A\n" on their control pipe once a user is
  * authenticated; their exit status says whether authentication failed.
+ *
+ * The listener is also the session monitor (common/monitor.h): a worker
+ * reports on the same pipe when its relay starts ("S ..."), the listener
+ * checks that against the policy and keeps the session registry in the
+ * state store, marks sessions ended when their worker exits (and, when it
+ * starts, those a previous run left open), and once a second looks for an
+ * admin's kill request, a revoked grant or a locked engineer, which it
+ * tells the worker ("K", "R", "L"). What a worker writes is untrusted:
+ * bounded lines, malformed ones logged and ignored, a flood killed.
+ *
+ * SIGHUP reloads the policy (listener_reload): a valid file is adopted for
+ * new connections, whose workers get its text on a descriptor rather than
+ * reading the file; a broken one is refused with its problems logged, and
+ * the policy in force stays. Under systemd (Type=notify, sdnotify.c) the
+ * listener reports READY once the recorder answers and it listens, its
+ * connections as STATUS, and pings the watchdog from its loop. With
+ * paths.recorder_socket the recorder is a service of its own and the
+ * listener only waits for its socket; otherwise it starts and restarts
+ * bastion-recorder as its child.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +48,10 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/random.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <uv.h>
@@ -35,10 +59,15 @@
 #include "bastiond.h"
 #include "err.h"
 #include "log.h"
+#include "monitor.h"
+#include "state.h"
 
 #define PENALTY_SLOTS		1024
 #define PENALTY_FREE_FAILS	3
 #define PENALTY_MAX_S		900
+#define MON_TICK_MS		1000	/* kill / revoke / lock polling */
+#define MON_GRACE_S		20	/* after K/L/R, then SIGKILL */
+#define MON_LOG_LINES		3	/* unknown lines logged per worker */
 
 struct worker {
 	struct listener *L;
@@ -47,6 +76,17 @@ struct worker {
 	int authed;
 	struct netaddr peer;
 	char sid[32];
+	/* session monitor (common/monitor.h) */
+	struct mon_reader mon;		/* fd 4: untrusted lines */
+	unsigned mon_lines;		/* lines so far: a flood is killed */
+	int mon_broken;			/* killed for breaking the protocol */
+	int64_t row;			/* its session row; 0 before "S" */
+	int told;			/* K, L or R sent */
+	time_t told_at;
+	int sigkilled;
+	char end_reason[MON_TEXT_MAX + 1];	/* from "E" */
+	uv_write_t wreq;		/* the one line we send it */
+	char wbuf[MON_LINE_MAX];
 	struct worker *next;
 };
 
@@ -75,9 +115,24 @@ struct listener {
 	int recorder_running;
 	uv_timer_t recorder_restart;
 	char recorder_bin[PATH_MAX];
+	/*
+	 * SIGHUP (listener_reload): pol is the policy in force for what the
+	 * listener decides itself (limits); boot is the one bastiond started
+	 * with, whose listen addresses and paths stay until a restart;
+	 * reloaded (ours to free) is pol after a reload, NULL before.
+	 */
+	const struct policy *boot;
+	struct policy *reloaded;
+	uv_signal_t sighup;
+	char note[96];			/* for STATUS=, e.g. a failed reload */
+	int policy_fd;			/* pol's text for the workers */
+	struct state *st;		/* the session registry */
+	uv_timer_t mon_timer;
 };
 
 extern char **environ;
+
+static void listener_status(struct listener *L);
 
 int
 recorder_paths(const struct policy *pol, char *bin, size_t binlen,
@@ -93,7 +148,7 @@ recorder_paths(const struct policy *pol, char *bin, size_t binlen,
 		*slash = '\0';
 	snprintf(bin, binlen, "%s/bastion-recorder", self);
 	snprintf(key, keylen, "%s/recorder.key", pol->state_dir);
-	snprintf(sock, socklen, "%s/recorder.sock", pol->run_dir);
+	snprintf(sock, socklen, "%s", pol->recorder_socket);
 	return (0);
 }
 
@@ -108,6 +163,13 @@ recorder_init_key(const struct policy *pol)
 	if (recorder_paths(pol, bin, sizeof(bin), key, sizeof(key), sock,
 	    sizeof(sock)) != 0)
 		return (BERR_SYS);
+	if (pol->recorder_external) {
+		printf("%s: paths.recorder_socket is set: the recording "
+		    "signing key belongs to the recorder service; create it as "
+		    "its user with bastion-recorder --init -k KEYFILE "
+		    "(bastion-recorder(8), docs/OPERATIONS.md)\n", pol->path);
+		return (0);
+	}
 	if (access(key, F_OK) == 0)
 		return (0);
 	(void)mkdir(pol->state_dir, 0700);
@@ -154,15 +216,16 @@ listener_recorder_start(struct listener *L)
 	uv_stdio_container_t stdio[3];
 	int r, n = 0;
 
-	if (recorder_paths(L->pol, L->recorder_bin, sizeof(L->recorder_bin),
+	if (recorder_paths(L->boot, L->recorder_bin, sizeof(L->recorder_bin),
 	    key, sizeof(key), sock, sizeof(sock)) != 0)
 		return;
-	snprintf(minfree, sizeof(minfree), "%u", L->pol->recording_min_free_mb);
+	snprintf(minfree, sizeof(minfree), "%u",
+	    L->boot->recording_min_free_mb);
 	args[n++] = L->recorder_bin;
 	args[n++] = "-k";
 	args[n++] = key;
 	args[n++] = "-d";
-	args[n++] = L->pol->recordings_dir;
+	args[n++] = L->boot->recordings_dir;
 	args[n++] = "-s";
 	args[n++] = sock;
 	args[n++] = "-m";
@@ -192,15 +255,50 @@ listener_recorder_start(struct listener *L)
 	L->recorder_running = 1;
 }
 
-/* Wait (before serving) until the recorder's socket accepts. */
+/* 1 if something accepts connections on the Unix socket path. */
+static int
+recorder_answers(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (0);
+	memcpy(sun.sun_path, path, strlen(path));
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return (ok);
+}
+
+/*
+ * Wait (before serving) until the recorder's socket accepts: the one we
+ * started, or the external recorder of paths.recorder_socket (its own
+ * service, started before us).
+ */
 static int
 listener_recorder_wait(struct listener *L)
 {
 	char bin[PATH_MAX], key[PATH_MAX], sock[PATH_MAX];
 	int i;
 
-	recorder_paths(L->pol, bin, sizeof(bin), key, sizeof(key), sock,
+	recorder_paths(L->boot, bin, sizeof(bin), key, sizeof(key), sock,
 	    sizeof(sock));
+	if (L->boot->recorder_external) {
+		for (i = 0; i < 100; i++) {
+			if (recorder_answers(sock))
+				return (0);
+			usleep(100000);
+		}
+		log_error("no recorder answers on %s (paths.recorder_socket "
+		    "of %s): start it (systemctl start bastion-recorder) or "
+		    "remove recorder_socket so that bastiond starts its own; "
+		    "sessions cannot be recorded, so bastiond will not serve",
+		    sock, L->policy_path);
+		return (BERR_SYS);
+	}
 	for (i = 0; i < 200; i++) {
 		struct stat st;
 
@@ -274,21 +372,300 @@ worker_close_cb(uv_handle_t *h)
 	}
 }
 
+/* ---- session monitor (common/monitor.h) ------------------------------- */
+
+static void
+mon_write_cb(uv_write_t *req, int status)
+{
+	struct worker *w = req->data;
+
+	if (status != 0 && status != UV_ECANCELED)
+		log_warn("session %s: cannot tell the worker to end: %s; it "
+		    "is killed in %d seconds", w->sid, uv_strerror(status),
+		    MON_GRACE_S);
+}
+
+/* Send the worker its one K, L or R line. */
+static void
+mon_tell(struct worker *w, const struct mon_msg *m)
+{
+	uv_buf_t b;
+	int r;
+
+	if (w->told || uv_is_closing((uv_handle_t *)&w->ctl))
+		return;
+	w->told = 1;
+	w->told_at = time(NULL);
+	if ((r = mon_format(m, w->wbuf, sizeof(w->wbuf))) != 0) {
+		log_error("session %s: cannot format a control line (%s); the "
+		    "worker is killed in %d seconds", w->sid, berr_str(r),
+		    MON_GRACE_S);
+		return;
+	}
+	b = uv_buf_init(w->wbuf, (unsigned)strlen(w->wbuf));
+	w->wreq.data = w;
+	if ((r = uv_write(&w->wreq, (uv_stream_t *)&w->ctl, &b, 1,
+	    mon_write_cb)) != 0)
+		log_warn("session %s: cannot tell the worker to end: %s; it is "
+		    "killed in %d seconds", w->sid, uv_strerror(r),
+		    MON_GRACE_S);
+}
+
+/* The worker broke the protocol: it ends (its session with it). */
+static void
+mon_violation(struct worker *w, const char *why)
+{
+	char addr[64];
+
+	if (w->mon_broken)
+		return;
+	w->mon_broken = 1;
+	netaddr_str(&w->peer, addr, sizeof(addr));
+	log_warn("session %s: worker %d broke the control protocol (%s); "
+	    "killing it", w->sid, w->proc.pid, why);
+	audit_event("monitor.violation", "session", w->sid, "from", addr,
+	    "reason", why, NULL);
+	if (!uv_is_closing((uv_handle_t *)&w->ctl))
+		uv_read_stop((uv_stream_t *)&w->ctl);
+	if (!w->sigkilled) {
+		w->sigkilled = 1;
+		(void)uv_process_kill(&w->proc, SIGKILL);
+	}
+}
+
+/* "S ...": check it, then register the session. */
+static void
+mon_register(struct worker *w, const struct mon_msg *m)
+{
+	struct listener *L = w->L;
+	struct state_session s;
+	struct mon_msg k;
+	const char *why;
+	char addr[64];
+
+	netaddr_str(&w->peer, addr, sizeof(addr));
+	if (!w->authed || w->row != 0) {
+		log_warn("session %s: unexpected session line (%s); ignored",
+		    w->sid, w->row != 0 ? "registered already" :
+		    "before authentication");
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.type = MON_KILL;
+	snprintf(k.by, sizeof(k.by), "-");
+	if ((why = mon_session_check(m, w->sid, L->pol)) != NULL) {
+		log_warn("session %s: worker %d reported a session the policy "
+		    "does not allow (%s); ending it", w->sid, w->proc.pid, why);
+		audit_event("monitor.refused", "session", w->sid, "user",
+		    m->engineer, "from", addr, "device", m->device, "reason",
+		    why, NULL);
+		snprintf(k.text, sizeof(k.text), "the bastion could not "
+		    "register this session");
+		mon_tell(w, &k);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	s.sid = strtoll(m->sid, NULL, 10);
+	s.pid = w->proc.pid;
+	snprintf(s.engineer, sizeof(s.engineer), "%s", m->engineer);
+	snprintf(s.vendor, sizeof(s.vendor), "%s", m->vendor);
+	snprintf(s.device, sizeof(s.device), "%s", m->device);
+	snprintf(s.source, sizeof(s.source), "%s", addr);
+	snprintf(s.recording, sizeof(s.recording), "%s", m->path);
+	s.started = time(NULL);
+	s.grant_id = m->grant;
+	if (L->st == NULL || state_session_start(L->st, &s, &w->row) != 0) {
+		/* fail closed: admins could neither see nor end it */
+		log_error("session %s: cannot register it in the state store; "
+		    "ending it", w->sid);
+		snprintf(k.text, sizeof(k.text), "the bastion cannot register "
+		    "this session (state store failure); try again later");
+		mon_tell(w, &k);
+		return;
+	}
+	log_info("session %s: %s (%s) on %s registered, worker %d", w->sid,
+	    s.engineer, s.vendor, s.device, s.pid);
+}
+
+static int
+mon_line(const char *line, size_t len, void *arg)
+{
+	struct worker *w = arg;
+	struct mon_msg m;
+	char shown[64];
+
+	if (++w->mon_lines > MON_MAX_LINES) {
+		mon_violation(w, "too many control lines");
+		return (1);
+	}
+	if (mon_parse(line, len, &m) != 0) {
+		if (w->mon_lines <= MON_LOG_LINES) {
+			mon_text_clean(line, shown, sizeof(shown));
+			log_warn("session %s: worker %d sent a malformed "
+			    "control line (%zu bytes: \"%s\"); ignored",
+			    w->sid, w->proc.pid, len, shown);
+		}
+		return (0);
+	}
+	switch (m.type) {
+	case MON_AUTH:
+		if (!w->authed) {
+			w->authed = 1;
+			if (w->L->unauth > 0)
+				w->L->unauth--;
+			listener_status(w->L);
+		}
+		break;
+	case MON_SESSION:
+		mon_register(w, &m);
+		break;
+	case MON_END:
+		snprintf(w->end_reason, sizeof(w->end_reason), "%s", m.text);
+		break;
+	default:
+		log_warn("session %s: worker %d sent a line only the listener "
+		    "sends; ignored", w->sid, w->proc.pid);
+		break;
+	}
+	return (0);
+}
+
+static void
+mon_feed(struct worker *w, const char *p, size_t n)
+{
+	if (w->mon_broken)
+		return;
+	if (mon_reader_feed(&w->mon, p, n, mon_line, w) == BERR_LIMIT)
+		mon_violation(w, "a control line longer than the limit");
+}
+
+/* At the worker's exit: what it wrote last may not have been read yet. */
+static void
+mon_drain(struct worker *w)
+{
+	char b[MON_LINE_MAX];
+	ssize_t n;
+	int fd, i;
+
+	if (w->ctl.data == NULL || uv_is_closing((uv_handle_t *)&w->ctl) ||
+	    uv_fileno((uv_handle_t *)&w->ctl, &fd) != 0)
+		return;
+	for (i = 0; i < 8 && !w->mon_broken; i++) {
+		if ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) <= 0)
+			break;
+		mon_feed(w, b, (size_t)n);
+	}
+}
+
+/* One live session's controls: tell its worker what an admin decided. */
+static int
+mon_control(const struct state_session_ctl *c, void *arg)
+{
+	struct listener *L = arg;
+	struct worker *w;
+	struct mon_msg m;
+
+	for (w = L->workers; w != NULL; w = w->next)
+		if (w->row == c->id)
+			break;
+	if (w == NULL || w->told)
+		return (0);
+	memset(&m, 0, sizeof(m));
+	if (c->kill_requested || c->engineer_locked) {
+		const char *by = c->kill_requested ? c->killed_by :
+		    c->locked_by;
+
+		m.type = c->kill_requested ? MON_KILL : MON_LOCK;
+		snprintf(m.by, sizeof(m.by), "%.64s", mon_name_ok(by) ? by :
+		    "-");
+		mon_text_clean(c->kill_requested ? c->kill_reason :
+		    c->lock_reason, m.text, sizeof(m.text));
+	} else if (c->grant_revoked)
+		m.type = MON_REVOKE;
+	else
+		return (0);
+	log_info("session %s: %s; telling worker %d to end it", w->sid,
+	    m.type == MON_KILL ? "an admin killed it" : m.type == MON_LOCK ?
+	    "an admin locked the engineer" : "its grant was revoked",
+	    w->proc.pid);
+	mon_tell(w, &m);
+	return (0);
+}
+
+static void
+mon_tick(uv_timer_t *t)
+{
+	static time_t complained;
+	struct listener *L = t->data;
+	struct worker *w;
+	time_t now = time(NULL);
+	int watch = 0;
+
+	for (w = L->workers; w != NULL; w = w->next) {
+		if (w->told && !w->sigkilled && now - w->told_at >=
+		    MON_GRACE_S) {
+			log_warn("session %s: worker %d still runs %d seconds "
+			    "after it was told to end; killing it", w->sid,
+			    w->proc.pid, MON_GRACE_S);
+			w->sigkilled = 1;
+			(void)uv_process_kill(&w->proc, SIGKILL);
+		}
+		if (w->row != 0 && !w->told)
+			watch = 1;
+	}
+	if (watch && state_session_controls(L->st, mon_control, L) != 0 &&
+	    now - complained >= 60) {
+		complained = now;
+		log_error("session monitor: the state store cannot be read; "
+		    "kill requests, revoked grants and locks take effect once "
+		    "it can");
+	}
+}
+
+/* Rows an earlier bastiond left open: no worker of theirs is alive. */
+static void
+mon_recover_one(const struct state_session *s, void *arg)
+{
+	(void)arg;
+	log_warn("session %lld (%s on %s, worker %d) was left open by an "
+	    "earlier bastiond; marked ended", (long long)s->sid, s->engineer,
+	    s->device, s->pid);
+}
+
 static void
 worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
 	struct worker *w = p->data, **pp;
 	struct listener *L = w->L;
-	char addr[64];
+	char addr[64], why[MON_TEXT_MAX + 64];
 
 	netaddr_str(&w->peer, addr, sizeof(addr));
+	mon_drain(w);
+	if (w->row != 0) {
+		if (w->end_reason[0] != '\0')
+			snprintf(why, sizeof(why), "%s", w->end_reason);
+		else if (sig != 0)
+			snprintf(why, sizeof(why), "worker killed by signal %d",
+			    sig);
+		else
+			snprintf(why, sizeof(why), "worker exited (status "
+			    "%lld)", (long long)status);
+		if (state_session_end(L->st, w->row, why) != 0)
+			log_error("session %s: cannot mark it ended in the "
+			    "state store", w->sid);
+	}
 	if (!w->authed && L->unauth > 0)
 		L->unauth--;
 	if (status == WORKER_EXIT_AUTHFAIL)
 		penalty_record(L, &w->peer, 1);
 	else if (w->authed)
 		penalty_record(L, &w->peer, 0);
-	if (sig != 0)
+	if (sig == SIGSYS)	/* sandbox.c: a forbidden system call */
+		audit_event("worker.sandbox_violation", "session", w->sid,
+		    "from", addr, "reason", "the session worker "
+		    "made a system call outside its seccomp allowlist and was "
+		    "killed; other sessions are unaffected", NULL);
+	else if (sig != 0)
 		log_warn("worker for session %s from %s killed by signal %d",
 		    w->sid, addr, sig);
 	else
@@ -299,6 +676,7 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 			*pp = w->next;
 			break;
 		}
+	listener_status(L);
 	uv_close((uv_handle_t *)&w->proc, worker_close_cb);
 	if (!uv_is_closing((uv_handle_t *)&w->ctl))
 		uv_close((uv_handle_t *)&w->ctl, worker_close_cb);
@@ -307,7 +685,7 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 static void
 ctl_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	static char b[64];
+	static char b[MON_LINE_MAX];
 
 	(void)h;
 	(void)hint;
@@ -320,12 +698,8 @@ ctl_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct worker *w = s->data;
 
-	if (n > 0 && memchr(buf->base, 'A', (size_t)n) != NULL &&
-	    !w->authed) {
-		w->authed = 1;
-		if (w->L->unauth > 0)
-			w->L->unauth--;
-	}
+	if (n > 0)
+		mon_feed(w, buf->base, (size_t)n);
 	if (n < 0)
 		uv_read_stop(s);
 }
@@ -337,7 +711,7 @@ listener_next_sid(struct listener *L)
 	FILE *f;
 
 	/* persisted so ids stay unique across restarts */
-	snprintf(path, sizeof(path), "%s/next-session", L->pol->state_dir);
+	snprintf(path, sizeof(path), "%s/next-session", L->boot->state_dir);
 	if (L->next_sid == 0) {
 		if ((f = fopen(path, "r")) != NULL) {
 			if (fscanf(f, "%lu", &L->next_sid) != 1)
@@ -374,10 +748,10 @@ static void
 listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 {
 	uv_process_options_t o;
-	uv_stdio_container_t stdio[5];
+	uv_stdio_container_t stdio[6];
 	struct worker *w;
-	char sid[32], addr[64];
-	char *args[8];
+	char sid[32], addr[64], pfd[16];
+	char *args[10];
 	int fd, r, n = 0;
 
 	netaddr_str(a, addr, sizeof(addr));
@@ -387,6 +761,7 @@ listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 		return;
 	w->L = L;
 	w->peer = *a;
+	mon_reader_init(&w->mon);
 	snprintf(sid, sizeof(sid), "%lu", listener_next_sid(L));
 	snprintf(w->sid, sizeof(w->sid), "%s", sid);
 	args[n++] = L->self;
@@ -394,6 +769,10 @@ listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 	args[n++] = sid;
 	args[n++] = "-f";
 	args[n++] = (char *)L->policy_path;
+	/* the policy the listener adopted, not the file as it is now */
+	snprintf(pfd, sizeof(pfd), "%d", WORKER_FD_POLICY);
+	args[n++] = "--policy-fd";
+	args[n++] = pfd;
 	if (L->debug)
 		args[n++] = "-d";
 	args[n] = NULL;
@@ -410,13 +789,16 @@ listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 	stdio[2].data.fd = 2;
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = fd;
-	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	/* both ways: the monitor answers on it (K, L, R) */
+	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE | UV_READABLE_PIPE;
 	stdio[4].data.stream = (uv_stream_t *)&w->ctl;
 	o.file = L->self;
 	o.args = args;
 	o.exit_cb = worker_exit_cb;
+	stdio[WORKER_FD_POLICY].flags = UV_INHERIT_FD;
+	stdio[WORKER_FD_POLICY].data.fd = L->policy_fd;
 	o.stdio = stdio;
-	o.stdio_count = 5;
+	o.stdio_count = 6;
 	if ((r = uv_spawn(L->loop, &w->proc, &o)) != 0) {
 		log_error("cannot start a worker: %s", uv_strerror(r));
 		w->proc.data = NULL;
@@ -427,6 +809,7 @@ listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 	w->next = L->workers;
 	L->workers = w;
 	L->unauth++;
+	listener_status(L);
 	log_info("session %s: connection from %s (worker %d)", sid, addr,
 	    w->proc.pid);
 }
@@ -473,6 +856,229 @@ listener_conn_cb(uv_stream_t *server, int status)
 	uv_close((uv_handle_t *)c, client_close_cb);
 }
 
+/* ---- STATUS= and SIGHUP --------------------------------------------- */
+
+/*
+ * The adopted policy's text in a sealed memfd. Every worker gets it as
+ * fd WORKER_FD_POLICY (bastiond --policy-fd) and so runs under exactly
+ * the policy the listener validated, never the file as it is on disk now,
+ * which an admin may be half-way through editing (sshd hands its
+ * re-executed child its configuration the same way). Returns the
+ * descriptor (close-on-exec here), or -1 with the reason logged.
+ */
+static int
+listener_policy_fd(const struct policy *pol)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("bastion-policy", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		log_error("cannot keep the policy for the session workers "
+		    "(memfd_create: %s)", strerror(errno));
+		return (-1);
+	}
+	while (off < pol->textlen) {
+		n = write(fd, pol->text + off, pol->textlen - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("cannot keep the policy for the session "
+			    "workers (write: %s)", strerror(errno));
+			close(fd);
+			return (-1);
+		}
+		off += (size_t)n;
+	}
+	/* read-only for good: a worker cannot change what the next reads */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		log_error("cannot seal the policy for the session workers: %s",
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* STATUS= for systemctl status: connections, and a note after a failed
+ * reload. Sent only when it changed (sdnotify_status). */
+static void
+listener_status(struct listener *L)
+{
+	struct worker *w;
+	unsigned n = 0;
+
+	for (w = L->workers; w != NULL; w = w->next)
+		n++;
+	sdnotify_status("%u connection%s, %u authenticated%s%s", n,
+	    n == 1 ? "" : "s", n - (L->unauth < n ? L->unauth : n),
+	    L->note[0] != '\0' ? "; " : "", L->note);
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return ((a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+/* 1 if both policies listen on the same addresses, in any order (the
+ * loader wrote the hosts in one canonical form). */
+static int
+listen_same(const struct policy *a, const struct policy *b)
+{
+	size_t i, j;
+
+	if (a->nlisten != b->nlisten)
+		return (0);
+	for (i = 0; i < a->nlisten; i++) {
+		for (j = 0; j < b->nlisten; j++)
+			if (a->listen[i].port == b->listen[j].port &&
+			    strcmp(a->listen[i].host, b->listen[j].host) == 0)
+				break;
+		if (j == b->nlisten)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * What a reload cannot change in the listener: its sockets and the paths
+ * it (and the recorder it started) work with. New workers read the policy
+ * file themselves, so they already use the new values: say so, and that
+ * a restart makes both agree.
+ */
+static void
+listener_reload_fixed(const struct listener *L, const struct policy *np)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} paths[] = {
+		{ "paths.state_dir", offsetof(struct policy, state_dir) },
+		{ "paths.recordings_dir",
+		    offsetof(struct policy, recordings_dir) },
+		{ "paths.run_dir", offsetof(struct policy, run_dir) },
+		{ "paths.recorder_socket",
+		    offsetof(struct policy, recorder_socket) },
+	};
+	const struct policy *b = L->boot;
+	size_t i;
+
+	if (!listen_same(b, np))
+		log_warn("policy reload: 'listen' changed, but bastiond keeps "
+		    "listening where it did until it is restarted (systemctl "
+		    "restart bastiond; running sessions end)");
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char *was = *(char *const *)((const char *)b +
+		    paths[i].off);
+		const char *now = *(char *const *)((const char *)np +
+		    paths[i].off);
+
+		if (!str_same(was, now))
+			log_warn("policy reload: %s changed from %s to %s: "
+			    "bastiond keeps the old one until it is restarted, "
+			    "while new sessions use the new one; restart "
+			    "bastiond (systemctl restart bastiond) to make "
+			    "them agree", paths[i].name, was, now);
+	}
+	if (!b->recorder_external &&
+	    b->recording_min_free_mb != np->recording_min_free_mb)
+		log_warn("policy reload: limits.recording_min_free_mb changed: "
+		    "the recorder bastiond started keeps %u MiB until bastiond "
+		    "is restarted", b->recording_min_free_mb);
+}
+
+/*
+ * SIGHUP: read and validate the policy file again. A policy with
+ * problems is not adopted: every problem is logged as FILE:LINE: ..., the
+ * policy in force stays, and bastiond goes on serving. A valid one becomes
+ * the listener's policy at once (pre-authentication limits, the session
+ * monitor's checks); running sessions are not touched.
+ */
+static void
+listener_reload(struct listener *L)
+{
+	struct policy *np = NULL;
+	char *errs = NULL, *line, *save = NULL, *first = NULL, hash[65];
+	char nerr[24], nv[24], nd[24];
+	size_t errlen = 0, nerrs = 0, i;
+	FILE *ef;
+	int r, pfd;
+
+	if (L->stopping)
+		return;
+	log_info("SIGHUP: reloading the policy %s", L->policy_path);
+	sdnotify_reloading();
+	if ((ef = open_memstream(&errs, &errlen)) == NULL)
+		r = BERR_NOMEM;
+	else {
+		r = policy_load(L->policy_path, ef, &nerrs, &np);
+		fclose(ef);
+	}
+	if (r != 0) {
+		/* the same lines as bastiond --check prints */
+		for (line = errs != NULL ? strtok_r(errs, "\n", &save) : NULL;
+		    line != NULL; line = strtok_r(NULL, "\n", &save)) {
+			log_error("%s", line);
+			if (first == NULL)
+				first = line;
+		}
+		snprintf(nerr, sizeof(nerr), "%zu", nerrs);
+		audit_event("policy.reload_failed", "policy", L->policy_path,
+		    "problems", nerr, "reason", first != NULL ? first :
+		    berr_str(r), NULL);
+		log_error("policy reload failed (%zu problem%s): the policy "
+		    "loaded before stays in force; fix %s (bastiond -f %s "
+		    "--check) and reload again", nerrs, nerrs == 1 ? "" : "s",
+		    L->policy_path, L->policy_path);
+		snprintf(L->note, sizeof(L->note), "policy reload failed, "
+		    "the previous policy is in force (see the journal)");
+		free(errs);
+		listener_status(L);
+		sdnotify_ready();
+		return;
+	}
+	free(errs);
+	if ((pfd = listener_policy_fd(np)) == -1) {
+		policy_free(np);
+		audit_event("policy.reload_failed", "policy", L->policy_path,
+		    "problems", "0", "reason", "cannot hand the new policy to "
+		    "the session workers", NULL);
+		snprintf(L->note, sizeof(L->note), "policy reload failed, "
+		    "the previous policy is in force (see the journal)");
+		listener_status(L);
+		sdnotify_ready();
+		return;
+	}
+	close(L->policy_fd);
+	L->policy_fd = pfd;
+	ctlsock_policy_fd(pfd);
+	listener_reload_fixed(L, np);
+	/* nothing keeps pointers into the policy across loop iterations */
+	policy_free(L->reloaded);
+	L->reloaded = np;
+	L->pol = np;
+	for (i = 0; i < sizeof(np->sha256); i++)
+		snprintf(hash + 2 * i, 3, "%02x", np->sha256[i]);
+	snprintf(nv, sizeof(nv), "%zu", np->nvendors);
+	snprintf(nd, sizeof(nd), "%zu", np->ndevices);
+	audit_event("policy.reloaded", "policy", L->policy_path, "sha256",
+	    hash, "vendors", nv, "devices", nd, NULL);
+	L->note[0] = '\0';
+	listener_status(L);
+	sdnotify_ready();
+}
+
+static void
+listener_sighup_cb(uv_signal_t *s, int sig)
+{
+	(void)sig;
+	listener_reload(s->data);
+}
+
 static void
 listener_signal_cb(uv_signal_t *s, int sig)
 {
@@ -482,6 +1088,9 @@ listener_signal_cb(uv_signal_t *s, int sig)
 
 	log_info("signal %d: stopping", sig);
 	L->stopping = 1;
+	sdnotify_stopping();
+	sdnotify_watchdog_stop();
+	uv_close((uv_handle_t *)&L->sighup, NULL);
 	for (i = 0; i < L->nsocks; i++)
 		uv_close((uv_handle_t *)&L->socks[i], NULL);
 	for (w = L->workers; w != NULL; w = w->next)
@@ -492,6 +1101,7 @@ listener_signal_cb(uv_signal_t *s, int sig)
 		uv_process_kill(&L->recorder, SIGTERM);
 	uv_close((uv_handle_t *)&L->sigterm, NULL);
 	uv_close((uv_handle_t *)&L->sigint, NULL);
+	uv_close((uv_handle_t *)&L->mon_timer, NULL);
 	ctlsock_stop();
 }
 
@@ -519,9 +1129,18 @@ listener_bind(struct listener *L)
 		if ((r = uv_tcp_bind(&L->socks[i], (struct sockaddr *)&ss,
 		    0)) != 0 || (r = uv_listen((uv_stream_t *)&L->socks[i],
 		    128, listener_conn_cb)) != 0) {
-			log_error("cannot listen on %s port %u: %s — is another "
-			    "bastiond running? change 'listen' in the policy",
-			    l->host, l->port, uv_strerror(r));
+			if (r == UV_EACCES && l->port < 1024)
+				log_error("cannot listen on %s port %u: %s — "
+				    "ports below 1024 need CAP_NET_BIND_SERVICE, "
+				    "which bastiond.service does not grant by "
+				    "default: listen on a port from 1024 up, or "
+				    "add it with a drop-in (systemd/README.md)",
+				    l->host, l->port, uv_strerror(r));
+			else
+				log_error("cannot listen on %s port %u: %s — is "
+				    "another bastiond running? change 'listen' "
+				    "in the policy", l->host, l->port,
+				    uv_strerror(r));
 			return (BERR_SYS);
 		}
 		log_info("listening on %s port %u", l->host, l->port);
@@ -544,6 +1163,11 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	L->pol = pol;
 	L->policy_path = policy_path;
 	L->debug = debug;
+	L->boot = pol;
+	/* before the first child: none of them may notify systemd */
+	sdnotify_init();
+	if ((L->policy_fd = listener_policy_fd(pol)) == -1)
+		goto out;
 	if ((n = readlink("/proc/self/exe", L->self, sizeof(L->self) - 1)) <= 0)
 		goto out;
 	L->self[n] = '\0';
@@ -570,9 +1194,10 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	}
 	(void)mkdir(pol->state_dir, 0700);
 	(void)mkdir(pol->run_dir, 0700);
-	(void)mkdir(pol->recordings_dir, 0700);
+	if (!pol->recorder_external)	/* else the recorder's, not ours */
+		(void)mkdir(pol->recordings_dir, 0700);
 	signal(SIGPIPE, SIG_IGN);
-	{
+	if (!pol->recorder_external) {
 		char bin[PATH_MAX], key[PATH_MAX], sock[PATH_MAX];
 
 		recorder_paths(pol, bin, sizeof(bin), key, sizeof(key), sock,
@@ -583,11 +1208,28 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 			goto out;
 		}
 	}
+	/* the session registry: without it admins could neither list nor
+	 * end sessions, so no store, no service */
+	if (state_open(pol->state_dir, &L->st) != 0) {
+		log_error("cannot open the state store in %s (paths.state_dir "
+		    "of %s): bastiond will not serve — check that the "
+		    "directory exists and belongs to bastiond's user",
+		    pol->state_dir, policy_path);
+		goto out;
+	}
+	if (state_session_end_open(L->st, "bastiond restarted",
+	    mon_recover_one, NULL, NULL) != 0) {
+		log_error("cannot update the session registry in %s; "
+		    "bastiond will not serve", pol->state_dir);
+		goto out;
+	}
 	uv_timer_init(loop, &L->recorder_restart);
 	L->recorder_restart.data = L;
-	listener_recorder_start(L);
+	if (!pol->recorder_external)
+		listener_recorder_start(L);
 	if (listener_recorder_wait(L) != 0 || listener_bind(L) != 0 ||
-	    ctlsock_start(loop, pol, L->self, policy_path, debug) != 0) {
+	    ctlsock_start(loop, pol, L->self, policy_path, debug) != 0 ||
+	    (ctlsock_policy_fd(L->policy_fd), 0)) {
 		/* not serving: stop the recorder we started, then leave */
 		L->stopping = 1;
 		if (L->recorder_running)
@@ -601,17 +1243,32 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	L->sigterm.data = L->sigint.data = L;
 	uv_signal_start(&L->sigterm, listener_signal_cb, SIGTERM);
 	uv_signal_start(&L->sigint, listener_signal_cb, SIGINT);
+	uv_signal_init(loop, &L->sighup);
+	L->sighup.data = L;
+	uv_signal_start(&L->sighup, listener_sighup_cb, SIGHUP);
+	uv_timer_init(loop, &L->mon_timer);
+	L->mon_timer.data = L;
+	uv_timer_start(&L->mon_timer, mon_tick, MON_TICK_MS, MON_TICK_MS);
 	audit_event("bastion.start", "policy", policy_path, NULL);
 	log_info("ready");
+	/* the recorder answers and every listen address is bound */
+	listener_status(L);
+	sdnotify_ready();
+	(void)sdnotify_watchdog_start(loop);
 	uv_run(loop, UV_RUN_DEFAULT);
 	audit_event("bastion.stop", NULL);
 	rc = 0;
 out:
+	sdnotify_watchdog_stop();
 	for (i = 0; i < L->nsocks; i++)
 		if (!uv_is_closing((uv_handle_t *)&L->socks[i]))
 			uv_close((uv_handle_t *)&L->socks[i], NULL);
 	uv_run(loop, UV_RUN_NOWAIT);
 	uv_loop_close(loop);
+	state_close(L->st);
+	if (L->policy_fd >= 0)
+		close(L->policy_fd);
+	policy_free(L->reloaded);
 	free(L->socks);
 	free(L);
 	return (rc);

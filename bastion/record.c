@@ -26,7 +26,7 @@ sess_rec_open(struct sess *S)
 
 	if (S->rec != NULL)
 		return (0);
-	snprintf(sock, sizeof(sock), "%s/recorder.sock", S->pol->run_dir);
+	snprintf(sock, sizeof(sock), "%s", S->pol->recorder_socket);
 	snprintf(src, sizeof(src), "%s:%d", S->peerstr, S->peerport);
 	if (S->dev != NULL)
 		snprintf(dst, sizeof(dst), "%s:%u", netaddr_str(&S->dev->addr,

@@ -13,13 +13,26 @@
  *
  * Forwards (direct-tcpip) go from the bastion itself to a device port that
  * the policy lists for the engineer's vendor; see relay_forward_open().
+ *
+ * The relay needs no state store: it registers the session with the
+ * listener's session monitor over the control pipe (fd 4, monitor.h) and
+ * watches that pipe for the monitor's word that an admin killed the
+ * session, locked the engineer or revoked the grant (relay_mon_*). When the
+ * policy asks for a work record, an interactive session whose device side
+ * has ended asks the engineer, before their channel closes, whether
+ * personal information was accessed and which records (relay_wr_*).
+ *
+ * One worker serves one session, so the monitor link and the work-record
+ * dialogue are kept in one file-static struct relay_x beside struct sess.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -27,6 +40,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "monitor.h"
 #include "record.h"
 #include "session.h"
 
@@ -36,8 +50,33 @@
 #define FORWARD_CONNECT_MS	5000
 #define RELAY_MAX_FORWARDS	64
 #define RELAY_LINGER_S		10
+#define WR_TIMEOUT_S		120	/* the work-record question */
+#define WR_ANSWER_MAX		16	/* y / n */
+#define WR_RECORDS_MAX		400	/* record identifiers */
+
+enum wr_state { WR_NONE, WR_ASK_PERSONAL, WR_ASK_RECORDS, WR_DONE };
+enum wr_result { WR_YES, WR_NO, WR_UNANSWERED };
+
+/* What the relay keeps beside struct sess (see the file comment). */
+struct relay_x {
+	uv_poll_t monpoll;		/* fd 4: the listener's monitor */
+	int monpoll_on;
+	struct mon_reader mon;
+	enum wr_state wr;		/* the work-record dialogue */
+	time_t wr_deadline;
+	unsigned wr_timeout;		/* seconds */
+	char wr_line[WR_RECORDS_MAX + 1];
+	size_t wr_n;
+	int wr_esc;			/* inside an escape sequence (keys) */
+	int wr_cr;			/* the last key was CR */
+	int wr_logged;			/* the answer (or none) is recorded */
+	int dev_eof_recorded;
+};
+
+static struct relay_x X;
 
 static void relay_step(struct sess *S);
+static void relay_finish_vendor(struct sess *S);
 
 /* Write a pending carry-over; returns 1 when it is empty. */
 static int
@@ -121,6 +160,414 @@ relay_rec_or_channel_failed(struct sess *S)
 		relay_end(S, "recording failed");
 	} else
 		relay_end(S, "channel error");
+}
+
+/* --- the session monitor (the listener, over fd 4) ---------------------- */
+
+/* snprintf for texts that may be cut (reasons, messages). */
+static void
+relay_fmt(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+relay_fmt(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Write one line to the listener; lines are tiny, so a blocking write with
+ * a short wait for room is enough. 0 or -1. */
+static int
+relay_mon_send(const struct mon_msg *m)
+{
+	char line[MON_LINE_MAX];
+	size_t len, off = 0;
+	struct pollfd pfd;
+	ssize_t n;
+
+	if (mon_format(m, line, sizeof(line)) != 0)
+		return (-1);
+	len = strlen(line);
+	while (off < len) {
+		n = write(WORKER_FD_CONTROL, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			pfd.fd = WORKER_FD_CONTROL;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 1000) != 1)
+				return (-1);
+			continue;
+		}
+		if (n <= 0)
+			return (-1);
+		off += (size_t)n;
+	}
+	return (0);
+}
+
+/* "S ...": the device is connected and the relay starts. 0 or -1. */
+static int
+relay_mon_register(struct sess *S)
+{
+	struct mon_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MON_SESSION;
+	relay_fmt(m.sid, sizeof(m.sid), "%s", S->sid);
+	snprintf(m.engineer, sizeof(m.engineer), "%s", S->au.who->name);
+	snprintf(m.vendor, sizeof(m.vendor), "%s", S->au.who->vendor->name);
+	snprintf(m.device, sizeof(m.device), "%s", S->dev != NULL ?
+	    S->dev->name : "-");
+	m.grant = S->grant_id;
+	snprintf(m.path, sizeof(m.path), "%s", S->rec != NULL &&
+	    rec_client_path(S->rec) != NULL ? rec_client_path(S->rec) : "-");
+	return (relay_mon_send(&m));
+}
+
+/* Tell the monitor why the session ended (it marks the registry). */
+static void
+relay_mon_end(struct sess *S)
+{
+	struct mon_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MON_END;
+	snprintf(m.text, sizeof(m.text), "%s", S->end_reason[0] != '\0' ?
+	    S->end_reason : "ended");
+	if (relay_mon_send(&m) != 0)
+		log_debug("session %s: the monitor did not take the end line",
+		    S->sid);
+}
+
+static void relay_wr_done(struct sess *S, enum wr_result res,
+    const char *records, const char *why);
+
+static int
+relay_wr_asking(void)
+{
+	return (X.wr == WR_ASK_PERSONAL || X.wr == WR_ASK_RECORDS);
+}
+
+/* The monitor ended the session (admin kill or lock, revoked grant). */
+static void
+relay_mon_act(struct sess *S, const struct mon_msg *m)
+{
+	char why[sizeof(S->end_reason)], ev[MON_TEXT_MAX + 96];
+
+	if (S->done || S->finishing != 0)
+		return;		/* ending anyway */
+	switch (m->type) {
+	case MON_KILL:
+		if (strcmp(m->by, "-") == 0) {
+			sess_tell(S, "\nbastion: session closed: %s\n", m->text);
+			relay_fmt(why, sizeof(why), "ended by the bastion: %s",
+			    m->text);
+		} else {
+			sess_tell(S, "\nbastion: session closed by an admin "
+			    "(%s): %s\n", m->by, m->text);
+			relay_fmt(why, sizeof(why), "killed by an admin (%s): %s",
+			    m->by, m->text);
+		}
+		relay_fmt(ev, sizeof(ev), "by %s: %s", m->by, m->text);
+		(void)sess_rec_event(S, "admin.kill", ev);
+		break;
+	case MON_LOCK:
+		sess_tell(S, "\nbastion: session closed: an admin (%s) locked "
+		    "your account: %s\n", m->by, m->text);
+		relay_fmt(why, sizeof(why), "engineer locked by an admin "
+		    "(%s): %s", m->by, m->text);
+		relay_fmt(ev, sizeof(ev), "by %s: %s", m->by, m->text);
+		(void)sess_rec_event(S, "admin.lock", ev);
+		break;
+	case MON_REVOKE:
+		sess_tell(S, "\nbastion: session closed: an admin revoked "
+		    "the grant it ran under\n");
+		audit_event("session.revoked", "session", S->sid, "user",
+		    S->au.who->name, "device", S->dev ? S->dev->name : NULL,
+		    NULL);
+		snprintf(why, sizeof(why), "grant revoked");
+		(void)sess_rec_event(S, "grant.revoked", why);
+		break;
+	default:
+		log_warn("session %s: the monitor sent a line a worker does "
+		    "not take; ignored", S->sid);
+		return;
+	}
+	if (relay_wr_asking())
+		relay_wr_done(S, WR_UNANSWERED, NULL, why);
+	relay_end(S, why);
+}
+
+static int
+relay_mon_line(const char *line, size_t len, void *arg)
+{
+	struct sess *S = arg;
+	struct mon_msg m;
+
+	if (mon_parse(line, len, &m) != 0) {
+		log_warn("session %s: malformed line from the monitor (%zu "
+		    "bytes); ignored", S->sid, len);
+		return (0);
+	}
+	relay_mon_act(S, &m);
+	return (0);
+}
+
+/* Without its monitor no admin could end the session: end it. */
+static void
+relay_mon_gone(struct sess *S, const char *why)
+{
+	if (X.monpoll_on) {
+		uv_poll_stop(&X.monpoll);
+		X.monpoll_on = 0;
+	}
+	log_error("session %s: %s", S->sid, why);
+	if (S->done || S->finishing != 0)
+		return;
+	sess_tell(S, "\nbastion: session closed: the bastion's session "
+	    "monitor stopped\n");
+	if (relay_wr_asking())
+		relay_wr_done(S, WR_UNANSWERED, NULL, "session monitor gone");
+	relay_end(S, "session monitor gone");
+}
+
+static void
+relay_mon_cb(uv_poll_t *h, int status, int events)
+{
+	struct sess *S = h->data;
+	char b[MON_LINE_MAX];
+	ssize_t n;
+
+	(void)events;
+	n = read(WORKER_FD_CONTROL, b, sizeof(b));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR) && status == 0)
+		return;
+	if (n <= 0)
+		relay_mon_gone(S, "the listener closed the control pipe");
+	else if (mon_reader_feed(&X.mon, b, (size_t)n, relay_mon_line, S) ==
+	    BERR_LIMIT)
+		relay_mon_gone(S, "the listener sent an overlong line");
+	relay_step(S);
+}
+
+/* --- the work record (policy work_record) -------------------------------- */
+
+/* Is the engineer asked at the end? Interactive sessions (a terminal)
+ * only: without one there is nobody to answer. */
+static int
+relay_wr_applies(const struct sess *S)
+{
+	return (S->pol->work_record && S->has_pty && (S->kind == SESS_SHELL ||
+	    S->kind == SESS_EXEC));
+}
+
+/* Record the answer (or that there is none) in the recording and the
+ * audit log, once. */
+static void
+relay_wr_done(struct sess *S, enum wr_result res, const char *records,
+    const char *why)
+{
+	const char *pi = res == WR_YES ? "yes" : res == WR_NO ? "no" :
+	    "unanswered";
+	char text[WR_RECORDS_MAX + 256];
+
+	if (relay_wr_asking())
+		X.wr = WR_DONE;
+	if (X.wr_logged)
+		return;
+	X.wr_logged = 1;
+	if (records != NULL && records[0] == '\0')
+		records = NULL;
+	snprintf(text, sizeof(text), "personal_info=%s; records=%s%s%s", pi,
+	    records != NULL ? records : "-", why != NULL ? "; " : "",
+	    why != NULL ? why : "");
+	(void)sess_rec_event(S, "work.record", text);
+	audit_event("session.work_record", "session", S->sid, "user",
+	    S->au.who->name, "vendor", S->au.who->vendor->name, "device",
+	    S->dev ? S->dev->name : NULL, "personal_info", pi, "records",
+	    records, "reason", why, NULL);
+}
+
+static void
+relay_wr_start(struct sess *S)
+{
+	unsigned t = WR_TIMEOUT_S;
+
+	/* nobody waits longer than the idle limit would let them */
+	if (S->pol->idle_timeout > 0 && S->pol->idle_timeout < t)
+		t = S->pol->idle_timeout;
+	X.wr = WR_ASK_PERSONAL;
+	X.wr_timeout = t;
+	X.wr_deadline = time(NULL) + (time_t)t;
+	X.wr_n = 0;
+	if (S->dpoll_on) {
+		/* the device is done: nothing more to read there */
+		uv_poll_stop(&S->dpoll);
+		S->dpoll_ev = 0;
+	}
+	sess_tell(S, "\nbastion: work record for session %s on %s (the "
+	    "policy asks for one)\nWas personal (patient) information accessed "
+	    "during this session? [y/n] ", S->sid, S->dev ? S->dev->name :
+	    "-");
+}
+
+/* The device's side is over (output drained): ask, or close. */
+static void
+relay_wrap_up(struct sess *S)
+{
+	if (relay_wr_asking())
+		return;
+	if (X.wr == WR_NONE && relay_wr_applies(S) && !S->done &&
+	    S->vch != NULL && ssh_channel_is_open(S->vch) &&
+	    ssh_is_connected(S->vs)) {
+		relay_wr_start(S);
+		return;
+	}
+	relay_finish_vendor(S);
+}
+
+/* Enter on an answer. */
+static void
+relay_wr_submit(struct sess *S)
+{
+	char line[WR_RECORDS_MAX + 1];
+	size_t a = 0, n = X.wr_n;
+
+	while (a < n && X.wr_line[a] == ' ')
+		a++;
+	while (n > a && X.wr_line[n - 1] == ' ')
+		n--;
+	snprintf(line, sizeof(line), "%.*s", (int)(n - a), X.wr_line + a);
+	X.wr_n = 0;
+	if (X.wr == WR_ASK_PERSONAL) {
+		if (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0) {
+			X.wr = WR_ASK_RECORDS;
+			sess_tell(S, "Which records (identifiers only, never the "
+			    "data; comma-separated): ");
+		} else if (strcasecmp(line, "n") == 0 ||
+		    strcasecmp(line, "no") == 0) {
+			relay_wr_done(S, WR_NO, NULL, NULL);
+			sess_tell(S, "bastion: work record saved: no personal "
+			    "information accessed\n");
+			relay_finish_vendor(S);
+		} else
+			sess_tell(S, "Please answer y or n: ");
+		return;
+	}
+	if (line[0] == '\0') {
+		sess_tell(S, "Please give the record identifiers (or "
+		    "\"unknown\"): ");
+		return;
+	}
+	relay_wr_done(S, WR_YES, line, NULL);
+	sess_tell(S, "bastion: work record saved: personal information "
+	    "accessed, records %s\n", line);
+	relay_finish_vendor(S);
+}
+
+/* One key of the answer: printable ASCII with echo, backspace, ^U; ^C or
+ * ^D declines; escape sequences (arrow keys) are skipped. */
+static void
+relay_wr_key(struct sess *S, uint8_t c)
+{
+	size_t max = X.wr == WR_ASK_PERSONAL ? WR_ANSWER_MAX : WR_RECORDS_MAX;
+	int cr = X.wr_cr;
+
+	X.wr_cr = 0;
+	if (X.wr_esc == 1) {
+		X.wr_esc = c == '[' || c == 'O' ? 2 : 0;
+		return;
+	}
+	if (X.wr_esc == 2) {
+		if (c >= 0x40 && c <= 0x7e)
+			X.wr_esc = 0;
+		return;
+	}
+	switch (c) {
+	case 0x1b:
+		X.wr_esc = 1;
+		return;
+	case '\n':
+		if (cr)
+			return;		/* CR LF is one Enter */
+		/* FALLTHROUGH */
+	case '\r':
+		X.wr_cr = c == '\r';
+		sess_tell(S, "\n");
+		relay_wr_submit(S);
+		return;
+	case 3:
+	case 4:
+		sess_tell(S, "^%c\n", c + '@');
+		relay_wr_done(S, WR_UNANSWERED, NULL, "the engineer declined "
+		    "to answer");
+		sess_tell(S, "bastion: work record saved: not answered\n");
+		relay_finish_vendor(S);
+		return;
+	case 0x7f:
+	case 8:
+		if (X.wr_n > 0) {
+			X.wr_n--;
+			sess_tell(S, "\b \b");
+		}
+		return;
+	case 0x15:
+		for (; X.wr_n > 0; X.wr_n--)
+			sess_tell(S, "\b \b");
+		return;
+	default:
+		break;
+	}
+	if (c >= 0x20 && c < 0x7f && X.wr_n < max) {
+		X.wr_line[X.wr_n++] = (char)c;
+		sess_tell(S, "%c", c);
+	}
+}
+
+/* The engineer's keys while the question is open; never sent on. */
+static void
+relay_wr_input(struct sess *S)
+{
+	uint8_t b[256];
+	int n, i;
+
+	while (relay_wr_asking()) {
+		n = ssh_channel_read_nonblocking(S->vch, b, sizeof(b), 0);
+		if (n == SSH_ERROR || n == SSH_EOF ||
+		    ssh_channel_is_closed(S->vch)) {
+			relay_wr_done(S, WR_UNANSWERED, NULL, "the engineer "
+			    "closed the session");
+			relay_end(S, "engineer closed the session");
+			return;
+		}
+		if (n <= 0)
+			return;
+		for (i = 0; i < n && relay_wr_asking(); i++)
+			relay_wr_key(S, b[i]);
+	}
+}
+
+/* At the end: a session that was not asked gets its "unanswered" line. */
+static void
+relay_wr_settle(struct sess *S)
+{
+	char why[sizeof(S->end_reason) + 16];
+
+	if (!S->pol->work_record || X.wr_logged)
+		return;
+	if (!relay_wr_applies(S))
+		relay_wr_done(S, WR_UNANSWERED, NULL, "not asked: the session "
+		    "had no terminal");
+	else {
+		snprintf(why, sizeof(why), "not asked: %s", S->end_reason[0] ?
+		    S->end_reason : "session ended");
+		relay_wr_done(S, WR_UNANSWERED, NULL, why);
+	}
 }
 
 /* --- forwards ----------------------------------------------------------- */
@@ -567,7 +1014,8 @@ relay_session_channels(struct sess *S)
 {
 	ssize_t a, b, c;
 
-	if (S->vch == NULL || S->dch == NULL || S->finishing != 0)
+	if (S->vch == NULL || S->dch == NULL || S->finishing != 0 ||
+	    relay_wr_asking())
 		return;
 	a = relay_pump(S, S->dch, S->vch, &S->to_vendor, 0, 0, REC_OUTPUT);
 	b = relay_pump(S, S->dch, S->vch, &S->to_vendor_err, 1, 1, REC_STDERR);
@@ -599,20 +1047,27 @@ relay_session_channels(struct sess *S)
 	    S->to_vendor.n == 0 && S->to_vendor_err.n == 0 &&
 	    ssh_channel_poll(S->dch, 0) <= 0 &&
 	    ssh_channel_poll(S->dch, 1) <= 0) {
-		if (!S->dch_eof_fwd) {
+		if (!S->dch_eof_fwd && !X.dev_eof_recorded) {
 			if (S->rec != NULL && sess_rec_check(S,
 			    rec_client_eof(S->rec, 0, REC_DIR_FROM_DEVICE)) !=
 			    0) {
 				relay_rec_or_channel_failed(S);
 				return;
 			}
+			X.dev_eof_recorded = 1;
+		}
+		/* no EOF to the engineer while a work record may still be
+		 * asked on their channel */
+		if (!S->dch_eof_fwd && (!relay_wr_applies(S) ||
+		    X.wr == WR_DONE)) {
 			ssh_channel_send_eof(S->vch);
 			S->dch_eof_fwd = 1;
 		}
 		if (ssh_channel_is_closed(S->dch)) {
 			snprintf(S->end_reason, sizeof(S->end_reason),
 			    "device closed the session");
-			relay_finish_vendor(S);
+			relay_wrap_up(S);
+			return;
 		}
 	}
 	if (ssh_channel_is_closed(S->vch) && S->finishing == 0)
@@ -647,6 +1102,8 @@ relay_stop(struct sess *S)
 		uv_timer_stop(&S->timer);
 	if (S->recpoll_on)
 		uv_poll_stop(&S->recpoll);
+	if (X.monpoll_on)
+		uv_poll_stop(&X.monpoll);
 	while ((f = S->fwds) != NULL)
 		fwd_destroy(S, f);
 	S->stopped = 1;
@@ -664,11 +1121,15 @@ relay_step(struct sess *S)
 		if (ssh_event_dopoll(S->ev, 0) == SSH_ERROR) {
 			if (!ssh_is_connected(S->vs))
 				relay_end(S, "engineer disconnected");
-			else if (S->dc.s != NULL && !ssh_is_connected(S->dc.s))
+			else if (S->dc.s != NULL &&
+			    !ssh_is_connected(S->dc.s) && !relay_wr_asking())
 				relay_end(S, "device disconnected");
 		}
 		relay_drain_queued(S);
-		relay_session_channels(S);
+		if (relay_wr_asking())
+			relay_wr_input(S);
+		else
+			relay_session_channels(S);
 		for (f = S->fwds; f != NULL; f = next) {
 			next = f->next;
 			if (fwd_pump(S, f) != 0)
@@ -677,11 +1138,12 @@ relay_step(struct sess *S)
 		if (!ssh_is_connected(S->vs))
 			relay_end(S, S->finishing ? S->end_reason :
 			    "engineer disconnected");
-		if (S->dc.s != NULL && !ssh_is_connected(S->dc.s) &&
-		    S->to_vendor.n == 0 && S->finishing == 0) {
+		if (!S->done && S->dc.s != NULL &&
+		    !ssh_is_connected(S->dc.s) && S->to_vendor.n == 0 &&
+		    S->finishing == 0 && X.wr == WR_NONE) {
 			snprintf(S->end_reason, sizeof(S->end_reason),
 			    "device disconnected");
-			relay_finish_vendor(S);
+			relay_wrap_up(S);
 		}
 	}
 	/*
@@ -700,7 +1162,7 @@ relay_step(struct sess *S)
 		return;
 	}
 	relay_update_poll(&S->vpoll, S->vs, &S->vpoll_ev);
-	if (S->dc.s != NULL)
+	if (S->dc.s != NULL && !relay_wr_asking())
 		relay_update_poll(&S->dpoll, S->dc.s, &S->dpoll_ev);
 }
 
@@ -751,13 +1213,17 @@ relay_timer_cb(uv_timer_t *t)
 
 	if (S->finishing != 0)
 		goto linger;
-	if (approval_grant_gone(S)) {	/* approval.c, every few seconds */
-		sess_tell(S, "\nbastion: session closed: an admin revoked "
-		    "the grant it ran under\n");
-		audit_event("session.revoked", "session", S->sid, "user",
-		    S->au.who->name, "device", S->dev ? S->dev->name : NULL,
-		    NULL);
-		relay_end(S, "grant revoked");
+	/* (kill, lock and revoke come from the monitor: relay_mon_cb) */
+	if (relay_wr_asking()) {
+		if (now >= X.wr_deadline) {
+			relay_fmt_duration(X.wr_timeout, d, sizeof(d));
+			relay_fmt(w, sizeof(w), "no answer within %s", d);
+			sess_tell(S, "\nbastion: %s; the work record says: "
+			    "not answered\n", w);
+			relay_wr_done(S, WR_UNANSWERED, NULL, w);
+			relay_finish_vendor(S);
+		}
+		goto linger;
 	}
 	if (!S->done && p->idle_timeout > 0) {
 		unsigned idle = (unsigned)(now - S->last_activity);
@@ -872,8 +1338,27 @@ relay_run(struct sess *S, ssh_message first_fwd)
 		S->recpoll_on = 1;
 		uv_poll_start(&S->recpoll, UV_READABLE, relay_rec_poll_cb);
 	}
+	/* the listener's monitor: register, then hear from it */
+	memset(&X, 0, sizeof(X));
+	mon_reader_init(&X.mon);
+	if (relay_mon_register(S) != 0 ||
+	    uv_poll_init(&loop, &X.monpoll, WORKER_FD_CONTROL) != 0) {
+		log_error("session %s: cannot reach the session monitor on "
+		    "fd %d: %s", S->sid, WORKER_FD_CONTROL, strerror(errno));
+		sess_tell(S, "bastion: the session cannot be registered with "
+		    "the bastion's session monitor, so it will not start; try "
+		    "again later\n");
+		relay_end(S, "session monitor unavailable");
+	} else {
+		X.monpoll.data = S;
+		X.monpoll_on = 1;
+		uv_poll_start(&X.monpoll, UV_READABLE, relay_mon_cb);
+	}
 	if (first_fwd != NULL) {
-		relay_forward_open(S, first_fwd);
+		if (!S->done)
+			relay_forward_open(S, first_fwd);
+		else
+			ssh_message_reply_default(first_fwd);
 		ssh_message_free(first_fwd);
 	}
 	relay_step(S);
@@ -893,6 +1378,8 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	uv_close((uv_handle_t *)&S->timer, NULL);
 	if (S->recpoll_on)
 		uv_close((uv_handle_t *)&S->recpoll, NULL);
+	if (X.monpoll_on)
+		uv_close((uv_handle_t *)&X.monpoll, NULL);
 	uv_walk(&loop, relay_close_walk, NULL);
 	/* a uv_stop() made outside uv_run() is still pending: the first run
 	 * consumes it, the second runs the close callbacks */
@@ -907,6 +1394,7 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)S->bytes_out);
 	snprintf(secs, sizeof(secs), "%lld",
 	    (long long)(time(NULL) - S->start));
+	relay_wr_settle(S);	/* before the seal */
 	if (S->rec != NULL && !S->rec_failed) {
 		char text[256];
 
@@ -920,5 +1408,6 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	    S->peerstr, "device", S->dev ? S->dev->name : NULL, "reason",
 	    S->end_reason, "bytes_in", in, "bytes_out", out, "seconds", secs,
 	    NULL);
+	relay_mon_end(S);
 	return (WORKER_EXIT_OK);
 }

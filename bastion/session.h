@@ -67,7 +67,6 @@ struct sess {
 	char *command;			/* exec command or subsystem name */
 	char reason[256];		/* --reason for an approval, or "" */
 	int64_t grant_id;		/* the grant it runs under, or 0 */
-	time_t grant_checked;		/* relay: last look at the grant */
 
 	/* relay */
 	uv_loop_t *loop;
@@ -118,9 +117,6 @@ int approval_take_reason(struct sess *S);
  * (rule, window or live grant) or an admin approved while the engineer
  * waited; -1 after telling the engineer why not. */
 int approval_gate(struct sess *S);
-/* approval.c: 1 when the session's grant was revoked or ended (checked
- * every few seconds from the relay timer). */
-int approval_grant_gone(struct sess *S);
 /* approval.c: the admin console: run the exec request as an approvals
  * verb; returns the exit status for the channel. */
 int console_run(struct sess *S);
@@ -131,5 +127,10 @@ int auditor_run(struct sess *S);
 
 /* Is this device one the session's engineer may reach? */
 int sess_device_allowed(const struct sess *S, const struct policy_device *d);
+
+/* sandbox.c: close spare descriptors, drop to worker_user, no_new_privs
+ * and a seccomp allowlist, just before the relay; 0 or after telling the
+ * engineer why the session cannot start. */
+int sandbox_enter(struct sess *S);
 
 #endif

@@ -16,6 +16,7 @@
  * A crash here ends one vendor's session and nothing else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "auditlog.h"
 #include "bastiond.h"
 #include "err.h"
 #include "log.h"
@@ -268,6 +270,36 @@ worker_choose_device(struct sess *S)
 	}
 	S->dev = d;
 	return (0);
+}
+
+/*
+ * Audit chain, fail closed (docs/AUDIT.md): the session's start event,
+ * after its recording opened and before the device is touched. A session
+ * whose start cannot be kept in the hash-chained audit log does not start.
+ */
+static int
+worker_audit_start(struct sess *S)
+{
+	char src[96], dst[96], addr[64], grant[32];
+
+	snprintf(src, sizeof(src), "%s:%d", S->peerstr, S->peerport);
+	if (S->dev != NULL)
+		snprintf(dst, sizeof(dst), "%s:%u", netaddr_str(&S->dev->addr,
+		    addr, sizeof(addr)), S->dev->port);
+	snprintf(grant, sizeof(grant), "%lld", (long long)S->grant_id);
+	if (audit_event("session.start", "session", S->sid, "user",
+	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
+	    S->peerstr, "source", src, "device", S->dev ? S->dev->name : NULL,
+	    "to", S->dev ? dst : NULL, "kind", S->kind == SESS_SHELL ? "shell" :
+	    S->kind == SESS_EXEC ? "exec" : S->kind == SESS_SUBSYSTEM ?
+	    "subsystem" : "forward", "command", S->command, "recording",
+	    rec_client_session_id(S->rec), "grant", S->grant_id ? grant : NULL,
+	    NULL) == 0)
+		return (0);
+	sess_tell(S, "bastion: this session cannot be written to the audit "
+	    "log, so it will not start. Please tell the hospital's IT "
+	    "administrator.\n");
+	return (-1);
 }
 
 /* Connect to the device and open the channel the request asks for. */
@@ -513,11 +545,16 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 	log_init("bastiond-worker", !debug, debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* the monitor's pipe is ours alone, not notify_command's */
+	(void)fcntl(WORKER_FD_CONTROL, F_SETFD, FD_CLOEXEC);
 	if (policy_load(policy_path, NULL, NULL, &pol) != 0) {
 		log_error("cannot load policy %s", policy_path);
 		close(fd);
 		return (WORKER_EXIT_ERROR);
 	}
+	/* audit chain (docs/AUDIT.md), opened at the first event; if it
+	 * cannot be written, worker_audit_start() refuses the session */
+	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
 	if ((S = calloc(1, sizeof(*S))) == NULL)
 		goto out;
 	S->pol = pol;
@@ -585,14 +622,15 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
 			S->dev = NULL;
 		if (approval_gate(S) != 0 || touch_check(S) != 0 ||
-		    sess_rec_open(S) != 0) {
+		    sess_rec_open(S) != 0 || worker_audit_start(S) != 0) {
 			rc = WORKER_EXIT_OK;
 			goto out;
 		}
 	} else if (worker_choose_device(S) != 0 ||
 	    approval_take_reason(S) != 0 || approval_gate(S) != 0 ||
 	    touch_check(S) != 0 ||
-	    sess_rec_open(S) != 0 || worker_open_device(S) != 0) {
+	    sess_rec_open(S) != 0 || worker_audit_start(S) != 0 ||
+	    worker_open_device(S) != 0) {
 		worker_fail_channel(S, 1);
 		rc = WORKER_EXIT_OK;
 		goto out;
@@ -607,6 +645,13 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		    S->dev->description ? S->dev->description : "",
 		    netaddr_str(&S->dev->addr, addr, sizeof(addr)),
 		    S->au.who->vendor->name, S->au.who->name);
+	}
+	/* no privilege, descriptor or system call beyond what relaying
+	 * needs from here on (sandbox.c) */
+	if (sandbox_enter(S) != 0) {
+		worker_fail_channel(S, 1);
+		rc = WORKER_EXIT_OK;
+		goto out;
 	}
 	rc = relay_run(S, fwd_msg);	/* answers and frees fwd_msg */
 	fwd_msg = NULL;

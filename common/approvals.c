@@ -1,38 +1,29 @@
 /*
- * approvals.c - the admin verbs on requests and grants (see approvals.h).
+ * approvals.c - the admin verbs (see approvals.h): requests and grants,
+ * sessions, kill and watch, engineer locks, and the vendors overview.
  *
- * Each verb checks its arguments, does one state-store operation, emits
+ * Each verb checks its arguments, does its state-store operations, emits
  * one audit event for a decision, and prints a table or (--json) one JSON
  * document. Nothing here talks to the network: the caller hands in where
- * the output goes.
+ * the output goes (and, for the streaming verbs, how to notice that the
+ * admin has left).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "approvals.h"
 #include "err.h"
 #include "log.h"
+#include "monitor.h"
 
 #define APPR_MAX_WORDS		64
 #define APPR_MAX_DURATION	(366u * 86400u)
-
-static const char *const appr_verbs[] = {
-	"requests", "approve", "deny", "grants", "revoke", NULL
-};
-
-int
-appr_is_verb(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && appr_verbs[i] != NULL; i++)
-		if (strcmp(name, appr_verbs[i]) == 0)
-			return (1);
-	return (0);
-}
+#define APPR_KILL_WAIT_S	10	/* kill waits this long for the end */
+#define APPR_TEXT_MAX		200	/* reasons (kill, lock) */
 
 void
 appr_usage(FILE *f, const char *prefix)
@@ -41,7 +32,15 @@ appr_usage(FILE *f, const char *prefix)
 	    "%sapprove ID DURATION [--json]   (DURATION: 90m, 2h, 1d)\n"
 	    "%sdeny ID REASON... [--json]\n"
 	    "%sgrants [--all] [--json]\n"
-	    "%srevoke ID [--json]\n", prefix, prefix, prefix, prefix, prefix);
+	    "%srevoke ID [--json]\n"
+	    "%ssessions [--all] [--json]\n"
+	    "%swatch SESSION [--from-start]   (read-only; Ctrl-C stops)\n"
+	    "%skill SESSION [REASON...] [--json]\n"
+	    "%slock ENGINEER [REASON...] [--json]\n"
+	    "%sunlock ENGINEER [--account | --keys [--reset-counter]] "
+	    "[--json]\n"
+	    "%svendors [--json]\n", prefix, prefix, prefix, prefix, prefix,
+	    prefix, prefix, prefix, prefix, prefix, prefix);
 }
 
 /* ---- durations ------------------------------------------------------------ */
@@ -273,33 +272,65 @@ appr_grant_json(FILE *f, const struct state_grant *g)
 
 /* ---- verbs --------------------------------------------------------------- */
 
+/* Options; each verb says which it takes (struct appr_verb). */
+#define AO_JSON		0x01
+#define AO_ALL		0x02
+#define AO_KEYS		0x04
+#define AO_ACCOUNT	0x08
+#define AO_RESET	0x10
+#define AO_START	0x20
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} appr_opts[] = {
+	{ "--json", AO_JSON },
+	{ "--all", AO_ALL },
+	{ "--keys", AO_KEYS },
+	{ "--account", AO_ACCOUNT },
+	{ "--reset-counter", AO_RESET },
+	{ "--from-start", AO_START },
+};
+
 struct appr_args {
 	int json, all;
+	unsigned opts;			/* AO_* given */
 	int n;
 	char *pos[APPR_MAX_WORDS];	/* positional arguments */
 };
 
-/* Options --json and --all anywhere; -- ends them. 0 or 2 (usage). */
+/* Options anywhere; -- ends them. 0 or 2 (usage). */
 static int
-appr_args(struct appr_ctx *c, int argc, char **argv, struct appr_args *a)
+appr_args(struct appr_ctx *c, int argc, char **argv, unsigned allowed,
+    struct appr_args *a)
 {
+	size_t k;
 	int i, dashdash = 0;
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc && a->n < APPR_MAX_WORDS; i++) {
-		if (!dashdash && strcmp(argv[i], "--") == 0)
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
 			dashdash = 1;
-		else if (!dashdash && strcmp(argv[i], "--json") == 0)
-			a->json = 1;
-		else if (!dashdash && strcmp(argv[i], "--all") == 0)
-			a->all = 1;
-		else if (!dashdash && argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(c->err, "%s: unknown option %s\n", argv[0],
-			    argv[i]);
-			return (2);
-		} else
+			continue;
+		}
+		if (dashdash || argv[i][0] != '-' || argv[i][1] == '\0') {
 			a->pos[a->n++] = argv[i];
+			continue;
+		}
+		for (k = 0; k < sizeof(appr_opts) / sizeof(appr_opts[0]); k++)
+			if (strcmp(argv[i], appr_opts[k].name) == 0 &&
+			    (allowed & appr_opts[k].bit) != 0)
+				break;
+		if (k == sizeof(appr_opts) / sizeof(appr_opts[0])) {
+			fprintf(c->err, "%s: unknown option %s%s\n", argv[0],
+			    argv[i], argv[i][1] != '-' ? "" : " (a word that "
+			    "starts with - goes after --)");
+			return (2);
+		}
+		a->opts |= appr_opts[k].bit;
 	}
+	a->json = (a->opts & AO_JSON) != 0;
+	a->all = (a->opts & AO_ALL) != 0;
 	return (0);
 }
 
@@ -314,7 +345,8 @@ appr_id(struct appr_ctx *c, const char *verb, const char *s, int64_t *id)
 	if (errno != 0 || *end != '\0' || end == s || v <= 0) {
 		fprintf(c->err, "%s: \"%s\" is not an id (a number from "
 		    "\"%s\")\n", verb, s, strcmp(verb, "revoke") == 0 ?
-		    "grants" : "requests");
+		    "grants" : strcmp(verb, "kill") == 0 ||
+		    strcmp(verb, "watch") == 0 ? "sessions" : "requests");
 		return (-1);
 	}
 	*id = v;
@@ -629,23 +661,841 @@ appr_revoke(struct appr_ctx *c, const struct appr_args *a)
 	return (0);
 }
 
+/* ---- sessions, kill, watch ----------------------------------------------- */
+
+/* Wait up to ms for the admin's side; 1 when they left or asked to stop. */
+static int
+appr_wait(struct appr_ctx *c, unsigned ms)
+{
+	struct timespec nap;
+
+	if (c->cancelled != NULL)
+		return (c->cancelled(c->cancel_arg, ms));
+	nap.tv_sec = ms / 1000;
+	nap.tv_nsec = (long)(ms % 1000) * 1000000L;
+	nanosleep(&nap, NULL);
+	return (0);
+}
+
+/* The positional words from i on, joined by blanks (a reason). */
+static void
+appr_join(const struct appr_args *a, int i, const char *dflt, char *out,
+    size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (; i < a->n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? " " : "",
+		    a->pos[i]);
+	if (out[0] == '\0')
+		snprintf(out, len, "%s", dflt);
+}
+
+/* Reasons reach the engineer's terminal and the audit log: clean text. */
+static int
+appr_reason_ok(struct appr_ctx *c, const char *verb, const char *why)
+{
+	if (mon_text_ok(why, strlen(why)) && strlen(why) <= APPR_TEXT_MAX)
+		return (1);
+	fprintf(c->err, "%s: the reason must be at most %d bytes of text "
+	    "without control characters\n", verb, APPR_TEXT_MAX);
+	return (0);
+}
+
+/* "1.2 MiB" */
+static void
+appr_bytes(long long n, char *out, size_t len)
+{
+	if (n < 0)
+		snprintf(out, len, "-");
+	else if (n < 1024)
+		snprintf(out, len, "%lld B", n);
+	else if (n < 1024 * 1024)
+		snprintf(out, len, "%.1f KiB", (double)n / 1024);
+	else
+		snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
+}
+
+/*
+ * The recording's size and how long ago it last grew (the recorder writes
+ * every frame as it comes and nothing while the session is quiet, so that
+ * is the session's idle time, give or take its one-second checkpoints).
+ * -1 when unknown.
+ */
+static void
+appr_rec_stat(const struct appr_ctx *c, const struct state_session *s,
+    time_t now, long long *bytes, long long *idle)
+{
+	struct stat sb;
+
+	*bytes = *idle = -1;
+	if (!mon_recording_ok(c->pol, s->recording) ||
+	    stat(s->recording, &sb) != 0)
+		return;
+	*bytes = (long long)sb.st_size;
+	if (s->ended == 0)
+		*idle = now > sb.st_mtime ? (long long)(now - sb.st_mtime) : 0;
+}
+
+static void
+appr_session_json(const struct appr_ctx *c, const struct state_session *s,
+    time_t now)
+{
+	long long bytes, idle;
+
+	appr_rec_stat(c, s, now, &bytes, &idle);
+	fprintf(c->out, "{\"sid\":%lld,\"pid\":%d,\"engineer\":",
+	    (long long)s->sid, s->pid);
+	appr_json_str(c->out, s->engineer);
+	fputs(",\"vendor\":", c->out);
+	appr_json_str(c->out, s->vendor);
+	fputs(",\"device\":", c->out);
+	appr_json_str(c->out, s->device);
+	fputs(",\"from\":", c->out);
+	appr_json_str(c->out, s->source);
+	fprintf(c->out, ",\"started\":%lld,\"ended\":%lld,\"end_reason\":",
+	    (long long)s->started, (long long)s->ended);
+	appr_json_str(c->out, s->end_reason);
+	fprintf(c->out, ",\"grant\":%lld,\"recording\":",
+	    (long long)s->grant_id);
+	appr_json_str(c->out, s->recording);
+	fprintf(c->out, ",\"recorded_bytes\":%lld,\"idle_seconds\":%lld,"
+	    "\"kill_requested\":%s,\"killed_by\":", bytes, idle,
+	    s->kill_requested ? "true" : "false");
+	appr_json_str(c->out, s->killed_by);
+	fputs(",\"kill_reason\":", c->out);
+	appr_json_str(c->out, s->kill_reason);
+	fputc('}', c->out);
+}
+
+struct appr_slist {
+	struct appr_ctx *c;
+	int json;
+	time_t now;
+	size_t n;
+};
+
+static int
+appr_session_line(const struct state_session *s, void *arg)
+{
+	struct appr_slist *l = arg;
+	FILE *f = l->c->out;
+	char when[40], eng[40], dev[40], from[48], idle[24], rec[24];
+	char state[120], why[96], grant[24];
+	long long bytes, isec;
+
+	if (l->json) {
+		fputs(l->n ? ",\n " : "", f);
+		appr_session_json(l->c, s, l->now);
+		l->n++;
+		return (0);
+	}
+	if (l->n++ == 0)
+		fprintf(f, "%-6s %-12s %-10s %-14s %-15s %-23s %-7s %-10s "
+		    "%-5s %s\n", "SID", "ENGINEER", "VENDOR", "DEVICE", "FROM",
+		    "STARTED", "IDLE", "RECORDED", "GRANT", "STATE");
+	appr_time(s->started, when, sizeof(when));
+	appr_cell(s->engineer, eng, sizeof(eng));
+	appr_cell(s->device, dev, sizeof(dev));
+	appr_cell(s->source, from, sizeof(from));
+	appr_rec_stat(l->c, s, l->now, &bytes, &isec);
+	if (isec < 0)
+		snprintf(idle, sizeof(idle), "-");
+	else
+		appr_duration_str((unsigned)isec, idle, sizeof(idle));
+	appr_bytes(bytes, rec, sizeof(rec));
+	if (s->grant_id != 0)
+		snprintf(grant, sizeof(grant), "%lld", (long long)s->grant_id);
+	else
+		snprintf(grant, sizeof(grant), "-");
+	if (s->ended != 0) {
+		appr_cell(s->end_reason, why, sizeof(why));
+		snprintf(state, sizeof(state), "ended: %s", why);
+	} else if (s->kill_requested) {
+		appr_cell(s->killed_by, why, sizeof(why));
+		snprintf(state, sizeof(state), "ending (killed by %s)", why);
+	} else
+		snprintf(state, sizeof(state), "live");
+	fprintf(f, "%-6lld %-12s %-10s %-14s %-15s %-23s %-7s %-10s %-5s %s\n",
+	    (long long)s->sid, eng, s->vendor, dev, from, when, idle, rec,
+	    grant, state);
+	return (0);
+}
+
+static int
+appr_sessions(struct appr_ctx *c, const struct appr_args *a)
+{
+	struct appr_slist l = { c, a->json, time(NULL), 0 };
+
+	if (a->n != 0) {
+		fprintf(c->err, "sessions: takes no arguments\n");
+		return (2);
+	}
+	if (a->json)
+		fputs("[", c->out);
+	if (state_session_each(c->st, a->all, a->all ? 200 : 0,
+	    appr_session_line, &l) != 0) {
+		fprintf(c->err, "sessions: the state store failed (see the "
+		    "bastion's log)\n");
+		return (1);
+	}
+	if (a->json)
+		fputs("]\n", c->out);
+	else if (l.n == 0)
+		fprintf(c->out, "no %ssessions\n", a->all ? "" : "live ");
+	return (0);
+}
+
+/* The session by number for kill and watch; 0, or the exit status (1,
+ * 2 for a word that is no number) after saying why. */
+static int
+appr_session(struct appr_ctx *c, const char *verb, const char *arg,
+    struct state_session *s)
+{
+	int64_t sid;
+	int found = 0;
+
+	if (appr_id(c, verb, arg, &sid) != 0)
+		return (2);
+	if (state_session_get(c->st, sid, s, &found) != 0) {
+		fprintf(c->err, "%s: the state store failed (see the "
+		    "bastion's log)\n", verb);
+		return (1);
+	}
+	if (!found) {
+		fprintf(c->err, "%s: there is no session %lld (see "
+		    "\"sessions\")\n", verb, (long long)sid);
+		return (1);
+	}
+	return (0);
+}
+
+static int
+appr_kill(struct appr_ctx *c, const struct appr_args *a)
+{
+	struct state_session s, now_s;
+	char why[APPR_TEXT_MAX * 2], sidstr[32];
+	time_t deadline;
+	int rc, found = 0, ended = 0;
+
+	if (a->n < 1) {
+		fprintf(c->err, "kill: give a session number (see "
+		    "\"sessions\") and a reason the engineer will see\n");
+		return (2);
+	}
+	appr_join(a, 1, "no reason given", why, sizeof(why));
+	if (!appr_reason_ok(c, "kill", why))
+		return (2);
+	if ((rc = appr_session(c, "kill", a->pos[0], &s)) != 0)
+		return (rc);
+	rc = state_session_kill(c->st, s.sid, c->admin, why, &s);
+	if (rc == BERR_EXISTS) {
+		fprintf(c->err, "kill: session %lld has ended already (%s)\n",
+		    (long long)s.sid, s.end_reason);
+		return (1);
+	}
+	if (rc != 0) {
+		fprintf(c->err, "kill: the state store failed (see the "
+		    "bastion's log)\n");
+		return (1);
+	}
+	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
+	audit_event("session.killed", "session", sidstr, "admin", c->admin,
+	    "via", c->via, "user", s.engineer, "vendor", s.vendor, "device",
+	    s.device, "from", s.source, "reason", why, NULL);
+	/* the monitor looks once a second; the worker then closes */
+	deadline = time(NULL) + APPR_KILL_WAIT_S;
+	while (time(NULL) < deadline) {
+		if (state_session_get(c->st, s.sid, &now_s, &found) == 0 &&
+		    found && now_s.id == s.id && now_s.ended != 0) {
+			ended = 1;
+			break;
+		}
+		if (appr_wait(c, 250))
+			break;
+	}
+	if (a->json) {
+		fprintf(c->out, "{\"session\":%lld,\"status\":\"%s\","
+		    "\"reason\":", (long long)s.sid, ended ? "ended" :
+		    "requested");
+		appr_json_str(c->out, why);
+		fputs("}\n", c->out);
+	} else if (ended)
+		fprintf(c->out, "session %lld (%s on %s) ended; %s was told: "
+		    "%s\n", (long long)s.sid, s.engineer, s.device, s.engineer,
+		    why);
+	else
+		fprintf(c->out, "session %lld (%s on %s): kill requested; it "
+		    "has not ended yet (see \"sessions\"; the bastion ends it "
+		    "within seconds)\n", (long long)s.sid, s.engineer, s.device);
+	return (0);
+}
+
+static int
+appr_watch(struct appr_ctx *c, const struct appr_args *a)
+{
+	struct state_session s;
+	char sidstr[32];
+	int rc;
+
+	if (a->n != 1) {
+		fprintf(c->err, "watch: give one session number (see "
+		    "\"sessions\")\n");
+		return (2);
+	}
+	if ((rc = appr_session(c, "watch", a->pos[0], &s)) != 0)
+		return (rc);
+	if (s.ended != 0) {
+		fprintf(c->err, "watch: session %lld has ended (%s); an "
+		    "auditor can replay its recording\n", (long long)s.sid,
+		    s.end_reason);
+		return (1);
+	}
+	if (!mon_recording_ok(c->pol, s.recording)) {
+		fprintf(c->err, "watch: the recording of session %lld is not "
+		    "below recordings_dir (%s); refusing to read it\n",
+		    (long long)s.sid, c->pol->recordings_dir);
+		return (1);
+	}
+	if (c->follow == NULL) {
+		fprintf(c->err, "watch: not available here; use "
+		    "ssh ADMIN@bastion watch %lld\n", (long long)s.sid);
+		return (1);
+	}
+	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
+	audit_event("session.watch", "session", sidstr, "admin", c->admin,
+	    "via", c->via, "user", s.engineer, "device", s.device, NULL);
+	fprintf(c->err, "bastion: watching session %lld: %s (%s) on %s from "
+	    "%s; read-only, %s\n", (long long)s.sid, s.engineer, s.vendor,
+	    s.device, s.source, c->terminal ? "press Ctrl-C to stop" :
+	    "close the connection to stop");
+	fflush(c->err);
+	rc = c->follow(c, &s, (a->opts & AO_START) != 0);
+	fflush(c->out);
+	return (rc);
+}
+
+/* ---- lock, unlock ---------------------------------------------------------- */
+
+static int
+appr_lock(struct appr_ctx *c, const struct appr_args *a)
+{
+	struct state_engineer_lock lk;
+	enum policy_role role = ROLE_NONE;
+	char why[APPR_TEXT_MAX * 2], since[40];
+	const char *name;
+	size_t n = 0;
+	int rc;
+
+	if (a->n < 1) {
+		fprintf(c->err, "lock: name the engineer (lock alice "
+		    "\"left the company\")\n");
+		return (2);
+	}
+	name = a->pos[0];
+	appr_join(a, 1, "no reason given", why, sizeof(why));
+	if (!appr_reason_ok(c, "lock", why))
+		return (2);
+	if (policy_person(c->pol, name, &role) == NULL ||
+	    role != ROLE_ENGINEER) {
+		fprintf(c->err, "lock: \"%s\" is not a vendor engineer in the "
+		    "policy%s\n", name, role != ROLE_NONE ? " (admins and "
+		    "auditors are disabled in the policy instead)" : "");
+		return (1);
+	}
+	rc = state_engineer_lock(c->st, name, c->admin, why);
+	if (rc == BERR_EXISTS) {
+		(void)state_engineer_locked(c->st, name, &(int){ 0 }, &lk);
+		appr_time(lk.since, since, sizeof(since));
+		fprintf(c->err, "lock: %s is locked already (by %s since %s: "
+		    "%s)\n", name, lk.locked_by, since, lk.reason);
+		return (1);
+	}
+	if (rc != 0 || state_session_count(c->st, name, &n) != 0) {
+		fprintf(c->err, "lock: the state store failed (see the "
+		    "bastion's log)\n");
+		return (1);
+	}
+	snprintf(since, sizeof(since), "%zu", n);
+	audit_event("engineer.lock", "engineer", name, "admin", c->admin,
+	    "via", c->via, "reason", why, "live_sessions", since, NULL);
+	if (a->json) {
+		fputs("{\"engineer\":", c->out);
+		appr_json_str(c->out, name);
+		fputs(",\"locked\":true,\"by\":", c->out);
+		appr_json_str(c->out, c->admin);
+		fputs(",\"reason\":", c->out);
+		appr_json_str(c->out, why);
+		fprintf(c->out, ",\"live_sessions\":%zu}\n", n);
+	} else if (n == 0)
+		fprintf(c->out, "%s is locked: new logins are refused\n", name);
+	else
+		fprintf(c->out, "%s is locked: new logins are refused; %zu live "
+		    "session%s end%s within seconds\n", name, n, n == 1 ? "" :
+		    "s", n == 1 ? "s" : "");
+	return (0);
+}
+
+struct appr_unlock {
+	struct appr_ctx *c;
+	const char *engineer;
+	int reset, failed;
+	size_t n;
+};
+
+static void
+appr_unlock_key(const char *fp, void *arg)
+{
+	struct appr_unlock *u = arg;
+
+	if (u->c->out != NULL && !u->failed) {
+		/* the line bastionctl printed before (kept for scripts) */
+		fprintf(u->c->out, "unlocked: %s %s%s\n", u->engineer, fp,
+		    u->reset ? " (counter forgotten)" : "");
+	}
+	if (u->reset && state_counter_forget(u->c->st, fp) != 0)
+		u->failed = 1;
+	u->n++;
+	audit_event("key.unlock", "user", u->c->admin, "via", u->c->via,
+	    "engineer", u->engineer, "key", fp, "result", "ok",
+	    "reset_counter", u->reset ? "yes" : "no", NULL);
+}
+
+static int
+appr_unlock(struct appr_ctx *c, const struct appr_args *a)
+{
+	struct appr_unlock u;
+	struct state_engineer_lock lk;
+	enum policy_role role = ROLE_NONE;
+	int account, keys, rc, had_account = 0;
+	char since[40];
+	FILE *saved = c->out;
+
+	if (a->n != 1) {
+		fprintf(c->err, "unlock: name one engineer\n");
+		return (2);
+	}
+	/* both kinds unless one is named */
+	account = (a->opts & AO_ACCOUNT) != 0 || (a->opts & AO_KEYS) == 0;
+	keys = (a->opts & AO_KEYS) != 0 || (a->opts & AO_ACCOUNT) == 0;
+	if ((a->opts & AO_RESET) != 0 && !keys) {
+		fprintf(c->err, "unlock: --reset-counter is about key locks; "
+		    "leave out --account\n");
+		return (2);
+	}
+	memset(&u, 0, sizeof(u));
+	u.c = c;
+	u.engineer = a->pos[0];
+	u.reset = (a->opts & AO_RESET) != 0;
+	if (a->json) {
+		fputs("{\"engineer\":", c->out);
+		appr_json_str(c->out, u.engineer);
+		fputs(",\"account\":", c->out);
+	}
+	if (account) {
+		rc = state_engineer_unlock(c->st, u.engineer, &lk);
+		if (rc != 0 && rc != BERR_NOTFOUND) {
+			fprintf(c->err, "unlock: the state store failed (see "
+			    "the bastion's log)\n");
+			return (1);
+		}
+		if (rc == 0) {
+			had_account = 1;
+			appr_time(lk.since, since, sizeof(since));
+			audit_event("engineer.unlock", "engineer", u.engineer,
+			    "admin", c->admin, "via", c->via, "locked_by",
+			    lk.locked_by, "lock_reason", lk.reason, NULL);
+			if (!a->json)
+				fprintf(c->out, "unlocked: %s (account lock by "
+				    "%s since %s: %s)\n", u.engineer,
+				    lk.locked_by, since, lk.reason);
+		}
+	}
+	if (a->json) {
+		if (had_account) {
+			fputs("{\"by\":", c->out);
+			appr_json_str(c->out, lk.locked_by);
+			fputs(",\"reason\":", c->out);
+			appr_json_str(c->out, lk.reason);
+			fprintf(c->out, ",\"since\":%lld}", (long long)lk.since);
+		} else
+			fputs("null", c->out);
+		c->out = NULL;	/* no key lines inside the JSON */
+	}
+	rc = keys ? state_key_unlock_engineer(c->st, u.engineer, NULL,
+	    appr_unlock_key, &u) : 0;
+	c->out = saved;
+	if (rc != 0 || u.failed) {
+		fprintf(c->err, "unlock: could not unlock the keys of %s (see "
+		    "the bastion's log)\n", u.engineer);
+		return (1);
+	}
+	if (a->json)
+		fprintf(c->out, ",\"keys_unlocked\":%zu,\"reset_counter\":"
+		    "%s}\n", u.n, u.reset ? "true" : "false");
+	else if (!had_account && u.n == 0)
+		fprintf(c->out, "%s has no %s%s%s%s\n", u.engineer,
+		    keys ? "locked keys" : "", keys && account ? " and no " :
+		    "", account ? "account lock" :
+		    "", policy_person(c->pol, u.engineer, &role) == NULL ?
+		    " (and is not in the policy)" : "");
+	return (0);
+}
+
+/* ---- vendors ----------------------------------------------------------------- */
+
+/* "mon-fri 08:00-18:00", "daily 22:00-06:00" */
+static void
+appr_window_str(const struct policy_window *w, char *out, size_t len)
+{
+	static const char *const day[] = { "mon", "tue", "wed", "thu",
+	    "fri", "sat", "sun" };
+	size_t o = 0;
+	int d, e;
+
+	out[0] = '\0';
+	if ((w->days & 0x7f) == 0x7f)
+		o += (size_t)snprintf(out, len, "daily");
+	else
+		for (d = 0; d < 7 && o < len; d = e + 1) {
+			if (!(w->days & (1u << d))) {
+				e = d;
+				continue;
+			}
+			for (e = d; e + 1 < 7 && (w->days & (1u << (e + 1)));
+			    e++)
+				;
+			o += (size_t)snprintf(out + o, len - o, "%s%s%s%s",
+			    o ? "," : "", day[d], e > d ? "-" : "",
+			    e > d ? day[e] : "");
+		}
+	if (o < len)
+		snprintf(out + o, len - o, " %02d:%02d-%02d:%02d",
+		    w->start_min / 60, w->start_min % 60, w->end_min / 60,
+		    w->end_min % 60);
+}
+
+/* The rule as one line: "required, four eyes, longest grant 4h, windows
+ * mon-fri 08:00-18:00" or "not required". */
+static void
+appr_rule_str(const struct policy *pol, const struct policy_approval *r,
+    char *out, size_t len)
+{
+	char d[32], w[64];
+	size_t o, i;
+
+	if (!r->required) {
+		snprintf(out, len, "not required");
+		return;
+	}
+	appr_duration_str(r->max_grant ? r->max_grant :
+	    pol->default_max_grant, d, sizeof(d));
+	o = (size_t)snprintf(out, len, "required%s, longest grant %s",
+	    r->second_approver ? ", four eyes" : "", d);
+	for (i = 0; i < r->nwindows && o < len; i++) {
+		appr_window_str(&r->windows[i], w, sizeof(w));
+		o += (size_t)snprintf(out + o, len - o, "%s%s",
+		    i ? "; " : ", pre-approved ", w);
+	}
+}
+
+static void
+appr_rule_json(FILE *f, const struct policy *pol,
+    const struct policy_approval *r)
+{
+	char w[64];
+	size_t i;
+
+	fprintf(f, "{\"required\":%s,\"second_approver\":%s,\"max_grant\":%u,"
+	    "\"windows\":[", r->required ? "true" : "false",
+	    r->second_approver ? "true" : "false", r->max_grant ?
+	    r->max_grant : pol->default_max_grant);
+	for (i = 0; i < r->nwindows; i++) {
+		appr_window_str(&r->windows[i], w, sizeof(w));
+		fputs(i ? "," : "", f);
+		appr_json_str(f, w);
+	}
+	fputs("]}", f);
+}
+
+/* The vendor's own rule, else the policy's default. */
+static const struct policy_approval *
+appr_vendor_rule(const struct policy *pol, const struct policy_vendor *v)
+{
+	return (v->approval.set ? &v->approval : &pol->approval);
+}
+
+static void
+appr_cidrs_str(const struct netaddr_cidr *c, size_t n, char *out, size_t len)
+{
+	char a[64];
+	size_t i, o = 0;
+
+	snprintf(out, len, "-");
+	for (i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s/%u", i ? ", " :
+		    "", netaddr_str(&c[i].addr, a, sizeof(a)), c[i].prefix);
+}
+
+static void
+appr_ports_str(const struct policy_device *d, char *out, size_t len)
+{
+	size_t i, o = 0;
+
+	snprintf(out, len, "-");
+	for (i = 0; i < d->nforward_ports && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%u", i ? "," : "",
+		    d->forward_ports[i]);
+}
+
+/* An engineer's state: enabled/disabled, expired, locked (by an admin),
+ * keys locked (by the touch check). */
+struct appr_estate {
+	int expired, locked;
+	size_t key_locks, live;
+	struct state_engineer_lock lk;
+};
+
+static int
+appr_engineer_state(struct appr_ctx *c, const struct policy_person *e,
+    time_t now, struct appr_estate *es)
+{
+	memset(es, 0, sizeof(*es));
+	es->expired = e->valid_until != 0 && !policy_person_active(e, now) &&
+	    e->enabled;
+	if (state_engineer_locked(c->st, e->name, &es->locked, &es->lk) != 0 ||
+	    state_key_lock_count(c->st, e->name, &es->key_locks) != 0 ||
+	    state_session_count(c->st, e->name, &es->live) != 0)
+		return (-1);
+	return (0);
+}
+
+static void
+appr_vendor_text(struct appr_ctx *c, const struct policy_vendor *v,
+    time_t now, int *failed)
+{
+	const struct policy *pol = c->pol;
+	struct appr_estate es;
+	char buf[512], cell[64], addr[64], ports[64], until[16], st[160];
+	size_t i;
+	struct tm tm;
+
+	appr_cell(v->description, cell, sizeof(cell));
+	fprintf(c->out, "vendor %s: %s\n", v->name, cell);
+	appr_cidrs_str(v->segments, v->nsegments, buf, sizeof(buf));
+	fprintf(c->out, "  segments   %s\n", buf);
+	appr_cidrs_str(v->sources, v->nsources, buf, sizeof(buf));
+	fprintf(c->out, "  sources    %s\n", buf);
+	appr_rule_str(pol, appr_vendor_rule(pol, v), buf, sizeof(buf));
+	fprintf(c->out, "  approval   %s\n", buf);
+	fprintf(c->out, "  keys       %s; touch %s\n", v->allow_non_sk_keys ?
+	    "any registered key" : "security keys only",
+	    v->touch == POLICY_TOUCH_OFF ? "not checked" : "required");
+	fprintf(c->out, "  %-16s %-16s %-5s %-12s %s\n", "DEVICE", "ADDRESS",
+	    "PORT", "FORWARDS", "APPROVAL / DESCRIPTION");
+	for (i = 0; i < pol->ndevices; i++) {
+		const struct policy_device *d = &pol->devices[i];
+		struct policy_approval r;
+
+		if (d->vendor != v)
+			continue;
+		policy_device_approval(pol, d, &r);
+		appr_rule_str(pol, &r, buf, sizeof(buf));
+		appr_ports_str(d, ports, sizeof(ports));
+		appr_cell(d->description, cell, sizeof(cell));
+		fprintf(c->out, "  %-16s %-16s %-5u %-12s %s / %s\n", d->name,
+		    netaddr_str(&d->addr, addr, sizeof(addr)), d->port, ports,
+		    buf, cell);
+	}
+	fprintf(c->out, "  %-16s %-11s %-5s %-5s %s\n", "ENGINEER",
+	    "VALID UNTIL", "KEYS", "LIVE", "STATE");
+	for (i = 0; i < v->nengineers; i++) {
+		const struct policy_person *e = &v->engineers[i];
+
+		if (appr_engineer_state(c, e, now, &es) != 0)
+			*failed = 1;
+		if (e->valid_until != 0 && gmtime_r(&e->valid_until, &tm))
+			strftime(until, sizeof(until), "%Y-%m-%d", &tm);
+		else
+			snprintf(until, sizeof(until), "-");
+		appr_cell(es.lk.reason, cell, sizeof(cell));
+		snprintf(st, sizeof(st), "%s%s", !e->enabled ? "disabled" :
+		    es.expired ? "expired" : "enabled", es.locked ?
+		    ", LOCKED by " : "");
+		if (es.locked)
+			snprintf(buf, sizeof(buf), "%s%s: %s", st,
+			    es.lk.locked_by, cell);
+		else
+			snprintf(buf, sizeof(buf), "%s", st);
+		if (es.key_locks > 0)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			    ", %zu key%s LOCKED (unlock --keys)", es.key_locks,
+			    es.key_locks == 1 ? "" : "s");
+		fprintf(c->out, "  %-16s %-11s %-5zu %-5zu %s\n", e->name,
+		    until, e->nkeys, es.live, buf);
+	}
+}
+
+static void
+appr_vendor_json(struct appr_ctx *c, const struct policy_vendor *v,
+    time_t now, int *failed)
+{
+	const struct policy *pol = c->pol;
+	struct appr_estate es;
+	char a[64];
+	size_t i, j, n = 0;
+	FILE *f = c->out;
+
+	fputs("{\"name\":", f);
+	appr_json_str(f, v->name);
+	fputs(",\"description\":", f);
+	appr_json_str(f, v->description);
+	fputs(",\"segments\":[", f);
+	for (i = 0; i < v->nsegments; i++) {
+		fprintf(f, "%s\"%s/%u\"", i ? "," : "", netaddr_str(
+		    &v->segments[i].addr, a, sizeof(a)), v->segments[i].prefix);
+	}
+	fputs("],\"sources\":[", f);
+	for (i = 0; i < v->nsources; i++) {
+		fprintf(f, "%s\"%s/%u\"", i ? "," : "", netaddr_str(
+		    &v->sources[i].addr, a, sizeof(a)), v->sources[i].prefix);
+	}
+	fputs("],\"approval\":", f);
+	appr_rule_json(f, pol, appr_vendor_rule(pol, v));
+	fprintf(f, ",\"touch\":\"%s\",\"allow_non_sk_keys\":%s,\"devices\":[",
+	    v->touch == POLICY_TOUCH_OFF ? "off" : "required",
+	    v->allow_non_sk_keys ? "true" : "false");
+	for (i = 0; i < pol->ndevices; i++) {
+		const struct policy_device *d = &pol->devices[i];
+		struct policy_approval r;
+
+		if (d->vendor != v)
+			continue;
+		policy_device_approval(pol, d, &r);
+		fputs(n++ ? ",{\"name\":" : "{\"name\":", f);
+		appr_json_str(f, d->name);
+		fputs(",\"description\":", f);
+		appr_json_str(f, d->description);
+		fprintf(f, ",\"address\":\"%s\",\"port\":%u,\"forward_ports\":[",
+		    netaddr_str(&d->addr, a, sizeof(a)), d->port);
+		for (j = 0; j < d->nforward_ports; j++)
+			fprintf(f, "%s%u", j ? "," : "", d->forward_ports[j]);
+		fputs("],\"approval\":", f);
+		appr_rule_json(f, pol, &r);
+		fputc('}', f);
+	}
+	fputs("],\"engineers\":[", f);
+	for (i = 0; i < v->nengineers; i++) {
+		const struct policy_person *e = &v->engineers[i];
+
+		if (appr_engineer_state(c, e, now, &es) != 0)
+			*failed = 1;
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		appr_json_str(f, e->name);
+		fputs(",\"full_name\":", f);
+		appr_json_str(f, e->full_name);
+		fprintf(f, ",\"enabled\":%s,\"expired\":%s,\"valid_until\":%lld,"
+		    "\"keys\":%zu,\"live_sessions\":%zu,\"key_locks\":%zu,"
+		    "\"locked\":%s,\"lock\":", e->enabled ? "true" : "false",
+		    es.expired ? "true" : "false", (long long)e->valid_until,
+		    e->nkeys, es.live, es.key_locks, es.locked ? "true" :
+		    "false");
+		if (es.locked) {
+			fputs("{\"by\":", f);
+			appr_json_str(f, es.lk.locked_by);
+			fputs(",\"reason\":", f);
+			appr_json_str(f, es.lk.reason);
+			fprintf(f, ",\"since\":%lld}", (long long)es.lk.since);
+		} else
+			fputs("null", f);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+static int
+appr_vendors(struct appr_ctx *c, const struct appr_args *a)
+{
+	time_t now = time(NULL);
+	size_t i;
+	int failed = 0;
+
+	if (a->n != 0) {
+		fprintf(c->err, "vendors: takes no arguments\n");
+		return (2);
+	}
+	if (a->json)
+		fputs("[", c->out);
+	for (i = 0; i < c->pol->nvendors; i++) {
+		if (a->json) {
+			fputs(i ? ",\n " : "", c->out);
+			appr_vendor_json(c, &c->pol->vendors[i], now, &failed);
+		} else {
+			fputs(i ? "\n" : "", c->out);
+			appr_vendor_text(c, &c->pol->vendors[i], now, &failed);
+		}
+	}
+	if (a->json)
+		fputs("]\n", c->out);
+	else if (c->pol->nvendors == 0)
+		fprintf(c->out, "no vendors in the policy\n");
+	if (failed) {
+		fprintf(c->err, "vendors: the state store failed; locks and "
+		    "live sessions may be missing (see the bastion's log)\n");
+		return (1);
+	}
+	return (0);
+}
+
+/* ---- the verb table ------------------------------------------------------- */
+
+static const struct appr_verb {
+	const char *name;
+	unsigned opts;
+	int (*run)(struct appr_ctx *c, const struct appr_args *a);
+} appr_verbs[] = {
+	{ "requests", AO_JSON | AO_ALL, appr_requests },
+	{ "approve", AO_JSON | AO_ALL, appr_approve },
+	{ "deny", AO_JSON | AO_ALL, appr_deny },
+	{ "grants", AO_JSON | AO_ALL, appr_grants },
+	{ "revoke", AO_JSON | AO_ALL, appr_revoke },
+	{ "sessions", AO_JSON | AO_ALL, appr_sessions },
+	{ "watch", AO_START, appr_watch },
+	{ "kill", AO_JSON, appr_kill },
+	{ "lock", AO_JSON, appr_lock },
+	{ "unlock", AO_JSON | AO_KEYS | AO_ACCOUNT | AO_RESET, appr_unlock },
+	{ "vendors", AO_JSON, appr_vendors },
+};
+
+static const struct appr_verb *
+appr_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL &&
+	    i < sizeof(appr_verbs) / sizeof(appr_verbs[0]); i++)
+		if (strcmp(name, appr_verbs[i].name) == 0)
+			return (&appr_verbs[i]);
+	return (NULL);
+}
+
+int
+appr_is_verb(const char *name)
+{
+	return (appr_verb(name) != NULL);
+}
+
 int
 appr_run(struct appr_ctx *c, int argc, char **argv)
 {
+	const struct appr_verb *v;
 	struct appr_args a;
 	int r;
 
-	if (argc < 1 || !appr_is_verb(argv[0]))
+	if (argc < 1 || (v = appr_verb(argv[0])) == NULL)
 		return (2);
-	if ((r = appr_args(c, argc, argv, &a)) != 0)
+	if ((r = appr_args(c, argc, argv, v->opts, &a)) != 0)
 		return (r);
-	if (strcmp(argv[0], "requests") == 0)
-		return (appr_requests(c, &a));
-	if (strcmp(argv[0], "approve") == 0)
-		return (appr_approve(c, &a));
-	if (strcmp(argv[0], "deny") == 0)
-		return (appr_deny(c, &a));
-	if (strcmp(argv[0], "grants") == 0)
-		return (appr_grants(c, &a));
-	return (appr_revoke(c, &a));
+	return (v->run(c, &a));
 }

@@ -1,7 +1,7 @@
 /*
- * approvals.h - the admin verbs on access requests and grants, shared by
- * bastionctl (ctl/cmd-requests.c ...) and the admin console over ssh
- * (bastion/console.c), so both run the same code:
+ * approvals.h - the admin verbs, shared by bastionctl (ctl/cmd-*.c), the
+ * local control socket (bastion/control.c) and the admin console over ssh
+ * (bastion/approval.c), so all run the same code:
  *
  *	requests [--all] [--json]     pending requests (--all: every one)
  *	approve ID DURATION [--json]  approve (capped at the rule's max_grant;
@@ -9,9 +9,22 @@
  *	deny ID REASON... [--json]    deny, with a reason the engineer sees
  *	grants [--all] [--json]       live grants (--all: every one)
  *	revoke ID [--json]            revoke a grant
+ *	sessions [--all] [--json]     live vendor sessions (--all: ended too)
+ *	watch SESSION [--from-start]  follow a live session, read-only
+ *	kill SESSION [REASON...]      end a live session, with a reason the
+ *	                              engineer sees
+ *	lock ENGINEER [REASON...]     refuse the engineer's logins, end their
+ *	                              sessions
+ *	unlock ENGINEER [--account | --keys [--reset-counter]]
+ *	                              lift the engineer's locks (both kinds by
+ *	                              default: an admin's lock and the touch
+ *	                              check's key locks)
+ *	vendors [--json]              vendors, devices, engineers and rules
  *
- * The flow itself (the waiting engineer) is bastion/approval.c;
- * docs/APPROVALS.md describes both.
+ * Verbs write tables (or --json) to out and what went wrong to err, and
+ * never talk to the network: a streaming verb (watch, kill's wait) writes
+ * as it goes and polls cancelled(). The flow itself (the waiting engineer)
+ * is bastion/approval.c; docs/APPROVALS.md describes both.
  */
 #ifndef BASTION_APPROVALS_H
 #define BASTION_APPROVALS_H
@@ -29,6 +42,26 @@ struct appr_ctx {
 	const char *via;	/* "ssh" or "bastionctl", for audit events */
 	FILE *out;		/* tables or JSON */
 	FILE *err;		/* what went wrong and what to do */
+	int terminal;		/* out is a terminal: watch keeps the screen's
+				 * (sanitised) control sequences; else text */
+	/*
+	 * Streaming verbs call this while they wait (may be NULL: they then
+	 * just sleep): wait up to wait_ms for the admin's side, return 1 once
+	 * the admin has left or asked to stop (^C), else 0.
+	 */
+	int (*cancelled)(void *arg, unsigned wait_ms);
+	void *cancel_arg;
+	/*
+	 * watch: follow the live recording of session s (its path is checked
+	 * to lie below recordings_dir) and write the device's output,
+	 * sanitised, to out until the session ends or cancelled() says stop;
+	 * returns 0, or 1 after saying why on err. Reading recordings needs
+	 * the recorder library, which common/ cannot link (pam_bastion.so is
+	 * built from it), so bastiond provides it: console_follow() in
+	 * bastion/approval.c. NULL: watch is refused here.
+	 */
+	int (*follow)(struct appr_ctx *c, const struct state_session *s,
+	    int from_start);
 };
 
 /* 1 if name is one of the verbs above. */

@@ -1,5 +1,6 @@
 /*
- * log.c - diagnostics to stderr/syslog and logfmt audit events.
+ * log.c - diagnostics to stderr/syslog and logfmt audit events (which an
+ * installed sink, the audit chain of auditlog.c, also keeps).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,44 +124,59 @@ log_escape(char *out, size_t outlen, const char *in)
 	out[o] = '\0';
 }
 
-void
+int
 audit_eventv(const char *event, va_list ap)
 {
-	char line[4096], val[1024], ts[64];
+	char line[4096], field[1200], val[1024], ts[64], note[128];
+	static const char trunc[] = " truncated=yes";
 	struct timeval tv;
 	struct tm tm;
-	size_t o;
+	size_t o, n;
 	const char *k, *v;
+	int r = 0, full = 0;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	o = (size_t)snprintf(line, sizeof(line), "ts=%s.%03ldZ event=%s pid=%ld",
 	    ts, (long)(tv.tv_usec / 1000), event, (long)getpid());
+	if (o > sizeof(line) - sizeof(trunc))	/* room for the marker */
+		o = sizeof(line) - sizeof(trunc);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
+		if (full)
+			continue;
 		log_escape(val, sizeof(val), v);
-		if (o >= sizeof(line) - 1)
-			break;
-		o += (size_t)snprintf(line + o, sizeof(line) - o, " %s=%s", k,
-		    val);
+		n = (size_t)snprintf(field, sizeof(field), " %s=%s", k, val);
+		/* only whole fields, so the line stays parseable logfmt */
+		if (n >= sizeof(field) ||
+		    o + n + sizeof(trunc) > sizeof(line)) {
+			memcpy(line + o, trunc, sizeof(trunc));
+			o += sizeof(trunc) - 1;
+			full = 1;
+			continue;
+		}
+		memcpy(line + o, field, n);
+		o += n;
 	}
-	if (o >= sizeof(line))
-		o = sizeof(line) - 1;
 	line[o] = '\0';
-	fprintf(stderr, "AUDIT %s\n", line);
-	if (log_syslog)
-		syslog(LOG_NOTICE, "AUDIT %s", line);
+	note[0] = '\0';
 	if (audit_sink != NULL)
-		audit_sink(line, audit_sink_arg);
+		r = audit_sink(line, note, sizeof(note), audit_sink_arg);
+	fprintf(stderr, "AUDIT %s%s\n", line, note);
+	if (log_syslog)
+		syslog(LOG_NOTICE, "AUDIT %s%s", line, note);
+	return (r);
 }
 
-void
+int
 audit_event(const char *event, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, event);
-	audit_eventv(event, ap);
+	r = audit_eventv(event, ap);
 	va_end(ap);
+	return (r);
 }

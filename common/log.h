@@ -7,14 +7,15 @@
  * Audit events (audit_event) are the record the MHLW guideline asks for:
  * when, who, from where, to where, what and why. Each event is one line of
  * logfmt (key=value, values quoted when needed) prefixed "AUDIT", so it can be
- * grepped on stderr, parsed from the journal, and (from the approvals issue
- * on) appended to the hash-chained audit log. Values are escaped so that a
- * hostile user name cannot forge a second field or a second line.
+ * grepped on stderr, parsed from the journal, and appended to the
+ * hash-chained audit log (auditlog.h, docs/AUDIT.md). Values are escaped so
+ * that a hostile user name cannot forge a second field or a second line.
  */
 #ifndef BASTION_LOG_H
 #define BASTION_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -28,21 +29,35 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Hook called with every formatted audit line (without the "AUDIT " prefix
- * or newline), e.g. to forward it to the audit chain. NULL to remove. */
-typedef void (*audit_sink_fn)(const char *line, void *arg);
+/*
+ * Hook called with every formatted audit line (without the "AUDIT " prefix
+ * or newline) before it is printed: the audit chain (auditlog.h) installs
+ * itself here. It returns 0 when the event is kept, or a BERR_* code, and
+ * may write a short note (" chain=SEQ:HASH") that is appended to the
+ * printed line, so the journal holds a witness of every chain line. NULL
+ * removes the hook.
+ */
+typedef int (*audit_sink_fn)(const char *line, char *note, size_t notelen,
+    void *arg);
 void audit_set_sink(audit_sink_fn fn, void *arg);
 
 /*
  * Emit an audit event: event name, then key, value pairs (both const char *),
  * terminated by NULL. NULL values are written as "-". The time stamp (UTC,
- * RFC 3339 with milliseconds) and pid are added automatically.
+ * RFC 3339 with milliseconds) and pid are added automatically. A field that
+ * does not fit in the line (4 KiB) is left out whole and "truncated=yes"
+ * says so.
  *
  *	audit_event("auth.factor", "user", "alice", "factor", "publickey",
  *	    "result", "ok", NULL);
+ *
+ * Returns 0 when the event reached the sink (or there is none), else the
+ * sink's BERR_* code: a caller that must not go on without a durable
+ * record of the event (session start, docs/AUDIT.md) checks it; everyone
+ * else may ignore it, since the failure is logged.
  */
-void audit_event(const char *event, ...) __attribute__((sentinel));
-void audit_eventv(const char *event, va_list ap);
+int audit_event(const char *event, ...) __attribute__((sentinel));
+int audit_eventv(const char *event, va_list ap);
 
 /* Escape a value for logfmt into out (always NUL-terminated, truncated with
  * "..." if needed). Exposed for tests. */

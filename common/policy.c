@@ -24,6 +24,7 @@
  * file cannot forge extra lines or drive the admin's terminal.
  */
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1597,7 +1598,8 @@ static void
 parse_paths(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "host_keys", "state_dir",
-	    "recordings_dir", "run_dir", "pam_service_dir", NULL };
+	    "recordings_dir", "run_dir", "pam_service_dir", "recorder_socket",
+	    NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "paths";
@@ -1630,6 +1632,23 @@ parse_paths(struct pctx *c, const struct ynode *root)
 	/* optional: a private PAM configuration directory */
 	(void)get_path(c, m, "pam_service_dir", what, NULL,
 	    &p->pam_service_dir);
+	/* optional: the socket of a recorder that runs as its own service */
+	if ((v = field(c, m, "recorder_socket", what, NULL)) != NULL &&
+	    (p->recorder_socket = resolve_path(c, v, "recorder_socket",
+	    what)) != NULL) {
+		p->recorder_external = 1;
+		if (strlen(p->recorder_socket) >=
+		    sizeof(((struct sockaddr_un *)NULL)->sun_path))
+			problem(c, v->line, "paths: recorder_socket is longer "
+			    "than a Unix socket name may be (%zu bytes) " DASH
+			    " choose a shorter path, e.g. "
+			    "/run/bastion-recorder/recorder.sock",
+			    sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
+	} else if (p->run_dir != NULL && asprintf(&p->recorder_socket,
+	    "%s/recorder.sock", p->run_dir) < 0) {
+		p->recorder_socket = NULL;
+		c->nomem = 1;
+	}
 }
 
 static void
@@ -2300,19 +2319,22 @@ check_segment_overlap(struct pctx *c)
 /* ---------------------------------------------------------------------- */
 /* Top level */
 
-/* admin_group: the local group whose members may use bastionctl through
- * bastiond's control socket (root always may). */
+/*
+ * A local user or group name (admin_group, worker_user): key's value, or
+ * def when absent.
+ */
 static void
-parse_admin_group(struct pctx *c, const struct ynode *root)
+get_unix_name(struct pctx *c, const struct ynode *root, const char *key,
+    const char *def, char **out)
 {
 	const struct ynode *v;
 	const char *s;
 	size_t i, n;
 	int ok;
 
-	if ((v = field(c, root, "admin_group", "the policy", NULL)) == NULL ||
-	    (s = scalar(c, v, "admin_group", "the policy")) == NULL) {
-		c->p->admin_group = xstrdup(c, POLICY_DEFAULT_ADMIN_GROUP);
+	if ((v = field(c, root, key, "the policy", NULL)) == NULL ||
+	    (s = scalar(c, v, key, "the policy")) == NULL) {
+		*out = xstrdup(c, def);
 		return;
 	}
 	n = strlen(s);
@@ -2321,20 +2343,20 @@ parse_admin_group(struct pctx *c, const struct ynode *root)
 		ok = s[i] == '_' || s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= '0' && s[i] <= '9');
 	if (!ok) {
-		problem(c, v->line, "admin_group '%s' is not a group name "
+		problem(c, v->line, "%s '%s' is not a user or group name "
 		    DASH " use lower-case letters, digits, '_' and '-', e.g. "
-		    "admin_group: " POLICY_DEFAULT_ADMIN_GROUP, s);
+		    "%s: %s", key, s, key, def);
 		return;
 	}
-	c->p->admin_group = xstrdup(c, s);
+	*out = xstrdup(c, s);
 }
 
 static void
 parse_root(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "version", "listen", "paths",
-	    "limits", "approval", "work_record", "admin_group", "vendors",
-	    "devices", "admins", "auditors", NULL };
+	    "limits", "approval", "work_record", "admin_group", "worker_user",
+	    "vendors", "devices", "admins", "auditors", NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -2355,7 +2377,11 @@ parse_root(struct pctx *c, const struct ynode *root)
 	parse_limits(c, root);
 	parse_global_approval(c, root);
 	get_bool(c, root, "work_record", "the policy", &p->work_record);
-	parse_admin_group(c, root);
+	/* bastionctl's group; the user session workers drop to */
+	get_unix_name(c, root, "admin_group", POLICY_DEFAULT_ADMIN_GROUP,
+	    &p->admin_group);
+	get_unix_name(c, root, "worker_user", POLICY_DEFAULT_WORKER_USER,
+	    &p->worker_user);
 
 	if ((v = field(c, root, "vendors", "the policy", "vendors: (a list, "
 	    "[] for none)")) != NULL && check_seq(c, v, "vendors",
@@ -2386,6 +2412,66 @@ parse_root(struct pctx *c, const struct ynode *root)
 	check_segment_overlap(c);
 }
 
+/* policy_pin(): the text policy_load(pin.path) reads instead of the file */
+static struct {
+	char *path;
+	uint8_t *text;
+	size_t len;
+} pin;
+
+int
+policy_pin(const char *path, int fd)
+{
+	uint8_t *text = NULL;
+	char *copy = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int r = BERR_NOMEM;
+
+	free(pin.path);
+	free(pin.text);
+	memset(&pin, 0, sizeof(pin));
+	if (path == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return (0);
+	}
+	if (fd < 0)
+		return (BERR_INVAL);
+	if ((copy = strdup(path)) == NULL ||
+	    (text = malloc(POLICY_MAX_FILE_SIZE + 1)) == NULL)
+		goto out;
+	for (;;) {
+		n = pread(fd, text + len, POLICY_MAX_FILE_SIZE + 1 - len,
+		    (off_t)len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = BERR_SYS;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > POLICY_MAX_FILE_SIZE) {
+			r = BERR_LIMIT;
+			goto out;
+		}
+	}
+	pin.path = copy;
+	if ((pin.text = realloc(text, len + 1)) == NULL)
+		pin.text = text;
+	pin.len = len;
+	copy = NULL;
+	text = NULL;
+	r = 0;
+ out:
+	free(copy);
+	free(text);
+	close(fd);
+	return (r);
+}
+
 /* Read the whole file, refusing anything but a regular file within the
  * size cap. Problems are reported at line 0 (the file as a whole). */
 static int
@@ -2399,6 +2485,15 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 
 	*datap = NULL;
 	*lenp = 0;
+	if (pin.path != NULL && strcmp(pin.path, c->path) == 0) {
+		if ((*datap = malloc(pin.len + 1)) == NULL) {
+			c->nomem = 1;
+			return (BERR_NOMEM);
+		}
+		memcpy(*datap, pin.text, pin.len);
+		*lenp = pin.len;
+		return (0);
+	}
 	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 	    O_NONBLOCK)) == -1) {
 		problem(c, 0, "cannot open the policy file: %s " DASH " "
@@ -2512,9 +2607,12 @@ policy_free(struct policy *p)
 	free(p->recordings_dir);
 	free(p->run_dir);
 	free(p->pam_service_dir);
+	free(p->recorder_socket);
+	free(p->text);
 	free(p->approval.windows);
 	free(p->notify_command);
 	free(p->admin_group);
+	free(p->worker_user);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 
@@ -2616,6 +2714,12 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	if (nerrs != NULL)
 		*nerrs = c.nerrs;
 	if (r == 0) {
+		/* keep the text (bastiond hands it to its workers), in a
+		 * block of its own size rather than the reading buffer's */
+		if ((p->text = realloc(data, len + 1)) == NULL)
+			p->text = data;
+		p->textlen = len;
+		data = NULL;
 		*out = p;
 		p = NULL;
 	}

@@ -31,6 +31,7 @@
 #define POLICY_MAX_STRING	16384	/* any one value (keys are long) */
 #define POLICY_MAX_TEXT		256	/* description, full_name */
 #define POLICY_DEFAULT_ADMIN_GROUP "bastion-admin"	/* admin_group: */
+#define POLICY_DEFAULT_WORKER_USER "bastion"		/* worker_user: */
 
 /* An authorized_keys-format public key, as written in the file. */
 struct policy_key {
@@ -113,6 +114,8 @@ struct policy_listen {
 struct policy {
 	char *path;		/* the file it came from */
 	uint8_t sha256[32];	/* hash of the file's bytes */
+	uint8_t *text;		/* those bytes, as validated */
+	size_t textlen;
 
 	struct policy_listen *listen;
 	size_t nlisten;
@@ -124,6 +127,11 @@ struct policy {
 	char *recordings_dir;
 	char *run_dir;		/* sockets */
 	char *pam_service_dir;	/* NULL: /etc/pam.d; else pam_start_confdir */
+	char *recorder_socket;	/* always set: paths.recorder_socket, else
+				   RUN_DIR/recorder.sock */
+	int recorder_external;	/* paths.recorder_socket was given: a
+				   recorder started apart (its own service)
+				   serves it; bastiond starts none */
 
 	/* limits, in seconds */
 	unsigned login_grace;		/* default 30 */
@@ -143,6 +151,8 @@ struct policy {
 	int work_record;		/* ask for a work record at end */
 	char *admin_group;		/* local bastionctl users; default
 					 * POLICY_DEFAULT_ADMIN_GROUP */
+	char *worker_user;		/* session workers run as this user
+					 * once sandboxed (bastiond as root) */
 
 	struct policy_vendor *vendors;
 	size_t nvendors;
@@ -168,6 +178,20 @@ struct policy {
 int policy_load(const char *path, FILE *errs, size_t *nerrs,
     struct policy **out);
 void policy_free(struct policy *p);
+
+/*
+ * Pin the policy of this process: every later policy_load(path) reads the
+ * bytes fd holds instead of the file at path. They are read now, from
+ * offset 0, and fd is closed in every case; relative paths still resolve
+ * against path's directory and problems still name path. bastiond's
+ * session workers run under exactly the policy the listener validated last
+ * this way (it hands them its text on a descriptor, as sshd's re-executed
+ * child gets its configuration from the parent), never a file an admin is
+ * half-way through editing. Returns 0, or BERR_SYS (unreadable),
+ * BERR_LIMIT (over POLICY_MAX_FILE_SIZE), BERR_NOMEM, BERR_INVAL; on
+ * failure nothing is pinned. policy_pin(NULL, -1) removes the pin.
+ */
+int policy_pin(const char *path, int fd);
 
 /* Lookups; NULL when absent. */
 struct policy_vendor *policy_vendor(const struct policy *p, const char *name);

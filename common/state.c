@@ -8,10 +8,11 @@
  * (the counter) happen under one write lock.
  *
  * The schema is versioned with PRAGMA user_version and upgraded in order by
- * the steps in state_schema[]; later issues append steps (the session
- * index), never edit old ones. Step 2 holds the approvals: requests, the
- * approvals of each (one row per admin: four eyes count distinct rows) and
- * the grants they produced.
+ * the steps in state_schema[]; later issues append steps, never edit old
+ * ones. Step 2 holds the approvals: requests, the approvals of each (one
+ * row per admin: four eyes count distinct rows) and the grants they
+ * produced. Step 3 holds the session registry the listener keeps (one row
+ * per vendor session, with an admin's kill request) and engineer locks.
  *
  * Per-key guards are flock(2) locks on STATE_DIR/locks/<fingerprint>.lock:
  * they must be held across a network round trip (the engineer's touch),
@@ -98,6 +99,30 @@ static const char *const state_schema[] = {
 	"  revoked_by TEXT NOT NULL DEFAULT '',"
 	"  revoked_at INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX access_grant_who ON access_grant(engineer, device);",
+	/* 3: session registry and engineer locks (issue 6) */
+	"CREATE TABLE session ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  sid INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  engineer TEXT NOT NULL,"
+	"  vendor TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  grant_id INTEGER NOT NULL DEFAULT 0,"
+	"  recording TEXT NOT NULL,"
+	"  ended INTEGER NOT NULL DEFAULT 0,"
+	"  end_reason TEXT NOT NULL DEFAULT '',"
+	"  kill_requested INTEGER NOT NULL DEFAULT 0,"
+	"  kill_reason TEXT NOT NULL DEFAULT '',"
+	"  killed_by TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX session_sid ON session(sid);"
+	"CREATE INDEX session_open ON session(ended);"
+	"CREATE TABLE engineer_lock ("
+	"  engineer TEXT PRIMARY KEY,"
+	"  reason TEXT NOT NULL,"
+	"  locked_by TEXT NOT NULL,"
+	"  locked_at INTEGER NOT NULL);",
 };
 #define STATE_SCHEMA_VERSION \
 	((int)(sizeof(state_schema) / sizeof(state_schema[0])))
@@ -991,4 +1016,378 @@ state_grant_revoke(struct state *st, int64_t id, const char *by)
 	    NULL)) != 0)
 		return (r);
 	return (changes == 0 ? BERR_EXISTS : 0);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+#define STATE_SESSION_COLS "id, sid, pid, engineer, vendor, device, " \
+	"source, started, grant_id, recording, ended, end_reason, " \
+	"kill_requested, kill_reason, killed_by"
+
+static void
+state_session_row(sqlite3_stmt *q, struct state_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = sqlite3_column_int64(q, 0);
+	s->sid = sqlite3_column_int64(q, 1);
+	s->pid = sqlite3_column_int(q, 2);
+	state_copy_col(q, 3, s->engineer, sizeof(s->engineer));
+	state_copy_col(q, 4, s->vendor, sizeof(s->vendor));
+	state_copy_col(q, 5, s->device, sizeof(s->device));
+	state_copy_col(q, 6, s->source, sizeof(s->source));
+	s->started = (time_t)sqlite3_column_int64(q, 7);
+	s->grant_id = sqlite3_column_int64(q, 8);
+	state_copy_col(q, 9, s->recording, sizeof(s->recording));
+	s->ended = (time_t)sqlite3_column_int64(q, 10);
+	state_copy_col(q, 11, s->end_reason, sizeof(s->end_reason));
+	s->kill_requested = sqlite3_column_int(q, 12);
+	state_copy_col(q, 13, s->kill_reason, sizeof(s->kill_reason));
+	state_copy_col(q, 14, s->killed_by, sizeof(s->killed_by));
+}
+
+int
+state_session_start(struct state *st, const struct state_session *s,
+    int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (id != NULL)
+		*id = 0;
+	if (st == NULL || s == NULL || id == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, "INSERT INTO session(sid, pid, engineer, "
+	    "vendor, device, source, started, grant_id, recording) VALUES "
+	    "(?7, ?8, ?1, ?2, ?3, ?4, ?9, ?10, ?5)", &q)) != 0 ||
+	    (r = state_bind_texts(st, q, s->engineer, s->vendor, s->device,
+	    s->source, s->recording, NULL)) != 0 ||
+	    (r = state_bind_i64(st, q, 7, s->sid)) != 0 ||
+	    (r = state_bind_i64(st, q, 8, s->pid)) != 0 ||
+	    (r = state_bind_i64(st, q, 9, (int64_t)(s->started ? s->started :
+	    time(NULL)))) != 0 ||
+	    (r = state_bind_i64(st, q, 10, s->grant_id)) != 0)
+		goto out;
+	if (sqlite3_step(q) != SQLITE_DONE)
+		r = state_dberr(st, "register session");
+	else
+		*id = (int64_t)sqlite3_last_insert_rowid(st->db);
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_session_end(struct state *st, int64_t id, const char *reason)
+{
+	char idstr[32], now[32];
+
+	if (st == NULL || reason == NULL)
+		return (BERR_INVAL);
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	return (state_run(st, NULL, "UPDATE session SET ended = CAST(?1 AS "
+	    "INTEGER), end_reason = ?2 WHERE id = CAST(?3 AS INTEGER) AND "
+	    "ended = 0", now, reason, idstr, NULL));
+}
+
+int
+state_session_end_open(struct state *st, const char *reason,
+    void (*fn)(const struct state_session *s, void *arg), void *arg,
+    size_t *n)
+{
+	struct state_session s;
+	sqlite3_stmt *q = NULL;
+	char now[32];
+	int r, rc, changes = 0;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || reason == NULL)
+		return (BERR_INVAL);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if (fn != NULL) {
+		if ((r = state_prepare(st, "SELECT " STATE_SESSION_COLS " FROM "
+		    "session WHERE ended = 0 ORDER BY id", &q)) != 0)
+			goto fail;
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			state_session_row(q, &s);
+			fn(&s, arg);
+		}
+		if (rc != SQLITE_DONE) {
+			r = state_dberr(st, "list open sessions");
+			goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if ((r = state_run(st, &changes, "UPDATE session SET ended = CAST(?1 "
+	    "AS INTEGER), end_reason = ?2 WHERE ended = 0", now, reason,
+	    NULL)) != 0)
+		goto fail;
+	if (n != NULL)
+		*n = (size_t)changes;
+	return (state_exec(st, "COMMIT"));
+fail:
+	sqlite3_finalize(q);
+	(void)state_exec(st, "ROLLBACK");
+	return (r);
+}
+
+int
+state_session_get(struct state *st, int64_t sid, struct state_session *s,
+    int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || s == NULL || found == NULL)
+		return (BERR_INVAL);
+	*found = 0;
+	memset(s, 0, sizeof(*s));
+	if ((r = state_prepare(st, "SELECT " STATE_SESSION_COLS " FROM "
+	    "session WHERE sid = ?1 ORDER BY id DESC LIMIT 1", &q)) != 0 ||
+	    (r = state_bind_i64(st, q, 1, sid)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_session_row(q, s);
+		*found = 1;
+	} else if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read session");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_session_each(struct state *st, int all, unsigned limit,
+    int (*fn)(const struct state_session *s, void *arg), void *arg)
+{
+	struct state_session s;
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || fn == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, all ?
+	    "SELECT " STATE_SESSION_COLS " FROM session ORDER BY id DESC "
+	    "LIMIT ?1" :
+	    "SELECT " STATE_SESSION_COLS " FROM session WHERE ended = 0 "
+	    "ORDER BY id LIMIT ?1", &q)) != 0)
+		return (r);
+	if ((r = state_bind_i64(st, q, 1, limit ? (int64_t)limit : -1)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_session_row(q, &s);
+		if ((r = fn(&s, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = state_dberr(st, "list sessions");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_session_kill(struct state *st, int64_t sid, const char *by,
+    const char *reason, struct state_session *out)
+{
+	struct state_session s;
+	char idstr[32];
+	int r, found = 0;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (st == NULL || by == NULL || reason == NULL)
+		return (BERR_INVAL);
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if ((r = state_session_get(st, sid, &s, &found)) != 0)
+		goto fail;
+	if (!found) {
+		r = BERR_NOTFOUND;
+		goto fail;
+	}
+	if (out != NULL)
+		*out = s;
+	if (s.ended != 0) {
+		r = BERR_EXISTS;
+		goto fail;
+	}
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)s.id);
+	/* a second kill keeps the first admin's reason */
+	if ((r = state_run(st, NULL, "UPDATE session SET kill_requested = 1, "
+	    "killed_by = ?1, kill_reason = ?2 WHERE id = CAST(?3 AS INTEGER) "
+	    "AND kill_requested = 0", by, reason, idstr, NULL)) != 0)
+		goto fail;
+	return (state_exec(st, "COMMIT"));
+fail:
+	(void)state_exec(st, "ROLLBACK");
+	return (r);
+}
+
+int
+state_session_controls(struct state *st,
+    int (*fn)(const struct state_session_ctl *c, void *arg), void *arg)
+{
+	struct state_session_ctl c;
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (st == NULL || fn == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, "SELECT s.id, s.sid, s.kill_requested, "
+	    "s.kill_reason, s.killed_by, coalesce(g.revoked, 0), "
+	    "l.engineer IS NOT NULL, coalesce(l.reason, ''), "
+	    "coalesce(l.locked_by, '') FROM session s "
+	    "LEFT JOIN access_grant g ON g.id = s.grant_id AND s.grant_id != 0 "
+	    "LEFT JOIN engineer_lock l ON l.engineer = s.engineer "
+	    "WHERE s.ended = 0 ORDER BY s.id", &q)) != 0)
+		return (r);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.id = sqlite3_column_int64(q, 0);
+		c.sid = sqlite3_column_int64(q, 1);
+		c.kill_requested = sqlite3_column_int(q, 2);
+		state_copy_col(q, 3, c.kill_reason, sizeof(c.kill_reason));
+		state_copy_col(q, 4, c.killed_by, sizeof(c.killed_by));
+		c.grant_revoked = sqlite3_column_int(q, 5);
+		c.engineer_locked = sqlite3_column_int(q, 6);
+		state_copy_col(q, 7, c.lock_reason, sizeof(c.lock_reason));
+		state_copy_col(q, 8, c.locked_by, sizeof(c.locked_by));
+		if ((r = fn(&c, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read session controls");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+/* One count(*) with one text parameter. */
+static int
+state_count(struct state *st, const char *sql, const char *param, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = state_prepare(st, sql, &q)) != 0 ||
+	    (r = state_bind_texts(st, q, param, NULL)) != 0)
+		goto out;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(q, 0);
+	else
+		r = state_dberr(st, "count");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_session_count(struct state *st, const char *engineer, size_t *n)
+{
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || engineer == NULL || n == NULL)
+		return (BERR_INVAL);
+	return (state_count(st, "SELECT count(*) FROM session WHERE "
+	    "engineer = ?1 AND ended = 0", engineer, n));
+}
+
+/* ---- engineer locks ------------------------------------------------------- */
+
+int
+state_engineer_lock(struct state *st, const char *engineer, const char *by,
+    const char *reason)
+{
+	char now[32];
+	int r, changes = 0;
+
+	if (st == NULL || engineer == NULL || by == NULL || reason == NULL)
+		return (BERR_INVAL);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if ((r = state_run(st, &changes, "INSERT OR IGNORE INTO engineer_lock("
+	    "engineer, reason, locked_by, locked_at) VALUES (?1, ?2, ?3, "
+	    "CAST(?4 AS INTEGER))", engineer, reason, by, now, NULL)) != 0)
+		return (r);
+	return (changes == 0 ? BERR_EXISTS : 0);
+}
+
+int
+state_engineer_locked(struct state *st, const char *engineer, int *locked,
+    struct state_engineer_lock *info)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (locked != NULL)
+		*locked = 0;
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (st == NULL || engineer == NULL || locked == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, "SELECT engineer, reason, locked_by, "
+	    "locked_at FROM engineer_lock WHERE engineer = ?1", &q)) != 0 ||
+	    (r = state_bind_texts(st, q, engineer, NULL)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*locked = 1;
+		if (info != NULL) {
+			state_copy_col(q, 0, info->engineer,
+			    sizeof(info->engineer));
+			state_copy_col(q, 1, info->reason, sizeof(info->reason));
+			state_copy_col(q, 2, info->locked_by,
+			    sizeof(info->locked_by));
+			info->since = (time_t)sqlite3_column_int64(q, 3);
+		}
+	} else if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read engineer lock");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_engineer_unlock(struct state *st, const char *engineer,
+    struct state_engineer_lock *info)
+{
+	struct state_engineer_lock lk;
+	int r, locked = 0, changes = 0;
+
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (st == NULL || engineer == NULL)
+		return (BERR_INVAL);
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if ((r = state_engineer_locked(st, engineer, &locked, &lk)) != 0)
+		goto fail;
+	if (!locked) {
+		r = BERR_NOTFOUND;
+		goto fail;
+	}
+	if ((r = state_run(st, &changes, "DELETE FROM engineer_lock WHERE "
+	    "engineer = ?1", engineer, NULL)) != 0)
+		goto fail;
+	if (info != NULL)
+		*info = lk;
+	return (state_exec(st, "COMMIT"));
+fail:
+	(void)state_exec(st, "ROLLBACK");
+	return (r);
+}
+
+int
+state_key_lock_count(struct state *st, const char *engineer, size_t *n)
+{
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || engineer == NULL || n == NULL)
+		return (BERR_INVAL);
+	return (state_count(st, "SELECT count(*) FROM key_lock WHERE "
+	    "engineer = ?1", engineer, n));
 }

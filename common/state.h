@@ -1,7 +1,7 @@
 /*
  * state.h - the state that outlives one connection: per-key signature
  * counters, key locks, security-key enrolments, approval requests and
- * grants (and, later, the session index).
+ * grants, the session registry and engineer locks.
  *
  * One small interface, so that the embedded SQLite store (state.c, the
  * file STATE_DIR/state.db) can be replaced by a shared PostgreSQL for an HA
@@ -205,5 +205,104 @@ int state_grant_each(struct state *st, int all, time_t now,
 /* Revoke grant id. BERR_NOTFOUND: no such grant; BERR_EXISTS: it was
  * revoked already. */
 int state_grant_revoke(struct state *st, int64_t id, const char *by);
+
+/* ---- sessions (the registry the listener keeps) ------------------------- */
+
+/*
+ * One vendor session as the listener registered it (schema step 3). The
+ * listener writes a row when the worker reports that its relay starts,
+ * marks it ended when the worker exits, and acts on kill_requested (set by
+ * an admin's `kill`). A session number (sid) is unique in normal use; rows
+ * have their own id so that a reused number never overwrites history.
+ */
+struct state_session {
+	int64_t id;		/* row */
+	int64_t sid;		/* bastiond's session number */
+	int pid;		/* the worker */
+	char engineer[80];
+	char vendor[80];
+	char device[80];	/* "-": forwards only, no device named */
+	char source[64];	/* the engineer's address */
+	time_t started;
+	int64_t grant_id;	/* 0: none */
+	char recording[512];	/* path of the recording file */
+	time_t ended;		/* 0 while live */
+	char end_reason[256];
+	int kill_requested;
+	char kill_reason[256];
+	char killed_by[80];
+};
+
+/* What the monitor needs about one live session every second. */
+struct state_session_ctl {
+	int64_t id;		/* row */
+	int64_t sid;
+	int kill_requested;
+	char kill_reason[256];
+	char killed_by[80];
+	int grant_revoked;	/* its grant exists and is revoked */
+	int engineer_locked;	/* the engineer has an account lock */
+	char lock_reason[256];
+	char locked_by[80];
+};
+
+/* Register a live session (s->id, ended and the kill fields are
+ * ignored); *id receives the row. */
+int state_session_start(struct state *st, const struct state_session *s,
+    int64_t *id);
+/* Mark row id ended now, with a reason (kept if it was ended already). */
+int state_session_end(struct state *st, int64_t id, const char *reason);
+/*
+ * Mark every row still open as ended with reason (bastiond starting: no
+ * session of an earlier run is alive). fn (may be NULL) is called with each
+ * such session before; *n (may be NULL) receives how many.
+ */
+int state_session_end_open(struct state *st, const char *reason,
+    void (*fn)(const struct state_session *s, void *arg), void *arg,
+    size_t *n);
+/* The newest row with session number sid: 0 with *found set or cleared. */
+int state_session_get(struct state *st, int64_t sid, struct state_session *s,
+    int *found);
+/*
+ * Call fn for the live sessions, oldest first (all: also ended ones, the
+ * newest limit rows, newest first; limit 0: no limit). fn returning
+ * non-zero stops the walk and is returned.
+ */
+int state_session_each(struct state *st, int all, unsigned limit,
+    int (*fn)(const struct state_session *s, void *arg), void *arg);
+/* Ask for live session sid to be ended (by whom, why). BERR_NOTFOUND: no
+ * such session; BERR_EXISTS: it has ended. *s (may be NULL) receives the
+ * session as it was. */
+int state_session_kill(struct state *st, int64_t sid, const char *by,
+    const char *reason, struct state_session *s);
+/* Call fn for every live session with its kill request, its grant's
+ * revocation and its engineer's lock. */
+int state_session_controls(struct state *st,
+    int (*fn)(const struct state_session_ctl *c, void *arg), void *arg);
+/* Number of live sessions of engineer. */
+int state_session_count(struct state *st, const char *engineer, size_t *n);
+
+/* ---- engineer locks (admins' `lock`) --------------------------------------- */
+
+struct state_engineer_lock {
+	char engineer[80];
+	char reason[256];
+	char locked_by[80];
+	time_t since;
+};
+
+/* Lock engineer (no new logins; the monitor ends live sessions).
+ * BERR_EXISTS when locked already (the first lock is kept). */
+int state_engineer_lock(struct state *st, const char *engineer,
+    const char *by, const char *reason);
+/* 0 with *locked set (and *info filled if not NULL) or cleared. */
+int state_engineer_locked(struct state *st, const char *engineer,
+    int *locked, struct state_engineer_lock *info);
+/* Lift the lock. BERR_NOTFOUND when there was none. *info (may be NULL)
+ * receives the lock that was lifted. */
+int state_engineer_unlock(struct state *st, const char *engineer,
+    struct state_engineer_lock *info);
+/* Number of key locks recorded for engineer (counter regressions). */
+int state_key_lock_count(struct state *st, const char *engineer, size_t *n);
 
 #endif

@@ -10,18 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditlog.h"
 #include "ctl.h"
 #include "log.h"
 
 static const struct ctl_cmd *const ctl_table[] = {
 	&ctl_cmd_enroll,
 	&ctl_cmd_keys,
-	&ctl_cmd_unlock,
+	&ctl_cmd_unlock_locks,	/* cmd-lock.c; was cmd-unlock.c (keys only) */
 	&ctl_cmd_requests,
 	&ctl_cmd_approve,
 	&ctl_cmd_deny,
 	&ctl_cmd_grants,
 	&ctl_cmd_revoke,
+	&ctl_cmd_sessions,
+	&ctl_cmd_watch,
+	&ctl_cmd_kill,
+	&ctl_cmd_lock,
+	&ctl_cmd_vendors,
+	&ctl_cmd_report,
 	NULL
 };
 
@@ -89,6 +96,8 @@ main(int argc, char **argv)
 		    c.policy_path, c.policy_path);
 		return (CTL_EXIT_FAIL);
 	}
+	/* audit chain (docs/AUDIT.md), opened at the first event */
+	(void)auditlog_open(c.pol->state_dir, AUDITLOG_LAZY);
 	optind++;
 	argc -= optind - 1;
 	argv += optind - 1;

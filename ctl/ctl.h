@@ -42,12 +42,18 @@ struct ctl_cmd {
 
 extern const struct ctl_cmd ctl_cmd_enroll;
 extern const struct ctl_cmd ctl_cmd_keys;
-extern const struct ctl_cmd ctl_cmd_unlock;
 extern const struct ctl_cmd ctl_cmd_requests;
 extern const struct ctl_cmd ctl_cmd_approve;
 extern const struct ctl_cmd ctl_cmd_deny;
 extern const struct ctl_cmd ctl_cmd_grants;
 extern const struct ctl_cmd ctl_cmd_revoke;
+extern const struct ctl_cmd ctl_cmd_sessions;
+extern const struct ctl_cmd ctl_cmd_watch;
+extern const struct ctl_cmd ctl_cmd_kill;
+extern const struct ctl_cmd ctl_cmd_lock;
+extern const struct ctl_cmd ctl_cmd_unlock_locks;	/* cmd-lock.c */
+extern const struct ctl_cmd ctl_cmd_vendors;
+extern const struct ctl_cmd ctl_cmd_report;
 
 /* Run an approvals verb (common/approvals.c, the same code as the admin
  * console over ssh) as the local operator. */

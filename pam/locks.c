@@ -2,17 +2,19 @@
  * locks.c - pam_bastion.so's read-only look at the state store's key locks.
  *
  * bastiond locks a security key whose signature counter went backwards (a
- * possible clone; bastion/touch.c) and `bastionctl unlock ENGINEER` lifts
- * every lock of that engineer. The module refuses a person while any such
- * lock stands.
+ * possible clone; bastion/touch.c), an admin locks an engineer (`lock
+ * ENGINEER`, table engineer_lock), and `bastionctl unlock ENGINEER` lifts
+ * both. The module refuses a person while any such lock stands.
  *
  * Why not state_open() (common/state.h)? It opens the store read-write,
  * creates it when missing and upgrades its schema: right for bastiond and
  * bastionctl, wrong for a module loaded into other programs (sshd as root
  * would create a root-owned store in the bastion's state directory). So the
  * module opens STATE_DIR/state.db itself with SQLITE_OPEN_READONLY and
- * reads the one table it needs, key_lock (schema step 1 in common/state.c:
- * fingerprint, engineer, reason, locked_at). A read-only connection to a
+ * reads the tables it needs, key_lock (schema step 1 in common/state.c:
+ * fingerprint, engineer, reason, locked_at) and engineer_lock (step 3:
+ * engineer, reason, locked_by, locked_at; absent from an older store,
+ * which then has no such lock). A read-only connection to a
  * WAL database may still create the -shm file; SQLite gives it the owner
  * of the database when it runs as root, so bastiond keeps its access.
  */
@@ -78,6 +80,17 @@ locks_query(sqlite3 *db, const char *sql, const char *param, int *found,
 	return (rc);
 }
 
+/* Does the store have table name (older stores lack newer tables)? */
+static int
+locks_has_table(sqlite3 *db, const char *name, int *has)
+{
+	struct locks_hit unused;
+
+	*has = 0;
+	return (locks_query(db, "SELECT name, '' FROM sqlite_master WHERE "
+	    "type = 'table' AND name = ?1", name, has, &unused));
+}
+
 int
 locks_check(const char *state_dir, const char *person, char *const *fps,
     size_t nfps, int *locked, int *absent, struct locks_hit *hit, char *err,
@@ -87,7 +100,7 @@ locks_check(const char *state_dir, const char *person, char *const *fps,
 	struct stat st;
 	sqlite3 *db = NULL;
 	size_t i;
-	int r = 0;
+	int r = 0, has = 0;
 
 	*locked = 0;
 	*absent = 0;
@@ -125,6 +138,11 @@ locks_check(const char *state_dir, const char *person, char *const *fps,
 		if (locks_query(db, "SELECT engineer, reason FROM key_lock "
 		    "WHERE fingerprint = ?1", fps[i], locked, hit) != SQLITE_OK)
 			goto dberr;
+	if (!*locked && (locks_has_table(db, "engineer_lock", &has) !=
+	    SQLITE_OK || (has && locks_query(db, "SELECT engineer, "
+	    "'locked by ' || locked_by || ': ' || reason FROM engineer_lock "
+	    "WHERE engineer = ?1", person, locked, hit) != SQLITE_OK)))
+		goto dberr;
 	goto out;
 dberr:
 	*locked = 0;

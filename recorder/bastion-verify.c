@@ -1,43 +1,85 @@
 /*
- * bastion-verify.c - prove a session recording with the recorder's public
- * key alone (offline: an auditor's laptop needs nothing else).
+ * bastion-verify.c - prove bastion evidence offline: a session recording
+ * (with the recorder's public key), the hash-chained audit log, or an
+ * evidence bundle exported by the auditor console. An auditor's laptop
+ * needs nothing else and talks to no network.
  *
- *   bastion-verify -k PUBKEY FILE      (FILE "-": standard input)
+ *   bastion-verify -k PUBKEY RECORDING     (RECORDING "-": standard input)
+ *   bastion-verify --audit AUDITLOG
+ *   bastion-verify [-k PUBKEY | --fingerprint FP] BUNDLE.tar
  *
- * Exit status (docs/RECORDING-FORMAT.md, "Verification"):
- *   0  intact and sealed: one summary line on stdout
- *   1  altered: names the first bad frame (seq, offset) and why
- *   2  not sealed (recorder crash): everything up to the last checkpoint
- *      verifies; says how many trailing frames are unproven
+ * Without --audit or --bundle the kind of file is told from its content:
+ * a tar is a bundle, "seq=" starts an audit log, anything else is a
+ * recording.
+ *
+ * Exit status, the same for all three (docs/RECORDING-FORMAT.md,
+ * "Verification"; docs/AUDIT.md):
+ *   0  intact (a recording: and sealed)
+ *   1  altered: names the first bad frame, line or member and why
+ *   2  incomplete but consistent: a recording that was never sealed, or an
+ *      audit log whose last line was torn; everything before it verifies
  *   3  usage or I/O error
  *
- * Everything printed from the recording goes through recfmt_vis(), so a
- * hostile header cannot put escape sequences on the auditor's terminal.
+ * Everything printed from the evidence goes through recfmt_vis(), so a
+ * hostile file cannot put escape sequences on the auditor's terminal. A
+ * bundle is untrusted input: libarchive reads it, and every member's
+ * name, type, count and size is checked against fixed bounds before any
+ * of its bytes are kept.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "auditlog.h"
 #include "err.h"
 #include "log.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
 
-#define EXIT_USAGE 3
+#define EXIT_OK		0
+#define EXIT_ALTERED	1
+#define EXIT_INCOMPLETE	2
+#define EXIT_USAGE	3
+
+static int quiet;
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: bastion-verify -k PUBKEY FILE   (\"-\" reads stdin)\n"
-	    "  -k PUBKEY  the recorder's public key (PEM, from "
+	    "usage: bastion-verify -k PUBKEY RECORDING   (\"-\" reads stdin)\n"
+	    "       bastion-verify --audit AUDITLOG\n"
+	    "       bastion-verify [-k PUBKEY | --fingerprint FP] BUNDLE.tar\n"
+	    "  -k PUBKEY           the recorder's public key (PEM, from "
 	    "bastion-recorder --init)\n"
-	    "  -q         no summary line, exit status only\n"
-	    "exit: 0 sealed and intact, 1 altered, 2 not sealed (crash), "
+	    "  -a, --audit         FILE is the hash-chained audit log\n"
+	    "  -b, --bundle        FILE is an evidence bundle (the console's "
+	    "export)\n"
+	    "  -F, --fingerprint FP  the recorder key a bundle must be signed "
+	    "with (SHA256:...)\n"
+	    "  -q                  no summary, exit status only\n"
+	    "exit: 0 intact, 1 altered, 2 not sealed / torn last line, "
 	    "3 usage or I/O error\n");
 }
+
+/* Untrusted text made safe to print. */
+static const char *
+vis(const char *s, char *out, size_t outlen)
+{
+	recfmt_vis((const uint8_t *)s, strlen(s), out, outlen);
+	return (out);
+}
+
+/* ---- recordings -------------------------------------------------------- */
 
 /* A header field made safe to print. */
 static const char *
@@ -46,10 +88,7 @@ field(const struct recverify_report *rep, const char *key, char *out,
 {
 	const char *v = recfmt_hdr_get(&rep->hdr, key);
 
-	if (v == NULL)
-		v = "-";
-	recfmt_vis((const uint8_t *)v, strlen(v), out, outlen);
-	return (out);
+	return (vis(v != NULL ? v : "-", out, outlen));
 }
 
 static void
@@ -71,38 +110,76 @@ summary(const struct recverify_report *rep, const char *state)
 	    (unsigned long long)rep->fwd_bytes);
 }
 
-int
-main(int argc, char **argv)
+/* Say what recverify found; returns the exit status. what names the file
+ * in messages. */
+static int
+report_recording(int v, struct recverify_report *rep, const char *what)
+{
+	char reason[400];
+
+	switch (v) {
+	case RECVERIFY_OK:
+		if (!quiet) {
+			summary(rep, "sealed");
+			if (rep->end_status != REC_END_NORMAL)
+				printf("note: the session ended abnormally: "
+				    "%s\n", rep->end_reason);
+		}
+		return (EXIT_OK);
+	case RECVERIFY_UNSEALED:
+		if (quiet)
+			return (EXIT_INCOMPLETE);
+		summary(rep, "NOT SEALED");
+		if (rep->verified > 0)
+			printf("frames 0..%llu verify (signed by checkpoint "
+			    "seq %llu); the %llu frame(s) after it are NOT "
+			    "verified: the recorder stopped without sealing "
+			    "(crash?) or the file was cut\n",
+			    (unsigned long long)rep->verified - 1,
+			    (unsigned long long)rep->last_signed_seq,
+			    (unsigned long long)rep->unverified);
+		else
+			printf("no checkpoint: none of the %llu frame(s) is "
+			    "verified\n", (unsigned long long)rep->unverified);
+		return (EXIT_INCOMPLETE);
+	case RECVERIFY_ALTERED:
+		recfmt_vis((const uint8_t *)rep->why, strlen(rep->why), reason,
+		    sizeof(reason));
+		if (rep->bad_frame)
+			fprintf(stderr, "bastion-verify: %s: ALTERED: frame "
+			    "seq %llu at offset %llu: %s\n", what,
+			    (unsigned long long)rep->bad_seq,
+			    (unsigned long long)rep->bad_offset, reason);
+		else
+			fprintf(stderr, "bastion-verify: %s: ALTERED: offset "
+			    "%llu: %s\n", what,
+			    (unsigned long long)rep->bad_offset, reason);
+		if (rep->verified > 0)
+			fprintf(stderr, "bastion-verify: frames 0..%llu before "
+			    "it do verify (checkpoint seq %llu)\n",
+			    (unsigned long long)rep->verified - 1,
+			    (unsigned long long)rep->last_signed_seq);
+		return (EXIT_ALTERED);
+	default:
+		fprintf(stderr, "bastion-verify: %s: cannot read: %s\n", what,
+		    rep->why);
+		return (EXIT_USAGE);
+	}
+}
+
+static int
+verify_recording(const char *file, const char *vfile, const char *keyfile)
 {
 	struct recverify_report rep;
 	struct reckey *pub = NULL;
-	const char *keyfile = NULL, *file;
-	char vfile[512], reason[400];
-	int ch, r, quiet = 0, v;
+	int r, v;
 
-	log_init("bastion-verify", 0, LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "k:qh")) != -1) {
-		switch (ch) {
-		case 'k':
-			keyfile = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return (0);
-		default:
-			usage(stderr);
-			return (EXIT_USAGE);
-		}
-	}
-	if (keyfile == NULL || optind != argc - 1) {
-		usage(stderr);
+	if (keyfile == NULL) {
+		fprintf(stderr, "bastion-verify: %s looks like a recording: "
+		    "give the recorder's public key with -k PUBKEY (or "
+		    "--audit / --bundle if it is not a recording)\n", vfile);
 		return (EXIT_USAGE);
 	}
-	file = argv[optind];
-	recfmt_vis((const uint8_t *)file, strlen(file), vfile, sizeof(vfile));
 	if ((r = reckey_load_public(keyfile, &pub)) != 0) {
 		fprintf(stderr, "bastion-verify: cannot load public key %s: "
 		    "%s\n", keyfile, berr_str(r));
@@ -112,58 +189,744 @@ main(int argc, char **argv)
 		v = recverify_fp(stdin, pub, &rep);
 	else
 		v = recverify_file(file, pub, &rep);
-	switch (v) {
-	case RECVERIFY_OK:
-		if (!quiet) {
-			summary(&rep, "sealed");
-			if (rep.end_status != REC_END_NORMAL)
-				printf("note: the session ended abnormally: "
-				    "%s\n", rep.end_reason);
-		}
-		break;
-	case RECVERIFY_UNSEALED:
-		if (!quiet) {
-			summary(&rep, "NOT SEALED");
-			if (rep.verified > 0)
-				printf("frames 0..%llu verify (signed by "
-				    "checkpoint seq %llu); the %llu frame(s) "
-				    "after it are NOT verified: the recorder "
-				    "stopped without sealing (crash?) or the "
-				    "file was cut\n",
-				    (unsigned long long)rep.verified - 1,
-				    (unsigned long long)rep.last_signed_seq,
-				    (unsigned long long)rep.unverified);
-			else
-				printf("no checkpoint: none of the %llu "
-				    "frame(s) is verified\n",
-				    (unsigned long long)rep.unverified);
-		}
-		break;
-	case RECVERIFY_ALTERED:
-		recfmt_vis((const uint8_t *)rep.why, strlen(rep.why), reason,
-		    sizeof(reason));
-		if (rep.bad_frame)
-			fprintf(stderr, "bastion-verify: %s: ALTERED: frame "
-			    "seq %llu at offset %llu: %s\n", vfile,
-			    (unsigned long long)rep.bad_seq,
-			    (unsigned long long)rep.bad_offset, reason);
-		else
-			fprintf(stderr, "bastion-verify: %s: ALTERED: offset "
-			    "%llu: %s\n", vfile,
-			    (unsigned long long)rep.bad_offset, reason);
-		if (rep.verified > 0)
-			fprintf(stderr, "bastion-verify: frames 0..%llu before "
-			    "it do verify (checkpoint seq %llu)\n",
-			    (unsigned long long)rep.verified - 1,
-			    (unsigned long long)rep.last_signed_seq);
-		break;
-	default:
-		fprintf(stderr, "bastion-verify: %s: cannot read: %s\n", vfile,
-		    rep.why);
-		v = EXIT_USAGE;
-		break;
-	}
+	v = report_recording(v, &rep, vfile);
 	recverify_report_clear(&rep);
 	reckey_free(pub);
 	return (v);
+}
+
+/* ---- the audit log ----------------------------------------------------- */
+
+static int
+verify_audit(const char *file, const char *vfile)
+{
+	struct auditlog_verify v;
+	char why[300];
+	FILE *fp;
+
+	if (strcmp(file, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(file, "re")) == NULL) {
+		fprintf(stderr, "bastion-verify: cannot open %s: %s\n", vfile,
+		    strerror(errno));
+		return (EXIT_USAGE);
+	}
+	auditlog_verify_fp(fp, &v);
+	if (fp != stdin)
+		fclose(fp);
+	vis(v.why, why, sizeof(why));
+	switch (v.verdict) {
+	case AUDITLOG_OK:
+		if (quiet)
+			return (EXIT_OK);
+		if (v.lines == 0)
+			printf("intact: %s is empty (a new chain)\n", vfile);
+		else
+			printf("intact: %llu lines, seq 1..%llu, head %s\n",
+			    (unsigned long long)v.lines,
+			    (unsigned long long)v.last_seq, v.head);
+		if (v.torn > 0)
+			printf("note: %llu write(s) torn by a crash were "
+			    "sealed by %s lines (their bytes are kept and "
+			    "their hashes recorded)\n",
+			    (unsigned long long)v.torn, AUDITLOG_TORN_EVENT);
+		printf("compare the head with the latest chain=SEQ:HASH in "
+		    "the journal: a file cut short or rewritten from some "
+		    "line on verifies by itself, but not against that "
+		    "witness\n");
+		return (EXIT_OK);
+	case AUDITLOG_TRUNCATED:
+		if (!quiet)
+			printf("TORN: %s: line %llu: %s (lines 1..%llu, seq "
+			    "1..%llu, verify; head %s)\n", vfile,
+			    (unsigned long long)v.bad_line, why,
+			    (unsigned long long)v.lines,
+			    (unsigned long long)v.last_seq,
+			    v.head[0] != '\0' ? v.head : "-");
+		return (EXIT_INCOMPLETE);
+	case AUDITLOG_ALTERED:
+		fprintf(stderr, "bastion-verify: %s: ALTERED: line %llu: %s\n",
+		    vfile, (unsigned long long)v.bad_line, why);
+		if (v.lines > 0)
+			fprintf(stderr, "bastion-verify: lines 1..%llu before "
+			    "it verify (seq 1..%llu)\n",
+			    (unsigned long long)v.lines,
+			    (unsigned long long)v.last_seq);
+		return (EXIT_ALTERED);
+	default:
+		fprintf(stderr, "bastion-verify: %s: cannot read: %s\n", vfile,
+		    why);
+		return (EXIT_USAGE);
+	}
+}
+
+/* ---- evidence bundles -------------------------------------------------- */
+
+struct member {
+	const char *name;
+	uint64_t max;
+	uint8_t *data;		/* NUL-terminated; the recording: NULL */
+	size_t len;
+	int seen;
+	char sha[AUDITLOG_HEX_LEN + 1];
+};
+
+enum { M_RECORDING, M_PUBKEY, M_APPROVAL, M_AUDIT, M_EXPORT, M_MANIFEST,
+	M_COUNT };
+
+struct bundle {
+	struct member m[M_COUNT];
+	FILE *rec;		/* the recording, spooled to a temporary file */
+	char dir[AUDITLOG_BUNDLE_NAME_MAX + 1];
+	char why[600];		/* why it is altered */
+	int altered;
+};
+
+/* libarchive's last error; never NULL. */
+static const char *
+bundle_aerr(struct archive *a)
+{
+	const char *e = archive_error_string(a);
+
+	return (e != NULL ? e : "unknown error");
+}
+
+/* Keep the first reason the bundle is altered. */
+static void
+bundle_whyv(struct bundle *b, const char *fmt, va_list ap)
+{
+	if (!b->altered) {
+		vsnprintf(b->why, sizeof(b->why), fmt, ap);
+		b->altered = 1;
+	}
+}
+
+/* Note why the bundle is altered; returns EXIT_ALTERED. */
+static int bundle_altered(struct bundle *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+bundle_altered(struct bundle *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	bundle_whyv(b, fmt, ap);
+	va_end(ap);
+	return (EXIT_ALTERED);
+}
+
+/* The same for a member that may not be there; returns -1. */
+static int bundle_reject(struct bundle *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+bundle_reject(struct bundle *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	bundle_whyv(b, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+static void
+bundle_init(struct bundle *b)
+{
+	static const struct { const char *name; uint64_t max; } t[M_COUNT] = {
+		{ AUDITLOG_BUNDLE_RECORDING, AUDITLOG_BUNDLE_RECORDING_MAX },
+		{ AUDITLOG_BUNDLE_PUBKEY, 16384 },
+		{ AUDITLOG_BUNDLE_APPROVAL, AUDITLOG_BUNDLE_SMALL_MAX },
+		{ AUDITLOG_BUNDLE_AUDIT, AUDITLOG_BUNDLE_AUDIT_MAX },
+		{ AUDITLOG_BUNDLE_EXPORT, 65536 },
+		{ AUDITLOG_BUNDLE_MANIFEST, 65536 },
+	};
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < M_COUNT; i++) {
+		b->m[i].name = t[i].name;
+		b->m[i].max = t[i].max;
+	}
+}
+
+static void
+bundle_clear(struct bundle *b)
+{
+	size_t i;
+
+	for (i = 0; i < M_COUNT; i++)
+		free(b->m[i].data);
+	if (b->rec != NULL)
+		fclose(b->rec);
+}
+
+/* Which member a tar entry is; -1 (and b->why) if it may not be there. */
+static int
+bundle_member(struct bundle *b, struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e), *slash;
+	char vname[128];
+	size_t dlen, i;
+	la_int64_t size;
+
+	if (name == NULL || strlen(name) > AUDITLOG_BUNDLE_NAME_MAX)
+		return (bundle_reject(b, "a member without a usable name"));
+	vis(name, vname, sizeof(vname));
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return (bundle_reject(b, "member %s is not a regular file "
+		    "(links and directories have no place in a bundle)",
+		    vname));
+	if ((slash = strchr(name, '/')) == NULL || strchr(slash + 1, '/') ||
+	    strncmp(name, AUDITLOG_BUNDLE_DIR,
+	    strlen(AUDITLOG_BUNDLE_DIR)) != 0)
+		return (bundle_reject(b, "member %s is not %sID/NAME", vname,
+		    AUDITLOG_BUNDLE_DIR));
+	dlen = (size_t)(slash - name);
+	if (b->dir[0] == '\0') {
+		memcpy(b->dir, name, dlen);
+		b->dir[dlen] = '\0';
+	} else if (strlen(b->dir) != dlen || memcmp(b->dir, name, dlen) != 0)
+		return (bundle_reject(b, "member %s is outside the bundle's "
+		    "directory", vname));
+	for (i = 0; i < M_COUNT; i++)
+		if (strcmp(slash + 1, b->m[i].name) == 0)
+			break;
+	if (i == M_COUNT)
+		return (bundle_reject(b, "unexpected member %s", vname));
+	if (b->m[i].seen)
+		return (bundle_reject(b, "member %s appears twice", vname));
+	size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	if (size < 0 || (uint64_t)size > b->m[i].max)
+		return (bundle_reject(b, "member %s is larger than a bundle's "
+		    "%s can be (%llu bytes)", vname, b->m[i].name,
+		    (unsigned long long)b->m[i].max));
+	b->m[i].seen = 1;
+	return ((int)i);
+}
+
+/* Read the current entry's data into member i (bounded), hashing it. */
+static int
+bundle_read_member(struct bundle *b, struct archive *a, size_t i,
+    uint64_t declared)
+{
+	struct member *m = &b->m[i];
+	unsigned char md[32], buf[65536];
+	unsigned int mdlen = 0;
+	uint64_t total = 0;
+	EVP_MD_CTX *ctx;
+	la_ssize_t k;
+	size_t j;
+	int r = EXIT_OK;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		fprintf(stderr, "bastion-verify: out of memory\n");
+		return (EXIT_USAGE);
+	}
+	if (i == M_RECORDING) {
+		if ((b->rec = tmpfile()) == NULL) {
+			fprintf(stderr, "bastion-verify: cannot create a "
+			    "temporary file for the recording: %s (set TMPDIR "
+			    "to a directory with room)\n", strerror(errno));
+			r = EXIT_USAGE;
+			goto out;
+		}
+	} else if ((m->data = malloc((size_t)declared + 1)) == NULL) {
+		fprintf(stderr, "bastion-verify: out of memory\n");
+		r = EXIT_USAGE;
+		goto out;
+	}
+	while ((k = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if (total + (uint64_t)k > declared) {
+			r = bundle_altered(b, "member %s holds more bytes than "
+			    "its header says", m->name);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)k);
+		if (i == M_RECORDING) {
+			if (fwrite(buf, 1, (size_t)k, b->rec) != (size_t)k) {
+				fprintf(stderr, "bastion-verify: cannot spool "
+				    "the recording: %s\n", strerror(errno));
+				r = EXIT_USAGE;
+				goto out;
+			}
+		} else
+			memcpy(m->data + total, buf, (size_t)k);
+		total += (uint64_t)k;
+	}
+	if (k < 0) {
+		r = bundle_altered(b, "the tar is damaged in member %s: %s",
+		    m->name, bundle_aerr(a));
+		goto out;
+	}
+	if (total != declared) {
+		r = bundle_altered(b, "member %s is cut short", m->name);
+		goto out;
+	}
+	if (m->data != NULL)
+		m->data[total] = '\0';
+	m->len = (size_t)total;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (j = 0; j < sizeof(md); j++)
+		snprintf(m->sha + 2 * j, 3, "%02x", md[j]);
+	if (i == M_RECORDING && (fflush(b->rec) != 0 ||
+	    fseek(b->rec, 0, SEEK_SET) != 0)) {
+		fprintf(stderr, "bastion-verify: cannot spool the recording: "
+		    "%s\n", strerror(errno));
+		r = EXIT_USAGE;
+	}
+out:
+	EVP_MD_CTX_free(ctx);
+	return (r);
+}
+
+static int
+bundle_read(struct bundle *b, const char *file, const char *vfile)
+{
+	struct archive *a;
+	struct archive_entry *e;
+	size_t n = 0;
+	int r, i, rc = EXIT_OK;
+
+	if ((a = archive_read_new()) == NULL) {
+		fprintf(stderr, "bastion-verify: out of memory\n");
+		return (EXIT_USAGE);
+	}
+	archive_read_support_format_tar(a);
+	r = strcmp(file, "-") == 0 ? archive_read_open_fd(a, 0, 65536) :
+	    archive_read_open_filename(a, file, 65536);
+	if (r != ARCHIVE_OK) {
+		fprintf(stderr, "bastion-verify: cannot open %s: %s\n", vfile,
+		    bundle_aerr(a));
+		archive_read_free(a);
+		return (EXIT_USAGE);
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (++n > AUDITLOG_BUNDLE_MAX_MEMBERS) {
+			rc = bundle_altered(b, "more than %d members",
+			    AUDITLOG_BUNDLE_MAX_MEMBERS);
+			break;
+		}
+		if ((i = bundle_member(b, e)) < 0) {
+			rc = EXIT_ALTERED;
+			break;
+		}
+		if ((rc = bundle_read_member(b, a, (size_t)i,
+		    (uint64_t)archive_entry_size(e))) != EXIT_OK)
+			break;
+	}
+	if (rc == EXIT_OK && r != ARCHIVE_EOF && n == 0) {
+		fprintf(stderr, "bastion-verify: %s is not an evidence bundle "
+		    "(tar): %s\n", vfile, bundle_aerr(a));
+		rc = EXIT_USAGE;
+	} else if (rc == EXIT_OK && r != ARCHIVE_EOF)
+		rc = bundle_altered(b, "the tar is damaged after %zu "
+		    "member(s): %s", n, bundle_aerr(a));
+	archive_read_free(a);
+	return (rc);
+}
+
+/* MANIFEST: "HEX  NAME" (or "HEX *NAME") per line, one per other member. */
+static int
+bundle_check_manifest(struct bundle *b)
+{
+	const char *p = (const char *)b->m[M_MANIFEST].data;
+	const char *end = p + b->m[M_MANIFEST].len, *nl, *name;
+	int listed[M_COUNT] = { 0 };
+	char vname[96];
+	size_t i, nlen;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return (bundle_altered(b, "MANIFEST does not end "
+			    "with a line break"));
+		if (nl - p < AUDITLOG_HEX_LEN + 3 ||
+		    p[AUDITLOG_HEX_LEN] != ' ' ||
+		    (p[AUDITLOG_HEX_LEN + 1] != ' ' &&
+		    p[AUDITLOG_HEX_LEN + 1] != '*'))
+			return (bundle_altered(b, "MANIFEST has a line that is "
+			    "not \"SHA256  NAME\""));
+		name = p + AUDITLOG_HEX_LEN + 2;
+		nlen = (size_t)(nl - name);
+		for (i = 0; i < M_MANIFEST; i++)
+			if (strlen(b->m[i].name) == nlen &&
+			    memcmp(b->m[i].name, name, nlen) == 0)
+				break;
+		if (i == M_MANIFEST) {
+			recfmt_vis((const uint8_t *)name, nlen, vname,
+			    sizeof(vname));
+			return (bundle_altered(b, "MANIFEST lists %s, which is "
+			    "not a bundle member", vname));
+		}
+		if (listed[i]++)
+			return (bundle_altered(b, "MANIFEST lists %s twice",
+			    b->m[i].name));
+		if (memcmp(p, b->m[i].sha, AUDITLOG_HEX_LEN) != 0)
+			return (bundle_altered(b, "%s does not match its "
+			    "SHA-256 in MANIFEST (the member or the MANIFEST "
+			    "was changed)", b->m[i].name));
+		p = nl + 1;
+	}
+	for (i = 0; i < M_MANIFEST; i++)
+		if (!listed[i])
+			return (bundle_altered(b, "MANIFEST does not list %s",
+			    b->m[i].name));
+	return (EXIT_OK);
+}
+
+/* The recorder's public key from the bundle (through a private temporary
+ * file: reckey reads PEM files). */
+static int
+bundle_pubkey(struct bundle *b, struct reckey **out)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4096];
+	int fd, r;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/bastion-verify.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if ((fd = mkstemp(path)) == -1) {
+		fprintf(stderr, "bastion-verify: cannot create a temporary "
+		    "file in %s: %s (set TMPDIR)\n", tmp ? tmp : "/tmp",
+		    strerror(errno));
+		return (EXIT_USAGE);
+	}
+	r = write(fd, b->m[M_PUBKEY].data, b->m[M_PUBKEY].len) ==
+	    (ssize_t)b->m[M_PUBKEY].len ? 0 : BERR_SYS;
+	close(fd);
+	if (r == 0)
+		r = reckey_load_public(path, out);
+	unlink(path);
+	if (r != 0)
+		return (bundle_altered(b, "%s is not an Ed25519 public key "
+		    "(PEM): %s", AUDITLOG_BUNDLE_PUBKEY, berr_str(r)));
+	return (EXIT_OK);
+}
+
+/* A field of export.txt (one logfmt line); "" if absent. */
+static void
+bundle_export_field(struct bundle *b, const char *key, char *val,
+    size_t vallen)
+{
+	const char *d = (const char *)b->m[M_EXPORT].data;
+	size_t len = b->m[M_EXPORT].len;
+
+	while (len > 0 && d[len - 1] == '\n')
+		len--;
+	if (auditlog_field(d, len, key, val, vallen) != 0)
+		val[0] = '\0';
+}
+
+struct audit_summary {
+	uint64_t lines, first_seq, last_seq, runs;
+};
+
+/*
+ * audit.log: every line proves its own content, consecutive seq numbers
+ * chain, and every line belongs to the recording's session.
+ */
+static int
+bundle_check_audit(struct bundle *b, const char *ref, const char *recid,
+    struct audit_summary *s)
+{
+	struct auditlog_sel *sel = NULL;
+	struct auditlog_line l, prevl;
+	const char *d = (const char *)b->m[M_AUDIT].data, *end, *p, *nl;
+	uint64_t lineno;
+	int pass, have_prev, rc = EXIT_OK;
+
+	memset(s, 0, sizeof(*s));
+	end = d + b->m[M_AUDIT].len;
+	if (d == end)
+		return (EXIT_OK);
+	if (end[-1] != '\n')
+		return (bundle_altered(b, "%s does not end with a line break",
+		    AUDITLOG_BUNDLE_AUDIT));
+	if (auditlog_sel_new(ref, recid, &sel) != 0)
+		return (bundle_altered(b, "the recording's session (%s) or ref "
+		    "cannot name audit lines", AUDITLOG_BUNDLE_AUDIT));
+	/* 1: each line on its own, and the chain where seq runs on */
+	have_prev = 0;
+	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0) {
+			rc = bundle_altered(b, "%s line %llu is not an audit "
+			    "chain line", AUDITLOG_BUNDLE_AUDIT,
+			    (unsigned long long)lineno);
+			goto out;
+		}
+		if (!auditlog_line_hash_ok(p, (size_t)(nl - p), &l)) {
+			rc = bundle_altered(b, "%s line %llu (seq %llu): its "
+			    "content does not match its hash: the line was "
+			    "edited", AUDITLOG_BUNDLE_AUDIT,
+			    (unsigned long long)lineno,
+			    (unsigned long long)l.seq);
+			goto out;
+		}
+		if (have_prev && l.seq <= prevl.seq) {
+			rc = bundle_altered(b, "%s line %llu: seq %llu does "
+			    "not follow %llu", AUDITLOG_BUNDLE_AUDIT,
+			    (unsigned long long)lineno,
+			    (unsigned long long)l.seq,
+			    (unsigned long long)prevl.seq);
+			goto out;
+		}
+		if (have_prev && l.seq == prevl.seq + 1 &&
+		    strcmp(l.prev, prevl.hash) != 0) {
+			rc = bundle_altered(b, "%s line %llu (seq %llu): prev "
+			    "is not the hash of seq %llu before it",
+			    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)lineno,
+			    (unsigned long long)l.seq,
+			    (unsigned long long)prevl.seq);
+			goto out;
+		}
+		if (!have_prev || l.seq != prevl.seq + 1)
+			s->runs++;
+		if (!have_prev)
+			s->first_seq = l.seq;
+		s->last_seq = l.seq;
+		s->lines++;
+		prevl = l;
+		have_prev = 1;
+	}
+	/* 2: which session the lines are about */
+	for (pass = 0; pass < AUDITLOG_SEL_PASSES; pass++) {
+		for (p = d; p < end; p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (auditlog_line_parse(p, (size_t)(nl - p), &l) == 0)
+				auditlog_sel_learn(sel, l.body, l.bodylen);
+		}
+		if (!auditlog_sel_changed(sel))
+			break;
+	}
+	if (!auditlog_sel_anchored(sel)) {
+		rc = bundle_altered(b, "%s has no session.recording line for "
+		    "this recording: the lines are not this session's",
+		    AUDITLOG_BUNDLE_AUDIT);
+		goto out;
+	}
+	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (auditlog_line_parse(p, (size_t)(nl - p), &l) == 0 &&
+		    !auditlog_sel_match(sel, l.body, l.bodylen)) {
+			rc = bundle_altered(b, "%s line %llu (seq %llu) is not "
+			    "about this session", AUDITLOG_BUNDLE_AUDIT,
+			    (unsigned long long)lineno,
+			    (unsigned long long)l.seq);
+			goto out;
+		}
+	}
+out:
+	auditlog_sel_free(sel);
+	return (rc);
+}
+
+static int
+verify_bundle(const char *file, const char *vfile, const char *keyfile,
+    const char *want_fp)
+{
+	struct bundle b;
+	struct recverify_report rep;
+	struct reckey *pub = NULL, *want = NULL;
+	struct audit_summary as;
+	char fp[RECKEY_FP_LEN], wfp[RECKEY_FP_LEN], expid[128], expref[64];
+	char t[3][160], why[700];
+	const char *recid, *ref;
+	int rc, v, i, r, have_rep = 0;
+
+	memset(&rep, 0, sizeof(rep));
+	bundle_init(&b);
+	if (keyfile != NULL && (r = reckey_load_public(keyfile, &want)) != 0) {
+		fprintf(stderr, "bastion-verify: cannot load public key %s: "
+		    "%s\n", keyfile, berr_str(r));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = bundle_read(&b, file, vfile)) != EXIT_OK)
+		goto out;
+	for (i = 0; i < M_COUNT; i++)
+		if (!b.m[i].seen) {
+			rc = bundle_altered(&b, "%s is missing from the bundle",
+			    b.m[i].name);
+			goto out;
+		}
+	if ((rc = bundle_check_manifest(&b)) != EXIT_OK ||
+	    (rc = bundle_pubkey(&b, &pub)) != EXIT_OK)
+		goto out;
+	reckey_fingerprint(pub, fp);
+	if (want != NULL)
+		reckey_fingerprint(want, wfp);
+	else if (want_fp != NULL)
+		snprintf(wfp, sizeof(wfp), "%s", want_fp);
+	if ((want != NULL || want_fp != NULL) && strcmp(fp, wfp) != 0) {
+		rc = bundle_altered(&b, "the bundle's recorder key is %s, not "
+		    "the expected %s", fp, vis(wfp, t[0], sizeof(t[0])));
+		goto out;
+	}
+	v = recverify_fp(b.rec, pub, &rep);
+	have_rep = 1;
+	if (v == RECVERIFY_ALTERED || v == RECVERIFY_ERROR) {
+		rc = report_recording(v == RECVERIFY_ERROR ? RECVERIFY_ALTERED :
+		    v, &rep, "bundle member " AUDITLOG_BUNDLE_RECORDING);
+		goto out;
+	}
+	/* the members must be about the same recording */
+	recid = recfmt_hdr_get(&rep.hdr, "session");
+	ref = recfmt_hdr_get(&rep.hdr, "ref");
+	bundle_export_field(&b, "recording", expid, sizeof(expid));
+	bundle_export_field(&b, "session", expref, sizeof(expref));
+	if (recid == NULL || strlen(b.dir) <= strlen(AUDITLOG_BUNDLE_DIR) ||
+	    strcmp(b.dir + strlen(AUDITLOG_BUNDLE_DIR), recid) != 0 ||
+	    strcmp(expid, recid) != 0) {
+		rc = bundle_altered(&b, "the recording (session %s) is not the "
+		    "one the bundle is named after (%s)",
+		    vis(recid ? recid : "-", t[0], sizeof(t[0])),
+		    vis(b.dir, t[1], sizeof(t[1])));
+		goto out;
+	}
+	if (ref == NULL || strcmp(expref, ref) != 0) {
+		rc = bundle_altered(&b, "export.txt names session %s, the "
+		    "recording %s", vis(expref, t[0], sizeof(t[0])),
+		    vis(ref ? ref : "-", t[1], sizeof(t[1])));
+		goto out;
+	}
+	if ((rc = bundle_check_audit(&b, ref, recid, &as)) != EXIT_OK)
+		goto out;
+	rc = report_recording(v, &rep, "bundle member "
+	    AUDITLOG_BUNDLE_RECORDING);
+	if (quiet)
+		goto out;
+	bundle_export_field(&b, "exported_by", t[0], sizeof(t[0]));
+	bundle_export_field(&b, "exported_at", t[1], sizeof(t[1]));
+	bundle_export_field(&b, "host", t[2], sizeof(t[2]));
+	printf("bundle: %s, exported by ", vis(b.dir, why, sizeof(why)));
+	printf("%s at ", vis(t[0], why, sizeof(why)));
+	printf("%s from ", vis(t[1], why, sizeof(why)));
+	printf("%s\n", vis(t[2], why, sizeof(why)));
+	printf("manifest: all %d members match their SHA-256\n",
+	    M_COUNT - 1);
+	if (want != NULL || want_fp != NULL)
+		printf("recorder key: %s, the expected key\n", fp);
+	else
+		printf("recorder key: %s (from the bundle itself: compare it "
+		    "with the fingerprint the hospital publishes, or pass -k "
+		    "or --fingerprint)\n", fp);
+	if (as.lines == 0)
+		printf("WARNING: the bundle holds no audit lines (was the "
+		    "audit chain kept when the session ran?)\n");
+	else
+		printf("audit: %llu line(s), seq %llu..%llu in %llu run(s): "
+		    "each line's hash verifies, runs chain, and every line is "
+		    "about session %s\n", (unsigned long long)as.lines,
+		    (unsigned long long)as.first_seq,
+		    (unsigned long long)as.last_seq,
+		    (unsigned long long)as.runs, vis(ref, why, sizeof(why)));
+	bundle_export_field(&b, "chain", t[0], sizeof(t[0]));
+	bundle_export_field(&b, "chain_lines", t[1], sizeof(t[1]));
+	bundle_export_field(&b, "chain_head", t[2], sizeof(t[2]));
+	printf("audit chain on the bastion at export: %s, ",
+	    vis(t[0], why, sizeof(why)));
+	printf("%s lines, ", vis(t[1], why, sizeof(why)));
+	printf("head %s (not proven by the bundle: compare with the "
+	    "journal's chain=SEQ:HASH)\n", vis(t[2], why, sizeof(why)));
+	printf("%s\n", rc == EXIT_OK ? "OK: the bundle is intact" :
+	    "the bundle is intact, but the recording was never sealed");
+out:
+	if (b.altered) {
+		fprintf(stderr, "bastion-verify: %s: ALTERED: %s\n", vfile,
+		    vis(b.why, why, sizeof(why)));
+		rc = EXIT_ALTERED;
+	}
+	if (have_rep)
+		recverify_report_clear(&rep);
+	reckey_free(pub);
+	reckey_free(want);
+	bundle_clear(&b);
+	return (rc);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+enum kind { KIND_GUESS, KIND_RECORDING, KIND_AUDIT, KIND_BUNDLE };
+
+/* Tell the kind of file from its first block. */
+static enum kind
+sniff(const char *file)
+{
+	unsigned char blk[512];
+	size_t n;
+	FILE *fp;
+
+	if (strcmp(file, "-") == 0 || (fp = fopen(file, "re")) == NULL)
+		return (KIND_RECORDING);	/* it says why later */
+	n = fread(blk, 1, sizeof(blk), fp);
+	fclose(fp);
+	if (n == sizeof(blk) && memcmp(blk + 257, "ustar", 5) == 0)
+		return (KIND_BUNDLE);
+	if (n >= 4 && memcmp(blk, "seq=", 4) == 0)
+		return (KIND_AUDIT);
+	return (KIND_RECORDING);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "audit", no_argument, NULL, 'a' },
+		{ "bundle", no_argument, NULL, 'b' },
+		{ "fingerprint", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *keyfile = NULL, *want_fp = NULL, *file;
+	enum kind kind = KIND_GUESS;
+	char vfile[512];
+	int ch;
+
+	log_init("bastion-verify", 0, LOG_LVL_WARN);
+	while ((ch = getopt_long(argc, argv, "k:abF:qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'a':
+			kind = KIND_AUDIT;
+			break;
+		case 'b':
+			kind = KIND_BUNDLE;
+			break;
+		case 'F':
+			want_fp = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return (EXIT_OK);
+		default:
+			usage(stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	file = argv[optind];
+	vis(file, vfile, sizeof(vfile));
+	if (kind == KIND_GUESS)
+		kind = sniff(file);
+	switch (kind) {
+	case KIND_AUDIT:
+		return (verify_audit(file, vfile));
+	case KIND_BUNDLE:
+		return (verify_bundle(file, vfile, keyfile, want_fp));
+	default:
+		return (verify_recording(file, vfile, keyfile));
+	}
 }

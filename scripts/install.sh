@@ -14,13 +14,18 @@
 #               else /lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security
 #   UNITDIR     systemd units (pkg-config systemd)           /lib/systemd/system
 #   TMPFILESDIR tmpfiles.d (pkg-config systemd)              /usr/lib/tmpfiles.d
+#   SYSUSERSDIR sysusers.d (pkg-config systemd)              /usr/lib/sysusers.d
 #
 # Configuration is never overwritten: /etc/bastion/policy.yaml (a starter
 # policy that lets nobody in) and /etc/pam.d/bastion are written only when
 # absent. Uninstall leaves them, and the state and recordings in
-# /var/lib/bastion, which are the hospital's records. With DESTDIR set,
-# nothing outside DESTDIR is touched (no systemctl, no tmpfiles), so the
-# tree can be built and checked as any user.
+# /var/lib/bastion, which are the hospital's records. Installed as root on
+# a machine running systemd (and without DESTDIR), it also creates the
+# users (sysusers.d) and directories (tmpfiles.d), moves a recording key
+# from the single-process layout to the recorder's directory, and reloads
+# systemd. With DESTDIR set, nothing outside DESTDIR is touched (no
+# systemctl, no sysusers, no tmpfiles), so the tree can be built and
+# checked as any user.
 set -eu
 
 ME=$(basename "$0")
@@ -49,6 +54,11 @@ if [ -z "${TMPFILESDIR:-}" ]; then
 	    true)
 	TMPFILESDIR=${TMPFILESDIR:-/usr/lib/tmpfiles.d}
 fi
+if [ -z "${SYSUSERSDIR:-}" ]; then
+	SYSUSERSDIR=$(pkg-config --variable=sysusersdir systemd 2>/dev/null ||
+	    true)
+	SYSUSERSDIR=${SYSUSERSDIR:-/usr/lib/sysusers.d}
+fi
 SBINDIR=$PREFIX/sbin
 BINDIR=$PREFIX/bin
 MANDIR=$PREFIX/share/man
@@ -70,8 +80,11 @@ manifest() {
 		echo "0755 $B/$p $BINDIR/$p"
 	done
 	echo "0644 $B/pam_bastion.so $PAMDIR/pam_bastion.so"
-	echo "0644 $TOP/systemd/bastiond.service $UNITDIR/bastiond.service"
+	for u in bastiond.service bastion-recorder.service; do
+		echo "0644 $TOP/systemd/$u $UNITDIR/$u"
+	done
 	echo "0644 $TOP/systemd/bastion.tmpfiles $TMPFILESDIR/bastion.conf"
+	echo "0644 $TOP/systemd/bastion.sysusers $SYSUSERSDIR/bastion.conf"
 	for m in "$TOP"/docs/man/*.[158]; do
 		[ -e "$m" ] || continue
 		n=$(basename "$m")
@@ -98,7 +111,7 @@ starter_policy() {
 # in until you add them. A commented policy of a small hospital is
 # /usr/share/doc/bastion/examples/policy.yaml. After every change:
 #
-#   bastiond -f /etc/bastion/policy.yaml --check && systemctl restart bastiond
+#   systemctl reload bastiond     (checks the file first; sessions go on)
 version: 1
 
 # Where vendors connect: this machine's address on the vendor-facing
@@ -106,14 +119,17 @@ version: 1
 # you set it.
 listen: ["127.0.0.1:2222"]
 
-# Keep these inside what bastiond.service may write (/var/lib/bastion,
-# /run/bastion). `bastiond -f /etc/bastion/policy.yaml --init` creates the
-# host key and the recording signing key.
+# Keep these as the units expect them (systemd/README.md). The recordings
+# are written by bastion-recorder.service, whose socket recorder_socket
+# names; `bastiond -f /etc/bastion/policy.yaml --init` creates the host
+# key, and the recorder's signing key is created as its own user
+# (docs/OPERATIONS.md).
 paths:
   host_keys: [/etc/bastion/hostkeys/ssh_host_ed25519_key]
   state_dir: /var/lib/bastion/state
   recordings_dir: /var/lib/bastion/recordings
   run_dir: /run/bastion
+  recorder_socket: /run/bastion-recorder/recorder.sock
 
 # Recommended once admins are listed: an admin approves each access.
 # approval:
@@ -164,29 +180,68 @@ do_install() {
 	manifest | while read -r mode src dst; do
 		install_file "$mode" "$src" "$dst"
 	done
-	# A unit for another prefix must start the programs from there.
+	# Units for another prefix must start the programs from there.
 	if [ "$SBINDIR" != /usr/sbin ]; then
-		sed -i "s#/usr/sbin/bastiond#$SBINDIR/bastiond#g" \
-		    "$DESTDIR$UNITDIR/bastiond.service"
+		for u in bastiond.service bastion-recorder.service; do
+			sed -i "s#/usr/sbin/bastion#$SBINDIR/bastion#g" \
+			    "$DESTDIR$UNITDIR/$u"
+		done
 	fi
 	mkdir -p "$DESTDIR$CONFDIR"
 	chmod 0750 "$DESTDIR$CONFDIR"
 	starter_policy | install_conf 0640 "$CONFDIR/policy.yaml"
 	install_conf 0644 "$SYSCONFDIR/pam.d/bastion" <"$TOP/pam/bastion"
 	if live; then
-		systemd-tmpfiles --create "$TMPFILESDIR/bastion.conf" || true
+		systemd-sysusers "$SYSUSERSDIR/bastion.conf" ||
+		    die "systemd-sysusers could not create the bastion's users"
+		migrate_layout
+		systemd-tmpfiles --create "$TMPFILESDIR/bastion.conf" ||
+		    die "systemd-tmpfiles could not create the bastion's" \
+		    "directories"
 		systemctl daemon-reload || true
 	fi
 	echo "installed into ${DESTDIR:-/}. Next (docs/INSTALL.md):"
 	echo "  edit $CONFDIR/policy.yaml, then"
 	echo "  bastiond -f $CONFDIR/policy.yaml --check"
 	echo "  bastiond -f $CONFDIR/policy.yaml --init"
-	echo "  systemctl enable --now bastiond"
+	echo "  runuser -u bastion-rec -- $SBINDIR/bastion-recorder --init \\"
+	echo "      -k /var/lib/bastion/recorder/recorder.key"
+	echo "  systemctl enable --now bastion-recorder bastiond"
+}
+
+# From the single-process layout (bastiond starting its recorder, key in
+# the state directory, recordings owned by root) to the recorder's own
+# user. Idempotent; runs only on a live install, before tmpfiles.
+migrate_layout() {
+	lib=/var/lib/bastion
+	[ -d "$lib" ] || return 0
+	mkdir -p "$lib/recorder"
+	if [ -f "$lib/state/recorder.key" ] &&
+	    [ ! -e "$lib/recorder/recorder.key" ]; then
+		mv "$lib/state/recorder.key" "$lib/recorder/recorder.key"
+		if [ -f "$lib/state/recorder.key.pub" ] &&
+		    [ ! -L "$lib/state/recorder.key.pub" ]; then
+			mv "$lib/state/recorder.key.pub" \
+			    "$lib/recorder/recorder.key.pub"
+		fi
+		echo "moved the recording signing key to $lib/recorder/"
+	fi
+	for d in recorder recordings; do
+		[ -d "$lib/$d" ] || continue
+		if [ "$(stat -c %U "$lib/$d")" != bastion-rec ]; then
+			chown -R bastion-rec:bastion-audit "$lib/$d"
+			find "$lib/$d" -type d -exec chmod g+s,o-rwx {} +
+			echo "gave $lib/$d to bastion-rec (group bastion-audit)"
+		fi
+	done
+	[ ! -f "$lib/recorder/recorder.key" ] ||
+		chmod 0600 "$lib/recorder/recorder.key"
 }
 
 do_uninstall() {
 	if live; then
-		systemctl disable --now bastiond.service 2>/dev/null || true
+		systemctl disable --now bastiond.service \
+		    bastion-recorder.service 2>/dev/null || true
 	fi
 	manifest | while read -r mode src dst; do
 		rm -f "$DESTDIR$dst"
@@ -198,7 +253,8 @@ do_uninstall() {
 	fi
 	echo "removed the bastion's programs, module, unit and documentation."
 	echo "kept: $CONFDIR, $SYSCONFDIR/pam.d/bastion, /var/lib/bastion" \
-	    "(policy, keys, state, recordings)"
+	    "(policy, keys, state, recordings) and the users bastion," \
+	    "bastion-rec (their files)"
 }
 
 case ${1:-} in

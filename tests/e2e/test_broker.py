@@ -21,34 +21,6 @@ from harness.client import Person
 DENIED = "Permission denied"
 
 
-def worker_pids(bastion):
-    """PIDs of bastiond session workers."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if b"--worker" in argv and str(bastion.policy_path).encode() in argv:
-            pids.append(int(d))
-    return pids
-
-
-def rss_kib(pid):
-    """Resident set size of pid in KiB (0 if it is gone)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 # --- sessions ---------------------------------------------------------------
 
 def test_exec_exit_status_and_streams(site):
@@ -398,12 +370,13 @@ def test_paused_reader_keeps_worker_small(site):
         deadline = time.monotonic() + 20
         pids = []
         while time.monotonic() < deadline and not pids:
-            pids = worker_pids(world.bastion)
+            pids = util.worker_pids(world.bastion)
             time.sleep(0.2)
         assert pids, "no worker found"
         pr.stdout.read(65536)   # the session is flowing...
         time.sleep(4)           # ...and now nobody reads
-        peak = max(rss_kib(pid) for pid in worker_pids(world.bastion))
+        peak = max(util.rss_kib(pid)
+                   for pid in util.worker_pids(world.bastion))
         assert peak > 0
         # ASan's shadow memory and quarantine inflate RSS; the bound is
         # for the real build
@@ -462,7 +435,7 @@ def test_failing_source_gets_growing_penalty(site):
         assert r.returncode == 255
     # the penalty is counted when a failed worker exits (slow under ASan)
     deadline = time.monotonic() + 20
-    while worker_pids(world.bastion) and time.monotonic() < deadline:
+    while util.worker_pids(world.bastion) and time.monotonic() < deadline:
         time.sleep(0.1)
     p["alice"].set_secret("s3cret-alice")       # the right one, now
     r = p["alice"].ssh("ct-scanner", "true")

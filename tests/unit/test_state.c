@@ -2,7 +2,11 @@
  * test_state.c - the state store (common/state.c): counters only move
  * forward, locks and their removal per engineer, enrolments, the per-key
  * guard across processes, the schema version and WAL mode, and that the
- * data outlives the process.
+ * data outlives the process; the session registry and engineer locks
+ * (schema step 3) and the upgrade of a step-2 store; and that
+ * pam_bastion.so's read-only lock check (pam/locks.c, compiled in here as
+ * test_pam_bastion.c does with hours.c) sees engineer locks, and an older
+ * store without them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +26,8 @@
 #include "err.h"
 #include "log.h"
 #include "state.h"
+
+#include "../../pam/locks.c"
 
 #define FP_A	"SHA256:rs/JS99CVd0bv2PycnWpLd7trwUhDRRmkXCQuLN64Eo"
 #define FP_B	"SHA256:WtHV6FIxekNZKylArx4XU3qlEL1AkYKUGekRT0Y+T/Q"
@@ -295,6 +301,273 @@ test_open_errors(void **state)
 	state_close(NULL);
 }
 
+static struct state_session
+sess(int64_t sid, const char *engineer, const char *device, int64_t grant)
+{
+	struct state_session s;
+
+	memset(&s, 0, sizeof(s));
+	s.sid = sid;
+	s.pid = 4242;
+	snprintf(s.engineer, sizeof(s.engineer), "%s", engineer);
+	snprintf(s.vendor, sizeof(s.vendor), "acme");
+	snprintf(s.device, sizeof(s.device), "%s", device);
+	snprintf(s.source, sizeof(s.source), "192.0.2.7");
+	snprintf(s.recording, sizeof(s.recording), "/rec/%lld.brec",
+	    (long long)sid);
+	s.grant_id = grant;
+	return (s);
+}
+
+static int
+count_cb(const struct state_session *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return (0);
+}
+
+struct ctl_seen {
+	int n;
+	struct state_session_ctl c[8];
+};
+
+static int
+ctl_cb(const struct state_session_ctl *c, void *arg)
+{
+	struct ctl_seen *seen = arg;
+
+	if (seen->n < 8)
+		seen->c[seen->n] = *c;
+	seen->n++;
+	return (0);
+}
+
+static void
+recovered_cb(const struct state_session *s, void *arg)
+{
+	assert_int_equal(s->ended, 0);
+	(*(int *)arg)++;
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct state_session s, got;
+	struct ctl_seen seen;
+	int64_t id1, id2, id3, gid;
+	size_t n;
+	int found, live, rec = 0;
+
+	s = sess(17, "alice", "ct-scanner", 0);
+	assert_int_equal(state_session_start(f->st, &s, &id1), 0);
+	assert_true(id1 > 0);
+	assert_int_equal(state_session_get(f->st, 17, &got, &found), 0);
+	assert_true(found);
+	assert_int_equal(got.id, id1);
+	assert_int_equal(got.pid, 4242);
+	assert_string_equal(got.device, "ct-scanner");
+	assert_string_equal(got.recording, "/rec/17.brec");
+	assert_int_equal(got.ended, 0);
+	assert_true(got.started > 0);
+	assert_int_equal(state_session_get(f->st, 99, &got, &found), 0);
+	assert_false(found);
+
+	/* a grant that gets revoked, an engineer who gets locked */
+	assert_int_equal(state_request_create(f->st, "gina", "globex", "pacs",
+	    "", &gid), 0);
+	assert_int_equal(state_request_approve(f->st, gid, "bob", 3600, 1,
+	    &gid), 0);
+	s = sess(18, "gina", "pacs", gid);
+	assert_int_equal(state_session_start(f->st, &s, &id2), 0);
+	s = sess(19, "alice", "-", 0);
+	assert_int_equal(state_session_start(f->st, &s, &id3), 0);
+	assert_int_equal(state_session_count(f->st, "alice", &n), 0);
+	assert_int_equal(n, 2);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(state_session_controls(f->st, ctl_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_false(seen.c[0].kill_requested || seen.c[1].grant_revoked ||
+	    seen.c[2].engineer_locked);
+
+	/* kill: the first admin's reason stays */
+	assert_int_equal(state_session_kill(f->st, 17, "bob", "go home",
+	    &got), 0);
+	assert_int_equal(got.id, id1);
+	assert_int_equal(state_session_kill(f->st, 17, "dave", "other", NULL),
+	    0);
+	assert_int_equal(state_session_kill(f->st, 99, "bob", "x", NULL),
+	    BERR_NOTFOUND);
+	assert_int_equal(state_grant_revoke(f->st, gid, "bob"), 0);
+	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "audit"),
+	    0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(state_session_controls(f->st, ctl_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.c[0].id, id1);
+	assert_true(seen.c[0].kill_requested);
+	assert_string_equal(seen.c[0].killed_by, "bob");
+	assert_string_equal(seen.c[0].kill_reason, "go home");
+	assert_true(seen.c[0].engineer_locked);
+	assert_int_equal(seen.c[1].sid, 18);
+	assert_true(seen.c[1].grant_revoked);
+	assert_false(seen.c[1].engineer_locked || seen.c[1].kill_requested);
+	assert_true(seen.c[2].engineer_locked);
+	assert_string_equal(seen.c[2].locked_by, "bob");
+	assert_string_equal(seen.c[2].lock_reason, "audit");
+	assert_false(seen.c[2].grant_revoked);	/* no grant: never revoked */
+
+	/* ending: once, first reason kept; ended ones cannot be killed */
+	assert_int_equal(state_session_end(f->st, id1, "killed"), 0);
+	assert_int_equal(state_session_end(f->st, id1, "again"), 0);
+	assert_int_equal(state_session_get(f->st, 17, &got, &found), 0);
+	assert_true(got.ended > 0);
+	assert_string_equal(got.end_reason, "killed");
+	assert_int_equal(state_session_kill(f->st, 17, "bob", "x", NULL),
+	    BERR_EXISTS);
+	live = 0;
+	assert_int_equal(state_session_each(f->st, 0, 0, count_cb, &live), 0);
+	assert_int_equal(live, 2);
+	live = 0;
+	assert_int_equal(state_session_each(f->st, 1, 2, count_cb, &live), 0);
+	assert_int_equal(live, 2);		/* the limit */
+
+	/* a reused number: the newest row answers, history stays */
+	s = sess(17, "alice", "ct-scanner", 0);
+	assert_int_equal(state_session_start(f->st, &s, &id1), 0);
+	assert_int_equal(state_session_get(f->st, 17, &got, &found), 0);
+	assert_int_equal(got.id, id1);
+	assert_int_equal(got.ended, 0);
+
+	/* bastiond starting: whatever is open was left by an earlier run */
+	assert_int_equal(state_session_end_open(f->st, "bastiond restarted",
+	    recovered_cb, &rec, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rec, 3);
+	assert_int_equal(state_session_get(f->st, 18, &got, &found), 0);
+	assert_string_equal(got.end_reason, "bastiond restarted");
+	live = 0;
+	assert_int_equal(state_session_each(f->st, 0, 0, count_cb, &live), 0);
+	assert_int_equal(live, 0);
+	assert_int_equal(state_session_start(NULL, &s, &id1), BERR_INVAL);
+}
+
+static void
+test_engineer_locks(void **state)
+{
+	struct fixture *f = *state;
+	struct state_engineer_lock lk;
+	int locked;
+	size_t n;
+
+	assert_int_equal(state_engineer_locked(f->st, "alice", &locked, &lk),
+	    0);
+	assert_false(locked);
+	assert_int_equal(state_engineer_lock(f->st, "alice", "bob",
+	    "left the company"), 0);
+	/* the first lock is kept */
+	assert_int_equal(state_engineer_lock(f->st, "alice", "dave", "x"),
+	    BERR_EXISTS);
+	assert_int_equal(state_engineer_locked(f->st, "alice", &locked, &lk),
+	    0);
+	assert_true(locked);
+	assert_string_equal(lk.locked_by, "bob");
+	assert_string_equal(lk.reason, "left the company");
+	assert_true(lk.since > 0);
+	assert_int_equal(state_engineer_locked(f->st, "gina", &locked, NULL),
+	    0);
+	assert_false(locked);
+	/* key locks are another thing, counted apart */
+	assert_int_equal(state_key_lock(f->st, FP_A, "alice", "cloned"), 0);
+	assert_int_equal(state_key_lock_count(f->st, "alice", &n), 0);
+	assert_int_equal(n, 1);
+	memset(&lk, 0, sizeof(lk));
+	assert_int_equal(state_engineer_unlock(f->st, "alice", &lk), 0);
+	assert_string_equal(lk.reason, "left the company");
+	assert_int_equal(state_engineer_unlock(f->st, "alice", NULL),
+	    BERR_NOTFOUND);
+	assert_int_equal(state_key_lock_count(f->st, "alice", &n), 0);
+	assert_int_equal(n, 1);
+}
+
+/* A store at schema version 2 (before sessions) is upgraded in place. */
+static void
+test_upgrade_from_v2(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX + 16];
+	struct state_request r;
+	struct state_session s;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int64_t id, sid;
+	int found;
+
+	assert_int_equal(state_request_create(f->st, "gina", "globex", "pacs",
+	    "ticket 1", &id), 0);
+	state_close(f->st);
+	f->st = NULL;
+	/* take it back to what a version-2 program wrote */
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE session; DROP TABLE "
+	    "engineer_lock; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(state_open(f->dir, &f->st), 0);
+	assert_int_equal(state_request_get(f->st, id, &r, &found), 0);
+	assert_true(found);
+	assert_string_equal(r.reason, "ticket 1");
+	s = sess(1, "alice", "ct-scanner", 0);
+	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
+	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* pam_bastion.so refuses a locked engineer; an older store has no such
+ * table and no such lock. */
+static void
+test_pam_sees_engineer_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct locks_hit hit;
+	char err[256], path[PATH_MAX + 16];
+	sqlite3 *db;
+	int locked, absent;
+
+	assert_int_equal(locks_check(f->dir, "alice", NULL, 0, &locked,
+	    &absent, &hit, err, sizeof(err)), 0);
+	assert_false(locked);
+	assert_int_equal(state_engineer_lock(f->st, "alice", "bob",
+	    "ticket 9"), 0);
+	assert_int_equal(locks_check(f->dir, "alice", NULL, 0, &locked,
+	    &absent, &hit, err, sizeof(err)), 0);
+	assert_true(locked);
+	assert_string_equal(hit.engineer, "alice");
+	assert_string_equal(hit.reason, "locked by bob: ticket 9");
+	assert_int_equal(locks_check(f->dir, "gina", NULL, 0, &locked,
+	    &absent, &hit, err, sizeof(err)), 0);
+	assert_false(locked);
+	/* a version-2 store */
+	state_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE engineer_lock", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(locks_check(f->dir, "alice", NULL, 0, &locked,
+	    &absent, &hit, err, sizeof(err)), 0);
+	assert_false(locked);
+}
+
 int
 main(void)
 {
@@ -311,6 +584,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_persistence_wal_and_version, setup, teardown),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engineer_locks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pam_sees_engineer_lock,
+		    setup, teardown),
 	};
 
 	log_init("test_state", 0, LOG_LVL_ERROR);

@@ -451,3 +451,42 @@ def run_with_tty(argv, timeout=DEFAULT_TIMEOUT, env=None):
     finally:
         os.close(master)
         os.close(slave)
+
+
+# --------------------------------------------------------------------------
+# bastiond's processes
+
+def worker_pids(bastion):
+    """PIDs of the session workers of this bastion (bastiond --worker,
+    with its policy path on the command line)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"--worker" in argv and str(bastion.policy_path).encode() in argv:
+            pids.append(int(d))
+    return pids
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict of field -> text ({} if it is gone)."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    except OSError:
+        pass
+    return out
+
+
+def rss_kib(pid):
+    """Resident set size of pid in KiB (0 if it is gone)."""
+    v = proc_status(pid).get("VmRSS")
+    return int(v.split()[0]) if v else 0

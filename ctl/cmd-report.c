@@ -1,0 +1,893 @@
+/*
+ * cmd-report.c - "bastionctl report [--month YYYY-MM] [--json]": the
+ * monthly record of maintenance sessions the MHLW guideline asks for.
+ *
+ * The source is the hash-chained audit log (STATE_DIR/audit.log), which
+ * is verified first: the report says in its header whether the chain is
+ * intact, and warns loudly when it is not (the lines after the break are
+ * still reported, but they are not proven). For every session that
+ * started in the month (UTC) it lists when (start, end, duration), who
+ * (engineer, vendor), from where (the engineer's address), to where
+ * (device and the address connected to), how it was let in (not required,
+ * a pre-approved window, a request and who approved it, or a grant), the
+ * work record if the engineer gave one (the session.work_record event),
+ * and the recording: present, and what bastion-verify says of it (sealed,
+ * not sealed, altered), checked with the recorder's public key.
+ *
+ * A session is the worker that served one connection: its lines carry
+ * session=N (bastiond's session number) and the worker's pid; the report
+ * starts one at its session.recording line (one per session that reached
+ * a device). Everything
+ * taken from the chain is untrusted text: it is parsed with the bounded
+ * logfmt parser of auditlog.h and made printable before it reaches a
+ * terminal, and JSON strings are escaped.
+ *
+ * Exit status: 0 the chain is intact and every recording is sealed; 1 the
+ * report was made but something needs looking at (the chain is broken or
+ * torn, a recording is altered, missing or not sealed); 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "auditlog.h"
+#include "ctl.h"
+#include "err.h"
+#include "log.h"
+#include "recfmt.h"
+#include "reckey.h"
+#include "recverify.h"
+
+#define REPORT_MAX_SESSIONS	100000
+#define REPORT_MAX_APPROVALS	100000
+#define REPORT_CELL		48	/* widest table cell */
+
+/* One session of the month. */
+struct rsess {
+	char sid[32], pid[16];
+	uint64_t first_seq;
+	char start[32], end[32];
+	long long seconds;		/* -1: no end event */
+	char engineer[80], vendor[80], from[64], source[96];
+	char device[80], to[96], kind[16];
+	char recording[80], rec_path[2048];
+	char bytes_in[24], bytes_out[24], end_reason[160];
+	char admission[16];		/* "", window, grant, request */
+	char request[32], grant[32], approvers[256];
+	char work[1024];		/* session.work_record fields, logfmt */
+	int has_work;
+	const char *rec_status;		/* sealed, not sealed, ALTERED, ... */
+	char rec_detail[1024];
+};
+
+/* An approval.approve line: who approved which request, giving which
+ * grant. */
+struct rappr {
+	char request[32], grant[32], admin[80];
+};
+
+struct report {
+	struct ctl *c;
+	const char *month;		/* "2026-11" */
+	char chain[4096];
+	struct auditlog_verify cv;
+	struct rsess *s;
+	size_t n, cap;
+	struct rappr *a;
+	size_t na, capa;
+	int overflow;
+	int store_failed;	/* ctl_state() said why once */
+};
+
+/* ---- reading the chain ------------------------------------------------- */
+
+/* The fields of one body the report cares about. */
+struct rline {
+	char event[64], session[32], pid[16], ts[32];
+	const char *body;
+	size_t len;
+};
+
+static void
+report_get(const struct rline *l, const char *key, char *out, size_t outlen)
+{
+	if (auditlog_field(l->body, l->len, key, out, outlen) != 0)
+		out[0] = '\0';
+}
+
+/* Sessions by (session number, worker pid), for bsearch. */
+static int
+report_cmp_key(const void *a, const void *b)
+{
+	const struct rsess *x = a, *y = b;
+	int c = strcmp(x->sid, y->sid);
+
+	return (c != 0 ? c : strcmp(x->pid, y->pid));
+}
+
+/* Sessions in chain order, for the report. */
+static int
+report_cmp_seq(const void *a, const void *b)
+{
+	const struct rsess *x = a, *y = b;
+
+	return (x->first_seq < y->first_seq ? -1 :
+	    x->first_seq > y->first_seq);
+}
+
+/* The session a line is about (R->s sorted by key), or NULL. */
+static struct rsess *
+report_find(struct report *R, const struct rline *l)
+{
+	struct rsess key;
+
+	if (l->session[0] == '\0' || R->n == 0)
+		return (NULL);
+	snprintf(key.sid, sizeof(key.sid), "%s", l->session);
+	snprintf(key.pid, sizeof(key.pid), "%s", l->pid);
+	return (bsearch(&key, R->s, R->n, sizeof(*R->s), report_cmp_key));
+}
+
+/* Sort the month's sessions for lookups and drop duplicate keys. */
+static void
+report_index(struct report *R)
+{
+	size_t i, o;
+
+	if (R->n == 0)
+		return;
+	qsort(R->s, R->n, sizeof(*R->s), report_cmp_key);
+	for (i = 1, o = 1; i < R->n; i++)
+		if (report_cmp_key(&R->s[o - 1], &R->s[i]) != 0)
+			R->s[o++] = R->s[i];
+	R->n = o;
+}
+
+/*
+ * Pass 1: the sessions that started in the month. Every session that
+ * reached a device has exactly one session.recording line, written
+ * before anything was relayed (bastion/record.c).
+ */
+static void
+report_learn_session(struct report *R, const struct rline *l, uint64_t seq)
+{
+	struct rsess *s, *ns;
+
+	if (strcmp(l->event, "session.recording") != 0 ||
+	    l->session[0] == '\0' ||
+	    strncmp(l->ts, R->month, strlen(R->month)) != 0)
+		return;
+	if (R->n == R->cap) {
+		if (R->cap >= REPORT_MAX_SESSIONS) {
+			R->overflow = 1;
+			return;
+		}
+		R->cap = R->cap ? 2 * R->cap : 64;
+		if ((ns = realloc(R->s, R->cap * sizeof(*ns))) == NULL) {
+			R->overflow = 1;
+			R->cap = R->n;
+			return;
+		}
+		R->s = ns;
+	}
+	s = &R->s[R->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->sid, sizeof(s->sid), "%s", l->session);
+	snprintf(s->pid, sizeof(s->pid), "%s", l->pid);
+	snprintf(s->start, sizeof(s->start), "%s", l->ts);
+	s->first_seq = seq;
+	s->seconds = -1;
+}
+
+static void
+report_learn_approval(struct report *R, const struct rline *l)
+{
+	struct rappr *a, *na;
+
+	if (strcmp(l->event, "approval.approve") != 0)
+		return;
+	if (R->na == R->capa) {
+		if (R->capa >= REPORT_MAX_APPROVALS)
+			return;
+		R->capa = R->capa ? 2 * R->capa : 64;
+		if ((na = realloc(R->a, R->capa * sizeof(*na))) == NULL) {
+			R->capa = R->na;
+			return;
+		}
+		R->a = na;
+	}
+	a = &R->a[R->na++];
+	report_get(l, "request", a->request, sizeof(a->request));
+	report_get(l, "grant", a->grant, sizeof(a->grant));
+	report_get(l, "admin", a->admin, sizeof(a->admin));
+}
+
+/* The work record: every field but the ones all events carry. */
+static void
+report_work(struct rsess *s, const struct rline *l)
+{
+	const char *p = l->body, *end = l->body + l->len;
+	char key[64], val[512], esc[600];
+	size_t o = 0;
+	int n;
+
+	s->has_work = 1;
+	while (auditlog_field_next(&p, end, key, sizeof(key), val,
+	    sizeof(val)) == 0) {
+		if (strcmp(key, "ts") == 0 || strcmp(key, "event") == 0 ||
+		    strcmp(key, "pid") == 0 || strcmp(key, "session") == 0 ||
+		    strcmp(key, "user") == 0 || strcmp(key, "vendor") == 0 ||
+		    strcmp(key, "from") == 0 || strcmp(key, "device") == 0)
+			continue;
+		log_escape(esc, sizeof(esc), val);
+		n = snprintf(s->work + o, sizeof(s->work) - o, "%s%s=%s",
+		    o > 0 ? " " : "", key, esc);
+		if (n < 0 || (size_t)n >= sizeof(s->work) - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* Pass 2: everything the chain says about the month's sessions. */
+static void
+report_learn_detail(struct report *R, const struct rline *l)
+{
+	struct rsess *s;
+	char v[32];
+
+	report_learn_approval(R, l);
+	if ((s = report_find(R, l)) == NULL)
+		return;
+	if (strcmp(l->event, "session.recording") == 0) {
+		report_get(l, "recording", s->recording, sizeof(s->recording));
+		report_get(l, "path", s->rec_path, sizeof(s->rec_path));
+	} else if (strcmp(l->event, "session.start") == 0) {
+		report_get(l, "user", s->engineer, sizeof(s->engineer));
+		report_get(l, "vendor", s->vendor, sizeof(s->vendor));
+		report_get(l, "from", s->from, sizeof(s->from));
+		report_get(l, "source", s->source, sizeof(s->source));
+		report_get(l, "device", s->device, sizeof(s->device));
+		report_get(l, "to", s->to, sizeof(s->to));
+		report_get(l, "kind", s->kind, sizeof(s->kind));
+		if (s->recording[0] == '\0')
+			report_get(l, "recording", s->recording,
+			    sizeof(s->recording));
+	} else if (strcmp(l->event, "device.connect") == 0) {
+		report_get(l, "result", v, sizeof(v));
+		if (strcmp(v, "ok") == 0 && s->to[0] == '\0')
+			report_get(l, "to", s->to, sizeof(s->to));
+		if (s->engineer[0] == '\0') {
+			report_get(l, "user", s->engineer,
+			    sizeof(s->engineer));
+			report_get(l, "vendor", s->vendor, sizeof(s->vendor));
+			report_get(l, "from", s->from, sizeof(s->from));
+			report_get(l, "device", s->device, sizeof(s->device));
+		}
+	} else if (strcmp(l->event, "approval.window") == 0)
+		snprintf(s->admission, sizeof(s->admission), "window");
+	else if (strcmp(l->event, "approval.grant_used") == 0) {
+		snprintf(s->admission, sizeof(s->admission), "grant");
+		report_get(l, "grant", s->grant, sizeof(s->grant));
+	} else if (strcmp(l->event, "approval.requested") == 0) {
+		snprintf(s->admission, sizeof(s->admission), "request");
+		report_get(l, "request", s->request, sizeof(s->request));
+	} else if (strcmp(l->event, "session.end") == 0) {
+		snprintf(s->end, sizeof(s->end), "%s", l->ts);
+		report_get(l, "seconds", v, sizeof(v));
+		s->seconds = v[0] != '\0' ? strtoll(v, NULL, 10) : -1;
+		report_get(l, "bytes_in", s->bytes_in, sizeof(s->bytes_in));
+		report_get(l, "bytes_out", s->bytes_out,
+		    sizeof(s->bytes_out));
+		report_get(l, "reason", s->end_reason, sizeof(s->end_reason));
+		if (s->engineer[0] == '\0') {
+			report_get(l, "user", s->engineer,
+			    sizeof(s->engineer));
+			report_get(l, "vendor", s->vendor, sizeof(s->vendor));
+			report_get(l, "from", s->from, sizeof(s->from));
+			report_get(l, "device", s->device, sizeof(s->device));
+		}
+	} else if (strcmp(l->event, "session.work_record") == 0)
+		report_work(s, l);
+}
+
+/* Walk every chain line that parses (a broken chain is still read). */
+static int
+report_walk(struct report *R, int pass)
+{
+	struct auditlog_reader *rd = NULL;
+	struct auditlog_line al;
+	struct rline l;
+	const char *text;
+	size_t len;
+	int r;
+
+	if ((r = auditlog_reader_open(R->chain, &rd)) != 0)
+		return (r);
+	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
+		if (auditlog_line_parse(text, len, &al) != 0)
+			continue;
+		memset(&l, 0, sizeof(l));
+		l.body = al.body;
+		l.len = al.bodylen;
+		report_get(&l, "event", l.event, sizeof(l.event));
+		report_get(&l, "session", l.session, sizeof(l.session));
+		report_get(&l, "pid", l.pid, sizeof(l.pid));
+		report_get(&l, "ts", l.ts, sizeof(l.ts));
+		if (pass == 1)
+			report_learn_session(R, &l, al.seq);
+		else
+			report_learn_detail(R, &l);
+	}
+	auditlog_reader_free(rd);
+	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
+}
+
+/* ---- approvals and recordings ------------------------------------------ */
+
+static void
+report_add_name(char *list, size_t len, const char *name)
+{
+	size_t o = strlen(list);
+
+	if (*name == '\0' || strstr(list, name) != NULL)
+		return;
+	snprintf(list + o, len - o, "%s%s", o > 0 ? ", " : "", name);
+}
+
+/* Who approved: the chain's approval.approve lines, else the store. */
+static void
+report_approvers(struct report *R, struct rsess *s)
+{
+	struct state_grant g;
+	struct state_request rq;
+	struct state *st;
+	size_t i;
+	int found;
+
+	if (strcmp(s->admission, "grant") == 0 && s->request[0] == '\0')
+		for (i = 0; i < R->na; i++)
+			if (strcmp(R->a[i].grant, s->grant) == 0)
+				snprintf(s->request, sizeof(s->request), "%s",
+				    R->a[i].request);
+	if (strcmp(s->admission, "request") == 0 && s->grant[0] == '\0')
+		for (i = 0; i < R->na; i++)
+			if (strcmp(R->a[i].request, s->request) == 0 &&
+			    R->a[i].grant[0] != '\0' &&
+			    strcmp(R->a[i].grant, "-") != 0)
+				snprintf(s->grant, sizeof(s->grant), "%s",
+				    R->a[i].grant);
+	for (i = 0; i < R->na && s->request[0] != '\0'; i++)
+		if (strcmp(R->a[i].request, s->request) == 0)
+			report_add_name(s->approvers, sizeof(s->approvers),
+			    R->a[i].admin);
+	if (s->approvers[0] != '\0' || (s->request[0] == '\0' &&
+	    s->grant[0] == '\0'))
+		return;
+	/* not in the chain (it began later): the state store knows */
+	if (R->c->st == NULL && R->store_failed)
+		return;
+	if ((st = ctl_state(R->c)) == NULL) {
+		R->store_failed = 1;
+		return;
+	}
+	if (s->request[0] == '\0' && state_grant_get(st, strtoll(s->grant,
+	    NULL, 10), &g, &found) == 0 && found)
+		snprintf(s->request, sizeof(s->request), "%lld",
+		    (long long)g.request_id);
+	if (s->request[0] != '\0' && state_request_get(st,
+	    strtoll(s->request, NULL, 10), &rq, &found) == 0 && found)
+		snprintf(s->approvers, sizeof(s->approvers), "%s",
+		    rq.approvers);
+}
+
+/* Where the recording is: the path the chain names if it lies under
+ * recordings_dir, else RECDIR/YYYY/MM/DD/ID.brec. */
+static void
+report_rec_path(struct report *R, struct rsess *s, char *out, size_t len)
+{
+	const char *dir = R->c->pol->recordings_dir;
+	size_t dl = strlen(dir);
+	char want[128];
+
+	snprintf(want, sizeof(want), "/%s.brec", s->recording);
+	if (strncmp(s->rec_path, dir, dl) == 0 && s->rec_path[dl] == '/' &&
+	    strstr(s->rec_path, "/../") == NULL &&
+	    strlen(s->rec_path) > strlen(want) &&
+	    strcmp(s->rec_path + strlen(s->rec_path) - strlen(want),
+	    want) == 0) {
+		snprintf(out, len, "%s", s->rec_path);
+		return;
+	}
+	snprintf(out, len, "%s/%.4s/%.2s/%.2s/%s.brec", dir, s->recording,
+	    s->recording + 4, s->recording + 6, s->recording);
+}
+
+static void
+report_recording(struct report *R, struct rsess *s, const struct reckey *pub)
+{
+	struct recverify_report rep;
+	char path[2048];
+	struct stat st;
+
+	if (s->recording[0] == '\0' || !recfmt_session_id_valid(s->recording) ||
+	    strlen(s->recording) < 8) {
+		s->rec_status = "none";
+		snprintf(s->rec_detail, sizeof(s->rec_detail), "no recording "
+		    "is named in the audit chain");
+		return;
+	}
+	report_rec_path(R, s, path, sizeof(path));
+	snprintf(s->rec_path, sizeof(s->rec_path), "%s", path);
+	if (stat(path, &st) != 0) {
+		s->rec_status = "MISSING";
+		snprintf(s->rec_detail, sizeof(s->rec_detail), "%s",
+		    strerror(errno));
+		return;
+	}
+	if (pub == NULL) {
+		s->rec_status = "present";
+		snprintf(s->rec_detail, sizeof(s->rec_detail), "not verified: "
+		    "the recorder's public key cannot be read");
+		return;
+	}
+	switch (recverify_file(path, pub, &rep)) {
+	case RECVERIFY_OK:
+		s->rec_status = "sealed";
+		if (rep.end_status != REC_END_NORMAL)
+			snprintf(s->rec_detail, sizeof(s->rec_detail), "ended "
+			    "abnormally: %s", rep.end_reason);
+		break;
+	case RECVERIFY_UNSEALED:
+		s->rec_status = "not sealed";
+		snprintf(s->rec_detail, sizeof(s->rec_detail), "%llu trailing "
+		    "frame(s) unverified", (unsigned long long)rep.unverified);
+		break;
+	case RECVERIFY_ALTERED:
+		s->rec_status = "ALTERED";
+		snprintf(s->rec_detail, sizeof(s->rec_detail),
+		    "frame seq %llu: %s", (unsigned long long)rep.bad_seq,
+		    rep.why);
+		break;
+	default:
+		s->rec_status = "unreadable";
+		snprintf(s->rec_detail, sizeof(s->rec_detail), "%s", rep.why);
+	}
+	recverify_report_clear(&rep);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Printable for a terminal: control bytes become '?'. */
+static void
+report_vis(char *out, size_t len, const char *in)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 1 < len; in++)
+		out[o++] = ((unsigned char)*in < 0x20 ||
+		    (unsigned char)*in == 0x7f) ? '?' : *in;
+	out[o] = '\0';
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped; bytes that
+ * are not UTF-8 become U+FFFD. */
+static void
+report_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, i;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p++);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p++);
+		else if (*p < 0x80)
+			fputc(*p++, f);
+		else {
+			n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			    (*p & 0xf8) == 0xf0 ? 4 : 0;
+			for (i = 1; n > 0 && i < n; i++)
+				if ((p[i] & 0xc0) != 0x80)
+					n = 0;
+			if (n == 0) {
+				fputs("\\ufffd", f);
+				p++;
+			} else {
+				fwrite(p, 1, n, f);
+				p += n;
+			}
+		}
+	}
+	fputc('"', f);
+}
+
+static const char *
+report_chain_state(const struct auditlog_verify *v)
+{
+	switch (v->verdict) {
+	case AUDITLOG_OK:
+		return ("intact");
+	case AUDITLOG_ALTERED:
+		return ("altered");
+	case AUDITLOG_TRUNCATED:
+		return ("torn");
+	default:
+		return ("unreadable");
+	}
+}
+
+static void
+report_duration(const struct rsess *s, char *out, size_t len)
+{
+	if (s->seconds < 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%lld:%02lld:%02lld", s->seconds / 3600,
+		    s->seconds / 60 % 60, s->seconds % 60);
+}
+
+static void
+report_approval_text(const struct rsess *s, char *out, size_t len)
+{
+	if (strcmp(s->admission, "window") == 0)
+		snprintf(out, len, "pre-approved window");
+	else if (strcmp(s->admission, "grant") == 0)
+		snprintf(out, len, "grant %s (request %s: %s)", s->grant,
+		    s->request[0] ? s->request : "?",
+		    s->approvers[0] ? s->approvers : "?");
+	else if (strcmp(s->admission, "request") == 0)
+		snprintf(out, len, "request %s: %s", s->request,
+		    s->approvers[0] ? s->approvers : "no approval found");
+	else
+		snprintf(out, len, "not required");
+}
+
+/* "2026-11-02T10:00:01.123Z" -> "2026-11-02 10:00:01" */
+static void
+report_time(const char *ts, char *out, size_t len)
+{
+	snprintf(out, len, "%.10s %.8s", ts, strlen(ts) > 11 ? ts + 11 : "");
+	if (*ts == '\0')
+		snprintf(out, len, "-");
+}
+
+#define NCOL 11
+
+static void
+report_table(struct report *R)
+{
+	static const char *head[NCOL] = { "START (UTC)", "DURATION",
+	    "SESSION", "ENGINEER", "VENDOR", "FROM", "DEVICE", "TO",
+	    "APPROVAL", "WORK RECORD", "RECORDING" };
+	char (*cell)[NCOL][REPORT_CELL + 1];
+	char tmp[1100];
+	size_t w[NCOL], i, j;
+
+	if (R->n == 0) {
+		printf("No sessions started in %s.\n", R->month);
+		return;
+	}
+	if ((cell = calloc(R->n, sizeof(*cell))) == NULL) {
+		fprintf(stderr, "bastionctl: report: out of memory\n");
+		return;
+	}
+	for (j = 0; j < NCOL; j++)
+		w[j] = strlen(head[j]);
+	for (i = 0; i < R->n; i++) {
+		const struct rsess *s = &R->s[i];
+		const char *v[NCOL];
+		char start[32], dur[32], appr[400];
+
+		report_time(s->start, start, sizeof(start));
+		report_duration(s, dur, sizeof(dur));
+		report_approval_text(s, appr, sizeof(appr));
+		v[0] = start;
+		v[1] = dur;
+		v[2] = s->sid;
+		v[3] = s->engineer[0] ? s->engineer : "-";
+		v[4] = s->vendor[0] ? s->vendor : "-";
+		v[5] = s->source[0] ? s->source : s->from[0] ? s->from : "-";
+		v[6] = s->device[0] ? s->device : "-";
+		v[7] = s->to[0] ? s->to : "-";
+		v[8] = appr;
+		v[9] = s->has_work ? (s->work[0] ? s->work : "given") : "-";
+		v[10] = s->rec_status;
+		for (j = 0; j < NCOL; j++) {
+			report_vis(tmp, sizeof(tmp), v[j]);
+			if (strlen(tmp) > REPORT_CELL)
+				memcpy(tmp + REPORT_CELL - 3, "...", 4);
+			snprintf(cell[i][j], REPORT_CELL + 1, "%s", tmp);
+			if (strlen(cell[i][j]) > w[j])
+				w[j] = strlen(cell[i][j]);
+		}
+	}
+	for (j = 0; j < NCOL; j++)
+		printf("%-*s%s", (int)w[j], head[j],
+		    j + 1 < NCOL ? "  " : "\n");
+	for (i = 0; i < R->n; i++)
+		for (j = 0; j < NCOL; j++)
+			printf("%-*s%s", (int)(j + 1 < NCOL ? w[j] : 0),
+			    cell[i][j], j + 1 < NCOL ? "  " : "\n");
+	free(cell);
+}
+
+static void
+report_text(struct report *R, const char *generated)
+{
+	char why[300], t[1100];
+	size_t i, sealed = 0, other = 0;
+
+	printf("Maintenance sessions %s (UTC), policy %s, generated %s\n",
+	    R->month, R->c->policy_path, generated);
+	report_vis(why, sizeof(why), R->cv.why);
+	switch (R->cv.verdict) {
+	case AUDITLOG_OK:
+		printf("Audit chain %s: verified intact, %llu lines (seq "
+		    "1..%llu), head %s\n", R->chain,
+		    (unsigned long long)R->cv.lines,
+		    (unsigned long long)R->cv.last_seq,
+		    R->cv.head[0] ? R->cv.head : "-");
+		break;
+	case AUDITLOG_TRUNCATED:
+		printf("Audit chain %s: lines 1..%llu verify; WARNING: the "
+		    "last line (%llu) is torn (a crash, or the file was "
+		    "cut): %s\n", R->chain, (unsigned long long)R->cv.lines,
+		    (unsigned long long)R->cv.bad_line, why);
+		break;
+	default:
+		printf("\n!!! WARNING: THE AUDIT CHAIN IS %s: %s line %llu: "
+		    "%s\n!!! Only lines 1..%llu are proven. Sessions after "
+		    "that may be missing, altered or forged.\n!!! Check it: "
+		    "bastion-verify --audit %s, and compare with the "
+		    "journal's chain=SEQ:HASH witnesses.\n\n",
+		    R->cv.verdict == AUDITLOG_ALTERED ? "BROKEN" :
+		    "UNREADABLE", R->chain, (unsigned long long)R->cv.bad_line,
+		    why, (unsigned long long)R->cv.lines, R->chain);
+	}
+	if (R->overflow)
+		printf("WARNING: more than %d sessions: the rest are left "
+		    "out\n", REPORT_MAX_SESSIONS);
+	printf("\n");
+	report_table(R);
+	for (i = 0; i < R->n; i++)
+		if (strcmp(R->s[i].rec_status, "sealed") == 0)
+			sealed++;
+		else
+			other++;
+	printf("\n%zu session(s); recordings: %zu sealed, %zu need "
+	    "attention\n", R->n, sealed, other);
+	for (i = 0; i < R->n; i++) {
+		const struct rsess *s = &R->s[i];
+
+		if (strcmp(s->rec_status, "sealed") == 0 &&
+		    s->rec_detail[0] == '\0')
+			continue;
+		report_vis(t, sizeof(t), s->rec_detail);
+		printf("  session %s: recording %s: %s%s%s\n", s->sid,
+		    s->recording[0] ? s->recording : "-", s->rec_status,
+		    t[0] ? ": " : "", t);
+	}
+}
+
+static void
+report_json_field(FILE *f, const char *key, const char *val, int comma)
+{
+	fprintf(f, "%s\"%s\":", comma ? "," : "", key);
+	if (val == NULL || *val == '\0')
+		fputs("null", f);
+	else
+		report_json_str(f, val);
+}
+
+/* The work record as an object of its fields. */
+static void
+report_json_work(FILE *f, const struct rsess *s)
+{
+	const char *p = s->work, *end = s->work + strlen(s->work);
+	char key[64], val[1024];
+	int first = 1;
+
+	if (!s->has_work) {
+		fputs("null", f);
+		return;
+	}
+	fputc('{', f);
+	while (auditlog_field_next(&p, end, key, sizeof(key), val,
+	    sizeof(val)) == 0) {
+		report_json_field(f, key, val, !first);
+		first = 0;
+	}
+	fputc('}', f);
+}
+
+static void
+report_json(struct report *R, const char *generated)
+{
+	size_t i;
+
+	fputs("{", stdout);
+	report_json_field(stdout, "month", R->month, 0);
+	report_json_field(stdout, "generated", generated, 1);
+	fputs(",\"audit_chain\":{", stdout);
+	report_json_field(stdout, "path", R->chain, 0);
+	report_json_field(stdout, "status", report_chain_state(&R->cv), 1);
+	printf(",\"lines\":%llu,\"last_seq\":%llu",
+	    (unsigned long long)R->cv.lines,
+	    (unsigned long long)R->cv.last_seq);
+	report_json_field(stdout, "head", R->cv.head, 1);
+	if (R->cv.verdict != AUDITLOG_OK) {
+		printf(",\"bad_line\":%llu",
+		    (unsigned long long)R->cv.bad_line);
+		report_json_field(stdout, "why", R->cv.why, 1);
+	}
+	printf("},\"truncated\":%s,\"sessions\":[", R->overflow ? "true" :
+	    "false");
+	for (i = 0; i < R->n; i++) {
+		const struct rsess *s = &R->s[i];
+
+		fputs(i > 0 ? ",{" : "{", stdout);
+		report_json_field(stdout, "session", s->sid, 0);
+		report_json_field(stdout, "recording", s->recording, 1);
+		report_json_field(stdout, "start", s->start, 1);
+		report_json_field(stdout, "end", s->end, 1);
+		if (s->seconds >= 0)
+			printf(",\"seconds\":%lld", s->seconds);
+		else
+			fputs(",\"seconds\":null", stdout);
+		report_json_field(stdout, "engineer", s->engineer, 1);
+		report_json_field(stdout, "vendor", s->vendor, 1);
+		report_json_field(stdout, "from", s->from, 1);
+		report_json_field(stdout, "source", s->source, 1);
+		report_json_field(stdout, "device", s->device, 1);
+		report_json_field(stdout, "to", s->to, 1);
+		report_json_field(stdout, "kind", s->kind, 1);
+		report_json_field(stdout, "bytes_in", s->bytes_in, 1);
+		report_json_field(stdout, "bytes_out", s->bytes_out, 1);
+		report_json_field(stdout, "end_reason", s->end_reason, 1);
+		fputs(",\"approval\":{", stdout);
+		report_json_field(stdout, "kind", s->admission[0] ?
+		    s->admission : "not required", 0);
+		report_json_field(stdout, "request", s->request, 1);
+		report_json_field(stdout, "grant", s->grant, 1);
+		report_json_field(stdout, "approvers", s->approvers, 1);
+		fputs("},\"work_record\":", stdout);
+		report_json_work(stdout, s);
+		fputs(",\"recording_status\":{", stdout);
+		report_json_field(stdout, "status", s->rec_status, 0);
+		report_json_field(stdout, "path", s->rec_path, 1);
+		report_json_field(stdout, "detail", s->rec_detail, 1);
+		fputs("}}", stdout);
+	}
+	fputs("]}\n", stdout);
+}
+
+/* ---- the verb ---------------------------------------------------------- */
+
+/* "YYYY-MM", month 01..12 */
+static int
+report_month_ok(const char *m)
+{
+	static const char shape[] = "dddd-dd";
+	size_t i;
+
+	if (strlen(m) != sizeof(shape) - 1)
+		return (0);
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? (m[i] < '0' || m[i] > '9') : m[i] != '-')
+			return (0);
+	return (atoi(m + 5) >= 1 && atoi(m + 5) <= 12);
+}
+
+static int
+cmd_report_exec(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "month", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct report R;
+	struct reckey *pub = NULL;
+	char month[16], pubpath[4096], generated[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i;
+	int ch, json = 0, rc = CTL_EXIT_OK, r;
+
+	memset(&R, 0, sizeof(R));
+	R.c = c;
+	gmtime_r(&now, &tm);
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	strftime(generated, sizeof(generated), "%Y-%m-%d %H:%M UTC", &tm);
+	while ((ch = getopt_long(argc, argv, "m:j", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (!report_month_ok(optarg)) {
+				fprintf(stderr, "bastionctl: report: --month "
+				    "\"%s\" is not YYYY-MM (e.g. --month "
+				    "2026-11)\n", optarg);
+				return (CTL_EXIT_USAGE);
+			}
+			snprintf(month, sizeof(month), "%s", optarg);
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			ctl_usage(&ctl_cmd_report, stderr);
+			return (CTL_EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		ctl_usage(&ctl_cmd_report, stderr);
+		return (CTL_EXIT_USAGE);
+	}
+	R.month = month;
+	if (auditlog_path_for(c->pol->state_dir, R.chain,
+	    sizeof(R.chain)) != 0) {
+		fprintf(stderr, "bastionctl: report: state_dir %s is too "
+		    "long; use a shorter path in %s\n", c->pol->state_dir,
+		    c->policy_path);
+		return (CTL_EXIT_FAIL);
+	}
+	/* 1: is the record itself intact? */
+	auditlog_verify_file(R.chain, &R.cv);
+	if (R.cv.verdict == AUDITLOG_ERROR) {
+		fprintf(stderr, "bastionctl: report: cannot read the audit "
+		    "chain %s: %s (run bastionctl as the bastion's user; the "
+		    "chain is created when bastiond starts)\n", R.chain,
+		    R.cv.why);
+		return (CTL_EXIT_FAIL);
+	}
+	/* 2: the month's sessions, then what the chain says about them */
+	if ((r = report_walk(&R, 1)) == 0) {
+		report_index(&R);
+		r = report_walk(&R, 2);
+	}
+	if (r != 0) {
+		fprintf(stderr, "bastionctl: report: reading %s failed: %s\n",
+		    R.chain, berr_str(r));
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	if (R.n > 0)
+		qsort(R.s, R.n, sizeof(*R.s), report_cmp_seq);
+	snprintf(pubpath, sizeof(pubpath), "%s/recorder.key.pub",
+	    c->pol->state_dir);
+	if (reckey_load_public(pubpath, &pub) != 0)
+		fprintf(stderr, "bastionctl: report: cannot load the "
+		    "recorder's public key %s: recordings are not verified "
+		    "(bastiond --init creates it)\n", pubpath);
+	for (i = 0; i < R.n; i++) {
+		report_approvers(&R, &R.s[i]);
+		report_recording(&R, &R.s[i], pub);
+		if (strcmp(R.s[i].rec_status, "sealed") != 0)
+			rc = CTL_EXIT_FAIL;
+	}
+	if (R.cv.verdict != AUDITLOG_OK || R.overflow)
+		rc = CTL_EXIT_FAIL;
+	if (json)
+		report_json(&R, generated);
+	else
+		report_text(&R, generated);
+out:
+	reckey_free(pub);
+	free(R.s);
+	free(R.a);
+	return (rc);
+}
+
+const struct ctl_cmd ctl_cmd_report = {
+	"report",
+	"[--month YYYY-MM] [--json]",
+	"the month's sessions (default: this month, UTC) from the verified "
+	"audit chain",
+	cmd_report_exec
+};

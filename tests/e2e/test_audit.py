@@ -1,0 +1,478 @@
+"""The hash-chained audit log, the evidence bundle and the monthly report
+(issue 6, items 4 and 6; docs/AUDIT.md), with real ssh clients.
+
+- every audit event of a real session lands in STATE_DIR/audit.log, which
+  `bastion-verify --audit` proves intact, and which fails after one byte
+  is changed, a line is dropped or the last line is torn;
+- a session is refused when its start cannot be written to the chain
+  (fail closed), and goes again once the chain is set aside;
+- `ssh carol@bastion export ID > bundle.tar` verifies offline, and fails
+  after the recording, the MANIFEST or an audit line inside it is
+  tampered with, or when another recorder key is expected;
+- `bastionctl report --month` lists the session with who, from where, to
+  where, approval, work record and recording status, as a table and as
+  JSON, and warns when the chain is broken.
+"""
+
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from harness import util
+
+DOMAIN = b"bastion-audit-v1\n"
+
+
+# -- helpers ------------------------------------------------------------------
+
+@pytest.fixture
+def verify_bin(build_dir):
+    p = build_dir / "bastion-verify"
+    if not os.access(p, os.X_OK):
+        pytest.fail("bastion-verify not found at %s" % p)
+
+    def run(*args, timeout=60):
+        return subprocess.run([str(p)] + [str(a) for a in args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout)
+    return run
+
+
+@pytest.fixture
+def bastionctl(build_dir):
+    path = build_dir / "bastionctl"
+    if not os.access(path, os.X_OK):
+        pytest.fail("bastionctl not found at %s" % path)
+
+    def run(world, *args, timeout=60):
+        return subprocess.run(
+            [str(path), "-f", str(world.bastion.policy_path)] +
+            [str(a) for a in args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return run
+
+
+def chain_path(world):
+    return world.bastion.state_dir / "audit.log"
+
+
+def chain_lines(world):
+    return chain_path(world).read_bytes().splitlines()
+
+
+def line_hash(text):
+    """The hash a chain line (bytes, no newline) must carry."""
+    return hashlib.sha256(DOMAIN + text[:-70]).hexdigest()
+
+
+def fields(line):
+    """A chain line's fields (bytes -> dict of str)."""
+    return util.parse_logfmt(line.decode("utf-8", "replace"))
+
+
+def append_chain(world, body):
+    """Append one event to the live chain as bastiond would: under the
+    flock, after the last line (an independent implementation of the
+    format in docs/AUDIT.md)."""
+    with open(chain_path(world), "r+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        data = f.read()
+        last = data.splitlines()[-1]
+        lf = fields(last)
+        text = ("seq=%d prev=%s %s" % (int(lf["seq"]) + 1, lf["hash"],
+                                       body)).encode()
+        h = hashlib.sha256(DOMAIN + text).hexdigest()
+        f.seek(0, os.SEEK_END)
+        f.write(text + b" hash=" + h.encode() + b"\n")
+        f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def finished_session(world, person, device, command):
+    """Run command on device through the bastion; return (session number,
+    recording id) once the session has ended."""
+    n = len(world.bastion.audit_events(event="session.end",
+                                       user=person.name))
+    r = person.ssh(device, command)
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 15
+    while len(world.bastion.audit_events(event="session.end",
+                                         user=person.name)) <= n:
+        assert time.monotonic() < deadline, world.bastion.log()[-3000:]
+        time.sleep(0.05)
+    end = world.bastion.audit_events(event="session.end",
+                                     user=person.name)[n]
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=end["session"])
+    return end["session"], rec["recording"]
+
+
+def wait_sealed(world, rec_id):
+    world.bastion.wait_audit(event="recording.sealed", session=rec_id)
+
+
+# -- the chain --------------------------------------------------------------
+
+def test_chain_keeps_every_event_and_detects_edits(site, verify_bin,
+                                                   tmp_path):
+    world, p = site
+    sid, rec_id = finished_session(world, p["alice"], "ct-scanner",
+                                   "echo chained-$((6*7))")
+    chain = chain_path(world)
+    assert oct(chain.stat().st_mode & 0o777) == "0o640"
+    lines = chain_lines(world)
+    evs = [fields(x) for x in lines]
+    # each line is self-describing: seq, prev, the event, its own hash
+    assert [int(e["seq"]) for e in evs] == list(range(1, len(evs) + 1))
+    assert evs[0]["prev"] == "0" * 64
+    for a, b, raw in zip(evs, evs[1:], lines[1:]):
+        assert b["prev"] == a["hash"]
+        assert line_hash(raw) == b["hash"]
+    names = [e["event"] for e in evs]
+    assert "bastion.start" in names
+    start = [e for e in evs if e["event"] == "session.start"
+             and e.get("session") == sid]
+    assert len(start) == 1, names
+    s = start[0]
+    assert s["user"] == "alice" and s["vendor"] == "acme"
+    assert s["device"] == "ct-scanner"
+    assert s["to"] == "127.0.1.10:%d" % world.devices["ct-scanner"].port
+    assert s["recording"] == rec_id and s["kind"] == "exec"
+    for ev in ("auth.result", "session.recording", "device.connect",
+               "session.end"):
+        assert any(e["event"] == ev and e.get("session") == sid
+                   for e in evs), ev
+    # the journal/stderr line of each event carries its chain witness
+    end = world.bastion.wait_audit(event="session.end", session=sid)
+    seq, h = end["chain"].split(":")
+    assert evs[int(seq) - 1]["hash"] == h
+    assert evs[int(seq) - 1]["event"] == "session.end"
+
+    ok = verify_bin("--audit", chain)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "intact: %d lines" % len(lines) in ok.stdout
+    # found by content too
+    assert verify_bin(chain).returncode == 0
+
+    # one byte changed in the session.start line
+    i = names.index("session.start")
+    edited = list(lines)
+    edited[i] = edited[i].replace(b"user=alice", b"user=alicf")
+    bad = tmp_path / "edited.log"
+    bad.write_bytes(b"\n".join(edited) + b"\n")
+    r = verify_bin("--audit", bad)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "ALTERED: line %d:" % (i + 1) in r.stderr
+    assert "edited" in r.stderr
+
+    # a line dropped
+    dropped = tmp_path / "dropped.log"
+    dropped.write_bytes(b"\n".join(lines[:i] + lines[i + 1:]) + b"\n")
+    r = verify_bin("--audit", dropped)
+    assert r.returncode == 1 and "line %d" % (i + 1) in r.stderr
+
+    # the last line torn: everything before it still verifies
+    torn = tmp_path / "torn.log"
+    torn.write_bytes(b"\n".join(lines)[:-30])
+    r = verify_bin("--audit", torn)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "TORN" in r.stdout and "line %d" % len(lines) in r.stdout
+
+
+def test_session_refused_when_chain_cannot_be_written(site):
+    world, p = site
+    chain = chain_path(world)
+    with open(chain, "ab") as f:      # the chain cannot go on after this
+        f.write(b"this is not an audit chain line\n")
+    n = len(world.bastion.audit_events(event="device.connect"))
+    r = p["alice"].ssh("ct-scanner", "echo must-not-run")
+    assert r.returncode != 0
+    assert "must-not-run" not in r.stdout
+    assert "cannot be written to the audit log" in r.stderr, r.stderr
+    world.bastion.wait_log(r"audit chain: this event is NOT in")
+    assert len(world.bastion.audit_events(event="device.connect")) == n
+    unwritten = world.bastion.audit_events(event="session.start",
+                                           user="alice")
+    assert unwritten and unwritten[-1]["chain"] == "unwritten"
+
+    # the operator sets the broken chain aside: a new one starts
+    os.rename(chain, str(chain) + ".broken")
+    r = p["alice"].ssh("ct-scanner", "echo runs-again")
+    assert r.returncode == 0 and r.stdout == "runs-again\n", r.stderr
+    first = fields(chain_lines(world)[0])
+    assert first["seq"] == "1" and first["prev"] == "0" * 64
+
+
+# -- the evidence bundle ----------------------------------------------------
+
+def read_bundle(data):
+    """{member name: bytes} and the directory of a bundle."""
+    out, top = {}, None
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        for m in t.getmembers():
+            top, name = m.name.split("/")
+            out[name] = t.extractfile(m).read()
+    return top, out
+
+
+def write_bundle(path, top, members, fix_manifest=True):
+    """Write members (in bastion order) as a tar; recompute MANIFEST unless
+    told not to (a forger would)."""
+    members = dict(members)
+    if fix_manifest:
+        members["MANIFEST"] = "".join(
+            "%s  %s\n" % (hashlib.sha256(members[n]).hexdigest(), n)
+            for n in ("recording.brec", "recorder.pub", "approval.json",
+                      "audit.log", "export.txt")).encode()
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in members.items():
+            ti = tarfile.TarInfo("%s/%s" % (top, name))
+            ti.size = len(data)
+            ti.mode = 0o444
+            t.addfile(ti, io.BytesIO(data))
+    return path
+
+
+def test_export_bundle_verifies_offline_and_detects_tampering(
+        site, verify_bin, tmp_path):
+    world, p = site
+    sid, rec_id = finished_session(world, p["alice"], "ct-scanner",
+                                   "echo evidence-$((6*7))")
+    gsid, _ = finished_session(world, p["gina"], "pacs", "true")
+    wait_sealed(world, rec_id)
+
+    r = p["carol"].ssh("export", rec_id, binary=True)
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "bundle.tar"
+    bundle.write_bytes(r.stdout)
+    ev = world.bastion.wait_audit(event="console.verb", user="carol",
+                                  verb="export")
+    assert ev["status"] == "ok"
+
+    # offline: nothing but the file (and, optionally, the expected key)
+    ok = verify_bin(bundle)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK: the bundle is intact" in ok.stdout
+    assert "sealed: session %s" % rec_id in ok.stdout
+    assert "exported by carol" in ok.stdout
+    pub = world.bastion.state_dir / "recorder.key.pub"
+    withkey = verify_bin("-k", pub, bundle)
+    assert withkey.returncode == 0 and "the expected key" in withkey.stdout
+
+    top, m = read_bundle(r.stdout)
+    assert top == "bastion-evidence-" + rec_id
+    assert sorted(m) == sorted(["recording.brec", "recorder.pub",
+                                "approval.json", "audit.log", "export.txt",
+                                "MANIFEST"])
+    assert m["recorder.pub"] == pub.read_bytes()
+    # MANIFEST is sha256sum's format: the auditor can check it by hand
+    ex = tmp_path / "x"
+    ex.mkdir()
+    with tarfile.open(bundle) as t:
+        t.extractall(ex)
+    chk = subprocess.run(["sha256sum", "-c", "MANIFEST"], cwd=ex / top,
+                         stdout=subprocess.PIPE, text=True)
+    assert chk.returncode == 0, chk.stdout
+    # the session's own lines, exactly as in the chain
+    live = set(chain_lines(world))
+    audit = m["audit.log"].splitlines()
+    assert audit and all(x in live for x in audit)
+    aevs = [fields(x) for x in audit]
+    assert {e["event"] for e in aevs} >= {"session.recording",
+                                          "session.start", "session.end"}
+    assert all(e.get("session") in (sid, rec_id) for e in aevs)
+    appr = json.loads(m["approval.json"])
+    assert appr["session"] == sid and appr["recording"] == rec_id
+    assert appr["admission"] == "not required"
+    exp = util.parse_logfmt(m["export.txt"].decode())
+    assert exp["exported_by"] == "carol" and exp["chain"] == "intact"
+    # by the session number too
+    again = p["carol"].ssh("export", sid, binary=True)
+    assert again.returncode == 0 and read_bundle(again.stdout)[0] == top
+
+    def tampered(name, fix=True, **changes):
+        members = dict(m)
+        members.update(changes)
+        return verify_bin(write_bundle(tmp_path / name, top, members,
+                                       fix_manifest=fix))
+
+    # the rebuilt bundle itself still verifies (the test tool is sound)
+    same = tampered("same.tar")
+    assert same.returncode == 0, same.stdout + same.stderr
+
+    # 1. the recording: one byte of the output, MANIFEST recomputed
+    rec = bytearray(m["recording.brec"])
+    i = rec.find(b"evidence-42")
+    assert i > 0
+    rec[i] ^= 1
+    r1 = tampered("rec.tar", **{"recording.brec": bytes(rec)})
+    assert r1.returncode == 1, r1.stdout + r1.stderr
+    assert "ALTERED: frame seq" in r1.stderr
+
+    # 2. the recording changed, MANIFEST left as it was
+    r2 = tampered("rec-nofix.tar", fix=False,
+                  **{"recording.brec": bytes(rec)})
+    assert r2.returncode == 1
+    assert "recording.brec does not match its SHA-256 in MANIFEST" in \
+        r2.stderr
+
+    # 3. the MANIFEST itself
+    man = bytearray(m["MANIFEST"])
+    man[0] = ord("0") if man[0] != ord("0") else ord("1")
+    r3 = tampered("manifest.tar", fix=False, MANIFEST=bytes(man))
+    assert r3.returncode == 1 and "MANIFEST" in r3.stderr
+
+    # 4. an audit line edited (MANIFEST recomputed)
+    edited = m["audit.log"].replace(b"user=alice", b"user=mallory", 1)
+    assert edited != m["audit.log"]
+    r4 = tampered("audit.tar", **{"audit.log": edited})
+    assert r4.returncode == 1, r4.stdout + r4.stderr
+    assert "audit.log line" in r4.stderr and "edited" in r4.stderr
+
+    # 5. a genuine line of another session slipped in (its hash is fine)
+    other = [x for x in chain_lines(world)
+             if fields(x).get("session") == gsid and
+             fields(x).get("event") == "session.end"][0]
+    mixed = sorted(audit + [other], key=lambda x: int(fields(x)["seq"]))
+    r5 = tampered("mixed.tar", **{"audit.log": b"\n".join(mixed) + b"\n"})
+    assert r5.returncode == 1, r5.stdout + r5.stderr
+    assert "is not about this session" in r5.stderr
+
+    # 6. every audit line removed: proven by nothing, said loudly
+    r6 = tampered("empty.tar", **{"audit.log": b""})
+    assert r6.returncode == 0 and "WARNING: the bundle holds no audit" \
+        in r6.stdout
+
+    # 7. signed by another recorder key than the one expected
+    other_key = tmp_path / "other.key"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out",
+                    str(other_key)], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", str(other_key), "-pubout",
+                    "-out", str(other_key) + ".pub"], check=True,
+                   capture_output=True)
+    r7 = verify_bin("-k", str(other_key) + ".pub", bundle)
+    assert r7.returncode == 1 and "not the expected" in r7.stderr
+
+    # 8. a member that has no place in a bundle
+    r8 = tampered("extra.tar", **{"../../etc/cron.d/x": b"* * * * * x\n"})
+    assert r8.returncode == 1
+
+    # not a bundle at all
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"\0" * 1024)
+    assert verify_bin("--bundle", junk).returncode in (1, 3)
+
+
+def test_export_needs_no_terminal_and_an_existing_recording(site):
+    world, p = site
+    r = p["carol"].ssh("export", "no-such-recording")
+    assert r.returncode == 1 and "no recording" in r.stderr
+    # an engineer cannot export
+    e = p["alice"].ssh("export", "1")
+    assert e.returncode != 0 and "may not reach" in e.stderr
+
+
+# -- the monthly report -----------------------------------------------------
+
+def approval_site(cast):
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True}
+    world.start_bastion()
+    return world, p
+
+
+def test_monthly_report(cast, bastionctl, verify_bin):
+    world, p = approval_site(cast)
+    month = time.strftime("%Y-%m", time.gmtime())
+    sid, rec_id = finished_session(world, p["alice"], "ct-scanner",
+                                   "echo reported")
+
+    # gina waits for bob's approval
+    proc = p["gina"].popen("pacs", "--reason", "ticket-4711", "true",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    req = world.bastion.wait_audit(event="approval.requested", user="gina",
+                                   timeout=20)
+    a = p["bob"].ssh("approve", req["request"], "1h")
+    assert a.returncode == 0, a.stderr
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    gend = world.bastion.wait_audit(event="session.end", user="gina")
+    gsid = gend["session"]
+    grec = world.bastion.wait_audit(event="session.recording",
+                                    session=gsid)["recording"]
+    wait_sealed(world, rec_id)
+    wait_sealed(world, grec)
+
+    # a work record, as the relay will write it (session.work_record)
+    start = world.bastion.audit_events(event="session.start", session=sid)[0]
+    append_chain(world, "ts=%s event=session.work_record pid=%s session=%s "
+                 "user=alice personal_info=yes records=\"P-100, P-200\""
+                 % (start["ts"], start["pid"], sid))
+    assert verify_bin("--audit", chain_path(world)).returncode == 0
+
+    r = bastionctl(world, "report", "--month", month)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "verified intact" in r.stdout
+    rows = {ln.split()[3]: ln for ln in r.stdout.splitlines()
+            if ln[:4].isdigit() and len(ln.split()) > 3}
+    alice = rows[sid]
+    ct_to = "127.0.1.10:%d" % world.devices["ct-scanner"].port
+    pacs_to = "127.0.2.10:%d" % world.devices["pacs"].port
+    for want in ("alice", "acme", "127.0.0.1:", "ct-scanner", ct_to,
+                 "not required", "personal_info=yes", "sealed"):
+        assert want in alice, (want, r.stdout)
+    gina = rows[gsid]
+    for want in ("gina", "globex", "pacs", pacs_to,
+                 "request %s: bob" % req["request"], "sealed"):
+        assert want in gina, (want, r.stdout)
+
+    j = bastionctl(world, "report", "--month", month, "--json")
+    assert j.returncode == 0, j.stderr
+    doc = json.loads(j.stdout)
+    assert doc["month"] == month and doc["audit_chain"]["status"] == "intact"
+    byid = {s["session"]: s for s in doc["sessions"]}
+    s = byid[sid]
+    assert s["engineer"] == "alice" and s["vendor"] == "acme"
+    assert s["from"] == "127.0.0.1" and s["source"].startswith("127.0.0.1:")
+    assert s["device"] == "ct-scanner" and s["to"] == ct_to
+    assert s["recording"] == rec_id and s["seconds"] is not None
+    assert s["approval"]["kind"] == "not required"
+    assert s["work_record"] == {"personal_info": "yes",
+                                "records": "P-100, P-200"}
+    assert s["recording_status"]["status"] == "sealed"
+    g = byid[gsid]
+    assert g["approval"]["kind"] == "request"
+    assert g["approval"]["request"] == req["request"]
+    assert g["approval"]["approvers"] == "bob"
+    assert g["approval"]["grant"]
+    assert g["work_record"] is None
+
+    # another month: nothing
+    none = bastionctl(world, "report", "--month", "1999-01")
+    assert none.returncode == 0 and "No sessions" in none.stdout
+    assert bastionctl(world, "report", "--month", "2026-13").returncode == 2
+
+    # a recording gone, then the chain broken: the report says so
+    rec_path = s["recording_status"]["path"]
+    shutil.move(rec_path, rec_path + ".moved")
+    r = bastionctl(world, "report", "--month", month)
+    assert r.returncode == 1 and "MISSING" in r.stdout
+    shutil.move(rec_path + ".moved", rec_path)
+    data = chain_path(world).read_bytes()
+    chain_path(world).write_bytes(data.replace(b"user=gina", b"user=gino",
+                                               1))
+    r = bastionctl(world, "report", "--month", month)
+    assert r.returncode == 1
+    assert "WARNING: THE AUDIT CHAIN IS BROKEN" in r.stdout
+    jb = json.loads(bastionctl(world, "report", "--month", month,
+                               "--json").stdout)
+    assert jb["audit_chain"]["status"] == "altered"
