@@ -735,6 +735,9 @@ def setup():
         "version": 1,
         "listen": ["%s:%d" % LISTEN],
         "paths": paths,
+        # at the end of a shell session the engineer says whether patient
+        # data was touched (MHLW's work record)
+        "work_record": True,
         "vendors": vendors,
         "devices": [devices[d["name"]].policy_entry(
             d["vendor"], forward_ports=d["forward_ports"],
@@ -799,21 +802,40 @@ def print_commands():
         ("file transfer (ls, get, put, bye); sftp forwards the agent only "
          "with -A",
          "sftp -A -F %s alice+ct-scanner@bastion" % rel(SSH_CONFIG)),
-        ("gina (globex) on her PACS; her secret: %s"
-         % secrets.get("gina", "?"), "%s -t gina@bastion pacs" % F),
+        ("gina (globex) asks for her PACS, which needs an admin's approval;\n"
+         "she waits with a request number (her secret: %s)"
+         % secrets.get("gina", "?"),
+         "%s -t gina@bastion pacs --reason ticket-4711" % F),
+        ("in another terminal, bob (admin) sees the request and approves it\n"
+         "for 2 hours (his secret: %s); gina's shell opens"
+         % secrets.get("bob", "?"),
+         "%s bob@bastion requests; %s bob@bastion approve 1 2h" % (F, F)),
+        ("bob lists live sessions, then watches gina's (read-only; ^C "
+         "stops)", "%s bob@bastion sessions; %s -t bob@bastion watch N"
+         % (F, F)),
+        ("bob ends it, with a reason gina sees",
+         "%s bob@bastion kill N \"'maintenance window over'\"" % F),
+        ("the same verbs on the bastion host itself (control socket)",
+         "%s -f %s sessions" % (rel(BUILD / "bastionctl"), rel(POLICY))),
         ("refused: the CT scanner belongs to another vendor",
          "%s gina@bastion ct-scanner" % F),
         ("what alice's agent holds: her security key",
          "SSH_AUTH_SOCK=%s ssh-add -l" % rel(agent_sock("alice"))),
         ("the touch checks so far",
          "grep event=touch %s" % rel(LOG)),
-        ("bob, the hospital's admin: pending approval requests and grants "
-         "(secret: %s)" % secrets.get("bob", "?"),
-         "%s bob@bastion requests; %s bob@bastion grants" % (F, F)),
+        ("bob: the grants given so far", "%s bob@bastion grants" % F),
         ("carol, the auditor: the recordings so far (secret: %s)"
          % secrets.get("carol", "?"), "%s carol@bastion recordings" % F),
         ("verify and replay one (an id from the RECORDING column)",
          "%s carol@bastion verify ID; %s carol@bastion replay ID" % (F, F)),
+        ("export it as an evidence bundle and check it offline",
+         "%s carol@bastion export ID > evidence.tar && %s evidence.tar"
+         % (F, rel(BUILD / "bastion-verify"))),
+        ("the hash-chained audit log, and this month's report",
+         "%s --audit %s; %s -f %s report --month %s"
+         % (rel(BUILD / "bastion-verify"), rel(DEMO / "state" / "audit.log"),
+            rel(BUILD / "bastionctl"), rel(POLICY),
+            time.strftime("%Y-%m"))),
         ("the audit trail (when, who, from where, to where)",
          "tail -f %s | grep AUDIT" % rel(LOG)),
         ("stop the demo", "make demo-stop"),
