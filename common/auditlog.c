@@ -266,15 +266,29 @@ auditlog_field(const char *body, size_t len, const char *key, char *val,
     size_t vallen)
 {
 	const char *p = body, *end = body + len;
-	char k[64];
+	char k[64], *v;
+	size_t n;
 	int r;
 
-	while ((r = auditlog_field_next(&p, end, k, sizeof(k), val,
-	    vallen)) == 0)
-		if (strcmp(k, key) == 0)
-			return (0);
+	/*
+	 * Other fields' values may be longer than the caller's buffer: scan
+	 * with room for any value a line can hold, then copy only key's.
+	 */
 	if (vallen > 0)
 		val[0] = '\0';
+	if ((v = malloc(AUDITLOG_LINE_MAX)) == NULL)
+		return (BERR_NOMEM);
+	while ((r = auditlog_field_next(&p, end, k, sizeof(k), v,
+	    AUDITLOG_LINE_MAX)) == 0) {
+		if (strcmp(k, key) != 0)
+			continue;
+		if ((n = strlen(v)) >= vallen)
+			r = BERR_LIMIT;
+		else
+			memcpy(val, v, n + 1);
+		break;
+	}
+	free(v);
 	return (r);
 }
 

@@ -605,6 +605,30 @@ test_long_fields_stay_whole(void **state)
 	auditlog_reader_free(rd);
 }
 
+/* A field is found with a small buffer even when an earlier field's value
+ * is longer than that buffer (the report reads "seconds" into 32 bytes
+ * after a long "reason"). */
+static void
+test_field_after_a_long_one(void **state)
+{
+	const char *body = "ts=2026-11-22T03:03:21.811Z event=session.end "
+	    "reason=\"killed by an admin (bob): maintenance window over\" "
+	    "bytes_in=0 seconds=9";
+	char v[16];
+
+	(void)state;
+	assert_int_equal(auditlog_field(body, strlen(body), "seconds", v,
+	    sizeof(v)), 0);
+	assert_string_equal(v, "9");
+	assert_int_equal(auditlog_field(body, strlen(body), "bytes_in", v,
+	    sizeof(v)), 0);
+	assert_string_equal(v, "0");
+	/* the long one itself does not fit: an error, and an empty value */
+	assert_int_not_equal(auditlog_field(body, strlen(body), "reason", v,
+	    sizeof(v)), 0);
+	assert_string_equal(v, "");
+}
+
 static void
 test_field_parser_bounds(void **state)
 {
@@ -689,6 +713,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_vector, setup, teardown),
+		cmocka_unit_test(test_field_after_a_long_one),
 		cmocka_unit_test_setup_teardown(test_append_verify, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_edit_byte_detected, setup,
