@@ -362,8 +362,8 @@ relay_mon_cb(uv_poll_t *h, int status, int events)
 static int
 relay_wr_applies(const struct sess *S)
 {
-	return (S->pol->work_record && S->has_pty && (S->kind == SESS_SHELL ||
-	    S->kind == SESS_EXEC));
+	return (policy_work_record(S->pol, S->au.who->vendor) && S->has_pty &&
+	    (S->kind == SESS_SHELL || S->kind == SESS_EXEC));
 }
 
 /* Record the answer (or that there is none) in the recording and the
@@ -558,7 +558,7 @@ relay_wr_settle(struct sess *S)
 {
 	char why[sizeof(S->end_reason) + 16];
 
-	if (!S->pol->work_record || X.wr_logged)
+	if (!policy_work_record(S->pol, S->au.who->vendor) || X.wr_logged)
 		return;
 	if (!relay_wr_applies(S))
 		relay_wr_done(S, WR_UNANSWERED, NULL, "not asked: the session "

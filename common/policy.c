@@ -1979,7 +1979,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 {
 	static const char *const keys[] = { "name", "description",
 	    "segments", "sources", "allow_non_sk_keys", "touch", "approval",
-	    "engineers", NULL };
+	    "work_record", "engineers", NULL };
 	const struct ynode *v;
 	const char *s;
 	char what[128];
@@ -1998,6 +1998,8 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 	parse_cidrs(c, m, "sources", what, NULL, &vd->sources,
 	    &vd->nsources);
 	get_bool(c, m, "allow_non_sk_keys", what, &vd->allow_non_sk_keys);
+	vd->work_record = -1;	/* the hospital-wide work_record */
+	get_bool(c, m, "work_record", what, &vd->work_record);
 	if ((v = field(c, m, "touch", what, NULL)) != NULL &&
 	    (s = scalar(c, v, "touch", what)) != NULL) {
 		if (strcmp(s, "required") == 0)
@@ -2798,6 +2800,14 @@ policy_person(const struct policy *p, const char *name,
 		}
 	}
 	return (NULL);
+}
+
+int
+policy_work_record(const struct policy *p, const struct policy_vendor *vd)
+{
+	if (vd != NULL && vd->work_record != -1)
+		return (vd->work_record);
+	return (p->work_record);
 }
 
 int

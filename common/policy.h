@@ -82,6 +82,7 @@ struct policy_vendor {
 	struct netaddr_cidr *sources;	/* where its engineers connect from */
 	size_t nsources;
 	int allow_non_sk_keys;		/* default 0 */
+	int work_record;		/* -1: the policy's work_record */
 	enum policy_touch touch;	/* default required */
 	struct policy_approval approval;
 	struct policy_person *engineers;
@@ -203,6 +204,9 @@ struct policy_person *policy_person(const struct policy *p, const char *name,
     enum policy_role *role);
 
 /* 1 if the person is enabled and not expired at time now. */
+/* Is a work record asked of this vendor's engineers (their own
+ * work_record, else the hospital-wide one)? */
+int policy_work_record(const struct policy *p, const struct policy_vendor *vd);
 int policy_person_active(const struct policy_person *who, time_t now);
 
 /*

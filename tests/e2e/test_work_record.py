@@ -159,3 +159,33 @@ def test_not_asked_when_the_policy_does_not_ask(site):
     world.bastion.wait_audit(event="session.end", session=sid)
     assert "personal" not in seen.getvalue()
     assert not world.bastion.audit_events(event="session.work_record")
+
+
+def test_vendor_overrides_the_hospital_rule(cast):
+    """work_record per vendor: acme asked although the hospital-wide rule
+    is off; globex not asked although a vendor-level false beats a
+    hospital-wide true."""
+    world, p = cast
+    world.top["work_record"] = False
+    world.vendors["acme"]["work_record"] = True
+    world.start_bastion()
+    child, sid = session(world, p["alice"])
+    child.sendline("exit")
+    child.expect("personal")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    ev = world.bastion.wait_audit(event="session.work_record", session=sid)
+    assert ev["personal_info"] == "no"
+    world.bastion.stop()
+    world.top["work_record"] = True
+    world.vendors["acme"]["work_record"] = False
+    world.start_bastion()
+    child, sid = session(world, p["alice"])
+    seen = io.StringIO()
+    child.logfile_read = seen
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    world.bastion.wait_audit(event="session.end", session=sid)
+    assert "personal" not in seen.getvalue()
+    assert not world.bastion.audit_events(event="session.work_record",
+                                          session=sid)
