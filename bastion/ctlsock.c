@@ -131,7 +131,7 @@ ctlsock_refuse(int fd, const char *why)
 	(void)ctlp_frame_write(fd, CTLP_EXIT, &code, 1);
 }
 
-static void
+static int
 ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 {
 	uv_process_options_t o;
@@ -141,7 +141,7 @@ ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 	int n = 0, r;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return;
+		return (BERR_NOMEM);
 	args[n++] = (char *)C->self;
 	args[n++] = "--control";
 	args[n++] = (char *)who;
@@ -179,14 +179,107 @@ ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 		log_error("cannot start a control worker: %s", uv_strerror(r));
 		ctlsock_refuse(fd, "bastiond could not start a worker; see "
 		    "its log");
-		free(p);
+		/* linked by libuv even though it failed: p goes on close */
+		uv_close((uv_handle_t *)&p->proc, ctlsock_proc_close_cb);
+		return (BERR_SYS);
 	}
+	return (0);
 }
 
 static void
 ctlsock_client_close_cb(uv_handle_t *h)
 {
 	free(h);
+}
+
+/*
+ * A refused caller: its answer is written, then its request is read and
+ * dropped until it hangs up (or CTLSOCK_LINGER_MS pass), because closing
+ * a Unix socket with unread input resets the connection and the caller
+ * would lose the answer.
+ */
+#define CTLSOCK_LINGER_MS	5000
+#define CTLSOCK_MAX_LINGER	16
+
+struct ctlsock_linger {
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	int closing;
+};
+
+static unsigned ctlsock_lingering;
+
+static void
+ctlsock_linger_closed(uv_handle_t *h)
+{
+	struct ctlsock_linger *l = h->data;
+
+	if (++l->closing == 3) {	/* 1 + both handles */
+		free(l);
+		ctlsock_lingering--;
+	}
+}
+
+static void
+ctlsock_linger_end(struct ctlsock_linger *l)
+{
+	if (l->closing != 0)
+		return;
+	l->closing = 1;
+	uv_close((uv_handle_t *)&l->pipe, ctlsock_linger_closed);
+	uv_close((uv_handle_t *)&l->timer, ctlsock_linger_closed);
+}
+
+static void
+ctlsock_linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char sink[4096];
+
+	(void)h;
+	(void)hint;
+	buf->base = sink;
+	buf->len = sizeof(sink);
+}
+
+static void
+ctlsock_linger_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	(void)buf;
+	if (n < 0)
+		ctlsock_linger_end(s->data);
+}
+
+static void
+ctlsock_linger_timeout(uv_timer_t *t)
+{
+	ctlsock_linger_end(t->data);
+}
+
+/* Hand the refused connection c (answered on fd) to a lingering reader. */
+static void
+ctlsock_linger(struct ctlsock *C, uv_pipe_t *c, int fd)
+{
+	struct ctlsock_linger *l;
+	int nfd;
+
+	(void)shutdown(fd, SHUT_WR);
+	if (ctlsock_lingering >= CTLSOCK_MAX_LINGER ||
+	    (l = calloc(1, sizeof(*l))) == NULL || (nfd = dup(fd)) == -1) {
+		uv_close((uv_handle_t *)c, ctlsock_client_close_cb);
+		return;
+	}
+	uv_close((uv_handle_t *)c, ctlsock_client_close_cb);
+	uv_pipe_init(C->loop, &l->pipe, 0);
+	uv_timer_init(C->loop, &l->timer);
+	l->pipe.data = l->timer.data = l;
+	ctlsock_lingering++;
+	if (uv_pipe_open(&l->pipe, nfd) != 0 ||
+	    uv_read_start((uv_stream_t *)&l->pipe, ctlsock_linger_alloc,
+	    ctlsock_linger_read) != 0) {
+		ctlsock_linger_end(l);
+		return;
+	}
+	uv_timer_start(&l->timer, ctlsock_linger_timeout, CTLSOCK_LINGER_MS, 0);
 }
 
 static void
@@ -211,10 +304,15 @@ ctlsock_conn_cb(uv_stream_t *server, int status)
 	if (ctlsock_allowed(fd, C->group, who, sizeof(who), why,
 	    sizeof(why))) {
 		log_debug("control socket: %s connected", who);
-		ctlsock_spawn(C, fd, who);
+		if (ctlsock_spawn(C, fd, who) != 0) {
+			ctlsock_linger(C, c, fd);
+			return;
+		}
 	} else {
 		audit_event("ctl.refused", "user", who, "reason", why, NULL);
 		ctlsock_refuse(fd, why);
+		ctlsock_linger(C, c, fd);
+		return;
 	}
 	/* the control worker has its own copy of the socket */
 	uv_close((uv_handle_t *)c, ctlsock_client_close_cb);

@@ -79,6 +79,8 @@ struct worker {
 	/* session monitor (common/monitor.h) */
 	struct mon_reader mon;		/* fd 4: untrusted lines */
 	unsigned mon_lines;		/* lines so far: a flood is killed */
+	time_t aud_window;		/* V lines: MON_AUDIT_BURST per window */
+	unsigned aud_count;
 	int mon_broken;			/* killed for breaking the protocol */
 	int64_t row;			/* its session row; 0 before "S" */
 	int told;			/* K, L or R sent */
@@ -248,6 +250,9 @@ listener_recorder_start(struct listener *L)
 	if ((r = uv_spawn(L->loop, &L->recorder, &o)) != 0) {
 		log_error("cannot start %s: %s", L->recorder_bin,
 		    uv_strerror(r));
+		/* the failed spawn left the handle linked: close it before
+		 * the retry spawns on it again */
+		uv_close((uv_handle_t *)&L->recorder, NULL);
 		uv_timer_start(&L->recorder_restart, recorder_restart_cb, 5000,
 		    0);
 		return;
@@ -487,6 +492,47 @@ mon_register(struct worker *w, const struct mon_msg *m)
 	    s.engineer, s.vendor, s.device, s.pid);
 }
 
+/*
+ * A sandboxed worker's audit event ("V"): it can no longer write the
+ * audit chain itself (sandbox.c), so the listener appends it for it, once
+ * the line is well formed and names this worker's pid and session. A
+ * burst beyond MON_AUDIT_BURST lines in MON_AUDIT_WINDOW seconds is a
+ * flood (it would fill the disk): the worker is killed.
+ */
+static int
+mon_audit(struct worker *w, const char *line, size_t len)
+{
+	struct mon_msg m;
+	const char *why;
+	char shown[64];
+	time_t now = time(NULL);
+
+	if (now - w->aud_window >= MON_AUDIT_WINDOW) {
+		w->aud_window = now;
+		w->aud_count = 0;
+	}
+	if (++w->aud_count > MON_AUDIT_BURST) {
+		mon_violation(w, "an audit event flood");
+		return (1);
+	}
+	if (mon_parse(line, len, &m) != 0)
+		why = "not a V line";
+	else
+		why = mon_audit_check(m.audit, m.auditlen, w->sid,
+		    (long)w->proc.pid);
+	if (why != NULL) {
+		mon_text_clean(line, shown, sizeof(shown));
+		log_warn("session %s: worker %d sent an audit line that is "
+		    "refused (%s): \"%s\"", w->sid, w->proc.pid, why, shown);
+		audit_event("monitor.audit_refused", "session", w->sid,
+		    "worker", NULL, "reason", why, NULL);
+		return (0);
+	}
+	/* m.audit lies inside line, which the reader NUL-terminated */
+	(void)audit_line(m.audit);
+	return (0);
+}
+
 static int
 mon_line(const char *line, size_t len, void *arg)
 {
@@ -494,6 +540,8 @@ mon_line(const char *line, size_t len, void *arg)
 	struct mon_msg m;
 	char shown[64];
 
+	if (len > 0 && line[0] == 'V')
+		return (mon_audit(w, line, len));
 	if (++w->mon_lines > MON_MAX_LINES) {
 		mon_violation(w, "too many control lines");
 		return (1);
@@ -801,7 +849,9 @@ listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 	o.stdio_count = 6;
 	if ((r = uv_spawn(L->loop, &w->proc, &o)) != 0) {
 		log_error("cannot start a worker: %s", uv_strerror(r));
-		w->proc.data = NULL;
+		/* libuv has linked the process handle even though the spawn
+		 * failed: close both handles; w goes with the second */
+		uv_close((uv_handle_t *)&w->proc, worker_close_cb);
 		uv_close((uv_handle_t *)&w->ctl, worker_close_cb);
 		return;
 	}

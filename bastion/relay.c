@@ -784,7 +784,7 @@ relay_forward_open(struct sess *S, ssh_message m)
 	int port = ssh_message_channel_request_open_destination_port(m);
 	const struct policy_device *d = NULL;
 	const char *why = NULL;
-	char dest[96], addr[64], cwhy[128];
+	char dest[96], addr[64], cwhy[128], need[256];
 	struct netaddr na;
 	struct fwd *f;
 	size_t i;
@@ -812,6 +812,23 @@ relay_forward_open(struct sess *S, ssh_message m)
 		why = "not one of your vendor's devices";
 	if (why == NULL && S->dev != NULL && d != S->dev)
 		why = "this connection is for another device";
+	if (why == NULL && S->dev == NULL) {
+		/*
+		 * No device was named at login, so no approval was asked
+		 * for (approval_gate): a device that needs approval is
+		 * reached only through a connection made for it.
+		 */
+		struct policy_approval rule;
+
+		policy_device_approval(S->pol, d, &rule);
+		if (rule.required) {
+			snprintf(need, sizeof(need), "%s needs an admin's "
+			    "approval: connect as %s+%s@bastion, so the "
+			    "approval applies to the connection", d->name,
+			    S->au.who->name, d->name);
+			why = need;
+		}
+	}
 	if (why == NULL) {
 		why = "port not listed for forwarding on this device";
 		for (i = 0; i < d->nforward_ports; i++)

@@ -8,7 +8,9 @@
  * a privilege or a new file, so before the relay starts it:
  *
  *  1. closes every descriptor it does not need (the kept ones are named
- *     below; anything a library left open is closed);
+ *     below; anything a library left open is closed), the audit chain's
+ *     included: from here on its audit events go to the listener, which
+ *     checks and appends them (monitor.h "V");
  *  2. when started as root, drops to the policy's worker_user (default
  *     "bastion"; "nobody" when that user does not exist, with a warning):
  *     no supplementary groups, real/effective/saved ids all set, and a
@@ -38,6 +40,8 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <poll.h>
 
 #include <seccomp.h>
 
@@ -45,6 +49,7 @@
 #include "bastiond.h"
 #include "err.h"
 #include "log.h"
+#include "monitor.h"
 #include "rec_client.h"
 #include "session.h"
 
@@ -76,10 +81,10 @@ static const int sandbox_allow[] = {
 	SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(fcntl),
 	SCMP_SYS(ioctl), SCMP_SYS(lseek), SCMP_SYS(fstat),
 	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(stat),
-	SCMP_SYS(flock), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-	SCMP_SYS(ftruncate),	/* the audit chain cuts a short write back */
-	/* new TCP connections for -L forwards, syslog's /dev/log */
-	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(getsockopt),
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	/* new TCP connections for -L forwards, syslog's /dev/log (socket()
+	 * itself is allowed below for these families only) */
+	SCMP_SYS(connect), SCMP_SYS(getsockopt),
 	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(shutdown),
 	/* memory */
@@ -104,6 +109,9 @@ static const int sandbox_allow[] = {
 	SCMP_SYS(readlink),
 };
 
+/* socket(): TCP for forwards, Unix for syslog; no netlink, raw, packet */
+static const int sandbox_families[] = { AF_INET, AF_INET6, AF_UNIX };
+
 /* Sanitizer builds: everything but these (see the top of the file). */
 static const int sandbox_deny[] = {
 	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(mount),
@@ -118,6 +126,57 @@ static const int sandbox_deny[] = {
 	SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(keyctl),
 	SCMP_SYS(process_vm_writev), SCMP_SYS(swapon), SCMP_SYS(swapoff),
 };
+
+/*
+ * The audit sink of a sandboxed worker: it cannot write the audit chain
+ * (its descriptor is closed before the demotion, so a compromised worker
+ * can neither rewrite nor lock the chain), so each event goes to the
+ * listener as a "V" line (monitor.h), which checks that it names this
+ * worker and appends it. If the listener is gone, the line is printed
+ * here, marked unwritten.
+ */
+static int
+sandbox_audit_relay(const char *line, char *note, size_t notelen, void *arg)
+{
+	struct iovec iov[3];
+	struct pollfd pfd;
+	size_t len = strlen(line), i = 0;
+	ssize_t n;
+
+	(void)arg;
+	note[0] = '\0';
+	if (len > MON_AUDIT_MAX)
+		len = MON_AUDIT_MAX;	/* log.h lines are shorter */
+	iov[0].iov_base = (void *)"V ";
+	iov[0].iov_len = 2;
+	iov[1].iov_base = (void *)line;
+	iov[1].iov_len = len;
+	iov[2].iov_base = (void *)"\n";
+	iov[2].iov_len = 1;
+	while (i < 3) {
+		n = writev(WORKER_FD_CONTROL, iov + i, (int)(3 - i));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			pfd.fd = WORKER_FD_CONTROL;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 5000) == 1)
+				continue;
+		}
+		if (n <= 0) {
+			fprintf(stderr, "AUDIT %s chain=unwritten\n", line);
+			return (BERR_SYS);
+		}
+		while (i < 3 && (size_t)n >= iov[i].iov_len)
+			n -= (ssize_t)iov[i++].iov_len;
+		if (i < 3) {
+			iov[i].iov_base = (char *)iov[i].iov_base + n;
+			iov[i].iov_len -= (size_t)n;
+		}
+	}
+	snprintf(note, notelen, " chain=via-listener");
+	return (0);
+}
 
 static int
 sandbox_keep(const int *keep, size_t n, int fd)
@@ -144,10 +203,11 @@ sandbox_close_fds(const struct sess *S)
 		keep[nkeep++] = ssh_get_fd(S->dc.s);
 	if (S->rec != NULL)
 		keep[nkeep++] = rec_client_fd(S->rec);
-	/* the audit chain: appends go on through this descriptor */
-	if (auditlog_fd() >= 0)
-		keep[nkeep++] = auditlog_fd();
 	closelog();	/* reconnects to /dev/log when it next logs */
+	/* audit events now go through the listener (sandbox_audit_relay) */
+	auditlog_close();
+	audit_set_sink(sandbox_audit_relay, NULL);
+	audit_set_quiet(1);
 	if ((d = opendir("/proc/self/fd")) == NULL) {
 		log_error("sandbox: /proc/self/fd: %s", strerror(errno));
 		return (BERR_SYS);
@@ -237,6 +297,11 @@ sandbox_filter(void)
 		if (r == 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 			    SCMP_SYS(clone3), 0);
+		for (i = 0; r == 0 && i < sizeof(sandbox_families) /
+		    sizeof(sandbox_families[0]); i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
+			    (scmp_datum_t)sandbox_families[i]));
 	}
 	/* no_new_privs first: libseccomp sets it too, but say it */
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

@@ -16,6 +16,7 @@ static const char *log_ident = "bastion";
 static int log_syslog;
 static enum log_level log_level = LOG_LVL_INFO;
 static audit_sink_fn audit_sink;
+static int audit_quiet;		/* the sink prints it elsewhere */
 static void *audit_sink_arg;
 
 void
@@ -127,13 +128,13 @@ log_escape(char *out, size_t outlen, const char *in)
 int
 audit_eventv(const char *event, va_list ap)
 {
-	char line[4096], field[1200], val[1024], ts[64], note[128];
+	char line[4096], field[1200], val[1024], ts[64];
 	static const char trunc[] = " truncated=yes";
 	struct timeval tv;
 	struct tm tm;
 	size_t o, n;
 	const char *k, *v;
-	int r = 0, full = 0;
+	int full = 0;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
@@ -160,13 +161,30 @@ audit_eventv(const char *event, va_list ap)
 		o += n;
 	}
 	line[o] = '\0';
+	return (audit_line(line));
+}
+
+int
+audit_line(const char *line)
+{
+	char note[128];
+	int r = 0;
+
 	note[0] = '\0';
 	if (audit_sink != NULL)
 		r = audit_sink(line, note, sizeof(note), audit_sink_arg);
-	fprintf(stderr, "AUDIT %s%s\n", line, note);
-	if (log_syslog)
-		syslog(LOG_NOTICE, "AUDIT %s%s", line, note);
+	if (!audit_quiet) {
+		fprintf(stderr, "AUDIT %s%s\n", line, note);
+		if (log_syslog)
+			syslog(LOG_NOTICE, "AUDIT %s%s", line, note);
+	}
 	return (r);
+}
+
+void
+audit_set_quiet(int quiet)
+{
+	audit_quiet = quiet;
 }
 
 int

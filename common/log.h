@@ -57,6 +57,12 @@ void audit_set_sink(audit_sink_fn fn, void *arg);
  * else may ignore it, since the failure is logged.
  */
 int audit_event(const char *event, ...) __attribute__((sentinel));
+/* A formatted audit line (as the sink gets it) from elsewhere: a sandboxed
+ * worker's, relayed by the listener (monitor.h "V"). Sink, then print. */
+int audit_line(const char *line);
+/* Do not print audit lines here (the sink hands them to a process that
+ * prints them, with the chain's witness). */
+void audit_set_quiet(int quiet);
 int audit_eventv(const char *event, va_list ap);
 
 /* Escape a value for logfmt into out (always NUL-terminated, truncated with

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "auditlog.h"
 #include "monitor.h"
 
 void
@@ -232,7 +233,8 @@ mon_parse(const char *line, size_t len, struct mon_msg *m)
 	memset(m, 0, sizeof(*m));
 	/* no NUL inside, one type letter, then a blank or the end */
 	if (line == NULL || len == 0 || len >= MON_LINE_MAX ||
-	    memchr(line, '\0', len) != NULL || (len > 1 && line[1] != ' '))
+	    memchr(line, '\0', len) != NULL || (len > 1 && line[1] != ' ') ||
+	    (line[0] != 'V' && len >= MON_CTL_LINE_MAX))
 		goto bad;
 	switch (line[0]) {
 	case 'A':
@@ -253,6 +255,14 @@ mon_parse(const char *line, size_t len, struct mon_msg *m)
 		m->type = line[0] == 'K' ? MON_KILL : MON_LOCK;
 		r = len > 2 && mon_name_field(&p, end, m->by, sizeof(m->by),
 		    1) == 0 ? mon_rest(p, end, m->text, sizeof(m->text)) : -1;
+		break;
+	case 'V':
+		m->type = MON_AUDIT;
+		if (len > 2 && len - 2 <= MON_AUDIT_MAX) {
+			m->audit = line + 2;
+			m->auditlen = len - 2;
+			r = 0;
+		}
 		break;
 	default:
 		break;
@@ -307,7 +317,7 @@ mon_format(const struct mon_msg *m, char *out, size_t len)
 	default:
 		return (BERR_INVAL);
 	}
-	if (n < 0 || (size_t)n >= len || (size_t)n > MON_LINE_MAX)
+	if (n < 0 || (size_t)n >= len || (size_t)n > MON_CTL_LINE_MAX)
 		return (BERR_LIMIT);
 	return (0);
 }
@@ -379,4 +389,52 @@ mon_session_check(const struct mon_msg *m, const char *sid,
 		return ("the recording is not a recording file below "
 		    "recordings_dir");
 	return (NULL);
+}
+
+static int
+mon_key_ok(const char *k)
+{
+	size_t i;
+
+	for (i = 0; k[i] != '\0'; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' &&
+		    k[i] <= '9') || k[i] == '_' || k[i] == '.'))
+			return (0);
+	return (i > 0);
+}
+
+const char *
+mon_audit_check(const char *line, size_t len, const char *sid, long pid)
+{
+	static const char *const first[] = { "ts", "event", "pid" };
+	const char *p = line, *end = line + len, *why = NULL;
+	char key[64], *val, want[24];
+	size_t i = 0;
+	int r;
+
+	if (len == 0 || len > MON_AUDIT_MAX)
+		return ("empty or too long");
+	if ((val = malloc(MON_AUDIT_MAX + 1)) == NULL)
+		return ("out of memory");
+	snprintf(want, sizeof(want), "%ld", pid);
+	while (why == NULL && (r = auditlog_field_next(&p, end, key,
+	    sizeof(key), val, MON_AUDIT_MAX + 1)) == 0) {
+		if (!mon_key_ok(key))
+			why = "a field name outside [a-z0-9_.]";
+		else if (i < 3 && strcmp(key, first[i]) != 0)
+			why = "it does not start with ts=, event= and pid=";
+		else if (i == 1 && !mon_key_ok(val))
+			why = "an event name outside [a-z0-9_.]";
+		else if (i == 2 && strcmp(val, want) != 0)
+			why = "another process's pid";
+		else if (strcmp(key, "session") == 0 && strcmp(val, sid) != 0)
+			why = "another session";
+		else if (strcmp(key, "chain") == 0)
+			why = "a chain= field (the listener adds it)";
+		i++;
+	}
+	if (why == NULL && (p != end || i < 3))
+		why = "not a well-formed audit line";
+	free(val);
+	return (why);
 }

@@ -17,13 +17,20 @@
  *	                                    GRANT 0: none; RECORDING: the rest
  *	                                    of the line, an absolute path)
  *	E REASON                            the session is ending, and why
+ *	V AUDITLINE                         an audit event of a sandboxed
+ *	                                    worker (log.h's line format, at
+ *	                                    most MON_AUDIT_MAX bytes): the
+ *	                                    listener checks it names this
+ *	                                    worker's pid and session, then
+ *	                                    appends it to the audit chain
  *   listener -> worker
  *	K BY REASON                         an admin killed the session
  *	                                    (BY "-": the bastion itself)
  *	L BY REASON                         an admin locked the engineer
  *	R                                   its grant was revoked
  *
- * Lines end in "\n" and are at most MON_LINE_MAX bytes with it. Names
+ * Lines end in "\n" and are at most MON_CTL_LINE_MAX bytes with it (V lines:
+ * MON_LINE_MAX). Names
  * (ENGINEER, VENDOR, DEVICE, BY) have the policy's charset [a-z0-9._-],
  * starting with a letter or digit, at most POLICY_MAX_NAME bytes; SID and
  * GRANT are decimal; REASON is UTF-8 without control characters (C0, DEL,
@@ -44,11 +51,15 @@
 
 #include "policy.h"
 
-#define MON_LINE_MAX	512	/* one line, newline included */
+#define MON_CTL_LINE_MAX 512	/* one control line, newline included */
+#define MON_AUDIT_MAX	4096	/* a V line's audit line (log.h: 4 KiB) */
+#define MON_LINE_MAX	(MON_AUDIT_MAX + 4)	/* the longest: "V " line \n */
 #define MON_TEXT_MAX	200	/* REASON */
 #define MON_PATH_MAX	400	/* RECORDING */
 #define MON_SID_MAX	20	/* digits of SID and GRANT */
 #define MON_MAX_LINES	32	/* a worker needs 3; more is a flood */
+#define MON_AUDIT_BURST	1000	/* V lines per MON_AUDIT_WINDOW seconds */
+#define MON_AUDIT_WINDOW 10
 
 enum mon_type {
 	MON_NONE = 0,
@@ -57,7 +68,8 @@ enum mon_type {
 	MON_END,	/* E */
 	MON_KILL,	/* K */
 	MON_LOCK,	/* L */
-	MON_REVOKE	/* R */
+	MON_REVOKE,	/* R */
+	MON_AUDIT	/* V */
 };
 
 struct mon_msg {
@@ -70,6 +82,8 @@ struct mon_msg {
 	char path[MON_PATH_MAX + 1];
 	char by[POLICY_MAX_NAME + 1];		/* "-": the bastion */
 	char text[MON_TEXT_MAX + 1];
+	const char *audit;	/* V: the audit line, inside the parsed line */
+	size_t auditlen;
 };
 
 /* Splits a byte stream into lines without ever holding more than one. */
@@ -116,6 +130,16 @@ const char *mon_session_check(const struct mon_msg *m, const char *sid,
 /* 1 if path names a recording file below the policy's recordings_dir
  * (components [A-Za-z0-9._-], none "." or "..", ending in .brec). */
 int mon_recording_ok(const struct policy *pol, const char *path);
+
+/*
+ * Is a V line's audit line one this worker may write? It must be well
+ * formed (ts=, event=, pid= first, then key=value fields with keys
+ * [a-z0-9_.]), carry the worker's own pid, name no other session than
+ * sid, and bring no chain= field of its own. NULL when it is, else a
+ * short reason for the log.
+ */
+const char *mon_audit_check(const char *line, size_t len, const char *sid,
+    long pid);
 
 /* 1 if s is a name: [a-z0-9][a-z0-9._-]*, 1..POLICY_MAX_NAME bytes. */
 int mon_name_ok(const char *s);

@@ -11,9 +11,11 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
+from harness import util
 from harness.client import Person
 
 
@@ -230,3 +232,59 @@ def test_bastionctl_approve_and_revoke(cast, bastionctl):
     assert rc != 0 and "denied" in err
     r = bastionctl(world, "revoke", gid)
     assert r.returncode == 1 and "already revoked" in r.stderr
+
+
+def test_forward_only_connection_cannot_skip_approval(cast):
+    """A forward-only connection made without naming a device asked for
+    no approval, so it may not forward to a device that needs one, even
+    while a grant is live; named as gina+pacs, the grant applies."""
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True}
+    world.vendors["globex"]["touch"] = "off"    # -N carries no session
+    web = world.devices["pacs"].serve_http(body="PACS admin page")
+    world.device_entries["pacs"]["forward_ports"] = [web.port]
+    world.start_bastion()
+
+    def forward(login):
+        lport = util.free_port("127.0.0.1")
+        proc = p["gina"].popen(options=["-N", "-L", "%d:pacs:%d" % (
+                               lport, web.port)], login=login,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+        util.wait_tcp("127.0.0.1", lport, timeout=20)
+        return proc, "http://127.0.0.1:%d/" % lport
+
+    def fetch(url):
+        return urllib.request.urlopen(url, timeout=10).read().decode()
+
+    # a grant for pacs, as a session gets one
+    proc, rid = waiting(world, p["gina"], "pacs", "echo granted")
+    assert p["bob"].ssh("approve", rid, "1h").returncode == 0
+    assert finish(proc)[0] == 0
+    fwd, url = forward(None)
+    try:
+        with pytest.raises(OSError):
+            fetch(url)
+        ev = world.bastion.wait_audit(event="forward.refused", user="gina")
+        assert "approval" in ev["reason"] and "gina+pacs@bastion" in \
+            ev["reason"], ev
+        assert not world.bastion.audit_events(event="forward.open",
+                                              user="gina", result="ok")
+    finally:
+        fwd.terminate()
+        fwd.wait(10)
+    fwd, url = forward("gina+pacs")
+    try:
+        for attempt in (1, 2):      # as in test_broker's forward test
+            try:
+                body = fetch(url)
+                break
+            except OSError:
+                if attempt == 2:
+                    raise
+        assert "PACS admin page" in body
+        world.bastion.wait_audit(event="forward.open", user="gina",
+                                 result="ok")
+    finally:
+        fwd.terminate()
+        fwd.wait(10)

@@ -207,3 +207,30 @@ def test_without_bastiond_root_acts_directly(cast):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "no live grants\n"
     assert "bastiond is not running" in r.stderr
+
+
+def test_workers_that_cannot_start_leave_the_listener_whole(cast):
+    """After an upgrade replaced (here: removed) the bastiond binary, new
+    workers cannot be started: the vendor and the local admin are told,
+    the listener logs it and keeps running (libuv keeps a failed spawn's
+    handle linked; closing it properly is what this exercises, under
+    ASan in make check-asan), and stops cleanly."""
+    world, p = cast
+    copy = util.short_tmpdir("bst-bin-")
+    for name in ("bastiond", "bastion-recorder"):
+        shutil.copy(world.bastion.build_dir / name, copy / name)
+    world.bastion.binary = copy / "bastiond"
+    world.start_bastion()
+    os.unlink(copy / "bastiond")
+    for _ in range(3):
+        r = p["alice"].ssh("ct-scanner", "echo never", timeout=30)
+        assert r.returncode != 0 and "never" not in r.stdout
+        frames = raw_exchange(world.bastion.run_dir / "control.sock",
+                              request("grants"))
+        assert frames[-1] == (b"x", b"\x01")
+        assert b"could not start a worker" in frames[0][1]
+    world.bastion.wait_log(r"cannot start a worker")
+    world.bastion.wait_log(r"cannot start a control worker")
+    assert world.bastion.running
+    world.bastion.stop()
+    assert world.bastion.returncode == 0

@@ -360,11 +360,55 @@ test_names_and_text(void **state)
 	assert_false(mon_text_ok("a\x9b", 2));			/* raw C1 */
 }
 
+/* V lines: a sandboxed worker's audit events, checked before the
+ * listener appends them to the chain. */
+static void
+test_audit_lines(void **state)
+{
+	const char *ok = "ts=2026-11-22T03:03:21.811Z event=session.end "
+	    "pid=4242 session=57 user=gina reason=\"killed by bob: x\"";
+	char line[MON_LINE_MAX + 8];
+	struct mon_msg m;
+	size_t i;
+	static const char *const bad[] = {
+		"event=session.end ts=1 pid=4242",		/* order */
+		"ts=1 event=session.end pid=4243",		/* pid */
+		"ts=1 event=session.end pid=4242 session=58",	/* session */
+		"ts=1 event=session.end pid=4242 chain=1:ab",	/* chain */
+		"ts=1 event=Session.End pid=4242",		/* event name */
+		"ts=1 event=x pid=4242 Bad=1",			/* key */
+		"ts=1 event=x pid=4242 a=\"unterminated",	/* quoting */
+		"ts=1 event=x",					/* no pid */
+		"",
+	};
+
+	(void)state;
+	snprintf(line, sizeof(line), "V %s", ok);
+	assert_int_equal(mon_parse(line, strlen(line), &m), 0);
+	assert_int_equal(m.type, MON_AUDIT);
+	assert_int_equal(m.auditlen, strlen(ok));
+	assert_null(mon_audit_check(m.audit, m.auditlen, "57", 4242));
+	/* another worker's pid or session, or a forged chain witness */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_non_null(mon_audit_check(bad[i], strlen(bad[i]), "57",
+		    4242));
+	/* a V line may be long, a control line may not */
+	memset(line, 'a', sizeof(line));
+	line[0] = 'V';
+	line[1] = ' ';
+	assert_int_equal(mon_parse(line, MON_AUDIT_MAX + 2, &m), 0);
+	assert_int_equal(mon_parse(line, MON_AUDIT_MAX + 3, &m), BERR_FORMAT);
+	line[0] = 'E';
+	assert_int_equal(mon_parse(line, MON_CTL_LINE_MAX, &m), BERR_FORMAT);
+	assert_int_equal(mon_parse(line, MON_TEXT_MAX + 2, &m), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader_splits_and_bounds),
+		cmocka_unit_test(test_audit_lines),
 		cmocka_unit_test(test_reader_endless_garbage),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
