@@ -870,6 +870,39 @@ client_close_cb(uv_handle_t *h)
 	free(h);
 }
 
+/*
+ * conn.refused, rate-limited: every refused connection of a flood would
+ * otherwise be a synced line in the audit chain (filling the disk, and
+ * holding up this loop). At most REFUSED_PER_S events a second; the rest
+ * are counted and reported once the flood ebbs (conn.refused_suppressed).
+ */
+#define REFUSED_PER_S	5
+
+static void
+listener_refused(const char *addr, const char *why)
+{
+	static time_t sec;
+	static unsigned n, suppressed;
+	time_t now = time(NULL);
+	char cnt[24];
+
+	if (now != sec) {
+		if (suppressed > 0) {
+			snprintf(cnt, sizeof(cnt), "%u", suppressed);
+			audit_event("conn.refused_suppressed", "count", cnt,
+			    "reason", "more refused connections than the "
+			    "audit log takes per second (a flood?)", NULL);
+		}
+		sec = now;
+		n = suppressed = 0;
+	}
+	if (++n > REFUSED_PER_S) {
+		suppressed++;
+		return;
+	}
+	audit_event("conn.refused", "from", addr, "reason", why, NULL);
+}
+
 static void
 listener_conn_cb(uv_stream_t *server, int status)
 {
@@ -894,12 +927,10 @@ listener_conn_cb(uv_stream_t *server, int status)
 	}
 	netaddr_str(&a, addr, sizeof(addr));
 	if ((p = penalty_find(L, &a, 0)) != NULL && p->until > time(NULL)) {
-		audit_event("conn.refused", "from", addr, "reason",
-		    "source address is in a penalty period after repeated "
-		    "authentication failures", NULL);
+		listener_refused(addr, "source address is in a penalty period "
+		    "after repeated authentication failures");
 	} else if (listener_should_drop(L)) {
-		audit_event("conn.refused", "from", addr, "reason",
-		    "too many unauthenticated connections", NULL);
+		listener_refused(addr, "too many unauthenticated connections");
 	} else
 		listener_spawn(L, c, &a);
 	/* the worker has its own copy of the socket */
@@ -995,50 +1026,60 @@ listen_same(const struct policy *a, const struct policy *b)
 }
 
 /*
- * What a reload cannot change in the listener: its sockets and the paths
- * it (and the recorder it started) work with. New workers read the policy
- * file themselves, so they already use the new values: say so, and that
- * a restart makes both agree.
+ * What a reload cannot change: the paths the listener, the recorder and
+ * the control socket work with, and admin_group (0, or -1 with why: the
+ * reload is refused); the listen sockets (a warning: they stay).
  */
-static void
-listener_reload_fixed(const struct listener *L, const struct policy *np)
+static int
+listener_reload_fixed(const struct listener *L, const struct policy *np,
+    char *why, size_t whylen)
 {
 	static const struct {
 		const char *name;
 		size_t off;
-	} paths[] = {
+	} fixed[] = {
 		{ "paths.state_dir", offsetof(struct policy, state_dir) },
 		{ "paths.recordings_dir",
 		    offsetof(struct policy, recordings_dir) },
 		{ "paths.run_dir", offsetof(struct policy, run_dir) },
 		{ "paths.recorder_socket",
 		    offsetof(struct policy, recorder_socket) },
+		{ "admin_group", offsetof(struct policy, admin_group) },
 	};
 	const struct policy *b = L->boot;
 	size_t i;
 
+	/*
+	 * Where the state, the recordings and the sockets live, and who may
+	 * use the control socket, are fixed while bastiond runs: the
+	 * listener, the recorder and the control socket hold them open. A
+	 * policy that changes them is not adopted at all (half the processes
+	 * would use the old places, half the new).
+	 */
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		const char *was = *(char *const *)((const char *)b +
+		    fixed[i].off);
+		const char *now = *(char *const *)((const char *)np +
+		    fixed[i].off);
+
+		if (!str_same(was, now)) {
+			snprintf(why, whylen, "%s changed from %s to %s, which "
+			    "needs a restart (systemctl restart bastiond; "
+			    "running sessions end)", fixed[i].name,
+			    was ? was : "-", now ? now : "-");
+			return (-1);
+		}
+	}
 	if (!listen_same(b, np))
 		log_warn("policy reload: 'listen' changed, but bastiond keeps "
 		    "listening where it did until it is restarted (systemctl "
 		    "restart bastiond; running sessions end)");
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		const char *was = *(char *const *)((const char *)b +
-		    paths[i].off);
-		const char *now = *(char *const *)((const char *)np +
-		    paths[i].off);
-
-		if (!str_same(was, now))
-			log_warn("policy reload: %s changed from %s to %s: "
-			    "bastiond keeps the old one until it is restarted, "
-			    "while new sessions use the new one; restart "
-			    "bastiond (systemctl restart bastiond) to make "
-			    "them agree", paths[i].name, was, now);
-	}
 	if (!b->recorder_external &&
 	    b->recording_min_free_mb != np->recording_min_free_mb)
 		log_warn("policy reload: limits.recording_min_free_mb changed: "
 		    "the recorder bastiond started keeps %u MiB until bastiond "
 		    "is restarted", b->recording_min_free_mb);
+	return (0);
 }
 
 /*
@@ -1053,7 +1094,7 @@ listener_reload(struct listener *L)
 {
 	struct policy *np = NULL;
 	char *errs = NULL, *line, *save = NULL, *first = NULL, hash[65];
-	char nerr[24], nv[24], nd[24];
+	char nerr[24], nv[24], nd[24], fixed[512];
 	size_t errlen = 0, nerrs = 0, i;
 	FILE *ef;
 	int r, pfd;
@@ -1092,6 +1133,18 @@ listener_reload(struct listener *L)
 		return;
 	}
 	free(errs);
+	if (listener_reload_fixed(L, np, fixed, sizeof(fixed)) != 0) {
+		policy_free(np);
+		audit_event("policy.reload_failed", "policy", L->policy_path,
+		    "problems", "0", "reason", fixed, NULL);
+		log_error("policy reload refused: %s; the policy loaded before "
+		    "stays in force", fixed);
+		snprintf(L->note, sizeof(L->note), "policy reload refused, "
+		    "the previous policy is in force (see the journal)");
+		listener_status(L);
+		sdnotify_ready();
+		return;
+	}
 	if ((pfd = listener_policy_fd(np)) == -1) {
 		policy_free(np);
 		audit_event("policy.reload_failed", "policy", L->policy_path,
@@ -1106,7 +1159,6 @@ listener_reload(struct listener *L)
 	close(L->policy_fd);
 	L->policy_fd = pfd;
 	ctlsock_policy_fd(pfd);
-	listener_reload_fixed(L, np);
 	/* nothing keeps pointers into the policy across loop iterations */
 	policy_free(L->reloaded);
 	L->reloaded = np;

@@ -444,6 +444,50 @@ def test_failing_source_gets_growing_penalty(site):
     assert "penalty" in ev["reason"]
 
 
+def test_refused_connection_flood_is_rate_limited_in_the_audit_log(cast):
+    """With the unauthenticated cap full, a flood of connections is
+    refused every time, but the audit chain takes at most 5 conn.refused a
+    second, then one conn.refused_suppressed with the count."""
+    world, p = cast
+    world.limits["max_unauthenticated"] = 2
+    world.limits["login_grace"] = 20
+    world.start_bastion()
+    time.sleep(0.5)     # the readiness probe's worker is gone
+    held = []
+    try:
+        for _ in range(2):
+            s = socket.create_connection((world.bastion.addr,
+                                          world.bastion.port), timeout=10)
+            assert s.recv(64).startswith(b"SSH-2.0-")
+            held.append(s)
+        t0 = time.monotonic()
+        tries = 0
+        while time.monotonic() - t0 < 1.5 or tries < 40:
+            s = socket.create_connection((world.bastion.addr,
+                                          world.bastion.port), timeout=10)
+            s.settimeout(10)
+            assert s.recv(64) == b""        # closed at once, no banner
+            s.close()
+            tries += 1
+        # one more, a second later, carries the count of those left out
+        time.sleep(1.1)
+        s = socket.create_connection((world.bastion.addr,
+                                      world.bastion.port), timeout=10)
+        s.settimeout(10)
+        assert s.recv(64) == b""
+        s.close()
+        tries += 1
+        ev = world.bastion.wait_audit(event="conn.refused_suppressed")
+        assert int(ev["count"]) > 0
+        logged = len(world.bastion.audit_events(event="conn.refused"))
+        suppressed = sum(int(e["count"]) for e in world.bastion.audit_events(
+            event="conn.refused_suppressed"))
+        assert logged < tries and logged + suppressed == tries
+    finally:
+        for s in held:
+            s.close()
+
+
 def test_failures_look_identical_to_the_client(cast, softsk):
     """Unknown user, unregistered key, wrong secret and a disabled account
     all end in the same words: nothing tells which factor failed."""

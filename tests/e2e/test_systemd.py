@@ -408,6 +408,31 @@ def test_reload_warns_what_needs_a_restart(world, bastiond_bin):
     util.read_banner(b.addr, b.port)
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("change", ["state_dir", "recordings_dir",
+                                    "admin_group"])
+def test_reload_refuses_what_only_a_restart_can_change(world, bastiond_bin,
+                                                      tmp_path, change):
+    """Moving the state or the recordings, or changing who may use
+    bastionctl, would leave the listener, the recorder and the control
+    socket on the old values: such a reload is refused as a whole, and
+    the policy in force (here: its device list) stays."""
+    b = world.bastion
+    world.start_bastion()
+    pol = world.policy()
+    if change == "admin_group":
+        pol["admin_group"] = "some-other-group"
+    else:
+        pol["paths"][change] = str(tmp_path / ("moved-" + change))
+    pol["devices"] = [d for d in pol["devices"] if d["name"] != "pacs"]
+    b.write_policy(pol)
+    hup(b)
+    ev = b.wait_audit(event="policy.reload_failed")
+    assert change in ev["reason"] and "restart" in ev["reason"], ev
+    assert not b.audit_events(event="policy.reloaded")
+    b.wait_log(r"policy reload refused: .*%s changed" % change)
+
+
 # -- the external recorder (bastion-recorder.service) ------------------------
 
 class ExternalRecorder:
