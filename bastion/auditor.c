@@ -655,6 +655,17 @@ auditor_run(struct sess *S)
 			rc = 1;
 			goto out;
 		}
+		/* reading a recording is itself audited first: no chain
+		 * line, no replay or export (docs/AUDIT.md) */
+		if (audit_event("recording.access", "session", S->sid, "user",
+		    S->au.who->name, "role", "auditor", "verb", words[0],
+		    "recording", words[1], NULL) != 0) {
+			sess_tell(S, "bastion: the audit log cannot be written, "
+			    "so %s is refused; see the bastion's log\n",
+			    words[0]);
+			rc = 1;
+			goto out;
+		}
 		if (strcmp(words[0], "export") == 0)
 			rc = auditor_export(S, F.found);
 		else if (strcmp(words[0], "verify") == 0)

@@ -964,8 +964,14 @@ appr_watch(struct appr_ctx *c, const struct appr_args *a)
 		return (1);
 	}
 	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
-	audit_event("session.watch", "session", sidstr, "admin", c->admin,
-	    "via", c->via, "user", s.engineer, "device", s.device, NULL);
+	/* nobody watches a session unrecorded in the audit chain */
+	if (audit_event("session.watch", "session", sidstr, "admin", c->admin,
+	    "via", c->via, "user", s.engineer, "device", s.device,
+	    NULL) != 0) {
+		fprintf(c->err, "watch: the audit log cannot be written, so "
+		    "watching is refused; see the bastion's log\n");
+		return (1);
+	}
 	fprintf(c->err, "bastion: watching session %lld: %s (%s) on %s from "
 	    "%s; read-only, %s\n", (long long)s.sid, s.engineer, s.vendor,
 	    s.device, s.source, c->terminal ? "press Ctrl-C to stop" :

@@ -845,11 +845,15 @@ auditlog_sel_fields(const char *body, size_t len,
     struct auditlog_sel_fields *f)
 {
 	const char *p = body, *end = body + len;
-	char key[64], val[96];
+	char key[64], *val;
 
 	memset(f, 0, sizeof(*f));
+	/* room for any value: a long one (a command) must not hide the
+	 * fields after it */
+	if ((val = malloc(AUDITLOG_LINE_MAX)) == NULL)
+		return;
 	while (auditlog_field_next(&p, end, key, sizeof(key), val,
-	    sizeof(val)) == 0) {
+	    AUDITLOG_LINE_MAX) == 0) {
 #define SEL_KEEP(name)                                                 \
 		if (strcmp(key, #name) == 0 && strlen(val) < sizeof(f->name)) \
 			memcpy(f->name, val, strlen(val) + 1);
@@ -861,6 +865,7 @@ auditlog_sel_fields(const char *body, size_t len,
 		SEL_KEEP(grant)
 #undef SEL_KEEP
 	}
+	free(val);
 }
 
 static int

@@ -227,7 +227,7 @@ mon_parse_session(const char *p, const char *end, struct mon_msg *m)
 int
 mon_parse(const char *line, size_t len, struct mon_msg *m)
 {
-	const char *end = line + len, *p = line + 2;
+	const char *end, *p;
 	int r = -1;
 
 	memset(m, 0, sizeof(*m));
@@ -236,6 +236,8 @@ mon_parse(const char *line, size_t len, struct mon_msg *m)
 	    memchr(line, '\0', len) != NULL || (len > 1 && line[1] != ' ') ||
 	    (line[0] != 'V' && len >= MON_CTL_LINE_MAX))
 		goto bad;
+	end = line + len;
+	p = line + 2;	/* used only when len > 2 */
 	switch (line[0]) {
 	case 'A':
 	case 'R':

@@ -332,10 +332,16 @@ report_walk(struct report *R, int pass)
 static void
 report_add_name(char *list, size_t len, const char *name)
 {
-	size_t o = strlen(list);
+	size_t o = strlen(list), n = strlen(name);
+	const char *p;
 
-	if (*name == '\0' || strstr(list, name) != NULL)
+	if (*name == '\0')
 		return;
+	/* a whole name of the ", "-separated list, not a part of one */
+	for (p = list; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == list || (p >= list + 2 && p[-2] == ',' &&
+		    p[-1] == ' ')) && (p[n] == '\0' || p[n] == ','))
+			return;
 	snprintf(list + o, len - o, "%s%s", o > 0 ? ", " : "", name);
 }
 

@@ -211,6 +211,37 @@ def test_session_refused_when_chain_cannot_be_written(site):
     assert first["seq"] == "1" and first["prev"] == "0" * 64
 
 
+def test_reading_recordings_refused_when_chain_cannot_be_written(site):
+    """Replaying or exporting a recording and watching a session are
+    audited before they happen; without the chain they do not happen."""
+    world, p = site
+    r = p["alice"].ssh("ct-scanner", "echo recorded")
+    assert r.returncode == 0, r.stderr
+    rec = world.bastion.wait_audit(event="session.recording", user="alice")
+    proc = p["alice"].popen("ct-scanner", "echo live; sleep 30",
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"live\n"
+        live = world.bastion.wait_audit(event="session.start",
+                                        user="alice", command="echo live; "
+                                        "sleep 30")
+        world.bastion.wait_log(r"session %s: \S+ \(\S+\) on \S+ "
+                               r"registered" % live["session"])
+        with open(chain_path(world), "ab") as f:
+            f.write(b"this is not an audit chain line\n")
+        for verb in ("replay", "export"):
+            r = p["carol"].ssh(verb, rec["recording"], binary=True)
+            assert r.returncode == 1
+            assert b"audit log cannot be written" in r.stderr, r.stderr
+            assert b"recorded" not in r.stdout
+        w = p["bob"].ssh("watch", live["session"])
+        assert w.returncode == 1 and "audit log cannot be written" in \
+            w.stderr, w.stderr
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 # -- the evidence bundle ----------------------------------------------------
 
 def read_bundle(data):
