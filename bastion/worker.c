@@ -2,16 +2,18 @@
  * worker.c - one vendor connection, from key exchange to the end.
  *
  * The listener re-executes bastiond as "bastiond --worker" with the client
- * socket on fd 3 and a control pipe on fd 4. The worker then runs in two
+ * socket on fd 3 and a control pipe on fd 4. The worker then runs in three
  * phases:
  *
  *  1. Blocking (under an alarm): key exchange, both factors (auth.c), the
  *     engineer's first request (shell, exec, subsystem or a port forward),
  *     choosing the device (from alice+DEVICE, the first word of the
- *     command, or a menu), and connecting to it (device.c). Blocking is safe
- *     here because the worker serves this one connection only.
- *  2. Non-blocking: relay.c moves bytes between the two SSH sessions on a
- *     libuv loop until the session ends.
+ *     command, or a menu), approval and touch. Blocking is safe here
+ *     because the worker serves this one connection only.
+ *  2. The device connection (device.c): a non-blocking state machine on a
+ *     libuv loop of its own, which also watches the engineer's side.
+ *  3. Sandboxed (sandbox.c), non-blocking: relay.c moves bytes between the
+ *     two SSH sessions on a libuv loop until the session ends.
  *
  * A crash here ends one vendor's session and nothing else.
  */
@@ -302,10 +304,15 @@ worker_audit_start(struct sess *S)
 	return (-1);
 }
 
-/* Connect to the device and open the channel the request asks for. */
+/*
+ * Connect to the device and open the channel the request asks for
+ * (device.c: non-blocking, on a loop of its own, bounded by
+ * DEVICE_CONNECT_TIMEOUT, and given up as soon as the engineer leaves).
+ */
 static int
 worker_open_device(struct sess *S)
 {
+	struct device_request req;
 	char why[512], addr[64];
 	int r;
 
@@ -325,50 +332,33 @@ worker_open_device(struct sess *S)
 		    rec_client_error(S->rec));
 		return (-1);
 	}
-	if ((r = device_connect(S->dev, DEVICE_CONNECT_TIMEOUT, &S->dc, why,
-	    sizeof(why))) != 0) {
+	memset(&req, 0, sizeof(req));
+	req.kind = S->kind == SESS_SHELL ? DEVICE_SHELL : S->kind == SESS_EXEC ?
+	    DEVICE_EXEC : S->kind == SESS_SUBSYSTEM ? DEVICE_SUBSYSTEM :
+	    DEVICE_NONE;
+	req.command = S->command;
+	req.term = S->has_pty ? S->term : NULL;
+	req.cols = S->cols;
+	req.rows = S->rows;
+	req.timeout_s = DEVICE_CONNECT_TIMEOUT;
+	req.vs = S->vs;
+	req.vch = S->vch;
+	if (device_connect(S->dev, &req, &S->dc, why, sizeof(why)) != 0) {
 		audit_event("device.connect", "session", S->sid, "user",
 		    S->au.who->name, "vendor", S->au.who->vendor->name,
 		    "from", S->peerstr, "device", S->dev->name, "to", addr,
 		    "result", "fail", "reason", why, NULL);
-		sess_tell(S, "bastion: %s\n", why);
+		sess_tell(S, "bastion: %s\n", why);	/* if still there */
 		return (-1);
 	}
-	if ((S->dch = ssh_channel_new(S->dc.s)) == NULL ||
-	    ssh_channel_open_session(S->dch) != SSH_OK)
-		goto fail;
-	if (S->has_pty && ssh_channel_request_pty_size(S->dch, S->term,
-	    S->cols, S->rows) != SSH_OK)
-		goto fail;
-	switch (S->kind) {
-	case SESS_SHELL:
-		r = ssh_channel_request_shell(S->dch);
-		break;
-	case SESS_EXEC:
-		r = ssh_channel_request_exec(S->dch, S->command);
-		break;
-	case SESS_SUBSYSTEM:
-		r = ssh_channel_request_subsystem(S->dch, S->command);
-		break;
-	default:
-		r = SSH_ERROR;
-	}
-	if (r != SSH_OK)
-		goto fail;
+	S->dch = S->dc.ch;		/* the session's to free */
+	S->dc.ch = NULL;
 	audit_event("device.connect", "session", S->sid, "user",
 	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
 	    S->peerstr, "device", S->dev->name, "to", addr, "result", "ok",
 	    "kind", S->kind == SESS_SHELL ? "shell" : S->kind == SESS_EXEC ?
 	    "exec" : "subsystem", "command", S->command, NULL);
 	return (0);
-fail:
-	snprintf(why, sizeof(why), "%s accepted the bastion but refused to "
-	    "open the session: %s", S->dev->name, ssh_get_error(S->dc.s));
-	audit_event("device.connect", "session", S->sid, "user",
-	    S->au.who->name, "device", S->dev->name, "to", addr, "result",
-	    "fail", "reason", why, NULL);
-	sess_tell(S, "bastion: %s\n", why);
-	return (-1);
 }
 
 /*
