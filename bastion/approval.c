@@ -319,6 +319,20 @@ approval_gate_run(struct sess *S, struct state *st)
 		    S->dev->name);
 		return (-1);
 	}
+	if (S->reason[0] == '\0' && S->has_pty && S->kind == SESS_SHELL) {
+		/* no --reason: ask on the terminal (Enter: none) */
+		sess_tell(S, "bastion: %s needs an admin's approval. Reason "
+		    "for the access (e.g. a ticket number; Enter for none): ",
+		    S->dev->name);
+		if (sess_read_line(S, S->reason, sizeof(S->reason)) != 0) {
+			sess_tell(S, "bastion: cancelled; no request was "
+			    "filed\n");
+			audit_event("approval.cancelled", "session", S->sid,
+			    "user", S->au.who->name, "device", S->dev->name,
+			    "reason", "cancelled at the reason prompt", NULL);
+			return (-1);
+		}
+	}
 	if (state_request_create(st, S->au.who->name, S->au.who->vendor->name,
 	    S->dev->name, S->reason, &id) != 0 ||
 	    state_request_get(st, id, &r, &found) != 0 || !found) {

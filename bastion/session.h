@@ -127,6 +127,10 @@ int auditor_run(struct sess *S);
 
 /* Is this device one the session's engineer may reach? */
 int sess_device_allowed(const struct sess *S, const struct policy_device *d);
+/* worker.c: read one line typed on the engineer's terminal (echoed,
+ * printable ASCII, at most len - 1 bytes, 120 s); 0, or -1 on ^C, ^D or
+ * end of input. */
+int sess_read_line(struct sess *S, char *line, size_t len);
 
 /* sandbox.c: close spare descriptors, drop to worker_user, no_new_privs
  * and a seccomp allowlist, just before the relay; 0 or after telling the

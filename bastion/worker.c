@@ -105,8 +105,8 @@ worker_device_list(struct sess *S, char *out, size_t len)
 }
 
 /* Read one line from the terminal with local echo; 0, or -1 on EOF. */
-static int
-worker_read_line(struct sess *S, char *line, size_t len)
+int
+sess_read_line(struct sess *S, char *line, size_t len)
 {
 	size_t n = 0;
 	char c;
@@ -160,7 +160,7 @@ worker_menu(struct sess *S)
 			    list[i]->name, list[i]->description ?
 			    list[i]->description : "");
 		sess_tell(S, "Choose a device (1-%zu, or q to quit): ", n);
-		if (worker_read_line(S, line, sizeof(line)) != 0 ||
+		if (sess_read_line(S, line, sizeof(line)) != 0 ||
 		    line[0] == 'q')
 			return (NULL);
 		k = strtol(line, &end, 10);

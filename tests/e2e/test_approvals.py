@@ -288,3 +288,36 @@ def test_forward_only_connection_cannot_skip_approval(cast):
     finally:
         fwd.terminate()
         fwd.wait(10)
+
+
+def test_reason_prompt_on_a_terminal(cast):
+    """Without --reason, a terminal session asks for one before filing
+    the request; ^C at the prompt files nothing."""
+    import pexpect
+    world, p = approval_site(cast)
+    child = p["gina"].spawn("pacs", timeout=30)
+    child.expect("pacs needs an admin's approval. Reason")
+    child.send("ticket 99\r")
+    child.expect(r"waiting for approval: request (\d+) for pacs "
+                 r"\(reason: ticket 99\)")
+    rid = child.match.group(1).decode() if isinstance(
+        child.match.group(1), bytes) else child.match.group(1)
+    ev = world.bastion.wait_audit(event="approval.requested", request=rid)
+    assert ev["reason"] == "ticket 99"
+    assert p["bob"].ssh("approve", rid, "1h").returncode == 0
+    child.expect("approved by bob")
+    child.sendline("echo on-pacs-$((5*5))")
+    child.expect("on-pacs-25")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    # a grant now exists: no prompt, no request; revoke it and ^C the prompt
+    grants = json.loads(p["bob"].ssh("grants", "--json").stdout)
+    assert p["bob"].ssh("revoke", grants[0]["id"]).returncode == 0
+    n = len(world.bastion.audit_events(event="approval.requested"))
+    child = p["gina"].spawn("pacs", timeout=30)
+    child.expect("Reason for the access")
+    child.send("\x03")
+    child.expect("cancelled; no request was filed")
+    child.expect(pexpect.EOF)
+    assert len(world.bastion.audit_events(event="approval.requested")) == n
+    world.bastion.wait_audit(event="approval.cancelled", user="gina")
