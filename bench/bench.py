@@ -27,6 +27,8 @@ issue asks for):
     BENCH_INFLIGHT        logins in flight while opening many sessions [16]
     BENCH_ONLY            comma list of sections to run: cipher,throughput,
                           forward,pty,setup,keys,idle,stream [all]
+    BENCH_PTY_CASES       comma list of pty rows besides script(1): tlog,
+                          jump,jump+script,jump+tlog,bastion [all]
     BENCH_DIR             where the work directory goes [/tmp]
     BENCH_KEEP=1          keep the work directory (logs, recordings)
 Experiments (not the product; the table says when one is on):
@@ -90,6 +92,8 @@ SECTIONS = ["cipher", "throughput", "forward", "pty", "setup", "keys",
             "idle", "stream"]
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s] or \
     SECTIONS
+PTY_CASES = [s for s in os.environ.get("BENCH_PTY_CASES", "").split(",")
+             if s]
 PATH_NAMES = {"direct": "direct ssh", "jump": "ssh -J (OpenSSH jump host)",
               "onehop": "ssh -L via the jump host (1 SSH hop)",
               "bastion": "bastion, recorded"}
@@ -466,6 +470,9 @@ def section_pty(S, R, text):
     cases.append(("bastion", "bastion -tt, recorded",
                   S.argv("bastion", inner, tty=True), S.env("bastion"),
                   True, None))
+    if PTY_CASES:
+        # script(1) stays: it is the reference of every ratio
+        cases = [c for c in cases if c[0] in PTY_CASES or c[0] == "script"]
     res = {c[0]: [] for c in cases}
     disk = {c[0]: [] for c in cases}
     log("pty recording: %d MiB of text x %d runs" % (CFG["pty_mb"], reps))

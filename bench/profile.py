@@ -10,6 +10,10 @@ this VM has no hardware counters, `perf stat -e instructions true` says
 "not supported"). Prints how busy each process was (CPU seconds / wall
 seconds) and `perf report` summaries by shared object and by symbol.
 The perf data stays in the work directory (printed) for closer looks.
+
+BENCH_PROFILE_ALL=1 samples the whole machine instead (perf record -a):
+every process of the path (ssh client, device sshd, the benchmark's own
+pty reader), and anything else running, which the report names by command.
 """
 
 import os
@@ -109,9 +113,10 @@ def main():
         pids = S.worker_pids() + [S.recorder_pid()]
         cpu0 = {p: measure.proc_times(p)[0] for p in pids}
         t0 = time.monotonic()
+        target = ["-a"] if os.environ.get("BENCH_PROFILE_ALL") == "1" \
+            else ["-p", ",".join(str(p) for p in pids)]
         perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-g",
-                                 "-o", data, "-p",
-                                 ",".join(str(p) for p in pids)],
+                                 "-o", data] + target,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         busy = {}

@@ -21,8 +21,14 @@
  * connection only ever ends itself.
  *
  * A single libuv loop serves every connection. Disk writes are synchronous
- * and small (page cache); fdatasync happens at checkpoints, once a second per
- * active session at most.
+ * (page cache). The fdatasync after each checkpoint (every second or MiB of
+ * a session) and after the seal runs on libuv's thread pool, so the loop
+ * keeps taking every worker's frames while the disk catches up: a sync
+ * blocking the loop used to stall every session's relay, since workers
+ * record each byte before relaying it. A recording whose syncs fall a whole
+ * checkpoint behind stops being read until they catch up (its session only),
+ * a CLOSE is answered only once the seal is synced, and a failed sync fails
+ * the recording like a failed write. See "durability" below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +75,7 @@ static const char *const open_required[] = { "engineer", "device", NULL };
 enum conn_state {
 	CONN_HELLO,	/* connected, waiting for OPEN */
 	CONN_OPEN,	/* recording */
+	CONN_SEALING,	/* CLOSE: sealed, OK waits for the seal's sync */
 	CONN_DONE,	/* finished; reply draining, then close */
 };
 
@@ -79,7 +86,13 @@ struct conn {
 	struct server *srv;
 	uv_pipe_t pipe;
 	uv_timer_t timer;
-	int handles;		/* open libuv handles; freed at 0 */
+	uv_fs_t sync;		/* fdatasync on the thread pool */
+	int handles;		/* open libuv handles + a sync in flight; freed
+				 * at 0 */
+	int paused;		/* not reading: syncs are a checkpoint behind */
+	int seal_reported;	/* recording.sealed/unsealed said */
+	int seal_status;
+	char seal_reason[REC_REASON_MAX + 1];
 	enum conn_state state;
 	unsigned long id;	/* for log lines */
 	pid_t pid;
@@ -111,8 +124,11 @@ struct server {
 	TAILQ_HEAD(, conn) conns;
 };
 
+static void alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 static void conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void conn_close(struct conn *);
+static void conn_fail(struct conn *, const char *);
+static void conn_free(struct conn *);
 
 static uint64_t
 now_mono_us(void)
@@ -210,6 +226,142 @@ send_ok(struct conn *c)
 	return (r);
 }
 
+/* ---- durability ------------------------------------------------------- */
+
+/*
+ * Checkpoints and the seal are synced with uv_fs_fdatasync on libuv's
+ * thread pool, one sync at a time per recording (recwriter_sync_start), so
+ * a slow disk delays no other session. While a sync runs, frames keep going
+ * to the file (page cache: a killed recorder loses nothing it wrote); when
+ * a second checkpoint is written behind it, this worker is not read until
+ * the sync is done (recwriter_sync_behind), so a machine crash loses at
+ * most the run being synced and the one after it. The connection is not
+ * freed while its sync is in flight: the request counts as a handle.
+ */
+
+static void sync_cb(uv_fs_t *);
+static void conn_drain(struct conn *);
+
+/* Start the sync of whatever is signed and not yet synced, unless one is in
+ * flight. 0, or BERR_SYS if it ran here and failed. */
+static int
+conn_sync_kick(struct conn *c)
+{
+	int fd;
+
+	if (c->w == NULL || !recwriter_sync_start(c->w, &fd))
+		return (0);
+	c->sync.data = c;
+	if (uv_fs_fdatasync(&c->srv->loop, &c->sync, fd, sync_cb) == 0) {
+		c->handles++;
+		return (0);
+	}
+	/* libuv refuses only bad arguments: sync here rather than not at all */
+	return (recwriter_sync_done(c->w, fdatasync(fd) == 0 ? 0 : errno));
+}
+
+/* After frames or a checkpoint were written: start their sync, and stop
+ * reading this worker while the syncs are a checkpoint behind. 0 or
+ * BERR_SYS. */
+static int
+conn_after_write(struct conn *c)
+{
+	int r;
+
+	if ((r = conn_sync_kick(c)) != 0)
+		return (r);
+	if (!c->paused && recwriter_sync_behind(c->w)) {
+		c->paused = 1;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	}
+	return (0);
+}
+
+/* The seal is synced: the recording is complete. Say so in the journal and
+ * answer a CLOSE. */
+static void
+conn_sealed(struct conn *c)
+{
+	char hex[2 * REC_HASH_LEN + 1], frames[32];
+
+	if (c->seal_reported)
+		return;
+	c->seal_reported = 1;
+	recfmt_hex(recwriter_head(c->w), REC_HASH_LEN, hex);
+	snprintf(frames, sizeof(frames), "%llu",
+	    (unsigned long long)recwriter_frames(c->w));
+	/* The sealed chain head also goes to the journal: a witness outside
+	 * the file, so cutting a sealed file back to an earlier checkpoint
+	 * is caught by comparing the two. */
+	audit_event("recording.sealed", "session", c->sid, "path", c->path,
+	    "status", c->seal_status == REC_END_NORMAL ? "normal" :
+	    "abnormal", "reason", c->seal_reason, "frames", frames, "head", hex,
+	    NULL);
+	if (c->state == CONN_SEALING) {
+		(void)send_ok(c);
+		conn_close(c);
+	}
+}
+
+/* The seal could not be written or synced (why: a sentence). */
+static void
+conn_unsealed(struct conn *c, const char *why)
+{
+	char reason[300];
+
+	if (c->seal_reported)
+		return;
+	c->seal_reported = 1;
+	log_error("session %s: cannot seal %s: %s", c->sid, c->path, why);
+	audit_event("recording.unsealed", "session", c->sid, "path", c->path,
+	    "reason", c->seal_reason, "error", why, NULL);
+	if (c->state == CONN_SEALING) {
+		snprintf(reason, sizeof(reason), "cannot seal the recording: %s",
+		    why);
+		send_err(c, reason);
+		conn_close(c);
+	}
+}
+
+/* A sync failed: nothing written since the last good sync is promised to
+ * survive a crash, so the recording has failed (fail closed). */
+static void
+conn_sync_failed(struct conn *c)
+{
+	char reason[300];
+
+	snprintf(reason, sizeof(reason), "cannot write the recording: "
+	    "syncing it to disk failed: %s", strerror(recwriter_errno(c->w)));
+	if (c->state == CONN_OPEN)
+		conn_fail(c, reason);	/* event, abnormal seal, ERR */
+	else if (recwriter_sealed(c->w))
+		conn_unsealed(c, reason + strlen("cannot write the recording: "));
+}
+
+static void
+sync_cb(uv_fs_t *req)
+{
+	struct conn *c = req->data;
+	int err = req->result < 0 ? (int)-req->result : 0;
+
+	uv_fs_req_cleanup(req);
+	if (recwriter_sync_done(c->w, err) != 0 || conn_sync_kick(c) != 0)
+		conn_sync_failed(c);
+	else if (recwriter_durable(c->w))
+		conn_sealed(c);
+	else if (c->paused && !recwriter_sync_behind(c->w)) {
+		/* caught up: take this worker's frames again, first those
+		 * already read */
+		c->paused = 0;
+		conn_drain(c);
+		if (!c->paused && c->state == CONN_OPEN)
+			uv_read_start((uv_stream_t *)&c->pipe, alloc_cb,
+			    conn_read_cb);
+	}
+	if (--c->handles == 0)
+		conn_free(c);
+}
+
 /* ---- ending a recording ----------------------------------------------- */
 
 /*
@@ -221,7 +373,6 @@ static void
 conn_seal(struct conn *c, int status, const char *kind, const char *text,
     const char *reason)
 {
-	char hex[2 * REC_HASH_LEN + 1], frames[32];
 	struct buf *ev;
 	uint64_t t;
 	int r;
@@ -239,24 +390,19 @@ conn_seal(struct conn *c, int status, const char *kind, const char *text,
 			    strerror(recwriter_errno(c->w)) : berr_str(r));
 		buf_free(ev);
 	}
+	c->seal_status = status;
+	snprintf(c->seal_reason, sizeof(c->seal_reason), "%s", reason);
 	if ((r = recwriter_seal(c->w, status, reason, t)) != 0 &&
 	    !recwriter_sealed(c->w)) {
-		log_error("session %s: cannot seal %s: %s", c->sid, c->path,
-		    r == BERR_SYS ? strerror(recwriter_errno(c->w)) :
-		    berr_str(r));
-		audit_event("recording.unsealed", "session", c->sid, "path",
-		    c->path, "reason", reason, NULL);
+		conn_unsealed(c, r == BERR_SYS ?
+		    strerror(recwriter_errno(c->w)) : berr_str(r));
 		return;
 	}
-	recfmt_hex(recwriter_head(c->w), REC_HASH_LEN, hex);
-	snprintf(frames, sizeof(frames), "%llu",
-	    (unsigned long long)recwriter_frames(c->w));
-	/* The sealed chain head also goes to the journal: a witness outside
-	 * the file, so cutting a sealed file back to an earlier checkpoint
-	 * is caught by comparing the two. */
-	audit_event("recording.sealed", "session", c->sid, "path", c->path,
-	    "status", status == REC_END_NORMAL ? "normal" : "abnormal",
-	    "reason", reason, "frames", frames, "head", hex, NULL);
+	/* the seal counts once it is synced: conn_sealed() then */
+	if (conn_sync_kick(c) != 0)
+		conn_unsealed(c, strerror(recwriter_errno(c->w)));
+	else if (recwriter_durable(c->w))
+		conn_sealed(c);
 }
 
 /* Tell the peer why, end the recording abnormally, close. */
@@ -391,7 +537,8 @@ ckpt_cb(uv_timer_t *t)
 
 	if (c->state != CONN_OPEN)
 		return;
-	if ((r = recwriter_checkpoint(c->w, conn_now(c))) != 0) {
+	if ((r = recwriter_checkpoint(c->w, conn_now(c))) != 0 ||
+	    (r = conn_after_write(c)) != 0) {
 		snprintf(reason, sizeof(reason), "cannot write the recording: "
 		    "%s", r == BERR_SYS ? strerror(recwriter_errno(c->w)) :
 		    berr_str(r));
@@ -535,6 +682,7 @@ on_open(struct conn *c, struct buf *body)
 		(void)unlink(c->path);	/* ours, just made, holds nothing */
 		goto fail;
 	}
+	recwriter_defer_sync(c->w);
 	c->state = CONN_OPEN;
 	audit_event("recording.start", "session", c->sid, "path", c->path,
 	    "engineer", recfmt_hdr_get(&h, "engineer"),
@@ -594,7 +742,7 @@ on_frame(struct conn *c, struct buf *body)
 		return;
 	}
 	if ((r = recwriter_append(c->w, type, channel, p, len,
-	    conn_now(c))) != 0) {
+	    conn_now(c))) != 0 || (r = conn_after_write(c)) != 0) {
 		snprintf(reason, sizeof(reason), "cannot write the recording: "
 		    "%s", r == BERR_SYS ? strerror(recwriter_errno(c->w)) :
 		    berr_str(r));
@@ -611,13 +759,13 @@ on_close_msg(struct conn *c)
 		conn_fail(c, "protocol error: CLOSE before OPEN");
 		return;
 	}
+	/* read nothing more; OK goes out once the seal is synced
+	 * (conn_sealed), ERR if it cannot be written or synced
+	 * (conn_unsealed) */
+	c->state = CONN_SEALING;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_timer_stop(&c->timer);
 	conn_seal(c, REC_END_NORMAL, NULL, NULL, "worker closed the session");
-	if (!recwriter_sealed(c->w)) {
-		conn_fail(c, "cannot seal the recording");
-		return;
-	}
-	(void)send_ok(c);
-	conn_close(c);
 }
 
 /* Handle one message; the connection may be closed afterwards. */
@@ -659,10 +807,6 @@ static void
 conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *ub)
 {
 	struct conn *c = s->data;
-	struct buf *body;
-	char reason[128];
-	int msg, r;
-	size_t max;
 
 	if (nread == 0)
 		return;
@@ -681,7 +825,21 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *ub)
 		conn_fail(c, "protocol error: message too long");
 		return;
 	}
-	while (c->state != CONN_DONE) {
+	conn_drain(c);
+}
+
+/* Handle the whole messages read so far, until the connection ends or is
+ * paused (conn_after_write); the rest waits in c->in. */
+static void
+conn_drain(struct conn *c)
+{
+	struct buf *body;
+	char reason[128];
+	int msg, r;
+	size_t max;
+
+	while ((c->state == CONN_HELLO || c->state == CONN_OPEN) &&
+	    !c->paused) {
 		max = c->state == CONN_HELLO ? RECPROTO_HELLO_MAX :
 		    RECPROTO_MSG_MAX;
 		r = recproto_take(c->in, max, &msg, &body);
@@ -851,7 +1009,9 @@ signal_cb(uv_signal_t *s, int signum)
 			conn_seal(c, REC_END_ABNORMAL, "recorder-shutdown",
 			    "the recorder was stopped; the session ends",
 			    reason);
-		if (c->state != CONN_DONE) {
+		/* a sealing connection gets its OK once the seal is synced;
+		 * the loop runs until every sync is done */
+		if (c->state != CONN_DONE && c->state != CONN_SEALING) {
 			send_err(c, "the recorder is shutting down");
 			conn_close(c);
 		}

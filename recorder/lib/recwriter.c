@@ -4,6 +4,16 @@
  * The chain head and counters are updated only after a frame reached the
  * file whole, so an error leaves the writer describing exactly what is on
  * disk and a seal can still follow if space comes back.
+ *
+ * A frame is written with one writev() of its 29-byte head (encoded here on
+ * the stack, byte for byte what recfmt_frame_encode() produces), the
+ * caller's payload and the chain hash: the payload, which may hold what an
+ * engineer typed, is never copied into a scratch buffer that would then
+ * have to be wiped. The chain hash uses one digest context per writer with
+ * SHA-256 fetched once, instead of a fresh context and an implicit fetch
+ * per frame (recfmt_chain_step), which showed in profiles of pty sessions
+ * (many small frames); tests/unit/test_recfmt.c checks the result against
+ * the test vectors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +24,9 @@
 #include <unistd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "err.h"
@@ -21,9 +34,16 @@
 #include "reckey.h"
 #include "recwriter.h"
 
+/* len, type, seq, time, channel, payload length */
+#define FRAME_HEAD_LEN	(4 + REC_FRAME_FIXED)
+/* magic, frame head, payload, chain hash */
+#define EMIT_IOV_MAX	4
+
 struct recwriter {
 	int fd;
 	const struct reckey *key;
+	EVP_MD *sha256;		/* fetched once */
+	EVP_MD_CTX *mdctx;	/* reused for every frame */
 	uint8_t head[REC_HASH_LEN];
 	uint64_t seq;		/* next frame's sequence number */
 	uint64_t offset;	/* file size = where the next frame goes */
@@ -36,18 +56,29 @@ struct recwriter {
 	int sealed;
 	int broken;		/* a torn frame could not be removed */
 	int err;
-	/* frame scratch: made per frame by frame_buf(), because buf_reset()
-	 * wipes the whole allocation, which grows to the largest frame */
-	struct buf *fb;
+	/* durability: offsets are file sizes just past a signed frame */
+	int defer_sync;		/* the caller runs the syncs */
+	int syncing;		/* a deferred sync is in flight */
+	int sync_failed;	/* a sync failed: nothing is promised any more */
+	uint64_t signed_off;	/* past the last CHECKPOINT or the SEAL */
+	uint64_t synced_off;	/* known durable up to here */
+	uint64_t sync_target;	/* what the sync in flight covers */
 };
 
-static int
-frame_buf(struct recwriter *w)
+static void
+put_be32(uint8_t *p, uint32_t v)
 {
-	buf_free(w->fb);
-	if ((w->fb = buf_new(REC_FRAME_MAX + 64)) == NULL)
-		return (BERR_NOMEM);
-	return (0);
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
 }
 
 int
@@ -123,20 +154,22 @@ recwriter_create_file(const char *recdir, const char *session_id,
 }
 
 /*
- * Write all of p, or nothing: on failure truncate back to w->offset.
- * Keeps errno in w->err.
+ * Write all of iov, or nothing: on failure truncate back to w->offset.
+ * Keeps errno in w->err. iov is consumed (advanced over what was written).
  */
 static int
-write_whole(struct recwriter *w, const void *p, size_t len)
+write_whole(struct recwriter *w, struct iovec *iov, int iovcnt)
 {
-	const uint8_t *q = p;
-	size_t done = 0;
+	size_t total = 0, done = 0;
 	ssize_t n;
+	int i;
 
 	if (w->broken)
 		return (BERR_SYS);
-	while (done < len) {
-		n = write(w->fd, q + done, len - done);
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	while (done < total) {
+		n = writev(w->fd, iov, iovcnt);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -152,47 +185,82 @@ write_whole(struct recwriter *w, const void *p, size_t len)
 			return (BERR_SYS);
 		}
 		done += (size_t)n;
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
 	}
-	w->offset += len;
+	w->offset += total;
+	return (0);
+}
+
+/* out = SHA256(w->head || parts): the chain step of recfmt_chain_step(). */
+static int
+chain_next(struct recwriter *w, const struct iovec *parts, int nparts,
+    uint8_t out[REC_HASH_LEN])
+{
+	unsigned int mdlen = 0;
+	int i;
+
+	if (EVP_DigestInit_ex(w->mdctx, w->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(w->mdctx, w->head, REC_HASH_LEN) != 1)
+		return (BERR_CRYPTO);
+	for (i = 0; i < nparts; i++)
+		if (parts[i].iov_len > 0 && EVP_DigestUpdate(w->mdctx,
+		    parts[i].iov_base, parts[i].iov_len) != 1)
+			return (BERR_CRYPTO);
+	if (EVP_DigestFinal_ex(w->mdctx, out, &mdlen) != 1 ||
+	    mdlen != REC_HASH_LEN)
+		return (BERR_CRYPTO);
 	return (0);
 }
 
 /*
- * Encode the frame into w->fb (after prefix bytes already there), append its
- * chain hash, write it whole, then advance the chain.
+ * Write one frame (after prefix bytes, if any: the magic line) in a single
+ * writev, then advance the chain. type and len are already checked.
  */
 static int
-emit(struct recwriter *w, int type, uint32_t channel, const void *payload,
-    size_t len, uint64_t t)
+emit(struct recwriter *w, const void *prefix, size_t prefixlen, int type,
+    uint32_t channel, const void *payload, size_t len, uint64_t t)
 {
-	struct rec_frame f;
-	uint8_t h[REC_HASH_LEN];
-	size_t pre;
-	int r;
+	struct iovec iov[EMIT_IOV_MAX];
+	uint8_t hd[FRAME_HEAD_LEN], h[REC_HASH_LEN];
+	int n = 0, r;
 
-	if (w->fb == NULL && (r = frame_buf(w)) != 0)
+	if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
+		return (BERR_INVAL);
+	if (len > REC_MAX_PAYLOAD)
+		return (BERR_LIMIT);
+	put_be32(hd, (uint32_t)(REC_FRAME_FIXED + len));
+	hd[4] = (uint8_t)type;
+	put_be64(hd + 5, w->seq);
+	put_be64(hd + 13, t);
+	put_be32(hd + 21, channel);
+	put_be32(hd + 25, (uint32_t)len);
+	if (prefixlen > 0) {
+		iov[n].iov_base = (void *)prefix;
+		iov[n++].iov_len = prefixlen;
+	}
+	iov[n].iov_base = hd;
+	iov[n++].iov_len = sizeof(hd);
+	iov[n].iov_base = (void *)payload;
+	iov[n++].iov_len = len;
+	/* the canonical bytes: head and payload, without the prefix */
+	if ((r = chain_next(w, iov + (prefixlen > 0), 2, h)) != 0)
 		return (r);
-	pre = buf_len(w->fb);
-	f.type = (uint8_t)type;
-	f.seq = w->seq;
-	f.time_us = t;
-	f.channel = channel;
-	f.payload = payload;
-	f.len = len;
-	if ((r = recfmt_frame_encode(w->fb, &f)) != 0 ||
-	    (r = recfmt_chain_step(w->head, buf_ptr(w->fb) + pre,
-	    buf_len(w->fb) - pre, h)) != 0 ||
-	    (r = buf_put(w->fb, h, sizeof(h))) != 0)
-		goto out;
-	if ((r = write_whole(w, buf_ptr(w->fb), buf_len(w->fb))) != 0)
-		goto out;
+	iov[n].iov_base = h;
+	iov[n++].iov_len = sizeof(h);
+	if ((r = write_whole(w, iov, n)) != 0)
+		return (r);
 	memcpy(w->head, h, sizeof(h));
 	w->seq++;
 	w->last_time = t;
- out:
-	buf_free(w->fb);
-	w->fb = NULL;
-	return (r);
+	return (0);
 }
 
 /*
@@ -203,14 +271,16 @@ static int
 emit_signed(struct recwriter *w, int type, const struct buf *body,
     uint64_t t)
 {
-	struct buf *pl = NULL, *msg = NULL;
+	struct buf *pl = NULL, *msg = NULL, *canon = NULL;
 	struct rec_frame f;
-	uint8_t sig[REC_SIG_LEN];
-	size_t sigoff;
+	uint8_t sig[REC_SIG_LEN], tmp[1024];
+	size_t sigoff, n;
 	int r;
 
 	memset(sig, 0, sizeof(sig));
-	if ((pl = buf_new(1024)) == NULL || (msg = buf_new(2048)) == NULL) {
+	if ((pl = buf_new(sizeof(tmp))) == NULL ||
+	    (msg = buf_new(2048)) == NULL ||
+	    (canon = buf_new(2048)) == NULL) {
 		r = BERR_NOMEM;
 		goto out;
 	}
@@ -228,34 +298,37 @@ emit_signed(struct recwriter *w, int type, const struct buf *body,
 	f.channel = REC_CHANNEL_RECORDER;
 	f.payload = buf_ptr(pl);
 	f.len = buf_len(pl);
-	if ((r = frame_buf(w)) != 0 ||
-	    (r = recfmt_frame_encode(w->fb, &f)) != 0 ||
-	    (r = recfmt_signed_message(msg, type, buf_ptr(w->fb),
-	    buf_len(w->fb))) != 0)
+	if ((r = recfmt_frame_encode(canon, &f)) != 0 ||
+	    (r = recfmt_signed_message(msg, type, buf_ptr(canon),
+	    buf_len(canon))) != 0 ||
+	    (r = reckey_sign(w->key, buf_ptr(msg), buf_len(msg), sig)) != 0)
 		goto out;
-	buf_free(w->fb);
-	w->fb = NULL;
-	if ((r = reckey_sign(w->key, buf_ptr(msg), buf_len(msg), sig)) != 0)
-		goto out;
-	/* rebuild the payload with the signature in place */
-	{
-		uint8_t tmp[1024];
-		size_t n = buf_len(pl);
-
-		if (n > sizeof(tmp)) {
-			r = BERR_LIMIT;
-			goto out;
-		}
-		memcpy(tmp, buf_ptr(pl), n);
-		memcpy(tmp + sigoff, sig, sizeof(sig));
-		r = emit(w, type, REC_CHANNEL_RECORDER, tmp, n, t);
-	}
+	/* the payload again, with the signature in place (pl's size is
+	 * capped at sizeof(tmp)) */
+	n = buf_len(pl);
+	memcpy(tmp, buf_ptr(pl), n);
+	memcpy(tmp + sigoff, sig, sizeof(sig));
+	if ((r = emit(w, NULL, 0, type, REC_CHANNEL_RECORDER, tmp, n, t)) == 0)
+		w->signed_off = w->offset;
  out:
-	buf_free(w->fb);
-	w->fb = NULL;
 	buf_free(pl);
 	buf_free(msg);
+	buf_free(canon);
 	return (r);
+}
+
+/* The caller's thread syncs (no deferred syncing): everything written so
+ * far becomes durable, or the recording is failed. */
+static int
+sync_now(struct recwriter *w)
+{
+	if (fdatasync(w->fd) != 0) {
+		w->err = errno;
+		w->sync_failed = 1;
+		return (BERR_SYS);
+	}
+	w->synced_off = w->signed_off;
+	return (0);
 }
 
 static void
@@ -289,8 +362,12 @@ recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
 	w->fd = fd;
 	fd = -1;
 	w->key = key;
-	if ((r = frame_buf(w)) != 0 ||
-	    (pl = buf_new(REC_MAX_PAYLOAD)) == NULL) {
+	if ((w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (w->mdctx = EVP_MD_CTX_new()) == NULL) {
+		r = BERR_CRYPTO;
+		goto out;
+	}
+	if ((pl = buf_new(REC_MAX_PAYLOAD)) == NULL) {
 		r = BERR_NOMEM;
 		goto out;
 	}
@@ -299,9 +376,8 @@ recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
 		goto out;
 	/* magic and HEADER go out in one write: a file never holds one
 	 * without the other */
-	if ((r = buf_put(w->fb, REC_MAGIC, REC_MAGIC_LEN)) != 0 ||
-	    (r = emit(w, REC_HEADER, REC_CHANNEL_RECORDER, buf_ptr(pl),
-	    buf_len(pl), 0)) != 0)
+	if ((r = emit(w, REC_MAGIC, REC_MAGIC_LEN, REC_HEADER,
+	    REC_CHANNEL_RECORDER, buf_ptr(pl), buf_len(pl), 0)) != 0)
 		goto out;
 	run_add(w, buf_len(pl), 0);
 	*out = w;
@@ -328,11 +404,7 @@ recwriter_checkpoint(struct recwriter *w, uint64_t now_us)
 	if ((r = emit_signed(w, REC_CHECKPOINT, NULL, now_us)) != 0)
 		return (r);
 	w->run_frames = w->run_bytes = 0;
-	if (fdatasync(w->fd) != 0) {
-		w->err = errno;
-		return (BERR_SYS);
-	}
-	return (0);
+	return (w->defer_sync ? 0 : sync_now(w));
 }
 
 uint64_t
@@ -361,7 +433,7 @@ recwriter_append(struct recwriter *w, int type, uint32_t channel,
 	    w->run_bytes + len > REC_CKPT_BYTES) &&
 	    (r = recwriter_checkpoint(w, now_us)) != 0)
 		return (r);
-	if ((r = emit(w, type, channel, payload, len, now_us)) != 0)
+	if ((r = emit(w, NULL, 0, type, channel, payload, len, now_us)) != 0)
 		return (r);
 	run_add(w, len, now_us);
 	switch (type) {
@@ -407,15 +479,69 @@ recwriter_seal(struct recwriter *w, int status, const char *reason,
 		goto out;
 	w->sealed = 1;
 	w->run_frames = w->run_bytes = 0;
-	if (fdatasync(w->fd) != 0) {
-		w->err = errno;
-		r = BERR_SYS;
+	if (w->defer_sync)
 		goto out;
-	}
+	if ((r = sync_now(w)) != 0)
+		goto out;
 	(void)fchmod(w->fd, 0440);
  out:
 	buf_free(body);
 	return (r);
+}
+
+void
+recwriter_defer_sync(struct recwriter *w)
+{
+	w->defer_sync = 1;
+}
+
+int
+recwriter_sync_start(struct recwriter *w, int *fdp)
+{
+	*fdp = -1;
+	if (!w->defer_sync || w->syncing || w->signed_off <= w->synced_off)
+		return (0);
+	w->syncing = 1;
+	w->sync_target = w->signed_off;
+	*fdp = w->fd;
+	return (1);
+}
+
+int
+recwriter_sync_done(struct recwriter *w, int err)
+{
+	if (!w->syncing)
+		return (BERR_INVAL);
+	w->syncing = 0;
+	if (err != 0) {
+		w->err = err;
+		w->sync_failed = 1;
+		return (BERR_SYS);
+	}
+	/* fdatasync covers everything written before it started, at least
+	 * the target; a later checkpoint waits for its own sync */
+	w->synced_off = w->sync_target;
+	if (recwriter_durable(w))
+		(void)fchmod(w->fd, 0440);
+	return (0);
+}
+
+int
+recwriter_sync_behind(const struct recwriter *w)
+{
+	return (w->syncing && w->signed_off > w->sync_target);
+}
+
+int
+recwriter_sync_busy(const struct recwriter *w)
+{
+	return (w->syncing);
+}
+
+int
+recwriter_durable(const struct recwriter *w)
+{
+	return (w->sealed && !w->sync_failed && w->synced_off >= w->offset);
 }
 
 int
@@ -449,6 +575,7 @@ recwriter_free(struct recwriter *w)
 		return;
 	if (w->fd != -1)
 		close(w->fd);
-	buf_free(w->fb);
+	EVP_MD_CTX_free(w->mdctx);
+	EVP_MD_free(w->sha256);
 	free(w);
 }

@@ -3,15 +3,32 @@
  *
  * Only bastion-recorder uses this: it is the code that holds the private key.
  * A writer owns one file descriptor opened on a new, empty file. Each frame
- * goes to the file in a single write() (retried on short writes) together
- * with its chain hash; if the write fails the file is truncated back to the
- * previous frame boundary, so a failed append never leaves half a frame.
+ * goes to the file in a single writev() (retried on short writes) together
+ * with its chain hash, straight from the caller's payload (no copy); if the
+ * write fails the file is truncated back to the previous frame boundary, so
+ * a failed append never leaves half a frame.
  *
  * Checkpoints (see recfmt.h): recwriter_append() writes one first whenever
  * the new frame would stretch the unsigned run past REC_CKPT_INTERVAL_US or
  * REC_CKPT_BYTES; the caller runs a timer to recwriter_ckpt_due() and calls
- * recwriter_checkpoint() then, so an idle session is signed too. Checkpoints
- * and the seal are followed by fdatasync().
+ * recwriter_checkpoint() then, so an idle session is signed too.
+ *
+ * Durability: a checkpoint or the seal bounds what a machine crash can lose
+ * only once it is on stable storage. By default recwriter_checkpoint() and
+ * recwriter_seal() call fdatasync() themselves, in the caller's thread. A
+ * caller with an event loop (bastion-recorder) calls recwriter_defer_sync()
+ * instead and runs the syncs elsewhere, one at a time per writer:
+ *
+ *	if (recwriter_sync_start(w, &fd))
+ *		fdatasync(fd) on a worker thread, then on the loop:
+ *		recwriter_sync_done(w, 0 or errno);
+ *	if (recwriter_sync_behind(w))
+ *		stop reading frames until the next recwriter_sync_done();
+ *
+ * While a sync runs frames keep being written behind it (page cache, so
+ * nothing is lost if the process dies); only a machine crash can lose what
+ * is not yet synced: the run whose checkpoint is being synced and the one
+ * after it (recwriter_sync_behind() stops the caller there), plus one frame.
  *
  * Time is passed in by the caller (µs since the session started) so tests
  * can drive the clock; a time earlier than the last frame's is raised to it.
@@ -71,13 +88,51 @@ uint64_t recwriter_ckpt_due(const struct recwriter *w);
 
 /*
  * Write the SEAL (status enum rec_end, reason text without control
- * characters, at most 256 bytes) and make the file read-only (0440). After
- * this only recwriter_free is useful.
+ * characters, at most 256 bytes), sync it and make the file read-only
+ * (0440); with deferred syncing the last two wait for recwriter_sync_done.
+ * After this only the sync calls and recwriter_free are useful.
  */
 int recwriter_seal(struct recwriter *w, int status, const char *reason,
     uint64_t now_us);
 
-/* errno of the last failed write, 0 if none. */
+/*
+ * Deferred syncing (see the top of this file). Call once, right after
+ * recwriter_open(); from then on checkpoints and the seal are written but
+ * not synced by the writer, and the file is made read-only only when the
+ * seal is synced (recwriter_sync_done).
+ */
+void recwriter_defer_sync(struct recwriter *w);
+
+/*
+ * 1 if a checkpoint or the seal is written but not yet synced and no sync
+ * is in flight: *fdp is the descriptor to fdatasync() and the writer counts
+ * a sync as in flight until recwriter_sync_done(). 0 if there is nothing to
+ * start (*fdp is -1). The descriptor stays open until recwriter_free(),
+ * which must not be called while a sync is in flight.
+ */
+int recwriter_sync_start(struct recwriter *w, int *fdp);
+
+/*
+ * The sync from recwriter_sync_start() ended with err (0 or an errno).
+ * 0: what it covered is durable, and once that includes the seal the file
+ * is made read-only (0440). BERR_SYS: the sync failed (recwriter_errno()
+ * says why); the recording can no longer promise anything and its session
+ * must end. Later appends and the seal are still attempted (best effort).
+ */
+int recwriter_sync_done(struct recwriter *w, int err);
+
+/* 1 while a sync is in flight and a later checkpoint (or the seal) is
+ * already written behind it: feed no more frames until it is done. */
+int recwriter_sync_behind(const struct recwriter *w);
+
+/* 1 if a sync is in flight. */
+int recwriter_sync_busy(const struct recwriter *w);
+
+/* 1 once the seal is written and synced (with deferred syncing: by a
+ * successful recwriter_sync_done; otherwise by recwriter_seal itself). */
+int recwriter_durable(const struct recwriter *w);
+
+/* errno of the last failed write or sync, 0 if none. */
 int recwriter_errno(const struct recwriter *w);
 /* Frames written so far (= the next seq). */
 uint64_t recwriter_frames(const struct recwriter *w);
@@ -85,7 +140,8 @@ uint64_t recwriter_frames(const struct recwriter *w);
 const uint8_t *recwriter_head(const struct recwriter *w);
 int recwriter_sealed(const struct recwriter *w);
 
-/* Close the file (not sealing it) and free; NULL is a no-op. */
+/* Close the file (not sealing it) and free; NULL is a no-op. Not while a
+ * sync is in flight (recwriter_sync_busy). */
 void recwriter_free(struct recwriter *w);
 
 #endif
