@@ -138,16 +138,6 @@ def pss_kib(pid):
     return 0
 
 
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
 
 def fd_count(pid):
     try:

@@ -192,8 +192,7 @@ class Scene:
         return None
 
     def worker_pids(self):
-        return [p for p in util.children_of(self.bastion.pid)
-                if "--worker" in util.pid_cmdline(p)]
+        return util.worker_pids(self.bastion)
 
     def long_lived_pids(self):
         """Our own children that live through the run (servers)."""
