@@ -232,6 +232,8 @@ listener_recorder_start(struct listener *L)
 	args[n++] = sock;
 	args[n++] = "-m";
 	args[n++] = minfree;
+	args[n++] = "-a";	/* its events join the audit chain */
+	args[n++] = L->boot->state_dir;
 	args[n++] = "-D";
 	args[n] = NULL;
 	memset(&o, 0, sizeof(o));

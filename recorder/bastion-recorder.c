@@ -51,6 +51,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "auditlog.h"
 #include "err.h"
 #include "log.h"
 #include "recfmt.h"
@@ -1029,11 +1030,13 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: bastion-recorder --init -k KEYFILE\n"
 	    "       bastion-recorder -k KEYFILE -d RECDIR -s SOCKET [-u UID]... "
-	    "[-m MIB] [-D] [-v]\n"
+	    "[-m MIB] [-a STATE_DIR] [-D] [-v]\n"
 	    "  --init          create the signing key pair KEYFILE (0600) and "
 	    "KEYFILE.pub,\n"
 	    "                  print the public key and its fingerprint, exit\n"
 	    "  -k KEYFILE      Ed25519 private key (PEM)\n"
+	    "  -a STATE_DIR    also append events to STATE_DIR/audit.log, the "
+	    "audit chain\n"
 	    "  -d RECDIR       recordings go to RECDIR/YYYY/MM/DD/ID.brec\n"
 	    "  -s SOCKET       Unix socket the session workers connect to\n"
 	    "  -u UID|USER     a uid allowed to record (repeatable; default: "
@@ -1104,7 +1107,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server *srv;
-	const char *keyfile = NULL;
+	const char *keyfile = NULL, *auditdir = NULL;
 	struct stat st;
 	unsigned long mib = DEFAULT_MIN_FREE_MIB;
 	char *end;
@@ -1113,11 +1116,14 @@ main(int argc, char **argv)
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return (1);
 	TAILQ_INIT(&srv->conns);
-	while ((ch = getopt_long(argc, argv, "k:d:s:u:m:Dvh", longopts,
+	while ((ch = getopt_long(argc, argv, "a:k:d:s:u:m:Dvh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'I':
 			init = 1;
+			break;
+		case 'a':
+			auditdir = optarg;
 			break;
 		case 'k':
 			keyfile = optarg;
@@ -1195,6 +1201,10 @@ main(int argc, char **argv)
 		return (1);
 	}
 	reckey_fingerprint(srv->key, srv->keyfp);
+	/* -a STATE_DIR: recording.start/sealed go into the audit chain too
+	 * (docs/AUDIT.md); without it, to the journal only */
+	if (auditdir != NULL)
+		(void)auditlog_open(auditdir, AUDITLOG_LAZY);
 	if (!fg) {
 		if (daemon(1, 0) != 0) {
 			perror("daemon");

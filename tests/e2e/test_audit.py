@@ -242,6 +242,22 @@ def test_reading_recordings_refused_when_chain_cannot_be_written(site):
         proc.wait()
 
 
+def test_recorder_events_are_chained(site, verify_bin):
+    """The recorder bastiond starts appends recording.start and
+    recording.sealed to the same chain."""
+    world, p = site
+    r = p["alice"].ssh("ct-scanner", "echo sealed-and-chained")
+    assert r.returncode == 0, r.stderr
+    rec = world.bastion.wait_audit(event="session.recording", user="alice")
+    sealed = world.bastion.wait_audit(event="recording.sealed",
+                                      session=rec["recording"])
+    assert ":" in sealed["chain"], sealed
+    text = chain_path(world).read_text()
+    assert "event=recording.sealed " in text and rec["recording"] in text
+    v = verify_bin("--audit", chain_path(world))
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
 # -- the evidence bundle ----------------------------------------------------
 
 def read_bundle(data):
