@@ -56,17 +56,7 @@ mon_reader_feed(struct mon_reader *r, const void *data, size_t len,
 int
 mon_name_ok(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
-		    s[i] <= '9'))
-			continue;
-		if (i > 0 && (s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			continue;
-		return (0);
-	}
-	return (i > 0 && i <= POLICY_MAX_NAME);
+	return (policy_name_ok(s));
 }
 
 /*

@@ -771,8 +771,8 @@ check_seq(struct pctx *c, const struct ynode *v, const char *key,
 	return (0);
 }
 
-static int
-name_ok(const char *s)
+int
+policy_name_ok(const char *s)
 {
 	size_t i;
 
@@ -794,7 +794,7 @@ label(char *out, size_t len, const char *kind, const struct ynode *m)
 	const struct ynode *v = ymap_get(m, "name");
 
 	if (v != NULL && v->kind == YNODE_SCALAR && !v->bad &&
-	    name_ok(v->str))
+	    policy_name_ok(v->str))
 		snprintf(out, len, "%s \"%s\"", kind, v->str);
 	else
 		snprintf(out, len, "%s at line %d", kind, m->line);
@@ -825,7 +825,7 @@ get_name(struct pctx *c, const struct ynode *m, const char *what,
 	if ((v = field(c, m, "name", what, "name: NAME")) == NULL ||
 	    (s = scalar(c, v, "name", what)) == NULL)
 		return (-1);
-	if (!name_ok(s)) {
+	if (!policy_name_ok(s)) {
 		problem(c, v->line, "%s name \"%.80s\" is not valid "
 		    DASH " " NAME_HINT, kind, s);
 		return (-1);

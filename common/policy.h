@@ -204,6 +204,9 @@ struct policy_person *policy_person(const struct policy *p, const char *name,
     enum policy_role *role);
 
 /* 1 if the person is enabled and not expired at time now. */
+/* 1 if s is a name as the policy spells them: [a-z0-9][a-z0-9._-]*, at
+ * most POLICY_MAX_NAME bytes. */
+int policy_name_ok(const char *s);
 /* Is a work record asked of this vendor's engineers (their own
  * work_record, else the hospital-wide one)? */
 int policy_work_record(const struct policy *p, const struct policy_vendor *vd);

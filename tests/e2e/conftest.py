@@ -23,6 +23,7 @@ BASTION_STRICT=1 (CI), where they fail it.
 
 import os
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -243,3 +244,22 @@ def cast(world, softsk, bastiond_bin):
     and call world.start_bastion(policy) yourself."""
     from harness.client import add_site_people
     return world, add_site_people(world, softsk)
+
+
+@pytest.fixture
+def bastionctl(build_dir):
+    """run(world, *args, timeout=60) -> CompletedProcess of
+    `bastionctl -f POLICY ARGS...` (through bastiond's control socket when
+    it runs)."""
+    path = build_dir / "bastionctl"
+    if not os.access(path, os.X_OK):
+        pytest.fail("bastionctl not found at %s: build it with `make B=%s "
+                    "tests`" % (path, build_dir))
+
+    def run(world, *args, timeout=60):
+        return subprocess.run(
+            [str(path), "-f", str(world.bastion.policy_path)] +
+            [str(a) for a in args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return run
+

@@ -19,20 +19,6 @@ from harness import util
 from harness.client import Person
 
 
-@pytest.fixture
-def bastionctl(build_dir):
-    path = build_dir / "bastionctl"
-    if not os.access(path, os.X_OK):
-        pytest.fail("bastionctl not found at %s" % path)
-
-    def run(world, *args, timeout=30):
-        return subprocess.run(
-            [str(path), "-f", str(world.bastion.policy_path)] +
-            [str(a) for a in args], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, timeout=timeout)
-    return run
-
-
 def approval_site(cast, approval=None, top=None):
     world, p = cast
     world.vendors["globex"]["approval"] = approval or {"required": True}

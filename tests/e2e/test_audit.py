@@ -46,20 +46,6 @@ def verify_bin(build_dir):
     return run
 
 
-@pytest.fixture
-def bastionctl(build_dir):
-    path = build_dir / "bastionctl"
-    if not os.access(path, os.X_OK):
-        pytest.fail("bastionctl not found at %s" % path)
-
-    def run(world, *args, timeout=60):
-        return subprocess.run(
-            [str(path), "-f", str(world.bastion.policy_path)] +
-            [str(a) for a in args], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, timeout=timeout)
-    return run
-
-
 def chain_path(world):
     return world.bastion.state_dir / "audit.log"
 

@@ -24,26 +24,6 @@ SOFTSK_AAGUID = "536f6674534b2d546573742d4f6e6c79"
 
 # --- helpers --------------------------------------------------------------------
 
-@pytest.fixture
-def bastionctl(build_dir):
-    """run(world, *args) -> CompletedProcess of bastionctl -f POLICY."""
-    path = build_dir / "bastionctl"
-    if not os.access(path, os.X_OK):
-        msg = ("bastionctl not found at %s: build it with `make B=%s tests`"
-               % (path, build_dir))
-        if os.environ.get("BASTION_STRICT", "0") not in ("", "0"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-    def run(world, *args, timeout=30):
-        return subprocess.run(
-            [str(path), "-f", str(world.bastion.policy_path)]
-            + [str(a) for a in args], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL)
-    return run
-
-
 def engineer(world, softsk, key_type, name="erin", verify_required=False,
              vendor="acme"):
     """A new engineer of vendor with a software key of key_type."""
