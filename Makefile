@@ -2,8 +2,11 @@
 #
 #   make            build every program (-Wall -Wextra -Werror)
 #   make deps       install the Debian packages (idempotent)
-#   make check      deps, build, unit tests (cmocka), end-to-end tests (pytest)
+#   make check      deps, build, unit tests (cmocka), end-to-end tests (pytest),
+#                   and check-boot when root
 #   make check-asan the same under AddressSanitizer + UBSan (build-asan/)
+#   make check-boot install into a Debian 12 tree booted under systemd
+#                   (systemd-nspawn) and check the live units (root)
 #   make demo       run the bastion with demo vendors and devices
 #   make demo-stop  stop it
 #   make bench      benchmarks against OpenSSH (prints a table)
@@ -63,7 +66,8 @@ PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so)
 LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
-.PHONY: all deps check check-unit check-e2e check-asan demo demo-stop bench \
+.PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
+	demo-stop bench \
 	clean tests install uninstall
 
 all: $(PROGS)
@@ -121,9 +125,17 @@ $(B)/tests/softsk.so: $(SOFTSK_SRC) $(wildcard tests/softsk/*.h)
 	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared $(WARN) -O2 -g \
 		-o $@ $(SOFTSK_SRC) -lcrypto
 
+# make check also boots the installed units under systemd when run as root
+# (CI); BOOT=0 leaves that out.
+BOOT ?= 1
 check: deps
 	$(MAKE) tests
 	$(MAKE) check-unit check-e2e
+	@if [ "$(BOOT)" = 1 ] && [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) check-boot; \
+	else \
+		echo "check-boot skipped (needs root; BOOT=$(BOOT))"; \
+	fi
 
 check-unit: tests
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -131,6 +143,13 @@ check-unit: tests
 check-e2e: tests
 	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) BASTION_STRICT=1 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+# Slow (a debootstrap tree, cached in /var/tmp/bastion-boot) and needs
+# root: run once by CI, not again under the sanitizers.
+check-boot: deps
+	$(MAKE) tests
+	BASTION_BUILD=$(abspath $(B)) $(PYTHON) -m pytest -q -p no:cacheprovider \
+		tests/boot $(PYTEST_ARGS)
 
 check-asan: deps
 	$(MAKE) SAN=1 tests

@@ -109,10 +109,11 @@ main(int argc, char **argv)
 		return (control_main(path, control_who, debug));
 	log_init("bastiond", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 
-	r = policy_load(path, stderr, &nerrs, &pol);
+	r = policy_load(path, log_stream(LOG_LVL_ERROR), &nerrs, &pol);
 	if (r != 0) {
 		if (nerrs == 0)
-			fprintf(stderr, "%s: %s\n", path, berr_str(r));
+			fprintf(log_stream(LOG_LVL_ERROR), "%s: %s\n", path,
+			    berr_str(r));
 		return (1);
 	}
 	if (check) {

@@ -40,6 +40,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1354,6 +1355,12 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	L->mon_timer.data = L;
 	uv_timer_start(&L->mon_timer, mon_tick, MON_TICK_MS, MON_TICK_MS);
 	audit_event("bastion.start", "policy", policy_path, NULL);
+	if (geteuid() == 0 && getpwnam(pol->worker_user != NULL ?
+	    pol->worker_user : POLICY_DEFAULT_WORKER_USER) == NULL)
+		log_warn("worker_user %s does not exist: session workers will "
+		    "run as nobody (the installed sysusers.d entry creates "
+		    "it)", pol->worker_user != NULL ? pol->worker_user :
+		    POLICY_DEFAULT_WORKER_USER);
 	log_info("ready");
 	/* the recorder answers and every listen address is bound */
 	listener_status(L);

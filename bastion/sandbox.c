@@ -66,6 +66,13 @@
 
 #define SANDBOX_MAX_KEEP	8
 
+/* Set by sandbox_prepare(), used by sandbox_enter(). */
+static scmp_filter_ctx sandbox_ctx;
+static int sandbox_demote_to;
+static uid_t sandbox_uid;
+static gid_t sandbox_gid;
+static char sandbox_user[64];
+
 /* What a relaying worker may do: its loop, its sockets, memory, time,
  * signals, its logs, and new TCP connections for port forwards. */
 static const int sandbox_allow[] = {
@@ -226,19 +233,27 @@ sandbox_close_fds(const struct sess *S)
 	return (0);
 }
 
+/*
+ * Who the worker becomes: looked up while /etc/passwd (or NSS) can still
+ * be read, before the recording opens, so that a missing user refuses the
+ * session before anything of it is recorded.
+ */
 static int
-sandbox_demote(const struct sess *S)
+sandbox_find_user(const struct sess *S)
 {
 	const char *name = S->pol->worker_user != NULL ?
 	    S->pol->worker_user : POLICY_DEFAULT_WORKER_USER;
 	struct passwd *pw;
 
+	sandbox_demote_to = 0;
 	if (geteuid() != 0)
 		return (0);	/* already unprivileged: nothing to drop */
 	if ((pw = getpwnam(name)) == NULL) {
-		log_warn("sandbox: worker_user %s does not exist; using "
-		    "nobody (create it: the Debian package's sysusers.d "
-		    "entry does)", name);
+		/* the demo and the tests run without the sysusers entry;
+		 * the listener warned once at start */
+		log_debug("sandbox: worker_user %s does not exist; using "
+		    "nobody (create it: the installed sysusers.d entry "
+		    "does)", name);
 		if ((pw = getpwnam("nobody")) == NULL) {
 			log_error("sandbox: neither %s nor nobody exists",
 			    name);
@@ -249,11 +264,24 @@ sandbox_demote(const struct sess *S)
 		log_error("sandbox: worker_user %s is root", pw->pw_name);
 		return (BERR_DENIED);
 	}
+	sandbox_demote_to = 1;
+	sandbox_uid = pw->pw_uid;
+	sandbox_gid = pw->pw_gid;
+	snprintf(sandbox_user, sizeof(sandbox_user), "%s", pw->pw_name);
+	return (0);
+}
+
+static int
+sandbox_demote(void)
+{
+	if (!sandbox_demote_to)
+		return (0);
 	if (setgroups(0, NULL) != 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
-		log_error("sandbox: cannot become %s: %s", pw->pw_name,
-		    strerror(errno));
+	    setresgid(sandbox_gid, sandbox_gid, sandbox_gid) != 0 ||
+	    setresuid(sandbox_uid, sandbox_uid, sandbox_uid) != 0) {
+		log_error("sandbox: cannot become %s: %s (the service may "
+		    "lack CAP_SETUID/CAP_SETGID or the setresuid() system "
+		    "call)", sandbox_user, strerror(errno));
 		return (BERR_SYS);
 	}
 	if (setuid(0) == 0 || geteuid() == 0) {
@@ -267,23 +295,44 @@ sandbox_demote(const struct sess *S)
 	return (0);
 }
 
+/*
+ * Build the filter (not yet loaded). libseccomp probes the kernel's
+ * seccomp() system call for its API level; where that call is refused
+ * (a service manager's own filter: systemd's SystemCallFilter= without
+ * "seccomp") it falls back to level 1, which cannot express
+ * SECCOMP_RET_KILL_PROCESS, and seccomp_init() returns NULL. Say so.
+ */
 static int
-sandbox_filter(void)
+sandbox_build(scmp_filter_ctx *out)
 {
 	scmp_filter_ctx ctx;
 	size_t i;
 	int r = 0;
 
+	*out = NULL;
+	if (seccomp_api_get() < 3) {
+		log_error("sandbox: the kernel's seccomp() system call is not "
+		    "usable here (libseccomp API level %u, 3 needed to kill "
+		    "a process): if bastiond runs under systemd, its unit's "
+		    "SystemCallFilter= must allow \"seccomp\"",
+		    seccomp_api_get());
+		return (BERR_SYS);
+	}
 	if (SANDBOX_SANITIZER) {
-		if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
+			log_error("sandbox: seccomp_init failed");
 			return (BERR_NOMEM);
+		}
 		for (i = 0; r == 0 && i < sizeof(sandbox_deny) /
 		    sizeof(sandbox_deny[0]); i++)
 			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
 			    sandbox_deny[i], 0);
 	} else {
-		if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+			log_error("sandbox: seccomp_init(KILL_PROCESS) failed "
+			    "(libseccomp API level %u)", seccomp_api_get());
 			return (BERR_NOMEM);
+		}
 		for (i = 0; r == 0 && i < sizeof(sandbox_allow) /
 		    sizeof(sandbox_allow[0]); i++)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
@@ -303,16 +352,63 @@ sandbox_filter(void)
 			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
 			    (scmp_datum_t)sandbox_families[i]));
 	}
+	if (r != 0) {
+		log_error("sandbox: cannot build the system call filter: %s",
+		    strerror(-r));
+		seccomp_release(ctx);
+		return (BERR_SYS);
+	}
+	*out = ctx;
+	return (0);
+}
+
+static int
+sandbox_filter(void)
+{
+	int r = 0;
+
 	/* no_new_privs first: libseccomp sets it too, but say it */
-	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		r = -errno;
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
+		log_error("sandbox: cannot set no_new_privs: %s",
+		    strerror(-r));
+		return (BERR_SYS);
+	}
+	r = seccomp_load(sandbox_ctx);
+	seccomp_release(sandbox_ctx);
+	sandbox_ctx = NULL;
 	if (r != 0) {
 		log_error("sandbox: cannot install the system call filter: %s",
 		    strerror(-r));
 		return (BERR_SYS);
+	}
+	return (0);
+}
+
+static void
+sandbox_refuse(struct sess *S)
+{
+	sess_tell(S, "bastion: the session cannot be isolated on the "
+	    "bastion, so it will not start. Please tell the "
+	    "hospital's IT administrator.\n");
+	audit_event("session.refused", "session", S->sid, "user",
+	    S->au.who->name, "reason", "the worker sandbox could not "
+	    "be set up", NULL);
+}
+
+int
+sandbox_prepare(struct sess *S)
+{
+	int r;
+
+	if (sandbox_ctx != NULL) {
+		seccomp_release(sandbox_ctx);
+		sandbox_ctx = NULL;
+	}
+	if ((r = sandbox_find_user(S)) != 0 ||
+	    (r = sandbox_build(&sandbox_ctx)) != 0) {
+		sandbox_refuse(S);
+		return (r);
 	}
 	return (0);
 }
@@ -323,14 +419,11 @@ sandbox_enter(struct sess *S)
 	const char *self;
 	int r;
 
-	if ((r = sandbox_close_fds(S)) != 0 || (r = sandbox_demote(S)) != 0 ||
+	if (sandbox_ctx == NULL && (r = sandbox_prepare(S)) != 0)
+		return (r);
+	if ((r = sandbox_close_fds(S)) != 0 || (r = sandbox_demote()) != 0 ||
 	    (r = sandbox_filter()) != 0) {
-		sess_tell(S, "bastion: the session cannot be isolated on the "
-		    "bastion, so it will not start. Please tell the "
-		    "hospital's IT administrator.\n");
-		audit_event("session.refused", "session", S->sid, "user",
-		    S->au.who->name, "reason", "the worker sandbox could not "
-		    "be set up", NULL);
+		sandbox_refuse(S);
 		return (r);
 	}
 	log_debug("session %s: sandboxed (uid %u)", S->sid,

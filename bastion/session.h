@@ -132,9 +132,14 @@ int sess_device_allowed(const struct sess *S, const struct policy_device *d);
  * end of input. */
 int sess_read_line(struct sess *S, char *line, size_t len);
 
+/* sandbox.c: find worker_user and build the seccomp allowlist, before
+ * the recording opens (a session that cannot be isolated leaves no
+ * recording); 0, or after logging the cause, telling the engineer and
+ * auditing session.refused. */
+int sandbox_prepare(struct sess *S);
 /* sandbox.c: close spare descriptors, drop to worker_user, no_new_privs
- * and a seccomp allowlist, just before the relay; 0 or after telling the
- * engineer why the session cannot start. */
+ * and load the prepared allowlist, just before the relay; 0 or after
+ * telling the engineer why the session cannot start. */
 int sandbox_enter(struct sess *S);
 
 #endif

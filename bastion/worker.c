@@ -612,13 +612,14 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
 			S->dev = NULL;
 		if (approval_gate(S) != 0 || touch_check(S) != 0 ||
+		    sandbox_prepare(S) != 0 ||
 		    sess_rec_open(S) != 0 || worker_audit_start(S) != 0) {
 			rc = WORKER_EXIT_OK;
 			goto out;
 		}
 	} else if (worker_choose_device(S) != 0 ||
 	    approval_take_reason(S) != 0 || approval_gate(S) != 0 ||
-	    touch_check(S) != 0 ||
+	    touch_check(S) != 0 || sandbox_prepare(S) != 0 ||
 	    sess_rec_open(S) != 0 || worker_audit_start(S) != 0 ||
 	    worker_open_device(S) != 0) {
 		worker_fail_channel(S, 1);

@@ -8,9 +8,11 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *log_ident = "bastion";
 static int log_syslog;
@@ -18,6 +20,124 @@ static enum log_level log_level = LOG_LVL_INFO;
 static audit_sink_fn audit_sink;
 static int audit_quiet;		/* the sink prints it elsewhere */
 static void *audit_sink_arg;
+static int log_journal = -1;	/* stderr is the journal (JOURNAL_STREAM) */
+
+/*
+ * Is stderr connected to the journal? systemd sets JOURNAL_STREAM to the
+ * "DEVICE:INODE" of the stream it gave the service (systemd.exec(5)); a
+ * child whose stderr was redirected elsewhere keeps the variable but not
+ * the stream, hence the comparison. Then every line starts with a
+ * "<N>" priority prefix (sd-daemon(3)), which journald strips and keeps as
+ * PRIORITY=, and syslog() is not used as well (the line would be there
+ * twice).
+ */
+static int
+log_to_journal(void)
+{
+	const char *e;
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (log_journal >= 0)
+		return (log_journal);
+	log_journal = 0;
+	if ((e = getenv("JOURNAL_STREAM")) != NULL &&
+	    sscanf(e, "%llu:%llu%c", &dev, &ino, &end) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino)
+		log_journal = 1;
+	return (log_journal);
+}
+
+/* A stream whose every line reaches the journal at one priority: each
+ * line goes out in one write, prefix and all (journald reads a stream
+ * line by line, and a prefix written apart would be a line of its own). */
+struct log_prio_stream {
+	int prio;
+	int midline;
+};
+
+static ssize_t
+log_prio_write(void *cookie, const char *buf, size_t len)
+{
+	struct log_prio_stream *ps = cookie;
+	char out[1024];
+	size_t i = 0, o, n;
+
+	while (i < len) {
+		o = 0;
+		if (!ps->midline)
+			o = (size_t)snprintf(out, sizeof(out), "<%d>", ps->prio);
+		for (n = 0; i + n < len && buf[i + n] != '\n' &&
+		    o + n < sizeof(out) - 1; n++)
+			;
+		if (i + n < len && buf[i + n] == '\n' && o + n < sizeof(out))
+			n++;
+		memcpy(out + o, buf + i, n);
+		ps->midline = out[o + n - 1] != '\n';
+		(void)fwrite(out, 1, o + n, stderr);
+		i += n;
+	}
+	return ((ssize_t)len);
+}
+
+FILE *
+log_stream(enum log_level lvl)
+{
+	static struct log_prio_stream ps[4] = { { LOG_ERR, 0 },
+	    { LOG_WARNING, 0 }, { LOG_INFO, 0 }, { LOG_DEBUG, 0 } };
+	static FILE *streams[4];
+	static const cookie_io_functions_t io = { NULL, log_prio_write, NULL,
+	    NULL };
+
+	if (!log_to_journal())
+		return (stderr);
+	if (streams[lvl] == NULL &&
+	    (streams[lvl] = fopencookie(&ps[lvl], "w", io)) != NULL)
+		setvbuf(streams[lvl], NULL, _IOLBF, 0);
+	return (streams[lvl] != NULL ? streams[lvl] : stderr);
+}
+
+void
+log_clean(char *out, size_t outlen, const char *in)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *p = (const uint8_t *)in;
+	size_t len = strlen(in), i = 0, o = 0;
+	uint32_t cp;
+	int n;
+
+	if (outlen == 0)
+		return;
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n > 0 && cp >= 0x20 && cp != 0x7f &&
+		    !(cp >= 0x80 && cp < 0xa0)) {
+			if (o + (size_t)n >= outlen)
+				break;
+			memcpy(out + o, p + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
+			continue;
+		}
+		/* a control character (C0, DEL, C1) or a byte that is not
+		 * UTF-8: written as \xNN, byte by byte, never raw */
+		n = n > 0 ? n : 1;
+		for (; n > 0; n--, i++) {
+			if (o + 4 >= outlen) {
+				out[o] = '\0';
+				return;
+			}
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 15];
+		}
+	}
+	out[o] = '\0';
+}
 
 void
 log_init(const char *ident, int to_syslog, enum log_level level)
@@ -49,14 +169,22 @@ log_v(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[2048];
+	char raw[2048], msg[2048];
 
 	if (lvl > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(),
-	    names[lvl], msg);
-	if (log_syslog)
+	/* messages carry client-controlled text (user names, libssh's
+	 * errors with the client's algorithm lists): one line, no control
+	 * characters, so nobody can write a line that looks like another */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_clean(msg, sizeof(msg), raw);
+	if (log_to_journal())
+		fprintf(stderr, "<%d>%s[%ld]: %s: %s\n", prio[lvl], log_ident,
+		    (long)getpid(), names[lvl], msg);
+	else
+		fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(),
+		    names[lvl], msg);
+	if (log_syslog && !log_to_journal())
 		syslog(prio[lvl], "%s", msg);
 }
 
@@ -79,7 +207,7 @@ log_escape(char *out, size_t outlen, const char *in)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
-	int quote = 0;
+	int quote = 0, raw = 0;
 	const unsigned char *p;
 
 	if (outlen == 0)
@@ -96,9 +224,29 @@ log_escape(char *out, size_t outlen, const char *in)
 		out[o++] = '"';
 	for (p = (const unsigned char *)in; *p != '\0'; p++) {
 		char tmp[5];
+		uint32_t cp;
 		size_t n;
+		int u = 0;
 
-		if (*p == '"' || *p == '\\') {
+		/* beyond ASCII: whole valid characters stay, but C1 controls
+		 * and bytes that are not UTF-8 are written as \xNN */
+		if (*p >= 0x80 && raw == 0 && ((u = utf8_decode(p,
+		    strlen((const char *)p), &cp)) <= 0 || cp < 0xa0))
+			raw = -1;
+		else if (*p >= 0x80 && raw == 0)
+			raw = u;
+		if (raw == -1) {
+			tmp[0] = '\\';
+			tmp[1] = 'x';
+			tmp[2] = hex[*p >> 4];
+			tmp[3] = hex[*p & 15];
+			n = 4;
+			raw = 0;
+		} else if (raw > 0) {
+			tmp[0] = (char)*p;
+			n = 1;
+			raw--;
+		} else if (*p == '"' || *p == '\\') {
 			tmp[0] = '\\';
 			tmp[1] = (char)*p;
 			n = 2;
@@ -167,15 +315,22 @@ audit_eventv(const char *event, va_list ap)
 int
 audit_line(const char *line)
 {
-	char note[128];
+	char note[128], shown[4096];
 	int r = 0;
 
 	note[0] = '\0';
 	if (audit_sink != NULL)
 		r = audit_sink(line, note, sizeof(note), audit_sink_arg);
+	/* our own lines are escaped already; one relayed from a worker is
+	 * printed as one line whatever it holds */
+	log_clean(shown, sizeof(shown), line);
+	line = shown;
 	if (!audit_quiet) {
-		fprintf(stderr, "AUDIT %s%s\n", line, note);
-		if (log_syslog)
+		if (log_to_journal())
+			fprintf(stderr, "<%d>AUDIT %s%s\n", LOG_NOTICE, line, note);
+		else
+			fprintf(stderr, "AUDIT %s%s\n", line, note);
+		if (log_syslog && !log_to_journal())
 			syslog(LOG_NOTICE, "AUDIT %s%s", line, note);
 	}
 	return (r);

@@ -16,6 +16,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -64,6 +65,16 @@ int audit_line(const char *line);
  * prints them, with the chain's witness). */
 void audit_set_quiet(int quiet);
 int audit_eventv(const char *event, va_list ap);
+
+/* stderr, or, when stderr is the journal, a stream that gives each of its
+ * lines the priority of lvl (for problem lists printed as they are found,
+ * such as the policy loader's). */
+FILE *log_stream(enum log_level lvl);
+
+/* Copy in to out (always NUL-terminated, cut at outlen) with every
+ * control character (C0, DEL, C1) and every byte that is not valid UTF-8
+ * written as \xNN: what every diagnostic line goes through. */
+void log_clean(char *out, size_t outlen, const char *in);
 
 /* Escape a value for logfmt into out (always NUL-terminated, truncated with
  * "..." if needed). Exposed for tests. */

@@ -5,10 +5,12 @@
  *
  * Each verb lives in its own cmd-VERB.c (see ctl.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auditlog.h"
 #include "ctl.h"
@@ -55,7 +57,7 @@ main(int argc, char **argv)
 	};
 	struct ctl c = { CTL_DEFAULT_POLICY, NULL, NULL };
 	const struct ctl_cmd *cmd = NULL;
-	int ch, rc;
+	int ch, rc, explicit = 0;
 	size_t i;
 
 	/* stop at the verb: its options are its own */
@@ -63,6 +65,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'f':
 			c.policy_path = optarg;
+			explicit = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -90,14 +93,23 @@ main(int argc, char **argv)
 		return (CTL_EXIT_USAGE);
 	}
 	log_init("bastionctl", 1, LOG_LVL_WARN);
-	if (policy_load(c.policy_path, stderr, NULL, &c.pol) != 0) {
+	/*
+	 * A local admin (a member of admin_group) need not read the policy
+	 * (0640 root): verbs that run in bastiond only need its socket, at
+	 * the installed place. -f names a policy the caller must read.
+	 */
+	if (!explicit && (cmd->flags & CTL_REMOTE) &&
+	    access(c.policy_path, R_OK) != 0 && errno == EACCES)
+		;	/* c.pol stays NULL: through the socket only */
+	else if (policy_load(c.policy_path, stderr, NULL, &c.pol) != 0) {
 		fprintf(stderr, "bastionctl: cannot use the policy %s (see "
 		    "above; bastiond -f %s --check says the same)\n",
 		    c.policy_path, c.policy_path);
 		return (CTL_EXIT_FAIL);
 	}
 	/* audit chain (docs/AUDIT.md), opened at the first event */
-	(void)auditlog_open(c.pol->state_dir, AUDITLOG_LAZY);
+	if (c.pol != NULL)
+		(void)auditlog_open(c.pol->state_dir, AUDITLOG_LAZY);
 	optind++;
 	argc -= optind - 1;
 	argv += optind - 1;

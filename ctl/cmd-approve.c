@@ -14,5 +14,6 @@ const struct ctl_cmd ctl_cmd_approve = {
 	"approve",
 	"ID DURATION [--json]",
 	"approve a request for DURATION (90m, 2h; capped at max_grant)",
-	cmd_approve_exec
+	cmd_approve_exec,
+	CTL_REMOTE
 };

@@ -14,5 +14,6 @@ const struct ctl_cmd ctl_cmd_deny = {
 	"deny",
 	"ID REASON... [--json]",
 	"deny a request; the waiting engineer sees the reason",
-	cmd_deny_exec
+	cmd_deny_exec,
+	CTL_REMOTE
 };

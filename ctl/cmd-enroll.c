@@ -287,5 +287,6 @@ const struct ctl_cmd ctl_cmd_enroll = {
 	"check a security key (and the attestation ssh-keygen -O "
 	"write-attestation= saved),\n           record it and print the "
 	"policy line to add",
-	cmd_enroll_exec
+	cmd_enroll_exec,
+	0
 };

@@ -14,5 +14,6 @@ const struct ctl_cmd ctl_cmd_grants = {
 	"grants",
 	"[--all] [--json]",
 	"list live grants (--all: every one)",
-	cmd_grants_exec
+	cmd_grants_exec,
+	CTL_REMOTE
 };

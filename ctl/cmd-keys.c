@@ -133,5 +133,6 @@ const struct ctl_cmd ctl_cmd_keys = {
 	"[ENGINEER]",
 	"list engineers' keys: counter, lock, enrolment (AAGUID, "
 	"certificate subject)",
-	cmd_keys_exec
+	cmd_keys_exec,
+	0
 };

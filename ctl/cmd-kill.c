@@ -16,5 +16,6 @@ const struct ctl_cmd ctl_cmd_kill = {
 	"kill",
 	"SESSION [REASON...] [--json]",
 	"end a live session; the engineer sees the reason",
-	cmd_kill_exec
+	cmd_kill_exec,
+	CTL_REMOTE
 };

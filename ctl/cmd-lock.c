@@ -34,7 +34,8 @@ const struct ctl_cmd ctl_cmd_lock = {
 	"lock",
 	"ENGINEER [REASON...] [--json]",
 	"refuse the engineer's logins and end their live sessions",
-	cmd_lock_exec
+	cmd_lock_exec,
+	CTL_REMOTE
 };
 
 const struct ctl_cmd ctl_cmd_unlock_locks = {
@@ -42,5 +43,6 @@ const struct ctl_cmd ctl_cmd_unlock_locks = {
 	"ENGINEER [--account | --keys [--reset-counter]] [--json]",
 	"lift an engineer's locks: an admin's lock and key locks (after a "
 	"counter regression)",
-	cmd_unlock_exec
+	cmd_unlock_exec,
+	CTL_REMOTE
 };

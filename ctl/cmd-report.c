@@ -895,5 +895,6 @@ const struct ctl_cmd ctl_cmd_report = {
 	"[--month YYYY-MM] [--json]",
 	"the month's sessions (default: this month, UTC) from the verified "
 	"audit chain",
-	cmd_report_exec
+	cmd_report_exec,
+	0
 };

@@ -14,5 +14,6 @@ const struct ctl_cmd ctl_cmd_requests = {
 	"requests",
 	"[--all] [--json]",
 	"list pending access requests (--all: every one)",
-	cmd_requests_exec
+	cmd_requests_exec,
+	CTL_REMOTE
 };

@@ -14,5 +14,6 @@ const struct ctl_cmd ctl_cmd_revoke = {
 	"revoke",
 	"ID [--json]",
 	"revoke a grant: no new sessions, running ones end",
-	cmd_revoke_exec
+	cmd_revoke_exec,
+	CTL_REMOTE
 };

@@ -16,5 +16,6 @@ const struct ctl_cmd ctl_cmd_sessions = {
 	"sessions",
 	"[--all] [--json]",
 	"live vendor sessions (--all: the last 200, ended ones too)",
-	cmd_sessions_exec
+	cmd_sessions_exec,
+	CTL_REMOTE
 };

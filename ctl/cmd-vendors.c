@@ -16,5 +16,6 @@ const struct ctl_cmd ctl_cmd_vendors = {
 	"vendors",
 	"[--json]",
 	"vendors, their devices and engineers, and the approval rules",
-	cmd_vendors_exec
+	cmd_vendors_exec,
+	CTL_REMOTE
 };

@@ -17,5 +17,6 @@ const struct ctl_cmd ctl_cmd_watch = {
 	"watch",
 	"SESSION [--from-start]",
 	"follow a live session read-only (its output, sanitised); ^C stops",
-	cmd_watch_exec
+	cmd_watch_exec,
+	CTL_REMOTE
 };

@@ -162,7 +162,8 @@ ctl_connect(const struct ctl *c, char *path, size_t len)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(path, len, "%s/control.sock", c->pol->run_dir) >=
+	if ((size_t)snprintf(path, len, "%s/control.sock", c->pol != NULL ?
+	    c->pol->run_dir : CTL_DEFAULT_RUN_DIR) >=
 	    len || strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return (-1);
@@ -258,12 +259,21 @@ ctl_approvals(struct ctl *c, const struct ctl_cmd *cmd, int argc,
 	if (errno == EACCES) {
 		fprintf(stderr, "bastionctl: %s: permission denied — local "
 		    "admins must be in group %s (usermod -aG %s USER, then "
-		    "log in again)\n", path, c->pol->admin_group,
-		    c->pol->admin_group);
+		    "log in again)\n", path, c->pol != NULL ?
+		    c->pol->admin_group : CTL_DEFAULT_ADMIN_GROUP,
+		    c->pol != NULL ? c->pol->admin_group :
+		    CTL_DEFAULT_ADMIN_GROUP);
 		return (CTL_EXIT_FAIL);
 	}
 	if (errno != ENOENT && errno != ECONNREFUSED) {
 		fprintf(stderr, "bastionctl: %s: %s\n", path, strerror(errno));
+		return (CTL_EXIT_FAIL);
+	}
+	if (c->pol == NULL) {
+		fprintf(stderr, "bastionctl: bastiond is not running (no "
+		    "control socket %s); without it only root, who can read "
+		    "%s, may act on the state store directly\n", path,
+		    c->policy_path);
 		return (CTL_EXIT_FAIL);
 	}
 	memset(&a, 0, sizeof(a));

@@ -25,10 +25,14 @@
 #define CTL_EXIT_USAGE	2	/* bad command line */
 
 #define CTL_DEFAULT_POLICY	"/etc/bastion/policy.yaml"
+/* Where the installed bastiond listens (paths.run_dir of the installed
+ * policy), for callers who may not read that policy. */
+#define CTL_DEFAULT_RUN_DIR	"/run/bastion"
+#define CTL_DEFAULT_ADMIN_GROUP	"bastion-admin"
 
 struct ctl {
 	const char *policy_path;
-	struct policy *pol;
+	struct policy *pol;	/* NULL: not readable, CTL_REMOTE verb */
 	struct state *st;	/* ctl_state() opens it on first use */
 };
 
@@ -38,7 +42,12 @@ struct ctl_cmd {
 	const char *summary;
 	/* argv[0] is the verb; getopt-ready */
 	int (*exec)(struct ctl *c, int argc, char **argv);
+	unsigned flags;		/* CTL_REMOTE */
 };
+
+/* The verb runs in bastiond, through its control socket (ctl_approvals):
+ * a member of admin_group who cannot read the policy may still run it. */
+#define CTL_REMOTE	0x1
 
 extern const struct ctl_cmd ctl_cmd_enroll;
 extern const struct ctl_cmd ctl_cmd_keys;

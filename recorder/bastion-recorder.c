@@ -1225,7 +1225,8 @@ main(int argc, char **argv)
 	uv_signal_start(&srv->sigint, signal_cb, SIGINT);
 	log_info("listening on %s, recording to %s, key %s", srv->sockpath,
 	    srv->recdir, srv->keyfp);
-	(void)sd_notify(0, "READY=1");
+	(void)sd_notifyf(0, "READY=1\nSTATUS=recording to %s, signing key %s",
+	    srv->recdir, srv->keyfp);
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 	rc = 0;
  loop_out:

@@ -11,7 +11,8 @@
 #   PREFIX      programs, man pages, documentation           /usr
 #   SYSCONFDIR  /etc/bastion and /etc/pam.d                  /etc
 #   PAMDIR      PAM modules: pkg-config's libdir of pam + /security,
-#               else /lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security
+#               else /lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security,
+#               else the directory holding pam_unix.so (else an error)
 #   UNITDIR     systemd units (pkg-config systemd)           /lib/systemd/system
 #   TMPFILESDIR tmpfiles.d (pkg-config systemd)              /usr/lib/tmpfiles.d
 #   SYSUSERSDIR sysusers.d (pkg-config systemd)              /usr/lib/sysusers.d
@@ -37,12 +38,26 @@ DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr}
 SYSCONFDIR=${SYSCONFDIR:-/etc}
 
+# PAM modules go where this machine's libpam looks: pkg-config's word, else
+# Debian's multiarch directory, else wherever pam_unix.so is. Never a guess:
+# a module in a directory libpam does not search fails every login.
 if [ -z "${PAMDIR:-}" ]; then
 	libdir=$(pkg-config --variable=libdir pam 2>/dev/null || true)
 	if [ -z "$libdir" ] && command -v dpkg-architecture >/dev/null 2>&1; then
 		libdir=/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 	fi
-	PAMDIR=${libdir:-/lib}/security
+	if [ -n "$libdir" ]; then
+		PAMDIR=$libdir/security
+	else
+		for d in /lib/*-linux-gnu*/security /usr/lib/*-linux-gnu*/security \
+		    /lib64/security /usr/lib64/security /lib/security \
+		    /usr/lib/security; do
+			if [ -f "$d/pam_unix.so" ]; then
+				PAMDIR=$d
+				break
+			fi
+		done
+	fi
 fi
 if [ -z "${UNITDIR:-}" ]; then
 	UNITDIR=$(pkg-config --variable=systemdsystemunitdir systemd \
@@ -69,6 +84,10 @@ die() {
 	echo "$ME: $*" >&2
 	exit 1
 }
+
+[ -n "${PAMDIR:-}" ] || die "cannot tell where this machine's PAM modules" \
+    "live (no pkg-config, no dpkg-architecture, no pam_unix.so found):" \
+    "set PAMDIR=DIR"
 
 # Every installed file: "MODE SOURCE DEST" (DEST without DESTDIR). The
 # configuration files (written only when absent) are handled apart.

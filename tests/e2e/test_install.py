@@ -235,7 +235,10 @@ def test_units_match_starter_policy_and_users(tree):
     assert paths["state_dir"] == "/var/lib/bastion/state"
     assert brk["RuntimeDirectory"] == ["bastion"]
     assert paths["run_dir"] == "/run/bastion"
-    assert "bastion-recorder.service" in brk["BindsTo"][0].split()
+    # Requires=, not BindsTo=: a crashed recorder must not stop the broker
+    # for good (tests/boot checks it under a real systemd)
+    assert "bastion-recorder.service" in brk["Requires"][0].split()
+    assert "BindsTo" not in brk
     assert "bastion-recorder.service" in brk["After"][0].split()
     assert brk["Type"] == rec["Type"] == ["notify"]
     assert brk["ExecReload"][-1] == "/bin/kill -HUP $MAINPID"

@@ -1,5 +1,5 @@
 /*
- * utf8.h - strict, bounded UTF-8 decoding for the recording tools.
+ * utf8.h - strict, bounded UTF-8 decoding (base layer: logs, recordings, display).
  *
  * Recordings carry whatever bytes a device printed. The sanitiser, the JSON
  * escaper and the safe printer all need to tell valid UTF-8 from junk, and to
