@@ -17,8 +17,11 @@
  * public key, the approval record from the state store, the session's
  * lines of the audit chain exactly as they are in the chain (so that each
  * still proves itself), export.txt (who exported what, and the state of
- * the whole chain at that moment) and a MANIFEST in sha256sum format.
- * bastion-verify checks it all offline.
+ * the whole chain at that moment), a MANIFEST in sha256sum format and
+ * MANIFEST.sig, the recorder's signature over it. This process never holds
+ * the signing key: it asks bastion-recorder, which signs only once the
+ * hashes of the recording, its key and the audit lines agree with its own
+ * files (recbundle.h). bastion-verify checks it all offline.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,8 @@
 
 #include "approvals.h"
 #include "auditlog.h"
+#include "rec_client.h"
+#include "recbundle.h"
 #include "err.h"
 #include "log.h"
 #include "recfmt.h"
@@ -45,6 +50,7 @@
 #include "recreader.h"
 #include "session.h"
 #include "state.h"
+#include "text.h"
 
 struct audit_filter {
 	const char *engineer, *vendor, *device, *date, *id;
@@ -86,6 +92,16 @@ auditor_get(const struct rec_hdr *h, const char *k)
 	return (v != NULL ? v : "-");
 }
 
+/* A header field for the listing, cleaned for the auditor's terminal: the
+ * worker stated most of them (the reader checks they are clean text, and
+ * this does not rely on it). */
+static const char *
+auditor_cell(const struct rec_hdr *h, const char *k, char *out, size_t len)
+{
+	text_clean(out, len, auditor_get(h, k));
+	return (out);
+}
+
 static int
 auditor_visit(const char *path, const struct stat *sb, int type,
     struct FTW *ftw)
@@ -93,6 +109,7 @@ auditor_visit(const char *path, const struct stat *sb, int type,
 	struct audit_filter *F = auditor_walk_filter;
 	struct rec_hdr h;
 	size_t n = strlen(path);
+	char c[7][96];
 
 	(void)sb;
 	(void)ftw;
@@ -116,10 +133,13 @@ auditor_visit(const char *path, const struct stat *sb, int type,
 		snprintf(F->found, sizeof(F->found), "%s", path);
 	else
 		fprintf(F->out, "%-36s %-6s %-24s %-12s %-10s %-14s %s\n",
-		    auditor_get(&h, "session"), auditor_get(&h, "ref"),
-		    auditor_get(&h, "start"), auditor_get(&h, "engineer"),
-		    auditor_get(&h, "vendor"), auditor_get(&h, "device"),
-		    auditor_get(&h, "source"));
+		    auditor_cell(&h, "session", c[0], sizeof(c[0])),
+		    auditor_cell(&h, "ref", c[1], sizeof(c[1])),
+		    auditor_cell(&h, "start", c[2], sizeof(c[2])),
+		    auditor_cell(&h, "engineer", c[3], sizeof(c[3])),
+		    auditor_cell(&h, "vendor", c[4], sizeof(c[4])),
+		    auditor_cell(&h, "device", c[5], sizeof(c[5])),
+		    auditor_cell(&h, "source", c[6], sizeof(c[6])));
 	recfmt_hdr_clear(&h);
 	return (0);
 }
@@ -185,9 +205,9 @@ struct export {
 	struct archive *a;
 	const char *dir;		/* AUDITLOG_BUNDLE_DIR + recording id */
 	char *audit;			/* the session's chain lines */
-	size_t audit_len;		/* (set by the memstream) */
-	size_t taken;			/* bytes taken so far */
+	size_t audit_len;
 	uint64_t audit_lines;
+	uint64_t chain_seq;		/* the last chain seq read */
 	char requests[AUDITLOG_SEL_IDS][32], grants[AUDITLOG_SEL_IDS][32];
 	size_t nrequests, ngrants;
 	char rule[32];			/* how the session was let in */
@@ -226,38 +246,27 @@ export_id(char ids[][32], size_t *n, const char *id)
 	snprintf(ids[(*n)++], 32, "%s", id);
 }
 
-/* One walk over the chain: learn (sel != NULL && !take), or take the
- * session's lines into E. */
+/* The session's lines of the audit chain (none if it is not kept), taken
+ * as the recorder will take them when it checks the bundle (recbundle.h),
+ * and what they say of how the session was let in. */
 static int
-export_walk(struct export *E, const char *path, struct auditlog_sel *sel,
-    FILE *take, const char *ref)
+export_audit(struct export *E, const char *path, const char *ref,
+    const char *recid)
 {
-	struct auditlog_reader *rd = NULL;
 	struct auditlog_line l;
-	const char *text;
-	size_t len;
+	const char *p, *end, *nl;
 	char v[96], ev[64];
 	int r;
 
-	if ((r = auditlog_reader_open(path, &rd)) != 0)
+	if ((r = recbundle_audit_lines(path, ref, recid, UINT64_MAX, &E->audit,
+	    &E->audit_len, &E->audit_lines, &E->chain_seq)) != 0)
 		return (r);
-	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
-		if (auditlog_line_parse(text, len, &l) != 0)
-			continue;
-		if (take == NULL) {
-			auditlog_sel_learn(sel, l.body, l.bodylen);
-			continue;
-		}
-		if (!auditlog_sel_match(sel, l.body, l.bodylen))
-			continue;
-		if (E->taken + len + 1 > AUDITLOG_BUNDLE_AUDIT_MAX) {
-			r = BERR_LIMIT;
+	end = E->audit + E->audit_len;
+	for (p = E->audit; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;
-		}
-		fwrite(text, 1, len, take);
-		fputc('\n', take);
-		E->taken += len + 1;
-		E->audit_lines++;
+		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0)
+			continue;
 		if (auditlog_field(l.body, l.bodylen, "request", v,
 		    sizeof(v)) == 0)
 			export_id(E->requests, &E->nrequests, v);
@@ -275,41 +284,7 @@ export_walk(struct export *E, const char *path, struct auditlog_sel *sel,
 				snprintf(E->rule, sizeof(E->rule), "request");
 		}
 	}
-	auditlog_reader_free(rd);
-	/* a torn last line is not the session's: the chain is verified apart */
-	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
-}
-
-/* The session's lines of the audit chain (none if it is not kept). */
-static int
-export_audit(struct export *E, const char *path, const char *ref,
-    const char *recid)
-{
-	struct auditlog_sel *sel = NULL;
-	struct stat st;
-	FILE *take = NULL;
-	int r, pass;
-
-	if (stat(path, &st) != 0 && errno == ENOENT)
-		return (0);
-	if ((r = auditlog_sel_new(ref, recid, &sel)) != 0)
-		return (r);
-	for (pass = 0; pass < AUDITLOG_SEL_PASSES; pass++) {
-		if ((r = export_walk(E, path, sel, NULL, ref)) != 0)
-			goto out;
-		if (!auditlog_sel_changed(sel))
-			break;
-	}
-	if ((take = open_memstream(&E->audit, &E->audit_len)) == NULL) {
-		r = BERR_NOMEM;
-		goto out;
-	}
-	r = export_walk(E, path, sel, take, ref);
-	if (fclose(take) != 0 && r == 0)
-		r = BERR_NOMEM;
-out:
-	auditlog_sel_free(sel);
-	return (r);
+	return (0);
 }
 
 static void
@@ -317,13 +292,13 @@ export_grant_json(FILE *f, const struct state_grant *g)
 {
 	fprintf(f, "{\"id\":%lld,\"request\":%lld,\"engineer\":",
 	    (long long)g->id, (long long)g->request_id);
-	appr_json_str(f, g->engineer);
+	text_json(f, g->engineer);
 	fputs(",\"device\":", f);
-	appr_json_str(f, g->device);
+	text_json(f, g->device);
 	fprintf(f, ",\"created\":%lld,\"until\":%lld,\"revoked\":%s,"
 	    "\"revoked_by\":", (long long)g->created, (long long)g->until,
 	    g->revoked ? "true" : "false");
-	appr_json_str(f, g->revoked_by);
+	text_json(f, g->revoked_by);
 	fprintf(f, ",\"revoked_at\":%lld}", (long long)g->revoked_at);
 }
 
@@ -343,15 +318,15 @@ export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
 	if ((f = open_memstream(out, outlen)) == NULL)
 		return (BERR_NOMEM);
 	fputs("{\"format\":", f);
-	appr_json_str(f, AUDITLOG_BUNDLE_FORMAT);
+	text_json(f, RECBUNDLE_FORMAT);
 	fputs(",\"session\":", f);
-	appr_json_str(f, ref);
+	text_json(f, ref);
 	fputs(",\"recording\":", f);
-	appr_json_str(f, recfmt_hdr_get(h, "session"));
+	text_json(f, recfmt_hdr_get(h, "session"));
 	fputs(",\"recording_approval\":", f);
-	appr_json_str(f, recfmt_hdr_get(h, "approval"));
+	text_json(f, recfmt_hdr_get(h, "approval"));
 	fputs(",\"admission\":", f);
-	appr_json_str(f, E->rule[0] != '\0' ? E->rule :
+	text_json(f, E->rule[0] != '\0' ? E->rule :
 	    E->audit_lines > 0 ? "not required" : "unknown");
 	if (state_open(E->S->pol->state_dir, &st) != 0)
 		rc = BERR_SYS;
@@ -445,10 +420,18 @@ export_member(struct export *E, const char *name, const void *mem, int fd,
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	for (i = 0; i < sizeof(md); i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	i = (size_t)snprintf(E->manifest + E->manifest_len,
-	    sizeof(E->manifest) - E->manifest_len, "%s  %s\n", hex, name);
-	E->manifest_len += i;
 	r = 0;
+	/* MANIFEST lists the members before it, not itself or its signature */
+	if (strcmp(name, AUDITLOG_BUNDLE_MANIFEST) != 0 &&
+	    strcmp(name, RECBUNDLE_SIG) != 0) {
+		i = (size_t)snprintf(E->manifest + E->manifest_len,
+		    sizeof(E->manifest) - E->manifest_len, "%s  %s\n", hex,
+		    name);
+		if (i >= sizeof(E->manifest) - E->manifest_len)
+			r = BERR_LIMIT;
+		else
+			E->manifest_len += i;
+	}
 out:
 	EVP_MD_CTX_free(ctx);
 	archive_entry_free(e);
@@ -467,7 +450,9 @@ auditor_export(struct sess *S, const char *path)
 	struct stat st;
 	char chain[4096], pubpath[PATH_MAX + 32], dir[128], host[256];
 	char ts[64], fp[RECKEY_FP_LEN], *approval = NULL, *pem = NULL;
-	char line[8192], v[6][600];
+	char line[8192], v[6][600], why[1024], shown[1024];
+	uint8_t sig[REC_SIG_LEN];
+	int signed_ok;
 	const char *recid, *ref, *cstate;
 	size_t approval_len = 0, pem_len = 0;
 	time_t now = time(NULL);
@@ -515,7 +500,7 @@ auditor_export(struct sess *S, const char *path)
 	pem_len = strlen(pem);
 	reckey_fingerprint(pub, fp);
 	/* the state of the whole chain now */
-	if (E.audit == NULL && access(chain, F_OK) != 0)
+	if (E.audit_len == 0 && access(chain, F_OK) != 0)
 		cstate = "absent";
 	else
 		switch (auditlog_verify_file(chain, &cv)) {
@@ -547,7 +532,7 @@ auditor_export(struct sess *S, const char *path)
 	snprintf(line, sizeof(line), "format=%s recording=%s session=%s "
 	    "exported_at=%s exported_by=%s host=%s chain=%s chain_lines=%llu "
 	    "chain_head=%s audit_lines=%llu recorder_key=%s source=%s\n",
-	    AUDITLOG_BUNDLE_FORMAT, v[0], v[1], ts, v[2], v[3], cstate,
+	    RECBUNDLE_FORMAT, v[0], v[1], ts, v[2], v[3], cstate,
 	    (unsigned long long)cv.lines, v[4],
 	    (unsigned long long)E.audit_lines, fp, v[5]);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
@@ -573,10 +558,27 @@ auditor_export(struct sess *S, const char *path)
 	    export_member(&E, AUDITLOG_BUNDLE_EXPORT, line, -1,
 	    strlen(line)) != 0)
 		goto fail;
+	/* the recorder signs the MANIFEST once it has checked it against its
+	 * own files (recbundle.h): this process never holds the key */
+	signed_ok = rec_client_notarize(S->pol->recorder_socket, recid,
+	    E.manifest, E.manifest_len, E.chain_seq, RECBUNDLE_WAIT_MS +
+	    (unsigned)((uint64_t)st.st_size / (RECBUNDLE_READ_MIB_S << 20) *
+	    1000), sig, why, sizeof(why)) == 0;
 	snprintf(line, sizeof(line), "%s", E.manifest);
 	if (export_member(&E, AUDITLOG_BUNDLE_MANIFEST, line, -1,
-	    strlen(line)) != 0 || archive_write_close(E.a) != ARCHIVE_OK)
+	    strlen(line)) != 0 || (signed_ok && export_member(&E,
+	    RECBUNDLE_SIG, sig, -1, sizeof(sig)) != 0) ||
+	    archive_write_close(E.a) != ARCHIVE_OK)
 		goto fail;
+	if (!signed_ok) {
+		log_error("session %s: export of %s: the recorder did not sign "
+		    "the bundle: %s", S->sid, recid, why);
+		text_clean(shown, sizeof(shown), why);
+		sess_tell(S, "\nbastion: the recorder did not sign this bundle "
+		    "(%s): it has no %s and will not verify; tell the "
+		    "hospital's IT administrator\n", shown, RECBUNDLE_SIG);
+		goto out;
+	}
 	rc = 0;
 	goto out;
 fail:

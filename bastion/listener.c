@@ -3,18 +3,41 @@
  *
  * A libuv loop accepts TCP connections on every listen address of the
  * policy and hands each one to a fresh worker process (bastiond re-executed
- * with --worker, the socket on fd 3). The listener never parses a byte from
- * the network itself; it only enforces pre-authentication limits:
+ * with --worker, the socket on fd 3). The listener parses no byte from the
+ * network itself: before a worker exists it only peeks (MSG_PEEK) at the
+ * client's first four bytes, which stay in the socket for the worker. It
+ * enforces the pre-authentication limits (docs/ARCHITECTURE.md,
+ * "Pre-authentication limits"):
  *
+ *  - a connection first waits here, cheaply (a descriptor and a small
+ *    struct, no process), up to PRE_IDENT_MS for its first bytes: "SSH-"
+ *    gets a worker at once; anything else is dropped at once; silence (a
+ *    client that waits for the server to speak first, a probe, an idle
+ *    attacker) gets a worker only from the small shared pool below;
+ *  - per source (an IPv4 address, an IPv6 /64): at most
+ *    limits.per_source_max_unauthenticated connections waiting or
+ *    authenticating, or limits.vendor_source_max_unauthenticated for an
+ *    address inside a vendor's sources; more are refused with one line;
+ *  - pools of workers still authenticating: limits.max_unauthenticated for
+ *    clients that identified themselves from outside every vendor's
+ *    sources, the same again for silent ones and those together (random
+ *    early drop from half the cap on, as OpenSSH's MaxStartups does), and
+ *    limits.vendor_source_max_unauthenticated for each vendor's own
+ *    sources, so a burst of its engineers behind one NAT address gets in
+ *    however many strangers wait;
  *  - login grace: enforced by the worker's alarm (policy limits.login_grace);
- *  - a cap on unauthenticated connections (limits.max_unauthenticated) with
- *    random early drop from half the cap on, as OpenSSH's MaxStartups does;
- *  - a growing penalty for a source address that keeps failing: after each
- *    failed authentication its next connections are refused for 2^n
- *    seconds (n = consecutive failures beyond the third, capped at 15 min).
+ *  - a growing penalty for a source that keeps failing: after each failed
+ *    authentication, and each connection that reaches the login grace
+ *    unauthenticated, its next connections are refused, with one line that
+ *    says for how long, for 2^n seconds (n = consecutive failures beyond the
+ *    third, capped at 15 min, or limits.vendor_source_penalty_max inside a
+ *    vendor's sources, where one engineer's typos behind a shared address
+ *    must not lock the colleagues out for long).
  *
  * Workers tell the listener "A\n" on their control pipe once a user is
- * authenticated; their exit status says whether authentication failed.
+ * authenticated; their exit status says whether authentication failed
+ * (WORKER_EXIT_AUTHFAIL), and death by SIGALRM that the login grace ran
+ * out.
  *
  * The listener is also the session monitor (common/monitor.h): a worker
  * reports on the same pipe when its relay starts ("S ..."), the listener
@@ -66,9 +89,26 @@
 #define PENALTY_SLOTS		1024
 #define PENALTY_FREE_FAILS	3
 #define PENALTY_MAX_S		900
+#define PRE_MAX			4096	/* connections waiting for first bytes */
+#define PRE_IDENT_MS		100	/* ...at most this long: SSH clients
+					   send "SSH-" right after connecting */
+#define PRE_RECHECK_MS		20	/* "S", "SS", "SSH" so far: look again */
+#define PRE_LINGER_MS		2000	/* after a refusal line: the client's
+					   FIN, so that no RST eats the line */
+#define PRE_DRAIN_MAX		4096	/* bytes read and dropped meanwhile */
+#define PRE_LINGER_MAX		1024	/* refused ones waiting so; beyond,
+					   closed at once (a flood) */
 #define MON_TICK_MS		1000	/* kill / revoke / lock polling */
 #define MON_GRACE_S		20	/* after K/L/R, then SIGKILL */
 #define MON_LOG_LINES		3	/* unknown lines logged per worker */
+
+/*
+ * Which pool an unauthenticated worker counts against (the header
+ * comment): clients that sent nothing within PRE_IDENT_MS, clients that
+ * sent "SSH-" from outside every vendor's sources, and those that sent it
+ * from inside a vendor's sources (counted per vendor).
+ */
+enum pre_pool { POOL_SILENT = 0, POOL_GENERAL, POOL_VENDOR };
 
 struct worker {
 	struct listener *L;
@@ -76,6 +116,8 @@ struct worker {
 	uv_pipe_t ctl;
 	int authed;
 	struct netaddr peer;
+	enum pre_pool pool;		/* while not authed */
+	char vendor[POLICY_MAX_NAME + 1];	/* POOL_VENDOR: whose */
 	char sid[32];
 	/* session monitor (common/monitor.h) */
 	struct mon_reader mon;		/* fd 4: untrusted lines */
@@ -100,6 +142,26 @@ struct penalty {
 	time_t last;
 };
 
+/*
+ * A connection before its worker: waiting up to PRE_IDENT_MS for the
+ * client's first bytes, or refused with a line and waiting (up to
+ * PRE_LINGER_MS) for the client to close. Freed once both handles are
+ * closed.
+ */
+struct preconn {
+	struct listener *L;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	int fd;				/* ours (a dup); -1 once closed */
+	int nopen;			/* handles not yet closed */
+	int refusing;
+	uint64_t deadline;		/* uv_now() */
+	size_t drained;
+	struct netaddr peer;
+	char vendor[POLICY_MAX_NAME + 1];	/* "" outside vendor sources */
+	struct preconn *next, **prevp;
+};
+
 struct listener {
 	uv_loop_t *loop;
 	const struct policy *pol;
@@ -111,6 +173,9 @@ struct listener {
 	uv_signal_t sigterm, sigint;
 	struct worker *workers;
 	unsigned unauth;
+	struct preconn *pre;		/* before their workers */
+	unsigned npre;			/* all of them */
+	unsigned nlinger;		/* of those, refused with a line */
 	unsigned long next_sid;
 	struct penalty pen[PENALTY_SLOTS];
 	int stopping;
@@ -322,6 +387,31 @@ listener_recorder_wait(struct listener *L)
 	return (BERR_SYS);
 }
 
+/*
+ * One source for the per-source limits and the penalty: the same IPv4
+ * address, or the same IPv6 /64 (one host's or one site's share, as
+ * OpenSSH's PerSourceNetBlockSize 32:64).
+ */
+static int
+source_same(const struct netaddr *a, const struct netaddr *b)
+{
+	return (a->family == b->family && memcmp(a->a, b->a,
+	    a->family == AF_INET ? 4 : 8) == 0);
+}
+
+/* The first vendor, in policy order, whose sources hold a; else NULL. */
+static const struct policy_vendor *
+source_vendor(const struct policy *pol, const struct netaddr *a)
+{
+	size_t i, j;
+
+	for (i = 0; i < pol->nvendors; i++)
+		for (j = 0; j < pol->vendors[i].nsources; j++)
+			if (netaddr_in_cidr(a, &pol->vendors[i].sources[j]))
+				return (&pol->vendors[i]);
+	return (NULL);
+}
+
 static struct penalty *
 penalty_find(struct listener *L, const struct netaddr *a, int create)
 {
@@ -329,7 +419,7 @@ penalty_find(struct listener *L, const struct netaddr *a, int create)
 	size_t i;
 
 	for (i = 0; i < PENALTY_SLOTS; i++) {
-		if (L->pen[i].last != 0 && netaddr_equal(&L->pen[i].addr, a))
+		if (L->pen[i].last != 0 && source_same(&L->pen[i].addr, a))
 			return (&L->pen[i]);
 		if (L->pen[i].last < oldest->last)
 			oldest = &L->pen[i];
@@ -345,7 +435,7 @@ static void
 penalty_record(struct listener *L, const struct netaddr *a, int failed)
 {
 	struct penalty *p = penalty_find(L, a, failed);
-	unsigned n;
+	unsigned n, cap, d;
 
 	if (p == NULL)
 		return;
@@ -357,9 +447,12 @@ penalty_record(struct listener *L, const struct netaddr *a, int failed)
 	}
 	p->fails++;
 	if (p->fails > PENALTY_FREE_FAILS) {
+		/* behind a vendor's NAT address the colleagues wait too */
+		cap = source_vendor(L->pol, a) != NULL ?
+		    L->pol->vendor_source_penalty_max : PENALTY_MAX_S;
 		n = p->fails - PENALTY_FREE_FAILS;
-		p->until = p->last + (n >= 10 ? PENALTY_MAX_S :
-		    ((1u << n) > PENALTY_MAX_S ? PENALTY_MAX_S : (1u << n)));
+		d = n >= 31 ? UINT_MAX : 1u << n;
+		p->until = p->last + (d > cap ? cap : d);
 	}
 }
 
@@ -707,7 +800,9 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 	}
 	if (!w->authed && L->unauth > 0)
 		L->unauth--;
-	if (status == WORKER_EXIT_AUTHFAIL)
+	/* a failed login, or the login grace run out (the worker's alarm:
+	 * SIGALRM) before anyone authenticated: both count for the source */
+	if (status == WORKER_EXIT_AUTHFAIL || (sig == SIGALRM && !w->authed))
 		penalty_record(L, &w->peer, 1);
 	else if (w->authed)
 		penalty_record(L, &w->peer, 0);
@@ -779,39 +874,43 @@ listener_next_sid(struct listener *L)
 	return (L->next_sid++);
 }
 
-/* Random early drop between half the cap and the cap. */
+/* Random early drop between half the cap and the cap, for a pool that
+ * holds n unauthenticated connections. */
 static int
-listener_should_drop(struct listener *L)
+listener_should_drop(const struct listener *L, unsigned n)
 {
 	unsigned cap = L->pol->max_unauthenticated, start = cap / 2;
 	uint32_t rnd;
 
-	if (L->unauth >= cap)
+	if (n >= cap)
 		return (1);
-	if (L->unauth < start || cap == start)
+	if (n < start || cap == start)
 		return (0);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return (1);
-	return (rnd % (cap - start) < L->unauth - start);
+	return (rnd % (cap - start) < n - start);
 }
 
+/* A worker for the client on fd (which stays ours to close), counted in
+ * pool (of vendor, for POOL_VENDOR) until it authenticates. */
 static void
-listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
+listener_spawn(struct listener *L, int fd, const struct netaddr *a,
+    enum pre_pool pool, const char *vendor)
 {
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[6];
 	struct worker *w;
 	char sid[32], addr[64], pfd[16];
 	char *args[10];
-	int fd, r, n = 0;
+	int r, n = 0;
 
 	netaddr_str(a, addr, sizeof(addr));
-	if (uv_fileno((uv_handle_t *)client, &fd) != 0)
-		return;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return;
 	w->L = L;
 	w->peer = *a;
+	w->pool = pool;
+	snprintf(w->vendor, sizeof(w->vendor), "%s", vendor);
 	mon_reader_init(&w->mon);
 	snprintf(sid, sizeof(sid), "%lu", listener_next_sid(L));
 	snprintf(w->sid, sizeof(w->sid), "%s", sid);
@@ -863,8 +962,10 @@ listener_spawn(struct listener *L, uv_tcp_t *client, const struct netaddr *a)
 	L->workers = w;
 	L->unauth++;
 	listener_status(L);
-	log_info("session %s: connection from %s (worker %d)", sid, addr,
-	    w->proc.pid);
+	log_info("session %s: connection from %s (worker %d; %s%s)", sid,
+	    addr, w->proc.pid, pool == POOL_SILENT ? "silent client" :
+	    pool == POOL_GENERAL ? "SSH client" : "SSH client from the "
+	    "sources of vendor ", pool == POOL_VENDOR ? vendor : "");
 }
 
 static void
@@ -906,37 +1007,312 @@ listener_refused(const char *addr, const char *why)
 	audit_event("conn.refused", "from", addr, "reason", why, NULL);
 }
 
+/* ---- before the worker: first bytes, per-source limits, pools ------- */
+
+/* Unauthenticated connections that share a's source (waiting here or in
+ * workers), and workers per pool (vendor's own for POOL_VENDOR). */
+struct pre_count {
+	unsigned source;
+	unsigned silent;
+	unsigned general;
+	unsigned vendor;
+};
+
+static void
+pre_count(const struct listener *L, const struct netaddr *a,
+    const char *vendor, struct pre_count *n)
+{
+	const struct preconn *p;
+	const struct worker *w;
+
+	memset(n, 0, sizeof(*n));
+	for (p = L->pre; p != NULL; p = p->next)
+		if (!p->refusing && source_same(&p->peer, a))
+			n->source++;
+	for (w = L->workers; w != NULL; w = w->next) {
+		if (w->authed)
+			continue;
+		if (source_same(&w->peer, a))
+			n->source++;
+		if (w->pool == POOL_SILENT)
+			n->silent++;
+		else if (w->pool == POOL_GENERAL)
+			n->general++;
+		else if (strcmp(w->vendor, vendor) == 0)
+			n->vendor++;
+	}
+}
+
+static void
+pre_close_cb(uv_handle_t *h)
+{
+	struct preconn *p = h->data;
+
+	if (--p->nopen == 0)
+		free(p);
+}
+
+/* Done with it here: refused, dropped, gone, or its worker has a copy. */
+static void
+pre_close(struct preconn *p)
+{
+	if (p->fd == -1)
+		return;
+	/* stops polling at once; only then may the descriptor go */
+	uv_close((uv_handle_t *)&p->poll, pre_close_cb);
+	uv_close((uv_handle_t *)&p->timer, pre_close_cb);
+	close(p->fd);
+	p->fd = -1;
+	if ((*p->prevp = p->next) != NULL)
+		p->next->prevp = p->prevp;
+	p->L->npre--;
+	if (p->refusing)
+		p->L->nlinger--;
+}
+
+/* Handoff: a worker if the pool has room, else closed without a word. */
+static void
+pre_handoff(struct preconn *p, enum pre_pool pool)
+{
+	struct listener *L = p->L;
+	struct pre_count n;
+	const char *why = NULL;
+	char addr[64];
+
+	pre_count(L, &p->peer, p->vendor, &n);
+	if (pool == POOL_VENDOR) {
+		if (n.vendor >= L->pol->vendor_source_max_unauthenticated)
+			why = "too many unauthenticated connections from the "
+			    "vendor's sources";
+	} else if (listener_should_drop(L, pool == POOL_GENERAL ? n.general :
+	    n.general + n.silent))
+		why = "too many unauthenticated connections";
+	if (why != NULL) {
+		netaddr_str(&p->peer, addr, sizeof(addr));
+		listener_refused(addr, why);
+	} else
+		listener_spawn(L, p->fd, &p->peer, pool, p->vendor);
+	pre_close(p);
+}
+
+static void pre_timer_cb(uv_timer_t *t);
+
+/*
+ * Look at (never take) the client's first bytes. "SSH-" goes to a worker;
+ * anything else is dropped; a prefix of it ("S", "SS", "SSH") is looked at
+ * again shortly. At the deadline (final), silence goes to the silent pool
+ * and an unfinished "SSH-" is dropped.
+ */
+static void
+pre_check(struct preconn *p, int final)
+{
+	uint64_t now = uv_now(p->L->loop), left;
+	char b[4], addr[64];
+	ssize_t n;
+
+	n = recv(p->fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)) {
+		pre_close(p);		/* gone before it said anything */
+		return;
+	}
+	if (n < 0)
+		n = 0;
+	if (n == (ssize_t)sizeof(b) && memcmp(b, "SSH-", 4) == 0) {
+		pre_handoff(p, p->vendor[0] != '\0' ? POOL_VENDOR :
+		    POOL_GENERAL);
+		return;
+	}
+	if (n > 0 && (memcmp(b, "SSH-", (size_t)n) != 0 || final)) {
+		netaddr_str(&p->peer, addr, sizeof(addr));
+		listener_refused(addr, "the client did not begin with an SSH "
+		    "identification");
+		pre_close(p);
+		return;
+	}
+	if (final) {
+		pre_handoff(p, POOL_SILENT);
+		return;
+	}
+	if (n > 0) {
+		/* the rest is on its way: a readable socket would only spin */
+		uv_poll_stop(&p->poll);
+		left = p->deadline > now ? p->deadline - now : 0;
+		uv_timer_start(&p->timer, pre_timer_cb, left < PRE_RECHECK_MS ?
+		    left : PRE_RECHECK_MS, 0);
+	}
+}
+
+/* After a refusal line: read and drop what the client still sends until
+ * it closes (closing on unread bytes would send an RST, which may destroy
+ * the line before the client reads it). */
+static void
+pre_drain(struct preconn *p)
+{
+	char b[512];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		n = recv(p->fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		if (n <= 0 || (p->drained += (size_t)n) > PRE_DRAIN_MAX)
+			break;
+	}
+	if (i == 8 && p->drained <= PRE_DRAIN_MAX)
+		return;			/* more next time round the loop */
+	pre_close(p);
+}
+
+static void
+pre_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct preconn *p = h->data;
+
+	(void)events;
+	if (status < 0)
+		pre_close(p);
+	else if (p->refusing)
+		pre_drain(p);
+	else
+		pre_check(p, 0);
+}
+
+static void
+pre_timer_cb(uv_timer_t *t)
+{
+	struct preconn *p = t->data;
+
+	if (p->refusing)
+		pre_close(p);
+	else
+		pre_check(p, uv_now(p->L->loop) >= p->deadline);
+}
+
+/* Refuse with one line of text (RFC 4253 4.2 lets a server send lines
+ * before its identification; OpenSSH's ssh -v shows it as "banner line"),
+ * then wait for the client to close. */
+static void
+pre_refuse(struct preconn *p, const char *line)
+{
+	(void)send(p->fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)shutdown(p->fd, SHUT_WR);
+	p->refusing = 1;
+	p->L->nlinger++;
+	if (p->L->nlinger > PRE_LINGER_MAX) {
+		/* a flood of refusals: no time to be polite */
+		pre_drain(p);
+		pre_close(p);
+		return;
+	}
+	uv_timer_start(&p->timer, pre_timer_cb, PRE_LINGER_MS, 0);
+}
+
+/* Hold fd (ours) until the client's first bytes; NULL (fd closed) when the
+ * handles cannot be set up. */
+static struct preconn *
+pre_new(struct listener *L, int fd, const struct netaddr *a)
+{
+	struct preconn *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		close(fd);
+		return (NULL);
+	}
+	if (uv_poll_init_socket(L->loop, &p->poll, fd) != 0) {
+		close(fd);
+		free(p);
+		return (NULL);
+	}
+	uv_timer_init(L->loop, &p->timer);
+	p->poll.data = p->timer.data = p;
+	p->nopen = 2;
+	p->L = L;
+	p->fd = fd;
+	p->peer = *a;
+	p->deadline = uv_now(L->loop) + PRE_IDENT_MS;
+	if ((p->next = L->pre) != NULL)
+		L->pre->prevp = &p->next;
+	p->prevp = &L->pre;
+	L->pre = p;
+	L->npre++;
+	uv_poll_start(&p->poll, UV_READABLE, pre_poll_cb);
+	uv_timer_start(&p->timer, pre_timer_cb, PRE_IDENT_MS, 0);
+	return (p);
+}
+
+/* A new connection on fd (the accepted socket, which stays the caller's). */
+static void
+pre_start(struct listener *L, int fd, const struct netaddr *a)
+{
+	const struct policy_vendor *v;
+	const struct penalty *pen;
+	struct preconn *p;
+	struct pre_count n;
+	time_t now = time(NULL);
+	char addr[64], line[128];
+	unsigned limit;
+	int nfd;
+
+	netaddr_str(a, addr, sizeof(addr));
+	if (L->npre - L->nlinger >= PRE_MAX) {
+		listener_refused(addr, "too many connections waiting for their "
+		    "SSH identification");
+		return;
+	}
+	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		log_warn("connection from %s dropped: %s", addr,
+		    strerror(errno));
+		return;
+	}
+	if ((p = pre_new(L, nfd, a)) == NULL) {
+		log_warn("connection from %s dropped: out of memory", addr);
+		return;
+	}
+	if ((v = source_vendor(L->pol, a)) != NULL)
+		snprintf(p->vendor, sizeof(p->vendor), "%s", v->name);
+	if ((pen = penalty_find(L, a, 0)) != NULL && pen->until > now) {
+		listener_refused(addr, "source address is in a penalty period "
+		    "after repeated authentication failures");
+		snprintf(line, sizeof(line), "bastion: too many failed logins "
+		    "from your address; try again in %lld s\r\n",
+		    (long long)(pen->until - now));
+		pre_refuse(p, line);
+		return;
+	}
+	pre_count(L, a, p->vendor, &n);		/* p itself included */
+	limit = v != NULL ? L->pol->vendor_source_max_unauthenticated :
+	    L->pol->per_source_max_unauthenticated;
+	if (n.source > limit) {
+		listener_refused(addr, "too many unauthenticated connections "
+		    "from this source address");
+		pre_refuse(p, "bastion: too many unfinished logins from your "
+		    "address; try again in a few seconds\r\n");
+	}
+}
+
 static void
 listener_conn_cb(uv_stream_t *server, int status)
 {
 	struct listener *L = server->data;
 	struct sockaddr_storage ss;
-	int sl = sizeof(ss);
+	int sl = sizeof(ss), fd;
 	struct netaddr a;
-	struct penalty *p;
 	uv_tcp_t *c;
-	char addr[64];
 
 	if (status < 0 || L->stopping)
 		return;
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return;
 	uv_tcp_init(L->loop, c);
-	if (uv_accept(server, (uv_stream_t *)c) != 0 ||
-	    uv_tcp_getpeername(c, (struct sockaddr *)&ss, &sl) != 0 ||
-	    netaddr_from_sockaddr((struct sockaddr *)&ss, &a) != 0) {
-		uv_close((uv_handle_t *)c, client_close_cb);
-		return;
-	}
-	netaddr_str(&a, addr, sizeof(addr));
-	if ((p = penalty_find(L, &a, 0)) != NULL && p->until > time(NULL)) {
-		listener_refused(addr, "source address is in a penalty period "
-		    "after repeated authentication failures");
-	} else if (listener_should_drop(L)) {
-		listener_refused(addr, "too many unauthenticated connections");
-	} else
-		listener_spawn(L, c, &a);
-	/* the worker has its own copy of the socket */
+	if (uv_accept(server, (uv_stream_t *)c) == 0 &&
+	    uv_tcp_getpeername(c, (struct sockaddr *)&ss, &sl) == 0 &&
+	    netaddr_from_sockaddr((struct sockaddr *)&ss, &a) == 0 &&
+	    uv_fileno((uv_handle_t *)c, &fd) == 0)
+		pre_start(L, fd, &a);
+	/* what goes on holds its own copy of the socket */
 	uv_close((uv_handle_t *)c, client_close_cb);
 }
 
@@ -1198,6 +1574,8 @@ listener_signal_cb(uv_signal_t *s, int sig)
 	uv_close((uv_handle_t *)&L->sighup, NULL);
 	for (i = 0; i < L->nsocks; i++)
 		uv_close((uv_handle_t *)&L->socks[i], NULL);
+	while (L->pre != NULL)
+		pre_close(L->pre);
 	for (w = L->workers; w != NULL; w = w->next)
 		uv_process_kill(&w->proc, SIGTERM);
 	uv_timer_stop(&L->recorder_restart);

@@ -1,8 +1,9 @@
 /*
- * touch.c - proof that a person touched the engineer's security key before
- * a device is reached (see touch.h; the design in docs/FIDO2.md).
+ * touch.c - proof that a person touched their security key before a
+ * device is reached, or before an admin's or auditor's first verb (see
+ * touch.h; the design in docs/FIDO2.md).
  *
- * The engineer connects with `ssh -A`; the client then sends
+ * Everyone connects with `ssh -A`; the client then sends
  * auth-agent-req@openssh.com on its session channel (touch_watch_channel
  * notices it). In the worker's blocking phase the check:
  *
@@ -11,7 +12,8 @@
  *      (state_key_guard), so counters are seen in the order they were made;
  *   3. opens an auth-agent@openssh.com channel back to the client, asks the
  *      agent whether it holds the login key, then asks it to sign a fresh
- *      challenge bound to this connection, engineer and device;
+ *      challenge bound to this connection, person and device (or
+ *      console);
  *   4. verifies the answer with libfido2 (sk.c): the signature, user
  *      presence always, user verification when the key is verify-required;
  *   5. accepts the signature counter only if it moved forward, else locks
@@ -50,7 +52,9 @@
 
 struct touch {
 	struct sess *S;
-	const char *device;
+	const char *device;		/* engineers: the device, else NULL */
+	char what[96];			/* "reach ct-scanner", "use the ..." */
+	char doing[96];			/* "reaching ct-scanner", ... */
 	const struct policy_key *key;
 	uint8_t *blob;			/* the login key's blob */
 	size_t bloblen;
@@ -98,7 +102,9 @@ touch_audit(struct touch *t, const char *event, const char *result,
 	struct sess *S = t->S;
 
 	audit_event(event, "session", S->sid, "user", S->au.who->name,
-	    "vendor", S->au.who->vendor->name, "from", S->peerstr, "device",
+	    "role", S->au.role == ROLE_ADMIN ? "admin" : S->au.role ==
+	    ROLE_AUDITOR ? "auditor" : NULL, "vendor", S->au.who->vendor ?
+	    S->au.who->vendor->name : NULL, "from", S->peerstr, "device",
 	    t->device, "key", t->fp[0] != '\0' ? t->fp : NULL, "result",
 	    result, "counter", t->counter[0] != '\0' ? t->counter : NULL,
 	    "flags", t->flags[0] != '\0' ? t->flags : NULL, "reason", reason,
@@ -250,7 +256,8 @@ touch_challenge(struct touch *t, uint8_t out[SHA256_DIGEST_LENGTH])
 	if ((r = buf_put_cstring(b, TOUCH_CHALLENGE_TAG)) == 0 &&
 	    (r = buf_put_cstring(b, S->sid)) == 0 &&
 	    (r = buf_put_cstring(b, S->au.who->name)) == 0 &&
-	    (r = buf_put_cstring(b, t->device)) == 0 &&
+	    (r = buf_put_cstring(b, t->device != NULL ? t->device :
+	    t->what)) == 0 &&
 	    (r = buf_put_cstring(b, peer)) == 0 &&
 	    (r = buf_put_u64(b, (uint64_t)time(NULL))) == 0 &&
 	    (r = buf_put_string(b, nonce, sizeof(nonce))) == 0)
@@ -442,8 +449,8 @@ touch_ask(struct touch *t)
 		touch_internal(t, "no random challenge");
 		return (-1);
 	}
-	touch_tell(t, "bastion: touch your security key to reach %s%s\n",
-	    t->device, t->key->verify_required ? " (and enter its PIN if "
+	touch_tell(t, "bastion: touch your security key to %s%s\n",
+	    t->what, t->key->verify_required ? " (and enter its PIN if "
 	    "asked)" : "");
 	if (touch_agent_sign(t, chal, sizeof(chal), &sig) != 0)
 		return (-1);
@@ -487,7 +494,7 @@ static int
 touch_run(struct touch *t)
 {
 	struct sess *S = t->S;
-	const struct policy_vendor *v = S->au.who->vendor;
+	const struct policy_vendor *v = S->au.who->vendor; /* or NULL */
 	struct state_lock lk;
 	int locked;
 
@@ -512,14 +519,16 @@ touch_run(struct touch *t)
 		    lk.reason, S->au.who->name);
 		return (-1);
 	}
-	if (v->touch == POLICY_TOUCH_OFF) {
+	if (v != NULL && v->touch == POLICY_TOUCH_OFF) {
 		touch_audit(t, "touch.skipped", "ok", "vendor has touch: off",
 		    NULL);
 		return (0);
 	}
 	if (!t->key->is_sk) {
-		touch_audit(t, "touch.skipped", "ok", "not a security key "
-		    "(the vendor allows non-sk keys)", NULL);
+		touch_audit(t, "touch.skipped", "ok", v != NULL ? "not a "
+		    "security key (the vendor allows non-sk keys)" : "not a "
+		    "security key (admins and auditors may use any key type)",
+		    NULL);
 		return (0);
 	}
 	if (S->agent_req)
@@ -528,18 +537,27 @@ touch_run(struct touch *t)
 		touch_audit(t, "touch.no_agent", "refused", "forward-only "
 		    "connection: no session channel carries an agent request",
 		    NULL);
-		touch_tell(t, "bastion: port forwarding needs a touch of your "
-		    "security key first, and a connection without a session "
-		    "(ssh -N, ssh -W) cannot carry that request. Keep a session "
-		    "open instead: ssh -A -L PORT:DEVICE:PORT %s+DEVICE@bastion",
-		    S->au.who->name);
+		if (v != NULL)
+			touch_tell(t, "bastion: port forwarding needs a touch "
+			    "of your security key first, and a connection "
+			    "without a session (ssh -N, ssh -W) cannot carry "
+			    "that request. Keep a session open instead: ssh -A "
+			    "-L PORT:DEVICE:PORT %s+DEVICE@bastion",
+			    S->au.who->name);
+		else
+			touch_tell(t, "bastion: the %s console needs a touch "
+			    "of your security key first, and a connection "
+			    "without a session (ssh -N, ssh -W) cannot carry "
+			    "that request. Connect with: ssh -A %s@bastion "
+			    "VERB", S->au.role == ROLE_ADMIN ? "admin" :
+			    "auditor", S->au.who->name);
 		return (-1);
 	}
 	touch_audit(t, "touch.no_agent", "refused", "no agent forwarding "
 	    "(ssh -A)", NULL);
-	touch_tell(t, "bastion: reaching %s needs a touch of your security "
-	    "key, asked through your ssh agent, but this connection does not "
-	    "forward your agent.\n", t->device);
+	touch_tell(t, "bastion: %s needs a touch of your security key, asked "
+	    "through your ssh agent, but this connection does not forward "
+	    "your agent.\n", t->doing);
 	touch_hint(t);
 	return (-1);
 }
@@ -551,14 +569,29 @@ touch_check(struct sess *S)
 	unsigned left;
 	int r;
 
-	if (S->au.role != ROLE_ENGINEER || S->au.who == NULL ||
-	    S->au.who->vendor == NULL)
-		return (0);		/* only engineers reach devices */
 	memset(&t, 0, sizeof(t));
 	t.S = S;
 	t.key = S->au.key;
-	t.device = S->dev != NULL ? S->dev->name : S->au.device[0] != '\0' ?
-	    S->au.device : "-";
+	if (S->au.who == NULL || S->au.role == ROLE_NONE ||
+	    (S->au.role == ROLE_ENGINEER && S->au.who->vendor == NULL)) {
+		log_error("session %s: touch check without a complete login",
+		    S->sid);	/* a broken invariant: refuse */
+		return (-1);
+	}
+	if (S->au.role == ROLE_ENGINEER) {
+		t.device = S->dev != NULL ? S->dev->name :
+		    S->au.device[0] != '\0' ? S->au.device : "-";
+		snprintf(t.what, sizeof(t.what), "reach %s", t.device);
+		snprintf(t.doing, sizeof(t.doing), "reaching %s", t.device);
+	} else {
+		/* every role proves presence before its first verb */
+		const char *con = S->au.role == ROLE_ADMIN ? "admin" :
+		    "auditor";
+
+		snprintf(t.what, sizeof(t.what), "use the %s console", con);
+		snprintf(t.doing, sizeof(t.doing), "using the %s console",
+		    con);
+	}
 	/* the touch is not part of the login grace: give it its own time */
 	left = alarm(0);
 	alarm(TOUCH_GUARD_WAIT_S + TOUCH_LIST_WAIT_S + TOUCH_WAIT_S + 30);

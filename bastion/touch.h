@@ -3,9 +3,10 @@
  *
  * libssh 0.10 accepts a security-key login signature whose user-presence
  * bit is clear and hides its flags and counter, so a login alone does not
- * prove that a person touched the key. Before a device is reached, the
- * worker therefore asks the engineer's forwarded agent to sign a fresh
- * challenge with the key used at login and verifies the answer itself.
+ * prove that a person touched the key. Before a device is reached (or an
+ * admin's or auditor's first verb runs), the worker therefore asks the
+ * person's forwarded agent to sign a fresh challenge with the key used at
+ * login and verifies the answer itself.
  */
 #ifndef BASTION_TOUCH_H
 #define BASTION_TOUCH_H
@@ -21,12 +22,15 @@
 void touch_watch_channel(struct sess *S);
 
 /*
- * The check, in the worker's blocking phase, after the device is chosen
- * and before anything is recorded or connected. Returns 0 when the
- * connection may go on: the engineer touched the key (and entered its PIN
+ * The check, in the worker's blocking phase: for an engineer after the
+ * device is chosen and before anything is recorded or connected; for an
+ * admin or an auditor after the first request and before any verb runs
+ * (same messages, same hint). Returns 0 when the
+ * connection may go on: the person touched the key (and entered its PIN
  * if it is registered verify-required) and its counter moved forward, or
- * the vendor has `touch: off`, or the login key is not a security key
- * (only possible with `allow_non_sk_keys`). Returns -1 after telling the
+ * the engineer's vendor has `touch: off`, or the login key is not a
+ * security key (engineers only with `allow_non_sk_keys`; admins and
+ * auditors may use any key type). Returns -1 after telling the
  * engineer why not (on the session channel, or as the disconnect message
  * of a connection without one) and writing a touch.* audit event. A key
  * locked in the state store is refused whatever the vendor's setting.

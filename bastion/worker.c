@@ -593,6 +593,14 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 	alarm(pol->login_grace);
 	if (worker_first_request(S, &fwd_msg) != 0)
 		goto out;
+	/* admins and auditors prove presence before any verb, as engineers
+	 * do before a device (touch.c) */
+	if (S->au.role != ROLE_ENGINEER && touch_check(S) != 0) {
+		worker_fail_channel(S, 1);
+		worker_linger(S);
+		rc = WORKER_EXIT_OK;
+		goto out;
+	}
 	if (S->au.role == ROLE_ADMIN) {
 		alarm(0);
 		worker_fail_channel(S, console_run(S));	/* approval.c */

@@ -25,8 +25,12 @@ issue asks for):
     BENCH_STREAMS         sessions streaming at once [100]
     BENCH_STREAM_MB       bytes per streaming session [8; full 20]
     BENCH_INFLIGHT        logins in flight while opening many sessions [16]
+    BENCH_FLOOD           silent or junk connections held open from
+                          BENCH_FLOOD_SOURCES other addresses [1000, 50]
+    BENCH_BURST           engineers logging in at once from one vendor
+                          source address [50]
     BENCH_ONLY            comma list of sections to run: cipher,throughput,
-                          forward,pty,setup,keys,idle,stream [all]
+                          forward,pty,setup,keys,idle,stream,preauth [all]
     BENCH_PTY_CASES       comma list of pty rows besides script(1): tlog,
                           jump,jump+script,jump+tlog,bastion [all]
     BENCH_DIR             where the work directory goes [/tmp]
@@ -87,9 +91,12 @@ CFG = {
     "streams": env_int("BENCH_STREAMS", 100),
     "stream_mb": env_int("BENCH_STREAM_MB", 8, 20),
     "inflight": env_int("BENCH_INFLIGHT", 16),
+    "flood": env_int("BENCH_FLOOD", 1000),
+    "flood_sources": env_int("BENCH_FLOOD_SOURCES", 50),
+    "burst": env_int("BENCH_BURST", 50),
 }
 SECTIONS = ["cipher", "throughput", "forward", "pty", "setup", "keys",
-            "idle", "stream"]
+            "idle", "stream", "preauth"]
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s] or \
     SECTIONS
 PTY_CASES = [s for s in os.environ.get("BENCH_PTY_CASES", "").split(",")
@@ -927,6 +934,198 @@ def section_stream(S, R, payload):
 
 # --------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------
+# 6. pre-authentication limits under a flood
+
+class Flood:
+    """n connections to the bastion from `sources` addresses 127.0.9.1...
+    (outside every vendor's sources), kept open from a thread of their
+    own: every other one sends junk (an HTTP request) first, the rest stay
+    silent. What the bastion closes is opened again, each slot at most
+    once a second, so the pressure stays while the engineers log in."""
+
+    JUNK = b"GET / HTTP/1.1\r\nHost: bastion\r\n\r\n"
+
+    def __init__(self, addr, port, n, sources):
+        import selectors
+        import threading
+        self.addr, self.port, self.n, self.sources = addr, port, n, sources
+        self.sel = selectors.DefaultSelector()
+        self.stop_ev = threading.Event()
+        self.opened = self.closed = self.failed = 0
+        self.open_now = 0
+        self.retry = {}         # slot -> monotonic time to reopen
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _open(self, i):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.9.%d" % (1 + i % self.sources), 0))
+            s.settimeout(2)
+            s.connect((self.addr, self.port))
+            if i % 2 == 0:
+                s.sendall(self.JUNK)
+            s.setblocking(False)
+        except OSError:
+            s.close()
+            self.failed += 1
+            self.retry[i] = time.monotonic() + 1
+            return
+        self.sel.register(s, __import__("selectors").EVENT_READ, i)
+        self.opened += 1
+        self.open_now += 1
+
+    def start(self):
+        self.t0 = time.monotonic()
+        for i in range(self.n):
+            self._open(i)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        while not self.stop_ev.is_set():
+            for key, _ in self.sel.select(0.05):
+                s, i = key.fileobj, key.data
+                try:
+                    b = s.recv(4096)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    b = b""
+                if b:
+                    continue        # a banner or a refusal line
+                self.sel.unregister(s)
+                s.close()
+                self.closed += 1
+                self.open_now -= 1
+                self.retry[i] = time.monotonic() + 1
+            now = time.monotonic()
+            for i, t in list(self.retry.items()):
+                if t <= now and not self.stop_ev.is_set():
+                    del self.retry[i]
+                    self._open(i)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join(10)
+        for key in list(self.sel.get_map().values()):
+            key.fileobj.close()
+        self.sel.close()
+
+
+def section_preauth(S, R):
+    """The bastion with the default limits (the scene's other sections run
+    with max_unauthenticated 200): an engineer's login while strangers hold
+    BENCH_FLOOD silent or junk connections from BENCH_FLOOD_SOURCES other
+    addresses, then BENCH_BURST engineers of one vendor at once from the
+    vendor's one source address (a NAT)."""
+    from scene import Person
+    w = S.world
+    n_burst = CFG["burst"]
+    people = [S.alice]
+    log("preauth: %d more engineers, bastion restarted with the default "
+        "limits" % (n_burst - 1))
+    for i in range(1, n_burst):
+        name = "eng%02d" % i
+        person = Person(w, S.softsk, name, "bench-s3cret-%d" % i)
+        w.add_engineer("acme", name, person.public_key(),
+                       secret="bench-s3cret-%d" % i)
+        people.append(person)
+    saved = dict(w.limits)
+    w.limits.pop("max_unauthenticated", None)
+    S.bastion.stop()
+    w.start_bastion()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = CFG["flood"] + 1024
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    out = {}
+    try:
+        lis0 = measure.pss_kib(S.bastion.pid)
+        log("preauth: %d silent or junk connections from %d addresses" % (
+            CFG["flood"], CFG["flood_sources"]))
+        flood = Flood(S.bastion.addr, S.bastion.port, CFG["flood"],
+                      CFG["flood_sources"]).start()
+        try:
+            time.sleep(2)
+            logins, workers, fds, pss = [], [], [], []
+            refused = ""
+            for _ in range(5):
+                workers.append(len(S.worker_pids()))
+                fds.append(measure.fd_count(S.bastion.pid))
+                pss.append(measure.pss_kib(S.bastion.pid))
+                r = measure.stream(S.argv("bastion", "echo first-byte",
+                                          tty=True), S.env("bastion"),
+                                   timeout=60)
+                logins.append(r["t_first"] if r["rc"] == 0 and
+                              r["bytes"] > 0 else None)
+                if logins[-1] is None:
+                    refused = " / ".join(r["stderr"].split("\n")[:2])
+                time.sleep(0.5)
+            out["flood"] = {
+                "logins_s": logins, "workers": workers,
+                "listener_pss_kib": [lis0] + pss, "listener_fds": fds,
+                "refused": refused,
+                "opened": flood.opened, "closed_by_bastion": flood.closed,
+                "connect_failed": flood.failed, "open_at_end":
+                flood.open_now, "seconds": time.monotonic() - flood.t0}
+        finally:
+            flood.stop()
+        measure.wait_no_children(S.worker_pids, 120)
+        log("preauth: %d engineers at once from 127.0.0.1" % n_burst)
+        # each one's ssh-agent is up before the first ssh starts
+        runs = [(pp.argv("ct-scanner", "echo in"), pp.env())
+                for pp in people]
+        t0 = time.monotonic()
+        procs = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE,
+                                  start_new_session=True)
+                 for argv, env in runs]
+        ins, errs = 0, []
+        for pr in procs:
+            o, e = pr.communicate(timeout=300)
+            if pr.returncode == 0 and o == b"in\n":
+                ins += 1
+            else:
+                errs.append(" / ".join(e.decode(errors="replace").strip()
+                                       .splitlines()[:2]))
+        out["burst"] = {"n": n_burst, "in": ins, "seconds":
+                        time.monotonic() - t0, "errors": errs[:3]}
+        measure.wait_no_children(S.worker_pids, 120)
+    finally:
+        S.bastion.stop()
+        w.limits.clear()
+        w.limits.update(saved)
+        w.start_bastion()
+        S.clear_recordings()
+    R.raw["preauth"] = out
+    f, b = out["flood"], out["burst"]
+    ok = [t for t in f["logins_s"] if t is not None]
+    what = "pre-auth: engineer's login (pty, first byte from the device) " \
+        "while %d silent or junk connections from %d other addresses are " \
+        "held open (reopened when closed)" % (CFG["flood"],
+                                              CFG["flood_sources"])
+    R.row(6, what, "bastion, default limits", "%d of %d in%s%s" % (
+        len(ok), len(f["logins_s"]), "; median %.0f ms, max %.0f ms" % (
+            median(ok) * 1e3, max(ok) * 1e3) if ok else "",
+        "; refused: %s" % f["refused"] if f["refused"] else ""), "",
+        "every login < 5 s", verdict(len(ok) == len(f["logins_s"]) and
+                                     max(ok) < 5))
+    R.row(6, what, "cost of the flood (sampled at each login)",
+          "%d to %d worker processes; listener PSS %d KiB before, at most %d "
+          "during, at most %d descriptors; %d connections opened in %.0f s, "
+          "%d closed by the bastion" % (
+              min(f["workers"]), max(f["workers"]), f["listener_pss_kib"][0],
+              max(f["listener_pss_kib"][1:]), max(f["listener_fds"]),
+              f["opened"], f["seconds"], f["closed_by_bastion"]))
+    R.row(6, "pre-auth: %d engineers log in at once from one vendor source "
+          "address" % b["n"], "bastion, default limits", "%d of %d in, all "
+          "done after %.1f s%s" % (b["in"], b["n"], b["seconds"],
+                                   "; refused: %s" % b["errors"][0]
+                                   if b["errors"] else ""), "",
+          "all in", verdict(b["in"] == b["n"]))
+
+
 def bastion_env(wd):
     """Experiments only (never the default): BENCH_BASTION_PRELOAD=LIB
     runs bastiond (and so its workers and recorder) with LD_PRELOAD=LIB,
@@ -1023,6 +1222,8 @@ def main():
             section_idle(S, R)
         if "stream" in ONLY:
             section_stream(S, R, payload)
+        if "preauth" in ONLY:
+            section_preauth(S, R)
     except BaseException:
         log("failed: logs kept in %s" % wd)
         raise

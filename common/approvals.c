@@ -19,6 +19,7 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "text.h"
 
 #define APPR_MAX_WORDS		64
 #define APPR_MAX_DURATION	(366u * 86400u)
@@ -190,25 +191,6 @@ fail:
 
 /* ---- output ------------------------------------------------------------ */
 
-void
-appr_json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
-
-	fputc('"', f);
-	for (; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static void
 appr_time(time_t t, char *out, size_t len)
 {
@@ -220,38 +202,33 @@ appr_time(time_t t, char *out, size_t len)
 		strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-/* Printable text for a table cell: control characters become '?'. */
+/* A table cell: the text cleaned for a terminal (text.h), "-" if none. */
 static void
 appr_cell(const char *s, char *out, size_t len)
 {
-	size_t i;
-
-	snprintf(out, len, "%s", s != NULL && *s != '\0' ? s : "-");
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			out[i] = '?';
+	text_clean(out, len, s != NULL && *s != '\0' ? s : "-");
 }
 
 void
 appr_request_json(FILE *f, const struct state_request *r)
 {
 	fprintf(f, "{\"id\":%lld,\"engineer\":", (long long)r->id);
-	appr_json_str(f, r->engineer);
+	text_json(f, r->engineer);
 	fputs(",\"vendor\":", f);
-	appr_json_str(f, r->vendor);
+	text_json(f, r->vendor);
 	fputs(",\"device\":", f);
-	appr_json_str(f, r->device);
+	text_json(f, r->device);
 	fputs(",\"reason\":", f);
-	appr_json_str(f, r->reason);
+	text_json(f, r->reason);
 	fprintf(f, ",\"created\":%lld,\"status\":", (long long)r->created);
-	appr_json_str(f, r->status);
+	text_json(f, r->status);
 	fputs(",\"approvers\":", f);
-	appr_json_str(f, r->approvers);
+	text_json(f, r->approvers);
 	fputs(",\"decided_by\":", f);
-	appr_json_str(f, r->decided_by);
+	text_json(f, r->decided_by);
 	fprintf(f, ",\"decided_at\":%lld,\"deny_reason\":",
 	    (long long)r->decided_at);
-	appr_json_str(f, r->deny_reason);
+	text_json(f, r->deny_reason);
 	fputc('}', f);
 }
 
@@ -260,13 +237,13 @@ appr_grant_json(FILE *f, const struct state_grant *g)
 {
 	fprintf(f, "{\"id\":%lld,\"request\":%lld,\"engineer\":",
 	    (long long)g->id, (long long)g->request_id);
-	appr_json_str(f, g->engineer);
+	text_json(f, g->engineer);
 	fputs(",\"device\":", f);
-	appr_json_str(f, g->device);
+	text_json(f, g->device);
 	fprintf(f, ",\"created\":%lld,\"until\":%lld,\"revoked\":%s,"
 	    "\"revoked_by\":", (long long)g->created, (long long)g->until,
 	    g->revoked ? "true" : "false");
-	appr_json_str(f, g->revoked_by);
+	text_json(f, g->revoked_by);
 	fputc('}', f);
 }
 
@@ -363,7 +340,8 @@ static int
 appr_request_line(const struct state_request *r, void *arg)
 {
 	struct appr_list *l = arg;
-	char when[40], eng[40], dev[40], why[80], appr[64];
+	char when[40], eng[40], ven[40], dev[40], why[80], appr[64];
+	char denied[256];
 
 	if (l->json) {
 		fputs(l->n ? ",\n " : "", l->c->out);
@@ -376,12 +354,14 @@ appr_request_line(const struct state_request *r, void *arg)
 		appr_time(r->created, when, sizeof(when));
 		appr_cell(r->engineer, eng, sizeof(eng));
 		appr_cell(r->device, dev, sizeof(dev));
+		appr_cell(r->vendor, ven, sizeof(ven));
 		appr_cell(r->reason, why, sizeof(why));
 		appr_cell(r->approvers, appr, sizeof(appr));
+		text_clean(denied, sizeof(denied), r->deny_reason);
 		fprintf(l->c->out, "%-5lld %-9s %-12s %-10s %-14s %-23s %-14s "
-		    "%s%s%s\n", (long long)r->id, r->status, eng, r->vendor,
-		    dev, when, appr, why, r->deny_reason[0] != '\0' ?
-		    " / denied: " : "", r->deny_reason);
+		    "%s%s%s\n", (long long)r->id, r->status, eng, ven, dev,
+		    when, appr, why, denied[0] != '\0' ? " / denied: " : "",
+		    denied);
 	}
 	l->n++;
 	return (0);
@@ -519,14 +499,30 @@ appr_approve(struct appr_ctx *c, const struct appr_args *a)
 		    gid != 0 ? STATE_REQ_APPROVED : STATE_REQ_PENDING,
 		    gid != 0 ? needed : r.napprovals + 1, needed, dur,
 		    (long long)gid, (long long)(found ? g.until : 0));
-	} else if (gid != 0)
+	} else if (gid != 0) {
+		char eng[40], dev[40];
+
+		appr_cell(r.engineer, eng, sizeof(eng));
+		appr_cell(r.device, dev, sizeof(dev));
 		fprintf(c->out, "request %lld approved: grant %lld lets %s "
 		    "reach %s for %s (until %s)\n", (long long)id,
-		    (long long)gid, r.engineer, r.device, dstr, until);
+		    (long long)gid, eng, dev, dstr, until);
+	}
 	else
 		fprintf(c->out, "request %lld: your approval is recorded "
 		    "(%s); four eyes: a second, different admin must approve "
 		    "it too\n", (long long)id, cnt);
+	return (0);
+}
+
+/* Reasons reach the engineer's terminal and the audit log: clean text. */
+static int
+appr_reason_ok(struct appr_ctx *c, const char *verb, const char *why)
+{
+	if (text_is_clean(why, strlen(why)) && strlen(why) <= APPR_TEXT_MAX)
+		return (1);
+	fprintf(c->err, "%s: the reason must be at most %d bytes of text "
+	    "without control characters\n", verb, APPR_TEXT_MAX);
 	return (0);
 }
 
@@ -551,6 +547,8 @@ appr_deny(struct appr_ctx *c, const struct appr_args *a)
 	for (i = 1; i < a->n && o < sizeof(why); i++)
 		o += (size_t)snprintf(why + o, sizeof(why) - o, "%s%s",
 		    i > 1 ? " " : "", a->pos[i]);
+	if (!appr_reason_ok(c, "deny", why))
+		return (2);
 	if (appr_pending(c, "deny", id, &r, &d) != 0)
 		return (1);
 	if (state_request_finish(c->st, id, STATE_REQ_DENIED, c->admin,
@@ -566,11 +564,16 @@ appr_deny(struct appr_ctx *c, const struct appr_args *a)
 	if (a->json) {
 		fprintf(c->out, "{\"request\":%lld,\"status\":\"denied\","
 		    "\"reason\":", (long long)id);
-		appr_json_str(c->out, why);
+		text_json(c->out, why);
 		fputs("}\n", c->out);
-	} else
+	} else {
+		char eng[40], shown[256];
+
+		appr_cell(r.engineer, eng, sizeof(eng));
+		text_clean(shown, sizeof(shown), why);
 		fprintf(c->out, "request %lld denied; %s is told: %s\n",
-		    (long long)id, r.engineer, why);
+		    (long long)id, eng, shown);
+	}
 	return (0);
 }
 
@@ -578,7 +581,7 @@ static int
 appr_grant_line(const struct state_grant *g, void *arg)
 {
 	struct appr_list *l = arg;
-	char until[40], eng[40], dev[40];
+	char until[40], eng[40], dev[40], by[40];
 	time_t now = time(NULL);
 
 	if (l->json) {
@@ -592,10 +595,11 @@ appr_grant_line(const struct state_grant *g, void *arg)
 		appr_time(g->until, until, sizeof(until));
 		appr_cell(g->engineer, eng, sizeof(eng));
 		appr_cell(g->device, dev, sizeof(dev));
+		text_clean(by, sizeof(by), g->revoked ? g->revoked_by : "");
 		fprintf(l->c->out, "%-5lld %-7lld %-12s %-14s %-23s %s%s\n",
 		    (long long)g->id, (long long)g->request_id, eng, dev,
 		    until, g->revoked ? "revoked by " : g->until <= now ?
-		    "ended" : "live", g->revoked ? g->revoked_by : "");
+		    "ended" : "live", by);
 	}
 	l->n++;
 	return (0);
@@ -692,17 +696,6 @@ appr_join(const struct appr_args *a, int i, const char *dflt, char *out,
 		snprintf(out, len, "%s", dflt);
 }
 
-/* Reasons reach the engineer's terminal and the audit log: clean text. */
-static int
-appr_reason_ok(struct appr_ctx *c, const char *verb, const char *why)
-{
-	if (mon_text_ok(why, strlen(why)) && strlen(why) <= APPR_TEXT_MAX)
-		return (1);
-	fprintf(c->err, "%s: the reason must be at most %d bytes of text "
-	    "without control characters\n", verb, APPR_TEXT_MAX);
-	return (0);
-}
-
 /* "1.2 MiB" */
 static void
 appr_bytes(long long n, char *out, size_t len)
@@ -747,25 +740,25 @@ appr_session_json(const struct appr_ctx *c, const struct state_session *s,
 	appr_rec_stat(c, s, now, &bytes, &idle);
 	fprintf(c->out, "{\"sid\":%lld,\"pid\":%d,\"engineer\":",
 	    (long long)s->sid, s->pid);
-	appr_json_str(c->out, s->engineer);
+	text_json(c->out, s->engineer);
 	fputs(",\"vendor\":", c->out);
-	appr_json_str(c->out, s->vendor);
+	text_json(c->out, s->vendor);
 	fputs(",\"device\":", c->out);
-	appr_json_str(c->out, s->device);
+	text_json(c->out, s->device);
 	fputs(",\"from\":", c->out);
-	appr_json_str(c->out, s->source);
+	text_json(c->out, s->source);
 	fprintf(c->out, ",\"started\":%lld,\"ended\":%lld,\"end_reason\":",
 	    (long long)s->started, (long long)s->ended);
-	appr_json_str(c->out, s->end_reason);
+	text_json(c->out, s->end_reason);
 	fprintf(c->out, ",\"grant\":%lld,\"recording\":",
 	    (long long)s->grant_id);
-	appr_json_str(c->out, s->recording);
+	text_json(c->out, s->recording);
 	fprintf(c->out, ",\"recorded_bytes\":%lld,\"idle_seconds\":%lld,"
 	    "\"kill_requested\":%s,\"killed_by\":", bytes, idle,
 	    s->kill_requested ? "true" : "false");
-	appr_json_str(c->out, s->killed_by);
+	text_json(c->out, s->killed_by);
 	fputs(",\"kill_reason\":", c->out);
-	appr_json_str(c->out, s->kill_reason);
+	text_json(c->out, s->kill_reason);
 	fputc('}', c->out);
 }
 
@@ -781,8 +774,8 @@ appr_session_line(const struct state_session *s, void *arg)
 {
 	struct appr_slist *l = arg;
 	FILE *f = l->c->out;
-	char when[40], eng[40], dev[40], from[48], idle[24], rec[24];
-	char state[120], why[96], grant[24];
+	char when[40], eng[40], ven[40], dev[40], from[48], idle[24];
+	char rec[24], state[120], why[96], grant[24];
 	long long bytes, isec;
 
 	if (l->json) {
@@ -797,6 +790,7 @@ appr_session_line(const struct state_session *s, void *arg)
 		    "STARTED", "IDLE", "RECORDED", "GRANT", "STATE");
 	appr_time(s->started, when, sizeof(when));
 	appr_cell(s->engineer, eng, sizeof(eng));
+	appr_cell(s->vendor, ven, sizeof(ven));
 	appr_cell(s->device, dev, sizeof(dev));
 	appr_cell(s->source, from, sizeof(from));
 	appr_rec_stat(l->c, s, l->now, &bytes, &isec);
@@ -818,8 +812,8 @@ appr_session_line(const struct state_session *s, void *arg)
 	} else
 		snprintf(state, sizeof(state), "live");
 	fprintf(f, "%-6lld %-12s %-10s %-14s %-15s %-23s %-7s %-10s %-5s %s\n",
-	    (long long)s->sid, eng, s->vendor, dev, from, when, idle, rec,
-	    grant, state);
+	    (long long)s->sid, eng, ven, dev, from, when, idle, rec, grant,
+	    state);
 	return (0);
 }
 
@@ -919,16 +913,24 @@ appr_kill(struct appr_ctx *c, const struct appr_args *a)
 		fprintf(c->out, "{\"session\":%lld,\"status\":\"%s\","
 		    "\"reason\":", (long long)s.sid, ended ? "ended" :
 		    "requested");
-		appr_json_str(c->out, why);
+		text_json(c->out, why);
 		fputs("}\n", c->out);
-	} else if (ended)
-		fprintf(c->out, "session %lld (%s on %s) ended; %s was told: "
-		    "%s\n", (long long)s.sid, s.engineer, s.device, s.engineer,
-		    why);
-	else
-		fprintf(c->out, "session %lld (%s on %s): kill requested; it "
-		    "has not ended yet (see \"sessions\"; the bastion ends it "
-		    "within seconds)\n", (long long)s.sid, s.engineer, s.device);
+	} else {
+		char eng[40], dev[40], shown[APPR_TEXT_MAX + 1];
+
+		appr_cell(s.engineer, eng, sizeof(eng));
+		appr_cell(s.device, dev, sizeof(dev));
+		text_clean(shown, sizeof(shown), why);
+		if (ended)
+			fprintf(c->out, "session %lld (%s on %s) ended; %s was "
+			    "told: %s\n", (long long)s.sid, eng, dev, eng,
+			    shown);
+		else
+			fprintf(c->out, "session %lld (%s on %s): kill "
+			    "requested; it has not ended yet (see \"sessions\"; "
+			    "the bastion ends it within seconds)\n",
+			    (long long)s.sid, eng, dev);
+	}
 	return (0);
 }
 
@@ -1012,10 +1014,14 @@ appr_lock(struct appr_ctx *c, const struct appr_args *a)
 	}
 	rc = state_engineer_lock(c->st, name, c->admin, why);
 	if (rc == BERR_EXISTS) {
+		char by[40], was[APPR_TEXT_MAX + 1];
+
 		(void)state_engineer_locked(c->st, name, &(int){ 0 }, &lk);
 		appr_time(lk.since, since, sizeof(since));
+		appr_cell(lk.locked_by, by, sizeof(by));
+		text_clean(was, sizeof(was), lk.reason);
 		fprintf(c->err, "lock: %s is locked already (by %s since %s: "
-		    "%s)\n", name, lk.locked_by, since, lk.reason);
+		    "%s)\n", name, by, since, was);
 		return (1);
 	}
 	if (rc != 0 || state_session_count(c->st, name, &n) != 0) {
@@ -1028,11 +1034,11 @@ appr_lock(struct appr_ctx *c, const struct appr_args *a)
 	    "via", c->via, "reason", why, "live_sessions", since, NULL);
 	if (a->json) {
 		fputs("{\"engineer\":", c->out);
-		appr_json_str(c->out, name);
+		text_json(c->out, name);
 		fputs(",\"locked\":true,\"by\":", c->out);
-		appr_json_str(c->out, c->admin);
+		text_json(c->out, c->admin);
 		fputs(",\"reason\":", c->out);
-		appr_json_str(c->out, why);
+		text_json(c->out, why);
 		fprintf(c->out, ",\"live_sessions\":%zu}\n", n);
 	} else if (n == 0)
 		fprintf(c->out, "%s is locked: new logins are refused\n", name);
@@ -1096,7 +1102,7 @@ appr_unlock(struct appr_ctx *c, const struct appr_args *a)
 	u.reset = (a->opts & AO_RESET) != 0;
 	if (a->json) {
 		fputs("{\"engineer\":", c->out);
-		appr_json_str(c->out, u.engineer);
+		text_json(c->out, u.engineer);
 		fputs(",\"account\":", c->out);
 	}
 	if (account) {
@@ -1112,18 +1118,23 @@ appr_unlock(struct appr_ctx *c, const struct appr_args *a)
 			audit_event("engineer.unlock", "engineer", u.engineer,
 			    "admin", c->admin, "via", c->via, "locked_by",
 			    lk.locked_by, "lock_reason", lk.reason, NULL);
-			if (!a->json)
+			if (!a->json) {
+				char by[40], was[APPR_TEXT_MAX + 1];
+
+				appr_cell(lk.locked_by, by, sizeof(by));
+				text_clean(was, sizeof(was), lk.reason);
 				fprintf(c->out, "unlocked: %s (account lock by "
-				    "%s since %s: %s)\n", u.engineer,
-				    lk.locked_by, since, lk.reason);
+				    "%s since %s: %s)\n", u.engineer, by, since,
+				    was);
+			}
 		}
 	}
 	if (a->json) {
 		if (had_account) {
 			fputs("{\"by\":", c->out);
-			appr_json_str(c->out, lk.locked_by);
+			text_json(c->out, lk.locked_by);
 			fputs(",\"reason\":", c->out);
-			appr_json_str(c->out, lk.reason);
+			text_json(c->out, lk.reason);
 			fprintf(c->out, ",\"since\":%lld}", (long long)lk.since);
 		} else
 			fputs("null", c->out);
@@ -1220,7 +1231,7 @@ appr_rule_json(FILE *f, const struct policy *pol,
 	for (i = 0; i < r->nwindows; i++) {
 		appr_window_str(&r->windows[i], w, sizeof(w));
 		fputs(i ? "," : "", f);
-		appr_json_str(f, w);
+		text_json(f, w);
 	}
 	fputs("]}", f);
 }
@@ -1284,6 +1295,7 @@ appr_vendor_text(struct appr_ctx *c, const struct policy_vendor *v,
 	const struct policy *pol = c->pol;
 	struct appr_estate es;
 	char buf[512], cell[64], addr[64], ports[64], until[16], st[160];
+	char by[40];
 	size_t i;
 	struct tm tm;
 
@@ -1329,9 +1341,9 @@ appr_vendor_text(struct appr_ctx *c, const struct policy_vendor *v,
 		snprintf(st, sizeof(st), "%s%s", !e->enabled ? "disabled" :
 		    es.expired ? "expired" : "enabled", es.locked ?
 		    ", LOCKED by " : "");
+		appr_cell(es.lk.locked_by, by, sizeof(by));
 		if (es.locked)
-			snprintf(buf, sizeof(buf), "%s%s: %s", st,
-			    es.lk.locked_by, cell);
+			snprintf(buf, sizeof(buf), "%s%s: %s", st, by, cell);
 		else
 			snprintf(buf, sizeof(buf), "%s", st);
 		if (es.key_locks > 0)
@@ -1354,9 +1366,9 @@ appr_vendor_json(struct appr_ctx *c, const struct policy_vendor *v,
 	FILE *f = c->out;
 
 	fputs("{\"name\":", f);
-	appr_json_str(f, v->name);
+	text_json(f, v->name);
 	fputs(",\"description\":", f);
-	appr_json_str(f, v->description);
+	text_json(f, v->description);
 	fputs(",\"segments\":[", f);
 	for (i = 0; i < v->nsegments; i++) {
 		fprintf(f, "%s\"%s/%u\"", i ? "," : "", netaddr_str(
@@ -1380,9 +1392,9 @@ appr_vendor_json(struct appr_ctx *c, const struct policy_vendor *v,
 			continue;
 		policy_device_approval(pol, d, &r);
 		fputs(n++ ? ",{\"name\":" : "{\"name\":", f);
-		appr_json_str(f, d->name);
+		text_json(f, d->name);
 		fputs(",\"description\":", f);
-		appr_json_str(f, d->description);
+		text_json(f, d->description);
 		fprintf(f, ",\"address\":\"%s\",\"port\":%u,\"forward_ports\":[",
 		    netaddr_str(&d->addr, a, sizeof(a)), d->port);
 		for (j = 0; j < d->nforward_ports; j++)
@@ -1398,9 +1410,9 @@ appr_vendor_json(struct appr_ctx *c, const struct policy_vendor *v,
 		if (appr_engineer_state(c, e, now, &es) != 0)
 			*failed = 1;
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		appr_json_str(f, e->name);
+		text_json(f, e->name);
 		fputs(",\"full_name\":", f);
-		appr_json_str(f, e->full_name);
+		text_json(f, e->full_name);
 		fprintf(f, ",\"enabled\":%s,\"expired\":%s,\"valid_until\":%lld,"
 		    "\"keys\":%zu,\"live_sessions\":%zu,\"key_locks\":%zu,"
 		    "\"locked\":%s,\"lock\":", e->enabled ? "true" : "false",
@@ -1409,9 +1421,9 @@ appr_vendor_json(struct appr_ctx *c, const struct policy_vendor *v,
 		    "false");
 		if (es.locked) {
 			fputs("{\"by\":", f);
-			appr_json_str(f, es.lk.locked_by);
+			text_json(f, es.lk.locked_by);
 			fputs(",\"reason\":", f);
-			appr_json_str(f, es.lk.reason);
+			text_json(f, es.lk.reason);
 			fprintf(f, ",\"since\":%lld}", (long long)es.lk.since);
 		} else
 			fputs("null", f);

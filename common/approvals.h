@@ -96,9 +96,8 @@ void appr_rule(const struct policy *pol, const struct policy_device *d,
 int appr_split(const char *line, char ***argv, int *argc);
 void appr_free_words(char **argv);
 
-/* Write s as a JSON string (with quotes) to f. */
-void appr_json_str(FILE *f, const char *s);
-/* Write request r as one JSON object (no newline). */
+/* Write request r as one JSON object (no newline); strings through
+ * text_json() (text.h). */
 void appr_request_json(FILE *f, const struct state_request *r);
 
 #endif

@@ -367,7 +367,6 @@ struct ybuild {
 	int stop;		/* stop reading events */
 	int complete;		/* reached the end of the stream cleanly */
 	int ndocs;
-	int deep_reported;
 };
 
 /*
@@ -508,15 +507,21 @@ ybuild_node(struct pctx *c, struct ybuild *y, const yaml_event_t *ev)
 	}
 
 	if (coll) {
+		/*
+		 * Stop reading at the limit rather than skip what is inside:
+		 * libyaml's own work per event grows with the nesting (it
+		 * keeps a possible simple key per flow level), so skipping a
+		 * nesting bomb to its end is quadratic: 50,000 levels took
+		 * seconds. Nothing after this point is looked at.
+		 */
 		if (y->depth >= YAML_MAX_DEPTH) {
-			if (!y->deep_reported)
-				problem(c, line, "the YAML is nested more "
-				    "than %d levels deep " DASH " the "
-				    "policy never needs more than 7",
-				    YAML_MAX_DEPTH);
-			y->deep_reported = 1;
+			problem(c, line, "the YAML is nested more than %d "
+			    "levels deep here, so the file was not read "
+			    "further " DASH " the policy never needs more "
+			    "than 7 levels: close the brackets or fix the "
+			    "indentation", YAML_MAX_DEPTH);
 			n->bad = 1;
-			y->skip = 1;
+			y->stop = 1;
 		} else
 			y->stack[y->depth++] = n;
 	}
@@ -1651,12 +1656,36 @@ parse_paths(struct pctx *c, const struct ynode *root)
 	}
 }
 
+/* limits: a count of connections, 1 to COUNT_MAX. */
+static void
+get_conn_count(struct pctx *c, const struct ynode *m, const char *key,
+    unsigned *out)
+{
+	const struct ynode *v;
+	unsigned long long n;
+	const char *s;
+	int l;
+
+	if ((v = field(c, m, key, "limits", NULL)) == NULL ||
+	    (s = scalar(c, v, key, "limits")) == NULL)
+		return;
+	l = parse_uint(s, &n);
+	if (l < 0 || s[l] != '\0' || n < 1 || n > COUNT_MAX)
+		problem(c, v->line, "limits: %s \"%.64s\" is not a count "
+		    DASH " write a number of connections from 1 to %u", key, s,
+		    COUNT_MAX);
+	else
+		*out = (unsigned)n;
+}
+
 static void
 parse_limits(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "login_grace",
-	    "max_unauthenticated", "idle_timeout", "idle_warning",
-	    "max_session", "keepalive", "recording_min_free_mb", NULL };
+	    "max_unauthenticated", "per_source_max_unauthenticated",
+	    "vendor_source_max_unauthenticated", "vendor_source_penalty_max",
+	    "idle_timeout", "idle_warning", "max_session", "keepalive",
+	    "recording_min_free_mb", NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "limits", *s;
@@ -1668,18 +1697,14 @@ parse_limits(struct pctx *c, const struct ynode *root)
 	    "15m and the other limits, or remove it for the defaults") != 0)
 		return;
 	get_duration(c, m, "login_grace", what, &p->login_grace);
-	if ((v = field(c, m, "max_unauthenticated", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "max_unauthenticated", what)) != NULL) {
-		int l = parse_uint(s, &n);
-
-		if (l < 0 || s[l] != '\0' || n < 1 || n > COUNT_MAX)
-			problem(c, v->line, "limits: max_unauthenticated "
-			    "\"%.64s\" is not a count " DASH " write a "
-			    "number of connections from 1 to %u", s,
-			    COUNT_MAX);
-		else
-			p->max_unauthenticated = (unsigned)n;
-	}
+	get_conn_count(c, m, "max_unauthenticated",
+	    &p->max_unauthenticated);
+	get_conn_count(c, m, "per_source_max_unauthenticated",
+	    &p->per_source_max_unauthenticated);
+	get_conn_count(c, m, "vendor_source_max_unauthenticated",
+	    &p->vendor_source_max_unauthenticated);
+	get_duration(c, m, "vendor_source_penalty_max", what,
+	    &p->vendor_source_penalty_max);
 	if ((v = field(c, m, "recording_min_free_mb", what, NULL)) != NULL &&
 	    (s = scalar(c, v, "recording_min_free_mb", what)) != NULL) {
 		int l = parse_uint(s, &n);
@@ -1979,7 +2004,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 {
 	static const char *const keys[] = { "name", "description",
 	    "segments", "sources", "allow_non_sk_keys", "touch", "approval",
-	    "work_record", "engineers", NULL };
+	    "work_record", "require_attestation", "engineers", NULL };
 	const struct ynode *v;
 	const char *s;
 	char what[128];
@@ -2000,6 +2025,16 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 	get_bool(c, m, "allow_non_sk_keys", what, &vd->allow_non_sk_keys);
 	vd->work_record = -1;	/* the hospital-wide work_record */
 	get_bool(c, m, "work_record", what, &vd->work_record);
+	vd->require_attestation = -1;	/* the hospital-wide one */
+	get_bool(c, m, "require_attestation", what, &vd->require_attestation);
+	if (vd->allow_non_sk_keys &&
+	    policy_require_attestation(c->p, vd))
+		problem(c, m->line, "%s: require_attestation: true (%s) and "
+		    "allow_non_sk_keys: true contradict each other: only "
+		    "security keys can be attested " DASH " set "
+		    "allow_non_sk_keys: false, or require_attestation: false "
+		    "for this vendor", what, vd->require_attestation == 1 ?
+		    "the vendor's" : "hospital-wide");
 	if ((v = field(c, m, "touch", what, NULL)) != NULL &&
 	    (s = scalar(c, v, "touch", what)) != NULL) {
 		if (strcmp(s, "required") == 0)
@@ -2357,8 +2392,9 @@ static void
 parse_root(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "version", "listen", "paths",
-	    "limits", "approval", "work_record", "admin_group", "worker_user",
-	    "vendors", "devices", "admins", "auditors", NULL };
+	    "limits", "approval", "work_record", "require_attestation",
+	    "admin_group", "worker_user", "vendors", "devices", "admins",
+	    "auditors", NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -2379,6 +2415,9 @@ parse_root(struct pctx *c, const struct ynode *root)
 	parse_limits(c, root);
 	parse_global_approval(c, root);
 	get_bool(c, root, "work_record", "the policy", &p->work_record);
+	/* before the vendors, which inherit it */
+	get_bool(c, root, "require_attestation", "the policy",
+	    &p->require_attestation);
 	/* bastionctl's group; the user session workers drop to */
 	get_unix_name(c, root, "admin_group", POLICY_DEFAULT_ADMIN_GROUP,
 	    &p->admin_group);
@@ -2675,6 +2714,9 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 		return (BERR_NOMEM);
 	p->login_grace = 30;
 	p->max_unauthenticated = 20;
+	p->per_source_max_unauthenticated = 10;
+	p->vendor_source_max_unauthenticated = 64;
+	p->vendor_source_penalty_max = 60;
 	p->idle_timeout = 900;
 	p->idle_warning = 60;
 	p->max_session = 14400;
@@ -2808,6 +2850,15 @@ policy_work_record(const struct policy *p, const struct policy_vendor *vd)
 	if (vd != NULL && vd->work_record != -1)
 		return (vd->work_record);
 	return (p->work_record);
+}
+
+int
+policy_require_attestation(const struct policy *p,
+    const struct policy_vendor *vd)
+{
+	if (vd != NULL && vd->require_attestation != -1)
+		return (vd->require_attestation);
+	return (p->require_attestation);
 }
 
 int

@@ -83,6 +83,7 @@ struct policy_vendor {
 	size_t nsources;
 	int allow_non_sk_keys;		/* default 0 */
 	int work_record;		/* -1: the policy's work_record */
+	int require_attestation;	/* -1: the policy's; else 0 or 1 */
 	enum policy_touch touch;	/* default required */
 	struct policy_approval approval;
 	struct policy_person *engineers;
@@ -136,7 +137,14 @@ struct policy {
 
 	/* limits, in seconds */
 	unsigned login_grace;		/* default 30 */
-	unsigned max_unauthenticated;	/* default 20 */
+	unsigned max_unauthenticated;	/* default 20: from outside vendor
+					   sources, and silent clients */
+	unsigned per_source_max_unauthenticated;	/* default 10: per IPv4
+					   address / IPv6 /64 outside them */
+	unsigned vendor_source_max_unauthenticated;	/* default 64: per
+					   vendor, from inside its sources */
+	unsigned vendor_source_penalty_max;	/* default 60: the longest
+					   penalty inside vendor sources */
 	unsigned idle_timeout;		/* default 900 */
 	unsigned idle_warning;		/* default 60, before the cut */
 	unsigned max_session;		/* default 14400 */
@@ -150,6 +158,8 @@ struct policy {
 	unsigned default_max_grant;	/* default 14400 */
 	char *notify_command;		/* optional */
 	int work_record;		/* ask for a work record at end */
+	int require_attestation;	/* engineers' keys must be enrolled
+					   with a verified attestation */
 	char *admin_group;		/* local bastionctl users; default
 					 * POLICY_DEFAULT_ADMIN_GROUP */
 	char *worker_user;		/* session workers run as this user
@@ -210,6 +220,13 @@ int policy_name_ok(const char *s);
 /* Is a work record asked of this vendor's engineers (their own
  * work_record, else the hospital-wide one)? */
 int policy_work_record(const struct policy *p, const struct policy_vendor *vd);
+/*
+ * Must this vendor's engineers log in only with keys that `bastionctl
+ * enroll` recorded with a verified attestation (the vendor's own
+ * require_attestation, else the hospital-wide one)? 1 or 0.
+ */
+int policy_require_attestation(const struct policy *p,
+    const struct policy_vendor *vd);
 int policy_person_active(const struct policy_person *who, time_t now);
 
 /*

@@ -42,6 +42,7 @@
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
+#include "text.h"
 
 #define REPORT_MAX_SESSIONS	100000
 #define REPORT_MAX_APPROVALS	100000
@@ -468,52 +469,6 @@ report_recording(struct report *R, struct rsess *s, const struct reckey *pub)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* Printable for a terminal: control bytes become '?'. */
-static void
-report_vis(char *out, size_t len, const char *in)
-{
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 1 < len; in++)
-		out[o++] = ((unsigned char)*in < 0x20 ||
-		    (unsigned char)*in == 0x7f) ? '?' : *in;
-	out[o] = '\0';
-}
-
-/* A JSON string: quotes, backslashes and control bytes escaped; bytes that
- * are not UTF-8 become U+FFFD. */
-static void
-report_json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, i;
-
-	fputc('"', f);
-	while (*p != '\0') {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p++);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p++);
-		else if (*p < 0x80)
-			fputc(*p++, f);
-		else {
-			n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-			    (*p & 0xf8) == 0xf0 ? 4 : 0;
-			for (i = 1; n > 0 && i < n; i++)
-				if ((p[i] & 0xc0) != 0x80)
-					n = 0;
-			if (n == 0) {
-				fputs("\\ufffd", f);
-				p++;
-			} else {
-				fwrite(p, 1, n, f);
-				p += n;
-			}
-		}
-	}
-	fputc('"', f);
-}
-
 static const char *
 report_chain_state(const struct auditlog_verify *v)
 {
@@ -573,7 +528,6 @@ report_table(struct report *R)
 	    "SESSION", "ENGINEER", "VENDOR", "FROM", "DEVICE", "TO",
 	    "APPROVAL", "WORK RECORD", "RECORDING" };
 	char (*cell)[NCOL][REPORT_CELL + 1];
-	char tmp[1100];
 	size_t w[NCOL], i, j;
 
 	if (R->n == 0) {
@@ -606,10 +560,10 @@ report_table(struct report *R)
 		v[9] = s->has_work ? (s->work[0] ? s->work : "given") : "-";
 		v[10] = s->rec_status;
 		for (j = 0; j < NCOL; j++) {
-			report_vis(tmp, sizeof(tmp), v[j]);
-			if (strlen(tmp) > REPORT_CELL)
-				memcpy(tmp + REPORT_CELL - 3, "...", 4);
-			snprintf(cell[i][j], REPORT_CELL + 1, "%s", tmp);
+			/* everything here came from the chain: cleaned, and
+			 * cut between characters with "..." */
+			text_clean_buf(cell[i][j], REPORT_CELL + 1, v[j],
+			    strlen(v[j]), TEXT_ELLIPSIS);
 			if (strlen(cell[i][j]) > w[j])
 				w[j] = strlen(cell[i][j]);
 		}
@@ -627,12 +581,12 @@ report_table(struct report *R)
 static void
 report_text(struct report *R, const char *generated)
 {
-	char why[300], t[1100];
+	char why[300], t[1100], sid[32], rec[80];
 	size_t i, sealed = 0, other = 0;
 
 	printf("Maintenance sessions %s (UTC), policy %s, generated %s\n",
 	    R->month, R->c->policy_path, generated);
-	report_vis(why, sizeof(why), R->cv.why);
+	text_clean(why, sizeof(why), R->cv.why);
 	switch (R->cv.verdict) {
 	case AUDITLOG_OK:
 		printf("Audit chain %s: verified intact, %llu lines (seq "
@@ -675,10 +629,12 @@ report_text(struct report *R, const char *generated)
 		if (strcmp(s->rec_status, "sealed") == 0 &&
 		    s->rec_detail[0] == '\0')
 			continue;
-		report_vis(t, sizeof(t), s->rec_detail);
-		printf("  session %s: recording %s: %s%s%s\n", s->sid,
-		    s->recording[0] ? s->recording : "-", s->rec_status,
-		    t[0] ? ": " : "", t);
+		text_clean(t, sizeof(t), s->rec_detail);
+		text_clean(sid, sizeof(sid), s->sid);
+		text_clean(rec, sizeof(rec), s->recording[0] ? s->recording :
+		    "-");
+		printf("  session %s: recording %s: %s%s%s\n", sid, rec,
+		    s->rec_status, t[0] ? ": " : "", t);
 	}
 }
 
@@ -689,7 +645,7 @@ report_json_field(FILE *f, const char *key, const char *val, int comma)
 	if (val == NULL || *val == '\0')
 		fputs("null", f);
 	else
-		report_json_str(f, val);
+		text_json(f, val);
 }
 
 /* The work record as an object of its fields. */

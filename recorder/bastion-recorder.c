@@ -29,6 +29,14 @@
  * checkpoint behind stops being read until they catch up (its session only),
  * a CLOSE is answered only once the seal is synced, and a failed sync fails
  * the recording like a failed write. See "durability" below.
+ *
+ * The same socket answers one other request: the auditor console's export
+ * sends NOTARIZE instead of OPEN to have an evidence bundle's MANIFEST
+ * signed (recbundle.h). The recorder first recomputes, on the thread pool,
+ * the hashes it can check from its own files (the recording, its public
+ * key, the session's audit lines), one such job at a time, and signs only
+ * if they agree: the exporter never holds the key, and the recorder never
+ * signs what it has not checked. See "notary" below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,10 +62,12 @@
 #include "auditlog.h"
 #include "err.h"
 #include "log.h"
+#include "recbundle.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recproto.h"
 #include "recwriter.h"
+#include "text.h"
 
 #define MAX_UIDS		32
 #define HELLO_TIMEOUT_MS	10000	/* OPEN must come within this */
@@ -77,8 +87,11 @@ enum conn_state {
 	CONN_HELLO,	/* connected, waiting for OPEN */
 	CONN_OPEN,	/* recording */
 	CONN_SEALING,	/* CLOSE: sealed, OK waits for the seal's sync */
+	CONN_NOTARY,	/* NOTARIZE: the check runs on the thread pool */
 	CONN_DONE,	/* finished; reply draining, then close */
 };
+
+struct notary;
 
 struct server;
 
@@ -104,6 +117,7 @@ struct conn {
 	uint64_t t0;		/* monotonic µs at OPEN */
 	char sid[REC_SESSION_ID_MAX + 1];
 	char path[PATH_MAX];
+	struct notary *nj;	/* NOTARIZE in progress */
 };
 
 struct server {
@@ -114,6 +128,9 @@ struct server {
 	char keyfp[RECKEY_FP_LEN];
 	const char *recdir;
 	const char *sockpath;
+	const char *auditdir;	/* -a: the chain (NULL: none) */
+	char *pub_pem;		/* our public key as recorder.pub holds it */
+	int notary_busy;	/* one NOTARIZE check at a time */
 	uid_t allowed[MAX_UIDS];
 	size_t nallowed;
 	uint64_t min_free;	/* bytes */
@@ -392,8 +409,10 @@ conn_seal(struct conn *c, int status, const char *kind, const char *text,
 		buf_free(ev);
 	}
 	c->seal_status = status;
-	snprintf(c->seal_reason, sizeof(c->seal_reason), "%s", reason);
-	if ((r = recwriter_seal(c->w, status, reason, t)) != 0 &&
+	/* the SEAL's reason is a clean string: whatever went wrong, and a
+	 * worker may have said part of it, the seal must still be written */
+	text_clean(c->seal_reason, sizeof(c->seal_reason), reason);
+	if ((r = recwriter_seal(c->w, status, c->seal_reason, t)) != 0 &&
 	    !recwriter_sealed(c->w)) {
 		conn_unsealed(c, r == BERR_SYS ?
 		    strerror(recwriter_errno(c->w)) : berr_str(r));
@@ -769,6 +788,166 @@ on_close_msg(struct conn *c)
 	conn_seal(c, REC_END_NORMAL, NULL, NULL, "worker closed the session");
 }
 
+/* ---- notary ----------------------------------------------------------- */
+
+/*
+ * NOTARIZE (recbundle.h): sign an evidence bundle's MANIFEST once the
+ * hashes this recorder can check agree with its own files. The check
+ * reads a whole recording, so it runs on libuv's thread pool, one at a
+ * time (a second request is told to retry: the pool also runs the
+ * checkpoint syncs every live session waits for). The key is used on the
+ * loop thread only. The job counts as a handle of its connection, which
+ * is not freed before the job is done.
+ */
+struct notary {
+	uv_work_t work;
+	struct conn *c;
+	char *recid;
+	uint8_t *manifest;
+	size_t mlen;
+	uint64_t chain_seq;
+	int r;
+	char why[1024];
+};
+
+static void
+notary_free(struct notary *nj)
+{
+	if (nj == NULL)
+		return;
+	free(nj->recid);
+	free(nj->manifest);
+	free(nj);
+}
+
+/* On the thread pool: read only what does not change while we run. */
+static void
+notary_work_cb(uv_work_t *w)
+{
+	struct notary *nj = w->data;
+	const struct server *srv = nj->c->srv;
+
+	nj->r = recbundle_notary_check(srv->recdir, srv->auditdir,
+	    srv->pub_pem, nj->recid, nj->manifest, nj->mlen, nj->chain_seq,
+	    nj->why, sizeof(nj->why));
+}
+
+static int
+notary_sign(struct conn *c, const struct notary *nj)
+{
+	uint8_t sig[REC_SIG_LEN], *msg = NULL;
+	struct buf *b = NULL;
+	size_t len;
+	int r;
+
+	if ((r = recbundle_sig_message(nj->manifest, nj->mlen, &msg,
+	    &len)) == 0 && (r = reckey_sign(c->srv->key, msg, len, sig)) == 0) {
+		if ((b = buf_new(RECPROTO_REPLY_MAX)) == NULL)
+			r = BERR_NOMEM;
+		else if ((r = recproto_put_signature(b, sig)) == 0)
+			r = conn_send(c, b);
+	}
+	buf_free(b);
+	free(msg);
+	return (r);
+}
+
+static void
+notary_after_cb(uv_work_t *w, int status)
+{
+	struct notary *nj = w->data;
+	struct conn *c = nj->c;
+	char pid[24];
+	int r;
+
+	c->srv->notary_busy = 0;
+	c->nj = NULL;
+	if (c->state == CONN_NOTARY) {	/* else: shut down meanwhile */
+		snprintf(pid, sizeof(pid), "%ld", (long)c->pid);
+		if ((r = status != 0 ? BERR_INTERNAL : nj->r) == 0 &&
+		    (r = notary_sign(c, nj)) != 0)
+			snprintf(nj->why, sizeof(nj->why), "cannot sign: %s",
+			    berr_str(r));
+		if (r == 0) {
+			log_info("connection %lu (pid %ld): signed the evidence "
+			    "bundle of %s", c->id, (long)c->pid, nj->recid);
+			audit_event("recording.notarized", "recording",
+			    nj->recid, "pid", pid, NULL);
+		} else {
+			log_warn("connection %lu (pid %ld): evidence bundle of "
+			    "%s not signed: %s", c->id, (long)c->pid, nj->recid,
+			    nj->why);
+			audit_event("recording.notarize_refused", "recording",
+			    nj->recid, "pid", pid, "reason", nj->why, NULL);
+			send_err(c, nj->why);
+		}
+		conn_close(c);
+	}
+	notary_free(nj);
+	if (--c->handles == 0)
+		conn_free(c);
+}
+
+static void
+on_notarize(struct conn *c, struct buf *body)
+{
+	struct server *srv = c->srv;
+	struct notary *nj;
+	const uint8_t *m;
+	struct conn *o;
+
+	if (c->state != CONN_HELLO) {
+		conn_fail(c, "protocol error: NOTARIZE on an open recording");
+		return;
+	}
+	if ((nj = calloc(1, sizeof(*nj))) == NULL) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	if (recproto_get_notarize(body, &nj->recid, &m, &nj->mlen,
+	    &nj->chain_seq) != 0) {
+		notary_free(nj);
+		conn_fail(c, "protocol error: malformed NOTARIZE");
+		return;
+	}
+	if ((nj->manifest = malloc(nj->mlen + 1)) == NULL) {
+		notary_free(nj);
+		conn_fail(c, "out of memory");
+		return;
+	}
+	memcpy(nj->manifest, m, nj->mlen);
+	TAILQ_FOREACH(o, &srv->conns, entry)
+		if (o->w != NULL && strcmp(o->sid, nj->recid) == 0 &&
+		    (o->state == CONN_OPEN || o->state == CONN_SEALING)) {
+			notary_free(nj);
+			conn_fail(c, "the recording is still being written: "
+			    "export it once the session has ended");
+			return;
+		}
+	if (srv->notary_busy) {
+		notary_free(nj);
+		conn_fail(c, "the recorder is checking another evidence bundle: "
+		    "run the export again in a moment");
+		return;
+	}
+	nj->c = c;
+	nj->work.data = nj;
+	c->nj = nj;
+	c->state = CONN_NOTARY;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_timer_stop(&c->timer);
+	if (uv_queue_work(&srv->loop, &nj->work, notary_work_cb,
+	    notary_after_cb) != 0) {
+		c->nj = NULL;
+		c->state = CONN_HELLO;
+		notary_free(nj);
+		conn_fail(c, "cannot start the check");
+		return;
+	}
+	srv->notary_busy = 1;
+	c->handles++;
+}
+
 /* Handle one message; the connection may be closed afterwards. */
 static void
 conn_dispatch(struct conn *c, int msg, struct buf *body)
@@ -776,6 +955,9 @@ conn_dispatch(struct conn *c, int msg, struct buf *body)
 	switch (msg) {
 	case RECPROTO_OPEN:
 		on_open(c, body);
+		break;
+	case RECPROTO_NOTARIZE:
+		on_notarize(c, body);
 		break;
 	case RECPROTO_FRAME:
 		on_frame(c, body);
@@ -1036,7 +1218,9 @@ usage(FILE *f)
 	    "                  print the public key and its fingerprint, exit\n"
 	    "  -k KEYFILE      Ed25519 private key (PEM)\n"
 	    "  -a STATE_DIR    also append events to STATE_DIR/audit.log, the "
-	    "audit chain\n"
+	    "audit chain;\n"
+	    "                  needed to sign evidence bundles (their audit "
+	    "lines are checked)\n"
 	    "  -d RECDIR       recordings go to RECDIR/YYYY/MM/DD/ID.brec\n"
 	    "  -s SOCKET       Unix socket the session workers connect to\n"
 	    "  -u UID|USER     a uid allowed to record (repeatable; default: "
@@ -1205,6 +1389,12 @@ main(int argc, char **argv)
 	 * (docs/AUDIT.md); without it, to the journal only */
 	if (auditdir != NULL)
 		(void)auditlog_open(auditdir, AUDITLOG_LAZY);
+	srv->auditdir = auditdir;
+	if ((r = reckey_public_pem(srv->key, &srv->pub_pem)) != 0) {
+		fprintf(stderr, "bastion-recorder: cannot encode the public "
+		    "key: %s\n", berr_str(r));
+		return (1);
+	}
 	if (!fg) {
 		if (daemon(1, 0) != 0) {
 			perror("daemon");
@@ -1237,6 +1427,7 @@ main(int argc, char **argv)
 		log_warn("event loop did not close cleanly");
  out:
 	reckey_free(srv->key);
+	free(srv->pub_pem);
 	free(srv);
 	return (rc);
 }

@@ -16,7 +16,7 @@
  * Everything that reaches a terminal goes through the sanitiser
  * (sanitize.h), including asciicast output, which asciinema will play on a
  * terminal too; every recorded string in the transcript through
- * recfmt_vis(). With -k the recording is verified first and a failure is
+ * text_clean_buf() (text.h). With -k the recording is verified first and a failure is
  * shouted on stderr; replay itself never trusts the file: it reads frames
  * with the bounded reader and stops at the first damaged one.
  */
@@ -44,6 +44,7 @@
 #include "recreader.h"
 #include "recverify.h"
 #include "sanitize.h"
+#include "text.h"
 
 #define EXIT_USAGE	3
 #define ALL_CHANNELS	UINT64_MAX
@@ -152,7 +153,8 @@ hget(const struct rec *r, const char *k, char *out, size_t outlen)
 
 	if (v == NULL)
 		v = "-";
-	recfmt_vis((const uint8_t *)v, strlen(v), out, outlen);
+	text_clean_buf(out, outlen, v, strlen(v), TEXT_ESCAPE |
+	    TEXT_ELLIPSIS);
 	return (out);
 }
 
@@ -318,7 +320,8 @@ input_flush(struct transcript *tr)
 
 	if (buf_len(tr->in) == 0)
 		return;
-	recfmt_vis(buf_ptr(tr->in), buf_len(tr->in), vis, sizeof(vis));
+	text_clean_buf(vis, sizeof(vis), buf_ptr(tr->in), buf_len(tr->in),
+	    TEXT_ESCAPE | TEXT_ELLIPSIS);
 	if ((mem = open_memstream(&s, &slen)) != NULL) {
 		stamp(mem, tr->in_t);
 		fprintf(mem, "input: %s\n", vis);
@@ -359,7 +362,7 @@ event_begin(struct transcript *tr, uint64_t t)
 static void
 vis_str(const uint8_t *p, size_t len, char *out, size_t outlen)
 {
-	recfmt_vis(p, len, out, outlen);
+	text_clean_buf(out, outlen, p, len, TEXT_ESCAPE | TEXT_ELLIPSIS);
 }
 
 static void
@@ -552,7 +555,8 @@ mode_cast(const struct opts *o, struct rec *r)
 		    f.channel == o->channel)) {
 			cols = pl.cols > 0 ? pl.cols : 80;
 			rows = pl.rows > 0 ? pl.rows : 24;
-			recfmt_vis(pl.str, pl.str_len, term, sizeof(term));
+			text_clean_buf(term, sizeof(term), pl.str,
+			    pl.str_len, TEXT_ESCAPE | TEXT_ELLIPSIS);
 			got_pty = 1;
 		}
 	r->damaged = 0;

@@ -13,14 +13,23 @@
  * recording.
  *
  * Exit status, the same for all three (docs/RECORDING-FORMAT.md,
- * "Verification"; docs/AUDIT.md):
+ * "Verification"; docs/AUDIT.md; docs/man/bastion-verify.1):
  *   0  intact (a recording: and sealed)
  *   1  altered: names the first bad frame, line or member and why
  *   2  incomplete but consistent: a recording that was never sealed, or an
  *      audit log whose last line was torn; everything before it verifies
  *   3  usage or I/O error
+ *   4  a bundle checked without -k or --fingerprint: consistent with the
+ *      key it carries itself, which proves nothing until that key is
+ *      compared with the hospital's (said on stderr, -q or not)
  *
- * Everything printed from the evidence goes through recfmt_vis(), so a
+ * A bundle's MANIFEST must carry the recorder's signature (MANIFEST.sig,
+ * recbundle.h), and its recording must be the one the recorder's own
+ * recording.sealed line in audit.log describes (frames and chain head), so
+ * a recording cut back to a checkpoint is altered, not "never sealed".
+ *
+ * Everything printed from the evidence goes through text_clean_buf()
+ * (text.h, with TEXT_ESCAPE: the bytes that were there are shown), so a
  * hostile file cannot put escape sequences on the auditor's terminal. A
  * bundle is untrusted input: libarchive reads it, and every member's
  * name, type, count and size is checked against fixed bounds before any
@@ -41,14 +50,17 @@
 #include "auditlog.h"
 #include "err.h"
 #include "log.h"
+#include "recbundle.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
+#include "text.h"
 
 #define EXIT_OK		0
 #define EXIT_ALTERED	1
 #define EXIT_INCOMPLETE	2
 #define EXIT_USAGE	3
+#define EXIT_UNVERIFIED	4
 
 static int quiet;
 
@@ -66,16 +78,21 @@ usage(FILE *f)
 	    "export)\n"
 	    "  -F, --fingerprint FP  the recorder key a bundle must be signed "
 	    "with (SHA256:...)\n"
-	    "  -q                  no summary, exit status only\n"
+	    "  -q                  no summary, exit status only (an unverified "
+	    "key is\n"
+	    "                      still said on stderr)\n"
 	    "exit: 0 intact, 1 altered, 2 not sealed / torn last line, "
-	    "3 usage or I/O error\n");
+	    "3 usage or I/O error,\n"
+	    "      4 a bundle consistent with the key it carries, which was "
+	    "not verified\n"
+	    "      (give -k or --fingerprint)\n");
 }
 
 /* Untrusted text made safe to print. */
 static const char *
 vis(const char *s, char *out, size_t outlen)
 {
-	recfmt_vis((const uint8_t *)s, strlen(s), out, outlen);
+	text_clean_buf(out, outlen, s, strlen(s), TEXT_ESCAPE | TEXT_ELLIPSIS);
 	return (out);
 }
 
@@ -143,8 +160,7 @@ report_recording(int v, struct recverify_report *rep, const char *what)
 			    "verified\n", (unsigned long long)rep->unverified);
 		return (EXIT_INCOMPLETE);
 	case RECVERIFY_ALTERED:
-		recfmt_vis((const uint8_t *)rep->why, strlen(rep->why), reason,
-		    sizeof(reason));
+		vis(rep->why, reason, sizeof(reason));
 		if (rep->bad_frame)
 			fprintf(stderr, "bastion-verify: %s: ALTERED: frame "
 			    "seq %llu at offset %llu: %s\n", what,
@@ -272,7 +288,7 @@ struct member {
 };
 
 enum { M_RECORDING, M_PUBKEY, M_APPROVAL, M_AUDIT, M_EXPORT, M_MANIFEST,
-	M_COUNT };
+	M_SIG, M_COUNT };
 
 struct bundle {
 	struct member m[M_COUNT];
@@ -341,6 +357,7 @@ bundle_init(struct bundle *b)
 		{ AUDITLOG_BUNDLE_AUDIT, AUDITLOG_BUNDLE_AUDIT_MAX },
 		{ AUDITLOG_BUNDLE_EXPORT, 65536 },
 		{ AUDITLOG_BUNDLE_MANIFEST, 65536 },
+		{ RECBUNDLE_SIG, REC_SIG_LEN },
 	};
 	size_t i;
 
@@ -556,8 +573,8 @@ bundle_check_manifest(struct bundle *b)
 			    memcmp(b->m[i].name, name, nlen) == 0)
 				break;
 		if (i == M_MANIFEST) {
-			recfmt_vis((const uint8_t *)name, nlen, vname,
-			    sizeof(vname));
+			text_clean_buf(vname, sizeof(vname), name, nlen,
+			    TEXT_ESCAPE | TEXT_ELLIPSIS);
 			return (bundle_altered(b, "MANIFEST lists %s, which is "
 			    "not a bundle member", vname));
 		}
@@ -604,6 +621,112 @@ bundle_pubkey(struct bundle *b, struct reckey **out)
 	if (r != 0)
 		return (bundle_altered(b, "%s is not an Ed25519 public key "
 		    "(PEM): %s", AUDITLOG_BUNDLE_PUBKEY, berr_str(r)));
+	return (EXIT_OK);
+}
+
+/* MANIFEST.sig: the recorder's Ed25519 signature over the MANIFEST
+ * (recbundle.h), with pub (fingerprint fp). */
+static int
+bundle_check_sig(struct bundle *b, const struct reckey *pub, const char *fp)
+{
+	uint8_t *msg = NULL;
+	size_t len;
+	int r;
+
+	if (b->m[M_SIG].len != REC_SIG_LEN)
+		return (bundle_altered(b, "%s is not a %d-byte Ed25519 "
+		    "signature", RECBUNDLE_SIG, REC_SIG_LEN));
+	if (recbundle_sig_message(b->m[M_MANIFEST].data,
+	    b->m[M_MANIFEST].len, &msg, &len) != 0) {
+		fprintf(stderr, "bastion-verify: out of memory\n");
+		return (EXIT_USAGE);
+	}
+	r = reckey_verify(pub, msg, len, b->m[M_SIG].data);
+	free(msg);
+	if (r != 0)
+		return (bundle_altered(b, "%s does not verify with the recorder "
+		    "key %s: the MANIFEST was changed after the export (or "
+		    "signed with another key)", RECBUNDLE_SIG, fp));
+	return (EXIT_OK);
+}
+
+/* What the recorder's recording.sealed line says of the sealed file. */
+struct witness {
+	int seen;
+	uint64_t lineno, seq, frames;
+	char head[AUDITLOG_HEX_LEN + 1];
+};
+
+/*
+ * The recording against the recorder's own witness: a recording.sealed
+ * line in audit.log for this recording (session=RECORDING-ID, appended by
+ * the recorder once the seal was synced) gives the frame count and the
+ * chain head of the sealed file. The recording must then be sealed, with
+ * exactly that many frames and that head: a copy cut back at a checkpoint
+ * verifies up to it by itself (exit 2, "never sealed") but not against
+ * this. The lines' hashes were checked before (bundle_check_audit).
+ */
+static int
+bundle_check_witness(struct bundle *b, const char *recid,
+    const struct recverify_report *rep, int v, struct witness *w)
+{
+	const char *d = (const char *)b->m[M_AUDIT].data, *end, *p, *nl;
+	struct auditlog_line l;
+	char ev[64], sid[REC_SESSION_ID_MAX + 1], frames[32], head[96];
+	char have[2 * REC_HASH_LEN + 1];
+	uint64_t lineno, n;
+	char *e;
+
+	memset(w, 0, sizeof(*w));
+	recfmt_hex(rep->head, REC_HASH_LEN, have);
+	end = d + b->m[M_AUDIT].len;
+	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0 ||
+		    auditlog_field(l.body, l.bodylen, "event", ev,
+		    sizeof(ev)) != 0 || strcmp(ev, "recording.sealed") != 0 ||
+		    auditlog_field(l.body, l.bodylen, "session", sid,
+		    sizeof(sid)) != 0 || strcmp(sid, recid) != 0)
+			continue;
+		errno = 0;
+		if (auditlog_field(l.body, l.bodylen, "frames", frames,
+		    sizeof(frames)) != 0 || auditlog_field(l.body, l.bodylen,
+		    "head", head, sizeof(head)) != 0 ||
+		    strlen(head) != AUDITLOG_HEX_LEN || frames[0] < '0' ||
+		    frames[0] > '9' || (n = strtoull(frames, &e, 10), *e) ||
+		    errno != 0)
+			return (bundle_altered(b, "%s line %llu (seq %llu): a "
+			    "recording.sealed line without a frame count and "
+			    "head", AUDITLOG_BUNDLE_AUDIT,
+			    (unsigned long long)lineno,
+			    (unsigned long long)l.seq));
+		w->seen = 1;
+		w->lineno = lineno;
+		w->seq = l.seq;
+		w->frames = n;
+		snprintf(w->head, sizeof(w->head), "%s", head);
+		if (v != RECVERIFY_OK)
+			return (bundle_altered(b, "the recording was cut short: "
+			    "%s line %llu (seq %llu) is the recorder's own record "
+			    "that it sealed this recording with %llu frames "
+			    "(head %.16s...), but the bundle's recording has %llu "
+			    "frames and no seal (it ends at the checkpoint of "
+			    "frame %llu%s)", AUDITLOG_BUNDLE_AUDIT,
+			    (unsigned long long)lineno,
+			    (unsigned long long)l.seq, (unsigned long long)n,
+			    head, (unsigned long long)rep->frames,
+			    (unsigned long long)rep->last_signed_seq,
+			    rep->unverified > 0 ? " and unsigned frames after "
+			    "it" : ""));
+		if (rep->frames != n || strcmp(have, head) != 0)
+			return (bundle_altered(b, "the recording is not the one "
+			    "the recorder sealed: %s line %llu (seq %llu) says "
+			    "%llu frames, head %.16s..., the bundle's recording "
+			    "has %llu frames, head %.16s...",
+			    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)lineno,
+			    (unsigned long long)l.seq, (unsigned long long)n,
+			    head, (unsigned long long)rep->frames, have));
+	}
 	return (EXIT_OK);
 }
 
@@ -733,12 +856,14 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	struct recverify_report rep;
 	struct reckey *pub = NULL, *want = NULL;
 	struct audit_summary as;
+	struct witness wit;
 	char fp[RECKEY_FP_LEN], wfp[RECKEY_FP_LEN], expid[128], expref[64];
 	char t[3][160], why[700];
 	const char *recid, *ref;
 	int rc, v, i, r, have_rep = 0;
 
 	memset(&rep, 0, sizeof(rep));
+	fp[0] = '\0';
 	bundle_init(&b);
 	if (keyfile != NULL && (r = reckey_load_public(keyfile, &want)) != 0) {
 		fprintf(stderr, "bastion-verify: cannot load public key %s: "
@@ -748,6 +873,14 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	}
 	if ((rc = bundle_read(&b, file, vfile)) != EXIT_OK)
 		goto out;
+	if (!b.m[M_SIG].seen) {
+		rc = bundle_altered(&b, "%s is missing: the MANIFEST is not "
+		    "signed by the recorder (a bundle exported before bundles "
+		    "were signed, or the signature was removed), so its members "
+		    "could have been changed, or the recording cut short, all "
+		    "together; export it again", RECBUNDLE_SIG);
+		goto out;
+	}
 	for (i = 0; i < M_COUNT; i++)
 		if (!b.m[i].seen) {
 			rc = bundle_altered(&b, "%s is missing from the bundle",
@@ -767,6 +900,8 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 		    "the expected %s", fp, vis(wfp, t[0], sizeof(t[0])));
 		goto out;
 	}
+	if ((rc = bundle_check_sig(&b, pub, fp)) != EXIT_OK)
+		goto out;
 	v = recverify_fp(b.rec, pub, &rep);
 	have_rep = 1;
 	if (v == RECVERIFY_ALTERED || v == RECVERIFY_ERROR) {
@@ -794,7 +929,8 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 		    vis(ref ? ref : "-", t[1], sizeof(t[1])));
 		goto out;
 	}
-	if ((rc = bundle_check_audit(&b, ref, recid, &as)) != EXIT_OK)
+	if ((rc = bundle_check_audit(&b, ref, recid, &as)) != EXIT_OK ||
+	    (rc = bundle_check_witness(&b, recid, &rep, v, &wit)) != EXIT_OK)
 		goto out;
 	rc = report_recording(v, &rep, "bundle member "
 	    AUDITLOG_BUNDLE_RECORDING);
@@ -807,14 +943,24 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	printf("%s at ", vis(t[0], why, sizeof(why)));
 	printf("%s from ", vis(t[1], why, sizeof(why)));
 	printf("%s\n", vis(t[2], why, sizeof(why)));
-	printf("manifest: all %d members match their SHA-256\n",
-	    M_COUNT - 1);
+	printf("manifest: all %d members match their SHA-256; the MANIFEST "
+	    "is signed by the recorder key\n", M_MANIFEST);
 	if (want != NULL || want_fp != NULL)
 		printf("recorder key: %s, the expected key\n", fp);
 	else
-		printf("recorder key: %s (from the bundle itself: compare it "
-		    "with the fingerprint the hospital publishes, or pass -k "
-		    "or --fingerprint)\n", fp);
+		printf("recorder key: %s, NOT VERIFIED: taken from the bundle "
+		    "itself\n", fp);
+	if (wit.seen)
+		printf("seal: the recording is the one the recorder sealed "
+		    "(%s line %llu, seq %llu: %llu frames, head %.16s...)\n",
+		    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)wit.lineno,
+		    (unsigned long long)wit.seq,
+		    (unsigned long long)wit.frames, wit.head);
+	else
+		printf("seal: %s holds no recording.sealed line of the "
+		    "recorder for this recording (its events were not "
+		    "chained, or it was never sealed)\n",
+		    AUDITLOG_BUNDLE_AUDIT);
 	if (as.lines == 0)
 		printf("WARNING: the bundle holds no audit lines (was the "
 		    "audit chain kept when the session ran?)\n");
@@ -833,13 +979,31 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	printf("%s lines, ", vis(t[1], why, sizeof(why)));
 	printf("head %s (not proven by the bundle: compare with the "
 	    "journal's chain=SEQ:HASH)\n", vis(t[2], why, sizeof(why)));
-	printf("%s\n", rc == EXIT_OK ? "OK: the bundle is intact" :
-	    "the bundle is intact, but the recording was never sealed");
+	if (want == NULL && want_fp == NULL)
+		printf("%s\n", rc == EXIT_OK ? "UNVERIFIED: the bundle is "
+		    "intact as far as the key it carries can tell" :
+		    "UNVERIFIED: the bundle is consistent with the key it "
+		    "carries, and the recording was never sealed");
+	else
+		printf("%s\n", rc == EXIT_OK ? "OK: the bundle is intact" :
+		    "the bundle is intact, but the recording was never sealed");
 out:
 	if (b.altered) {
 		fprintf(stderr, "bastion-verify: %s: ALTERED: %s\n", vfile,
 		    vis(b.why, why, sizeof(why)));
 		rc = EXIT_ALTERED;
+	}
+	/* without a key to compare with, nothing above proves who made the
+	 * bundle: anyone can make one that verifies with a key of their own.
+	 * Said on every run, -q included, with its own exit status. */
+	if ((rc == EXIT_OK || rc == EXIT_INCOMPLETE) && want == NULL &&
+	    want_fp == NULL) {
+		fprintf(stderr, "bastion-verify: %s: UNVERIFIED KEY: the "
+		    "recorder key %s was taken from the bundle itself; compare "
+		    "it with the fingerprint the hospital publishes and run "
+		    "again with --fingerprint (or -k recorder.key.pub)\n", vfile,
+		    fp);
+		rc = EXIT_UNVERIFIED;
 	}
 	if (have_rep)
 		recverify_report_clear(&rep);

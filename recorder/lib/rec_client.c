@@ -25,6 +25,7 @@
 #include "err.h"
 #include "rec_client.h"
 #include "recproto.h"
+#include "text.h"
 
 struct rec_client {
 	int fd;
@@ -268,13 +269,39 @@ add_fact(struct rec_hdr *h, const char *k, const char *v)
 	return (recfmt_hdr_add(h, k, v));
 }
 
+/* Connect c (fd -1) to the recorder at socket_path, with the send and
+ * receive timeouts set. 0 or the client's error. */
+static int
+client_connect(struct rec_client *c, const char *socket_path)
+{
+	struct sockaddr_un sun;
+	struct timeval tv;
+
+	if (strlen(socket_path) >= sizeof(sun.sun_path))
+		return (client_fail(c, BERR_INVAL, "recorder socket path too "
+		    "long"));
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return (client_fail(c, BERR_SYS, "cannot create a socket: %s",
+		    strerror(errno)));
+	tv.tv_sec = REC_CLIENT_TIMEOUT_MS / 1000;
+	tv.tv_usec = (REC_CLIENT_TIMEOUT_MS % 1000) * 1000;
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, socket_path, strlen(socket_path));
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		return (client_fail(c, BERR_CONNECT, "the session recorder is "
+		    "not reachable at %s (%s): sessions cannot be recorded, so "
+		    "none are allowed", socket_path, strerror(errno)));
+	return (0);
+}
+
 int
 rec_client_open(const char *socket_path, const struct rec_header *facts,
     struct rec_client **out, char *err, size_t errlen)
 {
 	struct rec_client *c = NULL;
-	struct sockaddr_un sun;
-	struct timeval tv;
 	struct rec_hdr h;
 	struct buf *m = NULL;
 	int r;
@@ -305,28 +332,8 @@ rec_client_open(const char *socket_path, const struct rec_header *facts,
 		    "control characters or too long", berr_str(r));
 		goto out;
 	}
-	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
-		r = client_fail(c, BERR_INVAL, "recorder socket path too long");
+	if ((r = client_connect(c, socket_path)) != 0)
 		goto out;
-	}
-	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		r = client_fail(c, BERR_SYS, "cannot create a socket: %s",
-		    strerror(errno));
-		goto out;
-	}
-	tv.tv_sec = REC_CLIENT_TIMEOUT_MS / 1000;
-	tv.tv_usec = (REC_CLIENT_TIMEOUT_MS % 1000) * 1000;
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, socket_path, strlen(socket_path));
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		r = client_fail(c, BERR_CONNECT, "the session recorder is not "
-		    "reachable at %s (%s): sessions cannot be recorded, so "
-		    "none are allowed", socket_path, strerror(errno));
-		goto out;
-	}
 	if ((m = buf_new(RECPROTO_HELLO_MAX)) == NULL) {
 		r = client_fail(c, BERR_NOMEM, "out of memory");
 		goto out;
@@ -416,22 +423,17 @@ send_split(struct rec_client *c, int type, uint32_t channel, int prefix,
 	return (r);
 }
 
-/* Append s as a clean string: printable ASCII only, at most max bytes. */
+/* Append s as a clean string (text.h: controls and stray bytes become
+ * '?'), cut between characters at max bytes. */
 static int
 put_clean(struct buf *b, const char *s, size_t max)
 {
 	char tmp[REC_HOST_MAX + 1];
-	size_t i, n;
+	size_t n;
 
-	if (s == NULL)
-		s = "";
-	n = strlen(s);
-	if (n > max)
-		n = max;
-	if (n > sizeof(tmp) - 1)
-		n = sizeof(tmp) - 1;
-	for (i = 0; i < n; i++)
-		tmp[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (max > sizeof(tmp) - 1)
+		max = sizeof(tmp) - 1;
+	n = text_clean_buf(tmp, max + 1, s, s != NULL ? strlen(s) : 0, 0);
 	return (buf_put_string(b, tmp, n));
 }
 
@@ -667,6 +669,82 @@ rec_client_close(struct rec_client *c, char *err, size_t errlen)
 	if (r != 0)
 		snprintf(err, errlen, "%s", c->err);
 	c->closed = 1;
+	return (r);
+}
+
+int
+rec_client_notarize(const char *socket_path, const char *recid,
+    const void *manifest, size_t mlen, uint64_t chain_seq, unsigned wait_ms,
+    uint8_t sig[REC_SIG_LEN], char *err, size_t errlen)
+{
+	struct rec_client *c;
+	struct buf *m = NULL, *b = NULL;
+	uint8_t lenb[4], body[RECPROTO_REPLY_MAX];
+	const uint8_t *s;
+	char *why = NULL;
+	size_t slen;
+	uint32_t len;
+	uint8_t t;
+	int r;
+
+	memset(sig, 0, REC_SIG_LEN);
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (BERR_NOMEM);
+	}
+	c->fd = -1;
+	if ((r = client_connect(c, socket_path)) != 0)
+		goto out;
+	if ((m = buf_new(RECPROTO_HELLO_MAX)) == NULL) {
+		r = client_fail(c, BERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = recproto_put_notarize(m, recid, manifest, mlen,
+	    chain_seq)) != 0) {
+		r = client_fail(c, r, "the MANIFEST is too large to be signed");
+		goto out;
+	}
+	if ((r = send_msg(c, m)) != 0)
+		goto out;
+	/* the recorder reads the whole recording before it answers */
+	if ((r = recv_exact(c, lenb, 4, mono_ms() + wait_ms)) != 0 ||
+	    (r = (b = buf_from(lenb, 4)) == NULL ? BERR_NOMEM :
+	    buf_get_u32(b, &len)) != 0) {
+		r = client_fail(c, r, "the recorder did not answer (%s)",
+		    r == BERR_TIMEOUT ? "timed out" : berr_str(r));
+		goto out;
+	}
+	buf_free(b);
+	b = NULL;
+	if (len == 0 || len > sizeof(body) ||
+	    (r = recv_exact(c, body, len, mono_ms() + 1000)) != 0 ||
+	    (b = buf_from(body, len)) == NULL || buf_get_u8(b, &t) != 0) {
+		r = client_fail(c, BERR_FORMAT, "the recorder sent a malformed "
+		    "answer");
+		goto out;
+	}
+	if (t == RECPROTO_ERR && buf_get_cstring(b, &why,
+	    RECPROTO_REPLY_MAX) == 0) {
+		r = client_fail(c, BERR_DENIED, "%s", why);
+		goto out;
+	}
+	if (t != RECPROTO_SIGNATURE || buf_get_string_direct(b, &s, &slen,
+	    REC_SIG_LEN) != 0 || slen != REC_SIG_LEN || buf_len(b) != 0) {
+		r = client_fail(c, BERR_FORMAT, "the recorder sent a malformed "
+		    "answer");
+		goto out;
+	}
+	memcpy(sig, s, REC_SIG_LEN);
+	r = 0;
+ out:
+	if (r != 0)
+		snprintf(err, errlen, "%s", c->err);
+	free(why);
+	buf_free(m);
+	buf_free(b);
+	rec_client_free(c);
 	return (r);
 }
 

@@ -85,9 +85,9 @@ int rec_client_frame(struct rec_client *c, int type, uint32_t channel,
  * Convenience wrappers: they encode the payload. Data of any length is
  * split into frames of at most REC_MAX_PAYLOAD. Text fields the format
  * requires to be clean (term, subsystem, host, originator, signal) are
- * made so: bytes outside printable ASCII become '?', and they are cut at
- * their cap, so a hostile client's odd terminal name cannot end its own
- * session. kind must be [a-z0-9._-]{1,32} (BERR_INVAL otherwise).
+ * made so (text_clean, text.h: control characters and bytes that are not
+ * UTF-8 become '?'), and they are cut at their cap between characters, so
+ * a hostile client's odd terminal name cannot end its own session. kind must be [a-z0-9._-]{1,32} (BERR_INVAL otherwise).
  */
 int rec_client_pty_req(struct rec_client *c, uint32_t channel,
     const char *term, uint32_t cols, uint32_t rows);
@@ -135,6 +135,18 @@ int rec_client_close(struct rec_client *c, char *err, size_t errlen);
 /* Close the connection and free. Without rec_client_close() first the
  * recorder seals the recording as "worker disconnected". NULL is a no-op. */
 void rec_client_free(struct rec_client *c);
+
+/*
+ * Not a recording: ask the recorder to sign an evidence bundle's MANIFEST
+ * (recbundle.h; the auditor console's export). The recorder checks the
+ * hashes it can against its own files first, which takes about as long as
+ * reading the recording: wait_ms bounds the wait. 0 with the Ed25519
+ * signature in sig; otherwise err says why (the recorder's refusal, or
+ * why it could not be asked).
+ */
+int rec_client_notarize(const char *socket_path, const char *recid,
+    const void *manifest, size_t mlen, uint64_t chain_seq, unsigned wait_ms,
+    uint8_t sig[REC_SIG_LEN], char *err, size_t errlen);
 
 /* The socket, for poll(): readable means the recorder refused or left. */
 int rec_client_fd(const struct rec_client *c);

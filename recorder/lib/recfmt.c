@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "err.h"
 #include "recfmt.h"
-#include "utf8.h"
+#include "text.h"
 
 #define PTY_TERM_MAX	REC_TERM_MAX
 #define PTY_DIM_MAX	REC_DIM_MAX
@@ -160,24 +160,6 @@ recfmt_chain_step(const uint8_t prev[REC_HASH_LEN], const void *frame,
 	return (sha256_two(p, sizeof(p), frame, len, out));
 }
 
-/* 1 if p[0..len-1] is valid UTF-8 without C0, DEL or C1 controls. */
-static int
-text_clean(const uint8_t *p, size_t len)
-{
-	uint32_t cp;
-	size_t i = 0;
-	int n;
-
-	while (i < len) {
-		if ((n = utf8_decode(p + i, len - i, &cp)) <= 0)
-			return (0);
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-			return (0);
-		i += (size_t)n;
-	}
-	return (1);
-}
-
 /*
  * The payload parsers work on a private copy in a struct buf; pointers they
  * hand out are translated back into the caller's payload by offset, since
@@ -204,7 +186,7 @@ pcur_string(struct pcur *c, size_t max, int clean, const uint8_t **s,
 
 	if ((r = buf_get_string_direct(c->b, &q, slen, max)) != 0)
 		return (r);
-	if (clean && !text_clean(q, *slen))
+	if (clean && !text_is_clean(q, *slen))
 		return (BERR_FORMAT);
 	*s = *slen == 0 ? c->orig : pcur_rebase(c, q);
 	return (0);
@@ -435,7 +417,7 @@ recfmt_hdr_add(struct rec_hdr *h, const char *key, const char *value)
 	if (h->n >= REC_HDR_MAX_FIELDS || vlen > REC_HDR_VALUE_MAX ||
 	    strlen(key) > REC_HDR_KEY_MAX)
 		return (BERR_LIMIT);
-	if (!hdr_key_ok(key) || !text_clean((const uint8_t *)value, vlen))
+	if (!hdr_key_ok(key) || !text_is_clean(value, vlen))
 		return (BERR_FORMAT);
 	if (recfmt_hdr_get(h, key) != NULL)
 		return (BERR_FORMAT);
@@ -616,57 +598,6 @@ recfmt_fmt_duration(uint64_t us, char *out, size_t outlen)
 	    (unsigned long long)(ms / 60000 % 60),
 	    (unsigned long long)(ms / 1000 % 60),
 	    (unsigned long long)(ms % 1000));
-}
-
-void
-recfmt_vis(const uint8_t *p, size_t len, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, o = 0, k;
-	char tmp[8];
-	uint32_t cp;
-	int n;
-
-	if (outlen == 0)
-		return;
-	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
-		if (n > 0 && cp >= 0x20 && cp != 0x7f && cp != '\\' &&
-		    !(cp >= 0x80 && cp < 0xa0)) {
-			k = (size_t)n;
-			memcpy(tmp, p + i, k);
-		} else if (n == 1 && cp == '\\') {
-			memcpy(tmp, "\\\\", k = 2);
-		} else if (n == 1 && cp == '\n') {
-			memcpy(tmp, "\\n", k = 2);
-		} else if (n == 1 && cp == '\r') {
-			memcpy(tmp, "\\r", k = 2);
-		} else if (n == 1 && cp == '\t') {
-			memcpy(tmp, "\\t", k = 2);
-		} else if (n == 1 && cp == 0x1b) {
-			memcpy(tmp, "\\e", k = 2);
-		} else {
-			/* invalid, incomplete, DEL or a C1 control: escape
-			 * one byte and resynchronise on the next */
-			tmp[0] = '\\';
-			tmp[1] = 'x';
-			tmp[2] = hex[p[i] >> 4];
-			tmp[3] = hex[p[i] & 15];
-			k = 4;
-			n = 1;
-		}
-		if (o + k + 4 > outlen) {
-			if (o + 4 <= outlen) {
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		memcpy(out + o, tmp, k);
-		o += k;
-		i += (size_t)n;
-	}
-	out[o] = '\0';
 }
 
 void

@@ -126,7 +126,8 @@ struct rec_frame {
 /* A frame's payload taken apart (recfmt_payload_decode). Pointers point into
  * the payload. Which fields are set depends on the type (see enum rec_type);
  * the rest are zero. Strings are not NUL-terminated and may contain any byte
- * unless noted: print them with recfmt_vis(). */
+ * unless noted: print them through text_clean_buf() (text.h; the tools use
+ * TEXT_ESCAPE, so an auditor sees which bytes were there). */
 struct rec_payload {
 	const uint8_t *str;	/* term, command, subsystem, host, signal,
 				   event kind, seal reason */
@@ -225,10 +226,6 @@ int recfmt_parse_time(const char *s, uint64_t *unix_us);
 /* "01:02:03.456" (hours may exceed 24) for a duration. */
 void recfmt_fmt_duration(uint64_t us, char *out, size_t outlen);
 
-/* Render untrusted bytes printable on one line: valid UTF-8 printable
- * characters are kept, '\\' and controls become \\, \n, \r, \t, \e or \xNN,
- * invalid bytes \xNN. out is always NUL-terminated; truncated with "...". */
-void recfmt_vis(const uint8_t *p, size_t len, char *out, size_t outlen);
 
 /* Lower-case hex of len bytes; out needs 2 * len + 1. */
 void recfmt_hex(const uint8_t *p, size_t len, char *out);

@@ -6,10 +6,12 @@
  * buf_get_string_direct(), which checks the declared length against the cap
  * before anything else, so a peer cannot make us buffer more than the cap.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
+#include "recbundle.h"
 #include "recproto.h"
 
 /* Append u32 length + body (already in body). */
@@ -105,6 +107,64 @@ recproto_put_err(struct buf *b, const char *reason)
  out:
 	buf_free(body);
 	return (r);
+}
+
+int
+recproto_put_notarize(struct buf *b, const char *recid, const void *manifest,
+    size_t mlen, uint64_t chain_seq)
+{
+	struct buf *body;
+	int r;
+
+	if (mlen > RECBUNDLE_MANIFEST_MAX)
+		return (BERR_LIMIT);
+	if ((body = buf_new(RECPROTO_HELLO_MAX)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = buf_put_u8(body, RECPROTO_NOTARIZE)) != 0 ||
+	    (r = buf_put_cstring(body, recid)) != 0 ||
+	    (r = buf_put_string(body, manifest, mlen)) != 0 ||
+	    (r = buf_put_u64(body, chain_seq)) != 0 ||
+	    (r = put_msg(b, body)) != 0)
+		goto out;
+ out:
+	buf_free(body);
+	return (r);
+}
+
+int
+recproto_put_signature(struct buf *b, const uint8_t sig[REC_SIG_LEN])
+{
+	struct buf *body;
+	int r;
+
+	if ((body = buf_new(RECPROTO_REPLY_MAX)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = buf_put_u8(body, RECPROTO_SIGNATURE)) != 0 ||
+	    (r = buf_put_string(body, sig, REC_SIG_LEN)) != 0 ||
+	    (r = put_msg(b, body)) != 0)
+		goto out;
+ out:
+	buf_free(body);
+	return (r);
+}
+
+int
+recproto_get_notarize(struct buf *body, char **recid,
+    const uint8_t **manifest, size_t *mlen, uint64_t *chain_seq)
+{
+	*recid = NULL;
+	*manifest = NULL;
+	*mlen = 0;
+	*chain_seq = 0;
+	if (buf_get_cstring(body, recid, REC_SESSION_ID_MAX) != 0 ||
+	    buf_get_string_direct(body, manifest, mlen,
+	    RECBUNDLE_MANIFEST_MAX) != 0 ||
+	    buf_get_u64(body, chain_seq) != 0 || buf_len(body) != 0) {
+		free(*recid);
+		*recid = NULL;
+		return (BERR_FORMAT);
+	}
+	return (0);
 }
 
 int

@@ -16,6 +16,12 @@
  *	OK     string session id, string path, uint64 frames, string head hex
  *	ERR    string reason (for a person: it is shown to the engineer)
  *
+ *	NOTARIZE   string recording id, string MANIFEST, uint64 chain seq:
+ *	           instead of OPEN, the auditor console's export asks for the
+ *	           recorder's signature over an evidence bundle's MANIFEST
+ *	           (recbundle.h); answered with SIGNATURE or ERR, then closed
+ *	SIGNATURE  string signature (64 bytes, Ed25519)
+ *
  * The worker sends OPEN and waits for OK or ERR. Then it streams FRAMEs
  * without waiting: the recorder answers a FRAME only when it fails (ERR,
  * then it closes the connection). SYNC gets an OK once everything before
@@ -48,8 +54,10 @@ enum recproto_msg {
 	RECPROTO_FRAME = 2,
 	RECPROTO_SYNC = 3,
 	RECPROTO_CLOSE = 4,
+	RECPROTO_NOTARIZE = 5,
 	RECPROTO_OK = 0x81,
 	RECPROTO_ERR = 0x82,
+	RECPROTO_SIGNATURE = 0x83,
 };
 
 /* Append a whole OPEN message. */
@@ -65,6 +73,17 @@ int recproto_put_empty(struct buf *b, int msg);
 int recproto_put_ok(struct buf *b, const char *session_id, const char *path,
     uint64_t frames, const char *head_hex);
 int recproto_put_err(struct buf *b, const char *reason);
+/* Append NOTARIZE / SIGNATURE (recbundle.h). */
+int recproto_put_notarize(struct buf *b, const char *recid,
+    const void *manifest, size_t mlen, uint64_t chain_seq);
+int recproto_put_signature(struct buf *b, const uint8_t sig[REC_SIG_LEN]);
+/*
+ * Take a NOTARIZE body apart (body as recproto_take() left it): *recid is
+ * new (caller frees), *manifest points into body (mlen bytes, at most
+ * RECBUNDLE_MANIFEST_MAX). 0 or BERR_FORMAT; *recid NULL on failure.
+ */
+int recproto_get_notarize(struct buf *body, char **recid,
+    const uint8_t **manifest, size_t *mlen, uint64_t *chain_seq);
 
 /*
  * Take one whole message off the front of in. 0: *msg is its type and

@@ -19,6 +19,7 @@
 #include "reckey.h"
 #include "recreader.h"
 #include "recverify.h"
+#include "text.h"
 
 struct vstate {
 	struct recverify_report *rep;
@@ -140,7 +141,8 @@ check_key(struct vstate *v, uint64_t off)
 	reckey_fingerprint(v->pub, fp);
 	if (strcmp(key, fp) == 0)
 		return (0);
-	recfmt_vis((const uint8_t *)key, strlen(key), vis, sizeof(vis));
+	text_clean_buf(vis, sizeof(vis), key, strlen(key), TEXT_ESCAPE |
+	    TEXT_ELLIPSIS);
 	return (fail(v, RECVERIFY_ALTERED, off, 1,
 	    "recorded with key %s but the key given is %s: use the matching "
 	    "public key", vis, fp));
@@ -169,8 +171,8 @@ check_seal(struct vstate *v, const struct rec_frame *f,
 		    (unsigned long long)rep->fwd_bytes));
 	rep->sealed = 1;
 	rep->end_status = (int)pl->status;
-	recfmt_vis(pl->str, pl->str_len, rep->end_reason,
-	    sizeof(rep->end_reason));
+	text_clean_buf(rep->end_reason, sizeof(rep->end_reason), pl->str,
+	    pl->str_len, TEXT_ESCAPE | TEXT_ELLIPSIS);
 	return (0);
 }
 
@@ -248,6 +250,7 @@ check_frame(struct vstate *v, struct recreader *rd, const struct rec_frame *f)
 		break;
 	}
 	memcpy(v->head, h, sizeof(h));
+	memcpy(rep->head, h, sizeof(h));
 	v->next_seq++;
 	v->last_time = f->time_us;
 	rep->frames++;

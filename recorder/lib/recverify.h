@@ -42,9 +42,14 @@ struct recverify_report {
 	uint64_t duration_us;		/* time of the last frame */
 	uint64_t out_bytes, in_bytes, fwd_bytes;
 	uint64_t file_bytes;		/* bytes of whole, consistent frames */
+	uint8_t head[REC_HASH_LEN];	/* chain hash of the last of them (of
+					   the SEAL, when sealed): what the
+					   recorder's recording.sealed audit
+					   event calls head */
 	int sealed;
 	int end_status;			/* enum rec_end, when sealed */
-	char end_reason[300];		/* SEAL reason, recfmt_vis()ed */
+	char end_reason[300];		/* SEAL reason, text_clean_buf()ed
+					   with TEXT_ESCAPE */
 	/* ALTERED / ERROR: where and why */
 	uint64_t bad_seq;		/* the seq the bad frame has or should
 					   have */

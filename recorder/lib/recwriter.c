@@ -33,6 +33,7 @@
 #include "log.h"
 #include "reckey.h"
 #include "recwriter.h"
+#include "text.h"
 
 /* len, type, seq, time, channel, payload length */
 #define FRAME_HEAD_LEN	(4 + REC_FRAME_FIXED)
@@ -456,14 +457,12 @@ recwriter_seal(struct recwriter *w, int status, const char *reason,
     uint64_t now_us)
 {
 	struct buf *body;
-	size_t i, n = strlen(reason);
+	size_t n = strlen(reason);
 	int r;
 
-	if (w->sealed || n > REC_REASON_MAX)
+	/* the reason is a clean string (a verifier refuses anything else) */
+	if (w->sealed || n > REC_REASON_MAX || !text_is_clean(reason, n))
 		return (BERR_INVAL);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f)
-			return (BERR_INVAL);
 	if (now_us < w->last_time)
 		now_us = w->last_time;
 	if ((body = buf_new(512)) == NULL)

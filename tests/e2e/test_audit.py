@@ -8,7 +8,11 @@
   (fail closed), and goes again once the chain is set aside;
 - `ssh carol@bastion export ID > bundle.tar` verifies offline, and fails
   after the recording, the MANIFEST or an audit line inside it is
-  tampered with, or when another recorder key is expected;
+  tampered with, or when another recorder key is expected; its MANIFEST is
+  signed by the recorder, which signs only what matches its own files; a
+  recording cut back to a checkpoint is caught by the recorder's
+  recording.sealed line (issue 13, item 7); without the expected key the
+  verdict says so and exits 4;
 - `bastionctl report --month` lists the session with who, from where, to
   where, approval, work record and recording status, as a table and as
   JSON, and warns when the chain is broken.
@@ -20,6 +24,8 @@ import io
 import json
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import tarfile
 import time
@@ -256,15 +262,41 @@ def read_bundle(data):
     return top, out
 
 
-def write_bundle(path, top, members, fix_manifest=True):
+LISTED = ("recording.brec", "recorder.pub", "approval.json", "audit.log",
+          "export.txt")
+SIG_CONTEXT = b"bastion-evidence-v2 manifest\0"   # recbundle.h
+
+
+def manifest_of(members):
+    return "".join("%s  %s\n" % (hashlib.sha256(members[n]).hexdigest(), n)
+                   for n in LISTED).encode()
+
+
+def sign_manifest(world, manifest, tmp_path):
+    """What only the recorder can do: sign with its private key (here the
+    test reads the key file, as nobody else on a bastion can)."""
+    msg, sig = tmp_path / "to-sign", tmp_path / "sig"
+    msg.write_bytes(SIG_CONTEXT + manifest)
+    subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey",
+                    str(world.bastion.state_dir / "recorder.key"), "-rawin",
+                    "-in", str(msg), "-out", str(sig)], check=True,
+                   capture_output=True)
+    return sig.read_bytes()
+
+
+def write_bundle(path, top, members, fix_manifest=True, resign=None):
     """Write members (in bastion order) as a tar; recompute MANIFEST unless
-    told not to (a forger would)."""
+    told not to (a forger would). The MANIFEST.sig is kept as it is (a
+    forger has no key) unless resign is (world, tmp_path): then it is
+    signed again with the recorder's own key, to reach the checks behind
+    the signature."""
     members = dict(members)
     if fix_manifest:
-        members["MANIFEST"] = "".join(
-            "%s  %s\n" % (hashlib.sha256(members[n]).hexdigest(), n)
-            for n in ("recording.brec", "recorder.pub", "approval.json",
-                      "audit.log", "export.txt")).encode()
+        members["MANIFEST"] = manifest_of(members)
+    if resign is not None and "MANIFEST.sig" in members:
+        members["MANIFEST.sig"] = sign_manifest(resign[0],
+                                                members["MANIFEST"],
+                                                resign[1])
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
         for name, data in members.items():
             ti = tarfile.TarInfo("%s/%s" % (top, name))
@@ -272,6 +304,22 @@ def write_bundle(path, top, members, fix_manifest=True):
             ti.mode = 0o444
             t.addfile(ti, io.BytesIO(data))
     return path
+
+
+def rec_frames(rec):
+    """(seq, type, start, end) of each frame of a recording
+    (docs/RECORDING-FORMAT.md section 1)."""
+    out, off = [], 15
+    while off < len(rec):
+        length, = struct.unpack(">I", rec[off:off + 4])
+        seq, = struct.unpack(">Q", rec[off + 5:off + 13])
+        end = off + 4 + length + 32
+        out.append((seq, rec[off + 4], off, end))
+        off = end
+    return out
+
+
+CHECKPOINT, SEAL = 17, 18
 
 
 def test_export_bundle_verifies_offline_and_detects_tampering(
@@ -290,21 +338,37 @@ def test_export_bundle_verifies_offline_and_detects_tampering(
                                   verb="export")
     assert ev["status"] == "ok"
 
-    # offline: nothing but the file (and, optionally, the expected key)
-    ok = verify_bin(bundle)
+    # offline: nothing but the file and the expected key
+    pub = world.bastion.state_dir / "recorder.key.pub"
+    ok = verify_bin("-k", pub, bundle)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK: the bundle is intact" in ok.stdout
     assert "sealed: session %s" % rec_id in ok.stdout
     assert "exported by carol" in ok.stdout
-    pub = world.bastion.state_dir / "recorder.key.pub"
-    withkey = verify_bin("-k", pub, bundle)
-    assert withkey.returncode == 0 and "the expected key" in withkey.stdout
+    assert "the expected key" in ok.stdout
+    assert "the MANIFEST is signed by the recorder key" in ok.stdout
+    assert "seal: the recording is the one the recorder sealed" in ok.stdout
+    assert ok.stderr == ""
+    fp = util.parse_logfmt(read_bundle(r.stdout)[1]["export.txt"]
+                           .decode())["recorder_key"]
+    byfp = verify_bin("--fingerprint", fp, bundle)
+    assert byfp.returncode == 0, byfp.stdout + byfp.stderr
+
+    # without the expected key: consistent with the key it carries, which
+    # proves nothing: said on every run, -q too, with its own exit status
+    for quiet in ((), ("-q",)):
+        un = verify_bin(*quiet, bundle)
+        assert un.returncode == 4, un.stdout + un.stderr
+        assert "UNVERIFIED KEY" in un.stderr and fp in un.stderr
+        assert "taken from the bundle itself" in un.stderr
+    assert "OK:" not in verify_bin(bundle).stdout
+    assert verify_bin("-q", bundle).stdout == ""
 
     top, m = read_bundle(r.stdout)
     assert top == "bastion-evidence-" + rec_id
     assert sorted(m) == sorted(["recording.brec", "recorder.pub",
                                 "approval.json", "audit.log", "export.txt",
-                                "MANIFEST"])
+                                "MANIFEST", "MANIFEST.sig"])
     assert m["recorder.pub"] == pub.read_bytes()
     # MANIFEST is sha256sum's format: the auditor can check it by hand
     ex = tmp_path / "x"
@@ -331,21 +395,34 @@ def test_export_bundle_verifies_offline_and_detects_tampering(
     again = p["carol"].ssh("export", sid, binary=True)
     assert again.returncode == 0 and read_bundle(again.stdout)[0] == top
 
-    def tampered(name, fix=True, **changes):
+    def tampered(name, fix=True, resign=True, **changes):
         members = dict(m)
         members.update(changes)
-        return verify_bin(write_bundle(tmp_path / name, top, members,
-                                       fix_manifest=fix))
+        return verify_bin("-k", pub, write_bundle(
+            tmp_path / name, top, members, fix_manifest=fix,
+            resign=(world, tmp_path) if resign else None))
 
     # the rebuilt bundle itself still verifies (the test tool is sound)
     same = tampered("same.tar")
     assert same.returncode == 0, same.stdout + same.stderr
 
-    # 1. the recording: one byte of the output, MANIFEST recomputed
+    # 0. a forger without the recorder's key: MANIFEST recomputed, the
+    # signature cannot be; or the signature dropped
     rec = bytearray(m["recording.brec"])
     i = rec.find(b"evidence-42")
     assert i > 0
     rec[i] ^= 1
+    r0 = tampered("nokey.tar", resign=False,
+                  **{"recording.brec": bytes(rec)})
+    assert r0.returncode == 1, r0.stdout + r0.stderr
+    assert "MANIFEST.sig does not verify" in r0.stderr
+    unsigned = {k: v for k, v in m.items() if k != "MANIFEST.sig"}
+    r0b = verify_bin("-k", pub, write_bundle(tmp_path / "unsigned.tar", top,
+                                             unsigned))
+    assert r0b.returncode == 1 and "MANIFEST.sig is missing" in r0b.stderr
+
+    # 1. the recording: one byte of the output, MANIFEST recomputed and
+    # signed again: the recording's own signatures still catch it
     r1 = tampered("rec.tar", **{"recording.brec": bytes(rec)})
     assert r1.returncode == 1, r1.stdout + r1.stderr
     assert "ALTERED: frame seq" in r1.stderr
@@ -379,7 +456,8 @@ def test_export_bundle_verifies_offline_and_detects_tampering(
     assert r5.returncode == 1, r5.stdout + r5.stderr
     assert "is not about this session" in r5.stderr
 
-    # 6. every audit line removed: proven by nothing, said loudly
+    # 6. every audit line removed (signed again): proven by nothing, said
+    # loudly
     r6 = tampered("empty.tar", **{"audit.log": b""})
     assert r6.returncode == 0 and "WARNING: the bundle holds no audit" \
         in r6.stdout
@@ -402,6 +480,154 @@ def test_export_bundle_verifies_offline_and_detects_tampering(
     junk = tmp_path / "junk.tar"
     junk.write_bytes(b"\0" * 1024)
     assert verify_bin("--bundle", junk).returncode in (1, 3)
+
+
+def test_bundle_cut_back_at_a_checkpoint_is_altered(site, verify_bin,
+                                                   tmp_path):
+    """Issue 13, item 7: a recording cut back at a checkpoint verifies up to
+    it by itself ("never sealed", exit 2), but not inside its bundle: the
+    MANIFEST is signed, and even with the MANIFEST signed again (what only
+    the recorder's key can do) the recorder's own recording.sealed line in
+    audit.log says how many frames the sealed file had and its head."""
+    world, p = site
+    sid, rec_id = finished_session(world, p["alice"], "ct-scanner",
+                                   "echo cut-$((6*7)); sleep 1.5; "
+                                   "echo never-$((6*7))-seen")
+    wait_sealed(world, rec_id)
+    r = p["carol"].ssh("export", rec_id, binary=True)
+    assert r.returncode == 0, r.stderr
+    top, m = read_bundle(r.stdout)
+    pub = world.bastion.state_dir / "recorder.key.pub"
+    sealed = [fields(x) for x in m["audit.log"].splitlines()
+              if fields(x)["event"] == "recording.sealed"]
+    assert len(sealed) == 1 and sealed[0]["session"] == rec_id
+
+    rec = m["recording.brec"]
+    fr = rec_frames(rec)
+    assert fr[-1][1] == SEAL and int(sealed[0]["frames"]) == len(fr)
+    ckpts = [f for f in fr if f[1] == CHECKPOINT]
+    assert ckpts, "the session ran over a second: it has a checkpoint"
+    cut = rec[:ckpts[-1][3]]
+    assert b"never-42-seen" in rec and b"never-42-seen" not in cut
+    assert b"cut-42" in cut
+    # the cut file alone: consistent, "never sealed"
+    alone = tmp_path / "cut.brec"
+    alone.write_bytes(cut)
+    a = verify_bin("-k", pub, alone)
+    assert a.returncode == 2 and "NOT SEALED" in a.stdout, a.stdout
+
+    members = dict(m)
+    members["recording.brec"] = cut
+    # a forger without the key: the MANIFEST cannot be signed again
+    f1 = verify_bin("-k", pub, write_bundle(tmp_path / "cut1.tar", top,
+                                            members))
+    assert f1.returncode == 1, f1.stdout + f1.stderr
+    assert "MANIFEST.sig does not verify" in f1.stderr
+    # ... nor dropped
+    f2 = verify_bin("-k", pub, write_bundle(
+        tmp_path / "cut2.tar", top,
+        {k: v for k, v in members.items() if k != "MANIFEST.sig"}))
+    assert f2.returncode == 1 and "MANIFEST.sig is missing" in f2.stderr
+    # signed again with the recorder's key: the witness still catches it,
+    # with the key pinned or not (-q too)
+    cut3 = write_bundle(tmp_path / "cut3.tar", top, members,
+                        resign=(world, tmp_path))
+    for args in (("-k", pub), (), ("-q",)):
+        f3 = verify_bin(*args, cut3)
+        assert f3.returncode == 1, (args, f3.stdout + f3.stderr)
+        assert "ALTERED: the recording was cut short" in f3.stderr
+        assert "sealed this recording with %d frames" % len(fr) in f3.stderr
+        assert "UNVERIFIED" not in f3.stderr
+    # a different sealed recording in its place: not the one sealed
+    other_sid, other_rec = finished_session(world, p["alice"], "ct-scanner",
+                                            "echo other")
+    wait_sealed(world, other_rec)
+    o = p["carol"].ssh("export", other_rec, binary=True)
+    assert o.returncode == 0, o.stderr
+    members["recording.brec"] = read_bundle(o.stdout)[1]["recording.brec"]
+    f4 = verify_bin("-k", pub, write_bundle(tmp_path / "cut4.tar", top,
+                                            members,
+                                            resign=(world, tmp_path)))
+    assert f4.returncode == 1, f4.stdout + f4.stderr
+
+
+def notarize(world, recid, manifest, chain_seq):
+    """Ask the recorder for a MANIFEST signature as the exporter does
+    (recproto NOTARIZE); (reply type, its string)."""
+    def sstr(b):
+        return struct.pack(">I", len(b)) + b
+
+    body = bytes([5]) + sstr(recid.encode()) + sstr(manifest) + \
+        struct.pack(">Q", chain_seq)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(str(world.bastion.run_dir / "recorder.sock"))
+        s.sendall(struct.pack(">I", len(body)) + body)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(
+                ">I", data[:4])[0]:
+            chunk = s.recv(4096)
+            assert chunk, "the recorder closed without an answer"
+            data += chunk
+    n, = struct.unpack(">I", data[4 + 1:4 + 5])
+    return data[4], data[4 + 5:4 + 5 + n]
+
+
+def test_recorder_signs_only_what_it_checked(site, verify_bin, tmp_path):
+    """The exporter never holds the key; the recorder is no blind signing
+    oracle either: it signs a MANIFEST only when the recording, its own
+    key and the session's audit lines hash as the MANIFEST says. The
+    signature can be checked by hand with openssl as documented."""
+    world, p = site
+    sid, rec_id = finished_session(world, p["alice"], "ct-scanner",
+                                   "echo notarized; sleep 1.2; echo end")
+    wait_sealed(world, rec_id)
+    r = p["carol"].ssh("export", rec_id, binary=True)
+    assert r.returncode == 0, r.stderr
+    top, m = read_bundle(r.stdout)
+    assert len(m["MANIFEST.sig"]) == 64
+    ev = world.bastion.wait_audit(event="recording.notarized",
+                                  recording=rec_id)
+    assert ev["chain"] != "unwritten"
+
+    # by hand, as docs/AUDIT.md says
+    ex = tmp_path / "x"
+    ex.mkdir()
+    for name, data in m.items():
+        (ex / name).write_bytes(data)
+    (ex / "m").write_bytes(SIG_CONTEXT + m["MANIFEST"])
+    chk = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin",
+                          "-inkey", "recorder.pub", "-rawin", "-in", "m",
+                          "-sigfile", "MANIFEST.sig"], cwd=ex,
+                         capture_output=True, text=True)
+    assert chk.returncode == 0 and "Success" in chk.stdout, chk.stdout + \
+        chk.stderr
+
+    last = max(int(fields(x)["seq"]) for x in m["audit.log"].splitlines())
+    # the true MANIFEST: signed (Ed25519 is deterministic: the same bytes)
+    t, sig = notarize(world, rec_id, m["MANIFEST"], last)
+    assert t == 0x83 and sig == m["MANIFEST.sig"]
+
+    def refused(members, why, seq=last):
+        t, text = notarize(world, rec_id, manifest_of(members), seq)
+        assert t == 0x82, (t, text)
+        assert why in text.decode(), text
+    fr = rec_frames(m["recording.brec"])
+    cut = m["recording.brec"][:[f for f in fr if f[1] == CHECKPOINT][-1][3]]
+    refused(dict(m, **{"recording.brec": cut}),
+            "recording.brec is not the recording this recorder has")
+    no_seal = b"".join(x + b"\n" for x in m["audit.log"].splitlines()
+                       if b"event=recording.sealed" not in x)
+    refused(dict(m, **{"audit.log": no_seal}),
+            "audit.log is not the session's lines")
+    refused(dict(m, **{"recorder.pub": m["recorder.pub"] + b"\n"}),
+            "recorder.pub is not this recorder's public key")
+    t, text = notarize(world, "../../etc/passwd", m["MANIFEST"], last)
+    assert t == 0x82 and b"not a recording id" in text
+    t, text = notarize(world, rec_id, b"junk\n", last)
+    assert t == 0x82 and b"not the five lines" in text
+    refusals = world.bastion.audit_events(event="recording.notarize_refused")
+    assert len(refusals) >= 5
 
 
 def test_export_needs_no_terminal_and_an_existing_recording(site):
@@ -447,14 +673,17 @@ def test_monthly_report(cast, bastionctl, verify_bin):
 
     # a work record, as the relay will write it (session.work_record)
     start = world.bastion.audit_events(event="session.start", session=sid)[0]
+    # a note with an encoded C1 CSI (U+009B): shown inert (item 6)
     append_chain(world, "ts=%s event=session.work_record pid=%s session=%s "
-                 "user=alice personal_info=yes records=\"P-100, P-200\""
+                 "user=alice personal_info=yes records=\"P-100, P-200\" "
+                 "note=\"\u009b31mred\""
                  % (start["ts"], start["pid"], sid))
     assert verify_bin("--audit", chain_path(world)).returncode == 0
 
     r = bastionctl(world, "report", "--month", month)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "verified intact" in r.stdout
+    assert "\u009b" not in r.stdout and "\ufffd" not in r.stdout
     rows = {ln.split()[3]: ln for ln in r.stdout.splitlines()
             if ln[:4].isdigit() and len(ln.split()) > 3}
     alice = rows[sid]
@@ -480,7 +709,9 @@ def test_monthly_report(cast, bastionctl, verify_bin):
     assert s["recording"] == rec_id and s["seconds"] is not None
     assert s["approval"]["kind"] == "not required"
     assert s["work_record"] == {"personal_info": "yes",
-                                "records": "P-100, P-200"}
+                                "records": "P-100, P-200",
+                                "note": "\u009b31mred"}
+    assert "\u009b" not in j.stdout and "\\u009b31mred" in j.stdout
     assert s["recording_status"]["status"] == "sealed"
     g = byid[gsid]
     assert g["approval"]["kind"] == "request"

@@ -99,6 +99,43 @@ def test_broken_output_shape(path):
     assert numbers == sorted(numbers), "problems not in line order"
 
 
+def test_nesting_stops_reading(tmp_path):
+    """At the nesting limit the loader stops: the one problem is the
+    nesting, nothing after it is read (policies/broken/nesting-stops.yaml
+    has a bad port below its nesting that must not be reported)."""
+    name = "policies/broken/nesting-stops.yaml"
+    r = check(name)
+    assert r.returncode == 1
+    lines = assert_shape(r.stderr, name)
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(name + ":36: the YAML is nested more than")
+
+
+@pytest.mark.parametrize("bomb", [("[", "]"), ("{a: ", "}"), ("- ", "")],
+                         ids=["flow-seq", "flow-map", "block-seq"])
+def test_nesting_bomb_is_cheap(tmp_path, bomb):
+    """50,000 levels of nesting are refused at once (they took seconds of
+    libyaml's time when the loader skipped to their end), with one problem
+    naming the file and the line where the limit was crossed."""
+    import resource
+    opening, closing = bomb
+    p = tmp_path / "bomb.yaml"
+    indent = "" if opening == "- " else "  "
+    p.write_text("version: 1\nnest:\n" + indent + opening * 50000 + "x" +
+                 closing * 50000 + "\nlisten: 12\n")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = check(p)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime -
+                                                 before.ru_stime)
+    assert r.returncode == 1
+    lines = assert_shape(r.stderr, str(p))
+    assert lines == [l for l in lines if ":3: the YAML is nested more "
+                     "than 32 levels deep" in l], r.stderr
+    assert len(lines) == 1
+    assert cpu < 1.0, "%.2f s of CPU for a nesting bomb" % cpu
+
+
 def test_missing_file(tmp_path):
     name = str(tmp_path / "nope.yaml")
     r = check(name)

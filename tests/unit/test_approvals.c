@@ -19,6 +19,7 @@
 #include "approvals.h"
 #include "err.h"
 #include "state.h"
+#include "text.h"
 
 static void
 test_durations(void **unused)
@@ -151,6 +152,92 @@ test_four_eyes(void **unused)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Every line of text (lines split at \n) is clean text: strict UTF-8
+ * without C0, DEL or C1 controls. */
+static void
+assert_lines_clean(const char *text)
+{
+	const char *l = text, *nl;
+
+	for (; *l != '\0'; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL)
+			nl = l + strlen(l) - 1;
+		if (!text_is_clean(l, (size_t)(nl - l)))
+			fail_msg("not clean: %.*s", (int)(nl - l), l);
+		if (nl[0] == '\0' || nl[1] == '\0')
+			break;
+	}
+}
+
+/* Run a verb, its output and errors into *out and *err (caller frees). */
+static int
+run_verb(struct state *st, char **out, char **err, int argc, char **argv)
+{
+	struct appr_ctx c;
+	size_t olen = 0, elen = 0;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.admin = "bob";
+	c.via = "ssh";
+	assert_non_null(c.out = open_memstream(out, &olen));
+	assert_non_null(c.err = open_memstream(err, &elen));
+	r = appr_run(&c, argc, argv);
+	fclose(c.out);
+	fclose(c.err);
+	return (r);
+}
+
+/*
+ * Issue 13, item 6: an engineer's reason carrying a raw C1 CSI (0x9b), an
+ * encoded one (U+009B), ESC sequences, DEL and bytes that are not UTF-8
+ * reaches the admin's requests table and JSON inert; an admin's deny
+ * reason, which the engineer sees, must be clean text.
+ */
+static void
+test_reasons_shown_clean(void **unused)
+{
+	static const char reason[] = "fix CT \x9b" "2J\xc2\x9b" "31m"
+	    "\x1b]0;owned\a\x7f\xff done";
+	char dir[] = "/tmp/test_approvals.XXXXXX", cmd[PATH_MAX + 16];
+	struct state *st = NULL;
+	char *out, *err;
+	int64_t id;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(state_open(dir, &st), 0);
+	assert_int_equal(state_request_create(st, "gina", "globex\x9b", "pacs",
+	    reason, &id), 0);
+
+	assert_int_equal(run_verb(st, &out, &err, 1, (char *[]){ "requests",
+	    NULL }), 0);
+	assert_non_null(strstr(out, "fix CT ?2J?31m?]0;owned??? done"));
+	assert_lines_clean(out);
+	free(out);
+	free(err);
+
+	assert_int_equal(run_verb(st, &out, &err, 2, (char *[]){ "requests",
+	    "--json", NULL }), 0);
+	assert_non_null(strstr(out, "\"fix CT \\ufffd2J\\u009b31m\\u001b]0;"
+	    "owned\\u0007\\u007f\\ufffd done\""));
+	assert_lines_clean(out);
+	free(out);
+	free(err);
+
+	/* the deny reason reaches the engineer's terminal */
+	assert_int_equal(run_verb(st, &out, &err, 3, (char *[]){ "deny", "1",
+	    "no\x1b[2Jticket", NULL }), 2);
+	assert_non_null(strstr(err, "without control characters"));
+	free(out);
+	free(err);
+
+	state_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -158,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_four_eyes),
+		cmocka_unit_test(test_reasons_shown_clean),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -774,6 +774,67 @@ test_yaml_bombs(void **state)
 	free(deep);
 }
 
+/* CPU seconds this process has used. */
+static double
+cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+/*
+ * A nesting bomb stops the loader at the limit: one problem, on the line
+ * where the limit was crossed, and nothing after it is read (libyaml's
+ * work per event grows with the depth, so reading on is quadratic: 50,000
+ * levels took seconds). Flow sequences, flow mappings and block sequences.
+ */
+static void
+test_nesting_stops_at_the_limit(void **state)
+{
+	static const char *const open[] = { "[", "{a: ", "- " };
+	static const char *const close[] = { "]", "}", "" };
+	const size_t levels = 50000;
+	struct policy *p;
+	size_t nerrs, k, i, o, cap;
+	char *out, *deep;
+	double t0, spent;
+
+	for (k = 0; k < 3; k++) {
+		cap = 64 + levels * (strlen(open[k]) + strlen(close[k]));
+		assert_non_null(deep = malloc(cap));
+		o = (size_t)snprintf(deep, cap, "version: 1\nnest:\n%s",
+		    k == 2 ? "" : "  ");
+		for (i = 0; i < levels; i++)
+			o += (size_t)snprintf(deep + o, cap - o, "%s", open[k]);
+		o += (size_t)snprintf(deep + o, cap - o, "x");
+		for (i = 0; i < levels; i++)
+			o += (size_t)snprintf(deep + o, cap - o, "%s",
+			    close[k]);
+		/* a problem after the bomb must not be reported: the
+		 * loader stopped reading */
+		snprintf(deep + o, cap - o, "\nno_such_key: 1\n");
+		nerrs = 0;
+		t0 = cpu_seconds();
+		assert_int_equal(load(tmp_write(state, deep), &nerrs, &p,
+		    &out), BERR_POLICY);
+		spent = cpu_seconds() - t0;
+		assert_null(p);
+		if (nerrs != 1 || strstr(out, ":3: the YAML is nested more "
+		    "than 32 levels deep") == NULL)
+			fail_msg("bomb %zu: want one problem on line 3, got "
+			    "%zu:\n%.2000s", k, nerrs, out);
+		assert_int_equal(check_lines(out, ((struct tmp *)*state)->path),
+		    1);
+		if (spent > 1.0)
+			fail_msg("bomb %zu: %.2f s of CPU for %zu levels: the "
+			    "loader read on past the limit", k, spent, levels);
+		free(out);
+		free(deep);
+	}
+}
+
 /* A hostile value cannot forge a second line or reach the terminal. */
 static void
 test_messages_are_defanged(void **state)
@@ -808,6 +869,8 @@ main(void)
 		cmocka_unit_test(test_broken_folder),
 		cmocka_unit_test_setup_teardown(test_file_problems, tmp_setup,
 		    tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_nesting_stops_at_the_limit,
+		    tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_bombs, tmp_setup,
 		    tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_messages_are_defanged,

@@ -29,6 +29,7 @@
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
+#include "text.h"
 #include "recwriter.h"
 
 #define VEC_SESSION	"20250101T000000Z-0001020304050607"
@@ -582,11 +583,12 @@ test_text_helpers(void **state)
 	    BERR_FORMAT);
 	recfmt_fmt_duration(3723456789ULL, out, sizeof(out));
 	assert_string_equal(out, "01:02:03.456");
-	recfmt_vis((const uint8_t *)"a\x1b]52;c;x\a\\\xff\xc2\x9b\xe2\x86\x92",
-	    17, out, sizeof(out));
+	text_clean_buf(out, sizeof(out),
+	    "a\x1b]52;c;x\a\\\xff\xc2\x9b\xe2\x86\x92", 17, TEXT_ESCAPE |
+	    TEXT_ELLIPSIS);
 	assert_string_equal(out,
 	    "a\\e]52;c;x\\x07\\\\\\xff\\xc2\\x9b\xe2\x86\x92");
-	recfmt_vis((const uint8_t *)"abcdefghij", 10, out, 8);
+	text_clean_buf(out, 8, "abcdefghij", 10, TEXT_ESCAPE | TEXT_ELLIPSIS);
 	assert_string_equal(out, "abcd...");
 	assert_true(recfmt_session_id_valid(VEC_SESSION));
 	assert_false(recfmt_session_id_valid("../etc/passwd"));
