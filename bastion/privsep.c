@@ -337,6 +337,13 @@ out:
 
 /* ---- the test hook ------------------------------------------------------- */
 
+#ifndef BASTION_TEST_HOOKS
+void
+privsep_selftest(struct sess *S)
+{
+	(void)S;		/* bastiond proper has no hook */
+}
+#else
 void
 privsep_selftest(struct sess *S)
 {
@@ -346,7 +353,8 @@ privsep_selftest(struct sess *S)
 	int n, fd;
 
 	/*
-	 * With BASTION_PRIVSEP_SELFTEST=1 in bastiond's environment, the
+	 * Only in bastiond-testhooks (make tests; never installed), and
+	 * with BASTION_PRIVSEP_SELFTEST=1 in its environment, the
 	 * command "bastion-privsep-selftest WHAT ARG [ARG2]" makes this
 	 * child do what a compromised one would (tests/e2e/test_privsep.py):
 	 *
@@ -398,3 +406,4 @@ privsep_selftest(struct sess *S)
 		    "user", arg, NULL);
 	}
 }
+#endif /* BASTION_TEST_HOOKS */

@@ -351,6 +351,13 @@ sandbox_drop_privileges(const struct policy *pol, int quiet)
 	return (0);
 }
 
+#ifndef BASTION_TEST_HOOKS
+void
+sandbox_selftest(struct sess *S)
+{
+	(void)S;		/* bastiond proper has no hook */
+}
+#else
 void
 sandbox_selftest(struct sess *S)
 {
@@ -358,8 +365,8 @@ sandbox_selftest(struct sess *S)
 	char *argv[] = { "/bin/true", NULL };
 
 	/*
-	 * Test hook: with BASTION_SANDBOX_SELFTEST=1 in bastiond's
-	 * environment, a session whose command is exactly
+	 * Test hook, only in bastiond-testhooks (make tests; never
+	 * installed): with BASTION_SANDBOX_SELFTEST=1 in its environment, a session whose command is exactly
 	 * "bastion-sandbox-selftest" makes a forbidden system call, to show
 	 * that it kills this child only (tests/e2e/test_sandbox.py).
 	 */
@@ -371,3 +378,4 @@ sandbox_selftest(struct sess *S)
 	execv(argv[0], argv);
 	log_error("sandbox selftest: execve returned: %s", strerror(errno));
 }
+#endif /* BASTION_TEST_HOOKS */
