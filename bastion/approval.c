@@ -151,6 +151,9 @@ approval_notify(struct sess *S, const struct state_request *r)
 		if (dup2(p[0], 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
 		    dup2(null, 2) < 0)
 			_exit(127);
+		/* nothing of the monitor's: state store, audit chain,
+		 * the listener's pipe, the child's socket */
+		closefrom(3);
 		/* the policy's worker_user, as the session's own child */
 		if (sandbox_drop_privileges(S->pol, 1) != 0)
 			_exit(126);

@@ -263,6 +263,32 @@ mreq_recv(int fd, int *type, struct buf **body, int *fds, int *nfds,
 /* ---- helpers ------------------------------------------------------------- */
 
 void
+mon_kill_child(struct mon *M)
+{
+	int saved;
+
+	if (M->child <= 0 || kill(M->child, SIGKILL) == 0 || errno != EPERM ||
+	    M->child_uid == (uid_t)-1)
+		return;
+	if (setresuid((uid_t)-1, M->child_uid, (uid_t)-1) != 0) {
+		log_error("session %s: cannot signal the child %d: %s",
+		    M->S.sid, (int)M->child, strerror(errno));
+		return;
+	}
+	saved = kill(M->child, SIGKILL) == 0 ? 0 : errno;
+	if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0) {
+		/* a broken invariant in a privileged process: fatal (the
+		 * child dies with us, PR_SET_PDEATHSIG) */
+		log_error("session %s: monitor: cannot regain root: %s",
+		    M->S.sid, strerror(errno));
+		_exit(WORKER_EXIT_ERROR);
+	}
+	if (saved != 0)
+		log_error("session %s: cannot signal the child %d: %s",
+		    M->S.sid, (int)M->child, strerror(saved));
+}
+
+void
 mon_violation(struct mon *M, const char *request, const char *why)
 {
 	if (M->violation)
@@ -273,8 +299,7 @@ mon_violation(struct mon *M, const char *request, const char *why)
 	audit_event("monitor.violation", "session", M->S.sid, "user",
 	    M->S.au.who != NULL ? M->S.au.who->name : NULL, "from",
 	    M->S.peerstr, "request", request, "reason", why, NULL);
-	if (M->child > 0)
-		(void)kill(M->child, SIGKILL);
+	mon_kill_child(M);
 }
 
 int
@@ -1303,7 +1328,7 @@ mon_loop(struct mon *M)
 				continue;
 			log_error("session %s: monitor: poll: %s", M->S.sid,
 			    strerror(errno));
-			(void)kill(M->child, SIGKILL);
+			mon_kill_child(M);
 			return;
 		}
 		if (ai >= 0 && pfd[ai].revents != 0 &&

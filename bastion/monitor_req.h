@@ -33,6 +33,7 @@ struct mon {
 	struct sess S;
 	int phase;
 	pid_t child;
+	uid_t child_uid;		/* its uid after demotion, or -1 */
 	int fd;				/* requests (our end) */
 	int notify_fd;			/* K, L, R lines to the child */
 	int ctl_fd;			/* the listener (WORKER_FD_CONTROL) */
@@ -96,6 +97,11 @@ int mreq_recv(int fd, int *type, struct buf **body, int *fds, int *nfds,
 /* Kill the child for breaking the rules: audited (monitor.violation,
  * request and reason), then SIGKILL. */
 void mon_violation(struct mon *M, const char *request, const char *why);
+
+/* SIGKILL the child. Under systemd bastiond is root without CAP_KILL,
+ * which a signal to another uid needs: then the monitor takes the
+ * child's uid as its effective uid for the kill() alone (CAP_SETUID). */
+void mon_kill_child(struct mon *M);
 
 /* Tell the listener one line (A, S, E). 0 or -1. */
 int mon_tell_listener(struct mon *M, const struct mon_msg *m);

@@ -244,6 +244,7 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 	 * cannot be written, session.start refuses the session */
 	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
 	M.S.pol = pol;
+	M.child_uid = sandbox_child_uid(pol);
 	M.S.dc.fd = -1;
 	snprintf(M.S.sid, sizeof(M.S.sid), "%s", session_id);
 	if (getpeername(WORKER_FD_CLIENT, (struct sockaddr *)&ss, &sl) != 0 ||

@@ -337,6 +337,16 @@ out:
 	return (r);
 }
 
+uid_t
+sandbox_child_uid(const struct policy *pol)
+{
+	struct sandbox_user u;
+
+	if (sandbox_find_user(pol, &u, 1) != 0 || !u.demote)
+		return ((uid_t)-1);
+	return (u.uid);
+}
+
 int
 sandbox_drop_privileges(const struct policy *pol, int quiet)
 {

@@ -188,6 +188,9 @@ int sandbox_child(const struct policy *pol);
 /* sandbox.c: drop to worker_user and set no_new_privs, without a filter
  * (notify_command, forked by the monitor). 0 or BERR_*. */
 int sandbox_drop_privileges(const struct policy *pol, int quiet);
+/* The uid sandbox_child() demotes to, or (uid_t)-1 when it does not
+ * demote (not root) or cannot (no such user). */
+uid_t sandbox_child_uid(const struct policy *pol);
 /* sandbox.c: test hook (BASTION_SANDBOX_SELFTEST=1 and the command
  * "bastion-sandbox-selftest"): make a forbidden system call. */
 void sandbox_selftest(struct sess *S);
