@@ -267,13 +267,18 @@ mon_kill_child(struct mon *M)
 {
 	int saved;
 
-	if (M->child <= 0 || kill(M->child, SIGKILL) == 0 || errno != EPERM ||
-	    M->child_uid == (uid_t)-1)
+	if (M->child <= 0 || kill(M->child, SIGKILL) == 0 || errno != EPERM)
 		return;
+	if (M->child_uid == (uid_t)-1) {
+		log_error("session %s: cannot signal the child %d; the "
+		    "monitor exits", M->S.sid, (int)M->child);
+		_exit(WORKER_EXIT_ERROR);
+	}
 	if (setresuid((uid_t)-1, M->child_uid, (uid_t)-1) != 0) {
-		log_error("session %s: cannot signal the child %d: %s",
-		    M->S.sid, (int)M->child, strerror(errno));
-		return;
+		log_error("session %s: cannot signal the child %d: %s; the "
+		    "monitor exits", M->S.sid, (int)M->child,
+		    strerror(errno));
+		_exit(WORKER_EXIT_ERROR);
 	}
 	saved = kill(M->child, SIGKILL) == 0 ? 0 : errno;
 	if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0) {
@@ -283,9 +288,14 @@ mon_kill_child(struct mon *M)
 		    M->S.sid, strerror(errno));
 		_exit(WORKER_EXIT_ERROR);
 	}
-	if (saved != 0)
-		log_error("session %s: cannot signal the child %d: %s",
-		    M->S.sid, (int)M->child, strerror(saved));
+	if (saved == EPERM) {
+		/* fail closed: the child dies with its monitor
+		 * (PR_SET_PDEATHSIG) */
+		log_error("session %s: cannot signal the child %d: %s; the "
+		    "monitor exits", M->S.sid, (int)M->child,
+		    strerror(saved));
+		_exit(WORKER_EXIT_ERROR);
+	}
 }
 
 void

@@ -380,3 +380,28 @@ def test_child_events_are_stamped_by_the_monitor(site):
     assert end["pid"] == start["pid"]
     workers = util.worker_pids(world.bastion)
     assert int(end["pid"]) not in workers   # that connection is over
+
+
+@needs_root
+def test_violation_ends_the_child_without_cap_kill(cast, build_dir,
+                                                   tmp_path):
+    """Under systemd bastiond is root without CAP_KILL (the unit's
+    CapabilityBoundingSet): the monitor must still be able to kill a
+    child of another uid that broke its rules."""
+    world, p = cast
+    wrapper = tmp_path / "bastiond-nokill"
+    wrapper.write_text("#!/bin/sh\nexec setpriv --bounding-set -kill "
+                       "%s \"$@\"\n" % (build_dir / "bastiond-testhooks"))
+    wrapper.chmod(0o755)
+    world.bastion.binary = wrapper
+    world.start_bastion(extra_env={"BASTION_PRIVSEP_SELFTEST": "1"})
+    st = util.proc_status(world.bastion.pid)
+    assert int(st["CapBnd"], 16) & (1 << 5) == 0, st["CapBnd"]  # CAP_KILL
+    r, sid = selftest(world, p["alice"], "forward", "pacs", "22")
+    assert r.returncode != 0
+    v = world.bastion.wait_audit(event="monitor.violation", session=sid)
+    assert v["request"] == "forward.connect"
+    deadline = time.monotonic() + 15
+    while util.worker_pids(world.bastion) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not util.worker_pids(world.bastion)
