@@ -28,6 +28,7 @@
  * dialogue are kept in one file-static struct relay_x beside struct sess.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -1343,6 +1344,9 @@ relay_run(struct sess *S, ssh_message first_fwd)
 		X.monpoll.data = S;
 		X.monpoll_on = 1;
 		uv_poll_start(&X.monpoll, UV_READABLE, relay_mon_cb);
+		/* key exchange, authentication and the device login are
+		 * done: give their freed memory back before hours of relay */
+		(void)malloc_trim(0);
 		privsep_selftest(S);	/* off unless bastiond's env says */
 	}
 	if (first_fwd != NULL) {
