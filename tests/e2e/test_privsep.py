@@ -405,3 +405,44 @@ def test_violation_ends_the_child_without_cap_kill(cast, build_dir,
     while util.worker_pids(world.bastion) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not util.worker_pids(world.bastion)
+
+
+@needs_root
+@pytest.mark.skipif(util.sanitized(), reason="sanitizer builds make the "
+                    "child dumpable for LeakSanitizer (sandbox.c)")
+def test_children_cannot_read_each_other(site):
+    """Every session's child has the same uid, but none can read another's
+    memory (host key, session keys) through /proc: the uid change left
+    them not dumpable. Tried from a process of that same uid without any
+    filter, which is more than a child may do."""
+    world, p = site
+    procs = [p["alice"].popen("ct-scanner", "echo up; sleep 20",
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    try:
+        for pr in procs:
+            assert pr.stdout.readline().strip() == "up"
+        kids = [pid for pid in util.worker_pids(world.bastion)
+                if util.proc_status(pid).get("Seccomp") == "2"]
+        assert len(kids) == 2, kids
+        st = util.proc_status(kids[0])
+        uid, gid = st["Uid"].split()[0], st["Gid"].split()[0]
+        assert uid != "0"
+        for what in ("environ", "mem", "maps"):
+            r = subprocess.run(
+                ["setpriv", "--reuid", uid, "--regid", gid,
+                 "--clear-groups", "--", "dd", "if=/proc/%d/%s" % (
+                     kids[1], what), "of=/dev/null", "bs=4096", "count=1"],
+                capture_output=True, text=True, timeout=10)
+            assert r.returncode != 0, (what, r.stderr)
+            assert "Permission denied" in r.stderr or \
+                "Input/output error" in r.stderr, (what, r.stderr)
+        # and as root (the control) it can: the test can fail
+        r = subprocess.run(["cat", "/proc/%d/environ" % kids[1]],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 0
+    finally:
+        for pr in procs:
+            pr.kill()
+            pr.wait()
