@@ -42,10 +42,13 @@
 
 #include "auditlog.h"
 #include "bastiond.h"
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "monitor_req.h"
 #include "privsep.h"
+#include "rec_client.h"
+#include "recproto.h"
 #include "touch.h"
 
 #define PRIVSEP_MAX_HOSTKEYS	8
@@ -366,6 +369,9 @@ privsep_selftest(struct sess *S)
 	 *                        child shares the uid)
 	 *   forge EVENT          hand the monitor an event it may not write
 	 *   forge-user NAME      an event in another person's name
+	 *   reopen NAME          OPEN a second recording, as NAME, on the
+	 *                        recorder connection the monitor opened
+	 *   recorder-socket X    make a socket to reach the recorder itself
 	 */
 	if (on == NULL || strcmp(on, "1") != 0 || S->command == NULL ||
 	    strncmp(S->command, "bastion-privsep-selftest ", 25) != 0)
@@ -402,6 +408,22 @@ privsep_selftest(struct sess *S)
 	} else if (strcmp(what, "forge") == 0) {
 		(void)audit_event(arg, "session", S->sid, "user",
 		    S->au.who->name, "result", "ok", "reason", "forged", NULL);
+	} else if (strcmp(what, "reopen") == 0 && S->rec != NULL) {
+		char k0[] = "engineer", k1[] = "device";
+		struct rec_hdr h = { 2, { k0, k1 }, { arg, k1 } };
+		struct buf *m = buf_new(RECPROTO_HELLO_MAX);
+
+		if (m != NULL && recproto_put_open(m, &h) == 0 &&
+		    write(rec_client_fd(S->rec), buf_ptr(m), buf_len(m)) ==
+		    (ssize_t)buf_len(m))
+			log_error("privsep selftest: a second OPEN sent");
+		buf_free(m);
+	} else if (strcmp(what, "recorder-socket") == 0) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+			log_error("privsep selftest: socket(AF_UNIX): %s",
+			    strerror(errno));
+		else
+			log_error("privsep selftest: socket(AF_UNIX) made");
 	} else if (strcmp(what, "forge-user") == 0) {
 		(void)audit_event("session.idle_warning", "session", S->sid,
 		    "user", arg, NULL);

@@ -368,6 +368,34 @@ def test_forged_audit_event_is_refused(hooked, what, why):
                 if e.get("user") == "bob"]
 
 
+def test_second_recording_on_the_monitors_connection_is_refused(hooked):
+    """The recorder connection the monitor opened is bound to its
+    recording: an OPEN under another name on it is a protocol error, the
+    connection fails and the session ends (fail closed); nothing is
+    recorded in that name."""
+    world, p = hooked
+    r, sid = selftest(world, p["alice"], "reopen", "bob")
+    world.bastion.wait_log(r"privsep selftest: a second OPEN sent")
+    world.bastion.wait_log(r"protocol error: OPEN on an open recording")
+    ev = world.bastion.wait_audit(event="session.recording_failed",
+                                  session=sid, timeout=20)
+    assert "OPEN on an open recording" in ev["reason"], ev
+    world.bastion.wait_audit(event="session.end", session=sid, timeout=20)
+    # the recorder started recordings for alice only (its own audit
+    # events, from the OPENs it accepted)
+    starts = world.bastion.audit_events(event="recording.start")
+    assert [e for e in starts if e.get("engineer") == "alice"]
+    assert not [e for e in starts if e.get("engineer") == "bob"]
+
+
+def test_child_cannot_make_a_socket_to_the_recorder(hooked):
+    world, p = hooked
+    r, sid = selftest(world, p["alice"], "recorder-socket", "x")
+    world.bastion.wait_log(r"privsep selftest: socket\(AF_UNIX\): "
+                           r"Permission denied")
+    assert "socket(AF_UNIX) made" not in world.bastion.log()
+
+
 def test_child_events_are_stamped_by_the_monitor(site):
     """The child's session.end reaches the chain with the monitor's pid
     (the same as session.start, which the monitor wrote) and no chain
