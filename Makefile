@@ -21,6 +21,12 @@
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
+#
+# $(B)/bastiond-testhooks is bastiond with the test hooks compiled in
+# (-DBASTION_TEST_HOOKS: a compromised child, a forbidden system call;
+# tests/e2e/test_privsep.py, test_sandbox.py). It is built by `make tests`
+# only, sits beside bastion-recorder as bastiond must, and is never
+# installed; bastiond itself has no hook, whatever its environment says.
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -50,6 +56,9 @@ RECLIB_SRC = $(wildcard recorder/lib/*.c)
 RECLIB_OBJ = $(RECLIB_SRC:%.c=$(B)/%.o)
 BASTIOND_SRC = $(wildcard bastion/*.c)
 BASTIOND_OBJ = $(BASTIOND_SRC:%.c=$(B)/%.o)
+HOOKS_SRC = bastion/privsep.c bastion/sandbox.c
+HOOKS_OBJ = $(HOOKS_SRC:%.c=$(B)/hooks/%.o) \
+	$(filter-out $(HOOKS_SRC:%.c=$(B)/%.o),$(BASTIOND_OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
@@ -72,7 +81,7 @@ LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
 all: $(PROGS)
 
-tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/softsk.so
+tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/softsk.so $(B)/bastiond-testhooks
 
 deps:
 	@./scripts/deps.sh
@@ -91,6 +100,13 @@ $(B)/librecorder.a: $(RECLIB_OBJ)
 
 $(B)/bastiond: $(BASTIOND_OBJ) $(LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BASTIOND_OBJ) $(LIBS) $(LDLIBS)
+
+$(B)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DBASTION_TEST_HOOKS -MMD -MP -c -o $@ $<
+
+$(B)/bastiond-testhooks: $(HOOKS_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(HOOKS_OBJ) $(LIBS) $(LDLIBS)
 
 $(B)/bastionctl: $(CTL_OBJ) $(LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CTL_OBJ) $(LIBS) $(LDLIBS)
@@ -178,4 +194,4 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
--include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d $(B)/hooks/*/*.d)

@@ -1,21 +1,25 @@
 /*
- * approval.c - the approval flow in the worker, and the admin console.
+ * approval.c - the approval flow, and the admin console.
  *
  * After the device is chosen and before it is touched (touch check,
- * recording, connect), approval_gate() applies the device's effective
- * approval rule: no approval needed, a pre-approved window covering the
- * local time now, or a live grant for (engineer, device) let the session
- * go on. Otherwise it files a request, tells the engineer its number,
- * emits approval.requested, runs the policy's notify_command with the
- * request as JSON on stdin, and polls the state store once a second until
- * an admin approves (a grant exists: go on), denies (the engineer sees the
- * reason) or the approval timeout passes (expired). The engineer may give
- * up with ^C or by closing the connection (cancelled).
+ * recording, connect), approval_gate() (the child) asks the monitor
+ * (approval_mon_*, privsep.h) to apply the device's effective approval
+ * rule: no approval needed, a pre-approved window covering the local time
+ * now, or a live grant for (engineer, device) let the session go on.
+ * Otherwise the monitor files a request, emits approval.requested and runs
+ * the policy's notify_command (as worker_user, with a clean environment)
+ * with the request as JSON on stdin; the child tells the engineer its
+ * number and asks the monitor once a second until an admin approves (a
+ * grant exists: go on), denies (the engineer sees the reason) or the
+ * approval timeout, which the monitor keeps, passes (expired). The
+ * engineer may give up with ^C or by closing the connection (cancelled):
+ * the child watches for that, the monitor never reads the vendor's socket.
  *
- * The admin console (console_run) runs the same verbs as bastionctl
- * (common/approvals.c) for an admin's exec request, streaming their output
- * to the admin's channel as it is written; console_follow() is how `watch`
- * follows a live recording there (and on the control socket).
+ * The admin console (console_run, in the monitor) runs the same verbs as
+ * bastionctl (common/approvals.c) for an admin's exec request, streaming
+ * their output to the admin's channel (through the child) as it is
+ * written; console_follow() is how `watch` follows a live recording there
+ * (and on the control socket).
  * docs/APPROVALS.md.
  *
  * Revoked grants are no longer polled here: the listener's session monitor
@@ -37,6 +41,7 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "privsep.h"
 #include "recfmt.h"
 #include "recreader.h"
 #include "sanitize.h"
@@ -98,8 +103,12 @@ approval_take_reason(struct sess *S)
 	return (0);
 }
 
-/* Run notify_command with the request as JSON on stdin; never through a
- * shell; waits a few seconds at most; failures are only logged. */
+/*
+ * Run notify_command with the request as JSON on stdin (monitor): never
+ * through a shell, never as root (worker_user, no_new_privs, no
+ * supplementary groups), with a clean environment (PATH and LANG only);
+ * waits a few seconds at most; failures are only logged.
+ */
 static void
 approval_notify(struct sess *S, const struct state_request *r)
 {
@@ -131,15 +140,24 @@ approval_notify(struct sess *S, const struct state_request *r)
 	}
 	if (pid == 0) {
 		char *const argv[] = { (char *)cmd, NULL };
+		char *const envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin",
+		    "LANG=C.UTF-8", NULL };
 		int null = open("/dev/null", O_RDWR);
 
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
 		alarm(0);
 		setsid();
 		if (dup2(p[0], 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
 		    dup2(null, 2) < 0)
 			_exit(127);
-		execv(cmd, argv);
+		/* nothing of the monitor's: state store, audit chain,
+		 * the listener's pipe, the child's socket */
+		closefrom(3);
+		/* the policy's worker_user, as the session's own child */
+		if (sandbox_drop_privileges(S->pol, 1) != 0)
+			_exit(126);
+		execve(cmd, argv, envp);
 		_exit(127);
 	}
 	close(p[0]);
@@ -170,6 +188,180 @@ approval_notify(struct sess *S, const struct state_request *r)
 		waited += 50;
 	}
 }
+
+/* ---- the monitor's side: the state store -------------------------------- */
+
+void
+approval_mon_check(struct sess *S, struct mm_approval *out)
+{
+	struct policy_approval rule;
+	struct state_grant g;
+	struct state *st = NULL;
+	struct tm tm;
+	time_t now = time(NULL);
+	char gstr[32];
+	size_t i;
+	int found = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->status = MM_APPR_NOT_NEEDED;
+	if (S->dev == NULL || S->au.role != ROLE_ENGINEER)
+		return;
+	policy_device_approval(S->pol, S->dev, &rule);
+	if (!rule.required)
+		return;
+	localtime_r(&now, &tm);
+	for (i = 0; i < rule.nwindows; i++)
+		if (policy_window_match(&rule.windows[i], &tm)) {
+			audit_event("approval.window", "session", S->sid,
+			    "user", S->au.who->name, "device", S->dev->name,
+			    "result", "pre-approved", NULL);
+			out->status = MM_APPR_WINDOW;
+			return;
+		}
+	if (state_open(S->pol->state_dir, &st) != 0 ||
+	    state_grant_live(st, S->au.who->name, S->dev->name, now, &g,
+	    &found) != 0) {
+		out->status = MM_APPR_ERROR;
+		goto out;
+	}
+	if (found) {
+		S->grant_id = g.id;
+		snprintf(gstr, sizeof(gstr), "%lld", (long long)g.id);
+		audit_event("approval.grant_used", "session", S->sid, "user",
+		    S->au.who->name, "device", S->dev->name, "grant", gstr,
+		    NULL);
+		out->status = MM_APPR_GRANT;
+		out->id = g.id;
+		goto out;
+	}
+	out->status = MM_APPR_NEEDED;
+	out->timeout_s = S->pol->approval_timeout;
+out:
+	state_close(st);
+}
+
+void
+approval_mon_request(struct sess *S, const char *reason,
+    struct mm_approval *out)
+{
+	struct state_request r;
+	struct state *st = NULL;
+	char idstr[32];
+	int64_t id;
+	int found = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->status = MM_APPR_ERROR;
+	snprintf(S->reason, sizeof(S->reason), "%s", reason);
+	if (state_open(S->pol->state_dir, &st) != 0 ||
+	    state_request_create(st, S->au.who->name, S->au.who->vendor->name,
+	    S->dev->name, S->reason, &id) != 0 ||
+	    state_request_get(st, id, &r, &found) != 0 || !found) {
+		state_close(st);
+		return;
+	}
+	state_close(st);
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	audit_event("approval.requested", "session", S->sid, "request", idstr,
+	    "user", S->au.who->name, "vendor", S->au.who->vendor->name,
+	    "from", S->peerstr, "device", S->dev->name, "reason",
+	    S->reason[0] ? S->reason : NULL, NULL);
+	approval_notify(S, &r);
+	out->status = MM_APPR_PENDING;
+	out->id = id;
+	out->timeout_s = S->pol->approval_timeout;
+}
+
+void
+approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
+    struct mm_approval *out)
+{
+	struct state_request r;
+	struct state_grant g;
+	struct state *st = NULL;
+	char idstr[32];
+	int found, tries;
+
+	memset(out, 0, sizeof(*out));
+	out->status = MM_APPR_ERROR;
+	out->id = id;
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	if (state_open(S->pol->state_dir, &st) != 0)
+		return;
+	for (tries = 0; tries < 3; tries++) {
+		if (state_request_get(st, id, &r, &found) != 0 || !found)
+			break;
+		if (strcmp(r.status, STATE_REQ_APPROVED) == 0) {
+			snprintf(out->by, sizeof(out->by), "%s", r.decided_by);
+			if (state_grant_live(st, r.engineer, r.device,
+			    time(NULL), &g, &found) != 0 || !found) {
+				out->status = MM_APPR_REVOKED;
+				break;
+			}
+			S->grant_id = g.id;
+			out->status = MM_APPR_APPROVED;
+			out->id = g.id;
+			break;
+		}
+		if (strcmp(r.status, STATE_REQ_DENIED) == 0) {
+			out->status = MM_APPR_DENIED;
+			snprintf(out->by, sizeof(out->by), "%s", r.decided_by);
+			snprintf(out->text, sizeof(out->text), "%s",
+			    r.deny_reason);
+			break;
+		}
+		if (strcmp(r.status, STATE_REQ_PENDING) != 0) {
+			out->status = MM_APPR_OTHER;
+			snprintf(out->text, sizeof(out->text), "%s", r.status);
+			break;
+		}
+		if (time(NULL) < deadline) {
+			out->status = MM_APPR_PENDING;
+			break;
+		}
+		if (state_request_finish(st, id, STATE_REQ_EXPIRED, NULL,
+		    "no decision before the timeout") == BERR_EXISTS)
+			continue;	/* decided just now */
+		audit_event("approval.expired", "session", S->sid, "request",
+		    idstr, "user", S->au.who->name, "device", S->dev->name,
+		    NULL);
+		out->status = MM_APPR_EXPIRED;
+		out->timeout_s = S->pol->approval_timeout;
+		break;
+	}
+	state_close(st);
+}
+
+void
+approval_mon_cancel(struct sess *S, int64_t id, struct mm_approval *out)
+{
+	struct state *st = NULL;
+	char idstr[32];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->status = MM_APPR_CANCELLED;
+	if (id == 0) {
+		audit_event("approval.cancelled", "session", S->sid, "user",
+		    S->au.who->name, "device", S->dev->name, "reason",
+		    "cancelled at the reason prompt", NULL);
+		return;
+	}
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	if ((r = state_open(S->pol->state_dir, &st)) == 0)
+		r = state_request_finish(st, id, STATE_REQ_CANCELLED,
+		    S->au.who->name, "the engineer gave up");
+	state_close(st);
+	if (r == BERR_EXISTS) {
+		out->status = MM_APPR_DECIDED;	/* decided just now */
+		return;
+	}
+	audit_event("approval.cancelled", "session", S->sid, "request", idstr,
+	    "user", S->au.who->name, "device", S->dev->name, NULL);
+}
+
+/* ---- the child's side: the engineer ------------------------------------- */
 
 /*
  * Has the engineer given up (^C on a terminal, closed, disconnected)?
@@ -212,107 +404,70 @@ approval_gave_up(struct sess *S)
 
 /* The wait itself: 0 approved, -1 otherwise (engineer told). */
 static int
-approval_wait(struct sess *S, struct state *st, int64_t id)
+approval_wait(struct sess *S, int64_t id)
 {
-	struct state_request r;
-	struct state_grant g;
-	char idstr[32];
-	time_t deadline = time(NULL) + (time_t)S->pol->approval_timeout;
-	int found;
+	struct mm_approval a;
 
-	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	for (;;) {
-		if (state_request_get(st, id, &r, &found) != 0 || !found) {
+		mm_approval_poll(&a);
+		switch (a.status) {
+		case MM_APPR_APPROVED:
+			S->grant_id = a.id;
+			sess_tell(S, "bastion: request %lld approved by %s\n",
+			    (long long)id, a.by);
+			return (0);
+		case MM_APPR_REVOKED:
+			sess_tell(S, "bastion: request %lld was approved but "
+			    "its grant is gone (revoked)\n", (long long)id);
+			return (-1);
+		case MM_APPR_DENIED:
+			sess_tell(S, "bastion: request %lld was denied by %s: "
+			    "%s\n", (long long)id, a.by, a.text);
+			return (-1);
+		case MM_APPR_OTHER:
+			sess_tell(S, "bastion: request %lld is %s\n",
+			    (long long)id, a.text);
+			return (-1);
+		case MM_APPR_EXPIRED:
+			sess_tell(S, "bastion: request %lld expired: no admin "
+			    "decided within %us; access refused\n",
+			    (long long)id, a.timeout_s);
+			return (-1);
+		case MM_APPR_PENDING:
+			break;
+		default:
 			sess_tell(S, "bastion: the approval cannot be checked "
 			    "(state store failure); try again later\n");
 			return (-1);
 		}
-		if (strcmp(r.status, STATE_REQ_APPROVED) == 0) {
-			if (state_grant_live(st, r.engineer, r.device,
-			    time(NULL), &g, &found) != 0 || !found) {
-				sess_tell(S, "bastion: request %lld was "
-				    "approved but its grant is gone (revoked)\n",
-				    (long long)id);
-				return (-1);
-			}
-			S->grant_id = g.id;
-			sess_tell(S, "bastion: request %lld approved by %s\n",
-			    (long long)id, r.decided_by);
-			return (0);
-		}
-		if (strcmp(r.status, STATE_REQ_DENIED) == 0) {
-			sess_tell(S, "bastion: request %lld was denied by %s: "
-			    "%s\n", (long long)id, r.decided_by, r.deny_reason);
-			return (-1);
-		}
-		if (strcmp(r.status, STATE_REQ_PENDING) != 0) {
-			sess_tell(S, "bastion: request %lld is %s\n",
-			    (long long)id, r.status);
-			return (-1);
-		}
-		if (time(NULL) >= deadline) {
-			if (state_request_finish(st, id, STATE_REQ_EXPIRED,
-			    NULL, "no decision before the timeout") ==
-			    BERR_EXISTS)
-				continue;	/* decided just now */
-			audit_event("approval.expired", "session", S->sid,
-			    "request", idstr, "user", S->au.who->name,
-			    "device", S->dev->name, NULL);
-			sess_tell(S, "bastion: request %lld expired: no admin "
-			    "decided within %us; access refused\n",
-			    (long long)id, S->pol->approval_timeout);
-			return (-1);
-		}
 		if (approval_gave_up(S)) {
-			if (state_request_finish(st, id, STATE_REQ_CANCELLED,
-			    S->au.who->name, "the engineer gave up") ==
-			    BERR_EXISTS)
-				continue;
-			audit_event("approval.cancelled", "session", S->sid,
-			    "request", idstr, "user", S->au.who->name,
-			    "device", S->dev->name, NULL);
+			mm_approval_cancel(0, &a);
+			if (a.status == MM_APPR_DECIDED)
+				continue;	/* decided just now */
 			return (-1);
 		}
 	}
 }
 
 static int
-approval_gate_run(struct sess *S, struct state *st)
+approval_gate_run(struct sess *S)
 {
-	struct policy_approval rule;
-	struct state_request r;
-	struct state_grant g;
-	struct tm tm;
-	time_t now = time(NULL);
-	char idstr[32], gstr[32];
-	int64_t id;
-	size_t i;
-	int found = 0;
+	struct mm_approval a;
 
-	policy_device_approval(S->pol, S->dev, &rule);
-	if (!rule.required)
+	mm_approval_check(&a);
+	switch (a.status) {
+	case MM_APPR_NOT_NEEDED:
+	case MM_APPR_WINDOW:
 		return (0);
-	localtime_r(&now, &tm);
-	for (i = 0; i < rule.nwindows; i++)
-		if (policy_window_match(&rule.windows[i], &tm)) {
-			audit_event("approval.window", "session", S->sid,
-			    "user", S->au.who->name, "device", S->dev->name,
-			    "result", "pre-approved", NULL);
-			return (0);
-		}
-	if (state_grant_live(st, S->au.who->name, S->dev->name, now, &g,
-	    &found) != 0) {
+	case MM_APPR_GRANT:
+		S->grant_id = a.id;
+		return (0);
+	case MM_APPR_NEEDED:
+		break;
+	default:
 		sess_tell(S, "bastion: approvals cannot be checked (state "
 		    "store failure); try again later\n");
 		return (-1);
-	}
-	if (found) {
-		S->grant_id = g.id;
-		snprintf(gstr, sizeof(gstr), "%lld", (long long)g.id);
-		audit_event("approval.grant_used", "session", S->sid, "user",
-		    S->au.who->name, "device", S->dev->name, "grant", gstr,
-		    NULL);
-		return (0);
 	}
 	if (S->vch == NULL) {
 		sess_tell(S, "bastion: %s needs an admin's approval first\n",
@@ -327,35 +482,25 @@ approval_gate_run(struct sess *S, struct state *st)
 		if (sess_read_line(S, S->reason, sizeof(S->reason)) != 0) {
 			sess_tell(S, "bastion: cancelled; no request was "
 			    "filed\n");
-			audit_event("approval.cancelled", "session", S->sid,
-			    "user", S->au.who->name, "device", S->dev->name,
-			    "reason", "cancelled at the reason prompt", NULL);
+			mm_approval_cancel(1, &a);
 			return (-1);
 		}
 	}
-	if (state_request_create(st, S->au.who->name, S->au.who->vendor->name,
-	    S->dev->name, S->reason, &id) != 0 ||
-	    state_request_get(st, id, &r, &found) != 0 || !found) {
+	mm_approval_request(S->reason, &a);
+	if (a.status != MM_APPR_PENDING) {
 		sess_tell(S, "bastion: the approval request cannot be filed "
 		    "(state store failure); try again later\n");
 		return (-1);
 	}
-	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-	audit_event("approval.requested", "session", S->sid, "request", idstr,
-	    "user", S->au.who->name, "vendor", S->au.who->vendor->name,
-	    "from", S->peerstr, "device", S->dev->name, "reason",
-	    S->reason[0] ? S->reason : NULL, NULL);
 	sess_tell(S, "bastion: waiting for approval: request %lld for %s "
-	    "(reason: %s) — an admin has been notified\n", (long long)id,
+	    "(reason: %s) — an admin has been notified\n", (long long)a.id,
 	    S->dev->name, S->reason[0] ? S->reason : "none given");
-	approval_notify(S, &r);
-	return (approval_wait(S, st, id));
+	return (approval_wait(S, a.id));
 }
 
 int
 approval_gate(struct sess *S)
 {
-	struct state *st = NULL;
 	unsigned left;
 	int r;
 
@@ -363,13 +508,7 @@ approval_gate(struct sess *S)
 		return (0);
 	/* waiting for an admin is not part of the login grace */
 	left = alarm(0);
-	if (state_open(S->pol->state_dir, &st) != 0) {
-		sess_tell(S, "bastion: approvals cannot be checked (state "
-		    "store failure); try again later\n");
-		r = -1;
-	} else
-		r = approval_gate_run(S, st);
-	state_close(st);
+	r = approval_gate_run(S);
 	if (left != 0)
 		alarm(left);
 	return (r);
@@ -391,9 +530,8 @@ console_put(struct console_stream *cs, const char *t, size_t n)
 
 	if (n == 0)
 		return (0);
-	w = cs->err ? ssh_channel_write_stderr(cs->S->vch, t, (uint32_t)n) :
-	    ssh_channel_write(cs->S->vch, t, (uint32_t)n);
-	return (w == SSH_ERROR ? -1 : 0);
+	w = sess_write(cs->S, cs->err, t, n);
+	return (w < 0 ? -1 : 0);
 }
 
 /* Write text, a lone LF becoming CR LF on a terminal (output that has
@@ -404,7 +542,7 @@ console_cookie_write(void *cookie, const char *t, size_t n)
 	struct console_stream *cs = cookie;
 	size_t i, s = 0;
 
-	if (cs->S->vch == NULL || !ssh_channel_is_open(cs->S->vch)) {
+	if (!sess_writable(cs->S)) {
 		errno = EPIPE;
 		return (-1);
 	}
@@ -446,14 +584,17 @@ console_stream_open(struct console_stream *cs, struct sess *S, int err)
  * stop. Without a terminal only closing the connection does (so that
  * `ssh bob@bastion watch 17 </dev/null` keeps watching).
  */
-static int
-console_cancelled(void *arg, unsigned wait_ms)
+int
+console_gave_up(void *arg, unsigned wait_ms)
 {
 	struct sess *S = arg;
 	struct pollfd pfd;
 	char buf[256];
 	int n, i;
 
+	/* the monitor asks the child, which watches the channel */
+	if (S->cancel_fn != NULL)
+		return (S->cancel_fn(S, wait_ms));
 	if (S->vch == NULL || !ssh_is_connected(S->vs) ||
 	    ssh_channel_is_closed(S->vch))
 		return (1);
@@ -660,7 +801,7 @@ console_run(struct sess *S)
 	c.admin = S->au.who->name;
 	c.via = "ssh";
 	c.terminal = S->has_pty;
-	c.cancelled = console_cancelled;
+	c.cancelled = console_gave_up;
 	c.cancel_arg = S;
 	c.follow = console_follow;
 	if (state_open(S->pol->state_dir, &c.st) != 0) {

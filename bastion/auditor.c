@@ -190,7 +190,7 @@ auditor_exec(struct sess *S, const char *prog, char *const extra[])
 	}
 	close(pfd[1]);
 	while ((k = read(pfd[0], buf, sizeof(buf))) > 0)
-		ssh_channel_write(S->vch, buf, (uint32_t)k);
+		(void)sess_write(S, 0, buf, (size_t)k);
 	close(pfd[0]);
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return (3);
@@ -225,7 +225,7 @@ export_write_cb(struct archive *a, void *arg, const void *buf, size_t len)
 	(void)a;
 	if (len > UINT32_MAX / 2)
 		len = UINT32_MAX / 2;
-	if ((n = ssh_channel_write(E->S->vch, buf, (uint32_t)len)) < 0 ||
+	if ((n = sess_write(E->S, 0, buf, len)) < 0 ||
 	    (size_t)n != len) {
 		E->write_failed = 1;
 		return (-1);
@@ -644,7 +644,7 @@ auditor_run(struct sess *S)
 			    "DEVICE", "FROM");
 			rc = auditor_walk(S, &F) == 0 ? 0 : 1;
 			fclose(F.out);
-			ssh_channel_write(S->vch, text, (uint32_t)len);
+			(void)sess_write(S, 0, text, len);
 			free(text);
 		}
 	} else if ((strcmp(words[0], "verify") == 0 ||

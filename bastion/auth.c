@@ -2,10 +2,18 @@
  * auth.c - two factors for every account: a registered public key, then a
  * secret checked by the PAM service "bastion" over keyboard-interactive.
  *
- * Runs in the worker's blocking phase (under the login grace alarm). PAM's
- * conversation is synchronous, so it is answered from here: the conversation
- * function sends the keyboard-interactive request and waits for the client's
- * answer message before returning to PAM.
+ * Privilege separation (privsep.h) splits it in two. The child speaks SSH
+ * with the client (auth_run, at the bottom): it answers key probes, lets
+ * libssh verify signatures, sends the one prompt every client gets and
+ * shows PAM's further prompts. The monitor decides (auth_mon_*): it is
+ * told which key signed for which user name, runs the gate and PAM (whose
+ * conversation crosses the socketpair: MANS_PAM_PROMPT, MREQ_PAM_ANSWERS),
+ * keeps the failure delay and the count of tries, writes every auth.*
+ * audit event and alone says that a person is logged in. A child that
+ * lies can only lie about the key (libssh 0.10 does not hand the
+ * signature out for the monitor to check; the touch check, verified in
+ * the monitor, is the proof of the security key); it cannot skip PAM, the
+ * delay, the tries or the gate.
  *
  * PAM cannot be turned against the people it protects. Its failures count
  * (pam_faillock locks an account after 5, SSSD locks the directory
@@ -46,6 +54,7 @@
 #include "device.h"
 #include "err.h"
 #include "log.h"
+#include "privsep.h"
 #include "sk.h"
 #include "state.h"
 
@@ -60,16 +69,17 @@
 #define AUTH_PROMPT		"Password: "
 #define AUTH_INSTRUCTION	"Second factor: your bastion secret."
 
-struct auth_state {
-	ssh_session s;
+/* ==== the monitor's side ================================================= */
+
+/* What the monitor knows of the login in progress. */
+struct auth_mon {
 	const struct policy *pol;
 	const struct netaddr *peer;
 	const char *peerstr;
 	const char *sid;
-	ssh_message msg;		/* the message we still owe a reply */
 	char user[128];			/* user name of the attempt in progress */
-	int key_signed;			/* a key signature verified for user */
-	char *keyb64;			/* ... by this key (libssh's base64) */
+	int key_signed;			/* the child says a key signed for user */
+	char *keyb64;			/* ... this key (libssh's base64) */
 	enum ssh_keytypes_e keytype;
 	char keyfp[160];
 	const struct policy_key *key;	/* the gate: it is user's, or NULL */
@@ -78,6 +88,10 @@ struct auth_state {
 	int64_t answered_ms;		/* when the client last answered */
 	unsigned pam_delay_us;		/* what PAM's modules asked for */
 	char tell[640];			/* a refusal the client may read */
+	struct mm_kbdint_io *io;	/* the child, for PAM's prompts */
+	int conv_closed;		/* ... the client left meanwhile */
+	int conv_aborted;		/* ... it sent another request */
+	int secrets, failures;
 };
 
 static int64_t
@@ -90,7 +104,7 @@ auth_now_ms(void)
 }
 
 static void
-auth_forget_answer(struct auth_state *st)
+auth_forget_answer(struct auth_mon *st)
 {
 	if (st->answer != NULL) {
 		explicit_bzero(st->answer, strlen(st->answer));
@@ -101,10 +115,9 @@ auth_forget_answer(struct auth_state *st)
 }
 
 static void
-auth_forget_key(struct auth_state *st)
+auth_forget_key(struct auth_mon *st)
 {
-	if (st->keyb64 != NULL)
-		ssh_string_free_char(st->keyb64);
+	free(st->keyb64);
 	st->keyb64 = NULL;
 	st->key_signed = 0;
 	st->key = NULL;
@@ -160,24 +173,13 @@ auth_key_fingerprint(ssh_key key, char *out, size_t len)
 	    fp);
 }
 
-static void
-auth_reply_failure(struct auth_state *st)
-{
-	ssh_set_auth_methods(st->s, st->key_signed ?
-	    SSH_AUTH_METHOD_INTERACTIVE : SSH_AUTH_METHOD_PUBLICKEY);
-	if (st->msg != NULL) {
-		ssh_message_reply_default(st->msg);
-		ssh_message_free(st->msg);
-		st->msg = NULL;
-	}
-}
-
 /*
  * The failure of a secret: never sooner than AUTH_FAIL_DELAY_MS after the
- * client's last answer, whatever was (or was not) checked meanwhile.
+ * client's last answer, whatever was (or was not) checked meanwhile. The
+ * monitor waits before it answers the child, so a child cannot shorten it.
  */
 static void
-auth_fail_secret(struct auth_state *st)
+auth_fail_delay(struct auth_mon *st)
 {
 	int64_t left = st->answered_ms + AUTH_FAIL_DELAY_MS - auth_now_ms();
 	struct timespec ts;
@@ -189,72 +191,19 @@ auth_fail_secret(struct auth_state *st)
 		while (nanosleep(&ts, &ts) != 0)
 			continue;
 	}
-	auth_reply_failure(st);
-}
-
-/* Wait for the client's keyboard-interactive answer; it becomes st->msg. */
-static int
-auth_wait_kbdint_answer(struct auth_state *st)
-{
-	ssh_message m;
-
-	if ((m = ssh_message_get(st->s)) == NULL)
-		return (BERR_CLOSED);
-	/* anything else aborts the conversation: fail it, and keep the new
-	 * request so that it gets a reply */
-	st->msg = m;
-	if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
-	    ssh_message_subtype(m) == SSH_AUTH_METHOD_INTERACTIVE &&
-	    ssh_message_auth_kbdint_is_response(m)) {
-		st->answered_ms = auth_now_ms();
-		return (0);
-	}
-	return (BERR_AUTH);
-}
-
-/*
- * One keyboard-interactive round: the prompts as an info request in reply
- * to st->msg, then the client's answers, which become st->msg. 0 with
- * exactly np answers of at most AUTH_MAX_ANSWER bytes each; BERR_CLOSED
- * when the client went away (or the request cannot be sent); BERR_AUTH
- * when it answered badly or sent another request (kept in st->msg).
- */
-static int
-auth_kbdint_round(struct auth_state *st, const char *instruction,
-    unsigned np, const char **prompts, char *echo)
-{
-	unsigned i;
-	int r;
-
-	if (st->msg == NULL || ssh_message_auth_interactive_request(st->msg,
-	    "bastion", instruction, np, prompts, echo) != SSH_OK)
-		return (BERR_CLOSED);
-	ssh_message_free(st->msg);
-	st->msg = NULL;
-	if ((r = auth_wait_kbdint_answer(st)) != 0)
-		return (r);
-	if (ssh_userauth_kbdint_getnanswers(st->s) != (int)np)
-		return (BERR_AUTH);
-	for (i = 0; i < np; i++) {
-		const char *a = ssh_userauth_kbdint_getanswer(st->s, i);
-
-		if (a == NULL || strlen(a) > AUTH_MAX_ANSWER)
-			return (BERR_AUTH);
-	}
-	return (0);
 }
 
 static int
 auth_pam_conv(int n, const struct pam_message **msgs,
     struct pam_response **resp, void *arg)
 {
-	struct auth_state *st = arg;
+	struct auth_mon *st = arg;
 	struct pam_response *rs = NULL;
 	const char *prompts[AUTH_MAX_PROMPTS];
 	char echo[AUTH_MAX_PROMPTS];
 	int idx[AUTH_MAX_PROMPTS];
-	char info[1024] = "";
-	int i, np = 0;
+	char info[1024] = "", **ans = NULL;
+	int i, np = 0, r;
 
 	*resp = NULL;
 	if (n <= 0 || n > AUTH_MAX_PROMPTS)
@@ -297,13 +246,24 @@ auth_pam_conv(int n, const struct pam_message **msgs,
 		*resp = rs;
 		return (PAM_SUCCESS);
 	}
-	if (auth_kbdint_round(st, info[0] ? info : AUTH_INSTRUCTION,
-	    (unsigned)np, prompts, echo) != 0)
+	/* the child asks the client; a client that left or sent another
+	 * request ends the conversation */
+	if (st->io == NULL || st->conv_closed || st->conv_aborted)
 		goto fail;
-	for (i = 0; i < np; i++)
-		if ((rs[idx[i]].resp = strdup(ssh_userauth_kbdint_getanswer(
-		    st->s, (unsigned)i))) == NULL)
-			goto fail;
+	r = st->io->round(st->io->arg, info[0] ? info : AUTH_INSTRUCTION,
+	    (unsigned)np, prompts, echo, &ans);
+	st->answered_ms = auth_now_ms();
+	if (r == BERR_CLOSED)
+		st->conv_closed = 1;
+	else if (r != 0)
+		st->conv_aborted = 1;
+	if (r != 0)
+		goto fail;
+	for (i = 0; i < np; i++) {
+		rs[idx[i]].resp = ans[i];
+		ans[i] = NULL;
+	}
+	free(ans);
 	*resp = rs;
 	return (PAM_SUCCESS);
 fail:
@@ -321,12 +281,12 @@ fail:
  * libpam's failure delay, taken over (PAM_FAIL_DELAY): libpam would sleep
  * for what its modules asked (pam_unix 2 s, pam_faildelay), but a client
  * that never reaches PAM must wait just as long, so every failure waits
- * AUTH_FAIL_DELAY_MS instead (auth_fail_secret). Only noted here.
+ * AUTH_FAIL_DELAY_MS instead (auth_fail_delay). Only noted here.
  */
 static void
 auth_pam_delay(int status, unsigned usec, void *arg)
 {
-	struct auth_state *st = arg;
+	struct auth_mon *st = arg;
 
 	(void)status;
 	if (st != NULL)
@@ -335,7 +295,7 @@ auth_pam_delay(int status, unsigned usec, void *arg)
 
 /* The PAM factor for person; 0 or BERR_AUTH with *why set. */
 static int
-auth_pam(struct auth_state *st, const char *person, const char **why)
+auth_pam(struct auth_mon *st, const char *person, const char **why)
 {
 	struct pam_conv conv = { auth_pam_conv, st };
 	void (*delay_fn)(int, unsigned, void *) = auth_pam_delay;
@@ -413,7 +373,7 @@ auth_engineer_lock(const struct policy *pol, const char *name)
  * account, gets here, and it learns nothing about the secret.
  */
 static const char *
-auth_attestation(struct auth_state *st, const struct policy_person *who)
+auth_attestation(struct auth_mon *st, const struct policy_person *who)
 {
 	static char why[512];
 	const struct policy_vendor *v = who->vendor;
@@ -465,7 +425,7 @@ auth_attestation(struct auth_state *st, const struct policy_person *who)
  * else the reason for the audit log.
  */
 static const char *
-auth_gate(struct auth_state *st, const char *person, const char *device,
+auth_gate(struct auth_mon *st, const char *person, const char *device,
     struct policy_person **whop, enum policy_role *rolep)
 {
 	struct policy_person *who;
@@ -506,37 +466,124 @@ auth_gate(struct auth_state *st, const char *person, const char *device,
 	return (auth_attestation(st, who));
 }
 
-/*
- * One try of the second factor: a keyboard-interactive request after a
- * verified signature (see the file comment for the order). Returns 0 when
- * the person is in (*res filled, the client told); BERR_AUTH after a
- * failure the client has been sent; BERR_DENIED when the connection must
- * end with st->tell as its disconnect message; BERR_CLOSED when the client
- * left.
- */
-static int
-auth_secret(struct auth_state *st, const char *person, const char *device,
-    struct auth_result *res)
+struct auth_mon *
+auth_mon_new(const struct policy *pol, const struct netaddr *peer,
+    const char *peerstr, const char *sid)
 {
-	const char *prompts[1] = { AUTH_PROMPT };
-	char echo[1] = { 0 };
+	struct auth_mon *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return (NULL);
+	st->pol = pol;
+	st->peer = peer;
+	st->peerstr = peerstr;
+	st->sid = sid;
+	return (st);
+}
+
+void
+auth_mon_free(struct auth_mon *st)
+{
+	if (st == NULL)
+		return;
+	auth_forget_answer(st);
+	auth_forget_key(st);
+	free(st);
+}
+
+/* Too many tries on this connection: said once, in the audit log. */
+static int
+auth_mon_enough(struct auth_mon *st, const char *person)
+{
+	if (st->secrets < AUTH_MAX_SECRETS && st->failures < AUTH_MAX_FAILURES)
+		return (0);
+	audit_event("auth.result", "session", st->sid, "user", person, "from",
+	    st->peerstr, "result", "denied", "reason", "too many attempts",
+	    NULL);
+	return (1);
+}
+
+int
+auth_mon_pubkey(struct auth_mon *st, int kind, const char *user,
+    const char *keytype, const char *keyb64)
+{
+	char person[128], device[128];
+	ssh_key key = NULL;
+
+	if (strlen(user) >= sizeof(st->user))
+		return (-1);
+	if (strcmp(user, st->user) != 0) {
+		/* a different user starts over, as the child does */
+		snprintf(st->user, sizeof(st->user), "%s", user);
+		auth_forget_key(st);
+	}
+	auth_split_login(st->user, person, sizeof(person), device,
+	    sizeof(device));
+	switch (kind) {
+	case MM_PK_OK:
+		/* one key per user: the child answers any later one itself */
+		if (st->key_signed || ssh_pki_import_pubkey_base64(keyb64,
+		    ssh_key_type_from_name(keytype), &key) != SSH_OK)
+			return (-1);
+		if ((st->keyb64 = strdup(keyb64)) == NULL) {
+			ssh_key_free(key);
+			return (-1);
+		}
+		st->key_signed = 1;
+		st->keytype = ssh_key_type(key);
+		auth_key_fingerprint(key, st->keyfp, sizeof(st->keyfp));
+		ssh_key_free(key);
+		/* "ok": the signature verified (the child's libssh says so);
+		 * whether the key is this person's is decided before PAM and
+		 * reported in auth.result */
+		audit_event("auth.factor", "session", st->sid, "user", person,
+		    "from", st->peerstr, "factor", "publickey", "result", "ok",
+		    "key", st->keyfp, NULL);
+		return (0);
+	case MM_PK_BADSIG:
+		audit_event("auth.factor", "session", st->sid, "user", person,
+		    "from", st->peerstr, "factor", "publickey", "result",
+		    "fail", "reason", "bad signature", NULL);
+		st->failures++;
+		break;
+	case MM_PK_NOKEY:
+		st->failures++;
+		break;
+	default:
+		return (-1);
+	}
+	return (auth_mon_enough(st, person));
+}
+
+int
+auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
+    struct mm_kbdint_io *io, struct mm_auth_result *res,
+    struct auth_result *au)
+{
+	char person[128], device[128];
 	struct policy_person *who = NULL;
 	enum policy_role role = ROLE_NONE;
 	const char *why = NULL, *pamwhy = NULL;
 	int r;
 
+	memset(res, 0, sizeof(*res));
+	/* the child asks only after a key signed for this very user name */
+	if (!st->key_signed || strcmp(user, st->user) != 0 ||
+	    st->secrets >= AUTH_MAX_SECRETS)
+		return (-1);
+	st->secrets++;
+	auth_split_login(st->user, person, sizeof(person), device,
+	    sizeof(device));
 	auth_forget_answer(st);
-	st->answered_ms = 0;
+	st->answered_ms = auth_now_ms();
 	st->tell[0] = '\0';
-	/* 1. the same round for everyone, before the person is looked at */
-	r = auth_kbdint_round(st, AUTH_INSTRUCTION, 1, prompts, echo);
-	if (r == BERR_CLOSED)
-		return (BERR_CLOSED);
-	if (r == 0 && (st->answer = strdup(ssh_userauth_kbdint_getanswer(
-	    st->s, 0))) == NULL)
-		r = BERR_NOMEM;
-	if (r != 0)
+	st->io = io;
+	st->conv_closed = st->conv_aborted = 0;
+	/* 1. the same round for everyone (the child asked it) */
+	if (answer == NULL)
 		why = "malformed or missing answer to the secret prompt";
+	else if ((st->answer = strdup(answer)) == NULL)
+		why = "out of memory";
 	/* 2. everything that needs no secret */
 	if (why == NULL && (why = auth_gate(st, person, device, &who,
 	    &role)) != NULL && st->tell[0] != '\0') {
@@ -545,7 +592,9 @@ auth_secret(struct auth_state *st, const char *person, const char *device,
 		    "key", st->keyfp, NULL);
 		log_warn("session %s: %s refused: %s", st->sid, person, why);
 		auth_forget_answer(st);
-		return (BERR_DENIED);
+		res->status = MM_AUTH_DENIED;
+		snprintf(res->tell, sizeof(res->tell), "%s", st->tell);
+		return (0);
 	}
 	/* 3. only now PAM, and only for this person's own key */
 	if (why == NULL) {
@@ -553,10 +602,11 @@ auth_secret(struct auth_state *st, const char *person, const char *device,
 		audit_event("auth.factor", "session", st->sid, "user", person,
 		    "from", st->peerstr, "factor", "pam", "result", r == 0 ?
 		    "ok" : "fail", "reason", pamwhy, NULL);
-		if (st->msg == NULL) {
+		if (st->conv_closed) {
 			/* the client went away mid-conversation */
 			auth_forget_answer(st);
-			return (BERR_CLOSED);
+			res->status = MM_AUTH_CLOSED;
+			return (0);
 		}
 		if (r != 0) {
 			why = "second factor failed";
@@ -564,9 +614,7 @@ auth_secret(struct auth_state *st, const char *person, const char *device,
 			    "%u us; the bastion's %d ms applies instead",
 			    st->sid, st->pam_delay_us, AUTH_FAIL_DELAY_MS);
 		}
-		if (ssh_message_type(st->msg) != SSH_REQUEST_AUTH ||
-		    ssh_message_subtype(st->msg) != SSH_AUTH_METHOD_INTERACTIVE
-		    || !ssh_message_auth_kbdint_is_response(st->msg))
+		if (st->conv_aborted)
 			why = "keyboard-interactive conversation aborted";
 	} else
 		audit_event("auth.factor", "session", st->sid, "user", person,
@@ -577,17 +625,23 @@ auth_secret(struct auth_state *st, const char *person, const char *device,
 		audit_event("auth.result", "session", st->sid, "user", person,
 		    "from", st->peerstr, "result", "denied", "reason", why,
 		    "key", st->keyfp, NULL);
-		auth_fail_secret(st);
-		return (BERR_AUTH);
+		auth_fail_delay(st);
+		(void)auth_mon_enough(st, person);
+		res->status = MM_AUTH_FAIL;
+		return (0);
 	}
 	auth_forget_answer(st);
-	ssh_message_auth_reply_success(st->msg, 0);
-	ssh_message_free(st->msg);
-	st->msg = NULL;
-	res->who = who;
+	memset(au, 0, sizeof(*au));
+	au->who = who;
+	au->role = role;
+	au->key = st->key;
+	snprintf(au->login, sizeof(au->login), "%s", st->user);
+	snprintf(au->device, sizeof(au->device), "%.*s", POLICY_MAX_NAME,
+	    device);
+	res->status = MM_AUTH_OK;
+	snprintf(res->person, sizeof(res->person), "%s", who->name);
 	res->role = role;
-	res->key = st->key;
-	snprintf(res->login, sizeof(res->login), "%s", st->user);
+	res->key_index = (unsigned)(st->key - who->keys);
 	snprintf(res->device, sizeof(res->device), "%s", device);
 	audit_event("auth.result", "session", st->sid, "user", person, "role",
 	    role == ROLE_ENGINEER ? "engineer" : role == ROLE_ADMIN ? "admin" :
@@ -596,18 +650,184 @@ auth_secret(struct auth_state *st, const char *person, const char *device,
 	return (0);
 }
 
+/* ==== the child's side =================================================== */
+
+/* What the child keeps of the login in progress. */
+struct auth_child {
+	ssh_session s;
+	const char *sid;
+	ssh_message msg;		/* the message we still owe a reply */
+	char user[128];			/* user name of the attempt in progress */
+	int key_signed;			/* a key signature verified for user */
+};
+
+static void
+auth_reply_failure(struct auth_child *st)
+{
+	ssh_set_auth_methods(st->s, st->key_signed ?
+	    SSH_AUTH_METHOD_INTERACTIVE : SSH_AUTH_METHOD_PUBLICKEY);
+	if (st->msg != NULL) {
+		ssh_message_reply_default(st->msg);
+		ssh_message_free(st->msg);
+		st->msg = NULL;
+	}
+}
+
+/* Wait for the client's keyboard-interactive answer; it becomes st->msg. */
+static int
+auth_wait_kbdint_answer(struct auth_child *st)
+{
+	ssh_message m;
+
+	if ((m = ssh_message_get(st->s)) == NULL)
+		return (BERR_CLOSED);
+	/* anything else aborts the conversation: fail it, and keep the new
+	 * request so that it gets a reply */
+	st->msg = m;
+	if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
+	    ssh_message_subtype(m) == SSH_AUTH_METHOD_INTERACTIVE &&
+	    ssh_message_auth_kbdint_is_response(m))
+		return (0);
+	return (BERR_AUTH);
+}
+
+/*
+ * One keyboard-interactive round: the prompts as an info request in reply
+ * to st->msg, then the client's answers, which become st->msg. 0 with
+ * exactly np answers of at most AUTH_MAX_ANSWER bytes each; BERR_CLOSED
+ * when the client went away (or the request cannot be sent); BERR_AUTH
+ * when it answered badly or sent another request (kept in st->msg).
+ */
+static int
+auth_kbdint_round(struct auth_child *st, const char *instruction,
+    unsigned np, const char **prompts, char *echo)
+{
+	unsigned i;
+	int r;
+
+	if (st->msg == NULL || ssh_message_auth_interactive_request(st->msg,
+	    "bastion", instruction, np, prompts, echo) != SSH_OK)
+		return (BERR_CLOSED);
+	ssh_message_free(st->msg);
+	st->msg = NULL;
+	if ((r = auth_wait_kbdint_answer(st)) != 0)
+		return (r);
+	if (ssh_userauth_kbdint_getnanswers(st->s) != (int)np)
+		return (BERR_AUTH);
+	for (i = 0; i < np; i++) {
+		const char *a = ssh_userauth_kbdint_getanswer(st->s, i);
+
+		if (a == NULL || strlen(a) > AUTH_MAX_ANSWER)
+			return (BERR_AUTH);
+	}
+	return (0);
+}
+
+/* PAM's further prompts, asked of the client for the monitor. */
+static int
+auth_child_round(void *arg, const char *instruction, unsigned n,
+    const char **prompts, const char *echo, char ***answers)
+{
+	struct auth_child *st = arg;
+	char e[AUTH_MAX_PROMPTS], **a;
+	unsigned i;
+	int r;
+
+	*answers = NULL;
+	if (n == 0 || n > AUTH_MAX_PROMPTS)
+		return (BERR_AUTH);
+	memcpy(e, echo, n);
+	if ((r = auth_kbdint_round(st, instruction, n, prompts, e)) != 0)
+		return (r);
+	if ((a = calloc(n, sizeof(*a))) == NULL)
+		return (BERR_AUTH);
+	for (i = 0; i < n; i++)
+		if ((a[i] = strdup(ssh_userauth_kbdint_getanswer(st->s,
+		    i))) == NULL) {
+			while (i-- > 0) {
+				explicit_bzero(a[i], strlen(a[i]));
+				free(a[i]);
+			}
+			free(a);
+			return (BERR_AUTH);
+		}
+	*answers = a;
+	return (0);
+}
+
+/*
+ * One try of the second factor: the prompt every client gets, then the
+ * monitor's verdict (it waited out the failure delay already). Returns 0
+ * when the person is in (*res filled, the client told); BERR_AUTH after a
+ * failure the client has been sent; BERR_DENIED when the connection must
+ * end with *tell as its disconnect message; BERR_CLOSED when the client
+ * left.
+ */
+static int
+auth_secret(struct auth_child *st, const struct policy *pol,
+    struct auth_result *res, char *tell, size_t tellen)
+{
+	const char *prompts[1] = { AUTH_PROMPT };
+	char echo[1] = { 0 };
+	struct mm_kbdint_io io = { auth_child_round, st };
+	struct mm_auth_result mr;
+	const char *answer = NULL;
+	struct policy_person *who;
+	enum policy_role role = ROLE_NONE;
+	int r;
+
+	r = auth_kbdint_round(st, AUTH_INSTRUCTION, 1, prompts, echo);
+	if (r == BERR_CLOSED)
+		return (BERR_CLOSED);
+	if (r == 0)
+		answer = ssh_userauth_kbdint_getanswer(st->s, 0);
+	if (mm_auth_kbdint(st->user, answer, &io, &mr) != 0)
+		return (BERR_CLOSED);
+	switch (mr.status) {
+	case MM_AUTH_OK:
+		break;
+	case MM_AUTH_DENIED:
+		snprintf(tell, tellen, "%s", mr.tell);
+		return (BERR_DENIED);
+	case MM_AUTH_CLOSED:
+		return (BERR_CLOSED);
+	default:
+		auth_reply_failure(st);
+		return (BERR_AUTH);
+	}
+	/* the monitor's word, resolved in our copy of the same policy */
+	who = policy_person(pol, mr.person, &role);
+	if (who == NULL || role != mr.role || mr.key_index >= who->nkeys) {
+		log_error("session %s: the monitor's login does not match the "
+		    "policy", st->sid);
+		return (BERR_CLOSED);
+	}
+	ssh_message_auth_reply_success(st->msg, 0);
+	ssh_message_free(st->msg);
+	st->msg = NULL;
+	res->who = who;
+	res->role = role;
+	res->key = &who->keys[mr.key_index];
+	snprintf(res->login, sizeof(res->login), "%s", st->user);
+	snprintf(res->device, sizeof(res->device), "%.*s", POLICY_MAX_NAME,
+	    mr.device);
+	return (0);
+}
+
 /*
  * A publickey request. Probes (no signature) and valid signatures get the
  * same answer for every key and user: which keys are registered to whom is
- * looked at only later, in auth_gate(). Returns 1 for a failure that
- * counts towards AUTH_MAX_FAILURES, else 0.
+ * looked at only later, by the monitor's gate. Returns 1 when the monitor
+ * says the connection has failed often enough, else 0.
  */
 static int
-auth_publickey(struct auth_state *st, const char *person)
+auth_publickey(struct auth_child *st)
 {
 	ssh_key key = ssh_message_auth_pubkey(st->msg);
 	enum ssh_publickey_state_e ps =
 	    ssh_message_auth_publickey_state(st->msg);
+	char *b64 = NULL;
+	int stop;
 
 	if (key == NULL || st->key_signed) {
 		auth_reply_failure(st);
@@ -621,48 +841,37 @@ auth_publickey(struct auth_state *st, const char *person)
 		return (0);
 	}
 	if (ps != SSH_PUBLICKEY_STATE_VALID ||
-	    ssh_pki_export_pubkey_base64(key, &st->keyb64) != SSH_OK) {
-		audit_event("auth.factor", "session", st->sid, "user", person,
-		    "from", st->peerstr, "factor", "publickey", "result",
-		    "fail", "reason", "bad signature", NULL);
-		st->keyb64 = NULL;
+	    ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
 		auth_reply_failure(st);
-		return (1);
+		return (mm_auth_pubkey(MM_PK_BADSIG, st->user, "", ""));
 	}
+	stop = mm_auth_pubkey(MM_PK_OK, st->user,
+	    ssh_key_type_to_char(ssh_key_type(key)), b64);
+	ssh_string_free_char(b64);
 	st->key_signed = 1;
-	st->keytype = ssh_key_type(key);
-	auth_key_fingerprint(key, st->keyfp, sizeof(st->keyfp));
-	/* "ok": the signature verified; whether the key is this person's
-	 * is decided before PAM and reported in auth.result */
-	audit_event("auth.factor", "session", st->sid, "user", person, "from",
-	    st->peerstr, "factor", "publickey", "result", "ok", "key",
-	    st->keyfp, NULL);
 	ssh_set_auth_methods(st->s, SSH_AUTH_METHOD_INTERACTIVE);
 	ssh_message_auth_reply_success(st->msg, 1);
 	ssh_message_free(st->msg);
 	st->msg = NULL;
-	return (0);
+	return (stop);
 }
 
 int
-auth_run(ssh_session s, const struct policy *pol, const struct netaddr *peer,
-    const char *peerstr, const char *sid, struct auth_result *res)
+auth_run(ssh_session s, const struct policy *pol, const char *sid,
+    struct auth_result *res)
 {
-	struct auth_state st;
-	char person[128], device[128];
-	int failures = 0, secrets = 0, r = BERR_AUTH;
+	struct auth_child st;
+	char tell[640];
+	int secrets = 0, stop = 0, r = BERR_AUTH;
 	ssh_message m;
 
 	memset(res, 0, sizeof(*res));
 	memset(&st, 0, sizeof(st));
 	st.s = s;
-	st.pol = pol;
-	st.peer = peer;
-	st.peerstr = peerstr;
 	st.sid = sid;
 	ssh_set_auth_methods(s, SSH_AUTH_METHOD_PUBLICKEY);
 
-	while ((m = ssh_message_get(s)) != NULL) {
+	while (!stop && (m = ssh_message_get(s)) != NULL) {
 		const char *user;
 
 		if (ssh_message_type(m) != SSH_REQUEST_AUTH) {
@@ -680,42 +889,37 @@ auth_run(ssh_session s, const struct policy *pol, const struct netaddr *peer,
 			if (strcmp(user, st.user) != 0) {
 				/* a different user starts over */
 				snprintf(st.user, sizeof(st.user), "%s", user);
-				auth_forget_key(&st);
+				st.key_signed = 0;
 			}
 		}
-		auth_split_login(st.user, person, sizeof(person), device,
-		    sizeof(device));
 
 		switch (ssh_message_subtype(m)) {
 		case SSH_AUTH_METHOD_PUBLICKEY:
-			failures += auth_publickey(&st, person);
+			stop = auth_publickey(&st);
 			break;
 		case SSH_AUTH_METHOD_INTERACTIVE:
 			if (!st.key_signed) {
 				/* the key comes first */
-				failures++;
 				auth_reply_failure(&st);
+				stop = mm_auth_pubkey(MM_PK_NOKEY, st.user, "",
+				    "");
 				break;
 			}
 			secrets++;
-			if ((r = auth_secret(&st, person, device, res)) == 0 ||
-			    r == BERR_CLOSED)
+			tell[0] = '\0';
+			if ((r = auth_secret(&st, pol, res, tell,
+			    sizeof(tell))) == 0 || r == BERR_CLOSED)
 				goto out;
 			if (r == BERR_DENIED) {
-				ssh_session_set_disconnect_message(s, st.tell);
+				ssh_session_set_disconnect_message(s, tell);
 				r = BERR_AUTH;
 				goto out;
 			}
+			if (secrets >= AUTH_MAX_SECRETS)
+				stop = 1;
 			break;
 		default:
 			auth_reply_failure(&st);
-			break;
-		}
-		if (secrets >= AUTH_MAX_SECRETS ||
-		    failures >= AUTH_MAX_FAILURES) {
-			audit_event("auth.result", "session", sid, "user",
-			    person, "from", peerstr, "result", "denied",
-			    "reason", "too many attempts", NULL);
 			break;
 		}
 	}
@@ -723,7 +927,5 @@ auth_run(ssh_session s, const struct policy *pol, const struct netaddr *peer,
 out:
 	if (st.msg != NULL)
 		ssh_message_free(st.msg);
-	auth_forget_answer(&st);
-	auth_forget_key(&st);
 	return (r);
 }

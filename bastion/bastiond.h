@@ -23,6 +23,8 @@
 #define WORKER_EXIT_OK		0
 #define WORKER_EXIT_ERROR	1
 #define WORKER_EXIT_AUTHFAIL	10	/* counts towards the source's penalty */
+#define WORKER_EXIT_SANDBOX	12	/* the confined child broke its seccomp
+					   filter (privsep.h) */
 
 /* File descriptors a worker inherits from the listener. */
 #define WORKER_FD_CLIENT	3
@@ -89,15 +91,41 @@ struct auth_result {
 };
 
 /*
- * Run SSH user authentication on an accepted session in blocking mode:
- * a registered public key, then keyboard-interactive through the PAM
- * service "bastion". Returns 0 with *res filled when both factors passed
- * and the person may log in now from peer; BERR_AUTH otherwise (the client
- * has been told only "permission denied").
+ * The child (privsep.h): run SSH user authentication on an accepted
+ * session in blocking mode: a registered public key, then
+ * keyboard-interactive, the monitor deciding each step (auth_mon_*).
+ * Returns 0 with *res filled (resolved in the child's copy of the policy)
+ * when the monitor let the person in; BERR_AUTH otherwise (the client has
+ * been told only "permission denied").
  */
-int auth_run(ssh_session s, const struct policy *pol,
-    const struct netaddr *peer, const char *peerstr, const char *sid,
+int auth_run(ssh_session s, const struct policy *pol, const char *sid,
     struct auth_result *res);
+
+/*
+ * The monitor's side of authentication (auth.c). auth_mon_new() keeps
+ * pointers to what it is given (they must outlive it); NULL when out of
+ * memory. auth_mon_free(NULL) is a no-op.
+ *
+ * auth_mon_pubkey(): MREQ_AUTH_PUBKEY (kind: enum mm_pk). 0 go on; 1 the
+ * connection has failed too often (audited); -1 the child broke the
+ * protocol (a second key, a key libssh cannot read).
+ *
+ * auth_mon_kbdint(): MREQ_AUTH_KBDINT: the gate, then PAM, whose further
+ * prompts go through io. 0 with *res (and, on MM_AUTH_OK, *au) filled,
+ * after the failure delay when it failed; -1 when the child broke the
+ * protocol (no key signed for this user, too many tries).
+ */
+struct auth_mon;
+struct mm_kbdint_io;
+struct mm_auth_result;
+struct auth_mon *auth_mon_new(const struct policy *pol,
+    const struct netaddr *peer, const char *peerstr, const char *sid);
+void auth_mon_free(struct auth_mon *st);
+int auth_mon_pubkey(struct auth_mon *st, int kind, const char *user,
+    const char *keytype, const char *keyb64);
+int auth_mon_kbdint(struct auth_mon *st, const char *user,
+    const char *answer, struct mm_kbdint_io *io, struct mm_auth_result *res,
+    struct auth_result *au);
 
 /*
  * sdnotify.c: systemd's notification protocol for the listener

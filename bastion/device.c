@@ -2,7 +2,11 @@
  * device.c - connect to a device as the bastion, with the pinned host key.
  *
  * The client never reads ~/.ssh/config or known_hosts: the policy alone
- * says where the device is and which key it must show.
+ * says where the device is and which key it must show. It runs in the
+ * child of a connection (privsep.h), which can make no connection and
+ * read no credential: the monitor connects to the device's address and
+ * hands over the socket, and logs in with the credential on the child's
+ * behalf, as an ssh-agent on a socketpair (credagent.c).
  *
  * The connection is a state machine in the manner of curl's
  * lib/vssh/libssh.c: libssh in non-blocking mode, one function per state
@@ -46,6 +50,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -91,7 +96,10 @@ struct dev_try {
 
 	ssh_session s;			/* the device */
 	ssh_channel ch;
-	ssh_key pinned, cred;
+	ssh_key pinned;
+	int fd, agent_fd;		/* ours; fd lent to libssh once
+					   ssh_connect() was called */
+	int fd_lent;
 
 	uv_loop_t loop;
 	int loop_on;
@@ -227,7 +235,10 @@ dev_watch_device(struct dev_try *t)
 static int
 dev_st_connect(struct dev_try *t)
 {
-	int rc = ssh_connect(t->s);
+	int rc;
+
+	t->fd_lent = 1;
+	rc = ssh_connect(t->s);
 
 	if (rc != SSH_ERROR && !t->dpoll_on && dev_watch_device(t) != 0)
 		return (0);
@@ -267,23 +278,27 @@ dev_st_hostkey(struct dev_try *t)
 		return (0);
 	}
 	ssh_key_free(shown);
-	if (ssh_pki_import_privkey_file(t->dev->credential, NULL, NULL, NULL,
-	    &t->cred) != SSH_OK) {
-		t->cred = NULL;
-		dev_fail(t, BERR_AUTH, "the bastion's credential for %s "
-		    "cannot be read; tell the hospital's admin", t->dev->name);
-		log_error("cannot read credential %s for device %s",
-		    t->dev->credential, t->dev->name);
-		return (0);
-	}
 	dev_to(t, DEV_AUTH);
 	return (0);
+}
+
+/* Let go of the credential's agent: libssh forgets it, we close it. */
+static void
+dev_drop_agent(struct dev_try *t)
+{
+	if (t->agent_fd == -1)
+		return;
+	if (t->s != NULL)
+		(void)ssh_set_agent_socket(t->s, SSH_INVALID_SOCKET);
+	close(t->agent_fd);
+	t->agent_fd = -1;
 }
 
 static int
 dev_st_auth(struct dev_try *t)
 {
-	int rc = ssh_userauth_publickey(t->s, NULL, t->cred);
+	/* the monitor's agent signs; the credential never comes here */
+	int rc = ssh_userauth_agent(t->s, NULL);
 
 	if (rc == SSH_AUTH_AGAIN)
 		return (BERR_AGAIN);
@@ -300,8 +315,7 @@ dev_st_auth(struct dev_try *t)
 		    t->dev->login);
 		return (0);
 	}
-	ssh_key_free(t->cred);		/* not needed any more */
-	t->cred = NULL;
+	dev_drop_agent(t);		/* not needed any more */
 	dev_to(t, DEV_CHANNEL);
 	return (0);
 }
@@ -572,7 +586,9 @@ dev_session(struct dev_try *t)
 	    ssh_options_set(t->s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") != 0 ||
 	    ssh_options_set(t->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
 	    "/dev/null") != 0 ||
-	    ssh_options_set(t->s, SSH_OPTIONS_HOSTKEYS, hk_type) != 0) {
+	    ssh_options_set(t->s, SSH_OPTIONS_HOSTKEYS, hk_type) != 0 ||
+	    ssh_options_set(t->s, SSH_OPTIONS_FD, &t->fd) != 0 ||
+	    ssh_set_agent_socket(t->s, t->agent_fd) != SSH_OK) {
 		dev_fail(t, BERR_SSH, "internal error setting up the "
 		    "connection to %s", t->dev->name);
 		return (-1);
@@ -688,6 +704,7 @@ device_connect(const struct policy_device *dev,
 	struct dev_try t;
 
 	memset(dc, 0, sizeof(*dc));
+	dc->fd = -1;
 	memset(&t, 0, sizeof(t));
 	t.dev = dev;
 	t.req = req;
@@ -695,6 +712,8 @@ device_connect(const struct policy_device *dev,
 	t.why = why;
 	t.whylen = whylen;
 	t.vfd = -1;
+	t.fd = req->fd;
+	t.agent_fd = req->agent_fd;
 	t.timeout_s = req->timeout_s != 0 ? req->timeout_s :
 	    DEVICE_TIMEOUT_DEFAULT;
 	netaddr_str(&dev->addr, t.addr, sizeof(t.addr));
@@ -702,6 +721,8 @@ device_connect(const struct policy_device *dev,
 	    req->kind != DEVICE_SUBSYSTEM) {
 		dev_fail(&t, BERR_INTERNAL, "internal error: no request to "
 		    "make of %s", dev->name);
+		close(t.fd);
+		dev_drop_agent(&t);
 		return (t.r);
 	}
 	if (dev_session(&t) == 0 && dev_loop(&t) == 0) {
@@ -717,32 +738,44 @@ device_connect(const struct policy_device *dev,
 			    "hospital's admin if it persists", dev->name);
 	}
 	dev_unloop(&t);
-	ssh_key_free(t.cred);
+	dev_drop_agent(&t);
 	ssh_key_free(t.pinned);
 	if (t.state == DEV_DONE) {
 		dc->s = t.s;
 		dc->ch = t.ch;
 		dc->dev = dev;
+		dc->fd = t.fd;
+		dc->fd_lent = t.fd_lent;
 		return (0);
 	}
-	if (t.ch != NULL)
-		ssh_channel_free(t.ch);
-	if (t.s != NULL) {
-		ssh_disconnect(t.s);
-		ssh_free(t.s);
-	}
+	dc->s = t.s;
+	dc->ch = t.ch;
+	dc->fd = t.fd;
+	dc->fd_lent = t.fd_lent;
+	device_disconnect(dc);
 	return (t.r != 0 ? t.r : BERR_INTERNAL);
 }
 
 void
 device_disconnect(struct device_conn *dc)
 {
+	int ours;
+
 	if (dc->ch != NULL)
 		ssh_channel_free(dc->ch);
+	/* libssh does not close a socket it was given (SSH_OPTIONS_FD) when
+	 * it disconnects, but does close it on a socket error: close it
+	 * here only if it still holds it */
+	ours = dc->fd != -1 && (dc->s == NULL || !dc->fd_lent ||
+	    ssh_get_fd(dc->s) == dc->fd);
 	if (dc->s != NULL) {
 		ssh_disconnect(dc->s);
 		ssh_free(dc->s);
 	}
+	if (ours)
+		close(dc->fd);
 	dc->ch = NULL;
 	dc->s = NULL;
+	dc->fd = -1;
+	dc->fd_lent = 0;
 }

@@ -2,8 +2,10 @@
  * device.h - the bastion's SSH client connection to a hospital device.
  *
  * The bastion authenticates with its own credential for the device (the
- * vendor never sees it) and accepts the device only if its host key equals
- * the key pinned in the policy. The whole connection, from the TCP connect
+ * vendor never sees it, and the child that runs this client never reads
+ * it: the monitor answers as an agent, credagent.c) and accepts the device
+ * only if its host key equals the key pinned in the policy. The monitor
+ * also makes the TCP connection, to the address in the policy. The whole connection, from the TCP connect
  * to the channel request, is one non-blocking state machine on a libuv
  * loop of its own (device.c), which also watches the engineer's side so
  * that an engineer who leaves while the device is slow ends the attempt.
@@ -40,17 +42,28 @@ struct device_request {
 	 */
 	ssh_session vs;
 	ssh_channel vch;
+	/*
+	 * What the monitor made for this connection (privsep.h): the TCP
+	 * connection to the device, already connected, and the agent that
+	 * holds the device's credential (credagent.c). device_connect()
+	 * owns both from the call on.
+	 */
+	int fd;
+	int agent_fd;
 };
 
 struct device_conn {
 	ssh_session s;			/* non-blocking, as the relay uses it */
 	ssh_channel ch;			/* the session channel, requested */
 	const struct policy_device *dev;
+	int fd;				/* the TCP connection under s */
+	int fd_lent;			/* ... which libssh may have closed */
 };
 
 /*
- * Connect to dev, verify its pinned host key, authenticate with the
- * bastion's credential, open a session channel and make req's requests
+ * Over req->fd, speak SSH to dev, verify its pinned host key,
+ * authenticate with the bastion's credential through req->agent_fd, open
+ * a session channel and make req's requests
  * (pty-req when req->term is set, then shell, exec or subsystem), all within
  * req->timeout_s seconds. Runs its own libuv loop and returns when done;
  * every handle, descriptor and libssh event it made is gone by then, and the
@@ -68,7 +81,8 @@ int device_connect(const struct policy_device *dev,
     const struct device_request *req, struct device_conn *dc, char *why,
     size_t whylen);
 
-/* Close and free dc's channel and session; an empty dc is a no-op. */
+/* Close and free dc's channel, session and connection; an empty dc is a
+ * no-op. */
 void device_disconnect(struct device_conn *dc);
 
 /* "SHA256:..." fingerprint of key into out ("?" on failure). */

@@ -806,7 +806,9 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 		penalty_record(L, &w->peer, 1);
 	else if (w->authed)
 		penalty_record(L, &w->peer, 0);
-	if (sig == SIGSYS)	/* sandbox.c: a forbidden system call */
+	/* sandbox.c: a forbidden system call (the monitor exits
+	 * WORKER_EXIT_SANDBOX when its confined child died of SIGSYS) */
+	if (sig == SIGSYS || (sig == 0 && status == WORKER_EXIT_SANDBOX))
 		audit_event("worker.sandbox_violation", "session", w->sid,
 		    "from", addr, "reason", "the session worker "
 		    "made a system call outside its seccomp allowlist and was "

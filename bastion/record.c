@@ -1,31 +1,51 @@
 /*
- * record.c - the worker's side of session recording (fail closed).
+ * record.c - session recording, split between the two processes of a
+ * connection (fail closed).
  *
- * The worker streams every byte and event of its session to
+ * The child streams every byte and event of its session to
  * bastion-recorder (recorder/lib/rec_client.h), which alone writes and
  * signs recordings. The rule here is simple: nothing is relayed that was
  * not first handed to the recorder. If the recorder cannot be reached at
  * the start, the session does not start; if it fails later, the session
  * ends with a message to the engineer.
+ *
+ * Which recording a connection writes is the monitor's decision
+ * (privsep.h): the monitor opens it with the facts it decided itself (the
+ * person it let in, the device it agreed to, the peer it saw), writes
+ * session.start to the audit chain, and hands the connected socket to the
+ * child (rec_mon_open, MREQ_RECORDING_OPEN). The child can make no socket
+ * of its own, so it can only append to that one recording.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "log.h"
+#include "monitor.h"
+#include "privsep.h"
 #include "record.h"
 #include "rec_client.h"
 
+static const char *
+rec_kind_name(int kind)
+{
+	return (kind == SESS_SHELL ? "shell" : kind == SESS_EXEC ? "exec" :
+	    kind == SESS_SUBSYSTEM ? "subsystem" : "forward");
+}
+
 int
-sess_rec_open(struct sess *S)
+rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
+    size_t pathlen, char *tell, size_t tellen)
 {
 	struct rec_header h;
+	struct rec_client *rc = NULL;
 	char sock[4096], err[512], src[96], dst[96], hash[65], addr[64];
+	char grant[32], unsealed[256];
 	size_t i;
-	int r;
 
-	if (S->rec != NULL)
-		return (0);
+	*fd = -1;
+	tell[0] = '\0';
 	snprintf(sock, sizeof(sock), "%s", S->pol->recorder_socket);
 	snprintf(src, sizeof(src), "%s:%d", S->peerstr, S->peerport);
 	if (S->dev != NULL)
@@ -42,18 +62,72 @@ sess_rec_open(struct sess *S)
 	h.approval = "none";
 	h.policy_sha256 = hash;
 	h.ref = S->sid;
-	if ((r = rec_client_open(sock, &h, &S->rec, err, sizeof(err))) != 0) {
+	if (rec_client_open(sock, &h, &rc, err, sizeof(err)) != 0) {
 		audit_event("session.refused", "session", S->sid, "user",
 		    S->au.who->name, "from", S->peerstr, "device", h.device,
 		    "reason", "recording unavailable", "detail", err, NULL);
-		sess_tell(S, "bastion: this session cannot be recorded, so it "
-		    "will not start: %s\nPlease tell the hospital's IT "
-		    "administrator.\n", err);
+		snprintf(tell, tellen, "bastion: this session cannot be "
+		    "recorded, so it will not start: %s\nPlease tell the "
+		    "hospital's IT administrator.\n", err);
 		return (-1);
 	}
 	audit_event("session.recording", "session", S->sid, "user",
-	    S->au.who->name, "recording", rec_client_session_id(S->rec),
-	    "path", rec_client_path(S->rec), NULL);
+	    S->au.who->name, "recording", rec_client_session_id(rc), "path",
+	    rec_client_path(rc), NULL);
+	/*
+	 * Audit chain, fail closed (docs/AUDIT.md): the session's start
+	 * event, after its recording opened and before the device is
+	 * touched. A session whose start cannot be kept in the hash-chained
+	 * audit log does not start.
+	 */
+	snprintf(grant, sizeof(grant), "%lld", (long long)S->grant_id);
+	if (audit_event("session.start", "session", S->sid, "user",
+	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
+	    S->peerstr, "source", src, "device", S->dev ? S->dev->name : NULL,
+	    "to", S->dev ? dst : NULL, "kind", rec_kind_name(S->kind),
+	    "command", S->command, "recording", rec_client_session_id(rc),
+	    "grant", S->grant_id ? grant : NULL, NULL) != 0) {
+		if (rec_client_close(rc, unsealed, sizeof(unsealed)) != 0)
+			log_error("session %s: sealing the recording failed: "
+			    "%s", S->sid, unsealed);
+		rec_client_free(rc);
+		snprintf(tell, tellen, "bastion: this session cannot be "
+		    "written to the audit log, so it will not start. Please "
+		    "tell the hospital's IT administrator.\n");
+		return (-1);
+	}
+	snprintf(id, idlen, "%s", rec_client_session_id(rc));
+	snprintf(path, pathlen, "%s", rec_client_path(rc));
+	if (strlen(rec_client_path(rc)) >= pathlen ||
+	    strlen(rec_client_session_id(rc)) >= idlen ||
+	    (*fd = rec_client_detach(rc)) == -1) {
+		snprintf(tell, tellen, "bastion: this session cannot be "
+		    "recorded, so it will not start: the recorder "
+		    "connection failed\n");
+		return (-1);
+	}
+	return (0);
+}
+
+int
+sess_rec_open(struct sess *S)
+{
+	char id[64], path[MON_PATH_MAX + 1], err[1024];
+	int fd = -1;
+
+	if (S->rec != NULL)
+		return (0);
+	if (mm_recording_open(S->kind, S->command, &fd, id, sizeof(id), path,
+	    sizeof(path), err, sizeof(err)) != 0) {
+		sess_tell(S, "%s", err);
+		return (-1);
+	}
+	if (rec_client_adopt(fd, id, path, &S->rec) != 0) {
+		close(fd);
+		sess_tell(S, "bastion: this session cannot be recorded, so it "
+		    "will not start: out of memory\n");
+		return (-1);
+	}
 	return (0);
 }
 

@@ -12,12 +12,14 @@
  * one local window (about 1.2 MiB) per channel.
  *
  * Forwards (direct-tcpip) go from the bastion itself to a device port that
- * the policy lists for the engineer's vendor; see relay_forward_open().
+ * the policy lists for the engineer's vendor; the connection is the
+ * monitor's to make (privsep.h); see relay_forward_open().
  *
- * The relay needs no state store: it registers the session with the
- * listener's session monitor over the control pipe (fd 4, monitor.h) and
- * watches that pipe for the monitor's word that an admin killed the
- * session, locked the engineer or revoked the grant (relay_mon_*). When the
+ * The relay needs no state store: it registers the session through its
+ * monitor (MREQ_SESSION_REGISTER; the monitor tells the listener) and
+ * watches fd 4, where the monitor passes on the listener's word that an
+ * admin killed the session, locked the engineer or revoked the grant
+ * (relay_mon_*). When the
  * policy asks for a work record, an interactive session whose device side
  * has ended asks the engineer, before their channel closes, whether
  * personal information was accessed and which records (relay_wr_*).
@@ -26,6 +28,7 @@
  * dialogue are kept in one file-static struct relay_x beside struct sess.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -41,13 +44,13 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "privsep.h"
 #include "record.h"
 #include "session.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #define RELAY_CHUNK		32768
-#define FORWARD_CONNECT_MS	5000
 #define RELAY_MAX_FORWARDS	64
 #define RELAY_LINGER_S		10
 #define WR_TIMEOUT_S		120	/* the work-record question */
@@ -179,69 +182,20 @@ relay_fmt(char *out, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Write one line to the listener; lines are tiny, so a blocking write with
- * a short wait for room is enough. 0 or -1. */
-static int
-relay_mon_send(const struct mon_msg *m)
-{
-	char line[MON_LINE_MAX];
-	size_t len, off = 0;
-	struct pollfd pfd;
-	ssize_t n;
-
-	if (mon_format(m, line, sizeof(line)) != 0)
-		return (-1);
-	len = strlen(line);
-	while (off < len) {
-		n = write(WORKER_FD_CONTROL, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			pfd.fd = WORKER_FD_CONTROL;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, 1000) != 1)
-				return (-1);
-			continue;
-		}
-		if (n <= 0)
-			return (-1);
-		off += (size_t)n;
-	}
-	return (0);
-}
-
-/* "S ...": the device is connected and the relay starts. 0 or -1. */
+/* "S ...": the device is connected and the relay starts; the monitor
+ * tells the listener what it knows itself (privsep.h). 0 or -1. */
 static int
 relay_mon_register(struct sess *S)
 {
-	struct mon_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = MON_SESSION;
-	relay_fmt(m.sid, sizeof(m.sid), "%s", S->sid);
-	snprintf(m.engineer, sizeof(m.engineer), "%s", S->au.who->name);
-	snprintf(m.vendor, sizeof(m.vendor), "%s", S->au.who->vendor->name);
-	snprintf(m.device, sizeof(m.device), "%s", S->dev != NULL ?
-	    S->dev->name : "-");
-	m.grant = S->grant_id;
-	snprintf(m.path, sizeof(m.path), "%s", S->rec != NULL &&
-	    rec_client_path(S->rec) != NULL ? rec_client_path(S->rec) : "-");
-	return (relay_mon_send(&m));
+	(void)S;
+	return (mm_session_register());
 }
 
 /* Tell the monitor why the session ended (it marks the registry). */
 static void
 relay_mon_end(struct sess *S)
 {
-	struct mon_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = MON_END;
-	snprintf(m.text, sizeof(m.text), "%s", S->end_reason[0] != '\0' ?
-	    S->end_reason : "ended");
-	if (relay_mon_send(&m) != 0)
-		log_debug("session %s: the monitor did not take the end line",
-		    S->sid);
+	mm_session_end(S->end_reason[0] != '\0' ? S->end_reason : "ended");
 }
 
 static void relay_wr_done(struct sess *S, enum wr_result res,
@@ -732,9 +686,9 @@ fwd_poll_cb(uv_poll_t *h, int status, int events)
 	relay_step(f->S);
 }
 
-/* Connect to addr:port with a timeout; returns a non-blocking fd or -1. */
-static int
-fwd_connect(const struct netaddr *a, uint16_t port, char *why, size_t len)
+int
+relay_connect(const struct netaddr *a, uint16_t port, unsigned ms,
+    char *why, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = netaddr_to_sockaddr(a, port, &ss);
@@ -750,7 +704,7 @@ fwd_connect(const struct netaddr *a, uint16_t port, char *why, size_t len)
 			goto fail;
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, FORWARD_CONNECT_MS) != 1) {
+		if (poll(&pfd, 1, (int)ms) != 1) {
 			errno = ETIMEDOUT;
 			goto fail;
 		}
@@ -777,20 +731,16 @@ fail:
  * ::ffff:...) are refused: the bastion connects to the address written in
  * the policy, nowhere else.
  */
-void
-relay_forward_open(struct sess *S, ssh_message m)
+const char *
+relay_forward_check(const struct sess *S, const char *host, int port,
+    const struct policy_device **dp, char *need, size_t needlen)
 {
-	const char *host = ssh_message_channel_request_open_destination(m);
-	int port = ssh_message_channel_request_open_destination_port(m);
 	const struct policy_device *d = NULL;
 	const char *why = NULL;
-	char dest[96], addr[64], cwhy[128], need[256];
 	struct netaddr na;
-	struct fwd *f;
 	size_t i;
-	int fd;
 
-	snprintf(dest, sizeof(dest), "%.64s:%d", host ? host : "?", port);
+	*dp = NULL;
 	if (host == NULL || port < 1 || port > 65535)
 		why = "bad destination";
 	else if ((d = policy_device(S->pol, host)) == NULL) {
@@ -822,7 +772,7 @@ relay_forward_open(struct sess *S, ssh_message m)
 
 		policy_device_approval(S->pol, d, &rule);
 		if (rule.required) {
-			snprintf(need, sizeof(need), "%s needs an admin's "
+			snprintf(need, needlen, "%s needs an admin's "
 			    "approval: connect as %s+%s@bastion, so the "
 			    "approval applies to the connection", d->name,
 			    S->au.who->name, d->name);
@@ -835,6 +785,29 @@ relay_forward_open(struct sess *S, ssh_message m)
 			if (d->forward_ports[i] == port)
 				why = NULL;
 	}
+	if (why == NULL)
+		*dp = d;
+	return (why);
+}
+
+/*
+ * Decide a direct-tcpip request (the child): the policy check above, for
+ * the engineer's message, then the monitor, which checks again and makes
+ * the connection (the child can make none).
+ */
+void
+relay_forward_open(struct sess *S, ssh_message m)
+{
+	const char *host = ssh_message_channel_request_open_destination(m);
+	int port = ssh_message_channel_request_open_destination_port(m);
+	const struct policy_device *d = NULL;
+	const char *why = NULL;
+	char dest[96], addr[64], cwhy[256], need[256];
+	struct fwd *f;
+	int fd;
+
+	snprintf(dest, sizeof(dest), "%.64s:%d", host ? host : "?", port);
+	why = relay_forward_check(S, host, port, &d, need, sizeof(need));
 	if (why == NULL && S->nfwds >= RELAY_MAX_FORWARDS)
 		why = "too many forwards open";
 	if (why != NULL) {
@@ -852,14 +825,18 @@ relay_forward_open(struct sess *S, ssh_message m)
 		return;
 	}
 	netaddr_str(&d->addr, addr, sizeof(addr));
-	if ((fd = fwd_connect(&d->addr, (uint16_t)port, cwhy,
-	    sizeof(cwhy))) == -1) {
-		audit_event("forward.open", "session", S->sid, "user",
-		    S->au.who->name, "from", S->peerstr, "device", d->name,
-		    "to", addr, "port", dest, "result", "fail", "reason", cwhy,
-		    NULL);
+	switch (mm_forward_connect(host, port, &fd, cwhy, sizeof(cwhy))) {
+	case MM_FWD_OK:
+		break;
+	case MM_FWD_FAILED:
+		/* the monitor audited forward.open result=fail */
 		sess_tell(S, "bastion: forward to %s: cannot connect to %s "
 		    "port %d: %s\n", d->name, addr, port, cwhy);
+		ssh_message_reply_default(m);
+		return;
+	default:
+		sess_tell(S, "bastion: forward to %s refused: %s\n", dest,
+		    cwhy);
 		ssh_message_reply_default(m);
 		return;
 	}
@@ -893,10 +870,7 @@ relay_forward_open(struct sess *S, ssh_message m)
 	f->next = S->fwds;
 	S->fwds = f;
 	S->nfwds++;
-	audit_event("forward.open", "session", S->sid, "user",
-	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
-	    S->peerstr, "device", d->name, "to", f->dest, "result", "ok",
-	    NULL);
+	/* forward.open result=ok: audited by the monitor, which made it */
 }
 
 /* --- the engineer's session channel ---------------------------------- */
@@ -1370,6 +1344,10 @@ relay_run(struct sess *S, ssh_message first_fwd)
 		X.monpoll.data = S;
 		X.monpoll_on = 1;
 		uv_poll_start(&X.monpoll, UV_READABLE, relay_mon_cb);
+		/* key exchange, authentication and the device login are
+		 * done: give their freed memory back before hours of relay */
+		(void)malloc_trim(0);
+		privsep_selftest(S);	/* off unless bastiond's env says */
 	}
 	if (first_fwd != NULL) {
 		if (!S->done)

@@ -1,9 +1,12 @@
 /*
  * session.h - state of the one vendor connection a worker serves.
  *
- * worker.c fills it during the blocking phase (key exchange, authentication,
- * the engineer's first request, connecting to the device); relay.c then
- * drives it on a libuv loop until the session ends.
+ * The child (privsep.h) fills it during the blocking phase (key
+ * exchange, authentication, the engineer's first request, connecting to
+ * the device; worker.c); relay.c then drives it on a libuv loop until the
+ * session ends. The monitor keeps a copy of the facts it decided itself
+ * (the login, the device, the grant) in one of its own, with no libssh
+ * session in it.
  */
 #ifndef BASTION_SESSION_H
 #define BASTION_SESSION_H
@@ -94,6 +97,13 @@ struct sess {
 	int stopped;			/* the loop was told to stop */
 	time_t finishing;		/* we closed the engineer's channel */
 	char end_reason[128];
+
+	/* the monitor's copy of a console session (privsep.h): no channel
+	 * here; what a verb writes goes to the child, which writes it to
+	 * the channel, and the child says when the person gave up */
+	int (*out_fn)(struct sess *S, int is_stderr, const void *p, size_t n);
+	int (*cancel_fn)(struct sess *S, unsigned wait_ms);
+	void *mon;
 };
 
 /* relay.c: relay until the session ends; returns a WORKER_EXIT_* code.
@@ -102,24 +112,58 @@ struct sess {
 int relay_run(struct sess *S, ssh_message first_fwd);
 
 /* relay.c: handle a direct-tcpip channel open message (policy checks,
- * connect, accept or refuse). Used before and during the relay. */
+ * the monitor's connection, accept or refuse). Used before and during the
+ * relay. */
 void relay_forward_open(struct sess *S, ssh_message m);
+/* relay.c: may S's engineer forward to host:port? NULL with *dp the
+ * device, else the reason (need holds it when it is long). The child asks
+ * it for its messages, the monitor again before it connects. */
+const char *relay_forward_check(const struct sess *S, const char *host,
+    int port, const struct policy_device **dp, char *need, size_t needlen);
+/* relay.c (the monitor): a non-blocking TCP connection to a:port within
+ * ms milliseconds; the descriptor, or -1 with why. */
+int relay_connect(const struct netaddr *a, uint16_t port, unsigned ms,
+    char *why, size_t len);
 
 /* Tell the engineer something on the session channel (stderr, or the
- * terminal with CRLF when a pty is in use). */
+ * terminal with CRLF when a pty is in use); in the monitor, through
+ * S->out_fn. */
 void sess_tell(struct sess *S, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Write bytes to the session channel's stdout or stderr (in the monitor:
+ * through S->out_fn). n, or -1. */
+int sess_write(struct sess *S, int is_stderr, const void *p, size_t n);
+/* Can sess_write() still write? */
+int sess_writable(const struct sess *S);
 
 /* approval.c: take "--reason WORDS" off the front of an exec command
  * (after the device name); an empty rest makes it a shell. 0 or -1. */
 int approval_take_reason(struct sess *S);
-/* approval.c: before the device is touched: 0 when no approval is needed
- * (rule, window or live grant) or an admin approved while the engineer
- * waited; -1 after telling the engineer why not. */
+/* approval.c (the child): before the device is touched: 0 when no
+ * approval is needed (rule, window or live grant) or an admin approved
+ * while the engineer waited; -1 after telling the engineer why not. The
+ * monitor decides (approval_mon_*). */
 int approval_gate(struct sess *S);
+/* approval.c (the monitor): MREQ_APPROVAL_CHECK, _REQUEST (files it and
+ * runs notify_command unprivileged), _POLL (the monitor's deadline) and
+ * _CANCEL (id 0: at the reason prompt, nothing filed). Each fills *out;
+ * every decision is audited here. */
+struct mm_approval;
+void approval_mon_check(struct sess *S, struct mm_approval *out);
+void approval_mon_request(struct sess *S, const char *reason,
+    struct mm_approval *out);
+void approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
+    struct mm_approval *out);
+void approval_mon_cancel(struct sess *S, int64_t id,
+    struct mm_approval *out);
 /* approval.c: the admin console: run the exec request as an approvals
- * verb; returns the exit status for the channel. */
+ * verb; returns the exit status for the channel. Runs in the monitor,
+ * writing through S->out_fn. */
 int console_run(struct sess *S);
+/* approval.c: has the person at the console given up (^C, ^D or q on a
+ * terminal, a closed channel, a hang-up)? Waits up to wait_ms. In the
+ * monitor (S->cancel_fn set) the child is asked. */
+int console_gave_up(void *arg, unsigned wait_ms);
 
 /* auditor.c: the auditor console (recordings, verify, replay); returns
  * the exit status for the auditor's ssh. */
@@ -132,14 +176,23 @@ int sess_device_allowed(const struct sess *S, const struct policy_device *d);
  * end of input. */
 int sess_read_line(struct sess *S, char *line, size_t len);
 
-/* sandbox.c: find worker_user and build the seccomp allowlist, before
- * the recording opens (a session that cannot be isolated leaves no
- * recording); 0, or after logging the cause, telling the engineer and
- * auditing session.refused. */
-int sandbox_prepare(struct sess *S);
-/* sandbox.c: close spare descriptors, drop to worker_user, no_new_privs
- * and load the prepared allowlist, just before the relay; 0 or after
- * telling the engineer why the session cannot start. */
-int sandbox_enter(struct sess *S);
+/*
+ * sandbox.c: confine the child of a connection before it reads the first
+ * byte (privsep.h): drop to the policy's worker_user (no supplementary
+ * groups, all ids; "nobody" with a warning when it does not exist), die
+ * with the monitor, no_new_privs, and the seccomp allowlist (which allows
+ * no new socket and no signal to another process). 0, or BERR_* after
+ * logging why (the child must then exit).
+ */
+int sandbox_child(const struct policy *pol);
+/* sandbox.c: drop to worker_user and set no_new_privs, without a filter
+ * (notify_command, forked by the monitor). 0 or BERR_*. */
+int sandbox_drop_privileges(const struct policy *pol, int quiet);
+/* The uid sandbox_child() demotes to, or (uid_t)-1 when it does not
+ * demote (not root) or cannot (no such user). */
+uid_t sandbox_child_uid(const struct policy *pol);
+/* sandbox.c: test hook (BASTION_SANDBOX_SELFTEST=1 and the command
+ * "bastion-sandbox-selftest"): make a forbidden system call. */
+void sandbox_selftest(struct sess *S);
 
 #endif

@@ -5,24 +5,35 @@
  *
  * Everyone connects with `ssh -A`; the client then sends
  * auth-agent-req@openssh.com on its session channel (touch_watch_channel
- * notices it). In the worker's blocking phase the check:
+ * notices it). The check is split between the two processes of a
+ * connection (privsep.h):
  *
+ *   monitor (touch_mon_begin)
  *   1. refuses a key the state store has locked (a cloned key);
- *   2. waits for any other session of the same key to finish its check
- *      (state_key_guard), so counters are seen in the order they were made;
- *   3. opens an auth-agent@openssh.com channel back to the client, asks the
- *      agent whether it holds the login key, then asks it to sign a fresh
- *      challenge bound to this connection, person and device (or
- *      console);
- *   4. verifies the answer with libfido2 (sk.c): the signature, user
- *      presence always, user verification when the key is verify-required;
- *   5. accepts the signature counter only if it moved forward, else locks
+ *   2. skips the check where the policy says so (touch: off, a key that
+ *      is not a security key);
+ *   3. waits for any other session of the same key to finish its check
+ *      (state_key_guard), so counters are seen in the order they were
+ *      made, and makes a fresh challenge bound to this connection, person
+ *      and device (or console);
+ *   child (touch_check)
+ *   4. opens an auth-agent@openssh.com channel back to the client, asks
+ *      the agent whether it holds the login key, then asks it to sign the
+ *      monitor's challenge;
+ *   monitor (touch_mon_verify)
+ *   5. verifies the answer with libfido2 (sk.c): the signature over its
+ *      own challenge, user presence always, user verification when the
+ *      key is verify-required;
+ *   6. accepts the signature counter only if it moved forward, else locks
  *      the key and raises touch.counter_regression.
  *
- * Blocking channel I/O is fine here: the worker serves one connection and
- * this runs outside any libssh callback (a blocking call inside one would
- * hang forever). Every outcome is one touch.* audit event and a message
- * that tells the engineer what to do.
+ * So the proof is checked where the child cannot reach it: a child that
+ * lies gets no touch.ok. Blocking channel I/O is fine in the child: it
+ * serves one connection and this runs outside any libssh callback (a
+ * blocking call inside one would hang forever). Every outcome is one
+ * touch.* audit event (the monitor's, or, for what only the child sees,
+ * such as an agent that does not answer, the child's, stamped by the
+ * monitor) and a message that tells the person what to do.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +50,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "privsep.h"
 #include "sk.h"
 #include "state.h"
 #include "touch.h"
@@ -62,7 +74,7 @@ struct touch {
 	struct sk_key sk;
 	struct state *st;
 	struct state_guard *guard;
-	ssh_channel ach;		/* to the engineer's agent */
+	ssh_channel ach;		/* to the engineer's agent (child) */
 	char counter[16], flags[8];
 };
 
@@ -161,15 +173,6 @@ touch_hint(struct touch *t)
 	    "answer this check: add it again without -h.\n", id, id);
 }
 
-static void
-touch_internal(struct touch *t, const char *why)
-{
-	touch_audit(t, "touch.error", "refused", why, NULL);
-	touch_tell(t, "bastion: the bastion cannot check your security key "
-	    "right now (%s). Try again later, or call the hospital's IT.\n",
-	    why);
-}
-
 /* ---- agent I/O --------------------------------------------------------------- */
 
 static int64_t
@@ -266,7 +269,257 @@ touch_challenge(struct touch *t, uint8_t out[SHA256_DIGEST_LENGTH])
 	return (r);
 }
 
-/* ---- the check ------------------------------------------------------------ */
+/* ---- both sides ---------------------------------------------------------- */
+
+/* Who is checked, for what, and the login key decoded; -1 if the login
+ * is incomplete (a broken invariant) or the key cannot be read. */
+static int
+touch_init(struct touch *t, struct sess *S)
+{
+	memset(t, 0, sizeof(*t));
+	t->S = S;
+	t->key = S->au.key;
+	if (S->au.who == NULL || S->au.role == ROLE_NONE || t->key == NULL ||
+	    (S->au.role == ROLE_ENGINEER && S->au.who->vendor == NULL)) {
+		log_error("session %s: touch check without a complete login",
+		    S->sid);	/* a broken invariant: refuse */
+		return (-1);
+	}
+	if (S->au.role == ROLE_ENGINEER) {
+		t->device = S->dev != NULL ? S->dev->name :
+		    S->au.device[0] != '\0' ? S->au.device : "-";
+		snprintf(t->what, sizeof(t->what), "reach %s", t->device);
+		snprintf(t->doing, sizeof(t->doing), "reaching %s", t->device);
+	} else {
+		/* every role proves presence before its first verb */
+		const char *con = S->au.role == ROLE_ADMIN ? "admin" :
+		    "auditor";
+
+		snprintf(t->what, sizeof(t->what), "use the %s console", con);
+		snprintf(t->doing, sizeof(t->doing), "using the %s console",
+		    con);
+	}
+	if (sk_base64_decode(t->key->base64, SK_MAX_BLOB, &t->blob,
+	    &t->bloblen) != 0 ||
+	    sk_fingerprint(t->blob, t->bloblen, t->fp, sizeof(t->fp)) != 0 ||
+	    (t->key->is_sk && sk_key_from_blob(t->blob, t->bloblen,
+	    &t->sk) != 0))
+		return (-2);
+	return (0);
+}
+
+static void
+touch_fini(struct touch *t)
+{
+	if (t->ach != NULL) {
+		ssh_channel_close(t->ach);
+		ssh_channel_free(t->ach);
+		t->ach = NULL;
+	}
+	free(t->blob);
+	t->blob = NULL;
+}
+
+/* ---- the monitor's side ------------------------------------------------- */
+
+static void
+touch_mon_error(struct touch *t, const char *why, struct mm_touch_ask *out)
+{
+	touch_audit(t, "touch.error", "refused", why, NULL);
+	out->status = MM_TOUCH_ERROR;
+	snprintf(out->why, sizeof(out->why), "%s", why);
+}
+
+void
+touch_mon_release(struct state **stp, struct state_guard **guardp)
+{
+	state_guard_release(*guardp);
+	*guardp = NULL;
+	state_close(*stp);
+	*stp = NULL;
+}
+
+void
+touch_mon_begin(struct sess *S, int agent_req, int has_channel, int wait,
+    struct state **stp, struct state_guard **guardp,
+    uint8_t challenge[32], struct mm_touch_ask *out)
+{
+	const struct policy_vendor *v;
+	struct state_lock lk;
+	struct touch t;
+	int locked, r;
+
+	memset(out, 0, sizeof(*out));
+	touch_mon_release(stp, guardp);
+	if ((r = touch_init(&t, S)) != 0) {
+		if (r == -2)
+			touch_mon_error(&t, "the login key cannot be read", out);
+		else {
+			out->status = MM_TOUCH_ERROR;
+			snprintf(out->why, sizeof(out->why), "no complete login");
+		}
+		goto out;
+	}
+	v = S->au.who->vendor;		/* or NULL */
+	if (state_open(S->pol->state_dir, &t.st) != 0 ||
+	    state_key_locked(t.st, t.fp, &locked, &lk) != 0) {
+		touch_mon_error(&t, "its state store is unavailable", out);
+		goto out;
+	}
+	if (locked) {
+		touch_audit(&t, "touch.locked", "refused", lk.reason, NULL);
+		out->status = MM_TOUCH_LOCKED;
+		snprintf(out->why, sizeof(out->why), "%s", lk.reason);
+		goto out;
+	}
+	if (v != NULL && v->touch == POLICY_TOUCH_OFF) {
+		touch_audit(&t, "touch.skipped", "ok", "vendor has touch: off",
+		    NULL);
+		out->status = MM_TOUCH_SKIP;
+		goto out;
+	}
+	if (!t.key->is_sk) {
+		touch_audit(&t, "touch.skipped", "ok", v != NULL ? "not a "
+		    "security key (the vendor allows non-sk keys)" : "not a "
+		    "security key (admins and auditors may use any key type)",
+		    NULL);
+		out->status = MM_TOUCH_SKIP;
+		goto out;
+	}
+	if (!agent_req) {
+		touch_audit(&t, "touch.no_agent", "refused", !has_channel ?
+		    "forward-only connection: no session channel carries an "
+		    "agent request" : "no agent forwarding (ssh -A)", NULL);
+		out->status = MM_TOUCH_NO_AGENT;
+		goto out;
+	}
+	r = state_key_guard(t.st, t.fp, wait ? TOUCH_GUARD_WAIT_S * 1000 : 0,
+	    &t.guard);
+	if (r == BERR_TIMEOUT && !wait) {
+		out->status = MM_TOUCH_BUSY;
+		goto out;
+	}
+	if (r != 0) {
+		touch_mon_error(&t, r == BERR_TIMEOUT ? "another session of "
+		    "this key is still waiting for its touch" : "cannot take "
+		    "the key's lock", out);
+		goto out;
+	}
+	if (touch_challenge(&t, challenge) != 0) {
+		touch_mon_error(&t, "no random challenge", out);
+		goto out;
+	}
+	memcpy(out->challenge, challenge, sizeof(out->challenge));
+	out->status = MM_TOUCH_ASK;
+	/* the guard is held until the answer (touch_mon_verify) */
+	*stp = t.st;
+	*guardp = t.guard;
+	t.st = NULL;
+	t.guard = NULL;
+out:
+	state_guard_release(t.guard);
+	state_close(t.st);
+	touch_fini(&t);
+}
+
+int
+touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
+    const uint8_t *sigblob, size_t siglen, uint32_t *counter, uint32_t *prev)
+{
+	enum sk_verdict verdict;
+	struct sk_sig sig;
+	struct touch t;
+	char reason[200];
+	enum mm_verdict v = MM_V_ERROR;
+	int had = 0, r;
+
+	*counter = *prev = 0;
+	if (touch_init(&t, S) != 0 || st == NULL || !t.key->is_sk) {
+		touch_fini(&t);
+		return (MM_V_ERROR);
+	}
+	if (sk_sig_parse(sigblob, siglen, &sig) != 0) {
+		touch_audit(&t, "touch.bad_signature", "refused", "malformed "
+		    "answer from the agent", NULL);
+		v = MM_V_BAD_SIGNATURE;
+		goto out;
+	}
+	snprintf(t.counter, sizeof(t.counter), "%lu",
+	    (unsigned long)sig.counter);
+	snprintf(t.flags, sizeof(t.flags), "0x%02x", sig.flags);
+	if (sk_sig_verify(&t.sk, &sig, challenge, 32, t.key->verify_required,
+	    &verdict) != 0) {
+		touch_audit(&t, "touch.error", "refused", "signature check "
+		    "failed", NULL);
+		goto out;
+	}
+	switch (verdict) {
+	case SK_VERDICT_OK:
+		break;
+	case SK_VERDICT_BAD_SIGNATURE:
+		touch_audit(&t, "touch.bad_signature", "refused",
+		    sk_verdict_str(verdict), NULL);
+		v = MM_V_BAD_SIGNATURE;
+		goto out;
+	case SK_VERDICT_NO_TOUCH:
+		touch_audit(&t, "touch.no_touch", "refused",
+		    sk_verdict_str(verdict), NULL);
+		v = MM_V_NO_TOUCH;
+		goto out;
+	case SK_VERDICT_NO_PIN:
+		touch_audit(&t, "touch.no_pin", "refused",
+		    sk_verdict_str(verdict), NULL);
+		v = MM_V_NO_PIN;
+		goto out;
+	}
+	/* accept the counter if it moved forward; else lock the key */
+	r = state_counter_advance(st, t.fp, sig.counter, prev, &had);
+	if (r != 0 && r != BERR_DENIED) {
+		touch_audit(&t, "touch.error", "refused", "the state store "
+		    "cannot record the key's counter", NULL);
+		goto out;
+	}
+	if (r == BERR_DENIED) {
+		*counter = sig.counter;
+		snprintf(reason, sizeof(reason), "signature counter %lu is not "
+		    "above the last one seen, %lu", (unsigned long)sig.counter,
+		    (unsigned long)*prev);
+		if (state_key_lock(st, t.fp, S->au.who->name, reason) != 0)
+			log_error("session %s: could not lock key %s of %s: "
+			    "refusing anyway", S->sid, t.fp, S->au.who->name);
+		touch_audit(&t, "touch.counter_regression", "refused", reason,
+		    "possible cloned authenticator");
+		log_warn("ALERT: possible cloned authenticator: key %s of %s "
+		    "(%s); key locked until bastionctl unlock %s", t.fp,
+		    S->au.who->name, reason, S->au.who->name);
+		v = MM_V_REGRESSION;
+		goto out;
+	}
+	touch_audit(&t, "touch.ok", "ok", NULL, NULL);
+	v = MM_V_OK;
+out:
+	touch_fini(&t);
+	return (v);
+}
+
+/* ---- the child's side ---------------------------------------------------- */
+
+/* The monitor could not check (its state store, say): it audited why. */
+static void
+touch_cannot(struct touch *t, const char *why)
+{
+	touch_tell(t, "bastion: the bastion cannot check your security key "
+	    "right now (%s). Try again later, or call the hospital's IT.\n",
+	    why);
+}
+
+/* The child cannot go on (its own failure): audited here, told. */
+static void
+touch_internal(struct touch *t, const char *why)
+{
+	touch_audit(t, "touch.error", "refused", why, NULL);
+	touch_cannot(t, why);
+}
 
 /* An I/O failure talking to the agent, as the engineer should hear it. */
 static void
@@ -318,10 +571,11 @@ touch_agent_has_key(struct touch *t)
 	return (0);
 }
 
-/* Ask the agent to sign the challenge; parse the signature into *sig. */
+/* Ask the agent to sign the challenge; *sig (heap, caller frees) is the
+ * signature blob as the agent gave it (the monitor takes it apart). */
 static int
 touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
-    struct sk_sig *sig)
+    uint8_t **sig, size_t *siglen)
 {
 	const uint8_t *blob;
 	struct buf *req;
@@ -329,6 +583,8 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 	size_t len, bloblen;
 	int r;
 
+	*sig = NULL;
+	*siglen = 0;
 	if ((req = buf_new(SK_MAX_BLOB + 256)) == NULL) {
 		touch_internal(t, "out of memory");
 		return (-1);
@@ -350,8 +606,12 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 		return (-1);
 	}
 	r = agent_parse_sign(reply, len, &blob, &bloblen);
-	if (r == 0)
-		r = sk_sig_parse(blob, bloblen, sig);
+	if (r == 0 && (*sig = malloc(bloblen)) == NULL)
+		r = BERR_NOMEM;
+	if (r == 0) {
+		memcpy(*sig, blob, bloblen);
+		*siglen = bloblen;
+	}
 	free(reply);
 	if (r == BERR_DENIED) {
 		touch_audit(t, "touch.no_agent", "refused", "the agent refused "
@@ -370,69 +630,21 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 		    "security-key signature; refused.\n");
 		return (-1);
 	}
-	snprintf(t->counter, sizeof(t->counter), "%lu",
-	    (unsigned long)sig->counter);
-	snprintf(t->flags, sizeof(t->flags), "0x%02x", sig->flags);
 	return (0);
 }
 
-/* Accept the counter if it moved forward; else lock the key. */
+/* The agent's part (4): list, ask, then the monitor's verdict (5, 6). */
 static int
-touch_counter(struct touch *t, uint32_t counter)
-{
-	char reason[200];
-	uint32_t prev = 0;
-	int r, had = 0;
-
-	r = state_counter_advance(t->st, t->fp, counter, &prev, &had);
-	if (r == 0)
-		return (0);
-	if (r != BERR_DENIED) {
-		touch_internal(t, "the state store cannot record the key's "
-		    "counter");
-		return (-1);
-	}
-	snprintf(reason, sizeof(reason), "signature counter %lu is not above "
-	    "the last one seen, %lu", (unsigned long)counter,
-	    (unsigned long)prev);
-	if (state_key_lock(t->st, t->fp, t->S->au.who->name, reason) != 0)
-		log_error("session %s: could not lock key %s of %s: refusing "
-		    "anyway", t->S->sid, t->fp, t->S->au.who->name);
-	touch_audit(t, "touch.counter_regression", "refused", reason,
-	    "possible cloned authenticator");
-	log_warn("ALERT: possible cloned authenticator: key %s of %s (%s); "
-	    "key locked until bastionctl unlock %s", t->fp,
-	    t->S->au.who->name, reason, t->S->au.who->name);
-	touch_tell(t, "bastion: your security key's signature counter went "
-	    "backwards (%lu after %lu). That is how a copied key shows "
-	    "itself, so the key is now locked. Call the hospital's bastion "
-	    "administrator.\n", (unsigned long)counter, (unsigned long)prev);
-	return (-1);
-}
-
-/* Steps 2 to 5: serialise, ask, verify, count. */
-static int
-touch_ask(struct touch *t)
+touch_ask(struct touch *t, const uint8_t *chal, size_t challen)
 {
 	struct sess *S = t->S;
-	uint8_t chal[SHA256_DIGEST_LENGTH];
-	enum sk_verdict verdict;
-	struct sk_sig sig;
-	int r;
+	enum mm_verdict v;
+	uint32_t counter, prev;
+	size_t siglen;
+	uint8_t *sig = NULL;
 
-	r = state_key_guard(t->st, t->fp, 0, &t->guard);
-	if (r == BERR_TIMEOUT) {
-		touch_tell(t, "bastion: another session of your security key "
-		    "is being checked; waiting for it.\n");
-		r = state_key_guard(t->st, t->fp, TOUCH_GUARD_WAIT_S * 1000,
-		    &t->guard);
-	}
-	if (r != 0) {
-		touch_internal(t, r == BERR_TIMEOUT ? "another session of this "
-		    "key is still waiting for its touch" : "cannot take the "
-		    "key's lock");
-		return (-1);
-	}
+	/* -2: failed before the monitor was asked (it holds the key's
+	 * guard until told) */
 	if ((t->ach = ssh_channel_new(S->vs)) == NULL ||
 	    ssh_channel_open_auth_agent(t->ach) != SSH_OK) {
 		touch_audit(t, "touch.no_agent", "refused", "the client "
@@ -441,103 +653,55 @@ touch_ask(struct touch *t)
 		    "has none to reach (is ssh-agent running, and "
 		    "SSH_AUTH_SOCK set where you run ssh?).\n");
 		touch_hint(t);
-		return (-1);
+		return (-2);
 	}
 	if (touch_agent_has_key(t) != 0)
-		return (-1);
-	if (touch_challenge(t, chal) != 0) {
-		touch_internal(t, "no random challenge");
-		return (-1);
-	}
+		return (-2);
 	touch_tell(t, "bastion: touch your security key to %s%s\n",
 	    t->what, t->key->verify_required ? " (and enter its PIN if "
 	    "asked)" : "");
-	if (touch_agent_sign(t, chal, sizeof(chal), &sig) != 0)
-		return (-1);
-	if (sk_sig_verify(&t->sk, &sig, chal, sizeof(chal),
-	    t->key->verify_required, &verdict) != 0) {
-		touch_internal(t, "signature check failed");
-		return (-1);
-	}
-	switch (verdict) {
-	case SK_VERDICT_OK:
-		break;
-	case SK_VERDICT_BAD_SIGNATURE:
-		touch_audit(t, "touch.bad_signature", "refused",
-		    sk_verdict_str(verdict), NULL);
+	if (touch_agent_sign(t, chal, challen, &sig, &siglen) != 0)
+		return (-2);
+	v = mm_touch_verify(sig, siglen, &counter, &prev);
+	free(sig);
+	switch (v) {
+	case MM_V_OK:
+		return (0);
+	case MM_V_BAD_SIGNATURE:
 		touch_tell(t, "bastion: the answer from your agent is not your "
 		    "security key's signature over this session's challenge; "
 		    "refused.\n");
 		return (-1);
-	case SK_VERDICT_NO_TOUCH:
-		touch_audit(t, "touch.no_touch", "refused",
-		    sk_verdict_str(verdict), NULL);
+	case MM_V_NO_TOUCH:
 		touch_tell(t, "bastion: your security key signed without being "
 		    "touched. Touch it when it blinks.\n");
 		return (-1);
-	case SK_VERDICT_NO_PIN:
-		touch_audit(t, "touch.no_pin", "refused",
-		    sk_verdict_str(verdict), NULL);
+	case MM_V_NO_PIN:
 		touch_tell(t, "bastion: your security key is registered as "
 		    "verify-required, but it signed without verifying your "
 		    "PIN. Enter the PIN when your agent asks for it.\n");
 		return (-1);
-	}
-	if (touch_counter(t, sig.counter) != 0)
+	case MM_V_REGRESSION:
+		touch_tell(t, "bastion: your security key's signature counter "
+		    "went backwards (%lu after %lu). That is how a copied key "
+		    "shows itself, so the key is now locked. Call the "
+		    "hospital's bastion administrator.\n",
+		    (unsigned long)counter, (unsigned long)prev);
 		return (-1);
-	touch_audit(t, "touch.ok", "ok", NULL, NULL);
-	return (0);
+	default:
+		touch_cannot(t, "signature check failed");
+		return (-1);
+	}
 }
 
-/* Everything up to the agent: key, state, lock, policy, forwarding. */
-static int
-touch_run(struct touch *t)
+/* No agent to ask: what the person should do (the monitor audited it). */
+static void
+touch_no_agent(struct touch *t)
 {
 	struct sess *S = t->S;
-	const struct policy_vendor *v = S->au.who->vendor; /* or NULL */
-	struct state_lock lk;
-	int locked;
 
-	if (t->key == NULL || sk_base64_decode(t->key->base64, SK_MAX_BLOB,
-	    &t->blob, &t->bloblen) != 0 ||
-	    sk_fingerprint(t->blob, t->bloblen, t->fp, sizeof(t->fp)) != 0 ||
-	    (t->key->is_sk && sk_key_from_blob(t->blob, t->bloblen,
-	    &t->sk) != 0)) {
-		touch_internal(t, "the login key cannot be read");
-		return (-1);
-	}
-	if (state_open(S->pol->state_dir, &t->st) != 0 ||
-	    state_key_locked(t->st, t->fp, &locked, &lk) != 0) {
-		touch_internal(t, "its state store is unavailable");
-		return (-1);
-	}
-	if (locked) {
-		touch_audit(t, "touch.locked", "refused", lk.reason, NULL);
-		touch_tell(t, "bastion: your security key %s is locked (%s). "
-		    "Ask the hospital's bastion administrator to check it; "
-		    "they unlock it with: bastionctl unlock %s\n", t->fp,
-		    lk.reason, S->au.who->name);
-		return (-1);
-	}
-	if (v != NULL && v->touch == POLICY_TOUCH_OFF) {
-		touch_audit(t, "touch.skipped", "ok", "vendor has touch: off",
-		    NULL);
-		return (0);
-	}
-	if (!t->key->is_sk) {
-		touch_audit(t, "touch.skipped", "ok", v != NULL ? "not a "
-		    "security key (the vendor allows non-sk keys)" : "not a "
-		    "security key (admins and auditors may use any key type)",
-		    NULL);
-		return (0);
-	}
-	if (S->agent_req)
-		return (touch_ask(t));
 	if (S->vch == NULL) {
-		touch_audit(t, "touch.no_agent", "refused", "forward-only "
-		    "connection: no session channel carries an agent request",
-		    NULL);
-		if (v != NULL)
+		if (S->au.role == ROLE_ENGINEER)
 			touch_tell(t, "bastion: port forwarding needs a touch "
 			    "of your security key first, and a connection "
 			    "without a session (ssh -N, ssh -W) cannot carry "
@@ -551,58 +715,63 @@ touch_run(struct touch *t)
 			    "that request. Connect with: ssh -A %s@bastion "
 			    "VERB", S->au.role == ROLE_ADMIN ? "admin" :
 			    "auditor", S->au.who->name);
-		return (-1);
+		return;
 	}
-	touch_audit(t, "touch.no_agent", "refused", "no agent forwarding "
-	    "(ssh -A)", NULL);
 	touch_tell(t, "bastion: %s needs a touch of your security key, asked "
 	    "through your ssh agent, but this connection does not forward "
 	    "your agent.\n", t->doing);
 	touch_hint(t);
-	return (-1);
 }
 
 int
 touch_check(struct sess *S)
 {
+	struct mm_touch_ask ask;
 	struct touch t;
 	unsigned left;
-	int r;
+	int r = -1;
 
-	memset(&t, 0, sizeof(t));
-	t.S = S;
-	t.key = S->au.key;
-	if (S->au.who == NULL || S->au.role == ROLE_NONE ||
-	    (S->au.role == ROLE_ENGINEER && S->au.who->vendor == NULL)) {
-		log_error("session %s: touch check without a complete login",
-		    S->sid);	/* a broken invariant: refuse */
+	if (touch_init(&t, S) == -1) {
+		touch_fini(&t);
 		return (-1);
-	}
-	if (S->au.role == ROLE_ENGINEER) {
-		t.device = S->dev != NULL ? S->dev->name :
-		    S->au.device[0] != '\0' ? S->au.device : "-";
-		snprintf(t.what, sizeof(t.what), "reach %s", t.device);
-		snprintf(t.doing, sizeof(t.doing), "reaching %s", t.device);
-	} else {
-		/* every role proves presence before its first verb */
-		const char *con = S->au.role == ROLE_ADMIN ? "admin" :
-		    "auditor";
-
-		snprintf(t.what, sizeof(t.what), "use the %s console", con);
-		snprintf(t.doing, sizeof(t.doing), "using the %s console",
-		    con);
 	}
 	/* the touch is not part of the login grace: give it its own time */
 	left = alarm(0);
 	alarm(TOUCH_GUARD_WAIT_S + TOUCH_LIST_WAIT_S + TOUCH_WAIT_S + 30);
-	r = touch_run(&t);
-	if (t.ach != NULL) {
-		ssh_channel_close(t.ach);
-		ssh_channel_free(t.ach);
+	mm_touch_begin(S->agent_req, S->vch != NULL, 0, &ask);
+	if (ask.status == MM_TOUCH_BUSY) {
+		touch_tell(&t, "bastion: another session of your security key "
+		    "is being checked; waiting for it.\n");
+		mm_touch_begin(S->agent_req, S->vch != NULL, 1, &ask);
 	}
-	state_guard_release(t.guard);
-	state_close(t.st);
-	free(t.blob);
+	switch (ask.status) {
+	case MM_TOUCH_SKIP:
+		r = 0;
+		break;
+	case MM_TOUCH_ASK:
+		if ((r = touch_ask(&t, ask.challenge,
+		    sizeof(ask.challenge))) == -2) {
+			uint32_t c, p;
+
+			(void)mm_touch_verify(NULL, 0, &c, &p);
+			r = -1;
+		}
+		break;
+	case MM_TOUCH_LOCKED:
+		touch_tell(&t, "bastion: your security key %s is locked (%s). "
+		    "Ask the hospital's bastion administrator to check it; "
+		    "they unlock it with: bastionctl unlock %s\n", t.fp,
+		    ask.why, S->au.who->name);
+		break;
+	case MM_TOUCH_NO_AGENT:
+		touch_no_agent(&t);
+		break;
+	default:
+		touch_cannot(&t, ask.why[0] != '\0' ? ask.why :
+		    "internal error");
+		break;
+	}
+	touch_fini(&t);
 	alarm(left);
 	if (r == 0)
 		S->touch_ok = 1;

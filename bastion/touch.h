@@ -22,7 +22,8 @@
 void touch_watch_channel(struct sess *S);
 
 /*
- * The check, in the worker's blocking phase: for an engineer after the
+ * The check, in the child's blocking phase (the monitor decides and
+ * verifies: touch.c's file comment): for an engineer after the
  * device is chosen and before anything is recorded or connected; for an
  * admin or an auditor after the first request and before any verb runs
  * (same messages, same hint). Returns 0 when the
@@ -40,5 +41,33 @@ void touch_watch_channel(struct sess *S);
  * alarm for that time and restores the remaining grace afterwards.
  */
 int touch_check(struct sess *S);
+
+/*
+ * The monitor's side (privsep.h). S is the session as the monitor knows
+ * it (the login it decided, the device it agreed to).
+ *
+ * touch_mon_begin(): MREQ_TOUCH_BEGIN. Fills *out: SKIP (policy),
+ * LOCKED or ERROR (with why), NO_AGENT (the child has no agent to ask),
+ * BUSY (another session of the key holds its guard and wait was 0), or
+ * ASK with a fresh challenge (also copied to challenge); only then are
+ * *stp and *guardp set (the state store and the key's guard, held until
+ * touch_mon_release()). Every outcome but BUSY and ASK is audited here.
+ *
+ * touch_mon_verify(): MREQ_TOUCH_VERIFY with the agent's signature blob
+ * over challenge: verified with libfido2 against the login key, the
+ * counter advanced in st (or the key locked), audited. *counter and *prev
+ * are set for MM_V_REGRESSION.
+ */
+struct state;
+struct state_guard;
+struct mm_touch_ask;
+void touch_mon_begin(struct sess *S, int agent_req, int has_channel,
+    int wait, struct state **stp, struct state_guard **guardp,
+    uint8_t challenge[32], struct mm_touch_ask *out);
+int touch_mon_verify(struct sess *S, struct state *st,
+    const uint8_t *challenge, const uint8_t *sig, size_t siglen,
+    uint32_t *counter, uint32_t *prev);
+/* Release the guard and close the store (NULLs are fine). */
+void touch_mon_release(struct state **stp, struct state_guard **guardp);
 
 #endif

@@ -1,21 +1,26 @@
 /*
- * worker.c - one vendor connection, from key exchange to the end.
+ * worker.c - one vendor connection, as its confined child sees it.
  *
  * The listener re-executes bastiond as "bastiond --worker" with the client
- * socket on fd 3 and a control pipe on fd 4. The worker then runs in three
- * phases:
+ * socket on fd 3; that process becomes the connection's monitor and forks
+ * this child, demoted and filtered before it reads a byte (privsep.c,
+ * sandbox.c). The child then runs in three phases, asking the monitor for
+ * everything privileged (privsep.h, monitor_wrap.c):
  *
  *  1. Blocking (under an alarm): key exchange, both factors (auth.c), the
  *     engineer's first request (shell, exec, subsystem or a port forward),
  *     choosing the device (from alice+DEVICE, the first word of the
  *     command, or a menu), approval and touch. Blocking is safe here
- *     because the worker serves this one connection only.
+ *     because the child serves this one connection only. Admins and
+ *     auditors: their verb, run by the monitor, whose output the child
+ *     writes to the channel.
  *  2. The device connection (device.c): a non-blocking state machine on a
- *     libuv loop of its own, which also watches the engineer's side.
- *  3. Sandboxed (sandbox.c), non-blocking: relay.c moves bytes between the
- *     two SSH sessions on a libuv loop until the session ends.
+ *     libuv loop of its own, which also watches the engineer's side, over
+ *     the TCP connection the monitor made.
+ *  3. Non-blocking: relay.c moves bytes between the two SSH sessions on a
+ *     libuv loop until the session ends.
  *
- * A crash here ends one vendor's session and nothing else.
+ * A crash or compromise here ends one vendor's session and nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +34,12 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <time.h>
 
-#include "auditlog.h"
 #include "bastiond.h"
 #include "err.h"
 #include "log.h"
+#include "privsep.h"
 #include "record.h"
 #include "session.h"
 #include "touch.h"
@@ -42,6 +48,29 @@
 
 #define DEVICE_CONNECT_TIMEOUT	10
 
+int
+sess_writable(const struct sess *S)
+{
+	return (S->out_fn != NULL ||
+	    (S->vch != NULL && ssh_channel_is_open(S->vch)));
+}
+
+int
+sess_write(struct sess *S, int is_stderr, const void *p, size_t n)
+{
+	int w;
+
+	if (S->out_fn != NULL)
+		return (S->out_fn(S, is_stderr, p, n));
+	if (S->vch == NULL || !ssh_channel_is_open(S->vch) || n > INT32_MAX)
+		return (-1);
+	if (n == 0)
+		return (0);
+	w = is_stderr ? ssh_channel_write_stderr(S->vch, p, (uint32_t)n) :
+	    ssh_channel_write(S->vch, p, (uint32_t)n);
+	return (w == SSH_ERROR ? -1 : w);
+}
+
 void
 sess_tell(struct sess *S, const char *fmt, ...)
 {
@@ -49,7 +78,7 @@ sess_tell(struct sess *S, const char *fmt, ...)
 	size_t i, o = 0;
 	va_list ap;
 
-	if (S->vch == NULL || !ssh_channel_is_open(S->vch))
+	if (!sess_writable(S))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -63,10 +92,7 @@ sess_tell(struct sess *S, const char *fmt, ...)
 	if (S->rec != NULL && !S->rec_failed)
 		(void)sess_rec_check(S, S->has_pty ? rec_client_output(S->rec,
 		    0, out, o) : rec_client_stderr(S->rec, 0, out, o));
-	if (S->has_pty)
-		ssh_channel_write(S->vch, out, (uint32_t)o);
-	else
-		ssh_channel_write_stderr(S->vch, out, (uint32_t)o);
+	(void)sess_write(S, !S->has_pty, out, o);
 }
 
 int
@@ -258,13 +284,9 @@ worker_choose_device(struct sess *S)
 		    S->au.who->name, S->au.who->name, list);
 		return (-1);
 	}
-	if (!sess_device_allowed(S, d)) {
+	/* the monitor agrees (and audits a refusal) */
+	if (mm_device_choose(name, 0) != 0 || !sess_device_allowed(S, d)) {
 		worker_device_list(S, list, sizeof(list));
-		audit_event("device.refused", "session", S->sid, "user",
-		    S->au.who->name, "vendor", S->au.who->vendor->name,
-		    "from", S->peerstr, "device", name, "reason",
-		    d ? "device belongs to another vendor" : "unknown device",
-		    NULL);
 		sess_tell(S, "bastion: you may not reach \"%s\" (it is not "
 		    "one of vendor %s's devices). Your devices: %s\n", name,
 		    S->au.who->vendor->name, list);
@@ -275,45 +297,19 @@ worker_choose_device(struct sess *S)
 }
 
 /*
- * Audit chain, fail closed (docs/AUDIT.md): the session's start event,
- * after its recording opened and before the device is touched. A session
- * whose start cannot be kept in the hash-chained audit log does not start.
- */
-static int
-worker_audit_start(struct sess *S)
-{
-	char src[96], dst[96], addr[64], grant[32];
-
-	snprintf(src, sizeof(src), "%s:%d", S->peerstr, S->peerport);
-	if (S->dev != NULL)
-		snprintf(dst, sizeof(dst), "%s:%u", netaddr_str(&S->dev->addr,
-		    addr, sizeof(addr)), S->dev->port);
-	snprintf(grant, sizeof(grant), "%lld", (long long)S->grant_id);
-	if (audit_event("session.start", "session", S->sid, "user",
-	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
-	    S->peerstr, "source", src, "device", S->dev ? S->dev->name : NULL,
-	    "to", S->dev ? dst : NULL, "kind", S->kind == SESS_SHELL ? "shell" :
-	    S->kind == SESS_EXEC ? "exec" : S->kind == SESS_SUBSYSTEM ?
-	    "subsystem" : "forward", "command", S->command, "recording",
-	    rec_client_session_id(S->rec), "grant", S->grant_id ? grant : NULL,
-	    NULL) == 0)
-		return (0);
-	sess_tell(S, "bastion: this session cannot be written to the audit "
-	    "log, so it will not start. Please tell the hospital's IT "
-	    "administrator.\n");
-	return (-1);
-}
-
-/*
- * Connect to the device and open the channel the request asks for
- * (device.c: non-blocking, on a loop of its own, bounded by
+ * Connect to the device and open the channel the request asks for: the
+ * monitor makes the TCP connection and lends its credential as an agent;
+ * device.c speaks SSH (non-blocking, on a loop of its own, bounded by
  * DEVICE_CONNECT_TIMEOUT, and given up as soon as the engineer leaves).
+ * The monitor audits device.connect.
  */
 static int
 worker_open_device(struct sess *S)
 {
 	struct device_request req;
+	struct timespec t0, t1;
 	char why[512], addr[64];
+	long spent;
 	int r;
 
 	netaddr_str(&S->dev->addr, addr, sizeof(addr));
@@ -333,6 +329,13 @@ worker_open_device(struct sess *S)
 		return (-1);
 	}
 	memset(&req, 0, sizeof(req));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (mm_device_connect(&req.fd, &req.agent_fd, why, sizeof(why)) != 0) {
+		sess_tell(S, "bastion: %s\n", why);
+		return (-1);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	spent = (long)(t1.tv_sec - t0.tv_sec);
 	req.kind = S->kind == SESS_SHELL ? DEVICE_SHELL : S->kind == SESS_EXEC ?
 	    DEVICE_EXEC : S->kind == SESS_SUBSYSTEM ? DEVICE_SUBSYSTEM :
 	    DEVICE_NONE;
@@ -340,24 +343,20 @@ worker_open_device(struct sess *S)
 	req.term = S->has_pty ? S->term : NULL;
 	req.cols = S->cols;
 	req.rows = S->rows;
-	req.timeout_s = DEVICE_CONNECT_TIMEOUT;
+	/* one deadline for the whole connection, the TCP part included */
+	req.timeout_s = spent < DEVICE_CONNECT_TIMEOUT - 1 ?
+	    (unsigned)(DEVICE_CONNECT_TIMEOUT - spent) : 1;
 	req.vs = S->vs;
 	req.vch = S->vch;
 	if (device_connect(S->dev, &req, &S->dc, why, sizeof(why)) != 0) {
-		audit_event("device.connect", "session", S->sid, "user",
-		    S->au.who->name, "vendor", S->au.who->vendor->name,
-		    "from", S->peerstr, "device", S->dev->name, "to", addr,
-		    "result", "fail", "reason", why, NULL);
+		mm_device_result(0, why);
 		sess_tell(S, "bastion: %s\n", why);	/* if still there */
 		return (-1);
 	}
 	S->dch = S->dc.ch;		/* the session's to free */
 	S->dc.ch = NULL;
-	audit_event("device.connect", "session", S->sid, "user",
-	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
-	    S->peerstr, "device", S->dev->name, "to", addr, "result", "ok",
-	    "kind", S->kind == SESS_SHELL ? "shell" : S->kind == SESS_EXEC ?
-	    "exec" : "subsystem", "command", S->command, NULL);
+	mm_device_result(1, NULL);
+	(void)addr;
 	return (0);
 }
 
@@ -472,22 +471,28 @@ worker_first_request(struct sess *S, ssh_message *fwd_msg)
 	return (-1);
 }
 
-static int
-worker_setup_bind(const struct policy *pol, ssh_bind *out)
+int
+worker_setup_bind(const struct policy *pol, ssh_key *keys, size_t nkeys,
+    ssh_bind *out)
 {
 	ssh_bind b;
 	size_t i;
 	int no = 0;
 
+	(void)pol;
 	*out = NULL;
 	if ((b = ssh_bind_new()) == NULL)
 		return (BERR_NOMEM);
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) < 0)
 		goto fail;
-	for (i = 0; i < pol->nhost_keys; i++)
-		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY,
-		    pol->host_keys[i]) < 0)
+	/* the host keys the monitor opened for us (privsep.c): libssh takes
+	 * them over, and never reads a key file itself */
+	for (i = 0; i < nkeys; i++) {
+		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY,
+		    keys[i]) < 0)
 			goto fail;
+		keys[i] = NULL;
+	}
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE,
 	    BASTION_KEX) < 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S,
@@ -512,49 +517,28 @@ fail:
 	return (BERR_SSH);
 }
 
-static void
-worker_control(const char *msg)
+/* An admin's or auditor's verb: run by the monitor, written here. */
+static int
+worker_console_out(void *arg, int is_stderr, const void *p, size_t n)
 {
-	size_t len = strlen(msg);
+	return (sess_write(arg, is_stderr, p, n) < 0 ? -1 : 0);
+}
 
-	if (write(WORKER_FD_CONTROL, msg, len) != (ssize_t)len)
-		log_debug("control pipe: %s", strerror(errno));
+static int
+worker_console(struct sess *S)
+{
+	struct mm_console_io io = { worker_console_out, console_gave_up, S };
+
+	return (mm_console_run(S->kind, S->has_pty, S->command, &io));
 }
 
 int
-worker_main(const char *policy_path, const char *session_id, int debug)
+worker_child(struct sess *S, ssh_bind bind)
 {
-	struct sess *S = NULL;
-	struct policy *pol = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	ssh_bind bind = NULL;
+	const struct policy *pol = S->pol;
 	ssh_message fwd_msg = NULL;
 	int rc = WORKER_EXIT_ERROR, fd = WORKER_FD_CLIENT;
 
-	log_init("bastiond-worker", !debug, debug ? LOG_LVL_DEBUG :
-	    LOG_LVL_INFO);
-	signal(SIGPIPE, SIG_IGN);
-	/* the monitor's pipe is ours alone, not notify_command's */
-	(void)fcntl(WORKER_FD_CONTROL, F_SETFD, FD_CLOEXEC);
-	if (policy_load(policy_path, NULL, NULL, &pol) != 0) {
-		log_error("cannot load policy %s", policy_path);
-		close(fd);
-		return (WORKER_EXIT_ERROR);
-	}
-	/* audit chain (docs/AUDIT.md), opened at the first event; if it
-	 * cannot be written, worker_audit_start() refuses the session */
-	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
-	if ((S = calloc(1, sizeof(*S))) == NULL)
-		goto out;
-	S->pol = pol;
-	snprintf(S->sid, sizeof(S->sid), "%s", session_id);
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-	    netaddr_from_sockaddr((struct sockaddr *)&ss, &S->peer) != 0) {
-		log_error("getpeername: %s", strerror(errno));
-		goto out;
-	}
-	netaddr_str(&S->peer, S->peerstr, sizeof(S->peerstr));
 	{
 		/* keystrokes must not wait behind Nagle's algorithm */
 		int one = 1;
@@ -562,14 +546,7 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	}
-	S->peerport = ss.ss_family == AF_INET ?
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-
-	/* login grace: the whole pre-authentication phase */
-	alarm(pol->login_grace);
-	if (worker_setup_bind(pol, &bind) != 0)
-		goto out;
+	/* the login grace is the monitor's alarm (privsep.c) */
 	if ((S->vs = ssh_new()) == NULL)
 		goto out;
 	if (ssh_bind_accept_fd(bind, S->vs, fd) != SSH_OK) {
@@ -582,12 +559,10 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		    S->peerstr, ssh_get_error(S->vs));
 		goto out;
 	}
-	if (auth_run(S->vs, pol, &S->peer, S->peerstr, S->sid, &S->au) != 0) {
+	if (auth_run(S->vs, pol, S->sid, &S->au) != 0) {
 		rc = WORKER_EXIT_AUTHFAIL;
 		goto out;
 	}
-	worker_control("A\n");
-	alarm(0);
 
 	/* the first request must also come in reasonable time */
 	alarm(pol->login_grace);
@@ -601,16 +576,11 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		rc = WORKER_EXIT_OK;
 		goto out;
 	}
-	if (S->au.role == ROLE_ADMIN) {
+	if (S->au.role == ROLE_ADMIN || S->au.role == ROLE_AUDITOR) {
+		/* the verb runs in the monitor (approval.c console_run,
+		 * auditor.c auditor_run); this child carries its output */
 		alarm(0);
-		worker_fail_channel(S, console_run(S));	/* approval.c */
-		worker_linger(S);
-		rc = WORKER_EXIT_OK;
-		goto out;
-	}
-	if (S->au.role == ROLE_AUDITOR) {
-		alarm(0);
-		worker_fail_channel(S, auditor_run(S));	/* auditor.c */
+		worker_fail_channel(S, worker_console(S));
 		worker_linger(S);
 		rc = WORKER_EXIT_OK;
 		goto out;
@@ -619,16 +589,15 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		if (S->au.device[0] == '\0' || (S->dev = policy_device(pol,
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
 			S->dev = NULL;
-		if (approval_gate(S) != 0 || touch_check(S) != 0 ||
-		    sandbox_prepare(S) != 0 ||
-		    sess_rec_open(S) != 0 || worker_audit_start(S) != 0) {
+		if (mm_device_choose(S->dev != NULL ? S->dev->name : "", 1) !=
+		    0 || approval_gate(S) != 0 || touch_check(S) != 0 ||
+		    sess_rec_open(S) != 0) {
 			rc = WORKER_EXIT_OK;
 			goto out;
 		}
 	} else if (worker_choose_device(S) != 0 ||
 	    approval_take_reason(S) != 0 || approval_gate(S) != 0 ||
-	    touch_check(S) != 0 || sandbox_prepare(S) != 0 ||
-	    sess_rec_open(S) != 0 || worker_audit_start(S) != 0 ||
+	    touch_check(S) != 0 || sess_rec_open(S) != 0 ||
 	    worker_open_device(S) != 0) {
 		worker_fail_channel(S, 1);
 		rc = WORKER_EXIT_OK;
@@ -645,13 +614,8 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		    netaddr_str(&S->dev->addr, addr, sizeof(addr)),
 		    S->au.who->vendor->name, S->au.who->name);
 	}
-	/* no privilege, descriptor or system call beyond what relaying
-	 * needs from here on (sandbox.c) */
-	if (sandbox_enter(S) != 0) {
-		worker_fail_channel(S, 1);
-		rc = WORKER_EXIT_OK;
-		goto out;
-	}
+	/* the test hook (off unless bastiond's environment says so) */
+	sandbox_selftest(S);
 	rc = relay_run(S, fwd_msg);	/* answers and frees fwd_msg */
 	fwd_msg = NULL;
 out:
@@ -660,21 +624,17 @@ out:
 		ssh_message_free(fwd_msg);
 	if (fd != -1)
 		close(fd);
-	if (S != NULL) {
-		sess_rec_close(S);
-		if (S->dch != NULL)
-			ssh_channel_free(S->dch);
-		device_disconnect(&S->dc);
-		if (S->vs != NULL) {
-			ssh_set_blocking(S->vs, 1);
-			ssh_disconnect(S->vs);
-			ssh_free(S->vs);
-		}
-		free(S->command);
-		free(S);
+	sess_rec_close(S);
+	if (S->dch != NULL)
+		ssh_channel_free(S->dch);
+	device_disconnect(&S->dc);
+	if (S->vs != NULL) {
+		ssh_set_blocking(S->vs, 1);
+		ssh_disconnect(S->vs);
+		ssh_free(S->vs);
+		S->vs = NULL;
 	}
-	if (bind != NULL)
-		ssh_bind_free(bind);
-	policy_free(pol);
+	free(S->command);
+	S->command = NULL;
 	return (rc);
 }

@@ -759,6 +759,40 @@ rec_client_free(struct rec_client *c)
 }
 
 int
+rec_client_detach(struct rec_client *c)
+{
+	int fd;
+
+	if (c == NULL)
+		return (-1);
+	fd = c->dead ? -1 : c->fd;
+	if (fd == -1 && c->fd != -1)
+		close(c->fd);
+	free(c);
+	return (fd);
+}
+
+int
+rec_client_adopt(int fd, const char *session_id, const char *path,
+    struct rec_client **out)
+{
+	struct rec_client *c;
+
+	*out = NULL;
+	if (fd < 0 || session_id == NULL || path == NULL ||
+	    strlen(session_id) >= sizeof(c->sid) ||
+	    strlen(path) >= sizeof(c->path))
+		return (BERR_INVAL);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (BERR_NOMEM);
+	c->fd = fd;
+	snprintf(c->sid, sizeof(c->sid), "%s", session_id);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	*out = c;
+	return (0);
+}
+
+int
 rec_client_fd(const struct rec_client *c)
 {
 	return (c->fd);

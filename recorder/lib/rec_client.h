@@ -148,6 +148,23 @@ int rec_client_notarize(const char *socket_path, const char *recid,
     const void *manifest, size_t mlen, uint64_t chain_seq, unsigned wait_ms,
     uint8_t sig[REC_SIG_LEN], char *err, size_t errlen);
 
+/*
+ * Binding a connection to its recording (privilege separation): the
+ * session's monitor opens the recording (rec_client_open, as root, with
+ * the facts it decided) and hands the connected socket to the session's
+ * child, which can then only add frames to that one recording and close
+ * it; the child itself cannot reach the recorder's socket.
+ *
+ * rec_client_detach(): free c and return its socket (the caller's now),
+ * or -1 when c failed (its socket is closed then); nothing is sent.
+ * rec_client_adopt(): a client over fd, a connection whose OPEN was
+ * answered with session_id and path. 0 with *out; BERR_INVAL, BERR_NOMEM
+ * (fd is not closed then).
+ */
+int rec_client_detach(struct rec_client *c);
+int rec_client_adopt(int fd, const char *session_id, const char *path,
+    struct rec_client **out);
+
 /* The socket, for poll(): readable means the recorder refused or left. */
 int rec_client_fd(const struct rec_client *c);
 /* Session id and recording path the recorder assigned. */

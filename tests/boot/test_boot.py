@@ -289,8 +289,15 @@ def test_units_active_and_ready(site):
 def test_engineer_reaches_the_device(site):
     site.ssh_config()
     site.session_works()
-    # the session is in the journal with its recording
-    j = site.box.journal("bastiond.service")
+    # the session is in the journal with its recording (session.end is
+    # written after the client has its exit status: the child seals the
+    # recording first and hands the event to its monitor)
+    deadline = time.monotonic() + 10
+    while True:
+        j = site.box.journal("bastiond.service")
+        if "event=session.end" in j or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert "event=session.start" in j and "event=session.end" in j, j[-3000:]
     recs = list(site.box.path("/var/lib/bastion/recordings").rglob("*.brec"))
     assert recs, "no recording was written"

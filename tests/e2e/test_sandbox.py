@@ -119,8 +119,18 @@ def test_missing_worker_user_falls_back_to_nobody(cast):
     proc.wait()
 
 
-def test_forbidden_system_call_kills_only_that_worker(cast):
+def use_testhooks(world, build_dir):
+    """Run bastiond-testhooks (bastiond with the test hooks compiled in,
+    built by `make tests`, never installed) instead of bastiond."""
+    hooks = build_dir / "bastiond-testhooks"
+    if not hooks.exists():
+        pytest.fail("%s is missing: `make tests` builds it" % hooks)
+    world.bastion.binary = hooks
+
+
+def test_forbidden_system_call_kills_only_that_worker(cast, build_dir):
     world, p = cast
+    use_testhooks(world, build_dir)
     world.start_bastion(extra_env={"BASTION_SANDBOX_SELFTEST": "1"})
     # a session that keeps running next to the one that breaks the rules
     other, _ = live_worker(world, p["alice"], "sbx-4")
@@ -143,6 +153,18 @@ def test_selftest_hook_is_off_by_default(site):
     """Without bastiond's environment switch the magic command is just a
     command for the device, and nothing is killed."""
     world, p = site
+    r = p["alice"].ssh("ct-scanner", "bastion-sandbox-selftest")
+    assert r.returncode == 127        # the device has no such program
+    assert not world.bastion.audit_events(
+        event="worker.sandbox_violation")
+
+
+def test_selftest_hook_is_not_in_bastiond(cast):
+    """bastiond proper has no hook at all: even with the switch in its
+    environment the magic command goes to the device."""
+    world, p = cast
+    world.start_bastion(extra_env={"BASTION_SANDBOX_SELFTEST": "1",
+                                   "BASTION_PRIVSEP_SELFTEST": "1"})
     r = p["alice"].ssh("ct-scanner", "bastion-sandbox-selftest")
     assert r.returncode == 127        # the device has no such program
     assert not world.bastion.audit_events(

@@ -473,6 +473,15 @@ def worker_pids(bastion):
     return pids
 
 
+def worker_monitor_pids(bastion):
+    """One pid per connection: the session monitors (bastiond --worker
+    processes whose parent is not one), without their confined children
+    (bastion/privsep.h)."""
+    pids = worker_pids(bastion)
+    inside = {str(x) for x in pids}
+    return [x for x in pids if proc_status(x).get("PPid") not in inside]
+
+
 def proc_status(pid):
     """/proc/PID/status as a dict of field -> text ({} if it is gone)."""
     out = {}

@@ -1,0 +1,122 @@
+/*
+ * monitor_req.h - the monitor's side of privilege separation: its state
+ * for one connection and the loop that answers the child (monitor_req.c,
+ * whose request table is the one place that says which request is
+ * allowed when). privsep.h has the process model and the wire.
+ */
+#ifndef BASTION_MONITOR_REQ_H
+#define BASTION_MONITOR_REQ_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "monitor.h"
+#include "privsep.h"
+#include "session.h"
+
+/* Phases: what the monitor knows of the connection (never the child's
+ * word alone: each change follows an answer the monitor itself gave). */
+#define MPH_PREAUTH	0x01	/* until the monitor decided the login */
+#define MPH_AUTHED	0x02	/* logged in; choosing, touch, approval,
+				   recording, device, or a console verb */
+#define MPH_RELAY	0x04	/* registered with the listener */
+#define MPH_ANY		(MPH_PREAUTH | MPH_AUTHED | MPH_RELAY)
+
+struct credagent;
+struct state;
+struct state_guard;
+
+struct mon {
+	/* the session as the monitor knows it: pol, sid, peer, the login
+	 * (au), the device, kind and command, the grant. Never a libssh
+	 * session: S.vs and S.vch stay NULL here. */
+	struct sess S;
+	int phase;
+	pid_t child;
+	uid_t child_uid;		/* its uid after demotion, or -1 */
+	int fd;				/* requests (our end) */
+	int notify_fd;			/* K, L, R lines to the child */
+	int ctl_fd;			/* the listener (WORKER_FD_CONTROL) */
+	struct mon_reader ctl;		/* its lines */
+	int ctl_gone;
+	unsigned count[MREQ_MAX];	/* requests answered, per type */
+	int violation;			/* the child was killed for one */
+
+	/* authentication (auth.c's monitor side) */
+	struct auth_mon *auth;
+	int auth_failed;		/* a try failed: the source's penalty */
+
+	/* the touch check */
+	int touch_asked;		/* a challenge is out */
+	int touch_ok;
+	uint8_t challenge[32];
+	struct state *st;		/* held from TOUCH_BEGIN to VERIFY */
+	struct state_guard *guard;
+
+	/* approval */
+	int device_chosen;
+	int appr_state;			/* enum mm_appr of the last answer */
+	int64_t appr_id;		/* the request filed */
+	time_t appr_deadline;
+
+	/* recording, device, forwards */
+	int rec_open;
+	char rec_id[64];
+	char rec_path[MON_PATH_MAX + 1];
+	int device_connected;		/* DEVICE_CONNECT answered */
+	int device_up;			/* DEVICE_RESULT ok */
+	struct credagent *agent;	/* the device credential, while used */
+	unsigned forwards;
+
+	/* audit events the child hands over: MON_AUDIT_BURST per window */
+	time_t aud_window;
+	unsigned aud_count;
+};
+
+/*
+ * Answer the child until it closes its socket (it exited) or was killed
+ * for a violation. Also passes the listener's K, L and R lines on to the
+ * child and answers the device agent. Returns when the child is gone
+ * (the caller reaps it).
+ */
+void mon_loop(struct mon *M);
+
+/* Send one message (type, body or NULL) with up to MREQ_MAX_FDS
+ * descriptors. 0 or BERR_*. */
+int mreq_send(int fd, int type, const struct buf *body, const int *fds,
+    int nfds);
+/*
+ * Receive one message, waiting at most timeout_ms (-1: for ever). 0 with
+ * *type, *body (caller frees) and up to *nfds descriptors (in: room in
+ * fds, out: how many came; extra ones are closed); BERR_CLOSED when the
+ * peer closed; BERR_TIMEOUT; BERR_LIMIT for a message that was cut.
+ */
+int mreq_recv(int fd, int *type, struct buf **body, int *fds, int *nfds,
+    int timeout_ms);
+
+/* Kill the child for breaking the rules: audited (monitor.violation,
+ * request and reason), then SIGKILL. */
+void mon_violation(struct mon *M, const char *request, const char *why);
+
+/* SIGKILL the child. Under systemd bastiond is root without CAP_KILL,
+ * which a signal to another uid needs: then the monitor takes the
+ * child's uid as its effective uid for the kill() alone (CAP_SETUID). */
+void mon_kill_child(struct mon *M);
+
+/* Tell the listener one line (A, S, E). 0 or -1. */
+int mon_tell_listener(struct mon *M, const struct mon_msg *m);
+
+/* credagent.c: the device credential, answered as an ssh-agent on one
+ * end of a socketpair for the child's libssh client; signs only a
+ * publickey login request for the device's own login with that key, a
+ * few times. *out NULL on entry and failure; *why says what went wrong. */
+int credagent_new(const struct policy_device *dev, int *child_fd,
+    struct credagent **out, char *why, size_t whylen);
+int credagent_fd(const struct credagent *a);
+/* Answer what is readable; 0, or BERR_CLOSED when the child closed it,
+ * or BERR_* for a request that breaks the rules (then close it). */
+int credagent_answer(struct credagent *a, const char *sid);
+/* Wipe the key and close; NULL is a no-op. */
+void credagent_free(struct credagent *a);
+
+#endif
