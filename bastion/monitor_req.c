@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
 
 #include "approvals.h"
 #include "auditlog.h"
@@ -41,6 +42,7 @@
 #include "err.h"
 #include "log.h"
 #include "monitor_req.h"
+#include "netaddr.h"
 #include "record.h"
 #include "touch.h"
 
@@ -773,6 +775,32 @@ mon_answer_recording_open(struct mon *M, struct buf *req)
 	return (NULL);
 }
 
+/*
+ * The bastion's own end of a connection it made (ADDR:PORT, as the
+ * session's source and destination are written): what the device's sshd
+ * or service logs as the peer, so that its log lines can be tied to one
+ * session when several run (docs/AUDIT.md, "Matching the device's log").
+ */
+static void
+mon_local_end(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct netaddr a;
+	char addr[64];
+	unsigned port;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    netaddr_from_sockaddr((struct sockaddr *)&ss, &a) != 0) {
+		snprintf(out, len, "?");
+		return;
+	}
+	port = ss.ss_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(out, len, "%s:%u", netaddr_str(&a, addr, sizeof(addr)), port);
+}
+
 static void
 mon_device_event(struct mon *M, const char *result, const char *why)
 {
@@ -788,6 +816,7 @@ mon_device_event(struct mon *M, const char *result, const char *why)
 		audit_event("device.connect", "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "device", M->S.dev->name, "to", addr,
+		    "local", M->dev_local[0] != '\0' ? M->dev_local : NULL,
 		    "result", result, "kind", M->S.kind == SESS_SHELL ?
 		    "shell" : M->S.kind == SESS_EXEC ? "exec" : "subsystem",
 		    "command", M->S.command, NULL);
@@ -822,12 +851,15 @@ mon_answer_device_connect(struct mon *M, struct buf *req)
 		else
 			snprintf(why, sizeof(why), "cannot reach %s at %s port "
 			    "%d: %s", d->name, addr, (int)d->port, cwhy);
-	} else if (credagent_new(d, &fds[1], &M->agent, why,
-	    sizeof(why)) != 0) {
-		close(fds[0]);
-		fds[0] = -1;
-	} else
-		n = 2;
+	} else {
+		mon_local_end(fds[0], M->dev_local, sizeof(M->dev_local));
+		if (credagent_new(d, &fds[1], &M->agent, why,
+		    sizeof(why)) != 0) {
+			close(fds[0]);
+			fds[0] = -1;
+		} else
+			n = 2;
+	}
 	M->device_connected = 1;
 	if (n != 2)
 		mon_device_event(M, "fail", why);
@@ -915,6 +947,7 @@ mon_answer_forward_connect(struct mon *M, struct buf *req)
 {
 	const struct policy_device *d = NULL;
 	char host[256], need[256], dest[96], addr[64], to[96], cwhy[256];
+	char local[96];
 	const char *why;
 	struct buf *a;
 	uint32_t port;
@@ -952,10 +985,11 @@ mon_answer_forward_connect(struct mon *M, struct buf *req)
 		st = MM_FWD_FAILED;
 	} else {
 		M->forwards++;
+		mon_local_end(fd, local, sizeof(local));
 		audit_event("forward.open", "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "device", d->name, "to", to,
-		    "result", "ok", NULL);
+		    "local", local, "result", "ok", NULL);
 	}
 	if ((a = mon_body()) != NULL && buf_put_u32(a, (uint32_t)st) == 0 &&
 	    buf_put_cstring(a, fd == -1 ? cwhy : "") == 0)

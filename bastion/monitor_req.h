@@ -65,6 +65,7 @@ struct mon {
 	char rec_path[MON_PATH_MAX + 1];
 	int device_connected;		/* DEVICE_CONNECT answered */
 	int device_up;			/* DEVICE_RESULT ok */
+	char dev_local[96];		/* our end of it, ADDR:PORT */
 	struct credagent *agent;	/* the device credential, while used */
 	unsigned forwards;
 
