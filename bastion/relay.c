@@ -53,6 +53,8 @@
 #define RELAY_CHUNK		32768
 #define RELAY_MAX_FORWARDS	64
 #define RELAY_LINGER_S		10
+#define RELAY_EOF_HOLD_S	2	/* wait this long for the device's exit
+					   status before passing on its EOF */
 #define WR_TIMEOUT_S		120	/* the work-record question */
 #define WR_ANSWER_MAX		16	/* y / n */
 #define WR_RECORDS_MAX		400	/* record identifiers */
@@ -74,6 +76,8 @@ struct relay_x {
 	int wr_cr;			/* the last key was CR */
 	int wr_logged;			/* the answer (or none) is recorded */
 	int dev_eof_recorded;
+	time_t dev_eof_at;		/* the device's output ended (drained) */
+	int exit_fwd;			/* its exit status went to the engineer */
 };
 
 static struct relay_x X;
@@ -967,34 +971,58 @@ static struct ssh_channel_callbacks_struct relay_dch_cb = {
 	.channel_exit_signal_function = relay_exit_signal_cb,
 };
 
-/* Forward the device's end to the engineer, then close. */
+/*
+ * The device's exit status or signal to the engineer (and the recording),
+ * once. Sent before the engineer's channel gets its EOF when the device
+ * has said it by then: PuTTY closes its channel as soon as both sides sent
+ * EOF, and an exit status that comes after that is lost to plink.
+ */
 static void
-relay_finish_vendor(struct sess *S)
+relay_forward_exit(struct sess *S)
 {
-	if (S->vch == NULL || !ssh_channel_is_open(S->vch))
+	if (X.exit_fwd || !(S->got_exit_status || S->got_exit_signal))
 		return;
+	X.exit_fwd = 1;
 	if (S->rec != NULL && !S->rec_failed) {
 		if (S->got_exit_signal)
 			(void)sess_rec_check(S, rec_client_exit_signal(S->rec,
 			    0, S->exit_signal, S->exit_core, ""));
-		else if (S->got_exit_status)
+		else
 			(void)sess_rec_check(S, rec_client_exit_status(S->rec,
 			    0, (uint32_t)S->exit_status));
 	}
 	if (S->got_exit_signal)
 		ssh_channel_request_send_exit_signal(S->vch, S->exit_signal,
 		    S->exit_core, "", "");
-	else if (S->got_exit_status)
+	else
 		ssh_channel_request_send_exit_status(S->vch, S->exit_status);
-	if (!S->dch_eof_fwd)
-		ssh_channel_send_eof(S->vch);
-	S->dch_eof_fwd = 1;
+}
+
+/*
+ * Forward the device's end to the engineer, then close the engineer's
+ * channel; or, when the engineer closed it first, answer with our close.
+ */
+static void
+relay_finish_vendor(struct sess *S)
+{
+	if (S->vch == NULL)
+		return;
+	if (ssh_channel_is_open(S->vch)) {
+		relay_forward_exit(S);
+		if (!S->dch_eof_fwd)
+			ssh_channel_send_eof(S->vch);
+		S->dch_eof_fwd = 1;
+	}
+	/* libssh sends our CLOSE once, also after the client's own */
 	ssh_channel_close(S->vch);
 	/*
 	 * Do not disconnect yet: the client may still hold up to a window of
-	 * output it has not written to its stdout. OpenSSH answers our close
-	 * and then disconnects itself once its output is drained; wait for
-	 * that (relay_step), or RELAY_LINGER_S at most (relay_timer_cb).
+	 * output it has not written to its stdout, and a DISCONNECT that
+	 * arrives with our CLOSE makes PuTTY abort ("Remote side sent
+	 * disconnect message type 11") before it has seen the close. OpenSSH
+	 * and PuTTY answer our close and then disconnect themselves once
+	 * their output is drained; wait for that (relay_step), or
+	 * RELAY_LINGER_S at most (relay_timer_cb).
 	 */
 	if (S->finishing == 0)
 		S->finishing = time(NULL);
@@ -1047,10 +1075,16 @@ relay_session_channels(struct sess *S)
 			}
 			X.dev_eof_recorded = 1;
 		}
+		if (X.dev_eof_at == 0)
+			X.dev_eof_at = time(NULL);
 		/* no EOF to the engineer while a work record may still be
-		 * asked on their channel */
+		 * asked on their channel; the exit status first when the
+		 * device gives it within RELAY_EOF_HOLD_S */
 		if (!S->dch_eof_fwd && (!relay_wr_applies(S) ||
-		    X.wr == WR_DONE)) {
+		    X.wr == WR_DONE) && (S->got_exit_status ||
+		    S->got_exit_signal || ssh_channel_is_closed(S->dch) ||
+		    time(NULL) - X.dev_eof_at >= RELAY_EOF_HOLD_S)) {
+			relay_forward_exit(S);
 			ssh_channel_send_eof(S->vch);
 			S->dch_eof_fwd = 1;
 		}
@@ -1061,8 +1095,14 @@ relay_session_channels(struct sess *S)
 			return;
 		}
 	}
-	if (ssh_channel_is_closed(S->vch) && S->finishing == 0)
-		relay_end(S, "engineer closed the session");
+	/* the engineer closed first: answer with our close and let them
+	 * disconnect (relay_finish_vendor), never the other way round */
+	if (ssh_channel_is_closed(S->vch) && S->finishing == 0) {
+		if (S->end_reason[0] == '\0')
+			snprintf(S->end_reason, sizeof(S->end_reason),
+			    "engineer closed the session");
+		relay_finish_vendor(S);
+	}
 }
 
 static void relay_poll_cb(uv_poll_t *h, int status, int events);
@@ -1266,6 +1306,11 @@ relay_timer_cb(uv_timer_t *t)
 	}
 linger:
 	if (S->finishing != 0 && now - S->finishing >= RELAY_LINGER_S) {
+		/* a client that does not answer our close (the hangs PuTTY
+		 * had): worth a line, the session ends all the same */
+		log_info("session %s: the engineer's client did not close the "
+		    "connection within %d s of the session's end; the bastion "
+		    "disconnects it", S->sid, RELAY_LINGER_S);
 		relay_end(S, S->end_reason);
 		S->done = 1;
 		relay_stop(S);
