@@ -841,7 +841,13 @@ appr_session_line(const struct state_session *s, void *arg)
 	}
 	l->n++;
 	snprintf(sid, sizeof(sid), "%lld", (long long)s->sid);
+	/* "12-07 14:05": the year is this one (JSON has it all), and the
+	 * room goes to the state */
 	appr_tcell(s->started, when, sizeof(when));
+	if (strlen(when) == 19) {
+		memmove(when, when + 5, 11);
+		when[11] = '\0';
+	}
 	appr_rec_stat(l->c, s, l->now, &bytes, &isec);
 	if (isec < 0)
 		snprintf(idle, sizeof(idle), "-");
