@@ -751,7 +751,7 @@ auditor_run(struct sess *S)
 {
 	struct audit_filter F;
 	char *words[16], *cmd = NULL, *save = NULL, *w;
-	char pub[PATH_MAX + 32];
+	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
 	int nw = 0, rc = 2, i;
 
 	memset(&F, 0, sizeof(F));
@@ -845,6 +845,13 @@ auditor_run(struct sess *S)
 		else if (strcmp(words[0], "verify") == 0)
 			rc = auditor_exec(S, "bastion-verify", (char *[]){
 			    "-k", pub, F.found, NULL });
+		else if (auditlog_path_for(S->pol->state_dir, chain,
+		    sizeof(chain)) == 0)
+			/* the header says how the session was let in, from
+			 * the audit chain (the recording's own field cannot) */
+			rc = auditor_exec(S, "bastion-replay", (char *[]){
+			    "--text", "-k", pub, "--audit", chain, F.found,
+			    NULL });
 		else
 			rc = auditor_exec(S, "bastion-replay", (char *[]){
 			    "--text", "-k", pub, F.found, NULL });

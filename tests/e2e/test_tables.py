@@ -431,7 +431,11 @@ def test_replay_header_says_how_the_session_was_let_in(scene, build_dir):
     r = subprocess.run([replay, "--text", str(path)], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=60)
     assert "approval: not stated in the recording" in r.stdout, r.stdout
-    # the auditor console's replay, through the same program
+    # the auditor console's replay, through the same program, asks the
+    # bastion's own chain
     c = scene["p"]["carol"].ssh("replay", sid)
     assert c.returncode == 0, c.stderr
     assert "approval none" not in c.stdout
+    assert "approval: grant %s, request %s approved by bob (audit chain " \
+        "verified intact)" % (scene["grant"], scene["request"]) in \
+        c.stdout, c.stdout
