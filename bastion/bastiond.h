@@ -32,9 +32,11 @@
 
 #define BASTION_KEX \
 	"curve25519-sha256,curve25519-sha256@libssh.org"
+/* AEAD first; CTR (always with an encrypt-then-MAC MAC below) for clients
+ * that have no AEAD cipher: paramiko, and the tools built on it */
 #define BASTION_CIPHERS \
-	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com," \
-	"aes256-ctr,aes128-ctr"
+	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
+	"aes128-gcm@openssh.com,aes256-ctr,aes128-ctr"
 #define BASTION_MACS \
 	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define BASTION_USER_KEY_TYPES \
