@@ -50,6 +50,7 @@
 #include "recreader.h"
 #include "session.h"
 #include "state.h"
+#include "table.h"
 #include "text.h"
 
 struct audit_filter {
@@ -57,6 +58,12 @@ struct audit_filter {
 	FILE *out;
 	int matched;
 	char found[PATH_MAX];
+	/* the `recordings` listing */
+	struct table *t;
+	int wide;			/* --wide: the recording id too */
+	char **live;			/* recordings of live sessions */
+	size_t nlive;
+	time_t now;
 };
 
 /* nftw offers no user pointer */
@@ -92,14 +99,161 @@ auditor_get(const struct rec_hdr *h, const char *k)
 	return (v != NULL ? v : "-");
 }
 
-/* A header field for the listing, cleaned for the auditor's terminal: the
- * worker stated most of them (the reader checks they are clean text, and
- * this does not rely on it). */
-static const char *
-auditor_cell(const struct rec_hdr *h, const char *k, char *out, size_t len)
+/* ---- the `recordings` listing ---------------------------------------- */
+
+static const struct table_col auditor_rec_cols[] = {
+	{ "SESSION", TABLE_KEEP }, { "START (UTC)", TABLE_KEEP },
+	{ "DURATION", TABLE_KEEP }, { "STATUS", TABLE_KEEP },
+	{ "ENGINEER", 0 }, { "VENDOR", 0 }, { "DEVICE", 0 },
+	{ "FROM", TABLE_KEEP }, { "RECORDING", TABLE_KEEP },
+};
+#define AUDITOR_REC_NCOLS(wide) \
+	(sizeof(auditor_rec_cols) / sizeof(auditor_rec_cols[0]) - !(wide))
+
+/*
+ * The SEAL, if the recording ends with one: it is the last frame and its
+ * payload names the offset it starts at, so it is found from the file's
+ * size without reading the rest (a SEAL frame is 202 bytes plus its
+ * reason, RECORDING-FORMAT.md sections 1 and 3). This is a listing, not a
+ * verification: `verify` checks the signatures. 1 and the seal's time
+ * (microseconds since the start) and status, or 0.
+ */
+static int
+auditor_rec_seal(const char *path, off_t size, uint64_t *time_us,
+    uint32_t *status)
 {
-	text_clean(out, len, auditor_get(h, k));
-	return (out);
+	struct recreader *r = NULL;
+	struct rec_payload pl;
+	struct rec_frame f;
+	off_t off;
+	size_t reason;
+	int found = 0;
+
+	if (recreader_open(path, &r) != 0)
+		return (0);
+	for (reason = 0; reason <= REC_REASON_MAX && !found; reason++) {
+		off = size - (off_t)(202 + reason);
+		if (off < (off_t)REC_MAGIC_LEN)
+			break;
+		if (recreader_seek(r, (uint64_t)off) != 0 ||
+		    recreader_next(r, &f) != 0 || f.type != REC_SEAL ||
+		    recfmt_payload_decode(f.type, f.payload, f.len, &pl) != 0 ||
+		    pl.offset != (uint64_t)off)
+			continue;
+		*time_us = f.time_us;
+		*status = pl.status;
+		found = 1;
+	}
+	recreader_free(r);
+	return (found);
+}
+
+/* "1:02:03" */
+static void
+auditor_duration(long long secs, char *out, size_t len)
+{
+	if (secs < 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%lld:%02lld:%02lld", secs / 3600,
+		    secs / 60 % 60, secs % 60);
+}
+
+/* The header's start ("2026-11-05T14:05:01.123456Z") as a time_t. */
+static time_t
+auditor_start_time(const char *iso)
+{
+	struct tm tm;
+	const char *e;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((e = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return (0);
+	return (timegm(&tm));
+}
+
+static int
+auditor_live_path(const struct state_session *s, void *arg)
+{
+	struct audit_filter *F = arg;
+	char **nl;
+
+	if (s->recording[0] == '\0' || F->nlive >= 4096 ||
+	    (nl = realloc(F->live, (F->nlive + 1) * sizeof(*nl))) == NULL)
+		return (0);
+	F->live = nl;
+	if ((F->live[F->nlive] = strdup(s->recording)) != NULL)
+		F->nlive++;
+	return (0);
+}
+
+/* Which recordings belong to live sessions (the state store knows; if it
+ * cannot be read, an unsealed recording is shown as "unsealed"). */
+static void
+auditor_live_load(struct sess *S, struct audit_filter *F)
+{
+	struct state *st = NULL;
+
+	if (state_open(S->pol->state_dir, &st) != 0)
+		return;
+	(void)state_session_each(st, 0, 0, auditor_live_path, F);
+	state_close(st);
+}
+
+static void
+auditor_live_free(struct audit_filter *F)
+{
+	size_t i;
+
+	for (i = 0; i < F->nlive; i++)
+		free(F->live[i]);
+	free(F->live);
+	F->live = NULL;
+	F->nlive = 0;
+}
+
+/* One row of the listing for the recording at path. The header fields
+ * are cleaned for the auditor's terminal by the table (text.h): the
+ * worker stated most of them, and the reader's check that they are clean
+ * text is not relied on. */
+static void
+auditor_rec_row(struct audit_filter *F, const char *path,
+    const struct stat *sb, const struct rec_hdr *h)
+{
+	char start[32], dur[32], from[96], *colon;
+	const char *iso = auditor_get(h, "start"), *status;
+	time_t t0 = auditor_start_time(iso);
+	long long secs = -1;
+	uint64_t us;
+	uint32_t end;
+	size_t i;
+
+	/* "2026-11-05T14:05:01.123456Z" -> "2026-11-05 14:05:01" */
+	snprintf(start, sizeof(start), "%.10s %.8s", iso, strlen(iso) > 11 ?
+	    iso + 11 : "");
+	if (auditor_rec_seal(path, sb->st_size, &us, &end)) {
+		status = end == REC_END_NORMAL ? "sealed" : "abnormal";
+		secs = (long long)(us / 1000000);
+	} else {
+		status = "unsealed";
+		for (i = 0; i < F->nlive; i++)
+			if (strcmp(F->live[i], path) == 0)
+				status = "live";
+		if (t0 != 0)
+			secs = (long long)((strcmp(status, "live") == 0 ?
+			    F->now : sb->st_mtime) - t0);
+		if (secs < 0)
+			secs = 0;
+	}
+	auditor_duration(secs, dur, sizeof(dur));
+	/* the address without its port: the column stays narrow */
+	snprintf(from, sizeof(from), "%s", auditor_get(h, "source"));
+	if ((colon = strrchr(from, ':')) != NULL && colon != from &&
+	    strspn(colon + 1, "0123456789") == strlen(colon + 1))
+		*colon = '\0';
+	(void)table_add(F->t, (const char *[]){ auditor_get(h, "ref"), start,
+	    dur, status, auditor_get(h, "engineer"), auditor_get(h, "vendor"),
+	    auditor_get(h, "device"), from, auditor_get(h, "session") });
 }
 
 static int
@@ -109,9 +263,7 @@ auditor_visit(const char *path, const struct stat *sb, int type,
 	struct audit_filter *F = auditor_walk_filter;
 	struct rec_hdr h;
 	size_t n = strlen(path);
-	char c[7][96];
 
-	(void)sb;
 	(void)ftw;
 	if (type != FTW_F || n < 5 || strcmp(path + n - 5, ".brec") != 0)
 		return (0);
@@ -131,15 +283,8 @@ auditor_visit(const char *path, const struct stat *sb, int type,
 	F->matched++;
 	if (F->id != NULL)
 		snprintf(F->found, sizeof(F->found), "%s", path);
-	else
-		fprintf(F->out, "%-36s %-6s %-24s %-12s %-10s %-14s %s\n",
-		    auditor_cell(&h, "session", c[0], sizeof(c[0])),
-		    auditor_cell(&h, "ref", c[1], sizeof(c[1])),
-		    auditor_cell(&h, "start", c[2], sizeof(c[2])),
-		    auditor_cell(&h, "engineer", c[3], sizeof(c[3])),
-		    auditor_cell(&h, "vendor", c[4], sizeof(c[4])),
-		    auditor_cell(&h, "device", c[5], sizeof(c[5])),
-		    auditor_cell(&h, "source", c[6], sizeof(c[6])));
+	else if (F->t != NULL)
+		auditor_rec_row(F, path, sb, &h);
 	recfmt_hdr_clear(&h);
 	return (0);
 }
@@ -606,7 +751,7 @@ auditor_run(struct sess *S)
 {
 	struct audit_filter F;
 	char *words[16], *cmd = NULL, *save = NULL, *w;
-	char pub[PATH_MAX + 32];
+	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
 	int nw = 0, rc = 2, i;
 
 	memset(&F, 0, sizeof(F));
@@ -619,7 +764,14 @@ auditor_run(struct sess *S)
 		goto usage;
 	snprintf(pub, sizeof(pub), "%s/recorder.key.pub", S->pol->state_dir);
 	if (strcmp(words[0], "recordings") == 0) {
-		for (i = 1; i + 1 < nw; i += 2) {
+		for (i = 1; i < nw; i += 2) {
+			if (strcmp(words[i], "--wide") == 0) {
+				F.wide = 1;
+				i--;
+				continue;
+			}
+			if (i + 1 >= nw)
+				goto usage;
 			if (strcmp(words[i], "--engineer") == 0)
 				F.engineer = words[i + 1];
 			else if (strcmp(words[i], "--vendor") == 0)
@@ -631,18 +783,38 @@ auditor_run(struct sess *S)
 			else
 				goto usage;
 		}
-		if (i != nw)
-			goto usage;
 		{
 			char *text = NULL;
 			size_t len = 0;
 
-			if ((F.out = open_memstream(&text, &len)) == NULL)
+			if ((F.out = open_memstream(&text, &len)) == NULL ||
+			    (F.t = table_new(auditor_rec_cols,
+			    AUDITOR_REC_NCOLS(F.wide))) == NULL) {
+				if (F.out != NULL)
+					fclose(F.out);
+				free(text);
+				sess_tell(S, "bastion: out of memory\n");
+				rc = 1;
 				goto out;
-			fprintf(F.out, "%-36s %-6s %-24s %-12s %-10s %-14s %s\n",
-			    "RECORDING", "REF", "START", "ENGINEER", "VENDOR",
-			    "DEVICE", "FROM");
+			}
+			F.now = time(NULL);
+			auditor_live_load(S, &F);
 			rc = auditor_walk(S, &F) == 0 ? 0 : 1;
+			/* newest first (nftw visits in directory order): by
+			 * start, and by session number within a second (the
+			 * sort is stable) */
+			table_sort(F.t, 0, TABLE_DESC | TABLE_NUM);
+			table_sort(F.t, 1, TABLE_DESC);
+			if (table_rows(F.t) == 0)
+				fprintf(F.out, "no recordings%s\n",
+				    F.engineer || F.vendor || F.device ||
+				    F.date ? " match" : "");
+			else
+				(void)table_print(F.t, F.out, NULL, F.wide ?
+				    0 : TABLE_WIDTH);
+			table_free(F.t);
+			F.t = NULL;
+			auditor_live_free(&F);
 			fclose(F.out);
 			(void)sess_write(S, 0, text, len);
 			free(text);
@@ -673,6 +845,13 @@ auditor_run(struct sess *S)
 		else if (strcmp(words[0], "verify") == 0)
 			rc = auditor_exec(S, "bastion-verify", (char *[]){
 			    "-k", pub, F.found, NULL });
+		else if (auditlog_path_for(S->pol->state_dir, chain,
+		    sizeof(chain)) == 0)
+			/* the header says how the session was let in, from
+			 * the audit chain (the recording's own field cannot) */
+			rc = auditor_exec(S, "bastion-replay", (char *[]){
+			    "--text", "-k", pub, "--audit", chain, F.found,
+			    NULL });
 		else
 			rc = auditor_exec(S, "bastion-replay", (char *[]){
 			    "--text", "-k", pub, F.found, NULL });
@@ -686,7 +865,7 @@ auditor_run(struct sess *S)
 usage:
 	sess_tell(S, "bastion: auditor console: ssh %s@bastion VERB\n"
 	    "  recordings [--engineer N] [--vendor N] [--device N] "
-	    "[--date YYYY-MM-DD]\n"
+	    "[--date YYYY-MM-DD] [--wide]\n"
 	    "  verify SESSION\n"
 	    "  replay SESSION\n"
 	    "  export SESSION > evidence.tar   (check it with bastion-verify "

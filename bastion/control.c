@@ -63,16 +63,28 @@ control_stream_open(struct control_stream *cs, int fd, int type)
 	return (f);
 }
 
-/* appr_ctx.cancelled for streaming verbs (watch): wait up to wait_ms,
- * 1 once bastionctl has hung up (the admin pressed ^C). */
+/* What control_cancelled() looks at: the socket and both streams on it. */
+struct control_peer {
+	int fd;
+	const struct control_stream *out, *err;
+};
+
+/*
+ * appr_ctx.cancelled for streaming verbs (watch): wait up to wait_ms,
+ * 1 once bastionctl has hung up (the admin pressed ^C). bastionctl shut
+ * down its writing side after the request, so only POLLHUP (both sides
+ * gone) or a frame that could not be written says it left.
+ */
 static int
 control_cancelled(void *arg, unsigned wait_ms)
 {
-	int fd = *(int *)arg;
-	struct pollfd p = { .fd = fd, .events = 0 };
+	const struct control_peer *cp = arg;
+	struct pollfd p = { .fd = cp->fd, .events = 0 };
 
+	if (cp->out->broken || cp->err->broken)
+		return (1);
 	(void)poll(&p, 1, (int)wait_ms);
-	return ((p.revents & (POLLHUP | POLLERR)) != 0);
+	return ((p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0);
 }
 
 static void
@@ -88,8 +100,8 @@ int
 control_main(const char *policy_path, const char *who, int debug)
 {
 	struct control_stream so, se;
+	struct control_peer cp = { CONTROL_FD, &so, &se };
 	struct appr_ctx c;
-	int fd = CONTROL_FD;
 	struct policy *pol = NULL;
 	char **argv = NULL, msg[256];
 	int argc = 0, r, rc = 1;
@@ -135,7 +147,7 @@ control_main(const char *policy_path, const char *who, int debug)
 	c.via = "bastionctl";
 	c.follow = console_follow;	/* watch streams over the socket */
 	c.cancelled = control_cancelled;
-	c.cancel_arg = &fd;
+	c.cancel_arg = &cp;
 	c.out = control_stream_open(&so, CONTROL_FD, CTLP_OUT);
 	c.err = control_stream_open(&se, CONTROL_FD, CTLP_ERR);
 	if (c.out == NULL || c.err == NULL) {

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "table.h"
 #include "text.h"
 
 #define APPR_MAX_WORDS		64
@@ -29,18 +30,18 @@
 void
 appr_usage(FILE *f, const char *prefix)
 {
-	fprintf(f, "%srequests [--all] [--json]\n"
+	fprintf(f, "%srequests [--all] [--json] [--wide]\n"
 	    "%sapprove ID DURATION [--json]   (DURATION: 90m, 2h, 1d)\n"
 	    "%sdeny ID REASON... [--json]\n"
-	    "%sgrants [--all] [--json]\n"
+	    "%sgrants [--all] [--json] [--wide]\n"
 	    "%srevoke ID [--json]\n"
-	    "%ssessions [--all] [--json]\n"
+	    "%ssessions [--all] [--json] [--wide]\n"
 	    "%swatch SESSION [--from-start]   (read-only; Ctrl-C stops)\n"
 	    "%skill SESSION [REASON...] [--json]\n"
 	    "%slock ENGINEER [REASON...] [--json]\n"
 	    "%sunlock ENGINEER [--account | --keys [--reset-counter]] "
 	    "[--json]\n"
-	    "%svendors [--json]\n", prefix, prefix, prefix, prefix, prefix,
+	    "%svendors [--json] [--wide]\n", prefix, prefix, prefix, prefix, prefix,
 	    prefix, prefix, prefix, prefix, prefix, prefix);
 }
 
@@ -202,6 +203,18 @@ appr_time(time_t t, char *out, size_t len)
 		strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/* A time in a table whose header says (UTC): "2026-11-05 14:05:01". */
+static void
+appr_tcell(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, len, "-");
+	else
+		strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 /* A table cell: the text cleaned for a terminal (text.h), "-" if none. */
 static void
 appr_cell(const char *s, char *out, size_t len)
@@ -256,6 +269,7 @@ appr_grant_json(FILE *f, const struct state_grant *g)
 #define AO_ACCOUNT	0x08
 #define AO_RESET	0x10
 #define AO_START	0x20
+#define AO_WIDE		0x40	/* tables: no width limit, nothing cut */
 
 static const struct {
 	const char *name;
@@ -267,10 +281,12 @@ static const struct {
 	{ "--account", AO_ACCOUNT },
 	{ "--reset-counter", AO_RESET },
 	{ "--from-start", AO_START },
+	{ "--wide", AO_WIDE },
 };
 
 struct appr_args {
 	int json, all;
+	size_t width;			/* tables: TABLE_WIDTH, 0 with --wide */
 	unsigned opts;			/* AO_* given */
 	int n;
 	char *pos[APPR_MAX_WORDS];	/* positional arguments */
@@ -308,6 +324,7 @@ appr_args(struct appr_ctx *c, int argc, char **argv, unsigned allowed,
 	}
 	a->json = (a->opts & AO_JSON) != 0;
 	a->all = (a->opts & AO_ALL) != 0;
+	a->width = (a->opts & AO_WIDE) ? 0 : TABLE_WIDTH;
 	return (0);
 }
 
@@ -330,47 +347,67 @@ appr_id(struct appr_ctx *c, const char *verb, const char *s, int64_t *id)
 	return (0);
 }
 
+/* A table being filled by a state-store walk (or JSON written as it
+ * goes). */
 struct appr_list {
 	struct appr_ctx *c;
 	int json;
 	size_t n;
+	struct table *t;
+};
+
+static const struct table_col appr_request_cols[] = {
+	{ "ID", TABLE_KEEP }, { "STATUS", TABLE_KEEP }, { "ENGINEER", 0 },
+	{ "VENDOR", 0 }, { "DEVICE", 0 }, { "CREATED (UTC)", TABLE_KEEP },
+	{ "APPROVED BY", 0 }, { "REASON", TABLE_FREE },
 };
 
 static int
 appr_request_line(const struct state_request *r, void *arg)
 {
 	struct appr_list *l = arg;
-	char when[40], eng[40], ven[40], dev[40], why[80], appr[64];
-	char denied[256];
+	char id[24], when[32], why[600];
 
 	if (l->json) {
 		fputs(l->n ? ",\n " : "", l->c->out);
 		appr_request_json(l->c->out, r);
 	} else {
-		if (l->n == 0)
-			fprintf(l->c->out, "%-5s %-9s %-12s %-10s %-14s %-23s "
-			    "%-14s %s\n", "ID", "STATUS", "ENGINEER", "VENDOR",
-			    "DEVICE", "CREATED", "APPROVED BY", "REASON");
-		appr_time(r->created, when, sizeof(when));
-		appr_cell(r->engineer, eng, sizeof(eng));
-		appr_cell(r->device, dev, sizeof(dev));
-		appr_cell(r->vendor, ven, sizeof(ven));
-		appr_cell(r->reason, why, sizeof(why));
-		appr_cell(r->approvers, appr, sizeof(appr));
-		text_clean(denied, sizeof(denied), r->deny_reason);
-		fprintf(l->c->out, "%-5lld %-9s %-12s %-10s %-14s %-23s %-14s "
-		    "%s%s%s\n", (long long)r->id, r->status, eng, ven, dev,
-		    when, appr, why, denied[0] != '\0' ? " / denied: " : "",
-		    denied);
+		snprintf(id, sizeof(id), "%lld", (long long)r->id);
+		appr_tcell(r->created, when, sizeof(when));
+		snprintf(why, sizeof(why), "%s%s%s", r->reason,
+		    r->deny_reason[0] != '\0' ? " / denied: " : "",
+		    r->deny_reason);
+		if (table_add(l->t, (const char *[]){ id, r->status,
+		    r->engineer, r->vendor, r->device, when, r->approvers,
+		    why }) != 0)
+			return (BERR_NOMEM);
 	}
 	l->n++;
 	return (0);
 }
 
+/* Print a filled table (if not --json); 0, or 1 after saying why. */
+static int
+appr_list_end(struct appr_list *l, const struct appr_args *a,
+    const char *none)
+{
+	int rc = 0;
+
+	if (a->json)
+		fputs("]\n", l->c->out);
+	else if (l->n == 0)
+		fprintf(l->c->out, "%s\n", none);
+	else if (table_print(l->t, l->c->out, NULL, a->width) != 0)
+		rc = 1;
+	table_free(l->t);
+	l->t = NULL;
+	return (rc);
+}
+
 static int
 appr_requests(struct appr_ctx *c, const struct appr_args *a)
 {
-	struct appr_list l = { c, a->json, 0 };
+	struct appr_list l = { c, a->json, 0, NULL };
 
 	if (a->n != 0) {
 		fprintf(c->err, "requests: takes no arguments\n");
@@ -378,17 +415,22 @@ appr_requests(struct appr_ctx *c, const struct appr_args *a)
 	}
 	if (a->json)
 		fputs("[", c->out);
+	else if ((l.t = table_new(appr_request_cols,
+	    sizeof(appr_request_cols) / sizeof(appr_request_cols[0]))) ==
+	    NULL) {
+		fprintf(c->err, "requests: out of memory\n");
+		return (1);
+	}
+	/* newest first: the store gives them by id, descending */
 	if (state_request_each(c->st, a->all ? NULL : STATE_REQ_PENDING,
 	    a->all ? 200 : 0, appr_request_line, &l) != 0) {
 		fprintf(c->err, "requests: the state store failed (see the "
 		    "bastion's log)\n");
+		table_free(l.t);
 		return (1);
 	}
-	if (a->json)
-		fputs("]\n", c->out);
-	else if (l.n == 0)
-		fprintf(c->out, "no %srequests\n", a->all ? "" : "pending ");
-	return (0);
+	return (appr_list_end(&l, a, a->all ? "no requests" :
+	    "no pending requests"));
 }
 
 /* The request, pending and not past its timeout; -1 after saying why. */
@@ -577,29 +619,31 @@ appr_deny(struct appr_ctx *c, const struct appr_args *a)
 	return (0);
 }
 
+static const struct table_col appr_grant_cols[] = {
+	{ "ID", TABLE_KEEP }, { "REQUEST", TABLE_KEEP }, { "ENGINEER", 0 },
+	{ "DEVICE", 0 }, { "UNTIL (UTC)", TABLE_KEEP }, { "STATE", TABLE_FREE },
+};
+
 static int
 appr_grant_line(const struct state_grant *g, void *arg)
 {
 	struct appr_list *l = arg;
-	char until[40], eng[40], dev[40], by[40];
+	char id[24], req[24], until[32], state[120];
 	time_t now = time(NULL);
 
 	if (l->json) {
 		fputs(l->n ? ",\n " : "", l->c->out);
 		appr_grant_json(l->c->out, g);
 	} else {
-		if (l->n == 0)
-			fprintf(l->c->out, "%-5s %-7s %-12s %-14s %-23s %s\n",
-			    "ID", "REQUEST", "ENGINEER", "DEVICE", "UNTIL",
-			    "STATE");
-		appr_time(g->until, until, sizeof(until));
-		appr_cell(g->engineer, eng, sizeof(eng));
-		appr_cell(g->device, dev, sizeof(dev));
-		text_clean(by, sizeof(by), g->revoked ? g->revoked_by : "");
-		fprintf(l->c->out, "%-5lld %-7lld %-12s %-14s %-23s %s%s\n",
-		    (long long)g->id, (long long)g->request_id, eng, dev,
-		    until, g->revoked ? "revoked by " : g->until <= now ?
-		    "ended" : "live", by);
+		snprintf(id, sizeof(id), "%lld", (long long)g->id);
+		snprintf(req, sizeof(req), "%lld", (long long)g->request_id);
+		appr_tcell(g->until, until, sizeof(until));
+		snprintf(state, sizeof(state), "%s%s", g->revoked ?
+		    "revoked by " : g->until <= now ? "ended" : "live",
+		    g->revoked ? g->revoked_by : "");
+		if (table_add(l->t, (const char *[]){ id, req, g->engineer,
+		    g->device, until, state }) != 0)
+			return (BERR_NOMEM);
 	}
 	l->n++;
 	return (0);
@@ -608,7 +652,7 @@ appr_grant_line(const struct state_grant *g, void *arg)
 static int
 appr_grants(struct appr_ctx *c, const struct appr_args *a)
 {
-	struct appr_list l = { c, a->json, 0 };
+	struct appr_list l = { c, a->json, 0, NULL };
 
 	if (a->n != 0) {
 		fprintf(c->err, "grants: takes no arguments\n");
@@ -616,16 +660,19 @@ appr_grants(struct appr_ctx *c, const struct appr_args *a)
 	}
 	if (a->json)
 		fputs("[", c->out);
+	else if ((l.t = table_new(appr_grant_cols, sizeof(appr_grant_cols) /
+	    sizeof(appr_grant_cols[0]))) == NULL) {
+		fprintf(c->err, "grants: out of memory\n");
+		return (1);
+	}
+	/* newest first: the store gives them by id, descending */
 	if (state_grant_each(c->st, a->all, time(NULL), appr_grant_line,
 	    &l) != 0) {
 		fprintf(c->err, "grants: the state store failed\n");
+		table_free(l.t);
 		return (1);
 	}
-	if (a->json)
-		fputs("]\n", c->out);
-	else if (l.n == 0)
-		fprintf(c->out, "no %sgrants\n", a->all ? "" : "live ");
-	return (0);
+	return (appr_list_end(&l, a, a->all ? "no grants" : "no live grants"));
 }
 
 static int
@@ -767,6 +814,14 @@ struct appr_slist {
 	int json;
 	time_t now;
 	size_t n;
+	struct table *t;
+};
+
+static const struct table_col appr_session_cols[] = {
+	{ "SID", TABLE_KEEP }, { "ENGINEER", 0 }, { "VENDOR", 0 },
+	{ "DEVICE", 0 }, { "FROM", TABLE_KEEP }, { "STARTED (UTC)", TABLE_KEEP },
+	{ "IDLE", TABLE_KEEP }, { "RECORDED", TABLE_KEEP },
+	{ "GRANT", TABLE_KEEP }, { "STATE", TABLE_FREE },
 };
 
 static int
@@ -774,8 +829,8 @@ appr_session_line(const struct state_session *s, void *arg)
 {
 	struct appr_slist *l = arg;
 	FILE *f = l->c->out;
-	char when[40], eng[40], ven[40], dev[40], from[48], idle[24];
-	char rec[24], state[120], why[96], grant[24];
+	char when[32], idle[24], sid[24];
+	char rec[24], state[400], grant[24];
 	long long bytes, isec;
 
 	if (l->json) {
@@ -784,15 +839,15 @@ appr_session_line(const struct state_session *s, void *arg)
 		l->n++;
 		return (0);
 	}
-	if (l->n++ == 0)
-		fprintf(f, "%-6s %-12s %-10s %-14s %-15s %-23s %-7s %-10s "
-		    "%-5s %s\n", "SID", "ENGINEER", "VENDOR", "DEVICE", "FROM",
-		    "STARTED", "IDLE", "RECORDED", "GRANT", "STATE");
-	appr_time(s->started, when, sizeof(when));
-	appr_cell(s->engineer, eng, sizeof(eng));
-	appr_cell(s->vendor, ven, sizeof(ven));
-	appr_cell(s->device, dev, sizeof(dev));
-	appr_cell(s->source, from, sizeof(from));
+	l->n++;
+	snprintf(sid, sizeof(sid), "%lld", (long long)s->sid);
+	/* "12-07 14:05": the year is this one (JSON has it all), and the
+	 * room goes to the state */
+	appr_tcell(s->started, when, sizeof(when));
+	if (strlen(when) == 19) {
+		memmove(when, when + 5, 11);
+		when[11] = '\0';
+	}
 	appr_rec_stat(l->c, s, l->now, &bytes, &isec);
 	if (isec < 0)
 		snprintf(idle, sizeof(idle), "-");
@@ -803,24 +858,25 @@ appr_session_line(const struct state_session *s, void *arg)
 		snprintf(grant, sizeof(grant), "%lld", (long long)s->grant_id);
 	else
 		snprintf(grant, sizeof(grant), "-");
-	if (s->ended != 0) {
-		appr_cell(s->end_reason, why, sizeof(why));
-		snprintf(state, sizeof(state), "ended: %s", why);
-	} else if (s->kill_requested) {
-		appr_cell(s->killed_by, why, sizeof(why));
-		snprintf(state, sizeof(state), "ending (killed by %s)", why);
-	} else
+	if (s->ended != 0)
+		snprintf(state, sizeof(state), "ended: %s", s->end_reason[0] ?
+		    s->end_reason : "-");
+	else if (s->kill_requested)
+		snprintf(state, sizeof(state), "ending (killed by %s)",
+		    s->killed_by[0] ? s->killed_by : "-");
+	else
 		snprintf(state, sizeof(state), "live");
-	fprintf(f, "%-6lld %-12s %-10s %-14s %-15s %-23s %-7s %-10s %-5s %s\n",
-	    (long long)s->sid, eng, ven, dev, from, when, idle, rec, grant,
-	    state);
+	if (table_add(l->t, (const char *[]){ sid, s->engineer, s->vendor,
+	    s->device, s->source, when, idle, rec, grant, state }) != 0)
+		return (BERR_NOMEM);
 	return (0);
 }
 
 static int
 appr_sessions(struct appr_ctx *c, const struct appr_args *a)
 {
-	struct appr_slist l = { c, a->json, time(NULL), 0 };
+	struct appr_slist l = { c, a->json, time(NULL), 0, NULL };
+	struct appr_list tl = { c, a->json, 0, NULL };
 
 	if (a->n != 0) {
 		fprintf(c->err, "sessions: takes no arguments\n");
@@ -828,17 +884,26 @@ appr_sessions(struct appr_ctx *c, const struct appr_args *a)
 	}
 	if (a->json)
 		fputs("[", c->out);
+	else if ((l.t = table_new(appr_session_cols,
+	    sizeof(appr_session_cols) / sizeof(appr_session_cols[0]))) ==
+	    NULL) {
+		fprintf(c->err, "sessions: out of memory\n");
+		return (1);
+	}
 	if (state_session_each(c->st, a->all, a->all ? 200 : 0,
 	    appr_session_line, &l) != 0) {
 		fprintf(c->err, "sessions: the state store failed (see the "
 		    "bastion's log)\n");
+		table_free(l.t);
 		return (1);
 	}
-	if (a->json)
-		fputs("]\n", c->out);
-	else if (l.n == 0)
-		fprintf(c->out, "no %ssessions\n", a->all ? "" : "live ");
-	return (0);
+	/* newest first (the store gives live sessions oldest first) */
+	if (l.t != NULL)
+		table_sort(l.t, 0, TABLE_DESC | TABLE_NUM);
+	tl.n = l.n;
+	tl.t = l.t;
+	return (appr_list_end(&tl, a, a->all ? "no sessions" :
+	    "no live sessions"));
 }
 
 /* The session by number for kill and watch; 0, or the exit status (1,
@@ -1288,30 +1353,59 @@ appr_engineer_state(struct appr_ctx *c, const struct policy_person *e,
 	return (0);
 }
 
+static const struct table_col appr_device_cols[] = {
+	{ "DEVICE", 0 }, { "ADDRESS", TABLE_KEEP }, { "PORT", TABLE_KEEP },
+	{ "FORWARDS", 0 }, { "APPROVAL", TABLE_FREE },
+	{ "DESCRIPTION", TABLE_FREE },
+};
+
+static const struct table_col appr_engineer_cols[] = {
+	{ "ENGINEER", 0 }, { "NAME", 0 }, { "VALID UNTIL", TABLE_KEEP },
+	{ "KEYS", TABLE_KEEP }, { "LIVE", TABLE_KEEP }, { "STATE", TABLE_FREE },
+};
+
+/* What the touch check does for this vendor's engineers (touch.c). */
+static const char *
+appr_vendor_touch(const struct policy_vendor *v)
+{
+	if (v->touch == POLICY_TOUCH_OFF)
+		return ("touch not checked (touch: off)");
+	if (v->allow_non_sk_keys)
+		return ("touch required with a security key; plain keys "
+		    "cannot be touched, so not checked for them");
+	return ("touch required");
+}
+
 static void
 appr_vendor_text(struct appr_ctx *c, const struct policy_vendor *v,
-    time_t now, int *failed)
+    time_t now, size_t width, int *failed)
 {
 	const struct policy *pol = c->pol;
 	struct appr_estate es;
-	char buf[512], cell[64], addr[64], ports[64], until[16], st[160];
-	char by[40];
+	struct table *t;
+	char buf[512], addr[64], port[16], ports[64], until[16], st[160];
+	char nkeys[16], live[16];
 	size_t i;
 	struct tm tm;
 
-	appr_cell(v->description, cell, sizeof(cell));
-	fprintf(c->out, "vendor %s: %s\n", v->name, cell);
+	snprintf(buf, sizeof(buf), "vendor %s: %s", v->name,
+	    v->description != NULL && *v->description ? v->description : "-");
+	table_para(c->out, NULL, "    ", buf, width);
 	appr_cidrs_str(v->segments, v->nsegments, buf, sizeof(buf));
-	fprintf(c->out, "  segments   %s\n", buf);
+	table_para(c->out, "  segments   ", "             ", buf, width);
 	appr_cidrs_str(v->sources, v->nsources, buf, sizeof(buf));
-	fprintf(c->out, "  sources    %s\n", buf);
+	table_para(c->out, "  sources    ", "             ", buf, width);
 	appr_rule_str(pol, appr_vendor_rule(pol, v), buf, sizeof(buf));
-	fprintf(c->out, "  approval   %s\n", buf);
-	fprintf(c->out, "  keys       %s; touch %s\n", v->allow_non_sk_keys ?
+	table_para(c->out, "  approval   ", "             ", buf, width);
+	snprintf(buf, sizeof(buf), "%s; %s", v->allow_non_sk_keys ?
 	    "any registered key" : "security keys only",
-	    v->touch == POLICY_TOUCH_OFF ? "not checked" : "required");
-	fprintf(c->out, "  %-16s %-16s %-5s %-12s %s\n", "DEVICE", "ADDRESS",
-	    "PORT", "FORWARDS", "APPROVAL / DESCRIPTION");
+	    appr_vendor_touch(v));
+	table_para(c->out, "  keys       ", "             ", buf, width);
+	if ((t = table_new(appr_device_cols, sizeof(appr_device_cols) /
+	    sizeof(appr_device_cols[0]))) == NULL) {
+		*failed = 1;
+		return;
+	}
 	for (i = 0; i < pol->ndevices; i++) {
 		const struct policy_device *d = &pol->devices[i];
 		struct policy_approval r;
@@ -1321,13 +1415,22 @@ appr_vendor_text(struct appr_ctx *c, const struct policy_vendor *v,
 		policy_device_approval(pol, d, &r);
 		appr_rule_str(pol, &r, buf, sizeof(buf));
 		appr_ports_str(d, ports, sizeof(ports));
-		appr_cell(d->description, cell, sizeof(cell));
-		fprintf(c->out, "  %-16s %-16s %-5u %-12s %s / %s\n", d->name,
-		    netaddr_str(&d->addr, addr, sizeof(addr)), d->port, ports,
-		    buf, cell);
+		snprintf(port, sizeof(port), "%u", d->port);
+		if (table_add(t, (const char *[]){ d->name, netaddr_str(
+		    &d->addr, addr, sizeof(addr)), port, ports, buf,
+		    d->description }) != 0)
+			*failed = 1;
 	}
-	fprintf(c->out, "  %-16s %-11s %-5s %-5s %s\n", "ENGINEER",
-	    "VALID UNTIL", "KEYS", "LIVE", "STATE");
+	if (table_rows(t) > 0)
+		(void)table_print(t, c->out, "  ", width);
+	else
+		fprintf(c->out, "  no devices\n");
+	table_free(t);
+	if ((t = table_new(appr_engineer_cols, sizeof(appr_engineer_cols) /
+	    sizeof(appr_engineer_cols[0]))) == NULL) {
+		*failed = 1;
+		return;
+	}
 	for (i = 0; i < v->nengineers; i++) {
 		const struct policy_person *e = &v->engineers[i];
 
@@ -1337,22 +1440,29 @@ appr_vendor_text(struct appr_ctx *c, const struct policy_vendor *v,
 			strftime(until, sizeof(until), "%Y-%m-%d", &tm);
 		else
 			snprintf(until, sizeof(until), "-");
-		appr_cell(es.lk.reason, cell, sizeof(cell));
 		snprintf(st, sizeof(st), "%s%s", !e->enabled ? "disabled" :
 		    es.expired ? "expired" : "enabled", es.locked ?
 		    ", LOCKED by " : "");
-		appr_cell(es.lk.locked_by, by, sizeof(by));
 		if (es.locked)
-			snprintf(buf, sizeof(buf), "%s%s: %s", st, by, cell);
+			snprintf(buf, sizeof(buf), "%s%s: %s", st,
+			    es.lk.locked_by, es.lk.reason);
 		else
 			snprintf(buf, sizeof(buf), "%s", st);
 		if (es.key_locks > 0)
 			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
 			    ", %zu key%s LOCKED (unlock --keys)", es.key_locks,
 			    es.key_locks == 1 ? "" : "s");
-		fprintf(c->out, "  %-16s %-11s %-5zu %-5zu %s\n", e->name,
-		    until, e->nkeys, es.live, buf);
+		snprintf(nkeys, sizeof(nkeys), "%zu", e->nkeys);
+		snprintf(live, sizeof(live), "%zu", es.live);
+		if (table_add(t, (const char *[]){ e->name, e->full_name,
+		    until, nkeys, live, buf }) != 0)
+			*failed = 1;
 	}
+	if (table_rows(t) > 0)
+		(void)table_print(t, c->out, "  ", width);
+	else
+		fprintf(c->out, "  no engineers\n");
+	table_free(t);
 }
 
 static void
@@ -1451,7 +1561,8 @@ appr_vendors(struct appr_ctx *c, const struct appr_args *a)
 			appr_vendor_json(c, &c->pol->vendors[i], now, &failed);
 		} else {
 			fputs(i ? "\n" : "", c->out);
-			appr_vendor_text(c, &c->pol->vendors[i], now, &failed);
+			appr_vendor_text(c, &c->pol->vendors[i], now,
+			    a->width, &failed);
 		}
 	}
 	if (a->json)
@@ -1473,17 +1584,17 @@ static const struct appr_verb {
 	unsigned opts;
 	int (*run)(struct appr_ctx *c, const struct appr_args *a);
 } appr_verbs[] = {
-	{ "requests", AO_JSON | AO_ALL, appr_requests },
+	{ "requests", AO_JSON | AO_ALL | AO_WIDE, appr_requests },
 	{ "approve", AO_JSON | AO_ALL, appr_approve },
 	{ "deny", AO_JSON | AO_ALL, appr_deny },
-	{ "grants", AO_JSON | AO_ALL, appr_grants },
+	{ "grants", AO_JSON | AO_ALL | AO_WIDE, appr_grants },
 	{ "revoke", AO_JSON | AO_ALL, appr_revoke },
-	{ "sessions", AO_JSON | AO_ALL, appr_sessions },
+	{ "sessions", AO_JSON | AO_ALL | AO_WIDE, appr_sessions },
 	{ "watch", AO_START, appr_watch },
 	{ "kill", AO_JSON, appr_kill },
 	{ "lock", AO_JSON, appr_lock },
 	{ "unlock", AO_JSON | AO_KEYS | AO_ACCOUNT | AO_RESET, appr_unlock },
-	{ "vendors", AO_JSON, appr_vendors },
+	{ "vendors", AO_JSON | AO_WIDE, appr_vendors },
 };
 
 static const struct appr_verb *

@@ -21,6 +21,10 @@
  *	                              check's key locks)
  *	vendors [--json]              vendors, devices, engineers and rules
  *
+ * Tables (common/table.h) list the newest first and stay under 100
+ * columns, cutting long text with "..."; --wide (requests, grants,
+ * sessions, vendors) cuts nothing.
+ *
  * Verbs write tables (or --json) to out and what went wrong to err, and
  * never talk to the network: a streaming verb (watch, kill's wait) writes
  * as it goes and polls cancelled(). The flow itself (the waiting engineer)

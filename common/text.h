@@ -24,6 +24,7 @@
 #define BASTION_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* text_clean_buf() flags */
@@ -31,6 +32,8 @@
 				 * \xNN per byte (forensic output: verify,
 				 * replay) instead of one '?' per character */
 #define TEXT_ELLIPSIS	0x02	/* a cut is marked with "..." */
+#define TEXT_WORD	0x04	/* text_fit(): cut at a blank rather than
+				 * inside a word, if a third is left */
 
 /*
  * The length (1..4) of the clean character p starts with, or 0 when p[0]
@@ -66,5 +69,35 @@ size_t text_clean(char *out, size_t outlen, const char *in);
  * NULL is written as "".
  */
 void text_json(FILE *f, const char *s);
+
+/*
+ * Display width, for tables that line up on a terminal (wcwidth-style,
+ * without the C library's locale: bastiond runs in the C locale and its
+ * workers cannot load locale files).
+ *
+ * text_cp_width(): the columns code point cp takes: 0 for combining marks,
+ * zero-width spaces and joiners, directional marks, variation selectors;
+ * 2 for East Asian Wide and Fullwidth characters (CJK ideographs, kana,
+ * Hangul, fullwidth forms, most emoji); 1 for the rest; -1 for control
+ * characters (C0, DEL, C1). The tables are compact (common/text.c), not
+ * every combining mark of every script.
+ */
+int text_cp_width(uint32_t cp);
+
+/* The columns s takes as text_clean() shows it (each character that is
+ * not clean counts as the one '?' it becomes). NULL is 0. */
+size_t text_width(const char *s);
+
+/*
+ * Write in, cleaned as text_clean() does, into out (outlen bytes with the
+ * NUL; always NUL-terminated when outlen > 0), cut if it takes more than
+ * cols columns or does not fit in out: between characters, never inside
+ * one; with TEXT_ELLIPSIS the cut is marked with "..." (within cols);
+ * with TEXT_WORD it is made at the last blank if that keeps at least a
+ * third of the room. The result may be narrower than cols (a wide character that does
+ * not fit is left out whole). Returns its length in bytes.
+ */
+size_t text_fit(char *out, size_t outlen, const char *in, size_t cols,
+    int flags);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,15 @@ main(int argc, char **argv)
 	const struct ctl_cmd *cmd = NULL;
 	int ch, rc, explicit = 0;
 	size_t i;
+
+	/*
+	 * ^C always stops bastionctl (watch runs until the session ends).
+	 * A disposition of "ignore" survives exec: a shell without job
+	 * control starts `cmd &` with SIGINT ignored, and so does everything
+	 * under it (a `make check &`, a CI runner), so without this the
+	 * admin's ^C, or a kill -INT, did nothing.
+	 */
+	(void)signal(SIGINT, SIG_DFL);
 
 	/* stop at the verb: its options are its own */
 	while ((ch = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {

@@ -12,7 +12,7 @@ cmd_grants_exec(struct ctl *c, int argc, char **argv)
 
 const struct ctl_cmd ctl_cmd_grants = {
 	"grants",
-	"[--all] [--json]",
+	"[--all] [--json] [--wide]",
 	"list live grants (--all: every one)",
 	cmd_grants_exec,
 	CTL_REMOTE

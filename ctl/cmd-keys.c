@@ -11,17 +11,22 @@
 
 #include "ctl.h"
 #include "sk.h"
+#include "text.h"
 
 static int
 keys_show_enrolment(const struct state_enrollment *e, const char *indent)
 {
-	char when[32];
+	char when[32], aaguid[80], subject[300], issuer[300];
 
 	ctl_time(e->enrolled, when, sizeof(when));
+	/* the certificate's names are the key maker's (or whoever made the
+	 * attestation): cleaned for the terminal (text.h) */
+	text_clean(aaguid, sizeof(aaguid), e->aaguid);
+	text_clean(subject, sizeof(subject), e->subject);
+	text_clean(issuer, sizeof(issuer), e->issuer);
 	if (e->attested)
 		printf("%senrolled %s, attested: aaguid %s, subject \"%s\", "
-		    "issuer \"%s\"\n", indent, when, e->aaguid, e->subject,
-		    e->issuer);
+		    "issuer \"%s\"\n", indent, when, aaguid, subject, issuer);
 	else
 		printf("%senrolled %s, not attested\n", indent, when);
 	return (0);

@@ -22,9 +22,14 @@
  * logfmt parser of auditlog.h and made printable before it reaches a
  * terminal, and JSON strings are escaped.
  *
- * Exit status: 0 the chain is intact and every recording is sealed; 1 the
- * report was made but something needs looking at (the chain is broken or
- * torn, a recording is altered, missing or not sealed); 2 usage.
+ * The text form is a table of the month (newest first, under 100
+ * columns; --wide cuts nothing), then each session in full, wrapped.
+ *
+ * Exit status: 0 the chain is intact and every recording is sealed, or
+ * still being written by a session that is running ("live": no end in
+ * the chain, and the state store has it running); 1 the report was made
+ * but something needs looking at (the chain is broken or torn, a
+ * recording is altered, missing or not sealed); 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,11 +47,11 @@
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
+#include "table.h"
 #include "text.h"
 
 #define REPORT_MAX_SESSIONS	100000
 #define REPORT_MAX_APPROVALS	100000
-#define REPORT_CELL		48	/* widest table cell */
 
 /* One session of the month. */
 struct rsess {
@@ -62,7 +67,10 @@ struct rsess {
 	char request[32], grant[32], approvers[256];
 	char work[1024];		/* session.work_record fields, logfmt */
 	int has_work;
-	const char *rec_status;		/* sealed, not sealed, ALTERED, ... */
+	char grant_start[32];		/* session.start's grant= */
+	int live;			/* no end yet, and the store says live */
+	const char *rec_status;		/* sealed, live, not sealed, ALTERED,
+					 * ... */
 	char rec_detail[1024];
 };
 
@@ -83,6 +91,7 @@ struct report {
 	size_t na, capa;
 	int overflow;
 	int store_failed;	/* ctl_state() said why once */
+	size_t width;		/* TABLE_WIDTH, 0 with --wide */
 };
 
 /* ---- reading the chain ------------------------------------------------- */
@@ -255,6 +264,8 @@ report_learn_detail(struct report *R, const struct rline *l)
 		report_get(l, "device", s->device, sizeof(s->device));
 		report_get(l, "to", s->to, sizeof(s->to));
 		report_get(l, "kind", s->kind, sizeof(s->kind));
+		report_get(l, "grant", s->grant_start,
+		    sizeof(s->grant_start));
 		if (s->recording[0] == '\0')
 			report_get(l, "recording", s->recording,
 			    sizeof(s->recording));
@@ -356,6 +367,13 @@ report_approvers(struct report *R, struct rsess *s)
 	size_t i;
 	int found;
 
+	/* a grant named only by session.start (let in on a grant whose
+	 * approval.grant_used line was not kept) */
+	if (s->admission[0] == '\0' && s->grant_start[0] != '\0' &&
+	    strcmp(s->grant_start, "-") != 0) {
+		snprintf(s->admission, sizeof(s->admission), "grant");
+		snprintf(s->grant, sizeof(s->grant), "%s", s->grant_start);
+	}
 	if (strcmp(s->admission, "grant") == 0 && s->request[0] == '\0')
 		for (i = 0; i < R->na; i++)
 			if (strcmp(R->a[i].grant, s->grant) == 0)
@@ -414,6 +432,26 @@ report_rec_path(struct report *R, struct rsess *s, char *out, size_t len)
 	    s->recording + 4, s->recording + 6, s->recording);
 }
 
+/* A session the chain has not seen end: is it still running? The state
+ * store knows (the same session number and worker, not ended). */
+static void
+report_live(struct report *R, struct rsess *s)
+{
+	struct state_session ss;
+	struct state *st;
+	int found = 0;
+
+	if (s->end[0] != '\0' || (R->c->st == NULL && R->store_failed))
+		return;
+	if ((st = ctl_state(R->c)) == NULL) {
+		R->store_failed = 1;
+		return;
+	}
+	if (state_session_get(st, strtoll(s->sid, NULL, 10), &ss, &found) ==
+	    0 && found && ss.ended == 0 && ss.pid == atoi(s->pid))
+		s->live = 1;
+}
+
 static void
 report_recording(struct report *R, struct rsess *s, const struct reckey *pub)
 {
@@ -450,6 +488,14 @@ report_recording(struct report *R, struct rsess *s, const struct reckey *pub)
 			    "abnormally: %s", rep.end_reason);
 		break;
 	case RECVERIFY_UNSEALED:
+		if (s->live) {
+			/* still being written: sealed when it ends */
+			s->rec_status = "live";
+			snprintf(s->rec_detail, sizeof(s->rec_detail), "the "
+			    "session is still running; the recording is "
+			    "sealed when it ends");
+			break;
+		}
 		s->rec_status = "not sealed";
 		snprintf(s->rec_detail, sizeof(s->rec_detail), "%llu trailing "
 		    "frame(s) unverified", (unsigned long long)rep.unverified);
@@ -519,87 +565,222 @@ report_time(const char *ts, char *out, size_t len)
 		snprintf(out, len, "-");
 }
 
-#define NCOL 11
+/* The approval in a few words, for the table. */
+static void
+report_approval_short(const struct rsess *s, char *out, size_t len)
+{
+	if (strcmp(s->admission, "window") == 0)
+		snprintf(out, len, "window");
+	else if (strcmp(s->admission, "grant") == 0)
+		snprintf(out, len, "grant %s", s->grant);
+	else if (strcmp(s->admission, "request") == 0)
+		snprintf(out, len, "request %s", s->request);
+	else
+		snprintf(out, len, "not required");
+}
 
+/*
+ * The work record in words (session.work_record: personal_info=yes|no|
+ * unanswered, records, reason, and whatever else a later bastiond adds):
+ * "patient data accessed; records: P-100, P-200", "no patient data",
+ * "not answered: not asked: the session had no terminal". "-" if none.
+ */
+static void
+report_work_text(const struct rsess *s, char *out, size_t len)
+{
+	const char *p = s->work, *end = s->work + strlen(s->work);
+	char key[64], val[1024], pi[32] = "", rec[1024] = "", why[1024] = "";
+	size_t o;
+
+	if (!s->has_work) {
+		snprintf(out, len, "-");
+		return;
+	}
+	while (auditlog_field_next(&p, end, key, sizeof(key), val,
+	    sizeof(val)) == 0) {
+		if (strcmp(key, "personal_info") == 0)
+			snprintf(pi, sizeof(pi), "%.16s", val);
+		else if (strcmp(key, "records") == 0)
+			snprintf(rec, sizeof(rec), "%s", val);
+		else if (strcmp(key, "reason") == 0)
+			snprintf(why, sizeof(why), "%s", val);
+	}
+	if (strcmp(pi, "yes") == 0)
+		o = (size_t)snprintf(out, len, "patient data accessed");
+	else if (strcmp(pi, "no") == 0)
+		o = (size_t)snprintf(out, len, "no patient data");
+	else if (strcmp(pi, "unanswered") == 0)
+		o = (size_t)snprintf(out, len, "not answered");
+	else
+		o = (size_t)snprintf(out, len, "given");
+	if (o < len && rec[0] != '\0' && strcmp(rec, "-") != 0)
+		o += (size_t)snprintf(out + o, len - o, "; records: %s", rec);
+	if (o < len && why[0] != '\0')
+		o += (size_t)snprintf(out + o, len - o, "; %s", why);
+	/* anything else, as it is named */
+	for (p = s->work; o < len && auditlog_field_next(&p, end, key,
+	    sizeof(key), val, sizeof(val)) == 0; )
+		if (strcmp(key, "personal_info") != 0 &&
+		    strcmp(key, "records") != 0 && strcmp(key, "reason") != 0)
+			o += (size_t)snprintf(out + o, len - o, "; %s: %s", key,
+			    val);
+}
+
+/* The work record in the table: did the engineer see patient data, and
+ * which records ("yes: P-100, P-200", "no", "not answered"); the rest is
+ * in the session's details below the table. */
+static void
+report_work_short(const struct rsess *s, char *out, size_t len)
+{
+	const char *p = s->work, *end = s->work + strlen(s->work);
+	char key[64], val[1024], pi[32] = "", rec[1024] = "";
+
+	if (!s->has_work) {
+		snprintf(out, len, "-");
+		return;
+	}
+	while (auditlog_field_next(&p, end, key, sizeof(key), val,
+	    sizeof(val)) == 0) {
+		if (strcmp(key, "personal_info") == 0)
+			snprintf(pi, sizeof(pi), "%.16s", val);
+		else if (strcmp(key, "records") == 0)
+			snprintf(rec, sizeof(rec), "%s", val);
+	}
+	if (strcmp(pi, "yes") == 0 && rec[0] != '\0' &&
+	    strcmp(rec, "-") != 0)
+		snprintf(out, len, "yes: %s", rec);
+	else if (strcmp(pi, "yes") == 0 || strcmp(pi, "no") == 0)
+		snprintf(out, len, "%s", pi);
+	else if (strcmp(pi, "unanswered") == 0)
+		snprintf(out, len, "not answered");
+	else
+		snprintf(out, len, "given");
+}
+
+static const struct table_col report_cols[] = {
+	{ "SID", TABLE_KEEP }, { "START (UTC)", TABLE_KEEP },
+	{ "DURATION", TABLE_KEEP }, { "ENGINEER", 0 }, { "VENDOR", 0 },
+	{ "DEVICE", 0 }, { "APPROVAL", TABLE_KEEP },
+	{ "PATIENT DATA", TABLE_FREE }, { "RECORDING", TABLE_KEEP },
+};
+
+/* The month at a glance: one line per session, newest first. */
 static void
 report_table(struct report *R)
 {
-	static const char *head[NCOL] = { "START (UTC)", "DURATION",
-	    "SESSION", "ENGINEER", "VENDOR", "FROM", "DEVICE", "TO",
-	    "APPROVAL", "WORK RECORD", "RECORDING" };
-	char (*cell)[NCOL][REPORT_CELL + 1];
-	size_t w[NCOL], i, j;
+	struct table *t;
+	char start[32], dur[32], appr[64], work[1400];
+	size_t i;
 
-	if (R->n == 0) {
-		printf("No sessions started in %s.\n", R->month);
-		return;
-	}
-	if ((cell = calloc(R->n, sizeof(*cell))) == NULL) {
+	if ((t = table_new(report_cols, sizeof(report_cols) /
+	    sizeof(report_cols[0]))) == NULL) {
 		fprintf(stderr, "bastionctl: report: out of memory\n");
 		return;
 	}
-	for (j = 0; j < NCOL; j++)
-		w[j] = strlen(head[j]);
-	for (i = 0; i < R->n; i++) {
+	for (i = R->n; i-- > 0; ) {
 		const struct rsess *s = &R->s[i];
-		const char *v[NCOL];
-		char start[32], dur[32], appr[400];
 
+		/* the month is in the title: day and minute here, the
+		 * seconds in the details */
 		report_time(s->start, start, sizeof(start));
-		report_duration(s, dur, sizeof(dur));
-		report_approval_text(s, appr, sizeof(appr));
-		v[0] = start;
-		v[1] = dur;
-		v[2] = s->sid;
-		v[3] = s->engineer[0] ? s->engineer : "-";
-		v[4] = s->vendor[0] ? s->vendor : "-";
-		v[5] = s->source[0] ? s->source : s->from[0] ? s->from : "-";
-		v[6] = s->device[0] ? s->device : "-";
-		v[7] = s->to[0] ? s->to : "-";
-		v[8] = appr;
-		v[9] = s->has_work ? (s->work[0] ? s->work : "given") : "-";
-		v[10] = s->rec_status;
-		for (j = 0; j < NCOL; j++) {
-			/* everything here came from the chain: cleaned, and
-			 * cut between characters with "..." */
-			text_clean_buf(cell[i][j], REPORT_CELL + 1, v[j],
-			    strlen(v[j]), TEXT_ELLIPSIS);
-			if (strlen(cell[i][j]) > w[j])
-				w[j] = strlen(cell[i][j]);
+		if (strlen(start) >= 16)
+			memmove(start, start + 5, 11);
+		start[strlen(start) >= 11 ? 11 : strlen(start)] = '\0';
+		if (s->live)
+			snprintf(dur, sizeof(dur), "live");
+		else
+			report_duration(s, dur, sizeof(dur));
+		report_approval_short(s, appr, sizeof(appr));
+		report_work_short(s, work, sizeof(work));
+		if (table_add(t, (const char *[]){ s->sid, start, dur,
+		    s->engineer, s->vendor, s->device, appr, work,
+		    s->rec_status }) != 0) {
+			fprintf(stderr, "bastionctl: report: out of memory\n");
+			break;
 		}
 	}
-	for (j = 0; j < NCOL; j++)
-		printf("%-*s%s", (int)w[j], head[j],
-		    j + 1 < NCOL ? "  " : "\n");
-	for (i = 0; i < R->n; i++)
-		for (j = 0; j < NCOL; j++)
-			printf("%-*s%s", (int)(j + 1 < NCOL ? w[j] : 0),
-			    cell[i][j], j + 1 < NCOL ? "  " : "\n");
-	free(cell);
+	(void)table_print(t, stdout, NULL, R->width);
+	table_free(t);
+}
+
+/* Everything the chain says of each session, newest first, wrapped. */
+static void
+report_details(struct report *R)
+{
+	char buf[2600], a[400], b[400], when[32], until[32], dur[32];
+	size_t i;
+
+	printf("\nEach session (newest first):\n");
+	for (i = R->n; i-- > 0; ) {
+		const struct rsess *s = &R->s[i];
+
+		report_time(s->start, when, sizeof(when));
+		report_time(s->end, until, sizeof(until));
+		report_duration(s, dur, sizeof(dur));
+		printf("\n");
+		if (s->live)
+			snprintf(buf, sizeof(buf), "%s  %s UTC, still running",
+			    s->sid, when);
+		else
+			snprintf(buf, sizeof(buf), "%s  %s to %s UTC (%s)",
+			    s->sid, when, s->end[0] == '\0' ? "?" :
+			    strncmp(when, until, 10) == 0 ? until + 11 : until,
+			    dur);
+		table_para(stdout, NULL, "    ", buf, R->width);
+		snprintf(buf, sizeof(buf), "%s (%s) from %s to %s at %s%s%s%s",
+		    s->engineer[0] ? s->engineer : "?",
+		    s->vendor[0] ? s->vendor : "?",
+		    s->source[0] ? s->source : s->from[0] ? s->from : "?",
+		    s->device[0] ? s->device : "?", s->to[0] ? s->to : "?",
+		    s->kind[0] ? " (" : "", s->kind, s->kind[0] ? ")" : "");
+		table_para(stdout, "    ", "      ", buf, R->width);
+		report_approval_text(s, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "approval: %s", a);
+		table_para(stdout, "    ", "      ", buf, R->width);
+		if (s->has_work) {
+			report_work_text(s, b, sizeof(b));
+			snprintf(buf, sizeof(buf), "work record: %s", b);
+			table_para(stdout, "    ", "      ", buf, R->width);
+		}
+		snprintf(buf, sizeof(buf), "recording %s: %s%s%s",
+		    s->recording[0] ? s->recording : "-", s->rec_status,
+		    s->rec_detail[0] ? " (" : "", s->rec_detail);
+		if (s->rec_detail[0])
+			strncat(buf, ")", sizeof(buf) - strlen(buf) - 1);
+		table_para(stdout, "    ", "      ", buf, R->width);
+		if (s->end_reason[0] != '\0') {
+			snprintf(buf, sizeof(buf), "ended: %s", s->end_reason);
+			table_para(stdout, "    ", "      ", buf, R->width);
+		}
+	}
 }
 
 static void
 report_text(struct report *R, const char *generated)
 {
 	char why[300], t[1100], sid[32], rec[80];
-	size_t i, sealed = 0, other = 0;
+	size_t i, sealed = 0, live = 0, other = 0;
 
-	printf("Maintenance sessions %s (UTC), policy %s, generated %s\n",
-	    R->month, R->c->policy_path, generated);
+	/* paths and the head on lines of their own: under 100 columns for
+	 * the usual paths, and never cut */
+	printf("Maintenance sessions %s (UTC), generated %s\n", R->month,
+	    generated);
+	printf("Policy\n  %s\n", R->c->policy_path);
 	text_clean(why, sizeof(why), R->cv.why);
 	switch (R->cv.verdict) {
 	case AUDITLOG_OK:
-		printf("Audit chain %s: verified intact, %llu lines (seq "
-		    "1..%llu), head %s\n", R->chain,
-		    (unsigned long long)R->cv.lines,
-		    (unsigned long long)R->cv.last_seq,
+		printf("Audit chain: verified intact, %llu lines (seq 1..%llu)"
+		    "\n  %s\n  head %s\n", (unsigned long long)R->cv.lines,
+		    (unsigned long long)R->cv.last_seq, R->chain,
 		    R->cv.head[0] ? R->cv.head : "-");
 		break;
 	case AUDITLOG_TRUNCATED:
-		printf("Audit chain %s: lines 1..%llu verify; WARNING: the "
-		    "last line (%llu) is torn (a crash, or the file was "
-		    "cut): %s\n", R->chain, (unsigned long long)R->cv.lines,
+		snprintf(t, sizeof(t), "Audit chain: lines 1..%llu verify; "
+		    "WARNING: the last line (%llu) is torn (a crash, or the "
+		    "file was cut): %s", (unsigned long long)R->cv.lines,
 		    (unsigned long long)R->cv.bad_line, why);
+		table_para(stdout, NULL, "  ", t, R->width);
+		printf("  %s\n", R->chain);
 		break;
 	default:
 		printf("\n!!! WARNING: THE AUDIT CHAIN IS %s: %s line %llu: "
@@ -615,19 +796,25 @@ report_text(struct report *R, const char *generated)
 		printf("WARNING: more than %d sessions: the rest are left "
 		    "out\n", REPORT_MAX_SESSIONS);
 	printf("\n");
+	if (R->n == 0) {
+		printf("No sessions started in %s.\n", R->month);
+		return;
+	}
 	report_table(R);
 	for (i = 0; i < R->n; i++)
 		if (strcmp(R->s[i].rec_status, "sealed") == 0)
 			sealed++;
+		else if (strcmp(R->s[i].rec_status, "live") == 0)
+			live++;
 		else
 			other++;
-	printf("\n%zu session(s); recordings: %zu sealed, %zu need "
-	    "attention\n", R->n, sealed, other);
-	for (i = 0; i < R->n; i++) {
+	printf("\n%zu session(s); recordings: %zu sealed, %zu live, %zu need "
+	    "attention\n", R->n, sealed, live, other);
+	for (i = R->n; i-- > 0; ) {
 		const struct rsess *s = &R->s[i];
 
-		if (strcmp(s->rec_status, "sealed") == 0 &&
-		    s->rec_detail[0] == '\0')
+		if (strcmp(s->rec_status, "sealed") == 0 ||
+		    strcmp(s->rec_status, "live") == 0)
 			continue;
 		text_clean(t, sizeof(t), s->rec_detail);
 		text_clean(sid, sizeof(sid), s->sid);
@@ -636,6 +823,7 @@ report_text(struct report *R, const char *generated)
 		printf("  session %s: recording %s: %s%s%s\n", sid, rec,
 		    s->rec_status, t[0] ? ": " : "", t);
 	}
+	report_details(R);
 }
 
 static void
@@ -699,6 +887,7 @@ report_json(struct report *R, const char *generated)
 		report_json_field(stdout, "recording", s->recording, 1);
 		report_json_field(stdout, "start", s->start, 1);
 		report_json_field(stdout, "end", s->end, 1);
+		printf(",\"live\":%s", s->live ? "true" : "false");
 		if (s->seconds >= 0)
 			printf(",\"seconds\":%lld", s->seconds);
 		else
@@ -753,6 +942,7 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "month", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "wide", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct report R;
@@ -765,10 +955,11 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 
 	memset(&R, 0, sizeof(R));
 	R.c = c;
+	R.width = TABLE_WIDTH;
 	gmtime_r(&now, &tm);
 	strftime(month, sizeof(month), "%Y-%m", &tm);
 	strftime(generated, sizeof(generated), "%Y-%m-%d %H:%M UTC", &tm);
-	while ((ch = getopt_long(argc, argv, "m:j", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "m:jw", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			if (!report_month_ok(optarg)) {
@@ -781,6 +972,9 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'w':
+			R.width = 0;
 			break;
 		default:
 			ctl_usage(&ctl_cmd_report, stderr);
@@ -829,8 +1023,11 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 		    "(bastiond --init creates it)\n", pubpath);
 	for (i = 0; i < R.n; i++) {
 		report_approvers(&R, &R.s[i]);
+		report_live(&R, &R.s[i]);
 		report_recording(&R, &R.s[i], pub);
-		if (strcmp(R.s[i].rec_status, "sealed") != 0)
+		/* a session still running is not a problem: it is "live" */
+		if (strcmp(R.s[i].rec_status, "sealed") != 0 &&
+		    strcmp(R.s[i].rec_status, "live") != 0)
 			rc = CTL_EXIT_FAIL;
 	}
 	if (R.cv.verdict != AUDITLOG_OK || R.overflow)
@@ -848,7 +1045,7 @@ out:
 
 const struct ctl_cmd ctl_cmd_report = {
 	"report",
-	"[--month YYYY-MM] [--json]",
+	"[--month YYYY-MM] [--json] [--wide]",
 	"the month's sessions (default: this month, UTC) from the verified "
 	"audit chain",
 	cmd_report_exec,

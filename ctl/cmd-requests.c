@@ -12,7 +12,7 @@ cmd_requests_exec(struct ctl *c, int argc, char **argv)
 
 const struct ctl_cmd ctl_cmd_requests = {
 	"requests",
-	"[--all] [--json]",
+	"[--all] [--json] [--wide]",
 	"list pending access requests (--all: every one)",
 	cmd_requests_exec,
 	CTL_REMOTE

@@ -14,7 +14,7 @@ cmd_sessions_exec(struct ctl *c, int argc, char **argv)
 
 const struct ctl_cmd ctl_cmd_sessions = {
 	"sessions",
-	"[--all] [--json]",
+	"[--all] [--json] [--wide]",
 	"live vendor sessions (--all: the last 200, ended ones too)",
 	cmd_sessions_exec,
 	CTL_REMOTE

@@ -14,7 +14,7 @@ cmd_vendors_exec(struct ctl *c, int argc, char **argv)
 
 const struct ctl_cmd ctl_cmd_vendors = {
 	"vendors",
-	"[--json]",
+	"[--json] [--wide]",
 	"vendors, their devices and engineers, and the approval rules",
 	cmd_vendors_exec,
 	CTL_REMOTE

@@ -3,7 +3,8 @@
  *
  *   bastion-replay [-k PUBKEY] [--speed N] [--skip-idle SECONDS]
  *                  [--channel N] FILE
- *   bastion-replay --text [-k PUBKEY] FILE        plain transcript
+ *   bastion-replay --text [-k PUBKEY] [--audit CHAIN] FILE
+ *                                                 plain transcript
  *   bastion-replay --asciicast [--input] [--skip-idle SECONDS]
  *                  [-k PUBKEY] FILE               asciicast v2 on stdout
  *
@@ -36,6 +37,7 @@
 #include <sys/ioctl.h>
 
 #include "asciicast.h"
+#include "auditlog.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -61,6 +63,8 @@ struct opts {
 	double skip_idle;	/* seconds, 0 = off */
 	uint64_t channel;	/* ALL_CHANNELS or one */
 	int input;		/* asciicast "i" events */
+	const char *audit;	/* --audit: the audit chain to ask */
+	char approval[1024];	/* how the session was let in, from it */
 };
 
 /* ---- reading ---------------------------------------------------------- */
@@ -156,6 +160,162 @@ hget(const struct rec *r, const char *k, char *out, size_t outlen)
 	text_clean_buf(out, outlen, v, strlen(v), TEXT_ESCAPE |
 	    TEXT_ELLIPSIS);
 	return (out);
+}
+
+/* ---- how the session was let in (--audit) ---------------------------- */
+
+/*
+ * The recording's HEADER is written before the first byte is relayed,
+ * and its `approval` field cannot be relied on for how the session was
+ * let in (bastiond versions up to this one always wrote `none`). The
+ * audit chain says it: the session's approval.window, approval.grant_used
+ * or approval.requested line, session.start's grant=, and the
+ * approval.approve lines of that request (who approved, which grant).
+ */
+struct chain_ask {
+	const char *recid;
+	char session[32], pid[16];	/* of the session.recording line */
+	char how[16], request[32], grant[32], admins[256];
+};
+
+static void
+chain_get(const struct auditlog_line *l, const char *k, char *v, size_t n)
+{
+	if (auditlog_field(l->body, l->bodylen, k, v, n) != 0)
+		v[0] = '\0';
+}
+
+static void
+chain_add_admin(struct chain_ask *q, const char *admin)
+{
+	size_t o = strlen(q->admins);
+
+	if (admin[0] == '\0' || strstr(q->admins, admin) != NULL)
+		return;
+	snprintf(q->admins + o, sizeof(q->admins) - o, "%s%s", o ? ", " : "",
+	    admin);
+}
+
+/* One pass over the chain; pass 1 finds the session, 2 its admission,
+ * 3 the approvals of its request or grant. */
+static int
+chain_pass(const char *path, struct chain_ask *q, int pass)
+{
+	struct auditlog_reader *rd = NULL;
+	struct auditlog_line l;
+	char ev[64], v[128], sess[32], pid[16], req[32], grant[32];
+	const char *text;
+	size_t len;
+	int r;
+
+	if ((r = auditlog_reader_open(path, &rd)) != 0)
+		return (r);
+	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
+		if (auditlog_line_parse(text, len, &l) != 0)
+			continue;
+		chain_get(&l, "event", ev, sizeof(ev));
+		chain_get(&l, "session", sess, sizeof(sess));
+		chain_get(&l, "pid", pid, sizeof(pid));
+		if (pass == 1) {
+			chain_get(&l, "recording", v, sizeof(v));
+			if ((strcmp(ev, "session.recording") == 0 ||
+			    strcmp(ev, "session.start") == 0) &&
+			    strcmp(v, q->recid) == 0 && q->session[0] == '\0') {
+				snprintf(q->session, sizeof(q->session), "%s",
+				    sess);
+				snprintf(q->pid, sizeof(q->pid), "%s", pid);
+			}
+			continue;
+		}
+		if (pass == 2) {
+			if (strcmp(sess, q->session) != 0 ||
+			    strcmp(pid, q->pid) != 0)
+				continue;
+			if (strcmp(ev, "approval.window") == 0)
+				snprintf(q->how, sizeof(q->how), "window");
+			else if (strcmp(ev, "approval.grant_used") == 0) {
+				snprintf(q->how, sizeof(q->how), "grant");
+				chain_get(&l, "grant", q->grant,
+				    sizeof(q->grant));
+			} else if (strcmp(ev, "approval.requested") == 0) {
+				snprintf(q->how, sizeof(q->how), "request");
+				chain_get(&l, "request", q->request,
+				    sizeof(q->request));
+			} else if (strcmp(ev, "session.start") == 0) {
+				chain_get(&l, "grant", v, sizeof(v));
+				if (v[0] != '\0' && strcmp(v, "-") != 0 &&
+				    q->grant[0] == '\0')
+					snprintf(q->grant, sizeof(q->grant),
+					    "%.31s", v);
+			}
+			continue;
+		}
+		if (strcmp(ev, "approval.approve") != 0)
+			continue;
+		chain_get(&l, "request", req, sizeof(req));
+		chain_get(&l, "grant", grant, sizeof(grant));
+		if ((q->request[0] != '\0' && strcmp(req, q->request) == 0) ||
+		    (q->grant[0] != '\0' && strcmp(grant, q->grant) == 0)) {
+			if (q->request[0] == '\0')
+				snprintf(q->request, sizeof(q->request), "%s",
+				    req);
+			if (q->grant[0] == '\0' && grant[0] != '\0' &&
+			    strcmp(grant, "-") != 0)
+				snprintf(q->grant, sizeof(q->grant), "%s",
+				    grant);
+			chain_get(&l, "admin", v, sizeof(v));
+			chain_add_admin(q, v);
+		}
+	}
+	auditlog_reader_free(rd);
+	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
+}
+
+/* Fill o->approval from the chain at o->audit for recording recid;
+ * exits 3 after saying why if the chain cannot be read. */
+static void
+chain_approval(struct opts *o, const char *recid)
+{
+	struct auditlog_verify v;
+	struct chain_ask q;
+	char state[300], why[200];
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	q.recid = recid;
+	auditlog_verify_file(o->audit, &v);
+	if (v.verdict == AUDITLOG_ERROR ||
+	    (r = chain_pass(o->audit, &q, 1)) != 0 ||
+	    (q.session[0] != '\0' && ((r = chain_pass(o->audit, &q, 2)) != 0 ||
+	    ((q.request[0] != '\0' || q.grant[0] != '\0') &&
+	    (r = chain_pass(o->audit, &q, 3)) != 0)))) {
+		fprintf(stderr, "bastion-replay: cannot read the audit chain "
+		    "%s: %s\n", o->audit, v.verdict == AUDITLOG_ERROR ? v.why :
+		    "read error");
+		exit(EXIT_USAGE);
+	}
+	text_clean(why, sizeof(why), v.why);
+	if (v.verdict == AUDITLOG_OK)
+		snprintf(state, sizeof(state), "audit chain verified intact");
+	else
+		snprintf(state, sizeof(state), "audit chain NOT intact at line "
+		    "%llu: %s", (unsigned long long)v.bad_line, why);
+	if (q.session[0] == '\0')
+		snprintf(o->approval, sizeof(o->approval), "not found: the "
+		    "audit chain has no line for this recording (%s)", state);
+	else if (strcmp(q.how, "window") == 0)
+		snprintf(o->approval, sizeof(o->approval), "pre-approved "
+		    "window (%s)", state);
+	else if (strcmp(q.how, "request") == 0 || q.grant[0] != '\0' ||
+	    q.request[0] != '\0')
+		snprintf(o->approval, sizeof(o->approval), "%s%s%s%s%s%s%s "
+		    "(%s)", q.grant[0] ? "grant " : "", q.grant,
+		    q.grant[0] && q.request[0] ? ", " : "",
+		    q.request[0] ? "request " : "", q.request,
+		    q.admins[0] ? " approved by " : "", q.admins, state);
+	else
+		snprintf(o->approval, sizeof(o->approval), "not required (%s)",
+		    state);
 }
 
 static int
@@ -465,7 +625,7 @@ mode_text(const struct opts *o, struct rec *r)
 	struct transcript tr;
 	struct rec_frame f;
 	struct rec_payload pl;
-	char a[300], b[300], c[300], d[300];
+	char a[300], b[300], c[300], d[300], appr[1100];
 	int sealed = 0;
 
 	memset(&tr, 0, sizeof(tr));
@@ -482,10 +642,19 @@ mode_text(const struct opts *o, struct rec *r)
 	printf("# engineer %s (vendor %s) from %s\n",
 	    hget(r, "engineer", a, sizeof(a)), hget(r, "vendor", b, sizeof(b)),
 	    hget(r, "source", c, sizeof(c)));
-	printf("# device %s at %s, approval %s\n",
+	hget(r, "approval", c, sizeof(c));
+	if (o->approval[0] != '\0')
+		text_clean(appr, sizeof(appr), o->approval);
+	else if (strcmp(c, "none") == 0 || strcmp(c, "-") == 0)
+		/* the HEADER's field was written as "none" whatever the
+		 * approval was: say where the answer is */
+		snprintf(appr, sizeof(appr), "not stated in the recording "
+		    "(the audit chain says: bastion-replay --audit CHAIN)");
+	else
+		snprintf(appr, sizeof(appr), "%s", c);
+	printf("# device %s at %s, approval: %s\n",
 	    hget(r, "device", a, sizeof(a)),
-	    hget(r, "device_addr", b, sizeof(b)),
-	    hget(r, "approval", c, sizeof(c)));
+	    hget(r, "device_addr", b, sizeof(b)), appr);
 	printf("# start %s, policy sha256 %s, recorder key %s\n",
 	    hget(r, "start", a, sizeof(a)),
 	    hget(r, "policy_sha256", b, sizeof(b)),
@@ -942,7 +1111,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: bastion-replay [-k PUBKEY] [--speed N] [--skip-idle SEC] "
 	    "[--channel N] FILE\n"
-	    "       bastion-replay --text [-k PUBKEY] [--channel N] FILE\n"
+	    "       bastion-replay --text [-k PUBKEY] [--channel N] "
+	    "[--audit CHAIN] FILE\n"
 	    "       bastion-replay --asciicast [--input] [--skip-idle SEC] "
 	    "[-k PUBKEY] FILE\n"
 	    "  -k PUBKEY         verify first (warns loudly if it does not)\n"
@@ -950,6 +1120,10 @@ usage(FILE *f)
 	    "  --skip-idle SEC   cap pauses at SEC seconds\n"
 	    "  --channel N       only this channel's output\n"
 	    "  --text            plain transcript for grep\n"
+	    "  --audit CHAIN     with --text: how the session was let in, "
+	    "from the audit\n"
+	    "                    chain (STATE_DIR/audit.log, or a bundle's "
+	    "audit.log)\n"
 	    "  --asciicast       asciicast v2 for asciinema (sanitised)\n"
 	    "  --input           with --asciicast: add \"i\" input events\n"
 	    "keys: space pause, + - speed, . step, <- -> 10 s, q quit\n");
@@ -965,6 +1139,7 @@ main(int argc, char **argv)
 		{ "text", no_argument, NULL, 'T' },
 		{ "asciicast", no_argument, NULL, 'A' },
 		{ "input", no_argument, NULL, 'I' },
+		{ "audit", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1018,6 +1193,9 @@ main(int argc, char **argv)
 		case 'I':
 			o.input = 1;
 			break;
+		case 'a':
+			o.audit = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return (0);
@@ -1041,6 +1219,8 @@ main(int argc, char **argv)
 		rec_close(&r);
 		return (EXIT_USAGE);
 	}
+	if (o.audit != NULL && recfmt_hdr_get(&r.hdr, "session") != NULL)
+		chain_approval(&o, recfmt_hdr_get(&r.hdr, "session"));
 	switch (o.mode) {
 	case MODE_TEXT:
 		rc = mode_text(&o, &r);

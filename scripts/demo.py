@@ -100,9 +100,10 @@ PEOPLE = [
     ("bob", "admin", None, "Bob Brown, Medical IT"),
     ("carol", "auditor", None, "Carol Clark, Data Protection Officer"),
 ]
-# Engineers reach devices, so each has an ssh-agent for the touch check.
-# (Admins and auditors reach no device and are not checked.)
-ENGINEERS = [name for name, role, _, _ in PEOPLE if role == "engineer"]
+# Everyone has an ssh-agent for the touch check: engineers before they
+# reach a device, admins and auditors before their console's first verb
+# (touch.c).
+WITH_AGENT = [name for name, _, _, _ in PEOPLE]
 
 
 def agent_sock(name):
@@ -258,7 +259,7 @@ def components():
             out.append(("web page of %s (%s:%d)" % (d["name"], d["addr"],
                                                    WEB_PORT),
                         wd / "web.pid", str(wd / "web-root")))
-    for name in ENGINEERS:
+    for name in WITH_AGENT:
         out.append(("ssh-agent of %s (%s)" % (name, rel(agent_sock(name))),
                     agent_pidfile(name), str(agent_sock(name))))
     return out
@@ -300,7 +301,7 @@ def stop(quiet=False):
         for pid in util.kill_leftover_pidfiles(DEMO):
             stopped.append(("leftover", pid))
     # ssh-agent removes its socket when it stops; one killed hard does not.
-    for name in ENGINEERS:
+    for name in WITH_AGENT:
         remove_stale_socket(agent_sock(name))
     try:
         OLD_FORWARD_MODE.unlink()
@@ -434,8 +435,8 @@ def write_ssh_config(keys, provider):
         "    ConnectTimeout 10",
         "",
         "# Each person's security key, chosen by the user name given to ssh",
-        "# (alice@bastion, alice+ct-scanner@bastion, ...). An engineer's key",
-        "# is also in the ssh-agent the demo started for them: IdentityAgent",
+        "# (alice@bastion, alice+ct-scanner@bastion, ...). Each key is also",
+        "# in the ssh-agent the demo started for that person: IdentityAgent",
         "# names it (whatever SSH_AUTH_SOCK says) and ForwardAgent forwards it,",
         "# so the bastion can ask it for the touch check (docs/FIDO2.md).",
         "# sftp and scp forward an agent only when given -A.",
@@ -443,7 +444,7 @@ def write_ssh_config(keys, provider):
     for name, role, _, _ in PEOPLE:
         lines += ["Match originalhost bastion user %s,%s+*" % (name, name),
                   "    IdentityFile %s" % keys[name][0]]
-        if name in ENGINEERS:
+        if name in WITH_AGENT:
             lines += ["    IdentityAgent %s" % agent_sock(name),
                       "    ForwardAgent yes"]
         else:
@@ -594,6 +595,30 @@ def self_test(name, askpass, device="ct-scanner"):
                         "--- %s (tail) ---\n%s"
                         % (name, device, LOG, util.tail(LOG, 40)))
     return ev
+
+
+def console_test(name, verb, want):
+    """Run a console verb as admin or auditor `name` (with the agent the
+    demo started for them: the console asks for a touch too); raise with
+    the log tail unless it succeeds, prints want and bastiond logged
+    touch.ok."""
+    askpass = PEOPLE_DIR / name / "askpass"
+    argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name, verb]
+    offset = log_size()
+    try:
+        p = subprocess.run(argv, env=client_env(askpass),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=90, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        p = None
+    if p is None or p.returncode != 0 or want not in p.stdout or \
+            audit_since(offset, "touch.ok", name) is None:
+        raise DemoError("console self-test failed: %s\n%s\n--- %s (tail) "
+                        "---\n%s" % (" ".join(argv), "timed out" if p is
+                                     None else "exit %d\nstdout: %s\n"
+                                     "stderr: %s" % (p.returncode, p.stdout,
+                                                     p.stderr),
+                                     LOG, util.tail(LOG, 40)))
 
 
 def forward_test(askpass, name="alice", device="ct-scanner"):
@@ -759,8 +784,8 @@ def setup():
     b.write_known_hosts(KNOWN_HOSTS)
     write_ssh_config(keys, provider)
 
-    # An ssh-agent per engineer, holding their key, for the touch check.
-    for name in ENGINEERS:
+    # An ssh-agent per person, holding their key, for the touch check.
+    for name in WITH_AGENT:
         sock = start_agent(name, keys[name][0], keys[name][1], provider)
         say("demo: ssh-agent of %-6s %s (pid %d), holds %s"
             % (name, rel(sock), read_pid(agent_pidfile(name)),
@@ -781,6 +806,10 @@ def setup():
     forward_test(askpass)
     say("demo: port forward self-test passed: the CT scanner's page through "
         "ssh -L inside a session")
+    console_test("bob", "vendors", "vendor acme")
+    console_test("carol", "recordings", "SESSION")   # alice's, just made
+    say("demo: console self-test passed: bob's `vendors` and carol's "
+        "`recordings`, each after a touch")
 
 
 def print_commands():
@@ -826,7 +855,8 @@ def print_commands():
         ("bob: the grants given so far", "%s bob@bastion grants" % F),
         ("carol, the auditor: the recordings so far (secret: %s)"
          % secrets.get("carol", "?"), "%s carol@bastion recordings" % F),
-        ("verify and replay one (an id from the RECORDING column)",
+        ("verify and replay one (ID: its SESSION number, or the recording id "
+         "that `recordings --wide` shows)",
          "%s carol@bastion verify ID; %s carol@bastion replay ID" % (F, F)),
         ("export it as an evidence bundle and check it offline",
          "%s carol@bastion export ID > evidence.tar && %s evidence.tar"
@@ -854,8 +884,8 @@ def print_commands():
         "ssh-agent to sign")
     say("a challenge with the security key (\"bastion: touch your security "
         "key ...\").")
-    say("The demo runs one agent per engineer, holding their key:")
-    say("  %s" % "  ".join(rel(agent_sock(n)) for n in ENGINEERS))
+    say("The demo runs one agent per person, holding their key:")
+    say("  %s" % "  ".join(rel(agent_sock(n)) for n in WITH_AGENT))
     say("%s names it (IdentityAgent) and forwards it (ForwardAgent"
         % rel(SSH_CONFIG))
     say("yes), so ssh needs neither -A nor SSH_AUTH_SOCK; sftp and scp need "
@@ -878,9 +908,9 @@ def print_commands():
 
 
 def refill_agents():
-    """When the demo already runs: put an engineer's key back into their
+    """When the demo already runs: put a person's key back into their
     agent if it was removed (ssh-add -d/-D)."""
-    for name in ENGINEERS:
+    for name in WITH_AGENT:
         key = PEOPLE_DIR / name / "id_ed25519_sk"
         try:
             pub = util.read_pub(str(key) + ".pub")

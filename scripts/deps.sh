@@ -8,7 +8,8 @@ libssh-dev libpam0g-dev libfido2-dev libssl-dev libuv1-dev libsqlite3-dev
 libyaml-dev libzstd-dev libsystemd-dev libseccomp-dev libarchive-dev libcmocka-dev libpam-wrapper
 libpam-modules openssh-client openssh-server
 python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciinema ssh-audit tmux
-procps iproute2 curl systemd debootstrap systemd-container"
+procps iproute2 curl systemd debootstrap systemd-container
+putty-tools python3-paramiko python3-asyncssh"
 
 missing=""
 for p in $PKGS; do

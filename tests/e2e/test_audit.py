@@ -684,16 +684,27 @@ def test_monthly_report(cast, bastionctl, verify_bin):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "verified intact" in r.stdout
     assert "\u009b" not in r.stdout and "\ufffd" not in r.stdout
-    rows = {ln.split()[3]: ln for ln in r.stdout.splitlines()
-            if ln[:4].isdigit() and len(ln.split()) > 3}
-    alice = rows[sid]
+    # the table: one row per session, newest first, work record in words
+    rows = [ln for ln in r.stdout.split("Each session")[0].splitlines()
+            if len(ln.split()) > 5 and ln.split()[0].isdigit()
+            and ln.split()[1][2:3] == "-"]
+    assert [ln.split()[0] for ln in rows] == [gsid, sid], r.stdout
+    assert "yes: P-100," in rows[1], r.stdout     # cut at a blank
+    assert "personal_info=" not in r.stdout
+    # each session in full (wrapped at blanks: compare words)
+    detail = r.stdout.split("Each session (newest first):", 1)[1]
+    blocks = {b.split()[0]: " ".join(b.split())
+              for b in detail.strip().split("\n\n")}
+    alice = blocks[sid]
     ct_to = "127.0.1.10:%d" % world.devices["ct-scanner"].port
     pacs_to = "127.0.2.10:%d" % world.devices["pacs"].port
-    for want in ("alice", "acme", "127.0.0.1:", "ct-scanner", ct_to,
-                 "not required", "personal_info=yes", "sealed"):
+    for want in ("alice (acme)", "from 127.0.0.1:", "ct-scanner",
+                 ct_to, "approval: not required",
+                 "work record: patient data accessed; records: P-100, "
+                 "P-200; note: ?31mred", "sealed"):
         assert want in alice, (want, r.stdout)
-    gina = rows[gsid]
-    for want in ("gina", "globex", "pacs", pacs_to,
+    gina = blocks[gsid]
+    for want in ("gina (globex)", "pacs", pacs_to,
                  "request %s: bob" % req["request"], "sealed"):
         assert want in gina, (want, r.stdout)
 

@@ -19,14 +19,23 @@ def test_auditor_lists_verifies_and_replays(site):
     p["gina"].ssh("pacs", "true")
     world.bastion.wait_audit(event="session.end", user="gina")
 
+    sid = world.bastion.audit_events(event="session.recording",
+                                     recording=rec_id)[0]["session"]
+    # the session numbers by default (under 100 columns), the recording
+    # ids too with --wide; verify and replay take either
     lst = p["carol"].ssh("recordings")
     assert lst.returncode == 0, lst.stderr
+    assert "alice" in lst.stdout and "gina" in lst.stdout
+    assert sid in [ln.split()[0] for ln in lst.stdout.splitlines()]
+    lst = p["carol"].ssh("recordings", "--wide")
     assert rec_id in lst.stdout and "alice" in lst.stdout
     assert "gina" in lst.stdout
-    only = p["carol"].ssh("recordings", "--engineer", "alice")
+    only = p["carol"].ssh("recordings", "--wide", "--engineer", "alice")
     assert rec_id in only.stdout and "gina" not in only.stdout
-    by_device = p["carol"].ssh("recordings", "--device", "pacs")
+    by_device = p["carol"].ssh("recordings", "--device", "pacs", "--wide")
     assert rec_id not in by_device.stdout and "gina" in by_device.stdout
+    by_sid = p["carol"].ssh("verify", sid)
+    assert by_sid.returncode == 0 and "sealed" in by_sid.stdout, by_sid
 
     v = p["carol"].ssh("verify", rec_id)
     assert v.returncode == 0, v.stdout + v.stderr

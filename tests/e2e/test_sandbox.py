@@ -128,6 +128,30 @@ def use_testhooks(world, build_dir):
     world.bastion.binary = hooks
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="demotion needs root")
+def test_missing_worker_user_is_said_once_not_per_session(cast):
+    """The demo (and a test machine) has no `bastion` user: the listener
+    says so once at start, and sessions do not repeat it (issue 15,
+    item 7)."""
+    world, p = cast
+    world.top["worker_user"] = "no-such-user-here"
+    world.start_bastion()
+    for i in range(3):
+        r = p["alice"].ssh("ct-scanner", "echo once-%d" % i)
+        assert r.returncode == 0 and r.stdout == "once-%d\n" % i, r.stderr
+    world.bastion.wait_audit(event="session.end", user="alice")
+    ends = world.bastion.audit_events(event="session.end", user="alice")
+    deadline = time.monotonic() + 10
+    while len(ends) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        ends = world.bastion.audit_events(event="session.end", user="alice")
+    assert len(ends) == 3
+    said = [ln for ln in world.bastion.log().splitlines()
+            if "no-such-user-here does not exist" in ln and
+            "debug" not in ln.lower()]
+    assert len(said) == 1, said
+
+
 def test_forbidden_system_call_kills_only_that_worker(cast, build_dir):
     world, p = cast
     use_testhooks(world, build_dir)

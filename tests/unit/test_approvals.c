@@ -211,8 +211,17 @@ test_reasons_shown_clean(void **unused)
 	assert_int_equal(state_request_create(st, "gina", "globex\x9b", "pacs",
 	    reason, &id), 0);
 
+	/* the table keeps under 100 columns: the reason is cut, cleaned */
 	assert_int_equal(run_verb(st, &out, &err, 1, (char *[]){ "requests",
 	    NULL }), 0);
+	assert_non_null(strstr(out, "fix CT ?2J?31m?]0;"));
+	assert_lines_clean(out);
+	free(out);
+	free(err);
+
+	/* --wide: nothing cut */
+	assert_int_equal(run_verb(st, &out, &err, 2, (char *[]){ "requests",
+	    "--wide", NULL }), 0);
 	assert_non_null(strstr(out, "fix CT ?2J?31m?]0;owned??? done"));
 	assert_lines_clean(out);
 	free(out);
