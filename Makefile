@@ -10,6 +10,10 @@
 #   make demo       run the bastion with demo vendors and devices
 #   make demo-stop  stop it
 #   make bench      benchmarks against OpenSSH (prints a table)
+#   make fuzz       build the libFuzzer targets (fuzz/) with clang + ASan/UBSan
+#                   into build-fuzz/, and their seed corpora
+#   make check-fuzz a bounded run of every fuzz target over its corpus
+#                   (FUZZ_SECONDS each; docs/TESTING.md, "Fuzzing")
 #
 # Sources are picked up by directory, so adding a file needs no Makefile edit:
 #   common/*.c         -> $(B)/libbastion-common.a (linked into everything)
@@ -21,9 +25,18 @@
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
+#   fuzz/fuzz_*.c      -> build-fuzz/fuzz_*      (one libFuzzer target each)
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+FUZZ_CC ?= clang
+ifeq ($(FUZZ),1)
+# the fuzz build: every object instrumented for libFuzzer, ASan and UBSan
+B = build-fuzz
+CC = $(FUZZ_CC)
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 B ?= build-asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -67,7 +80,7 @@ PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
-	demo-stop bench \
+	demo-stop bench fuzz fuzz-targets check-fuzz \
 	clean tests install uninstall
 
 all: $(PROGS)
@@ -131,6 +144,7 @@ BOOT ?= 1
 check: deps
 	$(MAKE) tests
 	$(MAKE) check-unit check-e2e
+	$(MAKE) check-fuzz
 	@if [ "$(BOOT)" = 1 ] && [ "$$(id -u)" = 0 ]; then \
 		$(MAKE) check-boot; \
 	else \
@@ -175,7 +189,68 @@ install: all
 uninstall:
 	B=$(B) ./scripts/install.sh --uninstall
 
+# ---- fuzzing: fuzz/README.md, docs/TESTING.md "Fuzzing" ------------------
+# Each fuzz/fuzz_NAME.c is one target, linked with the project's libraries
+# built in build-fuzz/ (FUZZ=1). Its corpus is build-fuzz/corpus/NAME (seeds
+# made by fuzz/mkseeds.c from the project's own encoders and the test data,
+# grown by every run) plus fuzz/corpus/NAME (checked in: found crashes).
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES = $(FUZZ_SRC:fuzz/fuzz_%.c=%)
+FUZZ_BIN = $(FUZZ_NAMES:%=$(B)/fuzz_%)
+FUZZ_SECONDS ?= 6
+FUZZ_ARGS ?=
+
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-targets
+
+fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
+
+$(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -fsanitize=fuzzer $(LDFLAGS_ALL) \
+		-o $@ $< $(LIBS) $(LDLIBS)
+
+# bastion-verify's bundle reader is the program itself: its main() is
+# renamed and called by the target
+$(B)/fuzz/bastion-verify.o: recorder/bastion-verify.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Dmain=bastion_verify_main \
+		-c -o $@ $<
+
+$(B)/fuzz_bundle: fuzz/fuzz_bundle.c fuzz/fuzz.h $(B)/fuzz/bastion-verify.o \
+		$(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ifuzz -fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< \
+		$(B)/fuzz/bastion-verify.o $(LIBS) $(LDLIBS)
+
+$(B)/fuzz/mkseeds: fuzz/mkseeds.c fuzz/fuzz.h $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
+		policies/broken/*.yaml)
+	$(B)/fuzz/mkseeds $(B)/corpus $(FUZZ_NAMES)
+	@mkdir -p $(B)/corpus/policy
+	cp policies/*.yaml policies/broken/*.yaml $(B)/corpus/policy/
+	@touch $@
+
+check-fuzz: fuzz
+	@set -e; start=$$(date +%s); for n in $(FUZZ_NAMES); do \
+		mkdir -p fuzz/corpus/$$n; \
+		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
+		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 -close_fd_mask=1 \
+			-print_final_stats=1 -artifact_prefix=build-fuzz/ \
+			$(FUZZ_ARGS) \
+			build-fuzz/corpus/$$n fuzz/corpus/$$n \
+			>build-fuzz/fuzz_$$n.log 2>&1 || { \
+			tail -n 60 build-fuzz/fuzz_$$n.log; \
+			echo "fuzz_$$n failed: build-fuzz/fuzz_$$n.log; the" \
+			"input is build-fuzz/crash-*, leak-* or timeout-*"; \
+			exit 1; }; \
+		grep -E '^(Done|stat::number_of_executed_units|INFO: seed corpus)' \
+			build-fuzz/fuzz_$$n.log | tr '\n' ' '; echo; \
+	done; echo "check-fuzz: $$(( $$(date +%s) - start )) s"
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d)
