@@ -234,20 +234,20 @@ $(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
 
 check-fuzz: fuzz
 	@set -e; start=$$(date +%s); for n in $(FUZZ_NAMES); do \
-		mkdir -p fuzz/corpus/$$n; \
+		found=; [ ! -d fuzz/corpus/$$n ] || found=fuzz/corpus/$$n; \
 		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
 		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
 			-timeout=10 -rss_limit_mb=2048 -close_fd_mask=1 \
 			-print_final_stats=1 -artifact_prefix=build-fuzz/ \
 			$(FUZZ_ARGS) \
-			build-fuzz/corpus/$$n fuzz/corpus/$$n \
+			build-fuzz/corpus/$$n $$found \
 			>build-fuzz/fuzz_$$n.log 2>&1 || { \
 			tail -n 60 build-fuzz/fuzz_$$n.log; \
 			echo "fuzz_$$n failed: build-fuzz/fuzz_$$n.log; the" \
 			"input is build-fuzz/crash-*, leak-* or timeout-*"; \
 			exit 1; }; \
-		grep -E '^(Done|stat::number_of_executed_units|INFO: seed corpus)' \
-			build-fuzz/fuzz_$$n.log | tr '\n' ' '; echo; \
+		sed -nE 's/^#([0-9]+)[[:space:]]+(INITED|DONE)[[:space:]]+(cov: [0-9]+ ft: [0-9]+ corp: [^ ]+).*/   \2 \3 (\1 runs)/p' \
+			build-fuzz/fuzz_$$n.log; \
 	done; echo "check-fuzz: $$(( $$(date +%s) - start )) s"
 
 clean:
