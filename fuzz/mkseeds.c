@@ -479,6 +479,16 @@ seeds_sanitize(const char *t)
 	seed_str(t, "ascii", "\x06\xc3\xa9\xe2\x82 cut");
 }
 
+/* What a peer names itself: byte 0 is the small output size. */
+static void
+seeds_text(const char *t)
+{
+	seed_str(t, "user", "\x07alice");
+	seed_str(t, "host", "\x10vendor.example \"=\\");
+	seed_str(t, "c1", "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0");
+	seed_str(t, "controls", "\x16\x1b[31m\r\n\t\x7f end");
+}
+
 /* ---- recordings, the recorder protocol, the chain, bundles -------------- */
 
 /* The sample recording's bytes (sealed or not). */
@@ -753,6 +763,8 @@ main(int argc, char **argv)
 			seeds_window(n);
 		else if (strcmp(n, "sanitize") == 0)
 			seeds_sanitize(n);
+		else if (strcmp(n, "text") == 0)
+			seeds_text(n);
 		else if (strcmp(n, "recording") == 0)
 			seeds_recording(n);
 		else if (strcmp(n, "recfmt") == 0)
