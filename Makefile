@@ -237,7 +237,7 @@ check-fuzz: fuzz
 		found=; [ ! -d fuzz/corpus/$$n ] || found=fuzz/corpus/$$n; \
 		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
 		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=10 -rss_limit_mb=2048 -close_fd_mask=1 \
+			-timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 \
 			-print_final_stats=1 -artifact_prefix=build-fuzz/ \
 			$(FUZZ_ARGS) \
 			build-fuzz/corpus/$$n $$found \

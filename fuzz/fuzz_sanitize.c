@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char clean[512];
 	uint32_t cp;
 	size_t n, i, cut;
-	int flags;
+	int flags, n2;
 
 	if (size == 0)
 		return (0);
@@ -69,6 +69,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	output_check(buf_ptr(out), buf_len(out), flags);
 	if (asciicast_json_string(js, data, size) != 0)
 		abort();
+	/* a JSON string of valid UTF-8 without a raw control byte */
+	if (buf_len(js) < 2 || buf_ptr(js)[0] != '"' ||
+	    buf_ptr(js)[buf_len(js) - 1] != '"')
+		abort();
+	for (i = 0; i < buf_len(js); i++)
+		if (buf_ptr(js)[i] < 0x20)
+			abort();
+	for (i = 0; i < buf_len(js); i += (size_t)n2)
+		if ((n2 = utf8_decode(buf_ptr(js) + i, buf_len(js) - i,
+		    &cp)) <= 0)
+			abort();
 	(void)text_clean_buf(clean, sizeof(clean), data, size, TEXT_ESCAPE);
 	(void)text_clean_buf(clean, sizeof(clean), data, size, TEXT_ELLIPSIS);
 	(void)text_is_clean(data, size);

@@ -7,7 +7,8 @@
  * Each writes into a heap buffer of exactly the size it is given, sizes
  * from 1 up, so a write past the end is caught; and what log_escape
  * writes must read back as one logfmt field holding the same bytes
- * (auditlog_field_next), or their start and "..." when it was cut.
+ * (auditlog_field_next), or their start and "..." when it was cut; and
+ * text_json (reports, --json listings) must write a JSON string.
  *
  * Input: byte 0 sets the small output size; the rest is the string.
  */
@@ -53,6 +54,32 @@ escape_roundtrip(const char *s)
 		abort();
 }
 
+/* A JSON string: quoted, no raw control byte, every backslash escaping
+ * one of the escapes JSON has, strict UTF-8 inside. */
+static void
+json_check(const char *s)
+{
+	char *j = NULL;
+	size_t n = 0, i;
+	FILE *f = open_memstream(&j, &n);
+
+	if (f == NULL)
+		abort();
+	text_json(f, s);
+	if (fclose(f) != 0 || n < 2 || j[0] != '"' || j[n - 1] != '"')
+		abort();
+	for (i = 1; i < n - 1; i++) {
+		if ((unsigned char)j[i] < 0x20 || j[i] == 0x7f ||
+		    (j[i] == '"'))
+			abort();
+		if (j[i] == '\\' && strchr("\"\\/bfnrtu", j[++i]) == NULL)
+			abort();
+	}
+	if (!text_is_clean(j, n))
+		abort();
+	free(j);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -64,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	small = (size_t)(data[0] % 24) + 1;
 	s = fuzz_cstr(data + 1, size - 1);
 	escape_roundtrip(s);
+	json_check(s);
 	EXACT(small, log_escape(out, small, s));
 	EXACT(small, log_clean(out, small, s));
 	EXACT(small, text_clean_buf(out, small, data + 1, size - 1, 0));
