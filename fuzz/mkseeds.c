@@ -261,6 +261,15 @@ seeds_sk(const char *t)
 	buf_free(login);
 }
 
+static void
+seeds_enroll(const char *t)
+{
+	seed_str(t, "ed25519", SK_TYPE_ED25519 " " ED_B64 " alice@acme\n");
+	seed_str(t, "ecdsa", SK_TYPE_ECDSA " " ECDSA_B64
+	    " backup key: \"x\"\r\n# more\n");
+	seed_str(t, "mismatch", SK_TYPE_ECDSA " " ED_B64 "\n");
+}
+
 /* CBOR: a major type with its length. */
 static void
 cbor_head(struct buf *b, uint8_t major, size_t n)
@@ -749,6 +758,8 @@ main(int argc, char **argv)
 			seeds_agent(n);
 		else if (strcmp(n, "sk") == 0)
 			seeds_sk(n);
+		else if (strcmp(n, "enroll") == 0)
+			seeds_enroll(n);
 		else if (strcmp(n, "attest") == 0)
 			seeds_attest(n);
 		else if (strcmp(n, "ctlproto") == 0)
