@@ -5,7 +5,8 @@
  * mon_reader_feed, each line through mon_parse, an S line through
  * mon_session_check against a two-vendor policy (the one
  * tests/unit/test_monitor.c builds by hand), a V line's audit line through
- * mon_audit_check, and every parsed message formatted back (mon_format).
+ * mon_audit_check, and every other parsed message formatted back
+ * (mon_format) into a line that parses to the same message.
  *
  * Input: what a worker writes on its fd 4.
  */
@@ -54,7 +55,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static int
 on_line(const char *line, size_t len, void *arg)
 {
-	struct mon_msg m;
+	struct mon_msg m, again;
 	char out[MON_LINE_MAX + 1], clean[MON_TEXT_MAX + 1];
 
 	(void)arg;
@@ -73,8 +74,13 @@ on_line(const char *line, size_t len, void *arg)
 	default:
 		break;
 	}
-	if (m.type != MON_AUDIT)
-		(void)mon_format(&m, out, sizeof(out));
+	/* what parses formats again, to a line that parses the same */
+	if (m.type != MON_AUDIT) {
+		if (mon_format(&m, out, sizeof(out)) != 0 ||
+		    mon_parse(out, strlen(out) - 1, &again) != 0 ||
+		    memcmp(&m, &again, sizeof(m)) != 0)
+			abort();
+	}
 	return (0);
 }
 

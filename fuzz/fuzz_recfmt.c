@@ -4,7 +4,7 @@
  * buffer as the reader does, each payload through recfmt_payload_decode
  * for its type, a HEADER payload through recfmt_hdr_decode, and the
  * header's values through the time and session-id parsers; every frame
- * that decodes must encode back to the same bytes.
+ * and header that decodes must encode back to the same bytes.
  *
  * Input: frames (uint32 length || type, seq, time, channel, payload).
  */
@@ -43,6 +43,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&h, 0, sizeof(h));
 		if (f.type == REC_HEADER &&
 		    recfmt_hdr_decode(f.payload, f.len, &h) == 0) {
+			if ((again = buf_new(REC_MAX_PAYLOAD)) == NULL)
+				abort();
+			if (recfmt_hdr_encode(&h, again) != 0 ||
+			    buf_len(again) != f.len ||
+			    memcmp(buf_ptr(again), f.payload, f.len) != 0)
+				abort();
+			buf_free(again);
 			for (i = 0; i < h.n; i++) {
 				(void)recfmt_parse_time(h.value[i], &us);
 				(void)recfmt_session_id_valid(h.value[i]);
