@@ -205,9 +205,11 @@ fuzz:
 
 fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
 
+# (-MMD: some targets compile in a .c file of pam/ or ctl/)
 $(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(LIBS)
-	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -fsanitize=fuzzer $(LDFLAGS_ALL) \
-		-o $@ $< $(LIBS) $(LDLIBS)
+	@mkdir -p $(B)/fuzz
+	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
+		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
 # bastion-verify's bundle reader is the program itself: its main() is
 # renamed and called by the target
