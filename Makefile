@@ -234,23 +234,31 @@ $(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
 	cp policies/*.yaml policies/broken/*.yaml $(B)/corpus/policy/
 	@touch $@
 
+# FUZZ_JOBS targets at a time (2: the CI machine's cores); each prints one
+# summary line, with its coverage after the seeds and at the end.
+FUZZ_JOBS ?= 2
 check-fuzz: fuzz
-	@set -e; start=$$(date +%s); for n in $(FUZZ_NAMES); do \
-		found=; [ ! -d fuzz/corpus/$$n ] || found=fuzz/corpus/$$n; \
-		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
-		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 \
-			-print_final_stats=1 -artifact_prefix=build-fuzz/ \
-			$(FUZZ_ARGS) \
-			build-fuzz/corpus/$$n $$found \
-			>build-fuzz/fuzz_$$n.log 2>&1 || { \
-			tail -n 60 build-fuzz/fuzz_$$n.log; \
-			echo "fuzz_$$n failed: build-fuzz/fuzz_$$n.log; the" \
-			"input is build-fuzz/crash-*, leak-* or timeout-*"; \
-			exit 1; }; \
-		sed -nE 's/^#([0-9]+)[[:space:]]+(INITED|DONE)[[:space:]]+(cov: [0-9]+ ft: [0-9]+ corp: [^ ]+).*/   \2 \3 (\1 runs)/p' \
-			build-fuzz/fuzz_$$n.log; \
-	done; echo "check-fuzz: $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(FUZZ_JOBS) \
+		$(FUZZ_NAMES:%=fuzz-run-%); \
+	echo "check-fuzz: $(words $(FUZZ_NAMES)) targets, $(FUZZ_SECONDS) s" \
+		"each, $$(( $$(date +%s) - start )) s"
+
+fuzz-run-%:
+	@found=; [ ! -d fuzz/corpus/$* ] || found=fuzz/corpus/$*; \
+	if build-fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-rss_limit_mb=2048 -close_fd_mask=3 -print_final_stats=1 \
+		-artifact_prefix=build-fuzz/ $(FUZZ_ARGS) \
+		build-fuzz/corpus/$* $$found >build-fuzz/fuzz_$*.log 2>&1; \
+	then \
+		printf 'fuzz_%-10s %s\n' $* "$$(sed -nE 's/^#([0-9]+)[[:space:]]+(INITED|DONE)[[:space:]]+cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/\2 cov \3 ft \4 corpus \5 runs \1/p' \
+			build-fuzz/fuzz_$*.log | tr '\n' ' ')"; \
+	else \
+		tail -n 60 build-fuzz/fuzz_$*.log; \
+		echo "fuzz_$* FAILED: build-fuzz/fuzz_$*.log; the input is" \
+			"build-fuzz/crash-*, leak-* or timeout-*"; \
+		exit 1; \
+	fi
 
 clean:
 	rm -rf build build-asan build-fuzz
