@@ -12,8 +12,12 @@
 #ifndef BASTION_FUZZ_H
 #define BASTION_FUZZ_H
 
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +42,6 @@ fuzz_cstr(const uint8_t *data, size_t size)
 /* A private directory under /tmp for this process (template
  * "/tmp/NAME.XXXXXX", changed in place), removed with what it holds when
  * the process exits normally. */
-#include <ftw.h>
-#include <stdio.h>
-
 static char *fuzz_tmpdir_path;
 
 static inline int
