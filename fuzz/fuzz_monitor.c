@@ -56,6 +56,7 @@ static int
 on_line(const char *line, size_t len, void *arg)
 {
 	struct mon_msg m, again;
+	size_t i;
 	char out[MON_LINE_MAX + 1], clean[MON_TEXT_MAX + 1];
 
 	(void)arg;
@@ -69,7 +70,14 @@ on_line(const char *line, size_t len, void *arg)
 		(void)mon_recording_ok(&pol, m.path);
 		break;
 	case MON_AUDIT:
-		(void)mon_audit_check(m.audit, m.auditlen, "42", 4242);
+		/* what the listener accepts goes into the chain as the C
+		 * string audit_line() takes: all of it, and a body the chain
+		 * takes (no C0, no DEL) */
+		if (mon_audit_check(m.audit, m.auditlen, "42", 4242) == NULL)
+			for (i = 0; i < m.auditlen; i++)
+				if ((unsigned char)m.audit[i] < 0x20 ||
+				    m.audit[i] == 0x7f)
+					abort();
 		break;
 	default:
 		break;
