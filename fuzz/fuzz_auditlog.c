@@ -3,7 +3,8 @@
  * `bastion-verify --audit`, the evidence bundle selector and the monthly
  * report read them: the whole file through auditlog_verify_fp, then line
  * by line through the reader, auditlog_line_parse, the hash check, the
- * logfmt field walk and the session selector (learn, then match).
+ * logfmt field walk and the session selector (learn, then match). What
+ * the verifier calls intact must agree with the line functions.
  *
  * Input: an audit.log.
  */
@@ -25,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char key[64], val[1024];
 	size_t len;
 	FILE *fp;
-	int pass, r;
+	int pass, r, intact;
 
 	if (size == 0 || (fp = fmemopen((void *)data, size, "r")) == NULL)
 		return (0);
@@ -40,10 +41,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		while ((r = auditlog_reader_next(rd, &text, &len)) == 0 ||
 		    r == BERR_TRUNC) {
-			if (auditlog_line_parse(text, len, &l) == 0) {
+			/* a chain the verifier calls intact, with no torn
+			 * line sealed in it, holds only lines that parse and
+			 * prove their hash */
+			intact = v.verdict == AUDITLOG_OK && v.torn == 0;
+			if (auditlog_line_parse(text, len, &l) != 0) {
+				if (intact)
+					abort();
+			} else {
+				if (pass == 0 && intact &&
+				    !auditlog_line_hash_ok(text, len, &l))
+					abort();
 				if (pass == 0) {
-					(void)auditlog_line_hash_ok(text, len,
-					    &l);
 					pos = l.body;
 					while (auditlog_field_next(&pos,
 					    l.body + l.bodylen, key,

@@ -2,7 +2,8 @@
  * fuzz_netaddr.c - addresses (common/netaddr.c): the host of an engineer's
  * direct-tcpip forward (bastion/relay.c) and the policy's addresses and
  * CIDR segments, then matched and printed as the forward check and the
- * log do.
+ * log do; an address printed must read back the same, and so must one
+ * through a sockaddr.
  *
  * Input: line 1 an address, line 2 a CIDR (both optional).
  */
@@ -29,7 +30,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ok_a = netaddr_parse(s1, &a) == 0;
 	ok_c = netaddr_cidr_parse(s2, &c) == 0;
 	if (ok_a) {
-		(void)netaddr_str(&a, out, sizeof(out));
+		/* its text form reads back as the same address */
+		if (netaddr_parse(netaddr_str(&a, out, sizeof(out)), &b) != 0 ||
+		    !netaddr_equal(&a, &b))
+			abort();
 		if (netaddr_to_sockaddr(&a, 22, &ss) > 0 &&
 		    netaddr_from_sockaddr((struct sockaddr *)&ss, &b) == 0 &&
 		    !netaddr_equal(&a, &b))
