@@ -39,24 +39,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct recverify_report rep;
 	struct recreader *rd = NULL;
 	struct rec_frame f;
-	uint64_t mid = 0;
+	uint64_t mid = 0, frames;
 	size_t n = 0, len;
+	int v, r;
 	FILE *fp;
 
 	if (size == 0 || (fp = fmemopen((void *)data, size, "r")) == NULL)
 		return (0);
 	memset(&rep, 0, sizeof(rep));
-	(void)recverify_fp(fp, key, &rep);
+	v = recverify_fp(fp, key, &rep);
+	frames = rep.frames;
 	recverify_report_clear(&rep);
 	rewind(fp);
 	if (recreader_open_fp(fp, &rd) == 0) {
 		if (recreader_magic(rd) == 0) {
-			while (recreader_next(rd, &f) == 0) {
+			while ((r = recreader_next(rd, &f)) == 0) {
 				(void)recreader_canon(rd, &len);
 				(void)recreader_hash(rd);
 				if (++n == 2)
 					mid = recreader_offset(rd);
 			}
+			/* a sealed, intact recording is whole frames to its
+			 * end, as many as the verifier counted */
+			if (v == RECVERIFY_OK && (r != BERR_NOTFOUND ||
+			    n != frames))
+				abort();
 			if (mid != 0 && recreader_seek(rd, mid) == 0)
 				(void)recreader_next(rd, &f);
 		}
