@@ -19,7 +19,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int argc, i;
 
 	if (appr_split(line, &argv, &argc) == 0) {
+		if (argc < 0 || argc > 64 || argv[argc] != NULL)
+			abort();
 		for (i = 0; i < argc; i++) {
+			if (argv[i] == NULL)
+				abort();
 			(void)appr_is_verb(argv[i]);
 			if (appr_parse_duration(argv[i], &secs) == 0)
 				appr_duration_str(secs, out, sizeof(out));
