@@ -48,6 +48,19 @@ sk_fido_init(void)
 
 /* ---- base64 and fingerprints -------------------------------------------- */
 
+/* The value of a base64 digit (the alphabet is checked already). */
+static int
+sk_base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 52);
+	return (c == '+' ? 62 : 63);
+}
+
 int
 sk_base64_decode(const char *b64, size_t maxlen, uint8_t **out,
     size_t *outlen)
@@ -80,6 +93,11 @@ sk_base64_decode(const char *b64, size_t maxlen, uint8_t **out,
 		    c == '+' || c == '/'))
 			return (BERR_FORMAT);
 	}
+	/* canonical: the bits the padding leaves over are zero, so each
+	 * blob has one spelling */
+	if (pad > 0 && (sk_base64_value(b64[len - pad - 1]) &
+	    (pad == 1 ? 0x03 : 0x0f)) != 0)
+		return (BERR_FORMAT);
 	if ((d = malloc(len / 4 * 3 + 1)) == NULL)
 		return (BERR_NOMEM);
 	if ((n = EVP_DecodeBlock(d, (const unsigned char *)b64, (int)len)) < 0 ||

@@ -49,8 +49,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)sk_sig_verify(&fixed, &sig,
 		    (const uint8_t *)FUZZ_SK_CHAL, strlen(FUZZ_SK_CHAL),
 		    size & 1, &v);
-	if (sk_base64_decode(s, SK_MAX_BLOB, &dec, &declen) == 0)
+	if (sk_base64_decode(s, SK_MAX_BLOB, &dec, &declen) == 0) {
+		/* canonical, as sk.h says: it encodes back to itself */
+		char *enc = malloc(declen / 3 * 4 + 5);
+
+		if (enc == NULL ||
+		    EVP_EncodeBlock((unsigned char *)enc, dec, (int)declen) < 0 ||
+		    strcmp(enc, s) != 0)
+			abort();
+		free(enc);
 		free(dec);
+	}
 	(void)sk_key_from_base64(s, &k);
 	(void)sk_fingerprint_base64(s, fp, sizeof(fp));
 	(void)sk_aaguid_parse(s, aaguid);

@@ -332,6 +332,17 @@ test_base64_strict(void **state)
 	assert_int_equal(sk_base64_decode("", 16, &d, &n), BERR_FORMAT);
 	assert_int_equal(sk_base64_decode("aGVsbG8gd29ybGQ=", 4, &d, &n),
 	    BERR_LIMIT);
+	/* canonical only: the bits the padding leaves over are zero (found
+	 * by fuzz/fuzz_sk.c: "aGl=" and "aR==" decoded as "hi" and "i") */
+	assert_int_equal(sk_base64_decode("aGl=", 16, &d, &n), BERR_FORMAT);
+	assert_int_equal(sk_base64_decode("aR==", 16, &d, &n), BERR_FORMAT);
+	assert_int_equal(sk_base64_decode("aQ==", 16, &d, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(d, "i", 1);
+	free(d);
+	assert_int_equal(sk_base64_decode("aGk/", 16, &d, &n), 0);
+	assert_int_equal(n, 3);
+	free(d);
 }
 
 static void
