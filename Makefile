@@ -10,6 +10,10 @@
 #   make demo       run the bastion with demo vendors and devices
 #   make demo-stop  stop it
 #   make bench      benchmarks against OpenSSH (prints a table)
+#   make fuzz       build the libFuzzer targets (fuzz/) with clang + ASan/UBSan
+#                   into build-fuzz/, and their seed corpora
+#   make check-fuzz a bounded run of every fuzz target over its corpus
+#                   (FUZZ_SECONDS each; docs/TESTING.md, "Fuzzing")
 #
 # Sources are picked up by directory, so adding a file needs no Makefile edit:
 #   common/*.c         -> $(B)/libbastion-common.a (linked into everything)
@@ -21,6 +25,7 @@
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
+#   fuzz/fuzz_*.c      -> build-fuzz/fuzz_*      (one libFuzzer target each)
 #
 # $(B)/bastiond-testhooks is bastiond with the test hooks compiled in
 # (-DBASTION_TEST_HOOKS: a compromised child, a forbidden system call;
@@ -29,7 +34,15 @@
 # installed; bastiond itself has no hook, whatever its environment says.
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+FUZZ_CC ?= clang
+ifeq ($(FUZZ),1)
+# the fuzz build: every object instrumented for libFuzzer, ASan and UBSan
+B = build-fuzz
+CC = $(FUZZ_CC)
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 B ?= build-asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -76,7 +89,7 @@ PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
-	demo-stop bench \
+	demo-stop bench fuzz fuzz-targets check-fuzz \
 	clean tests install uninstall
 
 all: $(PROGS)
@@ -147,6 +160,7 @@ BOOT ?= 1
 check: deps
 	$(MAKE) tests
 	$(MAKE) check-unit check-e2e
+	$(MAKE) check-fuzz
 	@if [ "$(BOOT)" = 1 ] && [ "$$(id -u)" = 0 ]; then \
 		$(MAKE) check-boot; \
 	else \
@@ -191,7 +205,78 @@ install: all
 uninstall:
 	B=$(B) ./scripts/install.sh --uninstall
 
+# ---- fuzzing: fuzz/README.md, docs/TESTING.md "Fuzzing" ------------------
+# Each fuzz/fuzz_NAME.c is one target, linked with the project's libraries
+# built in build-fuzz/ (FUZZ=1). Its corpus is build-fuzz/corpus/NAME (seeds
+# made by fuzz/mkseeds.c from the project's own encoders and the test data,
+# grown by every run) plus fuzz/corpus/NAME (checked in: found crashes).
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES = $(FUZZ_SRC:fuzz/fuzz_%.c=%)
+FUZZ_BIN = $(FUZZ_NAMES:%=$(B)/fuzz_%)
+FUZZ_SECONDS ?= 6
+FUZZ_ARGS ?=
+
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-targets
+
+fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
+
+# (-MMD: some targets compile in a .c file of pam/ or ctl/)
+$(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(LIBS)
+	@mkdir -p $(B)/fuzz
+	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
+		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+
+# bastion-verify's bundle reader is the program itself: its main() is
+# renamed and called by the target
+$(B)/fuzz/bastion-verify.o: recorder/bastion-verify.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Dmain=bastion_verify_main \
+		-c -o $@ $<
+
+$(B)/fuzz_bundle: fuzz/fuzz_bundle.c fuzz/fuzz.h $(B)/fuzz/bastion-verify.o \
+		$(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ifuzz -fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< \
+		$(B)/fuzz/bastion-verify.o $(LIBS) $(LDLIBS)
+
+$(B)/fuzz/mkseeds: fuzz/mkseeds.c fuzz/fuzz.h $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
+		policies/broken/*.yaml)
+	$(B)/fuzz/mkseeds $(B)/corpus $(FUZZ_NAMES)
+	@mkdir -p $(B)/corpus/policy
+	cp policies/*.yaml policies/broken/*.yaml $(B)/corpus/policy/
+	@touch $@
+
+# FUZZ_JOBS targets at a time (2: the CI machine's cores); each prints one
+# summary line, with its coverage after the seeds and at the end.
+FUZZ_JOBS ?= 2
+check-fuzz: fuzz
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(FUZZ_JOBS) \
+		$(FUZZ_NAMES:%=fuzz-run-%); \
+	echo "check-fuzz: $(words $(FUZZ_NAMES)) targets, $(FUZZ_SECONDS) s" \
+		"each, $$(( $$(date +%s) - start )) s"
+
+fuzz-run-%:
+	@found=; [ ! -d fuzz/corpus/$* ] || found=fuzz/corpus/$*; \
+	if build-fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-rss_limit_mb=2048 -close_fd_mask=3 -print_final_stats=1 \
+		-artifact_prefix=build-fuzz/ $(FUZZ_ARGS) \
+		build-fuzz/corpus/$* $$found >build-fuzz/fuzz_$*.log 2>&1; \
+	then \
+		printf 'fuzz_%-10s %s\n' $* "$$(sed -nE 's/^#([0-9]+)[[:space:]]+(INITED|DONE)[[:space:]]+cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/\2 cov \3 ft \4 corpus \5 runs \1/p' \
+			build-fuzz/fuzz_$*.log | tr '\n' ' ')"; \
+	else \
+		tail -n 60 build-fuzz/fuzz_$*.log; \
+		echo "fuzz_$* FAILED: build-fuzz/fuzz_$*.log; the input is" \
+			"build-fuzz/crash-*, leak-* or timeout-*"; \
+		exit 1; \
+	fi
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d $(B)/hooks/*/*.d)

@@ -261,8 +261,12 @@ log_escape(char *out, size_t outlen, const char *in)
 			n = 1;
 		}
 		if (o + n + (quote ? 1 : 0) + 4 >= outlen) {
-			memcpy(out + o, "...", 3);
-			o += 3;
+			/* "..." marks the cut where it fits with the closing
+			 * quote and the NUL (a tiny out gets no mark) */
+			if (o + 3 + (quote ? 1 : 0) < outlen) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
 			break;
 		}
 		memcpy(out + o, tmp, n);

@@ -406,6 +406,14 @@ mon_audit_check(const char *line, size_t len, const char *sid, long pid)
 
 	if (len == 0 || len > MON_AUDIT_MAX)
 		return ("empty or too long");
+	/* log.h writes every control as \xNN and the chain refuses them
+	 * raw, quoted or not; a NUL would also cut the line that
+	 * audit_line() takes as a C string */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 ||
+		    (unsigned char)line[i] == 0x7f)
+			return ("a control character");
+	i = 0;
 	if ((val = malloc(MON_AUDIT_MAX + 1)) == NULL)
 		return ("out of memory");
 	snprintf(want, sizeof(want), "%ld", pid);

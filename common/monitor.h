@@ -133,8 +133,8 @@ int mon_recording_ok(const struct policy *pol, const char *path);
 
 /*
  * Is a V line's audit line one this worker may write? It must be well
- * formed (ts=, event=, pid= first, then key=value fields with keys
- * [a-z0-9_.]), carry the worker's own pid, name no other session than
+ * formed (no control character, ts=, event=, pid= first, then key=value
+ * fields with keys [a-z0-9_.]), carry the worker's own pid, name no other session than
  * sid, and bring no chain= field of its own. NULL when it is, else a
  * short reason for the log.
  */

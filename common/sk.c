@@ -48,6 +48,19 @@ sk_fido_init(void)
 
 /* ---- base64 and fingerprints -------------------------------------------- */
 
+/* The value of a base64 digit (the alphabet is checked already). */
+static int
+sk_base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 52);
+	return (c == '+' ? 62 : 63);
+}
+
 int
 sk_base64_decode(const char *b64, size_t maxlen, uint8_t **out,
     size_t *outlen)
@@ -80,6 +93,11 @@ sk_base64_decode(const char *b64, size_t maxlen, uint8_t **out,
 		    c == '+' || c == '/'))
 			return (BERR_FORMAT);
 	}
+	/* canonical: the bits the padding leaves over are zero, so each
+	 * blob has one spelling */
+	if (pad > 0 && (sk_base64_value(b64[len - pad - 1]) &
+	    (pad == 1 ? 0x03 : 0x0f)) != 0)
+		return (BERR_FORMAT);
 	if ((d = malloc(len / 4 * 3 + 1)) == NULL)
 		return (BERR_NOMEM);
 	if ((n = EVP_DecodeBlock(d, (const unsigned char *)b64, (int)len)) < 0 ||
@@ -661,6 +679,93 @@ sk_attest_split(struct buf *b, struct sk_attest_parts *p)
 	return (0);
 }
 
+/*
+ * One CBOR item at *pp, well formed and with every declared length and
+ * count within the bytes that are there (definite lengths only, nesting
+ * at most 16); *pp moves past it. libcbor (under libfido2) allocates an
+ * array or map for its declared count before reading a single element,
+ * so a few bytes of authenticator data could make it reserve and clear
+ * gigabytes (found by fuzz/fuzz_attest.c).
+ */
+static int
+sk_cbor_item(const uint8_t **pp, const uint8_t *end, int depth)
+{
+	const uint8_t *p = *pp;
+	uint64_t n = 0, i, items;
+	uint8_t major, info;
+	int k;
+
+	if (p >= end || depth > 16)
+		return (0);
+	major = *p >> 5;
+	info = *p & 31;
+	p++;
+	if (info < 24)
+		n = info;
+	else if (info <= 27) {
+		if (end - p < (k = 1 << (info - 24)))
+			return (0);
+		for (; k > 0; k--)
+			n = n << 8 | *p++;
+	} else
+		return (0);
+	switch (major) {
+	case 2:		/* byte and text strings */
+	case 3:
+		if (n > (uint64_t)(end - p))
+			return (0);
+		p += n;
+		break;
+	case 4:		/* arrays and maps: each element takes a byte at least */
+	case 5:
+		if (n > (uint64_t)(end - p))
+			return (0);
+		items = major == 5 ? 2 * n : n;
+		for (i = 0; i < items; i++)
+			if (!sk_cbor_item(&p, end, depth + 1))
+				return (0);
+		break;
+	case 6:		/* a tag and its item */
+		if (!sk_cbor_item(&p, end, depth + 1))
+			return (0);
+		break;
+	default:	/* integers, simple values, floats */
+		break;
+	}
+	*pp = p;
+	return (1);
+}
+
+/* The authenticator data as ssh-keygen saves it: one CBOR byte string
+ * holding rpIdHash, flags, counter, [AAGUID, credential id, COSE key]
+ * and [extensions], the last two CBOR. 1 if all of its CBOR is sound. */
+static int
+sk_authdata_ok(const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len, *q = p, *raw;
+	size_t idlen;
+
+	if (!sk_cbor_item(&q, end, 0) || q != end || (*p >> 5) != 2)
+		return (0);
+	/* the byte string's contents: after its head */
+	raw = p + 1 + ((p[0] & 31) < 24 ? 0 : 1 << ((p[0] & 31) - 24));
+	if (end - raw < 37)
+		return (1);	/* too short: libfido2 says so */
+	q = raw + 37;
+	if (raw[32] & 0x40) {	/* attested credential data */
+		if (end - q < 18)
+			return (1);
+		idlen = (size_t)q[16] << 8 | q[17];
+		if ((size_t)(end - q) < 18 + idlen)
+			return (1);
+		q += 18 + idlen;
+	}
+	while (q < end)
+		if (!sk_cbor_item(&q, end, 0))
+			return (0);
+	return (1);
+}
+
 static void
 sk_hex(const uint8_t *d, size_t n, char *out)
 {
@@ -763,6 +868,11 @@ sk_attest_verify(const struct sk_key *k, const uint8_t *att, size_t attlen,
 		snprintf(why, whylen, "not an OpenSSH %s attestation (write it "
 		    "with ssh-keygen -O write-attestation=FILE)",
 		    SK_ATTEST_MAGIC);
+		goto out;
+	}
+	if (!sk_authdata_ok(p.authdata, p.authdata_len)) {
+		snprintf(why, whylen, "the attestation's authenticator data is "
+		    "not well-formed CBOR");
 		goto out;
 	}
 	cp = p.cert;

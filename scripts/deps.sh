@@ -3,7 +3,7 @@
 # Idempotent: asks dpkg what is present and runs apt-get only for the rest.
 set -eu
 
-PKGS="build-essential pkg-config
+PKGS="build-essential pkg-config clang libclang-rt-dev
 libssh-dev libpam0g-dev libfido2-dev libssl-dev libuv1-dev libsqlite3-dev
 libyaml-dev libzstd-dev libsystemd-dev libseccomp-dev libarchive-dev libcmocka-dev libpam-wrapper
 libpam-modules openssh-client openssh-server

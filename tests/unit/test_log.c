@@ -83,6 +83,30 @@ test_escape_c1(void **state)
 	assert_string_equal(out, "\"bad\\xffbyte\"");
 }
 
+/* A value cut to a small buffer stays inside it (found by
+ * fuzz/fuzz_text.c: the "..." of a cut was written past the end of
+ * buffers under 8 bytes). Bytes after outlen must be untouched. */
+static void
+test_escape_bounded(void **state)
+{
+	static const char *const in[] = { "\xc2\x9f\x02" "eZ", "alice",
+	    "a b", "\"quoted\"", "" };
+	char out[32];
+	size_t n, i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		for (n = 1; n < 16; n++) {
+			memset(out, 'Z', sizeof(out));
+			log_escape(out, n, in[i]);
+			assert_true(strlen(out) < n);
+			for (j = n; j < sizeof(out); j++)
+				assert_int_equal(out[j], 'Z');
+		}
+	log_escape(out, 8, "a b c d e");
+	assert_string_equal(out, "\"a...\"");
+}
+
 /* stderr into a file that JOURNAL_STREAM names; returns its contents
  * after fn ran. */
 static char *
@@ -159,6 +183,7 @@ main(void)
 		cmocka_unit_test(test_clean_keeps_utf8),
 		cmocka_unit_test(test_clean_bounded),
 		cmocka_unit_test(test_escape_c1),
+		cmocka_unit_test(test_escape_bounded),
 		cmocka_unit_test(test_journal_priorities),
 	};
 

@@ -392,6 +392,21 @@ test_audit_lines(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_non_null(mon_audit_check(bad[i], strlen(bad[i]), "57",
 		    4242));
+	/* a raw control character, quoted or not, never reaches the chain
+	 * (which refuses it) nor audit_line() (a NUL would cut the line
+	 * there, leaving a quote open): found by fuzz/fuzz_monitor.c */
+	{
+		static const char ctl[][64] = {
+			"ts=1 event=x pid=4242 note=\"a\x17" "b\"",
+			"ts=1 event=x pid=4242 note=\"a\x7f\"",
+			"ts=1 event=x pid=4242 note=\"a\0\" session=57",
+		};
+		static const size_t ctllen[] = { 32, 31, 42 };
+
+		for (i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++)
+			assert_non_null(mon_audit_check(ctl[i], ctllen[i],
+			    "57", 4242));
+	}
 	/* a V line may be long, a control line may not */
 	memset(line, 'a', sizeof(line));
 	line[0] = 'V';

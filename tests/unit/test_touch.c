@@ -332,6 +332,17 @@ test_base64_strict(void **state)
 	assert_int_equal(sk_base64_decode("", 16, &d, &n), BERR_FORMAT);
 	assert_int_equal(sk_base64_decode("aGVsbG8gd29ybGQ=", 4, &d, &n),
 	    BERR_LIMIT);
+	/* canonical only: the bits the padding leaves over are zero (found
+	 * by fuzz/fuzz_sk.c: "aGl=" and "aR==" decoded as "hi" and "i") */
+	assert_int_equal(sk_base64_decode("aGl=", 16, &d, &n), BERR_FORMAT);
+	assert_int_equal(sk_base64_decode("aR==", 16, &d, &n), BERR_FORMAT);
+	assert_int_equal(sk_base64_decode("aQ==", 16, &d, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(d, "i", 1);
+	free(d);
+	assert_int_equal(sk_base64_decode("aGk/", 16, &d, &n), 0);
+	assert_int_equal(n, 3);
+	free(d);
 }
 
 static void
@@ -580,6 +591,69 @@ test_attestation_malformed(void **state)
 	authr_free(&a);
 }
 
+/* An attestation blob: a junk certificate and signature, and authdata. */
+static size_t
+attest_blob(const uint8_t *ad, size_t adlen, uint8_t *out, size_t max)
+{
+	struct buf *b = must_buf(max);
+	size_t n;
+
+	assert_int_equal(buf_put_cstring(b, "ssh-sk-attest-v01"), 0);
+	assert_int_equal(buf_put_cstring(b, "not a certificate"), 0);
+	assert_int_equal(buf_put_cstring(b, "not a signature"), 0);
+	assert_int_equal(buf_put_string(b, ad, adlen), 0);
+	assert_int_equal(buf_put_u32(b, 0), 0);
+	assert_int_equal(buf_put_string(b, "", 0), 0);
+	n = buf_len(b);
+	memcpy(out, buf_ptr(b), n);
+	buf_free(b);
+	return (n);
+}
+
+/*
+ * Authenticator data whose COSE key declares an array of 537 million
+ * elements in 5 bytes: refused before libfido2 (libcbor 0.8 would
+ * allocate and clear 4 GiB for it), found by fuzz/fuzz_attest.c. The
+ * same data declaring one element gets as far as the certificate.
+ */
+static void
+test_attestation_cbor_bounded(void **state)
+{
+	struct authr a;
+	struct sk_key k;
+	struct sk_attestation att;
+	enum sk_attest_result res;
+	uint8_t ad[2 + 37 + 18 + 16], blob[512];
+	size_t n;
+	char why[256];
+
+	(void)state;
+	authr_make(&a, SK_ALG_ED25519, APP);
+	assert_int_equal(sk_key_from_blob(a.blob, a.bloblen, &k), 0);
+	memset(ad, 0, sizeof(ad));
+	ad[0] = 0x58;			/* byte string, 1-byte length */
+	ad[1] = sizeof(ad) - 2;
+	ad[2 + 32] = 0x41;		/* UP, attested credential data */
+	ad[2 + 37 + 17] = 8;		/* credential id: 8 bytes */
+	/* COSE key: map(1) {1: array(0x20062158)} */
+	memcpy(ad + 2 + 37 + 18 + 8, "\xa1\x01\x9a\x20\x06\x21\x58\x00", 8);
+	n = attest_blob(ad, sizeof(ad), blob, sizeof(blob));
+	assert_int_equal(sk_attest_verify(&k, blob, n, challenge,
+	    sizeof(challenge), NULL, &att, &res, why, sizeof(why)), 0);
+	assert_int_equal(res, SK_ATTEST_MALFORMED);
+	assert_non_null(strstr(why, "CBOR"));
+	/* array(1) holding 0x58 0x00 (an empty byte string): well formed */
+	memcpy(ad + 2 + 37 + 18 + 8, "\xa1\x01\x81\x40\x00\x00\x00\x00", 8);
+	ad[1] = sizeof(ad) - 2 - 4;
+	n = attest_blob(ad, sizeof(ad) - 4, blob, sizeof(blob));
+	assert_int_equal(sk_attest_verify(&k, blob, n, challenge,
+	    sizeof(challenge), NULL, &att, &res, why, sizeof(why)), 0);
+	assert_int_equal(res, SK_ATTEST_MALFORMED);
+	assert_null(strstr(why, "CBOR"));
+	assert_non_null(strstr(why, "certificate"));
+	authr_free(&a);
+}
+
 int
 main(void)
 {
@@ -589,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_agent_identities),
 		cmocka_unit_test(test_fingerprint_matches_openssh),
 		cmocka_unit_test(test_base64_strict),
+		cmocka_unit_test(test_attestation_cbor_bounded),
 		cmocka_unit_test(test_key_blobs),
 		cmocka_unit_test(test_signature_blobs),
 		cmocka_unit_test(test_verify_ed25519),
