@@ -61,6 +61,8 @@ struct rsess {
 	long long seconds;		/* -1: no end event */
 	char engineer[80], vendor[80], from[64], source[96];
 	char device[80], to[96], kind[16];
+	char local[96];			/* the bastion's end toward the device
+					   (device.connect local=) */
 	char recording[80], rec_path[2048];
 	char bytes_in[24], bytes_out[24], end_reason[160];
 	char admission[16];		/* "", window, grant, request */
@@ -273,6 +275,8 @@ report_learn_detail(struct report *R, const struct rline *l)
 		report_get(l, "result", v, sizeof(v));
 		if (strcmp(v, "ok") == 0 && s->to[0] == '\0')
 			report_get(l, "to", s->to, sizeof(s->to));
+		if (strcmp(v, "ok") == 0)
+			report_get(l, "local", s->local, sizeof(s->local));
 		if (s->engineer[0] == '\0') {
 			report_get(l, "user", s->engineer,
 			    sizeof(s->engineer));
@@ -734,6 +738,11 @@ report_details(struct report *R)
 		    s->device[0] ? s->device : "?", s->to[0] ? s->to : "?",
 		    s->kind[0] ? " (" : "", s->kind, s->kind[0] ? ")" : "");
 		table_para(stdout, "    ", "      ", buf, R->width);
+		if (s->local[0] != '\0') {
+			/* what the device logs as its peer (AUDIT.md) */
+			snprintf(buf, sizeof(buf), "device saw: %s", s->local);
+			table_para(stdout, "    ", "      ", buf, R->width);
+		}
 		report_approval_text(s, a, sizeof(a));
 		snprintf(buf, sizeof(buf), "approval: %s", a);
 		table_para(stdout, "    ", "      ", buf, R->width);
@@ -898,6 +907,7 @@ report_json(struct report *R, const char *generated)
 		report_json_field(stdout, "source", s->source, 1);
 		report_json_field(stdout, "device", s->device, 1);
 		report_json_field(stdout, "to", s->to, 1);
+		report_json_field(stdout, "local", s->local, 1);
 		report_json_field(stdout, "kind", s->kind, 1);
 		report_json_field(stdout, "bytes_in", s->bytes_in, 1);
 		report_json_field(stdout, "bytes_out", s->bytes_out, 1);

@@ -12,9 +12,11 @@ sshd; a forward's local end is matched to the peer a TCP service on the
 device saw.
 """
 
+import json
 import re
 import subprocess
 import sys
+import time
 
 from harness import util
 
@@ -35,7 +37,7 @@ while True:
 """
 
 
-def test_device_log_lines_match_sessions(site):
+def test_device_log_lines_match_sessions(site, bastionctl):
     world, p = site
     dev = world.devices["ct-scanner"]
     # two sessions at once: the device's lines must not be ambiguous
@@ -61,6 +63,15 @@ def test_device_log_lines_match_sessions(site):
         assert start["to"] == "%s:%d" % (dev.addr, dev.port)
         assert start["source"].startswith("127.0.0.1:")
     assert seen[0] != seen[1]
+    # the report shows the three points of each session, as text and JSON
+    month = time.strftime("%Y-%m", time.gmtime())
+    r = bastionctl(world, "report", "--month", month, "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {s["session"]: s for s in json.loads(r.stdout)["sessions"]}
+    text = bastionctl(world, "report", "--month", month).stdout
+    for ev in evs:
+        assert rows[ev["session"]]["local"] == ev["local"]
+        assert "device saw: " + ev["local"] in text, text
 
 
 def test_forward_local_end_is_the_peer_the_device_saw(cast):
