@@ -236,6 +236,11 @@ sandbox_build(scmp_filter_ctx *out)
 			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
 			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE,
 			    (scmp_datum_t)AF_UNIX));
+		/* and no AF_UNIX one either, as in the allowlist below */
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
+			    (scmp_datum_t)AF_UNIX));
 		if (r == 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
 			    SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_NE,
