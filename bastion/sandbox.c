@@ -25,7 +25,8 @@
  *
  * Sanitizer builds (make check-asan) keep the same steps but invert the
  * filter: everything is allowed except a denylist (exec, ptrace of others,
- * mount, module and key syscalls, id changes, inet sockets...), because
+ * mount, module and key syscalls, id changes, inet sockets (AF_UNIX ones
+ * fail with EACCES as below)...), because
  * LeakSanitizer needs clone and ptrace at exit. The selftests use execve,
  * socket(AF_INET) and kill() of another process, which both filters
  * kill.
