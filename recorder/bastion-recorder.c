@@ -129,6 +129,8 @@ struct server {
 	const char *recdir;
 	const char *sockpath;
 	const char *auditdir;	/* -a: the chain (NULL: none) */
+	const char *chaindir;	/* -C, else -a: the chain read to vouch
+				   for evidence bundles (NULL: none) */
 	char *pub_pem;		/* our public key as recorder.pub holds it */
 	int notary_busy;	/* one NOTARIZE check at a time */
 	uid_t allowed[MAX_UIDS];
@@ -827,7 +829,7 @@ notary_work_cb(uv_work_t *w)
 	struct notary *nj = w->data;
 	const struct server *srv = nj->c->srv;
 
-	nj->r = recbundle_notary_check(srv->recdir, srv->auditdir,
+	nj->r = recbundle_notary_check(srv->recdir, srv->chaindir,
 	    srv->pub_pem, nj->recid, nj->manifest, nj->mlen, nj->chain_seq,
 	    nj->why, sizeof(nj->why));
 }
@@ -1212,7 +1214,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: bastion-recorder --init -k KEYFILE\n"
 	    "       bastion-recorder -k KEYFILE -d RECDIR -s SOCKET [-u UID]... "
-	    "[-m MIB] [-a STATE_DIR] [-D] [-v]\n"
+	    "[-m MIB] [-a STATE_DIR | -C CHAIN_DIR] [-D] [-v]\n"
 	    "  --init          create the signing key pair KEYFILE (0600) and "
 	    "KEYFILE.pub,\n"
 	    "                  print the public key and its fingerprint, exit\n"
@@ -1221,6 +1223,10 @@ usage(FILE *f)
 	    "audit chain;\n"
 	    "                  needed to sign evidence bundles (their audit "
 	    "lines are checked)\n"
+	    "  -C CHAIN_DIR    only read CHAIN_DIR/audit.log, to sign evidence "
+	    "bundles\n"
+	    "                  (a recorder that may not write the chain: the "
+	    "installed unit)\n"
 	    "  -d RECDIR       recordings go to RECDIR/YYYY/MM/DD/ID.brec\n"
 	    "  -s SOCKET       Unix socket the session workers connect to\n"
 	    "  -u UID|USER     a uid allowed to record (repeatable; default: "
@@ -1300,7 +1306,7 @@ main(int argc, char **argv)
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return (1);
 	TAILQ_INIT(&srv->conns);
-	while ((ch = getopt_long(argc, argv, "a:k:d:s:u:m:Dvh", longopts,
+	while ((ch = getopt_long(argc, argv, "a:C:k:d:s:u:m:Dvh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'I':
@@ -1308,6 +1314,9 @@ main(int argc, char **argv)
 			break;
 		case 'a':
 			auditdir = optarg;
+			break;
+		case 'C':
+			srv->chaindir = optarg;
 			break;
 		case 'k':
 			keyfile = optarg;
@@ -1390,6 +1399,8 @@ main(int argc, char **argv)
 	if (auditdir != NULL)
 		(void)auditlog_open(auditdir, AUDITLOG_LAZY);
 	srv->auditdir = auditdir;
+	if (srv->chaindir == NULL)
+		srv->chaindir = auditdir;
 	if ((r = reckey_public_pem(srv->key, &srv->pub_pem)) != 0) {
 		fprintf(stderr, "bastion-recorder: cannot encode the public "
 		    "key: %s\n", berr_str(r));

@@ -196,12 +196,12 @@ class Container:
     def sh(self, script, check=True, timeout=60):
         return self.run(["sh", "-ec", script], check=check, timeout=timeout)
 
-    def net(self, argv, env=None, timeout=60, input=None):
+    def net(self, argv, env=None, timeout=60, input=None, binary=False):
         """A host program inside the container's network namespace only."""
         return subprocess.run(
             ["nsenter", "-t", str(self.leader), "-n", "--"] +
             [str(a) for a in argv], env=env, input=input,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=not binary,
             timeout=timeout, start_new_session=True)
 
     def path(self, inside):

@@ -52,7 +52,7 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="booting a container needs root")
 
 
-def policy_text(starter, alice_pub, host_key,
+def policy_text(starter, alice_pub, carol_pub, host_key,
                 description="Radiology, CT room 2"):
     """The installed starter policy, edited as docs/INSTALL.md says: its
     listen address and paths stay, a vendor and a device go in."""
@@ -75,7 +75,10 @@ devices:
     login: maint
     credential: /etc/bastion/keys/ct-scanner
     host_key: "%s"
-""" % (alice_pub, description, DEVICE_ADDR, host_key))
+auditors:
+  - name: carol
+    keys: ["%s carol@hospital"]
+""" % (alice_pub, description, DEVICE_ADDR, host_key, carol_pub))
 
 
 class Site:
@@ -91,14 +94,18 @@ class Site:
     # -- engineer -------------------------------------------------------------
 
     def engineer_setup(self):
-        key = self.work / "id_alice"
-        self.sk.enroll(key, type="ed25519-sk", comment="alice")
-        self.key = key
-        self.alice_pub = " ".join(
-            pathlib.Path(str(key) + ".pub").read_text().split()[:2])
         sock_dir = tempfile.mkdtemp(prefix="bbt-ag-")
         self.agent, _ = self.sk.start_agent(sock_dir)
-        self.sk.ssh_add(key, self.agent)
+        self.keys = {}
+        for who in ("alice", "carol"):
+            key = self.work / ("id_" + who)
+            self.sk.enroll(key, type="ed25519-sk", comment=who)
+            self.keys[who] = key
+            self.sk.ssh_add(key, self.agent)
+        self.key = self.keys["alice"]
+        self.alice_pub, self.carol_pub = (" ".join(pathlib.Path(
+            str(self.keys[w]) + ".pub").read_text().split()[:2])
+            for w in ("alice", "carol"))
         askpass = self.work / "askpass"
         askpass.write_text("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % SECRET)
         askpass.chmod(0o700)
@@ -113,23 +120,24 @@ class Site:
         cfg = self.work / "ssh_config"
         cfg.write_text(
             "Host bastion\n"
-            "    HostName %s\n    Port %d\n    IdentityFile %s\n"
+            "    HostName %s\n    Port %d\n"
             "    IdentitiesOnly yes\n    SecurityKeyProvider %s\n"
             "    UserKnownHostsFile %s\n    GlobalKnownHostsFile /dev/null\n"
             "    StrictHostKeyChecking yes\n    UpdateHostKeys no\n"
             "    PreferredAuthentications publickey,keyboard-interactive\n"
             "    PasswordAuthentication no\n    ConnectTimeout 10\n"
-            % (LISTEN[0], LISTEN[1], self.key, self.sk.provider, kh))
+            % (LISTEN[0], LISTEN[1], self.sk.provider, kh))
         self.cfg = cfg
 
-    def ssh(self, *args, timeout=60):
+    def ssh(self, *args, who="alice", timeout=60, binary=False):
         env = self.sk.env()
         env.update(SSH_ASKPASS=str(self.askpass),
                    SSH_ASKPASS_REQUIRE="force", DISPLAY=":0",
                    SSH_AUTH_SOCK=str(self.agent))
         return self.box.net(["ssh", "-F", self.cfg, "-A", "-T",
-                             "alice@bastion"] + list(args),
-                            env=env, timeout=timeout)
+                             "-o", "IdentityFile=%s" % self.keys[who],
+                             "%s@bastion" % who] + list(args),
+                            env=env, timeout=timeout, binary=binary)
 
     # -- the hospital's side ----------------------------------------------------
 
@@ -173,8 +181,9 @@ class Site:
         self.device_host_key = " ".join(b.path(
             "/etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2])
         # people: the engineer's PAM secret; a local admin
-        b.run(["useradd", "-M", "-s", "/usr/sbin/nologin", "alice"])
-        b.run(["chpasswd"], input="alice:%s\n" % SECRET)
+        for who in ("alice", "carol"):
+            b.run(["useradd", "-M", "-s", "/usr/sbin/nologin", who])
+            b.run(["chpasswd"], input="%s:%s\n" % (who, SECRET))
         b.run(["useradd", "-M", "-s", "/bin/sh", "-G", "bastion-admin",
                "hadmin"])
         self.write_policy()
@@ -192,7 +201,8 @@ class Site:
             self.starter = p.read_text()
             assert '"%s:%d"' % LISTEN in self.starter, self.starter
         p.write_text(policy_text(self.starter, self.alice_pub,
-                                 self.device_host_key, **kw))
+                                 self.carol_pub, self.device_host_key,
+                                 **kw))
         os.chmod(p, 0o640)
 
     def wait_active(self, unit, timeout=30, not_pid=None):
@@ -291,6 +301,31 @@ def test_engineer_reaches_the_device(site):
     assert "event=session.start" in j and "event=session.end" in j, j[-3000:]
     recs = list(site.box.path("/var/lib/bastion/recordings").rglob("*.brec"))
     assert recs, "no recording was written"
+
+
+def test_auditor_exports_a_bundle_that_verifies(site):
+    """carol (auditor, her own touch) exports the session's evidence
+    bundle over ssh; bastion-verify checks it offline against the
+    recorder's public key: the recorder, in its own unit, signed it."""
+    j = site.box.journal("bastiond.service")
+    recs = re.findall(r"event=session\.recording .*?recording=(\S+)", j)
+    assert recs, j[-2000:]
+    deadline = time.monotonic() + 15
+    while ("recording=%s" % recs[0]) not in j or "event=recording.sealed" \
+            not in site.box.journal("bastion-recorder.service"):
+        assert time.monotonic() < deadline, "the recording was not sealed"
+        time.sleep(0.2)
+        j = site.box.journal("bastiond.service")
+    p = site.ssh("export", recs[0], who="carol", binary=True)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    bundle = site.work / "bundle.tar"
+    bundle.write_bytes(p.stdout)
+    pub = site.box.path("/var/lib/bastion/recorder/recorder.key.pub")
+    v = subprocess.run([str(BUILD / "bastion-verify"), "-k", str(pub),
+                        str(bundle)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "the MANIFEST is signed by the recorder key" in v.stdout, v.stdout
 
 
 def test_bastionctl_by_a_member_of_the_admin_group(site):
