@@ -25,7 +25,8 @@
  *
  * Sanitizer builds (make check-asan) keep the same steps but invert the
  * filter: everything is allowed except a denylist (exec, ptrace of others,
- * mount, module and key syscalls, id changes, inet sockets...), because
+ * mount, module and key syscalls, id changes, inet sockets (AF_UNIX ones
+ * fail with EACCES as below)...), because
  * LeakSanitizer needs clone and ptrace at exit. The selftests use execve,
  * socket(AF_INET) and kill() of another process, which both filters
  * kill.
@@ -235,6 +236,11 @@ sandbox_build(scmp_filter_ctx *out)
 		if (r == 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
 			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE,
+			    (scmp_datum_t)AF_UNIX));
+		/* and no AF_UNIX one either, as in the allowlist below */
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
 			    (scmp_datum_t)AF_UNIX));
 		if (r == 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
