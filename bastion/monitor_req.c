@@ -590,7 +590,9 @@ mon_answer_touch_begin(struct mon *M, struct buf *req)
 		M->touch_ok = 1;
 	else if (ask.status == MM_TOUCH_WINDOW) {
 		M->touch_ok = 1;
-		M->touch_window = 1;
+		/* only a transfer may follow (recording.open), and no
+		 * forward (relay_forward_check) */
+		M->S.touch_window = 1;
 	} else if (ask.status == MM_TOUCH_ASK)
 		M->touch_asked = 1;
 	if ((a = mon_body()) != NULL &&
@@ -761,7 +763,7 @@ mon_answer_recording_open(struct mon *M, struct buf *req)
 		free(cmd);
 		return ("a session kind that does not fit the device");
 	}
-	if (M->touch_window && !touch_is_transfer((int)kind, has ? cmd :
+	if (M->S.touch_window && !touch_is_transfer((int)kind, has ? cmd :
 	    NULL)) {
 		free(cmd);
 		return ("admitted by a transfer window, but not a transfer");

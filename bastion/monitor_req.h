@@ -49,8 +49,6 @@ struct mon {
 	/* the touch check */
 	int touch_asked;		/* a challenge is out */
 	int touch_ok;
-	int touch_window;		/* touch_ok by a transfer window: only
-					   a transfer may follow */
 	uint8_t challenge[32];
 	struct state *st;		/* held from TOUCH_BEGIN to VERIFY */
 	struct state_guard *guard;

@@ -1047,6 +1047,7 @@ touch_check(struct sess *S)
 			    "computer; transfers from this computer to %s are "
 			    "admitted without a touch until %s\n", t.device,
 			    t.device, hhmm);
+		S->touch_window = 1;	/* no forwards (relay_forward_check) */
 		r = 0;
 		break;
 	case MM_TOUCH_ASK:

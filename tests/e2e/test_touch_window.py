@@ -21,6 +21,7 @@ import calendar
 import os
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -54,6 +55,8 @@ class Site:
                          sources=("127.0.0.0/29",), allow_non_sk_keys=True)
         world.add_device("initech", "analyzer", host=10)
         world.add_device("initech", "analyzer2", host=11)
+        self.web = world.devices["analyzer"].serve_http(body="analyzer page")
+        world.device_entries["analyzer"]["forward_ports"] = [self.web.port]
         self.dave = Person(world, softsk, "dave", "s3cret-dave")
         self.dave_plain = Person(world, softsk, "dave", "s3cret-dave",
                                  key_type="ed25519",
@@ -160,11 +163,19 @@ def test_window_admits_pscp_with_a_plain_key(site, tmp_path):
     env["HOME"] = str(site.dave_plain.dir)
 
     def putty(tool, *args):
-        return subprocess.run(
-            [tool, "-batch", "-noagent", "-hostkey", fp, "-P", str(b.port),
-             "-i", str(ppk), "-pw", "s3cret-dave"] + list(args),
-            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=60, env=env, start_new_session=True)
+        # PuTTY 0.78 through this bastion sometimes hangs after the
+        # transfer, or loses the end of a refusal to an early disconnect
+        # (issue 15, item 1, fixed on its own branch): a hang is cut here
+        # and judged by the data and the audit events
+        try:
+            return subprocess.run(
+                [tool, "-batch", "-noagent", "-hostkey", fp, "-P",
+                 str(b.port), "-i", str(ppk), "-pw", "s3cret-dave"] +
+                list(args), stdin=subprocess.DEVNULL, capture_output=True,
+                text=True, timeout=25, env=env, start_new_session=True)
+        except subprocess.TimeoutExpired as e:
+            return subprocess.CompletedProcess(e.cmd, -1, e.output or "",
+                                               (e.stderr or b"").decode())
 
     blob = tmp_path / "firmware.bin"
     blob.write_bytes(os.urandom(64 * 1024))
@@ -175,7 +186,12 @@ def test_window_admits_pscp_with_a_plain_key(site, tmp_path):
               "%s:%s" % (target, tmp_path / "early.bin"))
     assert r.returncode != 0
     assert not (tmp_path / "early.bin").exists()
-    site.refused_no_agent(r)
+    ev = site.refused_no_agent(r)
+    assert "not a security key" in ev["reason"], ev
+    # the same refusal through OpenSSH (which reads it to the end)
+    r = site.dave_plain.ssh("sftp", login="dave+analyzer", options=["-s"],
+                            input="", agent=False)
+    assert r.returncode != 0
     assert "is not a security key" in r.stderr, r.stderr
     for words in ("plink -A dave+analyzer@bastion", "ssh -A", "pscp",
                   "WinSCP", "within 5 minutes"):
@@ -189,10 +205,45 @@ def test_window_admits_pscp_with_a_plain_key(site, tmp_path):
             (mode, r.returncode, r.stderr)
     assert len(site.used()) == 2
     # the plain key is for transfers only, window or not
+    n = len(b.audit_events(event="touch.no_agent", user="dave"))
     r = putty("plink", "-ssh", target, "echo reached")
     assert "reached" not in r.stdout
+    r = site.dave_plain.ssh("echo reached", login="dave+analyzer",
+                            agent=False)
+    assert "reached" not in r.stdout
     assert "only a file transfer" in r.stderr, r.stderr
+    assert len(b.audit_events(event="touch.no_agent", user="dave")) == n + 2
     assert len(site.used()) == 2
+
+
+def test_window_admits_no_forward(site):
+    """A connection a window admitted for sftp carries no -L forward (a
+    forward needs a touch of its own)."""
+    site.open_window()
+    lport = util.free_port("127.0.0.1")
+    # (sftp itself clears forwardings: ssh -s sftp is what a client that
+    # asks for both sends)
+    p = site.dave.popen("sftp", login="dave+analyzer", agent=False,
+                        options=["-L", "%d:analyzer:%d" % (
+                            lport, site.web.port), "-s"],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE)
+    try:
+        util.wait_tcp("127.0.0.1", lport, timeout=20)
+        site.world.bastion.wait_audit(event="touch.window_used", user="dave")
+        with pytest.raises(Exception):
+            urllib.request.urlopen("http://127.0.0.1:%d/" % lport,
+                                   timeout=10).read()
+        ev = site.world.bastion.wait_audit(event="forward.refused",
+                                           user="dave")
+        assert "transfer window" in ev["reason"], ev
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    assert not site.world.bastion.audit_events(event="forward.open")
+    # the monitor never saw a forward request: the child refused it
+    assert not site.world.bastion.audit_events(event="monitor.violation")
 
 
 def test_window_is_bound_to_source_device_and_engineer(site):
