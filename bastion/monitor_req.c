@@ -573,26 +573,37 @@ mon_answer_touch_begin(struct mon *M, struct buf *req)
 {
 	struct mm_touch_ask ask;
 	struct buf *a;
-	uint8_t agent_req, has_channel, wait;
+	uint8_t agent_req, has_channel, wait, transfer;
 
 	if (M->S.au.who == NULL || M->touch_ok || M->touch_asked)
 		return ("no touch check due");
 	if (M->S.au.role == ROLE_ENGINEER && !M->device_chosen)
 		return ("no device chosen");
 	if (buf_get_u8(req, &agent_req) != 0 ||
-	    buf_get_u8(req, &has_channel) != 0 || buf_get_u8(req, &wait) != 0)
+	    buf_get_u8(req, &has_channel) != 0 ||
+	    buf_get_u8(req, &wait) != 0 || buf_get_u8(req, &transfer) != 0)
 		return ("malformed");
-	touch_mon_begin(&M->S, agent_req, has_channel, wait, &M->st,
-	    &M->guard, M->challenge, &ask);
+	/* transfer is the child's word: a window admits it only on the
+	 * condition that the recording it opens is a transfer (checked in
+	 * mon_answer_recording_open) */
+	touch_mon_begin(&M->S, agent_req, has_channel, wait, transfer,
+	    &M->st, &M->guard, M->challenge, &ask);
 	if (ask.status == MM_TOUCH_SKIP)
 		M->touch_ok = 1;
-	else if (ask.status == MM_TOUCH_ASK)
+	else if (ask.status == MM_TOUCH_WINDOW) {
+		M->touch_ok = 1;
+		/* only a transfer may follow (recording.open), and no
+		 * forward (relay_forward_check) */
+		M->S.touch_window = 1;
+	} else if (ask.status == MM_TOUCH_ASK)
 		M->touch_asked = 1;
 	if ((a = mon_body()) != NULL &&
 	    buf_put_u32(a, (uint32_t)ask.status) == 0 &&
 	    buf_put_cstring(a, ask.why) == 0 &&
 	    buf_put_string(a, ask.challenge, ask.status == MM_TOUCH_ASK ?
-	    sizeof(ask.challenge) : 0) == 0)
+	    sizeof(ask.challenge) : 0) == 0 &&
+	    buf_put_u64(a, (uint64_t)ask.until) == 0 &&
+	    buf_put_u32(a, ask.window_s) == 0)
 		(void)mon_reply(M, MANS_OK, a, NULL, 0);
 	buf_free(a);
 	return (NULL);
@@ -604,6 +615,7 @@ mon_answer_touch_verify(struct mon *M, struct buf *req)
 	const uint8_t *sig;
 	size_t len;
 	uint32_t counter = 0, prev = 0;
+	time_t until = 0;
 	struct buf *a;
 	uint8_t has;
 	int v;
@@ -615,13 +627,14 @@ mon_answer_touch_verify(struct mon *M, struct buf *req)
 		return ("malformed");
 	M->touch_asked = 0;
 	v = has ? touch_mon_verify(&M->S, M->st, M->challenge, sig, len,
-	    &counter, &prev) : MM_V_ABORTED;
+	    &counter, &prev, &until) : MM_V_ABORTED;
 	touch_mon_release(&M->st, &M->guard);
 	explicit_bzero(M->challenge, sizeof(M->challenge));
 	if (v == MM_V_OK)
 		M->touch_ok = 1;
 	if ((a = mon_body()) != NULL && buf_put_u32(a, (uint32_t)v) == 0 &&
-	    buf_put_u32(a, counter) == 0 && buf_put_u32(a, prev) == 0)
+	    buf_put_u32(a, counter) == 0 && buf_put_u32(a, prev) == 0 &&
+	    buf_put_u64(a, (uint64_t)until) == 0)
 		(void)mon_reply(M, MANS_OK, a, NULL, 0);
 	buf_free(a);
 	return (NULL);
@@ -751,6 +764,11 @@ mon_answer_recording_open(struct mon *M, struct buf *req)
 	    (kind != SESS_FORWARD && M->S.dev == NULL)) {
 		free(cmd);
 		return ("a session kind that does not fit the device");
+	}
+	if (M->S.touch_window && !touch_is_transfer((int)kind, has ? cmd :
+	    NULL)) {
+		free(cmd);
+		return ("admitted by a transfer window, but not a transfer");
 	}
 	M->S.kind = (enum sess_kind)kind;
 	free(M->S.command);

@@ -243,7 +243,7 @@ mm_device_choose(const char *device, int forward)
 }
 
 void
-mm_touch_begin(int agent_req, int has_channel, int wait,
+mm_touch_begin(int agent_req, int has_channel, int wait, int transfer,
     struct mm_touch_ask *out)
 {
 	struct buf *b = mm_new(), *a;
@@ -254,6 +254,7 @@ mm_touch_begin(int agent_req, int has_channel, int wait,
 	mm_put(buf_put_u8(b, agent_req != 0));
 	mm_put(buf_put_u8(b, has_channel != 0));
 	mm_put(buf_put_u8(b, wait != 0));
+	mm_put(buf_put_u8(b, transfer != 0));
 	a = mm_call(MREQ_TOUCH_BEGIN, b);
 	buf_free(b);
 	out->status = (enum mm_touch)mm_u32(a);
@@ -263,12 +264,14 @@ mm_touch_begin(int agent_req, int has_channel, int wait,
 		mm_fatal("a broken challenge from the monitor");
 	if (n != 0)
 		memcpy(out->challenge, c, n);
+	out->until = (time_t)mm_u64(a);
+	out->window_s = mm_u32(a);
 	buf_free(a);
 }
 
 enum mm_verdict
 mm_touch_verify(const uint8_t *sig, size_t siglen, uint32_t *counter,
-    uint32_t *prev)
+    uint32_t *prev, time_t *until)
 {
 	struct buf *b = mm_new(), *a;
 	enum mm_verdict v;
@@ -281,6 +284,7 @@ mm_touch_verify(const uint8_t *sig, size_t siglen, uint32_t *counter,
 	v = (enum mm_verdict)mm_u32(a);
 	*counter = mm_u32(a);
 	*prev = mm_u32(a);
+	*until = (time_t)mm_u64(a);
 	buf_free(a);
 	return (v);
 }

@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "session.h"
 
@@ -92,7 +93,8 @@ enum mm_auth { MM_AUTH_OK = 0, MM_AUTH_FAIL, MM_AUTH_DENIED, MM_AUTH_CLOSED };
 
 /* MREQ_TOUCH_BEGIN */
 enum mm_touch { MM_TOUCH_SKIP = 0, MM_TOUCH_ASK, MM_TOUCH_LOCKED,
-	MM_TOUCH_ERROR, MM_TOUCH_BUSY, MM_TOUCH_NO_AGENT };
+	MM_TOUCH_ERROR, MM_TOUCH_BUSY, MM_TOUCH_NO_AGENT,
+	MM_TOUCH_WINDOW };	/* admitted by a transfer window (until) */
 /* MREQ_TOUCH_VERIFY */
 enum mm_verdict { MM_V_OK = 0, MM_V_BAD_SIGNATURE, MM_V_NO_TOUCH,
 	MM_V_NO_PIN, MM_V_REGRESSION, MM_V_ERROR, MM_V_ABORTED };
@@ -148,13 +150,19 @@ struct mm_touch_ask {
 	enum mm_touch status;
 	char why[256];			/* LOCKED, ERROR: the reason */
 	uint8_t challenge[32];		/* ASK */
+	time_t until;			/* WINDOW: when the window ends */
+	unsigned window_s;		/* limits.touch_transfer_window */
 };
-void mm_touch_begin(int agent_req, int has_channel, int wait,
+/* transfer: the session is a file transfer (touch_is_transfer), which a
+ * transfer window may admit; the monitor holds the child to it when the
+ * recording is opened. */
+void mm_touch_begin(int agent_req, int has_channel, int wait, int transfer,
     struct mm_touch_ask *out);
 /* sig NULL: the child gave up (it audited why). Returns the verdict;
- * *counter and *prev are set for MM_V_REGRESSION. */
+ * *counter and *prev are set for MM_V_REGRESSION, *until when the touch
+ * opened a transfer window (else 0). */
 enum mm_verdict mm_touch_verify(const uint8_t *sig, size_t siglen,
-    uint32_t *counter, uint32_t *prev);
+    uint32_t *counter, uint32_t *prev, time_t *until);
 
 struct mm_approval {
 	enum mm_appr status;

@@ -745,7 +745,10 @@ relay_forward_check(const struct sess *S, const char *host, int port,
 	size_t i;
 
 	*dp = NULL;
-	if (host == NULL || port < 1 || port > 65535)
+	if (S->touch_window)	/* touch.c: a window admits transfers only */
+		why = "a transfer admitted without a touch (transfer window) "
+		    "carries no forwards: connect with ssh -A for them";
+	else if (host == NULL || port < 1 || port > 65535)
 		why = "bad destination";
 	else if ((d = policy_device(S->pol, host)) == NULL) {
 		/* an address must be spelled exactly as in the policy */

@@ -66,6 +66,8 @@ struct sess {
 	int agent_req;			/* the engineer forwards an agent */
 	struct ssh_channel_callbacks_struct vch_cb; /* touch.c notices it */
 	int touch_ok;			/* touch check passed (touch.c) */
+	int touch_window;		/* ... by a transfer window: a transfer
+					   only, no forwards (touch.c) */
 	enum sess_kind kind;
 	char *command;			/* exec command or subsystem name */
 	char reason[256];		/* --reason for an approval, or "" */

@@ -320,6 +320,189 @@ touch_fini(struct touch *t)
 	t->blob = NULL;
 }
 
+/* ---- transfer windows (limits.touch_transfer_window) --------------------- */
+
+int
+touch_person_has_sk(const struct policy_person *who)
+{
+	size_t i;
+
+	for (i = 0; who != NULL && i < who->nkeys; i++)
+		if (who->keys[i].is_sk)
+			return (1);
+	return (0);
+}
+
+/* One word of an scp command line: plain characters, or a single-quoted
+ * run without a quote in it; nothing a shell would act on. *pp moves past
+ * it; -1 for anything else. */
+static int
+touch_scp_word(const char **pp, char *w, size_t wlen)
+{
+	const char *p = *pp;
+	size_t n = 0;
+
+	while (*p != '\0' && *p != ' ') {
+		if (*p == '\'') {
+			const char *q = strchr(p + 1, '\'');
+
+			if (q == NULL)
+				return (-1);
+			p = q + 1;
+			continue;
+		}
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_./,:+=@%", *p) == NULL)
+			return (-1);
+		if (n + 1 < wlen)
+			w[n++] = *p;
+		p++;
+	}
+	w[n] = '\0';
+	*pp = p;
+	return (0);
+}
+
+int
+touch_is_transfer(int kind, const char *command)
+{
+	const char *p = command;
+	char w[64];
+	int first = 1, mode = 0, opts = 1;
+
+	if (kind == SESS_SUBSYSTEM)
+		return (command != NULL && strcmp(command, "sftp") == 0);
+	if (kind != SESS_EXEC || command == NULL)
+		return (0);
+	/* scp in its server mode, as OpenSSH scp -O and pscp -scp run it:
+	 * "scp [-v] [-r] [-p] [-d] -t|-f [--] PATH", one command and
+	 * nothing for the device's shell to expand or chain */
+	while (*p != '\0') {
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		if (touch_scp_word(&p, w, sizeof(w)) != 0)
+			return (0);
+		if (first) {
+			if (strcmp(w, "scp") != 0)
+				return (0);
+			first = 0;
+		} else if (opts && strcmp(w, "--") == 0)
+			opts = 0;
+		else if (opts && w[0] == '-') {
+			if (strspn(w + 1, "vrpdtfq") != strlen(w + 1))
+				return (0);
+			if (strpbrk(w + 1, "tf") != NULL)
+				mode = 1;
+		} else
+			opts = 0;
+	}
+	return (!first && mode);
+}
+
+/* "14:05 UTC" for the engineer. */
+static void
+touch_hhmm(time_t when, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (localtime_r(&when, &tm) == NULL ||
+	    strftime(out, len, "%H:%M %Z", &tm) == 0)
+		snprintf(out, len, "%lld", (long long)when);
+}
+
+static void
+touch_iso(time_t when, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "%lld", (long long)when);
+}
+
+static void
+touch_window_audit(struct touch *t, const char *event,
+    const struct state_touch_window *w)
+{
+	struct sess *S = t->S;
+	char until[32], win[16];
+
+	touch_iso(w->until, until, sizeof(until));
+	snprintf(win, sizeof(win), "%u", S->pol->touch_transfer_window);
+	audit_event(event, "session", S->sid, "user", S->au.who->name,
+	    "vendor", S->au.who->vendor->name, "from", S->peerstr, "device",
+	    w->device, "key", t->fp[0] != '\0' ? t->fp : NULL, "touched_key",
+	    w->fp, "opened_by", w->session, "until", until, "window", win,
+	    "result", "ok", NULL);
+}
+
+/*
+ * The monitor: may a window admit this session without a touch of its
+ * own? Only an engineer's transfer to a device, with windows on, and a
+ * window of the same engineer, device and source that has not ended,
+ * whose key and engineer are not locked. 1 admitted (audited, out->until
+ * set), 0 not, -1 the store failed.
+ */
+static int
+touch_mon_window(struct touch *t, int transfer, struct mm_touch_ask *out)
+{
+	struct sess *S = t->S;
+	struct state_touch_window w;
+	int found = 0, locked = 0;
+
+	if (S->pol->touch_transfer_window == 0 || !transfer ||
+	    S->au.role != ROLE_ENGINEER || S->dev == NULL || t->st == NULL)
+		return (0);
+	if (state_touch_window_get(t->st, S->au.who->name, S->dev->name,
+	    S->peerstr, time(NULL), &w, &found) != 0)
+		return (-1);
+	if (!found)
+		return (0);
+	if (state_key_locked(t->st, w.fp, &locked, NULL) != 0 ||
+	    (!locked && state_engineer_locked(t->st, S->au.who->name, &locked,
+	    NULL) != 0))
+		return (-1);
+	if (locked)
+		return (0);
+	touch_window_audit(t, "touch.window_used", &w);
+	out->until = w.until;
+	return (1);
+}
+
+/* The monitor, after touch.ok: open (or renew) the window of this
+ * engineer, device and source. Its end, or 0 when none was opened. */
+static time_t
+touch_mon_window_open(struct touch *t, struct state *st)
+{
+	struct sess *S = t->S;
+	struct state_touch_window w;
+	time_t now = time(NULL);
+
+	if (S->pol->touch_transfer_window == 0 ||
+	    S->au.role != ROLE_ENGINEER || S->dev == NULL)
+		return (0);
+	memset(&w, 0, sizeof(w));
+	snprintf(w.engineer, sizeof(w.engineer), "%s", S->au.who->name);
+	snprintf(w.device, sizeof(w.device), "%s", S->dev->name);
+	snprintf(w.source, sizeof(w.source), "%s", S->peerstr);
+	snprintf(w.fp, sizeof(w.fp), "%s", t->fp);
+	snprintf(w.session, sizeof(w.session), "%s", S->sid);
+	w.grant_id = S->grant_id;
+	w.opened = now;
+	w.until = now + (time_t)S->pol->touch_transfer_window;
+	(void)state_touch_window_expire(st, now);
+	if (state_touch_window_open(st, &w) != 0) {
+		log_error("session %s: cannot record the transfer window of "
+		    "%s to %s: transfers will need their own touch", S->sid,
+		    w.engineer, w.device);
+		return (0);
+	}
+	touch_window_audit(t, "touch.window_opened", &w);
+	return (w.until);
+}
+
 /* ---- the monitor's side ------------------------------------------------- */
 
 static void
@@ -341,15 +524,16 @@ touch_mon_release(struct state **stp, struct state_guard **guardp)
 
 void
 touch_mon_begin(struct sess *S, int agent_req, int has_channel, int wait,
-    struct state **stp, struct state_guard **guardp,
+    int transfer, struct state **stp, struct state_guard **guardp,
     uint8_t challenge[32], struct mm_touch_ask *out)
 {
 	const struct policy_vendor *v;
 	struct state_lock lk;
 	struct touch t;
-	int locked, r;
+	int locked, r, plain_needs = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->window_s = S->pol->touch_transfer_window;
 	touch_mon_release(stp, guardp);
 	if ((r = touch_init(&t, S)) != 0) {
 		if (r == -2)
@@ -378,12 +562,36 @@ touch_mon_begin(struct sess *S, int agent_req, int has_channel, int wait,
 		out->status = MM_TOUCH_SKIP;
 		goto out;
 	}
-	if (!t.key->is_sk) {
+	if (!t.key->is_sk && (v == NULL || !touch_person_has_sk(S->au.who))) {
 		touch_audit(&t, "touch.skipped", "ok", v != NULL ? "not a "
 		    "security key (the vendor allows non-sk keys)" : "not a "
 		    "security key (admins and auditors may use any key type)",
 		    NULL);
 		out->status = MM_TOUCH_SKIP;
+		goto out;
+	}
+	/* an engineer who has a security key and logs in with a plain key
+	 * (PuTTY, which has no security keys) proves no touch with it: only
+	 * a transfer window made by a touch of the security key admits */
+	plain_needs = !t.key->is_sk;
+	if (!agent_req || plain_needs) {
+		switch (touch_mon_window(&t, transfer, out)) {
+		case 1:
+			out->status = MM_TOUCH_WINDOW;
+			goto out;
+		case -1:
+			touch_mon_error(&t, "its state store is unavailable",
+			    out);
+			goto out;
+		default:
+			break;
+		}
+	}
+	if (plain_needs) {
+		touch_audit(&t, "touch.no_agent", "refused", "a key that is "
+		    "not a security key proves no touch, and no transfer "
+		    "window admits this session", NULL);
+		out->status = MM_TOUCH_NO_AGENT;
 		goto out;
 	}
 	if (!agent_req) {
@@ -424,7 +632,8 @@ out:
 
 int
 touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
-    const uint8_t *sigblob, size_t siglen, uint32_t *counter, uint32_t *prev)
+    const uint8_t *sigblob, size_t siglen, uint32_t *counter, uint32_t *prev,
+    time_t *until)
 {
 	enum sk_verdict verdict;
 	struct sk_sig sig;
@@ -434,6 +643,7 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 	int had = 0, r;
 
 	*counter = *prev = 0;
+	*until = 0;
 	if (touch_init(&t, S) != 0 || st == NULL || !t.key->is_sk) {
 		touch_fini(&t);
 		return (MM_V_ERROR);
@@ -497,6 +707,7 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 	}
 	touch_audit(&t, "touch.ok", "ok", NULL, NULL);
 	v = MM_V_OK;
+	*until = touch_mon_window_open(&t, st);
 out:
 	touch_fini(&t);
 	return (v);
@@ -640,6 +851,8 @@ touch_ask(struct touch *t, const uint8_t *chal, size_t challen)
 	struct sess *S = t->S;
 	enum mm_verdict v;
 	uint32_t counter, prev;
+	time_t until = 0;
+	char hhmm[32];
 	size_t siglen;
 	uint8_t *sig = NULL;
 
@@ -662,10 +875,18 @@ touch_ask(struct touch *t, const uint8_t *chal, size_t challen)
 	    "asked)" : "");
 	if (touch_agent_sign(t, chal, challen, &sig, &siglen) != 0)
 		return (-2);
-	v = mm_touch_verify(sig, siglen, &counter, &prev);
+	v = mm_touch_verify(sig, siglen, &counter, &prev, &until);
 	free(sig);
 	switch (v) {
 	case MM_V_OK:
+		if (until != 0) {
+			/* the monitor audited touch.window_opened */
+			touch_hhmm(until, hhmm, sizeof(hhmm));
+			touch_tell(t, "bastion: transfers from this computer "
+			    "to %s are admitted without a touch until %s "
+			    "(pscp, psftp, WinSCP, or sftp and scp without "
+			    "-A)\n", t->device, hhmm);
+		}
 		return (0);
 	case MM_V_BAD_SIGNATURE:
 		touch_tell(t, "bastion: the answer from your agent is not your "
@@ -694,11 +915,73 @@ touch_ask(struct touch *t, const uint8_t *chal, size_t challen)
 	}
 }
 
-/* No agent to ask: what the person should do (the monitor audited it). */
+/* "5 minutes", "30 seconds" */
 static void
-touch_no_agent(struct touch *t)
+touch_span(unsigned s, char *out, size_t len)
+{
+	if (s >= 60 && s % 60 == 0)
+		snprintf(out, len, "%u minute%s", s / 60, s == 60 ? "" : "s");
+	else
+		snprintf(out, len, "%u second%s", s, s == 1 ? "" : "s");
+}
+
+/* What a PuTTY user does: PuTTY's pscp, psftp and WinSCP forward no
+ * agent, so a touch made beforehand in a session that does opens a
+ * transfer window for them (the monitor's touch_mon_window). */
+static void
+touch_putty_hint(struct touch *t, unsigned window_s)
 {
 	struct sess *S = t->S;
+	const char *who = S->au.who->name, *dev = t->device;
+	char span[32];
+
+	if (window_s == 0) {
+		touch_tell(t, "bastion: with PuTTY: pscp, psftp and WinSCP "
+		    "cannot forward an agent, and this bastion admits no "
+		    "transfer without a touch of its own "
+		    "(limits.touch_transfer_window is 0). Use plink -A or "
+		    "OpenSSH's sftp -A / scp -A instead.\n");
+		return;
+	}
+	touch_span(window_s, span, sizeof(span));
+	touch_tell(t, "bastion: with PuTTY (pscp, psftp, WinSCP), which cannot "
+	    "forward an agent: from this computer, first make a session with "
+	    "agent forwarding and touch your security key:\n"
+	    "\n"
+	    "    plink -A %s+%s@bastion true\n"
+	    "    (or: ssh -A %s+%s@bastion true)\n"
+	    "\n"
+	    "bastion: then run pscp, psftp or WinSCP (SFTP) to %s within %s: "
+	    "transfers from this computer to %s are admitted without a "
+	    "touch for %s after it.\n", who, dev, who, dev, dev, span, dev,
+	    span);
+}
+
+/* No agent to ask: what the person should do (the monitor audited it). */
+static void
+touch_no_agent(struct touch *t, int transfer, unsigned window_s)
+{
+	struct sess *S = t->S;
+
+	if (!t->key->is_sk && S->vch != NULL) {
+		/* an engineer with a security key who logged in with
+		 * another key (touch_mon_begin) */
+		touch_tell(t, "bastion: %s needs a touch of your security "
+		    "key, and the key you logged in with (%s) is not a "
+		    "security key.\n", t->doing, t->fp);
+		if (transfer && window_s > 0)
+			touch_tell(t, "bastion: no transfer window is open for "
+			    "%s from this computer (it may have ended).\n",
+			    t->device);
+		else if (!transfer)
+			touch_tell(t, "bastion: only a file transfer (sftp, "
+			    "scp, pscp, psftp, WinSCP) can be admitted "
+			    "without a touch; for anything else log in with "
+			    "your security key: ssh -A %s+%s@bastion\n",
+			    S->au.who->name, t->device);
+		touch_putty_hint(t, window_s);
+		return;
+	}
 
 	if (S->vch == NULL) {
 		if (S->au.role == ROLE_ENGINEER)
@@ -721,6 +1004,9 @@ touch_no_agent(struct touch *t)
 	    "through your ssh agent, but this connection does not forward "
 	    "your agent.\n", t->doing);
 	touch_hint(t);
+	if (S->au.role == ROLE_ENGINEER)
+		touch_putty_hint(t, window_s);
+	(void)transfer;
 }
 
 int
@@ -729,31 +1015,48 @@ touch_check(struct sess *S)
 	struct mm_touch_ask ask;
 	struct touch t;
 	unsigned left;
-	int r = -1;
+	char hhmm[32];
+	int r = -1, transfer;
 
 	if (touch_init(&t, S) == -1) {
 		touch_fini(&t);
 		return (-1);
 	}
+	transfer = S->au.role == ROLE_ENGINEER && S->vch != NULL &&
+	    touch_is_transfer(S->kind, S->command);
 	/* the touch is not part of the login grace: give it its own time */
 	left = alarm(0);
 	alarm(TOUCH_GUARD_WAIT_S + TOUCH_LIST_WAIT_S + TOUCH_WAIT_S + 30);
-	mm_touch_begin(S->agent_req, S->vch != NULL, 0, &ask);
+	mm_touch_begin(S->agent_req, S->vch != NULL, 0, transfer, &ask);
 	if (ask.status == MM_TOUCH_BUSY) {
 		touch_tell(&t, "bastion: another session of your security key "
 		    "is being checked; waiting for it.\n");
-		mm_touch_begin(S->agent_req, S->vch != NULL, 1, &ask);
+		mm_touch_begin(S->agent_req, S->vch != NULL, 1, transfer,
+		    &ask);
 	}
 	switch (ask.status) {
 	case MM_TOUCH_SKIP:
+		r = 0;
+		break;
+	case MM_TOUCH_WINDOW:
+		/* the monitor audited touch.window_used */
+		touch_hhmm(ask.until, hhmm, sizeof(hhmm));
+		if (S->vch != NULL)
+			sess_tell(S, "bastion: admitted without a touch: your "
+			    "security key was touched for %s from this "
+			    "computer; transfers from this computer to %s are "
+			    "admitted without a touch until %s\n", t.device,
+			    t.device, hhmm);
+		S->touch_window = 1;	/* no forwards (relay_forward_check) */
 		r = 0;
 		break;
 	case MM_TOUCH_ASK:
 		if ((r = touch_ask(&t, ask.challenge,
 		    sizeof(ask.challenge))) == -2) {
 			uint32_t c, p;
+			time_t u;
 
-			(void)mm_touch_verify(NULL, 0, &c, &p);
+			(void)mm_touch_verify(NULL, 0, &c, &p, &u);
 			r = -1;
 		}
 		break;
@@ -764,7 +1067,7 @@ touch_check(struct sess *S)
 		    ask.why, S->au.who->name);
 		break;
 	case MM_TOUCH_NO_AGENT:
-		touch_no_agent(&t);
+		touch_no_agent(&t, transfer, ask.window_s);
 		break;
 	default:
 		touch_cannot(&t, ask.why[0] != '\0' ? ask.why :

@@ -56,17 +56,37 @@ int touch_check(struct sess *S);
  * touch_mon_verify(): MREQ_TOUCH_VERIFY with the agent's signature blob
  * over challenge: verified with libfido2 against the login key, the
  * counter advanced in st (or the key locked), audited. *counter and *prev
- * are set for MM_V_REGRESSION.
+ * are set for MM_V_REGRESSION. An engineer's touch for a device opens
+ * (or renews) the transfer window of that engineer, device and source
+ * address (limits.touch_transfer_window; touch.window_opened): *until is
+ * its end, or 0.
+ *
+ * Transfer windows: touch_mon_begin() admits a session without a touch
+ * of its own (WINDOW, touch.window_used) when it is an engineer's, for a
+ * device, a transfer (the child's transfer flag: the monitor holds it to
+ * that when the recording opens), it cannot ask an agent (none forwarded,
+ * or a plain login key), and an open window of the same engineer, device
+ * and source exists whose key and engineer are not locked. An engineer
+ * who has a security key in the policy and logs in with a plain key
+ * (allow_non_sk_keys) is admitted only that way; one with plain keys
+ * alone skips the check as before.
  */
+/* Is a session of this kind and command a file transfer: the sftp
+ * subsystem, or "scp -t|-f ..." (scp's server mode) with nothing a shell
+ * would act on? */
+int touch_is_transfer(int kind, const char *command);
+/* Has this person a security key in the policy? */
+struct policy_person;
+int touch_person_has_sk(const struct policy_person *who);
 struct state;
 struct state_guard;
 struct mm_touch_ask;
 void touch_mon_begin(struct sess *S, int agent_req, int has_channel,
-    int wait, struct state **stp, struct state_guard **guardp,
+    int wait, int transfer, struct state **stp, struct state_guard **guardp,
     uint8_t challenge[32], struct mm_touch_ask *out);
 int touch_mon_verify(struct sess *S, struct state *st,
     const uint8_t *challenge, const uint8_t *sig, size_t siglen,
-    uint32_t *counter, uint32_t *prev);
+    uint32_t *counter, uint32_t *prev, time_t *until);
 /* Release the guard and close the store (NULLs are fine). */
 void touch_mon_release(struct state **stp, struct state_guard **guardp);
 

@@ -1685,7 +1685,7 @@ parse_limits(struct pctx *c, const struct ynode *root)
 	    "max_unauthenticated", "per_source_max_unauthenticated",
 	    "vendor_source_max_unauthenticated", "vendor_source_penalty_max",
 	    "idle_timeout", "idle_warning", "max_session", "keepalive",
-	    "recording_min_free_mb", NULL };
+	    "recording_min_free_mb", "touch_transfer_window", NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "limits", *s;
@@ -1716,6 +1716,23 @@ parse_limits(struct pctx *c, const struct ynode *root)
 			    "e.g. 1024", s);
 		else
 			p->recording_min_free_mb = (unsigned)n;
+	}
+	if ((v = field(c, m, "touch_transfer_window", what, NULL)) != NULL &&
+	    (s = scalar(c, v, "touch_transfer_window", what)) != NULL) {
+		unsigned d;
+
+		if (parse_duration(s, &d) != 0)
+			problem(c, v->line, "limits: touch_transfer_window is "
+			    "\"%.64s\", not a duration " DASH " write e.g. 5m, "
+			    "or 0 to turn transfer windows off", s);
+		else if (d > TOUCH_TRANSFER_WINDOW_MAX)
+			problem(c, v->line, "limits: touch_transfer_window of "
+			    "%u seconds is too long " DASH " a touch may admit "
+			    "transfers for at most %um; write e.g. 5m, or 0 to "
+			    "turn transfer windows off", d,
+			    TOUCH_TRANSFER_WINDOW_MAX / 60);
+		else
+			p->touch_transfer_window = d;
 	}
 	given_t = get_duration(c, m, "idle_timeout", what, &p->idle_timeout);
 	given_w = get_duration(c, m, "idle_warning", what, &p->idle_warning);
@@ -2722,6 +2739,7 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	p->max_session = 14400;
 	p->keepalive = 30;
 	p->recording_min_free_mb = 256;
+	p->touch_transfer_window = 300;
 	p->approval_timeout = 600;
 	p->default_max_grant = 14400;
 

@@ -56,6 +56,9 @@ struct policy_person {
 	int line;
 };
 
+/* limits.touch_transfer_window: at most an hour */
+#define TOUCH_TRANSFER_WINDOW_MAX	3600
+
 enum policy_touch { POLICY_TOUCH_REQUIRED = 0, POLICY_TOUCH_OFF };
 
 /* Approval rule: on a vendor (default for its devices) or a device. */
@@ -151,6 +154,9 @@ struct policy {
 	unsigned keepalive;		/* default 30 */
 	unsigned recording_min_free_mb;	/* default 256: below, sessions are
 					   refused (the recorder's -m) */
+	unsigned touch_transfer_window;	/* default 300: how long a touch
+					   admits transfers without an agent
+					   (touch.c); 0 off */
 
 	/* approval defaults */
 	struct policy_approval approval;

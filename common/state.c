@@ -13,6 +13,9 @@
  * row per admin: four eyes count distinct rows) and the grants they
  * produced. Step 3 holds the session registry the listener keeps (one row
  * per vendor session, with an admin's kill request) and engineer locks.
+ * Step 4 holds the touch transfer windows; whatever ends an engineer's
+ * access (an engineer lock, a key lock, a revoked grant, a kill) deletes
+ * the windows it concerns in the same transaction.
  *
  * Per-key guards are flock(2) locks on STATE_DIR/locks/<fingerprint>.lock:
  * they must be held across a network round trip (the engineer's touch),
@@ -123,6 +126,19 @@ static const char *const state_schema[] = {
 	"  reason TEXT NOT NULL,"
 	"  locked_by TEXT NOT NULL,"
 	"  locked_at INTEGER NOT NULL);",
+	/* 4: transfer windows: a touch admits agentless transfers of the
+	 * same engineer to the same device from the same source (issue 15) */
+	"CREATE TABLE touch_window ("
+	"  engineer TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  session TEXT NOT NULL,"
+	"  grant_id INTEGER NOT NULL DEFAULT 0,"
+	"  opened INTEGER NOT NULL,"
+	"  until INTEGER NOT NULL,"
+	"  PRIMARY KEY (engineer, device, source));"
+	"CREATE INDEX touch_window_key ON touch_window(fingerprint);",
 };
 #define STATE_SCHEMA_VERSION \
 	((int)(sizeof(state_schema) / sizeof(state_schema[0])))
@@ -396,13 +412,23 @@ state_key_lock(struct state *st, const char *fp, const char *engineer,
     const char *reason)
 {
 	char now[32];
+	int r;
 
 	if (st == NULL || fp == NULL || engineer == NULL || reason == NULL)
 		return (BERR_INVAL);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	return (state_run(st, NULL, "INSERT OR IGNORE INTO key_lock("
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
+	if ((r = state_run(st, NULL, "INSERT OR IGNORE INTO key_lock("
 	    "fingerprint, engineer, reason, locked_at) VALUES (?1, ?2, ?3, "
-	    "CAST(?4 AS INTEGER))", fp, engineer, reason, now, NULL));
+	    "CAST(?4 AS INTEGER))", fp, engineer, reason, now, NULL)) != 0 ||
+	    /* a locked key's touches admit nothing any more */
+	    (r = state_run(st, NULL, "DELETE FROM touch_window WHERE "
+	    "fingerprint = ?1", fp, NULL)) != 0) {
+		(void)state_exec(st, "ROLLBACK");
+		return (r);
+	}
+	return (state_exec(st, "COMMIT"));
 }
 
 static void
@@ -1010,10 +1036,19 @@ state_grant_revoke(struct state *st, int64_t id, const char *by)
 		return (BERR_NOTFOUND);
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
 	if ((r = state_run(st, &changes, "UPDATE access_grant SET revoked = 1, "
 	    "revoked_by = ?1, revoked_at = CAST(?2 AS INTEGER) WHERE "
 	    "id = CAST(?3 AS INTEGER) AND revoked = 0", by, now, idstr,
-	    NULL)) != 0)
+	    NULL)) != 0 ||
+	    /* the touches made under it admit nothing more */
+	    (r = state_run(st, NULL, "DELETE FROM touch_window WHERE "
+	    "grant_id = CAST(?1 AS INTEGER)", idstr, NULL)) != 0) {
+		(void)state_exec(st, "ROLLBACK");
+		return (r);
+	}
+	if ((r = state_exec(st, "COMMIT")) != 0)
 		return (r);
 	return (changes == 0 ? BERR_EXISTS : 0);
 }
@@ -1222,6 +1257,11 @@ state_session_kill(struct state *st, int64_t sid, const char *by,
 	    "killed_by = ?1, kill_reason = ?2 WHERE id = CAST(?3 AS INTEGER) "
 	    "AND kill_requested = 0", by, reason, idstr, NULL)) != 0)
 		goto fail;
+	/* a killed session's engineer must touch again for that device */
+	if ((r = state_run(st, NULL, "DELETE FROM touch_window WHERE "
+	    "engineer = ?1 AND device = ?2", s.engineer, s.device,
+	    NULL)) != 0)
+		goto fail;
 	return (state_exec(st, "COMMIT"));
 fail:
 	(void)state_exec(st, "ROLLBACK");
@@ -1310,9 +1350,18 @@ state_engineer_lock(struct state *st, const char *engineer, const char *by,
 	if (st == NULL || engineer == NULL || by == NULL || reason == NULL)
 		return (BERR_INVAL);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	if ((r = state_exec(st, "BEGIN IMMEDIATE")) != 0)
+		return (r);
 	if ((r = state_run(st, &changes, "INSERT OR IGNORE INTO engineer_lock("
 	    "engineer, reason, locked_by, locked_at) VALUES (?1, ?2, ?3, "
-	    "CAST(?4 AS INTEGER))", engineer, reason, by, now, NULL)) != 0)
+	    "CAST(?4 AS INTEGER))", engineer, reason, by, now, NULL)) != 0 ||
+	    /* a locked engineer's touches admit nothing, even after unlock */
+	    (r = state_run(st, NULL, "DELETE FROM touch_window WHERE "
+	    "engineer = ?1", engineer, NULL)) != 0) {
+		(void)state_exec(st, "ROLLBACK");
+		return (r);
+	}
+	if ((r = state_exec(st, "COMMIT")) != 0)
 		return (r);
 	return (changes == 0 ? BERR_EXISTS : 0);
 }
@@ -1390,4 +1439,100 @@ state_key_lock_count(struct state *st, const char *engineer, size_t *n)
 		return (BERR_INVAL);
 	return (state_count(st, "SELECT count(*) FROM key_lock WHERE "
 	    "engineer = ?1", engineer, n));
+}
+
+/* ---- touch transfer windows ----------------------------------------------- */
+
+int
+state_touch_window_open(struct state *st, const struct state_touch_window *w)
+{
+	char opened[32], until[32], grant[32];
+
+	if (st == NULL || w == NULL || w->engineer[0] == '\0' ||
+	    w->device[0] == '\0' || w->source[0] == '\0' ||
+	    w->fp[0] == '\0' || w->until <= w->opened)
+		return (BERR_INVAL);
+	snprintf(opened, sizeof(opened), "%lld", (long long)w->opened);
+	snprintf(until, sizeof(until), "%lld", (long long)w->until);
+	snprintf(grant, sizeof(grant), "%lld", (long long)w->grant_id);
+	/* one window per (engineer, device, source): a new touch renews it */
+	return (state_run(st, NULL, "INSERT OR REPLACE INTO touch_window("
+	    "engineer, device, source, fingerprint, session, grant_id, opened, "
+	    "until) VALUES (?1, ?2, ?3, ?4, ?5, CAST(?6 AS INTEGER), "
+	    "CAST(?7 AS INTEGER), CAST(?8 AS INTEGER))", w->engineer,
+	    w->device, w->source, w->fp, w->session, grant, opened, until,
+	    NULL));
+}
+
+int
+state_touch_window_get(struct state *st, const char *engineer,
+    const char *device, const char *source, time_t now,
+    struct state_touch_window *w, int *found)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if (found != NULL)
+		*found = 0;
+	if (w != NULL)
+		memset(w, 0, sizeof(*w));
+	if (st == NULL || engineer == NULL || device == NULL ||
+	    source == NULL || w == NULL || found == NULL)
+		return (BERR_INVAL);
+	if ((r = state_prepare(st, "SELECT engineer, device, source, "
+	    "fingerprint, session, grant_id, opened, until FROM touch_window "
+	    "WHERE engineer = ?1 AND device = ?2 AND source = ?3 AND "
+	    "until > ?4", &q)) != 0 ||
+	    (r = state_bind_texts(st, q, engineer, device, source,
+	    NULL)) != 0 ||
+	    (r = state_bind_i64(st, q, 4, (int64_t)now)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state_copy_col(q, 0, w->engineer, sizeof(w->engineer));
+		state_copy_col(q, 1, w->device, sizeof(w->device));
+		state_copy_col(q, 2, w->source, sizeof(w->source));
+		state_copy_col(q, 3, w->fp, sizeof(w->fp));
+		state_copy_col(q, 4, w->session, sizeof(w->session));
+		w->grant_id = sqlite3_column_int64(q, 5);
+		w->opened = (time_t)sqlite3_column_int64(q, 6);
+		w->until = (time_t)sqlite3_column_int64(q, 7);
+		*found = 1;
+	} else if (rc != SQLITE_DONE)
+		r = state_dberr(st, "read touch window");
+out:
+	sqlite3_finalize(q);
+	return (r);
+}
+
+int
+state_touch_window_close(struct state *st, const char *engineer,
+    const char *device, size_t *n)
+{
+	int r, changes = 0;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL || engineer == NULL)
+		return (BERR_INVAL);
+	if (device != NULL)
+		r = state_run(st, &changes, "DELETE FROM touch_window WHERE "
+		    "engineer = ?1 AND device = ?2", engineer, device, NULL);
+	else
+		r = state_run(st, &changes, "DELETE FROM touch_window WHERE "
+		    "engineer = ?1", engineer, NULL);
+	if (r == 0 && n != NULL)
+		*n = (size_t)changes;
+	return (r);
+}
+
+int
+state_touch_window_expire(struct state *st, time_t now)
+{
+	char t[32];
+
+	if (st == NULL)
+		return (BERR_INVAL);
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return (state_run(st, NULL, "DELETE FROM touch_window WHERE "
+	    "until <= CAST(?1 AS INTEGER)", t, NULL));
 }

@@ -305,4 +305,41 @@ int state_engineer_unlock(struct state *st, const char *engineer,
 /* Number of key locks recorded for engineer (counter regressions). */
 int state_key_lock_count(struct state *st, const char *engineer, size_t *n);
 
+/* ---- touch transfer windows (limits.touch_transfer_window) -------------- */
+
+/*
+ * A touch with the security key fp, in session `session`, opens a window
+ * until `until` in which transfers of the same engineer to the same
+ * device from the same source address are admitted without an agent
+ * (touch.c). One row per (engineer, device, source): a new touch renews
+ * it. The monitor alone writes and reads them. state_engineer_lock,
+ * state_key_lock (of fp), state_grant_revoke (of grant_id) and
+ * state_session_kill (the engineer and device of that session) delete
+ * the windows they concern in the same transaction.
+ */
+struct state_touch_window {
+	char engineer[80];
+	char device[80];
+	char source[64];	/* the engineer's address, no port */
+	char fp[96];		/* the security key that was touched */
+	char session[32];	/* the session that opened it */
+	int64_t grant_id;	/* the grant that session ran on, or 0 */
+	time_t opened;
+	time_t until;
+};
+/* Open or renew the window of (engineer, device, source). */
+int state_touch_window_open(struct state *st,
+    const struct state_touch_window *w);
+/* The window of (engineer, device, source) still open at now: 0 with
+ * *found set (and *w filled) or cleared. */
+int state_touch_window_get(struct state *st, const char *engineer,
+    const char *device, const char *source, time_t now,
+    struct state_touch_window *w, int *found);
+/* Close the windows of engineer (to device; NULL: every device); *n (may
+ * be NULL) receives how many. */
+int state_touch_window_close(struct state *st, const char *engineer,
+    const char *device, size_t *n);
+/* Forget windows that ended at now or before. */
+int state_touch_window_expire(struct state *st, time_t now);
+
 #endif

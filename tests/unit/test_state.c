@@ -492,6 +492,129 @@ test_engineer_locks(void **state)
 }
 
 /* A store at schema version 2 (before sessions) is upgraded in place. */
+/* Transfer windows (issue 15): one per (engineer, device, source),
+ * renewed by a new touch, ended by time, and deleted by what ends an
+ * engineer's access: engineer lock, key lock, grant revocation, kill. */
+static struct state_touch_window
+win(const char *eng, const char *dev, const char *src, const char *fp,
+    int64_t grant, time_t until)
+{
+	struct state_touch_window w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.engineer, sizeof(w.engineer), "%s", eng);
+	snprintf(w.device, sizeof(w.device), "%s", dev);
+	snprintf(w.source, sizeof(w.source), "%s", src);
+	snprintf(w.fp, sizeof(w.fp), "%s", fp);
+	snprintf(w.session, sizeof(w.session), "7");
+	w.grant_id = grant;
+	w.opened = until - 300;
+	w.until = until;
+	return (w);
+}
+
+static int
+has_win(struct state *st, const char *eng, const char *dev, const char *src,
+    time_t now)
+{
+	struct state_touch_window w;
+	int found = -1;
+
+	assert_int_equal(state_touch_window_get(st, eng, dev, src, now, &w,
+	    &found), 0);
+	return (found);
+}
+
+static void
+test_touch_windows(void **state)
+{
+	struct fixture *f = *state;
+	struct state_touch_window w, got;
+	struct state_session s;
+	time_t now = time(NULL);
+	int64_t gid, sid;
+	size_t n;
+	int found;
+
+	/* bad arguments */
+	w = win("alice", "ct", "192.0.2.7", FP_A, 0, now);
+	w.opened = now;			/* ends as it opens */
+	assert_int_equal(state_touch_window_open(f->st, &w), BERR_INVAL);
+	assert_int_equal(state_touch_window_open(NULL, &w), BERR_INVAL);
+
+	w = win("alice", "ct", "192.0.2.7", FP_A, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	assert_int_equal(state_touch_window_get(f->st, "alice", "ct",
+	    "192.0.2.7", now, &got, &found), 0);
+	assert_true(found);
+	assert_string_equal(got.fp, FP_A);
+	assert_string_equal(got.session, "7");
+	assert_int_equal(got.until, now + 300);
+	/* bound to all three, and to the time */
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.8", now), 0);
+	assert_int_equal(has_win(f->st, "alice", "mri", "192.0.2.7", now), 0);
+	assert_int_equal(has_win(f->st, "bob", "ct", "192.0.2.7", now), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7",
+	    now + 300), 0);
+	/* a new touch renews it: still one row */
+	w.until = now + 600;
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7",
+	    now + 400), 1);
+	assert_int_equal(state_touch_window_expire(f->st, now + 600), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 0);
+
+	/* closed by hand, per device or all */
+	w = win("alice", "ct", "192.0.2.7", FP_A, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	w = win("alice", "mri", "192.0.2.7", FP_A, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	assert_int_equal(state_touch_window_close(f->st, "alice", "ct", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(has_win(f->st, "alice", "mri", "192.0.2.7", now), 1);
+	assert_int_equal(state_touch_window_close(f->st, "alice", NULL, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* an engineer lock closes every window of the engineer */
+	w = win("alice", "ct", "192.0.2.7", FP_A, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	w = win("gina", "pacs", "192.0.2.9", FP_B, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 0);
+	assert_int_equal(has_win(f->st, "gina", "pacs", "192.0.2.9", now), 1);
+	assert_int_equal(state_engineer_unlock(f->st, "alice", NULL), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 0);
+
+	/* a key lock closes the windows that key opened */
+	assert_int_equal(state_key_lock(f->st, FP_B, "gina", "cloned"), 0);
+	assert_int_equal(has_win(f->st, "gina", "pacs", "192.0.2.9", now), 0);
+
+	/* a revoked grant closes the windows opened under it */
+	assert_int_equal(state_request_create(f->st, "alice", "acme", "ct", "",
+	    &gid), 0);
+	assert_int_equal(state_request_approve(f->st, gid, "bob", 3600, 1,
+	    &gid), 0);
+	w = win("alice", "ct", "192.0.2.7", FP_A, gid, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	w = win("alice", "mri", "192.0.2.7", FP_A, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	assert_int_equal(state_grant_revoke(f->st, gid, "bob"), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 0);
+	assert_int_equal(has_win(f->st, "alice", "mri", "192.0.2.7", now), 1);
+	assert_int_equal(state_grant_revoke(f->st, gid, "bob"), BERR_EXISTS);
+
+	/* a kill closes the engineer's windows for that session's device */
+	s = sess(31, "alice", "mri", 0);
+	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
+	w = win("alice", "ct", "192.0.2.7", FP_A, 0, now + 300);
+	assert_int_equal(state_touch_window_open(f->st, &w), 0);
+	assert_int_equal(state_session_kill(f->st, 31, "bob", "stop", NULL),
+	    0);
+	assert_int_equal(has_win(f->st, "alice", "mri", "192.0.2.7", now), 0);
+	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 1);
+}
+
 static void
 test_upgrade_from_v2(void **state)
 {
@@ -512,8 +635,8 @@ test_upgrade_from_v2(void **state)
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE session; DROP TABLE "
-	    "engineer_lock; PRAGMA user_version = 2", NULL, NULL, NULL),
-	    SQLITE_OK);
+	    "engineer_lock; DROP TABLE touch_window; PRAGMA user_version = 2",
+	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(state_open(f->dir, &f->st), 0);
 	assert_int_equal(state_request_get(f->st, id, &r, &found), 0);
@@ -526,7 +649,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	assert_int_equal(sqlite3_column_int(q, 0), 4);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 }
@@ -586,6 +709,8 @@ main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engineer_locks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_touch_windows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup,
 		    teardown),
