@@ -798,8 +798,7 @@ console_run(struct sess *S)
 		goto out;
 	}
 	c.pol = S->pol;
-	c.admin = S->au.who->name;
-	c.via = "ssh";
+	(void)appr_identity(&c, "ssh", S->au.who->name);
 	c.terminal = S->has_pty;
 	c.cancelled = console_gave_up;
 	c.cancel_arg = S;

@@ -143,8 +143,8 @@ control_main(const char *policy_path, const char *who, int debug)
 	/* decisions go into the audit chain like the console's */
 	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
 	c.pol = pol;
-	c.admin = who;
-	c.via = "bastionctl";
+	/* who: the caller's login (SO_PEERCRED); the admin it maps to */
+	(void)appr_identity(&c, "bastionctl", who);
 	c.follow = console_follow;	/* watch streams over the socket */
 	c.cancelled = control_cancelled;
 	c.cancel_arg = &cp;
@@ -160,7 +160,8 @@ control_main(const char *policy_path, const char *who, int debug)
 		rc = 1;
 	} else
 		rc = appr_run(&c, argc, argv);
-	audit_event("console.verb", "user", who, "via", "bastionctl", "verb",
+	audit_event("console.verb", "user", c.admin, "login", who, "via",
+	    "bastionctl", "verb",
 	    argv[0], "status", rc == 0 ? "ok" : rc == 2 ? "usage" :
 	    "refused", NULL);
 	state_close(c.st);

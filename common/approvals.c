@@ -497,6 +497,18 @@ appr_approve(struct appr_ctx *c, const struct appr_args *a)
 	if (appr_pending(c, "approve", id, &r, &d) != 0)
 		return (1);
 	appr_rule(c->pol, d, &needed, &max);
+	if (needed > 1 && !c->admin_is_policy) {
+		fprintf(c->err, "approve: request %lld needs two admins (four "
+		    "eyes), and your Unix login (%s) is the unix_user "
+		    "of no active admin in the policy, so you cannot be "
+		    "one of them: add \"unix_user: "
+		    "%s\" to your admin entry in %s (bastiond reload), or "
+		    "approve over ssh (ssh -A ADMIN@bastion approve %lld "
+		    "%s)\n", (long long)id, c->admin, c->admin,
+		    c->pol->path != NULL ? c->pol->path : "the policy",
+		    (long long)id, a->pos[1]);
+		return (1);
+	}
 	if (dur > max) {
 		appr_duration_str(max, mstr, sizeof(mstr));
 		fprintf(c->err, "approve: %s is longer than the longest grant "
@@ -1607,6 +1619,30 @@ appr_verb(const char *name)
 		if (strcmp(name, appr_verbs[i].name) == 0)
 			return (&appr_verbs[i]);
 	return (NULL);
+}
+
+const struct policy_person *
+appr_identity(struct appr_ctx *c, const char *via, const char *name)
+{
+	struct policy_person *p = NULL;
+	enum policy_role role = ROLE_NONE;
+
+	c->via = via;
+	c->admin = name;
+	c->admin_is_policy = 0;
+	if (c->pol == NULL || name == NULL)
+		return (NULL);
+	if (strcmp(via, "ssh") == 0) {
+		if ((p = policy_person(c->pol, name, &role)) != NULL &&
+		    role != ROLE_ADMIN)
+			p = NULL;
+	} else
+		p = policy_admin_by_unix_user(c->pol, name);
+	if (p == NULL || !p->enabled || !policy_person_active(p, time(NULL)))
+		return (NULL);
+	c->admin = p->name;
+	c->admin_is_policy = 1;
+	return (p);
 }
 
 int

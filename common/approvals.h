@@ -42,7 +42,12 @@
 struct appr_ctx {
 	const struct policy *pol;
 	struct state *st;
-	const char *admin;	/* who decides (policy admin, or local login) */
+	/* Set by appr_identity(), never by hand: */
+	const char *admin;	/* who decides, as recorded and audited: the
+				 * policy admin, or the caller's Unix login
+				 * when it maps to none */
+	int admin_is_policy;	/* admin is a policy admin (may count as
+				 * one of the two of four eyes) */
 	const char *via;	/* "ssh" or "bastionctl", for audit events */
 	FILE *out;		/* tables or JSON */
 	FILE *err;		/* what went wrong and what to do */
@@ -67,6 +72,25 @@ struct appr_ctx {
 	int (*follow)(struct appr_ctx *c, const struct state_session *s,
 	    int from_start);
 };
+
+/*
+ * Who the admin is: the one rule every front end calls, after setting
+ * c->pol and before appr_run().
+ *  - via "ssh" (the admin console): name is the policy admin the key
+ *    authenticated as;
+ *  - via "bastionctl" (local, or over bastiond's control socket): name is
+ *    the caller's Unix login, and the admin is the one whose unix_user:
+ *    is that login (policy.h). There is no default: a policy name equal
+ *    to the login does not map.
+ * Sets c->admin, c->admin_is_policy and c->via, and returns the policy
+ * admin, or NULL when the caller maps to none (or to a disabled or
+ * expired admin): c->admin is then the login itself, and that caller may
+ * still take single-approver decisions (recorded under the login) but
+ * never counts as one of the two admins of a second_approver rule.
+ * Either way, two approvals that resolve to the same admin are one.
+ */
+const struct policy_person *appr_identity(struct appr_ctx *c,
+    const char *via, const char *name);
 
 /* 1 if name is one of the verbs above. */
 int appr_is_verb(const char *name);

@@ -1878,12 +1878,72 @@ parse_person_keys(struct pctx *c, const struct ynode *m, const char *what,
 	}
 }
 
+int
+policy_unix_user_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_')
+			continue;
+		if (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			continue;
+		if (i > 0 && s[i] == '$' && s[i + 1] == '\0')
+			continue;
+		return (0);
+	}
+	return (i > 0 && i <= 32);
+}
+
+/*
+ * An admin's unix_user: the login they run bastionctl as on the bastion
+ * host, so that bastionctl's decisions are theirs (common/approvals.c,
+ * appr_identity()). One login, one admin: two admins sharing a login
+ * could not be told apart, and four eyes would count one person twice.
+ */
+static void
+parse_unix_user(struct pctx *c, const struct ynode *m, const char *what,
+    struct policy_person *w)
+{
+	const struct policy *p = c->p;
+	const struct ynode *v;
+	const char *s;
+	size_t i;
+
+	if ((v = field(c, m, "unix_user", what, NULL)) == NULL ||
+	    (s = scalar(c, v, "unix_user", what)) == NULL)
+		return;
+	if (!policy_unix_user_ok(s)) {
+		problem(c, v->line, "%s: unix_user \"%.80s\" is not a valid "
+		    "login name " DASH " write the admin's login on the "
+		    "bastion host (lower-case letters, digits, '_' and '-', "
+		    "at most 32), e.g. unix_user: bob", what, s);
+		return;
+	}
+	for (i = 0; p->admins != NULL && &p->admins[i] != w; i++)
+		if (p->admins[i].unix_user != NULL &&
+		    strcmp(p->admins[i].unix_user, s) == 0) {
+			problem(c, v->line, "%s: unix_user \"%s\" is already "
+			    "the login of admin \"%s\" at line %d " DASH " "
+			    "one login belongs to one admin (else one person "
+			    "could approve twice); give each admin their own "
+			    "login", what, s, p->admins[i].name != NULL ?
+			    p->admins[i].name : "?",
+			    p->admins[i].unix_user_line);
+			return;
+		}
+	w->unix_user = xstrdup(c, s);
+	w->unix_user_line = v->line;
+}
+
 static void
 parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
     struct policy_vendor *vd, struct policy_person *w)
 {
 	static const char *const keys[] = { "name", "full_name", "keys",
 	    "valid_until", "enabled", NULL };
+	static const char *const admin_keys[] = { "name", "full_name",
+	    "keys", "valid_until", "enabled", "unix_user", NULL };
 	const char *kind = role == ROLE_ENGINEER ? "engineer" :
 	    role == ROLE_ADMIN ? "admin" : "auditor";
 	const struct ynode *v;
@@ -1894,8 +1954,8 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 	w->enabled = 1;
 	w->vendor = vd;
 	label(what, sizeof(what), kind, m);
-	if (check_map(c, m, what, keys, "write name:, keys: and the other "
-	    "keys of a person") != 0)
+	if (check_map(c, m, what, role == ROLE_ADMIN ? admin_keys : keys,
+	    "write name:, keys: and the other keys of a person") != 0)
 		return;
 	if (get_name(c, m, what, kind, &w->name) == 0)
 		add_name(c, &c->pnames, &c->npnames, &c->apnames, w->name,
@@ -1910,6 +1970,8 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 		    "2027-03-31 (the account expires at the end of that day, "
 		    "UTC)", what, s);
 	get_bool(c, m, "enabled", what, &w->enabled);
+	if (role == ROLE_ADMIN)
+		parse_unix_user(c, m, what, w);
 }
 
 static void
@@ -2646,6 +2708,7 @@ person_free(struct policy_person *w)
 	free(w->keys);
 	free(w->name);
 	free(w->full_name);
+	free(w->unix_user);
 }
 
 void
@@ -2877,6 +2940,20 @@ policy_require_attestation(const struct policy *p,
 	if (vd != NULL && vd->require_attestation != -1)
 		return (vd->require_attestation);
 	return (p->require_attestation);
+}
+
+struct policy_person *
+policy_admin_by_unix_user(const struct policy *p, const char *login)
+{
+	size_t i;
+
+	if (p == NULL || login == NULL)
+		return (NULL);
+	for (i = 0; i < p->nadmins; i++)
+		if (p->admins[i].unix_user != NULL &&
+		    strcmp(p->admins[i].unix_user, login) == 0)
+			return (&p->admins[i]);
+	return (NULL);
 }
 
 int

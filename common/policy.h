@@ -53,6 +53,9 @@ struct policy_person {
 	time_t valid_until;	/* 0: no expiry; else end of that day, UTC */
 	int enabled;		/* default 1 */
 	struct policy_vendor *vendor; /* engineers only, else NULL */
+	char *unix_user;	/* admins only: their login on the bastion
+				 * host, for bastionctl (NULL: none) */
+	int unix_user_line;
 	int line;
 };
 
@@ -218,6 +221,14 @@ enum policy_role { ROLE_NONE = 0, ROLE_ENGINEER, ROLE_ADMIN, ROLE_AUDITOR };
 /* Find a person by login name in any role. */
 struct policy_person *policy_person(const struct policy *p, const char *name,
     enum policy_role *role);
+
+/* The admin whose unix_user is login; NULL when none is (no default:
+ * a policy name equal to a login does not map). */
+struct policy_person *policy_admin_by_unix_user(const struct policy *p,
+    const char *login);
+/* 1 if s is a Unix login name as unix_user: accepts it: [a-z_][a-z0-9_-]*
+ * with an optional final '$', at most 32 bytes. */
+int policy_unix_user_ok(const char *s);
 
 /* 1 if the person is enabled and not expired at time now. */
 /* 1 if s is a name as the policy spells them: [a-z0-9][a-z0-9._-]*, at

@@ -278,8 +278,7 @@ ctl_approvals(struct ctl *c, const struct ctl_cmd *cmd, int argc,
 	}
 	memset(&a, 0, sizeof(a));
 	a.pol = c->pol;
-	a.admin = ctl_operator();
-	a.via = "bastionctl";
+	(void)appr_identity(&a, "bastionctl", ctl_operator());
 	a.out = stdout;
 	a.err = stderr;
 	if ((a.st = ctl_state(c)) == NULL) {

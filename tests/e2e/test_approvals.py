@@ -307,3 +307,112 @@ def test_reason_prompt_on_a_terminal(cast):
     child.expect(pexpect.EOF)
     assert len(world.bastion.audit_events(event="approval.requested")) == n
     world.bastion.wait_audit(event="approval.cancelled", user="gina")
+
+
+# ---- who the admin is: one identity for every front end (issue 16, 3) ----
+
+FOUR_EYES = {"required": True, "second_approver": True}
+
+
+def admin_entry(world, name):
+    return next(a for a in world.admins if a["name"] == name)
+
+
+def add_dan(cast):
+    world, p = cast
+    dan = Person(world, p["bob"].softsk, "dan", "s3cret-dan")
+    world.add_admin("dan", dan.public_key(), secret="s3cret-dan")
+    return dan
+
+
+def test_one_person_two_names_is_not_four_eyes(cast, bastionctl):
+    """bob approves over ssh, then bastionctl run by the Unix login mapped
+    to bob (root: the tests run as root) approves too: that is bob twice,
+    not two admins."""
+    world, p = cast
+    add_dan(cast)
+    admin_entry(world, "bob")["unix_user"] = "root"
+    world, p = approval_site(cast, approval=FOUR_EYES)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo bypass")
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 0, a.stderr
+    r = bastionctl(world, "approve", rid, "1h")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "you (bob) have approved request %s already" % rid in r.stderr
+    time.sleep(1.5)
+    assert proc.poll() is None      # still waiting: no grant
+    assert json.loads(bastionctl(world, "grants", "--json").stdout) == []
+    assert not world.bastion.audit_events(event="approval.approve",
+                                          result="granted")
+    # the other way round too: the ssh approval after bastionctl's
+    proc2, rid2 = waiting(world, p["gina"], "pacs", "echo bypass2")
+    r = bastionctl(world, "approve", rid2, "1h")
+    assert r.returncode == 0, r.stderr
+    ev = world.bastion.wait_audit(event="approval.approve", request=rid2)
+    assert ev["admin"] == "bob" and ev["via"] == "bastionctl", ev
+    a = p["bob"].ssh("approve", rid2, "1h")
+    assert a.returncode == 1 and "already" in a.stderr
+    assert json.loads(bastionctl(world, "grants", "--json").stdout) == []
+    for pr in (proc, proc2):
+        pr.kill()
+        pr.communicate()
+
+
+def test_four_eyes_across_front_ends(cast, bastionctl):
+    """bastionctl's login mapped to another admin (dan): bob over ssh and
+    dan through bastionctl are two admins."""
+    world, p = cast
+    add_dan(cast)
+    admin_entry(world, "dan")["unix_user"] = "root"
+    world, p = approval_site(cast, approval=FOUR_EYES)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo two-admins")
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 0, a.stderr
+    r = bastionctl(world, "approve", rid, "1h")
+    assert r.returncode == 0, r.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0 and out == "two-admins\n", err
+    evs = world.bastion.audit_events(event="approval.approve", request=rid)
+    assert [(e["admin"], e["via"]) for e in evs] == [
+        ("bob", "ssh"), ("dan", "bastionctl")]
+    assert evs[-1]["result"] == "granted" and evs[-1]["approvals"] == "2/2"
+    ev = world.bastion.wait_audit(event="console.verb", via="bastionctl",
+                                  verb="approve")
+    assert ev["user"] == "dan" and ev["login"] == "root"
+
+
+def test_unmapped_login_is_not_one_of_four_eyes(cast, bastionctl):
+    """A login no admin's unix_user names (root here) cannot be one of the
+    two admins of a four-eyes rule, and is told how to fix that; it may
+    still take single-approver decisions, recorded under the login."""
+    world, p = cast
+    add_dan(cast)
+    world.vendors["acme"]["approval"] = {"required": True}
+    world, p = approval_site(cast, approval=FOUR_EYES)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo never")
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 0, a.stderr
+    r = bastionctl(world, "approve", rid, "1h")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "four eyes" in r.stderr and 'unix_user: root' in r.stderr
+    assert "approve over ssh" in r.stderr
+    assert json.loads(bastionctl(world, "grants", "--json").stdout) == []
+    # nor can it be the first of the two
+    r = bastionctl(world, "approve", rid, "1h")
+    assert r.returncode == 1 and "unix_user" in r.stderr
+    assert len(world.bastion.audit_events(event="approval.approve",
+                                          request=rid)) == 1
+    assert proc.poll() is None
+    # deny is one admin's decision: allowed, recorded under the login
+    d = bastionctl(world, "deny", rid, "not today")
+    assert d.returncode == 0, d.stderr
+    rc, out, err = finish(proc)
+    assert rc != 0 and "denied by root" in err
+    # a single-approver rule (acme's): approved by the login
+    proc, rid = waiting(world, p["alice"], "ct-scanner", "echo single")
+    r = bastionctl(world, "approve", rid, "1h")
+    assert r.returncode == 0, r.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0 and out == "single\n", err
+    ev = world.bastion.wait_audit(event="approval.approve", request=rid)
+    assert ev["admin"] == "root" and ev["result"] == "granted"

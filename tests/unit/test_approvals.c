@@ -169,6 +169,81 @@ assert_lines_clean(const char *text)
 	}
 }
 
+/*
+ * Issue 16, item 3: one function decides who the admin is. Over ssh the
+ * authenticated policy admin; through bastionctl the admin whose
+ * unix_user: is the caller's login, never by a name that merely matches.
+ */
+static void
+test_identity(void **unused)
+{
+	struct policy_person admins[4];
+	struct policy pol;
+	struct appr_ctx c;
+	const struct policy_person *p;
+
+	(void)unused;
+	memset(admins, 0, sizeof(admins));
+	memset(&pol, 0, sizeof(pol));
+	admins[0].name = "bob";
+	admins[0].unix_user = "it-bob";
+	admins[1].name = "dan";
+	admins[1].unix_user = "root";
+	admins[2].name = "eve";		/* disabled */
+	admins[2].unix_user = "eve";
+	admins[3].name = "fay";		/* expired */
+	admins[3].unix_user = "fay";
+	admins[3].valid_until = time(NULL) - 86400;
+	admins[0].enabled = admins[1].enabled = admins[3].enabled = 1;
+	pol.admins = admins;
+	pol.nadmins = 4;
+	memset(&c, 0, sizeof(c));
+	c.pol = &pol;
+
+	/* ssh: the authenticated admin */
+	p = appr_identity(&c, "ssh", "bob");
+	assert_ptr_equal(p, &admins[0]);
+	assert_string_equal(c.admin, "bob");
+	assert_string_equal(c.via, "ssh");
+	assert_int_equal(c.admin_is_policy, 1);
+	/* bastionctl: through unix_user */
+	p = appr_identity(&c, "bastionctl", "it-bob");
+	assert_ptr_equal(p, &admins[0]);
+	assert_string_equal(c.admin, "bob");
+	assert_string_equal(c.via, "bastionctl");
+	assert_int_equal(c.admin_is_policy, 1);
+	p = appr_identity(&c, "bastionctl", "root");
+	assert_ptr_equal(p, &admins[1]);
+	assert_string_equal(c.admin, "dan");
+	/* no default: a login equal to a policy name does not map */
+	assert_null(appr_identity(&c, "bastionctl", "bob"));
+	assert_string_equal(c.admin, "bob");
+	assert_int_equal(c.admin_is_policy, 0);
+	assert_null(appr_identity(&c, "bastionctl", "nobody"));
+	assert_string_equal(c.admin, "nobody");
+	assert_int_equal(c.admin_is_policy, 0);
+	/* a login over ssh is not looked up as a unix_user */
+	assert_null(appr_identity(&c, "ssh", "it-bob"));
+	assert_int_equal(c.admin_is_policy, 0);
+	/* disabled or expired admins count as nobody */
+	assert_null(appr_identity(&c, "bastionctl", "eve"));
+	assert_null(appr_identity(&c, "ssh", "eve"));
+	assert_null(appr_identity(&c, "bastionctl", "fay"));
+	assert_int_equal(c.admin_is_policy, 0);
+
+	assert_true(policy_unix_user_ok("root"));
+	assert_true(policy_unix_user_ok("it-bob"));
+	assert_true(policy_unix_user_ok("_svc"));
+	assert_true(policy_unix_user_ok("host$"));
+	assert_false(policy_unix_user_ok(""));
+	assert_false(policy_unix_user_ok("Bob"));
+	assert_false(policy_unix_user_ok("1bob"));
+	assert_false(policy_unix_user_ok("-bob"));
+	assert_false(policy_unix_user_ok("bob smith"));
+	assert_false(policy_unix_user_ok("a$b"));
+	assert_false(policy_unix_user_ok("abcdefghijklmnopqrstuvwxyz0123456"));
+}
+
 /* Run a verb, its output and errors into *out and *err (caller frees). */
 static int
 run_verb(struct state *st, char **out, char **err, int argc, char **argv)
@@ -254,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_four_eyes),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_reasons_shown_clean),
 	};
 
