@@ -583,6 +583,29 @@ report_approval_short(const struct rsess *s, char *out, size_t len)
 		snprintf(out, len, "not required");
 }
 
+/* The work record's known fields (empty when absent). */
+struct work_fields {
+	char pi[32], rec[1024], why[1024];
+};
+
+static void
+report_work_fields(const struct rsess *s, struct work_fields *w)
+{
+	const char *p = s->work, *end = s->work + strlen(s->work);
+	char key[64], val[1024];
+
+	memset(w, 0, sizeof(*w));
+	while (auditlog_field_next(&p, end, key, sizeof(key), val,
+	    sizeof(val)) == 0) {
+		if (strcmp(key, "personal_info") == 0)
+			snprintf(w->pi, sizeof(w->pi), "%.16s", val);
+		else if (strcmp(key, "records") == 0)
+			snprintf(w->rec, sizeof(w->rec), "%s", val);
+		else if (strcmp(key, "reason") == 0)
+			snprintf(w->why, sizeof(w->why), "%s", val);
+	}
+}
+
 /*
  * The work record in words (session.work_record: personal_info=yes|no|
  * unanswered, records, reason, and whatever else a later bastiond adds):
@@ -593,22 +616,16 @@ static void
 report_work_text(const struct rsess *s, char *out, size_t len)
 {
 	const char *p = s->work, *end = s->work + strlen(s->work);
-	char key[64], val[1024], pi[32] = "", rec[1024] = "", why[1024] = "";
+	char key[64], val[1024];
+	struct work_fields w;
+	const char *pi = w.pi, *rec = w.rec, *why = w.why;
 	size_t o;
 
 	if (!s->has_work) {
 		snprintf(out, len, "-");
 		return;
 	}
-	while (auditlog_field_next(&p, end, key, sizeof(key), val,
-	    sizeof(val)) == 0) {
-		if (strcmp(key, "personal_info") == 0)
-			snprintf(pi, sizeof(pi), "%.16s", val);
-		else if (strcmp(key, "records") == 0)
-			snprintf(rec, sizeof(rec), "%s", val);
-		else if (strcmp(key, "reason") == 0)
-			snprintf(why, sizeof(why), "%s", val);
-	}
+	report_work_fields(s, &w);
 	if (strcmp(pi, "yes") == 0)
 		o = (size_t)snprintf(out, len, "patient data accessed");
 	else if (strcmp(pi, "no") == 0)
@@ -636,20 +653,14 @@ report_work_text(const struct rsess *s, char *out, size_t len)
 static void
 report_work_short(const struct rsess *s, char *out, size_t len)
 {
-	const char *p = s->work, *end = s->work + strlen(s->work);
-	char key[64], val[1024], pi[32] = "", rec[1024] = "";
+	struct work_fields w;
+	const char *pi = w.pi, *rec = w.rec;
 
 	if (!s->has_work) {
 		snprintf(out, len, "-");
 		return;
 	}
-	while (auditlog_field_next(&p, end, key, sizeof(key), val,
-	    sizeof(val)) == 0) {
-		if (strcmp(key, "personal_info") == 0)
-			snprintf(pi, sizeof(pi), "%.16s", val);
-		else if (strcmp(key, "records") == 0)
-			snprintf(rec, sizeof(rec), "%s", val);
-	}
+	report_work_fields(s, &w);
 	if (strcmp(pi, "yes") == 0 && rec[0] != '\0' &&
 	    strcmp(rec, "-") != 0)
 		snprintf(out, len, "yes: %s", rec);
