@@ -125,6 +125,19 @@ fuzz_sk_blob(struct buf **b)
 	EVP_PKEY_free(pk);
 	return (r);
 }
+
+/* That key as sk.c parses it, for targets that check signatures against
+ * it; aborts when the fixed key does not parse (the harness is broken). */
+static inline void
+fuzz_sk_fixed(struct sk_key *k)
+{
+	struct buf *b = NULL;
+
+	if (fuzz_sk_blob(&b) != 0 ||
+	    sk_key_from_blob(buf_ptr(b), buf_len(b), k) != 0)
+		abort();
+	buf_free(b);
+}
 #endif
 
 /* ---- the sample recording and audit chain of fuzz/mkseeds.c -------------- */

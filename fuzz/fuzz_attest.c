@@ -24,14 +24,9 @@ static const uint8_t allowed[2][16] = {
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct buf *b = NULL;
-
 	(void)argc;
 	(void)argv;
-	if (fuzz_sk_blob(&b) != 0 ||
-	    sk_key_from_blob(buf_ptr(b), buf_len(b), &fixed) != 0)
-		abort();
-	buf_free(b);
+	fuzz_sk_fixed(&fixed);
 	return (0);
 }
 

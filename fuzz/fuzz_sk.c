@@ -20,14 +20,9 @@ static struct sk_key fixed;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct buf *b = NULL;
-
 	(void)argc;
 	(void)argv;
-	if (fuzz_sk_blob(&b) != 0 ||
-	    sk_key_from_blob(buf_ptr(b), buf_len(b), &fixed) != 0)
-		abort();
-	buf_free(b);
+	fuzz_sk_fixed(&fixed);
 	return (0);
 }
 

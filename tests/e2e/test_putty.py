@@ -37,15 +37,6 @@ PROMPT_S = 20
 LINGER = "did not close the connection within"
 
 
-def _need(tool):
-    path = subprocess.run(["sh", "-c", "command -v " + tool],
-                          capture_output=True, text=True).stdout.strip()
-    if not path:
-        pytest.fail("%s not found: scripts/deps.sh installs putty-tools"
-                    % tool)
-    return path
-
-
 @pytest.fixture
 def putty(cast, softsk, tmp_path):
     """(world, run) where run(tool, *args) runs plink/pscp as dave of
@@ -53,7 +44,7 @@ def putty(cast, softsk, tmp_path):
     returns (CompletedProcess, seconds)."""
     world, _ = cast
     for tool in ("plink", "pscp", "puttygen"):
-        _need(tool)
+        util.need_tool(tool, "putty-tools")
     dave = Person(world, softsk, "dave", "s3cret-dave", key_type="ed25519")
     world.add_vendor("initech", segment=3, allow_non_sk_keys=True,
                      touch="off")

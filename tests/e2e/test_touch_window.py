@@ -32,15 +32,6 @@ OPENED = "are admitted without a touch until"
 ADMITTED = "admitted without a touch: your security key was touched"
 
 
-def _need(tool):
-    path = subprocess.run(["sh", "-c", "command -v " + tool],
-                          capture_output=True, text=True).stdout.strip()
-    if not path:
-        pytest.fail("%s not found: scripts/deps.sh installs putty-tools"
-                    % tool)
-    return path
-
-
 def _epoch(iso):
     return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
 
@@ -150,7 +141,7 @@ def test_window_admits_sftp_without_agent(site, tmp_path):
 
 def test_window_admits_pscp_with_a_plain_key(site, tmp_path):
     for tool in ("pscp", "plink", "puttygen"):
-        _need(tool)
+        util.need_tool(tool, "putty-tools")
     b = site.world.bastion
     ppk = site.dave_plain.dir / "dave.ppk"
     subprocess.run(["puttygen", str(site.dave_plain.key), "-O", "private",

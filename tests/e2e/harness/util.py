@@ -143,6 +143,17 @@ def tail(path, lines=40):
 # --------------------------------------------------------------------------
 # network
 
+def need_tool(tool, package):
+    """The path of tool on PATH; the test fails (never skips) when it is
+    missing, naming the Debian package scripts/deps.sh installs it from."""
+    path = shutil.which(tool)
+    if not path:
+        import pytest
+        pytest.fail("%s not found: scripts/deps.sh installs %s"
+                    % (tool, package))
+    return path
+
+
 def free_port(addr="127.0.0.1"):
     """A TCP port that is free on addr right now (the kernel's choice).
     Another process may take it before we bind it; callers that start
