@@ -243,6 +243,16 @@ def test_forward_only_connection_cannot_skip_approval(cast):
     def fetch(url):
         return urllib.request.urlopen(url, timeout=10).read().decode()
 
+    def stop(proc):
+        # teardown only: never hang (once under ASan and load, ssh took
+        # more than 10 s to leave after SIGTERM)
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
     # a grant for pacs, as a session gets one
     proc, rid = waiting(world, p["gina"], "pacs", "echo granted")
     assert p["bob"].ssh("approve", rid, "1h").returncode == 0
@@ -257,8 +267,7 @@ def test_forward_only_connection_cannot_skip_approval(cast):
         assert not world.bastion.audit_events(event="forward.open",
                                               user="gina", result="ok")
     finally:
-        fwd.terminate()
-        fwd.wait(10)
+        stop(fwd)
     fwd, url = forward("gina+pacs")
     try:
         for attempt in (1, 2):      # as in test_broker's forward test
@@ -272,8 +281,7 @@ def test_forward_only_connection_cannot_skip_approval(cast):
         world.bastion.wait_audit(event="forward.open", user="gina",
                                  result="ok")
     finally:
-        fwd.terminate()
-        fwd.wait(10)
+        stop(fwd)
 
 
 def test_reason_prompt_on_a_terminal(cast):
