@@ -1,8 +1,9 @@
 /*
  * fuzz_enroll.c - the public key file an engineer sends for enrolment, as
  * `bastionctl enroll --key FILE.pub` reads it (ctl/cmd-enroll.c, compiled
- * in as tests/unit/test_pam_bastion.c compiles pam/hours.c, with the few
- * bastionctl helpers it calls stubbed): enroll_parse_pub splits the first
+ * in as tests/unit/test_pam_bastion.c compiles pam/hours.c; the three
+ * bastionctl helpers the rest of the verb uses are link-time placeholders
+ * that abort if ever reached): enroll_parse_pub splits the first
  * line into type, base64 and comment, decodes the key (sk_key_from_base64)
  * and keeps a YAML-safe comment, which must come out YAML-safe.
  *
@@ -13,15 +14,16 @@
 #include "../ctl/cmd-enroll.c"
 
 /* bastionctl's helpers the verb calls besides the parser (ctl/ctl.c):
- * never reached from here. */
+ * the parser never calls them, and a target that reached one would be
+ * fuzzing something else, so they abort (a crash libFuzzer reports). */
 int
 ctl_read_file(const char *path, size_t max, uint8_t **out, size_t *len)
 {
 	(void)path;
 	(void)max;
-	*out = NULL;
-	*len = 0;
-	return (-1);
+	(void)out;
+	(void)len;
+	abort();
 }
 
 void
@@ -29,6 +31,7 @@ ctl_usage(const struct ctl_cmd *cmd, FILE *f)
 {
 	(void)cmd;
 	(void)f;
+	abort();
 }
 
 struct policy_person *
@@ -36,7 +39,7 @@ ctl_engineer(struct ctl *c, const char *name)
 {
 	(void)c;
 	(void)name;
-	return (NULL);
+	abort();
 }
 
 int
