@@ -597,3 +597,33 @@ def test_maximum_session_length(cast):
     child.expect("maximum session length")
     ev = world.bastion.wait_audit(event="session.end", user="alice")
     assert ev["reason"] == "maximum session length"
+
+
+def test_refused_forward_reason_reaches_the_session(cast):
+    """libssh 0.10 sends CHANNEL_OPEN_FAILURE with an empty description,
+    so a refused -L shows only "administratively prohibited"; when the
+    connection has a session channel, the bastion's reason is written to
+    its stderr (issue 15, item 4; docs/CLIENTS.md)."""
+    world, p = cast
+    world.vendors["acme"]["touch"] = "off"
+    world.start_bastion()
+    lport = util.free_port("127.0.0.1")
+    proc = p["alice"].popen("ct-scanner", "echo up; sleep 4",
+                            options=["-L", "%d:ct-scanner:9999" % lport],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        util.wait_tcp("127.0.0.1", lport, timeout=20)
+        with socket.create_connection(("127.0.0.1", lport), timeout=10) as s:
+            s.settimeout(10)
+            assert s.recv(100) == b""       # closed: the forward refused
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert out.startswith("up"), err
+    assert re.search(r"bastion: forward to ct-scanner:9999 refused: \S",
+                     err), err
+    ev = world.bastion.wait_audit(event="forward.refused", user="alice")
+    assert ev["to"] == "ct-scanner:9999" and ev["reason"] in err
