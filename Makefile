@@ -15,10 +15,20 @@
 #   make check-fuzz a bounded run of every fuzz target over its corpus
 #                   (FUZZ_SECONDS each; docs/TESTING.md, "Fuzzing")
 #
-# Sources are picked up by directory, so adding a file needs no Makefile edit:
-#   common/*.c         -> $(B)/libbastion-common.a (linked into everything)
-#   bastion/*.c        -> $(B)/bastiond
-#   recorder/lib/*.c   -> $(B)/librecorder.a
+# Sources are picked up by directory, so adding a file needs no Makefile edit.
+# The layers, bottom up: each folder is one static library and uses only the
+# folders below it (scripts/check-layers.sh holds them to that; docs/
+# ARCHITECTURE.md, "Layers"):
+#   base/*.c           -> $(B)/libbase.a     errors, buffers, log, text, UTF-8,
+#                                            addresses, tables
+#   policy/*.c         -> $(B)/libpolicy.a   the policy loader
+#   store/*.c          -> $(B)/libstore.a    state store, audit chain
+#   proto/*.c          -> $(B)/libproto.a    wire formats: ssh-agent, security
+#                                            keys, control socket, monitor pipe
+#   recorder/lib/*.c   -> $(B)/librecorder.a the recording format
+#   verbs/*.c          -> $(B)/libverbs.a    admin and auditor verbs
+#   bastion/*.c        -> $(B)/libbastiond.a (all but bastiond.c) and
+#                         $(B)/bastiond
 #   recorder/*.c       -> $(B)/<name>         (one program each)
 #   ctl/*.c            -> $(B)/bastionctl     (one file per verb)
 #   pam/*.c            -> $(B)/pam_bastion.so
@@ -58,20 +68,34 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-	-fPIC $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -Irecorder/lib \
+	-fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(LAYER_INC) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpam -lpthread
 LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
-COMMON_SRC = $(wildcard common/*.c)
-COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
-RECLIB_SRC = $(wildcard recorder/lib/*.c)
-RECLIB_OBJ = $(RECLIB_SRC:%.c=$(B)/%.o)
-BASTIOND_SRC = $(wildcard bastion/*.c)
-BASTIOND_OBJ = $(BASTIOND_SRC:%.c=$(B)/%.o)
+# folder:library, top first (the link order)
+LAYERS = bastion:bastiond verbs:verbs recorder/lib:recorder proto:proto \
+	store:store policy:policy base:base
+LAYER_DIRS = $(foreach l,$(LAYERS),$(firstword $(subst :, ,$(l))))
+LAYER_INC = $(LAYER_DIRS:%=-I%)
+lib_of = $(B)/lib$(word 2,$(subst :, ,$(1))).a
+dir_of = $(firstword $(subst :, ,$(1)))
+# every library but libbastiond.a, which only bastiond and the tests link
+LIBS = $(foreach l,$(filter-out bastion:%,$(LAYERS)),$(call lib_of,$(l)))
+lib_src = $(filter-out bastion/bastiond.c,$(wildcard $(1)/*.c))
+
+define layer_lib
+$(call lib_of,$(1)): $(patsubst %.c,$(B)/%.o,$(call lib_src,$(call dir_of,$(1))))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
+
+BASTIOND_LIB = $(B)/libbastiond.a
 HOOKS_SRC = bastion/privsep.c bastion/sandbox.c
-HOOKS_OBJ = $(HOOKS_SRC:%.c=$(B)/hooks/%.o) \
-	$(filter-out $(HOOKS_SRC:%.c=$(B)/%.o),$(BASTIOND_OBJ))
+HOOKS_OBJ = $(HOOKS_SRC:%.c=$(B)/hooks/%.o) $(B)/bastion/bastiond.o \
+	$(filter-out $(HOOKS_SRC:%.c=$(B)/%.o) $(B)/bastion/bastiond.o, \
+	$(patsubst %.c,$(B)/%.o,$(wildcard bastion/*.c)))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
@@ -81,14 +105,19 @@ SOFTSK_SRC = $(wildcard tests/softsk/*.c)
 CTL_SRC = $(wildcard ctl/*.c)
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/%.o)
 PAM_MOD_SRC = $(wildcard pam/*.c)
+# the PAM module's own objects and layers, built without sanitizers (it is
+# loaded into sshd and login) into $(B)/pic/
+PAM_LAYERS = proto store policy base
+PAM_OBJ = $(PAM_MOD_SRC:%.c=$(B)/pic/%.o)
+PAM_LIBS = $(PAM_LAYERS:%=$(B)/pic/lib%.a)
 RECORDER_PROG_SRC = $(wildcard recorder/*.c)
 RECORDER_PROGS = $(RECORDER_PROG_SRC:recorder/%.c=$(B)/%)
 
 PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so)
-LIBS = $(if $(RECLIB_SRC),$(B)/librecorder.a) $(B)/libbastion-common.a
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
+	check-layers \
 	demo-stop bench fuzz fuzz-targets check-fuzz \
 	clean tests install uninstall
 
@@ -103,16 +132,8 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/libbastion-common.a: $(COMMON_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(B)/librecorder.a: $(RECLIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(B)/bastiond: $(BASTIOND_OBJ) $(LIBS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(BASTIOND_OBJ) $(LIBS) $(LDLIBS)
+$(B)/bastiond: $(B)/bastion/bastiond.o $(BASTIOND_LIB) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(BASTIOND_LIB) $(LIBS) $(LDLIBS)
 
 $(B)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -125,23 +146,43 @@ $(B)/bastionctl: $(CTL_OBJ) $(LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CTL_OBJ) $(LIBS) $(LDLIBS)
 
 # The PAM module is loaded into other programs (sshd, login, bastiond):
-# built without sanitizers, from its own sources plus the common library.
-$(B)/pam_bastion.so: $(PAM_MOD_SRC) $(COMMON_SRC) $(wildcard pam/*.h common/*.h)
+# built without sanitizers, from its own sources plus only the layers it
+# uses (the linker takes from them only the objects it needs: from proto/
+# only sk.o), nothing left undefined, every symbol
+# hidden but the pam_sm_* entry points (--exclude-libs, -fvisibility).
+PIC_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	-fPIC $(WARN) -O2 -g -fvisibility=hidden $(LAYER_INC) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+$(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-		-fPIC -shared $(WARN) -O2 -g -Icommon \
-		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-		-fvisibility=hidden -Wl,-z,relro,-z,now -o $@ $(PAM_MOD_SRC) \
-		$(COMMON_SRC) $(LDLIBS)
+	$(CC) $(PIC_CFLAGS) -MMD -MP -c -o $@ $<
+
+define pic_lib
+$(B)/pic/lib$(1).a: $(patsubst %.c,$(B)/pic/%.o,$(wildcard $(1)/*.c))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(PAM_LAYERS),$(eval $(call pic_lib,$(l))))
+
+$(B)/pam_bastion.so: $(PAM_OBJ) $(PAM_LIBS)
+	$(CC) -shared -Wl,-z,relro,-z,now -Wl,--exclude-libs,ALL -Wl,--no-undefined -o $@ \
+		$(PAM_OBJ) $(PAM_LIBS) $(LDLIBS)
+
+# The PAM module's helpers (hours, locks) for the unit tests and fuzz
+# targets, built like the rest of the tests
+$(B)/libpamhelp.a: $(patsubst %.c,$(B)/%.o,$(filter-out pam/pam_bastion.c,$(PAM_MOD_SRC)))
+	@rm -f $@
+	ar rcs $@ $^
 
 $(B)/%: recorder/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
-$(B)/tests/test_%: tests/unit/test_%.c $(LIBS)
+# unit tests link every layer, libbastiond.a included, and the PAM helpers
+$(B)/tests/test_%: tests/unit/test_%.c $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ipam -MMD -MP $(LDFLAGS_ALL) -o $@ $< $(LIBS) \
-		$(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Ipam -MMD -MP $(LDFLAGS_ALL) -o $@ $< \
+		$(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS) $(LDLIBS) -lcmocka
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -167,8 +208,12 @@ check: deps
 		echo "check-boot skipped (needs root; BOOT=$(BOOT))"; \
 	fi
 
-check-unit: tests
+check-unit: tests check-layers
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# no folder includes a header of a layer above it (Makefile's LAYERS)
+check-layers:
+	@./scripts/check-layers.sh $(LAYER_DIRS)
 
 check-e2e: tests
 	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) BASTION_STRICT=1 \
@@ -221,11 +266,12 @@ fuzz:
 
 fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
 
-# (-MMD: some targets compile in a .c file of pam/ or ctl/)
-$(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(LIBS)
+# (-MMD: some targets compile in a .c file of ctl/)
+$(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(B)/fuzz
 	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
-		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
+		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(B)/libpamhelp.a \
+		$(LIBS) $(LDLIBS)
 
 # bastion-verify's bundle reader is the program itself: its main() is
 # renamed and called by the target
@@ -279,4 +325,5 @@ fuzz-run-%:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d $(B)/hooks/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/tests/*.d $(B)/hooks/*/*.d \
+	$(B)/pic/*/*.d)

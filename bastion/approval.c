@@ -16,7 +16,7 @@
  * the child watches for that, the monitor never reads the vendor's socket.
  *
  * The admin console (console_run, in the monitor) runs the same verbs as
- * bastionctl (common/approvals.c) for an admin's exec request, streaming
+ * bastionctl (verbs/approvals.c) for an admin's exec request, streaming
  * their output to the admin's channel (through the child) as it is
  * written; console_follow() is how `watch` follows a live recording there
  * (and on the control socket).

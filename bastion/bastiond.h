@@ -64,7 +64,7 @@ void ctlsock_policy_fd(int fd);
 int control_main(const char *policy_path, const char *who, int debug);
 
 /* approval.c: `watch` for the admin verbs (struct appr_ctx's follow, see
- * common/approvals.h): stream a live session's recording, sanitised. */
+ * verbs/approvals.h): stream a live session's recording, sanitised. */
 struct appr_ctx;
 struct state_session;
 int console_follow(struct appr_ctx *c, const struct state_session *s,

@@ -5,7 +5,7 @@
  * The listener (ctlsock.c) has already checked the caller's credentials
  * and passes the caller's login name; this process reads the request on
  * fd 3 (bounded, ctlproto.h), runs the admin verb with the same code as
- * the admin console over ssh (common/approvals.c), streams the verb's
+ * the admin console over ssh (verbs/approvals.c), streams the verb's
  * output and errors back in frames, and ends with the exit status.
  */
 #include <errno.h>

@@ -39,7 +39,7 @@
  * (WORKER_EXIT_AUTHFAIL), and death by SIGALRM that the login grace ran
  * out.
  *
- * The listener is also the session monitor (common/monitor.h): a worker
+ * The listener is also the session monitor (proto/monitor.h): a worker
  * reports on the same pipe when its relay starts ("S ..."), the listener
  * checks that against the policy and keeps the session registry in the
  * state store, marks sessions ended when their worker exits (and, when it
@@ -119,7 +119,7 @@ struct worker {
 	enum pre_pool pool;		/* while not authed */
 	char vendor[POLICY_MAX_NAME + 1];	/* POOL_VENDOR: whose */
 	char sid[32];
-	/* session monitor (common/monitor.h) */
+	/* session monitor (proto/monitor.h) */
 	struct mon_reader mon;		/* fd 4: untrusted lines */
 	unsigned mon_lines;		/* lines so far: a flood is killed */
 	time_t aud_window;		/* V lines: MON_AUDIT_BURST per window */
@@ -473,7 +473,7 @@ worker_close_cb(uv_handle_t *h)
 	}
 }
 
-/* ---- session monitor (common/monitor.h) ------------------------------- */
+/* ---- session monitor (proto/monitor.h) ------------------------------- */
 
 static void
 mon_write_cb(uv_write_t *req, int status)

@@ -1,6 +1,6 @@
 /*
  * cmd-approve.c - "bastionctl approve ID DURATION [--json]": approve a request for DURATION (90m, 2h; capped at max_grant).
- * The verb itself is common/approvals.c, shared with the admin console.
+ * The verb itself is verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

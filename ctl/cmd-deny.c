@@ -1,6 +1,6 @@
 /*
  * cmd-deny.c - "bastionctl deny ID REASON... [--json]": deny a request; the waiting engineer sees the reason.
- * The verb itself is common/approvals.c, shared with the admin console.
+ * The verb itself is verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

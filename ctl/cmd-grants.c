@@ -1,6 +1,6 @@
 /*
  * cmd-grants.c - "bastionctl grants [--all] [--json]": list live grants (--all: every one).
- * The verb itself is common/approvals.c, shared with the admin console.
+ * The verb itself is verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

@@ -2,7 +2,7 @@
  * cmd-kill.c - "bastionctl kill SESSION [REASON...] [--json]": end a live
  * vendor session; the engineer is told the reason, and the verb waits a
  * few seconds to report that it ended. The verb itself is
- * common/approvals.c, shared with the admin console.
+ * verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

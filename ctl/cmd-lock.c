@@ -11,7 +11,7 @@
  *    counter so a key that really restarted sets a new baseline.
  * Without --account or --keys, unlock lifts both and lists each lock it
  * lifted ("unlocked: erin SHA256:..." for a key, as before). The verbs
- * themselves are common/approvals.c, shared with the admin console.
+ * themselves are verbs/approvals.c, shared with the admin console.
  *
  * (The two share a file because they are one pair; unlock replaces the
  * key-only cmd-unlock.c in the verb table.)

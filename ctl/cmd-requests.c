@@ -1,6 +1,6 @@
 /*
  * cmd-requests.c - "bastionctl requests [--all] [--json]": list pending access requests (--all: every one).
- * The verb itself is common/approvals.c, shared with the admin console.
+ * The verb itself is verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

@@ -1,6 +1,6 @@
 /*
  * cmd-revoke.c - "bastionctl revoke ID [--json]": revoke a grant: no new sessions, running ones end.
- * The verb itself is common/approvals.c, shared with the admin console.
+ * The verb itself is verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

@@ -2,7 +2,7 @@
  * cmd-sessions.c - "bastionctl sessions [--all] [--json]": the live vendor
  * sessions (engineer, vendor, device, from where, since when, idle,
  * recorded bytes, grant); --all adds the last ended ones with the reason.
- * The verb itself is common/approvals.c, shared with the admin console.
+ * The verb itself is verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

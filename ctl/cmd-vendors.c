@@ -2,7 +2,7 @@
  * cmd-vendors.c - "bastionctl vendors [--json]": every vendor with its
  * segments, sources, approval rule, devices (address, ports, rule) and
  * engineers (enabled, expired, locked, live sessions). The verb itself is
- * common/approvals.c, shared with the admin console.
+ * verbs/approvals.c, shared with the admin console.
  */
 #include "ctl.h"
 

@@ -2,7 +2,7 @@
  * cmd-watch.c - "bastionctl watch SESSION [--from-start]": follow a live
  * vendor session read-only, sanitised, until it ends or ^C. Streams through
  * bastiond's control socket (bastion/control.c), which reads the session's
- * recording as it is written; the verb itself is common/approvals.c, shared
+ * recording as it is written; the verb itself is verbs/approvals.c, shared
  * with the admin console over ssh.
  */
 #include "ctl.h"

@@ -64,7 +64,7 @@ extern const struct ctl_cmd ctl_cmd_unlock_locks;	/* cmd-lock.c */
 extern const struct ctl_cmd ctl_cmd_vendors;
 extern const struct ctl_cmd ctl_cmd_report;
 
-/* Run an approvals verb (common/approvals.c, the same code as the admin
+/* Run an approvals verb (verbs/approvals.c, the same code as the admin
  * console over ssh) as the local operator. */
 int ctl_approvals(struct ctl *c, const struct ctl_cmd *cmd, int argc,
     char **argv);

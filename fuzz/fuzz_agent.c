@@ -1,6 +1,6 @@
 /*
  * fuzz_agent.c - what an engineer's forwarded ssh-agent answers during the
- * touch check (bastion/touch.c, common/agent.c): a framed reply, parsed as
+ * touch check (bastion/touch.c, proto/agent.c): a framed reply, parsed as
  * an identities answer and as a sign answer, whose signature blob then
  * goes through sk_sig_parse and the libfido2 verification against the
  * login key, as touch_agent_sign() and touch_verify do.

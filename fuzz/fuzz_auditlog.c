@@ -1,5 +1,5 @@
 /*
- * fuzz_auditlog.c - audit chain lines (common/auditlog.c) as
+ * fuzz_auditlog.c - audit chain lines (store/auditlog.c) as
  * `bastion-verify --audit`, the evidence bundle selector and the monthly
  * report read them: the whole file through auditlog_verify_fp, then line
  * by line through the reader, auditlog_line_parse, the hash check, the

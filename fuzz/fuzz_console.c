@@ -1,6 +1,6 @@
 /*
  * fuzz_console.c - what an admin or auditor types at the ssh console
- * (common/approvals.c): appr_split() cuts the line into words (quotes,
+ * (verbs/approvals.c): appr_split() cuts the line into words (quotes,
  * escapes), then every word goes to the verb lookup and the duration
  * parser, as the verbs do with their arguments.
  *

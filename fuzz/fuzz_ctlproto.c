@@ -1,5 +1,5 @@
 /*
- * fuzz_ctlproto.c - the local control socket (common/ctlproto.c): a
+ * fuzz_ctlproto.c - the local control socket (proto/ctlproto.c): a
  * bastionctl request as bastiond's control worker decodes it, and the
  * response frames as bastionctl reads them back (ctlp_frame_read from a
  * descriptor: a memfd holding the same bytes).

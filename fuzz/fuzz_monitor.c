@@ -1,5 +1,5 @@
 /*
- * fuzz_monitor.c - the worker <-> listener line protocol (common/monitor.c)
+ * fuzz_monitor.c - the worker <-> listener line protocol (proto/monitor.c)
  * as the listener reads a worker (bastion/listener.c) and a worker reads
  * the listener (bastion/relay.c): the byte stream cut into lines by
  * mon_reader_feed, each line through mon_parse, an S line through

@@ -1,5 +1,5 @@
 /*
- * fuzz_netaddr.c - addresses (common/netaddr.c): the host of an engineer's
+ * fuzz_netaddr.c - addresses (base/netaddr.c): the host of an engineer's
  * direct-tcpip forward (bastion/relay.c) and the policy's addresses and
  * CIDR segments, then matched and printed as the forward check and the
  * log do; an address printed must read back the same, and so must one

@@ -1,5 +1,5 @@
 /*
- * fuzz_policy.c - the policy loader (common/policy.c): YAML through
+ * fuzz_policy.c - the policy loader (policy/policy.c): YAML through
  * libyaml into struct policy, with every check the loader makes (names,
  * addresses, keys, windows, durations, nesting, sizes). The loader reads
  * a file; the input is written to one in a private directory (relative

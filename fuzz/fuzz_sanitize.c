@@ -2,7 +2,7 @@
  * fuzz_sanitize.c - what a device prints, on its way to a person's
  * terminal (bastion-replay, the auditor console's watch and replay:
  * recorder/lib/sanitize.c), into an asciicast (asciicast.c), and any
- * untrusted text shown in a log or a listing (common/text.c, utf8.c).
+ * untrusted text shown in a log or a listing (base/text.c, utf8.c).
  *
  * Input: byte 0 chooses the sanitiser's flags; the rest is the output,
  * fed in pieces whose sizes come from the input itself, so escape

@@ -1,5 +1,5 @@
 /*
- * fuzz_sk.c - security-key material from outside (common/sk.c): public key
+ * fuzz_sk.c - security-key material from outside (proto/sk.c): public key
  * blobs (a login key, the agent's identities), the base64 of an
  * authorized_keys line or a .pub file (policy, bastionctl enroll), SSH sk
  * signature blobs with their libfido2 verification against a fixed key,

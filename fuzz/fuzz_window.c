@@ -1,6 +1,6 @@
 /*
  * fuzz_window.c - time windows: the policy's approval windows
- * (policy_window_parse, common/policy.c) and pam_bastion.so's
+ * (policy_window_parse, policy/policy.c) and pam_bastion.so's
  * hours=VENDOR:WINDOW arguments (pam/hours.c, compiled in as the unit
  * test does), each window then matched against every hour of a week;
  * both must take the same windows and mean the same hours.
@@ -14,7 +14,7 @@
 #include "err.h"
 #include "policy.h"
 
-#include "../pam/hours.c"
+#include "pam_bastion.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,12 +6,12 @@
  * ENGINEER`, table engineer_lock), and `bastionctl unlock ENGINEER` lifts
  * both. The module refuses a person while any such lock stands.
  *
- * Why not state_open() (common/state.h)? It opens the store read-write,
+ * Why not state_open() (store/state.h)? It opens the store read-write,
  * creates it when missing and upgrades its schema: right for bastiond and
  * bastionctl, wrong for a module loaded into other programs (sshd as root
  * would create a root-owned store in the bastion's state directory). So the
  * module opens STATE_DIR/state.db itself with SQLITE_OPEN_READONLY and
- * reads the tables it needs, key_lock (schema step 1 in common/state.c:
+ * reads the tables it needs, key_lock (schema step 1 in store/state.c:
  * fingerprint, engineer, reason, locked_at) and engineer_lock (step 3:
  * engineer, reason, locked_by, locked_at; absent from an older store,
  * which then has no such lock). A read-only connection to a

@@ -20,7 +20,7 @@
  *    be read, an unknown module argument: account refuses (PAM_SYSTEM_ERR
  *    or PAM_SERVICE_ERR) and logs why. Nothing here aborts or exits: the
  *    host is sshd or bastiond, and a module must never take it down.
- *  - Every decision is an audit event, in the logfmt of common/log.h
+ *  - Every decision is an audit event, in the logfmt of base/log.h
  *    ("AUDIT ts=... event=pam.account ... result=refused reason=..."), so
  *    the SIEM parses module and bastiond events alike. They go to syslog
  *    (LOG_AUTHPRIV, through pam_syslog(), which prefixes

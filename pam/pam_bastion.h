@@ -5,7 +5,7 @@
  *
  * Everything here is internal to the module: the Makefile builds it with
  * -fvisibility=hidden, so only the pam_sm_* entry points are exported and
- * none of these names (nor those of common/) can collide with the host
+ * none of these names (nor those of the layers it links) can collide with the host
  * program's (sshd, login, bastiond).
  */
 #ifndef BASTION_PAM_BASTION_H

@@ -3,7 +3,7 @@
  * docs/RECORDING-FORMAT.md).
  *
  * Everything read here may come from a hostile file or a compromised worker,
- * so every field goes through common/buf.h with an explicit cap, and every
+ * so every field goes through base/buf.h with an explicit cap, and every
  * payload type has exactly one accepted shape: trailing bytes are an error.
  * That keeps "what the recorder accepted" and "what the verifier accepts"
  * the same set.

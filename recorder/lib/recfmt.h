@@ -17,7 +17,7 @@
  *	byte[32] chain      h_seq = SHA256(h_seq-1 || the bytes from len to the
  *	                    end of the payload); h_-1 = recfmt_chain_seed()
  *
- * All integers are big endian (SSH wire format, common/buf.h). The "canonical
+ * All integers are big endian (SSH wire format, base/buf.h). The "canonical
  * frame bytes" are the frame without its trailing chain hash. CHECKPOINT and
  * SEAL payloads end with an Ed25519 signature over a context string and the
  * canonical frame bytes up to that signature; their payload also repeats the

@@ -559,13 +559,29 @@ def test_session_bad_arguments(scene):
 
 @pytest.mark.timeout(30)
 def test_only_entry_points_are_exported(module_path):
-    """-fvisibility=hidden: the common library inside the module must not
-    interpose on the host's symbols (bastiond has its own policy_load)."""
+    """-fvisibility=hidden and --exclude-libs: the layers inside the module
+    must not interpose on the host's symbols (bastiond has its own
+    policy_load)."""
     out = util.run(["nm", "-D", "--defined-only", module_path]).stdout
     names = sorted(line.split()[-1] for line in out.splitlines()
                    if line.split() and line.split()[-2] in "TDBRW")
     assert names == ["pam_sm_acct_mgmt", "pam_sm_close_session",
                      "pam_sm_open_session"], names
+
+
+@pytest.mark.timeout(30)
+def test_module_carries_only_the_layers_it_uses(module_path):
+    """The module links base, policy and store only (Makefile PAM_LAYERS),
+    and the linker takes from them what it calls: no admin verb, monitor
+    pipe, control socket, recording or bastiond code is loaded into sshd."""
+    out = util.run(["nm", module_path]).stdout
+    names = {line.split()[-1] for line in out.splitlines()
+             if len(line.split()) == 3 and line.split()[1] in "tT"}
+    assert "policy_load" in names and "locks_check" in names, sorted(names)
+    foreign = sorted(n for n in names if n.startswith(
+        ("appr_", "mon_", "ctlp_", "rec_", "agent_", "sess_", "relay_",
+         "listener_", "monitor_")))
+    assert foreign == [], foreign
 
 
 def _service_lines(path):

@@ -1,4 +1,4 @@
-"""Vendor text reaches admins inert (issue 13, item 6; common/text.h).
+"""Vendor text reaches admins inert (issue 13, item 6; base/text.h).
 
 An engineer chooses the reason of an approval request. Today's attack: a
 reason with 8-bit C1 controls (0x9b is CSI on its own, U+009B is CSI to a

@@ -11,7 +11,7 @@
  *	succeeded, 1 otherwise, 2 on usage errors. No authentication runs.
  *
  *   pam_acct --lock STATE_DIR FINGERPRINT ENGINEER REASON
- *	Lock a key in the state store through common/state.h, as bastiond
+ *	Lock a key in the state store through store/state.h, as bastiond
  *	does on a counter regression. Exits 0 or 1.
  *
  * What the module sends to syslog is caught here instead: this program

@@ -1,6 +1,6 @@
 /*
- * test_approvals.c - common/approvals.c and the approval tables of
- * common/state.c: durations, splitting command lines, four eyes (two
+ * test_approvals.c - verbs/approvals.c and the approval tables of
+ * store/state.c: durations, splitting command lines, four eyes (two
  * distinct admins, the shortest duration wins), finishing only pending
  * requests, live grants and revocation.
  */

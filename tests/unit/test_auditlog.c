@@ -1,5 +1,5 @@
 /*
- * test_auditlog.c - the hash-chained audit log (common/auditlog.c): lines
+ * test_auditlog.c - the hash-chained audit log (store/auditlog.c): lines
  * chain and verify; every kind of tampering (an edited byte, an edited line
  * with its hash recomputed, a deleted, inserted or moved line) is named at
  * the right line; a torn tail is reported, then sealed by the next append;

@@ -1,5 +1,5 @@
 /*
- * test_ctlproto.c - the control socket's framing (common/ctlproto.c).
+ * test_ctlproto.c - the control socket's framing (proto/ctlproto.c).
  *
  * The control worker parses requests from any local admin's bastionctl,
  * and bastionctl parses bastiond's frames: both sides must refuse every

@@ -1,5 +1,5 @@
 /*
- * test_monitor.c - the listener <-> worker control lines (common/monitor.c):
+ * test_monitor.c - the listener <-> worker control lines (proto/monitor.c):
  * the line assembler's bound (a flood or an endless line never grows it),
  * the parser's strictness (every malformed line of a folder of bad ones is
  * refused), what the formatter makes of hostile text, round trips, and the

@@ -1,5 +1,5 @@
 /*
- * test_netaddr.c - strict address and network parsing (common/netaddr.c).
+ * test_netaddr.c - strict address and network parsing (base/netaddr.c).
  *
  * The segment check is only as strong as the parser under it: every
  * spelling that some resolver reads as another address (127.1, decimal,

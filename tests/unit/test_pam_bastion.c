@@ -24,7 +24,7 @@
 #include "err.h"
 #include "policy.h"
 
-#include "../../pam/hours.c"
+#include "pam_bastion.h"
 
 enum { MON = 1, TUE, WED, THU, FRI, SAT, SUN = 0 };	/* struct tm */
 

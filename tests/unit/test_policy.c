@@ -1,5 +1,5 @@
 /*
- * test_policy.c - the policy loader (common/policy.c) against the shipped
+ * test_policy.c - the policy loader (policy/policy.c) against the shipped
  * example, hand-written edge cases and the folder of broken policies.
  *
  * Runs from the repository root (make check-unit does), because it loads

@@ -1,5 +1,5 @@
 /*
- * test_state.c - the state store (common/state.c): counters only move
+ * test_state.c - the state store (store/state.c): counters only move
  * forward, locks and their removal per engineer, enrolments, the per-key
  * guard across processes, the schema version and WAL mode, and that the
  * data outlives the process; the session registry and engineer locks
@@ -27,7 +27,7 @@
 #include "log.h"
 #include "state.h"
 
-#include "../../pam/locks.c"
+#include "pam_bastion.h"
 
 #define FP_A	"SHA256:rs/JS99CVd0bv2PycnWpLd7trwUhDRRmkXCQuLN64Eo"
 #define FP_B	"SHA256:WtHV6FIxekNZKylArx4XU3qlEL1AkYKUGekRT0Y+T/Q"

@@ -1,7 +1,7 @@
 /*
- * test_table.c - display width (common/text.c: text_cp_width, text_width,
+ * test_table.c - display width (base/text.c: text_cp_width, text_width,
  * text_fit) and the table printer every admin and auditor table uses
- * (common/table.c): columns line up by display width with Japanese text,
+ * (base/table.c): columns line up by display width with Japanese text,
  * lines stay under 100 columns, cuts are marked and fall between words,
  * no trailing blanks, a newline after every line, sorting.
  */

@@ -1,5 +1,5 @@
 /*
- * test_text.c - common/text.c, the one escape for text shown to a person:
+ * test_text.c - base/text.c, the one escape for text shown to a person:
  * what is clean (strict UTF-8 without C0, DEL, C1), what text_clean()
  * makes of everything else, where it cuts, the visible form the recording
  * tools use, and JSON strings that are valid and inert on a terminal.

@@ -1,6 +1,6 @@
 /*
- * test_touch.c - what the touch check parses and verifies (common/agent.c,
- * common/sk.c): the agent's replies, security-key blobs and signatures,
+ * test_touch.c - what the touch check parses and verifies (proto/agent.c,
+ * proto/sk.c): the agent's replies, security-key blobs and signatures,
  * and the libfido2 verification, against vectors made here with OpenSSL
  * the way an authenticator makes them (PROTOCOL.u2f: Ed25519 signs
  * SHA256(app) || flags || counter || SHA256(data); ECDSA signs its SHA-256).

@@ -21,7 +21,7 @@
  *	                              check's key locks)
  *	vendors [--json]              vendors, devices, engineers and rules
  *
- * Tables (common/table.h) list the newest first and stay under 100
+ * Tables (base/table.h) list the newest first and stay under 100
  * columns, cutting long text with "..."; --wide (requests, grants,
  * sessions, vendors) cuts nothing.
  *
@@ -64,9 +64,9 @@ struct appr_ctx {
 	 * watch: follow the live recording of session s (its path is checked
 	 * to lie below recordings_dir) and write the device's output,
 	 * sanitised, to out until the session ends or cancelled() says stop;
-	 * returns 0, or 1 after saying why on err. Reading recordings needs
-	 * the recorder library, which common/ cannot link (pam_bastion.so is
-	 * built from it), so bastiond provides it: console_follow() in
+	 * returns 0, or 1 after saying why on err. Reading recordings is
+	 * bastiond's (the recording format library sits beside this layer, and
+	 * following a live file is the listener's business), so it provides it: console_follow() in
 	 * bastion/approval.c. NULL: watch is refused here.
 	 */
 	int (*follow)(struct appr_ctx *c, const struct state_session *s,

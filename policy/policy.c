@@ -1897,7 +1897,7 @@ policy_unix_user_ok(const char *s)
 
 /*
  * An admin's unix_user: the login they run bastionctl as on the bastion
- * host, so that bastionctl's decisions are theirs (common/approvals.c,
+ * host, so that bastionctl's decisions are theirs (verbs/approvals.c,
  * appr_identity()). One login, one admin: two admins sharing a login
  * could not be told apart, and four eyes would count one person twice.
  */

@@ -79,7 +79,7 @@ void text_json(FILE *f, const char *s);
  * zero-width spaces and joiners, directional marks, variation selectors;
  * 2 for East Asian Wide and Fullwidth characters (CJK ideographs, kana,
  * Hangul, fullwidth forms, most emoji); 1 for the rest; -1 for control
- * characters (C0, DEL, C1). The tables are compact (common/text.c), not
+ * characters (C0, DEL, C1). The tables are compact (base/text.c), not
  * every combining mark of every script.
  */
 int text_cp_width(uint32_t cp);
