@@ -48,6 +48,7 @@
 #include "session.h"
 
 #define APPROVAL_NOTIFY_WAIT_MS	3000
+#define APPROVAL_PUSH_WAIT_MS	900	/* a decision is pushed within it */
 #define WATCH_TAIL_BYTES	4096	/* output shown from before the start */
 #define WATCH_RING		256	/* output frames remembered for that */
 #define WATCH_CHUNK		4096	/* sanitised per step */
@@ -280,6 +281,7 @@ approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
 	struct state_request r;
 	struct state_grant g;
 	struct state *st = NULL;
+	struct state_sub *sub = NULL;
 	char idstr[32];
 	int found, tries;
 
@@ -289,6 +291,8 @@ approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	if (state_open(S->pol->state_dir, &st) != 0)
 		return;
+	/* before reading, so that no decision falls in between */
+	(void)state_subscribe(st, STATE_EV_REQUEST, id, &sub);
 	for (tries = 0; tries < 3; tries++) {
 		if (state_request_get(st, id, &r, &found) != 0 || !found)
 			break;
@@ -317,6 +321,11 @@ approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
 			break;
 		}
 		if (time(NULL) < deadline) {
+			/* pushed by the store actor (or, without one, the
+			 * pace of a poll) */
+			if (tries == 0 && state_await(sub,
+			    APPROVAL_PUSH_WAIT_MS) == 1)
+				continue;
 			out->status = MM_APPR_PENDING;
 			break;
 		}
@@ -330,6 +339,7 @@ approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
 		out->timeout_s = S->pol->approval_timeout;
 		break;
 	}
+	state_unsubscribe(sub);
 	state_close(st);
 }
 
@@ -365,7 +375,7 @@ approval_mon_cancel(struct sess *S, int64_t id, struct mm_approval *out)
 
 /*
  * Has the engineer given up (^C on a terminal, closed, disconnected)?
- * Waits up to a second. Without a terminal, stdin is meant for the device:
+ * Waits up to 100 ms (the monitor's answer paces the wait). Without a terminal, stdin is meant for the device:
  * it is left in the channel, unread.
  */
 static int
@@ -391,7 +401,7 @@ approval_gave_up(struct sess *S)
 	pfd.fd = ssh_get_fd(S->vs);
 	pfd.events = POLLIN | POLLRDHUP;
 	pfd.revents = 0;
-	if (pfd.fd < 0 || (poll(&pfd, 1, 1000) > 0 &&
+	if (pfd.fd < 0 || (poll(&pfd, 1, 100) > 0 &&
 	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0))
 		return (1);
 	if (pfd.revents & POLLIN) {	/* read by libssh on the next turn */

@@ -85,6 +85,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "state.h"
+#include "store_actor.h"
 
 #define PENALTY_SLOTS		1024
 #define PENALTY_FREE_FAILS	3
@@ -98,7 +99,9 @@
 #define PRE_DRAIN_MAX		4096	/* bytes read and dropped meanwhile */
 #define PRE_LINGER_MAX		1024	/* refused ones waiting so; beyond,
 					   closed at once (a flood) */
-#define MON_TICK_MS		1000	/* kill / revoke / lock polling */
+#define MON_TICK_MS		1000	/* grace kills; the store's safety net */
+#define MON_SAFETY_S		5	/* kill / revoke / lock: pushed, and
+					   looked at this often anyway */
 #define MON_GRACE_S		20	/* after K/L/R, then SIGKILL */
 #define MON_LOG_LINES		3	/* unknown lines logged per worker */
 
@@ -164,6 +167,8 @@ struct preconn {
 
 struct listener {
 	uv_loop_t *loop;
+	struct store_actor *actor;	/* audit chain writer, decisions */
+	time_t mon_checked;
 	const struct policy *pol;
 	const char *policy_path;
 	char self[PATH_MAX];
@@ -736,16 +741,42 @@ mon_control(const struct state_session_ctl *c, void *arg)
 	return (0);
 }
 
+/* Kill requests, revoked grants and engineer locks of the live sessions,
+ * in one query: when the store actor pushes a decision, and on the tick. */
+static void
+mon_check(struct listener *L, time_t now)
+{
+	static time_t complained;
+	struct worker *w;
+	int watch = 0;
+
+	for (w = L->workers; w != NULL; w = w->next)
+		if (w->row != 0 && !w->told)
+			watch = 1;
+	L->mon_checked = now;
+	if (watch && state_session_controls(L->st, mon_control, L) != 0 &&
+	    now - complained >= 60) {
+		complained = now;
+		log_error("session monitor: the state store cannot be read; "
+		    "kill requests, revoked grants and locks take effect once "
+		    "it can");
+	}
+}
+
+static void
+mon_pushed(void *arg)
+{
+	mon_check(arg, time(NULL));
+}
+
 static void
 mon_tick(uv_timer_t *t)
 {
-	static time_t complained;
 	struct listener *L = t->data;
 	struct worker *w;
 	time_t now = time(NULL);
-	int watch = 0;
 
-	for (w = L->workers; w != NULL; w = w->next) {
+	for (w = L->workers; w != NULL; w = w->next)
 		if (w->told && !w->sigkilled && now - w->told_at >=
 		    MON_GRACE_S) {
 			log_warn("session %s: worker %d still runs %d seconds "
@@ -754,16 +785,9 @@ mon_tick(uv_timer_t *t)
 			w->sigkilled = 1;
 			(void)uv_process_kill(&w->proc, SIGKILL);
 		}
-		if (w->row != 0 && !w->told)
-			watch = 1;
-	}
-	if (watch && state_session_controls(L->st, mon_control, L) != 0 &&
-	    now - complained >= 60) {
-		complained = now;
-		log_error("session monitor: the state store cannot be read; "
-		    "kill requests, revoked grants and locks take effect once "
-		    "it can");
-	}
+	/* decisions are pushed (mon_pushed); without the actor, poll */
+	if (L->actor == NULL || now - L->mon_checked >= MON_SAFETY_S)
+		mon_check(L, now);
 }
 
 /* Rows an earlier bastiond left open: no worker of theirs is alive. */
@@ -1708,6 +1732,11 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 		    "bastiond will not serve", pol->state_dir);
 		goto out;
 	}
+	/* the store actor (docs/ARCHITECTURE.md, "Store"), off this loop */
+	if (store_actor_start(pol->state_dir, loop, mon_pushed, L,
+	    &L->actor) != 0)
+		log_warn("no store actor: each process appends its own audit "
+		    "events, and admins' decisions are polled");
 	uv_timer_init(loop, &L->recorder_restart);
 	L->recorder_restart.data = L;
 	if (!pol->recorder_external)
@@ -1754,6 +1783,7 @@ out:
 	for (i = 0; i < L->nsocks; i++)
 		if (!uv_is_closing((uv_handle_t *)&L->socks[i]))
 			uv_close((uv_handle_t *)&L->socks[i], NULL);
+	store_actor_stop(L->actor);
 	uv_run(loop, UV_RUN_NOWAIT);
 	uv_loop_close(loop);
 	state_close(L->st);

@@ -44,6 +44,8 @@
 #include "recproto.h"
 #include "recwriter.h"
 #include "sk.h"
+#include "state.h"
+#include "store_wire.h"
 
 static const char *outdir;
 
@@ -352,6 +354,36 @@ seeds_attest(const char *t)
 	buf_free(cad);
 	buf_free(msg);
 	buf_free(b);
+}
+
+/* ---- the store actor's socket ------------------------------------------- */
+
+static void
+seeds_store_wire(const char *t)
+{
+	static struct store_msg m[4];
+	uint8_t out[STORE_MSG_MAX];
+	char name[32];
+	size_t len, i;
+
+	m[0].type = STORE_MSG_APPEND;
+	snprintf(m[0].text, sizeof(m[0].text), "ts=2026-12-07T00:00:00.000Z "
+	    "event=approval.approve pid=7 request=42");
+	m[1].type = STORE_MSG_APPENDED;
+	m[1].seq = 9;
+	memset(m[1].hash, 'f', AUDITLOG_HEX_LEN);
+	m[2].type = STORE_MSG_ERROR;
+	m[2].code = BERR_DENIED;
+	snprintf(m[2].text, sizeof(m[2].text), "refused");
+	m[3].type = STORE_MSG_SUBSCRIBE;
+	m[3].kind = STATE_EV_REQUEST;
+	m[3].id = 42;
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		must(store_msg_encode(&m[i], out, sizeof(out), &len) == 0,
+		    "store_msg_encode");
+		snprintf(name, sizeof(name), "msg-%zu", i);
+		seed(t, name, out, len);
+	}
 }
 
 /* ---- bastionctl and the consoles ---------------------------------------- */
@@ -764,6 +796,8 @@ main(int argc, char **argv)
 			seeds_attest(n);
 		else if (strcmp(n, "ctlproto") == 0)
 			seeds_ctlproto(n);
+		else if (strcmp(n, "store_wire") == 0)
+			seeds_store_wire(n);
 		else if (strcmp(n, "console") == 0)
 			seeds_console(n);
 		else if (strcmp(n, "monitor") == 0)

@@ -12,6 +12,7 @@
  * host, has died (as a flock would have been released with it).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,16 @@
 #include "err.h"
 #include "log.h"
 #include "store.h"
+#include "store_client.h"
 
 struct state {
 	const struct store_ops *ops;
 	struct store *s;
+	char dir[PATH_MAX];	/* where the store actor listens */
+};
+
+struct state_sub {
+	int fd;
 };
 
 struct state_guard {
@@ -53,6 +60,7 @@ state_open_with(const struct store_ops *ops, const char *dir, unsigned flags,
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return (BERR_NOMEM);
 	st->ops = ops;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	if ((r = ops->open(dir, flags, &st->s, why, whylen)) != 0) {
 		free(st);
 		return (r);
@@ -92,6 +100,70 @@ const char *
 state_errmsg(const struct state *st)
 {
 	return (st != NULL ? st->ops->errmsg(st->s) : "no state store");
+}
+
+/* ---- pushed decisions ------------------------------------------------ */
+
+/* A decision committed: tell the store actor, which pushes it on. Best
+ * effort: without an actor, waiters find it when they look again. */
+static int
+state_decided(struct state *st, int r, int kind, int64_t id)
+{
+	if (r == 0)
+		(void)store_client_notify(st->dir, kind, id);
+	return (r);
+}
+
+int
+state_subscribe(struct state *st, int kind, int64_t id,
+    struct state_sub **out)
+{
+	struct state_sub *sub;
+	int r;
+
+	if (out == NULL)
+		return (BERR_INVAL);
+	*out = NULL;
+	if (st == NULL || kind < STATE_EV_REQUEST || kind > STATE_EV_KEY ||
+	    id < 0)
+		return (BERR_INVAL);
+	if ((sub = calloc(1, sizeof(*sub))) == NULL)
+		return (BERR_NOMEM);
+	if ((r = store_client_subscribe(st->dir, kind, id, &sub->fd)) != 0) {
+		free(sub);
+		return (r);
+	}
+	*out = sub;
+	return (0);
+}
+
+int
+state_await(struct state_sub *sub, unsigned timeout_ms)
+{
+	struct timespec nap;
+	int r;
+
+	if (sub != NULL && sub->fd != -1) {
+		if ((r = store_client_await(sub->fd, timeout_ms)) >= 0)
+			return (r);
+		/* the actor went away: from now on, keep the pace of a poll */
+		close(sub->fd);
+		sub->fd = -1;
+	}
+	nap.tv_sec = timeout_ms / 1000;
+	nap.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+	nanosleep(&nap, NULL);
+	return (0);
+}
+
+void
+state_unsubscribe(struct state_sub *sub)
+{
+	if (sub == NULL)
+		return;
+	if (sub->fd != -1)
+		close(sub->fd);
+	free(sub);
 }
 
 /* ---- signature counters ---------------------------------------------- */
@@ -140,7 +212,8 @@ state_key_lock(struct state *st, const char *fp, const char *engineer,
 {
 	if (st == NULL || fp == NULL || engineer == NULL || reason == NULL)
 		return (BERR_INVAL);
-	return (st->ops->key_lock(st->s, fp, engineer, reason));
+	return (state_decided(st, st->ops->key_lock(st->s, fp, engineer,
+	    reason), STATE_EV_KEY, 0));
 }
 
 int
@@ -352,7 +425,8 @@ state_request_finish(struct state *st, int64_t id, const char *status,
 {
 	if (st == NULL || status == NULL)
 		return (BERR_INVAL);
-	return (st->ops->request_finish(st->s, id, status, by, reason));
+	return (state_decided(st, st->ops->request_finish(st->s, id, status,
+	    by, reason), STATE_EV_REQUEST, id));
 }
 
 int
@@ -366,7 +440,8 @@ state_request_approve(struct state *st, int64_t id, const char *admin,
 		*grant_id = 0;
 	if (st == NULL || admin == NULL || duration == 0)
 		return (BERR_INVAL);
-	r = st->ops->request_approve(st->s, id, admin, duration, needed, &g);
+	r = state_decided(st, st->ops->request_approve(st->s, id, admin,
+	    duration, needed, &g), STATE_EV_REQUEST, id);
 	if (r == 0 && grant_id != NULL)
 		*grant_id = g;
 	return (r);
@@ -405,7 +480,8 @@ state_grant_revoke(struct state *st, int64_t id, const char *by)
 {
 	if (st == NULL || by == NULL)
 		return (BERR_INVAL);
-	return (st->ops->grant_revoke(st->s, id, by));
+	return (state_decided(st, st->ops->grant_revoke(st->s, id, by),
+	    STATE_EV_GRANT, id));
 }
 
 /* ---- sessions ------------------------------------------------------------------- */
@@ -473,7 +549,8 @@ state_session_kill(struct state *st, int64_t sid, const char *by,
 		memset(s, 0, sizeof(*s));
 	if (st == NULL || by == NULL || reason == NULL)
 		return (BERR_INVAL);
-	return (st->ops->session_kill(st->s, sid, by, reason, s));
+	return (state_decided(st, st->ops->session_kill(st->s, sid, by, reason,
+	    s), STATE_EV_SESSION, sid));
 }
 
 int
@@ -500,7 +577,8 @@ state_engineer_lock(struct state *st, const char *engineer, const char *by,
 {
 	if (st == NULL || engineer == NULL || by == NULL || reason == NULL)
 		return (BERR_INVAL);
-	return (st->ops->engineer_lock(st->s, engineer, by, reason));
+	return (state_decided(st, st->ops->engineer_lock(st->s, engineer, by,
+	    reason), STATE_EV_ENGINEER, 0));
 }
 
 int

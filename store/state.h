@@ -56,6 +56,38 @@ void state_close(struct state *st);
 /* The backend's description of the last failure on st; never NULL. */
 const char *state_errmsg(const struct state *st);
 
+/* ---- pushed decisions ------------------------------------------------ */
+
+/*
+ * Decisions (approve, deny, expire, cancel; kill; engineer lock; grant
+ * revoke; key lock) are pushed, not polled: when one of the state_*
+ * operations below that makes one succeeds, the store tells the store
+ * actor (store_actor.h, running in bastiond's listener), which passes it
+ * on to whoever subscribed to that kind and id. With a shared backend
+ * (PostgreSQL) the same calls map onto LISTEN/NOTIFY.
+ */
+enum state_event {
+	STATE_EV_REQUEST = 1,	/* id: the request */
+	STATE_EV_SESSION,	/* id: the session number (kill) */
+	STATE_EV_GRANT,		/* id: the grant (revoke) */
+	STATE_EV_ENGINEER,	/* id: 0 (an engineer lock) */
+	STATE_EV_KEY,		/* id: 0 (a key lock) */
+};
+
+struct state_sub;
+/*
+ * Subscribe to the decisions of kind about id (0: any). *out is NULL on
+ * entry and on failure; BERR_NOTFOUND when no store actor runs (the caller
+ * then looks again after a while, state_await(NULL, ...) sleeps).
+ */
+int state_subscribe(struct state *st, int kind, int64_t id,
+    struct state_sub **out);
+/* Wait up to timeout_ms for a pushed decision: 1 when one came (look at
+ * the store again), 0 when none did. With sub NULL: sleeps, returns 0. */
+int state_await(struct state_sub *sub, unsigned timeout_ms);
+/* state_unsubscribe(NULL) is a no-op. */
+void state_unsubscribe(struct state_sub *sub);
+
 /* ---- signature counters ---------------------------------------------- */
 
 /*
