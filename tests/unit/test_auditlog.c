@@ -5,8 +5,10 @@
  * the right line; a torn tail is reported, then sealed by the next append;
  * a tail that is not a chain stops appends; appends from many forked
  * processes (sharing a handle opened before fork) keep one intact chain;
- * audit_event() reaches the chain and reports when it cannot; the logfmt
- * field parser survives hostile input. Test vector: docs/AUDIT.md.
+ * audit_event() reaches the chain and reports when it cannot; a group
+ * commit (the store actor's) writes its lines in order, skips the bodies
+ * that cannot be lines and seals a torn tail first; the logfmt field
+ * parser survives hostile input. Test vector: docs/AUDIT.md.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "auditlog.h"
+#include "auditlog_int.h"
 #include "err.h"
 #include "log.h"
 
@@ -326,6 +329,45 @@ test_insert_detected(void **state)
 	assert_int_equal(v.bad_line, 3);
 	free(d);
 	free(e);
+}
+
+static void
+test_group_commit_batch(void **state)
+{
+	struct fixture *f = *state;
+	const char *bodies[] = { "ts=t event=one pid=1", "ts=t event=b\ad pid=1",
+	    "ts=t event=three pid=1", "" };
+	char hashes[4][AUDITLOG_HEX_LEN + 1];
+	uint64_t seqs[4] = { 0, 0, 0, 0 };
+	struct auditlog_verify v;
+	size_t len;
+	char *d;
+	int res[4];
+
+	append_n(f, 2);
+	/* a torn tail: sealed first, then the group follows it */
+	d = slurp(f->path, &len);
+	assert_int_equal(truncate(f->path, (off_t)(len - 10)), 0);
+	free(d);
+	assert_int_equal(auditlog_append_batch(f->al, bodies, 4, seqs, hashes,
+	    res), 0);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], BERR_INVAL);
+	assert_int_equal(res[2], 0);
+	assert_int_equal(res[3], BERR_INVAL);
+	assert_int_equal(seqs[0], 3);		/* 2: the torn line's seal */
+	assert_int_equal(seqs[2], 4);
+	assert_int_equal(strlen(hashes[2]), AUDITLOG_HEX_LEN);
+	assert_int_equal(verify(f, &v), AUDITLOG_OK);
+	assert_int_equal(v.torn, 1);
+	assert_int_equal(v.last_seq, 4);
+	assert_string_equal(v.head, hashes[2]);
+	/* nothing that can be a line: nothing written, the reason kept */
+	assert_int_equal(auditlog_append_batch(f->al, &bodies[1], 1, seqs,
+	    hashes, res), BERR_INVAL);
+	assert_non_null(strstr(auditlog_error(f->al), "control characters"));
+	assert_int_equal(verify(f, &v), AUDITLOG_OK);
+	assert_int_equal(v.last_seq, 4);
 }
 
 static void
@@ -727,6 +769,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_insert_detected, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_then_sealed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit_batch,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail_stops_appends,
 		    setup, teardown),
