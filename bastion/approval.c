@@ -375,8 +375,9 @@ approval_mon_cancel(struct sess *S, int64_t id, struct mm_approval *out)
 
 /*
  * Has the engineer given up (^C on a terminal, closed, disconnected)?
- * Waits up to 100 ms (the monitor's answer paces the wait). Without a terminal, stdin is meant for the device:
- * it is left in the channel, unread.
+ * Waits up to 100 ms (the monitor's answer, which waits for a pushed
+ * decision, paces the loop). Without a terminal, stdin is meant for the
+ * device: it is left in the channel, unread.
  */
 static int
 approval_gave_up(struct sess *S)

@@ -5,11 +5,14 @@
  * backend's table of operations (store.h). The backends (store_sqlite*.c)
  * see only valid arguments and non-NULL out-pointers.
  *
- * Also here, because it is the same for every backend: the per-key guard's
- * waiting loop. A guard is a lease row taken by one atomic backend step;
- * this file names the holder (host, pid and a sequence number), retries
- * until the caller's timeout, and takes over a guard whose holder, on this
- * host, has died (as a flock would have been released with it).
+ * Also here, because they are the same for every backend: telling the
+ * store actor (store_client.h) when an operation that makes a decision
+ * has committed, and subscribing to what it pushes; and the per-key
+ * guard's waiting loop. A guard is a lease row taken by one atomic
+ * backend step; this file names the holder (host, pid and a sequence
+ * number), retries until the caller's timeout, and takes over a guard
+ * whose holder, on this host, has died (as a flock would have been
+ * released with it).
  */
 #include <errno.h>
 #include <limits.h>
@@ -204,7 +207,7 @@ state_counter_forget(struct state *st, const char *fp)
 	return (st->ops->counter_forget(st->s, fp));
 }
 
-/* ---- key locks ------------------------------------------------------------ */
+/* ---- key locks ------------------------------------------------------- */
 
 int
 state_key_lock(struct state *st, const char *fp, const char *engineer,
@@ -278,7 +281,7 @@ state_key_lock_count(struct state *st, const char *engineer, size_t *n)
 	    st->ops->key_lock_count : NULL));
 }
 
-/* ---- guards ---------------------------------------------------------------- */
+/* ---- guards ---------------------------------------------------------- */
 
 /* Is holder ("HOST PID SEQ") a process of this host that is gone? */
 static int
@@ -357,7 +360,7 @@ state_guard_release(struct state_guard *g)
 	free(g);
 }
 
-/* ---- enrolments ---------------------------------------------------------------- */
+/* ---- enrolments ------------------------------------------------------ */
 
 int
 state_enroll_put(struct state *st, const struct state_enrollment *e)
@@ -387,7 +390,7 @@ state_enroll_get(struct state *st, const char *fp, struct state_enrollment *e,
 	return (st->ops->enroll_get(st->s, fp, e, found));
 }
 
-/* ---- approvals ------------------------------------------------------------------ */
+/* ---- approvals ------------------------------------------------------- */
 
 int
 state_request_create(struct state *st, const char *engineer,
@@ -484,7 +487,7 @@ state_grant_revoke(struct state *st, int64_t id, const char *by)
 	    STATE_EV_GRANT, id));
 }
 
-/* ---- sessions ------------------------------------------------------------------- */
+/* ---- sessions -------------------------------------------------------- */
 
 int
 state_session_start(struct state *st, const struct state_session *s,
@@ -569,7 +572,7 @@ state_session_count(struct state *st, const char *engineer, size_t *n)
 	    st->ops->session_count : NULL));
 }
 
-/* ---- engineer locks ------------------------------------------------------------- */
+/* ---- engineer locks -------------------------------------------------- */
 
 int
 state_engineer_lock(struct state *st, const char *engineer, const char *by,
@@ -605,7 +608,7 @@ state_engineer_unlock(struct state *st, const char *engineer,
 	return (st->ops->engineer_unlock(st->s, engineer, info));
 }
 
-/* ---- touch transfer windows ------------------------------------------------------ */
+/* ---- touch transfer windows ------------------------------------------ */
 
 int
 state_touch_window_open(struct state *st, const struct state_touch_window *w)

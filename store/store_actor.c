@@ -130,7 +130,7 @@ actor_conn_close(struct actor_conn *c)
 	uv_close((uv_handle_t *)&c->poll, actor_conn_freed);
 }
 
-/* ---- group commit ----------------------------------------------------- */
+/* ---- group commit ---------------------------------------------------- */
 
 static void
 actor_commit(struct store_actor *a)
@@ -177,7 +177,7 @@ actor_commit_cb(uv_check_t *h)
 	actor_commit(h->data);
 }
 
-/* ---- requests ----------------------------------------------------------- */
+/* ---- requests -------------------------------------------------------- */
 
 static void
 actor_told(struct store_actor *a, const struct store_msg *req)
@@ -307,7 +307,7 @@ actor_accept_cb(uv_poll_t *h, int status, int events)
 	}
 }
 
-/* ---- the thread ------------------------------------------------------------- */
+/* ---- the thread ------------------------------------------------------ */
 
 static void
 actor_close_all(uv_handle_t *h, void *arg)

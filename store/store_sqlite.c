@@ -143,7 +143,7 @@ static const char *const sq_schema[] = {
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 
-/* ---- failures ---------------------------------------------------------------- */
+/* ---- failures -------------------------------------------------------- */
 
 static void
 sq_note(struct store *s, const char *fmt, ...)
@@ -168,7 +168,7 @@ sq_fail(struct store *s, const char *what)
 	return (BERR_INTERNAL);
 }
 
-/* ---- the runner ------------------------------------------------------------- */
+/* ---- the runner ------------------------------------------------------ */
 
 static int
 sq_prepare(struct store *s, const char *sql, const struct sq_arg *args,
@@ -369,7 +369,7 @@ sq_end(struct store *s, int r)
 	return (r);
 }
 
-/* ---- open, schema ---------------------------------------------------------- */
+/* ---- open, schema ---------------------------------------------------- */
 
 static int
 sq_version(struct store *s)
@@ -492,7 +492,7 @@ sq_errmsg(const struct store *s)
 	return (s->err);
 }
 
-/* ---- counters ----------------------------------------------------------------- */
+/* ---- counters -------------------------------------------------------- */
 
 int
 sq_counter_get(struct store *s, const char *fp, uint32_t *counter,
@@ -537,7 +537,7 @@ sq_counter_forget(struct store *s, const char *fp)
 	    SQ_ARGS(SQ_T(fp)), NULL));
 }
 
-/* ---- key locks -------------------------------------------------------------- */
+/* ---- key locks ------------------------------------------------------- */
 
 static const struct sq_col sq_lock_cols[] = {
 	SQC(SQC_TEXT, state_lock, fp),
@@ -646,7 +646,7 @@ sq_key_lock_count(struct store *s, const char *engineer, size_t *n)
 	    engineer, n));
 }
 
-/* ---- guards ------------------------------------------------------------------ */
+/* ---- guards ---------------------------------------------------------- */
 
 int
 sq_guard_try(struct store *s, const char *fp, const char *holder,
@@ -692,7 +692,7 @@ sq_guard_holder(struct store *s, const char *fp, char *holder, size_t len,
 	return (r);
 }
 
-/* ---- enrolments -------------------------------------------------------------- */
+/* ---- enrolments ------------------------------------------------------ */
 
 int
 sq_enroll_put(struct store *s, const struct state_enrollment *e)

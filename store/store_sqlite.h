@@ -29,7 +29,7 @@ struct store {
 	char err[PATH_MAX + 512];	/* the last failure */
 };
 
-/* ---- typed parameters ---------------------------------------------------- */
+/* ---- typed parameters ------------------------------------------------ */
 
 enum sq_type { SQ_END, SQ_TEXT, SQ_I64 };
 
@@ -46,7 +46,7 @@ struct sq_arg {
 	{ SQ_END, NULL, 0 } })
 #define SQ_NOARGS	((const struct sq_arg[]){ { SQ_END, NULL, 0 } })
 
-/* ---- row mapping ------------------------------------------------------------ */
+/* ---- row mapping ----------------------------------------------------- */
 
 enum sq_ctype {
 	SQC_TEXT,	/* char[len], truncated, NUL-terminated; NULL -> "" */
@@ -75,7 +75,7 @@ struct sq_map {
 #define SQ_MAP(type, cols) \
 	{ (cols), sizeof(cols) / sizeof((cols)[0]), sizeof(struct type) }
 
-/* ---- running statements ----------------------------------------------------- */
+/* ---- running statements ---------------------------------------------- */
 
 /* Record a failure (with SQLite's message) and return BERR_INTERNAL. */
 int sq_fail(struct store *s, const char *what);
@@ -121,7 +121,7 @@ void sq_rollback(struct store *s);
 /* Commit when r is 0, else roll back; returns r or the commit's error. */
 int sq_end(struct store *s, int r);
 
-/* ---- store_sqlite.c's operations, for store_sqlite_ops.c's table -------- */
+/* ---- store_sqlite.c's operations, for store_sqlite_ops.c's table ----- */
 
 int sq_open(const char *dir, unsigned flags, struct store **out, char *why,
     size_t whylen);

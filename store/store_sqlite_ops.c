@@ -15,7 +15,7 @@
 #include "err.h"
 #include "store_sqlite.h"
 
-/* ---- approvals -------------------------------------------------------------- */
+/* ---- approvals ------------------------------------------------------- */
 
 static const struct sq_col sq_request_cols[] = {
 	SQC(SQC_I64, state_request, id),
@@ -224,7 +224,7 @@ sq_grant_revoke(struct store *s, int64_t id, const char *by)
 	return (changes == 0 ? BERR_EXISTS : 0);
 }
 
-/* ---- sessions ------------------------------------------------------------ */
+/* ---- sessions -------------------------------------------------------- */
 
 static const struct sq_col sq_session_cols[] = {
 	SQC(SQC_I64, state_session, id),
@@ -399,7 +399,7 @@ sq_session_count(struct store *s, const char *engineer, size_t *n)
 	    "AND ended = 0", engineer, n));
 }
 
-/* ---- engineer locks ------------------------------------------------------- */
+/* ---- engineer locks -------------------------------------------------- */
 
 static const struct sq_col sq_elock_cols[] = {
 	SQC(SQC_TEXT, state_engineer_lock, engineer),
@@ -463,7 +463,7 @@ sq_engineer_unlock(struct store *s, const char *engineer,
 	return (sq_end(s, r));
 }
 
-/* ---- touch transfer windows ----------------------------------------------- */
+/* ---- touch transfer windows ------------------------------------------ */
 
 static const struct sq_col sq_window_cols[] = {
 	SQC(SQC_TEXT, state_touch_window, engineer),
@@ -521,7 +521,7 @@ sq_touch_window_expire(struct store *s, time_t now)
 	    SQ_ARGS(SQ_I(now)), NULL));
 }
 
-/* ---- the table ---------------------------------------------------------------- */
+/* ---- the table ------------------------------------------------------- */
 
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
