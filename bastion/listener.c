@@ -591,6 +591,7 @@ mon_register(struct worker *w, const struct mon_msg *m)
 	}
 	log_info("session %s: %s (%s) on %s registered, worker %d", w->sid,
 	    s.engineer, s.vendor, s.device, s.pid);
+	L->mon_checked = 0;	/* a decision pushed just before: next tick */
 }
 
 /*
