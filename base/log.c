@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include "hex.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -103,7 +104,6 @@ log_stream(enum log_level lvl)
 void
 log_clean(char *out, size_t outlen, const char *in)
 {
-	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = (const uint8_t *)in;
 	size_t len = strlen(in), i = 0, o = 0;
 	uint32_t cp;
@@ -132,8 +132,8 @@ log_clean(char *out, size_t outlen, const char *in)
 			}
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[p[i] >> 4];
-			out[o++] = hex[p[i] & 15];
+			hex_encode(p + i, 1, out + o);
+			o += 2;
 		}
 	}
 	out[o] = '\0';
@@ -205,7 +205,6 @@ LOG_FN(log_debug, LOG_LVL_DEBUG)
 void
 log_escape(char *out, size_t outlen, const char *in)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 	int quote = 0, raw = 0;
 	const unsigned char *p;
@@ -235,11 +234,10 @@ log_escape(char *out, size_t outlen, const char *in)
 			raw = -1;
 		else if (*p >= 0x80 && raw == 0)
 			raw = u;
-		if (raw == -1) {
+		if (raw == -1 || (raw == 0 && (*p < ' ' || *p == 0x7f))) {
 			tmp[0] = '\\';
 			tmp[1] = 'x';
-			tmp[2] = hex[*p >> 4];
-			tmp[3] = hex[*p & 15];
+			hex_encode(p, 1, tmp + 2);
 			n = 4;
 			raw = 0;
 		} else if (raw > 0) {
@@ -250,12 +248,6 @@ log_escape(char *out, size_t outlen, const char *in)
 			tmp[0] = '\\';
 			tmp[1] = (char)*p;
 			n = 2;
-		} else if (*p < ' ' || *p == 0x7f) {
-			tmp[0] = '\\';
-			tmp[1] = 'x';
-			tmp[2] = hex[*p >> 4];
-			tmp[3] = hex[*p & 15];
-			n = 4;
 		} else {
 			tmp[0] = (char)*p;
 			n = 1;

@@ -7,37 +7,52 @@
 #include "utf8.h"
 
 int
+utf8_lead(uint8_t b, unsigned *need, uint8_t *lo, uint8_t *hi, uint32_t *cp)
+{
+	uint8_t l = 0x80, h = 0xbf;
+	unsigned n;
+	uint32_t c;
+
+	if (b < 0x80) {
+		n = 0;
+		c = b;
+	} else if (b >= 0xc2 && b <= 0xdf) {
+		n = 1;
+		c = b & 0x1f;
+	} else if (b >= 0xe0 && b <= 0xef) {
+		n = 2;
+		if (b == 0xe0)
+			l = 0xa0;	/* no overlong 3-byte forms */
+		else if (b == 0xed)
+			h = 0x9f;	/* no UTF-16 surrogates */
+		c = b & 0x0f;
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		n = 3;
+		if (b == 0xf0)
+			l = 0x90;	/* no overlong 4-byte forms */
+		else if (b == 0xf4)
+			h = 0x8f;	/* nothing above U+10FFFF */
+		c = b & 0x07;
+	} else
+		return (-1);
+	*need = n;
+	*lo = l;
+	*hi = h;
+	*cp = c;
+	return (0);
+}
+
+int
 utf8_decode(const uint8_t *p, size_t len, uint32_t *cp)
 {
-	uint8_t lo = 0x80, hi = 0xbf;
+	uint8_t lo, hi;
 	uint32_t c;
-	size_t need, i;
+	unsigned need;
+	size_t i;
 
 	if (len == 0)
 		return (0);
-	c = p[0];
-	if (c < 0x80) {
-		*cp = c;
-		return (1);
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0;	/* no overlong 3-byte forms */
-		else if (c == 0xed)
-			hi = 0x9f;	/* no UTF-16 surrogates */
-		c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;	/* no overlong 4-byte forms */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* nothing above U+10FFFF */
-		c &= 0x07;
-	} else
+	if (utf8_lead(p[0], &need, &lo, &hi, &c) != 0)
 		return (-1);
 	for (i = 1; i <= need; i++) {
 		if (i >= len)

@@ -44,6 +44,7 @@
 #include "rec_client.h"
 #include "recbundle.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "recfmt.h"
 #include "reckey.h"
@@ -563,8 +564,7 @@ export_member(struct export *E, const char *name, const void *mem, int fd,
 		done += (uint64_t)k;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, sizeof(md), hex);
 	r = 0;
 	/* MANIFEST lists the members before it, not itself or its signature */
 	if (strcmp(name, AUDITLOG_BUNDLE_MANIFEST) != 0 &&

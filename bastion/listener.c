@@ -82,8 +82,10 @@
 
 #include "bastiond.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "monitor.h"
+#include "spawnfd.h"
 #include "state.h"
 
 #define PENALTY_SLOTS		1024
@@ -303,12 +305,7 @@ listener_recorder_start(struct listener *L)
 	args[n++] = "-D";
 	args[n] = NULL;
 	memset(&o, 0, sizeof(o));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = 2;
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = 2;
+	spawnfd_init(stdio, 3);
 	o.file = L->recorder_bin;
 	o.args = args;
 	o.exit_cb = recorder_exit_cb;
@@ -933,22 +930,15 @@ listener_spawn(struct listener *L, int fd, const struct netaddr *a,
 	w->ctl.data = w;
 	w->proc.data = w;
 	memset(&o, 0, sizeof(o));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = 2;	/* the worker's stdout is our stderr */
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = 2;
-	stdio[3].flags = UV_INHERIT_FD;
-	stdio[3].data.fd = fd;
+	spawnfd_init(stdio, 6);	/* the worker's stdout is our stderr */
+	spawnfd_set(stdio, WORKER_FD_CLIENT, fd);
 	/* both ways: the monitor answers on it (K, L, R) */
 	stdio[4].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE | UV_READABLE_PIPE;
 	stdio[4].data.stream = (uv_stream_t *)&w->ctl;
 	o.file = L->self;
 	o.args = args;
 	o.exit_cb = worker_exit_cb;
-	stdio[WORKER_FD_POLICY].flags = UV_INHERIT_FD;
-	stdio[WORKER_FD_POLICY].data.fd = L->policy_fd;
+	spawnfd_set(stdio, WORKER_FD_POLICY, L->policy_fd);
 	o.stdio = stdio;
 	o.stdio_count = 6;
 	if ((r = uv_spawn(L->loop, &w->proc, &o)) != 0) {
@@ -1476,7 +1466,7 @@ listener_reload(struct listener *L)
 	struct policy *np = NULL;
 	char *errs = NULL, *line, *save = NULL, *first = NULL, hash[65];
 	char nerr[24], nv[24], nd[24], fixed[512];
-	size_t errlen = 0, nerrs = 0, i;
+	size_t errlen = 0, nerrs = 0;
 	FILE *ef;
 	int r, pfd;
 
@@ -1544,8 +1534,7 @@ listener_reload(struct listener *L)
 	policy_free(L->reloaded);
 	L->reloaded = np;
 	L->pol = np;
-	for (i = 0; i < sizeof(np->sha256); i++)
-		snprintf(hash + 2 * i, 3, "%02x", np->sha256[i]);
+	hex_encode(np->sha256, sizeof(np->sha256), hash);
 	snprintf(nv, sizeof(nv), "%zu", np->nvendors);
 	snprintf(nd, sizeof(nd), "%zu", np->ndevices);
 	audit_event("policy.reloaded", "policy", L->policy_path, "sha256",

@@ -40,6 +40,7 @@
 #include "bastiond.h"
 #include "buf.h"
 #include "err.h"
+#include "io.h"
 #include "log.h"
 #include "monitor_req.h"
 #include "netaddr.h"
@@ -1326,8 +1327,6 @@ mon_ctl_line(const char *line, size_t len, void *arg)
 	struct mon *M = arg;
 	char out[MON_LINE_MAX];
 	struct mon_msg m;
-	size_t off = 0, n;
-	ssize_t w;
 
 	if (mon_parse(line, len, &m) != 0 || (m.type != MON_KILL &&
 	    m.type != MON_LOCK && m.type != MON_REVOKE) ||
@@ -1336,15 +1335,8 @@ mon_ctl_line(const char *line, size_t len, void *arg)
 		    "does not take; ignored", M->S.sid);
 		return (0);
 	}
-	n = strlen(out);
-	while (off < n && M->notify_fd != -1) {
-		w = write(M->notify_fd, out + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	if (M->notify_fd != -1)
+		(void)io_write_all(M->notify_fd, out, strlen(out));
 	return (0);
 }
 

@@ -47,6 +47,7 @@
 #include <openssl/sha.h>
 
 #include "agent.h"
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -299,7 +300,7 @@ touch_init(struct touch *t, struct sess *S)
 		snprintf(t->doing, sizeof(t->doing), "using the %s console",
 		    con);
 	}
-	if (sk_base64_decode(t->key->base64, SK_MAX_BLOB, &t->blob,
+	if (b64_decode(t->key->base64, SK_MAX_BLOB, B64_CANONICAL, &t->blob,
 	    &t->bloblen) != 0 ||
 	    sk_fingerprint(t->blob, t->bloblen, t->fp, sizeof(t->fp)) != 0 ||
 	    (t->key->is_sk && sk_key_from_blob(t->blob, t->bloblen,

@@ -147,6 +147,7 @@ fuzz_sk_fixed(struct sk_key *k)
 
 #include "auditlog.h"
 #include "buf.h"
+#include "hex.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recwriter.h"
@@ -261,7 +262,7 @@ fuzz_rec_write(int fd, int sealed, uint64_t *frames,
 	if (frames != NULL)
 		*frames = recwriter_frames(w);
 	if (head_hex != NULL)
-		recfmt_hex(recwriter_head(w), REC_HASH_LEN, head_hex);
+		hex_encode(recwriter_head(w), REC_HASH_LEN, head_hex);
 out:
 	recwriter_free(w);
 	recfmt_hdr_clear(&h);

@@ -11,6 +11,7 @@
 #define FUZZ_SK_KEY
 #include "fuzz.h"
 
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
 #include "sk.h"
@@ -44,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)sk_sig_verify(&fixed, &sig,
 		    (const uint8_t *)FUZZ_SK_CHAL, strlen(FUZZ_SK_CHAL),
 		    size & 1, &v);
-	if (sk_base64_decode(s, SK_MAX_BLOB, &dec, &declen) == 0) {
+	if (b64_decode(s, SK_MAX_BLOB, B64_CANONICAL, &dec, &declen) == 0) {
 		/* canonical, as sk.h says: it encodes back to itself */
 		char *enc = malloc(declen / 3 * 4 + 5);
 

@@ -34,9 +34,11 @@
 #include "agent.h"
 #include "approvals.h"
 #include "auditlog.h"
+#include "b64.h"
 #include "buf.h"
 #include "ctlproto.h"
 #include "err.h"
+#include "hex.h"
 #include "monitor.h"
 #include "recbundle.h"
 #include "recfmt.h"
@@ -183,7 +185,8 @@ b64_blob(const char *b64)
 	uint8_t *p = NULL;
 	size_t n;
 
-	must(sk_base64_decode(b64, SK_MAX_BLOB, &p, &n) == 0, "base64");
+	must(b64_decode(b64, SK_MAX_BLOB, B64_CANONICAL, &p, &n) == 0,
+	    "base64");
 	must(buf_put(b, p, n) == 0, "buf_put");
 	free(p);
 	return (b);
@@ -598,7 +601,7 @@ sha_hex(const void *p, size_t len, char hex[65])
 	uint8_t md[32];
 
 	SHA256(p, len, md);
-	recfmt_hex(md, 32, hex);
+	hex_encode(md, 32, hex);
 }
 
 /* The evidence bundle's members, as bastion/auditor.c's export writes

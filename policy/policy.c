@@ -43,6 +43,7 @@
 #include <openssl/evp.h>
 #include <yaml.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
 #include "netaddr.h"
@@ -1236,21 +1237,17 @@ key_type_known(const char *s)
 }
 
 /* The bytes of a base64 key blob in a bounded buffer; NULL if it is not
- * base64. Padding decodes as trailing zeros, harmless for what we read. */
+ * base64. Not B64_CANONICAL: libssh's round trip says that, later. */
 static struct buf *
 blob_decode(const char *b64)
 {
-	size_t len = strlen(b64);
 	uint8_t *raw;
-	struct buf *b = NULL;
-	int n;
+	size_t n;
+	struct buf *b;
 
-	if (len == 0 || len % 4 != 0 || len > POLICY_MAX_STRING ||
-	    (raw = malloc(len / 4 * 3 + 1)) == NULL)
+	if (b64_decode(b64, POLICY_MAX_STRING, 0, &raw, &n) != 0)
 		return (NULL);
-	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
-	if (n > 0)
-		b = buf_from(raw, (size_t)n);
+	b = buf_from(raw, n);
 	free(raw);
 	return (b);
 }

@@ -61,6 +61,7 @@
 #include "buf.h"
 #include "auditlog.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "recbundle.h"
 #include "recfmt.h"
@@ -236,7 +237,7 @@ send_ok(struct conn *c)
 	struct buf *b;
 	int r;
 
-	recfmt_hex(recwriter_head(c->w), REC_HASH_LEN, hex);
+	hex_encode(recwriter_head(c->w), REC_HASH_LEN, hex);
 	if ((b = buf_new(RECPROTO_REPLY_MAX)) == NULL)
 		return (BERR_NOMEM);
 	if ((r = recproto_put_ok(b, c->sid, c->path, recwriter_frames(c->w),
@@ -307,7 +308,7 @@ conn_sealed(struct conn *c)
 	if (c->seal_reported)
 		return;
 	c->seal_reported = 1;
-	recfmt_hex(recwriter_head(c->w), REC_HASH_LEN, hex);
+	hex_encode(recwriter_head(c->w), REC_HASH_LEN, hex);
 	snprintf(frames, sizeof(frames), "%llu",
 	    (unsigned long long)recwriter_frames(c->w));
 	/* The sealed chain head also goes to the journal: a witness outside

@@ -40,6 +40,7 @@
 #include "auditlog.h"
 #include "buf.h"
 #include "err.h"
+#include "io.h"
 #include "log.h"
 #include "recfmt.h"
 #include "reckey.h"
@@ -851,24 +852,6 @@ tty_setup(void)
 	tty_raw();
 }
 
-static int
-write_all(const void *p, size_t n)
-{
-	const uint8_t *q = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(STDOUT_FILENO, q, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return (-1);
-		q += w;
-		n -= (size_t)w;
-	}
-	return (0);
-}
-
 static uint64_t
 mono_us(void)
 {
@@ -939,7 +922,7 @@ play_frame(struct player *p, size_t i)
 	buf_reset(p->s);
 	if (sanitize_feed(p->san, f.payload, f.len, p->s) != 0)
 		return (-1);
-	return (write_all(buf_ptr(p->s), buf_len(p->s)));
+	return (io_write_all(STDOUT_FILENO, buf_ptr(p->s), buf_len(p->s)));
 }
 
 /* Jump to recording time target: everything up to it is written at once.
@@ -951,7 +934,7 @@ play_seek(struct player *p, size_t i, uint64_t from, uint64_t target)
 	static const char clear[] = "\x1b[0m\x1b[H\x1b[2J";
 
 	if (target < from) {
-		(void)write_all(clear, sizeof(clear) - 1);
+		(void)io_write_all(STDOUT_FILENO, clear, sizeof(clear) - 1);
 		sanitize_reset(p->san);
 		i = 0;
 	}
@@ -1084,8 +1067,8 @@ mode_play(const struct opts *o, struct rec *r)
  done:
 	buf_reset(p.s);
 	if (sanitize_finish(p.san, p.s) == 0)
-		(void)write_all(buf_ptr(p.s), buf_len(p.s));
-	(void)write_all(reset, sizeof(reset) - 1);
+		(void)io_write_all(STDOUT_FILENO, buf_ptr(p.s), buf_len(p.s));
+	(void)io_write_all(STDOUT_FILENO, reset, sizeof(reset) - 1);
 	tty_restore();
 	{
 		char dur[32];

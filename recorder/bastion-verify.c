@@ -49,6 +49,7 @@
 
 #include "auditlog.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "recbundle.h"
 #include "recfmt.h"
@@ -434,7 +435,6 @@ bundle_read_member(struct bundle *b, struct archive *a, size_t i,
 	uint64_t total = 0;
 	EVP_MD_CTX *ctx;
 	la_ssize_t k;
-	size_t j;
 	int r = EXIT_OK;
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
@@ -487,8 +487,7 @@ bundle_read_member(struct bundle *b, struct archive *a, size_t i,
 		m->data[total] = '\0';
 	m->len = (size_t)total;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (j = 0; j < sizeof(md); j++)
-		snprintf(m->sha + 2 * j, 3, "%02x", md[j]);
+	hex_encode(md, sizeof(md), m->sha);
 	if (i == M_RECORDING && (fflush(b->rec) != 0 ||
 	    fseek(b->rec, 0, SEEK_SET) != 0)) {
 		fprintf(stderr, "bastion-verify: cannot spool the recording: "
@@ -678,7 +677,7 @@ bundle_check_witness(struct bundle *b, const char *recid,
 	char *e;
 
 	memset(w, 0, sizeof(*w));
-	recfmt_hex(rep->head, REC_HASH_LEN, have);
+	hex_encode(rep->head, REC_HASH_LEN, have);
 	end = d + b->m[M_AUDIT].len;
 	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
 		nl = memchr(p, '\n', (size_t)(end - p));

@@ -26,6 +26,8 @@
 
 #include "auditlog.h"
 #include "err.h"
+#include "hex.h"
+#include "io.h"
 #include "log.h"
 
 #define AUDITLOG_TAIL		(2 * AUDITLOG_LINE_MAX)
@@ -53,19 +55,6 @@ struct auditlog_reader {
 
 /* ---- hashing ----------------------------------------------------------- */
 
-static void
-auditlog_hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 auditlog_sha256(const void *a, size_t alen, const void *b, size_t blen,
     char out[AUDITLOG_HEX_LEN + 1])
@@ -84,7 +73,7 @@ auditlog_sha256(const void *a, size_t alen, const void *b, size_t blen,
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return (BERR_CRYPTO);
-	auditlog_hex(md, sizeof(md), out);
+	hex_encode(md, sizeof(md), out);
 	return (0);
 }
 
@@ -571,23 +560,6 @@ auditlog_now(char *out, size_t outlen)
 	snprintf(out, outlen, "%s.%03ldZ", ts, (long)(tv.tv_usec / 1000));
 }
 
-static int
-auditlog_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return (-1);
-		p += k;
-		n -= (size_t)k;
-	}
-	return (0);
-}
-
 int
 auditlog_append(struct auditlog *al, const char *body, uint64_t *seqp,
     char hashp[AUDITLOG_HEX_LEN + 1])
@@ -634,7 +606,7 @@ auditlog_append(struct auditlog *al, const char *body, uint64_t *seqp,
 		r = auditlog_fail(al, r, "the event does not fit in a line");
 		goto out;
 	}
-	if (auditlog_write_all(al->fd, out, o) != 0) {
+	if (io_write_all(al->fd, out, o) != 0) {
 		err = errno;
 		/* keep the file made of whole lines (we hold the lock) */
 		if (ftruncate(al->fd, st.st_size) != 0)

@@ -22,6 +22,7 @@
 
 #include "auditlog.h"
 #include "err.h"
+#include "hex.h"
 #include "recbundle.h"
 #include "recreader.h"
 
@@ -185,19 +186,6 @@ recbundle_why(char *why, size_t whylen, int r, const char *fmt, ...)
 	return (r);
 }
 
-static void
-recbundle_hex(const uint8_t md[32], char hex[AUDITLOG_HEX_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[AUDITLOG_HEX_LEN] = '\0';
-}
-
 static int
 recbundle_sha_mem(const void *p, size_t len, char hex[AUDITLOG_HEX_LEN + 1])
 {
@@ -207,7 +195,7 @@ recbundle_sha_mem(const void *p, size_t len, char hex[AUDITLOG_HEX_LEN + 1])
 	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != sizeof(md))
 		return (BERR_CRYPTO);
-	recbundle_hex(md, hex);
+	hex_encode(md, sizeof(md), hex);
 	return (0);
 }
 
@@ -241,7 +229,7 @@ recbundle_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
 		r = BERR_CRYPTO;
 		goto out;
 	}
-	recbundle_hex(md, hex);
+	hex_encode(md, sizeof(md), hex);
 	r = 0;
 out:
 	EVP_MD_CTX_free(ctx);

@@ -22,6 +22,7 @@
 #include "auditlog.h"
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "recbundle.h"
 #include "recproto.h"
 
@@ -71,11 +72,9 @@ sha_hex(const void *p, size_t len, char hex[65])
 {
 	unsigned char md[32];
 	unsigned int n = 0;
-	size_t i;
 
 	assert_int_equal(EVP_Digest(p, len, md, &n, EVP_sha256(), NULL), 1);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, sizeof(md), hex);
 }
 
 /* The exporter's take, then the chain grows with more of the session's
