@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include "err.h"
+#include "events.h"
 #include "hex.h"
 #include "log.h"
 #include "utf8.h"
@@ -280,6 +282,18 @@ audit_eventv(const char *event, va_list ap)
 	const char *k, *v;
 	int full = 0;
 
+	enum bev ev = bev_lookup(event, event != NULL ? strlen(event) : 0);
+	const char *keys[64];
+	char why[160];
+	size_t nk = 0;
+
+	/* one schema (events.h): an undeclared event is a bug, not a record */
+	if (ev == BEV_NONE) {
+		log_clean(why, sizeof(why), event != NULL ? event : "(null)");
+		log_error("audit event \"%s\" is not declared in "
+		    "base/events.h: not written", why);
+		return (BERR_INVAL);
+	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -289,6 +303,8 @@ audit_eventv(const char *event, va_list ap)
 		o = sizeof(line) - sizeof(trunc);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
+		if (nk < sizeof(keys) / sizeof(keys[0]))
+			keys[nk++] = k;
 		if (full)
 			continue;
 		log_escape(val, sizeof(val), v);
@@ -305,6 +321,8 @@ audit_eventv(const char *event, va_list ap)
 		o += n;
 	}
 	line[o] = '\0';
+	if (!full && bev_check(ev, keys, nk, why, sizeof(why)) != 0)
+		log_error("audit event: %s", why);
 	return (audit_line(line));
 }
 
@@ -346,6 +364,20 @@ audit_event(const char *event, ...)
 
 	va_start(ap, event);
 	r = audit_eventv(event, ap);
+	va_end(ap);
+	return (r);
+}
+
+int
+audit_ev(enum bev ev, ...)
+{
+	va_list ap;
+	int r;
+
+	if (bev_name(ev) == NULL)
+		return (BERR_INVAL);
+	va_start(ap, ev);
+	r = audit_eventv(bev_name(ev), ap);
 	va_end(ap);
 	return (r);
 }

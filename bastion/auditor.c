@@ -41,6 +41,7 @@
 
 #include "approvals.h"
 #include "auditlog.h"
+#include "auditsess.h"
 #include "rec_client.h"
 #include "recbundle.h"
 #include "err.h"
@@ -400,8 +401,8 @@ export_audit(struct export *E, const char *path, const char *ref,
     const char *recid)
 {
 	struct auditlog_line l;
-	const char *p, *end, *nl;
-	char v[96], ev[64];
+	const char *p, *end, *nl, *how;
+	char v[96];
 	int r;
 
 	if ((r = recbundle_audit_lines(path, ref, recid, UINT64_MAX, &E->audit,
@@ -419,16 +420,10 @@ export_audit(struct export *E, const char *path, const char *ref,
 		if (auditlog_field(l.body, l.bodylen, "grant", v,
 		    sizeof(v)) == 0)
 			export_id(E->grants, &E->ngrants, v);
-		if (auditlog_field(l.body, l.bodylen, "event", ev,
-		    sizeof(ev)) == 0 && auditlog_field(l.body, l.bodylen,
-		    "session", v, sizeof(v)) == 0 && strcmp(v, ref) == 0) {
-			if (strcmp(ev, "approval.window") == 0)
-				snprintf(E->rule, sizeof(E->rule), "window");
-			else if (strcmp(ev, "approval.grant_used") == 0)
-				snprintf(E->rule, sizeof(E->rule), "grant");
-			else if (strcmp(ev, "approval.requested") == 0)
-				snprintf(E->rule, sizeof(E->rule), "request");
-		}
+		if ((how = auditsess_admission(auditlog_event(l.body,
+		    l.bodylen))) != NULL && auditlog_field(l.body, l.bodylen,
+		    "session", v, sizeof(v)) == 0 && strcmp(v, ref) == 0)
+			snprintf(E->rule, sizeof(E->rule), "%s", how);
 	}
 	return (0);
 }

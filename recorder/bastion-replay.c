@@ -38,6 +38,7 @@
 
 #include "asciicast.h"
 #include "auditlog.h"
+#include "auditsess.h"
 #include "buf.h"
 #include "err.h"
 #include "io.h"
@@ -169,151 +170,52 @@ hget(const struct rec *r, const char *k, char *out, size_t outlen)
  * The recording's HEADER is written before the first byte is relayed,
  * and its `approval` field cannot be relied on for how the session was
  * let in (bastiond versions up to this one always wrote `none`). The
- * audit chain says it: the session's approval.window, approval.grant_used
- * or approval.requested line, session.start's grant=, and the
- * approval.approve lines of that request (who approved, which grant).
+ * audit chain says it (auditsess.h: the session's admission event,
+ * session.start's grant=, and the approval.approve lines of that request).
  */
-struct chain_ask {
-	const char *recid;
-	char session[32], pid[16];	/* of the session.recording line */
-	char how[16], request[32], grant[32], admins[256];
-};
-
-static void
-chain_get(const struct auditlog_line *l, const char *k, char *v, size_t n)
-{
-	if (auditlog_field(l->body, l->bodylen, k, v, n) != 0)
-		v[0] = '\0';
-}
-
-static void
-chain_add_admin(struct chain_ask *q, const char *admin)
-{
-	size_t o = strlen(q->admins);
-
-	if (admin[0] == '\0' || strstr(q->admins, admin) != NULL)
-		return;
-	snprintf(q->admins + o, sizeof(q->admins) - o, "%s%s", o ? ", " : "",
-	    admin);
-}
-
-/* One pass over the chain; pass 1 finds the session, 2 its admission,
- * 3 the approvals of its request or grant. */
-static int
-chain_pass(const char *path, struct chain_ask *q, int pass)
-{
-	struct auditlog_reader *rd = NULL;
-	struct auditlog_line l;
-	char ev[64], v[128], sess[32], pid[16], req[32], grant[32];
-	const char *text;
-	size_t len;
-	int r;
-
-	if ((r = auditlog_reader_open(path, &rd)) != 0)
-		return (r);
-	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
-		if (auditlog_line_parse(text, len, &l) != 0)
-			continue;
-		chain_get(&l, "event", ev, sizeof(ev));
-		chain_get(&l, "session", sess, sizeof(sess));
-		chain_get(&l, "pid", pid, sizeof(pid));
-		if (pass == 1) {
-			chain_get(&l, "recording", v, sizeof(v));
-			if ((strcmp(ev, "session.recording") == 0 ||
-			    strcmp(ev, "session.start") == 0) &&
-			    strcmp(v, q->recid) == 0 && q->session[0] == '\0') {
-				snprintf(q->session, sizeof(q->session), "%s",
-				    sess);
-				snprintf(q->pid, sizeof(q->pid), "%s", pid);
-			}
-			continue;
-		}
-		if (pass == 2) {
-			if (strcmp(sess, q->session) != 0 ||
-			    strcmp(pid, q->pid) != 0)
-				continue;
-			if (strcmp(ev, "approval.window") == 0)
-				snprintf(q->how, sizeof(q->how), "window");
-			else if (strcmp(ev, "approval.grant_used") == 0) {
-				snprintf(q->how, sizeof(q->how), "grant");
-				chain_get(&l, "grant", q->grant,
-				    sizeof(q->grant));
-			} else if (strcmp(ev, "approval.requested") == 0) {
-				snprintf(q->how, sizeof(q->how), "request");
-				chain_get(&l, "request", q->request,
-				    sizeof(q->request));
-			} else if (strcmp(ev, "session.start") == 0) {
-				chain_get(&l, "grant", v, sizeof(v));
-				if (v[0] != '\0' && strcmp(v, "-") != 0 &&
-				    q->grant[0] == '\0')
-					snprintf(q->grant, sizeof(q->grant),
-					    "%.31s", v);
-			}
-			continue;
-		}
-		if (strcmp(ev, "approval.approve") != 0)
-			continue;
-		chain_get(&l, "request", req, sizeof(req));
-		chain_get(&l, "grant", grant, sizeof(grant));
-		if ((q->request[0] != '\0' && strcmp(req, q->request) == 0) ||
-		    (q->grant[0] != '\0' && strcmp(grant, q->grant) == 0)) {
-			if (q->request[0] == '\0')
-				snprintf(q->request, sizeof(q->request), "%s",
-				    req);
-			if (q->grant[0] == '\0' && grant[0] != '\0' &&
-			    strcmp(grant, "-") != 0)
-				snprintf(q->grant, sizeof(q->grant), "%s",
-				    grant);
-			chain_get(&l, "admin", v, sizeof(v));
-			chain_add_admin(q, v);
-		}
-	}
-	auditlog_reader_free(rd);
-	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
-}
-
 /* Fill o->approval from the chain at o->audit for recording recid;
  * exits 3 after saying why if the chain cannot be read. */
 static void
 chain_approval(struct opts *o, const char *recid)
 {
 	struct auditlog_verify v;
-	struct chain_ask q;
+	struct auditsess_set set;
+	struct auditsess q;
 	char state[300], why[200];
-	int r;
 
+	memset(&set, 0, sizeof(set));
 	memset(&q, 0, sizeof(q));
-	q.recid = recid;
 	auditlog_verify_file(o->audit, &v);
 	if (v.verdict == AUDITLOG_ERROR ||
-	    (r = chain_pass(o->audit, &q, 1)) != 0 ||
-	    (q.session[0] != '\0' && ((r = chain_pass(o->audit, &q, 2)) != 0 ||
-	    ((q.request[0] != '\0' || q.grant[0] != '\0') &&
-	    (r = chain_pass(o->audit, &q, 3)) != 0)))) {
+	    auditsess_read(o->audit, NULL, recid, &set) != 0) {
 		fprintf(stderr, "bastion-replay: cannot read the audit chain "
 		    "%s: %s\n", o->audit, v.verdict == AUDITLOG_ERROR ? v.why :
 		    "read error");
+		auditsess_set_clear(&set);
 		exit(EXIT_USAGE);
 	}
+	if (set.n > 0)
+		q = set.s[0];
+	auditsess_set_clear(&set);
 	text_clean(why, sizeof(why), v.why);
 	if (v.verdict == AUDITLOG_OK)
 		snprintf(state, sizeof(state), "audit chain verified intact");
 	else
 		snprintf(state, sizeof(state), "audit chain NOT intact at line "
 		    "%llu: %s", (unsigned long long)v.bad_line, why);
-	if (q.session[0] == '\0')
+	if (q.sid[0] == '\0')
 		snprintf(o->approval, sizeof(o->approval), "not found: the "
 		    "audit chain has no line for this recording (%s)", state);
-	else if (strcmp(q.how, "window") == 0)
+	else if (strcmp(q.admission, "window") == 0)
 		snprintf(o->approval, sizeof(o->approval), "pre-approved "
 		    "window (%s)", state);
-	else if (strcmp(q.how, "request") == 0 || q.grant[0] != '\0' ||
+	else if (strcmp(q.admission, "request") == 0 || q.grant[0] != '\0' ||
 	    q.request[0] != '\0')
 		snprintf(o->approval, sizeof(o->approval), "%s%s%s%s%s%s%s "
 		    "(%s)", q.grant[0] ? "grant " : "", q.grant,
 		    q.grant[0] && q.request[0] ? ", " : "",
 		    q.request[0] ? "request " : "", q.request,
-		    q.admins[0] ? " approved by " : "", q.admins, state);
+		    q.approvers[0] ? " approved by " : "", q.approvers, state);
 	else
 		snprintf(o->approval, sizeof(o->approval), "not required (%s)",
 		    state);

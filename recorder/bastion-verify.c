@@ -48,6 +48,7 @@
 #include <openssl/evp.h>
 
 #include "auditlog.h"
+#include "events.h"
 #include "err.h"
 #include "hex.h"
 #include "log.h"
@@ -671,7 +672,7 @@ bundle_check_witness(struct bundle *b, const char *recid,
 {
 	const char *d = (const char *)b->m[M_AUDIT].data, *end, *p, *nl;
 	struct auditlog_line l;
-	char ev[64], sid[REC_SESSION_ID_MAX + 1], frames[32], head[96];
+	char sid[REC_SESSION_ID_MAX + 1], frames[32], head[96];
 	char have[2 * REC_HASH_LEN + 1];
 	uint64_t lineno, n;
 	char *e;
@@ -682,8 +683,8 @@ bundle_check_witness(struct bundle *b, const char *recid,
 	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0 ||
-		    auditlog_field(l.body, l.bodylen, "event", ev,
-		    sizeof(ev)) != 0 || strcmp(ev, "recording.sealed") != 0 ||
+		    bev_role(auditlog_event(l.body, l.bodylen)) !=
+		    BEV_ROLE_SEALED ||
 		    auditlog_field(l.body, l.bodylen, "session", sid,
 		    sizeof(sid)) != 0 || strcmp(sid, recid) != 0)
 			continue;

@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "events.h"
+
 #define AUDITLOG_FILE		"audit.log"
 #define AUDITLOG_LINE_MAX	8192	/* one chain line, newline included */
 #define AUDITLOG_BODY_MAX	(AUDITLOG_LINE_MAX - 200)
@@ -131,6 +133,10 @@ int auditlog_field_next(const char **pos, const char *end, char *key,
 /* The value of key in a body: 0, BERR_NOTFOUND, BERR_FORMAT, BERR_LIMIT. */
 int auditlog_field(const char *body, size_t len, const char *key, char *val,
     size_t vallen);
+/* The event of a body as the schema's constant (an enum bev of events.h),
+ * or BEV_NONE when it has none or one that is not declared: how readers of
+ * the chain recognise events. */
+enum bev auditlog_event(const char *body, size_t len);
 
 /* ---- reading a chain file ---------------------------------------------- */
 
