@@ -63,11 +63,11 @@ void ctlsock_policy_fd(int fd);
 /* control.c: a control worker (bastiond --control LOGIN, socket on fd 3). */
 int control_main(const char *policy_path, const char *who, int debug);
 
-/* approval.c: `watch` for the admin verbs (struct appr_ctx's follow, see
- * verbs/approvals.h): stream a live session's recording, sanitised. */
-struct appr_ctx;
+/* approval.c: `watch` for the admin verbs (struct verb_ctx's follow, see
+ * verbs/verb.h): stream a live session's recording, sanitised. */
+struct verb_ctx;
 struct state_session;
-int console_follow(struct appr_ctx *c, const struct state_session *s,
+int console_follow(struct verb_ctx *c, const struct state_session *s,
     int from_start);
 
 /* listener.c: where bastion-recorder, its key and its socket are

@@ -1,8 +1,8 @@
 /*
  * fuzz_console.c - what an admin or auditor types at the ssh console
  * (verbs/approvals.c): appr_split() cuts the line into words (quotes,
- * escapes), then every word goes to the verb lookup and the duration
- * parser, as the verbs do with their arguments.
+ * escapes), then every word goes to the verb table's lookup (verbs/verb.c)
+ * and the duration parser, as the verbs do with their arguments.
  *
  * Input: one command line.
  */
@@ -10,6 +10,7 @@
 
 #include "approvals.h"
 #include "err.h"
+#include "verb.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,7 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < argc; i++) {
 			if (argv[i] == NULL)
 				abort();
-			(void)appr_is_verb(argv[i]);
+			(void)verb_find(argv[i], VERB_ADMIN | VERB_AUDITOR |
+			    VERB_LOCAL);
 			if (appr_parse_duration(argv[i], &secs) == 0)
 				appr_duration_str(secs, out, sizeof(out));
 		}

@@ -1,7 +1,7 @@
 /*
- * cmd-enroll.c - "bastionctl enroll ENGINEER --key FILE ...": check an
- * engineer's security key, and the attestation ssh-keygen wrote when the
- * key was made, and record the enrolment.
+ * cmd-enroll.c - "bastionctl enroll ENGINEER --key FILE ..." (local):
+ * check an engineer's security key, and the attestation ssh-keygen wrote
+ * when the key was made, and record the enrolment.
  *
  * The policy file stays the one source of truth for who may log in with
  * which key: enroll never edits it. It verifies the key (and with
@@ -15,26 +15,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl.h"
 #include "err.h"
+#include "local.h"
 #include "log.h"
 #include "sk.h"
+#include "verb.h"
 
 #define ENROLL_MAX_FILE		(64 * 1024)
-#define ENROLL_MAX_AAGUIDS	64
 
-struct enroll {
-	const char *keyfile, *attfile, *chalfile, *roots;
-	int require_att, verify_required;
-	uint8_t aaguids[ENROLL_MAX_AAGUIDS][16];
-	size_t naaguids;
-	/* the key */
-	char type[64], *b64, comment[128];
-	struct sk_key k;
-};
-
-/* Split the first line of a .pub file: TYPE BASE64 [COMMENT]. */
-static int
+int
 enroll_parse_pub(struct enroll *e, char *text)
 {
 	char *line = strtok(text, "\r\n"), *type, *b64, *rest, *save = NULL;
@@ -42,13 +31,13 @@ enroll_parse_pub(struct enroll *e, char *text)
 
 	if (line == NULL || (type = strtok_r(line, " \t", &save)) == NULL ||
 	    (b64 = strtok_r(NULL, " \t", &save)) == NULL) {
-		fprintf(stderr, "bastionctl: %s: not an OpenSSH public key "
+		fprintf(e->err, "bastionctl: %s: not an OpenSSH public key "
 		    "(give the .pub file ssh-keygen wrote)\n", e->keyfile);
 		return (-1);
 	}
 	if (strcmp(type, SK_TYPE_ED25519) != 0 &&
 	    strcmp(type, SK_TYPE_ECDSA) != 0) {
-		fprintf(stderr, "bastionctl: %s: a %.40s key is not a FIDO "
+		fprintf(e->err, "bastionctl: %s: a %.40s key is not a FIDO "
 		    "security key: enroll takes ed25519-sk and ecdsa-sk keys "
 		    "(ssh-keygen -t ed25519-sk); write other keys into the "
 		    "policy directly\n", e->keyfile, type);
@@ -56,7 +45,7 @@ enroll_parse_pub(struct enroll *e, char *text)
 	}
 	if (sk_key_from_base64(b64, &e->k) != 0 ||
 	    strcmp(sk_key_type(&e->k), type) != 0) {
-		fprintf(stderr, "bastionctl: %s: the key is damaged or is not "
+		fprintf(e->err, "bastionctl: %s: the key is damaged or is not "
 		    "the %s it says it is\n", e->keyfile, type);
 		return (-1);
 	}
@@ -93,12 +82,14 @@ enroll_attest(struct enroll *e, struct sk_attestation *att, int *attested,
 		pol.aaguids = (const uint8_t (*)[16])e->aaguids;
 		pol.naaguids = e->naaguids;
 	}
-	if (ctl_read_file(e->attfile, ENROLL_MAX_FILE, &blob, &bloblen) != 0 ||
-	    ctl_read_file(e->chalfile, ENROLL_MAX_FILE, &chal, &challen) != 0)
+	if (local_read_file(e->attfile, ENROLL_MAX_FILE, &blob, &bloblen,
+	    e->err) != 0 ||
+	    local_read_file(e->chalfile, ENROLL_MAX_FILE, &chal, &challen,
+	    e->err) != 0)
 		goto out;
 	if (sk_attest_verify(&e->k, blob, bloblen, chal, challen, &pol, att,
 	    &res, why, whylen) != 0) {
-		fprintf(stderr, "bastionctl: cannot check the attestation: "
+		fprintf(e->err, "bastionctl: cannot check the attestation: "
 		    "%s\n", why[0] != '\0' ? why : "internal error");
 		goto out;
 	}
@@ -119,15 +110,15 @@ out:
 }
 
 static int
-enroll_usage(const char *msg)
+enroll_usage(const struct enroll *e, const char *msg)
 {
 	if (msg != NULL)
-		fprintf(stderr, "bastionctl: enroll: %s\n", msg);
-	ctl_usage(&ctl_cmd_enroll, stderr);
-	return (CTL_EXIT_USAGE);
+		fprintf(e->err, "bastionctl: enroll: %s\n", msg);
+	verb_usage(e->err, "bastionctl [-f POLICY]", &cmd_enroll_entry);
+	return (2);
 }
 
-/* Options into e; CTL_EXIT_OK or the exit code to return. */
+/* Options into e; 0 or the exit code to return (2). */
 static int
 enroll_options(struct enroll *e, int argc, char **argv, const char **who)
 {
@@ -156,67 +147,70 @@ enroll_options(struct enroll *e, int argc, char **argv, const char **who)
 			if (e->naaguids == ENROLL_MAX_AAGUIDS ||
 			    sk_aaguid_parse(optarg,
 			    e->aaguids[e->naaguids]) != 0)
-				return (enroll_usage("--aaguid takes 32 hex "
+				return (enroll_usage(e, "--aaguid takes 32 hex "
 				    "digits (dashes allowed)"));
 			e->naaguids++;
 			break;
 		default:
-			return (enroll_usage(NULL));
+			return (enroll_usage(e, NULL));
 		}
 	}
 	if (optind != argc - 1)
-		return (enroll_usage("name one engineer"));
+		return (enroll_usage(e, "name one engineer"));
 	*who = argv[optind];
 	if (e->keyfile == NULL)
-		return (enroll_usage("--key FILE.pub is required"));
+		return (enroll_usage(e, "--key FILE.pub is required"));
 	if (e->require_att && (e->attfile == NULL || e->roots == NULL))
-		return (enroll_usage("--require-attestation needs "
+		return (enroll_usage(e, "--require-attestation needs "
 		    "--attestation FILE, --challenge FILE and --roots DIR"));
 	if (e->attfile != NULL && e->chalfile == NULL)
-		return (enroll_usage("--attestation needs the --challenge file "
-		    "given to ssh-keygen -O challenge="));
+		return (enroll_usage(e, "--attestation needs the --challenge "
+		    "file given to ssh-keygen -O challenge="));
 	if (e->attfile == NULL && (e->roots != NULL || e->naaguids > 0))
-		return (enroll_usage("--roots and --aaguid check an "
+		return (enroll_usage(e, "--roots and --aaguid check an "
 		    "attestation: give --attestation too"));
-	return (CTL_EXIT_OK);
+	return (0);
 }
 
 static void
-enroll_print(struct ctl *c, const struct enroll *e,
+enroll_print(struct verb_ctx *c, const struct enroll *e,
     const struct policy_person *who, const struct sk_attestation *att,
     int attested, const char *line)
 {
 	const struct policy_person *owner;
+	const char *path = c->pol->path;
+	FILE *out = c->out;
 
-	printf("enrolled: %s (vendor %s)\n", who->name, who->vendor->name);
-	printf("  key:          %s %s\n", e->type, e->k.fp);
-	printf("  application:  %s\n", e->k.application);
+	fprintf(out, "enrolled: %s (vendor %s)\n", who->name,
+	    who->vendor->name);
+	fprintf(out, "  key:          %s %s\n", e->type, e->k.fp);
+	fprintf(out, "  application:  %s\n", e->k.application);
 	if (attested) {
-		printf("  attestation:  verified%s\n", e->roots != NULL ?
+		fprintf(out, "  attestation:  verified%s\n", e->roots != NULL ?
 		    ", chains to a trusted root" : " (no --roots: chain not "
 		    "checked)");
-		printf("  aaguid:       %s\n", att->aaguid_hex);
-		printf("  subject:      %s\n", att->subject);
-		printf("  issuer:       %s\n", att->issuer);
+		fprintf(out, "  aaguid:       %s\n", att->aaguid_hex);
+		fprintf(out, "  subject:      %s\n", att->subject);
+		fprintf(out, "  issuer:       %s\n", att->issuer);
 	} else
-		printf("  attestation:  none\n");
-	owner = ctl_key_owner(c, e->k.fp, NULL);
+		fprintf(out, "  attestation:  none\n");
+	owner = local_key_owner(c->pol, e->k.fp, NULL);
 	if (owner == who) {
-		printf("\nThe key is already in %s for %s: nothing to add.\n",
-		    c->policy_path, who->name);
+		fprintf(out, "\nThe key is already in %s for %s: nothing to "
+		    "add.\n", path, who->name);
 		return;
 	}
 	if (owner != NULL)
-		printf("\nWARNING: %s lists this key for %s; a key may belong "
-		    "to one person only.\n", c->policy_path, owner->name);
-	printf("\nAdd this line to the keys of engineer %s (vendor %s) in %s,"
-	    "\nthen check it with bastiond -f %s --check and restart "
+		fprintf(out, "\nWARNING: %s lists this key for %s; a key may "
+		    "belong to one person only.\n", path, owner->name);
+	fprintf(out, "\nAdd this line to the keys of engineer %s (vendor %s) "
+	    "in %s,\nthen check it with bastiond -f %s --check and restart "
 	    "bastiond:\n\n      - \"%s\"\n", who->name, who->vendor->name,
-	    c->policy_path, c->policy_path, line);
+	    path, path, line);
 }
 
 static int
-cmd_enroll_exec(struct ctl *c, int argc, char **argv)
+cmd_enroll_exec(struct verb_ctx *c, const struct verb_args *a)
 {
 	struct enroll e;
 	struct sk_attestation att;
@@ -231,18 +225,21 @@ cmd_enroll_exec(struct ctl *c, int argc, char **argv)
 
 	memset(&e, 0, sizeof(e));
 	memset(&att, 0, sizeof(att));
+	e.err = c->err;
 	why[0] = '\0';
-	if ((rc = enroll_options(&e, argc, argv, &name)) != CTL_EXIT_OK)
+	if ((rc = enroll_options(&e, a->argc, a->argv, &name)) != 0)
 		return (rc);
-	rc = CTL_EXIT_FAIL;
-	if ((who = ctl_engineer(c, name)) == NULL ||
-	    ctl_read_file(e.keyfile, ENROLL_MAX_FILE, &text, &len) != 0 ||
+	rc = 1;
+	if ((who = local_engineer(c, name)) == NULL ||
+	    local_read_file(e.keyfile, ENROLL_MAX_FILE, &text, &len,
+	    c->err) != 0 ||
 	    enroll_parse_pub(&e, (char *)text) != 0)
 		goto out;
 	if (enroll_attest(&e, &att, &attested, why, sizeof(why)) != 0) {
 		if (why[0] != '\0') {
-			fprintf(stderr, "bastionctl: enroll refused: %s\n", why);
-			audit_event("key.enroll", "user", ctl_operator(),
+			fprintf(c->err, "bastionctl: enroll refused: %s\n",
+			    why);
+			audit_event("key.enroll", "user", local_login(),
 			    "engineer", who->name, "vendor", who->vendor->name,
 			    "key", e.k.fp, "result", "refused", "reason", why,
 			    NULL);
@@ -262,24 +259,25 @@ cmd_enroll_exec(struct ctl *c, int argc, char **argv)
 	snprintf(rec.subject, sizeof(rec.subject), "%s", att.subject);
 	snprintf(rec.issuer, sizeof(rec.issuer), "%s", att.issuer);
 	rec.enrolled = time(NULL);
-	if ((st = ctl_state(c)) == NULL || state_enroll_put(st, &rec) != 0) {
-		fprintf(stderr, "bastionctl: could not record the enrolment\n");
+	if ((st = local_state(c->pol, &c->st, c->err)) == NULL ||
+	    state_enroll_put(st, &rec) != 0) {
+		fprintf(c->err, "bastionctl: could not record the enrolment\n");
 		goto out;
 	}
-	audit_event("key.enroll", "user", ctl_operator(), "engineer",
+	audit_event("key.enroll", "user", local_login(), "engineer",
 	    who->name, "vendor", who->vendor->name, "key", e.k.fp, "result",
 	    "ok", "attested", attested ? "yes" : "no", "aaguid",
 	    attested ? att.aaguid_hex : NULL, "subject", attested ?
 	    att.subject : NULL, NULL);
 	enroll_print(c, &e, who, &att, attested, line);
-	rc = CTL_EXIT_OK;
+	rc = 0;
 out:
 	free(text);
 	return (rc);
 }
 
-const struct ctl_cmd ctl_cmd_enroll = {
-	"enroll",
+const struct cmd_entry cmd_enroll_entry = {
+	"enroll", NULL,
 	"ENGINEER --key KEY.pub [--verify-required]\n"
 	"           [--attestation ATT --challenge CHALLENGE [--roots DIR] "
 	"[--aaguid HEX]...]\n"
@@ -287,6 +285,8 @@ const struct ctl_cmd ctl_cmd_enroll = {
 	"check a security key (and the attestation ssh-keygen -O "
 	"write-attestation= saved),\n           record it and print the "
 	"policy line to add",
-	cmd_enroll_exec,
-	0
+	NULL,
+	0,
+	VERB_LOCAL | VERB_OWN_ARGS,
+	cmd_enroll_exec
 };
