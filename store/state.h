@@ -3,21 +3,25 @@
  * counters, key locks, security-key enrolments, approval requests and
  * grants, the session registry and engineer locks.
  *
- * One small interface, so that the embedded SQLite store (state.c, the
- * file STATE_DIR/state.db) can be replaced by a shared PostgreSQL for an HA
- * pair without touching its callers: every operation is one short
- * transaction on plain values, nothing hands out SQL or row handles, and
- * the one long-lived exclusion (state_key_guard) is an advisory lock that
- * PostgreSQL offers too (pg_advisory_lock).
+ * This is the store's one interface for its callers (bastiond's listener,
+ * monitors and control workers, bastionctl, pam_bastion.so, the tests).
+ * A `struct state` is an opaque handle on one backend (store.h: a table of
+ * operations; the embedded default is SQLite, the file STATE_DIR/state.db,
+ * in store_sqlite*.c), so that a shared PostgreSQL for an HA pair is one
+ * more backend and no caller changes: every operation is one transaction
+ * on plain values, nothing hands out SQL or row handles, and the one
+ * long-lived exclusion (state_key_guard) is a lease row in the store, not
+ * a lock file.
  *
  * Keys are named by their OpenSSH SHA-256 fingerprint ("SHA256:...", as
  * `ssh-keygen -lf` prints it), which both bastiond and bastionctl compute
  * from the key blob (sk.h).
  *
- * Errors are BERR_* codes (err.h); SQLite's own message is logged where it
- * happens. Several processes (workers, bastionctl) use the store at once:
- * it is opened in WAL mode with a busy timeout, and every write is one
- * IMMEDIATE transaction.
+ * Errors are BERR_* codes (err.h); the backend's own message is logged
+ * where it happens (and kept for state_errmsg()). Several processes
+ * (workers, bastionctl) use the store at once: the SQLite backend opens it
+ * in WAL mode with a busy timeout, and every write is one IMMEDIATE
+ * transaction.
  */
 #ifndef BASTION_STATE_H
 #define BASTION_STATE_H
@@ -37,8 +41,20 @@ struct state;
  * or file cannot be opened, BERR_INTERNAL for a database error.
  */
 int state_open(const char *state_dir, struct state **out);
+/*
+ * Open an existing store read-only: nothing is created, migrated or
+ * written (its write operations return BERR_DENIED), and nothing is
+ * logged: on failure why (whylen bytes) says what was wrong. For a module
+ * loaded into other programs (pam_bastion.so). BERR_NOTFOUND when there
+ * is no store yet, BERR_SYS when it cannot be opened (not a regular file,
+ * no access), BERR_INTERNAL when it is not a readable store.
+ */
+int state_open_ro(const char *state_dir, struct state **out, char *why,
+    size_t whylen);
 /* Close; state_close(NULL) is a no-op. */
 void state_close(struct state *st);
+/* The backend's description of the last failure on st; never NULL. */
+const char *state_errmsg(const struct state *st);
 
 /* ---- signature counters ---------------------------------------------- */
 
@@ -74,6 +90,10 @@ int state_key_lock(struct state *st, const char *fp, const char *engineer,
 /* 0 with *locked set (and *info filled if not NULL) or cleared. */
 int state_key_locked(struct state *st, const char *fp, int *locked,
     struct state_lock *info);
+/* The oldest key lock of engineer: 0 with *locked set (and *info filled
+ * if not NULL) or cleared. */
+int state_key_lock_oldest(struct state *st, const char *engineer,
+    int *locked, struct state_lock *info);
 /*
  * Remove the locks of every key locked for engineer; *n (may be NULL)
  * receives how many. If fps is not NULL, the unlocked fingerprints are
@@ -83,14 +103,19 @@ int state_key_unlock_engineer(struct state *st, const char *engineer,
     size_t *n, void (*fps)(const char *fp, void *arg), void *arg);
 
 /*
- * Serialise the use of one key across processes: while a guard is held,
- * no other guard for the same fp can be taken, so that signatures of one
- * key are checked in the order they were made (otherwise two sessions
- * opened at once could see each other's counters out of order and lock
- * the key as cloned). Waits up to timeout_ms; BERR_TIMEOUT if still held
- * by someone else. *out is NULL on entry and on failure. The guard is
- * released by state_guard_release() or when the process ends.
+ * Serialise the use of one key across processes (and, with a shared
+ * backend, across nodes): while a guard is held, no other guard for the
+ * same fp can be taken, so that signatures of one key are checked in the
+ * order they were made (otherwise two sessions opened at once could see
+ * each other's counters out of order and lock the key as cloned). Waits
+ * up to timeout_ms; BERR_TIMEOUT if still held by someone else. *out is
+ * NULL on entry and on failure. The guard is a lease row in the store,
+ * released by state_guard_release(); should its holder die first, the
+ * next taker finds it expired (STATE_GUARD_LEASE_S) or, on the same host,
+ * its process gone. The guard keeps a reference to st: release it before
+ * closing st.
  */
+#define STATE_GUARD_LEASE_S	300
 struct state_guard;
 int state_key_guard(struct state *st, const char *fp, unsigned timeout_ms,
     struct state_guard **out);

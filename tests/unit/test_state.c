@@ -29,39 +29,7 @@
 
 #include "pam_bastion.h"
 
-#define FP_A	"SHA256:rs/JS99CVd0bv2PycnWpLd7trwUhDRRmkXCQuLN64Eo"
-#define FP_B	"SHA256:WtHV6FIxekNZKylArx4XU3qlEL1AkYKUGekRT0Y+T/Q"
-
-struct fixture {
-	char dir[PATH_MAX];
-	struct state *st;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_state.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(state_open(f->dir, &f->st), 0);
-	*state = f;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[PATH_MAX + 16];
-
-	state_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return (0);
-}
+#include "store_fixture.h"
 
 static void
 test_counter_moves_forward_only(void **state)
@@ -635,7 +603,8 @@ test_upgrade_from_v2(void **state)
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE session; DROP TABLE "
-	    "engineer_lock; DROP TABLE touch_window; PRAGMA user_version = 2",
+	    "engineer_lock; DROP TABLE touch_window; DROP TABLE key_guard; "
+	    "PRAGMA user_version = 2",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(state_open(f->dir, &f->st), 0);
@@ -649,7 +618,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 4);
+	assert_int_equal(sqlite3_column_int(q, 0), 5);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 }
@@ -683,8 +652,10 @@ test_pam_sees_engineer_lock(void **state)
 	f->st = NULL;
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE engineer_lock", NULL,
-	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE engineer_lock; "
+	    "DROP TABLE session; DROP TABLE touch_window; DROP TABLE "
+	    "key_guard; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(locks_check(f->dir, "alice", NULL, 0, &locked,
 	    &absent, &hit, err, sizeof(err)), 0);

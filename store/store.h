@@ -1,0 +1,154 @@
+/*
+ * store.h - the state store's backend interface: a table of operations in
+ * the bastion's own terms (counters, key locks and guards, enrolments,
+ * requests, approvals, grants, sessions, engineer locks, touch windows),
+ * behind which sits one backend.
+ *
+ * Callers never see this file: they call the state_* functions of state.h
+ * on a `struct state` handle, and state.c checks their arguments, clears
+ * their out-parameters and dispatches through the handle's store_ops. A
+ * backend therefore receives only valid arguments (non-NULL where state.h
+ * says so, out-parameters cleared) and implements the domain operation
+ * whole: its atomicity (what state.h calls "in the same transaction") is
+ * the backend's business, not the caller's. There is no SQL, no row
+ * handle and no database type in this interface, so that a second backend
+ * (PostgreSQL via libpq, for an HA pair) is one more table, as SQLite's
+ * VFS or tlog's writer types are.
+ *
+ * The embedded default is store_sqlite_ops (store_sqlite*.c, the file
+ * STATE_DIR/state.db). Errors are BERR_* codes (err.h); a backend keeps a
+ * one-line description of its last failure for state_errmsg().
+ *
+ * Things a backend must guarantee (the next backends included):
+ *  - counter_advance is a compare-and-advance: of two callers racing with
+ *    the same or lower counters, at most one succeeds, on any node;
+ *  - key_guard excludes every other holder of the same fingerprint, on
+ *    any node, and is released by guard_release or, should its holder
+ *    die, by lease expiry (STATE_GUARD_LEASE_S);
+ *  - a read-only open (STORE_OPEN_RDONLY) never creates, migrates or
+ *    writes anything; its write operations fail with BERR_DENIED.
+ */
+#ifndef BASTION_STORE_H
+#define BASTION_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "state.h"
+
+struct store;		/* a backend's own connection, opaque */
+
+/* store_ops.open flags */
+#define STORE_OPEN_RDONLY	0x1	/* never create, migrate or write */
+#define STORE_OPEN_QUIET	0x2	/* no log_error: callers report */
+
+struct store_ops {
+	const char *name;
+
+	/* Open the store in dir: *out NULL on entry and on failure, why
+	 * (whylen bytes) says what went wrong. BERR_NOTFOUND when
+	 * STORE_OPEN_RDONLY and there is no store yet. */
+	int (*open)(const char *dir, unsigned flags, struct store **out,
+	    char *why, size_t whylen);
+	void (*close)(struct store *s);
+	/* The last failure, one line; "" if none. Never NULL. */
+	const char *(*errmsg)(const struct store *s);
+
+	int (*counter_advance)(struct store *s, const char *fp,
+	    uint32_t counter, uint32_t *prev, int *had_prev);
+	int (*counter_get)(struct store *s, const char *fp, uint32_t *counter,
+	    int *found);
+	int (*counter_forget)(struct store *s, const char *fp);
+
+	int (*key_lock)(struct store *s, const char *fp, const char *engineer,
+	    const char *reason);
+	int (*key_locked)(struct store *s, const char *fp, int *locked,
+	    struct state_lock *info);
+	int (*key_lock_oldest)(struct store *s, const char *engineer,
+	    int *locked, struct state_lock *info);
+	int (*key_unlock_engineer)(struct store *s, const char *engineer,
+	    size_t *n, void (*fps)(const char *fp, void *arg), void *arg);
+	int (*key_lock_count)(struct store *s, const char *engineer,
+	    size_t *n);
+	/*
+	 * Take the guard of fp for holder (a string unique to this guard)
+	 * until lease_until, if it is free, its lease ended at now, or it is
+	 * held by stale (may be NULL: a holder known to be dead): 1 taken,
+	 * 0 held by someone else, or a BERR_* code. One atomic step.
+	 */
+	int (*guard_try)(struct store *s, const char *fp, const char *holder,
+	    time_t now, time_t lease_until, const char *stale);
+	/* The holder of fp's guard: 0 with *found set (and holder filled)
+	 * or cleared. */
+	int (*guard_holder)(struct store *s, const char *fp, char *holder,
+	    size_t len, int *found);
+	int (*guard_release)(struct store *s, const char *fp,
+	    const char *holder);
+
+	int (*enroll_put)(struct store *s, const struct state_enrollment *e);
+	int (*enroll_each)(struct store *s, const char *engineer,
+	    int (*fn)(const struct state_enrollment *e, void *arg), void *arg);
+	int (*enroll_get)(struct store *s, const char *fp,
+	    struct state_enrollment *e, int *found);
+
+	int (*request_create)(struct store *s, const char *engineer,
+	    const char *vendor, const char *device, const char *reason,
+	    int64_t *id);
+	int (*request_get)(struct store *s, int64_t id,
+	    struct state_request *r, int *found);
+	int (*request_each)(struct store *s, const char *status,
+	    unsigned limit,
+	    int (*fn)(const struct state_request *r, void *arg), void *arg);
+	int (*request_finish)(struct store *s, int64_t id, const char *status,
+	    const char *by, const char *reason);
+	int (*request_approve)(struct store *s, int64_t id, const char *admin,
+	    unsigned duration, int needed, int64_t *grant_id);
+
+	int (*grant_live)(struct store *s, const char *engineer,
+	    const char *device, time_t now, struct state_grant *g, int *found);
+	int (*grant_get)(struct store *s, int64_t id, struct state_grant *g,
+	    int *found);
+	int (*grant_each)(struct store *s, int all, time_t now,
+	    int (*fn)(const struct state_grant *g, void *arg), void *arg);
+	int (*grant_revoke)(struct store *s, int64_t id, const char *by);
+
+	int (*session_start)(struct store *s, const struct state_session *ss,
+	    int64_t *id);
+	int (*session_end)(struct store *s, int64_t id, const char *reason);
+	int (*session_end_open)(struct store *s, const char *reason,
+	    void (*fn)(const struct state_session *ss, void *arg), void *arg,
+	    size_t *n);
+	int (*session_get)(struct store *s, int64_t sid,
+	    struct state_session *ss, int *found);
+	int (*session_each)(struct store *s, int all, unsigned limit,
+	    int (*fn)(const struct state_session *ss, void *arg), void *arg);
+	int (*session_kill)(struct store *s, int64_t sid, const char *by,
+	    const char *reason, struct state_session *ss);
+	int (*session_controls)(struct store *s,
+	    int (*fn)(const struct state_session_ctl *c, void *arg),
+	    void *arg);
+	int (*session_count)(struct store *s, const char *engineer,
+	    size_t *n);
+
+	int (*engineer_lock)(struct store *s, const char *engineer,
+	    const char *by, const char *reason);
+	int (*engineer_locked)(struct store *s, const char *engineer,
+	    int *locked, struct state_engineer_lock *info);
+	int (*engineer_unlock)(struct store *s, const char *engineer,
+	    struct state_engineer_lock *info);
+
+	int (*touch_window_open)(struct store *s,
+	    const struct state_touch_window *w);
+	int (*touch_window_get)(struct store *s, const char *engineer,
+	    const char *device, const char *source, time_t now,
+	    struct state_touch_window *w, int *found);
+	int (*touch_window_close)(struct store *s, const char *engineer,
+	    const char *device, size_t *n);
+	int (*touch_window_expire)(struct store *s, time_t now);
+};
+
+/* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */
+extern const struct store_ops store_sqlite_ops;
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * store_sqlite.h - what the SQLite backend's files share (store/ only):
+ * the connection, typed parameters, the one row mapper and query runner,
+ * and transactions.
+ *
+ * Every statement goes through sq_run (no rows), sq_each (rows mapped into
+ * a caller's struct, one callback per row) or sq_get (the first row).
+ * Parameters are typed (SQ_T text, SQ_I integer bound with
+ * sqlite3_bind_int64, never as text); a row is mapped by a table of
+ * column descriptors (type, offset and size of the struct member, via
+ * offsetof), so no operation copies columns by hand.
+ */
+#ifndef BASTION_STORE_SQLITE_H
+#define BASTION_STORE_SQLITE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	char dir[PATH_MAX];
+	unsigned flags;		/* STORE_OPEN_* */
+	int version;		/* schema version (user_version) */
+	char err[PATH_MAX + 512];	/* the last failure */
+};
+
+/* ---- typed parameters ---------------------------------------------------- */
+
+enum sq_type { SQ_END, SQ_TEXT, SQ_I64 };
+
+struct sq_arg {
+	enum sq_type type;
+	const char *s;		/* SQ_TEXT; NULL binds SQL NULL */
+	int64_t i;		/* SQ_I64 */
+};
+
+#define SQ_T(v)		{ SQ_TEXT, (v), 0 }
+#define SQ_I(v)		{ SQ_I64, NULL, (int64_t)(v) }
+/* A parameter list ?1, ?2, ...: SQ_ARGS(SQ_T(a), SQ_I(b)). */
+#define SQ_ARGS(...)	((const struct sq_arg[]){ __VA_ARGS__, \
+	{ SQ_END, NULL, 0 } })
+#define SQ_NOARGS	((const struct sq_arg[]){ { SQ_END, NULL, 0 } })
+
+/* ---- row mapping ------------------------------------------------------------ */
+
+enum sq_ctype {
+	SQC_TEXT,	/* char[len], truncated, NUL-terminated; NULL -> "" */
+	SQC_TEXTP,	/* const char *, into the row: valid in the callback */
+	SQC_I64,	/* int64_t */
+	SQC_INT,	/* int */
+	SQC_TIME,	/* time_t */
+};
+
+struct sq_col {
+	enum sq_ctype type;
+	size_t off;
+	size_t len;
+};
+
+/* A column of struct type's member m, of kind t. */
+#define SQC(t, type, m) \
+	{ (t), offsetof(struct type, m), sizeof(((struct type *)0)->m) }
+
+struct sq_map {
+	const struct sq_col *cols;	/* in SELECT order */
+	size_t ncols;
+	size_t size;			/* of the row struct */
+};
+
+#define SQ_MAP(type, cols) \
+	{ (cols), sizeof(cols) / sizeof((cols)[0]), sizeof(struct type) }
+
+/* ---- running statements ----------------------------------------------------- */
+
+/* Record a failure (with SQLite's message) and return BERR_INTERNAL. */
+int sq_fail(struct store *s, const char *what);
+/* One statement without rows; *changes (may be NULL) receives how many
+ * rows it changed. */
+int sq_run(struct store *s, const char *sql, const struct sq_arg *args,
+    int *changes);
+/*
+ * Map each row into row (map->size bytes, cleared before each row) and
+ * call fn(row, arg); fn returning non-zero stops and is returned.
+ */
+int sq_each(struct store *s, const char *sql, const struct sq_arg *args,
+    const struct sq_map *map, void *row, int (*fn)(void *row, void *arg),
+    void *arg);
+/* The first row into row (cleared first): 0 with *found set or cleared.
+ * SQC_TEXTP members are not valid after the call. */
+int sq_get(struct store *s, const char *sql, const struct sq_arg *args,
+    const struct sq_map *map, void *row, int *found);
+/* The first column of the first row as an integer: 0 if no row, when
+ * *found (may be NULL) is cleared. */
+int sq_int(struct store *s, const char *sql, const struct sq_arg *args,
+    int64_t *v, int *found);
+
+/*
+ * A walk for the state_*_each callbacks: sq_each(..., sq_walk_row, &w)
+ * with struct sq_walk w = SQ_WALK(fn, arg) calls the caller's typed
+ * fn(const struct state_X *, arg) with each mapped row.
+ */
+struct sq_walk {
+	void (*fn)(void);
+	void *arg;
+};
+#define SQ_WALK(f, a)	{ (void (*)(void))(f), (a) }
+int sq_walk_row(void *row, void *arg);
+/* A count(*) with one text parameter ?1 into *n. */
+int sq_count(struct store *s, const char *sql, const char *param, size_t *n);
+int64_t sq_last_id(struct store *s);
+
+/* BEGIN IMMEDIATE (BERR_DENIED on a read-only store), COMMIT, ROLLBACK. */
+int sq_begin(struct store *s);
+int sq_commit(struct store *s);
+void sq_rollback(struct store *s);
+/* Commit when r is 0, else roll back; returns r or the commit's error. */
+int sq_end(struct store *s, int r);
+
+/* ---- store_sqlite.c's operations, for store_sqlite_ops.c's table -------- */
+
+int sq_open(const char *dir, unsigned flags, struct store **out, char *why,
+    size_t whylen);
+void sq_close(struct store *s);
+const char *sq_errmsg(const struct store *s);
+int sq_counter_advance(struct store *s, const char *fp, uint32_t counter,
+    uint32_t *prev, int *had_prev);
+int sq_counter_get(struct store *s, const char *fp, uint32_t *counter,
+    int *found);
+int sq_counter_forget(struct store *s, const char *fp);
+int sq_key_lock(struct store *s, const char *fp, const char *engineer,
+    const char *reason);
+int sq_key_locked(struct store *s, const char *fp, int *locked,
+    struct state_lock *info);
+int sq_key_lock_oldest(struct store *s, const char *engineer, int *locked,
+    struct state_lock *info);
+int sq_key_unlock_engineer(struct store *s, const char *engineer, size_t *n,
+    void (*fps)(const char *fp, void *arg), void *arg);
+int sq_key_lock_count(struct store *s, const char *engineer, size_t *n);
+int sq_guard_try(struct store *s, const char *fp, const char *holder,
+    time_t now, time_t lease_until, const char *stale);
+int sq_guard_holder(struct store *s, const char *fp, char *holder,
+    size_t len, int *found);
+int sq_guard_release(struct store *s, const char *fp, const char *holder);
+int sq_enroll_put(struct store *s, const struct state_enrollment *e);
+int sq_enroll_each(struct store *s, const char *engineer,
+    int (*fn)(const struct state_enrollment *e, void *arg), void *arg);
+int sq_enroll_get(struct store *s, const char *fp, struct state_enrollment *e,
+    int *found);
+
+#endif
