@@ -59,6 +59,10 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_unlock_entry,
 	&cmd_vendors_entry,
 	&cmd_report_entry,
+	&cmd_recordings_entry,
+	&cmd_verify_entry,
+	&cmd_replay_entry,
+	&cmd_export_entry,
 	NULL
 };
 
@@ -160,6 +164,19 @@ verb_ctx_init(struct verb_ctx *c, const struct policy *pol, unsigned front,
 	c->out = out;
 	c->err = err;
 	(void)verb_identity(c, via, name);
+}
+
+int
+verb_ctx_streams_ok(struct verb_ctx *c)
+{
+	if (c->out != NULL && c->err != NULL)
+		return (1);
+	if (c->out != NULL)
+		fclose(c->out);
+	if (c->err != NULL)
+		fclose(c->err);
+	c->out = c->err = NULL;
+	return (0);
 }
 
 int

@@ -132,6 +132,12 @@ void verb_ctx_init(struct verb_ctx *c, const struct policy *pol,
     unsigned front, const char *via, const char *name, FILE *out, FILE *err);
 
 /*
+ * After verb_ctx_init() with streams the front end opened: 1 if both out
+ * and err are there; else 0, after closing the one that is (NULL-safe).
+ */
+int verb_ctx_streams_ok(struct verb_ctx *c);
+
+/*
  * Who the admin is: the one rule every front end follows (through
  * verb_ctx_init()).
  *  - via "ssh" (the admin console): name is the policy admin the key
@@ -183,5 +189,9 @@ extern const struct cmd_entry cmd_vendors_entry;
 extern const struct cmd_entry cmd_enroll_entry;
 extern const struct cmd_entry cmd_keys_entry;
 extern const struct cmd_entry cmd_report_entry;	/* verb.c */
+extern const struct cmd_entry cmd_recordings_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_export_entry;
 
 #endif

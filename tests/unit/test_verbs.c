@@ -87,6 +87,13 @@ test_lookup(void **unused)
 	assert_null(verb_find("enroll", VERB_ADMIN));	/* local only */
 	assert_null(verb_find("keys", VERB_ADMIN));
 	assert_null(verb_find("report", VERB_ADMIN | VERB_AUDITOR));
+	assert_null(verb_find("recordings", VERB_ADMIN | VERB_LOCAL));
+	assert_null(verb_find("kill", VERB_AUDITOR));
+	/* by alias: the same entry */
+	assert_non_null(e = verb_find("recordings", VERB_AUDITOR));
+	assert_ptr_equal(verb_find("ls", VERB_AUDITOR), e);
+	assert_null(verb_find("ls", VERB_ADMIN));
+	assert_non_null(verb_find("export", VERB_AUDITOR));
 }
 
 /* A verb handed to a front end that may not run it is refused there,
@@ -178,7 +185,53 @@ test_argument_errors(void **unused)
 	assert_non_null(strstr(u, "  report   [--month YYYY-MM]"));
 	assert_non_null(strstr(u, "  unlock   ENGINEER [--account | --keys "
 	    "[--reset-counter]] [--json]\n           lift"));
+	assert_null(strstr(u, "recordings"));
 	free(u);
+}
+
+/*
+ * The auditor console's verbs: their usage errors print the console's
+ * help, made from the table; a recording that is not there is said so,
+ * and nothing is audited as read.
+ */
+static void
+test_auditor_verbs(void **unused)
+{
+	char dir[] = "/tmp/test_verbs.XXXXXX", cmd[PATH_MAX + 16];
+	struct policy pol;
+	struct front f;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	memset(&pol, 0, sizeof(pol));
+	pol.state_dir = dir;
+	pol.recordings_dir = dir;
+	front_open(&f, &pol, VERB_AUDITOR, "ssh", "carol");
+	assert_string_equal(f.c.admin, "carol");
+	assert_int_equal(f.c.admin_is_policy, 0);
+	assert_int_equal(front_run(&f, 1, (char *[]){ "verify", NULL }), 2);
+	assert_non_null(strstr(f.err, "bastion: auditor console: ssh "
+	    "carol@bastion VERB\n  recordings [--engineer N] [--vendor N] "
+	    "[--device N] [--date YYYY-MM-DD] [--wide]\n  verify SESSION\n"
+	    "  replay SESSION\n  export SESSION > evidence.tar   (check it "
+	    "with bastion-verify evidence.tar)\n"));
+	assert_null(strstr(f.err, "approve"));
+	assert_int_equal(front_run(&f, 2, (char *[]){ "ls", "--engineer",
+	    NULL }), 2);
+	assert_int_equal(front_run(&f, 3, (char *[]){ "recordings", "--bogus",
+	    "x", NULL }), 2);
+	assert_int_equal(f.olen, 0);
+	assert_int_equal(front_run(&f, 2, (char *[]){ "replay", "17",
+	    NULL }), 1);
+	assert_non_null(strstr(f.err, "bastion: no recording 17 (see "
+	    "`recordings`)\n"));
+	/* an empty recordings_dir, through the alias */
+	assert_int_equal(front_run(&f, 3, (char *[]){ "ls", "--engineer",
+	    "gina", NULL }), 0);
+	assert_string_equal(f.out, "no recordings match\n");
+	front_close(&f);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* The report is bastionctl's: elsewhere it says so, there it is called
@@ -309,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_wrong_front),
 		cmocka_unit_test(test_argument_errors),
 		cmocka_unit_test(test_report_hook),
+		cmocka_unit_test(test_auditor_verbs),
 		cmocka_unit_test(test_run_against_store),
 	};
 
