@@ -84,9 +84,8 @@ auditor_run(struct sess *S)
 	c.session = S->sid;
 	c.from = S->peerstr;
 	c.terminal = S->has_pty;
-	if (S->kind != SESS_EXEC || S->command == NULL ||
-	    appr_split(S->command, &argv, &argc) != 0 || argc == 0 ||
-	    (e = verb_find(argv[0], VERB_AUDITOR)) == NULL)
+	if (S->kind != SESS_EXEC || (e = verb_line(S->command, VERB_AUDITOR,
+	    &argv, &argc)) == NULL)
 		rc = audverb_usage(&c);		/* the verbs' help too */
 	else
 		rc = verb_exec(&c, e, argc, argv);

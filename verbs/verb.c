@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "approvals.h"
 #include "err.h"
 #include "table.h"
 #include "verb.h"
@@ -128,6 +129,16 @@ verb_find(const char *name, unsigned front)
 		    (e->alias != NULL && strcmp(name, e->alias) == 0)))
 			return (e);
 	return (NULL);
+}
+
+const struct cmd_entry *
+verb_line(const char *line, unsigned front, char ***argv, int *argc)
+{
+	*argv = NULL;
+	*argc = 0;
+	if (line == NULL || appr_split(line, argv, argc) != 0 || *argc == 0)
+		return (NULL);
+	return (verb_find((*argv)[0], front));
 }
 
 const struct policy_person *

@@ -167,6 +167,14 @@ const struct cmd_entry *verb_find(const char *name, unsigned front);
  */
 int verb_exec(struct verb_ctx *c, const struct cmd_entry *e, int argc,
     char **argv);
+/*
+ * A console's command line (line may be NULL): cut into words as
+ * appr_split() does, the first being a verb front may run. That verb's
+ * entry, or NULL (none, a bad line or an unknown verb). *argv, which
+ * may be set either way, is freed with appr_free_words().
+ */
+const struct cmd_entry *verb_line(const char *line, unsigned front,
+    char ***argv, int *argc);
 /* One line per verb front may run: "PREFIXname usage   hint". */
 void verb_help(FILE *f, unsigned front, const char *prefix);
 /* bastionctl's help: "  name     usage\n           summary" per verb. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "approvals.h"
 #include "err.h"
 #include "policy.h"
 #include "state.h"
@@ -64,6 +65,15 @@ front_close(struct front *f)
 }
 
 static void
+tmp_remove(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
 test_lookup(void **unused)
 {
 	const struct cmd_entry *e;
@@ -96,6 +106,31 @@ test_lookup(void **unused)
 	assert_non_null(verb_find("export", VERB_AUDITOR));
 }
 
+/* A console's line: words and the verb at once. */
+static void
+test_line(void **unused)
+{
+	char **argv = NULL;
+	int argc = 0;
+
+	(void)unused;
+	assert_ptr_equal(verb_line(" deny 42 'no ticket' ", VERB_ADMIN, &argv,
+	    &argc), verb_find("deny", VERB_ADMIN));
+	assert_int_equal(argc, 3);
+	assert_string_equal(argv[2], "no ticket");
+	appr_free_words(argv);
+	assert_null(verb_line("deny 42 'open", VERB_ADMIN, &argv, &argc));
+	appr_free_words(argv);
+	assert_null(verb_line("", VERB_ADMIN, &argv, &argc));
+	appr_free_words(argv);
+	assert_null(verb_line(NULL, VERB_ADMIN, &argv, &argc));
+	assert_null(argv);
+	assert_null(verb_line("ls", VERB_ADMIN, &argv, &argc));
+	appr_free_words(argv);
+	assert_non_null(verb_line("ls --wide", VERB_AUDITOR, &argv, &argc));
+	appr_free_words(argv);
+}
+
 /* A verb handed to a front end that may not run it is refused there,
  * even when it was found elsewhere. */
 static void
@@ -125,7 +160,7 @@ test_wrong_front(void **unused)
 static void
 test_argument_errors(void **unused)
 {
-	char dir[] = "/tmp/test_verbs.XXXXXX", cmd[PATH_MAX + 16];
+	char dir[] = "/tmp/test_verbs.XXXXXX";
 	struct policy pol;
 	struct front f;
 	char *u = NULL;
@@ -158,8 +193,7 @@ test_argument_errors(void **unused)
 	assert_non_null(strstr(f.err, "\"2w\" is not a duration"));
 	assert_int_equal(f.olen, 0);
 	front_close(&f);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tmp_remove(dir);
 
 	/* the usage each front end prints is the table's */
 	assert_non_null(uf = open_memstream(&u, &ulen));
@@ -197,7 +231,7 @@ test_argument_errors(void **unused)
 static void
 test_auditor_verbs(void **unused)
 {
-	char dir[] = "/tmp/test_verbs.XXXXXX", cmd[PATH_MAX + 16];
+	char dir[] = "/tmp/test_verbs.XXXXXX";
 	struct policy pol;
 	struct front f;
 
@@ -230,8 +264,7 @@ test_auditor_verbs(void **unused)
 	    "gina", NULL }), 0);
 	assert_string_equal(f.out, "no recordings match\n");
 	front_close(&f);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tmp_remove(dir);
 }
 
 /* The report is bastionctl's: elsewhere it says so, there it is called
@@ -273,7 +306,7 @@ test_report_hook(void **unused)
 static void
 test_run_against_store(void **unused)
 {
-	char dir[] = "/tmp/test_verbs.XXXXXX", cmd[PATH_MAX + 16];
+	char dir[] = "/tmp/test_verbs.XXXXXX";
 	struct policy_person admins[1];
 	struct policy_device devs[1];
 	struct policy pol;
@@ -350,8 +383,7 @@ test_run_against_store(void **unused)
 	front_close(&f);
 
 	state_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tmp_remove(dir);
 }
 
 int
@@ -359,6 +391,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_wrong_front),
 		cmocka_unit_test(test_argument_errors),
 		cmocka_unit_test(test_report_hook),
