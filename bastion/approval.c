@@ -786,16 +786,10 @@ console_run(struct sess *S)
 
 	verb_ctx_init(&c, S->pol, VERB_ADMIN, "ssh", S->au.who->name,
 	    console_stream_open(&so, S, 0), console_stream_open(&se, S, 1));
-	if (c.out == NULL || c.err == NULL) {
-		if (c.out != NULL)
-			fclose(c.out);
-		if (c.err != NULL)
-			fclose(c.err);
+	if (!verb_ctx_streams_ok(&c))
 		return (1);
-	}
-	if (S->kind != SESS_EXEC || S->command == NULL ||
-	    appr_split(S->command, &argv, &argc) != 0 || argc == 0 ||
-	    (e = verb_find(argv[0], VERB_ADMIN)) == NULL) {
+	if (S->kind != SESS_EXEC || (e = verb_line(S->command, VERB_ADMIN,
+	    &argv, &argc)) == NULL) {
 		fprintf(c.err, "bastion: admin console: run one verb, e.g. "
 		    "ssh %s@bastion requests\n", S->au.who->name);
 		verb_help(c.err, VERB_ADMIN, "  ");

@@ -151,7 +151,7 @@ control_main(const char *policy_path, const char *who, int debug)
 	c.follow = console_follow;	/* watch streams over the socket */
 	c.cancelled = control_cancelled;
 	c.cancel_arg = &cp;
-	if (c.out == NULL || c.err == NULL) {
+	if (!verb_ctx_streams_ok(&c)) {
 		control_say(CONTROL_FD, "bastionctl: out of memory\n", 1);
 		goto out;
 	}

@@ -218,7 +218,7 @@ appr_request_json(FILE *f, const struct state_request *r)
 }
 
 void
-appr_grant_json(FILE *f, const struct state_grant *g)
+appr_grant_json_open(FILE *f, const struct state_grant *g)
 {
 	fprintf(f, "{\"id\":%lld,\"request\":%lld,\"engineer\":",
 	    (long long)g->id, (long long)g->request_id);
@@ -229,6 +229,12 @@ appr_grant_json(FILE *f, const struct state_grant *g)
 	    "\"revoked_by\":", (long long)g->created, (long long)g->until,
 	    g->revoked ? "true" : "false");
 	text_json(f, g->revoked_by);
+}
+
+void
+appr_grant_json(FILE *f, const struct state_grant *g)
+{
+	appr_grant_json_open(f, g);
 	fputc('}', f);
 }
 int

@@ -52,6 +52,8 @@ void appr_free_words(char **argv);
  * through text_json() (text.h). */
 void appr_request_json(FILE *f, const struct state_request *r);
 void appr_grant_json(FILE *f, const struct state_grant *g);
+/* appr_grant_json() without the closing brace, for more fields. */
+void appr_grant_json_open(FILE *f, const struct state_grant *g);
 
 /* t as strftime(fmt) in UTC, or "-" for 0. */
 void appr_strftime(time_t t, const char *fmt, char *out, size_t len);

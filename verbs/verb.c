@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "approvals.h"
 #include "err.h"
 #include "table.h"
 #include "verb.h"
@@ -59,6 +60,10 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_unlock_entry,
 	&cmd_vendors_entry,
 	&cmd_report_entry,
+	&cmd_recordings_entry,
+	&cmd_verify_entry,
+	&cmd_replay_entry,
+	&cmd_export_entry,
 	NULL
 };
 
@@ -126,6 +131,16 @@ verb_find(const char *name, unsigned front)
 	return (NULL);
 }
 
+const struct cmd_entry *
+verb_line(const char *line, unsigned front, char ***argv, int *argc)
+{
+	*argv = NULL;
+	*argc = 0;
+	if (line == NULL || appr_split(line, argv, argc) != 0 || *argc == 0)
+		return (NULL);
+	return (verb_find((*argv)[0], front));
+}
+
 const struct policy_person *
 verb_identity(struct verb_ctx *c, const char *via, const char *name)
 {
@@ -160,6 +175,19 @@ verb_ctx_init(struct verb_ctx *c, const struct policy *pol, unsigned front,
 	c->out = out;
 	c->err = err;
 	(void)verb_identity(c, via, name);
+}
+
+int
+verb_ctx_streams_ok(struct verb_ctx *c)
+{
+	if (c->out != NULL && c->err != NULL)
+		return (1);
+	if (c->out != NULL)
+		fclose(c->out);
+	if (c->err != NULL)
+		fclose(c->err);
+	c->out = c->err = NULL;
+	return (0);
 }
 
 int

@@ -132,6 +132,12 @@ void verb_ctx_init(struct verb_ctx *c, const struct policy *pol,
     unsigned front, const char *via, const char *name, FILE *out, FILE *err);
 
 /*
+ * After verb_ctx_init() with streams the front end opened: 1 if both out
+ * and err are there; else 0, after closing the one that is (NULL-safe).
+ */
+int verb_ctx_streams_ok(struct verb_ctx *c);
+
+/*
  * Who the admin is: the one rule every front end follows (through
  * verb_ctx_init()).
  *  - via "ssh" (the admin console): name is the policy admin the key
@@ -161,6 +167,14 @@ const struct cmd_entry *verb_find(const char *name, unsigned front);
  */
 int verb_exec(struct verb_ctx *c, const struct cmd_entry *e, int argc,
     char **argv);
+/*
+ * A console's command line (line may be NULL): cut into words as
+ * appr_split() does, the first being a verb front may run. That verb's
+ * entry, or NULL (none, a bad line or an unknown verb). *argv, which
+ * may be set either way, is freed with appr_free_words().
+ */
+const struct cmd_entry *verb_line(const char *line, unsigned front,
+    char ***argv, int *argc);
 /* One line per verb front may run: "PREFIXname usage   hint". */
 void verb_help(FILE *f, unsigned front, const char *prefix);
 /* bastionctl's help: "  name     usage\n           summary" per verb. */
@@ -183,5 +197,9 @@ extern const struct cmd_entry cmd_vendors_entry;
 extern const struct cmd_entry cmd_enroll_entry;
 extern const struct cmd_entry cmd_keys_entry;
 extern const struct cmd_entry cmd_report_entry;	/* verb.c */
+extern const struct cmd_entry cmd_recordings_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_export_entry;
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "approvals.h"
 #include "err.h"
 #include "policy.h"
 #include "state.h"
@@ -64,6 +65,15 @@ front_close(struct front *f)
 }
 
 static void
+tmp_remove(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
 test_lookup(void **unused)
 {
 	const struct cmd_entry *e;
@@ -87,6 +97,38 @@ test_lookup(void **unused)
 	assert_null(verb_find("enroll", VERB_ADMIN));	/* local only */
 	assert_null(verb_find("keys", VERB_ADMIN));
 	assert_null(verb_find("report", VERB_ADMIN | VERB_AUDITOR));
+	assert_null(verb_find("recordings", VERB_ADMIN | VERB_LOCAL));
+	assert_null(verb_find("kill", VERB_AUDITOR));
+	/* by alias: the same entry */
+	assert_non_null(e = verb_find("recordings", VERB_AUDITOR));
+	assert_ptr_equal(verb_find("ls", VERB_AUDITOR), e);
+	assert_null(verb_find("ls", VERB_ADMIN));
+	assert_non_null(verb_find("export", VERB_AUDITOR));
+}
+
+/* A console's line: words and the verb at once. */
+static void
+test_line(void **unused)
+{
+	char **argv = NULL;
+	int argc = 0;
+
+	(void)unused;
+	assert_ptr_equal(verb_line(" deny 42 'no ticket' ", VERB_ADMIN, &argv,
+	    &argc), verb_find("deny", VERB_ADMIN));
+	assert_int_equal(argc, 3);
+	assert_string_equal(argv[2], "no ticket");
+	appr_free_words(argv);
+	assert_null(verb_line("deny 42 'open", VERB_ADMIN, &argv, &argc));
+	appr_free_words(argv);
+	assert_null(verb_line("", VERB_ADMIN, &argv, &argc));
+	appr_free_words(argv);
+	assert_null(verb_line(NULL, VERB_ADMIN, &argv, &argc));
+	assert_null(argv);
+	assert_null(verb_line("ls", VERB_ADMIN, &argv, &argc));
+	appr_free_words(argv);
+	assert_non_null(verb_line("ls --wide", VERB_AUDITOR, &argv, &argc));
+	appr_free_words(argv);
 }
 
 /* A verb handed to a front end that may not run it is refused there,
@@ -118,7 +160,7 @@ test_wrong_front(void **unused)
 static void
 test_argument_errors(void **unused)
 {
-	char dir[] = "/tmp/test_verbs.XXXXXX", cmd[PATH_MAX + 16];
+	char dir[] = "/tmp/test_verbs.XXXXXX";
 	struct policy pol;
 	struct front f;
 	char *u = NULL;
@@ -151,8 +193,7 @@ test_argument_errors(void **unused)
 	assert_non_null(strstr(f.err, "\"2w\" is not a duration"));
 	assert_int_equal(f.olen, 0);
 	front_close(&f);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tmp_remove(dir);
 
 	/* the usage each front end prints is the table's */
 	assert_non_null(uf = open_memstream(&u, &ulen));
@@ -178,7 +219,52 @@ test_argument_errors(void **unused)
 	assert_non_null(strstr(u, "  report   [--month YYYY-MM]"));
 	assert_non_null(strstr(u, "  unlock   ENGINEER [--account | --keys "
 	    "[--reset-counter]] [--json]\n           lift"));
+	assert_null(strstr(u, "recordings"));
 	free(u);
+}
+
+/*
+ * The auditor console's verbs: their usage errors print the console's
+ * help, made from the table; a recording that is not there is said so,
+ * and nothing is audited as read.
+ */
+static void
+test_auditor_verbs(void **unused)
+{
+	char dir[] = "/tmp/test_verbs.XXXXXX";
+	struct policy pol;
+	struct front f;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	memset(&pol, 0, sizeof(pol));
+	pol.state_dir = dir;
+	pol.recordings_dir = dir;
+	front_open(&f, &pol, VERB_AUDITOR, "ssh", "carol");
+	assert_string_equal(f.c.admin, "carol");
+	assert_int_equal(f.c.admin_is_policy, 0);
+	assert_int_equal(front_run(&f, 1, (char *[]){ "verify", NULL }), 2);
+	assert_non_null(strstr(f.err, "bastion: auditor console: ssh "
+	    "carol@bastion VERB\n  recordings [--engineer N] [--vendor N] "
+	    "[--device N] [--date YYYY-MM-DD] [--wide]\n  verify SESSION\n"
+	    "  replay SESSION\n  export SESSION > evidence.tar   (check it "
+	    "with bastion-verify evidence.tar)\n"));
+	assert_null(strstr(f.err, "approve"));
+	assert_int_equal(front_run(&f, 2, (char *[]){ "ls", "--engineer",
+	    NULL }), 2);
+	assert_int_equal(front_run(&f, 3, (char *[]){ "recordings", "--bogus",
+	    "x", NULL }), 2);
+	assert_int_equal(f.olen, 0);
+	assert_int_equal(front_run(&f, 2, (char *[]){ "replay", "17",
+	    NULL }), 1);
+	assert_non_null(strstr(f.err, "bastion: no recording 17 (see "
+	    "`recordings`)\n"));
+	/* an empty recordings_dir, through the alias */
+	assert_int_equal(front_run(&f, 3, (char *[]){ "ls", "--engineer",
+	    "gina", NULL }), 0);
+	assert_string_equal(f.out, "no recordings match\n");
+	front_close(&f);
+	tmp_remove(dir);
 }
 
 /* The report is bastionctl's: elsewhere it says so, there it is called
@@ -220,7 +306,7 @@ test_report_hook(void **unused)
 static void
 test_run_against_store(void **unused)
 {
-	char dir[] = "/tmp/test_verbs.XXXXXX", cmd[PATH_MAX + 16];
+	char dir[] = "/tmp/test_verbs.XXXXXX";
 	struct policy_person admins[1];
 	struct policy_device devs[1];
 	struct policy pol;
@@ -297,8 +383,7 @@ test_run_against_store(void **unused)
 	front_close(&f);
 
 	state_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tmp_remove(dir);
 }
 
 int
@@ -306,9 +391,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_wrong_front),
 		cmocka_unit_test(test_argument_errors),
 		cmocka_unit_test(test_report_hook),
+		cmocka_unit_test(test_auditor_verbs),
 		cmocka_unit_test(test_run_against_store),
 	};
 
