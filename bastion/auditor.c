@@ -12,8 +12,8 @@
  * verify and replay run the same programs an auditor runs offline, from
  * the directory bastiond itself lives in, with no shell in between.
  *
- * export writes, with libarchive, the members docs/AUDIT.md lists
- * ("Evidence bundle"): the recording as it is on disk, the recorder's
+ * export writes, through the bundle writer (recbundle.h), the members
+ * docs/AUDIT.md lists ("Evidence bundle"): the recording as it is on disk, the recorder's
  * public key, the approval record from the state store, the session's
  * lines of the audit chain exactly as they are in the chain (so that each
  * still proves itself), export.txt (who exported what, and the state of
@@ -21,7 +21,7 @@
  * MANIFEST.sig, the recorder's signature over it. This process never holds
  * the signing key: it asks bastion-recorder, which signs only once the
  * hashes of the recording, its key and the audit lines agree with its own
- * files (recbundle.h). bastion-verify checks it all offline.
+ * files (recnotary.h). bastion-verify checks it all offline.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,15 +35,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include "approvals.h"
 #include "auditlog.h"
 #include "auditsess.h"
 #include "rec_client.h"
 #include "recbundle.h"
+#include "recnotary.h"
 #include "err.h"
 #include "log.h"
 #include "recfmt.h"
@@ -348,8 +346,7 @@ auditor_exec(struct sess *S, const char *prog, char *const extra[])
 /* What export gathers before it writes anything. */
 struct export {
 	struct sess *S;
-	struct archive *a;
-	const char *dir;		/* AUDITLOG_BUNDLE_DIR + recording id */
+	struct recbundle_writer *w;
 	char *audit;			/* the session's chain lines */
 	size_t audit_len;
 	uint64_t audit_lines;
@@ -357,26 +354,21 @@ struct export {
 	char requests[AUDITLOG_SEL_IDS][32], grants[AUDITLOG_SEL_IDS][32];
 	size_t nrequests, ngrants;
 	char rule[32];			/* how the session was let in */
-	char manifest[1024];
-	size_t manifest_len;
 	int write_failed;
 };
 
-static la_ssize_t
-export_write_cb(struct archive *a, void *arg, const void *buf, size_t len)
+static int
+export_write_cb(void *arg, const void *buf, size_t len)
 {
 	struct export *E = arg;
 	int n;
 
-	(void)a;
-	if (len > UINT32_MAX / 2)
-		len = UINT32_MAX / 2;
 	if ((n = sess_write(E->S, 0, buf, len)) < 0 ||
 	    (size_t)n != len) {
 		E->write_failed = 1;
 		return (-1);
 	}
-	return ((la_ssize_t)len);
+	return (0);
 }
 
 static void
@@ -404,7 +396,7 @@ export_audit(struct export *E, const char *path, const char *ref,
 	char v[96];
 	int r;
 
-	if ((r = recbundle_audit_lines(path, ref, recid, UINT64_MAX, &E->audit,
+	if ((r = recnotary_audit_lines(path, ref, recid, UINT64_MAX, &E->audit,
 	    &E->audit_len, &E->audit_lines, &E->chain_seq)) != 0)
 		return (r);
 	end = E->audit + E->audit_len;
@@ -504,80 +496,6 @@ export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
 	return (rc);
 }
 
-/* One member: header, data from mem or from fd (size bytes), hashed into
- * the MANIFEST. */
-static int
-export_member(struct export *E, const char *name, const void *mem, int fd,
-    uint64_t size)
-{
-	struct archive_entry *e;
-	unsigned char md[32], buf[65536];
-	char path[AUDITLOG_BUNDLE_NAME_MAX + 1], hex[AUDITLOG_HEX_LEN + 1];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = NULL;
-	uint64_t done = 0;
-	ssize_t k;
-	size_t i;
-	int r = BERR_INTERNAL;
-
-	snprintf(path, sizeof(path), "%s/%s", E->dir, name);
-	if ((e = archive_entry_new()) == NULL ||
-	    (ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		r = BERR_NOMEM;
-		goto out;
-	}
-	archive_entry_set_pathname(e, path);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0444);
-	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_set_mtime(e, time(NULL), 0);
-	if (archive_write_header(E->a, e) != ARCHIVE_OK)
-		goto out;
-	while (done < size) {
-		const void *p;
-
-		if (mem != NULL) {
-			p = (const uint8_t *)mem + done;
-			k = (ssize_t)(size - done < sizeof(buf) ? size - done :
-			    sizeof(buf));
-		} else {
-			k = read(fd, buf, size - done < sizeof(buf) ?
-			    (size_t)(size - done) : sizeof(buf));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0) {	/* the file shrank: cannot be */
-				r = BERR_TRUNC;
-				goto out;
-			}
-			p = buf;
-		}
-		EVP_DigestUpdate(ctx, p, (size_t)k);
-		if (archive_write_data(E->a, p, (size_t)k) != k)
-			goto out;
-		done += (uint64_t)k;
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	r = 0;
-	/* MANIFEST lists the members before it, not itself or its signature */
-	if (strcmp(name, AUDITLOG_BUNDLE_MANIFEST) != 0 &&
-	    strcmp(name, RECBUNDLE_SIG) != 0) {
-		i = (size_t)snprintf(E->manifest + E->manifest_len,
-		    sizeof(E->manifest) - E->manifest_len, "%s  %s\n", hex,
-		    name);
-		if (i >= sizeof(E->manifest) - E->manifest_len)
-			r = BERR_LIMIT;
-		else
-			E->manifest_len += i;
-	}
-out:
-	EVP_MD_CTX_free(ctx);
-	archive_entry_free(e);
-	return (r);
-}
-
 /* export SESSION: the bundle to the auditor's stdout; returns the exit
  * status for the channel. */
 static int
@@ -588,13 +506,13 @@ auditor_export(struct sess *S, const char *path)
 	struct reckey *pub = NULL;
 	struct auditlog_verify cv;
 	struct stat st;
-	char chain[4096], pubpath[PATH_MAX + 32], dir[128], host[256];
+	char chain[4096], pubpath[PATH_MAX + 32], host[256];
 	char ts[64], fp[RECKEY_FP_LEN], *approval = NULL, *pem = NULL;
 	char line[8192], v[6][600], why[1024], shown[1024];
 	uint8_t sig[REC_SIG_LEN];
 	int signed_ok;
-	const char *recid, *ref, *cstate;
-	size_t approval_len = 0, pem_len = 0;
+	const char *recid, *ref, *cstate, *manifest;
+	size_t approval_len = 0, pem_len = 0, manifest_len;
 	time_t now = time(NULL);
 	struct tm tm;
 	int fd = -1, r = 0, rc = 1;
@@ -616,8 +534,6 @@ auditor_export(struct sess *S, const char *path)
 		recfmt_hdr_clear(&h);
 		return (1);
 	}
-	snprintf(dir, sizeof(dir), "%s%s", AUDITLOG_BUNDLE_DIR, recid);
-	E.dir = dir;
 	snprintf(pubpath, sizeof(pubpath), "%s/recorder.key.pub",
 	    S->pol->state_dir);
 	if ((r = auditlog_path_for(S->pol->state_dir, chain,
@@ -682,33 +598,26 @@ auditor_export(struct sess *S, const char *path)
 		goto out;
 	}
 	/* from here on the tar goes out: errors can only end it */
-	if ((E.a = archive_write_new()) == NULL ||
-	    archive_write_set_format_pax_restricted(E.a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(E.a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(E.a, &E, NULL, export_write_cb, NULL,
-	    NULL) != ARCHIVE_OK)
-		goto fail;
-	if (export_member(&E, AUDITLOG_BUNDLE_RECORDING, NULL, fd,
+	if (recbundle_writer_new(recid, export_write_cb, &E, &E.w) != 0 ||
+	    recbundle_writer_add(E.w, RECBUNDLE_P_RECORDING, NULL, fd,
 	    (uint64_t)st.st_size) != 0 ||
-	    export_member(&E, AUDITLOG_BUNDLE_PUBKEY, pem, -1, pem_len) != 0 ||
-	    export_member(&E, AUDITLOG_BUNDLE_APPROVAL, approval, -1,
+	    recbundle_writer_add(E.w, RECBUNDLE_P_PUBKEY, pem, -1,
+	    pem_len) != 0 ||
+	    recbundle_writer_add(E.w, RECBUNDLE_P_APPROVAL, approval, -1,
 	    approval_len) != 0 ||
-	    export_member(&E, AUDITLOG_BUNDLE_AUDIT, E.audit ? E.audit : "",
-	    -1, E.audit_len) != 0 ||
-	    export_member(&E, AUDITLOG_BUNDLE_EXPORT, line, -1,
+	    recbundle_writer_add(E.w, RECBUNDLE_P_AUDIT, E.audit ? E.audit :
+	    "", -1, E.audit_len) != 0 ||
+	    recbundle_writer_add(E.w, RECBUNDLE_P_EXPORT, line, -1,
 	    strlen(line)) != 0)
 		goto fail;
 	/* the recorder signs the MANIFEST once it has checked it against its
-	 * own files (recbundle.h): this process never holds the key */
+	 * own files (recnotary.h): this process never holds the key */
+	manifest = recbundle_writer_manifest(E.w, &manifest_len);
 	signed_ok = rec_client_notarize(S->pol->recorder_socket, recid,
-	    E.manifest, E.manifest_len, E.chain_seq, RECBUNDLE_WAIT_MS +
+	    manifest, manifest_len, E.chain_seq, RECBUNDLE_WAIT_MS +
 	    (unsigned)((uint64_t)st.st_size / (RECBUNDLE_READ_MIB_S << 20) *
 	    1000), sig, why, sizeof(why)) == 0;
-	snprintf(line, sizeof(line), "%s", E.manifest);
-	if (export_member(&E, AUDITLOG_BUNDLE_MANIFEST, line, -1,
-	    strlen(line)) != 0 || (signed_ok && export_member(&E,
-	    RECBUNDLE_SIG, sig, -1, sizeof(sig)) != 0) ||
-	    archive_write_close(E.a) != ARCHIVE_OK)
+	if (recbundle_writer_finish(E.w, signed_ok ? sig : NULL) != 0)
 		goto fail;
 	if (!signed_ok) {
 		log_error("session %s: export of %s: the recorder did not sign "
@@ -724,13 +633,11 @@ auditor_export(struct sess *S, const char *path)
 fail:
 	log_error("session %s: export of %s failed: %s", S->sid, recid,
 	    E.write_failed ? "the auditor's connection" :
-	    E.a != NULL && archive_error_string(E.a) != NULL ?
-	    archive_error_string(E.a) : "out of memory");
+	    recbundle_writer_error(E.w));
 	sess_tell(S, "\nbastion: the export failed part way; the bundle is "
 	    "incomplete, run export again\n");
 out:
-	if (E.a != NULL)
-		archive_write_free(E.a);
+	recbundle_writer_free(E.w);
 	if (fd != -1)
 		close(fd);
 	free(E.audit);
