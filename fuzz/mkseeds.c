@@ -41,6 +41,7 @@
 #include "hex.h"
 #include "monitor.h"
 #include "recbundle.h"
+#include "recnotary.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recproto.h"
@@ -629,7 +630,7 @@ bundle_make(struct bundle *bd, const char *chainpath)
 	bd->approval = nbuf();
 	(void)buf_putf(bd->approval, "{\"request\": 3, \"grant\": 5, "
 	    "\"engineer\": \"alice\", \"approved_by\": [\"bob\"]}\n");
-	must(recbundle_audit_lines(chainpath, FUZZ_REC_REF, FUZZ_REC_ID,
+	must(recnotary_audit_lines(chainpath, FUZZ_REC_REF, FUZZ_REC_ID,
 	    UINT64_MAX, &lines, &len, &n, &last) == 0 && n > 0, "audit lines");
 	bd->audit = nbuf();
 	(void)buf_put(bd->audit, lines, len);
@@ -677,7 +678,7 @@ tar_add(struct archive *a, const char *name, const void *p, size_t len)
 	struct archive_entry *e = archive_entry_new();
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s%s/%s", AUDITLOG_BUNDLE_DIR,
+	snprintf(path, sizeof(path), "%s%s/%s", RECBUNDLE_DIR,
 	    FUZZ_REC_ID, name);
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -701,16 +702,16 @@ seeds_bundle(const char *t, const struct bundle *bd)
 	    ARCHIVE_OK && archive_write_set_bytes_in_last_block(a, 1) ==
 	    ARCHIVE_OK && archive_write_open_memory(a, tar, sizeof(tar),
 	    &used) == ARCHIVE_OK, "tar");
-	tar_add(a, AUDITLOG_BUNDLE_RECORDING, buf_ptr(bd->rec),
+	tar_add(a, RECBUNDLE_RECORDING, buf_ptr(bd->rec),
 	    buf_len(bd->rec));
-	tar_add(a, AUDITLOG_BUNDLE_PUBKEY, buf_ptr(bd->pub), buf_len(bd->pub));
-	tar_add(a, AUDITLOG_BUNDLE_APPROVAL, buf_ptr(bd->approval),
+	tar_add(a, RECBUNDLE_PUBKEY, buf_ptr(bd->pub), buf_len(bd->pub));
+	tar_add(a, RECBUNDLE_APPROVAL, buf_ptr(bd->approval),
 	    buf_len(bd->approval));
-	tar_add(a, AUDITLOG_BUNDLE_AUDIT, buf_ptr(bd->audit),
+	tar_add(a, RECBUNDLE_AUDIT, buf_ptr(bd->audit),
 	    buf_len(bd->audit));
-	tar_add(a, AUDITLOG_BUNDLE_EXPORT, buf_ptr(bd->export),
+	tar_add(a, RECBUNDLE_EXPORT, buf_ptr(bd->export),
 	    buf_len(bd->export));
-	tar_add(a, AUDITLOG_BUNDLE_MANIFEST, buf_ptr(bd->manifest),
+	tar_add(a, RECBUNDLE_MANIFEST, buf_ptr(bd->manifest),
 	    buf_len(bd->manifest));
 	tar_add(a, RECBUNDLE_SIG, bd->sig, sizeof(bd->sig));
 	must(archive_write_close(a) == ARCHIVE_OK, "tar close");

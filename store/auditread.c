@@ -105,6 +105,30 @@ auditlog_reader_free(struct auditlog_reader *r)
 	free(r);
 }
 
+int
+auditlog_each(const char *path, auditlog_each_fn fn, void *arg)
+{
+	struct auditlog_reader *rd = NULL;
+	struct auditlog_line l;
+	const char *text;
+	size_t len;
+	int r, k = 0;
+
+	if ((r = auditlog_reader_open(path, &rd)) != 0)
+		return (r);
+	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
+		if (auditlog_line_parse(text, len, &l) != 0)
+			continue;
+		if ((k = fn(&l, text, len, arg)) != 0)
+			break;
+	}
+	auditlog_reader_free(rd);
+	if (k != 0)
+		return (k == 1 ? 0 : k);
+	/* a torn last line is nobody's yet: the chain is verified apart */
+	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 enum bev

@@ -282,35 +282,41 @@ auditsess_learn(struct auditsess *s, const char *body, size_t len)
 	as_learn(s, &l);
 }
 
-/* Walk every chain line that parses (a broken chain is still read). */
+/* One walk over the chain (pass 1 finds the sessions, 2 the rest). */
+struct as_walk {
+	struct auditsess_set *set;
+	int pass;
+	const char *month, *recording;
+};
+
+static int
+as_walk_line(const struct auditlog_line *al, const char *text, size_t len,
+    void *arg)
+{
+	struct as_walk *w = arg;
+	struct auditsess *s;
+	struct aline l;
+
+	(void)text;
+	(void)len;
+	as_line(&l, al->body, al->bodylen);
+	if (w->pass == 1) {
+		as_learn_session(w->set, &l, al->seq, w->month, w->recording);
+		return (0);
+	}
+	as_learn_approval(w->set, &l);
+	if ((s = as_find(w->set, l.session, l.pid)) != NULL)
+		as_learn(s, &l);
+	return (0);
+}
+
 static int
 as_walk(const char *path, struct auditsess_set *set, int pass,
     const char *month, const char *recording)
 {
-	struct auditlog_reader *rd = NULL;
-	struct auditlog_line al;
-	struct auditsess *s;
-	struct aline l;
-	const char *text;
-	size_t len;
-	int r;
+	struct as_walk w = { set, pass, month, recording };
 
-	if ((r = auditlog_reader_open(path, &rd)) != 0)
-		return (r);
-	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
-		if (auditlog_line_parse(text, len, &al) != 0)
-			continue;
-		as_line(&l, al.body, al.bodylen);
-		if (pass == 1) {
-			as_learn_session(set, &l, al.seq, month, recording);
-			continue;
-		}
-		as_learn_approval(set, &l);
-		if ((s = as_find(set, l.session, l.pid)) != NULL)
-			as_learn(s, &l);
-	}
-	auditlog_reader_free(rd);
-	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
+	return (auditlog_each(path, as_walk_line, &w));
 }
 
 void

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "auditlog.h"
 #include "err.h"
 #include "events.h"
 #include "log.h"
@@ -136,8 +137,8 @@ test_roles(void **state)
 	assert_true(bev_by(BEV_SESSION_END) & BEV_BY_CHILD);
 	assert_int_equal(bev_by(BEV_NONE), 0);
 	/* the chain's own event is declared under the name it writes */
-	assert_int_equal(bev_lookup("audit.torn_tail", 15),
-	    BEV_AUDIT_TORN_TAIL);
+	assert_int_equal(bev_lookup(AUDITLOG_TORN_EVENT,
+	    strlen(AUDITLOG_TORN_EVENT)), BEV_AUDIT_TORN_TAIL);
 }
 
 static void
