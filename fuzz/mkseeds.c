@@ -85,6 +85,14 @@ seed_str(const char *target, const char *name, const char *s)
 	seed(target, name, s, strlen(s));
 }
 
+/* One seed per name and text of pairs (NULL after the last pair). */
+static void
+seed_strs(const char *target, const char *const *pairs)
+{
+	for (; pairs[0] != NULL; pairs += 2)
+		seed_str(target, pairs[0], pairs[1]);
+}
+
 static void
 seed_buf(const char *target, const char *name, const struct buf *b)
 {
@@ -395,57 +403,50 @@ seeds_ctlproto(const char *t)
 static void
 seeds_console(const char *t)
 {
-	seed_str(t, "approve", "approve 12 2h 'tube swap' \"ticket \\\"4711\\\"\"");
-	seed_str(t, "deny", "deny 3 no\\ reason");
-	seed_str(t, "lock", "lock alice 1h30m");
-	seed_str(t, "grants", "grants --all");
-	seed_str(t, "durations", "revoke 5 90 45m 1d 366d 0 2h3");
-	seed_str(t, "help", "help");
+	static const char *const lines[] = {
+		"approve", "approve 12 2h 'tube swap' \"ticket \\\"4711\\\"\"",
+		"deny", "deny 3 no\\ reason",
+		"lock", "lock alice 1h30m",
+		"grants", "grants --all",
+		"durations", "revoke 5 90 45m 1d 366d 0 2h3",
+		"help", "help",
+		NULL
+	};
+
+	seed_strs(t, lines);
 }
 
 static void
 seeds_monitor(const char *t)
 {
-	struct mon_msg m;
+	static const struct {
+		const char *name;
+		struct mon_msg m;
+	} msgs[] = {
+		{ "auth", { .type = MON_AUTH } },
+		{ "session", { .type = MON_SESSION, .sid = "42",
+		    .engineer = "alice", .vendor = "acme",
+		    .device = "ct-scanner", .grant = 5,
+		    .path = "/var/lib/bastion/recordings/2026/11/02/"
+		    FUZZ_REC_ID ".brec" } },
+		{ "end", { .type = MON_END,
+		    .text = "the engineer logged out" } },
+		{ "kill", { .type = MON_KILL, .by = "bob",
+		    .text = "stop now \xc3\xa9" } },
+		{ "lock", { .type = MON_LOCK, .by = "-",
+		    .text = "too many refusals" } },
+		{ "revoke", { .type = MON_REVOKE } },
+	};
 	char line[MON_LINE_MAX + 1];
 	struct buf *all = nbuf();
+	size_t i;
 
-#define LINE(name) do {							\
-	must(mon_format(&m, line, sizeof(line)) == 0, "mon_format " name); \
-	seed_str(t, name, line);					\
-	(void)buf_put(all, line, strlen(line));				\
-} while (0)
-	memset(&m, 0, sizeof(m));
-	m.type = MON_AUTH;
-	LINE("auth");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_SESSION;
-	snprintf(m.sid, sizeof(m.sid), "42");
-	snprintf(m.engineer, sizeof(m.engineer), "alice");
-	snprintf(m.vendor, sizeof(m.vendor), "acme");
-	snprintf(m.device, sizeof(m.device), "ct-scanner");
-	m.grant = 5;
-	snprintf(m.path, sizeof(m.path), "/var/lib/bastion/recordings/2026/"
-	    "11/02/%s.brec", FUZZ_REC_ID);
-	LINE("session");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_END;
-	snprintf(m.text, sizeof(m.text), "the engineer logged out");
-	LINE("end");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_KILL;
-	snprintf(m.by, sizeof(m.by), "bob");
-	snprintf(m.text, sizeof(m.text), "stop now \xc3\xa9");
-	LINE("kill");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_LOCK;
-	snprintf(m.by, sizeof(m.by), "-");
-	snprintf(m.text, sizeof(m.text), "too many refusals");
-	LINE("lock");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_REVOKE;
-	LINE("revoke");
-#undef LINE
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		must(mon_format(&msgs[i].m, line, sizeof(line)) == 0,
+		    msgs[i].name);
+		seed_str(t, msgs[i].name, line);
+		(void)buf_put(all, line, strlen(line));
+	}
 	/* a V line as a sandboxed worker sends its audit events */
 	snprintf(line, sizeof(line), "V ts=2026-11-02T10:15:00Z "
 	    "event=forward.open pid=4242 session=42 host=127.0.1.10 "
@@ -461,21 +462,31 @@ seeds_monitor(const char *t)
 static void
 seeds_netaddr(const char *t)
 {
-	seed_str(t, "v4", "127.0.1.10\n127.0.1.0/24");
-	seed_str(t, "v6", "[2001:db8::1]\n2001:db8::/32");
-	seed_str(t, "v6-plain", "::1\n::/0");
-	seed_str(t, "mapped", "::ffff:10.1.2.3\n10.0.0.0/8");
-	seed_str(t, "bad", "010.1.2.3\n192.168.1.1/33");
+	static const char *const addrs[] = {
+		"v4", "127.0.1.10\n127.0.1.0/24",
+		"v6", "[2001:db8::1]\n2001:db8::/32",
+		"v6-plain", "::1\n::/0",
+		"mapped", "::ffff:10.1.2.3\n10.0.0.0/8",
+		"bad", "010.1.2.3\n192.168.1.1/33",
+		NULL
+	};
+
+	seed_strs(t, addrs);
 }
 
 static void
 seeds_window(const char *t)
 {
-	seed_str(t, "weekdays", "mon-fri 08:00-18:00");
-	seed_str(t, "overnight", "daily 22:00-06:00");
-	seed_str(t, "list", "mon,wed,fri-sun 00:00-23:59");
-	seed_str(t, "pam-hours", "acme:sat 09:00-12:00");
-	seed_str(t, "pam-any", "*:mon-fri 07:30-19:45");
+	static const char *const windows[] = {
+		"weekdays", "mon-fri 08:00-18:00",
+		"overnight", "daily 22:00-06:00",
+		"list", "mon,wed,fri-sun 00:00-23:59",
+		"pam-hours", "acme:sat 09:00-12:00",
+		"pam-any", "*:mon-fri 07:30-19:45",
+		NULL
+	};
+
+	seed_strs(t, windows);
 }
 
 static void
@@ -495,10 +506,15 @@ seeds_sanitize(const char *t)
 static void
 seeds_text(const char *t)
 {
-	seed_str(t, "user", "\x07alice");
-	seed_str(t, "host", "\x10vendor.example \"=\\");
-	seed_str(t, "c1", "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0");
-	seed_str(t, "controls", "\x16\x1b[31m\r\n\t\x7f end");
+	static const char *const names[] = {
+		"user", "\x07alice",
+		"host", "\x10vendor.example \"=\\",
+		"c1", "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0",
+		"controls", "\x16\x1b[31m\r\n\t\x7f end",
+		NULL
+	};
+
+	seed_strs(t, names);
 }
 
 /* ---- recordings, the recorder protocol, the chain, bundles -------------- */

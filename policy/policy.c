@@ -60,15 +60,16 @@
 /* Sections */
 
 void
-add_name(struct pctx *c, struct nameref **arr, size_t *n, size_t *a,
-    const char *name, const char *kind, int line)
+add_name(struct pctx *c, struct names *l, const char *name,
+    const char *kind, int line)
 {
-	if (name == NULL || grow(c, (void **)arr, a, *n, sizeof(**arr)) != 0)
+	if (name == NULL || grow(c, (void **)&l->v, &l->a, l->n,
+	    sizeof(*l->v)) != 0)
 		return;
-	(*arr)[*n].name = name;
-	(*arr)[*n].kind = kind;
-	(*arr)[*n].line = line;
-	(*n)++;
+	l->v[l->n].name = name;
+	l->v[l->n].kind = kind;
+	l->v[l->n].line = line;
+	l->n++;
 }
 
 static void
@@ -310,9 +311,9 @@ parse_root(struct pctx *c, const struct ynode *root)
 		parse_people(c, v, "auditors", "the policy", ROLE_AUDITOR,
 		    NULL, &p->auditors, &p->nauditors);
 
-	check_unique_names(c, c->vnames, c->nvnames, "vendor names");
-	check_unique_names(c, c->dnames, c->ndnames, "device names");
-	check_unique_names(c, c->pnames, c->npnames,
+	check_unique_names(c, &c->vnames, "vendor names");
+	check_unique_names(c, &c->dnames, "device names");
+	check_unique_names(c, &c->pnames,
 	    "names of engineers, admins and auditors together");
 	check_unique_keys(c);
 	check_segment_overlap(c);
@@ -641,10 +642,10 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	for (i = 0; i < c.nprobs; i++)
 		free(c.probs[i].msg);
 	free(c.probs);
-	free(c.vnames);
-	free(c.dnames);
-	free(c.pnames);
-	free(c.keys);
+	free(c.vnames.v);
+	free(c.dnames.v);
+	free(c.pnames.v);
+	free(c.keys.v);
 	free(c.segs);
 	return (r);
 }

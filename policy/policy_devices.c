@@ -114,13 +114,10 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 	char what[128];
 
 	vd->line = m->line;
-	label(what, sizeof(what), "vendor", m);
-	if (check_map(c, m, what, keys, "write name:, segments:, sources: "
-	    "and engineers: of the vendor") != 0)
+	if (named_entry(c, m, "vendor", keys, "write name:, segments:, "
+	    "sources: and engineers: of the vendor", &c->vnames, what,
+	    sizeof(what), &vd->name) != 0)
 		return;
-	if (get_name(c, m, what, "vendor", &vd->name) == 0)
-		add_name(c, &c->vnames, &c->nvnames, &c->avnames, vd->name,
-		    "vendor", ymap_get(m, "name")->line);
 	get_text(c, m, "description", what, &vd->description);
 	parse_cidrs(c, m, "segments", what, vd, &vd->segments,
 	    &vd->nsegments);
@@ -245,13 +242,10 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 
 	d->line = m->line;
 	d->port = 22;
-	label(what, sizeof(what), "device", m);
-	if (check_map(c, m, what, keys, "write name:, vendor:, address: and "
-	    "the other keys of the device") != 0)
+	if (named_entry(c, m, "device", keys, "write name:, vendor:, "
+	    "address: and the other keys of the device", &c->dnames, what,
+	    sizeof(what), &d->name) != 0)
 		return;
-	if (get_name(c, m, what, "device", &d->name) == 0)
-		add_name(c, &c->dnames, &c->ndnames, &c->adnames, d->name,
-		    "device", ymap_get(m, "name")->line);
 	device_vendor(c, m, what, d);
 	get_text(c, m, "description", what, &d->description);
 

@@ -332,13 +332,8 @@ parse_person_keys(struct pctx *c, const struct ynode *m, const char *what,
 			    "off for the vendor", what,
 			    vd->name ? vd->name : "?");
 		w->nkeys++;
-		if (w->name != NULL && grow(c, (void **)&c->keys, &c->akeys,
-		    c->nkeys, sizeof(*c->keys)) == 0) {
-			c->keys[c->nkeys].blob = k->base64;
-			c->keys[c->nkeys].owner = w->name;
-			c->keys[c->nkeys].line = k->line;
-			c->nkeys++;
-		}
+		if (w->name != NULL)
+			add_name(c, &c->keys, k->base64, w->name, k->line);
 	}
 }
 
@@ -417,13 +412,10 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 	w->line = m->line;
 	w->enabled = 1;
 	w->vendor = vd;
-	label(what, sizeof(what), kind, m);
-	if (check_map(c, m, what, role == ROLE_ADMIN ? admin_keys : keys,
-	    "write name:, keys: and the other keys of a person") != 0)
+	if (named_entry(c, m, kind, role == ROLE_ADMIN ? admin_keys : keys,
+	    "write name:, keys: and the other keys of a person", &c->pnames,
+	    what, sizeof(what), &w->name) != 0)
 		return;
-	if (get_name(c, m, what, kind, &w->name) == 0)
-		add_name(c, &c->pnames, &c->npnames, &c->apnames, w->name,
-		    kind, ymap_get(m, "name")->line);
 	get_text(c, m, "full_name", what, &w->full_name);
 	parse_person_keys(c, m, what, w);
 	if ((v = field(c, m, "valid_until", what, NULL)) != NULL &&

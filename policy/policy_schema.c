@@ -266,6 +266,25 @@ get_name(struct pctx *c, const struct ynode *m, const char *what,
 	return (0);
 }
 
+/*
+ * The start of every named entry (vendor, device, person): its label for
+ * messages (into what), only the keys it may have, and its name, kept in
+ * names for the uniqueness check. -1 when m is refused (check_map); a
+ * missing or bad name is reported and leaves *name NULL.
+ */
+int
+named_entry(struct pctx *c, const struct ynode *m, const char *kind,
+    const char *const *keys, const char *hint, struct names *names,
+    char *what, size_t whatlen, char **name)
+{
+	label(what, whatlen, kind, m);
+	if (check_map(c, m, what, keys, hint) != 0)
+		return (-1);
+	if (get_name(c, m, what, kind, name) == 0)
+		add_name(c, names, *name, kind, ymap_get(m, "name")->line);
+	return (0);
+}
+
 /* Optional free text (description, full_name). */
 void
 get_text(struct pctx *c, const struct ynode *m, const char *key,
