@@ -52,6 +52,7 @@
 #include "b64.h"
 #include "buf.h"
 #include "err.h"
+#include "mem.h"
 #include "netaddr.h"
 #include "policy.h"
 #include "policy_int.h"
@@ -235,8 +236,8 @@ get_unix_name(struct pctx *c, const struct ynode *root, const char *key,
 	size_t i, n;
 	int ok;
 
-	if ((v = field(c, root, key, "the policy", NULL)) == NULL ||
-	    (s = scalar(c, v, key, "the policy")) == NULL) {
+	if ((s = field_scalar(c, root, key, "the policy", NULL, &v)) ==
+	    NULL) {
 		*out = xstrdup(c, def);
 		return;
 	}
@@ -487,15 +488,10 @@ person_free(struct policy_person *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->nkeys; i++) {
-		free(w->keys[i].type);
-		free(w->keys[i].base64);
-		free(w->keys[i].comment);
-	}
-	free(w->keys);
-	free(w->name);
-	free(w->full_name);
-	free(w->unix_user);
+	for (i = 0; i < w->nkeys; i++)
+		FREE_ALL(w->keys[i].type, w->keys[i].base64,
+		    w->keys[i].comment);
+	FREE_ALL(w->keys, w->name, w->full_name, w->unix_user);
 }
 
 void
@@ -507,55 +503,32 @@ policy_free(struct policy *p)
 		return;
 	for (i = 0; i < p->nlisten; i++)
 		free(p->listen[i].host);
-	free(p->listen);
 	for (i = 0; i < p->nhost_keys; i++)
 		free(p->host_keys[i]);
-	free(p->host_keys);
-	free(p->state_dir);
-	free(p->recordings_dir);
-	free(p->run_dir);
-	free(p->pam_service_dir);
-	free(p->recorder_socket);
-	free(p->text);
-	free(p->approval.windows);
-	free(p->notify_command);
-	free(p->admin_group);
-	free(p->worker_user);
+	FREE_ALL(p->listen, p->host_keys, p->state_dir, p->recordings_dir,
+	    p->run_dir, p->pam_service_dir, p->recorder_socket, p->text,
+	    p->approval.windows, p->notify_command, p->admin_group,
+	    p->worker_user);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 
-		free(vd->name);
-		free(vd->description);
-		free(vd->segments);
-		free(vd->sources);
-		free(vd->approval.windows);
 		for (j = 0; j < vd->nengineers; j++)
 			person_free(&vd->engineers[j]);
-		free(vd->engineers);
+		FREE_ALL(vd->name, vd->description, vd->segments, vd->sources,
+		    vd->approval.windows, vd->engineers);
 	}
-	free(p->vendors);
 	for (i = 0; i < p->ndevices; i++) {
 		struct policy_device *d = &p->devices[i];
 
-		free(d->name);
-		free(d->description);
-		free(d->vendor_name);
-		free(d->address);
-		free(d->login);
-		free(d->credential);
-		free(d->host_key);
-		free(d->forward_ports);
-		free(d->approval.windows);
+		FREE_ALL(d->name, d->description, d->vendor_name, d->address,
+		    d->login, d->credential, d->host_key, d->forward_ports,
+		    d->approval.windows);
 	}
-	free(p->devices);
 	for (i = 0; i < p->nadmins; i++)
 		person_free(&p->admins[i]);
-	free(p->admins);
 	for (i = 0; i < p->nauditors; i++)
 		person_free(&p->auditors[i]);
-	free(p->auditors);
-	free(p->path);
-	free(p);
+	FREE_ALL(p->vendors, p->devices, p->admins, p->auditors, p->path, p);
 }
 
 int
@@ -638,15 +611,10 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	policy_free(p);
 	ynode_free(root);
 	free(data);
-	free(c.dir);
 	for (i = 0; i < c.nprobs; i++)
 		free(c.probs[i].msg);
-	free(c.probs);
-	free(c.vnames.v);
-	free(c.dnames.v);
-	free(c.pnames.v);
-	free(c.keys.v);
-	free(c.segs);
+	FREE_ALL(c.dir, c.probs, c.vnames.v, c.dnames.v, c.pnames.v, c.keys.v,
+	    c.segs);
 	return (r);
 }
 
@@ -674,42 +642,41 @@ policy_device(const struct policy *p, const char *name)
 	return (NULL);
 }
 
+/* The person called name among v[0..n-1], or NULL. */
+static struct policy_person *
+person_in(struct policy_person *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return (&v[i]);
+	return (NULL);
+}
+
 struct policy_person *
 policy_person(const struct policy *p, const char *name,
     enum policy_role *role)
 {
-	size_t i, j;
+	struct policy_person *w = NULL;
+	enum policy_role r = ROLE_ENGINEER;
+	size_t i;
 
 	if (role != NULL)
 		*role = ROLE_NONE;
 	if (p == NULL || name == NULL)
 		return (NULL);
-	for (i = 0; i < p->nvendors; i++) {
-		for (j = 0; j < p->vendors[i].nengineers; j++) {
-			struct policy_person *w = &p->vendors[i].engineers[j];
-
-			if (strcmp(w->name, name) == 0) {
-				if (role != NULL)
-					*role = ROLE_ENGINEER;
-				return (w);
-			}
-		}
-	}
-	for (i = 0; i < p->nadmins; i++) {
-		if (strcmp(p->admins[i].name, name) == 0) {
-			if (role != NULL)
-				*role = ROLE_ADMIN;
-			return (&p->admins[i]);
-		}
-	}
-	for (i = 0; i < p->nauditors; i++) {
-		if (strcmp(p->auditors[i].name, name) == 0) {
-			if (role != NULL)
-				*role = ROLE_AUDITOR;
-			return (&p->auditors[i]);
-		}
-	}
-	return (NULL);
+	for (i = 0; i < p->nvendors && w == NULL; i++)
+		w = person_in(p->vendors[i].engineers,
+		    p->vendors[i].nengineers, name);
+	if (w == NULL && (w = person_in(p->admins, p->nadmins, name)) != NULL)
+		r = ROLE_ADMIN;
+	if (w == NULL &&
+	    (w = person_in(p->auditors, p->nauditors, name)) != NULL)
+		r = ROLE_AUDITOR;
+	if (w != NULL && role != NULL)
+		*role = r;
+	return (w);
 }
 
 int

@@ -136,8 +136,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 		    "allow_non_sk_keys: false, or require_attestation: false "
 		    "for this vendor", what, vd->require_attestation == 1 ?
 		    "the vendor's" : "hospital-wide");
-	if ((v = field(c, m, "touch", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "touch", what)) != NULL) {
+	if ((s = field_scalar(c, m, "touch", what, NULL, &v)) != NULL) {
 		if (strcmp(s, "required") == 0)
 			vd->touch = POLICY_TOUCH_REQUIRED;
 		else if (strcmp(s, "off") == 0)
@@ -173,9 +172,9 @@ device_vendor(struct pctx *c, const struct ynode *m, const char *what,
 	const char *s, *sug, **cands;
 	size_t i;
 
-	if ((v = field(c, m, "vendor", what, "vendor: NAME (the vendor that "
-	    "maintains it)")) == NULL || (s = scalar(c, v, "vendor", what)) ==
-	    NULL || (d->vendor_name = xstrdup(c, s)) == NULL)
+	if ((s = field_scalar(c, m, "vendor", what, "vendor: NAME (the vendor "
+	    "that maintains it)", &v)) == NULL ||
+	    (d->vendor_name = xstrdup(c, s)) == NULL)
 		return;
 	if ((d->vendor = find_vendor(c->p, s)) != NULL)
 		return;
@@ -249,9 +248,8 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 	device_vendor(c, m, what, d);
 	get_text(c, m, "description", what, &d->description);
 
-	if ((v = field(c, m, "address", what, "address: IP (a literal "
-	    "address inside a segment of its vendor)")) != NULL &&
-	    (s = scalar(c, v, "address", what)) != NULL) {
+	if ((s = field_scalar(c, m, "address", what, "address: IP (a literal "
+	    "address inside a segment of its vendor)", &v)) != NULL) {
 		if (netaddr_parse(s, &d->addr) != 0)
 			problem(c, v->line, "%s: address \"%.64s\" is not a "
 			    "literal IP address " DASH " write the "
@@ -264,9 +262,8 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 	if ((v = field(c, m, "port", what, NULL)) != NULL)
 		port_value(c, v, "port", what, &d->port);
 
-	if ((v = field(c, m, "login", what, "login: USER (the account on "
-	    "the device)")) != NULL && (s = scalar(c, v, "login", what)) !=
-	    NULL) {
+	if ((s = field_scalar(c, m, "login", what, "login: USER (the account "
+	    "on the device)", &v)) != NULL) {
 		for (bad = s[0] == '-', i = 0; s[i] != '\0'; i++)
 			if ((unsigned char)s[i] <= 0x20 ||
 			    (unsigned char)s[i] >= 0x7f)

@@ -126,16 +126,16 @@ const struct ynode *ymap_get(const struct ynode *m, const char *key);
 const char *closest(const char *s, const char *const *cands, size_t ncands);
 int check_map(struct pctx *c, const struct ynode *n, const char *what,
     const char *const *known, const char *hint);
-const struct ynode *field(struct pctx *c, const struct ynode *m, const char *key,
-    const char *what, const char *need);
+const struct ynode *field(struct pctx *c, const struct ynode *m,
+    const char *key, const char *what, const char *need);
 const char *scalar(struct pctx *c, const struct ynode *v, const char *key,
     const char *what);
+const char *field_scalar(struct pctx *c, const struct ynode *m,
+    const char *key, const char *what, const char *need,
+    const struct ynode **vp);
 int check_seq(struct pctx *c, const struct ynode *v, const char *key,
     const char *what, size_t min, const char *example);
-void label(char *out, size_t len, const char *kind, const struct ynode *m);
 int text_ok(const char *s);
-int get_name(struct pctx *c, const struct ynode *m, const char *what,
-    const char *kind, char **out);
 int named_entry(struct pctx *c, const struct ynode *m, const char *kind,
     const char *const *keys, const char *hint, struct names *names,
     char *what, size_t whatlen, char **name);

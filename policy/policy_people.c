@@ -369,8 +369,7 @@ parse_unix_user(struct pctx *c, const struct ynode *m, const char *what,
 	const char *s;
 	size_t i;
 
-	if ((v = field(c, m, "unix_user", what, NULL)) == NULL ||
-	    (s = scalar(c, v, "unix_user", what)) == NULL)
+	if ((s = field_scalar(c, m, "unix_user", what, NULL, &v)) == NULL)
 		return;
 	if (!policy_unix_user_ok(s)) {
 		problem(c, v->line, "%s: unix_user \"%.80s\" is not a valid "
@@ -418,8 +417,7 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 		return;
 	get_text(c, m, "full_name", what, &w->full_name);
 	parse_person_keys(c, m, what, w);
-	if ((v = field(c, m, "valid_until", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "valid_until", what)) != NULL &&
+	if ((s = field_scalar(c, m, "valid_until", what, NULL, &v)) != NULL &&
 	    parse_date(s, &w->valid_until) != 0)
 		problem(c, v->line, "%s: valid_until \"%.64s\" is not a "
 		    "calendar date " DASH " write YYYY-MM-DD, e.g. "

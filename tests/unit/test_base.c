@@ -1,7 +1,7 @@
 /*
  * test_base.c - the small shared helpers of base/: hexadecimal (hex.c),
- * whole reads and writes (io.c), the JSON string escaper (json.c) and the
- * base64 decoder for key blobs (b64.c). Each was once written again in
+ * whole reads and writes (io.c), the JSON string escaper (json.c), the
+ * base64 decoder for key blobs (b64.c) and FREE_ALL (mem.c). Each was once written again in
  * several files; these tests pin what every caller now relies on.
  */
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "hex.h"
 #include "io.h"
 #include "json.h"
+#include "mem.h"
 
 static void
 test_hex(void **state)
@@ -192,6 +194,27 @@ test_b64(void **state)
 	}
 }
 
+static void
+test_free_all(void **state)
+{
+	size_t before;
+	char *a, *b, *none = NULL;
+
+	(void)state;
+	before = mallinfo2().uordblks;
+	assert_non_null(a = malloc(100000));
+	assert_non_null(b = strdup("b"));
+	if (mallinfo2().uordblks == before) {
+		/* a sanitizer's allocator: glibc's counts say nothing (its
+		 * leak check sees the frees instead) */
+		FREE_ALL(a, none, b);
+		skip();
+	}
+	assert_true(mallinfo2().uordblks > before);
+	FREE_ALL(a, none, b);
+	assert_int_equal(mallinfo2().uordblks, before);
+}
+
 int
 main(void)
 {
@@ -201,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_io_limits),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_free_all),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
