@@ -1219,22 +1219,20 @@ def main():
                    "bastion-recorder run with a soft RLIMIT_NOFILE of %d"
                    % soft)
         negotiated(S, R)
-        if "throughput" in ONLY:
-            section_throughput(S, R, payload)
-        if "forward" in ONLY:
-            section_forward(S, R)
-        if "pty" in ONLY:
-            section_pty(S, R, text)
-        if "setup" in ONLY:
-            section_setup(S, R)
-        if "keys" in ONLY:
-            section_keys(S, R)
-        if "idle" in ONLY:
-            section_idle(S, R)
-        if "stream" in ONLY:
-            section_stream(S, R, payload)
-        if "preauth" in ONLY:
-            section_preauth(S, R)
+        # the sections against the running scene, in SECTIONS' order
+        sections = {
+            "throughput": lambda: section_throughput(S, R, payload),
+            "forward": lambda: section_forward(S, R),
+            "pty": lambda: section_pty(S, R, text),
+            "setup": lambda: section_setup(S, R),
+            "keys": lambda: section_keys(S, R),
+            "idle": lambda: section_idle(S, R),
+            "stream": lambda: section_stream(S, R, payload),
+            "preauth": lambda: section_preauth(S, R),
+        }
+        for name in SECTIONS:
+            if name in ONLY and name in sections:
+                sections[name]()
     except BaseException:
         log("failed: logs kept in %s" % wd)
         raise

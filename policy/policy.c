@@ -52,6 +52,7 @@
 #include "b64.h"
 #include "buf.h"
 #include "err.h"
+#include "io.h"
 #include "mem.h"
 #include "netaddr.h"
 #include "policy.h"
@@ -333,7 +334,6 @@ policy_pin(const char *path, int fd)
 	uint8_t *text = NULL;
 	char *copy = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int r = BERR_NOMEM;
 
 	free(pin.path);
@@ -349,22 +349,13 @@ policy_pin(const char *path, int fd)
 	if ((copy = strdup(path)) == NULL ||
 	    (text = malloc(POLICY_MAX_FILE_SIZE + 1)) == NULL)
 		goto out;
-	for (;;) {
-		n = pread(fd, text + len, POLICY_MAX_FILE_SIZE + 1 - len,
-		    (off_t)len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = BERR_SYS;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > POLICY_MAX_FILE_SIZE) {
-			r = BERR_LIMIT;
-			goto out;
-		}
+	/* pread: the descriptor's offset is shared with the listener */
+	if ((r = io_pread_upto(fd, text, POLICY_MAX_FILE_SIZE + 1, 0,
+	    &len)) != 0)
+		goto out;
+	if (len > POLICY_MAX_FILE_SIZE) {
+		r = BERR_LIMIT;
+		goto out;
 	}
 	pin.path = copy;
 	if ((pin.text = realloc(text, len + 1)) == NULL)
@@ -388,7 +379,6 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 	struct stat st;
 	uint8_t *data = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int fd, r = BERR_SYS;
 
 	*datap = NULL;
@@ -427,22 +417,13 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 		c->nomem = 1;
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, data + len, POLICY_MAX_FILE_SIZE + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			problem(c, 0, "cannot read the policy file: %s "
-			    DASH " check the file and the disk",
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > POLICY_MAX_FILE_SIZE)
-			goto big;
+	if (io_read_upto(fd, data, POLICY_MAX_FILE_SIZE + 1, &len) != 0) {
+		problem(c, 0, "cannot read the policy file: %s " DASH " check "
+		    "the file and the disk", strerror(errno));
+		goto out;
 	}
+	if (len > POLICY_MAX_FILE_SIZE)
+		goto big;
 	*datap = data;
 	*lenp = len;
 	data = NULL;
@@ -629,29 +610,27 @@ policy_vendor(const struct policy *p, const char *name)
 	return (find_vendor(p, name));
 }
 
-struct policy_device *
-policy_device(const struct policy *p, const char *name)
+void *
+find_by_string(const void *v, size_t n, size_t size, size_t off,
+    const char *s)
 {
+	const char *e = v, *k;
 	size_t i;
 
-	if (p == NULL || name == NULL)
-		return (NULL);
-	for (i = 0; i < p->ndevices; i++)
-		if (strcmp(p->devices[i].name, name) == 0)
-			return (&p->devices[i]);
+	for (i = 0; i < n; i++, e += size) {
+		memcpy(&k, e + off, sizeof(k));
+		if (k != NULL && strcmp(k, s) == 0)
+			return ((void *)(uintptr_t)e);
+	}
 	return (NULL);
 }
 
-/* The person called name among v[0..n-1], or NULL. */
-static struct policy_person *
-person_in(struct policy_person *v, size_t n, const char *name)
+struct policy_device *
+policy_device(const struct policy *p, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return (&v[i]);
-	return (NULL);
+	if (p == NULL || name == NULL)
+		return (NULL);
+	return (FIND_BY(p->devices, p->ndevices, name, name));
 }
 
 struct policy_person *
@@ -667,12 +646,13 @@ policy_person(const struct policy *p, const char *name,
 	if (p == NULL || name == NULL)
 		return (NULL);
 	for (i = 0; i < p->nvendors && w == NULL; i++)
-		w = person_in(p->vendors[i].engineers,
-		    p->vendors[i].nengineers, name);
-	if (w == NULL && (w = person_in(p->admins, p->nadmins, name)) != NULL)
+		w = FIND_BY(p->vendors[i].engineers, p->vendors[i].nengineers,
+		    name, name);
+	if (w == NULL &&
+	    (w = FIND_BY(p->admins, p->nadmins, name, name)) != NULL)
 		r = ROLE_ADMIN;
 	if (w == NULL &&
-	    (w = person_in(p->auditors, p->nauditors, name)) != NULL)
+	    (w = FIND_BY(p->auditors, p->nauditors, name, name)) != NULL)
 		r = ROLE_AUDITOR;
 	if (w != NULL && role != NULL)
 		*role = r;
@@ -699,15 +679,9 @@ policy_require_attestation(const struct policy *p,
 struct policy_person *
 policy_admin_by_unix_user(const struct policy *p, const char *login)
 {
-	size_t i;
-
 	if (p == NULL || login == NULL)
 		return (NULL);
-	for (i = 0; i < p->nadmins; i++)
-		if (p->admins[i].unix_user != NULL &&
-		    strcmp(p->admins[i].unix_user, login) == 0)
-			return (&p->admins[i]);
-	return (NULL);
+	return (FIND_BY(p->admins, p->nadmins, unix_user, login));
 }
 
 int

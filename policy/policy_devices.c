@@ -155,13 +155,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 struct policy_vendor *
 find_vendor(const struct policy *p, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < p->nvendors; i++)
-		if (p->vendors[i].name != NULL &&
-		    strcmp(p->vendors[i].name, name) == 0)
-			return (&p->vendors[i]);
-	return (NULL);
+	return (FIND_BY(p->vendors, p->nvendors, name, name));
 }
 
 static void

@@ -182,6 +182,13 @@ void check_unique_keys(struct pctx *c);
 void check_segment_overlap(struct pctx *c);
 
 /* policy.c (shared by the sections) */
+/* The element of v[0..n-1] (each size bytes) whose string member at
+ * offset off (NULL matches nothing) equals s, or NULL. */
+void *find_by_string(const void *v, size_t n, size_t size, size_t off,
+    const char *s);
+#define FIND_BY(v, n, member, s)					\
+	find_by_string((v), (n), sizeof(*(v)),				\
+	    offsetof(__typeof__(*(v)), member), (s))
 void add_name(struct pctx *c, struct names *l, const char *name,
     const char *kind, int line);
 

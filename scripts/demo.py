@@ -569,6 +569,17 @@ def audit_since(offset, event, user, timeout=5.0):
         time.sleep(0.1)
 
 
+def run_client(argv, askpass):
+    """Run one ssh command as a person of the demo (their agent, their
+    askpass); None if it did not end within 90 s."""
+    try:
+        return subprocess.run(argv, env=client_env(askpass),
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=90, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def self_test(name, askpass, device="ct-scanner"):
     """Run one real command through the bastion as `name`, with the agent
     and the touch check; raise with the log tail unless it prints demo-ok
@@ -576,11 +587,8 @@ def self_test(name, askpass, device="ct-scanner"):
     argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name,
             device, "echo", "demo-ok"]
     offset = log_size()
-    try:
-        p = subprocess.run(argv, env=client_env(askpass),
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=90, start_new_session=True)
-    except subprocess.TimeoutExpired:
+    p = run_client(argv, askpass)
+    if p is None:
         raise DemoError("self-test timed out: %s\n--- %s (tail) ---\n%s"
                         % (" ".join(argv), LOG, util.tail(LOG, 40)))
     if p.returncode != 0 or p.stdout.strip() != "demo-ok":
@@ -605,12 +613,7 @@ def console_test(name, verb, want):
     askpass = PEOPLE_DIR / name / "askpass"
     argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name, verb]
     offset = log_size()
-    try:
-        p = subprocess.run(argv, env=client_env(askpass),
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=90, start_new_session=True)
-    except subprocess.TimeoutExpired:
-        p = None
+    p = run_client(argv, askpass)
     if p is None or p.returncode != 0 or want not in p.stdout or \
             audit_since(offset, "touch.ok", name) is None:
         raise DemoError("console self-test failed: %s\n%s\n--- %s (tail) "

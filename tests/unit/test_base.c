@@ -109,6 +109,32 @@ test_io_limits(void **state)
 }
 
 static void
+test_io_pread(void **state)
+{
+	char buf[8];
+	size_t got;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_non_null(f = tmpfile());
+	fd = fileno(f);
+	assert_int_equal(io_write_all(fd, "0123456789", 10), 0);
+	assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+	/* from offset 5 to the end, the descriptor's offset left alone */
+	assert_int_equal(io_pread_upto(fd, buf, sizeof(buf), 5, &got), 0);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "56789", 5);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 2);
+	assert_int_equal(io_pread_upto(fd, buf, 3, 0, &got), 0);
+	assert_int_equal(got, 3);
+	assert_memory_equal(buf, "012", 3);
+	assert_int_equal(io_pread_upto(fd, buf, 3, -1, &got), BERR_SYS);
+	assert_int_equal(got, 0);
+	fclose(f);
+}
+
+static void
 test_json(void **state)
 {
 	struct buf *b;
@@ -222,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_io_round_trip),
 		cmocka_unit_test(test_io_limits),
+		cmocka_unit_test(test_io_pread),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_free_all),
