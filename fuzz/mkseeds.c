@@ -85,14 +85,6 @@ seed_str(const char *target, const char *name, const char *s)
 	seed(target, name, s, strlen(s));
 }
 
-/* One seed per name and text of pairs (NULL after the last pair). */
-static void
-seed_strs(const char *target, const char *const *pairs)
-{
-	for (; pairs[0] != NULL; pairs += 2)
-		seed_str(target, pairs[0], pairs[1]);
-}
-
 static void
 seed_buf(const char *target, const char *name, const struct buf *b)
 {
@@ -266,19 +258,7 @@ seeds_sk(const char *t)
 	buf_free(b);
 	seed_buf(t, "sig-ecdsa", b = sk_ecdsa_blob());
 	buf_free(b);
-	seed_str(t, "base64-ed25519", ED_B64);
-	seed_str(t, "base64-ecdsa", ECDSA_B64);
-	seed_str(t, "aaguid", "ee882879-721c-4913-9775-3dfcce97072a");
 	buf_free(login);
-}
-
-static void
-seeds_enroll(const char *t)
-{
-	seed_str(t, "ed25519", SK_TYPE_ED25519 " " ED_B64 " alice@acme\n");
-	seed_str(t, "ecdsa", SK_TYPE_ECDSA " " ECDSA_B64
-	    " backup key: \"x\"\r\n# more\n");
-	seed_str(t, "mismatch", SK_TYPE_ECDSA " " ED_B64 "\n");
 }
 
 /* CBOR: a major type with its length. */
@@ -401,22 +381,6 @@ seeds_ctlproto(const char *t)
 }
 
 static void
-seeds_console(const char *t)
-{
-	static const char *const lines[] = {
-		"approve", "approve 12 2h 'tube swap' \"ticket \\\"4711\\\"\"",
-		"deny", "deny 3 no\\ reason",
-		"lock", "lock alice 1h30m",
-		"grants", "grants --all",
-		"durations", "revoke 5 90 45m 1d 366d 0 2h3",
-		"help", "help",
-		NULL
-	};
-
-	seed_strs(t, lines);
-}
-
-static void
 seeds_monitor(const char *t)
 {
 	static const struct {
@@ -459,34 +423,57 @@ seeds_monitor(const char *t)
 
 /* ---- addresses, windows, text ------------------------------------------ */
 
-static void
-seeds_netaddr(const char *t)
+/* The targets whose seeds are strings: target, seed name, text. */
+static const struct {
+	const char *target, *name, *text;
+} strings[] = {
+	{ "sk", "base64-ed25519", ED_B64 },
+	{ "sk", "base64-ecdsa", ECDSA_B64 },
+	{ "sk", "aaguid", "ee882879-721c-4913-9775-3dfcce97072a" },
+	{ "enroll", "ed25519", SK_TYPE_ED25519 " " ED_B64 " alice@acme\n" },
+	{ "enroll", "ecdsa", SK_TYPE_ECDSA " " ECDSA_B64
+	    " backup key: \"x\"\r\n# more\n" },
+	{ "enroll", "mismatch", SK_TYPE_ECDSA " " ED_B64 "\n" },
+	{ "console", "approve",
+	    "approve 12 2h 'tube swap' \"ticket \\\"4711\\\"\"" },
+	{ "console", "deny", "deny 3 no\\ reason" },
+	{ "console", "lock", "lock alice 1h30m" },
+	{ "console", "grants", "grants --all" },
+	{ "console", "durations", "revoke 5 90 45m 1d 366d 0 2h3" },
+	{ "console", "help", "help" },
+	{ "netaddr", "v4", "127.0.1.10\n127.0.1.0/24" },
+	{ "netaddr", "v6", "[2001:db8::1]\n2001:db8::/32" },
+	{ "netaddr", "v6-plain", "::1\n::/0" },
+	{ "netaddr", "mapped", "::ffff:10.1.2.3\n10.0.0.0/8" },
+	{ "netaddr", "bad", "010.1.2.3\n192.168.1.1/33" },
+	{ "window", "weekdays", "mon-fri 08:00-18:00" },
+	{ "window", "overnight", "daily 22:00-06:00" },
+	{ "window", "list", "mon,wed,fri-sun 00:00-23:59" },
+	{ "window", "pam-hours", "acme:sat 09:00-12:00" },
+	{ "window", "pam-any", "*:mon-fri 07:30-19:45" },
+	/* text: what a peer names itself; byte 0 is the small output size */
+	{ "text", "user", "\x07alice" },
+	{ "text", "host", "\x10vendor.example \"=\\" },
+	{ "text", "c1",
+	    "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0" },
+	{ "text", "controls", "\x16\x1b[31m\r\n\t\x7f end" },
+	{ "sanitize", "text", "\x0bplain\ttext\r\nwith \033[Kerase\n" },
+	{ "sanitize", "ascii", "\x06\xc3\xa9\xe2\x82 cut" },
+};
+
+/* Write target's string seeds; 0 if it has none. */
+static int
+seeds_strings(const char *t)
 {
-	static const char *const addrs[] = {
-		"v4", "127.0.1.10\n127.0.1.0/24",
-		"v6", "[2001:db8::1]\n2001:db8::/32",
-		"v6-plain", "::1\n::/0",
-		"mapped", "::ffff:10.1.2.3\n10.0.0.0/8",
-		"bad", "010.1.2.3\n192.168.1.1/33",
-		NULL
-	};
+	size_t i;
+	int n = 0;
 
-	seed_strs(t, addrs);
-}
-
-static void
-seeds_window(const char *t)
-{
-	static const char *const windows[] = {
-		"weekdays", "mon-fri 08:00-18:00",
-		"overnight", "daily 22:00-06:00",
-		"list", "mon,wed,fri-sun 00:00-23:59",
-		"pam-hours", "acme:sat 09:00-12:00",
-		"pam-any", "*:mon-fri 07:30-19:45",
-		NULL
-	};
-
-	seed_strs(t, windows);
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (strcmp(strings[i].target, t) == 0) {
+			seed_str(t, strings[i].name, strings[i].text);
+			n++;
+		}
+	return (n);
 }
 
 static void
@@ -498,23 +485,6 @@ seeds_sanitize(const char *t)
 	    "\x9b" "21t \xc2\x9d" "8;;http://x\007 \xff\xfe \x05";
 
 	seed(t, "terminal", term, sizeof(term) - 1);
-	seed_str(t, "text", "\x0bplain\ttext\r\nwith \033[Kerase\n");
-	seed_str(t, "ascii", "\x06\xc3\xa9\xe2\x82 cut");
-}
-
-/* What a peer names itself: byte 0 is the small output size. */
-static void
-seeds_text(const char *t)
-{
-	static const char *const names[] = {
-		"user", "\x07alice",
-		"host", "\x10vendor.example \"=\\",
-		"c1", "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0",
-		"controls", "\x16\x1b[31m\r\n\t\x7f end",
-		NULL
-	};
-
-	seed_strs(t, names);
 }
 
 /* ---- recordings, the recorder protocol, the chain, bundles -------------- */
@@ -747,6 +717,18 @@ seeds_notarize(const char *t, const struct bundle *bd)
 	buf_free(b);
 }
 
+/* The targets with a seed maker of their own (and perhaps strings too). */
+static const struct {
+	const char *name;
+	void (*fn)(const char *);
+} gens[] = {
+	{ "agent", seeds_agent }, { "sk", seeds_sk },
+	{ "attest", seeds_attest }, { "ctlproto", seeds_ctlproto },
+	{ "monitor", seeds_monitor }, { "sanitize", seeds_sanitize },
+	{ "recording", seeds_recording }, { "recfmt", seeds_recfmt },
+	{ "recproto", seeds_recproto },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -754,7 +736,8 @@ main(int argc, char **argv)
 	struct buf *chain;
 	struct bundle bd;
 	uint64_t frames;
-	int i;
+	size_t j;
+	int i, known;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: mkseeds OUTDIR NAME...\n");
@@ -773,43 +756,20 @@ main(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		const char *n = argv[i];
 
-		if (strcmp(n, "agent") == 0)
-			seeds_agent(n);
-		else if (strcmp(n, "sk") == 0)
-			seeds_sk(n);
-		else if (strcmp(n, "enroll") == 0)
-			seeds_enroll(n);
-		else if (strcmp(n, "attest") == 0)
-			seeds_attest(n);
-		else if (strcmp(n, "ctlproto") == 0)
-			seeds_ctlproto(n);
-		else if (strcmp(n, "console") == 0)
-			seeds_console(n);
-		else if (strcmp(n, "monitor") == 0)
-			seeds_monitor(n);
-		else if (strcmp(n, "netaddr") == 0)
-			seeds_netaddr(n);
-		else if (strcmp(n, "window") == 0)
-			seeds_window(n);
-		else if (strcmp(n, "sanitize") == 0)
-			seeds_sanitize(n);
-		else if (strcmp(n, "text") == 0)
-			seeds_text(n);
-		else if (strcmp(n, "recording") == 0)
-			seeds_recording(n);
-		else if (strcmp(n, "recfmt") == 0)
-			seeds_recfmt(n);
-		else if (strcmp(n, "recproto") == 0)
-			seeds_recproto(n);
-		else if (strcmp(n, "auditlog") == 0)
+		/* policy: the Makefile copies policies/ */
+		known = seeds_strings(n) > 0 || strcmp(n, "policy") == 0;
+		for (j = 0; j < sizeof(gens) / sizeof(gens[0]); j++)
+			if (strcmp(n, gens[j].name) == 0) {
+				gens[j].fn(n);
+				known = 1;
+			}
+		if (strcmp(n, "auditlog") == 0)
 			seeds_auditlog(n, chain);
 		else if (strcmp(n, "bundle") == 0)
 			seeds_bundle(n, &bd);
 		else if (strcmp(n, "notarize") == 0)
 			seeds_notarize(n, &bd);
-		else if (strcmp(n, "policy") == 0)
-			;	/* the Makefile copies policies/ */
-		else {
+		else if (!known) {
 			fprintf(stderr, "mkseeds: no seeds for target %s: add "
 			    "them to fuzz/mkseeds.c\n", n);
 			return (1);

@@ -512,6 +512,17 @@ policy_free(struct policy *p)
 	FREE_ALL(p->vendors, p->devices, p->admins, p->auditors, p->path, p);
 }
 
+/* What a policy that leaves them out gets (docs/POLICY.md); the rest 0. */
+static const struct policy defaults = {
+	.login_grace = 30, .keepalive = 30, .max_unauthenticated = 20,
+	.per_source_max_unauthenticated = 10,
+	.vendor_source_max_unauthenticated = 64,
+	.vendor_source_penalty_max = 60, .idle_timeout = 900,
+	.idle_warning = 60, .max_session = 14400, .default_max_grant = 14400,
+	.recording_min_free_mb = 256, .touch_transfer_window = 300,
+	.approval_timeout = 600,
+};
+
 int
 policy_load(const char *path, FILE *errs, size_t *nerrs,
     struct policy **out)
@@ -531,21 +542,9 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 		return (BERR_INVAL);
 	memset(&c, 0, sizeof(c));
 	c.path = path;
-	if ((p = c.p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = c.p = malloc(sizeof(*p))) == NULL)
 		return (BERR_NOMEM);
-	p->login_grace = 30;
-	p->max_unauthenticated = 20;
-	p->per_source_max_unauthenticated = 10;
-	p->vendor_source_max_unauthenticated = 64;
-	p->vendor_source_penalty_max = 60;
-	p->idle_timeout = 900;
-	p->idle_warning = 60;
-	p->max_session = 14400;
-	p->keepalive = 30;
-	p->recording_min_free_mb = 256;
-	p->touch_transfer_window = 300;
-	p->approval_timeout = 600;
-	p->default_max_grant = 14400;
+	*p = defaults;
 
 	if ((p->path = strdup(path)) == NULL) {
 		r = BERR_NOMEM;

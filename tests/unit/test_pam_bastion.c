@@ -185,8 +185,30 @@ test_window_match(void **state)
 static void
 test_allowed(void **state)
 {
+	/* nrules of the three rules below; restricted -1: not asked */
+	static const struct {
+		size_t nrules;
+		const char *vendor;
+		int wday, hour, min, allowed, restricted;
+	} c[] = {
+		/* no rules: unrestricted */
+		{ 0, "acme", SUN, 3, 0, 1, 0 },
+		/* a vendor with its own rules: only those count, "*" not */
+		{ 3, "acme", MON, 9, 0, 1, 1 },
+		{ 3, "acme", SAT, 9, 30, 1, -1 },
+		{ 3, "acme", SAT, 11, 0, 0, 1 },
+		/* another vendor falls back to "*" */
+		{ 3, "globex", SAT, 11, 0, 1, -1 },
+		{ 3, "globex", MON, 9, 0, 0, 1 },
+		/* without a "*" rule, other vendors are unrestricted */
+		{ 1, "globex", MON, 3, 0, 1, 0 },
+		{ 1, "acme", MON, 3, 0, 0, -1 },
+		/* an impossible weekday never matches */
+		{ 1, "acme", 7, 9, 0, 0, -1 },
+	};
 	struct hours_rule r[4];
 	struct tm tm;
+	size_t i;
 	int restricted;
 
 	(void)state;
@@ -194,38 +216,15 @@ test_allowed(void **state)
 	    0);
 	assert_int_equal(hours_rule_parse("*:sat 09:00-12:00", &r[1]), 0);
 	assert_int_equal(hours_rule_parse("acme:sat 09:00-10:00", &r[2]), 0);
-
-	/* no rules: unrestricted */
-	tm = at(SUN, 3, 0);
-	assert_true(hours_allowed(r, 0, "acme", &tm, &restricted));
-	assert_false(restricted);
-
-	/* a vendor with its own rules: only those count, "*" does not */
-	tm = at(MON, 9, 0);
-	assert_true(hours_allowed(r, 3, "acme", &tm, &restricted));
-	assert_true(restricted);
-	tm = at(SAT, 9, 30);
-	assert_true(hours_allowed(r, 3, "acme", &tm, NULL));
-	tm = at(SAT, 11, 0);
-	assert_false(hours_allowed(r, 3, "acme", &tm, &restricted));
-	assert_true(restricted);
-
-	/* another vendor falls back to "*" */
-	tm = at(SAT, 11, 0);
-	assert_true(hours_allowed(r, 3, "globex", &tm, NULL));
-	tm = at(MON, 9, 0);
-	assert_false(hours_allowed(r, 3, "globex", &tm, &restricted));
-	assert_true(restricted);
-
-	/* without a "*" rule, other vendors are unrestricted */
-	tm = at(MON, 3, 0);
-	assert_true(hours_allowed(r, 1, "globex", &tm, &restricted));
-	assert_false(restricted);
-	assert_false(hours_allowed(r, 1, "acme", &tm, NULL));
-
-	/* an impossible weekday never matches */
-	tm = at(7, 9, 0);
-	assert_false(hours_allowed(r, 1, "acme", &tm, NULL));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		tm = at(c[i].wday, c[i].hour, c[i].min);
+		restricted = -1;
+		if (hours_allowed(r, c[i].nrules, c[i].vendor, &tm,
+		    c[i].restricted == -1 ? NULL : &restricted) !=
+		    c[i].allowed || restricted != c[i].restricted)
+			fail_msg("row %zu: not allowed %d, restricted %d", i,
+			    c[i].allowed, c[i].restricted);
+	}
 }
 
 /*
