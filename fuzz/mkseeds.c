@@ -198,10 +198,24 @@ b64_blob(const char *b64)
 #define ED_B64 "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIKiaBS53COrZxV" \
 	"F5oPMlKJrYEbhyqWp2fwUjvUy2yfFiAAAABHNzaDo="
 
+/* An agent's SIGN_RESPONSE carrying sig (freed), framed, as seed name. */
+static void
+seed_sign_response(const char *t, const char *name, struct buf *sig)
+{
+	struct buf *body = nbuf(), *f;
+
+	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
+	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
+	seed_buf(t, name, f = framed(body));
+	buf_free(f);
+	buf_free(body);
+	buf_free(sig);
+}
+
 static void
 seeds_agent(const char *t)
 {
-	struct buf *login = NULL, *body = nbuf(), *sig, *f, *other;
+	struct buf *login = NULL, *body = nbuf(), *f, *other;
 
 	must(fuzz_sk_blob(&login) == 0, "login blob");
 	other = b64_blob(ECDSA_B64);
@@ -215,27 +229,10 @@ seeds_agent(const char *t)
 	seed_buf(t, "identities", f = framed(body));
 	buf_free(f);
 	/* a valid, touched signature over the challenge; and one not */
-	buf_reset(body);
-	sig = sk_sign(SK_FLAG_UP | SK_FLAG_UV, 7, FUZZ_SK_CHAL);
-	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
-	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
-	seed_buf(t, "sign-touched", f = framed(body));
-	buf_free(f);
-	buf_free(sig);
-	buf_reset(body);
-	sig = sk_sign(0, 8, FUZZ_SK_CHAL);
-	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
-	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
-	seed_buf(t, "sign-untouched", f = framed(body));
-	buf_free(f);
-	buf_free(sig);
-	buf_reset(body);
-	sig = sk_ecdsa_blob();
-	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
-	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
-	seed_buf(t, "sign-ecdsa", f = framed(body));
-	buf_free(f);
-	buf_free(sig);
+	seed_sign_response(t, "sign-touched",
+	    sk_sign(SK_FLAG_UP | SK_FLAG_UV, 7, FUZZ_SK_CHAL));
+	seed_sign_response(t, "sign-untouched", sk_sign(0, 8, FUZZ_SK_CHAL));
+	seed_sign_response(t, "sign-ecdsa", sk_ecdsa_blob());
 	buf_reset(body);
 	must(buf_put_u8(body, SSH_AGENT_FAILURE) == 0, "failure");
 	seed_buf(t, "failure", f = framed(body));

@@ -256,6 +256,22 @@ get_unix_name(struct pctx *c, const struct ynode *root, const char *key,
 	*out = xstrdup(c, s);
 }
 
+/* The list key of the top level must hold ([] for none); NULL when it is
+ * missing or not a list (reported). */
+static const struct ynode *
+root_list(struct pctx *c, const struct ynode *root, const char *key)
+{
+	const struct ynode *v;
+	char need[64], hint[64];
+
+	snprintf(need, sizeof(need), "%s: (a list, [] for none)", key);
+	snprintf(hint, sizeof(hint), "[] or a list of %s", key);
+	if ((v = field(c, root, key, "the policy", need)) == NULL ||
+	    check_seq(c, v, key, "the policy", 0, hint) != 0)
+		return (NULL);
+	return (v);
+}
+
 static void
 parse_root(struct pctx *c, const struct ynode *root)
 {
@@ -292,20 +308,14 @@ parse_root(struct pctx *c, const struct ynode *root)
 	get_unix_name(c, root, "worker_user", POLICY_DEFAULT_WORKER_USER,
 	    &p->worker_user);
 
-	if ((v = field(c, root, "vendors", "the policy", "vendors: (a list, "
-	    "[] for none)")) != NULL && check_seq(c, v, "vendors",
-	    "the policy", 0, "[] or a list of vendors") == 0 &&
-	    (p->vendors = xcalloc(c, v->nkid, sizeof(*p->vendors))) != NULL) {
+	if ((v = root_list(c, root, "vendors")) != NULL &&
+	    (p->vendors = xcalloc(c, v->nkid, sizeof(*p->vendors))) != NULL)
 		for (i = 0; i < v->nkid; i++)
 			parse_vendor(c, v->kid[i], &p->vendors[p->nvendors++]);
-	}
-	if ((v = field(c, root, "devices", "the policy", "devices: (a list, "
-	    "[] for none)")) != NULL && check_seq(c, v, "devices",
-	    "the policy", 0, "[] or a list of devices") == 0 &&
-	    (p->devices = xcalloc(c, v->nkid, sizeof(*p->devices))) != NULL) {
+	if ((v = root_list(c, root, "devices")) != NULL &&
+	    (p->devices = xcalloc(c, v->nkid, sizeof(*p->devices))) != NULL)
 		for (i = 0; i < v->nkid; i++)
 			parse_device(c, v->kid[i], &p->devices[p->ndevices++]);
-	}
 	if ((v = field(c, root, "admins", "the policy", NULL)) != NULL)
 		parse_people(c, v, "admins", "the policy", ROLE_ADMIN, NULL,
 		    &p->admins, &p->nadmins);

@@ -147,6 +147,16 @@ test_v4_mapped_folds(void **state)
 static void
 test_cidr_parse(void **state)
 {
+	/* an address alone is its own network */
+	static const struct {
+		const char *s;
+		int family;
+		unsigned prefix;
+	} good[] = {
+		{ "127.0.1.0/24", AF_INET, 24 }, { "10.1.2.3", AF_INET, 32 },
+		{ "0.0.0.0/0", AF_INET, 0 }, { "2001:db8::/32", AF_INET6, 32 },
+		{ "::1", AF_INET6, 128 }, { "10.128.0.0/9", AF_INET, 9 },
+	};
 	static const char *const bad[] = {
 		"127.0.1.5/24",		/* host bits set */
 		"10.0.0.1/8",
@@ -171,20 +181,11 @@ test_cidr_parse(void **state)
 	size_t i;
 
 	(void)state;
-	c = cidr("127.0.1.0/24");
-	assert_int_equal(c.addr.family, AF_INET);
-	assert_int_equal(c.prefix, 24);
-	c = cidr("10.1.2.3");
-	assert_int_equal(c.prefix, 32);
-	c = cidr("0.0.0.0/0");
-	assert_int_equal(c.prefix, 0);
-	c = cidr("2001:db8::/32");
-	assert_int_equal(c.addr.family, AF_INET6);
-	assert_int_equal(c.prefix, 32);
-	c = cidr("::1");
-	assert_int_equal(c.prefix, 128);
-	c = cidr("10.128.0.0/9");
-	assert_int_equal(c.prefix, 9);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		c = cidr(good[i].s);
+		assert_int_equal(c.addr.family, good[i].family);
+		assert_int_equal(c.prefix, good[i].prefix);
+	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (netaddr_cidr_parse(bad[i], &c) != BERR_FORMAT)
 			fail_msg("accepted \"%s\"", bad[i]);

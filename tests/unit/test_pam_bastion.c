@@ -139,47 +139,45 @@ test_rule_parse(void **state)
 	assert_int_equal(hours_rule_parse(longname, &r), BERR_FORMAT);
 }
 
-/* Is (wday, hour, min) in the window? Each row says. */
+/*
+ * Each window with the moments probed: "+fri 23:59" is inside it,
+ * "-sat 06:00" outside (day names as tm_wday counts them, sun first).
+ */
 static void
 test_window_match(void **state)
 {
+	static const char days[] = "sunmontuewedthufrisat";
 	static const struct {
-		const char *window;
-		int wday, hour, min, in;
+		const char *window, *probes;
 	} c[] = {
-		{ "mon-fri 08:00-18:00", MON, 8, 0, 1 },
-		{ "mon-fri 08:00-18:00", MON, 7, 59, 0 },
-		{ "mon-fri 08:00-18:00", FRI, 17, 59, 1 },
-		{ "mon-fri 08:00-18:00", FRI, 18, 0, 0 },	/* end excl. */
-		{ "mon-fri 08:00-18:00", SAT, 10, 0, 0 },
-		{ "mon-fri 08:00-18:00", SUN, 10, 0, 0 },
-		{ "daily 00:00-24:00", SUN, 23, 59, 1 },
-		{ "daily 00:00-24:00", MON, 0, 0, 1 },
-		{ "sat 09:00-12:00", SAT, 11, 59, 1 },
-		{ "sat 09:00-12:00", SUN, 10, 0, 0 },
-		/* overnight: the day named is the day the window starts */
-		{ "fri 22:00-06:00", FRI, 22, 0, 1 },
-		{ "fri 22:00-06:00", FRI, 23, 59, 1 },
-		{ "fri 22:00-06:00", SAT, 0, 0, 1 },
-		{ "fri 22:00-06:00", SAT, 5, 59, 1 },
-		{ "fri 22:00-06:00", SAT, 6, 0, 0 },
-		{ "fri 22:00-06:00", SAT, 22, 30, 0 },
-		{ "fri 22:00-06:00", FRI, 5, 0, 0 },	/* Thursday's night */
-		{ "fri 22:00-06:00", FRI, 21, 59, 0 },
+		{ "mon-fri 08:00-18:00", "+mon 08:00 -mon 07:59 +fri 17:59 "
+		    "-fri 18:00 -sat 10:00 -sun 10:00" },	/* end excl. */
+		{ "daily 00:00-24:00", "+sun 23:59 +mon 00:00" },
+		{ "sat 09:00-12:00", "+sat 11:59 -sun 10:00" },
+		/* overnight: the day named is the day the window starts
+		 * (fri 05:00 is Thursday's night) */
+		{ "fri 22:00-06:00", "+fri 22:00 +fri 23:59 +sat 00:00 "
+		    "+sat 05:59 -sat 06:00 -sat 22:30 -fri 05:00 -fri 21:59" },
 		/* over the end of the week */
-		{ "sun 22:00-02:00", MON, 1, 0, 1 },
-		{ "sun 22:00-02:00", SUN, 1, 0, 0 },
-		{ "daily 22:00-06:00", WED, 3, 0, 1 },
-		{ "daily 22:00-06:00", WED, 12, 0, 0 },
+		{ "sun 22:00-02:00", "+mon 01:00 -sun 01:00" },
+		{ "daily 22:00-06:00", "+wed 03:00 -wed 12:00" },
 	};
-
+	char sign, day[4];
+	const char *p, *d;
+	int hour, min, n;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-		if (in(c[i].window, c[i].wday, c[i].hour, c[i].min) != c[i].in)
-			fail_msg("%s at day %d %02d:%02d: not %d", c[i].window,
-			    c[i].wday, c[i].hour, c[i].min, c[i].in);
+		for (p = c[i].probes; *p != '\0'; p += n) {
+			assert_int_equal(sscanf(p, " %c%3s %d:%d%n", &sign,
+			    day, &hour, &min, &n), 4);
+			assert_non_null(d = strstr(days, day));
+			if (in(c[i].window, (int)(d - days) / 3, hour, min) !=
+			    (sign == '+'))
+				fail_msg("%s: %c%s %02d:%02d", c[i].window,
+				    sign, day, hour, min);
+		}
 }
 
 static void
