@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define B64_CANONICAL	0x01	/* refuse non-zero bits under the padding */
+#define B64_CANONICAL	0x01	/* no non-zero bits under the padding */
 
 /*
  * Decode the NUL-terminated s into a new heap buffer *out of *outlen bytes

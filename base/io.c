@@ -44,15 +44,17 @@ io_read_all(int fd, void *p, size_t n, size_t *got)
 	return (len == n ? 0 : BERR_TRUNC);
 }
 
-int
-io_read_upto(int fd, void *p, size_t cap, size_t *len)
+/* read() from the descriptor's offset (off < 0) or pread() from off */
+static int
+io_upto(int fd, void *p, size_t cap, off_t off, size_t *len)
 {
 	uint8_t *q = p;
 	ssize_t k;
 
 	*len = 0;
 	while (*len < cap) {
-		k = read(fd, q + *len, cap - *len);
+		k = off < 0 ? read(fd, q + *len, cap - *len) :
+		    pread(fd, q + *len, cap - *len, off + (off_t)*len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -62,4 +64,21 @@ io_read_upto(int fd, void *p, size_t cap, size_t *len)
 		*len += (size_t)k;
 	}
 	return (0);
+}
+
+int
+io_read_upto(int fd, void *p, size_t cap, size_t *len)
+{
+	return (io_upto(fd, p, cap, -1, len));
+}
+
+int
+io_pread_upto(int fd, void *p, size_t cap, off_t off, size_t *len)
+{
+	*len = 0;
+	if (off < 0) {
+		errno = EINVAL;
+		return (BERR_SYS);
+	}
+	return (io_upto(fd, p, cap, off, len));
 }

@@ -13,6 +13,7 @@
 #define BASTION_IO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Write all n bytes of p to fd. 0 when all were written; BERR_CLOSED when
@@ -37,5 +38,9 @@ int io_read_all(int fd, void *p, size_t n, size_t *got);
  * was read before it).
  */
 int io_read_upto(int fd, void *p, size_t cap, size_t *len);
+
+/* io_read_upto() with pread(2) from offset off: the descriptor's own
+ * offset (which a forked process may share) is left where it was. */
+int io_pread_upto(int fd, void *p, size_t cap, off_t off, size_t *len);
 
 #endif

@@ -6,40 +6,40 @@
  */
 #include "utf8.h"
 
+/* RFC 3629, section 4: each lead byte range, the continuation bytes after
+ * it, the range of the first of them, and the lead's bits. */
+static const struct utf8_range {
+	uint8_t first, last;
+	uint8_t need, lo, hi, mask;
+} utf8_ranges[] = {
+	{ 0x00, 0x7f, 0, 0x80, 0xbf, 0x7f },
+	{ 0xc2, 0xdf, 1, 0x80, 0xbf, 0x1f },
+	{ 0xe0, 0xe0, 2, 0xa0, 0xbf, 0x0f },	/* no overlong 3-byte */
+	{ 0xe1, 0xec, 2, 0x80, 0xbf, 0x0f },
+	{ 0xed, 0xed, 2, 0x80, 0x9f, 0x0f },	/* no surrogates */
+	{ 0xee, 0xef, 2, 0x80, 0xbf, 0x0f },
+	{ 0xf0, 0xf0, 3, 0x90, 0xbf, 0x07 },	/* no overlong 4-byte */
+	{ 0xf1, 0xf3, 3, 0x80, 0xbf, 0x07 },
+	{ 0xf4, 0xf4, 3, 0x80, 0x8f, 0x07 },	/* to U+10FFFF only */
+};
+
 int
 utf8_lead(uint8_t b, unsigned *need, uint8_t *lo, uint8_t *hi, uint32_t *cp)
 {
-	uint8_t l = 0x80, h = 0xbf;
-	unsigned n;
-	uint32_t c;
+	const struct utf8_range *r;
+	size_t i;
 
-	if (b < 0x80) {
-		n = 0;
-		c = b;
-	} else if (b >= 0xc2 && b <= 0xdf) {
-		n = 1;
-		c = b & 0x1f;
-	} else if (b >= 0xe0 && b <= 0xef) {
-		n = 2;
-		if (b == 0xe0)
-			l = 0xa0;	/* no overlong 3-byte forms */
-		else if (b == 0xed)
-			h = 0x9f;	/* no UTF-16 surrogates */
-		c = b & 0x0f;
-	} else if (b >= 0xf0 && b <= 0xf4) {
-		n = 3;
-		if (b == 0xf0)
-			l = 0x90;	/* no overlong 4-byte forms */
-		else if (b == 0xf4)
-			h = 0x8f;	/* nothing above U+10FFFF */
-		c = b & 0x07;
-	} else
-		return (-1);
-	*need = n;
-	*lo = l;
-	*hi = h;
-	*cp = c;
-	return (0);
+	for (i = 0; i < sizeof(utf8_ranges) / sizeof(utf8_ranges[0]); i++) {
+		r = &utf8_ranges[i];
+		if (b < r->first || b > r->last)
+			continue;
+		*need = r->need;
+		*lo = r->lo;
+		*hi = r->hi;
+		*cp = b & r->mask;
+		return (0);
+	}
+	return (-1);	/* 0x80..0xc1 (continuations, overlong), 0xf5.. */
 }
 
 int

@@ -127,16 +127,23 @@ fuzz_sk_blob(struct buf **b)
 }
 
 /* That key as sk.c parses it, for targets that check signatures against
- * it; aborts when the fixed key does not parse (the harness is broken). */
-static inline void
-fuzz_sk_fixed(struct sk_key *k)
+ * it, made on the first call; aborts when the fixed key does not parse
+ * (the harness is broken). */
+static inline const struct sk_key *
+fuzz_sk_fixed(void)
 {
+	static struct sk_key k;
+	static int done;
 	struct buf *b = NULL;
 
+	if (done)
+		return (&k);
 	if (fuzz_sk_blob(&b) != 0 ||
-	    sk_key_from_blob(buf_ptr(b), buf_len(b), k) != 0)
+	    sk_key_from_blob(buf_ptr(b), buf_len(b), &k) != 0)
 		abort();
 	buf_free(b);
+	done = 1;
+	return (&k);
 }
 #endif
 

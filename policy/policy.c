@@ -52,6 +52,8 @@
 #include "b64.h"
 #include "buf.h"
 #include "err.h"
+#include "io.h"
+#include "mem.h"
 #include "netaddr.h"
 #include "policy.h"
 #include "policy_int.h"
@@ -60,15 +62,16 @@
 /* Sections */
 
 void
-add_name(struct pctx *c, struct nameref **arr, size_t *n, size_t *a,
-    const char *name, const char *kind, int line)
+add_name(struct pctx *c, struct names *l, const char *name,
+    const char *kind, int line)
 {
-	if (name == NULL || grow(c, (void **)arr, a, *n, sizeof(**arr)) != 0)
+	if (name == NULL || grow(c, (void **)&l->v, &l->a, l->n,
+	    sizeof(*l->v)) != 0)
 		return;
-	(*arr)[*n].name = name;
-	(*arr)[*n].kind = kind;
-	(*arr)[*n].line = line;
-	(*n)++;
+	l->v[l->n].name = name;
+	l->v[l->n].kind = kind;
+	l->v[l->n].line = line;
+	l->n++;
 }
 
 static void
@@ -234,8 +237,8 @@ get_unix_name(struct pctx *c, const struct ynode *root, const char *key,
 	size_t i, n;
 	int ok;
 
-	if ((v = field(c, root, key, "the policy", NULL)) == NULL ||
-	    (s = scalar(c, v, key, "the policy")) == NULL) {
+	if ((s = field_scalar(c, root, key, "the policy", NULL, &v)) ==
+	    NULL) {
 		*out = xstrdup(c, def);
 		return;
 	}
@@ -251,6 +254,22 @@ get_unix_name(struct pctx *c, const struct ynode *root, const char *key,
 		return;
 	}
 	*out = xstrdup(c, s);
+}
+
+/* The list key of the top level must hold ([] for none); NULL when it is
+ * missing or not a list (reported). */
+static const struct ynode *
+root_list(struct pctx *c, const struct ynode *root, const char *key)
+{
+	const struct ynode *v;
+	char need[64], hint[64];
+
+	snprintf(need, sizeof(need), "%s: (a list, [] for none)", key);
+	snprintf(hint, sizeof(hint), "[] or a list of %s", key);
+	if ((v = field(c, root, key, "the policy", need)) == NULL ||
+	    check_seq(c, v, key, "the policy", 0, hint) != 0)
+		return (NULL);
+	return (v);
 }
 
 static void
@@ -289,20 +308,14 @@ parse_root(struct pctx *c, const struct ynode *root)
 	get_unix_name(c, root, "worker_user", POLICY_DEFAULT_WORKER_USER,
 	    &p->worker_user);
 
-	if ((v = field(c, root, "vendors", "the policy", "vendors: (a list, "
-	    "[] for none)")) != NULL && check_seq(c, v, "vendors",
-	    "the policy", 0, "[] or a list of vendors") == 0 &&
-	    (p->vendors = xcalloc(c, v->nkid, sizeof(*p->vendors))) != NULL) {
+	if ((v = root_list(c, root, "vendors")) != NULL &&
+	    (p->vendors = xcalloc(c, v->nkid, sizeof(*p->vendors))) != NULL)
 		for (i = 0; i < v->nkid; i++)
 			parse_vendor(c, v->kid[i], &p->vendors[p->nvendors++]);
-	}
-	if ((v = field(c, root, "devices", "the policy", "devices: (a list, "
-	    "[] for none)")) != NULL && check_seq(c, v, "devices",
-	    "the policy", 0, "[] or a list of devices") == 0 &&
-	    (p->devices = xcalloc(c, v->nkid, sizeof(*p->devices))) != NULL) {
+	if ((v = root_list(c, root, "devices")) != NULL &&
+	    (p->devices = xcalloc(c, v->nkid, sizeof(*p->devices))) != NULL)
 		for (i = 0; i < v->nkid; i++)
 			parse_device(c, v->kid[i], &p->devices[p->ndevices++]);
-	}
 	if ((v = field(c, root, "admins", "the policy", NULL)) != NULL)
 		parse_people(c, v, "admins", "the policy", ROLE_ADMIN, NULL,
 		    &p->admins, &p->nadmins);
@@ -310,9 +323,9 @@ parse_root(struct pctx *c, const struct ynode *root)
 		parse_people(c, v, "auditors", "the policy", ROLE_AUDITOR,
 		    NULL, &p->auditors, &p->nauditors);
 
-	check_unique_names(c, c->vnames, c->nvnames, "vendor names");
-	check_unique_names(c, c->dnames, c->ndnames, "device names");
-	check_unique_names(c, c->pnames, c->npnames,
+	check_unique_names(c, &c->vnames, "vendor names");
+	check_unique_names(c, &c->dnames, "device names");
+	check_unique_names(c, &c->pnames,
 	    "names of engineers, admins and auditors together");
 	check_unique_keys(c);
 	check_segment_overlap(c);
@@ -331,7 +344,6 @@ policy_pin(const char *path, int fd)
 	uint8_t *text = NULL;
 	char *copy = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int r = BERR_NOMEM;
 
 	free(pin.path);
@@ -347,22 +359,13 @@ policy_pin(const char *path, int fd)
 	if ((copy = strdup(path)) == NULL ||
 	    (text = malloc(POLICY_MAX_FILE_SIZE + 1)) == NULL)
 		goto out;
-	for (;;) {
-		n = pread(fd, text + len, POLICY_MAX_FILE_SIZE + 1 - len,
-		    (off_t)len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = BERR_SYS;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > POLICY_MAX_FILE_SIZE) {
-			r = BERR_LIMIT;
-			goto out;
-		}
+	/* pread: the descriptor's offset is shared with the listener */
+	if ((r = io_pread_upto(fd, text, POLICY_MAX_FILE_SIZE + 1, 0,
+	    &len)) != 0)
+		goto out;
+	if (len > POLICY_MAX_FILE_SIZE) {
+		r = BERR_LIMIT;
+		goto out;
 	}
 	pin.path = copy;
 	if ((pin.text = realloc(text, len + 1)) == NULL)
@@ -386,7 +389,6 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 	struct stat st;
 	uint8_t *data = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int fd, r = BERR_SYS;
 
 	*datap = NULL;
@@ -425,22 +427,13 @@ read_policy_file(struct pctx *c, uint8_t **datap, size_t *lenp)
 		c->nomem = 1;
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, data + len, POLICY_MAX_FILE_SIZE + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			problem(c, 0, "cannot read the policy file: %s "
-			    DASH " check the file and the disk",
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > POLICY_MAX_FILE_SIZE)
-			goto big;
+	if (io_read_upto(fd, data, POLICY_MAX_FILE_SIZE + 1, &len) != 0) {
+		problem(c, 0, "cannot read the policy file: %s " DASH " check "
+		    "the file and the disk", strerror(errno));
+		goto out;
 	}
+	if (len > POLICY_MAX_FILE_SIZE)
+		goto big;
 	*datap = data;
 	*lenp = len;
 	data = NULL;
@@ -486,15 +479,10 @@ person_free(struct policy_person *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->nkeys; i++) {
-		free(w->keys[i].type);
-		free(w->keys[i].base64);
-		free(w->keys[i].comment);
-	}
-	free(w->keys);
-	free(w->name);
-	free(w->full_name);
-	free(w->unix_user);
+	for (i = 0; i < w->nkeys; i++)
+		FREE_ALL(w->keys[i].type, w->keys[i].base64,
+		    w->keys[i].comment);
+	FREE_ALL(w->keys, w->name, w->full_name, w->unix_user);
 }
 
 void
@@ -506,56 +494,44 @@ policy_free(struct policy *p)
 		return;
 	for (i = 0; i < p->nlisten; i++)
 		free(p->listen[i].host);
-	free(p->listen);
 	for (i = 0; i < p->nhost_keys; i++)
 		free(p->host_keys[i]);
-	free(p->host_keys);
-	free(p->state_dir);
-	free(p->recordings_dir);
-	free(p->run_dir);
-	free(p->pam_service_dir);
-	free(p->recorder_socket);
-	free(p->text);
-	free(p->approval.windows);
-	free(p->notify_command);
-	free(p->admin_group);
-	free(p->worker_user);
+	FREE_ALL(p->listen, p->host_keys, p->state_dir, p->recordings_dir,
+	    p->run_dir, p->pam_service_dir, p->recorder_socket, p->text,
+	    p->approval.windows, p->notify_command, p->admin_group,
+	    p->worker_user);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 
-		free(vd->name);
-		free(vd->description);
-		free(vd->segments);
-		free(vd->sources);
-		free(vd->approval.windows);
 		for (j = 0; j < vd->nengineers; j++)
 			person_free(&vd->engineers[j]);
-		free(vd->engineers);
+		FREE_ALL(vd->name, vd->description, vd->segments, vd->sources,
+		    vd->approval.windows, vd->engineers);
 	}
-	free(p->vendors);
 	for (i = 0; i < p->ndevices; i++) {
 		struct policy_device *d = &p->devices[i];
 
-		free(d->name);
-		free(d->description);
-		free(d->vendor_name);
-		free(d->address);
-		free(d->login);
-		free(d->credential);
-		free(d->host_key);
-		free(d->forward_ports);
-		free(d->approval.windows);
+		FREE_ALL(d->name, d->description, d->vendor_name, d->address,
+		    d->login, d->credential, d->host_key, d->forward_ports,
+		    d->approval.windows);
 	}
-	free(p->devices);
 	for (i = 0; i < p->nadmins; i++)
 		person_free(&p->admins[i]);
-	free(p->admins);
 	for (i = 0; i < p->nauditors; i++)
 		person_free(&p->auditors[i]);
-	free(p->auditors);
-	free(p->path);
-	free(p);
+	FREE_ALL(p->vendors, p->devices, p->admins, p->auditors, p->path, p);
 }
+
+/* What a policy that leaves them out gets (docs/POLICY.md); the rest 0. */
+static const struct policy defaults = {
+	.login_grace = 30, .keepalive = 30, .max_unauthenticated = 20,
+	.per_source_max_unauthenticated = 10,
+	.vendor_source_max_unauthenticated = 64,
+	.vendor_source_penalty_max = 60, .idle_timeout = 900,
+	.idle_warning = 60, .max_session = 14400, .default_max_grant = 14400,
+	.recording_min_free_mb = 256, .touch_transfer_window = 300,
+	.approval_timeout = 600,
+};
 
 int
 policy_load(const char *path, FILE *errs, size_t *nerrs,
@@ -576,21 +552,9 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 		return (BERR_INVAL);
 	memset(&c, 0, sizeof(c));
 	c.path = path;
-	if ((p = c.p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = c.p = malloc(sizeof(*p))) == NULL)
 		return (BERR_NOMEM);
-	p->login_grace = 30;
-	p->max_unauthenticated = 20;
-	p->per_source_max_unauthenticated = 10;
-	p->vendor_source_max_unauthenticated = 64;
-	p->vendor_source_penalty_max = 60;
-	p->idle_timeout = 900;
-	p->idle_warning = 60;
-	p->max_session = 14400;
-	p->keepalive = 30;
-	p->recording_min_free_mb = 256;
-	p->touch_transfer_window = 300;
-	p->approval_timeout = 600;
-	p->default_max_grant = 14400;
+	*p = defaults;
 
 	if ((p->path = strdup(path)) == NULL) {
 		r = BERR_NOMEM;
@@ -637,15 +601,10 @@ policy_load(const char *path, FILE *errs, size_t *nerrs,
 	policy_free(p);
 	ynode_free(root);
 	free(data);
-	free(c.dir);
 	for (i = 0; i < c.nprobs; i++)
 		free(c.probs[i].msg);
-	free(c.probs);
-	free(c.vnames);
-	free(c.dnames);
-	free(c.pnames);
-	free(c.keys);
-	free(c.segs);
+	FREE_ALL(c.dir, c.probs, c.vnames.v, c.dnames.v, c.pnames.v, c.keys.v,
+	    c.segs);
 	return (r);
 }
 
@@ -660,55 +619,53 @@ policy_vendor(const struct policy *p, const char *name)
 	return (find_vendor(p, name));
 }
 
+void *
+find_by_string(const void *v, size_t n, size_t size, size_t off,
+    const char *s)
+{
+	const char *e = v, *k;
+	size_t i;
+
+	for (i = 0; i < n; i++, e += size) {
+		memcpy(&k, e + off, sizeof(k));
+		if (k != NULL && strcmp(k, s) == 0)
+			return ((void *)(uintptr_t)e);
+	}
+	return (NULL);
+}
+
 struct policy_device *
 policy_device(const struct policy *p, const char *name)
 {
-	size_t i;
-
 	if (p == NULL || name == NULL)
 		return (NULL);
-	for (i = 0; i < p->ndevices; i++)
-		if (strcmp(p->devices[i].name, name) == 0)
-			return (&p->devices[i]);
-	return (NULL);
+	return (FIND_BY(p->devices, p->ndevices, name, name));
 }
 
 struct policy_person *
 policy_person(const struct policy *p, const char *name,
     enum policy_role *role)
 {
-	size_t i, j;
+	struct policy_person *w = NULL;
+	enum policy_role r = ROLE_ENGINEER;
+	size_t i;
 
 	if (role != NULL)
 		*role = ROLE_NONE;
 	if (p == NULL || name == NULL)
 		return (NULL);
-	for (i = 0; i < p->nvendors; i++) {
-		for (j = 0; j < p->vendors[i].nengineers; j++) {
-			struct policy_person *w = &p->vendors[i].engineers[j];
-
-			if (strcmp(w->name, name) == 0) {
-				if (role != NULL)
-					*role = ROLE_ENGINEER;
-				return (w);
-			}
-		}
-	}
-	for (i = 0; i < p->nadmins; i++) {
-		if (strcmp(p->admins[i].name, name) == 0) {
-			if (role != NULL)
-				*role = ROLE_ADMIN;
-			return (&p->admins[i]);
-		}
-	}
-	for (i = 0; i < p->nauditors; i++) {
-		if (strcmp(p->auditors[i].name, name) == 0) {
-			if (role != NULL)
-				*role = ROLE_AUDITOR;
-			return (&p->auditors[i]);
-		}
-	}
-	return (NULL);
+	for (i = 0; i < p->nvendors && w == NULL; i++)
+		w = FIND_BY(p->vendors[i].engineers, p->vendors[i].nengineers,
+		    name, name);
+	if (w == NULL &&
+	    (w = FIND_BY(p->admins, p->nadmins, name, name)) != NULL)
+		r = ROLE_ADMIN;
+	if (w == NULL &&
+	    (w = FIND_BY(p->auditors, p->nauditors, name, name)) != NULL)
+		r = ROLE_AUDITOR;
+	if (w != NULL && role != NULL)
+		*role = r;
+	return (w);
 }
 
 int
@@ -731,15 +688,9 @@ policy_require_attestation(const struct policy *p,
 struct policy_person *
 policy_admin_by_unix_user(const struct policy *p, const char *login)
 {
-	size_t i;
-
 	if (p == NULL || login == NULL)
 		return (NULL);
-	for (i = 0; i < p->nadmins; i++)
-		if (p->admins[i].unix_user != NULL &&
-		    strcmp(p->admins[i].unix_user, login) == 0)
-			return (&p->admins[i]);
-	return (NULL);
+	return (FIND_BY(p->admins, p->nadmins, unix_user, login));
 }
 
 int

@@ -24,62 +24,62 @@ nameref_cmp(const void *a, const void *b)
 	return (x->line < y->line ? -1 : x->line > y->line);
 }
 
-void
-check_unique_names(struct pctx *c, struct nameref *v, size_t n,
-    const char *space)
+/* Sort v by name, then line, and report each entry whose name an earlier
+ * one has (dup, with that first one). */
+static void
+nameref_dups(struct pctx *c, struct names *l,
+    void (*dup)(struct pctx *, const struct nameref *,
+    const struct nameref *, const char *), const char *space)
 {
+	struct nameref *v = l->v;
 	size_t i, first = 0;
 
-	if (n == 0)
+	if (l->n == 0)
 		return;
-	qsort(v, n, sizeof(*v), nameref_cmp);
-	for (i = 1; i < n; i++) {
-		if (strcmp(v[i].name, v[first].name) != 0) {
+	qsort(v, l->n, sizeof(*v), nameref_cmp);
+	for (i = 1; i < l->n; i++) {
+		if (strcmp(v[i].name, v[first].name) != 0)
 			first = i;
-			continue;
-		}
-		problem(c, v[i].line, "%s name \"%s\" is already used by "
-		    "%s \"%s\" at line %d " DASH " %s must be unique; "
-		    "rename one", v[i].kind, v[i].name, v[first].kind,
-		    v[first].name, v[first].line, space);
+		else
+			dup(c, &v[i], &v[first], space);
 	}
 }
 
-static int
-keyref_cmp(const void *a, const void *b)
+static void
+name_dup(struct pctx *c, const struct nameref *v, const struct nameref *first,
+    const char *space)
 {
-	const struct keyref *x = a, *y = b;
-	int r;
+	problem(c, v->line, "%s name \"%s\" is already used by %s \"%s\" at "
+	    "line %d " DASH " %s must be unique; rename one", v->kind, v->name,
+	    first->kind, first->name, first->line, space);
+}
 
-	if ((r = strcmp(x->blob, y->blob)) != 0)
-		return (r);
-	return (x->line < y->line ? -1 : x->line > y->line);
+void
+check_unique_names(struct pctx *c, struct names *l, const char *space)
+{
+	nameref_dups(c, l, name_dup, space);
+}
+
+/* kind is the owner of the key */
+static void
+key_dup(struct pctx *c, const struct nameref *v, const struct nameref *first,
+    const char *unused)
+{
+	(void)unused;
+	if (strcmp(v->kind, first->kind) == 0)
+		problem(c, v->line, "key of \"%s\" is listed twice (also at "
+		    "line %d) " DASH " remove one", v->kind, first->line);
+	else
+		problem(c, v->line, "key of \"%s\" is also listed for \"%s\" "
+		    "at line %d " DASH " each person needs their own key",
+		    v->kind, first->kind, first->line);
 }
 
 /* One key, one person: otherwise a login could not say who it was. */
 void
 check_unique_keys(struct pctx *c)
 {
-	size_t i, first = 0;
-
-	if (c->nkeys == 0)
-		return;
-	qsort(c->keys, c->nkeys, sizeof(*c->keys), keyref_cmp);
-	for (i = 1; i < c->nkeys; i++) {
-		if (strcmp(c->keys[i].blob, c->keys[first].blob) != 0) {
-			first = i;
-			continue;
-		}
-		if (strcmp(c->keys[i].owner, c->keys[first].owner) == 0)
-			problem(c, c->keys[i].line, "key of \"%s\" is listed "
-			    "twice (also at line %d) " DASH " remove one",
-			    c->keys[i].owner, c->keys[first].line);
-		else
-			problem(c, c->keys[i].line, "key of \"%s\" is also "
-			    "listed for \"%s\" at line %d " DASH " each "
-			    "person needs their own key", c->keys[i].owner,
-			    c->keys[first].owner, c->keys[first].line);
-	}
+	nameref_dups(c, &c->keys, key_dup, NULL);
 }
 
 static int

@@ -114,13 +114,10 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 	char what[128];
 
 	vd->line = m->line;
-	label(what, sizeof(what), "vendor", m);
-	if (check_map(c, m, what, keys, "write name:, segments:, sources: "
-	    "and engineers: of the vendor") != 0)
+	if (named_entry(c, m, "vendor", keys, "write name:, segments:, "
+	    "sources: and engineers: of the vendor", &c->vnames, what,
+	    sizeof(what), &vd->name) != 0)
 		return;
-	if (get_name(c, m, what, "vendor", &vd->name) == 0)
-		add_name(c, &c->vnames, &c->nvnames, &c->avnames, vd->name,
-		    "vendor", ymap_get(m, "name")->line);
 	get_text(c, m, "description", what, &vd->description);
 	parse_cidrs(c, m, "segments", what, vd, &vd->segments,
 	    &vd->nsegments);
@@ -139,8 +136,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 		    "allow_non_sk_keys: false, or require_attestation: false "
 		    "for this vendor", what, vd->require_attestation == 1 ?
 		    "the vendor's" : "hospital-wide");
-	if ((v = field(c, m, "touch", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "touch", what)) != NULL) {
+	if ((s = field_scalar(c, m, "touch", what, NULL, &v)) != NULL) {
 		if (strcmp(s, "required") == 0)
 			vd->touch = POLICY_TOUCH_REQUIRED;
 		else if (strcmp(s, "off") == 0)
@@ -159,13 +155,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 struct policy_vendor *
 find_vendor(const struct policy *p, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < p->nvendors; i++)
-		if (p->vendors[i].name != NULL &&
-		    strcmp(p->vendors[i].name, name) == 0)
-			return (&p->vendors[i]);
-	return (NULL);
+	return (FIND_BY(p->vendors, p->nvendors, name, name));
 }
 
 static void
@@ -176,9 +166,9 @@ device_vendor(struct pctx *c, const struct ynode *m, const char *what,
 	const char *s, *sug, **cands;
 	size_t i;
 
-	if ((v = field(c, m, "vendor", what, "vendor: NAME (the vendor that "
-	    "maintains it)")) == NULL || (s = scalar(c, v, "vendor", what)) ==
-	    NULL || (d->vendor_name = xstrdup(c, s)) == NULL)
+	if ((s = field_scalar(c, m, "vendor", what, "vendor: NAME (the vendor "
+	    "that maintains it)", &v)) == NULL ||
+	    (d->vendor_name = xstrdup(c, s)) == NULL)
 		return;
 	if ((d->vendor = find_vendor(c->p, s)) != NULL)
 		return;
@@ -245,19 +235,15 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 
 	d->line = m->line;
 	d->port = 22;
-	label(what, sizeof(what), "device", m);
-	if (check_map(c, m, what, keys, "write name:, vendor:, address: and "
-	    "the other keys of the device") != 0)
+	if (named_entry(c, m, "device", keys, "write name:, vendor:, "
+	    "address: and the other keys of the device", &c->dnames, what,
+	    sizeof(what), &d->name) != 0)
 		return;
-	if (get_name(c, m, what, "device", &d->name) == 0)
-		add_name(c, &c->dnames, &c->ndnames, &c->adnames, d->name,
-		    "device", ymap_get(m, "name")->line);
 	device_vendor(c, m, what, d);
 	get_text(c, m, "description", what, &d->description);
 
-	if ((v = field(c, m, "address", what, "address: IP (a literal "
-	    "address inside a segment of its vendor)")) != NULL &&
-	    (s = scalar(c, v, "address", what)) != NULL) {
+	if ((s = field_scalar(c, m, "address", what, "address: IP (a literal "
+	    "address inside a segment of its vendor)", &v)) != NULL) {
 		if (netaddr_parse(s, &d->addr) != 0)
 			problem(c, v->line, "%s: address \"%.64s\" is not a "
 			    "literal IP address " DASH " write the "
@@ -270,9 +256,8 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 	if ((v = field(c, m, "port", what, NULL)) != NULL)
 		port_value(c, v, "port", what, &d->port);
 
-	if ((v = field(c, m, "login", what, "login: USER (the account on "
-	    "the device)")) != NULL && (s = scalar(c, v, "login", what)) !=
-	    NULL) {
+	if ((s = field_scalar(c, m, "login", what, "login: USER (the account "
+	    "on the device)", &v)) != NULL) {
 		for (bad = s[0] == '-', i = 0; s[i] != '\0'; i++)
 			if ((unsigned char)s[i] <= 0x20 ||
 			    (unsigned char)s[i] >= 0x7f)

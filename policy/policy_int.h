@@ -55,18 +55,18 @@ struct problem {
 	char *msg;
 };
 
-/* A name, for the uniqueness checks. */
+/* What must be unique, for the uniqueness checks: a name (kind: "vendor",
+ * "device", ...) or a person's key (name: its base64, which includes the
+ * type; kind: the owner's name). */
 struct nameref {
 	const char *name;
 	const char *kind;
 	int line;
 };
 
-/* A person's key, for the uniqueness check. */
-struct keyref {
-	const char *blob;	/* base64, which includes the type */
-	const char *owner;
-	int line;
+struct names {
+	struct nameref *v;
+	size_t n, a;
 };
 
 /* A vendor segment, for the overlap check. */
@@ -86,10 +86,7 @@ struct pctx {
 	int nomem;
 	size_t nnodes;
 
-	struct nameref *vnames, *dnames, *pnames;
-	size_t nvnames, avnames, ndnames, adnames, npnames, apnames;
-	struct keyref *keys;
-	size_t nkeys, akeys;
+	struct names vnames, dnames, pnames, keys;
 	struct segref *segs;
 	size_t nsegs, asegs;
 };
@@ -129,16 +126,19 @@ const struct ynode *ymap_get(const struct ynode *m, const char *key);
 const char *closest(const char *s, const char *const *cands, size_t ncands);
 int check_map(struct pctx *c, const struct ynode *n, const char *what,
     const char *const *known, const char *hint);
-const struct ynode *field(struct pctx *c, const struct ynode *m, const char *key,
-    const char *what, const char *need);
+const struct ynode *field(struct pctx *c, const struct ynode *m,
+    const char *key, const char *what, const char *need);
 const char *scalar(struct pctx *c, const struct ynode *v, const char *key,
     const char *what);
+const char *field_scalar(struct pctx *c, const struct ynode *m,
+    const char *key, const char *what, const char *need,
+    const struct ynode **vp);
 int check_seq(struct pctx *c, const struct ynode *v, const char *key,
     const char *what, size_t min, const char *example);
-void label(char *out, size_t len, const char *kind, const struct ynode *m);
 int text_ok(const char *s);
-int get_name(struct pctx *c, const struct ynode *m, const char *what,
-    const char *kind, char **out);
+int named_entry(struct pctx *c, const struct ynode *m, const char *kind,
+    const char *const *keys, const char *hint, struct names *names,
+    char *what, size_t whatlen, char **name);
 void get_text(struct pctx *c, const struct ynode *m, const char *key,
     const char *what, char **out);
 char *resolve_path(struct pctx *c, const struct ynode *v, const char *key,
@@ -170,18 +170,26 @@ void parse_people(struct pctx *c, const struct ynode *v, const char *key,
     struct policy_person **out, size_t *nout);
 
 /* policy_devices.c (vendors and devices) */
-void parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd);
+void parse_vendor(struct pctx *c, const struct ynode *m,
+    struct policy_vendor *vd);
 struct policy_vendor *find_vendor(const struct policy *p, const char *name);
-void parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d);
+void parse_device(struct pctx *c, const struct ynode *m,
+    struct policy_device *d);
 
 /* policy_check.c (whole-file checks) */
-void check_unique_names(struct pctx *c, struct nameref *v, size_t n,
-    const char *space);
+void check_unique_names(struct pctx *c, struct names *l, const char *space);
 void check_unique_keys(struct pctx *c);
 void check_segment_overlap(struct pctx *c);
 
 /* policy.c (shared by the sections) */
-void add_name(struct pctx *c, struct nameref **arr, size_t *n, size_t *a,
-    const char *name, const char *kind, int line);
+/* The element of v[0..n-1] (each size bytes) whose string member at
+ * offset off (NULL matches nothing) equals s, or NULL. */
+void *find_by_string(const void *v, size_t n, size_t size, size_t off,
+    const char *s);
+#define FIND_BY(v, n, member, s)					\
+	find_by_string((v), (n), sizeof(*(v)),				\
+	    offsetof(__typeof__(*(v)), member), (s))
+void add_name(struct pctx *c, struct names *l, const char *name,
+    const char *kind, int line);
 
 #endif

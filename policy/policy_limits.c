@@ -162,8 +162,7 @@ get_conn_count(struct pctx *c, const struct ynode *m, const char *key,
 	const char *s;
 	int l;
 
-	if ((v = field(c, m, key, "limits", NULL)) == NULL ||
-	    (s = scalar(c, v, key, "limits")) == NULL)
+	if ((s = field_scalar(c, m, key, "limits", NULL, &v)) == NULL)
 		return;
 	l = parse_uint(s, &n);
 	if (l < 0 || s[l] != '\0' || n < 1 || n > COUNT_MAX)
@@ -201,8 +200,8 @@ parse_limits(struct pctx *c, const struct ynode *root)
 	    &p->vendor_source_max_unauthenticated);
 	get_duration(c, m, "vendor_source_penalty_max", what,
 	    &p->vendor_source_penalty_max);
-	if ((v = field(c, m, "recording_min_free_mb", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "recording_min_free_mb", what)) != NULL) {
+	if ((s = field_scalar(c, m, "recording_min_free_mb", what, NULL,
+	    &v)) != NULL) {
 		int l = parse_uint(s, &n);
 
 		if (l < 0 || s[l] != '\0' || n > 1000000000ULL)
@@ -213,8 +212,8 @@ parse_limits(struct pctx *c, const struct ynode *root)
 		else
 			p->recording_min_free_mb = (unsigned)n;
 	}
-	if ((v = field(c, m, "touch_transfer_window", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "touch_transfer_window", what)) != NULL) {
+	if ((s = field_scalar(c, m, "touch_transfer_window", what, NULL,
+	    &v)) != NULL) {
 		unsigned d;
 
 		if (parse_duration(s, &d) != 0)
@@ -278,8 +277,8 @@ parse_global_approval(struct pctx *c, const struct ynode *root)
 		    &p->approval.second_approver);
 		get_duration(c, m, "max_grant", what, &p->default_max_grant);
 		get_duration(c, m, "timeout", what, &p->approval_timeout);
-		if ((v = field(c, m, "notify_command", what, NULL)) != NULL &&
-		    (s = scalar(c, v, "notify_command", what)) != NULL) {
+		if ((s = field_scalar(c, m, "notify_command", what, NULL,
+		    &v)) != NULL) {
 			if (s[0] != '/' || !text_ok(s) ||
 			    strlen(s) >= PATH_MAX)
 				problem(c, v->line, "approval: notify_command "

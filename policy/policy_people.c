@@ -332,13 +332,8 @@ parse_person_keys(struct pctx *c, const struct ynode *m, const char *what,
 			    "off for the vendor", what,
 			    vd->name ? vd->name : "?");
 		w->nkeys++;
-		if (w->name != NULL && grow(c, (void **)&c->keys, &c->akeys,
-		    c->nkeys, sizeof(*c->keys)) == 0) {
-			c->keys[c->nkeys].blob = k->base64;
-			c->keys[c->nkeys].owner = w->name;
-			c->keys[c->nkeys].line = k->line;
-			c->nkeys++;
-		}
+		if (w->name != NULL)
+			add_name(c, &c->keys, k->base64, w->name, k->line);
 	}
 }
 
@@ -374,8 +369,7 @@ parse_unix_user(struct pctx *c, const struct ynode *m, const char *what,
 	const char *s;
 	size_t i;
 
-	if ((v = field(c, m, "unix_user", what, NULL)) == NULL ||
-	    (s = scalar(c, v, "unix_user", what)) == NULL)
+	if ((s = field_scalar(c, m, "unix_user", what, NULL, &v)) == NULL)
 		return;
 	if (!policy_unix_user_ok(s)) {
 		problem(c, v->line, "%s: unix_user \"%.80s\" is not a valid "
@@ -417,17 +411,13 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 	w->line = m->line;
 	w->enabled = 1;
 	w->vendor = vd;
-	label(what, sizeof(what), kind, m);
-	if (check_map(c, m, what, role == ROLE_ADMIN ? admin_keys : keys,
-	    "write name:, keys: and the other keys of a person") != 0)
+	if (named_entry(c, m, kind, role == ROLE_ADMIN ? admin_keys : keys,
+	    "write name:, keys: and the other keys of a person", &c->pnames,
+	    what, sizeof(what), &w->name) != 0)
 		return;
-	if (get_name(c, m, what, kind, &w->name) == 0)
-		add_name(c, &c->pnames, &c->npnames, &c->apnames, w->name,
-		    kind, ymap_get(m, "name")->line);
 	get_text(c, m, "full_name", what, &w->full_name);
 	parse_person_keys(c, m, what, w);
-	if ((v = field(c, m, "valid_until", what, NULL)) != NULL &&
-	    (s = scalar(c, v, "valid_until", what)) != NULL &&
+	if ((s = field_scalar(c, m, "valid_until", what, NULL, &v)) != NULL &&
 	    parse_date(s, &w->valid_until) != 0)
 		problem(c, v->line, "%s: valid_until \"%.64s\" is not a "
 		    "calendar date " DASH " write YYYY-MM-DD, e.g. "

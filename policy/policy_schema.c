@@ -181,6 +181,18 @@ scalar(struct pctx *c, const struct ynode *v, const char *key,
 	return (v->str);
 }
 
+/* field() and scalar() at once: the text of key in m, or NULL (absent,
+ * reported as field() does with need; or not a value, reported). *vp is
+ * set to the key's node, NULL when it is absent. */
+const char *
+field_scalar(struct pctx *c, const struct ynode *m, const char *key,
+    const char *what, const char *need, const struct ynode **vp)
+{
+	if ((*vp = field(c, m, key, what, need)) == NULL)
+		return (NULL);
+	return (scalar(c, *vp, key, what));
+}
+
 /* v must be a list with at least min items. */
 int
 check_seq(struct pctx *c, const struct ynode *v, const char *key,
@@ -219,7 +231,7 @@ policy_name_ok(const char *s)
 }
 
 /* "vendor "acme"" or "vendor at line 7", for messages. */
-void
+static void
 label(char *out, size_t len, const char *kind, const struct ynode *m)
 {
 	const struct ynode *v = ymap_get(m, "name");
@@ -246,15 +258,14 @@ text_ok(const char *s)
 	return (1);
 }
 
-int
+static int
 get_name(struct pctx *c, const struct ynode *m, const char *what,
     const char *kind, char **out)
 {
 	const struct ynode *v;
 	const char *s;
 
-	if ((v = field(c, m, "name", what, "name: NAME")) == NULL ||
-	    (s = scalar(c, v, "name", what)) == NULL)
+	if ((s = field_scalar(c, m, "name", what, "name: NAME", &v)) == NULL)
 		return (-1);
 	if (!policy_name_ok(s)) {
 		problem(c, v->line, "%s name \"%.80s\" is not valid "
@@ -266,6 +277,25 @@ get_name(struct pctx *c, const struct ynode *m, const char *what,
 	return (0);
 }
 
+/*
+ * The start of every named entry (vendor, device, person): its label for
+ * messages (into what), only the keys it may have, and its name, kept in
+ * names for the uniqueness check. -1 when m is refused (check_map); a
+ * missing or bad name is reported and leaves *name NULL.
+ */
+int
+named_entry(struct pctx *c, const struct ynode *m, const char *kind,
+    const char *const *keys, const char *hint, struct names *names,
+    char *what, size_t whatlen, char **name)
+{
+	label(what, whatlen, kind, m);
+	if (check_map(c, m, what, keys, hint) != 0)
+		return (-1);
+	if (get_name(c, m, what, kind, name) == 0)
+		add_name(c, names, *name, kind, ymap_get(m, "name")->line);
+	return (0);
+}
+
 /* Optional free text (description, full_name). */
 void
 get_text(struct pctx *c, const struct ynode *m, const char *key,
@@ -274,8 +304,7 @@ get_text(struct pctx *c, const struct ynode *m, const char *key,
 	const struct ynode *v;
 	const char *s;
 
-	if ((v = field(c, m, key, what, NULL)) == NULL ||
-	    (s = scalar(c, v, key, what)) == NULL)
+	if ((s = field_scalar(c, m, key, what, NULL, &v)) == NULL)
 		return;
 	if (strlen(s) > POLICY_MAX_TEXT) {
 		problem(c, v->line, "%s: %s is %zu bytes long " DASH " "

@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "err.h"
+#include "mem.h"
 #include "policy.h"
 #include "policy_int.h"
 
@@ -155,9 +156,7 @@ ynode_free(struct ynode *n)
 		return;
 	for (i = 0; i < n->nkid; i++)
 		ynode_free(n->kid[i]);	/* depth <= YAML_MAX_DEPTH */
-	free(n->kid);
-	free(n->str);
-	free(n);
+	FREE_ALL(n->kid, n->str, n);
 }
 
 const char *

@@ -277,7 +277,7 @@ static int
 mon_rec_rel_ok(const char *rel)
 {
 	const char *c = rel, *slash;
-	size_t n, i;
+	size_t n;
 
 	for (;;) {
 		slash = strchr(c, '/');
@@ -285,12 +285,9 @@ mon_rec_rel_ok(const char *rel)
 		if (n == 0 || (n == 1 && c[0] == '.') ||
 		    (n == 2 && c[0] == '.' && c[1] == '.'))
 			return (0);
-		for (i = 0; i < n; i++)
-			if (!((c[i] >= 'a' && c[i] <= 'z') ||
-			    (c[i] >= 'A' && c[i] <= 'Z') ||
-			    (c[i] >= '0' && c[i] <= '9') || c[i] == '.' ||
-			    c[i] == '_' || c[i] == '-'))
-				return (0);
+		if (strspn(c, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") < n)
+			return (0);
 		if (slash == NULL)
 			break;
 		c = slash + 1;

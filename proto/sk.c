@@ -131,11 +131,8 @@ sk_key_from_blob(const uint8_t *blob, size_t len, struct sk_key *k)
 	if (k == NULL)
 		return (BERR_INVAL);
 	memset(k, 0, sizeof(*k));
-	if (blob == NULL || len == 0 || len > SK_MAX_BLOB)
-		return (BERR_FORMAT);
-	if ((b = buf_from(blob, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = sk_get_type(b, &k->alg)) != 0)
+	if ((r = buf_open(blob, len, SK_MAX_BLOB, &b)) != 0 ||
+	    (r = sk_get_type(b, &k->alg)) != 0)
 		goto out;
 	if (k->alg == SK_ALG_ED25519) {
 		if ((r = buf_get_string_direct(b, &p, &n, 32)) != 0 ||
@@ -266,11 +263,8 @@ sk_sig_parse(const uint8_t *blob, size_t len, struct sk_sig *s)
 	if (s == NULL)
 		return (BERR_INVAL);
 	memset(s, 0, sizeof(*s));
-	if (blob == NULL || len == 0 || len > SK_MAX_BLOB)
-		return (BERR_FORMAT);
-	if ((b = buf_from(blob, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = sk_get_type(b, &s->alg)) != 0 ||
+	if ((r = buf_open(blob, len, SK_MAX_BLOB, &b)) != 0 ||
+	    (r = sk_get_type(b, &s->alg)) != 0 ||
 	    (r = buf_get_string_direct(b, &p, &n, 1024)) != 0)
 		goto out;
 	if (s->alg == SK_ALG_ED25519) {
@@ -300,17 +294,14 @@ out:
 const char *
 sk_verdict_str(enum sk_verdict v)
 {
-	switch (v) {
-	case SK_VERDICT_OK:
-		return ("signature valid, key touched");
-	case SK_VERDICT_BAD_SIGNATURE:
-		return ("signature does not verify");
-	case SK_VERDICT_NO_TOUCH:
-		return ("user presence (touch) not asserted");
-	case SK_VERDICT_NO_PIN:
-		return ("user verification (PIN) not asserted");
-	}
-	return ("?");
+	static const char *const str[] = {
+		[SK_VERDICT_OK] = "signature valid, key touched",
+		[SK_VERDICT_BAD_SIGNATURE] = "signature does not verify",
+		[SK_VERDICT_NO_TOUCH] = "user presence (touch) not asserted",
+		[SK_VERDICT_NO_PIN] = "user verification (PIN) not asserted",
+	};
+
+	return ((size_t)v < sizeof(str) / sizeof(str[0]) ? str[v] : "?");
 }
 
 /* One libfido2 assertion check of s by k over the client data hash, with
@@ -413,21 +404,19 @@ sk_sig_verify(const struct sk_key *k, const struct sk_sig *s,
 const char *
 sk_attest_result_str(enum sk_attest_result r)
 {
-	switch (r) {
-	case SK_ATTEST_OK:
-		return ("attestation verified");
-	case SK_ATTEST_MALFORMED:
-		return ("attestation is malformed");
-	case SK_ATTEST_BAD_SIGNATURE:
-		return ("attestation signature does not verify");
-	case SK_ATTEST_WRONG_KEY:
-		return ("attestation is for another key");
-	case SK_ATTEST_UNTRUSTED:
-		return ("attestation certificate is not from a trusted root");
-	case SK_ATTEST_AAGUID:
-		return ("authenticator model (AAGUID) is not allowed");
-	}
-	return ("?");
+	static const char *const str[] = {
+		[SK_ATTEST_OK] = "attestation verified",
+		[SK_ATTEST_MALFORMED] = "attestation is malformed",
+		[SK_ATTEST_BAD_SIGNATURE] =
+		    "attestation signature does not verify",
+		[SK_ATTEST_WRONG_KEY] = "attestation is for another key",
+		[SK_ATTEST_UNTRUSTED] =
+		    "attestation certificate is not from a trusted root",
+		[SK_ATTEST_AAGUID] =
+		    "authenticator model (AAGUID) is not allowed",
+	};
+
+	return ((size_t)r < sizeof(str) / sizeof(str[0]) ? str[r] : "?");
 }
 
 int
