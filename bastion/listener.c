@@ -52,6 +52,19 @@ listener_status(struct listener *L)
 }
 
 
+void
+listener_spawn_options(uv_process_options_t *o, uv_stdio_container_t *stdio,
+    size_t n)
+{
+	memset(o, 0, sizeof(*o));
+	memset(stdio, 0, n * sizeof(*stdio));
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = 2;	/* a child's stdout is our stderr */
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = 2;
+}
+
 static void
 listener_signal_cb(uv_signal_t *s, int sig)
 {

@@ -116,6 +116,11 @@ struct listener {
 
 /* listener.c: STATUS= for systemctl status (connections, a note). */
 void listener_status(struct listener *L);
+/* listener.c: options for a child of the listener: all zero, then stdin
+ * ignored and stdout and stderr both our stderr (the journal); the
+ * caller sets the rest of stdio[0..n-1], file, args, exit_cb. */
+void listener_spawn_options(uv_process_options_t *o,
+    uv_stdio_container_t *stdio, size_t n);
 
 /* accept.c: the listen sockets' connection callback. */
 void accept_conn_cb(uv_stream_t *server, int status);

@@ -129,13 +129,7 @@ recsup_start(struct listener *L)
 	args[n++] = L->boot->state_dir;
 	args[n++] = "-D";
 	args[n] = NULL;
-	memset(&o, 0, sizeof(o));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = 2;
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = 2;
+	listener_spawn_options(&o, stdio, 3);
 	o.file = L->recorder_bin;
 	o.args = args;
 	o.exit_cb = recorder_exit_cb;

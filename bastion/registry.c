@@ -542,13 +542,7 @@ registry_spawn(struct listener *L, int fd, const struct netaddr *a,
 	uv_pipe_init(L->loop, &w->ctl, 0);
 	w->ctl.data = w;
 	w->proc.data = w;
-	memset(&o, 0, sizeof(o));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = 2;	/* the worker's stdout is our stderr */
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = 2;
+	listener_spawn_options(&o, stdio, 6);
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = fd;
 	/* both ways: the monitor answers on it (K, L, R) */
