@@ -13,7 +13,9 @@
 #include <time.h>
 
 #include "auditlog.h"
+#include "bclock.h"
 #include "buf.h"
+#include "burst.h"
 #include "err.h"
 #include "log.h"
 #include "monitor_req.h"
@@ -71,15 +73,11 @@ mon_answer_audit(struct mon *M, struct buf *req)
 	const char *k[MON_AUDIT_FIELDS], *v[MON_AUDIT_FIELDS], *p, *end;
 	const char *why = NULL, *stamp;
 	size_t i, nf = 0, vo = 0, e;
-	time_t now = time(NULL);
+	time_t now = bclock_wall_s(NULL);
 	struct buf *a;
 	int r, kept = -1, allowed = 0;
 
-	if (now - M->aud_window >= MON_AUDIT_WINDOW) {
-		M->aud_window = now;
-		M->aud_count = 0;
-	}
-	if (++M->aud_count > MON_AUDIT_BURST)
+	if (!burst_take(&M->aud, now, MON_AUDIT_WINDOW, MON_AUDIT_BURST))
 		return ("an audit event flood");
 	if (buf_get_cstring(req, &line, MON_AUDIT_MAX) != 0)
 		return ("malformed");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "burst.h"
 #include "monitor.h"
 #include "privsep.h"
 #include "session.h"
@@ -77,8 +78,7 @@ struct mon {
 	unsigned nfwd_wait;
 
 	/* audit events the child hands over: MON_AUDIT_BURST per window */
-	time_t aud_window;
-	unsigned aud_count;
+	struct burst aud;
 };
 
 /*

@@ -115,6 +115,12 @@ mm_queue_len(void)
 	return (mmq_len(&mm_out));
 }
 
+unsigned
+mm_late_len(void)
+{
+	return (mmq_len(&mm_late));
+}
+
 /* Receive one message, waiting timeout_ms (-1: for ever); a late
  * forward's answer is put aside and the wait goes on. 0, or BERR_TIMEOUT
  * (never with -1); anything else is fatal. */

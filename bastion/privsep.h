@@ -205,6 +205,9 @@ int mm_forward_answer(uint32_t *id, enum mm_fwd *st, int *fd, char *why,
     size_t whylen);
 void mm_flush_queue(void);
 unsigned mm_queue_len(void);
+/* Answers put aside while a wrapper waited for its own: the socket may
+ * not say readable again for them, so the relay asks. */
+unsigned mm_late_len(void);
 /* The same, waiting for the answer (the privsep selftest). */
 enum mm_fwd mm_forward_connect(const char *host, int port, int *fd,
     char *why, size_t whylen);

@@ -132,6 +132,8 @@ struct relay {
 	struct mon_reader mon;
 	uv_poll_t mmpoll;		/* the request socket: late answers */
 	int mmpoll_on, mmpoll_ev;
+	uv_timer_t mmlate;		/* answers put aside (mm_late_len) */
+	int mmlate_on;
 
 	/* the work record (relay_wr.c) */
 	enum wr_state wr;

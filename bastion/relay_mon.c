@@ -151,26 +151,46 @@ relay_mon_cb(uv_poll_t *h, int status, int events)
 	relay_step(S);
 }
 
-/* The request socket: the monitor's late answers (forwards), and room
- * for what waits in monitor_wrap.c's queue. */
+/* The monitor's late answers (forwards): those put aside while the child
+ * waited for another answer, then those on the socket now. */
 static void
-relay_mm_cb(uv_poll_t *h, int status, int events)
+relay_mon_answers(struct sess *S)
 {
-	struct sess *S = h->data;
 	char why[256];
 	enum mm_fwd st;
 	uint32_t id;
 	int fd, r;
 
-	(void)status;
-	if (events & UV_WRITABLE)
-		mm_flush_queue();
 	while ((r = mm_forward_answer(&id, &st, &fd, why, sizeof(why))) == 1)
 		relay_forward_answered(S, id, (int)st, fd, why);
-	if (r < 0) {
+	if (r < 0 && S->R->mmpoll_on) {
 		uv_poll_stop(&S->R->mmpoll);
 		relay_mon_gone(S, "the monitor closed the request socket");
 	}
+}
+
+/* The request socket: answers, and room for what waits in
+ * monitor_wrap.c's queue. */
+static void
+relay_mm_cb(uv_poll_t *h, int status, int events)
+{
+	struct sess *S = h->data;
+
+	(void)status;
+	if (events & UV_WRITABLE)
+		mm_flush_queue();
+	relay_mon_answers(S);
+	relay_step(S);
+}
+
+/* Answers put aside during a round: taken on the next turn of the loop,
+ * since the socket may never say readable for them again. */
+static void
+relay_mm_late_cb(uv_timer_t *t)
+{
+	struct sess *S = t->data;
+
+	relay_mon_answers(S);
 	relay_step(S);
 }
 
@@ -195,6 +215,9 @@ relay_mon_start(struct sess *S)
 		(void)fcntl(mm_fd(), F_SETFL, fl & ~O_NONBLOCK);
 	R->mmpoll.data = S;
 	R->mmpoll_on = 1;
+	uv_timer_init(R->loop, &R->mmlate);
+	R->mmlate.data = S;
+	R->mmlate_on = 1;
 	relay_mon_update(S);
 	return (0);
 }
@@ -212,6 +235,8 @@ relay_mon_update(struct sess *S)
 		R->mmpoll_ev = ev;
 		uv_poll_start(&R->mmpoll, ev, relay_mm_cb);
 	}
+	if (R->mmlate_on && mm_late_len() > 0)
+		uv_timer_start(&R->mmlate, relay_mm_late_cb, 0, 0);
 }
 
 void
@@ -223,6 +248,8 @@ relay_mon_stop(struct sess *S)
 		uv_poll_stop(&R->monpoll);
 	if (R->mmpoll_on)
 		uv_poll_stop(&R->mmpoll);
+	if (R->mmlate_on)
+		uv_timer_stop(&R->mmlate);
 }
 
 void
@@ -234,5 +261,7 @@ relay_mon_close(struct sess *S)
 		uv_close((uv_handle_t *)&R->monpoll, NULL);
 	if (R->mmpoll_on)
 		uv_close((uv_handle_t *)&R->mmpoll, NULL);
-	R->monpoll_on = R->mmpoll_on = 0;
+	if (R->mmlate_on)
+		uv_close((uv_handle_t *)&R->mmlate, NULL);
+	R->monpoll_on = R->mmpoll_on = R->mmlate_on = 0;
 }

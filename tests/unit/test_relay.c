@@ -28,21 +28,12 @@
 #include "relay.h"
 
 /* A clock that moves only when told. */
-static int64_t fake_now_ms;
-
-static int64_t
-fake_ms(const struct bclock *c)
-{
-	(void)c;
-	return (fake_now_ms);
-}
-
-static const struct bclock fake_clock = { fake_ms, fake_ms, NULL };
+static struct bclock_manual fake;
 
 static time_t
 now_s(void)
 {
-	return (bclock_wall_s(&fake_clock));
+	return (bclock_wall_s(&fake.c));
 }
 
 static struct policy pol;
@@ -55,7 +46,7 @@ start(unsigned idle, unsigned warning, unsigned max)
 	pol.idle_timeout = idle;
 	pol.idle_warning = warning;
 	pol.max_session = max;
-	fake_now_ms = 1700000000000LL;
+	bclock_manual_init(&fake, 1700000000000LL);
 	memset(&lim, 0, sizeof(lim));
 	lim.start = lim.last_activity = now_s();
 }
@@ -66,7 +57,7 @@ tick(unsigned s)
 {
 	struct relay_limits_out o;
 
-	fake_now_ms += (int64_t)s * 1000;
+	fake.ms += (int64_t)s * 1000;
 	relay_limits_check(&pol, &lim, now_s(), &o);
 	return (o);
 }
