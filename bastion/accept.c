@@ -55,11 +55,11 @@ client_close_cb(uv_handle_t *h)
 #define REFUSED_PER_S	5
 
 static void
-accept_refused(const char *addr, const char *why)
+accept_refused(const struct listener *L, const char *addr, const char *why)
 {
 	static time_t sec;
 	static unsigned n, suppressed;
-	time_t now = time(NULL);
+	time_t now = bclock_wall_s(L->clock);
 	char cnt[24];
 
 	if (now != sec) {
@@ -150,7 +150,7 @@ pre_handoff(struct preconn *p, enum pre_pool pool)
 	    getrandom(&rnd, sizeof(rnd), 0) == sizeof(rnd) ? (int64_t)rnd : -1);
 	if (why != NULL) {
 		netaddr_str(&p->peer, addr, sizeof(addr));
-		accept_refused(addr, why);
+		accept_refused(L, addr, why);
 	} else
 		registry_spawn(L, p->fd, &p->peer, pool, p->vendor);
 	accept_close(p);
@@ -186,7 +186,7 @@ pre_check(struct preconn *p, int final)
 	}
 	if (n > 0 && (memcmp(b, "SSH-", (size_t)n) != 0 || final)) {
 		netaddr_str(&p->peer, addr, sizeof(addr));
-		accept_refused(addr, "the client did not begin with an SSH "
+		accept_refused(p->L, addr, "the client did not begin with an SSH "
 		    "identification");
 		accept_close(p);
 		return;
@@ -318,7 +318,7 @@ pre_start(struct listener *L, int fd, const struct netaddr *a)
 
 	netaddr_str(a, addr, sizeof(addr));
 	if (L->npre - L->nlinger >= PRE_MAX) {
-		accept_refused(addr, "too many connections waiting for their "
+		accept_refused(L, addr, "too many connections waiting for their "
 		    "SSH identification");
 		return;
 	}
@@ -335,7 +335,7 @@ pre_start(struct listener *L, int fd, const struct netaddr *a)
 		snprintf(p->vendor, sizeof(p->vendor), "%s", v->name);
 	if ((left = preauth_penalty_left(&L->pa, a,
 	    bclock_wall_s(L->clock))) > 0) {
-		accept_refused(addr, "source address is in a penalty period "
+		accept_refused(L, addr, "source address is in a penalty period "
 		    "after repeated authentication failures");
 		snprintf(line, sizeof(line), "bastion: too many failed logins "
 		    "from your address; try again in %lld s\r\n",
@@ -345,7 +345,7 @@ pre_start(struct listener *L, int fd, const struct netaddr *a)
 	}
 	pre_count(L, a, p->vendor, &n);		/* p itself included */
 	if ((why = preauth_source_refused(L->pol, v != NULL, &n)) != NULL) {
-		accept_refused(addr, why);
+		accept_refused(L, addr, why);
 		pre_refuse(p, "bastion: too many unfinished logins from your "
 		    "address; try again in a few seconds\r\n");
 	}

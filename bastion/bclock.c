@@ -31,7 +31,21 @@ sys_wall_ms(const struct bclock *c)
 	return (sys_ms(CLOCK_REALTIME));
 }
 
-static const struct bclock sys_clock = { sys_mono_ms, sys_wall_ms, NULL };
+static int64_t
+manual_ms(const struct bclock *c)
+{
+	return (((const struct bclock_manual *)(const void *)c)->ms);
+}
+
+void
+bclock_manual_init(struct bclock_manual *m, int64_t ms)
+{
+	m->c.mono_ms = manual_ms;
+	m->c.wall_ms = manual_ms;
+	m->ms = ms;
+}
+
+static const struct bclock sys_clock = { sys_mono_ms, sys_wall_ms };
 
 const struct bclock *
 bclock_system(void)

@@ -1,13 +1,15 @@
 /*
  * bclock.h - the clock the bastion's timer logic reads.
  *
- * Decisions that depend on time (the pre-authentication penalties, the
- * idle and maximum session limits, the login grace, the session
- * monitor's grace after K/L/R) are written as pure functions of their
- * state and "now"; the code around them asks one struct bclock what time
- * it is and arms its libuv timers from the answer. bclock_system() is the
- * real clock; a unit test passes its own (tests/unit/test_preauth.c,
- * test_relay.c) and moves time by hand, so no test sleeps.
+ * Decisions that depend on time (the pre-authentication penalties and
+ * what a worker's end counts for, the idle and maximum session limits,
+ * the audit flood limit) are written as pure functions of their state
+ * and "now"; the code around them asks one struct bclock what time it is.
+ * libuv timers only wake that code up: what it decides comes from the
+ * clock. bclock_system() is the real clock; a unit test hands a
+ * struct bclock_manual instead and moves it by hand
+ * (tests/unit/test_preauth.c, test_relay.c, test_flood.c), so no test
+ * sleeps.
  */
 #ifndef BASTION_BCLOCK_H
 #define BASTION_BCLOCK_H
@@ -20,8 +22,18 @@ struct bclock {
 	int64_t (*mono_ms)(const struct bclock *c);
 	/* milliseconds since the epoch (CLOCK_REALTIME) */
 	int64_t (*wall_ms)(const struct bclock *c);
-	void *arg;			/* the fake clock's own state */
 };
+
+/*
+ * A clock that moves only when told (the unit tests): both readings are
+ * ms, set by bclock_manual_init() and moved by the caller (m->ms += ...).
+ * &m->c is the struct bclock to hand out.
+ */
+struct bclock_manual {
+	struct bclock c;
+	int64_t ms;
+};
+void bclock_manual_init(struct bclock_manual *m, int64_t ms);
 
 /* The real clock (static: never freed). */
 const struct bclock *bclock_system(void);

@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "bclock.h"
+#include "burst.h"
 #include "monitor.h"
 #include "preauth.h"
 
@@ -44,8 +45,7 @@ struct worker {
 	/* session monitor (proto/monitor.h) */
 	struct mon_reader mon;		/* fd 4: untrusted lines */
 	unsigned mon_lines;		/* lines so far: a flood is killed */
-	time_t aud_window;		/* V lines: MON_AUDIT_BURST per window */
-	unsigned aud_count;
+	struct burst aud;		/* V lines: MON_AUDIT_BURST per window */
 	int mon_broken;			/* killed for breaking the protocol */
 	int64_t row;			/* its session row; 0 before "S" */
 	int told;			/* K, L or R sent */

@@ -5,9 +5,11 @@
  * policy's limits, "now" and a random number; accept.c does the I/O.
  */
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bastiond.h"
 #include "preauth.h"
 
 int
@@ -74,6 +76,14 @@ preauth_penalty_record(struct preauth *pa, const struct policy *pol,
 		d = n >= 31 ? UINT_MAX : 1u << n;
 		p->until = p->last + (d > cap ? cap : d);
 	}
+}
+
+int
+preauth_outcome(int64_t status, int sig, int authed)
+{
+	if (status == WORKER_EXIT_AUTHFAIL || (sig == SIGALRM && !authed))
+		return (1);
+	return (authed ? -1 : 0);
 }
 
 time_t

@@ -73,6 +73,14 @@ const struct policy_vendor *preauth_source_vendor(const struct policy *pol,
 void preauth_penalty_record(struct preauth *pa, const struct policy *pol,
     const struct netaddr *a, int failed, time_t now);
 
+/*
+ * What a worker's end means for its source: 1 a failure (it exited
+ * WORKER_EXIT_AUTHFAIL, or died of SIGALRM, the login grace, before
+ * anyone authenticated), -1 a login (forgives), 0 neither (a client that
+ * left, a crash). status and sig as libuv's exit callback gives them.
+ */
+int preauth_outcome(int64_t status, int sig, int authed);
+
 /* Seconds a's penalty still runs at now; 0 when it is not penalised. */
 time_t preauth_penalty_left(const struct preauth *pa,
     const struct netaddr *a, time_t now);

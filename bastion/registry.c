@@ -221,13 +221,9 @@ mon_audit(struct worker *w, const char *line, size_t len)
 	struct mon_msg m;
 	const char *why;
 	char shown[64];
-	time_t now = bclock_wall_s(w->L->clock);
 
-	if (now - w->aud_window >= MON_AUDIT_WINDOW) {
-		w->aud_window = now;
-		w->aud_count = 0;
-	}
-	if (++w->aud_count > MON_AUDIT_BURST) {
+	if (!burst_take(&w->aud, bclock_wall_s(w->L->clock), MON_AUDIT_WINDOW,
+	    MON_AUDIT_BURST)) {
 		mon_violation(w, "an audit event flood");
 		return (1);
 	}
@@ -409,6 +405,7 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 	struct worker *w = p->data, **pp;
 	struct listener *L = w->L;
 	char addr[64], why[MON_TEXT_MAX + 64];
+	int r;
 
 	netaddr_str(&w->peer, addr, sizeof(addr));
 	mon_drain(w);
@@ -427,13 +424,10 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 	}
 	if (!w->authed && L->unauth > 0)
 		L->unauth--;
-	/* a failed login, or the login grace run out (the worker's alarm:
-	 * SIGALRM) before anyone authenticated: both count for the source */
-	if (status == WORKER_EXIT_AUTHFAIL || (sig == SIGALRM && !w->authed))
-		preauth_penalty_record(&L->pa, L->pol, &w->peer, 1,
-		    bclock_wall_s(L->clock));
-	else if (w->authed)
-		preauth_penalty_record(&L->pa, L->pol, &w->peer, 0,
+	/* a failed login, or the login grace run out: a failure; a login:
+	 * forgiven (preauth_outcome) */
+	if ((r = preauth_outcome(status, sig, w->authed)) != 0)
+		preauth_penalty_record(&L->pa, L->pol, &w->peer, r > 0,
 		    bclock_wall_s(L->clock));
 	/* sandbox.c: a forbidden system call (the monitor exits
 	 * WORKER_EXIT_SANDBOX when its confined child died of SIGSYS) */

@@ -152,6 +152,24 @@ reload_fixed(const struct listener *L, const struct policy *np,
 	return (0);
 }
 
+/* A valid policy that is not adopted all the same: audited with why, a
+ * note for STATUS= ("policy reload HOW"), the reload over. */
+static void
+reload_not_adopted(struct listener *L, struct policy *np, const char *why,
+    const char *how)
+{
+	policy_free(np);
+	audit_event("policy.reload_failed", "policy", L->policy_path,
+	    "problems", "0", "reason", why, NULL);
+	if (strcmp(how, "refused") == 0)
+		log_error("policy reload refused: %s; the policy loaded "
+		    "before stays in force", why);
+	snprintf(L->note, sizeof(L->note), "policy reload %s, the previous "
+	    "policy is in force (see the journal)", how);
+	listener_status(L);
+	sdnotify_ready();
+}
+
 /*
  * SIGHUP: read and validate the policy file again. A policy with
  * problems is not adopted: every problem is logged as FILE:LINE: ..., the
@@ -204,26 +222,12 @@ reload_policy(struct listener *L)
 	}
 	free(errs);
 	if (reload_fixed(L, np, fixed, sizeof(fixed)) != 0) {
-		policy_free(np);
-		audit_event("policy.reload_failed", "policy", L->policy_path,
-		    "problems", "0", "reason", fixed, NULL);
-		log_error("policy reload refused: %s; the policy loaded before "
-		    "stays in force", fixed);
-		snprintf(L->note, sizeof(L->note), "policy reload refused, "
-		    "the previous policy is in force (see the journal)");
-		listener_status(L);
-		sdnotify_ready();
+		reload_not_adopted(L, np, fixed, "refused");
 		return;
 	}
 	if ((pfd = reload_policy_fd(np)) == -1) {
-		policy_free(np);
-		audit_event("policy.reload_failed", "policy", L->policy_path,
-		    "problems", "0", "reason", "cannot hand the new policy to "
-		    "the session workers", NULL);
-		snprintf(L->note, sizeof(L->note), "policy reload failed, "
-		    "the previous policy is in force (see the journal)");
-		listener_status(L);
-		sdnotify_ready();
+		reload_not_adopted(L, np, "cannot hand the new policy to the "
+		    "session workers", "failed");
 		return;
 	}
 	close(L->policy_fd);

@@ -3,8 +3,10 @@
  * preauth.c, through libbastiond.a): the penalty of a failing source
  * (free failures, doubling, the 15 min cap, the vendor's cap, expiry,
  * forgiveness, one slot per IPv4 address or IPv6 /64, the oldest slot
- * reused), the per-source limit inside and outside a vendor's sources,
- * and the pools with their random early drop. Time comes from a fake
+ * reused), what a worker's end counts for (a failed login and the login
+ * grace run out: a failure; a login: forgiven), the per-source limit
+ * inside and outside a vendor's sources, and the pools with their random
+ * early drop. Time comes from a fake
  * struct bclock moved by hand, so nothing sleeps.
  */
 #include <stdarg.h>
@@ -13,30 +15,21 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bastiond.h"
 #include "bclock.h"
 #include "preauth.h"
 
 /* A clock that moves only when told. */
-struct fake {
-	int64_t ms;
-};
-
-static int64_t
-fake_ms(const struct bclock *c)
-{
-	return (((const struct fake *)c->arg)->ms);
-}
-
-static struct fake fk;
-static const struct bclock fake_clock = { fake_ms, fake_ms, &fk };
+static struct bclock_manual fk;
 
 static time_t
 now_s(void)
 {
-	return (bclock_wall_s(&fake_clock));
+	return (bclock_wall_s(&fk.c));
 }
 
 static void
@@ -68,7 +61,7 @@ setup(void **state)
 	pol.per_source_max_unauthenticated = 10;
 	pol.vendor_source_max_unauthenticated = 64;
 	pol.vendor_source_penalty_max = 60;
-	fk.ms = 1700000000000LL;
+	bclock_manual_init(&fk, 1700000000000LL);
 	pa = calloc(1, sizeof(*pa));
 	assert_non_null(pa);
 	return (0);
@@ -195,6 +188,29 @@ test_oldest_slot_reused(void **state)
 	assert_int_equal(preauth_penalty_left(pa, &x, now_s()), 2);
 }
 
+/* The login grace (the monitor's alarm) and a failed login count against
+ * the source; a login forgives; a client that just left does neither. */
+static void
+test_worker_outcome(void **state)
+{
+	struct netaddr a = addr("192.0.2.20");
+	int i;
+
+	(void)state;
+	assert_int_equal(preauth_outcome(WORKER_EXIT_AUTHFAIL, 0, 0), 1);
+	assert_int_equal(preauth_outcome(0, SIGALRM, 0), 1);
+	assert_int_equal(preauth_outcome(0, SIGALRM, 1), -1);
+	assert_int_equal(preauth_outcome(0, 0, 1), -1);
+	assert_int_equal(preauth_outcome(0, 0, 0), 0);
+	assert_int_equal(preauth_outcome(0, SIGKILL, 0), 0);
+	assert_int_equal(preauth_outcome(WORKER_EXIT_ERROR, 0, 0), 0);
+	/* four silent connections that each reach the grace: a penalty */
+	for (i = 0; i < 4; i++)
+		preauth_penalty_record(pa, &pol, &a,
+		    preauth_outcome(0, SIGALRM, 0) > 0, now_s());
+	assert_int_equal(preauth_penalty_left(pa, &a, now_s()), 2);
+}
+
 static void
 test_source_vendor(void **state)
 {
@@ -288,6 +304,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_source_per_v4_and_v6_64,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oldest_slot_reused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_worker_outcome, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_source_vendor, setup,
 		    teardown),
