@@ -239,24 +239,8 @@ appr_grant_json(FILE *f, const struct state_grant *g)
 	appr_grant_json_open(f, g);
 	fputc('}', f);
 }
-int
-appr_id(struct verb_ctx *c, const char *verb, const char *s, int64_t *id)
-{
-	char *end;
-	long long v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v <= 0) {
-		fprintf(c->err, "%s: \"%s\" is not an id (a number from "
-		    "\"%s\")\n", verb, s, strcmp(verb, "revoke") == 0 ?
-		    "grants" : strcmp(verb, "kill") == 0 ||
-		    strcmp(verb, "watch") == 0 ? "sessions" : "requests");
-		return (-1);
-	}
-	*id = v;
-	return (0);
-}
+/* ---- listings ---------------------------------------------------------- */
 
 int
 appr_list_json(struct appr_list *l)
@@ -308,6 +292,27 @@ appr_list_exec(struct verb_ctx *c, const struct verb_args *a)
 	return (rc);
 }
 
+/* ---- checks and lookups ------------------------------------------------ */
+
+int
+appr_id(struct verb_ctx *c, const char *verb, const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || v <= 0) {
+		fprintf(c->err, "%s: \"%s\" is not an id (a number from "
+		    "\"%s\")\n", verb, s, strcmp(verb, "revoke") == 0 ?
+		    "grants" : strcmp(verb, "kill") == 0 ||
+		    strcmp(verb, "watch") == 0 ? "sessions" : "requests");
+		return (-1);
+	}
+	*id = v;
+	return (0);
+}
+
 /* The request, pending and not past its timeout; -1 after saying why. */
 int
 appr_pending(struct verb_ctx *c, const char *verb, int64_t id,
@@ -345,6 +350,7 @@ appr_pending(struct verb_ctx *c, const char *verb, int64_t id,
 	}
 	return (0);
 }
+
 /* Reasons reach the engineer's terminal and the audit log: clean text. */
 int
 appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why)
@@ -355,7 +361,6 @@ appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why)
 	    "without control characters\n", verb, APPR_TEXT_MAX);
 	return (0);
 }
-/* ---- checks and lookups ------------------------------------------------ */
 
 /* Wait up to ms for the admin's side; 1 when they left or asked to stop. */
 int
@@ -385,6 +390,7 @@ appr_join(const struct verb_args *a, int i, const char *dflt, char *out,
 	if (out[0] == '\0')
 		snprintf(out, len, "%s", dflt);
 }
+
 /* The session by number for kill and watch; 0, or the exit status (1,
  * 2 for a word that is no number) after saying why. */
 int
