@@ -195,40 +195,42 @@ appr_cell(const char *s, char *out, size_t len)
 }
 
 void
+appr_json_strs(FILE *f, const char *const *kv)
+{
+	for (; kv[0] != NULL; kv += 2) {
+		fprintf(f, ",\"%s\":", kv[0]);
+		text_json(f, kv[1]);
+	}
+}
+
+void
 appr_request_json(FILE *f, const struct state_request *r)
 {
-	fprintf(f, "{\"id\":%lld,\"engineer\":", (long long)r->id);
-	text_json(f, r->engineer);
-	fputs(",\"vendor\":", f);
-	text_json(f, r->vendor);
-	fputs(",\"device\":", f);
-	text_json(f, r->device);
-	fputs(",\"reason\":", f);
-	text_json(f, r->reason);
-	fprintf(f, ",\"created\":%lld,\"status\":", (long long)r->created);
-	text_json(f, r->status);
-	fputs(",\"approvers\":", f);
-	text_json(f, r->approvers);
-	fputs(",\"decided_by\":", f);
-	text_json(f, r->decided_by);
-	fprintf(f, ",\"decided_at\":%lld,\"deny_reason\":",
-	    (long long)r->decided_at);
-	text_json(f, r->deny_reason);
+	fprintf(f, "{\"id\":%lld", (long long)r->id);
+	appr_json_strs(f, (const char *const []){ "engineer", r->engineer,
+	    "vendor", r->vendor, "device", r->device, "reason", r->reason,
+	    NULL });
+	fprintf(f, ",\"created\":%lld", (long long)r->created);
+	appr_json_strs(f, (const char *const []){ "status", r->status,
+	    "approvers", r->approvers, "decided_by", r->decided_by, NULL });
+	fprintf(f, ",\"decided_at\":%lld", (long long)r->decided_at);
+	appr_json_strs(f, (const char *const []){ "deny_reason",
+	    r->deny_reason, NULL });
 	fputc('}', f);
 }
 
 void
 appr_grant_json_open(FILE *f, const struct state_grant *g)
 {
-	fprintf(f, "{\"id\":%lld,\"request\":%lld,\"engineer\":",
-	    (long long)g->id, (long long)g->request_id);
-	text_json(f, g->engineer);
-	fputs(",\"device\":", f);
-	text_json(f, g->device);
-	fprintf(f, ",\"created\":%lld,\"until\":%lld,\"revoked\":%s,"
-	    "\"revoked_by\":", (long long)g->created, (long long)g->until,
+	fprintf(f, "{\"id\":%lld,\"request\":%lld", (long long)g->id,
+	    (long long)g->request_id);
+	appr_json_strs(f, (const char *const []){ "engineer", g->engineer,
+	    "device", g->device, NULL });
+	fprintf(f, ",\"created\":%lld,\"until\":%lld,\"revoked\":%s",
+	    (long long)g->created, (long long)g->until,
 	    g->revoked ? "true" : "false");
-	text_json(f, g->revoked_by);
+	appr_json_strs(f, (const char *const []){ "revoked_by",
+	    g->revoked_by, NULL });
 }
 
 void
@@ -237,6 +239,61 @@ appr_grant_json(FILE *f, const struct state_grant *g)
 	appr_grant_json_open(f, g);
 	fputc('}', f);
 }
+
+/* ---- listings ---------------------------------------------------------- */
+
+int
+appr_list_json(struct appr_list *l)
+{
+	if (!l->json)
+		return (0);
+	fputs(l->n++ ? ",\n " : "", l->c->out);
+	return (1);
+}
+
+int
+appr_list_row(struct appr_list *l, const char *const *cells)
+{
+	if (table_add(l->t, cells) != 0)
+		return (BERR_NOMEM);
+	l->n++;
+	return (0);
+}
+
+int
+appr_list_exec(struct verb_ctx *c, const struct verb_args *a)
+{
+	const struct appr_listing *d = a->entry->data;
+	struct appr_list l = { c, a->json, time(NULL), 0, NULL };
+	int rc = 0;
+
+	if (a->n != 0) {
+		fprintf(c->err, "%s: takes no arguments\n", a->entry->name);
+		return (2);
+	}
+	if (a->json)
+		fputs("[", c->out);
+	else if ((l.t = table_new(d->cols, d->ncols)) == NULL) {
+		fprintf(c->err, "%s: out of memory\n", a->entry->name);
+		return (1);
+	}
+	if (d->walk(&l, a) != 0) {
+		fprintf(c->err, "%s: %s\n", a->entry->name, d->failed);
+		table_free(l.t);
+		return (1);
+	}
+	if (a->json)
+		fputs("]\n", c->out);
+	else if (l.n == 0)
+		fprintf(c->out, "%s\n", a->all ? d->none_all : d->none);
+	else if (table_print(l.t, c->out, NULL, a->width) != 0)
+		rc = 1;
+	table_free(l.t);
+	return (rc);
+}
+
+/* ---- checks and lookups ------------------------------------------------ */
+
 int
 appr_id(struct verb_ctx *c, const char *verb, const char *s, int64_t *id)
 {
@@ -256,36 +313,6 @@ appr_id(struct verb_ctx *c, const char *verb, const char *s, int64_t *id)
 	return (0);
 }
 
-int
-appr_list_start(struct appr_list *l, const struct verb_args *a,
-    const char *verb, const struct table_col *cols, size_t ncols)
-{
-	if (a->json)
-		fputs("[", l->c->out);
-	else if ((l->t = table_new(cols, ncols)) == NULL) {
-		fprintf(l->c->err, "%s: out of memory\n", verb);
-		return (1);
-	}
-	return (0);
-}
-
-/* Print a filled table (if not --json); 0, or 1 after saying why. */
-int
-appr_list_end(struct appr_list *l, const struct verb_args *a,
-    const char *none)
-{
-	int rc = 0;
-
-	if (a->json)
-		fputs("]\n", l->c->out);
-	else if (l->n == 0)
-		fprintf(l->c->out, "%s\n", none);
-	else if (table_print(l->t, l->c->out, NULL, a->width) != 0)
-		rc = 1;
-	table_free(l->t);
-	l->t = NULL;
-	return (rc);
-}
 /* The request, pending and not past its timeout; -1 after saying why. */
 int
 appr_pending(struct verb_ctx *c, const char *verb, int64_t id,
@@ -323,6 +350,7 @@ appr_pending(struct verb_ctx *c, const char *verb, int64_t id,
 	}
 	return (0);
 }
+
 /* Reasons reach the engineer's terminal and the audit log: clean text. */
 int
 appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why)
@@ -333,7 +361,6 @@ appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why)
 	    "without control characters\n", verb, APPR_TEXT_MAX);
 	return (0);
 }
-/* ---- checks and lookups ------------------------------------------------ */
 
 /* Wait up to ms for the admin's side; 1 when they left or asked to stop. */
 int
@@ -363,6 +390,7 @@ appr_join(const struct verb_args *a, int i, const char *dflt, char *out,
 	if (out[0] == '\0')
 		snprintf(out, len, "%s", dflt);
 }
+
 /* The session by number for kill and watch; 0, or the exit status (1,
  * 2 for a word that is no number) after saying why. */
 int

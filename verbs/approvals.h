@@ -48,6 +48,10 @@ void appr_rule(const struct policy *pol, const struct policy_device *d,
 int appr_split(const char *line, char ***argv, int *argc);
 void appr_free_words(char **argv);
 
+/* ,"KEY":VALUE for each pair of the NULL-terminated kv (KEY, VALUE, ...),
+ * the values through text_json() (text.h): the string fields of a JSON
+ * object after its first field. */
+void appr_json_strs(FILE *f, const char *const *kv);
 /* Write request r (grant g) as one JSON object (no newline); strings
  * through text_json() (text.h). */
 void appr_request_json(FILE *f, const struct state_request *r);
@@ -87,22 +91,37 @@ void appr_join(const struct verb_args *a, int i, const char *dflt,
  * stop. */
 int appr_wait(struct verb_ctx *c, unsigned ms);
 
-/* A listing being filled by a state-store walk (or JSON written as it
- * goes). */
+/*
+ * A listing verb (requests, grants, sessions): "VERB [--all] [--json]
+ * [--wide]", no other words. Its walk over the state store fills l
+ * through appr_list_json() and appr_list_row(), and returns 0, or
+ * nonzero when the store failed.
+ */
 struct appr_list {
 	struct verb_ctx *c;
 	int json;
-	size_t n;
-	struct table *t;
+	time_t now;		/* when the listing began */
+	size_t n;		/* rows (or JSON objects) so far */
+	struct table *t;	/* NULL with --json */
 };
 
-/* Start a listing: "[" for --json, else a table of cols; 0, or 1 after
- * saying why. */
-int appr_list_start(struct appr_list *l, const struct verb_args *a,
-    const char *verb, const struct table_col *cols, size_t ncols);
-/* Print a filled listing (or close the JSON array; none when empty); 0,
- * or 1 after saying why. */
-int appr_list_end(struct appr_list *l, const struct verb_args *a,
-    const char *none);
+struct appr_listing {
+	const struct table_col *cols;
+	size_t ncols;
+	int (*walk)(struct appr_list *l, const struct verb_args *a);
+	const char *failed;	/* said after "VERB: " when walk fails */
+	const char *none;	/* said when there is nothing to list */
+	const char *none_all;	/* the same with --all */
+};
+
+/* The exec of every listing verb, whose cmd_entry's data is its struct
+ * appr_listing: a JSON array, or a table of its cols, or its none; the
+ * exit status (0, 1 after saying why, 2 for extra words). */
+int appr_list_exec(struct verb_ctx *c, const struct verb_args *a);
+/* For a walk: 1 when the listing is JSON, the separator before the next
+ * object written (the caller writes the object); else 0. */
+int appr_list_json(struct appr_list *l);
+/* For a walk: one row of the table; 0 or BERR_NOMEM. */
+int appr_list_row(struct appr_list *l, const char *const *cells);
 
 #endif

@@ -165,15 +165,15 @@ audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
 }
 
 int
-audverb_run(struct verb_ctx *c, const struct verb_args *a,
-    int (*run)(struct verb_ctx *c, const char *path))
+audverb_exec(struct verb_ctx *c, const struct verb_args *a)
 {
+	const struct audverb_one *one = a->entry->data;
 	char path[PATH_MAX];
 	int rc;
 
 	if ((rc = audverb_find(c, a, path, sizeof(path))) != 0)
 		return (rc);
-	rc = run(c, path);
+	rc = one->run(c, path);
 	audverb_done(c, a->argv[0], a->argv[1], rc);
 	return (rc);
 }

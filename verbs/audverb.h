@@ -43,10 +43,14 @@ int audverb_walk(const struct policy *pol, struct audverb_filter *F);
  */
 int audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
     size_t len);
-/* The usual shape of a verb on one recording: audverb_find(), then
+/* What a verb on one recording (verify, replay, export) does with it: its
+ * cmd_entry's data. */
+struct audverb_one {
+	int (*run)(struct verb_ctx *c, const char *path);
+};
+/* The exec of every verb on one recording: audverb_find(), then its
  * run(c, path), then audverb_done(); run's result, or find's. */
-int audverb_run(struct verb_ctx *c, const struct verb_args *a,
-    int (*run)(struct verb_ctx *c, const char *path));
+int audverb_exec(struct verb_ctx *c, const struct verb_args *a);
 /* STATE_DIR/recorder.key.pub */
 void audverb_pubkey(const struct verb_ctx *c, char *out, size_t len);
 /* Run prog (beside bastiond) with extra arguments (NULL-terminated, at

@@ -118,5 +118,6 @@ const struct cmd_entry cmd_approve_entry = {
 	"(DURATION: 90m, 2h, 1d)",
 	VO_JSON | VO_ALL,
 	VERB_ADMIN | VERB_STORE,
-	cmd_approve_exec
+	cmd_approve_exec,
+	NULL
 };

@@ -68,5 +68,6 @@ const struct cmd_entry cmd_deny_entry = {
 	NULL,
 	VO_JSON | VO_ALL,
 	VERB_ADMIN | VERB_STORE,
-	cmd_deny_exec
+	cmd_deny_exec,
+	NULL
 };

@@ -288,5 +288,6 @@ const struct cmd_entry cmd_enroll_entry = {
 	NULL,
 	0,
 	VERB_LOCAL | VERB_OWN_ARGS,
-	cmd_enroll_exec
+	cmd_enroll_exec,
+	NULL
 };

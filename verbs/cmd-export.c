@@ -334,11 +334,7 @@ out:
 	return (rc);
 }
 
-static int
-cmd_export_exec(struct verb_ctx *c, const struct verb_args *a)
-{
-	return (audverb_run(c, a, export_run));
-}
+static const struct audverb_one export_one = { export_run };
 
 const struct cmd_entry cmd_export_entry = {
 	"export", NULL,
@@ -347,5 +343,6 @@ const struct cmd_entry cmd_export_entry = {
 	"(check it with bastion-verify evidence.tar)",
 	0,
 	VERB_AUDITOR | VERB_OWN_ARGS,
-	cmd_export_exec
+	audverb_exec,
+	&export_one
 };

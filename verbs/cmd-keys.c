@@ -148,5 +148,6 @@ const struct cmd_entry cmd_keys_entry = {
 	NULL,
 	0,
 	VERB_LOCAL | VERB_OWN_ARGS,
-	cmd_keys_exec
+	cmd_keys_exec,
+	NULL
 };

@@ -88,5 +88,6 @@ const struct cmd_entry cmd_kill_entry = {
 	NULL,
 	VO_JSON,
 	VERB_ADMIN | VERB_STORE,
-	cmd_kill_exec
+	cmd_kill_exec,
+	NULL
 };

@@ -203,7 +203,8 @@ const struct cmd_entry cmd_lock_entry = {
 	NULL,
 	VO_JSON,
 	VERB_ADMIN | VERB_STORE,
-	cmd_lock_exec
+	cmd_lock_exec,
+	NULL
 };
 
 const struct cmd_entry cmd_unlock_entry = {
@@ -214,5 +215,6 @@ const struct cmd_entry cmd_unlock_entry = {
 	NULL,
 	VO_JSON | VO_KEYS | VO_ACCOUNT | VO_RESET,
 	VERB_ADMIN | VERB_STORE,
-	cmd_unlock_exec
+	cmd_unlock_exec,
+	NULL
 };

@@ -245,5 +245,6 @@ const struct cmd_entry cmd_recordings_entry = {
 	NULL,
 	0,
 	VERB_AUDITOR | VERB_OWN_ARGS,
-	cmd_recordings_exec
+	cmd_recordings_exec,
+	NULL
 };

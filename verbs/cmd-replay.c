@@ -23,11 +23,7 @@ replay_run(struct verb_ctx *c, const char *path)
 	    pub, (char *)path, NULL }));
 }
 
-static int
-cmd_replay_exec(struct verb_ctx *c, const struct verb_args *a)
-{
-	return (audverb_run(c, a, replay_run));
-}
+static const struct audverb_one replay_one = { replay_run };
 
 const struct cmd_entry cmd_replay_entry = {
 	"replay", NULL,
@@ -36,5 +32,6 @@ const struct cmd_entry cmd_replay_entry = {
 	NULL,
 	0,
 	VERB_AUDITOR | VERB_OWN_ARGS,
-	cmd_replay_exec
+	audverb_exec,
+	&replay_one
 };

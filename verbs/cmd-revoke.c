@@ -53,5 +53,6 @@ const struct cmd_entry cmd_revoke_entry = {
 	NULL,
 	VO_JSON | VO_ALL,
 	VERB_ADMIN | VERB_STORE,
-	cmd_revoke_exec
+	cmd_revoke_exec,
+	NULL
 };

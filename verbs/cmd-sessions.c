@@ -10,10 +10,8 @@
 #include <sys/stat.h>
 
 #include "approvals.h"
-#include "err.h"
 #include "monitor.h"
 #include "table.h"
-#include "text.h"
 
 /* "1.2 MiB" */
 static void
@@ -57,37 +55,25 @@ appr_session_json(const struct verb_ctx *c, const struct state_session *s,
 	long long bytes, idle;
 
 	appr_rec_stat(c, s, now, &bytes, &idle);
-	fprintf(c->out, "{\"sid\":%lld,\"pid\":%d,\"engineer\":",
-	    (long long)s->sid, s->pid);
-	text_json(c->out, s->engineer);
-	fputs(",\"vendor\":", c->out);
-	text_json(c->out, s->vendor);
-	fputs(",\"device\":", c->out);
-	text_json(c->out, s->device);
-	fputs(",\"from\":", c->out);
-	text_json(c->out, s->source);
-	fprintf(c->out, ",\"started\":%lld,\"ended\":%lld,\"end_reason\":",
+	fprintf(c->out, "{\"sid\":%lld,\"pid\":%d", (long long)s->sid,
+	    s->pid);
+	appr_json_strs(c->out, (const char *const []){ "engineer",
+	    s->engineer, "vendor", s->vendor, "device", s->device, "from",
+	    s->source, NULL });
+	fprintf(c->out, ",\"started\":%lld,\"ended\":%lld",
 	    (long long)s->started, (long long)s->ended);
-	text_json(c->out, s->end_reason);
-	fprintf(c->out, ",\"grant\":%lld,\"recording\":",
-	    (long long)s->grant_id);
-	text_json(c->out, s->recording);
+	appr_json_strs(c->out, (const char *const []){ "end_reason",
+	    s->end_reason, NULL });
+	fprintf(c->out, ",\"grant\":%lld", (long long)s->grant_id);
+	appr_json_strs(c->out, (const char *const []){ "recording",
+	    s->recording, NULL });
 	fprintf(c->out, ",\"recorded_bytes\":%lld,\"idle_seconds\":%lld,"
-	    "\"kill_requested\":%s,\"killed_by\":", bytes, idle,
+	    "\"kill_requested\":%s", bytes, idle,
 	    s->kill_requested ? "true" : "false");
-	text_json(c->out, s->killed_by);
-	fputs(",\"kill_reason\":", c->out);
-	text_json(c->out, s->kill_reason);
+	appr_json_strs(c->out, (const char *const []){ "killed_by",
+	    s->killed_by, "kill_reason", s->kill_reason, NULL });
 	fputc('}', c->out);
 }
-
-struct appr_slist {
-	struct verb_ctx *c;
-	int json;
-	time_t now;
-	size_t n;
-	struct table *t;
-};
 
 static const struct table_col appr_session_cols[] = {
 	{ "SID", TABLE_KEEP }, { "ENGINEER", 0 }, { "VENDOR", 0 },
@@ -99,19 +85,15 @@ static const struct table_col appr_session_cols[] = {
 static int
 appr_session_line(const struct state_session *s, void *arg)
 {
-	struct appr_slist *l = arg;
-	FILE *f = l->c->out;
+	struct appr_list *l = arg;
 	char when[32], idle[24], sid[24];
 	char rec[24], state[400], grant[24];
 	long long bytes, isec;
 
-	if (l->json) {
-		fputs(l->n ? ",\n " : "", f);
+	if (appr_list_json(l)) {
 		appr_session_json(l->c, s, l->now);
-		l->n++;
 		return (0);
 	}
-	l->n++;
 	snprintf(sid, sizeof(sid), "%lld", (long long)s->sid);
 	/* "12-07 14:05": the year is this one (JSON has it all), and the
 	 * room goes to the state */
@@ -138,41 +120,29 @@ appr_session_line(const struct state_session *s, void *arg)
 		    s->killed_by[0] ? s->killed_by : "-");
 	else
 		snprintf(state, sizeof(state), "live");
-	if (table_add(l->t, (const char *[]){ sid, s->engineer, s->vendor,
-	    s->device, s->source, when, idle, rec, grant, state }) != 0)
-		return (BERR_NOMEM);
-	return (0);
+	return (appr_list_row(l, (const char *[]){ sid, s->engineer,
+	    s->vendor, s->device, s->source, when, idle, rec, grant, state }));
 }
 
 static int
-cmd_sessions_exec(struct verb_ctx *c, const struct verb_args *a)
+appr_session_walk(struct appr_list *l, const struct verb_args *a)
 {
-	struct appr_slist l = { c, a->json, time(NULL), 0, NULL };
-	struct appr_list tl = { c, a->json, 0, NULL };
-
-	if (a->n != 0) {
-		fprintf(c->err, "sessions: takes no arguments\n");
-		return (2);
-	}
-	if (appr_list_start(&tl, a, "sessions", appr_session_cols,
-	    sizeof(appr_session_cols) / sizeof(appr_session_cols[0])) != 0)
-		return (1);
-	l.t = tl.t;
-	if (state_session_each(c->st, a->all, a->all ? 200 : 0,
-	    appr_session_line, &l) != 0) {
-		fprintf(c->err, "sessions: the state store failed (see the "
-		    "bastion's log)\n");
-		table_free(l.t);
-		return (1);
-	}
+	if (state_session_each(l->c->st, a->all, a->all ? 200 : 0,
+	    appr_session_line, l) != 0)
+		return (-1);
 	/* newest first (the store gives live sessions oldest first) */
-	if (l.t != NULL)
-		table_sort(l.t, 0, TABLE_DESC | TABLE_NUM);
-	tl.n = l.n;
-	tl.t = l.t;
-	return (appr_list_end(&tl, a, a->all ? "no sessions" :
-	    "no live sessions"));
+	if (l->t != NULL)
+		table_sort(l->t, 0, TABLE_DESC | TABLE_NUM);
+	return (0);
 }
+
+static const struct appr_listing appr_session_listing = {
+	appr_session_cols,
+	sizeof(appr_session_cols) / sizeof(appr_session_cols[0]),
+	appr_session_walk,
+	"the state store failed (see the bastion's log)",
+	"no live sessions", "no sessions"
+};
 
 const struct cmd_entry cmd_sessions_entry = {
 	"sessions", NULL,
@@ -181,5 +151,6 @@ const struct cmd_entry cmd_sessions_entry = {
 	NULL,
 	VO_JSON | VO_ALL | VO_WIDE,
 	VERB_ADMIN | VERB_STORE,
-	cmd_sessions_exec
+	appr_list_exec,
+	&appr_session_listing
 };

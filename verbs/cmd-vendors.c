@@ -163,11 +163,32 @@ appr_vendor_touch(const struct policy_vendor *v)
 	return ("touch required");
 }
 
+/* The devices of vendor v, in the policy's order: the first from *i on,
+ * *i moved past it and its effective approval rule in r; NULL after the
+ * last. */
+static const struct policy_device *
+appr_vendor_device(const struct policy *pol, const struct policy_vendor *v,
+    size_t *i, struct policy_approval *r)
+{
+	const struct policy_device *d;
+
+	while (*i < pol->ndevices) {
+		d = &pol->devices[(*i)++];
+		if (d->vendor == v) {
+			policy_device_approval(pol, d, r);
+			return (d);
+		}
+	}
+	return (NULL);
+}
+
 static void
 appr_vendor_text(struct verb_ctx *c, const struct policy_vendor *v,
     time_t now, size_t width, int *failed)
 {
 	const struct policy *pol = c->pol;
+	const struct policy_device *d;
+	struct policy_approval r;
 	struct appr_estate es;
 	struct table *t;
 	char buf[512], addr[64], port[16], ports[64], until[16], st[160];
@@ -193,13 +214,8 @@ appr_vendor_text(struct verb_ctx *c, const struct policy_vendor *v,
 		*failed = 1;
 		return;
 	}
-	for (i = 0; i < pol->ndevices; i++) {
-		const struct policy_device *d = &pol->devices[i];
-		struct policy_approval r;
-
-		if (d->vendor != v)
-			continue;
-		policy_device_approval(pol, d, &r);
+	i = 0;
+	while ((d = appr_vendor_device(pol, v, &i, &r)) != NULL) {
 		appr_rule_str(pol, &r, buf, sizeof(buf));
 		appr_ports_str(d, ports, sizeof(ports));
 		snprintf(port, sizeof(port), "%u", d->port);
@@ -257,6 +273,8 @@ appr_vendor_json(struct verb_ctx *c, const struct policy_vendor *v,
     time_t now, int *failed)
 {
 	const struct policy *pol = c->pol;
+	const struct policy_device *d;
+	struct policy_approval r;
 	struct appr_estate es;
 	char a[64];
 	size_t i, j, n = 0;
@@ -281,13 +299,8 @@ appr_vendor_json(struct verb_ctx *c, const struct policy_vendor *v,
 	fprintf(f, ",\"touch\":\"%s\",\"allow_non_sk_keys\":%s,\"devices\":[",
 	    v->touch == POLICY_TOUCH_OFF ? "off" : "required",
 	    v->allow_non_sk_keys ? "true" : "false");
-	for (i = 0; i < pol->ndevices; i++) {
-		const struct policy_device *d = &pol->devices[i];
-		struct policy_approval r;
-
-		if (d->vendor != v)
-			continue;
-		policy_device_approval(pol, d, &r);
+	i = 0;
+	while ((d = appr_vendor_device(pol, v, &i, &r)) != NULL) {
 		fputs(n++ ? ",{\"name\":" : "{\"name\":", f);
 		text_json(f, d->name);
 		fputs(",\"description\":", f);
@@ -371,5 +384,6 @@ const struct cmd_entry cmd_vendors_entry = {
 	NULL,
 	VO_JSON | VO_WIDE,
 	VERB_ADMIN | VERB_STORE,
-	cmd_vendors_exec
+	cmd_vendors_exec,
+	NULL
 };

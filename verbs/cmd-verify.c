@@ -18,11 +18,7 @@ verify_run(struct verb_ctx *c, const char *path)
 	    (char *)path, NULL }));
 }
 
-static int
-cmd_verify_exec(struct verb_ctx *c, const struct verb_args *a)
-{
-	return (audverb_run(c, a, verify_run));
-}
+static const struct audverb_one verify_one = { verify_run };
 
 const struct cmd_entry cmd_verify_entry = {
 	"verify", NULL,
@@ -31,5 +27,6 @@ const struct cmd_entry cmd_verify_entry = {
 	NULL,
 	0,
 	VERB_AUDITOR | VERB_OWN_ARGS,
-	cmd_verify_exec
+	audverb_exec,
+	&verify_one
 };

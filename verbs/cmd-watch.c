@@ -69,5 +69,6 @@ const struct cmd_entry cmd_watch_entry = {
 	"(read-only; Ctrl-C stops)",
 	VO_START,
 	VERB_ADMIN | VERB_STORE,
-	cmd_watch_exec
+	cmd_watch_exec,
+	NULL
 };

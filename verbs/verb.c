@@ -41,7 +41,8 @@ const struct cmd_entry cmd_report_entry = {
 	NULL,
 	0,
 	VERB_LOCAL | VERB_OWN_ARGS,
-	verb_report_exec
+	verb_report_exec,
+	NULL
 };
 
 /* The order is the order of every help text. */
@@ -206,6 +207,7 @@ verb_exec(struct verb_ctx *c, const struct cmd_entry *e, int argc,
 		optind = 0;	/* glibc: start afresh (permuting) */
 	} else if ((r = verb_args(c, argc, argv, e->opts, &a)) != 0)
 		return (r);
+	a.entry = e;
 	if ((e->flags & VERB_STORE) && c->st == NULL) {
 		if (c->pol == NULL || state_open(c->pol->state_dir,
 		    &c->st) != 0) {

@@ -106,6 +106,7 @@ struct verb_args {
 	char *pos[VERB_MAX_WORDS];	/* positional arguments */
 	int argc;
 	char **argv;
+	const struct cmd_entry *entry;	/* the verb being run */
 };
 
 struct cmd_entry {
@@ -119,6 +120,10 @@ struct cmd_entry {
 	unsigned flags;		/* VERB_* */
 	/* 0 done, 1 refused or failed (said why on c->err), 2 usage */
 	int (*exec)(struct verb_ctx *c, const struct verb_args *a);
+	/* What an exec that several verbs share needs to know of this one
+	 * (a listing's columns, an auditor verb's run), as a->entry->data;
+	 * else NULL. */
+	const void *data;
 };
 
 /*
