@@ -13,6 +13,11 @@
  *	policy_people.c		keys, engineers, admins, auditors
  *	policy_devices.c	vendors, segments, devices
  *	policy_check.c		checks over the whole file
+ *
+ * Each function's contract is the comment at its definition. Problems go
+ * through problem() as "what is wrong — what to do"; a reader returns -1
+ * or NULL after reporting, and the caller goes on to the next key, so one
+ * run reports every problem of the file.
  */
 #ifndef BASTION_POLICY_INT_H
 #define BASTION_POLICY_INT_H
