@@ -48,6 +48,15 @@ def wr_site(cast):
 
 
 
+def asked(world, person, command="exit"):
+    """person's shell on ct-scanner, ended with command; returns (child,
+    session number) once the question is asked."""
+    child, sid = session(world, person)
+    child.sendline(command)
+    child.expect(QUESTION)
+    return child, sid
+
+
 def unanswered(world, reason, **match):
     """The work record matching **match (session=SID) says "unanswered",
     for reason."""
@@ -85,9 +94,7 @@ def test_yes_with_records_is_recorded_and_audited(wr_site, build_dir):
 
 def test_no_after_a_wrong_answer(wr_site, build_dir):
     world, p = wr_site
-    child, sid = session(world, p["alice"])
-    child.sendline("exit 3")
-    child.expect(QUESTION)
+    child, sid = asked(world, p["alice"], "exit 3")
     child.send("maybe\r")
     child.expect("Please answer y or n: ")
     child.send("N\r")
@@ -107,9 +114,7 @@ def test_no_answer_in_time_is_unanswered(cast):
     world.limits["idle_timeout"] = 4     # the answer waits no longer
     world.limits["idle_warning"] = 2
     world.start_bastion()
-    child, sid = session(world, p["alice"])
-    child.sendline("exit")
-    child.expect(QUESTION)
+    child, sid = asked(world, p["alice"])
     child.expect("no answer within 4 seconds; the work record says: not "
                  "answered")
     child.expect(pexpect.EOF)
@@ -118,9 +123,7 @@ def test_no_answer_in_time_is_unanswered(cast):
 
 def test_ctrl_c_declines(wr_site):
     world, p = wr_site
-    child, sid = session(world, p["alice"])
-    child.sendline("exit")
-    child.expect(QUESTION)
+    child, sid = asked(world, p["alice"])
     child.send("\x03")
     child.expect("work record saved: not answered")
     child.expect(pexpect.EOF)

@@ -83,7 +83,6 @@ class Bastion(util.Server):
         self.pid = None
         self.returncode = None
         self.leftover_pids = []
-        self._token = None
 
     # -- policy --------------------------------------------------------------
 

@@ -42,7 +42,6 @@ class TcpService(util.Server):
         self.logfile = self.workdir / ("%s.log" % name)
         self.proc = None
         self.pid = None
-        self._token = None
 
     def start(self, timeout=15.0):
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +122,6 @@ class Device(util.Server):
         self.proc = None
         self.pid = None
         self.services = []
-        self._token = None
         self._keys()
 
     # -- keys and config ---------------------------------------------------
