@@ -546,9 +546,15 @@ def test_replay_terminal_keys(rec):
     expect(b"one", 10)
     os.write(master, b"q")
     assert p.wait(timeout=5) == 0
-    while select.select([master], [], [], 0.3)[0]:
-        got += os.read(master, 4096)
-    assert b"\x1b[?25h" in got and b"two" not in got
+
+    def restored():         # the reset is the last thing it writes
+        nonlocal got
+        if select.select([master], [], [], 0)[0]:
+            got += os.read(master, 4096)
+        return b"\x1b[?25h" in got
+    util.wait_until(restored, 5, interval=0.01, what=lambda:
+                    "the terminal reset in %r" % got)
+    assert b"two" not in got
     assert termios.tcgetattr(slave) == before
     os.close(master)
     os.close(slave)
