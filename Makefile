@@ -273,8 +273,10 @@ $(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(B)/libpamhelp.a $(LIBS)
 		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(B)/libpamhelp.a \
 		$(LIBS) $(LDLIBS)
 
-# bastion-verify's bundle reader is the program itself: its main() is
-# renamed and called by the target
+# The bundle reader is recorder/lib/recbundle.c (in librecorder.a); what
+# bastion-verify checks with it (key, signature, recording, audit lines,
+# seal witness) is the program itself: its main() is renamed and called by
+# the target, so the fuzzer runs the whole path an auditor's laptop does
 $(B)/fuzz/bastion-verify.o: recorder/bastion-verify.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Dmain=bastion_verify_main \

@@ -47,6 +47,17 @@ buf_from(const void *data, size_t len)
 	return (b);
 }
 
+int
+buf_open(const void *data, size_t len, size_t max, struct buf **out)
+{
+	*out = NULL;
+	if (data == NULL || len == 0 || len > max)
+		return (BERR_FORMAT);
+	if ((*out = buf_from(data, len)) == NULL)
+		return (BERR_NOMEM);
+	return (0);
+}
+
 void
 buf_free(struct buf *b)
 {

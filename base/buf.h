@@ -25,6 +25,10 @@ struct buf;
 struct buf *buf_new(size_t max_size);
 /* New read-only view of caller memory (copied); NULL on failure. */
 struct buf *buf_from(const void *data, size_t len);
+/* A message of 1..max bytes from outside, copied into a new buffer *out
+ * (NULL on entry and on failure): BERR_FORMAT if data is NULL, empty or
+ * longer than max; BERR_NOMEM. */
+int buf_open(const void *data, size_t len, size_t max, struct buf **out);
 void buf_free(struct buf *b);
 /* Discard all contents (wiped) but keep the buffer. */
 void buf_reset(struct buf *b);

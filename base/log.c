@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include "err.h"
+#include "events.h"
+#include "hex.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -103,7 +106,6 @@ log_stream(enum log_level lvl)
 void
 log_clean(char *out, size_t outlen, const char *in)
 {
-	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = (const uint8_t *)in;
 	size_t len = strlen(in), i = 0, o = 0;
 	uint32_t cp;
@@ -132,8 +134,8 @@ log_clean(char *out, size_t outlen, const char *in)
 			}
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[p[i] >> 4];
-			out[o++] = hex[p[i] & 15];
+			hex_encode(p + i, 1, out + o);
+			o += 2;
 		}
 	}
 	out[o] = '\0';
@@ -205,7 +207,6 @@ LOG_FN(log_debug, LOG_LVL_DEBUG)
 void
 log_escape(char *out, size_t outlen, const char *in)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 	int quote = 0, raw = 0;
 	const unsigned char *p;
@@ -235,11 +236,10 @@ log_escape(char *out, size_t outlen, const char *in)
 			raw = -1;
 		else if (*p >= 0x80 && raw == 0)
 			raw = u;
-		if (raw == -1) {
+		if (raw == -1 || (raw == 0 && (*p < ' ' || *p == 0x7f))) {
 			tmp[0] = '\\';
 			tmp[1] = 'x';
-			tmp[2] = hex[*p >> 4];
-			tmp[3] = hex[*p & 15];
+			hex_encode(p, 1, tmp + 2);
 			n = 4;
 			raw = 0;
 		} else if (raw > 0) {
@@ -250,12 +250,6 @@ log_escape(char *out, size_t outlen, const char *in)
 			tmp[0] = '\\';
 			tmp[1] = (char)*p;
 			n = 2;
-		} else if (*p < ' ' || *p == 0x7f) {
-			tmp[0] = '\\';
-			tmp[1] = 'x';
-			tmp[2] = hex[*p >> 4];
-			tmp[3] = hex[*p & 15];
-			n = 4;
 		} else {
 			tmp[0] = (char)*p;
 			n = 1;
@@ -288,6 +282,18 @@ audit_eventv(const char *event, va_list ap)
 	const char *k, *v;
 	int full = 0;
 
+	enum bev ev = bev_lookup(event, event != NULL ? strlen(event) : 0);
+	const char *keys[64];
+	char why[160];
+	size_t nk = 0;
+
+	/* one schema (events.h): an undeclared event is a bug, not a record */
+	if (ev == BEV_NONE) {
+		log_clean(why, sizeof(why), event != NULL ? event : "(null)");
+		log_error("audit event \"%s\" is not declared in "
+		    "base/events.h: not written", why);
+		return (BERR_INVAL);
+	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -297,6 +303,8 @@ audit_eventv(const char *event, va_list ap)
 		o = sizeof(line) - sizeof(trunc);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
+		if (nk < sizeof(keys) / sizeof(keys[0]))
+			keys[nk++] = k;
 		if (full)
 			continue;
 		log_escape(val, sizeof(val), v);
@@ -313,6 +321,8 @@ audit_eventv(const char *event, va_list ap)
 		o += n;
 	}
 	line[o] = '\0';
+	if (!full && bev_check(ev, keys, nk, why, sizeof(why)) != 0)
+		log_error("audit event: %s", why);
 	return (audit_line(line));
 }
 
@@ -354,6 +364,20 @@ audit_event(const char *event, ...)
 
 	va_start(ap, event);
 	r = audit_eventv(event, ap);
+	va_end(ap);
+	return (r);
+}
+
+int
+audit_ev(enum bev ev, ...)
+{
+	va_list ap;
+	int r;
+
+	if (bev_name(ev) == NULL)
+		return (BERR_INVAL);
+	va_start(ap, ev);
+	r = audit_eventv(bev_name(ev), ap);
 	va_end(ap);
 	return (r);
 }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "events.h"
+
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* ident: program name; to_syslog: also send to syslog; level: the most
@@ -58,6 +60,13 @@ void audit_set_sink(audit_sink_fn fn, void *arg);
  * else may ignore it, since the failure is logged.
  */
 int audit_event(const char *event, ...) __attribute__((sentinel));
+/* The same with the event's constant from the schema (events.h), so that
+ * an undeclared event does not compile: what every emitter writes.
+ * audit_event() by name is for names that arrive at run time (a child's
+ * events relayed by its monitor); it refuses a name that is not declared
+ * (logged, nothing written, BERR_INVAL). Fields that do not match the
+ * schema are logged as an error, and the line is still written. */
+int audit_ev(enum bev ev, ...) __attribute__((sentinel));
 /* A formatted audit line (as the sink gets it) from elsewhere: a sandboxed
  * worker's, relayed by the listener (monitor.h "V"). Sink, then print. */
 int audit_line(const char *line);

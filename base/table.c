@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "table.h"
 #include "text.h"
 
@@ -52,9 +53,7 @@ table_free(struct table *t)
 		return;
 	for (i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
-	free(t->cells);
-	free(t->cols);
-	free(t);
+	FREE_ALL(t->cells, t->cols, t);
 }
 
 static char *

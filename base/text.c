@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+#include "json.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -49,7 +51,6 @@ static size_t
 text_stand_in(const uint8_t *p, size_t len, int flags, char tmp[8],
     size_t *used)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint32_t cp;
 	int n;
 
@@ -78,8 +79,7 @@ text_stand_in(const uint8_t *p, size_t len, int flags, char tmp[8],
 	/* any other control, a C1 (each of its two bytes), a stray byte */
 	tmp[0] = '\\';
 	tmp[1] = 'x';
-	tmp[2] = hex[p[0] >> 4];
-	tmp[3] = hex[p[0] & 15];
+	hex_encode(p, 1, tmp + 2);
 	return (4);
 }
 
@@ -142,36 +142,7 @@ text_clean(char *out, size_t outlen, const char *in)
 void
 text_json(FILE *f, const char *s)
 {
-	const uint8_t *p = (const uint8_t *)(s != NULL ? s : "");
-	size_t len = strlen((const char *)p), i = 0, n;
-	uint32_t cp;
-	int k;
-
-	fputc('"', f);
-	while (i < len) {
-		if ((n = text_char(p + i, len - i)) > 0) {
-			if (p[i] == '"' || p[i] == '\\')
-				fputc('\\', f);
-			fwrite(p + i, 1, n, f);
-			i += n;
-			continue;
-		}
-		if ((k = utf8_decode(p + i, len - i, &cp)) <= 0) {
-			fputs("\\ufffd", f);	/* a byte that is not UTF-8 */
-			i++;
-			continue;
-		}
-		if (cp == '\n')
-			fputs("\\n", f);
-		else if (cp == '\r')
-			fputs("\\r", f);
-		else if (cp == '\t')
-			fputs("\\t", f);
-		else
-			fprintf(f, "\\u%04x", (unsigned)cp);
-		i += (size_t)k;
-	}
-	fputc('"', f);
+	json_fwrite(f, s, s != NULL ? strlen(s) : 0);
 }
 
 /* ---- display width ------------------------------------------------------ */

@@ -62,11 +62,10 @@ size_t text_clean_buf(char *out, size_t outlen, const void *in, size_t inlen,
 size_t text_clean(char *out, size_t outlen, const char *in);
 
 /*
- * Write s as a JSON string, quotes included, to f: '"' and '\\' escaped,
- * \n \r \t as such, every other control character (C0, DEL, C1) as
- * \u00XX, each byte that is not valid UTF-8 as \ufffd. So the document
- * is valid JSON and nothing in it acts on a terminal it is printed to.
- * NULL is written as "".
+ * Write s as a JSON string, quotes included, to f, escaped as json.h says
+ * (every control character escaped, each byte that is not valid UTF-8 as
+ * \ufffd): the document is valid JSON and nothing in it acts on a terminal
+ * it is printed to. NULL is written as "".
  */
 void text_json(FILE *f, const char *s);
 

@@ -6,38 +6,53 @@
  */
 #include "utf8.h"
 
+/* RFC 3629, section 4: each lead byte range, the continuation bytes after
+ * it, the range of the first of them, and the lead's bits. */
+static const struct utf8_range {
+	uint8_t first, last;
+	uint8_t need, lo, hi, mask;
+} utf8_ranges[] = {
+	{ 0x00, 0x7f, 0, 0x80, 0xbf, 0x7f },
+	{ 0xc2, 0xdf, 1, 0x80, 0xbf, 0x1f },
+	{ 0xe0, 0xe0, 2, 0xa0, 0xbf, 0x0f },	/* no overlong 3-byte */
+	{ 0xe1, 0xec, 2, 0x80, 0xbf, 0x0f },
+	{ 0xed, 0xed, 2, 0x80, 0x9f, 0x0f },	/* no surrogates */
+	{ 0xee, 0xef, 2, 0x80, 0xbf, 0x0f },
+	{ 0xf0, 0xf0, 3, 0x90, 0xbf, 0x07 },	/* no overlong 4-byte */
+	{ 0xf1, 0xf3, 3, 0x80, 0xbf, 0x07 },
+	{ 0xf4, 0xf4, 3, 0x80, 0x8f, 0x07 },	/* to U+10FFFF only */
+};
+
+int
+utf8_lead(uint8_t b, unsigned *need, uint8_t *lo, uint8_t *hi, uint32_t *cp)
+{
+	const struct utf8_range *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(utf8_ranges) / sizeof(utf8_ranges[0]); i++) {
+		r = &utf8_ranges[i];
+		if (b < r->first || b > r->last)
+			continue;
+		*need = r->need;
+		*lo = r->lo;
+		*hi = r->hi;
+		*cp = b & r->mask;
+		return (0);
+	}
+	return (-1);	/* 0x80..0xc1 (continuations, overlong), 0xf5.. */
+}
+
 int
 utf8_decode(const uint8_t *p, size_t len, uint32_t *cp)
 {
-	uint8_t lo = 0x80, hi = 0xbf;
+	uint8_t lo, hi;
 	uint32_t c;
-	size_t need, i;
+	unsigned need;
+	size_t i;
 
 	if (len == 0)
 		return (0);
-	c = p[0];
-	if (c < 0x80) {
-		*cp = c;
-		return (1);
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0;	/* no overlong 3-byte forms */
-		else if (c == 0xed)
-			hi = 0x9f;	/* no UTF-16 surrogates */
-		c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;	/* no overlong 4-byte forms */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* nothing above U+10FFFF */
-		c &= 0x07;
-	} else
+	if (utf8_lead(p[0], &need, &lo, &hi, &c) != 0)
 		return (-1);
 	for (i = 1; i <= need; i++) {
 		if (i >= len)

@@ -23,6 +23,17 @@
  */
 int utf8_decode(const uint8_t *p, size_t len, uint32_t *cp);
 
+/*
+ * The table both decoders read (this one, and the byte-at-a-time one of
+ * recorder/lib/sanitize.c): for a first byte b, the number of continuation
+ * bytes that follow (*need, 0..3), the range the first of them must lie in
+ * (*lo..*hi; any later one 0x80..0xbf) and the bits b gives the code point
+ * (*cp). 0, or -1 if b cannot start a character (a continuation byte,
+ * 0xc0, 0xc1, 0xf5..0xff); the outputs are then unchanged.
+ */
+int utf8_lead(uint8_t b, unsigned *need, uint8_t *lo, uint8_t *hi,
+    uint32_t *cp);
+
 /* Encode cp (must be <= 0x10ffff, not a surrogate) into out; returns the
  * length 1..4, or 0 for an invalid code point. */
 size_t utf8_encode(uint32_t cp, uint8_t out[4]);

@@ -15,11 +15,11 @@
  * engineer may give up with ^C or by closing the connection (cancelled):
  * the child watches for that, the monitor never reads the vendor's socket.
  *
- * The admin console (console_run, in the monitor) runs the same verbs as
- * bastionctl (verbs/approvals.c) for an admin's exec request, streaming
- * their output to the admin's channel (through the child) as it is
- * written; console_follow() is how `watch` follows a live recording there
- * (and on the control socket).
+ * The admin console (console_run, in the monitor) is a transport for the
+ * one verb table (verbs/verb.h), as bastionctl is: an admin's exec request
+ * is one verb, whose output streams to the admin's channel (through the
+ * child) as it is written; console_follow() is how `watch` follows a live
+ * recording there (and on the control socket).
  * docs/APPROVALS.md.
  *
  * Revoked grants are no longer polled here: the listener's session monitor
@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 
 #include "approvals.h"
+#include "bastiond.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -46,6 +47,7 @@
 #include "recreader.h"
 #include "sanitize.h"
 #include "session.h"
+#include "verb.h"
 
 #define APPROVAL_NOTIFY_WAIT_MS	3000
 #define APPROVAL_PUSH_WAIT_MS	900	/* a decision is pushed within it */
@@ -628,7 +630,7 @@ console_gave_up(void *arg, unsigned wait_ms)
 
 /* Sanitise device output and write it to the admin. */
 static void
-console_emit(struct appr_ctx *c, struct sanitize *san, struct buf *ob,
+console_emit(struct verb_ctx *c, struct sanitize *san, struct buf *ob,
     const uint8_t *p, size_t n)
 {
 	size_t k;
@@ -683,7 +685,7 @@ console_tail_start(struct recreader *r, uint64_t *start, int *sealed)
 }
 
 int
-console_follow(struct appr_ctx *c, const struct state_session *s,
+console_follow(struct verb_ctx *c, const struct state_session *s,
     int from_start)
 {
 	struct recreader *r = NULL;
@@ -788,44 +790,35 @@ int
 console_run(struct sess *S)
 {
 	struct console_stream so, se;
-	struct appr_ctx c;
+	const struct cmd_entry *e = NULL;
+	struct verb_ctx c;
 	char **argv = NULL;
 	int argc = 0, rc = 2;
 
-	memset(&c, 0, sizeof(c));
-	if ((c.out = console_stream_open(&so, S, 0)) == NULL ||
-	    (c.err = console_stream_open(&se, S, 1)) == NULL) {
-		if (c.out != NULL)
-			fclose(c.out);
+	verb_ctx_init(&c, S->pol, VERB_ADMIN, "ssh", S->au.who->name,
+	    console_stream_open(&so, S, 0), console_stream_open(&se, S, 1));
+	if (!verb_ctx_streams_ok(&c))
 		return (1);
-	}
-	if (S->kind != SESS_EXEC || S->command == NULL ||
-	    appr_split(S->command, &argv, &argc) != 0 || argc == 0 ||
-	    !appr_is_verb(argv[0])) {
+	if (S->kind != SESS_EXEC || (e = verb_line(S->command, VERB_ADMIN,
+	    &argv, &argc)) == NULL) {
 		fprintf(c.err, "bastion: admin console: run one verb, e.g. "
 		    "ssh %s@bastion requests\n", S->au.who->name);
-		appr_usage(c.err, "  ");
+		verb_help(c.err, VERB_ADMIN, "  ");
 		rc = 2;
 		goto out;
 	}
-	c.pol = S->pol;
-	(void)appr_identity(&c, "ssh", S->au.who->name);
+	c.session = S->sid;
+	c.from = S->peerstr;
 	c.terminal = S->has_pty;
 	c.cancelled = console_gave_up;
 	c.cancel_arg = S;
 	c.follow = console_follow;
-	if (state_open(S->pol->state_dir, &c.st) != 0) {
-		fprintf(c.err, "the state store cannot be opened (see the "
-		    "bastion's log)\n");
-		rc = 1;
-	} else
-		rc = appr_run(&c, argc, argv);
+	rc = verb_exec(&c, e, argc, argv);
 	audit_event("console.verb", "session", S->sid, "user",
 	    S->au.who->name, "from", S->peerstr, "verb", argv[0], "status",
 	    rc == 0 ? "ok" : rc == 2 ? "usage" : "refused", NULL);
 	if (rc == 2)
-		appr_usage(c.err, "usage: ");
-	state_close(c.st);
+		verb_help(c.err, VERB_ADMIN, "usage: ");
 out:
 	fclose(c.out);
 	fclose(c.err);

@@ -2,12 +2,15 @@
  * bastiond.h - interfaces between the parts of the session broker.
  *
  * Process model (docs/ARCHITECTURE.md has the diagram):
- *   listener.c  the long-lived bastiond process: libuv loop, accepts TCP,
- *               enforces pre-authentication limits, re-executes itself as
- *               one worker per connection.
+ *   listener.c  the long-lived bastiond process: libuv loop, accepts TCP
+ *               (accept.c), enforces pre-authentication limits
+ *               (preauth.c), re-executes itself as one worker per
+ *               connection and keeps the session registry (registry.c),
+ *               supervises the recorder (recsup.c), reloads (reload.c);
+ *               listener.h has the parts.
  *   worker.c    one vendor connection: key exchange, authentication
  *               (auth.c), choosing a device, connecting to it (device.c),
- *               relaying (relay.c).
+ *               relaying (relay.c and its parts, relay.h).
  *   hostkey.c   --init: create missing host keys.
  */
 #ifndef BASTION_BASTIOND_H
@@ -63,19 +66,19 @@ void ctlsock_policy_fd(int fd);
 /* control.c: a control worker (bastiond --control LOGIN, socket on fd 3). */
 int control_main(const char *policy_path, const char *who, int debug);
 
-/* approval.c: `watch` for the admin verbs (struct appr_ctx's follow, see
- * verbs/approvals.h): stream a live session's recording, sanitised. */
-struct appr_ctx;
+/* approval.c: `watch` for the admin verbs (struct verb_ctx's follow, see
+ * verbs/verb.h): stream a live session's recording, sanitised. */
+struct verb_ctx;
 struct state_session;
-int console_follow(struct appr_ctx *c, const struct state_session *s,
+int console_follow(struct verb_ctx *c, const struct state_session *s,
     int from_start);
 
-/* listener.c: where bastion-recorder, its key and its socket are
+/* recsup.c: where bastion-recorder, its key and its socket are
  * (bastion-recorder sits beside bastiond; key in state_dir; socket: the
  * policy's recorder_socket, by default in run_dir). 0 or BERR_SYS. */
 int recorder_paths(const struct policy *pol, char *bin, size_t binlen,
     char *key, size_t keylen, char *sock, size_t socklen);
-/* listener.c: create the recording signing key if missing (--init). */
+/* recsup.c: create the recording signing key if missing (--init). */
 int recorder_init_key(const struct policy *pol);
 
 /* hostkey.c: create missing host keys (Ed25519). 0 or BERR_*. */

@@ -4,9 +4,10 @@
  *
  * The listener (ctlsock.c) has already checked the caller's credentials
  * and passes the caller's login name; this process reads the request on
- * fd 3 (bounded, ctlproto.h), runs the admin verb with the same code as
- * the admin console over ssh (verbs/approvals.c), streams the verb's
- * output and errors back in frames, and ends with the exit status.
+ * fd 3 (bounded, ctlproto.h), runs the admin verb from the one verb table
+ * (verbs/verb.h), as the admin console over ssh does, streams the verb's
+ * output and errors back in frames, and ends with the exit status. It is
+ * a transport: what the verbs are and who the admin is are verbs/'s.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "approvals.h"
 #include "auditlog.h"
 #include "bastiond.h"
 #include "ctlproto.h"
@@ -25,6 +25,7 @@
 #include "log.h"
 #include "policy.h"
 #include "state.h"
+#include "verb.h"
 
 #define CONTROL_FD	3
 
@@ -70,7 +71,7 @@ struct control_peer {
 };
 
 /*
- * appr_ctx.cancelled for streaming verbs (watch): wait up to wait_ms,
+ * verb_ctx.cancelled for streaming verbs (watch): wait up to wait_ms,
  * 1 once bastionctl has hung up (the admin pressed ^C). bastionctl shut
  * down its writing side after the request, so only POLLHUP (both sides
  * gone) or a frame that could not be written says it left.
@@ -101,7 +102,8 @@ control_main(const char *policy_path, const char *who, int debug)
 {
 	struct control_stream so, se;
 	struct control_peer cp = { CONTROL_FD, &so, &se };
-	struct appr_ctx c;
+	struct verb_ctx c;
+	const struct cmd_entry *e;
 	struct policy *pol = NULL;
 	char **argv = NULL, msg[256];
 	int argc = 0, r, rc = 1;
@@ -126,7 +128,7 @@ control_main(const char *policy_path, const char *who, int debug)
 		log_warn("control request from %s: %s", who, berr_str(r));
 		return (2);
 	}
-	if (!appr_is_verb(argv[0])) {
+	if ((e = verb_find(argv[0], VERB_ADMIN)) == NULL) {
 		snprintf(msg, sizeof(msg), "bastionctl: '%.64s' is not an "
 		    "admin verb of this bastiond\n", argv[0]);
 		control_say(CONTROL_FD, msg, 2);
@@ -142,29 +144,22 @@ control_main(const char *policy_path, const char *who, int debug)
 	}
 	/* decisions go into the audit chain like the console's */
 	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
-	c.pol = pol;
 	/* who: the caller's login (SO_PEERCRED); the admin it maps to */
-	(void)appr_identity(&c, "bastionctl", who);
+	verb_ctx_init(&c, pol, VERB_ADMIN, "bastionctl", who,
+	    control_stream_open(&so, CONTROL_FD, CTLP_OUT),
+	    control_stream_open(&se, CONTROL_FD, CTLP_ERR));
 	c.follow = console_follow;	/* watch streams over the socket */
 	c.cancelled = control_cancelled;
 	c.cancel_arg = &cp;
-	c.out = control_stream_open(&so, CONTROL_FD, CTLP_OUT);
-	c.err = control_stream_open(&se, CONTROL_FD, CTLP_ERR);
-	if (c.out == NULL || c.err == NULL) {
+	if (!verb_ctx_streams_ok(&c)) {
 		control_say(CONTROL_FD, "bastionctl: out of memory\n", 1);
 		goto out;
 	}
-	if (state_open(pol->state_dir, &c.st) != 0) {
-		fprintf(c.err, "the state store cannot be opened (see the "
-		    "bastion's log)\n");
-		rc = 1;
-	} else
-		rc = appr_run(&c, argc, argv);
+	rc = verb_exec(&c, e, argc, argv);
 	audit_event("console.verb", "user", c.admin, "login", who, "via",
 	    "bastionctl", "verb",
 	    argv[0], "status", rc == 0 ? "ok" : rc == 2 ? "usage" :
 	    "refused", NULL);
-	state_close(c.st);
 	fflush(c.out);
 	fflush(c.err);
 	x = (uint8_t)rc;

@@ -46,6 +46,7 @@
 #include <openssl/pem.h>
 
 #include "agent.h"
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -99,7 +100,7 @@ credagent_ed25519(const char *pem)
 		if (*p != '\n' && *p != '\r' && *p != ' ')
 			b64[o++] = *p;
 	b64[o] = '\0';
-	if (sk_base64_decode(b64, 16384, &raw, &rawlen) != 0 ||
+	if (b64_decode(b64, 16384, B64_CANONICAL, &raw, &rawlen) != 0 ||
 	    (b = buf_from(raw, rawlen)) == NULL ||
 	    buf_get(b, m, sizeof(m)) != 0 || memcmp(m, magic, sizeof(m)) != 0)
 		goto out;
@@ -166,7 +167,8 @@ credagent_load(struct credagent *a, char *why, size_t whylen)
 	}
 	a->type = ssh_key_type(key);
 	if (ssh_pki_export_pubkey_base64(key, &pub) != SSH_OK ||
-	    sk_base64_decode(pub, SK_MAX_BLOB, &a->blob, &a->bloblen) != 0 ||
+	    b64_decode(pub, SK_MAX_BLOB, B64_CANONICAL, &a->blob,
+	    &a->bloblen) != 0 ||
 	    ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &pem) !=
 	    SSH_OK)
 		goto fail;

@@ -28,6 +28,7 @@
 #include "ctlproto.h"
 #include "err.h"
 #include "log.h"
+#include "spawnfd.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59	/* Linux 4.13 */
@@ -157,18 +158,9 @@ ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 		args[n++] = "-d";
 	args[n] = NULL;
 	memset(&o, 0, sizeof(o));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = 2;
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = 2;
-	stdio[3].flags = UV_INHERIT_FD;
-	stdio[3].data.fd = fd;
-	for (r = 4; r < WORKER_FD_POLICY; r++)
-		stdio[r].flags = UV_IGNORE;
-	stdio[WORKER_FD_POLICY].flags = UV_INHERIT_FD;
-	stdio[WORKER_FD_POLICY].data.fd = C->policy_fd;
+	spawnfd_init(stdio, WORKER_FD_POLICY + 1);
+	spawnfd_set(stdio, WORKER_FD_CLIENT, fd);
+	spawnfd_set(stdio, WORKER_FD_POLICY, C->policy_fd);
 	o.file = C->self;
 	o.args = args;
 	o.exit_cb = ctlsock_proc_exit_cb;

@@ -40,15 +40,14 @@
 #include "bastiond.h"
 #include "buf.h"
 #include "err.h"
+#include "io.h"
 #include "log.h"
 #include "monitor_req.h"
 #include "netaddr.h"
 #include "record.h"
 #include "touch.h"
 
-#define MON_FORWARD_CONNECT_MS	5000
 #define MON_APPROVAL_PACE_MS	500	/* APPROVAL_POLL answered no faster */
-#define MON_AUDIT_FIELDS	24
 
 struct mon_entry {
 	enum mreq_type type;
@@ -73,11 +72,7 @@ static const char *mon_answer_recording_open(struct mon *, struct buf *);
 static const char *mon_answer_device_connect(struct mon *, struct buf *);
 static const char *mon_answer_device_result(struct mon *, struct buf *);
 static const char *mon_answer_session_register(struct mon *, struct buf *);
-static const char *mon_answer_forward_connect(struct mon *, struct buf *);
 static const char *mon_answer_session_end(struct mon *, struct buf *);
-static const char *mon_answer_console_run(struct mon *, struct buf *);
-static const char *mon_answer_console_cancel(struct mon *, struct buf *);
-static const char *mon_answer_audit(struct mon *, struct buf *);
 
 /*
  * The request table. PAM_ANSWERS and CONSOLE_CANCEL have no phase of
@@ -125,143 +120,7 @@ static const struct mon_entry mon_table[MREQ_MAX] = {
 	    MPH_AUTHED | MPH_RELAY, 0, MON_AUDIT_MAX + 8, mon_answer_audit },
 };
 
-/*
- * The events a child may hand over, by phase: what only it can see (the
- * engineer's agent, the relay's byte counts, the engineer's requests).
- * Every decision (auth.*, approval.*, touch.ok, device.connect,
- * forward.open, session.start, ...) is the monitor's own.
- */
-static const struct {
-	const char *event;
-	int phases;
-} mon_audit_events[] = {
-	{ "forward.refused", MPH_AUTHED | MPH_RELAY },
-	{ "touch.no_agent", MPH_AUTHED },
-	{ "touch.no_touch", MPH_AUTHED },
-	{ "touch.bad_signature", MPH_AUTHED },
-	{ "touch.error", MPH_AUTHED },
-	{ "session.recording_failed", MPH_AUTHED | MPH_RELAY },
-	{ "forward.close", MPH_RELAY },
-	{ "session.idle_warning", MPH_RELAY },
-	{ "session.work_record", MPH_RELAY },
-	{ "session.revoked", MPH_RELAY },
-	{ "session.end", MPH_RELAY },
-};
 
-/* ---- the wire ------------------------------------------------------------ */
-
-int
-mreq_send(int fd, int type, const struct buf *body, const int *fds,
-    int nfds)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * MREQ_MAX_FDS)];
-	} cm;
-	uint8_t t = (uint8_t)type;
-	size_t len = body != NULL ? buf_len(body) : 0;
-	struct cmsghdr *c;
-	struct iovec iov[2];
-	struct msghdr mh;
-	ssize_t n;
-
-	if (len + 1 > MREQ_MSG_MAX || nfds < 0 || nfds > MREQ_MAX_FDS)
-		return (BERR_LIMIT);
-	memset(&mh, 0, sizeof(mh));
-	iov[0].iov_base = &t;
-	iov[0].iov_len = 1;
-	iov[1].iov_base = (void *)(len > 0 ? buf_ptr(body) : NULL);
-	iov[1].iov_len = len;
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return (n == (ssize_t)(len + 1) ? 0 : BERR_CLOSED);
-}
-
-int
-mreq_recv(int fd, int *type, struct buf **body, int *fds, int *nfds,
-    int timeout_ms)
-{
-	static uint8_t m[MREQ_MSG_MAX + 1];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * (MREQ_MAX_FDS + 2))];
-	} cm;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int room = nfds != NULL ? *nfds : 0, got = 0, r = 0, i, k, *p;
-	struct cmsghdr *c;
-	struct iovec iov;
-	struct msghdr mh;
-	ssize_t n;
-
-	*type = 0;
-	*body = NULL;
-	if (nfds != NULL)
-		*nfds = 0;
-	if (timeout_ms >= 0) {
-		while ((k = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
-			continue;
-		if (k == 0)
-			return (BERR_TIMEOUT);
-	}
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = m;
-	iov.iov_len = sizeof(m);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.b;
-	mh.msg_controllen = sizeof(cm.b);
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return (BERR_CLOSED);
-	/* descriptors first: whatever happens, none may leak */
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		p = (int *)(void *)CMSG_DATA(c);
-		for (i = 0; i < k; i++) {
-			if (got < room)
-				fds[got++] = p[i];
-			else {
-				close(p[i]);
-				r = BERR_LIMIT;
-			}
-		}
-	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-	    (size_t)n > MREQ_MSG_MAX)
-		r = BERR_LIMIT;
-	if (r == 0 && (*body = buf_from(m + 1, (size_t)n - 1)) == NULL)
-		r = BERR_NOMEM;
-	*type = m[0];
-	/* answers to PAM prompts pass here: leave no copy */
-	explicit_bzero(m, (size_t)n);
-	if (r != 0) {
-		while (got > 0)
-			close(fds[--got]);
-		buf_free(*body);
-		*body = NULL;
-		return (r);
-	}
-	if (nfds != NULL)
-		*nfds = got;
-	return (0);
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -337,20 +196,20 @@ mon_tell_listener(struct mon *M, const struct mon_msg *m)
 }
 
 /* Send an answer; a child that cannot take it is gone. */
-static int
+int
 mon_reply(struct mon *M, int type, struct buf *b, const int *fds, int nfds)
 {
 	return (mreq_send(M->fd, type, b, fds, nfds));
 }
 
 /* The common answer: a new body for the answer function to fill. */
-static struct buf *
+struct buf *
 mon_body(void)
 {
 	return (buf_new(MREQ_MSG_MAX - 1));
 }
 
-static int
+int
 mon_get_str(struct buf *b, char *out, size_t len)
 {
 	const uint8_t *p;
@@ -364,7 +223,7 @@ mon_get_str(struct buf *b, char *out, size_t len)
 	return (0);
 }
 
-static int
+int
 mon_is_engineer(const struct mon *M)
 {
 	return (M->S.au.who != NULL && M->S.au.role == ROLE_ENGINEER &&
@@ -793,32 +652,6 @@ mon_answer_recording_open(struct mon *M, struct buf *req)
 	return (NULL);
 }
 
-/*
- * The bastion's own end of a connection it made (ADDR:PORT, as the
- * session's source and destination are written): what the device's sshd
- * or service logs as the peer, so that its log lines can be tied to one
- * session when several run (docs/AUDIT.md, "Matching the device's log").
- */
-static void
-mon_local_end(int fd, char *out, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	struct netaddr a;
-	char addr[64];
-	unsigned port;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-	    netaddr_from_sockaddr((struct sockaddr *)&ss, &a) != 0) {
-		snprintf(out, len, "?");
-		return;
-	}
-	port = ss.ss_family == AF_INET6 ?
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	snprintf(out, len, "%s:%u", netaddr_str(&a, addr, sizeof(addr)), port);
-}
-
 static void
 mon_device_event(struct mon *M, const char *result, const char *why)
 {
@@ -961,64 +794,6 @@ mon_answer_session_register(struct mon *M, struct buf *req)
 }
 
 static const char *
-mon_answer_forward_connect(struct mon *M, struct buf *req)
-{
-	const struct policy_device *d = NULL;
-	char host[256], need[256], dest[96], addr[64], to[96], cwhy[256];
-	char local[96];
-	const char *why;
-	struct buf *a;
-	uint32_t port;
-	int fd = -1;
-	enum mm_fwd st = MM_FWD_OK;
-
-	if (!mon_is_engineer(M) || !M->rec_open)
-		return ("no session");
-	if (mon_get_str(req, host, sizeof(host)) != 0 ||
-	    buf_get_u32(req, &port) != 0 || port > 65535)
-		return ("malformed");
-	snprintf(dest, sizeof(dest), "%.64s:%u", host, port);
-	/* the same rules the child applies before it asks: a child that
-	 * asks for what they refuse is not the child we started */
-	if ((why = relay_forward_check(&M->S, host, (int)port, &d, need,
-	    sizeof(need))) != NULL) {
-		char v[400];
-
-		snprintf(v, sizeof(v), "a forward to %s: %s", dest, why);
-		audit_event("forward.refused", "session", M->S.sid, "user",
-		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
-		    "from", M->S.peerstr, "to", dest, "reason", why, "by",
-		    "monitor", NULL);
-		mon_violation(M, "forward.connect", v);
-		return (NULL);
-	}
-	netaddr_str(&d->addr, addr, sizeof(addr));
-	snprintf(to, sizeof(to), "%s:%u", addr, port);
-	if ((fd = relay_connect(&d->addr, (uint16_t)port,
-	    MON_FORWARD_CONNECT_MS, cwhy, sizeof(cwhy))) == -1) {
-		audit_event("forward.open", "session", M->S.sid, "user",
-		    M->S.au.who->name, "from", M->S.peerstr, "device",
-		    d->name, "to", addr, "port", dest, "result", "fail",
-		    "reason", cwhy, NULL);
-		st = MM_FWD_FAILED;
-	} else {
-		M->forwards++;
-		mon_local_end(fd, local, sizeof(local));
-		audit_event("forward.open", "session", M->S.sid, "user",
-		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
-		    "from", M->S.peerstr, "device", d->name, "to", to,
-		    "local", local, "result", "ok", NULL);
-	}
-	if ((a = mon_body()) != NULL && buf_put_u32(a, (uint32_t)st) == 0 &&
-	    buf_put_cstring(a, fd == -1 ? cwhy : "") == 0)
-		(void)mon_reply(M, MANS_OK, a, &fd, fd != -1 ? 1 : 0);
-	buf_free(a);
-	if (fd != -1)
-		close(fd);
-	return (NULL);
-}
-
-static const char *
 mon_answer_session_end(struct mon *M, struct buf *req)
 {
 	char reason[300];
@@ -1033,244 +808,6 @@ mon_answer_session_end(struct mon *M, struct buf *req)
 	if (M->phase == MPH_RELAY)
 		(void)mon_tell_listener(M, &m);
 	if ((a = mon_body()) != NULL)
-		(void)mon_reply(M, MANS_OK, a, NULL, 0);
-	buf_free(a);
-	return (NULL);
-}
-
-/* ---- console verbs --------------------------------------------------------- */
-
-static int mon_console_done;
-
-/* What a verb writes, to the child in pieces. */
-static int
-mon_console_out(struct sess *S, int is_stderr, const void *p, size_t n)
-{
-	struct mon *M = S->mon;
-	const uint8_t *q = p;
-	struct buf *a;
-	size_t k, left = n;
-
-	if (M->violation)
-		return (-1);
-	while (left > 0) {
-		k = left > MREQ_OUT_CHUNK ? MREQ_OUT_CHUNK : left;
-		if ((a = mon_body()) == NULL ||
-		    buf_put_u8(a, (uint8_t)(is_stderr != 0)) != 0 ||
-		    buf_put_string(a, q, k) != 0 ||
-		    mon_reply(M, MANS_CONSOLE_OUT, a, NULL, 0) != 0) {
-			buf_free(a);
-			return (-1);
-		}
-		buf_free(a);
-		q += k;
-		left -= k;
-	}
-	return ((int)n);
-}
-
-/* Has the person given up? The child says so (CONSOLE_CANCEL). */
-static int
-mon_console_cancelled(struct sess *S, unsigned wait_ms)
-{
-	static int cancelled;
-	struct mon *M = S->mon;
-	struct buf *b = NULL;
-	int t, n = 0, r;
-
-	if (cancelled || M->violation)
-		return (1);
-	r = mreq_recv(M->fd, &t, &b, NULL, &n, (int)wait_ms);
-	buf_free(b);
-	if (r == BERR_TIMEOUT)
-		return (0);
-	if (r == 0 && t == MREQ_CONSOLE_CANCEL)
-		M->count[MREQ_CONSOLE_CANCEL]++;
-	else if (r == 0)
-		mon_violation(M, "console.run", "another request while a "
-		    "verb runs");
-	cancelled = 1;
-	return (1);
-}
-
-static const char *
-mon_answer_console_run(struct mon *M, struct buf *req)
-{
-	struct buf *a;
-	uint32_t kind;
-	uint8_t pty;
-	char *cmd = NULL;
-	int rc;
-
-	if (M->S.au.who == NULL || (M->S.au.role != ROLE_ADMIN &&
-	    M->S.au.role != ROLE_AUDITOR) || !M->touch_ok)
-		return ("no console for this login");
-	if (buf_get_u32(req, &kind) != 0 || buf_get_u8(req, &pty) != 0 ||
-	    buf_get_cstring(req, &cmd, 16384) != 0)
-		return ("malformed");
-	M->S.kind = kind == SESS_EXEC ? SESS_EXEC : SESS_SHELL;
-	M->S.has_pty = pty != 0;
-	free(M->S.command);
-	M->S.command = cmd[0] != '\0' ? cmd : NULL;
-	if (M->S.command == NULL)
-		free(cmd);
-	M->S.mon = M;
-	M->S.out_fn = mon_console_out;
-	M->S.cancel_fn = mon_console_cancelled;
-	rc = M->S.au.role == ROLE_ADMIN ? console_run(&M->S) :
-	    auditor_run(&M->S);
-	M->S.out_fn = NULL;
-	M->S.cancel_fn = NULL;
-	mon_console_done = 1;
-	if (M->violation)
-		return (NULL);
-	if ((a = mon_body()) != NULL && buf_put_u32(a, (uint32_t)rc) == 0)
-		(void)mon_reply(M, MANS_CONSOLE_DONE, a, NULL, 0);
-	buf_free(a);
-	return (NULL);
-}
-
-/* A cancel that crossed the verb's end: nothing to do, no answer. */
-static const char *
-mon_answer_console_cancel(struct mon *M, struct buf *req)
-{
-	(void)M;
-	(void)req;
-	return (mon_console_done ? NULL : "no verb runs");
-}
-
-/* ---- audit events from the child ------------------------------------------ */
-
-/* The monitor's own value for a field it stamps, or NULL if it does not
- * stamp key. "-" (a field the child left empty) always agrees. */
-static const char *
-mon_stamp(const struct mon *M, const char *key)
-{
-	const struct auth_result *au = &M->S.au;
-
-	if (strcmp(key, "user") == 0)
-		return (au->who != NULL ? au->who->name : "-");
-	if (strcmp(key, "vendor") == 0)
-		return (au->who != NULL && au->who->vendor != NULL ?
-		    au->who->vendor->name : "-");
-	if (strcmp(key, "role") == 0)
-		return (au->role == ROLE_ADMIN ? "admin" : au->role ==
-		    ROLE_AUDITOR ? "auditor" : "-");
-	if (strcmp(key, "from") == 0)
-		return (M->S.peerstr);
-	return (NULL);
-}
-
-static const char *
-mon_answer_audit(struct mon *M, struct buf *req)
-{
-	static const char *const first[] = { "ts", "event", "pid" };
-	char *line = NULL, key[64], *vals = NULL, event[64];
-	const char *k[MON_AUDIT_FIELDS], *v[MON_AUDIT_FIELDS], *p, *end;
-	const char *why = NULL, *stamp;
-	size_t i, nf = 0, vo = 0, e;
-	time_t now = time(NULL);
-	struct buf *a;
-	int r, kept = -1, allowed = 0;
-
-	if (now - M->aud_window >= MON_AUDIT_WINDOW) {
-		M->aud_window = now;
-		M->aud_count = 0;
-	}
-	if (++M->aud_count > MON_AUDIT_BURST)
-		return ("an audit event flood");
-	if (buf_get_cstring(req, &line, MON_AUDIT_MAX) != 0)
-		return ("malformed");
-	if ((vals = malloc(MON_AUDIT_MAX * 2 + 2)) == NULL) {
-		free(line);
-		return ("out of memory");
-	}
-	memset(k, 0, sizeof(k));
-	memset(v, 0, sizeof(v));
-	k[nf] = "session";
-	v[nf++] = M->S.sid;
-	event[0] = '\0';
-	p = line;
-	end = line + strlen(line);
-	for (i = 0; why == NULL; i++) {
-		char *val = vals + vo;
-
-		r = auditlog_field_next(&p, end, key, sizeof(key), val,
-		    MON_AUDIT_MAX * 2 + 2 - vo);
-		if (r == BERR_NOTFOUND)
-			break;
-		if (r != 0) {
-			why = "a malformed audit line";
-			break;
-		}
-		if (i < 3) {
-			if (strcmp(key, first[i]) != 0)
-				why = "not an audit line";
-			else if (i == 1)
-				snprintf(event, sizeof(event), "%s", val);
-			continue;	/* ts and pid: the monitor's */
-		}
-		if (strcmp(key, "session") == 0) {
-			if (strcmp(val, M->S.sid) != 0)
-				why = "another session";
-			continue;
-		}
-		if (strcmp(key, "chain") == 0 || strcmp(key, "ts") == 0 ||
-		    strcmp(key, "pid") == 0 || strcmp(key, "event") == 0) {
-			why = "a field only the monitor writes";
-			break;
-		}
-		if ((stamp = mon_stamp(M, key)) != NULL &&
-		    strcmp(val, "-") != 0 && strcmp(val, stamp) != 0) {
-			why = "a user, vendor, role or address that is not "
-			    "the session's";
-			break;
-		}
-		if (nf >= MON_AUDIT_FIELDS) {
-			why = "too many fields";
-			break;
-		}
-		vo += strlen(val) + 1;
-		for (e = 0; e < nf; e++)
-			if (strcmp(k[e], key) == 0)
-				why = "a field twice";
-		/* keys live in the line as written: copy them beside */
-		k[nf] = strcpy(vals + vo, key);
-		vo += strlen(key) + 1;
-		v[nf++] = val;
-	}
-	if (why == NULL && i < 3)
-		why = "not an audit line";
-	for (e = 0; why == NULL && e < sizeof(mon_audit_events) /
-	    sizeof(mon_audit_events[0]); e++)
-		if (strcmp(event, mon_audit_events[e].event) == 0 &&
-		    (mon_audit_events[e].phases & M->phase) != 0)
-			allowed = 1;
-	if (why == NULL && !allowed)
-		why = "an event this phase of the session may not report";
-	if (why != NULL) {
-		char shown[MON_TEXT_MAX + 1];
-
-		mon_text_clean(event, shown, sizeof(shown));
-		log_warn("session %s: the child's audit event \"%s\" is "
-		    "refused: %s", M->S.sid, shown, why);
-		audit_event("monitor.audit_refused", "session", M->S.sid,
-		    "user", mon_stamp(M, "user"), "from", M->S.peerstr,
-		    "event_name", shown, "reason", why, NULL);
-		free(line);
-		free(vals);
-		return (why);
-	}
-	/* stamped: the monitor's time, pid and session, the child's fields */
-	kept = audit_event(event, k[0], v[0], k[1], v[1], k[2], v[2], k[3],
-	    v[3], k[4], v[4], k[5], v[5], k[6], v[6], k[7], v[7], k[8], v[8],
-	    k[9], v[9], k[10], v[10], k[11], v[11], k[12], v[12], k[13], v[13],
-	    k[14], v[14], k[15], v[15], k[16], v[16], k[17], v[17], k[18],
-	    v[18], k[19], v[19], k[20], v[20], k[21], v[21], k[22], v[22],
-	    k[23], v[23], NULL);
-	free(line);
-	free(vals);
-	if ((a = mon_body()) != NULL && buf_put_u32(a, kept == 0 ? 0 : 1) == 0)
 		(void)mon_reply(M, MANS_OK, a, NULL, 0);
 	buf_free(a);
 	return (NULL);
@@ -1326,8 +863,6 @@ mon_ctl_line(const char *line, size_t len, void *arg)
 	struct mon *M = arg;
 	char out[MON_LINE_MAX];
 	struct mon_msg m;
-	size_t off = 0, n;
-	ssize_t w;
 
 	if (mon_parse(line, len, &m) != 0 || (m.type != MON_KILL &&
 	    m.type != MON_LOCK && m.type != MON_REVOKE) ||
@@ -1336,15 +871,8 @@ mon_ctl_line(const char *line, size_t len, void *arg)
 		    "does not take; ignored", M->S.sid);
 		return (0);
 	}
-	n = strlen(out);
-	while (off < n && M->notify_fd != -1) {
-		w = write(M->notify_fd, out + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	if (M->notify_fd != -1)
+		(void)io_write_all(M->notify_fd, out, strlen(out));
 	return (0);
 }
 
@@ -1369,11 +897,11 @@ mon_ctl_read(struct mon *M)
 	}
 }
 
-void
-mon_loop(struct mon *M)
+static void
+mon_loop_run(struct mon *M)
 {
-	struct pollfd pfd[3];
-	int n, ci, ai, r;
+	struct pollfd pfd[3 + MON_FORWARD_WAIT_MAX];
+	int n, ci, ai, fi, nf, r, timeout;
 
 	mon_reader_init(&M->ctl);
 	while (!M->violation) {
@@ -1391,7 +919,12 @@ mon_loop(struct mon *M)
 			pfd[n].fd = credagent_fd(M->agent);
 			pfd[n++].events = POLLIN;
 		}
-		if ((r = poll(pfd, (nfds_t)n, -1)) < 0) {
+		/* forwards' connections under way (monitor_fwd.c) */
+		timeout = -1;
+		fi = n;
+		nf = mon_fwd_poll(M, pfd + fi, MON_FORWARD_WAIT_MAX, &timeout);
+		n += nf;
+		if ((r = poll(pfd, (nfds_t)n, timeout)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("session %s: monitor: poll: %s", M->S.sid,
@@ -1407,7 +940,16 @@ mon_loop(struct mon *M)
 		}
 		if (ci >= 0 && pfd[ci].revents != 0)
 			mon_ctl_read(M);
+		if (nf > 0)
+			mon_fwd_ready(M, pfd + fi, nf);
 		if (pfd[0].revents != 0 && mon_dispatch(M) != 0)
 			return;
 	}
+}
+
+void
+mon_loop(struct mon *M)
+{
+	mon_loop_run(M);
+	mon_fwd_free(M);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "burst.h"
 #include "monitor.h"
 #include "privsep.h"
 #include "session.h"
@@ -22,7 +23,11 @@
 #define MPH_RELAY	0x04	/* registered with the listener */
 #define MPH_ANY		(MPH_PREAUTH | MPH_AUTHED | MPH_RELAY)
 
+#define MON_FORWARD_WAIT_MAX	64	/* connections under way at once */
+
 struct credagent;
+struct mon_fwd;
+struct pollfd;
 struct state;
 struct state_guard;
 
@@ -68,10 +73,12 @@ struct mon {
 	char dev_local[96];		/* our end of it, ADDR:PORT */
 	struct credagent *agent;	/* the device credential, while used */
 	unsigned forwards;
+	struct mon_fwd *fwd_wait;	/* connections under way
+					   (monitor_fwd.c) */
+	unsigned nfwd_wait;
 
 	/* audit events the child hands over: MON_AUDIT_BURST per window */
-	time_t aud_window;
-	unsigned aud_count;
+	struct burst aud;
 };
 
 /*
@@ -94,6 +101,35 @@ int mreq_send(int fd, int type, const struct buf *body, const int *fds,
  */
 int mreq_recv(int fd, int *type, struct buf **body, int *fds, int *nfds,
     int timeout_ms);
+
+/*
+ * The answers that live in files of their own (the table in
+ * monitor_req.c names them): monitor_console.c, monitor_audit.c,
+ * monitor_fwd.c. Each returns NULL, or why the request is a violation.
+ */
+const char *mon_answer_console_run(struct mon *M, struct buf *req);
+const char *mon_answer_console_cancel(struct mon *M, struct buf *req);
+const char *mon_answer_audit(struct mon *M, struct buf *req);
+const char *mon_answer_forward_connect(struct mon *M, struct buf *req);
+
+/* monitor_fwd.c: the connections under way, for mon_loop(): up to room
+ * pollfds (POLLOUT) filled, and *timeout (ms, -1: none) lowered to the
+ * nearest deadline; then, after poll(), those that ended or ran out of
+ * time are audited and answered. mon_fwd_free() drops them all. */
+int mon_fwd_poll(struct mon *M, struct pollfd *pfd, int room, int *timeout);
+void mon_fwd_ready(struct mon *M, const struct pollfd *pfd, int n);
+void mon_fwd_free(struct mon *M);
+
+/* Helpers of the answer functions (monitor_req.c): an answer's body
+ * (NULL when out of memory), the answer sent (0 or -1), a capped string
+ * of the request (0 or -1), whether the login is an engineer's; and
+ * (monitor_fwd.c) our own end of a connection as ADDR:PORT. */
+struct buf *mon_body(void);
+int mon_reply(struct mon *M, int type, struct buf *b, const int *fds,
+    int nfds);
+int mon_get_str(struct buf *b, char *out, size_t len);
+int mon_is_engineer(const struct mon *M);
+void mon_local_end(int fd, char *out, size_t len);
 
 /* Kill the child for breaking the rules: audited (monitor.violation,
  * request and reason), then SIGKILL. */

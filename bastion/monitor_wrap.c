@@ -8,6 +8,15 @@
  * answers something that does not parse, the child cannot go on, and
  * ends at once (mm_fatal). A monitor that refuses a request kills the
  * child itself.
+ *
+ * One writer: every message to the monitor leaves through mm_send(), in
+ * the order it was made. A forward's connection (mm_forward_ask) is the
+ * one request the child does not wait for: it joins the queue (mm_out),
+ * which is written as the socket has room, and its answer
+ * (MANS_FORWARD, with the request's id) comes whenever the monitor's
+ * connect ends. An answer of that kind read while a wrapper waits for its
+ * own is put aside (mm_late) for the relay, which reads it with
+ * mm_forward_answer().
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +29,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "mmq.h"
 #include "monitor_req.h"
 #include "privsep.h"
 
@@ -27,11 +37,15 @@
 					   for while output streams */
 
 static int mm_sock = -1;
+static struct mmq mm_out;		/* requests waiting for room */
+static struct mmq mm_late;		/* MANS_FORWARD read out of turn */
 
 void
 mm_init(int fd)
 {
 	mm_sock = fd;
+	mmq_init(&mm_out);
+	mmq_init(&mm_late);
 }
 
 int
@@ -59,25 +73,105 @@ mm_new(void)
 	return (b);
 }
 
+/* Write what waits in the queue: all of it (block), or as much as the
+ * socket takes now. */
+static void
+mm_flush(int block)
+{
+	const struct mmq_item *it;
+	struct mmq_item done;
+	struct pollfd pfd = { .fd = mm_sock, .events = POLLOUT };
+
+	while ((it = mmq_peek(&mm_out)) != NULL) {
+		if (!block && (poll(&pfd, 1, 0) != 1 ||
+		    (pfd.revents & POLLOUT) == 0))
+			return;
+		if (mreq_send(mm_sock, it->type, it->body, NULL, 0) != 0)
+			mm_fatal("the monitor is gone");
+		(void)mmq_pop(&mm_out, &done);
+		buf_free(done.body);
+	}
+}
+
+/* The one writer: type with body (NULL: none), after everything queued
+ * before it. */
+static void
+mm_send(int type, const struct buf *body)
+{
+	mm_flush(1);
+	if (mreq_send(mm_sock, type, body, NULL, 0) != 0)
+		mm_fatal("the monitor is gone");
+}
+
+void
+mm_flush_queue(void)
+{
+	mm_flush(0);
+}
+
+unsigned
+mm_queue_len(void)
+{
+	return (mmq_len(&mm_out));
+}
+
+unsigned
+mm_late_len(void)
+{
+	return (mmq_len(&mm_late));
+}
+
+/* Receive one message, waiting timeout_ms (-1: for ever); a late
+ * forward's answer is put aside and the wait goes on. 0, or BERR_TIMEOUT
+ * (never with -1); anything else is fatal. */
+static int
+mm_recv(int *t, struct buf **ans, int *fds, int *nfds, int timeout_ms)
+{
+	int lfd[MREQ_MAX_FDS], ln, room = nfds != NULL ? *nfds : 0, r;
+
+	for (;;) {
+		ln = MREQ_MAX_FDS;
+		if ((r = mreq_recv(mm_sock, t, ans, lfd, &ln, timeout_ms)) ==
+		    BERR_TIMEOUT)
+			return (r);
+		if (r != 0)
+			mm_fatal(r == BERR_CLOSED ? "the monitor is gone" :
+			    "a broken answer from the monitor");
+		if (*t != MANS_FORWARD)
+			break;
+		if (ln > 1 || mmq_push(&mm_late, *t, *ans, ln == 1 ? lfd[0] :
+		    -1) != 0)
+			mm_fatal("more forward answers than requests");
+		*ans = NULL;
+	}
+	/* descriptors for the caller; more than it has room for is a
+	 * broken answer, as mreq_recv() says for its own room */
+	if (ln > room) {
+		while (ln > 0)
+			close(lfd[--ln]);
+		mm_fatal("a broken answer from the monitor");
+	}
+	for (r = 0; r < ln; r++)
+		fds[r] = lfd[r];
+	if (nfds != NULL)
+		*nfds = ln;
+	return (0);
+}
+
 /* Send type with body; wait for an answer of type want; return its body
  * (the caller frees). Descriptors that come with it land in fds. */
 static struct buf *
 mm_call_fds(int type, struct buf *req, int want, int *fds, int *nfds)
 {
 	struct buf *ans = NULL;
-	int t, n = nfds != NULL ? *nfds : 0, r;
+	int t;
 
-	if (mreq_send(mm_sock, type, req, NULL, 0) != 0)
-		mm_fatal("the monitor is gone");
-	if ((r = mreq_recv(mm_sock, &t, &ans, fds, &n, -1)) != 0)
-		mm_fatal(r == BERR_CLOSED ? "the monitor is gone" :
-		    "a broken answer from the monitor");
+	mm_send(type, req);
+	(void)mm_recv(&t, &ans, fds, nfds, -1);
 	if (t != want) {
 		buf_free(ans);
 		mm_fatal("an unexpected answer from the monitor");
 	}
-	if (nfds != NULL)
-		*nfds = n;
 	return (ans);
 }
 
@@ -184,8 +278,7 @@ mm_pam_round(struct buf *p, struct mm_kbdint_io *io)
 		free(answers[i]);
 	}
 	free(answers);
-	if (mreq_send(mm_sock, MREQ_PAM_ANSWERS, b, NULL, 0) != 0)
-		mm_fatal("the monitor is gone");
+	mm_send(MREQ_PAM_ANSWERS, b);
 	buf_free(b);
 }
 
@@ -194,19 +287,18 @@ mm_auth_kbdint(const char *user, const char *answer, struct mm_kbdint_io *io,
     struct mm_auth_result *res)
 {
 	struct buf *b = mm_new(), *a = NULL;
-	int t, n = 0, r;
+	int t, n = 0;
 
 	memset(res, 0, sizeof(*res));
 	mm_put(buf_put_cstring(b, user));
 	mm_put(buf_put_u8(b, answer != NULL));
 	mm_put(buf_put_cstring(b, answer != NULL ? answer : ""));
-	if (mreq_send(mm_sock, MREQ_AUTH_KBDINT, b, NULL, 0) != 0)
-		mm_fatal("the monitor is gone");
+	mm_send(MREQ_AUTH_KBDINT, b);
 	buf_free(b);
 	/* PAM may ask more before the monitor decides */
 	for (;;) {
-		if ((r = mreq_recv(mm_sock, &t, &a, NULL, &n, -1)) != 0)
-			mm_fatal("the monitor is gone");
+		n = 0;
+		(void)mm_recv(&t, &a, NULL, &n, -1);
 		if (t != MANS_PAM_PROMPT)
 			break;
 		mm_pam_round(a, io);
@@ -418,29 +510,81 @@ mm_session_end(const char *reason)
 	buf_free(b);
 }
 
+void
+mm_forward_ask(uint32_t id, const char *host, int port)
+{
+	struct buf *b = mm_new();
+
+	mm_put(buf_put_u32(b, id));
+	mm_put(buf_put_cstring(b, host));
+	mm_put(buf_put_u32(b, (uint32_t)port));
+	/* the relay never has more asked than its forwards allow */
+	if (mmq_push(&mm_out, MREQ_FORWARD_CONNECT, b, -1) != 0)
+		mm_fatal("too many requests waiting for the monitor");
+	mm_flush(0);
+}
+
+int
+mm_forward_answer(uint32_t *id, enum mm_fwd *st, int *fd, char *why,
+    size_t whylen)
+{
+	struct mmq_item it;
+	int fds[MREQ_MAX_FDS], n = MREQ_MAX_FDS, t, r;
+	struct buf *a = NULL;
+
+	*fd = -1;
+	if (mmq_pop(&mm_late, &it)) {
+		a = it.body;
+		*fd = it.fd;
+	} else {
+		n = MREQ_MAX_FDS;
+		if ((r = mreq_recv(mm_sock, &t, &a, fds, &n, 0)) ==
+		    BERR_TIMEOUT)
+			return (0);
+		if (r == BERR_CLOSED)
+			return (-1);
+		if (r != 0)
+			mm_fatal("a broken answer from the monitor");
+		if (t != MANS_FORWARD || n > 1) {
+			while (n-- > 0)
+				close(fds[n]);
+			buf_free(a);
+			mm_fatal("an unexpected message from the monitor");
+		}
+		*fd = n == 1 ? fds[0] : -1;
+	}
+	*id = mm_u32(a);
+	*st = (enum mm_fwd)mm_u32(a);
+	mm_str(a, why, whylen);
+	buf_free(a);
+	if (*st != MM_FWD_OK && *fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+	return (1);
+}
+
 enum mm_fwd
 mm_forward_connect(const char *host, int port, int *fd, char *why,
     size_t whylen)
 {
-	struct buf *b = mm_new(), *a;
-	int fds[MREQ_MAX_FDS], n = MREQ_MAX_FDS;
 	enum mm_fwd st;
+	uint32_t id;
+	int r;
 
-	*fd = -1;
-	mm_put(buf_put_cstring(b, host));
-	mm_put(buf_put_u32(b, (uint32_t)port));
-	a = mm_call_fds(MREQ_FORWARD_CONNECT, b, MANS_OK, fds, &n);
-	buf_free(b);
-	st = (enum mm_fwd)mm_u32(a);
-	mm_str(a, why, whylen);
-	buf_free(a);
-	if (st == MM_FWD_OK && n == 1) {
-		*fd = fds[0];
-		return (MM_FWD_OK);
+	/* id 0: never one of the relay's (they count from 1) */
+	mm_forward_ask(0, host, port);
+	mm_flush(1);
+	for (;;) {
+		struct pollfd pfd = { .fd = mm_sock, .events = POLLIN };
+
+		(void)poll(&pfd, 1, -1);
+		if ((r = mm_forward_answer(&id, &st, fd, why, whylen)) < 0)
+			mm_fatal("the monitor is gone");
+		if (r == 1 && id == 0)
+			return (st == MM_FWD_OK && *fd == -1 ? MM_FWD_FAILED :
+			    st);
 	}
-	while (n-- > 0)
-		close(fds[n]);
-	return (st == MM_FWD_OK ? MM_FWD_FAILED : st);
 }
 
 /* ---- console verbs ------------------------------------------------------ */
@@ -468,8 +612,7 @@ mm_console_run(int kind, int has_pty, const char *command,
 	mm_put(buf_put_u32(b, (uint32_t)kind));
 	mm_put(buf_put_u8(b, has_pty != 0));
 	mm_put(buf_put_cstring(b, command != NULL ? command : ""));
-	if (mreq_send(mm_sock, MREQ_CONSOLE_RUN, b, NULL, 0) != 0)
-		mm_fatal("the monitor is gone");
+	mm_send(MREQ_CONSOLE_RUN, b);
 	buf_reset(b);
 	for (;;) {
 		/* between pieces of output, and while there is none: has
@@ -477,19 +620,15 @@ mm_console_run(int kind, int has_pty, const char *command,
 		if (!told && mm_now_ms() - checked >= MM_CONSOLE_CHECK_MS) {
 			checked = mm_now_ms();
 			if (broken || io->cancelled(io->arg, 0)) {
-				if (mreq_send(mm_sock, MREQ_CONSOLE_CANCEL, NULL,
-				    NULL, 0) != 0)
-					mm_fatal("the monitor is gone");
+				mm_send(MREQ_CONSOLE_CANCEL, NULL);
 				told = 1;
 			}
 		}
 		n = 0;
-		r = mreq_recv(mm_sock, &t, &a, NULL, &n, told ? -1 :
+		r = mm_recv(&t, &a, NULL, &n, told ? -1 :
 		    MM_CONSOLE_CHECK_MS);
 		if (r == BERR_TIMEOUT)
 			continue;
-		if (r != 0)
-			mm_fatal("the monitor is gone");
 		if (t == MANS_CONSOLE_DONE)
 			break;
 		if (t != MANS_CONSOLE_OUT || buf_get_u8(a, &is_err) != 0 ||

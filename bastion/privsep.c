@@ -406,8 +406,15 @@ privsep_selftest(struct sess *S)
 		if (kill((pid_t)atoi(arg), SIGTERM) == 0)
 			log_error("privsep selftest: signalled %s", arg);
 	} else if (strcmp(what, "forge") == 0) {
-		(void)audit_event(arg, "session", S->sid, "user",
-		    S->au.who->name, "result", "ok", "reason", "forged", NULL);
+		/* a compromised child writes the line itself: audit_event()
+		 * would refuse a name the schema does not declare */
+		char line[512], user[200];
+
+		log_escape(user, sizeof(user), S->au.who->name);
+		snprintf(line, sizeof(line), "ts=2026-01-01T00:00:00.000Z "
+		    "event=%s pid=%ld session=%s user=%s result=ok "
+		    "reason=forged", arg, (long)getpid(), S->sid, user);
+		(void)audit_line(line);
 	} else if (strcmp(what, "reopen") == 0 && S->rec != NULL) {
 		char k0[] = "engineer", k1[] = "device";
 		struct rec_hdr h = { 2, { k0, k1 }, { arg, k1 } };

@@ -83,6 +83,9 @@ enum mans_type {
 	MANS_PAM_PROMPT,	/* PAM asks more (answered by MREQ_PAM_ANSWERS) */
 	MANS_CONSOLE_OUT,	/* a verb's output */
 	MANS_CONSOLE_DONE,	/* the verb's exit status */
+	MANS_FORWARD,		/* a forward's connection, whenever it is
+				   made: u32 id, u32 enum mm_fwd, why; the
+				   socket when MM_FWD_OK */
 };
 
 /* MREQ_AUTH_PUBKEY kinds */
@@ -189,7 +192,23 @@ void mm_device_result(int ok, const char *why);
 /* 0 once the listener has been told; -1 if it cannot be. */
 int mm_session_register(void);
 void mm_session_end(const char *reason);
-/* A forward's connection: MM_FWD_OK with *fd, else why. */
+/*
+ * A forward's connection, without waiting: the request (id, the relay's
+ * own numbering from 1) joins the queue of requests (written as the
+ * socket has room: mm_flush_queue, while mm_queue_len() says some wait),
+ * and its answer comes later: mm_forward_answer() gives 1 with one
+ * answer (id, MM_FWD_OK with *fd, else why), 0 when none is there now,
+ * -1 when the monitor closed the socket.
+ */
+void mm_forward_ask(uint32_t id, const char *host, int port);
+int mm_forward_answer(uint32_t *id, enum mm_fwd *st, int *fd, char *why,
+    size_t whylen);
+void mm_flush_queue(void);
+unsigned mm_queue_len(void);
+/* Answers put aside while a wrapper waited for its own: the socket may
+ * not say readable again for them, so the relay asks. */
+unsigned mm_late_len(void);
+/* The same, waiting for the answer (the privsep selftest). */
 enum mm_fwd mm_forward_connect(const char *host, int port, int *fd,
     char *why, size_t whylen);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "monitor.h"
 #include "privsep.h"
@@ -42,7 +43,6 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	struct rec_client *rc = NULL;
 	char sock[4096], err[512], src[96], dst[96], hash[65], addr[64];
 	char grant[32], unsealed[256];
-	size_t i;
 
 	*fd = -1;
 	tell[0] = '\0';
@@ -51,8 +51,7 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	if (S->dev != NULL)
 		snprintf(dst, sizeof(dst), "%s:%u", netaddr_str(&S->dev->addr,
 		    addr, sizeof(addr)), S->dev->port);
-	for (i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", S->pol->sha256[i]);
+	hex_encode(S->pol->sha256, sizeof(S->pol->sha256), hash);
 	memset(&h, 0, sizeof(h));
 	h.engineer = S->au.who->name;
 	h.vendor = S->au.who->vendor ? S->au.who->vendor->name : NULL;

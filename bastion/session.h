@@ -19,44 +19,38 @@
 #include "bastiond.h"
 #include "device.h"
 #include "rec_client.h"
+#include "tell.h"
 
 enum sess_kind { SESS_NONE, SESS_SHELL, SESS_EXEC, SESS_SUBSYSTEM,
 	SESS_FORWARD };
 
-/* One direct-tcpip forward: an SSH channel to the vendor, a TCP socket to
- * the device. */
-struct fwd {
-	struct sess *S;
-	ssh_channel ch;
-	int fd;
-	uv_poll_t poll;
-	int poll_events;
-	uint8_t pend[32768];	/* channel -> socket bytes not yet written */
-	size_t npend, opend;
-	uint8_t spend[32768];	/* socket -> channel bytes not yet taken */
-	size_t sn, soff;
-	int ch_eof_seen, sock_eof_seen, closing;
-	uint64_t bytes_in, bytes_out;
-	uint32_t rec_chan;
-	char dest[96];
-	struct fwd *next;
-};
+struct relay;
 
-/* Bytes read from one channel not yet accepted by the other. */
-struct pend {
-	uint8_t d[32768];
-	size_t n, off;
-};
-
+/*
+ * One connection, as the child (and, for the facts it decided, the
+ * monitor) knows it. Three parts: the identity, the connection's SSH
+ * state and requests, and the relay's own state (struct relay, relay.h,
+ * which only the relay's files see).
+ */
 struct sess {
-	const struct policy *pol;
-	char sid[32];
-	struct netaddr peer;
-	char peerstr[64];
-	int peerport;
+	/*
+	 * The identity: who (au), from where (peer), to which device under
+	 * which grant. Filled while the gate decides (worker.c, privsep.c,
+	 * approval); from the relay on only read: the relay, the recorder
+	 * and every audit event take their facts from here.
+	 */
+	struct {
+		const struct policy *pol;
+		char sid[32];
+		struct netaddr peer;
+		char peerstr[64];
+		int peerport;
+		struct auth_result au;
+		const struct policy_device *dev;
+		int64_t grant_id;	/* the grant it runs under, or 0 */
+	};
+
 	ssh_session vs;			/* vendor side (server) */
-	struct auth_result au;
-	const struct policy_device *dev;
 	struct device_conn dc;		/* device side (client) */
 	ssh_channel vch, dch;
 
@@ -71,34 +65,13 @@ struct sess {
 	enum sess_kind kind;
 	char *command;			/* exec command or subsystem name */
 	char reason[256];		/* --reason for an approval, or "" */
-	int64_t grant_id;		/* the grant it runs under, or 0 */
 
-	/* relay */
-	uv_loop_t *loop;
-	ssh_event ev;
-	uv_poll_t vpoll, dpoll;
-	int vpoll_on, dpoll_on, vpoll_ev, dpoll_ev;
-	uv_timer_t timer;
-	int timer_on;
-	struct pend to_dev, to_vendor, to_vendor_err;
-	int vch_eof_fwd, dch_eof_fwd;
-	int got_exit_status, exit_status;
-	char exit_signal[32];
-	int got_exit_signal, exit_core;
-	time_t start, last_activity, last_keepalive;
-	int warned_idle, warned_max;
-	uint64_t bytes_in, bytes_out;	/* engineer->device, device->engineer */
-	struct fwd *fwds;
-	int nfwds;
-	struct rec_client *rec;		/* fail closed: see record.c */
+	/* recording (record.c): fail closed */
+	struct rec_client *rec;
 	int rec_failed;
-	uv_poll_t recpoll;
-	int recpoll_on;
-	uint32_t next_chan;		/* recording channel ids of forwards */
-	int done;			/* ending: see relay_step() */
-	int stopped;			/* the loop was told to stop */
-	time_t finishing;		/* we closed the engineer's channel */
-	char end_reason[128];
+
+	/* the relay's own state (relay.h), from relay_run() on */
+	struct relay *R;
 
 	/* the monitor's copy of a console session (privsep.h): no channel
 	 * here; what a verb writes goes to the child, which writes it to
@@ -113,30 +86,23 @@ struct sess {
  * relay_run answers and frees it. */
 int relay_run(struct sess *S, ssh_message first_fwd);
 
-/* relay.c: handle a direct-tcpip channel open message (policy checks,
- * the monitor's connection, accept or refuse). Used before and during the
- * relay. */
-void relay_forward_open(struct sess *S, ssh_message m);
-/* relay.c: may S's engineer forward to host:port? NULL with *dp the
+/* relay_fwd.c: may S's engineer forward to host:port? NULL with *dp the
  * device, else the reason (need holds it when it is long). The child asks
  * it for its messages, the monitor again before it connects. */
 const char *relay_forward_check(const struct sess *S, const char *host,
     int port, const struct policy_device **dp, char *need, size_t needlen);
-/* relay.c (the monitor): a non-blocking TCP connection to a:port within
+/* relay_fwd.c (the monitor): a non-blocking TCP connection to a:port within
  * ms milliseconds; the descriptor, or -1 with why. */
 int relay_connect(const struct netaddr *a, uint16_t port, unsigned ms,
     char *why, size_t len);
-
-/* Tell the engineer something on the session channel (stderr, or the
- * terminal with CRLF when a pty is in use); in the monitor, through
- * S->out_fn. */
-void sess_tell(struct sess *S, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Write bytes to the session channel's stdout or stderr (in the monitor:
- * through S->out_fn). n, or -1. */
-int sess_write(struct sess *S, int is_stderr, const void *p, size_t n);
-/* Can sess_write() still write? */
-int sess_writable(const struct sess *S);
+/* relay_fwd.c: the same without waiting: 0 connected (*fd), 1 under way
+ * (*fd: wait for it to be writable, then relay_connect_finish), -1 with
+ * why. */
+int relay_connect_start(const struct netaddr *a, uint16_t port, int *fd,
+    char *why, size_t len);
+/* relay_fwd.c: how the connection under way on fd ended: 0, or -1 with
+ * why. */
+int relay_connect_finish(int fd, char *why, size_t len);
 
 /* approval.c: take "--reason WORDS" off the front of an exec command
  * (after the device name); an empty rest makes it a shell. 0 or -1. */
@@ -170,13 +136,6 @@ int console_gave_up(void *arg, unsigned wait_ms);
 /* auditor.c: the auditor console (recordings, verify, replay); returns
  * the exit status for the auditor's ssh. */
 int auditor_run(struct sess *S);
-
-/* Is this device one the session's engineer may reach? */
-int sess_device_allowed(const struct sess *S, const struct policy_device *d);
-/* worker.c: read one line typed on the engineer's terminal (echoed,
- * printable ASCII, at most len - 1 bytes, 120 s); 0, or -1 on ^C, ^D or
- * end of input. */
-int sess_read_line(struct sess *S, char *line, size_t len);
 
 /*
  * sandbox.c: confine the child of a connection before it reads the first

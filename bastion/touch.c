@@ -47,6 +47,7 @@
 #include <openssl/sha.h>
 
 #include "agent.h"
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -57,26 +58,7 @@
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-#define TOUCH_WAIT_S		60	/* for the engineer to touch the key */
-#define TOUCH_LIST_WAIT_S	15	/* for the agent to list its keys */
-#define TOUCH_GUARD_WAIT_S	(TOUCH_WAIT_S + 15)
-#define TOUCH_CHALLENGE_TAG	"bastion-touch-v1"
-
-struct touch {
-	struct sess *S;
-	const char *device;		/* engineers: the device, else NULL */
-	char what[96];			/* "reach ct-scanner", "use the ..." */
-	char doing[96];			/* "reaching ct-scanner", ... */
-	const struct policy_key *key;
-	uint8_t *blob;			/* the login key's blob */
-	size_t bloblen;
-	char fp[SK_FP_LEN];
-	struct sk_key sk;
-	struct state *st;
-	struct state_guard *guard;
-	ssh_channel ach;		/* to the engineer's agent (child) */
-	char counter[16], flags[8];
-};
+#include "touch_int.h"
 
 /* ---- noticing agent forwarding ------------------------------------------- */
 
@@ -299,7 +281,7 @@ touch_init(struct touch *t, struct sess *S)
 		snprintf(t->doing, sizeof(t->doing), "using the %s console",
 		    con);
 	}
-	if (sk_base64_decode(t->key->base64, SK_MAX_BLOB, &t->blob,
+	if (b64_decode(t->key->base64, SK_MAX_BLOB, B64_CANONICAL, &t->blob,
 	    &t->bloblen) != 0 ||
 	    sk_fingerprint(t->blob, t->bloblen, t->fp, sizeof(t->fp)) != 0 ||
 	    (t->key->is_sk && sk_key_from_blob(t->blob, t->bloblen,
@@ -318,189 +300,6 @@ touch_fini(struct touch *t)
 	}
 	free(t->blob);
 	t->blob = NULL;
-}
-
-/* ---- transfer windows (limits.touch_transfer_window) --------------------- */
-
-int
-touch_person_has_sk(const struct policy_person *who)
-{
-	size_t i;
-
-	for (i = 0; who != NULL && i < who->nkeys; i++)
-		if (who->keys[i].is_sk)
-			return (1);
-	return (0);
-}
-
-/* One word of an scp command line: plain characters, or a single-quoted
- * run without a quote in it; nothing a shell would act on. *pp moves past
- * it; -1 for anything else. */
-static int
-touch_scp_word(const char **pp, char *w, size_t wlen)
-{
-	const char *p = *pp;
-	size_t n = 0;
-
-	while (*p != '\0' && *p != ' ') {
-		if (*p == '\'') {
-			const char *q = strchr(p + 1, '\'');
-
-			if (q == NULL)
-				return (-1);
-			p = q + 1;
-			continue;
-		}
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-_./,:+=@%", *p) == NULL)
-			return (-1);
-		if (n + 1 < wlen)
-			w[n++] = *p;
-		p++;
-	}
-	w[n] = '\0';
-	*pp = p;
-	return (0);
-}
-
-int
-touch_is_transfer(int kind, const char *command)
-{
-	const char *p = command;
-	char w[64];
-	int first = 1, mode = 0, opts = 1;
-
-	if (kind == SESS_SUBSYSTEM)
-		return (command != NULL && strcmp(command, "sftp") == 0);
-	if (kind != SESS_EXEC || command == NULL)
-		return (0);
-	/* scp in its server mode, as OpenSSH scp -O and pscp -scp run it:
-	 * "scp [-v] [-r] [-p] [-d] -t|-f [--] PATH", one command and
-	 * nothing for the device's shell to expand or chain */
-	while (*p != '\0') {
-		if (*p == ' ') {
-			p++;
-			continue;
-		}
-		if (touch_scp_word(&p, w, sizeof(w)) != 0)
-			return (0);
-		if (first) {
-			if (strcmp(w, "scp") != 0)
-				return (0);
-			first = 0;
-		} else if (opts && strcmp(w, "--") == 0)
-			opts = 0;
-		else if (opts && w[0] == '-') {
-			if (strspn(w + 1, "vrpdtfq") != strlen(w + 1))
-				return (0);
-			if (strpbrk(w + 1, "tf") != NULL)
-				mode = 1;
-		} else
-			opts = 0;
-	}
-	return (!first && mode);
-}
-
-/* "14:05 UTC" for the engineer. */
-static void
-touch_hhmm(time_t when, char *out, size_t len)
-{
-	struct tm tm;
-
-	if (localtime_r(&when, &tm) == NULL ||
-	    strftime(out, len, "%H:%M %Z", &tm) == 0)
-		snprintf(out, len, "%lld", (long long)when);
-}
-
-static void
-touch_iso(time_t when, char *out, size_t len)
-{
-	struct tm tm;
-
-	if (gmtime_r(&when, &tm) == NULL ||
-	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, len, "%lld", (long long)when);
-}
-
-static void
-touch_window_audit(struct touch *t, const char *event,
-    const struct state_touch_window *w)
-{
-	struct sess *S = t->S;
-	char until[32], win[16];
-
-	touch_iso(w->until, until, sizeof(until));
-	snprintf(win, sizeof(win), "%u", S->pol->touch_transfer_window);
-	audit_event(event, "session", S->sid, "user", S->au.who->name,
-	    "vendor", S->au.who->vendor->name, "from", S->peerstr, "device",
-	    w->device, "key", t->fp[0] != '\0' ? t->fp : NULL, "touched_key",
-	    w->fp, "opened_by", w->session, "until", until, "window", win,
-	    "result", "ok", NULL);
-}
-
-/*
- * The monitor: may a window admit this session without a touch of its
- * own? Only an engineer's transfer to a device, with windows on, and a
- * window of the same engineer, device and source that has not ended,
- * whose key and engineer are not locked. 1 admitted (audited, out->until
- * set), 0 not, -1 the store failed.
- */
-static int
-touch_mon_window(struct touch *t, int transfer, struct mm_touch_ask *out)
-{
-	struct sess *S = t->S;
-	struct state_touch_window w;
-	int found = 0, locked = 0;
-
-	if (S->pol->touch_transfer_window == 0 || !transfer ||
-	    S->au.role != ROLE_ENGINEER || S->dev == NULL || t->st == NULL)
-		return (0);
-	if (state_touch_window_get(t->st, S->au.who->name, S->dev->name,
-	    S->peerstr, time(NULL), &w, &found) != 0)
-		return (-1);
-	if (!found)
-		return (0);
-	if (state_key_locked(t->st, w.fp, &locked, NULL) != 0 ||
-	    (!locked && state_engineer_locked(t->st, S->au.who->name, &locked,
-	    NULL) != 0))
-		return (-1);
-	if (locked)
-		return (0);
-	touch_window_audit(t, "touch.window_used", &w);
-	out->until = w.until;
-	return (1);
-}
-
-/* The monitor, after touch.ok: open (or renew) the window of this
- * engineer, device and source. Its end, or 0 when none was opened. */
-static time_t
-touch_mon_window_open(struct touch *t, struct state *st)
-{
-	struct sess *S = t->S;
-	struct state_touch_window w;
-	time_t now = time(NULL);
-
-	if (S->pol->touch_transfer_window == 0 ||
-	    S->au.role != ROLE_ENGINEER || S->dev == NULL)
-		return (0);
-	memset(&w, 0, sizeof(w));
-	snprintf(w.engineer, sizeof(w.engineer), "%s", S->au.who->name);
-	snprintf(w.device, sizeof(w.device), "%s", S->dev->name);
-	snprintf(w.source, sizeof(w.source), "%s", S->peerstr);
-	snprintf(w.fp, sizeof(w.fp), "%s", t->fp);
-	snprintf(w.session, sizeof(w.session), "%s", S->sid);
-	w.grant_id = S->grant_id;
-	w.opened = now;
-	w.until = now + (time_t)S->pol->touch_transfer_window;
-	(void)state_touch_window_expire(st, now);
-	if (state_touch_window_open(st, &w) != 0) {
-		log_error("session %s: cannot record the transfer window of "
-		    "%s to %s: transfers will need their own touch", S->sid,
-		    w.engineer, w.device);
-		return (0);
-	}
-	touch_window_audit(t, "touch.window_opened", &w);
-	return (w.until);
 }
 
 /* ---- the monitor's side ------------------------------------------------- */

@@ -10,14 +10,11 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BENCH_PKGS="tlog"
-missing=""
-for p in $BENCH_PKGS; do
-	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	case "$st" in
-	ii*) ;;
-	*) missing="$missing $p" ;;
-	esac
-done
+# each package dpkg does not list as installed ("ii")
+missing=$(for p in $BENCH_PKGS; do
+	dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null |
+	    grep -q '^ii' || printf ' %s' "$p"
+done)
 if [ -n "$missing" ]; then
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -1,9 +1,10 @@
 /*
- * bastionctl.c - the dispatcher: global options, the verb table, help.
+ * bastionctl.c - the dispatcher: global options, the verb from the one
+ * verb table (verbs/verb.h), help made from that table.
  *
  *	bastionctl [-f POLICY] VERB [ARGS...]
  *
- * Each verb lives in its own cmd-VERB.c (see ctl.h).
+ * Each verb lives in its own verbs/cmd-VERB.c (see ctl.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,37 +16,37 @@
 
 #include "auditlog.h"
 #include "ctl.h"
+#include "local.h"
 #include "log.h"
 
-static const struct ctl_cmd *const ctl_table[] = {
-	&ctl_cmd_enroll,
-	&ctl_cmd_keys,
-	&ctl_cmd_unlock_locks,	/* cmd-lock.c; was cmd-unlock.c (keys only) */
-	&ctl_cmd_requests,
-	&ctl_cmd_approve,
-	&ctl_cmd_deny,
-	&ctl_cmd_grants,
-	&ctl_cmd_revoke,
-	&ctl_cmd_sessions,
-	&ctl_cmd_watch,
-	&ctl_cmd_kill,
-	&ctl_cmd_lock,
-	&ctl_cmd_vendors,
-	&ctl_cmd_report,
-	NULL
-};
+/* bastionctl runs the admin verbs and its local ones. */
+#define CTL_FRONT	(VERB_ADMIN | VERB_LOCAL)
 
 static void
 usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "usage: bastionctl [-f POLICY] VERB [ARGS...]\n"
 	    "  -f, --policy FILE  policy file (default %s)\n\nverbs:\n",
 	    CTL_DEFAULT_POLICY);
-	for (i = 0; ctl_table[i] != NULL; i++)
-		fprintf(f, "  %-8s %s\n           %s\n", ctl_table[i]->name,
-		    ctl_table[i]->args, ctl_table[i]->summary);
+	verb_help_long(f, CTL_FRONT);
+}
+
+/* A local verb, run here as the caller. */
+static int
+ctl_local(struct ctl *c, const struct cmd_entry *e, int argc, char **argv)
+{
+	struct verb_ctx v;
+	int rc;
+
+	verb_ctx_init(&v, c->pol, VERB_LOCAL, "bastionctl", local_login(),
+	    stdout, stderr);
+	v.st = c->st;
+	v.report = ctl_report;
+	v.report_arg = c;
+	rc = verb_exec(&v, e, argc, argv);
+	if (v.st != c->st)
+		state_close(v.st);
+	return (rc);
 }
 
 int
@@ -57,9 +58,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl c = { CTL_DEFAULT_POLICY, NULL, NULL };
-	const struct ctl_cmd *cmd = NULL;
+	const struct cmd_entry *cmd;
 	int ch, rc, explicit = 0;
-	size_t i;
 
 	/*
 	 * ^C always stops bastionctl (watch runs until the session ends).
@@ -93,10 +93,7 @@ main(int argc, char **argv)
 		usage(stdout);
 		return (CTL_EXIT_OK);
 	}
-	for (i = 0; ctl_table[i] != NULL; i++)
-		if (strcmp(ctl_table[i]->name, argv[optind]) == 0)
-			cmd = ctl_table[i];
-	if (cmd == NULL) {
+	if ((cmd = verb_find(argv[optind], CTL_FRONT)) == NULL) {
 		fprintf(stderr, "bastionctl: unknown verb \"%s\"\n",
 		    argv[optind]);
 		usage(stderr);
@@ -108,7 +105,7 @@ main(int argc, char **argv)
 	 * (0640 root): verbs that run in bastiond only need its socket, at
 	 * the installed place. -f names a policy the caller must read.
 	 */
-	if (!explicit && (cmd->flags & CTL_REMOTE) &&
+	if (!explicit && (cmd->flags & VERB_ADMIN) &&
 	    access(c.policy_path, R_OK) != 0 && errno == EACCES)
 		;	/* c.pol stays NULL: through the socket only */
 	else if (policy_load(c.policy_path, stderr, NULL, &c.pol) != 0) {
@@ -123,8 +120,8 @@ main(int argc, char **argv)
 	optind++;
 	argc -= optind - 1;
 	argv += optind - 1;
-	optind = 0;	/* glibc: start afresh for the verb (permuting) */
-	rc = cmd->exec(&c, argc, argv);
+	rc = (cmd->flags & VERB_ADMIN) ? ctl_admin(&c, cmd, argc, argv) :
+	    ctl_local(&c, cmd, argc, argv);
 	state_close(c.st);
 	policy_free(c.pol);
 	return (rc);

@@ -14,13 +14,13 @@
  * and the recording: present, and what bastion-verify says of it (sealed,
  * not sealed, altered), checked with the recorder's public key.
  *
- * A session is the worker that served one connection: its lines carry
- * session=N (bastiond's session number) and the worker's pid; the report
- * starts one at its session.recording line (one per session that reached
- * a device). Everything
- * taken from the chain is untrusted text: it is parsed with the bounded
- * logfmt parser of auditlog.h and made printable before it reaches a
- * terminal, and JSON strings are escaped.
+ * The sessions and what the chain says of them come from
+ * auditsess_read() (store/auditsess.h: one reader for the report, replay
+ * and export, matching events through the schema of events.h); this file
+ * adds what only the report needs (approvers the chain does not name, from
+ * the state store; whether a session is live; each recording verified) and
+ * prints. Everything taken from the chain is untrusted text: it is made
+ * printable before it reaches a terminal, and JSON strings are escaped.
  *
  * The text form is a table of the month (newest first, under 100
  * columns; --wide cuts nothing), then each session in full, wrapped.
@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 
 #include "auditlog.h"
+#include "auditsess.h"
 #include "ctl.h"
 #include "err.h"
 #include "log.h"
@@ -50,350 +51,28 @@
 #include "table.h"
 #include "text.h"
 
-#define REPORT_MAX_SESSIONS	100000
-#define REPORT_MAX_APPROVALS	100000
-
-/* One session of the month. */
-struct rsess {
-	char sid[32], pid[16];
-	uint64_t first_seq;
-	char start[32], end[32];
-	long long seconds;		/* -1: no end event */
-	char engineer[80], vendor[80], from[64], source[96];
-	char device[80], to[96], kind[16];
-	char local[96];			/* the bastion's end toward the device
-					   (device.connect local=) */
-	char recording[80], rec_path[2048];
-	char bytes_in[24], bytes_out[24], end_reason[160];
-	char admission[16];		/* "", window, grant, request */
-	char request[32], grant[32], approvers[256];
-	char work[1024];		/* session.work_record fields, logfmt */
-	int has_work;
-	char grant_start[32];		/* session.start's grant= */
-	int live;			/* no end yet, and the store says live */
-	const char *rec_status;		/* sealed, live, not sealed, ALTERED,
-					 * ... */
-	char rec_detail[1024];
-};
-
-/* An approval.approve line: who approved which request, giving which
- * grant. */
-struct rappr {
-	char request[32], grant[32], admin[80];
-};
-
 struct report {
 	struct ctl *c;
 	const char *month;		/* "2026-11" */
 	char chain[4096];
 	struct auditlog_verify cv;
-	struct rsess *s;
-	size_t n, cap;
-	struct rappr *a;
-	size_t na, capa;
-	int overflow;
+	struct auditsess_set set;	/* the month's sessions */
 	int store_failed;	/* ctl_state() said why once */
 	size_t width;		/* TABLE_WIDTH, 0 with --wide */
 };
 
-/* ---- reading the chain ------------------------------------------------- */
-
-/* The fields of one body the report cares about. */
-struct rline {
-	char event[64], session[32], pid[16], ts[32];
-	const char *body;
-	size_t len;
-};
-
-static void
-report_get(const struct rline *l, const char *key, char *out, size_t outlen)
-{
-	if (auditlog_field(l->body, l->len, key, out, outlen) != 0)
-		out[0] = '\0';
-}
-
-/* Sessions by (session number, worker pid), for bsearch. */
-static int
-report_cmp_key(const void *a, const void *b)
-{
-	const struct rsess *x = a, *y = b;
-	int c = strcmp(x->sid, y->sid);
-
-	return (c != 0 ? c : strcmp(x->pid, y->pid));
-}
-
-/* Sessions in chain order, for the report. */
-static int
-report_cmp_seq(const void *a, const void *b)
-{
-	const struct rsess *x = a, *y = b;
-
-	return (x->first_seq < y->first_seq ? -1 :
-	    x->first_seq > y->first_seq);
-}
-
-/* The session a line is about (R->s sorted by key), or NULL. */
-static struct rsess *
-report_find(struct report *R, const struct rline *l)
-{
-	struct rsess key;
-
-	if (l->session[0] == '\0' || R->n == 0)
-		return (NULL);
-	snprintf(key.sid, sizeof(key.sid), "%s", l->session);
-	snprintf(key.pid, sizeof(key.pid), "%s", l->pid);
-	return (bsearch(&key, R->s, R->n, sizeof(*R->s), report_cmp_key));
-}
-
-/* Sort the month's sessions for lookups and drop duplicate keys. */
-static void
-report_index(struct report *R)
-{
-	size_t i, o;
-
-	if (R->n == 0)
-		return;
-	qsort(R->s, R->n, sizeof(*R->s), report_cmp_key);
-	for (i = 1, o = 1; i < R->n; i++)
-		if (report_cmp_key(&R->s[o - 1], &R->s[i]) != 0)
-			R->s[o++] = R->s[i];
-	R->n = o;
-}
-
-/*
- * Pass 1: the sessions that started in the month. Every session that
- * reached a device has exactly one session.recording line, written
- * before anything was relayed (bastion/record.c).
- */
-static void
-report_learn_session(struct report *R, const struct rline *l, uint64_t seq)
-{
-	struct rsess *s, *ns;
-
-	if (strcmp(l->event, "session.recording") != 0 ||
-	    l->session[0] == '\0' ||
-	    strncmp(l->ts, R->month, strlen(R->month)) != 0)
-		return;
-	if (R->n == R->cap) {
-		if (R->cap >= REPORT_MAX_SESSIONS) {
-			R->overflow = 1;
-			return;
-		}
-		R->cap = R->cap ? 2 * R->cap : 64;
-		if ((ns = realloc(R->s, R->cap * sizeof(*ns))) == NULL) {
-			R->overflow = 1;
-			R->cap = R->n;
-			return;
-		}
-		R->s = ns;
-	}
-	s = &R->s[R->n++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->sid, sizeof(s->sid), "%s", l->session);
-	snprintf(s->pid, sizeof(s->pid), "%s", l->pid);
-	snprintf(s->start, sizeof(s->start), "%s", l->ts);
-	s->first_seq = seq;
-	s->seconds = -1;
-}
-
-static void
-report_learn_approval(struct report *R, const struct rline *l)
-{
-	struct rappr *a, *na;
-
-	if (strcmp(l->event, "approval.approve") != 0)
-		return;
-	if (R->na == R->capa) {
-		if (R->capa >= REPORT_MAX_APPROVALS)
-			return;
-		R->capa = R->capa ? 2 * R->capa : 64;
-		if ((na = realloc(R->a, R->capa * sizeof(*na))) == NULL) {
-			R->capa = R->na;
-			return;
-		}
-		R->a = na;
-	}
-	a = &R->a[R->na++];
-	report_get(l, "request", a->request, sizeof(a->request));
-	report_get(l, "grant", a->grant, sizeof(a->grant));
-	report_get(l, "admin", a->admin, sizeof(a->admin));
-}
-
-/* The work record: every field but the ones all events carry. */
-static void
-report_work(struct rsess *s, const struct rline *l)
-{
-	const char *p = l->body, *end = l->body + l->len;
-	char key[64], val[512], esc[600];
-	size_t o = 0;
-	int n;
-
-	s->has_work = 1;
-	while (auditlog_field_next(&p, end, key, sizeof(key), val,
-	    sizeof(val)) == 0) {
-		if (strcmp(key, "ts") == 0 || strcmp(key, "event") == 0 ||
-		    strcmp(key, "pid") == 0 || strcmp(key, "session") == 0 ||
-		    strcmp(key, "user") == 0 || strcmp(key, "vendor") == 0 ||
-		    strcmp(key, "from") == 0 || strcmp(key, "device") == 0)
-			continue;
-		log_escape(esc, sizeof(esc), val);
-		n = snprintf(s->work + o, sizeof(s->work) - o, "%s%s=%s",
-		    o > 0 ? " " : "", key, esc);
-		if (n < 0 || (size_t)n >= sizeof(s->work) - o)
-			break;
-		o += (size_t)n;
-	}
-}
-
-/* Pass 2: everything the chain says about the month's sessions. */
-static void
-report_learn_detail(struct report *R, const struct rline *l)
-{
-	struct rsess *s;
-	char v[32];
-
-	report_learn_approval(R, l);
-	if ((s = report_find(R, l)) == NULL)
-		return;
-	if (strcmp(l->event, "session.recording") == 0) {
-		report_get(l, "recording", s->recording, sizeof(s->recording));
-		report_get(l, "path", s->rec_path, sizeof(s->rec_path));
-	} else if (strcmp(l->event, "session.start") == 0) {
-		report_get(l, "user", s->engineer, sizeof(s->engineer));
-		report_get(l, "vendor", s->vendor, sizeof(s->vendor));
-		report_get(l, "from", s->from, sizeof(s->from));
-		report_get(l, "source", s->source, sizeof(s->source));
-		report_get(l, "device", s->device, sizeof(s->device));
-		report_get(l, "to", s->to, sizeof(s->to));
-		report_get(l, "kind", s->kind, sizeof(s->kind));
-		report_get(l, "grant", s->grant_start,
-		    sizeof(s->grant_start));
-		if (s->recording[0] == '\0')
-			report_get(l, "recording", s->recording,
-			    sizeof(s->recording));
-	} else if (strcmp(l->event, "device.connect") == 0) {
-		report_get(l, "result", v, sizeof(v));
-		if (strcmp(v, "ok") == 0 && s->to[0] == '\0')
-			report_get(l, "to", s->to, sizeof(s->to));
-		if (strcmp(v, "ok") == 0)
-			report_get(l, "local", s->local, sizeof(s->local));
-		if (s->engineer[0] == '\0') {
-			report_get(l, "user", s->engineer,
-			    sizeof(s->engineer));
-			report_get(l, "vendor", s->vendor, sizeof(s->vendor));
-			report_get(l, "from", s->from, sizeof(s->from));
-			report_get(l, "device", s->device, sizeof(s->device));
-		}
-	} else if (strcmp(l->event, "approval.window") == 0)
-		snprintf(s->admission, sizeof(s->admission), "window");
-	else if (strcmp(l->event, "approval.grant_used") == 0) {
-		snprintf(s->admission, sizeof(s->admission), "grant");
-		report_get(l, "grant", s->grant, sizeof(s->grant));
-	} else if (strcmp(l->event, "approval.requested") == 0) {
-		snprintf(s->admission, sizeof(s->admission), "request");
-		report_get(l, "request", s->request, sizeof(s->request));
-	} else if (strcmp(l->event, "session.end") == 0) {
-		snprintf(s->end, sizeof(s->end), "%s", l->ts);
-		report_get(l, "seconds", v, sizeof(v));
-		s->seconds = v[0] != '\0' ? strtoll(v, NULL, 10) : -1;
-		report_get(l, "bytes_in", s->bytes_in, sizeof(s->bytes_in));
-		report_get(l, "bytes_out", s->bytes_out,
-		    sizeof(s->bytes_out));
-		report_get(l, "reason", s->end_reason, sizeof(s->end_reason));
-		if (s->engineer[0] == '\0') {
-			report_get(l, "user", s->engineer,
-			    sizeof(s->engineer));
-			report_get(l, "vendor", s->vendor, sizeof(s->vendor));
-			report_get(l, "from", s->from, sizeof(s->from));
-			report_get(l, "device", s->device, sizeof(s->device));
-		}
-	} else if (strcmp(l->event, "session.work_record") == 0)
-		report_work(s, l);
-}
-
-/* Walk every chain line that parses (a broken chain is still read). */
-static int
-report_walk(struct report *R, int pass)
-{
-	struct auditlog_reader *rd = NULL;
-	struct auditlog_line al;
-	struct rline l;
-	const char *text;
-	size_t len;
-	int r;
-
-	if ((r = auditlog_reader_open(R->chain, &rd)) != 0)
-		return (r);
-	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
-		if (auditlog_line_parse(text, len, &al) != 0)
-			continue;
-		memset(&l, 0, sizeof(l));
-		l.body = al.body;
-		l.len = al.bodylen;
-		report_get(&l, "event", l.event, sizeof(l.event));
-		report_get(&l, "session", l.session, sizeof(l.session));
-		report_get(&l, "pid", l.pid, sizeof(l.pid));
-		report_get(&l, "ts", l.ts, sizeof(l.ts));
-		if (pass == 1)
-			report_learn_session(R, &l, al.seq);
-		else
-			report_learn_detail(R, &l);
-	}
-	auditlog_reader_free(rd);
-	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
-}
-
 /* ---- approvals and recordings ------------------------------------------ */
 
+/* Who approved, when the chain does not say (auditsess_read() took the
+ * chain's approval.approve lines): the state store. */
 static void
-report_add_name(char *list, size_t len, const char *name)
-{
-	size_t o = strlen(list), n = strlen(name);
-	const char *p;
-
-	if (*name == '\0')
-		return;
-	/* a whole name of the ", "-separated list, not a part of one */
-	for (p = list; (p = strstr(p, name)) != NULL; p += n)
-		if ((p == list || (p >= list + 2 && p[-2] == ',' &&
-		    p[-1] == ' ')) && (p[n] == '\0' || p[n] == ','))
-			return;
-	snprintf(list + o, len - o, "%s%s", o > 0 ? ", " : "", name);
-}
-
-/* Who approved: the chain's approval.approve lines, else the store. */
-static void
-report_approvers(struct report *R, struct rsess *s)
+report_approvers(struct report *R, struct auditsess *s)
 {
 	struct state_grant g;
 	struct state_request rq;
 	struct state *st;
-	size_t i;
 	int found;
 
-	/* a grant named only by session.start (let in on a grant whose
-	 * approval.grant_used line was not kept) */
-	if (s->admission[0] == '\0' && s->grant_start[0] != '\0' &&
-	    strcmp(s->grant_start, "-") != 0) {
-		snprintf(s->admission, sizeof(s->admission), "grant");
-		snprintf(s->grant, sizeof(s->grant), "%s", s->grant_start);
-	}
-	if (strcmp(s->admission, "grant") == 0 && s->request[0] == '\0')
-		for (i = 0; i < R->na; i++)
-			if (strcmp(R->a[i].grant, s->grant) == 0)
-				snprintf(s->request, sizeof(s->request), "%s",
-				    R->a[i].request);
-	if (strcmp(s->admission, "request") == 0 && s->grant[0] == '\0')
-		for (i = 0; i < R->na; i++)
-			if (strcmp(R->a[i].request, s->request) == 0 &&
-			    R->a[i].grant[0] != '\0' &&
-			    strcmp(R->a[i].grant, "-") != 0)
-				snprintf(s->grant, sizeof(s->grant), "%s",
-				    R->a[i].grant);
-	for (i = 0; i < R->na && s->request[0] != '\0'; i++)
-		if (strcmp(R->a[i].request, s->request) == 0)
-			report_add_name(s->approvers, sizeof(s->approvers),
-			    R->a[i].admin);
 	if (s->approvers[0] != '\0' || (s->request[0] == '\0' &&
 	    s->grant[0] == '\0'))
 		return;
@@ -417,7 +96,7 @@ report_approvers(struct report *R, struct rsess *s)
 /* Where the recording is: the path the chain names if it lies under
  * recordings_dir, else RECDIR/YYYY/MM/DD/ID.brec. */
 static void
-report_rec_path(struct report *R, struct rsess *s, char *out, size_t len)
+report_rec_path(struct report *R, struct auditsess *s, char *out, size_t len)
 {
 	const char *dir = R->c->pol->recordings_dir;
 	size_t dl = strlen(dir);
@@ -439,7 +118,7 @@ report_rec_path(struct report *R, struct rsess *s, char *out, size_t len)
 /* A session the chain has not seen end: is it still running? The state
  * store knows (the same session number and worker, not ended). */
 static void
-report_live(struct report *R, struct rsess *s)
+report_live(struct report *R, struct auditsess *s)
 {
 	struct state_session ss;
 	struct state *st;
@@ -457,7 +136,7 @@ report_live(struct report *R, struct rsess *s)
 }
 
 static void
-report_recording(struct report *R, struct rsess *s, const struct reckey *pub)
+report_recording(struct report *R, struct auditsess *s, const struct reckey *pub)
 {
 	struct recverify_report rep;
 	char path[2048];
@@ -535,7 +214,7 @@ report_chain_state(const struct auditlog_verify *v)
 }
 
 static void
-report_duration(const struct rsess *s, char *out, size_t len)
+report_duration(const struct auditsess *s, char *out, size_t len)
 {
 	if (s->seconds < 0)
 		snprintf(out, len, "-");
@@ -545,7 +224,7 @@ report_duration(const struct rsess *s, char *out, size_t len)
 }
 
 static void
-report_approval_text(const struct rsess *s, char *out, size_t len)
+report_approval_text(const struct auditsess *s, char *out, size_t len)
 {
 	if (strcmp(s->admission, "window") == 0)
 		snprintf(out, len, "pre-approved window");
@@ -571,7 +250,7 @@ report_time(const char *ts, char *out, size_t len)
 
 /* The approval in a few words, for the table. */
 static void
-report_approval_short(const struct rsess *s, char *out, size_t len)
+report_approval_short(const struct auditsess *s, char *out, size_t len)
 {
 	if (strcmp(s->admission, "window") == 0)
 		snprintf(out, len, "window");
@@ -589,7 +268,7 @@ struct work_fields {
 };
 
 static void
-report_work_fields(const struct rsess *s, struct work_fields *w)
+report_work_fields(const struct auditsess *s, struct work_fields *w)
 {
 	const char *p = s->work, *end = s->work + strlen(s->work);
 	char key[64], val[1024];
@@ -613,7 +292,7 @@ report_work_fields(const struct rsess *s, struct work_fields *w)
  * "not answered: not asked: the session had no terminal". "-" if none.
  */
 static void
-report_work_text(const struct rsess *s, char *out, size_t len)
+report_work_text(const struct auditsess *s, char *out, size_t len)
 {
 	const char *p = s->work, *end = s->work + strlen(s->work);
 	char key[64], val[1024];
@@ -651,7 +330,7 @@ report_work_text(const struct rsess *s, char *out, size_t len)
  * which records ("yes: P-100, P-200", "no", "not answered"); the rest is
  * in the session's details below the table. */
 static void
-report_work_short(const struct rsess *s, char *out, size_t len)
+report_work_short(const struct auditsess *s, char *out, size_t len)
 {
 	struct work_fields w;
 	const char *pi = w.pi, *rec = w.rec;
@@ -692,8 +371,8 @@ report_table(struct report *R)
 		fprintf(stderr, "bastionctl: report: out of memory\n");
 		return;
 	}
-	for (i = R->n; i-- > 0; ) {
-		const struct rsess *s = &R->s[i];
+	for (i = R->set.n; i-- > 0; ) {
+		const struct auditsess *s = &R->set.s[i];
 
 		/* the month is in the title: day and minute here, the
 		 * seconds in the details */
@@ -726,8 +405,8 @@ report_details(struct report *R)
 	size_t i;
 
 	printf("\nEach session (newest first):\n");
-	for (i = R->n; i-- > 0; ) {
-		const struct rsess *s = &R->s[i];
+	for (i = R->set.n; i-- > 0; ) {
+		const struct auditsess *s = &R->set.s[i];
 
 		report_time(s->start, when, sizeof(when));
 		report_time(s->end, until, sizeof(until));
@@ -812,26 +491,26 @@ report_text(struct report *R, const char *generated)
 		    "UNREADABLE", R->chain, (unsigned long long)R->cv.bad_line,
 		    why, (unsigned long long)R->cv.lines, R->chain);
 	}
-	if (R->overflow)
+	if (R->set.overflow)
 		printf("WARNING: more than %d sessions: the rest are left "
-		    "out\n", REPORT_MAX_SESSIONS);
+		    "out\n", AUDITSESS_MAX);
 	printf("\n");
-	if (R->n == 0) {
+	if (R->set.n == 0) {
 		printf("No sessions started in %s.\n", R->month);
 		return;
 	}
 	report_table(R);
-	for (i = 0; i < R->n; i++)
-		if (strcmp(R->s[i].rec_status, "sealed") == 0)
+	for (i = 0; i < R->set.n; i++)
+		if (strcmp(R->set.s[i].rec_status, "sealed") == 0)
 			sealed++;
-		else if (strcmp(R->s[i].rec_status, "live") == 0)
+		else if (strcmp(R->set.s[i].rec_status, "live") == 0)
 			live++;
 		else
 			other++;
 	printf("\n%zu session(s); recordings: %zu sealed, %zu live, %zu need "
-	    "attention\n", R->n, sealed, live, other);
-	for (i = R->n; i-- > 0; ) {
-		const struct rsess *s = &R->s[i];
+	    "attention\n", R->set.n, sealed, live, other);
+	for (i = R->set.n; i-- > 0; ) {
+		const struct auditsess *s = &R->set.s[i];
 
 		if (strcmp(s->rec_status, "sealed") == 0 ||
 		    strcmp(s->rec_status, "live") == 0)
@@ -858,7 +537,7 @@ report_json_field(FILE *f, const char *key, const char *val, int comma)
 
 /* The work record as an object of its fields. */
 static void
-report_json_work(FILE *f, const struct rsess *s)
+report_json_work(FILE *f, const struct auditsess *s)
 {
 	const char *p = s->work, *end = s->work + strlen(s->work);
 	char key[64], val[1024];
@@ -897,10 +576,10 @@ report_json(struct report *R, const char *generated)
 		    (unsigned long long)R->cv.bad_line);
 		report_json_field(stdout, "why", R->cv.why, 1);
 	}
-	printf("},\"truncated\":%s,\"sessions\":[", R->overflow ? "true" :
+	printf("},\"truncated\":%s,\"sessions\":[", R->set.overflow ? "true" :
 	    "false");
-	for (i = 0; i < R->n; i++) {
-		const struct rsess *s = &R->s[i];
+	for (i = 0; i < R->set.n; i++) {
+		const struct auditsess *s = &R->set.s[i];
 
 		fputs(i > 0 ? ",{" : "{", stdout);
 		report_json_field(stdout, "session", s->sid, 0);
@@ -1024,34 +703,28 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 		return (CTL_EXIT_FAIL);
 	}
 	/* 2: the month's sessions, then what the chain says about them */
-	if ((r = report_walk(&R, 1)) == 0) {
-		report_index(&R);
-		r = report_walk(&R, 2);
-	}
-	if (r != 0) {
+	if ((r = auditsess_read(R.chain, R.month, NULL, &R.set)) != 0) {
 		fprintf(stderr, "bastionctl: report: reading %s failed: %s\n",
 		    R.chain, berr_str(r));
 		rc = CTL_EXIT_FAIL;
 		goto out;
 	}
-	if (R.n > 0)
-		qsort(R.s, R.n, sizeof(*R.s), report_cmp_seq);
 	snprintf(pubpath, sizeof(pubpath), "%s/recorder.key.pub",
 	    c->pol->state_dir);
 	if (reckey_load_public(pubpath, &pub) != 0)
 		fprintf(stderr, "bastionctl: report: cannot load the "
 		    "recorder's public key %s: recordings are not verified "
 		    "(bastiond --init creates it)\n", pubpath);
-	for (i = 0; i < R.n; i++) {
-		report_approvers(&R, &R.s[i]);
-		report_live(&R, &R.s[i]);
-		report_recording(&R, &R.s[i], pub);
+	for (i = 0; i < R.set.n; i++) {
+		report_approvers(&R, &R.set.s[i]);
+		report_live(&R, &R.set.s[i]);
+		report_recording(&R, &R.set.s[i], pub);
 		/* a session still running is not a problem: it is "live" */
-		if (strcmp(R.s[i].rec_status, "sealed") != 0 &&
-		    strcmp(R.s[i].rec_status, "live") != 0)
+		if (strcmp(R.set.s[i].rec_status, "sealed") != 0 &&
+		    strcmp(R.set.s[i].rec_status, "live") != 0)
 			rc = CTL_EXIT_FAIL;
 	}
-	if (R.cv.verdict != AUDITLOG_OK || R.overflow)
+	if (R.cv.verdict != AUDITLOG_OK || R.set.overflow)
 		rc = CTL_EXIT_FAIL;
 	if (json)
 		report_json(&R, generated);
@@ -1059,8 +732,7 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 		report_text(&R, generated);
 out:
 	reckey_free(pub);
-	free(R.s);
-	free(R.a);
+	auditsess_set_clear(&R.set);
 	return (rc);
 }
 

@@ -127,16 +127,23 @@ fuzz_sk_blob(struct buf **b)
 }
 
 /* That key as sk.c parses it, for targets that check signatures against
- * it; aborts when the fixed key does not parse (the harness is broken). */
-static inline void
-fuzz_sk_fixed(struct sk_key *k)
+ * it, made on the first call; aborts when the fixed key does not parse
+ * (the harness is broken). */
+static inline const struct sk_key *
+fuzz_sk_fixed(void)
 {
+	static struct sk_key k;
+	static int done;
 	struct buf *b = NULL;
 
+	if (done)
+		return (&k);
 	if (fuzz_sk_blob(&b) != 0 ||
-	    sk_key_from_blob(buf_ptr(b), buf_len(b), k) != 0)
+	    sk_key_from_blob(buf_ptr(b), buf_len(b), &k) != 0)
 		abort();
 	buf_free(b);
+	done = 1;
+	return (&k);
 }
 #endif
 
@@ -147,6 +154,7 @@ fuzz_sk_fixed(struct sk_key *k)
 
 #include "auditlog.h"
 #include "buf.h"
+#include "hex.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recwriter.h"
@@ -261,7 +269,7 @@ fuzz_rec_write(int fd, int sealed, uint64_t *frames,
 	if (frames != NULL)
 		*frames = recwriter_frames(w);
 	if (head_hex != NULL)
-		recfmt_hex(recwriter_head(w), REC_HASH_LEN, head_hex);
+		hex_encode(recwriter_head(w), REC_HASH_LEN, head_hex);
 out:
 	recwriter_free(w);
 	recfmt_hdr_clear(&h);

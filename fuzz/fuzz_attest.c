@@ -14,21 +14,11 @@
 #include "err.h"
 #include "sk.h"
 
-static struct sk_key fixed;
 static const uint8_t allowed[2][16] = {
 	{ 0 },
 	{ 0xee, 0x88, 0x28, 0x79, 0x72, 0x1c, 0x49, 0x13,
 	  0x97, 0x75, 0x3d, 0xfc, 0xce, 0x97, 0x07, 0x2a },
 };
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_sk_fixed(&fixed);
-	return (0);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum sk_attest_result res;
 	char why[256];
 
-	(void)sk_attest_verify(&fixed, data, size,
+	(void)sk_attest_verify(fuzz_sk_fixed(), data, size,
 	    (const uint8_t *)FUZZ_SK_CHAL, strlen(FUZZ_SK_CHAL), &pol, &att,
 	    &res, why, sizeof(why));
 	(void)sk_attest_result_str(res);

@@ -1,7 +1,8 @@
 /*
  * fuzz_bundle.c - an evidence bundle as `bastion-verify BUNDLE.tar` reads
  * it on an auditor's laptop (recorder/bastion-verify.c, compiled into this
- * target with its main() renamed): libarchive's tar reader, the member
+ * target with its main() renamed, over the bundle reader of
+ * recorder/lib/recbundle.c): libarchive's tar reader, the member
  * names, types and sizes, the MANIFEST, the recorder key PEM it carries,
  * the MANIFEST signature, and then the recording, audit lines and
  * export.txt of a bundle whose signature holds (the seed of

@@ -1,6 +1,6 @@
 /*
  * fuzz_notarize.c - a NOTARIZE request as bastion-recorder handles it
- * (recproto_get_notarize, then recbundle_notary_check on its thread pool):
+ * (recproto_get_notarize, then recnotary_check on its thread pool):
  * the recording id, the evidence bundle's MANIFEST (which must be exactly
  * the five lines an export writes) and the chain seq, checked against the
  * sample recording and audit chain of fuzz/mkseeds.c, which this target
@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "err.h"
 #include "recbundle.h"
+#include "recnotary.h"
 #include "recproto.h"
 
 static char recdir[128], statedir[128], *pub_pem;
@@ -61,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((body = buf_from(data, size)) == NULL)
 		abort();
 	if (recproto_get_notarize(body, &recid, &m, &mlen, &seq) == 0)
-		(void)recbundle_notary_check(recdir, statedir, pub_pem, recid,
+		(void)recnotary_check(recdir, statedir, pub_pem, recid,
 		    m, mlen, seq, why, sizeof(why));
 	free(recid);
 	buf_free(body);

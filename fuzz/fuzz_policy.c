@@ -17,18 +17,17 @@
 #include "err.h"
 #include "policy.h"
 
-static char path[64];
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+/* The file the loader reads, in a private directory made on first use. */
+static const char *
+policy_file(void)
 {
-	static char dir[] = "/tmp/fuzz_policy.XXXXXX";
+	static char dir[] = "/tmp/fuzz_policy.XXXXXX", path[64];
 
-	(void)argc;
-	(void)argv;
-	fuzz_tmpdir(dir);
-	snprintf(path, sizeof(path), "%s/policy.yaml", dir);
-	return (0);
+	if (path[0] == '\0') {
+		fuzz_tmpdir(dir);
+		snprintf(path, sizeof(path), "%s/policy.yaml", dir);
+	}
+	return (path);
 }
 
 int
@@ -40,13 +39,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i, j, nerrs;
 	time_t now = 1796000000;
 
-	if ((f = fopen(path, "w")) == NULL)
+	if ((f = fopen(policy_file(), "w")) == NULL)
 		abort();
 	if (size > 0 && fwrite(data, 1, size, f) != size)
 		abort();
 	if (fclose(f) != 0 || (errs = fopen("/dev/null", "w")) == NULL)
 		abort();
-	if (policy_load(path, errs, &nerrs, &p) == 0 && p != NULL) {
+	if (policy_load(policy_file(), errs, &nerrs, &p) == 0 && p != NULL) {
 		for (i = 0; i < p->nvendors; i++) {
 			(void)policy_vendor(p, p->vendors[i].name);
 			(void)policy_work_record(p, &p->vendors[i]);

@@ -13,6 +13,7 @@
 #include "asciicast.h"
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 #include "sanitize.h"
 #include "text.h"
 #include "utf8.h"
@@ -67,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sanitize_dropped(s);
 	sanitize_free(s);
 	output_check(buf_ptr(out), buf_len(out), flags);
-	if (asciicast_json_string(js, data, size) != 0)
+	if (json_string(js, data, size) != 0)
 		abort();
 	/* a JSON string of valid UTF-8 without a raw control byte */
 	if (buf_len(js) < 2 || buf_ptr(js)[0] != '"' ||

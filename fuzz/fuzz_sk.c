@@ -11,20 +11,11 @@
 #define FUZZ_SK_KEY
 #include "fuzz.h"
 
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
 #include "sk.h"
 
-static struct sk_key fixed;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_sk_fixed(&fixed);
-	return (0);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,10 +32,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)sk_fingerprint(data, size, fp, sizeof(fp));
 	}
 	if (sk_sig_parse(data, size, &sig) == 0)
-		(void)sk_sig_verify(&fixed, &sig,
+		(void)sk_sig_verify(fuzz_sk_fixed(), &sig,
 		    (const uint8_t *)FUZZ_SK_CHAL, strlen(FUZZ_SK_CHAL),
 		    size & 1, &v);
-	if (sk_base64_decode(s, SK_MAX_BLOB, &dec, &declen) == 0) {
+	if (b64_decode(s, SK_MAX_BLOB, B64_CANONICAL, &dec, &declen) == 0) {
 		/* canonical, as sk.h says: it encodes back to itself */
 		char *enc = malloc(declen / 3 * 4 + 5);
 

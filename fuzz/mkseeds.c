@@ -34,11 +34,14 @@
 #include "agent.h"
 #include "approvals.h"
 #include "auditlog.h"
+#include "b64.h"
 #include "buf.h"
 #include "ctlproto.h"
 #include "err.h"
+#include "hex.h"
 #include "monitor.h"
 #include "recbundle.h"
+#include "recnotary.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recproto.h"
@@ -185,7 +188,8 @@ b64_blob(const char *b64)
 	uint8_t *p = NULL;
 	size_t n;
 
-	must(sk_base64_decode(b64, SK_MAX_BLOB, &p, &n) == 0, "base64");
+	must(b64_decode(b64, SK_MAX_BLOB, B64_CANONICAL, &p, &n) == 0,
+	    "base64");
 	must(buf_put(b, p, n) == 0, "buf_put");
 	free(p);
 	return (b);
@@ -197,10 +201,24 @@ b64_blob(const char *b64)
 #define ED_B64 "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIKiaBS53COrZxV" \
 	"F5oPMlKJrYEbhyqWp2fwUjvUy2yfFiAAAABHNzaDo="
 
+/* An agent's SIGN_RESPONSE carrying sig (freed), framed, as seed name. */
+static void
+seed_sign_response(const char *t, const char *name, struct buf *sig)
+{
+	struct buf *body = nbuf(), *f;
+
+	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
+	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
+	seed_buf(t, name, f = framed(body));
+	buf_free(f);
+	buf_free(body);
+	buf_free(sig);
+}
+
 static void
 seeds_agent(const char *t)
 {
-	struct buf *login = NULL, *body = nbuf(), *sig, *f, *other;
+	struct buf *login = NULL, *body = nbuf(), *f, *other;
 
 	must(fuzz_sk_blob(&login) == 0, "login blob");
 	other = b64_blob(ECDSA_B64);
@@ -214,27 +232,10 @@ seeds_agent(const char *t)
 	seed_buf(t, "identities", f = framed(body));
 	buf_free(f);
 	/* a valid, touched signature over the challenge; and one not */
-	buf_reset(body);
-	sig = sk_sign(SK_FLAG_UP | SK_FLAG_UV, 7, FUZZ_SK_CHAL);
-	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
-	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
-	seed_buf(t, "sign-touched", f = framed(body));
-	buf_free(f);
-	buf_free(sig);
-	buf_reset(body);
-	sig = sk_sign(0, 8, FUZZ_SK_CHAL);
-	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
-	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
-	seed_buf(t, "sign-untouched", f = framed(body));
-	buf_free(f);
-	buf_free(sig);
-	buf_reset(body);
-	sig = sk_ecdsa_blob();
-	must(buf_put_u8(body, SSH_AGENT_SIGN_RESPONSE) == 0 &&
-	    buf_put_string(body, buf_ptr(sig), buf_len(sig)) == 0, "sign");
-	seed_buf(t, "sign-ecdsa", f = framed(body));
-	buf_free(f);
-	buf_free(sig);
+	seed_sign_response(t, "sign-touched",
+	    sk_sign(SK_FLAG_UP | SK_FLAG_UV, 7, FUZZ_SK_CHAL));
+	seed_sign_response(t, "sign-untouched", sk_sign(0, 8, FUZZ_SK_CHAL));
+	seed_sign_response(t, "sign-ecdsa", sk_ecdsa_blob());
 	buf_reset(body);
 	must(buf_put_u8(body, SSH_AGENT_FAILURE) == 0, "failure");
 	seed_buf(t, "failure", f = framed(body));
@@ -257,19 +258,7 @@ seeds_sk(const char *t)
 	buf_free(b);
 	seed_buf(t, "sig-ecdsa", b = sk_ecdsa_blob());
 	buf_free(b);
-	seed_str(t, "base64-ed25519", ED_B64);
-	seed_str(t, "base64-ecdsa", ECDSA_B64);
-	seed_str(t, "aaguid", "ee882879-721c-4913-9775-3dfcce97072a");
 	buf_free(login);
-}
-
-static void
-seeds_enroll(const char *t)
-{
-	seed_str(t, "ed25519", SK_TYPE_ED25519 " " ED_B64 " alice@acme\n");
-	seed_str(t, "ecdsa", SK_TYPE_ECDSA " " ECDSA_B64
-	    " backup key: \"x\"\r\n# more\n");
-	seed_str(t, "mismatch", SK_TYPE_ECDSA " " ED_B64 "\n");
 }
 
 /* CBOR: a major type with its length. */
@@ -422,59 +411,36 @@ seeds_ctlproto(const char *t)
 }
 
 static void
-seeds_console(const char *t)
-{
-	seed_str(t, "approve", "approve 12 2h 'tube swap' \"ticket \\\"4711\\\"\"");
-	seed_str(t, "deny", "deny 3 no\\ reason");
-	seed_str(t, "lock", "lock alice 1h30m");
-	seed_str(t, "grants", "grants --all");
-	seed_str(t, "durations", "revoke 5 90 45m 1d 366d 0 2h3");
-	seed_str(t, "help", "help");
-}
-
-static void
 seeds_monitor(const char *t)
 {
-	struct mon_msg m;
+	static const struct {
+		const char *name;
+		struct mon_msg m;
+	} msgs[] = {
+		{ "auth", { .type = MON_AUTH } },
+		{ "session", { .type = MON_SESSION, .sid = "42",
+		    .engineer = "alice", .vendor = "acme",
+		    .device = "ct-scanner", .grant = 5,
+		    .path = "/var/lib/bastion/recordings/2026/11/02/"
+		    FUZZ_REC_ID ".brec" } },
+		{ "end", { .type = MON_END,
+		    .text = "the engineer logged out" } },
+		{ "kill", { .type = MON_KILL, .by = "bob",
+		    .text = "stop now \xc3\xa9" } },
+		{ "lock", { .type = MON_LOCK, .by = "-",
+		    .text = "too many refusals" } },
+		{ "revoke", { .type = MON_REVOKE } },
+	};
 	char line[MON_LINE_MAX + 1];
 	struct buf *all = nbuf();
+	size_t i;
 
-#define LINE(name) do {							\
-	must(mon_format(&m, line, sizeof(line)) == 0, "mon_format " name); \
-	seed_str(t, name, line);					\
-	(void)buf_put(all, line, strlen(line));				\
-} while (0)
-	memset(&m, 0, sizeof(m));
-	m.type = MON_AUTH;
-	LINE("auth");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_SESSION;
-	snprintf(m.sid, sizeof(m.sid), "42");
-	snprintf(m.engineer, sizeof(m.engineer), "alice");
-	snprintf(m.vendor, sizeof(m.vendor), "acme");
-	snprintf(m.device, sizeof(m.device), "ct-scanner");
-	m.grant = 5;
-	snprintf(m.path, sizeof(m.path), "/var/lib/bastion/recordings/2026/"
-	    "11/02/%s.brec", FUZZ_REC_ID);
-	LINE("session");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_END;
-	snprintf(m.text, sizeof(m.text), "the engineer logged out");
-	LINE("end");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_KILL;
-	snprintf(m.by, sizeof(m.by), "bob");
-	snprintf(m.text, sizeof(m.text), "stop now \xc3\xa9");
-	LINE("kill");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_LOCK;
-	snprintf(m.by, sizeof(m.by), "-");
-	snprintf(m.text, sizeof(m.text), "too many refusals");
-	LINE("lock");
-	memset(&m, 0, sizeof(m));
-	m.type = MON_REVOKE;
-	LINE("revoke");
-#undef LINE
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		must(mon_format(&msgs[i].m, line, sizeof(line)) == 0,
+		    msgs[i].name);
+		seed_str(t, msgs[i].name, line);
+		(void)buf_put(all, line, strlen(line));
+	}
 	/* a V line as a sandboxed worker sends its audit events */
 	snprintf(line, sizeof(line), "V ts=2026-11-02T10:15:00Z "
 	    "event=forward.open pid=4242 session=42 host=127.0.1.10 "
@@ -487,24 +453,57 @@ seeds_monitor(const char *t)
 
 /* ---- addresses, windows, text ------------------------------------------ */
 
-static void
-seeds_netaddr(const char *t)
-{
-	seed_str(t, "v4", "127.0.1.10\n127.0.1.0/24");
-	seed_str(t, "v6", "[2001:db8::1]\n2001:db8::/32");
-	seed_str(t, "v6-plain", "::1\n::/0");
-	seed_str(t, "mapped", "::ffff:10.1.2.3\n10.0.0.0/8");
-	seed_str(t, "bad", "010.1.2.3\n192.168.1.1/33");
-}
+/* The targets whose seeds are strings: target, seed name, text. */
+static const struct {
+	const char *target, *name, *text;
+} strings[] = {
+	{ "sk", "base64-ed25519", ED_B64 },
+	{ "sk", "base64-ecdsa", ECDSA_B64 },
+	{ "sk", "aaguid", "ee882879-721c-4913-9775-3dfcce97072a" },
+	{ "enroll", "ed25519", SK_TYPE_ED25519 " " ED_B64 " alice@acme\n" },
+	{ "enroll", "ecdsa", SK_TYPE_ECDSA " " ECDSA_B64
+	    " backup key: \"x\"\r\n# more\n" },
+	{ "enroll", "mismatch", SK_TYPE_ECDSA " " ED_B64 "\n" },
+	{ "console", "approve",
+	    "approve 12 2h 'tube swap' \"ticket \\\"4711\\\"\"" },
+	{ "console", "deny", "deny 3 no\\ reason" },
+	{ "console", "lock", "lock alice 1h30m" },
+	{ "console", "grants", "grants --all" },
+	{ "console", "durations", "revoke 5 90 45m 1d 366d 0 2h3" },
+	{ "console", "help", "help" },
+	{ "netaddr", "v4", "127.0.1.10\n127.0.1.0/24" },
+	{ "netaddr", "v6", "[2001:db8::1]\n2001:db8::/32" },
+	{ "netaddr", "v6-plain", "::1\n::/0" },
+	{ "netaddr", "mapped", "::ffff:10.1.2.3\n10.0.0.0/8" },
+	{ "netaddr", "bad", "010.1.2.3\n192.168.1.1/33" },
+	{ "window", "weekdays", "mon-fri 08:00-18:00" },
+	{ "window", "overnight", "daily 22:00-06:00" },
+	{ "window", "list", "mon,wed,fri-sun 00:00-23:59" },
+	{ "window", "pam-hours", "acme:sat 09:00-12:00" },
+	{ "window", "pam-any", "*:mon-fri 07:30-19:45" },
+	/* text: what a peer names itself; byte 0 is the small output size */
+	{ "text", "user", "\x07alice" },
+	{ "text", "host", "\x10vendor.example \"=\\" },
+	{ "text", "c1",
+	    "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0" },
+	{ "text", "controls", "\x16\x1b[31m\r\n\t\x7f end" },
+	{ "sanitize", "text", "\x0bplain\ttext\r\nwith \033[Kerase\n" },
+	{ "sanitize", "ascii", "\x06\xc3\xa9\xe2\x82 cut" },
+};
 
-static void
-seeds_window(const char *t)
+/* Write target's string seeds; 0 if it has none. */
+static int
+seeds_strings(const char *t)
 {
-	seed_str(t, "weekdays", "mon-fri 08:00-18:00");
-	seed_str(t, "overnight", "daily 22:00-06:00");
-	seed_str(t, "list", "mon,wed,fri-sun 00:00-23:59");
-	seed_str(t, "pam-hours", "acme:sat 09:00-12:00");
-	seed_str(t, "pam-any", "*:mon-fri 07:30-19:45");
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (strcmp(strings[i].target, t) == 0) {
+			seed_str(t, strings[i].name, strings[i].text);
+			n++;
+		}
+	return (n);
 }
 
 static void
@@ -516,18 +515,6 @@ seeds_sanitize(const char *t)
 	    "\x9b" "21t \xc2\x9d" "8;;http://x\007 \xff\xfe \x05";
 
 	seed(t, "terminal", term, sizeof(term) - 1);
-	seed_str(t, "text", "\x0bplain\ttext\r\nwith \033[Kerase\n");
-	seed_str(t, "ascii", "\x06\xc3\xa9\xe2\x82 cut");
-}
-
-/* What a peer names itself: byte 0 is the small output size. */
-static void
-seeds_text(const char *t)
-{
-	seed_str(t, "user", "\x07alice");
-	seed_str(t, "host", "\x10vendor.example \"=\\");
-	seed_str(t, "c1", "\x03no\xc2\x9bticket \xff\xfe \xe5\xb1\xb1\xe7\x94\xb0");
-	seed_str(t, "controls", "\x16\x1b[31m\r\n\t\x7f end");
 }
 
 /* ---- recordings, the recorder protocol, the chain, bundles -------------- */
@@ -630,7 +617,7 @@ sha_hex(const void *p, size_t len, char hex[65])
 	uint8_t md[32];
 
 	SHA256(p, len, md);
-	recfmt_hex(md, 32, hex);
+	hex_encode(md, 32, hex);
 }
 
 /* The evidence bundle's members, as bastion/auditor.c's export writes
@@ -658,7 +645,7 @@ bundle_make(struct bundle *bd, const char *chainpath)
 	bd->approval = nbuf();
 	(void)buf_putf(bd->approval, "{\"request\": 3, \"grant\": 5, "
 	    "\"engineer\": \"alice\", \"approved_by\": [\"bob\"]}\n");
-	must(recbundle_audit_lines(chainpath, FUZZ_REC_REF, FUZZ_REC_ID,
+	must(recnotary_audit_lines(chainpath, FUZZ_REC_REF, FUZZ_REC_ID,
 	    UINT64_MAX, &lines, &len, &n, &last) == 0 && n > 0, "audit lines");
 	bd->audit = nbuf();
 	(void)buf_put(bd->audit, lines, len);
@@ -706,7 +693,7 @@ tar_add(struct archive *a, const char *name, const void *p, size_t len)
 	struct archive_entry *e = archive_entry_new();
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s%s/%s", AUDITLOG_BUNDLE_DIR,
+	snprintf(path, sizeof(path), "%s%s/%s", RECBUNDLE_DIR,
 	    FUZZ_REC_ID, name);
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -730,16 +717,16 @@ seeds_bundle(const char *t, const struct bundle *bd)
 	    ARCHIVE_OK && archive_write_set_bytes_in_last_block(a, 1) ==
 	    ARCHIVE_OK && archive_write_open_memory(a, tar, sizeof(tar),
 	    &used) == ARCHIVE_OK, "tar");
-	tar_add(a, AUDITLOG_BUNDLE_RECORDING, buf_ptr(bd->rec),
+	tar_add(a, RECBUNDLE_RECORDING, buf_ptr(bd->rec),
 	    buf_len(bd->rec));
-	tar_add(a, AUDITLOG_BUNDLE_PUBKEY, buf_ptr(bd->pub), buf_len(bd->pub));
-	tar_add(a, AUDITLOG_BUNDLE_APPROVAL, buf_ptr(bd->approval),
+	tar_add(a, RECBUNDLE_PUBKEY, buf_ptr(bd->pub), buf_len(bd->pub));
+	tar_add(a, RECBUNDLE_APPROVAL, buf_ptr(bd->approval),
 	    buf_len(bd->approval));
-	tar_add(a, AUDITLOG_BUNDLE_AUDIT, buf_ptr(bd->audit),
+	tar_add(a, RECBUNDLE_AUDIT, buf_ptr(bd->audit),
 	    buf_len(bd->audit));
-	tar_add(a, AUDITLOG_BUNDLE_EXPORT, buf_ptr(bd->export),
+	tar_add(a, RECBUNDLE_EXPORT, buf_ptr(bd->export),
 	    buf_len(bd->export));
-	tar_add(a, AUDITLOG_BUNDLE_MANIFEST, buf_ptr(bd->manifest),
+	tar_add(a, RECBUNDLE_MANIFEST, buf_ptr(bd->manifest),
 	    buf_len(bd->manifest));
 	tar_add(a, RECBUNDLE_SIG, bd->sig, sizeof(bd->sig));
 	must(archive_write_close(a) == ARCHIVE_OK, "tar close");
@@ -760,6 +747,18 @@ seeds_notarize(const char *t, const struct bundle *bd)
 	buf_free(b);
 }
 
+/* The targets with a seed maker of their own (and perhaps strings too). */
+static const struct {
+	const char *name;
+	void (*fn)(const char *);
+} gens[] = {
+	{ "agent", seeds_agent }, { "sk", seeds_sk },
+	{ "attest", seeds_attest }, { "ctlproto", seeds_ctlproto },
+	{ "monitor", seeds_monitor }, { "sanitize", seeds_sanitize },
+	{ "recording", seeds_recording }, { "recfmt", seeds_recfmt },
+	{ "recproto", seeds_recproto }, { "store_wire", seeds_store_wire },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -767,7 +766,8 @@ main(int argc, char **argv)
 	struct buf *chain;
 	struct bundle bd;
 	uint64_t frames;
-	int i;
+	size_t j;
+	int i, known;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: mkseeds OUTDIR NAME...\n");
@@ -786,45 +786,20 @@ main(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		const char *n = argv[i];
 
-		if (strcmp(n, "agent") == 0)
-			seeds_agent(n);
-		else if (strcmp(n, "sk") == 0)
-			seeds_sk(n);
-		else if (strcmp(n, "enroll") == 0)
-			seeds_enroll(n);
-		else if (strcmp(n, "attest") == 0)
-			seeds_attest(n);
-		else if (strcmp(n, "ctlproto") == 0)
-			seeds_ctlproto(n);
-		else if (strcmp(n, "store_wire") == 0)
-			seeds_store_wire(n);
-		else if (strcmp(n, "console") == 0)
-			seeds_console(n);
-		else if (strcmp(n, "monitor") == 0)
-			seeds_monitor(n);
-		else if (strcmp(n, "netaddr") == 0)
-			seeds_netaddr(n);
-		else if (strcmp(n, "window") == 0)
-			seeds_window(n);
-		else if (strcmp(n, "sanitize") == 0)
-			seeds_sanitize(n);
-		else if (strcmp(n, "text") == 0)
-			seeds_text(n);
-		else if (strcmp(n, "recording") == 0)
-			seeds_recording(n);
-		else if (strcmp(n, "recfmt") == 0)
-			seeds_recfmt(n);
-		else if (strcmp(n, "recproto") == 0)
-			seeds_recproto(n);
-		else if (strcmp(n, "auditlog") == 0)
+		/* policy: the Makefile copies policies/ */
+		known = seeds_strings(n) > 0 || strcmp(n, "policy") == 0;
+		for (j = 0; j < sizeof(gens) / sizeof(gens[0]); j++)
+			if (strcmp(n, gens[j].name) == 0) {
+				gens[j].fn(n);
+				known = 1;
+			}
+		if (strcmp(n, "auditlog") == 0)
 			seeds_auditlog(n, chain);
 		else if (strcmp(n, "bundle") == 0)
 			seeds_bundle(n, &bd);
 		else if (strcmp(n, "notarize") == 0)
 			seeds_notarize(n, &bd);
-		else if (strcmp(n, "policy") == 0)
-			;	/* the Makefile copies policies/ */
-		else {
+		else if (!known) {
 			fprintf(stderr, "mkseeds: no seeds for target %s: add "
 			    "them to fuzz/mkseeds.c\n", n);
 			return (1);

@@ -53,6 +53,7 @@
 #include <security/pam_ext.h>
 
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "pam_bastion.h"
 #include "policy.h"
@@ -109,11 +110,9 @@ pam_bastion_item(pam_handle_t *pamh, int type)
 static const char *
 pam_bastion_id(pam_handle_t *pamh)
 {
-	static const char hex[] = "0123456789abcdef";
 	const void *v = NULL;
 	unsigned char rnd[8];
 	char *id;
-	size_t i;
 
 	if (pam_get_data(pamh, PAM_BASTION_DATA_ID, &v) == PAM_SUCCESS &&
 	    v != NULL)
@@ -121,11 +120,7 @@ pam_bastion_id(pam_handle_t *pamh)
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
 	    (id = malloc(2 * sizeof(rnd) + 1)) == NULL)
 		return ("-");
-	for (i = 0; i < sizeof(rnd); i++) {
-		id[2 * i] = hex[rnd[i] >> 4];
-		id[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	id[2 * sizeof(rnd)] = '\0';
+	hex_encode(rnd, sizeof(rnd), id);
 	if (pam_set_data(pamh, PAM_BASTION_DATA_ID, id,
 	    pam_bastion_free_data) != PAM_SUCCESS) {
 		free(id);

@@ -100,11 +100,8 @@ agent_parse_sign(const uint8_t *msg, size_t len, const uint8_t **sig,
 		return (BERR_INVAL);
 	*sig = NULL;
 	*siglen = 0;
-	if (msg == NULL || len == 0 || len > AGENT_MAX_SIGN_REPLY)
-		return (BERR_FORMAT);
-	if ((b = buf_from(msg, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = agent_get_type(b, SSH_AGENT_SIGN_RESPONSE)) != 0)
+	if ((r = buf_open(msg, len, AGENT_MAX_SIGN_REPLY, &b)) != 0 ||
+	    (r = agent_get_type(b, SSH_AGENT_SIGN_RESPONSE)) != 0)
 		goto out;
 	if (buf_get_string_direct(b, &p, &n, AGENT_MAX_SIGN_REPLY) != 0 ||
 	    n == 0 || buf_len(b) != 0) {
@@ -132,11 +129,8 @@ agent_parse_identities(const uint8_t *msg, size_t len, const uint8_t *key,
 	if (has == NULL || key == NULL)
 		return (BERR_INVAL);
 	*has = 0;
-	if (msg == NULL || len == 0 || len > AGENT_MAX_REPLY)
-		return (BERR_FORMAT);
-	if ((b = buf_from(msg, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = agent_get_type(b, SSH_AGENT_IDENTITIES_ANSWER)) != 0)
+	if ((r = buf_open(msg, len, AGENT_MAX_REPLY, &b)) != 0 ||
+	    (r = agent_get_type(b, SSH_AGENT_IDENTITIES_ANSWER)) != 0)
 		goto out;
 	if (buf_get_u32(b, &count) != 0 || count > AGENT_MAX_IDENTITIES) {
 		r = BERR_FORMAT;

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "ctlproto.h"
 #include "err.h"
+#include "io.h"
 
 int
 ctlp_request_encode(int argc, char *const argv[], uint8_t **out, size_t *len)
@@ -114,19 +115,9 @@ ctlp_request_read(int fd, char ***argvp, int *argcp)
 	*argcp = 0;
 	if ((p = malloc(CTLP_MAX_REQUEST + 1)) == NULL)
 		return (BERR_NOMEM);
-	for (;;) {
-		n = read(fd, p + len, CTLP_MAX_REQUEST + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(p);
-			return (BERR_SYS);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > CTLP_MAX_REQUEST)
-			break;
+	if (io_read_upto(fd, p, CTLP_MAX_REQUEST + 1, &len) != 0) {
+		free(p);
+		return (BERR_SYS);
 	}
 	if (len > CTLP_MAX_REQUEST) {
 		/* Swallow a bounded rest so the refusal is not lost to a
@@ -148,45 +139,6 @@ ctlp_request_read(int fd, char ***argvp, int *argcp)
 	return (r);
 }
 
-static int
-ctlp_write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *q = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, q, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return (errno == EPIPE ? BERR_CLOSED : BERR_SYS);
-		q += w;
-		n -= (size_t)w;
-	}
-	return (0);
-}
-
-static int
-ctlp_read_all(int fd, void *p, size_t n, int *got_any)
-{
-	uint8_t *q = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = read(fd, q, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return (BERR_SYS);
-		if (r == 0)
-			return (*got_any ? BERR_TRUNC : BERR_CLOSED);
-		*got_any = 1;
-		q += r;
-		n -= (size_t)r;
-	}
-	return (0);
-}
-
 int
 ctlp_frame_write(int fd, int type, const void *p, size_t n)
 {
@@ -202,8 +154,8 @@ ctlp_frame_write(int fd, int type, const void *p, size_t n)
 		h[2] = (uint8_t)(chunk >> 16);
 		h[3] = (uint8_t)(chunk >> 8);
 		h[4] = (uint8_t)chunk;
-		if ((r = ctlp_write_all(fd, h, sizeof(h))) != 0 ||
-		    (r = ctlp_write_all(fd, q, chunk)) != 0)
+		if ((r = io_write_all(fd, h, sizeof(h))) != 0 ||
+		    (r = io_write_all(fd, q, chunk)) != 0)
 			return (r);
 		q += chunk;
 		n -= chunk;
@@ -216,18 +168,19 @@ ctlp_frame_read(int fd, int *type, uint8_t *buf, size_t cap, size_t *n)
 {
 	uint8_t h[5];
 	uint32_t len;
-	int r, any = 0;
+	size_t got;
+	int r;
 
 	*n = 0;
-	if ((r = ctlp_read_all(fd, h, sizeof(h), &any)) != 0)
-		return (r);
+	if ((r = io_read_all(fd, h, sizeof(h), &got)) != 0)
+		return (r == BERR_TRUNC && got == 0 ? BERR_CLOSED : r);
 	len = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 |
 	    (uint32_t)h[3] << 8 | h[4];
 	if ((h[0] != CTLP_OUT && h[0] != CTLP_ERR && h[0] != CTLP_EXIT) ||
 	    len > CTLP_MAX_FRAME || len > cap || (h[0] == CTLP_EXIT &&
 	    len != 1))
 		return (BERR_FORMAT);
-	if (len > 0 && (r = ctlp_read_all(fd, buf, len, &any)) != 0)
+	if (len > 0 && (r = io_read_all(fd, buf, len, NULL)) != 0)
 		return (r);
 	*type = h[0];
 	*n = len;

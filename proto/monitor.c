@@ -15,6 +15,7 @@
 #include "err.h"
 #include "auditlog.h"
 #include "monitor.h"
+#include "text.h"
 
 void
 mon_reader_init(struct mon_reader *r)
@@ -59,54 +60,10 @@ mon_name_ok(const char *s)
 	return (policy_name_ok(s));
 }
 
-/*
- * Length of the clean character at s[0..len-1], or 0 when it is not one
- * (a control, a C1 code point, or anything but strict UTF-8).
- */
-static size_t
-mon_char(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n, i;
-
-	if (c < 0x20 || c == 0x7f)
-		return (0);
-	if (c < 0x80)
-		return (1);
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return (0);
-	if (len < n)
-		return (0);
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-	if ((c == 0xc2 && s[1] < 0xa0) ||	/* U+0080..U+009F: C1 */
-	    (c == 0xe0 && s[1] < 0xa0) ||	/* overlong */
-	    (c == 0xed && s[1] >= 0xa0) ||	/* surrogates */
-	    (c == 0xf0 && s[1] < 0x90) ||	/* overlong */
-	    (c == 0xf4 && s[1] >= 0x90))	/* above U+10FFFF */
-		return (0);
-	return (n);
-}
-
 int
 mon_text_ok(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len) {
-		if ((n = mon_char(p + i, len - i)) == 0)
-			return (0);
-		i += n;
-	}
-	return (1);
+	return (text_is_clean(s, len));
 }
 
 void
@@ -121,7 +78,7 @@ mon_text_clean(const char *in, char *out, size_t len)
 	if (len > MON_TEXT_MAX + 1)
 		len = MON_TEXT_MAX + 1;
 	while (i < inlen) {
-		n = mon_char(p + i, inlen - i);
+		n = text_char(p + i, inlen - i);
 		if (o + (n == 0 ? 1 : n) >= len)
 			break;
 		if (n == 0) {
@@ -320,7 +277,7 @@ static int
 mon_rec_rel_ok(const char *rel)
 {
 	const char *c = rel, *slash;
-	size_t n, i;
+	size_t n;
 
 	for (;;) {
 		slash = strchr(c, '/');
@@ -328,12 +285,9 @@ mon_rec_rel_ok(const char *rel)
 		if (n == 0 || (n == 1 && c[0] == '.') ||
 		    (n == 2 && c[0] == '.' && c[1] == '.'))
 			return (0);
-		for (i = 0; i < n; i++)
-			if (!((c[i] >= 'a' && c[i] <= 'z') ||
-			    (c[i] >= 'A' && c[i] <= 'Z') ||
-			    (c[i] >= '0' && c[i] <= '9') || c[i] == '.' ||
-			    c[i] == '_' || c[i] == '-'))
-				return (0);
+		if (strspn(c, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") < n)
+			return (0);
 		if (slash == NULL)
 			break;
 		c = slash + 1;

@@ -26,8 +26,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "sk.h"
 
 #define SK_ATTEST_MAGIC		"ssh-sk-attest-v01"
@@ -47,68 +49,6 @@ sk_fido_init(void)
 }
 
 /* ---- base64 and fingerprints -------------------------------------------- */
-
-/* The value of a base64 digit (the alphabet is checked already). */
-static int
-sk_base64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	return (c == '+' ? 62 : 63);
-}
-
-int
-sk_base64_decode(const char *b64, size_t maxlen, uint8_t **out,
-    size_t *outlen)
-{
-	size_t len, i, pad = 0;
-	uint8_t *d;
-	int n;
-
-	if (out == NULL || outlen == NULL)
-		return (BERR_INVAL);
-	*out = NULL;
-	*outlen = 0;
-	if (b64 == NULL)
-		return (BERR_INVAL);
-	len = strlen(b64);
-	if (len / 4 * 3 > maxlen + 2 || len > (size_t)INT32_MAX)
-		return (BERR_LIMIT);
-	if (len == 0 || len % 4 != 0)
-		return (BERR_FORMAT);
-	/* EVP_DecodeBlock skips blanks: insist on the alphabet only */
-	for (i = 0; i < len; i++) {
-		char c = b64[i];
-
-		if (c == '=') {
-			if (i < len - 2)
-				return (BERR_FORMAT);
-			pad++;
-		} else if (pad != 0 || !((c >= 'A' && c <= 'Z') ||
-		    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '+' || c == '/'))
-			return (BERR_FORMAT);
-	}
-	/* canonical: the bits the padding leaves over are zero, so each
-	 * blob has one spelling */
-	if (pad > 0 && (sk_base64_value(b64[len - pad - 1]) &
-	    (pad == 1 ? 0x03 : 0x0f)) != 0)
-		return (BERR_FORMAT);
-	if ((d = malloc(len / 4 * 3 + 1)) == NULL)
-		return (BERR_NOMEM);
-	if ((n = EVP_DecodeBlock(d, (const unsigned char *)b64, (int)len)) < 0 ||
-	    (size_t)n < pad || (size_t)n - pad > maxlen) {
-		free(d);
-		return (BERR_FORMAT);
-	}
-	*out = d;
-	*outlen = (size_t)n - pad;
-	return (0);
-}
 
 int
 sk_fingerprint(const uint8_t *blob, size_t len, char *out, size_t outlen)
@@ -135,7 +75,7 @@ sk_fingerprint_base64(const char *b64, char *out, size_t outlen)
 	size_t len;
 	int r;
 
-	if ((r = sk_base64_decode(b64, SK_MAX_BLOB, &blob, &len)) != 0)
+	if ((r = b64_decode(b64, SK_MAX_BLOB, B64_CANONICAL, &blob, &len)) != 0)
 		return (r);
 	r = sk_fingerprint(blob, len, out, outlen);
 	free(blob);
@@ -191,11 +131,8 @@ sk_key_from_blob(const uint8_t *blob, size_t len, struct sk_key *k)
 	if (k == NULL)
 		return (BERR_INVAL);
 	memset(k, 0, sizeof(*k));
-	if (blob == NULL || len == 0 || len > SK_MAX_BLOB)
-		return (BERR_FORMAT);
-	if ((b = buf_from(blob, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = sk_get_type(b, &k->alg)) != 0)
+	if ((r = buf_open(blob, len, SK_MAX_BLOB, &b)) != 0 ||
+	    (r = sk_get_type(b, &k->alg)) != 0)
 		goto out;
 	if (k->alg == SK_ALG_ED25519) {
 		if ((r = buf_get_string_direct(b, &p, &n, 32)) != 0 ||
@@ -238,7 +175,7 @@ sk_key_from_base64(const char *b64, struct sk_key *k)
 	if (k == NULL)
 		return (BERR_INVAL);
 	memset(k, 0, sizeof(*k));
-	if ((r = sk_base64_decode(b64, SK_MAX_BLOB, &blob, &len)) != 0)
+	if ((r = b64_decode(b64, SK_MAX_BLOB, B64_CANONICAL, &blob, &len)) != 0)
 		return (r == BERR_LIMIT ? BERR_FORMAT : r);
 	r = sk_key_from_blob(blob, len, k);
 	free(blob);
@@ -326,11 +263,8 @@ sk_sig_parse(const uint8_t *blob, size_t len, struct sk_sig *s)
 	if (s == NULL)
 		return (BERR_INVAL);
 	memset(s, 0, sizeof(*s));
-	if (blob == NULL || len == 0 || len > SK_MAX_BLOB)
-		return (BERR_FORMAT);
-	if ((b = buf_from(blob, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = sk_get_type(b, &s->alg)) != 0 ||
+	if ((r = buf_open(blob, len, SK_MAX_BLOB, &b)) != 0 ||
+	    (r = sk_get_type(b, &s->alg)) != 0 ||
 	    (r = buf_get_string_direct(b, &p, &n, 1024)) != 0)
 		goto out;
 	if (s->alg == SK_ALG_ED25519) {
@@ -360,17 +294,14 @@ out:
 const char *
 sk_verdict_str(enum sk_verdict v)
 {
-	switch (v) {
-	case SK_VERDICT_OK:
-		return ("signature valid, key touched");
-	case SK_VERDICT_BAD_SIGNATURE:
-		return ("signature does not verify");
-	case SK_VERDICT_NO_TOUCH:
-		return ("user presence (touch) not asserted");
-	case SK_VERDICT_NO_PIN:
-		return ("user verification (PIN) not asserted");
-	}
-	return ("?");
+	static const char *const str[] = {
+		[SK_VERDICT_OK] = "signature valid, key touched",
+		[SK_VERDICT_BAD_SIGNATURE] = "signature does not verify",
+		[SK_VERDICT_NO_TOUCH] = "user presence (touch) not asserted",
+		[SK_VERDICT_NO_PIN] = "user verification (PIN) not asserted",
+	};
+
+	return ((size_t)v < sizeof(str) / sizeof(str[0]) ? str[v] : "?");
 }
 
 /* One libfido2 assertion check of s by k over the client data hash, with
@@ -473,21 +404,19 @@ sk_sig_verify(const struct sk_key *k, const struct sk_sig *s,
 const char *
 sk_attest_result_str(enum sk_attest_result r)
 {
-	switch (r) {
-	case SK_ATTEST_OK:
-		return ("attestation verified");
-	case SK_ATTEST_MALFORMED:
-		return ("attestation is malformed");
-	case SK_ATTEST_BAD_SIGNATURE:
-		return ("attestation signature does not verify");
-	case SK_ATTEST_WRONG_KEY:
-		return ("attestation is for another key");
-	case SK_ATTEST_UNTRUSTED:
-		return ("attestation certificate is not from a trusted root");
-	case SK_ATTEST_AAGUID:
-		return ("authenticator model (AAGUID) is not allowed");
-	}
-	return ("?");
+	static const char *const str[] = {
+		[SK_ATTEST_OK] = "attestation verified",
+		[SK_ATTEST_MALFORMED] = "attestation is malformed",
+		[SK_ATTEST_BAD_SIGNATURE] =
+		    "attestation signature does not verify",
+		[SK_ATTEST_WRONG_KEY] = "attestation is for another key",
+		[SK_ATTEST_UNTRUSTED] =
+		    "attestation certificate is not from a trusted root",
+		[SK_ATTEST_AAGUID] =
+		    "authenticator model (AAGUID) is not allowed",
+	};
+
+	return ((size_t)r < sizeof(str) / sizeof(str[0]) ? str[r] : "?");
 }
 
 int
@@ -766,19 +695,6 @@ sk_authdata_ok(const uint8_t *p, size_t len)
 	return (1);
 }
 
-static void
-sk_hex(const uint8_t *d, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* fido_cred_verify of the statement, and the attested key equal to k. */
 static int
 sk_attest_cred(const struct sk_key *k, const struct sk_attest_parts *p,
@@ -809,7 +725,7 @@ sk_attest_cred(const struct sk_key *k, const struct sk_attest_parts *p,
 	}
 	if (fido_cred_aaguid_len(cred) == 16) {
 		memcpy(out->aaguid, fido_cred_aaguid_ptr(cred), 16);
-		sk_hex(out->aaguid, 16, out->aaguid_hex);
+		hex_encode(out->aaguid, 16, out->aaguid_hex);
 	}
 	out->flags = fido_cred_flags(cred);
 	out->counter = fido_cred_sigcount(cred);

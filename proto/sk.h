@@ -38,14 +38,6 @@ struct sk_key {
 	char fp[SK_FP_LEN];	/* SHA256 fingerprint of the blob */
 };
 
-/*
- * Decode standard base64 (as in authorized_keys) into a new heap buffer
- * *out of *outlen bytes, at most maxlen. BERR_FORMAT for anything that is
- * not canonical base64. *out is NULL on entry and on failure.
- */
-int sk_base64_decode(const char *b64, size_t maxlen, uint8_t **out,
-    size_t *outlen);
-
 /* OpenSSH's fingerprint of any key blob: "SHA256:" + unpadded base64 of
  * SHA-256(blob), written to out (SK_FP_LEN bytes are enough). */
 int sk_fingerprint(const uint8_t *blob, size_t len, char *out, size_t outlen);

@@ -38,12 +38,15 @@
 
 #include "asciicast.h"
 #include "auditlog.h"
+#include "auditsess.h"
 #include "buf.h"
 #include "err.h"
+#include "io.h"
 #include "log.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recreader.h"
+#include "rectext.h"
 #include "recverify.h"
 #include "sanitize.h"
 #include "text.h"
@@ -51,7 +54,6 @@
 #define EXIT_USAGE	3
 #define ALL_CHANNELS	UINT64_MAX
 #define SEEK_STEP_US	10000000ULL
-#define INPUT_LINE_MAX	4096
 
 enum mode { MODE_PLAY, MODE_TEXT, MODE_CAST };
 
@@ -168,151 +170,52 @@ hget(const struct rec *r, const char *k, char *out, size_t outlen)
  * The recording's HEADER is written before the first byte is relayed,
  * and its `approval` field cannot be relied on for how the session was
  * let in (bastiond versions up to this one always wrote `none`). The
- * audit chain says it: the session's approval.window, approval.grant_used
- * or approval.requested line, session.start's grant=, and the
- * approval.approve lines of that request (who approved, which grant).
+ * audit chain says it (auditsess.h: the session's admission event,
+ * session.start's grant=, and the approval.approve lines of that request).
  */
-struct chain_ask {
-	const char *recid;
-	char session[32], pid[16];	/* of the session.recording line */
-	char how[16], request[32], grant[32], admins[256];
-};
-
-static void
-chain_get(const struct auditlog_line *l, const char *k, char *v, size_t n)
-{
-	if (auditlog_field(l->body, l->bodylen, k, v, n) != 0)
-		v[0] = '\0';
-}
-
-static void
-chain_add_admin(struct chain_ask *q, const char *admin)
-{
-	size_t o = strlen(q->admins);
-
-	if (admin[0] == '\0' || strstr(q->admins, admin) != NULL)
-		return;
-	snprintf(q->admins + o, sizeof(q->admins) - o, "%s%s", o ? ", " : "",
-	    admin);
-}
-
-/* One pass over the chain; pass 1 finds the session, 2 its admission,
- * 3 the approvals of its request or grant. */
-static int
-chain_pass(const char *path, struct chain_ask *q, int pass)
-{
-	struct auditlog_reader *rd = NULL;
-	struct auditlog_line l;
-	char ev[64], v[128], sess[32], pid[16], req[32], grant[32];
-	const char *text;
-	size_t len;
-	int r;
-
-	if ((r = auditlog_reader_open(path, &rd)) != 0)
-		return (r);
-	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
-		if (auditlog_line_parse(text, len, &l) != 0)
-			continue;
-		chain_get(&l, "event", ev, sizeof(ev));
-		chain_get(&l, "session", sess, sizeof(sess));
-		chain_get(&l, "pid", pid, sizeof(pid));
-		if (pass == 1) {
-			chain_get(&l, "recording", v, sizeof(v));
-			if ((strcmp(ev, "session.recording") == 0 ||
-			    strcmp(ev, "session.start") == 0) &&
-			    strcmp(v, q->recid) == 0 && q->session[0] == '\0') {
-				snprintf(q->session, sizeof(q->session), "%s",
-				    sess);
-				snprintf(q->pid, sizeof(q->pid), "%s", pid);
-			}
-			continue;
-		}
-		if (pass == 2) {
-			if (strcmp(sess, q->session) != 0 ||
-			    strcmp(pid, q->pid) != 0)
-				continue;
-			if (strcmp(ev, "approval.window") == 0)
-				snprintf(q->how, sizeof(q->how), "window");
-			else if (strcmp(ev, "approval.grant_used") == 0) {
-				snprintf(q->how, sizeof(q->how), "grant");
-				chain_get(&l, "grant", q->grant,
-				    sizeof(q->grant));
-			} else if (strcmp(ev, "approval.requested") == 0) {
-				snprintf(q->how, sizeof(q->how), "request");
-				chain_get(&l, "request", q->request,
-				    sizeof(q->request));
-			} else if (strcmp(ev, "session.start") == 0) {
-				chain_get(&l, "grant", v, sizeof(v));
-				if (v[0] != '\0' && strcmp(v, "-") != 0 &&
-				    q->grant[0] == '\0')
-					snprintf(q->grant, sizeof(q->grant),
-					    "%.31s", v);
-			}
-			continue;
-		}
-		if (strcmp(ev, "approval.approve") != 0)
-			continue;
-		chain_get(&l, "request", req, sizeof(req));
-		chain_get(&l, "grant", grant, sizeof(grant));
-		if ((q->request[0] != '\0' && strcmp(req, q->request) == 0) ||
-		    (q->grant[0] != '\0' && strcmp(grant, q->grant) == 0)) {
-			if (q->request[0] == '\0')
-				snprintf(q->request, sizeof(q->request), "%s",
-				    req);
-			if (q->grant[0] == '\0' && grant[0] != '\0' &&
-			    strcmp(grant, "-") != 0)
-				snprintf(q->grant, sizeof(q->grant), "%s",
-				    grant);
-			chain_get(&l, "admin", v, sizeof(v));
-			chain_add_admin(q, v);
-		}
-	}
-	auditlog_reader_free(rd);
-	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
-}
-
 /* Fill o->approval from the chain at o->audit for recording recid;
  * exits 3 after saying why if the chain cannot be read. */
 static void
 chain_approval(struct opts *o, const char *recid)
 {
 	struct auditlog_verify v;
-	struct chain_ask q;
+	struct auditsess_set set;
+	struct auditsess q;
 	char state[300], why[200];
-	int r;
 
+	memset(&set, 0, sizeof(set));
 	memset(&q, 0, sizeof(q));
-	q.recid = recid;
 	auditlog_verify_file(o->audit, &v);
 	if (v.verdict == AUDITLOG_ERROR ||
-	    (r = chain_pass(o->audit, &q, 1)) != 0 ||
-	    (q.session[0] != '\0' && ((r = chain_pass(o->audit, &q, 2)) != 0 ||
-	    ((q.request[0] != '\0' || q.grant[0] != '\0') &&
-	    (r = chain_pass(o->audit, &q, 3)) != 0)))) {
+	    auditsess_read(o->audit, NULL, recid, &set) != 0) {
 		fprintf(stderr, "bastion-replay: cannot read the audit chain "
 		    "%s: %s\n", o->audit, v.verdict == AUDITLOG_ERROR ? v.why :
 		    "read error");
+		auditsess_set_clear(&set);
 		exit(EXIT_USAGE);
 	}
+	if (set.n > 0)
+		q = set.s[0];
+	auditsess_set_clear(&set);
 	text_clean(why, sizeof(why), v.why);
 	if (v.verdict == AUDITLOG_OK)
 		snprintf(state, sizeof(state), "audit chain verified intact");
 	else
 		snprintf(state, sizeof(state), "audit chain NOT intact at line "
 		    "%llu: %s", (unsigned long long)v.bad_line, why);
-	if (q.session[0] == '\0')
+	if (q.sid[0] == '\0')
 		snprintf(o->approval, sizeof(o->approval), "not found: the "
 		    "audit chain has no line for this recording (%s)", state);
-	else if (strcmp(q.how, "window") == 0)
+	else if (strcmp(q.admission, "window") == 0)
 		snprintf(o->approval, sizeof(o->approval), "pre-approved "
 		    "window (%s)", state);
-	else if (strcmp(q.how, "request") == 0 || q.grant[0] != '\0' ||
+	else if (strcmp(q.admission, "request") == 0 || q.grant[0] != '\0' ||
 	    q.request[0] != '\0')
 		snprintf(o->approval, sizeof(o->approval), "%s%s%s%s%s%s%s "
 		    "(%s)", q.grant[0] ? "grant " : "", q.grant,
 		    q.grant[0] && q.request[0] ? ", " : "",
 		    q.request[0] ? "request " : "", q.request,
-		    q.admins[0] ? " approved by " : "", q.admins, state);
+		    q.approvers[0] ? " approved by " : "", q.approvers, state);
 	else
 		snprintf(o->approval, sizeof(o->approval), "not required (%s)",
 		    state);
@@ -382,258 +285,16 @@ verify_first(const struct opts *o)
 	reckey_free(pub);
 }
 
-/* ---- transcript ------------------------------------------------------- */
-
-struct transcript {
-	FILE *out;
-	struct sanitize *san;
-	struct buf *line;	/* the output line being built */
-	uint64_t line_t;	/* time its first byte arrived */
-	int line_open;		/* line has started (maybe empty so far) */
-	int cut;		/* the last printed output line was cut */
-	struct buf *queue;	/* finished input lines, printed after the
-				   current output line */
-	struct buf *in;		/* the input line being typed */
-	uint64_t in_t;
-	uint64_t fwd_to[64], fwd_from[64];	/* per channel % 64 */
-};
-
-static void
-stamp(FILE *out, uint64_t t)
-{
-	uint64_t ms = t / 1000;
-
-	fprintf(out, "[%02llu:%02llu:%02llu.%03llu] ",
-	    (unsigned long long)(ms / 3600000),
-	    (unsigned long long)(ms / 60000 % 60),
-	    (unsigned long long)(ms / 1000 % 60),
-	    (unsigned long long)(ms % 1000));
-}
-
-static void
-print_queue(struct transcript *tr)
-{
-	if (buf_len(tr->queue) > 0) {
-		fwrite(buf_ptr(tr->queue), 1, buf_len(tr->queue), tr->out);
-		buf_reset(tr->queue);
-	}
-}
-
-/* Print the output line built so far. */
-static void
-line_flush(struct transcript *tr, int complete)
-{
-	if (!tr->line_open)
-		return;
-	stamp(tr->out, tr->line_t);
-	fputs(tr->cut ? "+ " : "| ", tr->out);
-	fwrite(buf_ptr(tr->line), 1, buf_len(tr->line), tr->out);
-	fputc('\n', tr->out);
-	buf_reset(tr->line);
-	tr->line_open = 0;
-	tr->cut = !complete;
-	if (complete)
-		print_queue(tr);
-}
-
-static void
-text_output(struct transcript *tr, uint64_t t, const uint8_t *p, size_t len)
-{
-	struct buf *s;
-	const uint8_t *q, *nl;
-	size_t n;
-
-	if ((s = buf_new(3 * len + SANITIZE_SLACK)) == NULL ||
-	    sanitize_feed(tr->san, p, len, s) != 0) {
-		buf_free(s);
-		return;
-	}
-	q = buf_ptr(s);
-	n = buf_len(s);
-	while (n > 0) {
-		if (!tr->line_open) {
-			tr->line_open = 1;
-			tr->line_t = t;
-		}
-		nl = memchr(q, '\n', n);
-		if (nl == NULL) {
-			if (buf_put(tr->line, q, n) != 0)
-				line_flush(tr, 0);	/* very long line */
-			break;
-		}
-		(void)buf_put(tr->line, q, (size_t)(nl - q));
-		line_flush(tr, 1);
-		n -= (size_t)(nl - q) + 1;
-		q = nl + 1;
-	}
-	buf_free(s);
-}
-
-/* Finish the input line being typed into the queue. */
-static void
-input_flush(struct transcript *tr)
-{
-	char vis[4 * INPUT_LINE_MAX + 8];
-	FILE *mem;
-	char *s = NULL;
-	size_t slen = 0;
-
-	if (buf_len(tr->in) == 0)
-		return;
-	text_clean_buf(vis, sizeof(vis), buf_ptr(tr->in), buf_len(tr->in),
-	    TEXT_ESCAPE | TEXT_ELLIPSIS);
-	if ((mem = open_memstream(&s, &slen)) != NULL) {
-		stamp(mem, tr->in_t);
-		fprintf(mem, "input: %s\n", vis);
-		fclose(mem);
-		(void)buf_put(tr->queue, s, slen);
-		free(s);
-	}
-	buf_reset(tr->in);
-}
-
-static void
-text_input(struct transcript *tr, uint64_t t, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (buf_len(tr->in) == 0)
-			tr->in_t = t;
-		(void)buf_put_u8(tr->in, p[i]);
-		if (p[i] == '\r' || p[i] == '\n' ||
-		    buf_len(tr->in) >= INPUT_LINE_MAX)
-			input_flush(tr);
-	}
-	if (!tr->line_open)
-		print_queue(tr);
-}
-
-/* Before an event line: cut the output line, print pending input. */
-static void
-event_begin(struct transcript *tr, uint64_t t)
-{
-	line_flush(tr, 0);
-	input_flush(tr);
-	print_queue(tr);
-	stamp(tr->out, t);
-}
-
-static void
-vis_str(const uint8_t *p, size_t len, char *out, size_t outlen)
-{
-	text_clean_buf(out, outlen, p, len, TEXT_ESCAPE | TEXT_ELLIPSIS);
-}
-
-static void
-chan_suffix(FILE *out, uint32_t ch)
-{
-	if (ch != 0 && ch != REC_CHANNEL_RECORDER)
-		fprintf(out, " [channel %lu]", (unsigned long)ch);
-	fputc('\n', out);
-}
-
-static void
-text_event(struct transcript *tr, const struct rec_frame *f,
-    const struct rec_payload *pl)
-{
-	char a[1100], b[1100];
-	FILE *out = tr->out;
-	size_t ci = f->channel % 64;
-
-	switch (f->type) {
-	case REC_PTY_REQ:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		event_begin(tr, f->time_us);
-		fprintf(out, "pty-req: %s %ux%u", a, pl->cols, pl->rows);
-		break;
-	case REC_WINDOW_CHANGE:
-		event_begin(tr, f->time_us);
-		fprintf(out, "window-change: %ux%u", pl->cols, pl->rows);
-		break;
-	case REC_EXEC:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		event_begin(tr, f->time_us);
-		fprintf(out, "exec: %s", a);
-		break;
-	case REC_SHELL:
-		event_begin(tr, f->time_us);
-		fprintf(out, "shell");
-		break;
-	case REC_SUBSYSTEM:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		event_begin(tr, f->time_us);
-		fprintf(out, "subsystem: %s", a);
-		break;
-	case REC_EOF:
-		event_begin(tr, f->time_us);
-		fprintf(out, "eof: from the %s", pl->dir == REC_DIR_TO_DEVICE ?
-		    "engineer" : "device");
-		break;
-	case REC_EXIT_STATUS:
-		event_begin(tr, f->time_us);
-		fprintf(out, "exit-status: %u", pl->status);
-		break;
-	case REC_EXIT_SIGNAL:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		vis_str(pl->str2, pl->str2_len, b, sizeof(b));
-		event_begin(tr, f->time_us);
-		fprintf(out, "exit-signal: %s%s%s%s", a,
-		    pl->core ? " (core dumped)" : "", b[0] ? " " : "", b);
-		break;
-	case REC_FWD_OPEN:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		vis_str(pl->str2, pl->str2_len, b, sizeof(b));
-		event_begin(tr, f->time_us);
-		fprintf(out, "forward-open: to %s:%u from %s:%u", a, pl->port,
-		    b, pl->orig_port);
-		tr->fwd_to[ci] = tr->fwd_from[ci] = 0;
-		break;
-	case REC_FWD_DATA:
-		if (pl->dir == REC_DIR_TO_DEVICE)
-			tr->fwd_to[ci] += pl->data_len;
-		else
-			tr->fwd_from[ci] += pl->data_len;
-		return;
-	case REC_FWD_CLOSE:
-		event_begin(tr, f->time_us);
-		fprintf(out, "forward-close: %llu bytes to the device, %llu "
-		    "bytes from it", (unsigned long long)tr->fwd_to[ci],
-		    (unsigned long long)tr->fwd_from[ci]);
-		break;
-	case REC_EVENT:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		vis_str(pl->str2, pl->str2_len, b, sizeof(b));
-		event_begin(tr, f->time_us);
-		fprintf(out, "event %s: %s", a, b);
-		break;
-	case REC_SEAL:
-		vis_str(pl->str, pl->str_len, a, sizeof(a));
-		event_begin(tr, f->time_us);
-		fprintf(out, "end (%s): %s", pl->status == REC_END_NORMAL ?
-		    "normal" : "abnormal", a);
-		break;
-	default:	/* HEADER (printed first), CHECKPOINT */
-		return;
-	}
-	chan_suffix(out, f->channel);
-}
-
 static int
 mode_text(const struct opts *o, struct rec *r)
 {
-	struct transcript tr;
+	struct rectext *tr = NULL;
 	struct rec_frame f;
 	struct rec_payload pl;
 	char a[300], b[300], c[300], d[300], appr[1100];
 	int sealed = 0;
 
-	memset(&tr, 0, sizeof(tr));
-	tr.out = stdout;
-	if ((tr.san = sanitize_new(SANITIZE_TEXT)) == NULL ||
-	    (tr.line = buf_new(64 * 1024)) == NULL ||
-	    (tr.queue = buf_new(16 * 1024 * 1024)) == NULL ||
-	    (tr.in = buf_new(INPUT_LINE_MAX + 16)) == NULL) {
+	if (rectext_new(stdout, &tr) != 0) {
 		fprintf(stderr, "bastion-replay: out of memory\n");
 		return (EXIT_USAGE);
 	}
@@ -663,29 +324,17 @@ mode_text(const struct opts *o, struct rec *r)
 		if (f.type == REC_SEAL)
 			sealed = 1;
 		if (is_output(&f, o->channel))
-			text_output(&tr, f.time_us, f.payload, f.len);
+			rectext_output(tr, f.time_us, f.payload, f.len);
 		else if (f.type == REC_INPUT &&
 		    (o->channel == ALL_CHANNELS || f.channel == o->channel))
-			text_input(&tr, f.time_us, f.payload, f.len);
+			rectext_input(tr, f.time_us, f.payload, f.len);
 		else
-			text_event(&tr, &f, &pl);
+			rectext_event(tr, &f, &pl);
 	}
-	{
-		struct buf *s = buf_new(SANITIZE_SLACK * 2);
-
-		if (s != NULL && sanitize_finish(tr.san, s) == 0)
-			(void)buf_put(tr.line, buf_ptr(s), buf_len(s));
-		buf_free(s);
-	}
-	line_flush(&tr, 1);
-	input_flush(&tr);
-	print_queue(&tr);
+	rectext_finish(tr);
 	if (!sealed)
 		printf("# the recording ends without a SEAL\n");
-	sanitize_free(tr.san);
-	buf_free(tr.line);
-	buf_free(tr.queue);
-	buf_free(tr.in);
+	rectext_free(tr);
 	if (fflush(stdout) != 0)
 		return (EXIT_USAGE);
 	return (r->damaged ? 1 : 0);
@@ -851,24 +500,6 @@ tty_setup(void)
 	tty_raw();
 }
 
-static int
-write_all(const void *p, size_t n)
-{
-	const uint8_t *q = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(STDOUT_FILENO, q, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return (-1);
-		q += w;
-		n -= (size_t)w;
-	}
-	return (0);
-}
-
 static uint64_t
 mono_us(void)
 {
@@ -939,7 +570,7 @@ play_frame(struct player *p, size_t i)
 	buf_reset(p->s);
 	if (sanitize_feed(p->san, f.payload, f.len, p->s) != 0)
 		return (-1);
-	return (write_all(buf_ptr(p->s), buf_len(p->s)));
+	return (io_write_all(STDOUT_FILENO, buf_ptr(p->s), buf_len(p->s)));
 }
 
 /* Jump to recording time target: everything up to it is written at once.
@@ -951,7 +582,7 @@ play_seek(struct player *p, size_t i, uint64_t from, uint64_t target)
 	static const char clear[] = "\x1b[0m\x1b[H\x1b[2J";
 
 	if (target < from) {
-		(void)write_all(clear, sizeof(clear) - 1);
+		(void)io_write_all(STDOUT_FILENO, clear, sizeof(clear) - 1);
 		sanitize_reset(p->san);
 		i = 0;
 	}
@@ -1084,8 +715,8 @@ mode_play(const struct opts *o, struct rec *r)
  done:
 	buf_reset(p.s);
 	if (sanitize_finish(p.san, p.s) == 0)
-		(void)write_all(buf_ptr(p.s), buf_len(p.s));
-	(void)write_all(reset, sizeof(reset) - 1);
+		(void)io_write_all(STDOUT_FILENO, buf_ptr(p.s), buf_len(p.s));
+	(void)io_write_all(STDOUT_FILENO, reset, sizeof(reset) - 1);
 	tty_restore();
 	{
 		char dur[32];

@@ -48,7 +48,9 @@
 #include <openssl/evp.h>
 
 #include "auditlog.h"
+#include "events.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "recbundle.h"
 #include "recfmt.h"
@@ -278,326 +280,10 @@ verify_audit(const char *file, const char *vfile)
 
 /* ---- evidence bundles -------------------------------------------------- */
 
-struct member {
-	const char *name;
-	uint64_t max;
-	uint8_t *data;		/* NUL-terminated; the recording: NULL */
-	size_t len;
-	int seen;
-	char sha[AUDITLOG_HEX_LEN + 1];
-};
-
-enum { M_RECORDING, M_PUBKEY, M_APPROVAL, M_AUDIT, M_EXPORT, M_MANIFEST,
-	M_SIG, M_COUNT };
-
-struct bundle {
-	struct member m[M_COUNT];
-	FILE *rec;		/* the recording, spooled to a temporary file */
-	char dir[AUDITLOG_BUNDLE_NAME_MAX + 1];
-	char why[600];		/* why it is altered */
-	int altered;
-};
-
-/* libarchive's last error; never NULL. */
-static const char *
-bundle_aerr(struct archive *a)
-{
-	const char *e = archive_error_string(a);
-
-	return (e != NULL ? e : "unknown error");
-}
-
-/* Keep the first reason the bundle is altered. */
-static void
-bundle_whyv(struct bundle *b, const char *fmt, va_list ap)
-{
-	if (!b->altered) {
-		vsnprintf(b->why, sizeof(b->why), fmt, ap);
-		b->altered = 1;
-	}
-}
-
-/* Note why the bundle is altered; returns EXIT_ALTERED. */
-static int bundle_altered(struct bundle *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-bundle_altered(struct bundle *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	bundle_whyv(b, fmt, ap);
-	va_end(ap);
-	return (EXIT_ALTERED);
-}
-
-/* The same for a member that may not be there; returns -1. */
-static int bundle_reject(struct bundle *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-bundle_reject(struct bundle *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	bundle_whyv(b, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
-static void
-bundle_init(struct bundle *b)
-{
-	static const struct { const char *name; uint64_t max; } t[M_COUNT] = {
-		{ AUDITLOG_BUNDLE_RECORDING, AUDITLOG_BUNDLE_RECORDING_MAX },
-		{ AUDITLOG_BUNDLE_PUBKEY, 16384 },
-		{ AUDITLOG_BUNDLE_APPROVAL, AUDITLOG_BUNDLE_SMALL_MAX },
-		{ AUDITLOG_BUNDLE_AUDIT, AUDITLOG_BUNDLE_AUDIT_MAX },
-		{ AUDITLOG_BUNDLE_EXPORT, 65536 },
-		{ AUDITLOG_BUNDLE_MANIFEST, 65536 },
-		{ RECBUNDLE_SIG, REC_SIG_LEN },
-	};
-	size_t i;
-
-	memset(b, 0, sizeof(*b));
-	for (i = 0; i < M_COUNT; i++) {
-		b->m[i].name = t[i].name;
-		b->m[i].max = t[i].max;
-	}
-}
-
-static void
-bundle_clear(struct bundle *b)
-{
-	size_t i;
-
-	for (i = 0; i < M_COUNT; i++)
-		free(b->m[i].data);
-	if (b->rec != NULL)
-		fclose(b->rec);
-}
-
-/* Which member a tar entry is; -1 (and b->why) if it may not be there. */
-static int
-bundle_member(struct bundle *b, struct archive_entry *e)
-{
-	const char *name = archive_entry_pathname(e), *slash;
-	char vname[128];
-	size_t dlen, i;
-	la_int64_t size;
-
-	if (name == NULL || strlen(name) > AUDITLOG_BUNDLE_NAME_MAX)
-		return (bundle_reject(b, "a member without a usable name"));
-	vis(name, vname, sizeof(vname));
-	if (archive_entry_filetype(e) != AE_IFREG)
-		return (bundle_reject(b, "member %s is not a regular file "
-		    "(links and directories have no place in a bundle)",
-		    vname));
-	if ((slash = strchr(name, '/')) == NULL || strchr(slash + 1, '/') ||
-	    strncmp(name, AUDITLOG_BUNDLE_DIR,
-	    strlen(AUDITLOG_BUNDLE_DIR)) != 0)
-		return (bundle_reject(b, "member %s is not %sID/NAME", vname,
-		    AUDITLOG_BUNDLE_DIR));
-	dlen = (size_t)(slash - name);
-	if (b->dir[0] == '\0') {
-		memcpy(b->dir, name, dlen);
-		b->dir[dlen] = '\0';
-	} else if (strlen(b->dir) != dlen || memcmp(b->dir, name, dlen) != 0)
-		return (bundle_reject(b, "member %s is outside the bundle's "
-		    "directory", vname));
-	for (i = 0; i < M_COUNT; i++)
-		if (strcmp(slash + 1, b->m[i].name) == 0)
-			break;
-	if (i == M_COUNT)
-		return (bundle_reject(b, "unexpected member %s", vname));
-	if (b->m[i].seen)
-		return (bundle_reject(b, "member %s appears twice", vname));
-	size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-	if (size < 0 || (uint64_t)size > b->m[i].max)
-		return (bundle_reject(b, "member %s is larger than a bundle's "
-		    "%s can be (%llu bytes)", vname, b->m[i].name,
-		    (unsigned long long)b->m[i].max));
-	b->m[i].seen = 1;
-	return ((int)i);
-}
-
-/* Read the current entry's data into member i (bounded), hashing it. */
-static int
-bundle_read_member(struct bundle *b, struct archive *a, size_t i,
-    uint64_t declared)
-{
-	struct member *m = &b->m[i];
-	unsigned char md[32], buf[65536];
-	unsigned int mdlen = 0;
-	uint64_t total = 0;
-	EVP_MD_CTX *ctx;
-	la_ssize_t k;
-	size_t j;
-	int r = EXIT_OK;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		fprintf(stderr, "bastion-verify: out of memory\n");
-		return (EXIT_USAGE);
-	}
-	if (i == M_RECORDING) {
-		if ((b->rec = tmpfile()) == NULL) {
-			fprintf(stderr, "bastion-verify: cannot create a "
-			    "temporary file for the recording: %s (set TMPDIR "
-			    "to a directory with room)\n", strerror(errno));
-			r = EXIT_USAGE;
-			goto out;
-		}
-	} else if ((m->data = malloc((size_t)declared + 1)) == NULL) {
-		fprintf(stderr, "bastion-verify: out of memory\n");
-		r = EXIT_USAGE;
-		goto out;
-	}
-	while ((k = archive_read_data(a, buf, sizeof(buf))) > 0) {
-		if (total + (uint64_t)k > declared) {
-			r = bundle_altered(b, "member %s holds more bytes than "
-			    "its header says", m->name);
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)k);
-		if (i == M_RECORDING) {
-			if (fwrite(buf, 1, (size_t)k, b->rec) != (size_t)k) {
-				fprintf(stderr, "bastion-verify: cannot spool "
-				    "the recording: %s\n", strerror(errno));
-				r = EXIT_USAGE;
-				goto out;
-			}
-		} else
-			memcpy(m->data + total, buf, (size_t)k);
-		total += (uint64_t)k;
-	}
-	if (k < 0) {
-		r = bundle_altered(b, "the tar is damaged in member %s: %s",
-		    m->name, bundle_aerr(a));
-		goto out;
-	}
-	if (total != declared) {
-		r = bundle_altered(b, "member %s is cut short", m->name);
-		goto out;
-	}
-	if (m->data != NULL)
-		m->data[total] = '\0';
-	m->len = (size_t)total;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (j = 0; j < sizeof(md); j++)
-		snprintf(m->sha + 2 * j, 3, "%02x", md[j]);
-	if (i == M_RECORDING && (fflush(b->rec) != 0 ||
-	    fseek(b->rec, 0, SEEK_SET) != 0)) {
-		fprintf(stderr, "bastion-verify: cannot spool the recording: "
-		    "%s\n", strerror(errno));
-		r = EXIT_USAGE;
-	}
-out:
-	EVP_MD_CTX_free(ctx);
-	return (r);
-}
-
-static int
-bundle_read(struct bundle *b, const char *file, const char *vfile)
-{
-	struct archive *a;
-	struct archive_entry *e;
-	size_t n = 0;
-	int r, i, rc = EXIT_OK;
-
-	if ((a = archive_read_new()) == NULL) {
-		fprintf(stderr, "bastion-verify: out of memory\n");
-		return (EXIT_USAGE);
-	}
-	archive_read_support_format_tar(a);
-	r = strcmp(file, "-") == 0 ? archive_read_open_fd(a, 0, 65536) :
-	    archive_read_open_filename(a, file, 65536);
-	if (r != ARCHIVE_OK) {
-		fprintf(stderr, "bastion-verify: cannot open %s: %s\n", vfile,
-		    bundle_aerr(a));
-		archive_read_free(a);
-		return (EXIT_USAGE);
-	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (++n > AUDITLOG_BUNDLE_MAX_MEMBERS) {
-			rc = bundle_altered(b, "more than %d members",
-			    AUDITLOG_BUNDLE_MAX_MEMBERS);
-			break;
-		}
-		if ((i = bundle_member(b, e)) < 0) {
-			rc = EXIT_ALTERED;
-			break;
-		}
-		if ((rc = bundle_read_member(b, a, (size_t)i,
-		    (uint64_t)archive_entry_size(e))) != EXIT_OK)
-			break;
-	}
-	if (rc == EXIT_OK && r != ARCHIVE_EOF && n == 0) {
-		fprintf(stderr, "bastion-verify: %s is not an evidence bundle "
-		    "(tar): %s\n", vfile, bundle_aerr(a));
-		rc = EXIT_USAGE;
-	} else if (rc == EXIT_OK && r != ARCHIVE_EOF)
-		rc = bundle_altered(b, "the tar is damaged after %zu "
-		    "member(s): %s", n, bundle_aerr(a));
-	archive_read_free(a);
-	return (rc);
-}
-
-/* MANIFEST: "HEX  NAME" (or "HEX *NAME") per line, one per other member. */
-static int
-bundle_check_manifest(struct bundle *b)
-{
-	const char *p = (const char *)b->m[M_MANIFEST].data;
-	const char *end = p + b->m[M_MANIFEST].len, *nl, *name;
-	int listed[M_COUNT] = { 0 };
-	char vname[96];
-	size_t i, nlen;
-
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			return (bundle_altered(b, "MANIFEST does not end "
-			    "with a line break"));
-		if (nl - p < AUDITLOG_HEX_LEN + 3 ||
-		    p[AUDITLOG_HEX_LEN] != ' ' ||
-		    (p[AUDITLOG_HEX_LEN + 1] != ' ' &&
-		    p[AUDITLOG_HEX_LEN + 1] != '*'))
-			return (bundle_altered(b, "MANIFEST has a line that is "
-			    "not \"SHA256  NAME\""));
-		name = p + AUDITLOG_HEX_LEN + 2;
-		nlen = (size_t)(nl - name);
-		for (i = 0; i < M_MANIFEST; i++)
-			if (strlen(b->m[i].name) == nlen &&
-			    memcmp(b->m[i].name, name, nlen) == 0)
-				break;
-		if (i == M_MANIFEST) {
-			text_clean_buf(vname, sizeof(vname), name, nlen,
-			    TEXT_ESCAPE | TEXT_ELLIPSIS);
-			return (bundle_altered(b, "MANIFEST lists %s, which is "
-			    "not a bundle member", vname));
-		}
-		if (listed[i]++)
-			return (bundle_altered(b, "MANIFEST lists %s twice",
-			    b->m[i].name));
-		if (memcmp(p, b->m[i].sha, AUDITLOG_HEX_LEN) != 0)
-			return (bundle_altered(b, "%s does not match its "
-			    "SHA-256 in MANIFEST (the member or the MANIFEST "
-			    "was changed)", b->m[i].name));
-		p = nl + 1;
-	}
-	for (i = 0; i < M_MANIFEST; i++)
-		if (!listed[i])
-			return (bundle_altered(b, "MANIFEST does not list %s",
-			    b->m[i].name));
-	return (EXIT_OK);
-}
-
 /* The recorder's public key from the bundle (through a private temporary
  * file: reckey reads PEM files). */
 static int
-bundle_pubkey(struct bundle *b, struct reckey **out)
+bundle_pubkey(struct recbundle *b, struct reckey **out)
 {
 	const char *tmp = getenv("TMPDIR");
 	char path[4096];
@@ -612,41 +298,15 @@ bundle_pubkey(struct bundle *b, struct reckey **out)
 		    strerror(errno));
 		return (EXIT_USAGE);
 	}
-	r = write(fd, b->m[M_PUBKEY].data, b->m[M_PUBKEY].len) ==
-	    (ssize_t)b->m[M_PUBKEY].len ? 0 : BERR_SYS;
+	r = write(fd, b->m[RECBUNDLE_P_PUBKEY].data, b->m[RECBUNDLE_P_PUBKEY].len) ==
+	    (ssize_t)b->m[RECBUNDLE_P_PUBKEY].len ? 0 : BERR_SYS;
 	close(fd);
 	if (r == 0)
 		r = reckey_load_public(path, out);
 	unlink(path);
 	if (r != 0)
-		return (bundle_altered(b, "%s is not an Ed25519 public key "
-		    "(PEM): %s", AUDITLOG_BUNDLE_PUBKEY, berr_str(r)));
-	return (EXIT_OK);
-}
-
-/* MANIFEST.sig: the recorder's Ed25519 signature over the MANIFEST
- * (recbundle.h), with pub (fingerprint fp). */
-static int
-bundle_check_sig(struct bundle *b, const struct reckey *pub, const char *fp)
-{
-	uint8_t *msg = NULL;
-	size_t len;
-	int r;
-
-	if (b->m[M_SIG].len != REC_SIG_LEN)
-		return (bundle_altered(b, "%s is not a %d-byte Ed25519 "
-		    "signature", RECBUNDLE_SIG, REC_SIG_LEN));
-	if (recbundle_sig_message(b->m[M_MANIFEST].data,
-	    b->m[M_MANIFEST].len, &msg, &len) != 0) {
-		fprintf(stderr, "bastion-verify: out of memory\n");
-		return (EXIT_USAGE);
-	}
-	r = reckey_verify(pub, msg, len, b->m[M_SIG].data);
-	free(msg);
-	if (r != 0)
-		return (bundle_altered(b, "%s does not verify with the recorder "
-		    "key %s: the MANIFEST was changed after the export (or "
-		    "signed with another key)", RECBUNDLE_SIG, fp));
+		return (recbundle_altered(b, "%s is not an Ed25519 public key "
+		    "(PEM): %s", RECBUNDLE_PUBKEY, berr_str(r)));
 	return (EXIT_OK);
 }
 
@@ -667,24 +327,24 @@ struct witness {
  * this. The lines' hashes were checked before (bundle_check_audit).
  */
 static int
-bundle_check_witness(struct bundle *b, const char *recid,
+bundle_check_witness(struct recbundle *b, const char *recid,
     const struct recverify_report *rep, int v, struct witness *w)
 {
-	const char *d = (const char *)b->m[M_AUDIT].data, *end, *p, *nl;
+	const char *d = (const char *)b->m[RECBUNDLE_P_AUDIT].data, *end, *p, *nl;
 	struct auditlog_line l;
-	char ev[64], sid[REC_SESSION_ID_MAX + 1], frames[32], head[96];
+	char sid[REC_SESSION_ID_MAX + 1], frames[32], head[96];
 	char have[2 * REC_HASH_LEN + 1];
 	uint64_t lineno, n;
 	char *e;
 
 	memset(w, 0, sizeof(*w));
-	recfmt_hex(rep->head, REC_HASH_LEN, have);
-	end = d + b->m[M_AUDIT].len;
+	hex_encode(rep->head, REC_HASH_LEN, have);
+	end = d + b->m[RECBUNDLE_P_AUDIT].len;
 	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0 ||
-		    auditlog_field(l.body, l.bodylen, "event", ev,
-		    sizeof(ev)) != 0 || strcmp(ev, "recording.sealed") != 0 ||
+		    bev_role(auditlog_event(l.body, l.bodylen)) !=
+		    BEV_ROLE_SEALED ||
 		    auditlog_field(l.body, l.bodylen, "session", sid,
 		    sizeof(sid)) != 0 || strcmp(sid, recid) != 0)
 			continue;
@@ -695,9 +355,9 @@ bundle_check_witness(struct bundle *b, const char *recid,
 		    strlen(head) != AUDITLOG_HEX_LEN || frames[0] < '0' ||
 		    frames[0] > '9' || (n = strtoull(frames, &e, 10), *e) ||
 		    errno != 0)
-			return (bundle_altered(b, "%s line %llu (seq %llu): a "
+			return (recbundle_altered(b, "%s line %llu (seq %llu): a "
 			    "recording.sealed line without a frame count and "
-			    "head", AUDITLOG_BUNDLE_AUDIT,
+			    "head", RECBUNDLE_AUDIT,
 			    (unsigned long long)lineno,
 			    (unsigned long long)l.seq));
 		w->seen = 1;
@@ -706,12 +366,12 @@ bundle_check_witness(struct bundle *b, const char *recid,
 		w->frames = n;
 		snprintf(w->head, sizeof(w->head), "%s", head);
 		if (v != RECVERIFY_OK)
-			return (bundle_altered(b, "the recording was cut short: "
+			return (recbundle_altered(b, "the recording was cut short: "
 			    "%s line %llu (seq %llu) is the recorder's own record "
 			    "that it sealed this recording with %llu frames "
 			    "(head %.16s...), but the bundle's recording has %llu "
 			    "frames and no seal (it ends at the checkpoint of "
-			    "frame %llu%s)", AUDITLOG_BUNDLE_AUDIT,
+			    "frame %llu%s)", RECBUNDLE_AUDIT,
 			    (unsigned long long)lineno,
 			    (unsigned long long)l.seq, (unsigned long long)n,
 			    head, (unsigned long long)rep->frames,
@@ -719,11 +379,11 @@ bundle_check_witness(struct bundle *b, const char *recid,
 			    rep->unverified > 0 ? " and unsigned frames after "
 			    "it" : ""));
 		if (rep->frames != n || strcmp(have, head) != 0)
-			return (bundle_altered(b, "the recording is not the one "
+			return (recbundle_altered(b, "the recording is not the one "
 			    "the recorder sealed: %s line %llu (seq %llu) says "
 			    "%llu frames, head %.16s..., the bundle's recording "
 			    "has %llu frames, head %.16s...",
-			    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)lineno,
+			    RECBUNDLE_AUDIT, (unsigned long long)lineno,
 			    (unsigned long long)l.seq, (unsigned long long)n,
 			    head, (unsigned long long)rep->frames, have));
 	}
@@ -732,11 +392,11 @@ bundle_check_witness(struct bundle *b, const char *recid,
 
 /* A field of export.txt (one logfmt line); "" if absent. */
 static void
-bundle_export_field(struct bundle *b, const char *key, char *val,
+bundle_export_field(struct recbundle *b, const char *key, char *val,
     size_t vallen)
 {
-	const char *d = (const char *)b->m[M_EXPORT].data;
-	size_t len = b->m[M_EXPORT].len;
+	const char *d = (const char *)b->m[RECBUNDLE_P_EXPORT].data;
+	size_t len = b->m[RECBUNDLE_P_EXPORT].len;
 
 	while (len > 0 && d[len - 1] == '\n')
 		len--;
@@ -753,46 +413,46 @@ struct audit_summary {
  * chain, and every line belongs to the recording's session.
  */
 static int
-bundle_check_audit(struct bundle *b, const char *ref, const char *recid,
+bundle_check_audit(struct recbundle *b, const char *ref, const char *recid,
     struct audit_summary *s)
 {
 	struct auditlog_sel *sel = NULL;
 	struct auditlog_line l, prevl;
-	const char *d = (const char *)b->m[M_AUDIT].data, *end, *p, *nl;
+	const char *d = (const char *)b->m[RECBUNDLE_P_AUDIT].data, *end, *p, *nl;
 	uint64_t lineno;
 	int pass, have_prev, rc = EXIT_OK;
 
 	memset(s, 0, sizeof(*s));
-	end = d + b->m[M_AUDIT].len;
+	end = d + b->m[RECBUNDLE_P_AUDIT].len;
 	if (d == end)
 		return (EXIT_OK);
 	if (end[-1] != '\n')
-		return (bundle_altered(b, "%s does not end with a line break",
-		    AUDITLOG_BUNDLE_AUDIT));
+		return (recbundle_altered(b, "%s does not end with a line break",
+		    RECBUNDLE_AUDIT));
 	if (auditlog_sel_new(ref, recid, &sel) != 0)
-		return (bundle_altered(b, "the recording's session (%s) or ref "
-		    "cannot name audit lines", AUDITLOG_BUNDLE_AUDIT));
+		return (recbundle_altered(b, "the recording's session (%s) or ref "
+		    "cannot name audit lines", RECBUNDLE_AUDIT));
 	/* 1: each line on its own, and the chain where seq runs on */
 	have_prev = 0;
 	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0) {
-			rc = bundle_altered(b, "%s line %llu is not an audit "
-			    "chain line", AUDITLOG_BUNDLE_AUDIT,
+			rc = recbundle_altered(b, "%s line %llu is not an audit "
+			    "chain line", RECBUNDLE_AUDIT,
 			    (unsigned long long)lineno);
 			goto out;
 		}
 		if (!auditlog_line_hash_ok(p, (size_t)(nl - p), &l)) {
-			rc = bundle_altered(b, "%s line %llu (seq %llu): its "
+			rc = recbundle_altered(b, "%s line %llu (seq %llu): its "
 			    "content does not match its hash: the line was "
-			    "edited", AUDITLOG_BUNDLE_AUDIT,
+			    "edited", RECBUNDLE_AUDIT,
 			    (unsigned long long)lineno,
 			    (unsigned long long)l.seq);
 			goto out;
 		}
 		if (have_prev && l.seq <= prevl.seq) {
-			rc = bundle_altered(b, "%s line %llu: seq %llu does "
-			    "not follow %llu", AUDITLOG_BUNDLE_AUDIT,
+			rc = recbundle_altered(b, "%s line %llu: seq %llu does "
+			    "not follow %llu", RECBUNDLE_AUDIT,
 			    (unsigned long long)lineno,
 			    (unsigned long long)l.seq,
 			    (unsigned long long)prevl.seq);
@@ -800,9 +460,9 @@ bundle_check_audit(struct bundle *b, const char *ref, const char *recid,
 		}
 		if (have_prev && l.seq == prevl.seq + 1 &&
 		    strcmp(l.prev, prevl.hash) != 0) {
-			rc = bundle_altered(b, "%s line %llu (seq %llu): prev "
+			rc = recbundle_altered(b, "%s line %llu (seq %llu): prev "
 			    "is not the hash of seq %llu before it",
-			    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)lineno,
+			    RECBUNDLE_AUDIT, (unsigned long long)lineno,
 			    (unsigned long long)l.seq,
 			    (unsigned long long)prevl.seq);
 			goto out;
@@ -827,17 +487,17 @@ bundle_check_audit(struct bundle *b, const char *ref, const char *recid,
 			break;
 	}
 	if (!auditlog_sel_anchored(sel)) {
-		rc = bundle_altered(b, "%s has no session.recording line for "
+		rc = recbundle_altered(b, "%s has no session.recording line for "
 		    "this recording: the lines are not this session's",
-		    AUDITLOG_BUNDLE_AUDIT);
+		    RECBUNDLE_AUDIT);
 		goto out;
 	}
 	for (p = d, lineno = 1; p < end; p = nl + 1, lineno++) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (auditlog_line_parse(p, (size_t)(nl - p), &l) == 0 &&
 		    !auditlog_sel_match(sel, l.body, l.bodylen)) {
-			rc = bundle_altered(b, "%s line %llu (seq %llu) is not "
-			    "about this session", AUDITLOG_BUNDLE_AUDIT,
+			rc = recbundle_altered(b, "%s line %llu (seq %llu) is not "
+			    "about this session", RECBUNDLE_AUDIT,
 			    (unsigned long long)lineno,
 			    (unsigned long long)l.seq);
 			goto out;
@@ -852,7 +512,7 @@ static int
 verify_bundle(const char *file, const char *vfile, const char *keyfile,
     const char *want_fp)
 {
-	struct bundle b;
+	struct recbundle b;
 	struct recverify_report rep;
 	struct reckey *pub = NULL, *want = NULL;
 	struct audit_summary as;
@@ -864,30 +524,33 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 
 	memset(&rep, 0, sizeof(rep));
 	fp[0] = '\0';
-	bundle_init(&b);
+	recbundle_init(&b);
 	if (keyfile != NULL && (r = reckey_load_public(keyfile, &want)) != 0) {
 		fprintf(stderr, "bastion-verify: cannot load public key %s: "
 		    "%s\n", keyfile, berr_str(r));
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = bundle_read(&b, file, vfile)) != EXIT_OK)
+	if ((rc = recbundle_read(&b, file, vfile)) != EXIT_OK) {
+		if (rc == RECBUNDLE_ERROR)
+			fprintf(stderr, "bastion-verify: %s\n", b.err);
 		goto out;
-	if (!b.m[M_SIG].seen) {
-		rc = bundle_altered(&b, "%s is missing: the MANIFEST is not "
+	}
+	if (!b.m[RECBUNDLE_P_SIG].seen) {
+		rc = recbundle_altered(&b, "%s is missing: the MANIFEST is not "
 		    "signed by the recorder (a bundle exported before bundles "
 		    "were signed, or the signature was removed), so its members "
 		    "could have been changed, or the recording cut short, all "
 		    "together; export it again", RECBUNDLE_SIG);
 		goto out;
 	}
-	for (i = 0; i < M_COUNT; i++)
+	for (i = 0; i < RECBUNDLE_PARTS; i++)
 		if (!b.m[i].seen) {
-			rc = bundle_altered(&b, "%s is missing from the bundle",
+			rc = recbundle_altered(&b, "%s is missing from the bundle",
 			    b.m[i].name);
 			goto out;
 		}
-	if ((rc = bundle_check_manifest(&b)) != EXIT_OK ||
+	if ((rc = recbundle_check_manifest(&b)) != EXIT_OK ||
 	    (rc = bundle_pubkey(&b, &pub)) != EXIT_OK)
 		goto out;
 	reckey_fingerprint(pub, fp);
@@ -896,17 +559,20 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	else if (want_fp != NULL)
 		snprintf(wfp, sizeof(wfp), "%s", want_fp);
 	if ((want != NULL || want_fp != NULL) && strcmp(fp, wfp) != 0) {
-		rc = bundle_altered(&b, "the bundle's recorder key is %s, not "
+		rc = recbundle_altered(&b, "the bundle's recorder key is %s, not "
 		    "the expected %s", fp, vis(wfp, t[0], sizeof(t[0])));
 		goto out;
 	}
-	if ((rc = bundle_check_sig(&b, pub, fp)) != EXIT_OK)
+	if ((rc = recbundle_check_sig(&b, pub, fp)) != EXIT_OK) {
+		if (rc == RECBUNDLE_ERROR)
+			fprintf(stderr, "bastion-verify: %s\n", b.err);
 		goto out;
+	}
 	v = recverify_fp(b.rec, pub, &rep);
 	have_rep = 1;
 	if (v == RECVERIFY_ALTERED || v == RECVERIFY_ERROR) {
 		rc = report_recording(v == RECVERIFY_ERROR ? RECVERIFY_ALTERED :
-		    v, &rep, "bundle member " AUDITLOG_BUNDLE_RECORDING);
+		    v, &rep, "bundle member " RECBUNDLE_RECORDING);
 		goto out;
 	}
 	/* the members must be about the same recording */
@@ -914,17 +580,17 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	ref = recfmt_hdr_get(&rep.hdr, "ref");
 	bundle_export_field(&b, "recording", expid, sizeof(expid));
 	bundle_export_field(&b, "session", expref, sizeof(expref));
-	if (recid == NULL || strlen(b.dir) <= strlen(AUDITLOG_BUNDLE_DIR) ||
-	    strcmp(b.dir + strlen(AUDITLOG_BUNDLE_DIR), recid) != 0 ||
+	if (recid == NULL || strlen(b.dir) <= strlen(RECBUNDLE_DIR) ||
+	    strcmp(b.dir + strlen(RECBUNDLE_DIR), recid) != 0 ||
 	    strcmp(expid, recid) != 0) {
-		rc = bundle_altered(&b, "the recording (session %s) is not the "
+		rc = recbundle_altered(&b, "the recording (session %s) is not the "
 		    "one the bundle is named after (%s)",
 		    vis(recid ? recid : "-", t[0], sizeof(t[0])),
 		    vis(b.dir, t[1], sizeof(t[1])));
 		goto out;
 	}
 	if (ref == NULL || strcmp(expref, ref) != 0) {
-		rc = bundle_altered(&b, "export.txt names session %s, the "
+		rc = recbundle_altered(&b, "export.txt names session %s, the "
 		    "recording %s", vis(expref, t[0], sizeof(t[0])),
 		    vis(ref ? ref : "-", t[1], sizeof(t[1])));
 		goto out;
@@ -933,7 +599,7 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	    (rc = bundle_check_witness(&b, recid, &rep, v, &wit)) != EXIT_OK)
 		goto out;
 	rc = report_recording(v, &rep, "bundle member "
-	    AUDITLOG_BUNDLE_RECORDING);
+	    RECBUNDLE_RECORDING);
 	if (quiet)
 		goto out;
 	bundle_export_field(&b, "exported_by", t[0], sizeof(t[0]));
@@ -944,7 +610,7 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	printf("%s from ", vis(t[1], why, sizeof(why)));
 	printf("%s\n", vis(t[2], why, sizeof(why)));
 	printf("manifest: all %d members match their SHA-256; the MANIFEST "
-	    "is signed by the recorder key\n", M_MANIFEST);
+	    "is signed by the recorder key\n", RECBUNDLE_P_MANIFEST);
 	if (want != NULL || want_fp != NULL)
 		printf("recorder key: %s, the expected key\n", fp);
 	else
@@ -953,14 +619,14 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 	if (wit.seen)
 		printf("seal: the recording is the one the recorder sealed "
 		    "(%s line %llu, seq %llu: %llu frames, head %.16s...)\n",
-		    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)wit.lineno,
+		    RECBUNDLE_AUDIT, (unsigned long long)wit.lineno,
 		    (unsigned long long)wit.seq,
 		    (unsigned long long)wit.frames, wit.head);
 	else
 		printf("seal: %s holds no recording.sealed line of the "
 		    "recorder for this recording (its events were not "
 		    "chained, or it was never sealed)\n",
-		    AUDITLOG_BUNDLE_AUDIT);
+		    RECBUNDLE_AUDIT);
 	if (as.lines == 0)
 		printf("WARNING: the bundle holds no audit lines (was the "
 		    "audit chain kept when the session ran?)\n");
@@ -1009,7 +675,7 @@ out:
 		recverify_report_clear(&rep);
 	reckey_free(pub);
 	reckey_free(want);
-	bundle_clear(&b);
+	recbundle_clear(&b);
 	return (rc);
 }
 

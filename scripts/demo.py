@@ -292,10 +292,7 @@ def stop(quiet=False):
         pid = util.kill_pidfile(pf, must_contain=mc)
         if pid:
             stopped.append((label, pid))
-        try:
-            pathlib.Path(pf).unlink()
-        except FileNotFoundError:
-            pass
+        pathlib.Path(pf).unlink(missing_ok=True)
     # Anything else a pidfile under var/demo names and that runs from there.
     if DEMO.is_dir():
         for pid in util.kill_leftover_pidfiles(DEMO):
@@ -303,10 +300,7 @@ def stop(quiet=False):
     # ssh-agent removes its socket when it stops; one killed hard does not.
     for name in WITH_AGENT:
         remove_stale_socket(agent_sock(name))
-    try:
-        OLD_FORWARD_MODE.unlink()
-    except FileNotFoundError:
-        pass
+    OLD_FORWARD_MODE.unlink(missing_ok=True)
     if not quiet:
         if stopped:
             for label, pid in stopped:
@@ -569,6 +563,29 @@ def audit_since(offset, event, user, timeout=5.0):
         time.sleep(0.1)
 
 
+def log_error(what):
+    """A DemoError saying what, with the tail of bastiond's log."""
+    return DemoError("%s\n--- %s (tail) ---\n%s"
+                     % (what, LOG, util.tail(LOG, 40)))
+
+
+def outcome(p):
+    """What a client run_client() ran gave, for a message."""
+    return "timed out" if p is None else "exit %d\nstdout: %s\nstderr: %s" \
+        % (p.returncode, p.stdout, p.stderr)
+
+
+def run_client(argv, askpass):
+    """Run one ssh command as a person of the demo (their agent, their
+    askpass); None if it did not end within 90 s."""
+    try:
+        return subprocess.run(argv, env=client_env(askpass),
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=90, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def self_test(name, askpass, device="ct-scanner"):
     """Run one real command through the bastion as `name`, with the agent
     and the touch check; raise with the log tail unless it prints demo-ok
@@ -576,24 +593,17 @@ def self_test(name, askpass, device="ct-scanner"):
     argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name,
             device, "echo", "demo-ok"]
     offset = log_size()
-    try:
-        p = subprocess.run(argv, env=client_env(askpass),
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=90, start_new_session=True)
-    except subprocess.TimeoutExpired:
-        raise DemoError("self-test timed out: %s\n--- %s (tail) ---\n%s"
-                        % (" ".join(argv), LOG, util.tail(LOG, 40)))
+    p = run_client(argv, askpass)
+    if p is None:
+        raise log_error("self-test timed out: %s" % " ".join(argv))
     if p.returncode != 0 or p.stdout.strip() != "demo-ok":
-        raise DemoError("self-test failed: %s\nexit %d\nstdout: %s\n"
-                        "stderr: %s\n--- %s (tail) ---\n%s"
-                        % (" ".join(argv), p.returncode, p.stdout, p.stderr,
-                           LOG, util.tail(LOG, 40)))
+        raise log_error("self-test failed: %s\n%s"
+                        % (" ".join(argv), outcome(p)))
     ev = audit_since(offset, "touch.ok", name)
     if ev is None:
-        raise DemoError("self-test: %s reached %s but bastiond logged no "
-                        "touch.ok for it (the touch check did not run?)\n"
-                        "--- %s (tail) ---\n%s"
-                        % (name, device, LOG, util.tail(LOG, 40)))
+        raise log_error("self-test: %s reached %s but bastiond logged no "
+                        "touch.ok for it (the touch check did not run?)"
+                        % (name, device))
     return ev
 
 
@@ -605,20 +615,11 @@ def console_test(name, verb, want):
     askpass = PEOPLE_DIR / name / "askpass"
     argv = [util.SSH, "-F", str(SSH_CONFIG), "-T", "%s@bastion" % name, verb]
     offset = log_size()
-    try:
-        p = subprocess.run(argv, env=client_env(askpass),
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=90, start_new_session=True)
-    except subprocess.TimeoutExpired:
-        p = None
+    p = run_client(argv, askpass)
     if p is None or p.returncode != 0 or want not in p.stdout or \
             audit_since(offset, "touch.ok", name) is None:
-        raise DemoError("console self-test failed: %s\n%s\n--- %s (tail) "
-                        "---\n%s" % (" ".join(argv), "timed out" if p is
-                                     None else "exit %d\nstdout: %s\n"
-                                     "stderr: %s" % (p.returncode, p.stdout,
-                                                     p.stderr),
-                                     LOG, util.tail(LOG, 40)))
+        raise log_error("console self-test failed: %s\n%s"
+                        % (" ".join(argv), outcome(p)))
 
 
 def forward_test(askpass, name="alice", device="ct-scanner"):
@@ -635,11 +636,9 @@ def forward_test(askpass, name="alice", device="ct-scanner"):
     offset = log_size()
 
     def fail(why):
-        return DemoError("forward self-test: %s\n%s\n--- %s ---\n%s\n"
-                         "--- %s (tail) ---\n%s"
+        return log_error("forward self-test: %s\n%s\n--- %s ---\n%s"
                          % (why, " ".join(argv), FORWARD_LOG,
-                            util.tail(FORWARD_LOG, 20), LOG,
-                            util.tail(LOG, 40)))
+                            util.tail(FORWARD_LOG, 20)))
 
     with open(FORWARD_LOG, "w") as err:
         proc = subprocess.Popen(argv, env=client_env(askpass),

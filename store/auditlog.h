@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "events.h"
+
 #define AUDITLOG_FILE		"audit.log"
 #define AUDITLOG_LINE_MAX	8192	/* one chain line, newline included */
 #define AUDITLOG_BODY_MAX	(AUDITLOG_LINE_MAX - 200)
@@ -131,6 +133,10 @@ int auditlog_field_next(const char **pos, const char *end, char *key,
 /* The value of key in a body: 0, BERR_NOTFOUND, BERR_FORMAT, BERR_LIMIT. */
 int auditlog_field(const char *body, size_t len, const char *key, char *val,
     size_t vallen);
+/* The event of a body as the schema's constant (an enum bev of events.h),
+ * or BEV_NONE when it has none or one that is not declared: how readers of
+ * the chain recognise events. */
+enum bev auditlog_event(const char *body, size_t len);
 
 /* ---- reading a chain file ---------------------------------------------- */
 
@@ -150,6 +156,18 @@ int auditlog_reader_next(struct auditlog_reader *r, const char **text,
 /* 1-based number of the line last returned. */
 uint64_t auditlog_reader_lineno(const struct auditlog_reader *r);
 void auditlog_reader_free(struct auditlog_reader *r);
+
+/*
+ * Call fn for every line of the chain at path that parses (a broken chain
+ * is still read; a torn last line is not), in file order, with the parsed
+ * line and its text (len bytes, no newline). fn returns 0 to go on, 1 to
+ * stop, or a BERR_* code that ends the walk and is returned. 0 at the end
+ * (or when fn stopped); BERR_NOTFOUND: no such file; what the reader says
+ * (BERR_SYS, BERR_LIMIT).
+ */
+typedef int (*auditlog_each_fn)(const struct auditlog_line *l,
+    const char *text, size_t len, void *arg);
+int auditlog_each(const char *path, auditlog_each_fn fn, void *arg);
 
 /* ---- the lines of one recorded session --------------------------------- */
 
@@ -185,27 +203,6 @@ int auditlog_sel_changed(struct auditlog_sel *s);
 int auditlog_sel_anchored(const struct auditlog_sel *s);
 int auditlog_sel_match(const struct auditlog_sel *s, const char *body,
     size_t len);
-
-/* ---- the evidence bundle (docs/AUDIT.md, "Evidence bundle") ------------ */
-
-/*
- * `export SESSION` (bastion/auditor.c) writes, and `bastion-verify BUNDLE`
- * reads, a tar whose members all sit in one directory
- * AUDITLOG_BUNDLE_DIR + recording id, in this order: */
-#define AUDITLOG_BUNDLE_FORMAT		"bastion-evidence-v1"
-#define AUDITLOG_BUNDLE_DIR		"bastion-evidence-"
-#define AUDITLOG_BUNDLE_RECORDING	"recording.brec"
-#define AUDITLOG_BUNDLE_PUBKEY		"recorder.pub"
-#define AUDITLOG_BUNDLE_APPROVAL	"approval.json"
-#define AUDITLOG_BUNDLE_AUDIT		"audit.log"
-#define AUDITLOG_BUNDLE_EXPORT		"export.txt"
-#define AUDITLOG_BUNDLE_MANIFEST	"MANIFEST"	/* sha256sum format */
-/* what a reader accepts (untrusted input) */
-#define AUDITLOG_BUNDLE_MAX_MEMBERS	16
-#define AUDITLOG_BUNDLE_NAME_MAX	200
-#define AUDITLOG_BUNDLE_RECORDING_MAX	(64ULL << 30)
-#define AUDITLOG_BUNDLE_AUDIT_MAX	(16U << 20)
-#define AUDITLOG_BUNDLE_SMALL_MAX	(1U << 20)
 
 /* ---- verification ------------------------------------------------------ */
 

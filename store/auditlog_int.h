@@ -1,8 +1,9 @@
 /*
- * auditlog_int.h - what the audit chain's two halves share inside store/:
- * auditlog.c (hashing, parsing, reading, selecting, verifying) and
- * auditlog_write.c (appending, the process-wide chain, group commits for
- * the store actor). Not for use outside store/.
+ * auditlog_int.h - what the audit chain's three parts share inside store/:
+ * auditlog.c (line format, hashing, parsing), auditlog_write.c (appending,
+ * the process-wide chain, group commits for the store actor) and
+ * auditread.c (reading, selection, verification). Not for use outside
+ * store/.
  */
 #ifndef BASTION_AUDITLOG_INT_H
 #define BASTION_AUDITLOG_INT_H
@@ -18,8 +19,8 @@
 /* 64 zeros: the prev of seq 1. */
 extern const char auditlog_zero[AUDITLOG_HEX_LEN + 1];
 
-/* Lowercase hex SHA-256 of a || b (blen may be 0). 0, BERR_NOMEM or
- * BERR_CRYPTO. */
+/* Lowercase hex SHA-256 of a (alen bytes) followed by b (blen bytes; b may
+ * be NULL with blen 0) into out. 0, BERR_NOMEM or BERR_CRYPTO. */
 int auditlog_sha256(const void *a, size_t alen, const void *b, size_t blen,
     char out[AUDITLOG_HEX_LEN + 1]);
 /* Bytes allowed in an event body: not empty, no C0 controls, no DEL. */

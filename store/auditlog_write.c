@@ -29,6 +29,7 @@
 
 #include "auditlog_int.h"
 #include "err.h"
+#include "io.h"
 #include "log.h"
 #include "store_client.h"
 
@@ -319,23 +320,6 @@ auditlog_now(char *out, size_t outlen)
 	snprintf(out, outlen, "%s.%03ldZ", ts, (long)(tv.tv_usec / 1000));
 }
 
-static int
-auditlog_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return (-1);
-		p += k;
-		n -= (size_t)k;
-	}
-	return (0);
-}
-
 /* One event of a batch (a valid body); *o advances past its line. */
 static int
 auditlog_batch_line(char *out, size_t outlen, size_t *o, uint64_t *seq,
@@ -411,7 +395,7 @@ auditlog_append_batch(struct auditlog *al, const char *const *bodies,
 		}
 	}
 	/* the group commit: one write, one fdatasync for them all */
-	if (auditlog_write_all(al->fd, out, o) != 0) {
+	if (io_write_all(al->fd, out, o) != 0) {
 		err = errno;
 		/* keep the file made of whole lines (we hold the lock) */
 		if (ftruncate(al->fd, st.st_size) != 0)

@@ -1,34 +1,14 @@
 /*
- * approvals.h - the admin verbs, shared by bastionctl (ctl/cmd-*.c), the
- * local control socket (bastion/control.c) and the admin console over ssh
- * (bastion/approval.c), so all run the same code:
- *
- *	requests [--all] [--json]     pending requests (--all: every one)
- *	approve ID DURATION [--json]  approve (capped at the rule's max_grant;
- *	                              four eyes: two distinct admins)
- *	deny ID REASON... [--json]    deny, with a reason the engineer sees
- *	grants [--all] [--json]       live grants (--all: every one)
- *	revoke ID [--json]            revoke a grant
- *	sessions [--all] [--json]     live vendor sessions (--all: ended too)
- *	watch SESSION [--from-start]  follow a live session, read-only
- *	kill SESSION [REASON...]      end a live session, with a reason the
- *	                              engineer sees
- *	lock ENGINEER [REASON...]     refuse the engineer's logins, end their
- *	                              sessions
- *	unlock ENGINEER [--account | --keys [--reset-counter]]
- *	                              lift the engineer's locks (both kinds by
- *	                              default: an admin's lock and the touch
- *	                              check's key locks)
- *	vendors [--json]              vendors, devices, engineers and rules
+ * approvals.h - what the admin verbs (verbs/cmd-*.c) share: durations,
+ * the approval rule of a device, command lines cut into words, times and
+ * cells for tables, JSON of requests and grants, and the lookups and
+ * checks several verbs make (an id, a pending request, a session, a
+ * reason, waiting for the caller). The verbs themselves and their table
+ * are verb.h; the flow of a waiting engineer is bastion/approval.c;
+ * docs/APPROVALS.md describes both.
  *
  * Tables (base/table.h) list the newest first and stay under 100
- * columns, cutting long text with "..."; --wide (requests, grants,
- * sessions, vendors) cuts nothing.
- *
- * Verbs write tables (or --json) to out and what went wrong to err, and
- * never talk to the network: a streaming verb (watch, kill's wait) writes
- * as it goes and polls cancelled(). The flow itself (the waiting engineer)
- * is bastion/approval.c; docs/APPROVALS.md describes both.
+ * columns, cutting long text with "..."; --wide cuts nothing.
  */
 #ifndef BASTION_APPROVALS_H
 #define BASTION_APPROVALS_H
@@ -38,67 +18,11 @@
 
 #include "policy.h"
 #include "state.h"
+#include "table.h"
+#include "verb.h"
 
-struct appr_ctx {
-	const struct policy *pol;
-	struct state *st;
-	/* Set by appr_identity(), never by hand: */
-	const char *admin;	/* who decides, as recorded and audited: the
-				 * policy admin, or the caller's Unix login
-				 * when it maps to none */
-	int admin_is_policy;	/* admin is a policy admin (may count as
-				 * one of the two of four eyes) */
-	const char *via;	/* "ssh" or "bastionctl", for audit events */
-	FILE *out;		/* tables or JSON */
-	FILE *err;		/* what went wrong and what to do */
-	int terminal;		/* out is a terminal: watch keeps the screen's
-				 * (sanitised) control sequences; else text */
-	/*
-	 * Streaming verbs call this while they wait (may be NULL: they then
-	 * just sleep): wait up to wait_ms for the admin's side, return 1 once
-	 * the admin has left or asked to stop (^C), else 0.
-	 */
-	int (*cancelled)(void *arg, unsigned wait_ms);
-	void *cancel_arg;
-	/*
-	 * watch: follow the live recording of session s (its path is checked
-	 * to lie below recordings_dir) and write the device's output,
-	 * sanitised, to out until the session ends or cancelled() says stop;
-	 * returns 0, or 1 after saying why on err. Reading recordings is
-	 * bastiond's (the recording format library sits beside this layer, and
-	 * following a live file is the listener's business), so it provides it: console_follow() in
-	 * bastion/approval.c. NULL: watch is refused here.
-	 */
-	int (*follow)(struct appr_ctx *c, const struct state_session *s,
-	    int from_start);
-};
-
-/*
- * Who the admin is: the one rule every front end calls, after setting
- * c->pol and before appr_run().
- *  - via "ssh" (the admin console): name is the policy admin the key
- *    authenticated as;
- *  - via "bastionctl" (local, or over bastiond's control socket): name is
- *    the caller's Unix login, and the admin is the one whose unix_user:
- *    is that login (policy.h). There is no default: a policy name equal
- *    to the login does not map.
- * Sets c->admin, c->admin_is_policy and c->via, and returns the policy
- * admin, or NULL when the caller maps to none (or to a disabled or
- * expired admin): c->admin is then the login itself, and that caller may
- * still take single-approver decisions (recorded under the login) but
- * never counts as one of the two admins of a second_approver rule.
- * Either way, two approvals that resolve to the same admin are one.
- */
-const struct policy_person *appr_identity(struct appr_ctx *c,
-    const char *via, const char *name);
-
-/* 1 if name is one of the verbs above. */
-int appr_is_verb(const char *name);
-/* Run verb argv[0] with its arguments; returns 0 (done), 1 (refused or
- * failed, said why on c->err) or 2 (usage). */
-int appr_run(struct appr_ctx *c, int argc, char **argv);
-/* One line per verb, for help texts. */
-void appr_usage(FILE *f, const char *prefix);
+#define APPR_KILL_WAIT_S	10	/* kill waits this long for the end */
+#define APPR_TEXT_MAX		200	/* reasons (deny, kill, lock) */
 
 /*
  * Durations: a number of seconds, or numbers with units s, m, h, d
@@ -124,8 +48,80 @@ void appr_rule(const struct policy *pol, const struct policy_device *d,
 int appr_split(const char *line, char ***argv, int *argc);
 void appr_free_words(char **argv);
 
-/* Write request r as one JSON object (no newline); strings through
- * text_json() (text.h). */
+/* ,"KEY":VALUE for each pair of the NULL-terminated kv (KEY, VALUE, ...),
+ * the values through text_json() (text.h): the string fields of a JSON
+ * object after its first field. */
+void appr_json_strs(FILE *f, const char *const *kv);
+/* Write request r (grant g) as one JSON object (no newline); strings
+ * through text_json() (text.h). */
 void appr_request_json(FILE *f, const struct state_request *r);
+void appr_grant_json(FILE *f, const struct state_grant *g);
+/* appr_grant_json() without the closing brace, for more fields. */
+void appr_grant_json_open(FILE *f, const struct state_grant *g);
+
+/* t as strftime(fmt) in UTC, or "-" for 0. */
+void appr_strftime(time_t t, const char *fmt, char *out, size_t len);
+/* "2026-11-05 14:05:01 UTC", or "-" for 0. */
+void appr_time(time_t t, char *out, size_t len);
+/* A time in a table whose header says (UTC): "2026-11-05 14:05:01". */
+void appr_tcell(time_t t, char *out, size_t len);
+/* A table cell: the text cleaned for a terminal (text.h), "-" if none. */
+void appr_cell(const char *s, char *out, size_t len);
+
+/* The id in s (a positive number); 0, or -1 after saying on c->err
+ * which listing the numbers come from. */
+int appr_id(struct verb_ctx *c, const char *verb, const char *s,
+    int64_t *id);
+/* Request id, pending and not past its timeout, and its device; 0, or
+ * -1 after saying why. */
+int appr_pending(struct verb_ctx *c, const char *verb, int64_t id,
+    struct state_request *r, const struct policy_device **dev);
+/* The session numbered arg (kill, watch); 0, or the exit status (1, or 2
+ * for a word that is no number) after saying why. */
+int appr_session(struct verb_ctx *c, const char *verb, const char *arg,
+    struct state_session *s);
+/* Reasons reach the engineer's terminal and the audit log: 1 if why is
+ * clean text of at most APPR_TEXT_MAX bytes, else 0 after saying so. */
+int appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why);
+/* The positional words from i on, joined by blanks (a reason); dflt if
+ * there are none. */
+void appr_join(const struct verb_args *a, int i, const char *dflt,
+    char *out, size_t len);
+/* Wait up to ms for the caller's side; 1 when they left or asked to
+ * stop. */
+int appr_wait(struct verb_ctx *c, unsigned ms);
+
+/*
+ * A listing verb (requests, grants, sessions): "VERB [--all] [--json]
+ * [--wide]", no other words. Its walk over the state store fills l
+ * through appr_list_json() and appr_list_row(), and returns 0, or
+ * nonzero when the store failed.
+ */
+struct appr_list {
+	struct verb_ctx *c;
+	int json;
+	time_t now;		/* when the listing began */
+	size_t n;		/* rows (or JSON objects) so far */
+	struct table *t;	/* NULL with --json */
+};
+
+struct appr_listing {
+	const struct table_col *cols;
+	size_t ncols;
+	int (*walk)(struct appr_list *l, const struct verb_args *a);
+	const char *failed;	/* said after "VERB: " when walk fails */
+	const char *none;	/* said when there is nothing to list */
+	const char *none_all;	/* the same with --all */
+};
+
+/* The exec of every listing verb, whose cmd_entry's data is its struct
+ * appr_listing: a JSON array, or a table of its cols, or its none; the
+ * exit status (0, 1 after saying why, 2 for extra words). */
+int appr_list_exec(struct verb_ctx *c, const struct verb_args *a);
+/* For a walk: 1 when the listing is JSON, the separator before the next
+ * object written (the caller writes the object); else 0. */
+int appr_list_json(struct appr_list *l);
+/* For a walk: one row of the table; 0 or BERR_NOMEM. */
+int appr_list_row(struct appr_list *l, const char *const *cells);
 
 #endif

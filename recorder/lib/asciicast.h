@@ -5,7 +5,7 @@
  *	{"version": 2, "width": 80, "height": 24, "timestamp": 1700000000, ...}
  *	[0.250000, "o", "$ "]
  * The event data must be a JSON string of valid UTF-8, and recorded bytes are
- * not always that: asciicast_json_string() turns every invalid byte into
+ * not always that: json_string() (base/json.h) turns every invalid byte into
  * U+FFFD and escapes every control character, so any byte sequence yields a
  * line `asciinema` accepts. Terminal output should be sanitised first
  * (sanitize.h): asciinema plays it to a real terminal.
@@ -17,10 +17,6 @@
 #include <stdint.h>
 
 struct buf;
-
-/* Append data as a quoted JSON string. BERR_LIMIT if b is too small (it
- * may need 6 bytes per input byte + 2). */
-int asciicast_json_string(struct buf *b, const void *data, size_t len);
 
 /* Append the header line. title and term may be NULL; idle_limit_s 0 for
  * none. */

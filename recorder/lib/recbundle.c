@@ -1,138 +1,97 @@
 /*
- * recbundle.c - the session's audit lines and the recorder's check before
- * it signs a bundle's MANIFEST (see recbundle.h).
+ * recbundle.c - the evidence bundle: its layout, the writer behind the
+ * auditor console's `export` and the reader behind `bastion-verify BUNDLE`
+ * (the format is in recbundle.h and docs/AUDIT.md).
  *
- * The exporter and the recorder take the audit lines with the same code
- * (recbundle_audit_lines), bounded by the same last seq, so that both come
- * to the same bytes although the chain grows in between. Everything the
- * recorder is asked about is untrusted: the id must be a recorder session
- * id, the MANIFEST must be exactly the five lines the exporter writes, and
- * every file is read through a descriptor checked to be a regular file.
+ * Writer and reader hash every member as it streams through, so the
+ * MANIFEST the writer produces and the hashes the reader checks it with
+ * come from one place. The reader treats the tar as hostile: libarchive's
+ * tar reader only (no decompression, no other format), every member
+ * checked by name, type and declared size before a byte of it is kept, and
+ * no more bytes kept than declared.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <openssl/evp.h>
 
-#include "auditlog.h"
 #include "err.h"
+#include "hex.h"
 #include "recbundle.h"
-#include "recreader.h"
+#include "reckey.h"
+#include "text.h"
 
-const char *const recbundle_members[RECBUNDLE_MEMBERS] = {
-	AUDITLOG_BUNDLE_RECORDING, AUDITLOG_BUNDLE_PUBKEY,
-	AUDITLOG_BUNDLE_APPROVAL, AUDITLOG_BUNDLE_AUDIT, AUDITLOG_BUNDLE_EXPORT,
+/* name and size limit of each part, in the order written */
+static const struct {
+	const char *name;
+	uint64_t max;
+} recbundle_parts[RECBUNDLE_PARTS] = {
+	[RECBUNDLE_P_RECORDING] = { RECBUNDLE_RECORDING,
+	    RECBUNDLE_RECORDING_MAX },
+	[RECBUNDLE_P_PUBKEY] = { RECBUNDLE_PUBKEY, 16384 },
+	[RECBUNDLE_P_APPROVAL] = { RECBUNDLE_APPROVAL, RECBUNDLE_SMALL_MAX },
+	[RECBUNDLE_P_AUDIT] = { RECBUNDLE_AUDIT, RECBUNDLE_AUDIT_MAX },
+	[RECBUNDLE_P_EXPORT] = { RECBUNDLE_EXPORT, 65536 },
+	[RECBUNDLE_P_MANIFEST] = { RECBUNDLE_MANIFEST, 65536 },
+	[RECBUNDLE_P_SIG] = { RECBUNDLE_SIG, REC_SIG_LEN },
 };
 
-enum { MB_RECORDING, MB_PUBKEY, MB_APPROVAL, MB_AUDIT, MB_EXPORT };
+const char *const recbundle_members[RECBUNDLE_MEMBERS] = {
+	RECBUNDLE_RECORDING, RECBUNDLE_PUBKEY, RECBUNDLE_APPROVAL,
+	RECBUNDLE_AUDIT, RECBUNDLE_EXPORT,
+};
 
-/* ---- the session's audit lines ---------------------------------------- */
-
-/* One walk over the chain: learn (take == NULL) or take. */
-static int
-recbundle_walk(const char *chain, struct auditlog_sel *sel, FILE *take,
-    uint64_t max_seq, uint64_t *last_seq, uint64_t *taken, size_t *bytes)
+const char *
+recbundle_part_name(enum recbundle_part p)
 {
-	struct auditlog_reader *rd = NULL;
-	struct auditlog_line l;
-	const char *text;
-	size_t len;
-	int r;
-
-	if ((r = auditlog_reader_open(chain, &rd)) != 0)
-		return (r);
-	while ((r = auditlog_reader_next(rd, &text, &len)) == 0) {
-		if (auditlog_line_parse(text, len, &l) != 0)
-			continue;
-		if (l.seq > max_seq)
-			break;	/* appended after the bound was taken */
-		if (last_seq != NULL && l.seq > *last_seq)
-			*last_seq = l.seq;
-		if (take == NULL) {
-			auditlog_sel_learn(sel, l.body, l.bodylen);
-			continue;
-		}
-		if (!auditlog_sel_match(sel, l.body, l.bodylen))
-			continue;
-		if (*bytes + len + 1 > AUDITLOG_BUNDLE_AUDIT_MAX) {
-			r = BERR_LIMIT;
-			break;
-		}
-		if (fwrite(text, 1, len, take) != len || fputc('\n', take) ==
-		    EOF) {
-			r = BERR_NOMEM;
-			break;
-		}
-		*bytes += len + 1;
-		(*taken)++;
-	}
-	auditlog_reader_free(rd);
-	/* a torn last line is nobody's yet: the chain is verified apart */
-	return (r == BERR_NOTFOUND || r == BERR_TRUNC ? 0 : r);
+	return ((int)p >= 0 && p < RECBUNDLE_PARTS ? recbundle_parts[p].name :
+	    NULL);
 }
+
+/* ---- hashes and the signature ----------------------------------------- */
 
 int
-recbundle_audit_lines(const char *chain, const char *ref,
-    const char *recid, uint64_t max_seq, char **out, size_t *outlen,
-    uint64_t *nlines, uint64_t *last_seq)
+recbundle_sha_mem(const void *p, size_t len, char hex[RECBUNDLE_HEX_LEN + 1])
 {
-	struct auditlog_sel *sel = NULL;
-	struct stat st;
-	uint64_t taken = 0, seen = 0;
-	size_t bytes = 0;
-	FILE *take = NULL;
-	int r, pass;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
 
-	*out = NULL;
-	*outlen = 0;
-	if (nlines != NULL)
-		*nlines = 0;
-	if (last_seq != NULL)
-		*last_seq = 0;
-	if (stat(chain, &st) != 0 && errno == ENOENT)
-		return ((*out = strdup("")) != NULL ? 0 : BERR_NOMEM);
-	if ((r = auditlog_sel_new(ref, recid, &sel)) != 0)
-		return (r);
-	for (pass = 0; pass < AUDITLOG_SEL_PASSES; pass++) {
-		if ((r = recbundle_walk(chain, sel, NULL, max_seq,
-		    pass == 0 ? &seen : NULL, NULL, NULL)) != 0)
-			goto out;
-		if (pass == 0 && max_seq == UINT64_MAX)
-			max_seq = seen;	/* the later walks stop there too */
-		if (!auditlog_sel_changed(sel))
-			break;
-	}
-	if ((take = open_memstream(out, outlen)) == NULL) {
-		r = BERR_NOMEM;
-		goto out;
-	}
-	r = recbundle_walk(chain, sel, take, max_seq, NULL, &taken, &bytes);
-	if (fclose(take) != 0 && r == 0)
-		r = BERR_NOMEM;
-	take = NULL;
-	if (r == 0) {
-		if (nlines != NULL)
-			*nlines = taken;
-		if (last_seq != NULL)
-			*last_seq = max_seq == UINT64_MAX ? 0 : max_seq;
-	}
-out:
-	auditlog_sel_free(sel);
-	if (r != 0) {
-		free(*out);
-		*out = NULL;
-		*outlen = 0;
-	}
-	return (r);
+	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md))
+		return (BERR_CRYPTO);
+	hex_encode(md, sizeof(md), hex);
+	return (0);
 }
 
-/* ---- the signature ---------------------------------------------------- */
+/* A SHA-256 over a stream, finished into hex. */
+static EVP_MD_CTX *
+recbundle_sha_new(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return (ctx);
+}
+
+static void
+recbundle_sha_end(EVP_MD_CTX *ctx, char hex[RECBUNDLE_HEX_LEN + 1])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	hex_encode(md, sizeof(md), hex);
+}
 
 int
 recbundle_sig_message(const void *manifest, size_t len, uint8_t **out,
@@ -168,196 +127,470 @@ recbundle_recording_path(const char *recdir, const char *recid, char *out,
 	return (n < 0 || (size_t)n >= outlen ? BERR_LIMIT : 0);
 }
 
-/* ---- the recorder's check --------------------------------------------- */
+/* ---- writing ----------------------------------------------------------- */
+
+struct recbundle_writer {
+	struct archive *a;
+	recbundle_write_fn fn;
+	void *arg;
+	char dir[RECBUNDLE_NAME_MAX + 1];
+	int next;			/* the part to write next */
+	char manifest[RECBUNDLE_MANIFEST_MAX];
+	size_t manifest_len;
+};
+
+static la_ssize_t
+recbundle_write_cb(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct recbundle_writer *w = arg;
+
+	(void)a;
+	if (len > UINT32_MAX / 2)
+		len = UINT32_MAX / 2;
+	return (w->fn(w->arg, buf, len) == 0 ? (la_ssize_t)len : -1);
+}
+
+int
+recbundle_writer_new(const char *recid, recbundle_write_fn fn, void *arg,
+    struct recbundle_writer **out)
+{
+	struct recbundle_writer *w;
+
+	*out = NULL;
+	if (recid == NULL || !recfmt_session_id_valid(recid))
+		return (BERR_INVAL);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return (BERR_NOMEM);
+	w->fn = fn;
+	w->arg = arg;
+	snprintf(w->dir, sizeof(w->dir), "%s%s", RECBUNDLE_DIR, recid);
+	if ((w->a = archive_write_new()) == NULL ||
+	    archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(w->a, w, NULL, recbundle_write_cb, NULL,
+	    NULL) != ARCHIVE_OK) {
+		recbundle_writer_free(w);
+		return (BERR_SYS);
+	}
+	*out = w;
+	return (0);
+}
+
+/* One member: header, data from mem or from fd (size bytes), hashed into
+ * the MANIFEST unless it is the MANIFEST or its signature. */
+static int
+recbundle_put(struct recbundle_writer *w, enum recbundle_part p,
+    const void *mem, int fd, uint64_t size)
+{
+	struct archive_entry *e;
+	unsigned char buf[65536];
+	char path[RECBUNDLE_NAME_MAX + 64], hex[RECBUNDLE_HEX_LEN + 1];
+	EVP_MD_CTX *ctx = NULL;
+	uint64_t done = 0;
+	ssize_t k;
+	size_t n;
+	int r = BERR_SYS;
+
+	if ((int)p != w->next)
+		return (BERR_INVAL);
+	w->next++;
+	snprintf(path, sizeof(path), "%s/%s", w->dir, recbundle_parts[p].name);
+	if ((e = archive_entry_new()) == NULL ||
+	    (ctx = recbundle_sha_new()) == NULL) {
+		r = BERR_NOMEM;
+		goto out;
+	}
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0444);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+		goto out;
+	while (done < size) {
+		const void *d;
+
+		if (mem != NULL) {
+			d = (const uint8_t *)mem + done;
+			k = (ssize_t)(size - done < sizeof(buf) ? size - done :
+			    sizeof(buf));
+		} else {
+			k = read(fd, buf, size - done < sizeof(buf) ?
+			    (size_t)(size - done) : sizeof(buf));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {	/* the file shrank: cannot be */
+				r = BERR_TRUNC;
+				goto out;
+			}
+			d = buf;
+		}
+		EVP_DigestUpdate(ctx, d, (size_t)k);
+		if (archive_write_data(w->a, d, (size_t)k) != k)
+			goto out;
+		done += (uint64_t)k;
+	}
+	recbundle_sha_end(ctx, hex);
+	r = 0;
+	/* MANIFEST lists the members before it, not itself or its signature */
+	if (p < RECBUNDLE_P_MANIFEST) {
+		n = (size_t)snprintf(w->manifest + w->manifest_len,
+		    sizeof(w->manifest) - w->manifest_len, "%s  %s\n", hex,
+		    recbundle_parts[p].name);
+		if (n >= sizeof(w->manifest) - w->manifest_len)
+			r = BERR_LIMIT;
+		else
+			w->manifest_len += n;
+	}
+out:
+	EVP_MD_CTX_free(ctx);
+	archive_entry_free(e);
+	return (r);
+}
+
+int
+recbundle_writer_add(struct recbundle_writer *w, enum recbundle_part p,
+    const void *mem, int fd, uint64_t size)
+{
+	if (p >= RECBUNDLE_P_MANIFEST)
+		return (BERR_INVAL);
+	return (recbundle_put(w, p, mem, fd, size));
+}
+
+const char *
+recbundle_writer_manifest(const struct recbundle_writer *w, size_t *len)
+{
+	*len = w->manifest_len;
+	return (w->manifest);
+}
+
+int
+recbundle_writer_finish(struct recbundle_writer *w, const uint8_t *sig)
+{
+	char m[RECBUNDLE_MANIFEST_MAX];
+	int r;
+
+	memcpy(m, w->manifest, w->manifest_len);
+	if ((r = recbundle_put(w, RECBUNDLE_P_MANIFEST, m, -1,
+	    w->manifest_len)) != 0)
+		return (r);
+	if (sig != NULL && (r = recbundle_put(w, RECBUNDLE_P_SIG, sig, -1,
+	    REC_SIG_LEN)) != 0)
+		return (r);
+	return (archive_write_close(w->a) == ARCHIVE_OK ? 0 : BERR_SYS);
+}
+
+const char *
+recbundle_writer_error(const struct recbundle_writer *w)
+{
+	const char *e = w != NULL && w->a != NULL ?
+	    archive_error_string(w->a) : NULL;
+
+	return (e != NULL ? e : "out of memory");
+}
+
+void
+recbundle_writer_free(struct recbundle_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->a != NULL)
+		archive_write_free(w->a);
+	free(w);
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* libarchive's last error; never NULL. */
+static const char *
+recbundle_aerr(struct archive *a)
+{
+	const char *e = archive_error_string(a);
+
+	return (e != NULL ? e : "unknown error");
+}
+
+int
+recbundle_altered(struct recbundle *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b->altered) {
+		va_start(ap, fmt);
+		vsnprintf(b->why, sizeof(b->why), fmt, ap);
+		va_end(ap);
+		b->altered = 1;
+	}
+	return (RECBUNDLE_ALTERED);
+}
+
+static int recbundle_error(struct recbundle *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
-recbundle_why(char *why, size_t whylen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-recbundle_why(char *why, size_t whylen, int r, const char *fmt, ...)
+recbundle_error(struct recbundle *b, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
+	vsnprintf(b->err, sizeof(b->err), fmt, ap);
 	va_end(ap);
-	return (r);
+	return (RECBUNDLE_ERROR);
 }
 
-static void
-recbundle_hex(const uint8_t md[32], char hex[AUDITLOG_HEX_LEN + 1])
+void
+recbundle_init(struct recbundle *b)
 {
-	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < RECBUNDLE_PARTS; i++) {
+		b->m[i].name = recbundle_parts[i].name;
+		b->m[i].max = recbundle_parts[i].max;
 	}
-	hex[AUDITLOG_HEX_LEN] = '\0';
 }
 
-static int
-recbundle_sha_mem(const void *p, size_t len, char hex[AUDITLOG_HEX_LEN + 1])
+void
+recbundle_clear(struct recbundle *b)
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
+	size_t i;
 
-	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md))
-		return (BERR_CRYPTO);
-	recbundle_hex(md, hex);
-	return (0);
+	for (i = 0; i < RECBUNDLE_PARTS; i++) {
+		free(b->m[i].data);
+		b->m[i].data = NULL;
+	}
+	if (b->rec != NULL)
+		fclose(b->rec);
+	b->rec = NULL;
 }
 
-/* SHA-256 of the regular file at path (not a link). */
-static int
-recbundle_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
+/* Untrusted text made safe to print. */
+static const char *
+recbundle_vis(const char *s, char *out, size_t outlen)
 {
-	unsigned char md[32], buf[65536];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = NULL;
-	struct stat st;
-	ssize_t k;
-	int fd, r = BERR_SYS;
+	text_clean_buf(out, outlen, s, strlen(s), TEXT_ESCAPE | TEXT_ELLIPSIS);
+	return (out);
+}
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return (errno == ENOENT ? BERR_NOTFOUND : BERR_SYS);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		goto out;
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		r = BERR_NOMEM;
-		goto out;
-	}
-	while ((k = read(fd, buf, sizeof(buf))) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 || EVP_DigestUpdate(ctx, buf, (size_t)k) != 1)
+/* Which member a tar entry is; -1 (and b->why) if it may not be there. */
+static int
+recbundle_member(struct recbundle *b, struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e), *slash;
+	char vname[128];
+	size_t dlen, i;
+	la_int64_t size;
+
+	if (name == NULL || strlen(name) > RECBUNDLE_NAME_MAX)
+		return (-recbundle_altered(b, "a member without a usable "
+		    "name"));
+	recbundle_vis(name, vname, sizeof(vname));
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return (-recbundle_altered(b, "member %s is not a regular file "
+		    "(links and directories have no place in a bundle)",
+		    vname));
+	if ((slash = strchr(name, '/')) == NULL || strchr(slash + 1, '/') ||
+	    strncmp(name, RECBUNDLE_DIR, strlen(RECBUNDLE_DIR)) != 0)
+		return (-recbundle_altered(b, "member %s is not %sID/NAME",
+		    vname, RECBUNDLE_DIR));
+	dlen = (size_t)(slash - name);
+	if (b->dir[0] == '\0') {
+		memcpy(b->dir, name, dlen);
+		b->dir[dlen] = '\0';
+	} else if (strlen(b->dir) != dlen || memcmp(b->dir, name, dlen) != 0)
+		return (-recbundle_altered(b, "member %s is outside the "
+		    "bundle's directory", vname));
+	for (i = 0; i < RECBUNDLE_PARTS; i++)
+		if (strcmp(slash + 1, b->m[i].name) == 0)
+			break;
+	if (i == RECBUNDLE_PARTS)
+		return (-recbundle_altered(b, "unexpected member %s", vname));
+	if (b->m[i].seen)
+		return (-recbundle_altered(b, "member %s appears twice",
+		    vname));
+	size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	if (size < 0 || (uint64_t)size > b->m[i].max)
+		return (-recbundle_altered(b, "member %s is larger than a "
+		    "bundle's %s can be (%llu bytes)", vname, b->m[i].name,
+		    (unsigned long long)b->m[i].max));
+	b->m[i].seen = 1;
+	return ((int)i);
+}
+
+/* Read the current entry's data into member i (bounded), hashing it. */
+static int
+recbundle_read_member(struct recbundle *b, struct archive *a, size_t i,
+    uint64_t declared)
+{
+	struct recbundle_member *m = &b->m[i];
+	unsigned char buf[65536];
+	uint64_t total = 0;
+	EVP_MD_CTX *ctx;
+	la_ssize_t k;
+	int r = RECBUNDLE_OK;
+
+	if ((ctx = recbundle_sha_new()) == NULL)
+		return (recbundle_error(b, "out of memory"));
+	if (i == RECBUNDLE_P_RECORDING) {
+		if ((b->rec = tmpfile()) == NULL) {
+			r = recbundle_error(b, "cannot create a temporary file "
+			    "for the recording: %s (set TMPDIR to a directory "
+			    "with room)", strerror(errno));
 			goto out;
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != sizeof(md)) {
-		r = BERR_CRYPTO;
+		}
+	} else if ((m->data = malloc((size_t)declared + 1)) == NULL) {
+		r = recbundle_error(b, "out of memory");
 		goto out;
 	}
-	recbundle_hex(md, hex);
-	r = 0;
+	while ((k = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if (total + (uint64_t)k > declared) {
+			r = recbundle_altered(b, "member %s holds more bytes "
+			    "than its header says", m->name);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)k);
+		if (i == RECBUNDLE_P_RECORDING) {
+			if (fwrite(buf, 1, (size_t)k, b->rec) != (size_t)k) {
+				r = recbundle_error(b, "cannot spool the "
+				    "recording: %s", strerror(errno));
+				goto out;
+			}
+		} else
+			memcpy(m->data + total, buf, (size_t)k);
+		total += (uint64_t)k;
+	}
+	if (k < 0) {
+		r = recbundle_altered(b, "the tar is damaged in member %s: %s",
+		    m->name, recbundle_aerr(a));
+		goto out;
+	}
+	if (total != declared) {
+		r = recbundle_altered(b, "member %s is cut short", m->name);
+		goto out;
+	}
+	if (m->data != NULL)
+		m->data[total] = '\0';
+	m->len = (size_t)total;
+	recbundle_sha_end(ctx, m->sha);
+	if (i == RECBUNDLE_P_RECORDING && (fflush(b->rec) != 0 ||
+	    fseek(b->rec, 0, SEEK_SET) != 0))
+		r = recbundle_error(b, "cannot spool the recording: %s",
+		    strerror(errno));
 out:
 	EVP_MD_CTX_free(ctx);
-	close(fd);
 	return (r);
-}
-
-/* The recording's "ref" header into out ("" if it has none). */
-static int
-recbundle_ref(const char *path, char *out, size_t outlen)
-{
-	struct recreader *rd = NULL;
-	struct rec_frame f;
-	struct rec_hdr h;
-	const char *v;
-	int r;
-
-	memset(&h, 0, sizeof(h));
-	out[0] = '\0';
-	if ((r = recreader_open(path, &rd)) != 0)
-		return (r);
-	if ((r = recreader_magic(rd)) == 0 &&
-	    (r = recreader_next(rd, &f)) == 0) {
-		if (f.type != REC_HEADER)
-			r = BERR_FORMAT;
-		else if ((r = recfmt_hdr_decode(f.payload, f.len, &h)) == 0 &&
-		    (v = recfmt_hdr_get(&h, "ref")) != NULL)
-			snprintf(out, outlen, "%s", v);
-	}
-	recfmt_hdr_clear(&h);
-	recreader_free(rd);
-	return (r);
-}
-
-/* Exactly the exporter's MANIFEST: one "HEX  NAME\n" per member, in
- * order. 0 with the hashes in hex, or BERR_FORMAT. */
-static int
-recbundle_manifest_parse(const char *m, size_t len,
-    char hex[RECBUNDLE_MEMBERS][AUDITLOG_HEX_LEN + 1])
-{
-	const char *p = m, *end = m + len;
-	size_t i, j, nlen;
-
-	for (i = 0; i < RECBUNDLE_MEMBERS; i++) {
-		nlen = strlen(recbundle_members[i]);
-		if ((size_t)(end - p) < AUDITLOG_HEX_LEN + 2 + nlen + 1 ||
-		    memcmp(p + AUDITLOG_HEX_LEN, "  ", 2) != 0 ||
-		    memcmp(p + AUDITLOG_HEX_LEN + 2, recbundle_members[i],
-		    nlen) != 0 || p[AUDITLOG_HEX_LEN + 2 + nlen] != '\n')
-			return (BERR_FORMAT);
-		for (j = 0; j < AUDITLOG_HEX_LEN; j++)
-			if (!((p[j] >= '0' && p[j] <= '9') ||
-			    (p[j] >= 'a' && p[j] <= 'f')))
-				return (BERR_FORMAT);
-		memcpy(hex[i], p, AUDITLOG_HEX_LEN);
-		hex[i][AUDITLOG_HEX_LEN] = '\0';
-		p += AUDITLOG_HEX_LEN + 2 + nlen + 1;
-	}
-	return (p == end ? 0 : BERR_FORMAT);
 }
 
 int
-recbundle_notary_check(const char *recdir, const char *state_dir,
-    const char *pub_pem, const char *recid, const void *manifest,
-    size_t mlen, uint64_t chain_seq, char *why, size_t whylen)
+recbundle_read(struct recbundle *b, const char *file, const char *shown)
 {
-	char hex[RECBUNDLE_MEMBERS][AUDITLOG_HEX_LEN + 1];
-	char mine[AUDITLOG_HEX_LEN + 1], path[4096], chain[4096], ref[64];
-	char *lines = NULL;
-	size_t llen = 0;
+	struct archive *a;
+	struct archive_entry *e;
+	size_t n = 0;
+	int r, i, rc = RECBUNDLE_OK;
+
+	if ((a = archive_read_new()) == NULL)
+		return (recbundle_error(b, "out of memory"));
+	archive_read_support_format_tar(a);
+	r = strcmp(file, "-") == 0 ? archive_read_open_fd(a, 0, 65536) :
+	    archive_read_open_filename(a, file, 65536);
+	if (r != ARCHIVE_OK) {
+		rc = recbundle_error(b, "cannot open %s: %s", shown,
+		    recbundle_aerr(a));
+		archive_read_free(a);
+		return (rc);
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (++n > RECBUNDLE_MAX_MEMBERS) {
+			rc = recbundle_altered(b, "more than %d members",
+			    RECBUNDLE_MAX_MEMBERS);
+			break;
+		}
+		if ((i = recbundle_member(b, e)) < 0) {
+			rc = RECBUNDLE_ALTERED;
+			break;
+		}
+		if ((rc = recbundle_read_member(b, a, (size_t)i,
+		    (uint64_t)archive_entry_size(e))) != RECBUNDLE_OK)
+			break;
+	}
+	if (rc == RECBUNDLE_OK && r != ARCHIVE_EOF && n == 0)
+		rc = recbundle_error(b, "%s is not an evidence bundle (tar): "
+		    "%s", shown, recbundle_aerr(a));
+	else if (rc == RECBUNDLE_OK && r != ARCHIVE_EOF)
+		rc = recbundle_altered(b, "the tar is damaged after %zu "
+		    "member(s): %s", n, recbundle_aerr(a));
+	archive_read_free(a);
+	return (rc);
+}
+
+/* MANIFEST: "HEX  NAME" (or "HEX *NAME") per line, one per other member. */
+int
+recbundle_check_manifest(struct recbundle *b)
+{
+	const char *p = (const char *)b->m[RECBUNDLE_P_MANIFEST].data;
+	const char *end = p + b->m[RECBUNDLE_P_MANIFEST].len, *nl, *name;
+	int listed[RECBUNDLE_PARTS] = { 0 };
+	char vname[96];
+	size_t i, nlen;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return (recbundle_altered(b, "MANIFEST does not end "
+			    "with a line break"));
+		if (nl - p < RECBUNDLE_HEX_LEN + 3 ||
+		    p[RECBUNDLE_HEX_LEN] != ' ' ||
+		    (p[RECBUNDLE_HEX_LEN + 1] != ' ' &&
+		    p[RECBUNDLE_HEX_LEN + 1] != '*'))
+			return (recbundle_altered(b, "MANIFEST has a line that "
+			    "is not \"SHA256  NAME\""));
+		name = p + RECBUNDLE_HEX_LEN + 2;
+		nlen = (size_t)(nl - name);
+		for (i = 0; i < RECBUNDLE_P_MANIFEST; i++)
+			if (strlen(b->m[i].name) == nlen &&
+			    memcmp(b->m[i].name, name, nlen) == 0)
+				break;
+		if (i == RECBUNDLE_P_MANIFEST) {
+			text_clean_buf(vname, sizeof(vname), name, nlen,
+			    TEXT_ESCAPE | TEXT_ELLIPSIS);
+			return (recbundle_altered(b, "MANIFEST lists %s, which "
+			    "is not a bundle member", vname));
+		}
+		if (listed[i]++)
+			return (recbundle_altered(b, "MANIFEST lists %s twice",
+			    b->m[i].name));
+		if (memcmp(p, b->m[i].sha, RECBUNDLE_HEX_LEN) != 0)
+			return (recbundle_altered(b, "%s does not match its "
+			    "SHA-256 in MANIFEST (the member or the MANIFEST "
+			    "was changed)", b->m[i].name));
+		p = nl + 1;
+	}
+	for (i = 0; i < RECBUNDLE_P_MANIFEST; i++)
+		if (!listed[i])
+			return (recbundle_altered(b, "MANIFEST does not list "
+			    "%s", b->m[i].name));
+	return (RECBUNDLE_OK);
+}
+
+int
+recbundle_check_sig(struct recbundle *b, const struct reckey *pub,
+    const char *fp)
+{
+	const struct recbundle_member *m = &b->m[RECBUNDLE_P_MANIFEST];
+	uint8_t *msg = NULL;
+	size_t len;
 	int r;
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if ((r = recbundle_recording_path(recdir, recid, path,
-	    sizeof(path))) != 0)
-		return (recbundle_why(why, whylen, r, "not a recording id"));
-	if (recbundle_manifest_parse(manifest, mlen, hex) != 0)
-		return (recbundle_why(why, whylen, BERR_FORMAT, "the MANIFEST "
-		    "is not the five lines an export writes"));
-	if (state_dir == NULL)
-		return (recbundle_why(why, whylen, BERR_DENIED, "this recorder "
-		    "does not keep the audit chain (-a STATE_DIR), so it cannot "
-		    "vouch for the bundle's audit lines"));
-	/* recorder.pub: our own key */
-	if ((r = recbundle_sha_mem(pub_pem, strlen(pub_pem), mine)) != 0)
-		return (recbundle_why(why, whylen, r, "cannot hash"));
-	if (strcmp(mine, hex[MB_PUBKEY]) != 0)
-		return (recbundle_why(why, whylen, BERR_DENIED, "%s is not this "
-		    "recorder's public key", AUDITLOG_BUNDLE_PUBKEY));
-	/* recording.brec: the file as we wrote it */
-	if ((r = recbundle_sha_file(path, mine)) != 0)
-		return (recbundle_why(why, whylen, r, "cannot read the "
-		    "recording %s: %s", path, r == BERR_SYS ? strerror(errno) :
-		    berr_str(r)));
-	if (strcmp(mine, hex[MB_RECORDING]) != 0)
-		return (recbundle_why(why, whylen, BERR_DENIED, "%s is not the "
-		    "recording this recorder has as %s", AUDITLOG_BUNDLE_RECORDING,
-		    path));
-	/* audit.log: the session's lines of our chain, up to chain_seq */
-	if ((r = recbundle_ref(path, ref, sizeof(ref))) != 0)
-		return (recbundle_why(why, whylen, r, "cannot read the header "
-		    "of %s: %s", path, berr_str(r)));
-	if (ref[0] == '\0')
-		r = recbundle_sha_mem("", 0, mine);	/* no session: no lines */
-	else if ((r = auditlog_path_for(state_dir, chain, sizeof(chain))) ==
-	    0 && (r = recbundle_audit_lines(chain, ref, recid, chain_seq,
-	    &lines, &llen, NULL, NULL)) == 0)
-		r = recbundle_sha_mem(lines, llen, mine);
-	free(lines);
+	if (b->m[RECBUNDLE_P_SIG].len != REC_SIG_LEN)
+		return (recbundle_altered(b, "%s is not a %d-byte Ed25519 "
+		    "signature", RECBUNDLE_SIG, REC_SIG_LEN));
+	if (recbundle_sig_message(m->data, m->len, &msg, &len) != 0)
+		return (recbundle_error(b, "out of memory"));
+	r = reckey_verify(pub, msg, len, b->m[RECBUNDLE_P_SIG].data);
+	free(msg);
 	if (r != 0)
-		return (recbundle_why(why, whylen, r, "cannot take the session's "
-		    "lines from the audit chain: %s", berr_str(r)));
-	if (strcmp(mine, hex[MB_AUDIT]) != 0)
-		return (recbundle_why(why, whylen, BERR_DENIED, "%s is not the "
-		    "session's lines of the audit chain up to seq %llu",
-		    AUDITLOG_BUNDLE_AUDIT, (unsigned long long)chain_seq));
-	return (0);
+		return (recbundle_altered(b, "%s does not verify with the "
+		    "recorder key %s: the MANIFEST was changed after the export "
+		    "(or signed with another key)", RECBUNDLE_SIG, fp));
+	return (RECBUNDLE_OK);
 }

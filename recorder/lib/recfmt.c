@@ -599,16 +599,3 @@ recfmt_fmt_duration(uint64_t us, char *out, size_t outlen)
 	    (unsigned long long)(ms / 1000 % 60),
 	    (unsigned long long)(ms % 1000));
 }
-
-void
-recfmt_hex(const uint8_t *p, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * len] = '\0';
-}

@@ -226,8 +226,4 @@ int recfmt_parse_time(const char *s, uint64_t *unix_us);
 /* "01:02:03.456" (hours may exceed 24) for a duration. */
 void recfmt_fmt_duration(uint64_t us, char *out, size_t outlen);
 
-
-/* Lower-case hex of len bytes; out needs 2 * len + 1. */
-void recfmt_hex(const uint8_t *p, size_t len, char *out);
-
 #endif

@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "reckey.h"
 #include "recwriter.h"
@@ -95,7 +96,7 @@ recwriter_new_session_id(uint64_t start_unix_us, char *out, size_t outlen)
 	if (gmtime_r(&sec, &tm) == NULL ||
 	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0)
 		return (BERR_INTERNAL);
-	recfmt_hex(rnd, sizeof(rnd), hex);
+	hex_encode(rnd, sizeof(rnd), hex);
 	if ((size_t)snprintf(out, outlen, "%s-%s", ts, hex) >= outlen)
 		return (BERR_LIMIT);
 	return (0);

@@ -392,29 +392,10 @@ byte(struct sanitize *s, uint8_t b)
 		s->need = 0;
 		invalid(s, 0, 0);
 	}
-	s->lo = 0x80;
-	s->hi = 0xbf;
-	if (b < 0x80)
-		on_cp(s, b);
-	else if (b >= 0xc2 && b <= 0xdf) {
-		s->need = 1;
-		s->cp = b & 0x1f;
-	} else if (b >= 0xe0 && b <= 0xef) {
-		s->need = 2;
-		s->cp = b & 0x0f;
-		if (b == 0xe0)
-			s->lo = 0xa0;
-		else if (b == 0xed)
-			s->hi = 0x9f;
-	} else if (b >= 0xf0 && b <= 0xf4) {
-		s->need = 3;
-		s->cp = b & 0x07;
-		if (b == 0xf0)
-			s->lo = 0x90;
-		else if (b == 0xf4)
-			s->hi = 0x8f;
-	} else
+	if (utf8_lead(b, &s->need, &s->lo, &s->hi, &s->cp) != 0)
 		invalid(s, b, 1);
+	else if (s->need == 0)
+		on_cp(s, b);
 }
 
 int

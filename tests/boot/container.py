@@ -26,6 +26,8 @@ import signal
 import subprocess
 import time
 
+from harness.util import wait_until
+
 # What the installed product needs at run time (the shared libraries of
 # bastiond, bastion-recorder, bastionctl and pam_bastion.so), plus systemd
 # itself, make (`make install`), and an OpenSSH server standing in for a
@@ -121,25 +123,26 @@ class Container:
             start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
-        while self.leader is None:
+
+        def leader():
             if self.proc.poll() is not None:
                 raise RuntimeError("systemd-nspawn exited %d:\n%s" % (
                     self.proc.returncode, self.console.read_text()[-3000:]))
-            if time.monotonic() > deadline:
-                raise RuntimeError("no PID 1 in the container")
             self.leader = self._find_leader()
-            time.sleep(0.05)
+            return self.leader
+        wait_until(leader, timeout, what="PID 1 in the container")
         # systemd as PID 1 answers once it has its private socket
-        while True:
-            p = self.run(["systemctl", "is-system-running", "--wait"],
-                         check=False, timeout=max(1, deadline -
-                                                  time.monotonic()))
-            if p.stdout.strip() in ("running", "degraded"):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError("systemd did not come up: %r\n%s" % (
-                    p.stdout, self.console.read_text()[-3000:]))
-            time.sleep(0.2)
+        last = []
+
+        def up():
+            last[:] = [self.run(["systemctl", "is-system-running", "--wait"],
+                                check=False, timeout=max(
+                                    1, deadline - time.monotonic()))]
+            return last[0].stdout.strip() in ("running", "degraded")
+        wait_until(up, max(1, deadline - time.monotonic()), interval=0.2,
+                   what=lambda: "systemd up: %r\n%s" % (
+                       last[0].stdout if last else None,
+                       self.console.read_text()[-3000:]))
 
     def _find_leader(self):
         """The container's PID 1: the nspawn process's child running

@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from container import Container, ensure_rootfs  # noqa: E402
 from harness.softsk import SoftSK  # noqa: E402
+from harness.util import wait_until  # noqa: E402
 
 BUILD = pathlib.Path(os.environ.get("BASTION_BUILD", TOP / "build"))
 CACHE = pathlib.Path(os.environ.get("BASTION_BOOT_CACHE",
@@ -208,28 +209,27 @@ class Site:
     def wait_active(self, unit, timeout=30, not_pid=None):
         """Wait until unit is active/running (with a MainPID other than
         not_pid); returns its MainPID."""
-        deadline = time.monotonic() + timeout
-        while True:
-            s = self.box.show(unit, "ActiveState", "SubState", "MainPID")
+        s = {}
+
+        def running():
+            s.update(self.box.show(unit, "ActiveState", "SubState",
+                                   "MainPID"))
             if (s.get("ActiveState") == "active" and
                     s.get("SubState") == "running" and
                     s.get("MainPID", "0") not in ("0", str(not_pid))):
                 return int(s["MainPID"])
-            if time.monotonic() > deadline:
-                raise AssertionError("%s not running after %ds: %r"
-                                     % (unit, timeout, s))
-            time.sleep(0.2)
+            return None
+        return wait_until(running, timeout, interval=0.2,
+                          what=lambda: "%s running: %r" % (unit, s))
 
     def wait_state(self, unit, states, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            st = self.box.show(unit, "ActiveState")["ActiveState"]
-            if st in states:
-                return st
-            if time.monotonic() > deadline:
-                raise AssertionError("%s is %s, not %s after %ds"
-                                     % (unit, st, states, timeout))
-            time.sleep(0.2)
+        st = [None]
+
+        def reached():
+            st[0] = self.box.show(unit, "ActiveState")["ActiveState"]
+            return st[0] if st[0] in states else None
+        return wait_until(reached, timeout, interval=0.2, what=lambda:
+                          "%s is %s, not %s" % (unit, st[0], states))
 
     def session_works(self):
         p = self.ssh("ct-scanner", "id -un; echo boot-ok")
@@ -292,12 +292,11 @@ def test_engineer_reaches_the_device(site):
     # the session is in the journal with its recording (session.end is
     # written after the client has its exit status: the child seals the
     # recording first and hands the event to its monitor)
-    deadline = time.monotonic() + 10
-    while True:
+    def ended():
         j = site.box.journal("bastiond.service")
-        if "event=session.end" in j or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        return j if "event=session.end" in j else None
+    j = wait_until(ended, 10, interval=0.2,
+                   what="event=session.end in the journal")
     assert "event=session.start" in j and "event=session.end" in j, j[-3000:]
     recs = list(site.box.path("/var/lib/bastion/recordings").rglob("*.brec"))
     assert recs, "no recording was written"
@@ -310,12 +309,10 @@ def test_auditor_exports_a_bundle_that_verifies(site):
     j = site.box.journal("bastiond.service")
     recs = re.findall(r"event=session\.recording .*?recording=(\S+)", j)
     assert recs, j[-2000:]
-    deadline = time.monotonic() + 15
-    while ("recording=%s" % recs[0]) not in j or "event=recording.sealed" \
-            not in site.box.journal("bastion-recorder.service"):
-        assert time.monotonic() < deadline, "the recording was not sealed"
-        time.sleep(0.2)
-        j = site.box.journal("bastiond.service")
+    wait_until(lambda: ("recording=%s" % recs[0]) in site.box.journal(
+        "bastiond.service") and "event=recording.sealed" in
+        site.box.journal("bastion-recorder.service"), 15, interval=0.2,
+        what="the recording sealed")
     p = site.ssh("export", recs[0], who="carol", binary=True)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
     bundle = site.work / "bundle.tar"
@@ -352,16 +349,14 @@ def test_reload_with_a_good_policy(site):
     pid = site.wait_active("bastiond.service")
     site.write_policy(description="Radiology, CT room 3")
     site.box.run(["systemctl", "reload", "bastiond"])
-    deadline = time.monotonic() + 15
-    while "event=policy.reloaded" not in site.box.journal(
-            "bastiond.service"):
-        assert time.monotonic() < deadline, "no policy.reloaded event"
-        time.sleep(0.2)
+    wait_until(lambda: "event=policy.reloaded" in site.box.journal(
+        "bastiond.service"), 15, interval=0.2, what="event=policy.reloaded")
     assert site.wait_active("bastiond.service") == pid
     site.session_works()
 
 
 def test_watchdog_quiet_past_its_interval(site):
+    # time is the subject: the watchdog's interval passes without a restart
     left = site.started + WATCHDOG_SEC + 5 - time.monotonic()
     if left > 0:
         time.sleep(left)
@@ -407,15 +402,13 @@ def test_reload_with_a_broken_policy(site):
         # the problem reaches the journal at error priority, with the
         # file and what to change (the stream's line may reach the journal
         # after systemd's own "Reload failed")
-        deadline = time.monotonic() + 10
-        while True:
+        def said():
             j = "\n".join(ln for ln in site.box.journal(
                 "bastiond.service", priority="warning").splitlines()
                 if ln not in before)
-            if "policy.yaml" in j and "ct-scanner" in j:
-                break
-            assert time.monotonic() < deadline, j
-            time.sleep(0.2)
+            return "policy.yaml" in j and "ct-scanner" in j
+        wait_until(said, 10, interval=0.2, what="the policy's problem in "
+                   "the journal at warning priority")
     finally:
         site.box.path("/etc/bastion/policy.yaml").write_text(good)
     site.session_works()
@@ -439,12 +432,11 @@ def test_recorder_killed_both_come_back(site):
     site.wait_active("bastion-recorder.service", timeout=30, not_pid=rec)
     site.wait_active("bastiond.service", timeout=30)
     # sessions start again (a few seconds may pass while both settle)
-    deadline = time.monotonic() + 30
-    while True:
-        p = site.ssh("ct-scanner", "echo boot-ok")
-        if p.returncode == 0 and "boot-ok" in p.stdout:
-            break
-        assert time.monotonic() < deadline, (
-            "no session after the recorder was killed (broker pid %d "
-            "before)\n%s" % (brk, p.stderr))
-        time.sleep(1)
+    last = []
+
+    def session():
+        last[:] = [site.ssh("ct-scanner", "echo boot-ok")]
+        return last[0].returncode == 0 and "boot-ok" in last[0].stdout
+    wait_until(session, 30, interval=1, what=lambda: (
+        "a session after the recorder was killed (broker pid %d before)"
+        "\n%s" % (brk, last[0].stderr if last else "")))

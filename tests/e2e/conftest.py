@@ -85,22 +85,20 @@ def _clear_alarm(armed):
                       old if old is not None else signal.SIG_DFL)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    old = _with_alarm(item, "call")
-    try:
-        yield
-    finally:
-        _clear_alarm(old)
+def _alarmed(phase):
+    """A hook wrapper that runs the test's phase under its alarm."""
+    @pytest.hookimpl(hookwrapper=True)
+    def hook(item):
+        old = _with_alarm(item, phase)
+        try:
+            yield
+        finally:
+            _clear_alarm(old)
+    return hook
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item):
-    old = _with_alarm(item, "setup")
-    try:
-        yield
-    finally:
-        _clear_alarm(old)
+pytest_runtest_call = _alarmed("call")
+pytest_runtest_setup = _alarmed("setup")
 
 
 @pytest.fixture(autouse=True)
@@ -127,14 +125,6 @@ def _harness_session_cleanup(tmp_path_factory):
 
 # -- binaries -----------------------------------------------------------------
 
-def _missing(what, path):
-    msg = ("%s not found at %s: build it with `make B=%s tests`"
-           % (what, path, util.build_dir()))
-    if os.environ.get("BASTION_STRICT", "0") not in ("", "0"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="session")
 def build_dir():
     return util.build_dir()
@@ -146,7 +136,7 @@ def tool(build_dir):
     def get(name):
         p = build_dir / "tests" / name
         if not os.access(p, os.X_OK):
-            _missing("test tool %s" % name, p)
+            util.missing("test tool %s" % name, p)
         return p
     return get
 
@@ -155,7 +145,7 @@ def tool(build_dir):
 def bastiond_bin(build_dir):
     p = build_dir / "bastiond"
     if not os.access(p, os.X_OK):
-        _missing("bastiond", p)
+        util.missing("bastiond", p)
     return p
 
 
@@ -204,10 +194,8 @@ def bastion(world, bastiond_bin):
     return world.bastion
 
 
-@pytest.fixture
-def softsk(tmp_path, build_dir):
-    """A SoftSK (tests/e2e/harness/softsk.py) using the provider at
-    $BASTION_BUILD/tests/softsk.so; skipped if either is missing."""
+def _softsk(dir, build_dir):
+    """A SoftSK under dir, and its cleanup."""
     try:
         from harness.softsk import SoftSK
     except ModuleNotFoundError as e:
@@ -217,13 +205,24 @@ def softsk(tmp_path, build_dir):
                     "key helper)")
     provider = build_dir / "tests" / "softsk.so"
     if not provider.exists():
-        _missing("software security key provider softsk.so", provider)
-    sk = SoftSK(str(tmp_path / "softsk"), str(provider))
+        util.missing("software security key provider softsk.so", provider)
+    sk = SoftSK(str(dir / "softsk"), str(provider))
+
+    def close():
+        for name in ("stop_agent", "close", "stop"):
+            fn = getattr(sk, name, None)
+            if callable(fn):
+                fn()
+    return sk, close
+
+
+@pytest.fixture
+def softsk(tmp_path, build_dir):
+    """A SoftSK (tests/e2e/harness/softsk.py) using the provider at
+    $BASTION_BUILD/tests/softsk.so; skipped if either is missing."""
+    sk, close = _softsk(tmp_path, build_dir)
     yield sk
-    for name in ("stop_agent", "close", "stop"):
-        fn = getattr(sk, name, None)
-        if callable(fn):
-            fn()
+    close()
 
 
 @pytest.fixture
@@ -244,6 +243,28 @@ def cast(world, softsk, bastiond_bin):
     and call world.start_bastion(policy) yourself."""
     from harness.client import add_site_people
     return world, add_site_people(world, softsk)
+
+
+@pytest.fixture(scope="module")
+def module_cast(tmp_path_factory, build_dir):
+    """`cast` (world, people; bastion not started) shared by the tests of
+    one module, with its softsk as world.softsk: for a scene that is
+    expensive to build and that those tests only read (build it in a
+    module fixture of your own). A test that changes it gets `cast`."""
+    from harness.client import add_site_people
+    if not os.access(build_dir / "bastiond", os.X_OK):
+        util.missing("bastiond", build_dir / "bastiond")
+    d = tmp_path_factory.mktemp("module")
+    sk, close = _softsk(d, build_dir)
+    w = World(d / "world", build_dir=build_dir)
+    w.softsk = sk
+    try:
+        yield w, add_site_people(w, sk)
+    finally:
+        try:
+            w.close()
+        finally:
+            close()
 
 
 @pytest.fixture

@@ -35,16 +35,8 @@ def live_session(world, person, device="ct-scanner",
     proc = person.popen(device, command, stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                         text=True)
-    deadline = time.monotonic() + 20
-    while True:
-        evs = world.bastion.audit_events(event="device.connect",
-                                         user=person.name)
-        if len(evs) > n:
-            sid = evs[n]["session"]
-            break
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, world.bastion.log()[-3000:]
-        time.sleep(0.05)
+    sid = world.bastion.wait_audit(event="device.connect", user=person.name,
+                                   after=n, alive=proc, timeout=20)["session"]
     registered(world, sid)
     return proc, sid
 
@@ -67,14 +59,12 @@ def sessions_json(person, *args):
 
 
 def wait_ended(person, sid, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
+    def ended():
         rows = [s for s in sessions_json(person, "--all")
                 if s["sid"] == int(sid)]
-        if rows and rows[0]["ended"]:
-            return rows[0]
-        assert time.monotonic() < deadline, rows
-        time.sleep(0.2)
+        return rows[0] if rows and rows[0]["ended"] else None
+    return util.wait_until(ended, timeout, interval=0.2,
+                           what="session %s ended" % sid)
 
 
 class Reader:
@@ -97,11 +87,8 @@ class Reader:
             return self.buf.getvalue()
 
     def wait(self, what, timeout=15):
-        deadline = time.monotonic() + timeout
-        while what not in self.text():
-            assert time.monotonic() < deadline, \
-                "%r not seen; got %r" % (what, self.text()[-2000:])
-            time.sleep(0.05)
+        util.wait_until(lambda: what in self.text(), timeout, what=lambda:
+                        "%r not seen; got %r" % (what, self.text()[-2000:]))
 
 
 # -- sessions -----------------------------------------------------------------
@@ -211,7 +198,8 @@ def test_watch_shows_live_output_not_the_admins_input(site, build_dir):
     alice.sendline("echo watched-$((6*7))")
     alice.expect("watched-42")
     bob.expect("watched-42")
-    time.sleep(1)
+    # (not yet proof: bob's keys may still be on their way; the check
+    # after bob's ^C has been handled, below, is)
     assert "admin-typed" not in seen_by_alice.getvalue()
     assert "watching session %s: alice (acme) on ct-scanner" % sid in \
         seen_by_bob.getvalue()
@@ -220,7 +208,9 @@ def test_watch_shows_live_output_not_the_admins_input(site, build_dir):
     bob.send("\x03")
     bob.expect("stopped watching session %s" % sid)
     bob.expect(util_eof())
-    # the session went on, untouched
+    # the session went on, untouched; bob's ^C came after his typing, so
+    # had the bastion passed that on, alice's shell would have echoed it
+    # before this
     alice.sendline("echo after-$((1+2))")
     alice.expect("after-3")
     alice.sendline("exit")
@@ -264,17 +254,13 @@ def test_watch_without_terminal_follows_to_the_end(site):
 
 def control_workers(world):
     """PIDs of this bastion's control workers (bastiond --control)."""
-    pids = []
-    for d in os.listdir("/proc"):
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv = f.read().split(b"\0")
-        except (OSError, ValueError):
-            continue
-        if b"--control" in argv and \
-                str(world.bastion.policy_path).encode() in argv:
-            pids.append(int(d))
-    return pids
+    return util.worker_pids(world.bastion, "--control")
+
+
+def control_workers_gone(world, moment=None):
+    util.wait_until(lambda: not control_workers(world), 15, interval=0.1,
+                    what=lambda: "control workers %r still there (%s)"
+                    % (control_workers(world), moment))
 
 
 def test_bastionctl_watch_streams_through_the_control_socket(site,
@@ -297,10 +283,7 @@ def test_bastionctl_watch_streams_through_the_control_socket(site,
     os.killpg(watch.pid, signal.SIGINT)
     watch.communicate(timeout=20)
     # the control worker noticed and left; alice's session is untouched
-    deadline = time.monotonic() + 15
-    while control_workers(world) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not control_workers(world)
+    control_workers_gone(world)
     assert proc.poll() is None
     hang_up(proc)
 
@@ -346,7 +329,8 @@ def test_bastionctl_watch_always_stops_on_sigint(site, build_dir):
             out.wait("tick-one")
         elif moment == "blocked-writing":
             err.wait("watching session %s" % sid)
-            time.sleep(1)       # 40000 lines fill the 64 KiB pipe
+            # 40000 lines fill the pipe: bastionctl blocks writing
+            util.wait_blocked_writing(watch.pid, 1, timeout=15)
         deadline = time.monotonic() + 5
         while watch.poll() is None and time.monotonic() < deadline:
             os.killpg(watch.pid, signal.SIGINT)
@@ -366,10 +350,7 @@ def test_bastionctl_watch_always_stops_on_sigint(site, build_dir):
         watch.stdout.close()
         watch.stderr.close()
         # its control worker saw bastionctl go and left too
-        deadline = time.monotonic() + 15
-        while control_workers(world) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not control_workers(world), moment
+        control_workers_gone(world, moment)
     assert proc.poll() is None
     hang_up(proc)
 

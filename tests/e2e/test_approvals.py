@@ -35,15 +35,10 @@ def waiting(world, person, *args):
                                        user=person.name))
     proc = person.popen(*args, stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while True:
-        evs = world.bastion.audit_events(event="approval.requested",
-                                         user=person.name)
-        if len(evs) > n:
-            return proc, evs[n]["request"]
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, world.bastion.log()[-3000:]
-        time.sleep(0.05)
+    ev = world.bastion.wait_audit(event="approval.requested",
+                                  user=person.name, after=n, alive=proc,
+                                  timeout=20)
+    return proc, ev["request"]
 
 
 def finish(proc, timeout=30):
@@ -132,8 +127,12 @@ def test_four_eyes(cast):
     # the same admin twice is not enough
     a = p["bob"].ssh("approve", rid, "20m")
     assert a.returncode == 1 and "already" in a.stderr
-    time.sleep(1.5)
-    assert proc.poll() is None     # still waiting
+    # still waiting: the refusal above came after the decision, which
+    # granted nothing; dave's approval below counting 2, not "approved
+    # already", proves bob's second one was not counted
+    assert not world.bastion.audit_events(event="approval.approve",
+                                          request=rid, result="granted")
+    assert proc.poll() is None
     a = dave.ssh("approve", rid, "1h", "--json")
     assert a.returncode == 0, a.stderr
     res = json.loads(a.stdout)
@@ -333,22 +332,32 @@ def add_dan(cast):
     return dan
 
 
+def bob_approved_first(cast, root_is, command):
+    """Four eyes, with dan as a further admin and the Unix login root
+    (bastionctl's, here) mapped to admin root_is; gina waits to run
+    command on pacs and bob approves over ssh. Returns (world, people,
+    gina's ssh, request id)."""
+    world, p = cast
+    add_dan(cast)
+    admin_entry(world, root_is)["unix_user"] = "root"
+    world, p = approval_site(cast, approval=FOUR_EYES)
+    proc, rid = waiting(world, p["gina"], "pacs", command)
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 0, a.stderr
+    return world, p, proc, rid
+
+
 def test_one_person_two_names_is_not_four_eyes(cast, bastionctl):
     """bob approves over ssh, then bastionctl run by the Unix login mapped
     to bob (root: the tests run as root) approves too: that is bob twice,
     not two admins."""
-    world, p = cast
-    add_dan(cast)
-    admin_entry(world, "bob")["unix_user"] = "root"
-    world, p = approval_site(cast, approval=FOUR_EYES)
-    proc, rid = waiting(world, p["gina"], "pacs", "echo bypass")
-    a = p["bob"].ssh("approve", rid, "1h")
-    assert a.returncode == 0, a.stderr
+    world, p, proc, rid = bob_approved_first(cast, "bob", "echo bypass")
     r = bastionctl(world, "approve", rid, "1h")
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "you (bob) have approved request %s already" % rid in r.stderr
-    time.sleep(1.5)
-    assert proc.poll() is None      # still waiting: no grant
+    # still waiting: the refusal came after the decision, which granted
+    # nothing (no grant row, no granted event)
+    assert proc.poll() is None
     assert json.loads(bastionctl(world, "grants", "--json").stdout) == []
     assert not world.bastion.audit_events(event="approval.approve",
                                           result="granted")
@@ -369,13 +378,7 @@ def test_one_person_two_names_is_not_four_eyes(cast, bastionctl):
 def test_four_eyes_across_front_ends(cast, bastionctl):
     """bastionctl's login mapped to another admin (dan): bob over ssh and
     dan through bastionctl are two admins."""
-    world, p = cast
-    add_dan(cast)
-    admin_entry(world, "dan")["unix_user"] = "root"
-    world, p = approval_site(cast, approval=FOUR_EYES)
-    proc, rid = waiting(world, p["gina"], "pacs", "echo two-admins")
-    a = p["bob"].ssh("approve", rid, "1h")
-    assert a.returncode == 0, a.stderr
+    world, p, proc, rid = bob_approved_first(cast, "dan", "echo two-admins")
     r = bastionctl(world, "approve", rid, "1h")
     assert r.returncode == 0, r.stderr
     rc, out, err = finish(proc)

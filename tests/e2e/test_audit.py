@@ -95,16 +95,26 @@ def finished_session(world, person, device, command):
                                        user=person.name))
     r = person.ssh(device, command)
     assert r.returncode == 0, r.stderr
-    deadline = time.monotonic() + 15
-    while len(world.bastion.audit_events(event="session.end",
-                                         user=person.name)) <= n:
-        assert time.monotonic() < deadline, world.bastion.log()[-3000:]
-        time.sleep(0.05)
-    end = world.bastion.audit_events(event="session.end",
-                                     user=person.name)[n]
+    end = world.bastion.wait_audit(event="session.end", user=person.name,
+                                   after=n, timeout=15)
     rec = world.bastion.wait_audit(event="session.recording",
                                    session=end["session"])
     return end["session"], rec["recording"]
+
+
+def approved_session(world, p, reason):
+    """gina runs `true` on pacs giving reason, and waits; bob approves her
+    request. Returns the request id once her session has run."""
+    proc = p["gina"].popen("pacs", "--reason", reason, "true",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    req = world.bastion.wait_audit(event="approval.requested", user="gina",
+                                   timeout=20)
+    a = p["bob"].ssh("approve", req["request"], "1h")
+    assert a.returncode == 0, a.stderr
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return req["request"]
 
 
 def wait_sealed(world, rec_id):
@@ -655,15 +665,7 @@ def test_monthly_report(cast, bastionctl, verify_bin):
                                    "echo reported")
 
     # gina waits for bob's approval
-    proc = p["gina"].popen("pacs", "--reason", "ticket-4711", "true",
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-    req = world.bastion.wait_audit(event="approval.requested", user="gina",
-                                   timeout=20)
-    a = p["bob"].ssh("approve", req["request"], "1h")
-    assert a.returncode == 0, a.stderr
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    rid = approved_session(world, p, "ticket-4711")
     gend = world.bastion.wait_audit(event="session.end", user="gina")
     gsid = gend["session"]
     grec = world.bastion.wait_audit(event="session.recording",
@@ -705,7 +707,7 @@ def test_monthly_report(cast, bastionctl, verify_bin):
         assert want in alice, (want, r.stdout)
     gina = blocks[gsid]
     for want in ("gina (globex)", "pacs", pacs_to,
-                 "request %s: bob" % req["request"], "sealed"):
+                 "request %s: bob" % rid, "sealed"):
         assert want in gina, (want, r.stdout)
 
     j = bastionctl(world, "report", "--month", month, "--json")
@@ -726,7 +728,7 @@ def test_monthly_report(cast, bastionctl, verify_bin):
     assert s["recording_status"]["status"] == "sealed"
     g = byid[gsid]
     assert g["approval"]["kind"] == "request"
-    assert g["approval"]["request"] == req["request"]
+    assert g["approval"]["request"] == rid
     assert g["approval"]["approvers"] == "bob"
     assert g["approval"]["grant"]
     assert g["work_record"] is None

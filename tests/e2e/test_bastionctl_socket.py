@@ -135,12 +135,7 @@ def raw_exchange(path, payload, shut=True):
             s.shutdown(socket.SHUT_WR)
     except BrokenPipeError:
         pass        # answered and closed before reading it all: read why
-    data = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
+    data = util.recv_all(s)
     s.close()
     frames = []
     while len(data) >= 5:

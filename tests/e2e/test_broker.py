@@ -11,12 +11,11 @@ import re
 import socket
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from harness import util
-from harness.client import Person
+from harness.client import Person, resize
 
 DENIED = "Permission denied"
 
@@ -82,10 +81,7 @@ def test_interactive_shell_banner_and_resize(site):
     child.sendline("stty size; echo marker-$((1+1))")
     child.expect("24 80")
     child.expect("marker-2")
-    child.setwinsize(40, 100)
-    time.sleep(0.3)
-    child.sendline("stty size")
-    child.expect("40 100")
+    resize(child, 40, 100)
     child.sendline("exit 5")
     child.expect(pexpect_eof())
     child.close()
@@ -247,25 +243,9 @@ def test_forward_to_listed_port_carries_data(cast):
     web = dev.serve_http(body="CT service page")
     world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
     world.start_bastion()
-    lport = util.free_port("127.0.0.1")
-    fwd = p["alice"].popen(options=["-N", "-L", "%d:ct-scanner:%d" % (
-                           lport, web.port),
-                           "-o", "ExitOnForwardFailure=yes"],
-                           login="alice+ct-scanner",
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    fwd, lport = p["alice"].forward("ct-scanner", web.port)
     try:
-        util.wait_tcp("127.0.0.1", lport, timeout=20)
-        # one retry: a forward opened right behind wait_tcp's probe was
-        # once seen to go unanswered (about 1 run in 20; under study)
-        for attempt in (1, 2):
-            try:
-                body = urllib.request.urlopen(
-                    "http://127.0.0.1:%d/" % lport, timeout=10).read().decode()
-                break
-            except OSError:
-                if attempt == 2:
-                    raise
-        assert "CT service page" in body
+        assert "CT service page" in util.http_get(lport).decode()
         ev = world.bastion.wait_audit(event="forward.open", result="ok")
         assert ev["to"] == "127.0.1.10:%d" % web.port
     finally:
@@ -368,14 +348,14 @@ def test_paused_reader_keeps_worker_small(site):
     pr = p["alice"].popen("ct-scanner", "head -c 1073741824 /dev/zero",
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        pids = []
-        while time.monotonic() < deadline and not pids:
-            pids = util.worker_pids(world.bastion)
-            time.sleep(0.2)
-        assert pids, "no worker found"
+        util.wait_until(lambda: util.worker_pids(world.bastion), 20,
+                        what="a worker")
         pr.stdout.read(65536)   # the session is flowing...
-        time.sleep(4)           # ...and now nobody reads
+        # ...and now nobody reads: wait until the device's writer is held
+        # up (a worker that buffered without bound would keep it going
+        # until the gigabyte is through)
+        util.wait_blocked_writing(
+            world.devices["ct-scanner"].session_pid("head "))
         peak = max(util.rss_kib(pid)
                    for pid in util.worker_pids(world.bastion))
         assert peak > 0
@@ -417,12 +397,7 @@ def test_login_grace_closes_silent_connection(cast):
                                  timeout=10)
     s.settimeout(10)
     t0 = time.monotonic()
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
+    data = util.recv_all(s)
     assert data.startswith(b"SSH-2.0-")
     assert 1.5 < time.monotonic() - t0 < 8
 
@@ -435,9 +410,7 @@ def test_failing_source_gets_growing_penalty(site):
             "NumberOfPasswordPrompts": "1"})
         assert r.returncode == 255
     # the penalty is counted when a failed worker exits (slow under ASan)
-    deadline = time.monotonic() + 20
-    while util.worker_pids(world.bastion) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    world.bastion.wait_no_workers()
     p["alice"].set_secret("s3cret-alice")       # the right one, now
     r = p["alice"].ssh("ct-scanner", "true")
     assert r.returncode == 255
@@ -445,22 +418,30 @@ def test_failing_source_gets_growing_penalty(site):
     assert "penalty" in ev["reason"]
 
 
+def cap_filled(world):
+    """Start the bastion with room for two unauthenticated connections and
+    fill it: returns the two silent connections (each has its worker's
+    banner), for the caller to close."""
+    world.limits["max_unauthenticated"] = 2
+    world.limits["login_grace"] = 20
+    world.start_bastion()
+    world.bastion.wait_no_workers()     # the readiness probe's
+    held = []
+    for _ in range(2):
+        s = socket.create_connection((world.bastion.addr,
+                                      world.bastion.port), timeout=10)
+        held.append(s)
+        assert s.recv(64).startswith(b"SSH-2.0-")
+    return held
+
+
 def test_refused_connection_flood_is_rate_limited_in_the_audit_log(cast):
     """With the unauthenticated cap full, a flood of connections is
     refused every time, but the audit chain takes at most 5 conn.refused a
     second, then one conn.refused_suppressed with the count."""
     world, p = cast
-    world.limits["max_unauthenticated"] = 2
-    world.limits["login_grace"] = 20
-    world.start_bastion()
-    time.sleep(0.5)     # the readiness probe's worker is gone
-    held = []
+    held = cap_filled(world)
     try:
-        for _ in range(2):
-            s = socket.create_connection((world.bastion.addr,
-                                          world.bastion.port), timeout=10)
-            assert s.recv(64).startswith(b"SSH-2.0-")
-            held.append(s)
         t0 = time.monotonic()
         tries = 0
         while time.monotonic() - t0 < 1.5 or tries < 40:
@@ -471,6 +452,7 @@ def test_refused_connection_flood_is_rate_limited_in_the_audit_log(cast):
             s.close()
             tries += 1
         # one more, a second later, carries the count of those left out
+        # (time is the subject: the audit's rate limit is per second)
         time.sleep(1.1)
         s = socket.create_connection((world.bastion.addr,
                                       world.bastion.port), timeout=10)
@@ -501,14 +483,22 @@ def test_failures_look_identical_to_the_client(cast, softsk):
     world.start_bastion(pol)
     stranger = Person(world, softsk, "mallory", p["alice"].secret,
                       dir=world.dir / "mallory")
-    outcomes = {
-        "unknown user": stranger.ssh("ct-scanner", "true", login="mallory"),
-        "unregistered key": stranger.ssh("ct-scanner", "true",
-                                         login="alice"),
-        "disabled": p["gina"].ssh("pacs", "true"),
-    }
     p["alice"].set_secret("wrong")
-    outcomes["wrong secret"] = p["alice"].ssh("ct-scanner", "true")
+    # all at once: each refusal takes as long as a wrong secret's
+    pipes = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = {
+        "unknown user": stranger.popen("ct-scanner", "true", login="mallory",
+                                       **pipes),
+        "unregistered key": stranger.popen("ct-scanner", "true",
+                                           login="alice", **pipes),
+        "disabled": p["gina"].popen("pacs", "true", **pipes),
+        "wrong secret": p["alice"].popen("ct-scanner", "true", **pipes),
+    }
+    outcomes = {}
+    for k, pr in running.items():
+        out, err = pr.communicate(timeout=60)
+        outcomes[k] = subprocess.CompletedProcess(pr.args, pr.returncode,
+                                                  out, err)
 
     def shape(r):
         return (r.returncode, re.sub(r"\S+@127\.0\.0\.1", "USER@HOST",
@@ -536,17 +526,8 @@ def test_second_factor_through_pam_wrapper(world, softsk, bastiond_bin):
 
 def test_unauthenticated_cap_drops_extra_connections(cast):
     world, p = cast
-    world.limits["max_unauthenticated"] = 2
-    world.limits["login_grace"] = 20
-    world.start_bastion()
-    time.sleep(0.5)     # the readiness probe's worker is gone
-    held = []
+    held = cap_filled(world)
     try:
-        for _ in range(2):      # two silent, unauthenticated connections
-            s = socket.create_connection((world.bastion.addr,
-                                          world.bastion.port), timeout=10)
-            assert s.recv(64).startswith(b"SSH-2.0-")
-            held.append(s)
         extra = socket.create_connection((world.bastion.addr,
                                           world.bastion.port), timeout=10)
         extra.settimeout(10)
@@ -558,22 +539,23 @@ def test_unauthenticated_cap_drops_extra_connections(cast):
         for s in held:
             s.close()
     # once they are gone, engineers get in again
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        r = p["alice"].ssh("ct-scanner", "echo in")
-        if r.returncode == 0:
-            break
-        time.sleep(0.3)
+    r = p["alice"].ssh_when_ready("ct-scanner", "echo in")
     assert r.stdout == "in\n"
 
 
-def test_idle_timeout_warns_then_cuts(cast):
+def shell_with_limits(cast, **limits):
+    """The bastion started with limits (and a warning 2 s before the
+    end); alice's shell on ct-scanner. Returns (world, pexpect child)."""
     world, p = cast
-    world.limits["idle_timeout"] = 4
-    world.limits["idle_warning"] = 2
+    world.limits.update(limits, idle_warning=2)
     world.start_bastion()
     child = p["alice"].spawn("ct-scanner", timeout=20)
     child.expect("session \\d+: ct-scanner")
+    return world, child
+
+
+def test_idle_timeout_warns_then_cuts(cast):
+    world, child = shell_with_limits(cast, idle_timeout=4)
     child.expect("idle and will be closed in")
     child.expect("session closed: idle for 4 seconds")
     child.expect(pexpect_eof())
@@ -583,13 +565,10 @@ def test_idle_timeout_warns_then_cuts(cast):
 
 
 def test_maximum_session_length(cast):
-    world, p = cast
-    world.limits["max_session"] = 4
-    world.limits["idle_warning"] = 2
-    world.start_bastion()
-    child = p["alice"].spawn("ct-scanner", timeout=20)
-    child.expect("session \\d+: ct-scanner")
-    for _ in range(8):      # keep it busy: the limit is not about idling
+    world, child = shell_with_limits(cast, max_session=4)
+    # keep it busy: the limit is not about idling (time is the subject:
+    # a line every half second, past the 4 s limit)
+    for _ in range(8):
         child.sendline("echo busy")
         time.sleep(0.5)
         if not child.isalive():
@@ -608,16 +587,17 @@ def test_refused_forward_reason_reaches_the_session(cast):
     world.vendors["acme"]["touch"] = "off"
     world.start_bastion()
     lport = util.free_port("127.0.0.1")
-    proc = p["alice"].popen("ct-scanner", "echo up; sleep 4",
+    # the session lasts until we send it a line
+    proc = p["alice"].popen("ct-scanner", "echo up; read go",
                             options=["-L", "%d:ct-scanner:9999" % lport],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         util.wait_tcp("127.0.0.1", lport, timeout=20)
         with socket.create_connection(("127.0.0.1", lport), timeout=10) as s:
             s.settimeout(10)
             assert s.recv(100) == b""       # closed: the forward refused
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate("go\n", timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -32,9 +32,9 @@ from harness import util
 DEADLINE = 10       # DEVICE_CONNECT_TIMEOUT in bastion/worker.c
 
 
-class SilentPort:
-    """A TCP port on addr that accepts connections and never says a word.
-    Remembers when each connection came and when its peer closed it."""
+class _Port:
+    """A TCP port on addr served by a thread: each connection goes to
+    self.accept(sock)."""
 
     def __init__(self, addr):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -42,12 +42,8 @@ class SilentPort:
         self.sock.bind((addr, 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
-        self.accepted = []      # monotonic times
-        self.closed = []        # monotonic times the peer closed
         self._stop = False
-        self._conns = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
 
     def _serve(self):
         self.sock.settimeout(0.2)
@@ -58,10 +54,25 @@ class SilentPort:
                 continue
             except OSError:
                 return
-            self.accepted.append(time.monotonic())
-            self._conns.append(c)
-            threading.Thread(target=self._wait_close, args=(c,),
-                             daemon=True).start()
+            self.accept(c)
+
+
+class SilentPort(_Port):
+    """A TCP port on addr that accepts connections and never says a word.
+    Remembers when each connection came and when its peer closed it."""
+
+    def __init__(self, addr):
+        super().__init__(addr)
+        self.accepted = []      # monotonic times
+        self.closed = []        # monotonic times the peer closed
+        self._conns = []
+        self._thread.start()
+
+    def accept(self, c):
+        self.accepted.append(time.monotonic())
+        self._conns.append(c)
+        threading.Thread(target=self._wait_close, args=(c,),
+                         daemon=True).start()
 
     def _wait_close(self, c):
         c.settimeout(0.2)
@@ -77,16 +88,12 @@ class SilentPort:
                 return
 
     def wait_accepted(self, timeout):
-        deadline = time.monotonic() + timeout
-        while not self.accepted and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return bool(self.accepted)
+        return bool(util.wait_until(lambda: self.accepted, timeout,
+                                    fail=False))
 
     def wait_closed(self, timeout):
-        deadline = time.monotonic() + timeout
-        while not self.closed and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return bool(self.closed)
+        return bool(util.wait_until(lambda: self.closed, timeout,
+                                    fail=False))
 
     def close(self):
         self._stop = True
@@ -96,39 +103,26 @@ class SilentPort:
             c.close()
 
 
-class SlowProxy:
+class SlowProxy(_Port):
     """A TCP port on addr that, for each connection, waits `delay`
     seconds and then relays it to target (host, port)."""
 
     def __init__(self, addr, target, delay):
+        super().__init__(addr)
         self.target = target
         self.delay = delay
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((addr, 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
         self.accepted = 0
         self._socks = []
-        self._stop = False
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._thread.start()
 
-    def _serve(self):
-        self.sock.settimeout(0.2)
-        while not self._stop:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            threading.Thread(target=self._relay, args=(c,),
-                             daemon=True).start()
+    def accept(self, c):
+        self.accepted += 1
+        threading.Thread(target=self._relay, args=(c,),
+                         daemon=True).start()
 
     def _relay(self, c):
         self._socks.append(c)
-        time.sleep(self.delay)
+        time.sleep(self.delay)      # time is the subject: a slow device
         try:
             d = socket.create_connection(self.target, timeout=10)
         except OSError:
@@ -186,23 +180,6 @@ def _point_at(world, port):
     world.device_entries["ct-scanner"]["port"] = port
 
 
-def _wait_no_workers(world, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not [pid for pid in util.worker_pids(world.bastion)
-                if util.pid_alive(pid)]:
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _wait(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while not cond() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return cond()
-
-
 # --- a device that never answers ------------------------------------------
 
 def test_silent_device_times_out_with_a_clear_message(cast, silent):
@@ -229,7 +206,7 @@ def test_silent_device_times_out_with_a_clear_message(cast, silent):
     assert silent.accepted and silent.wait_closed(10)
     waited = silent.closed[0] - silent.accepted[0]
     assert DEADLINE - 1 <= waited < DEADLINE + 15, waited
-    assert _wait_no_workers(world, 15), util.worker_pids(world.bastion)
+    world.bastion.wait_no_workers(15)
 
 
 def test_engineer_hangs_up_while_device_is_silent(cast, silent):
@@ -282,7 +259,8 @@ def test_slow_device_shell_keeps_typed_keys(cast, slow):
     child = p["alice"].spawn("ct-scanner", timeout=60)
     try:
         # typed while the device is being reached (the proxy waits 3 s)
-        assert _wait(lambda: slow.accepted > 0, 60)
+        util.wait_until(lambda: slow.accepted > 0, 60, what="the device "
+                        "reached")
         child.send("echo typed-$((6*7))\r")
         child.expect("typed-42", timeout=60)
         child.send("exit\r")

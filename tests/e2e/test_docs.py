@@ -14,7 +14,6 @@
 import pathlib
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -174,13 +173,13 @@ def test_readme_report_example_runs(cast, bastionctl):
     readme = (REPO / "README.md").read_text()
     assert "`build/bastionctl -f var/demo/policy.yaml report`" in readme
     sid = ev["session"]
-    deadline = 20
-    t0 = time.monotonic()
-    while True:
+
+    def report():
         out = bastionctl(world, "report")
-        if out.returncode == 0 or time.monotonic() - t0 > deadline:
-            break
-        time.sleep(0.5)     # the recording is sealed just after the end
-    assert out.returncode == 0, out.stdout + out.stderr
+        return out if out.returncode == 0 else None
+    # the recording is sealed just after the end
+    out = util.wait_until(report, 20, interval=0.2, what=lambda:
+                          "bastionctl report: %r" % (
+                              bastionctl(world, "report"),))
     rows = [ln.split() for ln in out.stdout.splitlines()]
     assert any(r and r[0] == sid and "alice" in r for r in rows), out.stdout

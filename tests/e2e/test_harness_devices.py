@@ -192,7 +192,7 @@ def test_timeout_marker_stops_a_hung_test(tmp_path):
 
         @pytest.mark.timeout(1)
         def test_hangs(device):
-            time.sleep(30)
+            time.sleep(30)      # time is the subject: a test that hangs
         """, timeout=50)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "TestTimeout" in r.stdout and "exceeded 1.0s" in r.stdout
@@ -225,11 +225,9 @@ def test_leftover_pidfile_is_killed_only_if_it_runs_our_config(tmp_path):
     p1 = subprocess.Popen(["sh", "-c", "sleep 60; :", str(cfg)])
     p2 = subprocess.Popen(["sleep", "61"])
     try:
-        deadline = time.monotonic() + 10
-        while (str(cfg) not in util.pid_cmdline(p1.pid)
-               or "61" not in util.pid_cmdline(p2.pid)):
-            assert time.monotonic() < deadline, "sleep did not start"
-            time.sleep(0.01)
+        util.wait_until(lambda: str(cfg) in util.pid_cmdline(p1.pid) and
+                        "61" in util.pid_cmdline(p2.pid), 10, interval=0.01,
+                        what="sleep did not start")
         (ours / "a.pid").write_text("%d\n" % p1.pid)
         (ours / "b.pid").write_text("%d\n" % p2.pid)
         killed = util.kill_leftover_pidfiles(tmp_path)

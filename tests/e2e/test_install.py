@@ -47,21 +47,13 @@ MAN_PAGES = ["man8/bastiond.8.gz", "man8/bastion-recorder.8.gz",
              "man5/bastion-policy.5.gz"]
 
 
-def _missing(what, path):
-    msg = ("%s not found at %s: build it with `make B=%s tests`"
-           % (what, path, util.build_dir()))
-    if os.environ.get("BASTION_STRICT", "0") not in ("", "0"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="module")
 def build():
     b = util.build_dir()
     for name in ("bastiond", "bastion-recorder", "bastionctl",
                  "bastion-verify", "bastion-replay", "pam_bastion.so"):
         if not (b / name).exists():
-            _missing(name, b / name)
+            util.missing(name, b / name)
     return b
 
 

@@ -44,23 +44,24 @@ def connect_from(world, src, send=None, timeout=10):
 
 def read_to_end(s, limit=4096):
     """What the server sends until it closes (a reset ends it too)."""
-    data = b""
-    try:
-        while len(data) < limit:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except ConnectionResetError:
-        pass
-    return data
+    return util.recv_all(s, limit)
 
 
 def workers_gone(world, timeout=20):
-    deadline = time.monotonic() + timeout * slow()
-    while util.worker_pids(world.bastion) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not util.worker_pids(world.bastion)
+    world.bastion.wait_no_workers(timeout)
+
+
+def judged(world, src):
+    """A silent connection from src, held until the listener has judged
+    it (its wait for first bytes is over: a worker's banner, or a close).
+    The listener judges in the order connections came, so every silent
+    one made before it has been judged too."""
+    s = connect_from(world, src, timeout=10 * slow())
+    try:
+        s.recv(64)
+    except ConnectionResetError:
+        pass
+    s.close()
 
 
 def more_files(n):
@@ -83,7 +84,7 @@ def test_junk_is_dropped_at_once_without_a_worker(site):
     """A client whose first bytes are not "SSH-" is closed at once: it never
     sees the server's identification and never costs a worker process."""
     world, p = site
-    time.sleep(0.5)     # the readiness probe's worker is gone
+    workers_gone(world)     # the readiness probe's
     t0 = time.monotonic()
     s = connect_from(world, "127.0.9.5", send=JUNK)
     data = read_to_end(s)
@@ -147,7 +148,7 @@ def test_flood_from_50_addresses_cannot_keep_an_engineer_out(site):
                                          else JUNK, timeout=5))
             except OSError:
                 pass        # refused at once: fine, and counted below
-        time.sleep(1)       # every silent one has been judged
+        judged(world, "127.0.9.51")     # and so every silent one before
         workers = len(util.worker_monitor_pids(world.bastion))
         # the silent ones share max_unauthenticated (20); the rest is
         # refused or waits, cheaply, in the listener (counted per
@@ -259,7 +260,7 @@ def test_vendor_penalty_cap_is_a_policy_setting(cast):
     hold_until_grace(world, "127.0.0.1", 10)
     workers_gone(world)
     assert 1 <= penalty_seconds(world, "127.0.0.1") <= 3
-    time.sleep(3.5)
+    time.sleep(3.5)     # time is the subject: the capped penalty runs out
     r = p["alice"].ssh("ct-scanner", "echo back")
     assert r.returncode == 0 and r.stdout == "back\n", r.stderr
 

@@ -22,8 +22,6 @@ import os
 import re
 import socket
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
@@ -92,8 +90,8 @@ def client_ports_of(pid, bastion_port):
 def wait_holders(world, client_pid=None, client_port=None, timeout=15):
     """The holders of one client connection, once there is one."""
     port = world.bastion.port
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def holders():
         ports = [client_port] if client_port else \
             client_ports_of(client_pid, port)
         for cp in ports:
@@ -103,8 +101,9 @@ def wait_holders(world, client_pid=None, client_port=None, timeout=15):
                 continue
             if pids:
                 return pids
-        time.sleep(0.1)
-    pytest.fail("no process holds the bastion's end of the connection")
+        return None
+    return util.wait_until(holders, timeout, interval=0.1, what="a process "
+                           "holding the bastion's end of the connection")
 
 
 def assert_confined(pids, what):
@@ -186,23 +185,9 @@ def test_forward_is_confined(cast):
     web = world.devices["ct-scanner"].serve_http(body="CT service page")
     world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
     world.start_bastion()
-    lport = util.free_port("127.0.0.1")
-    fwd = p["alice"].popen(options=["-N", "-L", "%d:ct-scanner:%d" % (
-                           lport, web.port),
-                           "-o", "ExitOnForwardFailure=yes"],
-                           login="alice+ct-scanner",
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    fwd, lport = p["alice"].forward("ct-scanner", web.port)
     try:
-        util.wait_tcp("127.0.0.1", lport, timeout=20)
-        for attempt in (1, 2):      # as test_broker's forward test
-            try:
-                body = urllib.request.urlopen(
-                    "http://127.0.0.1:%d/" % lport, timeout=10).read()
-                break
-            except OSError:
-                if attempt == 2:
-                    raise
-        assert b"CT service page" in body
+        assert b"CT service page" in util.http_get(lport)
         world.bastion.wait_audit(event="forward.open", result="ok")
         assert_confined(wait_holders(world, client_pid=fwd.pid),
                         "a forward")
@@ -322,8 +307,9 @@ def test_signal_another_worker_is_refused(hooked):
     """Every session's child has the same uid; kill() of another pid is
     outside the filter: the child dies, the other session goes on."""
     world, p = hooked
-    other = p["alice"].popen("ct-scanner", "echo up; sleep 8; echo done",
-                             stdout=subprocess.PIPE,
+    # the other session waits for a line from us, then says done
+    other = p["alice"].popen("ct-scanner", "echo up; read go; echo done",
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
         assert other.stdout.readline().strip() == "up"
@@ -336,7 +322,7 @@ def test_signal_another_worker_is_refused(hooked):
                                       session=sid)
         assert "seccomp" in ev["reason"]
         assert util.pid_alive(victims[0])
-        out, err = other.communicate(timeout=40)
+        out, err = other.communicate("go\n", timeout=40)
         assert other.returncode == 0 and out.strip().endswith("done"), err
     finally:
         if other.poll() is None:
@@ -429,10 +415,7 @@ def test_violation_ends_the_child_without_cap_kill(cast, build_dir,
     assert r.returncode != 0
     v = world.bastion.wait_audit(event="monitor.violation", session=sid)
     assert v["request"] == "forward.connect"
-    deadline = time.monotonic() + 15
-    while util.worker_pids(world.bastion) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not util.worker_pids(world.bastion)
+    world.bastion.wait_no_workers(timeout=15)
 
 
 @needs_root

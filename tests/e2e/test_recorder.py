@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -25,6 +26,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from harness import util
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("BASTION_BUILD", REPO / "build"))
@@ -75,14 +78,13 @@ class Recorder:
             [str(RECORDER), "-D", "-v", "-k", str(self.key), "-d",
              str(self.recdir), "-s", str(self.sock)] + self.extra,
             stdout=self.logf, stderr=self.logf)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.sock.exists():
-                return self
+
+        def listening():
             assert self.proc.poll() is None, self.log.read_text()
-            time.sleep(0.02)
-        raise AssertionError("recorder did not start: " +
-                             self.log.read_text())
+            return self.sock.exists()
+        util.wait_until(listening, 10, interval=0.02, what=lambda:
+                        "recorder listening: " + self.log.read_text())
+        return self
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc is not None and self.proc.poll() is None:
@@ -120,6 +122,13 @@ def parse_session(out):
             _, sid, path = line.split(" ", 2)
             return sid, Path(path)
     raise AssertionError("rec_feed printed no session line: %r" % out)
+
+
+def opened(feed):
+    """(session id, Path) of a running rec_feed (a Popen, stdout piped)
+    once the recorder has answered its OPEN (rec_feed prints the line
+    then)."""
+    return parse_session(feed.stdout.readline())
 
 
 @pytest.fixture
@@ -510,10 +519,12 @@ def test_replay_terminal_keys(rec):
         got = got[i:]
 
     expect(b"one", 10)
-    time.sleep(0.3)
-    assert not termios.tcgetattr(slave)[3] & termios.ICANON
+    util.wait_until(lambda: not termios.tcgetattr(slave)[3] &
+                    termios.ICANON, 5, what="the replay's raw terminal")
     os.write(master, b" ")                # pause
-    time.sleep(0.2)
+    # it reads one key at a time: the next once it waits, paused
+    util.wait_until(lambda: util.polls_forever(p.pid), 5, interval=0.01,
+                    what="the replay paused")
     os.write(master, b".")                # step: the next frame at once
     expect(b"two", 3)
     os.write(master, b"\x1b[D")          # <- : clear, replay from start
@@ -535,9 +546,15 @@ def test_replay_terminal_keys(rec):
     expect(b"one", 10)
     os.write(master, b"q")
     assert p.wait(timeout=5) == 0
-    while select.select([master], [], [], 0.3)[0]:
-        got += os.read(master, 4096)
-    assert b"\x1b[?25h" in got and b"two" not in got
+
+    def restored():         # the reset is the last thing it writes
+        nonlocal got
+        if select.select([master], [], [], 0)[0]:
+            got += os.read(master, 4096)
+        return b"\x1b[?25h" in got
+    util.wait_until(restored, 5, interval=0.01, what=lambda:
+                    "the terminal reset in %r" % got)
+    assert b"two" not in got
     assert termios.tcgetattr(slave) == before
     os.close(master)
     os.close(slave)
@@ -546,21 +563,18 @@ def test_replay_terminal_keys(rec):
 
 # ---- failure modes ---------------------------------------------------------
 
-def wait_for_recording(rec, timeout=10):
-    """Until the recorder has answered OPEN (the file exists)."""
-    deadline = time.time() + timeout
-    while not rec.recordings():
-        assert time.time() < deadline, "no recording was opened"
-        time.sleep(0.02)
-
-
 def test_sigkill_leaves_verifiable_unsealed_recording(tmproot):
     rec = Recorder(tmproot).start()
     p = subprocess.Popen(
         [str(FEED), "-s", str(rec.sock), "open engineer=a device=d",
-         "out before", "sleep 1600", "out after", "sleep 20000", "close"],
+         "out before", "sleep 1600", "out after", "sleep 6000", "close"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.2)
+    _, path = opened(p)
+    # "after" written behind the checkpoint that signs "before"
+    util.wait_until(lambda: re.search(
+        r"\(signed by checkpoint .* the [1-9]\d* frame\(s\) after it are "
+        r"NOT verified", rec.verify(path)[1]), 10, interval=0.02,
+        what="a frame after the first checkpoint")
     rec.stop(signal.SIGKILL)
     p.wait(timeout=30)
     assert p.returncode == 1  # the worker learns: the session ends
@@ -586,8 +600,9 @@ def test_sigterm_seals_open_recordings(tmproot):
         [str(FEED), "-s", str(rec.sock), "open engineer=a device=d",
          "out hello", "sleep 3000", "out more", "close"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for_recording(rec)
-    time.sleep(0.2)
+    _, path = opened(p)
+    util.wait_until(lambda: b"hello" in path.read_bytes(), 10,
+                    what="hello in the recording")
     assert rec.stop(signal.SIGTERM) == 0
     out, err = p.communicate(timeout=30)
     assert p.returncode == 1
@@ -636,8 +651,7 @@ def test_stuck_recorder_fails_closed_by_timeout(tmproot):
             [str(FEED), "-s", str(rec.sock), "open engineer=a device=d",
              "sleep 300", f"outfile {big} 65536", "close"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wait_for_recording(rec)
-        time.sleep(0.1)  # the OK is written right after the file is made
+        opened(p)
         rec.proc.send_signal(signal.SIGSTOP)
         t0 = time.time()
         out, err = p.communicate(timeout=60)
@@ -701,7 +715,7 @@ def test_oversized_or_malformed_message_closes_only_that_connection(rec):
         [str(FEED), "-s", str(rec.sock), "open engineer=alice device=d1",
          "out first", "sleep 800", "out second", "close"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.2)
+    _, path = opened(good)
     # a frame over the cap: the length alone is refused
     c = Proto(rec.sock)
     c.send(open_msg({"engineer": "mallory", "device": "d2"}))
@@ -732,7 +746,6 @@ def test_oversized_or_malformed_message_closes_only_that_connection(rec):
     # the good session is unaffected
     out, err = good.communicate(timeout=30)
     assert good.returncode == 0, err
-    _, path = parse_session(out)
     assert rec.verify(path)[0] == 0
     assert b"firstsecond" in run([REPLAY, "--text", path]).stdout
     # the refused one is sealed, abnormally, with the reason
@@ -742,11 +755,7 @@ def test_oversized_or_malformed_message_closes_only_that_connection(rec):
 
 def test_worker_disconnect_seals_abnormally(rec):
     sid, path = rec.session("open engineer=a device=d", "out x", "drop")
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        if rec.verify(path)[0] == 0:
-            break
-        time.sleep(0.05)
+    util.wait_until(lambda: rec.verify(path)[0] == 0, 5, what="sealed")
     rc, out, err = rec.verify(path)
     assert rc == 0 and "worker disconnected" in out
     t = run([REPLAY, "--text", path]).stdout.decode()

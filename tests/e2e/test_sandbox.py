@@ -11,7 +11,6 @@ audited.
 import os
 import pwd
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -20,23 +19,26 @@ from harness import util
 
 
 def live_worker(world, person, marker):
-    """Start `sleep` on ct-scanner through the bastion; return (proc, pid)
-    of the ssh client and the worker serving it, once it relays."""
-    proc = person.popen("ct-scanner", "echo %s; sleep 20; echo done" %
-                        marker, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, text=True)
+    """Start a session on ct-scanner through the bastion that waits for a
+    line on its stdin, then says "done"; return (proc, pid) of the ssh
+    client and the worker serving it, once it relays. The test ends it
+    with proc.communicate("go\n")."""
+    proc = person.popen("ct-scanner", "echo %s; read go; echo done" %
+                        marker, stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True)
     assert proc.stdout.readline().strip() == marker
     ev = world.bastion.wait_audit(event="session.start",
                                   user=person.name) \
         if world.bastion.audit_events(event="session.start") else None
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def sandboxed():
         for pid in util.worker_pids(world.bastion):
-            st = util.proc_status(pid)
-            if st.get("Seccomp") == "2":
-                return proc, pid
-        time.sleep(0.1)
-    pytest.fail("no sandboxed worker found (event %r)" % (ev,))
+            if util.proc_status(pid).get("Seccomp") == "2":
+                return pid
+        return None
+    return proc, util.wait_until(sandboxed, 10, interval=0.1, what=(
+        "a sandboxed worker (event %r)" % (ev,)))
 
 
 def fd_targets(pid):
@@ -73,7 +75,7 @@ def test_worker_is_demoted_and_filtered(site):
             "\n".join(targets)
     assert sum(t.startswith("socket:") for t in targets) == 4, targets
     assert len(targets) <= 16, "\n".join(targets)
-    out, err = proc.communicate(timeout=40)
+    out, err = proc.communicate("go\n", timeout=40)
     assert proc.returncode == 0 and out.strip() == "done", err
 
 
@@ -139,12 +141,8 @@ def test_missing_worker_user_is_said_once_not_per_session(cast):
     for i in range(3):
         r = p["alice"].ssh("ct-scanner", "echo once-%d" % i)
         assert r.returncode == 0 and r.stdout == "once-%d\n" % i, r.stderr
-    world.bastion.wait_audit(event="session.end", user="alice")
+    world.bastion.wait_audit(event="session.end", user="alice", after=2)
     ends = world.bastion.audit_events(event="session.end", user="alice")
-    deadline = time.monotonic() + 10
-    while len(ends) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-        ends = world.bastion.audit_events(event="session.end", user="alice")
     assert len(ends) == 3
     said = [ln for ln in world.bastion.log().splitlines()
             if "no-such-user-here does not exist" in ln and
@@ -164,7 +162,7 @@ def test_forbidden_system_call_kills_only_that_worker(cast, build_dir):
     assert "seccomp" in ev["reason"]
     # the forbidden call did not happen: no "true" ran, and the neighbour
     # session is intact and ends normally
-    out, err = other.communicate(timeout=40)
+    out, err = other.communicate("go\n", timeout=40)
     assert other.returncode == 0 and out.strip() == "done", err
     # and the bastion still serves
     r = p["alice"].ssh("ct-scanner", "echo after")

@@ -5,11 +5,11 @@ import glob
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
 from harness import util
+from harness.client import resize
 
 
 def recordings(world):
@@ -41,13 +41,10 @@ def recorder_pid(world):
 
 
 def wait_recordings(world, n, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(recordings(world)) >= n:
-            return recordings(world)
-        time.sleep(0.1)
-    raise AssertionError("expected %d recordings, have %r"
-                         % (n, recordings(world)))
+    return util.wait_until(lambda: len(recordings(world)) >= n and
+                           recordings(world), timeout, interval=0.1,
+                           what=lambda: "%d recordings, have %r"
+                           % (n, recordings(world)))
 
 
 def test_exec_session_recorded_and_verifies(site, build_dir):
@@ -94,8 +91,7 @@ def test_interactive_input_and_resize_recorded(site, build_dir):
     child.expect("session \\d+: ct-scanner")
     child.sendline("echo typed-$((40+2))")
     child.expect("typed-42")
-    child.setwinsize(30, 90)
-    time.sleep(0.3)
+    resize(child, 30, 90)
     child.sendline("exit")
     child.expect(__import__("pexpect").EOF)
     [rec] = wait_recordings(world, 1)
@@ -103,7 +99,7 @@ def test_interactive_input_and_resize_recorded(site, build_dir):
     t = replay(build_dir, "--text", rec).stdout.decode()
     assert "echo typed-$((40+2))" in t      # the engineer's input
     assert "typed-42" in t                  # the device's output
-    assert "90" in t and "30" in t          # the window change
+    assert "window-change: 90x30" in t      # the window change
     assert verify(world, build_dir, rec).returncode == 0
 
 
@@ -153,7 +149,11 @@ def test_recorder_lost_mid_session_ends_it(site, build_dir):
                           stderr=subprocess.PIPE)
     try:
         pr.stdout.readline()
-        time.sleep(1.5)                     # past a checkpoint
+        # past a checkpoint: what is before it verifies
+        rec = wait_recordings(world, 1)[0]
+        util.wait_until(lambda: "(signed by checkpoint" in verify(
+            world, build_dir, rec).stdout, 15, interval=0.1,
+            what="a checkpoint in " + rec)
         os.kill(recorder_pid(world), signal.SIGKILL)
         out, err = pr.communicate(timeout=30)
     finally:
@@ -167,12 +167,7 @@ def test_recorder_lost_mid_session_ends_it(site, build_dir):
     v = verify(world, build_dir, rec)
     assert v.returncode == 2, v.stdout + v.stderr     # unsealed tail
     # and the bastion brings its recorder back for the next session
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        r = p["alice"].ssh("ct-scanner", "echo again")
-        if r.returncode == 0:
-            break
-        time.sleep(0.5)
+    r = p["alice"].ssh_when_ready("ct-scanner", "echo again")
     assert "again" in r.stdout
 
 

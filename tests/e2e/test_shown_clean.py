@@ -10,7 +10,6 @@ out, over ssh or through bastionctl, as a table or as JSON.
 
 import json
 import subprocess
-import time
 
 # raw CSI byte, encoded CSI (U+009B), ESC, DEL: "clear the screen", "red"
 HOSTILE = "fix\udc9b2J CT\u009b31m\x1b[5m\x7fok"
@@ -35,14 +34,9 @@ def test_requests_table_shows_a_hostile_reason_inert(cast, bastionctl):
     proc = p["gina"].popen("pacs", "--reason", "'%s'" % HOSTILE, "true",
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while len(world.bastion.audit_events(event="approval.requested",
-                                             user="gina")) <= n:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, world.bastion.log()[-3000:]
-            time.sleep(0.05)
-        rid = world.bastion.audit_events(event="approval.requested",
-                                         user="gina")[n]["request"]
+        rid = world.bastion.wait_audit(
+            event="approval.requested", user="gina", after=n, alive=proc,
+            timeout=20)["request"]
 
         # the admin's table over ssh, and through bastionctl
         t = p["bob"].ssh("requests", binary=True)

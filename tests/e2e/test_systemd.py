@@ -101,18 +101,17 @@ class NotifySocket:
     def wait(self, pred, timeout=10.0, what="a notification", since=0):
         """Wait until pred(fields) holds for a message after the first
         `since` ones; return it as (pid, fields, time)."""
-        deadline = time.monotonic() + timeout
-        seen = since
-        while time.monotonic() < deadline:
+        seen = [since]
+
+        def found():
             msgs = self.messages()
-            for m in msgs[seen:]:
+            for m in msgs[seen[0]:]:
                 if pred(m[1]):
                     return m
-            seen = len(msgs)
-            time.sleep(0.05)
-        raise AssertionError("no %s within %ss; got %r"
-                             % (what, timeout, [m[1] for m in
-                                                self.messages()]))
+            seen[0] = len(msgs)
+            return None
+        return util.wait_until(found, timeout, what=lambda: "%s; got %r" % (
+            what, [m[1] for m in self.messages()]))
 
     def close(self):
         self.running = False
@@ -141,6 +140,23 @@ def silent_connection(bastion):
     s.settimeout(5)
     assert s.recv(64).startswith(b"SSH-2.0-")
     return s
+
+
+def third_is_refused(bastion, notify, held, status):
+    """With a cap of 2 and the two silent connections held: a third is
+    refused; then held are closed and STATUS= comes to status (a
+    predicate)."""
+    try:
+        silent_connection(bastion).close()
+    except (OSError, AssertionError):
+        pass
+    ev = bastion.wait_audit(event="conn.refused")
+    assert ev["reason"] == "too many unauthenticated connections"
+    start = notify.mark()
+    for s in held:
+        s.close()
+    notify.wait(status, since=start,
+                what="STATUS= once the silent connections are gone")
 
 
 def without_engineer(policy, name):
@@ -197,10 +213,12 @@ def test_notify_ready_status_watchdog_reload_stopping(cast, notify):
     notify.wait(status_is("0 connections, 0 authenticated"), since=start,
                 what="STATUS= back to 0")
 
-    # WATCHDOG=1 about every 200 ms (half of WATCHDOG_USEC)
-    time.sleep(1.0)
-    pings = [m[2] for m in notify.messages("WATCHDOG")]
-    assert len(pings) >= 4, pings
+    # WATCHDOG=1 about every 200 ms (half of WATCHDOG_USEC): four more
+    n = len(notify.messages("WATCHDOG"))
+    pings = util.wait_until(lambda: len(notify.messages("WATCHDOG")) >=
+                            n + 4 and [m[2] for m in
+                                       notify.messages("WATCHDOG")],
+                            5, what="four more WATCHDOG=1")
     gaps = [b2 - a for a, b2 in zip(pings, pings[1:])]
     assert max(gaps[-3:]) < 0.4, gaps
 
@@ -239,6 +257,7 @@ def test_watchdog_only_for_its_pid(world, bastiond_bin, notify):
     world.start_bastion(extra_env=notify.env(watchdog_usec=100000,
                                              watchdog_pid=1))
     notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+    # time is the subject: six intervals of a 100 ms watchdog pass quiet
     time.sleep(0.6)
     assert notify.messages("WATCHDOG") == []
 
@@ -291,17 +310,8 @@ def test_reload_adopts_a_valid_policy(cast, notify):
     assert "policy reload" not in b.log()      # nothing needed a restart
 
     # the listener's own limit: with 2 unauthenticated, a third is dropped
-    try:
-        silent_connection(b).close()
-    except (OSError, AssertionError):
-        pass
-    ev = b.wait_audit(event="conn.refused")
-    assert ev["reason"] == "too many unauthenticated connections"
-    start = notify.mark()
-    for s in held:
-        s.close()
-    notify.wait(status_is("1 connection, 1 authenticated"), since=start,
-                what="STATUS= once the silent connections are gone")
+    third_is_refused(b, notify, held,
+                     status_is("1 connection, 1 authenticated"))
 
     # the new engineer
     r = p["alice"].ssh("ct-scanner", "echo reloaded-$((40+2))")
@@ -355,18 +365,8 @@ def test_reload_refuses_a_broken_policy(cast, notify):
 
     # the old cap (2) still applies, not the broken file's 50
     held = [silent_connection(b) for _ in range(2)]
-    try:
-        silent_connection(b).close()
-    except (OSError, AssertionError):
-        pass
-    ev = b.wait_audit(event="conn.refused")
-    assert ev["reason"] == "too many unauthenticated connections"
-    start = notify.mark()
-    for s in held:
-        s.close()
-    notify.wait(lambda f: f.get("STATUS", "").startswith(
-        "1 connection, 1 authenticated; policy reload failed"), since=start,
-        what="STATUS= once the silent connections are gone")
+    third_is_refused(b, notify, held, lambda f: f.get("STATUS", "").startswith(
+        "1 connection, 1 authenticated; policy reload failed"))
 
     # new sessions are served, under the policy in force: workers do not
     # read the broken file
@@ -455,11 +455,12 @@ class ExternalRecorder:
             [str(self.bin), "-k", str(self.key), "-d", str(self.recdir),
              "-s", str(self.sock), "-u", str(os.getuid()), "-D"],
             stdout=self.logf, stderr=self.logf)
-        deadline = time.monotonic() + 10
-        while not self.sock.exists():
+
+        def listening():
             assert self.proc.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.02)
+            return self.sock.exists()
+        util.wait_until(listening, 10, interval=0.02,
+                        what=lambda: self.log.read_text())
         return self
 
     def stop(self):
@@ -504,14 +505,13 @@ def test_external_recorder_records_and_bastiond_starts_none(
     b.wait_audit(event="session.end", user="alice")
     recs = list(xrec.recdir.rglob("*.brec"))
     assert len(recs) == 1, recs
-    deadline = time.monotonic() + 10
-    while True:
-        v = util.run([build_dir / "bastion-verify", "-k",
-                      str(xrec.key) + ".pub", recs[0]], check=False)
-        if v.returncode == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)      # sealed once the recorder saw CLOSE
-    assert v.returncode == 0, v.stdout + v.stderr
+
+    def verify():
+        return util.run([build_dir / "bastion-verify", "-k",
+                         str(xrec.key) + ".pub", recs[0]], check=False)
+    # sealed once the recorder saw CLOSE
+    util.wait_until(lambda: verify().returncode == 0, 10, interval=0.2,
+                    what=lambda: "a sealed recording: %r" % (verify(),))
 
 
 @pytest.mark.timeout(60)

@@ -33,8 +33,8 @@ from harness import util
 from harness.client import Person, add_site_people
 
 # test_audit.py's helpers (the chain, finished sessions)
-from test_audit import append_chain, chain_path, finished_session, \
-    wait_sealed
+from test_audit import append_chain, approved_session, chain_path, \
+    finished_session, wait_sealed
 
 WIDTH = 99
 
@@ -135,13 +135,27 @@ def check_output(text, width=WIDTH):
 
 # -- the site -----------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def scene(module_cast):
+    """The scene the tests of this module read (one per module: it takes
+    seconds to build)."""
+    world, p = module_cast
+    yield from build_scene(world, p, world.softsk)
+
+
 @pytest.fixture
-def scene(cast, softsk, tmp_path, build_dir):
+def own_scene(cast, softsk):
+    """The scene, for a test that changes it."""
+    world, p = cast
+    yield from build_scene(world, p, softsk)
+
+
+def build_scene(world, p, softsk):
     """The standard cast plus a vendor allowing plain keys (taro, an
     ed25519 key), Japanese descriptions and names, approval on globex;
     sessions: alice twice on ct-scanner, gina on pacs by request, then on
-    the grant it gave; alice live at the end."""
-    world, p = cast
+    the grant it gave; alice live at the end. Yields the scene (a dict),
+    then ends alice's live session."""
     world.vendors["acme"]["description"] = "アクメ医療機器 株式会社"
     world.device_entries["ct-scanner"]["description"] = CT_DESC
     world.device_entries["pacs"]["description"] = PACS_DESC
@@ -162,16 +176,7 @@ def scene(cast, softsk, tmp_path, build_dir):
     s["alice2"] = finished_session(world, p["alice"], "ct-scanner",
                                    "echo two")
     # gina asks (a Japanese reason), bob approves: a request, then a grant
-    proc = p["gina"].popen("pacs", "--reason", "'%s'" % REASON, "true",
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-    req = world.bastion.wait_audit(event="approval.requested", user="gina",
-                                   timeout=20)
-    a = p["bob"].ssh("approve", req["request"], "1h")
-    assert a.returncode == 0, a.stderr
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    s["request"] = req["request"]
+    s["request"] = approved_session(world, p, "'%s'" % REASON)
     s["gina_req"] = world.bastion.wait_audit(event="session.end",
                                              user="gina")["session"]
     s["gina_grant"] = finished_session(world, p["gina"], "pacs", "echo g2")
@@ -194,12 +199,8 @@ def scene(cast, softsk, tmp_path, build_dir):
     live = p["alice"].popen("ct-scanner", "echo started; sleep 120",
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while len(world.bastion.audit_events(event="session.recording")) <= n:
-        assert live.poll() is None, live.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    ev = world.bastion.audit_events(event="session.recording")[n]
+    ev = world.bastion.wait_audit(event="session.recording", after=n,
+                                  alive=live, timeout=20)
     s["live"] = (ev["session"], ev["recording"])
     world.bastion.wait_log(r"session %s: \S+ \(\S+\) on \S+ registered"
                            % ev["session"], timeout=10)
@@ -384,9 +385,10 @@ def test_report_table_live_and_work_record(scene, build_dir):
 
 
 def test_report_exits_1_for_an_unsealed_recording_of_an_ended_session(
-        scene, build_dir):
+        own_scene, build_dir):
     """'live' needs the session to be running: the same recording of a
     session the store has ended is 'not sealed' and exit 1."""
+    scene = own_scene
     world = scene["world"]
     month = time.strftime("%Y-%m", time.gmtime())
     start = world.bastion.audit_events(event="session.start",

@@ -41,11 +41,13 @@ def test_device_log_lines_match_sessions(site, bastionctl):
     world, p = site
     dev = world.devices["ct-scanner"]
     # two sessions at once: the device's lines must not be ambiguous
-    a = p["alice"].popen("ct-scanner", "sleep 3; echo one",
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    b = p["alice"].popen("ct-scanner", "sleep 3; echo two",
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    outs = [x.communicate(timeout=60) for x in (a, b)]
+    # (each waits, connected, for a line we send once both are)
+    a, b = (p["alice"].popen("ct-scanner", "echo up; read go; echo " + n,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE) for n in ("one", "two"))
+    for x in (a, b):
+        assert x.stdout.readline() == b"up\n"
+    outs = [x.communicate(b"go\n", timeout=60) for x in (a, b)]
     assert a.returncode == 0 and b.returncode == 0, outs
     evs = world.bastion.audit_events(event="device.connect", result="ok")
     assert len(evs) == 2, evs

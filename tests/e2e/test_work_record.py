@@ -47,6 +47,23 @@ def wr_site(cast):
     return world, p
 
 
+
+def asked(world, person, command="exit"):
+    """person's shell on ct-scanner, ended with command; returns (child,
+    session number) once the question is asked."""
+    child, sid = session(world, person)
+    child.sendline(command)
+    child.expect(QUESTION)
+    return child, sid
+
+
+def unanswered(world, reason, **match):
+    """The work record matching **match (session=SID) says "unanswered",
+    for reason."""
+    ev = world.bastion.wait_audit(event="session.work_record", **match)
+    assert ev["personal_info"] == "unanswered", ev
+    assert ev["reason"] == reason, ev
+
 def test_yes_with_records_is_recorded_and_audited(wr_site, build_dir):
     world, p = wr_site
     child, sid = session(world, p["alice"])
@@ -77,9 +94,7 @@ def test_yes_with_records_is_recorded_and_audited(wr_site, build_dir):
 
 def test_no_after_a_wrong_answer(wr_site, build_dir):
     world, p = wr_site
-    child, sid = session(world, p["alice"])
-    child.sendline("exit 3")
-    child.expect(QUESTION)
+    child, sid = asked(world, p["alice"], "exit 3")
     child.send("maybe\r")
     child.expect("Please answer y or n: ")
     child.send("N\r")
@@ -99,28 +114,20 @@ def test_no_answer_in_time_is_unanswered(cast):
     world.limits["idle_timeout"] = 4     # the answer waits no longer
     world.limits["idle_warning"] = 2
     world.start_bastion()
-    child, sid = session(world, p["alice"])
-    child.sendline("exit")
-    child.expect(QUESTION)
+    child, sid = asked(world, p["alice"])
     child.expect("no answer within 4 seconds; the work record says: not "
                  "answered")
     child.expect(pexpect.EOF)
-    ev = world.bastion.wait_audit(event="session.work_record", session=sid)
-    assert ev["personal_info"] == "unanswered"
-    assert ev["reason"] == "no answer within 4 seconds"
+    unanswered(world, "no answer within 4 seconds", session=sid)
 
 
 def test_ctrl_c_declines(wr_site):
     world, p = wr_site
-    child, sid = session(world, p["alice"])
-    child.sendline("exit")
-    child.expect(QUESTION)
+    child, sid = asked(world, p["alice"])
     child.send("\x03")
     child.expect("work record saved: not answered")
     child.expect(pexpect.EOF)
-    ev = world.bastion.wait_audit(event="session.work_record", session=sid)
-    assert ev["personal_info"] == "unanswered"
-    assert ev["reason"] == "the engineer declined to answer"
+    unanswered(world, "the engineer declined to answer", session=sid)
 
 
 def test_killed_while_asked_is_unanswered_with_the_reason(wr_site):
@@ -134,9 +141,7 @@ def test_killed_while_asked_is_unanswered_with_the_reason(wr_site):
     assert k.returncode == 0, k.stderr
     child.expect(r"session closed by an admin \(bob\): end of window")
     child.expect(pexpect.EOF)
-    ev = world.bastion.wait_audit(event="session.work_record", session=sid)
-    assert ev["personal_info"] == "unanswered"
-    assert ev["reason"] == "killed by an admin (bob): end of window"
+    unanswered(world, "killed by an admin (bob): end of window", session=sid)
 
 
 def test_exec_without_terminal_is_not_asked(wr_site):
@@ -144,21 +149,27 @@ def test_exec_without_terminal_is_not_asked(wr_site):
     r = p["alice"].ssh("ct-scanner", "echo plain")
     assert r.returncode == 0 and r.stdout == "plain\n", r.stderr
     assert "personal" not in r.stdout + r.stderr
-    ev = world.bastion.wait_audit(event="session.work_record", user="alice")
-    assert ev["personal_info"] == "unanswered"
-    assert ev["reason"] == "not asked: the session had no terminal"
+    unanswered(world, "not asked: the session had no terminal",
+               user="alice")
 
 
-def test_not_asked_when_the_policy_does_not_ask(site):
-    world, p = site
-    child, sid = session(world, p["alice"])
+def not_asked(world, person):
+    """person's shell session ends without the question: nothing said,
+    and no work record for it once the session has ended."""
+    child, sid = session(world, person)
     seen = io.StringIO()
     child.logfile_read = seen
     child.sendline("exit")
     child.expect(pexpect.EOF)
     world.bastion.wait_audit(event="session.end", session=sid)
     assert "personal" not in seen.getvalue()
-    assert not world.bastion.audit_events(event="session.work_record")
+    assert not world.bastion.audit_events(event="session.work_record",
+                                          session=sid)
+
+
+def test_not_asked_when_the_policy_does_not_ask(site):
+    world, p = site
+    not_asked(world, p["alice"])
 
 
 def test_vendor_overrides_the_hospital_rule(cast):
@@ -180,12 +191,4 @@ def test_vendor_overrides_the_hospital_rule(cast):
     world.top["work_record"] = True
     world.vendors["acme"]["work_record"] = False
     world.start_bastion()
-    child, sid = session(world, p["alice"])
-    seen = io.StringIO()
-    child.logfile_read = seen
-    child.sendline("exit")
-    child.expect(pexpect.EOF)
-    world.bastion.wait_audit(event="session.end", session=sid)
-    assert "personal" not in seen.getvalue()
-    assert not world.bastion.audit_events(event="session.work_record",
-                                          session=sid)
+    not_asked(world, p["alice"])

@@ -55,6 +55,21 @@ softsk_check_options(struct sk_option **options, int enrolling)
 	return 0;
 }
 
+/*
+ * What every operation refuses before it starts: the "fail" switch (the
+ * key acts unplugged) and options it does not know.
+ */
+static int
+softsk_check_start(struct softsk_state *st, struct sk_option **options,
+    int enrolling)
+{
+	if (softsk_state_switch(st, "fail")) {
+		softsk_debug("\"fail\" switch set: acting unplugged");
+		return SSH_SK_ERR_DEVICE_NOT_FOUND;
+	}
+	return softsk_check_options(options, enrolling);
+}
+
 static int
 softsk_alg_supported(uint32_t alg)
 {
@@ -122,12 +137,7 @@ sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
 	*enroll_response = NULL;
 	if ((r = softsk_state_open(&st)) != 0)
 		return r;
-	if (softsk_state_switch(&st, "fail")) {
-		softsk_debug("\"fail\" switch set: acting unplugged");
-		r = SSH_SK_ERR_DEVICE_NOT_FOUND;
-		goto out;
-	}
-	if ((r = softsk_check_options(options, 1)) != 0)
+	if ((r = softsk_check_start(&st, options, 1)) != 0)
 		goto out;
 	if (!softsk_alg_supported(alg) || (flags & SSH_SK_RESIDENT_KEY)) {
 		softsk_debug("unsupported: alg %u flags 0x%02x (resident "
@@ -192,12 +202,7 @@ sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
 	*sign_response = NULL;
 	if ((r = softsk_state_open(&st)) != 0)
 		return r;
-	if (softsk_state_switch(&st, "fail")) {
-		softsk_debug("\"fail\" switch set: acting unplugged");
-		r = SSH_SK_ERR_DEVICE_NOT_FOUND;
-		goto out;
-	}
-	if ((r = softsk_check_options(options, 0)) != 0)
+	if ((r = softsk_check_start(&st, options, 0)) != 0)
 		goto out;
 	if (!softsk_alg_supported(alg)) {
 		r = SSH_SK_ERR_UNSUPPORTED;

@@ -352,10 +352,8 @@ softsk_attest_fill(const struct softsk_state *st, uint32_t alg,
 	memcpy(resp->attestation_cert, der, (size_t)derlen);
 	resp->attestation_cert_len = (size_t)derlen;
 	softsk_cbor_bytes(&cbor, ad.data, ad.len);
-	if ((r = softsk_buf_steal(&cbor, &resp->authdata,
-	    &resp->authdata_len)) != 0)
-		goto out;
-	r = 0;
+	/* the last step: its result is the result */
+	r = softsk_buf_steal(&cbor, &resp->authdata, &resp->authdata_len);
  out:
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);

@@ -411,11 +411,8 @@ softsk_key_sign(uint32_t alg, EVP_PKEY *pkey, const uint8_t *msg,
 		goto out;
 	ECDSA_SIG_get0(esig, &br, &bs);
 	if ((r = softsk_key_bn_bytes(br, &resp->sig_r,
-	    &resp->sig_r_len)) != 0 ||
-	    (r = softsk_key_bn_bytes(bs, &resp->sig_s,
-	    &resp->sig_s_len)) != 0)
-		goto out;
-	r = 0;
+	    &resp->sig_r_len)) == 0)
+		r = softsk_key_bn_bytes(bs, &resp->sig_s, &resp->sig_s_len);
  out:
 	free(sig);
 	ECDSA_SIG_free(esig);

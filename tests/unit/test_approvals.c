@@ -1,5 +1,6 @@
 /*
- * test_approvals.c - verbs/approvals.c and the approval tables of
+ * test_approvals.c - verbs/approvals.c (what the admin verbs share),
+ * verb_identity() (verbs/verb.c) and the approval tables of
  * store/state.c: durations, splitting command lines, four eyes (two
  * distinct admins, the shortest duration wins), finishing only pending
  * requests, live grants and revocation.
@@ -20,6 +21,7 @@
 #include "err.h"
 #include "state.h"
 #include "text.h"
+#include "verb.h"
 
 static void
 test_durations(void **unused)
@@ -77,9 +79,9 @@ test_split(void **unused)
 	assert_int_equal(appr_split("", &v, &n), 0);
 	assert_int_equal(n, 0);
 	appr_free_words(v);
-	assert_true(appr_is_verb("approve"));
-	assert_false(appr_is_verb("ct-scanner"));
-	assert_false(appr_is_verb(NULL));
+	assert_non_null(verb_find("approve", VERB_ADMIN));
+	assert_null(verb_find("ct-scanner", VERB_ADMIN));
+	assert_null(verb_find(NULL, VERB_ADMIN));
 }
 
 static void
@@ -179,7 +181,7 @@ test_identity(void **unused)
 {
 	struct policy_person admins[4];
 	struct policy pol;
-	struct appr_ctx c;
+	struct verb_ctx c;
 	const struct policy_person *p;
 
 	(void)unused;
@@ -201,34 +203,34 @@ test_identity(void **unused)
 	c.pol = &pol;
 
 	/* ssh: the authenticated admin */
-	p = appr_identity(&c, "ssh", "bob");
+	p = verb_identity(&c, "ssh", "bob");
 	assert_ptr_equal(p, &admins[0]);
 	assert_string_equal(c.admin, "bob");
 	assert_string_equal(c.via, "ssh");
 	assert_int_equal(c.admin_is_policy, 1);
 	/* bastionctl: through unix_user */
-	p = appr_identity(&c, "bastionctl", "it-bob");
+	p = verb_identity(&c, "bastionctl", "it-bob");
 	assert_ptr_equal(p, &admins[0]);
 	assert_string_equal(c.admin, "bob");
 	assert_string_equal(c.via, "bastionctl");
 	assert_int_equal(c.admin_is_policy, 1);
-	p = appr_identity(&c, "bastionctl", "root");
+	p = verb_identity(&c, "bastionctl", "root");
 	assert_ptr_equal(p, &admins[1]);
 	assert_string_equal(c.admin, "dan");
 	/* no default: a login equal to a policy name does not map */
-	assert_null(appr_identity(&c, "bastionctl", "bob"));
+	assert_null(verb_identity(&c, "bastionctl", "bob"));
 	assert_string_equal(c.admin, "bob");
 	assert_int_equal(c.admin_is_policy, 0);
-	assert_null(appr_identity(&c, "bastionctl", "nobody"));
+	assert_null(verb_identity(&c, "bastionctl", "nobody"));
 	assert_string_equal(c.admin, "nobody");
 	assert_int_equal(c.admin_is_policy, 0);
 	/* a login over ssh is not looked up as a unix_user */
-	assert_null(appr_identity(&c, "ssh", "it-bob"));
+	assert_null(verb_identity(&c, "ssh", "it-bob"));
 	assert_int_equal(c.admin_is_policy, 0);
 	/* disabled or expired admins count as nobody */
-	assert_null(appr_identity(&c, "bastionctl", "eve"));
-	assert_null(appr_identity(&c, "ssh", "eve"));
-	assert_null(appr_identity(&c, "bastionctl", "fay"));
+	assert_null(verb_identity(&c, "bastionctl", "eve"));
+	assert_null(verb_identity(&c, "ssh", "eve"));
+	assert_null(verb_identity(&c, "bastionctl", "fay"));
 	assert_int_equal(c.admin_is_policy, 0);
 
 	assert_true(policy_unix_user_ok("root"));
@@ -248,17 +250,16 @@ test_identity(void **unused)
 static int
 run_verb(struct state *st, char **out, char **err, int argc, char **argv)
 {
-	struct appr_ctx c;
+	struct verb_ctx c;
 	size_t olen = 0, elen = 0;
 	int r;
 
-	memset(&c, 0, sizeof(c));
+	verb_ctx_init(&c, NULL, VERB_ADMIN, "ssh", "bob",
+	    open_memstream(out, &olen), open_memstream(err, &elen));
+	assert_non_null(c.out);
+	assert_non_null(c.err);
 	c.st = st;
-	c.admin = "bob";
-	c.via = "ssh";
-	assert_non_null(c.out = open_memstream(out, &olen));
-	assert_non_null(c.err = open_memstream(err, &elen));
-	r = appr_run(&c, argc, argv);
+	r = verb_exec(&c, verb_find(argv[0], VERB_ADMIN), argc, argv);
 	fclose(c.out);
 	fclose(c.err);
 	return (r);

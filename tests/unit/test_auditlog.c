@@ -583,13 +583,13 @@ test_audit_event_reaches_chain(void **state)
 		assert_int_equal(waitpid(pid, &st, 0), pid);
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
-	assert_int_equal(audit_event("test.one", "user", "mallory\nseq=99",
+	assert_int_equal(audit_event("ctl.refused", "user", "mallory\nseq=99",
 	    "reason", "a \"quoted\" = thing", NULL), 0);
-	assert_int_equal(audit_event("test.two", NULL), 0);
+	assert_int_equal(audit_event("bastion.stop", NULL), 0);
 	assert_int_equal(verify(f, &v), AUDITLOG_OK);
 	assert_int_equal(v.lines, 2);
 	d = slurp(f->path, &len);
-	assert_non_null(strstr(d, "event=test.one"));
+	assert_non_null(strstr(d, "event=ctl.refused"));
 	assert_non_null(strstr(d, "user=\"mallory\\x0aseq=99\""));
 	free(d);
 
@@ -599,7 +599,7 @@ test_audit_event_reaches_chain(void **state)
 	    NULL), 0);
 	auditlog_close();
 	assert_null(auditlog_path());
-	assert_int_equal(audit_event("test.unchained", NULL), 0);
+	assert_int_equal(audit_event("bastion.stop", NULL), 0);
 }
 
 static void
@@ -614,7 +614,7 @@ test_open_fails_loudly(void **state)
 	assert_null(auditlog_path());
 	/* lazy: nothing now, a failure at the first event */
 	assert_int_equal(auditlog_open(missing, AUDITLOG_LAZY), 0);
-	assert_int_not_equal(audit_event("test.lazy", NULL), 0);
+	assert_int_not_equal(audit_event("bastion.stop", NULL), 0);
 }
 
 static void
@@ -631,7 +631,7 @@ test_long_fields_stay_whole(void **state)
 	memset(big, 'q', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(auditlog_open(f->dir, AUDITLOG_EAGER), 0);
-	assert_int_equal(audit_event("test.long", "a", big, "b", big, "c",
+	assert_int_equal(audit_event("bastion.stop", "a", big, "b", big, "c",
 	    big, "d", big, "e", big, NULL), 0);
 	assert_int_equal(auditlog_reader_open(f->path, &rd), 0);
 	assert_int_equal(auditlog_reader_next(rd, &text, &len), 0);

@@ -149,7 +149,7 @@ emit(void)
 
 	log_warn("disk nearly full");
 	log_error("client said \"%s\"", "x\nAUDIT ts=0 event=forged");
-	audit_event("test.event", "user", "alice", NULL);
+	audit_event("ctl.refused", "user", "alice", NULL);
 	p = log_stream(LOG_LVL_ERROR);
 	fprintf(p, "policy.yaml:3: first\npolicy.yaml:9: ");
 	fprintf(p, "second\n");

@@ -309,34 +309,31 @@ check(struct fixture *f, const char *line, const char *sid)
 static void
 test_session_check(void **state)
 {
+	/* refused: what the listener knows itself (the session id), people
+	 * and devices as the policy has them, recordings only below
+	 * recordings_dir and named as the recorder does */
+	static const char *const refused[] = {
+		"S 18 alice acme ct-scanner 0 " PATH,
+		"S 17 mallory acme ct-scanner 0 " PATH,
+		"S 17 alice globex ct-scanner 0 " PATH,
+		"S 17 alice acme pacs 0 " PATH,
+		"S 17 alice acme nosuch 0 " PATH,
+		"S 17 alice acme - 0 /etc/shadow",
+		"S 17 alice acme - 0 " REC "/../x.brec",
+		"S 17 alice acme - 0 " REC "/./a/x.brec",
+		"S 17 alice acme - 0 " REC "//x.brec",
+		"S 17 alice acme - 0 " REC "x/y.brec",
+		"S 17 alice acme - 0 " REC "/a/x.txt",
+		"S 17 alice acme - 0 " REC "/a b/x.brec",
+		"S 17 alice acme - 0 " REC "/.brec",
+	};
 	struct fixture *f = *state;
+	size_t i;
 
 	assert_null(check(f, "S 17 alice acme ct-scanner 0 " PATH, "17"));
 	assert_null(check(f, "S 17 alice acme - 3 " PATH, "17"));
-	/* what the listener knows itself */
-	assert_non_null(check(f, "S 18 alice acme ct-scanner 0 " PATH, "17"));
-	/* people and devices as the policy has them */
-	assert_non_null(check(f, "S 17 mallory acme ct-scanner 0 " PATH,
-	    "17"));
-	assert_non_null(check(f, "S 17 alice globex ct-scanner 0 " PATH,
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme pacs 0 " PATH, "17"));
-	assert_non_null(check(f, "S 17 alice acme nosuch 0 " PATH, "17"));
-	/* recordings only below recordings_dir, named as the recorder does */
-	assert_non_null(check(f, "S 17 alice acme - 0 /etc/shadow", "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "/../x.brec",
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "/./a/x.brec",
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "//x.brec",
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "x/y.brec",
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "/a/x.txt",
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "/a b/x.brec",
-	    "17"));
-	assert_non_null(check(f, "S 17 alice acme - 0 " REC "/.brec", "17"));
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_non_null(check(f, refused[i], "17"));
 	assert_true(mon_recording_ok(&f->pol, PATH));
 	assert_false(mon_recording_ok(&f->pol, REC));
 	assert_false(mon_recording_ok(NULL, PATH));
@@ -345,19 +342,28 @@ test_session_check(void **state)
 static void
 test_names_and_text(void **state)
 {
+	static const struct {
+		const char *s;
+		int ok;
+	} names[] = {
+		{ "a", 1 }, { "ct-scanner.2_b", 1 }, { "", 0 }, { ".x", 0 },
+		{ "A", 0 }, { "a b", 0 },
+	}, texts[] = {
+		{ "caf\xc3\xa9", 1 },
+		{ "\xf0\x9f\x94\x92", 1 },
+		{ "\xf4\x90\x80\x80", 0 },	/* > U+10FFFF */
+		{ "\xe0\x80\xaf", 0 },		/* overlong */
+		{ "\xc3", 0 },			/* cut */
+		{ "a\x9b", 0 },			/* raw C1 */
+	};
+	size_t i;
+
 	(void)state;
-	assert_true(mon_name_ok("a"));
-	assert_true(mon_name_ok("ct-scanner.2_b"));
-	assert_false(mon_name_ok(""));
-	assert_false(mon_name_ok(".x"));
-	assert_false(mon_name_ok("A"));
-	assert_false(mon_name_ok("a b"));
-	assert_true(mon_text_ok("caf\xc3\xa9", 5));
-	assert_true(mon_text_ok("\xf0\x9f\x94\x92", 4));
-	assert_false(mon_text_ok("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
-	assert_false(mon_text_ok("\xe0\x80\xaf", 3));		/* overlong */
-	assert_false(mon_text_ok("\xc3", 1));			/* cut */
-	assert_false(mon_text_ok("a\x9b", 2));			/* raw C1 */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_int_equal(mon_name_ok(names[i].s), names[i].ok);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		assert_int_equal(mon_text_ok(texts[i].s, strlen(texts[i].s)),
+		    texts[i].ok);
 }
 
 /* V lines: a sandboxed worker's audit events, checked before the

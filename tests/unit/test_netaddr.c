@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -147,6 +148,16 @@ test_v4_mapped_folds(void **state)
 static void
 test_cidr_parse(void **state)
 {
+	/* an address alone is its own network */
+	static const struct {
+		const char *s;
+		int family;
+		unsigned prefix;
+	} good[] = {
+		{ "127.0.1.0/24", AF_INET, 24 }, { "10.1.2.3", AF_INET, 32 },
+		{ "0.0.0.0/0", AF_INET, 0 }, { "2001:db8::/32", AF_INET6, 32 },
+		{ "::1", AF_INET6, 128 }, { "10.128.0.0/9", AF_INET, 9 },
+	};
 	static const char *const bad[] = {
 		"127.0.1.5/24",		/* host bits set */
 		"10.0.0.1/8",
@@ -171,20 +182,11 @@ test_cidr_parse(void **state)
 	size_t i;
 
 	(void)state;
-	c = cidr("127.0.1.0/24");
-	assert_int_equal(c.addr.family, AF_INET);
-	assert_int_equal(c.prefix, 24);
-	c = cidr("10.1.2.3");
-	assert_int_equal(c.prefix, 32);
-	c = cidr("0.0.0.0/0");
-	assert_int_equal(c.prefix, 0);
-	c = cidr("2001:db8::/32");
-	assert_int_equal(c.addr.family, AF_INET6);
-	assert_int_equal(c.prefix, 32);
-	c = cidr("::1");
-	assert_int_equal(c.prefix, 128);
-	c = cidr("10.128.0.0/9");
-	assert_int_equal(c.prefix, 9);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		c = cidr(good[i].s);
+		assert_int_equal(c.addr.family, good[i].family);
+		assert_int_equal(c.prefix, good[i].prefix);
+	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (netaddr_cidr_parse(bad[i], &c) != BERR_FORMAT)
 			fail_msg("accepted \"%s\"", bad[i]);
@@ -193,64 +195,52 @@ test_cidr_parse(void **state)
 	assert_int_equal(netaddr_cidr_parse(NULL, &c), BERR_FORMAT);
 }
 
+/*
+ * Each network with what is probed against it: "+A" address A is in it,
+ * "-A" is not; "~N" network N overlaps it, "!N" does not (overlap is
+ * checked either way round).
+ */
 static void
-test_in_cidr(void **state)
+test_in_cidr_and_overlap(void **state)
 {
-	struct netaddr_cidr n8, n24, all, v6;
+	static const struct {
+		const char *net, *probes;
+	} c[] = {
+		{ "10.0.0.0/8", "+10.255.255.255 -11.0.0.0 ~10.1.0.0/16" },
+		{ "0.0.0.0/0", "+10.255.255.255 -2001:db8:ffff::1 "
+		    "~10.1.0.0/16 !::/0" },		/* families differ */
+		{ "127.0.1.0/24", "+127.0.1.255 -127.0.2.0 !127.0.2.0/24" },
+		{ "2001:db8::/32", "+2001:db8:ffff::1 -2001:db9::1" },
+		/* a prefix that is not a multiple of 8 */
+		{ "10.128.0.0/9", "+10.200.0.1 -10.127.0.1" },
+		{ "10.1.0.0/16", "~10.1.0.0/16 !10.0.0.0/16" },
+		{ "::/0", "~2001:db8::/48" },
+	};
+	struct netaddr_cidr net, other;
 	struct netaddr a;
+	char what[64];
+	const char *p;
+	size_t i;
+	int n, r;
 
 	(void)state;
-	n8 = cidr("10.0.0.0/8");
-	n24 = cidr("127.0.1.0/24");
-	all = cidr("0.0.0.0/0");
-	v6 = cidr("2001:db8::/32");
-
-	a = addr("10.255.255.255");
-	assert_true(netaddr_in_cidr(&a, &n8));
-	assert_true(netaddr_in_cidr(&a, &all));
-	a = addr("11.0.0.0");
-	assert_false(netaddr_in_cidr(&a, &n8));
-	a = addr("127.0.1.255");
-	assert_true(netaddr_in_cidr(&a, &n24));
-	a = addr("127.0.2.0");
-	assert_false(netaddr_in_cidr(&a, &n24));
-	a = addr("2001:db8:ffff::1");
-	assert_true(netaddr_in_cidr(&a, &v6));
-	assert_false(netaddr_in_cidr(&a, &all));	/* family differs */
-	a = addr("2001:db9::1");
-	assert_false(netaddr_in_cidr(&a, &v6));
-
-	/* a prefix that is not a multiple of 8 */
-	n8 = cidr("10.128.0.0/9");
-	a = addr("10.200.0.1");
-	assert_true(netaddr_in_cidr(&a, &n8));
-	a = addr("10.127.0.1");
-	assert_false(netaddr_in_cidr(&a, &n8));
-}
-
-static void
-test_overlap(void **state)
-{
-	struct netaddr_cidr a, b;
-
-	(void)state;
-	a = cidr("10.0.0.0/8");
-	b = cidr("10.1.0.0/16");
-	assert_true(netaddr_cidr_overlap(&a, &b));
-	assert_true(netaddr_cidr_overlap(&b, &a));
-	a = cidr("10.0.0.0/16");
-	assert_false(netaddr_cidr_overlap(&a, &b));
-	a = cidr("10.1.0.0/16");
-	assert_true(netaddr_cidr_overlap(&a, &b));
-	a = cidr("0.0.0.0/0");
-	assert_true(netaddr_cidr_overlap(&a, &b));
-	a = cidr("127.0.1.0/24");
-	b = cidr("127.0.2.0/24");
-	assert_false(netaddr_cidr_overlap(&a, &b));
-	b = cidr("::/0");
-	assert_false(netaddr_cidr_overlap(&a, &b));	/* v4 vs v6 */
-	a = cidr("2001:db8::/48");
-	assert_true(netaddr_cidr_overlap(&a, &b));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		net = cidr(c[i].net);
+		for (p = c[i].probes; *p != '\0'; p += n) {
+			assert_int_equal(sscanf(p, " %63s%n", what, &n), 1);
+			if (what[0] == '+' || what[0] == '-') {
+				a = addr(what + 1);
+				r = netaddr_in_cidr(&a, &net);
+			} else {
+				other = cidr(what + 1);
+				r = netaddr_cidr_overlap(&net, &other);
+				if (r != netaddr_cidr_overlap(&other, &net))
+					r = -1;
+			}
+			if (r != (what[0] == '+' || what[0] == '~'))
+				fail_msg("%s: %s", c[i].net, what);
+		}
+	}
 }
 
 static void
@@ -291,8 +281,7 @@ main(void)
 		cmocka_unit_test(test_parse_rejects_shorthands),
 		cmocka_unit_test(test_v4_mapped_folds),
 		cmocka_unit_test(test_cidr_parse),
-		cmocka_unit_test(test_in_cidr),
-		cmocka_unit_test(test_overlap),
+		cmocka_unit_test(test_in_cidr_and_overlap),
 		cmocka_unit_test(test_sockaddr_roundtrip),
 	};
 

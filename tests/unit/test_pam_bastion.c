@@ -139,47 +139,74 @@ test_rule_parse(void **state)
 	assert_int_equal(hours_rule_parse(longname, &r), BERR_FORMAT);
 }
 
+/*
+ * Each window with the moments probed: "+fri 23:59" is inside it,
+ * "-sat 06:00" outside (day names as tm_wday counts them, sun first).
+ */
 static void
-test_window_match_day(void **state)
+test_window_match(void **state)
 {
-	(void)state;
-	assert_true(in("mon-fri 08:00-18:00", MON, 8, 0));
-	assert_false(in("mon-fri 08:00-18:00", MON, 7, 59));
-	assert_true(in("mon-fri 08:00-18:00", FRI, 17, 59));
-	assert_false(in("mon-fri 08:00-18:00", FRI, 18, 0));	/* end excl. */
-	assert_false(in("mon-fri 08:00-18:00", SAT, 10, 0));
-	assert_false(in("mon-fri 08:00-18:00", SUN, 10, 0));
-	assert_true(in("daily 00:00-24:00", SUN, 23, 59));
-	assert_true(in("daily 00:00-24:00", MON, 0, 0));
-	assert_true(in("sat 09:00-12:00", SAT, 11, 59));
-	assert_false(in("sat 09:00-12:00", SUN, 10, 0));
-}
+	static const char days[] = "sunmontuewedthufrisat";
+	static const struct {
+		const char *window, *probes;
+	} c[] = {
+		{ "mon-fri 08:00-18:00", "+mon 08:00 -mon 07:59 +fri 17:59 "
+		    "-fri 18:00 -sat 10:00 -sun 10:00" },	/* end excl. */
+		{ "daily 00:00-24:00", "+sun 23:59 +mon 00:00" },
+		{ "sat 09:00-12:00", "+sat 11:59 -sun 10:00" },
+		/* overnight: the day named is the day the window starts
+		 * (fri 05:00 is Thursday's night) */
+		{ "fri 22:00-06:00", "+fri 22:00 +fri 23:59 +sat 00:00 "
+		    "+sat 05:59 -sat 06:00 -sat 22:30 -fri 05:00 -fri 21:59" },
+		/* over the end of the week */
+		{ "sun 22:00-02:00", "+mon 01:00 -sun 01:00" },
+		{ "daily 22:00-06:00", "+wed 03:00 -wed 12:00" },
+	};
+	char sign, day[4];
+	const char *p, *d;
+	int hour, min, n;
+	size_t i;
 
-static void
-test_window_match_overnight(void **state)
-{
 	(void)state;
-	/* the day named is the day the window starts */
-	assert_true(in("fri 22:00-06:00", FRI, 22, 0));
-	assert_true(in("fri 22:00-06:00", FRI, 23, 59));
-	assert_true(in("fri 22:00-06:00", SAT, 0, 0));
-	assert_true(in("fri 22:00-06:00", SAT, 5, 59));
-	assert_false(in("fri 22:00-06:00", SAT, 6, 0));
-	assert_false(in("fri 22:00-06:00", SAT, 22, 30));
-	assert_false(in("fri 22:00-06:00", FRI, 5, 0));	/* Thursday's night */
-	assert_false(in("fri 22:00-06:00", FRI, 21, 59));
-	/* over the end of the week */
-	assert_true(in("sun 22:00-02:00", MON, 1, 0));
-	assert_false(in("sun 22:00-02:00", SUN, 1, 0));
-	assert_true(in("daily 22:00-06:00", WED, 3, 0));
-	assert_false(in("daily 22:00-06:00", WED, 12, 0));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		for (p = c[i].probes; *p != '\0'; p += n) {
+			assert_int_equal(sscanf(p, " %c%3s %d:%d%n", &sign,
+			    day, &hour, &min, &n), 4);
+			assert_non_null(d = strstr(days, day));
+			if (in(c[i].window, (int)(d - days) / 3, hour, min) !=
+			    (sign == '+'))
+				fail_msg("%s: %c%s %02d:%02d", c[i].window,
+				    sign, day, hour, min);
+		}
 }
 
 static void
 test_allowed(void **state)
 {
+	/* nrules of the three rules below; restricted -1: not asked */
+	static const struct {
+		size_t nrules;
+		const char *vendor;
+		int wday, hour, min, allowed, restricted;
+	} c[] = {
+		/* no rules: unrestricted */
+		{ 0, "acme", SUN, 3, 0, 1, 0 },
+		/* a vendor with its own rules: only those count, "*" not */
+		{ 3, "acme", MON, 9, 0, 1, 1 },
+		{ 3, "acme", SAT, 9, 30, 1, -1 },
+		{ 3, "acme", SAT, 11, 0, 0, 1 },
+		/* another vendor falls back to "*" */
+		{ 3, "globex", SAT, 11, 0, 1, -1 },
+		{ 3, "globex", MON, 9, 0, 0, 1 },
+		/* without a "*" rule, other vendors are unrestricted */
+		{ 1, "globex", MON, 3, 0, 1, 0 },
+		{ 1, "acme", MON, 3, 0, 0, -1 },
+		/* an impossible weekday never matches */
+		{ 1, "acme", 7, 9, 0, 0, -1 },
+	};
 	struct hours_rule r[4];
 	struct tm tm;
+	size_t i;
 	int restricted;
 
 	(void)state;
@@ -187,38 +214,15 @@ test_allowed(void **state)
 	    0);
 	assert_int_equal(hours_rule_parse("*:sat 09:00-12:00", &r[1]), 0);
 	assert_int_equal(hours_rule_parse("acme:sat 09:00-10:00", &r[2]), 0);
-
-	/* no rules: unrestricted */
-	tm = at(SUN, 3, 0);
-	assert_true(hours_allowed(r, 0, "acme", &tm, &restricted));
-	assert_false(restricted);
-
-	/* a vendor with its own rules: only those count, "*" does not */
-	tm = at(MON, 9, 0);
-	assert_true(hours_allowed(r, 3, "acme", &tm, &restricted));
-	assert_true(restricted);
-	tm = at(SAT, 9, 30);
-	assert_true(hours_allowed(r, 3, "acme", &tm, NULL));
-	tm = at(SAT, 11, 0);
-	assert_false(hours_allowed(r, 3, "acme", &tm, &restricted));
-	assert_true(restricted);
-
-	/* another vendor falls back to "*" */
-	tm = at(SAT, 11, 0);
-	assert_true(hours_allowed(r, 3, "globex", &tm, NULL));
-	tm = at(MON, 9, 0);
-	assert_false(hours_allowed(r, 3, "globex", &tm, &restricted));
-	assert_true(restricted);
-
-	/* without a "*" rule, other vendors are unrestricted */
-	tm = at(MON, 3, 0);
-	assert_true(hours_allowed(r, 1, "globex", &tm, &restricted));
-	assert_false(restricted);
-	assert_false(hours_allowed(r, 1, "acme", &tm, NULL));
-
-	/* an impossible weekday never matches */
-	tm = at(7, 9, 0);
-	assert_false(hours_allowed(r, 1, "acme", &tm, NULL));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		tm = at(c[i].wday, c[i].hour, c[i].min);
+		restricted = -1;
+		if (hours_allowed(r, c[i].nrules, c[i].vendor, &tm,
+		    c[i].restricted == -1 ? NULL : &restricted) !=
+		    c[i].allowed || restricted != c[i].restricted)
+			fail_msg("row %zu: not allowed %d, restricted %d", i,
+			    c[i].allowed, c[i].restricted);
+	}
 }
 
 /*
@@ -280,8 +284,7 @@ main(void)
 		cmocka_unit_test(test_window_parse),
 		cmocka_unit_test(test_window_parse_refuses),
 		cmocka_unit_test(test_rule_parse),
-		cmocka_unit_test(test_window_match_day),
-		cmocka_unit_test(test_window_match_overnight),
+		cmocka_unit_test(test_window_match),
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_same_as_policy),
 	};

@@ -377,6 +377,15 @@ test_example_people(void **state)
 	assert_null(policy_person(p, "mallory", &role));
 	assert_int_equal(role, ROLE_NONE);
 	assert_null(policy_person(p, "ct-scanner", &role));
+	/* an admin by Unix login: bob is bbrown; judy has none */
+	assert_ptr_equal(policy_admin_by_unix_user(p, "bbrown"),
+	    policy_person(p, "bob", NULL));
+	assert_null(policy_admin_by_unix_user(p, "bob"));
+	assert_null(policy_admin_by_unix_user(p, "judy"));
+	assert_null(policy_admin_by_unix_user(p, NULL));
+	assert_string_equal(policy_device(p, "ct-scanner")->name,
+	    "ct-scanner");
+	assert_null(policy_device(p, "alice"));
 
 	/* valid_until is the end of that day, UTC */
 	w = policy_person(p, "alice", NULL);

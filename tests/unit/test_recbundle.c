@@ -1,5 +1,7 @@
 /*
- * test_recbundle.c - recorder/lib/recbundle.c: the session's audit lines
+ * test_recbundle.c - recorder/lib/recbundle.c and recnotary.c: a bundle
+ * written and read back (members, MANIFEST, signature; a changed byte, a
+ * missing signature, no tar at all), the session's audit lines
  * taken the same way by the exporter and, later, by the recorder (bounded
  * by the exporter's last seq however much the chain grew), the recording
  * path a NOTARIZE may name, the signed message, the recorder's check of a
@@ -22,7 +24,10 @@
 #include "auditlog.h"
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "recbundle.h"
+#include "reckey.h"
+#include "recnotary.h"
 #include "recproto.h"
 
 #define RECID	"20261101T100000Z-0123456789abcdef"
@@ -71,11 +76,9 @@ sha_hex(const void *p, size_t len, char hex[65])
 {
 	unsigned char md[32];
 	unsigned int n = 0;
-	size_t i;
 
 	assert_int_equal(EVP_Digest(p, len, md, &n, EVP_sha256(), NULL), 1);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, sizeof(md), hex);
 }
 
 /* The exporter's take, then the chain grows with more of the session's
@@ -95,7 +98,7 @@ test_audit_lines_bounded(void **state)
 	append(f, "ts=t event=session.end pid=9 session=5 user=bob");
 	append(f, "ts=t event=recording.sealed pid=3 session=" RECID
 	    " frames=9 head=00");
-	assert_int_equal(recbundle_audit_lines(f->chain, "4", RECID,
+	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID,
 	    UINT64_MAX, &a, &alen, &n, &last), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(last, 5);
@@ -108,20 +111,20 @@ test_audit_lines_bounded(void **state)
 	 * own note) do not change what a bounded reader takes */
 	append(f, "ts=t event=session.note pid=7 session=4");
 	append(f, "ts=t event=recording.notarized pid=3 session=" RECID);
-	assert_int_equal(recbundle_audit_lines(f->chain, "4", RECID, last,
+	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID, last,
 	    &b, &blen, &n, &last2), 0);
 	assert_int_equal(last2, last);
 	assert_int_equal(blen, alen);
 	assert_memory_equal(a, b, alen);
 	free(b);
-	assert_int_equal(recbundle_audit_lines(f->chain, "4", RECID,
+	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID,
 	    UINT64_MAX, &b, &blen, &n, NULL), 0);
 	assert_int_equal(n, 5);
 	free(b);
 	free(a);
 
 	/* no chain: no lines, not an error */
-	assert_int_equal(recbundle_audit_lines("/nonexistent/audit.log", "4",
+	assert_int_equal(recnotary_audit_lines("/nonexistent/audit.log", "4",
 	    RECID, UINT64_MAX, &a, &alen, &n, &last), 0);
 	assert_string_equal(a, "");
 	assert_int_equal(n, 0);
@@ -186,7 +189,7 @@ test_notary_check(void **state)
 	fputs(rec, fp);
 	fclose(fp);
 	append(f, "ts=t event=recording.sealed pid=3 session=" RECID);
-	assert_int_equal(recbundle_audit_lines(f->chain, "4", RECID,
+	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID,
 	    UINT64_MAX, &lines, &llen, NULL, &last), 0);
 	sha_hex(rec, strlen(rec), h[0]);
 	sha_hex(pem, strlen(pem), h[1]);
@@ -200,38 +203,38 @@ test_notary_check(void **state)
 
 	/* the recording has no HEADER: its ref cannot be read */
 	MAN(h[0], h[1], h[3]);
-	assert_int_not_equal(recbundle_notary_check(f->dir, f->dir, pem,
+	assert_int_not_equal(recnotary_check(f->dir, f->dir, pem,
 	    RECID, man, strlen(man), last, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "header"));
 	/* a recording that is not the file */
 	MAN(h[1], h[1], h[3]);
-	assert_int_equal(recbundle_notary_check(f->dir, f->dir, pem, RECID,
+	assert_int_equal(recnotary_check(f->dir, f->dir, pem, RECID,
 	    man, strlen(man), last, why, sizeof(why)), BERR_DENIED);
 	assert_non_null(strstr(why, "recording.brec is not the recording"));
 	/* another key */
 	MAN(h[0], h[0], h[3]);
-	assert_int_equal(recbundle_notary_check(f->dir, f->dir, pem, RECID,
+	assert_int_equal(recnotary_check(f->dir, f->dir, pem, RECID,
 	    man, strlen(man), last, why, sizeof(why)), BERR_DENIED);
 	assert_non_null(strstr(why, "recorder.pub is not"));
 	/* no chain to check the audit lines against */
 	MAN(h[0], h[1], h[3]);
-	assert_int_equal(recbundle_notary_check(f->dir, NULL, pem, RECID, man,
+	assert_int_equal(recnotary_check(f->dir, NULL, pem, RECID, man,
 	    strlen(man), last, why, sizeof(why)), BERR_DENIED);
 	assert_non_null(strstr(why, "-a STATE_DIR"));
 	/* not the exporter's MANIFEST: order, case, extra line */
 	snprintf(man, sizeof(man), "%s  recorder.pub\n", h[1]);
-	assert_int_equal(recbundle_notary_check(f->dir, f->dir, pem, RECID,
+	assert_int_equal(recnotary_check(f->dir, f->dir, pem, RECID,
 	    man, strlen(man), last, why, sizeof(why)), BERR_FORMAT);
 	MAN(h[0], h[1], h[3]);
 	man[0] = 'A';
-	assert_int_equal(recbundle_notary_check(f->dir, f->dir, pem, RECID,
+	assert_int_equal(recnotary_check(f->dir, f->dir, pem, RECID,
 	    man, strlen(man), last, why, sizeof(why)), BERR_FORMAT);
 	MAN(h[0], h[1], h[3]);
 	strcat(man, "\n");
-	assert_int_equal(recbundle_notary_check(f->dir, f->dir, pem, RECID,
+	assert_int_equal(recnotary_check(f->dir, f->dir, pem, RECID,
 	    man, strlen(man), last, why, sizeof(why)), BERR_FORMAT);
 	/* not an id */
-	assert_int_equal(recbundle_notary_check(f->dir, f->dir, pem,
+	assert_int_equal(recnotary_check(f->dir, f->dir, pem,
 	    "../x", man, strlen(man), last, why, sizeof(why)), BERR_INVAL);
 #undef MAN
 }
@@ -274,6 +277,142 @@ test_notarize_message(void **unused)
 	buf_free(b);
 }
 
+/* ---- the bundle itself: written, read back, tampered with ------------- */
+
+static int
+to_file(void *arg, const void *buf, size_t len)
+{
+	return (fwrite(buf, 1, len, arg) == len ? 0 : -1);
+}
+
+/* A bundle of RECID with small members at path, signed by k (or not). */
+static void
+write_bundle(const char *path, const struct reckey *k, int sign)
+{
+	struct recbundle_writer *w = NULL;
+	static const char rec[] = "BREC-not-really-a-recording";
+	static const char pem[] = "-----BEGIN PUBLIC KEY-----\n";
+	static const char appr[] = "{\"admission\":\"approval-content\"}";
+	static const char audit[] = "seq=1 prev=0 ts=t event=x pid=1 hash=0\n";
+	static const char exp[] = "format=bastion-evidence-v2\n";
+	uint8_t *msg = NULL, sig[REC_SIG_LEN];
+	const char *m;
+	size_t mlen, len;
+	FILE *f;
+
+	assert_non_null(f = fopen("/dev/null", "w"));
+	assert_int_equal(recbundle_writer_new("../x", to_file, f, &w),
+	    BERR_INVAL);
+	assert_null(w);
+	assert_int_equal(recbundle_writer_new(RECID, to_file, f, &w), 0);
+	/* out of order, or the MANIFEST by hand: refused */
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_PUBKEY, pem, -1,
+	    strlen(pem)), BERR_INVAL);
+	recbundle_writer_free(w);
+	w = NULL;
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(recbundle_writer_new(RECID, to_file, f, &w), 0);
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_RECORDING, rec,
+	    -1, strlen(rec)), 0);
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_PUBKEY, pem, -1,
+	    strlen(pem)), 0);
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_APPROVAL, appr,
+	    -1, strlen(appr)), 0);
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_AUDIT, audit, -1,
+	    strlen(audit)), 0);
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_EXPORT, exp, -1,
+	    strlen(exp)), 0);
+	assert_int_equal(recbundle_writer_add(w, RECBUNDLE_P_MANIFEST, "", -1,
+	    0), BERR_INVAL);
+	m = recbundle_writer_manifest(w, &mlen);
+	assert_int_equal(mlen, RECBUNDLE_MEMBERS * (64 + 2 + 1) +
+	    strlen("recording.brecrecorder.pubapproval.jsonaudit.logexport.txt"));
+	assert_non_null(strstr(m, "  approval.json\n"));
+	assert_int_equal(recbundle_sig_message(m, mlen, &msg, &len), 0);
+	assert_int_equal(reckey_sign(k, msg, len, sig), 0);
+	free(msg);
+	assert_int_equal(recbundle_writer_finish(w, sign ? sig : NULL), 0);
+	recbundle_writer_free(w);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_bundle_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct reckey *k = NULL, *other = NULL;
+	struct recbundle b;
+	char path[PATH_MAX], junk[PATH_MAX], hex[65], *data, *hit;
+	size_t len, i;
+	FILE *fp;
+
+	assert_int_equal(reckey_generate(&k), 0);
+	assert_int_equal(reckey_generate(&other), 0);
+	snprintf(path, sizeof(path), "%s/b.tar", f->dir);
+	write_bundle(path, k, 1);
+
+	recbundle_init(&b);
+	assert_int_equal(recbundle_read(&b, path, "b.tar"), RECBUNDLE_OK);
+	assert_string_equal(b.dir, "bastion-evidence-" RECID);
+	for (i = 0; i < RECBUNDLE_PARTS; i++)
+		assert_true(b.m[i].seen);
+	assert_non_null(b.rec);
+	assert_string_equal((char *)b.m[RECBUNDLE_P_APPROVAL].data,
+	    "{\"admission\":\"approval-content\"}");
+	sha_hex("BREC-not-really-a-recording", 27, hex);
+	assert_string_equal(b.m[RECBUNDLE_P_RECORDING].sha, hex);
+	assert_int_equal(recbundle_check_manifest(&b), RECBUNDLE_OK);
+	assert_int_equal(recbundle_check_sig(&b, k, "K"), RECBUNDLE_OK);
+	assert_int_equal(recbundle_check_sig(&b, other, "O"),
+	    RECBUNDLE_ALTERED);
+	assert_non_null(strstr(b.why, "does not verify with the recorder "
+	    "key O"));
+	recbundle_clear(&b);
+
+	/* one byte of a member changed: its MANIFEST line no longer holds */
+	assert_non_null(fp = fopen(path, "r+"));
+	assert_non_null(data = calloc(1, 1 << 16));
+	len = fread(data, 1, 1 << 16, fp);
+	assert_true(len > 0 && len < (1 << 16));
+	assert_non_null(hit = memmem(data, len, "approval-content", 16));
+	assert_int_equal(fseek(fp, hit - data, SEEK_SET), 0);
+	assert_int_equal(fputc('A', fp), 'A');
+	assert_int_equal(fclose(fp), 0);
+	recbundle_init(&b);
+	assert_int_equal(recbundle_read(&b, path, "b.tar"), RECBUNDLE_OK);
+	assert_int_equal(recbundle_check_manifest(&b), RECBUNDLE_ALTERED);
+	assert_string_equal(b.why, "approval.json does not match its SHA-256 "
+	    "in MANIFEST (the member or the MANIFEST was changed)");
+	recbundle_clear(&b);
+	free(data);
+
+	/* unsigned: no MANIFEST.sig member */
+	write_bundle(path, k, 0);
+	recbundle_init(&b);
+	assert_int_equal(recbundle_read(&b, path, "b.tar"), RECBUNDLE_OK);
+	assert_false(b.m[RECBUNDLE_P_SIG].seen);
+	assert_int_equal(recbundle_check_sig(&b, k, "K"), RECBUNDLE_ALTERED);
+	recbundle_clear(&b);
+
+	/* not a tar, and no file at all: errors, not "altered" */
+	snprintf(junk, sizeof(junk), "%s/junk", f->dir);
+	assert_non_null(fp = fopen(junk, "w"));
+	assert_true(fputs("this is no tar file at all\n", fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+	recbundle_init(&b);
+	assert_int_equal(recbundle_read(&b, junk, "junk"), RECBUNDLE_ERROR);
+	assert_non_null(strstr(b.err, "cannot open junk"));
+	recbundle_clear(&b);
+	recbundle_init(&b);
+	assert_int_equal(recbundle_read(&b, "/nonexistent/b.tar", "x.tar"),
+	    RECBUNDLE_ERROR);
+	assert_non_null(strstr(b.err, "cannot open x.tar"));
+	recbundle_clear(&b);
+	reckey_free(k);
+	reckey_free(other);
+}
+
 int
 main(void)
 {
@@ -285,6 +424,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_notary_check, setup,
 		    teardown),
 		cmocka_unit_test(test_notarize_message),
+		cmocka_unit_test_setup_teardown(test_bundle_roundtrip, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

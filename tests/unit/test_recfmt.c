@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
@@ -213,12 +214,6 @@ verify_mem(const uint8_t *p, size_t len, const struct reckey *k,
 	v = recverify_fp(fp, k, rep);
 	fclose(fp);
 	return (v);
-}
-
-static void
-hexstr(const uint8_t *p, size_t n, char *out)
-{
-	recfmt_hex(p, n, out);
 }
 
 /* Frame boundaries of a recording (offsets), for drop/dup/reorder. */
@@ -676,13 +671,13 @@ test_vectors(void **state)
 	    1);
 	if (print_vectors) {
 		printf("fingerprint %s\n", fp);
-		hexstr(seed, REC_HASH_LEN, hex);
+		hex_encode(seed, REC_HASH_LEN, hex);
 		printf("h_-1 %s\n", hex);
 		for (i = 0; i < n; i++) {
-			hexstr(walk[i], REC_HASH_LEN, hex);
+			hex_encode(walk[i], REC_HASH_LEN, hex);
 			printf("h_%zu %s\n", i, hex);
 		}
-		hexstr(md, 32, hex);
+		hex_encode(md, 32, hex);
 		printf("file sha256 %s (%zu bytes)\n", hex, len);
 		for (i = 0; i < len; i++)
 			printf("%02x%s", p[i], i % 32 == 31 ? "\n" : "");
@@ -692,13 +687,13 @@ test_vectors(void **state)
 		return;
 	}
 	assert_string_equal(fp, vec_pub_fp);
-	hexstr(seed, REC_HASH_LEN, hex);
+	hex_encode(seed, REC_HASH_LEN, hex);
 	assert_string_equal(hex, vec_seed_head);
 	for (i = 0; i < n; i++) {
-		hexstr(walk[i], REC_HASH_LEN, hex);
+		hex_encode(walk[i], REC_HASH_LEN, hex);
 		assert_string_equal(hex, vec_heads[i]);
 	}
-	hexstr(md, 32, hex);
+	hex_encode(md, 32, hex);
 	assert_string_equal(hex, vec_file_sha256);
 	assert_int_equal(verify_mem(p, len, k, &rep), RECVERIFY_OK);
 	assert_int_equal(rep.frames, 9);

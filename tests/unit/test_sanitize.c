@@ -18,6 +18,7 @@
 #include "asciicast.h"
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 #include "sanitize.h"
 #include "utf8.h"
 
@@ -326,7 +327,7 @@ test_json(void **state)
 	const char *want;
 
 	(void)state;
-	assert_int_equal(asciicast_json_string(b,
+	assert_int_equal(json_string(b,
 	    "a\"b\\c\n\r\t\x01\x7f\xff\xc3\xa9\xe2\x80\xa8\xc2\x9b\xe2\x82", 20),
 	    0);
 	want = "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f\\ufffd\xc3\xa9\\u2028"
@@ -349,7 +350,7 @@ test_json(void **state)
 	buf_free(b);
 	/* too small a buffer is an error, not an overrun */
 	b = buf_new(4);
-	assert_int_equal(asciicast_json_string(b, "abcdef", 6), BERR_LIMIT);
+	assert_int_equal(json_string(b, "abcdef", 6), BERR_LIMIT);
 	buf_free(b);
 }
 

@@ -44,7 +44,7 @@ def parse_hostport(s):
     return host.strip("[]"), int(port)
 
 
-class Bastion:
+class Bastion(util.Server):
     """bastiond under test.
 
     workdir holds policy.yaml, bastiond.log, the host key
@@ -83,7 +83,6 @@ class Bastion:
         self.pid = None
         self.returncode = None
         self.leftover_pids = []
-        self._token = None
 
     # -- policy --------------------------------------------------------------
 
@@ -182,7 +181,7 @@ class Bastion:
                 env=self._env(extra_env), cwd=str(self.workdir))
         self.pid = self.proc.pid
         self.returncode = None
-        self._token = util.register_cleanup(self.stop)
+        self.registered()
         deadline = time.monotonic() + timeout
         try:
             for host, port in self.listen:
@@ -226,9 +225,7 @@ class Bastion:
                 if util.pid_alive(p):
                     util.kill_tree(p, term_timeout=1.0)
         self.leftover_pids = live
-        if self._token is not None:
-            util.unregister_cleanup(self._token)
-            self._token = None
+        self.unregistered()
         if check_sanitizers:
             errs = self.sanitizer_errors()
             if errs:
@@ -241,13 +238,6 @@ class Bastion:
     def restart(self, extra_env=None, timeout=15.0):
         self.stop()
         return self.start(extra_env=extra_env, timeout=timeout)
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def __enter__(self):
-        return self
 
     def __exit__(self, *exc):
         self.stop(check_sanitizers=exc[0] is None)
@@ -279,33 +269,43 @@ class Bastion:
                 out.append(ev)
         return out
 
-    def wait_audit(self, timeout=10.0, **match):
-        """Wait for the first audit event matching **match; return it.
-        Raises HarnessError with the log tail after timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
+    def wait_audit(self, timeout=10.0, after=0, alive=None, **match):
+        """Wait for an audit event matching **match and return it: the
+        first one, or with after=N the one after the N already seen
+        (after=len(audit_events(...)) taken before acting: the event
+        this action causes). alive: a Popen (e.g. the client whose action
+        is awaited) whose exit fails the wait at once, with its output.
+        Raises WaitTimeout with the log tail after timeout."""
+        def found():
             evs = self.audit_events(**match)
-            if evs:
-                return evs[0]
-            if time.monotonic() > deadline:
-                raise HarnessError("no audit event %r within %ss\n%s"
-                                   % (match, timeout,
-                                      util.tail(self.logfile, 60)))
-            time.sleep(0.05)
+            if len(evs) > after:
+                return evs[after]
+            if alive is not None and alive.poll() is not None:
+                raise util.HarnessError(
+                    "the client exited %s before audit event %r:\n%r\n%s"
+                    % (alive.returncode, match, alive.communicate(),
+                       util.tail(self.logfile, 60)))
+            return None
+        return util.wait_until(found, timeout, what=lambda: (
+            "audit event %r (after %d)\n%s"
+            % (match, after, util.tail(self.logfile, 60))))
 
     def wait_log(self, pattern, timeout=10.0):
         """Wait until a log line matches regex pattern; return the match."""
         rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            m = rx.search(self.log())
-            if m:
-                return m
-            if time.monotonic() > deadline:
-                raise HarnessError("no log line matching %r within %ss\n%s"
-                                   % (pattern, timeout,
-                                      util.tail(self.logfile, 60)))
-            time.sleep(0.05)
+        return util.wait_until(lambda: rx.search(self.log()), timeout,
+                               what=lambda: "log line matching %r\n%s" % (
+                                   pattern, util.tail(self.logfile, 60)))
+
+    def wait_no_workers(self, timeout=20.0):
+        """Wait until no session worker of this bastion is left (e.g. the
+        readiness probe's, or failed logins' whose exit counts a
+        penalty)."""
+        if util.sanitized():
+            timeout *= 3
+        util.wait_until(lambda: not util.worker_pids(self), timeout,
+                        interval=0.1, what=lambda: "workers %r still there"
+                        % util.worker_pids(self))
 
     # -- clients ------------------------------------------------------------
 
@@ -435,36 +435,29 @@ class World:
             vendor, forward_ports=forward_ports, **extra)
         return dev
 
-    @staticmethod
-    def _person(name, keys, **extra):
+    def _person(self, people, name, keys, secret, extra):
+        """Append a person's entry to people (a list of the policy) and,
+        if secret is given, give them a PAM secret. Returns the entry."""
         if isinstance(keys, str):
             keys = [keys]
         entry = {"name": name, "keys": list(keys)}
         entry.update(extra)
+        people.append(entry)
+        if secret is not None:
+            self.pam.add_user(name, secret)
         return entry
 
     def add_engineer(self, vendor, name, keys, secret=None, **extra):
         """An engineer of vendor with public keys ("type base64 ..."),
         and, if secret is given, a PAM secret. Returns the entry."""
-        entry = self._person(name, keys, **extra)
-        self.vendors[vendor]["engineers"].append(entry)
-        if secret is not None:
-            self.pam.add_user(name, secret)
-        return entry
+        return self._person(self.vendors[vendor]["engineers"], name, keys,
+                            secret, extra)
 
     def add_admin(self, name, keys, secret=None, **extra):
-        entry = self._person(name, keys, **extra)
-        self.admins.append(entry)
-        if secret is not None:
-            self.pam.add_user(name, secret)
-        return entry
+        return self._person(self.admins, name, keys, secret, extra)
 
     def add_auditor(self, name, keys, secret=None, **extra):
-        entry = self._person(name, keys, **extra)
-        self.auditors.append(entry)
-        if secret is not None:
-            self.pam.add_user(name, secret)
-        return entry
+        return self._person(self.auditors, name, keys, secret, extra)
 
     def policy(self):
         """The policy as a fresh dict (edit it freely before writing)."""

@@ -15,7 +15,6 @@ apply to it) starts on first use and stops with the softsk fixture. Pass
 agent=False to a call, or to the constructor, to connect without one.
 """
 
-import os
 import pathlib
 import stat
 import subprocess
@@ -117,10 +116,42 @@ class Person:
             env=self.env(agent), timeout=timeout, text=not binary,
             start_new_session=True)
 
+    def ssh_when_ready(self, *args, timeout=10, **kw):
+        """ssh(*args, **kw), tried again until it succeeds (the bastion is
+        getting over something: a full pool, a lost recorder); returns
+        the first success, or fails after timeout seconds."""
+        def ok():
+            r = self.ssh(*args, **kw)
+            return r if r.returncode == 0 else None
+        return util.wait_until(ok, timeout, interval=0.3, what=lambda:
+                               "%s: ssh %r succeeding" % (self.name, args))
+
     def popen(self, *args, login=None, options=(), agent=None, **kw):
         return subprocess.Popen(
             self.argv(*args, login=login, options=options, agent=agent),
             env=self.env(agent), start_new_session=True, **kw)
+
+    def forward(self, device, port, login=None, exit_on_failure=True,
+                **kw):
+        """`ssh -N -L LPORT:device:port` through the bastion (as
+        person+device unless login), waiting until LPORT accepts.
+        kw: Popen's (stdout=..., stderr=...; DEVNULL by default).
+        Returns (Popen, LPORT)."""
+        lport = util.free_port("127.0.0.1")
+        options = ["-N", "-L", "%d:%s:%d" % (lport, device, port)]
+        if exit_on_failure:
+            options += ["-o", "ExitOnForwardFailure=yes"]
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        proc = self.popen(options=options,
+                          login=login or "%s+%s" % (self.name, device), **kw)
+        try:
+            util.wait_tcp("127.0.0.1", lport, timeout=20)
+        except BaseException:
+            proc.kill()
+            proc.wait(10)
+            raise
+        return proc, lport
 
     def spawn(self, *args, login=None, rows=24, cols=80, timeout=30,
               agent=None):
@@ -145,6 +176,20 @@ class Person:
             input=commands, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=self.env(agent), timeout=timeout, text=True,
             start_new_session=True)
+
+
+def resize(child, rows, cols, timeout=10):
+    """Resize the terminal of child (a pexpect shell session through the
+    bastion) and wait until `stty size` on the far side shows it: the
+    window change has gone through the bastion."""
+    child.setwinsize(rows, cols)
+    want = "%d %d" % (rows, cols)
+
+    def seen():
+        child.sendline("stty size")
+        return child.expect([want + "\r", r"\d+ \d+\r"]) == 0
+    util.wait_until(seen, timeout, interval=0.1,
+                    what="`stty size` showing %s" % want)
 
 
 def add_site_people(world, softsk):

@@ -26,7 +26,7 @@ from . import util
 from .util import HarnessError
 
 
-class TcpService:
+class TcpService(util.Server):
     """One background server process bound to addr:port.
 
     argv is the command; it must bind addr:port itself. start() waits until
@@ -42,7 +42,6 @@ class TcpService:
         self.logfile = self.workdir / ("%s.log" % name)
         self.proc = None
         self.pid = None
-        self._token = None
 
     def start(self, timeout=15.0):
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -51,7 +50,7 @@ class TcpService:
                                          stdout=log, stderr=log,
                                          cwd=str(self.workdir))
         self.pid = self.proc.pid
-        self._token = util.register_cleanup(self.stop)
+        self.registered()
         try:
             util.wait_tcp(self.addr, self.port, timeout=timeout,
                           alive=lambda: self.proc.poll() is None,
@@ -65,19 +64,7 @@ class TcpService:
         if self.proc is not None:
             util.kill_tree(self.proc.pid, self.proc, term_timeout=5.0)
             self.proc = None
-        if self._token is not None:
-            util.unregister_cleanup(self._token)
-            self._token = None
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+        self.unregistered()
 
 
 class HttpService(TcpService):
@@ -98,7 +85,7 @@ class HttpService(TcpService):
         return "http://%s:%d/" % (self.addr, self.port)
 
 
-class Device:
+class Device(util.Server):
     """A hospital device: real sshd on addr:port.
 
     Attributes after start():
@@ -135,7 +122,6 @@ class Device:
         self.proc = None
         self.pid = None
         self.services = []
-        self._token = None
         self._keys()
 
     # -- keys and config ---------------------------------------------------
@@ -232,21 +218,22 @@ class Device:
                  "-E", str(self.logfile)],
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         self.pid = self.proc.pid
-        self._token = util.register_cleanup(self.stop)
+        self.registered()
         try:
             deadline = time.monotonic() + timeout
-            while not self.pidfile.exists():
+
+            def pidfile_written():
                 if self.proc.poll() is not None:
                     raise HarnessError(
                         "sshd for device %s exited with %s before writing "
                         "its pidfile\n--- %s ---\n%s"
                         % (self.name, self.proc.returncode, self.logfile,
                            util.tail(self.logfile)))
-                if time.monotonic() > deadline:
-                    raise HarnessError("sshd for device %s wrote no pidfile "
-                                       "in %ss\n%s" % (self.name, timeout,
-                                                       util.tail(self.logfile)))
-                time.sleep(0.02)
+                return self.pidfile.exists()
+            util.wait_until(pidfile_written, timeout, interval=0.02,
+                            what=lambda: "sshd for device %s wrote no "
+                            "pidfile\n%s" % (self.name,
+                                             util.tail(self.logfile)))
             util.wait_tcp(self.addr, self.port,
                           timeout=max(1.0, deadline - time.monotonic()),
                           banner=b"SSH-2.0-",
@@ -268,19 +255,21 @@ class Device:
         # Belt and braces: anything the pidfile still names and that runs
         # our config (e.g. if the Popen handle was lost).
         util.kill_pidfile(self.pidfile, must_contain=str(self.config))
-        if self._token is not None:
-            util.unregister_cleanup(self._token)
-            self._token = None
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
+        self.unregistered()
 
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def session_pid(self, prefix, timeout=10):
+        """The pid of a process under this device's sshd whose command
+        line begins with prefix (e.g. the command of a session)."""
+        def find():
+            for pid in util.children_of(self.proc.pid):
+                if util.pid_cmdline(pid).startswith(prefix):
+                    return pid
+            return None
+        return util.wait_until(find, timeout, what="a process %r on %s"
+                               % (prefix, self.name))
 
     # -- services on the device's address ----------------------------------
 

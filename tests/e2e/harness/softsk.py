@@ -25,7 +25,8 @@ import signal
 import socket
 import struct
 import subprocess
-import time
+
+from .util import wait_until
 
 __all__ = ["SoftSK", "SoftSKError", "parse_sshsig", "read_sk_private_key",
            "SK_FLAG_UP", "SK_FLAG_UV"]
@@ -369,17 +370,17 @@ class SoftSK:
             stdout=subprocess.DEVNULL, stderr=errlog,
             start_new_session=True)
         self._agents[proc.pid] = (proc, sock, errlog)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def answers():
             if proc.poll() is not None:
                 self.stop_agent(proc.pid)
                 raise RuntimeError("ssh-agent exited with %s; see %s"
                                    % (proc.returncode, errlog.name))
-            if self._agent_answers(sock):
-                return sock, proc.pid
-            time.sleep(0.05)
-        self.stop_agent(proc.pid)
-        raise RuntimeError("ssh-agent did not open %s within 10s" % sock)
+            return self._agent_answers(sock)
+        if not wait_until(answers, 10, fail=False):
+            self.stop_agent(proc.pid)
+            raise RuntimeError("ssh-agent did not open %s within 10s" % sock)
+        return sock, proc.pid
 
     @staticmethod
     def _agent_answers(sock):

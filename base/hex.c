@@ -1,0 +1,20 @@
+/*
+ * hex.c - lower-case hexadecimal (see hex.h).
+ */
+#include <stdint.h>
+
+#include "hex.h"
+
+void
+hex_encode(const void *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *d = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -1,0 +1,18 @@
+/*
+ * hex.h - lower-case hexadecimal, the one encoder.
+ *
+ * Hashes (the policy's SHA-256, the audit chain, recording heads, bundle
+ * members), random identifiers (recording and PAM ids), the attestation's
+ * AAGUID and the \xNN escapes of the log and text writers all spell bytes
+ * the same way: two lower-case digits per byte, most significant first.
+ */
+#ifndef BASTION_HEX_H
+#define BASTION_HEX_H
+
+#include <stddef.h>
+
+/* Write 2 * n digits and a NUL into out, which must hold 2 * n + 1 bytes.
+ * p may be NULL when n is 0 (out is then ""). */
+void hex_encode(const void *p, size_t n, char *out);
+
+#endif

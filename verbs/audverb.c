@@ -1,0 +1,202 @@
+/*
+ * audverb.c - what the auditor verbs share (see audverb.h): the walk over
+ * recordings_dir, the recording a verb names and its audited access, the
+ * offline tools run for the auditor, and the console's help and events.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "audverb.h"
+#include "err.h"
+#include "log.h"
+#include "recreader.h"
+
+/* nftw offers no user pointer */
+static struct audverb_filter *audverb_walk_filter;
+
+int
+audverb_header(const char *path, struct rec_hdr *h)
+{
+	struct recreader *r = NULL;
+	struct rec_frame f;
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	if ((err = recreader_open(path, &r)) != 0)
+		return (err);
+	if ((err = recreader_magic(r)) == 0 &&
+	    (err = recreader_next(r, &f)) == 0) {
+		if (f.type != REC_HEADER)
+			err = BERR_FORMAT;
+		else
+			err = recfmt_hdr_decode(f.payload, f.len, h);
+	}
+	recreader_free(r);
+	return (err);
+}
+
+const char *
+audverb_get(const struct rec_hdr *h, const char *k)
+{
+	const char *v = recfmt_hdr_get(h, k);
+
+	return (v != NULL ? v : "-");
+}
+
+static int
+audverb_visit(const char *path, const struct stat *sb, int type,
+    struct FTW *ftw)
+{
+	struct audverb_filter *F = audverb_walk_filter;
+	struct rec_hdr h;
+	size_t n = strlen(path);
+
+	(void)ftw;
+	if (type != FTW_F || n < 5 || strcmp(path + n - 5, ".brec") != 0)
+		return (0);
+	if (audverb_header(path, &h) != 0)
+		return (0);
+	if ((F->id && strcmp(audverb_get(&h, "session"), F->id) != 0 &&
+	    strcmp(audverb_get(&h, "ref"), F->id) != 0) ||
+	    (F->engineer && strcmp(audverb_get(&h, "engineer"),
+	    F->engineer) != 0) ||
+	    (F->vendor && strcmp(audverb_get(&h, "vendor"), F->vendor) != 0) ||
+	    (F->device && strcmp(audverb_get(&h, "device"), F->device) != 0) ||
+	    (F->date && strncmp(audverb_get(&h, "start"), F->date,
+	    strlen(F->date)) != 0)) {
+		recfmt_hdr_clear(&h);
+		return (0);
+	}
+	F->matched++;
+	if (F->id != NULL)
+		snprintf(F->found, sizeof(F->found), "%s", path);
+	if (F->row != NULL)
+		F->row(F, path, sb, &h);
+	recfmt_hdr_clear(&h);
+	return (0);
+}
+
+int
+audverb_walk(const struct policy *pol, struct audverb_filter *F)
+{
+	audverb_walk_filter = F;
+	if (nftw(pol->recordings_dir, audverb_visit, 16, FTW_PHYS) != 0 &&
+	    errno != ENOENT)
+		return (BERR_SYS);
+	return (0);
+}
+
+int
+audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[])
+{
+	char self[PATH_MAX], bin[PATH_MAX + 32], buf[16384], *slash;
+	char *argv[8];
+	int pfd[2], st, n = 0, i;
+	ssize_t k;
+	pid_t pid;
+
+	if ((k = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return (3);
+	self[k] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(bin, sizeof(bin), "%s/%s", self, prog);
+	argv[n++] = bin;
+	for (i = 0; extra[i] != NULL && n < 7; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return (3);
+	fflush(c->out);		/* the child has a copy of the buffer */
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return (3);
+	}
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((k = read(pfd[0], buf, sizeof(buf))) > 0)
+		(void)fwrite(buf, 1, (size_t)k, c->out);
+	fflush(c->out);
+	close(pfd[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return (3);
+	return (WEXITSTATUS(st));
+}
+
+int
+audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
+    size_t len)
+{
+	struct audverb_filter F;
+	const char *verb = a->argv[0];
+
+	if (a->argc != 2)
+		return (audverb_usage(c));
+	memset(&F, 0, sizeof(F));
+	F.id = a->argv[1];
+	if (audverb_walk(c->pol, &F) != 0 || F.matched != 1) {
+		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
+		    F.id);
+		return (1);
+	}
+	/* reading a recording is itself audited first: no chain line, no
+	 * replay or export (docs/AUDIT.md) */
+	if (audit_event("recording.access", "session", c->session, "user",
+	    c->admin, "role", "auditor", "verb", verb, "recording", F.id,
+	    NULL) != 0) {
+		fprintf(c->err, "bastion: the audit log cannot be written, so "
+		    "%s is refused; see the bastion's log\n", verb);
+		return (1);
+	}
+	snprintf(path, len, "%s", F.found);
+	return (0);
+}
+
+int
+audverb_exec(struct verb_ctx *c, const struct verb_args *a)
+{
+	const struct audverb_one *one = a->entry->data;
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = audverb_find(c, a, path, sizeof(path))) != 0)
+		return (rc);
+	rc = one->run(c, path);
+	audverb_done(c, a->argv[0], a->argv[1], rc);
+	return (rc);
+}
+
+void
+audverb_pubkey(const struct verb_ctx *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s/recorder.key.pub", c->pol->state_dir);
+}
+
+void
+audverb_done(struct verb_ctx *c, const char *verb, const char *id, int rc)
+{
+	audit_event("console.verb", "session", c->session, "user", c->admin,
+	    "role", "auditor", "from", c->from, "verb", verb, "recording", id,
+	    "status", rc == 0 ? "ok" : "fail", NULL);
+}
+
+int
+audverb_usage(struct verb_ctx *c)
+{
+	fprintf(c->err, "bastion: auditor console: ssh %s@bastion VERB\n",
+	    c->admin);
+	verb_help(c->err, VERB_AUDITOR, "  ");
+	return (2);
+}

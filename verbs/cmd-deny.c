@@ -1,0 +1,73 @@
+/*
+ * cmd-deny.c - "deny ID REASON... [--json]": deny a pending request; the
+ * rest of the line is the reason the waiting engineer sees (clean text,
+ * at most 200 bytes). Audit: approval.deny.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "approvals.h"
+#include "log.h"
+#include "text.h"
+
+static int
+cmd_deny_exec(struct verb_ctx *c, const struct verb_args *a)
+{
+	const struct policy_device *d = NULL;
+	struct state_request r;
+	char why[256], idstr[32];
+	size_t o = 0;
+	int64_t id;
+	int i;
+
+	if (a->n < 2) {
+		fprintf(c->err, "deny: give a request id and a reason the "
+		    "engineer will see (deny 42 \"no ticket\")\n");
+		return (2);
+	}
+	if (appr_id(c, "deny", a->pos[0], &id) != 0)
+		return (2);
+	why[0] = '\0';
+	for (i = 1; i < a->n && o < sizeof(why); i++)
+		o += (size_t)snprintf(why + o, sizeof(why) - o, "%s%s",
+		    i > 1 ? " " : "", a->pos[i]);
+	if (!appr_reason_ok(c, "deny", why))
+		return (2);
+	if (appr_pending(c, "deny", id, &r, &d) != 0)
+		return (1);
+	if (state_request_finish(c->st, id, STATE_REQ_DENIED, c->admin,
+	    why) != 0) {
+		fprintf(c->err, "deny: request %lld was decided meanwhile "
+		    "(see \"requests --all\")\n", (long long)id);
+		return (1);
+	}
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	audit_event("approval.deny", "request", idstr, "admin", c->admin,
+	    "via", c->via, "engineer", r.engineer, "vendor", r.vendor,
+	    "device", r.device, "reason", why, NULL);
+	if (a->json) {
+		fprintf(c->out, "{\"request\":%lld,\"status\":\"denied\","
+		    "\"reason\":", (long long)id);
+		text_json(c->out, why);
+		fputs("}\n", c->out);
+	} else {
+		char eng[40], shown[256];
+
+		appr_cell(r.engineer, eng, sizeof(eng));
+		text_clean(shown, sizeof(shown), why);
+		fprintf(c->out, "request %lld denied; %s is told: %s\n",
+		    (long long)id, eng, shown);
+	}
+	return (0);
+}
+
+const struct cmd_entry cmd_deny_entry = {
+	"deny", NULL,
+	"ID REASON... [--json]",
+	"deny a request; the waiting engineer sees the reason",
+	NULL,
+	VO_JSON | VO_ALL,
+	VERB_ADMIN | VERB_STORE,
+	cmd_deny_exec,
+	NULL
+};
