@@ -176,12 +176,12 @@ test_audit_event_goes_through_the_actor(void **state)
 	/* no actor: the process appends itself, to the same chain */
 	store_actor_stop(x->a);
 	x->a = NULL;
-	assert_int_equal(audit_event("test.direct", NULL), 0);
+	assert_int_equal(audit_event("bastion.start", "policy", "direct", NULL), 0);
 	assert_int_equal(auditlog_verify_file(x->chain, &v), AUDITLOG_OK);
 	assert_int_equal(v.lines, 62);
 	assert_int_equal(store_actor_start(x->f.dir, NULL, NULL, NULL, &x->a),
 	    0);
-	assert_int_equal(audit_event("test.again", NULL), 0);
+	assert_int_equal(audit_event("bastion.start", "policy", "again", NULL), 0);
 	store_actor_stats(x->a, &st);
 	assert_int_equal(st.appends, 1);
 }
