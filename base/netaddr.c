@@ -150,20 +150,19 @@ socklen_t
 netaddr_to_sockaddr(const struct netaddr *a, uint16_t port,
     struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
+	memset(ss, 0, sizeof(*ss));
+	switch (a->family) {
+	case AF_INET:
+		*in = (struct sockaddr_in){ .sin_family = AF_INET,
+		    .sin_port = htons(port) };
 		memcpy(&in->sin_addr, a->a, 4);
 		return (sizeof(*in));
-	}
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
+	case AF_INET6:
+		*in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+		    .sin6_port = htons(port) };
 		memcpy(&in6->sin6_addr, a->a, 16);
 		return (sizeof(*in6));
 	}
