@@ -30,6 +30,8 @@
 #include "err.h"
 #include "log.h"
 
+#include "store_fixture.h"
+
 /* docs/AUDIT.md, "Test vector" */
 #define VEC1 "seq=1 prev=000000000000000000000000000000000000000000000000" \
     "0000000000000000 ts=2026-11-01T00:00:00.000Z event=bastion.start " \
@@ -39,41 +41,6 @@
     "332c4b3fd16a5ac0 ts=2026-11-01T00:00:01.000Z event=auth.result pid=2 " \
     "session=1 user=alice from=192.0.2.10 result=ok reason=\"two factors\" " \
     "hash=97624ca322eb5ca1087a7e6367f08e19fabd6bac91aeb203cb540958f22d7496"
-
-struct fixture {
-	char dir[PATH_MAX];
-	char path[PATH_MAX + 16];
-	struct auditlog *al;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_auditlog.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(auditlog_path_for(f->dir, f->path, sizeof(f->path)),
-	    0);
-	assert_int_equal(auditlog_new(f->path, 1, &f->al), 0);
-	*state = f;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[PATH_MAX + 16];
-
-	auditlog_close();
-	auditlog_free(f->al);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return (0);
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -754,41 +721,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_vector, setup, teardown),
+		AUDIT_TEST(test_vector),
 		cmocka_unit_test(test_field_after_a_long_one),
-		cmocka_unit_test_setup_teardown(test_append_verify, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_edit_byte_detected, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_edit_with_rehash_detected,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_line_detected,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reorder_detected, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_insert_detected, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_torn_tail_then_sealed,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_group_commit_batch,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_tail_stops_appends,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_moved_aside_starts_new_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuses_bad_bodies, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_forked_appends,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_event_reaches_chain,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_fails_loudly, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_long_fields_stay_whole,
-		    setup, teardown),
+		AUDIT_TEST(test_append_verify),
+		AUDIT_TEST(test_edit_byte_detected),
+		AUDIT_TEST(test_edit_with_rehash_detected),
+		AUDIT_TEST(test_delete_line_detected),
+		AUDIT_TEST(test_reorder_detected),
+		AUDIT_TEST(test_insert_detected),
+		AUDIT_TEST(test_torn_tail_then_sealed),
+		AUDIT_TEST(test_group_commit_batch),
+		AUDIT_TEST(test_bad_tail_stops_appends),
+		AUDIT_TEST(test_moved_aside_starts_new_chain),
+		AUDIT_TEST(test_refuses_bad_bodies),
+		AUDIT_TEST(test_concurrent_forked_appends),
+		AUDIT_TEST(test_audit_event_reaches_chain),
+		AUDIT_TEST(test_open_fails_loudly),
+		AUDIT_TEST(test_long_fields_stay_whole),
 		cmocka_unit_test(test_field_parser_bounds),
-		cmocka_unit_test_setup_teardown(
-		    test_hostile_files_do_not_crash, setup, teardown),
+		AUDIT_TEST(test_hostile_files_do_not_crash),
 	};
 
 	log_init("test_auditlog", 0, LOG_LVL_ERROR);
