@@ -114,6 +114,16 @@ verify(struct fixture *f, struct auditlog_verify *v)
 	return (auditlog_verify_file(f->path, v));
 }
 
+/* The chain file verifies as want, naming line bad_line as the first one
+ * wrong; the report stays in *v for the caller's further checks. */
+static void
+assert_verdict(struct fixture *f, struct auditlog_verify *v, int want,
+    uint64_t bad_line)
+{
+	assert_int_equal(verify(f, v), want);
+	assert_int_equal(v->bad_line, bad_line);
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 static void
@@ -181,8 +191,7 @@ test_edit_byte_detected(void **state)
 	o = line_at(d, 4);
 	d[o + line_len(d, o) / 2] ^= 1;		/* one bit, mid-line */
 	spit(f->path, d, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 4);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 4);
 	assert_int_equal(v.lines, 3);
 	free(d);
 }
@@ -213,8 +222,8 @@ test_edit_with_rehash_detected(void **state)
 	assert_int_equal(auditlog_line_parse(d + o, ll, &l), 0);
 	assert_true(auditlog_line_hash_ok(d + o, ll, &l));
 	spit(f->path, d, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);	/* its successor's prev */
+	/* caught at its successor, whose prev no longer matches */
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 	assert_non_null(strstr(v.why, "prev"));
 	free(d);
 }
@@ -233,8 +242,7 @@ test_delete_line_detected(void **state)
 	ll = line_len(d, o);
 	memmove(d + o, d + o + ll, len - o - ll);
 	spit(f->path, d, len - ll);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 	assert_non_null(strstr(v.why, "seq is 4 where 3 belongs"));
 	free(d);
 
@@ -242,8 +250,7 @@ test_delete_line_detected(void **state)
 	d = slurp(f->path, &len);
 	ll = line_len(d, 0);
 	spit(f->path, d + ll, len - ll);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 1);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 1);
 	free(d);
 }
 
@@ -268,8 +275,7 @@ test_reorder_detected(void **state)
 	memcpy(e + o2 + l3, d + o2, l2);
 	memcpy(e + o2 + l3 + l2, d + o3 + l3, len - o3 - l3);
 	spit(f->path, e, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 2);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 2);
 	free(d);
 	free(e);
 }
@@ -292,8 +298,7 @@ test_insert_detected(void **state)
 	memcpy(e + o, junk, strlen(junk));
 	memcpy(e + o + strlen(junk), d + o, len - o);
 	spit(f->path, e, len + strlen(junk));
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 	free(d);
 	free(e);
 }
@@ -348,8 +353,7 @@ test_torn_tail_then_sealed(void **state)
 	append_n(f, 4);
 	d = slurp(f->path, &len);
 	assert_int_equal(truncate(f->path, (off_t)(len - 40)), 0);
-	assert_int_equal(verify(f, &v), AUDITLOG_TRUNCATED);
-	assert_int_equal(v.bad_line, 4);
+	assert_verdict(f, &v, AUDITLOG_TRUNCATED, 4);
 	assert_int_equal(v.lines, 3);
 	/* the next append seals the torn bytes and the chain goes on */
 	assert_int_equal(auditlog_append(f->al, "ts=t event=after pid=1",
@@ -375,8 +379,7 @@ test_torn_tail_then_sealed(void **state)
 		p[7] = p[7] == '0' ? '1' : '0';
 	}
 	spit(f->path, d, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 4);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 4);
 	free(d);
 }
 
@@ -403,8 +406,7 @@ test_bad_tail_stops_appends(void **state)
 	d = slurp(f->path, &len2);
 	free(d);
 	assert_int_equal(len, len2);		/* nothing written */
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 
 	/* a "torn" tail longer than any line cannot be sealed */
 	unlink(f->path);
@@ -420,8 +422,7 @@ test_bad_tail_stops_appends(void **state)
 	free(d);
 	assert_int_equal(auditlog_append(f->al, "ts=t event=x pid=1", NULL,
 	    NULL), BERR_FORMAT);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 
 	/* the same for a tail longer than any line without a newline */
 	d = malloc(3 * AUDITLOG_LINE_MAX);
@@ -431,8 +432,7 @@ test_bad_tail_stops_appends(void **state)
 	free(d);
 	assert_int_equal(auditlog_append(f->al, "ts=t event=x pid=1", NULL,
 	    NULL), BERR_FORMAT);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 1);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 1);
 }
 
 static void

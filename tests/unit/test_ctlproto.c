@@ -15,17 +15,18 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include "ctlproto.h"
 #include "err.h"
 
+/* v as the protocol's 4-byte big-endian field at p. */
 static void
 put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	uint32_t be = htonl(v);
+
+	memcpy(p, &be, sizeof(be));
 }
 
 static void
