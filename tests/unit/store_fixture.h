@@ -1,11 +1,12 @@
 /*
  * store_fixture.h - the cmocka fixtures the store's tests share: a fresh
  * directory /tmp/PROGRAM.XXXXXX, removed afterwards, holding either an open
- * state store (setup: test_state.c, test_store.c, test_store_actor.c) or
- * an appender on an empty audit chain (setup_audit: test_auditlog.c,
- * test_recbundle.c). Header-only, as every tests/unit/test_*.c is its own
- * program; the functions are static inline so that a test using one of
- * the two setups is not warned about the other.
+ * state store (setup: test_state.c, test_store.c, test_store_actor.c,
+ * test_approvals.c) or an appender on an empty audit chain (setup_audit:
+ * test_auditlog.c, test_recbundle.c). Header-only, as every
+ * tests/unit/test_*.c is its own program; the functions are static inline
+ * so that a test using one of the two setups is not warned about the
+ * other.
  */
 #ifndef BASTION_STORE_FIXTURE_H
 #define BASTION_STORE_FIXTURE_H

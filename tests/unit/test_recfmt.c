@@ -76,6 +76,17 @@ walk_heads(const uint8_t *p, size_t len, const char *sid,
 }
 
 
+/* A FWD_OPEN payload: the device's host and port, the originator's. */
+static void
+put_fwd_open(struct buf *b, const char *host, uint32_t port,
+    const char *orig, uint32_t orig_port)
+{
+	assert_int_equal(buf_put_cstring(b, host), 0);
+	assert_int_equal(buf_put_u32(b, port), 0);
+	assert_int_equal(buf_put_cstring(b, orig), 0);
+	assert_int_equal(buf_put_u32(b, orig_port), 0);
+}
+
 /* ---- format ----------------------------------------------------------- */
 
 static void
@@ -244,19 +255,14 @@ test_payloads(void **state)
 	assert_ptr_equal(pl.data, buf_ptr(b) + 1);
 	buf_reset(b);
 
-	assert_int_equal(buf_put_cstring(b, "ct-scanner-1"), 0);
-	assert_int_equal(buf_put_u32(b, 104), 0);
-	assert_int_equal(buf_put_cstring(b, "127.0.0.1"), 0);
-	assert_int_equal(buf_put_u32(b, 50000), 0);
+	put_fwd_open(b, "ct-scanner-1", 104, "127.0.0.1", 50000);
 	assert_int_equal(recfmt_payload_decode(REC_FWD_OPEN, buf_ptr(b),
 	    buf_len(b), &pl), 0);
 	assert_int_equal(pl.port, 104);
 	assert_int_equal(pl.orig_port, 50000);
 	buf_reset(b);
-	assert_int_equal(buf_put_cstring(b, "h"), 0);
-	assert_int_equal(buf_put_u32(b, 70000), 0);
-	assert_int_equal(buf_put_cstring(b, "o"), 0);
-	assert_int_equal(buf_put_u32(b, 1), 0);
+	/* a port past 65535 */
+	put_fwd_open(b, "h", 70000, "o", 1);
 	assert_int_equal(recfmt_payload_decode(REC_FWD_OPEN, buf_ptr(b),
 	    buf_len(b), NULL), BERR_FORMAT);
 	buf_reset(b);

@@ -122,6 +122,14 @@ verify(struct fixture *f)
 	return (v);
 }
 
+/* Free the writer; the file it leaves verifies intact. */
+static void
+free_and_verify(struct fixture *f, struct recwriter *w)
+{
+	recwriter_free(w);
+	assert_int_equal(verify(f), RECVERIFY_OK);
+}
+
 /* The caller's fdatasync of fd, as the writer's sync_start handed it
  * out, reported back to the writer. */
 static int
@@ -221,8 +229,7 @@ test_deferred_sync_states(void **state)
 	assert_true(recwriter_sealed(w));
 	assert_durable_once_synced(f, w);
 	assert_int_equal(recwriter_sync_start(w, &fd), 0);
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void
@@ -238,8 +245,7 @@ test_seal_waits_for_sync_in_flight(void **state)
 	assert_int_equal(finish_sync(w, fd), 0);
 	/* the checkpoint's sync started before the seal: not enough */
 	assert_durable_once_synced(f, w);
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void
@@ -261,9 +267,8 @@ test_failed_sync_is_never_forgotten(void **state)
 	assert_false(recwriter_durable(w));
 	assert_int_equal(file_mode(f->path), 0640);
 	assert_int_equal(recwriter_errno(w), EIO);
-	recwriter_free(w);
 	/* the bytes themselves are intact */
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void
@@ -281,8 +286,7 @@ test_synchronous_by_default(void **state)
 	assert_true(recwriter_durable(w));
 	assert_int_equal(file_mode(f->path), 0440);
 	assert_int_equal(recwriter_sync_done(w, 0), BERR_INVAL);
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 /* Read a whole file. */
@@ -327,8 +331,7 @@ write_session(struct fixture *f, const char *name, int defer)
 	while (defer && recwriter_sync_start(w, &fd))
 		assert_int_equal(finish_sync(w, fd), 0);
 	assert_true(recwriter_durable(w));
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void

@@ -83,6 +83,22 @@ find_text(uint8_t *p, size_t len, const char *text)
 	return (NULL);
 }
 
+/* The recording p (len bytes) verifies with key k as ALTERED, the first
+ * bad frame being bad_seq and, if why is not NULL, the reason naming it. */
+static void
+assert_altered_at(const uint8_t *p, size_t len, const struct reckey *k,
+    uint64_t bad_seq, const char *why)
+{
+	struct recverify_report rep;
+
+	assert_int_equal(verify_mem(p, len, k, &rep), RECVERIFY_ALTERED);
+	assert_int_equal(rep.bad_seq, bad_seq);
+	if (why != NULL && strstr(rep.why, why) == NULL)
+		fail_msg("the verifier's reason \"%s\" does not name \"%s\"",
+		    rep.why, why);
+	recverify_report_clear(&rep);
+}
+
 /* ---- verifier --------------------------------------------------------- */
 
 static void
@@ -196,10 +212,7 @@ test_verify_reorder(void **state)
 		memcpy(q, p, len);
 		memcpy(q + a, p + b, lb);
 		memcpy(q + a + lb, p + a, la);
-		assert_int_equal(verify_mem(q, len, k, &rep),
-		    RECVERIFY_ALTERED);
-		assert_int_equal(rep.bad_seq, i);
-		recverify_report_clear(&rep);
+		assert_altered_at(q, len, k, i, NULL);
 	}
 	free(q);
 	free(p);
@@ -209,7 +222,6 @@ test_verify_reorder(void **state)
 static void
 test_verify_forgery(void **state)
 {
-	struct recverify_report rep;
 	struct reckey *k = test_key(), *o = other_key();
 	size_t len;
 	uint8_t *p;
@@ -221,10 +233,8 @@ test_verify_forgery(void **state)
 	s = find_text(p, len, "uid=1000");
 	s[4] = '0';
 	rehash(p, len, VEC_SESSION);
-	assert_int_equal(verify_mem(p, len, k, &rep), RECVERIFY_ALTERED);
-	assert_int_equal(rep.bad_seq, 8);	/* the SEAL signs frame 6 */
-	assert_non_null(strstr(rep.why, "signature"));
-	recverify_report_clear(&rep);
+	/* the SEAL signs frame 6 */
+	assert_altered_at(p, len, k, 8, "signature");
 	free(p);
 
 	/* an edit before the checkpoint is caught by the checkpoint */
@@ -232,17 +242,12 @@ test_verify_forgery(void **state)
 	s = find_text(p, len, "xterm-");
 	s[0] = 'X';
 	rehash(p, len, VEC_SESSION);
-	assert_int_equal(verify_mem(p, len, k, &rep), RECVERIFY_ALTERED);
-	assert_int_equal(rep.bad_seq, 5);
-	recverify_report_clear(&rep);
+	assert_altered_at(p, len, k, 5, NULL);
 	free(p);
 
 	/* the wrong public key */
 	p = vector_recording(k, 1, &len, NULL, NULL);
-	assert_int_equal(verify_mem(p, len, o, &rep), RECVERIFY_ALTERED);
-	assert_int_equal(rep.bad_seq, 0);
-	assert_non_null(strstr(rep.why, "key"));
-	recverify_report_clear(&rep);
+	assert_altered_at(p, len, o, 0, "key");
 	free(p);
 	reckey_free(k);
 	reckey_free(o);
@@ -284,11 +289,7 @@ test_verify_unsealed(void **state)
 	q = malloc(len + buf_len(b));
 	memcpy(q, p, len);
 	memcpy(q + len, buf_ptr(b), buf_len(b));
-	assert_int_equal(verify_mem(q, len + buf_len(b), k, &rep),
-	    RECVERIFY_ALTERED);
-	assert_int_equal(rep.bad_seq, 8);
-	assert_non_null(strstr(rep.why, "checkpoint"));
-	recverify_report_clear(&rep);
+	assert_altered_at(q, len + buf_len(b), k, 8, "checkpoint");
 	free(q);
 	buf_free(b);
 	free(p);
