@@ -118,7 +118,4 @@ raw_exec(const struct fixture *f, const char *sql)
 	sqlite3_close(db);
 }
 
-/* A cmocka test run in a fresh audit-chain fixture. */
-#define AUDIT_TEST(t)	cmocka_unit_test_setup_teardown(t, setup_audit, teardown)
-
 #endif

@@ -386,12 +386,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		AUDIT_TEST(test_audit_lines_bounded),
+		cmocka_unit_test_setup_teardown(test_audit_lines_bounded,
+		    setup_audit, teardown),
 		cmocka_unit_test(test_recording_path),
 		cmocka_unit_test(test_sig_message),
-		AUDIT_TEST(test_notary_check),
+		cmocka_unit_test_setup_teardown(test_notary_check, setup_audit,
+		    teardown),
 		cmocka_unit_test(test_notarize_message),
-		AUDIT_TEST(test_bundle_roundtrip),
+		cmocka_unit_test_setup_teardown(test_bundle_roundtrip,
+		    setup_audit, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
