@@ -24,6 +24,7 @@
 
 #define VEC_SESSION	"20250101T000000Z-0001020304050607"
 
+/* The recorder key of the vectors: seed bytes 0, 1, ..., 31. */
 static struct reckey *
 test_key(void)
 {
@@ -37,7 +38,7 @@ test_key(void)
 	return (k);
 }
 
-
+/* The HEADER fields of the vector recording, signed by k. */
 static void
 vec_header(struct rec_hdr *h, const struct reckey *k)
 {
@@ -188,6 +189,5 @@ frame_offsets(const uint8_t *p, size_t len, size_t *off, size_t max)
 	off[n] = o;
 	return (n);
 }
-
 
 #endif

@@ -75,7 +75,6 @@ walk_heads(const uint8_t *p, size_t len, const char *sid,
 	return (nf);
 }
 
-
 /* A FWD_OPEN payload: the device's host and port, the originator's. */
 static void
 put_fwd_open(struct buf *b, const char *host, uint32_t port,

@@ -25,6 +25,7 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* A key that did not sign the vector recording. */
 static struct reckey *
 other_key(void)
 {
@@ -35,7 +36,6 @@ other_key(void)
 	assert_int_equal(reckey_from_seed(seed, &k), 0);
 	return (k);
 }
-
 
 /* Rewrite every stored chain hash, and the heads that CHECKPOINT and SEAL
  * repeat, as a forger who edited a frame would: only the signatures can
@@ -67,7 +67,6 @@ rehash(uint8_t *p, size_t len, const char *sid)
 		memcpy(p + off[i] + clen, h, REC_HASH_LEN);
 	}
 }
-
 
 /* The first place text stands in the recording p; fails the test if it
  * is not there (the forgery tests edit bytes they know are present). */
