@@ -25,6 +25,7 @@
  * After a successful open it prints "session ID PATH". On the first
  * failure it prints "rec_feed: line N: ERROR" to stderr and exits 1.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,16 +41,16 @@ static struct rec_client *rc;
 static uint32_t channel;
 static const char *sockpath;
 
+/* The value of one hexadecimal digit, either case; -1 if c is not one. */
 static int
 hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
+	static const char digits[] = "0123456789abcdef";
+	const char *d;
+
+	if (c == '\0' || (d = strchr(digits, tolower(c))) == NULL)
+		return (-1);
+	return ((int)(d - digits));
 }
 
 /* Decode C escapes from s into out (at most outlen); returns the length. */

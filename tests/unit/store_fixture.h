@@ -1,52 +1,121 @@
 /*
- * store_fixture.h - the cmocka fixture the state store's tests share
- * (test_state.c, test_store.c): a fresh state directory under /tmp with
- * an open store, removed afterwards. Header-only (static functions), as
- * every tests/unit/test_*.c is its own program.
+ * store_fixture.h - the cmocka fixtures the store's tests share: a fresh
+ * directory /tmp/PROGRAM.XXXXXX, removed afterwards, holding either an open
+ * state store (setup: test_state.c, test_store.c, test_store_actor.c,
+ * test_approvals.c) or an appender on an empty audit chain (setup_audit:
+ * test_auditlog.c, test_recbundle.c). Header-only, as every
+ * tests/unit/test_*.c is its own program; the functions are static inline
+ * so that a test using one of the two setups is not warned about the
+ * other.
  */
 #ifndef BASTION_STORE_FIXTURE_H
 #define BASTION_STORE_FIXTURE_H
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sqlite3.h>
+
+#include "auditlog.h"
 #include "state.h"
 
 #define FP_A	"SHA256:rs/JS99CVd0bv2PycnWpLd7trwUhDRRmkXCQuLN64Eo"
 #define FP_B	"SHA256:WtHV6FIxekNZKylArx4XU3qlEL1AkYKUGekRT0Y+T/Q"
 
 struct fixture {
-	char dir[PATH_MAX];
+	char dir[64];			/* /tmp/PROGRAM.XXXXXX */
 	char db[PATH_MAX + 16];		/* dir/state.db */
-	struct state *st;
+	char path[PATH_MAX + 16];	/* dir/audit.log, the audit chain */
+	struct state *st;		/* setup: the open store */
+	struct auditlog *al;		/* setup_audit: the chain's appender */
 };
 
-static int
-setup(void **state)
+/* A fixture with its directory made and its file names set; nothing open. */
+static inline struct fixture *
+fixture_new(void)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	int n;
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
+	n = snprintf(f->dir, sizeof(f->dir), "/tmp/%s.XXXXXX",
+	    program_invocation_short_name);
+	assert_true(n > 0 && (size_t)n < sizeof(f->dir));
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->db, sizeof(f->db), "%s/%s", f->dir, STATE_FILE);
+	assert_int_equal(auditlog_path_for(f->dir, f->path, sizeof(f->path)),
+	    0);
+	return (f);
+}
+
+static inline int
+setup(void **state)
+{
+	struct fixture *f = fixture_new();
+
 	assert_int_equal(state_open(f->dir, &f->st), 0);
 	*state = f;
 	return (0);
 }
 
-static int
+static inline int
+setup_audit(void **state)
+{
+	struct fixture *f = fixture_new();
+
+	assert_int_equal(auditlog_new(f->path, 1, &f->al), 0);
+	*state = f;
+	return (0);
+}
+
+/* Either fixture. An audit test may also have opened the process's own
+ * chain (auditlog_open) in dir: that is closed too. */
+static inline int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[PATH_MAX + 16];
+	char cmd[sizeof(f->dir) + 16];
 
 	state_close(f->st);
+	if (f->al != NULL) {
+		auditlog_close();
+		auditlog_free(f->al);
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
 	return (0);
+}
+
+/* One integer from the file itself, behind the interface's back. */
+static inline int64_t
+raw_int(const struct fixture *f, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return (v);
+}
+
+/* Run sql on the file itself, behind the interface's back. */
+static inline void
+raw_exec(const struct fixture *f, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
 
 #endif

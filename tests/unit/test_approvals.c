@@ -23,6 +23,8 @@
 #include "text.h"
 #include "verb.h"
 
+#include "store_fixture.h"
+
 static void
 test_durations(void **unused)
 {
@@ -85,19 +87,16 @@ test_split(void **unused)
 }
 
 static void
-test_four_eyes(void **unused)
+test_four_eyes(void **state)
 {
-	char dir[] = "/tmp/test_approvals.XXXXXX", cmd[PATH_MAX + 16];
-	struct state *st = NULL;
+	struct fixture *f = *state;
+	struct state *st = f->st;
 	struct state_request r;
 	struct state_grant g;
 	int64_t id, id2, gid = -1, other = -1;
 	int found = 0;
 	time_t now = time(NULL);
 
-	(void)unused;
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(state_open(dir, &st), 0);
 	assert_int_equal(state_request_create(st, "gina", "globex", "pacs",
 	    "ticket 4711", &id), 0);
 	assert_true(id > 0);
@@ -149,9 +148,6 @@ test_four_eyes(void **unused)
 	assert_int_equal(state_grant_live(st, "gina", "pacs", now, &g,
 	    &found), 0);
 	assert_false(found);
-	state_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 /* Every line of text (lines split at \n) is clean text: strict UTF-8
@@ -265,6 +261,22 @@ run_verb(struct state *st, char **out, char **err, int argc, char **argv)
 	return (r);
 }
 
+/* `requests` (with option opt, if not NULL) succeeds, and its output holds
+ * want and is clean text on every line. */
+static void
+assert_requests_show(struct state *st, const char *opt, const char *want)
+{
+	char *argv[] = { "requests", (char *)opt, NULL };
+	char *out, *err;
+
+	assert_int_equal(run_verb(st, &out, &err, opt != NULL ? 2 : 1, argv),
+	    0);
+	assert_non_null(strstr(out, want));
+	assert_lines_clean(out);
+	free(out);
+	free(err);
+}
+
 /*
  * Issue 13, item 6: an engineer's reason carrying a raw C1 CSI (0x9b), an
  * encoded one (U+009B), ESC sequences, DEL and bytes that are not UTF-8
@@ -272,44 +284,24 @@ run_verb(struct state *st, char **out, char **err, int argc, char **argv)
  * reason, which the engineer sees, must be clean text.
  */
 static void
-test_reasons_shown_clean(void **unused)
+test_reasons_shown_clean(void **state)
 {
 	static const char reason[] = "fix CT \x9b" "2J\xc2\x9b" "31m"
 	    "\x1b]0;owned\a\x7f\xff done";
-	char dir[] = "/tmp/test_approvals.XXXXXX", cmd[PATH_MAX + 16];
-	struct state *st = NULL;
+	struct fixture *f = *state;
+	struct state *st = f->st;
 	char *out, *err;
 	int64_t id;
 
-	(void)unused;
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(state_open(dir, &st), 0);
 	assert_int_equal(state_request_create(st, "gina", "globex\x9b", "pacs",
 	    reason, &id), 0);
 
 	/* the table keeps under 100 columns: the reason is cut, cleaned */
-	assert_int_equal(run_verb(st, &out, &err, 1, (char *[]){ "requests",
-	    NULL }), 0);
-	assert_non_null(strstr(out, "fix CT ?2J?31m?]0;"));
-	assert_lines_clean(out);
-	free(out);
-	free(err);
-
+	assert_requests_show(st, NULL, "fix CT ?2J?31m?]0;");
 	/* --wide: nothing cut */
-	assert_int_equal(run_verb(st, &out, &err, 2, (char *[]){ "requests",
-	    "--wide", NULL }), 0);
-	assert_non_null(strstr(out, "fix CT ?2J?31m?]0;owned??? done"));
-	assert_lines_clean(out);
-	free(out);
-	free(err);
-
-	assert_int_equal(run_verb(st, &out, &err, 2, (char *[]){ "requests",
-	    "--json", NULL }), 0);
-	assert_non_null(strstr(out, "\"fix CT \\ufffd2J\\u009b31m\\u001b]0;"
-	    "owned\\u0007\\u007f\\ufffd done\""));
-	assert_lines_clean(out);
-	free(out);
-	free(err);
+	assert_requests_show(st, "--wide", "fix CT ?2J?31m?]0;owned??? done");
+	assert_requests_show(st, "--json", "\"fix CT \\ufffd2J\\u009b31m"
+	    "\\u001b]0;owned\\u0007\\u007f\\ufffd done\"");
 
 	/* the deny reason reaches the engineer's terminal */
 	assert_int_equal(run_verb(st, &out, &err, 3, (char *[]){ "deny", "1",
@@ -317,10 +309,6 @@ test_reasons_shown_clean(void **unused)
 	assert_non_null(strstr(err, "without control characters"));
 	free(out);
 	free(err);
-
-	state_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -329,9 +317,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_four_eyes),
+		cmocka_unit_test_setup_teardown(test_four_eyes, setup,
+		    teardown),
 		cmocka_unit_test(test_identity),
-		cmocka_unit_test(test_reasons_shown_clean),
+		cmocka_unit_test_setup_teardown(test_reasons_shown_clean, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -30,6 +30,8 @@
 #include "err.h"
 #include "log.h"
 
+#include "store_fixture.h"
+
 /* docs/AUDIT.md, "Test vector" */
 #define VEC1 "seq=1 prev=000000000000000000000000000000000000000000000000" \
     "0000000000000000 ts=2026-11-01T00:00:00.000Z event=bastion.start " \
@@ -39,41 +41,6 @@
     "332c4b3fd16a5ac0 ts=2026-11-01T00:00:01.000Z event=auth.result pid=2 " \
     "session=1 user=alice from=192.0.2.10 result=ok reason=\"two factors\" " \
     "hash=97624ca322eb5ca1087a7e6367f08e19fabd6bac91aeb203cb540958f22d7496"
-
-struct fixture {
-	char dir[PATH_MAX];
-	char path[PATH_MAX + 16];
-	struct auditlog *al;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_auditlog.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(auditlog_path_for(f->dir, f->path, sizeof(f->path)),
-	    0);
-	assert_int_equal(auditlog_new(f->path, 1, &f->al), 0);
-	*state = f;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[PATH_MAX + 16];
-
-	auditlog_close();
-	auditlog_free(f->al);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return (0);
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -147,6 +114,26 @@ verify(struct fixture *f, struct auditlog_verify *v)
 	return (auditlog_verify_file(f->path, v));
 }
 
+/* The chain file verifies as want, naming line bad_line as the first one
+ * wrong; the report stays in *v for the caller's further checks. */
+static void
+assert_verdict(struct fixture *f, struct auditlog_verify *v, int want,
+    uint64_t bad_line)
+{
+	assert_int_equal(verify(f, v), want);
+	assert_int_equal(v->bad_line, bad_line);
+}
+
+/* The chain at path verifies intact, its last line numbered last_seq. */
+static void
+assert_chain_ends_at(const char *path, uint64_t last_seq)
+{
+	struct auditlog_verify v;
+
+	assert_int_equal(auditlog_verify_file(path, &v), AUDITLOG_OK);
+	assert_int_equal(v.last_seq, last_seq);
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 static void
@@ -171,8 +158,7 @@ test_vector(void **state)
 	/* the appender continues the vector's chain */
 	assert_int_equal(auditlog_append(f->al, "ts=x event=y pid=3", NULL,
 	    NULL), 0);
-	assert_int_equal(verify(f, &v), AUDITLOG_OK);
-	assert_int_equal(v.last_seq, 3);
+	assert_chain_ends_at(f->path, 3);
 }
 
 static void
@@ -214,8 +200,7 @@ test_edit_byte_detected(void **state)
 	o = line_at(d, 4);
 	d[o + line_len(d, o) / 2] ^= 1;		/* one bit, mid-line */
 	spit(f->path, d, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 4);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 4);
 	assert_int_equal(v.lines, 3);
 	free(d);
 }
@@ -246,8 +231,8 @@ test_edit_with_rehash_detected(void **state)
 	assert_int_equal(auditlog_line_parse(d + o, ll, &l), 0);
 	assert_true(auditlog_line_hash_ok(d + o, ll, &l));
 	spit(f->path, d, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);	/* its successor's prev */
+	/* caught at its successor, whose prev no longer matches */
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 	assert_non_null(strstr(v.why, "prev"));
 	free(d);
 }
@@ -266,8 +251,7 @@ test_delete_line_detected(void **state)
 	ll = line_len(d, o);
 	memmove(d + o, d + o + ll, len - o - ll);
 	spit(f->path, d, len - ll);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 	assert_non_null(strstr(v.why, "seq is 4 where 3 belongs"));
 	free(d);
 
@@ -275,8 +259,7 @@ test_delete_line_detected(void **state)
 	d = slurp(f->path, &len);
 	ll = line_len(d, 0);
 	spit(f->path, d + ll, len - ll);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 1);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 1);
 	free(d);
 }
 
@@ -301,8 +284,7 @@ test_reorder_detected(void **state)
 	memcpy(e + o2 + l3, d + o2, l2);
 	memcpy(e + o2 + l3 + l2, d + o3 + l3, len - o3 - l3);
 	spit(f->path, e, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 2);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 2);
 	free(d);
 	free(e);
 }
@@ -325,8 +307,7 @@ test_insert_detected(void **state)
 	memcpy(e + o, junk, strlen(junk));
 	memcpy(e + o + strlen(junk), d + o, len - o);
 	spit(f->path, e, len + strlen(junk));
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 	free(d);
 	free(e);
 }
@@ -366,8 +347,7 @@ test_group_commit_batch(void **state)
 	assert_int_equal(auditlog_append_batch(f->al, &bodies[1], 1, seqs,
 	    hashes, res), BERR_INVAL);
 	assert_non_null(strstr(auditlog_error(f->al), "control characters"));
-	assert_int_equal(verify(f, &v), AUDITLOG_OK);
-	assert_int_equal(v.last_seq, 4);
+	assert_chain_ends_at(f->path, 4);
 }
 
 static void
@@ -381,8 +361,7 @@ test_torn_tail_then_sealed(void **state)
 	append_n(f, 4);
 	d = slurp(f->path, &len);
 	assert_int_equal(truncate(f->path, (off_t)(len - 40)), 0);
-	assert_int_equal(verify(f, &v), AUDITLOG_TRUNCATED);
-	assert_int_equal(v.bad_line, 4);
+	assert_verdict(f, &v, AUDITLOG_TRUNCATED, 4);
 	assert_int_equal(v.lines, 3);
 	/* the next append seals the torn bytes and the chain goes on */
 	assert_int_equal(auditlog_append(f->al, "ts=t event=after pid=1",
@@ -408,8 +387,7 @@ test_torn_tail_then_sealed(void **state)
 		p[7] = p[7] == '0' ? '1' : '0';
 	}
 	spit(f->path, d, len);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 4);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 4);
 	free(d);
 }
 
@@ -436,8 +414,7 @@ test_bad_tail_stops_appends(void **state)
 	d = slurp(f->path, &len2);
 	free(d);
 	assert_int_equal(len, len2);		/* nothing written */
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 
 	/* a "torn" tail longer than any line cannot be sealed */
 	unlink(f->path);
@@ -453,8 +430,7 @@ test_bad_tail_stops_appends(void **state)
 	free(d);
 	assert_int_equal(auditlog_append(f->al, "ts=t event=x pid=1", NULL,
 	    NULL), BERR_FORMAT);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 3);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 3);
 
 	/* the same for a tail longer than any line without a newline */
 	d = malloc(3 * AUDITLOG_LINE_MAX);
@@ -464,25 +440,21 @@ test_bad_tail_stops_appends(void **state)
 	free(d);
 	assert_int_equal(auditlog_append(f->al, "ts=t event=x pid=1", NULL,
 	    NULL), BERR_FORMAT);
-	assert_int_equal(verify(f, &v), AUDITLOG_ALTERED);
-	assert_int_equal(v.bad_line, 1);
+	assert_verdict(f, &v, AUDITLOG_ALTERED, 1);
 }
 
 static void
 test_moved_aside_starts_new_chain(void **state)
 {
 	struct fixture *f = *state;
-	struct auditlog_verify v;
 	char old[PATH_MAX + 32];
 
 	append_n(f, 3);
 	snprintf(old, sizeof(old), "%s.1", f->path);
 	assert_int_equal(rename(f->path, old), 0);
 	append_n(f, 2);
-	assert_int_equal(verify(f, &v), AUDITLOG_OK);
-	assert_int_equal(v.last_seq, 2);
-	assert_int_equal(auditlog_verify_file(old, &v), AUDITLOG_OK);
-	assert_int_equal(v.last_seq, 3);
+	assert_chain_ends_at(f->path, 2);
+	assert_chain_ends_at(old, 3);
 }
 
 static void
@@ -754,41 +726,42 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_vector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vector, setup_audit,
+		    teardown),
 		cmocka_unit_test(test_field_after_a_long_one),
-		cmocka_unit_test_setup_teardown(test_append_verify, setup,
+		cmocka_unit_test_setup_teardown(test_append_verify, setup_audit,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_edit_byte_detected, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_edit_byte_detected,
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_edit_with_rehash_detected,
-		    setup, teardown),
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_line_detected,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reorder_detected, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_insert_detected, setup,
-		    teardown),
+		    setup_audit, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_detected,
+		    setup_audit, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_detected,
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_then_sealed,
-		    setup, teardown),
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit_batch,
-		    setup, teardown),
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail_stops_appends,
-		    setup, teardown),
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_moved_aside_starts_new_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuses_bad_bodies, setup,
-		    teardown),
+		    test_moved_aside_starts_new_chain, setup_audit, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_bad_bodies,
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_forked_appends,
-		    setup, teardown),
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_event_reaches_chain,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_fails_loudly, setup,
-		    teardown),
+		    setup_audit, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fails_loudly,
+		    setup_audit, teardown),
 		cmocka_unit_test_setup_teardown(test_long_fields_stay_whole,
-		    setup, teardown),
+		    setup_audit, teardown),
 		cmocka_unit_test(test_field_parser_bounds),
-		cmocka_unit_test_setup_teardown(
-		    test_hostile_files_do_not_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_files_do_not_crash,
+		    setup_audit, teardown),
 	};
 
 	log_init("test_auditlog", 0, LOG_LVL_ERROR);

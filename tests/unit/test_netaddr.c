@@ -20,23 +20,7 @@
 #include "err.h"
 #include "netaddr.h"
 
-static struct netaddr
-addr(const char *s)
-{
-	struct netaddr a;
-
-	assert_int_equal(netaddr_parse(s, &a), 0);
-	return (a);
-}
-
-static struct netaddr_cidr
-cidr(const char *s)
-{
-	struct netaddr_cidr c;
-
-	assert_int_equal(netaddr_cidr_parse(s, &c), 0);
-	return (c);
-}
+#include "netaddr_fixture.h"
 
 static void
 test_parse_canonical(void **state)

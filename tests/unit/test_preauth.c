@@ -23,6 +23,8 @@
 #include "bclock.h"
 #include "preauth.h"
 
+#include "netaddr_fixture.h"
+
 /* A clock that moves only when told. */
 static struct bclock_manual fk;
 
@@ -73,15 +75,6 @@ teardown(void **state)
 	(void)state;
 	free(pa);
 	return (0);
-}
-
-static struct netaddr
-addr(const char *s)
-{
-	struct netaddr a;
-
-	assert_int_equal(netaddr_parse(s, &a), 0);
-	return (a);
 }
 
 static void

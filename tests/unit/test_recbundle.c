@@ -30,43 +30,12 @@
 #include "recnotary.h"
 #include "recproto.h"
 
+#include "store_fixture.h"
+
 #define RECID	"20261101T100000Z-0123456789abcdef"
 
-struct fx {
-	char dir[64];
-	char chain[PATH_MAX];
-	struct auditlog *al;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_recbundle.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->chain, sizeof(f->chain), "%s/audit.log", f->dir);
-	assert_int_equal(auditlog_new(f->chain, 1, &f->al), 0);
-	*state = f;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	auditlog_free(f->al);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return (0);
-}
-
 static void
-append(struct fx *f, const char *body)
+append(struct fixture *f, const char *body)
 {
 	assert_int_equal(auditlog_append(f->al, body, NULL, NULL), 0);
 }
@@ -86,7 +55,7 @@ sha_hex(const void *p, size_t len, char hex[65])
 static void
 test_audit_lines_bounded(void **state)
 {
-	struct fx *f = *state;
+	struct fixture *f = *state;
 	char *a = NULL, *b = NULL;
 	size_t alen, blen;
 	uint64_t n, last, last2;
@@ -98,7 +67,7 @@ test_audit_lines_bounded(void **state)
 	append(f, "ts=t event=session.end pid=9 session=5 user=bob");
 	append(f, "ts=t event=recording.sealed pid=3 session=" RECID
 	    " frames=9 head=00");
-	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID,
+	assert_int_equal(recnotary_audit_lines(f->path, "4", RECID,
 	    UINT64_MAX, &a, &alen, &n, &last), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(last, 5);
@@ -111,13 +80,13 @@ test_audit_lines_bounded(void **state)
 	 * own note) do not change what a bounded reader takes */
 	append(f, "ts=t event=session.note pid=7 session=4");
 	append(f, "ts=t event=recording.notarized pid=3 session=" RECID);
-	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID, last,
+	assert_int_equal(recnotary_audit_lines(f->path, "4", RECID, last,
 	    &b, &blen, &n, &last2), 0);
 	assert_int_equal(last2, last);
 	assert_int_equal(blen, alen);
 	assert_memory_equal(a, b, alen);
 	free(b);
-	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID,
+	assert_int_equal(recnotary_audit_lines(f->path, "4", RECID,
 	    UINT64_MAX, &b, &blen, &n, NULL), 0);
 	assert_int_equal(n, 5);
 	free(b);
@@ -172,7 +141,7 @@ test_notary_check(void **state)
 	static const char pem[] = "-----BEGIN PUBLIC KEY-----\nx\n-----END "
 	    "PUBLIC KEY-----\n";
 	static const char rec[] = "bastion-rec v1\nnot a real recording";
-	struct fx *f = *state;
+	struct fixture *f = *state;
 	char path[PATH_MAX], h[5][65], man[1024], why[512], *lines;
 	size_t llen;
 	uint64_t last;
@@ -189,7 +158,7 @@ test_notary_check(void **state)
 	fputs(rec, fp);
 	fclose(fp);
 	append(f, "ts=t event=recording.sealed pid=3 session=" RECID);
-	assert_int_equal(recnotary_audit_lines(f->chain, "4", RECID,
+	assert_int_equal(recnotary_audit_lines(f->path, "4", RECID,
 	    UINT64_MAX, &lines, &llen, NULL, &last), 0);
 	sha_hex(rec, strlen(rec), h[0]);
 	sha_hex(pem, strlen(pem), h[1]);
@@ -340,7 +309,7 @@ write_bundle(const char *path, const struct reckey *k, int sign)
 static void
 test_bundle_roundtrip(void **state)
 {
-	struct fx *f = *state;
+	struct fixture *f = *state;
 	struct reckey *k = NULL, *other = NULL;
 	struct recbundle b;
 	char path[PATH_MAX], junk[PATH_MAX], hex[65], *data, *hit;
@@ -417,15 +386,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_audit_lines_bounded, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_audit_lines_bounded,
+		    setup_audit, teardown),
 		cmocka_unit_test(test_recording_path),
 		cmocka_unit_test(test_sig_message),
-		cmocka_unit_test_setup_teardown(test_notary_check, setup,
+		cmocka_unit_test_setup_teardown(test_notary_check, setup_audit,
 		    teardown),
 		cmocka_unit_test(test_notarize_message),
-		cmocka_unit_test_setup_teardown(test_bundle_roundtrip, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_roundtrip,
+		    setup_audit, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

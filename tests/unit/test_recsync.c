@@ -122,6 +122,22 @@ verify(struct fixture *f)
 	return (v);
 }
 
+/* Free the writer; the file it leaves verifies intact. */
+static void
+free_and_verify(struct fixture *f, struct recwriter *w)
+{
+	recwriter_free(w);
+	assert_int_equal(verify(f), RECVERIFY_OK);
+}
+
+/* The caller's fdatasync of fd, as the writer's sync_start handed it
+ * out, reported back to the writer. */
+static int
+finish_sync(struct recwriter *w, int fd)
+{
+	return (recwriter_sync_done(w, fdatasync(fd) == 0 ? 0 : errno));
+}
+
 /* The caller's side of one deferred sync, done here and now. */
 static int
 run_sync(struct recwriter *w)
@@ -131,7 +147,19 @@ run_sync(struct recwriter *w)
 	assert_int_equal(recwriter_sync_start(w, &fd), 1);
 	assert_true(fd >= 0);
 	assert_true(recwriter_sync_busy(w));
-	return (recwriter_sync_done(w, fdatasync(fd) == 0 ? 0 : errno));
+	return (finish_sync(w, fd));
+}
+
+/* A sealed file is neither durable nor read-only until the caller's sync
+ * of the seal; after it, it is both. */
+static void
+assert_durable_once_synced(struct fixture *f, struct recwriter *w)
+{
+	assert_false(recwriter_durable(w));
+	assert_int_equal(file_mode(f->path), 0640);
+	assert_int_equal(run_sync(w), 0);
+	assert_true(recwriter_durable(w));
+	assert_int_equal(file_mode(f->path), 0440);
 }
 
 /* Four chunks at time t: the fourth makes the writer checkpoint first. */
@@ -143,6 +171,19 @@ append_run(struct fixture *f, struct recwriter *w, uint64_t t)
 	for (i = 0; i < 4; i++)
 		assert_int_equal(recwriter_append(w, REC_OUTPUT, 0, f->chunk,
 		    CHUNK, t + (uint64_t)i), 0);
+}
+
+/* A writer that defers syncs, with a checkpoint written (by bytes) and
+ * its sync handed to the caller in *fd, not finished yet. */
+static struct recwriter *
+checkpoint_in_sync(struct fixture *f, const char *name, int *fd)
+{
+	struct recwriter *w = open_writer(f, name);
+
+	recwriter_defer_sync(w);
+	append_run(f, w, 1000);
+	assert_int_equal(recwriter_sync_start(w, fd), 1);
+	return (w);
 }
 
 static void
@@ -176,8 +217,7 @@ test_deferred_sync_states(void **state)
 	assert_false(recwriter_sync_behind(w));
 	append_run(f, w, 2001);
 	assert_true(recwriter_sync_behind(w));
-	assert_int_equal(recwriter_sync_done(w, fdatasync(fd) == 0 ? 0 :
-	    errno), 0);
+	assert_int_equal(finish_sync(w, fd), 0);
 	assert_false(recwriter_sync_busy(w));
 	assert_false(recwriter_sync_behind(w));
 	/* the second checkpoint now gets its own sync */
@@ -187,51 +227,34 @@ test_deferred_sync_states(void **state)
 	assert_int_equal(recwriter_seal(w, REC_END_NORMAL,
 	    "worker closed the session", 3000), 0);
 	assert_true(recwriter_sealed(w));
-	assert_false(recwriter_durable(w));
-	assert_int_equal(file_mode(f->path), 0640);
-	assert_int_equal(run_sync(w), 0);
-	assert_true(recwriter_durable(w));
-	assert_int_equal(file_mode(f->path), 0440);
+	assert_durable_once_synced(f, w);
 	assert_int_equal(recwriter_sync_start(w, &fd), 0);
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void
 test_seal_waits_for_sync_in_flight(void **state)
 {
 	struct fixture *f = *state;
-	struct recwriter *w = open_writer(f, "inflight");
 	int fd;
+	struct recwriter *w = checkpoint_in_sync(f, "inflight", &fd);
 
-	recwriter_defer_sync(w);
-	append_run(f, w, 1000);
-	assert_int_equal(recwriter_sync_start(w, &fd), 1);
 	/* CLOSE arrives while the checkpoint is being synced */
 	assert_int_equal(recwriter_seal(w, REC_END_NORMAL, "done", 2000), 0);
 	assert_true(recwriter_sync_behind(w));
-	assert_int_equal(recwriter_sync_done(w, fdatasync(fd) == 0 ? 0 :
-	    errno), 0);
+	assert_int_equal(finish_sync(w, fd), 0);
 	/* the checkpoint's sync started before the seal: not enough */
-	assert_false(recwriter_durable(w));
-	assert_int_equal(file_mode(f->path), 0640);
-	assert_int_equal(run_sync(w), 0);
-	assert_true(recwriter_durable(w));
-	assert_int_equal(file_mode(f->path), 0440);
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	assert_durable_once_synced(f, w);
+	free_and_verify(f, w);
 }
 
 static void
 test_failed_sync_is_never_forgotten(void **state)
 {
 	struct fixture *f = *state;
-	struct recwriter *w = open_writer(f, "failed");
 	int fd;
+	struct recwriter *w = checkpoint_in_sync(f, "failed", &fd);
 
-	recwriter_defer_sync(w);
-	append_run(f, w, 1000);
-	assert_int_equal(recwriter_sync_start(w, &fd), 1);
 	assert_int_equal(recwriter_sync_done(w, EIO), BERR_SYS);
 	assert_int_equal(recwriter_errno(w), EIO);
 	assert_false(recwriter_sync_busy(w));
@@ -244,9 +267,8 @@ test_failed_sync_is_never_forgotten(void **state)
 	assert_false(recwriter_durable(w));
 	assert_int_equal(file_mode(f->path), 0640);
 	assert_int_equal(recwriter_errno(w), EIO);
-	recwriter_free(w);
 	/* the bytes themselves are intact */
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void
@@ -264,8 +286,7 @@ test_synchronous_by_default(void **state)
 	assert_true(recwriter_durable(w));
 	assert_int_equal(file_mode(f->path), 0440);
 	assert_int_equal(recwriter_sync_done(w, 0), BERR_INVAL);
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 /* Read a whole file. */
@@ -301,19 +322,16 @@ write_session(struct fixture *f, const char *name, int defer)
 	    0);
 	append_run(f, w, 30);
 	if (defer && recwriter_sync_start(w, &fd))
-		assert_int_equal(recwriter_sync_done(w, fdatasync(fd) == 0 ?
-		    0 : errno), 0);
+		assert_int_equal(finish_sync(w, fd), 0);
 	assert_int_equal(recwriter_checkpoint(w, 1500000), 0);
 	assert_int_equal(recwriter_append(w, REC_OUTPUT, 0, "", 0, 1600000),
 	    0);
 	assert_int_equal(recwriter_seal(w, REC_END_NORMAL, "done", 1700000),
 	    0);
 	while (defer && recwriter_sync_start(w, &fd))
-		assert_int_equal(recwriter_sync_done(w, fdatasync(fd) == 0 ?
-		    0 : errno), 0);
+		assert_int_equal(finish_sync(w, fd), 0);
 	assert_true(recwriter_durable(w));
-	recwriter_free(w);
-	assert_int_equal(verify(f), RECVERIFY_OK);
+	free_and_verify(f, w);
 }
 
 static void

@@ -123,6 +123,21 @@ check(const char *in, const char *want)
 	check_flags(0, in, strlen(in), want);
 }
 
+/* Each sequence of the NULL-terminated seqs, between "a" and "b", comes
+ * out whole if keep, else as "ab" alone. */
+static void
+check_each_between(const char *const *seqs, int keep)
+{
+	char in[128];
+	size_t i;
+
+	for (i = 0; seqs[i] != NULL; i++) {
+		assert_true(strlen(seqs[i]) + 3 <= sizeof(in));
+		snprintf(in, sizeof(in), "a%sb", seqs[i]);
+		check(in, keep ? in : "ab");
+	}
+}
+
 static void
 test_plain(void **state)
 {
@@ -154,14 +169,8 @@ test_kept(void **state)
 		"\x1b" "M", "\x1b=", "\x1b>", "\x1b(0", "\x1b(B", "\x1b)0",
 		NULL
 	};
-	char in[64];
-	size_t i;
-
 	(void)state;
-	for (i = 0; keep[i] != NULL; i++) {
-		snprintf(in, sizeof(in), "a%sb", keep[i]);
-		check(in, in);
-	}
+	check_each_between(keep, 1);
 	/* a typical prompt with colours and a title-free shell */
 	check("\x1b[01;32malice@ct-1\x1b[00m:\x1b[01;34m~\x1b[00m$ ",
 	    "\x1b[01;32malice@ct-1\x1b[00m:\x1b[01;34m~\x1b[00m$ ");
@@ -201,13 +210,9 @@ test_removed(void **state)
 		NULL
 	};
 	char in[128];
-	size_t i;
 
 	(void)state;
-	for (i = 0; drop[i] != NULL; i++) {
-		snprintf(in, sizeof(in), "a%sb", drop[i]);
-		check(in, "ab");
-	}
+	check_each_between(drop, 0);
 	/* NUL inside text */
 	check_flags(0, "a\0b", 3, "ab");
 	/* the text of a hyperlink stays, the link goes */

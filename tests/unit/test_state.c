@@ -583,30 +583,30 @@ test_touch_windows(void **state)
 	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 1);
 }
 
+/* Close the store and take its file back to what a version-2 program
+ * wrote: no session, engineer_lock, touch_window or key_guard table. */
+static void
+close_as_v2(struct fixture *f)
+{
+	state_close(f->st);
+	f->st = NULL;
+	raw_exec(f, "DROP TABLE session; DROP TABLE engineer_lock; "
+	    "DROP TABLE touch_window; DROP TABLE key_guard; "
+	    "PRAGMA user_version = 2");
+}
+
 static void
 test_upgrade_from_v2(void **state)
 {
 	struct fixture *f = *state;
-	char path[PATH_MAX + 16];
 	struct state_request r;
 	struct state_session s;
-	sqlite3 *db;
-	sqlite3_stmt *q;
 	int64_t id, sid;
 	int found;
 
 	assert_int_equal(state_request_create(f->st, "gina", "globex", "pacs",
 	    "ticket 1", &id), 0);
-	state_close(f->st);
-	f->st = NULL;
-	/* take it back to what a version-2 program wrote */
-	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE session; DROP TABLE "
-	    "engineer_lock; DROP TABLE touch_window; DROP TABLE key_guard; "
-	    "PRAGMA user_version = 2",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	close_as_v2(f);
 	assert_int_equal(state_open(f->dir, &f->st), 0);
 	assert_int_equal(state_request_get(f->st, id, &r, &found), 0);
 	assert_true(found);
@@ -614,13 +614,7 @@ test_upgrade_from_v2(void **state)
 	s = sess(1, "alice", "ct-scanner", 0);
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
-	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 5);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 }
 
 /* pam_bastion.so refuses a locked engineer; an older store has no such
@@ -630,8 +624,7 @@ test_pam_sees_engineer_lock(void **state)
 {
 	struct fixture *f = *state;
 	struct locks_hit hit;
-	char err[256], path[PATH_MAX + 16];
-	sqlite3 *db;
+	char err[256];
 	int locked, absent;
 
 	assert_int_equal(locks_check(f->dir, "alice", NULL, 0, &locked,
@@ -648,15 +641,7 @@ test_pam_sees_engineer_lock(void **state)
 	    &absent, &hit, err, sizeof(err)), 0);
 	assert_false(locked);
 	/* a version-2 store */
-	state_close(f->st);
-	f->st = NULL;
-	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE engineer_lock; "
-	    "DROP TABLE session; DROP TABLE touch_window; DROP TABLE "
-	    "key_guard; PRAGMA user_version = 2", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	close_as_v2(f);
 	assert_int_equal(locks_check(f->dir, "alice", NULL, 0, &locked,
 	    &absent, &hit, err, sizeof(err)), 0);
 	assert_false(locked);

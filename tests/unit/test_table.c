@@ -189,6 +189,17 @@ check_lines(const char *text, size_t width, int ncols)
 	free(copy);
 }
 
+/* The table printed (as print()), every line checked (as check_lines()). */
+static char *
+print_aligned(const struct table *t, const char *indent, size_t width,
+    int ncols)
+{
+	char *text = print(t, indent, width);
+
+	check_lines(text, width, ncols);
+	return (text);
+}
+
 static void
 test_table_aligns_wide_text(void **unused)
 {
@@ -209,8 +220,7 @@ test_table_aligns_wide_text(void **unused)
 	assert_int_equal(table_add(t, (const char *[]){ "3", NULL, "",
 	    "x" }), 0);
 	assert_int_equal(table_rows(t), 3);
-	text = print(t, NULL, TABLE_WIDTH);
-	check_lines(text, TABLE_WIDTH, 4);
+	text = print_aligned(t, NULL, TABLE_WIDTH, 4);
 	assert_non_null(strstr(text, "SID  ENGINEER  DEVICE      STATE\n"));
 	assert_non_null(strstr(text, "  7  alice     ct-scanner  live\n"));
 	assert_non_null(strstr(text, "  3  -         -           x\n"));
@@ -241,15 +251,13 @@ test_table_fits_under_100_columns(void **unused)
 	    "room 2, as agreed with radiology" }), 0);
 	assert_int_equal(table_add(t, (const char *[]){ "2026-11-04 09:00",
 	    "bob", "pacs", "short" }), 0);
-	text = print(t, "  ", TABLE_WIDTH);
-	check_lines(text, TABLE_WIDTH, 4);
+	text = print_aligned(t, "  ", TABLE_WIDTH, 4);
 	/* the time is kept whole; what was cut says so */
 	assert_non_null(strstr(text, "  2026-11-05 14:05  "));
 	assert_non_null(strstr(text, "..."));
 	free(text);
 	/* 0: no limit, nothing cut */
-	text = print(t, NULL, 0);
-	check_lines(text, 0, 4);
+	text = print_aligned(t, NULL, 0, 4);
 	assert_non_null(strstr(text, "as agreed with radiology\n"));
 	assert_null(strstr(text, "..."));
 	free(text);
