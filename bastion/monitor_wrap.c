@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bclock.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -589,15 +590,6 @@ mm_forward_connect(const char *host, int port, int *fd, char *why,
 
 /* ---- console verbs ------------------------------------------------------ */
 
-static int64_t
-mm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 int
 mm_console_run(int kind, int has_pty, const char *command,
     struct mm_console_io *io)
@@ -617,8 +609,8 @@ mm_console_run(int kind, int has_pty, const char *command,
 	for (;;) {
 		/* between pieces of output, and while there is none: has
 		 * the person given up? (once told, only the end counts) */
-		if (!told && mm_now_ms() - checked >= MM_CONSOLE_CHECK_MS) {
-			checked = mm_now_ms();
+		if (!told && bclock_mono_ms(NULL) - checked >= MM_CONSOLE_CHECK_MS) {
+			checked = bclock_mono_ms(NULL);
 			if (broken || io->cancelled(io->arg, 0)) {
 				mm_send(MREQ_CONSOLE_CANCEL, NULL);
 				told = 1;
