@@ -426,6 +426,25 @@ mm_approval_cancel(int at_prompt, struct mm_approval *out)
 	buf_free(b);
 }
 
+/*
+ * The descriptors of a yes (ok) that must bring exactly want of them: 0
+ * when they did (fds[0..want-1] are the caller's); otherwise all n are
+ * closed, -1, and a yes without its descriptors leaves broken in why (a
+ * no has left the monitor's reason there).
+ */
+static int
+mm_answer_fds(int ok, int *fds, int n, int want, char *why, size_t whylen,
+    const char *broken)
+{
+	if (ok && n == want)
+		return (0);
+	while (n-- > 0)
+		close(fds[n]);
+	if (ok)
+		snprintf(why, whylen, "%s", broken);
+	return (-1);
+}
+
 int
 mm_recording_open(int kind, const char *command, int *fd, char *id,
     size_t idlen, char *path, size_t pathlen, char *err, size_t errlen)
@@ -444,16 +463,11 @@ mm_recording_open(int kind, const char *command, int *fd, char *id,
 	mm_str(a, path, pathlen);
 	mm_str(a, err, errlen);
 	buf_free(a);
-	if (ok && n == 1) {
-		*fd = fds[0];
-		return (0);
-	}
-	while (n-- > 0)
-		close(fds[n]);
-	if (ok)
-		snprintf(err, errlen, "bastion: this session cannot be "
-		    "recorded, so it will not start\n");
-	return (-1);
+	if (mm_answer_fds(ok, fds, n, 1, err, errlen, "bastion: this "
+	    "session cannot be recorded, so it will not start\n") != 0)
+		return (-1);
+	*fd = fds[0];
+	return (0);
 }
 
 int
@@ -467,17 +481,12 @@ mm_device_connect(int *tcp_fd, int *agent_fd, char *why, size_t whylen)
 	ok = mm_u32(a) == 0;
 	mm_str(a, why, whylen);
 	buf_free(a);
-	if (ok && n == 2) {
-		*tcp_fd = fds[0];
-		*agent_fd = fds[1];
-		return (0);
-	}
-	while (n-- > 0)
-		close(fds[n]);
-	if (ok)
-		snprintf(why, whylen, "internal error connecting to the "
-		    "device; try again");
-	return (-1);
+	if (mm_answer_fds(ok, fds, n, 2, why, whylen, "internal error "
+	    "connecting to the device; try again") != 0)
+		return (-1);
+	*tcp_fd = fds[0];
+	*agent_fd = fds[1];
+	return (0);
 }
 
 void
