@@ -328,39 +328,36 @@ dev_refused(struct dev_try *t)
 	    "the session: %s", t->dev->name, ssh_get_error(t->s));
 }
 
+/* How a step of the session channel went (rc of libssh's call): wait for
+ * the device, refused, or on to next. */
+static int
+dev_channel_step(struct dev_try *t, int rc, enum dev_state next)
+{
+	if (rc == SSH_AGAIN)
+		return (BERR_AGAIN);
+	if (rc != SSH_OK)
+		dev_refused(t);
+	else
+		dev_to(t, next);
+	return (0);
+}
+
 static int
 dev_st_channel(struct dev_try *t)
 {
-	int rc;
-
 	if (t->ch == NULL && (t->ch = ssh_channel_new(t->s)) == NULL) {
 		dev_refused(t);
 		return (0);
 	}
-	if ((rc = ssh_channel_open_session(t->ch)) == SSH_AGAIN)
-		return (BERR_AGAIN);
-	if (rc != SSH_OK) {
-		dev_refused(t);
-		return (0);
-	}
-	dev_to(t, t->req->term != NULL ? DEV_PTY : DEV_REQUEST);
-	return (0);
+	return (dev_channel_step(t, ssh_channel_open_session(t->ch),
+	    t->req->term != NULL ? DEV_PTY : DEV_REQUEST));
 }
 
 static int
 dev_st_pty(struct dev_try *t)
 {
-	int rc = ssh_channel_request_pty_size(t->ch, t->req->term,
-	    t->req->cols, t->req->rows);
-
-	if (rc == SSH_AGAIN)
-		return (BERR_AGAIN);
-	if (rc != SSH_OK) {
-		dev_refused(t);
-		return (0);
-	}
-	dev_to(t, DEV_REQUEST);
-	return (0);
+	return (dev_channel_step(t, ssh_channel_request_pty_size(t->ch,
+	    t->req->term, t->req->cols, t->req->rows), DEV_REQUEST));
 }
 
 static int
@@ -381,14 +378,7 @@ dev_st_request(struct dev_try *t)
 	default:
 		rc = SSH_ERROR;		/* checked by device_connect() */
 	}
-	if (rc == SSH_AGAIN)
-		return (BERR_AGAIN);
-	if (rc != SSH_OK) {
-		dev_refused(t);
-		return (0);
-	}
-	dev_to(t, DEV_DONE);
-	return (0);
+	return (dev_channel_step(t, rc, DEV_DONE));
 }
 
 /* --- the loop ------------------------------------------------------------- */
