@@ -61,7 +61,6 @@ approval_take_reason(struct sess *S)
 {
 	const char *c, *end;
 	size_t n;
-	char *rest;
 
 	if (S->kind != SESS_EXEC || S->command == NULL)
 		return (0);
@@ -91,19 +90,7 @@ approval_take_reason(struct sess *S)
 	for (n = 0; S->reason[n] != '\0'; n++)
 		if ((unsigned char)S->reason[n] < 0x20)
 			S->reason[n] = ' ';
-	while (*end == ' ')
-		end++;
-	if (*end == '\0') {
-		free(S->command);
-		S->command = NULL;
-		S->kind = SESS_SHELL;
-		return (0);
-	}
-	if ((rest = strdup(end)) == NULL)
-		return (-1);
-	free(S->command);
-	S->command = rest;
-	return (0);
+	return (sess_command_rest(S, end));
 }
 
 /*

@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "bastiond.h"
+#include "bclock.h"
 #include "device.h"
 #include "err.h"
 #include "log.h"
@@ -93,15 +94,6 @@ struct auth_mon {
 	int conv_aborted;		/* ... it sent another request */
 	int secrets, failures;
 };
-
-static int64_t
-auth_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 static void
 auth_forget_answer(struct auth_mon *st)
@@ -181,7 +173,7 @@ auth_key_fingerprint(ssh_key key, char *out, size_t len)
 static void
 auth_fail_delay(struct auth_mon *st)
 {
-	int64_t left = st->answered_ms + AUTH_FAIL_DELAY_MS - auth_now_ms();
+	int64_t left = st->answered_ms + AUTH_FAIL_DELAY_MS - bclock_mono_ms(NULL);
 	struct timespec ts;
 
 	auth_forget_answer(st);
@@ -252,7 +244,7 @@ auth_pam_conv(int n, const struct pam_message **msgs,
 		goto fail;
 	r = st->io->round(st->io->arg, info[0] ? info : AUTH_INSTRUCTION,
 	    (unsigned)np, prompts, echo, &ans);
-	st->answered_ms = auth_now_ms();
+	st->answered_ms = bclock_mono_ms(NULL);
 	if (r == BERR_CLOSED)
 		st->conv_closed = 1;
 	else if (r != 0)
@@ -575,7 +567,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	auth_split_login(st->user, person, sizeof(person), device,
 	    sizeof(device));
 	auth_forget_answer(st);
-	st->answered_ms = auth_now_ms();
+	st->answered_ms = bclock_mono_ms(NULL);
 	st->tell[0] = '\0';
 	st->io = io;
 	st->conv_closed = st->conv_aborted = 0;

@@ -57,6 +57,7 @@
 #include "device.h"
 #include "err.h"
 #include "log.h"
+#include "uvloop.h"
 
 enum dev_state {
 	DEV_CONNECT,		/* TCP, banners, key exchange */
@@ -104,7 +105,6 @@ struct dev_try {
 	uv_loop_t loop;
 	int loop_on;
 	uv_timer_t timer;
-	int timer_on;
 	uv_poll_t dpoll, vpoll;		/* device, engineer */
 	int dpoll_on, vpoll_on;
 	int dpoll_ev, vpoll_ev;		/* the events being watched */
@@ -328,39 +328,36 @@ dev_refused(struct dev_try *t)
 	    "the session: %s", t->dev->name, ssh_get_error(t->s));
 }
 
+/* How a step of the session channel went (rc of libssh's call): wait for
+ * the device, refused, or on to next. */
+static int
+dev_channel_step(struct dev_try *t, int rc, enum dev_state next)
+{
+	if (rc == SSH_AGAIN)
+		return (BERR_AGAIN);
+	if (rc != SSH_OK)
+		dev_refused(t);
+	else
+		dev_to(t, next);
+	return (0);
+}
+
 static int
 dev_st_channel(struct dev_try *t)
 {
-	int rc;
-
 	if (t->ch == NULL && (t->ch = ssh_channel_new(t->s)) == NULL) {
 		dev_refused(t);
 		return (0);
 	}
-	if ((rc = ssh_channel_open_session(t->ch)) == SSH_AGAIN)
-		return (BERR_AGAIN);
-	if (rc != SSH_OK) {
-		dev_refused(t);
-		return (0);
-	}
-	dev_to(t, t->req->term != NULL ? DEV_PTY : DEV_REQUEST);
-	return (0);
+	return (dev_channel_step(t, ssh_channel_open_session(t->ch),
+	    t->req->term != NULL ? DEV_PTY : DEV_REQUEST));
 }
 
 static int
 dev_st_pty(struct dev_try *t)
 {
-	int rc = ssh_channel_request_pty_size(t->ch, t->req->term,
-	    t->req->cols, t->req->rows);
-
-	if (rc == SSH_AGAIN)
-		return (BERR_AGAIN);
-	if (rc != SSH_OK) {
-		dev_refused(t);
-		return (0);
-	}
-	dev_to(t, DEV_REQUEST);
-	return (0);
+	return (dev_channel_step(t, ssh_channel_request_pty_size(t->ch,
+	    t->req->term, t->req->cols, t->req->rows), DEV_REQUEST));
 }
 
 static int
@@ -381,14 +378,7 @@ dev_st_request(struct dev_try *t)
 	default:
 		rc = SSH_ERROR;		/* checked by device_connect() */
 	}
-	if (rc == SSH_AGAIN)
-		return (BERR_AGAIN);
-	if (rc != SSH_OK) {
-		dev_refused(t);
-		return (0);
-	}
-	dev_to(t, DEV_DONE);
-	return (0);
+	return (dev_channel_step(t, rc, DEV_DONE));
 }
 
 /* --- the loop ------------------------------------------------------------- */
@@ -400,13 +390,7 @@ static void dev_vendor_cb(uv_poll_t *h, int status, int events);
 static void
 dev_stop(struct dev_try *t)
 {
-	if (t->timer_on)
-		uv_timer_stop(&t->timer);
-	if (t->dpoll_on)
-		uv_poll_stop(&t->dpoll);
-	if (t->vpoll_on)
-		uv_poll_stop(&t->vpoll);
-	uv_stop(&t->loop);
+	uvloop_stop(&t->loop);
 }
 
 /* Watch h for base, and for writability while libssh has output queued. */
@@ -614,7 +598,6 @@ dev_loop(struct dev_try *t)
 	if ((rc = uv_timer_init(&t->loop, &t->timer)) != 0)
 		goto fail;
 	t->timer.data = t;
-	t->timer_on = 1;
 	if ((rc = uv_timer_start(&t->timer, dev_timer_cb,
 	    (uint64_t)t->timeout_s * 1000, 0)) != 0)
 		goto fail;
@@ -650,14 +633,6 @@ fail:
 	return (-1);
 }
 
-static void
-dev_close_walk(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, NULL);
-}
-
 /* Close every handle and the loop; leave the engineer's session as it
  * was (its socket flags, outside any ssh_event). */
 static void
@@ -666,21 +641,10 @@ dev_unloop(struct dev_try *t)
 	const struct device_request *q = t->req;
 
 	if (t->loop_on) {
-		if (t->timer_on)
-			uv_close((uv_handle_t *)&t->timer, NULL);
-		if (t->dpoll_on)
-			uv_close((uv_handle_t *)&t->dpoll, NULL);
-		if (t->vpoll_on)
-			uv_close((uv_handle_t *)&t->vpoll, NULL);
-		uv_walk(&t->loop, dev_close_walk, NULL);
-		/* the first run consumes a uv_stop() made outside uv_run(),
-		 * the second runs the close callbacks */
-		(void)uv_run(&t->loop, UV_RUN_NOWAIT);
-		(void)uv_run(&t->loop, UV_RUN_DEFAULT);
-		if (uv_loop_close(&t->loop) != 0)
+		if (uvloop_close(&t->loop) != 0)
 			log_error("device %s: event loop still busy at the end "
 			    "of the connection", t->dev->name);
-		t->loop_on = t->timer_on = t->dpoll_on = 0;
+		t->loop_on = t->dpoll_on = 0;
 	}
 	if (t->vpoll_on) {
 		/* only if libssh still holds that socket (it closes it when

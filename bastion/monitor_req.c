@@ -38,6 +38,7 @@
 #include "approvals.h"
 #include "auditlog.h"
 #include "bastiond.h"
+#include "bclock.h"
 #include "buf.h"
 #include "err.h"
 #include "io.h"
@@ -178,20 +179,10 @@ int
 mon_tell_listener(struct mon *M, const struct mon_msg *m)
 {
 	char line[MON_LINE_MAX];
-	size_t len, off = 0;
-	ssize_t n;
 
-	if (M->ctl_gone || mon_format(m, line, sizeof(line)) != 0)
+	if (M->ctl_gone || mon_format(m, line, sizeof(line)) != 0 ||
+	    io_write_all(M->ctl_fd, line, strlen(line)) != 0)
 		return (-1);
-	len = strlen(line);
-	while (off < len) {
-		n = write(M->ctl_fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (-1);
-		off += (size_t)n;
-	}
 	return (0);
 }
 
@@ -552,15 +543,6 @@ mon_answer_approval_request(struct mon *M, struct buf *req)
 	return (NULL);
 }
 
-static int64_t
-mon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static const char *
 mon_answer_approval_poll(struct mon *M, struct buf *req)
 {
@@ -572,12 +554,12 @@ mon_answer_approval_poll(struct mon *M, struct buf *req)
 	if (M->appr_id == 0 || M->appr_state != MM_APPR_PENDING)
 		return ("no request pending");
 	/* paced: a child that spins gets its answers no faster */
-	if ((wait = last + MON_APPROVAL_PACE_MS - mon_now_ms()) > 0) {
+	if ((wait = last + MON_APPROVAL_PACE_MS - bclock_mono_ms(NULL)) > 0) {
 		struct timespec ts = { 0, (long)wait * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
-	last = mon_now_ms();
+	last = bclock_mono_ms(NULL);
 	approval_mon_poll(&M->S, M->appr_id, M->appr_deadline, &ap);
 	mon_approval_reply(M, &ap);
 	return (NULL);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bclock.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -425,6 +426,25 @@ mm_approval_cancel(int at_prompt, struct mm_approval *out)
 	buf_free(b);
 }
 
+/*
+ * The descriptors of a yes (ok) that must bring exactly want of them: 0
+ * when they did (fds[0..want-1] are the caller's); otherwise all n are
+ * closed, -1, and a yes without its descriptors leaves broken in why (a
+ * no has left the monitor's reason there).
+ */
+static int
+mm_answer_fds(int ok, int *fds, int n, int want, char *why, size_t whylen,
+    const char *broken)
+{
+	if (ok && n == want)
+		return (0);
+	while (n-- > 0)
+		close(fds[n]);
+	if (ok)
+		snprintf(why, whylen, "%s", broken);
+	return (-1);
+}
+
 int
 mm_recording_open(int kind, const char *command, int *fd, char *id,
     size_t idlen, char *path, size_t pathlen, char *err, size_t errlen)
@@ -443,16 +463,11 @@ mm_recording_open(int kind, const char *command, int *fd, char *id,
 	mm_str(a, path, pathlen);
 	mm_str(a, err, errlen);
 	buf_free(a);
-	if (ok && n == 1) {
-		*fd = fds[0];
-		return (0);
-	}
-	while (n-- > 0)
-		close(fds[n]);
-	if (ok)
-		snprintf(err, errlen, "bastion: this session cannot be "
-		    "recorded, so it will not start\n");
-	return (-1);
+	if (mm_answer_fds(ok, fds, n, 1, err, errlen, "bastion: this "
+	    "session cannot be recorded, so it will not start\n") != 0)
+		return (-1);
+	*fd = fds[0];
+	return (0);
 }
 
 int
@@ -466,17 +481,12 @@ mm_device_connect(int *tcp_fd, int *agent_fd, char *why, size_t whylen)
 	ok = mm_u32(a) == 0;
 	mm_str(a, why, whylen);
 	buf_free(a);
-	if (ok && n == 2) {
-		*tcp_fd = fds[0];
-		*agent_fd = fds[1];
-		return (0);
-	}
-	while (n-- > 0)
-		close(fds[n]);
-	if (ok)
-		snprintf(why, whylen, "internal error connecting to the "
-		    "device; try again");
-	return (-1);
+	if (mm_answer_fds(ok, fds, n, 2, why, whylen, "internal error "
+	    "connecting to the device; try again") != 0)
+		return (-1);
+	*tcp_fd = fds[0];
+	*agent_fd = fds[1];
+	return (0);
 }
 
 void
@@ -589,15 +599,6 @@ mm_forward_connect(const char *host, int port, int *fd, char *why,
 
 /* ---- console verbs ------------------------------------------------------ */
 
-static int64_t
-mm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 int
 mm_console_run(int kind, int has_pty, const char *command,
     struct mm_console_io *io)
@@ -617,8 +618,8 @@ mm_console_run(int kind, int has_pty, const char *command,
 	for (;;) {
 		/* between pieces of output, and while there is none: has
 		 * the person given up? (once told, only the end counts) */
-		if (!told && mm_now_ms() - checked >= MM_CONSOLE_CHECK_MS) {
-			checked = mm_now_ms();
+		if (!told && bclock_mono_ms(NULL) - checked >= MM_CONSOLE_CHECK_MS) {
+			checked = bclock_mono_ms(NULL);
 			if (broken || io->cancelled(io->arg, 0)) {
 				mm_send(MREQ_CONSOLE_CANCEL, NULL);
 				told = 1;

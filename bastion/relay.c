@@ -29,6 +29,7 @@
 #include "privsep.h"
 #include "record.h"
 #include "relay.h"
+#include "uvloop.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -193,18 +194,9 @@ relay_stop(struct sess *S)
 {
 	struct relay *R = S->R;
 
-	if (R->vpoll_on)
-		uv_poll_stop(&R->vpoll);
-	if (R->dpoll_on)
-		uv_poll_stop(&R->dpoll);
-	if (R->timer_on)
-		uv_timer_stop(&R->timer);
-	if (R->recpoll_on)
-		uv_poll_stop(&R->recpoll);
-	relay_mon_stop(S);
+	uvloop_stop(R->loop);	/* every watcher, the monitor link's too */
 	relay_forwards_close(S);
 	R->stopped = 1;
-	uv_stop(R->loop);
 }
 
 void
@@ -356,15 +348,6 @@ linger:
 	relay_step(S);
 }
 
-/* Anything still open at the end (nothing should be) is closed. */
-static void
-relay_close_walk(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, NULL);
-}
-
 int
 relay_run(struct sess *S, ssh_message first_fwd)
 {
@@ -388,7 +371,6 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	ssh_event_add_session(R->ev, S->vs);
 	uv_poll_init(&loop, &R->vpoll, ssh_get_fd(S->vs));
 	R->vpoll.data = S;
-	R->vpoll_on = 1;
 	if (S->dc.s != NULL) {
 		ssh_set_blocking(S->dc.s, 0);
 		ssh_event_add_session(R->ev, S->dc.s);
@@ -402,7 +384,6 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	uv_timer_init(&loop, &R->timer);
 	R->timer.data = S;
 	uv_timer_start(&R->timer, relay_timer_cb, 1000, 1000);
-	R->timer_on = 1;
 
 	if (S->rec != NULL) {
 		int fl;
@@ -415,7 +396,6 @@ relay_run(struct sess *S, ssh_message first_fwd)
 			(void)fcntl(rec_client_fd(S->rec), F_SETFL,
 			    fl & ~O_NONBLOCK);
 		R->recpoll.data = S;
-		R->recpoll_on = 1;
 		uv_poll_start(&R->recpoll, UV_READABLE, relay_rec_poll_cb);
 	}
 	/* the listener's monitor: register, then hear from it */
@@ -448,20 +428,7 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	ssh_event_remove_session(R->ev, S->vs);
 	ssh_event_free(R->ev);
 	R->ev = NULL;
-	if (R->vpoll_on)
-		uv_close((uv_handle_t *)&R->vpoll, NULL);
-	if (R->dpoll_on)
-		uv_close((uv_handle_t *)&R->dpoll, NULL);
-	uv_close((uv_handle_t *)&R->timer, NULL);
-	if (R->recpoll_on)
-		uv_close((uv_handle_t *)&R->recpoll, NULL);
-	relay_mon_close(S);
-	uv_walk(&loop, relay_close_walk, NULL);
-	/* a uv_stop() made outside uv_run() is still pending: the first run
-	 * consumes it, the second runs the close callbacks */
-	uv_run(&loop, UV_RUN_NOWAIT);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	if (uv_loop_close(&loop) != 0)
+	if (uvloop_close(&loop) != 0)
 		log_error("session %s: event loop still busy at exit", S->sid);
 	ssh_set_blocking(S->vs, 1);
 	ssh_blocking_flush(S->vs, 5000);

@@ -102,9 +102,8 @@ struct relay {
 	uv_loop_t *loop;
 	ssh_event ev;
 	uv_poll_t vpoll, dpoll;
-	int vpoll_on, dpoll_on, vpoll_ev, dpoll_ev;
+	int dpoll_on, vpoll_ev, dpoll_ev;
 	uv_timer_t timer;
-	int timer_on;
 	struct pend to_dev, to_vendor, to_vendor_err;
 	int vch_eof_fwd, dch_eof_fwd;
 	int got_exit_status, exit_status;
@@ -119,7 +118,6 @@ struct relay {
 	int nwaits;
 	uint32_t next_wait;
 	uv_poll_t recpoll;
-	int recpoll_on;
 	uint32_t next_chan;		/* recording channel ids of forwards */
 	int done;			/* ending: see relay_step() */
 	int stopped;			/* the loop was told to stop */
@@ -192,8 +190,6 @@ void relay_forwards_close(struct sess *S);
 int relay_mon_start(struct sess *S);	/* register, then listen; 0/-1 */
 void relay_mon_update(struct sess *S);	/* poll flags of the request
 					   socket */
-void relay_mon_stop(struct sess *S);
-void relay_mon_close(struct sess *S);
 void relay_mon_end(struct sess *S);
 
 /* relay_wr.c */

@@ -238,30 +238,3 @@ relay_mon_update(struct sess *S)
 	if (R->mmlate_on && mm_late_len() > 0)
 		uv_timer_start(&R->mmlate, relay_mm_late_cb, 0, 0);
 }
-
-void
-relay_mon_stop(struct sess *S)
-{
-	struct relay *R = S->R;
-
-	if (R->monpoll_on)
-		uv_poll_stop(&R->monpoll);
-	if (R->mmpoll_on)
-		uv_poll_stop(&R->mmpoll);
-	if (R->mmlate_on)
-		uv_timer_stop(&R->mmlate);
-}
-
-void
-relay_mon_close(struct sess *S)
-{
-	struct relay *R = S->R;
-
-	if (R->monpoll_on)
-		uv_close((uv_handle_t *)&R->monpoll, NULL);
-	if (R->mmpoll_on)
-		uv_close((uv_handle_t *)&R->mmpoll, NULL);
-	if (R->mmlate_on)
-		uv_close((uv_handle_t *)&R->mmlate, NULL);
-	R->monpoll_on = R->mmpoll_on = R->mmlate_on = 0;
-}

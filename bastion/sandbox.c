@@ -132,6 +132,91 @@ static const int sandbox_deny[] = {
 };
 
 /*
+ * A rule on one argument of a system call: action when argument arg
+ * compares (op; mask for SCMP_CMP_MASKED_EQ) with value, or with the
+ * child's own pid (own_pid: known only when the filter is built). op 0:
+ * whatever the arguments.
+ */
+struct sandbox_rule {
+	uint32_t action;
+	int nr;
+	enum scmp_compare op;
+	unsigned arg;
+	scmp_datum_t mask;
+	scmp_datum_t value;
+	int own_pid;
+};
+
+#define SB_ANY(act, sys) { (act), SCMP_SYS(sys), 0, 0, 0, 0, 0 }
+#define SB_IS(act, sys, a, v) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_EQ, (a), 0, (v), 0 }
+#define SB_MASKED(act, sys, a, m, v) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_MASKED_EQ, (a), (m), (v), 0 }
+/* the low 32 bits of argument a are v, or the child's pid */
+#define SB_IS32(act, sys, a, v) SB_MASKED(act, sys, a, 0xffffffffU, v)
+#define SB_IS32_SELF(act, sys, a) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_MASKED_EQ, (a), 0xffffffffU, 0, 1 }
+#define SB_NOT(act, sys, a, v) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_NE, (a), 0, (v), 0 }
+#define SB_NOT_SELF(act, sys, a) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_NE, (a), 0, 0, 1 }
+
+/* The allowlist's calls allowed (or refused) by their arguments. */
+static const struct sandbox_rule sandbox_allow_checked[] = {
+	/* threads (libuv's pool) but no new processes; clone3's
+	 * flags are out of reach of a filter: glibc falls back */
+	SB_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD),
+	SB_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3),
+	/* signals: to itself only (every session's child has the
+	 * same uid, which would let it signal the others) */
+	SB_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
+	SB_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
+	/* resource limits: its own (pid 0) only */
+	SB_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
+	/* opens: read-only */
+	SB_MASKED(SCMP_ACT_ALLOW, openat, 2,
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0),
+	/* no new socket: AF_UNIX fails quietly, the rest kills */
+	SB_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
+};
+
+/* The sanitizer builds' calls denied by their arguments. */
+static const struct sandbox_rule sandbox_deny_checked[] = {
+	/* no inet socket; signals and limits only for itself
+	 * (LeakSanitizer's tracer is a thread of the process) */
+	SB_NOT(SCMP_ACT_KILL_PROCESS, socket, 0, AF_UNIX),
+	/* and no AF_UNIX one either, as in the allowlist */
+	SB_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
+	SB_NOT_SELF(SCMP_ACT_KILL_PROCESS, kill, 0),
+};
+
+/* A whole filter: what any call not listed gets, the calls listed and
+ * what they get, the calls decided by their arguments. */
+struct sandbox_filter {
+	const char *name;		/* the default action, for the log */
+	uint32_t otherwise;
+	uint32_t listed_action;
+	const int *listed;
+	size_t nlisted;
+	const struct sandbox_rule *checked;
+	size_t nchecked;
+};
+
+#define SB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct sandbox_filter sandbox_strict = {
+	"KILL_PROCESS", SCMP_ACT_KILL_PROCESS,
+	SCMP_ACT_ALLOW, sandbox_allow, SB_COUNT(sandbox_allow),
+	sandbox_allow_checked, SB_COUNT(sandbox_allow_checked),
+};
+
+static const struct sandbox_filter sandbox_sanitizer = {
+	"ALLOW", SCMP_ACT_ALLOW,
+	SCMP_ACT_KILL_PROCESS, sandbox_deny, SB_COUNT(sandbox_deny),
+	sandbox_deny_checked, SB_COUNT(sandbox_deny_checked),
+};
+
+/*
  * Who to become: looked up while /etc/passwd (or NSS) can still be read.
  * Not root: nothing to drop (the tests as an ordinary user).
  */
@@ -190,12 +275,19 @@ sandbox_demote(const struct sandbox_user *u)
 	return (0);
 }
 
-/* Allow nr when its argument arg (32 bits of it) is v. */
 static int
-sandbox_allow_arg(scmp_filter_ctx ctx, int nr, unsigned arg, uint32_t v)
+sandbox_rule_add(scmp_filter_ctx ctx, const struct sandbox_rule *r,
+    uint32_t self)
 {
-	return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-	    SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, 0xffffffffU, v)));
+	scmp_datum_t v = r->own_pid ? self : r->value;
+
+	if (r->op == 0)
+		return (seccomp_rule_add(ctx, r->action, r->nr, 0));
+	if (r->op == SCMP_CMP_MASKED_EQ)
+		return (seccomp_rule_add(ctx, r->action, r->nr, 1,
+		    SCMP_CMP(r->arg, r->op, r->mask, v)));
+	return (seccomp_rule_add(ctx, r->action, r->nr, 1,
+	    SCMP_CMP(r->arg, r->op, v)));
 }
 
 /*
@@ -208,6 +300,8 @@ sandbox_allow_arg(scmp_filter_ctx ctx, int nr, unsigned arg, uint32_t v)
 static int
 sandbox_build(scmp_filter_ctx *out)
 {
+	const struct sandbox_filter *f = SANDBOX_SANITIZER ?
+	    &sandbox_sanitizer : &sandbox_strict;
 	uint32_t self = (uint32_t)getpid();
 	scmp_filter_ctx ctx;
 	size_t i;
@@ -222,69 +316,15 @@ sandbox_build(scmp_filter_ctx *out)
 		    seccomp_api_get());
 		return (BERR_SYS);
 	}
-	if (SANDBOX_SANITIZER) {
-		if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
-			log_error("sandbox: seccomp_init failed");
-			return (BERR_NOMEM);
-		}
-		for (i = 0; r == 0 && i < sizeof(sandbox_deny) /
-		    sizeof(sandbox_deny[0]); i++)
-			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
-			    sandbox_deny[i], 0);
-		/* no inet socket; signals and limits only for itself
-		 * (LeakSanitizer's tracer is a thread of the process) */
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
-			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE,
-			    (scmp_datum_t)AF_UNIX));
-		/* and no AF_UNIX one either, as in the allowlist below */
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
-			    (scmp_datum_t)AF_UNIX));
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
-			    SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_NE,
-			    (scmp_datum_t)self));
-	} else {
-		if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
-			log_error("sandbox: seccomp_init(KILL_PROCESS) failed "
-			    "(libseccomp API level %u)", seccomp_api_get());
-			return (BERR_NOMEM);
-		}
-		for (i = 0; r == 0 && i < sizeof(sandbox_allow) /
-		    sizeof(sandbox_allow[0]); i++)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-			    sandbox_allow[i], 0);
-		/* threads (libuv's pool) but no new processes; clone3's
-		 * flags are out of reach of a filter: glibc falls back */
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-			    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
-			    CLONE_THREAD, CLONE_THREAD));
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-			    SCMP_SYS(clone3), 0);
-		/* signals: to itself only (every session's child has the
-		 * same uid, which would let it signal the others) */
-		if (r == 0)
-			r = sandbox_allow_arg(ctx, SCMP_SYS(kill), 0, self);
-		if (r == 0)
-			r = sandbox_allow_arg(ctx, SCMP_SYS(tgkill), 0, self);
-		/* resource limits: its own (pid 0) only */
-		if (r == 0)
-			r = sandbox_allow_arg(ctx, SCMP_SYS(prlimit64), 0, 0);
-		/* opens: read-only */
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-			    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
-			    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0));
-		/* no new socket: AF_UNIX fails quietly, the rest kills */
-		if (r == 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-			    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ,
-			    (scmp_datum_t)AF_UNIX));
+	if ((ctx = seccomp_init(f->otherwise)) == NULL) {
+		log_error("sandbox: seccomp_init(%s) failed "
+		    "(libseccomp API level %u)", f->name, seccomp_api_get());
+		return (BERR_NOMEM);
 	}
+	for (i = 0; r == 0 && i < f->nlisted; i++)
+		r = seccomp_rule_add(ctx, f->listed_action, f->listed[i], 0);
+	for (i = 0; r == 0 && i < f->nchecked; i++)
+		r = sandbox_rule_add(ctx, &f->checked[i], self);
 	if (r != 0) {
 		log_error("sandbox: cannot build the system call filter: %s",
 		    strerror(-r));

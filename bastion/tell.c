@@ -9,11 +9,14 @@
  * bytes, sess_read_line() for one typed line with local echo. In the
  * monitor (a console's verb) the channel is the child's: S->out_fn
  * carries the bytes there. sess_device_allowed() is the one rule for
- * which devices the session's engineer may reach.
+ * which devices the session's engineer may reach, sess_command_rest() the
+ * one for what of a command is left after a word the bastion took.
  */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "record.h"
 #include "session.h"
@@ -80,6 +83,26 @@ sess_device_allowed(const struct sess *S, const struct policy_device *d)
 	for (i = 0; i < v->nsegments; i++)
 		if (netaddr_in_cidr(&d->addr, &v->segments[i]))
 			return (1);
+	return (0);
+}
+
+int
+sess_command_rest(struct sess *S, const char *rest)
+{
+	char *copy;
+
+	while (*rest == ' ')
+		rest++;
+	if (*rest == '\0') {
+		free(S->command);
+		S->command = NULL;
+		S->kind = SESS_SHELL;
+		return (0);
+	}
+	if ((copy = strdup(rest)) == NULL)
+		return (-1);
+	free(S->command);
+	S->command = copy;
 	return (0);
 }
 

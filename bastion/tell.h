@@ -30,4 +30,10 @@ int sess_device_allowed(const struct sess *S, const struct policy_device *d);
  * end of input. */
 int sess_read_line(struct sess *S, char *line, size_t len);
 
+/* What is left of the engineer's command after a word the bastion took
+ * (the device's name, --reason) becomes the command, leading spaces cut;
+ * nothing left makes the session an interactive shell. rest may point
+ * into S->command. 0, or -1 out of memory (the command unchanged). */
+int sess_command_rest(struct sess *S, const char *rest);
+
 #endif

@@ -48,6 +48,7 @@
 
 #include "agent.h"
 #include "b64.h"
+#include "bclock.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -157,15 +158,6 @@ touch_hint(struct touch *t)
 
 /* ---- agent I/O --------------------------------------------------------------- */
 
-static int64_t
-touch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Read exactly n bytes from the agent channel before deadline. */
 static int
 touch_read(struct touch *t, uint8_t *p, size_t n, int64_t deadline)
@@ -174,7 +166,7 @@ touch_read(struct touch *t, uint8_t *p, size_t n, int64_t deadline)
 	int r;
 
 	while (n > 0) {
-		if ((left = deadline - touch_now_ms()) <= 0)
+		if ((left = deadline - bclock_mono_ms(NULL)) <= 0)
 			return (BERR_TIMEOUT);
 		r = ssh_channel_read_timeout(t->ach, p, (uint32_t)n, 0,
 		    (int)left);
@@ -201,7 +193,7 @@ static int
 touch_roundtrip(struct touch *t, const struct buf *req, unsigned wait_s,
     size_t max, uint8_t **reply, size_t *len)
 {
-	int64_t deadline = touch_now_ms() + (int64_t)wait_s * 1000;
+	int64_t deadline = bclock_mono_ms(NULL) + (int64_t)wait_s * 1000;
 	uint8_t hdr[4];
 	int r;
 

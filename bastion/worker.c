@@ -162,21 +162,8 @@ worker_choose_device(struct sess *S)
 		snprintf(name, sizeof(name), "%.*s", (int)n, c);
 		d = policy_device(S->pol, name);
 		/* the rest is the command; none means an interactive shell */
-		c += strlen(name);
-		while (*c == ' ')
-			c++;
-		if (*c == '\0') {
-			free(S->command);
-			S->command = NULL;
-			S->kind = SESS_SHELL;
-		} else {
-			char *rest = strdup(c);
-
-			if (rest == NULL)
-				return (-1);
-			free(S->command);
-			S->command = rest;
-		}
+		if (sess_command_rest(S, c + strlen(name)) != 0)
+			return (-1);
 	} else if (S->kind == SESS_SHELL && S->has_pty) {
 		if ((d = worker_menu(S)) == NULL)
 			return (-1);
