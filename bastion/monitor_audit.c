@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "burst.h"
 #include "err.h"
+#include "events.h"
 #include "log.h"
 #include "monitor_req.h"
 
@@ -29,20 +30,20 @@
  * forward.open, session.start, ...) is the monitor's own.
  */
 static const struct {
-	const char *event;
+	enum bev event;
 	int phases;
 } mon_audit_events[] = {
-	{ "forward.refused", MPH_AUTHED | MPH_RELAY },
-	{ "touch.no_agent", MPH_AUTHED },
-	{ "touch.no_touch", MPH_AUTHED },
-	{ "touch.bad_signature", MPH_AUTHED },
-	{ "touch.error", MPH_AUTHED },
-	{ "session.recording_failed", MPH_AUTHED | MPH_RELAY },
-	{ "forward.close", MPH_RELAY },
-	{ "session.idle_warning", MPH_RELAY },
-	{ "session.work_record", MPH_RELAY },
-	{ "session.revoked", MPH_RELAY },
-	{ "session.end", MPH_RELAY },
+	{ BEV_FORWARD_REFUSED, MPH_AUTHED | MPH_RELAY },
+	{ BEV_TOUCH_NO_AGENT, MPH_AUTHED },
+	{ BEV_TOUCH_NO_TOUCH, MPH_AUTHED },
+	{ BEV_TOUCH_BAD_SIGNATURE, MPH_AUTHED },
+	{ BEV_TOUCH_ERROR, MPH_AUTHED },
+	{ BEV_SESSION_RECORDING_FAILED, MPH_AUTHED | MPH_RELAY },
+	{ BEV_FORWARD_CLOSE, MPH_RELAY },
+	{ BEV_SESSION_IDLE_WARNING, MPH_RELAY },
+	{ BEV_SESSION_WORK_RECORD, MPH_RELAY },
+	{ BEV_SESSION_REVOKED, MPH_RELAY },
+	{ BEV_SESSION_END, MPH_RELAY },
 };
 
 /* The monitor's own value for a field it stamps, or NULL if it does not
@@ -73,6 +74,7 @@ mon_answer_audit(struct mon *M, struct buf *req)
 	const char *k[MON_AUDIT_FIELDS], *v[MON_AUDIT_FIELDS], *p, *end;
 	const char *why = NULL, *stamp;
 	size_t i, nf = 0, vo = 0, e;
+	enum bev ev;
 	time_t now = bclock_wall_s(NULL);
 	struct buf *a;
 	int r, kept = -1, allowed = 0;
@@ -141,9 +143,13 @@ mon_answer_audit(struct mon *M, struct buf *req)
 	}
 	if (why == NULL && i < 3)
 		why = "not an audit line";
-	for (e = 0; why == NULL && e < sizeof(mon_audit_events) /
+	/* by the schema's constant: a name the schema does not declare, or
+	 * one it does not mark as the child's (BEV_BY_CHILD), never passes */
+	ev = bev_lookup(event, strlen(event));
+	for (e = 0; why == NULL && ev != BEV_NONE && (bev_by(ev) &
+	    BEV_BY_CHILD) != 0 && e < sizeof(mon_audit_events) /
 	    sizeof(mon_audit_events[0]); e++)
-		if (strcmp(event, mon_audit_events[e].event) == 0 &&
+		if (ev == mon_audit_events[e].event &&
 		    (mon_audit_events[e].phases & M->phase) != 0)
 			allowed = 1;
 	if (why == NULL && !allowed)
