@@ -448,6 +448,17 @@ send_built(struct rec_client *c, int type, uint32_t channel, struct buf *b,
 	return (r);
 }
 
+/* A terminal's columns and rows, each capped at REC_DIM_MAX. */
+static int
+put_dims(struct buf *b, uint32_t cols, uint32_t rows)
+{
+	int r;
+
+	if ((r = buf_put_u32(b, cols > REC_DIM_MAX ? REC_DIM_MAX : cols)) != 0)
+		return (r);
+	return (buf_put_u32(b, rows > REC_DIM_MAX ? REC_DIM_MAX : rows));
+}
+
 int
 rec_client_pty_req(struct rec_client *c, uint32_t channel, const char *term,
     uint32_t cols, uint32_t rows)
@@ -457,13 +468,8 @@ rec_client_pty_req(struct rec_client *c, uint32_t channel, const char *term,
 
 	if ((b = buf_new(256)) == NULL)
 		return (BERR_NOMEM);
-	if (cols > REC_DIM_MAX)
-		cols = REC_DIM_MAX;
-	if (rows > REC_DIM_MAX)
-		rows = REC_DIM_MAX;
-	if ((r = put_clean(b, term, REC_TERM_MAX)) == 0 &&
-	    (r = buf_put_u32(b, cols)) == 0)
-		r = buf_put_u32(b, rows);
+	if ((r = put_clean(b, term, REC_TERM_MAX)) == 0)
+		r = put_dims(b, cols, rows);
 	return (send_built(c, REC_PTY_REQ, channel, b, r));
 }
 
@@ -476,12 +482,7 @@ rec_client_window_change(struct rec_client *c, uint32_t channel,
 
 	if ((b = buf_new(16)) == NULL)
 		return (BERR_NOMEM);
-	if (cols > REC_DIM_MAX)
-		cols = REC_DIM_MAX;
-	if (rows > REC_DIM_MAX)
-		rows = REC_DIM_MAX;
-	if ((r = buf_put_u32(b, cols)) == 0)
-		r = buf_put_u32(b, rows);
+	r = put_dims(b, cols, rows);
 	return (send_built(c, REC_WINDOW_CHANGE, channel, b, r));
 }
 
