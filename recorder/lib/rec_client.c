@@ -297,6 +297,22 @@ client_connect(struct rec_client *c, const char *socket_path)
 	return (0);
 }
 
+/* A client not yet connected; err is cleared, or says why it is NULL. */
+static struct rec_client *
+client_new(char *err, size_t errlen)
+{
+	struct rec_client *c;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	c->fd = -1;
+	return (c);
+}
+
 int
 rec_client_open(const char *socket_path, const struct rec_header *facts,
     struct rec_client **out, char *err, size_t errlen)
@@ -308,13 +324,8 @@ rec_client_open(const char *socket_path, const struct rec_header *facts,
 
 	*out = NULL;
 	memset(&h, 0, sizeof(h));
-	if (errlen > 0)
-		err[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if ((c = client_new(err, errlen)) == NULL)
 		return (BERR_NOMEM);
-	}
-	c->fd = -1;
 	if (facts->engineer == NULL || facts->device == NULL) {
 		r = client_fail(c, BERR_INVAL, "engineer and device are "
 		    "required to record a session");
@@ -689,13 +700,8 @@ rec_client_notarize(const char *socket_path, const char *recid,
 	int r;
 
 	memset(sig, 0, REC_SIG_LEN);
-	if (errlen > 0)
-		err[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if ((c = client_new(err, errlen)) == NULL)
 		return (BERR_NOMEM);
-	}
-	c->fd = -1;
 	if ((r = client_connect(c, socket_path)) != 0)
 		goto out;
 	if ((m = buf_new(RECPROTO_HELLO_MAX)) == NULL) {
