@@ -25,9 +25,12 @@
 /* prog_getopt()'s status when main is to go on with argv[optind..]. */
 #define PROG_GO		(-1)
 
+/* The end of every program's long options: --help, then the terminator. */
+#define PROG_OPTS_END { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+
 struct prog {
 	const char *shortopts;		/* getopt_long's; 'h' is help */
-	const struct option *longopts;	/* with { "help", ..., 'h' } */
+	const struct option *longopts;	/* ending with PROG_OPTS_END */
 	void (*usage)(FILE *f);
 	int bad;			/* exit status of a bad command line */
 	int min_args;			/* operands after the options */

@@ -37,11 +37,10 @@ main(int argc, char **argv)
 		{ "init", no_argument, NULL, 'I' },
 		{ "foreground", no_argument, NULL, 'D' },
 		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "worker", required_argument, NULL, 'W' },
 		{ "policy-fd", required_argument, NULL, 'P' },
 		{ "control", required_argument, NULL, 'K' },
-		{ NULL, 0, NULL, 0 },
+		PROG_OPTS_END
 	};
 	static const struct prog prog = { "f:Ddh", opts, usage, 2, 0, 0 };
 	const char *path = "/etc/bastion/policy.yaml";

@@ -54,8 +54,7 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		PROG_OPTS_END
 	};
 	/* stop at the verb: its options are its own */
 	static const struct prog prog = { "+f:h", opts, usage,

@@ -236,8 +236,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "init", no_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		PROG_OPTS_END
 	};
 	static const struct prog prog = { "a:C:k:d:s:u:m:Dvh", longopts,
 	    usage, 2, 0, 0 };

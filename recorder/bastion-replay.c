@@ -771,8 +771,7 @@ main(int argc, char **argv)
 		{ "asciicast", no_argument, NULL, 'A' },
 		{ "input", no_argument, NULL, 'I' },
 		{ "audit", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		PROG_OPTS_END
 	};
 	static const struct prog prog = { "k:h", longopts, usage,
 	    EXIT_USAGE, 1, 1 };

@@ -709,8 +709,7 @@ main(int argc, char **argv)
 		{ "audit", no_argument, NULL, 'a' },
 		{ "bundle", no_argument, NULL, 'b' },
 		{ "fingerprint", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		PROG_OPTS_END
 	};
 	static const struct prog prog = { "k:abF:qh", opts, usage,
 	    EXIT_USAGE, 1, 1 };
