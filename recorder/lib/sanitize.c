@@ -339,7 +339,7 @@ on_cp(struct sanitize *s, uint32_t cp)
 	case ST_CSI:
 		if (in_seq(s, cp))
 			break;
-		seq_add(s, cp);				/* parameter */
+		seq_add(s, cp);		/* parameter, intermediate */
 		if (cp >= 0x40)				/* final */
 			seq_end(s, !s->overflow && csi_allowed(s));
 		break;
