@@ -24,6 +24,7 @@
 #include "auditlog.h"
 #include "err.h"
 #include "hex.h"
+#include "io.h"
 #include "recbundle.h"
 #include "recnotary.h"
 #include "recreader.h"
@@ -145,7 +146,7 @@ recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = NULL;
 	struct stat st;
-	ssize_t k;
+	size_t n;
 	int fd, r = BERR_SYS;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -157,12 +158,11 @@ recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
 		r = BERR_NOMEM;
 		goto out;
 	}
-	while ((k = read(fd, buf, sizeof(buf))) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 || EVP_DigestUpdate(ctx, buf, (size_t)k) != 1)
+	do {
+		if (io_read_upto(fd, buf, sizeof(buf), &n) != 0 ||
+		    EVP_DigestUpdate(ctx, buf, n) != 1)
 			goto out;
-	}
+	} while (n == sizeof(buf));
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != sizeof(md)) {
 		r = BERR_CRYPTO;
 		goto out;
