@@ -1,7 +1,12 @@
 /*
  * err.c - strings for the BERR_* error space, generated from BERR_MAP so the
- * table and the enum can never drift apart (the libuv UV_ERRNO_MAP idea).
+ * table and the enum can never drift apart (the libuv UV_ERRNO_MAP idea),
+ * and berr_why(), the one "say why, return the code" of callers that keep
+ * their reason in a caller's buffer.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "err.h"
 
 const char *
@@ -28,4 +33,15 @@ berr_name(int err)
 #undef BERR_NAME
 	}
 	return ("BERR_UNKNOWN");
+}
+
+int
+berr_why(char *buf, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return (err);
 }

@@ -14,6 +14,8 @@
 #ifndef BASTION_ERR_H
 #define BASTION_ERR_H
 
+#include <stddef.h>
+
 #define BERR_MAP(X)                                                        \
 	X(OK, 0, "success")                                                \
 	X(NOMEM, -1, "out of memory")                                      \
@@ -46,5 +48,10 @@ enum berr {
 const char *berr_str(int err);
 /* Symbolic name ("BERR_NOMEM") for an error code; never NULL. */
 const char *berr_name(int err);
+/* Write why (printf-style) into buf (len bytes, truncated, always
+ * terminated) and return err: `return (berr_why(why, whylen, BERR_FORMAT,
+ * "%s: no header", path));`. */
+int berr_why(char *buf, size_t len, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * hex.h - lower-case hexadecimal, the one encoder.
+ * hex.h - lower-case hexadecimal, the one encoder (and the one digit
+ * decoder, which takes either case).
  *
  * Hashes (the policy's SHA-256, the audit chain, recording heads, bundle
  * members), random identifiers (recording and PAM ids), the attestation's
@@ -14,5 +15,8 @@
 /* Write 2 * n digits and a NUL into out, which must hold 2 * n + 1 bytes.
  * p may be NULL when n is 0 (out is then ""). */
 void hex_encode(const void *p, size_t n, char *out);
+/* The value (0-15) of one hexadecimal digit, either case; -1 if c is not
+ * one. */
+int hex_digit(int c);
 
 #endif

@@ -5,7 +5,6 @@
  *   bastiond -f POLICY --init    create missing host keys, then exit
  *   bastiond -f POLICY [-D] [-d] run the listener (foreground with -D)
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "policy.h"
+#include "prog.h"
 #include "bastiond.h"
 
 static void
@@ -37,12 +37,12 @@ main(int argc, char **argv)
 		{ "init", no_argument, NULL, 'I' },
 		{ "foreground", no_argument, NULL, 'D' },
 		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "worker", required_argument, NULL, 'W' },
 		{ "policy-fd", required_argument, NULL, 'P' },
 		{ "control", required_argument, NULL, 'K' },
-		{ NULL, 0, NULL, 0 },
+		PROG_OPTS_END
 	};
+	static const struct prog prog = { "f:Ddh", opts, usage, 2, 0, 0 };
 	const char *path = "/etc/bastion/policy.yaml";
 	const char *worker_sid = NULL, *control_who = NULL;
 	int c, check = 0, init = 0, debug = 0, policy_fd = -1;
@@ -52,7 +52,7 @@ main(int argc, char **argv)
 	size_t nerrs = 0;
 	int r;
 
-	while ((c = getopt_long(argc, argv, "f:Ddh", opts, NULL)) != -1) {
+	while ((c = prog_getopt(&prog, argc, argv, &r)) != -1) {
 		switch (c) {
 		case 'f':
 			path = optarg;
@@ -74,27 +74,17 @@ main(int argc, char **argv)
 		case 'P':	/* from the listener: its validated policy */
 			fdl = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || fdl < 3 ||
-			    fdl > 1024) {
-				usage(stderr);
-				return (2);
-			}
+			    fdl > 1024)
+				return (prog_usage(&prog));
 			policy_fd = (int)fdl;
 			break;
 		case 'K':
 			control_who = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return (0);
-		default:
-			usage(stderr);
-			return (2);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return (2);
-	}
+	if (r != PROG_GO)
+		return (r);
 	/* a worker runs under the policy the listener adopted (listener.c
 	 * hands over its text), not the file as it may be now */
 	if (policy_fd >= 0 && (r = policy_pin(path, policy_fd)) != 0) {

@@ -7,7 +7,6 @@
  * Each verb lives in its own verbs/cmd-VERB.c (see ctl.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "ctl.h"
 #include "local.h"
 #include "log.h"
+#include "prog.h"
 
 /* bastionctl runs the admin verbs and its local ones. */
 #define CTL_FRONT	(VERB_ADMIN | VERB_LOCAL)
@@ -54,9 +54,11 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		PROG_OPTS_END
 	};
+	/* stop at the verb: its options are its own */
+	static const struct prog prog = { "+f:h", opts, usage,
+	    CTL_EXIT_USAGE, 1, -1 };
 	struct ctl c = { CTL_DEFAULT_POLICY, NULL, NULL };
 	const struct cmd_entry *cmd;
 	int ch, rc, explicit = 0;
@@ -70,25 +72,16 @@ main(int argc, char **argv)
 	 */
 	(void)signal(SIGINT, SIG_DFL);
 
-	/* stop at the verb: its options are its own */
-	while ((ch = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+	while ((ch = prog_getopt(&prog, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case 'f':
 			c.policy_path = optarg;
 			explicit = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return (CTL_EXIT_OK);
-		default:
-			usage(stderr);
-			return (CTL_EXIT_USAGE);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return (CTL_EXIT_USAGE);
-	}
+	if (rc != PROG_GO)
+		return (rc);
 	if (strcmp(argv[optind], "help") == 0) {
 		usage(stdout);
 		return (CTL_EXIT_OK);

@@ -22,21 +22,6 @@
 #include "pam_bastion.h"
 #include "state.h"
 
-static int
-locks_fail(char *err, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-locks_fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (r);
-}
-
 static void
 locks_hit_key(struct locks_hit *hit, const struct state_lock *lk)
 {
@@ -66,7 +51,7 @@ locks_check(const char *state_dir, const char *person, char *const *fps,
 			*absent = 1;
 			return (0);
 		}
-		return (locks_fail(err, errlen, r, "cannot open the state "
+		return (berr_why(err, errlen, r, "cannot open the state "
 		    "store in %s read-only: %s", state_dir, why));
 	}
 	if ((r = state_key_lock_oldest(st, person, locked, &lk)) != 0)
@@ -88,7 +73,7 @@ locks_check(const char *state_dir, const char *person, char *const *fps,
 	return (0);
 dberr:
 	*locked = 0;
-	r = locks_fail(err, errlen, r, "cannot read the key locks in the "
+	r = berr_why(err, errlen, r, "cannot read the key locks in the "
 	    "state store in %s: %s", state_dir, state_errmsg(st));
 	state_close(st);
 	return (r);

@@ -432,13 +432,7 @@ sk_aaguid_parse(const char *s, uint8_t aaguid[16])
 
 		if (*s == '-')
 			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
+		if ((v = hex_digit((unsigned char)*s)) < 0)
 			return (BERR_FORMAT);
 		if (n >= 16)
 			return (BERR_FORMAT);

@@ -40,7 +40,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -62,6 +61,7 @@
 #include "auditlog.h"
 #include "err.h"
 #include "log.h"
+#include "prog.h"
 #include "recbundle.h"
 #include "recnotary.h"
 #include "recfmt.h"
@@ -236,9 +236,10 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "init", no_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		PROG_OPTS_END
 	};
+	static const struct prog prog = { "a:C:k:d:s:u:m:Dvh", longopts,
+	    usage, 2, 0, 0 };
 	struct recserver *srv;
 	const char *keyfile = NULL, *auditdir = NULL;
 	struct stat st;
@@ -249,8 +250,7 @@ main(int argc, char **argv)
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return (1);
 	TAILQ_INIT(&srv->conns);
-	while ((ch = getopt_long(argc, argv, "a:C:k:d:s:u:m:Dvh", longopts,
-	    NULL)) != -1) {
+	while ((ch = prog_getopt(&prog, argc, argv, &r)) != -1) {
 		switch (ch) {
 		case 'I':
 			init = 1;
@@ -296,18 +296,12 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return (0);
-		default:
-			usage(stderr);
-			return (2);
 		}
 	}
-	if (optind != argc || keyfile == NULL) {
-		usage(stderr);
-		return (2);
-	}
+	if (r != PROG_GO)
+		return (r);
+	if (keyfile == NULL)
+		return (prog_usage(&prog));
 	log_init("bastion-recorder", 0, verbose ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	if (init) {

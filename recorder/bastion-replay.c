@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -43,6 +42,7 @@
 #include "err.h"
 #include "io.h"
 #include "log.h"
+#include "prog.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recreader.h"
@@ -771,9 +771,10 @@ main(int argc, char **argv)
 		{ "asciicast", no_argument, NULL, 'A' },
 		{ "input", no_argument, NULL, 'I' },
 		{ "audit", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		PROG_OPTS_END
 	};
+	static const struct prog prog = { "k:h", longopts, usage,
+	    EXIT_USAGE, 1, 1 };
 	struct opts o;
 	struct rec r;
 	char *end;
@@ -784,7 +785,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.speed = 1;
 	o.channel = ALL_CHANNELS;
-	while ((ch = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+	while ((ch = prog_getopt(&prog, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case 'k':
 			o.keyfile = optarg;
@@ -827,18 +828,10 @@ main(int argc, char **argv)
 		case 'a':
 			o.audit = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return (0);
-		default:
-			usage(stderr);
-			return (EXIT_USAGE);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return (EXIT_USAGE);
-	}
+	if (rc != PROG_GO)
+		return (rc);
 	o.file = argv[optind];
 	signal(SIGPIPE, SIG_IGN);
 	if (o.keyfile != NULL)

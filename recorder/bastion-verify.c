@@ -36,7 +36,6 @@
  * of its bytes are kept.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +51,7 @@
 #include "err.h"
 #include "hex.h"
 #include "log.h"
+#include "prog.h"
 #include "recbundle.h"
 #include "recfmt.h"
 #include "reckey.h"
@@ -709,16 +709,17 @@ main(int argc, char **argv)
 		{ "audit", no_argument, NULL, 'a' },
 		{ "bundle", no_argument, NULL, 'b' },
 		{ "fingerprint", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		PROG_OPTS_END
 	};
+	static const struct prog prog = { "k:abF:qh", opts, usage,
+	    EXIT_USAGE, 1, 1 };
 	const char *keyfile = NULL, *want_fp = NULL, *file;
 	enum kind kind = KIND_GUESS;
 	char vfile[512];
-	int ch;
+	int ch, rc;
 
 	log_init("bastion-verify", 0, LOG_LVL_WARN);
-	while ((ch = getopt_long(argc, argv, "k:abF:qh", opts, NULL)) != -1) {
+	while ((ch = prog_getopt(&prog, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case 'k':
 			keyfile = optarg;
@@ -735,18 +736,10 @@ main(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return (EXIT_OK);
-		default:
-			usage(stderr);
-			return (EXIT_USAGE);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return (EXIT_USAGE);
-	}
+	if (rc != PROG_GO)
+		return (rc);
 	file = argv[optind];
 	vis(file, vfile, sizeof(vfile));
 	if (kind == KIND_GUESS)

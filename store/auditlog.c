@@ -151,18 +151,6 @@ auditlog_key_char(char c)
 	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-');
 }
 
-static int
-auditlog_unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 int
 auditlog_field_next(const char **pos, const char *end, char *key,
     size_t keylen, char *val, size_t vallen)
@@ -199,8 +187,8 @@ auditlog_field_next(const char **pos, const char *end, char *key,
 					return (BERR_FORMAT);
 				if (*p == 'x') {
 					if (end - p < 3 ||
-					    (hi = auditlog_unhex(p[1])) < 0 ||
-					    (lo = auditlog_unhex(p[2])) < 0)
+					    (hi = hex_digit(p[1])) < 0 ||
+					    (lo = hex_digit(p[2])) < 0)
 						return (BERR_FORMAT);
 					c = (char)(hi << 4 | lo);
 					p += 2;

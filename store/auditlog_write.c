@@ -192,23 +192,6 @@ auditlog_lock_current(struct auditlog *al)
 	    "appending", al->path));
 }
 
-static int
-auditlog_pread_all(int fd, char *buf, size_t n, off_t off)
-{
-	ssize_t k;
-	size_t got = 0;
-
-	while (got < n) {
-		k = pread(fd, buf + got, n - got, off + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return (-1);
-		got += (size_t)k;
-	}
-	return (0);
-}
-
 /* What the tail of the file says about where the chain stands. */
 struct auditlog_tail {
 	uint64_t next_seq;
@@ -223,7 +206,7 @@ auditlog_read_tail(struct auditlog *al, off_t size, struct auditlog_tail *t)
 {
 	struct auditlog_line l;
 	char *buf = NULL;
-	size_t n, end, start;
+	size_t n, got, end, start;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -234,7 +217,8 @@ auditlog_read_tail(struct auditlog *al, off_t size, struct auditlog_tail *t)
 	n = (size_t)size < AUDITLOG_TAIL ? (size_t)size : AUDITLOG_TAIL;
 	if ((buf = malloc(n)) == NULL)
 		return (auditlog_fail(al, BERR_NOMEM, "out of memory"));
-	if (auditlog_pread_all(al->fd, buf, n, size - (off_t)n) != 0) {
+	if (io_pread_upto(al->fd, buf, n, size - (off_t)n, &got) != 0 ||
+	    got != n) {
 		r = auditlog_fail(al, BERR_SYS, "cannot read the end of %s: %s",
 		    al->path, strerror(errno));
 		goto out;

@@ -169,6 +169,17 @@ state_unsubscribe(struct state_sub *sub)
 	free(sub);
 }
 
+/* The out-parameters of a lookup, cleared on entry whatever comes next
+ * (either may be NULL). */
+static void
+state_out_clear(int *flag, void *obj, size_t size)
+{
+	if (flag != NULL)
+		*flag = 0;
+	if (obj != NULL)
+		memset(obj, 0, size);
+}
+
 /* ---- signature counters ---------------------------------------------- */
 
 int
@@ -223,10 +234,7 @@ int
 state_key_locked(struct state *st, const char *fp, int *locked,
     struct state_lock *info)
 {
-	if (locked != NULL)
-		*locked = 0;
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
+	state_out_clear(locked, info, sizeof(*info));
 	if (st == NULL || fp == NULL || locked == NULL)
 		return (BERR_INVAL);
 	return (st->ops->key_locked(st->s, fp, locked, info));
@@ -236,10 +244,7 @@ int
 state_key_lock_oldest(struct state *st, const char *engineer, int *locked,
     struct state_lock *info)
 {
-	if (locked != NULL)
-		*locked = 0;
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
+	state_out_clear(locked, info, sizeof(*info));
 	if (st == NULL || engineer == NULL || locked == NULL)
 		return (BERR_INVAL);
 	return (st->ops->key_lock_oldest(st->s, engineer, locked, info));
@@ -588,10 +593,7 @@ int
 state_engineer_locked(struct state *st, const char *engineer, int *locked,
     struct state_engineer_lock *info)
 {
-	if (locked != NULL)
-		*locked = 0;
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
+	state_out_clear(locked, info, sizeof(*info));
 	if (st == NULL || engineer == NULL || locked == NULL)
 		return (BERR_INVAL);
 	return (st->ops->engineer_locked(st->s, engineer, locked, info));
@@ -601,8 +603,7 @@ int
 state_engineer_unlock(struct state *st, const char *engineer,
     struct state_engineer_lock *info)
 {
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
+	state_out_clear(NULL, info, sizeof(*info));
 	if (st == NULL || engineer == NULL)
 		return (BERR_INVAL);
 	return (st->ops->engineer_unlock(st->s, engineer, info));
@@ -625,10 +626,7 @@ state_touch_window_get(struct state *st, const char *engineer,
     const char *device, const char *source, time_t now,
     struct state_touch_window *w, int *found)
 {
-	if (found != NULL)
-		*found = 0;
-	if (w != NULL)
-		memset(w, 0, sizeof(*w));
+	state_out_clear(found, w, sizeof(*w));
 	if (st == NULL || engineer == NULL || device == NULL ||
 	    source == NULL || w == NULL || found == NULL)
 		return (BERR_INVAL);

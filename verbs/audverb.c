@@ -20,27 +20,6 @@
 /* nftw offers no user pointer */
 static struct audverb_filter *audverb_walk_filter;
 
-int
-audverb_header(const char *path, struct rec_hdr *h)
-{
-	struct recreader *r = NULL;
-	struct rec_frame f;
-	int err;
-
-	memset(h, 0, sizeof(*h));
-	if ((err = recreader_open(path, &r)) != 0)
-		return (err);
-	if ((err = recreader_magic(r)) == 0 &&
-	    (err = recreader_next(r, &f)) == 0) {
-		if (f.type != REC_HEADER)
-			err = BERR_FORMAT;
-		else
-			err = recfmt_hdr_decode(f.payload, f.len, h);
-	}
-	recreader_free(r);
-	return (err);
-}
-
 const char *
 audverb_get(const struct rec_hdr *h, const char *k)
 {
@@ -60,7 +39,7 @@ audverb_visit(const char *path, const struct stat *sb, int type,
 	(void)ftw;
 	if (type != FTW_F || n < 5 || strcmp(path + n - 5, ".brec") != 0)
 		return (0);
-	if (audverb_header(path, &h) != 0)
+	if (recreader_header(path, &h) != 0)
 		return (0);
 	if ((F->id && strcmp(audverb_get(&h, "session"), F->id) != 0 &&
 	    strcmp(audverb_get(&h, "ref"), F->id) != 0) ||

@@ -27,9 +27,6 @@ struct audverb_filter {
 	void *arg;
 };
 
-/* Read the HEADER of the recording at path into h (the caller clears it
- * with recfmt_hdr_clear()); 0 or BERR_*. */
-int audverb_header(const char *path, struct rec_hdr *h);
 /* Field k of the header, "-" if it has none. */
 const char *audverb_get(const struct rec_hdr *h, const char *k);
 /* Walk recordings_dir for the .brec files F matches; 0 or BERR_SYS. */

@@ -33,6 +33,7 @@
 #include "recbundle.h"
 #include "recnotary.h"
 #include "reckey.h"
+#include "recreader.h"
 #include "state.h"
 #include "text.h"
 
@@ -208,7 +209,7 @@ export_run(struct verb_ctx *c, const char *path)
 		    "ID > evidence.tar\n", c->admin);
 		return (2);
 	}
-	if (audverb_header(path, &h) != 0 ||
+	if (recreader_header(path, &h) != 0 ||
 	    (recid = recfmt_hdr_get(&h, "session")) == NULL ||
 	    !recfmt_session_id_valid(recid) ||
 	    (ref = recfmt_hdr_get(&h, "ref")) == NULL) {

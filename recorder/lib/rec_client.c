@@ -297,6 +297,22 @@ client_connect(struct rec_client *c, const char *socket_path)
 	return (0);
 }
 
+/* A client not yet connected; err is cleared, or says why it is NULL. */
+static struct rec_client *
+client_new(char *err, size_t errlen)
+{
+	struct rec_client *c;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	c->fd = -1;
+	return (c);
+}
+
 int
 rec_client_open(const char *socket_path, const struct rec_header *facts,
     struct rec_client **out, char *err, size_t errlen)
@@ -308,13 +324,8 @@ rec_client_open(const char *socket_path, const struct rec_header *facts,
 
 	*out = NULL;
 	memset(&h, 0, sizeof(h));
-	if (errlen > 0)
-		err[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if ((c = client_new(err, errlen)) == NULL)
 		return (BERR_NOMEM);
-	}
-	c->fd = -1;
 	if (facts->engineer == NULL || facts->device == NULL) {
 		r = client_fail(c, BERR_INVAL, "engineer and device are "
 		    "required to record a session");
@@ -448,6 +459,17 @@ send_built(struct rec_client *c, int type, uint32_t channel, struct buf *b,
 	return (r);
 }
 
+/* A terminal's columns and rows, each capped at REC_DIM_MAX. */
+static int
+put_dims(struct buf *b, uint32_t cols, uint32_t rows)
+{
+	int r;
+
+	if ((r = buf_put_u32(b, cols > REC_DIM_MAX ? REC_DIM_MAX : cols)) != 0)
+		return (r);
+	return (buf_put_u32(b, rows > REC_DIM_MAX ? REC_DIM_MAX : rows));
+}
+
 int
 rec_client_pty_req(struct rec_client *c, uint32_t channel, const char *term,
     uint32_t cols, uint32_t rows)
@@ -457,13 +479,8 @@ rec_client_pty_req(struct rec_client *c, uint32_t channel, const char *term,
 
 	if ((b = buf_new(256)) == NULL)
 		return (BERR_NOMEM);
-	if (cols > REC_DIM_MAX)
-		cols = REC_DIM_MAX;
-	if (rows > REC_DIM_MAX)
-		rows = REC_DIM_MAX;
-	if ((r = put_clean(b, term, REC_TERM_MAX)) == 0 &&
-	    (r = buf_put_u32(b, cols)) == 0)
-		r = buf_put_u32(b, rows);
+	if ((r = put_clean(b, term, REC_TERM_MAX)) == 0)
+		r = put_dims(b, cols, rows);
 	return (send_built(c, REC_PTY_REQ, channel, b, r));
 }
 
@@ -476,12 +493,7 @@ rec_client_window_change(struct rec_client *c, uint32_t channel,
 
 	if ((b = buf_new(16)) == NULL)
 		return (BERR_NOMEM);
-	if (cols > REC_DIM_MAX)
-		cols = REC_DIM_MAX;
-	if (rows > REC_DIM_MAX)
-		rows = REC_DIM_MAX;
-	if ((r = buf_put_u32(b, cols)) == 0)
-		r = buf_put_u32(b, rows);
+	r = put_dims(b, cols, rows);
 	return (send_built(c, REC_WINDOW_CHANGE, channel, b, r));
 }
 
@@ -688,13 +700,8 @@ rec_client_notarize(const char *socket_path, const char *recid,
 	int r;
 
 	memset(sig, 0, REC_SIG_LEN);
-	if (errlen > 0)
-		err[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if ((c = client_new(err, errlen)) == NULL)
 		return (BERR_NOMEM);
-	}
-	c->fd = -1;
 	if ((r = client_connect(c, socket_path)) != 0)
 		goto out;
 	if ((m = buf_new(RECPROTO_HELLO_MAX)) == NULL) {

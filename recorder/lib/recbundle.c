@@ -24,6 +24,7 @@
 
 #include "err.h"
 #include "hex.h"
+#include "io.h"
 #include "recbundle.h"
 #include "reckey.h"
 #include "text.h"
@@ -208,22 +209,15 @@ recbundle_put(struct recbundle_writer *w, enum recbundle_part p,
 	if (archive_write_header(w->a, e) != ARCHIVE_OK)
 		goto out;
 	while (done < size) {
-		const void *d;
+		const void *d = buf;
 
-		if (mem != NULL) {
+		k = (ssize_t)(size - done < sizeof(buf) ? size - done :
+		    sizeof(buf));
+		if (mem != NULL)
 			d = (const uint8_t *)mem + done;
-			k = (ssize_t)(size - done < sizeof(buf) ? size - done :
-			    sizeof(buf));
-		} else {
-			k = read(fd, buf, size - done < sizeof(buf) ?
-			    (size_t)(size - done) : sizeof(buf));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0) {	/* the file shrank: cannot be */
-				r = BERR_TRUNC;
-				goto out;
-			}
-			d = buf;
+		else if (io_read_all(fd, buf, (size_t)k, NULL) != 0) {
+			r = BERR_TRUNC;		/* the file shrank: cannot be */
+			goto out;
 		}
 		EVP_DigestUpdate(ctx, d, (size_t)k);
 		if (archive_write_data(w->a, d, (size_t)k) != k)

@@ -204,10 +204,16 @@ pcur_bytes(struct pcur *c, size_t n, const uint8_t **s)
 	return (0);
 }
 
+/* A direction byte: from or to the device, nothing else. */
 static int
-dir_ok(uint8_t d)
+pcur_dir(struct pcur *c, uint8_t *dir)
 {
-	return (d == REC_DIR_FROM_DEVICE || d == REC_DIR_TO_DEVICE);
+	int r;
+
+	if ((r = buf_get_u8(c->b, dir)) != 0)
+		return (r);
+	return (*dir == REC_DIR_FROM_DEVICE || *dir == REC_DIR_TO_DEVICE ? 0 :
+	    BERR_FORMAT);
 }
 
 static int
@@ -253,10 +259,7 @@ decode_fields(int type, struct pcur *c, struct rec_payload *o)
 		r = pcur_string(c, SUBSYS_MAX, 1, &o->str, &o->str_len);
 		break;
 	case REC_EOF:
-		if ((r = buf_get_u8(c->b, &o->dir)) != 0)
-			return (r);
-		if (!dir_ok(o->dir))
-			return (BERR_FORMAT);
+		r = pcur_dir(c, &o->dir);
 		break;
 	case REC_EXIT_STATUS:
 		r = buf_get_u32(c->b, &o->status);
@@ -283,10 +286,8 @@ decode_fields(int type, struct pcur *c, struct rec_payload *o)
 			return (BERR_FORMAT);
 		break;
 	case REC_FWD_DATA:
-		if ((r = buf_get_u8(c->b, &o->dir)) != 0)
+		if ((r = pcur_dir(c, &o->dir)) != 0)
 			return (r);
-		if (!dir_ok(o->dir))
-			return (BERR_FORMAT);
 		o->data_len = buf_len(c->b);
 		r = pcur_bytes(c, o->data_len, &o->data);
 		break;

@@ -24,6 +24,7 @@
 #include "auditlog.h"
 #include "err.h"
 #include "hex.h"
+#include "io.h"
 #include "recbundle.h"
 #include "recnotary.h"
 #include "recreader.h"
@@ -137,21 +138,6 @@ out:
 
 /* ---- the recorder's check --------------------------------------------- */
 
-static int
-recnotary_why(char *why, size_t whylen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-recnotary_why(char *why, size_t whylen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return (r);
-}
-
 /* SHA-256 of the regular file at path (not a link). */
 static int
 recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
@@ -160,7 +146,7 @@ recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = NULL;
 	struct stat st;
-	ssize_t k;
+	size_t n;
 	int fd, r = BERR_SYS;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -172,12 +158,11 @@ recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
 		r = BERR_NOMEM;
 		goto out;
 	}
-	while ((k = read(fd, buf, sizeof(buf))) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 || EVP_DigestUpdate(ctx, buf, (size_t)k) != 1)
+	do {
+		if (io_read_upto(fd, buf, sizeof(buf), &n) != 0 ||
+		    EVP_DigestUpdate(ctx, buf, n) != 1)
 			goto out;
-	}
+	} while (n == sizeof(buf));
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != sizeof(md)) {
 		r = BERR_CRYPTO;
 		goto out;
@@ -194,26 +179,15 @@ out:
 static int
 recnotary_ref(const char *path, char *out, size_t outlen)
 {
-	struct recreader *rd = NULL;
-	struct rec_frame f;
 	struct rec_hdr h;
 	const char *v;
 	int r;
 
-	memset(&h, 0, sizeof(h));
 	out[0] = '\0';
-	if ((r = recreader_open(path, &rd)) != 0)
-		return (r);
-	if ((r = recreader_magic(rd)) == 0 &&
-	    (r = recreader_next(rd, &f)) == 0) {
-		if (f.type != REC_HEADER)
-			r = BERR_FORMAT;
-		else if ((r = recfmt_hdr_decode(f.payload, f.len, &h)) == 0 &&
-		    (v = recfmt_hdr_get(&h, "ref")) != NULL)
-			snprintf(out, outlen, "%s", v);
-	}
+	if ((r = recreader_header(path, &h)) == 0 &&
+	    (v = recfmt_hdr_get(&h, "ref")) != NULL)
+		snprintf(out, outlen, "%s", v);
 	recfmt_hdr_clear(&h);
-	recreader_free(rd);
 	return (r);
 }
 
@@ -259,32 +233,32 @@ recnotary_check(const char *recdir, const char *state_dir,
 		why[0] = '\0';
 	if ((r = recbundle_recording_path(recdir, recid, path,
 	    sizeof(path))) != 0)
-		return (recnotary_why(why, whylen, r, "not a recording id"));
+		return (berr_why(why, whylen, r, "not a recording id"));
 	if (recnotary_manifest_parse(manifest, mlen, hex) != 0)
-		return (recnotary_why(why, whylen, BERR_FORMAT, "the MANIFEST "
+		return (berr_why(why, whylen, BERR_FORMAT, "the MANIFEST "
 		    "is not the five lines an export writes"));
 	if (state_dir == NULL)
-		return (recnotary_why(why, whylen, BERR_DENIED, "this recorder "
+		return (berr_why(why, whylen, BERR_DENIED, "this recorder "
 		    "does not keep the audit chain (-a STATE_DIR), so it cannot "
 		    "vouch for the bundle's audit lines"));
 	/* recorder.pub: our own key */
 	if ((r = recbundle_sha_mem(pub_pem, strlen(pub_pem), mine)) != 0)
-		return (recnotary_why(why, whylen, r, "cannot hash"));
+		return (berr_why(why, whylen, r, "cannot hash"));
 	if (strcmp(mine, hex[RECBUNDLE_P_PUBKEY]) != 0)
-		return (recnotary_why(why, whylen, BERR_DENIED, "%s is not this "
+		return (berr_why(why, whylen, BERR_DENIED, "%s is not this "
 		    "recorder's public key", RECBUNDLE_PUBKEY));
 	/* recording.brec: the file as we wrote it */
 	if ((r = recnotary_sha_file(path, mine)) != 0)
-		return (recnotary_why(why, whylen, r, "cannot read the "
+		return (berr_why(why, whylen, r, "cannot read the "
 		    "recording %s: %s", path, r == BERR_SYS ? strerror(errno) :
 		    berr_str(r)));
 	if (strcmp(mine, hex[RECBUNDLE_P_RECORDING]) != 0)
-		return (recnotary_why(why, whylen, BERR_DENIED, "%s is not the "
+		return (berr_why(why, whylen, BERR_DENIED, "%s is not the "
 		    "recording this recorder has as %s", RECBUNDLE_RECORDING,
 		    path));
 	/* audit.log: the session's lines of our chain, up to chain_seq */
 	if ((r = recnotary_ref(path, ref, sizeof(ref))) != 0)
-		return (recnotary_why(why, whylen, r, "cannot read the header "
+		return (berr_why(why, whylen, r, "cannot read the header "
 		    "of %s: %s", path, berr_str(r)));
 	if (ref[0] == '\0')
 		r = recbundle_sha_mem("", 0, mine);	/* no session: no lines */
@@ -294,10 +268,10 @@ recnotary_check(const char *recdir, const char *state_dir,
 		r = recbundle_sha_mem(lines, llen, mine);
 	free(lines);
 	if (r != 0)
-		return (recnotary_why(why, whylen, r, "cannot take the session's "
+		return (berr_why(why, whylen, r, "cannot take the session's "
 		    "lines from the audit chain: %s", berr_str(r)));
 	if (strcmp(mine, hex[RECBUNDLE_P_AUDIT]) != 0)
-		return (recnotary_why(why, whylen, BERR_DENIED, "%s is not the "
+		return (berr_why(why, whylen, BERR_DENIED, "%s is not the "
 		    "session's lines of the audit chain up to seq %llu",
 		    RECBUNDLE_AUDIT, (unsigned long long)chain_seq));
 	return (0);

@@ -14,11 +14,26 @@
 #include "recbundle.h"
 #include "recproto.h"
 
-/* Append u32 length + body (already in body). */
+/*
+ * A message is built as a body, begun by msg_begin() (its type byte) and
+ * ended by msg_end(), which appends it to b as u32 length + body if all
+ * went well (r == 0) and frees it either way.
+ */
 static int
-put_msg(struct buf *b, const struct buf *body)
+msg_begin(struct buf **body, size_t max, int msg)
 {
-	return (buf_put_string(b, buf_ptr(body), buf_len(body)));
+	if ((*body = buf_new(max)) == NULL)
+		return (BERR_NOMEM);
+	return (buf_put_u8(*body, (uint8_t)msg));
+}
+
+static int
+msg_end(struct buf *b, struct buf *body, int r)
+{
+	if (r == 0)
+		r = buf_put_string(b, buf_ptr(body), buf_len(body));
+	buf_free(body);
+	return (r);
 }
 
 int
@@ -27,16 +42,10 @@ recproto_put_open(struct buf *b, const struct rec_hdr *facts)
 	struct buf *body;
 	int r;
 
-	if ((body = buf_new(RECPROTO_HELLO_MAX)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = buf_put_u8(body, RECPROTO_OPEN)) != 0 ||
-	    (r = buf_put_u32(body, RECPROTO_VERSION)) != 0 ||
-	    (r = recfmt_hdr_encode(facts, body)) != 0 ||
-	    (r = put_msg(b, body)) != 0)
-		goto out;
- out:
-	buf_free(body);
-	return (r);
+	if ((r = msg_begin(&body, RECPROTO_HELLO_MAX, RECPROTO_OPEN)) == 0 &&
+	    (r = buf_put_u32(body, RECPROTO_VERSION)) == 0)
+		r = recfmt_hdr_encode(facts, body);
+	return (msg_end(b, body, r));
 }
 
 int
@@ -75,18 +84,12 @@ recproto_put_ok(struct buf *b, const char *session_id, const char *path,
 	struct buf *body;
 	int r;
 
-	if ((body = buf_new(RECPROTO_REPLY_MAX)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = buf_put_u8(body, RECPROTO_OK)) != 0 ||
-	    (r = buf_put_cstring(body, session_id)) != 0 ||
-	    (r = buf_put_cstring(body, path)) != 0 ||
-	    (r = buf_put_u64(body, frames)) != 0 ||
-	    (r = buf_put_cstring(body, head_hex)) != 0 ||
-	    (r = put_msg(b, body)) != 0)
-		goto out;
- out:
-	buf_free(body);
-	return (r);
+	if ((r = msg_begin(&body, RECPROTO_REPLY_MAX, RECPROTO_OK)) == 0 &&
+	    (r = buf_put_cstring(body, session_id)) == 0 &&
+	    (r = buf_put_cstring(body, path)) == 0 &&
+	    (r = buf_put_u64(body, frames)) == 0)
+		r = buf_put_cstring(body, head_hex);
+	return (msg_end(b, body, r));
 }
 
 int
@@ -98,15 +101,9 @@ recproto_put_err(struct buf *b, const char *reason)
 
 	if (n > RECPROTO_REPLY_MAX - 16)
 		n = RECPROTO_REPLY_MAX - 16;
-	if ((body = buf_new(RECPROTO_REPLY_MAX)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = buf_put_u8(body, RECPROTO_ERR)) != 0 ||
-	    (r = buf_put_string(body, reason, n)) != 0 ||
-	    (r = put_msg(b, body)) != 0)
-		goto out;
- out:
-	buf_free(body);
-	return (r);
+	if ((r = msg_begin(&body, RECPROTO_REPLY_MAX, RECPROTO_ERR)) == 0)
+		r = buf_put_string(body, reason, n);
+	return (msg_end(b, body, r));
 }
 
 int
@@ -118,17 +115,11 @@ recproto_put_notarize(struct buf *b, const char *recid, const void *manifest,
 
 	if (mlen > RECBUNDLE_MANIFEST_MAX)
 		return (BERR_LIMIT);
-	if ((body = buf_new(RECPROTO_HELLO_MAX)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = buf_put_u8(body, RECPROTO_NOTARIZE)) != 0 ||
-	    (r = buf_put_cstring(body, recid)) != 0 ||
-	    (r = buf_put_string(body, manifest, mlen)) != 0 ||
-	    (r = buf_put_u64(body, chain_seq)) != 0 ||
-	    (r = put_msg(b, body)) != 0)
-		goto out;
- out:
-	buf_free(body);
-	return (r);
+	r = msg_begin(&body, RECPROTO_HELLO_MAX, RECPROTO_NOTARIZE);
+	if (r == 0 && (r = buf_put_cstring(body, recid)) == 0 &&
+	    (r = buf_put_string(body, manifest, mlen)) == 0)
+		r = buf_put_u64(body, chain_seq);
+	return (msg_end(b, body, r));
 }
 
 int
@@ -137,15 +128,10 @@ recproto_put_signature(struct buf *b, const uint8_t sig[REC_SIG_LEN])
 	struct buf *body;
 	int r;
 
-	if ((body = buf_new(RECPROTO_REPLY_MAX)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = buf_put_u8(body, RECPROTO_SIGNATURE)) != 0 ||
-	    (r = buf_put_string(body, sig, REC_SIG_LEN)) != 0 ||
-	    (r = put_msg(b, body)) != 0)
-		goto out;
- out:
-	buf_free(body);
-	return (r);
+	r = msg_begin(&body, RECPROTO_REPLY_MAX, RECPROTO_SIGNATURE);
+	if (r == 0)
+		r = buf_put_string(body, sig, REC_SIG_LEN);
+	return (msg_end(b, body, r));
 }
 
 int

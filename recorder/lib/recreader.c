@@ -175,3 +175,24 @@ recreader_free(struct recreader *r)
 	free(r->raw);
 	free(r);
 }
+
+int
+recreader_header(const char *path, struct rec_hdr *h)
+{
+	struct recreader *r = NULL;
+	struct rec_frame f;
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	if ((err = recreader_open(path, &r)) != 0)
+		return (err);
+	if ((err = recreader_magic(r)) == 0 &&
+	    (err = recreader_next(r, &f)) == 0) {
+		if (f.type != REC_HEADER)
+			err = BERR_FORMAT;
+		else
+			err = recfmt_hdr_decode(f.payload, f.len, h);
+	}
+	recreader_free(r);
+	return (err);
+}

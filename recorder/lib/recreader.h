@@ -45,4 +45,9 @@ int recreader_seek(struct recreader *r, uint64_t offset);
 
 void recreader_free(struct recreader *r);
 
+/* Read the HEADER of the recording at path into h (zeroed first; the
+ * caller clears it with recfmt_hdr_clear(), also on failure): the one
+ * header reader of the auditor verbs and the notary. 0 or BERR_*. */
+int recreader_header(const char *path, struct rec_hdr *h);
+
 #endif

@@ -279,6 +279,31 @@ ground(struct sanitize *s, uint32_t cp)
 		put_cp(s, cp);
 }
 
+/*
+ * Inside an ESC or CSI sequence, what is not the sequence's own (0x20 to
+ * 0x7e): ESC drops it and starts another, C0 controls act, DEL is ignored,
+ * anything past 0x7e means it was not a sequence after all. 1 if cp was
+ * one of those (and is done with), 0 if it is the sequence's to take.
+ */
+static int
+in_seq(struct sanitize *s, uint32_t cp)
+{
+	if (cp == ESC) {
+		s->dropped++;
+		seq_start(s, ST_ESC, "\x1b");
+	} else if (cp < 0x20) {
+		control(s, cp);
+	} else if (cp == 0x7f) {
+		/* ignored inside sequences */
+	} else if (cp > 0x7e) {
+		s->dropped++;
+		sanitize_reset(s);
+		ground(s, cp);
+	} else
+		return (0);
+	return (1);
+}
+
 static void
 on_cp(struct sanitize *s, uint32_t cp)
 {
@@ -295,50 +320,28 @@ on_cp(struct sanitize *s, uint32_t cp)
 		break;
 	case ST_ESC:
 	case ST_ESC_INTER:
-		if (cp == ESC) {
-			s->dropped++;
-			seq_start(s, ST_ESC, "\x1b");
-		} else if (cp < 0x20) {
-			control(s, cp);
-		} else if (s->state == ST_ESC && cp == '[') {
+		if (in_seq(s, cp))
+			break;
+		if (s->state == ST_ESC && cp == '[') {
 			seq_start(s, ST_CSI, "\x1b[");
 		} else if (s->state == ST_ESC && (cp == ']' || cp == 'P' ||
 		    cp == 'X' || cp == '^' || cp == '_')) {
 			s->state = ST_STRING;
 			s->dropped++;
-		} else if (cp >= 0x20 && cp <= 0x2f) {
+		} else if (cp <= 0x2f) {		/* intermediate */
 			seq_add(s, cp);
 			s->state = ST_ESC_INTER;
-		} else if (cp >= 0x30 && cp <= 0x7e) {
+		} else {				/* final */
 			seq_add(s, cp);
 			seq_end(s, esc_allowed(s));
-		} else if (cp == 0x7f) {
-			/* ignored inside sequences */
-		} else {
-			/* not a sequence after all */
-			s->dropped++;
-			sanitize_reset(s);
-			ground(s, cp);
 		}
 		break;
 	case ST_CSI:
-		if (cp == ESC) {
-			s->dropped++;
-			seq_start(s, ST_ESC, "\x1b");
-		} else if (cp < 0x20) {
-			control(s, cp);
-		} else if (cp >= 0x20 && cp <= 0x3f) {
-			seq_add(s, cp);
-		} else if (cp >= 0x40 && cp <= 0x7e) {
-			seq_add(s, cp);
+		if (in_seq(s, cp))
+			break;
+		seq_add(s, cp);		/* parameter, intermediate */
+		if (cp >= 0x40)				/* final */
 			seq_end(s, !s->overflow && csi_allowed(s));
-		} else if (cp == 0x7f) {
-			/* ignored */
-		} else {
-			s->dropped++;
-			sanitize_reset(s);
-			ground(s, cp);
-		}
 		break;
 	case ST_STRING:
 		if (cp == 0x07 || cp == 0x9c)	/* BEL, ST */
