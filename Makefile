@@ -20,7 +20,8 @@
 # folders below it (scripts/check-layers.sh holds them to that; docs/
 # ARCHITECTURE.md, "Layers"):
 #   base/*.c           -> $(B)/libbase.a     errors, buffers, log, text, UTF-8,
-#                                            addresses, tables
+#                                            addresses, tables, hex, JSON, io,
+#                                            the event schema, command lines
 #   policy/*.c         -> $(B)/libpolicy.a   the policy loader
 #   store/*.c          -> $(B)/libstore.a    state store, audit chain
 #   proto/*.c          -> $(B)/libproto.a    wire formats: ssh-agent, security
