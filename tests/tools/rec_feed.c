@@ -25,7 +25,6 @@
  * After a successful open it prints "session ID PATH". On the first
  * failure it prints "rec_feed: line N: ERROR" to stderr and exits 1.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,23 +34,12 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "hex.h"
 #include "rec_client.h"
 
 static struct rec_client *rc;
 static uint32_t channel;
 static const char *sockpath;
-
-/* The value of one hexadecimal digit, either case; -1 if c is not one. */
-static int
-hexval(int c)
-{
-	static const char digits[] = "0123456789abcdef";
-	const char *d;
-
-	if (c == '\0' || (d = strchr(digits, tolower(c))) == NULL)
-		return (-1);
-	return ((int)(d - digits));
-}
 
 /* Decode C escapes from s into out (at most outlen); returns the length. */
 static size_t
@@ -75,7 +63,7 @@ unescape(const char *s, char *out, size_t outlen)
 		case '0': out[o++] = '\0'; break;
 		case 's': out[o++] = ' '; break;
 		case 'x':
-			if ((h = hexval(s[1])) >= 0 && (l = hexval(s[2])) >= 0) {
+			if ((h = hex_digit(s[1])) >= 0 && (l = hex_digit(s[2])) >= 0) {
 				out[o++] = (char)(h << 4 | l);
 				s += 2;
 			} else
@@ -95,7 +83,7 @@ unhex(const char *s, uint8_t *out, size_t outlen)
 	int h, l;
 
 	while (s[0] != '\0' && s[1] != '\0' && o < outlen) {
-		if ((h = hexval(s[0])) < 0 || (l = hexval(s[1])) < 0)
+		if ((h = hex_digit(s[0])) < 0 || (l = hex_digit(s[1])) < 0)
 			break;
 		out[o++] = (uint8_t)(h << 4 | l);
 		s += 2;
