@@ -35,6 +35,7 @@ struct store_actor_stats {
 	uint64_t appends;	/* events appended */
 	uint64_t commits;	/* group commits (one fdatasync each) */
 	uint64_t notices;	/* decisions told */
+	uint64_t calls;		/* state operations run for others */
 	uint64_t refused;	/* connections refused (peer credentials) */
 	uint64_t violations;	/* connections ended for a bad message */
 };

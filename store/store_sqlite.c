@@ -545,7 +545,7 @@ static const struct sq_col sq_lock_cols[] = {
 	SQC(SQC_TEXT, state_lock, reason),
 	SQC(SQC_TIME, state_lock, since),
 };
-static const struct sq_map sq_lock_map = SQ_MAP(state_lock, sq_lock_cols);
+const struct sq_map sq_lock_map = SQ_MAP(state_lock, sq_lock_cols);
 #define SQ_LOCK_SELECT "SELECT fingerprint, engineer, reason, locked_at " \
 	"FROM key_lock "
 
@@ -717,7 +717,7 @@ static const struct sq_col sq_enroll_cols[] = {
 	SQC(SQC_TEXT, state_enrollment, issuer),
 	SQC(SQC_TIME, state_enrollment, enrolled),
 };
-static const struct sq_map sq_enroll_map =
+const struct sq_map sq_enroll_map =
     SQ_MAP(state_enrollment, sq_enroll_cols);
 #define SQ_ENROLL_SELECT "SELECT fingerprint, engineer, key_type, key_line, " \
 	"attested, aaguid, subject, issuer, enrolled_at FROM enrollment "

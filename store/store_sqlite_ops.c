@@ -31,7 +31,7 @@ static const struct sq_col sq_request_cols[] = {
 	SQC(SQC_INT, state_request, napprovals),
 	SQC(SQC_TEXT, state_request, approvers),
 };
-static const struct sq_map sq_request_map =
+const struct sq_map sq_request_map =
     SQ_MAP(state_request, sq_request_cols);
 #define SQ_REQUEST_SELECT "SELECT r.id, r.engineer, r.vendor, r.device, " \
 	"r.reason, r.created, r.status, r.decided_by, r.decided_at, " \
@@ -51,7 +51,7 @@ static const struct sq_col sq_grant_cols[] = {
 	SQC(SQC_TEXT, state_grant, revoked_by),
 	SQC(SQC_TIME, state_grant, revoked_at),
 };
-static const struct sq_map sq_grant_map = SQ_MAP(state_grant, sq_grant_cols);
+const struct sq_map sq_grant_map = SQ_MAP(state_grant, sq_grant_cols);
 #define SQ_GRANT_SELECT "SELECT id, request_id, engineer, device, created, " \
 	"until, revoked, revoked_by, revoked_at FROM access_grant "
 
@@ -243,7 +243,7 @@ static const struct sq_col sq_session_cols[] = {
 	SQC(SQC_TEXT, state_session, kill_reason),
 	SQC(SQC_TEXT, state_session, killed_by),
 };
-static const struct sq_map sq_session_map =
+const struct sq_map sq_session_map =
     SQ_MAP(state_session, sq_session_cols);
 #define SQ_SESSION_SELECT "SELECT id, sid, pid, engineer, vendor, device, " \
 	"source, started, grant_id, recording, ended, end_reason, " \
@@ -373,7 +373,7 @@ static const struct sq_col sq_ctl_cols[] = {
 	SQC(SQC_TEXT, state_session_ctl, lock_reason),
 	SQC(SQC_TEXT, state_session_ctl, locked_by),
 };
-static const struct sq_map sq_ctl_map = SQ_MAP(state_session_ctl, sq_ctl_cols);
+const struct sq_map sq_ctl_map = SQ_MAP(state_session_ctl, sq_ctl_cols);
 
 static int
 sq_session_controls(struct store *s,
@@ -407,7 +407,7 @@ static const struct sq_col sq_elock_cols[] = {
 	SQC(SQC_TEXT, state_engineer_lock, locked_by),
 	SQC(SQC_TIME, state_engineer_lock, since),
 };
-static const struct sq_map sq_elock_map =
+const struct sq_map sq_elock_map =
     SQ_MAP(state_engineer_lock, sq_elock_cols);
 
 static int
@@ -475,7 +475,7 @@ static const struct sq_col sq_window_cols[] = {
 	SQC(SQC_TIME, state_touch_window, opened),
 	SQC(SQC_TIME, state_touch_window, until),
 };
-static const struct sq_map sq_window_map =
+const struct sq_map sq_window_map =
     SQ_MAP(state_touch_window, sq_window_cols);
 
 static int
