@@ -420,8 +420,11 @@ rc_flag_row(struct store *s, uint8_t call, const struct store_val *args,
 	*flag = r == 0 && o.i[0] != 0;
 	if (info != NULL && *flag)
 		memcpy(info, &row, size);	/* its copied texts included */
-	else
+	else {
 		rc_free_texts(o.map, &row);
+		if (info != NULL)
+			memset(info, 0, size);	/* as the store leaves it */
+	}
 	return (r);
 }
 
