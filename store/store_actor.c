@@ -322,19 +322,20 @@ actor_call_done(struct actor_conn *c, const struct store_call *k, int r,
 	store_call_done_shape(k, shape, sizeof(shape));
 	v[0] = (struct store_val)SV_I(r);
 	v[1] = (struct store_val)SV_T(msg);
-	memcpy(v + 2, a->cx.out, sizeof(a->cx.out));
+	store_call_outs(k, &a->cx, v + 2);
 	if (store_call_encode(STORE_MSG_DONE, a->cm.call, shape, v, k->map,
 	    &a->cx.row, a->out, sizeof(a->out), &len) != 0) {
 		/* too long for one datagram: say so, values cleared */
 		v[0] = (struct store_val)SV_I(BERR_LIMIT);
 		v[1] = (struct store_val)SV_T("the answer does not fit "
 		    "in one message");
-		memset(v + 2, 0, sizeof(a->cx.out));
-		for (len = 2; len < 2 + STORE_CALL_VALS; len++)
-			v[len] = shape[len] == 'T' ?
-			    (struct store_val)SV_T("") :
-			    (struct store_val)SV_I(0);
+		a->cx.flag = 0;
+		a->cx.n = 0;
+		a->cx.id = 0;
+		a->cx.u32 = 0;
+		a->cx.text[0] = '\0';
 		memset(&a->cx.row, 0, sizeof(a->cx.row));
+		store_call_outs(k, &a->cx, v + 2);
 		if (store_call_encode(STORE_MSG_DONE, a->cm.call, shape, v,
 		    k->map, &a->cx.row, a->out, sizeof(a->out), &len) != 0)
 			return (BERR_INTERNAL);
@@ -355,7 +356,6 @@ actor_call(struct actor_conn *c, const uint8_t *p, size_t n)
 	const struct store_call *k;
 	const char *msg = "";
 	uint8_t type, call;
-	size_t i;
 	int r;
 
 	if (store_call_head(p, n, &type, &call) != 0 ||
@@ -366,8 +366,6 @@ actor_call(struct actor_conn *c, const uint8_t *p, size_t n)
 	if (store_call_decode(p, n, k->in, k->map, &a->cm, &x->row) != 0)
 		return (BERR_FORMAT);
 	memcpy(x->in, a->cm.v, sizeof(x->in));
-	for (i = 0; i < STORE_CALL_VALS; i++)
-		x->out[i] = (struct store_val)SV_I(0);
 	x->s = a->db;
 	x->row_fn = actor_call_row;
 	x->row_arg = c;

@@ -233,8 +233,45 @@ store_call_decode(const uint8_t *p, size_t len, const char *shape,
 const char *
 store_call_done_shape(const struct store_call *c, char *buf, size_t len)
 {
+	size_t i;
+
 	snprintf(buf, len, "IT%s", c->out);
+	for (i = 2; buf[i] != '\0'; i++)
+		if (strchr("fndu", buf[i]) != NULL)
+			buf[i] = 'I';
 	return (buf);
+}
+
+void
+store_call_outs(const struct store_call *c, const struct store_call_ctx *x,
+    struct store_val *v)
+{
+	const char *o;
+
+	for (o = c->out; *o != '\0'; o++) {
+		if (*o == 'R')
+			continue;
+		v->tag = STORE_VAL_INT;
+		v->s = NULL;
+		switch (*o) {
+		case 'f':
+			v->i = x->flag;
+			break;
+		case 'n':
+			v->i = (int64_t)x->n;
+			break;
+		case 'd':
+			v->i = x->id;
+			break;
+		case 'u':
+			v->i = x->u32;
+			break;
+		default:
+			v->tag = STORE_VAL_TEXT;
+			v->s = x->text;
+		}
+		v++;
+	}
 }
 
 int

@@ -101,13 +101,16 @@ union store_call_row {
 };
 
 /* One call being served (store_serve.c): decoded arguments in, results
- * out. */
+ * out, in the members its out-spec names. */
 struct store_call_ctx {
 	struct store *s;			/* the actor's SQLite backend */
 	struct store_val in[STORE_CALL_VALS];	/* the scalars, in order */
 	union store_call_row row;		/* 'R' in, or 'R' out */
-	struct store_val out[STORE_CALL_VALS];	/* the out-scalars */
-	char text[256];				/* an out-text's bytes */
+	int flag;				/* 'f': found, locked, ... */
+	size_t n;				/* 'n': a count */
+	int64_t id;				/* 'd': a new row's id */
+	uint32_t u32;				/* 'u': a counter */
+	char text[256];				/* 'T' */
 	void *heap;				/* freed after the answer */
 	/* each row the operation produces, for the answer (0 or BERR_*) */
 	int (*row_fn)(const void *row, void *arg);
@@ -117,7 +120,9 @@ struct store_call_ctx {
 struct store_call {
 	const char *name;
 	const char *in;			/* the CALL's shape */
-	const char *out;		/* DONE's, after "IT" */
+	/* DONE's values after "IT", named by where they are: 'f' flag, 'n'
+	 * n, 'd' id, 'u' u32 (integers on the wire), 'T' text, 'R' row */
+	const char *out;
 	const struct sq_map *map;	/* 'R' and the rows, or NULL */
 	unsigned perm;			/* STORE_PERM_* needed */
 	/* run it on the SQLite backend: a status for DONE */
@@ -128,6 +133,9 @@ extern const struct store_call store_calls[SC_NCALLS];
 
 /* Does call stream rows (ROW datagrams before its DONE)? */
 int store_call_rows(const struct store_call *c);
+/* DONE's values after status and message, from x by c's out-spec. */
+void store_call_outs(const struct store_call *c,
+    const struct store_call_ctx *x, struct store_val *v);
 
 /* Scalars and text of one decoded message; texts point into arena. */
 struct store_call_msg {
@@ -156,7 +164,7 @@ int store_call_head(const uint8_t *p, size_t len, uint8_t *type,
  */
 int store_call_decode(const uint8_t *p, size_t len, const char *shape,
     const struct sq_map *map, struct store_call_msg *m, void *row);
-/* DONE's shape for call: "IT" and its out-shape, into buf. */
+/* DONE's wire shape for call: "IT" and its out-spec's, into buf. */
 const char *store_call_done_shape(const struct store_call *c, char *buf,
     size_t len);
 

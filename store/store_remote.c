@@ -363,31 +363,57 @@ rc_errmsg(const struct store *s)
 	return (s->err);
 }
 
+/* An operation answering a counter and a flag ("uf"). */
 static int
-rc_counter_advance(struct store *s, const char *fp, uint32_t counter,
-    uint32_t *prev, int *had_prev)
+rc_counter(struct store *s, uint8_t call, const struct store_val *args,
+    uint32_t *counter, int *flag)
 {
 	struct rc_out o = { 0 };
 	int r;
 
-	r = rc_call(s, SC_COUNTER_ADVANCE, ARGS(SV_T(fp), SV_I(counter)),
-	    NULL, &o);
-	*prev = (uint32_t)o.i[0];
-	*had_prev = (int)o.i[1];
+	r = rc_call(s, call, args, NULL, &o);
+	*counter = (uint32_t)o.i[0];
+	*flag = o.i[1] != 0;
 	return (r);
+}
+
+static int
+rc_counter_advance(struct store *s, const char *fp, uint32_t counter,
+    uint32_t *prev, int *had_prev)
+{
+	return (rc_counter(s, SC_COUNTER_ADVANCE, ARGS(SV_T(fp),
+	    SV_I(counter)), prev, had_prev));
 }
 
 static int
 rc_counter_get(struct store *s, const char *fp, uint32_t *counter,
     int *found)
 {
+	return (rc_counter(s, SC_COUNTER_GET, ARGS(SV_T(fp)), counter, found));
+}
+
+/* An operation answering a new row's id ("d"). */
+static int
+rc_id(struct store *s, uint8_t call, const struct store_val *args,
+    const void *inrow, int64_t *id)
+{
 	struct rc_out o = { 0 };
 	int r;
 
-	r = rc_call(s, SC_COUNTER_GET, ARGS(SV_T(fp)), NULL, &o);
-	*counter = (uint32_t)o.i[0];
-	*found = (int)o.i[1];
+	r = rc_call(s, call, args, inrow, &o);
+	*id = o.i[0];
 	return (r);
+}
+
+/* An operation answering a row ("R"): into row (may be NULL). */
+static int
+rc_row_out(struct store *s, uint8_t call, const struct store_val *args,
+    void *row)
+{
+	struct rc_out o = { 0 };
+
+	o.row = row;
+	return (rc_call(s, call, args, NULL, &o));
 }
 
 static int
@@ -554,13 +580,8 @@ static int
 rc_request_create(struct store *s, const char *engineer, const char *vendor,
     const char *device, const char *reason, int64_t *id)
 {
-	struct rc_out o = { 0 };
-	int r;
-
-	r = rc_call(s, SC_REQUEST_CREATE, ARGS(SV_T(engineer), SV_T(vendor),
-	    SV_T(device), SV_T(reason)), NULL, &o);
-	*id = o.i[0];
-	return (r);
+	return (rc_id(s, SC_REQUEST_CREATE, ARGS(SV_T(engineer), SV_T(vendor),
+	    SV_T(device), SV_T(reason)), NULL, id));
 }
 
 static int
@@ -591,13 +612,8 @@ static int
 rc_request_approve(struct store *s, int64_t id, const char *admin,
     unsigned duration, int needed, int64_t *grant_id)
 {
-	struct rc_out o = { 0 };
-	int r;
-
-	r = rc_call(s, SC_REQUEST_APPROVE, ARGS(SV_I(id), SV_T(admin),
-	    SV_I(duration), SV_I(needed)), NULL, &o);
-	*grant_id = o.i[0];
-	return (r);
+	return (rc_id(s, SC_REQUEST_APPROVE, ARGS(SV_I(id), SV_T(admin),
+	    SV_I(duration), SV_I(needed)), NULL, grant_id));
 }
 
 static int
@@ -634,12 +650,7 @@ static int
 rc_session_start(struct store *s, const struct state_session *ss,
     int64_t *id)
 {
-	struct rc_out o = { 0 };
-	int r;
-
-	r = rc_call(s, SC_SESSION_START, NOARGS, ss, &o);
-	*id = o.i[0];
-	return (r);
+	return (rc_id(s, SC_SESSION_START, NOARGS, ss, id));
 }
 
 static int
@@ -686,11 +697,8 @@ static int
 rc_session_kill(struct store *s, int64_t sid, const char *by,
     const char *reason, struct state_session *ss)
 {
-	struct rc_out o = { 0 };
-
-	o.row = ss;
-	return (rc_call(s, SC_SESSION_KILL, ARGS(SV_I(sid), SV_T(by),
-	    SV_T(reason)), NULL, &o));
+	return (rc_row_out(s, SC_SESSION_KILL, ARGS(SV_I(sid), SV_T(by),
+	    SV_T(reason)), ss));
 }
 
 static int
@@ -726,11 +734,7 @@ static int
 rc_engineer_unlock(struct store *s, const char *engineer,
     struct state_engineer_lock *info)
 {
-	struct rc_out o = { 0 };
-
-	o.row = info;
-	return (rc_call(s, SC_ENGINEER_UNLOCK, ARGS(SV_T(engineer)), NULL,
-	    &o));
+	return (rc_row_out(s, SC_ENGINEER_UNLOCK, ARGS(SV_T(engineer)), info));
 }
 
 static int
@@ -763,47 +767,5 @@ rc_touch_window_expire(struct store *s, time_t now)
 	    NULL));
 }
 
-const struct store_ops store_remote_ops = {
-	.name = "remote",
-	.open = rc_open,
-	.close = rc_close,
-	.errmsg = rc_errmsg,
-	.counter_advance = rc_counter_advance,
-	.counter_get = rc_counter_get,
-	.counter_forget = rc_counter_forget,
-	.key_lock = rc_key_lock,
-	.key_locked = rc_key_locked,
-	.key_lock_oldest = rc_key_lock_oldest,
-	.key_unlock_engineer = rc_key_unlock_engineer,
-	.key_lock_count = rc_key_lock_count,
-	.guard_try = rc_guard_try,
-	.guard_holder = rc_guard_holder,
-	.guard_release = rc_guard_release,
-	.enroll_put = rc_enroll_put,
-	.enroll_each = rc_enroll_each,
-	.enroll_get = rc_enroll_get,
-	.request_create = rc_request_create,
-	.request_get = rc_request_get,
-	.request_each = rc_request_each,
-	.request_finish = rc_request_finish,
-	.request_approve = rc_request_approve,
-	.grant_live = rc_grant_live,
-	.grant_get = rc_grant_get,
-	.grant_each = rc_grant_each,
-	.grant_revoke = rc_grant_revoke,
-	.session_start = rc_session_start,
-	.session_end = rc_session_end,
-	.session_end_open = rc_session_end_open,
-	.session_get = rc_session_get,
-	.session_each = rc_session_each,
-	.session_kill = rc_session_kill,
-	.session_controls = rc_session_controls,
-	.session_count = rc_session_count,
-	.engineer_lock = rc_engineer_lock,
-	.engineer_locked = rc_engineer_locked,
-	.engineer_unlock = rc_engineer_unlock,
-	.touch_window_open = rc_touch_window_open,
-	.touch_window_get = rc_touch_window_get,
-	.touch_window_close = rc_touch_window_close,
-	.touch_window_expire = rc_touch_window_expire,
-};
+const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
+

@@ -32,14 +32,13 @@
 #include "store_client.h"
 #include "store_wire.h"
 
-#define FP_A	"SHA256:rs/JS99CVd0bv2PycnWpLd7trwUhDRRmkXCQuLN64Eo"
-#define FP_B	"SHA256:WtHV6FIxekNZKylArx4XU3qlEL1AkYKUGekRT0Y+T/Q"
+#include "store_fixture.h"
 
 struct cfix {
-	char direct_dir[PATH_MAX];	/* no actor: the SQLite backend */
+	struct fixture *f;		/* no actor: the SQLite backend */
 	char actor_dir[PATH_MAX];	/* an actor: the remote backend */
 	struct store_actor *a;
-	struct state *direct;
+	struct state *direct;		/* f->st */
 	struct state *remote;
 };
 
@@ -56,16 +55,16 @@ static int
 csetup(void **state)
 {
 	struct cfix *x = calloc(1, sizeof(*x));
+	void *inner;
 	uint64_t before;
 
 	assert_non_null(x);
-	snprintf(x->direct_dir, sizeof(x->direct_dir),
-	    "/tmp/test_store_client.XXXXXX");
-	snprintf(x->actor_dir, sizeof(x->actor_dir),
-	    "/tmp/test_store_client.XXXXXX");
-	assert_non_null(mkdtemp(x->direct_dir));
-	assert_non_null(mkdtemp(x->actor_dir));
-	assert_int_equal(state_open(x->direct_dir, &x->direct), 0);
+	assert_int_equal(setup(&inner), 0);
+	x->f = inner;
+	x->direct = x->f->st;
+	snprintf(x->actor_dir, sizeof(x->actor_dir), "%.200s.actor",
+	    x->f->dir);
+	assert_int_equal(mkdir(x->actor_dir, 0700), 0);
 	assert_int_equal(store_actor_start(x->actor_dir, NULL, NULL, NULL,
 	    &x->a), 0);
 	before = calls_of(x);
@@ -75,27 +74,17 @@ csetup(void **state)
 	return (0);
 }
 
-static void
-rmdir_r(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int
 cteardown(void **state)
 {
 	struct cfix *x = *state;
+	void *inner = x->f;
 
 	state_close(x->remote);
-	state_close(x->direct);
 	store_actor_stop(x->a);
-	rmdir_r(x->direct_dir);
-	rmdir_r(x->actor_dir);
+	fixture_rmdir(x->actor_dir);
 	free(x);
-	return (0);
+	return (teardown(&inner));
 }
 
 /* ---- one table of steps, run on both backends ------------------------ */
@@ -118,105 +107,61 @@ trf(struct tr *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
-/* times vary by a second between the runs: only whether one is set */
-#define TM(t)	((t) != 0)
-
+/*
+ * A row as text, by its column table (store_row.h): each member in table
+ * order; times vary by a second between the runs, so only whether one is
+ * set.
+ */
 static void
-tr_lock(struct tr *t, int r, int locked, const struct state_lock *l)
+tr_row(struct tr *t, const struct sq_map *map, const void *row)
 {
-	trf(t, "r=%d locked=%d fp=%s eng=%s reason=%s since=%d\n", r, locked,
-	    l->fp, l->engineer, l->reason, TM(l->since));
+	const uint8_t *p;
+	size_t i;
+
+	trf(t, "{");
+	for (i = 0; i < map->ncols; i++) {
+		p = (const uint8_t *)row + map->cols[i].off;
+		switch (map->cols[i].type) {
+		case SQC_TEXT:
+			trf(t, " [%s]", (const char *)p);
+			break;
+		case SQC_TEXTP:
+			trf(t, " [%s]", *(const char *const *)(const void *)p);
+			break;
+		case SQC_I64:
+			trf(t, " %lld", (long long)*(const int64_t *)
+			    (const void *)p);
+			break;
+		case SQC_INT:
+			trf(t, " %d", *(const int *)(const void *)p);
+			break;
+		case SQC_TIME:
+			trf(t, " %d", *(const time_t *)(const void *)p != 0);
+			break;
+		}
+	}
+	trf(t, " }\n");
 }
 
-static void
-tr_request(struct tr *t, const struct state_request *q)
-{
-	trf(t, "req %lld %s %s %s [%s] %d %s by=%s at=%d deny=%s n=%d "
-	    "appr=%s\n", (long long)q->id, q->engineer, q->vendor, q->device,
-	    q->reason, TM(q->created), q->status, q->decided_by,
-	    TM(q->decided_at), q->deny_reason, q->napprovals, q->approvers);
-}
-
-static void
-tr_grant(struct tr *t, const struct state_grant *g)
-{
-	trf(t, "grant %lld req=%lld %s %s %d until=%d rev=%d by=%s at=%d\n",
-	    (long long)g->id, (long long)g->request_id, g->engineer, g->device,
-	    TM(g->created), TM(g->until), g->revoked, g->revoked_by,
-	    TM(g->revoked_at));
-}
-
-static void
-tr_session(struct tr *t, const struct state_session *s)
-{
-	trf(t, "session %lld sid=%lld pid=%d %s %s %s %s %d grant=%lld %s "
-	    "ended=%d [%s] kill=%d [%s] by=%s\n", (long long)s->id,
-	    (long long)s->sid, s->pid, s->engineer, s->vendor, s->device,
-	    s->source, TM(s->started), (long long)s->grant_id, s->recording,
-	    TM(s->ended), s->end_reason, s->kill_requested, s->kill_reason,
-	    s->killed_by);
-}
-
-static void
-tr_elock(struct tr *t, int r, const struct state_engineer_lock *l)
-{
-	trf(t, "r=%d elock %s [%s] by=%s %d\n", r, l->engineer, l->reason,
-	    l->locked_by, TM(l->since));
-}
-
-static void
-tr_window(struct tr *t, int r, int found, const struct state_touch_window *w)
-{
-	trf(t, "r=%d found=%d window %s %s %s %s %s g=%lld %lld %lld\n", r,
-	    found, w->engineer, w->device, w->source, w->fp, w->session,
-	    (long long)w->grant_id, (long long)w->opened, (long long)w->until);
-}
+/* A walk's callback, printing each row by its table. */
+struct trw {
+	struct tr *t;
+	const struct sq_map *map;
+};
 
 static int
-each_request(const struct state_request *q, void *arg)
+each_row(const void *row, void *arg)
 {
-	tr_request(arg, q);
+	struct trw *w = arg;
+
+	tr_row(w->t, w->map, row);
 	return (0);
 }
 
-static int
-each_grant(const struct state_grant *g, void *arg)
-{
-	tr_grant(arg, g);
-	return (0);
-}
-
-static int
-each_session(const struct state_session *s, void *arg)
-{
-	tr_session(arg, s);
-	return (0);
-}
-
-static void
-each_session_v(const struct state_session *s, void *arg)
-{
-	tr_session(arg, s);
-}
-
-static int
-each_ctl(const struct state_session_ctl *c, void *arg)
-{
-	trf(arg, "ctl %lld sid=%lld kill=%d [%s] by=%s rev=%d locked=%d [%s] "
-	    "by=%s\n", (long long)c->id, (long long)c->sid, c->kill_requested,
-	    c->kill_reason, c->killed_by, c->grant_revoked, c->engineer_locked,
-	    c->lock_reason, c->locked_by);
-	return (0);
-}
-
-static int
-each_enroll(const struct state_enrollment *e, void *arg)
-{
-	trf(arg, "enr %s %s %s [%s] %d %s %s %s %d\n", e->fp, e->engineer,
-	    e->key_type, e->key_line, e->attested, e->aaguid, e->subject,
-	    e->issuer, TM(e->enrolled));
-	return (0);
-}
+/* each_row as the typed callback of a walk over struct type */
+#define EACH(type, t, map) \
+	((int (*)(const struct type *, void *))(void (*)(void))each_row), \
+	(&(struct trw){ (t), (map) })
 
 static int
 each_stop(const struct state_request *q, void *arg)
@@ -261,11 +206,14 @@ st_key_locks(struct state *st, struct tr *t)
 	trf(t, "%d ", state_key_lock(st, FP_A, "erin", "a clone"));
 	trf(t, "%d ", state_key_lock(st, FP_B, "erin", "another"));
 	r = state_key_locked(st, FP_A, &locked, &l);
-	tr_lock(t, r, locked, &l);
+	trf(t, "r=%d locked=%d ", r, locked);
+	tr_row(t, &sq_lock_map, &l);
 	r = state_key_locked(st, "SHA256:none", &locked, &l);
-	tr_lock(t, r, locked, &l);
+	trf(t, "r=%d locked=%d ", r, locked);
+	tr_row(t, &sq_lock_map, &l);
 	r = state_key_lock_oldest(st, "erin", &locked, &l);
-	tr_lock(t, r, locked, &l);
+	trf(t, "r=%d locked=%d ", r, locked);
+	tr_row(t, &sq_lock_map, &l);
 	r = state_key_lock_count(st, "erin", &n);
 	trf(t, "%d n=%zu ", r, n);
 	trf(t, "%d ", state_key_unlock_engineer(st, "erin", &n, unlocked_fp,
@@ -290,27 +238,26 @@ st_guards(struct state *st, struct tr *t)
 static void
 st_enrolments(struct state *st, struct tr *t)
 {
-	struct state_enrollment e, got;
+	struct state_enrollment e = {
+		.fp = FP_A, .engineer = "erin",
+		.key_type = "sk-ssh-ed25519@openssh.com",
+		.key_line = (char *)"sk-ssh-ed25519@openssh.com AAAA erin@pc",
+		.attested = 1, .aaguid = "00112233", .subject = "CN=Yubico",
+		.enrolled = 1700000000,
+	}, got;
 	int found, r;
 
-	memset(&e, 0, sizeof(e));
-	snprintf(e.fp, sizeof(e.fp), "%s", FP_A);
-	snprintf(e.engineer, sizeof(e.engineer), "erin");
-	snprintf(e.key_type, sizeof(e.key_type), "sk-ssh-ed25519@openssh.com");
-	e.key_line = (char *)"sk-ssh-ed25519@openssh.com AAAA erin@laptop";
-	e.attested = 1;
-	snprintf(e.aaguid, sizeof(e.aaguid), "00112233");
-	snprintf(e.subject, sizeof(e.subject), "CN=Yubico");
-	e.enrolled = 1700000000;
 	trf(t, "%d ", state_enroll_put(st, &e));
 	snprintf(e.fp, sizeof(e.fp), "%s", FP_B);
 	snprintf(e.engineer, sizeof(e.engineer), "frank");
 	trf(t, "%d\n", state_enroll_put(st, &e));
-	trf(t, "%d\n", state_enroll_each(st, NULL, each_enroll, t));
-	trf(t, "%d\n", state_enroll_each(st, "frank", each_enroll, t));
+	trf(t, "%d\n", state_enroll_each(st, NULL, EACH(state_enrollment, t,
+	    &sq_enroll_map)));
+	trf(t, "%d\n", state_enroll_each(st, "frank", EACH(state_enrollment, t,
+	    &sq_enroll_map)));
 	r = state_enroll_get(st, FP_A, &got, &found);
 	trf(t, "%d f=%d ", r, found);
-	each_enroll(&got, t);
+	tr_row(t, &sq_enroll_map, &got);
 	free(got.key_line);
 	r = state_enroll_get(st, "SHA256:none", &got, &found);
 	trf(t, "%d f=%d %p\n", r, found, (void *)got.key_line);
@@ -331,7 +278,7 @@ st_approvals(struct state *st, struct tr *t)
 	trf(t, "id=%lld id2=%lld\n", (long long)id, (long long)id2);
 	r = state_request_get(st, id, &q, &found);
 	trf(t, "%d f=%d ", r, found);
-	tr_request(t, &q);
+	tr_row(t, &sq_request_map, &q);
 	r = state_request_get(st, 999, &q, &found);
 	trf(t, "%d f=%d\n", r, found);
 	trf(t, "%d\n", state_request_approve(st, id, "alice", 3600, 2, &gid));
@@ -346,21 +293,23 @@ st_approvals(struct state *st, struct tr *t)
 	    NULL));
 	trf(t, "%d\n", state_request_finish(st, 999, STATE_REQ_EXPIRED, NULL,
 	    NULL));
-	trf(t, "%d\n", state_request_each(st, NULL, 0, each_request, t));
+	trf(t, "%d\n", state_request_each(st, NULL, 0, EACH(state_request, t,
+	    &sq_request_map)));
 	trf(t, "%d\n", state_request_each(st, STATE_REQ_DENIED, 1,
-	    each_request, t));
+	    EACH(state_request, t,
+	    &sq_request_map)));
 	trf(t, "%d\n", state_request_each(st, NULL, 0, each_stop, t));
 	r = state_grant_live(st, "erin", "mri", time(NULL), &g, &found);
 	trf(t, "%d f=%d ", r, found);
-	tr_grant(t, &g);
+	tr_row(t, &sq_grant_map, &g);
 	r = state_grant_get(st, gid, &g, &found);
 	trf(t, "%d f=%d ", r, found);
-	tr_grant(t, &g);
-	trf(t, "%d\n", state_grant_each(st, 0, time(NULL), each_grant, t));
+	tr_row(t, &sq_grant_map, &g);
+	trf(t, "%d\n", state_grant_each(st, 0, time(NULL), EACH(state_grant, t, &sq_grant_map)));
 	trf(t, "%d ", state_grant_revoke(st, gid, "carol"));
 	trf(t, "%d ", state_grant_revoke(st, gid, "carol"));
 	trf(t, "%d\n", state_grant_revoke(st, 999, "carol"));
-	trf(t, "%d\n", state_grant_each(st, 1, time(NULL), each_grant, t));
+	trf(t, "%d\n", state_grant_each(st, 1, time(NULL), EACH(state_grant, t, &sq_grant_map)));
 }
 
 static void
@@ -388,17 +337,22 @@ st_sessions(struct state *st, struct tr *t)
 	trf(t, "%d n=%zu\n", r, n);
 	r = state_session_get(st, 41, &got, &found);
 	trf(t, "%d f=%d ", r, found);
-	tr_session(t, &got);
+	tr_row(t, &sq_session_map, &got);
 	r = state_session_get(st, 99, &got, &found);
 	trf(t, "%d f=%d\n", r, found);
 	trf(t, "%d ", state_session_kill(st, 42, "alice", "enough", &got));
-	tr_session(t, &got);
+	tr_row(t, &sq_session_map, &got);
 	trf(t, "%d\n", state_session_kill(st, 99, "alice", "enough", NULL));
-	trf(t, "%d\n", state_session_controls(st, each_ctl, t));
-	trf(t, "%d\n", state_session_each(st, 0, 0, each_session, t));
+	trf(t, "%d\n", state_session_controls(st, EACH(state_session_ctl, t,
+	    &sq_ctl_map)));
+	trf(t, "%d\n", state_session_each(st, 0, 0, EACH(state_session, t,
+	    &sq_session_map)));
 	trf(t, "%d\n", state_session_end(st, id1, "the engineer left"));
-	trf(t, "%d\n", state_session_each(st, 1, 1, each_session, t));
-	trf(t, "%d ", state_session_end_open(st, "restart", each_session_v, t,
+	trf(t, "%d\n", state_session_each(st, 1, 1, EACH(state_session, t,
+	    &sq_session_map)));
+	trf(t, "%d ", state_session_end_open(st, "restart",
+	    (void (*)(const struct state_session *, void *))
+	    (void (*)(void))each_row, &(struct trw){ t, &sq_session_map },
 	    &n));
 	trf(t, "n=%zu\n", n);
 	trf(t, "%d\n", state_session_end_open(st, "restart", NULL, NULL, &n));
@@ -414,11 +368,14 @@ st_engineer_locks(struct state *st, struct tr *t)
 	trf(t, "%d ", state_engineer_lock(st, "erin", "bob", "again"));
 	r = state_engineer_locked(st, "erin", &locked, &l);
 	trf(t, "locked=%d ", locked);
-	tr_elock(t, r, &l);
+	trf(t, "r=%d ", r);
+	tr_row(t, &sq_elock_map, &l);
 	r = state_engineer_unlock(st, "erin", &l);
-	tr_elock(t, r, &l);
+	trf(t, "r=%d ", r);
+	tr_row(t, &sq_elock_map, &l);
 	r = state_engineer_unlock(st, "erin", &l);
-	tr_elock(t, r, &l);
+	trf(t, "r=%d ", r);
+	tr_row(t, &sq_elock_map, &l);
 	trf(t, "%d\n", state_engineer_unlock(st, "nobody", NULL));
 }
 
@@ -443,10 +400,12 @@ st_touch_windows(struct state *st, struct tr *t)
 	trf(t, "%d\n", state_touch_window_open(st, &w));
 	r = state_touch_window_get(st, "erin", "mri", "192.0.2.7", 1500, &got,
 	    &found);
-	tr_window(t, r, found, &got);
+	trf(t, "r=%d found=%d ", r, found);
+	tr_row(t, &sq_window_map, &got);
 	r = state_touch_window_get(st, "erin", "mri", "192.0.2.7", 2500, &got,
 	    &found);
-	tr_window(t, r, found, &got);
+	trf(t, "r=%d found=%d ", r, found);
+	tr_row(t, &sq_window_map, &got);
 	trf(t, "%d ", state_touch_window_close(st, "erin", "mri", &n));
 	trf(t, "n=%zu ", n);
 	trf(t, "%d ", state_touch_window_expire(st, 2000));
@@ -588,7 +547,7 @@ test_malformed_call_ends_only_its_connection(void **state)
 {
 	struct cfix *x = *state;
 	static const uint8_t junk[][12] = {
-		{ 1, STORE_MSG_CALL, SC_NCALLS },		/* no such call */
+		{ 1, STORE_MSG_CALL, SC_NCALLS },	/* no such call */
 		{ 1, STORE_MSG_CALL, SC_COUNTER_FORGET, 2, 0, 0, 0, 0, 0, 0,
 		    0, 1 },				/* int for a text */
 		{ 1, STORE_MSG_CALL, SC_COUNTER_FORGET, 1, 0, 0, 0, 9, 'a' },
@@ -601,26 +560,12 @@ test_malformed_call_ends_only_its_connection(void **state)
 	};
 	static const size_t lens[] = { 3, 12, 9, 9, 4, 4, 3 };
 	struct store_actor_stats st0, st1;
-	struct store_msg m;
-	uint8_t in[STORE_CALL_MAX];
 	int64_t id;
 	size_t i;
-	ssize_t n;
-	int fd;
 
 	store_actor_stats(x->a, &st0);
-	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
-		assert_int_equal(store_client_connect(x->actor_dir, &fd), 0);
-		assert_int_equal(send(fd, junk[i], lens[i], 0),
-		    (ssize_t)lens[i]);
-		n = recv(fd, in, sizeof(in), 0);
-		assert_true(n > 0);
-		assert_int_equal(store_msg_decode(in, (size_t)n, &m), 0);
-		assert_int_equal(m.type, STORE_MSG_ERROR);
-		assert_int_equal(m.code, BERR_FORMAT);
-		assert_int_equal(recv(fd, in, sizeof(in), 0), 0);	/* ended */
-		close(fd);
-	}
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		fixture_expect_ended(x->actor_dir, junk[i], lens[i]);
 	/* the open handle, its connection and others are served */
 	assert_int_equal(state_request_create(x->remote, "erin", "acme",
 	    "mri", NULL, &id), 0);
