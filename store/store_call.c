@@ -82,12 +82,10 @@ store_call_encode(uint8_t type, uint8_t call, const char *shape,
 	int r;
 
 	*len = 0;
-	if ((b = buf_new(outlen < STORE_CALL_MAX ? outlen :
+	if ((b = store_wire_begin(type, outlen < STORE_CALL_MAX ? outlen :
 	    STORE_CALL_MAX)) == NULL)
 		return (BERR_NOMEM);
-	if ((r = buf_put_u8(b, STORE_WIRE_VERSION)) != 0 ||
-	    (r = buf_put_u8(b, type)) != 0 || (r = buf_put_u8(b, call)) != 0)
-		goto out;
+	r = buf_put_u8(b, call);
 	for (; *shape != '\0' && r == 0; shape++) {
 		if (*shape == 'R') {
 			r = map != NULL && row != NULL ?
@@ -103,24 +101,23 @@ store_call_encode(uint8_t type, uint8_t call, const char *shape,
 			    strlen(v->s) : 0);
 		v++;
 	}
-	if (r == 0) {
-		memcpy(out, buf_ptr(b), buf_len(b));
-		*len = buf_len(b);
-	}
-out:
-	buf_free(b);
-	return (r != 0 && r != BERR_INVAL && r != BERR_NOMEM ? BERR_LIMIT :
-	    r);
+	return (store_wire_end(b, r, out, outlen, len));
 }
 
 int
 store_call_head(const uint8_t *p, size_t len, uint8_t *type, uint8_t *call)
 {
-	if (len < 3 || len > STORE_CALL_MAX || p[0] != STORE_WIRE_VERSION)
+	struct buf *b;
+	uint8_t version;
+	int r;
+
+	if (len < 3 || len > STORE_CALL_MAX || (b = buf_from(p, len)) == NULL)
 		return (BERR_FORMAT);
-	*type = p[1];
-	*call = p[2];
-	return (0);
+	r = buf_get_u8(b, &version) != 0 || version != STORE_WIRE_VERSION ||
+	    buf_get_u8(b, type) != 0 || buf_get_u8(b, call) != 0 ?
+	    BERR_FORMAT : 0;
+	buf_free(b);
+	return (r);
 }
 
 /* One value; texts copied into m's arena. want: 'T', 't' or 'I'. */
@@ -164,37 +161,17 @@ call_get_row(struct buf *b, const struct sq_map *map,
 {
 	const struct sq_col *c;
 	struct store_val v;
-	uint8_t *p;
 	size_t i;
 
 	memset(row, 0, map->size);
 	for (i = 0; i < map->ncols; i++) {
 		c = &map->cols[i];
-		p = (uint8_t *)row + c->off;
 		if (call_get_val(b, c->type == SQC_TEXTP ? 't' :
-		    c->type == SQC_TEXT ? 'T' : 'I', m, &v) != 0)
+		    c->type == SQC_TEXT ? 'T' : 'I', m, &v) != 0 ||
+		    (c->type == SQC_TEXT && strlen(v.s) >= c->len) ||
+		    (c->type == SQC_INT && (v.i < INT_MIN || v.i > INT_MAX)))
 			return (BERR_FORMAT);
-		switch (c->type) {
-		case SQC_TEXT:
-			if (strlen(v.s) >= c->len)
-				return (BERR_FORMAT);
-			memcpy(p, v.s, strlen(v.s) + 1);
-			break;
-		case SQC_TEXTP:
-			*(const char **)(void *)p = v.s;
-			break;
-		case SQC_I64:
-			*(int64_t *)(void *)p = v.i;
-			break;
-		case SQC_INT:
-			if (v.i < INT_MIN || v.i > INT_MAX)
-				return (BERR_FORMAT);
-			*(int *)(void *)p = (int)v.i;
-			break;
-		case SQC_TIME:
-			*(time_t *)(void *)p = (time_t)v.i;
-			break;
-		}
+		sq_col_set(c, row, v.s, v.i);
 	}
 	return (0);
 }

@@ -317,6 +317,9 @@ rc_each(struct rc_out *o, int (*fn)(const void *row, void *arg), void *arg)
 #define ARGS(...)	((const struct store_val[]){ __VA_ARGS__, SV_I(0) })
 #define NOARGS		ARGS(SV_I(0))
 #define EACH_FN(fn)	((int (*)(const void *, void *))(void (*)(void))(fn))
+/* one adapter: rc_name params returns expr */
+#define REMOTE(name, params, expr) \
+	static int rc_##name params { return (expr); }
 
 /* ---- the table's functions ------------------------------------------- */
 
@@ -377,20 +380,14 @@ rc_counter(struct store *s, uint8_t call, const struct store_val *args,
 	return (r);
 }
 
-static int
-rc_counter_advance(struct store *s, const char *fp, uint32_t counter,
-    uint32_t *prev, int *had_prev)
-{
-	return (rc_counter(s, SC_COUNTER_ADVANCE, ARGS(SV_T(fp),
-	    SV_I(counter)), prev, had_prev));
-}
+REMOTE(counter_advance, (struct store *s, const char *fp, uint32_t counter,
+    uint32_t *prev, int *had_prev),
+    rc_counter(s, SC_COUNTER_ADVANCE, ARGS(SV_T(fp), SV_I(counter)), prev,
+    had_prev))
 
-static int
-rc_counter_get(struct store *s, const char *fp, uint32_t *counter,
-    int *found)
-{
-	return (rc_counter(s, SC_COUNTER_GET, ARGS(SV_T(fp)), counter, found));
-}
+REMOTE(counter_get, (struct store *s, const char *fp, uint32_t *counter,
+    int *found),
+    rc_counter(s, SC_COUNTER_GET, ARGS(SV_T(fp)), counter, found))
 
 /* An operation answering a new row's id ("d"). */
 static int
@@ -416,19 +413,13 @@ rc_row_out(struct store *s, uint8_t call, const struct store_val *args,
 	return (rc_call(s, call, args, NULL, &o));
 }
 
-static int
-rc_counter_forget(struct store *s, const char *fp)
-{
-	return (rc_call(s, SC_COUNTER_FORGET, ARGS(SV_T(fp)), NULL, NULL));
-}
+REMOTE(counter_forget, (struct store *s, const char *fp),
+    rc_call(s, SC_COUNTER_FORGET, ARGS(SV_T(fp)), NULL, NULL))
 
-static int
-rc_key_lock(struct store *s, const char *fp, const char *engineer,
-    const char *reason)
-{
-	return (rc_call(s, SC_KEY_LOCK, ARGS(SV_T(fp), SV_T(engineer),
-	    SV_T(reason)), NULL, NULL));
-}
+REMOTE(key_lock, (struct store *s, const char *fp, const char *engineer,
+    const char *reason),
+    rc_call(s, SC_KEY_LOCK, ARGS(SV_T(fp), SV_T(engineer), SV_T(reason)),
+    NULL, NULL))
 
 /* An operation answering a flag and a row: the row goes to info (may be
  * NULL). */
@@ -454,21 +445,15 @@ rc_flag_row(struct store *s, uint8_t call, const struct store_val *args,
 	return (r);
 }
 
-static int
-rc_key_locked(struct store *s, const char *fp, int *locked,
-    struct state_lock *info)
-{
-	return (rc_flag_row(s, SC_KEY_LOCKED, ARGS(SV_T(fp)), locked, info,
-	    sizeof(*info)));
-}
+REMOTE(key_locked, (struct store *s, const char *fp, int *locked,
+    struct state_lock *info),
+    rc_flag_row(s, SC_KEY_LOCKED, ARGS(SV_T(fp)), locked, info,
+    sizeof(*info)))
 
-static int
-rc_key_lock_oldest(struct store *s, const char *engineer, int *locked,
-    struct state_lock *info)
-{
-	return (rc_flag_row(s, SC_KEY_LOCK_OLDEST, ARGS(SV_T(engineer)),
-	    locked, info, sizeof(*info)));
-}
+REMOTE(key_lock_oldest, (struct store *s, const char *engineer, int *locked,
+    struct state_lock *info),
+    rc_flag_row(s, SC_KEY_LOCK_OLDEST, ARGS(SV_T(engineer)), locked, info,
+    sizeof(*info)))
 
 static int
 rc_key_unlock_engineer(struct store *s, const char *engineer, size_t *n,
@@ -499,19 +484,13 @@ rc_count(struct store *s, uint8_t call, const struct store_val *args,
 	return (r);
 }
 
-static int
-rc_key_lock_count(struct store *s, const char *engineer, size_t *n)
-{
-	return (rc_count(s, SC_KEY_LOCK_COUNT, ARGS(SV_T(engineer)), n));
-}
+REMOTE(key_lock_count, (struct store *s, const char *engineer, size_t *n),
+    rc_count(s, SC_KEY_LOCK_COUNT, ARGS(SV_T(engineer)), n))
 
-static int
-rc_guard_try(struct store *s, const char *fp, const char *holder,
-    time_t now, time_t lease_until, const char *stale)
-{
-	return (rc_call(s, SC_GUARD_TRY, ARGS(SV_T(fp), SV_T(holder),
-	    SV_I(now), SV_I(lease_until), SV_T(stale)), NULL, NULL));
-}
+REMOTE(guard_try, (struct store *s, const char *fp, const char *holder,
+    time_t now, time_t lease_until, const char *stale),
+    rc_call(s, SC_GUARD_TRY, ARGS(SV_T(fp), SV_T(holder), SV_I(now),
+    SV_I(lease_until), SV_T(stale)), NULL, NULL))
 
 static int
 rc_guard_holder(struct store *s, const char *fp, char *holder, size_t len,
@@ -527,18 +506,11 @@ rc_guard_holder(struct store *s, const char *fp, char *holder, size_t len,
 	return (r);
 }
 
-static int
-rc_guard_release(struct store *s, const char *fp, const char *holder)
-{
-	return (rc_call(s, SC_GUARD_RELEASE, ARGS(SV_T(fp), SV_T(holder)),
-	    NULL, NULL));
-}
+REMOTE(guard_release, (struct store *s, const char *fp, const char *holder),
+    rc_call(s, SC_GUARD_RELEASE, ARGS(SV_T(fp), SV_T(holder)), NULL, NULL))
 
-static int
-rc_enroll_put(struct store *s, const struct state_enrollment *e)
-{
-	return (rc_call(s, SC_ENROLL_PUT, NOARGS, e, NULL));
-}
+REMOTE(enroll_put, (struct store *s, const struct state_enrollment *e),
+    rc_call(s, SC_ENROLL_PUT, NOARGS, e, NULL))
 
 /* An operation streaming rows to the caller's fn. */
 static int
@@ -555,13 +527,9 @@ rc_walk(struct store *s, uint8_t call, const struct store_val *args,
 	return (rc_each(&o, fn, arg));
 }
 
-static int
-rc_enroll_each(struct store *s, const char *engineer,
-    int (*fn)(const struct state_enrollment *e, void *arg), void *arg)
-{
-	return (rc_walk(s, SC_ENROLL_EACH, ARGS(SV_T(engineer)), EACH_FN(fn),
-	    arg));
-}
+REMOTE(enroll_each, (struct store *s, const char *engineer,
+    int (*fn)(const struct state_enrollment *e, void *arg), void *arg),
+    rc_walk(s, SC_ENROLL_EACH, ARGS(SV_T(engineer)), EACH_FN(fn), arg))
 
 static int
 rc_enroll_get(struct store *s, const char *fp, struct state_enrollment *e,
@@ -576,89 +544,52 @@ rc_enroll_get(struct store *s, const char *fp, struct state_enrollment *e,
 	return (r);
 }
 
-static int
-rc_request_create(struct store *s, const char *engineer, const char *vendor,
-    const char *device, const char *reason, int64_t *id)
-{
-	return (rc_id(s, SC_REQUEST_CREATE, ARGS(SV_T(engineer), SV_T(vendor),
-	    SV_T(device), SV_T(reason)), NULL, id));
-}
+REMOTE(request_create, (struct store *s, const char *engineer,
+    const char *vendor, const char *device, const char *reason, int64_t *id),
+    rc_id(s, SC_REQUEST_CREATE, ARGS(SV_T(engineer), SV_T(vendor),
+    SV_T(device), SV_T(reason)), NULL, id))
 
-static int
-rc_request_get(struct store *s, int64_t id, struct state_request *req,
-    int *found)
-{
-	return (rc_flag_row(s, SC_REQUEST_GET, ARGS(SV_I(id)), found, req,
-	    sizeof(*req)));
-}
+REMOTE(request_get, (struct store *s, int64_t id, struct state_request *req,
+    int *found),
+    rc_flag_row(s, SC_REQUEST_GET, ARGS(SV_I(id)), found, req, sizeof(*req)))
 
-static int
-rc_request_each(struct store *s, const char *status, unsigned limit,
-    int (*fn)(const struct state_request *r, void *arg), void *arg)
-{
-	return (rc_walk(s, SC_REQUEST_EACH, ARGS(SV_T(status), SV_I(limit)),
-	    EACH_FN(fn), arg));
-}
+REMOTE(request_each, (struct store *s, const char *status, unsigned limit,
+    int (*fn)(const struct state_request *r, void *arg), void *arg),
+    rc_walk(s, SC_REQUEST_EACH, ARGS(SV_T(status), SV_I(limit)), EACH_FN(fn),
+    arg))
 
-static int
-rc_request_finish(struct store *s, int64_t id, const char *status,
-    const char *by, const char *reason)
-{
-	return (rc_call(s, SC_REQUEST_FINISH, ARGS(SV_I(id), SV_T(status),
-	    SV_T(by), SV_T(reason)), NULL, NULL));
-}
+REMOTE(request_finish, (struct store *s, int64_t id, const char *status,
+    const char *by, const char *reason),
+    rc_call(s, SC_REQUEST_FINISH, ARGS(SV_I(id), SV_T(status), SV_T(by),
+    SV_T(reason)), NULL, NULL))
 
-static int
-rc_request_approve(struct store *s, int64_t id, const char *admin,
-    unsigned duration, int needed, int64_t *grant_id)
-{
-	return (rc_id(s, SC_REQUEST_APPROVE, ARGS(SV_I(id), SV_T(admin),
-	    SV_I(duration), SV_I(needed)), NULL, grant_id));
-}
+REMOTE(request_approve, (struct store *s, int64_t id, const char *admin,
+    unsigned duration, int needed, int64_t *grant_id),
+    rc_id(s, SC_REQUEST_APPROVE, ARGS(SV_I(id), SV_T(admin), SV_I(duration),
+    SV_I(needed)), NULL, grant_id))
 
-static int
-rc_grant_live(struct store *s, const char *engineer, const char *device,
-    time_t now, struct state_grant *g, int *found)
-{
-	return (rc_flag_row(s, SC_GRANT_LIVE, ARGS(SV_T(engineer),
-	    SV_T(device), SV_I(now)), found, g, sizeof(*g)));
-}
+REMOTE(grant_live, (struct store *s, const char *engineer,
+    const char *device, time_t now, struct state_grant *g, int *found),
+    rc_flag_row(s, SC_GRANT_LIVE, ARGS(SV_T(engineer), SV_T(device),
+    SV_I(now)), found, g, sizeof(*g)))
 
-static int
-rc_grant_get(struct store *s, int64_t id, struct state_grant *g, int *found)
-{
-	return (rc_flag_row(s, SC_GRANT_GET, ARGS(SV_I(id)), found, g,
-	    sizeof(*g)));
-}
+REMOTE(grant_get, (struct store *s, int64_t id, struct state_grant *g,
+    int *found),
+    rc_flag_row(s, SC_GRANT_GET, ARGS(SV_I(id)), found, g, sizeof(*g)))
 
-static int
-rc_grant_each(struct store *s, int all, time_t now,
-    int (*fn)(const struct state_grant *g, void *arg), void *arg)
-{
-	return (rc_walk(s, SC_GRANT_EACH, ARGS(SV_I(all), SV_I(now)),
-	    EACH_FN(fn), arg));
-}
+REMOTE(grant_each, (struct store *s, int all, time_t now,
+    int (*fn)(const struct state_grant *g, void *arg), void *arg),
+    rc_walk(s, SC_GRANT_EACH, ARGS(SV_I(all), SV_I(now)), EACH_FN(fn), arg))
 
-static int
-rc_grant_revoke(struct store *s, int64_t id, const char *by)
-{
-	return (rc_call(s, SC_GRANT_REVOKE, ARGS(SV_I(id), SV_T(by)), NULL,
-	    NULL));
-}
+REMOTE(grant_revoke, (struct store *s, int64_t id, const char *by),
+    rc_call(s, SC_GRANT_REVOKE, ARGS(SV_I(id), SV_T(by)), NULL, NULL))
 
-static int
-rc_session_start(struct store *s, const struct state_session *ss,
-    int64_t *id)
-{
-	return (rc_id(s, SC_SESSION_START, NOARGS, ss, id));
-}
+REMOTE(session_start, (struct store *s, const struct state_session *ss,
+    int64_t *id),
+    rc_id(s, SC_SESSION_START, NOARGS, ss, id))
 
-static int
-rc_session_end(struct store *s, int64_t id, const char *reason)
-{
-	return (rc_call(s, SC_SESSION_END, ARGS(SV_I(id), SV_T(reason)), NULL,
-	    NULL));
-}
+REMOTE(session_end, (struct store *s, int64_t id, const char *reason),
+    rc_call(s, SC_SESSION_END, ARGS(SV_I(id), SV_T(reason)), NULL, NULL))
 
 static int
 rc_session_end_open(struct store *s, const char *reason,
@@ -677,95 +608,57 @@ rc_session_end_open(struct store *s, const char *reason,
 	return (r);
 }
 
-static int
-rc_session_get(struct store *s, int64_t sid, struct state_session *ss,
-    int *found)
-{
-	return (rc_flag_row(s, SC_SESSION_GET, ARGS(SV_I(sid)), found, ss,
-	    sizeof(*ss)));
-}
+REMOTE(session_get, (struct store *s, int64_t sid, struct state_session *ss,
+    int *found),
+    rc_flag_row(s, SC_SESSION_GET, ARGS(SV_I(sid)), found, ss, sizeof(*ss)))
 
-static int
-rc_session_each(struct store *s, int all, unsigned limit,
-    int (*fn)(const struct state_session *ss, void *arg), void *arg)
-{
-	return (rc_walk(s, SC_SESSION_EACH, ARGS(SV_I(all), SV_I(limit)),
-	    EACH_FN(fn), arg));
-}
+REMOTE(session_each, (struct store *s, int all, unsigned limit,
+    int (*fn)(const struct state_session *ss, void *arg), void *arg),
+    rc_walk(s, SC_SESSION_EACH, ARGS(SV_I(all), SV_I(limit)), EACH_FN(fn),
+    arg))
 
-static int
-rc_session_kill(struct store *s, int64_t sid, const char *by,
-    const char *reason, struct state_session *ss)
-{
-	return (rc_row_out(s, SC_SESSION_KILL, ARGS(SV_I(sid), SV_T(by),
-	    SV_T(reason)), ss));
-}
+REMOTE(session_kill, (struct store *s, int64_t sid, const char *by,
+    const char *reason, struct state_session *ss),
+    rc_row_out(s, SC_SESSION_KILL, ARGS(SV_I(sid), SV_T(by), SV_T(reason)),
+    ss))
 
-static int
-rc_session_controls(struct store *s,
-    int (*fn)(const struct state_session_ctl *c, void *arg), void *arg)
-{
-	return (rc_walk(s, SC_SESSION_CONTROLS, NOARGS, EACH_FN(fn), arg));
-}
+REMOTE(session_controls, (struct store *s,
+    int (*fn)(const struct state_session_ctl *c, void *arg), void *arg),
+    rc_walk(s, SC_SESSION_CONTROLS, NOARGS, EACH_FN(fn), arg))
 
-static int
-rc_session_count(struct store *s, const char *engineer, size_t *n)
-{
-	return (rc_count(s, SC_SESSION_COUNT, ARGS(SV_T(engineer)), n));
-}
+REMOTE(session_count, (struct store *s, const char *engineer, size_t *n),
+    rc_count(s, SC_SESSION_COUNT, ARGS(SV_T(engineer)), n))
 
-static int
-rc_engineer_lock(struct store *s, const char *engineer, const char *by,
-    const char *reason)
-{
-	return (rc_call(s, SC_ENGINEER_LOCK, ARGS(SV_T(engineer), SV_T(by),
-	    SV_T(reason)), NULL, NULL));
-}
+REMOTE(engineer_lock, (struct store *s, const char *engineer, const char *by,
+    const char *reason),
+    rc_call(s, SC_ENGINEER_LOCK, ARGS(SV_T(engineer), SV_T(by),
+    SV_T(reason)), NULL, NULL))
 
-static int
-rc_engineer_locked(struct store *s, const char *engineer, int *locked,
-    struct state_engineer_lock *info)
-{
-	return (rc_flag_row(s, SC_ENGINEER_LOCKED, ARGS(SV_T(engineer)),
-	    locked, info, sizeof(*info)));
-}
+REMOTE(engineer_locked, (struct store *s, const char *engineer, int *locked,
+    struct state_engineer_lock *info),
+    rc_flag_row(s, SC_ENGINEER_LOCKED, ARGS(SV_T(engineer)), locked, info,
+    sizeof(*info)))
 
-static int
-rc_engineer_unlock(struct store *s, const char *engineer,
-    struct state_engineer_lock *info)
-{
-	return (rc_row_out(s, SC_ENGINEER_UNLOCK, ARGS(SV_T(engineer)), info));
-}
+REMOTE(engineer_unlock, (struct store *s, const char *engineer,
+    struct state_engineer_lock *info),
+    rc_row_out(s, SC_ENGINEER_UNLOCK, ARGS(SV_T(engineer)), info))
 
-static int
-rc_touch_window_open(struct store *s, const struct state_touch_window *w)
-{
-	return (rc_call(s, SC_TOUCH_WINDOW_OPEN, NOARGS, w, NULL));
-}
+REMOTE(touch_window_open, (struct store *s,
+    const struct state_touch_window *w),
+    rc_call(s, SC_TOUCH_WINDOW_OPEN, NOARGS, w, NULL))
 
-static int
-rc_touch_window_get(struct store *s, const char *engineer,
+REMOTE(touch_window_get, (struct store *s, const char *engineer,
     const char *device, const char *source, time_t now,
-    struct state_touch_window *w, int *found)
-{
-	return (rc_flag_row(s, SC_TOUCH_WINDOW_GET, ARGS(SV_T(engineer),
-	    SV_T(device), SV_T(source), SV_I(now)), found, w, sizeof(*w)));
-}
+    struct state_touch_window *w, int *found),
+    rc_flag_row(s, SC_TOUCH_WINDOW_GET, ARGS(SV_T(engineer), SV_T(device),
+    SV_T(source), SV_I(now)), found, w, sizeof(*w)))
 
-static int
-rc_touch_window_close(struct store *s, const char *engineer,
-    const char *device, size_t *n)
-{
-	return (rc_count(s, SC_TOUCH_WINDOW_CLOSE, ARGS(SV_T(engineer),
-	    SV_T(device)), n));
-}
+REMOTE(touch_window_close, (struct store *s, const char *engineer,
+    const char *device, size_t *n),
+    rc_count(s, SC_TOUCH_WINDOW_CLOSE, ARGS(SV_T(engineer), SV_T(device)), n))
 
-static int
-rc_touch_window_expire(struct store *s, time_t now)
-{
-	return (rc_call(s, SC_TOUCH_WINDOW_EXPIRE, ARGS(SV_I(now)), NULL,
-	    NULL));
-}
+REMOTE(touch_window_expire, (struct store *s, time_t now),
+    rc_call(s, SC_TOUCH_WINDOW_EXPIRE, ARGS(SV_I(now)), NULL, NULL))
 
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

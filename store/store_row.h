@@ -12,6 +12,7 @@
 #define BASTION_STORE_ROW_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "state.h"
 
@@ -41,6 +42,11 @@ struct sq_map {
 
 #define SQ_MAP(type, cols) \
 	{ (cols), sizeof(cols) / sizeof((cols)[0]), sizeof(struct type) }
+
+/* Set the member of row that c describes: a text (SQC_TEXT truncated to
+ * its size, NULL as ""; SQC_TEXTP points at t, which must outlive the row's
+ * use) or, for the others, v. */
+void sq_col_set(const struct sq_col *c, void *row, const char *t, int64_t v);
 
 /* The tables (store_sqlite.c, store_sqlite_ops.c, beside their SELECTs). */
 extern const struct sq_map sq_lock_map;		/* struct state_lock */

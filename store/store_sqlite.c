@@ -224,35 +224,19 @@ sq_map_row(sqlite3_stmt *q, const struct sq_map *map, void *row)
 {
 	const struct sq_col *c;
 	const unsigned char *t;
-	char *p;
 	size_t i;
 
 	memset(row, 0, map->size);
 	for (i = 0; i < map->ncols; i++) {
 		c = &map->cols[i];
-		p = (char *)row + c->off;
-		switch (c->type) {
-		case SQC_TEXT:
-			t = sqlite3_column_text(q, (int)i);
-			snprintf(p, c->len, "%s", t != NULL ?
-			    (const char *)t : "");
-			break;
-		case SQC_TEXTP:
-			t = sqlite3_column_text(q, (int)i);
-			*(const char **)(void *)p = t != NULL ?
-			    (const char *)t : "";
-			break;
-		case SQC_I64:
-			*(int64_t *)(void *)p = sqlite3_column_int64(q, (int)i);
-			break;
-		case SQC_INT:
-			*(int *)(void *)p = sqlite3_column_int(q, (int)i);
-			break;
-		case SQC_TIME:
-			*(time_t *)(void *)p =
-			    (time_t)sqlite3_column_int64(q, (int)i);
-			break;
+		if (c->type != SQC_TEXT && c->type != SQC_TEXTP) {
+			sq_col_set(c, row, NULL, sqlite3_column_int64(q,
+			    (int)i));
+			continue;
 		}
+		/* a text's pointer lives until the next step */
+		t = sqlite3_column_text(q, (int)i);
+		sq_col_set(c, row, t != NULL ? (const char *)t : "", 0);
 	}
 }
 
