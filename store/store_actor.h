@@ -13,6 +13,9 @@
  *    arrived in one turn of the loop (at most AUDITLOG_BATCH_MAX) is
  *    written with one write(2) and one fdatasync(2), then each sender is
  *    answered with its line's seq and hash (APPENDED) or the error.
+ *  - State operations of other processes (CALL, store_call.h) run on the
+ *    actor's own SQLite connection, on its thread; their rows and answer
+ *    are queued and sent as the client's socket takes them.
  *  - Decisions (NOTIFY, sent by state.c when an approve, deny, expire,
  *    cancel, kill, lock or revoke has committed) are pushed as EVENT to
  *    every connection that subscribed to that kind and id (SUBSCRIBE), and

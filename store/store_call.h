@@ -15,7 +15,8 @@
  * operation the shape of its arguments and of its out-values, the row
  * struct it carries (a column table of store_row.h), and what a peer must
  * be allowed to do for it. Both sides encode and decode through that
- * table, so that a new operation is one entry and two small adapters.
+ * table, so that a new operation is one entry and two one-line adapters
+ * (SERVE in store_serve.c, REMOTE in store_remote.c).
  *
  * Wire (one SOCK_SEQPACKET datagram, at most STORE_CALL_MAX bytes):
  * version (u8, STORE_WIRE_VERSION), type (u8: CALL, ROW or DONE), call
