@@ -84,9 +84,9 @@ SERVE(request_get, DB->request_get(x->s, I(0), &x->row.request, &x->flag))
 SERVE(request_each, !U32(1) ? BERR_INVAL : DB->request_each(x->s, T(0),
     (unsigned)I(1), ROWS(state_request)))
 SERVE(request_finish, DB->request_finish(x->s, I(0), T(1), T(2), T(3)))
-SERVE(request_approve, !U32(2) || I(3) < INT32_MIN || I(3) > INT32_MAX ?
-    BERR_INVAL : DB->request_approve(x->s, I(0), T(1), (unsigned)I(2),
-    (int)I(3), &x->id))
+SERVE(request_approve, !U32(2) || I(2) == 0 || I(3) < INT32_MIN ||
+    I(3) > INT32_MAX ? BERR_INVAL : DB->request_approve(x->s, I(0), T(1),
+    (unsigned)I(2), (int)I(3), &x->id))
 SERVE(grant_live, DB->grant_live(x->s, T(0), T(1), (time_t)I(2),
     &x->row.grant, &x->flag))
 SERVE(grant_get, DB->grant_get(x->s, I(0), &x->row.grant, &x->flag))

@@ -598,6 +598,7 @@ test_concurrent_clients_lose_no_update(void **state)
 	int64_t seen[WRITERS * WRITES + 1];
 	uint32_t c;
 	pid_t pids[WRITERS];
+	uint64_t before = calls_of(x);
 	int i, k, status, found, accepted = 0;
 
 	for (i = 0; i < WRITERS; i++) {
@@ -630,6 +631,8 @@ test_concurrent_clients_lose_no_update(void **state)
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) >= 20);
 		accepted += WEXITSTATUS(status) - 20;
 	}
+	/* all of it through the actor: nobody else opened state.db */
+	assert_true(calls_of(x) - before >= 2 * WRITERS * WRITES);
 	memset(seen, 0, sizeof(seen));
 	assert_int_equal(state_request_each(x->remote, NULL, 0, count_request,
 	    seen), 0);
