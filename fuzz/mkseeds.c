@@ -48,6 +48,7 @@
 #include "recwriter.h"
 #include "sk.h"
 #include "state.h"
+#include "store_call.h"
 #include "store_wire.h"
 
 static const char *outdir;
@@ -347,6 +348,34 @@ seeds_attest(const char *t)
 
 /* ---- the store actor's socket ------------------------------------------- */
 
+/* Forwarded state operations: a CALL, a ROW and a DONE (store_call.h). */
+static void
+seeds_store_calls(const char *t)
+{
+	static const struct store_val args[] = {
+		SV_I(7), SV_T("alice"), SV_I(3600), SV_I(2),
+	}, done[] = { SV_I(0), SV_T(""), SV_I(1) };
+	static struct state_request r = {
+		.id = 7, .engineer = "erin", .vendor = "acme", .device = "mri",
+		.created = 1700000000, .status = "pending",
+	};
+	uint8_t out[STORE_CALL_MAX];
+	size_t len;
+
+	must(store_call_encode(STORE_MSG_CALL, SC_REQUEST_APPROVE,
+	    store_calls[SC_REQUEST_APPROVE].in, args, NULL, NULL, out,
+	    sizeof(out), &len) == 0, "store_call_encode");
+	seed(t, "call-approve", out, len);
+	must(store_call_encode(STORE_MSG_ROW, SC_REQUEST_EACH, "R", NULL,
+	    &sq_request_map, &r, out, sizeof(out), &len) == 0,
+	    "store_call_encode");
+	seed(t, "row-request", out, len);
+	must(store_call_encode(STORE_MSG_DONE, SC_REQUEST_GET, "ITIR", done,
+	    &sq_request_map, &r, out, sizeof(out), &len) == 0,
+	    "store_call_encode");
+	seed(t, "done-request-get", out, len);
+}
+
 static void
 seeds_store_wire(const char *t)
 {
@@ -373,6 +402,7 @@ seeds_store_wire(const char *t)
 		snprintf(name, sizeof(name), "msg-%zu", i);
 		seed(t, name, out, len);
 	}
+	seeds_store_calls(t);
 }
 
 /* ---- bastionctl and the consoles ---------------------------------------- */

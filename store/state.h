@@ -18,10 +18,13 @@
  * from the key blob (sk.h).
  *
  * Errors are BERR_* codes (err.h); the backend's own message is logged
- * where it happens (and kept for state_errmsg()). Several processes
- * (workers, bastionctl) use the store at once: the SQLite backend opens it
- * in WAL mode with a busy timeout, and every write is one IMMEDIATE
- * transaction.
+ * where it happens (and kept for state_errmsg()). While bastiond runs,
+ * the other processes (monitors, control workers, bastionctl) do not open
+ * the file: their operations are forwarded to the store actor in
+ * bastiond's listener, which runs them on its own connection (the
+ * "remote" backend, store_call.h). Without an actor each process opens it
+ * itself: the SQLite backend uses WAL mode with a busy timeout, and every
+ * write is one IMMEDIATE transaction.
  */
 #ifndef BASTION_STATE_H
 #define BASTION_STATE_H
@@ -36,7 +39,9 @@
 struct state;
 
 /*
- * Open (creating if needed) STATE_DIR/state.db and bring its schema up to
+ * Open the store of state_dir: through its store actor when one answers
+ * and admits this process (every operation then runs in the actor), else
+ * STATE_DIR/state.db itself, created if needed, its schema brought up to
  * date. *out is NULL on entry and on failure. BERR_SYS when the directory
  * or file cannot be opened, BERR_INTERNAL for a database error.
  */

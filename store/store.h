@@ -148,6 +148,52 @@ struct store_ops {
 	int (*touch_window_expire)(struct store *s, time_t now);
 };
 
+/* The table of a backend named n whose functions are p_<operation>. */
+#define STORE_OPS_TABLE(n, p) { \
+	.name = (n), \
+	.open = p##_open, \
+	.close = p##_close, \
+	.errmsg = p##_errmsg, \
+	.counter_advance = p##_counter_advance, \
+	.counter_get = p##_counter_get, \
+	.counter_forget = p##_counter_forget, \
+	.key_lock = p##_key_lock, \
+	.key_locked = p##_key_locked, \
+	.key_lock_oldest = p##_key_lock_oldest, \
+	.key_unlock_engineer = p##_key_unlock_engineer, \
+	.key_lock_count = p##_key_lock_count, \
+	.guard_try = p##_guard_try, \
+	.guard_holder = p##_guard_holder, \
+	.guard_release = p##_guard_release, \
+	.enroll_put = p##_enroll_put, \
+	.enroll_each = p##_enroll_each, \
+	.enroll_get = p##_enroll_get, \
+	.request_create = p##_request_create, \
+	.request_get = p##_request_get, \
+	.request_each = p##_request_each, \
+	.request_finish = p##_request_finish, \
+	.request_approve = p##_request_approve, \
+	.grant_live = p##_grant_live, \
+	.grant_get = p##_grant_get, \
+	.grant_each = p##_grant_each, \
+	.grant_revoke = p##_grant_revoke, \
+	.session_start = p##_session_start, \
+	.session_end = p##_session_end, \
+	.session_end_open = p##_session_end_open, \
+	.session_get = p##_session_get, \
+	.session_each = p##_session_each, \
+	.session_kill = p##_session_kill, \
+	.session_controls = p##_session_controls, \
+	.session_count = p##_session_count, \
+	.engineer_lock = p##_engineer_lock, \
+	.engineer_locked = p##_engineer_locked, \
+	.engineer_unlock = p##_engineer_unlock, \
+	.touch_window_open = p##_touch_window_open, \
+	.touch_window_get = p##_touch_window_get, \
+	.touch_window_close = p##_touch_window_close, \
+	.touch_window_expire = p##_touch_window_expire, \
+}
+
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */
 extern const struct store_ops store_sqlite_ops;
 

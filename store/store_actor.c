@@ -27,6 +27,7 @@
 #include "log.h"
 #include "state.h"
 #include "store_actor.h"
+#include "store_call.h"
 #include "store_client.h"
 #include "store_wire.h"
 
@@ -38,10 +39,22 @@ struct actor_conn {
 	int fd;
 	int closing;
 	int refused;		/* peer credentials: answer, then end */
+	unsigned perm;		/* STORE_PERM_* this peer has */
 	int subscribed;
 	uint8_t sub_kind;
 	int64_t sub_id;
 	struct actor_conn *next;
+	/* the answer to a CALL still going out (its rows, then DONE): no
+	 * other request is read meanwhile */
+	struct actor_out *qhead, **qtail;
+	size_t qrows;
+	int qerr;		/* a row that could not be queued */
+};
+
+struct actor_out {
+	struct actor_out *next;
+	size_t len;
+	uint8_t data[];
 };
 
 struct actor_pending {
@@ -58,6 +71,7 @@ struct store_actor {
 	uv_check_t commit;
 	int lfd;
 	struct auditlog *al;
+	struct store *db;		/* its own SQLite connection, or NULL */
 	struct actor_conn *conns;
 	struct actor_pending pend[AUDITLOG_BATCH_MAX];
 	size_t npend;
@@ -69,8 +83,11 @@ struct store_actor {
 	uv_mutex_t mu;			/* guards stats */
 	struct store_actor_stats stats;
 	/* the thread's scratch: one datagram and its decoding */
-	uint8_t in[STORE_MSG_MAX + 1];
+	uint8_t in[STORE_CALL_MAX + 1];
+	uint8_t out[STORE_CALL_MAX];
 	struct store_msg msg;
+	struct store_call_msg cm;
+	struct store_call_ctx cx;
 };
 
 static void
@@ -109,7 +126,12 @@ static void
 actor_conn_freed(uv_handle_t *h)
 {
 	struct actor_conn *c = h->data;
+	struct actor_out *o;
 
+	while ((o = c->qhead) != NULL) {
+		c->qhead = o->next;
+		free(o);
+	}
 	close(c->fd);
 	free(c);
 }
@@ -227,20 +249,188 @@ actor_request(struct actor_conn *c, const struct store_msg *m)
 	}
 }
 
+/* ---- forwarded state operations (store_call.h) ---------------------- */
+
+static int
+actor_queue(struct actor_conn *c, const uint8_t *p, size_t len)
+{
+	struct actor_out *o;
+
+	if ((o = malloc(sizeof(*o) + len)) == NULL)
+		return (BERR_NOMEM);
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->data, p, len);
+	*c->qtail = o;
+	c->qtail = &o->next;
+	return (0);
+}
+
+/* Send what is queued: 0 all sent, 1 the peer's socket is full (wait
+ * until it is writable), BERR_CLOSED. */
+static int
+actor_flush(struct actor_conn *c)
+{
+	struct actor_out *o;
+	ssize_t n;
+
+	while ((o = c->qhead) != NULL) {
+		n = send(c->fd, o->data, o->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return (1);
+		if (n != (ssize_t)o->len)
+			return (BERR_CLOSED);
+		c->qhead = o->next;
+		free(o);
+	}
+	c->qtail = &c->qhead;
+	return (0);
+}
+
+/* Each row an operation produces: one ROW datagram, queued. */
+static int
+actor_call_row(const void *row, void *arg)
+{
+	struct actor_conn *c = arg;
+	struct store_actor *a = c->a;
+	size_t len;
+	int r;
+
+	if (c->qerr != 0)
+		return (c->qerr);
+	if (c->qrows >= STORE_CALL_ROWS)
+		r = BERR_LIMIT;
+	else if ((r = store_call_encode(STORE_MSG_ROW, a->cm.call, "R", NULL,
+	    store_calls[a->cm.call].map, row, a->out, sizeof(a->out),
+	    &len)) == 0)
+		r = actor_queue(c, a->out, len);
+	c->qrows++;
+	return (c->qerr = r);
+}
+
+/* The answer: status, message, out-values (and row). */
+static int
+actor_call_done(struct actor_conn *c, const struct store_call *k, int r,
+    const char *msg)
+{
+	struct store_actor *a = c->a;
+	struct store_val v[2 + STORE_CALL_VALS];
+	char shape[2 + STORE_CALL_VALS + 1];
+	size_t len;
+
+	store_call_done_shape(k, shape, sizeof(shape));
+	v[0] = (struct store_val)SV_I(r);
+	v[1] = (struct store_val)SV_T(msg);
+	store_call_outs(k, &a->cx, v + 2);
+	if (store_call_encode(STORE_MSG_DONE, a->cm.call, shape, v, k->map,
+	    &a->cx.row, a->out, sizeof(a->out), &len) != 0) {
+		/* too long for one datagram: say so, values cleared */
+		v[0] = (struct store_val)SV_I(BERR_LIMIT);
+		v[1] = (struct store_val)SV_T("the answer does not fit "
+		    "in one message");
+		a->cx.flag = 0;
+		a->cx.n = 0;
+		a->cx.id = 0;
+		a->cx.u32 = 0;
+		a->cx.text[0] = '\0';
+		memset(&a->cx.row, 0, sizeof(a->cx.row));
+		store_call_outs(k, &a->cx, v + 2);
+		if (store_call_encode(STORE_MSG_DONE, a->cm.call, shape, v,
+		    k->map, &a->cx.row, a->out, sizeof(a->out), &len) != 0)
+			return (BERR_INTERNAL);
+	}
+	return (actor_queue(c, a->out, len));
+}
+
+/*
+ * One CALL: decoded strictly by its table entry, checked against what the
+ * peer may do, run on the actor's own connection, answered. 0, or
+ * BERR_FORMAT when the connection must end.
+ */
+static int
+actor_call(struct actor_conn *c, const uint8_t *p, size_t n)
+{
+	struct store_actor *a = c->a;
+	struct store_call_ctx *x = &a->cx;
+	const struct store_call *k;
+	const char *msg = "";
+	uint8_t type, call;
+	int r;
+
+	if (store_call_head(p, n, &type, &call) != 0 ||
+	    type != STORE_MSG_CALL || call >= SC_NCALLS)
+		return (BERR_FORMAT);
+	k = &store_calls[call];
+	memset(x, 0, sizeof(*x));
+	if (store_call_decode(p, n, k->in, k->map, &a->cm, &x->row) != 0)
+		return (BERR_FORMAT);
+	memcpy(x->in, a->cm.v, sizeof(x->in));
+	x->s = a->db;
+	x->row_fn = actor_call_row;
+	x->row_arg = c;
+	c->qrows = 0;
+	c->qerr = 0;
+	if ((c->perm & k->perm) != k->perm) {
+		r = BERR_DENIED;
+		msg = "the store actor does not let this user do that";
+	} else if (a->db == NULL) {
+		r = BERR_INTERNAL;
+		msg = "the store actor could not open the store: see "
+		    "bastiond's log";
+	} else {
+		if ((r = k->serve(x)) == 0 && c->qerr != 0)
+			r = c->qerr;
+		if (r < 0)
+			msg = store_sqlite_ops.errmsg(a->db);
+		actor_count(a, &a->stats.calls, 1);
+	}
+	r = actor_call_done(c, k, r, msg);
+	free(x->heap);
+	if (r != 0) {
+		log_error("store actor: cannot answer a %s call: %s", k->name,
+		    berr_str(r));
+		return (BERR_FORMAT);
+	}
+	return (0);
+}
+
+static void
+actor_read_cb(uv_poll_t *h, int status, int events);
+
+/* Send what is queued; the connection waits until it is writable when
+ * the peer's socket is full. 0, 1 (waiting) or BERR_CLOSED. */
+static int
+actor_drain(struct actor_conn *c)
+{
+	int r;
+
+	if (c->qhead == NULL)
+		return (0);
+	if ((r = actor_flush(c)) < 0)
+		return (r);
+	uv_poll_start(&c->poll, r == 1 ? UV_WRITABLE : UV_READABLE,
+	    actor_read_cb);
+	return (r);
+}
+
 static void
 actor_read_cb(uv_poll_t *h, int status, int events)
 {
 	struct actor_conn *c = h->data;
 	uint8_t *in = c->a->in;
 	struct store_msg *m = &c->a->msg;
+	uint8_t type, call;
 	ssize_t n;
-	int i;
+	int i, r;
 
 	(void)events;
-	if (status < 0) {
+	if (status < 0 || (r = actor_drain(c)) < 0) {
 		actor_conn_close(c);
 		return;
 	}
+	if (r == 1)
+		return;		/* the answer still going out comes first */
 	for (i = 0; i < STORE_ACTOR_READS && !c->closing; i++) {
 		n = recv(c->fd, in, sizeof(c->a->in), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -258,15 +448,27 @@ actor_read_cb(uv_poll_t *h, int status, int events)
 			actor_conn_close(c);
 			return;
 		}
-		if ((size_t)n > STORE_MSG_MAX ||
-		    store_msg_decode(in, (size_t)n, m) != 0 ||
-		    actor_request(c, m) != 0) {
+		if ((size_t)n <= STORE_CALL_MAX && store_call_head(in,
+		    (size_t)n, &type, &call) == 0 && type == STORE_MSG_CALL)
+			r = actor_call(c, in, (size_t)n);
+		else
+			r = (size_t)n > STORE_MSG_MAX ||
+			    store_msg_decode(in, (size_t)n, m) != 0 ||
+			    actor_request(c, m) != 0 ? BERR_FORMAT : 0;
+		if (r != 0) {
 			log_warn("store actor: a malformed request (%zd bytes); "
 			    "ending that connection", n);
 			actor_error(c, BERR_FORMAT, "malformed request");
 			actor_count(c->a, &c->a->stats.violations, 1);
 			actor_conn_close(c);
+			return;
 		}
+		if ((r = actor_drain(c)) < 0) {
+			actor_conn_close(c);
+			return;
+		}
+		if (r == 1)
+			return;
 	}
 }
 
@@ -290,6 +492,7 @@ actor_accept_cb(uv_poll_t *h, int status, int events)
 		}
 		c->a = a;
 		c->fd = fd;
+		c->qtail = &c->qhead;
 		if (uv_poll_init(&a->loop, &c->poll, fd) != 0) {
 			close(fd);
 			free(c);
@@ -302,7 +505,8 @@ actor_accept_cb(uv_poll_t *h, int status, int events)
 		    (cred.uid != 0 && cred.uid != geteuid())) {
 			c->refused = 1;
 			actor_count(a, &a->stats.refused, 1);
-		}
+		} else
+			c->perm = STORE_PERM_READ | STORE_PERM_WRITE;
 		uv_poll_start(&c->poll, UV_READABLE, actor_read_cb);
 	}
 }
@@ -400,6 +604,7 @@ actor_teardown(struct store_actor *a)
 	close(a->lfd);
 	(void)unlink(a->sock);
 	auditlog_free(a->al);
+	store_sqlite_ops.close(a->db);
 	if (a->has_owner)
 		uv_close((uv_handle_t *)&a->told, actor_freed);
 	else
@@ -411,7 +616,7 @@ store_actor_start(const char *state_dir, uv_loop_t *owner_loop,
     void (*decided)(void *arg), void *arg, struct store_actor **out)
 {
 	struct store_actor *a;
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[512];
 	int r;
 
 	*out = NULL;
@@ -422,6 +627,11 @@ store_actor_start(const char *state_dir, uv_loop_t *owner_loop,
 	    (r = auditlog_new(path, 1, &a->al)) != 0 ||
 	    (r = actor_bind(a, state_dir)) != 0)
 		goto fail;
+	/* its own connection, used on its thread only; without one the calls
+	 * are refused and every process opens the store itself */
+	if (store_sqlite_ops.open(state_dir, 0, &a->db, why, sizeof(why)) != 0)
+		log_error("store actor: state operations stay in each "
+		    "process: %s", why);
 	uv_mutex_init(&a->mu);
 	uv_loop_init(&a->loop);
 	uv_async_init(&a->loop, &a->stop, actor_stop_cb);

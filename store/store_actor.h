@@ -13,6 +13,9 @@
  *    arrived in one turn of the loop (at most AUDITLOG_BATCH_MAX) is
  *    written with one write(2) and one fdatasync(2), then each sender is
  *    answered with its line's seq and hash (APPENDED) or the error.
+ *  - State operations of other processes (CALL, store_call.h) run on the
+ *    actor's own SQLite connection, on its thread; their rows and answer
+ *    are queued and sent as the client's socket takes them.
  *  - Decisions (NOTIFY, sent by state.c when an approve, deny, expire,
  *    cancel, kill, lock or revoke has committed) are pushed as EVENT to
  *    every connection that subscribed to that kind and id (SUBSCRIBE), and
@@ -35,6 +38,7 @@ struct store_actor_stats {
 	uint64_t appends;	/* events appended */
 	uint64_t commits;	/* group commits (one fdatasync each) */
 	uint64_t notices;	/* decisions told */
+	uint64_t calls;		/* state operations run for others */
 	uint64_t refused;	/* connections refused (peer credentials) */
 	uint64_t violations;	/* connections ended for a bad message */
 };

@@ -224,35 +224,19 @@ sq_map_row(sqlite3_stmt *q, const struct sq_map *map, void *row)
 {
 	const struct sq_col *c;
 	const unsigned char *t;
-	char *p;
 	size_t i;
 
 	memset(row, 0, map->size);
 	for (i = 0; i < map->ncols; i++) {
 		c = &map->cols[i];
-		p = (char *)row + c->off;
-		switch (c->type) {
-		case SQC_TEXT:
-			t = sqlite3_column_text(q, (int)i);
-			snprintf(p, c->len, "%s", t != NULL ?
-			    (const char *)t : "");
-			break;
-		case SQC_TEXTP:
-			t = sqlite3_column_text(q, (int)i);
-			*(const char **)(void *)p = t != NULL ?
-			    (const char *)t : "";
-			break;
-		case SQC_I64:
-			*(int64_t *)(void *)p = sqlite3_column_int64(q, (int)i);
-			break;
-		case SQC_INT:
-			*(int *)(void *)p = sqlite3_column_int(q, (int)i);
-			break;
-		case SQC_TIME:
-			*(time_t *)(void *)p =
-			    (time_t)sqlite3_column_int64(q, (int)i);
-			break;
+		if (c->type != SQC_TEXT && c->type != SQC_TEXTP) {
+			sq_col_set(c, row, NULL, sqlite3_column_int64(q,
+			    (int)i));
+			continue;
 		}
+		/* a text's pointer lives until the next step */
+		t = sqlite3_column_text(q, (int)i);
+		sq_col_set(c, row, t != NULL ? (const char *)t : "", 0);
 	}
 }
 
@@ -545,7 +529,7 @@ static const struct sq_col sq_lock_cols[] = {
 	SQC(SQC_TEXT, state_lock, reason),
 	SQC(SQC_TIME, state_lock, since),
 };
-static const struct sq_map sq_lock_map = SQ_MAP(state_lock, sq_lock_cols);
+const struct sq_map sq_lock_map = SQ_MAP(state_lock, sq_lock_cols);
 #define SQ_LOCK_SELECT "SELECT fingerprint, engineer, reason, locked_at " \
 	"FROM key_lock "
 
@@ -717,7 +701,7 @@ static const struct sq_col sq_enroll_cols[] = {
 	SQC(SQC_TEXT, state_enrollment, issuer),
 	SQC(SQC_TIME, state_enrollment, enrolled),
 };
-static const struct sq_map sq_enroll_map =
+const struct sq_map sq_enroll_map =
     SQ_MAP(state_enrollment, sq_enroll_cols);
 #define SQ_ENROLL_SELECT "SELECT fingerprint, engineer, key_type, key_line, " \
 	"attested, aaguid, subject, issuer, enrolled_at FROM enrollment "

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_row.h"
 
 struct store {
 	sqlite3 *db;
@@ -45,35 +46,6 @@ struct sq_arg {
 #define SQ_ARGS(...)	((const struct sq_arg[]){ __VA_ARGS__, \
 	{ SQ_END, NULL, 0 } })
 #define SQ_NOARGS	((const struct sq_arg[]){ { SQ_END, NULL, 0 } })
-
-/* ---- row mapping ----------------------------------------------------- */
-
-enum sq_ctype {
-	SQC_TEXT,	/* char[len], truncated, NUL-terminated; NULL -> "" */
-	SQC_TEXTP,	/* const char *, into the row: valid in the callback */
-	SQC_I64,	/* int64_t */
-	SQC_INT,	/* int */
-	SQC_TIME,	/* time_t */
-};
-
-struct sq_col {
-	enum sq_ctype type;
-	size_t off;
-	size_t len;
-};
-
-/* A column of struct type's member m, of kind t. */
-#define SQC(t, type, m) \
-	{ (t), offsetof(struct type, m), sizeof(((struct type *)0)->m) }
-
-struct sq_map {
-	const struct sq_col *cols;	/* in SELECT order */
-	size_t ncols;
-	size_t size;			/* of the row struct */
-};
-
-#define SQ_MAP(type, cols) \
-	{ (cols), sizeof(cols) / sizeof((cols)[0]), sizeof(struct type) }
 
 /* ---- running statements ---------------------------------------------- */
 

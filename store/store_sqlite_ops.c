@@ -31,7 +31,7 @@ static const struct sq_col sq_request_cols[] = {
 	SQC(SQC_INT, state_request, napprovals),
 	SQC(SQC_TEXT, state_request, approvers),
 };
-static const struct sq_map sq_request_map =
+const struct sq_map sq_request_map =
     SQ_MAP(state_request, sq_request_cols);
 #define SQ_REQUEST_SELECT "SELECT r.id, r.engineer, r.vendor, r.device, " \
 	"r.reason, r.created, r.status, r.decided_by, r.decided_at, " \
@@ -51,7 +51,7 @@ static const struct sq_col sq_grant_cols[] = {
 	SQC(SQC_TEXT, state_grant, revoked_by),
 	SQC(SQC_TIME, state_grant, revoked_at),
 };
-static const struct sq_map sq_grant_map = SQ_MAP(state_grant, sq_grant_cols);
+const struct sq_map sq_grant_map = SQ_MAP(state_grant, sq_grant_cols);
 #define SQ_GRANT_SELECT "SELECT id, request_id, engineer, device, created, " \
 	"until, revoked, revoked_by, revoked_at FROM access_grant "
 
@@ -243,7 +243,7 @@ static const struct sq_col sq_session_cols[] = {
 	SQC(SQC_TEXT, state_session, kill_reason),
 	SQC(SQC_TEXT, state_session, killed_by),
 };
-static const struct sq_map sq_session_map =
+const struct sq_map sq_session_map =
     SQ_MAP(state_session, sq_session_cols);
 #define SQ_SESSION_SELECT "SELECT id, sid, pid, engineer, vendor, device, " \
 	"source, started, grant_id, recording, ended, end_reason, " \
@@ -373,7 +373,7 @@ static const struct sq_col sq_ctl_cols[] = {
 	SQC(SQC_TEXT, state_session_ctl, lock_reason),
 	SQC(SQC_TEXT, state_session_ctl, locked_by),
 };
-static const struct sq_map sq_ctl_map = SQ_MAP(state_session_ctl, sq_ctl_cols);
+const struct sq_map sq_ctl_map = SQ_MAP(state_session_ctl, sq_ctl_cols);
 
 static int
 sq_session_controls(struct store *s,
@@ -407,7 +407,7 @@ static const struct sq_col sq_elock_cols[] = {
 	SQC(SQC_TEXT, state_engineer_lock, locked_by),
 	SQC(SQC_TIME, state_engineer_lock, since),
 };
-static const struct sq_map sq_elock_map =
+const struct sq_map sq_elock_map =
     SQ_MAP(state_engineer_lock, sq_elock_cols);
 
 static int
@@ -475,7 +475,7 @@ static const struct sq_col sq_window_cols[] = {
 	SQC(SQC_TIME, state_touch_window, opened),
 	SQC(SQC_TIME, state_touch_window, until),
 };
-static const struct sq_map sq_window_map =
+const struct sq_map sq_window_map =
     SQ_MAP(state_touch_window, sq_window_cols);
 
 static int
@@ -523,47 +523,5 @@ sq_touch_window_expire(struct store *s, time_t now)
 
 /* ---- the table ------------------------------------------------------- */
 
-const struct store_ops store_sqlite_ops = {
-	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.errmsg = sq_errmsg,
-	.counter_advance = sq_counter_advance,
-	.counter_get = sq_counter_get,
-	.counter_forget = sq_counter_forget,
-	.key_lock = sq_key_lock,
-	.key_locked = sq_key_locked,
-	.key_lock_oldest = sq_key_lock_oldest,
-	.key_unlock_engineer = sq_key_unlock_engineer,
-	.key_lock_count = sq_key_lock_count,
-	.guard_try = sq_guard_try,
-	.guard_holder = sq_guard_holder,
-	.guard_release = sq_guard_release,
-	.enroll_put = sq_enroll_put,
-	.enroll_each = sq_enroll_each,
-	.enroll_get = sq_enroll_get,
-	.request_create = sq_request_create,
-	.request_get = sq_request_get,
-	.request_each = sq_request_each,
-	.request_finish = sq_request_finish,
-	.request_approve = sq_request_approve,
-	.grant_live = sq_grant_live,
-	.grant_get = sq_grant_get,
-	.grant_each = sq_grant_each,
-	.grant_revoke = sq_grant_revoke,
-	.session_start = sq_session_start,
-	.session_end = sq_session_end,
-	.session_end_open = sq_session_end_open,
-	.session_get = sq_session_get,
-	.session_each = sq_session_each,
-	.session_kill = sq_session_kill,
-	.session_controls = sq_session_controls,
-	.session_count = sq_session_count,
-	.engineer_lock = sq_engineer_lock,
-	.engineer_locked = sq_engineer_locked,
-	.engineer_unlock = sq_engineer_unlock,
-	.touch_window_open = sq_touch_window_open,
-	.touch_window_get = sq_touch_window_get,
-	.touch_window_close = sq_touch_window_close,
-	.touch_window_expire = sq_touch_window_expire,
-};
+const struct store_ops store_sqlite_ops = STORE_OPS_TABLE("sqlite", sq);
+

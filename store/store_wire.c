@@ -16,6 +16,35 @@ store_kind_ok(uint8_t kind)
 	return (kind >= STATE_EV_REQUEST && kind <= STATE_EV_KEY);
 }
 
+struct buf *
+store_wire_begin(uint8_t type, size_t max)
+{
+	struct buf *b;
+
+	if ((b = buf_new(max)) == NULL)
+		return (NULL);
+	if (buf_put_u8(b, STORE_WIRE_VERSION) != 0 ||
+	    buf_put_u8(b, type) != 0) {
+		buf_free(b);
+		return (NULL);
+	}
+	return (b);
+}
+
+int
+store_wire_end(struct buf *b, int r, uint8_t *out, size_t outlen,
+    size_t *len)
+{
+	if (r == 0 && buf_len(b) > outlen)
+		r = BERR_LIMIT;
+	if (r == 0) {
+		memcpy(out, buf_ptr(b), buf_len(b));
+		*len = buf_len(b);
+	}
+	buf_free(b);
+	return (r);
+}
+
 int
 store_msg_encode(const struct store_msg *m, uint8_t *out, size_t outlen,
     size_t *len)
@@ -24,12 +53,9 @@ store_msg_encode(const struct store_msg *m, uint8_t *out, size_t outlen,
 	int r;
 
 	*len = 0;
-	if ((b = buf_new(outlen < STORE_MSG_MAX ? outlen :
+	if ((b = store_wire_begin(m->type, outlen < STORE_MSG_MAX ? outlen :
 	    STORE_MSG_MAX)) == NULL)
 		return (BERR_NOMEM);
-	if ((r = buf_put_u8(b, STORE_WIRE_VERSION)) != 0 ||
-	    (r = buf_put_u8(b, m->type)) != 0)
-		goto out;
 	switch (m->type) {
 	case STORE_MSG_APPEND:
 		r = buf_put_cstring(b, m->text);
@@ -52,15 +78,7 @@ store_msg_encode(const struct store_msg *m, uint8_t *out, size_t outlen,
 	default:
 		r = BERR_INVAL;
 	}
-	if (r == 0 && buf_len(b) > outlen)
-		r = BERR_LIMIT;
-	if (r == 0) {
-		memcpy(out, buf_ptr(b), buf_len(b));
-		*len = buf_len(b);
-	}
-out:
-	buf_free(b);
-	return (r);
+	return (store_wire_end(b, r, out, outlen, len));
 }
 
 /* A text field: at most STORE_TEXT_MAX bytes, no NUL. */

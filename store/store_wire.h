@@ -58,4 +58,12 @@ int store_msg_encode(const struct store_msg *m, uint8_t *out, size_t outlen,
 /* Decode one datagram (untrusted) into *m: 0 or BERR_FORMAT. */
 int store_msg_decode(const uint8_t *p, size_t len, struct store_msg *m);
 
+/* For the encoders of store_wire.c and store_call.c: a bounded buffer of
+ * at most max bytes holding version and type (NULL: out of memory); then
+ * its bytes into out (outlen) when r is 0, freeing it: r or BERR_LIMIT. */
+struct buf;
+struct buf *store_wire_begin(uint8_t type, size_t max);
+int store_wire_end(struct buf *b, int r, uint8_t *out, size_t outlen,
+    size_t *len);
+
 #endif

@@ -6,7 +6,8 @@
  * test_auditlog.c, test_recbundle.c). Header-only, as every
  * tests/unit/test_*.c is its own program; the functions are static inline
  * so that a test using one of the two setups is not warned about the
- * other.
+ * other. With store_wire.h included before it, a check that a request
+ * ends its connection (fixture_expect_ended).
  */
 #ifndef BASTION_STORE_FIXTURE_H
 #define BASTION_STORE_FIXTURE_H
@@ -70,21 +71,29 @@ setup_audit(void **state)
 	return (0);
 }
 
+/* Remove a test's directory and all in it. */
+static inline void
+fixture_rmdir(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Either fixture. An audit test may also have opened the process's own
  * chain (auditlog_open) in dir: that is closed too. */
 static inline int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[sizeof(f->dir) + 16];
 
 	state_close(f->st);
 	if (f->al != NULL) {
 		auditlog_close();
 		auditlog_free(f->al);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fixture_rmdir(f->dir);
 	free(f);
 	return (0);
 }
@@ -117,5 +126,28 @@ raw_exec(const struct fixture *f, const char *sql)
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
+
+#ifdef BASTION_STORE_WIRE_H
+/* Send p to the store actor of dir on a connection of its own: it must
+ * answer ERROR BERR_FORMAT and end that connection. */
+static inline void
+fixture_expect_ended(const char *dir, const void *p, size_t len)
+{
+	struct store_msg m;
+	uint8_t in[STORE_MSG_MAX];
+	ssize_t n;
+	int fd;
+
+	assert_int_equal(store_client_connect(dir, &fd), 0);
+	assert_int_equal(send(fd, p, len, 0), (ssize_t)len);
+	n = recv(fd, in, sizeof(in), 0);
+	assert_true(n > 0);
+	assert_int_equal(store_msg_decode(in, (size_t)n, &m), 0);
+	assert_int_equal(m.type, STORE_MSG_ERROR);
+	assert_int_equal(m.code, BERR_FORMAT);
+	assert_int_equal(recv(fd, in, sizeof(in), 0), 0);	/* ended */
+	close(fd);
+}
+#endif
 
 #endif

@@ -233,24 +233,13 @@ test_malformed_request_ends_only_its_connection(void **state)
 	struct store_actor_stats st;
 	char hash[AUDITLOG_HEX_LEN + 1], err[128];
 	uint8_t in[STORE_MSG_MAX], *big;
-	struct store_msg m;
 	uint64_t seq;
 	size_t i;
-	ssize_t n;
 	int fd, good;
 
 	assert_int_equal(store_client_connect(x->f.dir, &good), 0);
-	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
-		assert_int_equal(store_client_connect(x->f.dir, &fd), 0);
-		assert_int_equal(send(fd, junk[i], sizeof(junk[i]), 0), 6);
-		n = recv(fd, in, sizeof(in), 0);
-		assert_true(n > 0);
-		assert_int_equal(store_msg_decode(in, (size_t)n, &m), 0);
-		assert_int_equal(m.type, STORE_MSG_ERROR);
-		assert_int_equal(m.code, BERR_FORMAT);
-		assert_int_equal(recv(fd, in, sizeof(in), 0), 0);	/* ended */
-		close(fd);
-	}
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		fixture_expect_ended(x->f.dir, junk[i], sizeof(junk[i]));
 	/* longer than any message */
 	assert_non_null(big = calloc(1, STORE_MSG_MAX + 100));
 	big[0] = 1;
