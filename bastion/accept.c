@@ -65,7 +65,7 @@ accept_refused(const struct listener *L, const char *addr, const char *why)
 	if (now != sec) {
 		if (suppressed > 0) {
 			snprintf(cnt, sizeof(cnt), "%u", suppressed);
-			audit_event("conn.refused_suppressed", "count", cnt,
+			audit_ev(BEV_CONN_REFUSED_SUPPRESSED, "count", cnt,
 			    "reason", "more refused connections than the "
 			    "audit log takes per second (a flood?)", NULL);
 		}
@@ -76,7 +76,7 @@ accept_refused(const struct listener *L, const char *addr, const char *why)
 		suppressed++;
 		return;
 	}
-	audit_event("conn.refused", "from", addr, "reason", why, NULL);
+	audit_ev(BEV_CONN_REFUSED, "from", addr, "reason", why, NULL);
 }
 
 /* ---- before the worker: first bytes, per-source limits, pools ------- */

@@ -203,7 +203,7 @@ approval_mon_check(struct sess *S, struct mm_approval *out)
 	localtime_r(&now, &tm);
 	for (i = 0; i < rule.nwindows; i++)
 		if (policy_window_match(&rule.windows[i], &tm)) {
-			audit_event("approval.window", "session", S->sid,
+			audit_ev(BEV_APPROVAL_WINDOW, "session", S->sid,
 			    "user", S->au.who->name, "device", S->dev->name,
 			    "result", "pre-approved", NULL);
 			out->status = MM_APPR_WINDOW;
@@ -218,7 +218,7 @@ approval_mon_check(struct sess *S, struct mm_approval *out)
 	if (found) {
 		S->grant_id = g.id;
 		snprintf(gstr, sizeof(gstr), "%lld", (long long)g.id);
-		audit_event("approval.grant_used", "session", S->sid, "user",
+		audit_ev(BEV_APPROVAL_GRANT_USED, "session", S->sid, "user",
 		    S->au.who->name, "device", S->dev->name, "grant", gstr,
 		    NULL);
 		out->status = MM_APPR_GRANT;
@@ -253,7 +253,7 @@ approval_mon_request(struct sess *S, const char *reason,
 	}
 	state_close(st);
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-	audit_event("approval.requested", "session", S->sid, "request", idstr,
+	audit_ev(BEV_APPROVAL_REQUESTED, "session", S->sid, "request", idstr,
 	    "user", S->au.who->name, "vendor", S->au.who->vendor->name,
 	    "from", S->peerstr, "device", S->dev->name, "reason",
 	    S->reason[0] ? S->reason : NULL, NULL);
@@ -321,7 +321,7 @@ approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
 		if (state_request_finish(st, id, STATE_REQ_EXPIRED, NULL,
 		    "no decision before the timeout") == BERR_EXISTS)
 			continue;	/* decided just now */
-		audit_event("approval.expired", "session", S->sid, "request",
+		audit_ev(BEV_APPROVAL_EXPIRED, "session", S->sid, "request",
 		    idstr, "user", S->au.who->name, "device", S->dev->name,
 		    NULL);
 		out->status = MM_APPR_EXPIRED;
@@ -342,7 +342,7 @@ approval_mon_cancel(struct sess *S, int64_t id, struct mm_approval *out)
 	memset(out, 0, sizeof(*out));
 	out->status = MM_APPR_CANCELLED;
 	if (id == 0) {
-		audit_event("approval.cancelled", "session", S->sid, "user",
+		audit_ev(BEV_APPROVAL_CANCELLED, "session", S->sid, "user",
 		    S->au.who->name, "device", S->dev->name, "reason",
 		    "cancelled at the reason prompt", NULL);
 		return;
@@ -356,7 +356,7 @@ approval_mon_cancel(struct sess *S, int64_t id, struct mm_approval *out)
 		out->status = MM_APPR_DECIDED;	/* decided just now */
 		return;
 	}
-	audit_event("approval.cancelled", "session", S->sid, "request", idstr,
+	audit_ev(BEV_APPROVAL_CANCELLED, "session", S->sid, "request", idstr,
 	    "user", S->au.who->name, "device", S->dev->name, NULL);
 }
 
@@ -801,7 +801,7 @@ console_run(struct sess *S)
 	c.cancel_arg = S;
 	c.follow = console_follow;
 	rc = verb_exec(&c, e, argc, argv);
-	audit_event("console.verb", "session", S->sid, "user",
+	audit_ev(BEV_CONSOLE_VERB, "session", S->sid, "user",
 	    S->au.who->name, "from", S->peerstr, "verb", argv[0], "status",
 	    rc == 0 ? "ok" : rc == 2 ? "usage" : "refused", NULL);
 	if (rc == 2)

@@ -489,7 +489,7 @@ auth_mon_enough(struct auth_mon *st, const char *person)
 {
 	if (st->secrets < AUTH_MAX_SECRETS && st->failures < AUTH_MAX_FAILURES)
 		return (0);
-	audit_event("auth.result", "session", st->sid, "user", person, "from",
+	audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person, "from",
 	    st->peerstr, "result", "denied", "reason", "too many attempts",
 	    NULL);
 	return (1);
@@ -528,12 +528,12 @@ auth_mon_pubkey(struct auth_mon *st, int kind, const char *user,
 		/* "ok": the signature verified (the child's libssh says so);
 		 * whether the key is this person's is decided before PAM and
 		 * reported in auth.result */
-		audit_event("auth.factor", "session", st->sid, "user", person,
+		audit_ev(BEV_AUTH_FACTOR, "session", st->sid, "user", person,
 		    "from", st->peerstr, "factor", "publickey", "result", "ok",
 		    "key", st->keyfp, NULL);
 		return (0);
 	case MM_PK_BADSIG:
-		audit_event("auth.factor", "session", st->sid, "user", person,
+		audit_ev(BEV_AUTH_FACTOR, "session", st->sid, "user", person,
 		    "from", st->peerstr, "factor", "publickey", "result",
 		    "fail", "reason", "bad signature", NULL);
 		st->failures++;
@@ -579,7 +579,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	/* 2. everything that needs no secret */
 	if (why == NULL && (why = auth_gate(st, person, device, &who,
 	    &role)) != NULL && st->tell[0] != '\0') {
-		audit_event("auth.result", "session", st->sid, "user", person,
+		audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person,
 		    "from", st->peerstr, "result", "denied", "reason", why,
 		    "key", st->keyfp, NULL);
 		log_warn("session %s: %s refused: %s", st->sid, person, why);
@@ -591,7 +591,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	/* 3. only now PAM, and only for this person's own key */
 	if (why == NULL) {
 		r = auth_pam(st, person, &pamwhy);
-		audit_event("auth.factor", "session", st->sid, "user", person,
+		audit_ev(BEV_AUTH_FACTOR, "session", st->sid, "user", person,
 		    "from", st->peerstr, "factor", "pam", "result", r == 0 ?
 		    "ok" : "fail", "reason", pamwhy, NULL);
 		if (st->conv_closed) {
@@ -609,12 +609,12 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 		if (st->conv_aborted)
 			why = "keyboard-interactive conversation aborted";
 	} else
-		audit_event("auth.factor", "session", st->sid, "user", person,
+		audit_ev(BEV_AUTH_FACTOR, "session", st->sid, "user", person,
 		    "from", st->peerstr, "factor", "pam", "result", "skipped",
 		    "reason", "PAM not consulted: the checks before it failed",
 		    NULL);
 	if (why != NULL) {
-		audit_event("auth.result", "session", st->sid, "user", person,
+		audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person,
 		    "from", st->peerstr, "result", "denied", "reason", why,
 		    "key", st->keyfp, NULL);
 		auth_fail_delay(st);
@@ -635,7 +635,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	res->role = role;
 	res->key_index = (unsigned)(st->key - who->keys);
 	snprintf(res->device, sizeof(res->device), "%s", device);
-	audit_event("auth.result", "session", st->sid, "user", person, "role",
+	audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person, "role",
 	    role == ROLE_ENGINEER ? "engineer" : role == ROLE_ADMIN ? "admin" :
 	    "auditor", "vendor", who->vendor ? who->vendor->name : NULL, "from",
 	    st->peerstr, "result", "ok", "key", st->keyfp, NULL);

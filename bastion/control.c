@@ -156,7 +156,7 @@ control_main(const char *policy_path, const char *who, int debug)
 		goto out;
 	}
 	rc = verb_exec(&c, e, argc, argv);
-	audit_event("console.verb", "user", c.admin, "login", who, "via",
+	audit_ev(BEV_CONSOLE_VERB, "user", c.admin, "login", who, "via",
 	    "bastionctl", "verb",
 	    argv[0], "status", rc == 0 ? "ok" : rc == 2 ? "usage" :
 	    "refused", NULL);

@@ -301,7 +301,7 @@ ctlsock_conn_cb(uv_stream_t *server, int status)
 			return;
 		}
 	} else {
-		audit_event("ctl.refused", "user", who, "reason", why, NULL);
+		audit_ev(BEV_CTL_REFUSED, "user", who, "reason", why, NULL);
 		ctlsock_refuse(fd, why);
 		ctlsock_linger(C, c, fd);
 		return;

@@ -230,7 +230,7 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	uv_timer_init(loop, &L->mon_timer);
 	L->mon_timer.data = L;
 	uv_timer_start(&L->mon_timer, registry_tick, MON_TICK_MS, MON_TICK_MS);
-	audit_event("bastion.start", "policy", policy_path, NULL);
+	audit_ev(BEV_BASTION_START, "policy", policy_path, NULL);
 	if (geteuid() == 0 && getpwnam(pol->worker_user != NULL ?
 	    pol->worker_user : POLICY_DEFAULT_WORKER_USER) == NULL)
 		log_warn("worker_user %s does not exist: session workers will "
@@ -243,7 +243,7 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	sdnotify_ready();
 	(void)sdnotify_watchdog_start(loop);
 	uv_run(loop, UV_RUN_DEFAULT);
-	audit_event("bastion.stop", NULL);
+	audit_ev(BEV_BASTION_STOP, NULL);
 	rc = 0;
 out:
 	sdnotify_watchdog_stop();

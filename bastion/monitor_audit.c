@@ -160,7 +160,7 @@ mon_answer_audit(struct mon *M, struct buf *req)
 		mon_text_clean(event, shown, sizeof(shown));
 		log_warn("session %s: the child's audit event \"%s\" is "
 		    "refused: %s", M->S.sid, shown, why);
-		audit_event("monitor.audit_refused", "session", M->S.sid,
+		audit_ev(BEV_MONITOR_AUDIT_REFUSED, "session", M->S.sid,
 		    "user", mon_stamp(M, "user"), "from", M->S.peerstr,
 		    "event_name", shown, "reason", why, NULL);
 		free(line);

@@ -85,7 +85,7 @@ mon_fwd_done(struct mon *M, struct mon_fwd *f, const char *cwhy)
 	netaddr_str(&f->d->addr, addr, sizeof(addr));
 	snprintf(to, sizeof(to), "%s:%u", addr, f->port);
 	if (cwhy != NULL) {
-		audit_event("forward.open", "session", M->S.sid, "user",
+		audit_ev(BEV_FORWARD_OPEN, "session", M->S.sid, "user",
 		    M->S.au.who->name, "from", M->S.peerstr, "device",
 		    f->d->name, "to", addr, "port", f->dest, "result", "fail",
 		    "reason", cwhy, NULL);
@@ -96,7 +96,7 @@ mon_fwd_done(struct mon *M, struct mon_fwd *f, const char *cwhy)
 	} else {
 		M->forwards++;
 		mon_local_end(fd, local, sizeof(local));
-		audit_event("forward.open", "session", M->S.sid, "user",
+		audit_ev(BEV_FORWARD_OPEN, "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "device", f->d->name, "to", to,
 		    "local", local, "result", "ok", NULL);
@@ -137,7 +137,7 @@ mon_answer_forward_connect(struct mon *M, struct buf *req)
 		char v[400];
 
 		snprintf(v, sizeof(v), "a forward to %s: %s", dest, why);
-		audit_event("forward.refused", "session", M->S.sid, "user",
+		audit_ev(BEV_FORWARD_REFUSED, "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "to", dest, "reason", why, "by",
 		    "monitor", NULL);

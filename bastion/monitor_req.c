@@ -169,7 +169,7 @@ mon_violation(struct mon *M, const char *request, const char *why)
 	M->violation = 1;
 	log_warn("session %s: the child %d broke the monitor's rules (%s: %s); "
 	    "killing it", M->S.sid, (int)M->child, request, why);
-	audit_event("monitor.violation", "session", M->S.sid, "user",
+	audit_ev(BEV_MONITOR_VIOLATION, "session", M->S.sid, "user",
 	    M->S.au.who != NULL ? M->S.au.who->name : NULL, "from",
 	    M->S.peerstr, "request", request, "reason", why, NULL);
 	mon_kill_child(M);
@@ -403,7 +403,7 @@ mon_answer_device_choose(struct mon *M, struct buf *req)
 	if (name[0] != '\0' && !sess_device_allowed(&M->S, d)) {
 		if (fwd)
 			return ("a forward for a device not the vendor's");
-		audit_event("device.refused", "session", M->S.sid, "user",
+		audit_ev(BEV_DEVICE_REFUSED, "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "device", name, "reason",
 		    d ? "device belongs to another vendor" : "unknown device",
@@ -641,12 +641,12 @@ mon_device_event(struct mon *M, const char *result, const char *why)
 
 	netaddr_str(&M->S.dev->addr, addr, sizeof(addr));
 	if (why != NULL)
-		audit_event("device.connect", "session", M->S.sid, "user",
+		audit_ev(BEV_DEVICE_CONNECT, "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "device", M->S.dev->name, "to", addr,
 		    "result", result, "reason", why, NULL);
 	else
-		audit_event("device.connect", "session", M->S.sid, "user",
+		audit_ev(BEV_DEVICE_CONNECT, "session", M->S.sid, "user",
 		    M->S.au.who->name, "vendor", M->S.au.who->vendor->name,
 		    "from", M->S.peerstr, "device", M->S.dev->name, "to", addr,
 		    "local", M->dev_local[0] != '\0' ? M->dev_local : NULL,

@@ -432,7 +432,7 @@ privsep_selftest(struct sess *S)
 		else
 			log_error("privsep selftest: socket(AF_UNIX) made");
 	} else if (strcmp(what, "forge-user") == 0) {
-		(void)audit_event("session.idle_warning", "session", S->sid,
+		(void)audit_ev(BEV_SESSION_IDLE_WARNING, "session", S->sid,
 		    "user", arg, NULL);
 	}
 }

@@ -62,7 +62,7 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	h.policy_sha256 = hash;
 	h.ref = S->sid;
 	if (rec_client_open(sock, &h, &rc, err, sizeof(err)) != 0) {
-		audit_event("session.refused", "session", S->sid, "user",
+		audit_ev(BEV_SESSION_REFUSED, "session", S->sid, "user",
 		    S->au.who->name, "from", S->peerstr, "device", h.device,
 		    "reason", "recording unavailable", "detail", err, NULL);
 		snprintf(tell, tellen, "bastion: this session cannot be "
@@ -70,7 +70,7 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 		    "hospital's IT administrator.\n", err);
 		return (-1);
 	}
-	audit_event("session.recording", "session", S->sid, "user",
+	audit_ev(BEV_SESSION_RECORDING, "session", S->sid, "user",
 	    S->au.who->name, "recording", rec_client_session_id(rc), "path",
 	    rec_client_path(rc), NULL);
 	/*
@@ -80,7 +80,7 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	 * audit log does not start.
 	 */
 	snprintf(grant, sizeof(grant), "%lld", (long long)S->grant_id);
-	if (audit_event("session.start", "session", S->sid, "user",
+	if (audit_ev(BEV_SESSION_START, "session", S->sid, "user",
 	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
 	    S->peerstr, "source", src, "device", S->dev ? S->dev->name : NULL,
 	    "to", S->dev ? dst : NULL, "kind", rec_kind_name(S->kind),
@@ -139,7 +139,7 @@ sess_rec_check(struct sess *S, int r)
 		S->rec_failed = 1;
 		log_error("session %s: recording failed: %s", S->sid,
 		    S->rec ? rec_client_error(S->rec) : berr_str(r));
-		audit_event("session.recording_failed", "session", S->sid,
+		audit_ev(BEV_SESSION_RECORDING_FAILED, "session", S->sid,
 		    "user", S->au.who->name, "reason",
 		    S->rec ? rec_client_error(S->rec) : berr_str(r), NULL);
 	}

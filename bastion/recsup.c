@@ -99,7 +99,7 @@ recorder_exit_cb(uv_process_t *p, int64_t status, int sig)
 	/* sessions fail closed meanwhile; bring it back */
 	log_error("bastion-recorder exited (status %lld, signal %d); "
 	    "restarting it", (long long)status, sig);
-	audit_event("recorder.exit", "status", sig ? "signal" : "exit", NULL);
+	audit_ev(BEV_RECORDER_EXIT, "status", sig ? "signal" : "exit", NULL);
 	uv_timer_start(&L->recorder_restart, recorder_restart_cb, 1000, 0);
 }
 

@@ -107,7 +107,7 @@ mon_violation(struct worker *w, const char *why)
 	netaddr_str(&w->peer, addr, sizeof(addr));
 	log_warn("session %s: worker %d broke the control protocol (%s); "
 	    "killing it", w->sid, w->proc.pid, why);
-	audit_event("monitor.violation", "session", w->sid, "from", addr,
+	audit_ev(BEV_MONITOR_VIOLATION, "session", w->sid, "from", addr,
 	    "reason", why, NULL);
 	if (!uv_is_closing((uv_handle_t *)&w->ctl))
 		uv_read_stop((uv_stream_t *)&w->ctl);
@@ -177,7 +177,7 @@ mon_register(struct worker *w, const struct mon_msg *m)
 	if ((why = mon_session_check(m, w->sid, L->pol)) != NULL) {
 		log_warn("session %s: worker %d reported a session the policy "
 		    "does not allow (%s); ending it", w->sid, w->proc.pid, why);
-		audit_event("monitor.refused", "session", w->sid, "user",
+		audit_ev(BEV_MONITOR_REFUSED, "session", w->sid, "user",
 		    m->engineer, "from", addr, "device", m->device, "reason",
 		    why, NULL);
 		snprintf(k.text, sizeof(k.text), "the bastion could not "
@@ -237,7 +237,7 @@ mon_audit(struct worker *w, const char *line, size_t len)
 		mon_text_clean(line, shown, sizeof(shown));
 		log_warn("session %s: worker %d sent an audit line that is "
 		    "refused (%s): \"%s\"", w->sid, w->proc.pid, why, shown);
-		audit_event("monitor.audit_refused", "session", w->sid,
+		audit_ev(BEV_MONITOR_AUDIT_REFUSED, "session", w->sid,
 		    "worker", NULL, "reason", why, NULL);
 		return (0);
 	}
@@ -454,7 +454,7 @@ worker_exit_cb(uv_process_t *p, int64_t status, int sig)
 	/* sandbox.c: a forbidden system call (the monitor exits
 	 * WORKER_EXIT_SANDBOX when its confined child died of SIGSYS) */
 	if (sig == SIGSYS || (sig == 0 && status == WORKER_EXIT_SANDBOX))
-		audit_event("worker.sandbox_violation", "session", w->sid,
+		audit_ev(BEV_WORKER_SANDBOX_VIOLATION, "session", w->sid,
 		    "from", addr, "reason", "the session worker "
 		    "made a system call outside its seccomp allowlist and was "
 		    "killed; other sessions are unaffected", NULL);

@@ -104,7 +104,7 @@ relay_msg(struct sess *S, ssh_message m)
 	}
 	if (type == SSH_REQUEST_GLOBAL &&
 	    sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
-		audit_event("forward.refused", "session", S->sid, "user",
+		audit_ev(BEV_FORWARD_REFUSED, "session", S->sid, "user",
 		    S->au.who->name, "from", S->peerstr, "kind", "remote",
 		    "reason", "remote forwarding is not allowed", NULL);
 		sess_tell(S, "bastion: remote forwarding (-R) is not "
@@ -302,7 +302,7 @@ relay_timer_cb(uv_timer_t *t)
 			relay_fmt_duration(lo.idle_warn_in, w, sizeof(w));
 			sess_tell(S, "\nbastion: this session is idle and will "
 			    "be closed in %s unless there is activity\n", w);
-			audit_event("session.idle_warning", "session", S->sid,
+			audit_ev(BEV_SESSION_IDLE_WARNING, "session", S->sid,
 			    "user", S->au.who->name, NULL);
 			(void)sess_rec_event(S, "idle.warning", w);
 		}
@@ -446,7 +446,7 @@ relay_run(struct sess *S, ssh_message first_fwd)
 		(void)sess_rec_event(S, "session.end", text);
 	}
 	sess_rec_close(S);
-	audit_event("session.end", "session", S->sid, "user",
+	audit_ev(BEV_SESSION_END, "session", S->sid, "user",
 	    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
 	    S->peerstr, "device", S->dev ? S->dev->name : NULL, "reason",
 	    R->end_reason, "bytes_in", in, "bytes_out", out, "seconds", secs,

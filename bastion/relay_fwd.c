@@ -60,7 +60,7 @@ fwd_destroy(struct sess *S, struct fwd *f)
 	if (S->rec != NULL && !S->rec_failed)
 		(void)sess_rec_check(S, rec_client_fwd_close(S->rec,
 		    f->rec_chan));
-	audit_event("forward.close", "session", S->sid, "user",
+	audit_ev(BEV_FORWARD_CLOSE, "session", S->sid, "user",
 	    S->au.who->name, "to", f->dest, "bytes_in", in, "bytes_out", out,
 	    NULL);
 	if (f->ch != NULL) {
@@ -398,7 +398,7 @@ relay_forward_ask(struct sess *S, ssh_message m)
 	snprintf(dest, sizeof(dest), "%.64s:%d", host ? host : "?", port);
 	why = relay_forward_refusal(S, host, port, &d, need, sizeof(need));
 	if (why != NULL) {
-		audit_event("forward.refused", "session", S->sid, "user",
+		audit_ev(BEV_FORWARD_REFUSED, "session", S->sid, "user",
 		    S->au.who->name, "vendor", S->au.who->vendor->name, "from",
 		    S->peerstr, "to", dest, "reason", why, NULL);
 		sess_tell(S, "bastion: forward to %s refused: %s\n", dest, why);

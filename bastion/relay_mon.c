@@ -80,7 +80,7 @@ relay_mon_act(struct sess *S, const struct mon_msg *m)
 	case MON_REVOKE:
 		sess_tell(S, "\nbastion: session closed: an admin revoked "
 		    "the grant it ran under\n");
-		audit_event("session.revoked", "session", S->sid, "user",
+		audit_ev(BEV_SESSION_REVOKED, "session", S->sid, "user",
 		    S->au.who->name, "device", S->dev ? S->dev->name : NULL,
 		    NULL);
 		snprintf(why, sizeof(why), "grant revoked");

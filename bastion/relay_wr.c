@@ -61,7 +61,7 @@ relay_wr_done(struct sess *S, enum wr_result res, const char *records,
 	    records != NULL ? records : "-", why != NULL ? "; " : "",
 	    why != NULL ? why : "");
 	(void)sess_rec_event(S, "work.record", text);
-	audit_event("session.work_record", "session", S->sid, "user",
+	audit_ev(BEV_SESSION_WORK_RECORD, "session", S->sid, "user",
 	    S->au.who->name, "vendor", S->au.who->vendor->name, "device",
 	    S->dev ? S->dev->name : NULL, "personal_info", pi, "records",
 	    records, "reason", why, NULL);

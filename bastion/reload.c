@@ -159,7 +159,7 @@ reload_not_adopted(struct listener *L, struct policy *np, const char *why,
     const char *how)
 {
 	policy_free(np);
-	audit_event("policy.reload_failed", "policy", L->policy_path,
+	audit_ev(BEV_POLICY_RELOAD_FAILED, "policy", L->policy_path,
 	    "problems", "0", "reason", why, NULL);
 	if (strcmp(how, "refused") == 0)
 		log_error("policy reload refused: %s; the policy loaded "
@@ -206,7 +206,7 @@ reload_policy(struct listener *L)
 				first = line;
 		}
 		snprintf(nerr, sizeof(nerr), "%zu", nerrs);
-		audit_event("policy.reload_failed", "policy", L->policy_path,
+		audit_ev(BEV_POLICY_RELOAD_FAILED, "policy", L->policy_path,
 		    "problems", nerr, "reason", first != NULL ? first :
 		    berr_str(r), NULL);
 		log_error("policy reload failed (%zu problem%s): the policy "
@@ -240,7 +240,7 @@ reload_policy(struct listener *L)
 	hex_encode(np->sha256, sizeof(np->sha256), hash);
 	snprintf(nv, sizeof(nv), "%zu", np->nvendors);
 	snprintf(nd, sizeof(nd), "%zu", np->ndevices);
-	audit_event("policy.reloaded", "policy", L->policy_path, "sha256",
+	audit_ev(BEV_POLICY_RELOADED, "policy", L->policy_path, "sha256",
 	    hash, "vendors", nv, "devices", nd, NULL);
 	L->note[0] = '\0';
 	listener_status(L);

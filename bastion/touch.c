@@ -299,7 +299,7 @@ touch_fini(struct touch *t)
 static void
 touch_mon_error(struct touch *t, const char *why, struct mm_touch_ask *out)
 {
-	touch_audit(t, "touch.error", "refused", why, NULL);
+	touch_audit(t, bev_name(BEV_TOUCH_ERROR), "refused", why, NULL);
 	out->status = MM_TOUCH_ERROR;
 	snprintf(out->why, sizeof(out->why), "%s", why);
 }
@@ -342,19 +342,22 @@ touch_mon_begin(struct sess *S, int agent_req, int has_channel, int wait,
 		goto out;
 	}
 	if (locked) {
-		touch_audit(&t, "touch.locked", "refused", lk.reason, NULL);
+		touch_audit(&t, bev_name(BEV_TOUCH_LOCKED),
+		    "refused", lk.reason, NULL);
 		out->status = MM_TOUCH_LOCKED;
 		snprintf(out->why, sizeof(out->why), "%s", lk.reason);
 		goto out;
 	}
 	if (v != NULL && v->touch == POLICY_TOUCH_OFF) {
-		touch_audit(&t, "touch.skipped", "ok", "vendor has touch: off",
+		touch_audit(&t, bev_name(BEV_TOUCH_SKIPPED),
+		    "ok", "vendor has touch: off",
 		    NULL);
 		out->status = MM_TOUCH_SKIP;
 		goto out;
 	}
 	if (!t.key->is_sk && (v == NULL || !touch_person_has_sk(S->au.who))) {
-		touch_audit(&t, "touch.skipped", "ok", v != NULL ? "not a "
+		touch_audit(&t, bev_name(BEV_TOUCH_SKIPPED),
+		    "ok", v != NULL ? "not a "
 		    "security key (the vendor allows non-sk keys)" : "not a "
 		    "security key (admins and auditors may use any key type)",
 		    NULL);
@@ -379,14 +382,16 @@ touch_mon_begin(struct sess *S, int agent_req, int has_channel, int wait,
 		}
 	}
 	if (plain_needs) {
-		touch_audit(&t, "touch.no_agent", "refused", "a key that is "
+		touch_audit(&t, bev_name(BEV_TOUCH_NO_AGENT),
+		    "refused", "a key that is "
 		    "not a security key proves no touch, and no transfer "
 		    "window admits this session", NULL);
 		out->status = MM_TOUCH_NO_AGENT;
 		goto out;
 	}
 	if (!agent_req) {
-		touch_audit(&t, "touch.no_agent", "refused", !has_channel ?
+		touch_audit(&t, bev_name(BEV_TOUCH_NO_AGENT),
+		    "refused", !has_channel ?
 		    "forward-only connection: no session channel carries an "
 		    "agent request" : "no agent forwarding (ssh -A)", NULL);
 		out->status = MM_TOUCH_NO_AGENT;
@@ -440,7 +445,8 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 		return (MM_V_ERROR);
 	}
 	if (sk_sig_parse(sigblob, siglen, &sig) != 0) {
-		touch_audit(&t, "touch.bad_signature", "refused", "malformed "
+		touch_audit(&t, bev_name(BEV_TOUCH_BAD_SIGNATURE),
+		    "refused", "malformed "
 		    "answer from the agent", NULL);
 		v = MM_V_BAD_SIGNATURE;
 		goto out;
@@ -450,7 +456,8 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 	snprintf(t.flags, sizeof(t.flags), "0x%02x", sig.flags);
 	if (sk_sig_verify(&t.sk, &sig, challenge, 32, t.key->verify_required,
 	    &verdict) != 0) {
-		touch_audit(&t, "touch.error", "refused", "signature check "
+		touch_audit(&t, bev_name(BEV_TOUCH_ERROR),
+		    "refused", "signature check "
 		    "failed", NULL);
 		goto out;
 	}
@@ -458,17 +465,17 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 	case SK_VERDICT_OK:
 		break;
 	case SK_VERDICT_BAD_SIGNATURE:
-		touch_audit(&t, "touch.bad_signature", "refused",
+		touch_audit(&t, bev_name(BEV_TOUCH_BAD_SIGNATURE), "refused",
 		    sk_verdict_str(verdict), NULL);
 		v = MM_V_BAD_SIGNATURE;
 		goto out;
 	case SK_VERDICT_NO_TOUCH:
-		touch_audit(&t, "touch.no_touch", "refused",
+		touch_audit(&t, bev_name(BEV_TOUCH_NO_TOUCH), "refused",
 		    sk_verdict_str(verdict), NULL);
 		v = MM_V_NO_TOUCH;
 		goto out;
 	case SK_VERDICT_NO_PIN:
-		touch_audit(&t, "touch.no_pin", "refused",
+		touch_audit(&t, bev_name(BEV_TOUCH_NO_PIN), "refused",
 		    sk_verdict_str(verdict), NULL);
 		v = MM_V_NO_PIN;
 		goto out;
@@ -476,7 +483,8 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 	/* accept the counter if it moved forward; else lock the key */
 	r = state_counter_advance(st, t.fp, sig.counter, prev, &had);
 	if (r != 0 && r != BERR_DENIED) {
-		touch_audit(&t, "touch.error", "refused", "the state store "
+		touch_audit(&t, bev_name(BEV_TOUCH_ERROR),
+		    "refused", "the state store "
 		    "cannot record the key's counter", NULL);
 		goto out;
 	}
@@ -488,7 +496,8 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 		if (state_key_lock(st, t.fp, S->au.who->name, reason) != 0)
 			log_error("session %s: could not lock key %s of %s: "
 			    "refusing anyway", S->sid, t.fp, S->au.who->name);
-		touch_audit(&t, "touch.counter_regression", "refused", reason,
+		touch_audit(&t, bev_name(BEV_TOUCH_COUNTER_REGRESSION),
+		    "refused", reason,
 		    "possible cloned authenticator");
 		log_warn("ALERT: possible cloned authenticator: key %s of %s "
 		    "(%s); key locked until bastionctl unlock %s", t.fp,
@@ -496,7 +505,7 @@ touch_mon_verify(struct sess *S, struct state *st, const uint8_t *challenge,
 		v = MM_V_REGRESSION;
 		goto out;
 	}
-	touch_audit(&t, "touch.ok", "ok", NULL, NULL);
+	touch_audit(&t, bev_name(BEV_TOUCH_OK), "ok", NULL, NULL);
 	v = MM_V_OK;
 	*until = touch_mon_window_open(&t, st);
 out:
@@ -519,7 +528,7 @@ touch_cannot(struct touch *t, const char *why)
 static void
 touch_internal(struct touch *t, const char *why)
 {
-	touch_audit(t, "touch.error", "refused", why, NULL);
+	touch_audit(t, bev_name(BEV_TOUCH_ERROR), "refused", why, NULL);
 	touch_cannot(t, why);
 }
 
@@ -531,7 +540,7 @@ touch_agent_failed(struct touch *t, int r, const char *doing)
 
 	snprintf(why, sizeof(why), "agent connection failed while %s: %s",
 	    doing, berr_str(r));
-	touch_audit(t, "touch.no_agent", "refused", why, NULL);
+	touch_audit(t, bev_name(BEV_TOUCH_NO_AGENT), "refused", why, NULL);
 	touch_tell(t, "bastion: talking to your ssh agent failed while %s "
 	    "(%s).\n", doing, berr_str(r));
 	touch_hint(t);
@@ -562,7 +571,8 @@ touch_agent_has_key(struct touch *t)
 		return (-1);
 	}
 	if (!has) {
-		touch_audit(t, "touch.no_agent", "refused", "the forwarded "
+		touch_audit(t, bev_name(BEV_TOUCH_NO_AGENT),
+		    "refused", "the forwarded "
 		    "agent does not hold the login key", NULL);
 		touch_tell(t, "bastion: your ssh agent does not hold the "
 		    "security key you logged in with (%s %s).\n",
@@ -597,7 +607,8 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 		    &reply, &len);
 	buf_free(req);
 	if (r == BERR_TIMEOUT) {
-		touch_audit(t, "touch.no_touch", "refused", "no answer within "
+		touch_audit(t, bev_name(BEV_TOUCH_NO_TOUCH),
+		    "refused", "no answer within "
 		    "60 seconds", NULL);
 		touch_tell(t, "bastion: your security key was not touched "
 		    "within %d seconds.\n", TOUCH_WAIT_S);
@@ -616,7 +627,8 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 	}
 	free(reply);
 	if (r == BERR_DENIED) {
-		touch_audit(t, "touch.no_agent", "refused", "the agent refused "
+		touch_audit(t, bev_name(BEV_TOUCH_NO_AGENT),
+		    "refused", "the agent refused "
 		    "to sign", NULL);
 		touch_tell(t, "bastion: your ssh agent refused to sign with "
 		    "your security key. It was not touched in time, is not "
@@ -626,7 +638,8 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 		return (-1);
 	}
 	if (r != 0) {
-		touch_audit(t, "touch.bad_signature", "refused", "malformed "
+		touch_audit(t, bev_name(BEV_TOUCH_BAD_SIGNATURE),
+		    "refused", "malformed "
 		    "answer from the agent", NULL);
 		touch_tell(t, "bastion: your ssh agent's answer is not a "
 		    "security-key signature; refused.\n");
@@ -651,7 +664,8 @@ touch_ask(struct touch *t, const uint8_t *chal, size_t challen)
 	 * guard until told) */
 	if ((t->ach = ssh_channel_new(S->vs)) == NULL ||
 	    ssh_channel_open_auth_agent(t->ach) != SSH_OK) {
-		touch_audit(t, "touch.no_agent", "refused", "the client "
+		touch_audit(t, bev_name(BEV_TOUCH_NO_AGENT),
+		    "refused", "the client "
 		    "refused the agent channel", NULL);
 		touch_tell(t, "bastion: your ssh client forwards an agent but "
 		    "has none to reach (is ssh-agent running, and "

@@ -164,7 +164,7 @@ touch_mon_window(struct touch *t, int transfer, struct mm_touch_ask *out)
 		return (-1);
 	if (locked)
 		return (0);
-	touch_window_audit(t, "touch.window_used", &w);
+	touch_window_audit(t, bev_name(BEV_TOUCH_WINDOW_USED), &w);
 	out->until = w.until;
 	return (1);
 }
@@ -197,7 +197,7 @@ touch_mon_window_open(struct touch *t, struct state *st)
 		    w.engineer, w.device);
 		return (0);
 	}
-	touch_window_audit(t, "touch.window_opened", &w);
+	touch_window_audit(t, bev_name(BEV_TOUCH_WINDOW_OPENED), &w);
 	return (w.until);
 }
 

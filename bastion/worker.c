@@ -282,7 +282,7 @@ worker_first_request(struct sess *S, ssh_message *fwd_msg)
 		}
 		if (type == SSH_REQUEST_GLOBAL &&
 		    sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
-			audit_event("forward.refused", "session", S->sid,
+			audit_ev(BEV_FORWARD_REFUSED, "session", S->sid,
 			    "user", S->au.who->name, "from", S->peerstr,
 			    "kind", "remote", "reason",
 			    "remote forwarding is not allowed", NULL);

@@ -414,7 +414,8 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	result = "ok";
 	rc = PAM_SUCCESS;
 out:
-	pam_bastion_audit(&c, "pam.account", "role", pam_bastion_role(role),
+	pam_bastion_audit(&c, bev_name(BEV_PAM_ACCOUNT),
+	    "role", pam_bastion_role(role),
 	    "vendor", who != NULL && who->vendor != NULL ?
 	    who->vendor->name : NULL, "result", result, "reason",
 	    why[0] != '\0' ? why : NULL, "policy", a.policy, NULL);
@@ -448,7 +449,8 @@ pam_bastion_session(pam_handle_t *pamh, int open, int argc,
 	struct pam_bastion_args a;
 	struct pam_bastion_call c;
 	struct timespec *t0;
-	const char *event = open ? "pam.session_open" : "pam.session_close";
+	const char *event = open ? bev_name(BEV_PAM_SESSION_OPEN) :
+	    bev_name(BEV_PAM_SESSION_CLOSE);
 	char why[1024], dur[32];
 	long long age;
 

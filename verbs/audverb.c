@@ -132,7 +132,7 @@ audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
 	}
 	/* reading a recording is itself audited first: no chain line, no
 	 * replay or export (docs/AUDIT.md) */
-	if (audit_event("recording.access", "session", c->session, "user",
+	if (audit_ev(BEV_RECORDING_ACCESS, "session", c->session, "user",
 	    c->admin, "role", "auditor", "verb", verb, "recording", F.id,
 	    NULL) != 0) {
 		fprintf(c->err, "bastion: the audit log cannot be written, so "
@@ -166,7 +166,7 @@ audverb_pubkey(const struct verb_ctx *c, char *out, size_t len)
 void
 audverb_done(struct verb_ctx *c, const char *verb, const char *id, int rc)
 {
-	audit_event("console.verb", "session", c->session, "user", c->admin,
+	audit_ev(BEV_CONSOLE_VERB, "session", c->session, "user", c->admin,
 	    "role", "auditor", "from", c->from, "verb", verb, "recording", id,
 	    "status", rc == 0 ? "ok" : "fail", NULL);
 }

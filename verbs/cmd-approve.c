@@ -79,7 +79,7 @@ cmd_approve_exec(struct verb_ctx *c, const struct verb_args *a)
 	snprintf(gstr, sizeof(gstr), "%lld", (long long)gid);
 	snprintf(cnt, sizeof(cnt), "%d/%d", gid != 0 ? needed :
 	    r.napprovals + 1, needed);
-	audit_event("approval.approve", "request", idstr, "admin", c->admin,
+	audit_ev(BEV_APPROVAL_APPROVE, "request", idstr, "admin", c->admin,
 	    "via", c->via, "engineer", r.engineer, "vendor", r.vendor,
 	    "device", r.device, "duration", dstr, "approvals", cnt,
 	    "grant", gid != 0 ? gstr : NULL, "result", gid != 0 ? "granted" :

@@ -42,7 +42,7 @@ cmd_deny_exec(struct verb_ctx *c, const struct verb_args *a)
 		return (1);
 	}
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-	audit_event("approval.deny", "request", idstr, "admin", c->admin,
+	audit_ev(BEV_APPROVAL_DENY, "request", idstr, "admin", c->admin,
 	    "via", c->via, "engineer", r.engineer, "vendor", r.vendor,
 	    "device", r.device, "reason", why, NULL);
 	if (a->json) {

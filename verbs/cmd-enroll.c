@@ -239,7 +239,7 @@ cmd_enroll_exec(struct verb_ctx *c, const struct verb_args *a)
 		if (why[0] != '\0') {
 			fprintf(c->err, "bastionctl: enroll refused: %s\n",
 			    why);
-			audit_event("key.enroll", "user", local_login(),
+			audit_ev(BEV_KEY_ENROLL, "user", local_login(),
 			    "engineer", who->name, "vendor", who->vendor->name,
 			    "key", e.k.fp, "result", "refused", "reason", why,
 			    NULL);
@@ -264,7 +264,7 @@ cmd_enroll_exec(struct verb_ctx *c, const struct verb_args *a)
 		fprintf(c->err, "bastionctl: could not record the enrolment\n");
 		goto out;
 	}
-	audit_event("key.enroll", "user", local_login(), "engineer",
+	audit_ev(BEV_KEY_ENROLL, "user", local_login(), "engineer",
 	    who->name, "vendor", who->vendor->name, "key", e.k.fp, "result",
 	    "ok", "attested", attested ? "yes" : "no", "aaguid",
 	    attested ? att.aaguid_hex : NULL, "subject", attested ?

@@ -42,7 +42,7 @@ cmd_kill_exec(struct verb_ctx *c, const struct verb_args *a)
 		return (1);
 	}
 	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
-	audit_event("session.killed", "session", sidstr, "admin", c->admin,
+	audit_ev(BEV_SESSION_KILLED, "session", sidstr, "admin", c->admin,
 	    "via", c->via, "user", s.engineer, "vendor", s.vendor, "device",
 	    s.device, "from", s.source, "reason", why, NULL);
 	/* the monitor looks once a second; the worker then closes */

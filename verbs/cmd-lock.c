@@ -66,7 +66,7 @@ cmd_lock_exec(struct verb_ctx *c, const struct verb_args *a)
 		return (1);
 	}
 	snprintf(since, sizeof(since), "%zu", n);
-	audit_event("engineer.lock", "engineer", name, "admin", c->admin,
+	audit_ev(BEV_ENGINEER_LOCK, "engineer", name, "admin", c->admin,
 	    "via", c->via, "reason", why, "live_sessions", since, NULL);
 	if (a->json) {
 		fputs("{\"engineer\":", c->out);
@@ -105,7 +105,7 @@ appr_unlock_key(const char *fp, void *arg)
 	if (u->reset && state_counter_forget(u->c->st, fp) != 0)
 		u->failed = 1;
 	u->n++;
-	audit_event("key.unlock", "user", u->c->admin, "via", u->c->via,
+	audit_ev(BEV_KEY_UNLOCK, "user", u->c->admin, "via", u->c->via,
 	    "engineer", u->engineer, "key", fp, "result", "ok",
 	    "reset_counter", u->reset ? "yes" : "no", NULL);
 }
@@ -151,7 +151,7 @@ cmd_unlock_exec(struct verb_ctx *c, const struct verb_args *a)
 		if (rc == 0) {
 			had_account = 1;
 			appr_time(lk.since, since, sizeof(since));
-			audit_event("engineer.unlock", "engineer", u.engineer,
+			audit_ev(BEV_ENGINEER_UNLOCK, "engineer", u.engineer,
 			    "admin", c->admin, "via", c->via, "locked_by",
 			    lk.locked_by, "lock_reason", lk.reason, NULL);
 			if (!a->json) {

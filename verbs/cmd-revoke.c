@@ -34,7 +34,7 @@ cmd_revoke_exec(struct verb_ctx *c, const struct verb_args *a)
 		return (1);
 	}
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-	audit_event("grant.revoke", "grant", idstr, "admin", c->admin, "via",
+	audit_ev(BEV_GRANT_REVOKE, "grant", idstr, "admin", c->admin, "via",
 	    c->via, "engineer", g.engineer, "device", g.device, NULL);
 	if (a->json) {
 		appr_grant_json(c->out, &g);

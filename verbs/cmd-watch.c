@@ -45,7 +45,7 @@ cmd_watch_exec(struct verb_ctx *c, const struct verb_args *a)
 	}
 	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
 	/* nobody watches a session unrecorded in the audit chain */
-	if (audit_event("session.watch", "session", sidstr, "admin", c->admin,
+	if (audit_ev(BEV_SESSION_WATCH, "session", sidstr, "admin", c->admin,
 	    "via", c->via, "user", s.engineer, "device", s.device,
 	    NULL) != 0) {
 		fprintf(c->err, "watch: the audit log cannot be written, so "

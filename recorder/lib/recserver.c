@@ -221,7 +221,7 @@ conn_sealed(struct conn *c)
 	/* The sealed chain head also goes to the journal: a witness outside
 	 * the file, so cutting a sealed file back to an earlier checkpoint
 	 * is caught by comparing the two. */
-	audit_event("recording.sealed", "session", c->sid, "path", c->path,
+	audit_ev(BEV_RECORDING_SEALED, "session", c->sid, "path", c->path,
 	    "status", c->seal_status == REC_END_NORMAL ? "normal" :
 	    "abnormal", "reason", c->seal_reason, "frames", frames, "head", hex,
 	    NULL);
@@ -241,7 +241,7 @@ conn_unsealed(struct conn *c, const char *why)
 		return;
 	c->seal_reported = 1;
 	log_error("session %s: cannot seal %s: %s", c->sid, c->path, why);
-	audit_event("recording.unsealed", "session", c->sid, "path", c->path,
+	audit_ev(BEV_RECORDING_UNSEALED, "session", c->sid, "path", c->path,
 	    "reason", c->seal_reason, "error", why, NULL);
 	if (c->state == CONN_SEALING) {
 		snprintf(reason, sizeof(reason), "cannot seal the recording: %s",
@@ -614,7 +614,7 @@ on_open(struct conn *c, struct buf *body)
 	}
 	recwriter_defer_sync(c->w);
 	c->state = CONN_OPEN;
-	audit_event("recording.start", "session", c->sid, "path", c->path,
+	audit_ev(BEV_RECORDING_START, "session", c->sid, "path", c->path,
 	    "engineer", recfmt_hdr_get(&h, "engineer"),
 	    "device", recfmt_hdr_get(&h, "device"),
 	    "source", recfmt_hdr_get(&h, "source"), NULL);
@@ -627,7 +627,7 @@ on_open(struct conn *c, struct buf *body)
 	ckpt_arm(c);
 	return;
  fail:
-	audit_event("recording.refused", "reason", reason,
+	audit_ev(BEV_RECORDING_REFUSED, "reason", reason,
 	    "engineer", recfmt_hdr_get(&facts, "engineer"),
 	    "device", recfmt_hdr_get(&facts, "device"), NULL);
 	recfmt_hdr_clear(&facts);
@@ -845,7 +845,7 @@ recserver_on_connection(uv_stream_t *l, int status)
 	if (!uid_allowed(srv, cred.uid)) {
 		snprintf(uidbuf, sizeof(uidbuf), "%ld", (long)cred.uid);
 		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)cred.pid);
-		audit_event("recording.peer_refused", "uid", uidbuf, "pid",
+		audit_ev(BEV_RECORDING_PEER_REFUSED, "uid", uidbuf, "pid",
 		    pidbuf, NULL);
 		snprintf(reason, sizeof(reason), "uid %ld is not allowed to "
 		    "record (bastion-recorder -u)", (long)cred.uid);

@@ -101,13 +101,13 @@ notary_after_cb(uv_work_t *w, int status)
 		if (r == 0) {
 			log_info("connection %lu (pid %ld): signed the evidence "
 			    "bundle of %s", c->id, (long)c->pid, nj->recid);
-			audit_event("recording.notarized", "recording",
+			audit_ev(BEV_RECORDING_NOTARIZED, "recording",
 			    nj->recid, "pid", pid, NULL);
 		} else {
 			log_warn("connection %lu (pid %ld): evidence bundle of "
 			    "%s not signed: %s", c->id, (long)c->pid, nj->recid,
 			    nj->why);
-			audit_event("recording.notarize_refused", "recording",
+			audit_ev(BEV_RECORDING_NOTARIZE_REFUSED, "recording",
 			    nj->recid, "pid", pid, "reason", nj->why, NULL);
 			recserver_send_err(c, nj->why);
 		}
