@@ -201,16 +201,16 @@ report_recording(struct report *R, struct auditsess *s, const struct reckey *pub
 static const char *
 report_chain_state(const struct auditlog_verify *v)
 {
-	switch (v->verdict) {
-	case AUDITLOG_OK:
-		return ("intact");
-	case AUDITLOG_ALTERED:
-		return ("altered");
-	case AUDITLOG_TRUNCATED:
-		return ("torn");
-	default:
+	static const char *const names[] = {
+		[AUDITLOG_OK] = "intact",
+		[AUDITLOG_ALTERED] = "altered",
+		[AUDITLOG_TRUNCATED] = "torn",
+	};
+
+	if (v->verdict < 0 || (size_t)v->verdict >= sizeof(names) /
+	    sizeof(names[0]) || names[v->verdict] == NULL)
 		return ("unreadable");
-	}
+	return (names[v->verdict]);
 }
 
 static void

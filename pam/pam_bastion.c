@@ -279,16 +279,16 @@ pam_bastion_policy(const char *path, struct policy **out, char *why,
 static const char *
 pam_bastion_role(enum policy_role role)
 {
-	switch (role) {
-	case ROLE_ENGINEER:
-		return ("engineer");
-	case ROLE_ADMIN:
-		return ("admin");
-	case ROLE_AUDITOR:
-		return ("auditor");
-	default:
+	static const char *const names[] = {
+		[ROLE_NONE] = "none",
+		[ROLE_ENGINEER] = "engineer",
+		[ROLE_ADMIN] = "admin",
+		[ROLE_AUDITOR] = "auditor",
+	};
+
+	if ((size_t)role >= sizeof(names) / sizeof(names[0]))
 		return ("none");
-	}
+	return (names[role]);
 }
 
 /*

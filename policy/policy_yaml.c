@@ -162,14 +162,15 @@ ynode_free(struct ynode *n)
 const char *
 ynode_kind_name(const struct ynode *n)
 {
-	switch (n->kind) {
-	case YNODE_SEQ:
-		return ("a list");
-	case YNODE_MAP:
-		return ("a mapping");
-	default:
-		return (n->plain && n->len == 0 ? "empty" : "a single value");
-	}
+	static const char *const names[] = {
+		[YNODE_SEQ] = "a list",
+		[YNODE_MAP] = "a mapping",
+	};
+
+	if ((size_t)n->kind < sizeof(names) / sizeof(names[0]) &&
+	    names[n->kind] != NULL)
+		return (names[n->kind]);
+	return (n->plain && n->len == 0 ? "empty" : "a single value");
 }
 
 /* Line of a byte offset (libyaml reader errors carry only the offset). */

@@ -249,16 +249,16 @@ as_learn(struct auditsess *s, const struct aline *l)
 const char *
 auditsess_admission(enum bev ev)
 {
-	switch (bev_role(ev)) {
-	case BEV_ROLE_ADMIT_WINDOW:
-		return ("window");
-	case BEV_ROLE_ADMIT_GRANT:
-		return ("grant");
-	case BEV_ROLE_ADMIT_REQUEST:
-		return ("request");
-	default:
+	static const char *const names[BEV_ROLE_COUNT] = {
+		[BEV_ROLE_ADMIT_WINDOW] = "window",
+		[BEV_ROLE_ADMIT_GRANT] = "grant",
+		[BEV_ROLE_ADMIT_REQUEST] = "request",
+	};
+	enum bev_role role = bev_role(ev);
+
+	if ((size_t)role >= BEV_ROLE_COUNT)
 		return (NULL);
-	}
+	return (names[role]);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "mem.h"
 #include "recbundle.h"
 #include "reckey.h"
 #include "recnotary.h"
@@ -45,9 +46,7 @@ notary_free(struct notary *nj)
 {
 	if (nj == NULL)
 		return;
-	free(nj->recid);
-	free(nj->manifest);
-	free(nj);
+	FREE_ALL(nj->recid, nj->manifest, nj);
 }
 
 /* On the thread pool: read only what does not change while we run. */
