@@ -276,21 +276,6 @@ pam_bastion_policy(const char *path, struct policy **out, char *why,
 	return (r);
 }
 
-static const char *
-pam_bastion_role(enum policy_role role)
-{
-	static const char *const names[] = {
-		[ROLE_NONE] = "none",
-		[ROLE_ENGINEER] = "engineer",
-		[ROLE_ADMIN] = "admin",
-		[ROLE_AUDITOR] = "auditor",
-	};
-
-	if ((size_t)role >= sizeof(names) / sizeof(names[0]))
-		return ("none");
-	return (names[role]);
-}
-
 /*
  * Locks of who (by name and by each of their keys' fingerprints). 0 with
  * *locked and *hit, or a BERR_* code with why.
@@ -415,7 +400,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	rc = PAM_SUCCESS;
 out:
 	pam_bastion_audit(&c, bev_name(BEV_PAM_ACCOUNT),
-	    "role", pam_bastion_role(role),
+	    "role", policy_role_name(role),
 	    "vendor", who != NULL && who->vendor != NULL ?
 	    who->vendor->name : NULL, "result", result, "reason",
 	    why[0] != '\0' ? why : NULL, "policy", a.policy, NULL);

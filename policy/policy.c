@@ -668,6 +668,20 @@ policy_person(const struct policy *p, const char *name,
 	return (w);
 }
 
+const char *
+policy_role_name(enum policy_role role)
+{
+	static const char *const names[] = {
+		[ROLE_NONE] = "none",
+		[ROLE_ENGINEER] = "engineer",
+		[ROLE_ADMIN] = "admin",
+		[ROLE_AUDITOR] = "auditor",
+	};
+
+	return ((size_t)role < sizeof(names) / sizeof(names[0]) ?
+	    names[role] : "none");
+}
+
 int
 policy_work_record(const struct policy *p, const struct policy_vendor *vd)
 {

@@ -218,6 +218,9 @@ struct policy_vendor *policy_vendor(const struct policy *p, const char *name);
 struct policy_device *policy_device(const struct policy *p, const char *name);
 
 enum policy_role { ROLE_NONE = 0, ROLE_ENGINEER, ROLE_ADMIN, ROLE_AUDITOR };
+/* The role's name as the policy and the audit say it ("engineer", "admin",
+ * "auditor"); "none" for ROLE_NONE or a value out of range. Static. */
+const char *policy_role_name(enum policy_role role);
 /* Find a person by login name in any role. */
 struct policy_person *policy_person(const struct policy *p, const char *name,
     enum policy_role *role);

@@ -402,8 +402,7 @@ parse_person(struct pctx *c, const struct ynode *m, enum policy_role role,
 	    "valid_until", "enabled", NULL };
 	static const char *const admin_keys[] = { "name", "full_name",
 	    "keys", "valid_until", "enabled", "unix_user", NULL };
-	const char *kind = role == ROLE_ENGINEER ? "engineer" :
-	    role == ROLE_ADMIN ? "admin" : "auditor";
+	const char *kind = policy_role_name(role);
 	const struct ynode *v;
 	const char *s;
 	char what[128];
