@@ -259,24 +259,24 @@ credagent_put_mpint(struct buf *b, const BIGNUM *bn)
 	return (buf_put_string(b, pad ? v : v + 1, (size_t)n + (size_t)pad));
 }
 
-/* The key's algorithm names, and the one a sign request's flags ask. */
+/* The key's algorithm names, and the one a sign request's flags ask. An
+ * RSA key answers by the flags (never SHA-1); every other type by its row. */
+static const struct credagent_algname {
+	const char *name;
+	const EVP_MD *(*md)(void);	/* NULL: the algorithm hashes itself */
+} credagent_algs[] = {
+	[SSH_KEYTYPE_ED25519] = { "ssh-ed25519", NULL },
+	[SSH_KEYTYPE_ECDSA_P256] = { "ecdsa-sha2-nistp256", EVP_sha256 },
+	[SSH_KEYTYPE_ECDSA_P384] = { "ecdsa-sha2-nistp384", EVP_sha384 },
+	[SSH_KEYTYPE_ECDSA_P521] = { "ecdsa-sha2-nistp521", EVP_sha512 },
+};
+
 static const char *
 credagent_alg(const struct credagent *a, uint32_t flags, const EVP_MD **md)
 {
-	switch (a->type) {
-	case SSH_KEYTYPE_ED25519:
-		*md = NULL;
-		return ("ssh-ed25519");
-	case SSH_KEYTYPE_ECDSA_P256:
-		*md = EVP_sha256();
-		return ("ecdsa-sha2-nistp256");
-	case SSH_KEYTYPE_ECDSA_P384:
-		*md = EVP_sha384();
-		return ("ecdsa-sha2-nistp384");
-	case SSH_KEYTYPE_ECDSA_P521:
-		*md = EVP_sha512();
-		return ("ecdsa-sha2-nistp521");
-	case SSH_KEYTYPE_RSA:
+	const struct credagent_algname *row;
+
+	if (a->type == SSH_KEYTYPE_RSA) {
 		if (flags & SSH_AGENT_RSA_SHA2_512) {
 			*md = EVP_sha512();
 			return ("rsa-sha2-512");
@@ -286,9 +286,15 @@ credagent_alg(const struct credagent *a, uint32_t flags, const EVP_MD **md)
 			return ("rsa-sha2-256");
 		}
 		return (NULL);		/* no SHA-1 signatures */
-	default:
-		return (NULL);
 	}
+	if ((size_t)a->type >=
+	    sizeof(credagent_algs) / sizeof(credagent_algs[0]))
+		return (NULL);
+	row = &credagent_algs[a->type];
+	if (row->name == NULL)
+		return (NULL);
+	*md = row->md != NULL ? row->md() : NULL;
+	return (row->name);
 }
 
 /* The signature blob (string alg, string sig) over data into out. */

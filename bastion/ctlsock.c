@@ -229,8 +229,7 @@ ctlsock_linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 	(void)h;
 	(void)hint;
-	buf->base = sink;
-	buf->len = sizeof(sink);
+	*buf = uv_buf_init(sink, sizeof(sink));
 }
 
 static void

@@ -182,13 +182,20 @@ mm_call(int type, struct buf *req)
 	return (mm_call_fds(type, req, MANS_OK, NULL, NULL));
 }
 
+/* An answer's field must be there: a short answer is a broken monitor. */
+static void
+mm_need(int r)
+{
+	if (r != 0)
+		mm_fatal("a short answer from the monitor");
+}
+
 static uint32_t
 mm_u32(struct buf *b)
 {
 	uint32_t v;
 
-	if (buf_get_u32(b, &v) != 0)
-		mm_fatal("a short answer from the monitor");
+	mm_need(buf_get_u32(b, &v));
 	return (v);
 }
 
@@ -197,8 +204,7 @@ mm_u64(struct buf *b)
 {
 	uint64_t v;
 
-	if (buf_get_u64(b, &v) != 0)
-		mm_fatal("a short answer from the monitor");
+	mm_need(buf_get_u64(b, &v));
 	return (v);
 }
 

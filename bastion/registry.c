@@ -482,8 +482,7 @@ ctl_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 	(void)h;
 	(void)hint;
-	buf->base = b;
-	buf->len = sizeof(b);
+	*buf = uv_buf_init(b, sizeof(b));
 }
 
 static void

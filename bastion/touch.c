@@ -607,9 +607,8 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 		    &reply, &len);
 	buf_free(req);
 	if (r == BERR_TIMEOUT) {
-		touch_audit(t, bev_name(BEV_TOUCH_NO_TOUCH),
-		    "refused", "no answer within "
-		    "60 seconds", NULL);
+		touch_audit(t, bev_name(BEV_TOUCH_NO_TOUCH), "refused",
+		    "no answer within 60 seconds", NULL);
 		touch_tell(t, "bastion: your security key was not touched "
 		    "within %d seconds.\n", TOUCH_WAIT_S);
 		return (-1);
@@ -627,9 +626,8 @@ touch_agent_sign(struct touch *t, const uint8_t *chal, size_t challen,
 	}
 	free(reply);
 	if (r == BERR_DENIED) {
-		touch_audit(t, bev_name(BEV_TOUCH_NO_AGENT),
-		    "refused", "the agent refused "
-		    "to sign", NULL);
+		touch_audit(t, bev_name(BEV_TOUCH_NO_AGENT), "refused",
+		    "the agent refused to sign", NULL);
 		touch_tell(t, "bastion: your ssh agent refused to sign with "
 		    "your security key. It was not touched in time, is not "
 		    "plugged in, the PIN was not given, or the key was added "

@@ -119,6 +119,14 @@ def assert_confined(pids, what):
         assert st["Seccomp"] == "2", desc
 
 
+def _end(proc):
+    """Kill a client the test started, if it still runs, and reap it (None:
+    it was never started)."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 needs_root = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="demotion needs root")
 
@@ -158,9 +166,7 @@ def test_unauthenticated_connections_are_confined(site):
     finally:
         silent.close()
         talking.close()
-        if prompt is not None:
-            prompt.kill()
-            prompt.wait()
+        _end(prompt)
 
 
 @needs_root
@@ -192,8 +198,7 @@ def test_forward_is_confined(cast):
         assert_confined(wait_holders(world, client_pid=fwd.pid),
                         "a forward")
     finally:
-        fwd.kill()
-        fwd.wait()
+        _end(fwd)
 
 
 @needs_root
@@ -243,9 +248,7 @@ def test_auditor_export_is_confined(site):
         assert exp.returncode == 0, err
         assert len(out) > 1000000
     finally:
-        if exp.poll() is None:
-            exp.kill()
-            exp.wait()
+        _end(exp)
 
 
 # -- a compromised child -------------------------------------------------------
@@ -325,9 +328,7 @@ def test_signal_another_worker_is_refused(hooked):
         out, err = other.communicate("go\n", timeout=40)
         assert other.returncode == 0 and out.strip().endswith("done"), err
     finally:
-        if other.poll() is None:
-            other.kill()
-            other.wait()
+        _end(other)
 
 
 @pytest.mark.parametrize("what,why", [
@@ -455,5 +456,4 @@ def test_children_cannot_read_each_other(site):
         assert r.returncode == 0
     finally:
         for pr in procs:
-            pr.kill()
-            pr.wait()
+            _end(pr)
