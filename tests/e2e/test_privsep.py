@@ -266,9 +266,11 @@ def hooked(cast, build_dir):
 
 
 def _session_of(world, user, n_before):
-    evs = world.bastion.audit_events(event="session.start", user=user)
-    assert len(evs) > n_before, "the session never started"
-    return evs[-1]["session"]
+    """The session the client just had: its session.start, waited for
+    (the log line may land just after the client has gone)."""
+    ev = world.bastion.wait_audit(event="session.start", user=user,
+                                  after=n_before)
+    return ev["session"]
 
 
 def selftest(world, person, *what):
