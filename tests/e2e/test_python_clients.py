@@ -143,7 +143,9 @@ def test_plain_key_exec_pty_sftp(pysite, tmp_path, lib):
     assert s["sha256"] == hashlib.sha256(blob).hexdigest(), s
     assert s["size"] == len(blob) and s["listed"], s
 
-    # the bastion saw and recorded each of them
+    # the bastion saw and recorded each of them (the last one's end may be
+    # logged just after the client has gone: waited for)
+    world.bastion.wait_audit(event="session.end", user="taro", after=2)
     ends = world.bastion.audit_events(event="session.end", user="taro")
     assert len(ends) >= 3, ends
 
