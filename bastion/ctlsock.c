@@ -250,12 +250,13 @@ ctlsock_linger_timeout(uv_timer_t *t)
 static void
 ctlsock_linger(struct ctlsock *C, uv_pipe_t *c, int fd)
 {
-	struct ctlsock_linger *l;
+	struct ctlsock_linger *l = NULL;
 	int nfd;
 
 	(void)shutdown(fd, SHUT_WR);
 	if (ctlsock_lingering >= CTLSOCK_MAX_LINGER ||
 	    (l = calloc(1, sizeof(*l))) == NULL || (nfd = dup(fd)) == -1) {
+		free(l);
 		uv_close((uv_handle_t *)c, ctlsock_client_close_cb);
 		return;
 	}

@@ -150,6 +150,11 @@ mon_answer_forward_connect(struct mon *M, struct buf *req)
 	f->d = d;
 	f->port = port;
 	snprintf(f->dest, sizeof(f->dest), "%s", dest);
+	if (M->ending) {	/* killed, locked, revoked, or no listener */
+		f->fd = -1;
+		mon_fwd_done(M, f, "the session is ending");
+		return (NULL);
+	}
 	r = relay_connect_start(&d->addr, (uint16_t)port, &f->fd, cwhy,
 	    sizeof(cwhy));
 	if (r <= 0) {			/* made at once, or failed at once */

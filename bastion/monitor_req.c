@@ -853,6 +853,9 @@ mon_ctl_line(const char *line, size_t len, void *arg)
 		    "does not take; ignored", M->S.sid);
 		return (0);
 	}
+	/* the admin's decision holds here too, whatever the child does
+	 * with the line: no new forward from now on */
+	M->ending = 1;
 	if (M->notify_fd != -1)
 		(void)io_write_all(M->notify_fd, out, strlen(out));
 	return (0);
@@ -872,6 +875,7 @@ mon_ctl_read(struct mon *M)
 		/* no listener, no session: the child's relay sees its
 		 * notify pipe close and ends (relay_mon_gone) */
 		M->ctl_gone = 1;
+		M->ending = 1;		/* nobody left to enforce a decision */
 		if (M->notify_fd != -1) {
 			close(M->notify_fd);
 			M->notify_fd = -1;

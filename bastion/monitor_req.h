@@ -44,6 +44,8 @@ struct mon {
 	int ctl_fd;			/* the listener (WORKER_FD_CONTROL) */
 	struct mon_reader ctl;		/* its lines */
 	int ctl_gone;
+	int ending;			/* told K, L or R, or the listener is
+					   gone: nothing new is opened */
 	unsigned count[MREQ_MAX];	/* requests answered, per type */
 	int violation;			/* the child was killed for one */
 

@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,10 @@ privsep_selftest(struct sess *S)
 	 *
 	 *   forward DEVICE PORT  ask the monitor for a forward to a device
 	 *                        the policy does not give it
+	 *   forward-after-kill DEVICE PORT
+	 *                        wait for the listener's K, L or R, keep it
+	 *                        from the relay, then ask for a forward the
+	 *                        policy gives (the monitor must refuse it)
 	 *   connect ADDR PORT    make a TCP connection itself
 	 *   signal PID           signal another process (another session's
 	 *                        child shares the uid)
@@ -388,6 +393,19 @@ privsep_selftest(struct sess *S)
 
 		log_error("privsep selftest: the monitor answered %d (%s)",
 		    (int)r, why);
+	} else if (strcmp(what, "forward-after-kill") == 0 && n == 3) {
+		struct pollfd pf = { CHILD_FD_NOTIFY, POLLIN, 0 };
+		char line[256];
+		enum mm_fwd r;
+
+		log_error("privsep selftest: waiting for an admin's decision");
+		if (poll(&pf, 1, 60000) == 1 &&
+		    read(CHILD_FD_NOTIFY, line, sizeof(line)) > 0) {
+			r = mm_forward_connect(arg, atoi(arg2), &fd, why,
+			    sizeof(why));
+			log_error("privsep selftest: after the decision the "
+			    "monitor answered %d (%s)", (int)r, why);
+		}
 	} else if (strcmp(what, "connect") == 0 && n == 3) {
 		struct netaddr na;
 		struct sockaddr_storage ss;

@@ -225,7 +225,16 @@ static int
 actor_request(struct actor_conn *c, const struct store_msg *m)
 {
 	struct store_actor *a = c->a;
+	unsigned need = m->type == STORE_MSG_SUBSCRIBE ? STORE_PERM_READ :
+	    STORE_PERM_WRITE;
 
+	/* appends and decisions write, subscriptions read: the same
+	 * permissions as the forwarded operations */
+	if ((m->type == STORE_MSG_APPEND || m->type == STORE_MSG_NOTIFY ||
+	    m->type == STORE_MSG_SUBSCRIBE) && (c->perm & need) != need) {
+		actor_error(c, BERR_DENIED, "not allowed to this peer");
+		return (0);
+	}
 	switch (m->type) {
 	case STORE_MSG_APPEND:
 		if (a->npend == AUDITLOG_BATCH_MAX)

@@ -308,6 +308,38 @@ def test_forward_to_another_vendors_device_is_refused(hooked):
                                           session=sid)
 
 
+def test_no_forward_after_an_admin_kill(cast, build_dir):
+    """A compromised child that keeps the listener's K from its relay
+    and then asks for a forward the policy gives gets none: the monitor
+    holds the admin's decision itself (it does not rely on the child to
+    end the session)."""
+    world, p = cast
+    web = world.devices["ct-scanner"].serve_http(body="CT service page")
+    world.device_entries["ct-scanner"]["forward_ports"] = [web.port]
+    world.bastion.binary = build_dir / "bastiond-testhooks"
+    world.start_bastion(extra_env={"BASTION_PRIVSEP_SELFTEST": "1"})
+    n = len(world.bastion.audit_events(event="session.start", user="alice"))
+    proc = p["alice"].popen(
+        "ct-scanner", "%s forward-after-kill ct-scanner %d" % (SELFTEST,
+                                                              web.port),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        sid = world.bastion.wait_audit(event="session.start", user="alice",
+                                       after=n, alive=proc)["session"]
+        world.bastion.wait_log(r"privsep selftest: waiting for an admin")
+        k = p["bob"].ssh("kill", sid, "test")
+        assert k.returncode == 0, k.stderr
+        m = world.bastion.wait_log(r"privsep selftest: after the decision "
+                                   r"the monitor answered (\d+) ")
+        assert m.group(1) != "0", m.group(0)        # MM_FWD_OK would be 0
+        ev = world.bastion.wait_audit(event="forward.open", session=sid)
+        assert ev["result"] == "fail", ev
+        assert ev["reason"] == "the session is ending", ev
+    finally:
+        _end(proc)
+
+
 def test_signal_another_worker_is_refused(hooked):
     """Every session's child has the same uid; kill() of another pid is
     outside the filter: the child dies, the other session goes on."""
