@@ -48,6 +48,8 @@
 #include "recwriter.h"
 #include "sk.h"
 #include "state.h"
+#include "webauthn.h"
+#include "../tests/unit/webauthn_fixture.h"
 #include "store_call.h"
 #include "store_wire.h"
 
@@ -777,6 +779,34 @@ seeds_notarize(const char *t, const struct bundle *bd)
 	buf_free(b);
 }
 
+/* fuzz_webauthn's input (options, lengths, authenticator data,
+ * signature, clientDataJSON) for one assertion of the fixture. */
+static void
+seed_assertion(const char *t, const char *name, int opt, const uint8_t *ad,
+    size_t adlen, const uint8_t *sig, size_t siglen, const char *cd)
+{
+	struct buf *b = buf_new(4096);
+	uint8_t head[3] = { (uint8_t)opt, (uint8_t)adlen, (uint8_t)siglen };
+
+	must(b != NULL && buf_put(b, head, sizeof(head)) == 0 &&
+	    buf_put(b, ad, adlen) == 0 && buf_put(b, sig, siglen) == 0 &&
+	    buf_put(b, cd, strlen(cd)) == 0, "assertion seed");
+	seed_buf(t, name, b);
+	buf_free(b);
+}
+
+static void
+seeds_webauthn(const char *t)
+{
+	seed_assertion(t, "chromium-es256", 0, es256_authdata,
+	    sizeof(es256_authdata), es256_sig, sizeof(es256_sig), es256_cdj);
+	seed_assertion(t, "eddsa-uv", 3, eddsa_authdata,
+	    sizeof(eddsa_authdata), eddsa_sig, sizeof(eddsa_sig), eddsa_cdj);
+	seed_assertion(t, "eddsa-no-touch", 2, eddsa_authdata_noup,
+	    sizeof(eddsa_authdata_noup), eddsa_sig_noup,
+	    sizeof(eddsa_sig_noup), eddsa_cdj);
+}
+
 /* The targets with a seed maker of their own (and perhaps strings too). */
 static const struct {
 	const char *name;
@@ -787,6 +817,7 @@ static const struct {
 	{ "monitor", seeds_monitor }, { "sanitize", seeds_sanitize },
 	{ "recording", seeds_recording }, { "recfmt", seeds_recfmt },
 	{ "recproto", seeds_recproto }, { "store_wire", seeds_store_wire },
+	{ "webauthn", seeds_webauthn },
 };
 
 int

@@ -1,0 +1,243 @@
+/*
+ * webauthn.c - a browser's WebAuthn assertion checked with libfido2 and
+ * OpenSSL (see webauthn.h for the contract and the formats).
+ *
+ * The same libfido2 relying-party check as the ssh touch check
+ * (sk.c): here the browser hands us the authenticator data and the
+ * client data whole, so nothing is rebuilt; we only decide, before
+ * libfido2 does the cryptography, which of the things a relying party
+ * must check was wrong, so the audit can say why.
+ */
+#include <string.h>
+
+#include <fido.h>
+#include <fido/eddsa.h>
+#include <fido/es256.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "err.h"
+#include "webauthn.h"
+
+/* Longest expected clientDataJSON prefix: the fixed words (57 bytes), a
+ * type of at most 32, a base64url challenge of WA_MAX_CHALLENGE bytes (86
+ * characters) and the origin. */
+#define WA_PREFIX_MAX	(57 + 32 + 86 + WA_MAX_ORIGIN)
+
+static void
+wa_fido_init(void)
+{
+	static int done;
+
+	if (!done) {
+		fido_init(0);
+		done = 1;
+	}
+}
+
+const char *
+webauthn_verdict_str(enum webauthn_verdict v)
+{
+	static const char *const str[] = {
+		[WA_VERDICT_OK] = "ok",
+		[WA_VERDICT_BAD_CLIENTDATA] =
+		    "client data not for this challenge and origin",
+		[WA_VERDICT_BAD_AUTHDATA] = "malformed authenticator data",
+		[WA_VERDICT_WRONG_RP] = "signed for another relying party id",
+		[WA_VERDICT_BAD_SIGNATURE] = "bad signature",
+		[WA_VERDICT_NO_TOUCH] = "user presence (touch) not asserted",
+		[WA_VERDICT_NO_PIN] = "user verification (PIN) not asserted",
+	};
+
+	return ((size_t)v < sizeof(str) / sizeof(str[0]) ? str[v] : "?");
+}
+
+/* Is s 1..max bytes that JSON serialises as themselves (printable
+ * ASCII, no quote, no backslash)? Only such words are put in the
+ * expected prefix, so it is exactly what a browser writes. */
+static int
+wa_plain_word(const char *s, size_t max)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > max)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return (0);
+	return (1);
+}
+
+/* Append the unpadded base64url spelling of p (n <= WA_MAX_CHALLENGE)
+ * to out at *at (room checked by the caller's sizes). */
+static void
+wa_b64url(const uint8_t *p, size_t n, char *out, size_t *at)
+{
+	char tmp[4 * ((WA_MAX_CHALLENGE + 2) / 3) + 1];
+	int len, i;
+
+	len = EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
+	for (i = 0; i < len && tmp[i] != '='; i++)
+		out[(*at)++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' :
+		    tmp[i];
+}
+
+static void
+wa_append(char *out, size_t *at, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(out + *at, s, n);
+	*at += n;
+}
+
+int
+webauthn_clientdata_check(const uint8_t *cd, size_t len, const char *type,
+    const char *origin, const uint8_t *challenge, size_t challen, int *ok)
+{
+	char want[WA_PREFIX_MAX];
+	size_t n = 0;
+
+	if (ok == NULL)
+		return (BERR_INVAL);
+	*ok = 0;
+	if (cd == NULL || challenge == NULL || challen < WA_MIN_CHALLENGE ||
+	    challen > WA_MAX_CHALLENGE || !wa_plain_word(type, 32) ||
+	    !wa_plain_word(origin, WA_MAX_ORIGIN))
+		return (BERR_INVAL);
+	wa_append(want, &n, "{\"type\":\"");
+	wa_append(want, &n, type);
+	wa_append(want, &n, "\",\"challenge\":\"");
+	wa_b64url(challenge, challen, want, &n);
+	wa_append(want, &n, "\",\"origin\":\"");
+	wa_append(want, &n, origin);
+	wa_append(want, &n, "\",\"crossOrigin\":false");
+	/* then the object ends, or another member follows */
+	if (len > WA_MAX_CLIENTDATA || len <= n || memcmp(cd, want, n) != 0)
+		return (0);
+	*ok = (cd[n] == '}' && len == n + 1) || cd[n] == ',';
+	return (0);
+}
+
+/* One libfido2 check of the assertion with the given flag requirements.
+ * *good: it verified. A signature libfido2 will not even take is bad,
+ * not a failure of the check. */
+static int
+wa_fido_check(const struct webauthn_key *k, const char *rp_id,
+    const uint8_t cdh[SHA256_DIGEST_LENGTH],
+    const struct webauthn_assertion *as, fido_opt_t up, fido_opt_t uv,
+    int *good)
+{
+	fido_assert_t *a = NULL;
+	eddsa_pk_t *ed = NULL;
+	es256_pk_t *es = NULL;
+	int e, r = BERR_CRYPTO;
+
+	*good = 0;
+	if ((a = fido_assert_new()) == NULL)
+		return (BERR_NOMEM);
+	if (fido_assert_set_count(a, 1) != FIDO_OK ||
+	    fido_assert_set_rp(a, rp_id) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(a, cdh, SHA256_DIGEST_LENGTH) !=
+	    FIDO_OK ||
+	    fido_assert_set_up(a, up) != FIDO_OK ||
+	    fido_assert_set_uv(a, uv) != FIDO_OK)
+		goto out;
+	if (fido_assert_set_authdata_raw(a, 0, as->authdata,
+	    as->authdatalen) != FIDO_OK ||
+	    fido_assert_set_sig(a, 0, as->sig, as->siglen) != FIDO_OK) {
+		r = 0;
+		goto out;
+	}
+	if (k->alg == SK_ALG_ED25519) {
+		if ((ed = eddsa_pk_new()) == NULL ||
+		    eddsa_pk_from_ptr(ed, k->pub, k->publen) != FIDO_OK)
+			goto out;
+		e = fido_assert_verify(a, 0, COSE_EDDSA, ed);
+	} else {
+		if ((es = es256_pk_new()) == NULL ||
+		    es256_pk_from_ptr(es, k->pub, k->publen) != FIDO_OK)
+			goto out;
+		e = fido_assert_verify(a, 0, COSE_ES256, es);
+	}
+	*good = e == FIDO_OK;
+	r = 0;
+out:
+	eddsa_pk_free(&ed);
+	es256_pk_free(&es);
+	fido_assert_free(&a);
+	return (r);
+}
+
+int
+webauthn_assert_verify(const struct webauthn_key *k,
+    const struct webauthn_expect *x, const struct webauthn_assertion *as,
+    enum webauthn_verdict *verdict, uint32_t *counter)
+{
+	uint8_t cdh[SHA256_DIGEST_LENGTH], rph[SHA256_DIGEST_LENGTH];
+	const uint8_t *ad;
+	uint8_t flags;
+	int ok, r;
+
+	if (verdict == NULL || counter == NULL)
+		return (BERR_INVAL);
+	*verdict = WA_VERDICT_BAD_SIGNATURE;
+	*counter = 0;
+	if (k == NULL || x == NULL || as == NULL ||
+	    !wa_plain_word(x->rp_id, WA_MAX_RPID) ||
+	    (k->alg == SK_ALG_ED25519 ? k->publen != 32 :
+	    k->alg == SK_ALG_ECDSA ? k->publen != 65 || k->pub[0] != 0x04 :
+	    1))
+		return (BERR_INVAL);
+	if (as->clientdata == NULL || as->authdata == NULL ||
+	    (as->sig == NULL && as->siglen != 0))
+		return (BERR_INVAL);
+
+	if ((r = webauthn_clientdata_check(as->clientdata,
+	    as->clientdatalen, "webauthn.get", x->origin, x->challenge,
+	    x->challen, &ok)) != 0)
+		return (r);
+	if (!ok) {
+		*verdict = WA_VERDICT_BAD_CLIENTDATA;
+		return (0);
+	}
+	/* the console requests no extensions and this is no registration */
+	ad = as->authdata;
+	if (as->authdatalen != WA_AUTHDATA_LEN ||
+	    (ad[32] & (WA_FLAG_AT | WA_FLAG_ED)) != 0) {
+		*verdict = WA_VERDICT_BAD_AUTHDATA;
+		return (0);
+	}
+	flags = ad[32];
+	*counter = (uint32_t)ad[33] << 24 | (uint32_t)ad[34] << 16 |
+	    (uint32_t)ad[35] << 8 | ad[36];
+	SHA256((const uint8_t *)x->rp_id, strlen(x->rp_id), rph);
+	if (memcmp(ad, rph, sizeof(rph)) != 0) {
+		*verdict = WA_VERDICT_WRONG_RP;
+		return (0);
+	}
+	if (as->siglen == 0 || as->siglen > WA_MAX_SIG)
+		return (0);
+
+	wa_fido_init();
+	SHA256(as->clientdata, as->clientdatalen, cdh);
+	/* first the signature alone, so a forgery is never reported as a
+	 * mere missing touch */
+	if ((r = wa_fido_check(k, x->rp_id, cdh, as, FIDO_OPT_OMIT,
+	    FIDO_OPT_OMIT, &ok)) != 0 || !ok)
+		return (r);
+	if ((flags & WA_FLAG_UP) == 0) {
+		*verdict = WA_VERDICT_NO_TOUCH;
+		return (0);
+	}
+	if (x->require_uv && (flags & WA_FLAG_UV) == 0) {
+		*verdict = WA_VERDICT_NO_PIN;
+		return (0);
+	}
+	/* then exactly as the FIDO2 relying party check asks */
+	if ((r = wa_fido_check(k, x->rp_id, cdh, as, FIDO_OPT_TRUE,
+	    x->require_uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT, &ok)) != 0)
+		return (r);
+	*verdict = ok ? WA_VERDICT_OK : WA_VERDICT_BAD_SIGNATURE;
+	return (0);
+}
