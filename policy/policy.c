@@ -500,6 +500,7 @@ policy_free(struct policy *p)
 	    p->run_dir, p->pam_service_dir, p->recorder_socket, p->text,
 	    p->approval.windows, p->notify_command, p->admin_group,
 	    p->worker_user);
+	policy_notify_free(&p->notify);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

@@ -263,7 +263,8 @@ void
 parse_global_approval(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "required", "second_approver",
-	    "max_grant", "timeout", "notify_command", "windows", NULL };
+	    "max_grant", "timeout", "notify_command", "windows", "notify",
+	    NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "approval", *s;
@@ -291,6 +292,8 @@ parse_global_approval(struct pctx *c, const struct ynode *root)
 		}
 		if ((v = field(c, m, "windows", what, NULL)) != NULL)
 			parse_windows(c, v, what, &p->approval);
+		if ((v = field(c, m, "notify", what, NULL)) != NULL)
+			parse_notify(c, v);
 	}
 	p->approval.max_grant = p->default_max_grant;
 }
