@@ -405,15 +405,33 @@ options(struct conf *cf, int argc, char **argv)
 	memset(cf, 0, sizeof(*cf));
 	while ((ch = prog_getopt(&prog, argc, argv, &rc)) != -1) {
 		switch (ch) {
-		case 'm': cf->mail_command = optarg; break;
-		case 'f': cf->mail_from = optarg; break;
-		case 'u': cf->hook_url = optarg; break;
-		case 's': cf->secret_file = optarg; break;
-		case 'c': cf->ca_file = optarg; break;
-		case 'I': cf->insecure_http = 1; break;
-		case 'l': cf->console_url = optarg; break;
-		case 'H': cf->ssh_host = optarg; break;
-		case 'g': cf->grant = optarg; break;
+		case 'm':
+			cf->mail_command = optarg;
+			break;
+		case 'f':
+			cf->mail_from = optarg;
+			break;
+		case 'u':
+			cf->hook_url = optarg;
+			break;
+		case 's':
+			cf->secret_file = optarg;
+			break;
+		case 'c':
+			cf->ca_file = optarg;
+			break;
+		case 'I':
+			cf->insecure_http = 1;
+			break;
+		case 'l':
+			cf->console_url = optarg;
+			break;
+		case 'H':
+			cf->ssh_host = optarg;
+			break;
+		case 'g':
+			cf->grant = optarg;
+			break;
 		case 't':
 			if (cf->nto == NOTIFY_MAX_TO || !mailaddr_ok(optarg))
 				return (prog_usage(&prog));
@@ -439,6 +457,11 @@ options(struct conf *cf, int argc, char **argv)
 		fprintf(stderr, "bastion-notify: mail needs --mail-command, "
 		    "--mail-to and --mail-from; a webhook --webhook-url and "
 		    "--secret-file\n");
+		return (2);
+	}
+	if (cf->mail_command == NULL && cf->hook_url == NULL) {
+		fprintf(stderr, "bastion-notify: nothing to send: give a mail "
+		    "or a webhook (the policy's approval.notify)\n");
 		return (2);
 	}
 	cf->deadline = notify_now() + secs;

@@ -285,8 +285,8 @@ parse_global_approval(struct pctx *c, const struct ynode *root)
 				problem(c, v->line, "approval: notify_command "
 				    "\"%.64s\" is not an absolute path "
 				    DASH " give the full path of the "
-				    "program, e.g. /usr/local/bin/"
-				    "bastion-notify", s);
+				    "program, e.g. /usr/local/lib/hospital/"
+				    "notify-admins", s);
 			else
 				p->notify_command = xstrdup(c, s);
 		}
