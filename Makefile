@@ -118,7 +118,7 @@ RECORDER_PROGS = $(RECORDER_PROG_SRC:recorder/%.c=$(B)/%)
 # demoted; its library (all of notify/ but main) is linked by its unit test
 NOTIFY_SRC = $(filter-out notify/bastion-notify.c,$(wildcard notify/*.c))
 NOTIFY_LIB = $(B)/libnotify.a
-NOTIFY_LDLIBS = $(shell pkg-config --libs libcurl jansson 2>/dev/null)
+NOTIFY_LDLIBS = $(shell pkg-config --libs libcrypto libcurl jansson 2>/dev/null)
 
 PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so) $(B)/bastion-notify
@@ -156,8 +156,9 @@ $(NOTIFY_LIB): $(NOTIFY_SRC:%.c=$(B)/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/bastion-notify: $(B)/notify/bastion-notify.o $(NOTIFY_LIB) $(LIBS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(NOTIFY_LIB) $(LIBS) $(LDLIBS) \
+# only base below it: no policy, state store or SSH in the helper
+$(B)/bastion-notify: $(B)/notify/bastion-notify.o $(NOTIFY_LIB) $(B)/libbase.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(NOTIFY_LIB) $(B)/libbase.a \
 		$(NOTIFY_LDLIBS)
 
 # The PAM module is loaded into other programs (sshd, login, bastiond):
@@ -203,6 +204,8 @@ $(B)/tests/test_%: tests/unit/test_%.c $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS)
 # the notification helper's tests link its library too
 $(B)/tests/test_notify: $(NOTIFY_LIB)
 $(B)/tests/test_notify: TEST_EXTRA = $(NOTIFY_LIB)
+$(B)/fuzz_notify: $(NOTIFY_LIB)
+$(B)/fuzz_notify: TEST_EXTRA = $(NOTIFY_LIB)
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -289,8 +292,8 @@ fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
 # (-MMD: some targets compile in a .c file of ctl/)
 $(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(B)/fuzz
-	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
-		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(B)/libpamhelp.a \
+	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -Inotify -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
+		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(TEST_EXTRA) $(B)/libpamhelp.a \
 		$(LIBS) $(LDLIBS)
 
 # The bundle reader is recorder/lib/recbundle.c (in librecorder.a); what

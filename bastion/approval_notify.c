@@ -336,8 +336,8 @@ notify_helper_run(struct sess *S, const struct state_request *r,
 	    (unsigned)S->pol->listen[0].port : 22u);
 	notify_args(S, bin, grant, port, argv);
 	if ((st = notify_spawn(S, &np, json, len, err, sizeof(err))) < 0) {
+		/* what it said before the kill counts; the rest failed */
 		snprintf(why, sizeof(why), "bastion-notify %s", err);
-		out[0] = '\0';	/* what came before the kill counts not */
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		snprintf(why, sizeof(why), "cannot run %.150s", bin);
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
