@@ -114,8 +114,14 @@ PAM_LIBS = $(PAM_LAYERS:%=$(B)/pic/lib%.a)
 RECORDER_PROG_SRC = $(wildcard recorder/*.c)
 RECORDER_PROGS = $(RECORDER_PROG_SRC:recorder/%.c=$(B)/%)
 
+# bastion-notify (notify/): the notification helper the monitor runs
+# demoted; its library (all of notify/ but main) is linked by its unit test
+NOTIFY_SRC = $(filter-out notify/bastion-notify.c,$(wildcard notify/*.c))
+NOTIFY_LIB = $(B)/libnotify.a
+NOTIFY_LDLIBS = $(shell pkg-config --libs libcrypto libcurl jansson 2>/dev/null)
+
 PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
-	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so)
+	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so) $(B)/bastion-notify
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
 	check-layers \
@@ -145,6 +151,15 @@ $(B)/bastiond-testhooks: $(HOOKS_OBJ) $(LIBS)
 
 $(B)/bastionctl: $(CTL_OBJ) $(LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CTL_OBJ) $(LIBS) $(LDLIBS)
+
+$(NOTIFY_LIB): $(NOTIFY_SRC:%.c=$(B)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+# only base below it: no policy, state store or SSH in the helper
+$(B)/bastion-notify: $(B)/notify/bastion-notify.o $(NOTIFY_LIB) $(B)/libbase.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(NOTIFY_LIB) $(B)/libbase.a \
+		$(NOTIFY_LDLIBS)
 
 # The PAM module is loaded into other programs (sshd, login, bastiond):
 # built without sanitizers, from its own sources plus only the layers it
@@ -182,8 +197,15 @@ $(B)/%: recorder/%.c $(LIBS)
 # unit tests link every layer, libbastiond.a included, and the PAM helpers
 $(B)/tests/test_%: tests/unit/test_%.c $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ipam -MMD -MP $(LDFLAGS_ALL) -o $@ $< \
-		$(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Ipam -Inotify -MMD -MP $(LDFLAGS_ALL) -o $@ $< \
+		$(TEST_EXTRA) $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS) $(LDLIBS) \
+		-lcmocka
+
+# the notification helper's tests link its library too
+$(B)/tests/test_notify: $(NOTIFY_LIB)
+$(B)/tests/test_notify: TEST_EXTRA = $(NOTIFY_LIB)
+$(B)/fuzz_notify: $(NOTIFY_LIB)
+$(B)/fuzz_notify: TEST_EXTRA = $(NOTIFY_LIB)
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -270,8 +292,8 @@ fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
 # (-MMD: some targets compile in a .c file of ctl/)
 $(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(B)/fuzz
-	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
-		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(B)/libpamhelp.a \
+	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -Inotify -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
+		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(TEST_EXTRA) $(B)/libpamhelp.a \
 		$(LIBS) $(LDLIBS)
 
 # The bundle reader is recorder/lib/recbundle.c (in librecorder.a); what

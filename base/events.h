@@ -165,6 +165,10 @@ enum bev_role {
 	X(MONITOR_VIOLATION, "monitor.violation",                          \
 	    BEV_BY_LISTENER | BEV_BY_MONITOR, NONE, "session from reason", \
 	    "user request")                                                \
+	X(NOTIFY_FAILED, "notify.failed", BEV_BY_MONITOR, NONE,            \
+	    "session request kind reason", "")                             \
+	X(NOTIFY_SENT, "notify.sent", BEV_BY_MONITOR, NONE,                \
+	    "session request kind", "")                                    \
 	X(PAM_ACCOUNT, "pam.account", BEV_BY_PAM, NONE, BEV_F_PAM,         \
 	    "role vendor reason policy")                                   \
 	X(PAM_SESSION_CLOSE, "pam.session_close", BEV_BY_PAM, NONE,        \

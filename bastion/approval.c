@@ -7,7 +7,7 @@
  * rule: no approval needed, a pre-approved window covering the local time
  * now, or a live grant for (engineer, device) let the session go on.
  * Otherwise the monitor files a request, emits approval.requested and runs
- * the policy's notify_command (as worker_user, with a clean environment)
+ * the policy's notify_command and/or bastion-notify (approval_notify.c)
  * with the request as JSON on stdin; the child tells the engineer its
  * number and asks the monitor once a second until an admin approves (a
  * grant exists: go on), denies (the engineer sees the reason) or the
@@ -49,7 +49,6 @@
 #include "session.h"
 #include "verb.h"
 
-#define APPROVAL_NOTIFY_WAIT_MS	3000
 #define APPROVAL_PUSH_WAIT_MS	900	/* a decision is pushed within it */
 #define WATCH_TAIL_BYTES	4096	/* output shown from before the start */
 #define WATCH_RING		256	/* output frames remembered for that */
@@ -91,92 +90,6 @@ approval_take_reason(struct sess *S)
 		if ((unsigned char)S->reason[n] < 0x20)
 			S->reason[n] = ' ';
 	return (sess_command_rest(S, end));
-}
-
-/*
- * Run notify_command with the request as JSON on stdin (monitor): never
- * through a shell, never as root (worker_user, no_new_privs, no
- * supplementary groups), with a clean environment (PATH and LANG only);
- * waits a few seconds at most; failures are only logged.
- */
-static void
-approval_notify(struct sess *S, const struct state_request *r)
-{
-	const char *cmd = S->pol->notify_command;
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
-	int p[2], st, waited = 0;
-	pid_t pid, w;
-
-	if (cmd == NULL || *cmd == '\0')
-		return;
-	if ((f = open_memstream(&json, &len)) == NULL)
-		return;
-	appr_request_json(f, r);
-	fputc('\n', f);
-	fclose(f);
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		log_error("notify_command: pipe: %s", strerror(errno));
-		free(json);
-		return;
-	}
-	if ((pid = fork()) < 0) {
-		log_error("notify_command: fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		free(json);
-		return;
-	}
-	if (pid == 0) {
-		char *const argv[] = { (char *)cmd, NULL };
-		char *const envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin",
-		    "LANG=C.UTF-8", NULL };
-		int null = open("/dev/null", O_RDWR);
-
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		alarm(0);
-		setsid();
-		if (dup2(p[0], 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
-		    dup2(null, 2) < 0)
-			_exit(127);
-		/* nothing of the monitor's: state store, audit chain,
-		 * the listener's pipe, the child's socket */
-		closefrom(3);
-		/* the policy's worker_user, as the session's own child */
-		if (sandbox_drop_privileges(S->pol, 1) != 0)
-			_exit(126);
-		execve(cmd, argv, envp);
-		_exit(127);
-	}
-	close(p[0]);
-	/* the request is far smaller than a pipe's buffer: no blocking */
-	if (write(p[1], json, len) != (ssize_t)len)
-		log_warn("notify_command %s: could not write the request: %s",
-		    cmd, strerror(errno));
-	close(p[1]);
-	free(json);
-	for (;;) {
-		struct timespec nap = { 0, 50 * 1000 * 1000 };
-
-		if ((w = waitpid(pid, &st, WNOHANG)) == pid) {
-			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-				log_warn("notify_command %s failed (%s %d) for "
-				    "request %lld", cmd, WIFEXITED(st) ?
-				    "exit status" : "signal", WIFEXITED(st) ?
-				    WEXITSTATUS(st) : WTERMSIG(st),
-				    (long long)r->id);
-			return;
-		}
-		if (w < 0 || waited >= APPROVAL_NOTIFY_WAIT_MS) {
-			log_warn("notify_command %s still runs after %d ms; "
-			    "not waiting for it", cmd, waited);
-			return;
-		}
-		nanosleep(&nap, NULL);
-		waited += 50;
-	}
 }
 
 /* ---- the monitor's side: the state store -------------------------------- */

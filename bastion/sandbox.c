@@ -396,11 +396,27 @@ sandbox_child_uid(const struct policy *pol)
 int
 sandbox_drop_privileges(const struct policy *pol, int quiet)
 {
+	return (sandbox_drop_privileges_as(pol, NULL, quiet));
+}
+
+int
+sandbox_drop_privileges_as(const struct policy *pol, const char *prefer,
+    int quiet)
+{
 	struct sandbox_user u;
+	struct passwd *pw;
 	int r;
 
-	if ((r = sandbox_find_user(pol, &u, quiet)) != 0 ||
-	    (r = sandbox_demote(&u)) != 0)
+	if (prefer != NULL && geteuid() == 0 && (pw = getpwnam(prefer)) !=
+	    NULL && pw->pw_uid != 0) {
+		memset(&u, 0, sizeof(u));
+		u.demote = 1;
+		u.uid = pw->pw_uid;
+		u.gid = pw->pw_gid;
+		snprintf(u.name, sizeof(u.name), "%s", pw->pw_name);
+	} else if ((r = sandbox_find_user(pol, &u, quiet)) != 0)
+		return (r);
+	if ((r = sandbox_demote(&u)) != 0)
 		return (r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return (BERR_SYS);

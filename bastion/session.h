@@ -124,6 +124,11 @@ void approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
     struct mm_approval *out);
 void approval_mon_cancel(struct sess *S, int64_t id,
     struct mm_approval *out);
+/* approval_notify.c (the monitor): word of request r: notify_command
+ * and/or bastion-notify (approval.notify), demoted, waited for a few
+ * seconds at most; audited notify.sent / notify.failed; never fails. */
+struct state_request;
+void approval_notify(struct sess *S, const struct state_request *r);
 /* approval.c: the admin console: run the exec request as an approvals
  * verb; returns the exit status for the channel. Runs in the monitor,
  * writing through S->out_fn. */
@@ -149,6 +154,10 @@ int sandbox_child(const struct policy *pol);
 /* sandbox.c: drop to worker_user and set no_new_privs, without a filter
  * (notify_command, forked by the monitor). 0 or BERR_*. */
 int sandbox_drop_privileges(const struct policy *pol, int quiet);
+/* The same as the user named prefer when it exists (bastion-notify),
+ * else as worker_user. */
+int sandbox_drop_privileges_as(const struct policy *pol, const char *prefer,
+    int quiet);
 /* The uid sandbox_child() demotes to, or (uid_t)-1 when it does not
  * demote (not root) or cannot (no such user). */
 uid_t sandbox_child_uid(const struct policy *pol);

@@ -550,6 +550,11 @@ static const struct {
 	{ "netaddr", "v6-plain", "::1\n::/0" },
 	{ "netaddr", "mapped", "::ffff:10.1.2.3\n10.0.0.0/8" },
 	{ "netaddr", "bad", "010.1.2.3\n192.168.1.1/33" },
+	{ "notify", "hostile-reason", "gina\x1fglobex\x1fpacs\x1fticket 4711"
+	    "\r\n.\r\nBcc: evil@example.org\r\nSubject: x\n.\n"
+	    "CT \xe8\xa3\x85\xe7\xbd\xae" },
+	{ "notify", "names", "g\xc3\xafna\x1fglo\nbex\x1fpacs\r\nTo: x@y"
+	    "\x1f" },
 	{ "window", "weekdays", "mon-fri 08:00-18:00" },
 	{ "window", "overnight", "daily 22:00-06:00" },
 	{ "window", "list", "mon,wed,fri-sun 00:00-23:59" },

@@ -502,6 +502,7 @@ policy_free(struct policy *p)
 	    p->approval.windows, p->notify_command, p->admin_group,
 	    p->worker_user, p->web.origin, p->web.rp_id, p->web.host,
 	    p->web.language, p->web.time_zone, p->web.daemon_user);
+	policy_notify_free(&p->notify);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

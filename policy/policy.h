@@ -114,6 +114,27 @@ struct policy_device {
 	int line;
 };
 
+/*
+ * approval.notify: the settings of the shipped helper bastion-notify
+ * (docs/APPROVALS.md, "Notifications"). Mail when mail_command is set,
+ * a webhook when webhook_url is; set is 0 when the policy has neither.
+ */
+struct policy_notify {
+	int set;
+	char *mail_command;	/* "/usr/sbin/sendmail -t -oi": words */
+	char **mail_to;		/* plain addresses (mailaddr.h) */
+	size_t nmail_to;
+	char *mail_from;
+	char *webhook_url;	/* https:// (http:// to loopback with
+				   insecure_http) */
+	char *webhook_secret_file;
+	char *webhook_ca_file;	/* NULL: the system's CAs */
+	int webhook_insecure_http;
+	char *console_url;	/* the web console's base URL; NULL: no link */
+	char *ssh_host;		/* for the ssh commands; NULL: the console's
+				   host, else the machine's name */
+};
+
 struct policy_listen {
 	char *host;		/* literal address */
 	uint16_t port;
@@ -183,6 +204,7 @@ struct policy {
 	unsigned approval_timeout;	/* default 600 */
 	unsigned default_max_grant;	/* default 14400 */
 	char *notify_command;		/* optional */
+	struct policy_notify notify;	/* approval.notify, optional */
 	int work_record;		/* ask for a work record at end */
 	int require_attestation;	/* engineers' keys must be enrolled
 					   with a verified attestation */

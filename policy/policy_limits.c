@@ -263,7 +263,8 @@ void
 parse_global_approval(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "required", "second_approver",
-	    "max_grant", "timeout", "notify_command", "windows", NULL };
+	    "max_grant", "timeout", "notify_command", "windows", "notify",
+	    NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "approval", *s;
@@ -284,13 +285,15 @@ parse_global_approval(struct pctx *c, const struct ynode *root)
 				problem(c, v->line, "approval: notify_command "
 				    "\"%.64s\" is not an absolute path "
 				    DASH " give the full path of the "
-				    "program, e.g. /usr/local/bin/"
-				    "bastion-notify", s);
+				    "program, e.g. /usr/local/lib/hospital/"
+				    "notify-admins", s);
 			else
 				p->notify_command = xstrdup(c, s);
 		}
 		if ((v = field(c, m, "windows", what, NULL)) != NULL)
 			parse_windows(c, v, what, &p->approval);
+		if ((v = field(c, m, "notify", what, NULL)) != NULL)
+			parse_notify(c, v);
 	}
 	p->approval.max_grant = p->default_max_grant;
 }

@@ -92,7 +92,7 @@ die() {
 # Every installed file: "MODE SOURCE DEST" (DEST without DESTDIR). The
 # configuration files (written only when absent) are handled apart.
 manifest() {
-	for p in bastiond bastion-recorder bastionctl; do
+	for p in bastiond bastion-recorder bastionctl bastion-notify; do
 		echo "0755 $B/$p $SBINDIR/$p"
 	done
 	for p in bastion-verify bastion-replay; do

@@ -38,6 +38,7 @@ PROGRAMS = {
     "usr/sbin/bastiond": 0o755,
     "usr/sbin/bastion-recorder": 0o755,
     "usr/sbin/bastionctl": 0o755,
+    "usr/sbin/bastion-notify": 0o755,
     "usr/bin/bastion-verify": 0o755,
     "usr/bin/bastion-replay": 0o755,
 }
@@ -51,7 +52,7 @@ MAN_PAGES = ["man8/bastiond.8.gz", "man8/bastion-recorder.8.gz",
 def build():
     b = util.build_dir()
     for name in ("bastiond", "bastion-recorder", "bastionctl",
-                 "bastion-verify", "bastion-replay", "pam_bastion.so"):
+                 "bastion-notify", "bastion-verify", "bastion-replay", "pam_bastion.so"):
         if not (b / name).exists():
             util.missing(name, b / name)
     return b

@@ -1,0 +1,345 @@
+"""Notifications of a pending request (bastion-notify) end to end.
+
+The real bastiond files gina's request for pacs (globex requires approval)
+and its monitor runs the built bastion-notify, demoted, with the policy's
+approval.notify: a fake sendmail (a shell script that keeps its stdin and
+arguments) and an HTTPS receiver in this process (a self-signed
+certificate made here, the policy's ca_file pointing to it) that checks
+X-Bastion-Signature and X-Bastion-Timestamp as docs/APPROVALS.md's
+verifier does. A receiver that refuses, or is too slow, never holds up the
+request: bob still approves it and gina's command runs. docs/APPROVALS.md,
+"Notifications".
+"""
+
+import email
+import email.policy
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import pwd
+import shutil
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness import util
+from test_approvals import finish, waiting
+
+SECRET = b"whsec-0123456789abcdef0123456789abcdef"
+CONSOLE = "https://bastion.example:8443"
+
+
+def helper_uid():
+    """The uid the monitor demotes bastion-notify to (approval_notify.c):
+    bastion-notify, else worker_user (bastion), else nobody; ourselves
+    when not root."""
+    if os.geteuid() != 0:
+        return os.geteuid()
+    for name in ("bastion-notify", "bastion", "nobody"):
+        try:
+            return pwd.getpwnam(name).pw_uid
+        except KeyError:
+            continue
+    pytest.skip("no user to demote to")
+
+
+class Receiver:
+    """An HTTPS webhook receiver on 127.0.0.1: records every delivery and
+    whether its signature verified; answers 204 (verified), 401 (not),
+    or, in mode "slow", sleeps past bastion-notify's 5 s per try."""
+
+    def __init__(self, dir, secret, mode="ok"):
+        self.deliveries = []
+        self.secret = secret
+        self.mode = mode
+        self.cert = dir / "receiver.pem"
+        key = dir / "receiver.key"
+        util.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                  "-out", str(self.cert), "-days", "1", "-subj",
+                  "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        os.chmod(self.cert, 0o644)
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(min(n, 1 << 20))
+                d = {"path": self.path, "headers": dict(self.headers),
+                     "body": body, "verified": rec.verify(self.headers,
+                                                          body)}
+                rec.deliveries.append(d)
+                if rec.mode == "slow":
+                    time.sleep(6)
+                    code = 503
+                else:
+                    code = 204 if d["verified"] else 401
+                try:
+                    self.send_response(code)
+                    self.end_headers()
+                except OSError:
+                    pass        # the client gave up (slow)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.server.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(self.cert), str(key))
+        self.server.socket = ctx.wrap_socket(self.server.socket,
+                                             server_side=True)
+        self.url = "https://127.0.0.1:%d/hooks/bastion" % \
+            self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def verify(self, headers, body):
+        """docs/APPROVALS.md's verifier: HMAC-SHA256(secret, ts "." body),
+        at most 300 s of skew, compared in constant time."""
+        ts = headers.get("X-Bastion-Timestamp", "")
+        sig = headers.get("X-Bastion-Signature", "")
+        if not ts.isdigit() or abs(time.time() - int(ts)) > 300:
+            return False
+        want = "v1=" + hmac.new(self.secret, ts.encode() + b"." + body,
+                                hashlib.sha256).hexdigest()
+        return hmac.compare_digest(want, sig)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def notify_dir():
+    """A directory the demoted helper can reach (pytest's tmp_path is
+    root's, 0700): the fake sendmail, its capture, the CA file, the
+    secret (0600, owned by the helper's user, as install.sh sets it)."""
+    d = util.short_tmpdir("bst-notify-")
+    os.chmod(d, 0o755)
+    out = d / "out"
+    out.mkdir()
+    os.chown(out, helper_uid(), -1)
+    sendmail = d / "sendmail"
+    sendmail.write_text("#!/bin/sh\n"
+                        "echo \"$@\" > %s/args\n"
+                        "cat > %s/mail\n" % (out, out))
+    os.chmod(sendmail, 0o755)
+    secret = d / "webhook.secret"
+    secret.write_bytes(SECRET + b"\n")
+    os.chown(secret, helper_uid(), -1)
+    os.chmod(secret, 0o600)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def notify_site(cast, d, receiver, mail=True, extra=None):
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True,
+                                           "max_grant": "2h"}
+    notify = {"console_url": CONSOLE + "/", "ssh_host": "bastion.example",
+              "webhook": {"url": receiver.url,
+                          "secret_file": str(d / "webhook.secret"),
+                          "ca_file": str(receiver.cert)}}
+    if mail:
+        notify["mail"] = {"command": "%s -t -oi" % (d / "sendmail"),
+                          "to": ["it@hospital.example",
+                                 "ward-7@hospital.example"],
+                          "from": "bastion@hospital.example"}
+    world.top["approval"] = dict(extra or {}, notify=notify)
+    world.start_bastion()
+    return world, p
+
+
+def approve_and_run(world, p, proc, rid):
+    a = p["bob"].ssh("approve", rid, "1h")
+    assert a.returncode == 0, a.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert out == "ran-42\n"
+
+
+def port_of(world):
+    return world.listen[0].rsplit(":", 1)[1]
+
+
+def test_mail_and_signed_webhook(cast, notify_dir):
+    d = notify_dir
+    rcv = Receiver(d, SECRET)
+    capture = d / "out" / "stdin.json"
+    script = d / "notify-command"
+    script.write_text("#!/bin/sh\ncat > %s\n" % capture)
+    os.chmod(script, 0o755)
+    try:
+        world, p = notify_site(cast, d, rcv,
+                               extra={"notify_command": str(script)})
+        proc, rid = waiting(world, p["gina"], "pacs", "--reason",
+                            "'ticket 4711: CT 装置の点検'",
+                            "echo ran-$((6*7))")
+        sent = [world.bastion.wait_audit(event="notify.sent", request=rid,
+                                         kind=k, timeout=20)
+                for k in ("mail", "webhook")]
+        assert all(e["session"] for e in sent)
+        assert not world.bastion.audit_events(event="notify.failed")
+        # notify_command still gets the request as JSON, as before
+        util.wait_until(lambda: capture.exists() and
+                        capture.read_text().endswith("\n"),
+                        what="notify_command's stdin")
+        assert json.loads(capture.read_text())["id"] == int(rid)
+
+        # the mail: our headers, an RFC 2047 Subject, the body in base64
+        raw = (d / "out" / "mail").read_bytes()
+        assert (d / "out" / "args").read_text() == "-t -oi\n"
+        head = raw.split(b"\n\n", 1)[0].decode("ascii")   # ASCII only
+        assert "ticket" not in head and "4711" not in head
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert str(msg["Subject"]) == \
+            "[bastion] 承認待ち / approval pending #%s gina -> pacs" % rid
+        assert msg["From"] == "bastion@hospital.example"
+        assert [a.addr_spec for a in msg["To"].addresses] == \
+            ["it@hospital.example", "ward-7@hospital.example"]
+        assert msg["Content-Transfer-Encoding"] == "base64"
+        body = msg.get_content()
+        link = "%s/#/requests/%s" % (CONSOLE, rid)
+        ssh = ["ssh -A -p %s ADMIN@bastion.example approve %s 2h" %
+               (port_of(world), rid),
+               "ssh -A -p %s ADMIN@bastion.example deny %s REASON" %
+               (port_of(world), rid)]
+        assert "承認待ちの要求があります" in body
+        assert "A request is waiting" in body
+        assert "ticket 4711: CT 装置の点検" in body
+        assert link in body and ssh[0] in body and ssh[1] in body
+
+        # the webhook: one delivery, signed, the documented body
+        assert len(rcv.deliveries) == 1
+        dl = rcv.deliveries[0]
+        assert dl["verified"], dl["headers"]
+        assert dl["path"] == "/hooks/bastion"
+        assert dl["headers"]["Content-Type"] == "application/json"
+        assert len(dl["headers"]["X-Bastion-Delivery"]) == 36
+        js = json.loads(dl["body"])
+        assert js["event"] == "request.pending"
+        assert js["request"]["id"] == int(rid)
+        assert js["request"]["reason"] == "ticket 4711: CT 装置の点検"
+        assert js["request"]["status"] == "pending"
+        assert js["url"] == link and js["ssh"] == ssh
+        assert abs(js["sent_at"] - time.time()) < 60
+        # what the receiver checked is what was sent: a changed byte or
+        # an old timestamp does not verify
+        h = dict(dl["headers"])
+        assert not rcv.verify(h, dl["body"].replace(b"pacs", b"pacz"))
+        h["X-Bastion-Timestamp"] = str(int(h["X-Bastion-Timestamp"]) - 400)
+        assert not rcv.verify(h, dl["body"])
+
+        approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
+def test_wrong_secret_fails_the_check(cast, notify_dir):
+    d = notify_dir
+    rcv = Receiver(d, b"another-secret")    # not the bastion's
+    try:
+        world, p = notify_site(cast, d, rcv, mail=False)
+        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                      timeout=20)
+        assert ev["kind"] == "webhook"
+        assert ev["reason"] == "HTTP 401 after 1 try"
+        assert len(rcv.deliveries) == 1 and not rcv.deliveries[0]["verified"]
+        assert not world.bastion.audit_events(event="notify.sent")
+        # the request stands and is decided as ever
+        approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
+@pytest.mark.timeout(90)
+def test_slow_receiver_does_not_hold_the_request(cast, notify_dir):
+    d = notify_dir
+    rcv = Receiver(d, SECRET, mode="slow")
+    try:
+        world, p = notify_site(cast, d, rcv)
+        t0 = time.monotonic()
+        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                      timeout=25)
+        took = time.monotonic() - t0
+        assert ev["kind"] == "webhook"
+        assert "timeout" in ev["reason"].lower() or \
+            "timed out" in ev["reason"].lower(), ev["reason"]
+        assert took < 20, took          # bounded: 9 s helper, 10 s monitor
+        # tried again, within the deadline
+        assert 1 <= len(rcv.deliveries) <= 3
+        # the mail went out meanwhile
+        world.bastion.wait_audit(event="notify.sent", request=rid,
+                                 kind="mail")
+        approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
+def test_policy_checks_notify(world, tmp_path):
+    base = world.policy()
+    bad = [({"webhook": {"url": "http://hooks.example/x",
+                         "secret_file": "/etc/bastion/webhook.secret"}},
+            "is not an https:// URL"),
+           ({"webhook": {"url": "http://10.0.0.1/x", "insecure_http": True,
+                         "secret_file": "/etc/bastion/webhook.secret"}},
+            "is not an https:// URL"),
+           ({"webhook": {"url": "https://hooks.example/x"}},
+            "has no \"secret_file\""),
+           ({"mail": {"command": "/usr/sbin/sendmail -t -oi",
+                      "to": ["Ward 7 <ward-7@hospital.example>"],
+                      "from": "bastion@hospital.example"}},
+            "is not a plain mail address"),
+           ({"mail": {"command": "sendmail -t",
+                      "to": ["it@hospital.example"],
+                      "from": "bastion@hospital.example"}},
+            "is not an absolute path"),
+           ({"console_url": "https://x.example"}, "has neither mail nor "
+            "webhook")]
+    for i, (notify, want) in enumerate(bad):
+        pol = dict(base, approval={"notify": notify})
+        path = tmp_path / ("bad%d.yaml" % i)
+        world.bastion.write_policy(pol, path)
+        r = world.bastion.check_policy(path)
+        assert r.returncode != 0, notify
+        assert want in r.stdout + r.stderr, (notify, r.stdout + r.stderr)
+    good = dict(base, approval={"notify": {
+        "webhook": {"url": "http://127.0.0.1:9/x", "insecure_http": True,
+                    "secret_file": "/etc/bastion/webhook.secret"},
+        "console_url": CONSOLE}})
+    path = tmp_path / "good.yaml"
+    world.bastion.write_policy(good, path)
+    r = world.bastion.check_policy(path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_helper_refuses_a_readable_secret(build_dir, notify_dir):
+    """bastion-notify itself: a secret others can read is not used."""
+    d = notify_dir
+    os.chmod(d / "webhook.secret", 0o644)
+    os.chown(d / "webhook.secret", os.geteuid(), -1)
+    req = json.dumps({"id": 3, "engineer": "gina", "vendor": "globex",
+                      "device": "pacs", "reason": "x", "created": 1})
+    r = subprocess.run([str(build_dir / "bastion-notify"), "--webhook-url",
+                        "https://127.0.0.1:9/x", "--secret-file",
+                        str(d / "webhook.secret")], input=req, text=True,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stdout.startswith("failed webhook the secret_file must be")
+    # and a request that is not JSON is refused as such
+    r = subprocess.run([str(build_dir / "bastion-notify"), "--webhook-url",
+                        "https://127.0.0.1:9/x", "--secret-file",
+                        str(d / "webhook.secret")], input="{\"id\": 3,",
+                       text=True, capture_output=True, timeout=30)
+    assert r.returncode == 2
+    assert r.stdout.startswith("failed request the request is not a JSON")
