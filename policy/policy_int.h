@@ -181,6 +181,9 @@ struct policy_vendor *find_vendor(const struct policy *p, const char *name);
 void parse_device(struct pctx *c, const struct ynode *m,
     struct policy_device *d);
 
+/* policy_store.c (the store: section) */
+void parse_store(struct pctx *c, const struct ynode *root);
+
 /* policy_check.c (whole-file checks) */
 void check_unique_names(struct pctx *c, struct names *l, const char *space);
 void check_unique_keys(struct pctx *c);

@@ -26,6 +26,7 @@
 #include "err.h"
 #include "log.h"
 #include "state.h"
+#include "store.h"
 #include "store_actor.h"
 #include "store_call.h"
 #include "store_client.h"
@@ -391,7 +392,7 @@ actor_call(struct actor_conn *c, const uint8_t *p, size_t n)
 		if ((r = k->serve(x)) == 0 && c->qerr != 0)
 			r = c->qerr;
 		if (r < 0)
-			msg = store_sqlite_ops.errmsg(a->db);
+			msg = state_local_ops()->errmsg(a->db);
 		actor_count(a, &a->stats.calls, 1);
 	}
 	r = actor_call_done(c, k, r, msg);
@@ -613,7 +614,7 @@ actor_teardown(struct store_actor *a)
 	close(a->lfd);
 	(void)unlink(a->sock);
 	auditlog_free(a->al);
-	store_sqlite_ops.close(a->db);
+	state_local_ops()->close(a->db);
 	if (a->has_owner)
 		uv_close((uv_handle_t *)&a->told, actor_freed);
 	else
@@ -638,7 +639,8 @@ store_actor_start(const char *state_dir, uv_loop_t *owner_loop,
 		goto fail;
 	/* its own connection, used on its thread only; without one the calls
 	 * are refused and every process opens the store itself */
-	if (store_sqlite_ops.open(state_dir, 0, &a->db, why, sizeof(why)) != 0)
+	if (state_local_ops()->open(state_dir, 0, &a->db, why,
+	    sizeof(why)) != 0)
 		log_error("store actor: state operations stay in each "
 		    "process: %s", why);
 	uv_mutex_init(&a->mu);
