@@ -86,6 +86,12 @@ state_local_ops(void)
 	return (state_backend);
 }
 
+const struct store_bus_ops *
+state_local_bus(void)
+{
+	return (state_backend == &store_pg_ops ? &store_pg_bus : NULL);
+}
+
 int
 state_use_postgresql(const char *conninfo, const char *password_file)
 {

@@ -44,8 +44,10 @@
 
 #define SQ_BUSY_TIMEOUT_MS	STATE_BUSY_TIMEOUT_MS
 
-/* Schema steps: sq_schema[i] takes user_version i to i + 1. */
-static const char *const sq_schema[] = {
+/* Schema steps: sq_schema[i] takes user_version i to i + 1. The
+ * PostgreSQL backend runs the same steps, translated (store_pg.c): write
+ * INTEGER and TEXT columns only. */
+const char *const sq_schema[] = {
 	/* 1: touch check (issue 5) */
 	"CREATE TABLE key_counter ("
 	"  fingerprint TEXT PRIMARY KEY,"
@@ -142,6 +144,7 @@ static const char *const sq_schema[] = {
 	"  until INTEGER NOT NULL);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
+const int sq_schema_version = SQ_SCHEMA_VERSION;
 
 /* ---- failures -------------------------------------------------------- */
 
@@ -354,6 +357,7 @@ static const struct sq_driver sq_lite_driver = {
 	.each = lite_each,
 	.exec = lite_exec,
 	.in_txn = lite_in_txn,
+	.close = sq_close,
 	.begin = "BEGIN IMMEDIATE",
 };
 
@@ -389,6 +393,19 @@ sq_end(struct store *s, int r)
 
 /* ---- open, schema ---------------------------------------------------- */
 
+int
+sq_version_is(struct store *s, int64_t v)
+{
+	s->version = v < 0 || v > INT_MAX ? INT_MAX : (int)v;
+	if (v > SQ_SCHEMA_VERSION || v < 0) {
+		sq_note(s, "schema version %d, newer than this program (%d): "
+		    "upgrade the bastion programs", s->version,
+		    SQ_SCHEMA_VERSION);
+		return (BERR_INTERNAL);
+	}
+	return (0);
+}
+
 static int
 sq_version(struct store *s)
 {
@@ -397,14 +414,7 @@ sq_version(struct store *s)
 
 	if ((r = sq_int(s, "PRAGMA user_version", SQ_NOARGS, &v, NULL)) != 0)
 		return (r);
-	s->version = (int)v;
-	if (v > SQ_SCHEMA_VERSION) {
-		sq_note(s, "schema version %d, newer than this program (%d): "
-		    "upgrade the bastion programs", s->version,
-		    SQ_SCHEMA_VERSION);
-		return (BERR_INTERNAL);
-	}
-	return (0);
+	return (sq_version_is(s, v));
 }
 
 static int
@@ -429,12 +439,12 @@ sq_upgrade(struct store *s)
 	return (sq_end(s, r));
 }
 
-static int
+int
 sq_open_fail(struct store *s, int r, char *why, size_t whylen)
 {
 	if (whylen > 0)
 		snprintf(why, whylen, "%s", s->err);
-	sq_close(s);
+	s->drv->close(s);
 	return (r);
 }
 

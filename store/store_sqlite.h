@@ -45,6 +45,7 @@ struct sq_driver {
 	int (*exec)(struct store *s, const char *sql);
 	/* inside a transaction now */
 	int (*in_txn)(struct store *s);
+	void (*close)(struct store *s);
 	const char *begin;	/* what opens a write transaction */
 };
 
@@ -129,6 +130,18 @@ int sq_commit(struct store *s);
 void sq_rollback(struct store *s);
 /* Commit when r is 0, else roll back; returns r or the commit's error. */
 int sq_end(struct store *s, int r);
+
+/* ---- opening, the schema --------------------------------------------- */
+
+/* The schema steps (store_sqlite.c): sq_schema[i] takes version i to
+ * i + 1, on either backend. */
+extern const char *const sq_schema[];
+extern const int sq_schema_version;
+/* The store's schema version is v: 0, or BERR_INTERNAL (noted) when this
+ * program is older than the store. */
+int sq_version_is(struct store *s, int64_t v);
+/* An open that failed: why gets s's message, s is closed; returns r. */
+int sq_open_fail(struct store *s, int r, char *why, size_t whylen);
 
 /* ---- store_sqlite.c's operations, for store_sqlite_ops.c's table ----- */
 
