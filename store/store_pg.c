@@ -54,6 +54,8 @@
 
 struct pg_conn {
 	PGconn *c;
+	int keep;	/* never reset (the LISTEN connection: its socket is
+			   polled, its LISTEN would be lost) */
 };
 
 static char *pg_conninfo;	/* the policy's, store_pg_configure() */
@@ -123,21 +125,22 @@ pg_fail(struct store *s, const char *what, const PGresult *res)
 static void
 pg_alive(struct store *s)
 {
-	if (PQstatus(s->pg->c) == CONNECTION_BAD &&
+	if (PQstatus(s->pg->c) == CONNECTION_BAD && !s->pg->keep &&
 	    PQtransactionStatus(s->pg->c) != PQTRANS_INTRANS)
 		PQreset(s->pg->c);
 }
 
-/* sql with ?N (outside quotes) as $N: the same length, in buf (size n). */
+/* sql with ?N (outside quotes) as $N, the same length: *out, to free. */
 static int
-pg_sql(struct store *s, const char *sql, char *buf, size_t n)
+pg_sql(struct store *s, const char *sql, char **out)
 {
 	size_t i, len = strlen(sql);
+	char *buf;
 	int quoted = 0;
 
-	if (len >= n) {
-		sq_note(s, "statement too long (%zu bytes)", len);
-		return (BERR_LIMIT);
+	if ((*out = buf = malloc(len + 1)) == NULL) {
+		sq_note(s, "out of memory");
+		return (BERR_NOMEM);
 	}
 	for (i = 0; i <= len; i++) {
 		buf[i] = sql[i];
@@ -155,15 +158,13 @@ static int
 pg_query(struct store *s, const char *sql, const struct sq_arg *args,
     PGresult **out)
 {
-	char text[2048], nums[STORE_PG_PARAMS_MAX][24];
+	char *text = NULL, nums[STORE_PG_PARAMS_MAX][24];
 	const char *vals[STORE_PG_PARAMS_MAX];
 	unsigned int types[STORE_PG_PARAMS_MAX];
 	PGresult *res;
 	int i, r;
 
 	*out = NULL;
-	if ((r = pg_sql(s, sql, text, sizeof(text))) != 0)
-		return (r);
 	for (i = 0; args[i].type != SQ_END; i++) {
 		if (i == STORE_PG_PARAMS_MAX) {
 			sq_note(s, "more than %d parameters",
@@ -180,8 +181,11 @@ pg_query(struct store *s, const char *sql, const struct sq_arg *args,
 			types[i] = PG_TEXTOID;
 		}
 	}
+	if ((r = pg_sql(s, sql, &text)) != 0)
+		return (r);
 	pg_alive(s);
 	res = PQexecParams(s->pg->c, text, i, types, vals, NULL, NULL, 0);
+	free(text);
 	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)) {
 		r = pg_fail(s, "query", res);
@@ -458,7 +462,7 @@ pg_check_database(struct store *s)
 static int
 pg_connect(struct store *s, unsigned flags)
 {
-	const char *keys[8], *vals[8];
+	const char *keys[9], *vals[9];
 	char pw[STORE_PG_PASS_MAX];
 	int r, k = 0;
 
@@ -466,7 +470,9 @@ pg_connect(struct store *s, unsigned flags)
 	if (pg_password_file != NULL &&
 	    (r = pg_password(s, pg_password_file, pw, sizeof(pw))) != 0)
 		return (r);
-	/* the policy's connection string first, then what it may not set */
+	/* a default the policy's connection string may change, the string,
+	 * then what it may not set */
+	keys[k] = "connect_timeout", vals[k++] = "10";
 	keys[k] = "dbname", vals[k++] = pg_conninfo;
 	if (pw[0] != '\0')
 		keys[k] = "password", vals[k++] = pw;
@@ -557,6 +563,7 @@ pg_bus_open(struct store_bus **out, char *why, size_t whylen)
 	*out = NULL;
 	if ((r = pg_open(NULL, STORE_OPEN_QUIET, &s, why, whylen)) != 0)
 		return (r);
+	s->pg->keep = 1;
 	if ((r = pg_exec(s, "LISTEN " STORE_PG_CHANNEL)) != 0) {
 		snprintf(why, whylen, "%s", s->err);
 		pg_close(s);
