@@ -4,6 +4,9 @@
 #   make deps       install the Debian packages (idempotent)
 #   make check      deps, build, unit tests (cmocka), end-to-end tests (pytest),
 #                   and check-boot when root
+#   make check-unit-pg, check-e2e-pg
+#                   the store's unit tests and the end-to-end suite on
+#                   PostgreSQL (a private cluster; docs/SCALE-OUT.md)
 #   make check-asan the same under AddressSanitizer + UBSan (build-asan/)
 #   make check-boot install into a Debian 12 tree booted under systemd
 #                   (systemd-nspawn) and check the live units (root)
@@ -64,7 +67,7 @@ endif
 
 CC ?= cc
 PYTHON = /usr/bin/python3
-PKGS = libssh libuv libfido2 libcbor yaml-0.1 libcrypto libsystemd sqlite3 libzstd libseccomp libarchive
+PKGS = libssh libuv libfido2 libcbor yaml-0.1 libcrypto libsystemd sqlite3 libzstd libseccomp libarchive libpq
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
@@ -124,7 +127,7 @@ PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so) $(B)/bastion-notify
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
-	check-layers \
+	check-layers check-unit-pg check-e2e-pg \
 	demo-stop bench fuzz fuzz-targets check-fuzz \
 	clean tests install uninstall
 
@@ -224,6 +227,7 @@ BOOT ?= 1
 check: deps
 	$(MAKE) tests
 	$(MAKE) check-unit check-e2e
+	$(MAKE) check-unit-pg check-e2e-pg
 	$(MAKE) check-fuzz
 	@if [ "$(BOOT)" = 1 ] && [ "$$(id -u)" = 0 ]; then \
 		$(MAKE) check-boot; \
@@ -233,6 +237,26 @@ check: deps
 
 check-unit: tests check-layers
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# The store's unit tests once more on PostgreSQL: one private cluster
+# (tests/e2e/harness/pg.py, as an unprivileged user, on a Unix socket), a
+# database emptied before each test (tests/unit/store_fixture.h). Skipped,
+# saying so, only when the PostgreSQL binaries are not installed.
+PG_UNIT = store state store_client store_actor approvals
+check-unit-pg: tests
+	@$(PYTHON) tests/e2e/harness/pg.py run -- sh -c 'set -e; \
+		for t in $(PG_UNIT:%=$(abspath $(B))/tests/test_%); do \
+		echo "== $$t (postgresql)"; $$t; done'; rc=$$?; \
+	if [ $$rc = 77 ]; then echo "check-unit-pg skipped"; \
+	else exit $$rc; fi
+
+# The whole end-to-end suite with every bastion on PostgreSQL: the
+# conftest starts a private cluster and gives each test's bastion a
+# database of its own (BASTION_STORE=postgresql; docs/SCALE-OUT.md)
+check-e2e-pg: tests
+	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) BASTION_STRICT=1 \
+	BASTION_STORE=postgresql \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 # no folder includes a header of a layer above it (Makefile's LAYERS)
 check-layers:

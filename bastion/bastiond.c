@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "policy.h"
+#include "state.h"
 #include "prog.h"
 #include "bastiond.h"
 
@@ -106,6 +107,14 @@ main(int argc, char **argv)
 			    berr_str(r));
 		return (1);
 	}
+	/* the state store's backend: the policy's store: section */
+	if ((r = state_configure(pol)) != 0) {
+		log_error("%s: %s", path, berr_str(r));
+		policy_free(pol);
+		return (1);
+	}
+	if (pol->store_postgresql && !check)
+		log_info("state store: PostgreSQL, %s", pol->store_conninfo);
 	if (check) {
 		printf("%s: OK (%zu vendors, %zu devices, %zu admins, "
 		    "%zu auditors)\n", path, pol->nvendors, pol->ndevices,

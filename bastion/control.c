@@ -144,6 +144,7 @@ control_main(const char *policy_path, const char *who, int debug)
 	}
 	/* decisions go into the audit chain like the console's */
 	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
+	(void)state_configure(pol);	/* the store's backend */
 	/* who: the caller's login (SO_PEERCRED); the admin it maps to */
 	verb_ctx_init(&c, pol, VERB_ADMIN, "bastionctl", who,
 	    control_stream_open(&so, CONTROL_FD, CTLP_OUT),

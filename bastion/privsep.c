@@ -50,6 +50,7 @@
 #include "privsep.h"
 #include "rec_client.h"
 #include "recproto.h"
+#include "state.h"
 #include "touch.h"
 
 #define PRIVSEP_MAX_HOSTKEYS	8
@@ -247,6 +248,11 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 	/* audit chain (docs/AUDIT.md), opened at the first event; if it
 	 * cannot be written, session.start refuses the session */
 	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
+	if (state_configure(pol) != 0) {	/* the store's backend */
+		log_error("out of memory");
+		close(WORKER_FD_CLIENT);
+		return (WORKER_EXIT_ERROR);
+	}
 	M.S.pol = pol;
 	M.child_uid = sandbox_child_uid(pol);
 	M.S.dc.fd = -1;

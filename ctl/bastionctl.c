@@ -18,6 +18,7 @@
 #include "local.h"
 #include "log.h"
 #include "prog.h"
+#include "state.h"
 
 /* bastionctl runs the admin verbs and its local ones. */
 #define CTL_FRONT	(VERB_ADMIN | VERB_LOCAL)
@@ -107,9 +108,13 @@ main(int argc, char **argv)
 		    c.policy_path, c.policy_path);
 		return (CTL_EXIT_FAIL);
 	}
-	/* audit chain (docs/AUDIT.md), opened at the first event */
-	if (c.pol != NULL)
+	/* audit chain (docs/AUDIT.md), opened at the first event; the
+	 * store's backend (the policy's store:) */
+	if (c.pol != NULL) {
 		(void)auditlog_open(c.pol->state_dir, AUDITLOG_LAZY);
+		if (state_configure(c.pol) != 0)
+			return (CTL_EXIT_FAIL);
+	}
 	optind++;
 	argc -= optind - 1;
 	argv += optind - 1;

@@ -58,6 +58,7 @@
 #include "pam_bastion.h"
 #include "policy.h"
 #include "sk.h"
+#include "state.h"
 
 #define PAM_BASTION_DEFAULT_POLICY	"/etc/bastion/policy.yaml"
 #define PAM_BASTION_MAX_HOURS		64
@@ -262,6 +263,11 @@ pam_bastion_policy(const char *path, struct policy **out, char *why,
 	r = policy_load(path, errs, &nerrs, out);
 	if (errs != NULL)
 		fclose(errs);
+	/* the store's backend (the policy's store:) */
+	if (r == 0 && (r = state_configure(*out)) != 0) {
+		policy_free(*out);
+		*out = NULL;
+	}
 	if (r != 0) {
 		if (nerrs > 0 && buf != NULL && len > 0) {
 			buf[strcspn(buf, "\n")] = '\0';

@@ -278,7 +278,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	static const char *const keys[] = { "version", "listen", "paths",
 	    "limits", "approval", "work_record", "require_attestation",
 	    "admin_group", "worker_user", "vendors", "devices", "admins",
-	    "auditors", "web", NULL };
+	    "auditors", "web", "store", NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -297,6 +297,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	parse_listen(c, root);
 	parse_paths(c, root);
 	parse_limits(c, root);
+	parse_store(c, root);
 	parse_global_approval(c, root);
 	get_bool(c, root, "work_record", "the policy", &p->work_record);
 	/* before the vendors, which inherit it */
@@ -503,6 +504,7 @@ policy_free(struct policy *p)
 	    p->worker_user, p->web.origin, p->web.rp_id, p->web.host,
 	    p->web.language, p->web.time_zone, p->web.daemon_user);
 	policy_notify_free(&p->notify);
+	FREE_ALL(p->store_conninfo, p->store_password_file);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

@@ -213,6 +213,11 @@ struct policy {
 	char *worker_user;		/* session workers run as this user
 					 * once sandboxed (bastiond as root) */
 
+	/* store: the state store's backend (docs/SCALE-OUT.md) */
+	int store_postgresql;		/* 0: SQLite in state_dir (default) */
+	char *store_conninfo;		/* PostgreSQL: libpq connection string */
+	char *store_password_file;	/* its password; NULL: none */
+
 	struct policy_vendor *vendors;
 	size_t nvendors;
 	struct policy_device *devices;

@@ -192,6 +192,8 @@ void get_unix_name(struct pctx *c, const struct ynode *m, const char *key,
 
 /* policy_web.c (the web console) */
 void parse_web(struct pctx *c, const struct ynode *root);
+/* policy_store.c (the store: section) */
+void parse_store(struct pctx *c, const struct ynode *root);
 
 /* policy_check.c (whole-file checks) */
 void check_unique_names(struct pctx *c, struct names *l, const char *space);

@@ -10,7 +10,8 @@ libcurl4-openssl-dev libjansson-dev
 libpam-modules openssh-client openssh-server
 python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciinema ssh-audit tmux
 procps iproute2 curl systemd debootstrap systemd-container
-putty-tools python3-paramiko python3-asyncssh"
+putty-tools python3-paramiko python3-asyncssh
+libpq-dev postgresql-15 postgresql-client-15"
 
 missing=""
 for p in $PKGS; do

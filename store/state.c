@@ -5,7 +5,9 @@
  * backend's table of operations (store.h). The backends (store_sqlite*.c)
  * see only valid arguments and non-NULL out-pointers.
  *
- * Also here, because they are the same for every backend: telling the
+ * Also here: which backend this process opens itself (state_configure,
+ * from the policy's store: section). And, because they are the same for
+ * every backend: telling the
  * store actor (store_client.h) when an operation that makes a decision
  * has committed, and subscribing to what it pushes; and the per-key
  * guard's waiting loop. A guard is a lease row taken by one atomic
@@ -25,6 +27,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "policy.h"
 #include "store.h"
 #include "store_call.h"
 #include "store_client.h"
@@ -73,6 +76,42 @@ state_open_with(const struct store_ops *ops, const char *dir, unsigned flags,
 	return (0);
 }
 
+/* ---- the backend ----------------------------------------------------- */
+
+static const struct store_ops *state_backend = &store_sqlite_ops;
+
+const struct store_ops *
+state_local_ops(void)
+{
+	return (state_backend);
+}
+
+const struct store_bus_ops *
+state_local_bus(void)
+{
+	return (state_backend == &store_pg_ops ? &store_pg_bus : NULL);
+}
+
+int
+state_use_postgresql(const char *conninfo, const char *password_file)
+{
+	int r;
+
+	if ((r = store_pg_configure(conninfo, password_file)) == 0)
+		state_backend = conninfo != NULL ? &store_pg_ops :
+		    &store_sqlite_ops;
+	return (r);
+}
+
+int
+state_configure(const struct policy *pol)
+{
+	if (pol == NULL)
+		return (BERR_INVAL);
+	return (state_use_postgresql(pol->store_postgresql ?
+	    pol->store_conninfo : NULL, pol->store_password_file));
+}
+
 int
 state_open(const char *state_dir, struct state **out)
 {
@@ -84,7 +123,7 @@ state_open(const char *state_dir, struct state **out)
 	    out, why, sizeof(why)) == 0)
 		return (0);
 	/* the backend logged its failure */
-	return (state_open_with(&store_sqlite_ops, state_dir, 0, out, why,
+	return (state_open_with(state_local_ops(), state_dir, 0, out, why,
 	    sizeof(why)));
 }
 
@@ -92,7 +131,7 @@ int
 state_open_ro(const char *state_dir, struct state **out, char *why,
     size_t whylen)
 {
-	return (state_open_with(&store_sqlite_ops, state_dir,
+	return (state_open_with(state_local_ops(), state_dir,
 	    STORE_OPEN_RDONLY | STORE_OPEN_QUIET, out, why, whylen));
 }
 

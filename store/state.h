@@ -58,6 +58,19 @@ int state_open_ro(const char *state_dir, struct state **out, char *why,
     size_t whylen);
 /* Close; state_close(NULL) is a no-op. */
 void state_close(struct state *st);
+
+struct policy;
+/*
+ * The backend this process opens when it opens the store itself (no
+ * store actor, the actor itself, state_open_ro): the policy's store:
+ * section (SQLite, the default, or PostgreSQL; docs/SCALE-OUT.md). Call
+ * once after loading the policy, before opening the store. 0, or
+ * BERR_NOMEM.
+ */
+int state_configure(const struct policy *pol);
+/* The same without a policy (tests): PostgreSQL at conninfo, its password
+ * (may be NULL) in password_file; conninfo NULL returns to SQLite. */
+int state_use_postgresql(const char *conninfo, const char *password_file);
 /* The backend's description of the last failure on st; never NULL. */
 const char *state_errmsg(const struct state *st);
 

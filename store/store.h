@@ -164,11 +164,14 @@ struct store_ops {
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
-#define STORE_OPS_TABLE(n, p) { \
+#define STORE_OPS_TABLE(n, p) STORE_OPS_TABLE_OPEN(n, p, p)
+/* The same, with open, close and errmsg named o_<operation>: a backend
+ * that runs another's operations on a connection of its own. */
+#define STORE_OPS_TABLE_OPEN(n, o, p) { \
 	.name = (n), \
-	.open = p##_open, \
-	.close = p##_close, \
-	.errmsg = p##_errmsg, \
+	.open = o##_open, \
+	.close = o##_close, \
+	.errmsg = o##_errmsg, \
 	.counter_advance = p##_counter_advance, \
 	.counter_get = p##_counter_get, \
 	.counter_forget = p##_counter_forget, \
@@ -218,5 +221,42 @@ struct store_ops {
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */
 extern const struct store_ops store_sqlite_ops;
+/* PostgreSQL through libpq, shared by several nodes (store_pg.c, the same
+ * operations as SQLite's; docs/SCALE-OUT.md). */
+extern const struct store_ops store_pg_ops;
+
+/* The backend this process opens itself (state_open without an actor,
+ * state_open_ro, the store actor): store_sqlite_ops unless
+ * state_configure() chose another. */
+const struct store_ops *state_local_ops(void);
+/*
+ * Cluster-wide decisions: a backend shared by several nodes carries each
+ * decision that one node's store actor was told (store_actor.h) to the
+ * actors of the others, which push it on as if told themselves. Used on
+ * the actor's thread only.
+ */
+struct store_bus;
+struct store_bus_ops {
+	/* *out NULL on entry and on failure, why says what went wrong */
+	int (*open)(struct store_bus **out, char *why, size_t whylen);
+	/* the descriptor to poll for reading */
+	int (*fd)(struct store_bus *b);
+	/* tell the other nodes */
+	int (*tell)(struct store_bus *b, int kind, int64_t id);
+	/* when fd is readable: fn for each decision another node told; an
+	 * error means the connection is lost (close, open again) */
+	int (*read)(struct store_bus *b, void (*fn)(int kind, int64_t id,
+	    void *arg), void *arg);
+	const char *(*errmsg)(struct store_bus *b);
+	void (*close)(struct store_bus *b);
+};
+/* PostgreSQL's LISTEN/NOTIFY (store_pg.c). */
+extern const struct store_bus_ops store_pg_bus;
+/* The bus of this process's backend, or NULL (SQLite: one node). */
+const struct store_bus_ops *state_local_bus(void);
+
+/* The PostgreSQL backend's connection string and password file (may be
+ * NULL), copied; conninfo NULL forgets them. 0 or BERR_NOMEM. */
+int store_pg_configure(const char *conninfo, const char *password_file);
 
 #endif

@@ -26,12 +26,14 @@
 #include "err.h"
 #include "log.h"
 #include "state.h"
+#include "store.h"
 #include "store_actor.h"
 #include "store_call.h"
 #include "store_client.h"
 #include "store_wire.h"
 
 #define STORE_ACTOR_READS	32	/* datagrams per connection per turn */
+#define STORE_ACTOR_BUS_RETRY_MS 5000	/* the other nodes' bus lost: again */
 
 struct actor_conn {
 	struct store_actor *a;
@@ -72,6 +74,12 @@ struct store_actor {
 	int lfd;
 	struct auditlog *al;
 	struct store *db;		/* its own SQLite connection, or NULL */
+	/* the other nodes' decisions (store.h's store_bus; PostgreSQL) */
+	const struct store_bus_ops *busops;	/* NULL: one node */
+	struct store_bus *bus;
+	uv_poll_t bus_poll;
+	uv_timer_t bus_retry;
+	int bus_polling;
 	struct actor_conn *conns;
 	struct actor_pending pend[AUDITLOG_BATCH_MAX];
 	size_t npend;
@@ -201,23 +209,98 @@ actor_commit_cb(uv_check_t *h)
 
 /* ---- requests -------------------------------------------------------- */
 
+/* A decision, told here or by another node: pushed to its subscribers
+ * and the owner. */
 static void
-actor_told(struct store_actor *a, const struct store_msg *req)
+actor_event(struct store_actor *a, int kind, int64_t id)
 {
 	struct actor_conn *c;
 	struct store_msg ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = STORE_MSG_EVENT;
-	ev.kind = req->kind;
-	ev.id = req->id;
+	ev.kind = (uint8_t)kind;
+	ev.id = id;
 	for (c = a->conns; c != NULL; c = c->next)
-		if (c->subscribed && c->sub_kind == req->kind &&
-		    (c->sub_id == 0 || c->sub_id == req->id))
+		if (c->subscribed && c->sub_kind == kind &&
+		    (c->sub_id == 0 || c->sub_id == id))
 			actor_send(c, &ev);
 	actor_count(a, &a->stats.notices, 1);
 	if (a->has_owner)
 		uv_async_send(&a->told);	/* coalesced by libuv */
+}
+
+static void
+actor_told(struct store_actor *a, const struct store_msg *req)
+{
+	actor_event(a, req->kind, req->id);
+	/* and to the other nodes, whose waiters may be waiting for it */
+	if (a->bus_polling && a->busops->tell(a->bus, req->kind, req->id) != 0)
+		log_warn("store actor: the other nodes were not told: %s",
+		    a->busops->errmsg(a->bus));
+}
+
+/* ---- the other nodes' decisions (store_bus) -------------------------- */
+
+static void actor_bus_open(struct store_actor *a);
+
+static void
+actor_bus_retry_cb(uv_timer_t *h)
+{
+	actor_bus_open(h->data);
+}
+
+static void
+actor_bus_heard(int kind, int64_t id, void *arg)
+{
+	/* rare (an admin's decision) and worth a line in each node's log */
+	log_info("store actor: a decision of another node (kind %d, id %lld)",
+	    kind, (long long)id);
+	actor_event(arg, kind, id);
+}
+
+static void
+actor_bus_closed(uv_handle_t *h)
+{
+	struct store_actor *a = h->data;
+
+	a->busops->close(a->bus);
+	a->bus = NULL;
+	(void)uv_timer_start(&a->bus_retry, actor_bus_retry_cb,
+	    STORE_ACTOR_BUS_RETRY_MS, 0);
+}
+
+static void
+actor_bus_read_cb(uv_poll_t *h, int status, int events)
+{
+	struct store_actor *a = h->data;
+
+	(void)events;
+	if (status == 0 && a->busops->read(a->bus, actor_bus_heard, a) == 0)
+		return;
+	log_error("store actor: lost the other nodes' decisions (waiters "
+	    "here see them when they look again): %s",
+	    a->busops->errmsg(a->bus));
+	a->bus_polling = 0;
+	uv_close((uv_handle_t *)&a->bus_poll, actor_bus_closed);
+}
+
+static void
+actor_bus_open(struct store_actor *a)
+{
+	char why[512];
+
+	if (a->busops->open(&a->bus, why, sizeof(why)) != 0) {
+		log_error("store actor: the other nodes' decisions reach this "
+		    "one only when it looks again (retrying): %s", why);
+		(void)uv_timer_start(&a->bus_retry, actor_bus_retry_cb,
+		    STORE_ACTOR_BUS_RETRY_MS, 0);
+		return;
+	}
+	uv_poll_init(&a->loop, &a->bus_poll, a->busops->fd(a->bus));
+	a->bus_poll.data = a;
+	uv_poll_start(&a->bus_poll, UV_READABLE, actor_bus_read_cb);
+	a->bus_polling = 1;
 }
 
 /* One request; 0, or BERR_FORMAT when the connection must end. */
@@ -391,7 +474,7 @@ actor_call(struct actor_conn *c, const uint8_t *p, size_t n)
 		if ((r = k->serve(x)) == 0 && c->qerr != 0)
 			r = c->qerr;
 		if (r < 0)
-			msg = store_sqlite_ops.errmsg(a->db);
+			msg = state_local_ops()->errmsg(a->db);
 		actor_count(a, &a->stats.calls, 1);
 	}
 	r = actor_call_done(c, k, r, msg);
@@ -527,7 +610,8 @@ actor_close_all(uv_handle_t *h, void *arg)
 {
 	struct store_actor *a = arg;
 
-	if (h->type == UV_POLL && h != (uv_handle_t *)&a->listen) {
+	if (h->type == UV_POLL && h != (uv_handle_t *)&a->listen &&
+	    h != (uv_handle_t *)&a->bus_poll) {
 		actor_conn_close(h->data);
 		return;
 	}
@@ -613,7 +697,9 @@ actor_teardown(struct store_actor *a)
 	close(a->lfd);
 	(void)unlink(a->sock);
 	auditlog_free(a->al);
-	store_sqlite_ops.close(a->db);
+	state_local_ops()->close(a->db);
+	if (a->bus != NULL)
+		a->busops->close(a->bus);
 	if (a->has_owner)
 		uv_close((uv_handle_t *)&a->told, actor_freed);
 	else
@@ -638,7 +724,8 @@ store_actor_start(const char *state_dir, uv_loop_t *owner_loop,
 		goto fail;
 	/* its own connection, used on its thread only; without one the calls
 	 * are refused and every process opens the store itself */
-	if (store_sqlite_ops.open(state_dir, 0, &a->db, why, sizeof(why)) != 0)
+	if (state_local_ops()->open(state_dir, 0, &a->db, why,
+	    sizeof(why)) != 0)
 		log_error("store actor: state operations stay in each "
 		    "process: %s", why);
 	uv_mutex_init(&a->mu);
@@ -646,9 +733,13 @@ store_actor_start(const char *state_dir, uv_loop_t *owner_loop,
 	uv_async_init(&a->loop, &a->stop, actor_stop_cb);
 	uv_poll_init(&a->loop, &a->listen, a->lfd);
 	uv_check_init(&a->loop, &a->commit);
+	uv_timer_init(&a->loop, &a->bus_retry);
 	a->stop.data = a->listen.data = a->commit.data = a;
+	a->bus_retry.data = a;
 	uv_poll_start(&a->listen, UV_READABLE, actor_accept_cb);
 	uv_check_start(&a->commit, actor_commit_cb);
+	if ((a->busops = state_local_bus()) != NULL)
+		actor_bus_open(a);
 	if (owner_loop != NULL) {
 		uv_async_init(owner_loop, &a->told, actor_told_cb);
 		uv_unref((uv_handle_t *)&a->told);	/* never keeps it up */

@@ -20,7 +20,7 @@
 #include "err.h"
 #include "store_call.h"
 
-#define DB		(&store_sqlite_ops)
+#define DB		(state_local_ops())
 #define T(k)		(x->in[k].s)
 #define I(k)		(x->in[k].i)
 #define U32(k)		(I(k) >= 0 && I(k) <= UINT32_MAX)

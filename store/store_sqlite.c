@@ -44,8 +44,10 @@
 
 #define SQ_BUSY_TIMEOUT_MS	STATE_BUSY_TIMEOUT_MS
 
-/* Schema steps: sq_schema[i] takes user_version i to i + 1. */
-static const char *const sq_schema[] = {
+/* Schema steps: sq_schema[i] takes user_version i to i + 1. The
+ * PostgreSQL backend runs the same steps, translated (store_pg.c): write
+ * INTEGER and TEXT columns only. */
+const char *const sq_schema[] = {
 	/* 1: touch check (issue 5) */
 	"CREATE TABLE key_counter ("
 	"  fingerprint TEXT PRIMARY KEY,"
@@ -171,14 +173,11 @@ static const char *const sq_schema[] = {
 	"  used INTEGER NOT NULL DEFAULT 0);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
+const int sq_schema_version = SQ_SCHEMA_VERSION;
 
 /* ---- failures -------------------------------------------------------- */
 
-static void
-sq_note(struct store *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+void
 sq_note(struct store *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -187,7 +186,7 @@ sq_note(struct store *s, const char *fmt, ...)
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
 	if (!(s->flags & STORE_OPEN_QUIET))
-		log_error("state store %s/%s: %s", s->dir, STATE_FILE, s->err);
+		log_error("state store %s: %s", s->where, s->err);
 }
 
 int
@@ -227,17 +226,33 @@ sq_prepare(struct store *s, const char *sql, const struct sq_arg *args,
 	return (0);
 }
 
+/* The runner every backend shares: the checks, then the driver. */
 int
 sq_run(struct store *s, const char *sql, const struct sq_arg *args,
+    int *changes)
+{
+	if (changes != NULL)
+		*changes = 0;
+	if (s->flags & STORE_OPEN_RDONLY)
+		return (BERR_DENIED);
+	return (s->drv->run(s, sql, args, changes));
+}
+
+int
+sq_each(struct store *s, const char *sql, const struct sq_arg *args,
+    const struct sq_map *map, void *row, int (*fn)(void *row, void *arg),
+    void *arg)
+{
+	return (s->drv->each(s, sql, args, map, row, fn, arg));
+}
+
+static int
+lite_run(struct store *s, const char *sql, const struct sq_arg *args,
     int *changes)
 {
 	sqlite3_stmt *q = NULL;
 	int r;
 
-	if (changes != NULL)
-		*changes = 0;
-	if (s->flags & STORE_OPEN_RDONLY)
-		return (BERR_DENIED);
 	if ((r = sq_prepare(s, sql, args, &q)) != 0)
 		return (r);
 	if (sqlite3_step(q) != SQLITE_DONE)
@@ -269,8 +284,8 @@ sq_map_row(sqlite3_stmt *q, const struct sq_map *map, void *row)
 	}
 }
 
-int
-sq_each(struct store *s, const char *sql, const struct sq_arg *args,
+static int
+lite_each(struct store *s, const char *sql, const struct sq_arg *args,
     const struct sq_map *map, void *row, int (*fn)(void *row, void *arg),
     void *arg)
 {
@@ -333,14 +348,22 @@ sq_int(struct store *s, const char *sql, const struct sq_arg *args,
 	return (r);
 }
 
-int64_t
-sq_last_id(struct store *s)
+int
+sq_insert_id(struct store *s, const char *sql, const struct sq_arg *args,
+    int64_t *id)
 {
-	return ((int64_t)sqlite3_last_insert_rowid(s->db));
+	int r, found = 0;
+
+	*id = 0;
+	if (s->flags & STORE_OPEN_RDONLY)
+		return (BERR_DENIED);
+	if ((r = sq_int(s, sql, args, id, &found)) == 0 && !found)
+		r = BERR_NOTFOUND;
+	return (r);
 }
 
 static int
-sq_exec(struct store *s, const char *sql)
+lite_exec(struct store *s, const char *sql)
 {
 	char *msg = NULL;
 
@@ -352,25 +375,40 @@ sq_exec(struct store *s, const char *sql)
 	return (0);
 }
 
+static int
+lite_in_txn(struct store *s)
+{
+	return (!sqlite3_get_autocommit(s->db));
+}
+
+static const struct sq_driver sq_lite_driver = {
+	.run = lite_run,
+	.each = lite_each,
+	.exec = lite_exec,
+	.in_txn = lite_in_txn,
+	.close = sq_close,
+	.begin = "BEGIN IMMEDIATE",
+};
+
 int
 sq_begin(struct store *s)
 {
 	if (s->flags & STORE_OPEN_RDONLY)
 		return (BERR_DENIED);
-	return (sq_exec(s, "BEGIN IMMEDIATE"));
+	return (s->drv->exec(s, s->drv->begin));
 }
 
 int
 sq_commit(struct store *s)
 {
-	return (sq_exec(s, "COMMIT"));
+	return (s->drv->exec(s, "COMMIT"));
 }
 
 void
 sq_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		(void)sq_exec(s, "ROLLBACK");
+	if (s->drv->in_txn(s))
+		(void)s->drv->exec(s, "ROLLBACK");
 }
 
 int
@@ -384,6 +422,19 @@ sq_end(struct store *s, int r)
 
 /* ---- open, schema ---------------------------------------------------- */
 
+int
+sq_version_is(struct store *s, int64_t v)
+{
+	s->version = v < 0 || v > INT_MAX ? INT_MAX : (int)v;
+	if (v > SQ_SCHEMA_VERSION || v < 0) {
+		sq_note(s, "schema version %d, newer than this program (%d): "
+		    "upgrade the bastion programs", s->version,
+		    SQ_SCHEMA_VERSION);
+		return (BERR_INTERNAL);
+	}
+	return (0);
+}
+
 static int
 sq_version(struct store *s)
 {
@@ -392,14 +443,7 @@ sq_version(struct store *s)
 
 	if ((r = sq_int(s, "PRAGMA user_version", SQ_NOARGS, &v, NULL)) != 0)
 		return (r);
-	s->version = (int)v;
-	if (v > SQ_SCHEMA_VERSION) {
-		sq_note(s, "schema version %d, newer than this program (%d): "
-		    "upgrade the bastion programs", s->version,
-		    SQ_SCHEMA_VERSION);
-		return (BERR_INTERNAL);
-	}
-	return (0);
+	return (sq_version_is(s, v));
 }
 
 static int
@@ -418,18 +462,18 @@ sq_upgrade(struct store *s)
 	for (; s->version < SQ_SCHEMA_VERSION && r == 0; s->version++) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    s->version + 1);
-		if ((r = sq_exec(s, sq_schema[s->version])) == 0)
-			r = sq_exec(s, sql);
+		if ((r = lite_exec(s, sq_schema[s->version])) == 0)
+			r = lite_exec(s, sql);
 	}
 	return (sq_end(s, r));
 }
 
-static int
+int
 sq_open_fail(struct store *s, int r, char *why, size_t whylen)
 {
 	if (whylen > 0)
 		snprintf(why, whylen, "%s", s->err);
-	sq_close(s);
+	s->drv->close(s);
 	return (r);
 }
 
@@ -445,6 +489,9 @@ sq_open(const char *dir, unsigned flags, struct store **out, char *why,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (BERR_NOMEM);
 	s->flags = flags;
+	s->drv = &sq_lite_driver;
+	snprintf(s->where, sizeof(s->where), "%.*s/%s", PATH_MAX, dir,
+	    STATE_FILE);
 	if (snprintf(s->dir, sizeof(s->dir), "%s", dir) >=
 	    (int)sizeof(s->dir) ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >=
@@ -480,9 +527,9 @@ sq_open(const char *dir, unsigned flags, struct store **out, char *why,
 			    path);
 			r = BERR_INTERNAL;
 		}
-	} else if ((r = sq_exec(s, "PRAGMA journal_mode=WAL")) == 0 &&
-	    (r = sq_exec(s, "PRAGMA synchronous=NORMAL")) == 0 &&
-	    (r = sq_exec(s, "PRAGMA foreign_keys=ON")) == 0)
+	} else if ((r = lite_exec(s, "PRAGMA journal_mode=WAL")) == 0 &&
+	    (r = lite_exec(s, "PRAGMA synchronous=NORMAL")) == 0 &&
+	    (r = lite_exec(s, "PRAGMA foreign_keys=ON")) == 0)
 		r = sq_upgrade(s);
 	if (r != 0)
 		return (sq_open_fail(s, r, why, whylen));
@@ -570,8 +617,9 @@ sq_key_lock(struct store *s, const char *fp, const char *engineer,
 
 	if ((r = sq_begin(s)) != 0)
 		return (r);
-	if ((r = sq_run(s, "INSERT OR IGNORE INTO key_lock(fingerprint, "
-	    "engineer, reason, locked_at) VALUES (?1, ?2, ?3, ?4)",
+	if ((r = sq_run(s, "INSERT INTO key_lock(fingerprint, "
+	    "engineer, reason, locked_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT DO NOTHING",
 	    SQ_ARGS(SQ_T(fp), SQ_T(engineer), SQ_T(reason), SQ_I(time(NULL))),
 	    NULL)) == 0)
 		/* a locked key's touches admit nothing any more */
@@ -710,9 +758,14 @@ sq_guard_holder(struct store *s, const char *fp, char *holder, size_t len,
 int
 sq_enroll_put(struct store *s, const struct state_enrollment *e)
 {
-	return (sq_run(s, "INSERT OR REPLACE INTO enrollment(fingerprint, "
+	return (sq_run(s, "INSERT INTO enrollment(fingerprint, "
 	    "engineer, key_type, key_line, attested, aaguid, subject, issuer, "
-	    "enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT(fingerprint) DO UPDATE SET engineer = "
+	    "excluded.engineer, key_type = excluded.key_type, key_line = "
+	    "excluded.key_line, attested = excluded.attested, aaguid = "
+	    "excluded.aaguid, subject = excluded.subject, issuer = "
+	    "excluded.issuer, enrolled_at = excluded.enrolled_at",
 	    SQ_ARGS(SQ_T(e->fp), SQ_T(e->engineer), SQ_T(e->key_type),
 	    SQ_T(e->key_line), SQ_I(e->attested ? 1 : 0), SQ_T(e->aaguid),
 	    SQ_T(e->subject), SQ_T(e->issuer),

@@ -1,7 +1,13 @@
 /*
- * store_sqlite.h - what the SQLite backend's files share (store/ only):
- * the connection, typed parameters, the one row mapper and query runner,
- * and transactions.
+ * store_sqlite.h - what the SQL backends' files share (store/ only): the
+ * connection, typed parameters, the one row mapper and query runner, and
+ * transactions. The SQLite backend (store_sqlite.c) and the PostgreSQL
+ * backend (store_pg.c) each supply a driver (struct sq_driver) under the
+ * same runner, so that every operation (store_sqlite.c, store_sqlite_ops.c)
+ * is written once, in the SQL both understand: ?N parameters (the
+ * PostgreSQL driver turns them into $N), INSERT ... ON CONFLICT, RETURNING
+ * for new ids (sq_insert_id), group_concat (an aggregate of the
+ * PostgreSQL schema), no LIMIT -1.
  *
  * Every statement goes through sq_run (no rows), sq_each (rows mapped into
  * a caller's struct, one callback per row) or sq_get (the first row).
@@ -22,9 +28,33 @@
 #include "store.h"
 #include "store_row.h"
 
+struct sq_arg;
+struct sq_map;
+struct pg_conn;
+
+/* A backend's way to run statements (store_sqlite.c, store_pg.c). */
+struct sq_driver {
+	/* one statement without rows; *changes as in sq_run */
+	int (*run)(struct store *s, const char *sql,
+	    const struct sq_arg *args, int *changes);
+	/* rows mapped one at a time, as in sq_each */
+	int (*each)(struct store *s, const char *sql,
+	    const struct sq_arg *args, const struct sq_map *map, void *row,
+	    int (*fn)(void *row, void *arg), void *arg);
+	/* a statement without parameters (BEGIN, COMMIT, a schema step) */
+	int (*exec)(struct store *s, const char *sql);
+	/* inside a transaction now */
+	int (*in_txn)(struct store *s);
+	void (*close)(struct store *s);
+	const char *begin;	/* what opens a write transaction */
+};
+
 struct store {
-	sqlite3 *db;
+	const struct sq_driver *drv;
+	sqlite3 *db;		/* SQLite */
+	struct pg_conn *pg;	/* PostgreSQL (store_pg.c) */
 	char dir[PATH_MAX];
+	char where[PATH_MAX + 64];	/* what failure messages name */
 	unsigned flags;		/* STORE_OPEN_* */
 	int version;		/* schema version (user_version) */
 	char err[PATH_MAX + 512];	/* the last failure */
@@ -51,6 +81,9 @@ struct sq_arg {
 
 /* Record a failure (with SQLite's message) and return BERR_INTERNAL. */
 int sq_fail(struct store *s, const char *what);
+/* Record a failure: s->err, logged unless STORE_OPEN_QUIET. */
+void sq_note(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* One statement without rows; *changes (may be NULL) receives how many
  * rows it changed. */
 int sq_run(struct store *s, const char *sql, const struct sq_arg *args,
@@ -84,14 +117,31 @@ struct sq_walk {
 int sq_walk_row(void *row, void *arg);
 /* A count(*) with one text parameter ?1 into *n. */
 int sq_count(struct store *s, const char *sql, const char *param, size_t *n);
-int64_t sq_last_id(struct store *s);
+/* An INSERT ... RETURNING id: the new row's id into *id (BERR_DENIED on a
+ * read-only store). */
+int sq_insert_id(struct store *s, const char *sql, const struct sq_arg *args,
+    int64_t *id);
 
-/* BEGIN IMMEDIATE (BERR_DENIED on a read-only store), COMMIT, ROLLBACK. */
+/* The driver's begin (BERR_DENIED on a read-only store): BEGIN IMMEDIATE
+ * for SQLite, BEGIN and the cluster-wide writers' lock for PostgreSQL;
+ * COMMIT, ROLLBACK. */
 int sq_begin(struct store *s);
 int sq_commit(struct store *s);
 void sq_rollback(struct store *s);
 /* Commit when r is 0, else roll back; returns r or the commit's error. */
 int sq_end(struct store *s, int r);
+
+/* ---- opening, the schema --------------------------------------------- */
+
+/* The schema steps (store_sqlite.c): sq_schema[i] takes version i to
+ * i + 1, on either backend. */
+extern const char *const sq_schema[];
+extern const int sq_schema_version;
+/* The store's schema version is v: 0, or BERR_INTERNAL (noted) when this
+ * program is older than the store. */
+int sq_version_is(struct store *s, int64_t v);
+/* An open that failed: why gets s's message, s is closed; returns r. */
+int sq_open_fail(struct store *s, int r, char *why, size_t whylen);
 
 /* ---- store_sqlite.c's operations, for store_sqlite_ops.c's table ----- */
 
@@ -136,5 +186,12 @@ int sq_enroll_each(struct store *s, const char *engineer,
     int (*fn)(const struct state_enrollment *e, void *arg), void *arg);
 int sq_enroll_get(struct store *s, const char *fp, struct state_enrollment *e,
     int *found);
+
+/* ---- the PostgreSQL backend's connection (store_pg.c) ---------------- */
+
+int pg_open(const char *dir, unsigned flags, struct store **out, char *why,
+    size_t whylen);
+void pg_close(struct store *s);
+#define pg_errmsg sq_errmsg
 
 #endif

@@ -1,13 +1,16 @@
 /*
- * store_sqlite_ops.c - the SQLite backend's access operations (requests,
+ * store_sqlite_ops.c - the SQL backends' access operations (requests,
  * approvals and grants; the session registry; engineer locks; touch
- * transfer windows) and its table of operations, store_sqlite_ops. The
- * connection, schema, runner and key operations are in store_sqlite.c.
+ * transfer windows) and their tables of operations, store_sqlite_ops and
+ * store_pg_ops: the same operations on either driver (store_sqlite.h).
+ * The SQLite connection, schema, runner and key operations are in
+ * store_sqlite.c, PostgreSQL's connection and schema in store_pg.c.
  *
- * Each operation is one statement or one BEGIN IMMEDIATE transaction; rows
- * are mapped by the column tables below (sq_each/sq_get), parameters are
- * typed (store_sqlite.h).
+ * Each operation is one statement or one write transaction; rows are
+ * mapped by the column tables below (sq_each/sq_get), parameters are
+ * typed (store_sqlite.h), the SQL is what both databases understand.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -59,15 +62,12 @@ static int
 sq_request_create(struct store *s, const char *engineer, const char *vendor,
     const char *device, const char *reason, int64_t *id)
 {
-	int r;
-
-	if ((r = sq_run(s, "INSERT INTO request(engineer, vendor, device, "
-	    "reason, created, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	return (sq_insert_id(s, "INSERT INTO request(engineer, vendor, device, "
+	    "reason, created, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "RETURNING id",
 	    SQ_ARGS(SQ_T(engineer), SQ_T(vendor), SQ_T(device),
 	    SQ_T(reason != NULL ? reason : ""), SQ_I(time(NULL)),
-	    SQ_T(STATE_REQ_PENDING)), NULL)) == 0)
-		*id = sq_last_id(s);
-	return (r);
+	    SQ_T(STATE_REQ_PENDING)), id));
 }
 
 static int
@@ -87,7 +87,7 @@ sq_request_each(struct store *s, const char *status, unsigned limit,
 
 	return (sq_each(s, SQ_REQUEST_SELECT "WHERE ?1 IS NULL OR "
 	    "r.status = ?1 ORDER BY r.id DESC LIMIT ?2",
-	    SQ_ARGS(SQ_T(status), SQ_I(limit ? (int64_t)limit : -1)),
+	    SQ_ARGS(SQ_T(status), SQ_I(limit ? (int64_t)limit : INT64_MAX)),
 	    &sq_request_map, &req, sq_walk_row, &w));
 }
 
@@ -146,9 +146,9 @@ sq_request_approve(struct store *s, int64_t id, const char *admin,
 	if ((r = sq_begin(s)) != 0)
 		return (r);
 	if ((r = sq_request_pending(s, id)) != 0 ||
-	    (r = sq_run(s, "INSERT OR IGNORE INTO request_approval("
+	    (r = sq_run(s, "INSERT INTO request_approval("
 	    "request_id, admin, duration, approved_at) VALUES (?1, ?2, ?3, "
-	    "?4)", SQ_ARGS(SQ_I(id), SQ_T(admin), SQ_I(duration), SQ_I(now)),
+	    "?4) ON CONFLICT DO NOTHING", SQ_ARGS(SQ_I(id), SQ_T(admin), SQ_I(duration), SQ_I(now)),
 	    &changes)) != 0)
 		return (sq_end(s, r));
 	if (changes == 0)	/* this admin approved it already */
@@ -162,14 +162,13 @@ sq_request_approve(struct store *s, int64_t id, const char *admin,
 		return (sq_end(s, 0));
 	if ((r = sq_run(s, "UPDATE request SET status = ?1, decided_by = ?2, "
 	    "decided_at = ?3 WHERE id = ?4", SQ_ARGS(SQ_T(STATE_REQ_APPROVED),
-	    SQ_T(t.by), SQ_I(now), SQ_I(id)), NULL)) != 0 ||
-	    (r = sq_run(s, "INSERT INTO access_grant(request_id, engineer, "
-	    "device, created, until) SELECT id, engineer, device, ?1, ?2 "
-	    "FROM request WHERE id = ?3", SQ_ARGS(SQ_I(now),
-	    SQ_I(now + t.shortest), SQ_I(id)), NULL)) != 0)
-		return (sq_end(s, r));
-	*grant_id = sq_last_id(s);
-	return (sq_end(s, 0));
+	    SQ_T(t.by), SQ_I(now), SQ_I(id)), NULL)) == 0)
+		r = sq_insert_id(s, "INSERT INTO access_grant(request_id, "
+		    "engineer, device, created, until) SELECT id, engineer, "
+		    "device, ?1, ?2 FROM request WHERE id = ?3 RETURNING id",
+		    SQ_ARGS(SQ_I(now), SQ_I(now + t.shortest), SQ_I(id)),
+		    grant_id);
+	return (sq_end(s, r));
 }
 
 static int
@@ -196,7 +195,7 @@ sq_grant_each(struct store *s, int all, time_t now,
 	struct sq_walk w = SQ_WALK(fn, arg);
 	struct state_grant g;
 
-	return (sq_each(s, SQ_GRANT_SELECT "WHERE ?1 OR (revoked = 0 AND "
+	return (sq_each(s, SQ_GRANT_SELECT "WHERE ?1 != 0 OR (revoked = 0 AND "
 	    "until > ?2) ORDER BY id DESC", SQ_ARGS(SQ_I(all ? 1 : 0),
 	    SQ_I(now)), &sq_grant_map, &g, sq_walk_row, &w));
 }
@@ -253,17 +252,13 @@ static int
 sq_session_start(struct store *s, const struct state_session *ss,
     int64_t *id)
 {
-	int r;
-
-	if ((r = sq_run(s, "INSERT INTO session(sid, pid, engineer, vendor, "
-	    "device, source, started, grant_id, recording) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8, ?9)", SQ_ARGS(SQ_I(ss->sid),
-	    SQ_I(ss->pid), SQ_T(ss->engineer), SQ_T(ss->vendor),
-	    SQ_T(ss->device), SQ_T(ss->source),
+	return (sq_insert_id(s, "INSERT INTO session(sid, pid, engineer, "
+	    "vendor, device, source, started, grant_id, recording) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+	    SQ_ARGS(SQ_I(ss->sid), SQ_I(ss->pid), SQ_T(ss->engineer),
+	    SQ_T(ss->vendor), SQ_T(ss->device), SQ_T(ss->source),
 	    SQ_I(ss->started ? ss->started : time(NULL)), SQ_I(ss->grant_id),
-	    SQ_T(ss->recording)), NULL)) == 0)
-		*id = sq_last_id(s);
-	return (r);
+	    SQ_T(ss->recording)), id));
 }
 
 static int
@@ -328,7 +323,8 @@ sq_session_each(struct store *s, int all, unsigned limit,
 	return (sq_each(s, all ?
 	    SQ_SESSION_SELECT "ORDER BY id DESC LIMIT ?1" :
 	    SQ_SESSION_SELECT "WHERE ended = 0 ORDER BY id LIMIT ?1",
-	    SQ_ARGS(SQ_I(limit ? (int64_t)limit : -1)), &sq_session_map, &ss,
+	    SQ_ARGS(SQ_I(limit ? (int64_t)limit : INT64_MAX)), &sq_session_map,
+	    &ss,
 	    sq_walk_row, &w));
 }
 
@@ -384,7 +380,8 @@ sq_session_controls(struct store *s,
 
 	return (sq_each(s, "SELECT s.id, s.sid, s.kill_requested, "
 	    "s.kill_reason, s.killed_by, coalesce(g.revoked, 0), "
-	    "l.engineer IS NOT NULL, coalesce(l.reason, ''), "
+	    "CASE WHEN l.engineer IS NULL THEN 0 ELSE 1 END, "
+	    "coalesce(l.reason, ''), "
 	    "coalesce(l.locked_by, '') FROM session s "
 	    "LEFT JOIN access_grant g ON g.id = s.grant_id AND s.grant_id != 0 "
 	    "LEFT JOIN engineer_lock l ON l.engineer = s.engineer "
@@ -418,8 +415,9 @@ sq_engineer_lock(struct store *s, const char *engineer, const char *by,
 
 	if ((r = sq_begin(s)) != 0)
 		return (r);
-	if ((r = sq_run(s, "INSERT OR IGNORE INTO engineer_lock(engineer, "
-	    "reason, locked_by, locked_at) VALUES (?1, ?2, ?3, ?4)",
+	if ((r = sq_run(s, "INSERT INTO engineer_lock(engineer, "
+	    "reason, locked_by, locked_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT DO NOTHING",
 	    SQ_ARGS(SQ_T(engineer), SQ_T(reason), SQ_T(by), SQ_I(time(NULL))),
 	    &changes)) == 0)
 		/* a locked engineer's touches admit nothing, even after
@@ -482,9 +480,12 @@ static int
 sq_touch_window_open(struct store *s, const struct state_touch_window *w)
 {
 	/* one window per (engineer, device, source): a new touch renews it */
-	return (sq_run(s, "INSERT OR REPLACE INTO touch_window(engineer, "
+	return (sq_run(s, "INSERT INTO touch_window(engineer, "
 	    "device, source, fingerprint, session, grant_id, opened, until) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", SQ_ARGS(SQ_T(w->engineer),
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(engineer, "
+	    "device, source) DO UPDATE SET fingerprint = excluded.fingerprint, "
+	    "session = excluded.session, grant_id = excluded.grant_id, "
+	    "opened = excluded.opened, until = excluded.until", SQ_ARGS(SQ_T(w->engineer),
 	    SQ_T(w->device), SQ_T(w->source), SQ_T(w->fp), SQ_T(w->session),
 	    SQ_I(w->grant_id), SQ_I(w->opened), SQ_I(w->until)), NULL));
 }
@@ -524,4 +525,7 @@ sq_touch_window_expire(struct store *s, time_t now)
 /* ---- the table ------------------------------------------------------- */
 
 const struct store_ops store_sqlite_ops = STORE_OPS_TABLE("sqlite", sq);
+/* the same operations on a PostgreSQL connection (store_pg.c) */
+const struct store_ops store_pg_ops = STORE_OPS_TABLE_OPEN("postgresql", pg,
+    sq);
 

@@ -123,6 +123,27 @@ def _harness_session_cleanup(tmp_path_factory):
                          % "\n  ".join(errors))
 
 
+# -- the store's backend: BASTION_STORE=postgresql (make check-e2e-pg) ---------
+
+@pytest.fixture(scope="session", autouse=True)
+def _store_backend():
+    """With BASTION_STORE=postgresql, a private PostgreSQL cluster for the
+    session and a database of it in every bastion's policy
+    (harness/pg.py); otherwise SQLite in each state_dir, as deployed."""
+    if os.environ.get("BASTION_STORE", "sqlite") != "postgresql":
+        yield None
+        return
+    from harness import pg
+    if pg.missing_binaries():
+        pytest.skip("BASTION_STORE=postgresql needs %s" % pg.PACKAGES)
+    with pg.PgCluster() as cluster:
+        undo = pg.use_for_bastions(cluster)
+        try:
+            yield cluster
+        finally:
+            undo()
+
+
 # -- binaries -----------------------------------------------------------------
 
 @pytest.fixture(scope="session")

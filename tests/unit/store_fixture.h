@@ -8,6 +8,12 @@
  * so that a test using one of the two setups is not warned about the
  * other. With store_wire.h included before it, a check that a request
  * ends its connection (fixture_expect_ended).
+ *
+ * The backend: SQLite in the directory, or, when make check-unit-pg runs
+ * the store's tests (tests/e2e/harness/pg.py run -- ...), the PostgreSQL
+ * database of BASTION_TEST_PG_CONNINFO, emptied before each test; raw_int
+ * and raw_exec then reach that database, and FIXTURE_SQL(sqlite, pg)
+ * picks a statement's dialect.
  */
 #ifndef BASTION_STORE_FIXTURE_H
 #define BASTION_STORE_FIXTURE_H
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "auditlog.h"
@@ -33,6 +40,82 @@ struct fixture {
 	struct auditlog *al;		/* setup_audit: the chain's appender */
 };
 
+/* The PostgreSQL database under test, or NULL: SQLite. */
+static inline const char *
+fixture_pg(void)
+{
+	const char *c = getenv("BASTION_TEST_PG_CONNINFO");
+
+	return (c != NULL && c[0] != '\0' ? c : NULL);
+}
+
+#define FIXTURE_SQL(sqlite, pg)	(fixture_pg() != NULL ? (pg) : (sqlite))
+
+/* A test of what only SQLite has (the file, its pragmas) under pg. */
+#define FIXTURE_SQLITE_ONLY(why) do {					\
+	if (fixture_pg() != NULL) {					\
+		print_message("SQLite only: %s\n", (why));		\
+		skip();							\
+	}								\
+} while (0)
+
+/* A connection of the test's own to the database under test. */
+static inline PGconn *
+fixture_pg_connect(void)
+{
+	const char *keys[] = { "dbname", "options", "password", NULL };
+	const char *vals[] = { fixture_pg(), "-c client_min_messages=warning",
+	    NULL, NULL };
+	const char *pf = getenv("BASTION_TEST_PG_PASSWORD_FILE");
+	char pw[256] = "";
+	FILE *fp;
+	PGconn *c;
+
+	if (pf != NULL && (fp = fopen(pf, "r")) != NULL) {
+		if (fgets(pw, sizeof(pw), fp) != NULL)
+			pw[strcspn(pw, "\r\n")] = '\0';
+		fclose(fp);
+		vals[2] = pw;
+	}
+	c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("PostgreSQL under test: %s", PQerrorMessage(c));
+	return (c);
+}
+
+/* Run sql on the database under test: its first value as an integer. */
+static inline int64_t
+fixture_pg_sql(const char *sql)
+{
+	PGconn *c = fixture_pg_connect();
+	PGresult *res = PQexec(c, sql);
+	int64_t v = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) {
+		const char *t = PQgetvalue(res, 0, 0);
+
+		v = t[0] == 't' ? 1 : t[0] == 'f' ? 0 : strtoll(t, NULL, 10);
+	}
+	PQclear(res);
+	PQfinish(c);
+	return (v);
+}
+
+/* Every test starts from an empty store: under pg, an empty database. */
+static inline void
+fixture_backend(void)
+{
+	if (fixture_pg() == NULL)
+		return;
+	assert_int_equal(state_use_postgresql(fixture_pg(),
+	    getenv("BASTION_TEST_PG_PASSWORD_FILE")), 0);
+	(void)fixture_pg_sql("DROP SCHEMA public CASCADE; "
+	    "CREATE SCHEMA public");
+}
+
 /* A fixture with its directory made and its file names set; nothing open. */
 static inline struct fixture *
 fixture_new(void)
@@ -48,6 +131,7 @@ fixture_new(void)
 	snprintf(f->db, sizeof(f->db), "%s/%s", f->dir, STATE_FILE);
 	assert_int_equal(auditlog_path_for(f->dir, f->path, sizeof(f->path)),
 	    0);
+	fixture_backend();
 	return (f);
 }
 
@@ -106,6 +190,8 @@ raw_int(const struct fixture *f, const char *sql)
 	sqlite3_stmt *q = NULL;
 	int64_t v;
 
+	if (fixture_pg() != NULL)
+		return (fixture_pg_sql(sql));
 	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
@@ -122,6 +208,10 @@ raw_exec(const struct fixture *f, const char *sql)
 {
 	sqlite3 *db = NULL;
 
+	if (fixture_pg() != NULL) {
+		(void)fixture_pg_sql(sql);
+		return;
+	}
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);

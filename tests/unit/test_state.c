@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <sqlite3.h>
@@ -240,6 +241,13 @@ test_persistence_wal_and_version(void **state)
 	assert_int_equal(state_counter_get(f->st, FP_A, &c, &found), 0);
 	assert_true(found);
 	assert_int_equal(c, 77);
+	if (fixture_pg() != NULL) {
+		/* a store written by a newer program is not touched */
+		raw_exec(f, "UPDATE bastion_schema SET version = 999");
+		assert_int_equal(state_open(f->dir, &st), BERR_INTERNAL);
+		assert_null(st);
+		return;
+	}
 
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -262,11 +270,53 @@ test_open_errors(void **state)
 	struct state *st = (struct state *)1;
 
 	(void)state;
+	if (fixture_pg() != NULL)	/* no server there */
+		assert_int_equal(state_use_postgresql("host=/nonexistent "
+		    "dbname=x connect_timeout=2", NULL), 0);
 	assert_int_equal(state_open("/nonexistent/dir/for/state", &st),
 	    BERR_SYS);
 	assert_null(st);
 	assert_int_equal(state_open(NULL, &st), BERR_INVAL);
 	state_close(NULL);
+}
+
+/* The PostgreSQL password file: refused before connecting unless only its
+ * owner, this process's user, may read it; one line. */
+static void
+test_pg_password_file(void **state)
+{
+	struct fixture *f = *state;
+	struct state *st = (struct state *)1;
+	char path[PATH_MAX + 16];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/pg.pass", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("secret\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(state_use_postgresql("host=/nonexistent dbname=x",
+	    path), 0);
+	assert_int_equal(state_open(f->dir, &st), BERR_DENIED);
+	assert_null(st);
+	/* mode 0600 passes that check (and fails to connect: no server) */
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(state_open(f->dir, &st), BERR_SYS);
+	/* two lines, or none */
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("secret\nmore\n", fp);
+	fclose(fp);
+	assert_int_equal(state_open(f->dir, &st), BERR_FORMAT);
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(state_open(f->dir, &st), BERR_FORMAT);
+	/* not a regular file, or a link */
+	assert_int_equal(state_use_postgresql("host=/nonexistent dbname=x",
+	    f->dir), 0);
+	assert_int_equal(state_open(f->dir, &st), BERR_SYS);
+	assert_null(st);
+	fixture_backend();	/* back to the backend under test */
+	if (fixture_pg() == NULL)
+		assert_int_equal(state_use_postgresql(NULL, NULL), 0);
 }
 
 static struct state_session
@@ -683,10 +733,14 @@ close_as_v2(struct fixture *f)
 {
 	state_close(f->st);
 	f->st = NULL;
-	raw_exec(f, "DROP TABLE session; DROP TABLE engineer_lock; "
+	raw_exec(f, FIXTURE_SQL("DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
-	    "DROP TABLE web_challenge; PRAGMA user_version = 2");
+	    "DROP TABLE web_challenge; PRAGMA user_version = 2",
+	    "DROP TABLE session; DROP TABLE engineer_lock; "
+	    "DROP TABLE touch_window; DROP TABLE key_guard; "
+	    "DROP TABLE web_credential; DROP TABLE web_session; "
+	    "DROP TABLE web_challenge; UPDATE bastion_schema SET version = 2"));
 }
 
 static void
@@ -708,7 +762,8 @@ test_upgrade_from_v2(void **state)
 	s = sess(1, "alice", "ct-scanner", 0);
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
+	    "SELECT version FROM bastion_schema")), 6);
 }
 
 /* pam_bastion.so refuses a locked engineer; an older store has no such
@@ -757,6 +812,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_persistence_wal_and_version, setup, teardown),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_pg_password_file, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engineer_locks, setup,
 		    teardown),

@@ -1,6 +1,7 @@
 /*
  * test_store.c - the store interface (store/state.h over store/store.h) and
- * what its SQLite backend promises every caller: typed values round-trip
+ * what its SQL backends (SQLite; PostgreSQL under make check-unit-pg)
+ * promise every caller: typed values round-trip
  * (integers stored as integers, text with quotes as text), the counter's
  * compare-and-advance accepts each value once even when processes race,
  * concurrent writers from several processes lose no update, a read-only
@@ -85,10 +86,13 @@ test_typed_values_round_trip(void **state)
 	assert_string_equal(got.vendor, s.vendor);
 	assert_string_equal(got.recording, s.recording);
 	/* integers are stored as integers, not as text */
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM session WHERE "
-	    "typeof(sid) = 'integer' AND typeof(pid) = 'integer' AND "
-	    "typeof(grant_id) = 'integer' AND typeof(started) = 'integer'"),
-	    1);
+	assert_int_equal(raw_int(f, FIXTURE_SQL("SELECT count(*) FROM session "
+	    "WHERE typeof(sid) = 'integer' AND typeof(pid) = 'integer' AND "
+	    "typeof(grant_id) = 'integer' AND typeof(started) = 'integer'",
+	    "SELECT count(*) FROM session WHERE pg_typeof(sid) = "
+	    "'bigint'::regtype AND pg_typeof(pid) = 'bigint'::regtype AND "
+	    "pg_typeof(grant_id) = 'bigint'::regtype AND pg_typeof(started) = "
+	    "'bigint'::regtype")), 1);
 
 	memset(&e, 0, sizeof(e));
 	snprintf(e.fp, sizeof(e.fp), "%s", FP_A);
@@ -110,12 +114,18 @@ test_typed_values_round_trip(void **state)
 	assert_int_equal(req.napprovals, 1);
 	assert_int_equal(raw_int(f, "SELECT counter FROM key_counter"),
 	    UINT32_MAX);
-	assert_int_equal(raw_int(f, "SELECT (SELECT typeof(attested) || "
-	    "typeof(enrolled_at) FROM enrollment) || (SELECT typeof(locked_at) "
-	    "FROM key_lock) || (SELECT typeof(duration) || "
-	    "typeof(approved_at) FROM request_approval) || (SELECT "
-	    "typeof(until) FROM access_grant) = 'integerintegerinteger"
-	    "integerintegerinteger'"), 1);
+	assert_int_equal(raw_int(f, FIXTURE_SQL("SELECT (SELECT "
+	    "typeof(attested) || typeof(enrolled_at) FROM enrollment) || "
+	    "(SELECT typeof(locked_at) FROM key_lock) || (SELECT "
+	    "typeof(duration) || typeof(approved_at) FROM request_approval) || "
+	    "(SELECT typeof(until) FROM access_grant) = 'integerintegerinteger"
+	    "integerintegerinteger'",
+	    "SELECT count(*) = 6 FROM information_schema.columns WHERE "
+	    "data_type = 'bigint' AND (table_name, column_name) IN "
+	    "(('enrollment', 'attested'), ('enrollment', 'enrolled_at'), "
+	    "('key_lock', 'locked_at'), ('request_approval', 'duration'), "
+	    "('request_approval', 'approved_at'), ('access_grant', 'until'))")),
+	    1);
 }
 
 /* Each child advances the same key through 1..n; returns its wins. */
@@ -229,12 +239,23 @@ test_read_only_open_never_writes(void **state)
 	/* no store: nothing created */
 	snprintf(missing, sizeof(missing), "%s/none", f->dir);
 	assert_int_equal(mkdir(missing, 0700), 0);
+	if (fixture_pg() != NULL) {
+		/* an empty database: no tables made */
+		state_close(f->st);
+		f->st = NULL;
+		raw_exec(f, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	}
 	assert_int_equal(state_open_ro(missing, &ro, why, sizeof(why)),
 	    BERR_NOTFOUND);
 	assert_null(ro);
 	snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
 	    "/%s", STATE_FILE);
 	assert_int_equal(stat(missing, &sb), -1);
+	if (fixture_pg() != NULL) {
+		assert_int_equal(raw_int(f, "SELECT count(*) FROM pg_tables "
+		    "WHERE schemaname = 'public'"), 0);
+		assert_int_equal(state_open(f->dir, &f->st), 0);
+	}
 
 	assert_int_equal(state_key_lock(f->st, FP_A, "alice", "clone?"), 0);
 	assert_int_equal(state_open_ro(f->dir, &ro, why, sizeof(why)), 0);
@@ -260,7 +281,8 @@ test_read_only_open_never_writes(void **state)
 	    "key_counter) + (SELECT count(*) FROM engineer_lock)"), 1);
 
 	/* not a store, and a store from the future */
-	raw_exec(f, "PRAGMA user_version = 999");
+	raw_exec(f, FIXTURE_SQL("PRAGMA user_version = 999",
+	    "UPDATE bastion_schema SET version = 999"));
 	assert_int_equal(state_open_ro(f->dir, &ro, why, sizeof(why)),
 	    BERR_INTERNAL);
 	assert_non_null(strstr(why, "newer than this program"));

@@ -6,7 +6,9 @@
  * appends itself when none does; peers other than root are refused; a
  * malformed request ends only its own connection; decisions are pushed
  * to the subscribers of that kind and id and to the owner's loop, and not
- * to others; the wire decoder refuses what is not exactly a message.
+ * to others; on PostgreSQL, a decision told to one node's actor reaches
+ * the subscribers of another's; the wire decoder refuses what is not
+ * exactly a message.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -345,6 +347,61 @@ test_decisions_are_pushed(void **state)
 	uv_run(uv_default_loop(), UV_RUN_NOWAIT);
 }
 
+/* Two nodes on one PostgreSQL database (issue 20): a decision told to
+ * one node's actor wakes a subscriber of the other's at once, through
+ * LISTEN/NOTIFY; other ids stay asleep. */
+static void
+test_decisions_reach_other_nodes(void **state)
+{
+	struct afix *x = *state;
+	struct store_actor *b = NULL;
+	struct state *on_b = NULL;
+	struct state_sub *mine = NULL, *other = NULL;
+	struct timespec t0, t1;
+	char dir_b[PATH_MAX];
+	int64_t id, id2;
+
+	if (fixture_pg() == NULL) {
+		print_message("PostgreSQL only (make check-unit-pg): SQLite "
+		    "stores are one node each\n");
+		skip();
+	}
+	snprintf(dir_b, sizeof(dir_b), "%.200s.b", x->f.dir);
+	assert_int_equal(mkdir(dir_b, 0700), 0);
+	assert_int_equal(store_actor_start(dir_b, NULL, NULL, NULL, &b), 0);
+	assert_int_equal(state_open(dir_b, &on_b), 0);
+	/* node A's request, seen from node B */
+	assert_int_equal(state_request_create(x->f.st, "alice", "acme", "ct",
+	    NULL, &id), 0);
+	assert_int_equal(state_request_create(x->f.st, "gina", "acme", "ct",
+	    NULL, &id2), 0);
+	assert_int_equal(state_subscribe(on_b, STATE_EV_REQUEST, id, &mine),
+	    0);
+	assert_int_equal(state_subscribe(on_b, STATE_EV_REQUEST, id2, &other),
+	    0);
+	assert_int_equal(state_await(mine, 50), 0);
+	/* decided on node A (its actor is told) */
+	assert_int_equal(state_request_finish(x->f.st, id, STATE_REQ_DENIED,
+	    "bob", "no ticket"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(state_await(mine, 5000), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	assert_int_equal(state_await(other, 200), 0);
+	/* and the other way round: decided on B, heard on A */
+	state_unsubscribe(mine);
+	assert_int_equal(state_subscribe(x->f.st, STATE_EV_REQUEST, id2,
+	    &mine), 0);
+	assert_int_equal(state_request_finish(on_b, id2, STATE_REQ_DENIED,
+	    "bob", "no ticket"), 0);
+	assert_int_equal(state_await(mine, 5000), 1);
+	state_unsubscribe(mine);
+	state_unsubscribe(other);
+	state_close(on_b);
+	store_actor_stop(b);
+	fixture_rmdir(dir_b);
+}
+
 static void
 test_wire_refuses_what_is_not_a_message(void **state)
 {
@@ -407,6 +464,8 @@ main(void)
 		    ateardown),
 		cmocka_unit_test_setup_teardown(test_decisions_are_pushed,
 		    asetup, ateardown),
+		cmocka_unit_test_setup_teardown(
+		    test_decisions_reach_other_nodes, asetup, ateardown),
 		cmocka_unit_test(test_wire_refuses_what_is_not_a_message),
 	};
 

@@ -1,0 +1,95 @@
+/*
+ * policy_store.c - the policy's store: section, which chooses the state
+ * store's backend (docs/POLICY.md, docs/SCALE-OUT.md):
+ *
+ *   store:
+ *     backend: postgresql           # or sqlite, the default
+ *     conninfo: "host=db1 dbname=bastion user=bastion"
+ *     password_file: /etc/bastion/pg.pass
+ *
+ * Without the section the store is SQLite in paths.state_dir. The
+ * connection string is checked with libpq's own parser (PQconninfoParse)
+ * and may not carry a password: that lives in password_file, which the
+ * backend refuses to use if anyone but the bastiond user may read it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "policy_int.h"
+
+#define STORE_CONNINFO_MAX	1024
+
+/* conninfo as libpq reads it, without a password: 0, or reported. */
+static int
+check_conninfo(struct pctx *c, const struct ynode *v, const char *s)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	int r = 0;
+
+	if (strlen(s) > STORE_CONNINFO_MAX || !text_ok(s)) {
+		problem(c, v->line, "store: conninfo is longer than %d bytes or "
+		    "holds control characters " DASH " write it as "
+		    "\"host=HOST dbname=DB user=USER\"", STORE_CONNINFO_MAX);
+		return (-1);
+	}
+	if ((opts = PQconninfoParse(s, &err)) == NULL) {
+		problem(c, v->line, "store: conninfo is not a libpq connection "
+		    "string (%.*s) " DASH " write it as \"host=HOST dbname=DB "
+		    "user=USER\"", err != NULL ? (int)strcspn(err, "\n") : 14,
+		    err != NULL ? err : "out of memory");
+		PQfreemem(err);
+		return (-1);
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0') {
+			problem(c, v->line, "store: conninfo holds a password "
+			    DASH " put it in password_file (mode 0600, the "
+			    "bastiond user's) instead");
+			r = -1;
+		}
+	PQconninfoFree(opts);
+	return (r);
+}
+
+void
+parse_store(struct pctx *c, const struct ynode *root)
+{
+	static const char *const keys[] = { "backend", "conninfo",
+	    "password_file", NULL };
+	const char *what = "store", *s;
+	const struct ynode *m, *v;
+	struct policy *p = c->p;
+
+	if ((m = field(c, root, "store", "the policy", NULL)) == NULL ||
+	    check_map(c, m, what, keys, "write store: with backend: "
+	    "postgresql and conninfo:, or remove it for SQLite") != 0)
+		return;
+	if ((s = field_scalar(c, m, "backend", what, "backend: sqlite or "
+	    "postgresql", &v)) == NULL)
+		return;
+	if (strcmp(s, "sqlite") == 0) {
+		if (ymap_get(m, "conninfo") != NULL ||
+		    ymap_get(m, "password_file") != NULL)
+			problem(c, m->line, "store: conninfo and password_file "
+			    "are for backend: postgresql " DASH " remove them "
+			    "or choose postgresql");
+		return;
+	}
+	if (strcmp(s, "postgresql") != 0) {
+		problem(c, v->line, "store: backend \"%.32s\" is not known "
+		    DASH " write sqlite (the default) or postgresql", s);
+		return;
+	}
+	p->store_postgresql = 1;
+	if ((s = field_scalar(c, m, "conninfo", what, "conninfo: \"host=HOST "
+	    "dbname=DB user=USER\" (libpq)", &v)) != NULL &&
+	    check_conninfo(c, v, s) == 0)
+		p->store_conninfo = xstrdup(c, s);
+	/* optional: peer or certificate authentication needs none */
+	(void)get_path(c, m, "password_file", what, NULL,
+	    &p->store_password_file);
+}

@@ -1,0 +1,148 @@
+"""Two bastiond nodes on one PostgreSQL database (issue 20,
+docs/SCALE-OUT.md): what one node decides reaches the other at once.
+
+A private cluster (harness/pg.py: initdb as an unprivileged user, a Unix
+socket, a password file) holds the state of both nodes; each node has its
+own host key, state directory (audit chain, store actor socket), run
+directory and listen port, and the same vendors, devices and people. The
+engineers use the real ssh to node A; the admin decides with bastionctl on
+node B, as on another server of the group.
+"""
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from harness import util
+from harness.bastion import Bastion
+from harness.pg import PgCluster, PgMissing, store_section
+
+HEARD = "a decision of another node"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    try:
+        pg = PgCluster()
+    except PgMissing as e:
+        pytest.skip(str(e))
+    with pg:
+        yield pg
+
+
+@pytest.fixture
+def nodes(cast, cluster, build_dir):
+    """(world, people, node B): node A is world.bastion, both started on
+    one fresh database."""
+    world, p = cast
+    world.top["store"] = store_section(cluster.create_database(), cluster)
+    world.vendors["globex"]["approval"] = {"required": True}
+    world.start_bastion()
+    b = Bastion(world.dir / "node-b", build_dir, world.pam)
+    policy = world.policy()
+    policy["listen"] = ["127.0.0.1:%d" % util.free_port("127.0.0.1")]
+    policy["paths"] = b.default_paths()
+    b.write_policy(policy)
+    b.start()
+    try:
+        yield world, p, b
+    finally:
+        b.stop()
+
+
+def ctl(build_dir, node, *args):
+    """bastionctl on node (through its control socket)."""
+    return subprocess.run(
+        [str(build_dir / "bastionctl"), "-f", str(node.policy_path)] +
+        [str(a) for a in args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, timeout=60)
+
+
+def heard(node):
+    return [line for line in node.log().splitlines() if HEARD in line]
+
+
+def test_approve_on_b_a_request_made_on_a(nodes, build_dir):
+    world, p, b = nodes
+    a = world.bastion
+    n = len(a.audit_events(event="approval.requested", user="gina"))
+    proc = p["gina"].popen("pacs", "echo ran-on-a", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    ev = a.wait_audit(event="approval.requested", user="gina", after=n,
+                      alive=proc, timeout=20)
+    rid = ev["request"]
+    # node B sees node A's request: one state
+    lst = json.loads(ctl(build_dir, b, "requests", "--json").stdout)
+    assert [str(r["id"]) for r in lst] == [rid]
+    assert lst[0]["status"] == "pending" and lst[0]["engineer"] == "gina"
+    assert heard(a) == []
+    r = ctl(build_dir, b, "approve", rid, "1h")
+    assert r.returncode == 0, r.stderr
+    approved = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    took = time.monotonic() - approved
+    assert proc.returncode == 0, err
+    assert out == "ran-on-a\n"
+    assert "request %s approved" % rid in err
+    # pushed through the database (LISTEN/NOTIFY), not found by a poll
+    util.wait_until(lambda: heard(a), 5, what="node A told by node B")
+    assert "kind 1, id %s" % rid in heard(a)[0]
+    assert took < 5, took
+    # the decision is node B's, the grant everybody's
+    b.wait_audit(event="approval.approve", request=rid)
+    grants = json.loads(ctl(build_dir, a, "grants", "--json").stdout)
+    assert len(grants) == 1 and grants[0]["device"] == "pacs"
+
+
+def test_kill_on_b_ends_a_session_on_a(nodes, build_dir):
+    world, p, b = nodes
+    proc = p["alice"].popen("ct-scanner", "echo started; sleep 60",
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline() == "started\n"
+    live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+    assert [s["engineer"] for s in live] == ["alice"]
+    sid = live[0]["sid"]
+    k = ctl(build_dir, b, "kill", sid, "node", "b", "says", "stop")
+    assert k.returncode == 0, k.stderr
+    killed = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    took = time.monotonic() - killed
+    assert proc.returncode != 0
+    assert "session closed by an admin" in err and "node b says stop" in \
+        err, err
+    util.wait_until(lambda: heard(world.bastion), 5,
+                    what="node A told by node B")
+    # at once: well inside the listener's 5 s safety poll
+    assert took < 4, took
+    world.bastion.wait_audit(event="session.end", session=str(sid))
+
+
+def test_counter_regression_across_nodes_locks_the_key(nodes, build_dir,
+                                                       softsk):
+    world, p, b = nodes
+    alice = p["alice"]
+    r = alice.ssh("ct-scanner", "echo reached")
+    assert r.returncode == 0 and "reached" in r.stdout, r.stderr
+    high = softsk.counter()
+    # a clone of alice's key, behind her real one, used on node B
+    softsk.set_counter(0)
+    cfg = b.ssh_config(alice.dir / "ssh_config-node-b", alice.key,
+                       provider=softsk.provider)
+    argv = b.ssh_argv(cfg, "alice", "ct-scanner", "echo reached",
+                      agent=True, tty=False)
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, env=alice.env(), timeout=60,
+                       start_new_session=True)
+    assert r.returncode != 0 and "reached" not in r.stdout
+    assert "counter went backwards" in r.stderr, r.stderr
+    ev = b.wait_audit(event="touch.counter_regression", user="alice")
+    assert "not above the last one seen, %d" % high in ev["reason"]
+    # the key is locked for the whole group: node A refuses it too, even
+    # with a counter ahead again
+    softsk.set_counter(high + 100)
+    r = alice.ssh("ct-scanner", "echo reached")
+    assert r.returncode != 0 and "is locked" in r.stderr, r.stderr
+    world.bastion.wait_audit(event="touch.locked", user="alice")
