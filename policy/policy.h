@@ -119,6 +119,8 @@ struct policy_listen {
 	uint16_t port;
 };
 
+#define POLICY_MAX_REC_RECIPIENTS	32	/* AGE_MAX_RECIPIENTS */
+
 struct policy {
 	char *path;		/* the file it came from */
 	uint8_t sha256[32];	/* hash of the file's bytes */
@@ -157,6 +159,11 @@ struct policy {
 	unsigned keepalive;		/* default 30 */
 	unsigned recording_min_free_mb;	/* default 256: below, sessions are
 					   refused (the recorder's -m) */
+	/* recordings: (policy_recordings.c) */
+	char **rec_recipients;		/* age1... keys: format 2 */
+	size_t nrec_recipients;
+	int rec_server_unlock;		/* 1: the console may decrypt */
+	char *rec_server_identity;	/* the key it decrypts with */
 	unsigned touch_transfer_window;	/* default 300: how long a touch
 					   admits transfers without an agent
 					   (touch.c); 0 off */

@@ -10,6 +10,7 @@
  *	policy_yaml.c		context helpers, problems, the YAML tree
  *	policy_schema.c		typed readers for fields
  *	policy_limits.c		time windows, limits, approval rules
+ *	policy_recordings.c	recordings: recipients, server unlock
  *	policy_people.c		keys, engineers, admins, auditors
  *	policy_devices.c	vendors, segments, devices
  *	policy_check.c		checks over the whole file
@@ -163,6 +164,8 @@ int parse_date(const char *s, time_t *out);
 
 /* policy_limits.c (windows, limits, approvals) */
 void parse_limits(struct pctx *c, const struct ynode *root);
+/* policy_recordings.c */
+void parse_recordings(struct pctx *c, const struct ynode *root);
 void parse_global_approval(struct pctx *c, const struct ynode *root);
 void parse_approval(struct pctx *c, const struct ynode *owner, const char *who,
     const struct policy_approval *inherit, struct policy_approval *a);

@@ -9,7 +9,7 @@ libyaml-dev libzstd-dev libsystemd-dev libseccomp-dev libarchive-dev libcmocka-d
 libpam-modules openssh-client openssh-server
 python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciinema ssh-audit tmux
 procps iproute2 curl systemd debootstrap systemd-container
-putty-tools python3-paramiko python3-asyncssh"
+putty-tools python3-paramiko python3-asyncssh age"
 
 missing=""
 for p in $PKGS; do
