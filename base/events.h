@@ -86,7 +86,8 @@ enum bev_role {
 	F(user) F(vendor) F(vendors) F(verb) F(via) F(window) F(worker)    \
 	F(seconds) F(truncated)                                            \
 	F(assertion) F(cred) F(challenge) F(action) F(authdata)            \
-	F(clientdata) F(sig) F(person) F(alg) F(pubkey)
+	F(clientdata) F(sig) F(person) F(alg) F(pubkey)                              \
+	F(old_keys) F(new_keys) F(recipients)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -191,10 +192,14 @@ enum bev_role {
 	    BEV_BY_RECORDER, NONE, "uid pid", "")                          \
 	X(RECORDING_REFUSED, "recording.refused", BEV_BY_RECORDER, NONE,   \
 	    "reason engineer device", "")                                  \
+	X(RECORDING_REWRAP, "recording.rewrap", BEV_BY_CTL, NONE,          \
+	    "recording path old_keys new_keys recipients", "")             \
 	X(RECORDING_SEALED, "recording.sealed", BEV_BY_RECORDER, SEALED,   \
 	    "session path status reason frames head", "")                  \
 	X(RECORDING_START, "recording.start", BEV_BY_RECORDER, NONE,       \
 	    "session path engineer device source", "")                     \
+	X(RECORDING_UNLOCK, "recording.unlock", BEV_BY_MONITOR, NONE,      \
+	    "session user recording result", "reason")                     \
 	X(RECORDING_UNSEALED, "recording.unsealed", BEV_BY_RECORDER, NONE, \
 	    "session path reason error", "")                               \
 	X(SESSION_END, "session.end", BEV_BY_CHILD, END,                   \

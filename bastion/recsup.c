@@ -107,7 +107,9 @@ void
 recsup_start(struct listener *L)
 {
 	char key[PATH_MAX], sock[PATH_MAX], minfree[24];
-	char *args[14];
+	/* the fixed options, then -r RECIPIENT for each (policy recordings:) */
+	char *args[14 + 2 * POLICY_MAX_REC_RECIPIENTS];
+	size_t i;
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[3];
 	int r, n = 0;
@@ -128,6 +130,11 @@ recsup_start(struct listener *L)
 	args[n++] = minfree;
 	args[n++] = "-a";	/* its events join the audit chain */
 	args[n++] = L->boot->state_dir;
+	for (i = 0; i < L->boot->nrec_recipients &&
+	    i < POLICY_MAX_REC_RECIPIENTS; i++) {
+		args[n++] = "-r";
+		args[n++] = L->boot->rec_recipients[i];
+	}
 	args[n++] = "-D";
 	args[n] = NULL;
 	memset(&o, 0, sizeof(o));

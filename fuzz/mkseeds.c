@@ -42,6 +42,8 @@
 #include "monitor.h"
 #include "recbundle.h"
 #include "recnotary.h"
+#include "age.h"
+#include "recenc.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recproto.h"
@@ -854,6 +856,38 @@ seeds_webauthn(const char *t)
 	    sizeof(eddsa_sig_noup), eddsa_cdj);
 }
 
+/* fuzz_age: a header to the target's fixed identity (0x42 x 32) and
+ * another, each followed by a payload; the same header as a key block. */
+static void
+seeds_age(const char *t)
+{
+	static const uint8_t fk[AGE_FILE_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8,
+	    9, 10, 11, 12, 13, 14, 15, 16 };
+	uint8_t keys[2][AGE_KEY_LEN], sec[AGE_KEY_LEN], ct[200];
+	struct age_payload *ap = NULL;
+	struct buf *b = nbuf(), *kb = nbuf();
+
+	memset(sec, 0x42, sizeof(sec));
+	must(age_identity_public(sec, keys[0]) == 0, "public key");
+	memset(sec, 0x43, sizeof(sec));
+	must(age_identity_public(sec, keys[1]) == 0, "public key");
+	must(age_header_write(fk, (const uint8_t (*)[AGE_KEY_LEN])keys, 2,
+	    b) == 0, "age header");
+	must(recenc_keyblock_encode(buf_ptr(b), buf_len(b), NULL, 0, kb) == 0,
+	    "key block");
+	/* the key block without its own length, as the reader hands it */
+	seed(t, "keyblock", buf_ptr(kb) + 4, buf_len(kb) - 4);
+	seed_buf(t, "header", b);
+	must(age_payload_new(fk, &ap) == 0 &&
+	    age_payload_seal(ap, (const uint8_t *)"uid=0(root)\r\n", 13,
+	    ct) == 0 && buf_put(b, ct, age_payload_sealed_len(13)) == 0,
+	    "payload");
+	seed_buf(t, "header-payload", b);
+	age_payload_free(ap);
+	buf_free(b);
+	buf_free(kb);
+}
+
 /* The targets with a seed maker of their own (and perhaps strings too). */
 static const struct {
 	const char *name;
@@ -865,7 +899,7 @@ static const struct {
 	{ "monitor", seeds_monitor }, { "sanitize", seeds_sanitize },
 	{ "recording", seeds_recording }, { "recfmt", seeds_recfmt },
 	{ "recproto", seeds_recproto }, { "store_wire", seeds_store_wire },
-	{ "webauthn", seeds_webauthn },
+	{ "webauthn", seeds_webauthn }, { "age", seeds_age },
 };
 
 int

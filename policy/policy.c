@@ -278,7 +278,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	static const char *const keys[] = { "version", "listen", "paths",
 	    "limits", "approval", "work_record", "require_attestation",
 	    "admin_group", "worker_user", "vendors", "devices", "admins",
-	    "auditors", "web", "store", NULL };
+	    "auditors", "web", "store", "recordings", NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -298,6 +298,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	parse_paths(c, root);
 	parse_limits(c, root);
 	parse_store(c, root);
+	parse_recordings(c, root);
 	parse_global_approval(c, root);
 	get_bool(c, root, "work_record", "the policy", &p->work_record);
 	/* before the vendors, which inherit it */
@@ -498,6 +499,9 @@ policy_free(struct policy *p)
 		free(p->listen[i].host);
 	for (i = 0; i < p->nhost_keys; i++)
 		free(p->host_keys[i]);
+	for (i = 0; i < p->nrec_recipients; i++)
+		free(p->rec_recipients[i]);
+	FREE_ALL(p->rec_recipients, p->rec_server_identity);
 	FREE_ALL(p->listen, p->host_keys, p->state_dir, p->recordings_dir,
 	    p->run_dir, p->pam_service_dir, p->recorder_socket, p->text,
 	    p->approval.windows, p->notify_command, p->admin_group,

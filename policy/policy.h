@@ -156,6 +156,7 @@ struct policy_web {
 #define POLICY_DEFAULT_WEB_USER		"bastion-web"
 #define POLICY_DEFAULT_TIME_ZONE	"Asia/Tokyo"
 #define POLICY_ZONEINFO_DIR		"/usr/share/zoneinfo"
+#define POLICY_MAX_REC_RECIPIENTS	32	/* AGE_MAX_RECIPIENTS */
 
 struct policy {
 	char *path;		/* the file it came from */
@@ -195,6 +196,11 @@ struct policy {
 	unsigned keepalive;		/* default 30 */
 	unsigned recording_min_free_mb;	/* default 256: below, sessions are
 					   refused (the recorder's -m) */
+	/* recordings: (policy_recordings.c) */
+	char **rec_recipients;		/* age1... keys: format 2 */
+	size_t nrec_recipients;
+	int rec_server_unlock;		/* 1: the console may decrypt */
+	char *rec_server_identity;	/* the key it decrypts with */
 	unsigned touch_transfer_window;	/* default 300: how long a touch
 					   admits transfers without an agent
 					   (touch.c); 0 off */

@@ -11,6 +11,7 @@
  *	policy_schema.c		typed readers for fields
  *	policy_limits.c		time windows, limits, approval rules
  *	policy_notify.c		approval.notify (bastion-notify's settings)
+ *	policy_recordings.c	recordings: recipients, server unlock
  *	policy_people.c		keys, engineers, admins, auditors
  *	policy_devices.c	vendors, segments, devices
  *	policy_check.c		checks over the whole file
@@ -164,6 +165,8 @@ int parse_date(const char *s, time_t *out);
 
 /* policy_limits.c (windows, limits, approvals) */
 void parse_limits(struct pctx *c, const struct ynode *root);
+/* policy_recordings.c */
+void parse_recordings(struct pctx *c, const struct ynode *root);
 void parse_global_approval(struct pctx *c, const struct ynode *root);
 
 /* policy_notify.c (approval.notify) */

@@ -4,7 +4,7 @@
  *
  *   bastion-recorder --init -k KEYFILE
  *   bastion-recorder -k KEYFILE -d RECDIR -s SOCKET [-u UID]... [-m MIB]
- *                    [-D] [-v]
+ *                    [-r RECIPIENT]... [-D] [-v]
  *
  * Session workers connect to SOCKET (a Unix stream socket), are admitted by
  * the uid the kernel reports for them (SO_PEERCRED; -u, default our own),
@@ -12,7 +12,9 @@
  * this recorder created for them under RECDIR/YYYY/MM/DD/. From then on the
  * connection is bound to that one recording: FRAMEs are appended to it and
  * to nothing else, CLOSE seals it. docs/RECORDING-FORMAT.md describes the
- * file format and the protocol.
+ * file format and the protocol. With -r (age recipients, "age1...": the
+ * auditors' keys and an escrow key) recordings are written in format 2,
+ * every payload encrypted before it reaches the disk (recenc.h).
  *
  * Failure is closed: when a recording cannot be written the worker gets ERR
  * and its connection is closed, which ends the vendor's session. A worker
@@ -157,7 +159,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: bastion-recorder --init -k KEYFILE\n"
 	    "       bastion-recorder -k KEYFILE -d RECDIR -s SOCKET [-u UID]... "
-	    "[-m MIB] [-a STATE_DIR | -C CHAIN_DIR] [-D] [-v]\n"
+	    "[-m MIB] [-a STATE_DIR | -C CHAIN_DIR] [-r RECIPIENT]... [-D] "
+	    "[-v]\n"
 	    "  --init          create the signing key pair KEYFILE (0600) and "
 	    "KEYFILE.pub,\n"
 	    "                  print the public key and its fingerprint, exit\n"
@@ -176,8 +179,13 @@ usage(FILE *f)
 	    "our own)\n"
 	    "  -m MIB          refuse new recordings below this much free "
 	    "space (default %d)\n"
+	    "  -r RECIPIENT    encrypt recordings to this age public key "
+	    "(age1...; repeatable,\n"
+	    "                  up to %d): format 2, docs/RECORDING-FORMAT.md "
+	    "section 13\n"
 	    "  -D              stay in the foreground, log to stderr only\n"
-	    "  -v              verbose diagnostics\n", RECSERVER_MIN_FREE_MIB);
+	    "  -v              verbose diagnostics\n", RECSERVER_MIN_FREE_MIB,
+	    AGE_MAX_RECIPIENTS);
 }
 
 static int
@@ -238,7 +246,7 @@ main(int argc, char **argv)
 		{ "init", no_argument, NULL, 'I' },
 		PROG_OPTS_END
 	};
-	static const struct prog prog = { "a:C:k:d:s:u:m:Dvh", longopts,
+	static const struct prog prog = { "a:C:k:d:s:u:m:r:Dvh", longopts,
 	    usage, 2, 0, 0 };
 	struct recserver *srv;
 	const char *keyfile = NULL, *auditdir = NULL;
@@ -289,6 +297,18 @@ main(int argc, char **argv)
 				    "number of MiB\n");
 				return (2);
 			}
+			break;
+		case 'r':
+			if (srv->nrecipients >= AGE_MAX_RECIPIENTS ||
+			    age_recipient_decode(optarg,
+			    srv->recipients[srv->nrecipients]) != 0) {
+				fprintf(stderr, "bastion-recorder: -r %s: not "
+				    "an age recipient (age1..., as age-keygen "
+				    "prints it), or more than %d\n", optarg,
+				    AGE_MAX_RECIPIENTS);
+				return (2);
+			}
+			srv->nrecipients++;
 			break;
 		case 'D':
 			fg = 1;
@@ -361,8 +381,10 @@ main(int argc, char **argv)
 	srv->sigterm.data = srv->sigint.data = srv;
 	uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&srv->sigint, signal_cb, SIGINT);
-	log_info("listening on %s, recording to %s, key %s", srv->sockpath,
-	    srv->recdir, srv->keyfp);
+	log_info("listening on %s, recording to %s, key %s, %s", srv->sockpath,
+	    srv->recdir, srv->keyfp, srv->nrecipients > 0 ?
+	    "encrypted to the recipients given (format 2)" : "in clear "
+	    "(format 1)");
 	(void)sd_notifyf(0, "READY=1\nSTATUS=recording to %s, signing key %s",
 	    srv->recdir, srv->keyfp);
 	uv_run(&srv->loop, UV_RUN_DEFAULT);

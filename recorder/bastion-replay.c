@@ -1,8 +1,8 @@
 /*
  * bastion-replay.c - play a session recording back to an auditor.
  *
- *   bastion-replay [-k PUBKEY] [--speed N] [--skip-idle SECONDS]
- *                  [--channel N] FILE
+ *   bastion-replay [-k PUBKEY] [--identity FILE] [--speed N]
+ *                  [--skip-idle SECONDS] [--channel N] FILE
  *   bastion-replay --text [-k PUBKEY] [--audit CHAIN] FILE
  *                                                 plain transcript
  *   bastion-replay --asciicast [--input] [--skip-idle SECONDS]
@@ -20,6 +20,11 @@
  * text_clean_buf() (text.h). With -k the recording is verified first and a failure is
  * shouted on stderr; replay itself never trusts the file: it reads frames
  * with the bounded reader and stops at the first damaged one.
+ *
+ * A recording of format 2 (encrypted, recenc.h) needs --identity FILE, an
+ * age identity file holding the secret key of one of its recipients (an
+ * auditor's, or the escrow key put back together with bastion-escrow);
+ * the clear text exists only in this process's memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +48,7 @@
 #include "io.h"
 #include "log.h"
 #include "prog.h"
+#include "recenc.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recreader.h"
@@ -61,6 +67,7 @@ struct opts {
 	enum mode mode;
 	const char *file;
 	const char *keyfile;
+	const char *identity;	/* --identity: age identity file */
 	double speed;
 	double skip_idle;	/* seconds, 0 = off */
 	uint64_t channel;	/* ALL_CHANNELS or one */
@@ -78,11 +85,13 @@ struct rec {
 	int damaged;
 };
 
-/* Open the recording and read its HEADER. 0, or exits with a message. */
+/* Open the recording (with identity, if encrypted) and read its HEADER.
+ * 0, or -1 after a message. */
 static int
-rec_open(struct rec *r, const char *path)
+rec_open(struct rec *r, const char *path, const char *identity)
 {
 	struct rec_frame f;
+	char why[512];
 	int e;
 
 	memset(r, 0, sizeof(*r));
@@ -94,7 +103,18 @@ rec_open(struct rec *r, const char *path)
 	}
 	if (recreader_magic(r->rd) != 0) {
 		fprintf(stderr, "bastion-replay: %s: not a bastion recording "
-		    "v1\n", path);
+		    "(format 1 or 2)\n", path);
+		return (-1);
+	}
+	if (recreader_version(r->rd) == 2 && identity == NULL) {
+		fprintf(stderr, "bastion-replay: %s is encrypted (format 2): "
+		    "give --identity FILE, the age secret key of one of its "
+		    "recipients\n", path);
+		return (-1);
+	}
+	if (recreader_version(r->rd) == 2 &&
+	    recenc_unlock(r->rd, identity, why, sizeof(why)) != 0) {
+		fprintf(stderr, "bastion-replay: %s: %s\n", path, why);
 		return (-1);
 	}
 	if (recreader_next(r->rd, &f) != 0 || f.type != REC_HEADER ||
@@ -146,7 +166,7 @@ rec_rewind(struct rec *r)
 {
 	struct rec_frame f;
 
-	if (recreader_seek(r->rd, REC_MAGIC_LEN) != 0 ||
+	if (recreader_seek(r->rd, recreader_base(r->rd)) != 0 ||
 	    recreader_next(r->rd, &f) != 0)
 		return (-1);
 	return (0);
@@ -747,6 +767,9 @@ usage(FILE *f)
 	    "       bastion-replay --asciicast [--input] [--skip-idle SEC] "
 	    "[-k PUBKEY] FILE\n"
 	    "  -k PUBKEY         verify first (warns loudly if it does not)\n"
+	    "  --identity FILE   age identity file (AGE-SECRET-KEY-1...) of a "
+	    "recipient:\n"
+	    "                    needed for encrypted recordings (format 2)\n"
 	    "  --speed N         play N times faster (default 1)\n"
 	    "  --skip-idle SEC   cap pauses at SEC seconds\n"
 	    "  --channel N       only this channel's output\n"
@@ -771,6 +794,7 @@ main(int argc, char **argv)
 		{ "asciicast", no_argument, NULL, 'A' },
 		{ "input", no_argument, NULL, 'I' },
 		{ "audit", required_argument, NULL, 'a' },
+		{ "identity", required_argument, NULL, 'y' },
 		PROG_OPTS_END
 	};
 	static const struct prog prog = { "k:h", longopts, usage,
@@ -828,6 +852,9 @@ main(int argc, char **argv)
 		case 'a':
 			o.audit = optarg;
 			break;
+		case 'y':
+			o.identity = optarg;
+			break;
 		}
 	}
 	if (rc != PROG_GO)
@@ -839,7 +866,7 @@ main(int argc, char **argv)
 	else if (o.mode == MODE_PLAY)
 		fprintf(stderr, "bastion-replay: not verified (no -k PUBKEY "
 		    "given)\n");
-	if (rec_open(&r, o.file) != 0) {
+	if (rec_open(&r, o.file, o.identity) != 0) {
 		rec_close(&r);
 		return (EXIT_USAGE);
 	}

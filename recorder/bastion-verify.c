@@ -127,6 +127,10 @@ summary(const struct recverify_report *rep, const char *state)
 	    (unsigned long long)rep->out_bytes,
 	    (unsigned long long)rep->in_bytes,
 	    (unsigned long long)rep->fwd_bytes);
+	if (rep->version == 2)
+		printf("encrypted: format 2, the file key wrapped to %zu "
+		    "recipient(s), %zu signed rewrap(s); checked without "
+		    "any secret key\n", rep->recipients, rep->rewraps);
 }
 
 /* Say what recverify found; returns the exit status. what names the file

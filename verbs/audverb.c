@@ -75,7 +75,7 @@ int
 audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[])
 {
 	char self[PATH_MAX], bin[PATH_MAX + 32], buf[16384], *slash;
-	char *argv[8];
+	char *argv[12];
 	int pfd[2], st, n = 0, i;
 	ssize_t k;
 	pid_t pid;
@@ -87,7 +87,7 @@ audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[])
 		*slash = '\0';
 	snprintf(bin, sizeof(bin), "%s/%s", self, prog);
 	argv[n++] = bin;
-	for (i = 0; extra[i] != NULL && n < 7; i++)
+	for (i = 0; extra[i] != NULL && n < 11; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) != 0)

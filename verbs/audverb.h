@@ -51,7 +51,7 @@ int audverb_exec(struct verb_ctx *c, const struct verb_args *a);
 /* STATE_DIR/recorder.key.pub */
 void audverb_pubkey(const struct verb_ctx *c, char *out, size_t len);
 /* Run prog (beside bastiond) with extra arguments (NULL-terminated, at
- * most 6), its output and errors to c->out; its exit status, or 3. */
+ * most 10), its output and errors to c->out; its exit status, or 3. */
 int audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[]);
 /* The console.verb event of an auditor's verb. */
 void audverb_done(struct verb_ctx *c, const char *verb, const char *id,

@@ -51,19 +51,26 @@ recordings_seal(const char *path, off_t size, uint64_t *time_us,
 	struct rec_payload pl;
 	struct rec_frame f;
 	off_t off;
+	uint64_t sbase;
 	size_t reason;
 	int found = 0;
 
 	if (recreader_open(path, &r) != 0)
 		return (0);
+	/* format 2: after the key block; the seal counts from frame 0 */
+	if (recreader_magic(r) != 0) {
+		recreader_free(r);
+		return (0);
+	}
+	sbase = recreader_version(r) == 2 ? recreader_base(r) : 0;
 	for (reason = 0; reason <= REC_REASON_MAX && !found; reason++) {
 		off = size - (off_t)(202 + reason);
-		if (off < (off_t)REC_MAGIC_LEN)
+		if (off < (off_t)recreader_base(r))
 			break;
 		if (recreader_seek(r, (uint64_t)off) != 0 ||
 		    recreader_next(r, &f) != 0 || f.type != REC_SEAL ||
 		    recfmt_payload_decode(f.type, f.payload, f.len, &pl) != 0 ||
-		    pl.offset != (uint64_t)off)
+		    pl.offset + sbase != (uint64_t)off)
 			continue;
 		*time_us = f.time_us;
 		*status = pl.status;

@@ -3,24 +3,101 @@
  * transcript of a recording (bastion-replay --text, checked with the
  * recorder's public key). The header says how the session was let in
  * from the audit chain, which the recording's own field cannot prove.
+ *
+ * An encrypted recording (format 2, docs/RECORDING-FORMAT.md section 13)
+ * is replayed here only through an explicit unlock: the policy must say
+ * recordings: server_unlock: allow, the server identity must be a regular
+ * file only root can read, and the unlock is audited (recording.unlock)
+ * before the key is used; refusals are audited too. Otherwise the auditor
+ * is told to replay on their own machine with their own key.
  */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "auditlog.h"
 #include "audverb.h"
+#include "log.h"
+#include "recreader.h"
+
+static int
+replay_refuse(struct verb_ctx *c, const char *id, const char *reason)
+{
+	(void)audit_ev(BEV_RECORDING_UNLOCK, "session", c->session, "user",
+	    c->admin, "recording", id, "result", "refused", "reason", reason,
+	    NULL);
+	fprintf(c->err, "bastion: recording %s is encrypted to the auditors' "
+	    "keys and cannot be replayed here: %s. Export it (export %s) or "
+	    "copy it, and replay it on your own machine with bastion-replay "
+	    "--identity YOUR-AGE-KEY FILE\n", id, reason, id);
+	return (1);
+}
+
+/* 0 and the identity to use, or 1 after saying why not (audited). */
+static int
+replay_unlock(struct verb_ctx *c, const char *id, const char **identity)
+{
+	const char *idf = c->pol->rec_server_identity;
+	struct stat st;
+
+	*identity = NULL;
+	if (!c->pol->rec_server_unlock)
+		return (replay_refuse(c, id, "the policy forbids decrypting "
+		    "recordings on the bastion (recordings: server_unlock: "
+		    "forbid)"));
+	if (idf == NULL || lstat(idf, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 077) != 0)
+		return (replay_refuse(c, id, "the server identity "
+		    "(recordings: server_identity) is missing or readable by "
+		    "others than root"));
+	if (audit_ev(BEV_RECORDING_UNLOCK, "session", c->session, "user",
+	    c->admin, "recording", id, "result", "unlocked", NULL) != 0) {
+		fprintf(c->err, "bastion: the audit log cannot be written, so "
+		    "the recording is not decrypted\n");
+		return (1);
+	}
+	*identity = idf;
+	return (0);
+}
 
 static int
 replay_run(struct verb_ctx *c, const char *path)
 {
 	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
+	char *argv[12];
+	const char *identity = NULL, *fmt, *id;
+	struct rec_hdr h;
+	int n = 0, rc = 0;
 
+	if (recreader_header(path, &h) != 0) {
+		recfmt_hdr_clear(&h);
+		fprintf(c->err, "bastion: the recording's HEADER cannot be "
+		    "read\n");
+		return (1);
+	}
+	fmt = recfmt_hdr_get(&h, "format");
+	id = audverb_get(&h, "session");
+	if (fmt != NULL && strcmp(fmt, "2") == 0)
+		rc = replay_unlock(c, id, &identity);
+	recfmt_hdr_clear(&h);
+	if (rc != 0)
+		return (rc);
 	audverb_pubkey(c, pub, sizeof(pub));
-	if (auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0)
-		return (audverb_tool(c, "bastion-replay", (char *[]){ "--text",
-		    "-k", pub, "--audit", chain, (char *)path, NULL }));
-	return (audverb_tool(c, "bastion-replay", (char *[]){ "--text", "-k",
-	    pub, (char *)path, NULL }));
+	argv[n++] = "--text";
+	argv[n++] = "-k";
+	argv[n++] = pub;
+	if (identity != NULL) {
+		argv[n++] = "--identity";
+		argv[n++] = (char *)identity;
+	}
+	if (auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0) {
+		argv[n++] = "--audit";
+		argv[n++] = chain;
+	}
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+	return (audverb_tool(c, "bastion-replay", argv));
 }
 
 static const struct audverb_one replay_one = { replay_run };

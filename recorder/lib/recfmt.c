@@ -92,6 +92,20 @@ recfmt_frame_encode(struct buf *b, const struct rec_frame *f)
 int
 recfmt_frame_decode(struct buf *b, struct rec_frame *f)
 {
+	return (recfmt_frame_decode_max(b, f, REC_MAX_PAYLOAD));
+}
+
+int
+recfmt_type_encrypted(int type)
+{
+	return (type >= REC_TYPE_MIN && type <= REC_TYPE_MAX &&
+	    type != REC_HEADER && type != REC_CHECKPOINT && type != REC_SEAL);
+}
+
+int
+recfmt_frame_decode_max(struct buf *b, struct rec_frame *f,
+    size_t max_payload)
+{
 	uint32_t len;
 	int r;
 
@@ -100,7 +114,9 @@ recfmt_frame_decode(struct buf *b, struct rec_frame *f)
 		return (r);
 	if (len < REC_FRAME_FIXED)
 		return (BERR_FORMAT);
-	if (len > REC_FRAME_FIXED + REC_MAX_PAYLOAD)
+	if (max_payload > REC_MAX_STORED)
+		return (BERR_INVAL);
+	if (len > REC_FRAME_FIXED + max_payload)
 		return (BERR_LIMIT);
 	if (buf_len(b) < len)
 		return (BERR_TRUNC);
@@ -109,7 +125,7 @@ recfmt_frame_decode(struct buf *b, struct rec_frame *f)
 	    (r = buf_get_u64(b, &f->time_us)) != 0 ||
 	    (r = buf_get_u32(b, &f->channel)) != 0 ||
 	    (r = buf_get_string_direct(b, &f->payload, &f->len,
-	    REC_MAX_PAYLOAD)) != 0)
+	    max_payload)) != 0)
 		return (r == BERR_LIMIT ? BERR_FORMAT : r);
 	if (f->len + REC_FRAME_FIXED != len)
 		return (BERR_FORMAT);

@@ -36,6 +36,7 @@
 struct buf;
 
 #define REC_MAGIC		"bastion-rec v1\n"
+#define REC_MAGIC_V2		"bastion-rec v2\n"	/* encrypted: recenc.h */
 #define REC_MAGIC_LEN		15
 #define REC_SEED_CONTEXT	"bastion-rec-v1"
 #define REC_CKPT_CONTEXT	"bastion-rec-v1 checkpoint"
@@ -45,7 +46,12 @@ struct buf;
 #define REC_SIG_LEN		64
 #define REC_MAX_PAYLOAD		(1024 * 1024)
 #define REC_FRAME_FIXED		25	/* type, seq, time, channel, plen */
-#define REC_FRAME_MAX		(4 + REC_FRAME_FIXED + REC_MAX_PAYLOAD + \
+/* The largest payload on disk: in format 2 a payload of REC_MAX_PAYLOAD
+ * bytes sealed as an age payload (16-byte nonce, a 16-byte tag per 64 KiB
+ * chunk; age.h). */
+#define REC_MAX_STORED		(REC_MAX_PAYLOAD + 16 + \
+				 16 * (REC_MAX_PAYLOAD / 65536))
+#define REC_FRAME_MAX		(4 + REC_FRAME_FIXED + REC_MAX_STORED + \
 				 REC_HASH_LEN)
 
 /* A CHECKPOINT is written before any frame that would make the frames since
@@ -177,6 +183,14 @@ int recfmt_frame_encode(struct buf *b, const struct rec_frame *f);
  * nothing useful is in *f; how much of b was consumed is unspecified.
  */
 int recfmt_frame_decode(struct buf *b, struct rec_frame *f);
+/* The same with another payload cap (REC_MAX_STORED for format 2). */
+int recfmt_frame_decode_max(struct buf *b, struct rec_frame *f,
+    size_t max_payload);
+
+/* 1 if frames of this type carry their payload encrypted in format 2:
+ * every type but HEADER, CHECKPOINT and SEAL (docs/RECORDING-FORMAT.md,
+ * section 13). */
+int recfmt_type_encrypted(int type);
 
 /* h_-1 = SHA256(REC_SEED_CONTEXT || 0x00 || session id). 0 or
  * BERR_CRYPTO (only if OpenSSL cannot allocate). */

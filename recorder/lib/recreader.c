@@ -5,14 +5,24 @@
  * REC_FRAME_FIXED..REC_FRAME_FIXED + REC_MAX_PAYLOAD, then exactly that many
  * bytes plus the 32-byte chain hash into a scratch area of fixed size. The
  * canonical bytes are then parsed through struct buf like any other input.
+ *
+ * Version 2 (recenc.h): the key block after the magic line is read whole
+ * (its length checked against RECENC_KEYBLOCK_MAX first) and kept for
+ * recenc.c; frames may carry up to REC_MAX_STORED bytes; with a file key
+ * set, encrypted payloads are opened into a second buffer, wiped when the
+ * reader is freed.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
+#include <openssl/crypto.h>
+
+#include "age.h"
 #include "buf.h"
 #include "err.h"
+#include "recenc.h"
 #include "recreader.h"
 
 struct recreader {
@@ -27,6 +37,12 @@ struct recreader {
 	 * bytes to 1 MiB */
 	struct buf *fb;
 	uint8_t hash[REC_HASH_LEN];
+	int version;		/* 1 or 2, after recreader_magic */
+	uint64_t base;		/* offset of frame 0 */
+	uint8_t *kb;		/* version 2: the key block */
+	size_t kblen;
+	struct age_payload *dec;	/* set: decrypt payloads */
+	uint8_t *plain;		/* REC_MAX_PAYLOAD: the clear payload */
 };
 
 static int
@@ -78,19 +94,123 @@ read_n(struct recreader *r, uint8_t *p, size_t n)
 	return ((ssize_t)got);
 }
 
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* Version 2: the key block after the magic line. */
+static int
+read_keyblock(struct recreader *r)
+{
+	uint8_t lb[4];
+	uint32_t len;
+	ssize_t n;
+
+	if ((n = read_n(r, lb, sizeof(lb))) < 0)
+		return (BERR_SYS);
+	if ((size_t)n < sizeof(lb))
+		return (BERR_TRUNC);
+	if ((len = get_be32(lb)) > RECENC_KEYBLOCK_MAX)
+		return (BERR_LIMIT);
+	free(r->kb);
+	if ((r->kb = malloc(len > 0 ? len : 1)) == NULL)
+		return (BERR_NOMEM);
+	if ((n = read_n(r, r->kb, len)) < 0)
+		return (BERR_SYS);
+	if ((size_t)n < len)
+		return (BERR_TRUNC);
+	r->kblen = len;
+	return (0);
+}
+
 int
 recreader_magic(struct recreader *r)
 {
 	uint8_t m[REC_MAGIC_LEN];
 	ssize_t n;
+	int rc;
 
 	r->frame_off = 0;
+	r->version = 0;
 	if ((n = read_n(r, m, sizeof(m))) < 0)
 		return (BERR_SYS);
 	if ((size_t)n < sizeof(m))
-		return (memcmp(m, REC_MAGIC, (size_t)n) == 0 ? BERR_TRUNC :
+		return (memcmp(m, REC_MAGIC, (size_t)n) == 0 ||
+		    memcmp(m, REC_MAGIC_V2, (size_t)n) == 0 ? BERR_TRUNC :
 		    BERR_FORMAT);
-	return (memcmp(m, REC_MAGIC, sizeof(m)) == 0 ? 0 : BERR_FORMAT);
+	if (memcmp(m, REC_MAGIC, sizeof(m)) == 0)
+		r->version = 1;
+	else if (memcmp(m, REC_MAGIC_V2, sizeof(m)) == 0) {
+		if ((rc = read_keyblock(r)) != 0)
+			return (rc);
+		r->version = 2;
+	} else
+		return (BERR_FORMAT);
+	r->base = r->pos;
+	return (0);
+}
+
+int
+recreader_version(const struct recreader *r)
+{
+	return (r->version);
+}
+
+uint64_t
+recreader_base(const struct recreader *r)
+{
+	return (r->base);
+}
+
+const uint8_t *
+recreader_keyblock(const struct recreader *r, size_t *len)
+{
+	*len = r->version == 2 ? r->kblen : 0;
+	return (r->version == 2 ? r->kb : NULL);
+}
+
+int
+recreader_set_key(struct recreader *r, const uint8_t file_key[16])
+{
+	int rc;
+
+	if (r->version != 2)
+		return (BERR_INVAL);
+	if (r->plain == NULL && (r->plain = malloc(REC_MAX_PAYLOAD)) == NULL)
+		return (BERR_NOMEM);
+	age_payload_free(r->dec);
+	r->dec = NULL;
+	if ((rc = age_payload_new(file_key, &r->dec)) != 0)
+		return (rc);
+	return (0);
+}
+
+int
+recreader_decrypts(const struct recreader *r)
+{
+	return (r->dec != NULL);
+}
+
+/* Replace an encrypted payload by its clear text (in r->plain). */
+static int
+open_payload(struct recreader *r, struct rec_frame *f)
+{
+	size_t plen = 0;
+	int rc;
+
+	if ((rc = age_payload_plain_len(f->len, &plen)) != 0)
+		return (rc);
+	if (plen > REC_MAX_PAYLOAD)
+		return (BERR_LIMIT);
+	if ((rc = age_payload_open(r->dec, f->payload, f->len, r->plain,
+	    &plen)) != 0)
+		return (rc);
+	f->payload = r->plain;
+	f->len = plen;
+	return (0);
 }
 
 int
@@ -118,7 +238,8 @@ recreader_next(struct recreader *r, struct rec_frame *f)
 		return (rc);
 	if (len < REC_FRAME_FIXED)
 		return (BERR_FORMAT);
-	if (len > REC_FRAME_FIXED + REC_MAX_PAYLOAD)
+	if (len > REC_FRAME_FIXED + (r->version == 2 ? REC_MAX_STORED :
+	    REC_MAX_PAYLOAD))
 		return (BERR_LIMIT);
 	if ((n = read_n(r, r->raw + 4, (size_t)len + REC_HASH_LEN)) < 0)
 		return (BERR_SYS);
@@ -127,12 +248,15 @@ recreader_next(struct recreader *r, struct rec_frame *f)
 	buf_free(r->fb);
 	if ((r->fb = buf_from(r->raw, 4 + (size_t)len)) == NULL)
 		return (BERR_NOMEM);
-	if ((rc = recfmt_frame_decode(r->fb, f)) != 0)
+	if ((rc = recfmt_frame_decode_max(r->fb, f, r->version == 2 ?
+	    REC_MAX_STORED : REC_MAX_PAYLOAD)) != 0)
 		return (rc);
 	if (buf_len(r->fb) != 0)
 		return (BERR_FORMAT);
 	r->canon_len = 4 + (size_t)len;
 	memcpy(r->hash, r->raw + r->canon_len, REC_HASH_LEN);
+	if (r->dec != NULL && recfmt_type_encrypted(f->type))
+		return (open_payload(r, f));
 	return (0);
 }
 
@@ -173,6 +297,10 @@ recreader_free(struct recreader *r)
 		fclose(r->fp);
 	buf_free(r->fb);
 	free(r->raw);
+	free(r->kb);
+	age_payload_free(r->dec);
+	if (r->plain != NULL)
+		OPENSSL_clear_free(r->plain, REC_MAX_PAYLOAD);
 	free(r);
 }
 

@@ -23,6 +23,7 @@
 #include <sys/statvfs.h>
 #include <sys/un.h>
 
+#include <openssl/crypto.h>
 #include <uv.h>
 
 #include "buf.h"
@@ -37,6 +38,7 @@
 #include "recproto.h"
 #include "recserver.h"
 #include "recserver_int.h"
+#include "recenc.h"
 #include "recwriter.h"
 #include "text.h"
 
@@ -538,6 +540,41 @@ build_header(struct conn *c, const struct rec_hdr *facts, uint64_t start,
 	return (recfmt_hdr_add(h, "worker_uid", num));
 }
 
+/* Format 1, or format 2 when the recorder has recipients: a new file key
+ * wrapped to them, the key block written with the HEADER. fd is the
+ * writer's (closed on failure). */
+static int
+writer_open(struct recserver *srv, int fd, struct rec_hdr *h,
+    struct recwriter **w)
+{
+	uint8_t fk[AGE_FILE_KEY_LEN];
+	struct buf *age = NULL, *kb = NULL;
+	int r;
+
+	if (srv->nrecipients == 0)
+		return (recwriter_open(fd, srv->key, h, w));
+	if ((age = buf_new(AGE_HEADER_MAX)) == NULL ||
+	    (kb = buf_new(RECENC_KEYBLOCK_MAX)) == NULL) {
+		r = BERR_NOMEM;
+		close(fd);
+		goto out;
+	}
+	if ((r = recenc_prepare((const uint8_t (*)[AGE_KEY_LEN])
+	    srv->recipients, srv->nrecipients, h, age, fk)) != 0 ||
+	    (r = recenc_keyblock_encode(buf_ptr(age), buf_len(age), NULL, 0,
+	    kb)) != 0) {
+		close(fd);
+		goto out;
+	}
+	r = recwriter_open_v2(fd, srv->key, h, buf_ptr(kb), buf_len(kb), fk,
+	    w);
+ out:
+	OPENSSL_cleanse(fk, sizeof(fk));
+	buf_free(age);
+	buf_free(kb);
+	return (r);
+}
+
 static void
 on_open(struct conn *c, struct buf *body)
 {
@@ -605,7 +642,7 @@ on_open(struct conn *c, struct buf *body)
 	}
 	c->t0 = now_mono_us();
 	if ((r = build_header(c, &facts, start, &h)) != 0 ||
-	    (r = recwriter_open(fd, srv->key, &h, &c->w)) != 0) {
+	    (r = writer_open(srv, fd, &h, &c->w)) != 0) {
 		snprintf(reason, sizeof(reason), "recording refused: cannot "
 		    "write %s: %s", c->path,
 		    r == BERR_SYS ? strerror(errno) : berr_str(r));

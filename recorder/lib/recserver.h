@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include "age.h"
 #include "reckey.h"
 
 #define RECSERVER_MAX_UIDS	32	/* -u at most this often */
@@ -40,6 +41,10 @@ struct recserver {
 	int notary_busy;	/* one NOTARIZE check at a time */
 	uid_t allowed[RECSERVER_MAX_UIDS];
 	size_t nallowed;
+	/* -r: recordings are encrypted to these (format 2, recenc.h);
+	 * none: format 1 */
+	uint8_t recipients[AGE_MAX_RECIPIENTS][AGE_KEY_LEN];
+	size_t nrecipients;
 	uint64_t min_free;	/* bytes */
 	char host[256];
 	unsigned long next_id;

@@ -8,14 +8,26 @@
  * payload schema, then, for CHECKPOINT and SEAL, the Ed25519 signature
  * (catches edits that did recompute the hashes). A recording whose frames
  * all check out is OK if it ends with a SEAL and UNSEALED otherwise.
+ *
+ * Format 2 (recenc.h) is checked with the same public key and no secret:
+ * the chain and signatures cover the sealed payloads as written; an
+ * encrypted payload is checked for a length an age payload can have (its
+ * clear length feeds the seal's counts); the key block must parse and be
+ * the one the HEADER names (keys_sha256) or reach it through rewraps the
+ * recorder key signed; and the HEADER's "format" must match the magic line
+ * either way, so a file cannot be passed off as the other version.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "age.h"
 #include "buf.h"
 #include "err.h"
+#include "recenc.h"
 #include "reckey.h"
 #include "recreader.h"
 #include "recverify.h"
@@ -28,6 +40,12 @@ struct vstate {
 	uint64_t next_seq;
 	uint64_t last_time;
 	uint64_t run_frames, run_first, run_bytes;
+	int version;
+	uint64_t base;			/* offset of frame 0 */
+	uint64_t seal_base;		/* what the SEAL's offset counts
+					   from: format 2 frame 0, format 1
+					   the file's start */
+	struct recenc_keyblock *kb;	/* format 2 */
 };
 
 static int
@@ -129,6 +147,42 @@ check_header(struct vstate *v, const struct rec_frame *f, uint64_t off)
 	return (0);
 }
 
+/* After the HEADER's hash checked out: the format it names is the file's,
+ * and in format 2 the key block is the recorded one (or a signed rewrap). */
+static int
+check_format(struct vstate *v, uint64_t off)
+{
+	const char *fmt = recfmt_hdr_get(&v->rep->hdr, "format");
+	char why[256];
+
+	if ((v->version == 2) != (fmt != NULL && strcmp(fmt, "2") == 0) ||
+	    (fmt != NULL && strcmp(fmt, "2") != 0))
+		return (fail(v, RECVERIFY_ALTERED, off, 1, "the HEADER says "
+		    "format %s but the file starts as format %d: the magic "
+		    "line was altered", fmt != NULL ? "2" : "1", v->version));
+	if (v->version != 2)
+		return (0);
+	if (recenc_keyblock_check(v->kb, &v->rep->hdr, v->pub, why,
+	    sizeof(why)) != 0)
+		return (fail(v, RECVERIFY_ALTERED, REC_MAGIC_LEN, 0, "%s",
+		    why));
+	return (0);
+}
+
+/* Format 2: the payload of an encrypted type is sealed; only its length
+ * can be checked without the key. Its clear length goes to *plen. */
+static int
+check_sealed(struct vstate *v, const struct rec_frame *f, uint64_t off,
+    size_t *plen)
+{
+	if (age_payload_plain_len(f->len, plen) != 0 ||
+	    *plen > REC_MAX_PAYLOAD || (f->type == REC_FWD_DATA && *plen == 0))
+		return (fail(v, RECVERIFY_ALTERED, off, 1, "%s: %zu bytes is "
+		    "no length an encrypted payload can have",
+		    recfmt_type_name(f->type), f->len));
+	return (0);
+}
+
 /* After the HEADER's hash checked out: was it recorded with this key? */
 static int
 check_key(struct vstate *v, uint64_t off)
@@ -154,7 +208,7 @@ check_seal(struct vstate *v, const struct rec_frame *f,
 {
 	struct recverify_report *rep = v->rep;
 
-	if (pl->frames != f->seq || pl->offset != off ||
+	if (pl->frames != f->seq || pl->offset != off - v->seal_base ||
 	    pl->out_bytes != rep->out_bytes || pl->in_bytes != rep->in_bytes ||
 	    pl->fwd_bytes != rep->fwd_bytes)
 		return (fail(v, RECVERIFY_ALTERED, off, 1,
@@ -185,8 +239,8 @@ check_frame(struct vstate *v, struct recreader *rd, const struct rec_frame *f)
 	const uint8_t *canon;
 	uint8_t h[REC_HASH_LEN];
 	uint64_t off = recreader_offset(rd);
-	size_t clen;
-	int r, recorder_type;
+	size_t clen, plen = 0;
+	int r, recorder_type, sealed;
 
 	if (rep->sealed)
 		return (fail(v, RECVERIFY_ALTERED, off, 1,
@@ -209,16 +263,25 @@ check_frame(struct vstate *v, struct recreader *rd, const struct rec_frame *f)
 		return (fail(v, RECVERIFY_ALTERED, off, 1,
 		    "chain hash does not match: this frame (%s) was altered",
 		    recfmt_type_name(f->type)));
-	if (f->seq == 0 && (r = check_key(v, off)) != 0)
+	if (f->seq == 0 && ((r = check_key(v, off)) != 0 ||
+	    (r = check_format(v, off)) != 0))
 		return (r);
 	if (f->time_us < v->last_time)
 		return (fail(v, RECVERIFY_ALTERED, off, 1,
 		    "time goes backwards"));
-	if ((r = recfmt_payload_decode(f->type, f->payload, f->len,
+	sealed = v->version == 2 && recfmt_type_encrypted(f->type);
+	memset(&pl, 0, sizeof(pl));
+	if (sealed) {
+		if ((r = check_sealed(v, f, off, &plen)) != 0)
+			return (r);
+		pl.data_len = f->type == REC_FWD_DATA ? plen - 1 : plen;
+	} else if ((r = recfmt_payload_decode(f->type, f->payload, f->len,
 	    &pl)) != 0)
 		return (fail(v, RECVERIFY_ALTERED, off, 1,
 		    "%s payload is malformed (%s)", recfmt_type_name(f->type),
 		    berr_str(r)));
+	else
+		plen = f->len;
 	recorder_type = f->type == REC_HEADER || f->type == REC_CHECKPOINT ||
 	    f->type == REC_SEAL;
 	if (recorder_type && f->channel != REC_CHANNEL_RECORDER)
@@ -240,10 +303,10 @@ check_frame(struct vstate *v, struct recreader *rd, const struct rec_frame *f)
 	switch (f->type) {
 	case REC_OUTPUT:
 	case REC_STDERR:
-		rep->out_bytes += f->len;
+		rep->out_bytes += plen;
 		break;
 	case REC_INPUT:
-		rep->in_bytes += f->len;
+		rep->in_bytes += plen;
 		break;
 	case REC_FWD_DATA:
 		rep->fwd_bytes += pl.data_len;
@@ -256,6 +319,25 @@ check_frame(struct vstate *v, struct recreader *rd, const struct rec_frame *f)
 	rep->frames++;
 	rep->duration_us = f->time_us;
 	rep->file_bytes = off + clen + REC_HASH_LEN;
+	return (0);
+}
+
+static int
+parse_keyblock(struct vstate *v, struct recreader *rd)
+{
+	const uint8_t *p;
+	size_t len = 0;
+	int r;
+
+	p = recreader_keyblock(rd, &len);
+	if ((v->kb = calloc(1, sizeof(*v->kb))) == NULL)
+		return (fail(v, RECVERIFY_ERROR, 0, 0, "out of memory"));
+	if ((r = recenc_keyblock_parse(p, len, v->kb)) != 0)
+		return (fail(v, RECVERIFY_ALTERED, REC_MAGIC_LEN, 0,
+		    "the key block is malformed (%s): its age header or "
+		    "rewrap list was altered", berr_str(r)));
+	v->rep->recipients = v->kb->hdr.nx25519;
+	v->rep->rewraps = v->kb->nrewraps;
 	return (0);
 }
 
@@ -278,12 +360,19 @@ recverify_fp(FILE *fp, const struct reckey *pub, struct recverify_report *rep)
 			fail(&v, RECVERIFY_ERROR, 0, 0, "read error: %s",
 			    strerror(errno));
 		else
-			fail(&v, RECVERIFY_ALTERED, 0, 0,
-			    "not a bastion recording v1 (the first line is not "
-			    "\"bastion-rec v1\")");
+			fail(&v, RECVERIFY_ALTERED, 0, 0, "%s", r == BERR_FORMAT ?
+			    "not a bastion recording (the first line is "
+			    "neither \"bastion-rec v1\" nor \"bastion-rec "
+			    "v2\")" : "the key block is cut short or over "
+			    "its size limit");
 		goto out;
 	}
-	rep->file_bytes = REC_MAGIC_LEN;
+	v.version = rep->version = recreader_version(rd);
+	v.base = recreader_base(rd);
+	v.seal_base = v.version == 2 ? v.base : 0;
+	if (v.version == 2 && (r = parse_keyblock(&v, rd)) != 0)
+		goto out;
+	rep->file_bytes = v.base;
 	for (;;) {
 		r = recreader_next(rd, &f);
 		if (r == BERR_NOTFOUND)
@@ -308,7 +397,7 @@ recverify_fp(FILE *fp, const struct reckey *pub, struct recverify_report *rep)
 			goto out;
 	}
 	if (rep->frames == 0) {
-		fail(&v, RECVERIFY_ALTERED, REC_MAGIC_LEN, 1,
+		fail(&v, RECVERIFY_ALTERED, v.base, 1,
 		    "the recording has no HEADER frame");
 		goto out;
 	}
@@ -316,6 +405,7 @@ recverify_fp(FILE *fp, const struct reckey *pub, struct recverify_report *rep)
 	rep->verdict = rep->sealed ? RECVERIFY_OK : RECVERIFY_UNSEALED;
  out:
 	recreader_free(rd);
+	free(v.kb);
 	return (rep->verdict);
 }
 

@@ -34,6 +34,9 @@ enum recverify_verdict {
 struct recverify_report {
 	int verdict;
 	struct rec_hdr hdr;		/* HEADER fields; empty if none */
+	int version;			/* format 1 or 2 (encrypted) */
+	size_t recipients;		/* format 2: X25519 stanzas */
+	size_t rewraps;			/* format 2: signed rewraps */
 	uint64_t frames;		/* consistent frames read */
 	uint64_t verified;		/* frames 0..verified-1 are signed */
 	uint64_t unverified;		/* consistent frames after those */

@@ -14,6 +14,14 @@
  * per frame (recfmt_chain_step), which showed in profiles of pty sessions
  * (many small frames); tests/unit/test_recfmt.c checks the result against
  * the test vectors.
+ *
+ * Format 2 (recenc.h): the magic line, the key block and the HEADER go out
+ * in the first write; every later payload of an encrypted type is sealed
+ * into the writer's own buffer (an age payload, age.h) before its writev,
+ * so no clear byte of a session reaches the file. The chain, checkpoints
+ * and seal are computed over what is written, ciphertext included; the
+ * seal's counts are of clear bytes and its offset is counted from frame 0,
+ * so that rewrapping the key block moves nothing that is signed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,13 +40,14 @@
 #include "err.h"
 #include "hex.h"
 #include "log.h"
+#include "age.h"
 #include "reckey.h"
 #include "recwriter.h"
 #include "text.h"
 
 /* len, type, seq, time, channel, payload length */
 #define FRAME_HEAD_LEN	(4 + REC_FRAME_FIXED)
-/* magic, frame head, payload, chain hash */
+/* magic (and key block), frame head, payload, chain hash */
 #define EMIT_IOV_MAX	4
 
 struct recwriter {
@@ -49,6 +58,10 @@ struct recwriter {
 	uint8_t head[REC_HASH_LEN];
 	uint64_t seq;		/* next frame's sequence number */
 	uint64_t offset;	/* file size = where the next frame goes */
+	uint64_t base;		/* format 2: where frame 0 starts (the seal's
+				   offset counts from there); format 1: 0 */
+	struct age_payload *enc;	/* format 2: seals payloads */
+	uint8_t *sealed_buf;	/* format 2: REC_MAX_STORED */
 	uint64_t last_time;
 	/* the unsigned run since the last CHECKPOINT */
 	uint64_t run_frames;
@@ -236,7 +249,7 @@ emit(struct recwriter *w, const void *prefix, size_t prefixlen, int type,
 
 	if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
 		return (BERR_INVAL);
-	if (len > REC_MAX_PAYLOAD)
+	if (len > REC_MAX_STORED)
 		return (BERR_LIMIT);
 	put_be32(hd, (uint32_t)(REC_FRAME_FIXED + len));
 	hd[4] = (uint8_t)type;
@@ -342,8 +355,11 @@ run_add(struct recwriter *w, size_t len, uint64_t t)
 	w->run_bytes += len;
 }
 
-int
-recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
+/* Format 1 (prefix: the magic line) or 2 (the magic line and the key
+ * block, file_key set). */
+static int
+writer_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
+    const void *prefix, size_t prefixlen, const uint8_t *file_key,
     struct recwriter **out)
 {
 	struct recwriter *w = NULL;
@@ -373,12 +389,19 @@ recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
 		r = BERR_NOMEM;
 		goto out;
 	}
+	if (file_key != NULL &&
+	    ((w->sealed_buf = malloc(REC_MAX_STORED)) == NULL ||
+	    (r = age_payload_new(file_key, &w->enc)) != 0)) {
+		r = w->sealed_buf == NULL ? BERR_NOMEM : r;
+		goto out;
+	}
 	if ((r = recfmt_chain_seed(sid, w->head)) != 0 ||
 	    (r = recfmt_hdr_encode(hdr, pl)) != 0)
 		goto out;
 	/* magic and HEADER go out in one write: a file never holds one
 	 * without the other */
-	if ((r = emit(w, REC_MAGIC, REC_MAGIC_LEN, REC_HEADER,
+	w->base = file_key != NULL ? prefixlen : 0;
+	if ((r = emit(w, prefix, prefixlen, REC_HEADER,
 	    REC_CHANNEL_RECORDER, buf_ptr(pl), buf_len(pl), 0)) != 0)
 		goto out;
 	run_add(w, buf_len(pl), 0);
@@ -389,6 +412,35 @@ recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
 		close(fd);
 	recwriter_free(w);
 	buf_free(pl);
+	return (r);
+}
+
+int
+recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
+    struct recwriter **out)
+{
+	return (writer_open(fd, key, hdr, REC_MAGIC, REC_MAGIC_LEN, NULL,
+	    out));
+}
+
+int
+recwriter_open_v2(int fd, const struct reckey *key,
+    const struct rec_hdr *hdr, const uint8_t *keyblock, size_t kblen,
+    const uint8_t file_key[16], struct recwriter **out)
+{
+	uint8_t *prefix;
+	int r;
+
+	*out = NULL;
+	if ((prefix = malloc(REC_MAGIC_LEN + kblen)) == NULL) {
+		close(fd);
+		return (BERR_NOMEM);
+	}
+	memcpy(prefix, REC_MAGIC_V2, REC_MAGIC_LEN);
+	memcpy(prefix + REC_MAGIC_LEN, keyblock, kblen);
+	r = writer_open(fd, key, hdr, prefix, REC_MAGIC_LEN + kblen,
+	    file_key, out);
+	free(prefix);
 	return (r);
 }
 
@@ -421,6 +473,8 @@ int
 recwriter_append(struct recwriter *w, int type, uint32_t channel,
     const void *payload, size_t len, uint64_t now_us)
 {
+	const void *stored = payload;
+	size_t slen = len;
 	int r;
 
 	if (w->sealed || type == REC_HEADER || type == REC_CHECKPOINT ||
@@ -430,14 +484,23 @@ recwriter_append(struct recwriter *w, int type, uint32_t channel,
 		return (BERR_LIMIT);
 	if (now_us < w->last_time)
 		now_us = w->last_time;
+	if (w->enc != NULL) {
+		/* sealed before anything is written; the run counts what
+		 * is on disk, as the verifier sees it */
+		slen = age_payload_sealed_len(len);
+		if ((r = age_payload_seal(w->enc, payload, len,
+		    w->sealed_buf)) != 0)
+			return (r);
+		stored = w->sealed_buf;
+	}
 	if (w->run_frames > 0 &&
 	    (now_us - w->run_first >= REC_CKPT_INTERVAL_US ||
-	    w->run_bytes + len > REC_CKPT_BYTES) &&
+	    w->run_bytes + slen > REC_CKPT_BYTES) &&
 	    (r = recwriter_checkpoint(w, now_us)) != 0)
 		return (r);
-	if ((r = emit(w, NULL, 0, type, channel, payload, len, now_us)) != 0)
+	if ((r = emit(w, NULL, 0, type, channel, stored, slen, now_us)) != 0)
 		return (r);
-	run_add(w, len, now_us);
+	run_add(w, slen, now_us);
 	switch (type) {
 	case REC_OUTPUT:
 	case REC_STDERR:
@@ -474,7 +537,7 @@ recwriter_seal(struct recwriter *w, int status, const char *reason,
 	    (r = buf_put_u64(body, w->out_bytes)) != 0 ||
 	    (r = buf_put_u64(body, w->in_bytes)) != 0 ||
 	    (r = buf_put_u64(body, w->fwd_bytes)) != 0 ||
-	    (r = buf_put_u64(body, w->offset)) != 0 ||
+	    (r = buf_put_u64(body, w->offset - w->base)) != 0 ||
 	    (r = emit_signed(w, REC_SEAL, body, now_us)) != 0)
 		goto out;
 	w->sealed = 1;
@@ -577,5 +640,8 @@ recwriter_free(struct recwriter *w)
 		close(w->fd);
 	EVP_MD_CTX_free(w->mdctx);
 	EVP_MD_free(w->sha256);
+	age_payload_free(w->enc);
+	if (w->sealed_buf != NULL)
+		OPENSSL_clear_free(w->sealed_buf, REC_MAX_STORED);
 	free(w);
 }

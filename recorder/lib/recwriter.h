@@ -70,6 +70,17 @@ int recwriter_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
     struct recwriter **out);
 
 /*
+ * The same for format 2 (recenc.h): keyblock (kblen bytes, its uint32
+ * length included, from recenc_keyblock_encode) follows the magic line
+ * "bastion-rec v2", and every later payload of an encrypted type is sealed
+ * with file_key (copied; the caller wipes its own) before it is written.
+ * hdr must carry the fields recenc_prepare() added.
+ */
+int recwriter_open_v2(int fd, const struct reckey *key,
+    const struct rec_hdr *hdr, const uint8_t *keyblock, size_t kblen,
+    const uint8_t file_key[16], struct recwriter **out);
+
+/*
  * Append one frame (any type but HEADER, CHECKPOINT and SEAL; the payload
  * must already satisfy recfmt_payload_decode). May write a CHECKPOINT first.
  * BERR_SYS on a write error (recwriter_errno() tells which; the recording is

@@ -1,0 +1,124 @@
+/*
+ * test_policy_recordings.c - the policy's "recordings:" section
+ * (policy/policy_recordings.c): recipients that are age keys load, a
+ * mistyped one is a problem on its own line with the advice to use
+ * age-keygen -y, server_unlock defaults to forbid, allow needs a server
+ * identity and recipients, and unknown keys are named.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "policy.h"
+
+#define EXAMPLE	"policies/example.yaml"
+#define AUD	"age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"
+#define ESC	"age1yhm4gctwfmrpz87tdslm550wrx6m79y9f2hdzt0lndjnehwj0ukqrjpyx5"
+
+/* Problems (or "") of the example policy with extra appended. */
+static char *
+load_with(const char *extra, struct policy **p, size_t *nerrs)
+{
+	char path[] = "/tmp/test_policy_rec.XXXXXX", buf[65536], *text = NULL;
+	size_t len = 0, tl = 0;
+	FILE *f;
+	int fd, in;
+
+	assert_true((in = open(EXAMPLE, O_RDONLY)) >= 0);
+	assert_int_equal(io_read_upto(in, buf, sizeof(buf) - 1, &len), 0);
+	close(in);
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(io_write_all(fd, buf, len), 0);
+	assert_int_equal(io_write_all(fd, extra, strlen(extra)), 0);
+	close(fd);
+	assert_non_null(f = open_memstream(&text, &tl));
+	*p = NULL;
+	(void)policy_load(path, f, nerrs, p);
+	fclose(f);
+	unlink(path);
+	return (text);
+}
+
+static void
+test_recipients_load(void **unused)
+{
+	struct policy *p;
+	size_t nerrs = 99;
+	char *text;
+
+	(void)unused;
+	text = load_with("recordings:\n  recipients:\n    - " AUD "\n    - "
+	    ESC "\n", &p, &nerrs);
+	assert_int_equal(nerrs, 0);
+	assert_string_equal(text, "");
+	assert_int_equal(p->nrec_recipients, 2);
+	assert_string_equal(p->rec_recipients[1], ESC);
+	assert_int_equal(p->rec_server_unlock, 0);	/* forbid */
+	assert_null(p->rec_server_identity);
+	policy_free(p);
+	free(text);
+	/* no section: format 1, nothing to unlock */
+	text = load_with("", &p, &nerrs);
+	assert_int_equal(nerrs, 0);
+	assert_int_equal(p->nrec_recipients, 0);
+	policy_free(p);
+	free(text);
+}
+
+static void
+test_problems(void **unused)
+{
+	struct policy *p;
+	size_t nerrs = 0;
+	char *text;
+
+	(void)unused;
+	/* one letter changed: the checksum catches it */
+	text = load_with("recordings:\n  recipients: [" AUD "x, "
+	    "\"AGE-SECRET-KEY-1QQ\"]\n  server_unlock: allow\n"
+	    "  colour: red\n", &p, &nerrs);
+	assert_null(p);
+	assert_true(nerrs >= 4);
+	assert_non_null(strstr(text, "is not an age public key"));
+	assert_non_null(strstr(text, "age-keygen -y"));
+	assert_non_null(strstr(text, "server_unlock: allow needs "
+	    "server_identity"));
+	assert_non_null(strstr(text, "colour"));
+	free(text);
+	text = load_with("recordings:\n  server_unlock: maybe\n", &p, &nerrs);
+	assert_null(p);
+	assert_non_null(strstr(text, "write forbid"));
+	free(text);
+	text = load_with("recordings:\n  server_unlock: allow\n"
+	    "  server_identity: /etc/k\n", &p, &nerrs);
+	assert_null(p);
+	assert_non_null(strstr(text, "without recipients"));
+	free(text);
+	text = load_with("recordings:\n  recipients: [" AUD "]\n"
+	    "  server_unlock: allow\n  server_identity: /etc/k\n", &p, &nerrs);
+	assert_int_equal(nerrs, 0);
+	assert_int_equal(p->rec_server_unlock, 1);
+	assert_string_equal(p->rec_server_identity, "/etc/k");
+	policy_free(p);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_recipients_load),
+		cmocka_unit_test(test_problems),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
