@@ -83,7 +83,7 @@ enum bev_role {
 	F(role) F(ruser) F(service) F(session) F(sha256) F(source)         \
 	F(status) F(subject) F(to) F(touched_key) F(tty) F(uid) F(until)   \
 	F(user) F(vendor) F(vendors) F(verb) F(via) F(window) F(worker)    \
-	F(seconds) F(truncated)
+	F(seconds) F(truncated) F(direction) F(size) F(sequential) F(file)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -139,6 +139,9 @@ enum bev_role {
 	    "engineer admin via reason live_sessions", "")                 \
 	X(ENGINEER_UNLOCK, "engineer.unlock", BEV_BY_VERB, NONE,           \
 	    "engineer admin via locked_by lock_reason", "")                \
+	X(FILE_TRANSFER, "file.transfer", BEV_BY_CHILD, NONE,              \
+	    "session user vendor device file direction path bytes size "   \
+	    "sha256 sequential result", "reason")                          \
 	X(FORWARD_CLOSE, "forward.close", BEV_BY_CHILD, NONE,              \
 	    "session user to bytes_in bytes_out", "")                      \
 	X(FORWARD_OPEN, "forward.open", BEV_BY_MONITOR, NONE,              \
@@ -212,6 +215,10 @@ enum bev_role {
 	    "session admin via user device", "")                           \
 	X(SESSION_WORK_RECORD, "session.work_record", BEV_BY_CHILD, WORK,  \
 	    "session user vendor device personal_info records reason", "") \
+	X(SFTP_MALFORMED, "sftp.malformed", BEV_BY_CHILD, NONE,            \
+	    "session user device from reason", "")                         \
+	X(SFTP_REFUSED, "sftp.refused", BEV_BY_CHILD, NONE,                \
+	    "session user device kind path reason", "")                    \
 	X(TOUCH_BAD_SIGNATURE, "touch.bad_signature",                      \
 	    BEV_BY_MONITOR | BEV_BY_CHILD, NONE, BEV_F_TOUCH, "")          \
 	X(TOUCH_COUNTER_REGRESSION, "touch.counter_regression",            \
