@@ -86,8 +86,9 @@ enum bev_role {
 	F(user) F(vendor) F(vendors) F(verb) F(via) F(window) F(worker)    \
 	F(seconds) F(truncated)                                            \
 	F(assertion) F(cred) F(challenge) F(action) F(authdata)            \
-	F(clientdata) F(sig) F(person) F(alg) F(pubkey)                              \
-	F(old_keys) F(new_keys) F(recipients)
+	F(clientdata) F(sig) F(person) F(alg) F(pubkey)                    \
+	F(old_keys) F(new_keys) F(recipients)                                         \
+	F(direction) F(size) F(sequential) F(file)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -143,6 +144,9 @@ enum bev_role {
 	    "engineer admin via reason live_sessions", "assertion")        \
 	X(ENGINEER_UNLOCK, "engineer.unlock", BEV_BY_VERB, NONE,           \
 	    "engineer admin via locked_by lock_reason", "assertion")       \
+	X(FILE_TRANSFER, "file.transfer", BEV_BY_CHILD, NONE,              \
+	    "session user vendor device file direction path bytes size "   \
+	    "sha256 sequential result", "reason")                          \
 	X(FORWARD_CLOSE, "forward.close", BEV_BY_CHILD, NONE,              \
 	    "session user to bytes_in bytes_out", "")                      \
 	X(FORWARD_OPEN, "forward.open", BEV_BY_MONITOR, NONE,              \
@@ -225,6 +229,10 @@ enum bev_role {
 	    "session admin via user device", "")                           \
 	X(SESSION_WORK_RECORD, "session.work_record", BEV_BY_CHILD, WORK,  \
 	    "session user vendor device personal_info records reason", "") \
+	X(SFTP_MALFORMED, "sftp.malformed", BEV_BY_CHILD, NONE,            \
+	    "session user device from reason", "")                         \
+	X(SFTP_REFUSED, "sftp.refused", BEV_BY_CHILD, NONE,                \
+	    "session user device kind path reason", "")                    \
 	X(TOUCH_BAD_SIGNATURE, "touch.bad_signature",                      \
 	    BEV_BY_MONITOR | BEV_BY_CHILD, NONE, BEV_F_TOUCH, "")          \
 	X(TOUCH_COUNTER_REGRESSION, "touch.counter_regression",            \

@@ -44,6 +44,9 @@ static const struct {
 	{ BEV_SESSION_WORK_RECORD, MPH_RELAY },
 	{ BEV_SESSION_REVOKED, MPH_RELAY },
 	{ BEV_SESSION_END, MPH_RELAY },
+	{ BEV_FILE_TRANSFER, MPH_RELAY },	/* the SFTP airlock */
+	{ BEV_SFTP_MALFORMED, MPH_RELAY },
+	{ BEV_SFTP_REFUSED, MPH_AUTHED | MPH_RELAY },	/* scp -O: before */
 };
 
 /* The monitor's own value for a field it stamps, or NULL if it does not

@@ -412,6 +412,10 @@ relay_run(struct sess *S, ssh_message first_fwd)
 		(void)malloc_trim(0);
 		privsep_selftest(S);	/* off unless bastiond's env says */
 	}
+	/* the sftp airlock (relay_sftp.c, docs/FILES.md) */
+	if (!R->done && S->kind == SESS_SUBSYSTEM && S->command != NULL &&
+	    strcmp(S->command, "sftp") == 0 && relay_sftp_start(S) != 0)
+		relay_end(S, "out of memory");
 	if (first_fwd != NULL) {
 		if (R->done)
 			ssh_message_reply_default(first_fwd);
@@ -437,6 +441,7 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)R->bytes_out);
 	snprintf(secs, sizeof(secs), "%lld",
 	    (long long)(relay_now(R) - R->lim.start));
+	relay_sftp_end(S);	/* files left open: "incomplete" */
 	relay_wr_settle(S);	/* before the seal */
 	if (S->rec != NULL && !S->rec_failed) {
 		char text[256];

@@ -143,6 +143,8 @@ struct relay {
 	int wr_cr;			/* the last key was CR */
 	int wr_logged;			/* the answer (or none) is recorded */
 
+	struct relay_sftp *sftp;	/* the sftp airlock (relay_sftp.c) */
+
 	int dev_eof_recorded;
 	time_t dev_eof_at;		/* the device's output ended (drained) */
 	int exit_fwd;			/* its exit status went to the engineer */
@@ -201,6 +203,29 @@ void relay_wrap_up(struct sess *S);
 void relay_wr_input(struct sess *S);
 void relay_wr_settle(struct sess *S);
 void relay_wr_tick(struct sess *S, time_t now);
+
+/* relay_sftp.c: the airlock on an sftp subsystem channel (docs/FILES.md).
+ * start: 0 or -1 (out of memory); end: records the files still open
+ * ("incomplete") and frees; pump: one direction's packets read, checked,
+ * recorded and queued, both queues written (bytes read, or -1: channel
+ * or recording failed); idle: nothing queued towards that side. */
+struct policy_files;
+struct sftp_msg;
+struct sftp_file_info;
+int relay_sftp_start(struct sess *S);
+void relay_sftp_end(struct sess *S);
+ssize_t relay_sftp_pump(struct sess *S, int from_device);
+int relay_sftp_idle(const struct sess *S, int to_device);
+/* relay_sftp.c: the files: block that applies to S's device (an open one
+ * when there is none). */
+const struct policy_files *relay_sftp_policy(const struct sess *S);
+/* relay_sftp.c, pure: does the files: policy pf refuse request m? fi: the
+ * file its handle names (READ, WRITE; NULL: unknown), sent: file bytes of
+ * the session so far. 1 with *code, why (for the engineer) and *remove
+ * (the partial upload is to be removed), or 0: forward it. */
+int relay_sftp_decide(const struct policy_files *pf, const struct sftp_msg *m,
+    const struct sftp_file_info *fi, uint64_t sent, uint32_t *code,
+    char *why, size_t whylen, int *remove);
 
 /* relay_limits.c: at now, with policy p's idle_timeout, idle_warning and
  * max_session: what to warn of or end (*out), remembering the warnings

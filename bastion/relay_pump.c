@@ -158,9 +158,15 @@ relay_session_channels(struct sess *S)
 	if (S->vch == NULL || S->dch == NULL || R->finishing != 0 ||
 	    relay_wr_asking(S))
 		return;
-	a = relay_pump(S, S->dch, S->vch, &R->to_vendor, 0, 0, REC_OUTPUT);
+	if (R->sftp != NULL) {	/* the airlock: relay_sftp.c */
+		a = relay_sftp_pump(S, 1);
+		c = relay_sftp_pump(S, 0);
+	} else {
+		a = relay_pump(S, S->dch, S->vch, &R->to_vendor, 0, 0,
+		    REC_OUTPUT);
+		c = relay_pump(S, S->vch, S->dch, &R->to_dev, 0, 0, REC_INPUT);
+	}
 	b = relay_pump(S, S->dch, S->vch, &R->to_vendor_err, 1, 1, REC_STDERR);
-	c = relay_pump(S, S->vch, S->dch, &R->to_dev, 0, 0, REC_INPUT);
 	if (a < 0 || b < 0 || c < 0) {
 		relay_rec_or_channel_failed(S);
 		return;
@@ -174,7 +180,8 @@ relay_session_channels(struct sess *S)
 
 	/* engineer sent EOF (stdin closed): pass it on once drained */
 	if (!R->vch_eof_fwd && ssh_channel_is_eof(S->vch) &&
-	    R->to_dev.n == 0 && ssh_channel_poll(S->vch, 0) <= 0) {
+	    R->to_dev.n == 0 && relay_sftp_idle(S, 1) &&
+	    ssh_channel_poll(S->vch, 0) <= 0) {
 		if (S->rec != NULL && sess_rec_check(S, rec_client_eof(S->rec,
 		    0, REC_DIR_TO_DEVICE)) != 0) {
 			relay_rec_or_channel_failed(S);
@@ -186,6 +193,7 @@ relay_session_channels(struct sess *S)
 	/* device finished: forward status once all its output is through */
 	if ((ssh_channel_is_eof(S->dch) || ssh_channel_is_closed(S->dch)) &&
 	    R->to_vendor.n == 0 && R->to_vendor_err.n == 0 &&
+	    relay_sftp_idle(S, 0) &&
 	    ssh_channel_poll(S->dch, 0) <= 0 &&
 	    ssh_channel_poll(S->dch, 1) <= 0) {
 		if (!R->dch_eof_fwd && !R->dev_eof_recorded) {

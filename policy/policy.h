@@ -80,6 +80,24 @@ struct policy_approval {
 	size_t nwindows;
 };
 
+/* files: (issue 18, docs/FILES.md): what SFTP may move, per vendor, a
+ * device's own block replacing its vendor's whole. Without one: both
+ * directions, no size limit, legacy scp relayed as opaque bytes. */
+#define POLICY_FILES_IN		0x1	/* to the device */
+#define POLICY_FILES_OUT	0x2	/* from the device */
+#define POLICY_FILES_MAX_SIZE	(1ULL << 50)	/* 1 PiB: a sanity cap */
+
+struct policy_files {
+	int set;			/* 0: no files: block here */
+	unsigned directions;		/* POLICY_FILES_IN | _OUT */
+	uint64_t max_file_size;		/* bytes, 0: no limit */
+	uint64_t max_session_bytes;	/* bytes, 0: no limit */
+	int legacy_scp;			/* 1: scp -O relayed as opaque
+					   bytes; 0: refused (the default
+					   once a files: block is set) */
+	int line;
+};
+
 struct policy_vendor {
 	char *name;
 	char *description;
@@ -92,6 +110,7 @@ struct policy_vendor {
 	int require_attestation;	/* -1: the policy's; else 0 or 1 */
 	enum policy_touch touch;	/* default required */
 	struct policy_approval approval;
+	struct policy_files files;	/* files: (or unset) */
 	struct policy_person *engineers;
 	size_t nengineers;
 	int line;
@@ -111,6 +130,7 @@ struct policy_device {
 	uint16_t *forward_ports;
 	size_t nforward_ports;
 	struct policy_approval approval;
+	struct policy_files files;	/* its own files:, else its vendor's */
 	int line;
 };
 

@@ -108,7 +108,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 {
 	static const char *const keys[] = { "name", "description",
 	    "segments", "sources", "allow_non_sk_keys", "touch", "approval",
-	    "work_record", "require_attestation", "engineers", NULL };
+	    "work_record", "require_attestation", "engineers", "files", NULL };
 	const struct ynode *v;
 	const char *s;
 	char what[128];
@@ -147,6 +147,7 @@ parse_vendor(struct pctx *c, const struct ynode *m, struct policy_vendor *vd)
 			    "or touch: off", what, s);
 	}
 	parse_approval(c, m, what, &c->p->approval, &vd->approval);
+	parse_files(c, m, what, NULL, &vd->files);
 	if ((v = field(c, m, "engineers", what, NULL)) != NULL)
 		parse_people(c, v, "engineers", what, ROLE_ENGINEER, vd,
 		    &vd->engineers, &vd->nengineers);
@@ -223,7 +224,7 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 {
 	static const char *const keys[] = { "name", "vendor", "description",
 	    "address", "port", "login", "credential", "host_key",
-	    "forward_ports", "approval", NULL };
+	    "forward_ports", "approval", "files", NULL };
 	const struct ynode *v;
 	const struct policy_approval *inherit;
 	struct policy_key hk;
@@ -309,4 +310,6 @@ parse_device(struct pctx *c, const struct ynode *m, struct policy_device *d)
 	inherit = d->vendor != NULL && d->vendor->approval.set ?
 	    &d->vendor->approval : &c->p->approval;
 	parse_approval(c, m, what, inherit, &d->approval);
+	parse_files(c, m, what, d->vendor != NULL ? &d->vendor->files : NULL,
+	    &d->files);
 }

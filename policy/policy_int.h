@@ -175,6 +175,10 @@ void policy_notify_free(struct policy_notify *n);
 void parse_approval(struct pctx *c, const struct ynode *owner, const char *who,
     const struct policy_approval *inherit, struct policy_approval *a);
 
+/* policy_files.c (files: of vendors and devices, docs/FILES.md) */
+void parse_files(struct pctx *c, const struct ynode *owner, const char *who,
+    const struct policy_files *inherit, struct policy_files *f);
+
 /* policy_people.c (keys and people) */
 int parse_key(struct pctx *c, const struct ynode *v, const char *who, int host,
     struct policy_key *k);

@@ -7,6 +7,9 @@
  *                                                 plain transcript
  *   bastion-replay --asciicast [--input] [--skip-idle SECONDS]
  *                  [-k PUBKEY] FILE               asciicast v2 on stdout
+ *   bastion-replay --extract-files DIR [-k PUBKEY] FILE
+ *                                  the SFTP files, hashes checked
+ *                                  (recfiles.h, docs/FILES.md)
  *
  * Playback runs in real time (or --speed times faster) with keys: space
  * pause/resume, + and - double/halve the speed, . one frame forward (when
@@ -49,6 +52,7 @@
 #include "log.h"
 #include "prog.h"
 #include "recenc.h"
+#include "recfiles.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recreader.h"
@@ -61,7 +65,7 @@
 #define ALL_CHANNELS	UINT64_MAX
 #define SEEK_STEP_US	10000000ULL
 
-enum mode { MODE_PLAY, MODE_TEXT, MODE_CAST };
+enum mode { MODE_PLAY, MODE_TEXT, MODE_CAST, MODE_FILES };
 
 struct opts {
 	enum mode mode;
@@ -73,6 +77,7 @@ struct opts {
 	uint64_t channel;	/* ALL_CHANNELS or one */
 	int input;		/* asciicast "i" events */
 	const char *audit;	/* --audit: the audit chain to ask */
+	const char *files_dir;	/* --extract-files DIR */
 	char approval[1024];	/* how the session was let in, from it */
 };
 
@@ -358,6 +363,30 @@ mode_text(const struct opts *o, struct rec *r)
 	if (fflush(stdout) != 0)
 		return (EXIT_USAGE);
 	return (r->damaged ? 1 : 0);
+}
+
+/* ---- --extract-files (recfiles.h) ------------------------------------- */
+
+static int
+mode_files(const struct opts *o, struct rec *r)
+{
+	struct recfiles *x = NULL;
+	struct rec_frame f;
+	struct rec_payload pl;
+	int rc;
+
+	if (recfiles_new(o->files_dir, &x) != 0) {
+		fprintf(stderr, "bastion-replay: %s: %s\n", o->files_dir,
+		    strerror(errno));
+		return (EXIT_USAGE);
+	}
+	while (rec_next(r, &f, &pl))
+		recfiles_frame(x, &f, &pl);
+	rc = recfiles_finish(x, stdout);
+	recfiles_free(x);
+	if (fflush(stdout) != 0)
+		return (EXIT_USAGE);
+	return (r->damaged || rc == 1 ? 1 : rc);
 }
 
 /* ---- asciicast -------------------------------------------------------- */
@@ -780,6 +809,8 @@ usage(FILE *f)
 	    "audit.log)\n"
 	    "  --asciicast       asciicast v2 for asciinema (sanitised)\n"
 	    "  --input           with --asciicast: add \"i\" input events\n"
+	    "  --extract-files DIR  write each SFTP file into DIR and check "
+	    "its hash\n"
 	    "keys: space pause, + - speed, . step, <- -> 10 s, q quit\n");
 }
 
@@ -795,6 +826,7 @@ main(int argc, char **argv)
 		{ "input", no_argument, NULL, 'I' },
 		{ "audit", required_argument, NULL, 'a' },
 		{ "identity", required_argument, NULL, 'y' },
+		{ "extract-files", required_argument, NULL, 'X' },
 		PROG_OPTS_END
 	};
 	static const struct prog prog = { "k:h", longopts, usage,
@@ -855,6 +887,10 @@ main(int argc, char **argv)
 		case 'y':
 			o.identity = optarg;
 			break;
+		case 'X':
+			o.mode = MODE_FILES;
+			o.files_dir = optarg;
+			break;
 		}
 	}
 	if (rc != PROG_GO)
@@ -878,6 +914,9 @@ main(int argc, char **argv)
 		break;
 	case MODE_CAST:
 		rc = mode_cast(&o, &r);
+		break;
+	case MODE_FILES:
+		rc = mode_files(&o, &r);
 		break;
 	default:
 		rc = mode_play(&o, &r);

@@ -1,0 +1,193 @@
+"""The SFTP airlock (issue 18, docs/FILES.md): real OpenSSH sftp, scp (its
+SFTP mode) and scp -O through the real bastiond to a real sshd device.
+
+Every file read or written is a `file.transfer` audit event (and an EVENT
+frame in the recording) with its direction, path, size and the SHA-256 of
+the bytes that crossed; the files: policy refuses a direction at OPEN and
+an upload over a size limit in the middle of the transfer, removing the
+partial file from the device; bastion-replay --extract-files gives back
+the exact bytes of each file.
+"""
+
+import hashlib
+import os
+import subprocess
+
+import pytest
+
+from harness import util
+
+SCP = "/usr/bin/scp"
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def start(cast, files=None, vendor_files=None):
+    """The standard site; files: on ct-scanner and/or on acme."""
+    world, p = cast
+    pol = world.policy()
+    for d in pol["devices"]:
+        if d["name"] == "ct-scanner" and files is not None:
+            d["files"] = files
+    for v in pol["vendors"]:
+        if v["name"] == "acme" and vendor_files is not None:
+            v["files"] = vendor_files
+    world.start_bastion(pol)
+    return world, p
+
+
+def scp(person, *args, timeout=60):
+    """OpenSSH scp as person (SFTP mode unless -O is among args)."""
+    argv = [SCP, "-F", str(person.config()), "-A"] + list(args)
+    return subprocess.run(argv, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          env=person.env(True), timeout=timeout,
+                          start_new_session=True)
+
+
+def transfers(world, **match):
+    return world.bastion.audit_events(event="file.transfer", **match)
+
+
+def wait_transfer(world, **match):
+    return world.bastion.wait_audit(event="file.transfer", **match)
+
+
+def replay(world, build_dir, path, *args):
+    return subprocess.run(
+        [str(build_dir / "bastion-replay"), "-k",
+         str(world.bastion.state_dir / "recorder.key.pub")] + list(args) +
+        [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=60)
+
+
+def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
+                                                  build_dir):
+    world, p = start(cast)
+    up = os.urandom(300000)
+    src = tmp_path / "up.bin"
+    src.write_bytes(up)
+    back = tmp_path / "back.bin"
+    remote = tmp_path / "remote.bin"
+    r = p["alice"].sftp("put %s %s\nget %s %s\nbye\n"
+                        % (src, remote, remote, back), "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert back.read_bytes() == up == remote.read_bytes()
+    ein = wait_transfer(world, direction="in")
+    eout = wait_transfer(world, direction="out")
+    for ev in (ein, eout):
+        assert ev["path"] == str(remote)
+        assert ev["sha256"] == sha(up), ev
+        assert ev["bytes"] == ev["size"] == str(len(up))
+        assert ev["sequential"] == "yes" and ev["result"] == "ok"
+        assert ev["user"] == "alice" and ev["device"] == "ct-scanner"
+    assert ein["session"] == eout["session"]
+
+    # the recording holds the same records, and the bytes: --text shows
+    # the records, --extract-files writes each file, byte for byte
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=ein["session"])
+    world.bastion.wait_audit(event="session.end", session=ein["session"])
+    world.bastion.wait_audit(event="recording.sealed")
+    t = replay(world, build_dir, rec["path"], "--text")
+    assert t.returncode == 0, t.stderr
+    assert "file.transfer" in t.stdout and sha(up) in t.stdout
+    out = tmp_path / "extracted"
+    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
+    assert x.returncode == 0, x.stdout + x.stderr
+    got = sorted(os.listdir(out))
+    assert len(got) == 2, got
+    for name in got:
+        assert (out / name).read_bytes() == up, name
+    assert "in" in got[0] + got[1] and "out" in got[0] + got[1]
+    assert "2 files, every hash matches" in x.stdout, x.stdout
+
+
+def test_scp_sftp_mode_recorded(cast, tmp_path):
+    world, p = start(cast)
+    data = os.urandom(70000)
+    src = tmp_path / "fw.img"
+    src.write_bytes(data)
+    dest = tmp_path / "on-device.img"
+    r = scp(p["alice"], str(src), "alice+ct-scanner@bastion:%s" % dest)
+    assert r.returncode == 0, r.stderr
+    assert dest.read_bytes() == data
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["sha256"] == sha(data) and ev["result"] == "ok"
+    back = tmp_path / "back.img"
+    r = scp(p["alice"], "alice+ct-scanner@bastion:%s" % dest, str(back))
+    assert r.returncode == 0, r.stderr
+    assert back.read_bytes() == data
+    ev = wait_transfer(world, direction="out", path=str(dest))
+    assert ev["sha256"] == sha(data) and ev["bytes"] == str(len(data))
+
+
+def test_upload_over_file_limit_refused_and_removed(cast, tmp_path):
+    world, p = start(cast, files={"max_file_size": "100K"})
+    small = os.urandom(50000)
+    (tmp_path / "small.bin").write_bytes(small)
+    big = os.urandom(400000)
+    (tmp_path / "big.bin").write_bytes(big)
+    dest_small = tmp_path / "dev-small.bin"
+    dest_big = tmp_path / "dev-big.bin"
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "small.bin",
+                                             dest_small), "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert dest_small.read_bytes() == small
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "big.bin",
+                                             dest_big), "ct-scanner")
+    assert r.returncode != 0 or "Failure" in r.stderr, r.stderr
+    assert "larger than the limit of 102400 bytes" in r.stderr, r.stderr
+    ev = wait_transfer(world, direction="in", path=str(dest_big))
+    assert ev["result"] == "refused", ev
+    assert int(ev["bytes"]) <= 102400
+    assert "limit of 102400 bytes" in ev["reason"]
+    # nothing of it is left on the device
+    util.wait_until(lambda: not dest_big.exists(), 10,
+                    what="the refused partial upload removed")
+    assert world.bastion.audit_events(event="sftp.refused", kind="WRITE")
+
+
+def test_refused_direction_at_open(cast, tmp_path):
+    world, p = start(cast, vendor_files={"directions": "out"})
+    data = b"patch\n" * 100
+    (tmp_path / "patch.bin").write_bytes(data)
+    (tmp_path / "log.txt").write_bytes(b"device log\n")
+    dest = tmp_path / "dev-patch.bin"
+    r = p["alice"].sftp("put %s %s\nget %s %s\nbye\n"
+                        % (tmp_path / "patch.bin", dest,
+                           tmp_path / "log.txt", tmp_path / "got.txt"),
+                        "ct-scanner")
+    assert "may not be copied to this device" in r.stderr, r.stderr
+    assert not dest.exists()
+    assert (tmp_path / "got.txt").read_bytes() == b"device log\n"
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused" and ev["bytes"] == "0"
+    ev = wait_transfer(world, direction="out",
+                       path=str(tmp_path / "log.txt"))
+    assert ev["result"] == "ok" and ev["sha256"] == sha(b"device log\n")
+
+
+def test_legacy_scp_refused_with_a_files_policy(cast, tmp_path):
+    world, p = start(cast, files={"directions": "both"})
+    (tmp_path / "a.bin").write_bytes(b"x" * 1000)
+    dest = tmp_path / "legacy.bin"
+    r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
+            "alice+ct-scanner@bastion:%s" % dest)
+    assert r.returncode != 0
+    assert "scp -O" in r.stderr and "legacy_scp" in r.stderr, r.stderr
+    assert not dest.exists()
+
+
+def test_legacy_scp_opaque_when_the_policy_says_so(cast, tmp_path):
+    world, p = start(cast, files={"legacy_scp": "opaque"})
+    (tmp_path / "a.bin").write_bytes(b"y" * 1000)
+    dest = tmp_path / "legacy.bin"
+    r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
+            "alice+ct-scanner@bastion:%s" % dest)
+    assert r.returncode == 0, r.stderr
+    assert dest.read_bytes() == b"y" * 1000
+    world.bastion.wait_audit(event="session.end")
+    assert not transfers(world)     # opaque: no per-file record
