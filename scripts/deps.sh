@@ -9,7 +9,8 @@ libyaml-dev libzstd-dev libsystemd-dev libseccomp-dev libarchive-dev libcmocka-d
 libpam-modules openssh-client openssh-server
 python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciinema ssh-audit tmux
 procps iproute2 curl systemd debootstrap systemd-container
-putty-tools python3-paramiko python3-asyncssh"
+putty-tools python3-paramiko python3-asyncssh
+libmicrohttpd-dev libjansson-dev chromium chromium-driver python3-selenium fonts-noto-cjk"
 
 missing=""
 for p in $PKGS; do
