@@ -280,7 +280,7 @@ bench: deps
 	./bench/run.sh
 
 # DESTDIR and PREFIX come through the environment (docs/INSTALL.md)
-install: all
+install: all web
 	B=$(B) ./scripts/install.sh
 
 uninstall:
