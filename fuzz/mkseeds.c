@@ -443,6 +443,48 @@ seeds_ctlproto(const char *t)
 }
 
 static void
+seeds_ctlproto2(const char *t)
+{
+	static const uint8_t tok[CTLP_TOKEN_LEN] = { 7 };
+	static const uint8_t ch[CTLP_CHALLENGE_LEN] = { 9 };
+	struct ctlp_assertion a = {
+		(const uint8_t *)"cred", 4, (const uint8_t *)"authdata", 8,
+		(const uint8_t *)"{\"type\":\"webauthn.get\"}", 24,
+		(const uint8_t *)"sig", 3, NULL, 0 };
+	struct buf *ab = nbuf(), *fr = nbuf();
+	char *argv[] = { "commit", "00ff" };
+	struct ctlp_attr at[] = {
+		{ "token", tok, sizeof(tok) }, { "assert", NULL, 0 },
+		{ "format", (const uint8_t *)"json", 4 },
+		{ "from", (const uint8_t *)"192.0.2.1", 9 },
+	};
+	uint8_t *p = NULL;
+	size_t len;
+
+	must(ctlp_assertion_encode(ab, &a) == 0, "ctlp_assertion_encode");
+	seed_buf(t, "assert", ab);
+	at[1].value = buf_ptr(ab);
+	at[1].len = buf_len(ab);
+	must(ctlp_request2_encode(2, argv, at, 4, &p, &len) == 0,
+	    "ctlp_request2_encode");
+	seed(t, "request-commit", p, len);
+	free(p);
+	/* the frames webd reads back: 'j', 't', 'c', 'a', 'x' */
+	(void)(buf_put_u8(fr, CTLP_JSON) || buf_put_string(fr, "{}", 2) ||
+	    buf_put_u8(fr, CTLP_TERM) || buf_put_u32(fr, 10) ||
+	    buf_put_u64(fr, 1500) || buf_put(fr, "ls", 2) ||
+	    buf_put_u8(fr, CTLP_CHALLENGE) || buf_put_u32(fr, 34) ||
+	    buf_put(fr, ch, sizeof(ch)) || buf_put(fr, "{}", 2) ||
+	    buf_put_u8(fr, CTLP_AUTH) || buf_put_u32(fr, 42) ||
+	    buf_put(fr, tok, sizeof(tok)) || buf_put_u64(fr, 1) ||
+	    buf_put(fr, "{}", 2) ||
+	    buf_put_u8(fr, CTLP_EXIT) || buf_put_string(fr, "\0", 1));
+	seed_buf(t, "frames", fr);
+	buf_free(fr);
+	buf_free(ab);
+}
+
+static void
 seeds_monitor(const char *t)
 {
 	static const struct {
@@ -814,6 +856,7 @@ static const struct {
 } gens[] = {
 	{ "agent", seeds_agent }, { "sk", seeds_sk },
 	{ "attest", seeds_attest }, { "ctlproto", seeds_ctlproto },
+	{ "ctlproto2", seeds_ctlproto2 },
 	{ "monitor", seeds_monitor }, { "sanitize", seeds_sanitize },
 	{ "recording", seeds_recording }, { "recfmt", seeds_recfmt },
 	{ "recproto", seeds_recproto }, { "store_wire", seeds_store_wire },

@@ -228,7 +228,7 @@ parse_paths(struct pctx *c, const struct ynode *root)
  * A local user or group name (admin_group, worker_user): key's value, or
  * def when absent.
  */
-static void
+void
 get_unix_name(struct pctx *c, const struct ynode *root, const char *key,
     const char *def, char **out)
 {
@@ -278,7 +278,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	static const char *const keys[] = { "version", "listen", "paths",
 	    "limits", "approval", "work_record", "require_attestation",
 	    "admin_group", "worker_user", "vendors", "devices", "admins",
-	    "auditors", NULL };
+	    "auditors", "web", NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -307,6 +307,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	    &p->admin_group);
 	get_unix_name(c, root, "worker_user", POLICY_DEFAULT_WORKER_USER,
 	    &p->worker_user);
+	parse_web(c, root);	/* the web console (policy_web.c) */
 
 	if ((v = root_list(c, root, "vendors")) != NULL &&
 	    (p->vendors = xcalloc(c, v->nkid, sizeof(*p->vendors))) != NULL)
@@ -499,7 +500,8 @@ policy_free(struct policy *p)
 	FREE_ALL(p->listen, p->host_keys, p->state_dir, p->recordings_dir,
 	    p->run_dir, p->pam_service_dir, p->recorder_socket, p->text,
 	    p->approval.windows, p->notify_command, p->admin_group,
-	    p->worker_user);
+	    p->worker_user, p->web.origin, p->web.rp_id, p->web.host,
+	    p->web.language, p->web.time_zone, p->web.daemon_user);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

@@ -119,6 +119,23 @@ struct policy_listen {
 	uint16_t port;
 };
 
+/* The web console (issue 17, docs/WEB.md): set only with a web: section,
+ * which turns RUN_DIR/web.sock on. */
+struct policy_web {
+	int set;
+	char *origin;		/* "https://HOST[:PORT]", exact, no escaping */
+	char *host;		/* HOST of the origin */
+	char *rp_id;		/* WebAuthn rpId: HOST or a parent domain */
+	char *language;		/* "ja" (default) or "en" */
+	char *time_zone;	/* IANA name, default Asia/Tokyo */
+	int require_uv;		/* assertions need user verification */
+	char *daemon_user;	/* who may connect to web.sock, default
+				 * POLICY_DEFAULT_WEB_USER */
+};
+#define POLICY_DEFAULT_WEB_USER		"bastion-web"
+#define POLICY_DEFAULT_TIME_ZONE	"Asia/Tokyo"
+#define POLICY_ZONEINFO_DIR		"/usr/share/zoneinfo"
+
 struct policy {
 	char *path;		/* the file it came from */
 	uint8_t sha256[32];	/* hash of the file's bytes */
@@ -182,6 +199,8 @@ struct policy {
 	size_t nadmins;
 	struct policy_person *auditors;
 	size_t nauditors;
+
+	struct policy_web web;
 };
 
 /*

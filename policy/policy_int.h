@@ -181,6 +181,13 @@ struct policy_vendor *find_vendor(const struct policy *p, const char *name);
 void parse_device(struct pctx *c, const struct ynode *m,
     struct policy_device *d);
 
+/* policy.c: a local user or group name under key of m, def when absent */
+void get_unix_name(struct pctx *c, const struct ynode *m, const char *key,
+    const char *def, char **out);
+
+/* policy_web.c (the web console) */
+void parse_web(struct pctx *c, const struct ynode *root);
+
 /* policy_check.c (whole-file checks) */
 void check_unique_names(struct pctx *c, struct names *l, const char *space);
 void check_unique_keys(struct pctx *c);

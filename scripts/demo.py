@@ -25,6 +25,7 @@ device.
 
 import http.client
 import os
+import pwd
 import pathlib
 import secrets as secrets_mod
 import selectors
@@ -770,6 +771,9 @@ def setup():
                    for n, r, _, f in PEOPLE if r == "admin"],
         "auditors": [{"name": n, "full_name": f, "keys": [keys[n][1]]}
                      for n, r, _, f in PEOPLE if r == "auditor"],
+        # the web console (docs/WEB.md); webd runs as the demo's user
+        "web": {"origin": "https://localhost:8443",
+                "daemon_user": pwd.getpwuid(os.getuid()).pw_name},
     }
     b.write_policy(policy)
     util.run([BASTIOND, "-f", POLICY, "--init"], timeout=30)

@@ -664,3 +664,74 @@ state_touch_window_expire(struct state *st, time_t now)
 		return (BERR_INVAL);
 	return (st->ops->touch_window_expire(st->s, now));
 }
+
+/* ---- web console ----------------------------------------------------- */
+
+int
+state_web_cred_put(struct state *st, const struct state_web_cred *w)
+{
+	if (st == NULL || w == NULL || w->person[0] == '\0' ||
+	    w->cred_id[0] == '\0' || w->pubkey[0] == '\0')
+		return (BERR_INVAL);
+	return (st->ops->web_cred_put(st->s, w));
+}
+
+int
+state_web_cred_each(struct state *st, const char *person,
+    int (*fn)(const struct state_web_cred *w, void *arg), void *arg)
+{
+	if (st == NULL || fn == NULL)
+		return (BERR_INVAL);
+	return (st->ops->web_cred_each(st->s, person, fn, arg));
+}
+
+int
+state_web_session_new(struct state *st, const struct state_web_session *ws)
+{
+	if (st == NULL || ws == NULL || ws->hash[0] == '\0' ||
+	    ws->person[0] == '\0' || ws->abs_until <= ws->created)
+		return (BERR_INVAL);
+	return (st->ops->web_session_new(st->s, ws));
+}
+
+int
+state_web_session_touch(struct state *st, const char *hash, time_t now,
+    time_t idle_until, struct state_web_session *ws, int *found)
+{
+	state_out_clear(found, ws, sizeof(*ws));
+	if (st == NULL || hash == NULL || ws == NULL || found == NULL)
+		return (BERR_INVAL);
+	return (st->ops->web_session_touch(st->s, hash, now, idle_until, ws,
+	    found));
+}
+
+int
+state_web_session_end(struct state *st, const char *hash)
+{
+	if (st == NULL || hash == NULL)
+		return (BERR_INVAL);
+	return (st->ops->web_session_end(st->s, hash));
+}
+
+int
+state_web_challenge_put(struct state *st,
+    const struct state_web_challenge *ch)
+{
+	if (st == NULL || ch == NULL || ch->hash[0] == '\0' ||
+	    ch->kind[0] == '\0')
+		return (BERR_INVAL);
+	return (st->ops->web_challenge_put(st->s, ch));
+}
+
+int
+state_web_challenge_take(struct state *st, const char *hash,
+    const char *person, const char *kind, time_t now,
+    struct state_web_challenge *ch, int *found)
+{
+	state_out_clear(found, ch, sizeof(*ch));
+	if (st == NULL || hash == NULL || person == NULL || kind == NULL ||
+	    ch == NULL || found == NULL)
+		return (BERR_INVAL);
+	return (st->ops->web_challenge_take(st->s, hash, person, kind, now,
+	    ch, found));
+}

@@ -404,4 +404,72 @@ int state_touch_window_close(struct state *st, const char *engineer,
 /* Forget windows that ended at now or before. */
 int state_touch_window_expire(struct state *st, time_t now);
 
+/* ---- web console (issue 17, docs/WEB.md) ------------------------------- */
+
+/*
+ * A WebAuthn credential of a person for the web console (rpId = the
+ * console's host). Its signature counter lives in key_counter under
+ * "webauthn:" + base64url(SHA-256(credential id)), so counters and clone
+ * locks work as for ssh keys.
+ */
+struct state_web_cred {
+	char person[80];
+	char cred_id[1400];	/* base64url of the credential id */
+	int alg;		/* COSE: -7 ES256, -8 EdDSA */
+	char pubkey[160];	/* hex: ES256 04||X||Y, EdDSA the 32 bytes */
+	char aaguid[40];	/* hex, "" when none */
+	time_t created;
+	char enrolled_by[128];	/* the ssh key or login that asked */
+	int enabled;
+};
+/* Store a new credential: BERR_EXISTS when that id is already there. */
+int state_web_cred_put(struct state *st, const struct state_web_cred *w);
+/* Each enabled credential of person (NULL: everyone's). */
+int state_web_cred_each(struct state *st, const char *person,
+    int (*fn)(const struct state_web_cred *w, void *arg), void *arg);
+
+/* A web session: the token itself is never stored, only its hash. */
+struct state_web_session {
+	char hash[72];		/* hex SHA-256 of the token */
+	char person[80];
+	char role[16];		/* "admin" or "auditor" */
+	char from[128];
+	time_t created;
+	time_t last_used;
+	time_t idle_until;	/* last_used + the idle limit */
+	time_t abs_until;	/* created + the absolute limit */
+};
+int state_web_session_new(struct state *st,
+    const struct state_web_session *ws);
+/*
+ * The session of hash alive at now (not ended, idle_until and abs_until
+ * after now): 0 with *found set and *ws filled, its last_used set to now
+ * and idle_until to idle_until (never past abs_until) in the same step;
+ * or 0 with *found cleared.
+ */
+int state_web_session_touch(struct state *st, const char *hash, time_t now,
+    time_t idle_until, struct state_web_session *ws, int *found);
+/* End the session of hash (logout); 0 also when there was none. */
+int state_web_session_end(struct state *st, const char *hash);
+
+/* A single-use challenge (or enrolment code) of the web console. */
+struct state_web_challenge {
+	char hash[72];		/* hex SHA-256 of the challenge or code */
+	char person[80];
+	char kind[16];		/* "login", "action", "code", "create" */
+	char data[6000];	/* the kind's payload (e.g. canonical action,
+				 * base64) */
+	time_t not_after;
+};
+int state_web_challenge_put(struct state *st,
+    const struct state_web_challenge *ch);
+/*
+ * Consume the unused challenge (hash, person, kind) valid at now: 0 with
+ * *found set and *ch filled, the row used up in the same step (a second
+ * take finds nothing); or 0 with *found cleared.
+ */
+int state_web_challenge_take(struct state *st, const char *hash,
+    const char *person, const char *kind, time_t now,
+    struct state_web_challenge *ch, int *found);
+
 #endif

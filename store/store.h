@@ -146,6 +146,21 @@ struct store_ops {
 	int (*touch_window_close)(struct store *s, const char *engineer,
 	    const char *device, size_t *n);
 	int (*touch_window_expire)(struct store *s, time_t now);
+
+	int (*web_cred_put)(struct store *s, const struct state_web_cred *w);
+	int (*web_cred_each)(struct store *s, const char *person,
+	    int (*fn)(const struct state_web_cred *w, void *arg), void *arg);
+	int (*web_session_new)(struct store *s,
+	    const struct state_web_session *ws);
+	int (*web_session_touch)(struct store *s, const char *hash,
+	    time_t now, time_t idle_until, struct state_web_session *ws,
+	    int *found);
+	int (*web_session_end)(struct store *s, const char *hash);
+	int (*web_challenge_put)(struct store *s,
+	    const struct state_web_challenge *ch);
+	int (*web_challenge_take)(struct store *s, const char *hash,
+	    const char *person, const char *kind, time_t now,
+	    struct state_web_challenge *ch, int *found);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -192,6 +207,13 @@ struct store_ops {
 	.touch_window_get = p##_touch_window_get, \
 	.touch_window_close = p##_touch_window_close, \
 	.touch_window_expire = p##_touch_window_expire, \
+	.web_cred_put = p##_web_cred_put, \
+	.web_cred_each = p##_web_cred_each, \
+	.web_session_new = p##_web_session_new, \
+	.web_session_touch = p##_web_session_touch, \
+	.web_session_end = p##_web_session_end, \
+	.web_challenge_put = p##_web_challenge_put, \
+	.web_challenge_take = p##_web_challenge_take, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

@@ -73,6 +73,9 @@ enum store_call_id {
 	SC_ENGINEER_LOCK, SC_ENGINEER_LOCKED, SC_ENGINEER_UNLOCK,
 	SC_TOUCH_WINDOW_OPEN, SC_TOUCH_WINDOW_GET, SC_TOUCH_WINDOW_CLOSE,
 	SC_TOUCH_WINDOW_EXPIRE,
+	SC_WEB_CRED_PUT, SC_WEB_CRED_EACH, SC_WEB_SESSION_NEW,
+	SC_WEB_SESSION_TOUCH, SC_WEB_SESSION_END, SC_WEB_CHALLENGE_PUT,
+	SC_WEB_CHALLENGE_TAKE,
 	SC_NCALLS
 };
 
@@ -99,6 +102,9 @@ union store_call_row {
 	struct state_session_ctl ctl;
 	struct state_engineer_lock elock;
 	struct state_touch_window window;
+	struct state_web_cred wcred;
+	struct state_web_session wsess;
+	struct state_web_challenge wchal;
 };
 
 /* One call being served (store_serve.c): decoded arguments in, results

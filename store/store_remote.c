@@ -660,5 +660,34 @@ REMOTE(touch_window_close, (struct store *s, const char *engineer,
 REMOTE(touch_window_expire, (struct store *s, time_t now),
     rc_call(s, SC_TOUCH_WINDOW_EXPIRE, ARGS(SV_I(now)), NULL, NULL))
 
+REMOTE(web_cred_put, (struct store *s, const struct state_web_cred *w),
+    rc_call(s, SC_WEB_CRED_PUT, NOARGS, w, NULL))
+
+REMOTE(web_cred_each, (struct store *s, const char *person,
+    int (*fn)(const struct state_web_cred *w, void *arg), void *arg),
+    rc_walk(s, SC_WEB_CRED_EACH, ARGS(SV_T(person)), EACH_FN(fn), arg))
+
+REMOTE(web_session_new, (struct store *s,
+    const struct state_web_session *ws),
+    rc_call(s, SC_WEB_SESSION_NEW, NOARGS, ws, NULL))
+
+REMOTE(web_session_touch, (struct store *s, const char *hash, time_t now,
+    time_t idle_until, struct state_web_session *ws, int *found),
+    rc_flag_row(s, SC_WEB_SESSION_TOUCH, ARGS(SV_T(hash), SV_I(now),
+    SV_I(idle_until)), found, ws, sizeof(*ws)))
+
+REMOTE(web_session_end, (struct store *s, const char *hash),
+    rc_call(s, SC_WEB_SESSION_END, ARGS(SV_T(hash)), NULL, NULL))
+
+REMOTE(web_challenge_put, (struct store *s,
+    const struct state_web_challenge *ch),
+    rc_call(s, SC_WEB_CHALLENGE_PUT, NOARGS, ch, NULL))
+
+REMOTE(web_challenge_take, (struct store *s, const char *hash,
+    const char *person, const char *kind, time_t now,
+    struct state_web_challenge *ch, int *found),
+    rc_flag_row(s, SC_WEB_CHALLENGE_TAKE, ARGS(SV_T(hash), SV_T(person),
+    SV_T(kind), SV_I(now)), found, ch, sizeof(*ch)))
+
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

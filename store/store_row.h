@@ -57,5 +57,8 @@ extern const struct sq_map sq_session_map;	/* struct state_session */
 extern const struct sq_map sq_ctl_map;		/* struct state_session_ctl */
 extern const struct sq_map sq_elock_map;	/* struct state_engineer_lock */
 extern const struct sq_map sq_window_map;	/* struct state_touch_window */
+extern const struct sq_map sq_wcred_map;	/* struct state_web_cred */
+extern const struct sq_map sq_wsess_map;	/* struct state_web_session */
+extern const struct sq_map sq_wchal_map;	/* struct state_web_challenge */
 
 #endif

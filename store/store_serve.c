@@ -123,6 +123,15 @@ SERVE(touch_window_get, DB->touch_window_get(x->s, T(0), T(1), T(2),
     (time_t)I(3), &x->row.window, &x->flag))
 SERVE(touch_window_close, DB->touch_window_close(x->s, T(0), T(1), &x->n))
 SERVE(touch_window_expire, DB->touch_window_expire(x->s, (time_t)I(0)))
+SERVE(web_cred_put, DB->web_cred_put(x->s, &x->row.wcred))
+SERVE(web_cred_each, DB->web_cred_each(x->s, T(0), ROWS(state_web_cred)))
+SERVE(web_session_new, DB->web_session_new(x->s, &x->row.wsess))
+SERVE(web_session_touch, DB->web_session_touch(x->s, T(0), (time_t)I(1),
+    (time_t)I(2), &x->row.wsess, &x->flag))
+SERVE(web_session_end, DB->web_session_end(x->s, T(0)))
+SERVE(web_challenge_put, DB->web_challenge_put(x->s, &x->row.wchal))
+SERVE(web_challenge_take, DB->web_challenge_take(x->s, T(0), T(1), T(2),
+    (time_t)I(3), &x->row.wchal, &x->flag))
 
 #define RD	STORE_PERM_READ
 #define WR	STORE_PERM_WRITE
@@ -173,4 +182,13 @@ const struct store_call store_calls[SC_NCALLS] = {
 	    RD),
 	CALL(TOUCH_WINDOW_CLOSE, touch_window_close, "Tt", "n", NULL, WR),
 	CALL(TOUCH_WINDOW_EXPIRE, touch_window_expire, "I", "", NULL, WR),
+	CALL(WEB_CRED_PUT, web_cred_put, "R", "", &sq_wcred_map, WR),
+	CALL(WEB_CRED_EACH, web_cred_each, "t", "", &sq_wcred_map, RD),
+	CALL(WEB_SESSION_NEW, web_session_new, "R", "", &sq_wsess_map, WR),
+	CALL(WEB_SESSION_TOUCH, web_session_touch, "TII", "fR", &sq_wsess_map,
+	    WR),
+	CALL(WEB_SESSION_END, web_session_end, "T", "", NULL, WR),
+	CALL(WEB_CHALLENGE_PUT, web_challenge_put, "R", "", &sq_wchal_map, WR),
+	CALL(WEB_CHALLENGE_TAKE, web_challenge_take, "TTTI", "fR",
+	    &sq_wchal_map, WR),
 };

@@ -140,6 +140,35 @@ static const char *const sq_schema[] = {
 	"  fingerprint TEXT PRIMARY KEY,"
 	"  holder TEXT NOT NULL,"
 	"  until INTEGER NOT NULL);",
+	/* 6: the web console's credentials, sessions and single-use
+	 * challenges (issue 17, docs/WEB.md) */
+	"CREATE TABLE web_credential ("
+	"  cred_id TEXT PRIMARY KEY,"
+	"  person TEXT NOT NULL,"
+	"  alg INTEGER NOT NULL,"
+	"  pubkey TEXT NOT NULL,"
+	"  aaguid TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  enrolled_by TEXT NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX web_credential_person ON web_credential(person);"
+	"CREATE TABLE web_session ("
+	"  hash TEXT PRIMARY KEY,"
+	"  person TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  last_used INTEGER NOT NULL,"
+	"  idle_until INTEGER NOT NULL,"
+	"  abs_until INTEGER NOT NULL,"
+	"  ended INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE web_challenge ("
+	"  hash TEXT PRIMARY KEY,"
+	"  person TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  data TEXT NOT NULL DEFAULT '',"
+	"  not_after INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL DEFAULT 0);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 

@@ -99,6 +99,19 @@ int sq_open(const char *dir, unsigned flags, struct store **out, char *why,
     size_t whylen);
 void sq_close(struct store *s);
 const char *sq_errmsg(const struct store *s);
+/* store_sqlite_web.c: the web console's tables */
+int sq_web_cred_put(struct store *s, const struct state_web_cred *w);
+int sq_web_cred_each(struct store *s, const char *person,
+    int (*fn)(const struct state_web_cred *w, void *arg), void *arg);
+int sq_web_session_new(struct store *s, const struct state_web_session *ws);
+int sq_web_session_touch(struct store *s, const char *hash, time_t now,
+    time_t idle_until, struct state_web_session *ws, int *found);
+int sq_web_session_end(struct store *s, const char *hash);
+int sq_web_challenge_put(struct store *s,
+    const struct state_web_challenge *ch);
+int sq_web_challenge_take(struct store *s, const char *hash,
+    const char *person, const char *kind, time_t now,
+    struct state_web_challenge *ch, int *found);
 int sq_counter_advance(struct store *s, const char *fp, uint32_t counter,
     uint32_t *prev, int *had_prev);
 int sq_counter_get(struct store *s, const char *fp, uint32_t *counter,

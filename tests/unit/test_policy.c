@@ -862,6 +862,74 @@ test_messages_are_defanged(void **state)
 	free(out);
 }
 
+/* The web: section: the example's, then the refusals (an origin or rpId
+ * that would need JSON escaping never reaches the WebAuthn check). */
+static void
+test_web_section(void **state)
+{
+	static const char *const bad[] = {
+		"  origin: http://bastion.example:8443\n",
+		"  origin: \"https://bastion.example:8443/\"\n",
+		"  origin: \"https://bast\\\"ion.example\"\n",
+		"  origin: https://Bastion.example\n",
+		"  origin: https://bastion.example:0\n",
+		"  origin: https://bastion.example:99999\n",
+		"  origin: https://b.example\n  rp_id: c.example\n",
+		"  origin: https://b.example\n  rp_id: xb.example\n",
+		"  origin: https://b.example\n  language: de\n",
+		"  origin: https://b.example\n  time_zone: Mars/Olympus\n",
+		"  origin: https://b.example\n  time_zone: ../../etc/passwd\n",
+		"  origin: https://b.example\n  daemon_user: \"web user\"\n",
+		"  origin: https://b.example\n  colour: blue\n",
+	};
+	struct policy *p = load_example();
+	char text[16384], *out;
+	size_t i, nerrs;
+	FILE *f;
+
+	assert_true(p->web.set);
+	assert_string_equal(p->web.origin,
+	    "https://bastion.hospital.example:8443");
+	assert_string_equal(p->web.host, "bastion.hospital.example");
+	assert_string_equal(p->web.rp_id, "hospital.example");
+	assert_string_equal(p->web.language, "ja");
+	assert_string_equal(p->web.time_zone, "Asia/Tokyo");
+	assert_string_equal(p->web.daemon_user, "bastion-web");
+	policy_free(p);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_non_null(f = fopen(EXAMPLE, "r"));
+		memset(text, 0, sizeof(text));
+		assert_true(fread(text, 1, sizeof(text) - 1, f) > 0);
+		fclose(f);
+		/* the example without its own web: section, plus this one */
+		*strstr(text, "\nweb:\n") = '\0';
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "\nweb:\n%s", bad[i]);
+		p = NULL;
+		nerrs = 0;
+		if (load(tmp_write(state, text), &nerrs, &p, &out) !=
+		    BERR_POLICY)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(nerrs >= 1);
+		assert_non_null(strstr(out, "web"));
+		free(out);
+	}
+	/* defaults: no rp_id, language, time_zone or daemon_user */
+	assert_non_null(f = fopen(EXAMPLE, "r"));
+	memset(text, 0, sizeof(text));
+	assert_true(fread(text, 1, sizeof(text) - 1, f) > 0);
+	fclose(f);
+	*strstr(text, "\nweb:\n") = '\0';
+	strcat(text, "\nweb:\n  origin: https://localhost:8443\n");
+	assert_int_equal(load(tmp_write(state, text), &nerrs, &p, NULL), 0);
+	assert_string_equal(p->web.rp_id, "localhost");
+	assert_string_equal(p->web.language, "ja");
+	assert_string_equal(p->web.time_zone, "Asia/Tokyo");
+	assert_string_equal(p->web.daemon_user, "bastion-web");
+	assert_false(p->web.require_uv);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -884,6 +952,8 @@ main(void)
 		    tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_messages_are_defanged,
 		    tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_web_section, tmp_setup,
+		    tmp_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

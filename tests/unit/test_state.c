@@ -583,6 +583,99 @@ test_touch_windows(void **state)
 	assert_int_equal(has_win(f->st, "alice", "ct", "192.0.2.7", now), 1);
 }
 
+static int
+count_cred(const struct state_web_cred *w, void *arg)
+{
+	(void)w;
+	(*(int *)arg)++;
+	return (0);
+}
+
+/* The web console's rows: a challenge is consumed once, within its time,
+ * by its person and kind; a session lives until idle or absolute expiry
+ * or its end; a credential id is enrolled once. */
+static void
+test_web_tables(void **state)
+{
+	struct fixture *f = *state;
+	struct state_web_challenge ch, got;
+	struct state_web_session ws, wg;
+	struct state_web_cred wc;
+	time_t now = time(NULL);
+	int found, n = 0;
+
+	memset(&ch, 0, sizeof(ch));
+	snprintf(ch.hash, sizeof(ch.hash), "%064d", 1);
+	snprintf(ch.person, sizeof(ch.person), "bob");
+	snprintf(ch.kind, sizeof(ch.kind), "action");
+	snprintf(ch.data, sizeof(ch.data), "Y2Fub25pY2Fs");
+	ch.not_after = now + 120;
+	assert_int_equal(state_web_challenge_put(f->st, &ch), 0);
+	/* another person or kind does not find it */
+	assert_int_equal(state_web_challenge_take(f->st, ch.hash, "carol",
+	    "action", now, &got, &found), 0);
+	assert_false(found);
+	assert_int_equal(state_web_challenge_take(f->st, ch.hash, "bob",
+	    "login", now, &got, &found), 0);
+	assert_false(found);
+	/* past its time it is gone */
+	assert_int_equal(state_web_challenge_take(f->st, ch.hash, "bob",
+	    "action", now + 121, &got, &found), 0);
+	assert_false(found);
+	assert_int_equal(state_web_challenge_take(f->st, ch.hash, "bob",
+	    "action", now, &got, &found), 0);
+	assert_true(found);
+	assert_string_equal(got.data, "Y2Fub25pY2Fs");
+	/* the second take finds nothing: single use */
+	assert_int_equal(state_web_challenge_take(f->st, ch.hash, "bob",
+	    "action", now, &got, &found), 0);
+	assert_false(found);
+
+	memset(&ws, 0, sizeof(ws));
+	snprintf(ws.hash, sizeof(ws.hash), "%064d", 2);
+	snprintf(ws.person, sizeof(ws.person), "bob");
+	snprintf(ws.role, sizeof(ws.role), "admin");
+	ws.created = ws.last_used = now;
+	ws.idle_until = now + 900;
+	ws.abs_until = now + 8 * 3600;
+	assert_int_equal(state_web_session_new(f->st, &ws), 0);
+	assert_int_equal(state_web_session_touch(f->st, ws.hash, now + 800,
+	    now + 1700, &wg, &found), 0);
+	assert_true(found);
+	assert_string_equal(wg.person, "bob");
+	assert_int_equal(wg.idle_until, now + 1700);
+	/* idle past the renewed limit: dead */
+	assert_int_equal(state_web_session_touch(f->st, ws.hash, now + 1701,
+	    now + 2600, &wg, &found), 0);
+	assert_false(found);
+	/* renewal never passes the absolute limit */
+	snprintf(ws.hash, sizeof(ws.hash), "%064d", 3);
+	assert_int_equal(state_web_session_new(f->st, &ws), 0);
+	assert_int_equal(state_web_session_touch(f->st, ws.hash, now + 10,
+	    now + 9 * 3600, &wg, &found), 0);
+	assert_true(found);
+	assert_int_equal(wg.idle_until, now + 8 * 3600);
+	assert_int_equal(state_web_session_end(f->st, ws.hash), 0);
+	assert_int_equal(state_web_session_touch(f->st, ws.hash, now + 20,
+	    now + 900, &wg, &found), 0);
+	assert_false(found);
+
+	memset(&wc, 0, sizeof(wc));
+	snprintf(wc.person, sizeof(wc.person), "bob");
+	snprintf(wc.cred_id, sizeof(wc.cred_id), "AAEC");
+	snprintf(wc.pubkey, sizeof(wc.pubkey), "04ab");
+	wc.alg = -7;
+	wc.created = now;
+	assert_int_equal(state_web_cred_put(f->st, &wc), 0);
+	assert_int_equal(state_web_cred_put(f->st, &wc), BERR_EXISTS);
+	assert_int_equal(state_web_cred_each(f->st, "bob", count_cred, &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(state_web_cred_each(f->st, "carol", count_cred, &n),
+	    0);
+	assert_int_equal(n, 0);
+}
+
 /* Close the store and take its file back to what a version-2 program
  * wrote: no session, engineer_lock, touch_window or key_guard table. */
 static void
@@ -592,7 +685,8 @@ close_as_v2(struct fixture *f)
 	f->st = NULL;
 	raw_exec(f, "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
-	    "PRAGMA user_version = 2");
+	    "DROP TABLE web_credential; DROP TABLE web_session; "
+	    "DROP TABLE web_challenge; PRAGMA user_version = 2");
 }
 
 static void
@@ -614,7 +708,7 @@ test_upgrade_from_v2(void **state)
 	s = sess(1, "alice", "ct-scanner", 0);
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 }
 
 /* pam_bastion.so refuses a locked engineer; an older store has no such
@@ -667,6 +761,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_engineer_locks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_touch_windows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_web_tables, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup,
 		    teardown),

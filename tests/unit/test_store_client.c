@@ -413,6 +413,61 @@ st_touch_windows(struct state *st, struct tr *t)
 	trf(t, "%d n=%zu\n", r, n);
 }
 
+static int
+tr_wcred(const struct state_web_cred *w, void *arg)
+{
+	tr_row(arg, &sq_wcred_map, w);
+	return (0);
+}
+
+static void
+st_web(struct state *st, struct tr *t)
+{
+	struct state_web_challenge ch, got;
+	struct state_web_session ws, wg;
+	struct state_web_cred wc;
+	int found, r;
+
+	memset(&ch, 0, sizeof(ch));
+	snprintf(ch.hash, sizeof(ch.hash), "%064d", 7);
+	snprintf(ch.person, sizeof(ch.person), "bob");
+	snprintf(ch.kind, sizeof(ch.kind), "action");
+	memset(ch.data, 'A', sizeof(ch.data) - 1);	/* the longest */
+	ch.not_after = 4102444800;
+	trf(t, "%d ", state_web_challenge_put(st, &ch));
+	r = state_web_challenge_take(st, ch.hash, "bob", "action", 1000, &got,
+	    &found);
+	trf(t, "r=%d found=%d ", r, found);
+	tr_row(t, &sq_wchal_map, &got);
+	r = state_web_challenge_take(st, ch.hash, "bob", "action", 1000, &got,
+	    &found);
+	trf(t, "r=%d found=%d\n", r, found);
+	memset(&ws, 0, sizeof(ws));
+	snprintf(ws.hash, sizeof(ws.hash), "%064d", 8);
+	snprintf(ws.person, sizeof(ws.person), "bob");
+	snprintf(ws.role, sizeof(ws.role), "admin");
+	snprintf(ws.from, sizeof(ws.from), "192.0.2.9");
+	ws.created = ws.last_used = 1000;
+	ws.idle_until = 1900;
+	ws.abs_until = 29800;
+	trf(t, "%d ", state_web_session_new(st, &ws));
+	r = state_web_session_touch(st, ws.hash, 1500, 2400, &wg, &found);
+	trf(t, "r=%d found=%d ", r, found);
+	tr_row(t, &sq_wsess_map, &wg);
+	trf(t, "%d ", state_web_session_end(st, ws.hash));
+	r = state_web_session_touch(st, ws.hash, 1600, 2500, &wg, &found);
+	trf(t, "r=%d found=%d\n", r, found);
+	memset(&wc, 0, sizeof(wc));
+	snprintf(wc.person, sizeof(wc.person), "bob");
+	memset(wc.cred_id, 'c', sizeof(wc.cred_id) - 1);
+	snprintf(wc.pubkey, sizeof(wc.pubkey), "04ab");
+	wc.alg = -7;
+	wc.created = 1000;
+	trf(t, "%d ", state_web_cred_put(st, &wc));
+	trf(t, "%d ", state_web_cred_put(st, &wc));
+	trf(t, "%d\n", state_web_cred_each(st, "bob", tr_wcred, t));
+}
+
 static const struct step {
 	const char *name;
 	void (*run)(struct state *st, struct tr *t);
@@ -425,6 +480,7 @@ static const struct step {
 	{ "sessions", st_sessions },
 	{ "engineer locks", st_engineer_locks },
 	{ "touch windows", st_touch_windows },
+	{ "web console", st_web },
 };
 
 static void
