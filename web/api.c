@@ -32,9 +32,6 @@
 
 #define API_MAX_ARGS	16
 #define API_ERR_MAX	2048
-#define CTLP_AUTH	'a'
-#define CTLP_CHALLENGE	'c'
-#define CTLP_JSON	'j'
 
 /* How bastiond's answer becomes the HTTP one. */
 enum api_kind {
@@ -42,7 +39,7 @@ enum api_kind {
 	AK_TEXT,		/* 'o' frames as they are (cast, CSV) */
 	AK_LOGIN,		/* 'a': the cookie */
 	AK_LOGOUT,		/* the cookie ends */
-	AK_PREPARE,		/* 'c': challenge and summary */
+	AK_CHALLENGE,		/* 'c': challenge and summary */
 };
 
 struct api_call {
@@ -59,7 +56,7 @@ struct api_call {
 struct api_req {
 	const char *argv[API_MAX_ARGS];
 	int argc;
-	struct ctlc_attr attrs[8];
+	struct ctlp_attr attrs[8];
 	size_t nattrs;
 	uint8_t token[WEB_TOKEN_LEN];
 	uint8_t *assertion;
@@ -89,13 +86,26 @@ static void
 api_attr(struct api_req *q, const char *name, const void *v, size_t n)
 {
 	if (q->nattrs < sizeof(q->attrs) / sizeof(q->attrs[0]))
-		q->attrs[q->nattrs++] = (struct ctlc_attr){ name, v, n };
+		q->attrs[q->nattrs++] = (struct ctlp_attr){ name, v, n };
+}
+
+/* Keep b's bytes as the attribute name (the request owns them). */
+static int
+api_keep(struct api_req *q, const struct buf *b, const char *name)
+{
+	free(q->assertion);
+	if ((q->assertion = malloc(buf_len(b))) == NULL)
+		return (BERR_NOMEM);
+	memcpy(q->assertion, buf_ptr(b), buf_len(b));
+	q->assertion_len = buf_len(b);
+	api_attr(q, name, q->assertion, q->assertion_len);
+	return (0);
 }
 
 /* The attributes every request carries: token (when signed in), from,
- * lang, format. */
+ * lang; format json for verbs (not the sign-in pseudo-verbs). */
 static void
-api_common(struct api_req *q, struct web_req *r)
+api_common(struct api_req *q, struct web_req *r, int json)
 {
 	const char *tok = http_token(r);
 	size_t i;
@@ -109,7 +119,8 @@ api_common(struct api_req *q, struct web_req *r)
 	}
 	api_attr(q, "from", http_peer(r), strlen(http_peer(r)));
 	api_attr(q, "lang", http_lang(r), strlen(http_lang(r)));
-	api_attr(q, "format", "json", 4);
+	if (json)
+		api_attr(q, "format", "json", 4);
 }
 
 /* ---- shapes of what the browser sends --------------------------------- */
@@ -205,53 +216,92 @@ api_b64u_encode(const uint8_t *p, size_t n)
 	return (s);
 }
 
+/* A base64url field of the JSON object o, decoded (at most max bytes;
+ * optional ones may be absent or empty: *p NULL, *n 0). */
+static int
+api_field(json_t *o, const char *key, size_t max, int optional,
+    uint8_t **p, size_t *n)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	*p = NULL;
+	*n = 0;
+	if (optional && (s == NULL || *s == '\0'))
+		return (0);
+	return (api_b64u_decode(s, max, p, n));
+}
+
 /*
  * The WebAuthn assertion the page sends, {"id", "authenticatorData",
  * "clientDataJSON", "signature", "userHandle"} in base64url, as the
- * "assert" attribute: five SSH strings in that order (each capped as
- * the control protocol caps them).
+ * "assert" attribute (ctlp_assertion_encode: five SSH strings, each
+ * within the protocol's cap).
  */
 static int
 api_assertion(struct web_req *r, struct api_req *q)
 {
-	static const struct {
-		const char *key;
-		size_t max;
-		int optional;
-	} f[] = {
-		{ "id", 1023, 0 }, { "authenticatorData", 512, 0 },
-		{ "clientDataJSON", 1024, 0 }, { "signature", 80, 0 },
-		{ "userHandle", 64, 1 },
-	};
-	json_t *a = json_object_get(http_body(r), "assertion");
-	struct buf *b;
-	uint8_t *v;
-	size_t i, n;
-	const char *s;
-	int rc = 0;
+	json_t *o = json_object_get(http_body(r), "assertion");
+	uint8_t *f[5] = { NULL };
+	size_t n[5] = { 0 };
+	struct ctlp_assertion a;
+	struct buf *b = NULL;
+	size_t i;
+	int rc;
 
-	if (!json_is_object(a))
+	if (!json_is_object(o))
 		return (BERR_FORMAT);
-	if ((b = buf_new(4096)) == NULL)
-		return (BERR_NOMEM);
-	for (i = 0; rc == 0 && i < sizeof(f) / sizeof(f[0]); i++) {
-		s = json_string_value(json_object_get(a, f[i].key));
-		if ((s == NULL || *s == '\0') && f[i].optional) {
-			rc = buf_put_string(b, "", 0);
-			continue;
-		}
-		if ((rc = api_b64u_decode(s, f[i].max, &v, &n)) == 0) {
-			rc = buf_put_string(b, v, n);
-			free(v);
-		}
-	}
-	if (rc == 0 && (q->assertion = malloc(buf_len(b))) == NULL)
+	if ((rc = api_field(o, "id", CTLP_MAX_CRED_ID, 0, &f[0], &n[0])) ||
+	    (rc = api_field(o, "authenticatorData", CTLP_MAX_AUTHDATA, 0,
+	    &f[1], &n[1])) ||
+	    (rc = api_field(o, "clientDataJSON", CTLP_MAX_CLIENTDATA, 0,
+	    &f[2], &n[2])) ||
+	    (rc = api_field(o, "signature", CTLP_MAX_SIG, 0, &f[3], &n[3])) ||
+	    (rc = api_field(o, "userHandle", CTLP_MAX_USERHANDLE, 1, &f[4],
+	    &n[4])))
+		goto out;
+	a = (struct ctlp_assertion){ f[0], n[0], f[1], n[1], f[2], n[2],
+	    f[3], n[3], f[4], n[4] };
+	if ((b = buf_new(CTLP_MAX_REQUEST)) == NULL) {
 		rc = BERR_NOMEM;
-	if (rc == 0) {
-		memcpy(q->assertion, buf_ptr(b), buf_len(b));
-		q->assertion_len = buf_len(b);
-		api_attr(q, "assert", q->assertion, q->assertion_len);
+		goto out;
 	}
+	if ((rc = ctlp_assertion_encode(b, &a)) == 0)
+		rc = api_keep(q, b, "assert");
+out:
+	for (i = 0; i < 5; i++)
+		free(f[i]);
+	buf_free(b);
+	return (rc);
+}
+
+/* The registration {"attestationObject", "clientDataJSON"} as the
+ * "attest" attribute. */
+static int
+api_attestation(struct web_req *r, struct api_req *q)
+{
+	json_t *o = json_object_get(http_body(r), "credential");
+	uint8_t *att = NULL, *cdj = NULL;
+	size_t alen = 0, clen = 0;
+	struct ctlp_attestation a;
+	struct buf *b = NULL;
+	int rc;
+
+	if (!json_is_object(o))
+		return (BERR_FORMAT);
+	if ((rc = api_field(o, "attestationObject", CTLP_MAX_ATTOBJ, 0, &att,
+	    &alen)) != 0 || (rc = api_field(o, "clientDataJSON",
+	    CTLP_MAX_CLIENTDATA, 0, &cdj, &clen)) != 0)
+		goto out;
+	a = (struct ctlp_attestation){ att, alen, cdj, clen };
+	if ((b = buf_new(CTLP_MAX_REQUEST)) == NULL) {
+		rc = BERR_NOMEM;
+		goto out;
+	}
+	if ((rc = ctlp_attestation_encode(b, &a)) == 0)
+		rc = api_keep(q, b, "attest");
+out:
+	free(att);
+	free(cdj);
 	buf_free(b);
 	return (rc);
 }
@@ -315,38 +365,46 @@ api_refused(struct api_call *a, int status)
 		    "answer; see the console's log");
 }
 
-/* 'a' frame: token[32] u64 expiry JSON -> cookie and the JSON. */
+/* 'a' frame -> the cookie, and its JSON {person, role} as the answer. */
 static void
 api_login_answer(struct api_call *a)
 {
-	const uint8_t *p = buf_ptr(a->special);
-	size_t n = buf_len(a->special);
-	char hex[2 * WEB_TOKEN_LEN + 1];
+	uint8_t token[CTLP_TOKEN_LEN];
+	char hex[2 * CTLP_TOKEN_LEN + 1];
+	const uint8_t *json;
+	size_t jlen;
+	uint64_t expiry;
 
-	if (n < 1 + WEB_TOKEN_LEN + 8 || p[0] != CTLP_AUTH) {
+	if (buf_len(a->special) < 1 || buf_ptr(a->special)[0] != CTLP_AUTH ||
+	    ctlp_auth_decode(buf_ptr(a->special) + 1,
+	    buf_len(a->special) - 1, token, &expiry, &json, &jlen) != 0) {
 		http_finish_error(a->r, 502, "bastiond", "no token came back");
 		return;
 	}
-	hex_encode(p + 1, WEB_TOKEN_LEN, hex);
+	hex_encode(token, sizeof(token), hex);
 	http_set_cookie(a->r, hex);
 	explicit_bzero(hex, sizeof(hex));
-	http_finish(a->r, 200, "application/json", p + 1 + WEB_TOKEN_LEN + 8,
-	    n - 1 - WEB_TOKEN_LEN - 8);
+	explicit_bzero(token, sizeof(token));
+	http_finish(a->r, 200, "application/json", json, jlen);
 }
 
-/* 'c' frame: challenge[32] JSON -> {"challenge", "action"}. */
+/* 'c' frame -> {"challenge": base64url, "action": its JSON}. */
 static void
-api_prepare_answer(struct api_call *a)
+api_challenge_answer(struct api_call *a)
 {
-	const uint8_t *p = buf_ptr(a->special);
-	size_t n = buf_len(a->special);
+	uint8_t ch[CTLP_CHALLENGE_LEN];
+	const uint8_t *json;
+	size_t jlen;
 	json_t *sum = NULL, *j = NULL;
 	char *c = NULL, *s = NULL;
 
-	if (n < 1 + 32 || p[0] != CTLP_CHALLENGE ||
-	    (sum = json_loadb((const char *)p + 33, n - 33,
+	if (buf_len(a->special) < 1 ||
+	    buf_ptr(a->special)[0] != CTLP_CHALLENGE ||
+	    ctlp_challenge_decode(buf_ptr(a->special) + 1,
+	    buf_len(a->special) - 1, ch, &json, &jlen) != 0 ||
+	    (sum = json_loadb((const char *)json, jlen,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL ||
-	    (c = api_b64u_encode(p + 1, 32)) == NULL ||
+	    (c = api_b64u_encode(ch, sizeof(ch))) == NULL ||
 	    (j = json_pack("{s:s,s:O}", "challenge", c, "action", sum)) ==
 	    NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL)
 		http_finish_error(a->r, 502, "bastiond", "no challenge came "
@@ -373,8 +431,8 @@ api_on_end(void *arg, int status)
 	case AK_LOGIN:
 		api_login_answer(a);
 		return;
-	case AK_PREPARE:
-		api_prepare_answer(a);
+	case AK_CHALLENGE:
+		api_challenge_answer(a);
 		return;
 	case AK_LOGOUT:
 		http_set_cookie(a->r, NULL);
@@ -453,8 +511,8 @@ api_login_begin(struct webd *w, struct web_req *r)
 		return (api_bad(r, "user: a name"));
 	api_word(&q, "login-begin");
 	api_word(&q, user);
-	api_common(&q, r);
-	return (api_call(w, r, &q, AK_JSON, NULL));
+	api_common(&q, r, 0);
+	return (api_call(w, r, &q, AK_CHALLENGE, NULL));
 }
 
 static int
@@ -476,26 +534,18 @@ api_login_finish(struct webd *w, struct web_req *r)
 	api_word(&q, "login-finish");
 	api_word(&q, user);
 	api_attr(&q, "secret", q.secret, strlen(q.secret));
-	api_common(&q, r);
+	api_common(&q, r, 0);
 	return (api_call(w, r, &q, AK_LOGIN, NULL));
 }
 
-/* enrol-begin {user, code} / enrol-finish {user, code, secret,
- * credential: {id, attestationObject, clientDataJSON}} */
+/* enroll-begin {user, code} / enroll-finish {user, code, secret,
+ * credential: {attestationObject, clientDataJSON}} */
 static int
 api_enroll(struct webd *w, struct web_req *r, int finish)
 {
 	struct api_req q = { 0 };
 	const char *user = api_str(r, "user"), *code = api_str(r, "code");
 	const char *secret = api_str(r, "secret");
-	json_t *cr = json_object_get(http_body(r), "credential");
-	static const char *const keys[] = { "id", "attestationObject",
-	    "clientDataJSON" };
-	static const size_t max[] = { 1023, 4096, 1024 };
-	struct buf *b = NULL;
-	uint8_t *v;
-	size_t i, n;
-	int rc = 0;
 
 	if (!api_is_name(user) || !api_is_name(code))
 		return (api_bad(r, "user and code"));
@@ -504,31 +554,18 @@ api_enroll(struct webd *w, struct web_req *r, int finish)
 	api_attr(&q, "code", code, strlen(code));
 	if (finish) {
 		if (secret == NULL || strlen(secret) > 1024 ||
-		    !json_is_object(cr) || (b = buf_new(8192)) == NULL)
-			return (b == NULL && json_is_object(cr) && secret !=
-			    NULL ? BERR_NOMEM : api_bad(r, "secret and "
-			    "credential"));
-		for (i = 0; rc == 0 && i < 3; i++)
-			if ((rc = api_b64u_decode(json_string_value(
-			    json_object_get(cr, keys[i])), max[i], &v, &n)) ==
-			    0) {
-				rc = buf_put_string(b, v, n);
-				free(v);
-			}
-		if (rc != 0 || (q.assertion = malloc(buf_len(b))) == NULL ||
-		    (q.secret = strdup(secret)) == NULL) {
-			buf_free(b);
+		    api_attestation(r, &q) != 0) {
 			api_req_free(&q);
-			return (rc != 0 ? api_bad(r, "credential") :
-			    BERR_NOMEM);
+			return (api_bad(r, "secret and credential"));
 		}
-		memcpy(q.assertion, buf_ptr(b), buf_len(b));
-		api_attr(&q, "cred", q.assertion, buf_len(b));
+		if ((q.secret = strdup(secret)) == NULL) {
+			api_req_free(&q);
+			return (BERR_NOMEM);
+		}
 		api_attr(&q, "secret", q.secret, strlen(q.secret));
-		buf_free(b);
 	}
-	api_common(&q, r);
-	return (api_call(w, r, &q, AK_JSON, NULL));
+	api_common(&q, r, 0);
+	return (api_call(w, r, &q, finish ? AK_JSON : AK_CHALLENGE, NULL));
 }
 
 static int
@@ -550,7 +587,7 @@ api_simple(struct webd *w, struct web_req *r, const char *verb,
 	struct api_req q = { 0 };
 
 	api_word(&q, verb);
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	return (api_call(w, r, &q, kind, NULL));
 }
 
@@ -610,7 +647,7 @@ api_list(struct webd *w, struct web_req *r)
 		api_word(&q, opts[k]);
 		api_word(&q, v);
 	}
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	return (api_call(w, r, &q, AK_JSON, NULL));
 }
 
@@ -634,7 +671,7 @@ api_recording(struct webd *w, struct web_req *r)
 		api_word(&q, "replay");
 		api_word(&q, "--asciicast");
 		api_word(&q, id);
-		api_common(&q, r);
+		api_common(&q, r, 1);
 		return (api_call(w, r, &q, AK_TEXT,
 		    "application/x-asciicast"));
 	}
@@ -642,7 +679,7 @@ api_recording(struct webd *w, struct web_req *r)
 		api_word(&q, "verify");
 		api_word(&q, id);
 		api_word(&q, "--json");
-		api_common(&q, r);
+		api_common(&q, r, 1);
 		return (api_call(w, r, &q, AK_JSON, NULL));
 	}
 	return (http_reply_error(r, 404, "not_found", "no such page"));
@@ -663,7 +700,7 @@ api_report_csv(struct webd *w, struct web_req *r)
 		api_word(&q, "--month");
 		api_word(&q, m);
 	}
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	return (api_call(w, r, &q, AK_TEXT, "text/csv; charset=utf-8"));
 }
 
@@ -694,8 +731,8 @@ api_prepare(struct webd *w, struct web_req *r)
 			    "control characters, not starting with '-'"));
 		api_word(&q, s);
 	}
-	api_common(&q, r);
-	return (api_call(w, r, &q, AK_PREPARE, NULL));
+	api_common(&q, r, 1);
+	return (api_call(w, r, &q, AK_CHALLENGE, NULL));
 }
 
 /* The challenge as the commit word: base64url from the page, hex to
@@ -706,8 +743,8 @@ api_commit_words(struct web_req *r, struct api_req *q, char *hex)
 	uint8_t *c = NULL;
 	size_t n = 0;
 
-	if (api_b64u_decode(api_str(r, "challenge"), 32, &c, &n) != 0 ||
-	    n != 32) {
+	if (api_b64u_decode(api_str(r, "challenge"), CTLP_CHALLENGE_LEN, &c,
+	    &n) != 0 || n != CTLP_CHALLENGE_LEN) {
 		free(c);
 		return (BERR_FORMAT);
 	}
@@ -732,7 +769,7 @@ api_commit(struct webd *w, struct web_req *r)
 		api_req_free(&q);
 		return (api_bad(r, "challenge and assertion"));
 	}
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	return (api_call(w, r, &q, AK_JSON, NULL));
 }
 
@@ -750,7 +787,7 @@ api_export(struct webd *w, struct web_req *r)
 		api_req_free(&q);
 		return (api_bad(r, "id, challenge and assertion"));
 	}
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	snprintf(name, sizeof(name), "bastion-recording-%s.tar", id);
 	q.argv[q.argc] = NULL;
 	rc = sse_start(w, r, SSE_RAW, q.argc, q.argv, q.attrs, q.nattrs,
@@ -766,7 +803,7 @@ api_feed(struct webd *w, struct web_req *r)
 	int rc;
 
 	api_word(&q, "feed");
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	q.argv[q.argc] = NULL;
 	rc = sse_start(w, r, SSE_EVENTS, q.argc, q.argv, q.attrs, q.nattrs,
 	    NULL, NULL);
@@ -784,7 +821,7 @@ api_watch(struct webd *w, struct web_req *r)
 		return (api_bad(r, "a session number"));
 	api_word(&q, "watch");
 	api_word(&q, http_arg(r));
-	api_common(&q, r);
+	api_common(&q, r, 1);
 	q.argv[q.argc] = NULL;
 	rc = sse_start(w, r, SSE_EVENTS, q.argc, q.argv, q.attrs, q.nattrs,
 	    NULL, NULL);

@@ -7,8 +7,8 @@
  * side, then read frames until the exit frame. bastiond admits the
  * connection by webd's uid and hands it to a fresh control worker, which
  * treats every byte as untrusted; webd in turn treats what comes back as
- * bounded input: a frame longer than CTLP_MAX_FRAME or of an unknown type
- * ends the conversation (BERR_FORMAT to the caller), and so does a
+ * bounded input: a frame outside its type's length range, or of an
+ * unknown type, ends the conversation (BERR_FORMAT to the caller), and so does a
  * connection that closes without an exit frame (BERR_CLOSED).
  *
  * A request being cancelled (the browser went away) closes the socket;
@@ -24,8 +24,9 @@
 #include "log.h"
 #include "web.h"
 
-/* a frame's worth and one read */
-#define CTLC_IN_MAX (2 * (CTLP_MAX_FRAME + 5))
+/* the largest frame (a 'j' one) and one read */
+#define CTLC_READ	(64 * 1024)
+#define CTLC_IN_MAX	(CTLP2_MAX_FRAME + 5 + CTLC_READ)
 
 struct ctlc {
 	uv_pipe_t pipe;
@@ -39,17 +40,6 @@ struct ctlc {
 	int ended;			/* on_end called (or cancelled) */
 	int closing;
 };
-
-/* The request's bytes (control protocol v2). */
-static int
-ctlc_encode(int argc, const char *const argv[], const struct ctlc_attr *attrs,
-    size_t nattrs, uint8_t **out, size_t *len)
-{
-	(void)attrs;
-	(void)nattrs;
-	return (ctlp_request_encode(argc, (char *const *)(uintptr_t)argv, out,
-	    len));
-}
 
 static void
 ctlc_closed(uv_handle_t *h)
@@ -93,7 +83,7 @@ ctlc_cancel(struct ctlc *c)
 static void
 ctlc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	static char chunk[64 * 1024];
+	static char chunk[CTLC_READ];
 
 	(void)h;
 	(void)hint;
@@ -103,37 +93,33 @@ ctlc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 }
 
 /*
- * Take every whole frame from c->in. 0 to go on, 1 after the exit frame
- * (status in *status), or a BERR_*.
+ * Take every whole frame from c->in (ctlp_frame2_parse checks each type's
+ * length range). 0 to go on, 1 after the exit frame (status in *status),
+ * or a BERR_*.
  */
 static int
 ctlc_frames(struct ctlc *c, int *status)
 {
-	const uint8_t *p;
-	uint32_t n;
-	int type;
+	const uint8_t *payload;
+	size_t plen, used;
+	int r, type;
 
-	while (buf_len(c->in) >= 5) {
-		p = buf_ptr(c->in);
-		type = p[0];
-		n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-		    (uint32_t)p[3] << 8 | p[4];
-		if (n > CTLP_MAX_FRAME)
-			return (BERR_FORMAT);
-		if (buf_len(c->in) < 5 + (size_t)n)
+	for (;;) {
+		r = ctlp_frame2_parse(buf_ptr(c->in), buf_len(c->in), &type,
+		    &payload, &plen, &used);
+		if (r == BERR_AGAIN)
 			return (0);
+		if (r != 0)
+			return (r);
 		if (type == CTLP_EXIT) {
-			if (n != 1)
-				return (BERR_FORMAT);
-			*status = p[5];
+			*status = payload[0];
 			return (1);
 		}
-		if (c->cb.on_frame(c->cb.arg, type, p + 5, n) != 0)
+		if (c->cb.on_frame(c->cb.arg, type, payload, plen) != 0)
 			return (BERR_CLOSED);
-		if (buf_skip(c->in, 5 + (size_t)n) != 0)
+		if (buf_skip(c->in, used) != 0)
 			return (BERR_INTERNAL);
 	}
-	return (0);
 }
 
 static void
@@ -151,7 +137,7 @@ ctlc_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	if (nread == 0)
 		return;
 	/* less than a frame is left over from before, and a read is at
-	 * most 64 KiB: it fits (CTLC_IN_MAX) */
+	 * most CTLC_READ: it fits (CTLC_IN_MAX) */
 	if (buf_put(c->in, b->base, (size_t)nread) != 0) {
 		ctlc_end(c, BERR_FORMAT);
 		return;
@@ -203,7 +189,7 @@ ctlc_connected(uv_connect_t *cr, int status)
 
 int
 ctlc_start(struct webd *w, int argc, const char *const argv[],
-    const struct ctlc_attr *attrs, size_t nattrs, const struct ctlc_cb *cb,
+    const struct ctlp_attr *attrs, size_t nattrs, const struct ctlc_cb *cb,
     struct ctlc **out)
 {
 	struct ctlc *c;
@@ -214,8 +200,8 @@ ctlc_start(struct webd *w, int argc, const char *const argv[],
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return (BERR_NOMEM);
 	c->cb = *cb;
-	if ((r = ctlc_encode(argc, argv, attrs, nattrs, &c->req, &len)) !=
-	    0) {
+	if ((r = ctlp_request2_encode(argc, (char *const *)(uintptr_t)argv,
+	    attrs, nattrs, &c->req, &len)) != 0) {
 		free(c);
 		return (r);
 	}

@@ -37,8 +37,6 @@
 
 #define SSE_QUEUE_MAX		(1024 * 1024)
 #define SSE_KEEPALIVE_MS	15000
-#define CTLP_TERM		't'
-#define CTLP_JSON		'j'
 
 struct sse {
 	struct webd *w;
@@ -83,17 +81,16 @@ sse_event_term(struct sse *s, const uint8_t *p, size_t n)
 {
 	char head[64];
 	char *b64;
-	uint64_t ms = 0;
-	size_t i;
+	const uint8_t *bytes;
+	uint64_t ms;
+	size_t blen;
 	int len;
 
-	if (n < 8)
+	if (ctlp_term_decode(p, n, &ms, &bytes, &blen) != 0)
 		return (BERR_FORMAT);
-	for (i = 0; i < 8; i++)
-		ms = ms << 8 | p[i];
-	if ((b64 = malloc(4 * ((n - 8) / 3 + 1) + 1)) == NULL)
+	if ((b64 = malloc(4 * (blen / 3 + 1) + 1)) == NULL)
 		return (BERR_NOMEM);
-	len = EVP_EncodeBlock((unsigned char *)b64, p + 8, (int)(n - 8));
+	len = EVP_EncodeBlock((unsigned char *)b64, bytes, (int)blen);
 	snprintf(head, sizeof(head), "id: %llu\nevent: term\ndata: ",
 	    (unsigned long long)ms);
 	sse_queue(s, head, strlen(head));
@@ -213,7 +210,7 @@ sse_release(void *cls)
 
 int
 sse_start(struct webd *w, struct web_req *r, enum sse_mode mode,
-    int argc, const char *const argv[], const struct ctlc_attr *attrs,
+    int argc, const char *const argv[], const struct ctlp_attr *attrs,
     size_t nattrs, const char *type, const char *filename)
 {
 	static const struct ctlc_cb cb0 = { sse_on_frame, sse_on_end, NULL };

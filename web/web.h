@@ -54,6 +54,7 @@
 #define WEB_COOKIE		"__Host-bastion"
 
 struct MHD_Daemon;
+struct ctlp_attr;
 struct web_req;
 struct ctlc;
 
@@ -152,13 +153,6 @@ void http_kick(struct webd *w);
 
 /* ---- ctlclient.c ------------------------------------------------------ */
 
-/* One attribute of a v2 request. */
-struct ctlc_attr {
-	const char *name;
-	const void *value;
-	size_t len;
-};
-
 /*
  * Callbacks of a control request: on_frame for each frame but the exit
  * (type, payload); on_end once, with the exit status (0 ok, 1 refused, 2
@@ -175,7 +169,7 @@ struct ctlc_cb {
 /* Start argv with attrs on w->ctl_path; *out is the handle (for
  * ctlc_cancel) or NULL on failure (nothing will be called back). */
 int ctlc_start(struct webd *w, int argc, const char *const argv[],
-    const struct ctlc_attr *attrs, size_t nattrs, const struct ctlc_cb *cb,
+    const struct ctlp_attr *attrs, size_t nattrs, const struct ctlc_cb *cb,
     struct ctlc **out);
 /* Stop it: no callback after this. ctlc_cancel(NULL) is a no-op. */
 void ctlc_cancel(struct ctlc *c);
@@ -188,7 +182,7 @@ void ctlc_cancel(struct ctlc *c);
  * give Content-Type and Content-Disposition). */
 enum sse_mode { SSE_EVENTS, SSE_RAW };
 int sse_start(struct webd *w, struct web_req *r, enum sse_mode mode,
-    int argc, const char *const argv[], const struct ctlc_attr *attrs,
+    int argc, const char *const argv[], const struct ctlp_attr *attrs,
     size_t nattrs, const char *type, const char *filename);
 
 /* ---- wsandbox.c --------------------------------------------------------- */

@@ -28,18 +28,19 @@ B.pages.signin = function (main) {
     ev.preventDefault();
     B.notice(B.t("signin.touch"));
     const begin = await B.api("POST", "/api/login/begin", {user: user.value});
+    const how = begin.action || {};
     let assertion;
     try {
-      assertion = await B.assert(begin.challenge, begin.allowCredentials,
-        begin.rpId, begin.userVerification);
+      assertion = await B.assert(begin.challenge, how.allow, how.rp_id,
+        how.user_verification);
     } catch (e) {
       throw new Error(B.t("signin.failed"));
     }
     const me = await B.api("POST", "/api/login/finish",
       {user: user.value, secret: secret.value, assertion});
     secret.value = "";
-    B.creds = (begin.allowCredentials || []).map(c => typeof c === "string" ? c : c.id);
-    B.rpId = begin.rpId || null;
+    B.creds = (how.allow || []).map(c => typeof c === "string" ? c : c.id);
+    B.rpId = how.rp_id || null;
     sessionStorage.setItem("bastion.creds", JSON.stringify({creds: B.creds, rpId: B.rpId}));
     B.notice("");
     await B.start(me);
@@ -60,23 +61,24 @@ B.pages.enroll = function (main) {
     B.el("a", {href: "#/signin", text: B.t("signin.link")}));
   form.addEventListener("submit", B.guard(async ev => {
     ev.preventDefault();
-    const o = await B.api("POST", "/api/enroll/begin", {user: user.value, code: code.value});
+    const begin = await B.api("POST", "/api/enroll/begin", {user: user.value, code: code.value});
+    const o = begin.action || {};
+    const pick = (...keys) => keys.map(k => o[k]).find(v => v !== undefined);
     const pk = {
-      challenge: B.unb64u(o.challenge),
-      rp: {id: o.rpId, name: o.rpName || "bastion"},
-      user: {id: B.unb64u(o.userId), name: user.value, displayName: user.value},
+      challenge: B.unb64u(begin.challenge),
+      rp: {id: pick("rp_id", "rpId"), name: pick("rp_name", "rpName") || "bastion"},
+      user: {id: B.unb64u(pick("user_id", "userId")), name: user.value, displayName: user.value},
       pubKeyCredParams: [{type: "public-key", alg: -8}, {type: "public-key", alg: -7}],
-      attestation: o.attestation || "none",
+      attestation: pick("attestation") || "none",
       authenticatorSelection: {residentKey: "discouraged",
-        userVerification: o.userVerification || "discouraged"},
-      excludeCredentials: B.idList(o.excludeCredentials),
+        userVerification: pick("user_verification", "userVerification") || "discouraged"},
+      excludeCredentials: B.idList(pick("exclude", "excludeCredentials")),
       timeout: 60000,
     };
     const c = await navigator.credentials.create({publicKey: pk});
     await B.api("POST", "/api/enroll/finish", {
       user: user.value, code: code.value, secret: secret.value,
       credential: {
-        id: B.b64u(c.rawId),
         attestationObject: B.b64u(c.response.attestationObject),
         clientDataJSON: B.b64u(c.response.clientDataJSON),
       },

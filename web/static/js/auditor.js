@@ -55,7 +55,7 @@ B.pages.auditor = function (main) {
     const p = await B.api("POST", "/api/prepare", {verb: "export", args: [String(id)]});
     if (!await B.confirm(B.t("action.export"), B.describe(p.action))) return;
     const a = p.action || {};
-    const assertion = await B.assert(p.challenge, a.allowCredentials, a.rpId, a.userVerification);
+    const assertion = await B.assert(p.challenge, a.allow, a.rp_id, a.user_verification);
     const blob = await B.api("POST", "/api/export", {id: String(id), challenge: p.challenge, assertion});
     B.save(blob, "bastion-recording-" + id + ".tar");
     B.notice(B.t("bundle.done"), "ok");

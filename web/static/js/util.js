@@ -184,8 +184,8 @@ B.act = async function (verb, args) {
   const ok = await B.confirm(B.t("action." + verb), B.describe(p.action));
   if (!ok) return null;
   const a = p.action || {};
-  const assertion = await B.assert(p.challenge, a.allowCredentials, a.rpId,
-    a.userVerification);
+  const assertion = await B.assert(p.challenge, a.allow, a.rp_id,
+    a.user_verification);
   return B.api("POST", "/api/commit", {challenge: p.challenge, assertion});
 };
 
