@@ -269,7 +269,7 @@ check-asan: deps
 		$(MAKE) SAN=1 check-unit check-e2e
 
 demo: deps
-	$(MAKE) tests
+	$(MAKE) tests web
 	./scripts/demo.sh start
 
 demo-stop:

@@ -125,47 +125,39 @@ api_common(struct api_req *q, struct web_req *r, int json)
 
 /* ---- shapes of what the browser sends --------------------------------- */
 
-static int
-api_is_id(const char *s)
-{
-	size_t i;
+/* What the browser may send as a word (webd's shapes; bastiond checks
+ * the meaning). */
+enum api_shape {
+	SHAPE_ID,		/* a number: 1..19 digits */
+	SHAPE_NAME,		/* [A-Za-z0-9._@+-]{1,64}, not "-..." */
+	SHAPE_TEXT,		/* 1..512 bytes, no control character, not
+				 * "-..." (it would be an option) */
+};
 
-	if (s == NULL || *s == '\0' || strlen(s) > 19)
+static int
+api_shape_ok(const char *s, enum api_shape shape)
+{
+	static const size_t max[] = { 19, 64, 512 };
+	size_t i;
+	int ok;
+
+	if (s == NULL || *s == '\0' || strlen(s) > max[shape] ||
+	    (shape != SHAPE_ID && s[0] == '-'))
 		return (0);
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isdigit((unsigned char)s[i]))
+	for (i = 0; s[i] != '\0'; i++) {
+		ok = shape == SHAPE_ID ? isdigit((unsigned char)s[i]) :
+		    shape == SHAPE_NAME ? isalnum((unsigned char)s[i]) ||
+		    strchr("._-@+", s[i]) != NULL :
+		    (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+		if (!ok)
 			return (0);
+	}
 	return (1);
 }
 
-static int
-api_is_name(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 64 || s[0] == '-')
-		return (0);
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-@+",
-		    s[i]) == NULL)
-			return (0);
-	return (1);
-}
-
-/* A verb argument from the browser: bounded, no control characters, not
- * an option (a reason starting with '-' would be one). */
-static int
-api_is_text(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 512 || s[0] == '-')
-		return (0);
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return (0);
-	return (1);
-}
+#define api_is_id(s)	api_shape_ok((s), SHAPE_ID)
+#define api_is_name(s)	api_shape_ok((s), SHAPE_NAME)
+#define api_is_text(s)	api_shape_ok((s), SHAPE_TEXT)
 
 static const char *
 api_str(struct web_req *r, const char *key)
@@ -493,6 +485,31 @@ api_call(struct webd *w, struct web_req *r, struct api_req *q,
 	return (0);
 }
 
+/* q with the common attributes (format json when json), answered as
+ * kind. */
+static int
+api_send(struct webd *w, struct web_req *r, struct api_req *q, int json,
+    enum api_kind kind, const char *type)
+{
+	api_common(q, r, json);
+	return (api_call(w, r, q, kind, type));
+}
+
+/* q (a verb, format json) answered as a stream (sse.c). */
+static int
+api_stream(struct webd *w, struct web_req *r, struct api_req *q,
+    enum sse_mode mode, const char *type, const char *filename)
+{
+	int rc;
+
+	api_common(q, r, 1);
+	q->argv[q->argc] = NULL;
+	rc = sse_start(w, r, mode, q->argc, q->argv, q->attrs, q->nattrs,
+	    type, filename);
+	api_req_free(q);
+	return (rc);
+}
+
 static int
 api_bad(struct web_req *r, const char *what)
 {
@@ -511,8 +528,7 @@ api_login_begin(struct webd *w, struct web_req *r)
 		return (api_bad(r, "user: a name"));
 	api_word(&q, "login-begin");
 	api_word(&q, user);
-	api_common(&q, r, 0);
-	return (api_call(w, r, &q, AK_CHALLENGE, NULL));
+	return (api_send(w, r, &q, 0, AK_CHALLENGE, NULL));
 }
 
 static int
@@ -534,8 +550,7 @@ api_login_finish(struct webd *w, struct web_req *r)
 	api_word(&q, "login-finish");
 	api_word(&q, user);
 	api_attr(&q, "secret", q.secret, strlen(q.secret));
-	api_common(&q, r, 0);
-	return (api_call(w, r, &q, AK_LOGIN, NULL));
+	return (api_send(w, r, &q, 0, AK_LOGIN, NULL));
 }
 
 /* enroll-begin {user, code} / enroll-finish {user, code, secret,
@@ -564,8 +579,7 @@ api_enroll(struct webd *w, struct web_req *r, int finish)
 		}
 		api_attr(&q, "secret", q.secret, strlen(q.secret));
 	}
-	api_common(&q, r, 0);
-	return (api_call(w, r, &q, finish ? AK_JSON : AK_CHALLENGE, NULL));
+	return (api_send(w, r, &q, 0, finish ? AK_JSON : AK_CHALLENGE, NULL));
 }
 
 static int
@@ -587,8 +601,7 @@ api_simple(struct webd *w, struct web_req *r, const char *verb,
 	struct api_req q = { 0 };
 
 	api_word(&q, verb);
-	api_common(&q, r, 1);
-	return (api_call(w, r, &q, kind, NULL));
+	return (api_send(w, r, &q, 1, kind, NULL));
 }
 
 static int
@@ -647,8 +660,7 @@ api_list(struct webd *w, struct web_req *r)
 		api_word(&q, opts[k]);
 		api_word(&q, v);
 	}
-	api_common(&q, r, 1);
-	return (api_call(w, r, &q, AK_JSON, NULL));
+	return (api_send(w, r, &q, 1, AK_JSON, NULL));
 }
 
 /* GET /api/recordings/ID/cast|verify */
@@ -671,16 +683,14 @@ api_recording(struct webd *w, struct web_req *r)
 		api_word(&q, "replay");
 		api_word(&q, "--asciicast");
 		api_word(&q, id);
-		api_common(&q, r, 1);
-		return (api_call(w, r, &q, AK_TEXT,
+		return (api_send(w, r, &q, 0, AK_TEXT,
 		    "application/x-asciicast"));
 	}
 	if (strcmp(what, "/verify") == 0) {
 		api_word(&q, "verify");
 		api_word(&q, id);
 		api_word(&q, "--json");
-		api_common(&q, r, 1);
-		return (api_call(w, r, &q, AK_JSON, NULL));
+		return (api_send(w, r, &q, 1, AK_JSON, NULL));
 	}
 	return (http_reply_error(r, 404, "not_found", "no such page"));
 }
@@ -700,8 +710,7 @@ api_report_csv(struct webd *w, struct web_req *r)
 		api_word(&q, "--month");
 		api_word(&q, m);
 	}
-	api_common(&q, r, 1);
-	return (api_call(w, r, &q, AK_TEXT, "text/csv; charset=utf-8"));
+	return (api_send(w, r, &q, 0, AK_TEXT, "text/csv; charset=utf-8"));
 }
 
 /* POST /api/prepare {"verb": V, "args": [...]}: only the verbs that
@@ -731,8 +740,7 @@ api_prepare(struct webd *w, struct web_req *r)
 			    "control characters, not starting with '-'"));
 		api_word(&q, s);
 	}
-	api_common(&q, r, 1);
-	return (api_call(w, r, &q, AK_CHALLENGE, NULL));
+	return (api_send(w, r, &q, 1, AK_CHALLENGE, NULL));
 }
 
 /* The challenge as the commit word: base64url from the page, hex to
@@ -769,8 +777,7 @@ api_commit(struct webd *w, struct web_req *r)
 		api_req_free(&q);
 		return (api_bad(r, "challenge and assertion"));
 	}
-	api_common(&q, r, 1);
-	return (api_call(w, r, &q, AK_JSON, NULL));
+	return (api_send(w, r, &q, 1, AK_JSON, NULL));
 }
 
 /* POST /api/export {"challenge", "assertion", "id"}: the commit of a
@@ -781,52 +788,34 @@ api_export(struct webd *w, struct web_req *r)
 	struct api_req q = { 0 };
 	char hex[65], name[64];
 	const char *id = api_str(r, "id");
-	int rc;
 
 	if (!api_is_id(id) || api_commit_words(r, &q, hex) != 0) {
 		api_req_free(&q);
 		return (api_bad(r, "id, challenge and assertion"));
 	}
-	api_common(&q, r, 1);
 	snprintf(name, sizeof(name), "bastion-recording-%s.tar", id);
-	q.argv[q.argc] = NULL;
-	rc = sse_start(w, r, SSE_RAW, q.argc, q.argv, q.attrs, q.nattrs,
-	    "application/x-tar", name);
-	api_req_free(&q);
-	return (rc);
+	return (api_stream(w, r, &q, SSE_RAW, "application/x-tar", name));
 }
 
 static int
 api_feed(struct webd *w, struct web_req *r)
 {
 	struct api_req q = { 0 };
-	int rc;
 
 	api_word(&q, "feed");
-	api_common(&q, r, 1);
-	q.argv[q.argc] = NULL;
-	rc = sse_start(w, r, SSE_EVENTS, q.argc, q.argv, q.attrs, q.nattrs,
-	    NULL, NULL);
-	api_req_free(&q);
-	return (rc);
+	return (api_stream(w, r, &q, SSE_EVENTS, NULL, NULL));
 }
 
 static int
 api_watch(struct webd *w, struct web_req *r)
 {
 	struct api_req q = { 0 };
-	int rc;
 
 	if (!api_is_id(http_arg(r)))
 		return (api_bad(r, "a session number"));
 	api_word(&q, "watch");
 	api_word(&q, http_arg(r));
-	api_common(&q, r, 1);
-	q.argv[q.argc] = NULL;
-	rc = sse_start(w, r, SSE_EVENTS, q.argc, q.argv, q.attrs, q.nattrs,
-	    NULL, NULL);
-	api_req_free(&q);
-	return (rc);
+	return (api_stream(w, r, &q, SSE_EVENTS, NULL, NULL));
 }
 
 const struct web_route api_routes[] = {

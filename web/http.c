@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "err.h"
 #include "hex.h"
+#include "io.h"
 #include "log.h"
 #include "web.h"
 
@@ -242,47 +243,43 @@ http_set_cookie(struct web_req *r, const char *token_hex)
 
 /* ---- static files ----------------------------------------------------- */
 
-static int
-http_read_file(const char *dir, const char *name, char **out, size_t *len)
+int
+web_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	char path[4096];
-	struct buf *b = NULL;
-	char chunk[8192];
-	ssize_t n;
-	int fd, r = 0;
+	char *p;
+	size_t n = 0;
+	int fd, r;
 
 	*out = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return (BERR_LIMIT);
+	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		log_error("%s: %s (the console's static files: make web (build/web-static), or "
-		    "--static DIR)", path, strerror(errno));
+		log_error("%s: %s", path, strerror(errno));
 		return (BERR_NOTFOUND);
 	}
-	if ((b = buf_new(WEB_FILE_MAX)) == NULL)
-		r = BERR_NOMEM;
-	while (r == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		r = n < 0 ? BERR_SYS : buf_put(b, chunk, (size_t)n);
+	if ((p = malloc(max + 2)) == NULL) {
+		close(fd);
+		return (BERR_NOMEM);
 	}
+	r = io_read_upto(fd, p, max + 1, &n);
 	close(fd);
-	if (r == 0 && (*out = malloc(buf_len(b) + 1)) == NULL)
-		r = BERR_NOMEM;
-	if (r == 0) {
-		memcpy(*out, buf_ptr(b), buf_len(b));
-		(*out)[buf_len(b)] = '\0';
-		*len = buf_len(b);
-	} else
+	if (r == 0 && (n == 0 || n > max))
+		r = n == 0 ? BERR_FORMAT : BERR_LIMIT;
+	if (r != 0) {
 		log_error("%s: %s", path, berr_str(r));
-	buf_free(b);
-	return (r);
+		explicit_bzero(p, max + 2);
+		free(p);
+		return (r);
+	}
+	p[n] = '\0';
+	*out = p;
+	*len = n;
+	return (0);
 }
 
 int
 http_load_static(struct webd *w, const char *dir)
 {
+	char path[4096];
 	size_t i;
 	int r;
 
@@ -291,9 +288,16 @@ http_load_static(struct webd *w, const char *dir)
 	w->nfiles = WEB_NFILES;
 	for (i = 0; i < WEB_NFILES; i++) {
 		w->files[i] = web_files[i];
-		if ((r = http_read_file(dir, web_files[i].name,
-		    &w->files[i].data, &w->files[i].len)) != 0)
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    web_files[i].name) >= sizeof(path))
+			return (BERR_LIMIT);
+		if ((r = web_read_file(path, WEB_FILE_MAX, &w->files[i].data,
+		    &w->files[i].len)) != 0) {
+			log_error("the console's static files are made by "
+			    "`make web` (build/web-static), or give --static "
+			    "DIR");
 			return (r);
+		}
 	}
 	return (0);
 }

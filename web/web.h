@@ -95,6 +95,11 @@ struct web_route {
 extern const struct web_route api_routes[];
 extern const size_t api_nroutes;
 
+/* A whole file of 1..max bytes, NUL-terminated, in *out (the caller
+ * frees; wipes first when it holds a key). BERR_NOTFOUND, BERR_FORMAT
+ * (empty), BERR_LIMIT (longer), BERR_SYS; logged with the path. */
+int web_read_file(const char *path, size_t max, char **out, size_t *len);
+
 /* Load the static files (a fixed table: no path from a URL reaches the
  * file system) from dir. BERR_NOTFOUND names the missing file. */
 int http_load_static(struct webd *w, const char *dir);

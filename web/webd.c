@@ -13,7 +13,6 @@
  * web.sock and nobody else.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +23,6 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "prog.h"
@@ -49,36 +47,9 @@ webd_usage(FILE *f)
 static int
 webd_read_pem(const char *path, char **out)
 {
-	struct buf *b;
-	char chunk[4096];
-	ssize_t n;
-	int fd, r = 0;
+	size_t len;
 
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		log_error("%s: %s", path, strerror(errno));
-		return (BERR_NOTFOUND);
-	}
-	if ((b = buf_new(WEB_PEM_MAX)) == NULL)
-		r = BERR_NOMEM;
-	while (r == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		r = n < 0 ? BERR_SYS : buf_put(b, chunk, (size_t)n);
-	}
-	close(fd);
-	explicit_bzero(chunk, sizeof(chunk));
-	if (r == 0 && buf_len(b) == 0)
-		r = BERR_FORMAT;
-	if (r == 0 && (*out = malloc(buf_len(b) + 1)) == NULL)
-		r = BERR_NOMEM;
-	if (r == 0) {
-		memcpy(*out, buf_ptr(b), buf_len(b));
-		(*out)[buf_len(b)] = '\0';
-	} else
-		log_error("%s: %s", path, berr_str(r));
-	buf_free(b);
-	return (r);
+	return (web_read_file(path, WEB_PEM_MAX, out, &len));
 }
 
 static void
