@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -416,6 +417,8 @@ api_on_end(void *arg, int status)
 
 	a->ctl = NULL;
 	if (status != 0) {
+		if (a->kind == AK_LOGIN && status == 1)
+			limit_failed(http_peer(a->r), time(NULL));
 		api_refused(a, status);
 		return;
 	}
@@ -538,6 +541,9 @@ api_login_finish(struct webd *w, struct web_req *r)
 	const char *user = api_str(r, "user");
 	const char *secret = api_str(r, "secret");
 
+	if (limit_blocked(http_peer(r), time(NULL)))
+		return (http_reply_error(r, 429, "too_many", "too many failed "
+		    "sign-ins from this address; wait 15 minutes"));
 	if (!api_is_name(user) || secret == NULL || strlen(secret) > 1024 ||
 	    api_assertion(r, &q) != 0) {
 		api_req_free(&q);

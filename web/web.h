@@ -23,6 +23,7 @@
  *   api.c        /api routes -> control requests -> JSON answers
  *   ctlclient.c  the web.sock client (non-blocking)
  *   sse.c        streamed answers: Server-Sent Events and downloads
+ *   limit.c      failed sign-ins per address
  *   wsandbox.c   webd's own system call filter
  */
 #ifndef BASTION_WEB_H
@@ -30,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <uv.h>
@@ -189,6 +191,16 @@ enum sse_mode { SSE_EVENTS, SSE_RAW };
 int sse_start(struct webd *w, struct web_req *r, enum sse_mode mode,
     int argc, const char *const argv[], const struct ctlp_attr *attrs,
     size_t nattrs, const char *type, const char *filename);
+
+/* ---- limit.c ------------------------------------------------------------ */
+
+/* Failed sign-ins per client address (docs/WEB.md, "Defences"). */
+#define WEB_LOGIN_FAILS		20
+#define WEB_LOGIN_WINDOW	(15 * 60)
+/* Whether addr has had WEB_LOGIN_FAILS failures in the current window. */
+int limit_blocked(const char *addr, time_t now);
+/* Count one failure of addr. */
+void limit_failed(const char *addr, time_t now);
 
 /* ---- wsandbox.c --------------------------------------------------------- */
 

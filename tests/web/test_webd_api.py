@@ -240,3 +240,23 @@ def test_a_misbehaving_bastiond_is_502_and_webd_stays_up(webd, ctl):
     st, _, b = webd.request("GET", "/api/whoami", headers=COOKIE)
     assert st == 200 and json.loads(b)["person"] == "bob"
     assert webd.alive()
+
+
+def test_failed_sign_ins_per_address_are_limited(webd, ctl):
+    ctl.answers["login-finish"] = [frame("e", "sign-in failed\n"),
+                                   exit_frame(1)]
+    body = {"user": "bob", "secret": "x", "assertion": {
+        "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
+        "signature": "AA"}}
+    for _ in range(20):
+        st, _, _ = webd.request("POST", "/api/login/finish", body)
+        assert st == 403
+    n = len(ctl.requests)
+    st, h, b = webd.request("POST", "/api/login/finish", body)
+    assert st == 429 and b'"too_many"' in b
+    assert len(ctl.requests) == n, "bastiond was asked anyway"
+    # other routes are not affected
+    ctl.answers["login-begin"] = [frame("c", bytes(32) + b"{}"),
+                                  exit_frame(0)]
+    st, _, _ = webd.request("POST", "/api/login/begin", {"user": "bob"})
+    assert st == 200

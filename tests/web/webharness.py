@@ -165,3 +165,60 @@ class Browser:
             self.d.quit()
         finally:
             shutil.rmtree(self.downloads, ignore_errors=True)
+
+
+class Console:
+    """The console as a person uses it, through Browser b at webd's origin."""
+
+    def __init__(self, browser, webd):
+        self.b = browser
+        self.webd = webd
+
+    def find(self, css):
+        return self.b.d.find_element("css selector", css)
+
+    def fill(self, css, value):
+        e = self.find(css)
+        e.clear()
+        e.send_keys(value)
+
+    def enroll(self, user, code, secret):
+        self.b.open(self.webd.origin + "/#/enroll")
+        self.b.wait_text("#enroll h2", "")
+        self.fill("#enroll-user", user)
+        self.fill("#enroll-code", code)
+        self.fill("#enroll-secret", secret)
+        self.find("#enroll-go").click()
+
+    def sign_in(self, user, secret):
+        if "#/signin" not in self.b.d.current_url:
+            self.b.open(self.webd.origin + "/#/signin")
+        self.fill("#signin-user", user)
+        self.fill("#signin-secret", secret)
+        self.find("#signin-go").click()
+
+    def notice(self):
+        return self.find("#notice").text
+
+    def wait_notice(self, want, timeout=20):
+        self.b.wait_text("#notice", want, timeout=timeout)
+
+    def confirm(self):
+        """Press the dialog's confirm button (the key then signs)."""
+        util.wait_until(lambda: self.find("#dialog").is_displayed(),
+                        timeout=20, what="the confirmation dialog")
+        body = self.find("#dialog-body").text
+        self.find("#dialog-ok").click()
+        return body
+
+    def api(self, method, path, body=None):
+        """fetch() from the page, as the page's own code would (same
+        origin, the cookie): {status, body}."""
+        return self.b.d.execute_async_script("""
+            const [method, path, body, cb] = arguments;
+            const o = {method, credentials: 'same-origin',
+                       headers: {'Content-Type': 'application/json'}};
+            if (body !== null) o.body = JSON.stringify(body);
+            fetch(path, o).then(async r => cb({status: r.status,
+                body: await r.text()}), e => cb({status: 0, body: String(e)}));
+            """, method, path, body)
