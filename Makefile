@@ -36,6 +36,9 @@
 #   recorder/*.c       -> $(B)/<name>         (one program each)
 #   ctl/*.c            -> $(B)/bastionctl     (one file per verb)
 #   pam/*.c            -> $(B)/pam_bastion.so
+#   web/*.c            -> $(B)/bastion-webd   (the web console's daemon: links
+#                         proto and base only; web/static + the pinned
+#                         web/vendor -> $(B)/web-static/ by `make web`)
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
@@ -117,6 +120,11 @@ PAM_LIBS = $(PAM_LAYERS:%=$(B)/pic/lib%.a)
 RECORDER_PROG_SRC = $(wildcard recorder/*.c)
 RECORDER_PROGS = $(RECORDER_PROG_SRC:recorder/%.c=$(B)/%)
 
+WEB_SRC = $(wildcard web/*.c)
+WEB_OBJ = $(WEB_SRC:%.c=$(B)/%.o)
+WEB_PKGS = libmicrohttpd jansson
+WEB_STATIC = $(shell find web/static -type f 2>/dev/null)
+
 # bastion-notify (notify/): the notification helper the monitor runs
 # demoted; its library (all of notify/ but main) is linked by its unit test
 NOTIFY_SRC = $(filter-out notify/bastion-notify.c,$(wildcard notify/*.c))
@@ -124,10 +132,11 @@ NOTIFY_LIB = $(B)/libnotify.a
 NOTIFY_LDLIBS = $(shell pkg-config --libs libcrypto libcurl jansson 2>/dev/null)
 
 PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
-	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so) $(B)/bastion-notify
+	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so) $(B)/bastion-notify \
+	$(if $(WEB_SRC),$(B)/bastion-webd)
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
-	check-layers check-unit-pg check-e2e-pg \
+	check-layers check-unit-pg check-e2e-pg check-web web \
 	demo-stop bench fuzz fuzz-targets check-fuzz \
 	clean tests install uninstall
 
@@ -137,6 +146,7 @@ tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/softsk.so $(B)/bastiond-testhooks
 
 deps:
 	@./scripts/deps.sh
+	@./scripts/web-vendor.sh
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -163,6 +173,22 @@ $(NOTIFY_LIB): $(NOTIFY_SRC:%.c=$(B)/%.o)
 $(B)/bastion-notify: $(B)/notify/bastion-notify.o $(NOTIFY_LIB) $(B)/libbase.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(NOTIFY_LIB) $(B)/libbase.a \
 		$(NOTIFY_LDLIBS)
+# The web console's daemon links proto and base only (check-layers holds
+# web/ to that: no store/ or verbs/ header)
+$(WEB_OBJ): ALL_CFLAGS += $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
+$(B)/bastion-webd: $(WEB_OBJ) $(B)/libproto.a $(B)/libbase.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(WEB_OBJ) $(B)/libproto.a $(B)/libbase.a \
+		$(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null) $(LDLIBS)
+
+# The console's static files and the pinned xterm.js (checked against
+# web/vendor.lock again, offline) into $(B)/web-static/
+web: $(B)/web-static/.stamp
+$(B)/web-static/.stamp: $(WEB_STATIC) web/vendor.lock scripts/web-vendor.sh \
+		$(wildcard web/vendor/*.tgz)
+	@mkdir -p $(B)/web-static
+	cp -R web/static/. $(B)/web-static/
+	./scripts/web-vendor.sh --check $(B)/web-static/vendor
+	@touch $@
 
 # The PAM module is loaded into other programs (sshd, login, bastiond):
 # built without sanitizers, from its own sources plus only the layers it
@@ -228,6 +254,7 @@ check: deps
 	$(MAKE) tests
 	$(MAKE) check-unit check-e2e
 	$(MAKE) check-unit-pg check-e2e-pg
+	$(MAKE) check-web
 	$(MAKE) check-fuzz
 	@if [ "$(BOOT)" = 1 ] && [ "$$(id -u)" = 0 ]; then \
 		$(MAKE) check-boot; \
@@ -261,6 +288,13 @@ check-e2e-pg: tests
 # no folder includes a header of a layer above it (Makefile's LAYERS)
 check-layers:
 	@./scripts/check-layers.sh $(LAYER_DIRS)
+	@./scripts/check-layers.sh --only web proto base
+
+# the web console: its daemon over HTTPS and a headless Chromium
+# (tests/web; docs/TESTING.md)
+check-web: tests web
+	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/web $(PYTEST_ARGS)
 
 check-e2e: tests
 	BASTION_BUILD=$(abspath $(B)) BASTION_SAN=$(SAN) BASTION_STRICT=1 \
@@ -280,7 +314,7 @@ check-asan: deps
 		$(MAKE) SAN=1 check-unit check-e2e
 
 demo: deps
-	$(MAKE) tests
+	$(MAKE) tests web
 	./scripts/demo.sh start
 
 demo-stop:
@@ -291,7 +325,7 @@ bench: deps
 	./bench/run.sh
 
 # DESTDIR and PREFIX come through the environment (docs/INSTALL.md)
-install: all
+install: all web
 	B=$(B) ./scripts/install.sh
 
 uninstall:

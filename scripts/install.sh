@@ -79,6 +79,7 @@ BINDIR=$PREFIX/bin
 MANDIR=$PREFIX/share/man
 DOCDIR=$PREFIX/share/doc/bastion
 CONFDIR=$SYSCONFDIR/bastion
+WEBDIR=$PREFIX/share/bastion/web
 
 die() {
 	echo "$ME: $*" >&2
@@ -118,6 +119,41 @@ manifest() {
 	echo "0644 $TOP/policies/example.yaml $DOCDIR/examples/policy.yaml"
 	echo "0644 $TOP/pam/bastion $DOCDIR/examples/pam.d/bastion"
 	echo "0644 $TOP/pam/bastion.sss $DOCDIR/examples/pam.d/bastion.sss"
+	web_manifest
+}
+
+# The web console (docs/WEB.md): its daemon, units, user, the script
+# that makes its certificate, and its static files (make web).
+web_manifest() {
+	echo "0755 $B/bastion-webd $SBINDIR/bastion-webd"
+	echo "0755 $TOP/scripts/web-cert.sh $SBINDIR/bastion-web-cert"
+	for u in bastion-webd.service bastion-webd.socket; do
+		echo "0644 $TOP/systemd/$u $UNITDIR/$u"
+	done
+	echo "0644 $TOP/systemd/bastion-webd.sysusers $SYSUSERSDIR/bastion-webd.conf"
+	[ -d "$B/web-static" ] || return 0
+	(cd "$B/web-static" && find . -type f ! -name .stamp | sort) |
+	while read -r f; do
+		echo "0644 $B/web-static/${f#./} $WEBDIR/${f#./}"
+	done
+}
+
+# The console's address and self-signed certificate for this host, when
+# there are none yet (the hospital replaces them: docs/WEB.md).
+web_setup() {
+	host=$(hostname -f 2>/dev/null || hostname)
+	printf '%s\n' "# The web console's address as browsers use it (WebAuthn" \
+	    "# binds every assertion to it): https://HOST:PORT, no path." \
+	    "BASTION_WEB_ORIGIN=https://$host:8443" |
+	    install_conf 0644 "$CONFDIR/web.env"
+	if ! command -v openssl >/dev/null; then
+		echo "$ME: no openssl here: the web console has no certificate" \
+		    "yet (apt-get install openssl, then bastion-web-cert" \
+		    "$host $CONFDIR/web)" >&2
+		return 0
+	fi
+	"$SBINDIR/bastion-web-cert" "$host" "$CONFDIR/web" ||
+	    die "could not make the web console's certificate"
 }
 
 # The starter policy: valid, Debian paths, nobody can log in.
@@ -201,7 +237,8 @@ do_install() {
 	done
 	# Units for another prefix must start the programs from there.
 	if [ "$SBINDIR" != /usr/sbin ]; then
-		for u in bastiond.service bastion-recorder.service; do
+		for u in bastiond.service bastion-recorder.service \
+		    bastion-webd.service; do
 			sed -i "s#/usr/sbin/bastion#$SBINDIR/bastion#g" \
 			    "$DESTDIR$UNITDIR/$u"
 		done
@@ -213,6 +250,9 @@ do_install() {
 	if live; then
 		systemd-sysusers "$SYSUSERSDIR/bastion.conf" ||
 		    die "systemd-sysusers could not create the bastion's users"
+		systemd-sysusers "$SYSUSERSDIR/bastion-webd.conf" ||
+		    die "systemd-sysusers could not create bastion-web"
+		web_setup
 		migrate_layout
 		systemd-tmpfiles --create "$TMPFILESDIR/bastion.conf" ||
 		    die "systemd-tmpfiles could not create the bastion's" \
@@ -226,6 +266,8 @@ do_install() {
 	echo "  runuser -u bastion-rec -- $SBINDIR/bastion-recorder --init \\"
 	echo "      -k /var/lib/bastion/recorder/recorder.key"
 	echo "  systemctl enable --now bastion-recorder bastiond"
+	echo "  systemctl enable --now bastion-webd.socket   (the web console," \
+	    "docs/WEB.md)"
 }
 
 # From the single-process layout (bastiond starting its recorder, key in
@@ -260,7 +302,8 @@ migrate_layout() {
 do_uninstall() {
 	if live; then
 		systemctl disable --now bastiond.service \
-		    bastion-recorder.service 2>/dev/null || true
+		    bastion-recorder.service bastion-webd.socket \
+		    bastion-webd.service 2>/dev/null || true
 	fi
 	manifest | while read -r mode src dst; do
 		rm -f "$DESTDIR$dst"

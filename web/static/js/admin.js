@@ -1,0 +1,120 @@
+/*
+ * admin.js - the admin's page: pending requests as they arrive (the live
+ * feed, /api/feed), approve for a duration or deny with a reason; live
+ * sessions, watched live (read-only) or ended with a reason; engineers
+ * locked and unlocked; grants and their revocation; vendors and devices.
+ *
+ * Lists are the verbs' own --json output; every button that changes
+ * something goes through B.act (prepare -> confirm -> security key ->
+ * commit), so what is approved is exactly what was shown.
+ */
+"use strict";
+
+B.pages.admin = function (main) {
+  const boxes = {
+    requests: B.el("div", {id: "requests-list"}),
+    sessions: B.el("div", {id: "sessions-list"}),
+    grants: B.el("div", {id: "grants-list"}),
+    vendors: B.el("div", {id: "vendors-list"}),
+  };
+  const watch = B.el("div", {id: "watch"});
+  let feed = null, term = null, stream = null;
+
+  const reload = B.guard(async which => {
+    for (const w of which || Object.keys(boxes)) {
+      const rows = await B.api("GET", "/api/list/" + w);
+      B.clear(boxes[w]).append(B.table(rows, null, row => buttons[w](row)));
+    }
+  });
+
+  const done = async (p, key) => {
+    const r = await p;
+    if (r !== null) B.notice(B.t(key), "ok");
+    await reload();
+  };
+
+  const reasonInput = id => B.el("input", {class: "reason", id, placeholder: B.t("reason")});
+
+  const stopWatch = () => {
+    if (stream) stream.close();
+    stream = null;
+    if (term) term.dispose();
+    term = null;
+    B.clear(watch);
+  };
+
+  const startWatch = id => {
+    stopWatch();
+    const box = B.el("div", {class: "term", id: "watch-term"});
+    watch.append(B.card("watch-card", "watch.title",
+      B.el("p", {text: B.t("watch.session", {id})}), box,
+      B.el("button", {class: "secondary", id: "watch-stop", text: B.t("watch.stop"), onclick: stopWatch})));
+    term = new Terminal({cols: 100, rows: 24, disableStdin: true, convertEol: false});
+    term.open(box);
+    stream = new EventSource("/api/watch/" + encodeURIComponent(id));
+    stream.addEventListener("term", ev => term && term.write(B.unb64u(ev.data)));
+    stream.addEventListener("end", () => {
+      if (stream) stream.close();
+      stream = null;
+      if (term) term.write("\r\n[" + B.t("watch.ended") + "]\r\n");
+    });
+    window.bastionWatch = {term: () => term};
+  };
+
+  const buttons = {
+    requests: row => row.status && row.status !== "pending" ? [] : [
+      B.el("select", {class: "duration", id: "duration-" + row.id},
+        ...["1h", "2h", "4h", "8h"].map(d => B.el("option", {value: d, text: d}))),
+      B.el("button", {class: "approve", id: "approve-" + row.id, text: B.t("approve"),
+        onclick: B.guard(() => done(B.act("approve",
+          [String(row.id), document.getElementById("duration-" + row.id).value]), "approved"))}),
+      reasonInput("deny-reason-" + row.id),
+      B.el("button", {class: "deny danger", id: "deny-" + row.id, text: B.t("deny"),
+        onclick: B.guard(() => {
+          const why = document.getElementById("deny-reason-" + row.id).value.trim();
+          if (!why) throw new Error(B.t("reason.needed"));
+          return done(B.act("deny", [String(row.id), why]), "denied");
+        })}),
+    ],
+    sessions: row => [
+      B.el("button", {class: "watch secondary", id: "watch-" + row.id, text: B.t("watch"),
+        onclick: () => startWatch(String(row.id))}),
+      reasonInput("kill-reason-" + row.id),
+      B.el("button", {class: "kill danger", id: "kill-" + row.id, text: B.t("kill"),
+        onclick: B.guard(() => {
+          const why = document.getElementById("kill-reason-" + row.id).value.trim();
+          return done(B.act("kill", why ? [String(row.id), why] : [String(row.id)]), "killed");
+        })}),
+    ],
+    grants: row => [
+      B.el("button", {class: "revoke danger", id: "revoke-" + row.id, text: B.t("revoke"),
+        onclick: B.guard(() => done(B.act("revoke", [String(row.id)]), "revoked"))}),
+    ],
+    vendors: () => [],
+  };
+
+  const engineer = B.el("input", {id: "engineer-name", placeholder: B.t("col.engineer")});
+  const lockForm = B.el("form", {class: "inline", id: "lock-form"}, engineer,
+    B.el("button", {type: "button", class: "danger", id: "lock-go", text: B.t("lock"),
+      onclick: B.guard(() => done(B.act("lock", [engineer.value.trim()]), "locked"))}),
+    B.el("button", {type: "button", class: "secondary", id: "unlock-go", text: B.t("unlock"),
+      onclick: B.guard(() => done(B.act("unlock", [engineer.value.trim()]), "unlocked"))}));
+
+  main.append(
+    B.card("requests", "requests.title", boxes.requests),
+    B.card("sessions", "sessions.title", boxes.sessions), watch,
+    B.card("engineers", "engineers.title", lockForm),
+    B.card("grants", "grants.title", boxes.grants),
+    B.card("vendors", "vendors.title", boxes.vendors));
+  reload();
+
+  /* the live feed: each change re-reads requests and sessions */
+  feed = new EventSource("/api/feed");
+  feed.addEventListener("change", () => reload(["requests", "sessions", "grants"]));
+  feed.addEventListener("end", () => feed && feed.close());
+  B.stopPage = () => {
+    if (feed) feed.close();
+    feed = null;
+    stopWatch();
+  };
+};
