@@ -65,6 +65,7 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_verify_entry,
 	&cmd_replay_entry,
 	&cmd_export_entry,
+	&cmd_web_enroll_entry,
 	NULL
 };
 

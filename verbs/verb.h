@@ -239,5 +239,6 @@ extern const struct cmd_entry cmd_recordings_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_web_enroll_entry;
 
 #endif
