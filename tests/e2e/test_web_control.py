@@ -31,6 +31,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from test_admin_console import live_session  # alice's registered session
 from test_approvals import waiting  # gina's ssh, waiting for a decision
 
 ORIGIN = "https://bastion.test:8443"
@@ -492,3 +493,52 @@ def test_only_webd_uid_is_admitted(web):
     # webd's own uid is answered
     a = call(world, ["login-begin", "bob"])
     assert a.exit == 0, a.err
+
+
+@pytest.mark.timeout(120)
+def test_watch_streams_terminal_frames(web):
+    """watch on the web: 't' frames, time-stamped, the screen's bytes
+    sanitised as for a terminal (no clipboard escape); an auditor may
+    not watch."""
+    world, p = web
+    bob, carol = Authenticator(), Authenticator()
+    enrol(world, p["bob"], bob)
+    a, _ = sign_in(world, "bob", bob)
+    tok, _, _ = token_of(a)
+    proc, sid = live_session(world, p["alice"], command=(
+        "echo tick-start; sleep 2; printf '\\033]52;c;QUJD\\007'; "
+        "echo tick-$((6*7)); sleep 1"))
+    a = call(world, ["watch", sid], [("token", tok)])
+    assert a.exit == 0, a.err
+    terms = [pl for t, pl in a.frames if t == "t"]
+    assert terms, a.frames
+    stamps = [struct.unpack(">Q", pl[:8])[0] for pl in terms]
+    assert stamps == sorted(stamps)
+    screen = b"".join(pl[8:] for pl in terms)
+    assert b"tick-start" in screen and b"tick-42" in screen
+    assert b"52;c" not in screen
+    assert "watching session %s" % sid in a.err
+    ev = world.bastion.wait_audit(event="session.watch", session=sid)
+    assert ev["via"] == "web" and ev["admin"] == "bob"
+    proc.communicate(timeout=30)
+    # an auditor's token does not reach watch
+    r = p["carol"].ssh("web-enroll", "--json")
+    assert r.returncode == 0, r.stderr
+    enrol_code = json.loads(r.stdout)["code"]
+    a = call(world, ["enroll-begin", "carol"], [("code", enrol_code)])
+    ch, _ = a.challenge()
+    a = call(world, ["enroll-finish", "carol"],
+             [("attest", carol.create(ch)), ("secret", SECRETS["carol"])])
+    assert a.exit == 0, a.err
+    a, _ = sign_in(world, "carol", carol)
+    assert a.exit == 0, a.err
+    ctok, _, who = token_of(a)
+    assert who["role"] == "auditor"
+    a = call(world, ["watch", sid], [("token", ctok)])
+    assert a.exit == 2 and "not a verb the console runs" in a.err
+    # the auditor's own verbs run: alice's session is listed
+    a = call(world, ["recordings"], [("token", ctok)])
+    assert a.exit == 0, a.err
+    assert "alice" in a.out and "ct-scanner" in a.out
+    world.bastion.wait_audit(event="console.verb", user="carol", via="web",
+                             verb="recordings", status="ok")
