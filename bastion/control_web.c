@@ -55,7 +55,8 @@
 
 /* The verbs a token runs directly: those that change nothing. */
 static const char *const web_read_verbs[] = { "requests", "grants",
-    "sessions", "vendors", "recordings", "verify", "keys", "watch", NULL };
+    "sessions", "vendors", "recordings", "verify", "keys", "watch", "cast",
+    NULL };
 
 /* Those whose output is a terminal's: 't' frames for xterm.js. */
 static const char *const web_term_verbs[] = { "watch", NULL };

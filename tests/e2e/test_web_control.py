@@ -475,6 +475,29 @@ def test_changed_between_prepare_and_commit(web):
                              result="changed")
     assert not world.bastion.audit_events(event="approval.approve")
 
+    # lock and unlock an engineer, each with its own touch
+    for words, event in ((["lock", "alice", "left", "the", "company"],
+                          "engineer.lock"),
+                         (["unlock", "alice", "--account"],
+                          "engineer.unlock")):
+        a = call(world, ["prepare"] + words, [("token", tok)])
+        assert a.exit == 0, a.err
+        ch, summary = a.challenge()
+        assert summary["verb"] == words[0] and summary["engineer"] == "alice"
+        a = call(world, ["commit", ch.hex()], [("token", tok),
+                                               ("assert", bob.get(ch))])
+        assert a.exit == 0, a.err
+        ev = world.bastion.wait_audit(event=event, engineer="alice")
+        assert ev["via"] == "web" and ev["assertion"] == ch.hex()
+    # locked meanwhile: a prepared lock no longer holds
+    a = call(world, ["prepare", "lock", "alice", "again"], [("token", tok)])
+    ch, _ = a.challenge()
+    r = p["bob"].ssh("lock", "alice", "by ssh")
+    assert r.returncode == 0, r.stderr
+    a = call(world, ["commit", ch.hex()], [("token", tok),
+                                           ("assert", bob.get(ch))])
+    assert a.exit == 1 and "changed since it was prepared" in a.err
+
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to be another uid")
 def test_only_webd_uid_is_admitted(web):
@@ -542,3 +565,14 @@ def test_watch_streams_terminal_frames(web):
     assert "alice" in a.out and "ct-scanner" in a.out
     world.bastion.wait_audit(event="console.verb", user="carol", via="web",
                              verb="recordings", status="ok")
+    # and the player's cast of alice's recording: asciicast v2, sanitised
+    a = call(world, ["cast", sid], [("token", ctok)])
+    assert a.exit == 0, a.err
+    assert "verified" in a.err
+    lines = a.out.splitlines()
+    assert json.loads(lines[0])["version"] == 2
+    events = [json.loads(x) for x in lines[1:]]
+    shown = "".join(e[2] for e in events if e[1] == "o")
+    assert "tick-42" in shown and "52;c" not in shown
+    world.bastion.wait_audit(event="recording.access", user="carol",
+                             verb="cast")
