@@ -65,6 +65,8 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_verify_entry,
 	&cmd_replay_entry,
 	&cmd_export_entry,
+	&cmd_web_enroll_entry,
+	&cmd_cast_entry,
 	NULL
 };
 
@@ -252,6 +254,10 @@ static const struct {
 } verb_describers[] = {
 	{ &cmd_approve_entry, cmd_approve_describe },
 	{ &cmd_deny_entry, cmd_deny_describe },
+	{ &cmd_kill_entry, cmd_kill_describe },
+	{ &cmd_revoke_entry, cmd_revoke_describe },
+	{ &cmd_lock_entry, cmd_lock_describe },
+	{ &cmd_unlock_entry, cmd_unlock_describe },
 };
 
 verb_describe_fn
