@@ -343,3 +343,28 @@ def test_helper_refuses_a_readable_secret(build_dir, notify_dir):
                        text=True, capture_output=True, timeout=30)
     assert r.returncode == 2
     assert r.stdout.startswith("failed request the request is not a JSON")
+
+
+@pytest.mark.timeout(90)
+def test_slow_notify_command_is_left_running(cast, notify_dir):
+    """notify_command as before bastion-notify: the monitor waits 3 s for
+    it, then goes on without killing it."""
+    d = notify_dir
+    out = d / "out"
+    script = d / "notify-command"
+    script.write_text("#!/bin/sh\ncat > %s/req.json\nsleep 8\n"
+                      "echo late > %s/late\n" % (out, out))
+    os.chmod(script, 0o755)
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True}
+    world.top["approval"] = {"notify_command": str(script)}
+    world.start_bastion()
+    proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+    t0 = time.monotonic()
+    approve_and_run(world, p, proc, rid)
+    assert time.monotonic() - t0 < 7.5     # not held for the whole 8 s
+    assert json.loads((out / "req.json").read_text())["id"] == int(rid)
+    assert not (out / "late").exists()
+    util.wait_until(lambda: (out / "late").exists(), timeout=20,
+                    what="notify_command to finish on its own")
+    assert not world.bastion.audit_events(event="notify.failed")
