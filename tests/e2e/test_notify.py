@@ -51,7 +51,8 @@ def helper_uid():
 class Receiver:
     """An HTTPS webhook receiver on 127.0.0.1: records every delivery and
     whether its signature verified; answers 204 (verified), 401 (not),
-    or, in mode "slow", sleeps past bastion-notify's 5 s per try."""
+    or, in mode "fail", 503; in mode "slow" it first sleeps past
+    bastion-notify's 5 s per try."""
 
     def __init__(self, dir, secret, mode="ok"):
         self.deliveries = []
@@ -76,6 +77,8 @@ class Receiver:
                 rec.deliveries.append(d)
                 if rec.mode == "slow":
                     time.sleep(6)
+                    code = 503
+                elif rec.mode == "fail":
                     code = 503
                 else:
                     code = 204 if d["verified"] else 401
@@ -256,6 +259,27 @@ def test_wrong_secret_fails_the_check(cast, notify_dir):
         assert len(rcv.deliveries) == 1 and not rcv.deliveries[0]["verified"]
         assert not world.bastion.audit_events(event="notify.sent")
         # the request stands and is decided as ever
+        approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
+def test_failing_receiver_is_tried_three_times(cast, notify_dir):
+    d = notify_dir
+    rcv = Receiver(d, SECRET, mode="fail")
+    try:
+        world, p = notify_site(cast, d, rcv, mail=False)
+        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                      timeout=20)
+        assert ev["kind"] == "webhook"
+        assert ev["reason"] == "HTTP 503 after 3 tries"
+        # three tries of one delivery, each signed (and verified) afresh
+        assert len(rcv.deliveries) == 3
+        assert all(x["verified"] for x in rcv.deliveries)
+        assert len({x["headers"]["X-Bastion-Delivery"]
+                    for x in rcv.deliveries}) == 1
+        assert len({x["body"] for x in rcv.deliveries}) == 1
         approve_and_run(world, p, proc, rid)
     finally:
         rcv.close()
