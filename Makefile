@@ -33,6 +33,9 @@
 #   recorder/*.c       -> $(B)/<name>         (one program each)
 #   ctl/*.c            -> $(B)/bastionctl     (one file per verb)
 #   pam/*.c            -> $(B)/pam_bastion.so
+#   notify/*.c         -> $(B)/bastion-notify (links base only; the rest of
+#                         notify/ but main is $(B)/libnotify.a, which
+#                         test_notify and fuzz_notify link too)
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
@@ -201,7 +204,7 @@ $(B)/tests/test_%: tests/unit/test_%.c $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS)
 		$(TEST_EXTRA) $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS) $(LDLIBS) \
 		-lcmocka
 
-# the notification helper's tests link its library too
+# the notification helper's unit test and fuzz target link its library too
 $(B)/tests/test_notify: $(NOTIFY_LIB)
 $(B)/tests/test_notify: TEST_EXTRA = $(NOTIFY_LIB)
 $(B)/fuzz_notify: $(NOTIFY_LIB)
