@@ -39,6 +39,9 @@
 #   web/*.c            -> $(B)/bastion-webd   (the web console's daemon: links
 #                         proto and base only; web/static + the pinned
 #                         web/vendor -> $(B)/web-static/ by `make web`)
+#   notify/*.c         -> $(B)/bastion-notify (links base only; the rest of
+#                         notify/ but main is $(B)/libnotify.a, which
+#                         test_notify and fuzz_notify link too)
 #   tests/unit/test_*.c-> $(B)/tests/test_*   (one cmocka binary each)
 #   tests/tools/*.c    -> $(B)/tests/<name>   (helpers the e2e tests run)
 #   tests/softsk/*.c   -> $(B)/tests/softsk.so (software security key)
@@ -230,7 +233,7 @@ $(B)/tests/test_%: tests/unit/test_%.c $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS)
 		$(TEST_EXTRA) $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS) $(LDLIBS) \
 		-lcmocka
 
-# the notification helper's tests link its library too
+# the notification helper's unit test and fuzz target link its library too
 $(B)/tests/test_notify: $(NOTIFY_LIB)
 $(B)/tests/test_notify: TEST_EXTRA = $(NOTIFY_LIB)
 $(B)/fuzz_notify: $(NOTIFY_LIB)

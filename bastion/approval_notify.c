@@ -47,6 +47,7 @@ struct notify_proc {
 	char *const *argv;
 	const char *user;		/* NULL: worker_user */
 	int wait_ms;
+	int kill_late;			/* killed after wait_ms (else left) */
 	char *out;			/* NULL: stdout to /dev/null */
 	size_t outlen;
 };
@@ -98,7 +99,8 @@ notify_read(const struct notify_proc *np, int *fd, size_t *got)
  * Run np with json on stdin; collect its stdout into np->out (NUL-ended)
  * when asked; wait np->wait_ms at most, then kill its process group.
  * Returns the wait status, or -1 when it could not start (err says why)
- * or ran out of time (err "did not finish in N s").
+ * or ran out of time: killed with its process group when np->kill_late
+ * (err "did not finish in N s"), else left to run ("still runs ...").
  */
 static int
 notify_spawn(struct sess *S, const struct notify_proc *np, const char *json,
@@ -152,6 +154,14 @@ notify_spawn(struct sess *S, const struct notify_proc *np, const char *json,
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (int)((now.tv_sec - t0.tv_sec) * 1000 +
 		    (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (ms >= np->wait_ms && !np->kill_late) {
+			/* notify_command, as ever: not waited for longer */
+			if (out[0] >= 0)
+				close(out[0]);
+			snprintf(err, errlen, "still runs after %d s",
+			    np->wait_ms / 1000);
+			return (-1);
+		}
 		if (ms >= np->wait_ms) {
 			/* it, and what it started (the mail command) */
 			kill(-pid, SIGKILL);
@@ -179,7 +189,7 @@ notify_command_run(struct sess *S, const struct state_request *r,
 {
 	char *const argv[] = { S->pol->notify_command, NULL };
 	struct notify_proc np = { "notify_command", argv, NULL,
-	    NOTIFY_COMMAND_WAIT_MS, NULL, 0 };
+	    NOTIFY_COMMAND_WAIT_MS, 0, NULL, 0 };
 	char err[128];
 	int st;
 
@@ -317,7 +327,7 @@ notify_helper_run(struct sess *S, const struct state_request *r,
 	char *argv[NOTIFY_ARGS_MAX], out[NOTIFY_OUT_MAX], err[160], *slash;
 	char idstr[32], why[200];
 	struct notify_proc np = { "bastion-notify", argv, NOTIFY_HELPER_USER,
-	    NOTIFY_HELPER_WAIT_MS, out, sizeof(out) };
+	    NOTIFY_HELPER_WAIT_MS, 1, out, sizeof(out) };
 	ssize_t n;
 	int st;
 

@@ -27,6 +27,8 @@
 #define B64_LINE	76	/* characters per body line (RFC 2045) */
 #define EW_RAW_MAX	45	/* bytes per encoded word: 60 base64 chars,
 				   75 with "=?UTF-8?B?" and "?=" */
+#define EW_LINE		76	/* a header line with encoded words, at
+				   most (RFC 2047, section 2) */
 
 int
 notify_b64(struct buf *b, const void *p, size_t n, const char *eol)
@@ -51,18 +53,23 @@ notify_b64(struct buf *b, const void *p, size_t n, const char *eol)
 int
 notify_header_encoded(struct buf *b, const char *name, const char *s)
 {
-	size_t len = strlen(s), i = 0, start, k;
+	size_t len = strlen(s), i = 0, start, k, raw;
 	int r, first = 1;
 
-	if (!text_is_clean(s, len))
+	if (!text_is_clean(s, len) || strlen(name) > EW_LINE - 26)
 		return (BERR_FORMAT);
 	if ((r = buf_putf(b, "%s:", name)) != 0)
 		return (r);
 	while (i < len) {
-		/* whole characters only, at most EW_RAW_MAX bytes */
+		/* whole characters only; the line (name or fold, one blank,
+		 * "=?UTF-8?B?", base64, "?=") within EW_LINE */
+		raw = (EW_LINE - (first ? strlen(name) + 1 : 0) - 1 - 12) /
+		    4 * 3;
+		if (raw > EW_RAW_MAX)
+			raw = EW_RAW_MAX;
 		start = i;
 		while (i < len && (k = text_char(s + i, len - i)) > 0 &&
-		    i - start + k <= EW_RAW_MAX)
+		    i - start + k <= raw)
 			i += k;
 		if ((r = buf_put(b, first ? " =?UTF-8?B?" : "\n =?UTF-8?B?",
 		    first ? 11 : 12)) != 0 ||

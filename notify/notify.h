@@ -63,10 +63,11 @@ int notify_b64(struct buf *b, const void *p, size_t n, const char *eol);
 
 /*
  * Append the header "NAME: " + s as RFC 2047 encoded words (=?UTF-8?B?...?=,
- * each at most 75 characters, cut between whole UTF-8 characters, folded
- * with "\n ") + "\n" to b. s must be valid UTF-8 without control
- * characters (BERR_FORMAT otherwise, nothing appended); so no byte of s
- * can end the header or start another.
+ * each at most 75 characters and each line at most 76, cut between whole
+ * UTF-8 characters, folded with "\n ") + "\n" to b. s must be valid UTF-8
+ * without control characters, and name at most 50 bytes (BERR_FORMAT
+ * otherwise, nothing appended); so no byte of s can end the header or
+ * start another.
  */
 int notify_header_encoded(struct buf *b, const char *name, const char *s);
 

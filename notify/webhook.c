@@ -72,7 +72,8 @@ out:
 	return (r);
 }
 
-/* The answer is read and dropped (a little of it kept for nothing). */
+/* The receiver's answer is counted and dropped; past 1 MiB the transfer
+ * ends (a failure). */
 static size_t
 hook_sink(char *p, size_t size, size_t n, void *arg)
 {

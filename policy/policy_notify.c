@@ -195,7 +195,7 @@ parse_notify(struct pctx *c, const struct ynode *m)
 		n->console_url = get_url(c, m, "console_url", what, NULL, 0);
 	if ((s = field_scalar(c, m, "ssh_host", what, NULL, &v)) != NULL) {
 		if (strlen(s) > 253 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(s))
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(s))
 			problem(c, v->line, "%s: ssh_host \"%.64s\" is not a "
 			    "host name or address " DASH " write the name "
 			    "admins give ssh, e.g. bastion.hospital.example",

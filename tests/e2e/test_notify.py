@@ -51,7 +51,8 @@ def helper_uid():
 class Receiver:
     """An HTTPS webhook receiver on 127.0.0.1: records every delivery and
     whether its signature verified; answers 204 (verified), 401 (not),
-    or, in mode "slow", sleeps past bastion-notify's 5 s per try."""
+    or, in mode "fail", 503; in mode "slow" it first sleeps past
+    bastion-notify's 5 s per try."""
 
     def __init__(self, dir, secret, mode="ok"):
         self.deliveries = []
@@ -76,6 +77,8 @@ class Receiver:
                 rec.deliveries.append(d)
                 if rec.mode == "slow":
                     time.sleep(6)
+                    code = 503
+                elif rec.mode == "fail":
                     code = 503
                 else:
                     code = 204 if d["verified"] else 401
@@ -261,6 +264,27 @@ def test_wrong_secret_fails_the_check(cast, notify_dir):
         rcv.close()
 
 
+def test_failing_receiver_is_tried_three_times(cast, notify_dir):
+    d = notify_dir
+    rcv = Receiver(d, SECRET, mode="fail")
+    try:
+        world, p = notify_site(cast, d, rcv, mail=False)
+        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                      timeout=20)
+        assert ev["kind"] == "webhook"
+        assert ev["reason"] == "HTTP 503 after 3 tries"
+        # three tries of one delivery, each signed (and verified) afresh
+        assert len(rcv.deliveries) == 3
+        assert all(x["verified"] for x in rcv.deliveries)
+        assert len({x["headers"]["X-Bastion-Delivery"]
+                    for x in rcv.deliveries}) == 1
+        assert len({x["body"] for x in rcv.deliveries}) == 1
+        approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
 @pytest.mark.timeout(90)
 def test_slow_receiver_does_not_hold_the_request(cast, notify_dir):
     d = notify_dir
@@ -323,23 +347,89 @@ def test_policy_checks_notify(world, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def run_helper(build_dir, *args, request=None):
+    req = request or json.dumps({"id": 5, "engineer": "gina",
+                                 "vendor": "globex", "device": "pacs",
+                                 "reason": "x", "created": 1})
+    return subprocess.run([str(build_dir / "bastion-notify")] + list(args),
+                          input=req, text=True, capture_output=True,
+                          timeout=30)
+
+
 def test_helper_refuses_a_readable_secret(build_dir, notify_dir):
     """bastion-notify itself: a secret others can read is not used."""
     d = notify_dir
     os.chmod(d / "webhook.secret", 0o644)
     os.chown(d / "webhook.secret", os.geteuid(), -1)
-    req = json.dumps({"id": 3, "engineer": "gina", "vendor": "globex",
-                      "device": "pacs", "reason": "x", "created": 1})
-    r = subprocess.run([str(build_dir / "bastion-notify"), "--webhook-url",
-                        "https://127.0.0.1:9/x", "--secret-file",
-                        str(d / "webhook.secret")], input=req, text=True,
-                       capture_output=True, timeout=30)
+    args = ["--webhook-url", "https://127.0.0.1:9/x", "--secret-file",
+            str(d / "webhook.secret")]
+    r = run_helper(build_dir, *args)
     assert r.returncode == 1
     assert r.stdout.startswith("failed webhook the secret_file must be")
     # and a request that is not JSON is refused as such
-    r = subprocess.run([str(build_dir / "bastion-notify"), "--webhook-url",
-                        "https://127.0.0.1:9/x", "--secret-file",
-                        str(d / "webhook.secret")], input="{\"id\": 3,",
-                       text=True, capture_output=True, timeout=30)
+    r = run_helper(build_dir, *args, request="{\"id\": 3,")
     assert r.returncode == 2
     assert r.stdout.startswith("failed request the request is not a JSON")
+
+
+@pytest.mark.timeout(90)
+def test_slow_notify_command_is_left_running(cast, notify_dir):
+    """notify_command as before bastion-notify: the monitor waits 3 s for
+    it, then goes on without killing it."""
+    d = notify_dir
+    out = d / "out"
+    script = d / "notify-command"
+    script.write_text("#!/bin/sh\ncat > %s/req.json\nsleep 8\n"
+                      "echo late > %s/late\n" % (out, out))
+    os.chmod(script, 0o755)
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True}
+    world.top["approval"] = {"notify_command": str(script)}
+    world.start_bastion()
+    proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+    t0 = time.monotonic()
+    approve_and_run(world, p, proc, rid)
+    assert time.monotonic() - t0 < 7.5     # not held for the whole 8 s
+    assert json.loads((out / "req.json").read_text())["id"] == int(rid)
+    assert not (out / "late").exists()
+    util.wait_until(lambda: (out / "late").exists(), timeout=20,
+                    what="notify_command to finish on its own")
+    assert not world.bastion.audit_events(event="notify.failed")
+
+
+def test_helper_verifies_the_receiver(build_dir, notify_dir, tmp_path):
+    """bastion-notify alone (as whoever runs the test): TLS is verified
+    against ca_file, never skipped; http:// needs insecure_http."""
+    d = notify_dir
+    secret = tmp_path / "secret"
+    secret.write_bytes(SECRET)
+    os.chmod(secret, 0o600)
+    rcv = Receiver(d, SECRET)
+    try:
+        base = ["--webhook-url", rcv.url, "--secret-file", str(secret),
+                "--deadline", "5"]
+        # the receiver's self-signed certificate is no CA of the system's
+        r = run_helper(build_dir, *base)
+        assert r.returncode == 1
+        assert r.stdout.startswith("failed webhook "), r.stdout
+        assert "certificate" in r.stdout.lower() or \
+            "ssl" in r.stdout.lower(), r.stdout
+        assert rcv.deliveries == []
+        # with it as ca_file: sent, and verified by the receiver
+        r = run_helper(build_dir, *base, "--ca-file", str(rcv.cert))
+        assert (r.returncode, r.stdout) == (0, "sent webhook\n"), r.stderr
+        assert len(rcv.deliveries) == 1 and rcv.deliveries[0]["verified"]
+        # plain http: refused unless insecure_http, and then loopback only
+        http = rcv.url.replace("https://", "http://")
+        r = run_helper(build_dir, "--webhook-url", http, "--secret-file",
+                       str(secret))
+        assert r.stdout == "failed webhook http:// needs insecure_http: " \
+            "true (and a loopback address)\n"
+        r = run_helper(build_dir, "--webhook-url",
+                       "http://192.0.2.1/hook", "--secret-file",
+                       str(secret), "--insecure-http")
+        assert r.stdout == "failed webhook http:// only to a loopback " \
+            "address\n"
+        assert len(rcv.deliveries) == 1
+    finally:
+        rcv.close()

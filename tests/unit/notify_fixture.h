@@ -3,7 +3,7 @@
  * look like, checked the same way by test_notify.c and fuzz_notify.c:
  * ASCII lines without CR; a header block of mail.c's headers only (each
  * line a known name or a folded continuation, every RFC 2047 encoded word
- * at most 75 characters); a blank line; a body of base64 lines of at most
+ * at most 75 characters and its line at most 76); a blank line; a body of base64 lines of at most
  * 76 characters that decodes. A value that slipped into a header or out
  * of base64 fails it.
  */
@@ -33,8 +33,9 @@ notify_fixture_head_ok(char *head)
 		for (i = 0, ok = 0; notify_fixture_headers[i] != NULL; i++)
 			ok |= strncmp(line, notify_fixture_headers[i],
 			    strlen(notify_fixture_headers[i])) == 0;
+		/* RFC 2047: a word at most 75, its line at most 76 */
 		if (!ok || ((w = strstr(line, "=?UTF-8?B?")) != NULL &&
-		    strlen(w) > 75))
+		    (strlen(w) > 75 || strlen(line) > 76)))
 			return (0);
 	}
 	return (1);

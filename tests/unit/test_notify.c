@@ -151,14 +151,15 @@ test_header_encoded(void **state)
 	assert_non_null(h = strndup((const char *)buf_ptr(b), buf_len(b)));
 	assert_int_equal(strncmp(h, "Subject: =?UTF-8?B?", 19), 0);
 	assert_string_equal(ew_decode(h), subj);
-	/* every line: one encoded word of at most 75 characters; the
-	 * continuation lines start with a blank (folding) */
+	/* every line: one encoded word of at most 75 characters, the line
+	 * at most 76; the continuation lines start with a blank (folding) */
 	for (line = strtok_r(h, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save), nlines++) {
 		const char *w = strstr(line, "=?UTF-8?B?");
 
 		assert_non_null(w);
 		assert_true(strlen(w) <= 75);
+		assert_true(strlen(line) <= 76);	/* RFC 2047, 2 */
 		assert_string_equal(w + strlen(w) - 2, "?=");
 		if (nlines > 0)
 			assert_int_equal(line[0], ' ');
