@@ -597,12 +597,17 @@ pg_bus_parse(const char *p, int *kind, int64_t *id)
 	long k;
 	long long v;
 
+	/* digits only: strtol would take spaces and signs too */
+	if (!isdigit((unsigned char)p[0]))
+		return (-1);
 	errno = 0;
 	k = strtol(p, &end, 10);
 	if (end == p || *end != ' ' || errno != 0 || k < STATE_EV_REQUEST ||
 	    k > STATE_EV_KEY)
 		return (-1);
 	p = end + 1;
+	if (!isdigit((unsigned char)p[0]))
+		return (-1);
 	v = strtoll(p, &end, 10);
 	if (end == p || *end != '\0' || errno != 0 || v < 0)
 		return (-1);
