@@ -120,13 +120,25 @@ pg_fail(struct store *s, const char *what, const PGresult *res)
 
 /* ---- the driver ------------------------------------------------------ */
 
-/* A connection the server dropped is reset, outside a transaction only
- * (inside one, its work is lost and the caller's error stands). */
+/*
+ * A connection the server dropped (a restart, a failover, an idle one
+ * terminated) is reset before a statement is sent, outside a transaction
+ * only (inside one, its work is lost and the caller's error stands).
+ * What the server said meanwhile is read first, without blocking, so that
+ * an idle connection it closed is found closed before anything is sent
+ * on it, never after: no statement is ever sent twice.
+ */
 static void
 pg_alive(struct store *s)
 {
-	if (PQstatus(s->pg->c) == CONNECTION_BAD && !s->pg->keep &&
-	    PQtransactionStatus(s->pg->c) != PQTRANS_INTRANS)
+	if (s->pg->keep ||
+	    PQtransactionStatus(s->pg->c) == PQTRANS_INTRANS)
+		return;
+	/* twice: the server's last words, then its end of the stream */
+	if (PQstatus(s->pg->c) == CONNECTION_OK &&
+	    PQconsumeInput(s->pg->c) == 1)
+		(void)PQconsumeInput(s->pg->c);
+	if (PQstatus(s->pg->c) == CONNECTION_BAD)
 		PQreset(s->pg->c);
 }
 

@@ -360,6 +360,7 @@ test_decisions_reach_other_nodes(void **state)
 	struct timespec t0, t1;
 	char dir_b[PATH_MAX], sql[128];
 	int64_t id, id2;
+	int i, woke;
 
 	if (fixture_pg() == NULL) {
 		print_message("PostgreSQL only (make check-unit-pg): SQLite "
@@ -402,6 +403,15 @@ test_decisions_reach_other_nodes(void **state)
 	    "'%d %lld')", STATE_EV_REQUEST, (long long)id2);
 	assert_int_equal(fixture_pg_sql(sql) >= 0, 1);
 	assert_int_equal(state_await(other, 5000), 1);
+	/* the server drops every bastiond connection (a restart, a
+	 * failover): node B's actor listens again by itself */
+	(void)fixture_pg_sql("SELECT count(pg_terminate_backend(pid)) FROM "
+	    "pg_stat_activity WHERE application_name = 'bastiond'");
+	for (i = 0, woke = 0; i < 40 && !woke; i++) {
+		assert_int_equal(fixture_pg_sql(sql) >= 0, 1);
+		woke = state_await(other, 500) == 1;
+	}
+	assert_true(woke);
 	/* and the other way round: decided on B, heard on A */
 	state_unsubscribe(mine);
 	assert_int_equal(state_subscribe(x->f.st, STATE_EV_REQUEST, id2,
