@@ -542,10 +542,7 @@ pg_open(const char *dir, unsigned flags, struct store **out, char *why,
 		    "creates it)");
 		r = BERR_NOTFOUND;
 	}
-	if (r != 0)
-		return (sq_open_fail(s, r, why, whylen));
-	*out = s;
-	return (0);
+	return (sq_open_done(s, r, out, why, whylen));
 }
 
 void
