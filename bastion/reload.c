@@ -97,8 +97,9 @@ listen_same(const struct policy *a, const struct policy *b)
 
 /*
  * What a reload cannot change: the paths the listener, the recorder and
- * the control socket work with, and admin_group (0, or -1 with why: the
- * reload is refused); the listen sockets (a warning: they stay).
+ * the control socket work with, the state store, and admin_group (0, or
+ * -1 with why: the reload is refused); the listen sockets (a warning:
+ * they stay).
  */
 static int
 reload_fixed(const struct listener *L, const struct policy *np,
@@ -115,6 +116,10 @@ reload_fixed(const struct listener *L, const struct policy *np,
 		{ "paths.recorder_socket",
 		    offsetof(struct policy, recorder_socket) },
 		{ "admin_group", offsetof(struct policy, admin_group) },
+		/* the backend every process opens (docs/SCALE-OUT.md) */
+		{ "store.conninfo", offsetof(struct policy, store_conninfo) },
+		{ "store.password_file",
+		    offsetof(struct policy, store_password_file) },
 	};
 	const struct policy *b = L->boot;
 	size_t i;

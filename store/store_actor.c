@@ -230,13 +230,22 @@ actor_event(struct store_actor *a, int kind, int64_t id)
 		uv_async_send(&a->told);	/* coalesced by libuv */
 }
 
+static void actor_bus_heard(int kind, int64_t id, void *arg);
+
 static void
 actor_told(struct store_actor *a, const struct store_msg *req)
 {
 	actor_event(a, req->kind, req->id);
 	/* and to the other nodes, whose waiters may be waiting for it */
-	if (a->bus_polling && a->busops->tell(a->bus, req->kind, req->id) != 0)
+	if (!a->bus_polling)
+		return;
+	if (a->busops->tell(a->bus, req->kind, req->id) != 0)
 		log_warn("store actor: the other nodes were not told: %s",
+		    a->busops->errmsg(a->bus));
+	/* what the other nodes told meanwhile was read with the answer, and
+	 * will not make the socket readable again */
+	else if (a->busops->read(a->bus, actor_bus_heard, a) != 0)
+		log_warn("store actor: the other nodes' decisions: %s",
 		    a->busops->errmsg(a->bus));
 }
 

@@ -120,13 +120,25 @@ pg_fail(struct store *s, const char *what, const PGresult *res)
 
 /* ---- the driver ------------------------------------------------------ */
 
-/* A connection the server dropped is reset, outside a transaction only
- * (inside one, its work is lost and the caller's error stands). */
+/*
+ * A connection the server dropped (a restart, a failover, an idle one
+ * terminated) is reset before a statement is sent, outside a transaction
+ * only (inside one, its work is lost and the caller's error stands).
+ * What the server said meanwhile is read first, without blocking, so that
+ * an idle connection it closed is found closed before anything is sent
+ * on it, never after: no statement is ever sent twice.
+ */
 static void
 pg_alive(struct store *s)
 {
-	if (PQstatus(s->pg->c) == CONNECTION_BAD && !s->pg->keep &&
-	    PQtransactionStatus(s->pg->c) != PQTRANS_INTRANS)
+	if (s->pg->keep ||
+	    PQtransactionStatus(s->pg->c) == PQTRANS_INTRANS)
+		return;
+	/* twice: the server's last words, then its end of the stream */
+	if (PQstatus(s->pg->c) == CONNECTION_OK &&
+	    PQconsumeInput(s->pg->c) == 1)
+		(void)PQconsumeInput(s->pg->c);
+	if (PQstatus(s->pg->c) == CONNECTION_BAD)
 		PQreset(s->pg->c);
 }
 
@@ -530,10 +542,7 @@ pg_open(const char *dir, unsigned flags, struct store **out, char *why,
 		    "creates it)");
 		r = BERR_NOTFOUND;
 	}
-	if (r != 0)
-		return (sq_open_fail(s, r, why, whylen));
-	*out = s;
-	return (0);
+	return (sq_open_done(s, r, out, why, whylen));
 }
 
 void
@@ -597,12 +606,17 @@ pg_bus_parse(const char *p, int *kind, int64_t *id)
 	long k;
 	long long v;
 
+	/* digits only: strtol would take spaces and signs too */
+	if (!isdigit((unsigned char)p[0]))
+		return (-1);
 	errno = 0;
 	k = strtol(p, &end, 10);
 	if (end == p || *end != ' ' || errno != 0 || k < STATE_EV_REQUEST ||
 	    k > STATE_EV_KEY)
 		return (-1);
 	p = end + 1;
+	if (!isdigit((unsigned char)p[0]))
+		return (-1);
 	v = strtoll(p, &end, 10);
 	if (end == p || *end != '\0' || errno != 0 || v < 0)
 		return (-1);

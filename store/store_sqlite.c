@@ -478,6 +478,16 @@ sq_open_fail(struct store *s, int r, char *why, size_t whylen)
 }
 
 int
+sq_open_done(struct store *s, int r, struct store **out, char *why,
+    size_t whylen)
+{
+	if (r != 0)
+		return (sq_open_fail(s, r, why, whylen));
+	*out = s;
+	return (0);
+}
+
+int
 sq_open(const char *dir, unsigned flags, struct store **out, char *why,
     size_t whylen)
 {
@@ -531,10 +541,7 @@ sq_open(const char *dir, unsigned flags, struct store **out, char *why,
 	    (r = lite_exec(s, "PRAGMA synchronous=NORMAL")) == 0 &&
 	    (r = lite_exec(s, "PRAGMA foreign_keys=ON")) == 0)
 		r = sq_upgrade(s);
-	if (r != 0)
-		return (sq_open_fail(s, r, why, whylen));
-	*out = s;
-	return (0);
+	return (sq_open_done(s, r, out, why, whylen));
 }
 
 void

@@ -142,6 +142,9 @@ extern const int sq_schema_version;
 int sq_version_is(struct store *s, int64_t v);
 /* An open that failed: why gets s's message, s is closed; returns r. */
 int sq_open_fail(struct store *s, int r, char *why, size_t whylen);
+/* The end of an open: r 0 sets *out to s, else as sq_open_fail. */
+int sq_open_done(struct store *s, int r, struct store **out, char *why,
+    size_t whylen);
 
 /* ---- store_sqlite.c's operations, for store_sqlite_ops.c's table ----- */
 

@@ -12,12 +12,12 @@ import os
 import pwd
 import select
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
 
 from harness import util
+from harness.pg import state_sql
 
 
 def registered(world, sid, timeout=10):
@@ -475,12 +475,10 @@ def test_worker_killed_marks_row_and_restart_closes_leftovers(site):
     assert row["end_reason"] == "worker killed by signal 9"
     # a row an earlier bastiond left open (as after a crash)
     world.bastion.stop()
-    db = sqlite3.connect(str(world.bastion.state_dir / "state.db"))
-    db.execute("INSERT INTO session(sid, pid, engineer, vendor, device, "
-               "source, started, recording) VALUES (9999, 1, 'alice', "
-               "'acme', 'ct-scanner', '127.0.0.1', 1, '/nowhere.brec')")
-    db.commit()
-    db.close()
+    state_sql(world.bastion, "INSERT INTO session(sid, pid, engineer, "
+              "vendor, device, source, started, recording) VALUES (9999, "
+              "1, 'alice', 'acme', 'ct-scanner', '127.0.0.1', 1, "
+              "'/nowhere.brec')")
     world.bastion.start()
     world.bastion.wait_log("session 9999 .* left open by an earlier "
                            "bastiond")

@@ -410,7 +410,7 @@ def test_reload_warns_what_needs_a_restart(world, bastiond_bin):
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("change", ["state_dir", "recordings_dir",
-                                    "admin_group"])
+                                    "admin_group", "store"])
 def test_reload_refuses_what_only_a_restart_can_change(world, bastiond_bin,
                                                       tmp_path, change):
     """Moving the state or the recordings, or changing who may use
@@ -422,6 +422,9 @@ def test_reload_refuses_what_only_a_restart_can_change(world, bastiond_bin,
     pol = world.policy()
     if change == "admin_group":
         pol["admin_group"] = "some-other-group"
+    elif change == "store":     # another database (docs/SCALE-OUT.md)
+        pol["store"] = {"backend": "postgresql",
+                        "conninfo": "host=/nonexistent dbname=elsewhere"}
     else:
         pol["paths"][change] = str(tmp_path / ("moved-" + change))
     pol["devices"] = [d for d in pol["devices"] if d["name"] != "pacs"]
@@ -430,7 +433,8 @@ def test_reload_refuses_what_only_a_restart_can_change(world, bastiond_bin,
     ev = b.wait_audit(event="policy.reload_failed")
     assert change in ev["reason"] and "restart" in ev["reason"], ev
     assert not b.audit_events(event="policy.reloaded")
-    b.wait_log(r"policy reload refused: .*%s changed" % change)
+    b.wait_log(r"policy reload refused: .*%s changed" %
+               ("store.conninfo" if change == "store" else change))
 
 
 # -- the external recorder (bastion-recorder.service) ------------------------

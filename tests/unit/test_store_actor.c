@@ -358,8 +358,9 @@ test_decisions_reach_other_nodes(void **state)
 	struct state *on_b = NULL;
 	struct state_sub *mine = NULL, *other = NULL;
 	struct timespec t0, t1;
-	char dir_b[PATH_MAX];
+	char dir_b[PATH_MAX], sql[128];
 	int64_t id, id2;
+	int i, woke;
 
 	if (fixture_pg() == NULL) {
 		print_message("PostgreSQL only (make check-unit-pg): SQLite "
@@ -388,6 +389,29 @@ test_decisions_reach_other_nodes(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 2);
 	assert_int_equal(state_await(other, 200), 0);
+	/* what is not a decision as the actors write them is dropped; one
+	 * that is wakes the subscriber, whoever sent it */
+	assert_int_equal(fixture_pg_sql("SELECT pg_notify("
+	    "'bastion_decision', '1'), pg_notify('bastion_decision', '1 2 3'), "
+	    "pg_notify('bastion_decision', '9 2'), pg_notify("
+	    "'bastion_decision', '1 -2'), pg_notify('bastion_decision', "
+	    "'1 99999999999999999999'), pg_notify('bastion_decision', "
+	    "' 1 2'), pg_notify('bastion_decision', '1 +2'), "
+	    "pg_notify('bastion_decision', '')") >= 0, 1);
+	assert_int_equal(state_await(other, 300), 0);
+	snprintf(sql, sizeof(sql), "SELECT pg_notify('bastion_decision', "
+	    "'%d %lld')", STATE_EV_REQUEST, (long long)id2);
+	assert_int_equal(fixture_pg_sql(sql) >= 0, 1);
+	assert_int_equal(state_await(other, 5000), 1);
+	/* the server drops every bastiond connection (a restart, a
+	 * failover): node B's actor listens again by itself */
+	(void)fixture_pg_sql("SELECT count(pg_terminate_backend(pid)) FROM "
+	    "pg_stat_activity WHERE application_name = 'bastiond'");
+	for (i = 0, woke = 0; i < 40 && !woke; i++) {
+		assert_int_equal(fixture_pg_sql(sql) >= 0, 1);
+		woke = state_await(other, 500) == 1;
+	}
+	assert_true(woke);
 	/* and the other way round: decided on B, heard on A */
 	state_unsubscribe(mine);
 	assert_int_equal(state_subscribe(x->f.st, STATE_EV_REQUEST, id2,

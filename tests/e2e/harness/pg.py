@@ -143,12 +143,13 @@ class PgCluster:
     def conninfo(self, dbname="postgres"):
         return "host=%s dbname=%s user=bastion" % (self.sock, dbname)
 
-    def psql(self, sql, dbname="postgres"):
-        """Run sql as the superuser; its output (unaligned, no headers)."""
+    def psql(self, sql, conninfo=None):
+        """Run sql as the superuser on conninfo (default: the postgres
+        database); its output (unaligned, no headers)."""
         env = dict(os.environ, PGPASSWORD=self.password)
         p = subprocess.run([str(PG_BIN / "psql"), "-X", "-q", "-A", "-t",
                             "-v", "ON_ERROR_STOP=1", "-d",
-                            self.conninfo(dbname), "-c", sql],
+                            conninfo or self.conninfo(), "-c", sql],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, env=env, timeout=60)
         if p.returncode != 0:
@@ -204,6 +205,7 @@ def use_for_bastions(cluster):
         if isinstance(policy, dict) and "store" not in policy:
             if getattr(self, "pg_conninfo", None) is None:
                 self.pg_conninfo = cluster.create_database()
+                self.pg_cluster = cluster
             policy = dict(policy, store=store_section(self.pg_conninfo,
                                                       cluster))
         return plain(self, policy, path)
@@ -225,3 +227,20 @@ def sqlite_only(why):
     import pytest
     return pytest.mark.skipif(on_postgresql(),
                               reason="SQLite store only: %s" % why)
+
+
+def state_sql(bastion, sql):
+    """Run sql on bastion's state store behind its back (a test that
+    plays a crash): the PostgreSQL database the suite gave it, or its
+    state_dir/state.db."""
+    cluster = getattr(bastion, "pg_cluster", None)
+    if cluster is not None:
+        return cluster.psql(sql, bastion.pg_conninfo)
+    import sqlite3
+    db = sqlite3.connect(str(bastion.state_dir / "state.db"))
+    try:
+        db.execute(sql)
+        db.commit()
+    finally:
+        db.close()
+    return ""
