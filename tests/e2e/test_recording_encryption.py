@@ -175,6 +175,18 @@ def test_marker_nowhere_in_clear_verify_without_key_replay_with_it(
     age_hdr, frames = parse_v2(data)
     clear = age_open_any(age_hdr, frames, keys["auditor"][0], tmp_path)
     assert marker + b"-seen-42" in clear
+    # and bastion-replay --age hands age one frame, without any key
+    seq = next(f[1] for f in frames if f[0] == 7 and b"-seen-42" in
+               subprocess.run(["age", "-d", "-i", str(keys["escrow"][0])],
+                              input=age_hdr + f[2],
+                              stdout=subprocess.PIPE).stdout)
+    one = tool(build_dir, "bastion-replay", "--age", seq, path)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.startswith(b"age-encryption.org/v1\n")
+    assert marker not in one.stdout
+    opened = subprocess.run(["age", "-d", "-i", str(keys["auditor"][0])],
+                            input=one.stdout, stdout=subprocess.PIPE)
+    assert opened.returncode == 0 and marker + b"-seen-42" in opened.stdout
 
 
 def test_console_replay_obeys_server_unlock(cast, keys, build_dir,
