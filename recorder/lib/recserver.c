@@ -309,6 +309,7 @@ conn_seal(struct conn *c, int status, const char *kind, const char *text,
 
 	if (c->w == NULL || recwriter_sealed(c->w))
 		return;
+	recserver_watch_end(c, reason);
 	t = conn_now(c);
 	if (kind != NULL && (ev = buf_new(REC_TEXT_MAX + 64)) != NULL) {
 		if (buf_put_cstring(ev, kind) == 0 &&
@@ -361,6 +362,8 @@ recserver_conn_fail(struct conn *c, const char *reason)
 void
 recserver_conn_free(struct conn *c)
 {
+	recserver_watch_end(c, "the recording's connection closed");
+	recserver_watch_detach(c);
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	recwriter_free(c->w);
 	buf_free(c->in);
@@ -716,6 +719,8 @@ on_frame(struct conn *c, struct buf *body)
 		recserver_conn_fail(c, reason);
 		return;
 	}
+	/* written (encrypted, in format 2): the clear output to watchers */
+	recserver_watch_feed(c, type, p, len);
 	ckpt_arm(c);
 }
 
@@ -746,6 +751,9 @@ conn_dispatch(struct conn *c, int msg, struct buf *body)
 		break;
 	case RECPROTO_NOTARIZE:
 		recserver_on_notarize(c, body);
+		break;
+	case RECPROTO_WATCH:
+		recserver_on_watch(c, body);
 		break;
 	case RECPROTO_FRAME:
 		on_frame(c, body);
@@ -862,6 +870,7 @@ recserver_on_connection(uv_stream_t *l, int status)
 	c->srv = srv;
 	c->id = ++srv->next_id;
 	c->state = CONN_HELLO;
+	TAILQ_INIT(&c->watchers);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	uv_pipe_init(&srv->loop, &c->pipe, 0);
 	uv_timer_init(&srv->loop, &c->timer);
