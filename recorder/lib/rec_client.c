@@ -339,7 +339,8 @@ rec_client_open(const char *socket_path, const struct rec_header *facts,
 	    (r = add_fact(&h, "device_addr", facts->device_addr)) != 0 ||
 	    (r = add_fact(&h, "approval", facts->approval)) != 0 ||
 	    (r = add_fact(&h, "policy_sha256", facts->policy_sha256)) != 0 ||
-	    (r = add_fact(&h, "ref", facts->ref)) != 0) {
+	    (r = add_fact(&h, "ref", facts->ref)) != 0 ||
+	    (r = add_fact(&h, "recipients", facts->recipients)) != 0) {
 		r = client_fail(c, r, "session facts are not recordable (%s): "
 		    "control characters or too long", berr_str(r));
 		goto out;

@@ -56,6 +56,10 @@ struct rec_header {
 	const char *approval;		/* approval id, or NULL/"none" */
 	const char *policy_sha256;	/* hex SHA-256 of the policy file */
 	const char *ref;		/* bastiond's own session number */
+	const char *recipients;		/* the policy's recipients
+					   (recenc_recipients_id), or NULL:
+					   the recorder refuses if its own
+					   differ (not written to the HEADER) */
 };
 
 struct rec_client;

@@ -50,7 +50,7 @@
 /* Facts a worker may state in OPEN; everything else the recorder adds. */
 static const char *const open_keys[] = {
 	"engineer", "vendor", "source", "device", "device_addr", "approval",
-	"policy_sha256", "ref", NULL
+	"policy_sha256", "ref", "recipients", NULL
 };
 static const char *const open_required[] = { "engineer", "device", NULL };
 
@@ -578,6 +578,32 @@ writer_open(struct recserver *srv, int fd, struct rec_hdr *h,
 	return (r);
 }
 
+/* The session's policy names the recipients (OPEN "recipients"): they
+ * must be ours, or nothing is recorded (fail closed, never in clear). */
+static int
+recipients_match(const struct recserver *srv, const struct rec_hdr *facts,
+    char *why, size_t whylen)
+{
+	const char *want = recfmt_hdr_get(facts, "recipients");
+	char have[65];
+
+	if (want == NULL)
+		return (0);
+	if (srv->nrecipients == 0)
+		return (berr_why(why, whylen, BERR_DENIED, "recording refused: "
+		    "the policy encrypts recordings (recordings: recipients) "
+		    "but this recorder writes them in clear: give it the "
+		    "recipients with -r and restart it"));
+	if (recenc_recipients_id((const uint8_t (*)[AGE_KEY_LEN])
+	    srv->recipients, srv->nrecipients, have) != 0 ||
+	    strcmp(have, want) != 0)
+		return (berr_why(why, whylen, BERR_DENIED, "recording refused: "
+		    "this recorder encrypts to other recipients than the "
+		    "policy's (recordings: recipients): restart it with the "
+		    "policy's (bastiond does on restart)"));
+	return (0);
+}
+
 static void
 on_open(struct conn *c, struct buf *body)
 {
@@ -618,6 +644,8 @@ on_open(struct conn *c, struct buf *body)
 			    "session fact \"%s\" missing", open_required[i]);
 			goto fail;
 		}
+	if ((r = recipients_match(srv, &facts, reason, sizeof(reason))) != 0)
+		goto fail;
 	if (!disk_free(srv->recdir, srv->min_free, &avail)) {
 		snprintf(reason, sizeof(reason), "recording refused: only %llu "
 		    "MiB free on the recording disk (%s), at least %llu MiB "

@@ -201,6 +201,12 @@ def test_console_replay_obeys_server_unlock(cast, keys, build_dir,
     assert "server_unlock: forbid" in t.stderr
     ev = world.bastion.wait_audit(event="recording.unlock", user="carol")
     assert ev["result"] == "refused" and ev["recording"] == rec
+    # listed as sealed (its seal found past the key block), and verified
+    lst = p["carol"].ssh("recordings", "--wide")
+    [row] = [ln for ln in lst.stdout.splitlines() if rec in ln]
+    assert " sealed " in " %s " % row and "unsealed" not in row, row
+    v = p["carol"].ssh("verify", rec)
+    assert v.returncode == 0 and "encrypted: format 2" in v.stdout, v
 
 
 def test_console_replay_with_audited_unlock(cast, keys, build_dir,
@@ -434,6 +440,14 @@ def test_recorder_watch_is_for_root_only_and_from_memory(keys, build_dir,
         _, sid, path = feed.stdout.readline().decode().split()
         util.wait_until(lambda: os.path.getsize(path) > 300, 10,
                         interval=0.05, what="frames written")
+        # a session whose policy names other recipients is not recorded
+        # (fail closed): the recorder must encrypt to exactly those
+        bad = subprocess.run(
+            [str(build_dir / "tests" / "rec_feed"), "-s", str(sock),
+             "open engineer=a device=d recipients=" + "0" * 64, "close"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        assert bad.returncode != 0
+        assert b"other recipients than the policy" in bad.stderr
         # another uid allowed to record may not watch
         msgs = _watch(sock, sid, user="nobody")
         assert msgs and msgs[0][0] == 0x82 and b"only root" in msgs[0][1]
