@@ -43,6 +43,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "privsep.h"
+#include "rec_client.h"
 #include "recfmt.h"
 #include "recreader.h"
 #include "sanitize.h"
@@ -584,6 +585,81 @@ console_tail_start(struct recreader *r, uint64_t *start, int *sealed)
 	return (0);
 }
 
+/* The end of a watch: the sanitiser's rest, then why it ended. */
+static void
+console_watch_done(struct verb_ctx *c, const struct state_session *s,
+    struct sanitize *san, struct buf *ob, int stopped, const char *why)
+{
+	buf_reset(ob);
+	if (sanitize_finish(san, ob) == 0 && buf_len(ob) > 0)
+		(void)fwrite(buf_ptr(ob), 1, buf_len(ob), c->out);
+	fflush(c->out);
+	if (stopped)
+		fprintf(c->err, "\nbastion: stopped watching session %lld\n",
+		    (long long)s->sid);
+	else
+		fprintf(c->err, "\nbastion: session %lld ended%s%s%s\n",
+		    (long long)s->sid, why[0] ? " (" : "", why,
+		    why[0] ? ")" : "");
+}
+
+/*
+ * An encrypted recording (format 2) is not read: its live output comes
+ * from the recorder's memory (WATCH, recproto.h), which holds the last
+ * screenful and each frame as it is recorded; nothing is decrypted and
+ * no key is needed. from_start cannot be had that way: said, not faked.
+ */
+static int
+console_follow_live(struct verb_ctx *c, const struct state_session *s,
+    int from_start, struct sanitize *san, struct buf *ob)
+{
+	struct rec_client *w = NULL;
+	const uint8_t *p;
+	const char *base;
+	char id[REC_SESSION_ID_MAX + 1], why[512];
+	size_t len, n;
+	int r, type, stopped = 0;
+
+	base = strrchr(s->recording, '/');
+	base = base != NULL ? base + 1 : s->recording;
+	n = strlen(base);
+	if (n <= 5 || n - 5 > REC_SESSION_ID_MAX ||
+	    strcmp(base + n - 5, ".brec") != 0) {
+		fprintf(c->err, "watch: the recording of session %lld has no "
+		    "recording id\n", (long long)s->sid);
+		return (1);
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)(n - 5), base);
+	if (from_start)
+		fprintf(c->err, "watch: the recording of session %lld is "
+		    "encrypted; the recorder shows its last output and what "
+		    "follows, not the start\n", (long long)s->sid);
+	if (rec_client_watch(c->pol->recorder_socket, id, &w, why,
+	    sizeof(why)) != 0) {
+		fprintf(c->err, "watch: session %lld: %s\n", (long long)s->sid,
+		    why);
+		return (1);
+	}
+	why[0] = '\0';
+	for (;;) {
+		r = rec_client_watch_next(w, WATCH_POLL_MS, &type, &p, &len,
+		    why, sizeof(why));
+		if (r == 1)
+			console_emit(c, san, ob, p, len);
+		fflush(c->out);
+		if (r != 1 && r != BERR_AGAIN)
+			break;		/* ended (0) or failed: why says */
+		/* the admin's side, after every step, busy or not */
+		if (c->cancelled != NULL && c->cancelled(c->cancel_arg, 0)) {
+			stopped = 1;
+			break;
+		}
+	}
+	rec_client_free(w);
+	console_watch_done(c, s, san, ob, stopped, why);
+	return (0);
+}
+
 int
 console_follow(struct verb_ctx *c, const struct state_session *s,
     int from_start)
@@ -615,6 +691,10 @@ console_follow(struct verb_ctx *c, const struct state_session *s,
 	if ((san = sanitize_new(c->terminal ? 0 : SANITIZE_TEXT)) == NULL ||
 	    (ob = buf_new(3 * WATCH_CHUNK + SANITIZE_SLACK)) == NULL) {
 		fprintf(c->err, "watch: out of memory\n");
+		goto out;
+	}
+	if (recreader_version(r) == 2) {
+		rc = console_follow_live(c, s, from_start, san, ob);
 		goto out;
 	}
 	if (!from_start) {
@@ -667,17 +747,7 @@ console_follow(struct verb_ctx *c, const struct state_session *s,
 			break;
 		}
 	}
-	buf_reset(ob);
-	if (sanitize_finish(san, ob) == 0 && buf_len(ob) > 0)
-		(void)fwrite(buf_ptr(ob), 1, buf_len(ob), c->out);
-	fflush(c->out);
-	if (stopped)
-		fprintf(c->err, "\nbastion: stopped watching session %lld\n",
-		    (long long)s->sid);
-	else
-		fprintf(c->err, "\nbastion: session %lld ended%s%s%s\n",
-		    (long long)s->sid, why[0] ? " (" : "", why,
-		    why[0] ? ")" : "");
+	console_watch_done(c, s, san, ob, stopped, why);
 	rc = 0;
 out:
 	buf_free(ob);

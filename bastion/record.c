@@ -27,6 +27,7 @@
 #include "privsep.h"
 #include "record.h"
 #include "rec_client.h"
+#include "recenc.h"
 
 static const char *
 rec_kind_name(int kind)
@@ -42,6 +43,7 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	struct rec_header h;
 	struct rec_client *rc = NULL;
 	char sock[4096], err[512], src[96], dst[96], hash[65], addr[64];
+	char rcpt[65];
 	char grant[32], unsealed[256];
 
 	*fd = -1;
@@ -61,6 +63,17 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	h.approval = "none";
 	h.policy_sha256 = hash;
 	h.ref = S->sid;
+	/* encrypted recordings: the recorder must encrypt to exactly these */
+	if (S->pol->nrec_recipients > 0) {
+		if (recenc_recipients_id_str(S->pol->rec_recipients,
+		    S->pol->nrec_recipients, rcpt) != 0) {
+			snprintf(tell, tellen, "bastion: this session cannot "
+			    "be recorded, so it will not start: the policy's "
+			    "recording recipients are unusable\n");
+			return (-1);
+		}
+		h.recipients = rcpt;
+	}
 	if (rec_client_open(sock, &h, &rc, err, sizeof(err)) != 0) {
 		audit_ev(BEV_SESSION_REFUSED, "session", S->sid, "user",
 		    S->au.who->name, "from", S->peerstr, "device", h.device,

@@ -10,6 +10,8 @@
  *   bastion-replay --extract-files DIR [-k PUBKEY] FILE
  *                                  the SFTP files, hashes checked
  *                                  (recfiles.h, docs/FILES.md)
+ *   bastion-replay --age SEQ FILE                 frame SEQ of an encrypted
+ *                                                 recording as an age file
  *
  * Playback runs in real time (or --speed times faster) with keys: space
  * pause/resume, + and - double/halve the speed, . one frame forward (when
@@ -27,7 +29,9 @@
  * A recording of format 2 (encrypted, recenc.h) needs --identity FILE, an
  * age identity file holding the secret key of one of its recipients (an
  * auditor's, or the escrow key put back together with bastion-escrow);
- * the clear text exists only in this process's memory.
+ * the clear text exists only in this process's memory. --age needs no
+ * key: it writes the recording's age header and one frame's encrypted
+ * payload, which together are an age file for `age -d -i KEYFILE`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +76,8 @@ struct opts {
 	const char *file;
 	const char *keyfile;
 	const char *identity;	/* --identity: age identity file */
+	int age;		/* --age SEQ */
+	uint64_t age_seq;
 	double speed;
 	double skip_idle;	/* seconds, 0 = off */
 	uint64_t channel;	/* ALL_CHANNELS or one */
@@ -783,18 +789,60 @@ mode_play(const struct opts *o, struct rec *r)
 	return (rc != 0 ? rc : r->damaged ? 1 : 0);
 }
 
+/* ---- --age: one encrypted payload as an age file ------------------------ */
+
+static int
+age_frame(const char *path, uint64_t seq)
+{
+	struct recenc_keyblock *kb = NULL;
+	struct recreader *rd = NULL;
+	struct rec_frame f;
+	const uint8_t *p;
+	size_t len = 0;
+	int e, rc = 1;
+
+	if ((e = recreader_open(path, &rd)) != 0 ||
+	    (e = recreader_magic(rd)) != 0 ||
+	    (p = recreader_keyblock(rd, &len)) == NULL) {
+		fprintf(stderr, "bastion-replay: %s: %s\n", path, e != 0 ?
+		    berr_str(e) : "not an encrypted recording (format 1)");
+		goto out;
+	}
+	if ((kb = calloc(1, sizeof(*kb))) == NULL ||
+	    (e = recenc_keyblock_parse(p, len, kb)) != 0) {
+		fprintf(stderr, "bastion-replay: %s: the key block is "
+		    "malformed\n", path);
+		goto out;
+	}
+	while ((e = recreader_next(rd, &f)) == 0 && f.seq != seq)
+		;
+	if (e != 0 || !recfmt_type_encrypted(f.type)) {
+		fprintf(stderr, "bastion-replay: %s: no encrypted frame with "
+		    "seq %llu\n", path, (unsigned long long)seq);
+		goto out;
+	}
+	if (io_write_all(STDOUT_FILENO, kb->age, kb->age_len) == 0 &&
+	    io_write_all(STDOUT_FILENO, f.payload, f.len) == 0)
+		rc = 0;
+ out:
+	free(kb);
+	recreader_free(rd);
+	return (rc);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: bastion-replay [-k PUBKEY] [--speed N] [--skip-idle SEC] "
-	    "[--channel N] FILE\n"
+	    "usage: bastion-replay [-k PUBKEY] [--identity FILE] [--speed N] "
+	    "[--skip-idle SEC] [--channel N] FILE\n"
 	    "       bastion-replay --text [-k PUBKEY] [--channel N] "
 	    "[--audit CHAIN] FILE\n"
 	    "       bastion-replay --asciicast [--input] [--skip-idle SEC] "
 	    "[-k PUBKEY] FILE\n"
+	    "       bastion-replay --age SEQ FILE\n"
 	    "  -k PUBKEY         verify first (warns loudly if it does not)\n"
 	    "  --identity FILE   age identity file (AGE-SECRET-KEY-1...) of a "
 	    "recipient:\n"
@@ -811,6 +859,9 @@ usage(FILE *f)
 	    "  --input           with --asciicast: add \"i\" input events\n"
 	    "  --extract-files DIR  write each SFTP file into DIR and check "
 	    "its hash\n"
+	    "  --age SEQ         frame SEQ of an encrypted recording as an age "
+	    "file (no key\n"
+	    "                    needed; open it with age -d -i KEYFILE)\n"
 	    "keys: space pause, + - speed, . step, <- -> 10 s, q quit\n");
 }
 
@@ -827,6 +878,7 @@ main(int argc, char **argv)
 		{ "audit", required_argument, NULL, 'a' },
 		{ "identity", required_argument, NULL, 'y' },
 		{ "extract-files", required_argument, NULL, 'X' },
+		{ "age", required_argument, NULL, 'G' },
 		PROG_OPTS_END
 	};
 	static const struct prog prog = { "k:h", longopts, usage,
@@ -891,12 +943,23 @@ main(int argc, char **argv)
 			o.mode = MODE_FILES;
 			o.files_dir = optarg;
 			break;
+		case 'G':
+			o.age_seq = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0') {
+				fprintf(stderr, "bastion-replay: --age wants a "
+				    "frame number\n");
+				return (EXIT_USAGE);
+			}
+			o.age = 1;
+			break;
 		}
 	}
 	if (rc != PROG_GO)
 		return (rc);
 	o.file = argv[optind];
 	signal(SIGPIPE, SIG_IGN);
+	if (o.age)
+		return (age_frame(o.file, o.age_seq));
 	if (o.keyfile != NULL)
 		verify_first(&o);
 	else if (o.mode == MODE_PLAY)

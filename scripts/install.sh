@@ -93,10 +93,10 @@ die() {
 # Every installed file: "MODE SOURCE DEST" (DEST without DESTDIR). The
 # configuration files (written only when absent) are handled apart.
 manifest() {
-	for p in bastiond bastion-recorder bastionctl bastion-notify; do
+	for p in bastiond bastion-recorder bastionctl bastion-notify bastion-rekey; do
 		echo "0755 $B/$p $SBINDIR/$p"
 	done
-	for p in bastion-verify bastion-replay; do
+	for p in bastion-verify bastion-replay bastion-escrow; do
 		echo "0755 $B/$p $BINDIR/$p"
 	done
 	echo "0644 $B/pam_bastion.so $PAMDIR/pam_bastion.so"

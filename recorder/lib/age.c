@@ -344,17 +344,17 @@ age_identity_file_read(const char *path, uint8_t (*keys)[AGE_KEY_LEN],
 
 /* ---- header ----------------------------------------------------------- */
 
+/* One "-> X25519" stanza wrapping fk to rcpt with the ephemeral eph. */
 static int
 stanza_write(const uint8_t fk[AGE_FILE_KEY_LEN], const uint8_t rcpt[32],
-    struct buf *out)
+    const uint8_t eph[32], struct buf *out)
 {
-	uint8_t eph[32], share[32], shared[32], key[32];
+	uint8_t share[32], shared[32], key[32];
 	uint8_t body[AGE_FILE_KEY_LEN + AGE_TAG_LEN];
 	char s64[64], b64[64];
 	int r;
 
-	if ((r = age_identity_generate(eph)) != 0 ||
-	    (r = age_identity_public(eph, share)) != 0 ||
+	if ((r = age_identity_public(eph, share)) != 0 ||
 	    (r = x25519(eph, rcpt, shared)) != 0 ||
 	    (r = wrap_key(shared, share, rcpt, key)) != 0 ||
 	    (r = aead_once(1, key, fk, AGE_FILE_KEY_LEN, body)) != 0)
@@ -363,15 +363,15 @@ stanza_write(const uint8_t fk[AGE_FILE_KEY_LEN], const uint8_t rcpt[32],
 	b64raw_encode(body, sizeof(body), b64);
 	r = buf_putf(out, "-> X25519 %s\n%s\n", s64, b64);
  out:
-	OPENSSL_cleanse(eph, sizeof(eph));
 	OPENSSL_cleanse(shared, sizeof(shared));
 	OPENSSL_cleanse(key, sizeof(key));
 	return (r);
 }
 
 int
-age_header_write(const uint8_t file_key[AGE_FILE_KEY_LEN],
-    const uint8_t (*pubs)[AGE_KEY_LEN], size_t n, struct buf *out)
+age_header_write_eph(const uint8_t file_key[AGE_FILE_KEY_LEN],
+    const uint8_t (*pubs)[AGE_KEY_LEN], const uint8_t (*ephs)[AGE_KEY_LEN],
+    size_t n, struct buf *out)
 {
 	uint8_t mac[32];
 	char m64[64];
@@ -383,7 +383,7 @@ age_header_write(const uint8_t file_key[AGE_FILE_KEY_LEN],
 	if ((r = buf_put(out, VERSION_LINE, strlen(VERSION_LINE))) != 0)
 		return (r);
 	for (i = 0; i < n; i++)
-		if ((r = stanza_write(file_key, pubs[i], out)) != 0)
+		if ((r = stanza_write(file_key, pubs[i], ephs[i], out)) != 0)
 			return (r);
 	if ((r = buf_put(out, "---", 3)) != 0 ||
 	    (r = header_mac(file_key, buf_ptr(out) + start,
@@ -391,6 +391,24 @@ age_header_write(const uint8_t file_key[AGE_FILE_KEY_LEN],
 		return (r);
 	b64raw_encode(mac, sizeof(mac), m64);
 	return (buf_putf(out, " %s\n", m64));
+}
+
+int
+age_header_write(const uint8_t file_key[AGE_FILE_KEY_LEN],
+    const uint8_t (*pubs)[AGE_KEY_LEN], size_t n, struct buf *out)
+{
+	uint8_t eph[AGE_MAX_RECIPIENTS][AGE_KEY_LEN];
+	int r;
+
+	if (n == 0 || n > AGE_MAX_RECIPIENTS)
+		return (BERR_INVAL);
+	/* a fresh ephemeral key per stanza */
+	if (RAND_priv_bytes(&eph[0][0], (int)(n * AGE_KEY_LEN)) != 1)
+		return (BERR_CRYPTO);
+	r = age_header_write_eph(file_key, pubs,
+	    (const uint8_t (*)[AGE_KEY_LEN])eph, n, out);
+	OPENSSL_cleanse(eph, sizeof(eph));
+	return (r);
 }
 
 /* A cursor over untrusted header bytes. */
@@ -658,6 +676,15 @@ stream(struct age_payload *p, int enc, const uint8_t nonce[AGE_NONCE_LEN],
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	return (r);
+}
+
+int
+age_payload_seal_nonce(struct age_payload *p,
+    const uint8_t nonce[AGE_NONCE_LEN], const uint8_t *pt, size_t plen,
+    uint8_t *out)
+{
+	memmove(out, nonce, AGE_NONCE_LEN);
+	return (stream(p, 1, out, pt, plen, out + AGE_NONCE_LEN));
 }
 
 int

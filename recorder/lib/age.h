@@ -89,6 +89,12 @@ struct age_header {
 int age_header_write(const uint8_t file_key[AGE_FILE_KEY_LEN],
     const uint8_t (*pubs)[AGE_KEY_LEN], size_t n, struct buf *out);
 
+/* The same with the ephemeral secrets given (ephs[i] for pubs[i]): for
+ * test vectors only; age_header_write draws them at random. */
+int age_header_write_eph(const uint8_t file_key[AGE_FILE_KEY_LEN],
+    const uint8_t (*pubs)[AGE_KEY_LEN], const uint8_t (*ephs)[AGE_KEY_LEN],
+    size_t n, struct buf *out);
+
 /*
  * Parse the header at the start of p (untrusted; len bytes, anything may
  * follow it) into *h. 0; BERR_TRUNC if p ends inside it; BERR_FORMAT for
@@ -127,6 +133,10 @@ int age_payload_plain_len(size_t clen, size_t *plen);
 /* Seal plen bytes of pt into out (age_payload_sealed_len(plen) bytes,
  * not overlapping pt) with a fresh random nonce. 0 or BERR_CRYPTO. */
 int age_payload_seal(struct age_payload *p, const uint8_t *pt, size_t plen,
+    uint8_t *out);
+/* The same with the nonce given: for test vectors only. */
+int age_payload_seal_nonce(struct age_payload *p,
+    const uint8_t nonce[AGE_NONCE_LEN], const uint8_t *pt, size_t plen,
     uint8_t *out);
 /* Open a sealed payload ct (clen bytes) into out (room for the plain
  * length). 0; BERR_FORMAT for an impossible length; BERR_AUTH if a chunk

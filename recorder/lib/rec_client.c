@@ -34,6 +34,7 @@ struct rec_client {
 	char sid[REC_SESSION_ID_MAX + 1];
 	char path[4096];
 	char err[512];
+	uint8_t *live;		/* WATCH: the last LIVE message's body */
 };
 
 static int
@@ -338,7 +339,8 @@ rec_client_open(const char *socket_path, const struct rec_header *facts,
 	    (r = add_fact(&h, "device_addr", facts->device_addr)) != 0 ||
 	    (r = add_fact(&h, "approval", facts->approval)) != 0 ||
 	    (r = add_fact(&h, "policy_sha256", facts->policy_sha256)) != 0 ||
-	    (r = add_fact(&h, "ref", facts->ref)) != 0) {
+	    (r = add_fact(&h, "ref", facts->ref)) != 0 ||
+	    (r = add_fact(&h, "recipients", facts->recipients)) != 0) {
 		r = client_fail(c, r, "session facts are not recordable (%s): "
 		    "control characters or too long", berr_str(r));
 		goto out;
@@ -755,6 +757,99 @@ rec_client_notarize(const char *socket_path, const char *recid,
 	return (r);
 }
 
+int
+rec_client_watch(const char *socket_path, const char *recid,
+    struct rec_client **out, char *err, size_t errlen)
+{
+	struct rec_client *c;
+	struct buf *m = NULL;
+	int r;
+
+	*out = NULL;
+	if ((c = client_new(err, errlen)) == NULL)
+		return (BERR_NOMEM);
+	if ((r = client_connect(c, socket_path)) != 0)
+		goto out;
+	if ((m = buf_new(RECPROTO_REPLY_MAX)) == NULL ||
+	    (c->live = malloc(RECPROTO_MSG_MAX)) == NULL) {
+		r = client_fail(c, BERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = recproto_put_watch(m, recid)) != 0) {
+		r = client_fail(c, r, "not a recording id");
+		goto out;
+	}
+	if ((r = send_msg(c, m)) != 0)
+		goto out;
+	*out = c;
+	c = NULL;
+ out:
+	if (c != NULL)
+		snprintf(err, errlen, "%s", c->err);
+	buf_free(m);
+	rec_client_free(c);
+	return (r);
+}
+
+int
+rec_client_watch_next(struct rec_client *c, unsigned wait_ms, int *type,
+    const uint8_t **p, size_t *len, char *why, size_t whylen)
+{
+	struct pollfd pfd;
+	struct buf *b = NULL;
+	uint8_t lenb[4], t;
+	uint32_t mlen;
+	char *s = NULL;
+	int r;
+
+	*type = 0;
+	*p = NULL;
+	*len = 0;
+	if (c->dead)
+		return (berr_why(why, whylen, c->dead, "%s", c->err));
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	if ((r = poll(&pfd, 1, (int)wait_ms)) == 0 ||
+	    (r < 0 && errno == EINTR))
+		return (BERR_AGAIN);
+	/* the recorder sends whole messages: once one starts, the rest is
+	 * on its way */
+	if ((r = recv_exact(c, lenb, 4, mono_ms() + REC_CLIENT_TIMEOUT_MS)) !=
+	    0 || (b = buf_from(lenb, 4)) == NULL || buf_get_u32(b, &mlen) != 0 ||
+	    mlen == 0 || mlen > RECPROTO_MSG_MAX ||
+	    (r = recv_exact(c, c->live, mlen, mono_ms() +
+	    REC_CLIENT_TIMEOUT_MS)) != 0) {
+		buf_free(b);
+		return (berr_why(why, whylen, client_fail(c, r != 0 ? r :
+		    BERR_FORMAT, "the recorder ended the watch (%s)",
+		    r == BERR_CLOSED ? "connection closed" : r != 0 ?
+		    berr_str(r) : "malformed message"), "%s", c->err));
+	}
+	buf_free(b);
+	if ((b = buf_from(c->live, mlen)) == NULL)
+		return (BERR_NOMEM);
+	r = buf_get_u8(b, &t);
+	if (r == 0 && t == RECPROTO_LIVE && buf_get_u8(b, &t) == 0 &&
+	    buf_get_string_direct(b, p, len, REC_MAX_PAYLOAD) == 0 &&
+	    buf_len(b) == 0 && (t == REC_OUTPUT || t == REC_STDERR)) {
+		/* point into c->live, not into b */
+		*p = c->live + (mlen - *len);
+		*type = t;
+		r = 1;
+	} else if (r == 0 && (t == RECPROTO_END || t == RECPROTO_ERR) &&
+	    buf_get_cstring(b, &s, RECPROTO_REPLY_MAX) == 0) {
+		r = client_fail(c, t == RECPROTO_END ? BERR_CLOSED :
+		    BERR_DENIED, "%s", s);
+		snprintf(why, whylen, "%s", s);
+		r = t == RECPROTO_END ? 0 : r;
+	} else
+		r = berr_why(why, whylen, client_fail(c, BERR_FORMAT, "the "
+		    "recorder sent a malformed message"), "%s", c->err);
+	free(s);
+	buf_free(b);
+	return (r);
+}
+
 void
 rec_client_free(struct rec_client *c)
 {
@@ -762,6 +857,7 @@ rec_client_free(struct rec_client *c)
 		return;
 	if (c->fd != -1)
 		close(c->fd);
+	free(c->live);
 	free(c);
 }
 

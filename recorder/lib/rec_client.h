@@ -56,6 +56,10 @@ struct rec_header {
 	const char *approval;		/* approval id, or NULL/"none" */
 	const char *policy_sha256;	/* hex SHA-256 of the policy file */
 	const char *ref;		/* bastiond's own session number */
+	const char *recipients;		/* the policy's recipients
+					   (recenc_recipients_id), or NULL:
+					   the recorder refuses if its own
+					   differ (not written to the HEADER) */
 };
 
 struct rec_client;
@@ -147,6 +151,22 @@ void rec_client_free(struct rec_client *c);
 int rec_client_notarize(const char *socket_path, const char *recid,
     const void *manifest, size_t mlen, uint64_t chain_seq, unsigned wait_ms,
     uint8_t sig[REC_SIG_LEN], char *err, size_t errlen);
+
+/*
+ * Not a recording either: watch a live recording's output (WATCH, root
+ * only: the admin console's watch in a monitor). The output comes from
+ * the recorder's memory, never from a file, so an encrypted recording is
+ * watched without any key. rec_client_watch: connected and asked, or an
+ * error with err. rec_client_watch_next: wait up to wait_ms; 1 with an
+ * OUTPUT or STDERR payload in *type, *p, *len (valid until the next call),
+ * BERR_AGAIN if nothing came, 0 when the recording ended (why holds the
+ * recorder's reason), another BERR_* with why when the watch failed (the
+ * recorder's refusal: no such live recording, too slow).
+ */
+int rec_client_watch(const char *socket_path, const char *recid,
+    struct rec_client **out, char *err, size_t errlen);
+int rec_client_watch_next(struct rec_client *c, unsigned wait_ms, int *type,
+    const uint8_t **p, size_t *len, char *why, size_t whylen);
 
 /*
  * Binding a connection to its recording (privilege separation): the

@@ -253,6 +253,48 @@ recenc_unlock(struct recreader *r, const char *identity_path, char *why,
 	return (e);
 }
 
+/* ---- the recipient set ------------------------------------------------ */
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return (memcmp(a, b, AGE_KEY_LEN));
+}
+
+int
+recenc_recipients_id(const uint8_t (*keys)[AGE_KEY_LEN], size_t n,
+    char out[65])
+{
+	uint8_t sorted[AGE_MAX_RECIPIENTS][AGE_KEY_LEN], h[32];
+	int r;
+
+	out[0] = '\0';
+	if (n > AGE_MAX_RECIPIENTS)
+		return (BERR_LIMIT);
+	memcpy(sorted, keys, n * AGE_KEY_LEN);
+	qsort(sorted, n, AGE_KEY_LEN, key_cmp);
+	if ((r = sha256(sorted, n * AGE_KEY_LEN, h)) != 0)
+		return (r);
+	hex_encode(h, sizeof(h), out);
+	return (0);
+}
+
+int
+recenc_recipients_id_str(char *const *recipients, size_t n, char out[65])
+{
+	uint8_t keys[AGE_MAX_RECIPIENTS][AGE_KEY_LEN];
+	size_t i;
+
+	out[0] = '\0';
+	if (n > AGE_MAX_RECIPIENTS)
+		return (BERR_LIMIT);
+	for (i = 0; i < n; i++)
+		if (age_recipient_decode(recipients[i], keys[i]) != 0)
+			return (BERR_FORMAT);
+	return (recenc_recipients_id((const uint8_t (*)[AGE_KEY_LEN])keys, n,
+	    out));
+}
+
 /* ---- rewrap ----------------------------------------------------------- */
 
 /* Copy the rest of in (from where it stands) to fd. */

@@ -109,6 +109,21 @@ int recenc_unlock_keys(struct recreader *r,
     const uint8_t (*keys)[AGE_KEY_LEN], size_t n, char *why, size_t whylen);
 
 /*
+ * The identity of a recipient set, whatever the order it is written in:
+ * hex SHA-256 over the sorted 32-byte keys (out: 65 bytes). The session's
+ * monitor sends it in OPEN ("recipients") from the policy and the recorder
+ * refuses to record if its own set (-r) differs, so a recorder that was
+ * not given the policy's recipients (a separate service, a policy reload
+ * without a restart) never writes in clear what the policy wants
+ * encrypted. _str: from "age1..." strings; BERR_FORMAT for one that is no
+ * recipient.
+ */
+int recenc_recipients_id(const uint8_t (*keys)[AGE_KEY_LEN], size_t n,
+    char out[65]);
+int recenc_recipients_id_str(char *const *recipients, size_t n,
+    char out[65]);
+
+/*
  * Rewrap the sealed format 2 recording at path to the recipients
  * rcpts[0..nr-1] without touching a frame: the file is verified first
  * with key (the recorder's, private: it signs the rewrap), the file key

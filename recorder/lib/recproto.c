@@ -154,6 +154,56 @@ recproto_get_notarize(struct buf *body, char **recid,
 }
 
 int
+recproto_put_watch(struct buf *b, const char *recid)
+{
+	struct buf *body;
+	int r;
+
+	if ((r = msg_begin(&body, RECPROTO_REPLY_MAX, RECPROTO_WATCH)) == 0)
+		r = buf_put_cstring(body, recid);
+	return (msg_end(b, body, r));
+}
+
+int
+recproto_put_live(struct buf *b, int type, const void *p, size_t len)
+{
+	struct buf *body;
+	int r;
+
+	if (len > REC_MAX_PAYLOAD)
+		return (BERR_LIMIT);
+	r = msg_begin(&body, RECPROTO_MSG_MAX, RECPROTO_LIVE);
+	if (r == 0 && (r = buf_put_u8(body, (uint8_t)type)) == 0)
+		r = buf_put_string(body, p, len);
+	return (msg_end(b, body, r));
+}
+
+int
+recproto_put_end(struct buf *b, const char *reason)
+{
+	struct buf *body;
+	int r;
+
+	if ((r = msg_begin(&body, RECPROTO_REPLY_MAX, RECPROTO_END)) == 0)
+		r = buf_put_string(body, reason, strnlen(reason,
+		    RECPROTO_REPLY_MAX - 16));
+	return (msg_end(b, body, r));
+}
+
+int
+recproto_get_watch(struct buf *body, char **recid)
+{
+	*recid = NULL;
+	if (buf_get_cstring(body, recid, REC_SESSION_ID_MAX) != 0 ||
+	    buf_len(body) != 0 || !recfmt_session_id_valid(*recid)) {
+		free(*recid);
+		*recid = NULL;
+		return (BERR_FORMAT);
+	}
+	return (0);
+}
+
+int
 recproto_take(struct buf *in, size_t max, int *msg, struct buf **body)
 {
 	const uint8_t *p;

@@ -22,6 +22,15 @@
  *	           (recbundle.h); answered with SIGNATURE or ERR, then closed
  *	SIGNATURE  string signature (64 bytes, Ed25519)
  *
+ *	WATCH  string recording id: instead of OPEN, from root only (the
+ *	       admin console's watch in a monitor): the clear output of that
+ *	       live recording, from the recorder's memory (never a file), as
+ *	       LIVE messages: first the last RECPROTO_WATCH_TAIL bytes, then
+ *	       each OUTPUT/STDERR frame as it is recorded; END when the
+ *	       recording ends; ERR if there is no such live recording
+ *	LIVE   uint8 frame type (OUTPUT or STDERR), string payload
+ *	END    string reason
+ *
  * The worker sends OPEN and waits for OK or ERR. Then it streams FRAMEs
  * without waiting: the recorder answers a FRAME only when it fails (ERR,
  * then it closes the connection). SYNC gets an OK once everything before
@@ -48,6 +57,9 @@ struct buf;
 #define RECPROTO_HELLO_MAX	(64 * 1024)
 /* Replies (OK, ERR) are small. */
 #define RECPROTO_REPLY_MAX	4096
+/* WATCH: output the recorder keeps in memory per live recording, for a
+ * watcher that joins late (the last screenful, roughly). */
+#define RECPROTO_WATCH_TAIL	4096
 
 enum recproto_msg {
 	RECPROTO_OPEN = 1,
@@ -55,9 +67,12 @@ enum recproto_msg {
 	RECPROTO_SYNC = 3,
 	RECPROTO_CLOSE = 4,
 	RECPROTO_NOTARIZE = 5,
+	RECPROTO_WATCH = 6,
 	RECPROTO_OK = 0x81,
 	RECPROTO_ERR = 0x82,
 	RECPROTO_SIGNATURE = 0x83,
+	RECPROTO_LIVE = 0x84,
+	RECPROTO_END = 0x85,
 };
 
 /* Append a whole OPEN message. */
@@ -84,6 +99,13 @@ int recproto_put_signature(struct buf *b, const uint8_t sig[REC_SIG_LEN]);
  */
 int recproto_get_notarize(struct buf *body, char **recid,
     const uint8_t **manifest, size_t *mlen, uint64_t *chain_seq);
+
+/* Append WATCH / LIVE / END. */
+int recproto_put_watch(struct buf *b, const char *recid);
+int recproto_put_live(struct buf *b, int type, const void *p, size_t len);
+int recproto_put_end(struct buf *b, const char *reason);
+/* A WATCH body's recording id (new string, caller frees); BERR_FORMAT. */
+int recproto_get_watch(struct buf *body, char **recid);
 
 /*
  * Take one whole message off the front of in. 0: *msg is its type and

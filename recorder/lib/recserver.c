@@ -50,7 +50,7 @@
 /* Facts a worker may state in OPEN; everything else the recorder adds. */
 static const char *const open_keys[] = {
 	"engineer", "vendor", "source", "device", "device_addr", "approval",
-	"policy_sha256", "ref", NULL
+	"policy_sha256", "ref", "recipients", NULL
 };
 static const char *const open_required[] = { "engineer", "device", NULL };
 
@@ -309,6 +309,7 @@ conn_seal(struct conn *c, int status, const char *kind, const char *text,
 
 	if (c->w == NULL || recwriter_sealed(c->w))
 		return;
+	recserver_watch_end(c, reason);
 	t = conn_now(c);
 	if (kind != NULL && (ev = buf_new(REC_TEXT_MAX + 64)) != NULL) {
 		if (buf_put_cstring(ev, kind) == 0 &&
@@ -361,6 +362,8 @@ recserver_conn_fail(struct conn *c, const char *reason)
 void
 recserver_conn_free(struct conn *c)
 {
+	recserver_watch_end(c, "the recording's connection closed");
+	recserver_watch_detach(c);
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	recwriter_free(c->w);
 	buf_free(c->in);
@@ -575,6 +578,32 @@ writer_open(struct recserver *srv, int fd, struct rec_hdr *h,
 	return (r);
 }
 
+/* The session's policy names the recipients (OPEN "recipients"): they
+ * must be ours, or nothing is recorded (fail closed, never in clear). */
+static int
+recipients_match(const struct recserver *srv, const struct rec_hdr *facts,
+    char *why, size_t whylen)
+{
+	const char *want = recfmt_hdr_get(facts, "recipients");
+	char have[65];
+
+	if (want == NULL)
+		return (0);
+	if (srv->nrecipients == 0)
+		return (berr_why(why, whylen, BERR_DENIED, "recording refused: "
+		    "the policy encrypts recordings (recordings: recipients) "
+		    "but this recorder writes them in clear: give it the "
+		    "recipients with -r and restart it"));
+	if (recenc_recipients_id((const uint8_t (*)[AGE_KEY_LEN])
+	    srv->recipients, srv->nrecipients, have) != 0 ||
+	    strcmp(have, want) != 0)
+		return (berr_why(why, whylen, BERR_DENIED, "recording refused: "
+		    "this recorder encrypts to other recipients than the "
+		    "policy's (recordings: recipients): restart it with the "
+		    "policy's (bastiond does on restart)"));
+	return (0);
+}
+
 static void
 on_open(struct conn *c, struct buf *body)
 {
@@ -615,6 +644,8 @@ on_open(struct conn *c, struct buf *body)
 			    "session fact \"%s\" missing", open_required[i]);
 			goto fail;
 		}
+	if ((r = recipients_match(srv, &facts, reason, sizeof(reason))) != 0)
+		goto fail;
 	if (!disk_free(srv->recdir, srv->min_free, &avail)) {
 		snprintf(reason, sizeof(reason), "recording refused: only %llu "
 		    "MiB free on the recording disk (%s), at least %llu MiB "
@@ -716,6 +747,8 @@ on_frame(struct conn *c, struct buf *body)
 		recserver_conn_fail(c, reason);
 		return;
 	}
+	/* written (encrypted, in format 2): the clear output to watchers */
+	recserver_watch_feed(c, type, p, len);
 	ckpt_arm(c);
 }
 
@@ -746,6 +779,9 @@ conn_dispatch(struct conn *c, int msg, struct buf *body)
 		break;
 	case RECPROTO_NOTARIZE:
 		recserver_on_notarize(c, body);
+		break;
+	case RECPROTO_WATCH:
+		recserver_on_watch(c, body);
 		break;
 	case RECPROTO_FRAME:
 		on_frame(c, body);
@@ -862,6 +898,7 @@ recserver_on_connection(uv_stream_t *l, int status)
 	c->srv = srv;
 	c->id = ++srv->next_id;
 	c->state = CONN_HELLO;
+	TAILQ_INIT(&c->watchers);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	uv_pipe_init(&srv->loop, &c->pipe, 0);
 	uv_timer_init(&srv->loop, &c->timer);

@@ -1,8 +1,8 @@
 /*
  * recserver_int.h - what recserver.c (connections, replies, durability,
- * messages) and recserver_notary.c (NOTARIZE) share inside recorder/lib/
- * and nobody else includes: the connection and the calls the notary makes
- * on it.
+ * messages), recserver_notary.c (NOTARIZE) and recserver_watch.c (WATCH)
+ * share inside recorder/lib/ and nobody else includes: the connection and
+ * the calls those make on it.
  */
 #ifndef BASTION_RECSERVER_INT_H
 #define BASTION_RECSERVER_INT_H
@@ -23,6 +23,7 @@ enum conn_state {
 	CONN_OPEN,	/* recording */
 	CONN_SEALING,	/* CLOSE: sealed, OK waits for the seal's sync */
 	CONN_NOTARY,	/* NOTARIZE: the check runs on the thread pool */
+	CONN_WATCH,	/* WATCH: gets a live recording's output */
 	CONN_DONE,	/* finished; reply draining, then close */
 };
 
@@ -51,6 +52,13 @@ struct conn {
 	char sid[REC_SESSION_ID_MAX + 1];
 	char path[PATH_MAX];
 	struct notary *nj;	/* NOTARIZE in progress */
+	/* WATCH (recserver_watch.c): a recording's watchers and its last
+	 * output in memory; a watcher's recording */
+	TAILQ_HEAD(, conn) watchers;
+	TAILQ_ENTRY(conn) wentry;
+	struct conn *watching;
+	uint8_t *tail;		/* ring of RECPROTO_WATCH_TAIL bytes */
+	size_t tail_len, tail_pos;
 };
 
 /* Queue a reply (BERR_LIMIT past the peer's reply budget). */
@@ -65,5 +73,14 @@ void recserver_conn_fail(struct conn *c, const char *reason);
 void recserver_conn_free(struct conn *c);
 /* NOTARIZE (recserver_notary.c). */
 void recserver_on_notarize(struct conn *c, struct buf *body);
+/* WATCH (recserver_watch.c): start watching; a recorded OUTPUT/STDERR
+ * frame to the recording's watchers (and its tail); the recording ends
+ * (END to each watcher); a connection goes away (detach it, either
+ * side). */
+void recserver_on_watch(struct conn *c, struct buf *body);
+void recserver_watch_feed(struct conn *rec, int type, const uint8_t *p,
+    size_t len);
+void recserver_watch_end(struct conn *rec, const char *reason);
+void recserver_watch_detach(struct conn *c);
 
 #endif

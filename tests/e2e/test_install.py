@@ -43,11 +43,14 @@ PROGRAMS = {
     "usr/sbin/bastion-notify": 0o755,
     "usr/bin/bastion-verify": 0o755,
     "usr/bin/bastion-replay": 0o755,
+    "usr/sbin/bastion-rekey": 0o755,
+    "usr/bin/bastion-escrow": 0o755,
 }
 MAN_PAGES = ["man8/bastiond.8.gz", "man8/bastion-recorder.8.gz",
              "man8/bastionctl.8.gz", "man8/pam_bastion.8.gz",
              "man1/bastion-verify.1.gz", "man1/bastion-replay.1.gz",
-             "man5/bastion-policy.5.gz"]
+             "man5/bastion-policy.5.gz", "man8/bastion-rekey.8.gz",
+             "man1/bastion-escrow.1.gz"]
 
 
 @pytest.fixture(scope="module")

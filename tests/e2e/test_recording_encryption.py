@@ -18,6 +18,7 @@ import re
 import struct
 import subprocess
 import tarfile
+import tempfile
 
 import pexpect
 import pytest
@@ -175,6 +176,18 @@ def test_marker_nowhere_in_clear_verify_without_key_replay_with_it(
     age_hdr, frames = parse_v2(data)
     clear = age_open_any(age_hdr, frames, keys["auditor"][0], tmp_path)
     assert marker + b"-seen-42" in clear
+    # and bastion-replay --age hands age one frame, without any key
+    seq = next(f[1] for f in frames if f[0] == 7 and b"-seen-42" in
+               subprocess.run(["age", "-d", "-i", str(keys["escrow"][0])],
+                              input=age_hdr + f[2],
+                              stdout=subprocess.PIPE).stdout)
+    one = tool(build_dir, "bastion-replay", "--age", seq, path)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.startswith(b"age-encryption.org/v1\n")
+    assert marker not in one.stdout
+    opened = subprocess.run(["age", "-d", "-i", str(keys["auditor"][0])],
+                            input=one.stdout, stdout=subprocess.PIPE)
+    assert opened.returncode == 0 and marker + b"-seen-42" in opened.stdout
 
 
 def test_console_replay_obeys_server_unlock(cast, keys, build_dir,
@@ -188,6 +201,12 @@ def test_console_replay_obeys_server_unlock(cast, keys, build_dir,
     assert "server_unlock: forbid" in t.stderr
     ev = world.bastion.wait_audit(event="recording.unlock", user="carol")
     assert ev["result"] == "refused" and ev["recording"] == rec
+    # listed as sealed (its seal found past the key block), and verified
+    lst = p["carol"].ssh("recordings", "--wide")
+    [row] = [ln for ln in lst.stdout.splitlines() if rec in ln]
+    assert " sealed " in " %s " % row and "unsealed" not in row, row
+    v = p["carol"].ssh("verify", rec)
+    assert v.returncode == 0 and "encrypted: format 2" in v.stdout, v
 
 
 def test_console_replay_with_audited_unlock(cast, keys, build_dir,
@@ -325,3 +344,131 @@ def test_rewrap_removes_a_recipient_and_escrow_shares_recover(
              path)
     assert t.returncode == 0, t.stderr
     assert (MARKER + "-seen-42").encode() in t.stdout
+
+
+def test_live_watch_of_an_encrypted_session_comes_from_memory(
+        cast, keys, build_dir):
+    world, p = cast
+    start(world, keys)
+    alice = p["alice"].spawn("ct-scanner", timeout=20)
+    alice.expect(r"session (\d+): ct-scanner")
+    sid = alice.match.group(1)
+    world.bastion.wait_audit(event="session.start", session=sid)
+    alice.sendline("echo before-$((2+3))")
+    alice.expect("before-5")
+    # bob (an admin) watches: the screen so far, from the recorder's
+    # memory, then the live output; no key anywhere in the bastion
+    bob = p["bob"].spawn("watch", sid, timeout=20)
+    bob.expect("before-5")
+    alice.sendline("echo %s-live-$((6*7))" % MARKER)
+    alice.expect("%s-live-42" % MARKER)
+    bob.expect("%s-live-42" % MARKER)
+    bob.send("\x03")
+    bob.expect("stopped watching session %s" % sid)
+    bob.expect(pexpect.EOF)
+    # a watch that stays to the end is told the session ended
+    bob2 = p["bob"].spawn("watch", sid, timeout=20)
+    bob2.expect("live-42")
+    alice.sendline("exit")
+    alice.expect(pexpect.EOF)
+    bob2.expect("session %s ended" % sid)
+    bob2.expect(pexpect.EOF)
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=sid)["recording"]
+    world.bastion.wait_audit(event="recording.sealed", session=rec)
+    # the watch wrote nothing in clear anywhere
+    assert files_holding(world.bastion.workdir / "recordings",
+                         MARKER.encode()) == []
+    assert files_holding(world.bastion.state_dir, MARKER.encode()) == []
+
+
+def _watch(sock, recid, user=None):
+    """WATCH recid on the recorder at sock (as user); the messages it
+    answers with until it closes or goes quiet: [(type, body)]."""
+    code = (
+        "import socket, struct, sys\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "s.connect(sys.argv[1])\n"
+        "rid = sys.argv[2].encode()\n"
+        "body = bytes([6]) + struct.pack('>I', len(rid)) + rid\n"
+        "s.sendall(struct.pack('>I', len(body)) + body)\n"
+        "s.settimeout(2)\n"
+        "data = b''\n"
+        "try:\n"
+        "    while True:\n"
+        "        d = s.recv(65536)\n"
+        "        if not d:\n"
+        "            break\n"
+        "        data += d\n"
+        "except socket.timeout:\n"
+        "    pass\n"
+        "sys.stdout.buffer.write(data)\n")
+    r = subprocess.run(["/usr/bin/python3", "-c", code, str(sock), recid],
+                       stdout=subprocess.PIPE, timeout=30, user=user)
+    out, msgs = r.stdout, []
+    while len(out) >= 4:
+        n, = struct.unpack(">I", out[:4])
+        msgs.append((out[4], out[5:4 + n]))
+        out = out[4 + n:]
+    return msgs
+
+
+def test_recorder_watch_is_for_root_only_and_from_memory(keys, build_dir,
+                                                         tmp_path):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="bastion-watch-", dir="/tmp"))
+    os.chmod(d, 0o755)
+    (d / "rec").mkdir()
+    key = d / "rec.key"
+    assert tool(build_dir, "bastion-recorder", "--init", "-k",
+                key).returncode == 0
+    sock = d / "rec.sock"
+    rec = subprocess.Popen(
+        [str(build_dir / "bastion-recorder"), "-D", "-k", str(key), "-d",
+         str(d / "rec"), "-s", str(sock), "-u", "root", "-u", "nobody",
+         "-r", keys["auditor"][1]], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    feed = None
+    try:
+        util.wait_until(lambda: sock.exists(), 10, interval=0.05,
+                        what="recorder socket")
+        feed = subprocess.Popen(
+            [str(build_dir / "tests" / "rec_feed"), "-s", str(sock)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        feed.stdin.write(("open engineer=alice device=pacs\nshell\n"
+                          "out %s-in-memory\\r\\n\nsync\n" % MARKER).encode())
+        feed.stdin.flush()
+        _, sid, path = feed.stdout.readline().decode().split()
+        util.wait_until(lambda: os.path.getsize(path) > 300, 10,
+                        interval=0.05, what="frames written")
+        # a session whose policy names other recipients is not recorded
+        # (fail closed): the recorder must encrypt to exactly those
+        bad = subprocess.run(
+            [str(build_dir / "tests" / "rec_feed"), "-s", str(sock),
+             "open engineer=a device=d recipients=" + "0" * 64, "close"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        assert bad.returncode != 0
+        assert b"other recipients than the policy" in bad.stderr
+        # another uid allowed to record may not watch
+        msgs = _watch(sock, sid, user="nobody")
+        assert msgs and msgs[0][0] == 0x82 and b"only root" in msgs[0][1]
+        # root gets the screen so far as LIVE OUTPUT, which the file
+        # does not hold in clear
+        msgs = _watch(sock, sid)
+        assert msgs and msgs[0][0] == 0x84 and msgs[0][1][0] == 7
+        assert (MARKER + "-in-memory").encode() in msgs[0][1]
+        assert MARKER.encode() not in pathlib.Path(path).read_bytes()
+        # no such live recording
+        msgs = _watch(sock, "20990101T000000Z-0000000000000000")
+        assert msgs[0][0] == 0x82 and b"no live recording" in msgs[0][1]
+        feed.stdin.write(b"close\n")
+        feed.stdin.close()
+        assert feed.wait(timeout=20) == 0
+        # sealed: nothing live any more
+        msgs = _watch(sock, sid)
+        assert msgs[0][0] == 0x82
+    finally:
+        if feed is not None and feed.poll() is None:
+            feed.kill()
+        rec.terminate()
+        rec.wait(timeout=20)
+        subprocess.run(["rm", "-rf", str(d)])

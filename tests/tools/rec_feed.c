@@ -134,6 +134,8 @@ do_open(char *rest, char *err, size_t errlen)
 		else if (strcmp(w, "policy_sha256") == 0)
 			h.policy_sha256 = vals[n];
 		else if (strcmp(w, "ref") == 0) h.ref = vals[n];
+		else if (strcmp(w, "recipients") == 0)
+			h.recipients = vals[n];
 		else
 			return (BERR_INVAL);
 		n++;

@@ -19,13 +19,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "age.h"
 #include "bech32.h"
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "io.h"
 
 static char dir[] = "/tmp/test_age.XXXXXX";
+
+/* docs/RECORDING-FORMAT.md, section 13.6 */
+#define VEC_IDENTITY	"AGE-SECRET-KEY-1QQQSYQCYQ5RQWZQFPG9SCRGWPUGPZYSNZS23V9" \
+			"CCRYDPK8QARC0SWRYDWG"
+#define VEC_RECIPIENT	"age13aqvttdk3ujkyjh9kg2w5an6dmy5mq5a84a4uxk3hfhnug" \
+			"fc9p0sy5p2wh"
+#define VEC_HEADER	"age-encryption.org/v1\n" \
+			"-> X25519 NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ\n" \
+			"8TbMCQZqQ+ID7TNsclR+xmL+0z+CMpTebdcbkq0K7nw\n" \
+			"--- mwS0EdtBO66kYAzxivY3TVD3AtWWwy37uDJbD38S/Uw\n"
+#define VEC_KEYS_SHA256	"d5080808aa0e8aa031a9e35481100d8c2e5bbd19fb71dd11" \
+			"2d9c9bf27a497abc"
+#define VEC_PAYLOAD	"505152535455565758595a5b5c5d5e5f04ce02d5db1f1cbb" \
+			"7f1057e8b4c206d908625276f47b138dc5f232dd1cd33b8c34"
 
 static int
 have_age(void)
@@ -335,6 +352,78 @@ test_lengths_and_bad_headers(void **unused)
 	    BERR_FORMAT);
 }
 
+/*
+ * The test vectors of docs/RECORDING-FORMAT.md section 13.6: fixed
+ * identity, file key, ephemeral key and nonce; AGE_PRINT_VECTORS=1 prints
+ * them. Debian's age must open the vector file with the identity.
+ */
+static void
+test_vectors(void **unused)
+{
+	uint8_t sec[1][AGE_KEY_LEN], pub[1][AGE_KEY_LEN], eph[1][AGE_KEY_LEN];
+	uint8_t fk[AGE_FILE_KEY_LEN], nonce[AGE_NONCE_LEN], ct[128], h[32];
+	static const char pt[] = "uid=1000(alice)\r\n";
+	char id[AGE_STR_MAX], rc[AGE_STR_MAX], hex[600], path[300];
+	struct age_payload *ap = NULL;
+	struct buf *b = buf_new(4096);
+	size_t i, clen = age_payload_sealed_len(sizeof(pt) - 1), n = 0;
+	unsigned int hl = 0;
+	uint8_t *back;
+
+	(void)unused;
+	for (i = 0; i < 32; i++) {
+		sec[0][i] = (uint8_t)i;
+		eph[0][i] = (uint8_t)(0x20 + i);
+	}
+	for (i = 0; i < 16; i++) {
+		fk[i] = (uint8_t)(0x40 + i);
+		nonce[i] = (uint8_t)(0x50 + i);
+	}
+	assert_int_equal(age_identity_public(sec[0], pub[0]), 0);
+	assert_int_equal(age_identity_encode(sec[0], id, sizeof(id)), 0);
+	assert_int_equal(age_recipient_encode(pub[0], rc, sizeof(rc)), 0);
+	assert_int_equal(age_header_write_eph(fk, (const uint8_t (*)[32])pub,
+	    (const uint8_t (*)[32])eph, 1, b), 0);
+	assert_int_equal(EVP_Digest(buf_ptr(b), buf_len(b), h, &hl,
+	    EVP_sha256(), NULL), 1);
+	assert_int_equal(age_payload_new(fk, &ap), 0);
+	assert_int_equal(age_payload_seal_nonce(ap, nonce,
+	    (const uint8_t *)pt, sizeof(pt) - 1, ct), 0);
+	if (getenv("AGE_PRINT_VECTORS") != NULL) {
+		printf("identity %s\nrecipient %s\nheader:\n%.*s", id, rc,
+		    (int)buf_len(b), buf_ptr(b));
+		hex_encode(h, 32, hex);
+		printf("keys_sha256 %s\n", hex);
+		hex_encode(ct, clen, hex);
+		printf("payload %s\n", hex);
+	}
+	assert_string_equal(id, VEC_IDENTITY);
+	assert_string_equal(rc, VEC_RECIPIENT);
+	assert_int_equal(buf_len(b), strlen(VEC_HEADER));
+	assert_memory_equal(buf_ptr(b), VEC_HEADER, buf_len(b));
+	hex_encode(h, 32, hex);
+	assert_string_equal(hex, VEC_KEYS_SHA256);
+	hex_encode(ct, clen, hex);
+	assert_string_equal(hex, VEC_PAYLOAD);
+	/* Debian's age opens it */
+	if (have_age()) {
+		assert_int_equal(buf_put(b, ct, clen), 0);
+		snprintf(path, sizeof(path), "%s/vec.age", dir);
+		spit(path, buf_ptr(b), buf_len(b));
+		snprintf(path, sizeof(path), "%s/vec.key", dir);
+		spit(path, id, strlen(id));
+		run("age -d -i %s/vec.key -o %s/vec.out %s/vec.age", dir, dir,
+		    dir);
+		snprintf(path, sizeof(path), "%s/vec.out", dir);
+		back = slurp(path, &n);
+		assert_int_equal(n, sizeof(pt) - 1);
+		assert_memory_equal(back, pt, n);
+		free(back);
+	}
+	age_payload_free(ap);
+	buf_free(b);
+}
+
 static int
 setup(void **unused)
 {
@@ -361,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_ours_opens_with_age),
 		cmocka_unit_test(test_age_opens_with_ours),
 		cmocka_unit_test(test_lengths_and_bad_headers),
+		cmocka_unit_test(test_vectors),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
