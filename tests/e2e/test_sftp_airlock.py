@@ -11,6 +11,7 @@ the exact bytes of each file.
 
 import hashlib
 import os
+import struct
 import subprocess
 
 import pytest
@@ -94,6 +95,9 @@ def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
     t = replay(world, build_dir, rec["path"], "--text")
     assert t.returncode == 0, t.stderr
     assert "file.transfer" in t.stdout and sha(up) in t.stdout
+    # the packets as lines, not as bytes
+    assert "event sftp: > OPEN #" in t.stdout and str(remote) in t.stdout
+    assert "\\x" not in t.stdout, t.stdout
     out = tmp_path / "extracted"
     x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
     assert x.returncode == 0, x.stdout + x.stderr
@@ -170,24 +174,60 @@ def test_refused_direction_at_open(cast, tmp_path):
     assert ev["result"] == "ok" and ev["sha256"] == sha(b"device log\n")
 
 
-def test_legacy_scp_refused_with_a_files_policy(cast, tmp_path):
-    world, p = start(cast, files={"directions": "both"})
-    (tmp_path / "a.bin").write_bytes(b"x" * 1000)
+def legacy_scp(cast, tmp_path, files):
+    """scp -O of 1000 bytes to ct-scanner under files:; (world, result,
+    the file on the device, the bytes sent)."""
+    world, p = start(cast, files=files)
+    data = os.urandom(1000)
+    (tmp_path / "a.bin").write_bytes(data)
     dest = tmp_path / "legacy.bin"
     r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
             "alice+ct-scanner@bastion:%s" % dest)
+    return world, r, dest, data
+
+
+def test_legacy_scp_refused_with_a_files_policy(cast, tmp_path):
+    world, r, dest, _ = legacy_scp(cast, tmp_path, {"directions": "both"})
     assert r.returncode != 0
     assert "scp -O" in r.stderr and "legacy_scp" in r.stderr, r.stderr
     assert not dest.exists()
+    assert world.bastion.audit_events(event="sftp.refused", kind="scp")
 
 
 def test_legacy_scp_opaque_when_the_policy_says_so(cast, tmp_path):
-    world, p = start(cast, files={"legacy_scp": "opaque"})
-    (tmp_path / "a.bin").write_bytes(b"y" * 1000)
-    dest = tmp_path / "legacy.bin"
-    r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
-            "alice+ct-scanner@bastion:%s" % dest)
+    world, r, dest, data = legacy_scp(cast, tmp_path,
+                                      {"legacy_scp": "opaque"})
     assert r.returncode == 0, r.stderr
-    assert dest.read_bytes() == b"y" * 1000
+    assert dest.read_bytes() == data
     world.bastion.wait_audit(event="session.end")
     assert not transfers(world)     # opaque: no per-file record
+
+
+def packet(body):
+    return struct.pack(">I", len(body)) + body
+
+
+@pytest.mark.parametrize("bad,why", [
+    # CLOSE with a byte left over after its handle
+    (packet(b"\x04" + struct.pack(">I", 9) + struct.pack(">I", 1) + b"h" +
+            b"\x00"), "CLOSE (request 9): malformed fields"),
+    # a declared length over 256 KiB
+    (struct.pack(">I", 300000) + b"\x03", "longer than 262144 bytes"),
+])
+def test_malformed_packet_ends_only_that_channel(cast, tmp_path, bad, why):
+    world, p = start(cast)
+    init = packet(b"\x01" + struct.pack(">I", 3))
+    r = p["alice"].ssh("sftp", login="alice+ct-scanner", options=["-s"],
+                       input=init + bad, binary=True)
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 1, err
+    assert "malformed packet from your client" in err and why in err, err
+    ev = world.bastion.wait_audit(event="sftp.malformed")
+    assert why in ev["reason"]
+    # the bastion goes on: the next transfer works
+    (tmp_path / "ok.txt").write_bytes(b"fine\n")
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "ok.txt",
+                                             tmp_path / "ok-dev.txt"),
+                        "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "ok-dev.txt").read_bytes() == b"fine\n"
