@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "burst.h"
 #include "err.h"
 #include "log.h"
 #include "record.h"
@@ -35,6 +36,10 @@
 #define SFTP_Q_MAX	(SFTP_Q_SOFT + 4 + SFTP_MAX_PACKET + 65536)
 #define SFTP_OWN_MAX	8		/* own REMOVEs under way */
 #define SFTP_AUDIT_REFUSALS 100		/* sftp.refused lines per session */
+/* file.transfer records per MON_AUDIT_WINDOW: past it, the engineer's
+ * requests wait (the monitor kills a child past MON_AUDIT_BURST lines;
+ * with the files still open and the refusals, this stays below it) */
+#define SFTP_RECORDS_BURST	400
 
 struct sftp_q {
 	uint8_t *d;
@@ -49,6 +54,7 @@ struct relay_sftp {
 	size_t nown;
 	uint32_t next_own;
 	unsigned refusals;
+	struct burst recs;		/* file.transfer records */
 	int closed;			/* ended for a malformed packet */
 	int failed;			/* recording failed */
 };
@@ -115,6 +121,9 @@ sftp_record_cb(void *arg, const struct sftp_record *r)
 	struct sess *S = arg;
 	char text[SFTP_MAX_PATH * 4 + 512], path[SFTP_MAX_PATH * 4 + 8];
 	char reason[600], file[16], bytes[24], size[24];
+
+	(void)burst_take(&S->R->sftp->recs, relay_now(S->R),
+	    MON_AUDIT_WINDOW, SFTP_RECORDS_BURST);
 
 	log_escape(path, sizeof(path), r->path);
 	log_escape(reason, sizeof(reason), r->reason[0] != '\0' ? r->reason :
@@ -438,7 +447,8 @@ sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len,
 	}
 	if (refuse) {
 		first = fip == NULL || !fip->refused;
-		memcpy(path, m.path, m.path_len);	/* <= SFTP_MAX_PATH */
+		if (m.path_len > 0)	/* <= SFTP_MAX_PATH */
+			memcpy(path, m.path, m.path_len);
 		path[m.path_len] = '\0';
 		if (sftp_rec_packet(S, 0, pkt, len, &m, code, why) != 0)
 			return (-1);
@@ -557,6 +567,17 @@ sftp_feed(struct sess *S, int from_device, const uint8_t *p, size_t n)
 	return (0);
 }
 
+/* So many files were recorded in this window that the engineer's next
+ * requests wait for the next (the 1 s timer pumps again). */
+static int
+sftp_records_full(struct sess *S)
+{
+	const struct burst *b = &S->R->sftp->recs;
+
+	return (b->count >= SFTP_RECORDS_BURST &&
+	    relay_now(S->R) - b->window < MON_AUDIT_WINDOW);
+}
+
 /* One direction: queues written, packets read, checked and queued.
  * Bytes read (*moved) and written (the return), or -1. */
 static ssize_t
@@ -578,7 +599,8 @@ sftp_pump(struct sess *S, int from_device, ssize_t *moved)
 			return (-1);
 		wrote += w > 0 ? w : 0;
 		if (F->closed || sftp_q_len(&F->to_dev) > SFTP_Q_SOFT ||
-		    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT)
+		    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT ||
+		    (!from_device && sftp_records_full(S)))
 			return (wrote);
 		r = ssh_channel_read_nonblocking(src, buf, sizeof(buf), 0);
 		if (r == SSH_EOF || r == 0)
@@ -601,7 +623,7 @@ sftp_buffered(struct sess *S)
 	    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT)
 		return (0);
 	return (ssh_channel_poll(S->dch, 0) > 0 ||
-	    ssh_channel_poll(S->vch, 0) > 0);
+	    (!sftp_records_full(S) && ssh_channel_poll(S->vch, 0) > 0));
 }
 
 /*

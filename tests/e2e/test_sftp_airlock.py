@@ -231,3 +231,30 @@ def test_malformed_packet_ends_only_that_channel(cast, tmp_path, bad, why):
                         "ct-scanner")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "ok-dev.txt").read_bytes() == b"fine\n"
+
+
+N_MANY = 1050
+
+
+def test_many_files_recorded_without_an_audit_flood(cast, tmp_path):
+    """More files than the monitor takes audit lines in one window (1000
+    per 10 s): the child records at most 400 per window, the engineer's
+    requests wait, every file is recorded, and the session is not killed
+    for a flood. (About 25 s.)"""
+    world, p = start(cast)
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(N_MANY):
+        (src / ("f%03d.txt" % i)).write_bytes(b"file %d\n" % i)
+    dest = tmp_path / "on-device"
+    dest.mkdir()
+    r = p["alice"].sftp("put -r %s %s\nbye\n" % (src, dest), "ct-scanner",
+                        timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(os.listdir(dest / "many")) == N_MANY
+    world.bastion.wait_audit(event="session.end", timeout=30)
+    recs = transfers(world, direction="in", result="ok")
+    assert len(recs) == N_MANY
+    assert {e["sha256"] for e in recs} == {
+        sha(b"file %d\n" % i) for i in range(N_MANY)}
+    assert not world.bastion.audit_events(event="monitor.audit_refused")
