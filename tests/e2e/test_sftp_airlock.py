@@ -258,3 +258,73 @@ def test_many_files_recorded_without_an_audit_flood(cast, tmp_path):
     assert {e["sha256"] for e in recs} == {
         sha(b"file %d\n" % i) for i in range(N_MANY)}
     assert not world.bastion.audit_events(event="monitor.audit_refused")
+
+
+def test_download_and_session_limits(cast, tmp_path):
+    """A download past max_file_size is kept from the client; past
+    max_session_bytes the next upload is refused and removed."""
+    world, p = start(cast, files={"max_file_size": "100K",
+                                  "max_session_bytes": "150K"})
+    big = tmp_path / "dev-big.log"          # already on the device
+    big.write_bytes(os.urandom(300000))
+    got = tmp_path / "got.log"
+    r = p["alice"].sftp("get %s %s\nbye\n" % (big, got), "ct-scanner")
+    assert "over the limit of 102400 bytes for one file" in r.stderr, \
+        r.stderr
+    ev = wait_transfer(world, direction="out", path=str(big))
+    assert ev["result"] == "refused" and int(ev["bytes"]) <= 102400
+    # 80 KB + 80 KB in one session: the second crosses 150 KiB
+    a = os.urandom(80000)
+    (tmp_path / "a.bin").write_bytes(a)
+    r = p["alice"].sftp("put %s %s\nput %s %s\nbye\n" % (
+        tmp_path / "a.bin", tmp_path / "dev-a1.bin",
+        tmp_path / "a.bin", tmp_path / "dev-a2.bin"), "ct-scanner")
+    assert "moved its limit of 153600 bytes" in r.stderr, r.stderr
+    assert (tmp_path / "dev-a1.bin").read_bytes() == a
+    util.wait_until(lambda: not (tmp_path / "dev-a2.bin").exists(), 10,
+                    what="the refused second upload removed")
+    ev = wait_transfer(world, direction="in",
+                       path=str(tmp_path / "dev-a2.bin"))
+    assert ev["result"] == "refused"
+
+
+def test_directions_none_and_changes_refused(cast, tmp_path):
+    world, p = start(cast, files={"directions": "none"})
+    (tmp_path / "x.txt").write_bytes(b"x\n")
+    r = p["alice"].sftp("get %s %s\nmkdir %s\nls %s\nbye\n" % (
+        tmp_path / "x.txt", tmp_path / "y.txt", tmp_path / "newdir",
+        tmp_path), "ct-scanner")
+    assert "may not be copied from this device" in r.stderr, r.stderr
+    assert "MKDIR changes the device" in r.stderr, r.stderr
+    assert not (tmp_path / "y.txt").exists()
+    assert not (tmp_path / "newdir").exists()
+    assert "x.txt" in r.stdout          # listing is not a transfer
+    world.bastion.wait_audit(event="sftp.refused", kind="MKDIR")
+
+
+def test_resumed_upload_is_not_sequential(cast, tmp_path, build_dir):
+    """sftp reput writes from where the device's copy ends: the record
+    says so (sequential=no) and its hash is of the bytes that crossed."""
+    world, p = start(cast)
+    data = os.urandom(200000)
+    (tmp_path / "full.bin").write_bytes(data)
+    dest = tmp_path / "dev-full.bin"
+    dest.write_bytes(data[:70000])          # an earlier, cut upload
+    r = p["alice"].sftp("reput %s %s\nbye\n" % (tmp_path / "full.bin",
+                                               dest), "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert dest.read_bytes() == data
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["sequential"] == "no" and ev["result"] == "ok"
+    assert ev["bytes"] == str(200000 - 70000)
+    assert ev["size"] == str(200000)
+    assert ev["sha256"] == sha(data[70000:])
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=ev["session"])
+    world.bastion.wait_audit(event="recording.sealed")
+    out = tmp_path / "x"
+    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
+    assert x.returncode == 0, x.stdout + x.stderr
+    assert "not sequential" in x.stdout
+    (name,) = os.listdir(out)
+    assert (out / name).read_bytes()[70000:] == data[70000:]
