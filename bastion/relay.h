@@ -206,15 +206,16 @@ void relay_wr_tick(struct sess *S, time_t now);
 
 /* relay_sftp.c: the airlock on an sftp subsystem channel (docs/FILES.md).
  * start: 0 or -1 (out of memory); end: records the files still open
- * ("incomplete") and frees; pump: one direction's packets read, checked,
- * recorded and queued, both queues written (bytes read, or -1: channel
- * or recording failed); idle: nothing queued towards that side. */
+ * ("incomplete") and frees; pump: both directions' packets read, checked,
+ * recorded and queued, the queues written (bytes read from each side; 0,
+ * or -1: channel or recording failed); idle: nothing queued towards that
+ * side. */
 struct policy_files;
 struct sftp_msg;
 struct sftp_file_info;
 int relay_sftp_start(struct sess *S);
 void relay_sftp_end(struct sess *S);
-ssize_t relay_sftp_pump(struct sess *S, int from_device);
+int relay_sftp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev);
 int relay_sftp_idle(const struct sess *S, int to_device);
 /* relay_sftp.c: the files: block that applies to S's device (an open one
  * when there is none). */

@@ -159,8 +159,8 @@ relay_session_channels(struct sess *S)
 	    relay_wr_asking(S))
 		return;
 	if (R->sftp != NULL) {	/* the airlock: relay_sftp.c */
-		a = relay_sftp_pump(S, 1);
-		c = relay_sftp_pump(S, 0);
+		if (relay_sftp_pump(S, &a, &c) != 0)
+			a = -1;
 	} else {
 		a = relay_pump(S, S->dch, S->vch, &R->to_vendor, 0, 0,
 		    REC_OUTPUT);

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "burst.h"
 #include "err.h"
 #include "log.h"
 #include "record.h"
@@ -34,6 +36,10 @@
 #define SFTP_Q_MAX	(SFTP_Q_SOFT + 4 + SFTP_MAX_PACKET + 65536)
 #define SFTP_OWN_MAX	8		/* own REMOVEs under way */
 #define SFTP_AUDIT_REFUSALS 100		/* sftp.refused lines per session */
+/* file.transfer records per MON_AUDIT_WINDOW: past it, the engineer's
+ * requests wait (the monitor kills a child past MON_AUDIT_BURST lines;
+ * with the files still open and the refusals, this stays below it) */
+#define SFTP_RECORDS_BURST	400
 
 struct sftp_q {
 	uint8_t *d;
@@ -48,6 +54,7 @@ struct relay_sftp {
 	size_t nown;
 	uint32_t next_own;
 	unsigned refusals;
+	struct burst recs;		/* file.transfer records */
 	int closed;			/* ended for a malformed packet */
 	int failed;			/* recording failed */
 };
@@ -73,10 +80,12 @@ sftp_q_push(struct sftp_q *q, const uint8_t *p, size_t n)
 	return (0);
 }
 
-/* Write what the window takes; -1 on a channel error. */
-static int
+/* Write what the window takes: bytes written, or -1 on a channel error. */
+static ssize_t
 sftp_q_flush(ssh_channel dst, struct sftp_q *q)
 {
+	size_t before = q->n - q->off;
+
 	while (q->off < q->n) {
 		uint32_t win = ssh_channel_window_size(dst);
 		uint32_t n = (uint32_t)(q->n - q->off);
@@ -85,17 +94,18 @@ sftp_q_flush(ssh_channel dst, struct sftp_q *q)
 		if (!ssh_channel_is_open(dst))
 			return (-1);
 		if (win == 0)
-			return (0);
+			break;
 		if (n > win)
 			n = win;
 		if ((w = ssh_channel_write(dst, q->d + q->off, n)) < 0)
 			return (-1);
 		if (w == 0)
-			return (0);
+			break;
 		q->off += (size_t)w;
 	}
-	q->off = q->n = 0;
-	return (0);
+	if (q->off == q->n)
+		q->off = q->n = 0;
+	return ((ssize_t)(before - (q->n - q->off)));
 }
 
 static size_t
@@ -111,6 +121,9 @@ sftp_record_cb(void *arg, const struct sftp_record *r)
 	struct sess *S = arg;
 	char text[SFTP_MAX_PATH * 4 + 512], path[SFTP_MAX_PATH * 4 + 8];
 	char reason[600], file[16], bytes[24], size[24];
+
+	(void)burst_take(&S->R->sftp->recs, relay_now(S->R),
+	    MON_AUDIT_WINDOW, SFTP_RECORDS_BURST);
 
 	log_escape(path, sizeof(path), r->path);
 	log_escape(reason, sizeof(reason), r->reason[0] != '\0' ? r->reason :
@@ -359,18 +372,27 @@ sftp_rec_packet(struct sess *S, int from_device, const uint8_t *pkt,
 	    REC_OUTPUT : REC_INPUT, 0, pkt, len)));
 }
 
+/* Queue a packet built by build (a STATUS or a REMOVE of ours). */
+static int
+sftp_q_built(struct sftp_q *q, struct buf *b, int built)
+{
+	int r = built == 0 ? sftp_q_push(q, buf_ptr(b), buf_len(b)) : built;
+
+	buf_free(b);
+	return (r == 0 ? 0 : -1);
+}
+
 /* Answer request id with a STATUS of our own. 0 or -1. */
 static int
 sftp_answer(struct relay_sftp *F, uint32_t id, uint32_t code,
     const char *msg)
 {
-	uint8_t st[SFTP_MAX_PATH + 64];
-	size_t n;
+	struct buf *b = buf_new(SFTP_MAX_PATH + 64);
 
-	if (sftp_build_status(st, sizeof(st), &n, id, code, msg) != 0)
-		(void)sftp_build_status(st, sizeof(st), &n, id, code,
-		    "bastion: refused");
-	return (sftp_q_push(&F->to_vendor, st, n) == 0 ? 0 : -1);
+	if (b == NULL)
+		return (-1);
+	return (sftp_q_built(&F->to_vendor, b, sftp_build_status(b, id, code,
+	    msg)));
 }
 
 /* Remove the partial file of a refused upload from the device. */
@@ -378,20 +400,20 @@ static int
 sftp_remove(struct sess *S, const char *path)
 {
 	struct relay_sftp *F = S->R->sftp;
-	uint8_t pk[SFTP_MAX_PATH + 32];
-	size_t n;
+	struct buf *b;
 	uint32_t id;
 
-	if (F->nown == SFTP_OWN_MAX)
-		return (0);	/* noted in the record's reason */
+	if (F->nown == SFTP_OWN_MAX) {
+		log_info("session %s: %s not removed: too many removals under "
+		    "way", S->sid, path);
+		return (0);
+	}
 	do
 		id = F->next_own++;
 	while (sftp_track_id_busy(F->track, id));
-	if (sftp_build_remove(pk, sizeof(pk), &n, id, (const uint8_t *)path,
-	    strlen(path)) != 0)
-		return (0);
 	if (sess_rec_event(S, "sftp.remove", path) != 0 ||
-	    sftp_q_push(&F->to_dev, pk, n) != 0)
+	    (b = buf_new(SFTP_MAX_PATH + 32)) == NULL ||
+	    sftp_q_built(&F->to_dev, b, sftp_build_remove(b, id, path)) != 0)
 		return (-1);
 	F->own[F->nown++] = id;
 	return (0);
@@ -399,22 +421,16 @@ sftp_remove(struct sess *S, const char *path)
 
 /* One whole packet from the engineer. 0 or -1 (recording failed). */
 static int
-sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len)
+sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len,
+    const struct sftp_msg *mp)
 {
 	struct relay_sftp *F = S->R->sftp;
 	struct sftp_file_info fi, *fip = NULL;
-	struct sftp_msg m;
+	struct sftp_msg m = *mp;
 	char why[SFTP_MAX_PATH + 300], path[SFTP_MAX_PATH + 1];
 	uint32_t code = 0;
 	int refuse = 0, remove = 0, first = 0;
 
-	if (sftp_parse(0, pkt + 4, len - 4, &m, why, sizeof(why)) != 0) {
-		if (S->rec != NULL && sess_rec_check(S, rec_client_frame(
-		    S->rec, REC_INPUT, 0, pkt, len)) != 0)
-			return (-1);
-		sftp_malformed(S, 0, why);
-		return (0);
-	}
 	if ((m.type == SSH_FXP_READ || m.type == SSH_FXP_WRITE) &&
 	    sftp_track_file(F->track, m.handle, m.handle_len, &fi) == 0)
 		fip = &fi;
@@ -431,7 +447,8 @@ sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len)
 	}
 	if (refuse) {
 		first = fip == NULL || !fip->refused;
-		memcpy(path, m.path, m.path_len);	/* <= SFTP_MAX_PATH */
+		if (m.path_len > 0)	/* <= SFTP_MAX_PATH */
+			memcpy(path, m.path, m.path_len);
 		path[m.path_len] = '\0';
 		if (sftp_rec_packet(S, 0, pkt, len, &m, code, why) != 0)
 			return (-1);
@@ -464,23 +481,17 @@ sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len)
 
 /* One whole packet from the device. 0 or -1. */
 static int
-sftp_from_device(struct sess *S, const uint8_t *pkt, size_t len)
+sftp_from_device(struct sess *S, const uint8_t *pkt, size_t len,
+    const struct sftp_msg *mp)
 {
 	struct relay_sftp *F = S->R->sftp;
 	const struct policy_files *pf = relay_sftp_policy(S);
 	struct sftp_pending_info pi;
-	struct sftp_msg m;
+	struct sftp_msg m = *mp;
 	char why[SFTP_MAX_PATH + 300];
 	size_t i;
 	uint64_t sent;
 
-	if (sftp_parse(1, pkt + 4, len - 4, &m, why, sizeof(why)) != 0) {
-		if (S->rec != NULL && sess_rec_check(S, rec_client_frame(
-		    S->rec, REC_OUTPUT, 0, pkt, len)) != 0)
-			return (-1);
-		sftp_malformed(S, 1, why);
-		return (0);
-	}
 	for (i = 0; m.type != SSH_FXP_VERSION && i < F->nown; i++)
 		if (F->own[i] == m.id) {	/* our REMOVE's answer */
 			F->own[i] = F->own[--F->nown];
@@ -524,54 +535,122 @@ sftp_feed(struct sess *S, int from_device, const uint8_t *p, size_t n)
 {
 	struct relay_sftp *F = S->R->sftp;
 	struct sftp_reasm *ra = from_device ? &F->from_d : &F->from_v;
+	struct sftp_msg m;
 	const uint8_t *pkt;
+	char why[256];
 	size_t len;
 	int r;
 
+	if ((r = sftp_reasm_put(ra, p, n)) != 0) {
+		sftp_malformed(S, from_device, berr_str(r));
+		return (0);
+	}
 	while (!F->closed) {
-		r = sftp_reasm_take(ra, &p, &n, &pkt, &len);
+		r = sftp_reasm_next(ra, from_device, &pkt, &len, &m, why,
+		    sizeof(why));
 		if (r == 0)
 			break;
 		if (r < 0) {
-			sftp_malformed(S, from_device, r == BERR_LIMIT ?
-			    "a packet longer than 262144 bytes" : r ==
-			    BERR_NOMEM ? "out of memory" :
-			    "a packet of length 0");
+			/* the bad packet itself, when whole, is recorded */
+			if (pkt != NULL && S->rec != NULL &&
+			    sess_rec_check(S, rec_client_frame(S->rec,
+			    from_device ? REC_OUTPUT : REC_INPUT, 0, pkt,
+			    len)) != 0)
+				return (-1);
+			sftp_malformed(S, from_device, why);
 			break;
 		}
-		if ((from_device ? sftp_from_device(S, pkt, len) :
-		    sftp_from_vendor(S, pkt, len)) != 0)
+		if ((from_device ? sftp_from_device(S, pkt, len, &m) :
+		    sftp_from_vendor(S, pkt, len, &m)) != 0)
 			return (-1);
 	}
 	return (0);
 }
 
-ssize_t
-relay_sftp_pump(struct sess *S, int from_device)
+/* So many files were recorded in this window that the engineer's next
+ * requests wait for the next (the 1 s timer pumps again). */
+static int
+sftp_records_full(struct sess *S)
+{
+	const struct burst *b = &S->R->sftp->recs;
+
+	return (b->count >= SFTP_RECORDS_BURST &&
+	    relay_now(S->R) - b->window < MON_AUDIT_WINDOW);
+}
+
+/* One direction: queues written, packets read, checked and queued.
+ * Bytes read (*moved) and written (the return), or -1. */
+static ssize_t
+sftp_pump(struct sess *S, int from_device, ssize_t *moved)
 {
 	struct relay_sftp *F = S->R->sftp;
 	ssh_channel src = from_device ? S->dch : S->vch;
 	uint8_t buf[32768];
-	ssize_t moved = 0;
+	ssize_t wrote = 0, w;
 	int r;
 
-	if (S->vch == NULL || S->dch == NULL)
-		return (0);
+	*moved = 0;
 	for (;;) {
-		if (sftp_q_flush(S->dch, &F->to_dev) != 0 && !F->closed)
+		if ((w = sftp_q_flush(S->dch, &F->to_dev)) < 0 && !F->closed)
 			return (-1);
-		if (sftp_q_flush(S->vch, &F->to_vendor) != 0 && !F->closed)
+		wrote += w > 0 ? w : 0;
+		if ((w = sftp_q_flush(S->vch, &F->to_vendor)) < 0 &&
+		    !F->closed)
 			return (-1);
+		wrote += w > 0 ? w : 0;
 		if (F->closed || sftp_q_len(&F->to_dev) > SFTP_Q_SOFT ||
-		    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT)
-			return (moved);
+		    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT ||
+		    (!from_device && sftp_records_full(S)))
+			return (wrote);
 		r = ssh_channel_read_nonblocking(src, buf, sizeof(buf), 0);
 		if (r == SSH_EOF || r == 0)
-			return (moved);
+			return (wrote);
 		if (r < 0)
 			return (-1);
-		moved += r;
+		*moved += r;
 		if (sftp_feed(S, from_device, buf, (size_t)r) != 0)
 			return (-1);
 	}
+}
+
+/* Bytes wait in a channel's buffer that its pump would read now. */
+static int
+sftp_buffered(struct sess *S)
+{
+	struct relay_sftp *F = S->R->sftp;
+
+	if (F->closed || sftp_q_len(&F->to_dev) > SFTP_Q_SOFT ||
+	    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT)
+		return (0);
+	return (ssh_channel_poll(S->dch, 0) > 0 ||
+	    (!sftp_records_full(S) && ssh_channel_poll(S->vch, 0) > 0));
+}
+
+/*
+ * Both directions, in rounds until one moves nothing and nothing waits
+ * (at most SFTP_ROUNDS). The two sessions share one libssh event, so a
+ * read or write on one may take the other's packets off its socket into
+ * its channel's buffer, after that side was pumped: with nothing left on
+ * the socket, nothing would wake the loop before its 1 s timer.
+ */
+#define SFTP_ROUNDS	16
+int
+relay_sftp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev)
+{
+	ssize_t a, c, wa, wc;
+	int i;
+
+	*from_dev = *to_dev = 0;
+	if (S->vch == NULL || S->dch == NULL)
+		return (0);
+	for (i = 0; i < SFTP_ROUNDS; i++) {
+		if ((wa = sftp_pump(S, 1, &a)) < 0 ||
+		    (wc = sftp_pump(S, 0, &c)) < 0)
+			return (-1);
+		*from_dev += a;
+		*to_dev += c;
+		if (a + c + wa + wc == 0 && !sftp_buffered(S))
+			break;
+	}
+	return (0);
 }

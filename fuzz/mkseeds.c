@@ -48,6 +48,7 @@
 #include "reckey.h"
 #include "recproto.h"
 #include "recwriter.h"
+#include "sftp.h"
 #include "sk.h"
 #include "state.h"
 #include "webauthn.h"
@@ -903,6 +904,65 @@ seeds_webauthn_reg(const char *t)
 	buf_free(b);
 }
 
+/* fuzz_sftp's input: chunks of flags (bit 0: from the device), u16
+ * length, bytes; here one packet each, built with buf.h. */
+static void
+sftp_chunk(struct buf *out, int from_device, uint8_t type, uint32_t id,
+    const char *s1, const char *s2, uint64_t off, uint32_t u)
+{
+	struct buf *p = nbuf();
+
+	must(buf_put_u8(p, type) == 0, "sftp");
+	if (type == SSH_FXP_INIT || type == SSH_FXP_VERSION)
+		must(buf_put_u32(p, 3) == 0, "sftp");
+	else
+		must(buf_put_u32(p, id) == 0, "sftp");
+	if (s1 != NULL)
+		must(buf_put_cstring(p, s1) == 0, "sftp");
+	if (type == SSH_FXP_OPEN)
+		must(buf_put_u32(p, u) == 0 && buf_put_u32(p, 0) == 0, "sftp");
+	if (type == SSH_FXP_READ || type == SSH_FXP_WRITE)
+		must(buf_put_u64(p, off) == 0, "sftp");
+	if (type == SSH_FXP_READ || type == SSH_FXP_STATUS)
+		must(buf_put_u32(p, u) == 0, "sftp");
+	if (s2 != NULL)
+		must(buf_put_cstring(p, s2) == 0, "sftp");
+	must(buf_put_u8(out, (uint8_t)from_device) == 0 &&
+	    buf_put_u8(out, (uint8_t)((buf_len(p) + 4) >> 8)) == 0 &&
+	    buf_put_u8(out, (uint8_t)(buf_len(p) + 4)) == 0 &&
+	    buf_put_string(out, buf_ptr(p), buf_len(p)) == 0, "sftp");
+	buf_free(p);
+}
+
+/* An upload and a download as OpenSSH sftp makes them. */
+static void
+seeds_sftp(const char *t)
+{
+	struct buf *b = nbuf();
+
+	sftp_chunk(b, 0, SSH_FXP_INIT, 0, NULL, NULL, 0, 0);
+	sftp_chunk(b, 1, SSH_FXP_VERSION, 0, "limits@openssh.com", "1", 0, 0);
+	sftp_chunk(b, 0, SSH_FXP_OPEN, 1, "/tmp/fw.img", NULL, 0,
+	    SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
+	sftp_chunk(b, 1, SSH_FXP_HANDLE, 1, "H1", NULL, 0, 0);
+	sftp_chunk(b, 0, SSH_FXP_WRITE, 2, "H1", "firmware", 0, 0);
+	sftp_chunk(b, 1, SSH_FXP_STATUS, 2, NULL, NULL, 0, SSH_FX_OK);
+	sftp_chunk(b, 0, SSH_FXP_CLOSE, 3, "H1", NULL, 0, 0);
+	sftp_chunk(b, 1, SSH_FXP_STATUS, 3, NULL, NULL, 0, SSH_FX_OK);
+	seed_buf(t, "upload", b);
+	sftp_chunk(b, 0, SSH_FXP_OPEN, 4, "/var/log/x", NULL, 0,
+	    SSH_FXF_READ);
+	sftp_chunk(b, 1, SSH_FXP_HANDLE, 4, "H2", NULL, 0, 0);
+	sftp_chunk(b, 0, SSH_FXP_READ, 5, "H2", NULL, 0, 32768);
+	sftp_chunk(b, 1, SSH_FXP_DATA, 5, "log line", NULL, 0, 0);
+	sftp_chunk(b, 0, SSH_FXP_READ, 6, "H2", NULL, 8, 32768);
+	sftp_chunk(b, 1, SSH_FXP_STATUS, 6, NULL, NULL, 0, SSH_FX_EOF);
+	sftp_chunk(b, 0, SSH_FXP_CLOSE, 7, "H2", NULL, 0, 0);
+	sftp_chunk(b, 1, SSH_FXP_STATUS, 7, NULL, NULL, 0, SSH_FX_OK);
+	seed_buf(t, "upload-download", b);
+	buf_free(b);
+}
+
 /* The targets with a seed maker of their own (and perhaps strings too). */
 static const struct {
 	const char *name;
@@ -916,6 +976,7 @@ static const struct {
 	{ "recproto", seeds_recproto }, { "store_wire", seeds_store_wire },
 	{ "webauthn", seeds_webauthn }, { "age", seeds_age },
 	{ "webauthn_reg", seeds_webauthn_reg },
+	{ "sftp", seeds_sftp },
 };
 
 int

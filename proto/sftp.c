@@ -3,76 +3,24 @@
  * apart field by field, and built for the bastion's own answers (see
  * sftp.h for the contract). The tracker of files is sftp_track.c.
  *
- * Every field is read through struct rd, a cursor that never reads past
- * the packet: a short packet is BERR_TRUNC, a string over its cap
- * BERR_LIMIT, anything left over after the last field BERR_FORMAT. The
- * reasons are sentences the relay shows the engineer.
+ * Every field is read through buf.h, which never reads past the packet:
+ * a short packet is BERR_TRUNC, a string over its cap BERR_LIMIT,
+ * anything left over after the last field BERR_FORMAT. The reasons are
+ * sentences the relay shows the engineer.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "sftp.h"
 
-/* A bounded reader over one packet. */
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
+/* A string (SSH wire) of at most max bytes, pointing into r. */
 static int
-rd_u8(struct rd *r, uint8_t *v)
+get_str(struct buf *r, const uint8_t **s, size_t *len, size_t max)
 {
-	if (r->n < 1)
-		return (BERR_TRUNC);
-	*v = r->p[0];
-	r->p++;
-	r->n--;
-	return (0);
-}
-
-static int
-rd_u32(struct rd *r, uint32_t *v)
-{
-	if (r->n < 4)
-		return (BERR_TRUNC);
-	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
-	    (uint32_t)r->p[2] << 8 | r->p[3];
-	r->p += 4;
-	r->n -= 4;
-	return (0);
-}
-
-static int
-rd_u64(struct rd *r, uint64_t *v)
-{
-	uint32_t hi, lo;
-	int e;
-
-	if ((e = rd_u32(r, &hi)) != 0 || (e = rd_u32(r, &lo)) != 0)
-		return (e);
-	*v = (uint64_t)hi << 32 | lo;
-	return (0);
-}
-
-static int
-rd_str(struct rd *r, const uint8_t **s, size_t *len, size_t max)
-{
-	uint32_t l;
-	int e;
-
-	if ((e = rd_u32(r, &l)) != 0)
-		return (e);
-	if (l > max)
-		return (BERR_LIMIT);
-	if (l > r->n)
-		return (BERR_TRUNC);
-	*s = r->p;
-	*len = l;
-	r->p += l;
-	r->n -= l;
-	return (0);
+	return (buf_get_string_direct(r, s, len, max));
 }
 
 /* ATTRS (filexfer-02 5): flags, then the fields the flags name. */
@@ -84,7 +32,7 @@ rd_str(struct rd *r, const uint8_t **s, size_t *len, size_t max)
 #define ATTR_EXT_MAX	64
 
 static int
-rd_attrs(struct rd *r)
+get_attrs(struct buf *r)
 {
 	uint32_t flags, n, i, u;
 	uint64_t sz;
@@ -92,29 +40,29 @@ rd_attrs(struct rd *r)
 	size_t l;
 	int e;
 
-	if ((e = rd_u32(r, &flags)) != 0)
+	if ((e = buf_get_u32(r, &flags)) != 0)
 		return (e);
 	if ((flags & ~(ATTR_SIZE | ATTR_UIDGID | ATTR_PERM | ATTR_ACMODTIME |
 	    ATTR_EXTENDED)) != 0)
 		return (BERR_FORMAT);
-	if ((flags & ATTR_SIZE) && (e = rd_u64(r, &sz)) != 0)
+	if ((flags & ATTR_SIZE) && (e = buf_get_u64(r, &sz)) != 0)
 		return (e);
-	if ((flags & ATTR_UIDGID) && ((e = rd_u32(r, &u)) != 0 ||
-	    (e = rd_u32(r, &u)) != 0))
+	if ((flags & ATTR_UIDGID) && ((e = buf_get_u32(r, &u)) != 0 ||
+	    (e = buf_get_u32(r, &u)) != 0))
 		return (e);
-	if ((flags & ATTR_PERM) && (e = rd_u32(r, &u)) != 0)
+	if ((flags & ATTR_PERM) && (e = buf_get_u32(r, &u)) != 0)
 		return (e);
-	if ((flags & ATTR_ACMODTIME) && ((e = rd_u32(r, &u)) != 0 ||
-	    (e = rd_u32(r, &u)) != 0))
+	if ((flags & ATTR_ACMODTIME) && ((e = buf_get_u32(r, &u)) != 0 ||
+	    (e = buf_get_u32(r, &u)) != 0))
 		return (e);
 	if (flags & ATTR_EXTENDED) {
-		if ((e = rd_u32(r, &n)) != 0)
+		if ((e = buf_get_u32(r, &n)) != 0)
 			return (e);
 		if (n > ATTR_EXT_MAX)
 			return (BERR_LIMIT);
 		for (i = 0; i < n; i++)
-			if ((e = rd_str(r, &s, &l, SFTP_MAX_PACKET)) != 0 ||
-			    (e = rd_str(r, &s, &l, SFTP_MAX_PACKET)) != 0)
+			if ((e = get_str(r, &s, &l, SFTP_MAX_PACKET)) != 0 ||
+			    (e = get_str(r, &s, &l, SFTP_MAX_PACKET)) != 0)
 				return (e);
 	}
 	return (0);
@@ -170,7 +118,7 @@ static const struct {
 
 /* The fields of a known EXTENDED request. */
 static int
-sftp_parse_ext(struct rd *r, struct sftp_msg *m)
+sftp_parse_ext(struct buf *r, struct sftp_msg *m)
 {
 	const uint8_t *s;
 	size_t i, l;
@@ -184,39 +132,39 @@ sftp_parse_ext(struct rd *r, struct sftp_msg *m)
 	switch (m->ext_id) {
 	case SFTP_EXT_POSIX_RENAME:
 	case SFTP_EXT_HARDLINK:
-		if ((e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
+		if ((e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
 		    0)
-			e = rd_str(r, &m->path2, &m->path2_len, SFTP_MAX_PATH);
+			e = get_str(r, &m->path2, &m->path2_len, SFTP_MAX_PATH);
 		break;
 	case SFTP_EXT_STATVFS:
 	case SFTP_EXT_EXPAND_PATH:
 	case SFTP_EXT_HOME_DIR:
-		e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH);
+		e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH);
 		break;
 	case SFTP_EXT_LSETSTAT:
-		if ((e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
+		if ((e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
 		    0)
-			e = rd_attrs(r);
+			e = get_attrs(r);
 		break;
 	case SFTP_EXT_FSTATVFS:
 	case SFTP_EXT_FSYNC:
-		e = rd_str(r, &m->handle, &m->handle_len, SFTP_MAX_HANDLE);
+		e = get_str(r, &m->handle, &m->handle_len, SFTP_MAX_HANDLE);
 		break;
 	case SFTP_EXT_COPY_DATA:
-		if ((e = rd_str(r, &m->handle, &m->handle_len,
-		    SFTP_MAX_HANDLE)) == 0 && (e = rd_u64(r, &m->offset)) ==
-		    0 && (e = rd_u64(r, &m->length)) == 0 && (e = rd_str(r,
+		if ((e = get_str(r, &m->handle, &m->handle_len,
+		    SFTP_MAX_HANDLE)) == 0 && (e = buf_get_u64(r, &m->offset)) ==
+		    0 && (e = buf_get_u64(r, &m->length)) == 0 && (e = get_str(r,
 		    &m->handle2, &m->handle2_len, SFTP_MAX_HANDLE)) == 0)
-			e = rd_u64(r, &m->offset2);
+			e = buf_get_u64(r, &m->offset2);
 		break;
 	case SFTP_EXT_USERS_GROUPS:
-		if ((e = rd_str(r, &s, &l, SFTP_MAX_PACKET)) == 0)
-			e = rd_str(r, &s, &l, SFTP_MAX_PACKET);
+		if ((e = get_str(r, &s, &l, SFTP_MAX_PACKET)) == 0)
+			e = get_str(r, &s, &l, SFTP_MAX_PACKET);
 		break;
 	case SFTP_EXT_LIMITS:
 		break;
 	default:
-		r->n = 0;	/* unknown: the caller refuses it */
+		(void)buf_skip(r, buf_len(r));	/* unknown: refused */
 		break;
 	}
 	return (e);
@@ -224,35 +172,35 @@ sftp_parse_ext(struct rd *r, struct sftp_msg *m)
 
 /* A request's fields after its id. */
 static int
-sftp_parse_request(struct rd *r, struct sftp_msg *m)
+sftp_parse_request(struct buf *r, struct sftp_msg *m)
 {
 	int e = 0;
 
 	switch (m->type) {
 	case SSH_FXP_OPEN:
-		if ((e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
-		    0 && (e = rd_u32(r, &m->pflags)) == 0)
-			e = rd_attrs(r);
+		if ((e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
+		    0 && (e = buf_get_u32(r, &m->pflags)) == 0)
+			e = get_attrs(r);
 		break;
 	case SSH_FXP_CLOSE:
 	case SSH_FXP_FSTAT:
 	case SSH_FXP_READDIR:
-		e = rd_str(r, &m->handle, &m->handle_len, SFTP_MAX_HANDLE);
+		e = get_str(r, &m->handle, &m->handle_len, SFTP_MAX_HANDLE);
 		break;
 	case SSH_FXP_READ: {
 		uint32_t l = 0;
 
-		if ((e = rd_str(r, &m->handle, &m->handle_len,
-		    SFTP_MAX_HANDLE)) == 0 && (e = rd_u64(r, &m->offset)) ==
-		    0 && (e = rd_u32(r, &l)) == 0 && l > SFTP_MAX_PACKET)
+		if ((e = get_str(r, &m->handle, &m->handle_len,
+		    SFTP_MAX_HANDLE)) == 0 && (e = buf_get_u64(r, &m->offset)) ==
+		    0 && (e = buf_get_u32(r, &l)) == 0 && l > SFTP_MAX_PACKET)
 			e = BERR_LIMIT;
 		m->length = l;
 		break;
 	}
 	case SSH_FXP_WRITE:
-		if ((e = rd_str(r, &m->handle, &m->handle_len,
-		    SFTP_MAX_HANDLE)) == 0 && (e = rd_u64(r, &m->offset)) == 0)
-			e = rd_str(r, &m->data, &m->data_len, SFTP_MAX_PACKET);
+		if ((e = get_str(r, &m->handle, &m->handle_len,
+		    SFTP_MAX_HANDLE)) == 0 && (e = buf_get_u64(r, &m->offset)) == 0)
+			e = get_str(r, &m->data, &m->data_len, SFTP_MAX_PACKET);
 		break;
 	case SSH_FXP_LSTAT:
 	case SSH_FXP_STAT:
@@ -261,27 +209,27 @@ sftp_parse_request(struct rd *r, struct sftp_msg *m)
 	case SSH_FXP_RMDIR:
 	case SSH_FXP_REALPATH:
 	case SSH_FXP_READLINK:
-		e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH);
+		e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH);
 		break;
 	case SSH_FXP_SETSTAT:
 	case SSH_FXP_MKDIR:
-		if ((e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
+		if ((e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
 		    0)
-			e = rd_attrs(r);
+			e = get_attrs(r);
 		break;
 	case SSH_FXP_FSETSTAT:
-		if ((e = rd_str(r, &m->handle, &m->handle_len,
+		if ((e = get_str(r, &m->handle, &m->handle_len,
 		    SFTP_MAX_HANDLE)) == 0)
-			e = rd_attrs(r);
+			e = get_attrs(r);
 		break;
 	case SSH_FXP_RENAME:
 	case SSH_FXP_SYMLINK:
-		if ((e = rd_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
+		if ((e = get_str(r, &m->path, &m->path_len, SFTP_MAX_PATH)) ==
 		    0)
-			e = rd_str(r, &m->path2, &m->path2_len, SFTP_MAX_PATH);
+			e = get_str(r, &m->path2, &m->path2_len, SFTP_MAX_PATH);
 		break;
 	case SSH_FXP_EXTENDED:
-		if ((e = rd_str(r, &m->ext, &m->ext_len, SFTP_MAX_EXTNAME)) ==
+		if ((e = get_str(r, &m->ext, &m->ext_len, SFTP_MAX_EXTNAME)) ==
 		    0)
 			e = sftp_parse_ext(r, m);
 		break;
@@ -293,7 +241,7 @@ sftp_parse_request(struct rd *r, struct sftp_msg *m)
 
 /* A reply's fields after its id. */
 static int
-sftp_parse_reply(struct rd *r, struct sftp_msg *m)
+sftp_parse_reply(struct buf *r, struct sftp_msg *m)
 {
 	const uint8_t *s;
 	size_t l;
@@ -302,39 +250,39 @@ sftp_parse_reply(struct rd *r, struct sftp_msg *m)
 
 	switch (m->type) {
 	case SSH_FXP_STATUS:
-		if ((e = rd_u32(r, &m->status)) != 0 || r->n == 0)
+		if ((e = buf_get_u32(r, &m->status)) != 0 || buf_len(r) == 0)
 			break;	/* message and language tag are optional */
-		if ((e = rd_str(r, &m->msg, &m->msg_len, SFTP_MAX_PACKET)) ==
-		    0 && r->n > 0)
-			e = rd_str(r, &s, &l, 256);
+		if ((e = get_str(r, &m->msg, &m->msg_len, SFTP_MAX_PACKET)) ==
+		    0 && buf_len(r) > 0)
+			e = get_str(r, &s, &l, 256);
 		break;
 	case SSH_FXP_HANDLE:
-		if ((e = rd_str(r, &m->handle, &m->handle_len,
+		if ((e = get_str(r, &m->handle, &m->handle_len,
 		    SFTP_MAX_HANDLE)) == 0 && m->handle_len == 0)
 			e = BERR_FORMAT;
 		break;
 	case SSH_FXP_DATA:
-		e = rd_str(r, &m->data, &m->data_len, SFTP_MAX_PACKET);
+		e = get_str(r, &m->data, &m->data_len, SFTP_MAX_PACKET);
 		break;
 	case SSH_FXP_NAME:
-		if ((e = rd_u32(r, &m->count)) != 0)
+		if ((e = buf_get_u32(r, &m->count)) != 0)
 			break;
-		if (m->count > SFTP_MAX_NAMES || m->count > r->n / 12) {
+		if (m->count > SFTP_MAX_NAMES || m->count > buf_len(r) / 12) {
 			e = BERR_LIMIT;
 			break;
 		}
 		for (i = 0; i < m->count && e == 0; i++)
-			if ((e = rd_str(r, &s, &l, SFTP_MAX_PATH)) == 0 &&
-			    (e = rd_str(r, &s, &l, SFTP_MAX_PACKET)) == 0)
-				e = rd_attrs(r);
+			if ((e = get_str(r, &s, &l, SFTP_MAX_PATH)) == 0 &&
+			    (e = get_str(r, &s, &l, SFTP_MAX_PACKET)) == 0)
+				e = get_attrs(r);
 		break;
 	case SSH_FXP_ATTRS:
-		e = rd_attrs(r);
+		e = get_attrs(r);
 		break;
 	case SSH_FXP_EXTENDED_REPLY:
-		m->data = r->p;	/* its shape depends on the request */
-		m->data_len = r->n;
-		r->n = 0;
+		m->data = buf_ptr(r);	/* its shape depends on the request */
+		m->data_len = buf_len(r);
+		(void)buf_skip(r, m->data_len);
 		break;
 	default:
 		e = BERR_FORMAT;
@@ -343,28 +291,27 @@ sftp_parse_reply(struct rd *r, struct sftp_msg *m)
 }
 
 int
-sftp_parse(int from_server, const uint8_t *body, size_t len,
-    struct sftp_msg *m, char *why, size_t whylen)
+sftp_parse(int from_server, struct buf *r, struct sftp_msg *m, char *why,
+    size_t whylen)
 {
-	struct rd r = { body, len };
 	const uint8_t *s;
 	size_t l;
 	int e;
 
 	memset(m, 0, sizeof(*m));
-	if (len > SFTP_MAX_PACKET)
+	if (buf_len(r) > SFTP_MAX_PACKET)
 		return (berr_why(why, whylen, BERR_LIMIT, "a packet of %zu "
-		    "bytes, more than %d", len, SFTP_MAX_PACKET));
-	if ((e = rd_u8(&r, &m->type)) != 0)
+		    "bytes, more than %d", buf_len(r), SFTP_MAX_PACKET));
+	if ((e = buf_get_u8(r, &m->type)) != 0)
 		return (berr_why(why, whylen, e, "an empty packet"));
 	if (m->type == (from_server ? SSH_FXP_VERSION : SSH_FXP_INIT)) {
-		if ((e = rd_u32(&r, &m->version)) != 0)
+		if ((e = buf_get_u32(r, &m->version)) != 0)
 			return (berr_why(why, whylen, e, "%s without a "
 			    "version", sftp_type_name(m->type)));
 		/* extension pairs: name, data */
-		while (r.n > 0 && e == 0)
-			if ((e = rd_str(&r, &s, &l, SFTP_MAX_EXTNAME)) == 0)
-				e = rd_str(&r, &s, &l, SFTP_MAX_PACKET);
+		while (buf_len(r) > 0 && e == 0)
+			if ((e = get_str(r, &s, &l, SFTP_MAX_EXTNAME)) == 0)
+				e = get_str(r, &s, &l, SFTP_MAX_PACKET);
 		if (e != 0)
 			return (berr_why(why, whylen, e, "%s with a malformed "
 			    "extension", sftp_type_name(m->type)));
@@ -382,11 +329,11 @@ sftp_parse(int from_server, const uint8_t *body, size_t len,
 	if (from_server && m->type == SSH_FXP_EXTENDED)
 		return (berr_why(why, whylen, BERR_FORMAT, "an EXTENDED "
 		    "request from the server"));
-	if ((e = rd_u32(&r, &m->id)) != 0)
+	if ((e = buf_get_u32(r, &m->id)) != 0)
 		return (berr_why(why, whylen, e, "%s without a request id",
 		    sftp_type_name(m->type)));
-	e = from_server ? sftp_parse_reply(&r, m) : sftp_parse_request(&r, m);
-	if (e == 0 && r.n != 0)
+	e = from_server ? sftp_parse_reply(r, m) : sftp_parse_request(r, m);
+	if (e == 0 && buf_len(r) != 0)
 		e = BERR_FORMAT;
 	if (e != 0)
 		return (berr_why(why, whylen, e, "%s (request %u): %s",
@@ -398,110 +345,96 @@ sftp_parse(int from_server, const uint8_t *body, size_t len,
 
 /* ---- reassembly -------------------------------------------------------- */
 
+int
+sftp_reasm_put(struct sftp_reasm *r, const uint8_t *p, size_t n)
+{
+	if (n > SFTP_REASM_CHUNK)
+		return (BERR_INVAL);
+	if (r->b == NULL && (r->b = buf_new(4 + SFTP_MAX_PACKET +
+	    SFTP_REASM_CHUNK)) == NULL)
+		return (BERR_NOMEM);
+	return (buf_put(r->b, p, n));
+}
+
+int
+sftp_reasm_next(struct sftp_reasm *r, int from_server, const uint8_t **pkt,
+    size_t *len, struct sftp_msg *m, char *why, size_t whylen)
+{
+	const uint8_t *start, *body;
+	size_t blen;
+	int e;
+
+	*pkt = NULL;
+	*len = 0;
+	memset(m, 0, sizeof(*m));
+	if (r->b == NULL)
+		return (0);
+	start = buf_ptr(r->b);
+	e = buf_get_string_direct(r->b, &body, &blen, SFTP_MAX_PACKET);
+	if (e == BERR_TRUNC)
+		return (0);
+	if (e != 0)
+		return (berr_why(why, whylen, e, "a packet longer than %d "
+		    "bytes", SFTP_MAX_PACKET));
+	*pkt = start;	/* valid until the next put: reads move nothing */
+	*len = 4 + blen;
+	if (blen == 0)
+		return (berr_why(why, whylen, BERR_FORMAT, "a packet of "
+		    "length 0"));
+	if (r->pb == NULL && (r->pb = buf_new(SFTP_MAX_PACKET)) == NULL)
+		return (berr_why(why, whylen, BERR_NOMEM, "out of memory"));
+	buf_reset(r->pb);
+	if ((e = buf_put(r->pb, body, blen)) != 0)
+		return (berr_why(why, whylen, e, "out of memory"));
+	if ((e = sftp_parse(from_server, r->pb, m, why, whylen)) != 0)
+		return (e);
+	return (1);
+}
+
 size_t
 sftp_reasm_pending(const struct sftp_reasm *r)
 {
-	return (r->whole ? 0 : r->n);
+	return (r->b != NULL ? buf_len(r->b) : 0);
 }
 
 void
 sftp_reasm_clear(struct sftp_reasm *r)
 {
-	free(r->b);
+	buf_free(r->b);
+	buf_free(r->pb);
 	memset(r, 0, sizeof(*r));
-}
-
-int
-sftp_reasm_take(struct sftp_reasm *r, const uint8_t **src, size_t *srclen,
-    const uint8_t **pkt, size_t *len)
-{
-	size_t need, take;
-	uint32_t l;
-
-	*pkt = NULL;
-	*len = 0;
-	if (r->whole) {
-		r->whole = 0;
-		r->n = 0;
-	}
-	if (r->b == NULL && (r->b = malloc(4 + SFTP_MAX_PACKET)) == NULL)
-		return (BERR_NOMEM);
-	for (;;) {
-		if (r->n < 4)
-			need = 4;
-		else {
-			l = (uint32_t)r->b[0] << 24 | (uint32_t)r->b[1] << 16 |
-			    (uint32_t)r->b[2] << 8 | r->b[3];
-			if (l == 0)
-				return (BERR_FORMAT);
-			if (l > SFTP_MAX_PACKET)
-				return (BERR_LIMIT);
-			need = 4 + (size_t)l;
-			if (r->n == need) {
-				r->whole = 1;
-				*pkt = r->b;
-				*len = r->n;
-				return (1);
-			}
-		}
-		if (*srclen == 0)
-			return (0);
-		take = need - r->n;
-		if (take > *srclen)
-			take = *srclen;
-		memcpy(r->b + r->n, *src, take);
-		r->n += take;
-		*src += take;
-		*srclen -= take;
-	}
 }
 
 /* ---- building ----------------------------------------------------------- */
 
-static void
-put_u32(uint8_t *p, uint32_t v)
+int
+sftp_build_status(struct buf *out, uint32_t id, uint32_t code,
+    const char *msg)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	size_t ml = strlen(msg);
+	int e;
+
+	if (ml > SFTP_MAX_PATH)
+		return (BERR_LIMIT);
+	if ((e = buf_put_u32(out, (uint32_t)(1 + 4 + 4 + 4 + ml + 4 + 2))) ==
+	    0 && (e = buf_put_u8(out, SSH_FXP_STATUS)) == 0 &&
+	    (e = buf_put_u32(out, id)) == 0 && (e = buf_put_u32(out, code)) ==
+	    0 && (e = buf_put_string(out, msg, ml)) == 0)
+		e = buf_put_cstring(out, "en");
+	return (e);
 }
 
 int
-sftp_build_status(uint8_t *out, size_t outlen, size_t *n, uint32_t id,
-    uint32_t code, const char *msg)
+sftp_build_remove(struct buf *out, uint32_t id, const char *path)
 {
-	size_t ml = strlen(msg), total = 4 + 1 + 4 + 4 + 4 + ml + 4 + 2;
+	size_t pl = strlen(path);
+	int e;
 
-	*n = 0;
-	if (ml > SFTP_MAX_PATH || total > outlen)
+	if (pl > SFTP_MAX_PATH)
 		return (BERR_LIMIT);
-	put_u32(out, (uint32_t)(total - 4));
-	out[4] = SSH_FXP_STATUS;
-	put_u32(out + 5, id);
-	put_u32(out + 9, code);
-	put_u32(out + 13, (uint32_t)ml);
-	memcpy(out + 17, msg, ml);
-	put_u32(out + 17 + ml, 2);
-	memcpy(out + 21 + ml, "en", 2);
-	*n = total;
-	return (0);
-}
-
-int
-sftp_build_remove(uint8_t *out, size_t outlen, size_t *n, uint32_t id,
-    const uint8_t *path, size_t path_len)
-{
-	size_t total = 4 + 1 + 4 + 4 + path_len;
-
-	*n = 0;
-	if (path_len > SFTP_MAX_PATH || total > outlen)
-		return (BERR_LIMIT);
-	put_u32(out, (uint32_t)(total - 4));
-	out[4] = SSH_FXP_REMOVE;
-	put_u32(out + 5, id);
-	put_u32(out + 9, (uint32_t)path_len);
-	memcpy(out + 13, path, path_len);
-	*n = total;
-	return (0);
+	if ((e = buf_put_u32(out, (uint32_t)(1 + 4 + 4 + pl))) == 0 &&
+	    (e = buf_put_u8(out, SSH_FXP_REMOVE)) == 0 &&
+	    (e = buf_put_u32(out, id)) == 0)
+		e = buf_put_string(out, path, pl);
+	return (e);
 }

@@ -8,9 +8,10 @@
  * run the very same code on the very same bytes:
  *
  *   sftp_reasm    length-prefixed packets reassembled from a byte stream,
- *                 at most SFTP_MAX_PACKET bytes each;
- *   sftp_parse    one packet taken apart, every field checked against
- *                 its type (no trailing bytes, every string capped);
+ *                 at most SFTP_MAX_PACKET bytes each, and parsed;
+ *   sftp_parse    one packet taken apart through buf.h, every field
+ *                 checked against its type (no trailing bytes, every
+ *                 string capped);
  *   sftp_track    the handles a session opened (OPEN with its pflags ->
  *                 HANDLE -> READ/WRITE at offsets -> CLOSE), the requests
  *                 under way, and per file the bytes moved in each
@@ -24,6 +25,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct buf;
 
 #define SFTP_MAX_PACKET		(256 * 1024)	/* body, after the length */
 #define SFTP_MAX_PATH		4096
@@ -113,43 +116,46 @@ struct sftp_msg {
 const char *sftp_type_name(int type);
 
 /*
- * Take one packet apart: body is what follows the uint32 length (type
- * first), len its length. from_server: 1 for the device's direction
- * (VERSION and replies), 0 for the client's (INIT and requests). 0 with
- * *m filled, or BERR_FORMAT / BERR_TRUNC / BERR_LIMIT with why (a
- * sentence for the engineer: "READ asks for 300000 bytes, more than
- * 262144"). An EXTENDED request of an unknown name parses (ext_id
- * SFTP_EXT_UNKNOWN, the rest of it unread): refusing it is the caller's.
+ * Take one packet apart: b holds what follows the uint32 length (type
+ * first) and is consumed; the pointers in *m point into b (valid until b
+ * is written). from_server: 1 for the device's direction (VERSION and
+ * replies), 0 for the client's (INIT and requests). 0 with *m filled, or
+ * BERR_FORMAT / BERR_TRUNC / BERR_LIMIT with why (a sentence for the
+ * engineer: "READ (request 5): a field over its limit"). An EXTENDED
+ * request of an unknown name parses (ext_id SFTP_EXT_UNKNOWN, the rest of
+ * it skipped): refusing it is the caller's.
  */
-int sftp_parse(int from_server, const uint8_t *body, size_t len,
-    struct sftp_msg *m, char *why, size_t whylen);
+int sftp_parse(int from_server, struct buf *b, struct sftp_msg *m,
+    char *why, size_t whylen);
 
 /*
- * Packet reassembly from a stream. sftp_reasm_take() copies from *src
- * (advancing it and *srclen) until one packet is whole: 1 with *pkt, *len
- * the whole packet (the uint32 length included, valid until the next
- * call); 0 when src ran dry first (the bytes are kept); BERR_LIMIT for a
- * declared length over SFTP_MAX_PACKET, BERR_FORMAT for a length of 0.
- * After an error the stream is lost (the caller ends the channel).
+ * Packets of one direction of a stream. sftp_reasm_put() appends at most
+ * SFTP_REASM_CHUNK bytes read from the channel (0, BERR_INVAL for more,
+ * BERR_LIMIT when the caller did not take the packets out first,
+ * BERR_NOMEM). sftp_reasm_next() takes the next whole packet out and
+ * parses it: 1 with *pkt, *len the packet as it came (the uint32 length
+ * included; valid until the next put) and *m; 0 when no packet is whole
+ * yet; or a BERR_* with why: a declared length over SFTP_MAX_PACKET or
+ * of 0, or a malformed packet (then *pkt, *len are that packet, so the
+ * caller can record it). After an error the stream is lost.
  */
+#define SFTP_REASM_CHUNK	65536
 struct sftp_reasm {
-	uint8_t *b;		/* 4 + SFTP_MAX_PACKET, allocated on first
-				   use */
-	size_t n;
-	int whole;		/* b holds a packet handed out last time */
+	struct buf *b;		/* the stream, allocated on first use */
+	struct buf *pb;		/* the packet being parsed */
 };
-int sftp_reasm_take(struct sftp_reasm *r, const uint8_t **src,
-    size_t *srclen, const uint8_t **pkt, size_t *len);
+int sftp_reasm_put(struct sftp_reasm *r, const uint8_t *p, size_t n);
+int sftp_reasm_next(struct sftp_reasm *r, int from_server, const uint8_t **pkt,
+    size_t *len, struct sftp_msg *m, char *why, size_t whylen);
 /* Bytes held of a packet not yet whole. */
 size_t sftp_reasm_pending(const struct sftp_reasm *r);
 void sftp_reasm_clear(struct sftp_reasm *r);	/* frees; r reusable */
 
-/* A request or reply packet built for the bastion's own use, appended to
- * out (uint32 length included). 0 or BERR_LIMIT when out is too small. */
-int sftp_build_status(uint8_t *out, size_t outlen, size_t *n, uint32_t id,
-    uint32_t code, const char *msg);
-int sftp_build_remove(uint8_t *out, size_t outlen, size_t *n, uint32_t id,
-    const uint8_t *path, size_t path_len);
+/* A STATUS reply, or a REMOVE request, of the bastion's own, appended to
+ * out (its uint32 length included). 0 or BERR_LIMIT. */
+int sftp_build_status(struct buf *out, uint32_t id, uint32_t code,
+    const char *msg);
+int sftp_build_remove(struct buf *out, uint32_t id, const char *path);
 
 /* ---- the tracker ------------------------------------------------------ */
 

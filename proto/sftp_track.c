@@ -353,6 +353,17 @@ sftp_track_request(struct sftp_track *t, const struct sftp_msg *m,
 	return (0);
 }
 
+/* The device failed a read or write of f (NULL: no file). */
+static void
+track_failed(struct sftp_tfile *f, const char *what, uint32_t status)
+{
+	if (f == NULL || f->failed)
+		return;
+	f->failed = 1;
+	snprintf(f->reason, sizeof(f->reason), "the device failed a %s "
+	    "(status %u)", what, status);
+}
+
 /* A HANDLE for an OPEN: the file, from now on named by its handle. */
 static void
 track_opened(struct sftp_track *t, struct sftp_pend *pd,
@@ -436,20 +447,12 @@ sftp_track_reply(struct sftp_track *t, const struct sftp_msg *m,
 		if (f != NULL && m->type == SSH_FXP_DATA)
 			track_bytes(t, f, SFTP_DIR_OUT, pd.offset, m->data,
 			    m->data_len);
-		else if (f != NULL && m->type == SSH_FXP_STATUS &&
-		    m->status != SSH_FX_EOF && !f->failed) {
-			f->failed = 1;
-			snprintf(f->reason, sizeof(f->reason), "the device "
-			    "failed a read (status %u)", m->status);
-		}
+		else if (m->type == SSH_FXP_STATUS && m->status != SSH_FX_EOF)
+			track_failed(f, "read", m->status);
 		break;
 	case SSH_FXP_WRITE:
-		if (f != NULL && m->type == SSH_FXP_STATUS &&
-		    m->status != SSH_FX_OK && !f->failed) {
-			f->failed = 1;
-			snprintf(f->reason, sizeof(f->reason), "the device "
-			    "failed a write (status %u)", m->status);
-		}
+		if (m->type == SSH_FXP_STATUS && m->status != SSH_FX_OK)
+			track_failed(f, "write", m->status);
 		break;
 	case SSH_FXP_CLOSE:
 		if (f != NULL) {

@@ -316,19 +316,38 @@ verify_first(const struct opts *o)
 	reckey_free(pub);
 }
 
+/* An SFTP packet's line (recfiles.h) as an EVENT "sftp" of its frame. */
+static void
+text_sftp_line(void *arg, const struct rec_frame *f, const char *line)
+{
+	struct rec_payload pl;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.str = (const uint8_t *)"sftp";
+	pl.str_len = 4;
+	pl.str2 = (const uint8_t *)line;
+	pl.str2_len = strlen(line);
+	rectext_event(arg, &(struct rec_frame){ .type = REC_EVENT,
+	    .time_us = f->time_us }, &pl);
+}
+
 static int
 mode_text(const struct opts *o, struct rec *r)
 {
 	struct rectext *tr = NULL;
+	struct recfiles *sftp = NULL;
 	struct rec_frame f;
 	struct rec_payload pl;
 	char a[300], b[300], c[300], d[300], appr[1100];
 	int sealed = 0;
 
-	if (rectext_new(stdout, &tr) != 0) {
+	if (rectext_new(stdout, &tr) != 0 || recfiles_new(NULL, &sftp) != 0) {
 		fprintf(stderr, "bastion-replay: out of memory\n");
+		rectext_free(tr);
 		return (EXIT_USAGE);
 	}
+	/* an sftp session: its packets as lines, not as bytes */
+	recfiles_on_packet(sftp, text_sftp_line, tr);
 	printf("# bastion session recording %s\n",
 	    hget(r, "session", a, sizeof(a)));
 	printf("# engineer %s (vendor %s) from %s\n",
@@ -354,6 +373,10 @@ mode_text(const struct opts *o, struct rec *r)
 	while (rec_next(r, &f, &pl)) {
 		if (f.type == REC_SEAL)
 			sealed = 1;
+		recfiles_frame(sftp, &f, &pl);
+		if (recfiles_sftp(sftp) && f.channel == 0 &&
+		    (f.type == REC_INPUT || f.type == REC_OUTPUT))
+			continue;
 		if (is_output(&f, o->channel))
 			rectext_output(tr, f.time_us, f.payload, f.len);
 		else if (f.type == REC_INPUT &&
@@ -366,6 +389,8 @@ mode_text(const struct opts *o, struct rec *r)
 	if (!sealed)
 		printf("# the recording ends without a SEAL\n");
 	rectext_free(tr);
+	(void)recfiles_finish(sftp, stdout);
+	recfiles_free(sftp);
 	if (fflush(stdout) != 0)
 		return (EXIT_USAGE);
 	return (r->damaged ? 1 : 0);

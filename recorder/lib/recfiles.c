@@ -45,7 +45,10 @@ struct xent {
 };
 
 struct recfiles {
-	int dirfd;
+	int dirfd;			/* -1: --text, nothing written */
+	recfiles_line_fn line_fn;
+	void *line_arg;
+	const struct rec_frame *frame;	/* the frame being read */
 	int sftp;			/* the session is an sftp subsystem */
 	struct sftp_reasm ra[2];	/* 0: from the engineer, 1: device */
 	unsigned refuse[2];		/* sftp.refused markers pending */
@@ -124,7 +127,7 @@ x_data(void *arg, unsigned serial, const char *path, enum sftp_dir dir,
 	struct xent *e = xent_get(x, serial, (int)dir, path);
 	ssize_t w;
 
-	if (e == NULL || e->write_err)
+	if (e == NULL || e->write_err || x->dirfd < 0)
 		return;
 	if (e->fd < 0) {
 		xent_name(e);
@@ -172,16 +175,19 @@ recfiles_new(const char *dir, struct recfiles **out)
 	struct recfiles *x;
 
 	*out = NULL;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	if (dir != NULL && mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return (BERR_SYS);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return (BERR_NOMEM);
-	if ((x->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	x->dirfd = -1;
+	if (dir != NULL && (x->dirfd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
 		free(x);
 		return (BERR_SYS);
 	}
 	if ((x->track = sftp_track_new(x_record, x_data, x)) == NULL) {
-		close(x->dirfd);
+		if (x->dirfd >= 0)
+			close(x->dirfd);
 		free(x);
 		return (BERR_NOMEM);
 	}
@@ -232,38 +238,99 @@ x_event(struct recfiles *x, const uint8_t *p, size_t n)
 	snprintf(e->ev_result, sizeof(e->ev_result), "%s", res);
 }
 
+void
+recfiles_on_packet(struct recfiles *x, recfiles_line_fn fn, void *arg)
+{
+	x->line_fn = fn;
+	x->line_arg = arg;
+}
+
+int
+recfiles_sftp(const struct recfiles *x)
+{
+	return (x->sftp);
+}
+
+/* One packet as a line for --text (or nothing). */
+static void
+x_describe(struct recfiles *x, int from_device, const struct sftp_msg *m,
+    const char *refused)
+{
+	char line[SFTP_MAX_PATH * 8 + 200], a[SFTP_MAX_PATH * 4 + 8];
+	char b[SFTP_MAX_PATH * 4 + 8];
+	const char *name = sftp_type_name(m->type);
+
+	if (x->line_fn == NULL || m->type == SSH_FXP_READ ||
+	    m->type == SSH_FXP_WRITE || m->type == SSH_FXP_DATA ||
+	    m->type == SSH_FXP_HANDLE || (m->type == SSH_FXP_STATUS &&
+	    refused == NULL && (m->status == SSH_FX_OK ||
+	    m->status == SSH_FX_EOF)))
+		return;
+	text_clean_buf(a, sizeof(a), m->type == SSH_FXP_EXTENDED ? m->ext :
+	    m->path, m->type == SSH_FXP_EXTENDED ? m->ext_len : m->path_len,
+	    TEXT_ESCAPE);
+	text_clean_buf(b, sizeof(b), m->type == SSH_FXP_STATUS ? m->msg :
+	    m->type == SSH_FXP_EXTENDED ? m->path : m->path2,
+	    m->type == SSH_FXP_STATUS ? m->msg_len : m->type ==
+	    SSH_FXP_EXTENDED ? m->path_len : m->path2_len, TEXT_ESCAPE);
+	if (m->type == SSH_FXP_INIT || m->type == SSH_FXP_VERSION)
+		snprintf(line, sizeof(line), "%s %s version %u", from_device ?
+		    "<" : ">", name, m->version);
+	else if (m->type == SSH_FXP_STATUS)
+		snprintf(line, sizeof(line), "< STATUS #%u code %u %s%s",
+		    m->id, m->status, b, refused != NULL ? " (kept from the "
+		    "engineer)" : "");
+	else if (m->type == SSH_FXP_NAME)
+		snprintf(line, sizeof(line), "< NAME #%u %u entries", m->id,
+		    m->count);
+	else
+		snprintf(line, sizeof(line), "%s %s #%u%s%s%s%s%s", from_device ?
+		    "<" : ">", name, m->id, a[0] != '\0' ? " " : "", a,
+		    b[0] != '\0' ? " " : "", b, refused != NULL ?
+		    " (refused by the bastion)" : "");
+	x->line_fn(x->line_arg, x->frame, line);
+}
+
 /* Bytes of one direction through the reassembler and the tracker. */
 static void
 x_stream(struct recfiles *x, int from_device, const uint8_t *p, size_t n)
 {
 	struct sftp_msg m;
 	const uint8_t *pkt;
-	size_t len;
+	size_t len, chunk;
 	char why[256];
 	const char *refused;
 	int r;
 
-	while (!x->broken[from_device]) {
-		r = sftp_reasm_take(&x->ra[from_device], &p, &n, &pkt, &len);
-		if (r == 0)
-			break;
-		if (r < 0 || sftp_parse(from_device, pkt + 4, len - 4, &m, why,
-		    sizeof(why)) != 0) {
+	while (n > 0 && !x->broken[from_device]) {
+		chunk = n < SFTP_REASM_CHUNK ? n : SFTP_REASM_CHUNK;
+		if ((r = sftp_reasm_put(&x->ra[from_device], p, chunk)) != 0) {
 			x->broken[from_device] = 1;
 			xset(x->broken_why[from_device],
-			    sizeof(x->broken_why[0]), r < 0 ?
-			    "a packet of a bad length" : why);
-			break;
+			    sizeof(x->broken_why[0]), berr_str(r));
+			return;
 		}
-		refused = NULL;
-		if (x->refuse[from_device] > 0) {
-			x->refuse[from_device]--;
-			refused = "refused by the bastion";
+		p += chunk;
+		n -= chunk;
+		while ((r = sftp_reasm_next(&x->ra[from_device], from_device,
+		    &pkt, &len, &m, why, sizeof(why))) == 1) {
+			refused = NULL;
+			if (x->refuse[from_device] > 0) {
+				x->refuse[from_device]--;
+				refused = "refused by the bastion";
+			}
+			x_describe(x, from_device, &m, refused);
+			if (from_device)
+				(void)sftp_track_reply(x->track, &m, refused);
+			else
+				(void)sftp_track_request(x->track, &m,
+				    refused);
 		}
-		if (from_device)
-			(void)sftp_track_reply(x->track, &m, refused);
-		else
-			(void)sftp_track_request(x->track, &m, refused);
+		if (r < 0) {
+			x->broken[from_device] = 1;
+			xset(x->broken_why[from_device],
+			    sizeof(x->broken_why[0]), why);
+		}
 	}
 }
 
@@ -275,6 +342,7 @@ recfiles_frame(struct recfiles *x, const struct rec_frame *f,
 		x->sftp = pl->str_len == 4 && memcmp(pl->str, "sftp", 4) == 0;
 	if (!x->sftp || f->channel != 0)
 		return;
+	x->frame = f;
 	if (f->type == REC_INPUT)
 		x_stream(x, 0, pl->data, pl->data_len);
 	else if (f->type == REC_OUTPUT)
@@ -331,6 +399,8 @@ recfiles_finish(struct recfiles *x, FILE *out)
 
 	sftp_track_free(x->track);	/* files left open: "incomplete" */
 	x->track = NULL;
+	if (x->dirfd < 0)
+		return (0);
 	for (i = 0; i < x->n; i++) {
 		struct xent *e = x->e[i];
 		const char *verdict = "matches the recording's record";

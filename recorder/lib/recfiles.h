@@ -21,9 +21,17 @@
 struct recfiles;
 
 /* Extraction into dir (created if missing, mode 0700; files are created
- * new, never overwritten). 0 with *out, or BERR_SYS (errno) /
- * BERR_NOMEM, *out NULL. */
+ * new, never overwritten); dir NULL: nothing written (for --text). 0 with
+ * *out, or BERR_SYS (errno) / BERR_NOMEM, *out NULL. */
 int recfiles_new(const char *dir, struct recfiles **out);
+/* For --text: fn gets one line (clean text) per SFTP request and per
+ * reply worth reading (not READ, WRITE, DATA, HANDLE or an OK status: the
+ * file.transfer records sum those up), with the frame it ended in. */
+typedef void (*recfiles_line_fn)(void *arg, const struct rec_frame *f,
+    const char *line);
+void recfiles_on_packet(struct recfiles *x, recfiles_line_fn fn, void *arg);
+/* Is channel 0 of the recording (so far) an sftp subsystem? 1 / 0. */
+int recfiles_sftp(const struct recfiles *x);
 /* One frame of the recording, in order, with its decoded payload. */
 void recfiles_frame(struct recfiles *x, const struct rec_frame *f,
     const struct rec_payload *pl);

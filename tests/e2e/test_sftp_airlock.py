@@ -11,6 +11,7 @@ the exact bytes of each file.
 
 import hashlib
 import os
+import struct
 import subprocess
 
 import pytest
@@ -94,6 +95,9 @@ def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
     t = replay(world, build_dir, rec["path"], "--text")
     assert t.returncode == 0, t.stderr
     assert "file.transfer" in t.stdout and sha(up) in t.stdout
+    # the packets as lines, not as bytes
+    assert "event sftp: > OPEN #" in t.stdout and str(remote) in t.stdout
+    assert "\\x" not in t.stdout, t.stdout
     out = tmp_path / "extracted"
     x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
     assert x.returncode == 0, x.stdout + x.stderr
@@ -170,24 +174,157 @@ def test_refused_direction_at_open(cast, tmp_path):
     assert ev["result"] == "ok" and ev["sha256"] == sha(b"device log\n")
 
 
-def test_legacy_scp_refused_with_a_files_policy(cast, tmp_path):
-    world, p = start(cast, files={"directions": "both"})
-    (tmp_path / "a.bin").write_bytes(b"x" * 1000)
+def legacy_scp(cast, tmp_path, files):
+    """scp -O of 1000 bytes to ct-scanner under files:; (world, result,
+    the file on the device, the bytes sent)."""
+    world, p = start(cast, files=files)
+    data = os.urandom(1000)
+    (tmp_path / "a.bin").write_bytes(data)
     dest = tmp_path / "legacy.bin"
     r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
             "alice+ct-scanner@bastion:%s" % dest)
+    return world, r, dest, data
+
+
+def test_legacy_scp_refused_with_a_files_policy(cast, tmp_path):
+    world, r, dest, _ = legacy_scp(cast, tmp_path, {"directions": "both"})
     assert r.returncode != 0
     assert "scp -O" in r.stderr and "legacy_scp" in r.stderr, r.stderr
     assert not dest.exists()
+    assert world.bastion.audit_events(event="sftp.refused", kind="scp")
 
 
 def test_legacy_scp_opaque_when_the_policy_says_so(cast, tmp_path):
-    world, p = start(cast, files={"legacy_scp": "opaque"})
-    (tmp_path / "a.bin").write_bytes(b"y" * 1000)
-    dest = tmp_path / "legacy.bin"
-    r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
-            "alice+ct-scanner@bastion:%s" % dest)
+    world, r, dest, data = legacy_scp(cast, tmp_path,
+                                      {"legacy_scp": "opaque"})
     assert r.returncode == 0, r.stderr
-    assert dest.read_bytes() == b"y" * 1000
+    assert dest.read_bytes() == data
     world.bastion.wait_audit(event="session.end")
     assert not transfers(world)     # opaque: no per-file record
+
+
+def packet(body):
+    return struct.pack(">I", len(body)) + body
+
+
+@pytest.mark.parametrize("bad,why", [
+    # CLOSE with a byte left over after its handle
+    (packet(b"\x04" + struct.pack(">I", 9) + struct.pack(">I", 1) + b"h" +
+            b"\x00"), "CLOSE (request 9): malformed fields"),
+    # a declared length over 256 KiB
+    (struct.pack(">I", 300000) + b"\x03", "longer than 262144 bytes"),
+])
+def test_malformed_packet_ends_only_that_channel(cast, tmp_path, bad, why):
+    world, p = start(cast)
+    init = packet(b"\x01" + struct.pack(">I", 3))
+    r = p["alice"].ssh("sftp", login="alice+ct-scanner", options=["-s"],
+                       input=init + bad, binary=True)
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 1, err
+    assert "malformed packet from your client" in err and why in err, err
+    ev = world.bastion.wait_audit(event="sftp.malformed")
+    assert why in ev["reason"]
+    # the bastion goes on: the next transfer works
+    (tmp_path / "ok.txt").write_bytes(b"fine\n")
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "ok.txt",
+                                             tmp_path / "ok-dev.txt"),
+                        "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "ok-dev.txt").read_bytes() == b"fine\n"
+
+
+N_MANY = 1050
+
+
+def test_many_files_recorded_without_an_audit_flood(cast, tmp_path):
+    """More files than the monitor takes audit lines in one window (1000
+    per 10 s): the child records at most 400 per window, the engineer's
+    requests wait, every file is recorded, and the session is not killed
+    for a flood. (About 25 s.)"""
+    world, p = start(cast)
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(N_MANY):
+        (src / ("f%03d.txt" % i)).write_bytes(b"file %d\n" % i)
+    dest = tmp_path / "on-device"
+    dest.mkdir()
+    r = p["alice"].sftp("put -r %s %s\nbye\n" % (src, dest), "ct-scanner",
+                        timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(os.listdir(dest / "many")) == N_MANY
+    world.bastion.wait_audit(event="session.end", timeout=30)
+    recs = transfers(world, direction="in", result="ok")
+    assert len(recs) == N_MANY
+    assert {e["sha256"] for e in recs} == {
+        sha(b"file %d\n" % i) for i in range(N_MANY)}
+    assert not world.bastion.audit_events(event="monitor.audit_refused")
+
+
+def test_download_and_session_limits(cast, tmp_path):
+    """A download past max_file_size is kept from the client; past
+    max_session_bytes the next upload is refused and removed."""
+    world, p = start(cast, files={"max_file_size": "100K",
+                                  "max_session_bytes": "150K"})
+    big = tmp_path / "dev-big.log"          # already on the device
+    big.write_bytes(os.urandom(300000))
+    got = tmp_path / "got.log"
+    r = p["alice"].sftp("get %s %s\nbye\n" % (big, got), "ct-scanner")
+    assert "over the limit of 102400 bytes for one file" in r.stderr, \
+        r.stderr
+    ev = wait_transfer(world, direction="out", path=str(big))
+    assert ev["result"] == "refused" and int(ev["bytes"]) <= 102400
+    # 80 KB + 80 KB in one session: the second crosses 150 KiB
+    a = os.urandom(80000)
+    (tmp_path / "a.bin").write_bytes(a)
+    r = p["alice"].sftp("put %s %s\nput %s %s\nbye\n" % (
+        tmp_path / "a.bin", tmp_path / "dev-a1.bin",
+        tmp_path / "a.bin", tmp_path / "dev-a2.bin"), "ct-scanner")
+    assert "moved its limit of 153600 bytes" in r.stderr, r.stderr
+    assert (tmp_path / "dev-a1.bin").read_bytes() == a
+    util.wait_until(lambda: not (tmp_path / "dev-a2.bin").exists(), 10,
+                    what="the refused second upload removed")
+    ev = wait_transfer(world, direction="in",
+                       path=str(tmp_path / "dev-a2.bin"))
+    assert ev["result"] == "refused"
+
+
+def test_directions_none_and_changes_refused(cast, tmp_path):
+    world, p = start(cast, files={"directions": "none"})
+    (tmp_path / "x.txt").write_bytes(b"x\n")
+    r = p["alice"].sftp("get %s %s\nmkdir %s\nls %s\nbye\n" % (
+        tmp_path / "x.txt", tmp_path / "y.txt", tmp_path / "newdir",
+        tmp_path), "ct-scanner")
+    assert "may not be copied from this device" in r.stderr, r.stderr
+    assert "MKDIR changes the device" in r.stderr, r.stderr
+    assert not (tmp_path / "y.txt").exists()
+    assert not (tmp_path / "newdir").exists()
+    assert "x.txt" in r.stdout          # listing is not a transfer
+    world.bastion.wait_audit(event="sftp.refused", kind="MKDIR")
+
+
+def test_resumed_upload_is_not_sequential(cast, tmp_path, build_dir):
+    """sftp reput writes from where the device's copy ends: the record
+    says so (sequential=no) and its hash is of the bytes that crossed."""
+    world, p = start(cast)
+    data = os.urandom(200000)
+    (tmp_path / "full.bin").write_bytes(data)
+    dest = tmp_path / "dev-full.bin"
+    dest.write_bytes(data[:70000])          # an earlier, cut upload
+    r = p["alice"].sftp("reput %s %s\nbye\n" % (tmp_path / "full.bin",
+                                               dest), "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert dest.read_bytes() == data
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["sequential"] == "no" and ev["result"] == "ok"
+    assert ev["bytes"] == str(200000 - 70000)
+    assert ev["size"] == str(200000)
+    assert ev["sha256"] == sha(data[70000:])
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=ev["session"])
+    world.bastion.wait_audit(event="recording.sealed")
+    out = tmp_path / "x"
+    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
+    assert x.returncode == 0, x.stdout + x.stderr
+    assert "not sequential" in x.stdout
+    (name,) = os.listdir(out)
+    assert (out / name).read_bytes()[70000:] == data[70000:]

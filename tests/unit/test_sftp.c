@@ -21,6 +21,7 @@
 
 #include <openssl/sha.h>
 
+#include "buf.h"
 #include "err.h"
 #include "policy.h"
 #include "relay.h"
@@ -91,11 +92,19 @@ pk_end(struct pk *p)
 	p->b[3] = (uint8_t)l;
 }
 
+/* Parse the packet in p; m points into a buffer kept until the next
+ * call. */
 static int
 parse(int from_server, struct pk *p, struct sftp_msg *m, char *why,
     size_t whylen)
 {
-	return (sftp_parse(from_server, p->b + 4, p->n - 4, m, why, whylen));
+	static struct buf *b;
+
+	if (b == NULL)
+		assert_non_null(b = buf_new(SFTP_MAX_PACKET + 64));
+	buf_reset(b);
+	assert_int_equal(buf_put(b, p->b + 4, p->n - 4), 0);
+	return (sftp_parse(from_server, b, m, why, whylen));
 }
 
 /* ---- the codec ----------------------------------------------------------- */
@@ -257,8 +266,8 @@ test_malformed_packets_refused_with_a_reason(void **state)
 	assert_int_equal(parse(1, &p, &m, why, sizeof(why)), BERR_FORMAT);
 	pk_start(&p, 77, 9);
 	assert_int_equal(parse(0, &p, &m, why, sizeof(why)), BERR_FORMAT);
-	assert_int_equal(sftp_parse(0, p.b, 0, &m, why, sizeof(why)),
-	    BERR_TRUNC);
+	p.n = 4;	/* nothing after the length */
+	assert_int_equal(parse(0, &p, &m, why, sizeof(why)), BERR_TRUNC);
 	/* a NAME claiming more entries than it can hold */
 	pk_start(&p, SSH_FXP_NAME, 10);
 	pk_u32(&p, 1000000);
@@ -273,10 +282,13 @@ static void
 test_reassembly(void **state)
 {
 	struct sftp_reasm ra;
+	struct sftp_msg m;
 	struct pk p, q;
-	const uint8_t *src, *pkt;
-	size_t n, len, i, got = 0;
+	const uint8_t *pkt;
+	char why[256];
+	size_t len, i, got = 0;
 	uint8_t two[128];
+	int r;
 
 	(void)state;
 	memset(&ra, 0, sizeof(ra));
@@ -288,33 +300,50 @@ test_reassembly(void **state)
 	pk_end(&q);
 	memcpy(two, p.b, p.n);
 	memcpy(two + p.n, q.b, q.n);
-	/* one byte at a time: two whole packets, in order */
+	/* one byte at a time: two whole packets, in order, parsed */
 	for (i = 0; i < p.n + q.n; i++) {
-		src = two + i;
-		n = 1;
-		while (sftp_reasm_take(&ra, &src, &n, &pkt, &len) == 1) {
-			if (got == 0)
+		assert_int_equal(sftp_reasm_put(&ra, two + i, 1), 0);
+		while ((r = sftp_reasm_next(&ra, 0, &pkt, &len, &m, why,
+		    sizeof(why))) == 1) {
+			if (got == 0) {
 				assert_memory_equal(pkt, p.b, p.n);
-			else
+				assert_int_equal(m.type, SSH_FXP_STAT);
+			} else {
 				assert_memory_equal(pkt, q.b, q.n);
+				assert_int_equal(m.type, SSH_FXP_CLOSE);
+				assert_int_equal(m.id, 2);
+			}
 			got++;
 		}
+		assert_int_equal(r, 0);
 	}
 	assert_int_equal(got, 2);
 	assert_int_equal(sftp_reasm_pending(&ra), 0);
-	/* a length over the limit, and a length of 0 */
+	/* a length over the limit, a length of 0, a malformed packet */
 	sftp_reasm_clear(&ra);
 	two[0] = 0; two[1] = 0x04; two[2] = 0; two[3] = 1;	/* 256 KiB + 1 */
-	src = two;
-	n = 8;
-	assert_int_equal(sftp_reasm_take(&ra, &src, &n, &pkt, &len),
-	    BERR_LIMIT);
+	assert_int_equal(sftp_reasm_put(&ra, two, 8), 0);
+	assert_int_equal(sftp_reasm_next(&ra, 0, &pkt, &len, &m, why,
+	    sizeof(why)), BERR_LIMIT);
+	assert_null(pkt);
 	sftp_reasm_clear(&ra);
 	memset(two, 0, 4);
-	src = two;
-	n = 8;
-	assert_int_equal(sftp_reasm_take(&ra, &src, &n, &pkt, &len),
-	    BERR_FORMAT);
+	assert_int_equal(sftp_reasm_put(&ra, two, 8), 0);
+	assert_int_equal(sftp_reasm_next(&ra, 0, &pkt, &len, &m, why,
+	    sizeof(why)), BERR_FORMAT);
+	sftp_reasm_clear(&ra);
+	pk_start(&p, SSH_FXP_CLOSE, 3);
+	pk_cstr(&p, "h");
+	pk_u8(&p, 9);		/* a byte left over */
+	pk_end(&p);
+	assert_int_equal(sftp_reasm_put(&ra, p.b, p.n), 0);
+	assert_int_equal(sftp_reasm_next(&ra, 0, &pkt, &len, &m, why,
+	    sizeof(why)), BERR_FORMAT);
+	assert_int_equal(len, p.n);	/* the bad packet, for the record */
+	assert_memory_equal(pkt, p.b, p.n);
+	/* more than one chunk at once is the caller's mistake */
+	assert_int_equal(sftp_reasm_put(&ra, p.b, SFTP_REASM_CHUNK + 1),
+	    BERR_INVAL);
 	sftp_reasm_clear(&ra);
 }
 
