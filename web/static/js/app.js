@@ -12,8 +12,6 @@
  */
 "use strict";
 
-B.pages = {};
-
 B.pages.signin = function (main) {
   const user = B.el("input", {id: "signin-user", name: "user", autocomplete: "username", required: true});
   const secret = B.el("input", {id: "signin-secret", name: "secret", type: "password",
