@@ -40,6 +40,8 @@ enum api_kind {
 	AK_TEXT,		/* 'o' frames as they are (cast, CSV) */
 	AK_LOGIN,		/* 'a': the cookie */
 	AK_LOGOUT,		/* the cookie ends */
+	AK_RESULT,		/* a verb's answer: its JSON, or its text as
+				 * {"message": TEXT} */
 	AK_CHALLENGE,		/* 'c': challenge and summary */
 };
 
@@ -410,6 +412,26 @@ api_challenge_answer(struct api_call *a)
 	free(s);
 }
 
+/* A verb's text answer as {"message": TEXT} (jansson escapes it; bytes
+ * that are not UTF-8 make it refuse, and then the answer is 502). */
+static void
+api_text_answer(struct api_call *a)
+{
+	json_t *j;
+	char *s = NULL;
+
+	if ((j = json_pack("{s:s%}", "message", (const char *)buf_ptr(a->out),
+	    buf_len(a->out))) != NULL)
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		http_finish_error(a->r, 502, "bastiond", "bastiond's answer "
+		    "was not text");
+	else
+		http_finish(a->r, 200, "application/json", s, strlen(s));
+	free(s);
+}
+
 static void
 api_on_end(void *arg, int status)
 {
@@ -436,6 +458,13 @@ api_on_end(void *arg, int status)
 		http_finish(a->r, 200, a->type, buf_ptr(a->out),
 		    buf_len(a->out));
 		return;
+	case AK_RESULT:
+		if (buf_len(a->out) > 0 && json_loadb((const char *)
+		    buf_ptr(a->out), buf_len(a->out), 0, NULL) == NULL) {
+			api_text_answer(a);
+			return;
+		}
+		break;
 	case AK_JSON:
 		break;
 	}
@@ -783,7 +812,7 @@ api_commit(struct webd *w, struct web_req *r)
 		api_req_free(&q);
 		return (api_bad(r, "challenge and assertion"));
 	}
-	return (api_send(w, r, &q, 1, AK_JSON, NULL));
+	return (api_send(w, r, &q, 1, AK_RESULT, NULL));
 }
 
 /* POST /api/export {"challenge", "assertion", "id"}: the commit of a

@@ -98,8 +98,8 @@ class Scene:
         assert argv == ["enroll-begin", self.person], argv
         assert attrs["code"] == b"ABCDE12345"
         sock.sendall(frame("c", bytes(32) + json.dumps({
-            "rp_id": "localhost", "user_id": b64u(b"u" * 16),
-            "user_verification": "discouraged"}).encode()))
+            "rp_id": "localhost", "user_verification": "discouraged",
+            "timeout": 120000, "exclude": []}).encode()))
         sock.sendall(exit_frame(0))
 
     def enroll_finish(self, argv, attrs, sock):

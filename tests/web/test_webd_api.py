@@ -140,6 +140,13 @@ def test_prepare_and_commit(webd, ctl):
     argv, attrs = ctl.last("commit")
     assert argv == ["commit", chal.hex()]
     assert attrs["token"] == TOKEN and "assert" in attrs
+    # a verb that answers in text: the text as a JSON string, escaped
+    ctl.answers["commit"] = [frame("o", 'approved 42 "<b>"\n'), exit_frame(0)]
+    st, _, b = webd.request("POST", "/api/commit", {
+        "challenge": j["challenge"], "assertion": {
+            "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
+            "signature": "AA"}}, headers=COOKIE)
+    assert st == 200 and json.loads(b) == {"message": 'approved 42 "<b>"\n'}
     # a commit without an assertion is sent as it is: bastiond refuses it
     ctl.answers["commit"] = [frame("e", "a fresh assertion is needed\n"),
                              exit_frame(1)]

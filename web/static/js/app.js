@@ -65,7 +65,9 @@ B.pages.enroll = function (main) {
     const pk = {
       challenge: B.unb64u(begin.challenge),
       rp: {id: pick("rp_id", "rpId"), name: pick("rp_name", "rpName") || "bastion"},
-      user: {id: B.unb64u(pick("user_id", "userId")), name: user.value, displayName: user.value},
+      // the user handle is not checked by bastiond: given, or random
+      user: {id: pick("user_id", "userId") ? B.unb64u(pick("user_id", "userId")) :
+        crypto.getRandomValues(new Uint8Array(16)), name: user.value, displayName: user.value},
       pubKeyCredParams: [{type: "public-key", alg: -8}, {type: "public-key", alg: -7}],
       attestation: pick("attestation") || "none",
       authenticatorSelection: {residentKey: "discouraged",
