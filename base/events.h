@@ -38,8 +38,9 @@
 #define BEV_BY_RECORDER	0x20	/* bastion-recorder (session=RECORDING-ID) */
 #define BEV_BY_PAM	0x40	/* pam_bastion.so (journal only) */
 #define BEV_BY_CHAIN	0x80	/* the audit chain's own appender */
+#define BEV_BY_WEB	0x100	/* the web control worker (web.sock) */
 /* the admin verbs run in the monitor (ssh console) and the control worker */
-#define BEV_BY_VERB	(BEV_BY_MONITOR | BEV_BY_CONTROL)
+#define BEV_BY_VERB	(BEV_BY_MONITOR | BEV_BY_CONTROL | BEV_BY_WEB)
 
 /*
  * What the readers of the chain learn from an event (one role each):
@@ -83,7 +84,9 @@ enum bev_role {
 	F(role) F(ruser) F(service) F(session) F(sha256) F(source)         \
 	F(status) F(subject) F(to) F(touched_key) F(tty) F(uid) F(until)   \
 	F(user) F(vendor) F(vendors) F(verb) F(via) F(window) F(worker)    \
-	F(seconds) F(truncated)
+	F(seconds) F(truncated)                                            \
+	F(assertion) F(cred) F(challenge) F(action) F(authdata)            \
+	F(clientdata) F(sig) F(person) F(alg) F(pubkey)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -99,11 +102,11 @@ enum bev_role {
 #define BEV_MAP(X)                                                         \
 	X(APPROVAL_APPROVE, "approval.approve", BEV_BY_VERB, APPROVER,     \
 	    "request admin via engineer vendor device duration approvals " \
-	    "grant result", "")                                            \
+	    "grant result", "assertion")                                   \
 	X(APPROVAL_CANCELLED, "approval.cancelled", BEV_BY_MONITOR, NONE,  \
 	    "session user device", "request reason")                       \
 	X(APPROVAL_DENY, "approval.deny", BEV_BY_VERB, NONE,               \
-	    "request admin via engineer vendor device reason", "")         \
+	    "request admin via engineer vendor device reason", "assertion")\
 	X(APPROVAL_EXPIRED, "approval.expired", BEV_BY_MONITOR, NONE,      \
 	    "session request user device", "")                             \
 	X(APPROVAL_GRANT_USED, "approval.grant_used", BEV_BY_MONITOR,      \
@@ -136,9 +139,9 @@ enum bev_role {
 	X(DEVICE_REFUSED, "device.refused", BEV_BY_MONITOR, NONE,          \
 	    "session user vendor from device reason", "")                  \
 	X(ENGINEER_LOCK, "engineer.lock", BEV_BY_VERB, NONE,               \
-	    "engineer admin via reason live_sessions", "")                 \
+	    "engineer admin via reason live_sessions", "assertion")        \
 	X(ENGINEER_UNLOCK, "engineer.unlock", BEV_BY_VERB, NONE,           \
-	    "engineer admin via locked_by lock_reason", "")                \
+	    "engineer admin via locked_by lock_reason", "assertion")       \
 	X(FORWARD_CLOSE, "forward.close", BEV_BY_CHILD, NONE,              \
 	    "session user to bytes_in bytes_out", "")                      \
 	X(FORWARD_OPEN, "forward.open", BEV_BY_MONITOR, NONE,              \
@@ -148,7 +151,7 @@ enum bev_role {
 	    BEV_BY_MONITOR | BEV_BY_CHILD, NONE, "session user from reason",\
 	    "vendor to kind by")                                           \
 	X(GRANT_REVOKE, "grant.revoke", BEV_BY_VERB, NONE,                 \
-	    "grant admin via engineer device", "")                         \
+	    "grant admin via engineer device", "assertion")                \
 	X(KEY_ENROLL, "key.enroll", BEV_BY_CTL, NONE,                      \
 	    "user engineer vendor key result",                             \
 	    "reason attested aaguid subject")                              \
@@ -196,7 +199,8 @@ enum bev_role {
 	X(SESSION_IDLE_WARNING, "session.idle_warning", BEV_BY_CHILD, NONE,\
 	    "session user", "")                                            \
 	X(SESSION_KILLED, "session.killed", BEV_BY_VERB, NONE,             \
-	    "session admin via user vendor device from reason", "")        \
+	    "session admin via user vendor device from reason",            \
+	    "assertion")                                                   \
 	X(SESSION_RECORDING, "session.recording", BEV_BY_MONITOR, ANCHOR,  \
 	    "session user recording path", "")                             \
 	X(SESSION_RECORDING_FAILED, "session.recording_failed",            \
@@ -233,6 +237,15 @@ enum bev_role {
 	    NONE, BEV_F_WINDOW, "")                                        \
 	X(TOUCH_WINDOW_USED, "touch.window_used", BEV_BY_MONITOR, NONE,    \
 	    BEV_F_WINDOW, "")                                              \
+	X(WEB_ASSERTION, "web.assertion", BEV_BY_WEB, NONE,                \
+	    "person cred counter challenge action authdata clientdata sig "\
+	    "from result", "reason")                                       \
+	X(WEB_ENROLL, "web.enroll", BEV_BY_WEB | BEV_BY_VERB | BEV_BY_CTL, \
+	    NONE, "person result", "cred alg pubkey aaguid by from reason "\
+	    "via")                                                         \
+	X(WEB_LOGIN, "web.login", BEV_BY_WEB, NONE, "person from result",  \
+	    "cred counter role reason")                                    \
+	X(WEB_LOGOUT, "web.logout", BEV_BY_WEB, NONE, "person from", "")   \
 	X(WORKER_SANDBOX_VIOLATION, "worker.sandbox_violation",            \
 	    BEV_BY_LISTENER, NONE, "session from reason", "")
 

@@ -40,11 +40,12 @@ main(int argc, char **argv)
 		{ "worker", required_argument, NULL, 'W' },
 		{ "policy-fd", required_argument, NULL, 'P' },
 		{ "control", required_argument, NULL, 'K' },
+		{ "control-web", required_argument, NULL, 'J' },
 		PROG_OPTS_END
 	};
 	static const struct prog prog = { "f:Ddh", opts, usage, 2, 0, 0 };
 	const char *path = "/etc/bastion/policy.yaml";
-	const char *worker_sid = NULL, *control_who = NULL;
+	const char *worker_sid = NULL, *control_who = NULL, *web_who = NULL;
 	int c, check = 0, init = 0, debug = 0, policy_fd = -1;
 	char *end;
 	long fdl;
@@ -81,6 +82,9 @@ main(int argc, char **argv)
 		case 'K':
 			control_who = optarg;
 			break;
+		case 'J':
+			web_who = optarg;
+			break;
 		}
 	}
 	if (r != PROG_GO)
@@ -97,6 +101,8 @@ main(int argc, char **argv)
 		return (worker_main(path, worker_sid, debug));
 	if (control_who != NULL)
 		return (control_main(path, control_who, debug));
+	if (web_who != NULL)
+		return (control_web_main(path, web_who, debug));
 	log_init("bastiond", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 
 	r = policy_load(path, log_stream(LOG_LVL_ERROR), &nerrs, &pol);

@@ -65,6 +65,8 @@ void ctlsock_stop(void);
 void ctlsock_policy_fd(int fd);
 /* control.c: a control worker (bastiond --control LOGIN, socket on fd 3). */
 int control_main(const char *policy_path, const char *who, int debug);
+/* bastiond --control-web WHO: one web.sock request (control_web.c). */
+int control_web_main(const char *policy_path, const char *who, int debug);
 
 /* approval.c: `watch` for the admin verbs (struct verb_ctx's follow, see
  * verbs/verb.h): stream a live session's recording, sanitised. */

@@ -20,6 +20,7 @@
 
 #include "auditlog.h"
 #include "bastiond.h"
+#include "control_web.h"
 #include "ctlproto.h"
 #include "err.h"
 #include "log.h"
@@ -28,12 +29,6 @@
 #include "verb.h"
 
 #define CONTROL_FD	3
-
-struct control_stream {
-	int fd;
-	int type;
-	int broken;
-};
 
 static ssize_t
 control_cookie_write(void *cookie, const char *p, size_t n)
@@ -50,7 +45,7 @@ control_cookie_write(void *cookie, const char *p, size_t n)
 	return ((ssize_t)n);
 }
 
-static FILE *
+FILE *
 control_stream_open(struct control_stream *cs, int fd, int type)
 {
 	cookie_io_functions_t io = { .write = control_cookie_write };
@@ -64,19 +59,13 @@ control_stream_open(struct control_stream *cs, int fd, int type)
 	return (f);
 }
 
-/* What control_cancelled() looks at: the socket and both streams on it. */
-struct control_peer {
-	int fd;
-	const struct control_stream *out, *err;
-};
-
 /*
  * verb_ctx.cancelled for streaming verbs (watch): wait up to wait_ms,
  * 1 once bastionctl has hung up (the admin pressed ^C). bastionctl shut
  * down its writing side after the request, so only POLLHUP (both sides
  * gone) or a frame that could not be written says it left.
  */
-static int
+int
 control_cancelled(void *arg, unsigned wait_ms)
 {
 	const struct control_peer *cp = arg;
@@ -98,6 +87,22 @@ control_say(int fd, const char *msg, int code)
 }
 
 int
+control_worker_init(const char *ident, int debug)
+{
+	int r;
+
+	log_init(ident, !debug, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	/* libuv accepted the socket non-blocking; this worker blocks */
+	if ((r = fcntl(CONTROL_FD, F_GETFL)) == -1 ||
+	    fcntl(CONTROL_FD, F_SETFL, r & ~O_NONBLOCK) == -1) {
+		log_error("control socket: %s", strerror(errno));
+		return (BERR_SYS);
+	}
+	return (0);
+}
+
+int
 control_main(const char *policy_path, const char *who, int debug)
 {
 	struct control_stream so, se;
@@ -109,16 +114,9 @@ control_main(const char *policy_path, const char *who, int debug)
 	int argc = 0, r, rc = 1;
 	uint8_t x;
 
-	log_init("bastiond-ctl", !debug, debug ? LOG_LVL_DEBUG :
-	    LOG_LVL_INFO);
-	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
-	/* libuv accepted the socket non-blocking; this worker blocks */
-	if ((r = fcntl(CONTROL_FD, F_GETFL)) == -1 ||
-	    fcntl(CONTROL_FD, F_SETFL, r & ~O_NONBLOCK) == -1) {
-		log_error("control socket: %s", strerror(errno));
+	if (control_worker_init("bastiond-ctl", debug) != 0)
 		return (1);
-	}
 	/* a caller that connects and then says nothing is not waited for */
 	alarm(30);
 	if ((r = ctlp_request_read(CONTROL_FD, &argv, &argc)) != 0) {

@@ -10,6 +10,14 @@
  * connection, to a fresh process (bastiond --control LOGIN, the socket on
  * fd 3) that parses the request (ctlproto.h) and runs the verb, so the
  * listener never parses the request itself.
+ *
+ * With a web: section in the policy, a second socket of the other kind,
+ * RUN_DIR/web.sock (CTL_WEB), serves bastion-webd: it admits only the uid
+ * of web.daemon_user (which says "this is webd", never who the person is:
+ * that comes from a token or an assertion in the request) and hands each
+ * connection to `bastiond --control-web` (control_web.c), which speaks
+ * control protocol v2. One accept path, two admission rules, two
+ * workers; the rules never mix on one socket (docs/WEB.md).
  */
 #include <errno.h>
 #include <grp.h>
@@ -36,11 +44,15 @@
 
 #define CTLSOCK_MAX_GROUPS	256
 
+enum ctlsock_kind { CTL_LOCAL, CTL_WEB };
+
 struct ctlsock {
+	enum ctlsock_kind kind;
 	uv_loop_t *loop;
 	uv_pipe_t server;
 	char path[PATH_MAX];
-	char group[64];
+	char group[64];		/* CTL_LOCAL: admin_group */
+	char web_user[64];	/* CTL_WEB: web.daemon_user */
 	const char *self;
 	const char *policy_path;
 	int debug;
@@ -48,7 +60,7 @@ struct ctlsock {
 	int policy_fd;		/* the listener's adopted policy, or -1 */
 };
 
-static struct ctlsock ctlsock;
+static struct ctlsock ctlsock, websock;
 
 struct ctlproc {
 	uv_process_t proc;
@@ -72,6 +84,31 @@ ctlsock_proc_exit_cb(uv_process_t *p, int64_t status, int sig)
 }
 
 /*
+ * The peer's credentials (SO_PEERCRED) into *cr and its name into who
+ * (login name or "uid N"); its passwd entry or NULL. who is "?" (and why
+ * says so) when the kernel gave none.
+ */
+static struct passwd *
+ctlsock_peer(int fd, struct ucred *cr, char *who, size_t wholen, char *why,
+    size_t whylen)
+{
+	socklen_t sl = sizeof(*cr);
+	struct passwd *pw;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &sl) != 0 ||
+	    sl != sizeof(*cr)) {
+		snprintf(who, wholen, "?");
+		snprintf(why, whylen, "the caller's credentials are unknown");
+		return (NULL);
+	}
+	if ((pw = getpwuid(cr->uid)) != NULL)
+		snprintf(who, wholen, "%s", pw->pw_name);
+	else
+		snprintf(who, wholen, "uid %u", (unsigned)cr->uid);
+	return (pw);
+}
+
+/*
  * Is the peer on fd allowed? Fills who (login name or "uid N") and why
  * (for a refusal).
  */
@@ -80,22 +117,15 @@ ctlsock_allowed(int fd, const char *group, char *who, size_t wholen,
     char *why, size_t whylen)
 {
 	struct ucred cr;
-	socklen_t sl = sizeof(cr);
+	socklen_t sl;
 	gid_t groups[CTLSOCK_MAX_GROUPS];
 	struct group *gr;
 	struct passwd *pw;
 	size_t i, ng;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) != 0 ||
-	    sl != sizeof(cr)) {
-		snprintf(who, wholen, "?");
-		snprintf(why, whylen, "the caller's credentials are unknown");
+	if ((pw = ctlsock_peer(fd, &cr, who, wholen, why, whylen)) == NULL &&
+	    who[0] == '?')
 		return (0);
-	}
-	if ((pw = getpwuid(cr.uid)) != NULL)
-		snprintf(who, wholen, "%s", pw->pw_name);
-	else
-		snprintf(who, wholen, "uid %u", (unsigned)cr.uid);
 	if (cr.uid == 0 || cr.uid == geteuid())
 		return (1);
 	if ((gr = getgrnam(group)) == NULL) {
@@ -116,6 +146,24 @@ ctlsock_allowed(int fd, const char *group, char *who, size_t wholen,
 	snprintf(why, whylen, "%s is not root and not in group %s (ask the "
 	    "bastion's administrator: usermod -aG %s %s, then log in again)",
 	    who, group, group, pw != NULL ? pw->pw_name : "USER");
+	return (0);
+}
+
+/* web.sock: only the uid of web.daemon_user. */
+static int
+ctlsock_web_allowed(int fd, const char *user, char *who, size_t wholen,
+    char *why, size_t whylen)
+{
+	struct ucred cr;
+	struct passwd *pw;
+
+	if (ctlsock_peer(fd, &cr, who, wholen, why, whylen) == NULL &&
+	    who[0] == '?')
+		return (0);
+	if ((pw = getpwnam(user)) != NULL && pw->pw_uid == cr.uid)
+		return (1);
+	snprintf(why, whylen, "web.sock serves only bastion-webd (user %s), "
+	    "not %s", user, who);
 	return (0);
 }
 
@@ -144,7 +192,7 @@ ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (BERR_NOMEM);
 	args[n++] = (char *)C->self;
-	args[n++] = "--control";
+	args[n++] = C->kind == CTL_WEB ? "--control-web" : "--control";
 	args[n++] = (char *)who;
 	args[n++] = "-f";
 	args[n++] = (char *)C->policy_path;
@@ -293,9 +341,10 @@ ctlsock_conn_cb(uv_stream_t *server, int status)
 		return;
 	}
 	why[0] = '\0';
-	if (ctlsock_allowed(fd, C->group, who, sizeof(who), why,
-	    sizeof(why))) {
-		log_debug("control socket: %s connected", who);
+	if (C->kind == CTL_WEB ? ctlsock_web_allowed(fd, C->web_user, who,
+	    sizeof(who), why, sizeof(why)) : ctlsock_allowed(fd, C->group, who,
+	    sizeof(who), why, sizeof(why))) {
+		log_debug("%s: %s connected", C->path, who);
 		if (ctlsock_spawn(C, fd, who) != 0) {
 			ctlsock_linger(C, c, fd);
 			return;
@@ -310,24 +359,23 @@ ctlsock_conn_cb(uv_stream_t *server, int status)
 	uv_close((uv_handle_t *)c, ctlsock_client_close_cb);
 }
 
-int
-ctlsock_start(uv_loop_t *loop, const struct policy *pol, const char *self,
-    const char *policy_path, int debug)
+/* Listen on RUN_DIR/name for connections of kind; the socket's group
+ * (may be NULL) only keeps other local users from reaching the check. */
+static int
+ctlsock_open(struct ctlsock *C, enum ctlsock_kind kind, uv_loop_t *loop,
+    const struct policy *pol, const char *self, const char *policy_path,
+    int debug, const char *name, gid_t gid)
 {
-	struct ctlsock *C = &ctlsock;
-	struct group *gr;
 	int r;
 
-	memset(C, 0, sizeof(*C));
+	C->kind = kind;
 	C->policy_fd = -1;
 	C->loop = loop;
 	C->self = self;
 	C->policy_path = policy_path;
 	C->debug = debug;
-	snprintf(C->group, sizeof(C->group), "%s", pol->admin_group != NULL ?
-	    pol->admin_group : POLICY_DEFAULT_ADMIN_GROUP);
-	if ((size_t)snprintf(C->path, sizeof(C->path), "%s/control.sock",
-	    pol->run_dir) >= sizeof(C->path))
+	if ((size_t)snprintf(C->path, sizeof(C->path), "%s/%s",
+	    pol->run_dir, name) >= sizeof(C->path))
 		return (BERR_LIMIT);
 	(void)unlink(C->path);
 	uv_pipe_init(loop, &C->server, 0);
@@ -340,15 +388,47 @@ ctlsock_start(uv_loop_t *loop, const struct policy *pol, const char *self,
 		uv_close((uv_handle_t *)&C->server, NULL);
 		return (BERR_SYS);
 	}
-	/* Who may connect is decided above, per connection; the mode only
-	 * keeps other local users from reaching the check at all. */
-	if ((gr = getgrnam(C->group)) != NULL &&
-	    chown(C->path, (uid_t)-1, gr->gr_gid) != 0)
-		log_warn("control socket %s: cannot give it to group %s: %s",
-		    C->path, C->group, strerror(errno));
+	/* Who may connect is decided per connection; the mode only keeps
+	 * other local users from reaching the check at all. */
+	if (gid != (gid_t)-1 && chown(C->path, (uid_t)-1, gid) != 0)
+		log_warn("control socket %s: cannot give it to group %u: %s",
+		    C->path, (unsigned)gid, strerror(errno));
 	(void)chmod(C->path, 0660);
 	C->open = 1;
+	return (0);
+}
+
+int
+ctlsock_start(uv_loop_t *loop, const struct policy *pol, const char *self,
+    const char *policy_path, int debug)
+{
+	struct ctlsock *C = &ctlsock, *W = &websock;
+	struct passwd *pw;
+	struct group *gr;
+	int r;
+
+	memset(C, 0, sizeof(*C));
+	memset(W, 0, sizeof(*W));
+	snprintf(C->group, sizeof(C->group), "%s", pol->admin_group != NULL ?
+	    pol->admin_group : POLICY_DEFAULT_ADMIN_GROUP);
+	gr = getgrnam(C->group);
+	if ((r = ctlsock_open(C, CTL_LOCAL, loop, pol, self, policy_path,
+	    debug, "control.sock", gr != NULL ? gr->gr_gid : (gid_t)-1)) != 0)
+		return (r);
 	log_info("control socket %s (group %s)", C->path, C->group);
+	if (!pol->web.set)
+		return (0);
+	snprintf(W->web_user, sizeof(W->web_user), "%s",
+	    pol->web.daemon_user);
+	if ((pw = getpwnam(W->web_user)) == NULL)
+		log_warn("web.sock: user %s (web.daemon_user) does not exist "
+		    "on this host, so no one can use the web console", W->web_user);
+	if ((r = ctlsock_open(W, CTL_WEB, loop, pol, self, policy_path, debug,
+	    "web.sock", pw != NULL ? pw->pw_gid : (gid_t)-1)) != 0) {
+		ctlsock_stop();
+		return (r);
+	}
+	log_info("web control socket %s (user %s)", W->path, W->web_user);
 	return (0);
 }
 
@@ -356,16 +436,22 @@ void
 ctlsock_policy_fd(int fd)
 {
 	ctlsock.policy_fd = fd;
+	websock.policy_fd = fd;
 }
 
-void
-ctlsock_stop(void)
+static void
+ctlsock_close(struct ctlsock *C)
 {
-	struct ctlsock *C = &ctlsock;
-
 	if (!C->open)
 		return;
 	C->open = 0;
 	uv_close((uv_handle_t *)&C->server, NULL);
 	(void)unlink(C->path);
+}
+
+void
+ctlsock_stop(void)
+{
+	ctlsock_close(&ctlsock);
+	ctlsock_close(&websock);
 }

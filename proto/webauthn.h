@@ -84,6 +84,10 @@ enum webauthn_verdict {
 	WA_VERDICT_BAD_SIGNATURE,	/* not made by this key over this data */
 	WA_VERDICT_NO_TOUCH,		/* valid, but user presence is clear */
 	WA_VERDICT_NO_PIN,		/* valid, touched, UV required and clear */
+	WA_VERDICT_BAD_ATTESTATION,	/* registration: not a well-formed
+					 * "none" or "packed" attestation of a
+					 * new ES256 / EdDSA credential, or its
+					 * statement does not verify */
 };
 
 /* A short English phrase for v, for logs and audit reasons. */
@@ -120,5 +124,38 @@ int webauthn_clientdata_check(const uint8_t *cd, size_t len,
 int webauthn_assert_verify(const struct webauthn_key *k,
     const struct webauthn_expect *x, const struct webauthn_assertion *as,
     enum webauthn_verdict *verdict, uint32_t *counter);
+
+/*
+ * Registration (navigator.credentials.create, enrolment in the console).
+ * The browser sends clientDataJSON and the attestationObject, CBOR
+ * {fmt, attStmt, authData} (decoded with libcbor, bounded by
+ * WA_MAX_ATTOBJ). Accepted: fmt "none" (attStmt empty: the enrolment is
+ * vouched for by the one-time code from an ssh login and the PAM
+ * secret, not by the key's maker) and "packed" (self attestation or an
+ * x5c chain's leaf, checked by libfido2's fido_cred_verify[_self]).
+ * authData must carry attested credential data (AT) for this rpId, with
+ * a touch (UP) and UV when required; its COSE key must be ES256 or EdDSA.
+ */
+#define WA_MAX_ATTOBJ		8192
+#define WA_MAX_CRED_ID		1023
+
+struct webauthn_cred {
+	struct webauthn_key key;
+	uint8_t id[WA_MAX_CRED_ID];
+	size_t idlen;
+	uint8_t aaguid[16];
+	uint32_t counter;
+	char fmt[8];		/* "none" or "packed" */
+};
+
+/*
+ * Check a registration against x (x->challenge: the one the bastion gave
+ * for this enrolment). 0 with *verdict (WA_VERDICT_OK only if all holds;
+ * then *out is the new credential); BERR_INVAL for NULL arguments or an
+ * invalid expectation, BERR_NOMEM.
+ */
+int webauthn_register_verify(const struct webauthn_expect *x,
+    const uint8_t *attobj, size_t attlen, const uint8_t *cd, size_t cdlen,
+    struct webauthn_cred *out, enum webauthn_verdict *verdict);
 
 #endif

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-dev
-libssh-dev libpam0g-dev libfido2-dev libssl-dev libuv1-dev libsqlite3-dev
+libssh-dev libpam0g-dev libfido2-dev libcbor-dev libssl-dev libuv1-dev libsqlite3-dev
 libyaml-dev libzstd-dev libsystemd-dev libseccomp-dev libarchive-dev libcmocka-dev libpam-wrapper
 libpam-modules openssh-client openssh-server
 python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciinema ssh-audit tmux

@@ -119,6 +119,7 @@ manifest() {
 	echo "0644 $TOP/policies/example.yaml $DOCDIR/examples/policy.yaml"
 	echo "0644 $TOP/pam/bastion $DOCDIR/examples/pam.d/bastion"
 	echo "0644 $TOP/pam/bastion.sss $DOCDIR/examples/pam.d/bastion.sss"
+	echo "0644 $TOP/pam/bastion-web $DOCDIR/examples/pam.d/bastion-web"
 	web_manifest
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "approvals.h"
+#include "buf.h"
 #include "err.h"
 #include "table.h"
 #include "text.h"
@@ -412,5 +413,43 @@ appr_session(struct verb_ctx *c, const char *verb, const char *arg,
 		    "\"sessions\")\n", verb, (long long)sid);
 		return (1);
 	}
+	return (0);
+}
+
+/* A number in a canonical action: its decimal text as a string. */
+static int
+appr_canon_int(struct buf *canon, int64_t v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%lld", (long long)v);
+	return (buf_put_cstring(canon, s));
+}
+
+int
+appr_canon_request(struct buf *canon, FILE *summary, const char *verb,
+    const struct state_request *r, unsigned dur, const char *why)
+{
+	const char *const kv[] = { "verb", verb, "engineer", r->engineer,
+	    "vendor", r->vendor, "device", r->device, "reason", r->reason,
+	    "deny_reason", why, NULL };
+	int rc;
+
+	if ((rc = buf_put_cstring(canon, verb)) != 0 ||
+	    (rc = appr_canon_int(canon, r->id)) != 0 ||
+	    (rc = buf_put_cstring(canon, r->engineer)) != 0 ||
+	    (rc = buf_put_cstring(canon, r->vendor)) != 0 ||
+	    (rc = buf_put_cstring(canon, r->device)) != 0 ||
+	    (rc = buf_put_cstring(canon, r->reason)) != 0 ||
+	    (rc = appr_canon_int(canon, (int64_t)r->created)) != 0 ||
+	    (rc = buf_put_cstring(canon, r->status)) != 0 ||
+	    (rc = buf_put_cstring(canon, r->approvers)) != 0 ||
+	    (rc = appr_canon_int(canon, dur)) != 0 ||
+	    (rc = buf_put_cstring(canon, why)) != 0)
+		return (rc);
+	fprintf(summary, "{\"request\":%lld,\"duration\":%u,\"created\":%lld",
+	    (long long)r->id, dur, (long long)r->created);
+	appr_json_strs(summary, kv);
+	fputs("}", summary);
 	return (0);
 }

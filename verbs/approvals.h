@@ -83,6 +83,14 @@ int appr_session(struct verb_ctx *c, const char *verb, const char *arg,
 /* Reasons reach the engineer's terminal and the audit log: 1 if why is
  * clean text of at most APPR_TEXT_MAX bytes, else 0 after saying so. */
 int appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why);
+/*
+ * The canonical action of a decision on request r (verb_describe_fn): the
+ * verb, the request row as it stands, the duration (approve) or the
+ * reason (deny), as SSH strings to canon, and the summary JSON. 0 or
+ * BERR_LIMIT / BERR_NOMEM.
+ */
+int appr_canon_request(struct buf *canon, FILE *summary, const char *verb,
+    const struct state_request *r, unsigned dur, const char *why);
 /* The positional words from i on, joined by blanks (a reason); dflt if
  * there are none. */
 void appr_join(const struct verb_args *a, int i, const char *dflt,

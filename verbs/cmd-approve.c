@@ -10,8 +10,49 @@
 #include <time.h>
 
 #include "approvals.h"
+#include "buf.h"
 #include "err.h"
 #include "log.h"
+
+/* The words and the request, checked: what exec and describe share. */
+static int
+approve_check(struct verb_ctx *c, const struct verb_args *a, int64_t *id,
+    unsigned *dur, struct state_request *r, const struct policy_device **d,
+    int *needed, unsigned *max)
+{
+	if (a->n != 2) {
+		fprintf(c->err, "approve: give a request id and a duration "
+		    "(approve 42 2h)\n");
+		return (2);
+	}
+	if (appr_id(c, "approve", a->pos[0], id) != 0)
+		return (2);
+	if (appr_parse_duration(a->pos[1], dur) != 0) {
+		fprintf(c->err, "approve: \"%s\" is not a duration (use 90m, "
+		    "2h, 1h30m, 1d)\n", a->pos[1]);
+		return (2);
+	}
+	if (appr_pending(c, "approve", *id, r, d) != 0)
+		return (1);
+	appr_rule(c->pol, *d, needed, max);
+	return (0);
+}
+
+int
+cmd_approve_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary)
+{
+	const struct policy_device *d = NULL;
+	struct state_request r;
+	unsigned dur, max;
+	int64_t id;
+	int needed, rc;
+
+	if ((rc = approve_check(c, a, &id, &dur, &r, &d, &needed, &max)) != 0)
+		return (rc);
+	return (appr_canon_request(canon, summary, "approve", &r,
+	    dur > max ? max : dur, "") != 0 ? 1 : 0);
+}
 
 static int
 cmd_approve_exec(struct verb_ctx *c, const struct verb_args *a)
@@ -24,21 +65,8 @@ cmd_approve_exec(struct verb_ctx *c, const struct verb_args *a)
 	int64_t id, gid = 0;
 	int needed, found = 0, rc;
 
-	if (a->n != 2) {
-		fprintf(c->err, "approve: give a request id and a duration "
-		    "(approve 42 2h)\n");
-		return (2);
-	}
-	if (appr_id(c, "approve", a->pos[0], &id) != 0)
-		return (2);
-	if (appr_parse_duration(a->pos[1], &dur) != 0) {
-		fprintf(c->err, "approve: \"%s\" is not a duration (use 90m, "
-		    "2h, 1h30m, 1d)\n", a->pos[1]);
-		return (2);
-	}
-	if (appr_pending(c, "approve", id, &r, &d) != 0)
-		return (1);
-	appr_rule(c->pol, d, &needed, &max);
+	if ((rc = approve_check(c, a, &id, &dur, &r, &d, &needed, &max)) != 0)
+		return (rc);
 	if (needed > 1 && !c->admin_is_policy) {
 		fprintf(c->err, "approve: request %lld needs two admins (four "
 		    "eyes), and your Unix login (%s) is the unix_user "
@@ -83,7 +111,7 @@ cmd_approve_exec(struct verb_ctx *c, const struct verb_args *a)
 	    "via", c->via, "engineer", r.engineer, "vendor", r.vendor,
 	    "device", r.device, "duration", dstr, "approvals", cnt,
 	    "grant", gid != 0 ? gstr : NULL, "result", gid != 0 ? "granted" :
-	    "needs_second", NULL);
+	    "needs_second", "assertion", c->assertion, NULL);
 	g.until = 0;
 	if (gid != 0)
 		(void)state_grant_get(c->st, gid, &g, &found);

@@ -65,6 +65,7 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_verify_entry,
 	&cmd_replay_entry,
 	&cmd_export_entry,
+	&cmd_web_enroll_entry,
 	NULL
 };
 
@@ -153,7 +154,9 @@ verb_identity(struct verb_ctx *c, const char *via, const char *name)
 	c->admin_is_policy = 0;
 	if (c->pol == NULL || name == NULL)
 		return (NULL);
-	if (strcmp(via, "ssh") == 0) {
+	/* ssh and the web console: name is the policy person (the key, or
+	 * the web token, authenticated as); only admins decide */
+	if (strcmp(via, "ssh") == 0 || strcmp(via, "web") == 0) {
 		if ((p = policy_person(c->pol, name, &role)) != NULL &&
 		    role != ROLE_ADMIN)
 			p = NULL;
@@ -191,9 +194,16 @@ verb_ctx_streams_ok(struct verb_ctx *c)
 	return (0);
 }
 
-int
-verb_exec(struct verb_ctx *c, const struct cmd_entry *e, int argc,
-    char **argv)
+/* What verb_exec and verb_describe share: parse, open the store, run. */
+struct verb_run {
+	struct buf *canon;
+	FILE *summary;
+	verb_describe_fn describe;	/* NULL: exec */
+};
+
+static int
+verb_run(struct verb_ctx *c, const struct cmd_entry *e, int argc,
+    char **argv, const struct verb_run *run)
 {
 	struct verb_args a;
 	int r, opened = 0;
@@ -217,12 +227,55 @@ verb_exec(struct verb_ctx *c, const struct cmd_entry *e, int argc,
 		}
 		opened = 1;
 	}
-	r = e->exec(c, &a);
+	r = run->describe != NULL ? run->describe(c, &a, run->canon,
+	    run->summary) : e->exec(c, &a);
 	if (opened) {
 		state_close(c->st);
 		c->st = NULL;
 	}
 	return (r);
+}
+
+int
+verb_exec(struct verb_ctx *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct verb_run run = { NULL, NULL, NULL };
+
+	return (verb_run(c, e, argc, argv, &run));
+}
+
+/* The verbs the web console may run after an assertion, and how each
+ * describes its action. */
+static const struct {
+	const struct cmd_entry *e;
+	verb_describe_fn fn;
+} verb_describers[] = {
+	{ &cmd_approve_entry, cmd_approve_describe },
+	{ &cmd_deny_entry, cmd_deny_describe },
+};
+
+verb_describe_fn
+verb_describer(const struct cmd_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verb_describers) / sizeof(verb_describers[0]);
+	    i++)
+		if (verb_describers[i].e == e)
+			return (verb_describers[i].fn);
+	return (NULL);
+}
+
+int
+verb_describe(struct verb_ctx *c, const struct cmd_entry *e, int argc,
+    char **argv, struct buf *canon, FILE *summary)
+{
+	struct verb_run run = { canon, summary, verb_describer(e) };
+
+	if (run.describe == NULL)
+		return (2);
+	return (verb_run(c, e, argc, argv, &run));
 }
 
 void

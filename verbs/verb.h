@@ -33,6 +33,8 @@
 #include "policy.h"
 #include "state.h"
 
+struct buf;
+
 #define VERB_MAX_WORDS	64
 
 /* Who may run a verb (struct cmd_entry.flags), and a front end's mask. */
@@ -94,6 +96,13 @@ struct verb_ctx {
 	 */
 	int (*report)(struct verb_ctx *c, int argc, char **argv);
 	void *report_arg;
+	/*
+	 * The web console (bastion/control_web.c): the hex challenge of the
+	 * WebAuthn assertion that authorised this action, or NULL. Decision
+	 * events carry it as assertion=, which points at the web.assertion
+	 * event holding the signed action (docs/WEB.md).
+	 */
+	const char *assertion;
 };
 
 /* A verb's arguments after the shared parser: options anywhere, "--"
@@ -187,6 +196,30 @@ void verb_help_long(FILE *f, unsigned front);
 /* "usage: PROGRAM name usage\n  summary" for one verb. */
 void verb_usage(FILE *f, const char *program, const struct cmd_entry *e);
 
+/*
+ * Canonical actions for the web console (plan §3, docs/WEB.md "Actions"):
+ * a state-changing verb that can be approved in a browser has a describe
+ * function. It checks its words as exec would, without acting, and writes
+ * what would be done as SSH strings to canon (the verb, its normalised
+ * arguments and the target row as it stands: any change of the row
+ * changes the bytes) and a JSON object for the confirmation dialog to
+ * summary. 0, or exec's status (1, 2) after saying why on c->err.
+ */
+typedef int (*verb_describe_fn)(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
+/* The describe function of e, or NULL: such a verb cannot be run from
+ * the web console. */
+verb_describe_fn verb_describer(const struct cmd_entry *e);
+/* verb_exec() for describe: the shared parser and the store, then the
+ * verb's describe (2 when it has none). */
+int verb_describe(struct verb_ctx *c, const struct cmd_entry *e, int argc,
+    char **argv, struct buf *canon, FILE *summary);
+
+int cmd_approve_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
+int cmd_deny_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
+
 /* The verbs (verbs/cmd-*.c). */
 extern const struct cmd_entry cmd_requests_entry;
 extern const struct cmd_entry cmd_approve_entry;
@@ -206,5 +239,6 @@ extern const struct cmd_entry cmd_recordings_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_web_enroll_entry;
 
 #endif

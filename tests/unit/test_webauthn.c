@@ -364,6 +364,77 @@ test_verdict_str(void **state)
 	    "?");
 }
 
+/* Registration: Chromium's "none" attestation is accepted and gives the
+ * credential; each thing altered is refused with its verdict. */
+static void
+test_registration(void **state)
+{
+	static const uint8_t zero[32];
+	struct webauthn_expect x = { "localhost", "https://localhost:18446",
+	    zero, sizeof(zero), 0 };
+	struct webauthn_cred c;
+	enum webauthn_verdict v;
+	uint8_t att[sizeof(reg_attobj)];
+	char cdj[sizeof(reg_cdj)];
+	size_t cdl = sizeof(reg_cdj) - 1;
+
+	(void)state;
+	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
+	    sizeof(reg_attobj), (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_OK);
+	assert_int_equal(c.key.alg, SK_ALG_ECDSA);
+	assert_int_equal(c.key.publen, 65);
+	assert_int_equal(c.key.pub[0], 0x04);
+	assert_int_equal(c.idlen, sizeof(reg_cred_id));
+	assert_memory_equal(c.id, reg_cred_id, sizeof(reg_cred_id));
+	assert_int_equal(c.counter, 1);
+	assert_string_equal(c.fmt, "none");
+	/* UV required: the virtual key gave only a touch */
+	x.require_uv = 1;
+	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
+	    sizeof(reg_attobj), (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_NO_PIN);
+	x.require_uv = 0;
+	/* another relying party, another origin, an assertion's type */
+	x.rp_id = "bastion.example";
+	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
+	    sizeof(reg_attobj), (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_WRONG_RP);
+	x.rp_id = "localhost";
+	x.origin = "https://localhost:18443";
+	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
+	    sizeof(reg_attobj), (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_BAD_CLIENTDATA);
+	x.origin = "https://localhost:18446";
+	memcpy(cdj, reg_cdj, sizeof(cdj));
+	memcpy(strstr(cdj, "create"), "get\",\"", 6);
+	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
+	    sizeof(reg_attobj), (const uint8_t *)cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_BAD_CLIENTDATA);
+	/* "none" claimed "packed" (no signature); a cut object; a byte of
+	 * the COSE key changed (not a point: refused); trailing bytes */
+	memcpy(att, reg_attobj, sizeof(att));
+	memcpy(att + 5, "xxxx", 4);	/* fmt "none" -> "xxxx" */
+	assert_int_equal(webauthn_register_verify(&x, att, sizeof(att),
+	    (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_BAD_ATTESTATION);
+	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
+	    sizeof(reg_attobj) - 1, (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_BAD_ATTESTATION);
+	memcpy(att, reg_attobj, sizeof(att));
+	att[sizeof(att) - 10] ^= 0x01;
+	assert_int_equal(webauthn_register_verify(&x, att, sizeof(att),
+	    (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_BAD_ATTESTATION);
+	assert_int_equal(c.idlen, 0);
+	/* the flags byte without AT */
+	memcpy(att, reg_attobj, sizeof(att));
+	att[sizeof(att) - 164 + 32] &= (uint8_t)~WA_FLAG_AT;
+	assert_int_equal(webauthn_register_verify(&x, att, sizeof(att),
+	    (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
+	assert_int_equal(v, WA_VERDICT_BAD_ATTESTATION);
+}
+
 int
 main(void)
 {
@@ -376,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_clientdata_limited),
 		cmocka_unit_test(test_bad_expectations),
 		cmocka_unit_test(test_verdict_str),
+		cmocka_unit_test(test_registration),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
