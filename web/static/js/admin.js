@@ -108,13 +108,25 @@ B.pages.admin = function (main) {
     B.card("vendors", "vendors.title", boxes.vendors));
   reload();
 
-  /* the live feed: each change re-reads requests and sessions */
+  /* the live feed: each change re-reads requests and sessions. Where
+   * the feed is not there (it ends, or fails), the lists are read again
+   * every few seconds instead: the page still never needs a reload. */
+  let poll = null;
+  const live = () => reload(["requests", "sessions", "grants"]);
+  const fallBack = () => {
+    if (feed) feed.close();
+    feed = null;
+    if (!poll) poll = setInterval(live, 3000);
+  };
   feed = new EventSource("/api/feed");
-  feed.addEventListener("change", () => reload(["requests", "sessions", "grants"]));
-  feed.addEventListener("end", () => feed && feed.close());
+  feed.addEventListener("change", live);
+  feed.addEventListener("end", fallBack);
+  feed.addEventListener("error", fallBack);
   B.stopPage = () => {
     if (feed) feed.close();
     feed = null;
+    if (poll) clearInterval(poll);
+    poll = null;
     stopWatch();
   };
 };
