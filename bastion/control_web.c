@@ -723,6 +723,53 @@ done:
 	return (rc);
 }
 
+/* ---- feed -------------------------------------------------------------- */
+
+/*
+ * A stream of changes for the console's lists: one 'j' frame
+ * {"kind":"request"} or {"kind":"session"} each time the store actor
+ * pushes a new request, a decision on one, or a kill (a wildcard
+ * subscription, id 0), until webd closes the connection. The page then
+ * fetches the list again: the feed carries no data of its own.
+ */
+static int
+web_feed(struct web *w)
+{
+	static const struct {
+		int kind;
+		const char *json;
+	} kinds[] = {
+		{ STATE_EV_REQUEST, "{\"kind\":\"request\"}" },
+		{ STATE_EV_SESSION, "{\"kind\":\"session\"}" },
+	};
+	struct state_sub *sub[2] = { NULL, NULL };
+	struct control_stream so = { WEB_FD, CTLP_OUT, 0 };
+	struct control_peer cp = { WEB_FD, &so, &so };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < 2; i++)
+		if (state_subscribe(w->st, kinds[i].kind, 0, &sub[i]) != 0) {
+			web_fail(1, "the bastion cannot follow changes now (no "
+			    "store actor); reload the page later");
+			r = 1;
+			goto out;
+		}
+	/* the feed is open: a first frame so webd knows */
+	if (ctlp_json_write(WEB_FD, "{\"kind\":\"open\"}", 15) != 0)
+		goto out;
+	while (!control_cancelled(&cp, 0))
+		for (i = 0; i < 2; i++)
+			if (state_await(sub[i], 250) == 1 &&
+			    ctlp_json_write(WEB_FD, kinds[i].json,
+			    strlen(kinds[i].json)) != 0)
+				goto out;
+out:
+	state_unsubscribe(sub[0]);
+	state_unsubscribe(sub[1]);
+	return (r);
+}
+
 /* ---- whoami, logout -------------------------------------------------- */
 
 static int
@@ -779,6 +826,8 @@ web_dispatch(struct web *w)
 		return (web_prepare(w, argc, argv));
 	if (strcmp(argv[0], "commit") == 0)
 		return (web_commit(w, argc, argv));
+	if (strcmp(argv[0], "feed") == 0)
+		return (web_feed(w));
 	return (web_read_verb(w, argc, argv));
 }
 

@@ -411,8 +411,10 @@ state_request_create(struct state *st, const char *engineer,
 	    device == NULL || id == NULL)
 		return (BERR_INVAL);
 	*id = 0;
-	return (st->ops->request_create(st->s, engineer, vendor, device,
-	    reason, id));
+	/* a new request is pushed too: the web console's feed waits for it
+	 * (subscribers of one request id never see another's) */
+	return (state_decided(st, st->ops->request_create(st->s, engineer,
+	    vendor, device, reason, id), STATE_EV_REQUEST, *id));
 }
 
 int

@@ -65,7 +65,7 @@ const char *state_errmsg(const struct state *st);
 
 /*
  * Decisions (approve, deny, expire, cancel; kill; engineer lock; grant
- * revoke; key lock) are pushed, not polled: when one of the state_*
+ * revoke; key lock) and new requests are pushed, not polled: when one of the state_*
  * operations below that makes one succeeds, the store tells the store
  * actor (store_actor.h, running in bastiond's listener), which passes it
  * on to whoever subscribed to that kind and id. With a shared backend

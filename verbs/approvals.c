@@ -453,3 +453,19 @@ appr_canon_request(struct buf *canon, FILE *summary, const char *verb,
 	fputs("}", summary);
 	return (0);
 }
+
+int
+appr_canon_kv(struct buf *canon, FILE *summary, const char *const *kv)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; kv[i] != NULL; i += 2)
+		if ((rc = buf_put_cstring(canon, kv[i + 1])) != 0)
+			return (rc);
+	fprintf(summary, "{\"action\":");
+	text_json(summary, kv[1]);
+	appr_json_strs(summary, kv);
+	fputs("}", summary);
+	return (0);
+}

@@ -91,6 +91,9 @@ int appr_reason_ok(struct verb_ctx *c, const char *verb, const char *why);
  */
 int appr_canon_request(struct buf *canon, FILE *summary, const char *verb,
     const struct state_request *r, unsigned dur, const char *why);
+/* The same for any action: kv (name, value, ..., NULL; the first pair
+ * "verb") as strings to canon and as a JSON object of strings. */
+int appr_canon_kv(struct buf *canon, FILE *summary, const char *const *kv);
 /* The positional words from i on, joined by blanks (a reason); dflt if
  * there are none. */
 void appr_join(const struct verb_args *a, int i, const char *dflt,

@@ -8,9 +8,50 @@
 #include <time.h>
 
 #include "approvals.h"
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "text.h"
+
+/* The words and the session, checked: what exec and describe share. */
+static int
+kill_check(struct verb_ctx *c, const struct verb_args *a, char *why,
+    size_t whylen, struct state_session *s)
+{
+	if (a->n < 1) {
+		fprintf(c->err, "kill: give a session number (see "
+		    "\"sessions\") and a reason the engineer will see\n");
+		return (2);
+	}
+	appr_join(a, 1, "no reason given", why, whylen);
+	if (!appr_reason_ok(c, "kill", why))
+		return (2);
+	return (appr_session(c, "kill", a->pos[0], s));
+}
+
+int
+cmd_kill_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary)
+{
+	struct state_session s;
+	char why[APPR_TEXT_MAX * 2], sid[32], row[32], started[32];
+	int rc;
+
+	if ((rc = kill_check(c, a, why, sizeof(why), &s)) != 0)
+		return (rc);
+	if (s.ended != 0 || s.kill_requested) {
+		fprintf(c->err, "kill: session %lld has ended already\n",
+		    (long long)s.sid);
+		return (1);
+	}
+	snprintf(sid, sizeof(sid), "%lld", (long long)s.sid);
+	snprintf(row, sizeof(row), "%lld", (long long)s.id);
+	snprintf(started, sizeof(started), "%lld", (long long)s.started);
+	return (appr_canon_kv(canon, summary, (const char *const []){
+	    "verb", "kill", "session", sid, "row", row, "engineer",
+	    s.engineer, "vendor", s.vendor, "device", s.device, "from",
+	    s.source, "started", started, "reason", why, NULL }) != 0 ? 1 : 0);
+}
 
 static int
 cmd_kill_exec(struct verb_ctx *c, const struct verb_args *a)
@@ -20,15 +61,7 @@ cmd_kill_exec(struct verb_ctx *c, const struct verb_args *a)
 	time_t deadline;
 	int rc, found = 0, ended = 0;
 
-	if (a->n < 1) {
-		fprintf(c->err, "kill: give a session number (see "
-		    "\"sessions\") and a reason the engineer will see\n");
-		return (2);
-	}
-	appr_join(a, 1, "no reason given", why, sizeof(why));
-	if (!appr_reason_ok(c, "kill", why))
-		return (2);
-	if ((rc = appr_session(c, "kill", a->pos[0], &s)) != 0)
+	if ((rc = kill_check(c, a, why, sizeof(why), &s)) != 0)
 		return (rc);
 	rc = state_session_kill(c->st, s.sid, c->admin, why, &s);
 	if (rc == BERR_EXISTS) {
@@ -44,7 +77,8 @@ cmd_kill_exec(struct verb_ctx *c, const struct verb_args *a)
 	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
 	audit_ev(BEV_SESSION_KILLED, "session", sidstr, "admin", c->admin,
 	    "via", c->via, "user", s.engineer, "vendor", s.vendor, "device",
-	    s.device, "from", s.source, "reason", why, NULL);
+	    s.device, "from", s.source, "reason", why, "assertion",
+	    c->assertion, NULL);
 	/* the monitor looks once a second; the worker then closes */
 	deadline = time(NULL) + APPR_KILL_WAIT_S;
 	while (time(NULL) < deadline) {

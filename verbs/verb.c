@@ -253,6 +253,8 @@ static const struct {
 } verb_describers[] = {
 	{ &cmd_approve_entry, cmd_approve_describe },
 	{ &cmd_deny_entry, cmd_deny_describe },
+	{ &cmd_kill_entry, cmd_kill_describe },
+	{ &cmd_revoke_entry, cmd_revoke_describe },
 };
 
 verb_describe_fn

@@ -219,6 +219,10 @@ int cmd_approve_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
 int cmd_deny_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
+int cmd_kill_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
+int cmd_revoke_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
 
 /* The verbs (verbs/cmd-*.c). */
 extern const struct cmd_entry cmd_requests_entry;

@@ -134,6 +134,22 @@ def _raw(path, argv, attrs):
     return data
 
 
+def read_frame(s):
+    """One frame from socket s: (type, payload)."""
+    head = b""
+    while len(head) < 5:
+        b = s.recv(5 - len(head))
+        assert b, "the connection ended"
+        head += b
+    n = struct.unpack(">I", head[1:])[0]
+    body = b""
+    while len(body) < n:
+        b = s.recv(n - len(body))
+        assert b, "the connection ended"
+        body += b
+    return chr(head[0]), body
+
+
 # -- a software WebAuthn authenticator -------------------------------------------
 
 def b64url(b):
@@ -432,10 +448,25 @@ def test_changed_between_prepare_and_commit(web):
     a = call(world, ["prepare", "approve", rid, "2h"], [("token", tok)])
     assert a.exit == 0, a.err
     ch, _ = a.challenge()
+    # the console's feed: a frame when the decision comes
+    feed = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    feed.settimeout(20)
+    feed.connect(str(world.bastion.run_dir / "web.sock"))
+    feed.sendall(request2(["feed"], [("token", tok)]))
+    feed.shutdown(socket.SHUT_WR)
+    assert read_frame(feed) == ("j", b'{"kind":"open"}')
     # meanwhile the request is denied over ssh
     r = p["bob"].ssh("deny", rid, "not today")
     assert r.returncode == 0, r.stderr
+    assert read_frame(feed) == ("j", b'{"kind":"request"}')
     proc.communicate(timeout=60)
+    # a new request is pushed too
+    proc2, rid2 = waiting(world, p["gina"], "pacs", "--reason", "'t 2'",
+                          "echo no")
+    assert read_frame(feed) == ("j", b'{"kind":"request"}')
+    feed.close()
+    proc2.kill()
+    proc2.communicate(timeout=30)
     a = call(world, ["commit", ch.hex()], [("token", tok),
                                            ("assert", bob.get(ch))])
     assert a.exit == 1 and "changed since it was prepared" in a.err

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "approvals.h"
+#include "buf.h"
 #include "err.h"
 #include "policy.h"
 #include "state.h"
@@ -104,6 +105,149 @@ test_lookup(void **unused)
 	assert_ptr_equal(verb_find("ls", VERB_AUDITOR), e);
 	assert_null(verb_find("ls", VERB_ADMIN));
 	assert_non_null(verb_find("export", VERB_AUDITOR));
+}
+
+/* A temporary directory dir and a policy of one admin (bob) and one
+ * device (pacs) behind approval, its store there. */
+static void
+site_policy(struct policy *pol, struct policy_person admins[1],
+    struct policy_device devs[1], char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+	memset(admins, 0, sizeof(admins[0]));
+	memset(devs, 0, sizeof(devs[0]));
+	memset(pol, 0, sizeof(*pol));
+	admins[0].name = "bob";
+	admins[0].enabled = 1;
+	devs[0].name = "pacs";
+	pol->admins = admins;
+	pol->nadmins = 1;
+	pol->devices = devs;
+	pol->ndevices = 1;
+	pol->state_dir = dir;
+	pol->approval.required = 1;
+	pol->approval_timeout = 3600;
+	pol->default_max_grant = 7200;
+}
+
+/* The canonical action of words as describe gives it: into *out (a copy
+ * the caller frees), its length in *len; the verb's status. */
+static int
+describe(struct front *f, int argc, char **argv, uint8_t **out, size_t *len)
+{
+	struct buf *canon = buf_new(4096);
+	char *sum = NULL;
+	size_t slen = 0;
+	FILE *sf = open_memstream(&sum, &slen);
+	int r;
+
+	assert_non_null(canon);
+	assert_non_null(sf);
+	r = verb_describe(&f->c, verb_find(argv[0], f->c.front), argc, argv,
+	    canon, sf);
+	fclose(sf);
+	*len = buf_len(canon);
+	*out = malloc(*len + 1);
+	assert_non_null(*out);
+	memcpy(*out, buf_ptr(canon), *len);
+	if (r == 0)
+		assert_true(sum[0] == '{' && sum[slen - 1] == '}');
+	free(sum);
+	buf_free(canon);
+	return (r);
+}
+
+/* The web console's canonical actions (issue 17): the same words on the
+ * same row give the same bytes; another duration, reason or a changed
+ * row gives others; a decided request gives none; a verb without a
+ * describe cannot be approved in a browser. And the web identity: the
+ * token's person, admins only deciding. */
+static void
+test_web_actions(void **unused)
+{
+	char dir[] = "/tmp/test_verbs_web.XXXXXX";
+	struct policy_person admins[1], auditors[1];
+	struct policy_device devs[1];
+	struct policy pol;
+	struct state *st;
+	struct front f;
+	uint8_t *a, *b;
+	size_t alen, blen;
+	int64_t id;
+
+	(void)unused;
+	site_policy(&pol, admins, devs, dir);
+	memset(auditors, 0, sizeof(auditors));
+	auditors[0].name = "carol";
+	auditors[0].enabled = 1;
+	pol.auditors = auditors;
+	pol.nauditors = 1;
+	assert_int_equal(state_open(dir, &st), 0);
+	assert_int_equal(state_request_create(st, "gina", "globex", "pacs",
+	    "ticket 4711", &id), 0);
+
+	front_open(&f, &pol, VERB_ADMIN, "web", "bob");
+	assert_string_equal(f.c.admin, "bob");
+	assert_true(f.c.admin_is_policy);
+	assert_int_equal(describe(&f, 3, (char *[]){ "approve", "1", "1h",
+	    NULL }, &a, &alen), 0);
+	assert_int_equal(describe(&f, 3, (char *[]){ "approve", "1", "60m",
+	    NULL }, &b, &blen), 0);
+	/* 1h and 60m are one duration: the same action */
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	assert_non_null(memmem(a, alen, "ticket 4711", 11));
+	free(b);
+	assert_int_equal(describe(&f, 3, (char *[]){ "approve", "1", "2h",
+	    NULL }, &b, &blen), 0);
+	assert_true(alen != blen || memcmp(a, b, alen) != 0);
+	free(b);
+	/* describing decides nothing */
+	assert_int_equal(front_run(&f, 1, (char *[]){ "requests", NULL }), 0);
+	assert_non_null(strstr(f.out, "ticket 4711"));
+	/* decided meanwhile: no action to describe */
+	assert_int_equal(state_request_finish(st, id, STATE_REQ_DENIED, "dave",
+	    "no"), 0);
+	assert_int_equal(describe(&f, 3, (char *[]){ "approve", "1", "1h",
+	    NULL }, &b, &blen), 1);
+	free(b);
+	/* a verb without describe */
+	assert_null(verb_describer(verb_find("requests", VERB_ADMIN)));
+	assert_int_equal(describe(&f, 1, (char *[]){ "requests", NULL }, &b,
+	    &blen), 2);
+	free(b);
+	free(a);
+	/* revoke: the grant row as it stands; revoked, no action */
+	assert_int_equal(state_request_create(st, "gina", "globex", "pacs",
+	    "t2", &id), 0);
+	assert_int_equal(state_request_approve(st, id, "bob", 600, 1, &id),
+	    0);
+	assert_int_equal(describe(&f, 2, (char *[]){ "revoke", "1", NULL }, &a,
+	    &alen), 0);
+	assert_non_null(memmem(a, alen, "gina", 4));
+	free(a);
+	assert_int_equal(state_grant_revoke(st, 1, "dave"), 0);
+	assert_int_equal(describe(&f, 2, (char *[]){ "revoke", "1", NULL }, &a,
+	    &alen), 1);
+	free(a);
+	/* kill: no such session */
+	assert_int_equal(describe(&f, 3, (char *[]){ "kill", "7", "stop",
+	    NULL }, &a, &alen), 1);
+	free(a);
+	front_close(&f);
+
+	/* an auditor on the web is carol, and never an admin */
+	front_open(&f, &pol, VERB_AUDITOR, "web", "carol");
+	assert_string_equal(f.c.admin, "carol");
+	assert_false(f.c.admin_is_policy);
+	front_close(&f);
+	/* a disabled admin maps to nobody */
+	admins[0].enabled = 0;
+	front_open(&f, &pol, VERB_ADMIN, "web", "bob");
+	assert_false(f.c.admin_is_policy);
+	front_close(&f);
+	state_close(st);
+	tmp_remove(dir);
 }
 
 /* A console's line: words and the verb at once. */
@@ -317,22 +461,8 @@ test_run_against_store(void **unused)
 	int found = 0;
 
 	(void)unused;
-	assert_non_null(mkdtemp(dir));
-	memset(admins, 0, sizeof(admins));
-	memset(devs, 0, sizeof(devs));
-	memset(&pol, 0, sizeof(pol));
-	admins[0].name = "bob";
+	site_policy(&pol, admins, devs, dir);
 	admins[0].unix_user = "it-bob";
-	admins[0].enabled = 1;
-	devs[0].name = "pacs";
-	pol.admins = admins;
-	pol.nadmins = 1;
-	pol.devices = devs;
-	pol.ndevices = 1;
-	pol.state_dir = dir;
-	pol.approval.required = 1;
-	pol.approval_timeout = 3600;
-	pol.default_max_grant = 7200;
 	assert_int_equal(state_open(dir, &st), 0);
 	assert_int_equal(state_request_create(st, "gina", "globex", "pacs",
 	    "ticket 4711", &id), 0);
@@ -391,6 +521,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_web_actions),
 		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_wrong_front),
 		cmocka_unit_test(test_argument_errors),
