@@ -131,6 +131,35 @@ def test_bob_signs_in_sees_the_request_arrive_and_approves_it(console,
     assert v.returncode == 0, v.stdout
 
 
+def test_bob_ends_gina_s_session_with_a_reason(console):
+    world, p, webd, con = console
+    b = con.b
+    proc, rid = approved_session(
+        world, p, con, "for i in $(seq 1 60); do echo tick-$i; sleep 1; "
+        "done")
+    # the running session appears in the list (no reload)
+    b.wait_text("#sessions-list", "gina", timeout=30)
+    sid = b.d.execute_script(
+        "const e = document.querySelector('#sessions-list button.kill');"
+        "return e ? e.id.replace('kill-', '') : null")
+    assert sid, b.text("#sessions-list")
+    b.shot("console-sessions")
+    con.fill("#kill-reason-%s" % sid, "maintenance window over")
+    con.find("#kill-%s" % sid).click()
+    body = con.confirm()
+    assert "gina" in body
+    con.wait_notice("セッションを終了しました")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "maintenance window over" in err, err
+    assert "tick-60" not in out
+    ev = world.bastion.wait_audit(event="session.killed", timeout=20)
+    assert ev.get("assertion"), ev
+    world.bastion.wait_audit(event="web.assertion",
+                             challenge=ev["assertion"], result="ok")
+    assert b.violations() == []
+
+
 def test_sign_in_refused_without_credential_with_a_wrong_secret_and_for_an_engineer(
         console):
     world, p, webd, con = console

@@ -20,10 +20,21 @@ B.pages.admin = function (main) {
   const watch = B.el("div", {id: "watch"});
   let feed = null, term = null, stream = null;
 
+  /* the columns shown of each verb's JSON (the rest stays out of the way) */
+  const cols = {
+    requests: ["id", "engineer", "vendor", "device", "reason", "created", "status"],
+    sessions: ["sid", "engineer", "vendor", "device", "from", "started",
+      "recorded_bytes", "idle_seconds", "command"],
+    grants: ["id", "request", "engineer", "device", "created", "until"],
+    vendors: null,
+  };
+  const pick = (rows, w) => cols[w] && Array.isArray(rows) && rows.length ?
+    cols[w].filter(c => c in rows[0]) : null;
+
   const reload = B.guard(async which => {
     for (const w of which || Object.keys(boxes)) {
       const rows = await B.api("GET", "/api/list/" + w);
-      B.clear(boxes[w]).append(B.table(rows, null, row => buttons[w](row)));
+      B.clear(boxes[w]).append(B.table(rows, pick(rows, w), row => buttons[w](row)));
     }
   });
 
@@ -76,16 +87,19 @@ B.pages.admin = function (main) {
           return done(B.act("deny", [String(row.id), why]), "denied");
         })}),
     ],
-    sessions: row => [
-      B.el("button", {class: "watch secondary", id: "watch-" + row.id, text: B.t("watch"),
-        onclick: () => startWatch(String(row.id))}),
-      reasonInput("kill-reason-" + row.id),
-      B.el("button", {class: "kill danger", id: "kill-" + row.id, text: B.t("kill"),
-        onclick: B.guard(() => {
-          const why = document.getElementById("kill-reason-" + row.id).value.trim();
-          return done(B.act("kill", why ? [String(row.id), why] : [String(row.id)]), "killed");
-        })}),
-    ],
+    sessions: row => {
+      const sid = String(row.sid !== undefined ? row.sid : row.id);
+      return [
+        B.el("button", {class: "watch secondary", id: "watch-" + sid, text: B.t("watch"),
+          onclick: () => startWatch(sid)}),
+        reasonInput("kill-reason-" + sid),
+        B.el("button", {class: "kill danger", id: "kill-" + sid, text: B.t("kill"),
+          onclick: B.guard(() => {
+            const why = document.getElementById("kill-reason-" + sid).value.trim();
+            return done(B.act("kill", why ? [sid, why] : [sid]), "killed");
+          })}),
+      ];
+    },
     grants: row => [
       B.el("button", {class: "revoke danger", id: "revoke-" + row.id, text: B.t("revoke"),
         onclick: B.guard(() => done(B.act("revoke", [String(row.id)]), "revoked"))}),
@@ -113,6 +127,8 @@ B.pages.admin = function (main) {
    * every few seconds instead: the page still never needs a reload. */
   let poll = null;
   const live = () => reload(["requests", "sessions", "grants"]);
+  /* sessions change by themselves too (a start, bytes, idle) */
+  const tick = setInterval(() => reload(["sessions"]), 5000);
   const fallBack = () => {
     if (feed) feed.close();
     feed = null;
@@ -127,6 +143,7 @@ B.pages.admin = function (main) {
     feed = null;
     if (poll) clearInterval(poll);
     poll = null;
+    clearInterval(tick);
     stopWatch();
   };
 };
