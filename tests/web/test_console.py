@@ -160,6 +160,33 @@ def test_bob_ends_gina_s_session_with_a_reason(console):
     assert b.violations() == []
 
 
+def test_carol_finds_and_verifies_a_recording(console):
+    world, p, webd, con = console
+    b = con.b
+    r = p["alice"].ssh("ct-scanner", "echo recorded-$((6*7))")
+    assert r.returncode == 0, r.stderr
+    world.bastion.wait_audit(event="session.end", user="alice", timeout=30)
+    enrol(world, p["carol"], con)
+    sign_in(con, "carol", "監査者")
+    b.wait_text("#recordings-list", "alice", timeout=30)
+    line = [ln for ln in b.text("#recordings-text").splitlines()
+            if "alice" in ln][0]
+    sid = line.split()[0]
+    assert sid.isdigit(), line
+    b.shot("console-auditor")
+    con.fill("#recording-id", sid)
+    con.find("#verify-go").click()
+    b.wait_text("#verify-status", "署名とハッシュチェーンは正しい",
+                timeout=30)
+    assert "status-ok" in con.find("#verify-status").get_attribute("class")
+    b.shot("console-verify")
+    ev = world.bastion.wait_audit(event="console.verb", verb="verify",
+                                  user="carol")
+    assert ev["role"] == "auditor" and ev["status"] == "ok", ev
+    assert ev["recording"] == sid
+    assert b.violations() == []
+
+
 def test_sign_in_refused_without_credential_with_a_wrong_secret_and_for_an_engineer(
         console):
     world, p, webd, con = console

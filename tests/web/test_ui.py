@@ -75,18 +75,18 @@ class Scene:
                                  b"\r\n"), term_frame(20, b"\xe6\x97\xa5"
                                                       b"\xe6\x9c\xac"),
                       term_frame(30, b"\xe8\xaa\x9e\r\n"), exit_frame(0)]
-        c["recordings"] = lambda a, t, s: self.send(s, [
-            {"id": 17, "engineer": "gina", "vendor": "globex",
-             "device": "pacs", "started": 1765090000, "status": "sealed"}])
+        c["recordings"] = [frame("o", "SESSION  START (UTC)          "
+                                 "ENGINEER  DEVICE\n17       2026-12-07 "
+                                 "06:46:40  gina      pacs\n"),
+                           exit_frame(0)]
         c["replay"] = [frame("o", json.dumps({"version": 2, "width": 80,
                                               "height": 24}) + "\n" +
                              json.dumps([0.5, "o", "first line\r\n"]) + "\n" +
                              json.dumps([2.0, "o", "second line\r\n"]) + "\n" +
                              json.dumps([9.5, "o", "last line\r\n"]) + "\n"),
                        exit_frame(0)]
-        c["verify"] = lambda a, t, s: self.send(s, {
-            "ok": True, "signature": "good", "chain": "intact",
-            "frames": 123})
+        c["verify"] = [frame("o", "recording 17: signature good, chain "
+                             "intact, sealed\n"), exit_frame(0)]
         c["report"] = self.report
 
     @staticmethod
@@ -252,10 +252,11 @@ def test_auditor_page(scene, browser, webd):
     con.fill("#search-device", "pacs")
     con.find("#search-go").click()
     util.wait_until(lambda: s.ctl.last("recordings")[0] == [
-        "recordings", "--json", "--engineer", "gina", "--device", "pacs"],
+        "recordings", "--engineer", "gina", "--device", "pacs"],
         timeout=10, what="the search")
     # replay with seek to the end
-    con.find("#replay-17").click()
+    con.fill("#recording-id", "17")
+    con.find("#replay-go").click()
     util.wait_until(lambda: browser.d.execute_script(
         "return !!window.bastionReplay"), timeout=10, what="the player")
     browser.d.execute_script("window.bastionReplay.seek(10)")
@@ -271,12 +272,13 @@ def test_auditor_page(scene, browser, webd):
     assert text == ""
     browser.shot("ui-replay")
     # verify: the verdict in plain words
-    con.find("#verify-17").click()
+    con.find("#verify-go").click()
     browser.wait_text("#verify-status", "署名とハッシュチェーンは正しい")
+    assert "signature good" in con.find("#verify-detail").text
     assert "status-ok" in con.find("#verify-status").get_attribute("class")
     browser.shot("ui-verify")
     # the bundle: an export, confirmed with the key, downloaded
-    con.find("#bundle-17").click()
+    con.find("#bundle-go").click()
     con.confirm()
     con.wait_notice("証拠バンドルを保存しました")
     f = browser.downloads / "bastion-recording-17.tar"
