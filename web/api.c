@@ -40,6 +40,8 @@ enum api_kind {
 	AK_TEXT,		/* 'o' frames as they are (cast, CSV) */
 	AK_LOGIN,		/* 'a': the cookie */
 	AK_LOGOUT,		/* the cookie ends */
+	AK_RESULT,		/* a verb's answer: its JSON, or its text as
+				 * {"message": TEXT} */
 	AK_CHALLENGE,		/* 'c': challenge and summary */
 };
 
@@ -410,6 +412,26 @@ api_challenge_answer(struct api_call *a)
 	free(s);
 }
 
+/* A verb's text answer as {"message": TEXT} (jansson escapes it; bytes
+ * that are not UTF-8 make it refuse, and then the answer is 502). */
+static void
+api_text_answer(struct api_call *a)
+{
+	json_t *j;
+	char *s = NULL;
+
+	if ((j = json_pack("{s:s%}", "message", (const char *)buf_ptr(a->out),
+	    buf_len(a->out))) != NULL)
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		http_finish_error(a->r, 502, "bastiond", "bastiond's answer "
+		    "was not text");
+	else
+		http_finish(a->r, 200, "application/json", s, strlen(s));
+	free(s);
+}
+
 static void
 api_on_end(void *arg, int status)
 {
@@ -436,6 +458,13 @@ api_on_end(void *arg, int status)
 		http_finish(a->r, 200, a->type, buf_ptr(a->out),
 		    buf_len(a->out));
 		return;
+	case AK_RESULT:
+		if (buf_len(a->out) > 0 && json_loadb((const char *)
+		    buf_ptr(a->out), buf_len(a->out), 0, NULL) == NULL) {
+			api_text_answer(a);
+			return;
+		}
+		break;
 	case AK_JSON:
 		break;
 	}
@@ -622,8 +651,9 @@ api_whoami(struct webd *w, struct web_req *r)
 	return (api_simple(w, r, "whoami", AK_JSON));
 }
 
-/* GET /api/list/VERB: the read-only verbs' --json, with the filters
- * each takes from the query string. */
+/* GET /api/list/VERB: the read-only verbs' --json (where the verb has
+ * it; else its text as {"message": TEXT}), with the filters each takes
+ * from the query string. */
 static int
 api_list(struct webd *w, struct web_req *r)
 {
@@ -631,14 +661,15 @@ api_list(struct webd *w, struct web_req *r)
 		const char *verb;
 		const char *filters[5];		/* query key = option name */
 		int all;
+		int json;			/* the verb takes --json */
 	} lists[] = {
-		{ "requests", { NULL }, 1 },
-		{ "sessions", { NULL }, 1 },
-		{ "grants", { NULL }, 1 },
-		{ "vendors", { NULL }, 0 },
+		{ "requests", { NULL }, 1, 1 },
+		{ "sessions", { NULL }, 1, 1 },
+		{ "grants", { NULL }, 1, 1 },
+		{ "vendors", { NULL }, 0, 1 },
 		{ "recordings", { "engineer", "vendor", "device", "date",
-		    NULL }, 0 },
-		{ "report", { "month", NULL }, 0 },
+		    NULL }, 0, 0 },
+		{ "report", { "month", NULL }, 0, 1 },
 	};
 	struct api_req q = { 0 };
 	char opts[5][24];
@@ -651,7 +682,8 @@ api_list(struct webd *w, struct web_req *r)
 	if (i == sizeof(lists) / sizeof(lists[0]))
 		return (http_reply_error(r, 404, "not_found", "no such list"));
 	api_word(&q, lists[i].verb);
-	api_word(&q, "--json");
+	if (lists[i].json)
+		api_word(&q, "--json");
 	if (lists[i].all && (v = http_query(r, "all")) != NULL &&
 	    strcmp(v, "1") == 0)
 		api_word(&q, "--all");
@@ -666,7 +698,8 @@ api_list(struct webd *w, struct web_req *r)
 		api_word(&q, opts[k]);
 		api_word(&q, v);
 	}
-	return (api_send(w, r, &q, 1, AK_JSON, NULL));
+	return (api_send(w, r, &q, lists[i].json, lists[i].json ? AK_JSON :
+	    AK_RESULT, NULL));
 }
 
 /* GET /api/recordings/ID/cast|verify */
@@ -693,10 +726,11 @@ api_recording(struct webd *w, struct web_req *r)
 		    "application/x-asciicast"));
 	}
 	if (strcmp(what, "/verify") == 0) {
+		/* its verdict in words; exit status 1 (403) when the
+		 * recording does not verify */
 		api_word(&q, "verify");
 		api_word(&q, id);
-		api_word(&q, "--json");
-		return (api_send(w, r, &q, 1, AK_JSON, NULL));
+		return (api_send(w, r, &q, 0, AK_RESULT, NULL));
 	}
 	return (http_reply_error(r, 404, "not_found", "no such page"));
 }
@@ -783,7 +817,7 @@ api_commit(struct webd *w, struct web_req *r)
 		api_req_free(&q);
 		return (api_bad(r, "challenge and assertion"));
 	}
-	return (api_send(w, r, &q, 1, AK_JSON, NULL));
+	return (api_send(w, r, &q, 1, AK_RESULT, NULL));
 }
 
 /* POST /api/export {"challenge", "assertion", "id"}: the commit of a

@@ -735,6 +735,7 @@ http_start(struct webd *w, int fd, const char *key, const char *cert,
 	w->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    http_access, w,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_HTTPS_MEM_KEY, key,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert,
@@ -744,7 +745,6 @@ http_start(struct webd *w, int fd, const char *key, const char *cert,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, w,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_log, w,
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		log_error("cannot start the HTTPS server (libmicrohttpd): "

@@ -106,13 +106,16 @@ def test_lists_pass_json_on_and_never_anything_else(webd, ctl):
                                exit_frame(0)]
     st, _, b = webd.request("GET", "/api/list/sessions", headers=COOKIE)
     assert st == 502 and b"<script>" not in b
-    ctl.answers["recordings"] = [frame("j", "[]"), exit_frame(0)]
+    ctl.answers["recordings"] = [frame("o", "SESSION  ENGINEER\n17  gina\n"),
+                                 exit_frame(0)]
     st, _, b = webd.request(
         "GET", "/api/list/recordings?engineer=gina&device=pacs&x=1",
         headers=COOKIE)
-    assert st == 200
+    # recordings has no --json: its text, as a JSON string
+    assert st == 200 and json.loads(b) == {
+        "message": "SESSION  ENGINEER\n17  gina\n"}
     assert ctl.last("recordings")[0] == [
-        "recordings", "--json", "--engineer", "gina", "--device", "pacs"]
+        "recordings", "--engineer", "gina", "--device", "pacs"]
     st, _, b = webd.request("GET", "/api/list/recordings?engineer=--all",
                             headers=COOKIE)
     assert st == 400
@@ -140,6 +143,13 @@ def test_prepare_and_commit(webd, ctl):
     argv, attrs = ctl.last("commit")
     assert argv == ["commit", chal.hex()]
     assert attrs["token"] == TOKEN and "assert" in attrs
+    # a verb that answers in text: the text as a JSON string, escaped
+    ctl.answers["commit"] = [frame("o", 'approved 42 "<b>"\n'), exit_frame(0)]
+    st, _, b = webd.request("POST", "/api/commit", {
+        "challenge": j["challenge"], "assertion": {
+            "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
+            "signature": "AA"}}, headers=COOKIE)
+    assert st == 200 and json.loads(b) == {"message": 'approved 42 "<b>"\n'}
     # a commit without an assertion is sent as it is: bastiond refuses it
     ctl.answers["commit"] = [frame("e", "a fresh assertion is needed\n"),
                              exit_frame(1)]

@@ -206,7 +206,8 @@ class Console:
     def confirm(self):
         """Press the dialog's confirm button (the key then signs)."""
         util.wait_until(lambda: self.find("#dialog").is_displayed(),
-                        timeout=20, what="the confirmation dialog")
+                        timeout=20, what=lambda: "the confirmation dialog "
+                        "(the page says: %r)" % self.notice())
         body = self.find("#dialog-body").text
         self.find("#dialog-ok").click()
         return body

@@ -20,10 +20,21 @@ B.pages.admin = function (main) {
   const watch = B.el("div", {id: "watch"});
   let feed = null, term = null, stream = null;
 
+  /* the columns shown of each verb's JSON (the rest stays out of the way) */
+  const cols = {
+    requests: ["id", "engineer", "vendor", "device", "reason", "created", "status"],
+    sessions: ["sid", "engineer", "vendor", "device", "from", "started",
+      "recorded_bytes", "idle_seconds", "command"],
+    grants: ["id", "request", "engineer", "device", "created", "until"],
+    vendors: null,
+  };
+  const pick = (rows, w) => cols[w] && Array.isArray(rows) && rows.length ?
+    cols[w].filter(c => c in rows[0]) : null;
+
   const reload = B.guard(async which => {
     for (const w of which || Object.keys(boxes)) {
       const rows = await B.api("GET", "/api/list/" + w);
-      B.clear(boxes[w]).append(B.table(rows, null, row => buttons[w](row)));
+      B.clear(boxes[w]).append(B.table(rows, pick(rows, w), row => buttons[w](row)));
     }
   });
 
@@ -49,7 +60,7 @@ B.pages.admin = function (main) {
     watch.append(B.card("watch-card", "watch.title",
       B.el("p", {text: B.t("watch.session", {id})}), box,
       B.el("button", {class: "secondary", id: "watch-stop", text: B.t("watch.stop"), onclick: stopWatch})));
-    term = new Terminal({cols: 100, rows: 24, disableStdin: true, convertEol: false});
+    term = new Terminal({cols: 100, rows: 24, fontSize: 13, disableStdin: true, convertEol: false});
     term.open(box);
     stream = new EventSource("/api/watch/" + encodeURIComponent(id));
     stream.addEventListener("term", ev => term && term.write(B.unb64u(ev.data)));
@@ -76,16 +87,19 @@ B.pages.admin = function (main) {
           return done(B.act("deny", [String(row.id), why]), "denied");
         })}),
     ],
-    sessions: row => [
-      B.el("button", {class: "watch secondary", id: "watch-" + row.id, text: B.t("watch"),
-        onclick: () => startWatch(String(row.id))}),
-      reasonInput("kill-reason-" + row.id),
-      B.el("button", {class: "kill danger", id: "kill-" + row.id, text: B.t("kill"),
-        onclick: B.guard(() => {
-          const why = document.getElementById("kill-reason-" + row.id).value.trim();
-          return done(B.act("kill", why ? [String(row.id), why] : [String(row.id)]), "killed");
-        })}),
-    ],
+    sessions: row => {
+      const sid = String(row.sid !== undefined ? row.sid : row.id);
+      return [
+        B.el("button", {class: "watch secondary", id: "watch-" + sid, text: B.t("watch"),
+          onclick: () => startWatch(sid)}),
+        reasonInput("kill-reason-" + sid),
+        B.el("button", {class: "kill danger", id: "kill-" + sid, text: B.t("kill"),
+          onclick: B.guard(() => {
+            const why = document.getElementById("kill-reason-" + sid).value.trim();
+            return done(B.act("kill", why ? [sid, why] : [sid]), "killed");
+          })}),
+      ];
+    },
     grants: row => [
       B.el("button", {class: "revoke danger", id: "revoke-" + row.id, text: B.t("revoke"),
         onclick: B.guard(() => done(B.act("revoke", [String(row.id)]), "revoked"))}),
@@ -108,13 +122,28 @@ B.pages.admin = function (main) {
     B.card("vendors", "vendors.title", boxes.vendors));
   reload();
 
-  /* the live feed: each change re-reads requests and sessions */
+  /* the live feed: each change re-reads requests and sessions. Where
+   * the feed is not there (it ends, or fails), the lists are read again
+   * every few seconds instead: the page still never needs a reload. */
+  let poll = null;
+  const live = () => reload(["requests", "sessions", "grants"]);
+  /* sessions change by themselves too (a start, bytes, idle) */
+  const tick = setInterval(() => reload(["sessions"]), 5000);
+  const fallBack = () => {
+    if (feed) feed.close();
+    feed = null;
+    if (!poll) poll = setInterval(live, 3000);
+  };
   feed = new EventSource("/api/feed");
-  feed.addEventListener("change", () => reload(["requests", "sessions", "grants"]));
-  feed.addEventListener("end", () => feed && feed.close());
+  feed.addEventListener("change", live);
+  feed.addEventListener("end", fallBack);
+  feed.addEventListener("error", fallBack);
   B.stopPage = () => {
     if (feed) feed.close();
     feed = null;
+    if (poll) clearInterval(poll);
+    poll = null;
+    clearInterval(tick);
     stopWatch();
   };
 };

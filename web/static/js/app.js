@@ -12,8 +12,6 @@
  */
 "use strict";
 
-B.pages = {};
-
 B.pages.signin = function (main) {
   const user = B.el("input", {id: "signin-user", name: "user", autocomplete: "username", required: true});
   const secret = B.el("input", {id: "signin-secret", name: "secret", type: "password",
@@ -67,7 +65,9 @@ B.pages.enroll = function (main) {
     const pk = {
       challenge: B.unb64u(begin.challenge),
       rp: {id: pick("rp_id", "rpId"), name: pick("rp_name", "rpName") || "bastion"},
-      user: {id: B.unb64u(pick("user_id", "userId")), name: user.value, displayName: user.value},
+      // the user handle is not checked by bastiond: given, or random
+      user: {id: pick("user_id", "userId") ? B.unb64u(pick("user_id", "userId")) :
+        crypto.getRandomValues(new Uint8Array(16)), name: user.value, displayName: user.value},
       pubKeyCredParams: [{type: "public-key", alg: -8}, {type: "public-key", alg: -7}],
       attestation: pick("attestation") || "none",
       authenticatorSelection: {residentKey: "discouraged",

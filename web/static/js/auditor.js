@@ -17,18 +17,41 @@ B.pages.auditor = function (main) {
   for (const k of ["engineer", "vendor", "device", "date"])
     f[k] = B.el("input", {id: "search-" + k, placeholder: B.t("col." + k)});
 
+  const actions = id => [
+    B.el("button", {class: "replay secondary", id: "replay-" + id, text: B.t("replay"),
+      onclick: () => open(id, "replay")}),
+    B.el("button", {class: "verify secondary", id: "verify-" + id, text: B.t("verify"),
+      onclick: () => open(id, "verify")}),
+    B.el("button", {class: "bundle", id: "bundle-" + id, text: B.t("bundle"),
+      onclick: () => bundle(id)}),
+  ];
+
+  /* the verb's JSON as a table with buttons per row; or, where the verb
+   * answers in text, that text and a field for the session number */
   const search = B.guard(async () => {
     const q = new URLSearchParams();
     for (const [k, e] of Object.entries(f)) if (e.value.trim()) q.set(k, e.value.trim());
     const rows = await B.api("GET", "/api/list/recordings?" + q.toString());
-    B.clear(list).append(B.table(rows, null, row => [
-      B.el("button", {class: "replay secondary", id: "replay-" + row.id, text: B.t("replay"),
-        onclick: () => open(row.id, "replay")}),
-      B.el("button", {class: "verify secondary", id: "verify-" + row.id, text: B.t("verify"),
-        onclick: () => open(row.id, "verify")}),
-      B.el("button", {class: "bundle", id: "bundle-" + row.id, text: B.t("bundle"),
-        onclick: () => bundle(row.id)}),
-    ]));
+    if (Array.isArray(rows)) {
+      B.clear(list).append(B.table(rows, null, row =>
+        actions(String(row.id !== undefined ? row.id : row.session))));
+      return;
+    }
+    const id = B.el("input", {id: "recording-id", placeholder: B.t("col.session"), size: 8});
+    const go = what => () => {
+      const v = id.value.trim();
+      if (/^[0-9]+$/.test(v)) (what === "bundle" ? bundle(v) : open(v, what));
+      else B.notice(B.t("recording.pick"), "error");
+    };
+    B.clear(list).append(
+      B.el("pre", {id: "recordings-text", text: rows.message || ""}),
+      B.el("form", {class: "inline", onsubmit: ev => ev.preventDefault()}, id,
+        B.el("button", {type: "button", class: "secondary", id: "replay-go",
+          text: B.t("replay"), onclick: go("replay")}),
+        B.el("button", {type: "button", class: "secondary", id: "verify-go",
+          text: B.t("verify"), onclick: go("verify")}),
+        B.el("button", {type: "button", id: "bundle-go", text: B.t("bundle"),
+          onclick: go("bundle")})));
   });
 
   const open = B.guard(async (id, what) => {
@@ -43,12 +66,21 @@ B.pages.auditor = function (main) {
       player = B.player(box, cast);
       return;
     }
-    const v = await B.api("GET", "/api/recordings/" + id + "/verify");
-    const ok = v.ok === true || v.status === "ok" || v.verified === true;
+    /* bastiond's verdict: exit status 0 (200) verified, 1 (403) not */
+    let ok = true, words;
+    try {
+      const v = await B.api("GET", "/api/recordings/" + id + "/verify");
+      words = typeof v.message === "string" ? v.message : B.describe(v);
+      ok = v.ok !== false;
+    } catch (e) {
+      if (e.status !== 403) throw e;
+      ok = false;
+      words = e.message;
+    }
     detail.append(B.card("verify-card", "verify.title",
       B.el("p", {id: "verify-status", class: ok ? "status-ok" : "status-bad",
-        text: ok ? B.t("verify.ok") : B.t("verify.bad")}),
-      B.el("pre", {id: "verify-detail", text: B.describe(v)})));
+        text: (ok ? B.t("verify.ok") : B.t("verify.bad")) + " (#" + id + ")"}),
+      B.el("pre", {id: "verify-detail", text: words})));
   });
 
   const bundle = B.guard(async id => {

@@ -15,6 +15,8 @@ const B = {
   me: null,                 // {person, role} after sign-in
   creds: [],                // the signed-in person's credential ids (b64u)
   rpId: null,
+  pages: {},               // page name -> function(main), one file each
+  stopPage: null,          // what the current page stops when left
 };
 
 /* el("td", {class: "x", onclick: f}, "text", child, ...) */

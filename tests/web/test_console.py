@@ -1,0 +1,297 @@
+"""The web console end to end, as the issue's "Done when" says: a real
+bastiond (devices, PAM, the software security key for ssh) and
+bastion-webd, driven by a headless Chromium whose virtual authenticator
+does WebAuthn.
+
+The main flow: bob enrols a browser credential with the code from
+`ssh -A bob@bastion web-enroll`, signs in, sees gina's request appear
+without a reload, approves it (gina's ssh session starts), watches it
+live and ends it; carol replays and verifies the recording and downloads
+the bundle, which bastion-verify accepts. And the refusals: no
+credential, a wrong secret, an engineer, an action without a fresh
+assertion, a replayed assertion, a script in a reason or a command.
+Screenshots: build/web-shots/console-*.png.
+"""
+
+import base64
+import json
+import os
+import pwd
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from selenium.webdriver.common.virtual_authenticator import Credential
+
+from harness import util
+from test_approvals import waiting
+from webharness import Console, Webd
+
+pytestmark = pytest.mark.timeout(300)
+
+SECRETS = {"bob": "web-bob-1", "carol": "web-carol-1", "gina": "web-gina-1"}
+INJECTED = '<img src=x onerror="window.pwned=1">'
+
+
+@pytest.fixture
+def console(cast, webd_bin, web_static, browser, tmp_path):
+    """The standard cast with a web: section for a bastion-webd on
+    https://localhost:PORT, globex's pacs behind approval, PAM service
+    bastion-web; bastiond and webd started. (world, people, webd,
+    Console)."""
+    world, p = cast
+    webd = Webd(webd_bin, web_static, tmp_path / "webd", ctl_path=None)
+    world.top["web"] = {"origin": webd.origin,
+                        "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
+    world.vendors["globex"]["approval"] = {"required": True}
+    passdb = world.pam.workdir / "web-passdb"
+    passdb.write_text("".join("%s:%s:bastion-web\n" % kv
+                              for kv in SECRETS.items()))
+    os.chmod(passdb, 0o600)
+    world.pam.write_service("bastion-web", [
+        "auth required %s passdb=%s" % (world.pam.matrix, passdb),
+        "account required %s passdb=%s" % (world.pam.matrix, passdb)])
+    world.start_bastion()
+    webd.ctl_path = str(world.bastion.run_dir / "web.sock")
+    webd.start()
+    browser.authenticator()
+    yield world, p, webd, Console(browser, webd)
+    webd.stop()
+
+
+def enrol(world, person, con):
+    """person's browser credential, with a code from the ssh console."""
+    r = person.ssh("web-enroll", "--json")
+    assert r.returncode == 0, r.stderr
+    code = json.loads(r.stdout)["code"]
+    con.enroll(person.name, code, SECRETS[person.name])
+    con.wait_notice("登録しました")
+    world.bastion.wait_audit(event="web.enroll", person=person.name,
+                             result="ok")
+
+
+def sign_in(con, name, role_text):
+    con.sign_in(name, SECRETS[name])
+    con.b.wait_text("#who", role_text)
+
+
+def sign_out(con):
+    con.find("#logout").click()
+    con.b.wait_text("#signin h2", "サインイン")
+
+
+def approved_session(world, p, con, command):
+    """bob enrolled and signed in; gina's request, seen to arrive without
+    a reload, approved in the page; gina's ssh (a Popen) running command
+    on pacs. Returns (proc, request id)."""
+    b = con.b
+    enrol(world, p["bob"], con)
+    sign_in(con, "bob", "管理者")
+    b.d.execute_script("window.__same_page = 1")
+    proc, rid = waiting(world, p["gina"], "pacs", "--reason",
+                        "'ticket 4711'", command)
+    b.wait_text("#requests-list", "ticket 4711")
+    assert b.d.execute_script("return window.__same_page") == 1
+    b.shot("console-admin-request")
+    # approve for 2h: the dialog shows bastiond's summary, the key signs
+    con.find("#duration-%s" % rid).send_keys("2h")
+    con.find("#approve-%s" % rid).click()
+    body = con.confirm()
+    assert "gina" in body and "pacs" in body and "ticket 4711" in body
+    b.shot("console-approve-dialog")
+    con.wait_notice("承認しました")
+    ev = world.bastion.wait_audit(event="approval.approve", request=rid,
+                                  timeout=20)
+    assert ev["via"] == "web" and ev["admin"] == "bob" and ev["assertion"]
+    world.bastion.wait_audit(event="web.assertion",
+                             challenge=ev["assertion"], result="ok")
+    world.bastion.wait_audit(event="device.connect", user="gina",
+                             timeout=30)
+    return proc, rid
+
+
+def test_bob_signs_in_sees_the_request_arrive_and_approves_it(console,
+                                                             build_dir):
+    world, p, webd, con = console
+    proc, rid = approved_session(world, p, con, "echo ran-$((6*7))")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out == "ran-42\n", err
+    # decided: it leaves the pending list (the page reads it again)
+    util.wait_until(lambda: not con.b.d.find_elements(
+        "css selector", "#approve-%s" % rid), timeout=20,
+        what="the approved request to leave the pending list")
+    assert con.b.violations() == []
+    v = subprocess.run([str(build_dir / "bastion-verify"), "--audit",
+                        str(world.bastion.state_dir / "audit.log")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=60)
+    assert v.returncode == 0, v.stdout
+
+
+def test_bob_ends_gina_s_session_with_a_reason(console):
+    world, p, webd, con = console
+    b = con.b
+    proc, rid = approved_session(
+        world, p, con, "for i in $(seq 1 60); do echo tick-$i; sleep 1; "
+        "done")
+    # the running session appears in the list (no reload)
+    b.wait_text("#sessions-list", "gina", timeout=30)
+    sid = b.d.execute_script(
+        "const e = document.querySelector('#sessions-list button.kill');"
+        "return e ? e.id.replace('kill-', '') : null")
+    assert sid, b.text("#sessions-list")
+    b.shot("console-sessions")
+    con.fill("#kill-reason-%s" % sid, "maintenance window over")
+    con.find("#kill-%s" % sid).click()
+    body = con.confirm()
+    assert "gina" in body
+    con.wait_notice("セッションを終了しました")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "maintenance window over" in err, err
+    assert "tick-60" not in out
+    ev = world.bastion.wait_audit(event="session.killed", timeout=20)
+    assert ev.get("assertion"), ev
+    world.bastion.wait_audit(event="web.assertion",
+                             challenge=ev["assertion"], result="ok")
+    assert b.violations() == []
+
+
+def test_carol_finds_and_verifies_a_recording(console):
+    world, p, webd, con = console
+    b = con.b
+    r = p["alice"].ssh("ct-scanner", "echo recorded-$((6*7))")
+    assert r.returncode == 0, r.stderr
+    world.bastion.wait_audit(event="session.end", user="alice", timeout=30)
+    enrol(world, p["carol"], con)
+    sign_in(con, "carol", "監査者")
+    b.wait_text("#recordings-list", "alice", timeout=30)
+    line = [ln for ln in b.text("#recordings-text").splitlines()
+            if "alice" in ln][0]
+    sid = line.split()[0]
+    assert sid.isdigit(), line
+    b.shot("console-auditor")
+    con.fill("#recording-id", sid)
+    con.find("#verify-go").click()
+    b.wait_text("#verify-status", "署名とハッシュチェーンは正しい",
+                timeout=30)
+    assert "status-ok" in con.find("#verify-status").get_attribute("class")
+    b.shot("console-verify")
+    ev = world.bastion.wait_audit(event="console.verb", verb="verify",
+                                  user="carol")
+    assert ev["role"] == "auditor" and ev["status"] == "ok", ev
+    assert ev["recording"] == sid
+    assert b.violations() == []
+
+
+def test_sign_in_refused_without_credential_with_a_wrong_secret_and_for_an_engineer(
+        console):
+    world, p, webd, con = console
+    b = con.b
+    enrol(world, p["bob"], con)
+    # a wrong secret
+    con.sign_in("bob", "wrong")
+    con.wait_notice("sign-in failed")
+    world.bastion.wait_audit(event="web.login", person="bob",
+                             result="refused")
+    assert not [c for c in b.d.get_cookies()
+                if c["name"] == "__Host-bastion"]
+    b.shot("console-signin-refused")
+    # an engineer, even with a credential of hers slipped into the store
+    # and onto the key
+    key = ec.generate_private_key(ec.SECP256R1())
+    cid = os.urandom(32)
+    b.d.add_credential(Credential.create_non_resident_credential(
+        cid, "localhost", key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()), 0))
+    nums = key.public_key().public_numbers()
+    db = sqlite3.connect(str(world.bastion.state_dir / "state.db"),
+                         timeout=10)
+    db.execute("INSERT INTO web_credential(person, cred_id, alg, pubkey, "
+               "created, enrolled_by) VALUES (?, ?, -7, ?, 0, 'test')",
+               ("gina", base64.urlsafe_b64encode(cid).rstrip(b"=").decode(),
+                "04" + nums.x.to_bytes(32, "big").hex() +
+                nums.y.to_bytes(32, "big").hex()))
+    db.commit()
+    db.close()
+    # through the page: bastiond offers her no credential to sign with
+    con.sign_in("gina", SECRETS["gina"])
+    con.wait_notice("サインインできませんでした")
+    # and signed with hers all the same, the sign-in is refused
+    r = b.d.execute_async_script("""
+        const [user, secret, cid, cb] = arguments;
+        (async () => {
+          const begin = await B.api('POST', '/api/login/begin', {user});
+          const assertion = await B.assert(begin.challenge, [cid], 'localhost');
+          const r = await fetch('/api/login/finish', {method: 'POST',
+            credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({user, secret, assertion})});
+          return r.status + ' ' + await r.text();
+        })().then(cb, e => cb('ERR ' + e));""", "gina", SECRETS["gina"],
+        base64.urlsafe_b64encode(cid).rstrip(b"=").decode())
+    assert r.startswith("403 ") and "sign-in failed" in r, r
+    world.bastion.wait_audit(event="web.login", person="gina",
+                             result="refused")
+    # no credential on the key any more: the browser has nothing to sign
+    b.d.remove_all_credentials()
+    con.sign_in("bob", SECRETS["bob"])
+    con.wait_notice("サインインできませんでした")
+    assert "bob" not in con.find("#who").text
+
+
+def test_actions_need_a_fresh_assertion_and_show_injected_text_as_text(
+        console):
+    world, p, webd, con = console
+    b = con.b
+    enrol(world, p["bob"], con)
+    sign_in(con, "bob", "管理者")
+    proc, rid = waiting(world, p["gina"], "pacs", "--reason",
+                        "'%s'" % INJECTED, "echo x")
+    b.wait_text("#requests-list", INJECTED)
+    assert b.d.execute_script("return window.pwned") is None
+    assert b.d.find_elements("css selector", "#requests-list img") == []
+    b.shot("console-injected")
+    # a made-up challenge, and a prepared one committed without assertion
+    r = con.api("POST", "/api/commit", {"challenge": "A" * 43})
+    assert r["status"] == 403, r
+    r = con.api("POST", "/api/prepare", {"verb": "approve",
+                                         "args": [rid, "1h"]})
+    assert r["status"] == 200, r
+    ch = json.loads(r["body"])["challenge"]
+    r = con.api("POST", "/api/commit", {"challenge": ch})
+    assert r["status"] == 403, r
+    assert not world.bastion.audit_events(event="approval.approve")
+    # a replayed assertion: the page's own approval, kept and sent again
+    b.d.execute_script("""
+        const get = navigator.credentials.get.bind(navigator.credentials);
+        navigator.credentials.get = async o => {
+          const a = await get(o);
+          window.__kept = {
+            id: B.b64u(a.rawId),
+            authenticatorData: B.b64u(a.response.authenticatorData),
+            clientDataJSON: B.b64u(a.response.clientDataJSON),
+            signature: B.b64u(a.response.signature), userHandle: ''};
+          window.__kept_challenge = B.b64u(o.publicKey.challenge);
+          return a;
+        };""")
+    con.find("#approve-%s" % rid).click()
+    con.confirm()
+    con.wait_notice("承認しました")
+    world.bastion.wait_audit(event="approval.approve", request=rid)
+    proc.communicate(timeout=60)
+    r = b.d.execute_async_script("""
+        const cb = arguments[arguments.length - 1];
+        fetch('/api/commit', {method: 'POST', credentials: 'same-origin',
+          headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({challenge: window.__kept_challenge,
+                                assertion: window.__kept})})
+          .then(r => cb(r.status), e => cb(String(e)));""")
+    assert r == 403, r
+    world.bastion.wait_audit(event="web.assertion", result="replayed")
+    assert len(world.bastion.audit_events(event="approval.approve")) == 1
+    assert b.violations() == []
