@@ -246,41 +246,38 @@ def test_mail_and_signed_webhook(cast, notify_dir):
         rcv.close()
 
 
+def webhook_fails(cast, d, rcv, reason):
+    """A webhook-only site: gina's request gives notify.failed (webhook,
+    reason) and nothing sent; then the request stands and is approved
+    as ever. Returns what the receiver saw."""
+    world, p = notify_site(cast, d, rcv, mail=False)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+    ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                  timeout=20)
+    assert (ev["kind"], ev["reason"]) == ("webhook", reason)
+    assert not world.bastion.audit_events(event="notify.sent")
+    approve_and_run(world, p, proc, rid)
+    return rcv.deliveries
+
+
 def test_wrong_secret_fails_the_check(cast, notify_dir):
-    d = notify_dir
-    rcv = Receiver(d, b"another-secret")    # not the bastion's
+    rcv = Receiver(notify_dir, b"another-secret")    # not the bastion's
     try:
-        world, p = notify_site(cast, d, rcv, mail=False)
-        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
-        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
-                                      timeout=20)
-        assert ev["kind"] == "webhook"
-        assert ev["reason"] == "HTTP 401 after 1 try"
-        assert len(rcv.deliveries) == 1 and not rcv.deliveries[0]["verified"]
-        assert not world.bastion.audit_events(event="notify.sent")
-        # the request stands and is decided as ever
-        approve_and_run(world, p, proc, rid)
+        seen = webhook_fails(cast, notify_dir, rcv, "HTTP 401 after 1 try")
+        assert len(seen) == 1 and not seen[0]["verified"]
     finally:
         rcv.close()
 
 
 def test_failing_receiver_is_tried_three_times(cast, notify_dir):
-    d = notify_dir
-    rcv = Receiver(d, SECRET, mode="fail")
+    rcv = Receiver(notify_dir, SECRET, mode="fail")
     try:
-        world, p = notify_site(cast, d, rcv, mail=False)
-        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
-        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
-                                      timeout=20)
-        assert ev["kind"] == "webhook"
-        assert ev["reason"] == "HTTP 503 after 3 tries"
+        seen = webhook_fails(cast, notify_dir, rcv,
+                             "HTTP 503 after 3 tries")
         # three tries of one delivery, each signed (and verified) afresh
-        assert len(rcv.deliveries) == 3
-        assert all(x["verified"] for x in rcv.deliveries)
-        assert len({x["headers"]["X-Bastion-Delivery"]
-                    for x in rcv.deliveries}) == 1
-        assert len({x["body"] for x in rcv.deliveries}) == 1
-        approve_and_run(world, p, proc, rid)
+        assert len(seen) == 3 and all(x["verified"] for x in seen)
+        assert len({x["headers"]["X-Bastion-Delivery"] for x in seen}) == 1
+        assert len({x["body"] for x in seen}) == 1
     finally:
         rcv.close()
 
