@@ -227,7 +227,7 @@ notify_args(struct sess *S, char *bin, char *grant, char *port,
 		if (n->webhook_insecure_http)
 			argv[k++] = "--insecure-http";
 	}
-	ARG2("--console-url", n->console_url);
+	ARG2("--console-url", policy_notify_console_url(S->pol));
 	ARG2("--ssh-host", n->ssh_host);
 	if (S->pol->nlisten > 0)
 		ARG2("--ssh-port", port);

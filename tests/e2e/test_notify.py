@@ -210,7 +210,7 @@ def test_mail_and_signed_webhook(cast, notify_dir):
             ["it@hospital.example", "ward-7@hospital.example"]
         assert msg["Content-Transfer-Encoding"] == "base64"
         body = msg.get_content()
-        link = "%s/#/requests/%s" % (CONSOLE, rid)
+        link = "%s/#/admin/requests/%s" % (CONSOLE, rid)
         ssh = ["ssh -A -p %s ADMIN@bastion.example approve %s 2h" %
                (port_of(world), rid),
                "ssh -A -p %s ADMIN@bastion.example deny %s REASON" %

@@ -181,7 +181,7 @@ test_header_encoded(void **state)
 /* ---- the whole mail ---------------------------------------------------- */
 
 static const struct notify_view view = {
-	"https://bastion.example:8443/#/requests/42",
+	"https://bastion.example:8443/#/admin/requests/42",
 	"ssh -A ADMIN@bastion.example approve 42 2h",
 	"ssh -A ADMIN@bastion.example deny 42 REASON",
 };
@@ -234,7 +234,7 @@ test_mail_hostile_reason(void **state)
 	assert_null(strstr(body, "\n.\n"));
 	assert_null(strstr(body, "\nBcc:"));
 	assert_non_null(strstr(body, "https://bastion.example:8443/#/"
-	    "requests/42"));
+	    "admin/requests/42"));
 	assert_non_null(strstr(body, "ssh -A ADMIN@bastion.example approve 42 "
 	    "2h"));
 	assert_non_null(strstr(body, "ssh -A ADMIN@bastion.example deny 42 "

@@ -161,6 +161,58 @@ test_refused(void **state)
 	}
 }
 
+/* The link's base: console_url, else the web console's origin, else none. */
+static void
+test_console_url_default(void **state)
+{
+	static const char *const mail = "approval:\n"
+	    "  notify:\n"
+	    "    mail: {command: /usr/bin/msmtp -t, to: [it@h.example], "
+	    "from: b@h.example}\n";
+	struct policy *p = NULL;
+	char *errs, text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s    console_url: "
+	    "https://console.example\n", HEAD, mail);
+	if (load(text, &p, &errs) != 0)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_string_equal(policy_notify_console_url(p),
+	    "https://console.example");
+	policy_free(p);
+
+	snprintf(text, sizeof(text), "%s%s", HEAD, mail);
+	if (load(text, &p, &errs) != 0)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_null(policy_notify_console_url(p));
+	policy_free(p);
+#ifdef POLICY_DEFAULT_WEB_USER
+	/* with the web console's section (issue 17): its origin, unless
+	 * console_url says otherwise */
+	snprintf(text, sizeof(text), "%s%sweb: {origin: "
+	    "\"https://bastion.example:8443\", daemon_user: root}\n", HEAD,
+	    mail);
+	if (load(text, &p, &errs) != 0)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_string_equal(policy_notify_console_url(p),
+	    "https://bastion.example:8443");
+	policy_free(p);
+	snprintf(text, sizeof(text), "%s%s    console_url: "
+	    "https://console.example\nweb: {origin: "
+	    "\"https://bastion.example:8443\", daemon_user: root}\n", HEAD,
+	    mail);
+	if (load(text, &p, &errs) != 0)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_string_equal(policy_notify_console_url(p),
+	    "https://console.example");
+	policy_free(p);
+#endif
+}
+
 static int
 setup(void **state)
 {
@@ -186,6 +238,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_settings),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_console_url_default),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
