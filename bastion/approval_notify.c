@@ -489,6 +489,7 @@ notify_jobs_end(struct notify_job **list)
 {
 	struct notify_job *j;
 
+	notify_jobs_ready(list);	/* what ended already, as it ended */
 	while ((j = *list) != NULL) {
 		*list = j->next;
 		if (j->helper)
@@ -503,35 +504,35 @@ notify_jobs_end(struct notify_job **list)
 	}
 }
 
-struct notify_job *
-approval_notify(struct sess *S, const struct state_request *r)
+void
+approval_notify(struct sess *S, const struct state_request *r,
+    struct notify_job **list)
 {
-	struct notify_job *jobs = NULL, *j;
+	struct notify_job *j;
 	char *json = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	if ((S->pol->notify_command == NULL || *S->pol->notify_command ==
 	    '\0') && !S->pol->notify.set)
-		return (NULL);
+		return;
 	if ((f = open_memstream(&json, &len)) == NULL)
-		return (NULL);
+		return;
 	appr_request_json(f, r);
 	fputc('\n', f);
 	if (fclose(f) != 0) {
 		free(json);
-		return (NULL);
+		return;
 	}
 	if (S->pol->notify.set && (j = notify_helper_run(S, r, json,
 	    len)) != NULL) {
-		j->next = jobs;
-		jobs = j;
+		j->next = *list;
+		*list = j;
 	}
 	if (S->pol->notify_command != NULL && *S->pol->notify_command !=
 	    '\0' && (j = notify_command_run(S, r, json, len)) != NULL) {
-		j->next = jobs;
-		jobs = j;
+		j->next = *list;
+		*list = j;
 	}
 	free(json);
-	return (jobs);
 }

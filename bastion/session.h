@@ -113,9 +113,9 @@ int approval_take_reason(struct sess *S);
  * monitor decides (approval_mon_*). */
 int approval_gate(struct sess *S);
 /* approval.c (the monitor): MREQ_APPROVAL_CHECK, _REQUEST (files it and
- * starts its notifications into *jobs: approval_notify), _POLL (the
- * monitor's deadline) and _CANCEL (id 0: at the reason prompt, nothing filed). Each fills *out;
- * every decision is audited here. */
+ * adds its notifications under way to *jobs: approval_notify), _POLL
+ * (the monitor's deadline) and _CANCEL (id 0: at the reason prompt,
+ * nothing filed). Each fills *out; every decision is audited here. */
 struct mm_approval;
 struct notify_job;
 void approval_mon_check(struct sess *S, struct mm_approval *out);
@@ -127,12 +127,12 @@ void approval_mon_cancel(struct sess *S, int64_t id,
     struct mm_approval *out);
 /* approval_notify.c (the monitor): word of request r: notify_command
  * and/or bastion-notify (approval.notify), demoted, started and not
- * waited for. Returns the processes under way (NULL: none) for the
+ * waited for: the processes under way are added to *list for the
  * monitor to collect with notify_jobs_*; never fails the request. */
 struct state_request;
 struct pollfd;
-struct notify_job *approval_notify(struct sess *S,
-    const struct state_request *r);
+void approval_notify(struct sess *S, const struct state_request *r,
+    struct notify_job **list);
 /* Their stdouts into pfd (at most room), and *timeout (ms, -1: none)
  * lowered to the next deadline; returns how many slots were used. */
 int notify_jobs_poll(struct notify_job *list, struct pollfd *pfd, int room,
