@@ -147,7 +147,7 @@ out:
 
 void
 approval_mon_request(struct sess *S, const char *reason,
-    struct mm_approval *out)
+    struct mm_approval *out, struct notify_job **jobs)
 {
 	struct state_request r;
 	struct state *st = NULL;
@@ -171,7 +171,7 @@ approval_mon_request(struct sess *S, const char *reason,
 	    "user", S->au.who->name, "vendor", S->au.who->vendor->name,
 	    "from", S->peerstr, "device", S->dev->name, "reason",
 	    S->reason[0] ? S->reason : NULL, NULL);
-	approval_notify(S, &r);
+	approval_notify(S, &r, jobs);
 	out->status = MM_APPR_PENDING;
 	out->id = id;
 	out->timeout_s = S->pol->approval_timeout;

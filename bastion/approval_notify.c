@@ -10,12 +10,19 @@
  * the listener's pipe, the child's socket). notify_command runs as
  * worker_user and is given 3 s, as before; bastion-notify runs as its own
  * system user bastion-notify when that exists (the only user that can
- * read the webhook secret), else as worker_user, and is given 10 s. Its
- * stdout (at most 4 KiB) carries one line per kind, "sent mail" or
- * "failed webhook REASON", which become the audit events notify.sent and
- * notify.failed (kind, reason); silence, a crash or the 10 s passing
- * become notify.failed too. Nothing here can hold up, change or refuse
- * the request: its outcome is only logged and audited.
+ * read the webhook secret), else as worker_user, and is given 10 s.
+ *
+ * Neither is waited for in the request path: both are started, the
+ * monitor answers the child at once (the engineer sees the request's
+ * number), and holds them as jobs (struct notify_job) that its loop
+ * polls beside the child's socket (notify_jobs_poll / _ready). The
+ * helper's stdout (at most 4 KiB) carries one line per kind, "sent mail"
+ * or "failed webhook REASON", which become the audit events notify.sent
+ * and notify.failed (kind, reason) when it ends; silence, a crash, the
+ * 10 s passing or the session ending first (notify_jobs_end: it is
+ * killed with its process group and reaped) become notify.failed too.
+ * Nothing here can hold up, change or refuse the request: its outcome is
+ * only logged and audited.
  * docs/APPROVALS.md, "Notifications".
  */
 #include <errno.h>
@@ -31,6 +38,7 @@
 #include <sys/wait.h>
 
 #include "approvals.h"
+#include "bclock.h"
 #include "bastiond.h"
 #include "log.h"
 #include "session.h"
@@ -40,16 +48,34 @@
 #define NOTIFY_HELPER_DEADLINE	"9"	/* seconds, its own, inside ours */
 #define NOTIFY_HELPER_USER	"bastion-notify"
 #define NOTIFY_OUT_MAX		4096
+#define NOTIFY_REAP_MS		50	/* its stdout closed, not yet reaped */
 #define NOTIFY_ARGS_MAX		64
 
 struct notify_proc {
 	const char *name;		/* for messages */
 	char *const *argv;
 	const char *user;		/* NULL: worker_user */
-	int wait_ms;
-	int kill_late;			/* killed after wait_ms (else left) */
-	char *out;			/* NULL: stdout to /dev/null */
-	size_t outlen;
+};
+
+/*
+ * bastion-notify under way, held by the monitor (struct mon) while its
+ * loop goes on answering the child: its stdout is read as it comes,
+ * it is reaped when it exits, killed with its process group at its
+ * deadline or when the session ends; then its lines are audited.
+ */
+struct notify_job {
+	struct sess *S;
+	int helper;			/* bastion-notify (else notify_command) */
+	pid_t pid;
+	int fd;				/* its stdout; -1 at EOF */
+	int reaped;
+	int st;				/* wait status, once reaped */
+	int64_t deadline;		/* monotonic ms */
+	size_t got;
+	char idstr[32];
+	char bin[PATH_MAX + 32];
+	char out[NOTIFY_OUT_MAX];
+	struct notify_job *next;
 };
 
 /* The forked side: demote and exec; never returns. */
@@ -74,47 +100,22 @@ notify_exec(struct sess *S, const struct notify_proc *np, int in, int out)
 	_exit(127);
 }
 
-/* Read what is there of its stdout (50 ms at most); closed at EOF or
- * when np->out is full. */
-static void
-notify_read(const struct notify_proc *np, int *fd, size_t *got)
-{
-	struct pollfd pfd = { *fd, POLLIN, 0 };
-	ssize_t n;
-
-	if (poll(&pfd, 1, 50) <= 0)
-		return;
-	n = read(*fd, np->out + *got, np->outlen - 1 - *got);
-	if (n > 0)
-		*got += (size_t)n;
-	np->out[*got] = '\0';
-	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) ||
-	    *got == np->outlen - 1) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
 /*
- * Run np with json on stdin; collect its stdout into np->out (NUL-ended)
- * when asked; wait np->wait_ms at most, then kill its process group.
- * Returns the wait status, or -1 when it could not start (err says why)
- * or ran out of time: killed with its process group when np->kill_late
- * (err "did not finish in N s"), else left to run ("still runs ...").
+ * Start np with json on its stdin (then closed); *outfd (when not NULL)
+ * is its stdout, non-blocking, for the caller to read and close. The pid,
+ * or -1 with err saying why it could not start.
  */
-static int
-notify_spawn(struct sess *S, const struct notify_proc *np, const char *json,
-    size_t len, char *err, size_t errlen)
+static pid_t
+notify_start(struct sess *S, const struct notify_proc *np, const char *json,
+    size_t len, int *outfd, char *err, size_t errlen)
 {
-	struct timespec t0, now;
-	int in[2], out[2] = { -1, -1 }, st = 0, ms, reaped = 0;
-	size_t got = 0;
-	pid_t pid, w = 0;
+	int in[2], out[2] = { -1, -1 };
+	pid_t pid;
 
-	if (np->out != NULL)
-		np->out[0] = '\0';
-	if (pipe2(in, O_CLOEXEC) != 0 || (np->out != NULL &&
-	    pipe2(out, O_CLOEXEC) != 0)) {
+	if (outfd != NULL)
+		*outfd = -1;
+	if (pipe2(in, O_CLOEXEC) != 0 || (outfd != NULL &&
+	    pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0)) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return (-1);
 	}
@@ -138,69 +139,50 @@ notify_spawn(struct sess *S, const struct notify_proc *np, const char *json,
 		log_warn("%s: could not write the request: %s", np->name,
 		    strerror(errno));
 	close(in[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (out[0] >= 0)
-			notify_read(np, &out[0], &got);
-		else if (!reaped) {
-			struct timespec nap = { 0, 50 * 1000 * 1000 };
-
-			nanosleep(&nap, NULL);
-		}
-		if (!reaped && (w = waitpid(pid, &st, WNOHANG)) != 0)
-			reaped = 1;	/* exited, or lost (w < 0) */
-		if (reaped && out[0] < 0)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (int)((now.tv_sec - t0.tv_sec) * 1000 +
-		    (now.tv_nsec - t0.tv_nsec) / 1000000);
-		if (ms >= np->wait_ms && !np->kill_late) {
-			/* notify_command, as ever: not waited for longer */
-			if (out[0] >= 0)
-				close(out[0]);
-			snprintf(err, errlen, "still runs after %d s",
-			    np->wait_ms / 1000);
-			return (-1);
-		}
-		if (ms >= np->wait_ms) {
-			/* it, and what it started (the mail command) */
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			if (!reaped)
-				(void)waitpid(pid, &st, 0);
-			if (out[0] >= 0)
-				close(out[0]);
-			snprintf(err, errlen, "did not finish in %d s",
-			    np->wait_ms / 1000);
-			return (-1);
-		}
-	}
-	if (w < 0) {
-		snprintf(err, errlen, "lost: %s", strerror(errno));
-		return (-1);
-	}
-	return (st);
+	if (outfd != NULL)
+		*outfd = out[0];
+	return (pid);
 }
 
-/* notify_command, as before: logged only. */
-static void
+/* A job for the monitor to collect (NULL when out of memory: then the
+ * process is left to itself, as notify_command ever was). */
+static struct notify_job *
+notify_job_new(struct sess *S, const struct state_request *r, int helper,
+    pid_t pid, int fd, int wait_ms)
+{
+	struct notify_job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return (NULL);
+	}
+	j->S = S;
+	j->helper = helper;
+	j->pid = pid;
+	j->fd = fd;
+	j->deadline = bclock_mono_ms(NULL) + wait_ms;
+	snprintf(j->idstr, sizeof(j->idstr), "%lld", (long long)r->id);
+	return (j);
+}
+
+/* notify_command, as before: logged only; not waited for after 3 s. */
+static struct notify_job *
 notify_command_run(struct sess *S, const struct state_request *r,
     const char *json, size_t len)
 {
 	char *const argv[] = { S->pol->notify_command, NULL };
-	struct notify_proc np = { "notify_command", argv, NULL,
-	    NOTIFY_COMMAND_WAIT_MS, 0, NULL, 0 };
+	struct notify_proc np = { "notify_command", argv, NULL };
 	char err[128];
-	int st;
+	pid_t pid;
 
-	if ((st = notify_spawn(S, &np, json, len, err, sizeof(err))) < 0)
-		log_warn("notify_command %s: %s (request %lld); not waiting "
-		    "for it", argv[0], err, (long long)r->id);
-	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		log_warn("notify_command %s failed (%s %d) for request %lld",
-		    argv[0], WIFEXITED(st) ? "exit status" : "signal",
-		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+	if ((pid = notify_start(S, &np, json, len, NULL, err,
+	    sizeof(err))) < 0) {
+		log_warn("notify_command %s: %s (request %lld)", argv[0], err,
 		    (long long)r->id);
+		return (NULL);
+	}
+	return (notify_job_new(S, r, 0, pid, -1, NOTIFY_COMMAND_WAIT_MS));
 }
 
 /* The device's longest grant as the verbs write it: 2h, 90m, 45s. */
@@ -245,7 +227,7 @@ notify_args(struct sess *S, char *bin, char *grant, char *port,
 		if (n->webhook_insecure_http)
 			argv[k++] = "--insecure-http";
 	}
-	ARG2("--console-url", n->console_url);
+	ARG2("--console-url", policy_notify_console_url(S->pol));
 	ARG2("--ssh-host", n->ssh_host);
 	if (S->pol->nlisten > 0)
 		ARG2("--ssh-port", port);
@@ -283,9 +265,10 @@ notify_results(struct sess *S, const char *idstr, char *out,
 	    n->webhook_url ? "webhook" : NULL };
 	int told[2] = { 0, 0 }, i, sent;
 	char *line, *save = NULL, *kind, *why;
-	char clean[200];
+	char clean[200], nothing[1] = "";
 
-	for (line = strtok_r(out, "\n", &save); line != NULL;
+	for (line = strtok_r(out != NULL ? out : nothing, "\n", &save);
+	    line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "sent ", 5) == 0)
 			sent = 1;
@@ -318,24 +301,24 @@ notify_results(struct sess *S, const char *idstr, char *out,
 		}
 }
 
-/* bastion-notify, beside bastiond; as its own user; audited. */
-static void
+/* bastion-notify, beside bastiond; as its own user; collected by the
+ * monitor (notify_jobs_*); a start that fails is audited at once. */
+static struct notify_job *
 notify_helper_run(struct sess *S, const struct state_request *r,
     const char *json, size_t len)
 {
 	char self[PATH_MAX], bin[PATH_MAX + 32], grant[32], port[8];
-	char *argv[NOTIFY_ARGS_MAX], out[NOTIFY_OUT_MAX], err[160], *slash;
-	char idstr[32], why[200];
-	struct notify_proc np = { "bastion-notify", argv, NOTIFY_HELPER_USER,
-	    NOTIFY_HELPER_WAIT_MS, 1, out, sizeof(out) };
+	char *argv[NOTIFY_ARGS_MAX], err[160], *slash, idstr[32], why[200];
+	struct notify_proc np = { "bastion-notify", argv, NOTIFY_HELPER_USER };
+	struct notify_job *j;
 	ssize_t n;
-	int st;
+	pid_t pid;
+	int fd;
 
-	out[0] = '\0';
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)r->id);
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
-		notify_results(S, idstr, out, "cannot find bastion-notify");
-		return;
+		notify_results(S, idstr, NULL, "cannot find bastion-notify");
+		return (NULL);
 	}
 	self[n] = '\0';
 	if ((slash = strrchr(self, '/')) != NULL)
@@ -345,26 +328,187 @@ notify_helper_run(struct sess *S, const struct state_request *r,
 	snprintf(port, sizeof(port), "%u", S->pol->nlisten > 0 ?
 	    (unsigned)S->pol->listen[0].port : 22u);
 	notify_args(S, bin, grant, port, argv);
-	if ((st = notify_spawn(S, &np, json, len, err, sizeof(err))) < 0) {
-		/* what it said before the kill counts; the rest failed */
+	if ((pid = notify_start(S, &np, json, len, &fd, err,
+	    sizeof(err))) < 0) {
 		snprintf(why, sizeof(why), "bastion-notify %s", err);
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		snprintf(why, sizeof(why), "cannot run %.150s", bin);
+		notify_results(S, idstr, NULL, why);
+		return (NULL);
+	}
+	if ((j = notify_job_new(S, r, 1, pid, fd, NOTIFY_HELPER_WAIT_MS)) ==
+	    NULL) {
+		/* not collectable: not left running unseen either */
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		notify_results(S, idstr, NULL, "out of memory");
+		return (NULL);
+	}
+	snprintf(j->bin, sizeof(j->bin), "%s", bin);
+	return (j);
+}
+
+/* Why bastion-notify's kinds that said nothing failed, from how it
+ * ended. */
+static void
+notify_helper_why(const struct notify_job *j, char *why, size_t len)
+{
+	int st = j->st;
+
+	if (j->st == -1)
+		snprintf(why, len, "bastion-notify lost: %s", strerror(ECHILD));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		snprintf(why, len, "cannot run %.150s", j->bin);
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
-		snprintf(why, sizeof(why), "cannot become %s or worker_user",
+		snprintf(why, len, "cannot become %s or worker_user",
 		    NOTIFY_HELPER_USER);
 	else if (WIFEXITED(st))
-		snprintf(why, sizeof(why), "bastion-notify exited with status "
-		    "%d and said nothing", WEXITSTATUS(st));
+		snprintf(why, len, "bastion-notify exited with status %d and "
+		    "said nothing", WEXITSTATUS(st));
 	else
-		snprintf(why, sizeof(why), "bastion-notify was killed by "
-		    "signal %d", WTERMSIG(st));
-	notify_results(S, idstr, out, why);
+		snprintf(why, len, "bastion-notify was killed by signal %d",
+		    WTERMSIG(st));
+}
+
+/* Read what is there of its stdout, without waiting; closed at EOF or
+ * when j->out is full. */
+static void
+notify_job_read(struct notify_job *j)
+{
+	ssize_t n;
+
+	while (j->fd >= 0) {
+		n = read(j->fd, j->out + j->got, sizeof(j->out) - 1 - j->got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n > 0)
+			j->got += (size_t)n;
+		j->out[j->got] = '\0';
+		if (n <= 0 || j->got == sizeof(j->out) - 1) {
+			close(j->fd);
+			j->fd = -1;
+		}
+	}
+}
+
+/*
+ * The job is over (why: NULL when it ended by itself): kill what is left
+ * of the helper's process group and reap it (notify_command is left, as
+ * ever), take its last lines, log or audit, free.
+ */
+static void
+notify_job_finish(struct notify_job *j, const char *why)
+{
+	char buf[200];
+
+	if (why != NULL && j->helper) {
+		/* it, and what it started (the mail command) */
+		kill(-j->pid, SIGKILL);
+		if (!j->reaped) {
+			kill(j->pid, SIGKILL);
+			while (waitpid(j->pid, &j->st, 0) < 0 && errno == EINTR)
+				continue;
+			j->reaped = 1;
+		}
+	}
+	if (j->fd >= 0)
+		notify_job_read(j);
+	if (j->fd >= 0)
+		close(j->fd);
+	if (!j->helper) {
+		if (why != NULL)
+			log_warn("notify_command %s %s (request %s); not "
+			    "waiting for it", j->S->pol->notify_command, why,
+			    j->idstr);
+		else if (!WIFEXITED(j->st) || WEXITSTATUS(j->st) != 0)
+			log_warn("notify_command %s failed (%s %d) for request "
+			    "%s", j->S->pol->notify_command,
+			    WIFEXITED(j->st) ? "exit status" : "signal",
+			    WIFEXITED(j->st) ? WEXITSTATUS(j->st) :
+			    WTERMSIG(j->st), j->idstr);
+	} else {
+		if (why != NULL)
+			snprintf(buf, sizeof(buf), "bastion-notify %s", why);
+		else
+			notify_helper_why(j, buf, sizeof(buf));
+		notify_results(j->S, j->idstr, j->out, buf);
+	}
+	free(j);
+}
+
+int
+notify_jobs_poll(struct notify_job *list, struct pollfd *pfd, int room,
+    int *timeout)
+{
+	const struct notify_job *j;
+	int64_t now = bclock_mono_ms(NULL), left;
+	int n = 0;
+
+	for (j = list; j != NULL; j = j->next) {
+		left = j->deadline > now ? j->deadline - now : 0;
+		if (j->fd >= 0 && n < room) {
+			pfd[n].fd = j->fd;
+			pfd[n].events = POLLIN;
+			pfd[n++].revents = 0;
+		} else if (left > NOTIFY_REAP_MS)
+			left = NOTIFY_REAP_MS;	/* said all: to be reaped */
+		if (*timeout < 0 || left < *timeout)
+			*timeout = (int)left;
+	}
+	return (n);
 }
 
 void
-approval_notify(struct sess *S, const struct state_request *r)
+notify_jobs_ready(struct notify_job **list)
 {
+	struct notify_job **pp, *j;
+	pid_t w;
+
+	for (pp = list; (j = *pp) != NULL;) {
+		notify_job_read(j);
+		if (!j->reaped && (w = waitpid(j->pid, &j->st, WNOHANG)) != 0) {
+			j->reaped = 1;	/* exited, or lost (w < 0) */
+			if (w < 0)
+				j->st = -1;
+		}
+		if (j->reaped && j->fd < 0) {
+			*pp = j->next;
+			notify_job_finish(j, NULL);
+		} else if (bclock_mono_ms(NULL) >= j->deadline) {
+			*pp = j->next;
+			notify_job_finish(j, j->helper ?
+			    "did not finish in 10 s" : "still runs after 3 s");
+		} else
+			pp = &j->next;
+	}
+}
+
+void
+notify_jobs_end(struct notify_job **list)
+{
+	struct notify_job *j;
+
+	notify_jobs_ready(list);	/* what ended already, as it ended */
+	while ((j = *list) != NULL) {
+		*list = j->next;
+		if (j->helper)
+			notify_job_finish(j, "did not finish before the "
+			    "session ended");
+		else {
+			/* left to run, as ever: only not reaped here */
+			if (j->fd >= 0)
+				close(j->fd);
+			free(j);
+		}
+	}
+}
+
+void
+approval_notify(struct sess *S, const struct state_request *r,
+    struct notify_job **list)
+{
+	struct notify_job *j;
 	char *json = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -380,9 +524,15 @@ approval_notify(struct sess *S, const struct state_request *r)
 		free(json);
 		return;
 	}
-	if (S->pol->notify_command != NULL && *S->pol->notify_command != '\0')
-		notify_command_run(S, r, json, len);
-	if (S->pol->notify.set)
-		notify_helper_run(S, r, json, len);
+	if (S->pol->notify.set && (j = notify_helper_run(S, r, json,
+	    len)) != NULL) {
+		j->next = *list;
+		*list = j;
+	}
+	if (S->pol->notify_command != NULL && *S->pol->notify_command !=
+	    '\0' && (j = notify_command_run(S, r, json, len)) != NULL) {
+		j->next = *list;
+		*list = j;
+	}
 	free(json);
 }

@@ -533,7 +533,7 @@ mon_answer_approval_request(struct mon *M, struct buf *req)
 	for (i = 0; reason[i] != '\0'; i++)
 		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f)
 			reason[i] = ' ';
-	approval_mon_request(&M->S, reason, &ap);
+	approval_mon_request(&M->S, reason, &ap, &M->notify);
 	if (ap.status == MM_APPR_PENDING) {
 		M->appr_id = ap.id;
 		M->appr_deadline = time(NULL) +
@@ -886,7 +886,7 @@ mon_ctl_read(struct mon *M)
 static void
 mon_loop_run(struct mon *M)
 {
-	struct pollfd pfd[3 + MON_FORWARD_WAIT_MAX];
+	struct pollfd pfd[3 + MON_NOTIFY_MAX + MON_FORWARD_WAIT_MAX];
 	int n, ci, ai, fi, nf, r, timeout;
 
 	mon_reader_init(&M->ctl);
@@ -905,8 +905,11 @@ mon_loop_run(struct mon *M)
 			pfd[n].fd = credagent_fd(M->agent);
 			pfd[n++].events = POLLIN;
 		}
-		/* forwards' connections under way (monitor_fwd.c) */
+		/* notifications under way (approval_notify.c) */
 		timeout = -1;
+		n += notify_jobs_poll(M->notify, pfd + n, MON_NOTIFY_MAX,
+		    &timeout);
+		/* forwards' connections under way (monitor_fwd.c) */
 		fi = n;
 		nf = mon_fwd_poll(M, pfd + fi, MON_FORWARD_WAIT_MAX, &timeout);
 		n += nf;
@@ -926,6 +929,8 @@ mon_loop_run(struct mon *M)
 		}
 		if (ci >= 0 && pfd[ci].revents != 0)
 			mon_ctl_read(M);
+		if (M->notify != NULL)
+			notify_jobs_ready(&M->notify);
 		if (nf > 0)
 			mon_fwd_ready(M, pfd + fi, nf);
 		if (pfd[0].revents != 0 && mon_dispatch(M) != 0)
@@ -938,4 +943,5 @@ mon_loop(struct mon *M)
 {
 	mon_loop_run(M);
 	mon_fwd_free(M);
+	notify_jobs_end(&M->notify);
 }

@@ -24,6 +24,7 @@
 #define MPH_ANY		(MPH_PREAUTH | MPH_AUTHED | MPH_RELAY)
 
 #define MON_FORWARD_WAIT_MAX	64	/* connections under way at once */
+#define MON_NOTIFY_MAX		2	/* notify_command and bastion-notify */
 
 struct credagent;
 struct mon_fwd;
@@ -65,6 +66,8 @@ struct mon {
 	int appr_state;			/* enum mm_appr of the last answer */
 	int64_t appr_id;		/* the request filed */
 	time_t appr_deadline;
+	struct notify_job *notify;	/* its notifications under way
+					   (approval_notify.c) */
 
 	/* recording, device, forwards */
 	int rec_open;

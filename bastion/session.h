@@ -117,22 +117,39 @@ int approval_take_reason(struct sess *S);
  * monitor decides (approval_mon_*). */
 int approval_gate(struct sess *S);
 /* approval.c (the monitor): MREQ_APPROVAL_CHECK, _REQUEST (files it and
- * runs notify_command unprivileged), _POLL (the monitor's deadline) and
- * _CANCEL (id 0: at the reason prompt, nothing filed). Each fills *out;
- * every decision is audited here. */
+ * adds its notifications under way to *jobs: approval_notify), _POLL
+ * (the monitor's deadline) and _CANCEL (id 0: at the reason prompt,
+ * nothing filed). Each fills *out; every decision is audited here. */
 struct mm_approval;
+struct notify_job;
 void approval_mon_check(struct sess *S, struct mm_approval *out);
 void approval_mon_request(struct sess *S, const char *reason,
-    struct mm_approval *out);
+    struct mm_approval *out, struct notify_job **jobs);
 void approval_mon_poll(struct sess *S, int64_t id, time_t deadline,
     struct mm_approval *out);
 void approval_mon_cancel(struct sess *S, int64_t id,
     struct mm_approval *out);
 /* approval_notify.c (the monitor): word of request r: notify_command
- * and/or bastion-notify (approval.notify), demoted, waited for a few
- * seconds at most; audited notify.sent / notify.failed; never fails. */
+ * and/or bastion-notify (approval.notify), demoted, started and not
+ * waited for: the processes under way are added to *list for the
+ * monitor to collect with notify_jobs_*; never fails the request. */
 struct state_request;
-void approval_notify(struct sess *S, const struct state_request *r);
+struct pollfd;
+void approval_notify(struct sess *S, const struct state_request *r,
+    struct notify_job **list);
+/* Their stdouts into pfd (at most room), and *timeout (ms, -1: none)
+ * lowered to the next deadline; returns how many slots were used. */
+int notify_jobs_poll(struct notify_job *list, struct pollfd *pfd, int room,
+    int *timeout);
+/* After poll: read what came, reap what exited, kill what passed its
+ * deadline (bastion-notify, 10 s; notify_command is only no longer
+ * waited for after 3 s); each finished one is audited notify.sent /
+ * notify.failed (logged for notify_command), unlinked and freed. */
+void notify_jobs_ready(struct notify_job **list);
+/* The session ends: bastion-notify still running is killed with its
+ * process group, reaped and audited; notify_command is left to run.
+ * *list is NULL after; NULL is a no-op. */
+void notify_jobs_end(struct notify_job **list);
 /* approval.c: the admin console: run the exec request as an approvals
  * verb; returns the exit status for the channel. Runs in the monitor,
  * writing through S->out_fn. */

@@ -16,7 +16,7 @@
 #include "../tests/unit/notify_fixture.h"
 
 static const struct notify_view view = {
-	"https://bastion.example:8443/#/requests/42",
+	"https://bastion.example:8443/#/admin/requests/42",
 	"ssh -A ADMIN@bastion.example approve 42 2h",
 	"ssh -A ADMIN@bastion.example deny 42 REASON",
 };

@@ -174,7 +174,7 @@ view_build(const struct conf *cf, const struct notify_req *r,
 		n = strlen(cf->console_url);
 		while (n > 0 && cf->console_url[n - 1] == '/')
 			n--;
-		snprintf(t->link, sizeof(t->link), "%.*s/#/requests/%lld",
+		snprintf(t->link, sizeof(t->link), "%.*s/#/admin/requests/%lld",
 		    (int)n, cf->console_url, r->id);
 		v->link = t->link;
 	}

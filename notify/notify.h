@@ -46,7 +46,7 @@ struct notify_req {
 
 /* What the message says besides the request. */
 struct notify_view {
-	const char *link;		/* console_url + "/#/requests/ID", or
+	const char *link;		/* console_url + "/#/admin/requests/ID", or
 					   NULL: no link */
 	const char *ssh_approve;	/* "ssh -A ADMIN@HOST approve 42 2h" */
 	const char *ssh_deny;		/* "ssh -A ADMIN@HOST deny 42 REASON" */

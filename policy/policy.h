@@ -155,6 +155,12 @@ struct policy_notify {
 				   host, else the machine's name */
 };
 
+struct policy;
+/* The console the messages link to: approval.notify.console_url, else the
+ * web console's origin (web.origin) when the policy has one, else NULL
+ * (no link). Points into p. policy_notify.c. */
+const char *policy_notify_console_url(const struct policy *p);
+
 struct policy_listen {
 	char *host;		/* literal address */
 	uint16_t port;

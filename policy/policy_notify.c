@@ -205,3 +205,17 @@ parse_notify(struct pctx *c, const struct ynode *m)
 	}
 	n->set = n->mail_command != NULL || n->webhook_url != NULL;
 }
+
+const char *
+policy_notify_console_url(const struct policy *p)
+{
+	if (p->notify.console_url != NULL)
+		return (p->notify.console_url);
+#ifdef POLICY_DEFAULT_WEB_USER
+	/* the web console's section (issue 17, on its own branch until
+	 * merged: this macro comes with struct policy_web) */
+	if (p->web.set && p->web.origin != NULL)
+		return (p->web.origin);
+#endif
+	return (NULL);
+}

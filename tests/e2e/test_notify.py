@@ -210,7 +210,7 @@ def test_mail_and_signed_webhook(cast, notify_dir):
             ["it@hospital.example", "ward-7@hospital.example"]
         assert msg["Content-Transfer-Encoding"] == "base64"
         body = msg.get_content()
-        link = "%s/#/requests/%s" % (CONSOLE, rid)
+        link = "%s/#/admin/requests/%s" % (CONSOLE, rid)
         ssh = ["ssh -A -p %s ADMIN@bastion.example approve %s 2h" %
                (port_of(world), rid),
                "ssh -A -p %s ADMIN@bastion.example deny %s REASON" %
@@ -246,41 +246,38 @@ def test_mail_and_signed_webhook(cast, notify_dir):
         rcv.close()
 
 
+def webhook_fails(cast, d, rcv, reason):
+    """A webhook-only site: gina's request gives notify.failed (webhook,
+    reason) and nothing sent; then the request stands and is approved
+    as ever. Returns what the receiver saw."""
+    world, p = notify_site(cast, d, rcv, mail=False)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+    ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                  timeout=20)
+    assert (ev["kind"], ev["reason"]) == ("webhook", reason)
+    assert not world.bastion.audit_events(event="notify.sent")
+    approve_and_run(world, p, proc, rid)
+    return rcv.deliveries
+
+
 def test_wrong_secret_fails_the_check(cast, notify_dir):
-    d = notify_dir
-    rcv = Receiver(d, b"another-secret")    # not the bastion's
+    rcv = Receiver(notify_dir, b"another-secret")    # not the bastion's
     try:
-        world, p = notify_site(cast, d, rcv, mail=False)
-        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
-        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
-                                      timeout=20)
-        assert ev["kind"] == "webhook"
-        assert ev["reason"] == "HTTP 401 after 1 try"
-        assert len(rcv.deliveries) == 1 and not rcv.deliveries[0]["verified"]
-        assert not world.bastion.audit_events(event="notify.sent")
-        # the request stands and is decided as ever
-        approve_and_run(world, p, proc, rid)
+        seen = webhook_fails(cast, notify_dir, rcv, "HTTP 401 after 1 try")
+        assert len(seen) == 1 and not seen[0]["verified"]
     finally:
         rcv.close()
 
 
 def test_failing_receiver_is_tried_three_times(cast, notify_dir):
-    d = notify_dir
-    rcv = Receiver(d, SECRET, mode="fail")
+    rcv = Receiver(notify_dir, SECRET, mode="fail")
     try:
-        world, p = notify_site(cast, d, rcv, mail=False)
-        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
-        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
-                                      timeout=20)
-        assert ev["kind"] == "webhook"
-        assert ev["reason"] == "HTTP 503 after 3 tries"
+        seen = webhook_fails(cast, notify_dir, rcv,
+                             "HTTP 503 after 3 tries")
         # three tries of one delivery, each signed (and verified) afresh
-        assert len(rcv.deliveries) == 3
-        assert all(x["verified"] for x in rcv.deliveries)
-        assert len({x["headers"]["X-Bastion-Delivery"]
-                    for x in rcv.deliveries}) == 1
-        assert len({x["body"] for x in rcv.deliveries}) == 1
-        approve_and_run(world, p, proc, rid)
+        assert len(seen) == 3 and all(x["verified"] for x in seen)
+        assert len({x["headers"]["X-Bastion-Delivery"] for x in seen}) == 1
+        assert len({x["body"] for x in seen}) == 1
     finally:
         rcv.close()
 
@@ -306,6 +303,109 @@ def test_slow_receiver_does_not_hold_the_request(cast, notify_dir):
         world.bastion.wait_audit(event="notify.sent", request=rid,
                                  kind="mail")
         approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
+def slow_sendmail(d, secs):
+    """The fake sendmail, made slow: it sleeps before it keeps the mail,
+    then writes "late" (not when killed first)."""
+    out = d / "out"
+    (d / "sendmail").write_text("#!/bin/sh\n"
+                                "sleep %d\n"
+                                "echo \"$@\" > %s/args\n"
+                                "cat > %s/mail\n"
+                                "echo late > %s/late\n"
+                                % (secs, out, out, out))
+
+
+def running(path):
+    """The pids whose command line names path."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if path.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            continue
+    return pids
+
+
+class Lines:
+    """The engineer's stderr, read as it comes: (monotonic time, line)."""
+
+    def __init__(self, proc):
+        self.lines = []
+        self.thread = threading.Thread(target=self.read, args=(proc,),
+                                       daemon=True)
+        self.thread.start()
+
+    def read(self, proc):
+        for line in proc.stderr:
+            self.lines.append((time.monotonic(), line))
+
+    def when(self, text):
+        util.wait_until(lambda: any(text in x for _, x in self.lines),
+                        timeout=20, what=repr(text))
+        return next(t for t, x in self.lines if text in x)
+
+
+@pytest.mark.timeout(90)
+def test_engineer_is_not_held_by_the_notification(cast, notify_dir):
+    """bastion-notify runs beside the request, not in it: with a mail
+    command that takes 8 s, the engineer's "waiting for approval" comes at
+    once and notify.sent still arrives when the mail is out."""
+    d = notify_dir
+    slow_sendmail(d, 8)
+    rcv = Receiver(d, SECRET)
+    try:
+        world, p = notify_site(cast, d, rcv)
+        t0 = time.monotonic()
+        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+        err = Lines(proc)
+        seen = err.when("waiting for approval: request %s " % rid)
+        assert seen - t0 < 2, seen - t0
+        # the webhook is done long before the mail
+        world.bastion.wait_audit(event="notify.sent", request=rid,
+                                 kind="webhook", timeout=10)
+        ev = world.bastion.wait_audit(event="notify.sent", request=rid,
+                                      kind="mail", timeout=20)
+        assert time.monotonic() - t0 > 6      # it did take its 8 s
+        assert ev["session"]
+        assert (d / "out" / "late").exists()
+        assert not world.bastion.audit_events(event="notify.failed")
+        a = p["bob"].ssh("approve", rid, "1h")
+        assert a.returncode == 0, a.stderr
+        assert proc.wait(timeout=30) == 0
+        assert proc.stdout.read() == "ran-42\n"
+    finally:
+        rcv.close()
+
+
+@pytest.mark.timeout(90)
+def test_session_ending_first_kills_the_notification(cast, notify_dir):
+    """The engineer gives up while bastion-notify still runs: it is killed
+    with what it started (the mail command) and reaped, and the mail that
+    was not sent is audited notify.failed."""
+    d = notify_dir
+    slow_sendmail(d, 6)
+    rcv = Receiver(d, SECRET)
+    try:
+        world, p = notify_site(cast, d, rcv)
+        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+        Lines(proc).when("waiting for approval: request %s " % rid)
+        proc.kill()
+        proc.wait()
+        ev = world.bastion.wait_audit(event="notify.failed", request=rid,
+                                      timeout=20)
+        assert ev["kind"] == "mail"
+        assert ev["reason"] == \
+            "bastion-notify did not finish before the session ended"
+        time.sleep(7)                   # past the slow sendmail's sleep
+        assert not (d / "out" / "late").exists()
+        # nothing of it is left: no process runs the fake sendmail
+        assert not running(str(d / "sendmail"))
     finally:
         rcv.close()
 

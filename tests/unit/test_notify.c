@@ -181,7 +181,7 @@ test_header_encoded(void **state)
 /* ---- the whole mail ---------------------------------------------------- */
 
 static const struct notify_view view = {
-	"https://bastion.example:8443/#/requests/42",
+	"https://bastion.example:8443/#/admin/requests/42",
 	"ssh -A ADMIN@bastion.example approve 42 2h",
 	"ssh -A ADMIN@bastion.example deny 42 REASON",
 };
@@ -234,7 +234,7 @@ test_mail_hostile_reason(void **state)
 	assert_null(strstr(body, "\n.\n"));
 	assert_null(strstr(body, "\nBcc:"));
 	assert_non_null(strstr(body, "https://bastion.example:8443/#/"
-	    "requests/42"));
+	    "admin/requests/42"));
 	assert_non_null(strstr(body, "ssh -A ADMIN@bastion.example approve 42 "
 	    "2h"));
 	assert_non_null(strstr(body, "ssh -A ADMIN@bastion.example deny 42 "
@@ -243,14 +243,33 @@ test_mail_hostile_reason(void **state)
 	buf_free(m);
 }
 
+/* The decoded Subject of r's mail (v: the link or none); *body for the
+ * caller to free. */
+static const char *
+subject_of(const struct notify_req *r, const struct notify_view *v,
+    char **body)
+{
+	const char *to[] = { "it@hospital.example" };
+	struct buf *m = NULL;
+	const char *subj;
+	char *head;
+
+	assert_int_equal(notify_mail_build(r, v, "b@h.example", to, 1, "ab", 0,
+	    &m), 0);
+	mail_split(m, &head, body);
+	buf_free(m);
+	assert_non_null(subj = strstr(head, "Subject:"));
+	subj = ew_decode(subj);
+	free(head);
+	return (subj);
+}
+
 static void
 test_mail_subject_names(void **state)
 {
 	struct notify_req r;
-	const char *to[] = { "it@hospital.example" };
 	struct notify_view nolink = view;
-	struct buf *m = NULL;
-	char *head, *body, *subj;
+	char *body;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
@@ -259,27 +278,15 @@ test_mail_subject_names(void **state)
 	snprintf(r.vendor, sizeof(r.vendor), "globex");
 	snprintf(r.device, sizeof(r.device), "pacs");
 	nolink.link = NULL;
-	assert_int_equal(notify_mail_build(&r, &nolink, "b@h.example", to, 1,
-	    "ab", 0, &m), 0);
-	mail_split(m, &head, &body);
-	assert_non_null(subj = strstr(head, "Subject:"));
-	assert_string_equal(ew_decode(subj),
+	assert_string_equal(subject_of(&r, &nolink, &body),
 	    "[bastion] 承認待ち / approval pending #7 gina -> pacs");
 	assert_null(strstr(body, "console"));	/* no link, no line for it */
-	free(head);
 	free(body);
-	buf_free(m);
 	/* a name that is not a plain one stays out of the Subject */
 	snprintf(r.device, sizeof(r.device), "pacs\nBcc: x@y");
-	assert_int_equal(notify_mail_build(&r, &view, "b@h.example", to, 1,
-	    "ab", 0, &m), 0);
-	mail_split(m, &head, &body);
-	assert_non_null(subj = strstr(head, "Subject:"));
-	assert_string_equal(ew_decode(subj),
+	assert_string_equal(subject_of(&r, &view, &body),
 	    "[bastion] 承認待ち / approval pending #7");
-	free(head);
 	free(body);
-	buf_free(m);
 }
 
 static void

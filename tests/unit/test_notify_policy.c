@@ -4,7 +4,9 @@
  * (relative paths resolved against the policy's folder, insecure_http
  * with a loopback http:// URL), a policy without it has set == 0, and
  * each value that would reach a mail header, a command line or another
- * host is refused with the line and what to write instead. Under
+ * host is refused with the line and what to write instead; the link's
+ * base is console_url, else the web console's origin; the example
+ * policy's commented section loads once uncommented. Under
  * `make check-asan` the loads and frees here also prove policy_free()
  * frees what the section holds.
  */
@@ -161,6 +163,94 @@ test_refused(void **state)
 	}
 }
 
+/* Load HEAD, a mail-only approval.notify with the lines extra adds to it
+ * (and what follows), and check the console the messages link to. */
+static void
+console_is(const char *extra, const char *want)
+{
+	struct policy *p = NULL;
+	char *errs, text[1024];
+
+	snprintf(text, sizeof(text), "%sapproval:\n"
+	    "  notify:\n"
+	    "    mail: {command: /usr/bin/msmtp -t, to: [it@h.example], "
+	    "from: b@h.example}\n%s", HEAD, extra);
+	if (load(text, &p, &errs) != 0)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	if (want == NULL)
+		assert_null(policy_notify_console_url(p));
+	else
+		assert_string_equal(policy_notify_console_url(p), want);
+	policy_free(p);
+}
+
+/* The link's base: console_url, else the web console's origin, else none. */
+static void
+test_console_url_default(void **state)
+{
+	(void)state;
+	console_is("    console_url: https://console.example\n",
+	    "https://console.example");
+	console_is("", NULL);
+#ifdef POLICY_DEFAULT_WEB_USER
+	/* with the web console's section (issue 17): its origin, unless
+	 * console_url says otherwise */
+	console_is("web: {origin: \"https://bastion.example:8443\", "
+	    "daemon_user: root}\n", "https://bastion.example:8443");
+	console_is("    console_url: https://console.example\n"
+	    "web: {origin: \"https://bastion.example:8443\", "
+	    "daemon_user: root}\n", "https://console.example");
+#endif
+}
+
+/*
+ * policies/example.yaml's commented approval.notify, uncommented (each
+ * line from "  # notify:" on that starts "  #" loses its "# "): a real
+ * example that loads, with the values the comments promise.
+ */
+static void
+test_example_uncommented(void **state)
+{
+	struct policy *p = NULL;
+	FILE *in, *out;
+	char line[512], *errs, *text = NULL;
+	size_t len = 0;
+	int on = 0, n = 0;
+
+	(void)state;
+	assert_non_null(in = fopen("policies/example.yaml", "r"));
+	assert_non_null(out = open_memstream(&text, &len));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strcmp(line, "  # notify:\n") == 0)
+			on = 1;
+		else if (strncmp(line, "  #", 3) != 0)
+			on = 0;
+		if (on && strncmp(line, "  # ", 4) == 0) {
+			fprintf(out, "  %s", line + 4);
+			n++;
+		} else
+			fputs(line, out);
+	}
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_true(n >= 10);		/* the whole block */
+	if (load(text, &p, &errs) != 0)
+		fail_msg("the example's notify does not load:\n%s", errs);
+	free(errs);
+	free(text);
+	assert_true(p->notify.set);
+	assert_string_equal(p->notify.mail_command, "/usr/bin/msmtp -t");
+	assert_int_equal(p->notify.nmail_to, 1);
+	assert_string_equal(p->notify.webhook_url,
+	    "https://chat.hospital.example/hooks/bastion");
+	assert_string_equal(policy_notify_console_url(p),
+	    "https://bastion.hospital.example:8443");
+	assert_string_equal(p->notify.ssh_host, "bastion.hospital.example");
+	assert_null(p->notify_command);
+	policy_free(p);
+}
+
 static int
 setup(void **state)
 {
@@ -186,6 +276,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_settings),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_console_url_default),
+		cmocka_unit_test(test_example_uncommented),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));

@@ -249,7 +249,8 @@ test_example_top(void **state)
 	assert_int_equal(p->default_max_grant, 4 * 3600);
 	assert_int_equal(p->approval.max_grant, 4 * 3600);
 	assert_int_equal(p->approval_timeout, 600);
-	assert_string_equal(p->notify_command, "/usr/local/bin/bastion-notify");
+	assert_null(p->notify_command);
+	assert_false(p->notify.set);	/* a commented example: test_notify_policy */
 	assert_int_equal(p->approval.nwindows, 0);
 	assert_true(p->work_record);
 	policy_free(p);
