@@ -146,6 +146,11 @@ struct store_ops {
 	int (*touch_window_close)(struct store *s, const char *engineer,
 	    const char *device, size_t *n);
 	int (*touch_window_expire)(struct store *s, time_t now);
+
+	/* The next session number of a store shared by several nodes (each
+	 * number once, cluster-wide); BERR_NOTFOUND: this store is one node's
+	 * (the listener numbers its sessions itself). */
+	int (*session_next_sid)(struct store *s, int64_t *sid);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -195,6 +200,7 @@ struct store_ops {
 	.touch_window_get = p##_touch_window_get, \
 	.touch_window_close = p##_touch_window_close, \
 	.touch_window_expire = p##_touch_window_expire, \
+	.session_next_sid = p##_session_next_sid, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */
