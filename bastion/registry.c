@@ -500,8 +500,13 @@ static unsigned long
 registry_next_sid(struct listener *L)
 {
 	char path[PATH_MAX];
+	int64_t shared;
 	FILE *f;
 
+	/* several nodes on one store: numbered by it, once each in the
+	 * cluster (docs/SCALE-OUT.md) */
+	if (state_session_next_sid(L->st, &shared) == 0 && shared > 0)
+		return ((unsigned long)shared);
 	/* persisted so ids stay unique across restarts */
 	snprintf(path, sizeof(path), "%s/next-session", L->boot->state_dir);
 	if (L->next_sid == 0) {

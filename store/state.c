@@ -624,6 +624,16 @@ state_session_count(struct state *st, const char *engineer, size_t *n)
 	    st->ops->session_count : NULL));
 }
 
+int
+state_session_next_sid(struct state *st, int64_t *sid)
+{
+	if (sid != NULL)
+		*sid = 0;
+	if (st == NULL || sid == NULL)
+		return (BERR_INVAL);
+	return (st->ops->session_next_sid(st->s, sid));
+}
+
 /* ---- engineer locks -------------------------------------------------- */
 
 int

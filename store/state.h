@@ -356,6 +356,10 @@ int state_session_controls(struct state *st,
     int (*fn)(const struct state_session_ctl *c, void *arg), void *arg);
 /* Number of live sessions of engineer. */
 int state_session_count(struct state *st, const char *engineer, size_t *n);
+/* The next session number when the store is shared by several nodes
+ * (PostgreSQL: a sequence, each number once in the cluster); BERR_NOTFOUND
+ * when it is this node's alone (SQLite, or through the store actor). */
+int state_session_next_sid(struct state *st, int64_t *sid);
 
 /* ---- engineer locks (admins' `lock`) --------------------------------------- */
 

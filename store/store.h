@@ -161,6 +161,10 @@ struct store_ops {
 	int (*web_challenge_take)(struct store *s, const char *hash,
 	    const char *person, const char *kind, time_t now,
 	    struct state_web_challenge *ch, int *found);
+	/* The next session number of a store shared by several nodes (each
+	 * number once, cluster-wide); BERR_NOTFOUND: this store is one node's
+	 * (the listener numbers its sessions itself). */
+	int (*session_next_sid)(struct store *s, int64_t *sid);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -217,6 +221,7 @@ struct store_ops {
 	.web_session_end = p##_web_session_end, \
 	.web_challenge_put = p##_web_challenge_put, \
 	.web_challenge_take = p##_web_challenge_take, \
+	.session_next_sid = p##_session_next_sid, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

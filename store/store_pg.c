@@ -69,7 +69,9 @@ static const char pg_prelude[] =
     "'SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v "
     "ELSE acc || sep || v END';"
     "CREATE OR REPLACE AGGREGATE group_concat(TEXT, TEXT) ("
-    "SFUNC = bastion_concat, STYPE = TEXT);";
+    "SFUNC = bastion_concat, STYPE = TEXT);"
+    /* session numbers, once each in the cluster (session_next_sid) */
+    "CREATE SEQUENCE IF NOT EXISTS bastion_session_sid;";
 
 /* SQLite's column types in PostgreSQL's: every INTEGER a BIGINT (times,
  * counters up to 2^32, ids), INTEGER PRIMARY KEY AUTOINCREMENT an
@@ -300,6 +302,7 @@ static const struct sq_driver pg_driver = {
 	.close = pg_close,
 	.begin = "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_WRITE_LOCK
 	    ")",
+	.next_sid = "SELECT nextval('bastion_session_sid')",
 };
 
 /* ---- schema ---------------------------------------------------------- */

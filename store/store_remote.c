@@ -629,6 +629,16 @@ REMOTE(session_controls, (struct store *s,
 REMOTE(session_count, (struct store *s, const char *engineer, size_t *n),
     rc_count(s, SC_SESSION_COUNT, ARGS(SV_T(engineer)), n))
 
+/* Not forwarded: only the listener numbers sessions, on the connection
+ * of its own it opens before its actor starts. */
+static int
+rc_session_next_sid(struct store *s, int64_t *sid)
+{
+	(void)s;
+	(void)sid;
+	return (BERR_NOTFOUND);
+}
+
 REMOTE(engineer_lock, (struct store *s, const char *engineer, const char *by,
     const char *reason),
     rc_call(s, SC_ENGINEER_LOCK, ARGS(SV_T(engineer), SV_T(by),

@@ -47,6 +47,8 @@ struct sq_driver {
 	int (*in_txn)(struct store *s);
 	void (*close)(struct store *s);
 	const char *begin;	/* what opens a write transaction */
+	/* the next cluster-wide session number; NULL: one node's store */
+	const char *next_sid;
 };
 
 struct store {

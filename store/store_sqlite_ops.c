@@ -390,6 +390,14 @@ sq_session_controls(struct store *s,
 }
 
 static int
+sq_session_next_sid(struct store *s, int64_t *sid)
+{
+	if (s->drv->next_sid == NULL)
+		return (BERR_NOTFOUND);
+	return (sq_insert_id(s, s->drv->next_sid, SQ_NOARGS, sid));
+}
+
+static int
 sq_session_count(struct store *s, const char *engineer, size_t *n)
 {
 	return (sq_count(s, "SELECT count(*) FROM session WHERE engineer = ?1 "

@@ -10,6 +10,8 @@ node B, as on another server of the group.
 """
 
 import json
+import os
+import signal
 import subprocess
 import time
 
@@ -96,28 +98,58 @@ def test_approve_on_b_a_request_made_on_a(nodes, build_dir):
     assert len(grants) == 1 and grants[0]["device"] == "pacs"
 
 
-def test_kill_on_b_ends_a_session_on_a(nodes, build_dir):
+def node_ssh(node, person, softsk, *args):
+    """person's ssh to node (a Popen): another node of the group."""
+    cfg = node.ssh_config(person.dir / ("ssh_config-" + node.workdir.name),
+                          person.key, provider=softsk.provider)
+    return subprocess.Popen(node.ssh_argv(cfg, person.name, *args,
+                                          agent=True, tty=False),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=person.env(),
+                            start_new_session=True)
+
+
+def test_kill_on_b_ends_a_session_on_a(nodes, build_dir, softsk):
     world, p, b = nodes
+    on_b = node_ssh(b, p["alice"], softsk, "ct-scanner",
+                    "echo started; sleep 60")
     proc = p["alice"].popen("ct-scanner", "echo started; sleep 60",
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    assert proc.stdout.readline() == "started\n"
-    live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
-    assert [s["engineer"] for s in live] == ["alice"]
-    sid = live[0]["sid"]
-    k = ctl(build_dir, b, "kill", sid, "node", "b", "says", "stop")
-    assert k.returncode == 0, k.stderr
-    killed = time.monotonic()
-    out, err = proc.communicate(timeout=30)
-    took = time.monotonic() - killed
-    assert proc.returncode != 0
-    assert "session closed by an admin" in err and "node b says stop" in \
-        err, err
-    util.wait_until(lambda: heard(world.bastion), 5,
-                    what="node A told by node B")
-    # at once: well inside the listener's 5 s safety poll
-    assert took < 4, took
-    world.bastion.wait_audit(event="session.end", session=str(sid))
+    try:
+        assert on_b.stdout.readline() == "started\n"
+        assert proc.stdout.readline() == "started\n"
+        # both nodes' sessions, numbered once in the group
+        live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+        assert sorted(s["engineer"] for s in live) == ["alice", "alice"]
+        assert len({s["sid"] for s in live}) == 2, live
+        [on_a] = [s for s in live if s["recording"].startswith(
+            str(world.bastion.recordings_dir))]
+        k = ctl(build_dir, b, "kill", on_a["sid"], "node", "b", "says",
+                "stop")
+        assert k.returncode == 0, k.stderr
+        killed = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - killed
+        assert proc.returncode != 0
+        assert "session closed by an admin" in err and \
+            "node b says stop" in err, err
+        util.wait_until(lambda: heard(world.bastion), 5,
+                        what="node A told by node B")
+        # at once: well inside the listener's 5 s safety poll
+        assert took < 4, took
+        world.bastion.wait_audit(event="session.end",
+                                 session=str(on_a["sid"]))
+        # node B's own session is not the one that ended
+        assert on_b.poll() is None
+        live = json.loads(ctl(build_dir, world.bastion, "sessions",
+                              "--json").stdout)
+        assert len(live) == 1 and live[0]["sid"] != on_a["sid"], live
+    finally:
+        for pr in (on_b, proc):
+            if pr.poll() is None:
+                os.killpg(pr.pid, signal.SIGTERM)
+                pr.communicate(timeout=30)
 
 
 def test_counter_regression_across_nodes_locks_the_key(nodes, build_dir,
@@ -129,15 +161,10 @@ def test_counter_regression_across_nodes_locks_the_key(nodes, build_dir,
     high = softsk.counter()
     # a clone of alice's key, behind her real one, used on node B
     softsk.set_counter(0)
-    cfg = b.ssh_config(alice.dir / "ssh_config-node-b", alice.key,
-                       provider=softsk.provider)
-    argv = b.ssh_argv(cfg, "alice", "ct-scanner", "echo reached",
-                      agent=True, tty=False)
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, env=alice.env(), timeout=60,
-                       start_new_session=True)
-    assert r.returncode != 0 and "reached" not in r.stdout
-    assert "counter went backwards" in r.stderr, r.stderr
+    clone = node_ssh(b, alice, softsk, "ct-scanner", "echo reached")
+    out, err = clone.communicate(timeout=60)
+    assert clone.returncode != 0 and "reached" not in out
+    assert "counter went backwards" in err, err
     ev = b.wait_audit(event="touch.counter_regression", user="alice")
     assert "not above the last one seen, %d" % high in ev["reason"]
     # the key is locked for the whole group: node A refuses it too, even

@@ -326,6 +326,31 @@ test_guard_lease_dead_or_expired(void **state)
 	state_guard_release(g);
 }
 
+/* Session numbers: a store shared by several nodes hands each out once
+ * (PostgreSQL: two connections, as two nodes, never get the same); one
+ * node's store (SQLite) has none to give. */
+static void
+test_session_numbers(void **state)
+{
+	struct fixture *f = *state;
+	struct state *other = NULL;
+	int64_t a = 0, b = 0, c = 0;
+
+	if (fixture_pg() == NULL) {
+		assert_int_equal(state_session_next_sid(f->st, &a),
+		    BERR_NOTFOUND);
+		assert_int_equal(a, 0);
+		return;
+	}
+	assert_int_equal(state_open(f->dir, &other), 0);
+	assert_int_equal(state_session_next_sid(f->st, &a), 0);
+	assert_int_equal(state_session_next_sid(other, &b), 0);
+	assert_int_equal(state_session_next_sid(f->st, &c), 0);
+	assert_true(a > 0 && b > a && c > b);
+	state_close(other);
+	assert_int_equal(state_session_next_sid(NULL, &a), BERR_INVAL);
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -365,6 +390,8 @@ main(void)
 		    test_read_only_open_never_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_guard_lease_dead_or_expired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_numbers, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup,
 		    teardown),
 	};
