@@ -31,6 +31,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "age.h"
 #include "agent.h"
 #include "approvals.h"
 #include "auditlog.h"
@@ -41,9 +42,8 @@
 #include "hex.h"
 #include "monitor.h"
 #include "recbundle.h"
-#include "recnotary.h"
-#include "age.h"
 #include "recenc.h"
+#include "recnotary.h"
 #include "recfmt.h"
 #include "reckey.h"
 #include "recproto.h"
@@ -616,10 +616,51 @@ recording(int sealed, uint64_t *frames, char head[2 * REC_HASH_LEN + 1])
 	return (b);
 }
 
+/* The sample session as an encrypted recording (format 2, recenc.h):
+ * the key block to one recipient, every payload sealed. */
+static struct buf *
+recording_v2(void)
+{
+	char path[] = "/tmp/mkseeds.XXXXXX";
+	uint8_t sec[1][AGE_KEY_LEN], pub[1][AGE_KEY_LEN], fk[AGE_FILE_KEY_LEN];
+	struct reckey *k = fuzz_rec_key();
+	struct recwriter *w = NULL;
+	struct buf *age = nbuf(), *kb = nbuf(), *b;
+	struct rec_hdr h;
+	int fd = mkstemp(path);
+
+	must(fd >= 0 && k != NULL, "mkstemp");
+	memset(&h, 0, sizeof(h));
+	memset(sec, 0x42, sizeof(sec));
+	must(age_identity_public(sec[0], pub[0]) == 0 &&
+	    recfmt_hdr_add(&h, "session", FUZZ_REC_ID) == 0 &&
+	    recfmt_hdr_add(&h, "engineer", "alice") == 0 &&
+	    recfmt_hdr_add(&h, "device", "ct-scanner") == 0 &&
+	    recenc_prepare((const uint8_t (*)[AGE_KEY_LEN])pub, 1, &h, age,
+	    fk) == 0 && recenc_keyblock_encode(buf_ptr(age), buf_len(age),
+	    NULL, 0, kb) == 0 && recwriter_open_v2(fd, k, &h, buf_ptr(kb),
+	    buf_len(kb), fk, &w) == 0, "format 2 recording");
+	must(fuzz_rec_frames(w, 0) == 0 && recwriter_checkpoint(w, 20000) ==
+	    0 && recwriter_seal(w, REC_END_NORMAL, "session ended", 90000) ==
+	    0, "format 2 frames");
+	recwriter_free(w);
+	b = slurp(path);
+	unlink(path);
+	recfmt_hdr_clear(&h);
+	reckey_free(k);
+	buf_free(age);
+	buf_free(kb);
+	return (b);
+}
+
 static void
 seeds_recording(const char *t)
 {
-	struct buf *b = recording(1, NULL, NULL);
+	struct buf *b = recording_v2();
+
+	seed_buf(t, "encrypted", b);
+	buf_free(b);
+	b = recording(1, NULL, NULL);
 
 	seed_buf(t, "sealed", b);
 	buf_free(b);

@@ -81,25 +81,33 @@ b64raw_decode(const char *s, size_t slen, uint8_t *out, size_t want)
 
 /* ---- primitives ------------------------------------------------------- */
 
+/* HKDF-SHA256 with kctx (a payload context's, reused for every frame;
+ * all parameters are set again each time), or with a context of its own
+ * when kctx is NULL. */
 static int
-hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt, size_t saltlen,
-    const char *info, uint8_t *out, size_t outlen)
+hkdf_with(EVP_KDF_CTX *kctx, const uint8_t *ikm, size_t ikmlen,
+    const uint8_t *salt, size_t saltlen, const char *info, uint8_t *out,
+    size_t outlen)
 {
 	EVP_KDF *kdf;
-	EVP_KDF_CTX *kctx = NULL;
 	OSSL_PARAM params[5], *p = params;
-	int ok = 0;
+	int ok = 0, own = kctx == NULL;
 
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
-		return (BERR_CRYPTO);
-	kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (kctx == NULL)
-		return (BERR_CRYPTO);
+	if (own) {
+		if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
+			return (BERR_CRYPTO);
+		kctx = EVP_KDF_CTX_new(kdf);
+		EVP_KDF_free(kdf);
+		if (kctx == NULL)
+			return (BERR_CRYPTO);
+	}
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 	    (char *)"SHA256", 0);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
 	    (void *)ikm, ikmlen);
+	/* no salt is HKDF's default (HashLen zeros), as age wants; a reused
+	 * context is only ever used with one (the payload nonce), so no
+	 * earlier salt can linger */
 	if (saltlen > 0)
 		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
 		    (void *)salt, saltlen);
@@ -107,8 +115,17 @@ hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt, size_t saltlen,
 	    (void *)info, strlen(info));
 	*p = OSSL_PARAM_construct_end();
 	ok = EVP_KDF_derive(kctx, out, outlen, params) == 1;
-	EVP_KDF_CTX_free(kctx);
+	if (own)
+		EVP_KDF_CTX_free(kctx);
 	return (ok ? 0 : BERR_CRYPTO);
+}
+
+static int
+hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt, size_t saltlen,
+    const char *info, uint8_t *out, size_t outlen)
+{
+	return (hkdf_with(NULL, ikm, ikmlen, salt, saltlen, info, out,
+	    outlen));
 }
 
 /* ChaCha20-Poly1305 of n bytes with a 12-byte nonce and no AAD; enc: out
@@ -584,8 +601,9 @@ age_header_unwrap(const struct age_header *h, const uint8_t *hdr,
 
 struct age_payload {
 	uint8_t file_key[AGE_FILE_KEY_LEN];
-	EVP_CIPHER *ciph;
-	EVP_CIPHER_CTX *ctx;
+	EVP_CIPHER *ciph;	/* fetched once: a recording seals a payload */
+	EVP_CIPHER_CTX *ctx;	/* per frame, many of them small */
+	EVP_KDF_CTX *kctx;	/* HKDF, one derivation per frame */
 };
 
 int
@@ -593,16 +611,21 @@ age_payload_new(const uint8_t file_key[AGE_FILE_KEY_LEN],
     struct age_payload **out)
 {
 	struct age_payload *p;
+	EVP_KDF *kdf = NULL;
 
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (BERR_NOMEM);
 	memcpy(p->file_key, file_key, AGE_FILE_KEY_LEN);
 	if ((p->ciph = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL)) ==
-	    NULL || (p->ctx = EVP_CIPHER_CTX_new()) == NULL) {
+	    NULL || (p->ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    (kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
+	    (p->kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+		EVP_KDF_free(kdf);
 		age_payload_free(p);
 		return (BERR_CRYPTO);
 	}
+	EVP_KDF_free(kdf);	/* the context holds its own reference */
 	*out = p;
 	return (0);
 }
@@ -614,6 +637,7 @@ age_payload_free(struct age_payload *p)
 		return;
 	EVP_CIPHER_CTX_free(p->ctx);
 	EVP_CIPHER_free(p->ciph);
+	EVP_KDF_CTX_free(p->kctx);
 	OPENSSL_clear_free(p, sizeof(*p));
 }
 
@@ -655,8 +679,8 @@ stream(struct age_payload *p, int enc, const uint8_t nonce[AGE_NONCE_LEN],
 	size_t n = nchunks(plen), i, len, off = 0;
 	int r = 0;
 
-	if ((r = hkdf(p->file_key, AGE_FILE_KEY_LEN, nonce, AGE_NONCE_LEN,
-	    "payload", key, sizeof(key))) != 0)
+	if ((r = hkdf_with(p->kctx, p->file_key, AGE_FILE_KEY_LEN, nonce,
+	    AGE_NONCE_LEN, "payload", key, sizeof(key))) != 0)
 		return (r);
 	for (i = 0; i < n && r == 0; i++) {
 		len = plen - off > AGE_CHUNK ? AGE_CHUNK : plen - off;
