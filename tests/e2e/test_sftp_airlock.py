@@ -12,6 +12,7 @@ the exact bytes of each file.
 import hashlib
 import io
 import os
+import re
 import struct
 import subprocess
 import tarfile
@@ -98,7 +99,10 @@ def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
     assert t.returncode == 0, t.stderr
     assert "file.transfer" in t.stdout and sha(up) in t.stdout
     # the packets as lines, not as bytes
-    assert "event sftp: > OPEN #" in t.stdout and str(remote) in t.stdout
+    assert re.search(r"event sftp: > OPEN #\d+ %s write create truncate"
+                     % re.escape(str(remote)), t.stdout), t.stdout
+    assert re.search(r"event sftp: > OPEN #\d+ %s read\n"
+                     % re.escape(str(remote)), t.stdout), t.stdout
     assert "\\x" not in t.stdout, t.stdout
     out = tmp_path / "extracted"
     x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
