@@ -158,7 +158,8 @@ relay_session_channels(struct sess *S)
 	if (S->vch == NULL || S->dch == NULL || R->finishing != 0 ||
 	    relay_wr_asking(S))
 		return;
-	if (R->sftp != NULL) {	/* the airlock: relay_sftp.c */
+	b = relay_pump(S, S->dch, S->vch, &R->to_vendor_err, 1, 1, REC_STDERR);
+	if (R->sftp != NULL) {	/* the airlock, last: relay_sftp.c */
 		if (relay_sftp_pump(S, &a, &c) != 0)
 			a = -1;
 	} else {
@@ -166,7 +167,6 @@ relay_session_channels(struct sess *S)
 		    REC_OUTPUT);
 		c = relay_pump(S, S->vch, S->dch, &R->to_dev, 0, 0, REC_INPUT);
 	}
-	b = relay_pump(S, S->dch, S->vch, &R->to_vendor_err, 1, 1, REC_STDERR);
 	if (a < 0 || b < 0 || c < 0) {
 		relay_rec_or_channel_failed(S);
 		return;
