@@ -158,15 +158,18 @@ relay_session_channels(struct sess *S)
 	if (S->vch == NULL || S->dch == NULL || R->finishing != 0 ||
 	    relay_wr_asking(S))
 		return;
-	if (R->sftp != NULL) {	/* the airlock: relay_sftp.c */
+	if (R->sftp != NULL) {	/* the airlock, after stderr: relay_sftp.c */
+		b = relay_pump(S, S->dch, S->vch, &R->to_vendor_err, 1, 1,
+		    REC_STDERR);
 		if (relay_sftp_pump(S, &a, &c) != 0)
 			a = -1;
 	} else {
 		a = relay_pump(S, S->dch, S->vch, &R->to_vendor, 0, 0,
 		    REC_OUTPUT);
+		b = relay_pump(S, S->dch, S->vch, &R->to_vendor_err, 1, 1,
+		    REC_STDERR);
 		c = relay_pump(S, S->vch, S->dch, &R->to_dev, 0, 0, REC_INPUT);
 	}
-	b = relay_pump(S, S->dch, S->vch, &R->to_vendor_err, 1, 1, REC_STDERR);
 	if (a < 0 || b < 0 || c < 0) {
 		relay_rec_or_channel_failed(S);
 		return;

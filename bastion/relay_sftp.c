@@ -622,8 +622,11 @@ sftp_buffered(struct sess *S)
 	if (F->closed || sftp_q_len(&F->to_dev) > SFTP_Q_SOFT ||
 	    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT)
 		return (0);
+	/* polling an empty channel handles packets of both sessions: the
+	 * device's channel once more after the engineer's */
 	return (ssh_channel_poll(S->dch, 0) > 0 ||
-	    (!sftp_records_full(S) && ssh_channel_poll(S->vch, 0) > 0));
+	    (!sftp_records_full(S) && ssh_channel_poll(S->vch, 0) > 0) ||
+	    ssh_channel_poll(S->dch, 0) > 0);
 }
 
 /*
@@ -633,7 +636,7 @@ sftp_buffered(struct sess *S)
  * its channel's buffer, after that side was pumped: with nothing left on
  * the socket, nothing would wake the loop before its 1 s timer.
  */
-#define SFTP_ROUNDS	16
+#define SFTP_ROUNDS	64
 int
 relay_sftp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev)
 {

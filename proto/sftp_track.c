@@ -292,8 +292,8 @@ track_path(const uint8_t *p, size_t n)
 		return (NULL);
 	memcpy(s, p, n);
 	s[n] = '\0';
-	/* a NUL inside cannot name a file: cut there (the record says the
-	 * rest, escaped, from the packet) */
+	/* a NUL inside cannot name a file: the record's path ends there
+	 * (the whole packet is in the recording) */
 	return (s);
 }
 

@@ -280,6 +280,14 @@ x_describe(struct recfiles *x, int from_device, const struct sftp_msg *m,
 		snprintf(line, sizeof(line), "< STATUS #%u code %u %s%s",
 		    m->id, m->status, b, refused != NULL ? " (kept from the "
 		    "engineer)" : "");
+	else if (m->type == SSH_FXP_OPEN)
+		snprintf(line, sizeof(line), "> OPEN #%u %s%s%s%s%s%s%s", m->id,
+		    a, m->pflags & SSH_FXF_READ ? " read" : "",
+		    m->pflags & SSH_FXF_WRITE ? " write" : "",
+		    m->pflags & SSH_FXF_APPEND ? " append" : "",
+		    m->pflags & SSH_FXF_CREAT ? " create" : "",
+		    m->pflags & SSH_FXF_TRUNC ? " truncate" : "",
+		    refused != NULL ? " (refused by the bastion)" : "");
 	else if (m->type == SSH_FXP_NAME)
 		snprintf(line, sizeof(line), "< NAME #%u %u entries", m->id,
 		    m->count);

@@ -10,9 +10,12 @@ the exact bytes of each file.
 """
 
 import hashlib
+import io
 import os
+import re
 import struct
 import subprocess
+import tarfile
 
 import pytest
 
@@ -96,7 +99,10 @@ def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
     assert t.returncode == 0, t.stderr
     assert "file.transfer" in t.stdout and sha(up) in t.stdout
     # the packets as lines, not as bytes
-    assert "event sftp: > OPEN #" in t.stdout and str(remote) in t.stdout
+    assert re.search(r"event sftp: > OPEN #\d+ %s write create truncate"
+                     % re.escape(str(remote)), t.stdout), t.stdout
+    assert re.search(r"event sftp: > OPEN #\d+ %s read\n"
+                     % re.escape(str(remote)), t.stdout), t.stdout
     assert "\\x" not in t.stdout, t.stdout
     out = tmp_path / "extracted"
     x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
@@ -107,6 +113,16 @@ def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
         assert (out / name).read_bytes() == up, name
     assert "in" in got[0] + got[1] and "out" in got[0] + got[1]
     assert "2 files, every hash matches" in x.stdout, x.stdout
+
+    # the evidence bundle carries the records among the session's lines
+    b = p["carol"].ssh("export", rec["recording"], binary=True)
+    assert b.returncode == 0, b.stderr
+    with tarfile.open(fileobj=io.BytesIO(b.stdout)) as tar:
+        audit = [tar.extractfile(m).read().decode() for m in tar.getmembers()
+                 if m.name.endswith("audit.log")]
+    assert len(audit) == 1
+    lines = [l for l in audit[0].splitlines() if "event=file.transfer" in l]
+    assert len(lines) == 2 and all(sha(up) in l for l in lines), audit[0]
 
 
 def test_scp_sftp_mode_recorded(cast, tmp_path):
