@@ -99,9 +99,8 @@ def approved_session(world, p, con, command):
     # approve for 2h: the dialog shows bastiond's summary, the key signs
     con.find("#duration-%s" % rid).send_keys("2h")
     con.find("#approve-%s" % rid).click()
-    body = con.confirm()
+    body = con.confirm(shot="console-approve-dialog")
     assert "gina" in body and "pacs" in body and "ticket 4711" in body
-    b.shot("console-approve-dialog")
     con.wait_notice("承認しました")
     ev = world.bastion.wait_audit(event="approval.approve", request=rid,
                                   timeout=20)
@@ -146,7 +145,7 @@ def test_bob_ends_gina_s_session_with_a_reason(console):
     b.shot("console-sessions")
     con.fill("#kill-reason-%s" % sid, "maintenance window over")
     con.find("#kill-%s" % sid).click()
-    body = con.confirm()
+    body = con.confirm(shot="console-kill-dialog")
     assert "gina" in body
     con.wait_notice("セッションを終了しました")
     out, err = proc.communicate(timeout=60)

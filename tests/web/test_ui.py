@@ -218,9 +218,8 @@ def test_admin_page(scene, browser, webd):
     # the key signs, commit
     con.find("#duration-43").send_keys("2h")
     con.find("#approve-43").click()
-    body = con.confirm()
+    body = con.confirm(shot="ui-approve-dialog")
     assert "approve" in body and INJECTED_REASON in body
-    browser.shot("ui-approve-dialog")
     con.wait_notice("承認しました")
     assert s.challenges[-1][1] == ["approve", "43", "2h"]
     assert s.ctl.last("prepare")[0] == ["prepare", "approve", "43", "2h"]

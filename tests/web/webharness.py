@@ -203,12 +203,15 @@ class Console:
     def wait_notice(self, want, timeout=20):
         self.b.wait_text("#notice", want, timeout=timeout)
 
-    def confirm(self):
-        """Press the dialog's confirm button (the key then signs)."""
+    def confirm(self, shot=None):
+        """Press the dialog's confirm button (the key then signs); its
+        text. shot: a screenshot of the dialog by that name first."""
         util.wait_until(lambda: self.find("#dialog").is_displayed(),
                         timeout=20, what=lambda: "the confirmation dialog "
                         "(the page says: %r)" % self.notice())
         body = self.find("#dialog-body").text
+        if shot:
+            self.b.shot(shot)
         self.find("#dialog-ok").click()
         return body
 
