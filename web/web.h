@@ -59,6 +59,7 @@ struct MHD_Daemon;
 struct ctlp_attr;
 struct web_req;
 struct ctlc;
+struct sse;
 
 /* The daemon: what main() set up, shared by the pieces. */
 struct webd {
@@ -71,6 +72,7 @@ struct webd {
 	uv_timer_t mhd_timer;
 	int mhd_running;
 	int nstreams;			/* open streams, all tokens */
+	struct sse *streams;		/* sse.c's list of them */
 	struct web_file *files;		/* the static files, loaded at start */
 	size_t nfiles;
 };
