@@ -55,7 +55,11 @@
 
 /* The verbs a token runs directly: those that change nothing. */
 static const char *const web_read_verbs[] = { "requests", "grants",
-    "sessions", "vendors", "recordings", "verify", "keys", NULL };
+    "sessions", "vendors", "recordings", "verify", "keys", "watch", "cast",
+    NULL };
+
+/* Those whose output is a terminal's: 't' frames for xterm.js. */
+static const char *const web_term_verbs[] = { "watch", NULL };
 
 /* ---- frames, spellings ----------------------------------------------- */
 
@@ -330,9 +334,40 @@ web_session(struct web *w)
 
 /* ---- verbs ----------------------------------------------------------- */
 
+/* A terminal stream: each write one 't' frame, stamped with the time
+ * since the stream began. */
+struct web_term {
+	uint64_t start_ms;
+	int broken;
+};
+
+static uint64_t
+web_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static ssize_t
+web_term_write(void *cookie, const char *p, size_t n)
+{
+	struct web_term *t = cookie;
+
+	if (t->broken || ctlp_term_write(WEB_FD, web_now_ms() - t->start_ms,
+	    p, n) != 0) {
+		t->broken = 1;
+		errno = EPIPE;
+		return (-1);
+	}
+	return ((ssize_t)n);
+}
+
 /* The verb context of the token's person; out is a memory stream when the
- * output goes in one 'j' frame. */
+ * output goes in one 'j' frame, a terminal stream for watch. */
 struct web_run {
+	struct web_term term;
 	struct control_stream so, se;
 	struct control_peer cp;
 	struct verb_ctx c;
@@ -342,15 +377,21 @@ struct web_run {
 };
 
 static int
-web_run_open(struct web *w, struct web_run *wr)
+web_run_open(struct web *w, struct web_run *wr, int term)
 {
+	cookie_io_functions_t io = { .write = web_term_write };
 	const struct ctlp_attr *fm = ctlp_req_attr(w->req, "format");
 	FILE *out;
 
 	memset(wr, 0, sizeof(*wr));
-	wr->as_json = fm != NULL && memcmp(fm->value, "json", 4) == 0;
-	out = wr->as_json ? open_memstream(&wr->json, &wr->jsonlen) :
-	    control_stream_open(&wr->so, WEB_FD, CTLP_OUT);
+	wr->as_json = !term && fm != NULL && memcmp(fm->value, "json", 4) == 0;
+	wr->term.start_ms = web_now_ms();
+	if (term) {
+		if ((out = fopencookie(&wr->term, "w", io)) != NULL)
+			(void)setvbuf(out, NULL, _IONBF, 0);
+	} else
+		out = wr->as_json ? open_memstream(&wr->json, &wr->jsonlen) :
+		    control_stream_open(&wr->so, WEB_FD, CTLP_OUT);
 	verb_ctx_init(&wr->c, w->pol, w->role == ROLE_ADMIN ? VERB_ADMIN :
 	    VERB_AUDITOR, "web", w->ws.person, out,
 	    control_stream_open(&wr->se, WEB_FD, CTLP_ERR));
@@ -366,6 +407,8 @@ web_run_open(struct web *w, struct web_run *wr)
 		web_fail(1, "out of memory");
 		return (1);
 	}
+	/* xterm.js shows the screen: keep its (sanitised) sequences */
+	wr->c.terminal = term;
 	return (0);
 }
 
@@ -417,7 +460,10 @@ web_read_verb(struct web *w, int argc, char **argv)
 		    " (use prepare and commit: it needs your key)" : "");
 		return (2);
 	}
-	if (web_run_open(w, &wr) != 0)
+	for (i = 0; web_term_verbs[i] != NULL; i++)
+		if (strcmp(argv[0], web_term_verbs[i]) == 0)
+			break;
+	if (web_run_open(w, &wr, web_term_verbs[i] != NULL) != 0)
 		return (1);
 	rc = verb_exec(&wr.c, e, argc, argv);
 	web_audit_verb(w, argv[0], rc);
@@ -487,7 +533,7 @@ web_prepare(struct web *w, int argc, char **argv)
 		return (1);
 	}
 	if ((sf = open_memstream(&summary, &slen)) == NULL ||
-	    web_run_open(w, &wr) != 0) {
+	    web_run_open(w, &wr, 0) != 0) {
 		if (sf != NULL)
 			fclose(sf);
 		free(summary);
@@ -662,7 +708,7 @@ web_commit(struct web *w, int argc, char **argv)
 		why = "out of memory";
 		goto out;
 	}
-	if (web_run_open(w, &wr) != 0) {
+	if (web_run_open(w, &wr, 0) != 0) {
 		why = "out of memory";
 		goto out;
 	}

@@ -135,9 +135,12 @@ web_allow_one(const struct state_web_cred *c, void *arg)
 }
 
 /* The allow (or exclude) list of person's credentials as a JSON array;
- * for someone who may not sign in, one id made up from the name. */
+ * for someone who may not sign in, and (allow) for staff without a
+ * credential, one id made up from the name: the answer never tells which
+ * names are staff or enrolled. */
 static void
-web_allow_list(struct web *w, const char *name, int staff, FILE *f)
+web_allow_list(struct web *w, const char *name, int staff, int allow,
+    FILE *f)
 {
 	struct web_allow a = { f, 0 };
 	uint8_t fake[SHA256_DIGEST_LENGTH], in[32 + 80];
@@ -147,7 +150,7 @@ web_allow_list(struct web *w, const char *name, int staff, FILE *f)
 	fputc('[', f);
 	if (staff)
 		(void)state_web_cred_each(w->st, name, web_allow_one, &a);
-	else {
+	if (allow && a.n == 0) {
 		/* stable per name and policy, unknowable without the policy */
 		n = strnlen(name, 80);
 		memcpy(in, w->pol->sha256, 32);
@@ -175,7 +178,7 @@ web_answer_challenge(struct web *w, const uint8_t ch[CTLP_CHALLENGE_LEN],
 	    "\"timeout\":%d,\"%s\":", w->pol->web.rp_id,
 	    w->pol->web.require_uv ? "required" : "discouraged",
 	    WEB_CHALLENGE_S * 1000, list);
-	web_allow_list(w, name, staff, f);
+	web_allow_list(w, name, staff, strcmp(list, "allow") == 0, f);
 	fputc('}', f);
 	fclose(f);
 	r = ctlp_challenge_write(WEB_FD, ch, json);

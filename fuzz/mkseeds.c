@@ -849,6 +849,21 @@ seeds_webauthn(const char *t)
 	    sizeof(eddsa_sig_noup), eddsa_cdj);
 }
 
+/* The Chromium registration of the fixture, as fuzz_webauthn_reg reads
+ * it: u16 clientDataJSON length, clientDataJSON, attestationObject. */
+static void
+seeds_webauthn_reg(const char *t)
+{
+	struct buf *b = nbuf();
+	size_t n = sizeof(reg_cdj) - 1;
+
+	(void)(buf_put_u8(b, (uint8_t)(n >> 8)) || buf_put_u8(b, (uint8_t)n) ||
+	    buf_put(b, reg_cdj, n) || buf_put(b, reg_attobj,
+	    sizeof(reg_attobj)));
+	seed_buf(t, "chromium-none", b);
+	buf_free(b);
+}
+
 /* The targets with a seed maker of their own (and perhaps strings too). */
 static const struct {
 	const char *name;
@@ -861,6 +876,7 @@ static const struct {
 	{ "recording", seeds_recording }, { "recfmt", seeds_recfmt },
 	{ "recproto", seeds_recproto }, { "store_wire", seeds_store_wire },
 	{ "webauthn", seeds_webauthn },
+	{ "webauthn_reg", seeds_webauthn_reg },
 };
 
 int

@@ -48,8 +48,8 @@ webauthn_verdict_str(enum webauthn_verdict v)
 		[WA_VERDICT_BAD_SIGNATURE] = "bad signature",
 		[WA_VERDICT_NO_TOUCH] = "user presence (touch) not asserted",
 		[WA_VERDICT_NO_PIN] = "user verification (PIN) not asserted",
-		[WA_VERDICT_BAD_ATTESTATION] = "registration not accepted "
-		    "(attestation, key type or credential data)",
+		[WA_VERDICT_BAD_ATTESTATION] = ("registration not accepted "
+		    "(attestation, key type or credential data)"),
 	};
 
 	return ((size_t)v < sizeof(str) / sizeof(str[0]) ? str[v] : "?");
@@ -247,6 +247,56 @@ webauthn_assert_verify(const struct webauthn_key *k,
 
 /* ---- registration ---------------------------------------------------- */
 
+/*
+ * Before libcbor builds the tree: every collection definite and no longer
+ * than the input could hold (libcbor allocates a map or array for the
+ * count it declares before reading its items: 2^32 pairs in 9 bytes), and
+ * no indefinite strings. Walks the items with libcbor's own streaming
+ * decoder, one header at a time.
+ */
+struct wa_cbor_walk {
+	size_t len;
+	int bad;
+};
+
+static void
+wa_cbor_count(void *ctx, size_t n)
+{
+	struct wa_cbor_walk *w = ctx;
+
+	if (n > w->len)
+		w->bad = 1;
+}
+
+static void
+wa_cbor_indef(void *ctx)
+{
+	((struct wa_cbor_walk *)ctx)->bad = 1;
+}
+
+static int
+wa_cbor_sane(const uint8_t *p, size_t len)
+{
+	struct cbor_callbacks cb = cbor_empty_callbacks;
+	struct wa_cbor_walk w = { len, 0 };
+	struct cbor_decoder_result r;
+	size_t off = 0;
+
+	cb.map_start = wa_cbor_count;
+	cb.array_start = wa_cbor_count;
+	cb.indef_map_start = wa_cbor_indef;
+	cb.indef_array_start = wa_cbor_indef;
+	cb.byte_string_start = wa_cbor_indef;
+	cb.string_start = wa_cbor_indef;
+	while (off < len && !w.bad) {
+		r = cbor_stream_decode(p + off, len - off, &cb, &w);
+		if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
+			return (0);
+		off += r.read;
+	}
+	return (!w.bad);
+}
+
 /* The value under text key k of CBOR map m, or NULL. */
 static cbor_item_t *
 wa_cbor_get(const cbor_item_t *m, const char *k)
@@ -396,7 +446,8 @@ webauthn_register_verify(const struct webauthn_expect *x,
 		*verdict = WA_VERDICT_BAD_CLIENTDATA;
 		return (0);
 	}
-	if (attlen == 0 || attlen > WA_MAX_ATTOBJ)
+	if (attlen == 0 || attlen > WA_MAX_ATTOBJ ||
+	    !wa_cbor_sane(attobj, attlen))
 		return (0);
 	root = cbor_load(attobj, attlen, &res);
 	if (root == NULL || res.error.code != CBOR_ERR_NONE ||
@@ -415,9 +466,15 @@ webauthn_register_verify(const struct webauthn_expect *x,
 	    (ad = wa_cbor_bytes(wa_cbor_get(root, "authData"), &adlen)) ==
 	    NULL)
 		goto out;
-	/* rpIdHash(32) flags(1) counter(4) aaguid(16) idlen(2) ... */
+	/* rpIdHash(32) flags(1) counter(4) aaguid(16) idlen(2) id COSE key;
+	 * the key is CBOR that libfido2 loads with libcbor: the same check
+	 * first */
 	if (adlen < WA_AUTHDATA_LEN + 18 || (ad[32] & WA_FLAG_AT) == 0 ||
 	    (ad[32] & WA_FLAG_ED) != 0)
+		goto out;
+	n = (size_t)ad[WA_AUTHDATA_LEN + 16] << 8 | ad[WA_AUTHDATA_LEN + 17];
+	if (n > adlen - WA_AUTHDATA_LEN - 18 || !wa_cbor_sane(ad +
+	    WA_AUTHDATA_LEN + 18 + n, adlen - WA_AUTHDATA_LEN - 18 - n))
 		goto out;
 	SHA256((const uint8_t *)x->rp_id, strlen(x->rp_id), rph);
 	if (memcmp(ad, rph, sizeof(rph)) != 0) {

@@ -71,12 +71,15 @@ audverb_walk(const struct policy *pol, struct audverb_filter *F)
 	return (0);
 }
 
-int
-audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[])
+/* Run prog; its standard error to c->err when split (after its output),
+ * else mixed into c->out. */
+static int
+audverb_run(struct verb_ctx *c, const char *prog, char *const extra[],
+    int split)
 {
 	char self[PATH_MAX], bin[PATH_MAX + 32], buf[16384], *slash;
 	char *argv[8];
-	int pfd[2], st, n = 0, i;
+	int pfd[2], efd[2] = { -1, -1 }, st, n = 0, i;
 	ssize_t k;
 	pid_t pid;
 
@@ -92,26 +95,54 @@ audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[])
 	argv[n] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return (3);
-	fflush(c->out);		/* the child has a copy of the buffer */
-	if ((pid = fork()) == -1) {
+	if (split && pipe2(efd, O_CLOEXEC) != 0) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return (3);
 	}
+	fflush(c->out);		/* the child has a copy of the buffer */
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		if (split) {
+			close(efd[0]);
+			close(efd[1]);
+		}
+		return (3);
+	}
 	if (pid == 0) {
 		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
+		dup2(split ? efd[1] : pfd[1], 2);
 		execv(bin, argv);
 		_exit(127);
 	}
 	close(pfd[1]);
+	if (split)
+		close(efd[1]);
 	while ((k = read(pfd[0], buf, sizeof(buf))) > 0)
 		(void)fwrite(buf, 1, (size_t)k, c->out);
 	fflush(c->out);
 	close(pfd[0]);
+	/* a line or two (the verification): it fits the pipe meanwhile */
+	while (split && (k = read(efd[0], buf, sizeof(buf))) > 0)
+		(void)fwrite(buf, 1, (size_t)k, c->err);
+	if (split)
+		close(efd[0]);
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return (3);
 	return (WEXITSTATUS(st));
+}
+
+int
+audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[])
+{
+	return (audverb_run(c, prog, extra, 0));
+}
+
+int
+audverb_tool_split(struct verb_ctx *c, const char *prog, char *const extra[])
+{
+	return (audverb_run(c, prog, extra, 1));
 }
 
 int

@@ -53,6 +53,10 @@ void audverb_pubkey(const struct verb_ctx *c, char *out, size_t len);
 /* Run prog (beside bastiond) with extra arguments (NULL-terminated, at
  * most 6), its output and errors to c->out; its exit status, or 3. */
 int audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[]);
+/* The same with the tool's standard error on c->err, apart from its
+ * output (when the output is a format of its own: asciicast). */
+int audverb_tool_split(struct verb_ctx *c, const char *prog,
+    char *const extra[]);
 /* The console.verb event of an auditor's verb. */
 void audverb_done(struct verb_ctx *c, const char *verb, const char *id,
     int rc);

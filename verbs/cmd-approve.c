@@ -111,7 +111,7 @@ cmd_approve_exec(struct verb_ctx *c, const struct verb_args *a)
 	    "via", c->via, "engineer", r.engineer, "vendor", r.vendor,
 	    "device", r.device, "duration", dstr, "approvals", cnt,
 	    "grant", gid != 0 ? gstr : NULL, "result", gid != 0 ? "granted" :
-	    "needs_second", "assertion", c->assertion, NULL);
+	    "needs_second", VERB_ASSERTION(c), NULL);
 	g.until = 0;
 	if (gid != 0)
 		(void)state_grant_get(c->st, gid, &g, &found);

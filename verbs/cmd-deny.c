@@ -67,7 +67,7 @@ cmd_deny_exec(struct verb_ctx *c, const struct verb_args *a)
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	audit_ev(BEV_APPROVAL_DENY, "request", idstr, "admin", c->admin,
 	    "via", c->via, "engineer", r.engineer, "vendor", r.vendor,
-	    "device", r.device, "reason", why, "assertion", c->assertion,
+	    "device", r.device, "reason", why, VERB_ASSERTION(c),
 	    NULL);
 	if (a->json) {
 		fprintf(c->out, "{\"request\":%lld,\"status\":\"denied\","

@@ -77,8 +77,8 @@ cmd_kill_exec(struct verb_ctx *c, const struct verb_args *a)
 	snprintf(sidstr, sizeof(sidstr), "%lld", (long long)s.sid);
 	audit_ev(BEV_SESSION_KILLED, "session", sidstr, "admin", c->admin,
 	    "via", c->via, "user", s.engineer, "vendor", s.vendor, "device",
-	    s.device, "from", s.source, "reason", why, "assertion",
-	    c->assertion, NULL);
+	    s.device, "from", s.source, "reason", why, VERB_ASSERTION(c),
+	    NULL);
 	/* the monitor looks once a second; the worker then closes */
 	deadline = time(NULL) + APPR_KILL_WAIT_S;
 	while (time(NULL) < deadline) {

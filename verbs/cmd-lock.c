@@ -18,36 +18,67 @@
 #include <string.h>
 
 #include "approvals.h"
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "text.h"
 
+/* The words: an engineer of the policy and a reason. */
 static int
-cmd_lock_exec(struct verb_ctx *c, const struct verb_args *a)
+lock_check(struct verb_ctx *c, const struct verb_args *a, char *why,
+    size_t whylen)
 {
-	struct state_engineer_lock lk;
 	enum policy_role role = ROLE_NONE;
-	char why[APPR_TEXT_MAX * 2], since[40];
-	const char *name;
-	size_t n = 0;
-	int rc;
 
 	if (a->n < 1) {
 		fprintf(c->err, "lock: name the engineer (lock alice "
 		    "\"left the company\")\n");
 		return (2);
 	}
-	name = a->pos[0];
-	appr_join(a, 1, "no reason given", why, sizeof(why));
+	appr_join(a, 1, "no reason given", why, whylen);
 	if (!appr_reason_ok(c, "lock", why))
 		return (2);
-	if (policy_person(c->pol, name, &role) == NULL ||
+	if (policy_person(c->pol, a->pos[0], &role) == NULL ||
 	    role != ROLE_ENGINEER) {
 		fprintf(c->err, "lock: \"%s\" is not a vendor engineer in the "
-		    "policy%s\n", name, role != ROLE_NONE ? " (admins and "
+		    "policy%s\n", a->pos[0], role != ROLE_NONE ? " (admins and "
 		    "auditors are disabled in the policy instead)" : "");
 		return (1);
 	}
+	return (0);
+}
+
+int
+cmd_lock_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary)
+{
+	char why[APPR_TEXT_MAX * 2];
+	int rc, locked = 0;
+
+	if ((rc = lock_check(c, a, why, sizeof(why))) != 0)
+		return (rc);
+	if (state_engineer_locked(c->st, a->pos[0], &locked, NULL) != 0 ||
+	    locked) {
+		fprintf(c->err, "lock: %s is locked already\n", a->pos[0]);
+		return (1);
+	}
+	return (appr_canon_kv(canon, summary, (const char *const []){
+	    "verb", "lock", "engineer", a->pos[0], "reason", why, NULL }) !=
+	    0 ? 1 : 0);
+}
+
+static int
+cmd_lock_exec(struct verb_ctx *c, const struct verb_args *a)
+{
+	struct state_engineer_lock lk;
+	char why[APPR_TEXT_MAX * 2], since[40];
+	const char *name;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = lock_check(c, a, why, sizeof(why))) != 0)
+		return (rc);
+	name = a->pos[0];
 	rc = state_engineer_lock(c->st, name, c->admin, why);
 	if (rc == BERR_EXISTS) {
 		char by[40], was[APPR_TEXT_MAX + 1];
@@ -67,7 +98,8 @@ cmd_lock_exec(struct verb_ctx *c, const struct verb_args *a)
 	}
 	snprintf(since, sizeof(since), "%zu", n);
 	audit_ev(BEV_ENGINEER_LOCK, "engineer", name, "admin", c->admin,
-	    "via", c->via, "reason", why, "live_sessions", since, NULL);
+	    "via", c->via, "reason", why, "live_sessions", since,
+	    VERB_ASSERTION(c), NULL);
 	if (a->json) {
 		fputs("{\"engineer\":", c->out);
 		text_json(c->out, name);
@@ -110,6 +142,53 @@ appr_unlock_key(const char *fp, void *arg)
 	    "reset_counter", u->reset ? "yes" : "no", NULL);
 }
 
+/* The words: one engineer, which locks (both unless one is named). */
+static int
+unlock_check(struct verb_ctx *c, const struct verb_args *a, int *account,
+    int *keys)
+{
+	if (a->n != 1) {
+		fprintf(c->err, "unlock: name one engineer\n");
+		return (2);
+	}
+	*account = (a->opts & VO_ACCOUNT) != 0 || (a->opts & VO_KEYS) == 0;
+	*keys = (a->opts & VO_KEYS) != 0 || (a->opts & VO_ACCOUNT) == 0;
+	if ((a->opts & VO_RESET) != 0 && !*keys) {
+		fprintf(c->err, "unlock: --reset-counter is about key locks; "
+		    "leave out --account\n");
+		return (2);
+	}
+	return (0);
+}
+
+int
+cmd_unlock_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary)
+{
+	struct state_engineer_lock lk;
+	char since[32], nkeys[32];
+	size_t n = 0;
+	int account, keys, rc, locked = 0;
+
+	if ((rc = unlock_check(c, a, &account, &keys)) != 0)
+		return (rc);
+	memset(&lk, 0, sizeof(lk));
+	if (state_engineer_locked(c->st, a->pos[0], &locked, &lk) != 0 ||
+	    state_key_lock_count(c->st, a->pos[0], &n) != 0) {
+		fprintf(c->err, "unlock: the state store failed\n");
+		return (1);
+	}
+	snprintf(since, sizeof(since), "%lld", (long long)lk.since);
+	snprintf(nkeys, sizeof(nkeys), "%zu", n);
+	return (appr_canon_kv(canon, summary, (const char *const []){
+	    "verb", "unlock", "engineer", a->pos[0], "account",
+	    account ? "yes" : "no", "keys", keys ? "yes" : "no",
+	    "reset_counter", (a->opts & VO_RESET) ? "yes" : "no",
+	    "locked_by", locked ? lk.locked_by : "", "lock_reason",
+	    locked ? lk.reason : "", "since", since, "locked_keys", nkeys,
+	    NULL }) != 0 ? 1 : 0);
+}
+
 static int
 cmd_unlock_exec(struct verb_ctx *c, const struct verb_args *a)
 {
@@ -120,18 +199,8 @@ cmd_unlock_exec(struct verb_ctx *c, const struct verb_args *a)
 	char since[40];
 	FILE *saved = c->out;
 
-	if (a->n != 1) {
-		fprintf(c->err, "unlock: name one engineer\n");
-		return (2);
-	}
-	/* both kinds unless one is named */
-	account = (a->opts & VO_ACCOUNT) != 0 || (a->opts & VO_KEYS) == 0;
-	keys = (a->opts & VO_KEYS) != 0 || (a->opts & VO_ACCOUNT) == 0;
-	if ((a->opts & VO_RESET) != 0 && !keys) {
-		fprintf(c->err, "unlock: --reset-counter is about key locks; "
-		    "leave out --account\n");
-		return (2);
-	}
+	if ((rc = unlock_check(c, a, &account, &keys)) != 0)
+		return (rc);
 	memset(&u, 0, sizeof(u));
 	u.c = c;
 	u.engineer = a->pos[0];
@@ -153,7 +222,8 @@ cmd_unlock_exec(struct verb_ctx *c, const struct verb_args *a)
 			appr_time(lk.since, since, sizeof(since));
 			audit_ev(BEV_ENGINEER_UNLOCK, "engineer", u.engineer,
 			    "admin", c->admin, "via", c->via, "locked_by",
-			    lk.locked_by, "lock_reason", lk.reason, NULL);
+			    lk.locked_by, "lock_reason", lk.reason,
+			    VERB_ASSERTION(c), NULL);
 			if (!a->json) {
 				char by[40], was[APPR_TEXT_MAX + 1];
 

@@ -70,8 +70,8 @@ cmd_revoke_exec(struct verb_ctx *c, const struct verb_args *a)
 	}
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	audit_ev(BEV_GRANT_REVOKE, "grant", idstr, "admin", c->admin, "via",
-	    c->via, "engineer", g.engineer, "device", g.device, "assertion",
-	    c->assertion, NULL);
+	    c->via, "engineer", g.engineer, "device", g.device,
+	    VERB_ASSERTION(c), NULL);
 	if (a->json) {
 		appr_grant_json(c->out, &g);
 		fputc('\n', c->out);

@@ -66,6 +66,7 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_replay_entry,
 	&cmd_export_entry,
 	&cmd_web_enroll_entry,
+	&cmd_cast_entry,
 	NULL
 };
 
@@ -255,6 +256,8 @@ static const struct {
 	{ &cmd_deny_entry, cmd_deny_describe },
 	{ &cmd_kill_entry, cmd_kill_describe },
 	{ &cmd_revoke_entry, cmd_revoke_describe },
+	{ &cmd_lock_entry, cmd_lock_describe },
+	{ &cmd_unlock_entry, cmd_unlock_describe },
 };
 
 verb_describe_fn

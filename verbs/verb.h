@@ -105,6 +105,11 @@ struct verb_ctx {
 	const char *assertion;
 };
 
+/* The assertion field of a decision event, last before the NULL of an
+ * audit_ev() list: left out (the list ends there) when there is none. */
+#define VERB_ASSERTION(c) \
+	((c)->assertion != NULL ? "assertion" : NULL), (c)->assertion
+
 /* A verb's arguments after the shared parser: options anywhere, "--"
  * ends them; argc/argv as given (argv[0] is the verb). */
 struct verb_args {
@@ -223,6 +228,10 @@ int cmd_kill_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
 int cmd_revoke_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
+int cmd_lock_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
+int cmd_unlock_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
 
 /* The verbs (verbs/cmd-*.c). */
 extern const struct cmd_entry cmd_requests_entry;
@@ -242,6 +251,7 @@ extern const struct cmd_entry cmd_report_entry;	/* verb.c */
 extern const struct cmd_entry cmd_recordings_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_cast_entry;		/* cmd-replay.c */
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_web_enroll_entry;
 

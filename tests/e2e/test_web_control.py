@@ -31,6 +31,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from test_admin_console import live_session  # alice's registered session
 from test_approvals import waiting  # gina's ssh, waiting for a decision
 
 ORIGIN = "https://bastion.test:8443"
@@ -387,17 +388,18 @@ def test_sign_in_refusals(web):
     world.bastion.wait_audit(event="web.login", person="bob",
                              result="refused",
                              reason="the PAM secret was refused")
-    # an auditor without a credential (the key is not carol's)
+    # an auditor without a credential (the key is not carol's): offered
+    # a made-up id, as an unknown name is
     a, opts = sign_in(world, "carol", carol)
-    assert opts["allow"] == []
+    assert len(opts["allow"]) == 1
     assert a.exit == 1 and a.err == "sign-in failed\n"
     world.bastion.wait_audit(event="web.login", person="carol",
                              result="refused",
                              reason="no such credential of that person")
     # an unknown name gets the same shape of answer, a made-up id
-    a, opts = sign_in(world, "mallory", carol)
+    a, opts2 = sign_in(world, "mallory", carol)
     assert a.exit == 1 and a.err == "sign-in failed\n"
-    assert len(opts["allow"]) == 1
+    assert len(opts2["allow"]) == 1 and opts2["allow"] != opts["allow"]
     # an engineer, even with a credential slipped into the store
     db = sqlite3.connect(str(world.bastion.state_dir / "state.db"),
                          timeout=10)
@@ -474,6 +476,29 @@ def test_changed_between_prepare_and_commit(web):
                              result="changed")
     assert not world.bastion.audit_events(event="approval.approve")
 
+    # lock and unlock an engineer, each with its own touch
+    for words, event in ((["lock", "alice", "left", "the", "company"],
+                          "engineer.lock"),
+                         (["unlock", "alice", "--account"],
+                          "engineer.unlock")):
+        a = call(world, ["prepare"] + words, [("token", tok)])
+        assert a.exit == 0, a.err
+        ch, summary = a.challenge()
+        assert summary["verb"] == words[0] and summary["engineer"] == "alice"
+        a = call(world, ["commit", ch.hex()], [("token", tok),
+                                               ("assert", bob.get(ch))])
+        assert a.exit == 0, a.err
+        ev = world.bastion.wait_audit(event=event, engineer="alice")
+        assert ev["via"] == "web" and ev["assertion"] == ch.hex()
+    # locked meanwhile: a prepared lock no longer holds
+    a = call(world, ["prepare", "lock", "alice", "again"], [("token", tok)])
+    ch, _ = a.challenge()
+    r = p["bob"].ssh("lock", "alice", "by ssh")
+    assert r.returncode == 0, r.stderr
+    a = call(world, ["commit", ch.hex()], [("token", tok),
+                                           ("assert", bob.get(ch))])
+    assert a.exit == 1 and "changed since it was prepared" in a.err
+
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to be another uid")
 def test_only_webd_uid_is_admitted(web):
@@ -492,3 +517,67 @@ def test_only_webd_uid_is_admitted(web):
     # webd's own uid is answered
     a = call(world, ["login-begin", "bob"])
     assert a.exit == 0, a.err
+
+
+@pytest.mark.timeout(120)
+def test_watch_streams_terminal_frames(web, bastionctl):
+    """watch on the web: 't' frames, time-stamped, the screen's bytes
+    sanitised as for a terminal (no clipboard escape); an auditor may
+    not watch."""
+    world, p = web
+    bob, carol = Authenticator(), Authenticator()
+    enrol(world, p["bob"], bob)
+    a, _ = sign_in(world, "bob", bob)
+    tok, _, _ = token_of(a)
+    proc, sid = live_session(world, p["alice"], command=(
+        "echo tick-start; sleep 2; printf '\\033]52;c;QUJD\\007'; "
+        "echo tick-$((6*7)); sleep 1"))
+    a = call(world, ["watch", sid], [("token", tok)])
+    assert a.exit == 0, a.err
+    terms = [pl for t, pl in a.frames if t == "t"]
+    assert terms, a.frames
+    stamps = [struct.unpack(">Q", pl[:8])[0] for pl in terms]
+    assert stamps == sorted(stamps)
+    screen = b"".join(pl[8:] for pl in terms)
+    assert b"tick-start" in screen and b"tick-42" in screen
+    assert b"52;c" not in screen
+    assert "watching session %s" % sid in a.err
+    ev = world.bastion.wait_audit(event="session.watch", session=sid)
+    assert ev["via"] == "web" and ev["admin"] == "bob"
+    proc.communicate(timeout=30)
+    # an auditor's token does not reach watch; carol's code comes from
+    # a local admin with bastionctl (auditors need not use ssh)
+    r = bastionctl(world, "web-enroll", "carol", "--json")
+    assert r.returncode == 0, r.stderr
+    ev = world.bastion.wait_audit(event="web.enroll", person="carol",
+                                  result="code")
+    assert ev["via"] == "bastionctl"
+    enrol_code = json.loads(r.stdout)["code"]
+    a = call(world, ["enroll-begin", "carol"], [("code", enrol_code)])
+    ch, _ = a.challenge()
+    a = call(world, ["enroll-finish", "carol"],
+             [("attest", carol.create(ch)), ("secret", SECRETS["carol"])])
+    assert a.exit == 0, a.err
+    a, _ = sign_in(world, "carol", carol)
+    assert a.exit == 0, a.err
+    ctok, _, who = token_of(a)
+    assert who["role"] == "auditor"
+    a = call(world, ["watch", sid], [("token", ctok)])
+    assert a.exit == 2 and "not a verb the console runs" in a.err
+    # the auditor's own verbs run: alice's session is listed
+    a = call(world, ["recordings"], [("token", ctok)])
+    assert a.exit == 0, a.err
+    assert "alice" in a.out and "ct-scanner" in a.out
+    world.bastion.wait_audit(event="console.verb", user="carol", via="web",
+                             verb="recordings", status="ok")
+    # and the player's cast of alice's recording: asciicast v2, sanitised
+    a = call(world, ["cast", sid], [("token", ctok)])
+    assert a.exit == 0, a.err
+    assert "verified" in a.err
+    lines = a.out.splitlines()
+    assert json.loads(lines[0])["version"] == 2
+    events = [json.loads(x) for x in lines[1:]]
+    shown = "".join(e[2] for e in events if e[1] == "o")
+    assert "tick-42" in shown and "52;c" not in shown
+    world.bastion.wait_audit(event="recording.access", user="carol",
+                             verb="cast")
