@@ -702,7 +702,8 @@ api_list(struct webd *w, struct web_req *r)
 	    AK_RESULT, NULL));
 }
 
-/* GET /api/recordings/ID/cast|verify */
+/* GET /api/recordings/ID/cast (the auditor verb cast: asciicast v2) and
+ * /verify */
 static int
 api_recording(struct webd *w, struct web_req *r)
 {
@@ -719,8 +720,7 @@ api_recording(struct webd *w, struct web_req *r)
 	if (!api_is_id(id))
 		return (api_bad(r, "a recording number"));
 	if (strcmp(what, "/cast") == 0) {
-		api_word(&q, "replay");
-		api_word(&q, "--asciicast");
+		api_word(&q, "cast");
 		api_word(&q, id);
 		return (api_send(w, r, &q, 0, AK_TEXT,
 		    "application/x-asciicast"));

@@ -130,7 +130,7 @@ def test_bob_signs_in_sees_the_request_arrive_and_approves_it(console,
     assert v.returncode == 0, v.stdout
 
 
-def test_bob_ends_gina_s_session_with_a_reason(console):
+def test_bob_watches_gina_s_session_and_ends_it_with_a_reason(console):
     world, p, webd, con = console
     b = con.b
     proc, rid = approved_session(
@@ -143,6 +143,21 @@ def test_bob_ends_gina_s_session_with_a_reason(console):
         "return e ? e.id.replace('kill-', '') : null")
     assert sid, b.text("#sessions-list")
     b.shot("console-sessions")
+    # bob watches it live: gina's output in xterm.js
+    con.find("#watch-%s" % sid).click()
+
+    def watched():
+        return b.d.execute_script(
+            "const t = window.bastionWatch && window.bastionWatch.term();"
+            "if (!t) return ''; let s = '';"
+            "for (let i = 0; i < t.buffer.active.length; i++)"
+            " s += t.buffer.active.getLine(i).translateToString(true) + '|';"
+            "return s")
+    util.wait_until(lambda: "tick-" in watched(), timeout=30,
+                    what=lambda: "gina's output in the watch terminal "
+                    "(page: %r, terminal: %r)" % (con.notice(), watched()))
+    b.shot("console-watch")
+    # and ends it with a reason
     con.fill("#kill-reason-%s" % sid, "maintenance window over")
     con.find("#kill-%s" % sid).click()
     body = con.confirm(shot="console-kill-dialog")
@@ -159,7 +174,7 @@ def test_bob_ends_gina_s_session_with_a_reason(console):
     assert b.violations() == []
 
 
-def test_carol_finds_and_verifies_a_recording(console):
+def test_carol_finds_replays_and_verifies_a_recording(console):
     world, p, webd, con = console
     b = con.b
     r = p["alice"].ssh("ct-scanner", "echo recorded-$((6*7))")
@@ -173,7 +188,21 @@ def test_carol_finds_and_verifies_a_recording(console):
     sid = line.split()[0]
     assert sid.isdigit(), line
     b.shot("console-auditor")
+    # replay it in the browser: seek to the end, the output is there
     con.fill("#recording-id", sid)
+    con.find("#replay-go").click()
+    util.wait_until(lambda: b.d.execute_script(
+        "return !!window.bastionReplay"), timeout=30,
+        what=lambda: "the player (page: %r)" % con.notice())
+    b.d.execute_script("window.bastionReplay.seek(1e9)")
+    text = b.d.execute_script(
+        "const t = window.bastionReplay.term; let s = '';"
+        "for (let i = 0; i < t.buffer.active.length; i++)"
+        " s += t.buffer.active.getLine(i).translateToString(true) + '|';"
+        "return s")
+    assert "recorded-42" in text, text
+    b.shot("console-replay")
+    world.bastion.wait_audit(event="recording.access", user="carol")
     con.find("#verify-go").click()
     b.wait_text("#verify-status", "署名とハッシュチェーンは正しい",
                 timeout=30)

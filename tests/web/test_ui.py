@@ -79,7 +79,7 @@ class Scene:
                                  "ENGINEER  DEVICE\n17       2026-12-07 "
                                  "06:46:40  gina      pacs\n"),
                            exit_frame(0)]
-        c["replay"] = [frame("o", json.dumps({"version": 2, "width": 80,
+        c["cast"] = [frame("o", json.dumps({"version": 2, "width": 80,
                                               "height": 24}) + "\n" +
                              json.dumps([0.5, "o", "first line\r\n"]) + "\n" +
                              json.dumps([2.0, "o", "second line\r\n"]) + "\n" +
@@ -270,6 +270,7 @@ def test_auditor_page(scene, browser, webd):
         ".translateToString(true)")
     assert text == ""
     browser.shot("ui-replay")
+    assert s.ctl.last("cast")[0] == ["cast", "17"]
     # verify: the verdict in plain words
     con.find("#verify-go").click()
     browser.wait_text("#verify-status", "署名とハッシュチェーンは正しい")

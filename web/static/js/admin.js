@@ -60,7 +60,7 @@ B.pages.admin = function (main) {
     watch.append(B.card("watch-card", "watch.title",
       B.el("p", {text: B.t("watch.session", {id})}), box,
       B.el("button", {class: "secondary", id: "watch-stop", text: B.t("watch.stop"), onclick: stopWatch})));
-    term = new Terminal({cols: 100, rows: 24, fontSize: 13, disableStdin: true, convertEol: false});
+    term = new Terminal({cols: 100, rows: 24, fontSize: 13, disableStdin: true, convertEol: true});
     term.open(box);
     stream = new EventSource("/api/watch/" + encodeURIComponent(id));
     stream.addEventListener("term", ev => term && term.write(B.unb64u(ev.data)));
