@@ -174,6 +174,28 @@ def test_bob_watches_gina_s_session_and_ends_it_with_a_reason(console):
     assert b.violations() == []
 
 
+def test_bob_locks_and_unlocks_an_engineer(console):
+    world, p, webd, con = console
+    b = con.b
+    enrol(world, p["bob"], con)
+    sign_in(con, "bob", "管理者")
+    con.fill("#engineer-name", "gina")
+    con.find("#lock-go").click()
+    body = con.confirm(shot="console-lock-dialog")
+    assert "gina" in body
+    con.wait_notice("ロックしました")
+    ev = world.bastion.wait_audit(event="engineer.lock", timeout=20)
+    assert ev.get("assertion"), ev
+    r = p["gina"].ssh("pacs", "echo never")
+    assert r.returncode != 0 and "never" not in r.stdout
+    con.find("#unlock-go").click()
+    con.confirm()
+    con.wait_notice("ロックを解除しました")
+    ev = world.bastion.wait_audit(event="engineer.unlock", timeout=20)
+    assert ev.get("assertion"), ev
+    assert b.violations() == []
+
+
 def test_carol_finds_replays_and_verifies_a_recording(console):
     world, p, webd, con = console
     b = con.b
