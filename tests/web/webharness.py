@@ -51,6 +51,8 @@ class Webd:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
+        """SIGTERM; then a sanitizer build's report (make SAN=1) fails the
+        test that ran it."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -58,6 +60,13 @@ class Webd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.log.exists():
+            text = self.log_text()
+            for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                         "runtime error:"):
+                if mark in text:
+                    raise AssertionError("bastion-webd: %s\n%s" % (
+                        mark, text[text.index(mark):][:4000]))
 
     def log_text(self):
         return self.log.read_text(errors="replace")
