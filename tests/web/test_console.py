@@ -36,6 +36,18 @@ SECRETS = {"bob": "web-bob-1", "carol": "web-carol-1", "gina": "web-gina-1"}
 INJECTED = '<img src=x onerror="window.pwned=1">'
 
 
+def web_pam(world):
+    """PAM service bastion-web: pam_matrix with the SECRETS."""
+    db = world.pam.workdir / "web-passdb"
+    with open(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+              "w") as f:
+        for name, secret in SECRETS.items():
+            f.write("%s:%s:bastion-web\n" % (name, secret))
+    world.pam.write_service("bastion-web", [
+        "%s required %s passdb=%s" % (kind, world.pam.matrix, db)
+        for kind in ("auth", "account")])
+
+
 @pytest.fixture
 def console(cast, webd_bin, web_static, browser, tmp_path):
     """The standard cast with a web: section for a bastion-webd on
@@ -47,13 +59,7 @@ def console(cast, webd_bin, web_static, browser, tmp_path):
     world.top["web"] = {"origin": webd.origin,
                         "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
     world.vendors["globex"]["approval"] = {"required": True}
-    passdb = world.pam.workdir / "web-passdb"
-    passdb.write_text("".join("%s:%s:bastion-web\n" % kv
-                              for kv in SECRETS.items()))
-    os.chmod(passdb, 0o600)
-    world.pam.write_service("bastion-web", [
-        "auth required %s passdb=%s" % (world.pam.matrix, passdb),
-        "account required %s passdb=%s" % (world.pam.matrix, passdb)])
+    web_pam(world)
     world.start_bastion()
     webd.ctl_path = str(world.bastion.run_dir / "web.sock")
     webd.start()

@@ -19,6 +19,10 @@ from fakectl import FakeCtl, exit_frame, frame, strings, term_frame
 
 TOKEN = bytes(range(32))
 COOKIE = {"Cookie": "__Host-bastion=" + TOKEN.hex()}
+# a sign-in of the right shape (bastiond, scripted, refuses it)
+FAILING_SIGN_IN = {"user": "bob", "secret": "x", "assertion": {
+    "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
+    "signature": "AA"}}
 
 
 def b64u(b):
@@ -74,9 +78,7 @@ def test_sign_in_sets_the_cookie_from_the_a_frame(webd, ctl):
 def test_sign_in_refused_is_403_with_bastionds_words(webd, ctl):
     ctl.answers["login-finish"] = [frame("e", "sign-in failed\n"),
                                    exit_frame(1)]
-    body = {"user": "bob", "secret": "x", "assertion": {
-        "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
-        "signature": "AA"}}
+    body = json.loads(json.dumps(FAILING_SIGN_IN))
     st, h, b = webd.request("POST", "/api/login/finish", body)
     assert st == 403
     assert json.loads(b) == {"error": "refused", "message": "sign-in failed"}
@@ -255,9 +257,7 @@ def test_a_misbehaving_bastiond_is_502_and_webd_stays_up(webd, ctl):
 def test_failed_sign_ins_per_address_are_limited(webd, ctl):
     ctl.answers["login-finish"] = [frame("e", "sign-in failed\n"),
                                    exit_frame(1)]
-    body = {"user": "bob", "secret": "x", "assertion": {
-        "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
-        "signature": "AA"}}
+    body = json.loads(json.dumps(FAILING_SIGN_IN))
     for _ in range(20):
         st, _, _ = webd.request("POST", "/api/login/finish", body)
         assert st == 403
