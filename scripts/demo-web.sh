@@ -35,6 +35,18 @@ for k in sys.argv[2].split("."):
 print(v if v is not None else "")' "$DEMO/policy.yaml" "$1"
 }
 
+# The console's PAM service (bastion-web) in the demo's PAM directory:
+# the same test stack and secrets as the ssh side (pam_matrix), for the
+# people who may use the console.
+web_pam() {
+	pamdir=$(policy_value paths.pam_service_dir)
+	[ -n "$pamdir" ] && [ -f "$DEMO/pam/passdb" ] || return 0
+	(umask 077 && sed -n 's/^\([^:]*:[^:]*\):bastion$/\1:bastion-web/p' \
+	    "$DEMO/pam/passdb" >"$DEMO/pam/web-passdb")
+	sed "s#passdb=[^ ]*#passdb=$(pwd)/$DEMO/pam/web-passdb#" \
+	    "$pamdir/bastion" >"$pamdir/bastion-web"
+}
+
 start() {
 	if pid=$(webd_pid); then
 		echo "demo-web: already running (pid $pid)"
@@ -58,6 +70,7 @@ start() {
 		return 1
 	fi
 	./scripts/web-cert.sh localhost "$DEMO/web" >/dev/null
+	web_pam
 	setsid "$B/bastion-webd" --listen "127.0.0.1:$PORT" --origin "$origin" \
 	    --key "$DEMO/web/key.pem" --cert "$DEMO/web/cert.pem" \
 	    --static "$B/web-static" --control "$run_dir/web.sock" \

@@ -412,6 +412,16 @@ api_challenge_answer(struct api_call *a)
 	free(s);
 }
 
+/* Whether b holds exactly one JSON value. */
+static int
+api_is_json(const struct buf *b)
+{
+	json_t *j = json_loadb((const char *)buf_ptr(b), buf_len(b), 0, NULL);
+
+	json_decref(j);
+	return (j != NULL);
+}
+
 /* A verb's text answer as {"message": TEXT} (jansson escapes it; bytes
  * that are not UTF-8 make it refuse, and then the answer is 502). */
 static void
@@ -459,8 +469,7 @@ api_on_end(void *arg, int status)
 		    buf_len(a->out));
 		return;
 	case AK_RESULT:
-		if (buf_len(a->out) > 0 && json_loadb((const char *)
-		    buf_ptr(a->out), buf_len(a->out), 0, NULL) == NULL) {
+		if (buf_len(a->out) > 0 && !api_is_json(a->out)) {
 			api_text_answer(a);
 			return;
 		}
@@ -472,8 +481,7 @@ api_on_end(void *arg, int status)
 		http_finish(a->r, 200, "application/json", "{}", 2);
 		return;
 	}
-	if (json_loadb((const char *)buf_ptr(a->out), buf_len(a->out), 0,
-	    NULL) == NULL) {
+	if (!api_is_json(a->out)) {
 		/* bastiond's answer is not JSON: never pass it on */
 		http_finish_error(a->r, 502, "bastiond", "bastiond's answer "
 		    "was not JSON");
@@ -702,7 +710,8 @@ api_list(struct webd *w, struct web_req *r)
 	    AK_RESULT, NULL));
 }
 
-/* GET /api/recordings/ID/cast|verify */
+/* GET /api/recordings/ID/cast (the auditor verb cast: asciicast v2) and
+ * /verify */
 static int
 api_recording(struct webd *w, struct web_req *r)
 {
@@ -719,8 +728,7 @@ api_recording(struct webd *w, struct web_req *r)
 	if (!api_is_id(id))
 		return (api_bad(r, "a recording number"));
 	if (strcmp(what, "/cast") == 0) {
-		api_word(&q, "replay");
-		api_word(&q, "--asciicast");
+		api_word(&q, "cast");
 		api_word(&q, id);
 		return (api_send(w, r, &q, 0, AK_TEXT,
 		    "application/x-asciicast"));

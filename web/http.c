@@ -271,7 +271,9 @@ web_read_file(const char *path, size_t max, char **out, size_t *len)
 		return (r);
 	}
 	p[n] = '\0';
-	*out = p;
+	/* give back what the cap reserved */
+	if ((*out = realloc(p, n + 1)) == NULL)
+		*out = p;
 	*len = n;
 	return (0);
 }
@@ -766,6 +768,18 @@ http_start(struct webd *w, int fd, const char *key, const char *cert,
 	uv_poll_start(&w->mhd_poll, UV_READABLE, http_poll_cb);
 	http_run(w);
 	return (0);
+}
+
+void
+http_free_static(struct webd *w)
+{
+	size_t i;
+
+	for (i = 0; w->files != NULL && i < w->nfiles; i++)
+		free(w->files[i].data);
+	free(w->files);
+	w->files = NULL;
+	w->nfiles = 0;
 }
 
 void

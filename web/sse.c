@@ -7,7 +7,8 @@
  * is queued the reader suspends the connection, and a frame from
  * bastiond queues bytes and resumes it. Per stream at most SSE_QUEUE_MAX
  * bytes wait: a browser that does not read ends its own stream, never
- * webd's memory. Every 15 s an SSE comment line keeps the connection
+ * webd's memory. At most WEB_STREAMS_PER_TOKEN streams per sign-in and
+ * WEB_STREAMS_MAX in all (503 past them). Every 15 s an SSE comment line keeps the connection
  * (and any proxy) alive and lets webd see a browser that went away.
  *
  * Event stream format (text/event-stream):
@@ -39,6 +40,8 @@
 #define SSE_KEEPALIVE_MS	15000
 
 struct sse {
+	struct sse *next;		/* w->streams */
+	char token[2 * WEB_TOKEN_LEN + 1];
 	struct webd *w;
 	struct MHD_Connection *conn;
 	enum sse_mode mode;
@@ -193,6 +196,31 @@ sse_closed(uv_handle_t *h)
 	free(s);
 }
 
+/* Streams open with this token (the cookie's hex). */
+static int
+sse_count(const struct webd *w, const char *token)
+{
+	const struct sse *s;
+	int n = 0;
+
+	for (s = w->streams; s != NULL; s = s->next)
+		n += strcmp(s->token, token) == 0;
+	return (n);
+}
+
+static void
+sse_unlink(struct sse *s)
+{
+	struct sse **pp;
+
+	for (pp = &s->w->streams; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			s->w->nstreams--;
+			return;
+		}
+}
+
 /* libmicrohttpd is done with the response: the connection is over. */
 static void
 sse_release(void *cls)
@@ -202,8 +230,7 @@ sse_release(void *cls)
 	s->released = 1;
 	ctlc_cancel(s->ctl);
 	s->ctl = NULL;
-	if (s->w->nstreams > 0)
-		s->w->nstreams--;
+	sse_unlink(s);
 	uv_timer_stop(&s->keepalive);
 	uv_close((uv_handle_t *)&s->keepalive, sse_closed);
 }
@@ -217,10 +244,12 @@ sse_start(struct webd *w, struct web_req *r, enum sse_mode mode,
 	struct ctlc_cb cb = cb0;
 	struct MHD_Response *resp;
 	struct sse *s;
+	const char *token = http_token(r) != NULL ? http_token(r) : "";
 	char disp[160];
 	int rc;
 
-	if (w->nstreams >= WEB_STREAMS_MAX)
+	if (w->nstreams >= WEB_STREAMS_MAX ||
+	    sse_count(w, token) >= WEB_STREAMS_PER_TOKEN)
 		return (http_reply_error(r, 503, "busy",
 		    "too many open streams; close a tab"));
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -246,6 +275,9 @@ sse_start(struct webd *w, struct web_req *r, enum sse_mode mode,
 		uv_close((uv_handle_t *)&s->keepalive, sse_closed);
 		return (BERR_NOMEM);
 	}
+	snprintf(s->token, sizeof(s->token), "%s", token);
+	s->next = w->streams;
+	w->streams = s;
 	w->nstreams++;
 	uv_timer_start(&s->keepalive, sse_keepalive, SSE_KEEPALIVE_MS,
 	    SSE_KEEPALIVE_MS);

@@ -59,6 +59,7 @@ struct MHD_Daemon;
 struct ctlp_attr;
 struct web_req;
 struct ctlc;
+struct sse;
 
 /* The daemon: what main() set up, shared by the pieces. */
 struct webd {
@@ -71,6 +72,7 @@ struct webd {
 	uv_timer_t mhd_timer;
 	int mhd_running;
 	int nstreams;			/* open streams, all tokens */
+	struct sse *streams;		/* sse.c's list of them */
 	struct web_file *files;		/* the static files, loaded at start */
 	size_t nfiles;
 };
@@ -105,6 +107,7 @@ int web_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Load the static files (a fixed table: no path from a URL reaches the
  * file system) from dir. BERR_NOTFOUND names the missing file. */
 int http_load_static(struct webd *w, const char *dir);
+void http_free_static(struct webd *w);
 /* Start libmicrohttpd on w->loop with the listening socket fd (owned by
  * it from then on) and the TLS key and certificate (PEM, NUL-terminated;
  * the caller wipes them after). */

@@ -227,6 +227,7 @@ main(int argc, char **argv)
 	    (rc = http_load_static(&w, w.static_dir)) != 0) {
 		webd_wipe(key);
 		webd_wipe(cert);
+		http_free_static(&w);
 		return (1);
 	}
 	uv_loop_init(&loop);
@@ -234,8 +235,10 @@ main(int argc, char **argv)
 	rc = http_start(&w, fd, key, cert, priorities);
 	webd_wipe(key);
 	webd_wipe(cert);
-	if (rc != 0)
+	if (rc != 0) {
+		http_free_static(&w);
 		return (1);
+	}
 	uv_signal_init(&loop, &sigterm);
 	uv_signal_init(&loop, &sigint);
 	uv_signal_start(&sigterm, webd_signal, SIGTERM);
@@ -250,5 +253,6 @@ main(int argc, char **argv)
 	uv_walk(&loop, webd_close_cb, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	(void)uv_loop_close(&loop);
+	http_free_static(&w);
 	return (0);
 }

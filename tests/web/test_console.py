@@ -36,6 +36,18 @@ SECRETS = {"bob": "web-bob-1", "carol": "web-carol-1", "gina": "web-gina-1"}
 INJECTED = '<img src=x onerror="window.pwned=1">'
 
 
+def web_pam(world):
+    """PAM service bastion-web: pam_matrix with the SECRETS."""
+    db = world.pam.workdir / "web-passdb"
+    with open(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+              "w") as f:
+        for name, secret in SECRETS.items():
+            f.write("%s:%s:bastion-web\n" % (name, secret))
+    world.pam.write_service("bastion-web", [
+        "%s required %s passdb=%s" % (kind, world.pam.matrix, db)
+        for kind in ("auth", "account")])
+
+
 @pytest.fixture
 def console(cast, webd_bin, web_static, browser, tmp_path):
     """The standard cast with a web: section for a bastion-webd on
@@ -47,13 +59,7 @@ def console(cast, webd_bin, web_static, browser, tmp_path):
     world.top["web"] = {"origin": webd.origin,
                         "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
     world.vendors["globex"]["approval"] = {"required": True}
-    passdb = world.pam.workdir / "web-passdb"
-    passdb.write_text("".join("%s:%s:bastion-web\n" % kv
-                              for kv in SECRETS.items()))
-    os.chmod(passdb, 0o600)
-    world.pam.write_service("bastion-web", [
-        "auth required %s passdb=%s" % (world.pam.matrix, passdb),
-        "account required %s passdb=%s" % (world.pam.matrix, passdb)])
+    web_pam(world)
     world.start_bastion()
     webd.ctl_path = str(world.bastion.run_dir / "web.sock")
     webd.start()
@@ -99,9 +105,8 @@ def approved_session(world, p, con, command):
     # approve for 2h: the dialog shows bastiond's summary, the key signs
     con.find("#duration-%s" % rid).send_keys("2h")
     con.find("#approve-%s" % rid).click()
-    body = con.confirm()
+    body = con.confirm(shot="console-approve-dialog")
     assert "gina" in body and "pacs" in body and "ticket 4711" in body
-    b.shot("console-approve-dialog")
     con.wait_notice("承認しました")
     ev = world.bastion.wait_audit(event="approval.approve", request=rid,
                                   timeout=20)
@@ -131,7 +136,7 @@ def test_bob_signs_in_sees_the_request_arrive_and_approves_it(console,
     assert v.returncode == 0, v.stdout
 
 
-def test_bob_ends_gina_s_session_with_a_reason(console):
+def test_bob_watches_gina_s_session_and_ends_it_with_a_reason(console):
     world, p, webd, con = console
     b = con.b
     proc, rid = approved_session(
@@ -144,9 +149,24 @@ def test_bob_ends_gina_s_session_with_a_reason(console):
         "return e ? e.id.replace('kill-', '') : null")
     assert sid, b.text("#sessions-list")
     b.shot("console-sessions")
+    # bob watches it live: gina's output in xterm.js
+    con.find("#watch-%s" % sid).click()
+
+    def watched():
+        return b.d.execute_script(
+            "const t = window.bastionWatch && window.bastionWatch.term();"
+            "if (!t) return ''; let s = '';"
+            "for (let i = 0; i < t.buffer.active.length; i++)"
+            " s += t.buffer.active.getLine(i).translateToString(true) + '|';"
+            "return s")
+    util.wait_until(lambda: "tick-" in watched(), timeout=30,
+                    what=lambda: "gina's output in the watch terminal "
+                    "(page: %r, terminal: %r)" % (con.notice(), watched()))
+    b.shot("console-watch")
+    # and ends it with a reason
     con.fill("#kill-reason-%s" % sid, "maintenance window over")
     con.find("#kill-%s" % sid).click()
-    body = con.confirm()
+    body = con.confirm(shot="console-kill-dialog")
     assert "gina" in body
     con.wait_notice("セッションを終了しました")
     out, err = proc.communicate(timeout=60)
@@ -160,7 +180,29 @@ def test_bob_ends_gina_s_session_with_a_reason(console):
     assert b.violations() == []
 
 
-def test_carol_finds_and_verifies_a_recording(console):
+def test_bob_locks_and_unlocks_an_engineer(console):
+    world, p, webd, con = console
+    b = con.b
+    enrol(world, p["bob"], con)
+    sign_in(con, "bob", "管理者")
+    con.fill("#engineer-name", "gina")
+    con.find("#lock-go").click()
+    body = con.confirm(shot="console-lock-dialog")
+    assert "gina" in body
+    con.wait_notice("ロックしました")
+    ev = world.bastion.wait_audit(event="engineer.lock", timeout=20)
+    assert ev.get("assertion"), ev
+    r = p["gina"].ssh("pacs", "echo never")
+    assert r.returncode != 0 and "never" not in r.stdout
+    con.find("#unlock-go").click()
+    con.confirm()
+    con.wait_notice("ロックを解除しました")
+    ev = world.bastion.wait_audit(event="engineer.unlock", timeout=20)
+    assert ev.get("assertion"), ev
+    assert b.violations() == []
+
+
+def test_carol_finds_replays_and_verifies_a_recording(console):
     world, p, webd, con = console
     b = con.b
     r = p["alice"].ssh("ct-scanner", "echo recorded-$((6*7))")
@@ -174,7 +216,21 @@ def test_carol_finds_and_verifies_a_recording(console):
     sid = line.split()[0]
     assert sid.isdigit(), line
     b.shot("console-auditor")
+    # replay it in the browser: seek to the end, the output is there
     con.fill("#recording-id", sid)
+    con.find("#replay-go").click()
+    util.wait_until(lambda: b.d.execute_script(
+        "return !!window.bastionReplay"), timeout=30,
+        what=lambda: "the player (page: %r)" % con.notice())
+    b.d.execute_script("window.bastionReplay.seek(1e9)")
+    text = b.d.execute_script(
+        "const t = window.bastionReplay.term; let s = '';"
+        "for (let i = 0; i < t.buffer.active.length; i++)"
+        " s += t.buffer.active.getLine(i).translateToString(true) + '|';"
+        "return s")
+    assert "recorded-42" in text, text
+    b.shot("console-replay")
+    world.bastion.wait_audit(event="recording.access", user="carol")
     con.find("#verify-go").click()
     b.wait_text("#verify-status", "署名とハッシュチェーンは正しい",
                 timeout=30)

@@ -79,7 +79,7 @@ class Scene:
                                  "ENGINEER  DEVICE\n17       2026-12-07 "
                                  "06:46:40  gina      pacs\n"),
                            exit_frame(0)]
-        c["replay"] = [frame("o", json.dumps({"version": 2, "width": 80,
+        c["cast"] = [frame("o", json.dumps({"version": 2, "width": 80,
                                               "height": 24}) + "\n" +
                              json.dumps([0.5, "o", "first line\r\n"]) + "\n" +
                              json.dumps([2.0, "o", "second line\r\n"]) + "\n" +
@@ -218,9 +218,8 @@ def test_admin_page(scene, browser, webd):
     # the key signs, commit
     con.find("#duration-43").send_keys("2h")
     con.find("#approve-43").click()
-    body = con.confirm()
+    body = con.confirm(shot="ui-approve-dialog")
     assert "approve" in body and INJECTED_REASON in body
-    browser.shot("ui-approve-dialog")
     con.wait_notice("承認しました")
     assert s.challenges[-1][1] == ["approve", "43", "2h"]
     assert s.ctl.last("prepare")[0] == ["prepare", "approve", "43", "2h"]
@@ -271,6 +270,7 @@ def test_auditor_page(scene, browser, webd):
         ".translateToString(true)")
     assert text == ""
     browser.shot("ui-replay")
+    assert s.ctl.last("cast")[0] == ["cast", "17"]
     # verify: the verdict in plain words
     con.find("#verify-go").click()
     browser.wait_text("#verify-status", "署名とハッシュチェーンは正しい")

@@ -19,6 +19,10 @@ from fakectl import FakeCtl, exit_frame, frame, strings, term_frame
 
 TOKEN = bytes(range(32))
 COOKIE = {"Cookie": "__Host-bastion=" + TOKEN.hex()}
+# a sign-in of the right shape (bastiond, scripted, refuses it)
+FAILING_SIGN_IN = {"user": "bob", "secret": "x", "assertion": {
+    "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
+    "signature": "AA"}}
 
 
 def b64u(b):
@@ -74,9 +78,7 @@ def test_sign_in_sets_the_cookie_from_the_a_frame(webd, ctl):
 def test_sign_in_refused_is_403_with_bastionds_words(webd, ctl):
     ctl.answers["login-finish"] = [frame("e", "sign-in failed\n"),
                                    exit_frame(1)]
-    body = {"user": "bob", "secret": "x", "assertion": {
-        "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
-        "signature": "AA"}}
+    body = json.loads(json.dumps(FAILING_SIGN_IN))
     st, h, b = webd.request("POST", "/api/login/finish", body)
     assert st == 403
     assert json.loads(b) == {"error": "refused", "message": "sign-in failed"}
@@ -255,9 +257,7 @@ def test_a_misbehaving_bastiond_is_502_and_webd_stays_up(webd, ctl):
 def test_failed_sign_ins_per_address_are_limited(webd, ctl):
     ctl.answers["login-finish"] = [frame("e", "sign-in failed\n"),
                                    exit_frame(1)]
-    body = {"user": "bob", "secret": "x", "assertion": {
-        "id": "AA", "authenticatorData": "AA", "clientDataJSON": "AA",
-        "signature": "AA"}}
+    body = json.loads(json.dumps(FAILING_SIGN_IN))
     for _ in range(20):
         st, _, _ = webd.request("POST", "/api/login/finish", body)
         assert st == 403
@@ -270,3 +270,33 @@ def test_failed_sign_ins_per_address_are_limited(webd, ctl):
                                   exit_frame(0)]
     st, _, _ = webd.request("POST", "/api/login/begin", {"user": "bob"})
     assert st == 200
+
+
+def test_streams_are_capped_per_sign_in(webd, ctl):
+    def feed(argv, attrs, c):
+        c.sendall(frame("j", '{"kind":"open"}'))
+        time.sleep(20)
+    ctl.answers["feed"] = feed
+    ctx = ssl.create_default_context(cafile=str(webd.dir / "cert.pem"))
+    ctx.check_hostname = False
+    held = []
+
+    def open_feed(token):
+        s = ctx.wrap_socket(socket.create_connection(
+            ("127.0.0.1", webd.port), timeout=10))
+        s.sendall(("GET /api/feed HTTP/1.1\r\nHost: localhost\r\n"
+                   "Origin: %s\r\nCookie: __Host-bastion=%s\r\n\r\n"
+                   % (webd.origin, token.hex())).encode())
+        head = s.recv(4096)
+        held.append(s)
+        return head.split(b"\r\n")[0]
+    try:
+        for _ in range(8):
+            assert b" 200 " in open_feed(TOKEN)
+        assert b" 503 " in open_feed(TOKEN)
+        # another sign-in still may
+        assert b" 200 " in open_feed(bytes(32))
+    finally:
+        for s in held:
+            s.close()
+    assert webd.alive()

@@ -51,6 +51,8 @@ class Webd:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
+        """SIGTERM; then a sanitizer build's report (make SAN=1) fails the
+        test that ran it."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -58,6 +60,13 @@ class Webd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.log.exists():
+            text = self.log_text()
+            for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                         "runtime error:"):
+                if mark in text:
+                    raise AssertionError("bastion-webd: %s\n%s" % (
+                        mark, text[text.index(mark):][:4000]))
 
     def log_text(self):
         return self.log.read_text(errors="replace")
@@ -203,12 +212,15 @@ class Console:
     def wait_notice(self, want, timeout=20):
         self.b.wait_text("#notice", want, timeout=timeout)
 
-    def confirm(self):
-        """Press the dialog's confirm button (the key then signs)."""
+    def confirm(self, shot=None):
+        """Press the dialog's confirm button (the key then signs); its
+        text. shot: a screenshot of the dialog by that name first."""
         util.wait_until(lambda: self.find("#dialog").is_displayed(),
                         timeout=20, what=lambda: "the confirmation dialog "
                         "(the page says: %r)" % self.notice())
         body = self.find("#dialog-body").text
+        if shot:
+            self.b.shot(shot)
         self.find("#dialog-ok").click()
         return body
 

@@ -60,14 +60,21 @@ B.pages.admin = function (main) {
     watch.append(B.card("watch-card", "watch.title",
       B.el("p", {text: B.t("watch.session", {id})}), box,
       B.el("button", {class: "secondary", id: "watch-stop", text: B.t("watch.stop"), onclick: stopWatch})));
-    term = new Terminal({cols: 100, rows: 24, fontSize: 13, disableStdin: true, convertEol: false});
+    term = new Terminal({cols: 100, rows: 24, fontSize: 13, disableStdin: true, convertEol: true});
     term.open(box);
     stream = new EventSource("/api/watch/" + encodeURIComponent(id));
     stream.addEventListener("term", ev => term && term.write(B.unb64u(ev.data)));
-    stream.addEventListener("end", () => {
+    stream.addEventListener("end", ev => {
       if (stream) stream.close();
       stream = null;
-      if (term) term.write("\r\n[" + B.t("watch.ended") + "]\r\n");
+      let st = 0;
+      try {
+        st = JSON.parse(ev.data).status;
+      } catch (e) {
+        st = -1;
+      }
+      if (st !== 0) B.notice(B.t("watch.failed"), "error");
+      if (term) term.write("\r\n[" + B.t(st === 0 ? "watch.ended" : "watch.failed") + "]\r\n");
     });
     window.bastionWatch = {term: () => term};
   };

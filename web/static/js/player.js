@@ -30,7 +30,7 @@ B.parseCast = function (text) {
 /* A player in box for cast (B.parseCast's). Returns {stop()}. */
 B.player = function (box, cast) {
   const term = new Terminal({cols: Math.min(cast.width, 200), rows: Math.min(cast.height, 60),
-    fontSize: 13, disableStdin: true});
+    fontSize: 13, disableStdin: true, convertEol: true});
   const screen = B.el("div", {class: "term", id: "replay-term"});
   const slider = B.el("input", {type: "range", id: "replay-seek", min: "0",
     max: String(Math.ceil(cast.duration * 10)), value: "0", step: "1"});
