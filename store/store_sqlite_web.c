@@ -59,7 +59,7 @@ sq_web_cred_each(struct store *s, const char *person,
 	if (!SQ_HAS_WEB(s))
 		return (0);
 	return (sq_each(s, "SELECT person, cred_id, alg, pubkey, aaguid, "
-	    "created, enrolled_by, enabled FROM web_credential WHERE enabled "
+	    "created, enrolled_by, enabled FROM web_credential WHERE enabled <> 0 "
 	    "AND (?1 IS NULL OR person = ?1) ORDER BY person, created, "
 	    "cred_id", SQ_ARGS(SQ_T(person)), &sq_wcred_map, &w, sq_walk_row,
 	    &wk));
