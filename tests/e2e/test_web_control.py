@@ -71,7 +71,8 @@ class Answer:
         assert i == len(raw), "a frame is cut: %r" % raw[i:]
         ex = [p for t, p in self.frames if t == "x"]
         self.exit = ex[-1][0] if ex else None
-        self.out = b"".join(p for t, p in self.frames if t == "o").decode()
+        self.outb = b"".join(p for t, p in self.frames if t == "o")
+        self.out = self.outb.decode(errors="replace")
         self.err = b"".join(p for t, p in self.frames if t == "e").decode()
 
     def one(self, t):
@@ -581,3 +582,17 @@ def test_watch_streams_terminal_frames(web, bastionctl):
     assert "tick-42" in shown and "52;c" not in shown
     world.bastion.wait_audit(event="recording.access", user="carol",
                              verb="cast")
+    # the evidence bundle: only with a touch, as an action
+    a = call(world, ["export", sid], [("token", ctok)])
+    assert a.exit == 2 and "prepare and commit" in a.err
+    a = call(world, ["prepare", "export", sid], [("token", ctok)])
+    assert a.exit == 0, a.err
+    ch, summary = a.challenge()
+    assert summary["verb"] == "export" and summary["session"] == sid
+    a = call(world, ["commit", ch.hex()], [("token", ctok),
+                                           ("assert", carol.get(ch))])
+    assert a.exit == 0, a.err
+    assert a.outb[257:262] == b"ustar"
+    wa = world.bastion.wait_audit(event="web.assertion", person="carol",
+                                  result="ok")
+    assert wa["challenge"] == ch.hex()
