@@ -38,6 +38,9 @@
 
 /* The answer to every refused sign-in; the reason goes to the audit. */
 #define WEB_LOGIN_FAILED	"sign-in failed"
+/* At most this many failed sign-ins of one person in WEB_FAIL_WINDOW_S */
+#define WEB_FAIL_MAX		5
+#define WEB_FAIL_WINDOW_S	(15 * 60)
 #define WEB_ENROLL_FAILED	"enrolment failed"
 
 /* ---- PAM with the secret ----------------------------------------------- */
@@ -275,6 +278,8 @@ web_login_finish(struct web *w, int argc, char **argv)
 	const char *why = NULL, *person;
 	char *secret = NULL, ctr[16] = "";
 	uint32_t counter = 0;
+	time_t now = time(NULL);
+	size_t fails = 0;
 	int r = BERR_AUTH;
 
 	memset(&cred, 0, sizeof(cred));
@@ -288,6 +293,12 @@ web_login_finish(struct web *w, int argc, char **argv)
 		return (2);
 	}
 	person = argv[1];
+	/* a limit per person, kept in the store (webd limits per address) */
+	if (state_web_login_fails(w->st, person, now - WEB_FAIL_WINDOW_S,
+	    &fails) != 0 || fails >= WEB_FAIL_MAX) {
+		why = "too many failed sign-ins (5 in 15 minutes)";
+		goto out;
+	}
 	if (web_take_challenge(w, person, "webauthn.get", "login",
 	    as.clientdata, as.clientdata_len, ch, &row, &why) != 0)
 		goto out;
@@ -318,6 +329,7 @@ out:
 	    "role", r == 0 ? policy_role_name(role) : NULL, "reason", why,
 	    NULL);
 	if (r != 0) {
+		(void)state_web_login_fail(w->st, person, now);
 		log_info("web sign-in of %s refused: %s", person, why);
 		web_fail(1, WEB_LOGIN_FAILED);
 		return (1);

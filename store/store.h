@@ -161,6 +161,9 @@ struct store_ops {
 	int (*web_challenge_take)(struct store *s, const char *hash,
 	    const char *person, const char *kind, time_t now,
 	    struct state_web_challenge *ch, int *found);
+	int (*web_login_fail)(struct store *s, const char *person, time_t now);
+	int (*web_login_fails)(struct store *s, const char *person,
+	    time_t since, size_t *n);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -214,6 +217,8 @@ struct store_ops {
 	.web_session_end = p##_web_session_end, \
 	.web_challenge_put = p##_web_challenge_put, \
 	.web_challenge_take = p##_web_challenge_take, \
+	.web_login_fail = p##_web_login_fail, \
+	.web_login_fails = p##_web_login_fails, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

@@ -437,6 +437,16 @@ def test_sign_in_refusals(web):
              [("assert", bob.get(ch, origin="https://evil.test:8443")),
               ("secret", SECRETS["bob"])])
     assert a.exit == 1 and a.err == "sign-in failed\n"
+    # bob has failed 3 times now; 2 more, then even the right key and
+    # secret are refused for a while (5 in 15 minutes)
+    for _ in range(2):
+        a, _ = sign_in(world, "bob", bob, secret="wrong")
+        assert a.exit == 1
+    a, _ = sign_in(world, "bob", bob)
+    assert a.exit == 1 and a.err == "sign-in failed\n"
+    world.bastion.wait_audit(event="web.login", person="bob",
+                             result="refused", reason="too many failed "
+                             "sign-ins (5 in 15 minutes)")
 
 
 @pytest.mark.timeout(240)
