@@ -178,9 +178,24 @@ web_answer_challenge(struct web *w, const uint8_t ch[CTLP_CHALLENGE_LEN],
 	if ((f = open_memstream(&json, &len)) == NULL)
 		return (BERR_NOMEM);
 	fprintf(f, "{\"rp_id\":\"%s\",\"user_verification\":\"%s\","
-	    "\"timeout\":%d,\"%s\":", w->pol->web.rp_id,
+	    "\"timeout\":%d,", w->pol->web.rp_id,
 	    w->pol->web.require_uv ? "required" : "discouraged",
-	    WEB_CHALLENGE_S * 1000, list);
+	    WEB_CHALLENGE_S * 1000);
+	if (strcmp(list, "exclude") == 0) {
+		/* creation: the user handle, 16 bytes fixed per person (not
+		 * the name itself: authenticators may show or keep it) */
+		uint8_t h[SHA256_DIGEST_LENGTH], in[16 + 80];
+		char uid[32];
+		size_t n = strnlen(name, 80);
+
+		memcpy(in, "bastion-web-user", 16);
+		memcpy(in + 16, name, n);
+		SHA256(in, 16 + n, h);
+		web_b64url(h, 16, uid, sizeof(uid));
+		fprintf(f, "\"user_id\":\"%s\",\"user_name\":\"%s\",", uid,
+		    name);
+	}
+	fprintf(f, "\"%s\":", list);
 	web_allow_list(w, name, staff, strcmp(list, "allow") == 0, f);
 	fputc('}', f);
 	fclose(f);

@@ -253,6 +253,8 @@ def enrol(world, person, authn):
     assert a.exit == 0, a.err
     ch, opts = a.challenge()
     assert opts["rp_id"] == RP_ID and opts["exclude"] == []
+    assert opts["user_name"] == person.name
+    assert len(base64.urlsafe_b64decode(opts["user_id"] + "==")) == 16
     a = call(world, ["enroll-finish", person.name],
              [("attest", authn.create(ch)),
               ("secret", SECRETS[person.name])])
