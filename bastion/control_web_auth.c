@@ -38,6 +38,9 @@
 
 /* The answer to every refused sign-in; the reason goes to the audit. */
 #define WEB_LOGIN_FAILED	"sign-in failed"
+/* At most this many failed sign-ins of one person in WEB_FAIL_WINDOW_S */
+#define WEB_FAIL_MAX		5
+#define WEB_FAIL_WINDOW_S	(15 * 60)
 #define WEB_ENROLL_FAILED	"enrolment failed"
 
 /* ---- PAM with the secret ----------------------------------------------- */
@@ -175,9 +178,24 @@ web_answer_challenge(struct web *w, const uint8_t ch[CTLP_CHALLENGE_LEN],
 	if ((f = open_memstream(&json, &len)) == NULL)
 		return (BERR_NOMEM);
 	fprintf(f, "{\"rp_id\":\"%s\",\"user_verification\":\"%s\","
-	    "\"timeout\":%d,\"%s\":", w->pol->web.rp_id,
+	    "\"timeout\":%d,", w->pol->web.rp_id,
 	    w->pol->web.require_uv ? "required" : "discouraged",
-	    WEB_CHALLENGE_S * 1000, list);
+	    WEB_CHALLENGE_S * 1000);
+	if (strcmp(list, "exclude") == 0) {
+		/* creation: the user handle, 16 bytes fixed per person (not
+		 * the name itself: authenticators may show or keep it) */
+		uint8_t h[SHA256_DIGEST_LENGTH], in[16 + 80];
+		char uid[32];
+		size_t n = strnlen(name, 80);
+
+		memcpy(in, "bastion-web-user", 16);
+		memcpy(in + 16, name, n);
+		SHA256(in, 16 + n, h);
+		web_b64url(h, 16, uid, sizeof(uid));
+		fprintf(f, "\"user_id\":\"%s\",\"user_name\":\"%s\",", uid,
+		    name);
+	}
+	fprintf(f, "\"%s\":", list);
 	web_allow_list(w, name, staff, strcmp(list, "allow") == 0, f);
 	fputc('}', f);
 	fclose(f);
@@ -275,6 +293,8 @@ web_login_finish(struct web *w, int argc, char **argv)
 	const char *why = NULL, *person;
 	char *secret = NULL, ctr[16] = "";
 	uint32_t counter = 0;
+	time_t now = time(NULL);
+	size_t fails = 0;
 	int r = BERR_AUTH;
 
 	memset(&cred, 0, sizeof(cred));
@@ -288,6 +308,12 @@ web_login_finish(struct web *w, int argc, char **argv)
 		return (2);
 	}
 	person = argv[1];
+	/* a limit per person, kept in the store (webd limits per address) */
+	if (state_web_login_fails(w->st, person, now - WEB_FAIL_WINDOW_S,
+	    &fails) != 0 || fails >= WEB_FAIL_MAX) {
+		why = "too many failed sign-ins (5 in 15 minutes)";
+		goto out;
+	}
 	if (web_take_challenge(w, person, "webauthn.get", "login",
 	    as.clientdata, as.clientdata_len, ch, &row, &why) != 0)
 		goto out;
@@ -318,6 +344,7 @@ out:
 	    "role", r == 0 ? policy_role_name(role) : NULL, "reason", why,
 	    NULL);
 	if (r != 0) {
+		(void)state_web_login_fail(w->st, person, now);
 		log_info("web sign-in of %s refused: %s", person, why);
 		web_fail(1, WEB_LOGIN_FAILED);
 		return (1);

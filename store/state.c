@@ -786,3 +786,28 @@ state_web_challenge_take(struct state *st, const char *hash,
 	return (st->ops->web_challenge_take(st->s, hash, person, kind, now,
 	    ch, found));
 }
+
+int
+state_web_login_fail(struct state *st, const char *person, time_t now)
+{
+	if (st == NULL || person == NULL)
+		return (BERR_INVAL);
+	return (st->ops->web_login_fail(st->s, person, now));
+}
+
+int
+state_web_login_fails(struct state *st, const char *person, time_t since,
+    size_t *n)
+{
+	size_t k = 0;
+	int r;
+
+	if (n == NULL)
+		return (BERR_INVAL);
+	*n = 0;
+	if (st == NULL || person == NULL)
+		return (BERR_INVAL);
+	if ((r = st->ops->web_login_fails(st->s, person, since, &k)) == 0)
+		*n = k;
+	return (r);
+}

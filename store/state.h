@@ -489,4 +489,13 @@ int state_web_challenge_take(struct state *st, const char *hash,
     const char *person, const char *kind, time_t now,
     struct state_web_challenge *ch, int *found);
 
+/*
+ * Failed web sign-ins, for the limit per person: note one at now (rows
+ * older than a day go in the same step), or count those of person at or
+ * after since into *n.
+ */
+int state_web_login_fail(struct state *st, const char *person, time_t now);
+int state_web_login_fails(struct state *st, const char *person, time_t since,
+    size_t *n);
+
 #endif

@@ -165,6 +165,9 @@ struct store_ops {
 	 * number once, cluster-wide); BERR_NOTFOUND: this store is one node's
 	 * (the listener numbers its sessions itself). */
 	int (*session_next_sid)(struct store *s, int64_t *sid);
+	int (*web_login_fail)(struct store *s, const char *person, time_t now);
+	int (*web_login_fails)(struct store *s, const char *person,
+	    time_t since, size_t *n);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -222,6 +225,8 @@ struct store_ops {
 	.web_challenge_put = p##_web_challenge_put, \
 	.web_challenge_take = p##_web_challenge_take, \
 	.session_next_sid = p##_session_next_sid, \
+	.web_login_fail = p##_web_login_fail, \
+	.web_login_fails = p##_web_login_fails, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

@@ -699,5 +699,13 @@ REMOTE(web_challenge_take, (struct store *s, const char *hash,
     rc_flag_row(s, SC_WEB_CHALLENGE_TAKE, ARGS(SV_T(hash), SV_T(person),
     SV_T(kind), SV_I(now)), found, ch, sizeof(*ch)))
 
+REMOTE(web_login_fail, (struct store *s, const char *person, time_t now),
+    rc_call(s, SC_WEB_LOGIN_FAIL, ARGS(SV_T(person), SV_I(now)), NULL,
+    NULL))
+
+REMOTE(web_login_fails, (struct store *s, const char *person, time_t since,
+    size_t *n),
+    rc_count(s, SC_WEB_LOGIN_FAILS, ARGS(SV_T(person), SV_I(since)), n))
+
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

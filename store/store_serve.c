@@ -132,6 +132,8 @@ SERVE(web_session_end, DB->web_session_end(x->s, T(0)))
 SERVE(web_challenge_put, DB->web_challenge_put(x->s, &x->row.wchal))
 SERVE(web_challenge_take, DB->web_challenge_take(x->s, T(0), T(1), T(2),
     (time_t)I(3), &x->row.wchal, &x->flag))
+SERVE(web_login_fail, DB->web_login_fail(x->s, T(0), (time_t)I(1)))
+SERVE(web_login_fails, DB->web_login_fails(x->s, T(0), (time_t)I(1), &x->n))
 
 #define RD	STORE_PERM_READ
 #define WR	STORE_PERM_WRITE
@@ -191,4 +193,6 @@ const struct store_call store_calls[SC_NCALLS] = {
 	CALL(WEB_CHALLENGE_PUT, web_challenge_put, "R", "", &sq_wchal_map, WR),
 	CALL(WEB_CHALLENGE_TAKE, web_challenge_take, "TTTI", "fR",
 	    &sq_wchal_map, WR),
+	CALL(WEB_LOGIN_FAIL, web_login_fail, "TI", "", NULL, WR),
+	CALL(WEB_LOGIN_FAILS, web_login_fails, "TI", "n", NULL, RD),
 };

@@ -170,7 +170,11 @@ const char *const sq_schema[] = {
 	"  kind TEXT NOT NULL,"
 	"  data TEXT NOT NULL DEFAULT '',"
 	"  not_after INTEGER NOT NULL,"
-	"  used INTEGER NOT NULL DEFAULT 0);",
+	"  used INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE web_login_fail ("
+	"  person TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX web_login_fail_person ON web_login_fail(person, at);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

@@ -167,6 +167,9 @@ int sq_web_challenge_put(struct store *s,
 int sq_web_challenge_take(struct store *s, const char *hash,
     const char *person, const char *kind, time_t now,
     struct state_web_challenge *ch, int *found);
+int sq_web_login_fail(struct store *s, const char *person, time_t now);
+int sq_web_login_fails(struct store *s, const char *person, time_t since,
+    size_t *n);
 int sq_counter_advance(struct store *s, const char *fp, uint32_t counter,
     uint32_t *prev, int *had_prev);
 int sq_counter_get(struct store *s, const char *fp, uint32_t *counter,

@@ -164,3 +164,34 @@ sq_web_challenge_take(struct store *s, const char *hash, const char *person,
 	    &sq_wchal_map, ch, found);
 	return (sq_end(s, r));
 }
+
+int
+sq_web_login_fail(struct store *s, const char *person, time_t now)
+{
+	int r;
+
+	if ((r = sq_begin(s)) != 0)
+		return (r);
+	if ((r = sq_run(s, "DELETE FROM web_login_fail WHERE at < ?1",
+	    SQ_ARGS(SQ_I(now - 86400)), NULL)) == 0)
+		r = sq_run(s, "INSERT INTO web_login_fail(person, at) VALUES "
+		    "(?1, ?2)", SQ_ARGS(SQ_T(person), SQ_I(now)), NULL);
+	return (sq_end(s, r));
+}
+
+int
+sq_web_login_fails(struct store *s, const char *person, time_t since,
+    size_t *n)
+{
+	int64_t v = 0;
+	int r;
+
+	*n = 0;
+	if (!SQ_HAS_WEB(s))
+		return (0);
+	if ((r = sq_int(s, "SELECT count(*) FROM web_login_fail WHERE "
+	    "person = ?1 AND at >= ?2", SQ_ARGS(SQ_T(person), SQ_I(since)), &v,
+	    NULL)) == 0)
+		*n = (size_t)v;
+	return (r);
+}

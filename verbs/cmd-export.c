@@ -337,6 +337,37 @@ out:
 
 static const struct audverb_one export_one = { export_run };
 
+/*
+ * The web console's action (verb.h): the recording the bundle would hold,
+ * found as export finds it (not yet read, so not yet audited), by its
+ * path, size and time; a recording sealed or grown meanwhile is another
+ * action.
+ */
+int
+cmd_export_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary)
+{
+	struct audverb_filter F;
+	struct stat sb;
+	char size[32], mtime[32];
+
+	if (a->argc != 2)
+		return (audverb_usage(c));
+	memset(&F, 0, sizeof(F));
+	F.id = a->argv[1];
+	if (audverb_walk(c->pol, &F) != 0 || F.matched != 1 ||
+	    stat(F.found, &sb) != 0) {
+		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
+		    F.id);
+		return (1);
+	}
+	snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
+	snprintf(mtime, sizeof(mtime), "%lld", (long long)sb.st_mtime);
+	return (appr_canon_kv(canon, summary, (const char *const []){
+	    "verb", "export", "session", F.id, "recording", F.found, "size",
+	    size, "modified", mtime, NULL }) != 0 ? 1 : 0);
+}
+
 const struct cmd_entry cmd_export_entry = {
 	"export", NULL,
 	"SESSION > evidence.tar",

@@ -258,6 +258,7 @@ static const struct {
 	{ &cmd_revoke_entry, cmd_revoke_describe },
 	{ &cmd_lock_entry, cmd_lock_describe },
 	{ &cmd_unlock_entry, cmd_unlock_describe },
+	{ &cmd_export_entry, cmd_export_describe },
 };
 
 verb_describe_fn

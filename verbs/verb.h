@@ -232,6 +232,8 @@ int cmd_lock_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
 int cmd_unlock_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
+int cmd_export_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
 
 /* The verbs (verbs/cmd-*.c). */
 extern const struct cmd_entry cmd_requests_entry;

@@ -71,7 +71,8 @@ class Answer:
         assert i == len(raw), "a frame is cut: %r" % raw[i:]
         ex = [p for t, p in self.frames if t == "x"]
         self.exit = ex[-1][0] if ex else None
-        self.out = b"".join(p for t, p in self.frames if t == "o").decode()
+        self.outb = b"".join(p for t, p in self.frames if t == "o")
+        self.out = self.outb.decode(errors="replace")
         self.err = b"".join(p for t, p in self.frames if t == "e").decode()
 
     def one(self, t):
@@ -252,6 +253,8 @@ def enrol(world, person, authn):
     assert a.exit == 0, a.err
     ch, opts = a.challenge()
     assert opts["rp_id"] == RP_ID and opts["exclude"] == []
+    assert opts["user_name"] == person.name
+    assert len(base64.urlsafe_b64decode(opts["user_id"] + "==")) == 16
     a = call(world, ["enroll-finish", person.name],
              [("attest", authn.create(ch)),
               ("secret", SECRETS[person.name])])
@@ -436,6 +439,16 @@ def test_sign_in_refusals(web):
              [("assert", bob.get(ch, origin="https://evil.test:8443")),
               ("secret", SECRETS["bob"])])
     assert a.exit == 1 and a.err == "sign-in failed\n"
+    # bob has failed 3 times now; 2 more, then even the right key and
+    # secret are refused for a while (5 in 15 minutes)
+    for _ in range(2):
+        a, _ = sign_in(world, "bob", bob, secret="wrong")
+        assert a.exit == 1
+    a, _ = sign_in(world, "bob", bob)
+    assert a.exit == 1 and a.err == "sign-in failed\n"
+    world.bastion.wait_audit(event="web.login", person="bob",
+                             result="refused", reason="too many failed "
+                             "sign-ins (5 in 15 minutes)")
 
 
 @pytest.mark.timeout(240)
@@ -581,3 +594,17 @@ def test_watch_streams_terminal_frames(web, bastionctl):
     assert "tick-42" in shown and "52;c" not in shown
     world.bastion.wait_audit(event="recording.access", user="carol",
                              verb="cast")
+    # the evidence bundle: only with a touch, as an action
+    a = call(world, ["export", sid], [("token", ctok)])
+    assert a.exit == 2 and "prepare and commit" in a.err
+    a = call(world, ["prepare", "export", sid], [("token", ctok)])
+    assert a.exit == 0, a.err
+    ch, summary = a.challenge()
+    assert summary["verb"] == "export" and summary["session"] == sid
+    a = call(world, ["commit", ch.hex()], [("token", ctok),
+                                           ("assert", carol.get(ch))])
+    assert a.exit == 0, a.err
+    assert a.outb[257:262] == b"ustar"
+    wa = world.bastion.wait_audit(event="web.assertion", person="carol",
+                                  result="ok")
+    assert wa["challenge"] == ch.hex()

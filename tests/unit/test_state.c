@@ -724,6 +724,21 @@ test_web_tables(void **state)
 	assert_int_equal(state_web_cred_each(f->st, "carol", count_cred, &n),
 	    0);
 	assert_int_equal(n, 0);
+
+	/* failed sign-ins: counted per person from a time on */
+	size_t nf = 9;
+
+	assert_int_equal(state_web_login_fail(f->st, "bob", now - 100), 0);
+	assert_int_equal(state_web_login_fail(f->st, "bob", now), 0);
+	assert_int_equal(state_web_login_fail(f->st, "carol", now), 0);
+	assert_int_equal(state_web_login_fails(f->st, "bob", now - 900, &nf),
+	    0);
+	assert_int_equal(nf, 2);
+	assert_int_equal(state_web_login_fails(f->st, "bob", now - 50, &nf),
+	    0);
+	assert_int_equal(nf, 1);
+	assert_int_equal(state_web_login_fails(f->st, "dave", 0, &nf), 0);
+	assert_int_equal(nf, 0);
 }
 
 /* Close the store and take its file back to what a version-2 program
@@ -736,11 +751,11 @@ close_as_v2(struct fixture *f)
 	raw_exec(f, FIXTURE_SQL("DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
-	    "DROP TABLE web_challenge; PRAGMA user_version = 2",
+	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
-	    "DROP TABLE web_challenge; UPDATE bastion_schema SET version = 2"));
+	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; UPDATE bastion_schema SET version = 2"));
 }
 
 static void

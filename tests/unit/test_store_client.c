@@ -466,6 +466,14 @@ st_web(struct state *st, struct tr *t)
 	trf(t, "%d ", state_web_cred_put(st, &wc));
 	trf(t, "%d ", state_web_cred_put(st, &wc));
 	trf(t, "%d\n", state_web_cred_each(st, "bob", tr_wcred, t));
+	{
+		size_t n = 9;
+
+		trf(t, "%d ", state_web_login_fail(st, "bob", 5000));
+		trf(t, "%d ", state_web_login_fail(st, "bob", 6000));
+		r = state_web_login_fails(st, "bob", 5500, &n);
+		trf(t, "r=%d n=%zu\n", r, n);
+	}
 }
 
 static const struct step {
