@@ -358,19 +358,25 @@ class Lines:
         return next(t for t, x in self.lines if text in x)
 
 
+def slow_mail_request(cast, d, rcv, secs):
+    """gina's request on a site whose mail command takes secs: returns
+    (world, p, proc, rid, when her "waiting for approval" came)."""
+    slow_sendmail(d, secs)
+    world, p = notify_site(cast, d, rcv)
+    proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
+    seen = Lines(proc).when("waiting for approval: request %s " % rid)
+    return world, p, proc, rid, seen
+
+
 @pytest.mark.timeout(90)
 def test_engineer_is_not_held_by_the_notification(cast, notify_dir):
     """bastion-notify runs beside the request, not in it: with a mail
     command that takes 8 s, the engineer's "waiting for approval" comes at
     once and notify.sent still arrives when the mail is out."""
     d = notify_dir
-    slow_sendmail(d, 8)
     rcv = Receiver(d, SECRET)
     try:
-        world, p = notify_site(cast, d, rcv)
-        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
-        err = Lines(proc)
-        seen = err.when("waiting for approval: request %s " % rid)
+        world, p, proc, rid, seen = slow_mail_request(cast, d, rcv, 8)
         # from the request filed (bastion-notify starts right after) to
         # the engineer's line: not the 8 s of the mail
         filed = audit_time(world.bastion.audit_events(
@@ -399,12 +405,9 @@ def test_session_ending_first_kills_the_notification(cast, notify_dir):
     with what it started (the mail command) and reaped, and the mail that
     was not sent is audited notify.failed."""
     d = notify_dir
-    slow_sendmail(d, 6)
     rcv = Receiver(d, SECRET)
     try:
-        world, p = notify_site(cast, d, rcv)
-        proc, rid = waiting(world, p["gina"], "pacs", "echo ran-$((6*7))")
-        Lines(proc).when("waiting for approval: request %s " % rid)
+        world, p, proc, rid, _ = slow_mail_request(cast, d, rcv, 6)
         proc.kill()
         proc.wait()
         ev = world.bastion.wait_audit(event="notify.failed", request=rid,
