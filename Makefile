@@ -77,9 +77,13 @@ PKGS = libssh libuv libfido2 libcbor yaml-0.1 libcrypto libsystemd sqlite3 libzs
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
+# the libraries' headers as system headers (-isystem), so that -MMD leaves
+# them out of the .d files: `make install` in a tree without the -dev
+# packages (the boot test's) then finds nothing to rebuild
+PKG_CFLAGS := $(patsubst -I%,-isystem%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(LAYER_INC) \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	$(PKG_CFLAGS)
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpam -lpthread
 LDFLAGS_ALL = $(SANFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 
@@ -178,7 +182,7 @@ $(B)/bastion-notify: $(B)/notify/bastion-notify.o $(NOTIFY_LIB) $(B)/libbase.a
 		$(NOTIFY_LDLIBS)
 # The web console's daemon links proto and base only (check-layers holds
 # web/ to that: no store/ or verbs/ header)
-$(WEB_OBJ): ALL_CFLAGS += $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
+$(WEB_OBJ): ALL_CFLAGS += $(patsubst -I%,-isystem%,$(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null))
 $(B)/bastion-webd: $(WEB_OBJ) $(B)/libproto.a $(B)/libbase.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(WEB_OBJ) $(B)/libproto.a $(B)/libbase.a \
 		$(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null) $(LDLIBS)
@@ -200,7 +204,7 @@ $(B)/web-static/.stamp: $(WEB_STATIC) web/vendor.lock scripts/web-vendor.sh \
 # hidden but the pam_sm_* entry points (--exclude-libs, -fvisibility).
 PIC_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-fPIC $(WARN) -O2 -g -fvisibility=hidden $(LAYER_INC) \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	$(PKG_CFLAGS)
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PIC_CFLAGS) -MMD -MP -c -o $@ $<

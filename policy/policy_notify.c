@@ -211,11 +211,8 @@ policy_notify_console_url(const struct policy *p)
 {
 	if (p->notify.console_url != NULL)
 		return (p->notify.console_url);
-#ifdef POLICY_DEFAULT_WEB_USER
-	/* the web console's section (issue 17, on its own branch until
-	 * merged: this macro comes with struct policy_web) */
+	/* else the web console's own address */
 	if (p->web.set && p->web.origin != NULL)
 		return (p->web.origin);
-#endif
 	return (NULL);
 }

@@ -29,8 +29,8 @@ import time
 from harness.util import wait_until
 
 # What the installed product needs at run time (the shared libraries of
-# bastiond, bastion-recorder, bastionctl, bastion-notify and
-# pam_bastion.so), plus systemd
+# bastiond, bastion-recorder, bastionctl, bastion-notify, bastion-webd and
+# pam_bastion.so; openssl makes the console's certificate), plus systemd
 # itself, make (`make install`), and an OpenSSH server standing in for a
 # hospital device. Changing the list makes a new cached tree.
 PACKAGES = [
@@ -38,7 +38,8 @@ PACKAGES = [
     "openssh-client", "libssh-4", "libuv1", "libfido2-1", "libyaml-0-2",
     "libsqlite3-0", "libzstd1", "libseccomp2", "libarchive13", "libsystemd0",
     "libpam-modules", "libpam-runtime", "libssl3", "procps", "iproute2",
-    "libcurl4", "libjansson4",
+    "libcurl4", "libjansson4", "libcbor0.8", "libpq5", "libmicrohttpd12",
+    "openssl",
 ]
 SUITE = "bookworm"
 

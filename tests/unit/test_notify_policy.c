@@ -193,7 +193,6 @@ test_console_url_default(void **state)
 	console_is("    console_url: https://console.example\n",
 	    "https://console.example");
 	console_is("", NULL);
-#ifdef POLICY_DEFAULT_WEB_USER
 	/* with the web console's section (issue 17): its origin, unless
 	 * console_url says otherwise */
 	console_is("web: {origin: \"https://bastion.example:8443\", "
@@ -201,7 +200,6 @@ test_console_url_default(void **state)
 	console_is("    console_url: https://console.example\n"
 	    "web: {origin: \"https://bastion.example:8443\", "
 	    "daemon_user: root}\n", "https://console.example");
-#endif
 }
 
 /*

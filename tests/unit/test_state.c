@@ -751,11 +751,13 @@ close_as_v2(struct fixture *f)
 	raw_exec(f, FIXTURE_SQL("DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
-	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; PRAGMA user_version = 2",
+	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
+	    "PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
-	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; UPDATE bastion_schema SET version = 2"));
+	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
+	    "UPDATE bastion_schema SET version = 2"));
 }
 
 static void
