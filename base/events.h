@@ -88,7 +88,8 @@ enum bev_role {
 	F(assertion) F(cred) F(challenge) F(action) F(authdata)            \
 	F(clientdata) F(sig) F(person) F(alg) F(pubkey)                    \
 	F(old_keys) F(new_keys) F(recipients)                                         \
-	F(direction) F(size) F(sequential) F(file)
+	F(direction) F(size) F(sequential) F(file)                         \
+	F(rp_id) F(origin) F(uv)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -256,7 +257,7 @@ enum bev_role {
 	    BEV_F_WINDOW, "")                                              \
 	X(WEB_ASSERTION, "web.assertion", BEV_BY_WEB, NONE,                \
 	    "person cred counter challenge action authdata clientdata sig "\
-	    "from result", "reason")                                       \
+	    "from result", "reason rp_id origin uv")                       \
 	X(WEB_ENROLL, "web.enroll", BEV_BY_WEB | BEV_BY_VERB | BEV_BY_CTL, \
 	    NONE, "person result", "cred alg pubkey aaguid by from reason "\
 	    "via")                                                         \

@@ -2,7 +2,9 @@
  * hex.c - lower-case hexadecimal (see hex.h).
  */
 #include <stdint.h>
+#include <string.h>
 
+#include "err.h"
 #include "hex.h"
 
 void
@@ -29,4 +31,21 @@ hex_digit(int c)
 	if (c >= 'A' && c <= 'F')
 		return (c - 'A' + 10);
 	return (-1);
+}
+
+int
+hex_decode(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != 2 * n)
+		return (BERR_FORMAT);
+	for (i = 0; i < n; i++) {
+		if ((hi = hex_digit(s[2 * i])) < 0 ||
+		    (lo = hex_digit(s[2 * i + 1])) < 0)
+			return (BERR_FORMAT);
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (0);
 }

@@ -1,6 +1,6 @@
 /*
  * hex.h - lower-case hexadecimal, the one encoder (and the one digit
- * decoder, which takes either case).
+ * decoder and byte decoder, which take either case).
  *
  * Hashes (the policy's SHA-256, the audit chain, recording heads, bundle
  * members), random identifiers (recording and PAM ids), the attestation's
@@ -18,5 +18,9 @@ void hex_encode(const void *p, size_t n, char *out);
 /* The value (0-15) of one hexadecimal digit, either case; -1 if c is not
  * one. */
 int hex_digit(int c);
+/* Exactly n bytes from the 2 * n digits (either case) of the NUL-terminated
+ * s, nothing before or after: 0, or BERR_FORMAT (out is then partly
+ * written). */
+int hex_decode(const char *s, unsigned char *out, size_t n);
 
 #endif

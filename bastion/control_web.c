@@ -644,7 +644,8 @@ web_audit_assertion(struct web *w, const char *hex,
 	    "challenge", hex, "action", row->data[0] != '\0' ? row->data : "-",
 	    "authdata", ad, "clientdata", cd, "sig", sig, "from",
 	    w->from[0] != '\0' ? w->from : "-", "result", result, "reason",
-	    why, NULL);
+	    why, "rp_id", w->pol->web.rp_id, "origin", w->pol->web.origin,
+	    "uv", w->pol->web.require_uv ? "required" : "preferred", NULL);
 }
 
 static int

@@ -5,12 +5,14 @@
  * needs nothing else and talks to no network.
  *
  *   bastion-verify -k PUBKEY RECORDING     (RECORDING "-": standard input)
- *   bastion-verify --audit AUDITLOG
+ *   bastion-verify --audit AUDITLOG [--webauthn]
  *   bastion-verify [-k PUBKEY | --fingerprint FP] BUNDLE.tar
  *
  * Without --audit or --bundle the kind of file is told from its content:
  * a tar is a bundle, "seq=" starts an audit log, anything else is a
- * recording.
+ * recording. --webauthn also re-verifies every WebAuthn assertion the web
+ * console accepted, and the decision each authorised, from the chain
+ * alone (webverify.h; docs/AUDIT.md, "WebAuthn proof").
  *
  * Exit status, the same for all three (docs/RECORDING-FORMAT.md,
  * "Verification"; docs/AUDIT.md; docs/man/bastion-verify.1):
@@ -57,6 +59,7 @@
 #include "reckey.h"
 #include "recverify.h"
 #include "text.h"
+#include "webverify.h"
 
 #define EXIT_OK		0
 #define EXIT_ALTERED	1
@@ -71,11 +74,15 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: bastion-verify -k PUBKEY RECORDING   (\"-\" reads stdin)\n"
-	    "       bastion-verify --audit AUDITLOG\n"
+	    "       bastion-verify --audit AUDITLOG [--webauthn]\n"
 	    "       bastion-verify [-k PUBKEY | --fingerprint FP] BUNDLE.tar\n"
 	    "  -k PUBKEY           the recorder's public key (PEM, from "
 	    "bastion-recorder --init)\n"
 	    "  -a, --audit         FILE is the hash-chained audit log\n"
+	    "  -w, --webauthn      with --audit: re-verify the web console's "
+	    "WebAuthn\n"
+	    "                      assertions and the decisions they "
+	    "authorised\n"
 	    "  -b, --bundle        FILE is an evidence bundle (the console's "
 	    "export)\n"
 	    "  -F, --fingerprint FP  the recorder key a bundle must be signed "
@@ -280,6 +287,73 @@ verify_audit(const char *file, const char *vfile)
 		    why);
 		return (EXIT_USAGE);
 	}
+}
+
+/* ---- the web console's assertions (--webauthn) ------------------------ */
+
+static void
+webauthn_item(const struct webverify_item *it, void *arg)
+{
+	const char *vfile = arg;
+	char who[200], verb[80], target[300], why[700], dec[120];
+
+	vis(it->person[0] != '\0' ? it->person : "-", who, sizeof(who));
+	vis(it->verb, verb, sizeof(verb));
+	vis(it->target, target, sizeof(target));
+	vis(it->why, why, sizeof(why));
+	if (it->decision_seq != 0)
+		snprintf(dec, sizeof(dec), "%s seq %llu", it->decision,
+		    (unsigned long long)it->decision_seq);
+	else
+		snprintf(dec, sizeof(dec), "none");
+	if (it->orphan)
+		fprintf(stderr, "bastion-verify: %s: WEBAUTHN FAILED: seq %llu "
+		    "(by %s): %s\n", vfile, (unsigned long long)it->seq, who,
+		    why);
+	else if (!it->ok)
+		fprintf(stderr, "bastion-verify: %s: WEBAUTHN FAILED: "
+		    "web.assertion seq %llu: %s %s %s (challenge %.16s..., "
+		    "decision %s): %s\n", vfile, (unsigned long long)it->seq,
+		    who, verb, target, it->challenge, dec, why);
+	else if (!quiet)
+		printf("webauthn ok: seq %llu: %s %s %s, counter %u, challenge "
+		    "%.16s..., decision %s%s%s\n", (unsigned long long)it->seq,
+		    who, verb, target, it->counter, it->challenge, dec,
+		    it->decision_seq == 0 ? ": " : "",
+		    it->decision_seq == 0 ? why : "");
+}
+
+/* Walk the chain (already checked by verify_audit) for --webauthn. */
+static int
+verify_webauthn(const char *file, const char *vfile)
+{
+	struct webverify_summary s;
+	FILE *fp;
+	int r;
+
+	if ((fp = fopen(file, "re")) == NULL) {
+		fprintf(stderr, "bastion-verify: cannot open %s: %s\n", vfile,
+		    strerror(errno));
+		return (EXIT_USAGE);
+	}
+	r = webverify_fp(fp, webauthn_item, (void *)vfile, &s);
+	fclose(fp);
+	if (r != 0) {
+		fprintf(stderr, "bastion-verify: %s: cannot walk the chain for "
+		    "WebAuthn: %s\n", vfile, berr_str(r));
+		return (EXIT_USAGE);
+	}
+	if (!quiet)
+		printf("webauthn: %llu accepted assertion(s): %llu verify "
+		    "(%llu with their decision); %llu failure(s); %llu "
+		    "enrolment(s); %llu not accepted (nothing ran)\n",
+		    (unsigned long long)s.assertions,
+		    (unsigned long long)s.verified,
+		    (unsigned long long)s.decided,
+		    (unsigned long long)s.failed,
+		    (unsigned long long)s.enrolled,
+		    (unsigned long long)s.not_accepted);
+	return (s.failed > 0 ? EXIT_ALTERED : EXIT_OK);
 }
 
 /* ---- evidence bundles -------------------------------------------------- */
@@ -712,15 +786,16 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "audit", no_argument, NULL, 'a' },
 		{ "bundle", no_argument, NULL, 'b' },
+		{ "webauthn", no_argument, NULL, 'w' },
 		{ "fingerprint", required_argument, NULL, 'F' },
 		PROG_OPTS_END
 	};
-	static const struct prog prog = { "k:abF:qh", opts, usage,
+	static const struct prog prog = { "k:abwF:qh", opts, usage,
 	    EXIT_USAGE, 1, 1 };
 	const char *keyfile = NULL, *want_fp = NULL, *file;
 	enum kind kind = KIND_GUESS;
 	char vfile[512];
-	int ch, rc;
+	int ch, rc, webauthn = 0;
 
 	log_init("bastion-verify", 0, LOG_LVL_WARN);
 	while ((ch = prog_getopt(&prog, argc, argv, &rc)) != -1) {
@@ -733,6 +808,9 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			kind = KIND_BUNDLE;
+			break;
+		case 'w':
+			webauthn = 1;
 			break;
 		case 'F':
 			want_fp = optarg;
@@ -748,9 +826,18 @@ main(int argc, char **argv)
 	vis(file, vfile, sizeof(vfile));
 	if (kind == KIND_GUESS)
 		kind = sniff(file);
+	if (webauthn && (kind != KIND_AUDIT || strcmp(file, "-") == 0)) {
+		fprintf(stderr, "bastion-verify: --webauthn checks an audit "
+		    "chain file: give --audit FILE (not standard input)\n");
+		return (EXIT_USAGE);
+	}
 	switch (kind) {
 	case KIND_AUDIT:
-		return (verify_audit(file, vfile));
+		rc = verify_audit(file, vfile);
+		if (webauthn && (rc == EXIT_OK || rc == EXIT_INCOMPLETE) &&
+		    (ch = verify_webauthn(file, vfile)) != EXIT_OK)
+			rc = ch;
+		return (rc);
 	case KIND_BUNDLE:
 		return (verify_bundle(file, vfile, keyfile, want_fp));
 	default:
