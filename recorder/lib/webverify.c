@@ -398,17 +398,17 @@ wv_assertion(struct wv *w, const struct auditlog_line *l)
 		return (wv_fail(it, "SHA-256 of the action is not the "
 		    "challenge: the action is not what the key signed"));
 	}
-	(void)wv_action(it, act, actlen);
-	free(act);
-	if (!it->ok)
-		return (0);
+	/* whose key, and did it sign; then what the signed bytes say */
 	if ((c = wv_cred_find(w, cred)) == NULL)
-		return (wv_fail(it, "no web.enroll of this credential earlier "
-		    "in the chain"));
-	if (strcmp(c->person, it->person) != 0)
-		return (wv_fail(it, "the credential was enrolled for another "
-		    "person"));
-	wv_signature(w, l, it, c, ch);
+		wv_fail(it, "no web.enroll of this credential earlier in the "
+		    "chain");
+	else if (strcmp(c->person, it->person) != 0)
+		wv_fail(it, "the credential was enrolled for another person");
+	else
+		wv_signature(w, l, it, c, ch);
+	if (it->ok)
+		(void)wv_action(it, act, actlen);
+	free(act);
 	if (!it->ok)
 		return (0);
 	if (c->have_last && !(it->counter > c->last ||
