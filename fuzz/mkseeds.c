@@ -1029,7 +1029,8 @@ seeds_webverify(const char *t)
 	    (int)sizeof(eddsa_authdata));
 	EVP_EncodeBlock((unsigned char *)cdb, (const unsigned char *)eddsa_cdj,
 	    (int)strlen(eddsa_cdj));
-	EVP_EncodeBlock((unsigned char *)sigb, eddsa_sig, (int)sizeof(eddsa_sig));
+	EVP_EncodeBlock((unsigned char *)sigb, eddsa_sig,
+	    (int)sizeof(eddsa_sig));
 	for (req = 42; req <= 43; req++) {
 		must((f = open_memstream(&text, &len)) != NULL, "memstream");
 #define WVZ "0000000000000000000000000000000000000000000000000000000000000000"
@@ -1040,8 +1041,8 @@ seeds_webverify(const char *t)
 		    "event=web.login pid=2 person=bob from=- result=ok "
 		    "cred=Q1JFRA counter=6 hash=" WVZ "\n");
 		fprintf(f, "seq=3 prev=" WVZ " ts=2026-12-07T19:00:02Z "
-		    "event=web.assertion pid=3 person=bob cred=Q1JFRA counter=7 "
-		    "challenge=%s action=\"%s\" authdata=\"%s\" "
+		    "event=web.assertion pid=3 person=bob cred=Q1JFRA "
+		    "counter=7 challenge=%s action=\"%s\" authdata=\"%s\" "
 		    "clientdata=\"%s\" sig=\"%s\" from=- result=ok "
 		    "rp_id=bastion.test origin=https://bastion.test:8443 "
 		    "uv=required hash=" WVZ "\n", ch, actb, adb, cdb, sigb);

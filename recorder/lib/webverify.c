@@ -27,7 +27,7 @@
 #include "webverify.h"
 
 #define WV_ACTION_MAGIC	"bastion-web-action-v1"
-#define WV_ACTION_MAX	4096	/* the canonical action's cap (WEB.md) */
+#define WV_ACTION_MAX	4096	/* the canonical action's cap, WEB.md */
 #define WV_CRED_MAX	1400	/* base64url of WA_MAX_CRED_ID bytes */
 #define WV_MAX_CREDS	4096
 #define WV_MAX_ITEMS	100000
@@ -64,7 +64,7 @@ static const struct {
 	{ "revoke", BEV_GRANT_REVOKE, "grant" },
 	{ "lock", BEV_ENGINEER_LOCK, "engineer" },
 	{ "unlock", BEV_ENGINEER_UNLOCK, "engineer" },
-	{ "export", BEV_NONE, NULL },	/* recording.access: no assertion */
+	{ "export", BEV_NONE, NULL },	/* recording.access: none */
 };
 
 /* Field key of line l into w->val; 0 or BERR_NOTFOUND / BERR_LIMIT /
@@ -533,9 +533,9 @@ webverify_fp(FILE *fp, webverify_fn fn, void *arg,
 			if (it->decision_seq != 0)
 				s->decided++;
 			else
-				snprintf(it->why, sizeof(it->why), "no decision "
-				    "event names it (the verb refused, or "
-				    "wrote none: export)");
+				snprintf(it->why, sizeof(it->why),
+				    "no decision event names it (the verb "
+				    "refused, or wrote none: export)");
 		}
 		if (!it->ok)
 			s->failed++;

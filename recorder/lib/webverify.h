@@ -63,7 +63,7 @@ struct webverify_summary {
 	uint64_t lines;		/* chain lines read */
 	uint64_t enrolled;	/* web.enroll result=ok */
 	uint64_t assertions;	/* web.assertion result=ok */
-	uint64_t not_accepted;	/* web.assertion refused/replayed/changed */
+	uint64_t not_accepted;	/* refused, replayed or changed */
 	uint64_t verified;	/* accepted and every check held */
 	uint64_t decided;	/* of those, with their decision event */
 	uint64_t failed;	/* items with ok == 0, orphans included */

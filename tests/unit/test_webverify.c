@@ -35,7 +35,8 @@
 #define RP	"bastion.test"
 #define ORIGIN	"https://bastion.test:8443"
 #define CRED	"Y3JlZC1vZi1ib2I"
-#define Z64	"0000000000000000000000000000000000000000000000000000000000000000"
+#define Z64	"00000000000000000000000000000000" \
+	"00000000000000000000000000000000"
 
 /* What a chain is made of; each test alters one thing. */
 struct spec {
@@ -48,6 +49,7 @@ struct spec {
 				 * with its hash as challenge */
 	int alter_action;	/* log another action, same challenge */
 	int flip_sig, no_enroll, no_rp, orphan, twice, no_decision;
+	int eddsa;		/* an Ed25519 credential, not P-256 */
 	int no_login;
 	const char *challenge_override, *action_override;
 };
@@ -121,7 +123,8 @@ action(const char *person, const char *verb, const char *target,
 static int
 run(const struct spec *sp, struct made *m)
 {
-	static EVP_PKEY *key;
+	static EVP_PKEY *p256, *ed25519;
+	EVP_PKEY *key;
 	uint8_t pub[65], act[2048], act2[2048], ch[32], ch2[32], ad[37];
 	uint8_t cdh[32], tbs[37 + 32], sig[80];
 	char pubhex[131], chhex[65], ch2hex[65], cd[400], cdb[600], adb[80];
@@ -131,15 +134,27 @@ run(const struct spec *sp, struct made *m)
 	FILE *fp;
 	int seq = 1, r;
 
-	if (key == NULL)
-		assert_non_null(key = EVP_EC_gen("P-256"));
-	assert_int_equal(EVP_PKEY_get_octet_string_param(key,
-	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof(pub), &publen), 1);
-	assert_int_equal(publen, 65);
+	if (p256 == NULL)
+		assert_non_null(p256 = EVP_EC_gen("P-256"));
+	if (ed25519 == NULL)
+		assert_non_null(ed25519 = EVP_PKEY_Q_keygen(NULL, NULL,
+		    "ED25519"));
+	key = sp->eddsa ? ed25519 : p256;
+	if (sp->eddsa) {
+		publen = 32;
+		assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub,
+		    &publen), 1);
+		assert_int_equal(publen, 32);
+	} else {
+		assert_int_equal(EVP_PKEY_get_octet_string_param(key,
+		    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof(pub),
+		    &publen), 1);
+		assert_int_equal(publen, 65);
+	}
 	hex_encode(pub, publen, pubhex);
 
-	alen = action(sp->action_person, sp->verb, sp->target, sp->desc_verb, "3600",
-	    act, sizeof(act));
+	alen = action(sp->action_person, sp->verb, sp->target, sp->desc_verb,
+	    "3600", act, sizeof(act));
 	SHA256(act, alen, ch);
 	hex_encode(ch, 32, chhex);
 	/* what the key signs */
@@ -156,8 +171,8 @@ run(const struct spec *sp, struct made *m)
 	memcpy(tbs, ad, 37);
 	memcpy(tbs + 37, cdh, 32);
 	assert_non_null(md = EVP_MD_CTX_new());
-	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key),
-	    1);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, sp->eddsa ? NULL :
+	    EVP_sha256(), NULL, key), 1);
 	assert_int_equal(EVP_DigestSign(md, sig, &siglen, tbs, sizeof(tbs)),
 	    1);
 	EVP_MD_CTX_free(md);
@@ -165,8 +180,8 @@ run(const struct spec *sp, struct made *m)
 		sig[siglen / 2] ^= 0x01;
 	/* what the chain says */
 	if (sp->rehash_other || sp->alter_action) {
-		alen2 = action(sp->action_person, sp->verb, sp->target, sp->desc_verb,
-		    "28800", act2, sizeof(act2));
+		alen2 = action(sp->action_person, sp->verb, sp->target,
+		    sp->desc_verb, "28800", act2, sizeof(act2));
 		memcpy(act, act2, alen2);
 		alen = alen2;
 	}
@@ -188,8 +203,9 @@ run(const struct spec *sp, struct made *m)
 } while (0)
 	if (!sp->no_enroll)
 		LINE("event=web.enroll pid=7 person=%s result=ok cred=%s "
-		    "alg=ES256 pubkey=%s aaguid=%.32s by=bob from=-",
-		    sp->enrol_person, CRED, pubhex, Z64);
+		    "alg=%s pubkey=%s aaguid=%.32s by=bob from=-",
+		    sp->enrol_person, CRED, sp->eddsa ? "EdDSA" : "ES256",
+		    pubhex, Z64);
 	if (!sp->no_login)
 		LINE("event=web.login pid=8 person=%s from=192.0.2.7 result=ok "
 		    "cred=%s counter=%u role=admin", sp->person, CRED,
@@ -345,14 +361,17 @@ static const struct {
 	size_t off;
 	char kind;
 } spec_fields[] = {
+	SPEC_STR(verb), SPEC_STR(target), SPEC_STR(dec_field),
 	SPEC_STR(desc_verb), SPEC_STR(dec_event), SPEC_STR(dec_target),
 	SPEC_STR(dec_admin), SPEC_STR(enrol_person), SPEC_STR(cred),
 	SPEC_STR(action_person), SPEC_STR(challenge_override),
 	SPEC_STR(action_override), SPEC_U32(login_counter),
 	SPEC_INT(rehash_other), SPEC_INT(alter_action), SPEC_INT(flip_sig),
 	SPEC_INT(no_enroll), SPEC_INT(no_rp), SPEC_INT(twice),
-	SPEC_INT(no_decision),
+	SPEC_INT(no_decision), SPEC_INT(eddsa),
 };
+
+#define NFIELDS	(sizeof(spec_fields) / sizeof(spec_fields[0]))
 
 /* Apply "field=value ..." to sp; words points into buf (kept). */
 static void
@@ -365,10 +384,10 @@ apply(struct spec *sp, char *buf)
 	    w = strtok_r(NULL, " ", &save)) {
 		assert_non_null(v = strchr(w, '='));
 		*v++ = '\0';
-		for (i = 0; i < sizeof(spec_fields) / sizeof(spec_fields[0]); i++)
+		for (i = 0; i < NFIELDS; i++)
 			if (strcmp(spec_fields[i].name, w) == 0)
 				break;
-		assert_true(i < sizeof(spec_fields) / sizeof(spec_fields[0]));
+		assert_true(i < NFIELDS);
 		if (spec_fields[i].kind == 's')
 			*(const char **)((char *)sp + spec_fields[i].off) = v;
 		else if (spec_fields[i].kind == 'u')
@@ -394,6 +413,58 @@ test_each_alteration(void **state)
 		print_message("%s\n", alterations[i].set);
 		one_failure(&sp, alterations[i].want);
 	}
+}
+
+/* Intact chains of every approvable verb (verb.c's describers) and its
+ * decision event, and of an Ed25519 credential: no failure. */
+static const char *const intact_variants[] = {
+	"eddsa=1",
+	"verb=deny desc_verb=deny dec_event=approval.deny",
+	"verb=kill desc_verb=kill target=12 dec_event=session.killed "
+	    "dec_field=session dec_target=12",
+	"verb=revoke desc_verb=revoke target=3 dec_event=grant.revoke "
+	    "dec_field=grant dec_target=3",
+	"verb=lock desc_verb=lock target=gina dec_event=engineer.lock "
+	    "dec_field=engineer dec_target=gina",
+	"verb=unlock desc_verb=unlock target=gina dec_event=engineer.unlock "
+	    "dec_field=engineer dec_target=gina eddsa=1",
+	/* export writes no decision with an assertion */
+	"verb=export desc_verb=export target=20261207T190000Z-ab no_decision=1",
+};
+
+static void
+test_intact_variants(void **state)
+{
+	struct spec sp;
+	struct made m;
+	char buf[200];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(intact_variants) / sizeof(intact_variants[0]);
+	    i++) {
+		good(&sp);
+		snprintf(buf, sizeof(buf), "%s", intact_variants[i]);
+		apply(&sp, buf);
+		print_message("%s\n", intact_variants[i]);
+		assert_int_equal(run(&sp, &m), 0);
+		assert_int_equal(m.s.failed, 0);
+		assert_int_equal(m.s.verified, 1);
+		assert_int_equal(m.s.decided, sp.no_decision ? 0 : 1);
+		assert_string_equal(m.items[0].verb, sp.verb);
+		assert_string_equal(m.items[0].target, sp.target);
+	}
+	/* a kill's decision about another session */
+	good(&sp);
+	snprintf(buf, sizeof(buf), "verb=kill desc_verb=kill target=12 "
+	    "dec_event=session.killed dec_field=session dec_target=13 eddsa=1");
+	apply(&sp, buf);
+	one_failure(&sp, "the decision is about session 13");
+	/* an Ed25519 signature flipped */
+	good(&sp);
+	sp.eddsa = 1;
+	sp.flip_sig = 1;
+	one_failure(&sp, "does not verify");
 }
 
 static void
@@ -442,6 +513,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intact),
 		cmocka_unit_test(test_each_alteration),
+		cmocka_unit_test(test_intact_variants),
 		cmocka_unit_test(test_orphan_decision),
 		cmocka_unit_test(test_counters),
 	};
