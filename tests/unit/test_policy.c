@@ -945,6 +945,30 @@ test_store_section(void **state)
 	free(text);
 	assert_false(p->store_postgresql);
 	assert_null(p->store_conninfo);
+	/* the node's name: the host name's first label by default */
+	assert_non_null(p->store_node);
+	assert_true(strlen(p->store_node) > 0 &&
+	    strchr(p->store_node, '.') == NULL);
+	policy_free(p);
+	p = NULL;
+
+	/* a name of its own, SQLite kept */
+	assert_true(asprintf(&pg, "%sstore:\n  node: bastion-a\n",
+	    minimal) > 0);
+	if (load(tmp_write(state, pg), &nerrs, &p, &text) != 0)
+		fail_msg("store: node does not load:\n%s", text);
+	free(text);
+	free(pg);
+	assert_false(p->store_postgresql);
+	assert_string_equal(p->store_node, "bastion-a");
+	policy_free(p);
+	p = NULL;
+	assert_true(asprintf(&pg, "%sstore:\n  node: \"a b/c\"\n",
+	    minimal) > 0);
+	assert_int_not_equal(load(tmp_write(state, pg), &nerrs, &p, &text), 0);
+	assert_non_null(strstr(text, "is not a node name"));
+	free(text);
+	free(pg);
 	policy_free(p);
 	p = NULL;
 
