@@ -252,6 +252,9 @@ struct policy {
 	char *store_node;		/* this node's name in the store
 					 * (store: node:, default the host
 					 * name); never NULL once loaded */
+	struct policy_listen store_health;	/* store: health: the
+						 * readiness port for a load
+						 * balancer; host NULL: none */
 
 	struct policy_vendor *vendors;
 	size_t nvendors;

@@ -7,6 +7,7 @@
  *     conninfo: "host=db1 dbname=bastion user=bastion"
  *     password_file: /etc/bastion/pg.pass
  *     node: bastion-a               # default: the host name
+ *     health: "127.0.0.1:8022"      # readiness for a load balancer
  *
  * Without the section the store is SQLite in paths.state_dir. The
  * connection string is checked with libpq's own parser (PQconninfoParse)
@@ -14,10 +15,13 @@
  * backend refuses to use if anyone but the bastiond user may read it.
  * node names this bastiond in the rows it writes (the sessions it runs),
  * so that `sessions` on any node of a group says where each one runs.
+ * health is the address of bastiond's readiness port (bastion/health.c),
+ * which a TCP load balancer in front of the nodes polls.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <libpq-fe.h>
 
@@ -35,6 +39,27 @@ node_ok(const char *s)
 	return (n > 0 && n <= STORE_NODE_MAX && s[0] != '.' && s[0] != '-' &&
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789._-") == n);
+}
+
+/* store: health: "ADDR:PORT", optional. */
+static void
+parse_health(struct pctx *c, const struct ynode *m)
+{
+	char txt[INET6_ADDRSTRLEN];
+	struct netaddr a;
+	const struct ynode *v;
+	const char *s;
+	uint16_t port;
+
+	if (m == NULL || ymap_get(m, "health") == NULL ||
+	    (s = field_scalar(c, m, "health", "store", "health: "
+	    "\"127.0.0.1:8022\"", &v)) == NULL ||
+	    listen_addr(c, v->line, (const char *const []){
+	    "store: health", "store: health" }, s, &a, &port) != 0)
+		return;
+	netaddr_str(&a, txt, sizeof(txt));
+	c->p->store_health.host = xstrdup(c, txt);
+	c->p->store_health.port = port;
 }
 
 /* store: node:, or the host name (its first label), or "bastion". */
@@ -105,7 +130,7 @@ void
 parse_store(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "backend", "conninfo",
-	    "password_file", "node", NULL };
+	    "password_file", "node", "health", NULL };
 	const char *what = "store", *s;
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
@@ -115,8 +140,10 @@ parse_store(struct pctx *c, const struct ynode *root)
 	    "backend: postgresql and conninfo:, or remove it for SQLite") != 0)
 		return;
 	parse_node(c, m);
+	parse_health(c, m);
 	if (m == NULL || ymap_get(m, "backend") == NULL) {
-		if (m != NULL && ymap_get(m, "node") == NULL)
+		if (m != NULL && ymap_get(m, "node") == NULL &&
+		    ymap_get(m, "health") == NULL)
 			(void)field(c, m, "backend", what, "backend: sqlite "
 			    "or postgresql");
 		else if (m != NULL && (ymap_get(m, "conninfo") != NULL ||
