@@ -225,6 +225,15 @@ def test_health_port_says_which_node(ha):
     world, p, b, lb = ha
     port = int(b.policy["store"]["health"].rsplit(":", 1)[1])
     assert health(port) == "UP bastion-b\n"
+    # no recorder, not ready: DOWN until bastiond has restarted it (1 s)
+    [rec] = [pid for pid in util.children_of(b.pid)
+             if "bastion-recorder" in util.pid_cmdline(pid)]
+    os.kill(rec, signal.SIGKILL)
+    util.wait_until(lambda: health(port) ==
+                    "DOWN bastion-b: the recorder is not running\n", 5,
+                    interval=0.02, what="node B saying DOWN")
+    util.wait_until(lambda: health(port) == "UP bastion-b\n", 10,
+                    interval=0.1, what="node B UP again")
     # a node that stops closes it first: the balancer stops sending
     b.stop()
     with pytest.raises(OSError):
