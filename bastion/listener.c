@@ -9,7 +9,7 @@
  * registry.c spawns the workers, reads their pipe lines and keeps the
  * registry of live sessions in the state store (K/L/R once a second);
  * recsup.c starts and restarts bastion-recorder; reload.c adopts a new
- * policy on SIGHUP. This file starts them in order (the state store, the
+ * policy on SIGHUP; health.c answers a load balancer's readiness checks. This file starts them in order (the state store, the
  * recorder, the listen sockets, the control socket), runs the loop, and
  * stops them on SIGTERM/SIGINT.
  *
@@ -65,6 +65,7 @@ listener_signal_cb(uv_signal_t *s, int sig)
 	sdnotify_stopping();
 	sdnotify_watchdog_stop();
 	uv_close((uv_handle_t *)&L->sighup, NULL);
+	health_stop();
 	for (i = 0; i < L->nsocks; i++)
 		uv_close((uv_handle_t *)&L->socks[i], NULL);
 	while (L->pre != NULL)
@@ -209,10 +210,12 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	if (!pol->recorder_external)
 		recsup_start(L);
 	if (recsup_wait(L) != 0 || listener_bind(L) != 0 ||
+	    health_start(L) != 0 ||
 	    ctlsock_start(loop, pol, L->self, policy_path, debug) != 0 ||
 	    (ctlsock_policy_fd(L->policy_fd), 0)) {
 		/* not serving: stop the recorder we started, then leave */
 		L->stopping = 1;
+		health_stop();
 		if (L->recorder_running)
 			uv_process_kill(&L->recorder, SIGTERM);
 		uv_close((uv_handle_t *)&L->recorder_restart, NULL);
@@ -247,6 +250,7 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	rc = 0;
 out:
 	sdnotify_watchdog_stop();
+	health_stop();
 	for (i = 0; i < L->nsocks; i++)
 		if (!uv_is_closing((uv_handle_t *)&L->socks[i]))
 			uv_close((uv_handle_t *)&L->socks[i], NULL);

@@ -149,6 +149,11 @@ int registry_recover(struct listener *L);
 void recsup_start(struct listener *L);
 int recsup_wait(struct listener *L);
 
+/* health.c: the readiness port (store: health:) for a load balancer;
+ * nothing without it. 0 or BERR_* (logged). health_stop closes it. */
+int health_start(struct listener *L);
+void health_stop(void);
+
 /* reload.c: the adopted policy's text as a sealed memfd for the workers
  * (-1, logged, on failure); SIGHUP's callback. */
 int reload_policy_fd(const struct policy *pol);

@@ -195,6 +195,8 @@ mon_register(struct worker *w, const struct mon_msg *m)
 	snprintf(s.recording, sizeof(s.recording), "%s", m->path);
 	s.started = bclock_wall_s(L->clock);
 	s.grant_id = m->grant;
+	snprintf(s.node, sizeof(s.node), "%s", L->pol->store_node != NULL ?
+	    L->pol->store_node : "");
 	if (registry_row_start(L, &s, &w->row) != 0) {
 		/* fail closed: admins could neither see nor end it */
 		log_error("session %s: cannot register it in the state store; "
@@ -417,7 +419,9 @@ mon_recover_one(const struct state_session *s, void *arg)
 int
 registry_recover(struct listener *L)
 {
-	return (state_session_end_open(L->st, "bastiond restarted",
+	return (state_session_end_open(L->st, L->pol->store_node != NULL ?
+	    L->pol->store_node : "",
+	    "bastiond restarted",
 	    mon_recover_one, NULL, NULL) != 0 ? BERR_SYS : 0);
 }
 

@@ -120,6 +120,7 @@ reload_fixed(const struct listener *L, const struct policy *np,
 		{ "store.conninfo", offsetof(struct policy, store_conninfo) },
 		{ "store.password_file",
 		    offsetof(struct policy, store_password_file) },
+		{ "store.node", offsetof(struct policy, store_node) },
 	};
 	const struct policy *b = L->boot;
 	size_t i;

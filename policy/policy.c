@@ -89,16 +89,56 @@ parse_version(struct pctx *c, const struct ynode *root)
 		    DASH " this bastion reads version: 1", s);
 }
 
-/* "ADDR:PORT" or "[IPv6]:PORT", literal addresses only. */
+/* "ADDR:PORT" or "[IPv6]:PORT", literal addresses only (policy_int.h). */
+int
+listen_addr(struct pctx *c, int line, const char *const what[2],
+    const char *s, struct netaddr *a, uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *hs = s;
+	size_t hl = 0;
+
+	if (s[0] == '[') {
+		colon = strchr(s, ']');
+		if (colon != NULL && colon[1] == ':') {
+			hs = s + 1;
+			hl = (size_t)(colon - hs);
+			colon++;
+		} else
+			colon = NULL;
+	} else {
+		colon = strrchr(s, ':');
+		hl = colon != NULL ? (size_t)(colon - s) : 0;
+		if (colon != NULL && memchr(s, ':', hl) != NULL)
+			colon = NULL;	/* bare IPv6 */
+	}
+	if (colon == NULL || hl == 0 || hl >= sizeof(host) ||
+	    parse_port(colon + 1, port) != 0) {
+		problem(c, line, "%s \"%.64s\" is not ADDRESS:PORT " DASH
+		    " write e.g. \"127.0.0.1:2222\" or \"[::1]:2222\" (port 1 "
+		    "to 65535)", what[0], s);
+		return (-1);
+	}
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	if (netaddr_parse(host, a) != 0) {
+		problem(c, line, "%s address \"%.64s\" is not a literal IP "
+		    "address " DASH " write it as a.b.c.d or [IPv6] (no host "
+		    "names, no shorthands like 127.1)", what[1], host);
+		return (-1);
+	}
+	return (0);
+}
+
 static void
 parse_listen(struct pctx *c, const struct ynode *root)
 {
 	const struct ynode *v, *it;
 	struct policy *p = c->p;
 	struct netaddr a;
-	char host[INET6_ADDRSTRLEN + 2], txt[INET6_ADDRSTRLEN];
-	const char *s, *colon, *hs;
-	size_t i, j, hl;
+	char txt[INET6_ADDRSTRLEN];
+	const char *s;
+	size_t i, j;
 	uint16_t port;
 
 	if ((v = field(c, root, "listen", "the policy",
@@ -110,41 +150,10 @@ parse_listen(struct pctx *c, const struct ynode *root)
 		return;
 	for (i = 0; i < v->nkid; i++) {
 		it = v->kid[i];
-		if ((s = scalar(c, it, "listen entry", "the policy")) == NULL)
+		if ((s = scalar(c, it, "listen entry", "the policy")) == NULL ||
+		    listen_addr(c, it->line, (const char *const []){
+		    "listen entry", "listen" }, s, &a, &port) != 0)
 			continue;
-		hs = s;
-		hl = 0;
-		if (s[0] == '[') {
-			colon = strchr(s, ']');
-			if (colon != NULL && colon[1] == ':') {
-				hs = s + 1;
-				hl = (size_t)(colon - hs);
-				colon++;
-			} else
-				colon = NULL;
-		} else {
-			colon = strrchr(s, ':');
-			hl = colon != NULL ? (size_t)(colon - s) : 0;
-			if (colon != NULL && memchr(s, ':', hl) != NULL)
-				colon = NULL;	/* bare IPv6 */
-		}
-		if (colon == NULL || hl == 0 || hl >= sizeof(host) ||
-		    parse_port(colon + 1, &port) != 0) {
-			problem(c, it->line, "listen entry \"%.64s\" is not "
-			    "ADDRESS:PORT " DASH " write e.g. "
-			    "\"127.0.0.1:2222\" or \"[::1]:2222\" (port 1 to "
-			    "65535)", s);
-			continue;
-		}
-		memcpy(host, hs, hl);
-		host[hl] = '\0';
-		if (netaddr_parse(host, &a) != 0) {
-			problem(c, it->line, "listen address \"%.64s\" is not "
-			    "a literal IP address " DASH " write it as "
-			    "a.b.c.d or [IPv6] (no host names, no shorthands "
-			    "like 127.1)", host);
-			continue;
-		}
 		for (j = 0; j < p->nlisten; j++) {
 			struct netaddr b;
 
@@ -508,7 +517,8 @@ policy_free(struct policy *p)
 	    p->worker_user, p->web.origin, p->web.rp_id, p->web.host,
 	    p->web.language, p->web.time_zone, p->web.daemon_user);
 	policy_notify_free(&p->notify);
-	FREE_ALL(p->store_conninfo, p->store_password_file);
+	FREE_ALL(p->store_conninfo, p->store_password_file, p->store_node,
+	    p->store_health.host);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

@@ -249,6 +249,12 @@ struct policy {
 	int store_postgresql;		/* 0: SQLite in state_dir (default) */
 	char *store_conninfo;		/* PostgreSQL: libpq connection string */
 	char *store_password_file;	/* its password; NULL: none */
+	char *store_node;		/* this node's name in the store
+					 * (store: node:, default the host
+					 * name); never NULL once loaded */
+	struct policy_listen store_health;	/* store: health: the
+						 * readiness port for a load
+						 * balancer; host NULL: none */
 
 	struct policy_vendor *vendors;
 	size_t nvendors;

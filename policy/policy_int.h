@@ -159,6 +159,11 @@ int parse_duration(const char *s, unsigned *out);
 int get_duration(struct pctx *c, const struct ynode *m, const char *key,
     const char *what, unsigned *out);
 int parse_port(const char *s, uint16_t *out);
+/* s as "ADDR:PORT" or "[IPv6]:PORT" with a literal address into *a and
+ * *port: 0, or -1 reported at line, naming it what[0] ("listen entry")
+ * or, for a bad address, what[1] ("listen"). */
+int listen_addr(struct pctx *c, int line, const char *const what[2],
+    const char *s, struct netaddr *a, uint16_t *port);
 int port_value(struct pctx *c, const struct ynode *v, const char *key,
     const char *what, uint16_t *out);
 int parse_date(const char *s, time_t *out);

@@ -6,20 +6,91 @@
  *     backend: postgresql           # or sqlite, the default
  *     conninfo: "host=db1 dbname=bastion user=bastion"
  *     password_file: /etc/bastion/pg.pass
+ *     node: bastion-a               # default: the host name
+ *     health: "127.0.0.1:8022"      # readiness for a load balancer
  *
  * Without the section the store is SQLite in paths.state_dir. The
  * connection string is checked with libpq's own parser (PQconninfoParse)
  * and may not carry a password: that lives in password_file, which the
  * backend refuses to use if anyone but the bastiond user may read it.
+ * node names this bastiond in the rows it writes (the sessions it runs),
+ * so that `sessions` on any node of a group says where each one runs.
+ * health is the address of bastiond's readiness port (bastion/health.c),
+ * which a TCP load balancer in front of the nodes polls.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include <libpq-fe.h>
 
 #include "policy_int.h"
 
 #define STORE_CONNINFO_MAX	1024
+#define STORE_NODE_MAX		63	/* a host name's label */
+
+/* A node name: 1..63 of [A-Za-z0-9._-], not starting with a dot or dash. */
+static int
+node_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return (n > 0 && n <= STORE_NODE_MAX && s[0] != '.' && s[0] != '-' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == n);
+}
+
+/* store: health: "ADDR:PORT", optional. */
+static void
+parse_health(struct pctx *c, const struct ynode *m)
+{
+	char txt[INET6_ADDRSTRLEN];
+	struct netaddr a;
+	const struct ynode *v;
+	const char *s;
+	uint16_t port;
+
+	if (m == NULL || ymap_get(m, "health") == NULL ||
+	    (s = field_scalar(c, m, "health", "store", "health: "
+	    "\"127.0.0.1:8022\"", &v)) == NULL ||
+	    listen_addr(c, v->line, (const char *const []){
+	    "store: health", "store: health" }, s, &a, &port) != 0)
+		return;
+	netaddr_str(&a, txt, sizeof(txt));
+	c->p->store_health.host = xstrdup(c, txt);
+	c->p->store_health.port = port;
+}
+
+/* store: node:, or the host name (its first label), or "bastion". */
+static void
+parse_node(struct pctx *c, const struct ynode *m)
+{
+	char host[256];
+	const char *s;
+	const struct ynode *v;
+
+	if (m != NULL && ymap_get(m, "node") != NULL) {
+		if ((s = field_scalar(c, m, "node", "store", "node: NAME",
+		    &v)) == NULL)
+			return;
+		if (!node_ok(s)) {
+			problem(c, v->line, "store: node \"%.64s\" is not a "
+			    "node name " DASH " write 1 to %d letters, digits, "
+			    "dots, dashes or underscores (e.g. bastion-a)", s,
+			    STORE_NODE_MAX);
+			return;
+		}
+		c->p->store_node = xstrdup(c, s);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	c->p->store_node = xstrdup(c, node_ok(host) ? host : "bastion");
+}
+
 
 /* conninfo as libpq reads it, without a password: 0, or reported. */
 static int
@@ -59,15 +130,29 @@ void
 parse_store(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "backend", "conninfo",
-	    "password_file", NULL };
+	    "password_file", "node", "health", NULL };
 	const char *what = "store", *s;
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 
-	if ((m = field(c, root, "store", "the policy", NULL)) == NULL ||
-	    check_map(c, m, what, keys, "write store: with backend: "
-	    "postgresql and conninfo:, or remove it for SQLite") != 0)
+	m = field(c, root, "store", "the policy", NULL);
+	if (m != NULL && check_map(c, m, what, keys, "write store: with "
+	    "backend: postgresql and conninfo:, or remove it for SQLite") != 0)
 		return;
+	parse_node(c, m);
+	parse_health(c, m);
+	if (m == NULL || ymap_get(m, "backend") == NULL) {
+		if (m != NULL && ymap_get(m, "node") == NULL &&
+		    ymap_get(m, "health") == NULL)
+			(void)field(c, m, "backend", what, "backend: sqlite "
+			    "or postgresql");
+		else if (m != NULL && (ymap_get(m, "conninfo") != NULL ||
+		    ymap_get(m, "password_file") != NULL))
+			problem(c, m->line, "store: conninfo and "
+			    "password_file are for backend: postgresql " DASH
+			    " add backend: postgresql");
+		return;
+	}
 	if ((s = field_scalar(c, m, "backend", what, "backend: sqlite or "
 	    "postgresql", &v)) == NULL)
 		return;

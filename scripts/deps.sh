@@ -11,7 +11,7 @@ libpam-modules openssh-client openssh-server
 python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciinema ssh-audit tmux
 procps iproute2 curl systemd debootstrap systemd-container
 putty-tools python3-paramiko python3-asyncssh
-libpq-dev postgresql-15 postgresql-client-15 age
+libpq-dev postgresql-15 postgresql-client-15 age haproxy
 libmicrohttpd-dev libjansson-dev chromium chromium-driver python3-selenium fonts-noto-cjk"
 
 missing=""

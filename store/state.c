@@ -561,7 +561,8 @@ state_session_end(struct state *st, int64_t id, const char *reason)
 }
 
 int
-state_session_end_open(struct state *st, const char *reason,
+state_session_end_open(struct state *st, const char *node,
+    const char *reason,
     void (*fn)(const struct state_session *s, void *arg), void *arg,
     size_t *n)
 {
@@ -570,9 +571,9 @@ state_session_end_open(struct state *st, const char *reason,
 
 	if (n != NULL)
 		*n = 0;
-	if (st == NULL || reason == NULL)
+	if (st == NULL || node == NULL || reason == NULL)
 		return (BERR_INVAL);
-	r = st->ops->session_end_open(st->s, reason, fn, arg, &k);
+	r = st->ops->session_end_open(st->s, node, reason, fn, arg, &k);
 	if (r == 0 && n != NULL)
 		*n = k;
 	return (r);

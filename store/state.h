@@ -306,6 +306,8 @@ struct state_session {
 	int kill_requested;
 	char kill_reason[256];
 	char killed_by[80];
+	char node[64];		/* the bastiond node it runs on (store:
+				   node:, docs/SCALE-OUT.md); "" before */
 };
 
 /* What the monitor needs about one live session every second. */
@@ -328,11 +330,14 @@ int state_session_start(struct state *st, const struct state_session *s,
 /* Mark row id ended now, with a reason (kept if it was ended already). */
 int state_session_end(struct state *st, int64_t id, const char *reason);
 /*
- * Mark every row still open as ended with reason (bastiond starting: no
- * session of an earlier run is alive). fn (may be NULL) is called with each
- * such session before; *n (may be NULL) receives how many.
+ * Mark every row of node still open as ended with reason (bastiond
+ * starting: no session of its earlier run is alive; other nodes' sessions
+ * are theirs; rows written before nodes were named count as anyone's). fn
+ * (may be NULL) is called with each such session before; *n (may be NULL)
+ * receives how many.
  */
-int state_session_end_open(struct state *st, const char *reason,
+int state_session_end_open(struct state *st, const char *node,
+    const char *reason,
     void (*fn)(const struct state_session *s, void *arg), void *arg,
     size_t *n);
 /* The newest row with session number sid: 0 with *found set or cleared. */

@@ -116,7 +116,8 @@ struct store_ops {
 	int (*session_start)(struct store *s, const struct state_session *ss,
 	    int64_t *id);
 	int (*session_end)(struct store *s, int64_t id, const char *reason);
-	int (*session_end_open)(struct store *s, const char *reason,
+	int (*session_end_open)(struct store *s, const char *node,
+	    const char *reason,
 	    void (*fn)(const struct state_session *ss, void *arg), void *arg,
 	    size_t *n);
 	int (*session_get)(struct store *s, int64_t sid,

@@ -592,7 +592,7 @@ REMOTE(session_end, (struct store *s, int64_t id, const char *reason),
     rc_call(s, SC_SESSION_END, ARGS(SV_I(id), SV_T(reason)), NULL, NULL))
 
 static int
-rc_session_end_open(struct store *s, const char *reason,
+rc_session_end_open(struct store *s, const char *node, const char *reason,
     void (*fn)(const struct state_session *ss, void *arg), void *arg,
     size_t *n)
 {
@@ -600,7 +600,8 @@ rc_session_end_open(struct store *s, const char *reason,
 	size_t i;
 	int r;
 
-	r = rc_call(s, SC_SESSION_END_OPEN, ARGS(SV_T(reason)), NULL, &o);
+	r = rc_call(s, SC_SESSION_END_OPEN, ARGS(SV_T(node), SV_T(reason)), NULL,
+	    &o);
 	for (i = 0; r == 0 && fn != NULL && i < o.nrows; i++)
 		fn(o.rows[i], arg);
 	rc_done(&o);

@@ -95,7 +95,7 @@ SERVE(grant_each, DB->grant_each(x->s, I(0) != 0, (time_t)I(1),
 SERVE(grant_revoke, DB->grant_revoke(x->s, I(0), T(1)))
 SERVE(session_start, DB->session_start(x->s, &x->row.session, &x->id))
 SERVE(session_end, DB->session_end(x->s, I(0), T(1)))
-SERVE(session_end_open, DB->session_end_open(x->s, T(0),
+SERVE(session_end_open, DB->session_end_open(x->s, T(0), T(1),
     VROWS(state_session), &x->n))
 SERVE(session_get, DB->session_get(x->s, I(0), &x->row.session, &x->flag))
 SERVE(session_each, !U32(1) ? BERR_INVAL : DB->session_each(x->s, I(0) != 0,
@@ -168,7 +168,7 @@ const struct store_call store_calls[SC_NCALLS] = {
 	CALL(GRANT_REVOKE, grant_revoke, "IT", "", NULL, WR),
 	CALL(SESSION_START, session_start, "R", "d", &sq_session_map, WR),
 	CALL(SESSION_END, session_end, "IT", "", NULL, WR),
-	CALL(SESSION_END_OPEN, session_end_open, "T", "n", &sq_session_map,
+	CALL(SESSION_END_OPEN, session_end_open, "TT", "n", &sq_session_map,
 	    WR),
 	CALL(SESSION_GET, session_get, "I", "fR", &sq_session_map, RD),
 	CALL(SESSION_EACH, session_each, "II", "", &sq_session_map, RD),

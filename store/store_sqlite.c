@@ -175,6 +175,8 @@ const char *const sq_schema[] = {
 	"  person TEXT NOT NULL,"
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX web_login_fail_person ON web_login_fail(person, at);",
+	/* 7: the node a session runs on (issue 20, docs/SCALE-OUT.md) */
+	"ALTER TABLE session ADD COLUMN node TEXT NOT NULL DEFAULT '';",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

@@ -241,24 +241,25 @@ static const struct sq_col sq_session_cols[] = {
 	SQC(SQC_INT, state_session, kill_requested),
 	SQC(SQC_TEXT, state_session, kill_reason),
 	SQC(SQC_TEXT, state_session, killed_by),
+	SQC(SQC_TEXT, state_session, node),
 };
 const struct sq_map sq_session_map =
     SQ_MAP(state_session, sq_session_cols);
 #define SQ_SESSION_SELECT "SELECT id, sid, pid, engineer, vendor, device, " \
 	"source, started, grant_id, recording, ended, end_reason, " \
-	"kill_requested, kill_reason, killed_by FROM session "
+	"kill_requested, kill_reason, killed_by, node FROM session "
 
 static int
 sq_session_start(struct store *s, const struct state_session *ss,
     int64_t *id)
 {
 	return (sq_insert_id(s, "INSERT INTO session(sid, pid, engineer, "
-	    "vendor, device, source, started, grant_id, recording) VALUES (?1, "
-	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+	    "vendor, device, source, started, grant_id, recording, node) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
 	    SQ_ARGS(SQ_I(ss->sid), SQ_I(ss->pid), SQ_T(ss->engineer),
 	    SQ_T(ss->vendor), SQ_T(ss->device), SQ_T(ss->source),
 	    SQ_I(ss->started ? ss->started : time(NULL)), SQ_I(ss->grant_id),
-	    SQ_T(ss->recording)), id));
+	    SQ_T(ss->recording), SQ_T(ss->node)), id));
 }
 
 static int
@@ -284,7 +285,7 @@ sq_visit_row(void *row, void *arg)
 }
 
 static int
-sq_session_end_open(struct store *s, const char *reason,
+sq_session_end_open(struct store *s, const char *node, const char *reason,
     void (*fn)(const struct state_session *ss, void *arg), void *arg,
     size_t *n)
 {
@@ -294,12 +295,14 @@ sq_session_end_open(struct store *s, const char *reason,
 
 	if ((r = sq_begin(s)) != 0)
 		return (r);
+	/* this node's rows, and those written before nodes had names */
 	if (fn != NULL && (r = sq_each(s, SQ_SESSION_SELECT "WHERE ended = 0 "
-	    "ORDER BY id", SQ_NOARGS, &sq_session_map, &ss, sq_visit_row,
-	    &v)) != 0)
+	    "AND (node = ?1 OR node = '') ORDER BY id", SQ_ARGS(SQ_T(node)),
+	    &sq_session_map, &ss, sq_visit_row, &v)) != 0)
 		return (sq_end(s, r));
 	if ((r = sq_run(s, "UPDATE session SET ended = ?1, end_reason = ?2 "
-	    "WHERE ended = 0", SQ_ARGS(SQ_I(time(NULL)), SQ_T(reason)),
+	    "WHERE ended = 0 AND (node = ?3 OR node = '')",
+	    SQ_ARGS(SQ_I(time(NULL)), SQ_T(reason), SQ_T(node)),
 	    &changes)) == 0 && n != NULL)
 		*n = (size_t)changes;
 	return (sq_end(s, r));

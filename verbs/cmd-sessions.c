@@ -1,8 +1,9 @@
 /*
  * cmd-sessions.c - "sessions [--all] [--json] [--wide]": the live vendor
  * sessions (engineer, vendor, device, from where, since when, idle time
- * and recorded bytes from the recording file, grant, state), newest
- * first; --all: the last 200, ended ones with their end reason.
+ * and recorded bytes from the recording file, grant, state, and the
+ * bastiond node it runs on: every node's, when several share one store),
+ * newest first; --all: the last 200, ended ones with their end reason.
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +58,8 @@ appr_session_json(const struct verb_ctx *c, const struct state_session *s,
 	appr_rec_stat(c, s, now, &bytes, &idle);
 	fprintf(c->out, "{\"sid\":%lld,\"pid\":%d", (long long)s->sid,
 	    s->pid);
-	appr_json_strs(c->out, (const char *const []){ "engineer",
+	appr_json_strs(c->out, (const char *const []){ "node", s->node,
+	    "engineer",
 	    s->engineer, "vendor", s->vendor, "device", s->device, "from",
 	    s->source, NULL });
 	fprintf(c->out, ",\"started\":%lld,\"ended\":%lld",
@@ -76,7 +78,7 @@ appr_session_json(const struct verb_ctx *c, const struct state_session *s,
 }
 
 static const struct table_col appr_session_cols[] = {
-	{ "SID", TABLE_KEEP }, { "ENGINEER", 0 }, { "VENDOR", 0 },
+	{ "SID", TABLE_KEEP }, { "NODE", 0 }, { "ENGINEER", 0 }, { "VENDOR", 0 },
 	{ "DEVICE", 0 }, { "FROM", TABLE_KEEP }, { "STARTED (UTC)", TABLE_KEEP },
 	{ "IDLE", TABLE_KEEP }, { "RECORDED", TABLE_KEEP },
 	{ "GRANT", TABLE_KEEP }, { "STATE", TABLE_FREE },
@@ -120,7 +122,8 @@ appr_session_line(const struct state_session *s, void *arg)
 		    s->killed_by[0] ? s->killed_by : "-");
 	else
 		snprintf(state, sizeof(state), "live");
-	return (appr_list_row(l, (const char *[]){ sid, s->engineer,
+	return (appr_list_row(l, (const char *[]){ sid, s->node[0] ?
+	    s->node : "-", s->engineer,
 	    s->vendor, s->device, s->source, when, idle, rec, grant, state }));
 }
 

@@ -39,13 +39,15 @@ def nodes(cast, cluster, build_dir):
     """(world, people, node B): node A is world.bastion, both started on
     one fresh database."""
     world, p = cast
-    world.top["store"] = store_section(cluster.create_database(), cluster)
+    world.top["store"] = dict(store_section(cluster.create_database(),
+                                            cluster), node="bastion-a")
     world.vendors["globex"]["approval"] = {"required": True}
     world.start_bastion()
     b = Bastion(world.dir / "node-b", build_dir, world.pam)
     policy = world.policy()
     policy["listen"] = ["127.0.0.1:%d" % util.free_port("127.0.0.1")]
     policy["paths"] = b.default_paths()
+    policy["store"] = dict(policy["store"], node="bastion-b")
     b.write_policy(policy)
     b.start()
     try:
@@ -123,8 +125,15 @@ def test_kill_on_b_ends_a_session_on_a(nodes, build_dir, softsk):
         live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
         assert sorted(s["engineer"] for s in live) == ["alice", "alice"]
         assert len({s["sid"] for s in live}) == 2, live
-        [on_a] = [s for s in live if s["recording"].startswith(
-            str(world.bastion.recordings_dir))]
+        # each names its node: node A's is the one in A's recordings
+        assert sorted(s["node"] for s in live) == ["bastion-a", "bastion-b"]
+        [on_a] = [s for s in live if s["node"] == "bastion-a"]
+        assert on_a["recording"].startswith(str(world.bastion.recordings_dir))
+        # the table (ssh admin console and bastionctl) says so too
+        table = ctl(build_dir, world.bastion, "sessions").stdout
+        assert table.splitlines()[0].split()[:2] == ["SID", "NODE"], table
+        assert {ln.split()[1] for ln in table.splitlines()[1:]} == \
+            {"bastion-a", "bastion-b"}, table
         k = ctl(build_dir, b, "kill", on_a["sid"], "node", "b", "says",
                 "stop")
         assert k.returncode == 0, k.stderr
@@ -150,6 +159,31 @@ def test_kill_on_b_ends_a_session_on_a(nodes, build_dir, softsk):
             if pr.poll() is None:
                 os.killpg(pr.pid, signal.SIGTERM)
                 pr.communicate(timeout=30)
+
+
+def test_a_node_restarting_ends_only_its_own_sessions(nodes, build_dir,
+                                                      softsk):
+    world, p, b = nodes
+    proc = p["alice"].popen("ct-scanner", "echo started; sleep 60",
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline() == "started\n"
+        # node B restarts: the rows it left open are its own, not A's
+        b.stop()
+        b.start()
+        live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+        assert [(s["engineer"], s["node"]) for s in live] == \
+            [("alice", "bastion-a")], live
+        # the admin console (the same verb, over ssh) names the node too
+        r = p["bob"].ssh("sessions", "--json")
+        assert r.returncode == 0, r.stderr
+        assert [s["node"] for s in json.loads(r.stdout)] == ["bastion-a"]
+        assert proc.poll() is None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.communicate(timeout=30)
 
 
 def test_counter_regression_across_nodes_locks_the_key(nodes, build_dir,

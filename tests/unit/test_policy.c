@@ -931,39 +931,6 @@ test_web_section(void **state)
 	policy_free(p);
 }
 
-/* store: chooses the backend; without it SQLite, in state_dir. */
-static void
-test_store_section(void **state)
-{
-	struct tmp *t = *state;
-	struct policy *p = NULL;
-	char dir[PATH_MAX], expect[PATH_MAX + 16], *text, *pg;
-	size_t nerrs = 99;
-
-	if (load(tmp_write(state, minimal), &nerrs, &p, &text) != 0)
-		fail_msg("minimal policy does not load:\n%s", text);
-	free(text);
-	assert_false(p->store_postgresql);
-	assert_null(p->store_conninfo);
-	policy_free(p);
-	p = NULL;
-
-	assert_true(asprintf(&pg, "%sstore:\n  backend: postgresql\n"
-	    "  conninfo: \"host=/run/postgresql dbname=bastion "
-	    "user=bastion\"\n  password_file: pg.pass\n", minimal) > 0);
-	if (load(tmp_write(state, pg), &nerrs, &p, &text) != 0)
-		fail_msg("store: postgresql does not load:\n%s", text);
-	free(text);
-	free(pg);
-	assert_true(p->store_postgresql);
-	assert_string_equal(p->store_conninfo, "host=/run/postgresql "
-	    "dbname=bastion user=bastion");
-	assert_non_null(realpath(t->dir, dir));
-	snprintf(expect, sizeof(expect), "%s/pg.pass", dir);
-	assert_string_equal(p->store_password_file, expect);
-	policy_free(p);
-}
-
 int
 main(void)
 {
@@ -973,8 +940,6 @@ main(void)
 		cmocka_unit_test(test_example_devices),
 		cmocka_unit_test(test_example_people),
 		cmocka_unit_test(test_example_approval),
-		cmocka_unit_test_setup_teardown(test_store_section, tmp_setup,
-		    tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, tmp_setup,
 		    tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_many_problems_in_one_file,

@@ -17,36 +17,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "io.h"
-#include "policy.h"
+#include "policy_fixture.h"
 
-#define EXAMPLE	"policies/example.yaml"
 #define AUD	"age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"
 #define ESC	"age1yhm4gctwfmrpz87tdslm550wrx6m79y9f2hdzt0lndjnehwj0ukqrjpyx5"
-
-/* Problems (or "") of the example policy with extra appended. */
-static char *
-load_with(const char *extra, struct policy **p, size_t *nerrs)
-{
-	char path[] = "/tmp/test_policy_rec.XXXXXX", buf[65536], *text = NULL;
-	size_t len = 0, tl = 0;
-	FILE *f;
-	int fd, in;
-
-	assert_true((in = open(EXAMPLE, O_RDONLY)) >= 0);
-	assert_int_equal(io_read_upto(in, buf, sizeof(buf) - 1, &len), 0);
-	close(in);
-	assert_true((fd = mkstemp(path)) >= 0);
-	assert_int_equal(io_write_all(fd, buf, len), 0);
-	assert_int_equal(io_write_all(fd, extra, strlen(extra)), 0);
-	close(fd);
-	assert_non_null(f = open_memstream(&text, &tl));
-	*p = NULL;
-	(void)policy_load(path, f, nerrs, p);
-	fclose(f);
-	unlink(path);
-	return (text);
-}
 
 static void
 test_recipients_load(void **unused)

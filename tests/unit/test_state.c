@@ -459,7 +459,7 @@ test_sessions(void **state)
 	assert_int_equal(got.ended, 0);
 
 	/* bastiond starting: whatever is open was left by an earlier run */
-	assert_int_equal(state_session_end_open(f->st, "bastiond restarted",
+	assert_int_equal(state_session_end_open(f->st, "", "bastiond restarted",
 	    recovered_cb, &rec, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(rec, 3);
@@ -780,7 +780,44 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
 	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
-	    "SELECT version FROM bastion_schema")), 6);
+	    "SELECT version FROM bastion_schema")), 7);
+}
+
+/* Several nodes on one store: each row names its node; a node starting
+ * ends its own rows (and unnamed ones from before), not the others'. */
+static void
+test_session_nodes(void **state)
+{
+	struct fixture *f = *state;
+	struct state_session s, got;
+	int64_t id;
+	size_t n;
+	int found, live;
+
+	s = sess(31, "alice", "ct-scanner", 0);
+	snprintf(s.node, sizeof(s.node), "bastion-a");
+	assert_int_equal(state_session_start(f->st, &s, &id), 0);
+	s = sess(32, "gina", "pacs", 0);
+	snprintf(s.node, sizeof(s.node), "bastion-b");
+	assert_int_equal(state_session_start(f->st, &s, &id), 0);
+	s = sess(33, "gina", "pacs", 0);	/* written before names */
+	assert_int_equal(state_session_start(f->st, &s, &id), 0);
+	assert_int_equal(state_session_get(f->st, 32, &got, &found), 0);
+	assert_true(found);
+	assert_string_equal(got.node, "bastion-b");
+
+	assert_int_equal(state_session_end_open(f->st, "bastion-a",
+	    "bastiond restarted", NULL, NULL, &n), 0);
+	assert_int_equal(n, 2);
+	live = 0;
+	assert_int_equal(state_session_each(f->st, 0, 0, count_cb, &live), 0);
+	assert_int_equal(live, 1);
+	assert_int_equal(state_session_get(f->st, 32, &got, &found), 0);
+	assert_int_equal(got.ended, 0);		/* B's session goes on */
+	assert_int_equal(state_session_get(f->st, 31, &got, &found), 0);
+	assert_string_equal(got.end_reason, "bastiond restarted");
+	assert_int_equal(state_session_end_open(f->st, NULL, "x", NULL, NULL,
+	    &n), BERR_INVAL);
 }
 
 /* pam_bastion.so refuses a locked engineer; an older store has no such
@@ -837,6 +874,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_touch_windows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_web_tables, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_session_nodes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup,
 		    teardown),

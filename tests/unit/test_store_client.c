@@ -350,12 +350,13 @@ st_sessions(struct state *st, struct tr *t)
 	trf(t, "%d\n", state_session_end(st, id1, "the engineer left"));
 	trf(t, "%d\n", state_session_each(st, 1, 1, EACH(state_session, t,
 	    &sq_session_map)));
-	trf(t, "%d ", state_session_end_open(st, "restart",
+	trf(t, "%d ", state_session_end_open(st, "", "restart",
 	    (void (*)(const struct state_session *, void *))
 	    (void (*)(void))each_row, &(struct trw){ t, &sq_session_map },
 	    &n));
 	trf(t, "n=%zu\n", n);
-	trf(t, "%d\n", state_session_end_open(st, "restart", NULL, NULL, &n));
+	trf(t, "%d\n", state_session_end_open(st, "", "restart", NULL,
+	    NULL, &n));
 }
 
 static void

@@ -1,0 +1,243 @@
+"""Failover behind a real HAProxy (issue 20, docs/SCALE-OUT.md "Failover").
+
+Two bastiond nodes on one PostgreSQL database (harness/pg.py), with the
+same host key, each with its readiness port (`store: health:`,
+bastion/health.c). Debian's haproxy, started here as an unprivileged
+process on loopback, is the one address the engineers use: `balance
+first` (everything to node A while it is up), health-checked with
+`option tcp-check` + `tcp-check expect rstring ^UP` on each node's
+readiness port. Node A is then killed outright (SIGKILL, its recorder and
+workers too, as a power cut would): new logins through HAProxy reach node
+B within 5 s, a grant approved before goes on (the engineer goes straight
+in, no new request), and the recording of the session that was live on A
+verifies up to its last signed checkpoint.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from harness import util
+from harness.bastion import Bastion
+from harness.pg import store_section
+from test_scale_out import cluster, ctl  # noqa: F401 (a fixture)
+from test_session_recording import recordings, verify
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+ALIAS = "bastion-ha"
+
+
+def health(port):
+    """The line node's readiness port answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(200)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode()
+
+
+class HAProxy:
+    """haproxy -db in front of servers [(name, ssh port, health port)],
+    as nobody when the tests run as root."""
+
+    def __init__(self, servers):
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="bst-ha-"))
+        os.chmod(self.dir, 0o755)
+        self.port = util.free_port("127.0.0.1")
+        cfg = self.dir / "haproxy.cfg"
+        cfg.write_text(
+            "global\n"
+            "    maxconn 200\n"
+            "defaults\n"
+            "    mode tcp\n"
+            "    timeout connect 2s\n"
+            "    timeout client 10m\n"
+            "    timeout server 10m\n"
+            "    timeout check 2s\n"
+            "    retries 3\n"
+            "    option redispatch\n"
+            "frontend ssh\n"
+            "    bind 127.0.0.1:%d\n"
+            "    default_backend bastions\n"
+            "backend bastions\n"
+            "    balance first\n"
+            "    option tcp-check\n"
+            "    tcp-check expect rstring ^UP\n" % self.port +
+            "".join("    server %s 127.0.0.1:%d check port %d inter 500 "
+                    "fall 2 rise 2\n" % s for s in servers))
+        os.chmod(cfg, 0o644)
+        check = subprocess.run([HAPROXY, "-c", "-f", str(cfg)],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        assert check.returncode == 0, check.stdout
+        argv = [HAPROXY, "-db", "-f", str(cfg)]
+        if os.geteuid() == 0:
+            argv = ["/usr/sbin/runuser", "-u", "nobody", "--"] + argv
+        self.log = open(self.dir / "haproxy.log", "wb")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
+        util.wait_tcp("127.0.0.1", self.port, timeout=10,
+                      alive=lambda: self.proc.poll() is None,
+                      what="haproxy", log=self.dir / "haproxy.log")
+
+    def said(self, text):
+        return text in (self.dir / "haproxy.log").read_text(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def ha(cast, cluster, build_dir):  # noqa: F811
+    """(world, people, node B, haproxy): node A is world.bastion."""
+    if not os.access(HAPROXY, os.X_OK):
+        pytest.skip("haproxy is not installed (make deps)")
+    world, p = cast
+    ha_a = util.free_port("127.0.0.1")
+    world.top["store"] = dict(store_section(cluster.create_database(),
+                                            cluster), node="bastion-a",
+                              health="127.0.0.1:%d" % ha_a)
+    world.vendors["globex"]["approval"] = {"required": True}
+    world.start_bastion()
+    a = world.bastion
+    b = Bastion(world.dir / "node-b", build_dir, world.pam)
+    policy = world.policy()
+    policy["listen"] = ["127.0.0.1:%d" % util.free_port("127.0.0.1")]
+    policy["paths"] = b.default_paths()
+    # one address, one host key: the engineers' known_hosts holds one
+    policy["paths"]["host_keys"] = [str(a.host_key)]
+    ha_b = util.free_port("127.0.0.1")
+    policy["store"] = dict(policy["store"], node="bastion-b",
+                           health="127.0.0.1:%d" % ha_b)
+    b.write_policy(policy)
+    b.start()
+    lb = None
+    try:
+        assert health(ha_a) == "UP bastion-a\n"
+        assert health(ha_b) == "UP bastion-b\n"
+        lb = HAProxy([("a", a.port, ha_a), ("b", b.port, ha_b)])
+        kh = world.dir / "known_hosts-ha"
+        kh.write_text("%s %s\n" % (ALIAS, a.host_key_pub))
+        lb.opts = ["-o", "Port=%d" % lb.port, "-o", "HostKeyAlias=" + ALIAS,
+                   "-o", "UserKnownHostsFile=%s" % kh]
+        yield world, p, b, lb
+    finally:
+        if lb is not None:
+            lb.stop()
+        b.stop()
+
+
+def kill_node(node):
+    """SIGKILL bastiond and everything it started: the node is gone."""
+    pids = [node.pid] + util.children_of(node.pid)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    node.proc.wait(10)
+    util.wait_gone(pids, 5)
+
+
+def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
+    world, p, b, lb = ha
+    a = world.bastion
+    # a grant, approved before the failure: gina's request (through the
+    # balancer, so on A) approved on B
+    gina = p["gina"].popen("pacs", "echo first", options=lb.opts,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    ev = a.wait_audit(event="approval.requested", user="gina", alive=gina,
+                      timeout=20)
+    r = ctl(build_dir, b, "approve", ev["request"], "1h")
+    assert r.returncode == 0, r.stderr
+    out, err = gina.communicate(timeout=30)
+    assert gina.returncode == 0 and out == "first\n", err
+    # alice's session, live on A through the balancer
+    alice = p["alice"].popen("ct-scanner", "while :; do echo tick; sleep "
+                             "0.05; done", options=lb.opts,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert alice.stdout.readline() == b"tick\n"
+        # every node lists it, with the node it runs on
+        [s] = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+        assert (s["engineer"], s["node"]) == ("alice", "bastion-a"), s
+        rec = s["recording"]
+        assert rec in recordings(world)
+        util.wait_until(lambda: "(signed by checkpoint" in verify(
+            world, build_dir, rec).stdout, 15, interval=0.1,
+            what="a checkpoint in " + rec)
+        kill_node(a)
+        killed = time.monotonic()
+        # the engineer's connection went with the node
+        alice.communicate(timeout=30)
+        assert alice.returncode != 0
+
+        def login():
+            r = p["gina"].ssh("pacs", "echo after", options=lb.opts,
+                              extra={"ConnectTimeout": "3"}, timeout=10)
+            return r if r.returncode == 0 else None
+        r = util.wait_until(login, 15, interval=0.2,
+                            what="a login through haproxy after A died")
+        took = time.monotonic() - killed
+    finally:
+        if alice.poll() is None:
+            os.killpg(alice.pid, signal.SIGTERM)
+            alice.communicate(timeout=30)
+    assert r.stdout == "after\n", r.stderr
+    assert took < 5, took
+    # the balancer's health check took A out (not only a refused connect)
+    util.wait_until(lambda: lb.said("Server bastions/a is DOWN"), 5,
+                    what="haproxy marking node A down")
+    assert not lb.said("Server bastions/b is DOWN")
+    # on B, on the grant made before: no new request, no waiting
+    assert b.audit_events(event="approval.requested") == []
+    assert "waiting for approval" not in r.stderr.lower(), r.stderr
+    assert b.audit_events(event="session.start", user="gina")
+    # A's recording verifies up to its last signed checkpoint: unsealed
+    # (status 2), nothing altered
+    v = verify(world, build_dir, rec)
+    assert v.returncode == 2, v.stdout + v.stderr
+    assert "NOT SEALED" in v.stdout and "(signed by checkpoint" in v.stdout
+
+
+def test_health_port_says_which_node(ha):
+    world, p, b, lb = ha
+    port = int(b.policy["store"]["health"].rsplit(":", 1)[1])
+    assert health(port) == "UP bastion-b\n"
+    # no recorder, not ready: DOWN until bastiond has restarted it (1 s)
+    [rec] = [pid for pid in util.children_of(b.pid)
+             if "bastion-recorder" in util.pid_cmdline(pid)]
+    os.kill(rec, signal.SIGKILL)
+    util.wait_until(lambda: health(port) ==
+                    "DOWN bastion-b: the recorder is not running\n", 5,
+                    interval=0.02, what="node B saying DOWN")
+    util.wait_until(lambda: health(port) == "UP bastion-b\n", 10,
+                    interval=0.1, what="node B UP again")
+    # a node that stops closes it first: the balancer stops sending
+    b.stop()
+    with pytest.raises(OSError):
+        health(port)
+    util.wait_until(lambda: lb.said("Server bastions/b is DOWN"), 5,
+                    what="haproxy marking node B down")
+    assert not lb.said("Server bastions/a is DOWN")
