@@ -184,24 +184,6 @@ web_cred_fp(const uint8_t *id, size_t idlen, char out[WEB_FP_MAX])
 	web_b64url(h, sizeof(h), out + 9, WEB_FP_MAX - 9);
 }
 
-/* n bytes from 2n hex digits of s (exactly: nothing may follow). */
-static int
-web_hex_decode(const char *s, uint8_t *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (strlen(s) != 2 * n)
-		return (BERR_FORMAT);
-	for (i = 0; i < n; i++) {
-		if ((hi = hex_digit(s[2 * i])) < 0 ||
-		    (lo = hex_digit(s[2 * i + 1])) < 0)
-			return (BERR_FORMAT);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (0);
-}
-
 /* ---- who --------------------------------------------------------------- */
 
 const struct policy_person *
@@ -262,7 +244,7 @@ web_assertion_check(struct web *w, const char *person,
 	memset(&k, 0, sizeof(k));
 	k.alg = cred->alg == -8 ? SK_ALG_ED25519 : SK_ALG_ECDSA;
 	n = strlen(cred->pubkey) / 2;
-	if (n > sizeof(k.pub) || web_hex_decode(cred->pubkey, k.pub, n) != 0) {
+	if (n > sizeof(k.pub) || hex_decode(cred->pubkey, k.pub, n) != 0) {
 		*why = "the stored key is unreadable";
 		return (BERR_AUTH);
 	}
@@ -670,7 +652,7 @@ web_commit(struct web *w, int argc, char **argv)
 	memset(&row, 0, sizeof(row));
 	memset(&act, 0, sizeof(act));
 	if (argc != 2 || strlen(argv[1]) != 2 * CTLP_CHALLENGE_LEN ||
-	    web_hex_decode(argv[1], ch, sizeof(ch)) != 0) {
+	    hex_decode(argv[1], ch, sizeof(ch)) != 0) {
 		web_fail(2, "usage: commit CHALLENGE (64 hex digits, from "
 		    "prepare)");
 		return (2);
