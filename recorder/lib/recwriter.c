@@ -389,11 +389,13 @@ writer_open(int fd, const struct reckey *key, const struct rec_hdr *hdr,
 		r = BERR_NOMEM;
 		goto out;
 	}
-	if (file_key != NULL &&
-	    ((w->sealed_buf = malloc(REC_MAX_STORED)) == NULL ||
-	    (r = age_payload_new(file_key, &w->enc)) != 0)) {
-		r = w->sealed_buf == NULL ? BERR_NOMEM : r;
-		goto out;
+	if (file_key != NULL) {
+		if ((w->sealed_buf = malloc(REC_MAX_STORED)) == NULL) {
+			r = BERR_NOMEM;
+			goto out;
+		}
+		if ((r = age_payload_new(file_key, &w->enc)) != 0)
+			goto out;
 	}
 	if ((r = recfmt_chain_seed(sid, w->head)) != 0 ||
 	    (r = recfmt_hdr_encode(hdr, pl)) != 0)
