@@ -224,11 +224,9 @@ class Authenticator:
 SECRETS = {"bob": "web-bob-1", "carol": "web-carol-1", "gina": "web-gina-1"}
 
 
-@pytest.fixture
-def web(cast):
-    """The standard cast with a web: section (webd's user: this test's),
-    globex's pacs behind approval, PAM service bastion-web; started."""
-    world, p = cast
+def web_setup(world):
+    """A web: section in world's policy (webd's user: this test's),
+    globex's pacs behind approval, PAM service bastion-web; not started."""
     world.top["web"] = {"origin": ORIGIN,
                         "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
     world.vendors["globex"]["approval"] = {"required": True}
@@ -239,6 +237,13 @@ def web(cast):
     world.pam.write_service("bastion-web", [
         "auth required %s passdb=%s" % (world.pam.matrix, passdb),
         "account required %s passdb=%s" % (world.pam.matrix, passdb)])
+
+
+@pytest.fixture
+def web(cast):
+    """The standard cast with web_setup(); started."""
+    world, p = cast
+    web_setup(world)
     world.start_bastion()
     return world, p
 
