@@ -712,15 +712,24 @@ report_csv(struct report *R)
 	}
 }
 
-/* An IANA zone name: letters, digits, "/_+-", no "..", not absolute. */
+/* --tz: the CSV's zone (nothing else reads it), an IANA name (letters,
+ * digits, "/_+-", no "..", not absolute). 0 or the exit status. */
 static int
-report_tz_ok(const char *z)
+report_tz(const char *z)
 {
 	size_t n = strlen(z);
 
-	return (n > 0 && n < 64 && z[0] != '/' && strstr(z, "..") == NULL &&
+	if (n == 0 || n >= 64 || z[0] == '/' || strstr(z, "..") != NULL ||
 	    strspn(z, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789/_+-") == n);
+	    "0123456789/_+-") != n) {
+		fprintf(stderr, "bastionctl: report: --tz \"%s\" is not a time "
+		    "zone name (e.g. Asia/Tokyo)\n", z);
+		return (CTL_EXIT_USAGE);
+	}
+	if (setenv("TZ", z, 1) != 0)
+		return (CTL_EXIT_FAIL);
+	tzset();
+	return (0);
 }
 
 /* ---- the verb ---------------------------------------------------------- */
@@ -783,16 +792,8 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 			json = 2;
 			break;
 		case 'z':
-			if (!report_tz_ok(optarg)) {
-				fprintf(stderr, "bastionctl: report: --tz "
-				    "\"%s\" is not a time zone name (e.g. "
-				    "Asia/Tokyo)\n", optarg);
-				return (CTL_EXIT_USAGE);
-			}
-			/* the CSV's times; nothing else reads the zone */
-			if (setenv("TZ", optarg, 1) != 0)
-				return (CTL_EXIT_FAIL);
-			tzset();
+			if ((r = report_tz(optarg)) != 0)
+				return (r);
 			zone = 1;
 			break;
 		case 'w':

@@ -89,8 +89,11 @@ replay_access(struct verb_ctx *c, const char *path, const char **identity)
 	return (rc);
 }
 
+/* bastion-replay on the recording at path, once replay_access() lets it
+ * be read: the text transcript (with the audit chain's word on how the
+ * session was let in), or, cast, asciicast v2 with its verdict apart. */
 static int
-replay_run(struct verb_ctx *c, const char *path)
+replay_tool(struct verb_ctx *c, const char *path, int cast)
 {
 	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
 	char *argv[12];
@@ -100,20 +103,28 @@ replay_run(struct verb_ctx *c, const char *path)
 	if (replay_access(c, path, &identity) != 0)
 		return (1);
 	audverb_pubkey(c, pub, sizeof(pub));
-	argv[n++] = "--text";
+	argv[n++] = cast ? "--asciicast" : "--text";
 	argv[n++] = "-k";
 	argv[n++] = pub;
 	if (identity != NULL) {
 		argv[n++] = "--identity";
 		argv[n++] = (char *)identity;
 	}
-	if (auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0) {
+	if (!cast &&
+	    auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0) {
 		argv[n++] = "--audit";
 		argv[n++] = chain;
 	}
 	argv[n++] = (char *)path;
 	argv[n] = NULL;
-	return (audverb_tool(c, "bastion-replay", argv));
+	return (cast ? audverb_tool_split(c, "bastion-replay", argv) :
+	    audverb_tool(c, "bastion-replay", argv));
+}
+
+static int
+replay_run(struct verb_ctx *c, const char *path)
+{
+	return (replay_tool(c, path, 0));
 }
 
 static const struct audverb_one replay_one = { replay_run };
@@ -134,24 +145,7 @@ const struct cmd_entry cmd_replay_entry = {
 static int
 cast_run(struct verb_ctx *c, const char *path)
 {
-	char pub[PATH_MAX + 32];
-	char *argv[8];
-	const char *identity;
-	int n = 0;
-
-	if (replay_access(c, path, &identity) != 0)
-		return (1);
-	audverb_pubkey(c, pub, sizeof(pub));
-	argv[n++] = "--asciicast";
-	argv[n++] = "-k";
-	argv[n++] = pub;
-	if (identity != NULL) {
-		argv[n++] = "--identity";
-		argv[n++] = (char *)identity;
-	}
-	argv[n++] = (char *)path;
-	argv[n] = NULL;
-	return (audverb_tool_split(c, "bastion-replay", argv));
+	return (replay_tool(c, path, 1));
 }
 
 static const struct audverb_one cast_one = { cast_run };

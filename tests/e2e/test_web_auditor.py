@@ -13,32 +13,19 @@ encryption.py's.
 
 import csv
 import io
-import json
-import os
 
 import pytest
 
-from test_recording_encryption import MARKER, keys, start, typed_session  # noqa: F401
-from test_web_control import (Authenticator, SECRETS, call, enrol,  # noqa: F401
-                              sign_in, token_of, web, web_setup)
+from test_recording_encryption import (MARKER, keys, server_identity,  # noqa: F401
+                                       start, typed_session)
+from test_web_control import (Authenticator, call, enrol,  # noqa: F401
+                              enrol_locally, sign_in, token_of, web,
+                              web_setup)
 
 
 def auditor_token(world, bastionctl):
-    """carol enrolled (her code from a local admin) and signed in: her
-    token."""
-    carol = Authenticator()
-    r = bastionctl(world, "web-enroll", "carol", "--json")
-    assert r.returncode == 0, r.stderr
-    code = json.loads(r.stdout)["code"]
-    a = call(world, ["enroll-begin", "carol"], [("code", code)])
-    assert a.exit == 0, a.err
-    ch, _ = a.challenge()
-    a = call(world, ["enroll-finish", "carol"],
-             [("attest", carol.create(ch)), ("secret", SECRETS["carol"])])
-    assert a.exit == 0, a.err
-    a, _ = sign_in(world, "carol", carol)
-    assert a.exit == 0, a.err
-    tok, _, who = token_of(a)
+    """carol enrolled (her code from a local admin), signed in: her token."""
+    tok, who = enrol_locally(world, bastionctl, "carol", Authenticator())
     assert who["role"] == "auditor"
     return tok
 
@@ -112,6 +99,15 @@ def test_recordings_and_report_as_json_and_csv(web, bastionctl):
              [("token", tok)])
     assert a.exit == 2 and "YYYY-MM" in a.err
 
+    # bastionctl's own --csv: the zone is a name, never a path
+    r = bastionctl(world, "report", "--csv", "--tz", "../../etc/passwd")
+    assert r.returncode == 2 and "not a time zone name" in r.stderr
+    r = bastionctl(world, "report", "--csv", "--month", month)
+    assert r.returncode in (0, 1), r.stderr
+    [c] = [x for x in csv.DictReader(io.StringIO(
+        r.stdout.lstrip("\ufeff"), newline="")) if x["session"] == sid]
+    assert c["start"].endswith("+00:00"), c     # no --tz: UTC
+
     # the report is the auditors': an admin's token is refused
     bob = Authenticator()
     enrol(world, p["bob"], bob)
@@ -153,9 +149,7 @@ def test_encrypted_cast_is_refused_without_server_unlock(
 def test_encrypted_cast_through_the_audited_unlock(
         web_encrypted, keys, bastionctl, tmp_path):  # noqa: F811
     world, p = web_encrypted
-    ident = tmp_path / "server.agekey"
-    ident.write_bytes(keys["escrow"][0].read_bytes())
-    os.chmod(ident, 0o600)
+    ident = server_identity(tmp_path, keys, 0o600)
     start(world, keys, server_unlock="allow", server_identity=str(ident))
     rec, _ = typed_session(world, p["alice"])
     tok = auditor_token(world, bastionctl)

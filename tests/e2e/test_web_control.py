@@ -283,6 +283,28 @@ def sign_in(world, name, authn, secret=None):
                  ("from", "192.0.2.7")]), opts
 
 
+def enrol_locally(world, bastionctl, name, authn):
+    """name's key enrolled with a code from a local admin (bastionctl
+    web-enroll: auditors need not use ssh), then signed in: (token,
+    the 'a' frame's JSON)."""
+    r = bastionctl(world, "web-enroll", name, "--json")
+    assert r.returncode == 0, r.stderr
+    ev = world.bastion.wait_audit(event="web.enroll", person=name,
+                                  result="code")
+    assert ev["via"] == "bastionctl"
+    a = call(world, ["enroll-begin", name],
+             [("code", json.loads(r.stdout)["code"])])
+    assert a.exit == 0, a.err
+    ch, _ = a.challenge()
+    a = call(world, ["enroll-finish", name],
+             [("attest", authn.create(ch)), ("secret", SECRETS[name])])
+    assert a.exit == 0, a.err
+    a, _ = sign_in(world, name, authn)
+    assert a.exit == 0, a.err
+    tok, _, who = token_of(a)
+    return tok, who
+
+
 def token_of(answer):
     p = answer.one("a")
     expiry = struct.unpack(">Q", p[32:40])[0]
@@ -565,20 +587,7 @@ def test_watch_streams_terminal_frames(web, bastionctl):
     proc.communicate(timeout=30)
     # an auditor's token does not reach watch; carol's code comes from
     # a local admin with bastionctl (auditors need not use ssh)
-    r = bastionctl(world, "web-enroll", "carol", "--json")
-    assert r.returncode == 0, r.stderr
-    ev = world.bastion.wait_audit(event="web.enroll", person="carol",
-                                  result="code")
-    assert ev["via"] == "bastionctl"
-    enrol_code = json.loads(r.stdout)["code"]
-    a = call(world, ["enroll-begin", "carol"], [("code", enrol_code)])
-    ch, _ = a.challenge()
-    a = call(world, ["enroll-finish", "carol"],
-             [("attest", carol.create(ch)), ("secret", SECRETS["carol"])])
-    assert a.exit == 0, a.err
-    a, _ = sign_in(world, "carol", carol)
-    assert a.exit == 0, a.err
-    ctok, _, who = token_of(a)
+    ctok, who = enrol_locally(world, bastionctl, "carol", carol)
     assert who["role"] == "auditor"
     a = call(world, ["watch", sid], [("token", ctok)])
     assert a.exit == 2 and "not a verb the console runs" in a.err
