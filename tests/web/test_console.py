@@ -32,6 +32,7 @@ from selenium.webdriver.common.virtual_authenticator import Credential
 
 from harness import util
 from test_approvals import waiting
+from test_recording_encryption import MARKER, keys, start, typed_session  # noqa: F401
 from webharness import Console, Webd
 
 pytestmark = pytest.mark.timeout(300)
@@ -52,24 +53,41 @@ def web_pam(world):
         for kind in ("auth", "account")])
 
 
-@pytest.fixture
-def console(cast, webd_bin, web_static, browser, tmp_path):
-    """The standard cast with a web: section for a bastion-webd on
+def open_console(cast, webd_bin, web_static, browser, tmp_path, start):
+    """The cast with a web: section for a bastion-webd on
     https://localhost:PORT, globex's pacs behind approval, PAM service
-    bastion-web; bastiond and webd started. (world, people, webd,
-    Console)."""
+    bastion-web; bastiond started by start(world), then webd. (world,
+    people, webd, Console)."""
     world, p = cast
     webd = Webd(webd_bin, web_static, tmp_path / "webd", ctl_path=None)
     world.top["web"] = {"origin": webd.origin,
                         "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
     world.vendors["globex"]["approval"] = {"required": True}
     web_pam(world)
-    world.start_bastion()
+    start(world)
     webd.ctl_path = str(world.bastion.run_dir / "web.sock")
     webd.start()
     browser.authenticator()
-    yield world, p, webd, Console(browser, webd)
-    webd.stop()
+    return world, p, webd, Console(browser, webd)
+
+
+@pytest.fixture
+def console(cast, webd_bin, web_static, browser, tmp_path):
+    """open_console() with the standard policy."""
+    c = open_console(cast, webd_bin, web_static, browser, tmp_path,
+                     lambda world: world.start_bastion())
+    yield c
+    c[2].stop()
+
+
+@pytest.fixture
+def console_encrypted(cast, keys, webd_bin, web_static, browser, tmp_path):  # noqa: F811
+    """open_console() with recordings encrypted to the auditor's and the
+    escrow key, and no server_unlock (the default: forbid)."""
+    c = open_console(cast, webd_bin, web_static, browser, tmp_path,
+                     lambda world: start(world, keys))
+    yield c
+    c[2].stop()
 
 
 def enrol(world, person, con):
@@ -258,7 +276,7 @@ def test_carol_finds_replays_verifies_and_downloads_a_recording(console,
                     what="alice's recording found again")
     b.shot("console-auditor")
     # replay it in the browser: seek to the end, the output is there
-    con.find("#replay-%s" % sid).click()
+    con.click("#replay-%s" % sid)
     util.wait_until(lambda: b.d.execute_script(
         "return !!window.bastionReplay"), timeout=30,
         what=lambda: "the player (page: %r)" % con.notice())
@@ -271,7 +289,7 @@ def test_carol_finds_replays_verifies_and_downloads_a_recording(console,
     assert "recorded-42" in text, text
     b.shot("console-replay")
     world.bastion.wait_audit(event="recording.access", user="carol")
-    con.find("#verify-%s" % sid).click()
+    con.click("#verify-%s" % sid)
     b.wait_text("#verify-status", "署名とハッシュチェーンは正しい",
                 timeout=30)
     assert "status-ok" in con.find("#verify-status").get_attribute("class")
@@ -282,7 +300,7 @@ def test_carol_finds_replays_verifies_and_downloads_a_recording(console,
     assert ev["recording"] == sid
     # the evidence bundle: prepare, the dialog, the key, the download;
     # bastion-verify accepts what Chrome saved
-    con.find("#bundle-%s" % sid).click()
+    con.click("#bundle-%s" % sid)
     body = con.confirm(shot="console-export-dialog")
     assert sid in body
     util.wait_until(lambda: "証拠バンドルを保存しました" in con.notice(),
@@ -312,6 +330,31 @@ def test_carol_finds_replays_verifies_and_downloads_a_recording(console,
     assert row["recording_status"] == "sealed"
     assert [x["session"] for x in rows if x["engineer"] == "alice"] == [
         sid], rows
+    assert b.violations() == []
+
+
+def test_an_encrypted_recording_is_to_be_replayed_offline(console_encrypted):
+    """Without server_unlock the player gets nothing decrypted and the
+    page says plainly to replay it offline with the auditor's key; the
+    refusal is in the chain."""
+    world, p, webd, con = console_encrypted
+    b = con.b
+    rec, _ = typed_session(world, p["alice"])
+    enrol(world, p["carol"], con)
+    sign_in(con, "carol", "監査者")
+    b.wait_text("#recordings-list", "alice", timeout=30)
+    sid = recording_row(b, "alice")
+    assert b.d.execute_script(
+        "return document.querySelector('#recordings-list "
+        "td[data-col=encrypted]').textContent") != ""
+    con.click("#replay-%s" % sid)
+    b.wait_text("#replay-offline", "監査者の鍵", timeout=30)
+    assert "server_unlock" in con.find("#replay-refusal").text
+    assert not b.d.execute_script("return !!window.bastionReplay")
+    assert MARKER not in b.d.page_source
+    b.shot("console-replay-encrypted")
+    ev = world.bastion.wait_audit(event="recording.unlock", user="carol")
+    assert ev["result"] == "refused" and ev["recording"] == rec
     assert b.violations() == []
 
 

@@ -270,11 +270,11 @@ def test_auditor_page(scene, browser, webd):
         "recordings", "--json", "--engineer", "gina", "--device", "pacs"],
         timeout=10, what="the search")
     # an encrypted one this server may not unlock: replay it offline
-    con.find("#replay-18").click()
+    con.click("#replay-18")
     browser.wait_text("#replay-offline", "監査者の鍵")
     assert "cannot be replayed here" in con.find("#replay-refusal").text
     # replay with seek to the end
-    con.find("#replay-17").click()
+    con.click("#replay-17")
     util.wait_until(lambda: browser.d.execute_script(
         "return !!window.bastionReplay"), timeout=10, what="the player")
     browser.d.execute_script("window.bastionReplay.seek(10)")
@@ -291,13 +291,13 @@ def test_auditor_page(scene, browser, webd):
     browser.shot("ui-replay")
     assert s.ctl.last("cast")[0] == ["cast", "17"]
     # verify: the verdict in plain words
-    con.find("#verify-17").click()
+    con.click("#verify-17")
     browser.wait_text("#verify-status", "署名とハッシュチェーンは正しい")
     assert "signature good" in con.find("#verify-detail").text
     assert "status-ok" in con.find("#verify-status").get_attribute("class")
     browser.shot("ui-verify")
     # the bundle: an export, confirmed with the key, downloaded
-    con.find("#bundle-17").click()
+    con.click("#bundle-17")
     con.confirm()
     con.wait_notice("証拠バンドルを保存しました")
     f = browser.downloads / "bastion-recording-17.tar"
