@@ -4,7 +4,8 @@
  * (proto/ctlproto.h, docs/WEB.md). control_web.c reads the request,
  * resolves the session token and runs verbs, prepare and commit;
  * control_web_auth.c signs people in and enrols their keys (WebAuthn with
- * proto/webauthn.c, then PAM service "bastion-web").
+ * proto/webauthn.c, then PAM service "bastion-web"); control_web_report.c
+ * makes the month's report for an auditor (bastionctl's, as JSON or CSV).
  */
 #ifndef BASTION_CONTROL_WEB_H
 #define BASTION_CONTROL_WEB_H
@@ -48,6 +49,7 @@ int control_cancelled(void *arg, unsigned wait_ms);
 /* One request being served. */
 struct web {
 	const struct policy *pol;
+	const char *policy_path;	/* what bastionctl report reads */
 	struct state *st;
 	struct ctlp_req *req;
 	const char *from;		/* webd's word for the browser ("" if
@@ -57,6 +59,12 @@ struct web {
 	const struct policy_person *person;
 	enum policy_role role;
 };
+
+/* control_web_report.c: "report WORDS" for an auditor, with c's streams;
+ * the exit status. */
+struct verb_ctx;
+int web_report(const struct web *w, struct verb_ctx *c, int argc,
+    char **argv);
 
 /* Frames: an error line and the exit status; the exit status alone. */
 void web_fail(int code, const char *fmt, ...)

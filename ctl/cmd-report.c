@@ -1,6 +1,9 @@
 /*
- * cmd-report.c - "bastionctl report [--month YYYY-MM] [--json]": the
- * monthly record of maintenance sessions the MHLW guideline asks for.
+ * cmd-report.c - "bastionctl report [--month YYYY-MM] [--json | --csv]
+ * [--tz ZONE]": the monthly record of maintenance sessions the MHLW
+ * guideline asks for. --csv is the same record for a spreadsheet (the web
+ * console's download): UTF-8 with a BOM, CRLF, every cell quoted, times
+ * in ISO 8601 with the offset of ZONE (an IANA name, default UTC).
  *
  * The source is the hash-chained audit log (STATE_DIR/audit.log), which
  * is verified first: the report says in its header whether the chain is
@@ -619,6 +622,116 @@ report_json(struct report *R, const char *generated)
 	fputs("]}\n", stdout);
 }
 
+/* ---- CSV -------------------------------------------------------------- */
+
+/* A chain time ("2026-11-02T10:00:01.123Z") in the zone TZ names, ISO 8601
+ * with its offset ("2026-11-02T19:00:01+09:00"); "" if there is none. */
+static void
+report_csv_time(const char *ts, char *out, size_t len)
+{
+	struct tm tm;
+	time_t t;
+	size_t n;
+
+	memset(&tm, 0, sizeof(tm));
+	out[0] = '\0';
+	if (*ts == '\0' || strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return;
+	t = timegm(&tm);
+	if (localtime_r(&t, &tm) == NULL ||
+	    (n = strftime(out, len, "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5 ||
+	    n + 2 > len) {
+		out[0] = '\0';
+		return;
+	}
+	/* "+0900" -> "+09:00" */
+	memmove(out + n - 1, out + n - 2, 3);
+	out[n - 2] = ':';
+}
+
+/* One cell: cleaned, quoted, quotes doubled; a cell a spreadsheet would
+ * take for a formula (= + - @) starts with an apostrophe. */
+static void
+report_csv_cell(FILE *f, const char *val, int last)
+{
+	char clean[2048];
+	const char *p;
+
+	text_clean(clean, sizeof(clean), val);
+	fputc('"', f);
+	if (strchr("=+-@", clean[0]) != NULL && clean[0] != '\0')
+		fputc('\'', f);
+	for (p = clean; *p != '\0'; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	fputs(last ? "\"\r\n" : "\",", f);
+}
+
+static void
+report_csv(struct report *R)
+{
+	static const char *const head[] = { "session", "start", "end",
+	    "seconds", "engineer", "vendor", "from", "device", "to",
+	    "approval", "request", "grant", "approvers", "work_record",
+	    "recording", "recording_status", "audit_chain" };
+	const size_t nh = sizeof(head) / sizeof(head[0]);
+	char start[48], end[48], secs[24], work[2048];
+	size_t i;
+
+	fputs("\xef\xbb\xbf", stdout);
+	for (i = 0; i < nh; i++)
+		report_csv_cell(stdout, head[i], i + 1 == nh);
+	for (i = 0; i < R->set.n; i++) {
+		const struct auditsess *s = &R->set.s[i];
+		const char *row[sizeof(head) / sizeof(head[0])];
+		size_t k;
+
+		report_csv_time(s->start, start, sizeof(start));
+		report_csv_time(s->end, end, sizeof(end));
+		if (s->seconds >= 0)
+			snprintf(secs, sizeof(secs), "%lld", s->seconds);
+		else
+			secs[0] = '\0';
+		if (s->has_work)
+			report_work_text(s, work, sizeof(work));
+		else
+			work[0] = '\0';
+		row[0] = s->sid; row[1] = start; row[2] = end; row[3] = secs;
+		row[4] = s->engineer; row[5] = s->vendor; row[6] = s->from;
+		row[7] = s->device; row[8] = s->to;
+		row[9] = s->admission[0] ? s->admission : "not required";
+		row[10] = s->request; row[11] = s->grant;
+		row[12] = s->approvers; row[13] = work;
+		row[14] = s->recording; row[15] = s->rec_status;
+		row[16] = report_chain_state(&R->cv);
+		for (k = 0; k < nh; k++)
+			report_csv_cell(stdout, row[k] != NULL ? row[k] : "",
+			    k + 1 == nh);
+	}
+}
+
+/* --tz: the CSV's zone (nothing else reads it), an IANA name (letters,
+ * digits, "/_+-", no "..", not absolute). 0 or the exit status. */
+static int
+report_tz(const char *z)
+{
+	size_t n = strlen(z);
+
+	if (n == 0 || n >= 64 || z[0] == '/' || strstr(z, "..") != NULL ||
+	    strspn(z, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != n) {
+		fprintf(stderr, "bastionctl: report: --tz \"%s\" is not a time "
+		    "zone name (e.g. Asia/Tokyo)\n", z);
+		return (CTL_EXIT_USAGE);
+	}
+	if (setenv("TZ", z, 1) != 0)
+		return (CTL_EXIT_FAIL);
+	tzset();
+	return (0);
+}
+
 /* ---- the verb ---------------------------------------------------------- */
 
 /* "YYYY-MM", month 01..12 */
@@ -642,6 +755,8 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "month", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "tz", required_argument, NULL, 'z' },
 		{ "wide", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -651,7 +766,7 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i;
-	int ch, json = 0, rc = CTL_EXIT_OK, r;
+	int ch, json = 0, zone = 0, rc = CTL_EXIT_OK, r;
 
 	memset(&R, 0, sizeof(R));
 	R.c = c;
@@ -659,7 +774,7 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 	gmtime_r(&now, &tm);
 	strftime(month, sizeof(month), "%Y-%m", &tm);
 	strftime(generated, sizeof(generated), "%Y-%m-%d %H:%M UTC", &tm);
-	while ((ch = getopt_long(argc, argv, "m:jw", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "m:jcz:w", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			if (!report_month_ok(optarg)) {
@@ -672,6 +787,14 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'c':
+			json = 2;
+			break;
+		case 'z':
+			if ((r = report_tz(optarg)) != 0)
+				return (r);
+			zone = 1;
 			break;
 		case 'w':
 			R.width = 0;
@@ -686,6 +809,10 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 		return (CTL_EXIT_USAGE);
 	}
 	R.month = month;
+	if (json == 2 && !zone) {
+		(void)setenv("TZ", "UTC", 1);
+		tzset();
+	}
 	if (auditlog_path_for(c->pol->state_dir, R.chain,
 	    sizeof(R.chain)) != 0) {
 		fprintf(stderr, "bastionctl: report: state_dir %s is too "
@@ -726,7 +853,9 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 	}
 	if (R.cv.verdict != AUDITLOG_OK || R.set.overflow)
 		rc = CTL_EXIT_FAIL;
-	if (json)
+	if (json == 2)
+		report_csv(&R);
+	else if (json)
 		report_json(&R, generated);
 	else
 		report_text(&R, generated);
@@ -738,7 +867,7 @@ out:
 
 const struct ctl_cmd ctl_cmd_report = {
 	"report",
-	"[--month YYYY-MM] [--json] [--wide]",
+	"[--month YYYY-MM] [--json | --csv] [--tz ZONE] [--wide]",
 	"the month's sessions (default: this month, UTC) from the verified "
 	"audit chain",
 	cmd_report_exec,

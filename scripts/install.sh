@@ -18,8 +18,8 @@
 #   SYSUSERSDIR sysusers.d (pkg-config systemd)              /usr/lib/sysusers.d
 #
 # Configuration is never overwritten: /etc/bastion/policy.yaml (a starter
-# policy that lets nobody in) and /etc/pam.d/bastion are written only when
-# absent. Uninstall leaves them, and the state and recordings in
+# policy that lets nobody in), /etc/pam.d/bastion and /etc/pam.d/bastion-web
+# (the web console's sign-in) are written only when absent. Uninstall leaves them, and the state and recordings in
 # /var/lib/bastion, which are the hospital's records. Installed as root on
 # a machine running systemd (and without DESTDIR), it also creates the
 # users (sysusers.d) and directories (tmpfiles.d), moves a recording key
@@ -248,6 +248,7 @@ do_install() {
 	chmod 0750 "$DESTDIR$CONFDIR"
 	starter_policy | install_conf 0640 "$CONFDIR/policy.yaml"
 	install_conf 0644 "$SYSCONFDIR/pam.d/bastion" <"$TOP/pam/bastion"
+	install_conf 0644 "$SYSCONFDIR/pam.d/bastion-web" <"$TOP/pam/bastion-web"
 	if live; then
 		systemd-sysusers "$SYSUSERSDIR/bastion.conf" ||
 		    die "systemd-sysusers could not create the bastion's users"
@@ -315,7 +316,8 @@ do_uninstall() {
 		systemctl daemon-reload || true
 	fi
 	echo "removed the bastion's programs, module, unit and documentation."
-	echo "kept: $CONFDIR, $SYSCONFDIR/pam.d/bastion, /var/lib/bastion" \
+	echo "kept: $CONFDIR, $SYSCONFDIR/pam.d/bastion and bastion-web," \
+	    "/var/lib/bastion" \
 	    "(policy, keys, state, recordings) and the users bastion," \
 	    "bastion-rec (their files)"
 }
@@ -331,6 +333,7 @@ case ${1:-} in
 	manifest | while read -r mode src dst; do echo "$dst"; done
 	echo "$CONFDIR/policy.yaml"
 	echo "$SYSCONFDIR/pam.d/bastion"
+	echo "$SYSCONFDIR/pam.d/bastion-web"
 	;;
 *)
 	echo "usage: $ME [--uninstall | --list]" >&2

@@ -1,9 +1,11 @@
 /*
  * cmd-recordings.c - the auditor's "recordings [--engineer N] [--vendor N]
- * [--device N] [--date YYYY-MM-DD] [--wide]": the recordings below
- * recordings_dir, newest first, with their session, start, duration,
- * status (sealed, abnormal, live, unsealed), engineer, vendor, device and
- * source (--wide: the recording id too). Each file is read only through
+ * [--device N] [--date YYYY-MM-DD] [--wide] [--json]": the recordings
+ * below recordings_dir, newest first, with their session, start,
+ * duration, status (sealed, abnormal, live, unsealed), engineer, vendor,
+ * device and source (--wide: the recording id too; --json: a JSON array
+ * with the start in Unix seconds, the approval the recording names and
+ * whether it is encrypted, for the web console). Each file is read only through
  * the bounded recorder reader (its HEADER, and the SEAL found from the
  * file's size): a listing, not a verification (`verify` checks them).
  */
@@ -16,11 +18,21 @@
 #include "recreader.h"
 #include "state.h"
 #include "table.h"
+#include "text.h"
+
+/* One element of --json's array, with what it is sorted by. */
+struct recordings_elem {
+	long long start, session;
+	char *json;
+};
 
 /* The listing being filled by the walk. */
 struct recordings_list {
 	struct table *t;
 	int wide;			/* --wide: the recording id too */
+	int as_json;			/* --json */
+	struct recordings_elem *elems;	/* --json: the array's elements */
+	size_t nelems;
 	char **live;			/* recordings of live sessions */
 	size_t nlive;
 	time_t now;
@@ -45,7 +57,7 @@ static const struct table_col recordings_cols[] = {
  */
 static int
 recordings_seal(const char *path, off_t size, uint64_t *time_us,
-    uint32_t *status)
+    uint32_t *status, int *version)
 {
 	struct recreader *r = NULL;
 	struct rec_payload pl;
@@ -62,7 +74,8 @@ recordings_seal(const char *path, off_t size, uint64_t *time_us,
 		recreader_free(r);
 		return (0);
 	}
-	sbase = recreader_version(r) == 2 ? recreader_base(r) : 0;
+	*version = (int)recreader_version(r);
+	sbase = *version == 2 ? recreader_base(r) : 0;
 	for (reason = 0; reason <= REC_REASON_MAX && !found; reason++) {
 		off = size - (off_t)(202 + reason);
 		if (off < (off_t)recreader_base(r))
@@ -144,6 +157,87 @@ recordings_live_free(struct recordings_list *F)
 	F->nlive = 0;
 }
 
+/* One element of --json's array: every string through text_json (the
+ * header's fields are the worker's words, never trusted as JSON). */
+static void
+recordings_json(struct recordings_list *F, time_t t0, long long secs,
+    const char *status, const char *from, int version,
+    const struct rec_hdr *h)
+{
+	static const char *const keys[] = { "engineer", "vendor", "device",
+	    "approval" };
+	const char *ref = audverb_get(h, "ref");
+	struct recordings_elem *ne, e;
+	size_t k, len;
+	FILE *f;
+
+	if (F->nelems >= 100000 || (ne = realloc(F->elems, (F->nelems + 1) *
+	    sizeof(*ne))) == NULL)
+		return;
+	F->elems = ne;
+	memset(&e, 0, sizeof(e));
+	e.start = (long long)t0;
+	e.session = strtoll(ref, NULL, 10);
+	if ((f = open_memstream(&e.json, &len)) == NULL)
+		return;
+	fputs("{\"session\":", f);
+	text_json(f, ref);
+	fputs(",\"recording\":", f);
+	text_json(f, audverb_get(h, "session"));
+	fprintf(f, ",\"start\":%lld", (long long)t0);
+	if (secs >= 0)
+		fprintf(f, ",\"duration\":%lld", secs);
+	else
+		fputs(",\"duration\":null", f);
+	fputs(",\"status\":", f);
+	text_json(f, status);
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		fprintf(f, ",\"%s\":", keys[k]);
+		text_json(f, audverb_get(h, keys[k]));
+	}
+	fputs(",\"from\":", f);
+	text_json(f, from);
+	fprintf(f, ",\"encrypted\":%s}", version == 2 ? "true" : "false");
+	if (fclose(f) != 0) {
+		free(e.json);
+		return;
+	}
+	F->elems[F->nelems++] = e;
+}
+
+/* newest first: by start, then by session number */
+static int
+recordings_elem_cmp(const void *a, const void *b)
+{
+	const struct recordings_elem *x = a, *y = b;
+
+	if (x->start != y->start)
+		return (x->start < y->start ? 1 : -1);
+	if (x->session != y->session)
+		return (x->session < y->session ? 1 : -1);
+	return (0);
+}
+
+/* --json: the array, newest first; the elements freed */
+static void
+recordings_json_print(struct recordings_list *F, FILE *out)
+{
+	size_t i;
+
+	if (F->nelems > 0)
+		qsort(F->elems, F->nelems, sizeof(F->elems[0]),
+		    recordings_elem_cmp);
+	fputc('[', out);
+	for (i = 0; i < F->nelems; i++) {
+		fprintf(out, "%s%s", i > 0 ? ",\n" : "", F->elems[i].json);
+		free(F->elems[i].json);
+	}
+	fputs("]\n", out);
+	free(F->elems);
+	F->elems = NULL;
+	F->nelems = 0;
+}
+
 /* One row of the listing for the recording at path. The header fields
  * are cleaned for the auditor's terminal by the table (text.h): the
  * worker stated most of them, and the reader's check that they are clean
@@ -160,11 +254,12 @@ recordings_row(struct audverb_filter *AF, const char *path,
 	uint64_t us;
 	uint32_t end;
 	size_t i;
+	int version = 0;
 
 	/* "2026-11-05T14:05:01.123456Z" -> "2026-11-05 14:05:01" */
 	snprintf(start, sizeof(start), "%.10s %.8s", iso, strlen(iso) > 11 ?
 	    iso + 11 : "");
-	if (recordings_seal(path, sb->st_size, &us, &end)) {
+	if (recordings_seal(path, sb->st_size, &us, &end, &version)) {
 		status = end == REC_END_NORMAL ? "sealed" : "abnormal";
 		secs = (long long)(us / 1000000);
 	} else {
@@ -184,6 +279,10 @@ recordings_row(struct audverb_filter *AF, const char *path,
 	if ((colon = strrchr(from, ':')) != NULL && colon != from &&
 	    strspn(colon + 1, "0123456789") == strlen(colon + 1))
 		*colon = '\0';
+	if (F->as_json) {
+		recordings_json(F, t0, secs, status, from, version, h);
+		return;
+	}
 	(void)table_add(F->t, (const char *[]){ audverb_get(h, "ref"), start,
 	    dur, status, audverb_get(h, "engineer"), audverb_get(h, "vendor"),
 	    audverb_get(h, "device"), from, audverb_get(h, "session") });
@@ -200,8 +299,12 @@ cmd_recordings_exec(struct verb_ctx *c, const struct verb_args *a)
 	memset(&AF, 0, sizeof(AF));
 	memset(&F, 0, sizeof(F));
 	for (i = 1; i < nw; i += 2) {
-		if (strcmp(words[i], "--wide") == 0) {
-			F.wide = 1;
+		if (strcmp(words[i], "--wide") == 0 ||
+		    strcmp(words[i], "--json") == 0) {
+			if (words[i][2] == 'w')
+				F.wide = 1;
+			else
+				F.as_json = 1;
 			i--;
 			continue;
 		}
@@ -232,7 +335,9 @@ cmd_recordings_exec(struct verb_ctx *c, const struct verb_args *a)
 	 * session number within a second (the sort is stable) */
 	table_sort(F.t, 0, TABLE_DESC | TABLE_NUM);
 	table_sort(F.t, 1, TABLE_DESC);
-	if (table_rows(F.t) == 0)
+	if (F.as_json)
+		recordings_json_print(&F, c->out);
+	else if (table_rows(F.t) == 0)
 		fprintf(c->out, "no recordings%s\n", AF.engineer || AF.vendor ||
 		    AF.device || AF.date ? " match" : "");
 	else
@@ -247,7 +352,7 @@ cmd_recordings_exec(struct verb_ctx *c, const struct verb_args *a)
 const struct cmd_entry cmd_recordings_entry = {
 	"recordings", "ls",
 	"[--engineer N] [--vendor N] [--device N] [--date YYYY-MM-DD] "
-	"[--wide]",
+	"[--wide] [--json]",
 	"the recordings, newest first, with their status",
 	NULL,
 	0,

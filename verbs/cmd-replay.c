@@ -12,7 +12,8 @@
  * is told to replay on their own machine with their own key.
  *
  * And "cast SESSION": the same recording as asciicast v2 (bastion-replay
- * --asciicast, sanitised), what the web console's player plays.
+ * --asciicast, sanitised), what the web console's player plays; an
+ * encrypted one only through the same audited unlock as replay.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -64,15 +65,16 @@ replay_unlock(struct verb_ctx *c, const char *id, const char **identity)
 	return (0);
 }
 
+/* Whether the recording at path may be read here: 0 and the identity to
+ * give bastion-replay (NULL for format 1), or 1 after saying why not. */
 static int
-replay_run(struct verb_ctx *c, const char *path)
+replay_access(struct verb_ctx *c, const char *path, const char **identity)
 {
-	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
-	char *argv[12];
-	const char *identity = NULL, *fmt, *id;
+	const char *fmt, *id;
 	struct rec_hdr h;
-	int n = 0, rc = 0;
+	int rc = 0;
 
+	*identity = NULL;
 	if (recreader_header(path, &h) != 0) {
 		recfmt_hdr_clear(&h);
 		fprintf(c->err, "bastion: the recording's HEADER cannot be "
@@ -82,25 +84,47 @@ replay_run(struct verb_ctx *c, const char *path)
 	fmt = recfmt_hdr_get(&h, "format");
 	id = audverb_get(&h, "session");
 	if (fmt != NULL && strcmp(fmt, "2") == 0)
-		rc = replay_unlock(c, id, &identity);
+		rc = replay_unlock(c, id, identity);
 	recfmt_hdr_clear(&h);
-	if (rc != 0)
-		return (rc);
+	return (rc);
+}
+
+/* bastion-replay on the recording at path, once replay_access() lets it
+ * be read: the text transcript (with the audit chain's word on how the
+ * session was let in), or, cast, asciicast v2 with its verdict apart. */
+static int
+replay_tool(struct verb_ctx *c, const char *path, int cast)
+{
+	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
+	char *argv[12];
+	const char *identity;
+	int n = 0;
+
+	if (replay_access(c, path, &identity) != 0)
+		return (1);
 	audverb_pubkey(c, pub, sizeof(pub));
-	argv[n++] = "--text";
+	argv[n++] = cast ? "--asciicast" : "--text";
 	argv[n++] = "-k";
 	argv[n++] = pub;
 	if (identity != NULL) {
 		argv[n++] = "--identity";
 		argv[n++] = (char *)identity;
 	}
-	if (auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0) {
+	if (!cast &&
+	    auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0) {
 		argv[n++] = "--audit";
 		argv[n++] = chain;
 	}
 	argv[n++] = (char *)path;
 	argv[n] = NULL;
-	return (audverb_tool(c, "bastion-replay", argv));
+	return (cast ? audverb_tool_split(c, "bastion-replay", argv) :
+	    audverb_tool(c, "bastion-replay", argv));
+}
+
+static int
+replay_run(struct verb_ctx *c, const char *path)
+{
+	return (replay_tool(c, path, 0));
 }
 
 static const struct audverb_one replay_one = { replay_run };
@@ -121,11 +145,7 @@ const struct cmd_entry cmd_replay_entry = {
 static int
 cast_run(struct verb_ctx *c, const char *path)
 {
-	char pub[PATH_MAX + 32];
-
-	audverb_pubkey(c, pub, sizeof(pub));
-	return (audverb_tool_split(c, "bastion-replay", (char *[]){ "--asciicast",
-	    "-k", pub, (char *)path, NULL }));
+	return (replay_tool(c, path, 1));
 }
 
 static const struct audverb_one cast_one = { cast_run };

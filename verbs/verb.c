@@ -35,7 +35,7 @@ verb_report_exec(struct verb_ctx *c, const struct verb_args *a)
  */
 const struct cmd_entry cmd_report_entry = {
 	"report", NULL,
-	"[--month YYYY-MM] [--json] [--wide]",
+	"[--month YYYY-MM] [--json | --csv] [--tz ZONE] [--wide]",
 	"the month's sessions (default: this month, UTC) from the verified "
 	"audit chain",
 	NULL,

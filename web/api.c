@@ -535,14 +535,15 @@ api_send(struct webd *w, struct web_req *r, struct api_req *q, int json,
 	return (api_call(w, r, q, kind, type));
 }
 
-/* q (a verb, format json) answered as a stream (sse.c). */
+/* q (a verb; format json for events, none for a download, whose 'o'
+ * frames are the body) answered as a stream (sse.c). */
 static int
 api_stream(struct webd *w, struct web_req *r, struct api_req *q,
     enum sse_mode mode, const char *type, const char *filename)
 {
 	int rc;
 
-	api_common(q, r, 1);
+	api_common(q, r, mode != SSE_RAW);
 	q->argv[q->argc] = NULL;
 	rc = sse_start(w, r, mode, q->argc, q->argv, q->attrs, q->nattrs,
 	    type, filename);
@@ -676,7 +677,7 @@ api_list(struct webd *w, struct web_req *r)
 		{ "grants", { NULL }, 1, 1 },
 		{ "vendors", { NULL }, 0, 1 },
 		{ "recordings", { "engineer", "vendor", "device", "date",
-		    NULL }, 0, 0 },
+		    NULL }, 0, 1 },
 		{ "report", { "month", NULL }, 0, 1 },
 	};
 	struct api_req q = { 0 };

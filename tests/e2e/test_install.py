@@ -111,6 +111,9 @@ def test_pam_module_and_service(tree):
     svc = tree / "etc/pam.d/bastion"
     assert svc.read_text() == (REPO / "pam/bastion").read_text()
     assert mode(svc) == 0o644
+    web = tree / "etc/pam.d/bastion-web"
+    assert web.read_text() == (REPO / "pam/bastion-web").read_text()
+    assert mode(web) == 0o644
     ex = tree / "usr/share/doc/bastion/examples/pam.d"
     assert (ex / "bastion.sss").read_text() == (
         REPO / "pam/bastion.sss").read_text()
@@ -323,7 +326,8 @@ def test_uninstall(tmp_path, build):
     install(tmp_path, build, "--uninstall")
     left = sorted(str(p.relative_to(tmp_path))
                   for p in tmp_path.rglob("*") if p.is_file())
-    assert left == ["etc/bastion/policy.yaml", "etc/pam.d/bastion"], left
+    assert left == ["etc/bastion/policy.yaml", "etc/pam.d/bastion",
+                    "etc/pam.d/bastion-web"], left
     assert not (tmp_path / "usr/share/doc/bastion").exists()
 
 

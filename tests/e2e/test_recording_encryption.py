@@ -58,6 +58,14 @@ def start(world, keys, **extra):
     world.start_bastion(pol)
 
 
+def server_identity(tmp_path, keys, mode):
+    """The escrow key as the bastion's server identity file, with mode."""
+    ident = tmp_path / "server.agekey"
+    ident.write_bytes(keys["escrow"][0].read_bytes())
+    os.chmod(ident, mode)
+    return ident
+
+
 def typed_session(world, person):
     """An interactive session in which the marker is typed and shown."""
     n = len(world.bastion.audit_events(event="session.end",
@@ -212,9 +220,7 @@ def test_console_replay_obeys_server_unlock(cast, keys, build_dir,
 def test_console_replay_with_audited_unlock(cast, keys, build_dir,
                                             tmp_path):
     world, p = cast
-    ident = tmp_path / "server.agekey"
-    ident.write_bytes(keys["escrow"][0].read_bytes())
-    os.chmod(ident, 0o644)
+    ident = server_identity(tmp_path, keys, 0o644)
     start(world, keys, server_unlock="allow", server_identity=str(ident))
     rec, _ = typed_session(world, p["alice"])
     # a key file others may read is refused, audited

@@ -224,11 +224,9 @@ class Authenticator:
 SECRETS = {"bob": "web-bob-1", "carol": "web-carol-1", "gina": "web-gina-1"}
 
 
-@pytest.fixture
-def web(cast):
-    """The standard cast with a web: section (webd's user: this test's),
-    globex's pacs behind approval, PAM service bastion-web; started."""
-    world, p = cast
+def web_setup(world):
+    """A web: section in world's policy (webd's user: this test's),
+    globex's pacs behind approval, PAM service bastion-web; not started."""
     world.top["web"] = {"origin": ORIGIN,
                         "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
     world.vendors["globex"]["approval"] = {"required": True}
@@ -239,6 +237,13 @@ def web(cast):
     world.pam.write_service("bastion-web", [
         "auth required %s passdb=%s" % (world.pam.matrix, passdb),
         "account required %s passdb=%s" % (world.pam.matrix, passdb)])
+
+
+@pytest.fixture
+def web(cast):
+    """The standard cast with web_setup(); started."""
+    world, p = cast
+    web_setup(world)
     world.start_bastion()
     return world, p
 
@@ -276,6 +281,28 @@ def sign_in(world, name, authn, secret=None):
                 [("assert", authn.get(ch)),
                  ("secret", secret or SECRETS.get(name, "x")),
                  ("from", "192.0.2.7")]), opts
+
+
+def enrol_locally(world, bastionctl, name, authn):
+    """name's key enrolled with a code from a local admin (bastionctl
+    web-enroll: auditors need not use ssh), then signed in: (token,
+    the 'a' frame's JSON)."""
+    r = bastionctl(world, "web-enroll", name, "--json")
+    assert r.returncode == 0, r.stderr
+    ev = world.bastion.wait_audit(event="web.enroll", person=name,
+                                  result="code")
+    assert ev["via"] == "bastionctl"
+    a = call(world, ["enroll-begin", name],
+             [("code", json.loads(r.stdout)["code"])])
+    assert a.exit == 0, a.err
+    ch, _ = a.challenge()
+    a = call(world, ["enroll-finish", name],
+             [("attest", authn.create(ch)), ("secret", SECRETS[name])])
+    assert a.exit == 0, a.err
+    a, _ = sign_in(world, name, authn)
+    assert a.exit == 0, a.err
+    tok, _, who = token_of(a)
+    return tok, who
 
 
 def token_of(answer):
@@ -560,20 +587,7 @@ def test_watch_streams_terminal_frames(web, bastionctl):
     proc.communicate(timeout=30)
     # an auditor's token does not reach watch; carol's code comes from
     # a local admin with bastionctl (auditors need not use ssh)
-    r = bastionctl(world, "web-enroll", "carol", "--json")
-    assert r.returncode == 0, r.stderr
-    ev = world.bastion.wait_audit(event="web.enroll", person="carol",
-                                  result="code")
-    assert ev["via"] == "bastionctl"
-    enrol_code = json.loads(r.stdout)["code"]
-    a = call(world, ["enroll-begin", "carol"], [("code", enrol_code)])
-    ch, _ = a.challenge()
-    a = call(world, ["enroll-finish", "carol"],
-             [("attest", carol.create(ch)), ("secret", SECRETS["carol"])])
-    assert a.exit == 0, a.err
-    a, _ = sign_in(world, "carol", carol)
-    assert a.exit == 0, a.err
-    ctok, _, who = token_of(a)
+    ctok, who = enrol_locally(world, bastionctl, "carol", carol)
     assert who["role"] == "auditor"
     a = call(world, ["watch", sid], [("token", ctok)])
     assert a.exit == 2 and "not a verb the console runs" in a.err

@@ -390,7 +390,7 @@ test_auditor_verbs(void **unused)
 	assert_int_equal(front_run(&f, 1, (char *[]){ "verify", NULL }), 2);
 	assert_non_null(strstr(f.err, "bastion: auditor console: ssh "
 	    "carol@bastion VERB\n  recordings [--engineer N] [--vendor N] "
-	    "[--device N] [--date YYYY-MM-DD] [--wide]\n  verify SESSION\n"
+	    "[--device N] [--date YYYY-MM-DD] [--wide] [--json]\n  verify SESSION\n"
 	    "  replay SESSION\n  export SESSION > evidence.tar   (check it "
 	    "with bastion-verify evidence.tar)\n"));
 	assert_null(strstr(f.err, "approve"));

@@ -6,14 +6,18 @@ does WebAuthn.
 The main flow: bob enrols a browser credential with the code from
 `ssh -A bob@bastion web-enroll`, signs in, sees gina's request appear
 without a reload, approves it (gina's ssh session starts), watches it
-live and ends it; carol replays and verifies the recording and downloads
-the bundle, which bastion-verify accepts. And the refusals: no
+live and ends it; carol searches, replays and verifies the recording,
+downloads the bundle, which bastion-verify accepts, and the month's CSV,
+which Python's csv module reads; bob opens a notification's link to one
+request before signing in and approves it there. And the refusals: no
 credential, a wrong secret, an engineer, an action without a fresh
 assertion, a replayed assertion, a script in a reason or a command.
 Screenshots: build/web-shots/console-*.png.
 """
 
 import base64
+import csv
+import io
 import json
 import os
 import pwd
@@ -28,6 +32,7 @@ from selenium.webdriver.common.virtual_authenticator import Credential
 
 from harness import util
 from test_approvals import waiting
+from test_recording_encryption import MARKER, keys, start, typed_session  # noqa: F401
 from webharness import Console, Webd
 
 pytestmark = pytest.mark.timeout(300)
@@ -48,24 +53,41 @@ def web_pam(world):
         for kind in ("auth", "account")])
 
 
-@pytest.fixture
-def console(cast, webd_bin, web_static, browser, tmp_path):
-    """The standard cast with a web: section for a bastion-webd on
+def open_console(cast, webd_bin, web_static, browser, tmp_path, start):
+    """The cast with a web: section for a bastion-webd on
     https://localhost:PORT, globex's pacs behind approval, PAM service
-    bastion-web; bastiond and webd started. (world, people, webd,
-    Console)."""
+    bastion-web; bastiond started by start(world), then webd. (world,
+    people, webd, Console)."""
     world, p = cast
     webd = Webd(webd_bin, web_static, tmp_path / "webd", ctl_path=None)
     world.top["web"] = {"origin": webd.origin,
                         "daemon_user": pwd.getpwuid(os.getuid()).pw_name}
     world.vendors["globex"]["approval"] = {"required": True}
     web_pam(world)
-    world.start_bastion()
+    start(world)
     webd.ctl_path = str(world.bastion.run_dir / "web.sock")
     webd.start()
     browser.authenticator()
-    yield world, p, webd, Console(browser, webd)
-    webd.stop()
+    return world, p, webd, Console(browser, webd)
+
+
+@pytest.fixture
+def console(cast, webd_bin, web_static, browser, tmp_path):
+    """open_console() with the standard policy."""
+    c = open_console(cast, webd_bin, web_static, browser, tmp_path,
+                     lambda world: world.start_bastion())
+    yield c
+    c[2].stop()
+
+
+@pytest.fixture
+def console_encrypted(cast, keys, webd_bin, web_static, browser, tmp_path):  # noqa: F811
+    """open_console() with recordings encrypted to the auditor's and the
+    escrow key, and no server_unlock (the default: forbid)."""
+    c = open_console(cast, webd_bin, web_static, browser, tmp_path,
+                     lambda world: start(world, keys))
+    yield c
+    c[2].stop()
 
 
 def enrol(world, person, con):
@@ -202,23 +224,59 @@ def test_bob_locks_and_unlocks_an_engineer(console):
     assert b.violations() == []
 
 
-def test_carol_finds_replays_and_verifies_a_recording(console):
+def recording_row(b, engineer):
+    """The session number of engineer's row in the recordings table."""
+    return b.d.execute_script(
+        "for (const tr of document.querySelectorAll('#recordings-list tbody tr'))"
+        " { const e = tr.querySelector('td[data-col=engineer]');"
+        "   if (e && e.textContent === arguments[0])"
+        "     return tr.querySelector('td[data-col=session]').textContent; }"
+        "return null", engineer)
+
+
+def complete(f, timeout=30):
+    """f, once Chrome has finished writing it (no .crdownload, a size
+    that holds still)."""
+    util.wait_until(f.exists, timeout=timeout, what="the download %s" % f)
+    last = [-1]
+
+    def still():
+        n = f.stat().st_size
+        done = n > 0 and n == last[0] and not list(
+            f.parent.glob("*.crdownload"))
+        last[0] = n
+        return done
+    util.wait_until(still, timeout=timeout, interval=0.5,
+                    what="the whole of %s" % f)
+    return f
+
+
+def test_carol_finds_replays_verifies_and_downloads_a_recording(console,
+                                                                build_dir):
     world, p, webd, con = console
     b = con.b
     r = p["alice"].ssh("ct-scanner", "echo recorded-$((6*7))")
     assert r.returncode == 0, r.stderr
-    world.bastion.wait_audit(event="session.end", user="alice", timeout=30)
+    end = world.bastion.wait_audit(event="session.end", user="alice",
+                                   timeout=30)
+    world.bastion.wait_audit(event="recording.sealed", timeout=30)
     enrol(world, p["carol"], con)
     sign_in(con, "carol", "監査者")
+    # the search: recordings --json as a table, alice's row with buttons
     b.wait_text("#recordings-list", "alice", timeout=30)
-    line = [ln for ln in b.text("#recordings-text").splitlines()
-            if "alice" in ln][0]
-    sid = line.split()[0]
-    assert sid.isdigit(), line
+    sid = recording_row(b, "alice")
+    assert sid == end["session"], b.text("#recordings-list")
+    con.fill("#search-engineer", "gina")
+    con.find("#search-go").click()
+    b.wait_text("#recordings-list", "ありません", timeout=20)
+    con.fill("#search-engineer", "alice")
+    con.fill("#search-device", "ct-scanner")
+    con.find("#search-go").click()
+    util.wait_until(lambda: recording_row(b, "alice") == sid, timeout=20,
+                    what="alice's recording found again")
     b.shot("console-auditor")
     # replay it in the browser: seek to the end, the output is there
-    con.fill("#recording-id", sid)
-    con.find("#replay-go").click()
+    con.click("#replay-%s" % sid)
     util.wait_until(lambda: b.d.execute_script(
         "return !!window.bastionReplay"), timeout=30,
         what=lambda: "the player (page: %r)" % con.notice())
@@ -231,7 +289,7 @@ def test_carol_finds_replays_and_verifies_a_recording(console):
     assert "recorded-42" in text, text
     b.shot("console-replay")
     world.bastion.wait_audit(event="recording.access", user="carol")
-    con.find("#verify-go").click()
+    con.click("#verify-%s" % sid)
     b.wait_text("#verify-status", "署名とハッシュチェーンは正しい",
                 timeout=30)
     assert "status-ok" in con.find("#verify-status").get_attribute("class")
@@ -240,6 +298,96 @@ def test_carol_finds_replays_and_verifies_a_recording(console):
                                   user="carol")
     assert ev["role"] == "auditor" and ev["status"] == "ok", ev
     assert ev["recording"] == sid
+    # the evidence bundle: prepare, the dialog, the key, the download;
+    # bastion-verify accepts what Chrome saved
+    con.click("#bundle-%s" % sid)
+    body = con.confirm(shot="console-export-dialog")
+    assert sid in body
+    util.wait_until(lambda: "証拠バンドルを保存しました" in con.notice(),
+                    timeout=60, what=lambda: "the bundle saved (page: %r, "
+                    "webd: %s, chain: %r)" % (con.notice(), webd.log_text()[-2000:],
+                        world.bastion.audit_events(event="web.assertion")
+                        + world.bastion.audit_events(event="console.verb")))
+    tar = complete(b.downloads / ("bastion-recording-%s.tar" % sid))
+    ev = world.bastion.wait_audit(event="web.assertion", person="carol",
+                                  result="ok")
+    v = subprocess.run([str(build_dir / "bastion-verify"), "-k",
+                        str(world.bastion.state_dir / "recorder.key.pub"),
+                        str(tar)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert v.returncode == 0, v.stdout
+    # the month's report in the page, and its CSV for a spreadsheet
+    b.wait_text("#report-list", "alice", timeout=30)
+    con.find("#report-csv").click()
+    f = complete(b.downloads / "bastion-report.csv")
+    raw = f.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"),
+                                           newline="")))
+    [row] = [x for x in rows if x["session"] == sid]
+    assert row["engineer"] == "alice" and row["device"] == "ct-scanner"
+    assert row["start"].endswith("+09:00"), row
+    assert row["recording_status"] == "sealed"
+    assert [x["session"] for x in rows if x["engineer"] == "alice"] == [
+        sid], rows
+    assert b.violations() == []
+
+
+def test_an_encrypted_recording_is_to_be_replayed_offline(console_encrypted):
+    """Without server_unlock the player gets nothing decrypted and the
+    page says plainly to replay it offline with the auditor's key; the
+    refusal is in the chain."""
+    world, p, webd, con = console_encrypted
+    b = con.b
+    rec, _ = typed_session(world, p["alice"])
+    enrol(world, p["carol"], con)
+    sign_in(con, "carol", "監査者")
+    b.wait_text("#recordings-list", "alice", timeout=30)
+    sid = recording_row(b, "alice")
+    assert b.d.execute_script(
+        "return document.querySelector('#recordings-list "
+        "td[data-col=encrypted]').textContent") != ""
+    con.click("#replay-%s" % sid)
+    b.wait_text("#replay-offline", "監査者の鍵", timeout=30)
+    assert "server_unlock" in con.find("#replay-refusal").text
+    assert not b.d.execute_script("return !!window.bastionReplay")
+    assert MARKER not in b.d.page_source
+    b.shot("console-replay-encrypted")
+    ev = world.bastion.wait_audit(event="recording.unlock", user="carol")
+    assert ev["result"] == "refused" and ev["recording"] == rec
+    assert b.violations() == []
+
+
+def test_the_mail_s_link_opens_the_one_request_after_sign_in(console):
+    """#/admin/requests/ID (the notification's link) opened before
+    signing in: after the sign-in that request, approved on its page."""
+    world, p, webd, con = console
+    b = con.b
+    enrol(world, p["bob"], con)
+    proc, rid = waiting(world, p["gina"], "pacs", "--reason",
+                        "'ticket 5150'", "echo linked-$((6*7))")
+    b.open(webd.origin + "/#/admin/requests/%s" % rid)
+    b.wait_text("#signin h2", "サインイン")
+    sign_in(con, "bob", "管理者")
+    b.wait_text("#request-detail", "ticket 5150", timeout=20)
+    assert b.d.current_url.endswith("#/admin/requests/%s" % rid)
+    assert not b.d.find_elements("css selector", "#requests-list")
+    b.shot("console-request-page")
+    con.find("#approve-%s" % rid).click()
+    body = con.confirm()
+    assert "ticket 5150" in body
+    con.wait_notice("承認しました")
+    ev = world.bastion.wait_audit(event="approval.approve", request=rid,
+                                  timeout=20)
+    assert ev["via"] == "web" and ev["admin"] == "bob"
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out == "linked-42\n", err
+    # decided: the page shows it so, without buttons
+    b.wait_text("#request-detail", "approved", timeout=20)
+    assert not b.d.find_elements("css selector", "#approve-%s" % rid)
+    # a request that does not exist says so
+    b.d.execute_script("location.hash = '#/admin/requests/999999'")
+    b.wait_text("#request-missing", "999999")
     assert b.violations() == []
 
 

@@ -75,11 +75,17 @@ class Scene:
                                  b"\r\n"), term_frame(20, b"\xe6\x97\xa5"
                                                       b"\xe6\x9c\xac"),
                       term_frame(30, b"\xe8\xaa\x9e\r\n"), exit_frame(0)]
-        c["recordings"] = [frame("o", "SESSION  START (UTC)          "
-                                 "ENGINEER  DEVICE\n17       2026-12-07 "
-                                 "06:46:40  gina      pacs\n"),
-                           exit_frame(0)]
-        c["cast"] = [frame("o", json.dumps({"version": 2, "width": 80,
+        c["recordings"] = lambda a, t, s: self.send(s, [
+            {"session": "17", "recording": "r-17", "start": 1765090000,
+             "duration": 9, "status": "sealed", "engineer": "gina",
+             "vendor": "globex", "device": "pacs", "from": "192.0.2.7",
+             "approval": "request 43", "encrypted": False},
+            {"session": "18", "recording": "r-18", "start": 1765090100,
+             "duration": 5, "status": "sealed", "engineer": "gina",
+             "vendor": "globex", "device": "pacs", "from": "192.0.2.7",
+             "approval": "-", "encrypted": True}])
+        c["cast"] = self.cast
+        self.cast17 = [frame("o", json.dumps({"version": 2, "width": 80,
                                               "height": 24}) + "\n" +
                              json.dumps([0.5, "o", "first line\r\n"]) + "\n" +
                              json.dumps([2.0, "o", "second line\r\n"]) + "\n" +
@@ -88,6 +94,14 @@ class Scene:
         c["verify"] = [frame("o", "recording 17: signature good, chain "
                              "intact, sealed\n"), exit_frame(0)]
         c["report"] = self.report
+
+    def cast(self, argv, attrs, sock):
+        if argv[1] == "18":     # encrypted; this server may not unlock it
+            sock.sendall(frame("e", "bastion: recording r-18 is encrypted "
+                               "to the auditors' keys and cannot be "
+                               "replayed here\n") + exit_frame(1))
+            return
+        sock.sendall(b"".join(self.cast17))
 
     @staticmethod
     def send(sock, value, status=0):
@@ -151,6 +165,8 @@ class Scene:
         assert b64u(cred) == self.cred.rstrip("=")
         assert len(authdata) == 37 and sig
         if what[0] == "export":
+            # a download: bastiond's 'o' frames are the body, never JSON
+            assert "format" not in attrs, attrs
             sock.sendall(frame("o", b"TAR" + bytes(range(256)) * 4))
             sock.sendall(exit_frame(0))
             return
@@ -251,11 +267,14 @@ def test_auditor_page(scene, browser, webd):
     con.fill("#search-device", "pacs")
     con.find("#search-go").click()
     util.wait_until(lambda: s.ctl.last("recordings")[0] == [
-        "recordings", "--engineer", "gina", "--device", "pacs"],
+        "recordings", "--json", "--engineer", "gina", "--device", "pacs"],
         timeout=10, what="the search")
+    # an encrypted one this server may not unlock: replay it offline
+    con.click("#replay-18")
+    browser.wait_text("#replay-offline", "監査者の鍵")
+    assert "cannot be replayed here" in con.find("#replay-refusal").text
     # replay with seek to the end
-    con.fill("#recording-id", "17")
-    con.find("#replay-go").click()
+    con.click("#replay-17")
     util.wait_until(lambda: browser.d.execute_script(
         "return !!window.bastionReplay"), timeout=10, what="the player")
     browser.d.execute_script("window.bastionReplay.seek(10)")
@@ -272,13 +291,13 @@ def test_auditor_page(scene, browser, webd):
     browser.shot("ui-replay")
     assert s.ctl.last("cast")[0] == ["cast", "17"]
     # verify: the verdict in plain words
-    con.find("#verify-go").click()
+    con.click("#verify-17")
     browser.wait_text("#verify-status", "署名とハッシュチェーンは正しい")
     assert "signature good" in con.find("#verify-detail").text
     assert "status-ok" in con.find("#verify-status").get_attribute("class")
     browser.shot("ui-verify")
     # the bundle: an export, confirmed with the key, downloaded
-    con.find("#bundle-go").click()
+    con.click("#bundle-17")
     con.confirm()
     con.wait_notice("証拠バンドルを保存しました")
     f = browser.downloads / "bastion-recording-17.tar"
@@ -293,6 +312,40 @@ def test_auditor_page(scene, browser, webd):
     util.wait_until(f.exists, timeout=20, what="the CSV")
     assert f.read_bytes().startswith(b"\xef\xbb\xbfwhen,who,device\r\n")
     assert browser.violations() == []
+
+
+def test_one_request_s_page(scene, browser, webd):
+    """#/admin/requests/ID (the notification's link): that request, its
+    reason as text, approved there; a link to it kept through the
+    sign-in; an unknown id said so."""
+    s = scene("admin")
+    con = Console(browser, webd)
+    browser.authenticator()
+    con.enroll(s.person, "ABCDE12345", "secret-" + s.person)
+    con.wait_notice("登録しました")
+    s.cred = browser.d.get_credentials()[0].id
+    browser.open(webd.origin + "/#/admin/requests/42")
+    browser.wait_text("#signin h2", "サインイン")
+    con.sign_in(s.person, "secret-" + s.person)
+    browser.wait_text("#request-detail", "gina")
+    assert browser.d.current_url.endswith("#/admin/requests/42")
+    assert con.find('#request-detail td[data-col="reason"]').text == \
+        INJECTED_REASON
+    assert browser.d.find_elements("css selector", "#requests-list") == []
+    assert s.ctl.last("requests")[0] == ["requests", "--json", "--all"]
+    browser.shot("ui-request")
+    con.find("#approve-42").click()
+    con.confirm()
+    con.wait_notice("承認しました")
+    assert s.ctl.last("prepare")[0] == ["prepare", "approve", "42", "1h"]
+    browser.wait_text("#request-detail", "approved")
+    assert browser.d.find_elements("css selector", "#approve-42") == []
+    browser.d.execute_script("location.hash = '#/admin/requests/77'")
+    browser.wait_text("#request-missing", "77")
+    con.find("#to-admin").click()
+    browser.wait_text("#requests-list", "gina")
+    assert browser.violations() == []
+    assert browser.d.execute_script("return window.pwned") is None
 
 
 def test_english_and_sign_out(scene, browser, webd):

@@ -108,16 +108,19 @@ def test_lists_pass_json_on_and_never_anything_else(webd, ctl):
                                exit_frame(0)]
     st, _, b = webd.request("GET", "/api/list/sessions", headers=COOKIE)
     assert st == 502 and b"<script>" not in b
-    ctl.answers["recordings"] = [frame("o", "SESSION  ENGINEER\n17  gina\n"),
-                                 exit_frame(0)]
+    ctl.answers["recordings"] = [
+        frame("j", '[{"session":"17","engineer":"gina","encrypted":false}]'),
+        exit_frame(0)]
     st, _, b = webd.request(
         "GET", "/api/list/recordings?engineer=gina&device=pacs&x=1",
         headers=COOKIE)
-    # recordings has no --json: its text, as a JSON string
-    assert st == 200 and json.loads(b) == {
-        "message": "SESSION  ENGINEER\n17  gina\n"}
-    assert ctl.last("recordings")[0] == [
-        "recordings", "--engineer", "gina", "--device", "pacs"]
+    # recordings --json, passed through; the filters become its options
+    assert st == 200 and json.loads(b) == [
+        {"session": "17", "engineer": "gina", "encrypted": False}]
+    argv, attrs = ctl.last("recordings")
+    assert argv == ["recordings", "--json", "--engineer", "gina",
+                    "--device", "pacs"]
+    assert attrs["format"] == b"json"
     st, _, b = webd.request("GET", "/api/list/recordings?engineer=--all",
                             headers=COOKIE)
     assert st == 400

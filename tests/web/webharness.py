@@ -13,6 +13,9 @@ import ssl
 import subprocess
 import time
 
+from selenium.common.exceptions import (NoSuchElementException,
+                                        StaleElementReferenceException)
+
 from harness import util
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -185,6 +188,18 @@ class Console:
 
     def find(self, css):
         return self.b.d.find_element("css selector", css)
+
+    def click(self, css):
+        """Click css, which the page may draw anew under the click (a
+        table row's button while a search is in flight): until a click
+        lands on the one on the page."""
+        def once():
+            try:
+                self.find(css).click()
+                return True
+            except (StaleElementReferenceException, NoSuchElementException):
+                return False
+        util.wait_until(once, timeout=10, what="a click on %s" % css)
 
     def fill(self, css, value):
         e = self.find(css)

@@ -3,12 +3,60 @@
  * feed, /api/feed), approve for a duration or deny with a reason; live
  * sessions, watched live (read-only) or ended with a reason; engineers
  * locked and unlocked; grants and their revocation; vendors and devices.
+ * And one request's own page (#/admin/requests/ID), where the
+ * notification mails lead.
  *
  * Lists are the verbs' own --json output; every button that changes
  * something goes through B.act (prepare -> confirm -> security key ->
  * commit), so what is approved is exactly what was shown.
  */
 "use strict";
+
+/* approve (for a duration) or deny (with a reason) one pending request;
+ * done(promise, notice key) reports and redraws */
+B.requestButtons = (row, done) => row.status && row.status !== "pending" ? [] : [
+  B.el("select", {class: "duration", id: "duration-" + row.id},
+    ...["1h", "2h", "4h", "8h"].map(d => B.el("option", {value: d, text: d}))),
+  B.el("button", {class: "approve", id: "approve-" + row.id, text: B.t("approve"),
+    onclick: B.guard(() => done(B.act("approve",
+      [String(row.id), document.getElementById("duration-" + row.id).value]), "approved"))}),
+  B.el("input", {class: "reason", id: "deny-reason-" + row.id, placeholder: B.t("reason")}),
+  B.el("button", {class: "deny danger", id: "deny-" + row.id, text: B.t("deny"),
+    onclick: B.guard(() => {
+      const why = document.getElementById("deny-reason-" + row.id).value.trim();
+      if (!why) throw new Error(B.t("reason.needed"));
+      return done(B.act("deny", [String(row.id), why]), "denied");
+    })}),
+];
+
+/* #/admin/requests/ID, the page the notification mails link to: that one
+ * request (from the last 200 of every status) with approve and deny while
+ * it is pending; the feed redraws it when it is decided elsewhere. */
+B.pages.request = function (main, id) {
+  const box = B.el("div", {id: "request-detail"});
+  const show = B.guard(async () => {
+    const rows = await B.api("GET", "/api/list/requests?all=1");
+    const row = (Array.isArray(rows) ? rows : []).find(r => String(r.id) === id);
+    if (!row) {
+      B.clear(box).append(B.el("p", {class: "empty", id: "request-missing",
+        text: B.t("request.missing", {id})}));
+      return;
+    }
+    B.clear(box).append(B.table([row], null, r => B.requestButtons(r, done)));
+  });
+  const done = async (p, key) => {
+    const r = await p;
+    if (r !== null) B.notice(B.t(key), "ok");
+    await show();
+  };
+  main.append(B.card("request", "request.title",
+    B.el("p", {text: B.t("request.one", {id})}), box,
+    B.el("a", {href: "#/admin", id: "to-admin", text: B.t("request.all")})));
+  show();
+  const feed = new EventSource("/api/feed");
+  feed.addEventListener("change", show);
+  B.stopPage = () => feed.close();
+};
 
 B.pages.admin = function (main) {
   const boxes = {
@@ -80,20 +128,7 @@ B.pages.admin = function (main) {
   };
 
   const buttons = {
-    requests: row => row.status && row.status !== "pending" ? [] : [
-      B.el("select", {class: "duration", id: "duration-" + row.id},
-        ...["1h", "2h", "4h", "8h"].map(d => B.el("option", {value: d, text: d}))),
-      B.el("button", {class: "approve", id: "approve-" + row.id, text: B.t("approve"),
-        onclick: B.guard(() => done(B.act("approve",
-          [String(row.id), document.getElementById("duration-" + row.id).value]), "approved"))}),
-      reasonInput("deny-reason-" + row.id),
-      B.el("button", {class: "deny danger", id: "deny-" + row.id, text: B.t("deny"),
-        onclick: B.guard(() => {
-          const why = document.getElementById("deny-reason-" + row.id).value.trim();
-          if (!why) throw new Error(B.t("reason.needed"));
-          return done(B.act("deny", [String(row.id), why]), "denied");
-        })}),
-    ],
+    requests: row => B.requestButtons(row, done),
     sessions: row => {
       const sid = String(row.sid !== undefined ? row.sid : row.id);
       return [

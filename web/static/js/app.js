@@ -1,6 +1,7 @@
 /*
  * app.js - the console's start: the language, who is signed in, and the
- * pages by address (#/signin, #/enroll, #/admin, #/auditor); sign-in and
+ * pages by address (#/signin, #/enroll, #/admin, #/admin/requests/ID,
+ * #/auditor; a link into a page is kept through the sign-in); sign-in and
  * enrolment (docs/WEB.md, "Sign-in and enrolment").
  *
  * Sign-in: the name -> /api/login/begin (a challenge and the person's
@@ -90,6 +91,12 @@ B.pages.enroll = function (main) {
   main.append(B.card("enroll", "enroll.title", form));
 };
 
+/* A link into a page (#/admin/requests/ID) opened before signing in is
+ * where the sign-in leads. */
+B.keepLink = function () {
+  if (!B.me && /^#\/(admin|auditor)\/./.test(location.hash)) B.wanted = location.hash;
+};
+
 /* Draw the page the address names (or the one the role allows). */
 B.route = function () {
   const main = B.clear(document.getElementById("main"));
@@ -102,10 +109,14 @@ B.route = function () {
   document.getElementById("who").textContent = B.me ?
     B.t("who", {person: B.me.person, role: B.t("role." + B.me.role)}) : "";
   if (!B.me) {
+    B.keepLink();
     (page === "enroll" ? B.pages.enroll : B.pages.signin)(main);
     return;
   }
-  if (B.me.role === "admin") B.pages.admin(main);
+  const parts = location.hash.replace(/^#\//, "").split("/");
+  if (B.me.role === "admin" && parts[1] === "requests" && /^[0-9]{1,18}$/.test(parts[2] || ""))
+    B.pages.request(main, parts[2]);
+  else if (B.me.role === "admin") B.pages.admin(main);
   else if (B.me.role === "auditor") B.pages.auditor(main);
   else main.append(B.el("p", {text: B.t("role.none")}));
 };
@@ -118,7 +129,10 @@ B.start = async function (me) {
     await B.loadLang(B.me.language);
     B.labels();
   }
-  const want = B.me ? "#/" + B.me.role : (location.hash === "#/enroll" ? "#/enroll" : "#/signin");
+  B.keepLink();
+  let want = B.me ? "#/" + B.me.role : (location.hash === "#/enroll" ? "#/enroll" : "#/signin");
+  if (B.me && B.wanted && B.wanted.startsWith(want + "/")) want = B.wanted;
+  if (B.me) B.wanted = null;
   if (location.hash !== want) location.hash = want;
   else B.route();
 };

@@ -4,7 +4,9 @@
  * verified (signature and chain status shown plainly), its evidence
  * bundle downloaded (an export: prepared, confirmed with the security
  * key, committed; the bundle is what `bastion-verify` checks offline);
- * the month's report, and the same as CSV.
+ * the month's report, and the same as CSV. An encrypted recording plays
+ * only where bastiond may unlock it (audited); else the page says to
+ * replay it offline with the auditor's key.
  */
 "use strict";
 
@@ -26,32 +28,19 @@ B.pages.auditor = function (main) {
       onclick: () => bundle(id)}),
   ];
 
-  /* the verb's JSON as a table with buttons per row; or, where the verb
-   * answers in text, that text and a field for the session number */
+  /* `recordings --json` as a table with buttons per row */
+  const cols = ["session", "start", "duration", "status", "engineer", "vendor",
+    "device", "from", "approval", "encrypted"];
+  const known = {};
   const search = B.guard(async () => {
     const q = new URLSearchParams();
     for (const [k, e] of Object.entries(f)) if (e.value.trim()) q.set(k, e.value.trim());
     const rows = await B.api("GET", "/api/list/recordings?" + q.toString());
-    if (Array.isArray(rows)) {
-      B.clear(list).append(B.table(rows, null, row =>
-        actions(String(row.id !== undefined ? row.id : row.session))));
-      return;
-    }
-    const id = B.el("input", {id: "recording-id", placeholder: B.t("col.session"), size: 8});
-    const go = what => () => {
-      const v = id.value.trim();
-      if (/^[0-9]+$/.test(v)) (what === "bundle" ? bundle(v) : open(v, what));
-      else B.notice(B.t("recording.pick"), "error");
-    };
-    B.clear(list).append(
-      B.el("pre", {id: "recordings-text", text: rows.message || ""}),
-      B.el("form", {class: "inline", onsubmit: ev => ev.preventDefault()}, id,
-        B.el("button", {type: "button", class: "secondary", id: "replay-go",
-          text: B.t("replay"), onclick: go("replay")}),
-        B.el("button", {type: "button", class: "secondary", id: "verify-go",
-          text: B.t("verify"), onclick: go("verify")}),
-        B.el("button", {type: "button", id: "bundle-go", text: B.t("bundle"),
-          onclick: go("bundle")})));
+    const shown = (Array.isArray(rows) ? rows : []).map(r => {
+      known[String(r.session)] = r;
+      return Object.assign({}, r, {encrypted: r.encrypted ? "\u{1F512}" : ""});
+    });
+    B.clear(list).append(B.table(shown, cols, row => actions(String(row.session))));
   });
 
   const open = B.guard(async (id, what) => {
@@ -59,7 +48,17 @@ B.pages.auditor = function (main) {
     player = null;
     B.clear(detail);
     if (what === "replay") {
-      const blob = await B.api("GET", "/api/recordings/" + id + "/cast");
+      let blob;
+      try {
+        blob = await B.api("GET", "/api/recordings/" + id + "/cast");
+      } catch (e) {
+        /* encrypted, and this server may not decrypt it: say so plainly */
+        if (e.status !== 403 || !(known[id] || {}).encrypted) throw e;
+        detail.append(B.card("replay-card", "replay.title",
+          B.el("p", {id: "replay-offline", class: "status-bad", text: B.t("replay.encrypted")}),
+          B.el("pre", {id: "replay-refusal", text: e.message})));
+        return;
+      }
       const cast = B.parseCast(await blob.text());
       const box = B.el("div", {});
       detail.append(B.card("replay-card", "replay.title", B.el("p", {text: "#" + id}), box));
