@@ -95,8 +95,13 @@ struct policy_files {
 	int legacy_scp;			/* 1: scp -O relayed as opaque
 					   bytes; 0: refused (the default
 					   once a files: block is set) */
+	int scan;			/* 1: scan: clamd, the import airlock
+					   (docs/FILES.md): uploads held on
+					   the bastion, scanned, then placed */
+	char clamd_socket[108];		/* its Unix socket (sun_path) */
 	int line;
 };
+#define POLICY_CLAMD_SOCKET	"/run/clamav/clamd.ctl"	/* Debian's */
 
 struct policy_vendor {
 	char *name;

@@ -69,12 +69,47 @@ get_size(struct pctx *c, const struct ynode *m, const char *key,
 		    "byte to 1 PiB " DASH " " SIZE_HINT, what, key, s);
 }
 
+/* scan: clamd and clamd_socket: the import airlock (docs/FILES.md). */
+static void
+parse_files_scan(struct pctx *c, const struct ynode *m, const char *what,
+    struct policy_files *f)
+{
+	const struct ynode *v;
+	const char *s;
+
+	snprintf(f->clamd_socket, sizeof(f->clamd_socket), "%s",
+	    POLICY_CLAMD_SOCKET);
+	if ((s = field_scalar(c, m, "scan", what, NULL, &v)) != NULL) {
+		if (strcmp(s, "clamd") == 0)
+			f->scan = 1;
+		else if (strcmp(s, "none") != 0)
+			problem(c, v->line, "%s: scan is \"%.64s\" " DASH
+			    " write clamd (uploads are held on the bastion, "
+			    "scanned by ClamAV's clamd, then placed) or none",
+			    what, s);
+	}
+	if ((s = field_scalar(c, m, "clamd_socket", what, NULL, &v)) != NULL) {
+		if (s[0] != '/' || strlen(s) >= sizeof(f->clamd_socket))
+			problem(c, v->line, "%s: clamd_socket is \"%.64s\" "
+			    DASH " write the absolute path of clamd's "
+			    "LocalSocket (at most %zu bytes)", what, s,
+			    sizeof(f->clamd_socket) - 1);
+		else
+			snprintf(f->clamd_socket, sizeof(f->clamd_socket),
+			    "%s", s);
+	}
+	if (f->scan && !(f->directions & POLICY_FILES_IN))
+		problem(c, m->line, "%s: scan: clamd with directions that "
+		    "bring no file in " DASH " remove scan, or allow in",
+		    what);
+}
+
 void
 parse_files(struct pctx *c, const struct ynode *owner, const char *who,
     const struct policy_files *inherit, struct policy_files *f)
 {
 	static const char *const keys[] = { "directions", "max_file_size",
-	    "max_session_bytes", "legacy_scp", NULL };
+	    "max_session_bytes", "legacy_scp", "scan", "clamd_socket", NULL };
 	static const struct {
 		const char *name;
 		unsigned dirs;
@@ -124,4 +159,5 @@ parse_files(struct pctx *c, const struct ynode *owner, const char *who,
 			    "(relayed and recorded as bytes, no per-file "
 			    "record or limit)", what, s);
 	}
+	parse_files_scan(c, m, what, f);
 }
