@@ -98,6 +98,10 @@ parse_files_scan(struct pctx *c, const struct ynode *m, const char *what,
 			snprintf(f->clamd_socket, sizeof(f->clamd_socket),
 			    "%s", s);
 	}
+	if (f->scan && f->legacy_scp)
+		problem(c, m->line, "%s: scan: clamd with legacy_scp: opaque "
+		    DASH " scp -O would carry files past the airlock unscanned; "
+		    "remove legacy_scp: opaque", what);
 	if (f->scan && !(f->directions & POLICY_FILES_IN))
 		problem(c, m->line, "%s: scan: clamd with directions that "
 		    "bring no file in " DASH " remove scan, or allow in",

@@ -159,6 +159,8 @@ test_wrong_values_named(void **state)
 		    "\xe2\x80\x94 write clamd" },
 		{ "    files: {scan: clamd, clamd_socket: run/c.sock}\n",
 		    "clamd_socket is \"run/c.sock\"" },
+		{ "    files: {scan: clamd, legacy_scp: opaque}\n",
+		    "scp -O would carry files past the airlock unscanned" },
 		{ "    files: {scan: clamd, directions: out}\n",
 		    "scan: clamd with directions that bring no file in" },
 		{ "    files: both\n", "files" },
