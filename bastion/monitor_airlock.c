@@ -12,7 +12,9 @@
  *  - AIRLOCK_CLAMD: a connection to clamd's Unix socket as the policy
  *    names it (files: clamd_socket), made here; the child speaks INSTREAM
  *    over it (proto/clamd.h). A failure to connect is answered with its
- *    reason, and the child refuses the file (fail closed).
+ *    reason, and the child refuses the file (fail closed);
+ *  - AIRLOCK_MAGIC: libmagic's compiled database, opened read-only, for
+ *    files: types (the child loads it from memory).
  *
  * Only for a device whose files: policy says scan: clamd: a child that
  * asks otherwise is not the child we started, and is killed.
@@ -35,6 +37,8 @@
 #include "monitor_req.h"
 
 #define MON_CLAMD_CONNECT_MS	3000
+#define MON_MAGIC_DB		"/usr/share/misc/magic.mgc"	/* Debian's
+								   libmagic-mgc */
 
 /* A quarantine file, already unlinked. The descriptor, or -1 (why). */
 static int
@@ -115,12 +119,19 @@ mon_answer_airlock(struct mon *M, struct buf *req)
 	    !d->files.set || !d->files.scan)
 		return ("no airlock in this session's policy");
 	if (buf_get_u8(req, &kind) != 0 || (kind != AIRLOCK_QUARANTINE &&
-	    kind != AIRLOCK_CLAMD))
+	    kind != AIRLOCK_CLAMD && kind != AIRLOCK_MAGIC))
 		return ("malformed");
+	if (kind == AIRLOCK_MAGIC && d->files.ntypes == 0)
+		return ("no files: types in this session's policy");
 	why[0] = '\0';
-	fd = kind == AIRLOCK_QUARANTINE ? mon_airlock_quarantine(M, why,
-	    sizeof(why)) : mon_airlock_clamd(d->files.clamd_socket, why,
-	    sizeof(why));
+	if (kind == AIRLOCK_QUARANTINE)
+		fd = mon_airlock_quarantine(M, why, sizeof(why));
+	else if (kind == AIRLOCK_CLAMD)
+		fd = mon_airlock_clamd(d->files.clamd_socket, why,
+		    sizeof(why));
+	else if ((fd = open(MON_MAGIC_DB, O_RDONLY | O_CLOEXEC)) == -1)
+		snprintf(why, sizeof(why), "the file type database %s cannot "
+		    "be opened: %s", MON_MAGIC_DB, strerror(errno));
 	if (fd == -1)
 		log_error("session %s: airlock: %s", M->S.sid, why);
 	if ((a = mon_body()) != NULL && buf_put_u32(a, fd != -1 ? 0 : 1) ==

@@ -229,6 +229,8 @@ int mm_console_run(int kind, int has_pty, const char *command,
 /* MREQ_AIRLOCK kinds (monitor_airlock.c) */
 #define AIRLOCK_QUARANTINE	1	/* a fresh, unlinked quarantine file */
 #define AIRLOCK_CLAMD		2	/* a connection to clamd's socket */
+#define AIRLOCK_MAGIC		3	/* libmagic's compiled database, read
+					   only (files: types) */
 /* The descriptor the monitor opened for the airlock (kind), or -1 with a
  * sentence in why (the file is then refused: fail closed). */
 int mm_airlock(int kind, char *why, size_t whylen);

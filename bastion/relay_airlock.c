@@ -31,6 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <magic.h>
 #include <openssl/evp.h>
 
 #include "bclock.h"
@@ -70,8 +73,13 @@ struct airlock_file {
 					   (reput) or out of order */
 };
 
+#define AIRLOCK_MAGIC_MAX	(64 * 1024 * 1024)	/* the database */
+#define AIRLOCK_MAGIC_PEEK	(1024 * 1024)		/* bytes looked at */
+
 struct relay_airlock {
 	struct airlock_file f[AIRLOCK_FILES];
+	magic_t magic;			/* files: types, loaded once */
+	void *magic_db;			/* its database: lives as long */
 	unsigned serial;
 	uint32_t next_id;		/* our requests to the device */
 };
@@ -121,6 +129,9 @@ relay_airlock_end(struct sess *S)
 		return;
 	for (i = 0; i < AIRLOCK_FILES; i++)
 		airlock_drop(&A->f[i]);
+	if (A->magic != NULL)
+		magic_close(A->magic);
+	free(A->magic_db);
 	free(A);
 	S->R->sftp->airlock = NULL;
 }
@@ -245,6 +256,7 @@ airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
 			if (r < 0) {
 				relay_fmt(why, whylen, "a malformed packet "
 				    "from the device (%s)", pwhy);
+				sftp_malformed(S, 1, pwhy);
 				return (-1);
 			}
 			if (m.type == SSH_FXP_VERSION || m.id != id) {
@@ -286,10 +298,11 @@ airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
 			relay_fmt(why, whylen, "the device's channel closed");
 			return (-1);
 		}
-		if (n > 0 && sftp_reasm_put(&F->from_d, chunk, (size_t)n) !=
-		    0) {
+		if (n > 0 && (r = sftp_reasm_put(&F->from_d, chunk,
+		    (size_t)n)) != 0) {
 			relay_fmt(why, whylen, "a malformed packet from the "
 			    "device");
+			sftp_malformed(S, 1, berr_str(r));
 			return (-1);
 		}
 	}
@@ -482,6 +495,92 @@ airlock_hex(EVP_MD_CTX *md, char out[65])
 	hex_encode(d, dl, out);
 }
 
+/* libmagic with its database from the monitor (the child opens no file).
+ * 0 or -1 (why). */
+static int
+airlock_magic_load(struct relay_airlock *A, char *why, size_t whylen)
+{
+	struct stat st;
+	size_t size;
+	ssize_t got;
+	int fd;
+
+	if (A->magic != NULL)
+		return (0);
+	if ((fd = mm_airlock(AIRLOCK_MAGIC, why, whylen)) == -1)
+		return (-1);
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > AIRLOCK_MAGIC_MAX ||
+	    (A->magic_db = malloc((size_t)st.st_size)) == NULL) {
+		relay_fmt(why, whylen, "the file type database is unusable");
+		close(fd);
+		return (-1);
+	}
+	size = (size_t)st.st_size;
+	got = pread(fd, A->magic_db, size, 0);
+	close(fd);
+	if (got != (ssize_t)size || (A->magic = magic_open(MAGIC_MIME_TYPE |
+	    MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR)) == NULL ||
+	    magic_load_buffers(A->magic, &A->magic_db, &size, 1) != 0) {
+		relay_fmt(why, whylen, "the file type database cannot be "
+		    "loaded%s%s", A->magic != NULL ? ": " : "", A->magic !=
+		    NULL && magic_error(A->magic) != NULL ?
+		    magic_error(A->magic) : "");
+		if (A->magic != NULL)
+			magic_close(A->magic);
+		A->magic = NULL;
+		free(A->magic_db);
+		A->magic_db = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* files: types: af's type by content (libmagic) must be listed. 0, or -1
+ * with why. The type is recorded (EVENT airlock.type). */
+static int
+airlock_type(struct sess *S, struct airlock_file *af, char *why,
+    size_t whylen)
+{
+	const struct policy_files *pf = relay_sftp_policy(S);
+	struct relay_airlock *A = S->R->sftp->airlock;
+	char text[SFTP_MAX_PATH * 4 + 200], esc[SFTP_MAX_PATH * 4 + 8];
+	const char *t;
+	uint8_t *peek;
+	size_t n = af->size > AIRLOCK_MAGIC_PEEK ? AIRLOCK_MAGIC_PEEK :
+	    (size_t)af->size;
+	unsigned i;
+	ssize_t got;
+
+	if (pf->ntypes == 0)
+		return (0);
+	if (airlock_magic_load(A, why, whylen) != 0)
+		return (-1);
+	if ((peek = malloc(n > 0 ? n : 1)) == NULL) {
+		relay_fmt(why, whylen, "out of memory");
+		return (-1);
+	}
+	got = n > 0 ? pread(af->fd, peek, n, 0) : 0;
+	t = got == (ssize_t)n ? magic_buffer(A->magic, peek, n) : NULL;
+	free(peek);
+	if (t == NULL) {
+		relay_fmt(why, whylen, "its type could not be told");
+		return (-1);
+	}
+	log_escape(esc, sizeof(esc), af->path);
+	relay_fmt(text, sizeof(text), "path=%s type=%.80s", esc, t);
+	if (sess_rec_event(S, "airlock.type", text) != 0) {
+		relay_fmt(why, whylen, "the recording failed");
+		return (-1);
+	}
+	for (i = 0; i < pf->ntypes; i++)
+		if (strcmp(pf->types[i], t) == 0)
+			return (0);
+	relay_fmt(why, whylen, "its type by content, %.80s, is not one this "
+	    "device takes (files: types)", t);
+	return (-1);
+}
+
 /* Scan af, place it, compare. 0 (on the device, checked) or -1 with why
  * (a sentence after "refused by the airlock: "). */
 static int
@@ -525,6 +624,8 @@ airlock_check(struct sess *S, struct airlock_file *af, char *why,
 		relay_fmt(why, whylen, "the virus scan failed (%s)", name);
 		goto out;
 	}
+	if (airlock_type(S, af, why, whylen) != 0)
+		goto out;
 	if (airlock_place(S, af, d, cwhy, sizeof(cwhy)) != 0) {
 		relay_fmt(why, whylen, "placing the file on the device failed: "
 		    "%s", cwhy);

@@ -300,7 +300,7 @@ relay_sftp_decide(const struct policy_files *pf, const struct sftp_msg *m,
 }
 
 /* The channel ends: a malformed packet (from_device: the device's). */
-static void
+void
 sftp_malformed(struct sess *S, int from_device, const char *why)
 {
 	struct relay *R = S->R;

@@ -63,6 +63,9 @@ int sftp_answer(struct relay_sftp *F, uint32_t id, uint32_t code,
 /* One whole packet from the device, as the relay handles it. 0 or -1. */
 int sftp_from_device(struct sess *S, const uint8_t *pkt, size_t len,
     const struct sftp_msg *mp);
+/* A malformed packet (from_device: the device's): this channel ends, the
+ * engineer is told why, audited. */
+void sftp_malformed(struct sess *S, int from_device, const char *why);
 /* Remove path from the device (the bastion's own REMOVE). 0 or -1. */
 int sftp_remove(struct sess *S, const char *path);
 

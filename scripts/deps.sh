@@ -13,7 +13,7 @@ procps iproute2 curl systemd debootstrap systemd-container
 putty-tools python3-paramiko python3-asyncssh
 libpq-dev postgresql-15 postgresql-client-15 age
 libmicrohttpd-dev libjansson-dev chromium chromium-driver python3-selenium fonts-noto-cjk
-clamav-daemon clamav clamav-testfiles"
+clamav-daemon clamav clamav-testfiles libmagic-dev"
 
 missing=""
 for p in $PKGS; do

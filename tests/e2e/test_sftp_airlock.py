@@ -457,3 +457,25 @@ def test_airlock_over_the_limit_refused_before_scanning(cast, clamd,
     assert ev["result"] == "refused" and "102400" in ev["reason"], ev
     assert int(ev["bytes"]) <= 102400
     assert clamd.scans() == []          # never scanned
+
+
+def test_airlock_types_by_content(cast, clamd, tmp_path):
+    world, p = airlock(cast, clamd, types=["text/plain"])
+    (tmp_path / "notes.bin").write_bytes(b"maintenance notes\n" * 50)
+    (tmp_path / "fw.txt").write_bytes(b"\x7fELF\x02\x01\x01" +
+                                      os.urandom(5000))
+    ok = tmp_path / "dev-notes.bin"
+    bad = tmp_path / "dev-fw.txt"
+    r = p["alice"].sftp("put %s %s\nput %s %s\nbye\n"
+                        % (tmp_path / "notes.bin", ok, tmp_path / "fw.txt",
+                           bad), "ct-scanner")
+    # by content, not by name: the .bin of text passes, the .txt not
+    assert ok.read_bytes() == b"maintenance notes\n" * 50
+    assert "refused by the airlock: its type by content, " \
+        "application/octet-stream" in r.stderr, r.stderr
+    assert "is not one this device takes (files: types)" in r.stderr
+    assert not bad.exists()
+    ev = wait_transfer(world, direction="in", path=str(bad))
+    assert ev["result"] == "refused" and "files: types" in ev["reason"]
+    assert wait_transfer(world, direction="in", path=str(ok))["result"] \
+        == "ok"

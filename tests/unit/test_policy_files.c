@@ -124,7 +124,8 @@ test_inherit_replace_and_defaults(void **state)
 
 	/* the airlock: Debian's socket unless named */
 	p = load(SITE("    files: {scan: clamd}\n", "    files: {scan: "
-	    "clamd, clamd_socket: /tmp/c/clamd.sock}\n"), &errs);
+	    "clamd, clamd_socket: /tmp/c/clamd.sock, types: [text/plain, "
+	    "application/x-gzip]}\n"), &errs);
 	if (p == NULL)
 		fail_msg("does not load:\n%s", errs);
 	free(errs);
@@ -134,6 +135,10 @@ test_inherit_replace_and_defaults(void **state)
 	assert_true(dev(p, "d2")->files.scan);
 	assert_string_equal(dev(p, "d2")->files.clamd_socket,
 	    "/tmp/c/clamd.sock");
+	assert_int_equal(dev(p, "d1")->files.ntypes, 0);
+	assert_int_equal(dev(p, "d2")->files.ntypes, 2);
+	assert_string_equal(dev(p, "d2")->files.types[1],
+	    "application/x-gzip");
 	policy_free(p);
 }
 
@@ -159,6 +164,13 @@ test_wrong_values_named(void **state)
 		    "\xe2\x80\x94 write clamd" },
 		{ "    files: {scan: clamd, clamd_socket: run/c.sock}\n",
 		    "clamd_socket is \"run/c.sock\"" },
+		{ "    files: {scan: clamd, types: [pdf]}\n", "types: \"pdf\" "
+		    "is not a MIME type" },
+		{ "    files: {scan: clamd, types: [Text/Plain]}\n",
+		    "not a MIME type" },
+		{ "    files: {scan: clamd, types: []}\n", "empty list" },
+		{ "    files: {types: [text/plain]}\n", "types without scan: "
+		    "clamd" },
 		{ "    files: {scan: clamd, legacy_scp: opaque}\n",
 		    "scp -O would carry files past the airlock unscanned" },
 		{ "    files: {scan: clamd, directions: out}\n",
