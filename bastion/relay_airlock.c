@@ -667,11 +667,6 @@ airlock_open(struct sess *S, const uint8_t *pkt, size_t len,
 	size_t i;
 	int r;
 
-	if (sftp_rec_packet(S, 0, pkt, len, m, 0, NULL) != 0)
-		return (-1);
-	if (sftp_track_request(F->track, m, NULL) != 0)
-		return (sftp_answer(F, m->id, SSH_FX_FAILURE, "bastion: too "
-		    "many requests or open files at once"));
 	for (i = 0; i < AIRLOCK_FILES && A->f[i].used; i++)
 		;
 	why[0] = '\0';
@@ -692,8 +687,20 @@ airlock_open(struct sess *S, const uint8_t *pkt, size_t len,
 		}
 	}
 	if (af == NULL) {
+		/* refused at OPEN: recorded as such (a record of nothing) */
+		if (sftp_rec_packet(S, 0, pkt, len, m, SSH_FX_FAILURE,
+		    why) != 0)
+			return (-1);
+		(void)sftp_track_request(F->track, m, why);
 		sess_tell(S, "bastion: %s\n", why);
-		return (airlock_status(S, m->id, SSH_FX_FAILURE, why));
+		return (sftp_answer(F, m->id, SSH_FX_FAILURE, why));
+	}
+	if (sftp_rec_packet(S, 0, pkt, len, m, 0, NULL) != 0)
+		return (-1);
+	if (sftp_track_request(F->track, m, NULL) != 0) {
+		airlock_drop(af);
+		return (sftp_answer(F, m->id, SSH_FX_FAILURE, "bastion: too "
+		    "many requests or open files at once"));
 	}
 	af->used = 1;
 	af->size = 0;

@@ -479,3 +479,22 @@ def test_airlock_types_by_content(cast, clamd, tmp_path):
     assert ev["result"] == "refused" and "files: types" in ev["reason"]
     assert wait_transfer(world, direction="in", path=str(ok))["result"] \
         == "ok"
+
+
+def test_airlock_refuses_a_resumed_upload(cast, clamd, tmp_path):
+    """reput opens with APPEND, to write from where the device's copy
+    ends: the airlock scans whole files only, so it refuses at OPEN, and
+    the device's part stays as it was."""
+    world, p = airlock(cast, clamd)
+    data = os.urandom(100000)
+    (tmp_path / "fw.img").write_bytes(data)
+    dest = tmp_path / "dev-fw.img"
+    dest.write_bytes(data[:40000])
+    r = p["alice"].sftp("reput %s %s\nbye\n" % (tmp_path / "fw.img", dest),
+                        "ct-scanner")
+    assert "refused by the airlock: an upload is scanned whole, so it " \
+        "cannot resume" in r.stderr, r.stderr
+    assert dest.read_bytes() == data[:40000]
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused" and ev["bytes"] == "0", ev
+    assert clamd.scans() == []
