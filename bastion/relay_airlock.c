@@ -54,6 +54,8 @@
 #define AIRLOCK_FILES		16		/* uploads held at once */
 #define AIRLOCK_DEFAULT_MAX	(1ULL << 30)	/* without max_file_size */
 #define AIRLOCK_CHUNK		32768		/* WRITE and READ to the device */
+#define AIRLOCK_WINDOW		8		/* of them under way (8 x 32 KiB
+						   fit the queue to the device) */
 #define AIRLOCK_SCAN_MS		60000		/* clamd, per step */
 #define AIRLOCK_DEVICE_MS	30000		/* the device, per reply */
 #define AIRLOCK_PREFIX		"refused by the airlock: "
@@ -86,6 +88,7 @@ struct relay_airlock {
 
 /* A device reply to one of the airlock's requests, copied out. */
 struct airlock_reply {
+	uint32_t id;
 	uint8_t type;
 	uint32_t status;
 	char msg[256];
@@ -225,11 +228,14 @@ airlock_status(struct sess *S, uint32_t id, uint32_t code, const char *msg)
 
 /* ---- the device, synchronously ------------------------------------------ */
 
-/* Send body (a request of ours, type first) and wait for the device's
- * reply to id; other replies go on as the relay handles them. 0, or -1
- * with why (the device, the channel or the recording failed). */
+/*
+ * Wait for the device's reply to one of the airlock's requests with an id
+ * in [lo, hi) (queued requests are written meanwhile); other replies go
+ * on as the relay handles them. 0 with *rep (its id in rep->id), or -1
+ * with why (the device, the channel or the recording failed).
+ */
 static int
-airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
+airlock_dev_wait(struct sess *S, uint32_t lo, uint32_t hi,
     struct airlock_reply *rep, char *why, size_t whylen)
 {
 	struct relay_sftp *F = S->R->sftp;
@@ -242,10 +248,6 @@ airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
 	int r, n;
 
 	memset(rep, 0, sizeof(*rep));
-	if (airlock_frame(&F->to_dev, body) != 0) {
-		relay_fmt(why, whylen, "out of memory");
-		return (-1);
-	}
 	for (;;) {
 		if (sftp_q_flush(S->dch, &F->to_dev) < 0) {
 			relay_fmt(why, whylen, "the device's channel closed");
@@ -259,7 +261,7 @@ airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
 				sftp_malformed(S, 1, pwhy);
 				return (-1);
 			}
-			if (m.type == SSH_FXP_VERSION || m.id != id) {
+			if (m.type == SSH_FXP_VERSION || m.id - lo >= hi - lo) {
 				if (sftp_from_device(S, pkt, len, &m) != 0) {
 					relay_fmt(why, whylen, "the recording "
 					    "failed");
@@ -267,6 +269,7 @@ airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
 				}
 				continue;
 			}
+			rep->id = m.id;
 			rep->type = m.type;
 			rep->status = m.status;
 			relay_fmt(rep->msg, sizeof(rep->msg), "%.*s",
@@ -306,6 +309,29 @@ airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
 			return (-1);
 		}
 	}
+}
+
+/* Queue body (a request of ours, type first) to the device. 0 or -1. */
+static int
+airlock_dev_send(struct sess *S, const struct buf *body, char *why,
+    size_t whylen)
+{
+	if (airlock_frame(&S->R->sftp->to_dev, body) != 0) {
+		relay_fmt(why, whylen, "out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Send body and wait for the reply to id. 0 or -1 (why). */
+static int
+airlock_dev_call(struct sess *S, const struct buf *body, uint32_t id,
+    struct airlock_reply *rep, char *why, size_t whylen)
+{
+	memset(rep, 0, sizeof(*rep));
+	if (airlock_dev_send(S, body, why, whylen) != 0)
+		return (-1);
+	return (airlock_dev_wait(S, id, id + 1, rep, why, whylen));
 }
 
 /* A request of ours: type, id, a string (path or handle). */
@@ -374,8 +400,11 @@ airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
 	struct relay_airlock *A = S->R->sftp->airlock;
 	struct airlock_reply h, rep;
 	static uint8_t data[AIRLOCK_CHUNK];
-	uint64_t off;
-	uint32_t id;
+	char scratch_why[256];
+	unsigned inflight = 0;
+	uint64_t off, roff;
+	int asked_eof;
+	uint32_t id, lo;
 	struct buf *b;
 	ssize_t got;
 	int fail = 0;
@@ -390,25 +419,52 @@ airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
 	if (airlock_dev_do(S, b, id, SSH_FXP_HANDLE, "open", &h, why,
 	    whylen) != 0)
 		return (-1);
-	for (off = 0; off < af->size && !fail; off += (uint64_t)got) {
-		size_t want = af->size - off > AIRLOCK_CHUNK ? AIRLOCK_CHUNK :
-		    (size_t)(af->size - off);
+	/* up to AIRLOCK_WINDOW writes under way (as OpenSSH's sftp keeps
+	 * 64): one round trip per chunk would make a large file crawl */
+	lo = A->next_id;
+	for (off = 0; (off < af->size || inflight > 0) && !fail; ) {
+		while (off < af->size && inflight < AIRLOCK_WINDOW) {
+			size_t want = af->size - off > AIRLOCK_CHUNK ?
+			    AIRLOCK_CHUNK : (size_t)(af->size - off);
 
-		if ((got = pread(af->fd, data, want, (off_t)off)) <= 0) {
-			relay_fmt(why, whylen, "the quarantined file could not "
-			    "be read");
-			fail = 1;
-			break;
-		}
-		b = airlock_req(A, SSH_FXP_WRITE, &id, h.handle, h.hlen);
-		if (b != NULL && (buf_put_u64(b, off) != 0 ||
-		    buf_put_string(b, data, (size_t)got) != 0)) {
+			if ((got = pread(af->fd, data, want, (off_t)off)) <=
+			    0) {
+				relay_fmt(why, whylen, "the quarantined file "
+				    "could not be read");
+				fail = 1;
+				break;
+			}
+			b = airlock_req(A, SSH_FXP_WRITE, &id, h.handle,
+			    h.hlen);
+			if (b == NULL || buf_put_u64(b, off) != 0 ||
+			    buf_put_string(b, data, (size_t)got) != 0 ||
+			    airlock_dev_send(S, b, why, whylen) != 0) {
+				relay_fmt(why, whylen, "out of memory");
+				fail = 1;
+			}
 			buf_free(b);
-			b = NULL;
+			if (fail)
+				break;
+			inflight++;
+			off += (uint64_t)got;
 		}
-		fail = airlock_dev_do(S, b, id, SSH_FXP_STATUS, "write", &rep,
-		    why, whylen) != 0;
+		if (inflight == 0)
+			break;
+		if (airlock_dev_wait(S, lo, A->next_id, &rep, why,
+		    whylen) != 0)
+			return (-1);	/* the channel is gone */
+		inflight--;
+		if (!fail && (rep.type != SSH_FXP_STATUS ||
+		    rep.status != SSH_FX_OK)) {
+			relay_fmt(why, whylen, "the device refused a write "
+			    "(status %u: %s)", rep.status, rep.msg);
+			fail = 1;
+		}
 	}
+	/* after a failure: the replies still due, so none goes astray */
+	while (inflight > 0 && airlock_dev_wait(S, lo, A->next_id, &rep,
+	    scratch_why, sizeof(scratch_why)) == 0)
+		inflight--;
 	if (fail) {
 		char scratch[256];
 
@@ -427,35 +483,72 @@ airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
 	if (airlock_dev_do(S, b, id, SSH_FXP_HANDLE, "read-back open", &h,
 	    why, whylen) != 0)
 		return (-1);
-	for (off = 0; !fail; ) {
-		b = airlock_req(A, SSH_FXP_READ, &id, h.handle, h.hlen);
-		if (b != NULL && (buf_put_u64(b, off) != 0 ||
-		    buf_put_u32(b, AIRLOCK_CHUNK) != 0)) {
+	/* READs under way as the writes were: the k-th asks offset k *
+	 * AIRLOCK_CHUNK, the last one past the end (EOF: nothing more);
+	 * sftp-server answers in order, and a regular file reads whole */
+	lo = A->next_id;
+	inflight = 0;
+	for (off = 0, roff = 0, asked_eof = 0; !fail; ) {
+		uint64_t at;
+
+		while (inflight < AIRLOCK_WINDOW && !asked_eof) {
+			b = airlock_req(A, SSH_FXP_READ, &id, h.handle, h.hlen);
+			if (b == NULL || buf_put_u64(b, roff) != 0 ||
+			    buf_put_u32(b, AIRLOCK_CHUNK) != 0 ||
+			    airlock_dev_send(S, b, why, whylen) != 0) {
+				relay_fmt(why, whylen, "out of memory");
+				fail = 1;
+			}
 			buf_free(b);
-			b = NULL;
+			if (fail)
+				break;
+			inflight++;
+			if (roff >= af->size)
+				asked_eof = 1;
+			else
+				roff += AIRLOCK_CHUNK;
 		}
-		if (b == NULL || airlock_dev_call(S, b, id, &rep, why,
-		    whylen) != 0) {
-			buf_free(b);
-			fail = 1;
+		if (inflight == 0)
 			break;
+		if (airlock_dev_wait(S, lo, A->next_id, &rep, why,
+		    whylen) != 0)
+			return (-1);
+		inflight--;
+		if (fail) {
+			free(rep.data);
+			continue;
 		}
-		buf_free(b);
-		if (rep.type == SSH_FXP_STATUS && rep.status == SSH_FX_EOF)
-			break;
-		if (rep.type != SSH_FXP_DATA || rep.data_len == 0 ||
-		    off + rep.data_len > af->size) {
+		at = (uint64_t)(rep.id - lo) * AIRLOCK_CHUNK;
+		if (at >= af->size && off == af->size) {
+			/* the READ past the end: EOF, or a longer copy */
+			if (rep.type == SSH_FXP_STATUS &&
+			    rep.status == SSH_FX_EOF)
+				break;
+			relay_fmt(why, whylen, "the device's copy is longer "
+			    "than the file");
+		} else if (at != off)
+			relay_fmt(why, whylen, "the device answered the "
+			    "read-back out of order");
+		else if (rep.type != SSH_FXP_DATA || rep.data_len !=
+		    (af->size - off > AIRLOCK_CHUNK ? AIRLOCK_CHUNK :
+		    af->size - off))
 			relay_fmt(why, whylen, "the device's copy is not the "
 			    "file (%s at offset %llu)", rep.type ==
-			    SSH_FXP_DATA ? "longer" : "a failed read",
+			    SSH_FXP_DATA ? "a short read" : "a failed read",
 			    (unsigned long long)off);
+		else {
+			EVP_DigestUpdate(md, rep.data, rep.data_len);
+			off += rep.data_len;
 			free(rep.data);
-			fail = 1;
-			break;
+			continue;
 		}
-		EVP_DigestUpdate(md, rep.data, rep.data_len);
-		off += rep.data_len;
 		free(rep.data);
+		fail = 1;
+	}
+	while (inflight > 0 && airlock_dev_wait(S, lo, A->next_id, &rep,
+	    scratch_why, sizeof(scratch_why)) == 0) {
+		free(rep.data);
+		inflight--;
 	}
 	if (!fail && off != af->size) {
 		relay_fmt(why, whylen, "the device's copy is %llu bytes, not "
