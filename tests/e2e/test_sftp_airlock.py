@@ -411,7 +411,8 @@ def test_airlock_scp_clean_upload(cast, clamd, tmp_path):
     assert ev["result"] == "ok" and ev["sha256"] == sha(data)
 
 
-def test_airlock_eicar_refused_never_on_the_device(cast, clamd, tmp_path):
+def test_airlock_eicar_refused_never_on_the_device(cast, clamd, tmp_path,
+                                                   build_dir):
     from harness.clamd import EICAR
     world, p = airlock(cast, clamd)
     (tmp_path / "eicar.com").write_bytes(EICAR)
@@ -427,6 +428,13 @@ def test_airlock_eicar_refused_never_on_the_device(cast, clamd, tmp_path):
     assert ev["result"] == "refused", ev
     assert "Eicar-Test-Signature" in ev["reason"], ev
     assert ev["sha256"] == sha(EICAR)
+    # the recording keeps the evidence: what was refused, byte for byte
+    rec, text = recorded_text(world, build_dir, ev["session"])
+    assert "result=found reason=Eicar-Test-Signature" in text, text
+    out = tmp_path / "extracted"
+    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
+    assert x.returncode == 0, x.stdout + x.stderr
+    assert [(out / n).read_bytes() for n in os.listdir(out)] == [EICAR]
 
 
 def test_airlock_clamd_down_refuses(cast, clamd, tmp_path):
