@@ -529,8 +529,22 @@ relay_airlock_request(struct sess *S, const uint8_t *pkt, size_t len,
 	struct airlock_file *af;
 	char why[200];
 
-	if (m->type == SSH_FXP_INIT || sftp_track_id_busy(F->track, m->id))
-		return (0);	/* the relay's own checks */
+	if (m->type == SSH_FXP_INIT)
+		return (0);
+	if (sftp_track_id_busy(F->track, m->id)) {
+		/* the relay refuses it, but must not act on a held file
+		 * (its REMOVE of a refused upload would hit the device) */
+		if (airlock_by_handle(F->airlock, m->handle,
+		    m->handle_len) == NULL)
+			return (0);
+		relay_fmt(why, sizeof(why), "bastion: request id %u is "
+		    "already under way", m->id);
+		if (sftp_rec_packet(S, 0, pkt, len, m, SSH_FX_FAILURE,
+		    why) != 0)
+			return (-1);
+		return (sftp_answer(F, m->id, SSH_FX_FAILURE, why) != 0 ? -1 :
+		    1);
+	}
 	if (m->type == SSH_FXP_OPEN) {
 		if (!(m->pflags & (SSH_FXF_WRITE | SSH_FXF_APPEND |
 		    SSH_FXF_CREAT | SSH_FXF_TRUNC)))
