@@ -372,6 +372,15 @@ def recorded_text(world, build_dir, session):
     return rec, t.stdout
 
 
+def extracted(world, build_dir, rec, tmp_path):
+    """The files bastion-replay --extract-files gives back (it must say
+    every hash matches)."""
+    out = tmp_path / "extracted"
+    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
+    assert x.returncode == 0, x.stdout + x.stderr
+    return [(out / n).read_bytes() for n in sorted(os.listdir(out))]
+
+
 def test_airlock_clean_upload_scanned_placed_and_read_back(
         cast, clamd, tmp_path, build_dir):
     world, p = airlock(cast, clamd)
@@ -392,10 +401,7 @@ def test_airlock_clean_upload_scanned_placed_and_read_back(
     assert re.search(r"airlock\.placed.*sha256=%s read_back=%s"
                      % (sha(data), sha(data)), text), text
     # and --extract-files follows the file through the airlock's answers
-    out = tmp_path / "extracted"
-    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
-    assert x.returncode == 0, x.stdout + x.stderr
-    assert [(out / n).read_bytes() for n in os.listdir(out)] == [data]
+    assert extracted(world, build_dir, rec, tmp_path) == [data]
 
 
 def test_airlock_scp_clean_upload(cast, clamd, tmp_path):
@@ -431,10 +437,7 @@ def test_airlock_eicar_refused_never_on_the_device(cast, clamd, tmp_path,
     # the recording keeps the evidence: what was refused, byte for byte
     rec, text = recorded_text(world, build_dir, ev["session"])
     assert "result=found reason=Eicar-Test-Signature" in text, text
-    out = tmp_path / "extracted"
-    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
-    assert x.returncode == 0, x.stdout + x.stderr
-    assert [(out / n).read_bytes() for n in os.listdir(out)] == [EICAR]
+    assert extracted(world, build_dir, rec, tmp_path) == [EICAR]
 
 
 def test_airlock_clamd_down_refuses(cast, clamd, tmp_path):
