@@ -73,7 +73,7 @@ endif
 
 CC ?= cc
 PYTHON = /usr/bin/python3
-PKGS = libssh libuv libfido2 libcbor yaml-0.1 libcrypto libsystemd sqlite3 libzstd libseccomp libarchive libpq
+PKGS = libssh libuv libfido2 libcbor yaml-0.1 libcrypto libsystemd sqlite3 libzstd libseccomp libarchive libpq libmagic
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g

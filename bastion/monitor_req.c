@@ -119,6 +119,8 @@ static const struct mon_entry mon_table[MREQ_MAX] = {
 	    MPH_AUTHED, 1, 0, mon_answer_console_cancel },
 	[MREQ_AUDIT] = { MREQ_AUDIT, "audit",
 	    MPH_AUTHED | MPH_RELAY, 0, MON_AUDIT_MAX + 8, mon_answer_audit },
+	[MREQ_AIRLOCK] = { MREQ_AIRLOCK, "airlock",
+	    MPH_RELAY, 0, 1, mon_answer_airlock },
 };
 
 

@@ -116,6 +116,7 @@ const char *mon_answer_console_run(struct mon *M, struct buf *req);
 const char *mon_answer_console_cancel(struct mon *M, struct buf *req);
 const char *mon_answer_audit(struct mon *M, struct buf *req);
 const char *mon_answer_forward_connect(struct mon *M, struct buf *req);
+const char *mon_answer_airlock(struct mon *M, struct buf *req);
 
 /* monitor_fwd.c: the connections under way, for mon_loop(): up to room
  * pollfds (POLLOUT) filled, and *timeout (ms, -1: none) lowered to the

@@ -655,6 +655,26 @@ mm_console_run(int kind, int has_pty, const char *command,
 	return (rc);
 }
 
+/* ---- the import airlock (monitor_airlock.c) ----------------------------- */
+
+int
+mm_airlock(int kind, char *why, size_t whylen)
+{
+	struct buf *b = mm_new(), *a;
+	int fds[MREQ_MAX_FDS], n = MREQ_MAX_FDS, ok;
+
+	mm_put(buf_put_u8(b, (uint8_t)kind));
+	a = mm_call_fds(MREQ_AIRLOCK, b, MANS_OK, fds, &n);
+	buf_free(b);
+	ok = mm_u32(a) == 0;
+	mm_str(a, why, whylen);
+	buf_free(a);
+	if (mm_answer_fds(ok, fds, n, 1, why, whylen, "internal error in "
+	    "the airlock") != 0)
+		return (-1);
+	return (fds[0]);
+}
+
 /* ---- audit events ------------------------------------------------------- */
 
 int

@@ -74,6 +74,7 @@ enum mreq_type {
 	MREQ_CONSOLE_RUN,	/* an admin's or auditor's verb */
 	MREQ_CONSOLE_CANCEL,	/* ^C or a hang-up during a verb */
 	MREQ_AUDIT,		/* an event the child saw (stamped here) */
+	MREQ_AIRLOCK,		/* a quarantine file or clamd (airlock) */
 	MREQ_MAX
 };
 
@@ -225,6 +226,15 @@ int mm_console_run(int kind, int has_pty, const char *command,
 
 /* The child's audit sink (log.h): every audit_event() in the child goes
  * to the monitor, which checks, stamps and keeps it. */
+/* MREQ_AIRLOCK kinds (monitor_airlock.c) */
+#define AIRLOCK_QUARANTINE	1	/* a fresh, unlinked quarantine file */
+#define AIRLOCK_CLAMD		2	/* a connection to clamd's socket */
+#define AIRLOCK_MAGIC		3	/* libmagic's compiled database, read
+					   only (files: types) */
+/* The descriptor the monitor opened for the airlock (kind), or -1 with a
+ * sentence in why (the file is then refused: fail closed). */
+int mm_airlock(int kind, char *why, size_t whylen);
+
 int mm_audit_sink(const char *line, char *note, size_t notelen, void *arg);
 
 /* ---- the monitor's side (privsep.c, monitor_req.c) ------------------ */

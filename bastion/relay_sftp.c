@@ -27,39 +27,13 @@
 #include "log.h"
 #include "record.h"
 #include "relay.h"
+#include "relay_sftp_int.h"
 #include "sftp.h"
 #include "touch.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-#define SFTP_Q_SOFT	(512 * 1024)	/* stop reading above this */
-#define SFTP_Q_MAX	(SFTP_Q_SOFT + 4 + SFTP_MAX_PACKET + 65536)
-#define SFTP_OWN_MAX	8		/* own REMOVEs under way */
-#define SFTP_AUDIT_REFUSALS 100		/* sftp.refused lines per session */
-/* file.transfer records per MON_AUDIT_WINDOW: past it, the engineer's
- * requests wait (the monitor kills a child past MON_AUDIT_BURST lines;
- * with the files still open and the refusals, this stays below it) */
-#define SFTP_RECORDS_BURST	400
-
-struct sftp_q {
-	uint8_t *d;
-	size_t n, off;
-};
-
-struct relay_sftp {
-	struct sftp_reasm from_v, from_d;
-	struct sftp_track *track;
-	struct sftp_q to_dev, to_vendor;
-	uint32_t own[SFTP_OWN_MAX];	/* ids of our REMOVEs */
-	size_t nown;
-	uint32_t next_own;
-	unsigned refusals;
-	struct burst recs;		/* file.transfer records */
-	int closed;			/* ended for a malformed packet */
-	int failed;			/* recording failed */
-};
-
-static int
+int
 sftp_q_push(struct sftp_q *q, const uint8_t *p, size_t n)
 {
 	if (q->off > 0 && q->off == q->n)
@@ -81,7 +55,7 @@ sftp_q_push(struct sftp_q *q, const uint8_t *p, size_t n)
 }
 
 /* Write what the window takes: bytes written, or -1 on a channel error. */
-static ssize_t
+ssize_t
 sftp_q_flush(ssh_channel dst, struct sftp_q *q)
 {
 	size_t before = q->n - q->off;
@@ -189,6 +163,10 @@ relay_sftp_start(struct sess *S)
 	}
 	F->next_own = 0xb5000000u;
 	S->R->sftp = F;
+	if (relay_sftp_policy(S)->scan && relay_airlock_start(S) != 0) {
+		relay_sftp_end(S);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -199,6 +177,7 @@ relay_sftp_end(struct sess *S)
 
 	if (F == NULL)
 		return;
+	relay_airlock_end(S);		/* quarantined bytes vanish */
 	sftp_track_free(F->track);	/* open files: "incomplete" */
 	sftp_reasm_clear(&F->from_v);
 	sftp_reasm_clear(&F->from_d);
@@ -321,7 +300,7 @@ relay_sftp_decide(const struct policy_files *pf, const struct sftp_msg *m,
 }
 
 /* The channel ends: a malformed packet (from_device: the device's). */
-static void
+void
 sftp_malformed(struct sess *S, int from_device, const char *why)
 {
 	struct relay *R = S->R;
@@ -352,7 +331,7 @@ sftp_malformed(struct sess *S, int from_device, const char *why)
 }
 
 /* Record one packet (preceded by its refusal, if refused). 0 or -1. */
-static int
+int
 sftp_rec_packet(struct sess *S, int from_device, const uint8_t *pkt,
     size_t len, const struct sftp_msg *m, uint32_t code, const char *why)
 {
@@ -383,7 +362,7 @@ sftp_q_built(struct sftp_q *q, struct buf *b, int built)
 }
 
 /* Answer request id with a STATUS of our own. 0 or -1. */
-static int
+int
 sftp_answer(struct relay_sftp *F, uint32_t id, uint32_t code,
     const char *msg)
 {
@@ -396,7 +375,7 @@ sftp_answer(struct relay_sftp *F, uint32_t id, uint32_t code,
 }
 
 /* Remove the partial file of a refused upload from the device. */
-static int
+int
 sftp_remove(struct sess *S, const char *path)
 {
 	struct relay_sftp *F = S->R->sftp;
@@ -431,6 +410,9 @@ sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len,
 	uint32_t code = 0;
 	int refuse = 0, remove = 0, first = 0;
 
+	if (F->airlock != NULL && (refuse = relay_airlock_request(S, pkt,
+	    len, &m)) != 0)
+		return (refuse < 0 ? -1 : 0);
 	if ((m.type == SSH_FXP_READ || m.type == SSH_FXP_WRITE) &&
 	    sftp_track_file(F->track, m.handle, m.handle_len, &fi) == 0)
 		fip = &fi;
@@ -480,7 +462,7 @@ sftp_from_vendor(struct sess *S, const uint8_t *pkt, size_t len,
 }
 
 /* One whole packet from the device. 0 or -1. */
-static int
+int
 sftp_from_device(struct sess *S, const uint8_t *pkt, size_t len,
     const struct sftp_msg *mp)
 {

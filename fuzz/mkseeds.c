@@ -535,6 +535,10 @@ static const struct {
 	const char *target, *name, *text;
 } strings[] = {
 	{ "sk", "base64-ed25519", ED_B64 },
+	/* clamd's replies (as clamd writes them after INSTREAM) */
+	{ "clamd", "ok", "stream: OK\n" },
+	{ "clamd", "found", "stream: Eicar-Test-Signature.UNOFFICIAL FOUND\n" },
+	{ "clamd", "error", "INSTREAM size limit exceeded. ERROR\n" },
 	{ "sk", "base64-ecdsa", ECDSA_B64 },
 	{ "sk", "aaguid", "ee882879-721c-4913-9775-3dfcce97072a" },
 	{ "enroll", "ed25519", SK_TYPE_ED25519 " " ED_B64 " alice@acme\n" },

@@ -86,6 +86,8 @@ struct policy_approval {
 #define POLICY_FILES_IN		0x1	/* to the device */
 #define POLICY_FILES_OUT	0x2	/* from the device */
 #define POLICY_FILES_MAX_SIZE	(1ULL << 50)	/* 1 PiB: a sanity cap */
+#define POLICY_FILES_TYPES	16	/* files: types: entries */
+#define POLICY_FILES_TYPE_MAX	79	/* bytes of one MIME type */
 
 struct policy_files {
 	int set;			/* 0: no files: block here */
@@ -95,8 +97,17 @@ struct policy_files {
 	int legacy_scp;			/* 1: scp -O relayed as opaque
 					   bytes; 0: refused (the default
 					   once a files: block is set) */
+	int scan;			/* 1: scan: clamd, the import airlock
+					   (docs/FILES.md): uploads held on
+					   the bastion, scanned, then placed */
+	char clamd_socket[108];		/* its Unix socket (sun_path) */
+	/* types: the MIME types (libmagic, by content) an upload through
+	 * the airlock may have; none: any */
+	char types[POLICY_FILES_TYPES][POLICY_FILES_TYPE_MAX + 1];
+	unsigned ntypes;
 	int line;
 };
+#define POLICY_CLAMD_SOCKET	"/run/clamav/clamd.ctl"	/* Debian's */
 
 struct policy_vendor {
 	char *name;

@@ -69,12 +69,94 @@ get_size(struct pctx *c, const struct ynode *m, const char *key,
 		    "byte to 1 PiB " DASH " " SIZE_HINT, what, key, s);
 }
 
+/* types: MIME types as libmagic names them (type/subtype). */
+static void
+parse_files_types(struct pctx *c, const struct ynode *v, const char *what,
+    struct policy_files *f)
+{
+	const char *s, *slash;
+	size_t i, j;
+
+	for (i = 0; i < v->nkid; i++) {
+		if ((s = scalar(c, v->kid[i], "types", what)) == NULL)
+			continue;
+		slash = strchr(s, '/');
+		for (j = 0; s[j] != '\0' && (s[j] == '/' || s[j] == '.' ||
+		    s[j] == '-' || s[j] == '+' || s[j] == '_' ||
+		    (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' &&
+		    s[j] <= '9')); j++)
+			;
+		if (slash == NULL || slash == s || slash[1] == '\0' ||
+		    strchr(slash + 1, '/') != NULL || s[j] != '\0' ||
+		    j > POLICY_FILES_TYPE_MAX) {
+			problem(c, v->kid[i]->line, "%s: types: \"%.64s\" is "
+			    "not a MIME type " DASH " write it as file "
+			    "--mime-type shows it, e.g. application/x-gzip",
+			    what, s);
+			continue;
+		}
+		if (f->ntypes == POLICY_FILES_TYPES) {
+			problem(c, v->kid[i]->line, "%s: types: more than %d "
+			    DASH " list at most %d", what, POLICY_FILES_TYPES,
+			    POLICY_FILES_TYPES);
+			return;
+		}
+		memcpy(f->types[f->ntypes++], s, j + 1);
+	}
+}
+
+/* scan: clamd and clamd_socket: the import airlock (docs/FILES.md). */
+static void
+parse_files_scan(struct pctx *c, const struct ynode *m, const char *what,
+    struct policy_files *f)
+{
+	const struct ynode *v;
+	const char *s;
+
+	snprintf(f->clamd_socket, sizeof(f->clamd_socket), "%s",
+	    POLICY_CLAMD_SOCKET);
+	if ((s = field_scalar(c, m, "scan", what, NULL, &v)) != NULL) {
+		if (strcmp(s, "clamd") == 0)
+			f->scan = 1;
+		else if (strcmp(s, "none") != 0)
+			problem(c, v->line, "%s: scan is \"%.64s\" " DASH
+			    " write clamd (uploads are held on the bastion, "
+			    "scanned by ClamAV's clamd, then placed) or none",
+			    what, s);
+	}
+	if ((s = field_scalar(c, m, "clamd_socket", what, NULL, &v)) != NULL) {
+		if (s[0] != '/' || strlen(s) >= sizeof(f->clamd_socket))
+			problem(c, v->line, "%s: clamd_socket is \"%.64s\" "
+			    DASH " write the absolute path of clamd's "
+			    "LocalSocket (at most %zu bytes)", what, s,
+			    sizeof(f->clamd_socket) - 1);
+		else
+			snprintf(f->clamd_socket, sizeof(f->clamd_socket),
+			    "%s", s);
+	}
+	if ((v = ymap_get(m, "types")) != NULL && check_seq(c, v, "types",
+	    what, 1, "[application/octet-stream, text/plain]") == 0)
+		parse_files_types(c, v, what, f);
+	if (f->ntypes > 0 && !f->scan)
+		problem(c, m->line, "%s: types without scan: clamd " DASH
+		    " the types are checked in the airlock; add scan: clamd",
+		    what);
+	if (f->scan && f->legacy_scp)
+		problem(c, m->line, "%s: scan: clamd with legacy_scp: opaque "
+		    DASH " scp -O would carry files past the airlock unscanned; "
+		    "remove legacy_scp: opaque", what);
+	if (f->scan && !(f->directions & POLICY_FILES_IN))
+		problem(c, m->line, "%s: scan: clamd with directions that "
+		    "bring no file in " DASH " remove scan, or allow in",
+		    what);
+}
+
 void
 parse_files(struct pctx *c, const struct ynode *owner, const char *who,
     const struct policy_files *inherit, struct policy_files *f)
 {
 	static const char *const keys[] = { "directions", "max_file_size",
-	    "max_session_bytes", "legacy_scp", NULL };
+	    "max_session_bytes", "legacy_scp", "scan", "clamd_socket", "types", NULL };
 	static const struct {
 		const char *name;
 		unsigned dirs;
@@ -124,4 +206,5 @@ parse_files(struct pctx *c, const struct ynode *owner, const char *who,
 			    "(relayed and recorded as bytes, no per-file "
 			    "record or limit)", what, s);
 	}
+	parse_files_scan(c, m, what, f);
 }

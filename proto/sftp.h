@@ -235,6 +235,10 @@ struct sftp_file_info {
 };
 int sftp_track_file(const struct sftp_track *t, const uint8_t *handle,
     size_t hlen, struct sftp_file_info *out);
+/* The file handle names is refused with why (the first reason stays):
+ * its records will say result=refused. No file: nothing. */
+void sftp_track_refuse(struct sftp_track *t, const uint8_t *handle,
+    size_t hlen, const char *why);
 /* Bytes moved so far in the session (both directions, file data only). */
 uint64_t sftp_track_bytes(const struct sftp_track *t);
 

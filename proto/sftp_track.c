@@ -388,6 +388,16 @@ track_opened(struct sftp_track *t, struct sftp_pend *pd,
 	t->files[i] = f;
 }
 
+void
+sftp_track_refuse(struct sftp_track *t, const uint8_t *handle, size_t hlen,
+    const char *why)
+{
+	struct sftp_tfile *f = track_by_handle(t, handle, hlen, NULL);
+
+	if (f != NULL)
+		track_refuse(f, why);
+}
+
 int
 sftp_track_pending(const struct sftp_track *t, uint32_t id,
     struct sftp_pending_info *out)

@@ -12,7 +12,8 @@ python3 python3-pytest python3-pexpect python3-yaml python3-cryptography asciine
 procps iproute2 curl systemd debootstrap systemd-container
 putty-tools python3-paramiko python3-asyncssh
 libpq-dev postgresql-15 postgresql-client-15 age haproxy
-libmicrohttpd-dev libjansson-dev chromium chromium-driver python3-selenium fonts-noto-cjk"
+libmicrohttpd-dev libjansson-dev chromium chromium-driver python3-selenium fonts-noto-cjk
+clamav-daemon clamav clamav-testfiles libmagic-dev"
 
 missing=""
 for p in $PKGS; do

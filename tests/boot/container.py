@@ -38,7 +38,7 @@ PACKAGES = [
     "openssh-client", "libssh-4", "libuv1", "libfido2-1", "libyaml-0-2",
     "libsqlite3-0", "libzstd1", "libseccomp2", "libarchive13", "libsystemd0",
     "libpam-modules", "libpam-runtime", "libssl3", "procps", "iproute2",
-    "libcurl4", "libjansson4", "libcbor0.8", "libpq5", "libmicrohttpd12",
+    "libcurl4", "libjansson4", "libcbor0.8", "libpq5", "libmicrohttpd12", "libmagic1",
     "openssl",
 ]
 SUITE = "bookworm"

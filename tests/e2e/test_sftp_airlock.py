@@ -344,3 +344,168 @@ def test_resumed_upload_is_not_sequential(cast, tmp_path, build_dir):
     assert "not sequential" in x.stdout
     (name,) = os.listdir(out)
     assert (out / name).read_bytes()[70000:] == data[70000:]
+
+
+# ---- the import airlock (files: scan: clamd) -------------------------------
+
+@pytest.fixture
+def clamd():
+    from harness.clamd import Clamd
+    c = Clamd().start()
+    yield c
+    c.close()
+
+
+def airlock(cast, clamd, **extra):
+    files = {"scan": "clamd", "clamd_socket": clamd.socket}
+    files.update(extra)
+    return start(cast, files=files)
+
+
+def recorded_text(world, build_dir, session):
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=session)
+    world.bastion.wait_audit(event="session.end", session=session)
+    world.bastion.wait_audit(event="recording.sealed")
+    t = replay(world, build_dir, rec["path"], "--text")
+    assert t.returncode == 0, t.stderr
+    return rec, t.stdout
+
+
+def extracted(world, build_dir, rec, tmp_path):
+    """The files bastion-replay --extract-files gives back (it must say
+    every hash matches)."""
+    out = tmp_path / "extracted"
+    x = replay(world, build_dir, rec["path"], "--extract-files", str(out))
+    assert x.returncode == 0, x.stdout + x.stderr
+    return [(out / n).read_bytes() for n in sorted(os.listdir(out))]
+
+
+def test_airlock_clean_upload_scanned_placed_and_read_back(
+        cast, clamd, tmp_path, build_dir):
+    world, p = airlock(cast, clamd)
+    data = os.urandom(200000)
+    (tmp_path / "fw.img").write_bytes(data)
+    dest = tmp_path / "dev-fw.img"
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "fw.img", dest),
+                        "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    assert dest.read_bytes() == data
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "ok" and ev["sha256"] == sha(data), ev
+    assert len(clamd.scans()) == 1 and "OK" in clamd.scans()[0]
+    # the recording: scanned clean, placed, the read-back's hash the same
+    rec, text = recorded_text(world, build_dir, ev["session"])
+    assert re.search(r"airlock\.scan.*bytes=200000 sha256=%s result=clean"
+                     % sha(data), text), text
+    assert re.search(r"airlock\.placed.*sha256=%s read_back=%s"
+                     % (sha(data), sha(data)), text), text
+    # and --extract-files follows the file through the airlock's answers
+    assert extracted(world, build_dir, rec, tmp_path) == [data]
+
+
+def test_airlock_scp_clean_upload(cast, clamd, tmp_path):
+    world, p = airlock(cast, clamd)
+    data = os.urandom(70000)
+    (tmp_path / "patch.bin").write_bytes(data)
+    dest = tmp_path / "dev-patch.bin"
+    r = scp(p["alice"], str(tmp_path / "patch.bin"),
+            "alice+ct-scanner@bastion:%s" % dest)
+    assert r.returncode == 0, r.stderr
+    assert dest.read_bytes() == data
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "ok" and ev["sha256"] == sha(data)
+
+
+def test_airlock_eicar_refused_never_on_the_device(cast, clamd, tmp_path,
+                                                   build_dir):
+    from harness.clamd import EICAR
+    world, p = airlock(cast, clamd)
+    (tmp_path / "eicar.com").write_bytes(EICAR)
+    dest = tmp_path / "dev-eicar.com"
+    # an existing file of that name is left as it was
+    dest.write_bytes(b"the device's own file\n")
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "eicar.com", dest),
+                        "ct-scanner")
+    assert "refused by the airlock: the virus scanner found " \
+        "Eicar-Test-Signature" in r.stderr, r.stderr
+    assert dest.read_bytes() == b"the device's own file\n"
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused", ev
+    assert "Eicar-Test-Signature" in ev["reason"], ev
+    assert ev["sha256"] == sha(EICAR)
+    # the recording keeps the evidence: what was refused, byte for byte
+    rec, text = recorded_text(world, build_dir, ev["session"])
+    assert "result=found reason=Eicar-Test-Signature" in text, text
+    assert extracted(world, build_dir, rec, tmp_path) == [EICAR]
+
+
+def test_airlock_clamd_down_refuses(cast, clamd, tmp_path):
+    world, p = airlock(cast, clamd)
+    clamd.stop()
+    (tmp_path / "clean.txt").write_bytes(b"a clean file\n" * 100)
+    dest = tmp_path / "dev-clean.txt"
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "clean.txt", dest),
+                        "ct-scanner")
+    assert "refused by the airlock: the virus scanner (clamd at %s) " \
+        "cannot be reached" % clamd.socket in r.stderr, r.stderr
+    assert not dest.exists()
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused" and "cannot be reached" in ev["reason"]
+
+
+def test_airlock_over_the_limit_refused_before_scanning(cast, clamd,
+                                                        tmp_path):
+    world, p = airlock(cast, clamd, max_file_size="100K")
+    (tmp_path / "big.bin").write_bytes(os.urandom(300000))
+    dest = tmp_path / "dev-big.bin"
+    r = p["alice"].sftp("put %s %s\nbye\n" % (tmp_path / "big.bin", dest),
+                        "ct-scanner")
+    assert "refused by the airlock: %s is larger than the limit of 102400 " \
+        "bytes" % dest in r.stderr, r.stderr
+    assert not dest.exists()
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused" and "102400" in ev["reason"], ev
+    assert int(ev["bytes"]) <= 102400
+    assert clamd.scans() == []          # never scanned
+
+
+def test_airlock_types_by_content(cast, clamd, tmp_path):
+    world, p = airlock(cast, clamd, types=["text/plain"])
+    (tmp_path / "notes.bin").write_bytes(b"maintenance notes\n" * 50)
+    (tmp_path / "fw.txt").write_bytes(b"\x7fELF\x02\x01\x01" +
+                                      os.urandom(5000))
+    ok = tmp_path / "dev-notes.bin"
+    bad = tmp_path / "dev-fw.txt"
+    r = p["alice"].sftp("put %s %s\nput %s %s\nbye\n"
+                        % (tmp_path / "notes.bin", ok, tmp_path / "fw.txt",
+                           bad), "ct-scanner")
+    # by content, not by name: the .bin of text passes, the .txt not
+    assert ok.read_bytes() == b"maintenance notes\n" * 50
+    assert "refused by the airlock: its type by content, " \
+        "application/octet-stream" in r.stderr, r.stderr
+    assert "is not one this device takes (files: types)" in r.stderr
+    assert not bad.exists()
+    ev = wait_transfer(world, direction="in", path=str(bad))
+    assert ev["result"] == "refused" and "files: types" in ev["reason"]
+    assert wait_transfer(world, direction="in", path=str(ok))["result"] \
+        == "ok"
+
+
+def test_airlock_refuses_a_resumed_upload(cast, clamd, tmp_path):
+    """reput opens with APPEND, to write from where the device's copy
+    ends: the airlock scans whole files only, so it refuses at OPEN, and
+    the device's part stays as it was."""
+    world, p = airlock(cast, clamd)
+    data = os.urandom(100000)
+    (tmp_path / "fw.img").write_bytes(data)
+    dest = tmp_path / "dev-fw.img"
+    dest.write_bytes(data[:40000])
+    r = p["alice"].sftp("reput %s %s\nbye\n" % (tmp_path / "fw.img", dest),
+                        "ct-scanner")
+    assert "refused by the airlock: an upload is scanned whole, so it " \
+        "cannot resume" in r.stderr, r.stderr
+    assert dest.read_bytes() == data[:40000]
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused" and ev["bytes"] == "0", ev
+    assert clamd.scans() == []

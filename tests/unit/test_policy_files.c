@@ -119,6 +119,26 @@ test_inherit_replace_and_defaults(void **state)
 	assert_int_equal(dev(p, "d2")->files.directions, 0);
 	assert_int_equal(dev(p, "d2")->files.max_file_size, 1000);
 	assert_int_equal(dev(p, "d2")->files.max_session_bytes, 2ULL << 30);
+	assert_false(dev(p, "d2")->files.scan);
+	policy_free(p);
+
+	/* the airlock: Debian's socket unless named */
+	p = load(SITE("    files: {scan: clamd}\n", "    files: {scan: "
+	    "clamd, clamd_socket: /tmp/c/clamd.sock, types: [text/plain, "
+	    "application/x-gzip]}\n"), &errs);
+	if (p == NULL)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_true(dev(p, "d1")->files.scan);
+	assert_string_equal(dev(p, "d1")->files.clamd_socket,
+	    POLICY_CLAMD_SOCKET);
+	assert_true(dev(p, "d2")->files.scan);
+	assert_string_equal(dev(p, "d2")->files.clamd_socket,
+	    "/tmp/c/clamd.sock");
+	assert_int_equal(dev(p, "d1")->files.ntypes, 0);
+	assert_int_equal(dev(p, "d2")->files.ntypes, 2);
+	assert_string_equal(dev(p, "d2")->files.types[1],
+	    "application/x-gzip");
 	policy_free(p);
 }
 
@@ -140,6 +160,21 @@ test_wrong_values_named(void **state)
 		{ "    files: {legacy_scp: allow}\n", "legacy_scp is "
 		    "\"allow\"" },
 		{ "    files: {directons: in}\n", "directons" },
+		{ "    files: {scan: clamav}\n", "scan is \"clamav\" "
+		    "\xe2\x80\x94 write clamd" },
+		{ "    files: {scan: clamd, clamd_socket: run/c.sock}\n",
+		    "clamd_socket is \"run/c.sock\"" },
+		{ "    files: {scan: clamd, types: [pdf]}\n", "types: \"pdf\" "
+		    "is not a MIME type" },
+		{ "    files: {scan: clamd, types: [Text/Plain]}\n",
+		    "not a MIME type" },
+		{ "    files: {scan: clamd, types: []}\n", "empty list" },
+		{ "    files: {types: [text/plain]}\n", "types without scan: "
+		    "clamd" },
+		{ "    files: {scan: clamd, legacy_scp: opaque}\n",
+		    "scp -O would carry files past the airlock unscanned" },
+		{ "    files: {scan: clamd, directions: out}\n",
+		    "scan: clamd with directions that bring no file in" },
 		{ "    files: both\n", "files" },
 	};
 	struct policy *p;

@@ -1,0 +1,84 @@
+/*
+ * relay_sftp_int.h - what relay_sftp.c (the SFTP airlock's relay) shares
+ * with its neighbour relay_airlock.c (the import airlock: uploads held in
+ * a quarantine on the bastion, scanned, placed on the device, read back),
+ * and nothing else includes: the relay's state and the helpers that queue,
+ * record and answer packets.
+ */
+#ifndef BASTION_RELAY_SFTP_INT_H
+#define BASTION_RELAY_SFTP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libssh/libssh.h>
+
+#include "burst.h"
+#include "sftp.h"
+
+struct sess;
+struct relay_airlock;
+
+#define SFTP_Q_SOFT	(512 * 1024)	/* stop reading above this */
+#define SFTP_Q_MAX	(SFTP_Q_SOFT + 4 + SFTP_MAX_PACKET + 65536)
+#define SFTP_OWN_MAX	8		/* own REMOVEs under way */
+#define SFTP_AUDIT_REFUSALS 100		/* sftp.refused lines per session */
+/* file.transfer records per MON_AUDIT_WINDOW: past it, the engineer's
+ * requests wait (the monitor kills a child past MON_AUDIT_BURST lines;
+ * with the files still open and the refusals, this stays below it) */
+#define SFTP_RECORDS_BURST	400
+
+struct sftp_q {
+	uint8_t *d;
+	size_t n, off;
+};
+
+struct relay_sftp {
+	struct sftp_reasm from_v, from_d;
+	struct sftp_track *track;
+	struct sftp_q to_dev, to_vendor;
+	uint32_t own[SFTP_OWN_MAX];	/* ids of our REMOVEs */
+	size_t nown;
+	uint32_t next_own;
+	unsigned refusals;
+	struct burst recs;		/* file.transfer records */
+	struct relay_airlock *airlock;	/* files: scan: clamd, else NULL */
+	int closed;			/* ended for a malformed packet */
+	int failed;			/* recording failed */
+};
+
+
+/* relay_sftp.c */
+int sftp_q_push(struct sftp_q *q, const uint8_t *p, size_t n);
+/* Write what the window takes: bytes written, or -1 on a channel error. */
+ssize_t sftp_q_flush(ssh_channel dst, struct sftp_q *q);
+/* Record one packet (from_device: an OUTPUT frame, else INPUT), preceded
+ * by an EVENT sftp.refused when why is not NULL. 0 or -1. */
+int sftp_rec_packet(struct sess *S, int from_device, const uint8_t *pkt,
+    size_t len, const struct sftp_msg *m, uint32_t code, const char *why);
+/* Answer request id with a STATUS of the bastion's own. 0 or -1. */
+int sftp_answer(struct relay_sftp *F, uint32_t id, uint32_t code,
+    const char *msg);
+/* One whole packet from the device, as the relay handles it. 0 or -1. */
+int sftp_from_device(struct sess *S, const uint8_t *pkt, size_t len,
+    const struct sftp_msg *mp);
+/* A malformed packet (from_device: the device's): this channel ends, the
+ * engineer is told why, audited. */
+void sftp_malformed(struct sess *S, int from_device, const char *why);
+/* Remove path from the device (the bastion's own REMOVE). 0 or -1. */
+int sftp_remove(struct sess *S, const char *path);
+
+/* relay_airlock.c (files: scan: clamd) */
+int relay_airlock_start(struct sess *S);	/* 0 or -1 */
+void relay_airlock_end(struct sess *S);		/* NULL-safe */
+/*
+ * A request from the engineer, before the policy's other checks: an
+ * upload's OPEN, or a request on a file the airlock holds, is taken here
+ * (recorded, answered). 1: taken; 0: not the airlock's, go on; -1: the
+ * recording failed.
+ */
+int relay_airlock_request(struct sess *S, const uint8_t *pkt, size_t len,
+    const struct sftp_msg *m);
+
+#endif
