@@ -304,51 +304,42 @@ sk_verdict_str(enum sk_verdict v)
 	return ((size_t)v < sizeof(str) / sizeof(str[0]) ? str[v] : "?");
 }
 
-/* One libfido2 assertion check of s by k over the client data hash, with
- * the given presence/verification requirements. *ok: it verified. */
-static int
-sk_assert_check(const struct sk_key *k, const struct sk_sig *s,
-    const uint8_t cdh[SHA256_DIGEST_LENGTH], fido_opt_t up, fido_opt_t uv,
+/* One libfido2 assertion check (sk.h); a signature or authenticator data
+ * libfido2 will not even take is a bad signature, not a failure. */
+int
+sk_fido_assert(enum sk_alg alg, const uint8_t *pub, size_t publen,
+    const char *rp, const uint8_t *cdh, const uint8_t *authdata,
+    size_t adlen, const uint8_t *sig, size_t siglen, int up, int uv,
     int *ok)
 {
-	uint8_t ad[SHA256_DIGEST_LENGTH + 1 + 4];
 	fido_assert_t *a = NULL;
 	eddsa_pk_t *ed = NULL;
 	es256_pk_t *es = NULL;
 	int e, r = BERR_CRYPTO;
 
 	*ok = 0;
-	SHA256((const uint8_t *)k->application, strlen(k->application), ad);
-	ad[32] = s->flags;
-	ad[33] = (uint8_t)(s->counter >> 24);
-	ad[34] = (uint8_t)(s->counter >> 16);
-	ad[35] = (uint8_t)(s->counter >> 8);
-	ad[36] = (uint8_t)s->counter;
 	if ((a = fido_assert_new()) == NULL)
 		return (BERR_NOMEM);
 	if (fido_assert_set_count(a, 1) != FIDO_OK ||
-	    fido_assert_set_rp(a, k->application) != FIDO_OK ||
+	    fido_assert_set_rp(a, rp) != FIDO_OK ||
 	    fido_assert_set_clientdata_hash(a, cdh, SHA256_DIGEST_LENGTH) !=
 	    FIDO_OK ||
-	    fido_assert_set_up(a, up) != FIDO_OK ||
-	    fido_assert_set_uv(a, uv) != FIDO_OK)
+	    fido_assert_set_up(a, (fido_opt_t)up) != FIDO_OK ||
+	    fido_assert_set_uv(a, (fido_opt_t)uv) != FIDO_OK)
 		goto out;
-	/* what the signer sent: flags claiming attested data or extensions
-	 * (which SSH cannot carry) make libfido2 refuse the authenticator
-	 * data; that is a bad signature, not a failure of the check */
-	if (fido_assert_set_authdata_raw(a, 0, ad, sizeof(ad)) != FIDO_OK ||
-	    fido_assert_set_sig(a, 0, s->sig, s->siglen) != FIDO_OK) {
+	if (fido_assert_set_authdata_raw(a, 0, authdata, adlen) != FIDO_OK ||
+	    fido_assert_set_sig(a, 0, sig, siglen) != FIDO_OK) {
 		r = 0;
 		goto out;
 	}
-	if (k->alg == SK_ALG_ED25519) {
+	if (alg == SK_ALG_ED25519) {
 		if ((ed = eddsa_pk_new()) == NULL ||
-		    eddsa_pk_from_ptr(ed, k->pub, k->publen) != FIDO_OK)
+		    eddsa_pk_from_ptr(ed, pub, publen) != FIDO_OK)
 			goto out;
 		e = fido_assert_verify(a, 0, COSE_EDDSA, ed);
 	} else {
 		if ((es = es256_pk_new()) == NULL ||
-		    es256_pk_from_ptr(es, k->pub, k->publen) != FIDO_OK)
+		    es256_pk_from_ptr(es, pub, publen) != FIDO_OK)
 			goto out;
 		e = fido_assert_verify(a, 0, COSE_ES256, es);
 	}
@@ -359,6 +350,28 @@ out:
 	es256_pk_free(&es);
 	fido_assert_free(&a);
 	return (r);
+}
+
+/* One libfido2 assertion check of s by k over the client data hash, with
+ * the given presence/verification requirements. *ok: it verified. What
+ * the signer sent: flags claiming attested data or extensions (which SSH
+ * cannot carry) make libfido2 refuse the authenticator data; that is a
+ * bad signature, not a failure of the check. */
+static int
+sk_assert_check(const struct sk_key *k, const struct sk_sig *s,
+    const uint8_t cdh[SHA256_DIGEST_LENGTH], fido_opt_t up, fido_opt_t uv,
+    int *ok)
+{
+	uint8_t ad[SHA256_DIGEST_LENGTH + 1 + 4];
+
+	SHA256((const uint8_t *)k->application, strlen(k->application), ad);
+	ad[32] = s->flags;
+	ad[33] = (uint8_t)(s->counter >> 24);
+	ad[34] = (uint8_t)(s->counter >> 16);
+	ad[35] = (uint8_t)(s->counter >> 8);
+	ad[36] = (uint8_t)s->counter;
+	return (sk_fido_assert(k->alg, k->pub, k->publen, k->application, cdh,
+	    ad, sizeof(ad), s->sig, s->siglen, up, uv, ok));
 }
 
 int

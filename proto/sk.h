@@ -83,6 +83,20 @@ enum sk_verdict {
 const char *sk_verdict_str(enum sk_verdict v);
 
 /*
+ * One libfido2 assertion check, shared by ssh's security keys (over the
+ * rebuilt authenticator data) and the web console's WebAuthn (proto/
+ * webauthn.c, over the browser's): the signature sig by the alg key pub
+ * over authdata || cdh (SHA-256 of the client data), for relying party rp,
+ * with up and uv as libfido2's fido_opt_t. Returns 0 with *ok set; 0 and
+ * *ok = 0 when libfido2 will not take the data or the signature (a bad
+ * signature); BERR_NOMEM/BERR_CRYPTO when the check could not be made.
+ */
+int sk_fido_assert(enum sk_alg alg, const uint8_t *pub, size_t publen,
+    const char *rp, const uint8_t *cdh, const uint8_t *authdata,
+    size_t adlen, const uint8_t *sig, size_t siglen, int up, int uv,
+    int *ok);
+
+/*
  * Verify with libfido2 that s is k's signature over data, with user
  * presence, and user verification if require_uv. The authenticator data
  * is rebuilt as SHA256(k->application) || flags || counter and the client

@@ -122,54 +122,16 @@ webauthn_clientdata_check(const uint8_t *cd, size_t len, const char *type,
 	return (0);
 }
 
-/* One libfido2 check of the assertion with the given flag requirements.
- * *good: it verified. A signature libfido2 will not even take is bad,
- * not a failure of the check. */
+/* One libfido2 check of the assertion with the given flag requirements
+ * (sk_fido_assert). *good: it verified. */
 static int
 wa_fido_check(const struct webauthn_key *k, const char *rp_id,
     const uint8_t cdh[SHA256_DIGEST_LENGTH],
     const struct webauthn_assertion *as, fido_opt_t up, fido_opt_t uv,
     int *good)
 {
-	fido_assert_t *a = NULL;
-	eddsa_pk_t *ed = NULL;
-	es256_pk_t *es = NULL;
-	int e, r = BERR_CRYPTO;
-
-	*good = 0;
-	if ((a = fido_assert_new()) == NULL)
-		return (BERR_NOMEM);
-	if (fido_assert_set_count(a, 1) != FIDO_OK ||
-	    fido_assert_set_rp(a, rp_id) != FIDO_OK ||
-	    fido_assert_set_clientdata_hash(a, cdh, SHA256_DIGEST_LENGTH) !=
-	    FIDO_OK ||
-	    fido_assert_set_up(a, up) != FIDO_OK ||
-	    fido_assert_set_uv(a, uv) != FIDO_OK)
-		goto out;
-	if (fido_assert_set_authdata_raw(a, 0, as->authdata,
-	    as->authdatalen) != FIDO_OK ||
-	    fido_assert_set_sig(a, 0, as->sig, as->siglen) != FIDO_OK) {
-		r = 0;
-		goto out;
-	}
-	if (k->alg == SK_ALG_ED25519) {
-		if ((ed = eddsa_pk_new()) == NULL ||
-		    eddsa_pk_from_ptr(ed, k->pub, k->publen) != FIDO_OK)
-			goto out;
-		e = fido_assert_verify(a, 0, COSE_EDDSA, ed);
-	} else {
-		if ((es = es256_pk_new()) == NULL ||
-		    es256_pk_from_ptr(es, k->pub, k->publen) != FIDO_OK)
-			goto out;
-		e = fido_assert_verify(a, 0, COSE_ES256, es);
-	}
-	*good = e == FIDO_OK;
-	r = 0;
-out:
-	eddsa_pk_free(&ed);
-	es256_pk_free(&es);
-	fido_assert_free(&a);
-	return (r);
+	return (sk_fido_assert(k->alg, k->pub, k->publen, rp_id, cdh,
+	    as->authdata, as->authdatalen, as->sig, as->siglen, up, uv, good));
 }
 
 int
