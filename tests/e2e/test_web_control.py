@@ -22,7 +22,6 @@ import json
 import os
 import pwd
 import socket
-import sqlite3
 import struct
 import subprocess
 import time
@@ -31,6 +30,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from harness.pg import state_sql
 from test_admin_console import live_session  # alice's registered session
 from test_approvals import waiting  # gina's ssh, waiting for a decision
 
@@ -431,16 +431,14 @@ def test_sign_in_refusals(web):
     assert a.exit == 1 and a.err == "sign-in failed\n"
     assert len(opts2["allow"]) == 1 and opts2["allow"] != opts["allow"]
     # an engineer, even with a credential slipped into the store
-    db = sqlite3.connect(str(world.bastion.state_dir / "state.db"),
-                         timeout=10)
+    # (either backend: the values are base64url and hex, nothing to quote)
     nums = gina.key.public_key().public_numbers()
-    db.execute("INSERT INTO web_credential(person, cred_id, alg, pubkey, "
-               "created, enrolled_by) VALUES (?, ?, -7, ?, 0, 'test')",
-               ("gina", b64url(gina.cred_id),
-                "04" + nums.x.to_bytes(32, "big").hex() +
-                nums.y.to_bytes(32, "big").hex()))
-    db.commit()
-    db.close()
+    state_sql(world.bastion,
+              "INSERT INTO web_credential(person, cred_id, alg, pubkey, "
+              "created, enrolled_by) VALUES ('gina', '%s', -7, '04%s%s', "
+              "0, 'test')" % (b64url(gina.cred_id),
+                              nums.x.to_bytes(32, "big").hex(),
+                              nums.y.to_bytes(32, "big").hex()))
     a, _ = sign_in(world, "gina", gina)
     assert a.exit == 1 and a.err == "sign-in failed\n"
     world.bastion.wait_audit(event="web.login", person="gina",

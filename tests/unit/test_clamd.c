@@ -58,7 +58,7 @@ test_reply_bad(void **state)
 	/* a NUL or control byte inside */
 	assert_int_equal(parse("stream: O\0K", 12, name), BERR_FORMAT);
 	assert_non_null(strstr(name, "printable"));
-	assert_int_equal(parse("stream: \x1b]0;x FOUND", 21, name),
+	assert_int_equal(parse("stream: \x1b]0;x FOUND", 20, name),
 	    BERR_FORMAT);
 	/* not about the stream; neither OK, FOUND nor ERROR */
 	assert_int_equal(parse("PONG", 5, name), BERR_FORMAT);
