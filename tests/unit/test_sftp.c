@@ -350,8 +350,9 @@ test_reassembly(void **state)
 /* ---- the tracker --------------------------------------------------------- */
 
 struct seen {
-	struct sftp_record r[8];
+	struct sftp_record r[8];	/* path and reason: copies below */
 	char paths[8][64];
+	char reasons[8][64];
 	size_t n;
 };
 
@@ -363,6 +364,9 @@ on_record(void *arg, const struct sftp_record *r)
 	assert_true(s->n < 8);
 	s->r[s->n] = *r;
 	snprintf(s->paths[s->n], sizeof(s->paths[0]), "%s", r->path);
+	/* the record's strings live only for the call */
+	snprintf(s->reasons[s->n], sizeof(s->reasons[0]), "%s", r->reason);
+	s->r[s->n].reason = s->reasons[s->n];
 	s->n++;
 }
 
