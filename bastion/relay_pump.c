@@ -95,6 +95,11 @@ relay_exit_status_cb(ssh_session s, ssh_channel c, int status, void *arg)
 
 	(void)s;
 	(void)c;
+	/* the first word stands: the bastion's own (a malformed sftp packet
+	 * ended the channel: 1) is not overwritten by the device's answer
+	 * to the close that followed */
+	if (R->got_exit_status || R->got_exit_signal)
+		return;
 	R->got_exit_status = 1;
 	R->exit_status = status;
 }
@@ -110,6 +115,8 @@ relay_exit_signal_cb(ssh_session s, ssh_channel c, const char *sig, int core,
 	(void)c;
 	(void)errmsg;
 	(void)lang;
+	if (R->got_exit_status || R->got_exit_signal)
+		return;
 	R->got_exit_signal = 1;
 	R->exit_core = core;
 	snprintf(R->exit_signal, sizeof(R->exit_signal), "%s", sig);
