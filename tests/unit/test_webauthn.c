@@ -411,10 +411,10 @@ test_registration(void **state)
 	assert_int_equal(webauthn_register_verify(&x, reg_attobj,
 	    sizeof(reg_attobj), (const uint8_t *)cdj, cdl, &c, &v), 0);
 	assert_int_equal(v, WA_VERDICT_BAD_CLIENTDATA);
-	/* "none" claimed "packed" (no signature); a cut object; a byte of
+	/* an attestation format nobody defines; a cut object; a byte of
 	 * the COSE key changed (not a point: refused); trailing bytes */
 	memcpy(att, reg_attobj, sizeof(att));
-	memcpy(att + 5, "xxxx", 4);	/* fmt "none" -> "xxxx" */
+	memcpy(att + 5, "zzzz", 4);	/* fmt "none" -> an unknown one */
 	assert_int_equal(webauthn_register_verify(&x, att, sizeof(att),
 	    (const uint8_t *)reg_cdj, cdl, &c, &v), 0);
 	assert_int_equal(v, WA_VERDICT_BAD_ATTESTATION);
