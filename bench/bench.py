@@ -29,8 +29,10 @@ issue asks for):
                           BENCH_FLOOD_SOURCES other addresses [1000, 50]
     BENCH_BURST           engineers logging in at once from one vendor
                           source address [50]
+    BENCH_SFTP_MB         file size of the sftp runs [256; full 1024]
     BENCH_ONLY            comma list of sections to run: cipher,throughput,
-                          forward,pty,setup,keys,idle,stream,preauth [all]
+                          forward,pty,setup,keys,idle,stream,preauth,sftp
+                          [all]
     BENCH_PTY_CASES       comma list of pty rows besides script(1): tlog,
                           jump,jump+script,jump+tlog,bastion [all]
     BENCH_DIR             where the work directory goes [/tmp]
@@ -67,6 +69,7 @@ from common import (CFG, GiB, MiB, ONLY, OUT, PATH_NAMES,  # noqa: E402
                     PTY_CASES, REPO, SECTIONS, log, ratio, verdict)
 from load import (last_session_end, section_idle,  # noqa: E402
                   section_preauth, section_stream)
+from sftpbench import section_sftp  # noqa: E402
 
 
 # --------------------------------------------------------------------------
@@ -697,6 +700,7 @@ def main():
             "idle": lambda: section_idle(S, R),
             "stream": lambda: section_stream(S, R, payload),
             "preauth": lambda: section_preauth(S, R),
+            "sftp": lambda: section_sftp(S, R, Meter, bastion_env(wd)),
         }
         for name in SECTIONS:
             if name in ONLY and name in sections:

@@ -44,6 +44,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from harness import util  # noqa: E402  (after the sys.path insert)
+import demo_airlock  # noqa: E402  (clamd, the airlock's files and rows)
 
 DEMO = REPO / "var" / "demo"
 BUILD = util.build_dir()            # $BASTION_BUILD, else <repo>/build
@@ -131,84 +132,8 @@ port forward. (Demo page served by scripts/demo.py.)</p>
 </html>
 """
 
-SHIM_C = r"""/* softsk-demo.c - written by scripts/demo.py; do not edit.
- *
- * A security-key provider that forwards to the test provider softsk.so
- * after pointing SOFTSK_DIR at the demo's key state, so that
- * `ssh -F var/demo/ssh_config ...` and the demo's ssh-agents (ssh-agent -P
- * this file) work without exporting SOFTSK_DIR.
- * OpenSSH's ssh-sk-helper dlopen()s this library for each operation.
- */
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include "sk-api.h"
-
-#define REAL_PROVIDER %(real)s
-#define STATE_DIR %(state)s
-
-static void *
-sym(const char *name)
-{
-	static void *real;
-
-	setenv("SOFTSK_DIR", STATE_DIR, 1);
-	if (real == NULL &&
-	    (real = dlopen(REAL_PROVIDER, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		fprintf(stderr, "softsk-demo: %%s\n", dlerror());
-		return (NULL);
-	}
-	return (dlsym(real, name));
-}
-
-uint32_t
-sk_api_version(void)
-{
-	uint32_t (*f)(void);
-
-	*(void **)&f = sym("sk_api_version");
-	return (f != NULL ? f() : 0);
-}
-
-int
-sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
-    const char *application, uint8_t flags, const char *pin,
-    struct sk_option **options, struct sk_enroll_response **resp)
-{
-	int (*f)(uint32_t, const uint8_t *, size_t, const char *, uint8_t,
-	    const char *, struct sk_option **, struct sk_enroll_response **);
-
-	*(void **)&f = sym("sk_enroll");
-	return (f != NULL ? f(alg, challenge, challenge_len, application,
-	    flags, pin, options, resp) : SSH_SK_ERR_GENERAL);
-}
-
-int
-sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
-    const char *application, const uint8_t *key_handle, size_t key_handle_len,
-    uint8_t flags, const char *pin, struct sk_option **options,
-    struct sk_sign_response **resp)
-{
-	int (*f)(uint32_t, const uint8_t *, size_t, const char *,
-	    const uint8_t *, size_t, uint8_t, const char *,
-	    struct sk_option **, struct sk_sign_response **);
-
-	*(void **)&f = sym("sk_sign");
-	return (f != NULL ? f(alg, data, data_len, application, key_handle,
-	    key_handle_len, flags, pin, options, resp) : SSH_SK_ERR_GENERAL);
-}
-
-int
-sk_load_resident_keys(const char *pin, struct sk_option **options,
-    struct sk_resident_key ***rks, size_t *nrks)
-{
-	int (*f)(const char *, struct sk_option **,
-	    struct sk_resident_key ***, size_t *);
-
-	*(void **)&f = sym("sk_load_resident_keys");
-	return (f != NULL ? f(pin, options, rks, nrks) : SSH_SK_ERR_GENERAL);
-}
-"""
+# its C source, a template for write_provider_shim()
+SHIM_C = (REPO / "scripts" / "softsk-demo.c.in").read_text()
 
 
 class DemoError(RuntimeError):
@@ -263,6 +188,7 @@ def components():
     for name in WITH_AGENT:
         out.append(("ssh-agent of %s (%s)" % (name, rel(agent_sock(name))),
                     agent_pidfile(name), str(agent_sock(name))))
+    out.append(demo_airlock.component())
     return out
 
 
@@ -301,6 +227,7 @@ def stop(quiet=False):
     # ssh-agent removes its socket when it stops; one killed hard does not.
     for name in WITH_AGENT:
         remove_stale_socket(agent_sock(name))
+    demo_airlock.cleanup()
     OLD_FORWARD_MODE.unlink(missing_ok=True)
     if not quiet:
         if stopped:
@@ -733,6 +660,11 @@ def setup():
             (dev.workdir / "web.pid").write_text("%d\n" % svc.pid)
             say("demo: device %-10s web page on %s" % (d["name"], svc.url))
 
+    clamd = demo_airlock.start_clamd()
+    demo_airlock.write_samples()
+    say("demo: clamd (the airlock's scanner) on %s (pid %d)"
+        % (clamd.socket, clamd.pid))
+
     # The policy.
     b = Bastion(DEMO, BUILD, pam)
     # Bastion() made a throwaway host key; the demo's is made by --init.
@@ -751,6 +683,7 @@ def setup():
                 v["engineers"].append({"name": name, "full_name": full,
                                        "keys": [keys[name][1]]})
         vendors.append(v)
+    demo_airlock.apply_policy(vendors, clamd.socket)
     # The harness's paths (state, recordings and, as the harness runs
     # bastiond, the PAM fixture's service directory: pam_service_dir), with
     # the demo's host key and run directory.
@@ -813,6 +746,10 @@ def setup():
     console_test("carol", "recordings", "SESSION")   # alice's, just made
     say("demo: console self-test passed: bob's `vendors` and carol's "
         "`recordings`, each after a touch")
+    demo_airlock.self_test(sys.modules[__name__])
+    say("demo: airlock self-test passed: alice's sftp upload scanned clean "
+        "and placed;\n      the EICAR test file refused and not on the "
+        "device")
 
 
 def print_commands():
@@ -834,6 +771,7 @@ def print_commands():
         ("file transfer (ls, get, put, bye); sftp forwards the agent only "
          "with -A",
          "sftp -A -F %s alice+ct-scanner@bastion" % rel(SSH_CONFIG)),
+        *demo_airlock.upload_rows(F),
         ("gina (globex) asks for her PACS, which needs an admin's approval;\n"
          "she waits with a request number (her secret: %s)"
          % secrets.get("gina", "?"),
@@ -842,6 +780,7 @@ def print_commands():
          "for 2 hours (his secret: %s); gina's shell opens"
          % secrets.get("bob", "?"),
          "%s bob@bastion requests; %s bob@bastion approve 1 2h" % (F, F)),
+        *demo_airlock.export_rows(F),
         ("bob lists live sessions, then watches gina's (read-only; ^C "
          "stops)", "%s bob@bastion sessions; %s -t bob@bastion watch N"
          % (F, F)),

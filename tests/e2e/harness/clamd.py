@@ -1,71 +1,92 @@
-"""ClamAV's clamd for the import airlock's tests (docs/FILES.md): started
-as the unprivileged user clamav with a config of its own (LocalSocket in a
-temporary directory, Foreground), on a signature database built offline
-with sigtool from the EICAR test file (an MD5 signature named
-Eicar-Test-Signature). No freshclam, no network."""
+"""ClamAV's clamd for the import airlock (docs/FILES.md), offline: the
+end-to-end tests, `make demo` (scripts/demo_airlock.py) and `make bench`
+(bench/sftpbench.py) all start it through this module. It runs
+unprivileged (as the user clamav when started by root, else as the
+caller) with a config of its own (LocalSocket in a fresh directory under
+/tmp, Foreground), on a signature database built offline with sigtool
+from the EICAR test file (an MD5 signature named Eicar-Test-Signature).
+No freshclam, no network."""
 
+import functools
 import os
 import pwd
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import time
 
 CLAMD = "/usr/sbin/clamd"
 SIGTOOL = "/usr/bin/sigtool"
+SIGNATURE = "Eicar-Test-Signature"
 
 # The EICAR anti-virus test file: harmless, detected by every scanner.
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!"
          b"$H+H*")
 
 
+def write_test_db(db, workdir):
+    """db/test.hdb: the MD5 signature of the EICAR file, made by
+    `sigtool --md5` on a copy of it written in workdir."""
+    eicar = os.path.join(workdir, "eicar.com")
+    with open(eicar, "wb") as f:
+        f.write(EICAR)
+    sig = subprocess.run([SIGTOOL, "--md5", eicar], check=True,
+                         stdout=subprocess.PIPE, text=True,
+                         cwd=workdir).stdout.strip()
+    md5, size, _ = sig.split(":", 2)
+    with open(os.path.join(db, "test.hdb"), "w") as f:
+        f.write("%s:%s:%s\n" % (md5, size, SIGNATURE))
+
+
 class Clamd:
-    def __init__(self):
-        # under /tmp, not pytest's 0700 tree: clamd runs as clamav
-        self.dir = tempfile.mkdtemp(prefix="bastion-clamd.")
+    """One clamd. stream_max: its StreamMaxLength (an upload larger than
+    that is refused by the airlock as a failed scan); prefix: of its
+    directory's name under /tmp (the demo finds its own by it)."""
+
+    def __init__(self, stream_max="20M", prefix="bastion-clamd."):
+        # under /tmp, not a 0700 tree: clamd may run as clamav
+        self.dir = tempfile.mkdtemp(prefix=prefix)
         self.socket = os.path.join(self.dir, "clamd.sock")
         self.log = os.path.join(self.dir, "clamd.log")
         self.proc = None
         db = os.path.join(self.dir, "db")
         os.mkdir(db)
-        eicar = os.path.join(self.dir, "eicar.com")
-        with open(eicar, "wb") as f:
-            f.write(EICAR)
-        sig = subprocess.run([SIGTOOL, "--md5", eicar], check=True,
-                             stdout=subprocess.PIPE, text=True,
-                             cwd=self.dir).stdout.strip()
-        md5, size, _ = sig.split(":", 2)
-        with open(os.path.join(db, "test.hdb"), "w") as f:
-            f.write("%s:%s:Eicar-Test-Signature\n" % (md5, size))
+        write_test_db(db, self.dir)
         self.conf = os.path.join(self.dir, "clamd.conf")
         with open(self.conf, "w") as f:
             f.write("LocalSocket %s\nDatabaseDirectory %s\nForeground yes\n"
                     "LogFile %s\nTemporaryDirectory %s\n"
-                    "StreamMaxLength 20M\nLogClean yes\n" % (self.socket, db, self.log,
-                                               self.dir))
-        pw = pwd.getpwnam("clamav")
-        for root, dirs, files in os.walk(self.dir):
-            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
-                os.chown(n, pw.pw_uid, pw.pw_gid)
+                    "StreamMaxLength %s\nLogClean yes\n"
+                    % (self.socket, db, self.log, self.dir, stream_max))
+        self.user = None
+        if os.geteuid() == 0:
+            self.user = "clamav"
+            pw = pwd.getpwnam("clamav")
+            for root, dirs, files in os.walk(self.dir):
+                for n in [root] + [os.path.join(root, x)
+                                   for x in dirs + files]:
+                    os.chown(n, pw.pw_uid, pw.pw_gid)
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
 
     def start(self, timeout=30):
+        kw = {}
+        if self.user is not None:
+            kw = {"user": self.user, "group": self.user, "extra_groups": []}
         self.proc = subprocess.Popen(
-            [CLAMD, "-c", self.conf], user="clamav", group="clamav",
-            extra_groups=[], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
+            [CLAMD, "-c", self.conf], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, **kw)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("clamd exited: %s" % self.log_text())
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.connect(self.socket)
-                    s.sendall(b"zPING\0")
-                    if s.recv(16).startswith(b"PONG"):
-                        return self
-            except OSError:
-                pass
+            if ping(self.socket):
+                return self
             time.sleep(0.1)
         raise RuntimeError("clamd did not start: %s" % self.log_text())
 
@@ -94,3 +115,33 @@ class Clamd:
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def instream(self, path, chunk=64 << 10):
+        """Scan the file at path as the airlock does (INSTREAM, chunks of
+        at most 64 KiB, each after its 4-byte length; a zero length
+        ends it). Returns (seconds to the reply, the reply without its
+        NUL, e.g. "stream: OK")."""
+        t0 = time.monotonic()
+        with socket.socket(socket.AF_UNIX) as s, open(path, "rb") as f:
+            s.settimeout(600)
+            s.connect(self.socket)
+            s.sendall(b"zINSTREAM\0")
+            for b in iter(functools.partial(f.read, chunk), b""):
+                s.sendall(struct.pack(">I", len(b)) + b)
+            s.sendall(struct.pack(">I", 0))
+            # clamd closes the connection after its one reply
+            reply = b"".join(iter(functools.partial(s.recv, 1024), b""))
+        return time.monotonic() - t0, reply.rstrip(b"\0").decode(
+            errors="replace")
+
+
+def ping(sock):
+    """True if a clamd answers PONG on the Unix socket sock."""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(sock)
+            s.sendall(b"zPING\0")
+            return s.recv(16).startswith(b"PONG")
+    except OSError:
+        return False
