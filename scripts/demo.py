@@ -21,6 +21,10 @@ Each engineer gets a long-lived ssh-agent holding their security key
 IdentityAgent and forwards (ForwardAgent yes): the bastion's touch check
 (docs/FIDO2.md) asks that agent to sign a challenge before it reaches a
 device.
+
+The file airlock's part (clamd with the offline test signature, acme's
+`files: scan: clamd`, the sample files, its self-test and printed
+commands) is scripts/demo_airlock.py.
 """
 
 import http.client

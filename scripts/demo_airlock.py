@@ -143,8 +143,8 @@ def sftp_put(d, local, remote):
 def self_test(d):
     """The clean upload arrives, byte for byte, recorded result=ok; the
     EICAR upload is refused by clamd's signature and never lands."""
-    for f in INCOMING.iterdir():
-        f.unlink()
+    for f in (FIRMWARE, EICAR_FILE):
+        (INCOMING / f.name).unlink(missing_ok=True)
     data = FIRMWARE.read_bytes()
     offset = d.log_size()
     p = sftp_put(d, FIRMWARE, INCOMING / FIRMWARE.name)
