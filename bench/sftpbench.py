@@ -22,6 +22,7 @@ import measure  # noqa: E402
 import scene  # noqa: E402
 from measure import BenchError, median  # noqa: E402
 from scene import util  # noqa: E402  (the harness's util)
+from harness.clamd import Clamd  # noqa: E402  (scene put it on the path)
 from common import CFG, GiB, MiB, env_int, log, ratio  # noqa: E402
 
 SFTP_MB = env_int("BENCH_SFTP_MB", 256, 1024)
@@ -31,6 +32,11 @@ LABELS = {"direct": "direct sftp",
           "bastion": "bastion, recorded (per-file record and SHA-256)",
           "airlock": "bastion + import airlock (quarantine, clamd scan, "
                      "placement, read-back)"}
+# the processes of each path, in the order of the by-process rows
+PARTS = {"direct": ("client", None, None, "device"),
+         "jump": ("client", "jump", None, "device"),
+         "bastion": ("client", "worker", "recorder", "device"),
+         "airlock": ("client", "worker", "recorder", "device")}
 UP_PATHS = ("jump", "direct", "bastion", "airlock")
 DOWN_PATHS = ("jump", "direct", "bastion")
 
@@ -108,7 +114,6 @@ def one_run(S, Meter, path, command, result, size, clamd):
 
 
 def section_sftp(S, R, Meter, bastion_env=None):
-    from harness.clamd import Clamd
     size = SFTP_MB * MiB
     reps = CFG["reps"]
     d = S.workdir / "sftp"
@@ -168,6 +173,16 @@ def report(R, size, reps, res, scans):
             if (kind, path) in res:
                 per = median([r[1]["paths"] for r in res[kind, path]]) / gib
                 R.row(7, w, LABELS[path], "%.2f CPU-s" % per)
+    for kind, what in (("put", "upload"), ("get", "download")):
+        w = "CPU per GiB by process, %s: sftp + ssh client(s) / jump " \
+            "sshd or bastion worker (monitor + child) / recorder / device " \
+            "sshd" % what
+        for path in ("direct", "jump", "bastion", "airlock"):
+            if (kind, path) in res:
+                R.row(7, w, LABELS[path], " / ".join(
+                    "%.2f" % (median([r[1][part] for r in res[kind, path]])
+                              / gib) if part else "-"
+                    for part in PARTS[path]) + " CPU-s")
     t = median(scans)
     clamd = median([r[1]["clamd"] for r in res["put", "airlock"]])
     R.row(7, "import airlock: the scan, apart", "clamd's own CPU during "
