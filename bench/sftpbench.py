@@ -165,24 +165,24 @@ def report(R, size, reps, res, scans):
             if path in mbps:
                 R.row(7, w, LABELS[path], "%.0f MB/s" % mbps[path],
                       ratio(mbps[path], mbps["jump"]))
-    for kind, what in (("put", "uploaded"), ("get", "downloaded")):
-        w = "CPU per GiB %s: every process of the path (sftp + ssh " \
-            "client(s), jump sshd or bastion worker + recorder, device " \
-            "sshd; clamd apart)" % what
-        for path in ("direct", "jump", "bastion", "airlock"):
-            if (kind, path) in res:
-                per = median([r[1]["paths"] for r in res[kind, path]]) / gib
-                R.row(7, w, LABELS[path], "%.2f CPU-s" % per)
-    for kind, what in (("put", "upload"), ("get", "download")):
-        w = "CPU per GiB by process, %s: sftp + ssh client(s) / jump " \
-            "sshd or bastion worker (monitor + child) / recorder / device " \
-            "sshd" % what
-        for path in ("direct", "jump", "bastion", "airlock"):
-            if (kind, path) in res:
-                R.row(7, w, LABELS[path], " / ".join(
-                    "%.2f" % (median([r[1][part] for r in res[kind, path]])
-                              / gib) if part else "-"
-                    for part in PARTS[path]) + " CPU-s")
+    def per_gib(runs, part):
+        return "%.2f" % (median([r[1][part] for r in runs]) / gib) \
+            if part else "-"
+
+    cpu_rows = (
+        ("CPU per GiB %s: every process of the path (sftp + ssh client(s), "
+         "jump sshd or bastion worker + recorder, device sshd; clamd apart)",
+         lambda path, runs: per_gib(runs, "paths") + " CPU-s"),
+        ("CPU per GiB by process, %s: sftp + ssh client(s) / jump sshd or "
+         "bastion worker (monitor + child) / recorder / device sshd",
+         lambda path, runs: " / ".join(per_gib(runs, part)
+                                       for part in PARTS[path]) + " CPU-s"))
+    for title, cell in cpu_rows:
+        for kind, what in (("put", "uploaded"), ("get", "downloaded")):
+            for path in ("direct", "jump", "bastion", "airlock"):
+                if (kind, path) in res:
+                    R.row(7, title % what, LABELS[path],
+                          cell(path, res[kind, path]))
     t = median(scans)
     clamd = median([r[1]["clamd"] for r in res["put", "airlock"]])
     R.row(7, "import airlock: the scan, apart", "clamd's own CPU during "
