@@ -151,12 +151,7 @@ def say(msg=""):
         pass
 
 
-def rel(path):
-    """path relative to the repository (for printed commands)."""
-    try:
-        return str(pathlib.Path(path).relative_to(REPO))
-    except ValueError:
-        return str(path)
+rel = demo_airlock.rel     # path relative to the repository, for printing
 
 
 def c_string(s):
@@ -775,7 +770,7 @@ def print_commands():
         ("file transfer (ls, get, put, bye); sftp forwards the agent only "
          "with -A",
          "sftp -A -F %s alice+ct-scanner@bastion" % rel(SSH_CONFIG)),
-        *demo_airlock.upload_rows(F),
+        *demo_airlock.upload_rows(),
         ("gina (globex) asks for her PACS, which needs an admin's approval;\n"
          "she waits with a request number (her secret: %s)"
          % secrets.get("gina", "?"),

@@ -35,7 +35,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from harness import util  # noqa: E402
-from harness.clamd import EICAR, SIGNATURE, Clamd  # noqa: E402
+from harness.clamd import CLAMD, EICAR, SIGNATURE, Clamd  # noqa: E402
 
 DEMO = REPO / "var" / "demo"
 CLAMD_PIDFILE = DEMO / "clamd.pid"
@@ -47,7 +47,6 @@ EICAR_FILE = FILES / "eicar.com"
 INCOMING = DEMO / "devices" / "ct-scanner" / "incoming"
 PACS_LOG = DEMO / "devices" / "pacs" / "export" / "pacs-service.log"
 MAX_FILE = "100M"                       # files: max_file_size, and clamd's
-SFTP = shutil.which("sftp") or "/usr/bin/sftp"
 
 
 def component():
@@ -78,9 +77,8 @@ def cleanup():
 
 
 def start_clamd():
-    """Start the demo's clamd; returns its socket."""
-    if shutil.which("clamd") is None and not os.path.exists(
-            "/usr/sbin/clamd"):
+    """Start the demo's clamd; returns it (a harness Clamd)."""
+    if not os.access(CLAMD, os.X_OK):
         raise RuntimeError("clamd not found: run `make deps` (Debian "
                            "packages clamav-daemon, clamav)")
     c = Clamd(stream_max=MAX_FILE, prefix=CLAMD_PREFIX)
@@ -120,6 +118,7 @@ def sftp_line(login, command):
 
 
 def rel(path):
+    """path relative to the repository (for printed commands)."""
     try:
         return str(pathlib.Path(path).relative_to(REPO))
     except ValueError:
@@ -129,7 +128,8 @@ def rel(path):
 def sftp_put(d, local, remote):
     """alice's sftp upload of local to remote on ct-scanner, through the
     bastion as the printed command does it (d: the demo module)."""
-    argv = [SFTP, "-A", "-F", str(d.SSH_CONFIG), "alice+ct-scanner@bastion"]
+    argv = [util.SFTP, "-A", "-F", str(d.SSH_CONFIG),
+            "alice+ct-scanner@bastion"]
     try:
         return subprocess.run(
             argv, input="put %s %s\n" % (local, remote),
@@ -168,9 +168,8 @@ def self_test(d):
     placed.unlink()
 
 
-def upload_rows(ssh):
-    """print_commands() rows: the upload, its records, EICAR refused.
-    ssh: the printed `ssh -F var/demo/ssh_config`."""
+def upload_rows():
+    """print_commands() rows: the upload, its records, EICAR refused."""
     inc = shlex.quote(str(INCOMING) + "/")
     return [
         ("the import airlock (acme): an upload waits in a quarantine on the "
@@ -180,7 +179,8 @@ def upload_rows(ssh):
         ("on the device, and its record: audit trail, recording "
          "(replay --text)",
          "ls -l %s; grep event=file.transfer %s | tail -1\n  %s -k %s --text "
-         "$(ls -t %s/*/*/*/*.brec | head -1) | grep -E 'file.transfer|airlock.(scan|placed)'"
+         "$(ls -t %s/*/*/*/*.brec | head -1) | "
+         "grep -E 'file.transfer|airlock.(scan|placed)'"
          % (rel(INCOMING), rel(DEMO / "bastiond.log"),
             rel(util.build_dir() / "bastion-replay"),
             rel(DEMO / "state" / "recorder.key.pub"),
@@ -196,7 +196,8 @@ def upload_rows(ssh):
 
 
 def export_rows(ssh):
-    """print_commands() rows: globex's export, held until bob approves."""
+    """print_commands() rows: globex's export, held until bob approves.
+    ssh: the printed `ssh -F var/demo/ssh_config`."""
     return [
         ("globex's exports need an admin's approval: gina (with the grant "
          "bob gave\nabove) gets the PACS's log; her sftp waits, with a "
