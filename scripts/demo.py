@@ -84,7 +84,10 @@ VENDORS = [
     # approval (bob), for at most 4 hours; acme's CT scanner does not
     {"name": "globex", "description": "Globex Imaging IT (PACS)",
      "segments": ["127.0.2.0/24"], "sources": ["127.0.0.0/8"],
-     "approval": {"required": True, "max_grant": "4h"}},
+     "approval": {"required": True, "max_grant": "4h"},
+     # and nothing leaves it unseen: each download waits for bob's
+     # file-approve (docs/FILES.md, "Export approval")
+     "files": {"approve": "out"}},
 ]
 DEVICES = [
     {"name": "ct-scanner", "vendor": "acme", "addr": "127.0.1.10",
