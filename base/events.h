@@ -94,6 +94,9 @@ enum bev_role {
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
 	"counter flags reason alert"
+/* an admin's decision on a file export request (verbs/cmd-files.c) */
+#define BEV_F_EXPORT "request admin via engineer vendor device path size " \
+	"sha256"
 #define BEV_F_WINDOW "session user vendor from device key touched_key " \
 	"opened_by until window result"
 #define BEV_F_PAM "service user from ruser tty pam_id result"
@@ -145,6 +148,15 @@ enum bev_role {
 	    "engineer admin via reason live_sessions", "assertion")        \
 	X(ENGINEER_UNLOCK, "engineer.unlock", BEV_BY_VERB, NONE,           \
 	    "engineer admin via locked_by lock_reason", "assertion")       \
+	X(FILE_EXPORT_APPROVED, "file.export_approved", BEV_BY_VERB, NONE, \
+	    BEV_F_EXPORT, "assertion")                                     \
+	X(FILE_EXPORT_DENIED, "file.export_denied", BEV_BY_VERB, NONE,     \
+	    BEV_F_EXPORT " reason", "assertion")                           \
+	X(FILE_EXPORT_EXPIRED, "file.export_expired", BEV_BY_MONITOR, NONE,\
+	    "session request user device path", "")                        \
+	X(FILE_EXPORT_REQUESTED, "file.export_requested", BEV_BY_MONITOR,  \
+	    NONE, "session request user vendor device path size sha256",   \
+	    "")                                                            \
 	X(FILE_TRANSFER, "file.transfer", BEV_BY_CHILD, NONE,              \
 	    "session user vendor device file direction path bytes size "   \
 	    "sha256 sequential result", "reason")                          \

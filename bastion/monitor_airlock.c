@@ -16,8 +16,10 @@
  *  - AIRLOCK_MAGIC: libmagic's compiled database, opened read-only, for
  *    files: types (the child loads it from memory).
  *
- * Only for a device whose files: policy says scan: clamd: a child that
- * asks otherwise is not the child we started, and is killed.
+ * Only for a device whose files: policy says scan: clamd (or, for a
+ * quarantine file alone, approve: out: a download held for an admin,
+ * monitor_export.c): a child that asks otherwise is not the child we
+ * started, and is killed.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -116,11 +118,14 @@ mon_answer_airlock(struct mon *M, struct buf *req)
 	int fd;
 
 	if (!mon_is_engineer(M) || !M->rec_open || d == NULL ||
-	    !d->files.set || !d->files.scan)
+	    !d->files.set || (!d->files.scan && !d->files.approve_out))
 		return ("no airlock in this session's policy");
 	if (buf_get_u8(req, &kind) != 0 || (kind != AIRLOCK_QUARANTINE &&
 	    kind != AIRLOCK_CLAMD && kind != AIRLOCK_MAGIC))
 		return ("malformed");
+	/* export approval (approve: out) holds downloads: a quarantine only */
+	if (kind != AIRLOCK_QUARANTINE && !d->files.scan)
+		return ("no scan: clamd in this session's policy");
 	if (kind == AIRLOCK_MAGIC && d->files.ntypes == 0)
 		return ("no files: types in this session's policy");
 	why[0] = '\0';

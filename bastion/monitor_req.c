@@ -121,6 +121,8 @@ static const struct mon_entry mon_table[MREQ_MAX] = {
 	    MPH_AUTHED | MPH_RELAY, 0, MON_AUDIT_MAX + 8, mon_answer_audit },
 	[MREQ_AIRLOCK] = { MREQ_AIRLOCK, "airlock",
 	    MPH_RELAY, 0, 1, mon_answer_airlock },
+	[MREQ_EXPORT] = { MREQ_EXPORT, "export",
+	    MPH_RELAY, 0, 4200, mon_answer_export },
 };
 
 
@@ -888,8 +890,8 @@ mon_ctl_read(struct mon *M)
 static void
 mon_loop_run(struct mon *M)
 {
-	struct pollfd pfd[3 + MON_NOTIFY_MAX + MON_FORWARD_WAIT_MAX];
-	int n, ci, ai, fi, nf, r, timeout;
+	struct pollfd pfd[3 + MON_NOTIFY_MAX + MON_FORWARD_WAIT_MAX + 16];
+	int n, ci, ai, fi, nf, xi, nx, r, timeout;
 
 	mon_reader_init(&M->ctl);
 	while (!M->violation) {
@@ -915,6 +917,10 @@ mon_loop_run(struct mon *M)
 		fi = n;
 		nf = mon_fwd_poll(M, pfd + fi, MON_FORWARD_WAIT_MAX, &timeout);
 		n += nf;
+		/* file export requests waiting for an admin */
+		xi = n;
+		nx = mon_export_poll(M, pfd + xi, 16, &timeout);
+		n += nx;
 		if ((r = poll(pfd, (nfds_t)n, timeout)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -935,6 +941,8 @@ mon_loop_run(struct mon *M)
 			notify_jobs_ready(&M->notify);
 		if (nf > 0)
 			mon_fwd_ready(M, pfd + fi, nf);
+		if (M->nexports > 0)
+			mon_export_ready(M, pfd + xi, nx);
 		if (pfd[0].revents != 0 && mon_dispatch(M) != 0)
 			return;
 	}
@@ -945,5 +953,6 @@ mon_loop(struct mon *M)
 {
 	mon_loop_run(M);
 	mon_fwd_free(M);
+	mon_export_end(M);
 	notify_jobs_end(&M->notify);
 }

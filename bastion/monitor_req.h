@@ -27,6 +27,7 @@
 #define MON_NOTIFY_MAX		2	/* notify_command and bastion-notify */
 
 struct credagent;
+struct mon_export;
 struct mon_fwd;
 struct pollfd;
 struct state;
@@ -81,6 +82,9 @@ struct mon {
 	struct mon_fwd *fwd_wait;	/* connections under way
 					   (monitor_fwd.c) */
 	unsigned nfwd_wait;
+	struct mon_export *exports[16];	/* file export requests pending
+					   (monitor_export.c) */
+	size_t nexports;
 
 	/* audit events the child hands over: MON_AUDIT_BURST per window */
 	struct burst aud;
@@ -117,6 +121,16 @@ const char *mon_answer_console_cancel(struct mon *M, struct buf *req);
 const char *mon_answer_audit(struct mon *M, struct buf *req);
 const char *mon_answer_forward_connect(struct mon *M, struct buf *req);
 const char *mon_answer_airlock(struct mon *M, struct buf *req);
+const char *mon_answer_export(struct mon *M, struct buf *req);
+
+/* monitor_export.c: the file export requests pending, for mon_loop(): up
+ * to room pollfds (their pushed decisions) and *timeout lowered to the
+ * nearest deadline; after poll(), each decided or expired one is told to
+ * the child (MANS_EXPORT). mon_export_end() marks the rest cancelled. */
+int mon_export_poll(struct mon *M, struct pollfd *pfd, int room,
+    int *timeout);
+void mon_export_ready(struct mon *M, const struct pollfd *pfd, int n);
+void mon_export_end(struct mon *M);
 
 /* monitor_fwd.c: the connections under way, for mon_loop(): up to room
  * pollfds (POLLOUT) filled, and *timeout (ms, -1: none) lowered to the

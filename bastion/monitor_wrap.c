@@ -40,6 +40,7 @@
 static int mm_sock = -1;
 static struct mmq mm_out;		/* requests waiting for room */
 static struct mmq mm_late;		/* MANS_FORWARD read out of turn */
+static struct mmq mm_xlate;		/* MANS_EXPORT, whenever it came */
 
 void
 mm_init(int fd)
@@ -47,6 +48,7 @@ mm_init(int fd)
 	mm_sock = fd;
 	mmq_init(&mm_out);
 	mmq_init(&mm_late);
+	mmq_init(&mm_xlate);
 }
 
 int
@@ -119,7 +121,7 @@ mm_queue_len(void)
 unsigned
 mm_late_len(void)
 {
-	return (mmq_len(&mm_late));
+	return (mmq_len(&mm_late) + mmq_len(&mm_xlate));
 }
 
 /* Receive one message, waiting timeout_ms (-1: for ever); a late
@@ -138,6 +140,12 @@ mm_recv(int *t, struct buf **ans, int *fds, int *nfds, int timeout_ms)
 		if (r != 0)
 			mm_fatal(r == BERR_CLOSED ? "the monitor is gone" :
 			    "a broken answer from the monitor");
+		if (*t == MANS_EXPORT) {	/* a decision: the relay's */
+			if (ln > 0 || mmq_push(&mm_xlate, *t, *ans, -1) != 0)
+				mm_fatal("more export decisions than requests");
+			*ans = NULL;
+			continue;
+		}
 		if (*t != MANS_FORWARD)
 			break;
 		if (ln > 1 || mmq_push(&mm_late, *t, *ans, ln == 1 ? lfd[0] :
@@ -553,6 +561,7 @@ mm_forward_answer(uint32_t *id, enum mm_fwd *st, int *fd, char *why,
 		a = it.body;
 		*fd = it.fd;
 	} else {
+again:
 		n = MREQ_MAX_FDS;
 		if ((r = mreq_recv(mm_sock, &t, &a, fds, &n, 0)) ==
 		    BERR_TIMEOUT)
@@ -561,6 +570,11 @@ mm_forward_answer(uint32_t *id, enum mm_fwd *st, int *fd, char *why,
 			return (-1);
 		if (r != 0)
 			mm_fatal("a broken answer from the monitor");
+		if (t == MANS_EXPORT && n == 0) {	/* mm_export_answer's */
+			if (mmq_push(&mm_xlate, t, a, -1) != 0)
+				mm_fatal("more export decisions than requests");
+			goto again;
+		}
 		if (t != MANS_FORWARD || n > 1) {
 			while (n-- > 0)
 				close(fds[n]);
@@ -673,6 +687,44 @@ mm_airlock(int kind, char *why, size_t whylen)
 	    "the airlock") != 0)
 		return (-1);
 	return (fds[0]);
+}
+
+/* ---- export approval ---------------------------------------------------- */
+
+int
+mm_export_request(const char *path, uint64_t size, const char *sha256,
+    int64_t *id, unsigned *timeout_s, char *why, size_t whylen)
+{
+	struct buf *b = mm_new(), *a;
+	int ok;
+
+	mm_put(buf_put_cstring(b, path));
+	mm_put(buf_put_u64(b, size));
+	mm_put(buf_put_cstring(b, sha256));
+	a = mm_call(MREQ_EXPORT, b);
+	buf_free(b);
+	ok = mm_u32(a) == 0;
+	*id = (int64_t)mm_u64(a);
+	*timeout_s = mm_u32(a);
+	mm_str(a, why, whylen);
+	buf_free(a);
+	return (ok && *id > 0 ? 0 : -1);
+}
+
+int
+mm_export_answer(int64_t *id, int *status, char *by, size_t bylen,
+    char *text, size_t textlen)
+{
+	struct mmq_item it;
+
+	if (!mmq_pop(&mm_xlate, &it))
+		return (0);
+	*id = (int64_t)mm_u64(it.body);
+	*status = (int)mm_u32(it.body);
+	mm_str(it.body, by, bylen);
+	mm_str(it.body, text, textlen);
+	buf_free(it.body);
+	return (1);
 }
 
 /* ---- audit events ------------------------------------------------------- */

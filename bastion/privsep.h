@@ -75,6 +75,7 @@ enum mreq_type {
 	MREQ_CONSOLE_CANCEL,	/* ^C or a hang-up during a verb */
 	MREQ_AUDIT,		/* an event the child saw (stamped here) */
 	MREQ_AIRLOCK,		/* a quarantine file or clamd (airlock) */
+	MREQ_EXPORT,		/* file a file export request (approve: out) */
 	MREQ_MAX
 };
 
@@ -87,7 +88,13 @@ enum mans_type {
 	MANS_FORWARD,		/* a forward's connection, whenever it is
 				   made: u32 id, u32 enum mm_fwd, why; the
 				   socket when MM_FWD_OK */
+	MANS_EXPORT,		/* a file export request decided, whenever:
+				   u64 id, u32 enum mm_exp, by, text */
 };
+
+/* MANS_EXPORT */
+enum mm_exp { MM_EXP_APPROVED = 0, MM_EXP_DENIED, MM_EXP_EXPIRED,
+	MM_EXP_OTHER };
 
 /* MREQ_AUTH_PUBKEY kinds */
 enum mm_pk { MM_PK_OK = 1, MM_PK_BADSIG, MM_PK_NOKEY };
@@ -234,6 +241,20 @@ int mm_console_run(int kind, int has_pty, const char *command,
 /* The descriptor the monitor opened for the airlock (kind), or -1 with a
  * sentence in why (the file is then refused: fail closed). */
 int mm_airlock(int kind, char *why, size_t whylen);
+/*
+ * File an export request for the download held in the quarantine (path,
+ * size, SHA-256 in lowercase hex). 0 with *id and *timeout_s (how long
+ * the monitor waits for an admin), or -1 with why (the download is then
+ * refused: fail closed). The decision comes later, as a late answer:
+ * mm_export_answer().
+ */
+int mm_export_request(const char *path, uint64_t size, const char *sha256,
+    int64_t *id, unsigned *timeout_s, char *why, size_t whylen);
+/* A decision that came (put aside like a forward's answer): 1 with *id,
+ * *status (enum mm_exp), by and text (the deny reason, or what else
+ * became of it); 0 when none is there now. */
+int mm_export_answer(int64_t *id, int *status, char *by, size_t bylen,
+    char *text, size_t textlen);
 
 int mm_audit_sink(const char *line, char *note, size_t notelen, void *arg);
 

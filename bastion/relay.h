@@ -217,6 +217,10 @@ int relay_sftp_start(struct sess *S);
 void relay_sftp_end(struct sess *S);
 int relay_sftp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev);
 int relay_sftp_idle(const struct sess *S, int to_device);
+/* relay_export.c: the monitor's decision on file export request id
+ * (MANS_EXPORT, enum mm_exp): the held download's OPEN answered. */
+void relay_export_decided(struct sess *S, int64_t id, int status,
+    const char *by, const char *text);
 /* relay_sftp.c: the files: block that applies to S's device (an open one
  * when there is none). */
 const struct policy_files *relay_sftp_policy(const struct sess *S);

@@ -70,6 +70,8 @@ relay_airlock_start(struct sess *S)
 		A->f[i].fd = -1;
 	A->next_id = 0xa1000000u;
 	S->R->sftp->airlock = A;
+	if (relay_sftp_policy(S)->approve_out && relay_export_start(A) != 0)
+		return (-1);	/* relay_sftp_start ends it */
 	return (0);
 }
 
@@ -92,6 +94,7 @@ relay_airlock_end(struct sess *S)
 		return;
 	for (i = 0; i < AIRLOCK_FILES; i++)
 		airlock_drop(&A->f[i]);
+	relay_export_end(A);
 	if (A->magic != NULL)
 		magic_close(A->magic);
 	free(A->magic_db);
@@ -141,8 +144,8 @@ relay_airlock_frame(struct sftp_q *q, const struct buf *body)
  * to the tracker as if the device had sent it, recorded as an OUTPUT
  * frame after an EVENT airlock.answer, queued. 0 or -1.
  */
-static int
-airlock_answer(struct sess *S, struct buf *body)
+int
+relay_airlock_answer(struct sess *S, struct buf *body)
 {
 	struct relay_sftp *F = S->R->sftp;
 	struct buf *pkt = NULL, *copy = NULL;
@@ -171,8 +174,9 @@ out:
 	return (r == 0 ? 0 : -1);
 }
 
-static int
-airlock_status(struct sess *S, uint32_t id, uint32_t code, const char *msg)
+int
+relay_airlock_status(struct sess *S, uint32_t id, uint32_t code,
+    const char *msg)
 {
 	struct buf *b = buf_new(SFTP_MAX_PATH + 600);
 	int r = -1;
@@ -180,7 +184,7 @@ airlock_status(struct sess *S, uint32_t id, uint32_t code, const char *msg)
 	if (b != NULL && buf_put_u8(b, SSH_FXP_STATUS) == 0 &&
 	    buf_put_u32(b, id) == 0 && buf_put_u32(b, code) == 0 &&
 	    buf_put_cstring(b, msg) == 0 && buf_put_cstring(b, "en") == 0)
-		r = airlock_answer(S, b);
+		r = relay_airlock_answer(S, b);
 	buf_free(b);
 	return (r);
 }
@@ -424,7 +428,7 @@ airlock_open(struct sess *S, const uint8_t *pkt, size_t len,
 		return (-1);
 	r = buf_put_u8(b, SSH_FXP_HANDLE) == 0 && buf_put_u32(b, m->id) == 0 &&
 	    buf_put_string(b, af->handle, af->hlen) == 0 ?
-	    airlock_answer(S, b) : -1;
+	    relay_airlock_answer(S, b) : -1;
 	buf_free(b);
 	return (r);
 }
@@ -477,13 +481,13 @@ airlock_write(struct sess *S, struct airlock_file *af, const uint8_t *pkt,
 		relay_fmt(why, sizeof(why), AIRLOCK_PREFIX "the quarantine on "
 		    "the bastion is full or failing");
 		sftp_track_refuse(F->track, m->handle, m->handle_len, why);
-		return (airlock_status(S, m->id, SSH_FX_FAILURE, why));
+		return (relay_airlock_status(S, m->id, SSH_FX_FAILURE, why));
 	}
 	if (m->offset > af->size)
 		af->gap = 1;
 	if (m->offset + m->data_len > af->size)
 		af->size = m->offset + m->data_len;
-	return (airlock_status(S, m->id, SSH_FX_OK, "Success"));
+	return (relay_airlock_status(S, m->id, SSH_FX_OK, "Success"));
 }
 
 /* The engineer's CLOSE: the airlock's verdict. */
@@ -510,14 +514,14 @@ airlock_close(struct sess *S, struct airlock_file *af, const uint8_t *pkt,
 	}
 	if (!af->refused && !af->gap && airlock_check(S, af, why, sizeof(why)) == 0) {
 		airlock_drop(af);
-		return (airlock_status(S, m->id, SSH_FX_OK, "Success"));
+		return (relay_airlock_status(S, m->id, SSH_FX_OK, "Success"));
 	}
 	relay_fmt(full, sizeof(full), AIRLOCK_PREFIX "%s", why);
 	if (!af->refused)
 		sess_tell(S, "bastion: %s\n", full);
 	sftp_track_refuse(F->track, m->handle, m->handle_len, full);
 	airlock_drop(af);
-	r = airlock_status(S, m->id, SSH_FX_FAILURE, full);
+	r = relay_airlock_status(S, m->id, SSH_FX_FAILURE, full);
 	return (r);
 }
 
@@ -528,9 +532,15 @@ relay_airlock_request(struct sess *S, const uint8_t *pkt, size_t len,
 	struct relay_sftp *F = S->R->sftp;
 	struct airlock_file *af;
 	char why[200];
+	int r;
 
 	if (m->type == SSH_FXP_INIT)
 		return (0);
+	if (F->airlock->exports != NULL && (r = relay_export_request(S, pkt,
+	    len, m)) != 0)
+		return (r);
+	if (!relay_sftp_policy(S)->scan)
+		return (0);	/* export approval alone: no import airlock */
 	if (sftp_track_id_busy(F->track, m->id)) {
 		/* the relay refuses it, but must not act on a held file
 		 * (its REMOVE of a refused upload would hit the device) */
@@ -567,7 +577,7 @@ relay_airlock_request(struct sess *S, const uint8_t *pkt, size_t len,
 		if (sftp_track_request(F->track, m, NULL) != 0)
 			return (sftp_answer(F, m->id, SSH_FX_FAILURE, "bastion: "
 			    "too many requests at once") != 0 ? -1 : 1);
-		return (airlock_status(S, m->id, SSH_FX_OK, "Success") != 0 ?
+		return (relay_airlock_status(S, m->id, SSH_FX_OK, "Success") != 0 ?
 		    -1 : 1);
 	}
 	/* FSTAT, fsync, ...: the file is not on the device yet */

@@ -130,6 +130,19 @@ airlock_dev_wait(struct sess *S, uint32_t lo, uint32_t hi,
 	}
 }
 
+/* The next reply of a window of requests from lo on (one fewer under
+ * way). 0 or -1 (why: the channel is gone). */
+static int
+airlock_dev_next(struct sess *S, uint32_t lo, unsigned *inflight,
+    struct airlock_reply *rep, char *why, size_t whylen)
+{
+	if (airlock_dev_wait(S, lo, S->R->sftp->airlock->next_id, rep, why,
+	    whylen) != 0)
+		return (-1);
+	(*inflight)--;
+	return (0);
+}
+
 /* Queue body (a request of ours, type first) to the device. 0 or -1. */
 static int
 airlock_dev_send(struct sess *S, const struct buf *body, char *why,
@@ -232,6 +245,147 @@ airlock_dev_io(struct sess *S, const struct airlock_reply *h, uint64_t off,
 	return (r);
 }
 
+/* The read-back's sink: the device's copy hashed. */
+static int
+airlock_readback(void *arg, uint64_t off, const uint8_t *p, size_t n)
+{
+	(void)off;
+	EVP_DigestUpdate(arg, p, n);
+	return (0);
+}
+
+static int
+airlock_short(uint64_t want, uint64_t got, char *why, size_t whylen)
+{
+	relay_fmt(why, whylen, "the device's copy is %llu bytes, not %llu",
+	    (unsigned long long)got, (unsigned long long)want);
+	return (-1);
+}
+
+/*
+ * Read path from the device whole, at most limit bytes, each chunk to
+ * sink in order: 8 READs of AIRLOCK_CHUNK under way, the k-th asking
+ * offset k * AIRLOCK_CHUNK (sftp-server answers a regular file whole
+ * chunks, in order, then EOF). 0 with *size; 1 when the file is longer
+ * than limit; -1 with why (and *status, may be NULL, the device's STATUS
+ * code when it refused the OPEN, else SSH_FX_FAILURE).
+ */
+static int
+airlock_fetch(struct sess *S, const char *path, uint64_t limit,
+    int (*sink)(void *arg, uint64_t off, const uint8_t *p, size_t n),
+    void *arg, uint64_t *size, uint32_t *status, char *why, size_t whylen)
+{
+	struct relay_airlock *A = S->R->sftp->airlock;
+	struct airlock_reply h, rep;
+	char scratch[256];
+	unsigned inflight = 0;
+	uint64_t off = 0, roff = 0, at;
+	int asked_all = 0, ended = 0, over = 0, fail = 0;
+	uint32_t id, lo;
+	struct buf *b;
+
+	*size = 0;
+	if (status != NULL)
+		*status = SSH_FX_FAILURE;
+	b = airlock_req(A, SSH_FXP_OPEN, &id, path, strlen(path));
+	if (b != NULL && (buf_put_u32(b, SSH_FXF_READ) != 0 ||
+	    buf_put_u32(b, 0) != 0)) {
+		buf_free(b);
+		b = NULL;
+	}
+	if (airlock_dev_do(S, b, id, SSH_FXP_HANDLE, "open", &h, why,
+	    whylen) != 0) {
+		if (status != NULL && h.type == SSH_FXP_STATUS)
+			*status = h.status;
+		return (-1);
+	}
+	lo = A->next_id;
+	for (;;) {
+		/* ask up to one chunk at limit: a byte there is one too many */
+		while (inflight < AIRLOCK_WINDOW && !asked_all && !fail) {
+			if (airlock_dev_io(S, &h, roff, NULL, AIRLOCK_CHUNK,
+			    why, whylen) != 0) {
+				fail = 1;
+				break;
+			}
+			inflight++;
+			if (roff >= limit)
+				asked_all = 1;
+			else
+				roff += AIRLOCK_CHUNK;
+		}
+		if (inflight == 0)
+			break;
+		if (airlock_dev_next(S, lo, &inflight, &rep, why, whylen) != 0)
+			return (-1);	/* the channel is gone */
+		at = (uint64_t)(rep.id - lo) * AIRLOCK_CHUNK;
+		if (fail || ended) {
+			/* past the end only EOF may come */
+			if (!fail && !(rep.type == SSH_FXP_STATUS &&
+			    rep.status == SSH_FX_EOF)) {
+				relay_fmt(why, whylen, "the device's file "
+				    "changed while it was read");
+				fail = 1;
+			}
+			free(rep.data);
+			continue;
+		}
+		if (at != off)
+			relay_fmt(why, whylen, "the device answered the reads "
+			    "out of order");
+		else if (rep.type == SSH_FXP_STATUS && rep.status ==
+		    SSH_FX_EOF) {
+			ended = asked_all = 1;
+			continue;
+		} else if (rep.type != SSH_FXP_DATA || rep.data_len == 0 ||
+		    rep.data_len > AIRLOCK_CHUNK)
+			relay_fmt(why, whylen, "the device refused a read at "
+			    "offset %llu (status %u: %s)",
+			    (unsigned long long)off, rep.status, rep.msg);
+		else if (rep.data_len > limit - off) {
+			over = 1;
+			relay_fmt(why, whylen, "the file is larger than %llu "
+			    "bytes", (unsigned long long)limit);
+		} else if (sink(arg, off, rep.data, rep.data_len) != 0)
+			relay_fmt(why, whylen, "the quarantine on the bastion "
+			    "is full or failing");
+		else {
+			off += rep.data_len;
+			/* a short chunk is the end: the rest must be EOF */
+			if (rep.data_len < AIRLOCK_CHUNK)
+				ended = asked_all = 1;
+			free(rep.data);
+			continue;
+		}
+		free(rep.data);
+		fail = asked_all = 1;
+	}
+	if (airlock_dev_close(S, &h, scratch, sizeof(scratch)) != 0 &&
+	    !fail) {
+		relay_fmt(why, whylen, "%s", scratch);
+		fail = 1;
+	}
+	if (over)
+		return (1);
+	if (fail)
+		return (-1);
+	if (!ended) {
+		relay_fmt(why, whylen, "the device sent no end of the file");
+		return (-1);
+	}
+	*size = off;
+	return (0);
+}
+
+int
+relay_airlock_fetch(struct sess *S, const char *path, uint64_t limit,
+    int (*sink)(void *arg, uint64_t off, const uint8_t *p, size_t n),
+    void *arg, uint64_t *size, uint32_t *status, char *why, size_t whylen)
+{
+	return (airlock_fetch(S, path, limit, sink, arg, size, status, why,
+	    whylen));
+}
+
 int
 relay_airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
     char *why, size_t whylen)
@@ -241,11 +395,11 @@ relay_airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
 	static uint8_t data[AIRLOCK_CHUNK];
 	char scratch_why[256];
 	unsigned inflight = 0;
-	uint64_t off, roff;
-	int asked_eof;
+	uint64_t off;
 	uint32_t id, lo;
 	struct buf *b;
 	ssize_t got;
+	uint64_t got_size = 0;
 	int fail = 0;
 
 	b = airlock_req(A, SSH_FXP_OPEN, &id, af->path, strlen(af->path));
@@ -283,10 +437,8 @@ relay_airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
 		}
 		if (inflight == 0)
 			break;
-		if (airlock_dev_wait(S, lo, A->next_id, &rep, why,
-		    whylen) != 0)
+		if (airlock_dev_next(S, lo, &inflight, &rep, why, whylen) != 0)
 			return (-1);	/* the channel is gone */
-		inflight--;
 		if (!fail && (rep.type != SSH_FXP_STATUS ||
 		    rep.status != SSH_FX_OK)) {
 			relay_fmt(why, whylen, "the device refused a write "
@@ -306,92 +458,9 @@ relay_airlock_place(struct sess *S, struct airlock_file *af, EVP_MD_CTX *md,
 	}
 	if (airlock_dev_close(S, &h, why, whylen) != 0)
 		return (-1);
-	/* read back what the device holds now */
-	b = airlock_req(A, SSH_FXP_OPEN, &id, af->path, strlen(af->path));
-	if (b != NULL && (buf_put_u32(b, SSH_FXF_READ) != 0 ||
-	    buf_put_u32(b, 0) != 0)) {
-		buf_free(b);
-		b = NULL;
-	}
-	if (airlock_dev_do(S, b, id, SSH_FXP_HANDLE, "read-back open", &h,
-	    why, whylen) != 0)
-		return (-1);
-	/* READs under way as the writes were: the k-th asks offset k *
-	 * AIRLOCK_CHUNK, the last one past the end (EOF: nothing more);
-	 * sftp-server answers in order, and a regular file reads whole */
-	lo = A->next_id;
-	inflight = 0;
-	for (off = 0, roff = 0, asked_eof = 0; !fail; ) {
-		uint64_t at;
-
-		while (inflight < AIRLOCK_WINDOW && !asked_eof) {
-			if (airlock_dev_io(S, &h, roff, NULL, AIRLOCK_CHUNK,
-			    why, whylen) != 0) {
-				fail = 1;
-				break;
-			}
-			inflight++;
-			if (roff >= af->size)
-				asked_eof = 1;
-			else
-				roff += AIRLOCK_CHUNK;
-		}
-		if (inflight == 0)
-			break;
-		if (airlock_dev_wait(S, lo, A->next_id, &rep, why,
-		    whylen) != 0)
-			return (-1);
-		inflight--;
-		if (fail) {
-			free(rep.data);
-			continue;
-		}
-		at = (uint64_t)(rep.id - lo) * AIRLOCK_CHUNK;
-		if (at >= af->size && off == af->size) {
-			/* the READ past the end: EOF, or a longer copy */
-			if (rep.type == SSH_FXP_STATUS &&
-			    rep.status == SSH_FX_EOF)
-				break;
-			relay_fmt(why, whylen, "the device's copy is longer "
-			    "than the file");
-		} else if (at != off)
-			relay_fmt(why, whylen, "the device answered the "
-			    "read-back out of order");
-		else if (rep.type != SSH_FXP_DATA || rep.data_len !=
-		    (af->size - off > AIRLOCK_CHUNK ? AIRLOCK_CHUNK :
-		    af->size - off))
-			relay_fmt(why, whylen, "the device's copy is not the "
-			    "file (%s at offset %llu)", rep.type ==
-			    SSH_FXP_DATA ? "a short read" : "a failed read",
-			    (unsigned long long)off);
-		else {
-			EVP_DigestUpdate(md, rep.data, rep.data_len);
-			off += rep.data_len;
-			free(rep.data);
-			continue;
-		}
-		free(rep.data);
-		fail = 1;
-	}
-	while (inflight > 0 && airlock_dev_wait(S, lo, A->next_id, &rep,
-	    scratch_why, sizeof(scratch_why)) == 0) {
-		free(rep.data);
-		inflight--;
-	}
-	if (!fail && off != af->size) {
-		relay_fmt(why, whylen, "the device's copy is %llu bytes, not "
-		    "%llu", (unsigned long long)off,
-		    (unsigned long long)af->size);
-		fail = 1;
-	}
-	{
-		char scratch[256];
-
-		if (airlock_dev_close(S, &h, scratch, sizeof(scratch)) != 0 &&
-		    !fail) {
-			relay_fmt(why, whylen, "%s", scratch);
-			fail = 1;
-		}
-	}
-	return (fail ? -1 : 0);
+	/* read back what the device holds now: exactly af->size bytes */
+	return (airlock_fetch(S, af->path, af->size, airlock_readback, md,
+	    &got_size, NULL, why, whylen) != 0 ? -1 :
+	    got_size != af->size ? airlock_short(af->size, got_size, why,
+	    whylen) : 0);
 }

@@ -37,8 +37,12 @@ struct airlock_file {
 };
 
 
+struct relay_export;
+
 struct relay_airlock {
 	struct airlock_file f[AIRLOCK_FILES];
+	struct relay_export *exports;	/* files: approve: out, else NULL
+					   (relay_export.c) */
 	struct magic_set *magic;	/* files: types, loaded once */
 	void *magic_db;			/* its database: lives as long */
 	unsigned serial;
@@ -48,6 +52,31 @@ struct relay_airlock {
 /* relay_airlock.c: body (type first) framed with its length into q.
  * 0 or -1. */
 int relay_airlock_frame(struct sftp_q *q, const struct buf *body);
+/* relay_airlock.c: an answer of the bastion's own to the engineer (body:
+ * type first), fed to the tracker as if the device had sent it, recorded
+ * as an OUTPUT frame after an EVENT airlock.answer, queued. 0 or -1. */
+int relay_airlock_answer(struct sess *S, struct buf *body);
+/* The same for a STATUS (id, code, message). 0 or -1. */
+int relay_airlock_status(struct sess *S, uint32_t id, uint32_t code,
+    const char *msg);
+/*
+ * relay_airlock_dev.c: read path from the device whole, at most limit
+ * bytes, through the same channel (the bastion's own OPEN, READs, CLOSE),
+ * each chunk to sink(arg, offset, bytes, n) in order (sink: 0, or -1 to
+ * stop). 0 with *size; 1 when the file is longer than limit; -1 with why
+ * (and *status, may be NULL, the device's code when it refused the OPEN).
+ */
+int relay_airlock_fetch(struct sess *S, const char *path, uint64_t limit,
+    int (*sink)(void *arg, uint64_t off, const uint8_t *p, size_t n),
+    void *arg, uint64_t *size, uint32_t *status, char *why, size_t whylen);
+
+/* relay_export.c (files: approve: out): export approval, docs/FILES.md */
+int relay_export_start(struct relay_airlock *A);	/* 0 or -1 */
+void relay_export_end(struct relay_airlock *A);	/* NULL-safe */
+/* A download's OPEN, or a request on a handle of a held export: 1 taken
+ * (recorded, answered or held), 0 not export's, -1 recording failed. */
+int relay_export_request(struct sess *S, const uint8_t *pkt, size_t len,
+    const struct sftp_msg *m);
 /*
  * relay_airlock_dev.c: write af's quarantined bytes to the device (its
  * path, WRITE|CREAT|TRUNC and the client's EXCL, no attributes), then

@@ -151,18 +151,24 @@ relay_mon_cb(uv_poll_t *h, int status, int events)
 	relay_step(S);
 }
 
-/* The monitor's late answers (forwards): those put aside while the child
- * waited for another answer, then those on the socket now. */
+/* The monitor's late answers (forwards, file export decisions): those put
+ * aside while the child waited for another answer, then those on the
+ * socket now. */
 static void
 relay_mon_answers(struct sess *S)
 {
-	char why[256];
+	char why[256], by[200], text[256];
 	enum mm_fwd st;
 	uint32_t id;
-	int fd, r;
+	int64_t xid;
+	int fd, r, xst;
 
 	while ((r = mm_forward_answer(&id, &st, &fd, why, sizeof(why))) == 1)
 		relay_forward_answered(S, id, (int)st, fd, why);
+	/* file export decisions (relay_export.c) */
+	while (mm_export_answer(&xid, &xst, by, sizeof(by), text,
+	    sizeof(text)) == 1)
+		relay_export_decided(S, xid, xst, by, text);
 	if (r < 0 && S->R->mmpoll_on) {
 		uv_poll_stop(&S->R->mmpoll);
 		relay_mon_gone(S, "the monitor closed the request socket");

@@ -95,6 +95,7 @@ sftp_record_cb(void *arg, const struct sftp_record *r)
 	struct sess *S = arg;
 	char text[SFTP_MAX_PATH * 4 + 512], path[SFTP_MAX_PATH * 4 + 8];
 	char reason[600], file[16], bytes[24], size[24];
+	const char *outcome = relay_export_outcome(r->outcome, r->reason);
 
 	(void)burst_take(&S->R->sftp->recs, relay_now(S->R),
 	    MON_AUDIT_WINDOW, SFTP_RECORDS_BURST);
@@ -108,7 +109,7 @@ sftp_record_cb(void *arg, const struct sftp_record *r)
 	relay_fmt(text, sizeof(text), "file=%s direction=%s path=%s bytes=%s "
 	    "size=%s sha256=%s sequential=%s result=%s reason=%s", file,
 	    r->dir == SFTP_DIR_IN ? "in" : "out", path, bytes, size,
-	    r->sha256, r->sequential ? "yes" : "no", r->outcome, reason);
+	    r->sha256, r->sequential ? "yes" : "no", outcome, reason);
 	if (S->rec != NULL && !S->rec_failed)
 		(void)sess_rec_event(S, "file.transfer", text);
 	audit_ev(BEV_FILE_TRANSFER, "session", S->sid, "user",
@@ -116,7 +117,7 @@ sftp_record_cb(void *arg, const struct sftp_record *r)
 	    S->dev != NULL ? S->dev->name : NULL, "file", file, "direction",
 	    r->dir == SFTP_DIR_IN ? "in" : "out", "path", r->path, "bytes",
 	    bytes, "size", size, "sha256", r->sha256, "sequential",
-	    r->sequential ? "yes" : "no", "result", r->outcome, "reason",
+	    r->sequential ? "yes" : "no", "result", outcome, "reason",
 	    r->reason[0] != '\0' ? r->reason : NULL, NULL);
 }
 
@@ -163,7 +164,8 @@ relay_sftp_start(struct sess *S)
 	}
 	F->next_own = 0xb5000000u;
 	S->R->sftp = F;
-	if (relay_sftp_policy(S)->scan && relay_airlock_start(S) != 0) {
+	if ((relay_sftp_policy(S)->scan || relay_sftp_policy(S)->approve_out) &&
+	    relay_airlock_start(S) != 0) {
 		relay_sftp_end(S);
 		return (-1);
 	}
@@ -580,6 +582,9 @@ sftp_pump(struct sess *S, int from_device, ssize_t *moved)
 		    !F->closed)
 			return (-1);
 		wrote += w > 0 ? w : 0;
+		/* answers of an approved export, as room allows */
+		if (F->airlock != NULL && relay_export_pump(S) != 0)
+			return (-1);
 		if (F->closed || sftp_q_len(&F->to_dev) > SFTP_Q_SOFT ||
 		    sftp_q_len(&F->to_vendor) > SFTP_Q_SOFT ||
 		    (!from_device && sftp_records_full(S)))

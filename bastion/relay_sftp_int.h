@@ -69,6 +69,14 @@ void sftp_malformed(struct sess *S, int from_device, const char *why);
 /* Remove path from the device (the bastion's own REMOVE). 0 or -1. */
 int sftp_remove(struct sess *S, const char *path);
 
+/* relay_export.c (files: approve: out): answers to READs of an approved
+ * export, written while the queue towards the engineer has room. 0 or
+ * -1 (recording failed). */
+int relay_export_pump(struct sess *S);
+/* The file.transfer result of a record: "denied" or "expired" for an
+ * export refused by an admin or the timeout, else outcome. */
+const char *relay_export_outcome(const char *outcome, const char *reason);
+
 /* relay_airlock.c (files: scan: clamd) */
 int relay_airlock_start(struct sess *S);	/* 0 or -1 */
 void relay_airlock_end(struct sess *S);		/* NULL-safe */

@@ -101,6 +101,10 @@ struct policy_files {
 					   (docs/FILES.md): uploads held on
 					   the bastion, scanned, then placed */
 	char clamd_socket[108];		/* its Unix socket (sun_path) */
+	int approve_out;		/* 1: approve: out, export approval
+					   (docs/FILES.md): a download is
+					   held until an admin approves its
+					   size and SHA-256 */
 	/* types: the MIME types (libmagic, by content) an upload through
 	 * the airlock may have; none: any */
 	char types[POLICY_FILES_TYPES][POLICY_FILES_TYPE_MAX + 1];

@@ -5,7 +5,8 @@
  * opaque bytes or refused.
  *
  *	files: {directions: in|out|both|none, max_file_size: 10M,
- *	        max_session_bytes: 1G, legacy_scp: refuse|opaque}
+ *	        max_session_bytes: 1G, legacy_scp: refuse|opaque,
+ *	        approve: none|out}
  *
  * A device's block replaces its vendor's whole (no key-by-key merge, so
  * what applies is what one block says); keys left out of a block take
@@ -151,12 +152,41 @@ parse_files_scan(struct pctx *c, const struct ynode *m, const char *what,
 		    what);
 }
 
+/* approve: out, export approval (docs/FILES.md "Export approval"). */
+static void
+parse_files_approve(struct pctx *c, const struct ynode *m, const char *what,
+    struct policy_files *f)
+{
+	const struct ynode *v;
+	const char *s;
+
+	if ((s = field_scalar(c, m, "approve", what, NULL, &v)) == NULL)
+		return;
+	if (strcmp(s, "out") == 0)
+		f->approve_out = 1;
+	else if (strcmp(s, "none") != 0) {
+		problem(c, v->line, "%s: approve is \"%.64s\" " DASH " write "
+		    "out (every download waits until an admin approves the "
+		    "file, its size and SHA-256) or none", what, s);
+		return;
+	}
+	if (f->approve_out && !(f->directions & POLICY_FILES_OUT))
+		problem(c, v->line, "%s: approve: out with directions that "
+		    "let no file out " DASH " remove approve, or allow out",
+		    what);
+	if (f->approve_out && f->legacy_scp)
+		problem(c, v->line, "%s: approve: out with legacy_scp: opaque "
+		    DASH " scp -O would carry files out without approval; "
+		    "remove legacy_scp: opaque", what);
+}
+
 void
 parse_files(struct pctx *c, const struct ynode *owner, const char *who,
     const struct policy_files *inherit, struct policy_files *f)
 {
 	static const char *const keys[] = { "directions", "max_file_size",
-	    "max_session_bytes", "legacy_scp", "scan", "clamd_socket", "types", NULL };
+	    "max_session_bytes", "legacy_scp", "scan", "clamd_socket", "types", "approve",
+	    NULL };
 	static const struct {
 		const char *name;
 		unsigned dirs;
@@ -207,4 +237,5 @@ parse_files(struct pctx *c, const struct ynode *owner, const char *who,
 			    "record or limit)", what, s);
 	}
 	parse_files_scan(c, m, what, f);
+	parse_files_approve(c, m, what, f);
 }

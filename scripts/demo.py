@@ -85,11 +85,12 @@ AGENT_DIR = (DEMO if len(str(DEMO / "agent-xxxxxxxx.sock")) <= 100
 VENDORS = [
     {"name": "acme", "description": "Acme Medical (CT, MRI)",
      "segments": ["127.0.1.0/24"], "sources": ["127.0.0.0/8"]},
-    # globex's PACS holds patient images: every session needs an admin's
-    # approval (bob), for at most 4 hours; acme's CT scanner does not
+    # globex's PACS holds patient images: bob approves every session (4 h
+    # at most) and every download (file-approve); acme's CT needs neither
     {"name": "globex", "description": "Globex Imaging IT (PACS)",
      "segments": ["127.0.2.0/24"], "sources": ["127.0.0.0/8"],
-     "approval": {"required": True, "max_grant": "4h"}},
+     "approval": {"required": True, "max_grant": "4h"},
+     "files": {"approve": "out"}},
 ]
 DEVICES = [
     {"name": "ct-scanner", "vendor": "acme", "addr": "127.0.1.10",

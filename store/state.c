@@ -172,7 +172,7 @@ state_subscribe(struct state *st, int kind, int64_t id,
 	if (out == NULL)
 		return (BERR_INVAL);
 	*out = NULL;
-	if (st == NULL || kind < STATE_EV_REQUEST || kind > STATE_EV_KEY ||
+	if (st == NULL || kind < STATE_EV_REQUEST || kind > STATE_EV_EXPORT ||
 	    id < 0)
 		return (BERR_INVAL);
 	if ((sub = calloc(1, sizeof(*sub))) == NULL)
@@ -202,6 +202,12 @@ state_await(struct state_sub *sub, unsigned timeout_ms)
 	nap.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
 	nanosleep(&nap, NULL);
 	return (0);
+}
+
+int
+state_sub_fd(const struct state_sub *sub)
+{
+	return (sub != NULL ? sub->fd : -1);
 }
 
 void
@@ -500,6 +506,50 @@ state_request_approve(struct state *st, int64_t id, const char *admin,
 	if (r == 0 && grant_id != NULL)
 		*grant_id = g;
 	return (r);
+}
+
+/* ---- file export requests -------------------------------------------- */
+
+int
+state_export_create(struct state *st, const struct state_export *e,
+    int64_t *id)
+{
+	if (st == NULL || e == NULL || id == NULL || e->size < 0)
+		return (BERR_INVAL);
+	*id = 0;
+	return (state_decided(st, st->ops->export_create(st->s, e, id),
+	    STATE_EV_EXPORT, *id));
+}
+
+int
+state_export_get(struct state *st, int64_t id, struct state_export *e,
+    int *found)
+{
+	if (st == NULL || e == NULL || found == NULL)
+		return (BERR_INVAL);
+	memset(e, 0, sizeof(*e));
+	*found = 0;
+	return (st->ops->export_get(st->s, id, e, found));
+}
+
+int
+state_export_each(struct state *st, const char *status, unsigned limit,
+    int (*fn)(const struct state_export *e, void *arg), void *arg)
+{
+	if (st == NULL || fn == NULL)
+		return (BERR_INVAL);
+	return (st->ops->export_each(st->s, status, limit, fn, arg));
+}
+
+int
+state_export_finish(struct state *st, int64_t id, const char *status,
+    const char *by, const char *reason)
+{
+	if (st == NULL || status == NULL || strcmp(status,
+	    STATE_REQ_PENDING) == 0)
+		return (BERR_INVAL);
+	return (state_decided(st, st->ops->export_finish(st->s, id, status,
+	    by, reason), STATE_EV_EXPORT, id));
 }
 
 int

@@ -90,6 +90,7 @@ enum state_event {
 	STATE_EV_GRANT,		/* id: the grant (revoke) */
 	STATE_EV_ENGINEER,	/* id: 0 (an engineer lock) */
 	STATE_EV_KEY,		/* id: 0 (a key lock) */
+	STATE_EV_EXPORT,	/* id: the file export request */
 };
 
 struct state_sub;
@@ -103,6 +104,9 @@ int state_subscribe(struct state *st, int kind, int64_t id,
 /* Wait up to timeout_ms for a pushed decision: 1 when one came (look at
  * the store again), 0 when none did. With sub NULL: sleeps, returns 0. */
 int state_await(struct state_sub *sub, unsigned timeout_ms);
+/* The descriptor a pushed decision makes readable (for poll), or -1
+ * when sub is NULL or no actor runs (then look again after a while). */
+int state_sub_fd(const struct state_sub *sub);
 /* state_unsubscribe(NULL) is a no-op. */
 void state_unsubscribe(struct state_sub *sub);
 
@@ -280,6 +284,49 @@ int state_grant_each(struct state *st, int all, time_t now,
 /* Revoke grant id. BERR_NOTFOUND: no such grant; BERR_EXISTS: it was
  * revoked already. */
 int state_grant_revoke(struct state *st, int64_t id, const char *by);
+
+/* ---- file export requests (issue 18, docs/FILES.md "Export approval") -- */
+
+/*
+ * A download the files: policy holds for an admin (approve: out): the
+ * file as the bastion read it into its quarantine, its size and SHA-256.
+ * Statuses are STATE_REQ_* (pending, approved, denied, expired,
+ * cancelled); one admin decides (no four eyes for a file).
+ */
+struct state_export {
+	int64_t id;
+	char session[64];	/* the vendor session that asked */
+	char engineer[80];
+	char vendor[80];
+	char device[80];
+	char path[4097];	/* as the engineer's client named it */
+	int64_t size;
+	char sha256[65];	/* lowercase hex */
+	time_t created;
+	char status[16];	/* STATE_REQ_* */
+	char decided_by[200];
+	time_t decided_at;	/* 0 while pending */
+	char deny_reason[256];
+};
+
+/* A new pending export request from e (its id, created, status and
+ * decision ignored); *id receives its number. Pushed (STATE_EV_EXPORT). */
+int state_export_create(struct state *st, const struct state_export *e,
+    int64_t *id);
+/* One export request: 0 with *found set (and *e filled) or cleared. */
+int state_export_get(struct state *st, int64_t id, struct state_export *e,
+    int *found);
+/* fn for each export request with status (NULL: all), newest first, at
+ * most limit (0: no limit); fn's non-zero return ends the walk. */
+int state_export_each(struct state *st, const char *status, unsigned limit,
+    int (*fn)(const struct state_export *e, void *arg), void *arg);
+/*
+ * Decide a pending export request: status approved, denied, expired or
+ * cancelled, by whom and why (may be NULL). BERR_NOTFOUND: no such
+ * request; BERR_EXISTS: not pending any more (nothing changed). Pushed.
+ */
+int state_export_finish(struct state *st, int64_t id, const char *status,
+    const char *by, const char *reason);
 
 /* ---- sessions (the registry the listener keeps) ------------------------- */
 

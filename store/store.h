@@ -169,6 +169,16 @@ struct store_ops {
 	int (*web_login_fail)(struct store *s, const char *person, time_t now);
 	int (*web_login_fails)(struct store *s, const char *person,
 	    time_t since, size_t *n);
+
+	int (*export_create)(struct store *s, const struct state_export *e,
+	    int64_t *id);
+	int (*export_get)(struct store *s, int64_t id, struct state_export *e,
+	    int *found);
+	int (*export_each)(struct store *s, const char *status,
+	    unsigned limit,
+	    int (*fn)(const struct state_export *e, void *arg), void *arg);
+	int (*export_finish)(struct store *s, int64_t id, const char *status,
+	    const char *by, const char *reason);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -228,6 +238,10 @@ struct store_ops {
 	.session_next_sid = p##_session_next_sid, \
 	.web_login_fail = p##_web_login_fail, \
 	.web_login_fails = p##_web_login_fails, \
+	.export_create = p##_export_create, \
+	.export_get = p##_export_get, \
+	.export_each = p##_export_each, \
+	.export_finish = p##_export_finish, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

@@ -76,6 +76,7 @@ enum store_call_id {
 	SC_WEB_CRED_PUT, SC_WEB_CRED_EACH, SC_WEB_SESSION_NEW,
 	SC_WEB_SESSION_TOUCH, SC_WEB_SESSION_END, SC_WEB_CHALLENGE_PUT,
 	SC_WEB_CHALLENGE_TAKE, SC_WEB_LOGIN_FAIL, SC_WEB_LOGIN_FAILS,
+	SC_EXPORT_CREATE, SC_EXPORT_GET, SC_EXPORT_EACH, SC_EXPORT_FINISH,
 	SC_NCALLS
 };
 
@@ -105,6 +106,7 @@ union store_call_row {
 	struct state_web_cred wcred;
 	struct state_web_session wsess;
 	struct state_web_challenge wchal;
+	struct state_export fexport;
 };
 
 /* One call being served (store_serve.c): decoded arguments in, results

@@ -708,5 +708,23 @@ REMOTE(web_login_fails, (struct store *s, const char *person, time_t since,
     size_t *n),
     rc_count(s, SC_WEB_LOGIN_FAILS, ARGS(SV_T(person), SV_I(since)), n))
 
+REMOTE(export_create, (struct store *s, const struct state_export *e,
+    int64_t *id),
+    rc_id(s, SC_EXPORT_CREATE, NOARGS, e, id))
+
+REMOTE(export_get, (struct store *s, int64_t id, struct state_export *e,
+    int *found),
+    rc_flag_row(s, SC_EXPORT_GET, ARGS(SV_I(id)), found, e, sizeof(*e)))
+
+REMOTE(export_each, (struct store *s, const char *status, unsigned limit,
+    int (*fn)(const struct state_export *e, void *arg), void *arg),
+    rc_walk(s, SC_EXPORT_EACH, ARGS(SV_T(status), SV_I(limit)), EACH_FN(fn),
+    arg))
+
+REMOTE(export_finish, (struct store *s, int64_t id, const char *status,
+    const char *by, const char *reason),
+    rc_call(s, SC_EXPORT_FINISH, ARGS(SV_I(id), SV_T(status), SV_T(by),
+    SV_T(reason)), NULL, NULL))
+
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

@@ -60,5 +60,6 @@ extern const struct sq_map sq_window_map;	/* struct state_touch_window */
 extern const struct sq_map sq_wcred_map;	/* struct state_web_cred */
 extern const struct sq_map sq_wsess_map;	/* struct state_web_session */
 extern const struct sq_map sq_wchal_map;	/* struct state_web_challenge */
+extern const struct sq_map sq_export_map;	/* struct state_export */
 
 #endif

@@ -134,6 +134,11 @@ SERVE(web_challenge_take, DB->web_challenge_take(x->s, T(0), T(1), T(2),
     (time_t)I(3), &x->row.wchal, &x->flag))
 SERVE(web_login_fail, DB->web_login_fail(x->s, T(0), (time_t)I(1)))
 SERVE(web_login_fails, DB->web_login_fails(x->s, T(0), (time_t)I(1), &x->n))
+SERVE(export_create, DB->export_create(x->s, &x->row.fexport, &x->id))
+SERVE(export_get, DB->export_get(x->s, I(0), &x->row.fexport, &x->flag))
+SERVE(export_each, !U32(1) ? BERR_INVAL : DB->export_each(x->s, T(0),
+    (unsigned)I(1), ROWS(state_export)))
+SERVE(export_finish, DB->export_finish(x->s, I(0), T(1), T(2), T(3)))
 
 #define RD	STORE_PERM_READ
 #define WR	STORE_PERM_WRITE
@@ -195,4 +200,8 @@ const struct store_call store_calls[SC_NCALLS] = {
 	    &sq_wchal_map, WR),
 	CALL(WEB_LOGIN_FAIL, web_login_fail, "TI", "", NULL, WR),
 	CALL(WEB_LOGIN_FAILS, web_login_fails, "TI", "n", NULL, RD),
+	CALL(EXPORT_CREATE, export_create, "R", "d", &sq_export_map, WR),
+	CALL(EXPORT_GET, export_get, "I", "fR", &sq_export_map, RD),
+	CALL(EXPORT_EACH, export_each, "tI", "", &sq_export_map, RD),
+	CALL(EXPORT_FINISH, export_finish, "ITtt", "", NULL, WR),
 };

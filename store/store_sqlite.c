@@ -177,6 +177,23 @@ const char *const sq_schema[] = {
 	"CREATE INDEX web_login_fail_person ON web_login_fail(person, at);",
 	/* 7: the node a session runs on (issue 20, docs/SCALE-OUT.md) */
 	"ALTER TABLE session ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+	/* 8: file export requests: downloads held for an admin (issue 18,
+	 * docs/FILES.md "Export approval") */
+	"CREATE TABLE file_export ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  session TEXT NOT NULL,"
+	"  engineer TEXT NOT NULL,"
+	"  vendor TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  decided_by TEXT NOT NULL DEFAULT '',"
+	"  decided_at INTEGER NOT NULL DEFAULT 0,"
+	"  deny_reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX file_export_status ON file_export(status);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

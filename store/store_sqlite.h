@@ -195,6 +195,16 @@ int sq_enroll_each(struct store *s, const char *engineer,
 int sq_enroll_get(struct store *s, const char *fp, struct state_enrollment *e,
     int *found);
 
+/* store_sqlite_export.c: file export requests (schema step 8) */
+int sq_export_create(struct store *s, const struct state_export *e,
+    int64_t *id);
+int sq_export_get(struct store *s, int64_t id, struct state_export *e,
+    int *found);
+int sq_export_each(struct store *s, const char *status, unsigned limit,
+    int (*fn)(const struct state_export *e, void *arg), void *arg);
+int sq_export_finish(struct store *s, int64_t id, const char *status,
+    const char *by, const char *reason);
+
 /* ---- the PostgreSQL backend's connection (store_pg.c) ---------------- */
 
 int pg_open(const char *dir, unsigned flags, struct store **out, char *why,

@@ -52,6 +52,9 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_requests_entry,
 	&cmd_approve_entry,
 	&cmd_deny_entry,
+	&cmd_file_requests_entry,
+	&cmd_file_approve_entry,
+	&cmd_file_deny_entry,
 	&cmd_grants_entry,
 	&cmd_revoke_entry,
 	&cmd_sessions_entry,
@@ -259,6 +262,8 @@ static const struct {
 	{ &cmd_lock_entry, cmd_lock_describe },
 	{ &cmd_unlock_entry, cmd_unlock_describe },
 	{ &cmd_export_entry, cmd_export_describe },
+	{ &cmd_file_approve_entry, cmd_file_approve_describe },
+	{ &cmd_file_deny_entry, cmd_file_deny_describe },
 };
 
 verb_describe_fn

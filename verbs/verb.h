@@ -234,6 +234,10 @@ int cmd_unlock_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
 int cmd_export_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary);
+int cmd_file_approve_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
+int cmd_file_deny_describe(struct verb_ctx *c, const struct verb_args *a,
+    struct buf *canon, FILE *summary);
 
 /* The verbs (verbs/cmd-*.c). */
 extern const struct cmd_entry cmd_requests_entry;
@@ -256,5 +260,8 @@ extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_cast_entry;		/* cmd-replay.c */
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_web_enroll_entry;
+extern const struct cmd_entry cmd_file_requests_entry;	/* cmd-files.c */
+extern const struct cmd_entry cmd_file_approve_entry;
+extern const struct cmd_entry cmd_file_deny_entry;
 
 #endif

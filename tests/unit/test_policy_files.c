@@ -139,6 +139,17 @@ test_inherit_replace_and_defaults(void **state)
 	assert_int_equal(dev(p, "d2")->files.ntypes, 2);
 	assert_string_equal(dev(p, "d2")->files.types[1],
 	    "application/x-gzip");
+	assert_false(dev(p, "d2")->files.approve_out);
+	policy_free(p);
+
+	/* export approval: approve: out (none is the default) */
+	p = load(SITE("    files: {approve: out, max_file_size: 1G}\n",
+	    "    files: {approve: none}\n"), &errs);
+	if (p == NULL)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_true(dev(p, "d1")->files.approve_out);
+	assert_false(dev(p, "d2")->files.approve_out);
 	policy_free(p);
 }
 
@@ -176,6 +187,12 @@ test_wrong_values_named(void **state)
 		{ "    files: {scan: clamd, directions: out}\n",
 		    "scan: clamd with directions that bring no file in" },
 		{ "    files: both\n", "files" },
+		{ "    files: {approve: sometimes}\n", "approve is "
+		    "\"sometimes\" \xe2\x80\x94 write out" },
+		{ "    files: {approve: out, directions: in}\n",
+		    "approve: out with directions that let no file out" },
+		{ "    files: {approve: out, legacy_scp: opaque}\n",
+		    "scp -O would carry files out without approval" },
 	};
 	struct policy *p;
 	char *errs = NULL;

@@ -752,12 +752,12 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
-	    "PRAGMA user_version = 2",
+	    "DROP TABLE file_export; PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
-	    "UPDATE bastion_schema SET version = 2"));
+	    "DROP TABLE file_export; UPDATE bastion_schema SET version = 2"));
 }
 
 static void
@@ -780,7 +780,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
 	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
-	    "SELECT version FROM bastion_schema")), 7);
+	    "SELECT version FROM bastion_schema")), 8);
 }
 
 /* Several nodes on one store: each row names its node; a node starting
@@ -850,6 +850,78 @@ test_pam_sees_engineer_lock(void **state)
 	assert_false(locked);
 }
 
+/* File export requests (issue 18): filed, listed, decided once. */
+static int
+export_count(const struct state_export *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return (0);
+}
+
+static void
+test_file_exports(void **state)
+{
+	struct fixture *f = *state;
+	struct state_export e, got;
+	int64_t id = 0, id2 = 0;
+	int found = 1, n = 0;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.session, sizeof(e.session), "17");
+	snprintf(e.engineer, sizeof(e.engineer), "gina");
+	snprintf(e.vendor, sizeof(e.vendor), "globex");
+	snprintf(e.device, sizeof(e.device), "pacs");
+	snprintf(e.path, sizeof(e.path), "/var/log/pacs/ü 1.log");
+	e.size = 300000;
+	snprintf(e.sha256, sizeof(e.sha256), "%064x", 0xabc);
+	assert_int_equal(state_export_create(f->st, &e, &id), 0);
+	assert_true(id > 0);
+	assert_int_equal(state_export_create(f->st, &e, &id2), 0);
+	assert_true(id2 > id);
+	e.size = -1;
+	assert_int_equal(state_export_create(f->st, &e, &id2), BERR_INVAL);
+
+	assert_int_equal(state_export_get(f->st, id, &got, &found), 0);
+	assert_true(found);
+	assert_string_equal(got.path, "/var/log/pacs/ü 1.log");
+	assert_int_equal(got.size, 300000);
+	assert_string_equal(got.sha256, e.sha256);
+	assert_string_equal(got.status, STATE_REQ_PENDING);
+	assert_string_equal(got.session, "17");
+	assert_true(got.created > 0 && got.decided_at == 0);
+	assert_int_equal(state_export_get(f->st, id + 100, &got, &found), 0);
+	assert_false(found);
+
+	assert_int_equal(state_export_each(f->st, STATE_REQ_PENDING, 0,
+	    export_count, &n), 0);
+	assert_int_equal(n, 2);
+
+	/* decided once: the second decision changes nothing */
+	assert_int_equal(state_export_finish(f->st, id, STATE_REQ_DENIED,
+	    "bob", "patient data"), 0);
+	assert_int_equal(state_export_finish(f->st, id, STATE_REQ_APPROVED,
+	    "dave", NULL), BERR_EXISTS);
+	assert_int_equal(state_export_finish(f->st, id + 100,
+	    STATE_REQ_APPROVED, "dave", NULL), BERR_NOTFOUND);
+	assert_int_equal(state_export_finish(f->st, id, STATE_REQ_PENDING,
+	    NULL, NULL), BERR_INVAL);
+	assert_int_equal(state_export_get(f->st, id, &got, &found), 0);
+	assert_string_equal(got.status, STATE_REQ_DENIED);
+	assert_string_equal(got.decided_by, "bob");
+	assert_string_equal(got.deny_reason, "patient data");
+	assert_true(got.decided_at > 0);
+
+	n = 0;
+	assert_int_equal(state_export_each(f->st, STATE_REQ_PENDING, 0,
+	    export_count, &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(state_export_each(f->st, NULL, 1, export_count, &n),
+	    0);
+	assert_int_equal(n, 1);
+}
+
 int
 main(void)
 {
@@ -874,6 +946,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_touch_windows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_web_tables, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_file_exports, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_session_nodes, setup,
 		    teardown),

@@ -477,6 +477,44 @@ st_web(struct state *st, struct tr *t)
 	}
 }
 
+static int
+st_export_row(const struct state_export *e, void *arg)
+{
+	tr_row(arg, &sq_export_map, e);
+	return (0);
+}
+
+static void
+st_exports(struct state *st, struct tr *t)
+{
+	struct state_export e, got;
+	int64_t id = 0;
+	int found = 0, r;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.session, sizeof(e.session), "17");
+	snprintf(e.engineer, sizeof(e.engineer), "gina");
+	snprintf(e.vendor, sizeof(e.vendor), "globex");
+	snprintf(e.device, sizeof(e.device), "pacs");
+	memset(e.path, 'p', sizeof(e.path) - 1);	/* the longest */
+	e.path[0] = '/';
+	e.size = 5000000000LL;
+	snprintf(e.sha256, sizeof(e.sha256), "%064d", 3);
+	r = state_export_create(st, &e, &id);
+	trf(t, "create r=%d id=%lld\n", r, (long long)id);
+	r = state_export_get(st, id, &got, &found);
+	trf(t, "get r=%d found=%d ", r, found);
+	tr_row(t, &sq_export_map, &got);
+	trf(t, "\ndeny r=%d ", state_export_finish(st, id, STATE_REQ_DENIED,
+	    "bob", "patient data"));
+	trf(t, "again r=%d ", state_export_finish(st, id, STATE_REQ_APPROVED,
+	    "dave", NULL));
+	trf(t, "none r=%d\n", state_export_finish(st, id + 9,
+	    STATE_REQ_APPROVED, "dave", NULL));
+	r = state_export_each(st, NULL, 0, st_export_row, t);
+	trf(t, "\neach r=%d\n", r);
+}
+
 static const struct step {
 	const char *name;
 	void (*run)(struct state *st, struct tr *t);
@@ -490,6 +528,7 @@ static const struct step {
 	{ "engineer locks", st_engineer_locks },
 	{ "touch windows", st_touch_windows },
 	{ "web console", st_web },
+	{ "file exports", st_exports },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

@@ -1,0 +1,187 @@
+"""Export approval (issue 18, docs/FILES.md "Export approval"): with
+files: approve: out, a download through the real bastiond waits until an
+admin approves the file, its size and its SHA-256, and the engineer then
+gets exactly those bytes, held on the bastion since the request, never
+read from the device again; a denied one never leaves.
+
+Real OpenSSH sftp and scp (its SFTP mode) as alice to ct-scanner, a real
+sshd device; the admin bob decides over ssh, or root with bastionctl. The
+harness is test_sftp_airlock.py's (imported, not copied).
+"""
+
+import json
+import os
+import subprocess
+import time
+
+from harness import util
+from test_sftp_airlock import SCP, replay, sha, start, wait_transfer
+
+
+def sftp_popen(person, commands, device="ct-scanner"):
+    """sftp as person with commands on stdin, not waited for (a Popen)."""
+    argv = [util.SFTP, "-F", str(person.config())]
+    if person._use_agent(None):
+        argv.append("-A")
+    proc = subprocess.Popen(
+        argv + ["%s+%s@bastion" % (person.name, device)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=person.env(None),
+        start_new_session=True)
+    proc.stdin.write(commands)
+    proc.stdin.close()
+    proc.stdin = None           # communicate() must not flush it
+    return proc
+
+
+def scp_popen(person, *args):
+    """OpenSSH scp (SFTP mode) as person, not waited for (a Popen)."""
+    return subprocess.Popen(
+        [SCP, "-F", str(person.config()), "-A"] + list(args),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=person.env(True), start_new_session=True)
+
+
+def finish(proc, timeout=60):
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("the client did not finish: %s" % err)
+    return proc.returncode, out, err
+
+
+def requested(world, proc, path):
+    """The file.export_requested event of path (the client still waits)."""
+    return world.bastion.wait_audit(event="file.export_requested",
+                                    path=str(path), alive=proc, timeout=30)
+
+
+def test_export_waits_then_approved_bytes_as_held(cast, tmp_path,
+                                                   build_dir):
+    world, p = start(cast, files={"approve": "out"})
+    held = os.urandom(300000)
+    remote = tmp_path / "pacs-export.bin"
+    remote.write_bytes(held)
+    local = tmp_path / "at-vendor.bin"
+    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
+    ev = requested(world, proc, remote)
+    assert ev["size"] == str(len(held)) and ev["sha256"] == sha(held), ev
+    assert ev["user"] == "alice" and ev["device"] == "ct-scanner"
+    rid = ev["request"]
+
+    # the admin sees it, with size and hash; the client still waits and
+    # nothing has left
+    r = p["bob"].ssh("file-requests", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    row = [x for x in rows if str(x["id"]) == rid]
+    assert row and row[0]["size"] == len(held), rows
+    assert row[0]["sha256"] == sha(held) and row[0]["path"] == str(remote)
+    assert row[0]["status"] == "pending" and row[0]["engineer"] == "alice"
+    r = p["bob"].ssh("file-requests", "--wide")
+    assert sha(held) in r.stdout and str(len(held)) in r.stdout, r.stdout
+    time.sleep(1)
+    assert proc.poll() is None, "the client did not wait"
+    assert not local.exists()
+
+    # the file changes on the device meanwhile: the approved bytes are
+    # the held ones, not a second read
+    remote.write_bytes(b"changed after the request\n" * 1000)
+    a = p["bob"].ssh("file-approve", rid)
+    assert a.returncode == 0, a.stderr
+    assert "approved" in a.stdout and sha(held) in a.stdout, a.stdout
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert local.read_bytes() == held
+    assert "waits for an admin's approval: file request %s" % rid in err
+    assert "approved by bob" in err, err
+
+    t = wait_transfer(world, direction="out", path=str(remote))
+    assert t["result"] == "ok" and t["sha256"] == sha(held), t
+    assert t["bytes"] == str(len(held))
+    ap = world.bastion.wait_audit(event="file.export_approved", request=rid)
+    assert ap["admin"] == "bob" and ap["via"] == "ssh"
+    assert ap["sha256"] == sha(held)
+    r = p["bob"].ssh("file-requests")
+    assert "no file exports waiting" in r.stdout, r.stdout
+
+    # the recording carries the same bytes: --extract-files matches the
+    # record of the chain
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=t["session"])
+    world.bastion.wait_audit(event="session.end", session=t["session"])
+    world.bastion.wait_audit(event="recording.sealed")
+    out_dir = tmp_path / "extracted"
+    x = replay(world, build_dir, rec["path"], "--extract-files",
+               str(out_dir))
+    assert x.returncode == 0, x.stdout + x.stderr
+    got = os.listdir(out_dir)
+    assert len(got) == 1 and (out_dir / got[0]).read_bytes() == held, got
+    tx = replay(world, build_dir, rec["path"], "--text")
+    assert "export.held" in tx.stdout and "export.approved" in tx.stdout
+
+
+def test_export_denied_with_scp_nothing_leaves(cast, tmp_path, bastionctl):
+    world, p = start(cast, files={"approve": "out"})
+    data = b"PID-1234 patient record\n" * 2000
+    remote = tmp_path / "images.tar"
+    remote.write_bytes(data)
+    local = tmp_path / "vendor-copy.tar"
+    proc = scp_popen(p["alice"], "alice+ct-scanner@bastion:%s" % remote,
+                     str(local))
+    ev = requested(world, proc, remote)
+    assert ev["sha256"] == sha(data)
+    r = bastionctl(world, "file-requests")
+    assert r.returncode == 0 and ev["request"] in r.stdout, r.stdout + r.stderr
+    d = bastionctl(world, "file-deny", ev["request"], "patient", "data")
+    assert d.returncode == 0, d.stderr
+    assert "denied" in d.stdout
+    rc, out, err = finish(proc)
+    assert rc != 0
+    assert "export denied: patient data" in err, err
+    assert not local.exists()
+    t = wait_transfer(world, direction="out", path=str(remote))
+    assert t["result"] == "denied", t
+    assert "export denied: patient data" in t["reason"]
+    assert t["bytes"] == "0"
+    dn = world.bastion.wait_audit(event="file.export_denied",
+                                  request=ev["request"])
+    assert dn["reason"] == "patient data" and dn["via"] == "bastionctl"
+    # decided once
+    again = bastionctl(world, "file-approve", ev["request"])
+    assert again.returncode == 1 and "denied already" in again.stderr
+
+
+def test_export_over_limit_refused_before_a_request(cast, tmp_path):
+    world, p = start(cast, files={"approve": "out", "max_file_size": "100K"})
+    remote = tmp_path / "big.bin"
+    remote.write_bytes(os.urandom(200000))
+    local = tmp_path / "big-copy.bin"
+    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
+    rc, out, err = finish(proc)
+    assert "larger than the limit of 102400 bytes" in err, err
+    assert "no export request was filed" in err
+    assert not local.exists() or local.stat().st_size == 0
+    t = wait_transfer(world, direction="out", path=str(remote))
+    assert t["result"] == "refused", t
+    assert not world.bastion.audit_events(event="file.export_requested")
+
+
+def test_export_request_expires(cast, tmp_path):
+    world, p = cast
+    world.top["approval"] = {"timeout": "3s"}
+    world, p = start(cast, files={"approve": "out"})
+    remote = tmp_path / "log.txt"
+    remote.write_bytes(b"device log\n")
+    local = tmp_path / "log-copy.txt"
+    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
+    ev = requested(world, proc, remote)
+    rc, out, err = finish(proc)
+    assert "export expired" in err, err
+    assert not local.exists()
+    world.bastion.wait_audit(event="file.export_expired",
+                             request=ev["request"])
+    t = wait_transfer(world, direction="out", path=str(remote))
+    assert t["result"] == "expired", t
