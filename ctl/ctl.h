@@ -51,6 +51,8 @@ struct ctl_cmd {
 	unsigned flags;
 };
 extern const struct ctl_cmd ctl_cmd_report;
+/* bastionctl checkpoints (cmd-checkpoints.c), reached the same way. */
+extern const struct ctl_cmd ctl_cmd_checkpoints;
 
 /* Run admin verb e (argv[0] is the verb): through bastiond's control
  * socket, or with bastiond stopped on the state store directly. */

@@ -177,6 +177,21 @@ const char *const sq_schema[] = {
 	"CREATE INDEX web_login_fail_person ON web_login_fail(person, at);",
 	/* 7: the node a session runs on (issue 20, docs/SCALE-OUT.md) */
 	"ALTER TABLE session ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+	/* 8: signed checkpoints of each node's audit chain and the nodes'
+	 * audit keys (issue 20, store/auditckpt.h, docs/AUDIT.md 10) */
+	"CREATE TABLE audit_checkpoint ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  node TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  peers TEXT NOT NULL,"
+	"  sig TEXT NOT NULL);"
+	"CREATE INDEX audit_checkpoint_node ON audit_checkpoint(node, id);"
+	"CREATE TABLE audit_node_key ("
+	"  node TEXT PRIMARY KEY,"
+	"  pubkey TEXT NOT NULL,"
+	"  published INTEGER NOT NULL);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

@@ -195,6 +195,11 @@ int sq_enroll_each(struct store *s, const char *engineer,
 int sq_enroll_get(struct store *s, const char *fp, struct state_enrollment *e,
     int *found);
 
+/* The SQL connection under st when this process opened the store itself
+ * (SQLite or PostgreSQL; state.c), NULL through the store actor: for the
+ * operations kept outside store_ops (auditckpt_db.c). */
+struct store *state_sql_store(struct state *st);
+
 /* ---- the PostgreSQL backend's connection (store_pg.c) ---------------- */
 
 int pg_open(const char *dir, unsigned flags, struct store **out, char *why,
