@@ -15,6 +15,7 @@ its last checkpoint, a checkpoint row forged with a key of their own.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -23,7 +24,7 @@ import subprocess
 import pytest
 
 from harness import util
-from test_scale_out import cluster, ctl, nodes  # noqa: F401 (fixtures)
+from test_scale_out import cluster, ctl, node_ssh, nodes  # noqa: F401
 
 INTERVAL = "1s"
 
@@ -150,6 +151,16 @@ def test_single_node_sqlite(cast, build_dir, tmp_path):
     assert "matches up to checkpoint id %s (seq %s)" % (
         last["id"], last["seq"]) in ok.stdout
 
+    # the monthly report says up to which checkpoint the chain was checked
+    rep = ctl(build_dir, b, "report")
+    assert rep.returncode == 0, rep.stdout + rep.stderr
+    assert "solo (this node): chain checked up to checkpoint %s (seq %s)" \
+        % (last["id"], last["seq"]) in " ".join(rep.stdout.split())
+    js = json.loads(ctl(build_dir, b, "report", "--json").stdout)
+    [me] = js["checkpoints"]["nodes"]
+    assert me["node"] == "solo" and me["this_node"] and \
+        me["status"] == "ok" and me["checked_id"] == int(last["id"])
+
     # without the node's key nothing is trusted
     nokey = verify(build_dir, tmp_path / "cp.txt", {"other": key_of(b)})
     assert nokey.returncode == 1 and "no key was given for solo" in \
@@ -175,7 +186,8 @@ def test_single_node_sqlite(cast, build_dir, tmp_path):
                {"solo": cut})
     assert r.returncode == 1 and "was cut back" in r.stderr, r.stderr
 
-    # a row forged in the database, without the node's key
+    # a row forged in the database, without the node's key: the report
+    # and bastion-verify both refuse it
     forged = dict(last, seq=str(int(last["seq"]) + 1), ts=str(
         int(last["ts"]) + 1))
     forged["sig"] = forged_row(tmp_path, forged)
@@ -191,6 +203,10 @@ def test_single_node_sqlite(cast, build_dir, tmp_path):
     r = verify(build_dir, tmp_path / "cp2.txt", {"solo": key_of(b)})
     assert r.returncode == 1
     assert "is not signed by node solo's audit key" in r.stderr, r.stderr
+    rep = ctl(build_dir, b, "report")
+    assert rep.returncode == 1
+    assert "solo (this node): ALTERED: checkpoint id" in \
+        " ".join(rep.stdout.split()), rep.stdout
 
 
 # -- two nodes, PostgreSQL ----------------------------------------------------
@@ -201,7 +217,7 @@ def vouched(node, other):
 
 
 def test_two_nodes_vouch_for_each_other(nodes, build_dir, cluster,
-                                        tmp_path):
+                                        tmp_path, softsk):
     world, p, b = nodes
     a = world.bastion
     util.wait_until(lambda: vouched(a, "bastion-b") and
@@ -214,8 +230,23 @@ def test_two_nodes_vouch_for_each_other(nodes, build_dir, cluster,
     assert r.returncode == 0, r.stderr
     assert (keys / "bastion-a.pub").read_text() == key_of(a).read_text()
     assert (keys / "bastion-b.pub").read_text() == key_of(b).read_text()
+    # a session on B is in A's report, with its node, from the store
+    on_b = node_ssh(b, p["alice"], softsk, "ct-scanner", "echo on-b")
+    out, err = on_b.communicate(timeout=60)
+    assert out == "on-b\n", err
     b.stop()
     a.stop()
+    rep = ctl(build_dir, a, "report", "--wide")
+    assert rep.returncode == 0, rep.stdout + rep.stderr
+    text = " ".join(rep.stdout.split())
+    assert "bastion-a (this node): chain checked up to checkpoint" in text
+    assert "bastion-b: " in text and "signed checkpoint(s)" in text
+    assert "Sessions of other nodes in the month" in text
+    js = json.loads(ctl(build_dir, a, "report", "--json").stdout)
+    assert {n["node"] for n in js["checkpoints"]["nodes"]} == \
+        {"bastion-a", "bastion-b"}
+    assert [(s["node"], s["engineer"]) for s in
+            js["other_nodes_sessions"]] == [("bastion-b", "alice")]
 
     # either node exports every node's rows
     rows = export(build_dir, a, tmp_path / "cp.txt")
