@@ -89,7 +89,8 @@ enum bev_role {
 	F(clientdata) F(sig) F(person) F(alg) F(pubkey)                    \
 	F(old_keys) F(new_keys) F(recipients)                                         \
 	F(direction) F(size) F(sequential) F(file)                         \
-	F(rp_id) F(origin) F(uv)
+	F(rp_id) F(origin) F(uv)                                           \
+	F(node) F(peers)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -122,6 +123,8 @@ enum bev_role {
 	    "reason", "")                                                  \
 	X(APPROVAL_WINDOW, "approval.window", BEV_BY_MONITOR,              \
 	    ADMIT_WINDOW, "session user device result", "")                \
+	X(AUDIT_CHECKPOINT, "audit.checkpoint", BEV_BY_LISTENER, NONE,     \
+	    "node peers reason", "")                                       \
 	X(AUDIT_TORN_TAIL, "audit.torn_tail", BEV_BY_CHAIN, TORN,          \
 	    "bytes sha256", "")                                            \
 	X(AUTH_FACTOR, "auth.factor", BEV_BY_MONITOR, NONE,                \

@@ -66,6 +66,7 @@ listener_signal_cb(uv_signal_t *s, int sig)
 	sdnotify_watchdog_stop();
 	uv_close((uv_handle_t *)&L->sighup, NULL);
 	health_stop();
+	checkpoint_stop();
 	for (i = 0; i < L->nsocks; i++)
 		uv_close((uv_handle_t *)&L->socks[i], NULL);
 	while (L->pre != NULL)
@@ -200,6 +201,9 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 		    "bastiond will not serve", pol->state_dir);
 		goto out;
 	}
+	/* the audit chain's signed checkpoints, with the node's audit key */
+	if (checkpoint_start(L) != 0)
+		goto out;
 	/* the store actor (docs/ARCHITECTURE.md, "Store"), off this loop */
 	if (store_actor_start(pol->state_dir, loop, registry_pushed, L,
 	    &L->actor) != 0)
@@ -216,6 +220,7 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 		/* not serving: stop the recorder we started, then leave */
 		L->stopping = 1;
 		health_stop();
+		checkpoint_stop();
 		if (L->recorder_running)
 			uv_process_kill(&L->recorder, SIGTERM);
 		uv_close((uv_handle_t *)&L->recorder_restart, NULL);
@@ -247,16 +252,19 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 	(void)sdnotify_watchdog_start(loop);
 	uv_run(loop, UV_RUN_DEFAULT);
 	audit_ev(BEV_BASTION_STOP, NULL);
+	checkpoint_write(L, "stop");
 	rc = 0;
 out:
 	sdnotify_watchdog_stop();
 	health_stop();
+	checkpoint_stop();
 	for (i = 0; i < L->nsocks; i++)
 		if (!uv_is_closing((uv_handle_t *)&L->socks[i]))
 			uv_close((uv_handle_t *)&L->socks[i], NULL);
 	store_actor_stop(L->actor);
 	uv_run(loop, UV_RUN_NOWAIT);
 	uv_loop_close(loop);
+	checkpoint_free();
 	state_close(L->st);
 	if (L->policy_fd >= 0)
 		close(L->policy_fd);

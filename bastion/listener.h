@@ -154,6 +154,17 @@ int recsup_wait(struct listener *L);
 int health_start(struct listener *L);
 void health_stop(void);
 
+/* checkpoint.c: the signed checkpoints of the audit chain (docs/AUDIT.md
+ * section 10). checkpoint_start loads (or at the first start makes) the
+ * node's audit key, publishes it and starts the interval timer: 0 or
+ * BERR_* (logged; bastiond then does not start). checkpoint_write writes
+ * one now (failures logged); checkpoint_stop closes the timer (for the
+ * loop to end), checkpoint_free drops the key. */
+int checkpoint_start(struct listener *L);
+void checkpoint_write(struct listener *L, const char *reason);
+void checkpoint_stop(void);
+void checkpoint_free(void);
+
 /* reload.c: the adopted policy's text as a sealed memfd for the workers
  * (-1, logged, on failure); SIGHUP's callback. */
 int reload_policy_fd(const struct policy *pol);

@@ -61,6 +61,7 @@ struct report {
 	struct auditlog_verify cv;
 	struct auditsess_set set;	/* the month's sessions */
 	int store_failed;	/* ctl_state() said why once */
+	struct report_nodes *nodes;	/* the group's checkpoints */
 	size_t width;		/* TABLE_WIDTH, 0 with --wide */
 };
 
@@ -497,6 +498,8 @@ report_text(struct report *R, const char *generated)
 	if (R->set.overflow)
 		printf("WARNING: more than %d sessions: the rest are left "
 		    "out\n", AUDITSESS_MAX);
+	if (R->nodes != NULL)
+		report_nodes_text(R->nodes, stdout, R->width);
 	printf("\n");
 	if (R->set.n == 0) {
 		printf("No sessions started in %s.\n", R->month);
@@ -579,7 +582,10 @@ report_json(struct report *R, const char *generated)
 		    (unsigned long long)R->cv.bad_line);
 		report_json_field(stdout, "why", R->cv.why, 1);
 	}
-	printf("},\"truncated\":%s,\"sessions\":[", R->set.overflow ? "true" :
+	fputs("}", stdout);
+	if (R->nodes != NULL)
+		report_nodes_json(R->nodes, stdout);
+	printf(",\"truncated\":%s,\"sessions\":[", R->set.overflow ? "true" :
 	    "false");
 	for (i = 0; i < R->set.n; i++) {
 		const struct auditsess *s = &R->set.s[i];
@@ -836,6 +842,10 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 		rc = CTL_EXIT_FAIL;
 		goto out;
 	}
+	/* the group's signed checkpoints, this node's chain against its own */
+	if (report_nodes_read(c->pol, R.chain, R.month, &R.nodes) != 0 ||
+	    report_nodes_failed(R.nodes))
+		rc = CTL_EXIT_FAIL;
 	snprintf(pubpath, sizeof(pubpath), "%s/recorder.key.pub",
 	    c->pol->state_dir);
 	if (reckey_load_public(pubpath, &pub) != 0)
@@ -861,6 +871,7 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 		report_text(&R, generated);
 out:
 	reckey_free(pub);
+	report_nodes_free(R.nodes);
 	auditsess_set_clear(&R.set);
 	return (rc);
 }

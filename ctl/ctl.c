@@ -34,6 +34,8 @@ ctl_usage(const struct ctl_cmd *cmd, FILE *f)
 int
 ctl_report(struct verb_ctx *v, int argc, char **argv)
 {
+	if (argc > 0 && strcmp(argv[0], ctl_cmd_checkpoints.name) == 0)
+		return (ctl_cmd_checkpoints.exec(v->report_arg, argc, argv));
 	return (ctl_cmd_report.exec(v->report_arg, argc, argv));
 }
 

@@ -51,6 +51,25 @@ struct ctl_cmd {
 	unsigned flags;
 };
 extern const struct ctl_cmd ctl_cmd_report;
+/* bastionctl checkpoints (cmd-checkpoints.c), reached the same way. */
+extern const struct ctl_cmd ctl_cmd_checkpoints;
+
+/*
+ * The report's part about the group of nodes (report-nodes.c): the signed
+ * audit checkpoints of every node, checked (this node's chain, given as
+ * chain, up to its last checkpoint), and the sessions other nodes ran in
+ * month. *out NULL on entry; 0 (what could not be read is said in the
+ * part itself) or BERR_NOMEM.
+ */
+struct report_nodes;
+int report_nodes_read(const struct policy *pol, const char *chain,
+    const char *month, struct report_nodes **out);
+/* 1 when a check failed (the report then exits 1). */
+int report_nodes_failed(const struct report_nodes *n);
+void report_nodes_text(const struct report_nodes *n, FILE *f, size_t width);
+/* ,"checkpoints":{...},"other_nodes_sessions":[...] */
+void report_nodes_json(const struct report_nodes *n, FILE *f);
+void report_nodes_free(struct report_nodes *n);
 
 /* Run admin verb e (argv[0] is the verb): through bastiond's control
  * socket, or with bastiond stopped on the state store directly. */

@@ -270,6 +270,9 @@ struct policy {
 	struct policy_listen store_health;	/* store: health: the
 						 * readiness port for a load
 						 * balancer; host NULL: none */
+	unsigned store_checkpoint_s;	/* store: checkpoint_interval: a
+					 * signed checkpoint of the audit
+					 * chain this often (seconds) */
 
 	struct policy_vendor *vendors;
 	size_t nvendors;
@@ -297,6 +300,10 @@ struct policy {
 int policy_load(const char *path, FILE *errs, size_t *nerrs,
     struct policy **out);
 void policy_free(struct policy *p);
+#define POLICY_CHECKPOINT_S	300	/* store: checkpoint_interval */
+/* 1 if s is a node name as store: node takes it (1..63 of [A-Za-z0-9._-],
+ * not starting with a dot or dash), else 0. */
+int policy_node_name_ok(const char *s);
 
 /*
  * Pin the policy of this process: every later policy_load(path) reads the

@@ -8,6 +8,7 @@
  *     password_file: /etc/bastion/pg.pass
  *     node: bastion-a               # default: the host name
  *     health: "127.0.0.1:8022"      # readiness for a load balancer
+ *     checkpoint_interval: 5m       # signed audit checkpoints (default)
  *
  * Without the section the store is SQLite in paths.state_dir. The
  * connection string is checked with libpq's own parser (PQconninfoParse)
@@ -30,9 +31,10 @@
 #define STORE_CONNINFO_MAX	1024
 #define STORE_NODE_MAX		63	/* a host name's label */
 
-/* A node name: 1..63 of [A-Za-z0-9._-], not starting with a dot or dash. */
-static int
-node_ok(const char *s)
+/* A node name: 1..63 of [A-Za-z0-9._-], not starting with a dot or dash
+ * (policy.h). */
+int
+policy_node_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -74,7 +76,7 @@ parse_node(struct pctx *c, const struct ynode *m)
 		if ((s = field_scalar(c, m, "node", "store", "node: NAME",
 		    &v)) == NULL)
 			return;
-		if (!node_ok(s)) {
+		if (!policy_node_name_ok(s)) {
 			problem(c, v->line, "store: node \"%.64s\" is not a "
 			    "node name " DASH " write 1 to %d letters, digits, "
 			    "dots, dashes or underscores (e.g. bastion-a)", s,
@@ -88,7 +90,8 @@ parse_node(struct pctx *c, const struct ynode *m)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 	host[strcspn(host, ".")] = '\0';
-	c->p->store_node = xstrdup(c, node_ok(host) ? host : "bastion");
+	c->p->store_node = xstrdup(c, policy_node_name_ok(host) ? host :
+	    "bastion");
 }
 
 
@@ -130,7 +133,7 @@ void
 parse_store(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "backend", "conninfo",
-	    "password_file", "node", "health", NULL };
+	    "password_file", "node", "health", "checkpoint_interval", NULL };
 	const char *what = "store", *s;
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
@@ -141,9 +144,15 @@ parse_store(struct pctx *c, const struct ynode *root)
 		return;
 	parse_node(c, m);
 	parse_health(c, m);
+	/* the audit chain's signed checkpoints (docs/AUDIT.md, 10) */
+	p->store_checkpoint_s = POLICY_CHECKPOINT_S;
+	if (m != NULL)
+		(void)get_duration(c, m, "checkpoint_interval", what,
+		    &p->store_checkpoint_s);
 	if (m == NULL || ymap_get(m, "backend") == NULL) {
 		if (m != NULL && ymap_get(m, "node") == NULL &&
-		    ymap_get(m, "health") == NULL)
+		    ymap_get(m, "health") == NULL &&
+		    ymap_get(m, "checkpoint_interval") == NULL)
 			(void)field(c, m, "backend", what, "backend: sqlite "
 			    "or postgresql");
 		else if (m != NULL && (ymap_get(m, "conninfo") != NULL ||

@@ -7,12 +7,17 @@
  *   bastion-verify -k PUBKEY RECORDING     (RECORDING "-": standard input)
  *   bastion-verify --audit AUDITLOG [--webauthn]
  *   bastion-verify [-k PUBKEY | --fingerprint FP] BUNDLE.tar
+ *   bastion-verify --cluster CHECKPOINTS -k NODE=AUDIT.key.pub ...
+ *       [--chain NODE=AUDIT.log ...]
  *
  * Without --audit or --bundle the kind of file is told from its content:
  * a tar is a bundle, "seq=" starts an audit log, anything else is a
  * recording. --webauthn also re-verifies every WebAuthn assertion the web
  * console accepted, and the decision each authorised, from the chain
- * alone (webverify.h; docs/AUDIT.md, "WebAuthn proof").
+ * alone (webverify.h; docs/AUDIT.md, "WebAuthn proof"). --cluster checks
+ * the signed checkpoints of a group of nodes (`bastionctl checkpoints
+ * --export`) with each node's audit key, against each other and against
+ * the nodes' chains given (ckptverify.h; docs/AUDIT.md section 10).
  *
  * Exit status, the same for all three (docs/RECORDING-FORMAT.md,
  * "Verification"; docs/AUDIT.md; docs/man/bastion-verify.1):
@@ -57,6 +62,7 @@
 #include "recbundle.h"
 #include "recfmt.h"
 #include "reckey.h"
+#include "ckptverify.h"
 #include "recverify.h"
 #include "text.h"
 #include "webverify.h"
@@ -76,6 +82,9 @@ usage(FILE *f)
 	    "usage: bastion-verify -k PUBKEY RECORDING   (\"-\" reads stdin)\n"
 	    "       bastion-verify --audit AUDITLOG [--webauthn]\n"
 	    "       bastion-verify [-k PUBKEY | --fingerprint FP] BUNDLE.tar\n"
+	    "       bastion-verify --cluster CHECKPOINTS -k NODE=AUDIT.key.pub "
+	    "... \\\n"
+	    "           [--chain NODE=AUDIT.log ...]\n"
 	    "  -k PUBKEY           the recorder's public key (PEM, from "
 	    "bastion-recorder --init)\n"
 	    "  -a, --audit         FILE is the hash-chained audit log\n"
@@ -87,6 +96,11 @@ usage(FILE *f)
 	    "export)\n"
 	    "  -F, --fingerprint FP  the recorder key a bundle must be signed "
 	    "with (SHA256:...)\n"
+	    "  -c, --cluster       FILE is an export of audit checkpoints; -k "
+	    "NODE=FILE\n"
+	    "                      for each node's audit key (once per node)\n"
+	    "  -C, --chain NODE=FILE  with --cluster: check that node's audit "
+	    "chain too\n"
 	    "  -q                  no summary, exit status only (an unverified "
 	    "key is\n"
 	    "                      still said on stderr)\n"
@@ -759,7 +773,94 @@ out:
 
 /* ---- main -------------------------------------------------------------- */
 
-enum kind { KIND_GUESS, KIND_RECORDING, KIND_AUDIT, KIND_BUNDLE };
+/* ---- a group's audit checkpoints (--cluster) --------------------------- */
+
+/* "NODE=FILE" into node (the name) and *file. 0, or said why. */
+static int
+cluster_pair(const char *opt, const char *arg, char *node, size_t len,
+    const char **file)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || (size_t)(eq - arg) >= len || eq[1] == '\0') {
+		fprintf(stderr, "bastion-verify: %s %s is not NODE=FILE\n", opt,
+		    arg);
+		return (-1);
+	}
+	memcpy(node, arg, (size_t)(eq - arg));
+	node[eq - arg] = '\0';
+	*file = eq + 1;
+	return (0);
+}
+
+static int
+verify_cluster(const char *file, const char *const *keys, size_t nkeys,
+    const char *const *chains, size_t nchains)
+{
+	char node[CKPT_NODE_MAX + 2];
+	struct ckptv *v = NULL;
+	struct reckey *k;
+	const char *path;
+	FILE *fp = NULL;
+	uint64_t bad;
+	size_t i;
+	int r, rc = EXIT_USAGE;
+
+	if (nkeys == 0) {
+		fprintf(stderr, "bastion-verify: --cluster needs each node's "
+		    "audit key: -k NODE=STATE_DIR/audit.key.pub\n");
+		return (EXIT_USAGE);
+	}
+	if (ckptv_new(stderr, &v) != 0)
+		return (EXIT_USAGE);
+	for (i = 0; i < nkeys; i++) {
+		if (cluster_pair("-k", keys[i], node, sizeof(node), &path) != 0)
+			goto out;
+		if ((r = reckey_load_public(path, &k)) != 0) {
+			fprintf(stderr, "bastion-verify: %s: not an Ed25519 "
+			    "public key (%s)\n", path, berr_str(r));
+			goto out;
+		}
+		if ((r = ckptv_key(v, node, k)) != 0) {
+			fprintf(stderr, "bastion-verify: -k %s: %s\n", keys[i],
+			    r == BERR_EXISTS ? "a second key for that node" :
+			    "not a node name");
+			goto out;
+		}
+	}
+	for (i = 0; i < nchains; i++)
+		if (cluster_pair("--chain", chains[i], node, sizeof(node),
+		    &path) != 0 || ckptv_chain(v, node, path) != 0) {
+			fprintf(stderr, "bastion-verify: --chain %s: one chain "
+			    "per node, NODE=FILE\n", chains[i]);
+			goto out;
+		}
+	if ((fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "re")) ==
+	    NULL || (r = ckptv_read(v, fp)) != 0) {
+		fprintf(stderr, "bastion-verify: %s: %s\n", file, fp == NULL ?
+		    strerror(errno) : "cannot be read (a line too long?)");
+		goto out;
+	}
+	bad = ckptv_check(v);
+	if (!quiet)
+		ckptv_summary(v, stdout);
+	if (bad > 0)
+		fprintf(stderr, "ALTERED: %llu problem(s) in the checkpoints "
+		    "or chains (above)\n", (unsigned long long)bad);
+	else if (!quiet)
+		printf("intact: every checkpoint is signed by its node, the "
+		    "nodes' commitments agree, and every chain given holds "
+		    "its checkpoints\n");
+	rc = bad > 0 ? EXIT_ALTERED : EXIT_OK;
+out:
+	if (fp != NULL && fp != stdin)
+		fclose(fp);
+	ckptv_free(v);
+	return (rc);
+}
+
+enum kind { KIND_GUESS, KIND_RECORDING, KIND_AUDIT, KIND_BUNDLE,
+	KIND_CLUSTER };
 
 /* Tell the kind of file from its first block. */
 static enum kind
@@ -788,11 +889,15 @@ main(int argc, char **argv)
 		{ "bundle", no_argument, NULL, 'b' },
 		{ "webauthn", no_argument, NULL, 'w' },
 		{ "fingerprint", required_argument, NULL, 'F' },
+		{ "cluster", no_argument, NULL, 'c' },
+		{ "chain", required_argument, NULL, 'C' },
 		PROG_OPTS_END
 	};
-	static const struct prog prog = { "k:abwF:qh", opts, usage,
+	static const struct prog prog = { "k:abwF:qhcC:", opts, usage,
 	    EXIT_USAGE, 1, 1 };
 	const char *keyfile = NULL, *want_fp = NULL, *file;
+	const char *keys[CKPTV_NODES_MAX], *chains[CKPTV_NODES_MAX];
+	size_t nkeys = 0, nchains = 0;
 	enum kind kind = KIND_GUESS;
 	char vfile[512];
 	int ch, rc, webauthn = 0;
@@ -802,6 +907,19 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'k':
 			keyfile = optarg;
+			if (nkeys < CKPTV_NODES_MAX)
+				keys[nkeys++] = optarg;
+			break;
+		case 'c':
+			kind = KIND_CLUSTER;
+			break;
+		case 'C':
+			if (nchains == CKPTV_NODES_MAX) {
+				fprintf(stderr, "bastion-verify: at most %d "
+				    "--chain\n", CKPTV_NODES_MAX);
+				return (EXIT_USAGE);
+			}
+			chains[nchains++] = optarg;
 			break;
 		case 'a':
 			kind = KIND_AUDIT;
@@ -831,7 +949,13 @@ main(int argc, char **argv)
 		    "chain file: give --audit FILE (not standard input)\n");
 		return (EXIT_USAGE);
 	}
+	if (nchains > 0 && kind != KIND_CLUSTER) {
+		fprintf(stderr, "bastion-verify: --chain goes with --cluster\n");
+		return (EXIT_USAGE);
+	}
 	switch (kind) {
+	case KIND_CLUSTER:
+		return (verify_cluster(file, keys, nkeys, chains, nchains));
 	case KIND_AUDIT:
 		rc = verify_audit(file, vfile);
 		if (webauthn && (rc == EXIT_OK || rc == EXIT_INCOMPLETE) &&

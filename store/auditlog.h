@@ -70,6 +70,10 @@ const char *auditlog_path(void);
 /* The descriptor this process appends through, or -1 when not open yet:
  * a sandbox that closes descriptors must keep it. */
 int auditlog_fd(void);
+/* The seq and hash of the line this process's last audit event became
+ * (the sink's, set only when it was appended): 0, or BERR_NOTFOUND
+ * before the first. Read it on the thread that emitted the event. */
+int auditlog_last(uint64_t *seq, char hash[AUDITLOG_HEX_LEN + 1]);
 /* "STATE_DIR/audit.log" into out; BERR_LIMIT if it does not fit. */
 int auditlog_path_for(const char *state_dir, char *out, size_t outlen);
 

@@ -431,6 +431,9 @@ static struct auditlog *auditlog_proc;
 static char auditlog_proc_dir[PATH_MAX];
 static int auditlog_actor_fd = -1;
 static pid_t auditlog_actor_pid;
+/* the line this process's last event became (auditlog_last) */
+static uint64_t auditlog_last_seq;
+static char auditlog_last_hash[AUDITLOG_HEX_LEN + 1];
 
 static void
 auditlog_actor_drop(void)
@@ -500,10 +503,20 @@ auditlog_sink(const char *line, char *note, size_t notelen, void *arg)
 	}
 	if (auditlog_proc->err[0] != '\0')
 		log_warn("audit chain: %s", auditlog_proc->err);
+	auditlog_last_seq = seq;
+	memcpy(auditlog_last_hash, hash, sizeof(auditlog_last_hash));
 	/* the journal keeps every line's hash: a witness outside the file */
 	snprintf(note, notelen, " chain=%llu:%s", (unsigned long long)seq,
 	    hash);
 	return (0);
+}
+
+int
+auditlog_last(uint64_t *seq, char hash[AUDITLOG_HEX_LEN + 1])
+{
+	*seq = auditlog_last_seq;
+	memcpy(hash, auditlog_last_hash, AUDITLOG_HEX_LEN + 1);
+	return (auditlog_last_seq != 0 ? 0 : BERR_NOTFOUND);
 }
 
 int

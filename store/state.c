@@ -31,6 +31,7 @@
 #include "store.h"
 #include "store_call.h"
 #include "store_client.h"
+#include "store_sqlite.h"
 
 struct state {
 	const struct store_ops *ops;
@@ -142,6 +143,13 @@ state_close(struct state *st)
 		return;
 	st->ops->close(st->s);
 	free(st);
+}
+
+struct store *
+state_sql_store(struct state *st)
+{
+	return (st != NULL && (st->ops == &store_sqlite_ops ||
+	    st->ops == &store_pg_ops) ? st->s : NULL);
 }
 
 const char *

@@ -194,6 +194,21 @@ const char *const sq_schema[] = {
 	"  decided_at INTEGER NOT NULL DEFAULT 0,"
 	"  deny_reason TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX file_export_status ON file_export(status);",
+	/* 9: signed checkpoints of each node's audit chain and the nodes'
+	 * audit keys (issue 20, store/auditckpt.h, docs/AUDIT.md 10) */
+	"CREATE TABLE audit_checkpoint ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  node TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  peers TEXT NOT NULL,"
+	"  sig TEXT NOT NULL);"
+	"CREATE INDEX audit_checkpoint_node ON audit_checkpoint(node, id);"
+	"CREATE TABLE audit_node_key ("
+	"  node TEXT PRIMARY KEY,"
+	"  pubkey TEXT NOT NULL,"
+	"  published INTEGER NOT NULL);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

@@ -204,6 +204,10 @@ int sq_export_each(struct store *s, const char *status, unsigned limit,
     int (*fn)(const struct state_export *e, void *arg), void *arg);
 int sq_export_finish(struct store *s, int64_t id, const char *status,
     const char *by, const char *reason);
+/* The SQL connection under st when this process opened the store itself
+ * (SQLite or PostgreSQL; state.c), NULL through the store actor: for the
+ * operations kept outside store_ops (auditckpt_db.c). */
+struct store *state_sql_store(struct state *st);
 
 /* ---- the PostgreSQL backend's connection (store_pg.c) ---------------- */
 

@@ -21,8 +21,8 @@ static int
 verb_report_exec(struct verb_ctx *c, const struct verb_args *a)
 {
 	if (c->report == NULL) {
-		fprintf(c->err, "report: only bastionctl runs it, on the "
-		    "bastion host\n");
+		fprintf(c->err, "%s: only bastionctl runs it, on the "
+		    "bastion host\n", a->argc > 0 ? a->argv[0] : "report");
 		return (1);
 	}
 	return (c->report(c, a->argc, a->argv));
@@ -38,6 +38,23 @@ const struct cmd_entry cmd_report_entry = {
 	"[--month YYYY-MM] [--json | --csv] [--tz ZONE] [--wide]",
 	"the month's sessions (default: this month, UTC) from the verified "
 	"audit chain",
+	NULL,
+	0,
+	VERB_LOCAL | VERB_OWN_ARGS,
+	verb_report_exec,
+	NULL
+};
+
+/*
+ * checkpoints: the audit chains' signed checkpoints, exported for
+ * bastion-verify --cluster (docs/AUDIT.md section 10). bastionctl's own,
+ * like report (ctl/cmd-checkpoints.c), reached through c->report.
+ */
+const struct cmd_entry cmd_checkpoints_entry = {
+	"checkpoints", NULL,
+	"[--export FILE] [--keys DIR]",
+	"the audit checkpoints of every node, signed, for bastion-verify "
+	"--cluster",
 	NULL,
 	0,
 	VERB_LOCAL | VERB_OWN_ARGS,
@@ -64,6 +81,7 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_unlock_entry,
 	&cmd_vendors_entry,
 	&cmd_report_entry,
+	&cmd_checkpoints_entry,
 	&cmd_recordings_entry,
 	&cmd_verify_entry,
 	&cmd_replay_entry,

@@ -254,6 +254,7 @@ extern const struct cmd_entry cmd_vendors_entry;
 extern const struct cmd_entry cmd_enroll_entry;
 extern const struct cmd_entry cmd_keys_entry;
 extern const struct cmd_entry cmd_report_entry;	/* verb.c */
+extern const struct cmd_entry cmd_checkpoints_entry;	/* verb.c */
 extern const struct cmd_entry cmd_recordings_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_replay_entry;

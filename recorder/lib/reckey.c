@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,22 @@ reckey_load_public(const char *path, struct reckey **out)
 		if ((pkey = pub) == NULL)
 			return (BERR_FORMAT);
 	}
+	return (reckey_wrap(pkey, 0, out));
+}
+
+int
+reckey_from_public_pem(const char *pem, size_t len, struct reckey **out)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+
+	*out = NULL;
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return (BERR_NOMEM);
+	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey == NULL)
+		return (BERR_FORMAT);
 	return (reckey_wrap(pkey, 0, out));
 }
 

@@ -38,6 +38,10 @@ int reckey_load_private(const char *path, struct reckey **out);
 /* Load a public key PEM (a private one is accepted too; only the public
  * half is kept). */
 int reckey_load_public(const char *path, struct reckey **out);
+/* A public key PEM held in memory (len bytes, untrusted): BERR_FORMAT
+ * when it is not an Ed25519 public key. */
+int reckey_from_public_pem(const char *pem, size_t len,
+    struct reckey **out);
 /*
  * Write path (private, 0600) and path.pub (public, 0644), both created with
  * O_EXCL: BERR_EXISTS if either exists; nothing is left behind on failure.

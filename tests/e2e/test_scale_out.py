@@ -35,12 +35,20 @@ def cluster():
 
 
 @pytest.fixture
-def nodes(cast, cluster, build_dir):
+def store_extra():
+    """More of the nodes' store: section (a module that imports `nodes`
+    may define its own, e.g. test_cluster_audit.py's checkpoints)."""
+    return {}
+
+
+@pytest.fixture
+def nodes(cast, cluster, build_dir, store_extra):
     """(world, people, node B): node A is world.bastion, both started on
     one fresh database."""
     world, p = cast
     world.top["store"] = dict(store_section(cluster.create_database(),
-                                            cluster), node="bastion-a")
+                                            cluster), node="bastion-a",
+                              **store_extra)
     world.vendors["globex"]["approval"] = {"required": True}
     world.start_bastion()
     b = Bastion(world.dir / "node-b", build_dir, world.pam)
