@@ -2,8 +2,9 @@
  * bastion-ship.c - sealed recordings from this node's spool to the
  * S3-compatible object store every node and the auditors read, and back.
  *
- *   bastion-ship -f POLICY [-a STATE_DIR] [-k PUBKEY] [--once] [-v]
- *   bastion-ship -f POLICY fetch SESSION-ID DIR
+ *   bastion-ship -f POLICY [-a STATE_DIR] [-k PUBKEY] [-c CREDENTIALS]
+ *                [-l LEDGER_DIR] [--once] [-v]
+ *   bastion-ship -f POLICY [-c CREDENTIALS] fetch SESSION-ID DIR
  *
  * Shipping: every `interval` (the policy's recordings: section) one pass
  * of shipper.c: each recording the recorder has sealed goes to the store
@@ -16,7 +17,9 @@
  * verifies as sealed with it is shipped; without a readable key the
  * program refuses to start (fail closed). -a appends its audit events
  * (recording.shipped, recording.ship_failed, recording.removed) to
- * STATE_DIR/audit.log as well as the journal.
+ * STATE_DIR/audit.log as well as the journal. -c and -l stand for the
+ * policy's credentials_file and ledger_dir (the unit hands the service
+ * its own copy of the credentials: LoadCredential=).
  *
  * fetch: the recording SESSION-ID from the store into DIR/ID.brec, its
  * size and SHA-256 checked against the store's entry; then
@@ -57,14 +60,32 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: bastion-ship -f POLICY [-a STATE_DIR] [-k PUBKEY] "
-	    "[--once] [-v]\n"
-	    "       bastion-ship -f POLICY fetch SESSION-ID DIR\n"
+	    "[-c CREDENTIALS] [-l LEDGER_DIR] [--once] [-v]\n"
+	    "       bastion-ship -f POLICY [-c CREDENTIALS] fetch SESSION-ID "
+	    "DIR\n"
 	    "  -f POLICY     the policy (its recordings: store: s3 section)\n"
 	    "  -a STATE_DIR  also append audit events to STATE_DIR/audit.log\n"
 	    "  -k PUBKEY     the recorder's public key (default "
 	    "STATE_DIR/recorder.key.pub)\n"
+	    "  -c FILE       the store's credentials (default: the policy's "
+	    "credentials_file)\n"
+	    "  -l DIR        the ledger of what was shipped (default: the "
+	    "policy's ledger_dir)\n"
 	    "  --once        one pass, then exit (1 if anything failed)\n"
 	    "  fetch ID DIR  the recording ID from the store into DIR\n");
+}
+
+/* A setting of the policy replaced by the command line's. */
+static int
+override(char **setting, const char *value)
+{
+	char *v;
+
+	if ((v = strdup(value)) == NULL)
+		return (-1);
+	free(*setting);
+	*setting = v;
+	return (0);
 }
 
 static int
@@ -151,9 +172,10 @@ main(int argc, char **argv)
 		{ "once", no_argument, NULL, 'O' },
 		PROG_OPTS_END
 	};
-	static const struct prog prog = { "f:a:k:vh", longopts, usage, 2, 0,
-	    3 };
+	static const struct prog prog = { "f:a:k:c:l:vh", longopts, usage, 2,
+	    0, 3 };
 	const char *polfile = NULL, *auditdir = NULL, *pubfile = NULL;
+	const char *credfile = NULL, *ledger = NULL;
 	struct policy *pol = NULL;
 	int ch, r, once = 0, verbose = 0, fetch = 0;
 
@@ -167,6 +189,12 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			pubfile = optarg;
+			break;
+		case 'c':
+			credfile = optarg;
+			break;
+		case 'l':
+			ledger = optarg;
 			break;
 		case 'O':
 			once = 1;
@@ -198,7 +226,10 @@ main(int argc, char **argv)
 		policy_free(pol);
 		return (2);
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if ((credfile != NULL && override(&pol->recstore.credentials_file,
+	    credfile) != 0) || (ledger != NULL &&
+	    override(&pol->recstore.ledger_dir, ledger) != 0) ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		policy_free(pol);
 		return (1);
 	}
