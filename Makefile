@@ -39,6 +39,9 @@
 #   web/*.c            -> $(B)/bastion-webd   (the web console's daemon: links
 #                         proto and base only; web/static + the pinned
 #                         web/vendor -> $(B)/web-static/ by `make web`)
+#   ship/*.c           -> $(B)/bastion-ship   (sealed recordings to an S3
+#                         store; all but main is $(B)/libship.a, which
+#                         test_sigv4 links too)
 #   notify/*.c         -> $(B)/bastion-notify (links base only; the rest of
 #                         notify/ but main is $(B)/libnotify.a, which
 #                         test_notify and fuzz_notify link too)
@@ -138,9 +141,16 @@ NOTIFY_SRC = $(filter-out notify/bastion-notify.c,$(wildcard notify/*.c))
 NOTIFY_LIB = $(B)/libnotify.a
 NOTIFY_LDLIBS = $(shell pkg-config --libs libcrypto libcurl jansson 2>/dev/null)
 
+# bastion-ship (ship/): sealed recordings to an S3 store and back; its
+# library (all of ship/ but main) is linked by its unit test
+SHIP_SRC = $(filter-out ship/bastion-ship.c,$(wildcard ship/*.c))
+SHIP_LIB = $(B)/libship.a
+SHIP_LDLIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+
 PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 	$(if $(PAM_MOD_SRC),$(B)/pam_bastion.so) $(B)/bastion-notify \
-	$(if $(WEB_SRC),$(B)/bastion-webd)
+	$(if $(WEB_SRC),$(B)/bastion-webd) \
+	$(B)/bastion-ship
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
 	check-layers check-unit-pg check-e2e-pg check-web web \
@@ -154,6 +164,7 @@ tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/softsk.so $(B)/bastiond-testhooks
 deps:
 	@./scripts/deps.sh
 	@./scripts/web-vendor.sh
+	@./scripts/s3-vendor.py
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -180,6 +191,17 @@ $(NOTIFY_LIB): $(NOTIFY_SRC:%.c=$(B)/%.o)
 $(B)/bastion-notify: $(B)/notify/bastion-notify.o $(NOTIFY_LIB) $(B)/libbase.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(NOTIFY_LIB) $(B)/libbase.a \
 		$(NOTIFY_LDLIBS)
+$(SHIP_LIB): $(SHIP_SRC:%.c=$(B)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+# the policy (recordings: store:), the recording verifier, the audit
+# chain, curl's URL check of bastion-notify; no SSH, no PAM in it
+$(B)/ship/%.o: ALL_CFLAGS += -Inotify
+$(B)/bastion-ship: $(B)/ship/bastion-ship.o $(SHIP_LIB) $(NOTIFY_LIB) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(SHIP_LIB) $(NOTIFY_LIB) $(LIBS) \
+		$(LDLIBS) $(SHIP_LDLIBS) $(NOTIFY_LDLIBS)
+
 # The web console's daemon links proto and base only (check-layers holds
 # web/ to that: no store/ or verbs/ header)
 $(WEB_OBJ): ALL_CFLAGS += $(patsubst -I%,-isystem%,$(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null))
@@ -233,7 +255,7 @@ $(B)/%: recorder/%.c $(LIBS)
 # unit tests link every layer, libbastiond.a included, and the PAM helpers
 $(B)/tests/test_%: tests/unit/test_%.c $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ipam -Inotify -MMD -MP $(LDFLAGS_ALL) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) -Ipam -Inotify -Iship -MMD -MP $(LDFLAGS_ALL) -o $@ $< \
 		$(TEST_EXTRA) $(BASTIOND_LIB) $(B)/libpamhelp.a $(LIBS) $(LDLIBS) \
 		-lcmocka
 
@@ -242,6 +264,8 @@ $(B)/tests/test_notify: $(NOTIFY_LIB)
 $(B)/tests/test_notify: TEST_EXTRA = $(NOTIFY_LIB)
 $(B)/fuzz_notify: $(NOTIFY_LIB)
 $(B)/fuzz_notify: TEST_EXTRA = $(NOTIFY_LIB)
+$(B)/tests/test_sigv4: $(SHIP_LIB)
+$(B)/tests/test_sigv4: TEST_EXTRA = $(SHIP_LIB)
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)

@@ -39,6 +39,7 @@
 #define BEV_BY_PAM	0x40	/* pam_bastion.so (journal only) */
 #define BEV_BY_CHAIN	0x80	/* the audit chain's own appender */
 #define BEV_BY_WEB	0x100	/* the web control worker (web.sock) */
+#define BEV_BY_SHIP	0x200	/* bastion-ship (session=RECORDING-ID) */
 /* the admin verbs run in the monitor (ssh console) and the control worker */
 #define BEV_BY_VERB	(BEV_BY_MONITOR | BEV_BY_CONTROL | BEV_BY_WEB)
 
@@ -90,7 +91,7 @@ enum bev_role {
 	F(old_keys) F(new_keys) F(recipients)                                         \
 	F(direction) F(size) F(sequential) F(file)                         \
 	F(rp_id) F(origin) F(uv)                                           \
-	F(node) F(peers)
+	F(node) F(peers) F(tries) F(retry_in)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -212,10 +213,16 @@ enum bev_role {
 	    BEV_BY_RECORDER, NONE, "uid pid", "")                          \
 	X(RECORDING_REFUSED, "recording.refused", BEV_BY_RECORDER, NONE,   \
 	    "reason engineer device", "")                                  \
+	X(RECORDING_REMOVED, "recording.removed", BEV_BY_SHIP, NONE,       \
+	    "session path key sha256", "")                                 \
 	X(RECORDING_REWRAP, "recording.rewrap", BEV_BY_CTL, NONE,          \
 	    "recording path old_keys new_keys recipients", "")             \
 	X(RECORDING_SEALED, "recording.sealed", BEV_BY_RECORDER, SEALED,   \
 	    "session path status reason frames head", "")                  \
+	X(RECORDING_SHIP_FAILED, "recording.ship_failed", BEV_BY_SHIP,     \
+	    NONE, "session path key reason tries retry_in", "")            \
+	X(RECORDING_SHIPPED, "recording.shipped", BEV_BY_SHIP, NONE,       \
+	    "session path key bytes sha256 tries", "")                     \
 	X(RECORDING_START, "recording.start", BEV_BY_RECORDER, NONE,       \
 	    "session path engineer device source", "")                     \
 	X(RECORDING_UNLOCK, "recording.unlock", BEV_BY_MONITOR, NONE,      \

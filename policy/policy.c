@@ -517,6 +517,7 @@ policy_free(struct policy *p)
 	    p->worker_user, p->web.origin, p->web.rp_id, p->web.host,
 	    p->web.language, p->web.time_zone, p->web.daemon_user);
 	policy_notify_free(&p->notify);
+	policy_recstore_free(&p->recstore);
 	FREE_ALL(p->store_conninfo, p->store_password_file, p->store_node,
 	    p->store_health.host);
 	for (i = 0; i < p->nvendors; i++) {

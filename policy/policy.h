@@ -181,6 +181,26 @@ struct policy_listen {
 	uint16_t port;
 };
 
+/* recordings: store: s3 (policy_recstore.c; bastion-ship, docs/
+ * RECORDING-STORE.md): where sealed recordings are shipped. */
+struct policy_recstore {
+	int s3;			/* 1: ship to the S3 store below */
+	char *endpoint;		/* https://HOST[:PORT] (http:// only to a
+				   loopback address) */
+	char *bucket;
+	char *region;		/* default "us-east-1" */
+	char *prefix;		/* object keys start PREFIX/; NULL: none */
+	char *credentials_file;	/* access_key_id, secret_access_key */
+	char *ca_file;		/* NULL: the system's CAs */
+	char *ledger_dir;	/* what was shipped; default STATE_DIR/shipped */
+	unsigned interval;	/* seconds between passes, default 30 */
+	unsigned retry;		/* first backoff after a failure, default 30;
+				   doubled per try up to an hour */
+	unsigned keep_local;	/* seconds a shipped recording stays in the
+				   spool; 0: kept for good (no key) */
+	int keep_local_set;
+};
+
 /* The web console (issue 17, docs/WEB.md): set only with a web: section,
  * which turns RUN_DIR/web.sock on. */
 struct policy_web {
@@ -284,6 +304,7 @@ struct policy {
 	size_t nauditors;
 
 	struct policy_web web;
+	struct policy_recstore recstore;	/* recordings: store: */
 };
 
 /*

@@ -12,6 +12,7 @@
  *	policy_limits.c		time windows, limits, approval rules
  *	policy_notify.c		approval.notify (bastion-notify's settings)
  *	policy_recordings.c	recordings: recipients, server unlock
+ *	policy_recstore.c	recordings: store: s3 (bastion-ship)
  *	policy_people.c		keys, engineers, admins, auditors
  *	policy_devices.c	vendors, segments, devices
  *	policy_check.c		checks over the whole file
@@ -172,10 +173,15 @@ int parse_date(const char *s, time_t *out);
 void parse_limits(struct pctx *c, const struct ynode *root);
 /* policy_recordings.c */
 void parse_recordings(struct pctx *c, const struct ynode *root);
+/* policy_recstore.c */
+void parse_recstore(struct pctx *c, const struct ynode *m);
+void policy_recstore_free(struct policy_recstore *s);
 void parse_global_approval(struct pctx *c, const struct ynode *root);
 
 /* policy_notify.c (approval.notify) */
 void parse_notify(struct pctx *c, const struct ynode *v);
+char *get_url(struct pctx *c, const struct ynode *m, const char *key,
+    const char *what, const char *need, int insecure_http);
 void policy_notify_free(struct policy_notify *n);
 void parse_approval(struct pctx *c, const struct ynode *owner, const char *who,
     const struct policy_approval *inherit, struct policy_approval *a);

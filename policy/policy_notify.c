@@ -69,7 +69,9 @@ url_loopback(const char *s)
 	return (0);
 }
 
-static char *
+/* A URL key: https://, or http:// to a loopback host when insecure_http
+ * (policy_int.h). */
+char *
 get_url(struct pctx *c, const struct ynode *m, const char *key,
     const char *what, const char *need, int insecure_http)
 {

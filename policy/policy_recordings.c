@@ -67,7 +67,8 @@ void
 parse_recordings(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "recipients", "server_unlock",
-	    "server_identity", NULL };
+	    "server_identity", "store", "s3", "ledger_dir", "interval",
+	    "retry", "keep_local", NULL };
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
 	const char *what = "recordings", *s;
@@ -77,6 +78,7 @@ parse_recordings(struct pctx *c, const struct ynode *root)
 	    "recipients: [age1...] and server_unlock: forbid") != 0)
 		return;
 	parse_recipients(c, m, what);
+	parse_recstore(c, m);
 	if ((s = field_scalar(c, m, "server_unlock", what, NULL, &v)) !=
 	    NULL) {
 		if (strcmp(s, "allow") == 0)

@@ -13,7 +13,8 @@ procps iproute2 curl systemd debootstrap systemd-container
 putty-tools python3-paramiko python3-asyncssh
 libpq-dev postgresql-15 postgresql-client-15 age haproxy
 libmicrohttpd-dev libjansson-dev chromium chromium-driver python3-selenium fonts-noto-cjk
-clamav-daemon clamav clamav-testfiles libmagic-dev"
+clamav-daemon clamav clamav-testfiles libmagic-dev
+nodejs"
 
 missing=""
 for p in $PKGS; do

@@ -121,6 +121,14 @@ manifest() {
 	echo "0644 $TOP/pam/bastion.sss $DOCDIR/examples/pam.d/bastion.sss"
 	echo "0644 $TOP/pam/bastion-web $DOCDIR/examples/pam.d/bastion-web"
 	web_manifest
+	ship_manifest
+}
+
+# bastion-ship (docs/RECORDING-STORE.md): the program, its unit and user.
+ship_manifest() {
+	echo "0755 $B/bastion-ship $SBINDIR/bastion-ship"
+	echo "0644 $TOP/systemd/bastion-ship.service $UNITDIR/bastion-ship.service"
+	echo "0644 $TOP/systemd/bastion-ship.sysusers $SYSUSERSDIR/bastion-ship.conf"
 }
 
 # The web console (docs/WEB.md): its daemon, units, user, the script
@@ -239,7 +247,7 @@ do_install() {
 	# Units for another prefix must start the programs from there.
 	if [ "$SBINDIR" != /usr/sbin ]; then
 		for u in bastiond.service bastion-recorder.service \
-		    bastion-webd.service; do
+		    bastion-webd.service bastion-ship.service; do
 			sed -i "s#/usr/sbin/bastion#$SBINDIR/bastion#g" \
 			    "$DESTDIR$UNITDIR/$u"
 		done
@@ -254,6 +262,8 @@ do_install() {
 		    die "systemd-sysusers could not create the bastion's users"
 		systemd-sysusers "$SYSUSERSDIR/bastion-webd.conf" ||
 		    die "systemd-sysusers could not create bastion-web"
+		systemd-sysusers "$SYSUSERSDIR/bastion-ship.conf" ||
+		    die "systemd-sysusers could not create bastion-ship"
 		web_setup
 		migrate_layout
 		systemd-tmpfiles --create "$TMPFILESDIR/bastion.conf" ||
@@ -305,7 +315,7 @@ do_uninstall() {
 	if live; then
 		systemctl disable --now bastiond.service \
 		    bastion-recorder.service bastion-webd.socket \
-		    bastion-webd.service 2>/dev/null || true
+		    bastion-webd.service bastion-ship.service 2>/dev/null || true
 	fi
 	manifest | while read -r mode src dst; do
 		rm -f "$DESTDIR$dst"

@@ -32,7 +32,8 @@ MAX_EXPOSURE = 2.0
 
 PAMDIR = "/lib/x86_64-linux-gnu/security"
 UNITDIR = "/lib/systemd/system"
-UNITS = ["bastiond.service", "bastion-recorder.service", "bastion-webd.service"]
+UNITS = ["bastiond.service", "bastion-recorder.service", "bastion-webd.service",
+         "bastion-ship.service"]
 # socket units: verified beside the services they start
 SOCKETS = ["bastion-webd.socket"]
 
@@ -45,6 +46,7 @@ PROGRAMS = {
     "usr/bin/bastion-replay": 0o755,
     "usr/sbin/bastion-rekey": 0o755,
     "usr/bin/bastion-escrow": 0o755,
+    "usr/sbin/bastion-ship": 0o755,
 }
 MAN_PAGES = ["man8/bastiond.8.gz", "man8/bastion-recorder.8.gz",
              "man8/bastionctl.8.gz", "man8/pam_bastion.8.gz",

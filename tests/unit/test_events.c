@@ -220,6 +220,7 @@ doc_row(enum bev ev, char *out, size_t outlen)
 		{ BEV_BY_CTL, "bastionctl" }, { BEV_BY_RECORDER, "recorder" },
 		{ BEV_BY_PAM, "PAM" }, { BEV_BY_CHAIN, "chain" },
 		{ BEV_BY_WEB, "web" },
+		{ BEV_BY_SHIP, "bastion-ship" },
 	};
 	char who[128] = "";
 	size_t i;

@@ -3,7 +3,9 @@
  * (policy/policy_recordings.c): recipients that are age keys load, a
  * mistyped one is a problem on its own line with the advice to use
  * age-keygen -y, server_unlock defaults to forbid, allow needs a server
- * identity and recipients, and unknown keys are named.
+ * identity and recipients, and unknown keys are named; store: s3
+ * (bastion-ship's) loads with its defaults and refuses plain http off
+ * loopback, bad bucket names and prefixes, and half-written sections.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,6 +65,20 @@ static const struct {
 	{ "recordings:\n  server_unlock: allow\n  server_identity: /etc/k\n",
 	    { "without recipients" } },
 	{ "recordings:\n  recipients: []\n", { "recipients" } },
+	/* store: s3 (policy_recstore.c): plain http off loopback, a bucket
+	 * S3 would refuse, a prefix that climbs, no credentials; keys of the
+	 * store without store:; another kind of store */
+	{ "recordings:\n  store: s3\n  s3:\n    endpoint: "
+	    "http://s3.example:9000\n    bucket: Bad_Bucket\n"
+	    "    prefix: a/../b\n",
+	    { "endpoint", "Bad_Bucket", "a/../b", "credentials_file" } },
+	{ "recordings:\n  keep_local: 1d\n  s3: {bucket: b}\n",
+	    { "keep_local without store", "s3 without store" } },
+	{ "recordings:\n  store: nfs\n", { "write s3" } },
+	{ "recordings:\n  store: s3\n", { "s3: {endpoint" } },
+	{ "recordings:\n  store: s3\n  s3: {endpoint: \"https://s3\", "
+	    "bucket: bkt, credentials_file: /c, colour: red}\n"
+	    "  keep_local: 0\n", { "colour", "keep_local" } },
 };
 
 static void
@@ -93,12 +109,57 @@ test_problems(void **unused)
 	free(text);
 }
 
+/* store: s3 loads with its defaults; loopback http is allowed */
+static void
+test_store_s3(void **unused)
+{
+	struct policy *p;
+	size_t nerrs = 99;
+	char *text;
+
+	(void)unused;
+	text = load_with("recordings:\n  store: s3\n  s3:\n    endpoint: "
+	    "https://s3.hospital.example\n    bucket: bastion-rec\n"
+	    "    prefix: site-a/bastion\n    credentials_file: /etc/s3.cred\n"
+	    "  keep_local: 7d\n", &p, &nerrs);
+	assert_int_equal(nerrs, 0);
+	assert_string_equal(text, "");
+	assert_int_equal(p->recstore.s3, 1);
+	assert_string_equal(p->recstore.endpoint,
+	    "https://s3.hospital.example");
+	assert_string_equal(p->recstore.bucket, "bastion-rec");
+	assert_string_equal(p->recstore.region, "us-east-1");
+	assert_string_equal(p->recstore.prefix, "site-a/bastion");
+	assert_string_equal(p->recstore.credentials_file, "/etc/s3.cred");
+	assert_null(p->recstore.ledger_dir);
+	assert_int_equal(p->recstore.interval, 30);
+	assert_int_equal(p->recstore.retry, 30);
+	assert_int_equal(p->recstore.keep_local_set, 1);
+	assert_int_equal(p->recstore.keep_local, 7 * 86400);
+	policy_free(p);
+	free(text);
+	text = load_with("recordings:\n  store: s3\n  s3: {endpoint: "
+	    "\"http://127.0.0.1:9000\", bucket: b-1, credentials_file: /c}\n",
+	    &p, &nerrs);
+	assert_int_equal(nerrs, 0);
+	assert_int_equal(p->recstore.keep_local_set, 0);
+	assert_null(p->recstore.prefix);
+	policy_free(p);
+	free(text);
+	/* without the section: nothing is shipped */
+	text = load_with("", &p, &nerrs);
+	assert_int_equal(p->recstore.s3, 0);
+	policy_free(p);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recipients_load),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_store_s3),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -1,0 +1,117 @@
+/*
+ * fetch.c - a recording by session id from the object store into a local
+ * directory, for an auditor or another node: `bastion-ship fetch ID DIR`
+ * (docs/RECORDING-STORE.md, "Reading from the store").
+ *
+ * The id names its by-id entry, "KEY SIZE SHA256\n" (at most 1 KiB,
+ * parsed with explicit bounds: the key must be one this program writes,
+ * NODE/YYYY/MM/ID.brec for this very id); the object is then streamed
+ * into DIR/ID.brec.part (created, never an existing file), cut past
+ * SIZE, hashed as it comes, and renamed to DIR/ID.brec only when size
+ * and SHA-256 match the entry. What the file proves is then for
+ * bastion-verify to say, with the recorder's public key: the store is
+ * trusted to keep bytes, not to vouch for them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "hex.h"
+#include "ship.h"
+
+#define INDEX_MAX	1024
+
+/* "KEY SIZE SHA256\n" for id: 0 with its parts, or -1. */
+static int
+index_parse(const char *id, const char *text, size_t len, char *key,
+    size_t keylen, unsigned long long *size, char sha[SHIP_SHA256_HEX])
+{
+	char k[SHIP_KEY_MAX], want[SHIP_ID_MAX + 8], tail;
+	size_t kn;
+
+	if (len == 0 || len >= INDEX_MAX || memchr(text, '\0', len) != NULL ||
+	    sscanf(text, "%511[!-~] %llu %64[0-9a-f]%c", k, size, sha,
+	    &tail) != 4 || tail != '\n' || strlen(sha) != 64)
+		return (-1);
+	/* NODE/YYYY/MM/ID.brec: ends with "/ID.brec", four parts */
+	snprintf(want, sizeof(want), "/%s.brec", id);
+	kn = strlen(k);
+	if (kn <= strlen(want) || strcmp(k + kn - strlen(want), want) != 0 ||
+	    strstr(k, "..") != NULL || k[0] == '/' ||
+	    (size_t)snprintf(key, keylen, "%s", k) >= keylen)
+		return (-1);
+	return (0);
+}
+
+int
+ship_fetch(const struct s3 *s, const char *id, const char *dir, char *out,
+    size_t outlen, char *err, size_t errlen)
+{
+	char idx_key[SHIP_KEY_MAX], key[SHIP_KEY_MAX], sha[SHIP_SHA256_HEX];
+	char got[SHIP_SHA256_HEX], part[PATH_MAX], text[INDEX_MAX];
+	unsigned long long size;
+	struct s3_result res;
+	ssize_t n;
+	int fd, r = -1;
+
+	if (!ship_id_ok(id)) {
+		snprintf(err, errlen, "%s is not a recording's id", id);
+		return (-1);
+	}
+	snprintf(idx_key, sizeof(idx_key), "by-id/%s", id);
+	if ((fd = memfd_create("bastion-fetch", MFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "memfd: %s", strerror(errno));
+		return (-1);
+	}
+	if (s3_get(s, idx_key, fd, INDEX_MAX - 1, &res) != 0) {
+		snprintf(err, errlen, "%s is not in the store (%s: %s)", id,
+		    idx_key, res.why);
+		close(fd);
+		return (-1);
+	}
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	if (n < 0 || index_parse(id, text, (size_t)n, key, sizeof(key), &size,
+	    sha) != 0) {
+		snprintf(err, errlen, "the store's entry %s is not KEY SIZE "
+		    "SHA256 for this id", idx_key);
+		return (-1);
+	}
+	text[n] = '\0';
+	if ((size_t)snprintf(out, outlen, "%s/%s.brec", dir, id) >= outlen ||
+	    (size_t)snprintf(part, sizeof(part), "%s.part", out) >=
+	    sizeof(part)) {
+		snprintf(err, errlen, "the directory's path is too long");
+		return (-1);
+	}
+	if (access(out, F_OK) == 0) {
+		snprintf(err, errlen, "%s exists: not overwritten", out);
+		return (-1);
+	}
+	if ((fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", part,
+		    strerror(errno));
+		return (-1);
+	}
+	if (s3_get(s, key, fd, size, &res) != 0)
+		snprintf(err, errlen, "GET %s: %s", key, res.why);
+	else if (hex_encode(res.sha256, 32, got), res.bytes != size ||
+	    strcmp(got, sha) != 0)
+		snprintf(err, errlen, "%s: %llu bytes with SHA-256 %s, the "
+		    "store's entry says %llu bytes, %s: refused", key,
+		    (unsigned long long)res.bytes, got, size, sha);
+	else if (fsync(fd) != 0 || link(part, out) != 0)
+		snprintf(err, errlen, "cannot write %s: %s", out,
+		    strerror(errno));
+	else
+		r = 0;
+	close(fd);
+	(void)unlink(part);
+	return (r);
+}
