@@ -131,84 +131,8 @@ port forward. (Demo page served by scripts/demo.py.)</p>
 </html>
 """
 
-SHIM_C = r"""/* softsk-demo.c - written by scripts/demo.py; do not edit.
- *
- * A security-key provider that forwards to the test provider softsk.so
- * after pointing SOFTSK_DIR at the demo's key state, so that
- * `ssh -F var/demo/ssh_config ...` and the demo's ssh-agents (ssh-agent -P
- * this file) work without exporting SOFTSK_DIR.
- * OpenSSH's ssh-sk-helper dlopen()s this library for each operation.
- */
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include "sk-api.h"
-
-#define REAL_PROVIDER %(real)s
-#define STATE_DIR %(state)s
-
-static void *
-sym(const char *name)
-{
-	static void *real;
-
-	setenv("SOFTSK_DIR", STATE_DIR, 1);
-	if (real == NULL &&
-	    (real = dlopen(REAL_PROVIDER, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		fprintf(stderr, "softsk-demo: %%s\n", dlerror());
-		return (NULL);
-	}
-	return (dlsym(real, name));
-}
-
-uint32_t
-sk_api_version(void)
-{
-	uint32_t (*f)(void);
-
-	*(void **)&f = sym("sk_api_version");
-	return (f != NULL ? f() : 0);
-}
-
-int
-sk_enroll(uint32_t alg, const uint8_t *challenge, size_t challenge_len,
-    const char *application, uint8_t flags, const char *pin,
-    struct sk_option **options, struct sk_enroll_response **resp)
-{
-	int (*f)(uint32_t, const uint8_t *, size_t, const char *, uint8_t,
-	    const char *, struct sk_option **, struct sk_enroll_response **);
-
-	*(void **)&f = sym("sk_enroll");
-	return (f != NULL ? f(alg, challenge, challenge_len, application,
-	    flags, pin, options, resp) : SSH_SK_ERR_GENERAL);
-}
-
-int
-sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
-    const char *application, const uint8_t *key_handle, size_t key_handle_len,
-    uint8_t flags, const char *pin, struct sk_option **options,
-    struct sk_sign_response **resp)
-{
-	int (*f)(uint32_t, const uint8_t *, size_t, const char *,
-	    const uint8_t *, size_t, uint8_t, const char *,
-	    struct sk_option **, struct sk_sign_response **);
-
-	*(void **)&f = sym("sk_sign");
-	return (f != NULL ? f(alg, data, data_len, application, key_handle,
-	    key_handle_len, flags, pin, options, resp) : SSH_SK_ERR_GENERAL);
-}
-
-int
-sk_load_resident_keys(const char *pin, struct sk_option **options,
-    struct sk_resident_key ***rks, size_t *nrks)
-{
-	int (*f)(const char *, struct sk_option **,
-	    struct sk_resident_key ***, size_t *);
-
-	*(void **)&f = sym("sk_load_resident_keys");
-	return (f != NULL ? f(pin, options, rks, nrks) : SSH_SK_ERR_GENERAL);
-}
-"""
+# the provider shim's C source, a %-template (see write_provider_shim)
+SHIM_C = (REPO / "scripts" / "softsk-demo.c.in").read_text()
 
 
 class DemoError(RuntimeError):
@@ -691,33 +615,34 @@ def detach(obj):
         obj._token = None
 
 
-def setup():
-    # Imported here so `stop` and `status` need nothing but the standard
-    # library (harness.bastion needs PyYAML).
-    from harness.bastion import Bastion
-    from harness.devices import Device
+def prepare_people():
+    """Everyone's secret (var/demo/secrets, PAM), the provider shim and
+    their security keys: (PamFixture, provider path, {name: (key file,
+    public key)})."""
     from harness.pam import PamFixture
     from harness.softsk import SoftSK
-
-    for f in (BASTIOND, SOFTSK_SO):
-        if not os.access(f, os.R_OK):
-            raise DemoError("%s is missing: run `make tests` (or `make demo`)"
-                            % f)
-    check_ports()
-    DEMO.mkdir(parents=True, exist_ok=True)
-    os.chmod(DEMO, 0o700)
-    say("demo: setting up in %s" % DEMO)
-
     secrets = load_secrets()
     pam = PamFixture(DEMO / "pam")
     for name, secret in secrets.items():
         pam.add_user(name, secret)
-
     provider = write_provider_shim()
     sk = SoftSK(SOFTSK_DIR, SOFTSK_SO)
-    keys = enroll_people(sk)
+    return pam, provider, enroll_people(sk)
 
-    # Devices: real sshd on fixed ports; ct-scanner also serves a web page.
+
+def start_agents(keys, provider):
+    """An ssh-agent per person, holding their key, for the touch check."""
+    for name in WITH_AGENT:
+        sock = start_agent(name, keys[name][0], keys[name][1], provider)
+        say("demo: ssh-agent of %-6s %s (pid %d), holds %s"
+            % (name, rel(sock), read_pid(agent_pidfile(name)),
+               rel(keys[name][0])))
+
+
+def start_devices():
+    """The devices: real sshd on fixed ports (DEVICE_PORT); ct-scanner
+    also serves a web page (WEB_PORT). Returns {name: Device}."""
+    from harness.devices import Device
     devices = {}
     for d in DEVICES:
         dev = Device(d["name"], d["addr"], port=DEVICE_PORT,
@@ -732,17 +657,14 @@ def setup():
             detach(svc)
             (dev.workdir / "web.pid").write_text("%d\n" % svc.pid)
             say("demo: device %-10s web page on %s" % (d["name"], svc.url))
+    return devices
 
-    # The policy.
-    b = Bastion(DEMO, BUILD, pam)
-    # Bastion() made a throwaway host key; the demo's is made by --init.
-    for p in (b.host_key, pathlib.Path(str(b.host_key) + ".pub")):
-        if p.exists():
-            p.unlink()
-    run_dir = DEMO / "run"
-    if len(str(run_dir)) > 60:      # Unix socket names must stay short
-        run_dir = pathlib.Path("/tmp/bastion-demo-%d" % os.getuid())
-        run_dir.mkdir(mode=0o700, exist_ok=True)
+
+def demo_policy(keys, devices, paths):
+    """The demo's policy (a dict): VENDORS with their engineers, DEVICES
+    (devices: {name: Device}), the admins and auditors of PEOPLE with
+    their keys ({name: (key file, public key)}), listening on LISTEN with
+    paths (the policy's paths: section)."""
     vendors = []
     for v in VENDORS:
         v = dict(v, engineers=[])
@@ -751,12 +673,7 @@ def setup():
                 v["engineers"].append({"name": name, "full_name": full,
                                        "keys": [keys[name][1]]})
         vendors.append(v)
-    # The harness's paths (state, recordings and, as the harness runs
-    # bastiond, the PAM fixture's service directory: pam_service_dir), with
-    # the demo's host key and run directory.
-    paths = b.default_paths()
-    paths.update(host_keys=[str(HOST_KEY)], run_dir=str(run_dir))
-    policy = {
+    return {
         "version": 1,
         "listen": ["%s:%d" % LISTEN],
         "paths": paths,
@@ -775,6 +692,41 @@ def setup():
         "web": {"origin": "https://localhost:8443",
                 "daemon_user": pwd.getpwuid(os.getuid()).pw_name},
     }
+
+
+def setup():
+    # Imported here so `stop` and `status` need nothing but the standard
+    # library (harness.bastion needs PyYAML).
+    from harness.bastion import Bastion
+
+    for f in (BASTIOND, SOFTSK_SO):
+        if not os.access(f, os.R_OK):
+            raise DemoError("%s is missing: run `make tests` (or `make demo`)"
+                            % f)
+    check_ports()
+    DEMO.mkdir(parents=True, exist_ok=True)
+    os.chmod(DEMO, 0o700)
+    say("demo: setting up in %s" % DEMO)
+
+    pam, provider, keys = prepare_people()
+    devices = start_devices()
+
+    # The policy.
+    b = Bastion(DEMO, BUILD, pam)
+    # Bastion() made a throwaway host key; the demo's is made by --init.
+    for p in (b.host_key, pathlib.Path(str(b.host_key) + ".pub")):
+        if p.exists():
+            p.unlink()
+    run_dir = DEMO / "run"
+    if len(str(run_dir)) > 60:      # Unix socket names must stay short
+        run_dir = pathlib.Path("/tmp/bastion-demo-%d" % os.getuid())
+        run_dir.mkdir(mode=0o700, exist_ok=True)
+    # The harness's paths (state, recordings and, as the harness runs
+    # bastiond, the PAM fixture's service directory: pam_service_dir), with
+    # the demo's host key and run directory.
+    paths = b.default_paths()
+    paths.update(host_keys=[str(HOST_KEY)], run_dir=str(run_dir))
+    policy = demo_policy(keys, devices, paths)
     b.write_policy(policy)
     util.run([BASTIOND, "-f", POLICY, "--init"], timeout=30)
     b.host_key = HOST_KEY
@@ -787,12 +739,7 @@ def setup():
     b.write_known_hosts(KNOWN_HOSTS)
     write_ssh_config(keys, provider)
 
-    # An ssh-agent per person, holding their key, for the touch check.
-    for name in WITH_AGENT:
-        sock = start_agent(name, keys[name][0], keys[name][1], provider)
-        say("demo: ssh-agent of %-6s %s (pid %d), holds %s"
-            % (name, rel(sock), read_pid(agent_pidfile(name)),
-               rel(keys[name][0])))
+    start_agents(keys, provider)
 
     b.start()
     detach(b)
@@ -813,6 +760,22 @@ def setup():
     console_test("carol", "recordings", "SESSION")   # alice's, just made
     say("demo: console self-test passed: bob's `vendors` and carol's "
         "`recordings`, each after a touch")
+
+
+def say_secrets(secrets):
+    """Each person's role and secret, a line each."""
+    for name, role, vendor, _ in PEOPLE:
+        say("  %-6s %-19s %s" % (name, role + (" of " + vendor if vendor
+                                                else ""),
+                                  secrets.get(name, "?")))
+
+
+def say_rows(rows):
+    """Commands to paste: [(note, command)], each note as # lines."""
+    for note, cmd in rows:
+        for line in note.splitlines():
+            say("  # " + line)
+        say("  " + cmd)
 
 
 def print_commands():
@@ -877,10 +840,7 @@ def print_commands():
     say("The demo bastion is running on %s:%d. Two factors: the software "
         "security key" % LISTEN)
     say("(nothing to touch) and a secret typed at the \"Password:\" prompt:")
-    for name, role, vendor, _ in PEOPLE:
-        say("  %-6s %-19s %s" % (name, role + (" of " + vendor if vendor
-                                                else ""),
-                                  secrets.get(name, "?")))
+    say_secrets(secrets)
     say("(also in %s)" % rel(SECRETS))
     say("")
     say("Before it reaches a device, the bastion asks the engineer's "
@@ -896,10 +856,7 @@ def print_commands():
     say("")
     say("Paste these; alice's secret is %s" % secrets.get("alice", "?"))
     say("")
-    for note, cmd in rows:
-        for line in note.splitlines():
-            say("  # " + line)
-        say("  " + cmd)
+    say_rows(rows)
     say("")
     say("bob (admin) approves with `approve ID 2h` or refuses with `deny ID "
         "reason`;")
@@ -954,21 +911,28 @@ def start():
     return 0
 
 
-def start_detached():
-    """Run start() in a child that is the leader of a new session, so the
-    servers it starts have no controlling terminal and are not in the
-    caller's process group. A ^C here stops the half-built demo."""
+def fork_session(fn):
+    """Run fn() in a child that is the leader of a new session (exiting
+    with what fn returns), so the servers it starts have no controlling
+    terminal and are not in the caller's process group. Returns its pid."""
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
         os.setsid()
         rc = 1
         try:
-            rc = start()
+            rc = fn()
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(rc)
+    return pid
+
+
+def start_detached():
+    """Run start() in a child of its own session (fork_session). A ^C here
+    stops the half-built demo."""
+    pid = fork_session(start)
     try:
         _, st = os.waitpid(pid, 0)
     except KeyboardInterrupt:
