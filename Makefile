@@ -12,6 +12,8 @@
 #                   (systemd-nspawn) and check the live units (root)
 #   make demo       run the bastion with demo vendors and devices
 #   make demo-stop  stop it
+#   make demo-ha    the demo as two nodes behind HAProxy on one PostgreSQL
+#                   database, in the foreground (Ctrl-C stops it all)
 #   make bench      benchmarks against OpenSSH (prints a table)
 #   make fuzz       build the libFuzzer targets (fuzz/) with clang + ASan/UBSan
 #                   into build-fuzz/, and their seed corpora
@@ -154,7 +156,7 @@ PROGS = $(B)/bastiond $(RECORDER_PROGS) $(if $(CTL_SRC),$(B)/bastionctl) \
 
 .PHONY: all deps check check-unit check-e2e check-asan check-boot demo \
 	check-layers check-unit-pg check-e2e-pg check-web web \
-	demo-stop bench fuzz fuzz-targets check-fuzz \
+	demo-stop bench fuzz fuzz-targets check-fuzz demo-ha demo-ha-stop \
 	clean tests install uninstall
 
 all: $(PROGS)
@@ -350,6 +352,14 @@ demo: deps
 
 demo-stop:
 	./scripts/demo.sh stop
+
+# docs/SCALE-OUT.md, "Trying it: make demo-ha"
+demo-ha: deps
+	$(MAKE) tests
+	$(PYTHON) scripts/demo_ha.py start
+
+demo-ha-stop:
+	$(PYTHON) scripts/demo_ha.py stop
 
 bench: deps
 	$(MAKE) tests

@@ -31,8 +31,9 @@ issue asks for):
                           source address [50]
     BENCH_SFTP_MB         file size of the sftp runs [256; full 1024]
     BENCH_ONLY            comma list of sections to run: cipher,throughput,
-                          forward,pty,setup,keys,idle,stream,preauth,sftp
-                          [all]
+                          forward,pty,setup,keys,idle,stream,preauth,sftp,
+                          store [all]; store: SQLite against PostgreSQL
+                          (bench/store.py)
     BENCH_PTY_CASES       comma list of pty rows besides script(1): tlog,
                           jump,jump+script,jump+tlog,bastion [all]
     BENCH_DIR             where the work directory goes [/tmp]
@@ -70,6 +71,7 @@ from common import (CFG, GiB, MiB, ONLY, OUT, PATH_NAMES,  # noqa: E402
 from load import (last_session_end, section_idle,  # noqa: E402
                   section_preauth, section_stream)
 from sftpbench import section_sftp  # noqa: E402
+from store import section_store  # noqa: E402
 
 
 # --------------------------------------------------------------------------
@@ -626,6 +628,10 @@ def bastion_env(wd):
     return {"LD_PRELOAD": lib}
 
 
+class NoScene(Exception):
+    """No section needs the main scene (BENCH_ONLY=store, cipher)."""
+
+
 def background_load(seconds=3.0):
     """Cores kept busy by other processes while we do nothing."""
     c0 = measure.machine_cpu()
@@ -675,7 +681,11 @@ def main():
     log("background load: %.2f cores busy" % bg0)
     steal0 = measure.machine_cpu()
     S = None
+    # the sections that run against one scene (store builds its own)
+    on_scene = [n for n in ONLY if n not in ("cipher", "store")]
     try:
+        if not on_scene:
+            raise NoScene()
         S = scene.Scene(wd, build, payload,
                         recordings_dir=os.environ.get("BENCH_RECORDINGS_DIR"),
                         bastion_env=bastion_env(wd))
@@ -705,6 +715,8 @@ def main():
         for name in SECTIONS:
             if name in ONLY and name in sections:
                 sections[name]()
+    except NoScene:
+        pass
     except BaseException:
         log("failed: logs kept in %s" % wd)
         raise
@@ -714,8 +726,15 @@ def main():
             if errors:
                 log("cleanup: %s" % "; ".join(errors))
             S.clear_recordings()
-        for f in (payload, text):
-            f.unlink(missing_ok=True)
+        text.unlink(missing_ok=True)
+    try:
+        if "store" in ONLY:
+            section_store(R, build, wd, payload, bastion_env(wd))
+    except BaseException:
+        log("failed: logs kept in %s" % wd)
+        raise
+    finally:
+        payload.unlink(missing_ok=True)
     steal1 = measure.machine_cpu()
     bg1 = background_load()
     R.head("background load (other processes, 3 s idle samples before / "

@@ -40,7 +40,7 @@ CFG = {
     "burst": env_int("BENCH_BURST", 50),
 }
 SECTIONS = ["cipher", "throughput", "forward", "pty", "setup", "keys",
-            "idle", "stream", "preauth", "sftp"]
+            "idle", "stream", "preauth", "sftp", "store"]
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s] or \
     SECTIONS
 PTY_CASES = [s for s in os.environ.get("BENCH_PTY_CASES", "").split(",")

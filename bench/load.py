@@ -251,60 +251,76 @@ def section_idle(S, R):
                   b["device_pss_kib"], b["client_pss_kib"]))
 
 
+def stream_sessions(S, path, n, mb, payload, when_up=None):
+    """n sessions along path, each `head -c MB payload` once all are up
+    (at one `go`): {"up", "failure"} if not all came up, else {"up",
+    "bytes", "seconds", "mbps", "short", "finish_s", "open_s": how long
+    the n logins took, BENCH_INFLIGHT at a time}. when_up(), if
+    given, is called with every session up, before the go (e.g. to count
+    database connections); its result is "when_up"."""
+    cmd = "echo ready; read go; head -c %d %s" % (mb * MiB, payload)
+    log("streaming: %d sessions x %d MiB through %s" % (n, mb, path))
+    ss = Sessions(S, path, cmd, tty=False, per_session_stdin=True)
+    try:
+        t_open = time.monotonic()
+        up = ss.open(n, CFG["inflight"], deadline_s=600)
+        if up < n:
+            return {"up": up, "failure": ss.failure}
+        t_open = time.monotonic() - t_open
+        seen = when_up() if when_up is not None else None
+        fds = {p.stdout.fileno(): p for p in ss.procs}
+        got = {fd: 0 for fd in fds}
+        done = []
+        t0 = time.monotonic()
+        for w in ss.stdin_w:
+            os.write(w, b"go\n")
+        open_fds = set(fds)
+        while open_fds:
+            r, _, _ = select.select(list(open_fds), [], [], 120)
+            if not r:
+                raise BenchError("streaming stalled")
+            for fd in r:
+                b = os.read(fd, 1 << 20)
+                if not b:
+                    open_fds.discard(fd)
+                    done.append(time.monotonic() - t0)
+                else:
+                    got[fd] += len(b)
+        t1 = time.monotonic()
+        total = sum(got.values())
+        out = {"up": up, "bytes": total, "seconds": t1 - t0,
+               "mbps": total / (t1 - t0) / 1e6,
+               "short": sum(1 for v in got.values() if v < mb * MiB),
+               "finish_s": sorted(done), "when_up": seen,
+               "open_s": t_open}
+        log("  %.0f MB/s aggregate" % out["mbps"])
+        return out
+    finally:
+        ss.close()
+        measure.wait_no_children(S.worker_pids, 120)
+        S.clear_recordings()
+
+
+def stream_cell(d):
+    """A streaming result as the table's cell."""
+    if "mbps" not in d:
+        return "only %s up: %s" % (d.get("up"), d.get("failure"))
+    return "%.0f MB/s; sessions done after %.1f s (median) / %.1f s " \
+        "(last)%s" % (d["mbps"], median(d["finish_s"]), d["finish_s"][-1],
+                      " (%d short)" % d["short"] if d["short"] else "")
+
+
 def section_stream(S, R, payload):
     n, mb = CFG["streams"], CFG["stream_mb"]
-    cmd = "echo ready; read go; head -c %d %s" % (mb * MiB, payload)
-    out = {}
-    for path in ("jump", "bastion"):
-        log("streaming: %d sessions x %d MiB through %s" % (n, mb, path))
-        ss = Sessions(S, path, cmd, tty=False, per_session_stdin=True)
-        try:
-            up = ss.open(n, CFG["inflight"], deadline_s=600)
-            if up < n:
-                out[path] = {"up": up, "failure": ss.failure}
-                continue
-            fds = {p.stdout.fileno(): p for p in ss.procs}
-            got = {fd: 0 for fd in fds}
-            done = []
-            t0 = time.monotonic()
-            for w in ss.stdin_w:
-                os.write(w, b"go\n")
-            open_fds = set(fds)
-            while open_fds:
-                r, _, _ = select.select(list(open_fds), [], [], 120)
-                if not r:
-                    raise BenchError("streaming stalled")
-                for fd in r:
-                    b = os.read(fd, 1 << 20)
-                    if not b:
-                        open_fds.discard(fd)
-                        done.append(time.monotonic() - t0)
-                    else:
-                        got[fd] += len(b)
-            t1 = time.monotonic()
-            total = sum(got.values())
-            short = sum(1 for v in got.values() if v < mb * MiB)
-            out[path] = {"up": up, "bytes": total, "seconds": t1 - t0,
-                         "mbps": total / (t1 - t0) / 1e6, "short": short,
-                         "finish_s": sorted(done)}
-            log("  %.0f MB/s aggregate" % out[path]["mbps"])
-        finally:
-            ss.close()
-            measure.wait_no_children(S.worker_pids, 120)
-            S.clear_recordings()
+    out = {path: stream_sessions(S, path, n, mb, payload)
+           for path in ("jump", "bastion")}
     R.raw["stream"] = out
     what = "%d sessions streaming at once, %d MiB each: aggregate" % (n, mb)
     for path in ("jump", "bastion"):
         d = out.get(path, {})
-        if "mbps" not in d:
-            R.row(5, what, PATH_NAMES[path], "only %s up: %s" % (
-                d.get("up"), d.get("failure")))
-            continue
-        R.row(5, what, PATH_NAMES[path], "%.0f MB/s; sessions done after "
-              "%.1f s (median) / %.1f s (last)%s" % (
-                  d["mbps"], median(d["finish_s"]), d["finish_s"][-1],
-                  " (%d short)" % d["short"] if d["short"] else ""),
-              ratio(d["mbps"], out.get("jump", {}).get("mbps")))
+        R.row(5, what, PATH_NAMES[path], stream_cell(d),
+              ratio(d.get("mbps"), out.get("jump", {}).get("mbps"))
+              if "mbps" in d else "")
 
 
 # --------------------------------------------------------------------------

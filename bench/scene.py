@@ -61,7 +61,9 @@ class Scene:
     """Devices, jump host, bastion and engineer for one benchmark run."""
 
     def __init__(self, workdir, build_dir, payload, max_unauth=200,
-                 bastion_env=None, recordings_dir=None):
+                 bastion_env=None, recordings_dir=None, store=None):
+        """store: the policy's store: section (default: none, SQLite in
+        the state directory; bench/store.py gives PostgreSQL's)."""
         self.workdir = pathlib.Path(workdir)
         self.build_dir = pathlib.Path(build_dir)
         self.payload = pathlib.Path(payload)      # random file, cat'ed
@@ -98,6 +100,8 @@ class Scene:
         w.limits["idle_timeout"] = 3600
         w.limits["idle_warning"] = 60
         w.limits["max_session"] = 4 * 3600
+        if store:
+            w.top["store"] = store
         if recordings_dir:          # an experiment: e.g. a tmpfs
             w.bastion.recordings_dir = pathlib.Path(recordings_dir)
             w.bastion.recordings_dir.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ port forward. (Demo page served by scripts/demo.py.)</p>
 </html>
 """
 
-# its C source, a template for write_provider_shim()
+# the provider shim's C source, a %-template (see write_provider_shim)
 SHIM_C = (REPO / "scripts" / "softsk-demo.c.in").read_text()
 
 
@@ -618,33 +618,34 @@ def detach(obj):
         obj._token = None
 
 
-def setup():
-    # Imported here so `stop` and `status` need nothing but the standard
-    # library (harness.bastion needs PyYAML).
-    from harness.bastion import Bastion
-    from harness.devices import Device
+def prepare_people():
+    """Everyone's secret (var/demo/secrets, PAM), the provider shim and
+    their security keys: (PamFixture, provider path, {name: (key file,
+    public key)})."""
     from harness.pam import PamFixture
     from harness.softsk import SoftSK
-
-    for f in (BASTIOND, SOFTSK_SO):
-        if not os.access(f, os.R_OK):
-            raise DemoError("%s is missing: run `make tests` (or `make demo`)"
-                            % f)
-    check_ports()
-    DEMO.mkdir(parents=True, exist_ok=True)
-    os.chmod(DEMO, 0o700)
-    say("demo: setting up in %s" % DEMO)
-
     secrets = load_secrets()
     pam = PamFixture(DEMO / "pam")
     for name, secret in secrets.items():
         pam.add_user(name, secret)
-
     provider = write_provider_shim()
     sk = SoftSK(SOFTSK_DIR, SOFTSK_SO)
-    keys = enroll_people(sk)
+    return pam, provider, enroll_people(sk)
 
-    # Devices: real sshd on fixed ports; ct-scanner also serves a web page.
+
+def start_agents(keys, provider):
+    """An ssh-agent per person, holding their key, for the touch check."""
+    for name in WITH_AGENT:
+        sock = start_agent(name, keys[name][0], keys[name][1], provider)
+        say("demo: ssh-agent of %-6s %s (pid %d), holds %s"
+            % (name, rel(sock), read_pid(agent_pidfile(name)),
+               rel(keys[name][0])))
+
+
+def start_devices():
+    """The devices: real sshd on fixed ports (DEVICE_PORT); ct-scanner
+    also serves a web page (WEB_PORT). Returns {name: Device}."""
+    from harness.devices import Device
     devices = {}
     for d in DEVICES:
         dev = Device(d["name"], d["addr"], port=DEVICE_PORT,
@@ -659,22 +660,15 @@ def setup():
             detach(svc)
             (dev.workdir / "web.pid").write_text("%d\n" % svc.pid)
             say("demo: device %-10s web page on %s" % (d["name"], svc.url))
+    return devices
 
-    clamd = demo_airlock.start_clamd()
-    demo_airlock.write_samples()
-    say("demo: clamd (the airlock's scanner) on %s (pid %d)"
-        % (clamd.socket, clamd.pid))
 
-    # The policy.
-    b = Bastion(DEMO, BUILD, pam)
-    # Bastion() made a throwaway host key; the demo's is made by --init.
-    for p in (b.host_key, pathlib.Path(str(b.host_key) + ".pub")):
-        if p.exists():
-            p.unlink()
-    run_dir = DEMO / "run"
-    if len(str(run_dir)) > 60:      # Unix socket names must stay short
-        run_dir = pathlib.Path("/tmp/bastion-demo-%d" % os.getuid())
-        run_dir.mkdir(mode=0o700, exist_ok=True)
+def demo_policy(keys, devices, paths, clamd_socket=None):
+    """The demo's policy (a dict): VENDORS with their engineers, DEVICES
+    (devices: {name: Device}), the admins and auditors of PEOPLE with
+    their keys ({name: (key file, public key)}), listening on LISTEN with
+    paths (the policy's paths: section); with clamd_socket, the file
+    airlock scans through that clamd (scripts/demo_airlock.py)."""
     vendors = []
     for v in VENDORS:
         v = dict(v, engineers=[])
@@ -683,13 +677,9 @@ def setup():
                 v["engineers"].append({"name": name, "full_name": full,
                                        "keys": [keys[name][1]]})
         vendors.append(v)
-    demo_airlock.apply_policy(vendors, clamd.socket)
-    # The harness's paths (state, recordings and, as the harness runs
-    # bastiond, the PAM fixture's service directory: pam_service_dir), with
-    # the demo's host key and run directory.
-    paths = b.default_paths()
-    paths.update(host_keys=[str(HOST_KEY)], run_dir=str(run_dir))
-    policy = {
+    if clamd_socket:
+        demo_airlock.apply_policy(vendors, clamd_socket)
+    return {
         "version": 1,
         "listen": ["%s:%d" % LISTEN],
         "paths": paths,
@@ -708,6 +698,45 @@ def setup():
         "web": {"origin": "https://localhost:8443",
                 "daemon_user": pwd.getpwuid(os.getuid()).pw_name},
     }
+
+
+def setup():
+    # Imported here so `stop` and `status` need nothing but the standard
+    # library (harness.bastion needs PyYAML).
+    from harness.bastion import Bastion
+
+    for f in (BASTIOND, SOFTSK_SO):
+        if not os.access(f, os.R_OK):
+            raise DemoError("%s is missing: run `make tests` (or `make demo`)"
+                            % f)
+    check_ports()
+    DEMO.mkdir(parents=True, exist_ok=True)
+    os.chmod(DEMO, 0o700)
+    say("demo: setting up in %s" % DEMO)
+
+    pam, provider, keys = prepare_people()
+    devices = start_devices()
+    clamd = demo_airlock.start_clamd()
+    demo_airlock.write_samples()
+    say("demo: clamd (the airlock's scanner) on %s (pid %d)"
+        % (clamd.socket, clamd.pid))
+
+    # The policy.
+    b = Bastion(DEMO, BUILD, pam)
+    # Bastion() made a throwaway host key; the demo's is made by --init.
+    for p in (b.host_key, pathlib.Path(str(b.host_key) + ".pub")):
+        if p.exists():
+            p.unlink()
+    run_dir = DEMO / "run"
+    if len(str(run_dir)) > 60:      # Unix socket names must stay short
+        run_dir = pathlib.Path("/tmp/bastion-demo-%d" % os.getuid())
+        run_dir.mkdir(mode=0o700, exist_ok=True)
+    # The harness's paths (state, recordings and, as the harness runs
+    # bastiond, the PAM fixture's service directory: pam_service_dir), with
+    # the demo's host key and run directory.
+    paths = b.default_paths()
+    paths.update(host_keys=[str(HOST_KEY)], run_dir=str(run_dir))
+    policy = demo_policy(keys, devices, paths, clamd.socket)
     b.write_policy(policy)
     util.run([BASTIOND, "-f", POLICY, "--init"], timeout=30)
     b.host_key = HOST_KEY
@@ -720,12 +749,7 @@ def setup():
     b.write_known_hosts(KNOWN_HOSTS)
     write_ssh_config(keys, provider)
 
-    # An ssh-agent per person, holding their key, for the touch check.
-    for name in WITH_AGENT:
-        sock = start_agent(name, keys[name][0], keys[name][1], provider)
-        say("demo: ssh-agent of %-6s %s (pid %d), holds %s"
-            % (name, rel(sock), read_pid(agent_pidfile(name)),
-               rel(keys[name][0])))
+    start_agents(keys, provider)
 
     b.start()
     detach(b)
@@ -750,6 +774,22 @@ def setup():
     say("demo: airlock self-test passed: alice's sftp upload scanned clean "
         "and placed;\n      the EICAR test file refused and not on the "
         "device")
+
+
+def say_secrets(secrets):
+    """Each person's role and secret, a line each."""
+    for name, role, vendor, _ in PEOPLE:
+        say("  %-6s %-19s %s" % (name, role + (" of " + vendor if vendor
+                                                else ""),
+                                  secrets.get(name, "?")))
+
+
+def say_rows(rows):
+    """Commands to paste: [(note, command)], each note as # lines."""
+    for note, cmd in rows:
+        for line in note.splitlines():
+            say("  # " + line)
+        say("  " + cmd)
 
 
 def print_commands():
@@ -816,10 +856,7 @@ def print_commands():
     say("The demo bastion is running on %s:%d. Two factors: the software "
         "security key" % LISTEN)
     say("(nothing to touch) and a secret typed at the \"Password:\" prompt:")
-    for name, role, vendor, _ in PEOPLE:
-        say("  %-6s %-19s %s" % (name, role + (" of " + vendor if vendor
-                                                else ""),
-                                  secrets.get(name, "?")))
+    say_secrets(secrets)
     say("(also in %s)" % rel(SECRETS))
     say("")
     say("Before it reaches a device, the bastion asks the engineer's "
@@ -835,10 +872,7 @@ def print_commands():
     say("")
     say("Paste these; alice's secret is %s" % secrets.get("alice", "?"))
     say("")
-    for note, cmd in rows:
-        for line in note.splitlines():
-            say("  # " + line)
-        say("  " + cmd)
+    say_rows(rows)
     say("")
     say("bob (admin) approves with `approve ID 2h` or refuses with `deny ID "
         "reason`;")
@@ -893,21 +927,28 @@ def start():
     return 0
 
 
-def start_detached():
-    """Run start() in a child that is the leader of a new session, so the
-    servers it starts have no controlling terminal and are not in the
-    caller's process group. A ^C here stops the half-built demo."""
+def fork_session(fn):
+    """Run fn() in a child that is the leader of a new session (exiting
+    with what fn returns), so the servers it starts have no controlling
+    terminal and are not in the caller's process group. Returns its pid."""
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
         os.setsid()
         rc = 1
         try:
-            rc = start()
+            rc = fn()
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(rc)
+    return pid
+
+
+def start_detached():
+    """Run start() in a child of its own session (fork_session). A ^C here
+    stops the half-built demo."""
+    pid = fork_session(start)
     try:
         _, st = os.waitpid(pid, 0)
     except KeyboardInterrupt:

@@ -15,102 +15,26 @@ verifies up to its last signed checkpoint.
 
 import json
 import os
-import pathlib
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from harness import util
 from harness.bastion import Bastion
+from harness.haproxy import HAProxy, available, health
 from harness.pg import store_section
 from test_scale_out import cluster, ctl  # noqa: F401 (a fixture)
 from test_session_recording import recordings, verify
 
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 ALIAS = "bastion-ha"
-
-
-def health(port):
-    """The line node's readiness port answers."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(200)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode()
-
-
-class HAProxy:
-    """haproxy -db in front of servers [(name, ssh port, health port)],
-    as nobody when the tests run as root."""
-
-    def __init__(self, servers):
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="bst-ha-"))
-        os.chmod(self.dir, 0o755)
-        self.port = util.free_port("127.0.0.1")
-        cfg = self.dir / "haproxy.cfg"
-        cfg.write_text(
-            "global\n"
-            "    maxconn 200\n"
-            "defaults\n"
-            "    mode tcp\n"
-            "    timeout connect 2s\n"
-            "    timeout client 10m\n"
-            "    timeout server 10m\n"
-            "    timeout check 2s\n"
-            "    retries 3\n"
-            "    option redispatch\n"
-            "frontend ssh\n"
-            "    bind 127.0.0.1:%d\n"
-            "    default_backend bastions\n"
-            "backend bastions\n"
-            "    balance first\n"
-            "    option tcp-check\n"
-            "    tcp-check expect rstring ^UP\n" % self.port +
-            "".join("    server %s 127.0.0.1:%d check port %d inter 500 "
-                    "fall 2 rise 2\n" % s for s in servers))
-        os.chmod(cfg, 0o644)
-        check = subprocess.run([HAPROXY, "-c", "-f", str(cfg)],
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-        assert check.returncode == 0, check.stdout
-        argv = [HAPROXY, "-db", "-f", str(cfg)]
-        if os.geteuid() == 0:
-            argv = ["/usr/sbin/runuser", "-u", "nobody", "--"] + argv
-        self.log = open(self.dir / "haproxy.log", "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log,
-                                     start_new_session=True)
-        util.wait_tcp("127.0.0.1", self.port, timeout=10,
-                      alive=lambda: self.proc.poll() is None,
-                      what="haproxy", log=self.dir / "haproxy.log")
-
-    def said(self, text):
-        return text in (self.dir / "haproxy.log").read_text(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
 def ha(cast, cluster, build_dir):  # noqa: F811
     """(world, people, node B, haproxy): node A is world.bastion."""
-    if not os.access(HAPROXY, os.X_OK):
+    if not available():
         pytest.skip("haproxy is not installed (make deps)")
     world, p = cast
     ha_a = util.free_port("127.0.0.1")
@@ -118,6 +42,8 @@ def ha(cast, cluster, build_dir):  # noqa: F811
                                             cluster), node="bastion-a",
                               health="127.0.0.1:%d" % ha_a)
     world.vendors["globex"]["approval"] = {"required": True}
+    # a second device of gina's: a request for it is pending when A dies
+    world.add_device("globex", "pacs2", host=11)
     world.start_bastion()
     a = world.bastion
     b = Bastion(world.dir / "node-b", build_dir, world.pam)
@@ -173,6 +99,12 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
     assert r.returncode == 0, r.stderr
     out, err = gina.communicate(timeout=30)
     assert gina.returncode == 0 and out == "first\n", err
+    # a request made on A, pending when A dies: gina waits for pacs2
+    waiting = p["gina"].popen("pacs2", "echo second", options=lb.opts,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    pending = a.wait_audit(event="approval.requested", user="gina", after=1,
+                           alive=waiting, timeout=20)["request"]
     # alice's session, live on A through the balancer
     alice = p["alice"].popen("ct-scanner", "while :; do echo tick; sleep "
                              "0.05; done", options=lb.opts,
@@ -189,9 +121,11 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
             what="a checkpoint in " + rec)
         kill_node(a)
         killed = time.monotonic()
-        # the engineer's connection went with the node
+        # the engineers' connections went with the node
         alice.communicate(timeout=30)
         assert alice.returncode != 0
+        waiting.communicate(timeout=30)
+        assert waiting.returncode != 0
 
         def login():
             r = p["gina"].ssh("pacs", "echo after", options=lb.opts,
@@ -201,9 +135,10 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
                             what="a login through haproxy after A died")
         took = time.monotonic() - killed
     finally:
-        if alice.poll() is None:
-            os.killpg(alice.pid, signal.SIGTERM)
-            alice.communicate(timeout=30)
+        for pr in (alice, waiting):
+            if pr.poll() is None:
+                os.killpg(pr.pid, signal.SIGTERM)
+                pr.communicate(timeout=30)
     assert r.stdout == "after\n", r.stderr
     assert took < 5, took
     # the balancer's health check took A out (not only a refused connect)
@@ -214,6 +149,16 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
     assert b.audit_events(event="approval.requested") == []
     assert "waiting for approval" not in r.stderr.lower(), r.stderr
     assert b.audit_events(event="session.start", user="gina")
+    # the request pending on A when it died is still there; approved on
+    # B, gina goes in through the balancer on it, with no new request
+    lst = json.loads(ctl(build_dir, b, "requests", "--json").stdout)
+    assert [(str(q["id"]), q["status"], q["device"]) for q in lst
+            if str(q["id"]) == pending] == [(pending, "pending", "pacs2")]
+    ok = ctl(build_dir, b, "approve", pending, "1h")
+    assert ok.returncode == 0, ok.stderr
+    r2 = p["gina"].ssh("pacs2", "echo second", options=lb.opts, timeout=30)
+    assert r2.returncode == 0 and r2.stdout == "second\n", r2.stderr
+    assert b.audit_events(event="approval.requested") == []
     # A's recording verifies up to its last signed checkpoint: unsealed
     # (status 2), nothing altered
     v = verify(world, build_dir, rec)

@@ -54,7 +54,10 @@ class PgCluster:
 
     _names = itertools.count(1)
 
-    def __init__(self, base=None):
+    def __init__(self, base=None, fsync=False):
+        """base: where its temporary directory goes (default /tmp).
+        fsync: the server's fsync (off for the tests, which need no
+        crash safety; on, PostgreSQL's default, for the benchmarks)."""
         gone = missing_binaries()
         if gone:
             raise PgMissing("PostgreSQL binaries missing in %s: %s; install "
@@ -67,6 +70,7 @@ class PgCluster:
         self.password_file = self.base / "pg.pass"
         self.password = secrets.token_urlsafe(24)
         self.started = False
+        self.fsync = fsync
         self.user = None
         if os.geteuid() == 0:
             self.user = pwd.getpwnam("nobody")
@@ -118,7 +122,8 @@ class PgCluster:
         self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
                    str(self.log), "-w", "-t", "60", "-o",
                    "-c listen_addresses='' -c unix_socket_directories=%s "
-                   "-c fsync=off -c max_connections=300" % self.sock,
+                   "-c fsync=%s -c max_connections=300"
+                   % (self.sock, "on" if self.fsync else "off"),
                    "start"])
         self.started = True
         return self
