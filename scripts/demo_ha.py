@@ -417,6 +417,14 @@ def serve():
         raise Stop()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    live = [pid for pid in (demo.live_pid(node_pidfile(n),
+                                          str(node_policy_path(n)))
+                            for n in NODES) if pid]
+    if live:
+        say("demo-ha: already running in %s (bastiond pid %s): Ctrl-C it "
+            "where it runs, or `make demo-ha-stop`"
+            % (rel(HA), ", ".join(map(str, live))))
+        return 1
     stop_leftovers(quiet=True)
     run = {}
     rc = 0

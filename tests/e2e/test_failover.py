@@ -186,3 +186,43 @@ def test_health_port_says_which_node(ha):
     util.wait_until(lambda: lb.said("Server bastions/b is DOWN"), 5,
                     what="haproxy marking node B down")
     assert not lb.said("Server bastions/a is DOWN")
+
+
+def test_stop_node_a_gracefully_sessions_end_logins_reach_b(ha, build_dir):
+    """A node stopped as `systemctl stop` does (SIGTERM) with a session
+    live: the session ends, its recording is sealed, and the next login
+    through the balancer reaches B within 5 s."""
+    world, p, b, lb = ha
+    a = world.bastion
+    alice = p["alice"].popen("ct-scanner", "while :; do echo tick; sleep "
+                             "0.05; done", options=lb.opts,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert alice.stdout.readline() == b"tick\n"
+        [s] = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+        assert s["node"] == "bastion-a", s
+        stopping = time.monotonic()
+        assert a.stop() == 0
+        alice.communicate(timeout=30)
+        assert alice.returncode != 0
+
+        def login():
+            r = p["alice"].ssh("ct-scanner", "echo after", options=lb.opts,
+                               extra={"ConnectTimeout": "3"}, timeout=10)
+            return r if r.returncode == 0 else None
+        r = util.wait_until(login, 15, interval=0.2,
+                            what="a login through haproxy after A stopped")
+        took = time.monotonic() - stopping
+    finally:
+        if alice.poll() is None:
+            os.killpg(alice.pid, signal.SIGTERM)
+            alice.communicate(timeout=30)
+    assert r.stdout == "after\n", r.stderr
+    assert took < 5, took
+    assert b.audit_events(event="session.start", user="alice")
+    # a stopped node ends its sessions itself: nothing left live on A,
+    # and the recording is sealed
+    live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+    assert [x for x in live if x["node"] == "bastion-a"] == [], live
+    v = verify(world, build_dir, s["recording"])
+    assert v.returncode == 0, v.stdout + v.stderr
