@@ -160,14 +160,20 @@ def s3_stop():
 
 
 def recordings_store(endpoint):
-    """The policy's `recordings: store:` block for the object store at
-    endpoint (credentials in S3_DIR), or None while it is not wired.
+    """The keys to add to each node's `recordings:` section for the
+    object store at endpoint (credentials in S3_DIR), or None while that
+    is not wired.
 
-    SHARED OBJECT STORE: wire it here at merge. The block's keys are the
-    shipping program's (`recordings: store: s3`: endpoint, bucket,
-    region, prefix, credentials file); policies/demo-ha.yaml shows the
-    place. Until then the store runs, but the nodes keep their
-    recordings on their own disks."""
+    SHARED OBJECT STORE: wire it here at merge (issue 20, item 5; the
+    keys are bastion-ship's, docs/RECORDING-STORE.md, "Policy"), e.g.
+        {"store": "s3", "s3": {"endpoint": endpoint,
+                               "bucket": "bastion-recordings",
+                               "credentials_file": str(S3_DIR /
+                                                       "credentials")},
+         "interval": "5s"}
+    and start each node's shipper beside its bastiond in setup().
+    Until then the store runs, and the nodes keep their recordings on
+    their own disks. policies/demo-ha.yaml marks the same place."""
     del endpoint
     return None
 
@@ -218,8 +224,7 @@ def node_policy(name, base, pg, conninfo, endpoint):
     policy.pop("web", None)     # no web console in this demo
     rec = recordings_store(endpoint) if endpoint else None
     if rec:
-        policy["recordings"] = dict(policy.get("recordings") or {},
-                                    store=rec)
+        policy["recordings"] = dict(policy.get("recordings") or {}, **rec)
     return policy
 
 
