@@ -467,7 +467,7 @@ def start():
             _, st = os.waitpid(pid, 0)
             return os.waitstatus_to_exitcode(st)
         except KeyboardInterrupt:
-            say("\ndemo-ha: interrupted: stopping")
+            say("\ndemo-ha: interrupted")
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
