@@ -36,6 +36,7 @@ balancer; nodes +1 and +2, readiness +3 and +4, devices' sshd +5, the CT
 scanner's web page +6) let a test run it beside a running demo.
 """
 
+import hashlib
 import os
 import pathlib
 import shlex
@@ -82,10 +83,12 @@ def point_demo_at(root):
                 setattr(demo, name, root / val.relative_to(old))
             except ValueError:
                 pass            # not under var/demo (the build, the repo)
-    # Unix socket names must stay short (as in demo.py)
+    # Unix socket names must stay short (as in demo.py); one directory
+    # per root, so two demos (a test's and yours) never share one
     demo.AGENT_DIR = (root if len(str(root / "agent-xxxxxxxx.sock")) <= 100
-                      else pathlib.Path("/tmp/bastion-demo-ha-%d"
-                                        % os.getuid()))
+                      else pathlib.Path("/tmp/bastion-demo-ha-%d-%s" % (
+                          os.getuid(), hashlib.sha256(
+                              os.fsencode(root)).hexdigest()[:8])))
     demo.LISTEN = (ADDR, PORT)          # `Host bastion`: the balancer
     demo.DEVICE_PORT = PORT + 5
     demo.WEB_PORT = PORT + 6
