@@ -1,4 +1,4 @@
-"""store.py - the state store's two backends side by side (section 7,
+"""store.py - the state store's two backends side by side (section 8,
 `BENCH_ONLY=store`; docs/BENCHMARKS.md, docs/SCALE-OUT.md).
 
 Two scenes at once (bench/scene.py), identical but for the policy's

@@ -36,6 +36,7 @@ balancer; nodes +1 and +2, readiness +3 and +4, devices' sshd +5, the CT
 scanner's web page +6) let a test run it beside a running demo.
 """
 
+import hashlib
 import os
 import pathlib
 import shlex
@@ -82,10 +83,12 @@ def point_demo_at(root):
                 setattr(demo, name, root / val.relative_to(old))
             except ValueError:
                 pass            # not under var/demo (the build, the repo)
-    # Unix socket names must stay short (as in demo.py)
+    # Unix socket names must stay short (as in demo.py); one directory
+    # per root, so two demos (a test's and yours) never share one
     demo.AGENT_DIR = (root if len(str(root / "agent-xxxxxxxx.sock")) <= 100
-                      else pathlib.Path("/tmp/bastion-demo-ha-%d"
-                                        % os.getuid()))
+                      else pathlib.Path("/tmp/bastion-demo-ha-%d-%s" % (
+                          os.getuid(), hashlib.sha256(
+                              os.fsencode(root)).hexdigest()[:8])))
     demo.LISTEN = (ADDR, PORT)          # `Host bastion`: the balancer
     demo.DEVICE_PORT = PORT + 5
     demo.WEB_PORT = PORT + 6
@@ -160,14 +163,20 @@ def s3_stop():
 
 
 def recordings_store(endpoint):
-    """The policy's `recordings: store:` block for the object store at
-    endpoint (credentials in S3_DIR), or None while it is not wired.
+    """The keys to add to each node's `recordings:` section for the
+    object store at endpoint (credentials in S3_DIR), or None while that
+    is not wired.
 
-    SHARED OBJECT STORE: wire it here at merge. The block's keys are the
-    shipping program's (`recordings: store: s3`: endpoint, bucket,
-    region, prefix, credentials file); policies/demo-ha.yaml shows the
-    place. Until then the store runs, but the nodes keep their
-    recordings on their own disks."""
+    SHARED OBJECT STORE: wire it here at merge (issue 20, item 5; the
+    keys are bastion-ship's, docs/RECORDING-STORE.md, "Policy"), e.g.
+        {"store": "s3", "s3": {"endpoint": endpoint,
+                               "bucket": "bastion-recordings",
+                               "credentials_file": str(S3_DIR /
+                                                       "credentials")},
+         "interval": "5s"}
+    and start each node's shipper beside its bastiond in setup().
+    Until then the store runs, and the nodes keep their recordings on
+    their own disks. policies/demo-ha.yaml marks the same place."""
     del endpoint
     return None
 
@@ -218,8 +227,7 @@ def node_policy(name, base, pg, conninfo, endpoint):
     policy.pop("web", None)     # no web console in this demo
     rec = recordings_store(endpoint) if endpoint else None
     if rec:
-        policy["recordings"] = dict(policy.get("recordings") or {},
-                                    store=rec)
+        policy["recordings"] = dict(policy.get("recordings") or {}, **rec)
     return policy
 
 
@@ -417,6 +425,14 @@ def serve():
         raise Stop()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    live = [pid for pid in (demo.live_pid(node_pidfile(n),
+                                          str(node_policy_path(n)))
+                            for n in NODES) if pid]
+    if live:
+        say("demo-ha: already running in %s (bastiond pid %s): Ctrl-C it "
+            "where it runs, or `make demo-ha-stop`"
+            % (rel(HA), ", ".join(map(str, live))))
+        return 1
     stop_leftovers(quiet=True)
     run = {}
     rc = 0
@@ -454,7 +470,7 @@ def start():
             _, st = os.waitpid(pid, 0)
             return os.waitstatus_to_exitcode(st)
         except KeyboardInterrupt:
-            say("\ndemo-ha: interrupted: stopping")
+            say("\ndemo-ha: interrupted")
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:

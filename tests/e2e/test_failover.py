@@ -85,6 +85,26 @@ def kill_node(node):
     util.wait_gone(pids, 5)
 
 
+def ticking(person, lb):
+    """person's session on ct-scanner through the balancer, printing
+    "tick" every 50 ms (a Popen, bytes)."""
+    return person.popen("ct-scanner", "while :; do echo tick; sleep 0.05; "
+                        "done", options=lb.opts, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE)
+
+
+def login_after(person, lb, device, since, what):
+    """`ssh person@balancer device echo after`, tried until it succeeds
+    (15 s at most): (the CompletedProcess, seconds since since)."""
+    def login():
+        r = person.ssh(device, "echo after", options=lb.opts,
+                       extra={"ConnectTimeout": "3"}, timeout=10)
+        return r if r.returncode == 0 else None
+    r = util.wait_until(login, 15, interval=0.2,
+                        what="a login through haproxy after " + what)
+    return r, time.monotonic() - since
+
+
 def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
     world, p, b, lb = ha
     a = world.bastion
@@ -106,9 +126,7 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
     pending = a.wait_audit(event="approval.requested", user="gina", after=1,
                            alive=waiting, timeout=20)["request"]
     # alice's session, live on A through the balancer
-    alice = p["alice"].popen("ct-scanner", "while :; do echo tick; sleep "
-                             "0.05; done", options=lb.opts,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    alice = ticking(p["alice"], lb)
     try:
         assert alice.stdout.readline() == b"tick\n"
         # every node lists it, with the node it runs on
@@ -126,14 +144,7 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
         assert alice.returncode != 0
         waiting.communicate(timeout=30)
         assert waiting.returncode != 0
-
-        def login():
-            r = p["gina"].ssh("pacs", "echo after", options=lb.opts,
-                              extra={"ConnectTimeout": "3"}, timeout=10)
-            return r if r.returncode == 0 else None
-        r = util.wait_until(login, 15, interval=0.2,
-                            what="a login through haproxy after A died")
-        took = time.monotonic() - killed
+        r, took = login_after(p["gina"], lb, "pacs", killed, "A died")
     finally:
         for pr in (alice, waiting):
             if pr.poll() is None:
@@ -186,3 +197,35 @@ def test_health_port_says_which_node(ha):
     util.wait_until(lambda: lb.said("Server bastions/b is DOWN"), 5,
                     what="haproxy marking node B down")
     assert not lb.said("Server bastions/a is DOWN")
+
+
+def test_stop_node_a_gracefully_sessions_end_logins_reach_b(ha, build_dir):
+    """A node stopped as `systemctl stop` does (SIGTERM) with a session
+    live: the session ends, its recording is sealed, and the next login
+    through the balancer reaches B within 5 s."""
+    world, p, b, lb = ha
+    a = world.bastion
+    alice = ticking(p["alice"], lb)
+    try:
+        assert alice.stdout.readline() == b"tick\n"
+        [s] = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+        assert s["node"] == "bastion-a", s
+        stopping = time.monotonic()
+        assert a.stop() == 0
+        alice.communicate(timeout=30)
+        assert alice.returncode != 0
+        r, took = login_after(p["alice"], lb, "ct-scanner", stopping,
+                              "A stopped")
+    finally:
+        if alice.poll() is None:
+            os.killpg(alice.pid, signal.SIGTERM)
+            alice.communicate(timeout=30)
+    assert r.stdout == "after\n", r.stderr
+    assert took < 5, took
+    assert b.audit_events(event="session.start", user="alice")
+    # a stopped node ends its sessions itself: nothing left live on A,
+    # and the recording is sealed
+    live = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+    assert [x for x in live if x["node"] == "bastion-a"] == [], live
+    v = verify(world, build_dir, s["recording"])
+    assert v.returncode == 0, v.stdout + v.stderr
