@@ -185,3 +185,52 @@ def test_export_request_expires(cast, tmp_path):
                              request=ev["request"])
     t = wait_transfer(world, direction="out", path=str(remote))
     assert t["result"] == "expired", t
+
+
+def test_export_approved_in_the_web_console(cast, tmp_path, build_dir):
+    """The web console's prepare/commit (control protocol v2 on web.sock,
+    test_web_control.py's software authenticator): the action the key
+    signs names the file, its size and SHA-256; bastion-verify --webauthn
+    ties the decision in the chain to that signature."""
+    from test_web_control import (Authenticator, call, enrol, sign_in,
+                                  token_of, web_setup)
+    world, p = cast
+    web_setup(world)
+    world, p = start(cast, files={"approve": "out"})
+    held = os.urandom(100000)
+    remote = tmp_path / "dicom.bin"
+    remote.write_bytes(held)
+    local = tmp_path / "dicom-copy.bin"
+    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
+    rid = requested(world, proc, remote)["request"]
+    bob = Authenticator()
+    enrol(world, p["bob"], bob)
+    a, _ = sign_in(world, "bob", bob)
+    assert a.exit == 0, a.err
+    tok = token_of(a)[0]
+    a = call(world, ["file-requests", "--json"], [("token", tok),
+                                                  ("format", "json")])
+    assert a.exit == 0, a.err
+    assert [r["id"] for r in a.json()] == [int(rid)]
+    a = call(world, ["file-approve", rid], [("token", tok)])
+    assert a.exit == 2 and "prepare and commit" in a.err
+    a = call(world, ["prepare", "file-approve", rid], [("token", tok)])
+    assert a.exit == 0, a.err
+    ch, summary = a.challenge()
+    assert summary["action"] == "file-approve" and summary["id"] == rid
+    assert summary["sha256"] == sha(held) and summary["size"] == str(len(held))
+    assert summary["path"] == str(remote) and summary["engineer"] == "alice"
+    a = call(world, ["commit", ch.hex()], [("token", tok),
+                                           ("assert", bob.get(ch))])
+    assert a.exit == 0, a.err
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert local.read_bytes() == held
+    ev = world.bastion.wait_audit(event="file.export_approved", request=rid)
+    assert ev["via"] == "web" and ev["assertion"] == ch.hex()
+    v = subprocess.run(
+        [str(build_dir / "bastion-verify"), "--audit",
+         str(world.bastion.state_dir / "audit.log"), "--webauthn"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=60)
+    assert v.returncode == 0, v.stdout + v.stderr
