@@ -293,6 +293,18 @@ export_open(struct sess *S, const uint8_t *pkt, size_t len,
 	return (0);
 }
 
+int
+relay_export_waiting(struct sess *S)
+{
+	struct relay_export *X = export_of(S);
+	size_t i;
+
+	for (i = 0; X != NULL && i < EXPORT_FILES; i++)
+		if (X->f[i].state == EXP_HELD)
+			return (1);
+	return (0);
+}
+
 void
 relay_export_decided(struct sess *S, int64_t id, int status, const char *by,
     const char *text)

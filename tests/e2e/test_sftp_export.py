@@ -52,6 +52,18 @@ def finish(proc, timeout=60):
     return proc.returncode, out, err
 
 
+def held_download(world, p, tmp_path, name, size):
+    """alice's sftp get of a device file of size random bytes, waiting for
+    approval: (the bytes, the device file, the local one, the Popen, the
+    file.export_requested event)."""
+    held = os.urandom(size)
+    remote = tmp_path / name
+    remote.write_bytes(held)
+    local = tmp_path / ("vendor-" + name)
+    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
+    return held, remote, local, proc, requested(world, proc, remote)
+
+
 def requested(world, proc, path):
     """The file.export_requested event of path (the client still waits)."""
     return world.bastion.wait_audit(event="file.export_requested",
@@ -61,12 +73,8 @@ def requested(world, proc, path):
 def test_export_waits_then_approved_bytes_as_held(cast, tmp_path,
                                                    build_dir):
     world, p = start(cast, files={"approve": "out"})
-    held = os.urandom(300000)
-    remote = tmp_path / "pacs-export.bin"
-    remote.write_bytes(held)
-    local = tmp_path / "at-vendor.bin"
-    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
-    ev = requested(world, proc, remote)
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "pacs-export.bin", 300000)
     assert ev["size"] == str(len(held)) and ev["sha256"] == sha(held), ev
     assert ev["user"] == "alice" and ev["device"] == "ct-scanner"
     rid = ev["request"]
@@ -197,12 +205,9 @@ def test_export_approved_in_the_web_console(cast, tmp_path, build_dir):
     world, p = cast
     web_setup(world)
     world, p = start(cast, files={"approve": "out"})
-    held = os.urandom(100000)
-    remote = tmp_path / "dicom.bin"
-    remote.write_bytes(held)
-    local = tmp_path / "dicom-copy.bin"
-    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
-    rid = requested(world, proc, remote)["request"]
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "dicom.bin", 100000)
+    rid = ev["request"]
     bob = Authenticator()
     enrol(world, p["bob"], bob)
     a, _ = sign_in(world, "bob", bob)
