@@ -64,10 +64,12 @@ def held_download(world, p, tmp_path, name, size):
     return held, remote, local, proc, requested(world, proc, remote)
 
 
-def requested(world, proc, path):
-    """The file.export_requested event of path (the client still waits)."""
+def requested(world, proc, path, after=0):
+    """The file.export_requested event of path (the client still waits);
+    after: how many of them came before."""
     return world.bastion.wait_audit(event="file.export_requested",
-                                    path=str(path), alive=proc, timeout=30)
+                                    path=str(path), alive=proc, timeout=30,
+                                    after=after)
 
 
 def test_export_waits_then_approved_bytes_as_held(cast, tmp_path,
@@ -175,6 +177,31 @@ def test_export_over_limit_refused_before_a_request(cast, tmp_path):
     t = wait_transfer(world, direction="out", path=str(remote))
     assert t["result"] == "refused", t
     assert not world.bastion.audit_events(event="file.export_requested")
+
+
+def test_export_past_the_session_limit_refused_before_a_request(cast,
+                                                                tmp_path):
+    world, p = start(cast, files={"approve": "out",
+                                  "max_session_bytes": "150K"})
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "first.bin", 100000)
+    a = p["bob"].ssh("file-approve", ev["request"])
+    assert a.returncode == 0, a.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0 and local.read_bytes() == held, err
+    # the second would take the session past 150 KiB: no request
+    second = tmp_path / "second.bin"
+    second.write_bytes(os.urandom(100000))
+    proc = sftp_popen(p["alice"], "get %s %s\nget %s %s\nbye\n" % (
+        remote, tmp_path / "again.bin", second, tmp_path / "second-copy"))
+    ev2 = requested(world, proc, remote, after=1)
+    a = p["bob"].ssh("file-approve", ev2["request"])
+    assert a.returncode == 0, a.stderr
+    rc, out, err = finish(proc)
+    assert "past its limit of 153600 bytes" in err, err
+    assert not (tmp_path / "second-copy").exists()
+    assert len(world.bastion.audit_events(
+        event="file.export_requested")) == 2
 
 
 def test_export_request_expires(cast, tmp_path):
