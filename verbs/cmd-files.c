@@ -31,7 +31,7 @@
 
 static const struct table_col files_cols[] = {
 	{ "ID", TABLE_KEEP }, { "STATUS", TABLE_KEEP }, { "ENGINEER", 0 },
-	{ "DEVICE", 0 }, { "SIZE", TABLE_KEEP }, { "SHA-256", TABLE_KEEP },
+	{ "DEVICE", 0 }, { "SIZE", TABLE_KEEP }, { "SHA-256", 0 },
 	{ "CREATED (UTC)", TABLE_KEEP }, { "DECIDED BY", 0 },
 	{ "PATH", TABLE_FREE },
 };
