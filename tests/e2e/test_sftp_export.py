@@ -11,11 +11,13 @@ harness is test_sftp_airlock.py's (imported, not copied).
 
 import json
 import os
+import select
+import struct
 import subprocess
 import time
 
 from harness import util
-from test_sftp_airlock import SCP, replay, sha, start, wait_transfer
+from test_sftp_airlock import SCP, packet, replay, sha, start, wait_transfer
 
 
 def sftp_popen(person, commands, device="ct-scanner"):
@@ -266,3 +268,90 @@ def test_export_approved_in_the_web_console(cast, tmp_path, build_dir):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         timeout=60)
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def sftp_string(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return struct.pack(">I", len(b)) + b
+
+
+def read_packet(out, timeout=20):
+    """One SFTP packet from the pipe out: (type, id, rest of the body)."""
+    def take(n):
+        got = b""
+        end = time.monotonic() + timeout
+        while len(got) < n:
+            left = end - time.monotonic()
+            assert left > 0, "no whole packet within %d s" % timeout
+            r, _, _ = select.select([out], [], [], left)
+            if r:
+                b = os.read(out.fileno(), n - len(got))
+                assert b, "the channel ended"
+                got += b
+        return got
+    n = struct.unpack(">I", take(4))[0]
+    body = take(n)
+    return body[0], struct.unpack(">I", body[1:5])[0], body[5:]
+
+
+def test_the_wait_holds_only_that_open(cast, tmp_path):
+    """Raw SFTP over `ssh -s sftp`: while the OPEN of a held download
+    waits for the admin, the same channel's other requests are answered;
+    then the OPEN gets its handle and READs the held bytes."""
+    world, p = start(cast, files={"approve": "out"})
+    held = os.urandom(5000)
+    remote = tmp_path / "held.bin"
+    remote.write_bytes(held)
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"x" * 1234)
+    proc = p["alice"].popen("sftp", login="alice+ct-scanner",
+                            options=["-s"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            bufsize=0)
+    try:
+        proc.stdin.write(packet(b"\x01" + struct.pack(">I", 3)))
+        assert read_packet(proc.stdout)[0] == 2          # VERSION
+        proc.stdin.write(packet(b"\x03" + struct.pack(">I", 1) +
+                                sftp_string(str(remote)) +
+                                struct.pack(">II", 1, 0)))   # OPEN read
+        ev = requested(world, proc, remote)
+        # the OPEN waits; a STAT on the same channel is answered now
+        proc.stdin.write(packet(b"\x11" + struct.pack(">I", 2) +
+                                sftp_string(str(other))))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (105, 2), (t, rid)            # ATTRS of 2
+        assert struct.unpack(">IQ", rest[:12])[1] == 1234
+        a = p["bob"].ssh("file-approve", ev["request"])
+        assert a.returncode == 0, a.stderr
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (102, 1), (t, rid)            # HANDLE of 1
+        handle = rest[4:4 + struct.unpack(">I", rest[:4])[0]]
+        assert handle.startswith(b"export-")
+        proc.stdin.write(packet(b"\x05" + struct.pack(">I", 3) +
+                                sftp_string(handle) +
+                                struct.pack(">QI", 0, 65536)))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (103, 3), (t, rid)            # DATA
+        assert rest[4:] == held
+        proc.stdin.write(packet(b"\x05" + struct.pack(">I", 4) +
+                                sftp_string(handle) +
+                                struct.pack(">QI", 5000, 65536)))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (101, 4)                      # STATUS: EOF
+        assert struct.unpack(">I", rest[:4])[0] == 1
+        proc.stdin.write(packet(b"\x04" + struct.pack(">I", 5) +
+                                sftp_string(handle)))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (101, 5)
+        assert struct.unpack(">I", rest[:4])[0] == 0     # OK
+    finally:
+        proc.stdin.close()
+        proc.stdin = None           # communicate() must not flush it
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+    ev = wait_transfer(world, direction="out", path=str(remote))
+    assert ev["result"] == "ok" and ev["sha256"] == sha(held), ev
