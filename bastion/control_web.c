@@ -56,7 +56,7 @@
 /* The verbs a token runs directly: those that change nothing. */
 static const char *const web_read_verbs[] = { "requests", "grants",
     "sessions", "vendors", "recordings", "verify", "keys", "watch", "cast",
-    "report", NULL };
+    "report", "file-requests", NULL };
 
 /* Those whose output is a terminal's: 't' frames for xterm.js. */
 static const char *const web_term_verbs[] = { "watch", NULL };
@@ -759,8 +759,9 @@ done:
 
 /*
  * A stream of changes for the console's lists: one 'j' frame
- * {"kind":"request"} or {"kind":"session"} each time the store actor
- * pushes a new request, a decision on one, or a kill (a wildcard
+ * {"kind":"request"}, {"kind":"session"} or {"kind":"file"} each time
+ * the store actor pushes a new request, a decision on one, a kill or a
+ * file export request or its decision (a wildcard
  * subscription, id 0), until webd closes the connection. The page then
  * fetches the list again: the feed carries no data of its own.
  */
@@ -773,14 +774,15 @@ web_feed(struct web *w)
 	} kinds[] = {
 		{ STATE_EV_REQUEST, "{\"kind\":\"request\"}" },
 		{ STATE_EV_SESSION, "{\"kind\":\"session\"}" },
+		{ STATE_EV_EXPORT, "{\"kind\":\"file\"}" },	/* export approval */
 	};
-	struct state_sub *sub[2] = { NULL, NULL };
+	struct state_sub *sub[3] = { NULL, NULL, NULL };
 	struct control_stream so = { WEB_FD, CTLP_OUT, 0 };
 	struct control_peer cp = { WEB_FD, &so, &so };
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		if (state_subscribe(w->st, kinds[i].kind, 0, &sub[i]) != 0) {
 			web_fail(1, "the bastion cannot follow changes now (no "
 			    "store actor); reload the page later");
@@ -791,14 +793,14 @@ web_feed(struct web *w)
 	if (ctlp_json_write(WEB_FD, "{\"kind\":\"open\"}", 15) != 0)
 		goto out;
 	while (!control_cancelled(&cp, 0))
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 3; i++)
 			if (state_await(sub[i], 250) == 1 &&
 			    ctlp_json_write(WEB_FD, kinds[i].json,
 			    strlen(kinds[i].json)) != 0)
 				goto out;
 out:
-	state_unsubscribe(sub[0]);
-	state_unsubscribe(sub[1]);
+	for (i = 0; i < 3; i++)
+		state_unsubscribe(sub[i]);
 	return (r);
 }
 

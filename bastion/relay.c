@@ -297,6 +297,8 @@ relay_timer_cb(uv_timer_t *t)
 		goto linger;
 	}
 	if (!R->done) {
+		if (relay_export_waiting(S))	/* the engineer waits for us */
+			R->lim.last_activity = now;
 		relay_limits_check(p, &R->lim, now, &lo);
 		if (lo.idle_warn_in > 0) {
 			relay_fmt_duration(lo.idle_warn_in, w, sizeof(w));

@@ -221,6 +221,8 @@ int relay_sftp_idle(const struct sess *S, int to_device);
  * (MANS_EXPORT, enum mm_exp): the held download's OPEN answered. */
 void relay_export_decided(struct sess *S, int64_t id, int status,
     const char *by, const char *text);
+/* relay_export.c: 1 while a download waits for an admin (not idle). */
+int relay_export_waiting(struct sess *S);
 /* relay_sftp.c: the files: block that applies to S's device (an open one
  * when there is none). */
 const struct policy_files *relay_sftp_policy(const struct sess *S);

@@ -188,7 +188,7 @@ export_hold(struct sess *S, struct export_file *xf, char *why, size_t whylen)
 {
 	const struct policy_files *pf = relay_sftp_policy(S);
 	uint64_t lim = pf->max_file_size > 0 ? pf->max_file_size :
-	    EXPORT_DEFAULT_MAX;
+	    EXPORT_DEFAULT_MAX, sent = sftp_track_bytes(S->R->sftp->track);
 	struct export_sink k = { NULL, -1 };
 	char qwhy[600], fwhy[600];
 	uint8_t d[EVP_MAX_MD_SIZE];
@@ -219,6 +219,15 @@ export_hold(struct sess *S, struct export_file *xf, char *why, size_t whylen)
 		    "of %llu bytes for one file; the download is refused (no "
 		    "export request was filed)", xf->path,
 		    (unsigned long long)lim);
+		return (SSH_FX_FAILURE);
+	}
+	if (r == 0 && pf->max_session_bytes > 0 && xf->size >
+	    pf->max_session_bytes - (sent < pf->max_session_bytes ? sent :
+	    pf->max_session_bytes)) {
+		relay_fmt(why, whylen, "bastion: %s would take this session "
+		    "past its limit of %llu bytes; the download is refused (no "
+		    "export request was filed)", xf->path,
+		    (unsigned long long)pf->max_session_bytes);
 		return (SSH_FX_FAILURE);
 	}
 	if (r != 0) {
@@ -290,6 +299,18 @@ export_open(struct sess *S, const uint8_t *pkt, size_t len,
 	    "waits for an admin's approval: file request %lld (up to %u s)\n",
 	    xf->path, (unsigned long long)xf->size, xf->sha256,
 	    (long long)xf->req, timeout_s);
+	return (0);
+}
+
+int
+relay_export_waiting(struct sess *S)
+{
+	struct relay_export *X = export_of(S);
+	size_t i;
+
+	for (i = 0; X != NULL && i < EXPORT_FILES; i++)
+		if (X->f[i].state == EXP_HELD)
+			return (1);
 	return (0);
 }
 

@@ -31,7 +31,7 @@
 
 static const struct table_col files_cols[] = {
 	{ "ID", TABLE_KEEP }, { "STATUS", TABLE_KEEP }, { "ENGINEER", 0 },
-	{ "DEVICE", 0 }, { "SIZE", TABLE_KEEP }, { "SHA-256", TABLE_KEEP },
+	{ "DEVICE", 0 }, { "SIZE", TABLE_KEEP }, { "SHA-256", 0 },
 	{ "CREATED (UTC)", TABLE_KEEP }, { "DECIDED BY", 0 },
 	{ "PATH", TABLE_FREE },
 };
@@ -210,11 +210,16 @@ files_decide(struct verb_ctx *c, const struct verb_args *a, int deny)
 	}
 	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	snprintf(size, sizeof(size), "%lld", (long long)e.size);
-	audit_ev(deny ? BEV_FILE_EXPORT_DENIED : BEV_FILE_EXPORT_APPROVED,
-	    "request", idstr, "admin", c->admin, "via", c->via, "engineer",
-	    e.engineer, "vendor", e.vendor, "device", e.device, "path",
-	    e.path, "size", size, "sha256", e.sha256, "reason",
-	    deny ? why : NULL, VERB_ASSERTION(c), NULL);
+	if (deny)
+		audit_ev(BEV_FILE_EXPORT_DENIED, "request", idstr, "admin",
+		    c->admin, "via", c->via, "engineer", e.engineer, "vendor",
+		    e.vendor, "device", e.device, "path", e.path, "size", size,
+		    "sha256", e.sha256, "reason", why, VERB_ASSERTION(c), NULL);
+	else
+		audit_ev(BEV_FILE_EXPORT_APPROVED, "request", idstr, "admin",
+		    c->admin, "via", c->via, "engineer", e.engineer, "vendor",
+		    e.vendor, "device", e.device, "path", e.path, "size", size,
+		    "sha256", e.sha256, VERB_ASSERTION(c), NULL);
 	appr_cell(e.engineer, eng, sizeof(eng));
 	if (a->json) {
 		fprintf(c->out, "{\"file_request\":%lld,\"status\":\"%s\","

@@ -679,6 +679,7 @@ api_list(struct webd *w, struct web_req *r)
 		{ "recordings", { "engineer", "vendor", "device", "date",
 		    NULL }, 0, 1 },
 		{ "report", { "month", NULL }, 0, 1 },
+		{ "file-requests", { NULL }, 1, 1 },	/* export approval */
 	};
 	struct api_req q = { 0 };
 	char opts[5][24];
@@ -768,7 +769,8 @@ static int
 api_prepare(struct webd *w, struct web_req *r)
 {
 	static const char *const verbs[] = { "approve", "deny", "kill",
-	    "lock", "unlock", "revoke", "export" };
+	    "lock", "unlock", "revoke", "export", "file-approve",
+	    "file-deny" };
 	json_t *args = json_object_get(http_body(r), "args");
 	const char *verb = api_str(r, "verb"), *s;
 	struct api_req q = { 0 };

@@ -65,6 +65,8 @@ static const struct {
 	{ "lock", BEV_ENGINEER_LOCK, "engineer" },
 	{ "unlock", BEV_ENGINEER_UNLOCK, "engineer" },
 	{ "export", BEV_NONE, NULL },	/* recording.access: none */
+	{ "file-approve", BEV_FILE_EXPORT_APPROVED, "request" },
+	{ "file-deny", BEV_FILE_EXPORT_DENIED, "request" },
 };
 
 /* Field key of line l into w->val; 0 or BERR_NOTFOUND / BERR_LIMIT /

@@ -11,11 +11,13 @@ harness is test_sftp_airlock.py's (imported, not copied).
 
 import json
 import os
+import select
+import struct
 import subprocess
 import time
 
 from harness import util
-from test_sftp_airlock import SCP, replay, sha, start, wait_transfer
+from test_sftp_airlock import SCP, packet, replay, sha, start, wait_transfer
 
 
 def sftp_popen(person, commands, device="ct-scanner"):
@@ -52,21 +54,31 @@ def finish(proc, timeout=60):
     return proc.returncode, out, err
 
 
-def requested(world, proc, path):
-    """The file.export_requested event of path (the client still waits)."""
+def held_download(world, p, tmp_path, name, size):
+    """alice's sftp get of a device file of size random bytes, waiting for
+    approval: (the bytes, the device file, the local one, the Popen, the
+    file.export_requested event)."""
+    held = os.urandom(size)
+    remote = tmp_path / name
+    remote.write_bytes(held)
+    local = tmp_path / ("vendor-" + name)
+    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
+    return held, remote, local, proc, requested(world, proc, remote)
+
+
+def requested(world, proc, path, after=0):
+    """The file.export_requested event of path (the client still waits);
+    after: how many of them came before."""
     return world.bastion.wait_audit(event="file.export_requested",
-                                    path=str(path), alive=proc, timeout=30)
+                                    path=str(path), alive=proc, timeout=30,
+                                    after=after)
 
 
 def test_export_waits_then_approved_bytes_as_held(cast, tmp_path,
                                                    build_dir):
     world, p = start(cast, files={"approve": "out"})
-    held = os.urandom(300000)
-    remote = tmp_path / "pacs-export.bin"
-    remote.write_bytes(held)
-    local = tmp_path / "at-vendor.bin"
-    proc = sftp_popen(p["alice"], "get %s %s\nbye\n" % (remote, local))
-    ev = requested(world, proc, remote)
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "pacs-export.bin", 300000)
     assert ev["size"] == str(len(held)) and ev["sha256"] == sha(held), ev
     assert ev["user"] == "alice" and ev["device"] == "ct-scanner"
     rid = ev["request"]
@@ -169,6 +181,31 @@ def test_export_over_limit_refused_before_a_request(cast, tmp_path):
     assert not world.bastion.audit_events(event="file.export_requested")
 
 
+def test_export_past_the_session_limit_refused_before_a_request(cast,
+                                                                tmp_path):
+    world, p = start(cast, files={"approve": "out",
+                                  "max_session_bytes": "150K"})
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "first.bin", 100000)
+    a = p["bob"].ssh("file-approve", ev["request"])
+    assert a.returncode == 0, a.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0 and local.read_bytes() == held, err
+    # the second would take the session past 150 KiB: no request
+    second = tmp_path / "second.bin"
+    second.write_bytes(os.urandom(100000))
+    proc = sftp_popen(p["alice"], "get %s %s\nget %s %s\nbye\n" % (
+        remote, tmp_path / "again.bin", second, tmp_path / "second-copy"))
+    ev2 = requested(world, proc, remote, after=1)
+    a = p["bob"].ssh("file-approve", ev2["request"])
+    assert a.returncode == 0, a.stderr
+    rc, out, err = finish(proc)
+    assert "past its limit of 153600 bytes" in err, err
+    assert not (tmp_path / "second-copy").exists()
+    assert len(world.bastion.audit_events(
+        event="file.export_requested")) == 2
+
+
 def test_export_request_expires(cast, tmp_path):
     world, p = cast
     world.top["approval"] = {"timeout": "3s"}
@@ -185,3 +222,136 @@ def test_export_request_expires(cast, tmp_path):
                              request=ev["request"])
     t = wait_transfer(world, direction="out", path=str(remote))
     assert t["result"] == "expired", t
+
+
+def test_export_approved_in_the_web_console(cast, tmp_path, build_dir):
+    """The web console's prepare/commit (control protocol v2 on web.sock,
+    test_web_control.py's software authenticator): the action the key
+    signs names the file, its size and SHA-256; bastion-verify --webauthn
+    ties the decision in the chain to that signature."""
+    from test_web_control import (Authenticator, call, enrol, sign_in,
+                                  token_of, web_setup)
+    world, p = cast
+    web_setup(world)
+    world, p = start(cast, files={"approve": "out"})
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "dicom.bin", 100000)
+    rid = ev["request"]
+    bob = Authenticator()
+    enrol(world, p["bob"], bob)
+    a, _ = sign_in(world, "bob", bob)
+    assert a.exit == 0, a.err
+    tok = token_of(a)[0]
+    a = call(world, ["file-requests", "--json"], [("token", tok),
+                                                  ("format", "json")])
+    assert a.exit == 0, a.err
+    assert [r["id"] for r in a.json()] == [int(rid)]
+    a = call(world, ["file-approve", rid], [("token", tok)])
+    assert a.exit == 2 and "prepare and commit" in a.err
+    a = call(world, ["prepare", "file-approve", rid], [("token", tok)])
+    assert a.exit == 0, a.err
+    ch, summary = a.challenge()
+    assert summary["action"] == "file-approve" and summary["id"] == rid
+    assert summary["sha256"] == sha(held) and summary["size"] == str(len(held))
+    assert summary["path"] == str(remote) and summary["engineer"] == "alice"
+    a = call(world, ["commit", ch.hex()], [("token", tok),
+                                           ("assert", bob.get(ch))])
+    assert a.exit == 0, a.err
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert local.read_bytes() == held
+    ev = world.bastion.wait_audit(event="file.export_approved", request=rid)
+    assert ev["via"] == "web" and ev["assertion"] == ch.hex()
+    v = subprocess.run(
+        [str(build_dir / "bastion-verify"), "--audit",
+         str(world.bastion.state_dir / "audit.log"), "--webauthn"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=60)
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
+def sftp_string(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return struct.pack(">I", len(b)) + b
+
+
+def read_packet(out, timeout=20):
+    """One SFTP packet from the pipe out: (type, id, rest of the body)."""
+    def take(n):
+        got = b""
+        end = time.monotonic() + timeout
+        while len(got) < n:
+            left = end - time.monotonic()
+            assert left > 0, "no whole packet within %d s" % timeout
+            r, _, _ = select.select([out], [], [], left)
+            if r:
+                b = os.read(out.fileno(), n - len(got))
+                assert b, "the channel ended"
+                got += b
+        return got
+    n = struct.unpack(">I", take(4))[0]
+    body = take(n)
+    return body[0], struct.unpack(">I", body[1:5])[0], body[5:]
+
+
+def test_the_wait_holds_only_that_open(cast, tmp_path):
+    """Raw SFTP over `ssh -s sftp`: while the OPEN of a held download
+    waits for the admin, the same channel's other requests are answered;
+    then the OPEN gets its handle and READs the held bytes."""
+    world, p = start(cast, files={"approve": "out"})
+    held = os.urandom(5000)
+    remote = tmp_path / "held.bin"
+    remote.write_bytes(held)
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"x" * 1234)
+    proc = p["alice"].popen("sftp", login="alice+ct-scanner",
+                            options=["-s"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            bufsize=0)
+    try:
+        proc.stdin.write(packet(b"\x01" + struct.pack(">I", 3)))
+        assert read_packet(proc.stdout)[0] == 2          # VERSION
+        proc.stdin.write(packet(b"\x03" + struct.pack(">I", 1) +
+                                sftp_string(str(remote)) +
+                                struct.pack(">II", 1, 0)))   # OPEN read
+        ev = requested(world, proc, remote)
+        # the OPEN waits; a STAT on the same channel is answered now
+        proc.stdin.write(packet(b"\x11" + struct.pack(">I", 2) +
+                                sftp_string(str(other))))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (105, 2), (t, rid)            # ATTRS of 2
+        assert struct.unpack(">IQ", rest[:12])[1] == 1234
+        a = p["bob"].ssh("file-approve", ev["request"])
+        assert a.returncode == 0, a.stderr
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (102, 1), (t, rid)            # HANDLE of 1
+        handle = rest[4:4 + struct.unpack(">I", rest[:4])[0]]
+        assert handle.startswith(b"export-")
+        proc.stdin.write(packet(b"\x05" + struct.pack(">I", 3) +
+                                sftp_string(handle) +
+                                struct.pack(">QI", 0, 65536)))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (103, 3), (t, rid)            # DATA
+        assert rest[4:] == held
+        proc.stdin.write(packet(b"\x05" + struct.pack(">I", 4) +
+                                sftp_string(handle) +
+                                struct.pack(">QI", 5000, 65536)))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (101, 4)                      # STATUS: EOF
+        assert struct.unpack(">I", rest[:4])[0] == 1
+        proc.stdin.write(packet(b"\x04" + struct.pack(">I", 5) +
+                                sftp_string(handle)))
+        t, rid, rest = read_packet(proc.stdout)
+        assert (t, rid) == (101, 5)
+        assert struct.unpack(">I", rest[:4])[0] == 0     # OK
+    finally:
+        proc.stdin.close()
+        proc.stdin = None           # communicate() must not flush it
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+    ev = wait_transfer(world, direction="out", path=str(remote))
+    assert ev["result"] == "ok" and ev["sha256"] == sha(held), ev

@@ -30,6 +30,7 @@
 
 #include "pam_bastion.h"
 
+#include "export_fixture.h"
 #include "store_fixture.h"
 
 static void
@@ -871,14 +872,7 @@ test_file_exports(void **state)
 	int64_t id = 0, id2 = 0;
 	int found = 1, n = 0;
 
-	memset(&e, 0, sizeof(e));
-	snprintf(e.session, sizeof(e.session), "17");
-	snprintf(e.engineer, sizeof(e.engineer), "gina");
-	snprintf(e.vendor, sizeof(e.vendor), "globex");
-	snprintf(e.device, sizeof(e.device), "pacs");
-	snprintf(e.path, sizeof(e.path), "/var/log/pacs/ü 1.log");
-	e.size = 300000;
-	snprintf(e.sha256, sizeof(e.sha256), "%064x", 0xabc);
+	export_fixture(&e, "/var/log/pacs/ü 1.log", 300000, 0xabc);
 	assert_int_equal(state_export_create(f->st, &e, &id), 0);
 	assert_true(id > 0);
 	assert_int_equal(state_export_create(f->st, &e, &id2), 0);

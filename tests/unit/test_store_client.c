@@ -32,6 +32,7 @@
 #include "store_client.h"
 #include "store_wire.h"
 
+#include "export_fixture.h"
 #include "store_fixture.h"
 
 struct cfix {
@@ -491,15 +492,9 @@ st_exports(struct state *st, struct tr *t)
 	int64_t id = 0;
 	int found = 0, r;
 
-	memset(&e, 0, sizeof(e));
-	snprintf(e.session, sizeof(e.session), "17");
-	snprintf(e.engineer, sizeof(e.engineer), "gina");
-	snprintf(e.vendor, sizeof(e.vendor), "globex");
-	snprintf(e.device, sizeof(e.device), "pacs");
+	export_fixture(&e, "", 5000000000LL, 3);
 	memset(e.path, 'p', sizeof(e.path) - 1);	/* the longest */
 	e.path[0] = '/';
-	e.size = 5000000000LL;
-	snprintf(e.sha256, sizeof(e.sha256), "%064d", 3);
 	r = state_export_create(st, &e, &id);
 	trf(t, "create r=%d id=%lld\n", r, (long long)id);
 	r = state_export_get(st, id, &got, &found);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "approvals.h"
+#include "export_fixture.h"
 #include "buf.h"
 #include "err.h"
 #include "policy.h"
@@ -516,6 +517,86 @@ test_run_against_store(void **unused)
 	tmp_remove(dir);
 }
 
+/* Export approval's verbs (cmd-files.c): listed with size and SHA-256,
+ * decided once, the reason checked, the canonical action bound to the
+ * row. */
+static void
+test_file_verbs(void **unused)
+{
+	char dir[] = "/tmp/test_verbs_files.XXXXXX";
+	struct policy_person admins[1];
+	struct policy_device devs[1];
+	struct policy pol;
+	struct state *st = NULL;
+	struct state_export e, got;
+	struct front f;
+	uint8_t *a, *b;
+	size_t alen, blen;
+	int64_t id, id2;
+	int found = 0;
+
+	(void)unused;
+	site_policy(&pol, admins, devs, dir);
+	assert_int_equal(state_open(dir, &st), 0);
+	export_fixture(&e, "/srv/images.tar", 4096, 0x5eed);
+	assert_int_equal(state_export_create(st, &e, &id), 0);
+	snprintf(e.path, sizeof(e.path), "/srv/log\x1b[2J.txt");
+	assert_int_equal(state_export_create(st, &e, &id2), 0);
+
+	front_open(&f, &pol, VERB_ADMIN, "ssh", "bob");
+	assert_int_equal(front_run(&f, 2, (char *[]){ "file-requests",
+	    "--wide", NULL }), 0);
+	assert_non_null(strstr(f.out, "/srv/images.tar"));
+	assert_non_null(strstr(f.out, e.sha256));
+	assert_non_null(strstr(f.out, "4096"));
+	assert_null(strchr(f.out, 0x1b));	/* a path shown clean */
+	/* the action names the row; a changed row changes it */
+	assert_int_equal(describe(&f, 2, (char *[]){ "file-approve", "1",
+	    NULL }, &a, &alen), 0);
+	assert_non_null(memmem(a, alen, e.sha256, 64));
+	assert_non_null(memmem(a, alen, "/srv/images.tar", 15));
+	assert_int_equal(describe(&f, 3, (char *[]){ "file-deny", "1", "no",
+	    NULL }, &b, &blen), 0);
+	assert_true(alen != blen || memcmp(a, b, alen) != 0);
+	free(a);
+	free(b);
+	/* usage: no id, no reason, a reason with a control character */
+	assert_int_equal(front_run(&f, 1, (char *[]){ "file-approve", NULL }),
+	    2);
+	assert_int_equal(front_run(&f, 2, (char *[]){ "file-deny", "1",
+	    NULL }), 2);
+	assert_int_equal(front_run(&f, 3, (char *[]){ "file-deny", "1",
+	    "a\033b", NULL }), 2);
+	assert_int_equal(front_run(&f, 2, (char *[]){ "file-approve", "9",
+	    NULL }), 1);
+	assert_non_null(strstr(f.err, "there is no file request 9"));
+	/* approve, then not again, not denied after */
+	assert_int_equal(front_run(&f, 2, (char *[]){ "file-approve", "1",
+	    NULL }), 0);
+	assert_non_null(strstr(f.out, "file request 1 approved: gina gets "
+	    "the 4096 bytes"));
+	assert_int_equal(front_run(&f, 4, (char *[]){ "file-deny", "1",
+	    "too", "late", NULL }), 1);
+	assert_non_null(strstr(f.err, "file request 1 is approved already"));
+	assert_int_equal(front_run(&f, 5, (char *[]){ "file-deny", "--json",
+	    "2", "patient", "data", NULL }), 0);
+	assert_non_null(strstr(f.out, "{\"file_request\":2,\"status\":"
+	    "\"denied\",\"reason\":\"patient data\"}\n"));
+	assert_int_equal(front_run(&f, 1, (char *[]){ "file-requests",
+	    NULL }), 0);
+	assert_non_null(strstr(f.out, "no file exports waiting"));
+	front_close(&f);
+	assert_int_equal(state_export_get(st, id, &got, &found), 0);
+	assert_string_equal(got.status, STATE_REQ_APPROVED);
+	assert_string_equal(got.decided_by, "bob");
+	assert_int_equal(state_export_get(st, id2, &got, &found), 0);
+	assert_string_equal(got.deny_reason, "patient data");
+	/* not a verb of the auditor's console */
+	assert_null(verb_find("file-approve", VERB_AUDITOR));
+	state_close(st);
+	tmp_remove(dir);
+}
+
 int
 main(void)
 {
@@ -528,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_report_hook),
 		cmocka_unit_test(test_auditor_verbs),
 		cmocka_unit_test(test_run_against_store),
+		cmocka_unit_test(test_file_verbs),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -1,6 +1,7 @@
 /*
  * admin.js - the admin's page: pending requests as they arrive (the live
- * feed, /api/feed), approve for a duration or deny with a reason; live
+ * feed, /api/feed), approve for a duration or deny with a reason;
+ * downloads held by export approval (file-approve, file-deny); live
  * sessions, watched live (read-only) or ended with a reason; engineers
  * locked and unlocked; grants and their revocation; vendors and devices.
  * And one request's own page (#/admin/requests/ID), where the
@@ -61,6 +62,7 @@ B.pages.request = function (main, id) {
 B.pages.admin = function (main) {
   const boxes = {
     requests: B.el("div", {id: "requests-list"}),
+    "file-requests": B.el("div", {id: "file-requests-list"}),
     sessions: B.el("div", {id: "sessions-list"}),
     grants: B.el("div", {id: "grants-list"}),
     vendors: B.el("div", {id: "vendors-list"}),
@@ -71,6 +73,7 @@ B.pages.admin = function (main) {
   /* the columns shown of each verb's JSON (the rest stays out of the way) */
   const cols = {
     requests: ["id", "engineer", "vendor", "device", "reason", "created", "status"],
+    "file-requests": ["id", "engineer", "device", "path", "size", "sha256", "created", "status"],
     sessions: ["sid", "engineer", "vendor", "device", "from", "started",
       "recorded_bytes", "idle_seconds", "command"],
     grants: ["id", "request", "engineer", "device", "created", "until"],
@@ -129,6 +132,19 @@ B.pages.admin = function (main) {
 
   const buttons = {
     requests: row => B.requestButtons(row, done),
+    /* export approval: the file, its size and SHA-256 are in the action
+     * the key signs (prepare/commit), so what leaves is what was shown */
+    "file-requests": row => row.status !== "pending" ? [] : [
+      B.el("button", {class: "approve", id: "file-approve-" + row.id, text: B.t("approve"),
+        onclick: B.guard(() => done(B.act("file-approve", [String(row.id)]), "file.approved"))}),
+      reasonInput("file-deny-reason-" + row.id),
+      B.el("button", {class: "deny danger", id: "file-deny-" + row.id, text: B.t("deny"),
+        onclick: B.guard(() => {
+          const why = document.getElementById("file-deny-reason-" + row.id).value.trim();
+          if (!why) throw new Error(B.t("reason.needed"));
+          return done(B.act("file-deny", [String(row.id), why]), "file.denied");
+        })}),
+    ],
     sessions: row => {
       const sid = String(row.sid !== undefined ? row.sid : row.id);
       return [
@@ -158,6 +174,7 @@ B.pages.admin = function (main) {
 
   main.append(
     B.card("requests", "requests.title", boxes.requests),
+    B.card("file-requests", "files.title", boxes["file-requests"]),
     B.card("sessions", "sessions.title", boxes.sessions), watch,
     B.card("engineers", "engineers.title", lockForm),
     B.card("grants", "grants.title", boxes.grants),
@@ -168,7 +185,7 @@ B.pages.admin = function (main) {
    * the feed is not there (it ends, or fails), the lists are read again
    * every few seconds instead: the page still never needs a reload. */
   let poll = null;
-  const live = () => reload(["requests", "sessions", "grants"]);
+  const live = () => reload(["requests", "file-requests", "sessions", "grants"]);
   /* sessions change by themselves too (a start, bytes, idle) */
   const tick = setInterval(() => reload(["sessions"]), 5000);
   const fallBack = () => {
