@@ -753,12 +753,14 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
+	    "DROP TABLE node_heartbeat; "
 	    "PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
+	    "DROP TABLE node_heartbeat; "
 	    "UPDATE bastion_schema SET version = 2"));
 }
 
