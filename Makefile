@@ -379,10 +379,13 @@ $(B)/fuzz/mkseeds: fuzz/mkseeds.c fuzz/fuzz.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
+# targets whose only seeds are their checked-in fuzz/corpus/NAME
+FUZZ_SEEDS_CHECKED_IN = ckpt
 $(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
 		policies/broken/*.yaml)
-	$(B)/fuzz/mkseeds $(B)/corpus $(FUZZ_NAMES)
-	@mkdir -p $(B)/corpus/policy
+	$(B)/fuzz/mkseeds $(B)/corpus \
+		$(filter-out $(FUZZ_SEEDS_CHECKED_IN),$(FUZZ_NAMES))
+	@mkdir -p $(B)/corpus/policy $(FUZZ_SEEDS_CHECKED_IN:%=$(B)/corpus/%)
 	cp policies/*.yaml policies/broken/*.yaml $(B)/corpus/policy/
 	@touch $@
 
