@@ -302,7 +302,7 @@ check-unit: tests check-layers
 # (tests/e2e/harness/pg.py, as an unprivileged user, on a Unix socket), a
 # database emptied before each test (tests/unit/store_fixture.h). Skipped,
 # saying so, only when the PostgreSQL binaries are not installed.
-PG_UNIT = store state store_client store_actor approvals auditckpt
+PG_UNIT = store state store_client store_actor approvals auditckpt nodebeat
 check-unit-pg: tests
 	@$(PYTHON) tests/e2e/harness/pg.py run -- sh -c 'set -e; \
 		for t in $(PG_UNIT:%=$(abspath $(B))/tests/test_%); do \
@@ -413,10 +413,13 @@ $(B)/fuzz/mkseeds: fuzz/mkseeds.c fuzz/fuzz.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
+# targets whose only seeds are their checked-in fuzz/corpus/NAME
+FUZZ_SEEDS_CHECKED_IN = ckpt
 $(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
 		policies/broken/*.yaml)
-	$(B)/fuzz/mkseeds $(B)/corpus $(FUZZ_NAMES)
-	@mkdir -p $(B)/corpus/policy
+	$(B)/fuzz/mkseeds $(B)/corpus \
+		$(filter-out $(FUZZ_SEEDS_CHECKED_IN),$(FUZZ_NAMES))
+	@mkdir -p $(B)/corpus/policy $(FUZZ_SEEDS_CHECKED_IN:%=$(B)/corpus/%)
 	cp policies/*.yaml policies/broken/*.yaml $(B)/corpus/policy/
 	@touch $@
 

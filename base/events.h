@@ -91,7 +91,7 @@ enum bev_role {
 	F(old_keys) F(new_keys) F(recipients)                                         \
 	F(direction) F(size) F(sequential) F(file)                         \
 	F(rp_id) F(origin) F(uv)                                           \
-	F(node) F(peers) F(tries) F(retry_in)
+	F(node) F(peers) F(tries) F(retry_in) F(seen)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -237,6 +237,8 @@ enum bev_role {
 	X(SESSION_KILLED, "session.killed", BEV_BY_VERB, NONE,             \
 	    "session admin via user vendor device from reason",            \
 	    "assertion")                                                   \
+	X(SESSION_LOST, "session.lost", BEV_BY_LISTENER, NONE,             \
+	    "session node user vendor device seen", "")                    \
 	X(SESSION_RECORDING, "session.recording", BEV_BY_MONITOR, ANCHOR,  \
 	    "session user recording path", "")                             \
 	X(SESSION_RECORDING_FAILED, "session.recording_failed",            \

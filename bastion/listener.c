@@ -67,6 +67,7 @@ listener_signal_cb(uv_signal_t *s, int sig)
 	uv_close((uv_handle_t *)&L->sighup, NULL);
 	health_stop();
 	checkpoint_stop();
+	nodebeat_stop();
 	for (i = 0; i < L->nsocks; i++)
 		uv_close((uv_handle_t *)&L->socks[i], NULL);
 	while (L->pre != NULL)
@@ -201,8 +202,9 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 		    "bastiond will not serve", pol->state_dir);
 		goto out;
 	}
-	/* the audit chain's signed checkpoints, with the node's audit key */
-	if (checkpoint_start(L) != 0)
+	/* the audit chain's signed checkpoints, with the node's audit key;
+	 * the node's heartbeat in a shared store */
+	if (checkpoint_start(L) != 0 || nodebeat_start(L) != 0)
 		goto out;
 	/* the store actor (docs/ARCHITECTURE.md, "Store"), off this loop */
 	if (store_actor_start(pol->state_dir, loop, registry_pushed, L,
@@ -221,6 +223,7 @@ listener_run(struct policy *pol, const char *policy_path, int debug)
 		L->stopping = 1;
 		health_stop();
 		checkpoint_stop();
+		nodebeat_stop();
 		if (L->recorder_running)
 			uv_process_kill(&L->recorder, SIGTERM);
 		uv_close((uv_handle_t *)&L->recorder_restart, NULL);
@@ -258,6 +261,7 @@ out:
 	sdnotify_watchdog_stop();
 	health_stop();
 	checkpoint_stop();
+	nodebeat_stop();
 	for (i = 0; i < L->nsocks; i++)
 		if (!uv_is_closing((uv_handle_t *)&L->socks[i]))
 			uv_close((uv_handle_t *)&L->socks[i], NULL);

@@ -165,6 +165,12 @@ void checkpoint_write(struct listener *L, const char *reason);
 void checkpoint_stop(void);
 void checkpoint_free(void);
 
+/* nodebeat.c: on a shared store, this node's heartbeat, and other nodes'
+ * silent sessions shown lost (store/nodebeat.h); nothing on SQLite.
+ * nodebeat_stop closes its timer. */
+int nodebeat_start(struct listener *L);
+void nodebeat_stop(void);
+
 /* reload.c: the adopted policy's text as a sealed memfd for the workers
  * (-1, logged, on failure); SIGHUP's callback. */
 int reload_policy_fd(const struct policy *pol);

@@ -56,10 +56,6 @@
 #include "store_call.h"
 #include "store_wire.h"
 
-/* a SHA-256 in hex, for the checkpoint seeds */
-#define CKPT_SEED_H \
-	"3333333333333333333333333333333333333333333333333333333333333333"
-
 static const char *outdir;
 
 static void
@@ -566,13 +562,6 @@ static const struct {
 	    "CT \xe8\xa3\x85\xe7\xbd\xae" },
 	{ "notify", "names", "g\xc3\xafna\x1fglo\nbex\x1fpacs\r\nTo: x@y"
 	    "\x1f" },
-	{ "ckpt", "two-nodes", "bastion-checkpoint-v1 id=1 node=a seq=2 "
-	    "hash=" CKPT_SEED_H " ts=1765000000 peers=- sig=" CKPT_SEED_H
-	    CKPT_SEED_H "\nbastion-checkpoint-v1 id=2 node=b seq=7 hash="
-	    CKPT_SEED_H " ts=1765000001 peers=a:2:" CKPT_SEED_H " sig="
-	    CKPT_SEED_H CKPT_SEED_H "\n" },
-	{ "ckpt", "bad", "bastion-checkpoint-v1 id=01 node=.a seq=0 hash=AB "
-	    "ts=-1 peers=b:1:x,a:2: sig=zz extra\n" },
 	{ "window", "weekdays", "mon-fri 08:00-18:00" },
 	{ "window", "overnight", "daily 22:00-06:00" },
 	{ "window", "list", "mon,wed,fri-sun 00:00-23:59" },

@@ -293,6 +293,9 @@ struct policy {
 	unsigned store_checkpoint_s;	/* store: checkpoint_interval: a
 					 * signed checkpoint of the audit
 					 * chain this often (seconds) */
+	unsigned store_lost_after_s;	/* store: lost_after: another
+					 * node's sessions are shown lost
+					 * once its heartbeat is older */
 
 	struct policy_vendor *vendors;
 	size_t nvendors;
@@ -322,6 +325,7 @@ int policy_load(const char *path, FILE *errs, size_t *nerrs,
     struct policy **out);
 void policy_free(struct policy *p);
 #define POLICY_CHECKPOINT_S	300	/* store: checkpoint_interval */
+#define POLICY_LOST_AFTER_S	60	/* store: lost_after */
 /* 1 if s is a node name as store: node takes it (1..63 of [A-Za-z0-9._-],
  * not starting with a dot or dash), else 0. */
 int policy_node_name_ok(const char *s);

@@ -9,6 +9,8 @@
  *     node: bastion-a               # default: the host name
  *     health: "127.0.0.1:8022"      # readiness for a load balancer
  *     checkpoint_interval: 5m       # signed audit checkpoints (default)
+ *     lost_after: 1m                # another node silent: its sessions
+ *                                   # are shown lost (default)
  *
  * Without the section the store is SQLite in paths.state_dir. The
  * connection string is checked with libpq's own parser (PQconninfoParse)
@@ -133,7 +135,8 @@ void
 parse_store(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "backend", "conninfo",
-	    "password_file", "node", "health", "checkpoint_interval", NULL };
+	    "password_file", "node", "health", "checkpoint_interval",
+	    "lost_after", NULL };
 	const char *what = "store", *s;
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
@@ -146,13 +149,19 @@ parse_store(struct pctx *c, const struct ynode *root)
 	parse_health(c, m);
 	/* the audit chain's signed checkpoints (docs/AUDIT.md, 10) */
 	p->store_checkpoint_s = POLICY_CHECKPOINT_S;
-	if (m != NULL)
+	p->store_lost_after_s = POLICY_LOST_AFTER_S;
+	if (m != NULL) {
 		(void)get_duration(c, m, "checkpoint_interval", what,
 		    &p->store_checkpoint_s);
+		/* another node's sessions shown lost (bastion/nodebeat.c) */
+		(void)get_duration(c, m, "lost_after", what,
+		    &p->store_lost_after_s);
+	}
 	if (m == NULL || ymap_get(m, "backend") == NULL) {
 		if (m != NULL && ymap_get(m, "node") == NULL &&
 		    ymap_get(m, "health") == NULL &&
-		    ymap_get(m, "checkpoint_interval") == NULL)
+		    ymap_get(m, "checkpoint_interval") == NULL &&
+		    ymap_get(m, "lost_after") == NULL)
 			(void)field(c, m, "backend", what, "backend: sqlite "
 			    "or postgresql");
 		else if (m != NULL && (ymap_get(m, "conninfo") != NULL ||

@@ -355,6 +355,8 @@ struct state_session {
 	char killed_by[80];
 	char node[64];		/* the bastiond node it runs on (store:
 				   node:, docs/SCALE-OUT.md); "" before */
+	int lost;		/* not ended, but its node fell silent
+				   (store: lost_after; store/nodebeat.h) */
 };
 
 /* What the monitor needs about one live session every second. */

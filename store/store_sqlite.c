@@ -208,7 +208,13 @@ const char *const sq_schema[] = {
 	"CREATE TABLE audit_node_key ("
 	"  node TEXT PRIMARY KEY,"
 	"  pubkey TEXT NOT NULL,"
-	"  published INTEGER NOT NULL);",
+	"  published INTEGER NOT NULL);"
+	/* ... and each node's heartbeat, and the sessions of a node gone
+	 * silent (store/nodebeat.c) */
+	"CREATE TABLE node_heartbeat ("
+	"  node TEXT PRIMARY KEY,"
+	"  seen INTEGER NOT NULL);"
+	"ALTER TABLE session ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

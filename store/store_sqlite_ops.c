@@ -242,12 +242,13 @@ static const struct sq_col sq_session_cols[] = {
 	SQC(SQC_TEXT, state_session, kill_reason),
 	SQC(SQC_TEXT, state_session, killed_by),
 	SQC(SQC_TEXT, state_session, node),
+	SQC(SQC_INT, state_session, lost),
 };
 const struct sq_map sq_session_map =
     SQ_MAP(state_session, sq_session_cols);
 #define SQ_SESSION_SELECT "SELECT id, sid, pid, engineer, vendor, device, " \
 	"source, started, grant_id, recording, ended, end_reason, " \
-	"kill_requested, kill_reason, killed_by, node FROM session "
+	"kill_requested, kill_reason, killed_by, node, lost FROM session "
 
 static int
 sq_session_start(struct store *s, const struct state_session *ss,

@@ -70,8 +70,8 @@ appr_session_json(const struct verb_ctx *c, const struct state_session *s,
 	appr_json_strs(c->out, (const char *const []){ "recording",
 	    s->recording, NULL });
 	fprintf(c->out, ",\"recorded_bytes\":%lld,\"idle_seconds\":%lld,"
-	    "\"kill_requested\":%s", bytes, idle,
-	    s->kill_requested ? "true" : "false");
+	    "\"kill_requested\":%s,\"lost\":%s", bytes, idle,
+	    s->kill_requested ? "true" : "false", s->lost ? "true" : "false");
 	appr_json_strs(c->out, (const char *const []){ "killed_by",
 	    s->killed_by, "kill_reason", s->kill_reason, NULL });
 	fputc('}', c->out);
@@ -117,6 +117,9 @@ appr_session_line(const struct state_session *s, void *arg)
 	if (s->ended != 0)
 		snprintf(state, sizeof(state), "ended: %s", s->end_reason[0] ?
 		    s->end_reason : "-");
+	else if (s->lost)
+		snprintf(state, sizeof(state), "lost (node %s silent)",
+		    s->node[0] ? s->node : "-");
 	else if (s->kill_requested)
 		snprintf(state, sizeof(state), "ending (killed by %s)",
 		    s->killed_by[0] ? s->killed_by : "-");

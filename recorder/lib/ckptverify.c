@@ -239,8 +239,11 @@ ckptv_add(struct ckptv *v, const struct ckpt *c)
 	w->peer0 = v->npeers;
 	w->npeers = (unsigned)c->npeers;
 	memcpy(w->hash, c->hash, sizeof(w->hash));
-	memcpy(&v->peers[v->npeers], c->peers, c->npeers * sizeof(*c->peers));
-	v->npeers += c->npeers;
+	if (c->npeers > 0) {	/* v->peers is NULL until the first */
+		memcpy(&v->peers[v->npeers], c->peers,
+		    c->npeers * sizeof(*c->peers));
+		v->npeers += c->npeers;
+	}
 	if (n->pub.rows == 0 || c->seq > n->pub.last_seq) {
 		n->pub.last_seq = c->seq;
 		n->pub.last_id = c->id;
@@ -407,7 +410,9 @@ ckptv_chain_line(const struct auditlog_line *l, const char *text,
 	}
 	memset(&c, 0, sizeof(c));
 	c.npeers = w->npeers;
-	memcpy(c.peers, &cw->v->peers[w->peer0], w->npeers * sizeof(*c.peers));
+	if (w->npeers > 0)
+		memcpy(c.peers, &cw->v->peers[w->peer0],
+		    w->npeers * sizeof(*c.peers));
 	if (!is_ckpt || auditlog_field(l->body, l->bodylen, "peers", peers,
 	    sizeof(peers)) != 0 || ckpt_peers_format(&c, want,
 	    sizeof(want)) != 0 || strcmp(peers, want) != 0)

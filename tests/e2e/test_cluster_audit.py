@@ -20,19 +20,23 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 
 import pytest
 
 from harness import util
+from test_failover import kill_node
 from test_scale_out import cluster, ctl, node_ssh, nodes  # noqa: F401
 
 INTERVAL = "1s"
+LOST_AFTER = 3
 
 
 @pytest.fixture
 def store_extra():
-    """test_scale_out's nodes, checkpointing every second."""
-    return {"checkpoint_interval": INTERVAL}
+    """test_scale_out's nodes, checkpointing every second; a node silent
+    for 3 s has its sessions shown lost."""
+    return {"checkpoint_interval": INTERVAL, "lost_after": LOST_AFTER}
 
 
 # -- helpers ------------------------------------------------------------------
@@ -315,3 +319,42 @@ def test_two_nodes_vouch_for_each_other(nodes, build_dir, cluster,
     assert r.returncode == 1
     assert "is not signed by node bastion-a's audit key" in r.stderr, \
         r.stderr
+
+
+# -- a dead node's sessions ----------------------------------------------------
+
+def test_a_dead_nodes_sessions_are_lost_not_live(nodes, build_dir):
+    world, p, b = nodes
+    a = world.bastion
+    proc = p["alice"].popen("ct-scanner", "echo started; sleep 60",
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline() == "started\n"
+        # a live node's session: live, however long we look
+        time.sleep(LOST_AFTER + 1)
+        [s] = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+        assert (s["node"], s["lost"]) == ("bastion-a", False), s
+        kill_node(a)
+
+        def lost():
+            ss = json.loads(ctl(build_dir, b, "sessions", "--json").stdout)
+            return ss if ss and ss[0]["lost"] else None
+        [s] = util.wait_until(lost, LOST_AFTER + 10,
+                              what="node A's session shown lost on B")
+        # shown lost, not ended: nobody but A ends A's rows
+        assert s["ended"] == 0 and s["engineer"] == "alice"
+        table = " ".join(ctl(build_dir, b, "sessions",
+                             "--wide").stdout.split())
+        assert "lost (node bastion-a silent)" in table, table
+        # audited once, by the node that noticed
+        ev = b.wait_audit(event="session.lost", session=s["sid"])
+        assert (ev["node"], ev["user"], ev["device"]) == \
+            ("bastion-a", "alice", "ct-scanner")
+        time.sleep(2)
+        assert len(b.audit_events(event="session.lost")) == 1
+        assert "node bastion-a silent since" in b.log()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)

@@ -755,6 +755,7 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
 	    "DROP TABLE file_export; "
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
+	    "DROP TABLE node_heartbeat; "
 	    "PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
@@ -762,6 +763,7 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
 	    "DROP TABLE file_export; "
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
+	    "DROP TABLE node_heartbeat; "
 	    "UPDATE bastion_schema SET version = 2"));
 }
 
