@@ -44,9 +44,8 @@ copy(char *dst, size_t cap, const char *src)
 	    cap ? -1 : 0);
 }
 
-/* "access_key_id = X" / "secret_access_key = Y" lines of the file. */
-static int
-cred_parse(struct s3 *s, char *text, char *err, size_t errlen)
+int
+s3_credentials_parse(struct s3 *s, char *text, char *err, size_t errlen)
 {
 	char *line, *save = NULL, *eq, *k, *v;
 	size_t n;
@@ -120,7 +119,7 @@ cred_load(struct s3 *s, const char *path, char *err, size_t errlen)
 		    "or it is over %d bytes", path, CRED_FILE_MAX);
 	else {
 		text[n] = '\0';
-		r = cred_parse(s, text, err, errlen);
+		r = s3_credentials_parse(s, text, err, errlen);
 	}
 	close(fd);
 	OPENSSL_cleanse(text, sizeof(text));
@@ -287,9 +286,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return (len);
 }
 
-/* "SignatureDoesNotMatch" from an S3 error body, if it has a plain one. */
-static void
-error_code(const char *body, char *out, size_t outlen)
+void
+s3_error_code(const char *body, char *out, size_t outlen)
 {
 	const char *a, *b;
 	size_t n;
@@ -390,7 +388,7 @@ request(const struct s3 *s, const char *method, const char *key,
 	if (x->res->status == 200 && cc == CURLE_OK)
 		r = 0;
 	else if (x->res->status != 0 && x->res->status != 200) {
-		error_code(x->errbody, code, sizeof(code));
+		s3_error_code(x->errbody, code, sizeof(code));
 		snprintf(x->res->why, sizeof(x->res->why), "HTTP %ld%s%s",
 		    x->res->status, code[0] != '\0' ? " " : "", code);
 	} else if (x->write_failed)

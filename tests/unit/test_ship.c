@@ -1,6 +1,7 @@
 /*
- * test_sigv4.c - bastion-ship's AWS Signature Version 4 signer
- * (ship/sigv4.c) against known answers AWS published: two requests of
+ * test_ship.c - bastion-ship's pieces that must be exactly right. Its
+ * AWS Signature Version 4 signer (ship/sigv4.c) against known answers AWS
+ * published: two requests of
  * the Signature Version 4 test suite (get-vanilla and
  * get-vanilla-query-order-key-case, credentials AKIDEXAMPLE, service
  * "service") and three of the S3 API reference's examples (GET Object
@@ -9,7 +10,12 @@
  * the scope, the key derivation or the hex fails them. Also: URI
  * encoding as S3 wants it, and the refusals (upper-case or repeated
  * header names, a header value with a line break, a bad date, output too
- * small). docs/RECORDING-STORE.md.
+ * small). What it reads from the store and from its credentials file:
+ * a by-id entry only in its exact form and only for the asked id (a key
+ * for another id, "..", a signed or padded size, a second line are
+ * refused), an S3 error body's <Code> only when plain, the credentials
+ * file's names and values; recording ids and object keys.
+ * docs/RECORDING-STORE.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,6 +228,126 @@ test_amz_date(void **state)
 	assert_string_equal(d, "20150830T123600Z");
 }
 
+#define ID	"20261207T213651Z-9a5ce9a9528aacf2"
+#define SHA	"89e6a22eef7b3b221abbace9f19e4786b55f24d4d11476ebf886cc6463ac2b39"
+
+static int
+entry(const char *text, char *key, unsigned long long *size)
+{
+	char sha[SHIP_SHA256_HEX];
+
+	return (ship_index_parse(ID, text, strlen(text), key, SHIP_KEY_MAX,
+	    size, sha));
+}
+
+static void
+test_index_entry(void **state)
+{
+	static const char *const bad[] = {
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA,	/* no newline */
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA "\nmore\n",
+		"p/node-a/2026/12/" ID ".brec  1247 " SHA "\n",
+		"p/node-a/2026/12/" ID ".brec -1247 " SHA "\n",
+		"p/node-a/2026/12/" ID ".brec +1247 " SHA "\n",
+		"p/node-a/2026/12/" ID ".brec 01247 " SHA "\n",
+		"p/node-a/2026/12/20261207T000000Z-00.brec 1247 " SHA "\n",
+		"p/../../etc/" ID ".brec 1247 " SHA "\n",
+		"/" ID ".brec 1247 " SHA "\n",
+		ID ".brec 1247 " SHA "\n",
+		"p/node-a/2026/12/" ID ".brec 1247 89E6" SHA "\n",
+		"p/node-a/2026/12/" ID ".brec 1247 89e6\n",
+		"",
+	};
+	char key[SHIP_KEY_MAX], sha[SHIP_SHA256_HEX];
+	unsigned long long size = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(entry("p/node-a/2026/12/" ID ".brec 1247 " SHA "\n",
+	    key, &size), 0);
+	assert_string_equal(key, "p/node-a/2026/12/" ID ".brec");
+	assert_int_equal(size, 1247);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (entry(bad[i], key, &size) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	/* the length given counts, not a NUL: nothing past it is read */
+	assert_int_equal(ship_index_parse(ID, "p/n/2026/12/" ID ".brec 1 " SHA
+	    "\nXX", strlen("p/n/2026/12/" ID ".brec 1 " SHA "\n"), key,
+	    sizeof(key), &size, sha), 0);
+	assert_int_equal(ship_index_parse(ID, "x\0y", 3, key, sizeof(key),
+	    &size, sha), -1);
+}
+
+static void
+test_error_code(void **state)
+{
+	char code[80];
+
+	(void)state;
+	s3_error_code("<?xml version=\"1.0\"?><Error><Code>"
+	    "SignatureDoesNotMatch</Code></Error>", code, sizeof(code));
+	assert_string_equal(code, "SignatureDoesNotMatch");
+	s3_error_code("<Error><Code>Bad Code</Code></Error>", code,
+	    sizeof(code));
+	assert_string_equal(code, "");
+	s3_error_code("<Error><Code>\x1b[2J</Code></Error>", code,
+	    sizeof(code));
+	assert_string_equal(code, "");
+	s3_error_code("<Error><Code>NoEnd", code, sizeof(code));
+	assert_string_equal(code, "");
+	s3_error_code("<Code>AccessDenied</Code>", code, 5);
+	assert_string_equal(code, "");
+}
+
+static void
+test_credentials(void **state)
+{
+	struct s3 s;
+	char text[256], err[200];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	snprintf(text, sizeof(text), "# store\n\n  access_key_id = AKIA42 \r\n"
+	    "secret_access_key=wJal/K7+MDENG  \n");
+	assert_int_equal(s3_credentials_parse(&s, text, err, sizeof(err)), 0);
+	assert_string_equal(s.access_key, "AKIA42");
+	assert_string_equal(s.secret_key, "wJal/K7+MDENG");
+	s3_close(&s);
+	assert_string_equal(s.secret_key, "");
+	memset(&s, 0, sizeof(s));
+	snprintf(text, sizeof(text), "access_key_id = AK\n");
+	assert_int_equal(s3_credentials_parse(&s, text, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "secret_access_key"));
+	memset(&s, 0, sizeof(s));
+	snprintf(text, sizeof(text), "access_key_id = A K\nsecret_access_key"
+	    " = x\n");
+	assert_int_equal(s3_credentials_parse(&s, text, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 1"));
+	snprintf(text, sizeof(text), "region = x\n");
+	assert_int_equal(s3_credentials_parse(&s, text, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown name"));
+	snprintf(text, sizeof(text), "just a line\n");
+	assert_int_equal(s3_credentials_parse(&s, text, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "NAME = VALUE"));
+}
+
+static void
+test_ids_and_keys(void **state)
+{
+	char key[SHIP_KEY_MAX];
+
+	(void)state;
+	assert_true(ship_id_ok(ID));
+	assert_false(ship_id_ok("../20261207"));
+	assert_false(ship_id_ok("x20261207T213651Z"));
+	assert_false(ship_id_ok(""));
+	assert_int_equal(ship_object_key("node-a", ID, key, sizeof(key)), 0);
+	assert_string_equal(key, "node-a/2026/12/" ID ".brec");
+	assert_int_equal(ship_object_key("node-a", "a/b", key, sizeof(key)),
+	    -1);
+	assert_int_equal(ship_object_key("node-a", ID, key, 20), -1);
+}
+
 int
 main(void)
 {
@@ -234,6 +360,10 @@ main(void)
 		cmocka_unit_test(test_uri_encode),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_amz_date),
+		cmocka_unit_test(test_index_entry),
+		cmocka_unit_test(test_error_code),
+		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_ids_and_keys),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
