@@ -95,6 +95,24 @@ s3_credentials_parse(struct s3 *s, char *text, char *err, size_t errlen)
 	return (0);
 }
 
+/*
+ * A file systemd handed this service (LoadCredential=, below
+ * $CREDENTIALS_DIRECTORY): only the unit's user and root can read it,
+ * whether systemd chowned it or gave the user an ACL (group bits then
+ * show the ACL's mask), so only the other bits must be clear.
+ */
+static int
+from_systemd(const char *path)
+{
+	const char *d = getenv("CREDENTIALS_DIRECTORY");
+	size_t n;
+
+	if (d == NULL || d[0] != '/' || (n = strlen(d)) < 2)
+		return (0);
+	return (strncmp(path, d, n) == 0 && path[n] == '/' &&
+	    strchr(path + n + 1, '/') == NULL && strstr(path, "..") == NULL);
+}
+
 static int
 cred_load(struct s3 *s, const char *path, char *err, size_t errlen)
 {
@@ -109,7 +127,8 @@ cred_load(struct s3 *s, const char *path, char *err, size_t errlen)
 		return (-1);
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (sb.st_mode & 077) != 0 || sb.st_uid != geteuid())
+	    (from_systemd(path) ? (sb.st_mode & 007) != 0 :
+	    (sb.st_mode & 077) != 0 || sb.st_uid != geteuid()))
 		snprintf(err, errlen, "the credentials file %s must be a "
 		    "regular file of this user (uid %u) that no one else may "
 		    "read (chmod 0600)", path, (unsigned)geteuid());
@@ -181,6 +200,8 @@ s3_open(struct s3 *s, const struct policy_recstore *rs, char *err,
     size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
+	if (errlen > 0)
+		err[0] = '\0';
 	s->timeout_ms = 60000;
 	if (!rs->s3 || rs->endpoint == NULL || rs->bucket == NULL ||
 	    rs->credentials_file == NULL) {

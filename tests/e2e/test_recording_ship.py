@@ -94,12 +94,13 @@ def ship_policy(world, s3, node="node-a", secret="S3RVER", **extra):
     return pol
 
 
-def ship(build_dir, world, *args, timeout=60):
+def ship(build_dir, world, *args, timeout=60, env=None):
     return subprocess.run(
         [str(build_dir / "bastion-ship"), "-f", str(world.bastion.policy_path),
          "-a", str(world.bastion.state_dir)] +
         [str(a) for a in args], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, timeout=timeout)
+        stderr=subprocess.PIPE, text=True, timeout=timeout,
+        env=dict(os.environ, **(env or {})))
 
 
 def recorded_session(world, person, marker):
@@ -286,6 +287,21 @@ def test_credentials_and_endpoint_rules(cast, s3, build_dir):
     r = ship(build_dir, world, "--once")
     assert r.returncode == 1
     assert "no one else may read" in r.stderr
+    # a copy systemd handed the unit (LoadCredential=): group bits may
+    # show an ACL's mask there, other bits still may not
+    creds = world.dir / "credentials"
+    creds.mkdir()
+    copy = credentials(creds, mode=0o440)
+    r = ship(build_dir, world, "--once", "-c", copy,
+             env={"CREDENTIALS_DIRECTORY": str(creds)})
+    assert r.returncode == 0, r.stderr
+    os.chmod(copy, 0o444)
+    r = ship(build_dir, world, "--once", "-c", copy,
+             env={"CREDENTIALS_DIRECTORY": str(creds)})
+    assert r.returncode == 1 and "no one else may read" in r.stderr
+    os.chmod(copy, 0o440)
+    r = ship(build_dir, world, "--once", "-c", copy)
+    assert r.returncode == 1 and "no one else may read" in r.stderr
     os.chmod(cred, 0o600)
     cred.write_text("access_key_id = S3RVER\n")
     r = ship(build_dir, world, "--once")
