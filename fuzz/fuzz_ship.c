@@ -36,16 +36,27 @@ entry(const char *p, size_t n)
 		abort();
 }
 
+/* p[0..n-1] as a string of its own (what the programs hold) */
+static char *
+terminated(const char *p, size_t n)
+{
+	char *s;
+
+	if ((s = malloc(n + 1)) != NULL) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return (s);
+}
+
 static void
 error_body(const char *p, size_t n)
 {
 	char *body, code[80];
 	size_t cn;
 
-	if ((body = malloc(n + 1)) == NULL)
+	if ((body = terminated(p, n)) == NULL)
 		return;
-	memcpy(body, p, n);
-	body[n] = '\0';
 	s3_error_code(body, code, sizeof(code));
 	cn = strnlen(code, sizeof(code));
 	if (cn > 64 || strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
@@ -61,10 +72,8 @@ credentials(const char *p, size_t n)
 	char *text, err[200];
 	size_t an;
 
-	if ((text = malloc(n + 1)) == NULL)
+	if ((text = terminated(p, n)) == NULL)
 		return;
-	memcpy(text, p, n);
-	text[n] = '\0';
 	memset(&s, 0, sizeof(s));
 	if (s3_credentials_parse(&s, text, err, sizeof(err)) == 0) {
 		an = strnlen(s.access_key, sizeof(s.access_key));
