@@ -162,8 +162,10 @@ audverb_fetch(struct verb_ctx *c, const char *id, char *path, size_t len)
 	char dir[PATH_MAX], pol[PATH_MAX], rid[REC_SESSION_ID_MAX + 1];
 	char *argv[] = { "-q", "-f", pol, "fetch", rid, dir, NULL };
 
+	/* a recording id (YYYYMMDDTHHMMSSZ-...), not a session number */
 	if (!c->pol->recstore.s3 || c->pol->path == NULL ||
-	    !recfmt_session_id_valid(id) || strlen(id) >= sizeof(rid) ||
+	    !recfmt_session_id_valid(id) || strspn(id, "0123456789") < 8 ||
+	    strlen(id) >= sizeof(rid) ||
 	    (size_t)snprintf(dir, sizeof(dir), "%s/fetched",
 	    c->pol->state_dir) >= sizeof(dir) ||
 	    (size_t)snprintf(path, len, "%s/%s.brec", dir, id) >= len ||
