@@ -43,7 +43,7 @@
 #                         web/vendor -> $(B)/web-static/ by `make web`)
 #   ship/*.c           -> $(B)/bastion-ship   (sealed recordings to an S3
 #                         store; all but main is $(B)/libship.a, which
-#                         test_sigv4 links too)
+#                         test_ship links too)
 #   notify/*.c         -> $(B)/bastion-notify (links base only; the rest of
 #                         notify/ but main is $(B)/libnotify.a, which
 #                         test_notify and fuzz_notify link too)
@@ -266,8 +266,10 @@ $(B)/tests/test_notify: $(NOTIFY_LIB)
 $(B)/tests/test_notify: TEST_EXTRA = $(NOTIFY_LIB)
 $(B)/fuzz_notify: $(NOTIFY_LIB)
 $(B)/fuzz_notify: TEST_EXTRA = $(NOTIFY_LIB)
-$(B)/tests/test_sigv4: $(SHIP_LIB)
-$(B)/tests/test_sigv4: TEST_EXTRA = $(SHIP_LIB)
+$(B)/fuzz_ship: $(SHIP_LIB) $(NOTIFY_LIB)
+$(B)/fuzz_ship: TEST_EXTRA = $(SHIP_LIB) $(NOTIFY_LIB) $(SHIP_LDLIBS)
+$(B)/tests/test_ship: $(SHIP_LIB) $(NOTIFY_LIB)
+$(B)/tests/test_ship: TEST_EXTRA = $(SHIP_LIB) $(NOTIFY_LIB) $(SHIP_LDLIBS)
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -391,7 +393,7 @@ fuzz-targets: $(FUZZ_BIN) $(B)/corpus/.stamp
 # (-MMD: some targets compile in a .c file of ctl/)
 $(B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(B)/libpamhelp.a $(LIBS)
 	@mkdir -p $(B)/fuzz
-	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -Inotify -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
+	$(CC) $(ALL_CFLAGS) -Ifuzz -Ipam -Inotify -Iship -MMD -MP -MF $(B)/fuzz/fuzz_$*.d \
 		-fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(TEST_EXTRA) $(B)/libpamhelp.a \
 		$(LIBS) $(LDLIBS)
 

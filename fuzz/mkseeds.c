@@ -562,6 +562,13 @@ static const struct {
 	    "CT \xe8\xa3\x85\xe7\xbd\xae" },
 	{ "notify", "names", "g\xc3\xafna\x1fglo\nbex\x1fpacs\r\nTo: x@y"
 	    "\x1f" },
+	{ "ship", "entry", "ihospital-a/node-a/2026/12/"
+	    "20261207T213651Z-9a5ce9a9528aacf2.brec 1247 89e6a22eef7b3b221a"
+	    "bbace9f19e4786b55f24d4d11476ebf886cc6463ac2b39\n" },
+	{ "ship", "error", "e<?xml version=\"1.0\"?><Error><Code>"
+	    "SignatureDoesNotMatch</Code><Message>x</Message></Error>" },
+	{ "ship", "credentials", "c# key\naccess_key_id = S3RVER\n"
+	    "secret_access_key = S3RVER\r\n" },
 	{ "window", "weekdays", "mon-fri 08:00-18:00" },
 	{ "window", "overnight", "daily 22:00-06:00" },
 	{ "window", "list", "mon,wed,fri-sun 00:00-23:59" },

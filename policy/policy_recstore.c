@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "policy_int.h"
 
 #define RECSTORE_NAME_MAX	63
@@ -172,12 +173,7 @@ parse_recstore(struct pctx *c, const struct ynode *m)
 void
 policy_recstore_free(struct policy_recstore *s)
 {
-	free(s->endpoint);
-	free(s->bucket);
-	free(s->region);
-	free(s->prefix);
-	free(s->credentials_file);
-	free(s->ca_file);
-	free(s->ledger_dir);
+	FREE_ALL(s->endpoint, s->bucket, s->region, s->prefix,
+	    s->credentials_file, s->ca_file, s->ledger_dir);
 	memset(s, 0, sizeof(*s));
 }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # s3-server.sh start DIR PORT | stop DIR - a real S3 server for the tests
-# and `make demo-ha`: s3rver (npm, pinned in tests/s3/package-lock.json,
-# fetched and checked by `make deps`, scripts/s3-vendor.py) on Debian's
+# and `make demo-ha`: s3rver (npm @20minutes/s3rver, the fork that checks
+# Signature Version 4; pinned with its dependencies in
+# tests/s3/package-lock.json, fetched and checked by `make deps`,
+# scripts/s3-vendor.py; started through tests/s3/s3rver.js) on Debian's
 # nodejs, listening on 127.0.0.1:PORT only, its objects under DIR/data.
 #
 # start: checks the pinned packages again (offline), starts the server in
@@ -17,8 +19,7 @@
 #   so a second start serves them again).
 # docs/RECORDING-STORE.md, "Tests".
 set -eu
-cd "$(dirname "$0")/.."
-TOP=$(pwd)
+TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUCKET=${S3_BUCKET:-bastion-recordings}
 
 usage() {

@@ -4,7 +4,7 @@
  *
  *   bastion-ship -f POLICY [-a STATE_DIR] [-k PUBKEY] [-c CREDENTIALS]
  *                [-l LEDGER_DIR] [--once] [-v]
- *   bastion-ship -f POLICY [-c CREDENTIALS] fetch SESSION-ID DIR
+ *   bastion-ship -f POLICY [-c CREDENTIALS] [-q] fetch SESSION-ID DIR
  *
  * Shipping: every `interval` (the policy's recordings: section) one pass
  * of shipper.c: each recording the recorder has sealed goes to the store
@@ -22,8 +22,10 @@
  * its own copy of the credentials: LoadCredential=).
  *
  * fetch: the recording SESSION-ID from the store into DIR/ID.brec, its
- * size and SHA-256 checked against the store's entry; then
- * `bastion-verify -k PUBKEY DIR/ID.brec`, `bastion-replay`.
+ * size and SHA-256 checked against the store's entry, and its path
+ * printed (-q: not); then `bastion-verify -k PUBKEY DIR/ID.brec`,
+ * `bastion-replay`. The auditor console's verbs run it so when a
+ * recording is not in this node's spool (verbs/audverb.c).
  *
  * It runs as its own user (systemd/bastion-ship.service: the group
  * bastion-audit reads the spool, nothing else of the node; only it reads
@@ -61,8 +63,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: bastion-ship -f POLICY [-a STATE_DIR] [-k PUBKEY] "
 	    "[-c CREDENTIALS] [-l LEDGER_DIR] [--once] [-v]\n"
-	    "       bastion-ship -f POLICY [-c CREDENTIALS] fetch SESSION-ID "
-	    "DIR\n"
+	    "       bastion-ship -f POLICY [-c CREDENTIALS] [-q] fetch "
+	    "SESSION-ID DIR\n"
 	    "  -f POLICY     the policy (its recordings: store: s3 section)\n"
 	    "  -a STATE_DIR  also append audit events to STATE_DIR/audit.log\n"
 	    "  -k PUBKEY     the recorder's public key (default "
@@ -72,6 +74,7 @@ usage(FILE *f)
 	    "  -l DIR        the ledger of what was shipped (default: the "
 	    "policy's ledger_dir)\n"
 	    "  --once        one pass, then exit (1 if anything failed)\n"
+	    "  -q            fetch: do not print the path\n"
 	    "  fetch ID DIR  the recording ID from the store into DIR\n");
 }
 
@@ -89,7 +92,8 @@ override(char **setting, const char *value)
 }
 
 static int
-do_fetch(const struct policy *pol, const char *id, const char *dir)
+do_fetch(const struct policy *pol, const char *id, const char *dir,
+    int quiet)
 {
 	char err[600], path[PATH_MAX];
 	struct s3 s;
@@ -105,7 +109,8 @@ do_fetch(const struct policy *pol, const char *id, const char *dir)
 		fprintf(stderr, "bastion-ship: fetch %s: %s\n", id, err);
 		return (1);
 	}
-	printf("%s\n", path);
+	if (!quiet)
+		printf("%s\n", path);
 	return (0);
 }
 
@@ -172,12 +177,12 @@ main(int argc, char **argv)
 		{ "once", no_argument, NULL, 'O' },
 		PROG_OPTS_END
 	};
-	static const struct prog prog = { "f:a:k:c:l:vh", longopts, usage, 2,
+	static const struct prog prog = { "f:a:k:c:l:qvh", longopts, usage, 2,
 	    0, 3 };
 	const char *polfile = NULL, *auditdir = NULL, *pubfile = NULL;
 	const char *credfile = NULL, *ledger = NULL;
 	struct policy *pol = NULL;
-	int ch, r, once = 0, verbose = 0, fetch = 0;
+	int ch, r, once = 0, verbose = 0, fetch = 0, quiet = 0;
 
 	while ((ch = prog_getopt(&prog, argc, argv, &r)) != -1) {
 		switch (ch) {
@@ -198,6 +203,9 @@ main(int argc, char **argv)
 			break;
 		case 'O':
 			once = 1;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -235,7 +243,8 @@ main(int argc, char **argv)
 	}
 	if (auditdir != NULL && !fetch)
 		(void)auditlog_open(auditdir, AUDITLOG_LAZY);
-	r = fetch ? do_fetch(pol, argv[optind + 1], argv[optind + 2]) :
+	r = fetch ? do_fetch(pol, argv[optind + 1], argv[optind + 2],
+	    quiet) :
 	    do_ship(pol, pubfile, once);
 	auditlog_close();
 	curl_global_cleanup();

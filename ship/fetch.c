@@ -4,8 +4,8 @@
  * (docs/RECORDING-STORE.md, "Reading from the store").
  *
  * The id names its by-id entry, "KEY SIZE SHA256\n" (at most 1 KiB,
- * parsed with explicit bounds: the key must be one this program writes,
- * NODE/YYYY/MM/ID.brec for this very id); the object is then streamed
+ * parsed with explicit bounds, in exactly that form: the key must end
+ * /ID.brec for this very id; fuzz/fuzz_ship.c); the object is then streamed
  * into DIR/ID.brec.part (created, never an existing file), cut past
  * SIZE, hashed as it comes, and renamed to DIR/ID.brec only when size
  * and SHA-256 match the entry. What the file proves is then for
@@ -24,19 +24,27 @@
 #include "hex.h"
 #include "ship.h"
 
-#define INDEX_MAX	1024
 
-/* "KEY SIZE SHA256\n" for id: 0 with its parts, or -1. */
-static int
-index_parse(const char *id, const char *text, size_t len, char *key,
+int
+ship_index_parse(const char *id, const char *text, size_t len, char *key,
     size_t keylen, unsigned long long *size, char sha[SHIP_SHA256_HEX])
 {
-	char k[SHIP_KEY_MAX], want[SHIP_ID_MAX + 8], tail;
+	char k[SHIP_KEY_MAX], want[SHIP_ID_MAX + 8], again[SHIP_INDEX_MAX];
+	char line[SHIP_INDEX_MAX], tail;
 	size_t kn;
 
-	if (len == 0 || len >= INDEX_MAX || memchr(text, '\0', len) != NULL ||
-	    sscanf(text, "%511[!-~] %llu %64[0-9a-f]%c", k, size, sha,
+	/* a terminated copy: text need not be */
+	if (len == 0 || len >= SHIP_INDEX_MAX ||
+	    memchr(text, '\0', len) != NULL)
+		return (-1);
+	memcpy(line, text, len);
+	line[len] = '\0';
+	if (sscanf(line, "%511[!-~] %llu %64[0-9a-f]%c", k, size, sha,
 	    &tail) != 4 || tail != '\n' || strlen(sha) != 64)
+		return (-1);
+	/* exactly the canonical line: one blank, plain digits, nothing after */
+	if ((size_t)snprintf(again, sizeof(again), "%s %llu %s\n", k, *size,
+	    sha) != len || memcmp(again, text, len) != 0)
 		return (-1);
 	/* NODE/YYYY/MM/ID.brec: ends with "/ID.brec", four parts */
 	snprintf(want, sizeof(want), "/%s.brec", id);
@@ -53,7 +61,7 @@ ship_fetch(const struct s3 *s, const char *id, const char *dir, char *out,
     size_t outlen, char *err, size_t errlen)
 {
 	char idx_key[SHIP_KEY_MAX], key[SHIP_KEY_MAX], sha[SHIP_SHA256_HEX];
-	char got[SHIP_SHA256_HEX], part[PATH_MAX], text[INDEX_MAX];
+	char got[SHIP_SHA256_HEX], part[PATH_MAX], text[SHIP_INDEX_MAX];
 	unsigned long long size;
 	struct s3_result res;
 	ssize_t n;
@@ -68,7 +76,7 @@ ship_fetch(const struct s3 *s, const char *id, const char *dir, char *out,
 		snprintf(err, errlen, "memfd: %s", strerror(errno));
 		return (-1);
 	}
-	if (s3_get(s, idx_key, fd, INDEX_MAX - 1, &res) != 0) {
+	if (s3_get(s, idx_key, fd, SHIP_INDEX_MAX - 1, &res) != 0) {
 		snprintf(err, errlen, "%s is not in the store (%s: %s)", id,
 		    idx_key, res.why);
 		close(fd);
@@ -76,13 +84,12 @@ ship_fetch(const struct s3 *s, const char *id, const char *dir, char *out,
 	}
 	n = pread(fd, text, sizeof(text) - 1, 0);
 	close(fd);
-	if (n < 0 || index_parse(id, text, (size_t)n, key, sizeof(key), &size,
+	if (n < 0 || ship_index_parse(id, text, (size_t)n, key, sizeof(key), &size,
 	    sha) != 0) {
 		snprintf(err, errlen, "the store's entry %s is not KEY SIZE "
 		    "SHA256 for this id", idx_key);
 		return (-1);
 	}
-	text[n] = '\0';
 	if ((size_t)snprintf(out, outlen, "%s/%s.brec", dir, id) >= outlen ||
 	    (size_t)snprintf(part, sizeof(part), "%s.part", out) >=
 	    sizeof(part)) {

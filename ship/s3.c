@@ -44,9 +44,8 @@ copy(char *dst, size_t cap, const char *src)
 	    cap ? -1 : 0);
 }
 
-/* "access_key_id = X" / "secret_access_key = Y" lines of the file. */
-static int
-cred_parse(struct s3 *s, char *text, char *err, size_t errlen)
+int
+s3_credentials_parse(struct s3 *s, char *text, char *err, size_t errlen)
 {
 	char *line, *save = NULL, *eq, *k, *v;
 	size_t n;
@@ -96,6 +95,24 @@ cred_parse(struct s3 *s, char *text, char *err, size_t errlen)
 	return (0);
 }
 
+/*
+ * A file systemd handed this service (LoadCredential=, below
+ * $CREDENTIALS_DIRECTORY): only the unit's user and root can read it,
+ * whether systemd chowned it or gave the user an ACL (group bits then
+ * show the ACL's mask), so only the other bits must be clear.
+ */
+static int
+from_systemd(const char *path)
+{
+	const char *d = getenv("CREDENTIALS_DIRECTORY");
+	size_t n;
+
+	if (d == NULL || d[0] != '/' || (n = strlen(d)) < 2)
+		return (0);
+	return (strncmp(path, d, n) == 0 && path[n] == '/' &&
+	    strchr(path + n + 1, '/') == NULL && strstr(path, "..") == NULL);
+}
+
 static int
 cred_load(struct s3 *s, const char *path, char *err, size_t errlen)
 {
@@ -110,7 +127,8 @@ cred_load(struct s3 *s, const char *path, char *err, size_t errlen)
 		return (-1);
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (sb.st_mode & 077) != 0 || sb.st_uid != geteuid())
+	    (from_systemd(path) ? (sb.st_mode & 007) != 0 :
+	    (sb.st_mode & 077) != 0 || sb.st_uid != geteuid()))
 		snprintf(err, errlen, "the credentials file %s must be a "
 		    "regular file of this user (uid %u) that no one else may "
 		    "read (chmod 0600)", path, (unsigned)geteuid());
@@ -120,7 +138,7 @@ cred_load(struct s3 *s, const char *path, char *err, size_t errlen)
 		    "or it is over %d bytes", path, CRED_FILE_MAX);
 	else {
 		text[n] = '\0';
-		r = cred_parse(s, text, err, errlen);
+		r = s3_credentials_parse(s, text, err, errlen);
 	}
 	close(fd);
 	OPENSSL_cleanse(text, sizeof(text));
@@ -182,6 +200,8 @@ s3_open(struct s3 *s, const struct policy_recstore *rs, char *err,
     size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
+	if (errlen > 0)
+		err[0] = '\0';
 	s->timeout_ms = 60000;
 	if (!rs->s3 || rs->endpoint == NULL || rs->bucket == NULL ||
 	    rs->credentials_file == NULL) {
@@ -287,9 +307,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return (len);
 }
 
-/* "SignatureDoesNotMatch" from an S3 error body, if it has a plain one. */
-static void
-error_code(const char *body, char *out, size_t outlen)
+void
+s3_error_code(const char *body, char *out, size_t outlen)
 {
 	const char *a, *b;
 	size_t n;
@@ -390,7 +409,7 @@ request(const struct s3 *s, const char *method, const char *key,
 	if (x->res->status == 200 && cc == CURLE_OK)
 		r = 0;
 	else if (x->res->status != 0 && x->res->status != 200) {
-		error_code(x->errbody, code, sizeof(code));
+		s3_error_code(x->errbody, code, sizeof(code));
 		snprintf(x->res->why, sizeof(x->res->why), "HTTP %ld%s%s",
 		    x->res->status, code[0] != '\0' ? " " : "", code);
 	} else if (x->write_failed)

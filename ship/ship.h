@@ -112,6 +112,17 @@ int s3_open(struct s3 *s, const struct policy_recstore *rs, char *err,
     size_t errlen);
 /* Wipe the secrets. */
 void s3_close(struct s3 *s);
+/*
+ * The credentials file's text (NUL-terminated, changed in place) into
+ * s->access_key and s->secret_key: 0, or -1 with the line and what is
+ * wrong in err. The access key is letters and digits only.
+ */
+int s3_credentials_parse(struct s3 *s, char *text, char *err, size_t errlen);
+/*
+ * The <Code> of an S3 error body (NUL-terminated, untrusted) into out:
+ * 1 to 64 letters and digits, or "" when the body has no such code.
+ */
+void s3_error_code(const char *body, char *out, size_t outlen);
 
 /* The outcome of one request. */
 struct s3_result {
@@ -196,6 +207,18 @@ int ship_object_key(const char *node, const char *id, char *out,
 int ship_id_ok(const char *id);
 
 /* ---- fetch.c ------------------------------------------------------------ */
+
+#define SHIP_INDEX_MAX		1024	/* a by-id entry */
+
+/*
+ * A by-id entry (text, len bytes, from the store: untrusted) for id:
+ * "KEY SIZE SHA256HEX\n" with KEY ending in "/ID.brec", without "..",
+ * not starting with '/'. 0 with KEY in key, SIZE, the lower-case hex in
+ * sha; -1 for anything else.
+ */
+int ship_index_parse(const char *id, const char *text, size_t len,
+    char *key, size_t keylen, unsigned long long *size,
+    char sha[SHIP_SHA256_HEX]);
 
 /*
  * Fetch recording id from the store into dir/ID.brec (created, never

@@ -287,7 +287,8 @@ failed(struct shipper *sh, const char *id, const char *path, const char *key,
 	st->failed++;
 }
 
-/* Ship the sealed recording open as fd; 0 when it is in the ledger. */
+/* Ship the sealed recording open as fd: in the ledger when it went well,
+ * else audited as failed with its backoff. */
 static void
 ship_one(struct shipper *sh, const char *id, const char *path, int fd,
     time_t now, struct ship_stats *st)

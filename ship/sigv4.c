@@ -9,7 +9,7 @@
  * ledger) is the signed x-amz-content-sha256, so a store that checks it
  * refuses a body changed on the way. The signer is pure (no clock, no
  * I/O) and checked against AWS's published examples in
- * tests/unit/test_sigv4.c.
+ * tests/unit/test_ship.c.
  *
  *	canonical request = METHOD \n URI \n QUERY \n
  *	                    name:value\n ... \n signed;names \n payload hash

@@ -1,7 +1,8 @@
 /*
  * audverb.c - what the auditor verbs share (see audverb.h): the walk over
- * recordings_dir, the recording a verb names and its audited access, the
- * offline tools run for the auditor, and the console's help and events.
+ * recordings_dir, the recording a verb names and its audited access (from
+ * the shared object store when another node recorded it), the offline
+ * tools run for the auditor, and the console's help and events.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "audverb.h"
@@ -145,6 +147,37 @@ audverb_tool_split(struct verb_ctx *c, const char *prog, char *const extra[])
 	return (audverb_run(c, prog, extra, 1));
 }
 
+/*
+ * A recording that is not in this node's spool, when the policy ships
+ * recordings to an object store (recordings: store: s3): the store's copy,
+ * fetched once by bastion-ship (beside bastiond, no shell) into
+ * STATE_DIR/fetched/, its size and SHA-256 checked against the store's
+ * entry. What it proves is then for the verb's bastion-verify or
+ * bastion-replay, as for a local one (docs/RECORDING-STORE.md). 0 with
+ * its path in path, else 1 (bastion-ship said why on c->err).
+ */
+static int
+audverb_fetch(struct verb_ctx *c, const char *id, char *path, size_t len)
+{
+	char dir[PATH_MAX], pol[PATH_MAX], rid[REC_SESSION_ID_MAX + 1];
+	char *argv[] = { "-q", "-f", pol, "fetch", rid, dir, NULL };
+
+	/* a recording id (YYYYMMDDTHHMMSSZ-...), not a session number */
+	if (!c->pol->recstore.s3 || c->pol->path == NULL ||
+	    !recfmt_session_id_valid(id) || strspn(id, "0123456789") < 8 ||
+	    strlen(id) >= sizeof(rid) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s/fetched",
+	    c->pol->state_dir) >= sizeof(dir) ||
+	    (size_t)snprintf(path, len, "%s/%s.brec", dir, id) >= len ||
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST))
+		return (1);
+	if (access(path, F_OK) == 0)
+		return (0);
+	snprintf(pol, sizeof(pol), "%s", c->pol->path);
+	snprintf(rid, sizeof(rid), "%s", id);
+	return (audverb_tool_split(c, "bastion-ship", argv) == 0 ? 0 : 1);
+}
+
 int
 audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
     size_t len)
@@ -156,7 +189,9 @@ audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
 		return (audverb_usage(c));
 	memset(&F, 0, sizeof(F));
 	F.id = a->argv[1];
-	if (audverb_walk(c->pol, &F) != 0 || F.matched != 1) {
+	if ((audverb_walk(c->pol, &F) != 0 || F.matched != 1) &&
+	    (F.matched != 0 ||
+	    audverb_fetch(c, F.id, F.found, sizeof(F.found)) != 0)) {
 		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
 		    F.id);
 		return (1);

@@ -52,7 +52,7 @@ MAN_PAGES = ["man8/bastiond.8.gz", "man8/bastion-recorder.8.gz",
              "man8/bastionctl.8.gz", "man8/pam_bastion.8.gz",
              "man1/bastion-verify.1.gz", "man1/bastion-replay.1.gz",
              "man5/bastion-policy.5.gz", "man8/bastion-rekey.8.gz",
-             "man1/bastion-escrow.1.gz"]
+             "man1/bastion-escrow.1.gz", "man8/bastion-ship.8.gz"]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ Signature Version 4. A real ssh session through the bastion is recorded
 and sealed; bastion-ship ships it: the object in s3rver's own files has
 the local file's SHA-256, and a second node (another policy, another
 node name, its own state directory) fetches it by id and bastion-verify
-and bastion-replay accept it there. With the store down the recording
+and bastion-replay accept it there; on a second running bastiond the
+auditor's ssh console replays it from the store. With the store down the recording
 stays on the spool, the failure is audited with its try, and it ships
 once the store is back; only then does keep_local remove it. A wrong
 secret is answered SignatureDoesNotMatch by s3rver, audited, and nothing
@@ -23,6 +24,7 @@ import time
 import pytest
 
 from harness import util
+from harness.bastion import Bastion
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 S3_SERVER = ROOT / "scripts" / "s3-server.sh"
@@ -94,12 +96,13 @@ def ship_policy(world, s3, node="node-a", secret="S3RVER", **extra):
     return pol
 
 
-def ship(build_dir, world, *args, timeout=60):
+def ship(build_dir, world, *args, timeout=60, env=None):
     return subprocess.run(
         [str(build_dir / "bastion-ship"), "-f", str(world.bastion.policy_path),
          "-a", str(world.bastion.state_dir)] +
         [str(a) for a in args], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, timeout=timeout)
+        stderr=subprocess.PIPE, text=True, timeout=timeout,
+        env=dict(os.environ, **(env or {})))
 
 
 def recorded_session(world, person, marker):
@@ -222,6 +225,56 @@ def test_sealed_recording_in_the_bucket_verifies_on_another_node(
     assert list(out2.iterdir()) == []
 
 
+def test_second_node_console_replays_a_recording_of_the_first(
+        cast, s3, build_dir, softsk):
+    """Node B, a second bastiond sharing the recording key (as nodes share
+    the host key), does not have the recording: carol's `replay` there
+    fetches it from the store, verifies it and shows the session."""
+    world, p = cast
+    world.start_bastion(ship_policy(world, s3))
+    rec, path = recorded_session(world, p["alice"], "ON-NODE-A")
+    r = ship(build_dir, world, "--once")
+    assert r.returncode == 0, r.stderr
+
+    b = Bastion(world.dir / "node-b", build_dir, world.pam)
+    for name in ("recorder.key", "recorder.key.pub"):
+        shutil.copy2(world.bastion.state_dir / name, b.state_dir / name)
+    pol = ship_policy(world, s3, node="node-b")
+    pol["listen"] = ["127.0.0.1:%d" % util.free_port("127.0.0.1")]
+    pol["paths"] = b.default_paths()
+    b.write_policy(pol)
+    b.start()
+    try:
+        assert not list(b.recordings_dir.rglob("*.brec"))
+        carol = p["carol"]
+        cfg = b.ssh_config(carol.dir / "ssh_config-node-b", carol.key,
+                           provider=softsk.provider)
+
+        def console(*args):
+            return subprocess.run(
+                b.ssh_argv(cfg, "carol", *args, agent=True, tty=False),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=carol.env(), timeout=60, start_new_session=True)
+
+        t = console("replay", rec)
+        assert t.returncode == 0, t.stdout + t.stderr
+        assert "ON-NODE-A-42" in t.stdout
+        fetched = b.state_dir / "fetched" / (rec + ".brec")
+        assert sha256(fetched) == sha256(path)
+        v = console("verify", rec)
+        assert v.returncode == 0, v.stdout + v.stderr
+        assert "sealed" in v.stdout
+        b.wait_audit(event="recording.access", recording=rec)
+        # an id the store does not have: said so, nothing fetched
+        missing = rec[:-4] + "0000"
+        m = console("replay", missing)
+        assert m.returncode != 0
+        assert "no recording %s" % missing in m.stderr
+        assert not (b.state_dir / "fetched" / (missing + ".brec")).exists()
+    finally:
+        b.stop()
+
+
 def test_store_down_recording_stays_then_ships_then_leaves(
         cast, s3, build_dir):
     world, p = cast
@@ -260,6 +313,10 @@ def test_store_down_recording_stays_then_ships_then_leaves(
         daemon.terminate()
         out, _ = daemon.communicate(timeout=15)
     assert daemon.returncode == 0, out
+    # bastiond and bastion-ship appended to one chain: it still verifies
+    v = util.run([build_dir / "bastion-verify", "--audit",
+                  world.bastion.state_dir / "audit.log"], check=False)
+    assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_bad_credential_refused_by_the_store_and_audited(
@@ -286,6 +343,21 @@ def test_credentials_and_endpoint_rules(cast, s3, build_dir):
     r = ship(build_dir, world, "--once")
     assert r.returncode == 1
     assert "no one else may read" in r.stderr
+    # a copy systemd handed the unit (LoadCredential=): group bits may
+    # show an ACL's mask there, other bits still may not
+    creds = world.dir / "credentials"
+    creds.mkdir()
+    copy = credentials(creds, mode=0o440)
+    r = ship(build_dir, world, "--once", "-c", copy,
+             env={"CREDENTIALS_DIRECTORY": str(creds)})
+    assert r.returncode == 0, r.stderr
+    os.chmod(copy, 0o444)
+    r = ship(build_dir, world, "--once", "-c", copy,
+             env={"CREDENTIALS_DIRECTORY": str(creds)})
+    assert r.returncode == 1 and "no one else may read" in r.stderr
+    os.chmod(copy, 0o440)
+    r = ship(build_dir, world, "--once", "-c", copy)
+    assert r.returncode == 1 and "no one else may read" in r.stderr
     os.chmod(cred, 0o600)
     cred.write_text("access_key_id = S3RVER\n")
     r = ship(build_dir, world, "--once")
