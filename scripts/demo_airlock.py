@@ -206,5 +206,6 @@ def export_rows(ssh):
                                                rel(FILES)))),
         ("bob sees the file's name, size and SHA-256 and approves it; "
          "gina's get\ncompletes with exactly those bytes",
-         "%s bob@bastion requests; %s bob@bastion approve ID" % (ssh, ssh)),
+         "%s bob@bastion file-requests; %s bob@bastion file-approve ID"
+         % (ssh, ssh)),
     ]
