@@ -121,6 +121,8 @@ static const struct mon_entry mon_table[MREQ_MAX] = {
 	    MPH_AUTHED | MPH_RELAY, 0, MON_AUDIT_MAX + 8, mon_answer_audit },
 	[MREQ_AIRLOCK] = { MREQ_AIRLOCK, "airlock",
 	    MPH_RELAY, 0, 1, mon_answer_airlock },
+	[MREQ_DECL] = { MREQ_DECL, "decl",
+	    MPH_AUTHED | MPH_RELAY, 8, 3, mon_answer_decl },
 };
 
 

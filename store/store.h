@@ -169,6 +169,16 @@ struct store_ops {
 	int (*web_login_fail)(struct store *s, const char *person, time_t now);
 	int (*web_login_fails)(struct store *s, const char *person,
 	    time_t since, size_t *n);
+
+	/* file declarations (store_decl.c; state.h says what each does) */
+	int (*decl_file_add)(struct store *s, const struct state_decl_file *f);
+	int (*decl_each)(struct store *s, const char *engineer,
+	    int64_t session, int open_only,
+	    int (*fn)(const struct state_decl *d, void *arg), void *arg);
+	/* d is never NULL here */
+	int (*decl_answer)(struct store *s, int64_t session,
+	    const char *engineer, const char *personal, const char *erased,
+	    const char *via, time_t now, struct state_decl *d);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -228,6 +238,9 @@ struct store_ops {
 	.session_next_sid = p##_session_next_sid, \
 	.web_login_fail = p##_web_login_fail, \
 	.web_login_fails = p##_web_login_fails, \
+	.decl_file_add = p##_decl_file_add, \
+	.decl_each = p##_decl_each, \
+	.decl_answer = p##_decl_answer, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

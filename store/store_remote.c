@@ -708,5 +708,20 @@ REMOTE(web_login_fails, (struct store *s, const char *person, time_t since,
     size_t *n),
     rc_count(s, SC_WEB_LOGIN_FAILS, ARGS(SV_T(person), SV_I(since)), n))
 
+REMOTE(decl_file_add, (struct store *s, const struct state_decl_file *f),
+    rc_call(s, SC_DECL_FILE_ADD, NOARGS, f, NULL))
+
+REMOTE(decl_each, (struct store *s, const char *engineer, int64_t session,
+    int open_only, int (*fn)(const struct state_decl *d, void *arg),
+    void *arg),
+    rc_walk(s, SC_DECL_EACH, ARGS(SV_T(engineer), SV_I(session),
+    SV_I(open_only)), EACH_FN(fn), arg))
+
+REMOTE(decl_answer, (struct store *s, int64_t session, const char *engineer,
+    const char *personal, const char *erased, const char *via, time_t now,
+    struct state_decl *d),
+    rc_row_out(s, SC_DECL_ANSWER, ARGS(SV_I(session), SV_T(engineer),
+    SV_T(personal), SV_T(erased), SV_T(via), SV_I(now)), d))
+
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

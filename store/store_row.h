@@ -60,5 +60,7 @@ extern const struct sq_map sq_window_map;	/* struct state_touch_window */
 extern const struct sq_map sq_wcred_map;	/* struct state_web_cred */
 extern const struct sq_map sq_wsess_map;	/* struct state_web_session */
 extern const struct sq_map sq_wchal_map;	/* struct state_web_challenge */
+extern const struct sq_map sq_declf_map;	/* struct state_decl_file */
+extern const struct sq_map sq_decl_map;		/* struct state_decl */
 
 #endif

@@ -135,6 +135,34 @@ SERVE(web_challenge_take, DB->web_challenge_take(x->s, T(0), T(1), T(2),
 SERVE(web_login_fail, DB->web_login_fail(x->s, T(0), (time_t)I(1)))
 SERVE(web_login_fails, DB->web_login_fails(x->s, T(0), (time_t)I(1), &x->n))
 
+static int
+sv_decl_file_add(struct store_call_ctx *x)
+{
+	const struct state_decl_file *f = &x->row.declf;
+
+	if (f->session <= 0 || f->engineer[0] == '\0' ||
+	    f->vendor[0] == '\0' || f->size < 0 ||
+	    (strcmp(f->direction, "in") != 0 &&
+	    strcmp(f->direction, "out") != 0))
+		return (BERR_INVAL);
+	return (DB->decl_file_add(x->s, f));
+}
+
+SERVE(decl_each, I(1) < 0 ? BERR_INVAL : DB->decl_each(x->s, T(0), I(1),
+    I(2) != 0, ROWS(state_decl)))
+
+static int
+sv_decl_answer(struct store_call_ctx *x)
+{
+	const char *why;
+
+	if (I(0) <= 0 || T(1)[0] == '\0' ||
+	    state_decl_answer_check(T(2), T(3), &why) != 0)
+		return (BERR_INVAL);
+	return (DB->decl_answer(x->s, I(0), T(1), T(2), T(3), T(4),
+	    (time_t)I(5), &x->row.decl));
+}
+
 #define RD	STORE_PERM_READ
 #define WR	STORE_PERM_WRITE
 #define CALL(id, n, in, out, map, perm) \
@@ -195,4 +223,7 @@ const struct store_call store_calls[SC_NCALLS] = {
 	    &sq_wchal_map, WR),
 	CALL(WEB_LOGIN_FAIL, web_login_fail, "TI", "", NULL, WR),
 	CALL(WEB_LOGIN_FAILS, web_login_fails, "TI", "n", NULL, RD),
+	CALL(DECL_FILE_ADD, decl_file_add, "R", "", &sq_declf_map, WR),
+	CALL(DECL_EACH, decl_each, "tII", "", &sq_decl_map, RD),
+	CALL(DECL_ANSWER, decl_answer, "ITTTTI", "R", &sq_decl_map, WR),
 };

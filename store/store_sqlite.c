@@ -177,6 +177,8 @@ const char *const sq_schema[] = {
 	"CREATE INDEX web_login_fail_person ON web_login_fail(person, at);",
 	/* 7: the node a session runs on (issue 20, docs/SCALE-OUT.md) */
 	"ALTER TABLE session ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+	/* 8: file declarations (issue 18, store_decl.c) */
+	SQ_SCHEMA_DECL,
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

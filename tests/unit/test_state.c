@@ -752,11 +752,13 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
+	    "DROP TABLE file_decl; DROP TABLE file_decl_file; "
 	    "PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
 	    "DROP TABLE web_credential; DROP TABLE web_session; "
 	    "DROP TABLE web_challenge; DROP TABLE web_login_fail; "
+	    "DROP TABLE file_decl; DROP TABLE file_decl_file; "
 	    "UPDATE bastion_schema SET version = 2"));
 }
 
@@ -780,7 +782,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
 	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
-	    "SELECT version FROM bastion_schema")), 7);
+	    "SELECT version FROM bastion_schema")), 8);
 }
 
 /* Several nodes on one store: each row names its node; a node starting
