@@ -107,6 +107,8 @@ relay_wr_next(struct sess *S)
 	}
 	R->wr = WR_ASK_FILES;
 	R->wr_n = 0;
+	/* the files' questions get their own time */
+	R->wr_deadline = relay_now(R) + (time_t)R->wr_timeout;
 	sess_tell(S, "Did any of the files listed above hold personal "
 	    "(patient) data? [y/n] ");
 }

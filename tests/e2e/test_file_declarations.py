@@ -146,6 +146,35 @@ def test_erasure_later_stays_open_until_declared(decl_site, tmp_path,
     assert decls == []
 
 
+@pytest.mark.parametrize("how", ["ctrl-c", "timeout"])
+def test_no_answer_for_the_files_leaves_them_open(cast, tmp_path,
+                                                  bastionctl, how):
+    world, p = cast
+    world.top["work_record"] = True
+    if how == "timeout":
+        world.limits["idle_timeout"] = 4     # the answer waits no longer
+        world.limits["idle_warning"] = 2
+    world, p = start((world, p))
+    sid, _, _ = upload(world, p["alice"], tmp_path)
+    child = p["alice"].spawn("ct-scanner", timeout=20)
+    child.expect(r"session (\d+): ct-scanner")
+    child.sendline("exit")
+    child.expect(QUESTION)
+    child.send("n\r")
+    child.expect(FILES_Q)
+    if how == "ctrl-c":
+        child.send("\x03")
+    else:
+        child.expect("no answer within 4 seconds")
+    child.expect("the file declarations stay open: ssh alice@bastion "
+                 "declare")
+    child.expect(pexpect.EOF)
+    decls, _ = open_declarations(world, bastionctl)
+    assert [(d["session"], d["personal"]) for d in decls] == \
+        [(int(sid), "")], decls
+    assert not world.bastion.audit_events(event="session.file_declaration")
+
+
 def test_sftp_only_session_leaves_an_open_declaration_closed_by_declare(
         decl_site, tmp_path, bastionctl):
     world, p = decl_site
