@@ -66,6 +66,18 @@ def declare(person, *words):
     return person.ssh("declare", *words)
 
 
+def at_files_question(person):
+    """person's shell on ct-scanner ended, the session's own question
+    answered "n": the pexpect child at the files' question."""
+    child = person.spawn("ct-scanner", timeout=20)
+    child.expect(r"session (\d+): ct-scanner")
+    child.sendline("exit")
+    child.expect(QUESTION)
+    child.send("n\r")
+    child.expect(FILES_Q)
+    return child
+
+
 def test_interactive_session_lists_the_sftp_files_and_answers(
         decl_site, tmp_path, bastionctl, build_dir):
     world, p = decl_site
@@ -122,12 +134,7 @@ def test_erasure_later_stays_open_until_declared(decl_site, tmp_path,
                                                  bastionctl):
     world, p = decl_site
     sid, dest, data = upload(world, p["alice"], tmp_path)
-    child = p["alice"].spawn("ct-scanner", timeout=20)
-    child.expect(r"session (\d+): ct-scanner")
-    child.sendline("exit")
-    child.expect(QUESTION)
-    child.send("n\r")
-    child.expect(FILES_Q)
+    child = at_files_question(p["alice"])
     child.send("y\r")
     child.expect(ERASED_Q)
     child.send("later\r")
@@ -156,12 +163,7 @@ def test_no_answer_for_the_files_leaves_them_open(cast, tmp_path,
         world.limits["idle_warning"] = 2
     world, p = start((world, p))
     sid, _, _ = upload(world, p["alice"], tmp_path)
-    child = p["alice"].spawn("ct-scanner", timeout=20)
-    child.expect(r"session (\d+): ct-scanner")
-    child.sendline("exit")
-    child.expect(QUESTION)
-    child.send("n\r")
-    child.expect(FILES_Q)
+    child = at_files_question(p["alice"])
     if how == "ctrl-c":
         child.send("\x03")
     else:
