@@ -20,6 +20,7 @@ import subprocess
 import pexpect
 import pytest
 
+from test_privsep import selftest
 from test_sftp_airlock import sha, start, wait_transfer
 from test_work_record import QUESTION
 
@@ -259,3 +260,35 @@ def test_bad_input_gets_a_clear_error(decl_site, tmp_path, bastionctl,
     assert why in r.stderr, r.stderr
     decls, _ = open_declarations(world, bastionctl)
     assert [d["session"] for d in decls] == [int(sid)]      # unchanged
+
+
+@pytest.fixture
+def decl_hooked(cast, build_dir):
+    """decl_site on bastiond-testhooks with the privsep hook on
+    (test_privsep.py)."""
+    world, p = cast
+    world.top["work_record"] = True
+    world.bastion.binary = build_dir / "bastiond-testhooks"
+    world.start_bastion(extra_env={"BASTION_PRIVSEP_SELFTEST": "1"})
+    return world, p
+
+
+def test_child_cannot_answer_what_the_monitor_did_not_list(decl_hooked,
+                                                           tmp_path,
+                                                           bastionctl):
+    """A (compromised) child that hands the monitor an answer without the
+    work record's listing is killed, and nothing is answered."""
+    world, p = decl_hooked
+    sid, _, _ = upload(world, p["alice"], tmp_path)
+    r, hsid = selftest(world, p["alice"], "decl-answer", "x")
+    assert r.returncode != 0
+    world.bastion.wait_log(r"privsep selftest: answering file declarations")
+    v = world.bastion.wait_audit(event="monitor.violation", session=hsid)
+    assert v["request"] == "decl", v
+    assert v["reason"] == "nothing listed to answer", v
+    assert "privsep selftest: declarations answered" not in \
+        world.bastion.log()
+    assert not world.bastion.audit_events(event="session.file_declaration")
+    decls, _ = open_declarations(world, bastionctl)
+    assert [(d["session"], d["personal"]) for d in decls] == \
+        [(int(sid), "")], decls
