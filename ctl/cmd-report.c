@@ -15,7 +15,9 @@
  * a pre-approved window, a request and who approved it, or a grant), the
  * work record if the engineer gave one (the session.work_record event),
  * and the recording: present, and what bastion-verify says of it (sealed,
- * not sealed, altered), checked with the recorder's public key.
+ * not sealed, altered), checked with the recorder's public key. Then the
+ * files moved through the airlock and the file declarations still open
+ * (report_files.c).
  *
  * The sessions and what the chain says of them come from
  * auditsess_read() (store/auditsess.h: one reader for the report, replay
