@@ -101,8 +101,9 @@ struct mon_decl_walk {
  * words (the path may hold spaces: it lies between the first and the
  * two last words). */
 static void
-mon_decl_line(struct buf *out, const char *line, size_t len)
+mon_decl_line(const char *line, size_t len, void *arg)
 {
+	struct buf *out = arg;
 	char raw[1200], path[1100], shown[1200];
 	const char *sp1, *sp2, *sp3;
 	size_t plen;
@@ -133,25 +134,19 @@ static int
 mon_decl_each(const struct state_decl *d, void *arg)
 {
 	struct mon_decl_walk *w = arg;
-	const char *p, *nl;
 	char dev[96];
-	int64_t shown = 0;
+	int64_t shown;
 
 	if (w->text != NULL) {
 		/* the rest: at the next work record */
 		if (w->n >= MON_DECL_LIST_MAX ||
-		    buf_len(w->text) > DECL_TEXT_MAX - 4096)
+		    buf_len(w->text) > DECL_TEXT_MAX - 6144)
 			return (0);
 		w->M->decl_listed[w->n] = d->session;
 		text_clean(dev, sizeof(dev), d->device[0] ? d->device : "-");
 		(void)buf_putf(w->text, "  session %" PRId64 " on %s, %" PRId64
 		    " file(s):\n", d->session, dev, d->nfiles);
-		for (p = d->files; *p != '\0' && buf_len(w->text) <
-		    DECL_TEXT_MAX - 2600; p = *nl ? nl + 1 : nl, shown++) {
-			if ((nl = strchr(p, '\n')) == NULL)
-				nl = p + strlen(p);
-			mon_decl_line(w->text, p, (size_t)(nl - p));
-		}
+		shown = state_decl_lines(d, mon_decl_line, w->text);
 		if (shown < d->nfiles)
 			(void)buf_putf(w->text, "    ... and %" PRId64 " more\n",
 			    d->nfiles - shown);

@@ -82,6 +82,7 @@ relay_wr_files_list(struct sess *S)
 {
 	struct relay *R = S->R;
 	unsigned nd = 0, nf = 0;
+	const char *p, *nl;
 	char *text;
 
 	R->wr_ndecl = 0;
@@ -90,7 +91,12 @@ relay_wr_files_list(struct sess *S)
 	if (mm_decl_list(&nd, &nf, text, DECL_TEXT_MAX + 1) == 0 && nd > 0) {
 		R->wr_ndecl = nd;
 		sess_tell(S, "Files you moved through the bastion that wait for "
-		    "a declaration (%u file(s)):\n%s", nf, text);
+		    "a declaration (%u file(s)):\n", nf);
+		/* a line at a time: sess_tell() takes a line, not a page */
+		for (p = text; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+			nl = p + strcspn(p, "\n");
+			sess_tell(S, "%.*s\n", (int)(nl - p), p);
+		}
 	}
 	free(text);
 }

@@ -837,6 +837,25 @@ state_decl_each(struct state *st, const char *engineer, int64_t session,
 	    fn, arg));
 }
 
+int64_t
+state_decl_lines(const struct state_decl *d,
+    void (*fn)(const char *line, size_t len, void *arg), void *arg)
+{
+	const char *p, *nl;
+	int64_t n = 0;
+
+	for (p = d->files; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		/* the store cut the list in this line */
+		if (*nl == '\0' && (size_t)(nl - d->files) >=
+		    sizeof(d->files) - 1)
+			break;
+		fn(p, (size_t)(nl - p), arg);
+		n++;
+	}
+	return (n);
+}
+
 int
 state_decl_answer_check(const char *personal, const char *erased,
     const char **why)

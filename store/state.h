@@ -570,6 +570,10 @@ int state_decl_each(struct state *st, const char *engineer, int64_t session,
 int state_decl_answer(struct state *st, int64_t session, const char *engineer,
     const char *personal, const char *erased, const char *via, time_t now,
     struct state_decl *d);
+/* Each whole line of d->files (a line the store cut is left out):
+ * fn(line, its length without the newline, arg). Returns how many. */
+int64_t state_decl_lines(const struct state_decl *d,
+    void (*fn)(const char *line, size_t len, void *arg), void *arg);
 /* Is personal/erased an answer state_decl_answer takes? 0, or BERR_INVAL
  * with *why (a sentence for the engineer) set. */
 int state_decl_answer_check(const char *personal, const char *erased,

@@ -48,13 +48,24 @@ struct declare_list {
 	size_t n;
 };
 
+/* One line of a declaration's files, cleaned. */
+static void
+declare_line(const char *line, size_t len, void *arg)
+{
+	char raw[1400], clean[1400];
+
+	snprintf(raw, sizeof(raw), "%.*s", (int)len, line);
+	text_clean(clean, sizeof(clean), raw);
+	fprintf(arg, "  %s\n", clean);
+}
+
 static int
 declare_row(const struct state_decl *d, void *arg)
 {
 	struct declare_list *l = arg;
 	FILE *f = l->c->out;
-	char since[40], clean[STATE_DECL_FILES_MAX + 64];
-	const char *p, *nl;
+	char since[40], clean[96];
+	int64_t shown;
 
 	appr_time(d->opened, since, sizeof(since));
 	if (l->json) {
@@ -66,16 +77,10 @@ declare_row(const struct state_decl *d, void *arg)
 		    " file(s), %" PRId64 " bytes%s%s\n", d->session, clean,
 		    since, d->nfiles, d->bytes, d->erased[0] ?
 		    "; erased: " : "", d->erased);
-		for (p = d->files; *p != '\0';
-		    p = *nl ? nl + 1 : nl) {
-			char line[1400];
-
-			if ((nl = strchr(p, '\n')) == NULL)
-				nl = p + strlen(p);
-			snprintf(line, sizeof(line), "%.*s", (int)(nl - p), p);
-			text_clean(clean, sizeof(clean), line);
-			fprintf(f, "  %s\n", clean);
-		}
+		shown = state_decl_lines(d, declare_line, f);
+		if (shown < d->nfiles)
+			fprintf(f, "  ... and %" PRId64 " more\n",
+			    d->nfiles - shown);
 	}
 	l->n++;
 	return (0);

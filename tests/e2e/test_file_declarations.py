@@ -20,6 +20,8 @@ import subprocess
 import pexpect
 import pytest
 
+from harness import util
+
 from test_privsep import selftest
 from test_sftp_airlock import sha, start, wait_transfer
 from test_work_record import QUESTION
@@ -129,6 +131,41 @@ def test_interactive_session_lists_the_sftp_files_and_answers(
         timeout=60)
     assert "file.declaration: personal=yes; erased=yes; closed=1; open=0" \
         in util_replay.stdout, util_replay.stdout + util_replay.stderr
+
+
+def test_many_files_listed_as_far_as_they_fit(decl_site, tmp_path):
+    """40 files of one sftp session: the work record lists them line by
+    line, as many as the store's list holds, then how many more."""
+    world, p = decl_site
+    names = ["file-with-a-long-name-%02d.bin" % i for i in range(40)]
+    for n in names:
+        (tmp_path / ("src-" + n)).write_bytes(n.encode())
+    r = p["alice"].sftp("".join("put %s %s\n" % (tmp_path / ("src-" + n),
+                                                  tmp_path / n)
+                                for n in names) + "bye\n", "ct-scanner")
+    assert r.returncode == 0, r.stderr
+    util.wait_until(lambda: len(world.bastion.audit_events(
+        event="file.transfer", direction="in")) == 40, 20,
+        what="40 file.transfer events")
+    child = p["alice"].spawn("ct-scanner", timeout=20)
+    child.expect(r"session (\d+): ct-scanner")
+    child.sendline("exit")
+    child.expect(r"wait for a declaration \(40 file\(s\)\):")
+    child.expect(r"session \d+ on ct-scanner, 40 file\(s\):")
+    child.expect(r"in\s+%s, %d bytes" % (re.escape(str(tmp_path / names[0])),
+                                         len(names[0])))
+    child.expect(r"\.\.\. and (\d+) more\r\n")
+    more = int(child.match.group(1))
+    assert 0 < more < 40, more
+    shown = child.before
+    assert str(tmp_path / names[39 - more]) in shown, shown
+    child.expect(QUESTION)
+    child.send("n\r")
+    child.expect(FILES_Q)
+    child.send("n\r")
+    child.expect(r"file declaration saved: no personal data \(1 "
+                 r"session\(s\) closed\)")
+    child.expect(pexpect.EOF)
 
 
 def test_erasure_later_stays_open_until_declared(decl_site, tmp_path,

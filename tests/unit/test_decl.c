@@ -159,6 +159,20 @@ test_declarations_on_the_store(void **state)
 	scenario(f->st);
 }
 
+/* Each line of the many files': whole, the next in order. */
+static void
+whole_line(const char *line, size_t len, void *arg)
+{
+	int64_t *k = arg;
+	char want[64];
+
+	snprintf(want, sizeof(want), "%s /srv/data/file-%04d.bin 10 "
+	    "0000000000000000", *k % 2 ? "out" : "in", (int)*k);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(line, want, len);
+	(*k)++;
+}
+
 /* Many files: the lines are cut at the member, the count and bytes are
  * whole. */
 static void
@@ -167,6 +181,7 @@ test_many_files_are_counted_whole(void **state)
 	struct fixture *f = *state;
 	struct seen s;
 	char p[64];
+	int64_t lines, n;
 	int i;
 
 	for (i = 0; i < 200; i++) {
@@ -181,6 +196,14 @@ test_many_files_are_counted_whole(void **state)
 	assert_int_equal(strlen(s.d[0].files), STATE_DECL_FILES_MAX - 1);
 	assert_memory_equal(s.d[0].files, "in /srv/data/file-0000.bin 10 ",
 	    30);
+	/* the lines as shown: whole ones only, in order */
+	lines = 0;
+	n = state_decl_lines(&s.d[0], whole_line, &lines);
+	assert_int_equal(n, lines);
+	assert_true(n > 10 && n < 200);
+	/* 2047 bytes: 21 pairs of lines of 47 and 48 bytes (with their
+	 * newlines) and one more "in" line; the next one is cut */
+	assert_int_equal(n, 43);
 }
 
 int
