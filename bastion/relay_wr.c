@@ -133,7 +133,11 @@ relay_wr_files_done(struct sess *S, int personal, int erased)
 	snprintf(text, sizeof(text), "personal=%s; erased=%s; closed=%u; "
 	    "open=%u", personal ? "yes" : "no", er[erased], closed, still);
 	(void)sess_rec_event(S, "file.declaration", text);
-	if (still > 0)
+	if (closed + still == 0)
+		sess_tell(S, "bastion: the file declarations could not be "
+		    "saved; they stay open: ssh %s@bastion declare\n",
+		    S->au.who->name);
+	else if (still > 0)
 		sess_tell(S, "bastion: file declaration saved: personal data, "
 		    "erased: %s; it stays open until the data is erased: then "
 		    "ssh %s@bastion declare SESSION personal=yes erased=yes\n",
