@@ -91,7 +91,8 @@ enum bev_role {
 	F(old_keys) F(new_keys) F(recipients)                                         \
 	F(direction) F(size) F(sequential) F(file)                         \
 	F(rp_id) F(origin) F(uv)                                           \
-	F(node) F(peers) F(tries) F(retry_in) F(seen)
+	F(node) F(peers) F(tries) F(retry_in) F(seen)                     \
+	F(files) F(personal) F(erased) F(answered_in)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -232,6 +233,9 @@ enum bev_role {
 	X(SESSION_END, "session.end", BEV_BY_CHILD, END,                   \
 	    "session user vendor from device reason bytes_in bytes_out "   \
 	    "seconds", "")                                                 \
+	X(SESSION_FILE_DECLARATION, "session.file_declaration",            \
+	    BEV_BY_MONITOR, NONE, "session user vendor device files "       \
+	    "personal erased via result", "answered_in reason")            \
 	X(SESSION_IDLE_WARNING, "session.idle_warning", BEV_BY_CHILD, NONE,\
 	    "session user", "")                                            \
 	X(SESSION_KILLED, "session.killed", BEV_BY_VERB, NONE,             \

@@ -764,16 +764,21 @@ console_run(struct sess *S)
 	struct verb_ctx c;
 	char **argv = NULL;
 	int argc = 0, rc = 2;
+	/* an engineer's console has the engineers' verbs only (declare) */
+	unsigned front = S->au.role == ROLE_ENGINEER ? VERB_ENGINEER :
+	    VERB_ADMIN;
 
-	verb_ctx_init(&c, S->pol, VERB_ADMIN, "ssh", S->au.who->name,
+	verb_ctx_init(&c, S->pol, front, "ssh", S->au.who->name,
 	    console_stream_open(&so, S, 0), console_stream_open(&se, S, 1));
 	if (!verb_ctx_streams_ok(&c))
 		return (1);
-	if (S->kind != SESS_EXEC || (e = verb_line(S->command, VERB_ADMIN,
+	if (S->kind != SESS_EXEC || (e = verb_line(S->command, front,
 	    &argv, &argc)) == NULL) {
-		fprintf(c.err, "bastion: admin console: run one verb, e.g. "
-		    "ssh %s@bastion requests\n", S->au.who->name);
-		verb_help(c.err, VERB_ADMIN, "  ");
+		fprintf(c.err, "bastion: %s console: run one verb, e.g. "
+		    "ssh %s@bastion %s\n", front == VERB_ADMIN ? "admin" :
+		    "engineer", S->au.who->name, front == VERB_ADMIN ?
+		    "requests" : "declare");
+		verb_help(c.err, front, "  ");
 		rc = 2;
 		goto out;
 	}
@@ -788,7 +793,7 @@ console_run(struct sess *S)
 	    S->au.who->name, "from", S->peerstr, "verb", argv[0], "status",
 	    rc == 0 ? "ok" : rc == 2 ? "usage" : "refused", NULL);
 	if (rc == 2)
-		verb_help(c.err, VERB_ADMIN, "usage: ");
+		verb_help(c.err, front, "usage: ");
 out:
 	fclose(c.out);
 	fclose(c.err);

@@ -177,6 +177,9 @@ mon_answer_audit(struct mon *M, struct buf *req)
 	    k[14], v[14], k[15], v[15], k[16], v[16], k[17], v[17], k[18],
 	    v[18], k[19], v[19], k[20], v[20], k[21], v[21], k[22], v[22],
 	    k[23], v[23], NULL);
+	/* a file that moved waits for the engineer's declaration */
+	if (kept == 0 && ev == BEV_FILE_TRANSFER)
+		mon_decl_file(M, k, v, nf);
 	free(line);
 	free(vals);
 	if ((a = mon_body()) != NULL && buf_put_u32(a, kept == 0 ? 0 : 1) == 0)

@@ -76,8 +76,12 @@ mon_answer_console_run(struct mon *M, struct buf *req)
 	char *cmd = NULL;
 	int rc;
 
+	/* an engineer's console (declare, their own declarations) needs no
+	 * touch: it reaches no device and changes only their own answers */
 	if (M->S.au.who == NULL || (M->S.au.role != ROLE_ADMIN &&
-	    M->S.au.role != ROLE_AUDITOR) || !M->touch_ok)
+	    M->S.au.role != ROLE_AUDITOR && !mon_is_engineer(M)) ||
+	    (!M->touch_ok && M->S.au.role != ROLE_ENGINEER) ||
+	    M->device_chosen)
 		return ("no console for this login");
 	if (buf_get_u32(req, &kind) != 0 || buf_get_u8(req, &pty) != 0 ||
 	    buf_get_cstring(req, &cmd, 16384) != 0)
@@ -91,8 +95,8 @@ mon_answer_console_run(struct mon *M, struct buf *req)
 	M->S.mon = M;
 	M->S.out_fn = mon_console_out;
 	M->S.cancel_fn = mon_console_cancelled;
-	rc = M->S.au.role == ROLE_ADMIN ? console_run(&M->S) :
-	    auditor_run(&M->S);
+	rc = M->S.au.role == ROLE_AUDITOR ? auditor_run(&M->S) :
+	    console_run(&M->S);
 	M->S.out_fn = NULL;
 	M->S.cancel_fn = NULL;
 	mon_console_done = 1;

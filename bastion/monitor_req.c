@@ -123,6 +123,8 @@ static const struct mon_entry mon_table[MREQ_MAX] = {
 	    MPH_RELAY, 0, 1, mon_answer_airlock },
 	[MREQ_EXPORT] = { MREQ_EXPORT, "export",
 	    MPH_RELAY, 0, 4200, mon_answer_export },
+	[MREQ_DECL] = { MREQ_DECL, "decl",
+	    MPH_AUTHED | MPH_RELAY, 8, 3, mon_answer_decl },
 };
 
 

@@ -25,6 +25,7 @@
 
 #define MON_FORWARD_WAIT_MAX	64	/* connections under way at once */
 #define MON_NOTIFY_MAX		2	/* notify_command and bastion-notify */
+#define MON_DECL_LIST_MAX	32	/* declarations one work record answers */
 
 struct credagent;
 struct mon_export;
@@ -88,6 +89,12 @@ struct mon {
 
 	/* audit events the child hands over: MON_AUDIT_BURST per window */
 	struct burst aud;
+
+	/* file declarations (monitor_decl.c): those listed for the work
+	 * record, answered once */
+	int64_t decl_listed[MON_DECL_LIST_MAX];
+	unsigned ndecl_listed;
+	int decl_state;			/* 0, 1 listed, 2 answered */
 };
 
 /*
@@ -131,6 +138,12 @@ int mon_export_poll(struct mon *M, struct pollfd *pfd, int room,
     int *timeout);
 void mon_export_ready(struct mon *M, const struct pollfd *pfd, int n);
 void mon_export_end(struct mon *M);
+const char *mon_answer_decl(struct mon *M, struct buf *req);
+/* monitor_decl.c: a file.transfer event of the child (its n fields k=v,
+ * just appended) noted for the session's declaration, when the vendor's
+ * policy asks for a work record. */
+void mon_decl_file(struct mon *M, const char *const *k, const char *const *v,
+    size_t n);
 
 /* monitor_fwd.c: the connections under way, for mon_loop(): up to room
  * pollfds (POLLOUT) filled, and *timeout (ms, -1: none) lowered to the

@@ -727,6 +727,54 @@ mm_export_answer(int64_t *id, int *status, char *by, size_t bylen,
 	return (1);
 }
 
+/* ---- file declarations (monitor_decl.c) -------------------------------- */
+
+unsigned
+mm_decl_count(void)
+{
+	struct buf *b = mm_new(), *a;
+	unsigned n;
+
+	mm_put(buf_put_u8(b, DECL_COUNT));
+	a = mm_call(MREQ_DECL, b);
+	buf_free(b);
+	n = mm_u32(a);
+	buf_free(a);
+	return (n);
+}
+
+int
+mm_decl_list(unsigned *ndecl, unsigned *nfiles, char *text, size_t textlen)
+{
+	struct buf *b = mm_new(), *a;
+
+	mm_put(buf_put_u8(b, DECL_LIST));
+	a = mm_call(MREQ_DECL, b);
+	buf_free(b);
+	*ndecl = mm_u32(a);
+	*nfiles = mm_u32(a);
+	mm_str(a, text, textlen);
+	buf_free(a);
+	return (0);
+}
+
+int
+mm_decl_answer(int personal, int erased, unsigned *closed,
+    unsigned *still_open)
+{
+	struct buf *b = mm_new(), *a;
+
+	mm_put(buf_put_u8(b, DECL_ANSWER));
+	mm_put(buf_put_u8(b, (uint8_t)(personal != 0)));
+	mm_put(buf_put_u8(b, (uint8_t)erased));
+	a = mm_call(MREQ_DECL, b);
+	buf_free(b);
+	*closed = mm_u32(a);
+	*still_open = mm_u32(a);
+	buf_free(a);
+	return (0);
+}
+
 /* ---- audit events ------------------------------------------------------- */
 
 int

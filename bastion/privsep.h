@@ -76,6 +76,7 @@ enum mreq_type {
 	MREQ_AUDIT,		/* an event the child saw (stamped here) */
 	MREQ_AIRLOCK,		/* a quarantine file or clamd (airlock) */
 	MREQ_EXPORT,		/* file a file export request (approve: out) */
+	MREQ_DECL,		/* file declarations (monitor_decl.c) */
 	MREQ_MAX
 };
 
@@ -257,6 +258,29 @@ int mm_export_answer(int64_t *id, int *status, char *by, size_t bylen,
     char *text, size_t textlen);
 
 int mm_audit_sink(const char *line, char *note, size_t notelen, void *arg);
+
+/* MREQ_DECL kinds (monitor_decl.c; docs/FILES.md "Work record and
+ * declarations"): the engineer's open file declarations */
+#define DECL_COUNT	1	/* how many are open */
+#define DECL_LIST	2	/* list them for the work record (kept) */
+#define DECL_ANSWER	3	/* the work record's answer for those listed */
+#define DECL_TEXT_MAX	(16 * 1024)	/* the list as shown */
+/* Erased answers of DECL_ANSWER */
+#define DECL_ERASED_NONE	0	/* personal=no */
+#define DECL_ERASED_YES		1
+#define DECL_ERASED_NO		2
+#define DECL_ERASED_PENDING	3
+/* The number of the engineer's open declarations; 0 when none or the
+ * store cannot say. */
+unsigned mm_decl_count(void);
+/* The open declarations (*ndecl, *nfiles) and their files as lines to
+ * show (cleaned by the monitor, at most DECL_TEXT_MAX bytes). 0 or -1. */
+int mm_decl_list(unsigned *ndecl, unsigned *nfiles, char *text,
+    size_t textlen);
+/* The answer for the declarations listed: personal 0/1, erased
+ * DECL_ERASED_*; *closed and *open say what came of them. 0 or -1. */
+int mm_decl_answer(int personal, int erased, unsigned *closed,
+    unsigned *still_open);
 
 /* ---- the monitor's side (privsep.c, monitor_req.c) ------------------ */
 

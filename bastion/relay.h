@@ -40,7 +40,8 @@
 #define WR_ANSWER_MAX		16	/* y / n */
 #define WR_RECORDS_MAX		400	/* record identifiers */
 
-enum wr_state { WR_NONE, WR_ASK_PERSONAL, WR_ASK_RECORDS, WR_DONE };
+enum wr_state { WR_NONE, WR_ASK_PERSONAL, WR_ASK_RECORDS, WR_ASK_FILES,
+    WR_ASK_ERASED, WR_DONE };
 enum wr_result { WR_YES, WR_NO, WR_UNANSWERED };
 
 /* One direct-tcpip forward: an SSH channel to the vendor, a TCP socket to
@@ -142,6 +143,7 @@ struct relay {
 	int wr_esc;			/* inside an escape sequence (keys) */
 	int wr_cr;			/* the last key was CR */
 	int wr_logged;			/* the answer (or none) is recorded */
+	unsigned wr_ndecl;		/* open file declarations listed */
 
 	struct relay_sftp *sftp;	/* the sftp airlock (relay_sftp.c) */
 

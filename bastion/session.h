@@ -162,6 +162,9 @@ int console_gave_up(void *arg, unsigned wait_ms);
 /* auditor.c: the auditor console (recordings, verify, replay); returns
  * the exit status for the auditor's ssh. */
 int auditor_run(struct sess *S);
+/* relay_wr.c: the greeting's line on the engineer's open file
+ * declarations, if any (and the policy asks for work records). */
+void relay_wr_greet(struct sess *S);
 
 /*
  * sandbox.c: confine the child of a connection before it reads the first

@@ -43,6 +43,7 @@
 #include "record.h"
 #include "session.h"
 #include "touch.h"
+#include "verb.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -423,6 +424,25 @@ worker_console(struct sess *S)
 	return (mm_console_run(S->kind, S->has_pty, S->command, &io));
 }
 
+/* Is the engineer's command one of the engineers' verbs (declare), with
+ * no device named in the login? Its first word decides. */
+static int
+worker_engineer_verb(const struct sess *S)
+{
+	char word[32];
+	const char *c = S->command;
+	size_t n;
+
+	if (S->kind != SESS_EXEC || S->au.device[0] != '\0' || c == NULL)
+		return (0);
+	c += strspn(c, " ");
+	n = strcspn(c, " ");
+	if (n == 0 || n >= sizeof(word))
+		return (0);
+	snprintf(word, sizeof(word), "%.*s", (int)n, c);
+	return (verb_find(word, VERB_ENGINEER) != NULL);
+}
+
 int
 worker_child(struct sess *S, ssh_bind bind)
 {
@@ -476,6 +496,14 @@ worker_child(struct sess *S, ssh_bind bind)
 		rc = WORKER_EXIT_OK;
 		goto out;
 	}
+	if (S->au.role == ROLE_ENGINEER && worker_engineer_verb(S)) {
+		/* "ssh gina@bastion declare ...": run by the monitor */
+		alarm(0);
+		worker_fail_channel(S, worker_console(S));
+		worker_linger(S);
+		rc = WORKER_EXIT_OK;
+		goto out;
+	}
 	if (S->kind == SESS_FORWARD) {
 		if (S->au.device[0] == '\0' || (S->dev = policy_device(pol,
 		    S->au.device)) == NULL || !sess_device_allowed(S, S->dev))
@@ -505,6 +533,7 @@ worker_child(struct sess *S, ssh_bind bind)
 		    S->dev->description ? S->dev->description : "",
 		    netaddr_str(&S->dev->addr, addr, sizeof(addr)),
 		    S->au.who->vendor->name, S->au.who->name);
+		relay_wr_greet(S);
 	}
 	/* the test hook (off unless bastiond's environment says so) */
 	sandbox_selftest(S);

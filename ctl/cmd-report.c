@@ -15,7 +15,9 @@
  * a pre-approved window, a request and who approved it, or a grant), the
  * work record if the engineer gave one (the session.work_record event),
  * and the recording: present, and what bastion-verify says of it (sealed,
- * not sealed, altered), checked with the recorder's public key.
+ * not sealed, altered), checked with the recorder's public key. Then the
+ * files moved through the airlock and the file declarations still open
+ * (report_files.c).
  *
  * The sessions and what the chain says of them come from
  * auditsess_read() (store/auditsess.h: one reader for the report, replay
@@ -51,6 +53,7 @@
 #include "recfmt.h"
 #include "reckey.h"
 #include "recverify.h"
+#include "report_files.h"
 #include "table.h"
 #include "text.h"
 
@@ -62,6 +65,7 @@ struct report {
 	struct auditsess_set set;	/* the month's sessions */
 	int store_failed;	/* ctl_state() said why once */
 	struct report_nodes *nodes;	/* the group's checkpoints */
+	struct report_files *files;	/* the files section, or NULL */
 	size_t width;		/* TABLE_WIDTH, 0 with --wide */
 };
 
@@ -625,7 +629,10 @@ report_json(struct report *R, const char *generated)
 		report_json_field(stdout, "detail", s->rec_detail, 1);
 		fputs("}}", stdout);
 	}
-	fputs("]}\n", stdout);
+	fputs("]", stdout);
+	if (R->files != NULL)
+		report_files_json(R->files, stdout);
+	fputs("}\n", stdout);
 }
 
 /* ---- CSV -------------------------------------------------------------- */
@@ -681,9 +688,10 @@ report_csv(struct report *R)
 	static const char *const head[] = { "session", "start", "end",
 	    "seconds", "engineer", "vendor", "from", "device", "to",
 	    "approval", "request", "grant", "approvers", "work_record",
-	    "recording", "recording_status", "audit_chain" };
+	    "recording", "recording_status", "audit_chain", "files",
+	    "file_declaration" };
 	const size_t nh = sizeof(head) / sizeof(head[0]);
-	char start[48], end[48], secs[24], work[2048];
+	char start[48], end[48], secs[24], work[2048], files[160], decl[160];
 	size_t i;
 
 	fputs("\xef\xbb\xbf", stdout);
@@ -712,10 +720,38 @@ report_csv(struct report *R)
 		row[12] = s->approvers; row[13] = work;
 		row[14] = s->recording; row[15] = s->rec_status;
 		row[16] = report_chain_state(&R->cv);
+		files[0] = decl[0] = '\0';
+		if (R->files != NULL)
+			report_files_session(R->files, R->store_failed ? NULL :
+			    R->c->st, s->sid, files, sizeof(files), decl,
+			    sizeof(decl));
+		row[17] = files;
+		row[18] = decl;
 		for (k = 0; k < nh; k++)
 			report_csv_cell(stdout, row[k] != NULL ? row[k] : "",
 			    k + 1 == nh);
 	}
+}
+
+/* The files section: the chain's file.transfer events of the month and
+ * the store's open declarations (left out, with a warning, when the chain
+ * cannot be read again). */
+static void
+report_files_add(struct report *R)
+{
+	struct state *st = R->store_failed ? NULL : ctl_state(R->c);
+	int r;
+
+	if (st == NULL)
+		R->store_failed = 1;
+	if ((r = report_files_read(R->chain, R->month, &R->files)) != 0) {
+		fprintf(stderr, "bastionctl: report: the files moved cannot be "
+		    "read from %s: %s\n", R->chain, berr_str(r));
+		return;
+	}
+	if (st != NULL && (r = report_files_decls(R->files, st)) != 0)
+		fprintf(stderr, "bastionctl: report: the open file declarations "
+		    "cannot be read: %s\n", berr_str(r));
 }
 
 /* --tz: the CSV's zone (nothing else reads it), an IANA name (letters,
@@ -863,13 +899,18 @@ cmd_report_exec(struct ctl *c, int argc, char **argv)
 	}
 	if (R.cv.verdict != AUDITLOG_OK || R.set.overflow)
 		rc = CTL_EXIT_FAIL;
+	/* 3: the files moved, and the declarations still open */
+	report_files_add(&R);
 	if (json == 2)
 		report_csv(&R);
 	else if (json)
 		report_json(&R, generated);
 	else
 		report_text(&R, generated);
+	if (json == 0 && R.files != NULL)
+		report_files_text(R.files, stdout, R.width);
 out:
+	report_files_free(R.files);
 	reckey_free(pub);
 	report_nodes_free(R.nodes);
 	auditsess_set_clear(&R.set);

@@ -870,3 +870,85 @@ state_web_login_fails(struct state *st, const char *person, time_t since,
 		*n = k;
 	return (r);
 }
+
+/* ---- file declarations ----------------------------------------------- */
+
+int
+state_decl_file_add(struct state *st, const struct state_decl_file *f)
+{
+	if (st == NULL || f == NULL || f->session <= 0 ||
+	    f->engineer[0] == '\0' || f->vendor[0] == '\0' ||
+	    (strcmp(f->direction, "in") != 0 &&
+	    strcmp(f->direction, "out") != 0) || f->size < 0)
+		return (BERR_INVAL);
+	return (st->ops->decl_file_add(st->s, f));
+}
+
+int
+state_decl_each(struct state *st, const char *engineer, int64_t session,
+    int open_only, int (*fn)(const struct state_decl *d, void *arg),
+    void *arg)
+{
+	if (st == NULL || fn == NULL || session < 0)
+		return (BERR_INVAL);
+	return (st->ops->decl_each(st->s, engineer, session, open_only != 0,
+	    fn, arg));
+}
+
+int64_t
+state_decl_lines(const struct state_decl *d,
+    void (*fn)(const char *line, size_t len, void *arg), void *arg)
+{
+	const char *p, *nl;
+	int64_t n = 0;
+
+	for (p = d->files; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		/* the store cut the list in this line */
+		if (*nl == '\0' && (size_t)(nl - d->files) >=
+		    sizeof(d->files) - 1)
+			break;
+		fn(p, (size_t)(nl - p), arg);
+		n++;
+	}
+	return (n);
+}
+
+int
+state_decl_answer_check(const char *personal, const char *erased,
+    const char **why)
+{
+	int none = erased == NULL || erased[0] == '\0';
+
+	*why = NULL;
+	if (personal == NULL || (strcmp(personal, "yes") != 0 &&
+	    strcmp(personal, "no") != 0))
+		*why = "personal= must be yes or no";
+	else if (strcmp(personal, "no") == 0 && !none)
+		*why = "erased= goes only with personal=yes";
+	else if (strcmp(personal, "yes") == 0 && (none ||
+	    (strcmp(erased, "yes") != 0 && strcmp(erased, "no") != 0 &&
+	    strcmp(erased, "pending") != 0)))
+		*why = "personal=yes needs erased=yes, erased=no or "
+		    "erased=pending";
+	return (*why != NULL ? BERR_INVAL : 0);
+}
+
+int
+state_decl_answer(struct state *st, int64_t session, const char *engineer,
+    const char *personal, const char *erased, const char *via, time_t now,
+    struct state_decl *d)
+{
+	struct state_decl mine;
+	const char *why;
+
+	if (d == NULL)
+		d = &mine;
+	memset(d, 0, sizeof(*d));
+	if (st == NULL || session <= 0 || engineer == NULL ||
+	    engineer[0] == '\0' || via == NULL ||
+	    state_decl_answer_check(personal, erased, &why) != 0)
+		return (BERR_INVAL);
+	return (st->ops->decl_answer(st->s, session, engineer, personal,
+	    erased != NULL ? erased : "", via, now, d));
+}

@@ -552,4 +552,80 @@ int state_web_login_fail(struct state *st, const char *person, time_t now);
 int state_web_login_fails(struct state *st, const char *person, time_t since,
     size_t *n);
 
+
+/* ---- file declarations (issue 18, docs/FILES.md "Work record and
+ * declarations") ------------------------------------------------------ */
+
+#define STATE_DECL_FILES_MAX	2048	/* the files' lines, cut */
+
+/*
+ * One file that crossed the airlock in a session whose vendor's policy asks
+ * for a work record: kept so that the engineer declares whether it held
+ * personal data (and whether that was erased).
+ */
+struct state_decl_file {
+	int64_t session;
+	char engineer[80], vendor[80], device[80];
+	char direction[8];	/* in, out */
+	char path[1024];	/* as the client named it, cut */
+	int64_t size;
+	char sha256[72];	/* hex */
+	time_t at;
+};
+
+/*
+ * A session's declaration: open from its first file until the engineer
+ * answers personal=no, or personal=yes erased=yes. personal/erased are ""
+ * until answered; erased "no" or "pending" keeps it open.
+ */
+struct state_decl {
+	int64_t session;
+	char engineer[80], vendor[80], device[80];
+	time_t opened;		/* its first file */
+	char status[8];		/* open, closed */
+	char personal[8];	/* "", yes, no */
+	char erased[8];		/* "", yes, no, pending */
+	char via[16];		/* work_record, declare */
+	time_t answered;	/* 0: never */
+	int64_t nfiles, bytes;
+	/* one line per file, oldest first, cut at the size:
+	 * "DIRECTION PATH SIZE SHA256-PREFIX\n" */
+	char files[STATE_DECL_FILES_MAX];
+};
+
+/*
+ * Note a file of f->session: the session's declaration is created (open)
+ * with its first file, and opened again if it was closed (a file moved
+ * after the answer needs an answer of its own). BERR_INVAL for a missing
+ * field or a direction other than in/out.
+ */
+int state_decl_file_add(struct state *st, const struct state_decl_file *f);
+/*
+ * Each declaration (with its files) of engineer (NULL: everyone's), of
+ * session (0: any), open ones only when open_only; oldest first.
+ */
+int state_decl_each(struct state *st, const char *engineer, int64_t session,
+    int open_only, int (*fn)(const struct state_decl *d, void *arg),
+    void *arg);
+/*
+ * The engineer's answer for session's declaration, in one step: personal
+ * "yes" or "no"; erased "yes", "no" or "pending" with personal=yes, NULL
+ * or "" with personal=no (else BERR_INVAL); via names where it was given.
+ * It closes with personal=no or erased=yes, else it stays open with the
+ * answer noted. *d (may be NULL) is the declaration after the answer.
+ * BERR_NOTFOUND: no declaration of that session; BERR_DENIED: another
+ * engineer's; BERR_EXISTS: already closed.
+ */
+int state_decl_answer(struct state *st, int64_t session, const char *engineer,
+    const char *personal, const char *erased, const char *via, time_t now,
+    struct state_decl *d);
+/* Each whole line of d->files (a line the store cut is left out):
+ * fn(line, its length without the newline, arg). Returns how many. */
+int64_t state_decl_lines(const struct state_decl *d,
+    void (*fn)(const char *line, size_t len, void *arg), void *arg);
+/* Is personal/erased an answer state_decl_answer takes? 0, or BERR_INVAL
+ * with *why (a sentence for the engineer) set. */
+int state_decl_answer_check(const char *personal, const char *erased,
+    const char **why);
+
 #endif

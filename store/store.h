@@ -179,6 +179,15 @@ struct store_ops {
 	    int (*fn)(const struct state_export *e, void *arg), void *arg);
 	int (*export_finish)(struct store *s, int64_t id, const char *status,
 	    const char *by, const char *reason);
+	/* file declarations (store_decl.c; state.h says what each does) */
+	int (*decl_file_add)(struct store *s, const struct state_decl_file *f);
+	int (*decl_each)(struct store *s, const char *engineer,
+	    int64_t session, int open_only,
+	    int (*fn)(const struct state_decl *d, void *arg), void *arg);
+	/* d is never NULL here */
+	int (*decl_answer)(struct store *s, int64_t session,
+	    const char *engineer, const char *personal, const char *erased,
+	    const char *via, time_t now, struct state_decl *d);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -242,6 +251,9 @@ struct store_ops {
 	.export_get = p##_export_get, \
 	.export_each = p##_export_each, \
 	.export_finish = p##_export_finish, \
+	.decl_file_add = p##_decl_file_add, \
+	.decl_each = p##_decl_each, \
+	.decl_answer = p##_decl_answer, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

@@ -77,6 +77,7 @@ enum store_call_id {
 	SC_WEB_SESSION_TOUCH, SC_WEB_SESSION_END, SC_WEB_CHALLENGE_PUT,
 	SC_WEB_CHALLENGE_TAKE, SC_WEB_LOGIN_FAIL, SC_WEB_LOGIN_FAILS,
 	SC_EXPORT_CREATE, SC_EXPORT_GET, SC_EXPORT_EACH, SC_EXPORT_FINISH,
+	SC_DECL_FILE_ADD, SC_DECL_EACH, SC_DECL_ANSWER,
 	SC_NCALLS
 };
 
@@ -107,6 +108,8 @@ union store_call_row {
 	struct state_web_session wsess;
 	struct state_web_challenge wchal;
 	struct state_export fexport;
+	struct state_decl_file declf;
+	struct state_decl decl;
 };
 
 /* One call being served (store_serve.c): decoded arguments in, results

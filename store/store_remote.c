@@ -726,5 +726,20 @@ REMOTE(export_finish, (struct store *s, int64_t id, const char *status,
     rc_call(s, SC_EXPORT_FINISH, ARGS(SV_I(id), SV_T(status), SV_T(by),
     SV_T(reason)), NULL, NULL))
 
+REMOTE(decl_file_add, (struct store *s, const struct state_decl_file *f),
+    rc_call(s, SC_DECL_FILE_ADD, NOARGS, f, NULL))
+
+REMOTE(decl_each, (struct store *s, const char *engineer, int64_t session,
+    int open_only, int (*fn)(const struct state_decl *d, void *arg),
+    void *arg),
+    rc_walk(s, SC_DECL_EACH, ARGS(SV_T(engineer), SV_I(session),
+    SV_I(open_only)), EACH_FN(fn), arg))
+
+REMOTE(decl_answer, (struct store *s, int64_t session, const char *engineer,
+    const char *personal, const char *erased, const char *via, time_t now,
+    struct state_decl *d),
+    rc_row_out(s, SC_DECL_ANSWER, ARGS(SV_I(session), SV_T(engineer),
+    SV_T(personal), SV_T(erased), SV_T(via), SV_I(now)), d))
+
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

@@ -61,5 +61,7 @@ extern const struct sq_map sq_wcred_map;	/* struct state_web_cred */
 extern const struct sq_map sq_wsess_map;	/* struct state_web_session */
 extern const struct sq_map sq_wchal_map;	/* struct state_web_challenge */
 extern const struct sq_map sq_export_map;	/* struct state_export */
+extern const struct sq_map sq_declf_map;	/* struct state_decl_file */
+extern const struct sq_map sq_decl_map;		/* struct state_decl */
 
 #endif

@@ -140,6 +140,34 @@ SERVE(export_each, !U32(1) ? BERR_INVAL : DB->export_each(x->s, T(0),
     (unsigned)I(1), ROWS(state_export)))
 SERVE(export_finish, DB->export_finish(x->s, I(0), T(1), T(2), T(3)))
 
+static int
+sv_decl_file_add(struct store_call_ctx *x)
+{
+	const struct state_decl_file *f = &x->row.declf;
+
+	if (f->session <= 0 || f->engineer[0] == '\0' ||
+	    f->vendor[0] == '\0' || f->size < 0 ||
+	    (strcmp(f->direction, "in") != 0 &&
+	    strcmp(f->direction, "out") != 0))
+		return (BERR_INVAL);
+	return (DB->decl_file_add(x->s, f));
+}
+
+SERVE(decl_each, I(1) < 0 ? BERR_INVAL : DB->decl_each(x->s, T(0), I(1),
+    I(2) != 0, ROWS(state_decl)))
+
+static int
+sv_decl_answer(struct store_call_ctx *x)
+{
+	const char *why;
+
+	if (I(0) <= 0 || T(1)[0] == '\0' ||
+	    state_decl_answer_check(T(2), T(3), &why) != 0)
+		return (BERR_INVAL);
+	return (DB->decl_answer(x->s, I(0), T(1), T(2), T(3), T(4),
+	    (time_t)I(5), &x->row.decl));
+}
+
 #define RD	STORE_PERM_READ
 #define WR	STORE_PERM_WRITE
 #define CALL(id, n, in, out, map, perm) \
@@ -204,4 +232,7 @@ const struct store_call store_calls[SC_NCALLS] = {
 	CALL(EXPORT_GET, export_get, "I", "fR", &sq_export_map, RD),
 	CALL(EXPORT_EACH, export_each, "tI", "", &sq_export_map, RD),
 	CALL(EXPORT_FINISH, export_finish, "ITtt", "", NULL, WR),
+	CALL(DECL_FILE_ADD, decl_file_add, "R", "", &sq_declf_map, WR),
+	CALL(DECL_EACH, decl_each, "tII", "", &sq_decl_map, RD),
+	CALL(DECL_ANSWER, decl_answer, "ITTTTI", "R", &sq_decl_map, WR),
 };

@@ -208,6 +208,37 @@ int sq_export_finish(struct store *s, int64_t id, const char *status,
  * (SQLite or PostgreSQL; state.c), NULL through the store actor: for the
  * operations kept outside store_ops (auditckpt_db.c). */
 struct store *state_sql_store(struct state *st);
+/* store_decl.c: file declarations (issue 18). Their schema step, listed
+ * in sq_schema[] (store_sqlite.c): */
+#define SQ_SCHEMA_DECL \
+	"CREATE TABLE file_decl (" \
+	"  session INTEGER PRIMARY KEY," \
+	"  engineer TEXT NOT NULL," \
+	"  vendor TEXT NOT NULL," \
+	"  device TEXT NOT NULL DEFAULT ''," \
+	"  opened INTEGER NOT NULL," \
+	"  status TEXT NOT NULL DEFAULT 'open'," \
+	"  personal TEXT NOT NULL DEFAULT ''," \
+	"  erased TEXT NOT NULL DEFAULT ''," \
+	"  via TEXT NOT NULL DEFAULT ''," \
+	"  answered INTEGER NOT NULL DEFAULT 0);" \
+	"CREATE INDEX file_decl_open ON file_decl(status, engineer);" \
+	"CREATE TABLE file_decl_file (" \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," \
+	"  session INTEGER NOT NULL," \
+	"  direction TEXT NOT NULL," \
+	"  path TEXT NOT NULL," \
+	"  size INTEGER NOT NULL," \
+	"  sha256 TEXT NOT NULL," \
+	"  at INTEGER NOT NULL);" \
+	"CREATE INDEX file_decl_file_session ON file_decl_file(session);"
+int sq_decl_file_add(struct store *s, const struct state_decl_file *f);
+int sq_decl_each(struct store *s, const char *engineer, int64_t session,
+    int open_only, int (*fn)(const struct state_decl *d, void *arg),
+    void *arg);
+int sq_decl_answer(struct store *s, int64_t session, const char *engineer,
+    const char *personal, const char *erased, const char *via, time_t now,
+    struct state_decl *d);
 
 /* ---- the PostgreSQL backend's connection (store_pg.c) ---------------- */
 

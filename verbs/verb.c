@@ -88,6 +88,7 @@ static const struct cmd_entry *const verb_table[] = {
 	&cmd_export_entry,
 	&cmd_web_enroll_entry,
 	&cmd_cast_entry,
+	&cmd_declare_entry,
 	NULL
 };
 

@@ -17,6 +17,7 @@
  *							when bastiond is
  *							stopped), VERB_LOCAL
  *	ssh auditor console	bastion/auditor.c	VERB_AUDITOR
+ *	ssh engineer console	bastion/approval.c	VERB_ENGINEER
  *
  * Verbs write tables (or --json) to out and what went wrong to err, and
  * never talk to the network: a streaming verb (watch, kill's wait) writes
@@ -42,6 +43,9 @@ struct buf;
 #define VERB_AUDITOR	0x02	/* auditors: the ssh auditor console */
 #define VERB_LOCAL	0x04	/* bastionctl on the host only, in its own
 				 * process (reads files of the caller's) */
+#define VERB_ENGINEER	0x08	/* engineers: ssh NAME@bastion VERB (their
+				 * own file declarations); c->admin is then
+				 * the engineer */
 #define VERB_OWN_ARGS	0x10	/* exec parses argc/argv itself (getopt) */
 #define VERB_STORE	0x20	/* needs the state store: verb_exec opens
 				 * it when the front end has not */
@@ -264,5 +268,10 @@ extern const struct cmd_entry cmd_web_enroll_entry;
 extern const struct cmd_entry cmd_file_requests_entry;	/* cmd-files.c */
 extern const struct cmd_entry cmd_file_approve_entry;
 extern const struct cmd_entry cmd_file_deny_entry;
+extern const struct cmd_entry cmd_declare_entry;	/* engineers */
+/* One file declaration as a JSON object (declare --json, the report's
+ * open_declarations): session, engineer, vendor, device, since (Unix
+ * seconds), files, bytes, personal, erased, list (its files' lines). */
+void cmd_declare_json(FILE *f, const struct state_decl *d);
 
 #endif

@@ -756,6 +756,7 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE file_export; "
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
 	    "DROP TABLE node_heartbeat; "
+	    "DROP TABLE file_decl; DROP TABLE file_decl_file; "
 	    "PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
@@ -764,6 +765,7 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE file_export; "
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
 	    "DROP TABLE node_heartbeat; "
+	    "DROP TABLE file_decl; DROP TABLE file_decl_file; "
 	    "UPDATE bastion_schema SET version = 2"));
 }
 
@@ -787,7 +789,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
 	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
-	    "SELECT version FROM bastion_schema")), 9);
+	    "SELECT version FROM bastion_schema")), 10);
 }
 
 /* Several nodes on one store: each row names its node; a node starting

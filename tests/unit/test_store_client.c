@@ -510,6 +510,49 @@ st_exports(struct state *st, struct tr *t)
 	trf(t, "\neach r=%d\n", r);
 }
 
+static int
+tr_decl(const struct state_decl *d, void *arg)
+{
+	tr_row(arg, &sq_decl_map, d);
+	return (0);
+}
+
+/* File declarations (store_decl.c; their semantics: test_decl.c). */
+static void
+st_decl(struct state *st, struct tr *t)
+{
+	struct state_decl_file f;
+	struct state_decl d;
+
+	memset(&f, 0, sizeof(f));
+	f.session = 17;
+	snprintf(f.engineer, sizeof(f.engineer), "gina");
+	snprintf(f.vendor, sizeof(f.vendor), "globex");
+	snprintf(f.device, sizeof(f.device), "pacs");
+	snprintf(f.direction, sizeof(f.direction), "in");
+	memset(f.path, 'p', sizeof(f.path) - 1);	/* the longest */
+	f.size = 300000;
+	snprintf(f.sha256, sizeof(f.sha256), "%064d", 9);
+	f.at = 1000;
+	trf(t, "%d ", state_decl_file_add(st, &f));
+	snprintf(f.direction, sizeof(f.direction), "out");
+	trf(t, "%d ", state_decl_file_add(st, &f));
+	snprintf(f.direction, sizeof(f.direction), "up");
+	trf(t, "%d\n", state_decl_file_add(st, &f));
+	trf(t, "%d\n", state_decl_each(st, "gina", 0, 1, tr_decl, t));
+	trf(t, "%d ", state_decl_answer(st, 17, "dave", "no", NULL, "declare",
+	    2000, &d));
+	trf(t, "%d ", state_decl_answer(st, 17, "gina", "yes", "pending",
+	    "declare", 2000, &d));
+	tr_row(t, &sq_decl_map, &d);
+	trf(t, "%d ", state_decl_answer(st, 17, "gina", "no", NULL, "declare",
+	    2100, &d));
+	tr_row(t, &sq_decl_map, &d);
+	trf(t, "%d ", state_decl_answer(st, 17, "gina", "no", NULL, "declare",
+	    2200, &d));
+	trf(t, "%d\n", state_decl_each(st, NULL, 17, 0, tr_decl, t));
+}
+
 static const struct step {
 	const char *name;
 	void (*run)(struct state *st, struct tr *t);
@@ -524,6 +567,7 @@ static const struct step {
 	{ "touch windows", st_touch_windows },
 	{ "web console", st_web },
 	{ "file exports", st_exports },
+	{ "file declarations", st_decl },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))
