@@ -155,6 +155,11 @@ reload_fixed(const struct listener *L, const struct policy *np,
 		log_warn("policy reload: limits.recording_min_free_mb changed: "
 		    "the recorder bastiond started keeps %u MiB until bastiond "
 		    "is restarted", b->recording_min_free_mb);
+	if (b->store_checkpoint_s != np->store_checkpoint_s ||
+	    b->store_lost_after_s != np->store_lost_after_s)
+		log_warn("policy reload: store: checkpoint_interval and "
+		    "lost_after stay %u s and %u s until bastiond is restarted",
+		    b->store_checkpoint_s, b->store_lost_after_s);
 	return (0);
 }
 

@@ -31,6 +31,33 @@ test_store_defaults(void **unused)
 	assert_true(strlen(p->store_node) > 0 &&
 	    strchr(p->store_node, '.') == NULL);
 	assert_null(p->store_health.host);
+	/* the audit checkpoints and the lost mark: 5 min, 1 min */
+	assert_int_equal(p->store_checkpoint_s, 300);
+	assert_int_equal(p->store_lost_after_s, 60);
+	policy_free(p);
+	free(text);
+}
+
+/* checkpoint_interval and lost_after, also without PostgreSQL */
+static void
+test_store_intervals(void **unused)
+{
+	struct policy *p;
+	size_t nerrs = 99;
+	char *text;
+
+	(void)unused;
+	text = load_with("store:\n  checkpoint_interval: 2s\n", &p, &nerrs);
+	assert_string_equal(text, "");
+	assert_int_equal(p->store_checkpoint_s, 2);
+	assert_int_equal(p->store_lost_after_s, 60);
+	policy_free(p);
+	free(text);
+	text = load_with("store:\n  node: a\n  lost_after: 90\n  "
+	    "checkpoint_interval: 1h\n", &p, &nerrs);
+	assert_string_equal(text, "");
+	assert_int_equal(p->store_checkpoint_s, 3600);
+	assert_int_equal(p->store_lost_after_s, 90);
 	policy_free(p);
 	free(text);
 }
@@ -90,6 +117,9 @@ static const struct {
 	{ "store:\n  backend: postgresql\n  conninfo: \"dbname=x "
 	    "password=s\"\n", "holds a password" },
 	{ "store:\n  bogus: 1\n", "bogus" },
+	{ "store:\n  checkpoint_interval: 0\n", "out of range" },
+	{ "store:\n  checkpoint_interval: soon\n", "not a duration" },
+	{ "store:\n  lost_after: 31d\n", "out of range" },
 };
 
 static void
@@ -116,6 +146,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_defaults),
+		cmocka_unit_test(test_store_intervals),
 		cmocka_unit_test(test_store_postgresql),
 		cmocka_unit_test(test_store_broken),
 	};
