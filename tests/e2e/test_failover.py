@@ -74,13 +74,17 @@ def ha(cast, cluster, build_dir):  # noqa: F811
 
 
 def kill_node(node):
-    """SIGKILL bastiond and everything it started: the node is gone."""
+    """SIGKILL bastiond and everything it started: the node is gone. All
+    are stopped (SIGSTOP) before any is killed, so that none sees another
+    die first: a recorder that saw its worker's socket close before its
+    own SIGKILL would seal the recording, which a dead node cannot do."""
     pids = [node.pid] + util.children_of(node.pid)
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
     node.proc.wait(10)
     util.wait_gone(pids, 5)
 
