@@ -299,11 +299,16 @@ on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
 	size_t len = size * n;
+	char line[64];
 	int code;
 
-	if (len > 9 && strncmp(p, "HTTP/", 5) == 0 &&
-	    sscanf(p, "HTTP/%*s %3d", &code) == 1)
-		x->res->status = code;
+	/* curl's header lines are not NUL-terminated: a bounded copy */
+	if (len > 9 && strncmp(p, "HTTP/", 5) == 0) {
+		memcpy(line, p, len < sizeof(line) ? len : sizeof(line) - 1);
+		line[len < sizeof(line) ? len : sizeof(line) - 1] = '\0';
+		if (sscanf(line, "HTTP/%*s %3d", &code) == 1)
+			x->res->status = code;
+	}
 	return (len);
 }
 

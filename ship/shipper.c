@@ -174,7 +174,7 @@ ledger_write(const struct shipper *sh, const char *id,
 static struct ship_track *
 track_find(struct shipper *sh, const char *id, int make)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < sh->ntrack; i++)
 		if (strcmp(sh->track[i].id, id) == 0)
@@ -182,11 +182,11 @@ track_find(struct shipper *sh, const char *id, int make)
 	if (!make)
 		return (NULL);
 	if (sh->ntrack == SHIP_TRACK_MAX) {
-		/* full: forget the entry that may try soonest */
-		for (i = 1; i < sh->ntrack; i++)
-			if (sh->track[i].next < sh->track[0].next)
-				sh->track[0] = sh->track[i];
-		i = 0;
+		/* full: forget the entry that may try soonest (it is tried
+		 * again at once, as after a restart) */
+		for (i = 0, j = 1; j < sh->ntrack; j++)
+			if (sh->track[j].next < sh->track[i].next)
+				i = j;
 	} else
 		i = sh->ntrack++;
 	memset(&sh->track[i], 0, sizeof(sh->track[i]));
