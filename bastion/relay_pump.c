@@ -2,9 +2,9 @@
  * relay_pump.c - the session channels' bytes between engineer and device.
  *
  * A pump reads from its source channel at most what the destination
- * channel's window accepts (plus one 32 KiB carry-over), so a fast device
- * and a slow reader stall the device through SSH flow control instead of
- * growing buffers; libssh itself keeps at most one local window (about
+ * channel's window accepts (plus one carry-over batch of at most
+ * RELAY_PEND_BYTES), so a fast device and a slow reader stall the device
+ * through SSH flow control instead of growing buffers; libssh itself keeps at most one local window (about
  * 1.2 MiB) per channel. Every byte is handed to the recorder before it is
  * relayed (fail closed). EOF goes on once drained, in both directions;
  * the device's exit status or signal goes to the engineer once, before
