@@ -35,6 +35,8 @@ issue asks for):
                           jump,jump+script,jump+tlog,bastion [all]
     BENCH_DIR             where the work directory goes [/tmp]
     BENCH_KEEP=1          keep the work directory (logs, recordings)
+    BENCH_ENCRYPT=1       recordings in format 2, encrypted to one age
+                          recipient (the policy's recordings: recipients)
 Experiments (not the product; the table says when one is on):
     BENCH_BASTION_PRELOAD=bench/shims/nodelay.c|nosync.c  LD_PRELOAD a shim
                           into bastiond (compiled on the fly)
@@ -712,6 +714,9 @@ def main():
     wd = pathlib.Path(__import__("tempfile").mkdtemp(prefix="bench-",
                                                      dir=str(base)))
     log("work directory %s" % wd)
+    R.head("recordings", "format 2, encrypted to one age recipient "
+           "(BENCH_ENCRYPT=1)" if os.environ.get("BENCH_ENCRYPT") == "1"
+           else "format 1 (no recipients in the policy)")
     for var, what in (("BENCH_BASTION_PRELOAD", "bastiond runs with "
                        "LD_PRELOAD of %s"),
                       ("BENCH_RECORDINGS_DIR", "recordings go to %s")):
