@@ -130,6 +130,32 @@ buf_reserve(struct buf *b, size_t len)
 }
 
 int
+buf_room(struct buf *b, size_t want, uint8_t **room, size_t *got)
+{
+	size_t left = b->max - buf_len(b);
+	int r;
+
+	*room = NULL;
+	*got = 0;
+	if (left == 0)
+		return (BERR_LIMIT);
+	if (want > left)
+		want = left;
+	if ((r = buf_reserve(b, want)) != 0)
+		return (r);
+	*room = b->d + b->end;
+	*got = want;
+	return (0);
+}
+
+void
+buf_wrote(struct buf *b, size_t n)
+{
+	if (n <= b->alloc - b->end)
+		b->end += n;
+}
+
+int
 buf_put(struct buf *b, const void *data, size_t len)
 {
 	int r;

@@ -44,6 +44,13 @@ int buf_put(struct buf *b, const void *data, size_t len);
 int buf_put_u8(struct buf *b, uint8_t v);
 int buf_put_u32(struct buf *b, uint32_t v);
 int buf_put_u64(struct buf *b, uint64_t v);
+/*
+ * Room for a read straight into b (no bounce buffer): up to want bytes at
+ * *room (BERR_LIMIT if not even one more byte fits under max_size, or
+ * BERR_NOMEM); then buf_wrote(b, n) adds the n bytes the read put there.
+ */
+int buf_room(struct buf *b, size_t want, uint8_t **room, size_t *got);
+void buf_wrote(struct buf *b, size_t n);
 /* uint32 length then bytes (SSH "string"). */
 int buf_put_string(struct buf *b, const void *data, size_t len);
 int buf_put_cstring(struct buf *b, const char *s);

@@ -370,11 +370,13 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	R->lim.start = R->lim.last_activity = R->last_keepalive = relay_now(R);
 	R->ev = ssh_event_new();
 	ssh_set_blocking(S->vs, 0);
+	ssh_set_counters(S->vs, &R->vctr, NULL);	/* relay_gather() */
 	ssh_event_add_session(R->ev, S->vs);
 	uv_poll_init(&loop, &R->vpoll, ssh_get_fd(S->vs));
 	R->vpoll.data = S;
 	if (S->dc.s != NULL) {
 		ssh_set_blocking(S->dc.s, 0);
+		ssh_set_counters(S->dc.s, &R->dctr, NULL);
 		ssh_event_add_session(R->ev, S->dc.s);
 		relay_dch_cb.userdata = S;
 		ssh_callbacks_init(&relay_dch_cb);

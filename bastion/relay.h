@@ -77,9 +77,17 @@ struct fwd_wait {
 	struct fwd_wait *next;
 };
 
-/* Bytes read from one channel not yet accepted by the other. */
+/*
+ * Bytes read from one channel not yet accepted by the other. Bulk output
+ * is read up to this much at once (what libssh holds of the channel, at
+ * most the destination's window), so it reaches the recorder as one frame
+ * and the engineer's socket in one write instead of one per SSH packet
+ * (docs/PERFORMANCE.md). The pages are touched only as far as data came:
+ * an idle session pays for a few, not for the size.
+ */
+#define RELAY_PEND_BYTES	(256 * 1024)
 struct pend {
-	uint8_t d[32768];
+	uint8_t d[RELAY_PEND_BYTES];
 	size_t n, off;
 };
 
@@ -106,6 +114,9 @@ struct relay {
 	int dpoll_on, vpoll_ev, dpoll_ev;
 	uv_timer_t timer;
 	struct pend to_dev, to_vendor, to_vendor_err;
+	/* bytes libssh read from each socket: relay_gather() reads on while
+	 * they grow (relay_pump.c) */
+	struct ssh_counter_struct vctr, dctr;
 	int vch_eof_fwd, dch_eof_fwd;
 	int got_exit_status, exit_status;
 	char exit_signal[32];

@@ -2,9 +2,9 @@
  * relay_pump.c - the session channels' bytes between engineer and device.
  *
  * A pump reads from its source channel at most what the destination
- * channel's window accepts (plus one 32 KiB carry-over), so a fast device
- * and a slow reader stall the device through SSH flow control instead of
- * growing buffers; libssh itself keeps at most one local window (about
+ * channel's window accepts (plus one carry-over batch of at most
+ * RELAY_PEND_BYTES), so a fast device and a slow reader stall the device
+ * through SSH flow control instead of growing buffers; libssh itself keeps at most one local window (about
  * 1.2 MiB) per channel. Every byte is handed to the recorder before it is
  * relayed (fail closed). EOF goes on once drained, in both directions;
  * the device's exit status or signal goes to the engineer once, before
@@ -49,16 +49,59 @@ relay_flush(ssh_channel dst, struct pend *p, int is_stderr)
 	return (1);
 }
 
+/* Reads of the socket that completed no packet of ours, at most, before a
+ * batch goes (other channels' data, or a packet arriving slowly). */
+#define GATHER_MAX_IDLE_READS	64
+
+/*
+ * Read what src has for us, up to cap bytes, into p->d: every complete
+ * packet libssh has or can read from its socket without waiting. libssh
+ * reads its socket 4 KiB at a time, one read per call, so a call that
+ * returns nothing may still have read part of a packet: go on while the
+ * socket's byte counter (ctr, ssh_set_counters) grows. Returns the bytes
+ * read (0: nothing yet or EOF), or -1 on a channel error with nothing read.
+ */
+static ssize_t
+relay_gather(ssh_channel src, const struct ssh_counter_struct *ctr,
+    struct pend *p, uint32_t cap, int is_stderr)
+{
+	uint32_t n = 0;
+	uint64_t seen;
+	int r, idle = 0;
+
+	while (n < cap) {
+		seen = ctr->in_bytes;
+		r = ssh_channel_read_nonblocking(src, p->d + n, cap - n,
+		    is_stderr);
+		if (r == SSH_EOF)
+			break;
+		if (r == 0) {
+			if (ctr->in_bytes == seen ||
+			    ++idle >= GATHER_MAX_IDLE_READS)
+				break;
+			continue;
+		}
+		if (r < 0)	/* what came before it is relayed first */
+			return (n > 0 ? (ssize_t)n : -1);
+		n += (uint32_t)r;
+		idle = 0;
+	}
+	return ((ssize_t)n);
+}
+
 /*
  * Move data from src to dst (stdout or stderr stream) within dst's window.
- * Returns the number of bytes moved, or -1 on a channel error.
+ * Bulk output goes as large batches (relay_gather): one recorder frame and
+ * one carry-over per batch instead of one per SSH packet. Returns the
+ * number of bytes moved, or -1 on a channel error.
  */
 static ssize_t
 relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
     int is_stderr, int to_stderr, int rec_type)
 {
-	ssize_t moved = 0;
-	int r;
+	const struct ssh_counter_struct *ctr = src == S->vch ? &S->R->vctr :
+	    &S->R->dctr;
+	ssize_t moved = 0, r;
 
 	if (src == NULL || dst == NULL || !ssh_channel_is_open(dst))
 		return (0);
@@ -72,11 +115,8 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 			return (moved);
 		if (win > sizeof(p->d))
 			win = sizeof(p->d);
-		r = ssh_channel_read_nonblocking(src, p->d, win, is_stderr);
-		if (r == SSH_EOF || r == 0)
-			return (moved);
-		if (r < 0)
-			return (-1);
+		if ((r = relay_gather(src, ctr, p, win, is_stderr)) <= 0)
+			return (r < 0 ? -1 : moved);
 		/* recorded before it is relayed: fail closed */
 		if (S->rec != NULL && sess_rec_check(S, rec_client_frame(
 		    S->rec, rec_type, 0, p->d, (size_t)r)) != 0)

@@ -112,6 +112,65 @@ class CpuMeter:
         return {k: t1[k] - self.t0[k] for k in t1}
 
 
+class TreeSampler:
+    """Own CPU time of each process below a long-lived parent, sampled.
+
+    The kernel folds a reaped child's CPU into its parent's cutime, so
+    the listener's cutime gives a whole connection's CPU (monitor plus
+    confined child) but not the split. A thread reads the descendants'
+    own utime+stime from /proc every `period` seconds (children found
+    through /proc/PID/task/PID/children, so a sample costs a few reads,
+    not a scan of /proc) and keeps the last value seen per pid, grouped
+    by depth below `root`: depth 1 (bastiond's monitors, sshd's
+    per-connection [priv]) and depth 2 and deeper (the confined child;
+    sshd's [net]/user process). CPU spent after the last sample (a
+    process's exit) is missed: at most `period` per process."""
+
+    def __init__(self, root, skip=(), period=0.05):
+        import threading
+        self.root, self.skip, self.period = root, set(skip), period
+        self.seen = {}          # pid -> (depth, last own seconds)
+        self.base = {}          # pid -> own seconds at the first sample
+        self.stop_ev = threading.Event()
+        self.th = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _kids(pid):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def _sample(self, first=False):
+        todo = [(k, 1) for k in self._kids(self.root) if k not in self.skip]
+        while todo:
+            pid, depth = todo.pop()
+            own, _ = proc_times(pid)
+            if first:
+                self.base[pid] = own
+            if own or pid not in self.seen:
+                self.seen[pid] = (depth, own)
+            todo += [(k, depth + 1) for k in self._kids(pid)]
+
+    def _run(self):
+        while not self.stop_ev.wait(self.period):
+            self._sample()
+
+    def start(self):
+        self._sample(first=True)
+        self.th.start()
+
+    def stop(self):
+        """{depth 1: seconds, 2: seconds (2 and deeper)} since start."""
+        self.stop_ev.set()
+        self.th.join()
+        out = {1: 0.0, 2: 0.0}
+        for pid, (depth, own) in self.seen.items():
+            out[min(depth, 2)] += own - self.base.get(pid, 0.0)
+        return out
+
+
 def wait_no_children(pids_fn, timeout=30.0):
     """Wait until pids_fn() returns nothing (per-connection server
     processes have exited and been reaped)."""

@@ -11,6 +11,11 @@ this VM has no hardware counters, `perf stat -e instructions true` says
 seconds) and `perf report` summaries by shared object and by symbol.
 The perf data stays in the work directory (printed) for closer looks.
 
+BENCH_PROFILE_STRACE=1 counts system calls (strace -c) instead.
+
+BENCH_PROFILE_CG=dwarf records call chains through libc and libssh
+(which have no frame pointers), e.g. who calls memmove.
+
 BENCH_PROFILE_ALL=1 samples the whole machine instead (perf record -a):
 every process of the path (ssh client, device sshd, the benchmark's own
 pty reader), and anything else running, which the report names by command.
@@ -115,10 +120,23 @@ def main():
         t0 = time.monotonic()
         target = ["-a"] if os.environ.get("BENCH_PROFILE_ALL") == "1" \
             else ["-p", ",".join(str(p) for p in pids)]
-        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-g",
-                                 "-o", data] + target,
-                                stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        # BENCH_PROFILE_CG=dwarf: call chains through libc and libssh
+        # (built without frame pointers), at a larger perf.data
+        cg = os.environ.get("BENCH_PROFILE_CG")
+        cg = ["--call-graph", cg] if cg else ["-g"]
+        if os.environ.get("BENCH_PROFILE_STRACE") == "1":
+            # syscall counts instead of samples (strace slows the
+            # processes down: counts per byte, not times, are the point)
+            # one strace per process, so each is counted on its own
+            argvs = [["strace", "-c", "-S", "calls", "-o",
+                      "%s.%d.strace" % (data, p), "-p", str(p)]
+                     for p in pids]
+        else:
+            argvs = [["perf", "record", "-e", "cpu-clock"] + cg +
+                     ["-o", data] + target]
+        tracers = [subprocess.Popen(a, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+                   for a in argvs]
         busy = {}
         while th.is_alive():
             for p in pids:
@@ -128,8 +146,10 @@ def main():
             time.sleep(0.1)
         th.join()
         wall = time.monotonic() - t0
-        perf.send_signal(2)
-        perf.wait(60)
+        for t in tracers:
+            t.send_signal(2)
+        for t in tracers:
+            t.wait(60)
         print("result: %s" % {k: v for k, v in res.get("r", {}).items()
                               if k in ("bytes", "t_data", "p50", "p99")})
         if "bytes" in res.get("r", {}):
@@ -140,6 +160,16 @@ def main():
                 util.pid_cmdline(p)[:40] or "pid %d" % p,
                 busy.get(p, 0) - cpu0[p], wall,
                 100 * (busy.get(p, 0) - cpu0[p]) / wall))
+        if os.environ.get("BENCH_PROFILE_STRACE") == "1":
+            time.sleep(1)
+            for p in pids:
+                f = "%s.%d.strace" % (data, p)
+                if os.path.exists(f):
+                    print("\n== system calls of %s (strace -c)" % (
+                        "the recorder" if p == S.recorder_pid() else
+                        "pid %d" % p))
+                    print(open(f).read())
+            return
         print("\n== by process and shared object")
         print(perf_report(data, "comm,dso"))
         print("\n== by symbol")

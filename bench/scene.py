@@ -26,6 +26,7 @@ Three ways to run a command on the device, all with the stock ssh client:
 
 import os
 import pathlib
+import subprocess
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -108,7 +109,17 @@ class Scene:
         self.alice = Person(w, self.softsk, "alice", "bench-s3cret")
         w.add_engineer("acme", "alice", self.alice.public_key(),
                        secret="bench-s3cret")
-        self.bastion = w.start_bastion(extra_env=bastion_env)
+        pol = w.policy()
+        if os.environ.get("BENCH_ENCRYPT") == "1":
+            # format 2: every payload encrypted to an age recipient before
+            # it is written (docs/RECORDING-FORMAT.md section 13)
+            key = self.workdir / "auditor.agekey"
+            subprocess.run(["age-keygen", "-o", str(key)], check=True,
+                           stderr=subprocess.DEVNULL)
+            pol["recordings"] = {"recipients": [subprocess.run(
+                ["age-keygen", "-y", str(key)], check=True, text=True,
+                stdout=subprocess.PIPE).stdout.strip()]}
+        self.bastion = w.start_bastion(pol, extra_env=bastion_env)
         self.jump_config = self._write_jump_config()
 
     # -- client command lines ----------------------------------------------

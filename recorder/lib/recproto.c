@@ -204,30 +204,32 @@ recproto_get_watch(struct buf *body, char **recid)
 }
 
 int
-recproto_take(struct buf *in, size_t max, int *msg, struct buf **body)
+recproto_take_direct(struct buf *in, size_t max, const uint8_t **p,
+    size_t *len)
 {
-	const uint8_t *p;
-	struct buf *m;
-	size_t len;
-	uint8_t t;
 	int r;
 
-	*body = NULL;
-	*msg = 0;
-	r = buf_get_string_direct(in, &p, &len, max);
+	r = buf_get_string_direct(in, p, len, max);
 	if (r == BERR_TRUNC)
 		return (BERR_AGAIN);
 	if (r != 0)
 		return (r);
-	if (len == 0)
-		return (BERR_FORMAT);
-	if ((m = buf_from(p, len)) == NULL)
-		return (BERR_NOMEM);
-	if ((r = buf_get_u8(m, &t)) != 0) {
-		buf_free(m);
+	return (*len == 0 ? BERR_FORMAT : 0);
+}
+
+int
+recproto_take(struct buf *in, size_t max, int *msg, struct buf **body)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	*body = NULL;
+	*msg = 0;
+	if ((r = recproto_take_direct(in, max, &p, &len)) != 0)
 		return (r);
-	}
-	*msg = t;
-	*body = m;
+	if ((*body = buf_from(p + 1, len - 1)) == NULL)
+		return (BERR_NOMEM);
+	*msg = p[0];
 	return (0);
 }

@@ -115,5 +115,11 @@ int recproto_get_watch(struct buf *body, char **recid);
  * then beyond repair.
  */
 int recproto_take(struct buf *in, size_t max, int *msg, struct buf **body);
+/*
+ * The same without a copy: *p and *len the message's type byte and body
+ * in place (valid until in is written to; p[0] is the type, len >= 1).
+ */
+int recproto_take_direct(struct buf *in, size_t max, const uint8_t **p,
+    size_t *len);
 
 #endif

@@ -703,8 +703,20 @@ on_open(struct conn *c, struct buf *body)
 	recserver_conn_fail(c, reason);
 }
 
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+/*
+ * A FRAME's body in place (b, n bytes: uint8 type, uint32 channel, string
+ * payload and nothing after it), read where the socket's bytes landed:
+ * the payload is hashed and written from there, never copied.
+ */
 static void
-on_frame(struct conn *c, struct buf *body)
+on_frame(struct conn *c, const uint8_t *b, size_t n)
 {
 	char reason[300];
 	const uint8_t *p;
@@ -717,13 +729,14 @@ on_frame(struct conn *c, struct buf *body)
 		recserver_conn_fail(c, "protocol error: FRAME before OPEN");
 		return;
 	}
-	if ((r = buf_get_u8(body, &type)) != 0 ||
-	    (r = buf_get_u32(body, &channel)) != 0 ||
-	    (r = buf_get_string_direct(body, &p, &len, REC_MAX_PAYLOAD)) != 0 ||
-	    buf_len(body) != 0) {
+	if (n < 9 || (len = get_be32(b + 5)) > REC_MAX_PAYLOAD ||
+	    len != n - 9) {
 		recserver_conn_fail(c, "protocol error: malformed FRAME");
 		return;
 	}
+	type = b[0];
+	channel = get_be32(b + 1);
+	p = b + 9;
 	if (type < REC_TYPE_MIN || type > REC_TYPE_MAX ||
 	    type == REC_HEADER || type == REC_CHECKPOINT || type == REC_SEAL ||
 	    channel == REC_CHANNEL_RECORDER) {
@@ -783,9 +796,6 @@ conn_dispatch(struct conn *c, int msg, struct buf *body)
 	case RECPROTO_WATCH:
 		recserver_on_watch(c, body);
 		break;
-	case RECPROTO_FRAME:
-		on_frame(c, body);
-		break;
 	case RECPROTO_SYNC:
 		if (c->state != CONN_OPEN || buf_len(body) != 0)
 			recserver_conn_fail(c, "protocol error: bad SYNC");
@@ -801,13 +811,21 @@ conn_dispatch(struct conn *c, int msg, struct buf *body)
 	}
 }
 
+/* Reads land in the connection's own buffer, after what it holds (the
+ * part of a message read before): no bounce buffer, no copy. Pages are
+ * touched only as far as reads fill them. */
 static void
 alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *ub)
 {
 	struct conn *c = h->data;
+	uint8_t *room;
+	size_t got;
 
 	(void)suggested;
-	*ub = uv_buf_init(c->srv->rbuf, sizeof(c->srv->rbuf));
+	if (buf_room(c->in, READ_CHUNK, &room, &got) != 0)
+		*ub = uv_buf_init(NULL, 0);	/* UV_ENOBUFS: read_cb */
+	else
+		*ub = uv_buf_init((char *)room, (unsigned)got);
 }
 
 static void
@@ -815,8 +833,13 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *ub)
 {
 	struct conn *c = s->data;
 
+	(void)ub;
 	if (nread == 0)
 		return;
+	if (nread == UV_ENOBUFS) {
+		recserver_conn_fail(c, "protocol error: message too long");
+		return;
+	}
 	if (nread < 0) {
 		if (c->state == CONN_OPEN) {
 			log_warn("session %s: worker disconnected without "
@@ -828,10 +851,7 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *ub)
 		recserver_conn_close(c);
 		return;
 	}
-	if (buf_put(c->in, ub->base, (size_t)nread) != 0) {
-		recserver_conn_fail(c, "protocol error: message too long");
-		return;
-	}
+	buf_wrote(c->in, (size_t)nread);
 	conn_drain(c);
 }
 
@@ -841,15 +861,16 @@ static void
 conn_drain(struct conn *c)
 {
 	struct buf *body;
+	const uint8_t *p;
 	char reason[128];
-	int msg, r;
-	size_t max;
+	int r;
+	size_t max, len;
 
 	while ((c->state == CONN_HELLO || c->state == CONN_OPEN) &&
 	    !c->paused) {
 		max = c->state == CONN_HELLO ? RECPROTO_HELLO_MAX :
 		    RECPROTO_MSG_MAX;
-		r = recproto_take(c->in, max, &msg, &body);
+		r = recproto_take_direct(c->in, max, &p, &len);
 		if (r == BERR_AGAIN)
 			break;
 		if (r != 0) {
@@ -859,7 +880,16 @@ conn_drain(struct conn *c)
 			recserver_conn_fail(c, reason);
 			return;
 		}
-		conn_dispatch(c, msg, body);
+		/* the bulk of the traffic in place; the rest from a copy */
+		if (p[0] == RECPROTO_FRAME) {
+			on_frame(c, p + 1, len - 1);
+			continue;
+		}
+		if ((body = buf_from(p + 1, len - 1)) == NULL) {
+			recserver_conn_fail(c, "out of memory");
+			return;
+		}
+		conn_dispatch(c, p[0], body);
 		buf_free(body);
 	}
 }

@@ -20,7 +20,7 @@
 #include "reckey.h"
 
 #define RECSERVER_MAX_UIDS	32	/* -u at most this often */
-#define RECSERVER_READ_CHUNK	65536
+#define RECSERVER_READ_CHUNK	(256 * 1024)
 #define RECSERVER_MIN_FREE_MIB	64	/* -m's default */
 
 struct conn;
@@ -50,7 +50,6 @@ struct recserver {
 	unsigned long next_id;
 	int listening;		/* listener handle initialised */
 	int stopping;
-	char rbuf[RECSERVER_READ_CHUNK];	/* one read at a time, consumed at once */
 	TAILQ_HEAD(, conn) conns;
 };
 

@@ -108,20 +108,25 @@ recserver_watch_feed(struct conn *rec, int type, const uint8_t *p,
     size_t len)
 {
 	struct conn *w, *next;
-	size_t k;
+	const uint8_t *q;
+	size_t k, rest;
 
 	if (type != REC_OUTPUT && type != REC_STDERR)
 		return;
 	if (rec->tail == NULL &&
 	    (rec->tail = calloc(1, RECPROTO_WATCH_TAIL)) == NULL)
 		return;		/* no tail for late watchers; no harm */
-	/* the ring keeps the last RECPROTO_WATCH_TAIL bytes */
-	for (k = len > RECPROTO_WATCH_TAIL ? len - RECPROTO_WATCH_TAIL : 0;
-	    k < len; k++) {
-		rec->tail[rec->tail_pos] = p[k];
-		rec->tail_pos = (rec->tail_pos + 1) % RECPROTO_WATCH_TAIL;
-		if (rec->tail_len < RECPROTO_WATCH_TAIL)
-			rec->tail_len++;
+	/* the ring keeps the last RECPROTO_WATCH_TAIL bytes: at most two
+	 * copies per frame, whatever its size */
+	rest = len > RECPROTO_WATCH_TAIL ? RECPROTO_WATCH_TAIL : len;
+	for (q = p + len - rest; rest > 0; rest -= k, q += k) {
+		k = RECPROTO_WATCH_TAIL - rec->tail_pos;
+		if (k > rest)
+			k = rest;
+		memcpy(rec->tail + rec->tail_pos, q, k);
+		rec->tail_pos = (rec->tail_pos + k) % RECPROTO_WATCH_TAIL;
+		rec->tail_len = rec->tail_len + k > RECPROTO_WATCH_TAIL ?
+		    RECPROTO_WATCH_TAIL : rec->tail_len + k;
 	}
 	for (w = TAILQ_FIRST(&rec->watchers); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, wentry);

@@ -753,6 +753,52 @@ def test_oversized_or_malformed_message_closes_only_that_connection(rec):
     assert rc == 0 and "message over the size limit" in vout
 
 
+def test_malformed_frame_structure_is_refused(rec):
+    """FRAME bodies are parsed in place where the socket's bytes landed
+    (issue 19 item 5, docs/PERFORMANCE.md): a body too short for its
+    type, channel and length, or whose payload length disagrees with the
+    body in either direction, ends that connection; frames split across
+    many small writes and many frames in one write still record
+    byte for byte."""
+    bad = [
+        msg(2, b"\x07\x00\x00"),                       # no channel, no length
+        msg(2, bytes([T_OUTPUT]) + struct.pack(">I", 0) + b"\x00\x00"),
+        msg(2, bytes([T_OUTPUT]) + struct.pack(">II", 0, 5) + b"abcd"),
+        msg(2, bytes([T_OUTPUT]) + struct.pack(">II", 0, 3) + b"abcd"),
+        msg(2, bytes([T_OUTPUT]) + struct.pack(">II", 0, 0xffffffff)),
+    ]
+    for i, m in enumerate(bad):
+        c = Proto(rec.sock)
+        c.send(open_msg({"engineer": "mallory", "device": "m%d" % i}))
+        assert c.reply()[0] == 0x81
+        c.send(m)
+        t, f = c.reply()
+        assert t == 0x82 and b"malformed FRAME" in f[0], (i, f)
+        assert c.closed()
+    # good frames, dribbled a few bytes per write, then a burst of many
+    # frames in one write: the bytes land at every offset of the reads
+    c = Proto(rec.sock)
+    c.send(open_msg({"engineer": "alice", "device": "ok"}))
+    t, f = c.reply()
+    assert t == 0x81
+    path = Path(f[1].decode())
+    want = b""
+    for k in range(20):
+        m = frame_msg(T_OUTPUT, 0, b"<%d>" % k * (k + 1))
+        want += b"<%d>" % k * (k + 1)
+        for j in range(0, len(m), 3):
+            c.send(m[j:j + 3])
+    burst = b""
+    for k in range(500):
+        burst += frame_msg(T_OUTPUT, 0, b"[%d]" % k)
+        want += b"[%d]" % k
+    c.send(burst)
+    c.send(msg(4, b""))                             # CLOSE
+    assert c.reply()[0] == 0x81
+    assert rec.verify(path)[0] == 0
+    assert want in run([REPLAY, "--text", path]).stdout
+
+
 def test_worker_disconnect_seals_abnormally(rec):
     sid, path = rec.session("open engineer=a device=d", "out x", "drop")
     util.wait_until(lambda: rec.verify(path)[0] == 0, 5, what="sealed")
