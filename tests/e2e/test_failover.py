@@ -10,8 +10,9 @@ readiness port. Node A is then killed outright (SIGKILL, its recorder and
 workers too, as a power cut would): new logins through HAProxy reach node
 B within 5 s, a grant approved before goes on (the engineer goes straight
 in, no new request), and the recording of the session that was live on A
-verifies up to its last signed checkpoint (unsealed, so it stays on A's
-disk: bastion-ship ships only what verifies as sealed). Node A stopped
+verifies up to its last signed checkpoint (unsealed: a pass of A's
+bastion-ship ships A's sealed recordings and leaves it on A's disk,
+shipping only what verifies as sealed). Node A stopped
 gracefully instead (SIGTERM) with a session live: logins reach B, and
 that session's recording, sealed by the stop, is shipped by A's
 bastion-ship (still running beside it) to the shared object store
@@ -33,8 +34,9 @@ from harness.bastion import Bastion
 from harness.haproxy import HAProxy, available, health
 from harness.pg import store_section
 from test_scale_out import cluster, ctl  # noqa: F401 (a fixture)
-from test_recording_ship import (key_of, s3, sha256,  # noqa: F401
-                                 ship_policy, wait_chain)  # (s3: a fixture)
+from test_recording_ship import (chain_events, key_of,  # noqa: F401
+                                 s3, sha256, ship_policy,  # (s3: a fixture)
+                                 wait_chain)
 from test_session_recording import recordings, verify
 
 ALIAS = "bastion-ha"
@@ -118,7 +120,16 @@ def login_after(person, lb, device, since, what):
     return r, time.monotonic() - since
 
 
-def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
+def a_ship_policy(world, s3):
+    """Node A's policy with the store's `recordings:` section, for its
+    bastion-ship (bastiond reads that section only for its console's
+    fetch): the file's path."""
+    return world.bastion.write_policy(
+        ship_policy(world, s3, node="bastion-a"), world.dir / "ship-a.yaml")
+
+
+def test_kill_node_a_new_logins_reach_b_grants_survive(
+        ha, s3, build_dir):  # noqa: F811 (s3: a fixture)
     world, p, b, lb = ha
     a = world.bastion
     # a grant, approved before the failure: gina's request (through the
@@ -188,6 +199,22 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
     v = verify(world, build_dir, rec)
     assert v.returncode == 2, v.stdout + v.stderr
     assert "NOT SEALED" in v.stdout and "(signed by checkpoint" in v.stdout
+    # and it is not shipped: a pass of A's bastion-ship over A's spool
+    # (once its disk is back) ships the sealed recordings (gina's first
+    # session) and leaves the unsealed one there
+    r = subprocess.run([str(build_dir / "bastion-ship"), "-f",
+                        str(a_ship_policy(world, s3)), "-a",
+                        str(a.state_dir), "--once"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    cut = pathlib.Path(rec).stem
+    shipped = [ev["session"] for ev in
+               chain_events(world, event="recording.shipped")]
+    assert shipped and cut not in shipped, shipped
+    assert key_of(shipped[0], node="bastion-a") + "._S3rver_object" in \
+        s3.objects()
+    assert [o for o in s3.objects() if cut in o] == []
+    assert os.path.exists(rec)
 
 
 def test_health_port_says_which_node(ha):
@@ -220,11 +247,8 @@ def test_stop_node_a_gracefully_sessions_end_logins_reach_b(
     runs on, puts the sealed recording in the shared store."""
     world, p, b, lb = ha
     a = world.bastion
-    # A's bastion-ship, as its unit runs it: A's policy with the store's
-    # `recordings:` section (bastiond reads it only for its console's
-    # fetch), appending to A's audit chain
-    ship_pol = a.write_policy(ship_policy(world, s3, node="bastion-a"),
-                              world.dir / "ship-a.yaml")
+    # A's bastion-ship, as its unit runs it, appending to A's chain
+    ship_pol = a_ship_policy(world, s3)
     shipper = subprocess.Popen(
         [str(build_dir / "bastion-ship"), "-f", str(ship_pol), "-a",
          str(a.state_dir)], stdout=subprocess.PIPE,
