@@ -12,8 +12,10 @@ foreground, on this machine:
     ssh ──► HAProxy 127.0.0.1:2200 ──► node a 127.0.0.1:2201 ┐
             (balance first, checks      node b 127.0.0.1:2202 ┤─► devices
              each node's readiness      (readiness 2203, 2204) │   (sshd)
-             port: `UP a` / `DOWN a`)           │              │
-                                     PostgreSQL (a private cluster)
+             port: `UP a` / `DOWN a`)   │                │     │
+                  PostgreSQL (a private cluster)         │ each node's
+                                                         │ bastion-ship
+                                 object store (s3rver, 127.0.0.1:2207)
 
 with make demo's people (alice and gina, engineers; bob, admin; carol,
 auditor), vendors and devices, built by scripts/demo.py's own functions
@@ -21,19 +23,25 @@ auditor), vendors and devices, built by scripts/demo.py's own functions
 PostgreSQL cluster is the end-to-end tests' (tests/e2e/harness/pg.py:
 initdb as an unprivileged user in a temporary directory, a Unix socket
 only, a password file), the balancer the failover test's
-(tests/e2e/harness/haproxy.py). The shared object store for recordings
-runs when scripts/s3-server.sh exists (see recordings_store()).
+(tests/e2e/harness/haproxy.py), the object store for recordings the
+shipping test's (scripts/s3-server.sh: s3rver on Debian's nodejs), with
+one bastion-ship per node beside its bastiond (policies/demo-ha.yaml,
+`recordings:`; docs/RECORDING-STORE.md). The nodes share one recording
+key (node a's, copied to node b before it starts), so each node's
+console verifies and replays the other's recordings from the store.
 
 The database is new on every start (so are the nodes' state and
-recordings: their session numbers come from it); the people's keys and
-secrets are kept in var/demo-ha/. Every server runs in a session of its
-own under a child of this script, so a Ctrl-C reaches only this script,
-which then stops them in order (balancer, nodes, agents, devices, object
-store, database) and removes the database.
+recordings, and the object store's bucket: session numbers come from
+the database); the people's keys and secrets are kept in var/demo-ha/.
+Every server runs in a session of its own under a child of this script,
+so a Ctrl-C reaches only this script, which then stops them in order
+(balancer, nodes, shippers, agents, devices, object store, database)
+and removes the database.
 
 DEMO_HA_DIR (default var/demo-ha) and DEMO_HA_PORT (default 2200: the
 balancer; nodes +1 and +2, readiness +3 and +4, devices' sshd +5, the CT
-scanner's web page +6) let a test run it beside a running demo.
+scanner's web page +6, the object store +7) let a test run it beside a
+running demo.
 """
 
 import hashlib
@@ -42,6 +50,7 @@ import pathlib
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -109,6 +118,10 @@ def node_pidfile(name):
     return node_dir(name) / "bastiond.pid"
 
 
+def ship_pidfile(name):
+    return node_dir(name) / "bastion-ship.pid"
+
+
 # --------------------------------------------------------------------------
 # stopping
 
@@ -117,6 +130,8 @@ def stop_leftovers(quiet=False):
     checked against its command line), and remove its database."""
     stopped = []
     for label, pf, mc in ([("bastiond node " + n, node_pidfile(n),
+                            str(node_policy_path(n))) for n in NODES] +
+                          [("bastion-ship node " + n, ship_pidfile(n),
                             str(node_policy_path(n))) for n in NODES] +
                           [("haproxy", HAPROXY_PID, "haproxy.cfg"),
                            ("postgres", PG_PID, "bastion-pg.")]):
@@ -141,16 +156,23 @@ def stop_leftovers(quiet=False):
 
 
 # --------------------------------------------------------------------------
-# the shared object store (another part of issue 20)
+# the shared object store and each node's bastion-ship
+
+def recordings_section():
+    """policies/demo-ha.yaml's `recordings:` section, as written there."""
+    import yaml
+    return yaml.safe_load(TEMPLATE.read_text())["recordings"]
+
 
 def s3_start():
-    """Start the object store with scripts/s3-server.sh when there is
-    one; its endpoint, or None."""
-    if not os.access(S3_SCRIPT, os.X_OK):
-        return None
-    S3_DIR.mkdir(mode=0o700, exist_ok=True)
+    """Start the object store (s3rver) with scripts/s3-server.sh, on a
+    new bucket (the nodes' spools are new too); its endpoint."""
+    s3_stop()
+    shutil.rmtree(S3_DIR, ignore_errors=True)
+    S3_DIR.mkdir(mode=0o700)
+    bucket = recordings_section()["s3"]["bucket"]
     r = util.run([S3_SCRIPT, "start", S3_DIR, str(S3_PORT)], timeout=120,
-                 check=False)
+                 check=False, env=dict(os.environ, S3_BUCKET=bucket))
     if r.returncode != 0:
         raise DemoError("%s start failed (%d): %s%s" % (
             rel(S3_SCRIPT), r.returncode, r.stdout, r.stderr))
@@ -158,27 +180,95 @@ def s3_start():
 
 
 def s3_stop():
-    if os.access(S3_SCRIPT, os.X_OK) and S3_DIR.is_dir():
+    if S3_DIR.is_dir():
         util.run([S3_SCRIPT, "stop", S3_DIR], timeout=60, check=False)
 
 
 def recordings_store(endpoint):
-    """The keys to add to each node's `recordings:` section for the
-    object store at endpoint (credentials in S3_DIR), or None while that
-    is not wired.
+    """Each node's `recordings:` section: policies/demo-ha.yaml's, with
+    the endpoint scripts/s3-server.sh printed and the credentials file it
+    wrote (S3_DIR/credentials)."""
+    rec = recordings_section()
+    return dict(rec, s3=dict(rec["s3"], endpoint=endpoint,
+                             credentials_file=str(S3_DIR / "credentials")))
 
-    SHARED OBJECT STORE: wire it here at merge (issue 20, item 5; the
-    keys are bastion-ship's, docs/RECORDING-STORE.md, "Policy"), e.g.
-        {"store": "s3", "s3": {"endpoint": endpoint,
-                               "bucket": "bastion-recordings",
-                               "credentials_file": str(S3_DIR /
-                                                       "credentials")},
-         "interval": "5s"}
-    and start each node's shipper beside its bastiond in setup().
-    Until then the store runs, and the nodes keep their recordings on
-    their own disks. policies/demo-ha.yaml marks the same place."""
-    del endpoint
-    return None
+
+class Shipper:
+    """bastion-ship beside node name's bastiond (b, a harness Bastion):
+    every `interval` it ships the node's sealed recordings to the store
+    and appends recording.shipped to the node's audit chain (-a), as
+    tests/e2e/test_recording_ship.py runs it; the ledger is the default
+    (STATE_DIR/shipped), the key the recorder's public one in STATE_DIR.
+    Its log: node-NAME/bastion-ship.log."""
+
+    def __init__(self, name, b):
+        self.name = name
+        self.log = node_dir(name) / "bastion-ship.log"
+        self.argv = [str(demo.BUILD / "bastion-ship"), "-f",
+                     str(b.policy_path), "-a", str(b.state_dir)]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, start_new_session=True)
+        self.pid = self.proc.pid
+        ship_pidfile(name).write_text("%d\n" % self.pid)
+        try:
+            util.wait_until(lambda: self.proc.poll() is not None or
+                            "shipping " in self.log.read_text(), 10,
+                            what="bastion-ship of node %s starting" % name)
+        except util.HarnessError:
+            self.stop()
+            raise
+        if self.proc.poll() is not None:
+            ship_pidfile(name).unlink(missing_ok=True)
+            raise DemoError("bastion-ship of node %s exited (%d):\n%s" % (
+                name, self.proc.returncode, util.tail(self.log, 10)))
+
+    def stop(self):
+        """SIGTERM, as systemd stops it; it finishes its pass and exits
+        0 (anything else is said)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        ship_pidfile(self.name).unlink(missing_ok=True)
+        if self.proc.returncode != 0:
+            raise DemoError("bastion-ship of node %s exited %d (see %s)" % (
+                self.name, self.proc.returncode, rel(self.log)))
+
+
+def chain_events(state_dir, event):
+    """The events named event in a node's audit chain (STATE_DIR/
+    audit.log: bastiond's and its bastion-ship's), oldest first."""
+    try:
+        text = (state_dir / "audit.log").read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    return [ev for ev in map(util.parse_logfmt, text.splitlines())
+            if ev.get("event") == event]
+
+
+def wait_shipped(state_dir, rec, timeout=30):
+    """The recording.shipped event for recording rec in the audit chain
+    of the node whose state is in state_dir (bastion-ship -a), once it is
+    there; DemoError after timeout, with the last failure's reason."""
+    def shipped():
+        return next((ev for ev in chain_events(state_dir,
+                                               "recording.shipped")
+                     if ev.get("session") == rec), None)
+    try:
+        return util.wait_until(shipped, timeout, what="recording %s in the "
+                               "object store" % rec)
+    except util.HarnessError:
+        failed = [ev.get("reason") for ev in
+                  chain_events(state_dir, "recording.ship_failed")
+                  if ev.get("session") == rec]
+        raise DemoError("recording %s did not reach the object store in "
+                        "%d s%s" % (rec, timeout, (": " + failed[-1])
+                                    if failed else "")) from None
 
 
 # --------------------------------------------------------------------------
@@ -212,7 +302,7 @@ def start_postgresql(run):
 
 def node_policy(name, base, pg, conninfo, endpoint):
     """Node name's policy: make demo's (base) on its own port and paths,
-    with the store of policies/demo-ha.yaml."""
+    with the store: and recordings: of policies/demo-ha.yaml."""
     import yaml
     tmpl = yaml.safe_load(TEMPLATE.read_text())
     ssh_port, health_port = NODES[name]
@@ -225,9 +315,8 @@ def node_policy(name, base, pg, conninfo, endpoint):
                                                      set(tmpl["store"]))))
     policy = dict(base, listen=["%s:%d" % (ADDR, ssh_port)], store=store)
     policy.pop("web", None)     # no web console in this demo
-    rec = recordings_store(endpoint) if endpoint else None
-    if rec:
-        policy["recordings"] = dict(policy.get("recordings") or {}, **rec)
+    policy["recordings"] = dict(policy.get("recordings") or {},
+                                **recordings_store(endpoint))
     return policy
 
 
@@ -274,13 +363,12 @@ def setup(run):
 
     pg = start_postgresql(run)
     conninfo = pg.create_database()
+    run["s3"] = True
     endpoint = s3_start()
-    if endpoint:
-        run["s3"] = True
-        say("demo-ha: object store (scripts/s3-server.sh) at %s%s" % (
-            endpoint, "" if recordings_store(endpoint) else
-            "; not in the policy yet (recordings_store() in "
-            "scripts/demo_ha.py)"))
+    say("demo-ha: object store (s3rver, scripts/s3-server.sh) at %s, "
+        "bucket %s, its files in %s" % (
+            endpoint, recordings_section()["s3"]["bucket"],
+            rel(S3_DIR / "data")))
     pam, provider, keys = demo.prepare_people()
     run["devices"] = demo.start_devices()
     if not demo.HOST_KEY.exists():
@@ -288,8 +376,12 @@ def setup(run):
     host_key_pub = util.read_pub(str(demo.HOST_KEY) + ".pub")
 
     nodes = run["nodes"] = {}
+    ships = run["ships"] = {}
     for n in NODES:
         b = Bastion(node_dir(n), demo.BUILD, pam)
+        if nodes:   # one recording key, as one host key (bastiond --init
+            for f in ("recorder.key", "recorder.key.pub"):  # keeps it)
+                shutil.copy2(nodes["a"].state_dir / f, b.state_dir / f)
         paths = b.default_paths()
         paths["host_keys"] = [str(demo.HOST_KEY)]
         b.write_policy(node_policy(n, demo.demo_policy(keys, run["devices"],
@@ -305,6 +397,9 @@ def setup(run):
         say("demo-ha: node %s: bastiond on %s:%d (pid %d), readiness "
             "%s:%d, log %s" % (n, ADDR, NODES[n][0], b.pid, ADDR,
                                NODES[n][1], rel(b.logfile)))
+        ships[n] = Shipper(n, b)
+        say("demo-ha: node %s: bastion-ship (pid %d), log %s" % (
+            n, ships[n].pid, rel(ships[n].log)))
 
     lb = run["haproxy"] = HAProxy([(n, p, h) for n, (p, h) in NODES.items()],
                                   port=PORT)
@@ -320,6 +415,15 @@ def setup(run):
     say("demo-ha: self-test passed: alice ran `echo demo-ok` on ct-scanner "
         "through HAProxy and node a (touch.ok, counter %s)"
         % ev.get("counter", "?"))
+    # its recording, sealed at the session's end, shipped by node a's
+    # bastion-ship: read back from the store and compared
+    rec = nodes["a"].wait_audit(event="session.recording",
+                                timeout=10)["recording"]
+    shipped = wait_shipped(nodes["a"].state_dir, rec)
+    run["shipped"] = (rec, shipped)
+    say("demo-ha: self-test's recording %s is in the object store: %s "
+        "(sha256 %s...)" % (rec, shipped.get("key"),
+                            shipped.get("sha256", "")[:16]))
 
 
 def print_commands(run):
@@ -328,6 +432,7 @@ def print_commands(run):
     ctl = {n: "%s -f %s" % (rel(demo.BUILD / "bastionctl"),
                             rel(node_policy_path(n))) for n in NODES}
     a = run["nodes"]["a"]
+    rec = run["shipped"][0]
     rows = [
         ("the commands use paths relative to the repository",
          "cd %s" % shlex.quote(str(REPO))),
@@ -349,12 +454,37 @@ def print_commands(run):
          "lists both,\n   each with its node (NODE a, b)",
          "%s -t alice@bastion-b ct-scanner" % F),
         ("", "%s sessions; %s sessions" % (ctl["a"], ctl["b"])),
-        ("5. stop node a: its sessions end, its readiness port closes, "
-         "HAProxy\n   takes it out (`Server bastions/a is DOWN`)",
+        ("5. every sealed recording goes to the object store: each "
+         "node's bastion-ship\n   ships it within seconds of the session's "
+         "end (this window says `node a\n   shipped recording ID`); "
+         "s3rver keeps the objects as files",
+         "find %s -name '*.brec._S3rver_object'" % rel(S3_DIR / "data")),
+        ("6. carol replays node a's self-test session on node b, whose "
+         "spool does not\n   have it: node b fetches it from the store and "
+         "verifies it with the\n   recording key the nodes share (her "
+         "secret: %s)" % secrets.get("carol", "?"),
+         "%s carol@bastion-b verify %s; %s carol@bastion-b replay %s"
+         % (F, rec, F, rec)),
+        ("   or offline, as an auditor: fetch it by id, verify it with "
+         "node a's public key",
+         "d=$(mktemp -d) && %s -f %s fetch %s \"$d\" && %s -k %s "
+         "\"$d/%s.brec\"" % (rel(demo.BUILD / "bastion-ship"),
+                             rel(node_policy_path("b")), rec,
+                             rel(demo.BUILD / "bastion-verify"),
+                             rel(a.state_dir / "recorder.key.pub"), rec)),
+        ("7. stop node a: its sessions end (their recordings sealed; node "
+         "a's bastion-ship,\n   still running, ships them), its readiness "
+         "port closes, HAProxy takes\n   it out (`Server bastions/a is "
+         "DOWN`)",
          "kill %d" % a.pid),
-        ("6. log in again through the balancer: node b takes it; gina's "
+        ("8. log in again through the balancer: node b takes it; gina's "
          "grant\n   survives (no new request), bob sees node b's sessions",
          "%s -t gina@bastion pacs; %s bob@bastion sessions" % (F, F)),
+        ("9. carol replays through the balancer (node b) the session the "
+         "stop ended: ID\n   is what this window said (`node a shipped "
+         "recording ID`); node b's\n   `recordings` lists only its own "
+         "spool",
+         "%s carol@bastion replay ID" % F),
         ("the balancer's view, and each node's audit trail",
          "grep -a Server %s; grep AUDIT %s"
          % (run["haproxy"].log, rel(a.logfile))),
@@ -377,8 +507,11 @@ def print_commands(run):
 
 
 def watch(run):
-    """Until SIGTERM: say when a node's bastiond stops (after step 5)."""
+    """Until SIGTERM: say when a node's bastiond stops (after step 7),
+    and each recording its bastion-ship puts in the object store."""
     told = set()
+    seen = {n: len(chain_events(b.state_dir, "recording.shipped"))
+            for n, b in run["nodes"].items()}
     while True:
         for n, b in run["nodes"].items():
             if n not in told and b.proc is not None and \
@@ -386,13 +519,25 @@ def watch(run):
                 told.add(n)
                 say("demo-ha: node %s stopped (exit %s); HAProxy sends new "
                     "logins to the other" % (n, b.proc.returncode))
+            evs = chain_events(b.state_dir, "recording.shipped")
+            for ev in evs[seen[n]:]:
+                say("demo-ha: node %s shipped recording %s to the object "
+                    "store (%s bytes)" % (n, ev.get("session"),
+                                          ev.get("bytes")))
+            seen[n] = len(evs)
+        for n, s in run["ships"].items():
+            if ("ship", n) not in told and s.proc.poll() is not None:
+                told.add(("ship", n))
+                say("demo-ha: node %s's bastion-ship exited (%s), see %s"
+                    % (n, s.proc.returncode, rel(s.log)))
         time.sleep(1)
 
 
 def teardown(run):
     """Stop what setup() started, balancer first, database last."""
     errors = []
-    steps = [run.get("haproxy")] + list(run.get("nodes", {}).values())
+    steps = ([run.get("haproxy")] + list(run.get("nodes", {}).values()) +
+             list(run.get("ships", {}).values()))
     for obj in steps:
         if obj is not None:
             try:
@@ -401,6 +546,7 @@ def teardown(run):
                 errors.append(str(e))
     for n in NODES:
         node_pidfile(n).unlink(missing_ok=True)
+        ship_pidfile(n).unlink(missing_ok=True)
     HAPROXY_PID.unlink(missing_ok=True)
     demo.stop(quiet=True)           # agents, devices (by pidfile)
     if run.get("s3"):

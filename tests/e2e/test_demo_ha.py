@@ -6,9 +6,15 @@ scripts/demo_ha.py start, in the foreground), in a directory and on ports of its
 DEMO_HA_PORT), so a demo someone is running is not disturbed. Once it
 says it is ready: one login through HAProxy with the demo's ssh_config
 (it lands on node a), and the printed cross-node approval (gina asks on
-node a, bob's bastionctl approves on node b, her command runs). Then a
-Ctrl-C, as the terminal sends it, stops everything: every process the
-demo started is gone and its PostgreSQL cluster is removed.
+node a, bob's bastionctl approves on node b, her command runs). The
+login's recording, sealed when it ends, reaches the object store
+(s3rver) through node a's bastion-ship: s3rver's own copy has the
+spool's SHA-256, and from the store it verifies offline (bastion-ship
+fetch with node b's policy, bastion-verify with node a's key) and in
+carol's console on node b, which does not have it (the printed steps).
+Then a Ctrl-C, as the terminal sends it, stops everything: every process
+the demo started (the shippers and s3rver too) is gone and its
+PostgreSQL cluster is removed.
 """
 
 import json
@@ -29,6 +35,8 @@ from harness.pg import missing_binaries
 REPO = util.REPO
 sys.path.insert(0, str(REPO / "scripts"))
 import demo  # noqa: E402  (scripts/demo.py: client_env)
+from demo_ha import chain_events, wait_shipped  # noqa: E402 (the chain)
+from test_recording_ship import BUCKET, sha256  # noqa: E402
 
 READY = "demo-ha: ready"
 DEMO_HA = ["/usr/bin/python3", str(REPO / "scripts" / "demo_ha.py")]
@@ -103,7 +111,35 @@ def ctl(build_dir, d, node, *args):
                           stderr=subprocess.PIPE, text=True, timeout=60)
 
 
-def test_demo_ha_login_cross_node_approval_and_ctrl_c(demo_ha, build_dir):
+def shipped_recording(build_dir, d, rec, tmp):
+    """Check that node a's recording rec is in the object store: the
+    shipper's event, s3rver's copy byte for byte, and fetched from the
+    store with node b's policy, sealed under node a's key. Returns the
+    spool's file."""
+    state = d / "node-a" / "state"
+    ev = wait_shipped(state, rec, timeout=30)
+    [spool] = (d / "node-a" / "recordings").rglob(rec + ".brec")
+    assert ev["key"] == "a/%s/%s/%s.brec" % (rec[:4], rec[4:6], rec)
+    assert ev["sha256"] == sha256(spool)
+    obj = d / "s3" / "data" / BUCKET / (ev["key"] + "._S3rver_object")
+    assert sha256(obj) == sha256(spool)
+    tmp.mkdir()
+    f = subprocess.run([str(build_dir / "bastion-ship"), "-f",
+                        str(d / "node-b" / "policy.yaml"), "fetch", rec,
+                        str(tmp)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    assert f.returncode == 0, f.stderr
+    assert sha256(tmp / (rec + ".brec")) == sha256(spool)
+    v = util.run([build_dir / "bastion-verify", "-k",
+                  state / "recorder.key.pub", tmp / (rec + ".brec")],
+                 check=False)
+    assert v.returncode == 0 and "sealed: session %s" % rec in v.stdout, \
+        v.stdout + v.stderr
+    return spool
+
+
+def test_demo_ha_login_cross_node_approval_and_ctrl_c(demo_ha, build_dir,
+                                                      tmp_path):
     d, base, proc, lines = demo_ha
     out = "".join(lines)
     # what it prints names the balancer and both nodes
@@ -112,6 +148,9 @@ def test_demo_ha_login_cross_node_approval_and_ctrl_c(demo_ha, build_dir):
         in out
     pids = {"node-a": int((d / "node-a" / "bastiond.pid").read_text()),
             "node-b": int((d / "node-b" / "bastiond.pid").read_text()),
+            "ship-a": int((d / "node-a" / "bastion-ship.pid").read_text()),
+            "ship-b": int((d / "node-b" / "bastion-ship.pid").read_text()),
+            "s3rver": int((d / "s3" / "s3rver.pid").read_text()),
             "haproxy": int((d / "haproxy.pid").read_text()),
             "postgres": int((d / "postgres.pid").read_text())}
     pg_base = pathlib.Path((d / "postgres.base").read_text().strip())
@@ -124,6 +163,22 @@ def test_demo_ha_login_cross_node_approval_and_ctrl_c(demo_ha, build_dir):
     o, e = r.communicate(timeout=60)
     assert r.returncode == 0 and o == "via-balancer\n", e
     assert a_log.read_text().count("event=session.start") == n + 1
+    # the self-test's recording was in the store before it said ready
+    rec0 = out.split("self-test's recording ")[1].split()[0]
+    assert (d / "node-a" / "state" / "shipped" / rec0).exists()
+    # this login's recording reaches the store and verifies from there
+    rec = chain_events(d / "node-a" / "state",
+                       "session.recording")[-1]["recording"]
+    assert rec != rec0
+    shipped_recording(build_dir, d, rec, tmp_path / "fetched")
+    # the printed step: carol's console on node b, whose spool lacks it,
+    # fetches it from the store, verifies it and shows the session
+    assert "carol@bastion-b replay %s" % rec0 in out
+    assert not list((d / "node-b" / "recordings").rglob("*.brec"))
+    carol = ssh(d, "carol", "bastion-b", "replay", rec)
+    o, e = carol.communicate(timeout=60)
+    assert carol.returncode == 0, o + e
+    assert "verified: sealed" in o + e and "| via-balancer" in o, o + e
 
     # the cross-node approval: gina asks on node a, node b approves
     gina = ssh(d, "gina", "bastion-a", "pacs", "echo gina-approved")

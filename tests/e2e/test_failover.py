@@ -10,11 +10,19 @@ readiness port. Node A is then killed outright (SIGKILL, its recorder and
 workers too, as a power cut would): new logins through HAProxy reach node
 B within 5 s, a grant approved before goes on (the engineer goes straight
 in, no new request), and the recording of the session that was live on A
-verifies up to its last signed checkpoint.
+verifies up to its last signed checkpoint (unsealed: a pass of A's
+bastion-ship ships A's sealed recordings and leaves it on A's disk,
+shipping only what verifies as sealed). Node A stopped
+gracefully instead (SIGTERM) with a session live: logins reach B, and
+that session's recording, sealed by the stop, is shipped by A's
+bastion-ship (still running beside it) to the shared object store
+(s3rver, test_recording_ship.py's fixture), where it has the spool's
+SHA-256 and, fetched back by id, verifies with A's key.
 """
 
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import time
@@ -26,6 +34,9 @@ from harness.bastion import Bastion
 from harness.haproxy import HAProxy, available, health
 from harness.pg import store_section
 from test_scale_out import cluster, ctl  # noqa: F401 (a fixture)
+from test_recording_ship import (chain_events, key_of,  # noqa: F401
+                                 s3, sha256, ship_policy,  # (s3: a fixture)
+                                 wait_chain)
 from test_session_recording import recordings, verify
 
 ALIAS = "bastion-ha"
@@ -109,7 +120,16 @@ def login_after(person, lb, device, since, what):
     return r, time.monotonic() - since
 
 
-def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
+def a_ship_policy(world, s3):
+    """Node A's policy with the store's `recordings:` section, for its
+    bastion-ship (bastiond reads that section only for its console's
+    fetch): the file's path."""
+    return world.bastion.write_policy(
+        ship_policy(world, s3, node="bastion-a"), world.dir / "ship-a.yaml")
+
+
+def test_kill_node_a_new_logins_reach_b_grants_survive(
+        ha, s3, build_dir):  # noqa: F811 (s3: a fixture)
     world, p, b, lb = ha
     a = world.bastion
     # a grant, approved before the failure: gina's request (through the
@@ -179,6 +199,22 @@ def test_kill_node_a_new_logins_reach_b_grants_survive(ha, build_dir):
     v = verify(world, build_dir, rec)
     assert v.returncode == 2, v.stdout + v.stderr
     assert "NOT SEALED" in v.stdout and "(signed by checkpoint" in v.stdout
+    # and it is not shipped: a pass of A's bastion-ship over A's spool
+    # (once its disk is back) ships the sealed recordings (gina's first
+    # session) and leaves the unsealed one there
+    r = subprocess.run([str(build_dir / "bastion-ship"), "-f",
+                        str(a_ship_policy(world, s3)), "-a",
+                        str(a.state_dir), "--once"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    cut = pathlib.Path(rec).stem
+    shipped = [ev["session"] for ev in
+               chain_events(world, event="recording.shipped")]
+    assert shipped and cut not in shipped, shipped
+    assert key_of(shipped[0], node="bastion-a") + "._S3rver_object" in \
+        s3.objects()
+    assert [o for o in s3.objects() if cut in o] == []
+    assert os.path.exists(rec)
 
 
 def test_health_port_says_which_node(ha):
@@ -203,12 +239,20 @@ def test_health_port_says_which_node(ha):
     assert not lb.said("Server bastions/a is DOWN")
 
 
-def test_stop_node_a_gracefully_sessions_end_logins_reach_b(ha, build_dir):
+def test_stop_node_a_gracefully_sessions_end_logins_reach_b(
+        ha, s3, build_dir, tmp_path):  # noqa: F811 (s3: a fixture)
     """A node stopped as `systemctl stop` does (SIGTERM) with a session
     live: the session ends, its recording is sealed, and the next login
-    through the balancer reaches B within 5 s."""
+    through the balancer reaches B within 5 s; A's bastion-ship, which
+    runs on, puts the sealed recording in the shared store."""
     world, p, b, lb = ha
     a = world.bastion
+    # A's bastion-ship, as its unit runs it, appending to A's chain
+    ship_pol = a_ship_policy(world, s3)
+    shipper = subprocess.Popen(
+        [str(build_dir / "bastion-ship"), "-f", str(ship_pol), "-a",
+         str(a.state_dir)], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
     alice = ticking(p["alice"], lb)
     try:
         assert alice.stdout.readline() == b"tick\n"
@@ -220,10 +264,17 @@ def test_stop_node_a_gracefully_sessions_end_logins_reach_b(ha, build_dir):
         assert alice.returncode != 0
         r, took = login_after(p["alice"], lb, "ct-scanner", stopping,
                               "A stopped")
+        # the recording the stop sealed: shipped while A is down
+        rec = pathlib.Path(s["recording"]).stem
+        ev = wait_chain(world, event="recording.shipped", session=rec,
+                        timeout=20)
     finally:
         if alice.poll() is None:
             os.killpg(alice.pid, signal.SIGTERM)
             alice.communicate(timeout=30)
+        shipper.terminate()
+        ship_out, _ = shipper.communicate(timeout=30)
+    assert shipper.returncode == 0, ship_out
     assert r.stdout == "after\n", r.stderr
     assert took < 5, took
     assert b.audit_events(event="session.start", user="alice")
@@ -233,3 +284,19 @@ def test_stop_node_a_gracefully_sessions_end_logins_reach_b(ha, build_dir):
     assert [x for x in live if x["node"] == "bastion-a"] == [], live
     v = verify(world, build_dir, s["recording"])
     assert v.returncode == 0, v.stdout + v.stderr
+    # in the shared store: s3rver's copy is the spool's, byte for byte;
+    # fetched back by id (as node B or an auditor does), it verifies
+    # sealed with A's key
+    assert ev["key"] == key_of(rec, node="bastion-a")
+    assert ev["sha256"] == sha256(s["recording"])
+    assert sha256(s3.object_path(ev["key"])) == ev["sha256"]
+    out = tmp_path / "from-the-store"
+    out.mkdir()
+    f = subprocess.run([str(build_dir / "bastion-ship"), "-f",
+                        str(ship_pol), "fetch", rec, str(out)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    assert f.returncode == 0, f.stderr
+    v = verify(world, build_dir, out / (rec + ".brec"))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "sealed: session %s" % rec in v.stdout
