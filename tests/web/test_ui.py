@@ -48,9 +48,16 @@ class Scene:
         self.requests = [{"id": 42, "engineer": "gina", "vendor": "globex",
                           "device": "pacs", "reason": INJECTED_REASON,
                           "created": 1765090800, "status": "pending"}]
+        self.files = [{"id": 7, "session": "17", "engineer": "alice",
+                       "vendor": "acme", "device": "ct-scanner",
+                       "path": INJECTED_REASON + ".dcm", "size": 70000,
+                       "sha256": "ab" * 32, "created": 1765090800,
+                       "decided_at": 0, "status": "pending",
+                       "decided_by": "", "deny_reason": ""}]
         self.feed_go = threading.Event()
         self.challenges = []
         c = ctl.answers
+        c["file-requests"] = lambda a, t, s: self.send(s, self.files)
         c["enroll-begin"] = self.enroll_begin
         c["enroll-finish"] = self.enroll_finish
         c["login-begin"] = self.login_begin
@@ -174,6 +181,10 @@ class Scene:
             self.requests = [dict(r, status="approved")
                              if r["id"] == int(what[1]) else r
                              for r in self.requests]
+        if what[0] == "file-deny":
+            self.files = [dict(f, status="denied", deny_reason=what[2])
+                          if f["id"] == int(what[1]) else f
+                          for f in self.files]
         self.send(sock, {"status": "done", "verb": what[0]})
 
     def report(self, argv, attrs, sock):
@@ -344,6 +355,51 @@ def test_one_request_s_page(scene, browser, webd):
     browser.wait_text("#request-missing", "77")
     con.find("#to-admin").click()
     browser.wait_text("#requests-list", "gina")
+    assert browser.violations() == []
+    assert browser.d.execute_script("return window.pwned") is None
+
+
+def test_one_file_request_s_page(scene, browser, webd):
+    """#/admin/files/ID (a file request's notification link): the held
+    download's path (as text), size and SHA-256, kept through the
+    sign-in, refused there with a reason (file-deny through prepare ->
+    key -> commit); an unknown id said so."""
+    s = scene("admin")
+    con = Console(browser, webd)
+    browser.authenticator()
+    con.enroll(s.person, "ABCDE12345", "secret-" + s.person)
+    con.wait_notice("登録しました")
+    s.cred = browser.d.get_credentials()[0].id
+    browser.open(webd.origin + "/#/admin/files/7")
+    browser.wait_text("#signin h2", "サインイン")
+    con.sign_in(s.person, "secret-" + s.person)
+    browser.wait_text("#file-detail", "alice")
+    assert browser.d.current_url.endswith("#/admin/files/7")
+    assert con.find('#file-detail td[data-col="path"]').text == \
+        INJECTED_REASON + ".dcm"
+    assert con.find('#file-detail td[data-col="sha256"]').text == "ab" * 32
+    assert "70000" in con.find('#file-detail td[data-col="size"]').text
+    assert browser.d.find_elements("css selector", "#file-requests-list") \
+        == []
+    assert s.ctl.last("file-requests")[0] == \
+        ["file-requests", "--json", "--all"]
+    browser.shot("ui-file-request")
+    # a reason is needed; then the refusal goes through the key
+    con.find("#file-deny-7").click()
+    assert not [r for r, _ in s.ctl.requests if r[:2] == ["prepare",
+                                                            "file-deny"]]
+    con.find("#file-deny-reason-7").send_keys("patient data")
+    con.find("#file-deny-7").click()
+    con.confirm()
+    con.wait_notice("拒否しました")
+    assert s.ctl.last("prepare")[0] == ["prepare", "file-deny", "7",
+                                        "patient data"]
+    browser.wait_text("#file-detail", "denied")
+    assert browser.d.find_elements("css selector", "#file-approve-7") == []
+    browser.d.execute_script("location.hash = '#/admin/files/8'")
+    browser.wait_text("#file-missing", "8")
+    con.find("#to-admin").click()
+    browser.wait_text("#file-requests-list", "alice")
     assert browser.violations() == []
     assert browser.d.execute_script("return window.pwned") is None
 
