@@ -544,49 +544,40 @@ notify_wanted(const struct sess *S)
 	    '\0') || S->pol->notify.set);
 }
 
-/* The JSON f received (into *json), with a newline; NULL when out of
- * memory. */
-static char *
-notify_json_end(FILE *f, char **json)
+/* Request r, or file export request e (file-requests --json's row with
+ * what it is), as one line of JSON for both; then run them. */
+static void
+notify_request(struct sess *S, const struct state_request *r,
+    const struct state_export *e, struct notify_job **list)
 {
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!notify_wanted(S) || (f = open_memstream(&json, &len)) == NULL)
+		return;
+	if (e != NULL) {
+		appr_export_json_open(f, e);
+		fputs(",\"kind\":\"file_export\"}", f);
+	} else
+		appr_request_json(f, r);
 	fputc('\n', f);
-	if (fclose(f) != 0) {
-		free(*json);
-		*json = NULL;
-	}
-	return (*json);
+	if (fclose(f) == 0)
+		notify_run(S, e != NULL ? e->id : r->id, e != NULL, json, len,
+		    list);
+	free(json);
 }
 
 void
 approval_notify(struct sess *S, const struct state_request *r,
     struct notify_job **list)
 {
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (!notify_wanted(S) || (f = open_memstream(&json, &len)) == NULL)
-		return;
-	appr_request_json(f, r);
-	if (notify_json_end(f, &json) != NULL)
-		notify_run(S, r->id, 0, json, len, list);
-	free(json);
+	notify_request(S, r, NULL, list);
 }
 
 void
 approval_notify_export(struct sess *S, const struct state_export *e,
     struct notify_job **list)
 {
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (!notify_wanted(S) || (f = open_memstream(&json, &len)) == NULL)
-		return;
-	/* file-requests --json's row, and what it is */
-	appr_export_json_open(f, e);
-	fputs(",\"kind\":\"file_export\"}", f);
-	if (notify_json_end(f, &json) != NULL)
-		notify_run(S, e->id, 1, json, len, list);
-	free(json);
+	notify_request(S, NULL, e, list);
 }

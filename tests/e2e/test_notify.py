@@ -359,9 +359,7 @@ def test_file_export_request_is_notified(cast, notify_dir, tmp_path):
 def test_helper_checks_a_file_request(build_dir, notify_dir, tmp_path):
     """bastion-notify alone: a file request without its hash, or of a
     kind it does not know, is refused and nothing is sent."""
-    secret = tmp_path / "secret"
-    secret.write_bytes(SECRET)
-    os.chmod(secret, 0o600)
+    secret = own_secret(tmp_path)
     rcv = Receiver(notify_dir, SECRET)
     try:
         args = ["--webhook-url", rcv.url, "--secret-file", str(secret),
@@ -605,6 +603,14 @@ def test_policy_checks_notify(world, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def own_secret(tmp_path):
+    """The secret, for bastion-notify run by the test itself."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(SECRET)
+    os.chmod(secret, 0o600)
+    return secret
+
+
 def run_helper(build_dir, *args, request=None):
     req = request or json.dumps({"id": 5, "engineer": "gina",
                                  "vendor": "globex", "device": "pacs",
@@ -659,9 +665,7 @@ def test_helper_verifies_the_receiver(build_dir, notify_dir, tmp_path):
     """bastion-notify alone (as whoever runs the test): TLS is verified
     against ca_file, never skipped; http:// needs insecure_http."""
     d = notify_dir
-    secret = tmp_path / "secret"
-    secret.write_bytes(SECRET)
-    os.chmod(secret, 0o600)
+    secret = own_secret(tmp_path)
     rcv = Receiver(d, SECRET)
     try:
         base = ["--webhook-url", rcv.url, "--secret-file", str(secret),

@@ -325,19 +325,41 @@ def test_auditor_page(scene, browser, webd):
     assert browser.violations() == []
 
 
-def test_one_request_s_page(scene, browser, webd):
-    """#/admin/requests/ID (the notification's link): that request, its
-    reason as text, approved there; a link to it kept through the
-    sign-in; an unknown id said so."""
+def signed_in_at(scene, browser, webd, link):
+    """bob enrolled, then a notification's link opened before signing in,
+    then signed in: (the scene, the console)."""
     s = scene("admin")
     con = Console(browser, webd)
     browser.authenticator()
     con.enroll(s.person, "ABCDE12345", "secret-" + s.person)
     con.wait_notice("登録しました")
     s.cred = browser.d.get_credentials()[0].id
-    browser.open(webd.origin + "/#/admin/requests/42")
+    browser.open(webd.origin + "/" + link)
     browser.wait_text("#signin h2", "サインイン")
     con.sign_in(s.person, "secret-" + s.person)
+    return s, con
+
+
+def decided_then_unknown(browser, con, name, status, button, unknown, box,
+                         who):
+    """One request's page (name: request, file) after the decision: the
+    status shown, the button gone; an unknown number said so; back to the
+    admin's page; nothing injected ran."""
+    browser.wait_text("#%s-detail" % name, status)
+    assert browser.d.find_elements("css selector", button) == []
+    browser.d.execute_script("location.hash = '%s'" % unknown)
+    browser.wait_text("#%s-missing" % name, unknown.rsplit("/", 1)[1])
+    con.find("#to-admin").click()
+    browser.wait_text(box, who)
+    assert browser.violations() == []
+    assert browser.d.execute_script("return window.pwned") is None
+
+
+def test_one_request_s_page(scene, browser, webd):
+    """#/admin/requests/ID (the notification's link): that request, its
+    reason as text, approved there; a link to it kept through the
+    sign-in; an unknown id said so."""
+    s, con = signed_in_at(scene, browser, webd, "#/admin/requests/42")
     browser.wait_text("#request-detail", "gina")
     assert browser.d.current_url.endswith("#/admin/requests/42")
     assert con.find('#request-detail td[data-col="reason"]').text == \
@@ -349,14 +371,8 @@ def test_one_request_s_page(scene, browser, webd):
     con.confirm()
     con.wait_notice("承認しました")
     assert s.ctl.last("prepare")[0] == ["prepare", "approve", "42", "1h"]
-    browser.wait_text("#request-detail", "approved")
-    assert browser.d.find_elements("css selector", "#approve-42") == []
-    browser.d.execute_script("location.hash = '#/admin/requests/77'")
-    browser.wait_text("#request-missing", "77")
-    con.find("#to-admin").click()
-    browser.wait_text("#requests-list", "gina")
-    assert browser.violations() == []
-    assert browser.d.execute_script("return window.pwned") is None
+    decided_then_unknown(browser, con, "request", "approved", "#approve-42",
+                         "#/admin/requests/77", "#requests-list", "gina")
 
 
 def test_one_file_request_s_page(scene, browser, webd):
@@ -364,15 +380,7 @@ def test_one_file_request_s_page(scene, browser, webd):
     download's path (as text), size and SHA-256, kept through the
     sign-in, refused there with a reason (file-deny through prepare ->
     key -> commit); an unknown id said so."""
-    s = scene("admin")
-    con = Console(browser, webd)
-    browser.authenticator()
-    con.enroll(s.person, "ABCDE12345", "secret-" + s.person)
-    con.wait_notice("登録しました")
-    s.cred = browser.d.get_credentials()[0].id
-    browser.open(webd.origin + "/#/admin/files/7")
-    browser.wait_text("#signin h2", "サインイン")
-    con.sign_in(s.person, "secret-" + s.person)
+    s, con = signed_in_at(scene, browser, webd, "#/admin/files/7")
     browser.wait_text("#file-detail", "alice")
     assert browser.d.current_url.endswith("#/admin/files/7")
     assert con.find('#file-detail td[data-col="path"]').text == \
@@ -394,14 +402,8 @@ def test_one_file_request_s_page(scene, browser, webd):
     con.wait_notice("拒否しました")
     assert s.ctl.last("prepare")[0] == ["prepare", "file-deny", "7",
                                         "patient data"]
-    browser.wait_text("#file-detail", "denied")
-    assert browser.d.find_elements("css selector", "#file-approve-7") == []
-    browser.d.execute_script("location.hash = '#/admin/files/8'")
-    browser.wait_text("#file-missing", "8")
-    con.find("#to-admin").click()
-    browser.wait_text("#file-requests-list", "alice")
-    assert browser.violations() == []
-    assert browser.d.execute_script("return window.pwned") is None
+    decided_then_unknown(browser, con, "file", "denied", "#file-approve-7",
+                         "#/admin/files/8", "#file-requests-list", "alice")
 
 
 def test_english_and_sign_out(scene, browser, webd):

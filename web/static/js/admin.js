@@ -13,21 +13,27 @@
  */
 "use strict";
 
-/* approve (for a duration) or deny (with a reason) one pending request;
- * done(promise, notice key) reports and redraws */
+/* The reason and the deny button (verb: deny, file-deny; ids VERB-ID and
+ * VERB-reason-ID): a reason is needed, then B.act; done(promise, notice
+ * key) reports and redraws */
+B.denyParts = (verb, id, done, key) => [
+  B.el("input", {class: "reason", id: verb + "-reason-" + id, placeholder: B.t("reason")}),
+  B.el("button", {class: "deny danger", id: verb + "-" + id, text: B.t("deny"),
+    onclick: B.guard(() => {
+      const why = document.getElementById(verb + "-reason-" + id).value.trim();
+      if (!why) throw new Error(B.t("reason.needed"));
+      return done(B.act(verb, [String(id), why]), key);
+    })}),
+];
+
+/* approve (for a duration) or deny (with a reason) one pending request */
 B.requestButtons = (row, done) => row.status && row.status !== "pending" ? [] : [
   B.el("select", {class: "duration", id: "duration-" + row.id},
     ...["1h", "2h", "4h", "8h"].map(d => B.el("option", {value: d, text: d}))),
   B.el("button", {class: "approve", id: "approve-" + row.id, text: B.t("approve"),
     onclick: B.guard(() => done(B.act("approve",
       [String(row.id), document.getElementById("duration-" + row.id).value]), "approved"))}),
-  B.el("input", {class: "reason", id: "deny-reason-" + row.id, placeholder: B.t("reason")}),
-  B.el("button", {class: "deny danger", id: "deny-" + row.id, text: B.t("deny"),
-    onclick: B.guard(() => {
-      const why = document.getElementById("deny-reason-" + row.id).value.trim();
-      if (!why) throw new Error(B.t("reason.needed"));
-      return done(B.act("deny", [String(row.id), why]), "denied");
-    })}),
+  ...B.denyParts("deny", row.id, done, "denied"),
 ];
 
 /* release (file-approve) or refuse (file-deny, with a reason) one held
@@ -36,13 +42,7 @@ B.requestButtons = (row, done) => row.status && row.status !== "pending" ? [] : 
 B.fileButtons = (row, done) => row.status !== "pending" ? [] : [
   B.el("button", {class: "approve", id: "file-approve-" + row.id, text: B.t("approve"),
     onclick: B.guard(() => done(B.act("file-approve", [String(row.id)]), "file.approved"))}),
-  B.el("input", {class: "reason", id: "file-deny-reason-" + row.id, placeholder: B.t("reason")}),
-  B.el("button", {class: "deny danger", id: "file-deny-" + row.id, text: B.t("deny"),
-    onclick: B.guard(() => {
-      const why = document.getElementById("file-deny-reason-" + row.id).value.trim();
-      if (!why) throw new Error(B.t("reason.needed"));
-      return done(B.act("file-deny", [String(row.id), why]), "file.denied");
-    })}),
+  ...B.denyParts("file-deny", row.id, done, "file.denied"),
 ];
 
 /* One request's own page, the one the notification mails link to: the
