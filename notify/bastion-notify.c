@@ -123,9 +123,11 @@ req_kind(json_t *o, struct notify_req *r, char *err, size_t errlen)
 		return (-1);
 	}
 	r->file = 1;
+	/* a path longer than the body shows is cut there, as a reason */
+	if ((v = json_object_get(o, "path")) != NULL && json_is_string(v))
+		text_clean(r->path, sizeof(r->path), json_string_value(v));
 	v = json_object_get(o, "size");
-	if (req_str(o, "path", 1, r->path, sizeof(r->path)) != 0 ||
-	    r->path[0] == '\0' ||
+	if (r->path[0] == '\0' ||
 	    req_str(o, "sha256", 1, r->sha256, sizeof(r->sha256)) != 0 ||
 	    strlen(r->sha256) != 64 || strspn(r->sha256,
 	    "0123456789abcdef") != 64 ||

@@ -358,7 +358,8 @@ def test_file_export_request_is_notified(cast, notify_dir, tmp_path):
 
 def test_helper_checks_a_file_request(build_dir, notify_dir, tmp_path):
     """bastion-notify alone: a file request without its hash, or of a
-    kind it does not know, is refused and nothing is sent."""
+    kind it does not know, is refused and nothing is sent; a very long
+    path is not a reason to refuse."""
     secret = own_secret(tmp_path)
     rcv = Receiver(notify_dir, SECRET)
     try:
@@ -386,6 +387,11 @@ def test_helper_checks_a_file_request(build_dir, notify_dir, tmp_path):
         assert js["kind"] == "file_export"
         assert js.get("url") is None          # no console_url: no link
         assert js["ssh"][0].endswith("file-approve 7")
+        # a path longer than the mail shows is cut there, not refused
+        r = run_helper(build_dir, *args, request=json.dumps(
+            dict(req, path="/d" * 3000)))
+        assert (r.returncode, r.stdout) == (0, "sent webhook\n"), r.stderr
+        assert len(rcv.deliveries) == 2
     finally:
         rcv.close()
 
