@@ -92,7 +92,8 @@ enum bev_role {
 	F(direction) F(size) F(sequential) F(file)                         \
 	F(rp_id) F(origin) F(uv)                                           \
 	F(node) F(peers) F(tries) F(retry_in) F(seen)                     \
-	F(files) F(personal) F(erased) F(answered_in)
+	F(files) F(personal) F(erased) F(answered_in)                      \
+	F(about)
 
 /* fields shared by several events, spelled once */
 #define BEV_F_TOUCH "session user role vendor from device key result " \
@@ -189,9 +190,9 @@ enum bev_role {
 	    BEV_BY_LISTENER | BEV_BY_MONITOR, NONE, "session from reason", \
 	    "user request")                                                \
 	X(NOTIFY_FAILED, "notify.failed", BEV_BY_MONITOR, NONE,            \
-	    "session request kind reason", "")                             \
+	    "session request kind reason", "about")                        \
 	X(NOTIFY_SENT, "notify.sent", BEV_BY_MONITOR, NONE,                \
-	    "session request kind", "")                                    \
+	    "session request kind", "about")                               \
 	X(PAM_ACCOUNT, "pam.account", BEV_BY_PAM, NONE, BEV_F_PAM,         \
 	    "role vendor reason policy")                                   \
 	X(PAM_SESSION_CLOSE, "pam.session_close", BEV_BY_PAM, NONE,        \

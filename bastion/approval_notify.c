@@ -23,6 +23,11 @@
  * killed with its process group and reaped) become notify.failed too.
  * Nothing here can hold up, change or refuse the request: its outcome is
  * only logged and audited.
+ *
+ * A file export request (monitor_export.c, docs/FILES.md "Export
+ * approval") is told the same way (approval_notify_export): its JSON is
+ * file-requests --json's row with "kind": "file_export", and its audit
+ * events say about=file_export (its number is of file-requests).
  * docs/APPROVALS.md, "Notifications".
  */
 #include <errno.h>
@@ -66,6 +71,7 @@ struct notify_proc {
 struct notify_job {
 	struct sess *S;
 	int helper;			/* bastion-notify (else notify_command) */
+	int file;			/* of a file export request */
 	pid_t pid;
 	int fd;				/* its stdout; -1 at EOF */
 	int reaped;
@@ -147,8 +153,8 @@ notify_start(struct sess *S, const struct notify_proc *np, const char *json,
 /* A job for the monitor to collect (NULL when out of memory: then the
  * process is left to itself, as notify_command ever was). */
 static struct notify_job *
-notify_job_new(struct sess *S, const struct state_request *r, int helper,
-    pid_t pid, int fd, int wait_ms)
+notify_job_new(struct sess *S, int64_t id, int file, int helper, pid_t pid,
+    int fd, int wait_ms)
 {
 	struct notify_job *j;
 
@@ -159,17 +165,18 @@ notify_job_new(struct sess *S, const struct state_request *r, int helper,
 	}
 	j->S = S;
 	j->helper = helper;
+	j->file = file;
 	j->pid = pid;
 	j->fd = fd;
 	j->deadline = bclock_mono_ms(NULL) + wait_ms;
-	snprintf(j->idstr, sizeof(j->idstr), "%lld", (long long)r->id);
+	snprintf(j->idstr, sizeof(j->idstr), "%lld", (long long)id);
 	return (j);
 }
 
 /* notify_command, as before: logged only; not waited for after 3 s. */
 static struct notify_job *
-notify_command_run(struct sess *S, const struct state_request *r,
-    const char *json, size_t len)
+notify_command_run(struct sess *S, int64_t id, int file, const char *json,
+    size_t len)
 {
 	char *const argv[] = { S->pol->notify_command, NULL };
 	struct notify_proc np = { "notify_command", argv, NULL };
@@ -178,11 +185,12 @@ notify_command_run(struct sess *S, const struct state_request *r,
 
 	if ((pid = notify_start(S, &np, json, len, NULL, err,
 	    sizeof(err))) < 0) {
-		log_warn("notify_command %s: %s (request %lld)", argv[0], err,
-		    (long long)r->id);
+		log_warn("notify_command %s: %s (%srequest %lld)", argv[0], err,
+		    file ? "file " : "", (long long)id);
 		return (NULL);
 	}
-	return (notify_job_new(S, r, 0, pid, -1, NOTIFY_COMMAND_WAIT_MS));
+	return (notify_job_new(S, id, file, 0, pid, -1,
+	    NOTIFY_COMMAND_WAIT_MS));
 }
 
 /* The device's longest grant as the verbs write it: 2h, 90m, 45s. */
@@ -238,18 +246,23 @@ notify_args(struct sess *S, char *bin, char *grant, char *port,
 	return (k);
 }
 
+/* notify.sent / notify.failed; a file export request's (file) say so
+ * with about=file_export, its number being of file-requests. */
 static void
-notify_audit(struct sess *S, const char *idstr, const char *kind,
+notify_audit(struct sess *S, const char *idstr, int file, const char *kind,
     const char *reason)
 {
+	const char *about = file ? "about" : NULL;
+
 	if (reason == NULL) {
 		audit_ev(BEV_NOTIFY_SENT, "session", S->sid, "request", idstr,
-		    "kind", kind, NULL);
+		    "kind", kind, about, "file_export", NULL);
 		return;
 	}
-	log_warn("bastion-notify: request %s: %s: %s", idstr, kind, reason);
+	log_warn("bastion-notify: %srequest %s: %s: %s", file ? "file " : "",
+	    idstr, kind, reason);
 	audit_ev(BEV_NOTIFY_FAILED, "session", S->sid, "request", idstr,
-	    "kind", kind, "reason", reason, NULL);
+	    "kind", kind, "reason", reason, about, "file_export", NULL);
 }
 
 /*
@@ -257,7 +270,7 @@ notify_audit(struct sess *S, const char *idstr, const char *kind,
  * a kind that reported nothing failed with why (its exit, or silence).
  */
 static void
-notify_results(struct sess *S, const char *idstr, char *out,
+notify_results(struct sess *S, const char *idstr, int file, char *out,
     const char *none)
 {
 	const struct policy_notify *n = &S->pol->notify;
@@ -290,22 +303,22 @@ notify_results(struct sess *S, const char *idstr, char *out,
 				continue;
 			told[i] = 1;
 			log_clean(clean, sizeof(clean), why);
-			notify_audit(S, idstr, kinds[i], sent ? NULL :
+			notify_audit(S, idstr, file, kinds[i], sent ? NULL :
 			    (*clean ? clean : "no reason given"));
 		}
 	}
 	for (i = 0; i < 2; i++)
 		if (kinds[i] != NULL && !told[i]) {
 			log_clean(clean, sizeof(clean), none);
-			notify_audit(S, idstr, kinds[i], clean);
+			notify_audit(S, idstr, file, kinds[i], clean);
 		}
 }
 
 /* bastion-notify, beside bastiond; as its own user; collected by the
  * monitor (notify_jobs_*); a start that fails is audited at once. */
 static struct notify_job *
-notify_helper_run(struct sess *S, const struct state_request *r,
-    const char *json, size_t len)
+notify_helper_run(struct sess *S, int64_t id, int file, const char *json,
+    size_t len)
 {
 	char self[PATH_MAX], bin[PATH_MAX + 32], grant[32], port[8];
 	char *argv[NOTIFY_ARGS_MAX], err[160], *slash, idstr[32], why[200];
@@ -315,9 +328,9 @@ notify_helper_run(struct sess *S, const struct state_request *r,
 	pid_t pid;
 	int fd;
 
-	snprintf(idstr, sizeof(idstr), "%lld", (long long)r->id);
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
-		notify_results(S, idstr, NULL, "cannot find bastion-notify");
+		notify_results(S, idstr, file, NULL, "cannot find bastion-notify");
 		return (NULL);
 	}
 	self[n] = '\0';
@@ -331,16 +344,16 @@ notify_helper_run(struct sess *S, const struct state_request *r,
 	if ((pid = notify_start(S, &np, json, len, &fd, err,
 	    sizeof(err))) < 0) {
 		snprintf(why, sizeof(why), "bastion-notify %s", err);
-		notify_results(S, idstr, NULL, why);
+		notify_results(S, idstr, file, NULL, why);
 		return (NULL);
 	}
-	if ((j = notify_job_new(S, r, 1, pid, fd, NOTIFY_HELPER_WAIT_MS)) ==
-	    NULL) {
+	if ((j = notify_job_new(S, id, file, 1, pid, fd,
+	    NOTIFY_HELPER_WAIT_MS)) == NULL) {
 		/* not collectable: not left running unseen either */
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
-		notify_results(S, idstr, NULL, "out of memory");
+		notify_results(S, idstr, file, NULL, "out of memory");
 		return (NULL);
 	}
 	snprintf(j->bin, sizeof(j->bin), "%s", bin);
@@ -432,7 +445,7 @@ notify_job_finish(struct notify_job *j, const char *why)
 			snprintf(buf, sizeof(buf), "bastion-notify %s", why);
 		else
 			notify_helper_why(j, buf, sizeof(buf));
-		notify_results(j->S, j->idstr, j->out, buf);
+		notify_results(j->S, j->idstr, j->file, j->out, buf);
 	}
 	free(j);
 }
@@ -504,35 +517,67 @@ notify_jobs_end(struct notify_job **list)
 	}
 }
 
-void
-approval_notify(struct sess *S, const struct state_request *r,
-    struct notify_job **list)
+/* Both for json (the request, one line), id and file as the audit events
+ * name them; nothing when neither is configured. */
+static void
+notify_run(struct sess *S, int64_t id, int file, const char *json,
+    size_t len, struct notify_job **list)
 {
 	struct notify_job *j;
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	if ((S->pol->notify_command == NULL || *S->pol->notify_command ==
-	    '\0') && !S->pol->notify.set)
-		return;
-	if ((f = open_memstream(&json, &len)) == NULL)
-		return;
-	appr_request_json(f, r);
-	fputc('\n', f);
-	if (fclose(f) != 0) {
-		free(json);
-		return;
-	}
-	if (S->pol->notify.set && (j = notify_helper_run(S, r, json,
+	if (S->pol->notify.set && (j = notify_helper_run(S, id, file, json,
 	    len)) != NULL) {
 		j->next = *list;
 		*list = j;
 	}
 	if (S->pol->notify_command != NULL && *S->pol->notify_command !=
-	    '\0' && (j = notify_command_run(S, r, json, len)) != NULL) {
+	    '\0' && (j = notify_command_run(S, id, file, json, len)) != NULL) {
 		j->next = *list;
 		*list = j;
 	}
+}
+
+static int
+notify_wanted(const struct sess *S)
+{
+	return ((S->pol->notify_command != NULL && *S->pol->notify_command !=
+	    '\0') || S->pol->notify.set);
+}
+
+/* Request r, or file export request e (file-requests --json's row with
+ * what it is), as one line of JSON for both; then run them. */
+static void
+notify_request(struct sess *S, const struct state_request *r,
+    const struct state_export *e, struct notify_job **list)
+{
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!notify_wanted(S) || (f = open_memstream(&json, &len)) == NULL)
+		return;
+	if (e != NULL) {
+		appr_export_json_open(f, e);
+		fputs(",\"kind\":\"file_export\"}", f);
+	} else
+		appr_request_json(f, r);
+	fputc('\n', f);
+	if (fclose(f) == 0)
+		notify_run(S, e != NULL ? e->id : r->id, e != NULL, json, len,
+		    list);
 	free(json);
+}
+
+void
+approval_notify(struct sess *S, const struct state_request *r,
+    struct notify_job **list)
+{
+	notify_request(S, r, NULL, list);
+}
+
+void
+approval_notify_export(struct sess *S, const struct state_export *e,
+    struct notify_job **list)
+{
+	notify_request(S, NULL, e, list);
 }

@@ -4,8 +4,9 @@
  * reads a download from the device into a quarantine file first, hashes
  * it, and asks here (MREQ_EXPORT) for a file export request naming the
  * session, engineer, vendor, device, path, size and SHA-256. The monitor
- * files it in the state store (file.export_requested), answers the child
- * at once with its number, and subscribes to its decision: the store
+ * files it in the state store (file.export_requested), has the admins
+ * told as for a session request (approval_notify_export: bastion-notify,
+ * notify_command), answers the child at once with its number, and subscribes to its decision: the store
  * actor pushes an admin's file-approve or file-deny (STATE_EV_EXPORT; on
  * PostgreSQL from any node), and the monitor's loop polls the
  * subscription beside the child's socket. When the decision lands, or the
@@ -122,6 +123,11 @@ mon_answer_export(struct mon *M, struct buf *req)
 	audit_ev(BEV_FILE_EXPORT_REQUESTED, "session", M->S.sid, "request",
 	    idstr, "user", e.engineer, "vendor", e.vendor, "device", e.device,
 	    "path", e.path, "size", size, "sha256", e.sha256, NULL);
+	/* word to the admins, as for a session request (approval_notify.c) */
+	e.id = id;
+	e.created = time(NULL);
+	snprintf(e.status, sizeof(e.status), "%s", STATE_REQ_PENDING);
+	approval_notify_export(&M->S, &e, &M->notify);
 	mon_export_reply(M, id, M->S.pol->approval_timeout, NULL);
 	return (NULL);
 }

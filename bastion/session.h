@@ -137,6 +137,11 @@ struct state_request;
 struct pollfd;
 void approval_notify(struct sess *S, const struct state_request *r,
     struct notify_job **list);
+/* The same for a file export request e (monitor_export.c): the JSON is
+ * file-requests --json's row with "kind": "file_export". */
+struct state_export;
+void approval_notify_export(struct sess *S, const struct state_export *e,
+    struct notify_job **list);
 /* Their stdouts into pfd (at most room), and *timeout (ms, -1: none)
  * lowered to the next deadline; returns how many slots were used. */
 int notify_jobs_poll(struct notify_job *list, struct pollfd *pfd, int room,

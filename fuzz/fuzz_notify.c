@@ -7,7 +7,9 @@
  * that slipped into a header or out of base64 would be a header or SMTP
  * injection.
  *
- * Input: engineer, vendor, device and reason, separated by 0x1f bytes.
+ * Input: engineer, vendor, device, reason and path, separated by 0x1f
+ * bytes; a path makes it a file export request's mail (path, size,
+ * SHA-256: docs/APPROVALS.md "File export requests").
  */
 #include "fuzz.h"
 
@@ -52,6 +54,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	field(r.vendor, sizeof(r.vendor), &p, end);
 	field(r.device, sizeof(r.device), &p, end);
 	field(r.reason, sizeof(r.reason), &p, end);
+	field(r.path, sizeof(r.path), &p, end);
+	if (r.path[0] != '\0') {
+		r.file = 1;
+		r.size = (long long)size;
+		memset(r.sha256, 'a', 64);
+	}
 	if (notify_mail_build(&r, &view, "bastion@hospital.example", to, 1,
 	    "0123abcd", 1765000000, &m) != 0)
 		return (0);

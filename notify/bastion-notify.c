@@ -13,7 +13,10 @@
  * with no_new_privs, a clean environment and none of its descriptors; the
  * options are the policy's approval.notify settings, validated by the
  * policy loader, and stdin is the request as JSON (as notify_command gets
- * it), read with a size cap and parsed by jansson. The mail command is
+ * it), read with a size cap and parsed by jansson: a session request, or
+ * a file export request ("kind": "file_export", with path, size and
+ * sha256; its link is #/admin/files/ID and its commands file-approve and
+ * file-deny; docs/FILES.md "Export approval"). The mail command is
  * split into words at blanks (no shell) and gets the message on stdin; it
  * runs while the webhook is tried. All of it ends by the deadline (9 s:
  * the monitor waits 10).
@@ -105,6 +108,38 @@ req_str(json_t *o, const char *key, int need, char *out, size_t outlen)
 	return (0);
 }
 
+/* "kind": absent (a session request) or "file_export", which names the
+ * file: path, size and SHA-256 (64 lowercase hex digits). */
+static int
+req_kind(json_t *o, struct notify_req *r, char *err, size_t errlen)
+{
+	json_t *k = json_object_get(o, "kind"), *v;
+
+	if (k == NULL)
+		return (0);
+	if (!json_is_string(k) || strcmp(json_string_value(k),
+	    "file_export") != 0) {
+		snprintf(err, errlen, "the request's kind is not file_export");
+		return (-1);
+	}
+	r->file = 1;
+	/* a path longer than the body shows is cut there, as a reason */
+	if ((v = json_object_get(o, "path")) != NULL && json_is_string(v))
+		text_clean(r->path, sizeof(r->path), json_string_value(v));
+	v = json_object_get(o, "size");
+	if (r->path[0] == '\0' ||
+	    req_str(o, "sha256", 1, r->sha256, sizeof(r->sha256)) != 0 ||
+	    strlen(r->sha256) != 64 || strspn(r->sha256,
+	    "0123456789abcdef") != 64 ||
+	    !json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(err, errlen, "the file request lacks path, size or "
+		    "sha256 (or one is malformed)");
+		return (-1);
+	}
+	r->size = (long long)json_integer_value(v);
+	return (0);
+}
+
 static int
 req_read(json_t **jout, struct notify_req *r, char *err, size_t errlen)
 {
@@ -145,6 +180,10 @@ req_read(json_t **jout, struct notify_req *r, char *err, size_t errlen)
 		return (-1);
 	}
 	r->id = (long long)json_integer_value(v);
+	if (req_kind(o, r, err, errlen) != 0) {
+		json_decref(o);
+		return (-1);
+	}
 	/* a reason longer than the body shows is cut there (text_clean) */
 	if ((v = json_object_get(o, "reason")) != NULL && json_is_string(v))
 		text_clean(r->reason, sizeof(r->reason), json_string_value(v));
@@ -174,8 +213,9 @@ view_build(const struct conf *cf, const struct notify_req *r,
 		n = strlen(cf->console_url);
 		while (n > 0 && cf->console_url[n - 1] == '/')
 			n--;
-		snprintf(t->link, sizeof(t->link), "%.*s/#/admin/requests/%lld",
-		    (int)n, cf->console_url, r->id);
+		snprintf(t->link, sizeof(t->link), "%.*s/#/admin/%s/%lld",
+		    (int)n, cf->console_url, r->file ? "files" : "requests",
+		    r->id);
 		v->link = t->link;
 	}
 	/* the ssh host: the setting, else the console's, else this name */
@@ -193,10 +233,16 @@ view_build(const struct conf *cf, const struct notify_req *r,
 		snprintf(host, sizeof(host), "bastion");
 	if (cf->ssh_port != 0 && cf->ssh_port != 22)
 		snprintf(port, sizeof(port), "-p %u ", cf->ssh_port);
-	snprintf(t->approve, sizeof(t->approve), "ssh -A %sADMIN@%s approve "
-	    "%lld %s", port, host, r->id, cf->grant ? cf->grant : "2h");
-	snprintf(t->deny, sizeof(t->deny), "ssh -A %sADMIN@%s deny %lld "
-	    "REASON", port, host, r->id);
+	/* a file is approved as it is, for no duration */
+	if (r->file)
+		snprintf(t->approve, sizeof(t->approve), "ssh -A %sADMIN@%s "
+		    "file-approve %lld", port, host, r->id);
+	else
+		snprintf(t->approve, sizeof(t->approve), "ssh -A %sADMIN@%s "
+		    "approve %lld %s", port, host, r->id,
+		    cf->grant ? cf->grant : "2h");
+	snprintf(t->deny, sizeof(t->deny), "ssh -A %sADMIN@%s %s %lld "
+	    "REASON", port, host, r->file ? "file-deny" : "deny", r->id);
 	v->ssh_approve = t->approve;
 	v->ssh_deny = t->deny;
 }
@@ -344,8 +390,8 @@ secret_read(const char *path, uint8_t *out, size_t *outlen, char *err,
 }
 
 static const char *
-hook_send(const struct conf *cf, json_t *req, const struct notify_view *v,
-    char *err, size_t errlen)
+hook_send(const struct conf *cf, json_t *req, const struct notify_req *nr,
+    const struct notify_view *v, char *err, size_t errlen)
 {
 	uint8_t secret[NOTIFY_SECRET_MAX + 1];
 	struct notify_hook h;
@@ -361,9 +407,16 @@ hook_send(const struct conf *cf, json_t *req, const struct notify_view *v,
 	h.ca_file = cf->ca_file;
 	h.insecure_http = cf->insecure_http;
 	h.secret = secret;
+	/* a session request's body as ever; a file's says its kind too */
 	doc = json_pack("{s:s, s:O, s:s?, s:[s,s], s:I}", "event",
 	    "request.pending", "request", req, "url", v->link, "ssh",
 	    v->ssh_approve, v->ssh_deny, "sent_at", (json_int_t)time(NULL));
+	/* json_pack, not json_string: base/json.c has one of that name */
+	if (doc != NULL && nr->file && json_object_set_new(doc, "kind",
+	    json_pack("s", "file_export")) != 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc == NULL || (body = json_dumps(doc, JSON_COMPACT)) == NULL)
 		snprintf(err, errlen, "cannot build the JSON body");
 	else
@@ -507,7 +560,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (cf.hook_url != NULL) {
-		why = hook_send(&cf, req, &v, herr, sizeof(herr));
+		why = hook_send(&cf, req, &r, &v, herr, sizeof(herr));
 		result("webhook", why);
 		failed |= why != NULL;
 	}

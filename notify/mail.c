@@ -10,7 +10,11 @@
  * inside base64 and can neither end the header block, nor the SMTP data,
  * nor add a recipient. The body says everything twice, Japanese first,
  * then English: the request, the link to the console, and the same
- * decision as ssh commands. docs/APPROVALS.md, "Notifications".
+ * decision as ssh commands. A file export request ("[bastion]
+ * 持ち出し承認待ち / file export pending #7 gina <- pacs") names the file's
+ * path (body only), size and SHA-256 instead of a reason, and the
+ * commands file-approve and file-deny. docs/APPROVALS.md,
+ * "Notifications"; docs/FILES.md, "Export approval".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,12 +119,16 @@ mail_headers(struct buf *b, const struct notify_req *r, const char *from,
 	size_t i;
 	int rc;
 
+	const char *what = r->file ? "持ち出し承認待ち / file export "
+	    "pending" : "承認待ち / approval pending";
+
 	if (mail_plain(r->engineer) && mail_plain(r->device))
-		snprintf(subj, sizeof(subj), "[bastion] 承認待ち / approval "
-		    "pending #%lld %s -> %s", r->id, r->engineer, r->device);
+		snprintf(subj, sizeof(subj), "[bastion] %s #%lld %s %s %s",
+		    what, r->id, r->engineer, r->file ? "<-" : "->",
+		    r->device);
 	else
-		snprintf(subj, sizeof(subj), "[bastion] 承認待ち / approval "
-		    "pending #%lld", r->id);
+		snprintf(subj, sizeof(subj), "[bastion] %s #%lld", what,
+		    r->id);
 	if ((rc = buf_putf(b, "From: %s\nTo: ", from)) != 0)
 		return (rc);
 	for (i = 0; i < nto; i++)
@@ -134,9 +142,34 @@ mail_headers(struct buf *b, const struct notify_req *r, const char *from,
 	    "Content-Type: text/plain; charset=UTF-8\n"
 	    "Content-Transfer-Encoding: base64\n"
 	    "Auto-Submitted: auto-generated\n"
-	    "X-Bastion-Request: %lld\n\n", msgid, r->id)) != 0)
+	    "X-Bastion-%sRequest: %lld\n\n", msgid, r->file ? "File-" : "",
+	    r->id)) != 0)
 		return (rc);
 	return (0);
+}
+
+/* A file export request's part of the body: the file leaves the
+ * hospital only when an admin approves these exact bytes. */
+static void
+mail_file_text(FILE *f, const struct notify_req *r, const char *eng,
+    const char *ven, const char *dev, const char *when)
+{
+	char path[NOTIFY_MAX_PATH];
+
+	text_clean(path, sizeof(path), r->path);
+	fprintf(f, "ファイルの持ち出しが承認を待っています。\n"
+	    "A file download is waiting for an admin's approval.\n\n"
+	    "ファイル要求 / file request  #%lld\n"
+	    "技術者 / engineer    %s (%s)\n"
+	    "機器 / device        %s\n"
+	    "ファイル / path      %s\n"
+	    "サイズ / size        %lld bytes\n"
+	    "SHA-256              %s\n"
+	    "日時 / filed         %s\n\n"
+	    "承認すると、技術者はこのハッシュのバイトだけを受け取ります。\n"
+	    "If approved, the engineer gets exactly the bytes of this "
+	    "hash.\n\n", r->id, eng, ven, dev, path, r->size, r->sha256,
+	    when);
 }
 
 /* The body, both languages, as UTF-8 text (before base64). */
@@ -155,13 +188,17 @@ mail_text(FILE *f, const struct notify_req *r, const struct notify_view *v)
 	text_clean(why, sizeof(why), r->reason[0] ? r->reason : "-");
 	if (r->created > 0 && localtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-	fprintf(f, "承認待ちの要求があります。\n"
-	    "A request is waiting for an admin's approval.\n\n"
-	    "要求 / request       #%lld\n"
-	    "技術者 / engineer    %s (%s)\n"
-	    "機器 / device        %s\n"
-	    "日時 / filed         %s\n"
-	    "理由 / reason        %s\n\n", r->id, eng, ven, dev, when, why);
+	if (r->file)
+		mail_file_text(f, r, eng, ven, dev, when);
+	else
+		fprintf(f, "承認待ちの要求があります。\n"
+		    "A request is waiting for an admin's approval.\n\n"
+		    "要求 / request       #%lld\n"
+		    "技術者 / engineer    %s (%s)\n"
+		    "機器 / device        %s\n"
+		    "日時 / filed         %s\n"
+		    "理由 / reason        %s\n\n", r->id, eng, ven, dev, when,
+		    why);
 	if (v->link != NULL)
 		fprintf(f, "コンソールで開く / open in the console:\n  %s\n\n",
 		    v->link);

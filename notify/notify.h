@@ -33,23 +33,37 @@
 #define NOTIFY_MAX_REASON	1024	/* the engineer's reason, bytes */
 #define NOTIFY_MAX_MAIL		(64 * 1024)	/* the built message */
 #define NOTIFY_SECRET_MAX	1024	/* webhook secret file, bytes */
+#define NOTIFY_MAX_PATH		4097	/* a file request's path, with NUL */
 
-/* The request as the monitor filed it (the fields the messages show). */
+/*
+ * The request as the monitor filed it (the fields the messages show): a
+ * session request (kind absent from the JSON), or a file export request
+ * ("kind": "file_export", docs/FILES.md "Export approval") with the
+ * file's path, size and SHA-256 and no reason. Their numbers are of two
+ * lists (requests, file-requests).
+ */
 struct notify_req {
+	int file;			/* a file export request */
 	long long id;
 	long long created;		/* Unix seconds */
 	char engineer[NOTIFY_MAX_NAME];
 	char vendor[NOTIFY_MAX_NAME];
 	char device[NOTIFY_MAX_NAME];
 	char reason[NOTIFY_MAX_REASON];	/* vendor-supplied: body only */
+	char path[NOTIFY_MAX_PATH];	/* file: vendor-supplied, body only */
+	long long size;			/* file: bytes */
+	char sha256[65];		/* file: lowercase hex */
 };
 
 /* What the message says besides the request. */
 struct notify_view {
-	const char *link;		/* console_url + "/#/admin/requests/ID", or
+	const char *link;		/* console_url + "/#/admin/requests/ID"
+					   ("/#/admin/files/ID" for a file), or
 					   NULL: no link */
-	const char *ssh_approve;	/* "ssh -A ADMIN@HOST approve 42 2h" */
-	const char *ssh_deny;		/* "ssh -A ADMIN@HOST deny 42 REASON" */
+	const char *ssh_approve;	/* "ssh -A ADMIN@HOST approve 42 2h",
+					   "... file-approve 7" */
+	const char *ssh_deny;		/* "ssh -A ADMIN@HOST deny 42 REASON",
+					   "... file-deny 7 REASON" */
 };
 
 /* ---- mail.c ------------------------------------------------------------- */

@@ -221,6 +221,20 @@ appr_request_json(FILE *f, const struct state_request *r)
 }
 
 void
+appr_export_json_open(FILE *f, const struct state_export *e)
+{
+	const char *const kv[] = { "session", e->session, "engineer",
+	    e->engineer, "vendor", e->vendor, "device", e->device, "path",
+	    e->path, "sha256", e->sha256, "status", e->status, "decided_by",
+	    e->decided_by, "deny_reason", e->deny_reason, NULL };
+
+	fprintf(f, "{\"id\":%lld,\"size\":%lld,\"created\":%lld,"
+	    "\"decided_at\":%lld", (long long)e->id, (long long)e->size,
+	    (long long)e->created, (long long)e->decided_at);
+	appr_json_strs(f, kv);
+}
+
+void
 appr_grant_json_open(FILE *f, const struct state_grant *g)
 {
 	fprintf(f, "{\"id\":%lld,\"request\":%lld", (long long)g->id,

@@ -58,6 +58,9 @@ void appr_request_json(FILE *f, const struct state_request *r);
 void appr_grant_json(FILE *f, const struct state_grant *g);
 /* appr_grant_json() without the closing brace, for more fields. */
 void appr_grant_json_open(FILE *f, const struct state_grant *g);
+/* File export request e as file-requests --json writes it, without the
+ * closing brace (the notification adds its kind). */
+void appr_export_json_open(FILE *f, const struct state_export *e);
 
 /* t as strftime(fmt) in UTC, or "-" for 0. */
 void appr_strftime(time_t t, const char *fmt, char *out, size_t len);

@@ -7,8 +7,11 @@ arguments) and an HTTPS receiver in this process (a self-signed
 certificate made here, the policy's ca_file pointing to it) that checks
 X-Bastion-Signature and X-Bastion-Timestamp as docs/APPROVALS.md's
 verifier does. A receiver that refuses, or is too slow, never holds up the
-request: bob still approves it and gina's command runs. docs/APPROVALS.md,
-"Notifications".
+request: bob still approves it and gina's command runs. A file export
+request (files: approve: out, a real sftp download) is told the same way,
+with the file's path, size and SHA-256, its own link and the file-approve
+and file-deny commands. docs/APPROVALS.md, "Notifications"; docs/FILES.md,
+"Export approval".
 """
 
 import datetime
@@ -30,6 +33,8 @@ import pytest
 
 from harness import util
 from test_approvals import finish, waiting
+from test_sftp_airlock import sha, start
+from test_sftp_export import finish as finish_download, held_download
 
 SECRET = b"whsec-0123456789abcdef0123456789abcdef"
 CONSOLE = "https://bastion.example:8443"
@@ -144,10 +149,9 @@ def notify_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def notify_site(cast, d, receiver, mail=True, extra=None):
-    world, p = cast
-    world.vendors["globex"]["approval"] = {"required": True,
-                                           "max_grant": "2h"}
+def notify_conf(d, receiver, mail=True):
+    """approval.notify: the receiver's webhook and (mail) the fake
+    sendmail."""
     notify = {"console_url": CONSOLE + "/", "ssh_host": "bastion.example",
               "webhook": {"url": receiver.url,
                           "secret_file": str(d / "webhook.secret"),
@@ -157,9 +161,58 @@ def notify_site(cast, d, receiver, mail=True, extra=None):
                           "to": ["it@hospital.example",
                                  "ward-7@hospital.example"],
                           "from": "bastion@hospital.example"}
-    world.top["approval"] = dict(extra or {}, notify=notify)
+    return notify
+
+
+def notify_site(cast, d, receiver, mail=True, extra=None):
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True,
+                                           "max_grant": "2h"}
+    world.top["approval"] = dict(extra or {},
+                                 notify=notify_conf(d, receiver, mail))
     world.start_bastion()
     return world, p
+
+
+def capture_command(d):
+    """A notify_command that keeps its stdin: (the script, the capture)."""
+    capture = d / "out" / "stdin.json"
+    script = d / "notify-command"
+    script.write_text("#!/bin/sh\ncat > %s\n" % capture)
+    os.chmod(script, 0o755)
+    return script, capture
+
+
+def captured(capture):
+    util.wait_until(lambda: capture.exists() and
+                    capture.read_text().endswith("\n"),
+                    what="notify_command's stdin")
+    return json.loads(capture.read_text())
+
+
+def mail_of(d):
+    """The fake sendmail's message: (its raw header block, the parsed
+    message, its body text)."""
+    raw = (d / "out" / "mail").read_bytes()
+    assert (d / "out" / "args").read_text() == "-t -oi\n"
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")   # ASCII only
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["From"] == "bastion@hospital.example"
+    assert [a.addr_spec for a in msg["To"].addresses] == \
+        ["it@hospital.example", "ward-7@hospital.example"]
+    assert msg["Content-Transfer-Encoding"] == "base64"
+    return head, msg, msg.get_content()
+
+
+def delivery_of(rcv):
+    """The receiver's one delivery, signed and verified: its JSON."""
+    assert len(rcv.deliveries) == 1
+    dl = rcv.deliveries[0]
+    assert dl["verified"], dl["headers"]
+    assert dl["path"] == "/hooks/bastion"
+    assert dl["headers"]["Content-Type"] == "application/json"
+    assert len(dl["headers"]["X-Bastion-Delivery"]) == 36
+    return dl, json.loads(dl["body"])
 
 
 def approve_and_run(world, p, proc, rid):
@@ -177,10 +230,7 @@ def port_of(world):
 def test_mail_and_signed_webhook(cast, notify_dir):
     d = notify_dir
     rcv = Receiver(d, SECRET)
-    capture = d / "out" / "stdin.json"
-    script = d / "notify-command"
-    script.write_text("#!/bin/sh\ncat > %s\n" % capture)
-    os.chmod(script, 0o755)
+    script, capture = capture_command(d)
     try:
         world, p = notify_site(cast, d, rcv,
                                extra={"notify_command": str(script)})
@@ -192,25 +242,17 @@ def test_mail_and_signed_webhook(cast, notify_dir):
                 for k in ("mail", "webhook")]
         assert all(e["session"] for e in sent)
         assert not world.bastion.audit_events(event="notify.failed")
+        assert all("about" not in e for e in sent)
         # notify_command still gets the request as JSON, as before
-        util.wait_until(lambda: capture.exists() and
-                        capture.read_text().endswith("\n"),
-                        what="notify_command's stdin")
-        assert json.loads(capture.read_text())["id"] == int(rid)
+        got = captured(capture)
+        assert got["id"] == int(rid) and "kind" not in got
 
         # the mail: our headers, an RFC 2047 Subject, the body in base64
-        raw = (d / "out" / "mail").read_bytes()
-        assert (d / "out" / "args").read_text() == "-t -oi\n"
-        head = raw.split(b"\n\n", 1)[0].decode("ascii")   # ASCII only
+        head, msg, body = mail_of(d)
         assert "ticket" not in head and "4711" not in head
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
         assert str(msg["Subject"]) == \
             "[bastion] 承認待ち / approval pending #%s gina -> pacs" % rid
-        assert msg["From"] == "bastion@hospital.example"
-        assert [a.addr_spec for a in msg["To"].addresses] == \
-            ["it@hospital.example", "ward-7@hospital.example"]
-        assert msg["Content-Transfer-Encoding"] == "base64"
-        body = msg.get_content()
+        assert msg["X-Bastion-Request"] == rid
         link = "%s/#/admin/requests/%s" % (CONSOLE, rid)
         ssh = ["ssh -A -p %s ADMIN@bastion.example approve %s 2h" %
                (port_of(world), rid),
@@ -221,14 +263,10 @@ def test_mail_and_signed_webhook(cast, notify_dir):
         assert "ticket 4711: CT 装置の点検" in body
         assert link in body and ssh[0] in body and ssh[1] in body
 
-        # the webhook: one delivery, signed, the documented body
-        assert len(rcv.deliveries) == 1
-        dl = rcv.deliveries[0]
-        assert dl["verified"], dl["headers"]
-        assert dl["path"] == "/hooks/bastion"
-        assert dl["headers"]["Content-Type"] == "application/json"
-        assert len(dl["headers"]["X-Bastion-Delivery"]) == 36
-        js = json.loads(dl["body"])
+        # the webhook: one delivery, signed, the documented body (a
+        # session request's has no "kind")
+        dl, js = delivery_of(rcv)
+        assert sorted(js) == ["event", "request", "sent_at", "ssh", "url"]
         assert js["event"] == "request.pending"
         assert js["request"]["id"] == int(rid)
         assert js["request"]["reason"] == "ticket 4711: CT 装置の点検"
@@ -243,6 +281,117 @@ def test_mail_and_signed_webhook(cast, notify_dir):
         assert not rcv.verify(h, dl["body"])
 
         approve_and_run(world, p, proc, rid)
+    finally:
+        rcv.close()
+
+
+def test_file_export_request_is_notified(cast, notify_dir, tmp_path):
+    """A download held by export approval: the same mail, webhook and
+    notify_command as a session request, naming the file, its size and
+    SHA-256, the link to its own page and file-approve / file-deny."""
+    d = notify_dir
+    rcv = Receiver(d, SECRET)
+    script, capture = capture_command(d)
+    world, p = cast
+    world.top["approval"] = {"notify": notify_conf(d, rcv),
+                             "notify_command": str(script)}
+    try:
+        world, p = start(cast, files={"approve": "out"})
+        held, remote, local, proc, ev = held_download(
+            world, p, tmp_path, "dicom-export.bin", 70000)
+        rid = ev["request"]
+        for k in ("mail", "webhook"):
+            e = world.bastion.wait_audit(event="notify.sent", request=rid,
+                                         kind=k, timeout=20)
+            assert e["about"] == "file_export" and e["session"], e
+        assert not world.bastion.audit_events(event="notify.failed")
+        link = "%s/#/admin/files/%s" % (CONSOLE, rid)
+        ssh = ["ssh -A -p %s ADMIN@bastion.example file-approve %s" %
+               (port_of(world), rid),
+               "ssh -A -p %s ADMIN@bastion.example file-deny %s REASON" %
+               (port_of(world), rid)]
+
+        # the mail: the file's own subject, header and body
+        head, msg, body = mail_of(d)
+        assert str(remote) not in head
+        assert str(msg["Subject"]) == "[bastion] 持ち出し承認待ち / file " \
+            "export pending #%s alice <- ct-scanner" % rid
+        assert msg["X-Bastion-File-Request"] == rid
+        assert msg["X-Bastion-Request"] is None
+        assert "ファイルの持ち出しが承認を待っています" in body
+        assert "A file download is waiting" in body
+        for want in (str(remote), "%d bytes" % len(held), sha(held),
+                     "#" + rid, "alice (acme)", "ct-scanner", link,
+                     ssh[0], ssh[1]):
+            assert want in body, (want, body)
+        assert "approve %s 2h" % rid not in body
+
+        # the webhook: signed, "kind": "file_export", the file's fields
+        dl, js = delivery_of(rcv)
+        assert js["event"] == "request.pending"
+        assert js["kind"] == "file_export"
+        r = js["request"]
+        assert (r["id"], r["kind"], r["engineer"], r["vendor"],
+                r["device"], r["path"], r["size"], r["sha256"],
+                r["status"]) == (int(rid), "file_export", "alice", "acme",
+                                 "ct-scanner", str(remote), len(held),
+                                 sha(held), "pending"), r
+        assert r["session"] == ev["session"]
+        assert js["url"] == link and js["ssh"] == ssh
+        assert not rcv.verify(dl["headers"], dl["body"].replace(
+            sha(held).encode(), sha(b"other").encode()))
+
+        # notify_command: the same object on stdin
+        got = captured(capture)
+        assert (got["kind"], got["id"], got["sha256"]) == \
+            ("file_export", int(rid), sha(held))
+
+        # the request stands: bob's file-approve releases the bytes
+        a = p["bob"].ssh("file-approve", rid)
+        assert a.returncode == 0, a.stderr
+        rc, out, err = finish_download(proc)
+        assert rc == 0, err
+        assert local.read_bytes() == held
+    finally:
+        rcv.close()
+
+
+def test_helper_checks_a_file_request(build_dir, notify_dir, tmp_path):
+    """bastion-notify alone: a file request without its hash, or of a
+    kind it does not know, is refused and nothing is sent; a very long
+    path is not a reason to refuse."""
+    secret = own_secret(tmp_path)
+    rcv = Receiver(notify_dir, SECRET)
+    try:
+        args = ["--webhook-url", rcv.url, "--secret-file", str(secret),
+                "--ca-file", str(rcv.cert), "--deadline", "5"]
+        req = {"id": 7, "engineer": "alice", "vendor": "acme",
+               "device": "ct-scanner", "kind": "file_export",
+               "path": "/var/log/x.tar", "size": 10,
+               "sha256": sha(b"x"), "created": 1}
+        for bad, why in (({"sha256": "00ff"}, "lacks path, size or sha256"),
+                         ({"sha256": sha(b"x").upper()},
+                          "lacks path, size or sha256"),
+                         ({"size": -1}, "lacks path, size or sha256"),
+                         ({"path": ""}, "lacks path, size or sha256"),
+                         ({"kind": "session"}, "kind is not file_export")):
+            r = run_helper(build_dir, *args,
+                           request=json.dumps(dict(req, **bad)))
+            assert r.returncode == 2, (bad, r.stdout)
+            assert r.stdout.startswith("failed request ") and \
+                why in r.stdout, (bad, r.stdout)
+        assert rcv.deliveries == []
+        r = run_helper(build_dir, *args, request=json.dumps(req))
+        assert (r.returncode, r.stdout) == (0, "sent webhook\n"), r.stderr
+        js = json.loads(rcv.deliveries[0]["body"])
+        assert js["kind"] == "file_export"
+        assert js.get("url") is None          # no console_url: no link
+        assert js["ssh"][0].endswith("file-approve 7")
+        # a path longer than the mail shows is cut there, not refused
+        r = run_helper(build_dir, *args, request=json.dumps(
+            dict(req, path="/d" * 3000)))
+        assert (r.returncode, r.stdout) == (0, "sent webhook\n"), r.stderr
+        assert len(rcv.deliveries) == 2
     finally:
         rcv.close()
 
@@ -460,6 +609,14 @@ def test_policy_checks_notify(world, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def own_secret(tmp_path):
+    """The secret, for bastion-notify run by the test itself."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(SECRET)
+    os.chmod(secret, 0o600)
+    return secret
+
+
 def run_helper(build_dir, *args, request=None):
     req = request or json.dumps({"id": 5, "engineer": "gina",
                                  "vendor": "globex", "device": "pacs",
@@ -514,9 +671,7 @@ def test_helper_verifies_the_receiver(build_dir, notify_dir, tmp_path):
     """bastion-notify alone (as whoever runs the test): TLS is verified
     against ca_file, never skipped; http:// needs insecure_http."""
     d = notify_dir
-    secret = tmp_path / "secret"
-    secret.write_bytes(SECRET)
-    os.chmod(secret, 0o600)
+    secret = own_secret(tmp_path)
     rcv = Receiver(d, SECRET)
     try:
         base = ["--webhook-url", rcv.url, "--secret-file", str(secret),

@@ -19,7 +19,7 @@
 static const char *const notify_fixture_headers[] = { "From: ", "To: ",
     "Subject: ", "Date: ", "Message-ID: ", "MIME-Version: ",
     "Content-Type: ", "Content-Transfer-Encoding: ", "Auto-Submitted: ",
-    "X-Bastion-Request: ", " ", NULL };
+    "X-Bastion-Request: ", "X-Bastion-File-Request: ", " ", NULL };
 
 /* 1 if the header block head (modified) is made of known lines only. */
 static int

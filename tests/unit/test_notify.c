@@ -8,7 +8,8 @@
  * none of which may reach the header block or appear outside base64;
  * the address check that keeps names, commas and line breaks out of
  * headers. The message's shape is notify_fixture.h's (fuzz_notify.c
- * checks the same for any input). notify/, docs/APPROVALS.md "Notifications".
+ * checks the same for any input), and a file export request's mail. notify/,
+ * docs/APPROVALS.md "Notifications".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,6 +196,16 @@ mail_split(const struct buf *m, char **head, char **body)
 	    body), 0);
 }
 
+/* A body where vendor-supplied text went in with CR LF, "." and "Bcc:"
+ * lines: no CR, no lone ".", no line that looks like a header. */
+static void
+body_harmless(const char *body)
+{
+	assert_null(strchr(body, '\r'));
+	assert_null(strstr(body, "\n.\n"));
+	assert_null(strstr(body, "\nBcc:"));
+}
+
 static void
 test_mail_hostile_reason(void **state)
 {
@@ -230,9 +241,7 @@ test_mail_hostile_reason(void **state)
 	assert_non_null(strstr(body, "gina (globex)"));
 	assert_non_null(strstr(body, "ticket 4711"));
 	assert_non_null(strstr(body, "CT 装置の点検"));
-	assert_null(strchr(body, '\r'));
-	assert_null(strstr(body, "\n.\n"));
-	assert_null(strstr(body, "\nBcc:"));
+	body_harmless(body);
 	assert_non_null(strstr(body, "https://bastion.example:8443/#/"
 	    "admin/requests/42"));
 	assert_non_null(strstr(body, "ssh -A ADMIN@bastion.example approve 42 "
@@ -289,6 +298,65 @@ test_mail_subject_names(void **state)
 	free(body);
 }
 
+/* A file export request's mail: its own Subject and header, the file's
+ * path (hostile: CR LF, "Bcc:", "." lines, 4 KiB long) in the body only,
+ * size, SHA-256, the link to its page and file-approve / file-deny. */
+static void
+test_mail_file_request(void **state)
+{
+	static const struct notify_view fview = {
+		"https://bastion.example:8443/#/admin/files/7",
+		"ssh -A ADMIN@bastion.example file-approve 7",
+		"ssh -A ADMIN@bastion.example file-deny 7 REASON",
+	};
+	struct notify_req r;
+	const char *to[] = { "it@hospital.example" };
+	const char *const want[] = { "ファイルの持ち出しが承認を待っています",
+	    "A file download is waiting", "alice (acme)", "70000 bytes",
+	    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n",
+	    "画像.dcm", "pppppppppp" /* the long path */, fview.link,
+	    fview.ssh_approve, fview.ssh_deny };
+	const char *const unwanted[] = { "X-Bastion-Request:", "evil", "dcm" };
+	struct buf *m = NULL;
+	char *head, *body;
+	const char *subj;
+	size_t i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.file = 1;
+	r.id = 7;
+	r.size = 70000;
+	memset(r.sha256, 'c', 64);
+	snprintf(r.engineer, sizeof(r.engineer), "alice");
+	snprintf(r.vendor, sizeof(r.vendor), "acme");
+	snprintf(r.device, sizeof(r.device), "ct-scanner");
+	memset(r.path, 'p', sizeof(r.path) - 1);
+	memcpy(r.path, "/log\r\n.\r\nBcc: evil@example.org\r\n画像.dcm",
+	    strlen("/log\r\n.\r\nBcc: evil@example.org\r\n画像.dcm"));
+	subj = subject_of(&r, &fview, &body);
+	assert_string_equal(subj, "[bastion] 持ち出し承認待ち / file export "
+	    "pending #7 alice <- ct-scanner");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strstr(body, want[i]) == NULL)
+			fail_msg("the body lacks \"%s\":\n%s", want[i], body);
+	assert_null(strstr(body, "approve 7 2h"));
+	body_harmless(body);
+	free(body);
+	/* the header block: the file request's number, nothing of the path */
+	assert_int_equal(notify_mail_build(&r, &fview, "b@h.example", to, 1,
+	    "ab", 0, &m), 0);
+	mail_split(m, &head, &body);
+	assert_non_null(strstr(head, "X-Bastion-File-Request: 7"));
+	for (i = 0; i < sizeof(unwanted) / sizeof(unwanted[0]); i++)
+		if (strstr(head, unwanted[i]) != NULL)
+			fail_msg("the headers hold \"%s\":\n%s", unwanted[i],
+			    head);
+	free(head);
+	free(body);
+	buf_free(m);
+}
+
 static void
 test_mail_bad_addresses(void **state)
 {
@@ -335,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_header_encoded),
 		cmocka_unit_test(test_mail_hostile_reason),
 		cmocka_unit_test(test_mail_subject_names),
+		cmocka_unit_test(test_mail_file_request),
 		cmocka_unit_test(test_mail_bad_addresses),
 	};
 

@@ -48,9 +48,16 @@ class Scene:
         self.requests = [{"id": 42, "engineer": "gina", "vendor": "globex",
                           "device": "pacs", "reason": INJECTED_REASON,
                           "created": 1765090800, "status": "pending"}]
+        self.files = [{"id": 7, "session": "17", "engineer": "alice",
+                       "vendor": "acme", "device": "ct-scanner",
+                       "path": INJECTED_REASON + ".dcm", "size": 70000,
+                       "sha256": "ab" * 32, "created": 1765090800,
+                       "decided_at": 0, "status": "pending",
+                       "decided_by": "", "deny_reason": ""}]
         self.feed_go = threading.Event()
         self.challenges = []
         c = ctl.answers
+        c["file-requests"] = lambda a, t, s: self.send(s, self.files)
         c["enroll-begin"] = self.enroll_begin
         c["enroll-finish"] = self.enroll_finish
         c["login-begin"] = self.login_begin
@@ -174,6 +181,10 @@ class Scene:
             self.requests = [dict(r, status="approved")
                              if r["id"] == int(what[1]) else r
                              for r in self.requests]
+        if what[0] == "file-deny":
+            self.files = [dict(f, status="denied", deny_reason=what[2])
+                          if f["id"] == int(what[1]) else f
+                          for f in self.files]
         self.send(sock, {"status": "done", "verb": what[0]})
 
     def report(self, argv, attrs, sock):
@@ -314,19 +325,41 @@ def test_auditor_page(scene, browser, webd):
     assert browser.violations() == []
 
 
-def test_one_request_s_page(scene, browser, webd):
-    """#/admin/requests/ID (the notification's link): that request, its
-    reason as text, approved there; a link to it kept through the
-    sign-in; an unknown id said so."""
+def signed_in_at(scene, browser, webd, link):
+    """bob enrolled, then a notification's link opened before signing in,
+    then signed in: (the scene, the console)."""
     s = scene("admin")
     con = Console(browser, webd)
     browser.authenticator()
     con.enroll(s.person, "ABCDE12345", "secret-" + s.person)
     con.wait_notice("登録しました")
     s.cred = browser.d.get_credentials()[0].id
-    browser.open(webd.origin + "/#/admin/requests/42")
+    browser.open(webd.origin + "/" + link)
     browser.wait_text("#signin h2", "サインイン")
     con.sign_in(s.person, "secret-" + s.person)
+    return s, con
+
+
+def decided_then_unknown(browser, con, name, status, button, unknown, box,
+                         who):
+    """One request's page (name: request, file) after the decision: the
+    status shown, the button gone; an unknown number said so; back to the
+    admin's page; nothing injected ran."""
+    browser.wait_text("#%s-detail" % name, status)
+    assert browser.d.find_elements("css selector", button) == []
+    browser.d.execute_script("location.hash = '%s'" % unknown)
+    browser.wait_text("#%s-missing" % name, unknown.rsplit("/", 1)[1])
+    con.find("#to-admin").click()
+    browser.wait_text(box, who)
+    assert browser.violations() == []
+    assert browser.d.execute_script("return window.pwned") is None
+
+
+def test_one_request_s_page(scene, browser, webd):
+    """#/admin/requests/ID (the notification's link): that request, its
+    reason as text, approved there; a link to it kept through the
+    sign-in; an unknown id said so."""
+    s, con = signed_in_at(scene, browser, webd, "#/admin/requests/42")
     browser.wait_text("#request-detail", "gina")
     assert browser.d.current_url.endswith("#/admin/requests/42")
     assert con.find('#request-detail td[data-col="reason"]').text == \
@@ -338,14 +371,39 @@ def test_one_request_s_page(scene, browser, webd):
     con.confirm()
     con.wait_notice("承認しました")
     assert s.ctl.last("prepare")[0] == ["prepare", "approve", "42", "1h"]
-    browser.wait_text("#request-detail", "approved")
-    assert browser.d.find_elements("css selector", "#approve-42") == []
-    browser.d.execute_script("location.hash = '#/admin/requests/77'")
-    browser.wait_text("#request-missing", "77")
-    con.find("#to-admin").click()
-    browser.wait_text("#requests-list", "gina")
-    assert browser.violations() == []
-    assert browser.d.execute_script("return window.pwned") is None
+    decided_then_unknown(browser, con, "request", "approved", "#approve-42",
+                         "#/admin/requests/77", "#requests-list", "gina")
+
+
+def test_one_file_request_s_page(scene, browser, webd):
+    """#/admin/files/ID (a file request's notification link): the held
+    download's path (as text), size and SHA-256, kept through the
+    sign-in, refused there with a reason (file-deny through prepare ->
+    key -> commit); an unknown id said so."""
+    s, con = signed_in_at(scene, browser, webd, "#/admin/files/7")
+    browser.wait_text("#file-detail", "alice")
+    assert browser.d.current_url.endswith("#/admin/files/7")
+    assert con.find('#file-detail td[data-col="path"]').text == \
+        INJECTED_REASON + ".dcm"
+    assert con.find('#file-detail td[data-col="sha256"]').text == "ab" * 32
+    assert "70000" in con.find('#file-detail td[data-col="size"]').text
+    assert browser.d.find_elements("css selector", "#file-requests-list") \
+        == []
+    assert s.ctl.last("file-requests")[0] == \
+        ["file-requests", "--json", "--all"]
+    browser.shot("ui-file-request")
+    # a reason is needed; then the refusal goes through the key
+    con.find("#file-deny-7").click()
+    assert not [r for r, _ in s.ctl.requests if r[:2] == ["prepare",
+                                                            "file-deny"]]
+    con.find("#file-deny-reason-7").send_keys("patient data")
+    con.find("#file-deny-7").click()
+    con.confirm()
+    con.wait_notice("拒否しました")
+    assert s.ctl.last("prepare")[0] == ["prepare", "file-deny", "7",
+                                        "patient data"]
+    decided_then_unknown(browser, con, "file", "denied", "#file-approve-7",
+                         "#/admin/files/8", "#file-requests-list", "alice")
 
 
 def test_english_and_sign_out(scene, browser, webd):

@@ -4,8 +4,8 @@
  * downloads held by export approval (file-approve, file-deny); live
  * sessions, watched live (read-only) or ended with a reason; engineers
  * locked and unlocked; grants and their revocation; vendors and devices.
- * And one request's own page (#/admin/requests/ID), where the
- * notification mails lead.
+ * And one request's own page (#/admin/requests/ID) and one file
+ * request's (#/admin/files/ID), where the notification mails lead.
  *
  * Lists are the verbs' own --json output; every button that changes
  * something goes through B.act (prepare -> confirm -> security key ->
@@ -13,51 +13,78 @@
  */
 "use strict";
 
-/* approve (for a duration) or deny (with a reason) one pending request;
- * done(promise, notice key) reports and redraws */
+/* The reason and the deny button (verb: deny, file-deny; ids VERB-ID and
+ * VERB-reason-ID): a reason is needed, then B.act; done(promise, notice
+ * key) reports and redraws */
+B.denyParts = (verb, id, done, key) => [
+  B.el("input", {class: "reason", id: verb + "-reason-" + id, placeholder: B.t("reason")}),
+  B.el("button", {class: "deny danger", id: verb + "-" + id, text: B.t("deny"),
+    onclick: B.guard(() => {
+      const why = document.getElementById(verb + "-reason-" + id).value.trim();
+      if (!why) throw new Error(B.t("reason.needed"));
+      return done(B.act(verb, [String(id), why]), key);
+    })}),
+];
+
+/* approve (for a duration) or deny (with a reason) one pending request */
 B.requestButtons = (row, done) => row.status && row.status !== "pending" ? [] : [
   B.el("select", {class: "duration", id: "duration-" + row.id},
     ...["1h", "2h", "4h", "8h"].map(d => B.el("option", {value: d, text: d}))),
   B.el("button", {class: "approve", id: "approve-" + row.id, text: B.t("approve"),
     onclick: B.guard(() => done(B.act("approve",
       [String(row.id), document.getElementById("duration-" + row.id).value]), "approved"))}),
-  B.el("input", {class: "reason", id: "deny-reason-" + row.id, placeholder: B.t("reason")}),
-  B.el("button", {class: "deny danger", id: "deny-" + row.id, text: B.t("deny"),
-    onclick: B.guard(() => {
-      const why = document.getElementById("deny-reason-" + row.id).value.trim();
-      if (!why) throw new Error(B.t("reason.needed"));
-      return done(B.act("deny", [String(row.id), why]), "denied");
-    })}),
+  ...B.denyParts("deny", row.id, done, "denied"),
 ];
 
-/* #/admin/requests/ID, the page the notification mails link to: that one
- * request (from the last 200 of every status) with approve and deny while
- * it is pending; the feed redraws it when it is decided elsewhere. */
-B.pages.request = function (main, id) {
-  const box = B.el("div", {id: "request-detail"});
+/* release (file-approve) or refuse (file-deny, with a reason) one held
+ * download: the file, its size and SHA-256 are in the action the key
+ * signs (prepare/commit), so what leaves is what was shown */
+B.fileButtons = (row, done) => row.status !== "pending" ? [] : [
+  B.el("button", {class: "approve", id: "file-approve-" + row.id, text: B.t("approve"),
+    onclick: B.guard(() => done(B.act("file-approve", [String(row.id)]), "file.approved"))}),
+  ...B.denyParts("file-deny", row.id, done, "file.denied"),
+];
+
+/* One request's own page, the one the notification mails link to: the
+ * row numbered id of list (from the last 200 of every status) with its
+ * buttons while it is pending; the feed redraws it when it is decided
+ * elsewhere. name: its element ids and i18n keys (NAME.title, .one,
+ * .missing). */
+B.onePage = (main, id, list, name, buttons) => {
+  const box = B.el("div", {id: name + "-detail"});
   const show = B.guard(async () => {
-    const rows = await B.api("GET", "/api/list/requests?all=1");
+    const rows = await B.api("GET", "/api/list/" + list + "?all=1");
     const row = (Array.isArray(rows) ? rows : []).find(r => String(r.id) === id);
     if (!row) {
-      B.clear(box).append(B.el("p", {class: "empty", id: "request-missing",
-        text: B.t("request.missing", {id})}));
+      B.clear(box).append(B.el("p", {class: "empty", id: name + "-missing",
+        text: B.t(name + ".missing", {id})}));
       return;
     }
-    B.clear(box).append(B.table([row], null, r => B.requestButtons(r, done)));
+    B.clear(box).append(B.table([row], null, r => buttons(r, done)));
   });
   const done = async (p, key) => {
     const r = await p;
     if (r !== null) B.notice(B.t(key), "ok");
     await show();
   };
-  main.append(B.card("request", "request.title",
-    B.el("p", {text: B.t("request.one", {id})}), box,
+  main.append(B.card(name, name + ".title",
+    B.el("p", {text: B.t(name + ".one", {id})}), box,
     B.el("a", {href: "#/admin", id: "to-admin", text: B.t("request.all")})));
   show();
   const feed = new EventSource("/api/feed");
   feed.addEventListener("change", show);
   B.stopPage = () => feed.close();
 };
+
+/* #/admin/requests/ID: a session request, approve (for a duration) or
+ * deny */
+B.pages.request = (main, id) => B.onePage(main, id, "requests", "request",
+  B.requestButtons);
+
+/* #/admin/files/ID: a download held by export approval, with its path,
+ * size and SHA-256; file-approve or file-deny */
+B.pages.file = (main, id) => B.onePage(main, id, "file-requests", "file",
+  B.fileButtons);
 
 B.pages.admin = function (main) {
   const boxes = {
@@ -132,19 +159,8 @@ B.pages.admin = function (main) {
 
   const buttons = {
     requests: row => B.requestButtons(row, done),
-    /* export approval: the file, its size and SHA-256 are in the action
-     * the key signs (prepare/commit), so what leaves is what was shown */
-    "file-requests": row => row.status !== "pending" ? [] : [
-      B.el("button", {class: "approve", id: "file-approve-" + row.id, text: B.t("approve"),
-        onclick: B.guard(() => done(B.act("file-approve", [String(row.id)]), "file.approved"))}),
-      reasonInput("file-deny-reason-" + row.id),
-      B.el("button", {class: "deny danger", id: "file-deny-" + row.id, text: B.t("deny"),
-        onclick: B.guard(() => {
-          const why = document.getElementById("file-deny-reason-" + row.id).value.trim();
-          if (!why) throw new Error(B.t("reason.needed"));
-          return done(B.act("file-deny", [String(row.id), why]), "file.denied");
-        })}),
-    ],
+    /* export approval */
+    "file-requests": row => B.fileButtons(row, done),
     sessions: row => {
       const sid = String(row.sid !== undefined ? row.sid : row.id);
       return [

@@ -1,8 +1,8 @@
 /*
  * app.js - the console's start: the language, who is signed in, and the
  * pages by address (#/signin, #/enroll, #/admin, #/admin/requests/ID,
- * #/auditor; a link into a page is kept through the sign-in); sign-in and
- * enrolment (docs/WEB.md, "Sign-in and enrolment").
+ * #/admin/files/ID, #/auditor; a link into a page is kept through the
+ * sign-in); sign-in and enrolment (docs/WEB.md, "Sign-in and enrolment").
  *
  * Sign-in: the name -> /api/login/begin (a challenge and the person's
  * credential ids) -> the security key (navigator.credentials.get) -> the
@@ -91,8 +91,8 @@ B.pages.enroll = function (main) {
   main.append(B.card("enroll", "enroll.title", form));
 };
 
-/* A link into a page (#/admin/requests/ID) opened before signing in is
- * where the sign-in leads. */
+/* A link into a page (#/admin/requests/ID, #/admin/files/ID) opened
+ * before signing in is where the sign-in leads. */
 B.keepLink = function () {
   if (!B.me && /^#\/(admin|auditor)\/./.test(location.hash)) B.wanted = location.hash;
 };
@@ -114,8 +114,9 @@ B.route = function () {
     return;
   }
   const parts = location.hash.replace(/^#\//, "").split("/");
-  if (B.me.role === "admin" && parts[1] === "requests" && /^[0-9]{1,18}$/.test(parts[2] || ""))
-    B.pages.request(main, parts[2]);
+  const one = {requests: B.pages.request, files: B.pages.file}[parts[1]];
+  if (B.me.role === "admin" && one && /^[0-9]{1,18}$/.test(parts[2] || ""))
+    one(main, parts[2]);
   else if (B.me.role === "admin") B.pages.admin(main);
   else if (B.me.role === "auditor") B.pages.auditor(main);
   else main.append(B.el("p", {text: B.t("role.none")}));
