@@ -147,14 +147,15 @@ struct auditlog_sel {
 	char ref[64], recording[80], pid[32];
 	char req[AUDITLOG_SEL_IDS][32];
 	char grant[AUDITLOG_SEL_IDS][32];
-	size_t nreq, ngrant;
+	char freq[AUDITLOG_SEL_IDS][32];	/* file export requests */
+	size_t nreq, ngrant, nfreq;
 	int changed;
 };
 
 /* The fields selection looks at, from one walk over the body. */
 struct auditlog_sel_fields {
 	char event[64], session[80], pid[32], recording[80];
-	char request[32], grant[32];
+	char request[32], grant[32], about[32];
 };
 
 static void
@@ -180,6 +181,7 @@ auditlog_sel_fields(const char *body, size_t len,
 		SEL_KEEP(recording)
 		SEL_KEEP(request)
 		SEL_KEEP(grant)
+		SEL_KEEP(about)
 #undef SEL_KEEP
 	}
 	free(val);
@@ -232,15 +234,29 @@ auditlog_sel_free(struct auditlog_sel *s)
 	free(s);
 }
 
+/* Does the line's request field number a file export request (file.*
+ * events, and notifications about=file_export)? Those are numbered apart
+ * from session requests: file request 1 is not session request 1. */
+static int
+auditlog_sel_file_request(const struct auditlog_sel_fields *f)
+{
+	return (strncmp(f->event, "file.", 5) == 0 ||
+	    strcmp(f->about, "file_export") == 0);
+}
+
 static int
 auditlog_sel_belongs(const struct auditlog_sel *s,
     const struct auditlog_sel_fields *f)
 {
+	int file = auditlog_sel_file_request(f);
+
 	return ((s->pid[0] != '\0' && strcmp(f->session, s->ref) == 0 &&
 	    strcmp(f->pid, s->pid) == 0) ||
 	    strcmp(f->session, s->recording) == 0 ||
-	    (f->request[0] != '\0' && auditlog_sel_has((char (*)[32])s->req,
-	    s->nreq, f->request)) ||
+	    (f->request[0] != '\0' && !file &&
+	    auditlog_sel_has((char (*)[32])s->req, s->nreq, f->request)) ||
+	    (f->request[0] != '\0' && file &&
+	    auditlog_sel_has((char (*)[32])s->freq, s->nfreq, f->request)) ||
 	    (f->grant[0] != '\0' && auditlog_sel_has((char (*)[32])s->grant,
 	    s->ngrant, f->grant)));
 }
@@ -260,7 +276,10 @@ auditlog_sel_learn(struct auditlog_sel *s, const char *body, size_t len)
 	}
 	if (!auditlog_sel_belongs(s, &f))
 		return;
-	auditlog_sel_add(s, s->req, &s->nreq, f.request);
+	if (auditlog_sel_file_request(&f))
+		auditlog_sel_add(s, s->freq, &s->nfreq, f.request);
+	else
+		auditlog_sel_add(s, s->req, &s->nreq, f.request);
 	auditlog_sel_add(s, s->grant, &s->ngrant, f.grant);
 }
 

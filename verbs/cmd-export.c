@@ -76,6 +76,21 @@ export_id(char ids[][32], size_t *n, const char *id)
 	snprintf(ids[(*n)++], 32, "%s", id);
 }
 
+/* Does line l name a file export request (file.export_*, or a
+ * notification about one), whose number is of file-requests, not of
+ * requests? */
+static int
+export_file_request(const struct auditlog_line *l)
+{
+	const char *ev = bev_name(auditlog_event(l->body, l->bodylen));
+	char v[32];
+
+	if (ev != NULL && strncmp(ev, "file.", 5) == 0)
+		return (1);
+	return (auditlog_field(l->body, l->bodylen, "about", v,
+	    sizeof(v)) == 0 && strcmp(v, "file_export") == 0);
+}
+
 /* The session's lines of the audit chain (none if it is not kept), taken
  * as the recorder will take them when it checks the bundle (recbundle.h),
  * and what they say of how the session was let in. */
@@ -97,8 +112,10 @@ export_audit(struct export *E, const char *path, const char *ref,
 			break;
 		if (auditlog_line_parse(p, (size_t)(nl - p), &l) != 0)
 			continue;
-		if (auditlog_field(l.body, l.bodylen, "request", v,
-		    sizeof(v)) == 0)
+		/* a session request's number; file export requests (their
+		 * events and their notifications) are numbered apart */
+		if (!export_file_request(&l) && auditlog_field(l.body,
+		    l.bodylen, "request", v, sizeof(v)) == 0)
 			export_id(E->requests, &E->nrequests, v);
 		if (auditlog_field(l.body, l.bodylen, "grant", v,
 		    sizeof(v)) == 0)
@@ -128,7 +145,7 @@ export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
 	struct state_request r;
 	struct state_grant g;
 	FILE *f;
-	size_t i;
+	size_t i, n;
 	int found, rc = 0;
 
 	if ((f = open_memstream(out, outlen)) == NULL)
@@ -158,18 +175,20 @@ export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
 		}
 	}
 	fputs(",\"requests\":[", f);
-	for (i = 0; st != NULL && i < E->nrequests; i++)
+	/* a row not found is left out, so the comma goes before every row
+	 * written but the first */
+	for (i = 0, n = 0; st != NULL && i < E->nrequests; i++)
 		if (state_request_get(st, strtoll(E->requests[i], NULL, 10),
 		    &r, &found) == 0 && found) {
-			if (i > 0)
+			if (n++ > 0)
 				fputc(',', f);
 			appr_request_json(f, &r);
 		}
 	fputs("],\"grants\":[", f);
-	for (i = 0; st != NULL && i < E->ngrants; i++)
+	for (i = 0, n = 0; st != NULL && i < E->ngrants; i++)
 		if (state_grant_get(st, strtoll(E->grants[i], NULL, 10), &g,
 		    &found) == 0 && found) {
-			if (i > 0)
+			if (n++ > 0)
 				fputc(',', f);
 			export_grant_json(f, &g);
 		}

@@ -9,14 +9,17 @@ sshd device; the admin bob decides over ssh, or root with bastionctl. The
 harness is test_sftp_airlock.py's (imported, not copied).
 """
 
+import io
 import json
 import os
 import select
 import struct
 import subprocess
+import tarfile
 import time
 
 from harness import util
+from test_audit import approved_session
 from test_sftp_airlock import SCP, packet, replay, sha, start, wait_transfer
 
 
@@ -355,3 +358,36 @@ def test_the_wait_holds_only_that_open(cast, tmp_path):
             proc.communicate()
     ev = wait_transfer(world, direction="out", path=str(remote))
     assert ev["result"] == "ok" and ev["sha256"] == sha(held), ev
+
+
+def test_bundle_names_no_file_request_as_a_session_request(cast, tmp_path):
+    """The evidence bundle's approval.json lists the session requests that
+    let the session in: file export requests are numbered apart (their
+    own list), so file request 1 of alice's sftp session must not pull in
+    gina's session request 1."""
+    world, p = cast
+    world.vendors["globex"]["approval"] = {"required": True}
+    world, p = start(cast, files={"approve": "out"})
+    assert approved_session(world, p, "ticket-1") == "1"
+    held, remote, local, proc, ev = held_download(world, p, tmp_path,
+                                                  "bundle.bin", 5000)
+    assert ev["request"] == "1", ev
+    a = p["bob"].ssh("file-approve", "1")
+    assert a.returncode == 0, a.stderr
+    rc, out, err = finish(proc)
+    assert rc == 0 and local.read_bytes() == held, err
+    t = wait_transfer(world, direction="out", path=str(remote))
+    rec = world.bastion.wait_audit(event="session.recording",
+                                   session=t["session"])
+    world.bastion.wait_audit(event="recording.sealed",
+                             session=rec["recording"])
+    b = p["carol"].ssh("export", rec["recording"], binary=True)
+    assert b.returncode == 0, b.stderr
+    with tarfile.open(fileobj=io.BytesIO(b.stdout)) as tar:
+        m = {x.name.rsplit("/", 1)[-1]: tar.extractfile(x).read()
+             for x in tar.getmembers() if x.isfile()}
+    appr = json.loads(m["approval.json"])
+    assert appr["requests"] == [], (appr, m["audit.log"].decode())
+    assert appr["admission"] == "not required", appr
+    # the file request is in the session's own audit lines all the same
+    assert b"event=file.export_requested" in m["audit.log"]
