@@ -113,6 +113,13 @@ def test_engineer_address_through_the_balancer(behind_lb, bastionctl):
         start = b.wait_audit(event="session.start", session=sid)
         assert start["from"] == ENGINEER, start
         assert start["via"] == BALANCER, start
+        # ... as appended to the hash-chained audit log itself
+        chain = [line for line in (b.state_dir / "audit.log").read_text()
+                 .splitlines() if " event=session.start " in line and
+                 " session=%s " % sid in line]
+        assert len(chain) == 1, chain
+        assert " from=%s " % ENGINEER in chain[0], chain
+        assert " via=%s " % BALANCER in chain[0], chain
         # the recording's source: the engineer's address and port
         assert start["source"].startswith(ENGINEER + ":"), start
         assert start["source"] != ENGINEER + ":0", start
