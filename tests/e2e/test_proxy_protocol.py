@@ -138,7 +138,8 @@ def test_engineer_address_through_the_balancer(behind_lb, bastionctl):
         proc.communicate(timeout=20)
 
 
-def test_vendor_sources_see_the_engineer_not_the_balancer(behind_lb):
+def test_vendor_sources_see_the_engineer_not_the_balancer(behind_lb,
+                                                          build_dir):
     world, p, lb = behind_lb
     b = world.bastion
     # globex allows only the balancer's address: gina behind it is not
@@ -153,9 +154,21 @@ def test_vendor_sources_see_the_engineer_not_the_balancer(behind_lb):
     assert "source" in ev["reason"], ev
     # alice's vendor allows 127.0.3.0/24: the same way in works for her,
     # and from an address outside it does not
+    n = len(b.audit_events(event="session.recording", user="alice"))
     ok = p["alice"].ssh("ct-scanner", "echo yes", extra=via_lb(lb),
                         timeout=60)
     assert ok.returncode == 0 and ok.stdout.strip() == "yes", ok.stderr
+    # the recording's own header names where she came from
+    rec = b.wait_audit(event="session.recording", user="alice", after=n)
+    sid = rec["session"]
+    b.wait_audit(event="session.end", session=sid, timeout=20)
+    text = subprocess.run([str(build_dir / "bastion-replay"), "--text",
+                           rec["path"]], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    assert text.returncode == 0, text.stderr
+    head = text.stdout.split("\n\n")[0]
+    assert ENGINEER + ":" in head, head
+    assert BALANCER not in head, head
     n = len(b.audit_events(event="auth.result", user="alice"))
     out = p["alice"].ssh("ct-scanner", "echo no",
                          extra=via_lb(lb, bind="127.0.4.2"), timeout=60)
