@@ -133,12 +133,12 @@ enum bev_role {
 	X(AUTH_FACTOR, "auth.factor", BEV_BY_MONITOR, NONE,                \
 	    "session user from factor result", "key reason")               \
 	X(AUTH_RESULT, "auth.result", BEV_BY_MONITOR, NONE,                \
-	    "session user from result", "reason key role vendor")          \
+	    "session user from result", "reason key role vendor via")      \
 	X(BASTION_START, "bastion.start", BEV_BY_LISTENER, NONE,           \
 	    "policy", "")                                                  \
 	X(BASTION_STOP, "bastion.stop", BEV_BY_LISTENER, NONE, "", "")     \
 	X(CONN_REFUSED, "conn.refused", BEV_BY_LISTENER, NONE,             \
-	    "from reason", "")                                             \
+	    "from reason", "via")                                          \
 	X(CONN_REFUSED_SUPPRESSED, "conn.refused_suppressed",              \
 	    BEV_BY_LISTENER, NONE, "count reason", "")                     \
 	X(CONSOLE_VERB, "console.verb", BEV_BY_VERB, NONE,                 \
@@ -254,7 +254,7 @@ enum bev_role {
 	    "session user device", "")                                     \
 	X(SESSION_START, "session.start", BEV_BY_MONITOR, START,           \
 	    "session user vendor from source device to kind command "      \
-	    "recording grant", "")                                         \
+	    "recording grant", "via")                                      \
 	X(SESSION_WATCH, "session.watch", BEV_BY_VERB, NONE,               \
 	    "session admin via user device", "")                           \
 	X(SESSION_WORK_RECORD, "session.work_record", BEV_BY_CHILD, WORK,  \

@@ -13,6 +13,16 @@
  * the client closes. The rules themselves (penalties, limits, pools and
  * their random early drop) are preauth.c's; this file does the I/O and
  * the counting, and hands admitted connections to registry_spawn().
+ *
+ * From a load balancer listed in the policy's proxy_protocol.from, a
+ * connection must first bring a PROXY protocol header (v2 or v1,
+ * proto/proxyproto.c) within the login grace; it is taken from the
+ * socket to its last byte and no further, and its source address is the
+ * engineer's from then on: the vendor's pool, the penalties, the
+ * per-source limits and the worker all see it, with the balancer kept
+ * as "via". No header, a bad one or silence: dropped (fail closed).
+ * From anywhere else no header is read, so a forged one is just bytes
+ * that are not "SSH-".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +39,7 @@
 #include "err.h"
 #include "listener.h"
 #include "log.h"
+#include "proxyproto.h"
 
 #define PRE_MAX			4096	/* connections waiting for first bytes */
 #define PRE_IDENT_MS		100	/* ...at most this long: SSH clients
@@ -55,7 +66,8 @@ client_close_cb(uv_handle_t *h)
 #define REFUSED_PER_S	5
 
 static void
-accept_refused(const struct listener *L, const char *addr, const char *why)
+accept_refused(const struct listener *L, const char *addr, const char *why,
+    const char *via)
 {
 	static time_t sec;
 	static unsigned n, suppressed;
@@ -76,7 +88,21 @@ accept_refused(const struct listener *L, const char *addr, const char *why)
 		suppressed++;
 		return;
 	}
-	audit_ev(BEV_CONN_REFUSED, "from", addr, "reason", why, NULL);
+	audit_ev(BEV_CONN_REFUSED, "from", addr, "reason", why,
+	    via != NULL ? "via" : NULL, via, NULL);
+}
+
+/* accept_refused for p: its address and, behind a balancer, the
+ * balancer's. */
+static void
+pre_refused(const struct preconn *p, const char *why)
+{
+	char addr[64], via[64];
+
+	netaddr_str(&p->peer, addr, sizeof(addr));
+	if (p->via_set)
+		netaddr_str(&p->via, via, sizeof(via));
+	accept_refused(p->L, addr, why, p->via_set ? via : NULL);
 }
 
 /* ---- before the worker: first bytes, per-source limits, pools ------- */
@@ -92,7 +118,8 @@ pre_count(const struct listener *L, const struct netaddr *a,
 
 	memset(n, 0, sizeof(*n));
 	for (p = L->pre; p != NULL; p = p->next)
-		if (!p->refusing && preauth_source_same(&p->peer, a))
+		if (!p->refusing && !p->proxy &&
+		    preauth_source_same(&p->peer, a))
 			n->source++;
 	for (w = L->workers; w != NULL; w = w->next) {
 		if (w->authed)
@@ -143,20 +170,97 @@ pre_handoff(struct preconn *p, enum pre_pool pool)
 	struct preauth_count n;
 	const char *why;
 	uint32_t rnd;
-	char addr[64];
+	char addr[64], via[64], proxied[160];
 
 	pre_count(L, &p->peer, p->vendor, &n);
 	why = preauth_pool_refused(L->pol, pool, &n,
 	    getrandom(&rnd, sizeof(rnd), 0) == sizeof(rnd) ? (int64_t)rnd : -1);
-	if (why != NULL) {
-		netaddr_str(&p->peer, addr, sizeof(addr));
-		accept_refused(L, addr, why);
-	} else
-		registry_spawn(L, p->fd, &p->peer, pool, p->vendor);
+	if (why != NULL)
+		pre_refused(p, why);
+	else {
+		if (p->via_set)
+			snprintf(proxied, sizeof(proxied), "%s,%u,%s",
+			    netaddr_str(&p->peer, addr, sizeof(addr)),
+			    (unsigned)p->port,
+			    netaddr_str(&p->via, via, sizeof(via)));
+		registry_spawn(L, p->fd, &p->peer, pool, p->vendor,
+		    p->via_set ? proxied : NULL);
+	}
 	accept_close(p);
 }
 
 static void pre_timer_cb(uv_timer_t *t);
+static void pre_poll_cb(uv_poll_t *h, int status, int events);
+static int pre_admit(struct preconn *p);
+static void pre_check(struct preconn *p, int final);
+
+/* Some bytes are there, not all: look again shortly (a readable socket
+ * would only spin), by the deadline at the latest. */
+static void
+pre_recheck(struct preconn *p)
+{
+	uint64_t now = uv_now(p->L->loop), left;
+
+	uv_poll_stop(&p->poll);
+	left = p->deadline > now ? p->deadline - now : 0;
+	uv_timer_start(&p->timer, pre_timer_cb, left < PRE_RECHECK_MS ?
+	    left : PRE_RECHECK_MS, 0);
+}
+
+/*
+ * From a trusted balancer: its PROXY header first. Peeked until whole,
+ * then exactly its bytes taken; the SSH identification behind it stays
+ * in the socket. Then the connection goes on as one from the address
+ * the header names (a LOCAL header, the balancer's own check: from the
+ * balancer).
+ */
+static void
+pre_proxy(struct preconn *p, int final)
+{
+	uint8_t b[PROXYPROTO_MAX];
+	struct proxyproto_hdr h;
+	const char *why;
+	ssize_t n;
+	int r;
+
+	n = recv(p->fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)) {
+		accept_close(p);		/* gone before it said anything */
+		return;
+	}
+	r = proxyproto_parse(b, n > 0 ? (size_t)n : 0, &h, &why);
+	if (r == PROXYPROTO_MORE && !final) {
+		if (n > 0)
+			pre_recheck(p);
+		return;
+	}
+	if (r == PROXYPROTO_MORE)
+		why = "the load balancer sent no whole PROXY protocol header "
+		    "within the login grace";
+	else if (r > 0 && recv(p->fd, b, (size_t)r, MSG_DONTWAIT) != r) {
+		r = -1;
+		why = "the PROXY protocol header could not be read";
+	}
+	if (r <= 0) {
+		pre_refused(p, why);
+		accept_close(p);
+		return;
+	}
+	p->proxy = 0;
+	if (!h.local) {
+		p->via = p->peer;
+		p->via_set = 1;
+		p->peer = h.src;
+		p->port = h.sport;
+	}
+	/* now as any connection: its first bytes, from the address named */
+	p->deadline = uv_now(p->L->loop) + PRE_IDENT_MS;
+	uv_poll_start(&p->poll, UV_READABLE, pre_poll_cb);
+	uv_timer_start(&p->timer, pre_timer_cb, PRE_IDENT_MS, 0);
+	if (pre_admit(p) == 0)
+		pre_check(p, 0);
+}
 
 /*
  * Look at (never take) the client's first bytes. "SSH-" goes to a worker;
@@ -167,10 +271,13 @@ static void pre_timer_cb(uv_timer_t *t);
 static void
 pre_check(struct preconn *p, int final)
 {
-	uint64_t now = uv_now(p->L->loop), left;
-	char b[4], addr[64];
+	char b[4];
 	ssize_t n;
 
+	if (p->proxy) {
+		pre_proxy(p, final);
+		return;
+	}
 	n = recv(p->fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR)) {
@@ -185,8 +292,7 @@ pre_check(struct preconn *p, int final)
 		return;
 	}
 	if (n > 0 && (memcmp(b, "SSH-", (size_t)n) != 0 || final)) {
-		netaddr_str(&p->peer, addr, sizeof(addr));
-		accept_refused(p->L, addr, "the client did not begin with an SSH "
+		pre_refused(p, "the client did not begin with an SSH "
 		    "identification");
 		accept_close(p);
 		return;
@@ -195,13 +301,8 @@ pre_check(struct preconn *p, int final)
 		pre_handoff(p, POOL_SILENT);
 		return;
 	}
-	if (n > 0) {
-		/* the rest is on its way: a readable socket would only spin */
-		uv_poll_stop(&p->poll);
-		left = p->deadline > now ? p->deadline - now : 0;
-		uv_timer_start(&p->timer, pre_timer_cb, left < PRE_RECHECK_MS ?
-		    left : PRE_RECHECK_MS, 0);
-	}
+	if (n > 0)
+		pre_recheck(p);		/* the rest is on its way */
 }
 
 /* After a refusal line: read and drop what the client still sends until
@@ -304,22 +405,67 @@ pre_new(struct listener *L, int fd, const struct netaddr *a)
 	return (p);
 }
 
+/*
+ * The rules on p's source address: its vendor's pool, a penalty period,
+ * the per-source limit. 0: admitted (waiting for its first bytes), -1:
+ * refused with a line.
+ */
+static int
+pre_admit(struct preconn *p)
+{
+	struct listener *L = p->L;
+	const struct policy_vendor *v;
+	struct preauth_count n;
+	time_t left;
+	const char *why;
+	char line[128];
+
+	if ((v = preauth_source_vendor(L->pol, &p->peer)) != NULL)
+		snprintf(p->vendor, sizeof(p->vendor), "%s", v->name);
+	if ((left = preauth_penalty_left(&L->pa, &p->peer,
+	    bclock_wall_s(L->clock))) > 0) {
+		pre_refused(p, "source address is in a penalty period "
+		    "after repeated authentication failures");
+		snprintf(line, sizeof(line), "bastion: too many failed logins "
+		    "from your address; try again in %lld s\r\n",
+		    (long long)left);
+		pre_refuse(p, line);
+		return (-1);
+	}
+	pre_count(L, &p->peer, p->vendor, &n);	/* p itself included */
+	if ((why = preauth_source_refused(L->pol, v != NULL, &n)) != NULL) {
+		pre_refused(p, why);
+		pre_refuse(p, "bastion: too many unfinished logins from your "
+		    "address; try again in a few seconds\r\n");
+		return (-1);
+	}
+	return (0);
+}
+
+/* 1 if a is one of the policy's proxy_protocol.from balancers. */
+static int
+pre_from_balancer(const struct policy *pol, const struct netaddr *a)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nproxy_from; i++)
+		if (netaddr_in_cidr(a, &pol->proxy_from[i]))
+			return (1);
+	return (0);
+}
+
 /* A new connection on fd (the accepted socket, which stays the caller's). */
 static void
 pre_start(struct listener *L, int fd, const struct netaddr *a)
 {
-	const struct policy_vendor *v;
 	struct preconn *p;
-	struct preauth_count n;
-	time_t left;
-	const char *why;
-	char addr[64], line[128];
+	char addr[64];
 	int nfd;
 
 	netaddr_str(a, addr, sizeof(addr));
 	if (L->npre - L->nlinger >= PRE_MAX) {
 		accept_refused(L, addr, "too many connections waiting for their "
-		    "SSH identification");
+		    "SSH identification", NULL);
 		return;
 	}
 	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
@@ -331,24 +477,17 @@ pre_start(struct listener *L, int fd, const struct netaddr *a)
 		log_warn("connection from %s dropped: out of memory", addr);
 		return;
 	}
-	if ((v = preauth_source_vendor(L->pol, a)) != NULL)
-		snprintf(p->vendor, sizeof(p->vendor), "%s", v->name);
-	if ((left = preauth_penalty_left(&L->pa, a,
-	    bclock_wall_s(L->clock))) > 0) {
-		accept_refused(L, addr, "source address is in a penalty period "
-		    "after repeated authentication failures");
-		snprintf(line, sizeof(line), "bastion: too many failed logins "
-		    "from your address; try again in %lld s\r\n",
-		    (long long)left);
-		pre_refuse(p, line);
+	if (pre_from_balancer(L->pol, a)) {
+		/* its header first, within the login grace; the rules
+		 * apply to the address it names */
+		p->proxy = 1;
+		p->deadline = uv_now(L->loop) + (uint64_t)L->pol->login_grace *
+		    1000;
+		uv_timer_start(&p->timer, pre_timer_cb, (uint64_t)
+		    L->pol->login_grace * 1000, 0);
 		return;
 	}
-	pre_count(L, a, p->vendor, &n);		/* p itself included */
-	if ((why = preauth_source_refused(L->pol, v != NULL, &n)) != NULL) {
-		accept_refused(L, addr, why);
-		pre_refuse(p, "bastion: too many unfinished logins from your "
-		    "address; try again in a few seconds\r\n");
-	}
+	(void)pre_admit(p);
 }
 
 void

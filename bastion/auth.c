@@ -72,11 +72,17 @@
 
 /* ==== the monitor's side ================================================= */
 
+/* The last field of an auth.result: via=BALANCER behind a load balancer
+ * (docs/SCALE-OUT.md), else nothing (the key NULL ends the list). */
+#define AUTH_VIA(st)	(st)->via != NULL ? "via" : NULL, (st)->via
+
 /* What the monitor knows of the login in progress. */
 struct auth_mon {
 	const struct policy *pol;
 	const struct netaddr *peer;
 	const char *peerstr;
+	const char *via;		/* the balancer it came through, or
+					   NULL (a direct connection) */
 	const char *sid;
 	char user[128];			/* user name of the attempt in progress */
 	int key_signed;			/* the child says a key signed for user */
@@ -460,7 +466,7 @@ auth_gate(struct auth_mon *st, const char *person, const char *device,
 
 struct auth_mon *
 auth_mon_new(const struct policy *pol, const struct netaddr *peer,
-    const char *peerstr, const char *sid)
+    const char *peerstr, const char *via, const char *sid)
 {
 	struct auth_mon *st;
 
@@ -469,6 +475,7 @@ auth_mon_new(const struct policy *pol, const struct netaddr *peer,
 	st->pol = pol;
 	st->peer = peer;
 	st->peerstr = peerstr;
+	st->via = via != NULL && via[0] != '\0' ? via : NULL;
 	st->sid = sid;
 	return (st);
 }
@@ -491,7 +498,7 @@ auth_mon_enough(struct auth_mon *st, const char *person)
 		return (0);
 	audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person, "from",
 	    st->peerstr, "result", "denied", "reason", "too many attempts",
-	    NULL);
+	    AUTH_VIA(st), NULL);
 	return (1);
 }
 
@@ -581,7 +588,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	    &role)) != NULL && st->tell[0] != '\0') {
 		audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person,
 		    "from", st->peerstr, "result", "denied", "reason", why,
-		    "key", st->keyfp, NULL);
+		    "key", st->keyfp, AUTH_VIA(st), NULL);
 		log_warn("session %s: %s refused: %s", st->sid, person, why);
 		auth_forget_answer(st);
 		res->status = MM_AUTH_DENIED;
@@ -616,7 +623,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	if (why != NULL) {
 		audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person,
 		    "from", st->peerstr, "result", "denied", "reason", why,
-		    "key", st->keyfp, NULL);
+		    "key", st->keyfp, AUTH_VIA(st), NULL);
 		auth_fail_delay(st);
 		(void)auth_mon_enough(st, person);
 		res->status = MM_AUTH_FAIL;
@@ -638,7 +645,7 @@ auth_mon_kbdint(struct auth_mon *st, const char *user, const char *answer,
 	audit_ev(BEV_AUTH_RESULT, "session", st->sid, "user", person, "role",
 	    role == ROLE_ENGINEER ? "engineer" : role == ROLE_ADMIN ? "admin" :
 	    "auditor", "vendor", who->vendor ? who->vendor->name : NULL, "from",
-	    st->peerstr, "result", "ok", "key", st->keyfp, NULL);
+	    st->peerstr, "result", "ok", "key", st->keyfp, AUTH_VIA(st), NULL);
 	return (0);
 }
 

@@ -39,6 +39,7 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'D' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "worker", required_argument, NULL, 'W' },
+		{ "proxied", required_argument, NULL, 'X' },
 		{ "policy-fd", required_argument, NULL, 'P' },
 		{ "control", required_argument, NULL, 'K' },
 		{ "control-web", required_argument, NULL, 'J' },
@@ -47,6 +48,7 @@ main(int argc, char **argv)
 	static const struct prog prog = { "f:Ddh", opts, usage, 2, 0, 0 };
 	const char *path = "/etc/bastion/policy.yaml";
 	const char *worker_sid = NULL, *control_who = NULL, *web_who = NULL;
+	const char *proxied = NULL;
 	int c, check = 0, init = 0, debug = 0, policy_fd = -1;
 	char *end;
 	long fdl;
@@ -72,6 +74,9 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			worker_sid = optarg;
+			break;
+		case 'X':	/* from the listener: a PROXY header's */
+			proxied = optarg;
 			break;
 		case 'P':	/* from the listener: its validated policy */
 			fdl = strtol(optarg, &end, 10);
@@ -99,7 +104,7 @@ main(int argc, char **argv)
 		return (1);
 	}
 	if (worker_sid != NULL)
-		return (worker_main(path, worker_sid, debug));
+		return (worker_main(path, worker_sid, proxied, debug));
 	if (control_who != NULL)
 		return (control_main(path, control_who, debug));
 	if (web_who != NULL)

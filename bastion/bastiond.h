@@ -53,7 +53,10 @@
 int listener_run(struct policy *pol, const char *policy_path, int debug);
 
 /* worker.c: the per-connection worker; returns a WORKER_EXIT_* code. */
-int worker_main(const char *policy_path, const char *session_id, int debug);
+/* proxied: NULL, or the listener's "ADDR,PORT,VIA" from a PROXY protocol
+ * header (accept.c): the engineer's address instead of getpeername(). */
+int worker_main(const char *policy_path, const char *session_id,
+    const char *proxied, int debug);
 
 /* ctlsock.c: the local control socket RUN_DIR/control.sock for bastionctl
  * (credentials checked per connection, one control worker each). */
@@ -109,7 +112,8 @@ int auth_run(ssh_session s, const struct policy *pol, const char *sid,
 /*
  * The monitor's side of authentication (auth.c). auth_mon_new() keeps
  * pointers to what it is given (they must outlive it); NULL when out of
- * memory. auth_mon_free(NULL) is a no-op.
+ * memory. via: the load balancer's address behind which peer is (a PROXY
+ * protocol header), audited as via=; NULL or "" for none. auth_mon_free(NULL) is a no-op.
  *
  * auth_mon_pubkey(): MREQ_AUTH_PUBKEY (kind: enum mm_pk). 0 go on; 1 the
  * connection has failed too often (audited); -1 the child broke the
@@ -124,7 +128,8 @@ struct auth_mon;
 struct mm_kbdint_io;
 struct mm_auth_result;
 struct auth_mon *auth_mon_new(const struct policy *pol,
-    const struct netaddr *peer, const char *peerstr, const char *sid);
+    const struct netaddr *peer, const char *peerstr, const char *via,
+    const char *sid);
 void auth_mon_free(struct auth_mon *st);
 int auth_mon_pubkey(struct auth_mon *st, int kind, const char *user,
     const char *keytype, const char *keyb64);

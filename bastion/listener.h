@@ -75,8 +75,14 @@ struct preconn {
 	int refusing;
 	uint64_t deadline;		/* uv_now() */
 	size_t drained;
-	struct netaddr peer;
+	struct netaddr peer;		/* the engineer's address: the
+					   PROXY header's once it was read */
 	char vendor[POLICY_MAX_NAME + 1];	/* "" outside vendor sources */
+	int proxy;			/* from a proxy_protocol.from
+					   balancer, its header not read yet */
+	int via_set;			/* the header named peer, port: */
+	uint16_t port;
+	struct netaddr via;		/* the balancer it came through */
 	struct preconn *next, **prevp;
 };
 
@@ -130,10 +136,12 @@ void accept_close(struct preconn *p);
 /*
  * registry.c: a worker for the client on fd (which stays the caller's
  * to close), counted in pool (of vendor, for POOL_VENDOR) until it
- * authenticates. Nothing happens (logged) when it cannot be started.
+ * authenticates. proxied: NULL, or "ADDR,PORT,VIA" from a PROXY
+ * protocol header (the worker's --proxied: the engineer's address and
+ * port, and the balancer's). Nothing happens (logged) when it cannot be started.
  */
 void registry_spawn(struct listener *L, int fd, const struct netaddr *a,
-    enum pre_pool pool, const char *vendor);
+    enum pre_pool pool, const char *vendor, const char *proxied);
 /* registry.c: the one-second timer: K/L/R from the store, grace kills. */
 void registry_tick(uv_timer_t *t);
 /* The store actor pushed a decision (arg: the listener): look at the live

@@ -4,7 +4,9 @@
  * forks before a byte of the connection is read.
  *
  *   worker_main (root)
- *     policy, peer address (getpeername: no byte read), host key files
+ *     policy, peer address (getpeername: no byte read; behind a load
+ *     balancer the listener's --proxied, from the PROXY header it took),
+ *     host key files
  *     opened, the request socketpair and the notify pipe
  *     fork ─┬─ child: its descriptors arranged, host keys read from the
  *           │  descriptors and closed, every other descriptor closed,
@@ -217,11 +219,57 @@ privsep_exit_code(struct mon *M, int st)
 	return (WEXITSTATUS(st));
 }
 
-int
-worker_main(const char *policy_path, const char *session_id, int debug)
+/*
+ * Where the engineer connects from: the listener's "ADDR,PORT,VIA" when
+ * the connection came through a trusted load balancer (accept.c read
+ * its PROXY header), else the socket's peer. 0 or -1 (logged).
+ */
+static int
+privsep_peer(const char *proxied, struct sess *S)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	char buf[160], *port, *via, *end;
+	struct netaddr v;
+	long pn;
+
+	S->viastr[0] = '\0';
+	if (proxied == NULL) {
+		if (getpeername(WORKER_FD_CLIENT, (struct sockaddr *)&ss,
+		    &sl) != 0 || netaddr_from_sockaddr((struct sockaddr *)&ss,
+		    &S->peer) != 0) {
+			log_error("getpeername: %s", strerror(errno));
+			return (-1);
+		}
+		netaddr_str(&S->peer, S->peerstr, sizeof(S->peerstr));
+		S->peerport = ss.ss_family == AF_INET ?
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		return (0);
+	}
+	if (snprintf(buf, sizeof(buf), "%s", proxied) >= (int)sizeof(buf) ||
+	    (port = strchr(buf, ',')) == NULL ||
+	    (via = strchr(port + 1, ',')) == NULL)
+		goto bad;
+	*port++ = '\0';
+	*via++ = '\0';
+	pn = strtol(port, &end, 10);
+	if (*port == '\0' || *end != '\0' || pn < 0 || pn > 65535 ||
+	    netaddr_parse(buf, &S->peer) != 0 || netaddr_parse(via, &v) != 0)
+		goto bad;
+	netaddr_str(&S->peer, S->peerstr, sizeof(S->peerstr));
+	netaddr_str(&v, S->viastr, sizeof(S->viastr));
+	S->peerport = (int)pn;
+	return (0);
+bad:
+	log_error("--proxied \"%.64s\" is not ADDR,PORT,VIA", proxied);
+	return (-1);
+}
+
+int
+worker_main(const char *policy_path, const char *session_id,
+    const char *proxied, int debug)
+{
 	struct policy *pol = NULL;
 	struct mon M;
 	int sv[2] = { -1, -1 }, np[2] = { -1, -1 };
@@ -257,15 +305,8 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 	M.child_uid = sandbox_child_uid(pol);
 	M.S.dc.fd = -1;
 	snprintf(M.S.sid, sizeof(M.S.sid), "%s", session_id);
-	if (getpeername(WORKER_FD_CLIENT, (struct sockaddr *)&ss, &sl) != 0 ||
-	    netaddr_from_sockaddr((struct sockaddr *)&ss, &M.S.peer) != 0) {
-		log_error("getpeername: %s", strerror(errno));
+	if (privsep_peer(proxied, &M.S) != 0)
 		goto out;
-	}
-	netaddr_str(&M.S.peer, M.S.peerstr, sizeof(M.S.peerstr));
-	M.S.peerport = ss.ss_family == AF_INET ?
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port) :
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	/* the host keys, for the child to read before it is demoted */
 	for (i = 0; i < pol->nhost_keys && nhk < PRIVSEP_MAX_HOSTKEYS; i++) {
 		if ((hk[nhk] = open(pol->host_keys[i], O_RDONLY | O_CLOEXEC |
@@ -281,7 +322,7 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		log_error("session %s: monitor: %s", M.S.sid, strerror(errno));
 		goto out;
 	}
-	if ((M.auth = auth_mon_new(pol, &M.S.peer, M.S.peerstr,
+	if ((M.auth = auth_mon_new(pol, &M.S.peer, M.S.peerstr, M.S.viastr,
 	    M.S.sid)) == NULL)
 		goto out;
 	if ((pid = fork()) == -1) {
@@ -302,6 +343,7 @@ worker_main(const char *policy_path, const char *session_id, int debug)
 		S->peer = M.S.peer;
 		snprintf(S->peerstr, sizeof(S->peerstr), "%s", M.S.peerstr);
 		S->peerport = M.S.peerport;
+		snprintf(S->viastr, sizeof(S->viastr), "%s", M.S.viastr);
 		rc = privsep_child(S, sv[1], np[0], hk, nhk, debug);
 		free(S);
 		policy_free(pol);

@@ -98,7 +98,8 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 	    S->peerstr, "source", src, "device", S->dev ? S->dev->name : NULL,
 	    "to", S->dev ? dst : NULL, "kind", rec_kind_name(S->kind),
 	    "command", S->command, "recording", rec_client_session_id(rc),
-	    "grant", S->grant_id ? grant : NULL, NULL) != 0) {
+	    "grant", S->grant_id ? grant : NULL, S->viastr[0] != '\0' ?
+	    "via" : NULL, S->viastr, NULL) != 0) {
 		if (rec_client_close(rc, unsealed, sizeof(unsealed)) != 0)
 			log_error("session %s: sealing the recording failed: "
 			    "%s", S->sid, unsealed);

@@ -532,13 +532,13 @@ registry_next_sid(struct listener *L)
 /* listener.h */
 void
 registry_spawn(struct listener *L, int fd, const struct netaddr *a,
-    enum pre_pool pool, const char *vendor)
+    enum pre_pool pool, const char *vendor, const char *proxied)
 {
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[6];
 	struct worker *w;
 	char sid[32], addr[64], pfd[16];
-	char *args[10];
+	char *args[12];
 	int r, n = 0;
 
 	netaddr_str(a, addr, sizeof(addr));
@@ -562,6 +562,10 @@ registry_spawn(struct listener *L, int fd, const struct netaddr *a,
 	args[n++] = pfd;
 	if (L->debug)
 		args[n++] = "-d";
+	if (proxied != NULL) {		/* from a PROXY protocol header */
+		args[n++] = "--proxied";
+		args[n++] = (char *)proxied;
+	}
 	args[n] = NULL;
 
 	uv_pipe_init(L->loop, &w->ctl, 0);
@@ -592,8 +596,9 @@ registry_spawn(struct listener *L, int fd, const struct netaddr *a,
 	L->workers = w;
 	L->unauth++;
 	listener_status(L);
-	log_info("session %s: connection from %s (worker %d; %s%s)", sid,
-	    addr, w->proc.pid, pool == POOL_SILENT ? "silent client" :
+	log_info("session %s: connection from %s%s%s (worker %d; %s%s)",
+	    sid, addr, proxied != NULL ? " via the balancer: " : "",
+	    proxied != NULL ? proxied : "", w->proc.pid, pool == POOL_SILENT ? "silent client" :
 	    pool == POOL_GENERAL ? "SSH client" : "SSH client from the "
 	    "sources of vendor ", pool == POOL_VENDOR ? vendor : "");
 }

@@ -45,6 +45,8 @@ struct sess {
 		struct netaddr peer;
 		char peerstr[64];
 		int peerport;
+		char viastr[64];	/* the load balancer peer came
+					   through (PROXY protocol), or "" */
 		struct auth_result au;
 		const struct policy_device *dev;
 		int64_t grant_id;	/* the grant it runs under, or 0 */

@@ -287,7 +287,8 @@ parse_root(struct pctx *c, const struct ynode *root)
 	static const char *const keys[] = { "version", "listen", "paths",
 	    "limits", "approval", "work_record", "require_attestation",
 	    "admin_group", "worker_user", "vendors", "devices", "admins",
-	    "auditors", "web", "store", "recordings", NULL };
+	    "auditors", "web", "store", "recordings", "proxy_protocol",
+	    NULL };
 	struct policy *p = c->p;
 	const struct ynode *v;
 	size_t i;
@@ -304,6 +305,7 @@ parse_root(struct pctx *c, const struct ynode *root)
 	check_map(c, root, "the policy", keys, "");
 	parse_version(c, root);
 	parse_listen(c, root);
+	parse_proxy_protocol(c, root);
 	parse_paths(c, root);
 	parse_limits(c, root);
 	parse_store(c, root);
@@ -510,7 +512,7 @@ policy_free(struct policy *p)
 		free(p->host_keys[i]);
 	for (i = 0; i < p->nrec_recipients; i++)
 		free(p->rec_recipients[i]);
-	FREE_ALL(p->rec_recipients, p->rec_server_identity);
+	FREE_ALL(p->rec_recipients, p->rec_server_identity, p->proxy_from);
 	FREE_ALL(p->listen, p->host_keys, p->state_dir, p->recordings_dir,
 	    p->run_dir, p->pam_service_dir, p->recorder_socket, p->text,
 	    p->approval.windows, p->notify_command, p->admin_group,

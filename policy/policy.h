@@ -227,6 +227,11 @@ struct policy {
 
 	struct policy_listen *listen;
 	size_t nlisten;
+	/* proxy_protocol: from: the load balancers whose connections start
+	 * with a PROXY protocol header (policy_proxy.c, docs/SCALE-OUT.md);
+	 * none: no header is read from anyone */
+	struct netaddr_cidr *proxy_from;
+	size_t nproxy_from;
 
 	/* paths */
 	char **host_keys;	/* the bastion's own host key files */

@@ -14,8 +14,9 @@
 #include "policy.h"
 #include "policy_int.h"
 
-/* Why netaddr_cidr_parse() refused s, as one problem with its fix. */
-static void
+/* Why netaddr_cidr_parse() refused s, as one problem with its fix
+ * (policy_int.h). */
+void
 cidr_problem(struct pctx *c, int line, const char *what, const char *key,
     const char *s)
 {

@@ -210,6 +210,11 @@ void get_unix_name(struct pctx *c, const struct ynode *m, const char *key,
 
 /* policy_web.c (the web console) */
 void parse_web(struct pctx *c, const struct ynode *root);
+/* policy_devices.c: why netaddr_cidr_parse() refused s, as a problem */
+void cidr_problem(struct pctx *c, int line, const char *what,
+    const char *key, const char *s);
+/* policy_proxy.c: proxy_protocol: (the balancers' addresses) */
+void parse_proxy_protocol(struct pctx *c, const struct ynode *root);
 /* policy_store.c (the store: section) */
 void parse_store(struct pctx *c, const struct ynode *root);
 

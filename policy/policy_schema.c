@@ -91,14 +91,16 @@ strv_len(const char *const *v)
 
 /*
  * n must be a mapping whose keys are all in known (NULL-terminated, at most
- * 16), each given once. Reports every unknown or repeated key. Returns 0 if
+ * CHECK_MAP_KEYS), each given once. Reports every unknown or repeated key. Returns 0 if
  * n is a mapping the caller may read, -1 if not.
  */
+#define CHECK_MAP_KEYS	32
+
 int
 check_map(struct pctx *c, const struct ynode *n, const char *what,
     const char *const *known, const char *hint)
 {
-	int first[16];
+	int first[CHECK_MAP_KEYS];
 	size_t i, j, nknown = strv_len(known);
 	const struct ynode *k;
 	const char *sug;
@@ -118,7 +120,7 @@ check_map(struct pctx *c, const struct ynode *n, const char *what,
 			continue;
 		for (j = 0; j < nknown && strcmp(known[j], k->str) != 0; j++)
 			;
-		if (j < nknown && j < 16) {
+		if (j < nknown && j < CHECK_MAP_KEYS) {
 			if (first[j] != 0)
 				problem(c, k->line, "%s: duplicate key \"%s\" "
 				    "(first given at line %d) " DASH " "

@@ -17,6 +17,14 @@ connection goes to the first server that is UP, so a node's failure is
 seen at once on the next login; `option redispatch` and `retries` send a
 connection refused by a dead node to the next one before the check has
 noticed.
+
+send_proxy=True (default off) puts HAProxy's `send-proxy-v2` on every
+server line: each connection to a node starts with a PROXY protocol v2
+header naming the client's address (bastiond's `proxy_protocol:`,
+docs/SCALE-OUT.md). The health checks go to the readiness port (`check
+port`), so they carry no header. source=ADDR: haproxy connects to the
+nodes from that loopback address (`source`), so that a test can tell
+the balancer's connections from others.
 """
 
 import os
@@ -49,11 +57,12 @@ def health(port, addr="127.0.0.1"):
     return data.decode()
 
 
-def config(port, servers, addr="127.0.0.1"):
+def config(port, servers, addr="127.0.0.1", send_proxy=False, source=None):
     """haproxy.cfg: a TCP frontend on addr:port, a backend of servers
     [(name, ssh port, health port)] on addr, checked every 500 ms with
     `tcp-check expect rstring ^UP` (down after 2 failed checks, up after
-    2 good ones)."""
+    2 good ones). send_proxy: each server connection starts with a PROXY
+    protocol v2 header; source: the address haproxy connects from."""
     return ("global\n"
             "    maxconn 200\n"
             "defaults\n"
@@ -72,16 +81,22 @@ def config(port, servers, addr="127.0.0.1"):
             "    option tcp-check\n"
             "    tcp-check expect rstring ^UP\n" % (addr, port) +
             "".join("    server %s %s:%d check port %d inter 500 "
-                    "fall 2 rise 2\n" % (name, addr, ssh, hp)
+                    "fall 2 rise 2%s%s\n" % (name, addr, ssh, hp,
+                                             " send-proxy-v2" if send_proxy
+                                             else "",
+                                             " source " + source if source
+                                             else "")
                     for name, ssh, hp in servers))
 
 
 class HAProxy(util.Server):
     """haproxy -db in front of servers [(name, ssh port, health port)] on
-    127.0.0.1, listening on port (default: a free one). .log is its log
+    127.0.0.1, listening on port (default: a free one); send_proxy: a
+    PROXY protocol v2 header on each server connection; source: the
+    address it connects to them from. .log is its log
     (server UP/DOWN lines); stop() ends it and removes its directory."""
 
-    def __init__(self, servers, port=None):
+    def __init__(self, servers, port=None, send_proxy=False, source=None):
         if not available():
             raise util.HarnessError("%s is not installed (Debian package "
                                     "haproxy; make deps)" % HAPROXY)
@@ -89,7 +104,8 @@ class HAProxy(util.Server):
         os.chmod(self.dir, 0o755)
         self.port = port or util.free_port("127.0.0.1")
         self.cfg = self.dir / "haproxy.cfg"
-        self.cfg.write_text(config(self.port, servers))
+        self.cfg.write_text(config(self.port, servers,
+                                   send_proxy=send_proxy, source=source))
         os.chmod(self.cfg, 0o644)
         check = subprocess.run([HAPROXY, "-c", "-f", str(self.cfg)],
                                stdout=subprocess.PIPE,
