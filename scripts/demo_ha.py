@@ -67,6 +67,10 @@ ADDR = "127.0.0.1"
 # node name -> (ssh port, readiness port)
 NODES = {"a": (PORT + 1, PORT + 3), "b": (PORT + 2, PORT + 4)}
 TEMPLATE = REPO / "policies" / "demo-ha.yaml"
+# HAProxy connects to the nodes from this address, with a PROXY protocol
+# v2 header (policies/demo-ha.yaml, proxy_protocol:); direct connections
+# to a node (bastion-a, bastion-b) come from 127.0.0.1 and carry none
+LB_SOURCE = "127.0.0.5"
 S3_SCRIPT = REPO / "scripts" / "s3-server.sh"
 S3_DIR = HA / "s3"
 S3_PORT = PORT + 7
@@ -313,7 +317,10 @@ def node_policy(name, base, pg, conninfo, endpoint):
         raise DemoError("%s: store: has keys this script does not fill "
                         "in: %s" % (TEMPLATE, sorted(set(store) ^
                                                      set(tmpl["store"]))))
-    policy = dict(base, listen=["%s:%d" % (ADDR, ssh_port)], store=store)
+    # the balancer's PROXY protocol header names each engineer's address
+    # (docs/PROXY-PROTOCOL.md): trusted from the balancer's address only
+    policy = dict(base, listen=["%s:%d" % (ADDR, ssh_port)], store=store,
+                  proxy_protocol=tmpl["proxy_protocol"])
     policy.pop("web", None)     # no web console in this demo
     policy["recordings"] = dict(policy.get("recordings") or {},
                                 **recordings_store(endpoint))
@@ -402,7 +409,8 @@ def setup(run):
             n, ships[n].pid, rel(ships[n].log)))
 
     lb = run["haproxy"] = HAProxy([(n, p, h) for n, (p, h) in NODES.items()],
-                                  port=PORT)
+                                  port=PORT, send_proxy=True,
+                                  source=LB_SOURCE)
     HAPROXY_PID.write_text("%d\n" % lb.pid)
     say("demo-ha: HAProxy on %s:%d (pid %d), log %s" % (ADDR, PORT, lb.pid,
                                                         lb.log))

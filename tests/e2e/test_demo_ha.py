@@ -163,6 +163,11 @@ def test_demo_ha_login_cross_node_approval_and_ctrl_c(demo_ha, build_dir,
     o, e = r.communicate(timeout=60)
     assert r.returncode == 0 and o == "via-balancer\n", e
     assert a_log.read_text().count("event=session.start") == n + 1
+    # the balancer's PROXY header named alice's own address: the chain
+    # says from=127.0.0.1 (her ssh), via= the balancer's source address
+    st = [ev for ev in chain_events(d / "node-a" / "state", "session.start")
+          if ev.get("user") == "alice"][-1]
+    assert st["from"] == "127.0.0.1" and st["via"] == "127.0.0.5", st
     # the self-test's recording was in the store before it said ready
     rec0 = out.split("self-test's recording ")[1].split()[0]
     assert (d / "node-a" / "state" / "shipped" / rec0).exists()
