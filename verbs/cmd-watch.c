@@ -7,6 +7,7 @@
  * has none).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "approvals.h"
 #include "log.h"
@@ -30,6 +31,16 @@ cmd_watch_exec(struct verb_ctx *c, const struct verb_args *a)
 		fprintf(c->err, "watch: session %lld has ended (%s); an "
 		    "auditor can replay its recording\n", (long long)s.sid,
 		    s.end_reason);
+		return (1);
+	}
+	/* the live stream is in the recorder of the session's node: another
+	 * node has no channel to it (docs/SCALE-OUT.md, "Not done yet") */
+	if (s.node[0] != '\0' && c->pol->store_node != NULL &&
+	    strcmp(s.node, c->pol->store_node) != 0) {
+		fprintf(c->err, "watch: session %lld runs on node %s, and its "
+		    "live output is only there: connect to that node itself "
+		    "(not through the load balancer) and watch it there\n",
+		    (long long)s.sid, s.node);
 		return (1);
 	}
 	if (!mon_recording_ok(c->pol, s.recording)) {

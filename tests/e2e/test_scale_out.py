@@ -142,6 +142,10 @@ def test_kill_on_b_ends_a_session_on_a(nodes, build_dir, softsk):
         assert table.splitlines()[0].split()[:2] == ["SID", "NODE"], table
         assert {ln.split()[1] for ln in table.splitlines()[1:]} == \
             {"bastion-a", "bastion-b"}, table
+        # watch on B of A's session: refused, naming the node to use
+        w = ctl(build_dir, b, "watch", str(on_a["sid"]))
+        assert w.returncode == 1, w.stdout + w.stderr
+        assert "runs on node bastion-a" in w.stderr, w.stderr
         k = ctl(build_dir, b, "kill", on_a["sid"], "node", "b", "says",
                 "stop")
         assert k.returncode == 0, k.stderr
