@@ -143,15 +143,15 @@ class TreeSampler:
             return []
 
     def _sample(self, first=False):
-        todo = [(k, 1) for k in self._kids(self.root) if k not in self.skip]
-        while todo:
-            pid, depth = todo.pop()
+        stack = [(k, 1) for k in self._kids(self.root) if k not in self.skip]
+        while stack:
+            pid, depth = stack.pop()
             own, _ = proc_times(pid)
             if first:
                 self.base[pid] = own
             if own or pid not in self.seen:
                 self.seen[pid] = (depth, own)
-            todo += [(k, depth + 1) for k in self._kids(pid)]
+            stack += [(k, depth + 1) for k in self._kids(pid)]
 
     def _run(self):
         while not self.stop_ev.wait(self.period):

@@ -79,7 +79,7 @@ FORWARD_LOG = DEMO / "forward-test.log"   # ssh's stderr in the forward test
 OLD_FORWARD_MODE = DEMO / "forward-mode"  # written by older demos; removed
 # Each engineer's ssh-agent: socket, pidfile and log. Unix socket names must
 # stay short (108 bytes); a long checkout puts the sockets under /tmp.
-AGENT_DIR = (DEMO if len(str(DEMO / "agent-xxxxxxxx.sock")) <= 100
+AGENT_DIR = (DEMO if len(str(DEMO / ("agent-%08d.sock" % 0))) <= 100
              else pathlib.Path("/tmp/bastion-demo-%d" % os.getuid()))
 
 VENDORS = [

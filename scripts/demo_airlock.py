@@ -7,7 +7,7 @@ scripts/demo.py calls this module to
   test signature (the EICAR file's, built with sigtool: no freshclam, no
   network), through the harness module the end-to-end tests use
   (tests/e2e/harness/clamd.py); its pidfile is var/demo/clamd.pid, its
-  directory (socket, database, log) /tmp/bastion-demo-clamd.XXXX, named
+  directory (socket, database, log) /tmp/bastion-demo-clamd.RANDOM, named
   in var/demo/clamd.dir; `make demo-stop` stops it and removes that;
 - put acme's uploads through the import airlock (`files:` with
   `scan: clamd` on the vendor acme, pointing at that clamd);

@@ -98,7 +98,7 @@ def point_demo_at(root):
                 pass            # not under var/demo (the build, the repo)
     # Unix socket names must stay short (as in demo.py); one directory
     # per root, so two demos (a test's and yours) never share one
-    demo.AGENT_DIR = (root if len(str(root / "agent-xxxxxxxx.sock")) <= 100
+    demo.AGENT_DIR = (root if len(str(root / ("agent-%08d.sock" % 0))) <= 100
                       else pathlib.Path("/tmp/bastion-demo-ha-%d-%s" % (
                           os.getuid(), hashlib.sha256(
                               os.fsencode(root)).hexdigest()[:8])))
