@@ -270,6 +270,8 @@ $(B)/fuzz_ship: $(SHIP_LIB) $(NOTIFY_LIB)
 $(B)/fuzz_ship: TEST_EXTRA = $(SHIP_LIB) $(NOTIFY_LIB) $(SHIP_LDLIBS)
 $(B)/tests/test_ship: $(SHIP_LIB) $(NOTIFY_LIB)
 $(B)/tests/test_ship: TEST_EXTRA = $(SHIP_LIB) $(NOTIFY_LIB) $(SHIP_LDLIBS)
+$(B)/tests/test_ship_sandbox: $(SHIP_LIB)
+$(B)/tests/test_ship_sandbox: TEST_EXTRA = $(SHIP_LIB)
 
 $(B)/tests/%: tests/tools/%.c $(LIBS)
 	@mkdir -p $(dir $@)

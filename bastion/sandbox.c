@@ -33,6 +33,9 @@
  *
  * notify_command (approval.c) runs as the same worker_user with
  * no_new_privs, without a filter: sandbox_drop_privileges().
+ *
+ * The lists are here; building and loading them is base/scfilter.c's,
+ * which bastion-ship's filter (ship/ssandbox.c) shares.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,23 +51,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
-#include <seccomp.h>
-
 #include "bastiond.h"
 #include "err.h"
 #include "log.h"
+#include "scfilter.h"
 #include "session.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_SANITIZER 1
-#endif
-#endif
-#ifndef SANDBOX_SANITIZER
-#define SANDBOX_SANITIZER 0
-#endif
 
 /* Who the child (and notify_command) becomes. */
 struct sandbox_user {
@@ -131,90 +122,41 @@ static const int sandbox_deny[] = {
 	SCMP_SYS(tkill),
 };
 
-/*
- * A rule on one argument of a system call: action when argument arg
- * compares (op; mask for SCMP_CMP_MASKED_EQ) with value, or with the
- * child's own pid (own_pid: known only when the filter is built). op 0:
- * whatever the arguments.
- */
-struct sandbox_rule {
-	uint32_t action;
-	int nr;
-	enum scmp_compare op;
-	unsigned arg;
-	scmp_datum_t mask;
-	scmp_datum_t value;
-	int own_pid;
-};
-
-#define SB_ANY(act, sys) { (act), SCMP_SYS(sys), 0, 0, 0, 0, 0 }
-#define SB_IS(act, sys, a, v) \
-	{ (act), SCMP_SYS(sys), SCMP_CMP_EQ, (a), 0, (v), 0 }
-#define SB_MASKED(act, sys, a, m, v) \
-	{ (act), SCMP_SYS(sys), SCMP_CMP_MASKED_EQ, (a), (m), (v), 0 }
-/* the low 32 bits of argument a are v, or the child's pid */
-#define SB_IS32(act, sys, a, v) SB_MASKED(act, sys, a, 0xffffffffU, v)
-#define SB_IS32_SELF(act, sys, a) \
-	{ (act), SCMP_SYS(sys), SCMP_CMP_MASKED_EQ, (a), 0xffffffffU, 0, 1 }
-#define SB_NOT(act, sys, a, v) \
-	{ (act), SCMP_SYS(sys), SCMP_CMP_NE, (a), 0, (v), 0 }
-#define SB_NOT_SELF(act, sys, a) \
-	{ (act), SCMP_SYS(sys), SCMP_CMP_NE, (a), 0, 0, 1 }
-
 /* The allowlist's calls allowed (or refused) by their arguments. */
-static const struct sandbox_rule sandbox_allow_checked[] = {
+static const struct scfilter_rule sandbox_allow_checked[] = {
 	/* threads (libuv's pool) but no new processes; clone3's
 	 * flags are out of reach of a filter: glibc falls back */
-	SB_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD),
-	SB_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3),
+	SCF_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD),
+	SCF_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3),
 	/* signals: to itself only (every session's child has the
 	 * same uid, which would let it signal the others) */
-	SB_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
-	SB_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
+	SCF_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
+	SCF_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
 	/* resource limits: its own (pid 0) only */
-	SB_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
+	SCF_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
 	/* opens: read-only */
-	SB_MASKED(SCMP_ACT_ALLOW, openat, 2,
+	SCF_MASKED(SCMP_ACT_ALLOW, openat, 2,
 	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0),
 	/* no new socket: AF_UNIX fails quietly, the rest kills */
-	SB_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
+	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
 };
 
 /* The sanitizer builds' calls denied by their arguments. */
-static const struct sandbox_rule sandbox_deny_checked[] = {
+static const struct scfilter_rule sandbox_deny_checked[] = {
 	/* no inet socket; signals and limits only for itself
 	 * (LeakSanitizer's tracer is a thread of the process) */
-	SB_NOT(SCMP_ACT_KILL_PROCESS, socket, 0, AF_UNIX),
+	SCF_NOT(SCMP_ACT_KILL_PROCESS, socket, 0, AF_UNIX),
 	/* and no AF_UNIX one either, as in the allowlist */
-	SB_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
-	SB_NOT_SELF(SCMP_ACT_KILL_PROCESS, kill, 0),
+	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
+	SCF_NOT_SELF(SCMP_ACT_KILL_PROCESS, kill, 0),
 };
 
-/* A whole filter: what any call not listed gets, the calls listed and
- * what they get, the calls decided by their arguments. */
-struct sandbox_filter {
-	const char *name;		/* the default action, for the log */
-	uint32_t otherwise;
-	uint32_t listed_action;
-	const int *listed;
-	size_t nlisted;
-	const struct sandbox_rule *checked;
-	size_t nchecked;
-};
-
-#define SB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct sandbox_filter sandbox_strict = {
-	"KILL_PROCESS", SCMP_ACT_KILL_PROCESS,
-	SCMP_ACT_ALLOW, sandbox_allow, SB_COUNT(sandbox_allow),
-	sandbox_allow_checked, SB_COUNT(sandbox_allow_checked),
-};
-
-static const struct sandbox_filter sandbox_sanitizer = {
-	"ALLOW", SCMP_ACT_ALLOW,
-	SCMP_ACT_KILL_PROCESS, sandbox_deny, SB_COUNT(sandbox_deny),
-	sandbox_deny_checked, SB_COUNT(sandbox_deny_checked),
-};
+static const struct scfilter sandbox_strict = SCFILTER_OF(
+    SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, sandbox_allow,
+    sandbox_allow_checked);
+static const struct scfilter sandbox_sanitizer = SCFILTER_OF(
+    SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, sandbox_deny,
+    sandbox_deny_checked);
 
 /*
  * Who to become: looked up while /etc/passwd (or NSS) can still be read.
@@ -275,85 +217,6 @@ sandbox_demote(const struct sandbox_user *u)
 	return (0);
 }
 
-static int
-sandbox_rule_add(scmp_filter_ctx ctx, const struct sandbox_rule *r,
-    uint32_t self)
-{
-	scmp_datum_t v = r->own_pid ? self : r->value;
-
-	if (r->op == 0)
-		return (seccomp_rule_add(ctx, r->action, r->nr, 0));
-	if (r->op == SCMP_CMP_MASKED_EQ)
-		return (seccomp_rule_add(ctx, r->action, r->nr, 1,
-		    SCMP_CMP(r->arg, r->op, r->mask, v)));
-	return (seccomp_rule_add(ctx, r->action, r->nr, 1,
-	    SCMP_CMP(r->arg, r->op, v)));
-}
-
-/*
- * Build the filter (not yet loaded). libseccomp probes the kernel's
- * seccomp() system call for its API level; where that call is refused
- * (a service manager's own filter: systemd's SystemCallFilter= without
- * "seccomp") it falls back to level 1, which cannot express
- * SECCOMP_RET_KILL_PROCESS, and seccomp_init() returns NULL. Say so.
- */
-static int
-sandbox_build(scmp_filter_ctx *out)
-{
-	const struct sandbox_filter *f = SANDBOX_SANITIZER ?
-	    &sandbox_sanitizer : &sandbox_strict;
-	uint32_t self = (uint32_t)getpid();
-	scmp_filter_ctx ctx;
-	size_t i;
-	int r = 0;
-
-	*out = NULL;
-	if (seccomp_api_get() < 3) {
-		log_error("sandbox: the kernel's seccomp() system call is not "
-		    "usable here (libseccomp API level %u, 3 needed to kill "
-		    "a process): if bastiond runs under systemd, its unit's "
-		    "SystemCallFilter= must allow \"seccomp\"",
-		    seccomp_api_get());
-		return (BERR_SYS);
-	}
-	if ((ctx = seccomp_init(f->otherwise)) == NULL) {
-		log_error("sandbox: seccomp_init(%s) failed "
-		    "(libseccomp API level %u)", f->name, seccomp_api_get());
-		return (BERR_NOMEM);
-	}
-	for (i = 0; r == 0 && i < f->nlisted; i++)
-		r = seccomp_rule_add(ctx, f->listed_action, f->listed[i], 0);
-	for (i = 0; r == 0 && i < f->nchecked; i++)
-		r = sandbox_rule_add(ctx, &f->checked[i], self);
-	if (r != 0) {
-		log_error("sandbox: cannot build the system call filter: %s",
-		    strerror(-r));
-		seccomp_release(ctx);
-		return (BERR_SYS);
-	}
-	*out = ctx;
-	return (0);
-}
-
-static int
-sandbox_filter(scmp_filter_ctx ctx)
-{
-	int r;
-
-	/* no_new_privs first: libseccomp sets it too, but say it */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		log_error("sandbox: cannot set no_new_privs: %s",
-		    strerror(errno));
-		return (BERR_SYS);
-	}
-	if ((r = seccomp_load(ctx)) != 0) {
-		log_error("sandbox: cannot install the system call filter: %s",
-		    strerror(-r));
-		return (BERR_SYS);
-	}
-	return (0);
-}
-
 int
 sandbox_child(const struct policy *pol)
 {
@@ -363,7 +226,8 @@ sandbox_child(const struct policy *pol)
 	int r;
 
 	if ((r = sandbox_find_user(pol, &u, 0)) != 0 ||
-	    (r = sandbox_build(&ctx)) != 0 || (r = sandbox_demote(&u)) != 0)
+	    (r = scfilter_build(SCFILTER_SANITIZER ?
+	    &sandbox_sanitizer : &sandbox_strict, "bastiond", &ctx)) != 0 || (r = sandbox_demote(&u)) != 0)
 		goto out;
 	/* after the uid change, which clears it: die with the monitor */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
@@ -372,11 +236,11 @@ sandbox_child(const struct policy *pol)
 		r = BERR_SYS;
 		goto out;
 	}
-#if SANDBOX_SANITIZER
+#if SCFILTER_SANITIZER
 	/* LeakSanitizer ptraces its own threads at exit */
 	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 #endif
-	r = sandbox_filter(ctx);
+	r = scfilter_load(ctx);
 out:
 	if (ctx != NULL)
 		seccomp_release(ctx);

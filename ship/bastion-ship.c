@@ -29,7 +29,9 @@
  *
  * It runs as its own user (systemd/bastion-ship.service: the group
  * bastion-audit reads the spool, nothing else of the node; only it reads
- * the credentials file). docs/RECORDING-STORE.md.
+ * the credentials file), and in its own seccomp filter (ssandbox.c),
+ * installed in both modes once the policy, credentials, key and ledger
+ * are in hand and before the first request. docs/RECORDING-STORE.md.
  */
 #include <errno.h>
 #include <limits.h>
@@ -103,6 +105,11 @@ do_fetch(const struct policy *pol, const char *id, const char *dir,
 		fprintf(stderr, "bastion-ship: %s\n", err);
 		return (1);
 	}
+	/* before the first byte from the store (ssandbox.c) */
+	if (ship_sandbox() != 0) {
+		s3_close(&s);
+		return (1);
+	}
 	r = ship_fetch(&s, id, dir, path, sizeof(path), err, sizeof(err));
 	s3_close(&s);
 	if (r != 0) {
@@ -147,6 +154,12 @@ do_ship(const struct policy *pol, const char *pubfile, int once)
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* before the first byte from the store (ssandbox.c) */
+	if (ship_sandbox() != 0) {
+		shipper_free(&sh);
+		reckey_free(pub);
+		return (1);
+	}
 	log_info("shipping %s to %s/%s/%s (node %s, every %us)",
 	    pol->recordings_dir, sh.s3.base, sh.s3.bucket, sh.s3.prefix,
 	    pol->store_node, pol->recstore.interval);

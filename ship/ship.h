@@ -16,6 +16,8 @@
  *			audited; backoff per recording; local retention
  *	fetch.c		a recording by session id from the store into a
  *			directory, its size and SHA-256 checked
+ *	ssandbox.c	its system call filter (base/scfilter.h), installed
+ *			before the first request
  *	bastion-ship.c	the program: options, the loop, signals
  *
  * Object keys (all under the policy's prefix, when it has one):
@@ -227,5 +229,16 @@ int ship_index_parse(const char *id, const char *text, size_t len,
  */
 int ship_fetch(const struct s3 *s, const char *id, const char *dir,
     char *out, size_t outlen, char *err, size_t errlen);
+
+/* ---- ssandbox.c --------------------------------------------------------- */
+
+/*
+ * Install bastion-ship's system call filter in the calling process (no
+ * other thread running yet): from then on only what shipping and
+ * fetching need; anything else names the call on standard error and
+ * kills the process (SIGSYS). 0, or BERR_SYS (logged): the caller exits
+ * without touching the network (fail closed).
+ */
+int ship_sandbox(void);
 
 #endif

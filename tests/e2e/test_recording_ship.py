@@ -105,6 +105,16 @@ def ship(build_dir, world, *args, timeout=60, env=None):
         env=dict(os.environ, **(env or {})))
 
 
+def ship_daemon(build_dir, world):
+    """bastion-ship running (no --once) on world's policy, auditing to
+    its chain; stdout and stderr in one pipe."""
+    return subprocess.Popen(
+        [str(build_dir / "bastion-ship"), "-f",
+         str(world.bastion.policy_path), "-a",
+         str(world.bastion.state_dir)], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+
+
 def recorded_session(world, person, marker):
     """A real ssh session to ct-scanner; (recording id, its file) once
     the recorder has sealed it."""
@@ -280,11 +290,7 @@ def test_store_down_recording_stays_then_ships_then_leaves(
     world, p = cast
     world.start_bastion(ship_policy(world, s3, keep_local="1s"))
     s3.stop()
-    daemon = subprocess.Popen(
-        [str(build_dir / "bastion-ship"), "-f",
-         str(world.bastion.policy_path), "-a",
-         str(world.bastion.state_dir)], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+    daemon = ship_daemon(build_dir, world)
     try:
         rec, path = recorded_session(world, p["alice"], "WAITED")
         first = wait_chain(world, event="recording.ship_failed",

@@ -1,0 +1,123 @@
+/*
+ * scfilter.h - a seccomp system call filter described as data, built
+ * and installed with libseccomp: the part every confined program of the
+ * bastion shares. Each program keeps its own lists beside its code
+ * (bastion/sandbox.c: a session's child; ship/ssandbox.c: bastion-ship)
+ * and hands them here as one struct scfilter.
+ *
+ * A filter is: what any call not listed gets (otherwise), the calls
+ * listed and what they get, and the calls decided by one of their
+ * arguments (struct scfilter_rule, rules added in order). A rule may
+ * compare with the installing process's own pid (signals to itself
+ * only), known only when the filter is built.
+ *
+ * Sanitizer builds (make check-asan) use an inverted filter (everything
+ * but a denylist: LeakSanitizer needs clone and ptrace at exit); each
+ * program picks its pair with SCFILTER_SANITIZER.
+ *
+ * A filter whose otherwise is SCMP_ACT_TRAP reports before it kills:
+ * scfilter_install() then installs a SIGSYS handler (run once, not
+ * replaceable: the program's filter must kill rt_sigaction(SIGSYS, ...)
+ * itself, SCFILTER_RULES_KEEP_TRAP) that writes "PROG: system call N
+ * (NAME) is outside its seccomp allowlist: killed" to standard error
+ * and dies of SIGSYS, so that the journal, or whoever reads its standard
+ * error, names the call. The kernel logs it too (the filter's log
+ * attribute is set).
+ */
+#ifndef BASTION_SCFILTER_H
+#define BASTION_SCFILTER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <seccomp.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SCFILTER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SCFILTER_SANITIZER 1
+#endif
+#endif
+#ifndef SCFILTER_SANITIZER
+#define SCFILTER_SANITIZER 0
+#endif
+
+/*
+ * A rule on one argument of a system call: action when argument arg
+ * compares (op; mask for SCMP_CMP_MASKED_EQ) with value, or with the
+ * process's own pid (own_pid). op 0: whatever the arguments.
+ */
+struct scfilter_rule {
+	uint32_t action;
+	int nr;
+	enum scmp_compare op;
+	unsigned arg;
+	scmp_datum_t mask;
+	scmp_datum_t value;
+	int own_pid;
+};
+
+#define SCF_ANY(act, sys) { (act), SCMP_SYS(sys), 0, 0, 0, 0, 0 }
+#define SCF_IS(act, sys, a, v) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_EQ, (a), 0, (v), 0 }
+#define SCF_MASKED(act, sys, a, m, v) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_MASKED_EQ, (a), (m), (v), 0 }
+/* the low 32 bits of argument a are v, or the process's pid */
+#define SCF_IS32(act, sys, a, v) SCF_MASKED(act, sys, a, 0xffffffffU, v)
+#define SCF_IS32_SELF(act, sys, a) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_MASKED_EQ, (a), 0xffffffffU, 0, 1 }
+#define SCF_NOT(act, sys, a, v) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_NE, (a), 0, (v), 0 }
+#define SCF_NOT_SELF(act, sys, a) \
+	{ (act), SCMP_SYS(sys), SCMP_CMP_NE, (a), 0, 0, 1 }
+/* With otherwise = SCMP_ACT_TRAP: rt_sigaction for any signal but SIGSYS,
+ * whose reporting handler nobody replaces (rt_sigaction must then not be
+ * in the unconditional list). */
+#define SCFILTER_RULES_KEEP_TRAP \
+	SCF_IS32(SCMP_ACT_KILL_PROCESS, rt_sigaction, 0, SIGSYS), \
+	SCF_NOT(SCMP_ACT_ALLOW, rt_sigaction, 0, SIGSYS)
+
+/* A whole filter. */
+struct scfilter {
+	const char *name;		/* the default action, for the log */
+	uint32_t otherwise;
+	uint32_t listed_action;
+	const int *listed;
+	size_t nlisted;
+	const struct scfilter_rule *checked;
+	size_t nchecked;
+};
+
+#define SCF_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* A filter of two static arrays: the listed calls and the checked ones. */
+#define SCFILTER_OF(otherwise, listed_action, listed, checked) \
+	{ #otherwise, (otherwise), (listed_action), (listed), \
+	    SCF_COUNT(listed), (checked), SCF_COUNT(checked) }
+
+/*
+ * Build f (not yet loaded) into *out, NULL on entry and on failure; the
+ * caller releases it (seccomp_release). who names the program in the
+ * log ("bastiond", "bastion-ship"). 0, or BERR_SYS when the kernel's
+ * seccomp() is not usable (a service manager's filter without "seccomp":
+ * the log says so) or a rule cannot be added, BERR_NOMEM.
+ */
+int scfilter_build(const struct scfilter *f, const char *who,
+    scmp_filter_ctx *out);
+
+/*
+ * Set no_new_privs and load ctx into the calling process (all its
+ * threads must be the caller). 0 or BERR_SYS, logged. Final: there is
+ * no way back.
+ */
+int scfilter_load(scmp_filter_ctx ctx);
+
+/*
+ * Build, load and release f: scfilter_build() and scfilter_load(), plus
+ * the reporting SIGSYS handler when f->otherwise is SCMP_ACT_TRAP (its
+ * lines start "who: "). 0 or as those.
+ */
+int scfilter_install(const struct scfilter *f, const char *who);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * test_ship_sandbox.c - bastion-ship's system call filter (ship/ssandbox.c
+ * on base/scfilter.c), installed for real in a forked child each time:
+ * what shipping needs still works under it (a file written, linked,
+ * renamed and removed, an AF_INET socket, a socketpair, getrandom, a
+ * thread); AF_UNIX and AF_NETLINK sockets fail with EACCES; a call
+ * outside the list (execve, ptrace) kills the process with SIGSYS and,
+ * in the ordinary build, the line on its standard error names the call;
+ * replacing the SIGSYS handler kills it too. /proc/self/status says
+ * "Seccomp: 2" once installed. The e2e test (test_recording_ship.py)
+ * runs the real program under it against a real S3 server.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "scfilter.h"
+#include "ship.h"
+
+/* What the child did: its exit status, and its standard error. */
+struct outcome {
+	int status;
+	char err[1024];
+};
+
+/* Run body in a child with the filter installed; collect its outcome. */
+static void
+run_confined(int (*body)(void), struct outcome *o)
+{
+	int pfd[2];
+	ssize_t k;
+	size_t n = 0;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(pipe(pfd), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], STDERR_FILENO);
+		if (ship_sandbox() != 0)
+			_exit(90);
+		_exit(body());
+	}
+	close(pfd[1]);
+	while (n + 1 < sizeof(o->err) &&
+	    (k = read(pfd[0], o->err + n, sizeof(o->err) - 1 - n)) > 0)
+		n += (size_t)k;
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &o->status, 0), pid);
+}
+
+static int
+seccomp_mode(void)
+{
+	char line[256];
+	FILE *f;
+	int mode = -1;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Seccomp:", 8) == 0)
+			mode = atoi(line + 8);
+	fclose(f);
+	return (mode);
+}
+
+static void *
+thread_main(void *arg)
+{
+	return (arg);
+}
+
+/* The directory the parent made for the child (mkdir is not ship's:
+ * its ledger directory is made before the filter). */
+static char work[64];
+
+/* What ship and fetch do: each step's failure is its own exit code. */
+static int
+allowed_body(void)
+{
+	char a[128], b[128], c[128];
+	unsigned char rnd[16];
+	pthread_t t;
+	void *ret = NULL;
+	int fd, sv[2];
+
+	if (seccomp_mode() != 2)
+		return (10);
+	snprintf(a, sizeof(a), "%s/ledger.tmp", work);
+	snprintf(b, sizeof(b), "%s/ledger", work);
+	snprintf(c, sizeof(c), "%s/fetched.brec", work);
+	if ((fd = open(a, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    write(fd, "x\n", 2) != 2 || fsync(fd) != 0 || close(fd) != 0)
+		return (11);
+	if (rename(a, b) != 0 || link(b, c) != 0 || unlink(b) != 0)
+		return (12);
+	if ((fd = open(c, O_RDONLY | O_CLOEXEC)) < 0 || close(fd) != 0 ||
+	    unlink(c) != 0)
+		return (13);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return (14);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    close(fd) != 0)
+		return (15);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return (16);
+	close(sv[0]);
+	close(sv[1]);
+	/* refused quietly, as glibc's probes expect */
+	if (socket(AF_UNIX, SOCK_STREAM, 0) != -1 || errno != EACCES ||
+	    socket(AF_NETLINK, SOCK_RAW, 0) != -1 || errno != EACCES)
+		return (17);
+	if (pthread_create(&t, NULL, thread_main, work) != 0 ||
+	    pthread_join(t, &ret) != 0 || ret != work)
+		return (18);
+	return (0);
+}
+
+static int
+execve_body(void)
+{
+	char *argv[] = { "/bin/true", NULL };
+
+	execv(argv[0], argv);
+	return (20);		/* not reached: killed */
+}
+
+static int
+ptrace_body(void)
+{
+	(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	return (21);
+}
+
+static int
+packet_socket_body(void)
+{
+	(void)socket(AF_PACKET, SOCK_RAW, 0);
+	return (22);
+}
+
+static int
+sigsys_handler_body(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGSYS, &sa, NULL);
+	return (23);
+}
+
+static void
+test_allowed(void **state)
+{
+	struct outcome o;
+	char tmpl[] = "/tmp/test_ship_sandbox.XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(work, sizeof(work), "%s", tmpl);
+	run_confined(allowed_body, &o);
+	rmdir(tmpl);
+	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
+		fail_msg("status %#x, stderr: %s", o.status, o.err);
+}
+
+/* Killed by SIGSYS, nothing after it; the call named on standard error
+ * when the filter trapped it (name not NULL, ordinary build). */
+static void
+expect_killed(int (*body)(void), const char *name)
+{
+	struct outcome o;
+	char want[96];
+
+	run_confined(body, &o);
+	if (!WIFSIGNALED(o.status) || WTERMSIG(o.status) != SIGSYS)
+		fail_msg("%s: not killed by SIGSYS (status %#x): %s",
+		    name != NULL ? name : "-", o.status, o.err);
+	if (SCFILTER_SANITIZER || name == NULL)
+		return;		/* the inverted filter kills without a word */
+	snprintf(want, sizeof(want), "(%s) is outside its seccomp allowlist: "
+	    "killed\n", name);
+	if (strncmp(o.err, "bastion-ship: system call ", 26) != 0 ||
+	    strstr(o.err, want) == NULL)
+		fail_msg("%s: stderr %s", name, o.err);
+}
+
+static void
+test_execve_kills(void **state)
+{
+	(void)state;
+	expect_killed(execve_body, "execve");
+}
+
+static void
+test_ptrace_kills(void **state)
+{
+	(void)state;
+	if (SCFILTER_SANITIZER)
+		skip();		/* LeakSanitizer needs it */
+	expect_killed(ptrace_body, "ptrace");
+}
+
+static void
+test_other_socket_family_kills(void **state)
+{
+	(void)state;
+	if (SCFILTER_SANITIZER)
+		skip();
+	expect_killed(packet_socket_body, "socket");
+}
+
+static void
+test_sigsys_handler_kept(void **state)
+{
+	(void)state;
+	if (SCFILTER_SANITIZER)
+		skip();
+	/* killed outright, before any handler could run */
+	expect_killed(sigsys_handler_body, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowed),
+		cmocka_unit_test(test_execve_kills),
+		cmocka_unit_test(test_ptrace_kills),
+		cmocka_unit_test(test_other_socket_family_kills),
+		cmocka_unit_test(test_sigsys_handler_kept),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
