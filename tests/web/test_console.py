@@ -8,7 +8,8 @@ The main flow: bob enrols a browser credential with the code from
 without a reload, approves it (gina's ssh session starts), watches it
 live and ends it; carol searches, replays and verifies the recording,
 downloads the bundle, which bastion-verify accepts, and the month's CSV,
-which Python's csv module reads; bob opens a notification's link to one
+which Python's csv module reads; the report page's files section shows a
+real sftp upload's totals and its declaration still open; bob opens a notification's link to one
 request before signing in and approves it there. And the refusals: no
 credential, a wrong secret, an engineer, an action without a fresh
 assertion, a replayed assertion, a script in a reason or a command.
@@ -32,6 +33,7 @@ from selenium.webdriver.common.virtual_authenticator import Credential
 
 from harness import util
 from test_approvals import waiting
+from test_file_declarations import upload
 from test_recording_encryption import MARKER, keys, start, typed_session  # noqa: F401
 from webharness import Console, Webd
 
@@ -330,6 +332,54 @@ def test_carol_finds_replays_verifies_and_downloads_a_recording(console,
     assert row["recording_status"] == "sealed"
     assert [x["session"] for x in rows if x["engineer"] == "alice"] == [
         sid], rows
+    assert b.violations() == []
+
+
+@pytest.fixture
+def console_files(cast, webd_bin, web_static, browser, tmp_path):
+    """open_console() with work_record: true, so that every file through
+    the airlock opens its session's declaration (docs/FILES.md)."""
+    def go(world):
+        world.top["work_record"] = True
+        world.start_bastion()
+    c = open_console(cast, webd_bin, web_static, browser, tmp_path, go)
+    yield c
+    c[2].stop()
+
+
+def table_rows(b, css):
+    """The rows of the table under css as {data-col: text}."""
+    return b.d.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0] + "
+        "' tbody tr')).map(tr => Object.fromEntries(Array.from(tr.cells)"
+        ".map(td => [td.dataset.col, td.textContent])))", css)
+
+
+def test_carol_s_report_shows_the_files_moved_and_an_open_declaration(
+        console_files, tmp_path):
+    """alice's sftp upload (no terminal: nobody could ask her, so its
+    declaration stays open) is in the report page's files section: the
+    month's files in per vendor, and the open declaration with its
+    session, engineer, device and file."""
+    world, p, webd, con = console_files
+    b = con.b
+    sid, dest, _ = upload(world, p["alice"], tmp_path, size=4096)
+    enrol(world, p["carol"], con)
+    sign_in(con, "carol", "監査者")
+    b.wait_text("#report-files-moved", "acme", timeout=30)
+    assert table_rows(b, "#report-files-moved") == [{
+        "vendor": "acme", "direction": "持ち込み（機器へ）", "files": "1",
+        "bytes": "4096", "refused": "0"}]
+    assert "今月移動したファイル" in b.text("#report-files")
+    assert "未回答のファイル申告" in b.text("#report-files")
+    [d] = table_rows(b, "#report-declarations")
+    assert d["session"] == sid and d["engineer"] == "alice", d
+    assert d["vendor"] == "acme" and d["device"] == "ct-scanner", d
+    assert d["files"] == "1" and d["bytes"] == "4096", d
+    assert str(dest) in d["list"], d
+    assert d["since"], d
+    assert b.d.find_elements("css selector", "#report-files-truncated") == []
+    b.shot("console-report-files")
     assert b.violations() == []
 
 

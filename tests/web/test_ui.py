@@ -193,8 +193,17 @@ class Scene:
                                "2026-12-07T09:00:00+09:00,gina,pacs\r\n"))
             sock.sendall(exit_frame(0))
             return
-        self.send(sock, [{"started": 1765090000, "engineer": "gina",
-                          "device": "pacs", "approval": "bob"}])
+        # report --json's shape (docs/AUDIT.md): the sessions, and a
+        # files section whose counts overflowed and whose declarations
+        # the store could not give (the real one: test_console.py)
+        self.send(sock, {"sessions": [{"started": 1765090000,
+                                       "engineer": "gina", "device": "pacs",
+                                       "approval": "bob"}],
+                         "files": {"moved": [{
+                             "vendor": "globex", "direction": "out",
+                             "files": 2, "bytes": 70000, "refused": 1}],
+                             "truncated": True,
+                             "open_declarations": None}})
 
 
 @pytest.fixture
@@ -272,6 +281,12 @@ def test_auditor_page(scene, browser, webd):
     s, con = enrol_and_sign_in(scene, browser, webd, "auditor")
     browser.wait_text("#recordings-list", "gina")
     browser.wait_text("#report-list", "pacs")
+    browser.wait_text("#report-files-moved", "globex")
+    assert con.find('#report-files-moved td[data-col="direction"]').text \
+        == "持ち出し（機器から）"
+    assert con.find('#report-files-moved td[data-col="refused"]').text == "1"
+    browser.wait_text("#report-files-truncated", "一部")
+    browser.wait_text("#report-declarations-unread", "読めませんでした")
     browser.shot("ui-auditor")
     # search: the filters become the verb's options
     con.fill("#search-engineer", "gina")

@@ -4,7 +4,9 @@
  * verified (signature and chain status shown plainly), its evidence
  * bundle downloaded (an export: prepared, confirmed with the security
  * key, committed; the bundle is what `bastion-verify` checks offline);
- * the month's report, and the same as CSV. An encrypted recording plays
+ * the month's report (its sessions, then its files section: the files
+ * moved per vendor and direction, and the file declarations still open,
+ * docs/FILES.md), and the same as CSV. An encrypted recording plays
  * only where bastiond may unlock it (audited); else the page says to
  * replay it offline with the auditor's key.
  */
@@ -92,11 +94,33 @@ B.pages.auditor = function (main) {
     B.notice(B.t("bundle.done"), "ok");
   });
 
+  /* `report --json`'s "files": {moved: [{vendor, direction, files,
+   * bytes, refused}], truncated, open_declarations: [...] or null when
+   * the state store could not be read} */
+  const filesSection = files => {
+    const moved = (Array.isArray(files.moved) ? files.moved : []).map(m =>
+      Object.assign({}, m, {direction: B.t(m.direction === "out" ? "report.files.out" : "report.files.in")}));
+    const open = files.open_declarations;
+    return B.el("div", {id: "report-files"},
+      B.el("h3", {text: B.t("report.files.moved")}),
+      B.el("div", {id: "report-files-moved"},
+        B.table(moved, ["vendor", "direction", "files", "bytes", "refused"])),
+      files.truncated ? B.el("p", {class: "status-bad", id: "report-files-truncated",
+        text: B.t("report.files.truncated")}) : null,
+      B.el("h3", {text: B.t("report.files.open")}),
+      Array.isArray(open) ?
+        B.el("div", {id: "report-declarations"},
+          B.table(open, ["session", "engineer", "vendor", "device", "since", "files", "bytes", "list"])) :
+        B.el("p", {class: "status-bad", id: "report-declarations-unread", text: B.t("report.files.unread")}));
+  };
+
   const month = B.el("input", {id: "report-month", type: "month"});
   const loadReport = B.guard(async () => {
     const q = month.value ? "?month=" + encodeURIComponent(month.value) : "";
-    const rows = await B.api("GET", "/api/list/report" + q);
-    B.clear(report).append(B.table(Array.isArray(rows) ? rows : rows.sessions || []));
+    const doc = await B.api("GET", "/api/list/report" + q);
+    B.clear(report).append(B.table(Array.isArray(doc) ? doc : doc.sessions || []));
+    if (doc && typeof doc.files === "object" && doc.files !== null)
+      report.append(filesSection(doc.files));
   });
   const csv = B.guard(async () => {
     const q = month.value ? "?month=" + encodeURIComponent(month.value) : "";
