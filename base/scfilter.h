@@ -79,6 +79,42 @@ struct scfilter_rule {
 	SCF_IS32(SCMP_ACT_KILL_PROCESS, rt_sigaction, 0, SIGSYS), \
 	SCF_NOT(SCMP_ACT_ALLOW, rt_sigaction, 0, SIGSYS)
 
+/*
+ * What every confined program of the bastion does, whatever else it
+ * does: each allowlist starts with these two and adds its own.
+ * SCFILTER_CALLS_IO: the descriptors it holds, sockets included (no new
+ * socket, no open: each program decides those), waiting on them, and
+ * glibc's second looks at a file (access, readlink).
+ * SCFILTER_CALLS_RUNTIME: memory, time, identity, randomness, signal
+ * masks (not handlers: rt_sigaction is the program's), threads' locks,
+ * the end.
+ */
+#define SCFILTER_CALLS_IO \
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), \
+	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), \
+	SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(fcntl), \
+	SCMP_SYS(ioctl), SCMP_SYS(fstat), SCMP_SYS(newfstatat), \
+	SCMP_SYS(statx), SCMP_SYS(stat), SCMP_SYS(fsync), \
+	SCMP_SYS(fdatasync), SCMP_SYS(pipe2), SCMP_SYS(eventfd2), \
+	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg), \
+	SCMP_SYS(sendmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendmmsg), \
+	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname), \
+	SCMP_SYS(getpeername), SCMP_SYS(shutdown), SCMP_SYS(poll), \
+	SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6), \
+	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(readlink)
+#define SCFILTER_CALLS_RUNTIME \
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), \
+	SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(clock_gettime), \
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), \
+	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getpid), \
+	SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid), \
+	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), \
+	SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(sysinfo), \
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), \
+	SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack), SCMP_SYS(futex), \
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield), \
+	SCMP_SYS(getrlimit), SCMP_SYS(exit), SCMP_SYS(exit_group)
+
 /* A whole filter. */
 struct scfilter {
 	const char *name;		/* the default action, for the log */

@@ -66,44 +66,21 @@ struct sandbox_user {
 };
 
 /* What a child may do: its loops, its sockets, memory, time, signals to
- * itself, its logs. socket, kill, tgkill, prlimit64 and openat are
- * allowed below with their arguments checked. */
+ * itself, its logs (base/scfilter.h's common calls; glibc may look at
+ * /etc/localtime or /etc/passwd again: opens are read-only, below, and
+ * worker_user's permissions decide). socket, kill, tgkill, prlimit64 and
+ * openat are allowed below with their arguments checked. */
 static const int sandbox_allow[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(pread64), SCMP_SYS(pwrite64),
-	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg),
-	SCMP_SYS(sendmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendmmsg),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
-	SCMP_SYS(pselect6), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
-	SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(timerfd_create),
-	SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
-	SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(fcntl),
-	SCMP_SYS(ioctl), SCMP_SYS(lseek), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(stat),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-	/* the sockets it holds (no new ones: see socket below) */
-	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername), SCMP_SYS(shutdown),
-	/* memory */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(mprotect), SCMP_SYS(madvise),
-	/* time, identity, its own signals, threads' locks */
-	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
-	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
-	SCMP_SYS(getegid), SCMP_SYS(getrandom), SCMP_SYS(uname),
-	SCMP_SYS(sysinfo), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
-	SCMP_SYS(sigaltstack), SCMP_SYS(alarm), SCMP_SYS(setitimer),
-	SCMP_SYS(getitimer), SCMP_SYS(futex), SCMP_SYS(set_robust_list),
-	SCMP_SYS(rseq), SCMP_SYS(sched_yield), SCMP_SYS(getrlimit),
-	/* the end */
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
-	/* glibc may look at /etc/localtime or /etc/passwd again; opens are
-	 * read-only (below) and worker_user's permissions decide */
-	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(readlink),
+	SCFILTER_CALLS_IO,
+	SCFILTER_CALLS_RUNTIME,
+	/* its loops */
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
+	SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime),
+	SCMP_SYS(timerfd_gettime),
+	/* its signal handlers and timers */
+	SCMP_SYS(rt_sigaction), SCMP_SYS(alarm), SCMP_SYS(setitimer),
+	SCMP_SYS(getitimer),
 };
 
 /* Sanitizer builds: everything but these (see the top of the file). */
