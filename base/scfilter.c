@@ -29,14 +29,17 @@ scfilter_rule_add(scmp_filter_ctx ctx, const struct scfilter_rule *r,
     uint32_t self)
 {
 	scmp_datum_t v = r->own_pid ? self : r->value;
+	struct scmp_arg_cmp cmp;
 
 	if (r->op == 0)
 		return (seccomp_rule_add(ctx, r->action, r->nr, 0));
-	if (r->op == SCMP_CMP_MASKED_EQ)
-		return (seccomp_rule_add(ctx, r->action, r->nr, 1,
-		    SCMP_CMP(r->arg, r->op, r->mask, v)));
-	return (seccomp_rule_add(ctx, r->action, r->nr, 1,
-	    SCMP_CMP(r->arg, r->op, v)));
+	/* masked: (arg & datum_a) == datum_b; else arg OP datum_a */
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.arg = r->arg;
+	cmp.op = r->op;
+	cmp.datum_a = r->op == SCMP_CMP_MASKED_EQ ? r->mask : v;
+	cmp.datum_b = r->op == SCMP_CMP_MASKED_EQ ? v : 0;
+	return (seccomp_rule_add_array(ctx, r->action, r->nr, 1, &cmp));
 }
 
 /*

@@ -82,6 +82,9 @@ static const int ssandbox_deny[] = {
 
 static const struct scfilter_rule ssandbox_deny_checked[] = {
 	SCF_NOT_SELF(SCMP_ACT_KILL_PROCESS, kill, 0),
+	/* as in the allowlist */
+	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
+	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_NETLINK),
 };
 
 static const struct scfilter ssandbox_strict = SCFILTER_OF(
