@@ -106,7 +106,7 @@ do_fetch(const struct policy *pol, const char *id, const char *dir,
 		return (1);
 	}
 	/* before the first byte from the store (ssandbox.c) */
-	if (ship_sandbox() != 0) {
+	if (ship_sandbox(&s) != 0) {
 		s3_close(&s);
 		return (1);
 	}
@@ -155,7 +155,7 @@ do_ship(const struct policy *pol, const char *pubfile, int once)
 	(void)sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* before the first byte from the store (ssandbox.c) */
-	if (ship_sandbox() != 0) {
+	if (ship_sandbox(&sh.s3) != 0) {
 		shipper_free(&sh);
 		reckey_free(pub);
 		return (1);

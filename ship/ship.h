@@ -234,11 +234,12 @@ int ship_fetch(const struct s3 *s, const char *id, const char *dir,
 
 /*
  * Install bastion-ship's system call filter in the calling process (no
- * other thread running yet): from then on only what shipping and
- * fetching need; anything else names the call on standard error and
- * kills the process (SIGSYS). 0, or BERR_SYS (logged): the caller exits
- * without touching the network (fail closed).
+ * other thread running yet), for the store s (its endpoint decides the
+ * socket families): from then on only what shipping and fetching need;
+ * anything else names the call on standard error and kills the process
+ * (SIGSYS). 0, or BERR_SYS (logged): the caller exits without touching
+ * the network (fail closed).
  */
-int ship_sandbox(void);
+int ship_sandbox(const struct s3 *s);
 
 #endif

@@ -7,17 +7,17 @@
  * (bastion/sandbox.c).
  *
  * What ship and fetch do from then on: HTTP(S) requests with libcurl
- * (new AF_INET or AF_INET6 sockets for each, connect, poll; the threaded
- * resolver's thread and socketpair), OpenSSL (CA files read, getrandom),
- * the spool and the ledger read, the ledger and fetched files written
- * (create, link, rename, unlink, fsync; memfds for small bodies), the
- * audit chain appended (flock, ftruncate of a torn line), memory, time,
- * signals to itself. A socket
- * of any other family is refused: AF_UNIX and AF_NETLINK fail with
- * EACCES (glibc's nscd probe, getaddrinfo's interface query fall back
- * quietly), any other kills. Paths are out of a filter's reach: the
- * unit's ReadWritePaths= and the ship user's permissions decide which
- * files; the filter decides which calls.
+ * (new sockets for each, connect, poll; the threaded resolver's thread
+ * and socketpair), OpenSSL (CA files read, getrandom), the spool and the
+ * ledger read, the ledger and fetched files written (create, link,
+ * rename, unlink, fsync; memfds for small bodies), the audit chain
+ * appended (flock, ftruncate of a torn line), memory, time, signals to
+ * itself. Sockets of the endpoint's Internet family only (an address's
+ * own, both for a name); AF_UNIX and AF_NETLINK fail with EACCES
+ * (glibc's nscd probe, getaddrinfo's interface query fall back quietly),
+ * any other family kills. Paths are out of a filter's reach: the unit's
+ * ReadWritePaths= and the ship user's permissions decide which files;
+ * the filter decides which calls.
  *
  * Anything else kills the process: the filter traps, the handler of
  * scfilter.c writes "bastion-ship: system call N (NAME) is outside its
@@ -29,8 +29,11 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
+#include "log.h"
 #include "scfilter.h"
 #include "ship.h"
 
@@ -64,8 +67,7 @@ static const struct scfilter_rule ssandbox_allow_checked[] = {
 	SCF_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
 	SCF_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
 	SCF_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
-	SCF_IS(SCMP_ACT_ALLOW, socket, 0, AF_INET),
-	SCF_IS(SCMP_ACT_ALLOW, socket, 0, AF_INET6),
+	/* AF_INET, AF_INET6: as the endpoint needs (ship_sandbox) */
 	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
 	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_NETLINK),
 	SCF_IS(SCMP_ACT_ALLOW, socketpair, 0, AF_UNIX),
@@ -93,9 +95,52 @@ static const struct scfilter ssandbox_sanitizer = SCFILTER_OF(
     SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, ssandbox_deny,
     ssandbox_deny_checked);
 
-int
-ship_sandbox(void)
+/*
+ * The Internet families the endpoint needs (host is "HOST[:PORT]"): an
+ * address names its own ("[...]" IPv6, a dotted quad IPv4); a name needs
+ * both (the resolver's queries, either kind of answer).
+ */
+static void
+ssandbox_families(const char *host, int *v4, int *v6)
 {
-	return (scfilter_install(SCFILTER_SANITIZER ? &ssandbox_sanitizer :
-	    &ssandbox_strict, "bastion-ship"));
+	struct in_addr a;
+	char h[64];
+	size_t n = strcspn(host, ":");
+
+	*v4 = *v6 = 1;
+	if (host[0] == '[')
+		*v4 = 0;
+	else if (n < sizeof(h)) {
+		memcpy(h, host, n);
+		h[n] = '\0';
+		if (inet_pton(AF_INET, h, &a) == 1)
+			*v6 = 0;
+	}
+}
+
+int
+ship_sandbox(const struct s3 *s)
+{
+	static const struct scfilter_rule inet4 =
+	    SCF_IS(SCMP_ACT_ALLOW, socket, 0, AF_INET);
+	static const struct scfilter_rule inet6 =
+	    SCF_IS(SCMP_ACT_ALLOW, socket, 0, AF_INET6);
+	struct scfilter_rule rules[SCF_COUNT(ssandbox_allow_checked) + 2];
+	struct scfilter f = ssandbox_strict;
+	size_t n = SCF_COUNT(ssandbox_allow_checked);
+	int v4, v6;
+
+	if (SCFILTER_SANITIZER)
+		return (scfilter_install(&ssandbox_sanitizer, "bastion-ship"));
+	ssandbox_families(s->host, &v4, &v6);
+	memcpy(rules, ssandbox_allow_checked, sizeof(ssandbox_allow_checked));
+	if (v4)
+		rules[n++] = inet4;
+	if (v6)
+		rules[n++] = inet6;
+	f.checked = rules;
+	f.nchecked = n;
+	log_debug("sandbox: sockets for %s: %s%s%s", s->host,
+	    v4 ? "AF_INET" : "", v4 && v6 ? " " : "", v6 ? "AF_INET6" : "");
+	return (scfilter_install(&f, "bastion-ship"));
 }

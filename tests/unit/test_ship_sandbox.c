@@ -3,7 +3,8 @@
  * on base/scfilter.c), installed for real in a forked child each time:
  * what shipping needs still works under it (a file written, linked,
  * renamed and removed, an AF_INET socket, a socketpair, getrandom, a
- * thread); AF_UNIX and AF_NETLINK sockets fail with EACCES; a call
+ * thread); AF_UNIX and AF_NETLINK sockets fail with EACCES; only the
+ * endpoint's Internet family is allowed (both for a name); a call
  * outside the list (execve, ptrace) kills the process with SIGSYS and,
  * in the ordinary build, the line on its standard error names the call;
  * replacing the SIGSYS handler kills it too. /proc/self/status says
@@ -39,16 +40,22 @@ struct outcome {
 	char err[1024];
 };
 
+/* The store's endpoint the filter is made for (its socket families). */
+static const char *endpoint = "127.0.0.1:9000";
+
 /* Run body in a child with the filter installed; collect its outcome. */
 static void
 run_confined(int (*body)(void), struct outcome *o)
 {
+	struct s3 s;
 	int pfd[2];
 	ssize_t k;
 	size_t n = 0;
 	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
+	memset(&s, 0, sizeof(s));
+	snprintf(s.host, sizeof(s.host), "%s", endpoint);
 	assert_int_equal(pipe(pfd), 0);
 	fflush(stdout);
 	fflush(stderr);
@@ -57,7 +64,7 @@ run_confined(int (*body)(void), struct outcome *o)
 	if (pid == 0) {
 		close(pfd[0]);
 		dup2(pfd[1], STDERR_FILENO);
-		if (ship_sandbox() != 0)
+		if (ship_sandbox(&s) != 0)
 			_exit(90);
 		_exit(body());
 	}
@@ -137,6 +144,20 @@ allowed_body(void)
 	return (0);
 }
 
+/* A socket of the family and type below, closed again. */
+static int sock_family = AF_INET, sock_type = SOCK_STREAM;
+
+static int
+socket_body(void)
+{
+	int fd;
+
+	if ((fd = socket(sock_family, sock_type, 0)) < 0)
+		return (30);
+	close(fd);
+	return (0);
+}
+
 static int
 execve_body(void)
 {
@@ -151,13 +172,6 @@ ptrace_body(void)
 {
 	(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	return (21);
-}
-
-static int
-packet_socket_body(void)
-{
-	(void)socket(AF_PACKET, SOCK_RAW, 0);
-	return (22);
 }
 
 static int
@@ -207,6 +221,24 @@ expect_killed(int (*body)(void), const char *name)
 		fail_msg("%s: stderr %s", name, o.err);
 }
 
+/* Killed, or else (no name) exit 0, for a socket of family and type. */
+static void
+expect_socket(int family, int type, const char *killed)
+{
+	struct outcome o;
+
+	sock_family = family;
+	sock_type = type;
+	if (killed != NULL) {
+		expect_killed(socket_body, killed);
+		return;
+	}
+	run_confined(socket_body, &o);
+	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
+		fail_msg("socket(%d) for %s: status %#x: %s", family, endpoint,
+		    o.status, o.err);
+}
+
 static void
 test_execve_kills(void **state)
 {
@@ -229,7 +261,26 @@ test_other_socket_family_kills(void **state)
 	(void)state;
 	if (SCFILTER_SANITIZER)
 		skip();
-	expect_killed(packet_socket_body, "socket");
+	expect_socket(AF_PACKET, SOCK_RAW, "socket");
+}
+
+/* The endpoint's families: an IPv4 address, an IPv6 one, a name. */
+static void
+test_socket_families_of_the_endpoint(void **state)
+{
+	(void)state;
+	if (SCFILTER_SANITIZER)
+		skip();
+	endpoint = "127.0.0.1:9000";
+	expect_socket(AF_INET, SOCK_STREAM, NULL);
+	expect_socket(AF_INET6, SOCK_STREAM, "socket");
+	endpoint = "[::1]:9000";
+	expect_socket(AF_INET6, SOCK_STREAM, NULL);
+	expect_socket(AF_INET, SOCK_STREAM, "socket");
+	endpoint = "s3.example.org";
+	expect_socket(AF_INET, SOCK_DGRAM, NULL);
+	expect_socket(AF_INET6, SOCK_DGRAM, NULL);
+	endpoint = "127.0.0.1:9000";
 }
 
 static void
@@ -250,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_execve_kills),
 		cmocka_unit_test(test_ptrace_kills),
 		cmocka_unit_test(test_other_socket_family_kills),
+		cmocka_unit_test(test_socket_families_of_the_endpoint),
 		cmocka_unit_test(test_sigsys_handler_kept),
 	};
 
