@@ -46,15 +46,11 @@
 
 /* The refusal of the whole command (NULL: parse it), for the engineer. */
 static const char *
-scp_refusal(const struct policy_files *pf, const struct scp_cmd *c,
-    char *why, size_t whylen)
+scp_refusal(const struct policy_files *pf, const struct scp_cmd *c)
 {
-	if (pf->legacy_scp == POLICY_SCP_REFUSE) {
-		relay_fmt(why, whylen, "legacy scp (scp -O) is refused by the "
-		    "files: policy (legacy_scp: refuse); use scp without -O, "
-		    "or sftp");
-		return (why);
-	}
+	if (pf->legacy_scp == POLICY_SCP_REFUSE)
+		return ("legacy scp (scp -O) is refused by the files: policy "
+		    "(legacy_scp: refuse); use scp without -O, or sftp");
 	if (c->upload && !(pf->directions & POLICY_FILES_IN))
 		return ("files may not be copied to this device (policy: "
 		    "files: directions)");
@@ -91,14 +87,13 @@ int
 relay_scp_gate(struct sess *S)
 {
 	struct scp_cmd c;
-	char why[512], buf[256];
+	char buf[256];
 	const char *no;
 	int r;
 
 	if ((r = scp_applies(S, &c, buf, sizeof(buf))) == 0)
 		return (0);
-	no = r < 0 ? buf : scp_refusal(relay_sftp_policy(S), &c, why,
-	    sizeof(why));
+	no = r < 0 ? buf : scp_refusal(relay_sftp_policy(S), &c);
 	if (no == NULL)
 		return (0);
 	audit_ev(BEV_SFTP_REFUSED, "session", S->sid, "user", S->au.who->name,
@@ -284,6 +279,10 @@ scp_can_read(struct sess *S, int from_device)
 	const struct sftp_q *q = from_device ? &F->to_vendor : &F->to_dev;
 
 	if (F->closed || q->n - q->off > SFTP_Q_SOFT)
+		return (0);
+	/* new files come from the source: it waits while the window's
+	 * records are spent (the monitor's audit flood limit) */
+	if (!scp_from_sink(F, from_device) && sftp_records_full(S))
 		return (0);
 	return (scp_room(F->scp, scp_from_sink(F, from_device)));
 }

@@ -559,7 +559,7 @@ sftp_feed(struct sess *S, int from_device, const uint8_t *p, size_t n)
 
 /* So many files were recorded in this window that the engineer's next
  * requests wait for the next (the 1 s timer pumps again). */
-static int
+int
 sftp_records_full(struct sess *S)
 {
 	const struct burst *b = &S->R->sftp->recs;

@@ -77,6 +77,9 @@ void sftp_malformed(struct sess *S, int from_device, const char *why);
 /* The end of a malformed channel, told and audited by the caller: exit
  * status 1 (unless the device gave one), end_reason, both sides closed. */
 void sftp_close_channel(struct sess *S, const char *end_reason);
+/* So many files were recorded in this window (SFTP_RECORDS_BURST) that
+ * the side that starts new files waits for the next: 1 or 0. */
+int sftp_records_full(struct sess *S);
 /* A file finished (sftp_record_fn, arg: the session): its EVENT
  * "file.transfer" and audit event. */
 void sftp_record_cb(void *arg, const struct sftp_record *r);

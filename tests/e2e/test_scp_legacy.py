@@ -300,3 +300,46 @@ def test_pscp_scp_mode_recorded(putty, tmp_path, build_dir):  # noqa: F811
     assert x.returncode == 0, x.stdout + x.stderr
     assert list(files.values()) == [data]
     assert re.search(r"0001-out-dev-fw\.bin", x.stdout), x.stdout
+
+
+def test_pscp_scp_mode_over_the_limit_refused(putty, tmp_path):  # noqa: F811
+    world, target, run = putty
+    world.vendors["initech"]["files"] = {"max_file_size": "512K"}
+    world.write_policy()
+    world.bastion.restart()
+    big = os.urandom(MIB)
+    (tmp_path / "big.bin").write_bytes(big)
+    dest = tmp_path / "dev-big.bin"
+    r, _ = run("pscp", "-scp", "-q", str(tmp_path / "big.bin"),
+               "%s:%s" % (target, dest))
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode != 0
+    assert "larger than the limit of 524288 bytes for one file" in err, err
+    assert not dest.exists()
+    ev = wait_transfer(world, direction="in", path=str(dest))
+    assert ev["result"] == "refused" and ev["bytes"] == "0", ev
+
+
+def test_many_files_wait_for_the_next_audit_window(cast, tmp_path):
+    """Past 400 records in 10 s the source waits for the next window (the
+    monitor kills a child that hands it over 1000 audit lines in 10 s)."""
+    from datetime import datetime
+    world, p = start(cast)
+    tree = tmp_path / "many"
+    tree.mkdir()
+    for i in range(420):
+        (tree / ("f%03d" % i)).write_bytes(b"%d\n" % i)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    r = scp(p["alice"], "-O", "-r", str(tree),
+            "alice+ct-scanner@bastion:%s/" % inbox, timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert len(os.listdir(inbox / "many")) == 420
+    evs = util.wait_until(lambda: (lambda e: e if len(e) == 420 else None)(
+        transfers(world, direction="in")), 20, what="420 records")
+    assert all(e["result"] == "ok" for e in evs)
+
+    def when(e):
+        return datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    waited = (when(evs[400]) - when(evs[0])).total_seconds()
+    assert waited >= 8, "the 401st file came %.1f s after the first" % waited
