@@ -546,7 +546,8 @@ recfiles_finish(struct recfiles *x, FILE *out)
 		bad++;
 	}
 	if (files == 0) {
-		fprintf(out, "no SFTP file transfer in this recording\n");
+		fprintf(out, "no file transfer (SFTP or scp -O) in this "
+		    "recording\n");
 		return (2);
 	}
 	if (bad == 0)

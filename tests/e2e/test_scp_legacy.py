@@ -343,3 +343,31 @@ def test_many_files_wait_for_the_next_audit_window(cast, tmp_path):
         return datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
     waited = (when(evs[400]) - when(evs[0])).total_seconds()
     assert waited >= 8, "the 401st file came %.1f s after the first" % waited
+
+
+def test_the_devices_refusals_pass_through_and_are_recorded(cast, tmp_path):
+    world, p = start(cast)
+    (tmp_path / "a.bin").write_bytes(b"a" * 100)
+    (tmp_path / "b.bin").write_bytes(b"b" * 100)
+    nowhere = tmp_path / "no" / "such" / "dir"
+    # one file into a folder that is not there: the device refuses its C
+    # line; recorded failed with the device's words
+    r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
+            "alice+ct-scanner@bastion:%s/a.bin" % nowhere, timeout=30)
+    assert r.returncode != 0
+    assert "No such file or directory" in r.stderr, r.stderr
+    assert "malformed" not in r.stderr
+    ev = wait_transfer(world, direction="in", path="%s/a.bin" % nowhere)
+    assert ev["result"] == "failed" and ev["bytes"] == "0", ev
+    assert "the device answered" in ev["reason"], ev
+    # two files (-d): the device refuses before its first \0
+    r = scp(p["alice"], "-O", str(tmp_path / "a.bin"),
+            str(tmp_path / "b.bin"),
+            "alice+ct-scanner@bastion:%s" % nowhere, timeout=30)
+    assert r.returncode != 0 and "malformed" not in r.stderr, r.stderr
+    assert not world.bastion.audit_events(event="sftp.malformed")
+    # a download of a file that is not there
+    r = scp(p["alice"], "-O", "alice+ct-scanner@bastion:%s/x" % nowhere,
+            str(tmp_path / "x"), timeout=30)
+    assert r.returncode != 0 and "No such file" in r.stderr, r.stderr
+    assert not world.bastion.audit_events(event="sftp.malformed")
