@@ -40,7 +40,6 @@
 #include "scp.h"
 #include "touch.h"
 
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #define SCP_ROUNDS	64
 
