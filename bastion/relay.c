@@ -420,6 +420,9 @@ relay_run(struct sess *S, ssh_message first_fwd)
 	if (!R->done && S->kind == SESS_SUBSYSTEM && S->command != NULL &&
 	    strcmp(S->command, "sftp") == 0 && relay_sftp_start(S) != 0)
 		relay_end(S, "out of memory");
+	/* scp -O, parsed (relay_scp.c, docs/FILES.md "Legacy scp") */
+	if (!R->done && relay_scp_start(S) != 0)
+		relay_end(S, "the scp parser could not start");
 	if (first_fwd != NULL) {
 		if (R->done)
 			ssh_message_reply_default(first_fwd);

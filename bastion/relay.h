@@ -230,6 +230,10 @@ int relay_sftp_start(struct sess *S);
 void relay_sftp_end(struct sess *S);
 int relay_sftp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev);
 int relay_sftp_idle(const struct sess *S, int to_device);
+/* relay_scp.c: scp -O on an exec channel, parsed (docs/FILES.md "Legacy
+ * scp"): 0 (also when S is not one, or legacy_scp: opaque), or -1 (out of
+ * memory, recording failed). The rest goes through relay_sftp_*. */
+int relay_scp_start(struct sess *S);
 /* relay_export.c: the monitor's decision on file export request id
  * (MANS_EXPORT, enum mm_exp): the held download's OPEN answered. */
 void relay_export_decided(struct sess *S, int64_t id, int status,

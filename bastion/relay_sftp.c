@@ -82,6 +82,19 @@ sftp_q_flush(ssh_channel dst, struct sftp_q *q)
 	return ((ssize_t)(before - (q->n - q->off)));
 }
 
+ssize_t
+sftp_q_flush_both(struct sess *S)
+{
+	struct relay_sftp *F = S->R->sftp;
+	ssize_t a, b;
+
+	if ((a = sftp_q_flush(S->dch, &F->to_dev)) < 0 && !F->closed)
+		return (-1);
+	if ((b = sftp_q_flush(S->vch, &F->to_vendor)) < 0 && !F->closed)
+		return (-1);
+	return ((a > 0 ? a : 0) + (b > 0 ? b : 0));
+}
+
 static size_t
 sftp_q_len(const struct sftp_q *q)
 {
@@ -89,7 +102,7 @@ sftp_q_len(const struct sftp_q *q)
 }
 
 /* A file finished: the recording's EVENT and the audit event. */
-static void
+void
 sftp_record_cb(void *arg, const struct sftp_record *r)
 {
 	struct sess *S = arg;
@@ -133,25 +146,6 @@ relay_sftp_policy(const struct sess *S)
 }
 
 int
-relay_sftp_legacy_gate(struct sess *S)
-{
-	const struct policy_files *pf = relay_sftp_policy(S);
-
-	if (S->kind != SESS_EXEC || !touch_is_transfer(S->kind, S->command) ||
-	    !pf->set || pf->legacy_scp)
-		return (0);
-	audit_ev(BEV_SFTP_REFUSED, "session", S->sid, "user", S->au.who->name,
-	    "device", S->dev != NULL ? S->dev->name : NULL, "kind", "scp",
-	    "path", "-", "reason", "legacy scp (scp -O) refused by the "
-	    "files: policy", NULL);
-	sess_tell(S, "bastion: legacy scp (scp -O) is not allowed to %s: "
-	    "its files are checked and recorded one by one only over SFTP "
-	    "(policy: files: legacy_scp: refuse). Use scp without -O, or "
-	    "sftp.\n", S->dev != NULL ? S->dev->name : "this device");
-	return (-1);
-}
-
-int
 relay_sftp_start(struct sess *S)
 {
 	struct relay_sftp *F;
@@ -179,6 +173,7 @@ relay_sftp_end(struct sess *S)
 
 	if (F == NULL)
 		return;
+	relay_scp_end(S);		/* scp -O: relay_scp.c */
 	relay_airlock_end(S);		/* quarantined bytes vanish */
 	sftp_track_free(F->track);	/* open files: "incomplete" */
 	sftp_reasm_clear(&F->from_v);
@@ -196,7 +191,8 @@ relay_sftp_idle(const struct sess *S, int to_device)
 
 	if (F == NULL)
 		return (1);
-	return (sftp_q_len(to_device ? &F->to_dev : &F->to_vendor) == 0);
+	return (sftp_q_len(to_device ? &F->to_dev : &F->to_vendor) == 0 &&
+	    relay_scp_idle(S, to_device));
 }
 
 /* Pure: what the files: policy pf says of request m (fi: the file its
@@ -321,12 +317,22 @@ sftp_malformed(struct sess *S, int from_device, const char *why)
 	sess_tell(S, "bastion: sftp: a malformed packet %s (%s); this "
 	    "transfer channel is closed\n", from_device ? "from the device" :
 	    "from your client", why);
+	relay_fmt(text, sizeof(text), "malformed sftp packet %s", from_device ?
+	    "from the device" : "from the client");
+	sftp_close_channel(S, text);
+}
+
+void
+sftp_close_channel(struct sess *S, const char *end_reason)
+{
+	struct relay *R = S->R;
+
+	R->sftp->closed = 1;
 	if (!R->got_exit_status && !R->got_exit_signal) {
 		R->got_exit_status = 1;
 		R->exit_status = 1;
 	}
-	relay_fmt(R->end_reason, sizeof(R->end_reason), "malformed sftp "
-	    "packet %s", from_device ? "from the device" : "from the client");
+	relay_fmt(R->end_reason, sizeof(R->end_reason), "%s", end_reason);
 	if (S->dch != NULL && ssh_channel_is_open(S->dch))
 		ssh_channel_close(S->dch);
 	relay_finish_vendor(S);
@@ -553,7 +559,7 @@ sftp_feed(struct sess *S, int from_device, const uint8_t *p, size_t n)
 
 /* So many files were recorded in this window that the engineer's next
  * requests wait for the next (the 1 s timer pumps again). */
-static int
+int
 sftp_records_full(struct sess *S)
 {
 	const struct burst *b = &S->R->sftp->recs;
@@ -575,13 +581,9 @@ sftp_pump(struct sess *S, int from_device, ssize_t *moved)
 
 	*moved = 0;
 	for (;;) {
-		if ((w = sftp_q_flush(S->dch, &F->to_dev)) < 0 && !F->closed)
+		if ((w = sftp_q_flush_both(S)) < 0)
 			return (-1);
-		wrote += w > 0 ? w : 0;
-		if ((w = sftp_q_flush(S->vch, &F->to_vendor)) < 0 &&
-		    !F->closed)
-			return (-1);
-		wrote += w > 0 ? w : 0;
+		wrote += w;
 		/* answers of an approved export, as room allows */
 		if (F->airlock != NULL && relay_export_pump(S) != 0)
 			return (-1);
@@ -633,6 +635,8 @@ relay_sftp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev)
 	*from_dev = *to_dev = 0;
 	if (S->vch == NULL || S->dch == NULL)
 		return (0);
+	if (S->R->sftp->scp != NULL)	/* scp -O: relay_scp.c */
+		return (relay_scp_pump(S, from_dev, to_dev));
 	for (i = 0; i < SFTP_ROUNDS; i++) {
 		if ((wa = sftp_pump(S, 1, &a)) < 0 ||
 		    (wc = sftp_pump(S, 0, &c)) < 0)

@@ -19,6 +19,7 @@
 
 struct sess;
 struct relay_airlock;
+struct scp;
 
 #define SFTP_Q_SOFT	(512 * 1024)	/* stop reading above this */
 #define SFTP_Q_MAX	(SFTP_Q_SOFT + 4 + SFTP_MAX_PACKET + 65536)
@@ -46,6 +47,10 @@ struct relay_sftp {
 	struct relay_airlock *airlock;	/* files: scan: clamd, else NULL */
 	int closed;			/* ended for a malformed packet */
 	int failed;			/* recording failed */
+	struct scp *scp;		/* scp -O, parsed (relay_scp.c):
+					   then only the queues, recs and
+					   refusals above are used */
+	int scp_upload;			/* scp -t: the device is the sink */
 };
 
 
@@ -53,6 +58,9 @@ struct relay_sftp {
 int sftp_q_push(struct sftp_q *q, const uint8_t *p, size_t n);
 /* Write what the window takes: bytes written, or -1 on a channel error. */
 ssize_t sftp_q_flush(ssh_channel dst, struct sftp_q *q);
+/* Both queues (towards the device, then the engineer): bytes written, or
+ * -1 on a channel error while the channel is not closed. */
+ssize_t sftp_q_flush_both(struct sess *S);
 /* Record one packet (from_device: an OUTPUT frame, else INPUT), preceded
  * by an EVENT sftp.refused when why is not NULL. 0 or -1. */
 int sftp_rec_packet(struct sess *S, int from_device, const uint8_t *pkt,
@@ -66,6 +74,15 @@ int sftp_from_device(struct sess *S, const uint8_t *pkt, size_t len,
 /* A malformed packet (from_device: the device's): this channel ends, the
  * engineer is told why, audited. */
 void sftp_malformed(struct sess *S, int from_device, const char *why);
+/* The end of a malformed channel, told and audited by the caller: exit
+ * status 1 (unless the device gave one), end_reason, both sides closed. */
+void sftp_close_channel(struct sess *S, const char *end_reason);
+/* So many files were recorded in this window (SFTP_RECORDS_BURST) that
+ * the side that starts new files waits for the next: 1 or 0. */
+int sftp_records_full(struct sess *S);
+/* A file finished (sftp_record_fn, arg: the session): its EVENT
+ * "file.transfer" and audit event. */
+void sftp_record_cb(void *arg, const struct sftp_record *r);
 /* Remove path from the device (the bastion's own REMOVE). 0 or -1. */
 int sftp_remove(struct sess *S, const char *path);
 
@@ -88,5 +105,11 @@ void relay_airlock_end(struct sess *S);		/* NULL-safe */
  */
 int relay_airlock_request(struct sess *S, const uint8_t *pkt, size_t len,
     const struct sftp_msg *m);
+
+/* relay_scp.c (scp -O parsed, docs/FILES.md "Legacy scp") */
+void relay_scp_end(struct sess *S);	/* NULL-safe */
+/* relay_sftp_pump's and relay_sftp_idle's part for an scp channel. */
+int relay_scp_pump(struct sess *S, ssize_t *from_dev, ssize_t *to_dev);
+int relay_scp_idle(const struct sess *S, int to_device);
 
 #endif

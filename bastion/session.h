@@ -93,10 +93,10 @@ int relay_run(struct sess *S, ssh_message first_fwd);
  * it for its messages, the monitor again before it connects. */
 const char *relay_forward_check(const struct sess *S, const char *host,
     int port, const struct policy_device **dp, char *need, size_t needlen);
-/* relay_sftp.c: legacy scp (scp -O: "scp -t|-f PATH") to a device whose
- * files: policy refuses it (docs/FILES.md): -1 after telling the engineer
- * (audited sftp.refused), else 0. */
-int relay_sftp_legacy_gate(struct sess *S);
+/* relay_scp.c: legacy scp (scp -O: "scp -t|-f PATH") that the files:
+ * policy refuses, or that cannot be parsed (docs/FILES.md "Legacy scp"):
+ * -1 after telling the engineer (audited sftp.refused), else 0. */
+int relay_scp_gate(struct sess *S);
 /* relay_fwd.c (the monitor): a non-blocking TCP connection to a:port within
  * ms milliseconds; the descriptor, or -1 with why. */
 int relay_connect(const struct netaddr *a, uint16_t port, unsigned ms,

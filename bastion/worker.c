@@ -515,7 +515,7 @@ worker_child(struct sess *S, ssh_bind bind)
 			goto out;
 		}
 	} else if (worker_choose_device(S) != 0 ||
-	    relay_sftp_legacy_gate(S) != 0 ||
+	    relay_scp_gate(S) != 0 ||
 	    approval_take_reason(S) != 0 || approval_gate(S) != 0 ||
 	    touch_check(S) != 0 || sess_rec_open(S) != 0 ||
 	    worker_open_device(S) != 0) {

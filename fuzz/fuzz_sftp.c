@@ -11,45 +11,10 @@
  * 64-digit hash (or "-"), an outcome, bytes no more than what crossed;
  * data within the packet it came from.
  */
-#include "fuzz.h"
+#include "fuzz_files.h"
 
 #include "buf.h"
 #include "err.h"
-#include "sftp.h"
-
-struct fz {
-	uint64_t crossed;	/* WRITE and DATA bytes handed to the tracker */
-	uint64_t seen;		/* bytes the data callback got */
-};
-
-static void
-fz_data(void *arg, unsigned serial, const char *path, enum sftp_dir dir,
-    uint64_t off, const uint8_t *p, size_t n)
-{
-	struct fz *z = arg;
-	volatile uint8_t sink = 0;
-	size_t i;
-
-	(void)off;
-	if (serial == 0 || path == NULL || (dir != SFTP_DIR_IN &&
-	    dir != SFTP_DIR_OUT) || n > SFTP_MAX_PACKET)
-		abort();
-	for (i = 0; i < n; i++)	/* every byte readable (ASan) */
-		sink ^= p[i];
-	(void)sink;
-	z->seen += n;
-}
-
-static void
-fz_record(void *arg, const struct sftp_record *r)
-{
-	struct fz *z = arg;
-	size_t l = strlen(r->sha256);
-
-	if ((l != 64 && strcmp(r->sha256, "-") != 0) || r->outcome == NULL ||
-	    r->reason == NULL || r->path == NULL || r->bytes > z->seen)
-		abort();
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sftp_reasm ra[2];
 	struct sftp_track *t;
 	struct sftp_msg m;
-	struct fz z;
+	struct fz_files z;
 	const uint8_t *pkt;
 	char why[256];
 	size_t len, n;
@@ -66,6 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(ra, 0, sizeof(ra));
 	memset(&z, 0, sizeof(z));
+	z.max_chunk = SFTP_MAX_PACKET;
 	if ((t = sftp_track_new(fz_record, fz_data, &z)) == NULL)
 		return (0);
 	while (size >= 3) {

@@ -94,9 +94,9 @@ struct policy_files {
 	unsigned directions;		/* POLICY_FILES_IN | _OUT */
 	uint64_t max_file_size;		/* bytes, 0: no limit */
 	uint64_t max_session_bytes;	/* bytes, 0: no limit */
-	int legacy_scp;			/* 1: scp -O relayed as opaque
-					   bytes; 0: refused (the default
-					   once a files: block is set) */
+	int legacy_scp;			/* POLICY_SCP_*: scp -O parsed
+					   and recorded per file (the
+					   default), opaque, or refused */
 	int scan;			/* 1: scan: clamd, the import airlock
 					   (docs/FILES.md): uploads held on
 					   the bastion, scanned, then placed */
@@ -111,6 +111,11 @@ struct policy_files {
 	unsigned ntypes;
 	int line;
 };
+/* legacy_scp: parse (0, the default: docs/FILES.md "Legacy scp"),
+ * opaque (relayed as bytes), refuse */
+#define POLICY_SCP_PARSE	0
+#define POLICY_SCP_OPAQUE	1
+#define POLICY_SCP_REFUSE	2
 #define POLICY_CLAMD_SOCKET	"/run/clamav/clamd.ctl"	/* Debian's */
 
 struct policy_vendor {

@@ -1,16 +1,16 @@
 /*
  * policy_files.c - files: on a vendor or a device (issue 18, docs/FILES.md):
  * which directions SFTP may move files in, how large one file and one
- * session's files may be, and whether legacy scp (scp -O) is relayed as
- * opaque bytes or refused.
+ * session's files may be, and whether legacy scp (scp -O) is parsed and
+ * recorded file by file, relayed as opaque bytes, or refused.
  *
  *	files: {directions: in|out|both|none, max_file_size: 10M,
- *	        max_session_bytes: 1G, legacy_scp: refuse|opaque,
+ *	        max_session_bytes: 1G, legacy_scp: parse|refuse|opaque,
  *	        approve: none|out}
  *
  * A device's block replaces its vendor's whole (no key-by-key merge, so
  * what applies is what one block says); keys left out of a block take
- * the defaults: both, no limits, legacy_scp refuse.
+ * the defaults: both, no limits, legacy_scp parse.
  */
 #include <stdio.h>
 #include <string.h>
@@ -142,7 +142,7 @@ parse_files_scan(struct pctx *c, const struct ynode *m, const char *what,
 		problem(c, m->line, "%s: types without scan: clamd " DASH
 		    " the types are checked in the airlock; add scan: clamd",
 		    what);
-	if (f->scan && f->legacy_scp)
+	if (f->scan && f->legacy_scp == POLICY_SCP_OPAQUE)
 		problem(c, m->line, "%s: scan: clamd with legacy_scp: opaque "
 		    DASH " scp -O would carry files past the airlock unscanned; "
 		    "remove legacy_scp: opaque", what);
@@ -174,7 +174,7 @@ parse_files_approve(struct pctx *c, const struct ynode *m, const char *what,
 		problem(c, v->line, "%s: approve: out with directions that "
 		    "let no file out " DASH " remove approve, or allow out",
 		    what);
-	if (f->approve_out && f->legacy_scp)
+	if (f->approve_out && f->legacy_scp == POLICY_SCP_OPAQUE)
 		problem(c, v->line, "%s: approve: out with legacy_scp: opaque "
 		    DASH " scp -O would carry files out without approval; "
 		    "remove legacy_scp: opaque", what);
@@ -228,13 +228,16 @@ parse_files(struct pctx *c, const struct ynode *owner, const char *who,
 	get_size(c, m, "max_session_bytes", what, &f->max_session_bytes);
 	if ((s = field_scalar(c, m, "legacy_scp", what, NULL, &v)) != NULL) {
 		if (strcmp(s, "opaque") == 0)
-			f->legacy_scp = 1;
-		else if (strcmp(s, "refuse") != 0)
+			f->legacy_scp = POLICY_SCP_OPAQUE;
+		else if (strcmp(s, "refuse") == 0)
+			f->legacy_scp = POLICY_SCP_REFUSE;
+		else if (strcmp(s, "parse") != 0)
 			problem(c, v->line, "%s: legacy_scp is \"%.64s\" "
-			    DASH " write refuse (the default: scp -O is "
-			    "refused, scp in its SFTP mode works) or opaque "
-			    "(relayed and recorded as bytes, no per-file "
-			    "record or limit)", what, s);
+			    DASH " write parse (the default: scp -O is read "
+			    "file by file, recorded and limited like SFTP), "
+			    "refuse (scp -O is refused, scp in its SFTP mode "
+			    "works) or opaque (relayed and recorded as bytes, "
+			    "no per-file record or limit)", what, s);
 	}
 	parse_files_scan(c, m, what, f);
 	parse_files_approve(c, m, what, f);

@@ -4,6 +4,10 @@
  * bytes written at their offsets, and every hash compared with the
  * recording's "file.transfer" records.
  *
+ * Legacy scp (scp -O) the child parsed (an EVENT "scp.parsed" after the
+ * EXEC) runs through the same rcp parser instead (proto/scp.h), each
+ * "scp.refused" taken where the child took it.
+ *
  * The recording is untrusted: packets go through the bounded codec
  * (a malformed one ends extraction of that direction, reported), file
  * names are made from a cleaned base name and the file's serial number and
@@ -23,6 +27,7 @@
 #include "auditlog.h"
 #include "err.h"
 #include "recfiles.h"
+#include "scp.h"
 #include "sftp.h"
 #include "text.h"
 
@@ -55,6 +60,10 @@ struct recfiles {
 	int broken[2];
 	char broken_why[2][200];
 	struct sftp_track *track;
+	struct scp_cmd scp_cmd;		/* the EXEC, if it is scp -t|-f */
+	int scp_cmd_ok;
+	struct scp *scp;		/* after "scp.parsed": scp -O read as
+					   the child read it (proto/scp.h) */
 	struct xent *e[RECFILES_MAX];
 	size_t n;
 	int full;
@@ -342,12 +351,84 @@ x_stream(struct recfiles *x, int from_device, const uint8_t *p, size_t n)
 	}
 }
 
+/* Every whole item of the scp streams (the tracker's callbacks get the
+ * files); a malformed stream ends extraction, reported. */
+static void
+x_scp_drain(struct recfiles *x, int from_device)
+{
+	struct scp_ev ev;
+	char why[SCP_MAX_LINE + 128];
+	int r;
+
+	while (!x->broken[from_device] && (r = scp_next(x->scp, &ev, why,
+	    sizeof(why))) != 0)
+		if (r < 0) {
+			x->broken[from_device] = 1;
+			xset(x->broken_why[from_device],
+			    sizeof(x->broken_why[0]), why);
+		}
+}
+
+/* One frame of an scp -O channel. */
+static void
+x_scp_frame(struct recfiles *x, const struct rec_frame *f,
+    const struct rec_payload *pl)
+{
+	int dev = f->type == REC_OUTPUT;
+	const uint8_t *p = pl->data;
+	size_t n = pl->data_len, room;
+
+	if (f->type == REC_EVENT && pl->str_len == 11 &&
+	    memcmp(pl->str, "scp.refused", 11) == 0) {
+		(void)scp_refuse(x->scp, "refused by the bastion");
+		x_scp_drain(x, !x->scp_cmd.upload);
+		return;
+	}
+	if (f->type == REC_EVENT && pl->str_len == 13 &&
+	    memcmp(pl->str, "file.transfer", 13) == 0)
+		x_event(x, pl->str2, pl->str2_len);
+	if (f->type != REC_INPUT && f->type != REC_OUTPUT)
+		return;
+	while (n > 0 && !x->broken[dev]) {
+		/* the child read no more than there was room for */
+		if ((room = scp_room(x->scp, dev == x->scp_cmd.upload)) == 0) {
+			x->broken[dev] = 1;
+			xset(x->broken_why[dev], sizeof(x->broken_why[0]),
+			    "more bytes than the bastion holds");
+			return;
+		}
+		room = room < n ? room : n;
+		(void)scp_put(x->scp, dev == x->scp_cmd.upload, p, room);
+		p += room;
+		n -= room;
+		x_scp_drain(x, dev);
+	}
+}
+
 void
 recfiles_frame(struct recfiles *x, const struct rec_frame *f,
     const struct rec_payload *pl)
 {
+	char cmd[SFTP_MAX_PATH + 256], why[128];
+
 	if (f->type == REC_SUBSYSTEM && f->channel == 0)
 		x->sftp = pl->str_len == 4 && memcmp(pl->str, "sftp", 4) == 0;
+	if (f->type == REC_EXEC && f->channel == 0 && pl->str_len <
+	    sizeof(cmd)) {
+		memcpy(cmd, pl->str, pl->str_len);
+		cmd[pl->str_len] = '\0';
+		x->scp_cmd_ok = scp_cmd_parse(cmd, &x->scp_cmd, why,
+		    sizeof(why)) == 0;
+	}
+	if (f->type == REC_EVENT && f->channel == 0 && x->scp_cmd_ok &&
+	    x->scp == NULL && pl->str_len == 10 &&
+	    memcmp(pl->str, "scp.parsed", 10) == 0)
+		x->scp = scp_new(&x->scp_cmd, x_record, x_data, x);
+	if (x->scp != NULL && f->channel == 0) {
+		x->frame = f;
+		x_scp_frame(x, f, pl);
+		return;
+	}
 	if (!x->sftp || f->channel != 0)
 		return;
 	x->frame = f;
@@ -407,6 +488,8 @@ recfiles_finish(struct recfiles *x, FILE *out)
 
 	sftp_track_free(x->track);	/* files left open: "incomplete" */
 	x->track = NULL;
+	scp_free(x->scp);		/* likewise */
+	x->scp = NULL;
 	if (x->dirfd < 0)
 		return (0);
 	for (i = 0; i < x->n; i++) {
@@ -452,9 +535,9 @@ recfiles_finish(struct recfiles *x, FILE *out)
 	}
 	for (d = 0; d < 2; d++)
 		if (x->broken[d]) {
-			fprintf(out, "the %s's SFTP packets stop being "
-			    "readable: %s\n", d ? "device" : "engineer",
-			    x->broken_why[d]);
+			fprintf(out, "the %s's %s stop being readable: %s\n",
+			    d ? "device" : "engineer", x->scp_cmd_ok ?
+			    "scp bytes" : "SFTP packets", x->broken_why[d]);
 			bad++;
 		}
 	if (x->full) {
@@ -463,7 +546,8 @@ recfiles_finish(struct recfiles *x, FILE *out)
 		bad++;
 	}
 	if (files == 0) {
-		fprintf(out, "no SFTP file transfer in this recording\n");
+		fprintf(out, "no file transfer (SFTP or scp -O) in this "
+		    "recording\n");
 		return (2);
 	}
 	if (bad == 0)
@@ -482,6 +566,7 @@ recfiles_free(struct recfiles *x)
 	if (x == NULL)
 		return;
 	sftp_track_free(x->track);
+	scp_free(x->scp);
 	for (i = 0; i < x->n; i++) {
 		if (x->e[i]->fd >= 0)
 			close(x->e[i]->fd);

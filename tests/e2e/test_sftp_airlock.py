@@ -203,9 +203,11 @@ def legacy_scp(cast, tmp_path, files):
 
 
 def test_legacy_scp_refused_with_a_files_policy(cast, tmp_path):
-    world, r, dest, _ = legacy_scp(cast, tmp_path, {"directions": "both"})
+    # parsed and recorded by default (test_scp_legacy.py); refuse refuses
+    world, r, dest, _ = legacy_scp(cast, tmp_path, {"legacy_scp": "refuse"})
     assert r.returncode != 0
-    assert "scp -O" in r.stderr and "legacy_scp" in r.stderr, r.stderr
+    assert "scp -O" in r.stderr and "legacy_scp: refuse" in r.stderr, \
+        r.stderr
     assert not dest.exists()
     assert world.bastion.audit_events(event="sftp.refused", kind="scp")
 

@@ -101,14 +101,24 @@ test_inherit_replace_and_defaults(void **state)
 	assert_int_equal(f->directions, POLICY_FILES_IN);
 	assert_int_equal(f->max_file_size, 10ULL << 20);
 	assert_int_equal(f->max_session_bytes, 1ULL << 30);
-	assert_false(f->legacy_scp);
+	assert_int_equal(f->legacy_scp, POLICY_SCP_PARSE);	/* default */
 	f = &dev(p, "d2")->files;	/* its own, whole: no size of v1's */
 	assert_int_equal(f->directions, POLICY_FILES_OUT);
 	assert_int_equal(f->max_file_size, 512ULL << 10);
 	assert_int_equal(f->max_session_bytes, 0);
-	assert_true(f->legacy_scp);
+	assert_int_equal(f->legacy_scp, POLICY_SCP_OPAQUE);
 	f = &dev(p, "d3")->files;	/* none anywhere */
 	assert_false(f->set);
+	policy_free(p);
+
+	/* legacy_scp: parse (the default, spelled out) and refuse */
+	p = load(SITE("    files: {legacy_scp: parse}\n",
+	    "    files: {legacy_scp: refuse}\n"), &errs);
+	if (p == NULL)
+		fail_msg("does not load:\n%s", errs);
+	free(errs);
+	assert_int_equal(dev(p, "d1")->files.legacy_scp, POLICY_SCP_PARSE);
+	assert_int_equal(dev(p, "d2")->files.legacy_scp, POLICY_SCP_REFUSE);
 	policy_free(p);
 
 	p = load(SITE("    files: {directions: none, max_file_size: "

@@ -1,0 +1,476 @@
+/*
+ * test_scp.c - the legacy SCP (rcp) parser (proto/scp.c): the command
+ * "scp -t|-f PATH" taken apart or refused; both streams of an upload and
+ * of a download as OpenSSH scp -O and pscp -scp send them, whole and one
+ * byte at a time; the items, their bytes and the per-file records (the
+ * SHA-256 of the data, the paths of a -r tree, a file the sink refused, a
+ * file the bastion refused, one left under way); and malformed streams
+ * (a bad control line, a name with '/', a size over the cap, an E without
+ * its D, a line without its end, a sink byte not due, too deep) lost with
+ * a reason that names the side.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "err.h"
+#include "hex.h"
+#include "scp.h"
+
+#define MAXREC	16
+
+struct got {
+	struct {
+		unsigned serial;
+		int dir;
+		char path[SFTP_MAX_PATH + 1];
+		uint64_t bytes, size;
+		char sha[65];
+		char outcome[16];
+		char reason[256];
+	} r[MAXREC];
+	int n;
+	uint8_t data[8192];	/* bytes handed to the data callback */
+	size_t ndata;
+	int items[256];		/* item kinds in order */
+	int nitems;
+	uint8_t fwd[2][8192];	/* raw bytes of the items, per stream */
+	size_t nfwd[2];
+};
+
+static void
+on_rec(void *arg, const struct sftp_record *r)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < MAXREC);
+	g->r[g->n].serial = r->serial;
+	g->r[g->n].dir = r->dir;
+	snprintf(g->r[g->n].path, sizeof(g->r[0].path), "%s", r->path);
+	g->r[g->n].bytes = r->bytes;
+	g->r[g->n].size = r->size;
+	snprintf(g->r[g->n].sha, sizeof(g->r[0].sha), "%s", r->sha256);
+	snprintf(g->r[g->n].outcome, sizeof(g->r[0].outcome), "%s",
+	    r->outcome);
+	snprintf(g->r[g->n].reason, sizeof(g->r[0].reason), "%s", r->reason);
+	assert_int_equal(r->sequential, 1);
+	g->n++;
+}
+
+static void
+on_data(void *arg, unsigned serial, const char *path, enum sftp_dir dir,
+    uint64_t off, const uint8_t *p, size_t n)
+{
+	struct got *g = arg;
+
+	(void)serial;
+	(void)path;
+	(void)dir;
+	assert_true(off + n <= sizeof(g->data));
+	memcpy(g->data + off, p, n);
+	if (off + n > g->ndata)
+		g->ndata = off + n;
+}
+
+/* Record i says outcome, and its reason holds reason. */
+static void
+rec_is(const struct got *g, int i, const char *outcome, const char *reason)
+{
+	assert_true(g->n > i);
+	assert_string_equal(g->r[i].outcome, outcome);
+	assert_non_null(strstr(g->r[i].reason, reason));
+}
+
+static struct scp *
+mk(const char *command, struct got *g)
+{
+	struct scp_cmd c;
+	char why[256];
+	struct scp *s;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(scp_cmd_parse(command, &c, why, sizeof(why)), 0);
+	assert_non_null(s = scp_new(&c, on_rec, on_data, g));
+	return (s);
+}
+
+/* Feed n bytes of one stream (step bytes at a time, 0: whole) and take
+ * every item; the result of the last scp_next (0 or an error). */
+static int
+feed(struct scp *s, struct got *g, int from_sink, const void *p, size_t n,
+    size_t step, char *why, size_t whylen)
+{
+	const uint8_t *b = p;
+	struct scp_ev ev;
+	size_t k;
+	int r = 0;
+
+	while (n > 0) {
+		k = step == 0 || step > n ? n : step;
+		assert_int_equal(scp_put(s, from_sink, b, k), 0);
+		b += k;
+		n -= k;
+		while ((r = scp_next(s, &ev, why, whylen)) == 1) {
+			assert_true(g->nitems < 256);
+			g->items[g->nitems++] = ev.item;
+			assert_true(g->nfwd[ev.from_sink] + ev.len <=
+			    sizeof(g->fwd[0]));
+			memcpy(g->fwd[ev.from_sink] + g->nfwd[ev.from_sink],
+			    ev.raw, ev.len);
+			g->nfwd[ev.from_sink] += ev.len;
+		}
+		if (r < 0)
+			return (r);
+	}
+	return (r);
+}
+
+#define SRC(s, g, lit, step) feed((s), (g), 0, (lit), sizeof(lit) - 1, \
+	(step), why, sizeof(why))
+#define SNK(s, g, lit) feed((s), (g), 1, (lit), sizeof(lit) - 1, 0, why, \
+	sizeof(why))
+
+static void
+sha_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char d[32];
+
+	SHA256(p, n, d);
+	hex_encode(d, 32, out);
+}
+
+static void
+test_cmd_parse(void **state)
+{
+	struct scp_cmd c;
+	char why[256];
+	static const char *bad[] = {
+		"scp -t a b", "scp -t -f x", "scp -tf x", "scp -x -t a",
+		"scp -t 'unterminated", "scp -t a;rm", "ls -t x", "scp -t",
+		"scp", "", "scp -r x", "scp -t $HOME", "scp -t a`id`",
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(scp_cmd_parse("scp -t /tmp/x", &c, why, sizeof(why)),
+	    0);
+	assert_true(c.upload && !c.recursive && !c.dirtarget);
+	assert_string_equal(c.target, "/tmp/x");
+	assert_int_equal(scp_cmd_parse("scp -v -r -p -d -t -- '/tmp/a b'", &c,
+	    why, sizeof(why)), 0);
+	assert_true(c.upload && c.recursive && c.dirtarget);
+	assert_string_equal(c.target, "/tmp/a b");
+	assert_int_equal(scp_cmd_parse("scp  -f  logs/x.log", &c, why,
+	    sizeof(why)), 0);
+	assert_false(c.upload);
+	assert_string_equal(c.target, "logs/x.log");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(scp_cmd_parse(bad[i], &c, why, sizeof(why)),
+		    BERR_FORMAT);
+		assert_non_null(strstr(why, "-t|-f PATH"));
+	}
+}
+
+/* An upload as OpenSSH scp -O -p sends it, whole and byte by byte. */
+static void
+test_upload(void **state)
+{
+	static const char want[] = "hello, device\n\0binary\xff";
+	char why[256], hex[65];
+	size_t step;
+	struct got g;
+	struct scp *s;
+
+	(void)state;
+	for (step = 0; step <= 1; step++) {
+		s = mk("scp -p -t /tmp/fw.bin", &g);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(SRC(s, &g, "T1700000000 0 1700000000 0\n",
+		    step), 0);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(SRC(s, &g, "C0644 21 local.bin\n", step), 0);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(feed(s, &g, 0, want, 21, step, why,
+		    sizeof(why)), 0);
+		assert_int_equal(SRC(s, &g, "\0", step), 0);
+		assert_int_equal(g.n, 0);	/* not before the answer */
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(g.n, 1);
+		sha_hex(want, 21, hex);
+		assert_string_equal(g.r[0].sha, hex);
+		assert_string_equal(g.r[0].path, "/tmp/fw.bin");
+		assert_string_equal(g.r[0].outcome, "ok");
+		assert_int_equal(g.r[0].dir, SFTP_DIR_IN);
+		assert_int_equal(g.r[0].bytes, 21);
+		assert_int_equal(g.ndata, 21);
+		assert_memory_equal(g.data, want, 21);
+		assert_int_equal(scp_bytes(s), 21);
+		/* every byte of both streams handed on, in order */
+		assert_int_equal(g.nfwd[1], 4);
+		assert_int_equal(g.nfwd[0], 27 + 19 + 21 + 1);
+		assert_int_equal(g.items[0], SCP_ITEM_ACK);
+		assert_int_equal(g.items[1], SCP_ITEM_TIME);
+		assert_int_equal(g.items[3], SCP_ITEM_FILE);
+		assert_int_equal(g.items[g.nitems - 2], SCP_ITEM_STATUS);
+		scp_free(s);
+		assert_int_equal(g.n, 1);	/* nothing more at the end */
+	}
+}
+
+/* scp -O -r tree dev:/in/ : D, C, nested D, E, E; paths in full. */
+static void
+test_recursive_paths(void **state)
+{
+	char why[256];
+	struct got g;
+	struct scp *s = mk("scp -r -d -t /in/", &g);
+
+	(void)state;
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "D0755 0 tree\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 1 a\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "x\0", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "D0700 0 sub\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0600 0 empty\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "\0", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "E\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 2 b\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "yy\0", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "E\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 1 top\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "z\0", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.r[0].path, "/in/tree/a");
+	assert_string_equal(g.r[1].path, "/in/tree/sub/empty");
+	assert_string_equal(g.r[1].sha, "e3b0c44298fc1c149afbf4c8996fb92427ae4"
+	    "1e4649b934ca495991b7852b855");
+	assert_string_equal(g.r[2].path, "/in/tree/b");
+	assert_string_equal(g.r[3].path, "/in/top");
+	assert_int_equal(g.r[3].serial, 4);
+	scp_free(s);
+}
+
+/* A download (-f): the device is the source; paths from PATH's folder. */
+static void
+test_download_paths(void **state)
+{
+	char why[256];
+	struct got g;
+	struct scp *s = mk("scp -f /var/log/x.log", &g);
+
+	(void)state;
+	/* the device's bytes before the client's first \0 wait their turn */
+	assert_int_equal(SRC(s, &g, "C0644 3 x.log\n", 0), 0);
+	assert_int_equal(g.nitems, 0);
+	assert_int_equal(scp_held(s, 0), 14);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(g.nitems, 2);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "abc\0", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.r[0].path, "/var/log/x.log");
+	assert_int_equal(g.r[0].dir, SFTP_DIR_OUT);
+	scp_free(s);
+
+	s = mk("scp -r -f /var/log/", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "D0755 0 log\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 1 y\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "q\0", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_string_equal(g.r[0].path, "/var/log/y");
+	scp_free(s);
+
+	s = mk("scp -f relative", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 0 relative\n", 0), 0);
+	scp_free(s);		/* under way at the end */
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.r[0].path, "relative");
+	assert_string_equal(g.r[0].outcome, "incomplete");
+}
+
+/* The sink refuses a file; the bastion refuses one; then one goes. */
+static void
+test_refusals(void **state)
+{
+	char why[256];
+	struct got g;
+	struct scp *s = mk("scp -d -t /in", &g);
+
+	(void)state;
+	assert_int_equal(scp_refuse(s, "no"), BERR_INVAL);  /* nothing due */
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 5 a\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\1scp: /in/a: Permission denied\n"), 0);
+	assert_int_equal(g.n, 1);
+	rec_is(&g, 0, "failed", "Permission denied");
+	/* no data follows a refused C line: the next line is a line */
+	assert_int_equal(SRC(s, &g, "C0644 100 big\n", 0), 0);
+	assert_int_equal(scp_refuse(s, "over the limit"), 0);
+	assert_int_equal(g.n, 2);
+	rec_is(&g, 1, "refused", "over the limit");
+	assert_int_equal(g.r[1].size, 100);
+	assert_int_equal(g.r[1].bytes, 0);
+	assert_int_equal(SRC(s, &g, "\1scp: c: No such file\nC0644 1 d\n", 0),
+	    0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "d\1scp: d: read error\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(g.n, 3);
+	rec_is(&g, 2, "failed", "read error");
+	assert_int_equal(scp_bytes(s), 1);
+	scp_free(s);
+}
+
+static void
+test_malformed(void **state)
+{
+	static const struct {
+		const char *cmd;
+		const char *src;
+		size_t srclen;
+		const char *why;
+	} bad[] = {
+#define B(cmd, lit, why) { cmd, lit, sizeof(lit) - 1, why }
+		B("scp -t x", "Xjunk\n", "from the client: a control line "
+		    "that starts with 0x58"),
+		B("scp -t x", "C0644 1 ../x\n", "a name with '/'"),
+		B("scp -t x", "C0644 1 ..\n", "\"..\""),
+		B("scp -t x", "C0644 1 a\tb\n", "control character"),
+		B("scp -t x", "C064 1 a\n", "the mode is not four octal"),
+		B("scp -t x", "C0644 1125899906842625 a\n", "a size of at most"),
+		B("scp -t x", "C0644 99999999999999999999999 a\n", "a size"),
+		B("scp -t x", "C0644 -1 a\n", "a size"),
+		B("scp -t x", "E\n", "E line without its D line"),
+		B("scp -t x", "Ex\n", "bytes after the E"),
+		B("scp -t x", "T1 2\n", "T line"),
+		B("scp -t x", "T1 1000000 1 0\n", "T line"),
+		B("scp -t x", "C0644 1 a\0b\n", "a NUL byte inside a line"),
+		B("scp -f x", "\2scp: fatal\nC0644 1 a\n", "from the device: "
+		    "bytes after a fatal error"),
+#undef B
+	};
+	char why[256];
+	struct got g;
+	struct scp_ev ev;
+	struct scp *s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = mk(bad[i].cmd, &g);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		why[0] = '\0';
+		assert_int_equal(feed(s, &g, 0, bad[i].src, bad[i].srclen, 0,
+		    why, sizeof(why)), BERR_FORMAT);
+		if (strstr(why, bad[i].why) == NULL)
+			fail_msg("%zu: \"%s\" lacks \"%s\"", i, why,
+			    bad[i].why);
+		/* lost for good */
+		assert_int_equal(scp_next(s, &ev, why, sizeof(why)),
+		    BERR_FORMAT);
+		scp_free(s);
+	}
+
+	/* a line that never ends */
+	s = mk("scp -t x", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	{
+		static uint8_t lng[SCP_MAX_LINE + 10];
+
+		memset(lng, 'a', sizeof(lng));
+		lng[0] = 'C';
+		assert_int_equal(feed(s, &g, 0, lng, sizeof(lng), 0, why,
+		    sizeof(why)), BERR_FORMAT);
+		assert_non_null(strstr(why, "a line longer than"));
+	}
+	scp_free(s);
+
+	/* the sink speaks out of turn, or not in \0 \1 \2 */
+	s = mk("scp -t x", &g);
+	assert_int_equal(SNK(s, &g, "\0\0"), BERR_FORMAT);
+	assert_non_null(strstr(why, "from the device: bytes when no answer"));
+	scp_free(s);
+	s = mk("scp -f x", &g);
+	assert_int_equal(SNK(s, &g, "A"), BERR_FORMAT);
+	assert_non_null(strstr(why, "from the client: an answer of 0x41"));
+	scp_free(s);
+
+	/* a file's status that is not a status */
+	s = mk("scp -t x", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 1 a\n", 0), 0);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "zz", 0), BERR_FORMAT);
+	assert_non_null(strstr(why, "a file's status of 0x7a"));
+	scp_free(s);
+	assert_string_equal(g.r[0].outcome, "incomplete");
+
+	/* too deep */
+	s = mk("scp -r -t /x", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	for (i = 0; i < SCP_MAX_DEPTH; i++) {
+		assert_int_equal(SRC(s, &g, "D0755 0 d\n", 0), 0);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+	}
+	assert_int_equal(SRC(s, &g, "D0755 0 d\n", 0), BERR_FORMAT);
+	assert_non_null(strstr(why, "directories deep"));
+	scp_free(s);
+}
+
+static void
+test_room(void **state)
+{
+	static uint8_t junk[SCP_BUF + 1];
+	struct got g;
+	struct scp *s = mk("scp -t x", &g);
+
+	(void)state;
+	assert_int_equal(scp_room(s, 0), SCP_BUF);
+	assert_int_equal(scp_put(s, 0, junk, sizeof(junk)), BERR_LIMIT);
+	assert_int_equal(scp_put(s, 0, junk, SCP_BUF), 0);
+	assert_int_equal(scp_room(s, 0), 0);
+	assert_int_equal(scp_put(s, 0, junk, 1), BERR_LIMIT);
+	scp_free(s);
+	scp_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cmd_parse),
+		cmocka_unit_test(test_upload),
+		cmocka_unit_test(test_recursive_paths),
+		cmocka_unit_test(test_download_paths),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_room),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
