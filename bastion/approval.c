@@ -687,7 +687,7 @@ console_follow(struct verb_ctx *c, const struct state_session *s,
 	why[0] = '\0';
 	/* another node's session: through the store (peerwatch.c) */
 	if (peerwatch_elsewhere(c->pol, s))
-		return (peerwatch_follow(c, s));
+		return (peerwatch_follow(c, s, from_start));
 	if (!mon_recording_ok(c->pol, s->recording)) {
 		fprintf(c->err, "watch: the recording path of session %lld is "
 		    "not below recordings_dir; refusing to read it\n",

@@ -103,7 +103,8 @@ int console_recording_id(const struct state_session *s, char *id,
 struct listener;
 int peerwatch_elsewhere(const struct policy *pol,
     const struct state_session *s);
-int peerwatch_follow(struct verb_ctx *c, const struct state_session *s);
+int peerwatch_follow(struct verb_ctx *c, const struct state_session *s,
+    int from_start);
 void peerwatch_check(struct listener *L);
 void peerwatch_stop(void);
 int peerwatch_main(const char *policy_path, const char *id, int debug);

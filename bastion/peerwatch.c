@@ -224,7 +224,8 @@ pw_ask(struct pw_watch *w, const struct state_session *s, int64_t *id)
 }
 
 int
-peerwatch_follow(struct verb_ctx *c, const struct state_session *s)
+peerwatch_follow(struct verb_ctx *c, const struct state_session *s,
+    int from_start)
 {
 	struct pw_watch *w;
 	struct state_sub *sub = NULL;
@@ -239,10 +240,14 @@ peerwatch_follow(struct verb_ctx *c, const struct state_session *s)
 		goto out;
 	}
 	w->c = c;
+	if (from_start)
+		fprintf(c->err, "watch: session %lld runs on node %s, whose "
+		    "recorder shows its last output and what follows, not the "
+		    "start\n", (long long)s->sid, s->node);
 	if (pw_ask(w, s, &id) != 0)
 		goto out;
 	/* woken by each chunk's push; without one, a poll */
-	(void)state_subscribe(c->st, STATE_EV_WATCH, id, &sub);
+	(void)state_subscribe(c->st, STATE_EV_WATCH_DATA, id, &sub);
 	asked = w->heard = time(NULL);
 	for (;;) {
 		r = state_watch_take(c->st, id, time(NULL), pw_chunk, w,

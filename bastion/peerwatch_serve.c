@@ -91,11 +91,9 @@ static int
 pw_spawn(const struct state_watch *w, void *arg)
 {
 	struct listener *L = arg;
-	uv_process_options_t o;
-	uv_stdio_container_t stdio[WORKER_FD_POLICY + 1];
 	struct pw_proc *p;
-	char *args[10], ids[32], pfd[16];
-	int n = 0, r;
+	char ids[32];
+	int r;
 
 	for (p = pw_procs; p != NULL; p = p->next)
 		if (p->id == w->id)
@@ -110,32 +108,13 @@ pw_spawn(const struct state_watch *w, void *arg)
 		return (0);
 	p->id = w->id;
 	snprintf(ids, sizeof(ids), "%lld", (long long)w->id);
-	args[n++] = L->self;
-	args[n++] = "--peer-watch";
-	args[n++] = ids;
-	args[n++] = "-f";
-	args[n++] = (char *)L->policy_path;
-	if (L->policy_fd >= 0) {
-		snprintf(pfd, sizeof(pfd), "%d", WORKER_FD_POLICY);
-		args[n++] = "--policy-fd";
-		args[n++] = pfd;
-	}
-	if (L->debug)
-		args[n++] = "-d";
-	args[n] = NULL;
-	memset(&o, 0, sizeof(o));
-	spawnfd_init(stdio, WORKER_FD_POLICY + 1);
-	spawnfd_set(stdio, WORKER_FD_POLICY, L->policy_fd);
-	o.file = L->self;
-	o.args = args;
-	o.exit_cb = pw_proc_exit;
-	o.stdio = stdio;
-	o.stdio_count = L->policy_fd >= 0 ? WORKER_FD_POLICY + 1 : 3;
 	p->proc.data = p;
 	p->next = pw_procs;
 	pw_procs = p;
 	pw_nprocs++;
-	if ((r = uv_spawn(L->loop, &p->proc, &o)) != 0) {
+	if ((r = spawnfd_bastiond(L->loop, &p->proc, pw_proc_exit, L->self,
+	    "--peer-watch", ids, L->policy_path, L->policy_fd, L->debug,
+	    -1)) != 0) {
 		log_error("watch request %lld: cannot start its helper: %s",
 		    (long long)w->id, uv_strerror(r));
 		uv_close((uv_handle_t *)&p->proc, pw_proc_closed);

@@ -91,10 +91,12 @@ enum state_event {
 	STATE_EV_ENGINEER,	/* id: 0 (an engineer lock) */
 	STATE_EV_KEY,		/* id: 0 (a key lock) */
 	STATE_EV_EXPORT,	/* id: the file export request */
-	STATE_EV_WATCH,		/* id: a watch of another node's session
-				   (a new request, or a new chunk) */
+	STATE_EV_WATCH,		/* id: a new request to watch a session of
+				   another node (its node's listener) */
+	STATE_EV_WATCH_DATA,	/* id: that request, a new chunk (its
+				   watcher only: the listener is not woken) */
 };
-#define STATE_EV_MAX	STATE_EV_WATCH	/* the last kind */
+#define STATE_EV_MAX	STATE_EV_WATCH_DATA	/* the last kind */
 
 struct state_sub;
 /*

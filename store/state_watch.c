@@ -64,7 +64,8 @@ state_watch_put(struct state *st, const struct state_watch_chunk *c,
 	r = st->ops->watch_put(st->s, c, now, status);
 	/* the watcher waits on the push, not on a poll */
 	if (r == 0 && *status == 1)
-		(void)store_client_notify(st->dir, STATE_EV_WATCH, c->watch);
+		(void)store_client_notify(st->dir, STATE_EV_WATCH_DATA,
+		    c->watch);
 	return (r);
 }
 
