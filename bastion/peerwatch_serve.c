@@ -41,6 +41,7 @@
 #include "age.h"
 #include "auditlog.h"
 #include "bastiond.h"
+#include "bclock.h"
 #include "err.h"
 #include "listener.h"
 #include "log.h"
@@ -125,7 +126,9 @@ pw_spawn(const struct state_watch *w, void *arg)
 void
 peerwatch_check(struct listener *L)
 {
-	if (L->pol->store_node == NULL || L->st == NULL || L->stopping)
+	/* one node (SQLite): nobody else can ask */
+	if (!L->pol->store_postgresql || L->pol->store_node == NULL ||
+	    L->st == NULL || L->stopping)
 		return;
 	if (state_watch_each(L->st, L->pol->store_node, time(NULL), pw_spawn,
 	    L) != 0)
@@ -153,17 +156,8 @@ struct pw_serve {
 	uint8_t buf[PEERWATCH_CHUNK];
 	size_t len;
 	int64_t seq, skipped;	/* the last chunk stored; bytes dropped */
-	uint64_t first_ms, put_ms;	/* the oldest byte held; the last put */
+	int64_t first_ms, put_ms;	/* the oldest byte held; the last put */
 };
-
-static uint64_t
-pw_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ((uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000);
-}
 
 /*
  * Put the next chunk: kind "data" (the bytes held, sealed) or another kind
@@ -187,7 +181,7 @@ pw_put(struct pw_serve *v, const char *kind, const char *text)
 		return (r);
 	if ((r = state_watch_put(v->st, &v->k, time(NULL), &status)) != 0)
 		return (r);
-	v->put_ms = pw_now_ms();
+	v->put_ms = bclock_mono_ms(NULL);
 	if (status == 1) {
 		v->seq = v->k.seq;
 		v->skipped = 0;
@@ -245,14 +239,15 @@ pw_copy(struct pw_serve *v, struct rec_client *rc)
 
 	/* the first chunk soon, with the screen's tail or empty: the
 	 * watcher knows this node answered */
-	v->put_ms = pw_now_ms() - PEERWATCH_KEEPALIVE_MS + PEERWATCH_GATHER_MS;
+	v->put_ms = bclock_mono_ms(NULL) - PEERWATCH_KEEPALIVE_MS +
+	    PEERWATCH_GATHER_MS;
 	for (;;) {
 		why[0] = '\0';
 		r = rec_client_watch_next(rc, 100, &type, &p, &len, why,
 		    sizeof(why));
 		for (; r == 1 && len > 0; p += k, len -= k) {
 			if (v->len == 0)
-				v->first_ms = pw_now_ms();
+				v->first_ms = bclock_mono_ms(NULL);
 			k = sizeof(v->buf) - v->len < len ?
 			    sizeof(v->buf) - v->len : len;
 			memcpy(v->buf + v->len, p, k);
@@ -261,14 +256,19 @@ pw_copy(struct pw_serve *v, struct rec_client *rc)
 			    NULL) != 1)
 				return;
 		}
+		/* the session ended (0: why is the recorder's reason), or
+		 * the recorder stopped this watch (why says why) */
 		if (r != 1 && r != BERR_AGAIN) {
-			if ((v->len == 0 || pw_put(v, "data", NULL) == 1))
-				(void)pw_put(v, "end", why[0] != '\0' ? why :
-				    "the recorder ended the watch");
+			if (why[0] == '\0')
+				snprintf(why, sizeof(why), "%s", r == 0 ?
+				    "the recording closed" : berr_str(r));
+			if (v->len == 0 || pw_put(v, "data", NULL) == 1)
+				(void)pw_put(v, r == 0 ? "end" : "refused",
+				    why);
 			return;
 		}
-		if ((v->len > 0 && pw_now_ms() - v->first_ms >=
-		    PEERWATCH_GATHER_MS) || pw_now_ms() - v->put_ms >=
+		if ((v->len > 0 && bclock_mono_ms(NULL) - v->first_ms >=
+		    PEERWATCH_GATHER_MS) || bclock_mono_ms(NULL) - v->put_ms >=
 		    PEERWATCH_KEEPALIVE_MS) {
 			if ((r = pw_put(v, "data", NULL)) != 1) {
 				if (r != 0)

@@ -209,3 +209,45 @@ def test_watch_of_a_dead_nodes_session_is_refused(nodes, build_dir,
     assert w.returncode == 1, err
     assert "runs on node bastion-a, which has fallen silent" in err, err
     assert time.monotonic() - t0 < 8
+
+
+# age's own example recipient (github.com/FiloSottile/age, README)
+AGE_EXAMPLE = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
+
+def test_a_checks_a_request_against_its_own_policy(nodes, build_dir,
+                                                   cluster):
+    """What one who can write to the database gets by filing a request
+    by hand: node A refuses an admin its policy does not know and a key
+    that is none, says so in a chunk, and audits both."""
+    world, p, b = nodes
+    a = world.bastion
+    proc, sid = session_on_a(world, p, "echo %s-$((1+1)); sleep 60" % MARK)
+    try:
+        assert proc.stdout.readline() == "%s-2\n" % MARK
+        now = int(time.time())
+        ids = {}
+        for admin, key in (("mallory", AGE_EXAMPLE), ("bob", "age1bogus")):
+            ids[admin] = sql(cluster, world, (
+                "INSERT INTO peer_watch(session, admin, from_node, to_node, "
+                "recipient, created, expires, seen) VALUES (%s, '%s', "
+                "'bastion-b', 'bastion-a', '%s', %d, %d, %d) RETURNING id"
+                % (sid, admin, key, now, now + 600, now))).split()[0]
+        # found on A's next look (no push was sent)
+        ev = a.wait_audit(event="session.watch_remote", admin="mallory",
+                          timeout=15)
+        assert ev["status"] == "refused" and ev["node"] == "bastion-b"
+        assert "not an active admin" in ev["reason"], ev
+        ev = a.wait_audit(event="session.watch_remote", admin="bob",
+                          timeout=15)
+        assert ev["status"] == "refused"
+        assert "not an X25519 recipient" in ev["reason"], ev
+        rows = sql(cluster, world, "SELECT watch, kind, data FROM "
+                   "peer_watch_chunk ORDER BY watch").splitlines()
+        assert [r.split("|")[:2] for r in rows] == [
+            [ids["mallory"], "refused"], [ids["bob"], "refused"]], rows
+        assert MARK not in dump(cluster, world)
+        util.wait_until(lambda: not helpers(a), 10, what="helpers gone")
+        assert proc.poll() is None
+    finally:
+        stop(proc)
