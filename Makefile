@@ -417,7 +417,7 @@ $(B)/fuzz/mkseeds: fuzz/mkseeds.c fuzz/fuzz.h $(LIBS)
 	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
 # targets whose only seeds are their checked-in fuzz/corpus/NAME
-FUZZ_SEEDS_CHECKED_IN = ckpt proxyproto
+FUZZ_SEEDS_CHECKED_IN = ckpt proxyproto peerchunk
 $(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
 		policies/broken/*.yaml)
 	$(B)/fuzz/mkseeds $(B)/corpus \

@@ -1,7 +1,8 @@
 /*
  * peerwatch.c - `watch` of a session that runs on another node of a shared
  * store (issue 20; docs/SCALE-OUT.md "Watching a session of another
- * node"): the watcher's side, and the chunks' encryption both sides use.
+ * node"): the watcher's side (the chunks' encryption both sides use is
+ * recorder/lib/peerchunk.c).
  *
  * The live output of a session is in the recorder of its node only. No
  * node listens for another: the nodes already trust the shared database
@@ -21,7 +22,7 @@
  * A chunk is untrusted input here: its order is checked (seq one more
  * than the last), its text is decoded by the one base64 decoder with a
  * bound, its age header parsed with caps, its payload authenticated and
- * at most PEERWATCH_CHUNK bytes; anything else ends the watch with a
+ * at most PEERCHUNK_MAX bytes; anything else ends the watch with a
  * sentence, never a crash.
  */
 #include <stdio.h>
@@ -30,98 +31,19 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "age.h"
-#include "b64.h"
 #include "bastiond.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "peerchunk.h"
 #include "peerwatch.h"
 #include "sanitize.h"
 #include "state.h"
 #include "verb.h"
 
 #define PEERWATCH_POLL_MS	200
-
-int
-peerwatch_seal(const uint8_t pub[AGE_KEY_LEN], const uint8_t *pt, size_t n,
-    char *out, size_t outlen)
-{
-	uint8_t fk[AGE_FILE_KEY_LEN], *raw = NULL;
-	struct age_payload *p = NULL;
-	struct buf *b = NULL;
-	size_t hlen, total;
-	int r = BERR_NOMEM;
-
-	if (n > PEERWATCH_CHUNK)
-		return (BERR_LIMIT);
-	if (RAND_bytes(fk, sizeof(fk)) != 1)
-		return (BERR_CRYPTO);
-	if ((b = buf_new(AGE_HEADER_MAX)) == NULL ||
-	    (r = age_header_write(fk, (const uint8_t (*)[AGE_KEY_LEN])pub, 1,
-	    b)) != 0 || (r = age_payload_new(fk, &p)) != 0)
-		goto out;
-	hlen = buf_len(b);
-	total = hlen + age_payload_sealed_len(n);
-	r = BERR_LIMIT;
-	if ((total + 2) / 3 * 4 + 1 > outlen)
-		goto out;
-	r = BERR_NOMEM;
-	if ((raw = malloc(total)) == NULL)
-		goto out;
-	memcpy(raw, buf_ptr(b), hlen);
-	if ((r = age_payload_seal(p, pt, n, raw + hlen)) != 0)
-		goto out;
-	EVP_EncodeBlock((unsigned char *)out, raw, (int)total);
-	r = 0;
-out:
-	OPENSSL_cleanse(fk, sizeof(fk));
-	free(raw);
-	age_payload_free(p);
-	buf_free(b);
-	return (r);
-}
-
-int
-peerwatch_open(const uint8_t sec[AGE_KEY_LEN], const char *text,
-    uint8_t out[PEERWATCH_CHUNK], size_t *n)
-{
-	uint8_t fk[AGE_FILE_KEY_LEN], *raw = NULL;
-	struct age_payload *p = NULL;
-	struct age_header *h = NULL;
-	size_t rawlen = 0, plen;
-	int r;
-
-	*n = 0;
-	if ((r = b64_decode(text, STATE_WATCH_DATA_MAX, B64_CANONICAL, &raw,
-	    &rawlen)) != 0)
-		return (r);
-	r = BERR_NOMEM;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		goto out;
-	if ((r = age_header_parse(raw, rawlen, h)) != 0 ||
-	    (r = age_header_unwrap(h, raw, (const uint8_t (*)[AGE_KEY_LEN])sec,
-	    1, fk)) != 0)
-		goto out;
-	if ((r = age_payload_plain_len(rawlen - h->len, &plen)) != 0)
-		goto out;
-	r = BERR_LIMIT;
-	if (plen > PEERWATCH_CHUNK)
-		goto out;
-	if ((r = age_payload_new(fk, &p)) == 0)
-		r = age_payload_open(p, raw + h->len, rawlen - h->len, out, n);
-out:
-	OPENSSL_cleanse(fk, sizeof(fk));
-	age_payload_free(p);
-	free(h);
-	free(raw);
-	if (r != 0)
-		*n = 0;
-	return (r);
-}
 
 int
 peerwatch_elsewhere(const struct policy *pol, const struct state_session *s)
@@ -136,7 +58,7 @@ struct pw_watch {
 	struct sanitize *san;
 	struct buf *ob;
 	uint8_t sec[AGE_KEY_LEN];
-	uint8_t plain[PEERWATCH_CHUNK];
+	uint8_t plain[PEERCHUNK_MAX];
 	int64_t seq;		/* the last chunk's */
 	time_t heard;		/* the last chunk came then */
 	int ended, failed;
@@ -182,7 +104,7 @@ pw_chunk(const struct state_watch_chunk *k, void *arg)
 		return (0);
 	}
 	if (strcmp(k->kind, "data") != 0 ||
-	    (r = peerwatch_open(w->sec, k->data, w->plain, &n)) != 0) {
+	    (r = peerchunk_open(w->sec, k->data, w->plain, &n)) != 0) {
 		w->failed = 1;
 		snprintf(w->why, sizeof(w->why), "chunk %lld cannot be opened "
 		    "(%s); stopped", (long long)k->seq, strcmp(k->kind,
@@ -235,7 +157,7 @@ peerwatch_follow(struct verb_ctx *c, const struct state_session *s,
 
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->san = sanitize_new(c->terminal ? 0 : SANITIZE_TEXT)) == NULL ||
-	    (w->ob = buf_new(3 * PEERWATCH_CHUNK + SANITIZE_SLACK)) == NULL) {
+	    (w->ob = buf_new(3 * PEERCHUNK_MAX + SANITIZE_SLACK)) == NULL) {
 		fprintf(c->err, "watch: out of memory\n");
 		goto out;
 	}

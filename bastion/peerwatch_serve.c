@@ -19,7 +19,7 @@
  * the key is an age X25519 recipient. A refusal is a "refused" chunk with
  * the reason, and audited. Otherwise it audits session.watch_remote
  * (admin, node, session) and copies the recorder's live output into
- * chunks of at most PEERWATCH_CHUNK bytes, gathered for
+ * chunks of at most PEERCHUNK_MAX bytes, gathered for
  * PEERWATCH_GATHER_MS, each encrypted to the watcher's key; the store
  * keeps at most STATE_WATCH_BACKLOG unread, and output that finds no room
  * is counted and announced in the next chunk ("[... N bytes not shown]")
@@ -153,7 +153,7 @@ struct pw_serve {
 	struct state_watch w;
 	uint8_t pub[AGE_KEY_LEN];
 	struct state_watch_chunk k;
-	uint8_t buf[PEERWATCH_CHUNK];
+	uint8_t buf[PEERCHUNK_MAX];
 	size_t len;
 	int64_t seq, skipped;	/* the last chunk stored; bytes dropped */
 	int64_t first_ms, put_ms;	/* the oldest byte held; the last put */
@@ -176,7 +176,7 @@ pw_put(struct pw_serve *v, const char *kind, const char *text)
 	snprintf(v->k.kind, sizeof(v->k.kind), "%s", kind);
 	if (text != NULL)
 		snprintf(v->k.data, sizeof(v->k.data), "%s", text);
-	else if ((r = peerwatch_seal(v->pub, v->buf, v->len, v->k.data,
+	else if ((r = peerchunk_seal(v->pub, v->buf, v->len, v->k.data,
 	    sizeof(v->k.data))) != 0)
 		return (r);
 	if ((r = state_watch_put(v->st, &v->k, time(NULL), &status)) != 0)

@@ -41,7 +41,7 @@ static void
 test_chunk_opens_with_its_key_only(void **state)
 {
 	uint8_t sec[AGE_KEY_LEN], pub[AGE_KEY_LEN], sec2[AGE_KEY_LEN],
-	    pub2[AGE_KEY_LEN], pt[PEERWATCH_CHUNK], out[PEERWATCH_CHUNK];
+	    pub2[AGE_KEY_LEN], pt[PEERCHUNK_MAX], out[PEERCHUNK_MAX];
 	char text[STATE_WATCH_DATA_MAX];
 	size_t n = 1;
 
@@ -50,58 +50,58 @@ test_chunk_opens_with_its_key_only(void **state)
 	keypair(sec2, pub2);
 	assert_int_equal(RAND_bytes(pt, sizeof(pt)), 1);
 	/* a full chunk fits the store's column */
-	assert_int_equal(peerwatch_seal(pub, pt, sizeof(pt), text,
+	assert_int_equal(peerchunk_seal(pub, pt, sizeof(pt), text,
 	    sizeof(text)), 0);
 	assert_true(strlen(text) < sizeof(text));
-	assert_int_equal(peerwatch_open(sec, text, out, &n), 0);
+	assert_int_equal(peerchunk_open(sec, text, out, &n), 0);
 	assert_int_equal(n, sizeof(pt));
 	assert_memory_equal(out, pt, sizeof(pt));
 	/* another watcher's key opens nothing */
-	assert_int_equal(peerwatch_open(sec2, text, out, &n), BERR_AUTH);
+	assert_int_equal(peerchunk_open(sec2, text, out, &n), BERR_AUTH);
 	assert_int_equal(n, 0);
 	/* an empty chunk (the keep-alive) */
-	assert_int_equal(peerwatch_seal(pub, pt, 0, text, sizeof(text)), 0);
-	assert_int_equal(peerwatch_open(sec, text, out, &n), 0);
+	assert_int_equal(peerchunk_seal(pub, pt, 0, text, sizeof(text)), 0);
+	assert_int_equal(peerchunk_open(sec, text, out, &n), 0);
 	assert_int_equal(n, 0);
 	/* more than a chunk, or no room for it: refused */
-	assert_int_equal(peerwatch_seal(pub, pt, PEERWATCH_CHUNK + 1, text,
+	assert_int_equal(peerchunk_seal(pub, pt, PEERCHUNK_MAX + 1, text,
 	    sizeof(text)), BERR_LIMIT);
-	assert_int_equal(peerwatch_seal(pub, pt, 100, text, 200), BERR_LIMIT);
+	assert_int_equal(peerchunk_seal(pub, pt, 100, text, 200), BERR_LIMIT);
 }
 
 static void
 test_bad_chunks_are_refused(void **state)
 {
 	uint8_t sec[AGE_KEY_LEN], pub[AGE_KEY_LEN], pt[64],
-	    out[PEERWATCH_CHUNK], junk[3000];
+	    out[PEERCHUNK_MAX], junk[3000];
 	char text[STATE_WATCH_DATA_MAX], big[STATE_WATCH_DATA_MAX * 2];
 	size_t n, len;
 
 	(void)state;
 	keypair(sec, pub);
 	memset(pt, 'x', sizeof(pt));
-	assert_int_equal(peerwatch_seal(pub, pt, sizeof(pt), text,
+	assert_int_equal(peerchunk_seal(pub, pt, sizeof(pt), text,
 	    sizeof(text)), 0);
 	len = strlen(text);
 	/* not base64 at all; empty */
-	assert_int_equal(peerwatch_open(sec, "not base64!", out, &n),
+	assert_int_equal(peerchunk_open(sec, "not base64!", out, &n),
 	    BERR_FORMAT);
-	assert_int_equal(peerwatch_open(sec, "", out, &n), BERR_FORMAT);
+	assert_int_equal(peerchunk_open(sec, "", out, &n), BERR_FORMAT);
 	/* base64 of something that is no age file */
 	assert_int_equal(RAND_bytes(junk, sizeof(junk)), 1);
 	EVP_EncodeBlock((unsigned char *)big, junk, sizeof(junk));
-	assert_int_not_equal(peerwatch_open(sec, big, out, &n), 0);
+	assert_int_not_equal(peerchunk_open(sec, big, out, &n), 0);
 	/* longer than any chunk may be */
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(peerwatch_open(sec, big, out, &n), BERR_LIMIT);
+	assert_int_equal(peerchunk_open(sec, big, out, &n), BERR_LIMIT);
 	/* cut short: whole base64 groups, a truncated payload */
 	snprintf(big, sizeof(big), "%.*s", (int)(len - 8), text);
-	assert_int_not_equal(peerwatch_open(sec, big, out, &n), 0);
+	assert_int_not_equal(peerchunk_open(sec, big, out, &n), 0);
 	/* one character of the payload changed: does not authenticate */
 	snprintf(big, sizeof(big), "%s", text);
 	big[len - 12] = big[len - 12] == 'B' ? 'C' : 'B';
-	assert_int_not_equal(peerwatch_open(sec, big, out, &n), 0);
+	assert_int_not_equal(peerchunk_open(sec, big, out, &n), 0);
 	assert_int_equal(n, 0);
 }
 
