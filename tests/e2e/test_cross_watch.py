@@ -7,9 +7,13 @@ asks A through the database; A's helper reads its recorder's live output
 and writes it into the database encrypted to a key B made for this one
 watch. What is checked: B shows the screen so far and what follows;
 the database holds no clear output while the watch runs (its tables and a
-pg_dump); both nodes' audit chains record the watch; ^C or a hang-up on B
-ends A's helper and leaves no rows; a watch that follows the session to
-its end says so; a node that is down is named and its session refused.
+pg_dump, the WAL); both nodes' audit chains record the watch; ^C or a
+hang-up on B ends A's helper and leaves no rows; a watcher that falls
+behind holds nothing up and is shown what it missed; a watch that follows
+the session to its end says so; a request filed by hand in the database
+is checked by A against its own policy; root's bastionctl on B is refused
+before anything is asked; a node that is down is named and its session
+refused.
 """
 
 import base64
@@ -196,6 +200,43 @@ def test_ctrl_c_on_b_and_the_sessions_end(nodes, build_dir, cluster,
             os.unlink(go)
         stop(proc)
     no_leftovers(cluster, world)
+
+
+def test_a_watcher_that_falls_behind_holds_nothing_up(nodes, build_dir,
+                                                      cluster, softsk):
+    """B stops reading (its monitor frozen) while A's session prints on:
+    A keeps at most the backlog, counts the rest, and B, once it reads
+    again, shows where output is missing; alice's session never waited."""
+    world, p, b = nodes
+    proc, sid = session_on_a(world, p, (
+        "i=0; while :; do i=$((i+1)); seq -f %s-flood-$i-%%g 1 300; "
+        "sleep 0.05; done" % MARK))
+    seen = Reader(proc.stdout)
+    try:
+        watch = node_ssh(b, p["bob"], softsk, "watch", sid)
+        out = Reader(watch.stdout)
+        out.wait("%s-flood-" % MARK, 20)
+        [mon] = util.worker_monitor_pids(b)     # bob's connection
+        os.kill(mon, signal.SIGSTOP)
+        try:
+            before = len(seen.text())
+            time.sleep(4)
+            # alice's session went on printing meanwhile
+            assert len(seen.text()) - before > 100000
+            util.wait_until(lambda: sql(
+                cluster, world, "SELECT count(*) FROM peer_watch_chunk") ==
+                "32", 10, what="the backlog full")
+        finally:
+            os.kill(mon, signal.SIGCONT)
+        out.wait("bytes not shown]", 20)
+        assert proc.poll() is None
+        os.killpg(watch.pid, signal.SIGTERM)
+        watch.wait(30)
+        no_leftovers(cluster, world)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)       # (its stdout is the Reader's)
 
 
 def test_bastionctl_on_b_needs_a_policy_admin(nodes, build_dir):
