@@ -215,17 +215,19 @@ pw_refuse(const struct policy *pol, struct pw_serve *v,
 	return (NULL);
 }
 
-static void
+/* 0, or not chained (the watch is then refused: nobody watches a session
+ * unrecorded in this node's chain). */
+static int
 pw_audit(const struct pw_serve *v, const struct state_session *s,
     const char *status, const char *reason)
 {
 	char sid[32];
 
 	snprintf(sid, sizeof(sid), "%lld", (long long)v->w.session);
-	audit_ev(BEV_SESSION_WATCH_REMOTE, "session", sid, "admin", v->w.admin,
-	    "node", v->w.from_node, "status", status, "user", s->engineer[0] ?
-	    s->engineer : "-", "device", s->device[0] ? s->device : "-",
-	    "reason", reason != NULL ? reason : "-", NULL);
+	return (audit_ev(BEV_SESSION_WATCH_REMOTE, "session", sid, "admin",
+	    v->w.admin, "node", v->w.from_node, "status", status, "user",
+	    s->engineer[0] ? s->engineer : "-", "device", s->device[0] ?
+	    s->device : "-", "reason", reason != NULL ? reason : "-", NULL));
 }
 
 /* Copy the recorder's live output until the session or the watcher ends. */
@@ -302,12 +304,15 @@ pw_serve_one(const struct policy *pol, struct pw_serve *v)
 	if (no == NULL && rec_client_watch(pol->recorder_socket, id, &rc, why,
 	    sizeof(why)) != 0)
 		no = why;
-	pw_audit(v, &s, no == NULL ? "ok" : "refused", no);
+	if (pw_audit(v, &s, no == NULL ? "ok" : "refused", no) != 0 &&
+	    no == NULL)
+		no = "the session's node cannot write its audit chain";
 	if (no != NULL) {
 		log_warn("watch request %lld (session %lld, %s on node %s) "
 		    "refused: %s", (long long)v->w.id, (long long)v->w.session,
 		    v->w.admin, v->w.from_node, no);
 		(void)pw_put(v, "refused", no);
+		rec_client_free(rc);
 		return (1);
 	}
 	log_info("watch request %lld: %s on node %s watches session %lld",
