@@ -178,13 +178,16 @@ peerwatch_follow(struct verb_ctx *c, const struct state_session *s,
 		if (r != 0) {
 			snprintf(w->why, sizeof(w->why), "the store failed "
 			    "(%s); stopped", state_errmsg(c->st));
+			w->failed = 1;
 			break;
 		}
 		if (w->ended || w->failed)
 			break;
 		if (!found) {
 			snprintf(w->why, sizeof(w->why), "the watch request "
-			    "is gone from the store (its time ran out)");
+			    "is gone from the store (its time ran out, or "
+			    "this node read nothing for %d seconds)",
+			    STATE_WATCH_STALE_S);
 			break;
 		}
 		if (w->seq == 0 && time(NULL) - asked > PEERWATCH_ANSWER_S) {
