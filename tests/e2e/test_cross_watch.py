@@ -13,7 +13,7 @@ behind holds nothing up and is shown what it missed; a watch that follows
 the session to its end says so; a request filed by hand in the database
 is checked by A against its own policy; root's bastionctl on B is refused
 before anything is asked; a node that is down is named and its session
-refused.
+refused, and one that never answers is named after 10 s.
 """
 
 import base64
@@ -311,3 +311,22 @@ def test_a_checks_a_request_against_its_own_policy(nodes, build_dir,
         assert proc.poll() is None
     finally:
         stop(proc)
+
+
+def test_a_node_that_does_not_answer_is_named(nodes, build_dir, cluster,
+                                              softsk):
+    """A session row of a node that has no bastiond at all (no heartbeat,
+    so never shown lost): B asks, nobody claims, B says so after 10 s and
+    takes its request back."""
+    world, p, b = nodes
+    sql(cluster, world, "INSERT INTO session(sid, pid, engineer, vendor, "
+        "device, source, started, recording, node) VALUES (9999, 1, "
+        "'alice', 'acme', 'ct-scanner', '127.0.0.1', %d, "
+        "'/nowhere/x.brec', 'bastion-c')" % int(time.time()))
+    t0 = time.monotonic()
+    w = node_ssh(b, p["bob"], softsk, "watch", "9999")
+    out, err = w.communicate(timeout=40)
+    assert w.returncode == 1, err
+    assert "node bastion-c did not answer within 10 seconds" in err, err
+    assert time.monotonic() - t0 >= 10
+    assert sql(cluster, world, "SELECT count(*) FROM peer_watch") == "0"
