@@ -34,7 +34,6 @@
 #include "store_client.h"
 #include "store_sqlite.h"
 
-
 struct state_sub {
 	int fd;
 };
@@ -948,4 +947,3 @@ state_decl_answer(struct state *st, int64_t session, const char *engineer,
 	return (st->ops->decl_answer(st->s, session, engineer, personal,
 	    erased != NULL ? erased : "", via, now, d));
 }
-
