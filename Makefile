@@ -307,7 +307,7 @@ check-unit: tests check-layers
 # database emptied before each test (tests/unit/store_fixture.h). Skipped,
 # saying so, only when the PostgreSQL binaries are not installed.
 PG_UNIT = store state store_client store_actor approvals auditckpt nodebeat \
-	decl
+	decl peerwatch
 check-unit-pg: tests
 	@$(PYTHON) tests/e2e/harness/pg.py run -- sh -c 'set -e; \
 		for t in $(PG_UNIT:%=$(abspath $(B))/tests/test_%); do \
@@ -419,7 +419,7 @@ $(B)/fuzz/mkseeds: fuzz/mkseeds.c fuzz/fuzz.h $(LIBS)
 	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS_ALL) -o $@ $< $(LIBS) $(LDLIBS)
 
 # targets whose only seeds are their checked-in fuzz/corpus/NAME
-FUZZ_SEEDS_CHECKED_IN = ckpt proxyproto scp
+FUZZ_SEEDS_CHECKED_IN = ckpt proxyproto scp peerchunk
 $(B)/corpus/.stamp: $(B)/fuzz/mkseeds $(wildcard policies/*.yaml \
 		policies/broken/*.yaml)
 	$(B)/fuzz/mkseeds $(B)/corpus \

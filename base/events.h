@@ -256,7 +256,9 @@ enum bev_role {
 	    "session user vendor from source device to kind command "      \
 	    "recording grant", "via")                                      \
 	X(SESSION_WATCH, "session.watch", BEV_BY_VERB, NONE,               \
-	    "session admin via user device", "")                           \
+	    "session admin via user device", "node")                       \
+	X(SESSION_WATCH_REMOTE, "session.watch_remote", BEV_BY_LISTENER,   \
+	    NONE, "session admin node status", "user device reason")       \
 	X(SESSION_WORK_RECORD, "session.work_record", BEV_BY_CHILD, WORK,  \
 	    "session user vendor device personal_info records reason", "") \
 	X(SFTP_MALFORMED, "sftp.malformed", BEV_BY_CHILD, NONE,            \

@@ -530,7 +530,7 @@ console_gave_up(void *arg, unsigned wait_ms)
 }
 
 /* Sanitise device output and write it to the admin. */
-static void
+void
 console_emit(struct verb_ctx *c, struct sanitize *san, struct buf *ob,
     const uint8_t *p, size_t n)
 {
@@ -586,7 +586,7 @@ console_tail_start(struct recreader *r, uint64_t *start, int *sealed)
 }
 
 /* The end of a watch: the sanitiser's rest, then why it ended. */
-static void
+void
 console_watch_done(struct verb_ctx *c, const struct state_session *s,
     struct sanitize *san, struct buf *ob, int stopped, const char *why)
 {
@@ -603,6 +603,22 @@ console_watch_done(struct verb_ctx *c, const struct state_session *s,
 		    why[0] ? ")" : "");
 }
 
+int
+console_recording_id(const struct state_session *s, char *id, size_t len)
+{
+	const char *base;
+	size_t n;
+
+	base = strrchr(s->recording, '/');
+	base = base != NULL ? base + 1 : s->recording;
+	n = strlen(base);
+	if (n <= 5 || n - 5 > REC_SESSION_ID_MAX || n - 5 >= len ||
+	    strcmp(base + n - 5, ".brec") != 0)
+		return (BERR_FORMAT);
+	snprintf(id, len, "%.*s", (int)(n - 5), base);
+	return (0);
+}
+
 /*
  * An encrypted recording (format 2) is not read: its live output comes
  * from the recorder's memory (WATCH, recproto.h), which holds the last
@@ -615,21 +631,15 @@ console_follow_live(struct verb_ctx *c, const struct state_session *s,
 {
 	struct rec_client *w = NULL;
 	const uint8_t *p;
-	const char *base;
 	char id[REC_SESSION_ID_MAX + 1], why[512];
-	size_t len, n;
+	size_t len;
 	int r, type, stopped = 0;
 
-	base = strrchr(s->recording, '/');
-	base = base != NULL ? base + 1 : s->recording;
-	n = strlen(base);
-	if (n <= 5 || n - 5 > REC_SESSION_ID_MAX ||
-	    strcmp(base + n - 5, ".brec") != 0) {
+	if (console_recording_id(s, id, sizeof(id)) != 0) {
 		fprintf(c->err, "watch: the recording of session %lld has no "
 		    "recording id\n", (long long)s->sid);
 		return (1);
 	}
-	snprintf(id, sizeof(id), "%.*s", (int)(n - 5), base);
 	if (from_start)
 		fprintf(c->err, "watch: the recording of session %lld is "
 		    "encrypted; the recorder shows its last output and what "
@@ -675,6 +685,9 @@ console_follow(struct verb_ctx *c, const struct state_session *s,
 	int err, rc = 1, ended = 0, sealed = 0, stopped = 0, found;
 
 	why[0] = '\0';
+	/* another node's session: through the store (peerwatch.c) */
+	if (peerwatch_elsewhere(c->pol, s))
+		return (peerwatch_follow(c, s, from_start));
 	if (!mon_recording_ok(c->pol, s->recording)) {
 		fprintf(c->err, "watch: the recording path of session %lld is "
 		    "not below recordings_dir; refusing to read it\n",

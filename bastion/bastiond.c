@@ -43,12 +43,13 @@ main(int argc, char **argv)
 		{ "policy-fd", required_argument, NULL, 'P' },
 		{ "control", required_argument, NULL, 'K' },
 		{ "control-web", required_argument, NULL, 'J' },
+		{ "peer-watch", required_argument, NULL, 'Y' },
 		PROG_OPTS_END
 	};
 	static const struct prog prog = { "f:Ddh", opts, usage, 2, 0, 0 };
 	const char *path = "/etc/bastion/policy.yaml";
 	const char *worker_sid = NULL, *control_who = NULL, *web_who = NULL;
-	const char *proxied = NULL;
+	const char *proxied = NULL, *peer_watch = NULL;
 	int c, check = 0, init = 0, debug = 0, policy_fd = -1;
 	char *end;
 	long fdl;
@@ -91,6 +92,9 @@ main(int argc, char **argv)
 		case 'J':
 			web_who = optarg;
 			break;
+		case 'Y':	/* from the listener: another node's watch */
+			peer_watch = optarg;
+			break;
 		}
 	}
 	if (r != PROG_GO)
@@ -109,6 +113,8 @@ main(int argc, char **argv)
 		return (control_main(path, control_who, debug));
 	if (web_who != NULL)
 		return (control_web_main(path, web_who, debug));
+	if (peer_watch != NULL)
+		return (peerwatch_main(path, peer_watch, debug));
 	log_init("bastiond", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 
 	r = policy_load(path, log_stream(LOG_LVL_ERROR), &nerrs, &pol);

@@ -77,6 +77,37 @@ struct verb_ctx;
 struct state_session;
 int console_follow(struct verb_ctx *c, const struct state_session *s,
     int from_start);
+/* approval.c, for peerwatch.c: write device output p[0..n-1] to c->out
+ * through the sanitiser (ob its scratch buffer); end a watch (the
+ * sanitiser's rest, then "stopped" or "ended (why)" on c->err); the
+ * recording id of s (its file name without .brec): 0 or BERR_FORMAT. */
+struct sanitize;
+struct buf;
+void console_emit(struct verb_ctx *c, struct sanitize *san, struct buf *ob,
+    const uint8_t *p, size_t n);
+void console_watch_done(struct verb_ctx *c, const struct state_session *s,
+    struct sanitize *san, struct buf *ob, int stopped, const char *why);
+int console_recording_id(const struct state_session *s, char *id,
+    size_t len);
+
+/*
+ * peerwatch.c: `watch` of a session of another node of a shared store
+ * (docs/SCALE-OUT.md "Watching a session of another node"). The watcher's
+ * side: peerwatch_elsewhere() says whether s runs on another node;
+ * peerwatch_follow() asks that node through the store and shows what it
+ * sends, as console_follow() does (0, or 1 after saying why on c->err).
+ * The session node's side: peerwatch_check() (the listener, on every
+ * pushed decision and tick) starts a helper for each new request,
+ * `bastiond --peer-watch ID`, whose main is peerwatch_main().
+ */
+struct listener;
+int peerwatch_elsewhere(const struct policy *pol,
+    const struct state_session *s);
+int peerwatch_follow(struct verb_ctx *c, const struct state_session *s,
+    int from_start);
+void peerwatch_check(struct listener *L);
+void peerwatch_stop(void);
+int peerwatch_main(const char *policy_path, const char *id, int debug);
 
 /* recsup.c: where bastion-recorder, its key and its socket are
  * (bastion-recorder sits beside bastiond; key in state_dir; socket: the

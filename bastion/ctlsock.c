@@ -183,39 +183,16 @@ ctlsock_refuse(int fd, const char *why)
 static int
 ctlsock_spawn(struct ctlsock *C, int fd, const char *who)
 {
-	uv_process_options_t o;
-	uv_stdio_container_t stdio[WORKER_FD_POLICY + 1];
 	struct ctlproc *p;
-	char *args[10], pfd[16];
-	int n = 0, r;
+	int r;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (BERR_NOMEM);
-	args[n++] = (char *)C->self;
-	args[n++] = C->kind == CTL_WEB ? "--control-web" : "--control";
-	args[n++] = (char *)who;
-	args[n++] = "-f";
-	args[n++] = (char *)C->policy_path;
-	if (C->policy_fd >= 0) {
-		/* the policy the listener adopted, as for session workers */
-		snprintf(pfd, sizeof(pfd), "%d", WORKER_FD_POLICY);
-		args[n++] = "--policy-fd";
-		args[n++] = pfd;
-	}
-	if (C->debug)
-		args[n++] = "-d";
-	args[n] = NULL;
-	memset(&o, 0, sizeof(o));
-	spawnfd_init(stdio, WORKER_FD_POLICY + 1);
-	spawnfd_set(stdio, WORKER_FD_CLIENT, fd);
-	spawnfd_set(stdio, WORKER_FD_POLICY, C->policy_fd);
-	o.file = C->self;
-	o.args = args;
-	o.exit_cb = ctlsock_proc_exit_cb;
-	o.stdio = stdio;
-	o.stdio_count = C->policy_fd >= 0 ? WORKER_FD_POLICY + 1 : 4;
 	p->proc.data = p;
-	if ((r = uv_spawn(C->loop, &p->proc, &o)) != 0) {
+	/* the policy the listener adopted, as for session workers */
+	if ((r = spawnfd_bastiond(C->loop, &p->proc, ctlsock_proc_exit_cb,
+	    C->self, C->kind == CTL_WEB ? "--control-web" : "--control", who,
+	    C->policy_path, C->policy_fd, C->debug, fd)) != 0) {
 		log_error("cannot start a control worker: %s", uv_strerror(r));
 		ctlsock_refuse(fd, "bastiond could not start a worker; see "
 		    "its log");

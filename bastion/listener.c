@@ -82,6 +82,7 @@ listener_signal_cb(uv_signal_t *s, int sig)
 	uv_close((uv_handle_t *)&L->sigint, NULL);
 	uv_close((uv_handle_t *)&L->mon_timer, NULL);
 	ctlsock_stop();
+	peerwatch_stop();
 }
 
 static int

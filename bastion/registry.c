@@ -383,6 +383,7 @@ registry_pushed(void *arg)
 	struct listener *L = arg;
 
 	registry_check(L, bclock_wall_s(L->clock));
+	peerwatch_check(L);	/* another node's watch request */
 }
 
 void
@@ -402,8 +403,10 @@ registry_tick(uv_timer_t *t)
 			(void)uv_process_kill(&w->proc, SIGKILL);
 		}
 	/* decisions are pushed (registry_pushed); without the actor, poll */
-	if (L->actor == NULL || now - L->mon_checked >= MON_SAFETY_S)
+	if (L->actor == NULL || now - L->mon_checked >= MON_SAFETY_S) {
 		registry_check(L, now);
+		peerwatch_check(L);
+	}
 }
 
 /* Rows an earlier bastiond left open: no worker of theirs is alive. */

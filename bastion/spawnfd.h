@@ -20,4 +20,16 @@ void spawnfd_init(uv_stdio_container_t *stdio, size_t n);
 /* Give slot i the descriptor fd, inherited as it is. */
 void spawnfd_set(uv_stdio_container_t *stdio, size_t i, int fd);
 
+/*
+ * Start bastiond itself (self) as a helper of the listener: argv
+ * "self mode arg -f policy_path [--policy-fd N] [-d]", descriptors as
+ * above with client_fd (-1: none) in WORKER_FD_CLIENT and policy_fd (-1:
+ * none; the adopted policy, as session workers get it) in
+ * WORKER_FD_POLICY. uv_spawn's result: on failure proc must still be
+ * closed (uv_close), as libuv linked it.
+ */
+int spawnfd_bastiond(uv_loop_t *loop, uv_process_t *proc, uv_exit_cb exit_cb,
+    const char *self, const char *mode, const char *arg,
+    const char *policy_path, int policy_fd, int debug, int client_fd);
+
 #endif

@@ -28,16 +28,11 @@
 #include "err.h"
 #include "log.h"
 #include "policy.h"
+#include "state_int.h"
 #include "store.h"
 #include "store_call.h"
 #include "store_client.h"
 #include "store_sqlite.h"
-
-struct state {
-	const struct store_ops *ops;
-	struct store *s;
-	char dir[PATH_MAX];	/* where the store actor listens */
-};
 
 struct state_sub {
 	int fd;
@@ -180,7 +175,7 @@ state_subscribe(struct state *st, int kind, int64_t id,
 	if (out == NULL)
 		return (BERR_INVAL);
 	*out = NULL;
-	if (st == NULL || kind < STATE_EV_REQUEST || kind > STATE_EV_EXPORT ||
+	if (st == NULL || kind < STATE_EV_REQUEST || kind > STATE_EV_MAX ||
 	    id < 0)
 		return (BERR_INVAL);
 	if ((sub = calloc(1, sizeof(*sub))) == NULL)

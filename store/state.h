@@ -91,7 +91,12 @@ enum state_event {
 	STATE_EV_ENGINEER,	/* id: 0 (an engineer lock) */
 	STATE_EV_KEY,		/* id: 0 (a key lock) */
 	STATE_EV_EXPORT,	/* id: the file export request */
+	STATE_EV_WATCH,		/* id: a new request to watch a session of
+				   another node (its node's listener) */
+	STATE_EV_WATCH_DATA,	/* id: that request, a new chunk (its
+				   watcher only: the listener is not woken) */
 };
+#define STATE_EV_MAX	STATE_EV_WATCH_DATA	/* the last kind */
 
 struct state_sub;
 /*
@@ -627,5 +632,74 @@ int64_t state_decl_lines(const struct state_decl *d,
  * with *why (a sentence for the engineer) set. */
 int state_decl_answer_check(const char *personal, const char *erased,
     const char **why);
+
+/* ---- watching a session of another node (issue 20; docs/SCALE-OUT.md
+ * "Watching a session of another node", store_watch.c) -------------- */
+
+#define STATE_WATCH_DATA_MAX	7168	/* a chunk's text (base64 of an age
+					   file holding <= 4 KiB) */
+#define STATE_WATCH_BACKLOG	32	/* chunks unread before the next are
+					   dropped (and counted) */
+#define STATE_WATCH_STALE_S	15	/* the watcher silent this long: gone */
+
+/*
+ * A request by an admin on node from_node to watch session (running on
+ * to_node): the watcher's ephemeral X25519 public key (an age recipient,
+ * "age1..."), to which every chunk is encrypted; expires is the hard cap;
+ * seen the watcher's last read; claimed set once to_node's helper took
+ * it.
+ */
+struct state_watch {
+	int64_t id;
+	int64_t session;
+	char admin[80];
+	char from_node[64], to_node[64];
+	char recipient[100];
+	time_t created, expires, seen;
+	int claimed;
+};
+
+/* One chunk of live output, for the watcher: kind "data" (data: base64 of
+ * an age file), "end" (data: why, in clear: the recorder's end reason) or
+ * "refused" (data: why the session's node refused); skipped: bytes dropped before it (the watcher
+ * did not keep up). */
+struct state_watch_chunk {
+	int64_t watch, seq, skipped;
+	char kind[8];
+	char data[STATE_WATCH_DATA_MAX];
+};
+
+/* File a request (w->id, claimed ignored; created set by the store);
+ * *id its number. Pushed (STATE_EV_WATCH) so that to_node hears it. */
+int state_watch_open(struct state *st, const struct state_watch *w,
+    int64_t *id);
+/*
+ * For to_node's listener: forget requests whose cap passed or whose
+ * watcher fell silent (STATE_WATCH_STALE_S) before now, with their chunks;
+ * then fn for each request for node nobody claimed yet.
+ */
+int state_watch_each(struct state *st, const char *node, time_t now,
+    int (*fn)(const struct state_watch *w, void *arg), void *arg);
+/* Claim request id for node, once: 0 with *found set and *w filled, or
+ * *found cleared (no such request for node, claimed already, expired). */
+int state_watch_claim(struct state *st, int64_t id, const char *node,
+    time_t now, struct state_watch *w, int *found);
+/*
+ * Add a chunk (c->seq increasing from 1): *status 1 stored (and pushed),
+ * 2 not stored (STATE_WATCH_BACKLOG chunks unread: count it as skipped),
+ * 0 the request is gone (the watcher stopped, fell silent or the cap
+ * passed: stop).
+ */
+int state_watch_put(struct state *st, const struct state_watch_chunk *c,
+    time_t now, int *status);
+/*
+ * For the watcher: note it is alive at now, and take (fn, then delete)
+ * the chunks of request id in order. *found cleared: the request is gone.
+ */
+int state_watch_take(struct state *st, int64_t id, time_t now,
+    int (*fn)(const struct state_watch_chunk *c, void *arg), void *arg,
+    int *found);
+/* Forget request id and its chunks (either side, when it stops). */
+int state_watch_close(struct state *st, int64_t id);
 
 #endif

@@ -188,6 +188,19 @@ struct store_ops {
 	int (*decl_answer)(struct store *s, int64_t session,
 	    const char *engineer, const char *personal, const char *erased,
 	    const char *via, time_t now, struct state_decl *d);
+	/* watching another node's session (store_watch.c; state.h) */
+	int (*watch_open)(struct store *s, const struct state_watch *w,
+	    int64_t *id);
+	int (*watch_each)(struct store *s, const char *node, time_t now,
+	    int (*fn)(const struct state_watch *w, void *arg), void *arg);
+	int (*watch_claim)(struct store *s, int64_t id, const char *node,
+	    time_t now, struct state_watch *w, int *found);
+	int (*watch_put)(struct store *s, const struct state_watch_chunk *c,
+	    time_t now, int *status);
+	int (*watch_take)(struct store *s, int64_t id, time_t now,
+	    int (*fn)(const struct state_watch_chunk *c, void *arg),
+	    void *arg, int *found);
+	int (*watch_close)(struct store *s, int64_t id);
 };
 
 /* The table of a backend named n whose functions are p_<operation>. */
@@ -254,6 +267,12 @@ struct store_ops {
 	.decl_file_add = p##_decl_file_add, \
 	.decl_each = p##_decl_each, \
 	.decl_answer = p##_decl_answer, \
+	.watch_open = p##_watch_open, \
+	.watch_each = p##_watch_each, \
+	.watch_claim = p##_watch_claim, \
+	.watch_put = p##_watch_put, \
+	.watch_take = p##_watch_take, \
+	.watch_close = p##_watch_close, \
 }
 
 /* The embedded default: SQLite, STATE_DIR/state.db (store_sqlite*.c). */

@@ -226,7 +226,8 @@ actor_event(struct store_actor *a, int kind, int64_t id)
 		    (c->sub_id == 0 || c->sub_id == id))
 			actor_send(c, &ev);
 	actor_count(a, &a->stats.notices, 1);
-	if (a->has_owner)
+	/* a watch's chunk is for its watcher alone (peerwatch.c) */
+	if (a->has_owner && kind != STATE_EV_WATCH_DATA)
 		uv_async_send(&a->told);	/* coalesced by libuv */
 }
 
@@ -262,9 +263,11 @@ actor_bus_retry_cb(uv_timer_t *h)
 static void
 actor_bus_heard(int kind, int64_t id, void *arg)
 {
-	/* rare (an admin's decision) and worth a line in each node's log */
-	log_info("store actor: a decision of another node (kind %d, id %lld)",
-	    kind, (long long)id);
+	/* rare (an admin's decision) and worth a line in each node's log;
+	 * not a watch's every chunk */
+	if (kind != STATE_EV_WATCH_DATA)
+		log_info("store actor: a decision of another node (kind %d, "
+		    "id %lld)", kind, (long long)id);
 	actor_event(arg, kind, id);
 }
 

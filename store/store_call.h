@@ -78,6 +78,8 @@ enum store_call_id {
 	SC_WEB_CHALLENGE_TAKE, SC_WEB_LOGIN_FAIL, SC_WEB_LOGIN_FAILS,
 	SC_EXPORT_CREATE, SC_EXPORT_GET, SC_EXPORT_EACH, SC_EXPORT_FINISH,
 	SC_DECL_FILE_ADD, SC_DECL_EACH, SC_DECL_ANSWER,
+	SC_WATCH_OPEN, SC_WATCH_EACH, SC_WATCH_CLAIM, SC_WATCH_PUT,
+	SC_WATCH_TAKE, SC_WATCH_CLOSE,
 	SC_NCALLS
 };
 
@@ -110,6 +112,8 @@ union store_call_row {
 	struct state_export fexport;
 	struct state_decl_file declf;
 	struct state_decl decl;
+	struct state_watch watch;
+	struct state_watch_chunk watchc;
 };
 
 /* One call being served (store_serve.c): decoded arguments in, results

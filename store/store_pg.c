@@ -615,7 +615,7 @@ pg_bus_parse(const char *p, int *kind, int64_t *id)
 	errno = 0;
 	k = strtol(p, &end, 10);
 	if (end == p || *end != ' ' || errno != 0 || k < STATE_EV_REQUEST ||
-	    k > STATE_EV_EXPORT)
+	    k > STATE_EV_MAX)
 		return (-1);
 	p = end + 1;
 	if (!isdigit((unsigned char)p[0]))

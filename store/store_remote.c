@@ -741,5 +741,54 @@ REMOTE(decl_answer, (struct store *s, int64_t session, const char *engineer,
     rc_row_out(s, SC_DECL_ANSWER, ARGS(SV_I(session), SV_T(engineer),
     SV_T(personal), SV_T(erased), SV_T(via), SV_I(now)), d))
 
+REMOTE(watch_open, (struct store *s, const struct state_watch *w,
+    int64_t *id),
+    rc_id(s, SC_WATCH_OPEN, NOARGS, w, id))
+
+REMOTE(watch_each, (struct store *s, const char *node, time_t now,
+    int (*fn)(const struct state_watch *w, void *arg), void *arg),
+    rc_walk(s, SC_WATCH_EACH, ARGS(SV_T(node), SV_I(now)), EACH_FN(fn),
+    arg))
+
+REMOTE(watch_claim, (struct store *s, int64_t id, const char *node,
+    time_t now, struct state_watch *w, int *found),
+    rc_flag_row(s, SC_WATCH_CLAIM, ARGS(SV_I(id), SV_T(node), SV_I(now)),
+    found, w, sizeof(*w)))
+
+static int
+rc_watch_put(struct store *s, const struct state_watch_chunk *c, time_t now,
+    int *status)
+{
+	struct rc_out o = { 0 };
+	int r;
+
+	r = rc_call(s, SC_WATCH_PUT, ARGS(SV_I(c->watch), SV_I(c->seq),
+	    SV_I(c->skipped), SV_T(c->kind), SV_T(c->data), SV_I(now)), NULL,
+	    &o);
+	*status = r == 0 ? (int)o.i[0] : 0;
+	return (r);
+}
+
+/* the chunks, then whether the request is still there */
+static int
+rc_watch_take(struct store *s, int64_t id, time_t now,
+    int (*fn)(const struct state_watch_chunk *c, void *arg), void *arg,
+    int *found)
+{
+	struct rc_out o = { 0 };
+	int r;
+
+	if ((r = rc_call(s, SC_WATCH_TAKE, ARGS(SV_I(id), SV_I(now)), NULL,
+	    &o)) != 0) {
+		rc_done(&o);
+		return (r);
+	}
+	*found = o.i[0] != 0;
+	return (rc_each(&o, EACH_FN(fn), arg));
+}
+
+REMOTE(watch_close, (struct store *s, int64_t id),
+    rc_call(s, SC_WATCH_CLOSE, ARGS(SV_I(id)), NULL, NULL))
+
 const struct store_ops store_remote_ops = STORE_OPS_TABLE("remote", rc);
 

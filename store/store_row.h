@@ -63,5 +63,7 @@ extern const struct sq_map sq_wchal_map;	/* struct state_web_challenge */
 extern const struct sq_map sq_export_map;	/* struct state_export */
 extern const struct sq_map sq_declf_map;	/* struct state_decl_file */
 extern const struct sq_map sq_decl_map;		/* struct state_decl */
+extern const struct sq_map sq_watch_map;	/* struct state_watch */
+extern const struct sq_map sq_watchc_map;	/* struct state_watch_chunk */
 
 #endif

@@ -168,6 +168,33 @@ sv_decl_answer(struct store_call_ctx *x)
 	    (time_t)I(5), &x->row.decl));
 }
 
+SERVE(watch_open, DB->watch_open(x->s, &x->row.watch, &x->id))
+SERVE(watch_each, DB->watch_each(x->s, T(0), (time_t)I(1),
+    ROWS(state_watch)))
+SERVE(watch_claim, DB->watch_claim(x->s, I(0), T(1), (time_t)I(2),
+    &x->row.watch, &x->flag))
+
+/* the chunk travels as scalars: checked against its columns here */
+static int
+sv_watch_put(struct store_call_ctx *x)
+{
+	struct state_watch_chunk *c = &x->row.watchc;
+
+	if (strlen(T(3)) >= sizeof(c->kind) ||
+	    strlen(T(4)) >= sizeof(c->data))
+		return (BERR_LIMIT);
+	c->watch = I(0);
+	c->seq = I(1);
+	c->skipped = I(2);
+	snprintf(c->kind, sizeof(c->kind), "%s", T(3));
+	snprintf(c->data, sizeof(c->data), "%s", T(4));
+	return (DB->watch_put(x->s, c, (time_t)I(5), &x->flag));
+}
+
+SERVE(watch_take, DB->watch_take(x->s, I(0), (time_t)I(1),
+    ROWS(state_watch_chunk), &x->flag))
+SERVE(watch_close, DB->watch_close(x->s, I(0)))
+
 #define RD	STORE_PERM_READ
 #define WR	STORE_PERM_WRITE
 #define CALL(id, n, in, out, map, perm) \
@@ -235,4 +262,10 @@ const struct store_call store_calls[SC_NCALLS] = {
 	CALL(DECL_FILE_ADD, decl_file_add, "R", "", &sq_declf_map, WR),
 	CALL(DECL_EACH, decl_each, "tII", "", &sq_decl_map, RD),
 	CALL(DECL_ANSWER, decl_answer, "ITTTTI", "R", &sq_decl_map, WR),
+	CALL(WATCH_OPEN, watch_open, "R", "d", &sq_watch_map, WR),
+	CALL(WATCH_EACH, watch_each, "TI", "", &sq_watch_map, WR),
+	CALL(WATCH_CLAIM, watch_claim, "ITI", "fR", &sq_watch_map, WR),
+	CALL(WATCH_PUT, watch_put, "IIITTI", "f", NULL, WR),
+	CALL(WATCH_TAKE, watch_take, "II", "f", &sq_watchc_map, WR),
+	CALL(WATCH_CLOSE, watch_close, "I", "", NULL, WR),
 };

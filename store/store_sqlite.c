@@ -217,6 +217,8 @@ const char *const sq_schema[] = {
 	"ALTER TABLE session ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;",
 	/* 10: file declarations (issue 18, store_decl.c) */
 	SQ_SCHEMA_DECL,
+	/* 11: watching a session of another node (issue 20, store_watch.c) */
+	SQ_SCHEMA_WATCH,
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

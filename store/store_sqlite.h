@@ -240,6 +240,40 @@ int sq_decl_answer(struct store *s, int64_t session, const char *engineer,
     const char *personal, const char *erased, const char *via, time_t now,
     struct state_decl *d);
 
+/* store_watch.c: watching a session of another node (issue 20). Its
+ * schema step, listed in sq_schema[] (store_sqlite.c): */
+#define SQ_SCHEMA_WATCH \
+	"CREATE TABLE peer_watch (" \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," \
+	"  session INTEGER NOT NULL," \
+	"  admin TEXT NOT NULL," \
+	"  from_node TEXT NOT NULL," \
+	"  to_node TEXT NOT NULL," \
+	"  recipient TEXT NOT NULL," \
+	"  created INTEGER NOT NULL," \
+	"  expires INTEGER NOT NULL," \
+	"  seen INTEGER NOT NULL," \
+	"  claimed INTEGER NOT NULL DEFAULT 0);" \
+	"CREATE INDEX peer_watch_node ON peer_watch(to_node, claimed);" \
+	"CREATE TABLE peer_watch_chunk (" \
+	"  watch INTEGER NOT NULL," \
+	"  seq INTEGER NOT NULL," \
+	"  skipped INTEGER NOT NULL," \
+	"  kind TEXT NOT NULL," \
+	"  data TEXT NOT NULL," \
+	"  PRIMARY KEY (watch, seq));"
+int sq_watch_open(struct store *s, const struct state_watch *w, int64_t *id);
+int sq_watch_each(struct store *s, const char *node, time_t now,
+    int (*fn)(const struct state_watch *w, void *arg), void *arg);
+int sq_watch_claim(struct store *s, int64_t id, const char *node, time_t now,
+    struct state_watch *w, int *found);
+int sq_watch_put(struct store *s, const struct state_watch_chunk *c,
+    time_t now, int *status);
+int sq_watch_take(struct store *s, int64_t id, time_t now,
+    int (*fn)(const struct state_watch_chunk *c, void *arg), void *arg,
+    int *found);
+int sq_watch_close(struct store *s, int64_t id);
+
 /* ---- the PostgreSQL backend's connection (store_pg.c) ---------------- */
 
 int pg_open(const char *dir, unsigned flags, struct store **out, char *why,

@@ -13,7 +13,7 @@
 static int
 store_kind_ok(uint8_t kind)
 {
-	return (kind >= STATE_EV_REQUEST && kind <= STATE_EV_EXPORT);
+	return (kind >= STATE_EV_REQUEST && kind <= STATE_EV_MAX);
 }
 
 struct buf *

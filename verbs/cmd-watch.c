@@ -4,7 +4,10 @@
  * The checks and the audit event (session.watch) are here; following the
  * recording as it is written is bastiond's, handed in as c->follow (over
  * ssh and through the control socket; bastionctl on the store directly
- * has none).
+ * has none). A session of another node of a shared store is followed
+ * through the store (bastion/peerwatch.c, docs/SCALE-OUT.md "Watching a
+ * session of another node"): refused here if that node fell silent, and
+ * audited with node= naming it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +21,7 @@ cmd_watch_exec(struct verb_ctx *c, const struct verb_args *a)
 {
 	struct state_session s;
 	char sidstr[32];
-	int rc;
+	int rc, elsewhere;
 
 	if (a->n != 1) {
 		fprintf(c->err, "watch: give one session number (see "
@@ -34,16 +37,27 @@ cmd_watch_exec(struct verb_ctx *c, const struct verb_args *a)
 		return (1);
 	}
 	/* the live stream is in the recorder of the session's node: another
-	 * node has no channel to it (docs/SCALE-OUT.md, "Not done yet") */
-	if (s.node[0] != '\0' && c->pol->store_node != NULL &&
-	    strcmp(s.node, c->pol->store_node) != 0) {
-		fprintf(c->err, "watch: session %lld runs on node %s, and its "
-		    "live output is only there: connect to that node itself "
-		    "(not through the load balancer) and watch it there\n",
+	 * node asks it through the store, if it is alive */
+	elsewhere = s.node[0] != '\0' && c->pol->store_node != NULL &&
+	    strcmp(s.node, c->pol->store_node) != 0;
+	if (elsewhere && s.lost) {
+		fprintf(c->err, "watch: session %lld runs on node %s, which has "
+		    "fallen silent (no heartbeat within store: lost_after): its "
+		    "live output cannot be reached; see \"sessions\"\n",
 		    (long long)s.sid, s.node);
 		return (1);
 	}
-	if (!mon_recording_ok(c->pol, s.recording)) {
+	/* that node checks the admin against its own policy: a Unix login
+	 * that maps to no admin means nothing there */
+	if (elsewhere && !c->admin_is_policy) {
+		fprintf(c->err, "watch: session %lld runs on node %s, which "
+		    "checks the watching admin against its policy: %s is no "
+		    "policy admin (give an admin unix_user: %s, or use ssh "
+		    "ADMIN@bastion watch %lld)\n", (long long)s.sid, s.node,
+		    c->admin, c->admin, (long long)s.sid);
+		return (1);
+	}
+	if (!elsewhere && !mon_recording_ok(c->pol, s.recording)) {
 		fprintf(c->err, "watch: the recording of session %lld is not "
 		    "below recordings_dir (%s); refusing to read it\n",
 		    (long long)s.sid, c->pol->recordings_dir);
@@ -58,14 +72,15 @@ cmd_watch_exec(struct verb_ctx *c, const struct verb_args *a)
 	/* nobody watches a session unrecorded in the audit chain */
 	if (audit_ev(BEV_SESSION_WATCH, "session", sidstr, "admin", c->admin,
 	    "via", c->via, "user", s.engineer, "device", s.device,
-	    NULL) != 0) {
+	    elsewhere ? "node" : NULL, s.node, NULL) != 0) {
 		fprintf(c->err, "watch: the audit log cannot be written, so "
 		    "watching is refused; see the bastion's log\n");
 		return (1);
 	}
 	fprintf(c->err, "bastion: watching session %lld: %s (%s) on %s from "
-	    "%s; read-only, %s\n", (long long)s.sid, s.engineer, s.vendor,
-	    s.device, s.source, c->terminal ? "press Ctrl-C to stop" :
+	    "%s%s%s; read-only, %s\n", (long long)s.sid, s.engineer, s.vendor,
+	    s.device, s.source, elsewhere ? ", on node " : "",
+	    elsewhere ? s.node : "", c->terminal ? "press Ctrl-C to stop" :
 	    "close the connection to stop");
 	fflush(c->err);
 	rc = c->follow(c, &s, (a->opts & VO_START) != 0);

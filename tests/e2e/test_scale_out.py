@@ -142,10 +142,13 @@ def test_kill_on_b_ends_a_session_on_a(nodes, build_dir, softsk):
         assert table.splitlines()[0].split()[:2] == ["SID", "NODE"], table
         assert {ln.split()[1] for ln in table.splitlines()[1:]} == \
             {"bastion-a", "bastion-b"}, table
-        # watch on B of A's session: refused, naming the node to use
+        # watch on B of A's session by root's bastionctl: refused, since
+        # node A checks the admin against its policy (test_cross_watch.py
+        # watches as a policy admin)
         w = ctl(build_dir, b, "watch", str(on_a["sid"]))
         assert w.returncode == 1, w.stdout + w.stderr
         assert "runs on node bastion-a" in w.stderr, w.stderr
+        assert "no policy admin" in w.stderr, w.stderr
         k = ctl(build_dir, b, "kill", on_a["sid"], "node", "b", "says",
                 "stop")
         assert k.returncode == 0, k.stderr

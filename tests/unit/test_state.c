@@ -757,6 +757,7 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
 	    "DROP TABLE node_heartbeat; "
 	    "DROP TABLE file_decl; DROP TABLE file_decl_file; "
+	    "DROP TABLE peer_watch; DROP TABLE peer_watch_chunk; "
 	    "PRAGMA user_version = 2",
 	    "DROP TABLE session; DROP TABLE engineer_lock; "
 	    "DROP TABLE touch_window; DROP TABLE key_guard; "
@@ -766,6 +767,7 @@ close_as_v2(struct fixture *f)
 	    "DROP TABLE audit_checkpoint; DROP TABLE audit_node_key; "
 	    "DROP TABLE node_heartbeat; "
 	    "DROP TABLE file_decl; DROP TABLE file_decl_file; "
+	    "DROP TABLE peer_watch; DROP TABLE peer_watch_chunk; "
 	    "UPDATE bastion_schema SET version = 2"));
 }
 
@@ -789,7 +791,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
 	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
-	    "SELECT version FROM bastion_schema")), 10);
+	    "SELECT version FROM bastion_schema")), 11);
 }
 
 /* Several nodes on one store: each row names its node; a node starting

@@ -553,6 +553,64 @@ st_decl(struct state *st, struct tr *t)
 	trf(t, "%d\n", state_decl_each(st, NULL, 17, 0, tr_decl, t));
 }
 
+static int
+tr_watch(const struct state_watch *w, void *arg)
+{
+	trf(arg, "[%lld %s %s %s %s %lld %d] ", (long long)w->session,
+	    w->admin, w->from_node, w->to_node, w->recipient,
+	    (long long)w->expires, w->claimed);
+	return (0);
+}
+
+static int
+tr_watchc(const struct state_watch_chunk *c, void *arg)
+{
+	tr_row(arg, &sq_watchc_map, c);
+	return (0);
+}
+
+/* Watching another node's session (store_watch.c; test_peerwatch.c). */
+static void
+st_watch(struct state *st, struct tr *t)
+{
+	struct state_watch w;
+	struct state_watch_chunk c;
+	time_t now = time(NULL);
+	int64_t id = 0;
+	int found = -1, status = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.session = 17;
+	snprintf(w.admin, sizeof(w.admin), "bob");
+	snprintf(w.from_node, sizeof(w.from_node), "b");
+	snprintf(w.to_node, sizeof(w.to_node), "a");
+	memset(w.recipient, 'r', sizeof(w.recipient) - 1);	/* longest */
+	w.expires = 4000000000;
+	trf(t, "%d ", state_watch_open(st, &w, &id));
+	trf(t, "%d\n", state_watch_each(st, "a", now, tr_watch, t));
+	trf(t, "%d ", state_watch_claim(st, id, "a", now, &w, &found));
+	tr_watch(&w, t);
+	trf(t, "%d %d\n", state_watch_claim(st, id, "a", now, &w, &found),
+	    found);
+	memset(&c, 0, sizeof(c));
+	c.watch = id;
+	c.seq = 1;
+	snprintf(c.kind, sizeof(c.kind), "data");
+	memset(c.data, 'x', sizeof(c.data) - 1);	/* the longest */
+	trf(t, "%d ", state_watch_put(st, &c, now, &status));
+	trf(t, "%d ", status);
+	c.seq = 2;
+	snprintf(c.kind, sizeof(c.kind), "end");
+	snprintf(c.data, sizeof(c.data), "bye");
+	trf(t, "%d %d\n", state_watch_put(st, &c, now, &status), status);
+	trf(t, "%d ", state_watch_take(st, id, now, tr_watchc, t, &found));
+	trf(t, "%d %d ", state_watch_take(st, id, now, tr_watchc, t, &found),
+	    found);
+	trf(t, "%d ", state_watch_close(st, id));
+	trf(t, "%d %d\n", state_watch_take(st, id, now, tr_watchc, t, &found),
+	    found);
+}
+
 static const struct step {
 	const char *name;
 	void (*run)(struct state *st, struct tr *t);
@@ -568,6 +626,7 @@ static const struct step {
 	{ "web console", st_web },
 	{ "file exports", st_exports },
 	{ "file declarations", st_decl },
+	{ "watches of another node", st_watch },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

@@ -1,0 +1,23 @@
+/*
+ * peerwatch.h - what the two sides of a watch of another node's session
+ * share (peerwatch.c the watcher, peerwatch_serve.c the session's node):
+ * the limits (a chunk's encryption is recorder/lib/peerchunk.c). The
+ * functions the rest of bastiond calls are declared in bastiond.h;
+ * docs/SCALE-OUT.md "Watching a session of another node" describes the
+ * exchange.
+ */
+#ifndef BASTION_PEERWATCH_H
+#define BASTION_PEERWATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerchunk.h"
+
+#define PEERWATCH_CAP_S		(8 * 3600)	/* a watch's hard cap */
+#define PEERWATCH_ANSWER_S	10	/* the session's node answers within */
+#define PEERWATCH_GATHER_MS	150	/* output gathered into one chunk */
+#define PEERWATCH_KEEPALIVE_MS	2000	/* an empty chunk when idle */
+#define PEERWATCH_MAX		16	/* helpers at once on one node */
+
+#endif
