@@ -25,7 +25,7 @@ entry(const char *p, size_t n)
 	unsigned long long size;
 	size_t kn, wn = strlen("/" ID ".brec");
 
-	if (ship_index_parse(ID, p, n, key, sizeof(key), &size, sha) != 0)
+	if (ship_index_parse(ID, p, n, key, sizeof(key), &size, sha, NULL) != 0)
 		return;
 	kn = strnlen(key, sizeof(key));
 	if (kn == sizeof(key) || kn <= wn ||
