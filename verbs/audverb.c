@@ -18,6 +18,7 @@
 #include "audverb.h"
 #include "err.h"
 #include "log.h"
+#include "recnotary.h"
 #include "recreader.h"
 
 /* nftw offers no user pointer */
@@ -167,8 +168,8 @@ audverb_fetch(struct verb_ctx *c, const char *id, char *path, size_t len)
 	if (!c->pol->recstore.s3 || c->pol->path == NULL ||
 	    !recfmt_session_id_valid(id) || strspn(id, "0123456789") < 8 ||
 	    strlen(id) >= sizeof(rid) ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/fetched",
-	    c->pol->state_dir) >= sizeof(dir) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s/%s", c->pol->state_dir,
+	    RECNOTARY_FETCHED) >= sizeof(dir) ||
 	    (size_t)snprintf(path, len, "%s/%s.brec", dir, id) >= len ||
 	    (mkdir(dir, 0700) != 0 && errno != EEXIST))
 		return (1);

@@ -10,7 +10,10 @@ auditor asks node B's console over the real ssh: `recordings` names node
 A and says where the recording is (only on A's disk, then, once A's
 bastion-ship has shipped it, in the store); `replay` shows the session's
 output and the approval (who approved, when) taken from the shared
-store's rows, saying so; `verify` passes and says the same. Then node A
+store's rows, saying so; `verify` passes and says the same; `export`
+gives an evidence bundle that bastion-verify accepts offline with A's
+key, saying that the session's audit lines are in A's chain and that
+approval.json holds the store's rows. Then node A
 is killed outright (SIGKILL, bastiond and its recorder) with a session
 live: its cut recording is not shipped while it is down, and is shipped
 marked cut once A restarts; node B's `verify` of the shipped copy
@@ -27,6 +30,7 @@ import subprocess
 import pytest
 
 from harness import util
+from test_audit import read_bundle
 from test_failover import kill_node
 from test_recording_ship import (chain_events, key_of, s3,  # noqa: F401
                                  ship_policy)            # (s3: a fixture)
@@ -56,14 +60,14 @@ def xnodes(nodes):
     return world, p, b
 
 
-def console(node, person, softsk, *args):
+def console(node, person, softsk, *args, text=True):
     """person's auditor console on node over the real ssh."""
     cfg = node.ssh_config(person.dir / ("ssh_config-" + node.workdir.name),
                           person.key, provider=softsk.provider)
     return subprocess.run(node.ssh_argv(cfg, person.name, *args, agent=True,
                                         tty=False),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, env=person.env(), timeout=90,
+                          text=text, env=person.env(), timeout=90,
                           start_new_session=True)
 
 
@@ -84,7 +88,7 @@ def listed(node, carol, softsk, rec):
 
 
 def test_other_nodes_recording_listed_replayed_verified_on_b(
-        xnodes, build_dir, softsk):
+        xnodes, build_dir, softsk, tmp_path):
     world, p, b = xnodes
     a = world.bastion
     carol = p["carol"]
@@ -163,6 +167,42 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert "sealed" in v.stdout
     assert "# store: approval: grant" in v.stdout and \
         "request %s approved by root at %s" % (rid, m.group(1)) in v.stdout
+
+    # export on B: a bundle that verifies offline with A's key, saying
+    # that the session's audit lines are in A's chain and that
+    # approval.json holds the shared store's rows
+    e = console(b, carol, softsk, "export", rec, text=False)
+    assert e.returncode == 0, e.stderr
+    bundle = tmp_path / "bundle.tar"
+    bundle.write_bytes(e.stdout)
+    ok = subprocess.run([str(build_dir / "bastion-verify"), "-k",
+                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True, timeout=60)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK: the bundle is intact" in ok.stdout
+    assert "the MANIFEST is signed by the recorder key" in ok.stdout
+    assert "recorded on node bastion-a, exported on another node: the " \
+        "session's audit lines are in that node's chain" in ok.stdout
+    assert "WARNING: the bundle holds no audit lines" not in ok.stdout
+    _, members = read_bundle(e.stdout)
+    appr = json.loads(members["approval.json"])
+    assert appr["recorded_on"] == "bastion-a", appr
+    assert "shared state store" in appr["facts_from"]
+    assert [str(q["id"]) for q in appr["requests"]] == [rid], appr
+    assert appr["requests"][0]["approvers"] == "root", appr
+    assert len(appr["grants"]) == 1 and appr["admission"] == "grant"
+    assert "recorded_on=bastion-a" in members["export.txt"].decode()
+    # a bundle changed afterwards does not verify
+    bad = bytearray(e.stdout)
+    at = bytes(bad).index(b"bastion-a", bytes(bad).index(b"recorded_on"))
+    bad[at] = ord("X")
+    bundle.write_bytes(bytes(bad))
+    no = subprocess.run([str(build_dir / "bastion-verify"), "-k",
+                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True, timeout=60)
+    assert no.returncode != 0 and "ALTERED" in no.stderr, no.stdout
 
     # on A, its own recording: A's chain has the session's lines but not
     # B's approval; the store's word is added, marked as the store's
