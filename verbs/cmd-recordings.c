@@ -16,8 +16,9 @@
  * (and this node's no longer in its spool). Each row says its NODE and
  * WHERE it is: "spool" (this node's; "spool+store" once bastion-ship's
  * ledger has it), "store" (the object store has it: `bastion-ship list`
- * asked, sealed or cut by a crash), or "node-disk" (only on that node's
- * disk, not shipped yet). --json: "node", "where", "shipped".
+ * asked, sealed or cut by a crash), "node-disk" (only on that node's
+ * disk, not shipped yet), or "gone" (this node's, neither in its spool
+ * nor in the store). --json: "node", "where", "shipped".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,9 +408,10 @@ recordings_other(const struct state_session *s, void *arg)
 
 	if (audstore_id_of(s->recording, id, sizeof(id)) != 0)
 		return (0);
-	/* this node's own: listed from its spool while it is there */
+	/* this node's own: listed from its spool while it is there; once
+	 * gone from it, only where an object store may have it */
 	if ((s->node[0] == '\0' || strcmp(s->node, F->here) == 0) &&
-	    access(s->recording, F_OK) == 0)
+	    (access(s->recording, F_OK) == 0 || !F->pol->recstore.s3))
 		return (0);
 	day[0] = '\0';
 	if (gmtime_r(&s->started, &tm) != NULL)
@@ -528,7 +530,8 @@ recordings_others(struct verb_ctx *c, struct recordings_list *F)
 		it.status = state[i] == 's' ? "sealed" : state[i] == 'c' ?
 		    "cut" : s->ended == 0 ? (s->lost ? "lost" : "live") :
 		    "ended";
-		it.where = it.shipped == 1 ? "store" : "node-disk";
+		it.where = it.shipped == 1 ? "store" : strcmp(it.node,
+		    F->here) == 0 ? "gone" : "node-disk";
 		recordings_add(F, &it);
 	}
 	if (F->more)
