@@ -411,7 +411,7 @@ recordings_other(const struct state_session *s, void *arg)
 	/* this node's own: listed from its spool while it is there; once
 	 * gone from it, only where an object store may have it */
 	if ((s->node[0] == '\0' || strcmp(s->node, F->here) == 0) &&
-	    (access(s->recording, F_OK) == 0 || !F->pol->recstore.s3))
+	    (!F->pol->recstore.s3 || access(s->recording, F_OK) == 0))
 		return (0);
 	day[0] = '\0';
 	if (gmtime_r(&s->started, &tm) != NULL)

@@ -118,12 +118,13 @@ replay_tool(struct verb_ctx *c, const char *path, int cast)
 		    " (from the shared state store; recorded on node %s, "
 		    "whose audit chain has the session's lines)", f.s.node);
 	} else if (!cast && f.has_grant) {
-		/* this node's own: its chain says it, unless another node
-		 * approved (then bastion-replay adds the store's word) */
+		/* this node's own: its chain says it; where the chain names
+		 * no approver (another node approved: its chain has the
+		 * line), bastion-replay adds the store's word */
 		audstore_approval(&f, appr, sizeof(appr));
 		snprintf(appr + strlen(appr), sizeof(appr) - strlen(appr),
-		    " (from the shared state store: the approval is in "
-		    "another node's audit chain)");
+		    " (from the shared state store; this node's audit chain "
+		    "names no approver)");
 	}
 	audverb_pubkey(c, pub, sizeof(pub));
 	argv[n++] = cast ? "--asciicast" : "--text";

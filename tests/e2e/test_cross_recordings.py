@@ -212,7 +212,7 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert ("approval: request %s (audit chain verified intact); grant "
             % rid) in ta.stdout, ta.stdout
     assert ("request %s approved by root at %s UTC (from the shared state "
-            "store: the approval is in another node's audit chain)"
+            "store; this node's audit chain names no approver)"
             % (rid, m.group(1))) in ta.stdout, ta.stdout
 
 
