@@ -20,6 +20,7 @@
 #include "log.h"
 #include "recnotary.h"
 #include "recreader.h"
+#include "text.h"
 
 /* nftw offers no user pointer */
 static struct audverb_filter *audverb_walk_filter;
@@ -192,6 +193,23 @@ audverb_store_id(struct verb_ctx *c, const char *word, struct audstore_rec *f)
 	return (word);
 }
 
+/* A recording of another node that neither this spool nor the object
+ * store gives: say whose it is and where it can be read. */
+static void
+audverb_elsewhere_said(struct verb_ctx *c, const char *word,
+    const struct audstore_rec *f)
+{
+	char node[80];
+
+	text_clean(node, sizeof(node), f->s.node);
+	fprintf(c->err, "bastion: recording %s was made on node %s and is not "
+	    "in the object store%s: read it on node %s (ssh %s@%s ...), or "
+	    "once that node's bastion-ship has shipped it (see "
+	    "`recordings`)\n", word, node, c->pol->recstore.s3 ? " (yet)" :
+	    " (this node has none: recordings: store: s3)", node, c->admin,
+	    node);
+}
+
 int
 audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
     size_t len)
@@ -207,8 +225,15 @@ audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
 	if ((audverb_walk(c->pol, &F) != 0 || F.matched != 1) &&
 	    (F.matched != 0 || audverb_fetch(c, audverb_store_id(c, F.id, &f),
 	    F.found, sizeof(F.found)) != 0)) {
-		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
-		    F.id);
+		if (F.matched == 0 && audstore_find(c->st, F.id, &f) == 1 &&
+		    f.s.node[0] != '\0' && c->pol->store_node != NULL &&
+		    strcmp(f.s.node, c->pol->store_node) != 0)
+			/* the store's row: printed only as the node's name,
+			 * cleaned; what to do */
+			audverb_elsewhere_said(c, F.id, &f);
+		else
+			fprintf(c->err, "bastion: no recording %s (see "
+			    "`recordings`)\n", F.id);
 		return (1);
 	}
 	/* reading a recording is itself audited first: no chain line, no

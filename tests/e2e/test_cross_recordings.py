@@ -119,6 +119,13 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
         ("bastion-a", "node-disk", False), row
     assert (str(row["session"]), row["engineer"], row["device"]) == \
         (sid, "gina", "pacs"), row
+    # not shipped yet: replay on B says whose it is and where to read it
+    early = console(b, carol, softsk, "replay", sid)
+    assert early.returncode == 1, early.stdout + early.stderr
+    assert "recording %s was made on node bastion-a and is not in the " \
+        "object store (yet): read it on node bastion-a" % sid \
+        in early.stderr, early.stderr
+    assert "XREC-42" not in early.stdout
     # on A: its own spool
     [own] = listed(a, carol, softsk, rec)
     assert (own["node"], own["where"], own["status"]) == \
