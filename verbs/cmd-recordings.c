@@ -13,8 +13,8 @@
  * every node's recordings: this node's spool as above, and, from the
  * shared store's session rows (newest first, at most
  * RECORDINGS_OTHERS_MAX, the same filters), the recordings of other nodes
- * (and this node's no longer in its spool). Each row says its NODE and
- * WHERE it is: "spool" (this node's; "spool+store" once bastion-ship's
+ * (and this node's no longer in its spool). Where there are such rows,
+ * or an object store, each row says its NODE and WHERE it is: "spool" (this node's; "spool+store" once bastion-ship's
  * ledger has it), "store" (the object store has it: `bastion-ship list`
  * asked, sealed or cut by a crash), "node-disk" (only on that node's
  * disk, not shipped yet), or "gone" (this node's, neither in its spool
@@ -490,7 +490,8 @@ recordings_shipped(struct verb_ctx *c, struct recordings_list *F,
 }
 
 /* The rows of the recordings other nodes made (or this node no longer
- * holds), from the shared store's session rows and the object store. */
+ * holds), collected from the shared store's session rows
+ * (recordings_other), with where the object store has them. */
 static void
 recordings_others(struct verb_ctx *c, struct recordings_list *F)
 {
@@ -500,9 +501,6 @@ recordings_others(struct verb_ctx *c, struct recordings_list *F)
 	const struct state_session *s;
 	size_t i;
 
-	if (c->st == NULL || state_session_each(c->st, 1, AUDSTORE_SCAN,
-	    recordings_other, F) < 0)
-		return;
 	recordings_shipped(c, F, state);
 	for (i = 0; i < F->nothers; i++) {
 		s = &F->others[i];
@@ -578,23 +576,34 @@ cmd_recordings_exec(struct verb_ctx *c, const struct verb_args *a)
 		else
 			return (audverb_usage(c));
 	}
-	F.nodes = c->pol->store_conninfo != NULL || c->pol->recstore.s3;
+	F.now = time(NULL);
+	F.pol = c->pol;
+	F.here = c->pol->store_node != NULL ? c->pol->store_node : "-";
+	F.AF = &AF;
+	/* the recordings the shared store knows and this spool has not */
+	opened = audverb_state(c);
+	if (c->st != NULL && state_session_each(c->st, 1, AUDSTORE_SCAN,
+	    recordings_other, &F) < 0) {
+		free(F.others);
+		F.others = NULL;
+		F.nothers = 0;
+	}
+	/* NODE and WHERE only where a recording may be elsewhere: a single
+	 * node's table stays as it was */
+	F.nodes = c->pol->recstore.s3 || F.nothers > 0;
 	for (k = 0, ncols = 0; k < RECORDINGS_COLS; k++)
 		if (recordings_col(&F, k))
 			cols[ncols++] = recordings_cols[k];
 	if ((F.t = table_new(cols, ncols)) == NULL) {
 		fprintf(c->err, "bastion: out of memory\n");
+		free(F.others);
+		audverb_state_done(c, opened);
 		return (1);
 	}
 	AF.row = recordings_row;
 	AF.arg = &F;
-	F.now = time(NULL);
-	F.pol = c->pol;
-	F.here = c->pol->store_node != NULL ? c->pol->store_node : "-";
-	F.AF = &AF;
 	recordings_live_load(c->pol, &F);
 	rc = audverb_walk(c->pol, &AF) == 0 ? 0 : 1;
-	opened = audverb_state(c);
 	recordings_others(c, &F);
 	audverb_state_done(c, opened);
 	/* newest first (nftw visits in directory order): by start, and by
