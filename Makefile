@@ -307,7 +307,7 @@ check-unit: tests check-layers
 # database emptied before each test (tests/unit/store_fixture.h). Skipped,
 # saying so, only when the PostgreSQL binaries are not installed.
 PG_UNIT = store state store_client store_actor approvals auditckpt nodebeat \
-	decl peerwatch
+	decl peerwatch audstore
 check-unit-pg: tests
 	@$(PYTHON) tests/e2e/harness/pg.py run -- sh -c 'set -e; \
 		for t in $(PG_UNIT:%=$(abspath $(B))/tests/test_%); do \

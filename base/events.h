@@ -224,7 +224,7 @@ enum bev_role {
 	X(RECORDING_SHIP_FAILED, "recording.ship_failed", BEV_BY_SHIP,     \
 	    NONE, "session path key reason tries retry_in", "")            \
 	X(RECORDING_SHIPPED, "recording.shipped", BEV_BY_SHIP, NONE,       \
-	    "session path key bytes sha256 tries", "")                     \
+	    "session path key bytes sha256 tries", "status reason")        \
 	X(RECORDING_START, "recording.start", BEV_BY_RECORDER, NONE,       \
 	    "session path engineer device source", "")                     \
 	X(RECORDING_UNLOCK, "recording.unlock", BEV_BY_MONITOR, NONE,      \

@@ -21,12 +21,14 @@
  * (registry_audit_append), so that the store actor can take them over.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <uv.h>
 
@@ -409,14 +411,47 @@ registry_tick(uv_timer_t *t)
 	}
 }
 
+/*
+ * The recording of a session an earlier bastiond left open was cut by
+ * its crash: nobody writes it any more (its worker and recorder are
+ * gone). Made read-only, as the recorder makes a file it sealed, so that
+ * bastion-ship ships it, marked cut (docs/RECORDING-STORE.md, "Recordings
+ * cut by a crash"); only a file below recordings_dir, never followed.
+ */
+static void
+mon_recover_cut(const struct policy *pol, const struct state_session *s)
+{
+	struct stat sb;
+	int fd;
+
+	if (s->recording[0] == '\0' || !mon_recording_ok(pol, s->recording))
+		return;
+	if ((fd = open(s->recording, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 0222) != 0) {
+		if (fchmod(fd, sb.st_mode & 0440) == 0)
+			log_warn("recording %s was cut by the crash of an "
+			    "earlier bastiond: made read-only, to be shipped "
+			    "as cut", s->recording);
+		else
+			log_warn("recording %s was cut by a crash but cannot "
+			    "be made read-only: %s", s->recording,
+			    strerror(errno));
+	}
+	close(fd);
+}
+
 /* Rows an earlier bastiond left open: no worker of theirs is alive. */
 static void
 mon_recover_one(const struct state_session *s, void *arg)
 {
-	(void)arg;
+	struct listener *L = arg;
+
 	log_warn("session %lld (%s on %s, worker %d) was left open by an "
 	    "earlier bastiond; marked ended", (long long)s->sid, s->engineer,
 	    s->device, s->pid);
+	mon_recover_cut(L->pol, s);
 }
 
 int
@@ -425,7 +460,7 @@ registry_recover(struct listener *L)
 	return (state_session_end_open(L->st, L->pol->store_node != NULL ?
 	    L->pol->store_node : "",
 	    "bastiond restarted",
-	    mon_recover_one, NULL, NULL) != 0 ? BERR_SYS : 0);
+	    mon_recover_one, L, NULL) != 0 ? BERR_SYS : 0);
 }
 
 static void

@@ -3,7 +3,7 @@
  * its credentials file (ship/): a by-id entry fetched from the store
  * (ship_index_parse: an accepted entry names a key that ends in
  * "/ID.brec" for the asked id, holds no "..", and 64 lower-case hex
- * digits), the <Code> of an S3 error body (s3_error_code: 1 to 64 letters
+ * digits, and is marked cut only when it ends " cut\n"), the <Code> of an S3 error body (s3_error_code: 1 to 64 letters
  * and digits, or nothing), and the credentials file
  * (s3_credentials_parse: an accepted file gives a non-empty key id of
  * letters and digits and a non-empty secret, both NUL-terminated within
@@ -24,9 +24,13 @@ entry(const char *p, size_t n)
 	char key[SHIP_KEY_MAX], sha[SHIP_SHA256_HEX];
 	unsigned long long size;
 	size_t kn, wn = strlen("/" ID ".brec");
+	int cut = -1;
 
-	if (ship_index_parse(ID, p, n, key, sizeof(key), &size, sha) != 0)
+	if (ship_index_parse(ID, p, n, key, sizeof(key), &size, sha, &cut) != 0)
 		return;
+	/* cut only for an entry that ends " cut\n" */
+	if (cut != (n > 5 && memcmp(p + n - 5, " cut\n", 5) == 0))
+		abort();
 	kn = strnlen(key, sizeof(key));
 	if (kn == sizeof(key) || kn <= wn ||
 	    strcmp(key + kn - wn, "/" ID ".brec") != 0 ||

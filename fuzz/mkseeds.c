@@ -567,6 +567,9 @@ static const struct {
 	{ "ship", "entry", "ihospital-a/node-a/2026/12/"
 	    "20261207T213651Z-9a5ce9a9528aacf2.brec 1247 89e6a22eef7b3b221a"
 	    "bbace9f19e4786b55f24d4d11476ebf886cc6463ac2b39\n" },
+	{ "ship", "entry-cut", "ihospital-a/node-a/2026/12/"
+	    "20261207T213651Z-9a5ce9a9528aacf2.brec 1247 89e6a22eef7b3b221a"
+	    "bbace9f19e4786b55f24d4d11476ebf886cc6463ac2b39 cut\n" },
 	{ "ship", "error", "e<?xml version=\"1.0\"?><Error><Code>"
 	    "SignatureDoesNotMatch</Code><Message>x</Message></Error>" },
 	{ "ship", "credentials", "c# key\naccess_key_id = S3RVER\n"

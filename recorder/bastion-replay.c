@@ -3,7 +3,7 @@
  *
  *   bastion-replay [-k PUBKEY] [--identity FILE] [--speed N]
  *                  [--skip-idle SECONDS] [--channel N] FILE
- *   bastion-replay --text [-k PUBKEY] [--audit CHAIN] FILE
+ *   bastion-replay --text [-k PUBKEY] [--audit CHAIN] [--approval TEXT] FILE
  *                                                 plain transcript
  *   bastion-replay --asciicast [--input] [--skip-idle SECONDS]
  *                  [-k PUBKEY] FILE               asciicast v2 on stdout
@@ -83,6 +83,7 @@ struct opts {
 	uint64_t channel;	/* ALL_CHANNELS or one */
 	int input;		/* asciicast "i" events */
 	const char *audit;	/* --audit: the audit chain to ask */
+	const char *elsewhere;	/* --approval: the caller's word on it */
 	const char *files_dir;	/* --extract-files DIR */
 	char approval[1024];	/* how the session was let in, from it */
 };
@@ -195,61 +196,33 @@ hget(const struct rec *r, const char *k, char *out, size_t outlen)
 	return (out);
 }
 
-/* ---- how the session was let in (--audit) ---------------------------- */
+/* ---- how the session was let in (--audit, --approval) ----------------- */
 
 /*
- * The recording's HEADER is written before the first byte is relayed,
- * and its `approval` field cannot be relied on for how the session was
- * let in (bastiond versions up to this one always wrote `none`). The
- * audit chain says it (auditsess.h: the session's admission event,
- * session.start's grant=, and the approval.approve lines of that request).
+ * The HEADER's `approval` field cannot be relied on (bastiond versions up
+ * to this one always wrote `none`): the audit chain says how the session
+ * was let in (auditsess_approval_text()); the console adds the shared
+ * state store's words with --approval (verbs/audstore.h).
  */
-/* Fill o->approval from the chain at o->audit for recording recid;
- * exits 3 after saying why if the chain cannot be read. */
 static void
 chain_approval(struct opts *o, const char *recid)
 {
-	struct auditlog_verify v;
-	struct auditsess_set set;
-	struct auditsess q;
-	char state[300], why[200];
+	char why[300];
+	size_t n;
+	int r;
 
-	memset(&set, 0, sizeof(set));
-	memset(&q, 0, sizeof(q));
-	auditlog_verify_file(o->audit, &v);
-	if (v.verdict == AUDITLOG_ERROR ||
-	    auditsess_read(o->audit, NULL, recid, &set) != 0) {
+	if ((r = auditsess_approval_text(o->audit, recid, o->approval,
+	    sizeof(o->approval), why, sizeof(why))) < 0) {
 		fprintf(stderr, "bastion-replay: cannot read the audit chain "
-		    "%s: %s\n", o->audit, v.verdict == AUDITLOG_ERROR ? v.why :
-		    "read error");
-		auditsess_set_clear(&set);
+		    "%s: %s\n", o->audit, why);
 		exit(EXIT_USAGE);
 	}
-	if (set.n > 0)
-		q = set.s[0];
-	auditsess_set_clear(&set);
-	text_clean(why, sizeof(why), v.why);
-	if (v.verdict == AUDITLOG_OK)
-		snprintf(state, sizeof(state), "audit chain verified intact");
-	else
-		snprintf(state, sizeof(state), "audit chain NOT intact at line "
-		    "%llu: %s", (unsigned long long)v.bad_line, why);
-	if (q.sid[0] == '\0')
-		snprintf(o->approval, sizeof(o->approval), "not found: the "
-		    "audit chain has no line for this recording (%s)", state);
-	else if (strcmp(q.admission, "window") == 0)
-		snprintf(o->approval, sizeof(o->approval), "pre-approved "
-		    "window (%s)", state);
-	else if (strcmp(q.admission, "request") == 0 || q.grant[0] != '\0' ||
-	    q.request[0] != '\0')
-		snprintf(o->approval, sizeof(o->approval), "%s%s%s%s%s%s%s "
-		    "(%s)", q.grant[0] ? "grant " : "", q.grant,
-		    q.grant[0] && q.request[0] ? ", " : "",
-		    q.request[0] ? "request " : "", q.request,
-		    q.approvers[0] ? " approved by " : "", q.approvers, state);
-	else
-		snprintf(o->approval, sizeof(o->approval), "not required (%s)",
-		    state);
+	/* the chain does not say who approved (another node did): add the
+	 * caller's word, marked as its own */
+	n = strlen(o->approval);
+	if (r == 0 && o->elsewhere != NULL && n < sizeof(o->approval))
+		snprintf(o->approval + n, sizeof(o->approval) - n, "; %s",
+		    o->elsewhere);
 }
 
 static int
@@ -864,7 +837,7 @@ usage(FILE *f)
 	    "usage: bastion-replay [-k PUBKEY] [--identity FILE] [--speed N] "
 	    "[--skip-idle SEC] [--channel N] FILE\n"
 	    "       bastion-replay --text [-k PUBKEY] [--channel N] "
-	    "[--audit CHAIN] FILE\n"
+	    "[--audit CHAIN] [--approval TEXT] FILE\n"
 	    "       bastion-replay --asciicast [--input] [--skip-idle SEC] "
 	    "[-k PUBKEY] FILE\n"
 	    "       bastion-replay --age SEQ FILE\n"
@@ -880,6 +853,12 @@ usage(FILE *f)
 	    "from the audit\n"
 	    "                    chain (STATE_DIR/audit.log, or a bundle's "
 	    "audit.log)\n"
+	    "  --approval TEXT   with --text: how the session was let in, as "
+	    "the caller\n"
+	    "                    found it elsewhere (the console: the shared "
+	    "state store);\n"
+	    "                    with --audit, added where the chain names no "
+	    "approver\n"
 	    "  --asciicast       asciicast v2 for asciinema (sanitised)\n"
 	    "  --input           with --asciicast: add \"i\" input events\n"
 	    "  --extract-files DIR  write each SFTP file into DIR and check "
@@ -901,6 +880,7 @@ main(int argc, char **argv)
 		{ "asciicast", no_argument, NULL, 'A' },
 		{ "input", no_argument, NULL, 'I' },
 		{ "audit", required_argument, NULL, 'a' },
+		{ "approval", required_argument, NULL, 'P' },
 		{ "identity", required_argument, NULL, 'y' },
 		{ "extract-files", required_argument, NULL, 'X' },
 		{ "age", required_argument, NULL, 'G' },
@@ -960,6 +940,10 @@ main(int argc, char **argv)
 			break;
 		case 'a':
 			o.audit = optarg;
+			break;
+		case 'P':
+			o.elsewhere = optarg;
+			snprintf(o.approval, sizeof(o.approval), "%s", optarg);
 			break;
 		case 'y':
 			o.identity = optarg;

@@ -719,10 +719,16 @@ verify_bundle(const char *file, const char *vfile, const char *keyfile,
 		    "recorder for this recording (its events were not "
 		    "chained, or it was never sealed)\n",
 		    RECBUNDLE_AUDIT);
-	if (as.lines == 0)
+	bundle_export_field(&b, "recorded_on", t[0], sizeof(t[0]));
+	if (t[0][0] != '\0')
+		printf("recorded on node %s, exported on another node: the "
+		    "session's audit lines are in that node's chain, not here; "
+		    "%s holds the shared state store's rows\n",
+		    vis(t[0], why, sizeof(why)), RECBUNDLE_APPROVAL);
+	if (as.lines == 0 && t[0][0] == '\0')
 		printf("WARNING: the bundle holds no audit lines (was the "
 		    "audit chain kept when the session ran?)\n");
-	else
+	else if (as.lines > 0)
 		printf("audit: %llu line(s), seq %llu..%llu in %llu run(s): "
 		    "each line's hash verifies, runs chain, and every line is "
 		    "about session %s\n", (unsigned long long)as.lines,

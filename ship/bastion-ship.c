@@ -5,6 +5,7 @@
  *   bastion-ship -f POLICY [-a STATE_DIR] [-k PUBKEY] [-c CREDENTIALS]
  *                [-l LEDGER_DIR] [--once] [-v]
  *   bastion-ship -f POLICY [-c CREDENTIALS] [-q] fetch SESSION-ID DIR
+ *   bastion-ship -f POLICY [-c CREDENTIALS] list SESSION-ID...
  *
  * Shipping: every `interval` (the policy's recordings: section) one pass
  * of shipper.c: each recording the recorder has sealed goes to the store
@@ -26,6 +27,11 @@
  * printed (-q: not); then `bastion-verify -k PUBKEY DIR/ID.brec`,
  * `bastion-replay`. The auditor console's verbs run it so when a
  * recording is not in this node's spool (verbs/audverb.c).
+ *
+ * list: for each SESSION-ID (at most 100), whether the store has it:
+ * "ID sealed KEY", "ID cut KEY" (shipped after a crash, never sealed),
+ * "ID absent", "ID error WHY"; the console's `recordings` asks so for
+ * the recordings of other nodes (verbs/cmd-recordings.c).
  *
  * It runs as its own user (systemd/bastion-ship.service: the group
  * bastion-audit reads the spool, nothing else of the node; only it reads
@@ -67,6 +73,7 @@ usage(FILE *f)
 	    "[-c CREDENTIALS] [-l LEDGER_DIR] [--once] [-v]\n"
 	    "       bastion-ship -f POLICY [-c CREDENTIALS] [-q] fetch "
 	    "SESSION-ID DIR\n"
+	    "       bastion-ship -f POLICY [-c CREDENTIALS] list SESSION-ID...\n"
 	    "  -f POLICY     the policy (its recordings: store: s3 section)\n"
 	    "  -a STATE_DIR  also append audit events to STATE_DIR/audit.log\n"
 	    "  -k PUBKEY     the recorder's public key (default "
@@ -77,7 +84,9 @@ usage(FILE *f)
 	    "policy's ledger_dir)\n"
 	    "  --once        one pass, then exit (1 if anything failed)\n"
 	    "  -q            fetch: do not print the path\n"
-	    "  fetch ID DIR  the recording ID from the store into DIR\n");
+	    "  fetch ID DIR  the recording ID from the store into DIR\n"
+	    "  list ID...    whether the store has each recording (sealed, "
+	    "cut, absent)\n");
 }
 
 /* A setting of the policy replaced by the command line's. */
@@ -93,11 +102,19 @@ override(char **setting, const char *value)
 	return (0);
 }
 
+/* A command's words (fetch ID DIR, list ID...): 1 when they are one. */
 static int
-do_fetch(const struct policy *pol, const char *id, const char *dir,
-    int quiet)
+is_command(int n, char *const w[])
+{
+	return ((n == 3 && strcmp(w[0], "fetch") == 0) ||
+	    (n >= 2 && n <= SHIP_LIST_MAX + 1 && strcmp(w[0], "list") == 0));
+}
+
+static int
+do_fetch(const struct policy *pol, int n, char *const w[], int quiet)
 {
 	char err[600], path[PATH_MAX];
+	const char *id = w[1];
 	struct s3 s;
 	int r;
 
@@ -110,7 +127,12 @@ do_fetch(const struct policy *pol, const char *id, const char *dir,
 		s3_close(&s);
 		return (1);
 	}
-	r = ship_fetch(&s, id, dir, path, sizeof(path), err, sizeof(err));
+	if (strcmp(w[0], "list") == 0) {
+		r = ship_list(&s, n - 1, w + 1);
+		s3_close(&s);
+		return (r);
+	}
+	r = ship_fetch(&s, id, w[2], path, sizeof(path), err, sizeof(err));
 	s3_close(&s);
 	if (r != 0) {
 		fprintf(stderr, "bastion-ship: fetch %s: %s\n", id, err);
@@ -228,7 +250,7 @@ main(int argc, char **argv)
 	if (r != PROG_GO)
 		return (r);
 	if (optind < argc) {
-		if (argc - optind != 3 || strcmp(argv[optind], "fetch") != 0)
+		if (!is_command(argc - optind, argv + optind))
 			return (prog_usage(&prog));
 		fetch = 1;
 	}
@@ -256,8 +278,7 @@ main(int argc, char **argv)
 	}
 	if (auditdir != NULL && !fetch)
 		(void)auditlog_open(auditdir, AUDITLOG_LAZY);
-	r = fetch ? do_fetch(pol, argv[optind + 1], argv[optind + 2],
-	    quiet) :
+	r = fetch ? do_fetch(pol, argc - optind, argv + optind, quiet) :
 	    do_ship(pol, pubfile, once);
 	auditlog_close();
 	curl_global_cleanup();

@@ -15,7 +15,8 @@
  *			read back and compared, written into the ledger,
  *			audited; backoff per recording; local retention
  *	fetch.c		a recording by session id from the store into a
- *			directory, its size and SHA-256 checked
+ *			directory, its size and SHA-256 checked; whether
+ *			the store has some ids (list)
  *	ssandbox.c	its system call filter (base/scfilter.h), installed
  *			before the first request
  *	bastion-ship.c	the program: options, the loop, signals
@@ -24,6 +25,8 @@
  *	NODE/YYYY/MM/SESSIONID.brec	the recording, as sealed
  *	by-id/SESSIONID			"KEY SIZE SHA256HEX\n": where it is,
  *					so that any node finds it by id
+ *					("KEY SIZE SHA256HEX cut\n": never
+ *					sealed, cut by a crash)
  */
 #ifndef BASTION_SHIP_H
 #define BASTION_SHIP_H
@@ -212,15 +215,44 @@ int ship_id_ok(const char *id);
 
 #define SHIP_INDEX_MAX		1024	/* a by-id entry */
 
+#define SHIP_INDEX_CUT		"cut"	/* the by-id entry's mark of a
+					   recording cut by a crash */
+#define SHIP_LIST_MAX		100	/* ids one `list` answers */
+
 /*
  * A by-id entry (text, len bytes, from the store: untrusted) for id:
- * "KEY SIZE SHA256HEX\n" with KEY ending in "/ID.brec", without "..",
- * not starting with '/'. 0 with KEY in key, SIZE, the lower-case hex in
- * sha; -1 for anything else.
+ * "KEY SIZE SHA256HEX\n" or "KEY SIZE SHA256HEX cut\n" with KEY ending
+ * in "/ID.brec", without "..", not starting with '/'. 0 with KEY in key,
+ * SIZE, the lower-case hex in sha and *cut (may be NULL) 1 for a cut
+ * recording; -1 for anything else.
  */
 int ship_index_parse(const char *id, const char *text, size_t len,
     char *key, size_t keylen, unsigned long long *size,
-    char sha[SHIP_SHA256_HEX]);
+    char sha[SHIP_SHA256_HEX], int *cut);
+
+/* A by-id entry, parsed. */
+struct ship_entry {
+	char key[SHIP_KEY_MAX];
+	unsigned long long size;
+	char sha[SHIP_SHA256_HEX];
+	int cut;			/* never sealed: verifies up to its last
+					   checkpoint */
+};
+
+/*
+ * The store's by-id entry of recording id into *e: 1 when the store has
+ * it, 0 when the store says it has not (HTTP 404), -1 with err for
+ * anything else (the store down, a bad entry, a bad id).
+ */
+int ship_lookup(const struct s3 *s, const char *id, struct ship_entry *e,
+    char *err, size_t errlen);
+
+/*
+ * `list`: one line per id on stdout, "ID sealed KEY", "ID cut KEY", "ID
+ * absent" or "ID error WHY" (at most SHIP_LIST_MAX ids). 0 when the store
+ * answered for every id, else 1.
+ */
+int ship_list(const struct s3 *s, int n, char *const ids[]);
 
 /*
  * Fetch recording id from the store into dir/ID.brec (created, never

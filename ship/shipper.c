@@ -10,7 +10,11 @@
  * synced; and, with the recorder's public key, the file verifies as
  * sealed (recverify: every frame, checkpoint and the seal). A file that
  * is still written, or does not verify, is never shipped, and so never
- * removed. The ledger (one small file per recording: "SHIPPED BYTES
+ * removed. A read-only file that verifies up to its last checkpoint but
+ * has no seal was cut by a crash: the restarted bastiond made it
+ * read-only (nobody writes it any more, bastion/registry.c); it is
+ * shipped too, marked cut (its by-id entry ends " cut", its
+ * recording.shipped says status=cut and how far it verifies). The ledger (one small file per recording: "SHIPPED BYTES
  * SHA256 KEY") is this program's own directory; the spool is only read,
  * except for the removal after keep_local.
  *
@@ -237,9 +241,15 @@ out:
 	return (r);
 }
 
-/* Does fd verify as sealed with the recorder's key? why when not. */
+/*
+ * Does fd verify with the recorder's key: 1 sealed; 2 cut (no seal, every
+ * frame consistent and what a checkpoint signed verifies: a recording
+ * whose recorder crashed, made read-only by the restarted bastiond), with
+ * how far it verifies in cut; 0 (why) for anything else.
+ */
 static int
-sealed_ok(const struct shipper *sh, int fd, char *why, size_t whylen)
+sealed_ok(const struct shipper *sh, int fd, char *why, size_t whylen,
+    char *cut, size_t cutlen)
 {
 	struct recverify_report rep;
 	FILE *fp;
@@ -256,13 +266,22 @@ sealed_ok(const struct shipper *sh, int fd, char *why, size_t whylen)
 	memset(&rep, 0, sizeof(rep));
 	v = recverify_fp(fp, sh->pub, &rep);
 	fclose(fp);
-	if (v != RECVERIFY_OK)
-		snprintf(why, whylen, "it does not verify as sealed (%s%s%s)",
-		    v == RECVERIFY_UNSEALED ? "no seal" : v == RECVERIFY_ALTERED
-		    ? "altered" : "unreadable", rep.why[0] != '\0' ? ": " : "",
-		    rep.why);
+	if (v == RECVERIFY_UNSEALED && rep.verified > 0)
+		snprintf(cut, cutlen, "never sealed: frames 0..%llu verify "
+		    "(signed by checkpoint seq %llu), %llu after it do not",
+		    (unsigned long long)rep.verified - 1,
+		    (unsigned long long)rep.last_signed_seq,
+		    (unsigned long long)rep.unverified);
+	else if (v == RECVERIFY_UNSEALED)
+		snprintf(cut, cutlen, "never sealed: no checkpoint, none of "
+		    "its %llu frame(s) verifies",
+		    (unsigned long long)rep.unverified);
+	else if (v != RECVERIFY_OK)
+		snprintf(why, whylen, "it does not verify (%s%s%s)",
+		    v == RECVERIFY_ALTERED ? "altered" : "unreadable",
+		    rep.why[0] != '\0' ? ": " : "", rep.why);
 	recverify_report_clear(&rep);
-	return (v == RECVERIFY_OK);
+	return (v == RECVERIFY_OK ? 1 : v == RECVERIFY_UNSEALED ? 2 : 0);
 }
 
 static void
@@ -296,11 +315,11 @@ ship_one(struct shipper *sh, const char *id, const char *path, int fd,
 	struct ledger_entry e;
 	struct s3_result res;
 	char key[SHIP_KEY_MAX], idx_key[SHIP_KEY_MAX], idx[SHIP_KEY_MAX + 100];
-	char why[600], bytes[24], tries[24];
+	char why[600], bytes[24], tries[24], cut[200];
 	uint8_t sha[32];
 	uint64_t size;
 	struct ship_track *t;
-	int n;
+	int n, v;
 
 	memset(&e, 0, sizeof(e));
 	if (ship_object_key(sh->pol->store_node, id, key, sizeof(key)) != 0 ||
@@ -309,7 +328,7 @@ ship_one(struct shipper *sh, const char *id, const char *path, int fd,
 		failed(sh, id, path, "-", "no object key for this id", now, st);
 		return;
 	}
-	if (!sealed_ok(sh, fd, why, sizeof(why))) {
+	if ((v = sealed_ok(sh, fd, why, sizeof(why), cut, sizeof(cut))) == 0) {
 		failed(sh, id, path, key, why, now, st);
 		return;
 	}
@@ -334,8 +353,8 @@ ship_one(struct shipper *sh, const char *id, const char *path, int fd,
 		    "from the local recording", now, st);
 		return;
 	}
-	n = snprintf(idx, sizeof(idx), "%s %llu %s\n", key,
-	    (unsigned long long)size, e.sha);
+	n = snprintf(idx, sizeof(idx), "%s %llu %s%s\n", key,
+	    (unsigned long long)size, e.sha, v == 2 ? " " SHIP_INDEX_CUT : "");
 	if (n < 0 || (size_t)n >= sizeof(idx) ||
 	    s3_put_mem(&sh->s3, idx_key, idx, (size_t)n, &res) != 0) {
 		snprintf(why, sizeof(why), "PUT by-id/%s: %s", id, res.why);
@@ -360,8 +379,15 @@ ship_one(struct shipper *sh, const char *id, const char *path, int fd,
 	t = track_find(sh, id, 0);
 	snprintf(tries, sizeof(tries), "%u", t != NULL ? t->tries + 1 : 1);
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)size);
-	(void)audit_ev(BEV_RECORDING_SHIPPED, "session", id, "path", path,
-	    "key", e.key, "bytes", bytes, "sha256", e.sha, "tries", tries, NULL);
+	if (v == 2)
+		(void)audit_ev(BEV_RECORDING_SHIPPED, "session", id, "path",
+		    path, "key", e.key, "bytes", bytes, "sha256", e.sha,
+		    "tries", tries, "status", SHIP_INDEX_CUT, "reason", cut,
+		    NULL);
+	else
+		(void)audit_ev(BEV_RECORDING_SHIPPED, "session", id, "path",
+		    path, "key", e.key, "bytes", bytes, "sha256", e.sha,
+		    "tries", tries, NULL);
 	track_forget(sh, id);
 	st->shipped++;
 }

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "events.h"
 #include "log.h"
+#include "text.h"
 
 /* The fields of one body every walk looks at. */
 struct aline {
@@ -393,4 +394,49 @@ auditsess_set_clear(struct auditsess_set *set)
 	free(set->s);
 	free(set->a);
 	memset(set, 0, sizeof(*set));
+}
+
+int
+auditsess_approval_text(const char *path, const char *recid, char *out,
+    size_t len, char *why, size_t whylen)
+{
+	struct auditlog_verify v;
+	struct auditsess_set set;
+	struct auditsess q;
+	char state[300], bad[200];
+
+	memset(&set, 0, sizeof(set));
+	memset(&q, 0, sizeof(q));
+	auditlog_verify_file(path, &v);
+	if (v.verdict == AUDITLOG_ERROR ||
+	    auditsess_read(path, NULL, recid, &set) != 0) {
+		snprintf(why, whylen, "%s", v.verdict == AUDITLOG_ERROR ?
+		    v.why : "read error");
+		auditsess_set_clear(&set);
+		return (-1);
+	}
+	if (set.n > 0)
+		q = set.s[0];
+	auditsess_set_clear(&set);
+	text_clean(bad, sizeof(bad), v.why);
+	if (v.verdict == AUDITLOG_OK)
+		snprintf(state, sizeof(state), "audit chain verified intact");
+	else
+		snprintf(state, sizeof(state), "audit chain NOT intact at line "
+		    "%llu: %s", (unsigned long long)v.bad_line, bad);
+	if (q.sid[0] == '\0')
+		snprintf(out, len, "not found: the audit chain has no line "
+		    "for this recording (%s)", state);
+	else if (strcmp(q.admission, "window") == 0)
+		snprintf(out, len, "pre-approved window (%s)", state);
+	else if (strcmp(q.admission, "request") == 0 || q.grant[0] != '\0' ||
+	    q.request[0] != '\0')
+		snprintf(out, len, "%s%s%s%s%s%s%s (%s)", q.grant[0] ?
+		    "grant " : "", q.grant, q.grant[0] && q.request[0] ?
+		    ", " : "", q.request[0] ? "request " : "", q.request,
+		    q.approvers[0] ? " approved by " : "", q.approvers, state);
+	else
+		snprintf(out, len, "not required (%s)", state);
+	return (q.approvers[0] != '\0' || strcmp(q.admission, "window") == 0 ?
+	    1 : 0);
 }

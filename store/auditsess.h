@@ -76,6 +76,18 @@ struct auditsess_set {
  */
 int auditsess_read(const char *path, const char *month,
     const char *recording, struct auditsess_set *set);
+/*
+ * How the session of recording recid was let in, as the chain at path
+ * says it, with the chain's state (one line, for bastion-replay's header):
+ * "grant 3, request 5 approved by bob (audit chain verified intact)",
+ * "not found: the audit chain has no line for this recording (...)", ...
+ * The text in out and 1 when the chain names who let the session in (its
+ * approvers, or a window), 0 when it does not (no line, no approval line:
+ * another node's chain may hold it), or -1 with why the chain cannot be
+ * read.
+ */
+int auditsess_approval_text(const char *path, const char *recid, char *out,
+    size_t len, char *why, size_t whylen);
 /* Free what set holds (not set itself); safe on a zeroed set. */
 void auditsess_set_clear(struct auditsess_set *set);
 

@@ -14,10 +14,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "audstore.h"
 #include "audverb.h"
 #include "err.h"
 #include "log.h"
+#include "recnotary.h"
 #include "recreader.h"
+#include "text.h"
 
 /* nftw offers no user pointer */
 static struct audverb_filter *audverb_walk_filter;
@@ -80,7 +83,7 @@ audverb_run(struct verb_ctx *c, const char *prog, char *const extra[],
     int split)
 {
 	char self[PATH_MAX], bin[PATH_MAX + 32], buf[16384], *slash;
-	char *argv[12];
+	char *argv[AUDVERB_ARGS_MAX + 2];
 	int pfd[2], efd[2] = { -1, -1 }, st, n = 0, i;
 	ssize_t k;
 	pid_t pid;
@@ -92,7 +95,7 @@ audverb_run(struct verb_ctx *c, const char *prog, char *const extra[],
 		*slash = '\0';
 	snprintf(bin, sizeof(bin), "%s/%s", self, prog);
 	argv[n++] = bin;
-	for (i = 0; extra[i] != NULL && n < 11; i++)
+	for (i = 0; extra[i] != NULL && n <= AUDVERB_ARGS_MAX; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) != 0)
@@ -166,8 +169,8 @@ audverb_fetch(struct verb_ctx *c, const char *id, char *path, size_t len)
 	if (!c->pol->recstore.s3 || c->pol->path == NULL ||
 	    !recfmt_session_id_valid(id) || strspn(id, "0123456789") < 8 ||
 	    strlen(id) >= sizeof(rid) ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/fetched",
-	    c->pol->state_dir) >= sizeof(dir) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s/%s", c->pol->state_dir,
+	    RECNOTARY_FETCHED) >= sizeof(dir) ||
 	    (size_t)snprintf(path, len, "%s/%s.brec", dir, id) >= len ||
 	    (mkdir(dir, 0700) != 0 && errno != EEXIST))
 		return (1);
@@ -178,11 +181,41 @@ audverb_fetch(struct verb_ctx *c, const char *id, char *path, size_t len)
 	return (audverb_tool_split(c, "bastion-ship", argv) == 0 ? 0 : 1);
 }
 
+/* The recording id a verb's word names for the object store: the word,
+ * or, for a session number of a recorded session in the shared state
+ * store (another node's), its recording's id. */
+static const char *
+audverb_store_id(struct verb_ctx *c, const char *word, struct audstore_rec *f)
+{
+	if (strspn(word, "0123456789") == strlen(word) &&
+	    audstore_find(c->st, word, f) == 1)
+		return (f->id);
+	return (word);
+}
+
+/* A recording of another node that neither this spool nor the object
+ * store gives: say whose it is and where it can be read. */
+static void
+audverb_elsewhere_said(struct verb_ctx *c, const char *word,
+    const struct audstore_rec *f)
+{
+	char node[80];
+
+	text_clean(node, sizeof(node), f->s.node);
+	fprintf(c->err, "bastion: recording %s was made on node %s and is not "
+	    "in the object store%s: read it on node %s (ssh %s@%s ...), or "
+	    "once that node's bastion-ship has shipped it (see "
+	    "`recordings`)\n", word, node, c->pol->recstore.s3 ? " (yet)" :
+	    " (this node has none: recordings: store: s3)", node, c->admin,
+	    node);
+}
+
 int
 audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
     size_t len)
 {
 	struct audverb_filter F;
+	struct audstore_rec f;
 	const char *verb = a->argv[0];
 
 	if (a->argc != 2)
@@ -190,10 +223,17 @@ audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
 	memset(&F, 0, sizeof(F));
 	F.id = a->argv[1];
 	if ((audverb_walk(c->pol, &F) != 0 || F.matched != 1) &&
-	    (F.matched != 0 ||
-	    audverb_fetch(c, F.id, F.found, sizeof(F.found)) != 0)) {
-		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
-		    F.id);
+	    (F.matched != 0 || audverb_fetch(c, audverb_store_id(c, F.id, &f),
+	    F.found, sizeof(F.found)) != 0)) {
+		if (F.matched == 0 && audstore_find(c->st, F.id, &f) == 1 &&
+		    f.s.node[0] != '\0' && c->pol->store_node != NULL &&
+		    strcmp(f.s.node, c->pol->store_node) != 0)
+			/* the store's row: printed only as the node's name,
+			 * cleaned; what to do */
+			audverb_elsewhere_said(c, F.id, &f);
+		else
+			fprintf(c->err, "bastion: no recording %s (see "
+			    "`recordings`)\n", F.id);
 		return (1);
 	}
 	/* reading a recording is itself audited first: no chain line, no
@@ -210,16 +250,37 @@ audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
 }
 
 int
+audverb_state(struct verb_ctx *c)
+{
+	struct state *st = NULL;
+
+	if (c->st != NULL || state_open(c->pol->state_dir, &st) != 0)
+		return (0);
+	c->st = st;
+	return (1);
+}
+
+void
+audverb_state_done(struct verb_ctx *c, int opened)
+{
+	if (opened) {
+		state_close(c->st);
+		c->st = NULL;
+	}
+}
+
+int
 audverb_exec(struct verb_ctx *c, const struct verb_args *a)
 {
 	const struct audverb_one *one = a->entry->data;
 	char path[PATH_MAX];
-	int rc;
+	int rc, opened = audverb_state(c);
 
-	if ((rc = audverb_find(c, a, path, sizeof(path))) != 0)
-		return (rc);
-	rc = one->run(c, path);
-	audverb_done(c, a->argv[0], a->argv[1], rc);
+	if ((rc = audverb_find(c, a, path, sizeof(path))) == 0) {
+		rc = one->run(c, path);
+		audverb_done(c, a->argv[0], a->argv[1], rc);
+	}
+	audverb_state_done(c, opened);
 	return (rc);
 }
 

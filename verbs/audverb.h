@@ -40,6 +40,16 @@ int audverb_walk(const struct policy *pol, struct audverb_filter *F);
  */
 int audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
     size_t len);
+/*
+ * The state store for the verbs that ask it what other nodes recorded
+ * (audstore.h): the console's auditor front ends hand none, so it is
+ * opened here (through the store actor, as bastionctl's verbs do) into
+ * c->st: 1 when it was (close it with audverb_state_done), 0 when c->st
+ * was set already or the store cannot be opened (c->st stays NULL: the
+ * verbs then see this node's spool and chain only).
+ */
+int audverb_state(struct verb_ctx *c);
+void audverb_state_done(struct verb_ctx *c, int opened);
 /* What a verb on one recording (verify, replay, export) does with it: its
  * cmd_entry's data. */
 struct audverb_one {
@@ -50,8 +60,11 @@ struct audverb_one {
 int audverb_exec(struct verb_ctx *c, const struct verb_args *a);
 /* STATE_DIR/recorder.key.pub */
 void audverb_pubkey(const struct verb_ctx *c, char *out, size_t len);
+#define AUDVERB_ARGS_MAX	110	/* a tool's arguments */
+
 /* Run prog (beside bastiond) with extra arguments (NULL-terminated, at
- * most 10), its output and errors to c->out; its exit status, or 3. */
+ * most AUDVERB_ARGS_MAX), its output and errors to c->out; its exit
+ * status, or 3. */
 int audverb_tool(struct verb_ctx *c, const char *prog, char *const extra[]);
 /* The same with the tool's standard error on c->err, apart from its
  * output (when the output is a format of its own: asciicast). */

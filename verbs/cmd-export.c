@@ -12,6 +12,13 @@
  * key: it asks bastion-recorder, which signs only once the hashes of the
  * recording, its key and the audit lines agree with its own files
  * (recnotary.h). bastion-verify checks it all offline.
+ *
+ * Another node's recording (fetched from the object store, docs/SCALE-OUT
+ * .md): its session's audit lines are in that node's chain, so the bundle
+ * holds this node's lines about it (none, or few), approval.json the
+ * shared state store's request and grant rows, marked as such
+ * ("recorded_on", "facts_from"), and export.txt recorded_on=NODE; this
+ * node's recorder signs it once the fetched copy verifies with its key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +33,7 @@
 #include "approvals.h"
 #include "auditlog.h"
 #include "auditsess.h"
+#include "audstore.h"
 #include "audverb.h"
 #include "err.h"
 #include "log.h"
@@ -49,6 +57,8 @@ struct export {
 	size_t nrequests, ngrants;
 	char rule[32];			/* how the session was let in */
 	int write_failed;
+	int elsewhere;			/* another node's recording: */
+	struct audstore_rec other;	/* its session in the shared store */
 };
 
 static int
@@ -144,6 +154,7 @@ export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
 	struct state *st = NULL;
 	struct state_request r;
 	struct state_grant g;
+	char rid[32];
 	FILE *f;
 	size_t i, n;
 	int found, rc = 0;
@@ -159,14 +170,27 @@ export_approval(struct export *E, const struct rec_hdr *h, const char *ref,
 	fputs(",\"recording_approval\":", f);
 	text_json(f, recfmt_hdr_get(h, "approval"));
 	fputs(",\"admission\":", f);
-	text_json(f, E->rule[0] != '\0' ? E->rule :
-	    E->audit_lines > 0 ? "not required" : "unknown");
+	if (E->elsewhere) {
+		/* its lines are in the recording node's chain: the store's
+		 * rows instead, named as such */
+		snprintf(rid, sizeof(rid), "%lld",
+		    (long long)E->other.s.grant_id);
+		if (E->other.s.grant_id != 0)
+			export_id(E->grants, &E->ngrants, rid);
+		text_json(f, E->other.has_grant ? "grant" : "unknown");
+		fputs(",\"recorded_on\":", f);
+		text_json(f, E->other.s.node);
+		fputs(",\"facts_from\":", f);
+		text_json(f, "the shared state store's rows (requests, grants); "
+		    "the session's audit lines are in the recording node's "
+		    "audit chain, not in this bundle");
+	} else
+		text_json(f, E->rule[0] != '\0' ? E->rule :
+		    E->audit_lines > 0 ? "not required" : "unknown");
 	if (state_open(E->c->pol->state_dir, &st) != 0)
 		rc = BERR_SYS;
 	/* grants name their requests: take those too */
 	for (i = 0; st != NULL && i < E->ngrants; i++) {
-		char rid[32];
-
 		if (state_grant_get(st, strtoll(E->grants[i], NULL, 10), &g,
 		    &found) == 0 && found) {
 			snprintf(rid, sizeof(rid), "%lld",
@@ -211,7 +235,7 @@ export_run(struct verb_ctx *c, const char *path)
 	struct stat st;
 	char chain[4096], pubpath[PATH_MAX + 32], host[256];
 	char ts[64], fp[RECKEY_FP_LEN], *approval = NULL, *pem = NULL;
-	char line[8192], v[6][600], why[1024], shown[1024];
+	char line[8192], v[6][600], why[1024], shown[1024], node[200];
 	uint8_t sig[REC_SIG_LEN];
 	int signed_ok;
 	const char *recid, *ref, *cstate, *manifest;
@@ -247,6 +271,8 @@ export_run(struct verb_ctx *c, const char *path)
 		    chain, berr_str(r));
 		goto out;
 	}
+	E.elsewhere = audstore_elsewhere(c->st, c->pol->store_node, path,
+	    &E.other);
 	if (export_approval(&E, &h, ref, &approval, &approval_len) != 0)
 		fprintf(c->err, "bastion: note: the state store could not be "
 		    "read; approval.json lists no requests or grants\n");
@@ -288,12 +314,14 @@ export_run(struct verb_ctx *c, const char *path)
 	log_escape(v[3], sizeof(v[3]), host);
 	log_escape(v[4], sizeof(v[4]), cv.head[0] ? cv.head : "-");
 	log_escape(v[5], sizeof(v[5]), path);
+	log_escape(node, sizeof(node), E.other.s.node);
 	snprintf(line, sizeof(line), "format=%s recording=%s session=%s "
 	    "exported_at=%s exported_by=%s host=%s chain=%s chain_lines=%llu "
-	    "chain_head=%s audit_lines=%llu recorder_key=%s source=%s\n",
+	    "chain_head=%s audit_lines=%llu recorder_key=%s source=%s%s%s\n",
 	    RECBUNDLE_FORMAT, v[0], v[1], ts, v[2], v[3], cstate,
 	    (unsigned long long)cv.lines, v[4],
-	    (unsigned long long)E.audit_lines, fp, v[5]);
+	    (unsigned long long)E.audit_lines, fp, v[5], E.elsewhere ?
+	    " recorded_on=" : "", E.elsewhere ? node : "");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
 	    fstat(fd, &st) != 0) {
 		fprintf(c->err, "bastion: cannot open the recording: %s\n",

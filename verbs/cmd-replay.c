@@ -2,7 +2,9 @@
  * cmd-replay.c - the auditor's "replay SESSION": the sanitised text
  * transcript of a recording (bastion-replay --text, checked with the
  * recorder's public key). The header says how the session was let in
- * from the audit chain, which the recording's own field cannot prove.
+ * from the audit chain, which the recording's own field cannot prove; for
+ * another node's recording (fetched from the object store), from the
+ * shared state store's rows, saying so (audstore.h).
  *
  * An encrypted recording (format 2, docs/RECORDING-FORMAT.md section 13)
  * is replayed here only through an explicit unlock: the policy must say
@@ -21,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "auditlog.h"
+#include "audstore.h"
 #include "audverb.h"
 #include "log.h"
 #include "recreader.h"
@@ -95,13 +98,34 @@ replay_access(struct verb_ctx *c, const char *path, const char **identity)
 static int
 replay_tool(struct verb_ctx *c, const char *path, int cast)
 {
-	char pub[PATH_MAX + 32], chain[PATH_MAX + 32];
+	char pub[PATH_MAX + 32], chain[PATH_MAX + 32], appr[1400];
 	char *argv[12];
 	const char *identity;
-	int n = 0;
+	struct audstore_rec f;
+	int n = 0, other;
 
 	if (replay_access(c, path, &identity) != 0)
 		return (1);
+	/* another node's session: its lines are in that node's chain; the
+	 * shared store's rows say how it was let in, and the header says so */
+	appr[0] = '\0';
+	other = !cast && audstore_elsewhere(c->st, c->pol->store_node, path,
+	    &f);
+	if (other) {
+		audstore_print(c->out, &f, c->pol->store_node);
+		audstore_approval(&f, appr, sizeof(appr));
+		snprintf(appr + strlen(appr), sizeof(appr) - strlen(appr),
+		    " (from the shared state store; recorded on node %s, "
+		    "whose audit chain has the session's lines)", f.s.node);
+	} else if (!cast && f.has_grant) {
+		/* this node's own: its chain says it; where the chain names
+		 * no approver (another node approved: its chain has the
+		 * line), bastion-replay adds the store's word */
+		audstore_approval(&f, appr, sizeof(appr));
+		snprintf(appr + strlen(appr), sizeof(appr) - strlen(appr),
+		    " (from the shared state store; this node's audit chain "
+		    "names no approver)");
+	}
 	audverb_pubkey(c, pub, sizeof(pub));
 	argv[n++] = cast ? "--asciicast" : "--text";
 	argv[n++] = "-k";
@@ -110,7 +134,11 @@ replay_tool(struct verb_ctx *c, const char *path, int cast)
 		argv[n++] = "--identity";
 		argv[n++] = (char *)identity;
 	}
-	if (!cast &&
+	if (appr[0] != '\0') {
+		argv[n++] = "--approval";
+		argv[n++] = appr;
+	}
+	if (!cast && !other &&
 	    auditlog_path_for(c->pol->state_dir, chain, sizeof(chain)) == 0) {
 		argv[n++] = "--audit";
 		argv[n++] = chain;

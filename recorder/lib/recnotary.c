@@ -27,7 +27,9 @@
 #include "io.h"
 #include "recbundle.h"
 #include "recnotary.h"
+#include "reckey.h"
 #include "recreader.h"
+#include "recverify.h"
 
 /* ---- the session's audit lines ---------------------------------------- */
 
@@ -218,6 +220,42 @@ recnotary_manifest_parse(const char *m, size_t len,
 	return (p == end ? 0 : BERR_FORMAT);
 }
 
+/*
+ * Another node's recording, for an export on this node (docs/SCALE-OUT.md,
+ * "Another node's recordings"): not in recdir, but fetched from the
+ * object store by the console into STATE_DIR/fetched/ID.brec (bastion-ship
+ * checked its size and SHA-256 against the store's entry). This recorder
+ * vouches for it only when it verifies with its own key (the nodes share
+ * the recording key), sealed or cut by a crash: a recording this recorder
+ * could have written. 0 with its path in path, else a BERR_* and why.
+ */
+static int
+recnotary_fetched(const char *state_dir, const char *pub_pem,
+    const char *recid, char *path, size_t len, char *why, size_t whylen)
+{
+	struct recverify_report rep;
+	struct reckey *pub = NULL;
+	int r, v;
+
+	if ((size_t)snprintf(path, len, "%s/%s/%s.brec", state_dir,
+	    RECNOTARY_FETCHED, recid) >= len)
+		return (berr_why(why, whylen, BERR_LIMIT, "path too long"));
+	if (access(path, F_OK) != 0)
+		return (BERR_NOTFOUND);
+	if ((r = reckey_from_public_pem(pub_pem, strlen(pub_pem), &pub)) != 0)
+		return (berr_why(why, whylen, r, "cannot read this recorder's "
+		    "public key"));
+	memset(&rep, 0, sizeof(rep));
+	v = recverify_file(path, pub, &rep);
+	recverify_report_clear(&rep);
+	reckey_free(pub);
+	if (v != RECVERIFY_OK && v != RECVERIFY_UNSEALED)
+		return (berr_why(why, whylen, BERR_DENIED, "the recording "
+		    "fetched from the object store (%s) does not verify with "
+		    "this recorder's key", path));
+	return (0);
+}
+
 int
 recnotary_check(const char *recdir, const char *state_dir,
     const char *pub_pem, const char *recid, const void *manifest,
@@ -247,7 +285,12 @@ recnotary_check(const char *recdir, const char *state_dir,
 	if (strcmp(mine, hex[RECBUNDLE_P_PUBKEY]) != 0)
 		return (berr_why(why, whylen, BERR_DENIED, "%s is not this "
 		    "recorder's public key", RECBUNDLE_PUBKEY));
-	/* recording.brec: the file as we wrote it */
+	/* recording.brec: the file as we wrote it, or another node's as
+	 * fetched (it verifies with our key) */
+	if (access(path, F_OK) != 0 && errno == ENOENT && (r =
+	    recnotary_fetched(state_dir, pub_pem, recid, path, sizeof(path),
+	    why, whylen)) != 0 && r != BERR_NOTFOUND)
+		return (r);
 	if ((r = recnotary_sha_file(path, mine)) != 0)
 		return (berr_why(why, whylen, r, "cannot read the "
 		    "recording %s: %s", path, r == BERR_SYS ? strerror(errno) :

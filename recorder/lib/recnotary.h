@@ -11,7 +11,11 @@
  * NOTARIZE). The recorder is no blind signing oracle: before it signs it
  * recomputes, from its own files, the hashes the MANIFEST lists for
  *
- *	recording.brec	the recording file it wrote (RECDIR/YYYY/MM/DD/ID)
+ *	recording.brec	the recording file it wrote (RECDIR/YYYY/MM/DD/ID);
+ *			or, for another node's recording, the copy the
+ *			console fetched from the object store
+ *			(STATE_DIR/fetched/ID.brec), once it verifies with
+ *			this recorder's own key (the nodes share it)
  *	recorder.pub	its own public key
  *	audit.log	the session's lines of the audit chain (the chain it
  *			appends to, -a STATE_DIR), up to the seq the exporter
@@ -27,6 +31,9 @@
  */
 #ifndef BASTION_RECNOTARY_H
 #define BASTION_RECNOTARY_H
+
+#define RECNOTARY_FETCHED	"fetched"	/* STATE_DIR/fetched: other
+						   nodes' recordings */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -224,7 +224,7 @@ entry(const char *text, char *key, unsigned long long *size)
 	char sha[SHIP_SHA256_HEX];
 
 	return (ship_index_parse(ID, text, strlen(text), key, SHIP_KEY_MAX,
-	    size, sha));
+	    size, sha, NULL));
 }
 
 static void
@@ -243,26 +243,44 @@ test_index_entry(void **state)
 		ID ".brec 1247 " SHA "\n",
 		"p/node-a/2026/12/" ID ".brec 1247 89E6" SHA "\n",
 		"p/node-a/2026/12/" ID ".brec 1247 89e6\n",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA " \n",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA " cut",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA " cut \n",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA "  cut\n",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA " CUT\n",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA " sealed\n",
+		"p/node-a/2026/12/" ID ".brec 1247 " SHA " cut\ncut\n",
 		"",
 	};
 	char key[SHIP_KEY_MAX], sha[SHIP_SHA256_HEX];
 	unsigned long long size = 0;
 	size_t i;
+	int cut = -1;
 
 	(void)state;
 	assert_int_equal(entry("p/node-a/2026/12/" ID ".brec 1247 " SHA "\n",
 	    key, &size), 0);
 	assert_string_equal(key, "p/node-a/2026/12/" ID ".brec");
 	assert_int_equal(size, 1247);
+	/* a recording cut by a crash, shipped after its node restarted */
+	assert_int_equal(ship_index_parse(ID, "p/a/2026/12/" ID ".brec 9 " SHA
+	    " cut\n", strlen("p/a/2026/12/" ID ".brec 9 " SHA " cut\n"), key,
+	    sizeof(key), &size, sha, &cut), 0);
+	assert_int_equal(cut, 1);
+	assert_int_equal(size, 9);
+	assert_int_equal(ship_index_parse(ID, "p/a/2026/12/" ID ".brec 9 " SHA
+	    "\n", strlen("p/a/2026/12/" ID ".brec 9 " SHA "\n"), key,
+	    sizeof(key), &size, sha, &cut), 0);
+	assert_int_equal(cut, 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (entry(bad[i], key, &size) != -1)
 			fail_msg("accepted: %s", bad[i]);
 	/* the length given counts, not a NUL: nothing past it is read */
 	assert_int_equal(ship_index_parse(ID, "p/n/2026/12/" ID ".brec 1 " SHA
 	    "\nXX", strlen("p/n/2026/12/" ID ".brec 1 " SHA "\n"), key,
-	    sizeof(key), &size, sha), 0);
+	    sizeof(key), &size, sha, NULL), 0);
 	assert_int_equal(ship_index_parse(ID, "x\0y", 3, key, sizeof(key),
-	    &size, sha), -1);
+	    &size, sha, NULL), -1);
 }
 
 static void
