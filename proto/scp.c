@@ -61,6 +61,9 @@ struct scp {
 	size_t dirlen[SCP_MAX_DEPTH];	/* dir's length before each D */
 	unsigned depth;
 	char pending[SFTP_MAX_PATH + 1];	/* a D's path, until its answer */
+	char base[SFTP_MAX_PATH + 1];	/* -f: the one name PATH lets the
+					   device send at the top */
+	int dirtarget;		/* -t: PATH names a directory */
 	struct scp_file f;
 	unsigned serial;
 	uint64_t bytes;
@@ -164,17 +167,27 @@ scp_new(const struct scp_cmd *c, sftp_record_fn rec, sftp_data_fn data,
 	s->arg = arg;
 	s->st = ST_ACK;		/* the sink speaks first */
 	s->due = DUE_START;
-	if (c->upload)		/* items go into PATH */
-		memcpy(s->dir, c->target, sizeof(s->dir));
-	else {			/* items are PATH (or its contents, -r) */
-		memcpy(s->dir, c->target, sizeof(s->dir));
-		n = strlen(s->dir);
-		while (n > 1 && s->dir[n - 1] == '/')
-			s->dir[--n] = '\0';
-		if ((slash = strrchr(s->dir, '/')) == NULL)
-			s->dir[0] = '\0';
-		else
-			slash[slash == s->dir ? 1 : 0] = '\0';
+	memcpy(s->dir, c->target, sizeof(s->dir));
+	n = strlen(s->dir);
+	if (c->upload) {	/* items go into PATH */
+		slash = strrchr(s->dir, '/');
+		slash = slash != NULL ? slash + 1 : s->dir;
+		/* "." and ".." (`scp a dev:` sends "-t .") are directories
+		 * whatever the device holds, as is "dir/" */
+		s->dirtarget = c->dirtarget || (n > 0 && s->dir[n - 1] ==
+		    '/') || strcmp(slash, ".") == 0 || strcmp(slash, "..") == 0;
+		return (s);
+	}
+	/* -f: items are PATH (or its contents, -r), named by its last
+	 * name (OpenSSH's scp sends PATH's basename, trailing '/' off) */
+	while (n > 1 && s->dir[n - 1] == '/')
+		s->dir[--n] = '\0';
+	if ((slash = strrchr(s->dir, '/')) == NULL) {
+		memcpy(s->base, s->dir, n + 1);
+		s->dir[0] = '\0';
+	} else {
+		memcpy(s->base, slash + 1, strlen(slash + 1) + 1);
+		slash[slash == s->dir ? 1 : 0] = '\0';
 	}
 	return (s);
 }
@@ -380,11 +393,18 @@ take_cd(struct scp *s, struct scp_ev *ev, char *why, size_t whylen)
 		    name[i] == 0x7f)
 			return (fail(s, why, whylen, 0, "%c line: a name with "
 			    "'/' or a control character", s->line[0]));
+	/* a device answering -f PATH names only PATH at the top (what
+	 * OpenSSH's scp checks since 8.0): any other name would be recorded
+	 * as a file the engineer did not ask for */
+	if (!s->cmd.upload && s->depth == 0 && strcmp(name, s->base) != 0)
+		return (fail(s, why, whylen, 0, "%c line: a name other than "
+		    "the one asked for", s->line[0]));
+	if (s->line[0] == 'D' && !s->cmd.recursive)
+		return (fail(s, why, whylen, 0, "a D line without -r"));
 	/* an upload's lone file at the top goes to PATH itself unless PATH
-	 * is a directory by -d or a trailing '/' (docs/FILES.md) */
-	top = s->depth == 0 && s->cmd.upload && !s->cmd.dirtarget &&
-	    s->line[0] == 'C' && s->dir[0] != '\0' &&
-	    s->dir[strlen(s->dir) - 1] != '/';
+	 * is a directory by -d, a trailing '/', "." or ".." (docs/FILES.md) */
+	top = s->depth == 0 && s->cmd.upload && !s->dirtarget &&
+	    s->line[0] == 'C' && s->dir[0] != '\0';
 	if (top)
 		memcpy(path, s->dir, sizeof(path));
 	else if (join(path, s->dir, name) != 0)

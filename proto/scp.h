@@ -23,7 +23,8 @@
  * one byte \0 (go on), or \1/\2 and a message line (refused / fatal). The
  * sink speaks first (\0: ready). Both sides wait for the answer, so the
  * two streams alternate; a sink byte that is not due, a line over
- * SCP_MAX_LINE, a name with '/' or a control character, a size over
+ * SCP_MAX_LINE, a name with '/' or a control character, a download's
+ * top name other than PATH's last name, a D without -r, a size over
  * SCP_MAX_SIZE, an E without its D, more than SCP_MAX_DEPTH directories
  * deep or a path over SFTP_MAX_PATH is malformed and the stream is lost.
  *
@@ -40,7 +41,11 @@
 
 #include "sftp.h"
 
-#define SCP_MAX_LINE	(SFTP_MAX_PATH + 64)	/* a line, '\n' included */
+/* a line, '\n' included: OpenSSH's scp reads lines into char[2048] and
+ * takes whatever does not fit as the NEXT line, so a longer line (a
+ * warning hiding a C line behind 2047 bytes, a C line cut inside its
+ * name) would be read differently by the device than by the bastion */
+#define SCP_MAX_LINE	2047
 #define SCP_MAX_NAME	255			/* one name in a C/D line */
 #define SCP_MAX_DEPTH	64			/* D lines open at once */
 #define SCP_MAX_SIZE	(1ULL << 50)		/* one file: 1 PiB */

@@ -255,6 +255,11 @@ def test_airlock_and_export_approval_refuse_scp_with_the_reason(
     (b"E\n", "E line without its D line"),
     (b"C0644 99999999999999999999 a\n", "a size of at most"),
     (b"C0644 1 " + b"a" * 5000 + b"\n", "a line longer than"),
+    # OpenSSH's scp reads 2047 bytes of a line and the rest as the next:
+    # a C line hidden behind a long warning, its data as more warnings,
+    # would be a file on the device the bastion never saw
+    (b"\x01" + b"x" * 2046 + b"C0644 7 evil\n\x01abcde\n\x01end\n",
+     "a line longer than 2047 bytes"),
 ])
 def test_malformed_stream_ends_only_that_channel(cast, tmp_path, garbage,
                                                  why):

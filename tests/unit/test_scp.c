@@ -6,8 +6,11 @@
  * SHA-256 of the data, the paths of a -r tree, a file the sink refused, a
  * file the bastion refused, one left under way); and malformed streams
  * (a bad control line, a name with '/', a size over the cap, an E without
- * its D, a line without its end, a sink byte not due, too deep) lost with
- * a reason that names the side.
+ * its D, a line without its end, a sink byte not due, too deep, a
+ * download's name other than the one asked for, a D without -r) lost with
+ * a reason that names the side; lines no longer than OpenSSH's scp reads
+ * whole (a C line hidden behind a long warning), and uploads into "." and
+ * "..".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -372,6 +375,13 @@ test_malformed(void **state)
 		B("scp -t x", "C0644 1 a\0b\n", "a NUL byte inside a line"),
 		B("scp -f x", "\2scp: fatal\nC0644 1 a\n", "from the device: "
 		    "bytes after a fatal error"),
+		/* a compromised device names a file it was not asked for */
+		B("scp -f /etc/passwd", "C0644 1 shadow\n", "from the device: "
+		    "C line: a name other than the one asked for"),
+		B("scp -r -f /var/log/", "D0755 0 etc\n", "D line: a name "
+		    "other than the one asked for"),
+		B("scp -t x", "D0755 0 d\n", "a D line without -r"),
+		B("scp -f x", "D0755 0 x\n", "a D line without -r"),
 #undef B
 	};
 	char why[256];
@@ -442,6 +452,92 @@ test_malformed(void **state)
 	scp_free(s);
 }
 
+/*
+ * OpenSSH's scp reads a line into char[2048]: what does not fit is its
+ * next line. A warning line of 2047 bytes and more would hide a C line
+ * (and the file's data as more warnings) that the device writes and the
+ * bastion never sees as a file; so a line is at most 2047 bytes, '\n'
+ * included.
+ */
+static void
+test_openssh_line_limit(void **state)
+{
+	static const char hidden[] = "C0644 7 evil\n\1abcde\n\1end\n";
+	uint8_t b[SCP_MAX_LINE + sizeof(hidden)];
+	char why[256];
+	struct got g;
+	struct scp *s;
+
+	(void)state;
+	assert_int_equal(SCP_MAX_LINE, 2047);
+	/* 2047 bytes with its '\n': one warning, as OpenSSH reads it */
+	s = mk("scp -d -t /in", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	b[0] = '\1';
+	memset(b + 1, 'x', SCP_MAX_LINE - 2);
+	b[SCP_MAX_LINE - 1] = '\n';
+	assert_int_equal(feed(s, &g, 0, b, SCP_MAX_LINE, 0, why, sizeof(why)),
+	    0);
+	assert_int_equal(g.nitems, 2);
+	assert_int_equal(g.items[1], SCP_ITEM_WARN);
+	scp_free(s);
+	/* 2047 bytes before the C line: the device would read a C line */
+	s = mk("scp -d -t /in", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	memset(b + 1, 'x', SCP_MAX_LINE - 1);
+	memcpy(b + SCP_MAX_LINE, hidden, sizeof(hidden) - 1);
+	assert_int_equal(feed(s, &g, 0, b, SCP_MAX_LINE + sizeof(hidden) - 1,
+	    0, why, sizeof(why)), BERR_FORMAT);
+	assert_non_null(strstr(why, "from the client: a line longer than "
+	    "2047 bytes"));
+	assert_int_equal(g.nitems, 1);	/* nothing of it was passed on */
+	scp_free(s);
+	/* a C line cut inside its name (the size padded with zeros) */
+	s = mk("scp -d -t /in", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	memcpy(b, "C0644 ", 6);
+	memset(b + 6, '0', SCP_MAX_LINE - 6);
+	memcpy(b + SCP_MAX_LINE - 10, "5 aaaaaaaaaa\n", 13);
+	assert_int_equal(feed(s, &g, 0, b, SCP_MAX_LINE + 3, 0, why,
+	    sizeof(why)), BERR_FORMAT);
+	assert_non_null(strstr(why, "a line longer than"));
+	assert_int_equal(g.n, 0);
+	scp_free(s);
+}
+
+/* An upload to "." (what `scp -O a dev:` runs) or ".." goes into it. */
+static void
+test_dot_targets(void **state)
+{
+	static const char *const cmd[] = { "scp -t .", "scp -t /srv/..",
+	    "scp -t srv/.", "scp -t /srv/" };
+	static const char *const want[] = { "./a", "/srv/../a", "srv/./a",
+	    "/srv/a" };
+	char why[256];
+	struct got g;
+	struct scp *s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cmd) / sizeof(cmd[0]); i++) {
+		s = mk(cmd[i], &g);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(SRC(s, &g, "C0644 1 a\n", 0), 0);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(SRC(s, &g, "z\0", 0), 0);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		assert_int_equal(g.n, 1);
+		assert_string_equal(g.r[0].path, want[i]);
+		scp_free(s);
+	}
+	/* a plain PATH is still the file itself */
+	s = mk("scp -t /srv/fw.bin", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 0 a\n", 0), 0);
+	scp_free(s);		/* recorded "incomplete" */
+	assert_string_equal(g.r[0].path, "/srv/fw.bin");
+}
+
 static void
 test_room(void **state)
 {
@@ -469,6 +565,8 @@ main(void)
 		cmocka_unit_test(test_download_paths),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_openssh_line_limit),
+		cmocka_unit_test(test_dot_targets),
 		cmocka_unit_test(test_room),
 	};
 
