@@ -21,6 +21,7 @@
 #include "err.h"
 #include "hex.h"
 #include "scp.h"
+#include "text.h"
 
 enum scp_st {
 	ST_ACK,		/* the sink's answer is due */
@@ -551,6 +552,7 @@ source_data(struct scp *s, struct scp_ev *ev, char *why, size_t whylen)
 	int r;
 
 	ev->serial = s->f.serial;
+	ev->size = s->f.size;
 	if (s->st == ST_DATA) {
 		if (n > s->f.size - s->f.done)
 			n = (size_t)(s->f.size - s->f.done);
@@ -642,4 +644,63 @@ scp_refuse(struct scp *s, const char *why)
 	file_end(s, "refused", why);
 	s->st = ST_LINE;
 	return (0);
+}
+
+int
+scp_describe(const struct scp_ev *ev, int upload, char *out, size_t outlen)
+{
+	char a[SCP_MAX_LINE * 4 + 8], b[SFTP_MAX_PATH * 4 + 8];
+	const char *fate = ev->fatal ? "fatal" : "error";
+	char who = ev->from_sink == upload ? '<' : '>';
+	size_t n = ev->len;
+
+	/* the line as it came, its '\n' off, made printable */
+	if (n > 0 && ev->raw[n - 1] == '\n')
+		n--;
+	text_clean_buf(a, sizeof(a), ev->raw, n, TEXT_ESCAPE);
+	text_clean_buf(b, sizeof(b), ev->path != NULL ? ev->path : "",
+	    ev->path != NULL ? strlen(ev->path) : 0, TEXT_ESCAPE);
+	switch (ev->item) {
+	case SCP_ITEM_FILE:
+		snprintf(out, outlen, "%c %s (file %u: %s)", who, a,
+		    ev->serial, b);
+		break;
+	case SCP_ITEM_DIR:
+		snprintf(out, outlen, "%c %s (directory %s)", who, a, b);
+		break;
+	case SCP_ITEM_TIME:
+	case SCP_ITEM_END:
+		snprintf(out, outlen, "%c %s", who, a);
+		break;
+	case SCP_ITEM_WARN:
+	case SCP_ITEM_NAK:
+		text_clean_buf(a, sizeof(a), ev->msg, strlen(ev->msg),
+		    TEXT_ESCAPE);
+		snprintf(out, outlen, "%c %s: %s", who, ev->item ==
+		    SCP_ITEM_WARN ? (ev->fatal ? "fatal" : "warning") :
+		    (ev->fatal ? "fatal" : "refused"), a);
+		break;
+	case SCP_ITEM_ACK:
+		snprintf(out, outlen, "%c ok", who);
+		break;
+	case SCP_ITEM_DATA:
+		if (ev->offset + ev->len != ev->size)
+			return (0);
+		snprintf(out, outlen, "%c data of file %u: %llu bytes", who,
+		    ev->serial, (unsigned long long)ev->size);
+		break;
+	case SCP_ITEM_STATUS:
+		text_clean_buf(a, sizeof(a), ev->msg, strlen(ev->msg),
+		    TEXT_ESCAPE);
+		if (ev->raw[0] == 0)
+			snprintf(out, outlen, "%c end of file %u", who,
+			    ev->serial);
+		else
+			snprintf(out, outlen, "%c end of file %u, %s: %s", who,
+			    ev->serial, fate, a);
+		break;
+	default:
+		return (0);
+	}
+	return (1);
 }

@@ -88,7 +88,7 @@ struct scp_ev {
 	const uint8_t *raw;	/* the item's bytes as they came */
 	size_t len;
 	unsigned serial;	/* FILE, DATA, STATUS: the file (1, 2, ...) */
-	uint64_t size;		/* FILE: announced size */
+	uint64_t size;		/* FILE, DATA, STATUS: announced size */
 	uint64_t offset;	/* DATA: where raw goes in the file */
 	const char *path;	/* FILE, DIR: its path (docs/FILES.md) */
 	const char *msg;	/* WARN, NAK, a STATUS that is not \0: the
@@ -128,6 +128,17 @@ int scp_next(struct scp *s, struct scp_ev *ev, char *why, size_t whylen);
  * place). 0, or BERR_INVAL when no FILE waits for its answer.
  */
 int scp_refuse(struct scp *s, const char *why);
+/*
+ * One item as a line for bastion-replay --text (clean text, no '\n'):
+ * '>' for the engineer's side, '<' for the device's (upload: the command
+ * was -t), then a C, D, E or T line as it came (a C or D with the path it
+ * makes), a warning, an answer ("ok", "refused: MSG", "fatal: MSG"), a
+ * file's status, or for DATA one summary when the item ends its file
+ * ("data of file N: SIZE bytes"). 1 with out, or 0: no line (a DATA item
+ * that does not end its file).
+ */
+int scp_describe(const struct scp_ev *ev, int upload, char *out,
+    size_t outlen);
 /* File bytes moved so far (both directions). */
 uint64_t scp_bytes(const struct scp *s);
 /* Bytes held that no item took yet (from_sink: the sink's). */

@@ -141,6 +141,20 @@ feed(struct scp *s, struct got *g, int from_sink, const void *p, size_t n,
 #define SNK(s, g, lit) feed((s), (g), 1, (lit), sizeof(lit) - 1, 0, why, \
 	sizeof(why))
 
+/* An upload's C line cline (size 1), its answer, its byte and status,
+ * and the answer to that. */
+static void
+one_byte_file(struct scp *s, struct got *g, const char *cline)
+{
+	char why[256];
+
+	assert_int_equal(feed(s, g, 0, cline, strlen(cline), 0, why,
+	    sizeof(why)), 0);
+	assert_int_equal(SNK(s, g, "\0"), 0);
+	assert_int_equal(SRC(s, g, "z\0", 0), 0);
+	assert_int_equal(SNK(s, g, "\0"), 0);
+}
+
 static void
 sha_hex(const void *p, size_t n, char out[65])
 {
@@ -258,10 +272,7 @@ test_recursive_paths(void **state)
 	assert_int_equal(SNK(s, &g, "\0"), 0);
 	assert_int_equal(SRC(s, &g, "E\n", 0), 0);
 	assert_int_equal(SNK(s, &g, "\0"), 0);
-	assert_int_equal(SRC(s, &g, "C0644 1 top\n", 0), 0);
-	assert_int_equal(SNK(s, &g, "\0"), 0);
-	assert_int_equal(SRC(s, &g, "z\0", 0), 0);
-	assert_int_equal(SNK(s, &g, "\0"), 0);
+	one_byte_file(s, &g, "C0644 1 top\n");
 	assert_int_equal(g.n, 4);
 	assert_string_equal(g.r[0].path, "/in/tree/a");
 	assert_string_equal(g.r[1].path, "/in/tree/sub/empty");
@@ -522,10 +533,7 @@ test_dot_targets(void **state)
 	for (i = 0; i < sizeof(cmd) / sizeof(cmd[0]); i++) {
 		s = mk(cmd[i], &g);
 		assert_int_equal(SNK(s, &g, "\0"), 0);
-		assert_int_equal(SRC(s, &g, "C0644 1 a\n", 0), 0);
-		assert_int_equal(SNK(s, &g, "\0"), 0);
-		assert_int_equal(SRC(s, &g, "z\0", 0), 0);
-		assert_int_equal(SNK(s, &g, "\0"), 0);
+		one_byte_file(s, &g, "C0644 1 a\n");
 		assert_int_equal(g.n, 1);
 		assert_string_equal(g.r[0].path, want[i]);
 		scp_free(s);
@@ -536,6 +544,91 @@ test_dot_targets(void **state)
 	assert_int_equal(SRC(s, &g, "C0644 0 a\n", 0), 0);
 	scp_free(s);		/* recorded "incomplete" */
 	assert_string_equal(g.r[0].path, "/srv/fw.bin");
+}
+
+/* Every item of s's stream as --text lines, joined by '\n', into out. */
+static void
+describe_all(struct scp *s, int upload, int from_sink, const void *p,
+    size_t n, char *out, size_t outlen)
+{
+	char why[256], line[SCP_MAX_LINE * 4 + 128];
+	struct scp_ev ev;
+	int r;
+
+	assert_int_equal(scp_put(s, from_sink, p, n), 0);
+	while ((r = scp_next(s, &ev, why, sizeof(why))) == 1)
+		if (scp_describe(&ev, upload, line, sizeof(line)))
+			snprintf(out + strlen(out), outlen - strlen(out),
+			    "%s\n", line);
+	assert_int_equal(r, 0);
+}
+
+/* bastion-replay --text's lines for scp -O: one per line and answer, one
+ * per file's data, messages made printable. */
+static void
+test_describe(void **state)
+{
+	char out[4096] = "";
+	struct got g;
+	struct scp *s = mk("scp -r -d -t /in", &g);
+
+	(void)state;
+#define UP(snk, lit) describe_all(s, 1, (snk), (lit), sizeof(lit) - 1, out, \
+	sizeof(out))
+	UP(1, "\0");
+	UP(0, "T1700000000 0 1700000000 0\n");
+	UP(1, "\0");
+	UP(0, "D0755 0 tree\n");
+	UP(1, "\0");
+	UP(0, "C0644 5 a b\n");
+	UP(1, "\1scp: no\033[2J\n");
+	UP(0, "C0644 5 b\n");
+	UP(1, "\0");
+	UP(0, "he");
+	UP(0, "llo\1scp: b: read error\n");
+	UP(1, "\0");
+	UP(0, "C0600 0 e\n");
+	UP(1, "\0");
+	UP(0, "\0E\n");
+	UP(1, "\0");
+	UP(1, "\0");
+#undef UP
+	assert_string_equal(out,
+	    "< ok\n"
+	    "> T1700000000 0 1700000000 0\n"
+	    "< ok\n"
+	    "> D0755 0 tree (directory /in/tree)\n"
+	    "< ok\n"
+	    "> C0644 5 a b (file 1: /in/tree/a b)\n"
+	    "< refused: scp: no\\e[2J\n"
+	    "> C0644 5 b (file 2: /in/tree/b)\n"
+	    "< ok\n"
+	    "> data of file 2: 5 bytes\n"
+	    "> end of file 2, error: scp: b: read error\n"
+	    "< ok\n"
+	    "> C0600 0 e (file 3: /in/tree/e)\n"
+	    "< ok\n"
+	    "> end of file 3\n"
+	    "< ok\n"
+	    "> E\n"
+	    "< ok\n");
+	scp_free(s);
+	/* a download: the device is the source, the engineer answers */
+	out[0] = '\0';
+	s = mk("scp -f /var/log/x.log", &g);
+	describe_all(s, 0, 1, "\0", 1, out, sizeof(out));
+	describe_all(s, 0, 0, "C0644 3 x.log\n", 14, out, sizeof(out));
+	describe_all(s, 0, 1, "\0", 1, out, sizeof(out));
+	describe_all(s, 0, 0, "abc\0", 4, out, sizeof(out));
+	describe_all(s, 0, 1, "\2no room\n", 9, out, sizeof(out));
+	assert_string_equal(out,
+	    "> ok\n"
+	    "< C0644 3 x.log (file 1: /var/log/x.log)\n"
+	    "> ok\n"
+	    "< data of file 1: 3 bytes\n"
+	    "< end of file 1\n"
+	    "> fatal: no room\n");
+	scp_free(s);
 }
 
 static void
@@ -567,6 +660,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_openssh_line_limit),
 		cmocka_unit_test(test_dot_targets),
+		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_room),
 	};
 
