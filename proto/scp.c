@@ -9,7 +9,8 @@
  * size its C line announced. Lines are copied out, NUL-terminated, and
  * read field by field with explicit limits. Each file is hashed
  * (SHA-256, OpenSSL) in the order its bytes come, which for scp is always
- * the file's own order: its record says sequential=yes.
+ * the file's own order: its record says sequential=yes. Each item can be
+ * told as one clean line (scp_describe) for bastion-replay --text.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -654,12 +655,14 @@ scp_describe(const struct scp_ev *ev, int upload, char *out, size_t outlen)
 	char who = ev->from_sink == upload ? '<' : '>';
 	size_t n = ev->len;
 
-	/* the line as it came, its '\n' off, made printable */
-	if (n > 0 && ev->raw[n - 1] == '\n')
-		n--;
-	text_clean_buf(a, sizeof(a), ev->raw, n, TEXT_ESCAPE);
-	text_clean_buf(b, sizeof(b), ev->path != NULL ? ev->path : "",
-	    ev->path != NULL ? strlen(ev->path) : 0, TEXT_ESCAPE);
+	/* a T, C, D or E line as it came, its '\n' off, made printable */
+	if (ev->item <= SCP_ITEM_END) {
+		if (n > 0 && ev->raw[n - 1] == '\n')
+			n--;
+		text_clean_buf(a, sizeof(a), ev->raw, n, TEXT_ESCAPE);
+		text_clean_buf(b, sizeof(b), ev->path != NULL ? ev->path : "",
+		    ev->path != NULL ? strlen(ev->path) : 0, TEXT_ESCAPE);
+	}
 	switch (ev->item) {
 	case SCP_ITEM_FILE:
 		snprintf(out, outlen, "%c %s (file %u: %s)", who, a,
