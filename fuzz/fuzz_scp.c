@@ -10,8 +10,8 @@
  * whose answer is due after this chunk), u16 length, that many bytes.
  * What the parser hands on must keep scp.h's promises: items inside the
  * bytes put in, data never past the announced size, records with a
- * 64-digit hash, an outcome, bytes no more than their size; once lost,
- * lost for good.
+ * 64-digit hash, an outcome, bytes no more than their size; --text's
+ * line of each item clean; once lost, lost for good.
  */
 #include "fuzz_files.h"
 
@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct scp_ev ev;
 	struct scp *s;
 	struct fz_files z;
-	char why[SCP_MAX_LINE + 256];
+	char why[SCP_MAX_LINE + 256], line[SCP_MAX_LINE * 4 + 128];
 	size_t n, room;
 	int d, refuse, r, lost = 0;
 
@@ -75,6 +75,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(ev.path) > SFTP_MAX_PATH))
 				abort();
 			if (ev.item == SCP_ITEM_FILE && ev.size > SCP_MAX_SIZE)
+				abort();
+			/* --text's line: clean, one line, within bounds */
+			if (scp_describe(&ev, c.upload, line, sizeof(line)) &&
+			    (strlen(line) < 3 || strpbrk(line, "\n\r\033") !=
+			    NULL))
+				abort();
+			if (ev.item == SCP_ITEM_DATA && (ev.offset + ev.len >
+			    ev.size))
 				abort();
 			if (ev.item == SCP_ITEM_FILE && refuse &&
 			    scp_refuse(s, "refused") != 0)

@@ -9,7 +9,8 @@
  * size its C line announced. Lines are copied out, NUL-terminated, and
  * read field by field with explicit limits. Each file is hashed
  * (SHA-256, OpenSSL) in the order its bytes come, which for scp is always
- * the file's own order: its record says sequential=yes.
+ * the file's own order: its record says sequential=yes. Each item can be
+ * told as one clean line (scp_describe) for bastion-replay --text.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "err.h"
 #include "hex.h"
 #include "scp.h"
+#include "text.h"
 
 enum scp_st {
 	ST_ACK,		/* the sink's answer is due */
@@ -61,6 +63,9 @@ struct scp {
 	size_t dirlen[SCP_MAX_DEPTH];	/* dir's length before each D */
 	unsigned depth;
 	char pending[SFTP_MAX_PATH + 1];	/* a D's path, until its answer */
+	char base[SFTP_MAX_PATH + 1];	/* -f: the one name PATH lets the
+					   device send at the top */
+	int dirtarget;		/* -t: PATH names a directory */
 	struct scp_file f;
 	unsigned serial;
 	uint64_t bytes;
@@ -164,17 +169,27 @@ scp_new(const struct scp_cmd *c, sftp_record_fn rec, sftp_data_fn data,
 	s->arg = arg;
 	s->st = ST_ACK;		/* the sink speaks first */
 	s->due = DUE_START;
-	if (c->upload)		/* items go into PATH */
-		memcpy(s->dir, c->target, sizeof(s->dir));
-	else {			/* items are PATH (or its contents, -r) */
-		memcpy(s->dir, c->target, sizeof(s->dir));
-		n = strlen(s->dir);
-		while (n > 1 && s->dir[n - 1] == '/')
-			s->dir[--n] = '\0';
-		if ((slash = strrchr(s->dir, '/')) == NULL)
-			s->dir[0] = '\0';
-		else
-			slash[slash == s->dir ? 1 : 0] = '\0';
+	memcpy(s->dir, c->target, sizeof(s->dir));
+	n = strlen(s->dir);
+	if (c->upload) {	/* items go into PATH */
+		slash = strrchr(s->dir, '/');
+		slash = slash != NULL ? slash + 1 : s->dir;
+		/* "." and ".." (`scp a dev:` sends "-t .") are directories
+		 * whatever the device holds, as is "dir/" */
+		s->dirtarget = c->dirtarget || (n > 0 && s->dir[n - 1] ==
+		    '/') || strcmp(slash, ".") == 0 || strcmp(slash, "..") == 0;
+		return (s);
+	}
+	/* -f: items are PATH (or its contents, -r), named by its last
+	 * name (OpenSSH's scp sends PATH's basename, trailing '/' off) */
+	while (n > 1 && s->dir[n - 1] == '/')
+		s->dir[--n] = '\0';
+	if ((slash = strrchr(s->dir, '/')) == NULL) {
+		memcpy(s->base, s->dir, n + 1);
+		s->dir[0] = '\0';
+	} else {
+		memcpy(s->base, slash + 1, strlen(slash + 1) + 1);
+		slash[slash == s->dir ? 1 : 0] = '\0';
 	}
 	return (s);
 }
@@ -380,11 +395,18 @@ take_cd(struct scp *s, struct scp_ev *ev, char *why, size_t whylen)
 		    name[i] == 0x7f)
 			return (fail(s, why, whylen, 0, "%c line: a name with "
 			    "'/' or a control character", s->line[0]));
+	/* a device answering -f PATH names only PATH at the top (what
+	 * OpenSSH's scp checks since 8.0): any other name would be recorded
+	 * as a file the engineer did not ask for */
+	if (!s->cmd.upload && s->depth == 0 && strcmp(name, s->base) != 0)
+		return (fail(s, why, whylen, 0, "%c line: a name other than "
+		    "the one asked for", s->line[0]));
+	if (s->line[0] == 'D' && !s->cmd.recursive)
+		return (fail(s, why, whylen, 0, "a D line without -r"));
 	/* an upload's lone file at the top goes to PATH itself unless PATH
-	 * is a directory by -d or a trailing '/' (docs/FILES.md) */
-	top = s->depth == 0 && s->cmd.upload && !s->cmd.dirtarget &&
-	    s->line[0] == 'C' && s->dir[0] != '\0' &&
-	    s->dir[strlen(s->dir) - 1] != '/';
+	 * is a directory by -d, a trailing '/', "." or ".." (docs/FILES.md) */
+	top = s->depth == 0 && s->cmd.upload && !s->dirtarget &&
+	    s->line[0] == 'C' && s->dir[0] != '\0';
 	if (top)
 		memcpy(path, s->dir, sizeof(path));
 	else if (join(path, s->dir, name) != 0)
@@ -531,6 +553,7 @@ source_data(struct scp *s, struct scp_ev *ev, char *why, size_t whylen)
 	int r;
 
 	ev->serial = s->f.serial;
+	ev->size = s->f.size;
 	if (s->st == ST_DATA) {
 		if (n > s->f.size - s->f.done)
 			n = (size_t)(s->f.size - s->f.done);
@@ -622,4 +645,65 @@ scp_refuse(struct scp *s, const char *why)
 	file_end(s, "refused", why);
 	s->st = ST_LINE;
 	return (0);
+}
+
+int
+scp_describe(const struct scp_ev *ev, int upload, char *out, size_t outlen)
+{
+	char a[SCP_MAX_LINE * 4 + 8], b[SFTP_MAX_PATH * 4 + 8];
+	const char *fate = ev->fatal ? "fatal" : "error";
+	char who = ev->from_sink == upload ? '<' : '>';
+	size_t n = ev->len;
+
+	/* a T, C, D or E line as it came, its '\n' off, made printable */
+	if (ev->item <= SCP_ITEM_END) {
+		if (n > 0 && ev->raw[n - 1] == '\n')
+			n--;
+		text_clean_buf(a, sizeof(a), ev->raw, n, TEXT_ESCAPE);
+		text_clean_buf(b, sizeof(b), ev->path != NULL ? ev->path : "",
+		    ev->path != NULL ? strlen(ev->path) : 0, TEXT_ESCAPE);
+	}
+	switch (ev->item) {
+	case SCP_ITEM_FILE:
+		snprintf(out, outlen, "%c %s (file %u: %s)", who, a,
+		    ev->serial, b);
+		break;
+	case SCP_ITEM_DIR:
+		snprintf(out, outlen, "%c %s (directory %s)", who, a, b);
+		break;
+	case SCP_ITEM_TIME:
+	case SCP_ITEM_END:
+		snprintf(out, outlen, "%c %s", who, a);
+		break;
+	case SCP_ITEM_WARN:
+	case SCP_ITEM_NAK:
+		text_clean_buf(a, sizeof(a), ev->msg, strlen(ev->msg),
+		    TEXT_ESCAPE);
+		snprintf(out, outlen, "%c %s: %s", who, ev->item ==
+		    SCP_ITEM_WARN ? (ev->fatal ? "fatal" : "warning") :
+		    (ev->fatal ? "fatal" : "refused"), a);
+		break;
+	case SCP_ITEM_ACK:
+		snprintf(out, outlen, "%c ok", who);
+		break;
+	case SCP_ITEM_DATA:
+		if (ev->offset + ev->len != ev->size)
+			return (0);
+		snprintf(out, outlen, "%c data of file %u: %llu bytes", who,
+		    ev->serial, (unsigned long long)ev->size);
+		break;
+	case SCP_ITEM_STATUS:
+		text_clean_buf(a, sizeof(a), ev->msg, strlen(ev->msg),
+		    TEXT_ESCAPE);
+		if (ev->raw[0] == 0)
+			snprintf(out, outlen, "%c end of file %u", who,
+			    ev->serial);
+		else
+			snprintf(out, outlen, "%c end of file %u, %s: %s", who,
+			    ev->serial, fate, a);
+		break;
+	default:
+		return (0);
+	}
+	return (1);
 }

@@ -23,7 +23,8 @@
  * one byte \0 (go on), or \1/\2 and a message line (refused / fatal). The
  * sink speaks first (\0: ready). Both sides wait for the answer, so the
  * two streams alternate; a sink byte that is not due, a line over
- * SCP_MAX_LINE, a name with '/' or a control character, a size over
+ * SCP_MAX_LINE, a name with '/' or a control character, a download's
+ * top name other than PATH's last name, a D without -r, a size over
  * SCP_MAX_SIZE, an E without its D, more than SCP_MAX_DEPTH directories
  * deep or a path over SFTP_MAX_PATH is malformed and the stream is lost.
  *
@@ -40,7 +41,11 @@
 
 #include "sftp.h"
 
-#define SCP_MAX_LINE	(SFTP_MAX_PATH + 64)	/* a line, '\n' included */
+/* a line, '\n' included: OpenSSH's scp reads lines into char[2048] and
+ * takes whatever does not fit as the NEXT line, so a longer line (a
+ * warning hiding a C line behind 2047 bytes, a C line cut inside its
+ * name) would be read differently by the device than by the bastion */
+#define SCP_MAX_LINE	2047
 #define SCP_MAX_NAME	255			/* one name in a C/D line */
 #define SCP_MAX_DEPTH	64			/* D lines open at once */
 #define SCP_MAX_SIZE	(1ULL << 50)		/* one file: 1 PiB */
@@ -83,7 +88,7 @@ struct scp_ev {
 	const uint8_t *raw;	/* the item's bytes as they came */
 	size_t len;
 	unsigned serial;	/* FILE, DATA, STATUS: the file (1, 2, ...) */
-	uint64_t size;		/* FILE: announced size */
+	uint64_t size;		/* FILE, DATA, STATUS: announced size */
 	uint64_t offset;	/* DATA: where raw goes in the file */
 	const char *path;	/* FILE, DIR: its path (docs/FILES.md) */
 	const char *msg;	/* WARN, NAK, a STATUS that is not \0: the
@@ -123,6 +128,17 @@ int scp_next(struct scp *s, struct scp_ev *ev, char *why, size_t whylen);
  * place). 0, or BERR_INVAL when no FILE waits for its answer.
  */
 int scp_refuse(struct scp *s, const char *why);
+/*
+ * One item as a line for bastion-replay --text (clean text, no '\n'):
+ * '>' for the engineer's side, '<' for the device's (upload: the command
+ * was -t), then a C, D, E or T line as it came (a C or D with the path it
+ * makes), a warning, an answer ("ok", "refused: MSG", "fatal: MSG"), a
+ * file's status, or for DATA one summary when the item ends its file
+ * ("data of file N: SIZE bytes"). 1 with out, or 0: no line (a DATA item
+ * that does not end its file).
+ */
+int scp_describe(const struct scp_ev *ev, int upload, char *out,
+    size_t outlen);
 /* File bytes moved so far (both directions). */
 uint64_t scp_bytes(const struct scp *s);
 /* Bytes held that no item took yet (from_sink: the sink's). */

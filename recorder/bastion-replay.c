@@ -289,21 +289,6 @@ verify_first(const struct opts *o)
 	reckey_free(pub);
 }
 
-/* An SFTP packet's line (recfiles.h) as an EVENT "sftp" of its frame. */
-static void
-text_sftp_line(void *arg, const struct rec_frame *f, const char *line)
-{
-	struct rec_payload pl;
-
-	memset(&pl, 0, sizeof(pl));
-	pl.str = (const uint8_t *)"sftp";
-	pl.str_len = 4;
-	pl.str2 = (const uint8_t *)line;
-	pl.str2_len = strlen(line);
-	rectext_event(arg, &(struct rec_frame){ .type = REC_EVENT,
-	    .time_us = f->time_us }, &pl);
-}
-
 static int
 mode_text(const struct opts *o, struct rec *r)
 {
@@ -319,8 +304,8 @@ mode_text(const struct opts *o, struct rec *r)
 		rectext_free(tr);
 		return (EXIT_USAGE);
 	}
-	/* an sftp session: its packets as lines, not as bytes */
-	recfiles_on_packet(sftp, text_sftp_line, tr);
+	/* an sftp or scp -O session: its packets as lines, not as bytes */
+	recfiles_text(sftp, tr);
 	printf("# bastion session recording %s\n",
 	    hget(r, "session", a, sizeof(a)));
 	printf("# engineer %s (vendor %s) from %s\n",
@@ -347,8 +332,7 @@ mode_text(const struct opts *o, struct rec *r)
 		if (f.type == REC_SEAL)
 			sealed = 1;
 		recfiles_frame(sftp, &f, &pl);
-		if (recfiles_sftp(sftp) && f.channel == 0 &&
-		    (f.type == REC_INPUT || f.type == REC_OUTPUT))
+		if (recfiles_takes(sftp, &f))
 			continue;
 		if (is_output(&f, o->channel))
 			rectext_output(tr, f.time_us, f.payload, f.len);

@@ -53,6 +53,7 @@ struct recfiles {
 	int dirfd;			/* -1: --text, nothing written */
 	recfiles_line_fn line_fn;
 	void *line_arg;
+	struct rectext *text;		/* recfiles_text's */
 	const struct rec_frame *frame;	/* the frame being read */
 	int sftp;			/* the session is an sftp subsystem */
 	struct sftp_reasm ra[2];	/* 0: from the engineer, 1: device */
@@ -260,6 +261,42 @@ recfiles_sftp(const struct recfiles *x)
 	return (x->sftp);
 }
 
+int
+recfiles_scp(const struct recfiles *x)
+{
+	return (x->scp != NULL);
+}
+
+/* A packet's or an scp item's line as an EVENT "sftp" / "scp". */
+static void
+x_text_line(void *arg, const struct rec_frame *f, const char *line)
+{
+	struct recfiles *x = arg;
+	struct rec_payload pl;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.str = (const uint8_t *)(x->scp != NULL ? "scp" : "sftp");
+	pl.str_len = strlen((const char *)pl.str);
+	pl.str2 = (const uint8_t *)line;
+	pl.str2_len = strlen(line);
+	rectext_event(x->text, &(struct rec_frame){ .type = REC_EVENT,
+	    .time_us = f->time_us }, &pl);
+}
+
+void
+recfiles_text(struct recfiles *x, struct rectext *tr)
+{
+	x->text = tr;
+	recfiles_on_packet(x, x_text_line, x);
+}
+
+int
+recfiles_takes(const struct recfiles *x, const struct rec_frame *f)
+{
+	return ((x->sftp || x->scp != NULL) && f->channel == 0 &&
+	    (f->type == REC_INPUT || f->type == REC_OUTPUT));
+}
+
 /* One packet as a line for --text (or nothing). */
 static void
 x_describe(struct recfiles *x, int from_device, const struct sftp_msg *m,
@@ -357,7 +394,7 @@ static void
 x_scp_drain(struct recfiles *x, int from_device)
 {
 	struct scp_ev ev;
-	char why[SCP_MAX_LINE + 128];
+	char why[SCP_MAX_LINE + 128], line[SCP_MAX_LINE * 4 + 128];
 	int r;
 
 	while (!x->broken[from_device] && (r = scp_next(x->scp, &ev, why,
@@ -366,7 +403,9 @@ x_scp_drain(struct recfiles *x, int from_device)
 			x->broken[from_device] = 1;
 			xset(x->broken_why[from_device],
 			    sizeof(x->broken_why[0]), why);
-		}
+		} else if (x->line_fn != NULL && scp_describe(&ev,
+		    x->scp_cmd.upload, line, sizeof(line)))
+			x->line_fn(x->line_arg, x->frame, line);
 }
 
 /* One frame of an scp -O channel. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "recfmt.h"
+#include "rectext.h"
 
 struct recfiles;
 
@@ -26,12 +27,22 @@ struct recfiles;
 int recfiles_new(const char *dir, struct recfiles **out);
 /* For --text: fn gets one line (clean text) per SFTP request and per
  * reply worth reading (not READ, WRITE, DATA, HANDLE or an OK status: the
- * file.transfer records sum those up), with the frame it ended in. */
+ * file.transfer records sum those up), with the frame it ended in; for
+ * legacy scp one per control line, answer and status, and one per file's
+ * data (scp_describe, proto/scp.h). */
 typedef void (*recfiles_line_fn)(void *arg, const struct rec_frame *f,
     const char *line);
 void recfiles_on_packet(struct recfiles *x, recfiles_line_fn fn, void *arg);
 /* Is channel 0 of the recording (so far) an sftp subsystem? 1 / 0. */
 int recfiles_sftp(const struct recfiles *x);
+/* Is channel 0 (so far) legacy scp the child parsed ("scp.parsed")? */
+int recfiles_scp(const struct recfiles *x);
+/* bastion-replay --text: the lines of recfiles_on_packet go to tr as
+ * EVENTs "sftp" or "scp" of their frame. */
+void recfiles_text(struct recfiles *x, struct rectext *tr);
+/* Are f's bytes shown as those lines (channel 0 INPUT or OUTPUT of an
+ * sftp or a parsed scp -O channel), not as bytes? 1 / 0. */
+int recfiles_takes(const struct recfiles *x, const struct rec_frame *f);
 /* One frame of the recording, in order, with its decoded payload. */
 void recfiles_frame(struct recfiles *x, const struct rec_frame *f,
     const struct rec_payload *pl);

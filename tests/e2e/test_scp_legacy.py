@@ -73,6 +73,21 @@ def test_upload_and_download_recorded_with_hashes(cast, tmp_path,
         t = replay(world, build_dir, rec["path"], "--text")
         assert t.returncode == 0, t.stderr
         assert "file.transfer" in t.stdout and sha(up) in t.stdout, t.stdout
+        # the channel as the protocol's lines, the 3 MiB as one line
+        src, snk = (">", "<") if direction == "in" else ("<", ">")
+        lines = [ln.split("event scp: ", 1)[1] for ln in
+                 t.stdout.splitlines() if "event scp: " in ln]
+        name = "firmware.bin" if direction == "in" else "on-device.bin"
+        assert lines == [
+            "%s ok" % snk,
+            "%s C0%o %d %s (file 1: %s)" % (src, remote.stat().st_mode &
+                                            0o777, len(up), name, remote),
+            "%s ok" % snk,
+            "%s data of file 1: %d bytes" % (src, len(up)),
+            "%s end of file 1" % src,
+            "%s ok" % snk], t.stdout
+        assert not re.search(r"^\[[0-9:.]+\] [|+>] ", t.stdout, re.M), \
+            t.stdout
         x, files = extract(world, build_dir, rec, tmp_path / direction)
         assert x.returncode == 0, x.stdout + x.stderr
         assert list(files.values()) == [up], list(files)
@@ -255,6 +270,11 @@ def test_airlock_and_export_approval_refuse_scp_with_the_reason(
     (b"E\n", "E line without its D line"),
     (b"C0644 99999999999999999999 a\n", "a size of at most"),
     (b"C0644 1 " + b"a" * 5000 + b"\n", "a line longer than"),
+    # OpenSSH's scp reads 2047 bytes of a line and the rest as the next:
+    # a C line hidden behind a long warning, its data as more warnings,
+    # would be a file on the device the bastion never saw
+    (b"\x01" + b"x" * 2046 + b"C0644 7 evil\n\x01abcde\n\x01end\n",
+     "a line longer than 2047 bytes"),
 ])
 def test_malformed_stream_ends_only_that_channel(cast, tmp_path, garbage,
                                                  why):

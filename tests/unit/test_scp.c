@@ -6,8 +6,11 @@
  * SHA-256 of the data, the paths of a -r tree, a file the sink refused, a
  * file the bastion refused, one left under way); and malformed streams
  * (a bad control line, a name with '/', a size over the cap, an E without
- * its D, a line without its end, a sink byte not due, too deep) lost with
- * a reason that names the side.
+ * its D, a line without its end, a sink byte not due, too deep, a
+ * download's name other than the one asked for, a D without -r) lost with
+ * a reason that names the side; lines no longer than OpenSSH's scp reads
+ * whole (a C line hidden behind a long warning), and uploads into "." and
+ * "..".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +141,20 @@ feed(struct scp *s, struct got *g, int from_sink, const void *p, size_t n,
 #define SNK(s, g, lit) feed((s), (g), 1, (lit), sizeof(lit) - 1, 0, why, \
 	sizeof(why))
 
+/* An upload's C line cline (size 1), its answer, its byte and status,
+ * and the answer to that. */
+static void
+one_byte_file(struct scp *s, struct got *g, const char *cline)
+{
+	char why[256];
+
+	assert_int_equal(feed(s, g, 0, cline, strlen(cline), 0, why,
+	    sizeof(why)), 0);
+	assert_int_equal(SNK(s, g, "\0"), 0);
+	assert_int_equal(SRC(s, g, "z\0", 0), 0);
+	assert_int_equal(SNK(s, g, "\0"), 0);
+}
+
 static void
 sha_hex(const void *p, size_t n, char out[65])
 {
@@ -255,10 +272,7 @@ test_recursive_paths(void **state)
 	assert_int_equal(SNK(s, &g, "\0"), 0);
 	assert_int_equal(SRC(s, &g, "E\n", 0), 0);
 	assert_int_equal(SNK(s, &g, "\0"), 0);
-	assert_int_equal(SRC(s, &g, "C0644 1 top\n", 0), 0);
-	assert_int_equal(SNK(s, &g, "\0"), 0);
-	assert_int_equal(SRC(s, &g, "z\0", 0), 0);
-	assert_int_equal(SNK(s, &g, "\0"), 0);
+	one_byte_file(s, &g, "C0644 1 top\n");
 	assert_int_equal(g.n, 4);
 	assert_string_equal(g.r[0].path, "/in/tree/a");
 	assert_string_equal(g.r[1].path, "/in/tree/sub/empty");
@@ -372,6 +386,13 @@ test_malformed(void **state)
 		B("scp -t x", "C0644 1 a\0b\n", "a NUL byte inside a line"),
 		B("scp -f x", "\2scp: fatal\nC0644 1 a\n", "from the device: "
 		    "bytes after a fatal error"),
+		/* a compromised device names a file it was not asked for */
+		B("scp -f /etc/passwd", "C0644 1 shadow\n", "from the device: "
+		    "C line: a name other than the one asked for"),
+		B("scp -r -f /var/log/", "D0755 0 etc\n", "D line: a name "
+		    "other than the one asked for"),
+		B("scp -t x", "D0755 0 d\n", "a D line without -r"),
+		B("scp -f x", "D0755 0 x\n", "a D line without -r"),
 #undef B
 	};
 	char why[256];
@@ -442,6 +463,174 @@ test_malformed(void **state)
 	scp_free(s);
 }
 
+/*
+ * OpenSSH's scp reads a line into char[2048]: what does not fit is its
+ * next line. A warning line of 2047 bytes and more would hide a C line
+ * (and the file's data as more warnings) that the device writes and the
+ * bastion never sees as a file; so a line is at most 2047 bytes, '\n'
+ * included.
+ */
+static void
+test_openssh_line_limit(void **state)
+{
+	static const char hidden[] = "C0644 7 evil\n\1abcde\n\1end\n";
+	uint8_t b[SCP_MAX_LINE + sizeof(hidden)];
+	char why[256];
+	struct got g;
+	struct scp *s;
+
+	(void)state;
+	assert_int_equal(SCP_MAX_LINE, 2047);
+	/* 2047 bytes with its '\n': one warning, as OpenSSH reads it */
+	s = mk("scp -d -t /in", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	b[0] = '\1';
+	memset(b + 1, 'x', SCP_MAX_LINE - 2);
+	b[SCP_MAX_LINE - 1] = '\n';
+	assert_int_equal(feed(s, &g, 0, b, SCP_MAX_LINE, 0, why, sizeof(why)),
+	    0);
+	assert_int_equal(g.nitems, 2);
+	assert_int_equal(g.items[1], SCP_ITEM_WARN);
+	scp_free(s);
+	/* 2047 bytes before the C line: the device would read a C line */
+	s = mk("scp -d -t /in", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	memset(b + 1, 'x', SCP_MAX_LINE - 1);
+	memcpy(b + SCP_MAX_LINE, hidden, sizeof(hidden) - 1);
+	assert_int_equal(feed(s, &g, 0, b, SCP_MAX_LINE + sizeof(hidden) - 1,
+	    0, why, sizeof(why)), BERR_FORMAT);
+	assert_non_null(strstr(why, "from the client: a line longer than "
+	    "2047 bytes"));
+	assert_int_equal(g.nitems, 1);	/* nothing of it was passed on */
+	scp_free(s);
+	/* a C line cut inside its name (the size padded with zeros) */
+	s = mk("scp -d -t /in", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	memcpy(b, "C0644 ", 6);
+	memset(b + 6, '0', SCP_MAX_LINE - 6);
+	memcpy(b + SCP_MAX_LINE - 10, "5 aaaaaaaaaa\n", 13);
+	assert_int_equal(feed(s, &g, 0, b, SCP_MAX_LINE + 3, 0, why,
+	    sizeof(why)), BERR_FORMAT);
+	assert_non_null(strstr(why, "a line longer than"));
+	assert_int_equal(g.n, 0);
+	scp_free(s);
+}
+
+/* An upload to "." (what `scp -O a dev:` runs) or ".." goes into it. */
+static void
+test_dot_targets(void **state)
+{
+	static const char *const cmd[] = { "scp -t .", "scp -t /srv/..",
+	    "scp -t srv/.", "scp -t /srv/" };
+	static const char *const want[] = { "./a", "/srv/../a", "srv/./a",
+	    "/srv/a" };
+	char why[256];
+	struct got g;
+	struct scp *s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cmd) / sizeof(cmd[0]); i++) {
+		s = mk(cmd[i], &g);
+		assert_int_equal(SNK(s, &g, "\0"), 0);
+		one_byte_file(s, &g, "C0644 1 a\n");
+		assert_int_equal(g.n, 1);
+		assert_string_equal(g.r[0].path, want[i]);
+		scp_free(s);
+	}
+	/* a plain PATH is still the file itself */
+	s = mk("scp -t /srv/fw.bin", &g);
+	assert_int_equal(SNK(s, &g, "\0"), 0);
+	assert_int_equal(SRC(s, &g, "C0644 0 a\n", 0), 0);
+	scp_free(s);		/* recorded "incomplete" */
+	assert_string_equal(g.r[0].path, "/srv/fw.bin");
+}
+
+/* Every item of s's stream as --text lines, joined by '\n', into out. */
+static void
+describe_all(struct scp *s, int upload, int from_sink, const void *p,
+    size_t n, char *out, size_t outlen)
+{
+	char why[256], line[SCP_MAX_LINE * 4 + 128];
+	struct scp_ev ev;
+	int r;
+
+	assert_int_equal(scp_put(s, from_sink, p, n), 0);
+	while ((r = scp_next(s, &ev, why, sizeof(why))) == 1)
+		if (scp_describe(&ev, upload, line, sizeof(line)))
+			snprintf(out + strlen(out), outlen - strlen(out),
+			    "%s\n", line);
+	assert_int_equal(r, 0);
+}
+
+/* bastion-replay --text's lines for scp -O: one per line and answer, one
+ * per file's data, messages made printable. */
+static void
+test_describe(void **state)
+{
+	char out[4096] = "";
+	struct got g;
+	struct scp *s = mk("scp -r -d -t /in", &g);
+
+	(void)state;
+#define UP(snk, lit) describe_all(s, 1, (snk), (lit), sizeof(lit) - 1, out, \
+	sizeof(out))
+	UP(1, "\0");
+	UP(0, "T1700000000 0 1700000000 0\n");
+	UP(1, "\0");
+	UP(0, "D0755 0 tree\n");
+	UP(1, "\0");
+	UP(0, "C0644 5 a b\n");
+	UP(1, "\1scp: no\033[2J\n");
+	UP(0, "C0644 5 b\n");
+	UP(1, "\0");
+	UP(0, "he");
+	UP(0, "llo\1scp: b: read error\n");
+	UP(1, "\0");
+	UP(0, "C0600 0 e\n");
+	UP(1, "\0");
+	UP(0, "\0E\n");
+	UP(1, "\0");
+	UP(1, "\0");
+#undef UP
+	assert_string_equal(out,
+	    "< ok\n"
+	    "> T1700000000 0 1700000000 0\n"
+	    "< ok\n"
+	    "> D0755 0 tree (directory /in/tree)\n"
+	    "< ok\n"
+	    "> C0644 5 a b (file 1: /in/tree/a b)\n"
+	    "< refused: scp: no\\e[2J\n"
+	    "> C0644 5 b (file 2: /in/tree/b)\n"
+	    "< ok\n"
+	    "> data of file 2: 5 bytes\n"
+	    "> end of file 2, error: scp: b: read error\n"
+	    "< ok\n"
+	    "> C0600 0 e (file 3: /in/tree/e)\n"
+	    "< ok\n"
+	    "> end of file 3\n"
+	    "< ok\n"
+	    "> E\n"
+	    "< ok\n");
+	scp_free(s);
+	/* a download: the device is the source, the engineer answers */
+	out[0] = '\0';
+	s = mk("scp -f /var/log/x.log", &g);
+	describe_all(s, 0, 1, "\0", 1, out, sizeof(out));
+	describe_all(s, 0, 0, "C0644 3 x.log\n", 14, out, sizeof(out));
+	describe_all(s, 0, 1, "\0", 1, out, sizeof(out));
+	describe_all(s, 0, 0, "abc\0", 4, out, sizeof(out));
+	describe_all(s, 0, 1, "\2no room\n", 9, out, sizeof(out));
+	assert_string_equal(out,
+	    "> ok\n"
+	    "< C0644 3 x.log (file 1: /var/log/x.log)\n"
+	    "> ok\n"
+	    "< data of file 1: 3 bytes\n"
+	    "< end of file 1\n"
+	    "> fatal: no room\n");
+	scp_free(s);
+}
+
 static void
 test_room(void **state)
 {
@@ -469,6 +658,9 @@ main(void)
 		cmocka_unit_test(test_download_paths),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_openssh_line_limit),
+		cmocka_unit_test(test_dot_targets),
+		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_room),
 	};
 
