@@ -136,6 +136,11 @@ audfetch_hold(struct verb_ctx *c, const char *id, struct audfetch *h)
 			h->fd = -1;
 		}
 	}
+	/* readable by the directory's group, whatever bastiond's umask
+	 * (0077 under its unit): the recorder (bastion-audit, through its
+	 * read-only bind mount) reads it to sign an export */
+	if (h->fd != -1)
+		(void)fchmod(h->fd, 0640);
 	close(dfd);
 	return (h->fd != -1 ? 0 : 1);
 }

@@ -280,11 +280,15 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     other = d / "notes.txt"
     for q in (held, stale, other):
         shutil.copy2(path, q)
+    os.chmod(held, 0o600)       # as bastion-ship writes it under UMask=0077
     with open(held, "rb") as f:
         fcntl.flock(f, fcntl.LOCK_SH)
         v = console(b, carol, softsk, "verify", rec)
         assert v.returncode == 0, v.stdout + v.stderr
         assert fetched_left(b) == [held.name]
+        # made readable by the directory's group (the recorder's, under
+        # the installed units)
+        assert held.stat().st_mode & 0o777 == 0o640
     v = console(b, carol, softsk, "verify", sid)
     assert v.returncode == 0, v.stdout + v.stderr
     assert fetched_left(b) == [] and other.exists() and path.exists()
