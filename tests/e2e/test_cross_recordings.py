@@ -119,6 +119,14 @@ def web_export(build_dir, b, carol_key, rec):
     return summary, a.outb
 
 
+def verify_bundle(build_dir, node, bundle):
+    """bastion-verify of an evidence bundle with node's recorder key."""
+    return subprocess.run([str(build_dir / "bastion-verify"), "-k",
+                           str(node.state_dir / "recorder.key.pub"),
+                           str(bundle)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+
+
 def listed(node, carol, softsk, rec):
     r = console(node, carol, softsk, "recordings", "--json")
     assert r.returncode == 0, r.stderr
@@ -223,10 +231,7 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert e.returncode == 0, e.stderr
     bundle = tmp_path / "bundle.tar"
     bundle.write_bytes(e.stdout)
-    ok = subprocess.run([str(build_dir / "bastion-verify"), "-k",
-                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        text=True, timeout=60)
+    ok = verify_bundle(build_dir, a, bundle)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK: the bundle is intact" in ok.stdout
     assert "the MANIFEST is signed by the recorder key" in ok.stdout
@@ -248,10 +253,7 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     at = bytes(bad).index(b"bastion-a", bytes(bad).index(b"recorded_on"))
     bad[at] = ord("X")
     bundle.write_bytes(bytes(bad))
-    no = subprocess.run([str(build_dir / "bastion-verify"), "-k",
-                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        text=True, timeout=60)
+    no = verify_bundle(build_dir, a, bundle)
     assert no.returncode != 0 and "ALTERED" in no.stderr, no.stdout
 
     # the web console's export on B: the same recording, found as the ssh
@@ -261,10 +263,7 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert summary["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert summary["recording"].endswith("/fetched/%s.brec" % rec), summary
     bundle.write_bytes(tar)
-    ok = subprocess.run([str(build_dir / "bastion-verify"), "-k",
-                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        text=True, timeout=60)
+    ok = verify_bundle(build_dir, a, bundle)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "the MANIFEST is signed by the recorder key" in ok.stdout
     assert "recorded_on=bastion-a" in read_bundle(tar)[1][
