@@ -335,12 +335,15 @@ def test_recorder_reads_fetched_recordings_read_only(site):
     b.sh("printf probe > /var/lib/bastion/state/fetched/probe.brec; "
          "chmod 0640 /var/lib/bastion/state/fetched/probe.brec")
     try:
+        # the recorder's credentials: its user, and the group its unit
+        # adds (SupplementaryGroups=bastion-audit)
         rec = ["nsenter", "-t", str(pid), "-m", "--", "setpriv",
                "--reuid=bastion-rec", "--regid=bastion-rec",
-               "--init-groups", "--"]
+               "--groups=bastion-audit", "--"]
         r = b.run(rec + ["cat", "/run/bastion-recorder/chain/fetched/"
                          "probe.brec"], check=False)
-        assert r.returncode == 0 and r.stdout == "probe", r.stderr
+        assert r.returncode == 0 and r.stdout == "probe", r.stderr + b.run(
+            ["ls", "-ln", "/var/lib/bastion/state/fetched"]).stdout
         r = b.run(rec + ["touch", "/run/bastion-recorder/chain/fetched/x"],
                   check=False)
         assert r.returncode != 0, "the recorder could write fetched/"
