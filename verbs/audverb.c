@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "audfetch.h"
 #include "audstore.h"
 #include "audverb.h"
 #include "err.h"
 #include "log.h"
-#include "recnotary.h"
 #include "recreader.h"
 #include "text.h"
 
@@ -150,37 +150,6 @@ audverb_tool_split(struct verb_ctx *c, const char *prog, char *const extra[])
 	return (audverb_run(c, prog, extra, 1));
 }
 
-/*
- * A recording that is not in this node's spool, when the policy ships
- * recordings to an object store (recordings: store: s3): the store's copy,
- * fetched once by bastion-ship (beside bastiond, no shell) into
- * STATE_DIR/fetched/, its size and SHA-256 checked against the store's
- * entry. What it proves is then for the verb's bastion-verify or
- * bastion-replay, as for a local one (docs/RECORDING-STORE.md). 0 with
- * its path in path, else 1 (bastion-ship said why on c->err).
- */
-static int
-audverb_fetch(struct verb_ctx *c, const char *id, char *path, size_t len)
-{
-	char dir[PATH_MAX], pol[PATH_MAX], rid[REC_SESSION_ID_MAX + 1];
-	char *argv[] = { "-q", "-f", pol, "fetch", rid, dir, NULL };
-
-	/* a recording id (YYYYMMDDTHHMMSSZ-...), not a session number */
-	if (!c->pol->recstore.s3 || c->pol->path == NULL ||
-	    !recfmt_session_id_valid(id) || strspn(id, "0123456789") < 8 ||
-	    strlen(id) >= sizeof(rid) ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/%s", c->pol->state_dir,
-	    RECNOTARY_FETCHED) >= sizeof(dir) ||
-	    (size_t)snprintf(path, len, "%s/%s.brec", dir, id) >= len ||
-	    (mkdir(dir, 0700) != 0 && errno != EEXIST))
-		return (1);
-	if (access(path, F_OK) == 0)
-		return (0);
-	snprintf(pol, sizeof(pol), "%s", c->pol->path);
-	snprintf(rid, sizeof(rid), "%s", id);
-	return (audverb_tool_split(c, "bastion-ship", argv) == 0 ? 0 : 1);
-}
-
 /* The recording id a verb's word names for the object store: the word,
  * or, for a session number of a recorded session in the shared state
  * store (another node's), its recording's id. */
@@ -211,41 +180,58 @@ audverb_elsewhere_said(struct verb_ctx *c, const char *word,
 }
 
 int
-audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
-    size_t len)
+audverb_locate(struct verb_ctx *c, const char *word, char *path, size_t len,
+    struct audfetch *held)
 {
 	struct audverb_filter F;
 	struct audstore_rec f;
+
+	audfetch_init(held);
+	memset(&F, 0, sizeof(F));
+	F.id = word;
+	if (audverb_walk(c->pol, &F) == 0 && F.matched == 1) {
+		snprintf(path, len, "%s", F.found);
+		return (0);
+	}
+	/* not in this spool: the object store's copy, held for the verb */
+	if (F.matched == 0 && audfetch_hold(c, audverb_store_id(c, word, &f),
+	    held) == 0) {
+		snprintf(path, len, "%s", held->path);
+		return (0);
+	}
+	if (F.matched == 0 && audstore_find(c->st, word, &f) == 1 &&
+	    f.s.node[0] != '\0' && c->pol->store_node != NULL &&
+	    strcmp(f.s.node, c->pol->store_node) != 0)
+		/* the store's row: printed only as the node's name, cleaned;
+		 * what to do */
+		audverb_elsewhere_said(c, word, &f);
+	else
+		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
+		    word);
+	return (1);
+}
+
+int
+audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
+    size_t len, struct audfetch *held)
+{
 	const char *verb = a->argv[0];
 
+	audfetch_init(held);
 	if (a->argc != 2)
 		return (audverb_usage(c));
-	memset(&F, 0, sizeof(F));
-	F.id = a->argv[1];
-	if ((audverb_walk(c->pol, &F) != 0 || F.matched != 1) &&
-	    (F.matched != 0 || audverb_fetch(c, audverb_store_id(c, F.id, &f),
-	    F.found, sizeof(F.found)) != 0)) {
-		if (F.matched == 0 && audstore_find(c->st, F.id, &f) == 1 &&
-		    f.s.node[0] != '\0' && c->pol->store_node != NULL &&
-		    strcmp(f.s.node, c->pol->store_node) != 0)
-			/* the store's row: printed only as the node's name,
-			 * cleaned; what to do */
-			audverb_elsewhere_said(c, F.id, &f);
-		else
-			fprintf(c->err, "bastion: no recording %s (see "
-			    "`recordings`)\n", F.id);
+	if (audverb_locate(c, a->argv[1], path, len, held) != 0)
 		return (1);
-	}
 	/* reading a recording is itself audited first: no chain line, no
 	 * replay or export (docs/AUDIT.md) */
 	if (audit_ev(BEV_RECORDING_ACCESS, "session", c->session, "user",
-	    c->admin, "role", "auditor", "verb", verb, "recording", F.id,
-	    NULL) != 0) {
+	    c->admin, "role", "auditor", "verb", verb, "recording",
+	    a->argv[1], NULL) != 0) {
 		fprintf(c->err, "bastion: the audit log cannot be written, so "
 		    "%s is refused; see the bastion's log\n", verb);
+		audfetch_release(held);
 		return (1);
 	}
-	snprintf(path, len, "%s", F.found);
 	return (0);
 }
 
@@ -273,12 +259,15 @@ int
 audverb_exec(struct verb_ctx *c, const struct verb_args *a)
 {
 	const struct audverb_one *one = a->entry->data;
+	struct audfetch held;
 	char path[PATH_MAX];
 	int rc, opened = audverb_state(c);
 
-	if ((rc = audverb_find(c, a, path, sizeof(path))) == 0) {
+	if ((rc = audverb_find(c, a, path, sizeof(path), &held)) == 0) {
 		rc = one->run(c, path);
 		audverb_done(c, a->argv[0], a->argv[1], rc);
+		/* another node's copy: deleted unless another verb holds it */
+		audfetch_release(&held);
 	}
 	audverb_state_done(c, opened);
 	return (rc);

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "audfetch.h"
 #include "recfmt.h"
 #include "verb.h"
 
@@ -32,14 +33,22 @@ const char *audverb_get(const struct rec_hdr *h, const char *k);
 /* Walk recordings_dir for the .brec files F matches; 0 or BERR_SYS. */
 int audverb_walk(const struct policy *pol, struct audverb_filter *F);
 /*
- * The one recording verb's argument names (its session number or
- * recording id): its path into path. Reading a recording is audited
- * first (recording.access): no chain line, no access. 0, 1 after saying
- * why, 2 (the console's help said) when the verb was not given exactly
- * one word.
+ * The recording word names (its session number or recording id): this
+ * spool's, or another node's fetched from the object store and held in
+ * held (audfetch.h; let go with audfetch_release). Its path into path; 0,
+ * or 1 after saying why. Not audited: the web console's action
+ * (cmd_export_describe) names a recording this way before it is read.
+ */
+int audverb_locate(struct verb_ctx *c, const char *word, char *path,
+    size_t len, struct audfetch *held);
+/*
+ * The one recording verb's argument names, found by audverb_locate. Reading
+ * a recording is audited first (recording.access): no chain line, no
+ * access. 0, 1 after saying why, 2 (the console's help said) when the verb
+ * was not given exactly one word.
  */
 int audverb_find(struct verb_ctx *c, const struct verb_args *a, char *path,
-    size_t len);
+    size_t len, struct audfetch *held);
 /*
  * The state store for the verbs that ask it what other nodes recorded
  * (audstore.h): the console's auditor front ends hand none, so it is

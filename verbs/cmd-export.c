@@ -386,33 +386,44 @@ static const struct audverb_one export_one = { export_run };
 
 /*
  * The web console's action (verb.h): the recording the bundle would hold,
- * found as export finds it (not yet read, so not yet audited), by its
- * path, size and time; a recording sealed or grown meanwhile is another
- * action.
+ * found as export finds it (audverb_locate: this spool, or another node's
+ * from the object store; not yet read, so not yet audited), by its path,
+ * size and time; a recording sealed or grown meanwhile is another action.
+ * Another node's copy is fetched for this description and again for the
+ * export (each deleted after use, audfetch.h): its time is the fetch's, so
+ * it is named by its SHA-256 instead, the same both times.
  */
 int
 cmd_export_describe(struct verb_ctx *c, const struct verb_args *a,
     struct buf *canon, FILE *summary)
 {
-	struct audverb_filter F;
+	struct audfetch held;
 	struct stat sb;
-	char size[32], mtime[32];
+	char path[PATH_MAX], size[32], mtime[AUDITLOG_HEX_LEN + 1];
+	int opened, rc = 1;
 
 	if (a->argc != 2)
 		return (audverb_usage(c));
-	memset(&F, 0, sizeof(F));
-	F.id = a->argv[1];
-	if (audverb_walk(c->pol, &F) != 0 || F.matched != 1 ||
-	    stat(F.found, &sb) != 0) {
-		fprintf(c->err, "bastion: no recording %s (see `recordings`)\n",
-		    F.id);
-		return (1);
+	opened = audverb_state(c);
+	if (audverb_locate(c, a->argv[1], path, sizeof(path), &held) != 0)
+		goto out;
+	if ((held.fd != -1 ? fstat(held.fd, &sb) : stat(path, &sb)) != 0 ||
+	    (held.fd != -1 && recnotary_sha_file(path, mtime) != 0)) {
+		fprintf(c->err, "bastion: the recording %s cannot be read: "
+		    "%s\n", a->argv[1], strerror(errno));
+		goto out;
 	}
 	snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
-	snprintf(mtime, sizeof(mtime), "%lld", (long long)sb.st_mtime);
-	return (appr_canon_kv(canon, summary, (const char *const []){
-	    "verb", "export", "session", F.id, "recording", F.found, "size",
-	    size, "modified", mtime, NULL }) != 0 ? 1 : 0);
+	if (held.fd == -1)
+		snprintf(mtime, sizeof(mtime), "%lld", (long long)sb.st_mtime);
+	rc = appr_canon_kv(canon, summary, (const char *const []){
+	    "verb", "export", "session", a->argv[1], "recording", path,
+	    "size", size, held.fd == -1 ? "modified" : "sha256", mtime,
+	    NULL }) != 0 ? 1 : 0;
+out:
+	audfetch_release(&held);
+	audverb_state_done(c, opened);
+	return (rc);
 }
 
 const struct cmd_entry cmd_export_entry = {

@@ -140,8 +140,7 @@ out:
 
 /* ---- the recorder's check --------------------------------------------- */
 
-/* SHA-256 of the regular file at path (not a link). */
-static int
+int
 recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1])
 {
 	unsigned char md[32], buf[65536];

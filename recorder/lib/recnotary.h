@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auditlog.h"
+
 /*
  * The session's lines of the audit chain at chain (docs/AUDIT.md section
  * 6, auditlog_sel_*), each with its newline, exactly as in the chain, into
@@ -66,5 +68,9 @@ int recnotary_audit_lines(const char *chain, const char *ref,
 int recnotary_check(const char *recdir, const char *state_dir,
     const char *pub_pem, const char *recid, const void *manifest,
     size_t mlen, uint64_t chain_seq, char *why, size_t whylen);
+
+/* SHA-256 of the regular file at path (not a link) in lowercase hex: 0,
+ * BERR_NOTFOUND, BERR_SYS (errno), BERR_NOMEM or BERR_CRYPTO. */
+int recnotary_sha_file(const char *path, char hex[AUDITLOG_HEX_LEN + 1]);
 
 #endif

@@ -325,6 +325,34 @@ def test_auditor_exports_a_bundle_that_verifies(site):
     assert "the MANIFEST is signed by the recorder key" in v.stdout, v.stdout
 
 
+def test_recorder_reads_fetched_recordings_read_only(site):
+    """bastion-recorder.service sees STATE_DIR/fetched (other nodes'
+    recordings the console fetched from the object store) read only at
+    /run/bastion-recorder/chain/fetched, as its own user, so that it can
+    sign their export; nothing else of the state directory."""
+    b = site.box
+    pid = site.wait_active("bastion-recorder.service")
+    b.sh("printf probe > /var/lib/bastion/state/fetched/probe.brec; "
+         "chmod 0640 /var/lib/bastion/state/fetched/probe.brec")
+    try:
+        # the recorder's credentials: its user, and the group its unit
+        # adds (SupplementaryGroups=bastion-audit)
+        rec = ["nsenter", "-t", str(pid), "-m", "--", "setpriv",
+               "--reuid=bastion-rec", "--regid=bastion-rec",
+               "--groups=bastion-audit", "--"]
+        r = b.run(rec + ["cat", "/run/bastion-recorder/chain/fetched/"
+                         "probe.brec"], check=False)
+        assert r.returncode == 0 and r.stdout == "probe", r.stderr + b.run(
+            ["ls", "-ln", "/var/lib/bastion/state/fetched"]).stdout
+        r = b.run(rec + ["touch", "/run/bastion-recorder/chain/fetched/x"],
+                  check=False)
+        assert r.returncode != 0, "the recorder could write fetched/"
+        r = b.run(rec + ["ls", "/run/bastion-recorder/chain"])
+        assert sorted(r.stdout.split()) == ["audit.log", "fetched"], r.stdout
+    finally:
+        b.run(["rm", "-f", "/var/lib/bastion/state/fetched/probe.brec"])
+
+
 def test_bastionctl_by_a_member_of_the_admin_group(site):
     """A local admin in bastion-admin, without -f, who cannot read the
     policy (0640 root), runs verbs through the control socket."""

@@ -18,14 +18,24 @@ is killed outright (SIGKILL, bastiond and its recorder) with a session
 live: its cut recording is not shipped while it is down, and is shipped
 marked cut once A restarts; node B's `verify` of the shipped copy
 reports the same checkpoint as A's own copy does.
+
+The copies node B fetches from the store (STATE_DIR/fetched) are kept
+only while a verb uses them: none is left after replay, verify or export,
+a copy another process still holds is left to it, a copy nobody holds
+(a verb killed before it let go) is swept by the next fetch, and nothing
+else is ever deleted. The web console's export on node B (prepare, a
+touch, commit) finds A's recording as the ssh console's export does.
 """
 
+import fcntl
+import hashlib
 import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
+import types
 
 import pytest
 
@@ -36,6 +46,8 @@ from test_recording_ship import (chain_events, key_of, s3,  # noqa: F401
                                  ship_policy)            # (s3: a fixture)
 from test_scale_out import cluster, ctl, nodes  # noqa: F401 (fixtures)
 from test_session_recording import verify
+from test_web_control import (Authenticator, call, enrol_locally,
+                              web_setup)
 
 
 @pytest.fixture
@@ -44,6 +56,8 @@ def store_extra(cast, s3):  # noqa: F811 (s3: a fixture)
     ship to the one object store (the policy's recordings: section)."""
     world, _ = cast
     world.top["recordings"] = ship_policy(world, s3)["recordings"]
+    # and both have the web console (its export of A's recording on B)
+    web_setup(world)
     return {}
 
 
@@ -79,6 +93,38 @@ def ship_a(build_dir, world):
                         "--once"], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=60)
     return r
+
+
+def fetched_left(node):
+    """The fetched copies node keeps (STATE_DIR/fetched/*.brec)."""
+    d = node.state_dir / "fetched"
+    return sorted(q.name for q in d.glob("*.brec")) if d.is_dir() else []
+
+
+def web_export(build_dir, b, carol_key, rec):
+    """carol's export of rec on node b's web console: prepare, her touch,
+    commit; (the prepared action's summary, the bundle)."""
+    wb = types.SimpleNamespace(bastion=b)
+    tok, who = enrol_locally(wb, lambda _w, *a: ctl(build_dir, b, *a),
+                             "carol", carol_key)
+    assert who["role"] == "auditor", who
+    a = call(wb, ["prepare", "export", rec], [("token", tok)])
+    assert a.exit == 0, a.err
+    ch, summary = a.challenge()
+    # the description's fetch is let go: nothing kept between the two
+    assert fetched_left(b) == []
+    a = call(wb, ["commit", ch.hex()], [("token", tok),
+                                         ("assert", carol_key.get(ch))])
+    assert a.exit == 0, a.err
+    return summary, a.outb
+
+
+def verify_bundle(build_dir, node, bundle):
+    """bastion-verify of an evidence bundle with node's recorder key."""
+    return subprocess.run([str(build_dir / "bastion-verify"), "-k",
+                           str(node.state_dir / "recorder.key.pub"),
+                           str(bundle)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
 
 
 def listed(node, carol, softsk, rec):
@@ -163,10 +209,13 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert "approval: not found" not in t.stdout
     assert "# store: session %s, engineer gina (vendor globex)" % sid \
         in t.stdout, t.stdout
+    # the copy B fetched for the replay is gone with it
+    assert fetched_left(b) == []
     # the same by session number: B fetches the store's copy by its id
     t2 = console(b, carol, softsk, "replay", sid)
     assert t2.returncode == 0 and "XREC-42" in t2.stdout, t2.stderr
     b.wait_audit(event="recording.access", recording=rec)
+    assert fetched_left(b) == []
 
     # verify on B: passes, and names what the store says
     v = console(b, carol, softsk, "verify", rec)
@@ -182,10 +231,7 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert e.returncode == 0, e.stderr
     bundle = tmp_path / "bundle.tar"
     bundle.write_bytes(e.stdout)
-    ok = subprocess.run([str(build_dir / "bastion-verify"), "-k",
-                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        text=True, timeout=60)
+    ok = verify_bundle(build_dir, a, bundle)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK: the bundle is intact" in ok.stdout
     assert "the MANIFEST is signed by the recorder key" in ok.stdout
@@ -200,16 +246,52 @@ def test_other_nodes_recording_listed_replayed_verified_on_b(
     assert appr["requests"][0]["approvers"] == "root", appr
     assert len(appr["grants"]) == 1 and appr["admission"] == "grant"
     assert "recorded_on=bastion-a" in members["export.txt"].decode()
+    # the recorder read the fetched copy to sign; then it was deleted
+    assert fetched_left(b) == [] and path.exists()
     # a bundle changed afterwards does not verify
     bad = bytearray(e.stdout)
     at = bytes(bad).index(b"bastion-a", bytes(bad).index(b"recorded_on"))
     bad[at] = ord("X")
     bundle.write_bytes(bytes(bad))
-    no = subprocess.run([str(build_dir / "bastion-verify"), "-k",
-                         str(a.state_dir / "recorder.key.pub"), str(bundle)],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        text=True, timeout=60)
+    no = verify_bundle(build_dir, a, bundle)
     assert no.returncode != 0 and "ALTERED" in no.stderr, no.stdout
+
+    # the web console's export on B: the same recording, found as the ssh
+    # console's export finds it; the fetched copy named by its SHA-256
+    summary, tar = web_export(build_dir, b, Authenticator(), rec)
+    assert summary["verb"] == "export" and summary["session"] == rec
+    assert summary["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert summary["recording"].endswith("/fetched/%s.brec" % rec), summary
+    bundle.write_bytes(tar)
+    ok = verify_bundle(build_dir, a, bundle)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "the MANIFEST is signed by the recorder key" in ok.stdout
+    assert "recorded_on=bastion-a" in read_bundle(tar)[1][
+        "export.txt"].decode()
+    b.wait_audit(event="web.assertion", person="carol", result="ok")
+    assert fetched_left(b) == [] and path.exists()
+
+    # a copy another process holds (a shared flock, as a verb holds it)
+    # is left to it; a copy nobody holds, left by a verb killed before it
+    # let go, is swept by the next fetch; anything else is never deleted
+    d = b.state_dir / "fetched"
+    held, stale = d / (rec + ".brec"), d / (rec[:-1] + "x.brec")
+    other = d / "notes.txt"
+    for q in (held, stale, other):
+        shutil.copy2(path, q)
+    os.chmod(held, 0o600)       # as bastion-ship writes it under UMask=0077
+    with open(held, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_SH)
+        v = console(b, carol, softsk, "verify", rec)
+        assert v.returncode == 0, v.stdout + v.stderr
+        assert fetched_left(b) == [held.name]
+        # made readable by the directory's group (the recorder's, under
+        # the installed units)
+        assert held.stat().st_mode & 0o777 == 0o640
+    v = console(b, carol, softsk, "verify", sid)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert fetched_left(b) == [] and other.exists() and path.exists()
+    other.unlink()
 
     # on A, its own recording: A's chain has the session's lines but not
     # B's approval; the store's word is added, marked as the store's
@@ -280,8 +362,8 @@ def test_cut_recording_shipped_after_restart_verifies_cut_on_b(
         ("bastion-a", "cut", "store"), row
     v = console(b, carol, softsk, "verify", rec)
     assert v.returncode == 2, v.stdout + v.stderr
-    fetched = b.state_dir / "fetched" / (rec + ".brec")
-    assert fetched.exists()
+    # fetched for the verify, deleted after it
+    assert fetched_left(b) == []
     want = [ln for ln in local.stdout.splitlines()
             if "(signed by checkpoint" in ln]
     assert want and want[0] in v.stdout, (want, v.stdout)

@@ -302,6 +302,11 @@ def test_sysusers_and_tmpfiles_applied(tmp_path):
     assert owner("var/lib/bastion/recordings") == (
         "bastion-rec", "bastion-audit", 0o2750)
     assert owner("run/bastion-recorder") == ("bastion-rec", "bastion", 0o750)
+    # other nodes' fetched recordings: the recorder (bastion-audit) reads
+    # them through its read-only bind mount
+    assert owner("var/lib/bastion/state/fetched")[1:] == (
+        "bastion-audit", 0o2750)
+    assert (root / "var/lib/bastion/state/fetched").stat().st_uid == 0
     assert os.readlink(root / "var/lib/bastion/state/recorder.key.pub") == \
         "../recorder/recorder.key.pub"
 
