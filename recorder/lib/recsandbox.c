@@ -71,13 +71,9 @@ static const struct scfilter_rule recsandbox_allow_checked[] = {
 	/* signal handlers (the stop puts SIGTERM's and SIGINT's back;
 	 * glibc's first thread sets its own), but not SIGSYS's */
 	SCFILTER_RULES_KEEP_TRAP,
-	/* libuv's thread pool, no process; glibc falls back from clone3 */
-	SCF_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD),
-	SCF_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3),
-	/* signals and resource limits of itself only (raise, threads) */
-	SCF_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
-	SCF_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
-	SCF_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
+	/* libuv's thread pool, no process; signals (raise) and resource
+	 * limits (a thread's stack) of itself only */
+	SCFILTER_RULES_THREADS_SELF,
 };
 
 /* With the store actor's socket (-a): AF_UNIX sockets and connect. */

@@ -8,7 +8,12 @@ it still records, in clear and encrypted, and a recording verifies; it
 stops cleanly; and nothing was refused by the filter (no "outside its
 seccomp allowlist" line in its log). That a call outside the list kills it
 with the call named is tests/unit/test_rec_sandbox.c (execve, ptrace, an
-AF_INET socket, connect without -a, a process, the SIGSYS handler)."""
+AF_INET socket, connect without -a, a process, the SIGSYS handler). Where
+seccomp() itself is refused (a unit without "seccomp" in its
+SystemCallFilter=, played by tests/tools/no_seccomp.c) the recorder does
+not record at all: it says why, removes its socket and exits 1."""
+
+import subprocess
 
 import pytest
 
@@ -66,3 +71,16 @@ def test_bastiond_recorder_is_filtered(site, build_dir):
     assert recorder_pid(world) == pid       # still the same process
     assert_filtered(pid)
     assert REFUSED not in world.bastion.logfile.read_text()
+
+
+def test_no_filter_no_recorder(tmproot, build_dir):  # noqa: F811
+    r = Recorder(tmproot)
+    p = subprocess.run(
+        [str(build_dir / "tests" / "no_seccomp"), str(RECORDER), "-D",
+         "-k", str(r.key), "-d", str(r.recdir), "-s", str(r.sock)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=30)
+    assert p.returncode == 1, p.stdout
+    assert 'SystemCallFilter= must allow "seccomp"' in p.stdout, p.stdout
+    assert "not recording" in p.stdout, p.stdout
+    assert not r.sock.exists()

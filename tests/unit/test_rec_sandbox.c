@@ -42,13 +42,8 @@
 #include "buf.h"
 #include "reckey.h"
 #include "recsandbox.h"
+#include "sandbox_fixture.h"
 #include "scfilter.h"
-
-/* What the child did: its exit status, and its standard error. */
-struct outcome {
-	int status;
-	char err[1024];
-};
 
 /* What the recorder has set up before its filter. */
 static struct {
@@ -85,54 +80,16 @@ child_setup(void)
 		_exit(92);
 }
 
-/* Run body in a child with the filter installed; collect its outcome. */
-static void
-run_confined(int (*body)(void), struct outcome *o)
+/* In the child: the recorder's setup, then its filter. */
+static int
+install(void)
 {
 	struct rec_sandbox_opts opts;
-	int pfd[2];
-	ssize_t k;
-	size_t n = 0;
-	pid_t pid;
 
-	memset(o, 0, sizeof(*o));
+	child_setup();
 	memset(&opts, 0, sizeof(opts));
 	opts.store_socket = store_socket;
-	assert_int_equal(pipe(pfd), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		dup2(pfd[1], STDERR_FILENO);
-		child_setup();
-		if (rec_sandbox(&opts) != 0)
-			_exit(90);
-		_exit(body());
-	}
-	close(pfd[1]);
-	while (n + 1 < sizeof(o->err) &&
-	    (k = read(pfd[0], o->err + n, sizeof(o->err) - 1 - n)) > 0)
-		n += (size_t)k;
-	close(pfd[0]);
-	assert_int_equal(waitpid(pid, &o->status, 0), pid);
-}
-
-static int
-seccomp_mode(void)
-{
-	char line[256];
-	FILE *f;
-	int mode = -1;
-
-	if ((f = fopen("/proc/self/status", "r")) == NULL)
-		return (-1);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "Seccomp:", 8) == 0)
-			mode = atoi(line + 8);
-	fclose(f);
-	return (mode);
+	return (rec_sandbox(&opts));
 }
 
 static void *
@@ -220,7 +177,7 @@ allowed_body(void)
 	void *ret = NULL;
 	int r;
 
-	if (seccomp_mode() != 2)
+	if (sbx_seccomp_mode() != 2)
 		return (10);
 	if ((r = accept_and_receive(setup.sv)) != 0)
 		return (r);
@@ -280,22 +237,6 @@ connect_body(void)
 	return (61);
 }
 
-static int
-execve_body(void)
-{
-	char *argv[] = { "/bin/true", NULL };
-
-	execv(argv[0], argv);
-	return (62);
-}
-
-static int
-ptrace_body(void)
-{
-	(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-	return (63);
-}
-
 /* a process, not a thread */
 static int
 fork_body(void)
@@ -307,17 +248,6 @@ fork_body(void)
 	return (64);
 }
 
-static int
-sigsys_handler_body(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGSYS, &sa, NULL);
-	return (65);
-}
-
 static void
 expect_exit0(int (*body)(void), const char *what)
 {
@@ -326,7 +256,7 @@ expect_exit0(int (*body)(void), const char *what)
 
 	assert_non_null(mkdtemp(tmpl));
 	snprintf(work, sizeof(work), "%s", tmpl);
-	run_confined(body, &o);
+	sbx_run(install, body, &o);
 	(void)unlink(setup.sun.sun_path);
 	rmdir(tmpl);
 	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
@@ -343,20 +273,11 @@ expect_killed(int (*body)(void), const char *name)
 
 	assert_non_null(mkdtemp(tmpl));
 	snprintf(work, sizeof(work), "%s", tmpl);
-	run_confined(body, &o);
+	sbx_run(install, body, &o);
 	snprintf(want, sizeof(want), "%s/rec.sock", tmpl);
 	(void)unlink(want);
 	rmdir(tmpl);
-	if (!WIFSIGNALED(o.status) || WTERMSIG(o.status) != SIGSYS)
-		fail_msg("%s: not killed by SIGSYS (status %#x): %s",
-		    name != NULL ? name : "-", o.status, o.err);
-	if (SCFILTER_SANITIZER || name == NULL)
-		return;		/* the inverted filter kills without a word */
-	snprintf(want, sizeof(want), "(%s) is outside its seccomp allowlist: "
-	    "killed\n", name);
-	if (strncmp(o.err, "bastion-recorder: system call ", 30) != 0 ||
-	    strstr(o.err, want) == NULL)
-		fail_msg("%s: stderr %s", name, o.err);
+	sbx_check_killed(&o, "bastion-recorder", name);
 }
 
 static void
@@ -396,7 +317,7 @@ test_execve_kills(void **state)
 {
 	(void)state;
 	store_socket = 1;
-	expect_killed(execve_body, "execve");
+	expect_killed(sbx_execve_body, "execve");
 }
 
 static void
@@ -406,7 +327,7 @@ test_ptrace_and_fork_kill(void **state)
 	if (SCFILTER_SANITIZER)
 		skip();		/* LeakSanitizer needs them */
 	store_socket = 1;
-	expect_killed(ptrace_body, "ptrace");
+	expect_killed(sbx_ptrace_body, "ptrace");
 	expect_killed(fork_body, "clone");
 }
 
@@ -418,7 +339,7 @@ test_sigsys_handler_kept(void **state)
 		skip();
 	store_socket = 0;
 	/* killed outright, before any handler could run */
-	expect_killed(sigsys_handler_body, NULL);
+	expect_killed(sbx_sigsys_handler_body, NULL);
 }
 
 int
