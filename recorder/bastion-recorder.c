@@ -39,6 +39,13 @@
  * key, the session's audit lines), one such job at a time, and signs only
  * if they agree: the exporter never holds the key, and the recorder never
  * signs what it has not checked. See "notary" below.
+ *
+ * Once its key is loaded, its socket listens and systemd was told READY,
+ * and before the loop accepts the first connection, the recorder installs
+ * its own seccomp filter (recsandbox.h), however it was started: what
+ * the workers send is parsed only under it. Where the kernel refuses
+ * seccomp() it removes its socket and exits 1 rather than record
+ * unconfined.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -19,7 +19,8 @@
  * chain); OpenSSL's signatures and age's encryption (getrandom); the
  * audit chain appended directly (openat, flock, ftruncate) or through
  * the store actor (below); at the stop, the socket file unlinked and
- * the signal handlers put back.
+ * the signal handlers put back (and, where the tests preload
+ * pam_wrapper, its destructor's directory removed: getdents64, rmdir).
  *
  * No new socket, but one: with -a (bastiond's recorder) its audit events
  * go through the store actor's socket (STATE_DIR/store.sock), connected
@@ -62,8 +63,12 @@ static const int recsandbox_allow[] = {
 	SCMP_SYS(statfs), SCMP_SYS(fstatfs),
 	/* the audit chain, appended directly when no store actor runs */
 	SCMP_SYS(flock),
-	/* the stop: the socket file (and a stale one) removed */
+	/* a recording that could not be started, the socket at the stop */
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+	/* a preloaded library's destructor at the exit: the tests'
+	 * pam_wrapper (LD_PRELOAD, inherited from bastiond) removes its
+	 * copy of the PAM services, a directory */
+	SCMP_SYS(getdents64), SCMP_SYS(rmdir),
 };
 
 /* Decided by an argument. */

@@ -84,3 +84,26 @@ def test_no_filter_no_recorder(tmproot, build_dir):  # noqa: F811
     assert 'SystemCallFilter= must allow "seccomp"' in p.stdout, p.stdout
     assert "not recording" in p.stdout, p.stdout
     assert not r.sock.exists()
+
+
+def test_bastiond_recorder_stops_cleanly_under_pam_wrapper(world, softsk,
+                                                          bastiond_bin):
+    """pam_wrapper (LD_PRELOAD), inherited from bastiond, removes its copy
+    of the PAM services in a destructor when the recorder exits: that
+    stop is not a filter's kill."""
+    from harness.client import add_site_people
+    world.bastion.pam_mode = "wrapper"
+    p = add_site_people(world, softsk)
+    world.start_bastion(world.policy())
+    pid = util.wait_until(lambda: recorder_pid(world), 10,
+                          what="bastiond's recorder")
+    assert_filtered(pid)
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        assert b"pam_wrapper" in f.read()      # LD_PRELOAD, inherited
+    ok = p["alice"].ssh("ct-scanner", "echo wrapped")
+    assert ok.returncode == 0 and "wrapped" in ok.stdout, ok.stderr
+    world.bastion.wait_audit(event="recording.sealed")
+    world.bastion.stop()
+    log = world.bastion.logfile.read_text()
+    assert "sealing open recordings and exiting" in log, log
+    assert REFUSED not in log, log
