@@ -3,7 +3,7 @@
  * (scfilter.h): the libseccomp calls, the kernel's API level check, and
  * the SIGSYS handler that names a forbidden call before the process
  * dies. The lists themselves belong to each program (bastion/sandbox.c,
- * ship/ssandbox.c).
+ * ship/ssandbox.c, recorder/lib/recsandbox.c, web/wsandbox.c).
  */
 #include <errno.h>
 #include <signal.h>

@@ -2,8 +2,10 @@
  * scfilter.h - a seccomp system call filter described as data, built
  * and installed with libseccomp: the part every confined program of the
  * bastion shares. Each program keeps its own lists beside its code
- * (bastion/sandbox.c: a session's child; ship/ssandbox.c: bastion-ship)
- * and hands them here as one struct scfilter.
+ * (bastion/sandbox.c: a session's child; ship/ssandbox.c: bastion-ship;
+ * recorder/lib/recsandbox.c: bastion-recorder; web/wsandbox.c:
+ * bastion-webd; docs/SECCOMP.md) and hands them here as one struct
+ * scfilter.
  *
  * A filter is: what any call not listed gets (otherwise), the calls
  * listed and what they get, and the calls decided by one of their
@@ -27,6 +29,8 @@
 #ifndef BASTION_SCFILTER_H
 #define BASTION_SCFILTER_H
 
+#include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +82,20 @@ struct scfilter_rule {
 #define SCFILTER_RULES_KEEP_TRAP \
 	SCF_IS32(SCMP_ACT_KILL_PROCESS, rt_sigaction, 0, SIGSYS), \
 	SCF_NOT(SCMP_ACT_ALLOW, rt_sigaction, 0, SIGSYS)
+
+/*
+ * Threads but no process (clone only with CLONE_THREAD; clone3's flags
+ * are out of a filter's reach: ENOSYS, and glibc falls back to clone),
+ * signals to the process itself only (kill, tgkill: processes of one
+ * uid could signal each other) and its own resource limits (prlimit64
+ * with pid 0). Every allowlist of the bastion has these.
+ */
+#define SCFILTER_RULES_THREADS_SELF \
+	SCF_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD), \
+	SCF_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3), \
+	SCF_IS32_SELF(SCMP_ACT_ALLOW, kill, 0), \
+	SCF_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0), \
+	SCF_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0)
 
 /*
  * What every confined program of the bastion does, whatever else it

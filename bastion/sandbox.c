@@ -101,16 +101,10 @@ static const int sandbox_deny[] = {
 
 /* The allowlist's calls allowed (or refused) by their arguments. */
 static const struct scfilter_rule sandbox_allow_checked[] = {
-	/* threads (libuv's pool) but no new processes; clone3's
-	 * flags are out of reach of a filter: glibc falls back */
-	SCF_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD),
-	SCF_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3),
-	/* signals: to itself only (every session's child has the
+	/* threads (libuv's pool) but no new processes; signals and
+	 * resource limits of itself only (every session's child has the
 	 * same uid, which would let it signal the others) */
-	SCF_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
-	SCF_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
-	/* resource limits: its own (pid 0) only */
-	SCF_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
+	SCFILTER_RULES_THREADS_SELF,
 	/* opens: read-only */
 	SCF_MASKED(SCMP_ACT_ALLOW, openat, 2,
 	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0),

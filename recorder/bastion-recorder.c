@@ -39,6 +39,13 @@
  * key, the session's audit lines), one such job at a time, and signs only
  * if they agree: the exporter never holds the key, and the recorder never
  * signs what it has not checked. See "notary" below.
+ *
+ * Once its key is loaded, its socket listens and systemd was told READY,
+ * and before the loop accepts the first connection, the recorder installs
+ * its own seccomp filter (recsandbox.h), however it was started: what
+ * the workers send is parsed only under it. Where the kernel refuses
+ * seccomp() it removes its socket and exits 1 rather than record
+ * unconfined.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +76,7 @@
 #include "recfmt.h"
 #include "reckey.h"
 #include "recproto.h"
+#include "recsandbox.h"
 #include "recserver.h"
 #include "recwriter.h"
 #include "text.h"
@@ -249,6 +257,7 @@ main(int argc, char **argv)
 	static const struct prog prog = { "a:C:k:d:s:u:m:r:Dvh", longopts,
 	    usage, 2, 0, 0 };
 	struct recserver *srv;
+	struct rec_sandbox_opts sb;
 	const char *keyfile = NULL, *auditdir = NULL;
 	struct stat st;
 	unsigned long mib = RECSERVER_MIN_FREE_MIB;
@@ -387,6 +396,16 @@ main(int argc, char **argv)
 	    "(format 1)");
 	(void)sd_notifyf(0, "READY=1\nSTATUS=recording to %s, signing key %s",
 	    srv->recdir, srv->keyfp);
+	/* confined before the first connection is accepted (recsandbox.c) */
+	sb.store_socket = auditdir != NULL;
+	if (rec_sandbox(&sb) != 0) {
+		log_error("no system call filter: not recording (%s removed)",
+		    srv->sockpath);
+		(void)unlink(srv->sockpath);
+		uv_close((uv_handle_t *)&srv->sigterm, NULL);
+		uv_close((uv_handle_t *)&srv->sigint, NULL);
+		goto loop_out;
+	}
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 	rc = 0;
  loop_out:

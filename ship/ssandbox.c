@@ -61,12 +61,8 @@ static const int ssandbox_allow[] = {
 static const struct scfilter_rule ssandbox_allow_checked[] = {
 	/* signal handlers, but not SIGSYS's (the report's) */
 	SCFILTER_RULES_KEEP_TRAP,
-	/* the resolver's thread, no process; glibc falls back from clone3 */
-	SCF_MASKED(SCMP_ACT_ALLOW, clone, 0, CLONE_THREAD, CLONE_THREAD),
-	SCF_ANY(SCMP_ACT_ERRNO(ENOSYS), clone3),
-	SCF_IS32_SELF(SCMP_ACT_ALLOW, kill, 0),
-	SCF_IS32_SELF(SCMP_ACT_ALLOW, tgkill, 0),
-	SCF_IS32(SCMP_ACT_ALLOW, prlimit64, 0, 0),
+	/* the resolver's thread, no process; signals to itself */
+	SCFILTER_RULES_THREADS_SELF,
 	/* AF_INET, AF_INET6: as the endpoint needs (ship_sandbox) */
 	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_UNIX),
 	SCF_IS(SCMP_ACT_ERRNO(EACCES), socket, 0, AF_NETLINK),

@@ -1,7 +1,10 @@
 /*
  * wsandbox.c - bastion-webd's own system call filter, installed once
  * the daemon has its socket, its TLS key and certificate and its static
- * files (the pattern of bastion/sandbox.c, with webd's own list).
+ * files. The list is data given to the shared builder (base/scfilter.h),
+ * as bastiond's child's (bastion/sandbox.c), bastion-ship's
+ * (ship/ssandbox.c) and bastion-recorder's (recorder/lib/recsandbox.c)
+ * are.
  *
  * What webd does from then on: its one loop (epoll, timers, eventfd),
  * accept TLS connections on the socket it was given, read and write
@@ -16,28 +19,12 @@
  * (SystemCallFilter=@system-service, systemd/bastion-webd.service)
  * whatever the build.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
-#include <seccomp.h>
-
-#include "err.h"
 #include "log.h"
+#include "scfilter.h"
 #include "web.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define WSANDBOX_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WSANDBOX_SANITIZER 1
-#endif
-#endif
-#ifndef WSANDBOX_SANITIZER
-#define WSANDBOX_SANITIZER 0
-#endif
 
 static const int wsandbox_allow[] = {
 	/* the loop and its descriptors */
@@ -66,47 +53,25 @@ static const int wsandbox_allow[] = {
 	SCMP_SYS(sendmmsg),
 };
 
+/* Decided by an argument. */
+static const struct scfilter_rule wsandbox_allow_checked[] = {
+	/* new sockets: AF_UNIX only (web.sock, the journal) */
+	SCF_IS(SCMP_ACT_ALLOW, socket, 0, AF_UNIX),
+	/* opens: read-only (glibc's time zone and the like) */
+	SCF_MASKED(SCMP_ACT_ALLOW, openat, 2,
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0),
+};
+
+static const struct scfilter wsandbox_filter = SCFILTER_OF(
+    SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, wsandbox_allow,
+    wsandbox_allow_checked);
+
 int
 wsandbox_apply(void)
 {
-	scmp_filter_ctx ctx;
-	size_t i;
-	int r = 0;
-
-	if (WSANDBOX_SANITIZER) {
+	if (SCFILTER_SANITIZER) {
 		log_debug("sandbox: none in a sanitizer build");
 		return (0);
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		log_error("sandbox: cannot set no_new_privs: %s",
-		    strerror(errno));
-		return (BERR_SYS);
-	}
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
-		log_error("sandbox: seccomp_init failed (libseccomp API "
-		    "level %u; under systemd, SystemCallFilter= must allow "
-		    "\"seccomp\")", seccomp_api_get());
-		return (BERR_SYS);
-	}
-	for (i = 0; r == 0 && i < sizeof(wsandbox_allow) /
-	    sizeof(wsandbox_allow[0]); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, wsandbox_allow[i], 0);
-	/* new sockets: AF_UNIX only (web.sock, the journal) */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-	/* opens: read-only (glibc's time zone and the like) */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-		    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
-		    O_APPEND, 0));
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r != 0) {
-		log_error("sandbox: cannot install the system call filter: %s",
-		    strerror(-r));
-		return (BERR_SYS);
-	}
-	return (0);
+	return (scfilter_install(&wsandbox_filter, "bastion-webd"));
 }

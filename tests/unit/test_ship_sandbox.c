@@ -31,65 +31,28 @@
 
 #include <cmocka.h>
 
+#include "sandbox_fixture.h"
 #include "scfilter.h"
 #include "ship.h"
 
-/* What the child did: its exit status, and its standard error. */
-struct outcome {
-	int status;
-	char err[1024];
-};
-
 /* The store's endpoint the filter is made for (its socket families). */
 static const char *endpoint = "127.0.0.1:9000";
+
+static int
+install(void)
+{
+	struct s3 s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.host, sizeof(s.host), "%s", endpoint);
+	return (ship_sandbox(&s));
+}
 
 /* Run body in a child with the filter installed; collect its outcome. */
 static void
 run_confined(int (*body)(void), struct outcome *o)
 {
-	struct s3 s;
-	int pfd[2];
-	ssize_t k;
-	size_t n = 0;
-	pid_t pid;
-
-	memset(o, 0, sizeof(*o));
-	memset(&s, 0, sizeof(s));
-	snprintf(s.host, sizeof(s.host), "%s", endpoint);
-	assert_int_equal(pipe(pfd), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		dup2(pfd[1], STDERR_FILENO);
-		if (ship_sandbox(&s) != 0)
-			_exit(90);
-		_exit(body());
-	}
-	close(pfd[1]);
-	while (n + 1 < sizeof(o->err) &&
-	    (k = read(pfd[0], o->err + n, sizeof(o->err) - 1 - n)) > 0)
-		n += (size_t)k;
-	close(pfd[0]);
-	assert_int_equal(waitpid(pid, &o->status, 0), pid);
-}
-
-static int
-seccomp_mode(void)
-{
-	char line[256];
-	FILE *f;
-	int mode = -1;
-
-	if ((f = fopen("/proc/self/status", "r")) == NULL)
-		return (-1);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "Seccomp:", 8) == 0)
-			mode = atoi(line + 8);
-	fclose(f);
-	return (mode);
+	sbx_run(install, body, o);
 }
 
 static void *
@@ -112,7 +75,7 @@ allowed_body(void)
 	void *ret = NULL;
 	int fd, sv[2];
 
-	if (seccomp_mode() != 2)
+	if (sbx_seccomp_mode() != 2)
 		return (10);
 	snprintf(a, sizeof(a), "%s/ledger.tmp", work);
 	snprintf(b, sizeof(b), "%s/ledger", work);
@@ -158,33 +121,6 @@ socket_body(void)
 	return (0);
 }
 
-static int
-execve_body(void)
-{
-	char *argv[] = { "/bin/true", NULL };
-
-	execv(argv[0], argv);
-	return (20);		/* not reached: killed */
-}
-
-static int
-ptrace_body(void)
-{
-	(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-	return (21);
-}
-
-static int
-sigsys_handler_body(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGSYS, &sa, NULL);
-	return (23);
-}
-
 static void
 test_allowed(void **state)
 {
@@ -206,19 +142,9 @@ static void
 expect_killed(int (*body)(void), const char *name)
 {
 	struct outcome o;
-	char want[96];
 
 	run_confined(body, &o);
-	if (!WIFSIGNALED(o.status) || WTERMSIG(o.status) != SIGSYS)
-		fail_msg("%s: not killed by SIGSYS (status %#x): %s",
-		    name != NULL ? name : "-", o.status, o.err);
-	if (SCFILTER_SANITIZER || name == NULL)
-		return;		/* the inverted filter kills without a word */
-	snprintf(want, sizeof(want), "(%s) is outside its seccomp allowlist: "
-	    "killed\n", name);
-	if (strncmp(o.err, "bastion-ship: system call ", 26) != 0 ||
-	    strstr(o.err, want) == NULL)
-		fail_msg("%s: stderr %s", name, o.err);
+	sbx_check_killed(&o, "bastion-ship", name);
 }
 
 /* Killed, or else (no name) exit 0, for a socket of family and type. */
@@ -243,7 +169,7 @@ static void
 test_execve_kills(void **state)
 {
 	(void)state;
-	expect_killed(execve_body, "execve");
+	expect_killed(sbx_execve_body, "execve");
 }
 
 static void
@@ -252,7 +178,7 @@ test_ptrace_kills(void **state)
 	(void)state;
 	if (SCFILTER_SANITIZER)
 		skip();		/* LeakSanitizer needs it */
-	expect_killed(ptrace_body, "ptrace");
+	expect_killed(sbx_ptrace_body, "ptrace");
 }
 
 static void
@@ -290,7 +216,7 @@ test_sigsys_handler_kept(void **state)
 	if (SCFILTER_SANITIZER)
 		skip();
 	/* killed outright, before any handler could run */
-	expect_killed(sigsys_handler_body, NULL);
+	expect_killed(sbx_sigsys_handler_body, NULL);
 }
 
 int
