@@ -20,4 +20,13 @@
 #define PEERWATCH_KEEPALIVE_MS	2000	/* an empty chunk when idle */
 #define PEERWATCH_MAX		16	/* helpers at once on one node */
 
+/* The helper's name in the log and in its filter's report. */
+#define PEERWATCH_HELPER	"bastiond-peerwatch"
+
+/*
+ * pwsandbox.c: install the helper's own seccomp filter (no way back).
+ * 0, or a BERR_* code (logged): the helper then serves nothing.
+ */
+int peerwatch_sandbox(void);
+
 #endif

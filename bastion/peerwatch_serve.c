@@ -332,7 +332,7 @@ peerwatch_main(const char *policy_path, const char *idstr, int debug)
 	long long id;
 	int r, found = 0, rc = 1;
 
-	log_init("bastiond-peerwatch", !debug, debug ? LOG_LVL_DEBUG :
+	log_init(PEERWATCH_HELPER, !debug, debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	id = strtoll(idstr, &end, 10);
@@ -346,11 +346,21 @@ peerwatch_main(const char *policy_path, const char *idstr, int debug)
 		    "names no store node", id);
 		goto out;
 	}
-	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
+	/* the chain held open: appended to without an open() if the store
+	 * actor does not take the event */
+	(void)auditlog_open(pol->state_dir, 0);
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (r = state_configure(pol)) != 0 ||
 	    (r = state_open(pol->state_dir, &v->st)) != 0) {
 		log_error("watch request %lld: the store cannot be opened", id);
+		goto out;
+	}
+	/* confined before the first byte of the request (pwsandbox.c), the
+	 * time zone read first (syslog's stamps would open it lazily) */
+	tzset();
+	if (peerwatch_sandbox() != 0) {
+		log_error("watch request %lld: cannot install the helper's "
+		    "seccomp filter: not served", id);
 		goto out;
 	}
 	if ((r = state_watch_claim(v->st, id, pol->store_node, time(NULL),

@@ -85,6 +85,15 @@ def helpers(node):
     return util.worker_pids(node, "--peer-watch")
 
 
+def seccomp_mode(pid):
+    """The "Seccomp:" line of a process's status (2: a filter)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Seccomp:"):
+                return int(line.split()[1])
+    return None
+
+
 def no_leftovers(cluster, world):
     util.wait_until(lambda: not helpers(world.bastion), 15,
                     what=lambda: "peer-watch helpers %r still on node A"
@@ -135,7 +144,9 @@ def test_watch_on_b_shows_a_session_on_a(nodes, build_dir, cluster, softsk):
             ev = a.wait_audit(event="session.watch_remote", session=sid)
             assert ev["admin"] == "bob" and ev["node"] == "bastion-b"
             assert ev["status"] == "ok" and ev["user"] == "alice"
-            assert len(helpers(a)) == 1
+            [helper] = helpers(a)
+            # the helper (root) runs under its own seccomp filter
+            assert seccomp_mode(helper) == 2
         finally:
             if watch.poll() is None:    # bob hangs up
                 os.killpg(watch.pid, signal.SIGTERM)
