@@ -33,47 +33,20 @@
 
 #include "scfilter.h"
 #include "ship.h"
-
-/* What the child did: its exit status, and its standard error. */
-struct outcome {
-	int status;
-	char err[1024];
-};
+#include "sandbox_fixture.h"
 
 /* The store's endpoint the filter is made for (its socket families). */
 static const char *endpoint = "127.0.0.1:9000";
 
-/* Run body in a child with the filter installed; collect its outcome. */
-static void
-run_confined(int (*body)(void), struct outcome *o)
+/* bastion-ship's installer, for the endpoint above */
+static int
+ship_install(void)
 {
 	struct s3 s;
-	int pfd[2];
-	ssize_t k;
-	size_t n = 0;
-	pid_t pid;
 
-	memset(o, 0, sizeof(*o));
 	memset(&s, 0, sizeof(s));
 	snprintf(s.host, sizeof(s.host), "%s", endpoint);
-	assert_int_equal(pipe(pfd), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		dup2(pfd[1], STDERR_FILENO);
-		if (ship_sandbox(&s) != 0)
-			_exit(90);
-		_exit(body());
-	}
-	close(pfd[1]);
-	while (n + 1 < sizeof(o->err) &&
-	    (k = read(pfd[0], o->err + n, sizeof(o->err) - 1 - n)) > 0)
-		n += (size_t)k;
-	close(pfd[0]);
-	assert_int_equal(waitpid(pid, &o->status, 0), pid);
+	return (ship_sandbox(&s));
 }
 
 static int
@@ -159,30 +132,10 @@ socket_body(void)
 }
 
 static int
-execve_body(void)
-{
-	char *argv[] = { "/bin/true", NULL };
-
-	execv(argv[0], argv);
-	return (20);		/* not reached: killed */
-}
-
-static int
 ptrace_body(void)
 {
 	(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	return (21);
-}
-
-static int
-sigsys_handler_body(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGSYS, &sa, NULL);
-	return (23);
 }
 
 static void
@@ -198,27 +151,6 @@ test_allowed(void **state)
 	rmdir(tmpl);
 	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
 		fail_msg("status %#x, stderr: %s", o.status, o.err);
-}
-
-/* Killed by SIGSYS, nothing after it; the call named on standard error
- * when the filter trapped it (name not NULL, ordinary build). */
-static void
-expect_killed(int (*body)(void), const char *name)
-{
-	struct outcome o;
-	char want[96];
-
-	run_confined(body, &o);
-	if (!WIFSIGNALED(o.status) || WTERMSIG(o.status) != SIGSYS)
-		fail_msg("%s: not killed by SIGSYS (status %#x): %s",
-		    name != NULL ? name : "-", o.status, o.err);
-	if (SCFILTER_SANITIZER || name == NULL)
-		return;		/* the inverted filter kills without a word */
-	snprintf(want, sizeof(want), "(%s) is outside its seccomp allowlist: "
-	    "killed\n", name);
-	if (strncmp(o.err, "bastion-ship: system call ", 26) != 0 ||
-	    strstr(o.err, want) == NULL)
-		fail_msg("%s: stderr %s", name, o.err);
 }
 
 /* Killed, or else (no name) exit 0, for a socket of family and type. */
@@ -237,13 +169,6 @@ expect_socket(int family, int type, const char *killed)
 	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
 		fail_msg("socket(%d) for %s: status %#x: %s", family, endpoint,
 		    o.status, o.err);
-}
-
-static void
-test_execve_kills(void **state)
-{
-	(void)state;
-	expect_killed(execve_body, "execve");
 }
 
 static void
@@ -283,19 +208,11 @@ test_socket_families_of_the_endpoint(void **state)
 	endpoint = "127.0.0.1:9000";
 }
 
-static void
-test_sigsys_handler_kept(void **state)
-{
-	(void)state;
-	if (SCFILTER_SANITIZER)
-		skip();
-	/* killed outright, before any handler could run */
-	expect_killed(sigsys_handler_body, NULL);
-}
-
 int
 main(void)
 {
+	sandbox_fixture_install = ship_install;
+	sandbox_fixture_prog = "bastion-ship";
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_execve_kills),
