@@ -29,4 +29,17 @@
  */
 int peerwatch_sandbox(void);
 
+struct policy;
+struct state_watch;
+/*
+ * peerwatch_sign.c. The asking node: give w (all else filled in) a
+ * random request id (nonce) and its audit key's signature (sig). 0 or a
+ * BERR_* code (logged when the key cannot be read).
+ * The session's node: NULL when w is signed by the key pol pins for
+ * w->from_node (store: nodes), else why not (for the refusal and audit).
+ */
+int peerwatch_sign(const struct policy *pol, struct state_watch *w);
+const char *peerwatch_verify(const struct policy *pol,
+    const struct state_watch *w);
+
 #endif
