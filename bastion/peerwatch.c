@@ -9,8 +9,9 @@
  * for decisions, so the watch goes through it. The watcher (the admin's
  * monitor, control worker or web worker on node B) makes an ephemeral
  * X25519 key for this one watch and files a request naming the session,
- * the admin, both nodes and the key's public half (state_watch_open,
- * pushed to node A by NOTIFY). Node A's helper (peerwatch_serve.c) checks
+ * the admin, both nodes and the key's public half, signed with this
+ * node's audit key (peerwatch_sign.c; state_watch_open, pushed to node A
+ * by NOTIFY). Node A's helper (peerwatch_serve.c) checks
  * the request against its own policy and registry, reads the recorder's
  * WATCH and appends the output as chunks, each an age file (age.c:
  * X25519, ChaCha20-Poly1305) encrypted to that key; B takes them in
@@ -134,11 +135,21 @@ pw_ask(struct pw_watch *w, const struct state_session *s, int64_t *id)
 	if ((r = age_identity_generate(w->sec)) != 0 ||
 	    (r = age_identity_public(w->sec, pub)) != 0 ||
 	    (r = age_recipient_encode(pub, q.recipient,
-	    sizeof(q.recipient))) != 0 ||
-	    (r = state_watch_open(c->st, &q, id)) != 0) {
+	    sizeof(q.recipient))) != 0) {
 		fprintf(c->err, "watch: cannot ask node %s for session %lld "
-		    "(%s%s%s)\n", s->node, (long long)s->sid, berr_str(r),
-		    r == BERR_CRYPTO ? "" : ": ", r == BERR_CRYPTO ? "" :
+		    "(%s)\n", s->node, (long long)s->sid, berr_str(r));
+		return (1);
+	}
+	/* signed with this node's audit key: A serves only that */
+	if ((r = peerwatch_sign(c->pol, &q)) != 0) {
+		fprintf(c->err, "watch: cannot sign the request to node %s "
+		    "with this node's audit key (%s)\n", s->node,
+		    berr_str(r));
+		return (1);
+	}
+	if ((r = state_watch_open(c->st, &q, id)) != 0) {
+		fprintf(c->err, "watch: cannot ask node %s for session %lld "
+		    "(%s: %s)\n", s->node, (long long)s->sid, berr_str(r),
 		    state_errmsg(c->st));
 		return (1);
 	}

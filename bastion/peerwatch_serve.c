@@ -12,9 +12,12 @@
  * request but its number.
  *
  * The helper (peerwatch_main) is root, as a monitor is, because only root
- * may read the recorder's WATCH. It claims the request (once: a second
+ * may read the recorder's WATCH; it confines itself with its own seccomp
+ * filter (pwsandbox.c) before it reads the request. It claims the request (once: a second
  * helper for it finds it taken and leaves), and checks it against this
- * node's own facts, not the other node's word: the session is live and
+ * node's own facts, not the other node's word: the asking node signed it
+ * with the audit key this node's policy pins for it (peerwatch_sign.c);
+ * the session is live and
  * runs here; the admin named is an active admin of this node's policy;
  * the key is an age X25519 recipient. A refusal is a "refused" chunk with
  * the reason, and audited. Otherwise it audits session.watch_remote
@@ -201,7 +204,11 @@ pw_refuse(const struct policy *pol, struct pw_serve *v,
 {
 	struct policy_person *who;
 	enum policy_role role = ROLE_NONE;
+	const char *no;
 
+	/* first: that the asking node asks at all */
+	if ((no = peerwatch_verify(pol, &v->w)) != NULL)
+		return (no);
 	if (!found || s->ended != 0)
 		return ("the session is not live on this node");
 	if (strcmp(s->node, pol->store_node) != 0)
@@ -332,7 +339,7 @@ peerwatch_main(const char *policy_path, const char *idstr, int debug)
 	long long id;
 	int r, found = 0, rc = 1;
 
-	log_init("bastiond-peerwatch", !debug, debug ? LOG_LVL_DEBUG :
+	log_init(PEERWATCH_HELPER, !debug, debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	id = strtoll(idstr, &end, 10);
@@ -346,11 +353,21 @@ peerwatch_main(const char *policy_path, const char *idstr, int debug)
 		    "names no store node", id);
 		goto out;
 	}
-	(void)auditlog_open(pol->state_dir, AUDITLOG_LAZY);
+	/* the chain held open: appended to without an open() if the store
+	 * actor does not take the event */
+	(void)auditlog_open(pol->state_dir, 0);
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (r = state_configure(pol)) != 0 ||
 	    (r = state_open(pol->state_dir, &v->st)) != 0) {
 		log_error("watch request %lld: the store cannot be opened", id);
+		goto out;
+	}
+	/* confined before the first byte of the request (pwsandbox.c), the
+	 * time zone read first (syslog's stamps would open it lazily) */
+	tzset();
+	if (peerwatch_sandbox() != 0) {
+		log_error("watch request %lld: cannot install the helper's "
+		    "seccomp filter: not served", id);
 		goto out;
 	}
 	if ((r = state_watch_claim(v->st, id, pol->store_node, time(NULL),

@@ -522,6 +522,9 @@ policy_free(struct policy *p)
 	policy_recstore_free(&p->recstore);
 	FREE_ALL(p->store_conninfo, p->store_password_file, p->store_node,
 	    p->store_health.host);
+	for (i = 0; i < p->nstore_nodes; i++)
+		FREE_ALL(p->store_nodes[i].node, p->store_nodes[i].key);
+	free(p->store_nodes);
 	for (i = 0; i < p->nvendors; i++) {
 		struct policy_vendor *vd = &p->vendors[i];
 

@@ -224,6 +224,14 @@ struct policy_web {
 #define POLICY_ZONEINFO_DIR		"/usr/share/zoneinfo"
 #define POLICY_MAX_REC_RECIPIENTS	32	/* AGE_MAX_RECIPIENTS */
 
+/* store: nodes: NAME: KEY, another node's audit public key (Ed25519,
+ * the base64 line of its STATE_DIR/audit.key.pub: SubjectPublicKeyInfo
+ * DER), which its watch requests are signed with (docs/SCALE-OUT.md). */
+struct policy_node_key {
+	char *node;
+	char *key;
+};
+
 struct policy {
 	char *path;		/* the file it came from */
 	uint8_t sha256[32];	/* hash of the file's bytes */
@@ -306,6 +314,10 @@ struct policy {
 	unsigned store_lost_after_s;	/* store: lost_after: another
 					 * node's sessions are shown lost
 					 * once its heartbeat is older */
+	struct policy_node_key *store_nodes;	/* store: nodes: the other
+						 * nodes' audit keys, pinned
+						 * (watch requests) */
+	size_t nstore_nodes;
 
 	struct policy_vendor *vendors;
 	size_t nvendors;
@@ -339,6 +351,13 @@ void policy_free(struct policy *p);
 /* 1 if s is a node name as store: node takes it (1..63 of [A-Za-z0-9._-],
  * not starting with a dot or dash), else 0. */
 int policy_node_name_ok(const char *s);
+/* The audit key store: nodes: pins for node (its base64 line), or NULL:
+ * none, and that node's watch requests are refused. */
+const char *policy_node_key(const struct policy *p, const char *node);
+/* The DER of an Ed25519 public key (SubjectPublicKeyInfo) begins so. */
+#define POLICY_ED25519_SPKI_PREFIX \
+	"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"
+#define POLICY_ED25519_SPKI_LEN	44
 
 /*
  * Pin the policy of this process: every later policy_load(path) reads the

@@ -11,6 +11,8 @@
  *     checkpoint_interval: 5m       # signed audit checkpoints (default)
  *     lost_after: 1m                # another node silent: its sessions
  *                                   # are shown lost (default)
+ *     nodes:                        # the other nodes' audit keys, pinned:
+ *       bastion-b: "MCowBQYDK2VwAyEA..."  # their watch requests' signer
  *
  * Without the section the store is SQLite in paths.state_dir. The
  * connection string is checked with libpq's own parser (PQconninfoParse)
@@ -19,7 +21,12 @@
  * node names this bastiond in the rows it writes (the sessions it runs),
  * so that `sessions` on any node of a group says where each one runs.
  * health is the address of bastiond's readiness port (bastion/health.c),
- * which a TCP load balancer in front of the nodes polls.
+ * which a TCP load balancer in front of the nodes polls. nodes pins each
+ * other node's audit public key (the base64 line of its
+ * STATE_DIR/audit.key.pub), checked here to be an Ed25519 key's DER: a
+ * node serves another's watch request only when that node's pinned key
+ * signed it (bastion/peerwatch_sign.c), since the database, which carries
+ * the request, could carry a replaced key as well.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@
 
 #include <libpq-fe.h>
 
+#include "b64.h"
 #include "policy_int.h"
 
 #define STORE_CONNINFO_MAX	1024
@@ -96,6 +104,70 @@ parse_node(struct pctx *c, const struct ynode *m)
 	    "bastion");
 }
 
+/* store: nodes: {NAME: KEY, ...}, optional. */
+static void
+parse_nodes(struct pctx *c, const struct ynode *m)
+{
+	const struct ynode *n, *k, *v;
+	struct policy_node_key *e;
+	uint8_t *der = NULL;
+	size_t i, len = 0, alloc = 0;
+
+	if (m == NULL || (n = ymap_get(m, "nodes")) == NULL)
+		return;
+	if (n->kind != YNODE_MAP) {
+		problem(c, n->line, "store: nodes is a %s " DASH " write a map "
+		    "of node names to their audit keys (bastion-b: "
+		    "\"MCowBQYDK2VwAyEA...\")", ynode_kind_name(n));
+		return;
+	}
+	for (i = 0; i + 1 < n->nkid; i += 2) {
+		k = n->kid[i];
+		v = n->kid[i + 1];
+		if (k->kind != YNODE_SCALAR || !policy_node_name_ok(k->str)) {
+			problem(c, k->line, "store: nodes: \"%.64s\" is not a "
+			    "node name " DASH " write 1 to %d letters, digits, "
+			    "dots, dashes or underscores", k->kind ==
+			    YNODE_SCALAR ? k->str : "?", STORE_NODE_MAX);
+			continue;
+		}
+		if (policy_node_key(c->p, k->str) != NULL) {
+			problem(c, k->line, "store: nodes: %s is listed twice",
+			    k->str);
+			continue;
+		}
+		free(der);
+		der = NULL;
+		if (v->kind != YNODE_SCALAR || b64_decode(v->str, 128, 0, &der,
+		    &len) != 0 || len != POLICY_ED25519_SPKI_LEN ||
+		    memcmp(der, POLICY_ED25519_SPKI_PREFIX, 12) != 0) {
+			problem(c, v->line, "store: nodes: %s: not an Ed25519 "
+			    "public key " DASH " paste the base64 line of that "
+			    "node's STATE_DIR/audit.key.pub (grep -v -- ----- "
+			    "audit.key.pub)", k->str);
+			continue;
+		}
+		if (grow(c, (void **)&c->p->store_nodes, &alloc,
+		    c->p->nstore_nodes, sizeof(*e)) != 0)
+			break;
+		e = &c->p->store_nodes[c->p->nstore_nodes++];
+		e->node = xstrdup(c, k->str);
+		e->key = xstrdup(c, v->str);
+	}
+	free(der);
+}
+
+const char *
+policy_node_key(const struct policy *p, const char *node)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && node != NULL && i < p->nstore_nodes; i++)
+		if (p->store_nodes[i].node != NULL &&
+		    strcmp(p->store_nodes[i].node, node) == 0)
+			return (p->store_nodes[i].key);
+	return (NULL);
+}
 
 /* conninfo as libpq reads it, without a password: 0, or reported. */
 static int
@@ -136,7 +208,7 @@ parse_store(struct pctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "backend", "conninfo",
 	    "password_file", "node", "health", "checkpoint_interval",
-	    "lost_after", NULL };
+	    "lost_after", "nodes", NULL };
 	const char *what = "store", *s;
 	const struct ynode *m, *v;
 	struct policy *p = c->p;
@@ -147,6 +219,7 @@ parse_store(struct pctx *c, const struct ynode *root)
 		return;
 	parse_node(c, m);
 	parse_health(c, m);
+	parse_nodes(c, m);
 	/* the audit chain's signed checkpoints (docs/AUDIT.md, 10) */
 	p->store_checkpoint_s = POLICY_CHECKPOINT_S;
 	p->store_lost_after_s = POLICY_LOST_AFTER_S;
@@ -161,7 +234,8 @@ parse_store(struct pctx *c, const struct ynode *root)
 		if (m != NULL && ymap_get(m, "node") == NULL &&
 		    ymap_get(m, "health") == NULL &&
 		    ymap_get(m, "checkpoint_interval") == NULL &&
-		    ymap_get(m, "lost_after") == NULL)
+		    ymap_get(m, "lost_after") == NULL &&
+		    ymap_get(m, "nodes") == NULL)
 			(void)field(c, m, "backend", what, "backend: sqlite "
 			    "or postgresql");
 		else if (m != NULL && (ymap_get(m, "conninfo") != NULL ||

@@ -304,15 +304,17 @@ def start_postgresql(run):
     return pg
 
 
-def node_policy(name, base, pg, conninfo, endpoint):
+def node_policy(name, base, pg, conninfo, endpoint, keys):
     """Node name's policy: make demo's (base) on its own port and paths,
-    with the store: and recordings: of policies/demo-ha.yaml."""
+    with the store: and recordings: of policies/demo-ha.yaml; keys: every
+    node's audit key (base64), of which the others' are pinned."""
     import yaml
     tmpl = yaml.safe_load(TEMPLATE.read_text())
     ssh_port, health_port = NODES[name]
     store = dict(tmpl["store"], conninfo=conninfo + " connect_timeout=2",
                  password_file=str(pg.password_file), node=name,
-                 health="%s:%d" % (ADDR, health_port))
+                 health="%s:%d" % (ADDR, health_port),
+                 nodes={n: k for n, k in keys.items() if n != name})
     if set(store) != set(tmpl["store"]):
         raise DemoError("%s: store: has keys this script does not fill "
                         "in: %s" % (TEMPLATE, sorted(set(store) ^
@@ -384,8 +386,11 @@ def setup(run):
 
     nodes = run["nodes"] = {}
     ships = run["ships"] = {}
+    made = {n: Bastion(node_dir(n), demo.BUILD, pam) for n in NODES}
+    # each node's audit key first, so that each policy pins the other's
+    audit_keys = {n: util.audit_key(made[n].state_dir) for n in NODES}
     for n in NODES:
-        b = Bastion(node_dir(n), demo.BUILD, pam)
+        b = made[n]
         if nodes:   # one recording key, as one host key (bastiond --init
             for f in ("recorder.key", "recorder.key.pub"):  # keeps it)
                 shutil.copy2(nodes["a"].state_dir / f, b.state_dir / f)
@@ -393,7 +398,7 @@ def setup(run):
         paths["host_keys"] = [str(demo.HOST_KEY)]
         b.write_policy(node_policy(n, demo.demo_policy(keys, run["devices"],
                                                        paths),
-                                   pg, conninfo, endpoint))
+                                   pg, conninfo, endpoint, audit_keys))
         chk = b.check_policy()
         if chk.returncode != 0:
             raise DemoError("bastiond --check refused %s:\n%s%s" % (

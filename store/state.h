@@ -649,6 +649,9 @@ int state_decl_answer_check(const char *personal, const char *erased,
  * seen the watcher's last read; claimed set once to_node's helper took
  * it.
  */
+#define STATE_WATCH_NONCE_HEX	32	/* 16 random bytes */
+#define STATE_WATCH_SIG_HEX	128	/* Ed25519 */
+
 struct state_watch {
 	int64_t id;
 	int64_t session;
@@ -657,6 +660,10 @@ struct state_watch {
 	char recipient[100];
 	time_t created, expires, seen;
 	int claimed;
+	/* the asking node's own request id (random, hex) and its audit
+	 * key's signature (bastion/peerwatch_sign.c); "" when unsigned */
+	char nonce[STATE_WATCH_NONCE_HEX + 1];
+	char sig[STATE_WATCH_SIG_HEX + 1];
 };
 
 /* One chunk of live output, for the watcher: kind "data" (data: base64 of

@@ -219,6 +219,8 @@ const char *const sq_schema[] = {
 	SQ_SCHEMA_DECL,
 	/* 11: watching a session of another node (issue 20, store_watch.c) */
 	SQ_SCHEMA_WATCH,
+	/* 12: ... its requests signed by the asking node */
+	SQ_SCHEMA_WATCH_SIGNED,
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_schema) / sizeof(sq_schema[0])))
 const int sq_schema_version = SQ_SCHEMA_VERSION;

@@ -262,6 +262,10 @@ int sq_decl_answer(struct store *s, int64_t session, const char *engineer,
 	"  kind TEXT NOT NULL," \
 	"  data TEXT NOT NULL," \
 	"  PRIMARY KEY (watch, seq));"
+/* 12: a watch request signed by the asking node (bastion/peerwatch_sign.c) */
+#define SQ_SCHEMA_WATCH_SIGNED \
+	"ALTER TABLE peer_watch ADD COLUMN nonce TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE peer_watch ADD COLUMN sig TEXT NOT NULL DEFAULT '';"
 int sq_watch_open(struct store *s, const struct state_watch *w, int64_t *id);
 int sq_watch_each(struct store *s, const char *node, time_t now,
     int (*fn)(const struct state_watch *w, void *arg), void *arg);

@@ -35,6 +35,8 @@ static const struct sq_col sq_watch_cols[] = {
 	SQC(SQC_TIME, state_watch, expires),
 	SQC(SQC_TIME, state_watch, seen),
 	SQC(SQC_INT, state_watch, claimed),
+	SQC(SQC_TEXT, state_watch, nonce),
+	SQC(SQC_TEXT, state_watch, sig),
 };
 const struct sq_map sq_watch_map = SQ_MAP(state_watch, sq_watch_cols);
 
@@ -49,7 +51,8 @@ const struct sq_map sq_watchc_map = SQ_MAP(state_watch_chunk,
     sq_watchc_cols);
 
 #define SQ_WATCH_SELECT "SELECT id, session, admin, from_node, to_node, " \
-	"recipient, created, expires, seen, claimed FROM peer_watch "
+	"recipient, created, expires, seen, claimed, nonce, sig FROM " \
+	"peer_watch "
 
 int
 sq_watch_open(struct store *s, const struct state_watch *w, int64_t *id)
@@ -57,11 +60,11 @@ sq_watch_open(struct store *s, const struct state_watch *w, int64_t *id)
 	time_t now = time(NULL);
 
 	return (sq_insert_id(s, "INSERT INTO peer_watch(session, admin, "
-	    "from_node, to_node, recipient, created, expires, seen) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6) RETURNING id",
+	    "from_node, to_node, recipient, created, expires, seen, nonce, "
+	    "sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8, ?9) RETURNING id",
 	    SQ_ARGS(SQ_I(w->session), SQ_T(w->admin), SQ_T(w->from_node),
 	    SQ_T(w->to_node), SQ_T(w->recipient), SQ_I(now),
-	    SQ_I(w->expires)), id));
+	    SQ_I(w->expires), SQ_T(w->nonce), SQ_T(w->sig)), id));
 }
 
 int

@@ -85,6 +85,15 @@ def helpers(node):
     return util.worker_pids(node, "--peer-watch")
 
 
+def seccomp_mode(pid):
+    """The "Seccomp:" line of a process's status (2: a filter)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Seccomp:"):
+                return int(line.split()[1])
+    return None
+
+
 def no_leftovers(cluster, world):
     util.wait_until(lambda: not helpers(world.bastion), 15,
                     what=lambda: "peer-watch helpers %r still on node A"
@@ -135,7 +144,9 @@ def test_watch_on_b_shows_a_session_on_a(nodes, build_dir, cluster, softsk):
             ev = a.wait_audit(event="session.watch_remote", session=sid)
             assert ev["admin"] == "bob" and ev["node"] == "bastion-b"
             assert ev["status"] == "ok" and ev["user"] == "alice"
-            assert len(helpers(a)) == 1
+            [helper] = helpers(a)
+            # the helper (root) runs under its own seccomp filter
+            assert seccomp_mode(helper) == 2
         finally:
             if watch.poll() is None:    # bob hangs up
                 os.killpg(watch.pid, signal.SIGTERM)
@@ -275,33 +286,135 @@ def test_watch_of_a_dead_nodes_session_is_refused(nodes, build_dir,
 AGE_EXAMPLE = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 
 
-def test_a_checks_a_request_against_its_own_policy(nodes, build_dir,
-                                                   cluster):
-    """What one who can write to the database gets by filing a request
-    by hand: node A refuses an admin its policy does not know and a key
-    that is none, says so in a chunk, and audits both."""
-    world, p, b = nodes
-    a = world.bastion
+def file_request(cluster, world, sid, admin, key, nonce="", sig="",
+                 from_node="bastion-b", expires=None):
+    """A request filed by hand in the database (as a database writer
+    could); its number."""
+    now = int(time.time())
+    return sql(cluster, world, (
+        "INSERT INTO peer_watch(session, admin, from_node, to_node, "
+        "recipient, created, expires, seen, nonce, sig) VALUES (%s, '%s', "
+        "'%s', 'bastion-a', '%s', %d, %d, %d, '%s', '%s') RETURNING id"
+        % (sid, admin, from_node, key, now, expires or now + 600, now,
+           nonce, sig))).split()[0]
+
+
+def signed(keyfile, tmp, sid, admin, key, expires, nonce,
+           from_node="bastion-b"):
+    """The signature a node's audit key (keyfile) makes of a request
+    (bastion/peerwatch_sign.c's message), by openssl: hex."""
+    fields = [str(sid), admin, from_node, "bastion-a", key, str(expires),
+              nonce]
+    msg = "bastion-watch-v1\n" + "".join("%d:%s\n" % (len(f), f)
+                                         for f in fields)
+    m = tmp / "msg"
+    m.write_bytes(msg.encode())
+    p = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
+                        str(keyfile), "-in", str(m)],
+                       stdout=subprocess.PIPE, check=True)
+    assert len(p.stdout) == 64
+    return p.stdout.hex()
+
+
+def marked_session(world, p):
+    """alice's session on A, once it printed its marker: (node A, the
+    session's process and number, an expiry for requests)."""
     proc, sid = session_on_a(world, p, "echo %s-$((1+1)); sleep 60" % MARK)
     try:
         assert proc.stdout.readline() == "%s-2\n" % MARK
-        now = int(time.time())
+    except BaseException:
+        stop(proc)
+        raise
+    return world.bastion, proc, sid, int(time.time()) + 600
+
+
+def refused(cluster, world, a, admin, why):
+    ev = a.wait_audit(event="session.watch_remote", admin=admin,
+                      timeout=15)
+    assert ev["status"] == "refused" and ev["node"] in (
+        "bastion-b", "bastion-c"), ev
+    assert why in ev["reason"], ev
+    return ev
+
+
+def test_a_serves_only_requests_its_pinned_node_signed(nodes, build_dir,
+                                                       cluster, tmp_path):
+    """What one who can write to the database but holds no node's audit
+    key gets by filing a request by hand: node A refuses a request not
+    signed, one whose signature is not the asking node's pinned key's
+    (another key, or a signature of B's for another session replayed),
+    and one from a node its policy pins no key for; each said in a chunk
+    and audited in A's chain."""
+    world, p, b = nodes
+    a, proc, sid, exp = marked_session(world, p)
+    try:
+        nonce = "ab" * 16
+        other = tmp_path / "other.key"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519",
+                        "-out", str(other)], check=True)
+        real = b.state_dir / "audit.key"
+        ids = {
+            "x-unsigned": file_request(cluster, world, sid, "x-unsigned",
+                                       AGE_EXAMPLE, expires=exp),
+            "x-garbage": file_request(cluster, world, sid, "x-garbage",
+                                      AGE_EXAMPLE, nonce, "00" * 64, expires=exp),
+            "x-otherkey": file_request(
+                cluster, world, sid, "x-otherkey", AGE_EXAMPLE, nonce,
+                signed(other, tmp_path, sid, "x-otherkey", AGE_EXAMPLE, exp,
+                       nonce), expires=exp),
+            # B's own signature, made for another session
+            "x-replay": file_request(
+                cluster, world, sid, "x-replay", AGE_EXAMPLE, nonce,
+                signed(real, tmp_path, int(sid) + 1, "x-replay",
+                       AGE_EXAMPLE, exp, nonce), expires=exp),
+            "x-unpinned": file_request(
+                cluster, world, sid, "x-unpinned", AGE_EXAMPLE, nonce,
+                signed(other, tmp_path, sid, "x-unpinned", AGE_EXAMPLE,
+                       exp, nonce, from_node="bastion-c"),
+                from_node="bastion-c", expires=exp),
+        }
+        refused(cluster, world, a, "x-unsigned", "not signed by the "
+                "asking node")
+        refused(cluster, world, a, "x-garbage", "not the asking node's "
+                "pinned key's")
+        refused(cluster, world, a, "x-otherkey", "not the asking node's "
+                "pinned key's")
+        refused(cluster, world, a, "x-replay", "not the asking node's "
+                "pinned key's")
+        refused(cluster, world, a, "x-unpinned", "has no audit key pinned "
+                "in this node's policy (store: nodes)")
+        rows = sql(cluster, world, "SELECT watch, kind FROM "
+                   "peer_watch_chunk ORDER BY watch").splitlines()
+        assert rows == ["%s|refused" % ids[k] for k in sorted(
+            ids, key=lambda k: int(ids[k]))], rows
+        assert MARK not in dump(cluster, world)
+        util.wait_until(lambda: not helpers(a), 10, what="helpers gone")
+        assert proc.poll() is None
+    finally:
+        stop(proc)
+
+
+def test_a_checks_a_request_against_its_own_policy(nodes, build_dir,
+                                                   cluster, tmp_path):
+    """A request signed by B's own key (as if B's key were stolen, or B
+    misbehaved) is still checked by node A against its own policy: an
+    admin it does not know and a key that is none are refused, said in a
+    chunk, and audited."""
+    world, p, b = nodes
+    a, proc, sid, exp = marked_session(world, p)
+    try:
+        nonce = "cd" * 16
+        real = b.state_dir / "audit.key"
         ids = {}
         for admin, key in (("mallory", AGE_EXAMPLE), ("bob", "age1bogus")):
-            ids[admin] = sql(cluster, world, (
-                "INSERT INTO peer_watch(session, admin, from_node, to_node, "
-                "recipient, created, expires, seen) VALUES (%s, '%s', "
-                "'bastion-b', 'bastion-a', '%s', %d, %d, %d) RETURNING id"
-                % (sid, admin, key, now, now + 600, now))).split()[0]
+            ids[admin] = file_request(
+                cluster, world, sid, admin, key, nonce,
+                signed(real, tmp_path, sid, admin, key, exp, nonce),
+                expires=exp)
         # found on A's next look (no push was sent)
-        ev = a.wait_audit(event="session.watch_remote", admin="mallory",
-                          timeout=15)
-        assert ev["status"] == "refused" and ev["node"] == "bastion-b"
-        assert "not an active admin" in ev["reason"], ev
-        ev = a.wait_audit(event="session.watch_remote", admin="bob",
-                          timeout=15)
-        assert ev["status"] == "refused"
-        assert "not an X25519 recipient" in ev["reason"], ev
+        ev = refused(cluster, world, a, "mallory", "not an active admin")
+        assert ev["node"] == "bastion-b"
+        refused(cluster, world, a, "bob", "not an X25519 recipient")
         rows = sql(cluster, world, "SELECT watch, kind, data FROM "
                    "peer_watch_chunk ORDER BY watch").splitlines()
         assert [r.split("|")[:2] for r in rows] == [

@@ -27,6 +27,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from harness import util
 from harness.haproxy import available as haproxy_available
@@ -155,6 +156,12 @@ def test_demo_ha_login_cross_node_approval_and_ctrl_c(demo_ha, build_dir,
             "postgres": int((d / "postgres.pid").read_text())}
     pg_base = pathlib.Path((d / "postgres.base").read_text().strip())
     assert all(util.pid_alive(p) for p in pids.values()), pids
+    # each node pins the other's audit key (store: nodes), the one in its
+    # audit.key.pub: the signer of its watch requests
+    for me, other in (("a", "b"), ("b", "a")):
+        pol = yaml.safe_load((d / ("node-" + me) / "policy.yaml").read_text())
+        pub = (d / ("node-" + other) / "state" / "audit.key.pub").read_text()
+        assert pol["store"]["nodes"] == {other: util.pem_line(pub)}, pol
 
     # one login through the balancer: node a takes it (balance first)
     a_log = d / "node-a" / "bastiond.log"

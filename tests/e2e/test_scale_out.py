@@ -46,16 +46,22 @@ def nodes(cast, cluster, build_dir, store_extra):
     """(world, people, node B): node A is world.bastion, both started on
     one fresh database."""
     world, p = cast
+    b = Bastion(world.dir / "node-b", build_dir, world.pam)
+    # each node's audit key made first, so that each pins the other's
+    # (store: nodes: the signer of its watch requests)
+    keys = {"bastion-a": util.audit_key(world.bastion.state_dir),
+            "bastion-b": util.audit_key(b.state_dir)}
     world.top["store"] = dict(store_section(cluster.create_database(),
                                             cluster), node="bastion-a",
+                              nodes={"bastion-b": keys["bastion-b"]},
                               **store_extra)
     world.vendors["globex"]["approval"] = {"required": True}
     world.start_bastion()
-    b = Bastion(world.dir / "node-b", build_dir, world.pam)
     policy = world.policy()
     policy["listen"] = ["127.0.0.1:%d" % util.free_port("127.0.0.1")]
     policy["paths"] = b.default_paths()
-    policy["store"] = dict(policy["store"], node="bastion-b")
+    policy["store"] = dict(policy["store"], node="bastion-b",
+                           nodes={"bastion-a": keys["bastion-a"]})
     b.write_policy(policy)
     b.start()
     try:

@@ -3,7 +3,8 @@
  * bastion/peerwatch*.c, store/store_watch.c): a chunk sealed to the
  * watcher's ephemeral key opens with that key only, and every malformed,
  * altered, foreign or oversized chunk is refused with a code, never
- * shown; the store's requests are claimed once, listed only for their
+ * shown; the store's requests (the asking node's id and signature kept
+ * as given) are claimed once, listed only for their
  * node, their chunks taken in order and deleted, held to a backlog (the
  * rest counted, not stored), and forgotten with their chunks when the
  * watcher closes or falls silent, or the cap passes. On SQLite or, under
@@ -117,6 +118,9 @@ request(struct state *st, int64_t sid, const char *to, time_t expires)
 	snprintf(w.from_node, sizeof(w.from_node), "b");
 	snprintf(w.to_node, sizeof(w.to_node), "%s", to);
 	snprintf(w.recipient, sizeof(w.recipient), "age1xyz");
+	/* the asking node's request id and signature, kept as given */
+	memset(w.nonce, 'a', STATE_WATCH_NONCE_HEX);
+	memset(w.sig, 'f', STATE_WATCH_SIG_HEX);
 	w.expires = expires;
 	assert_int_equal(state_watch_open(st, &w, &id), 0);
 	assert_true(id > 0);
@@ -226,6 +230,10 @@ test_requests_in_the_store(void **state)
 	assert_string_equal(w.admin, "bob");
 	assert_string_equal(w.from_node, "b");
 	assert_string_equal(w.recipient, "age1xyz");
+	assert_int_equal(strlen(w.nonce), STATE_WATCH_NONCE_HEX);
+	assert_int_equal(strspn(w.nonce, "a"), STATE_WATCH_NONCE_HEX);
+	assert_int_equal(strlen(w.sig), STATE_WATCH_SIG_HEX);
+	assert_int_equal(strspn(w.sig, "f"), STATE_WATCH_SIG_HEX);
 	assert_int_equal(state_watch_claim(f->st, id, "a", now, &w, &found),
 	    0);
 	assert_int_equal(found, 0);

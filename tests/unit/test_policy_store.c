@@ -4,7 +4,8 @@
  * the node named after the host; backend postgresql with a libpq
  * connection string and a password file; node: a name of the node's own
  * (letters, digits, dots, dashes, underscores); health: the readiness
- * port for a load balancer, a literal address and a port.
+ * port for a load balancer, a literal address and a port; nodes: the
+ * other nodes' audit keys, pinned (Ed25519 public keys' base64 DER).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +100,37 @@ test_store_postgresql(void **unused)
 	free(text);
 }
 
+/* An Ed25519 public key's base64 line (audit.key.pub), and an X25519
+ * one's, which is none. */
+#define ED_KEY "MCowBQYDK2VwAyEAdOocGzmR7cuqxQDCOJ+oOTbNtJzX8WX9UyAWLlDM/rA="
+#define X_KEY "MCowBQYDK2VuAyEAL7Vbj0oKSqzqMO/Cmtr5VhmpvwDwqarV+t0iR/hTkEw="
+
+static void
+test_store_nodes(void **unused)
+{
+	struct policy *p;
+	size_t nerrs = 99;
+	char *text;
+
+	(void)unused;
+	text = load_with("store:\n  node: bastion-a\n  nodes:\n"
+	    "    bastion-b: \"" ED_KEY "\"\n    c.site: \"" ED_KEY "\"\n", &p,
+	    &nerrs);
+	assert_string_equal(text, "");
+	assert_int_equal(p->nstore_nodes, 2);
+	assert_string_equal(policy_node_key(p, "bastion-b"), ED_KEY);
+	assert_string_equal(policy_node_key(p, "c.site"), ED_KEY);
+	assert_null(policy_node_key(p, "bastion-a"));
+	assert_null(policy_node_key(p, "bastion-"));
+	policy_free(p);
+	free(text);
+	/* none pinned: every node's requests refused */
+	text = load_with("store:\n  node: a\n", &p, &nerrs);
+	assert_null(policy_node_key(p, "b"));
+	policy_free(p);
+	free(text);
+}
+
 /* Each broken section and what its problem must say. */
 static const struct {
 	const char *yaml;
@@ -120,6 +152,18 @@ static const struct {
 	{ "store:\n  checkpoint_interval: 0\n", "out of range" },
 	{ "store:\n  checkpoint_interval: soon\n", "not a duration" },
 	{ "store:\n  lost_after: 31d\n", "out of range" },
+	{ "store:\n  nodes: [a]\n", "write a map of node names" },
+	{ "store:\n  nodes:\n    \"a b\": \"" ED_KEY "\"\n",
+	    "is not a node name" },
+	{ "store:\n  nodes:\n    b: \"" X_KEY "\"\n",
+	    "b: not an Ed25519 public key" },
+	{ "store:\n  nodes:\n    b: \"MCowBQYDK2VwAyEA\"\n",
+	    "b: not an Ed25519 public key" },
+	{ "store:\n  nodes:\n    b: \"not base64!\"\n",
+	    "audit.key.pub" },
+	{ "store:\n  nodes:\n    b: [1]\n", "not an Ed25519" },
+	{ "store:\n  nodes:\n    b: \"" ED_KEY "\"\n    b: \"" ED_KEY
+	    "\"\n", "" },
 };
 
 static void
@@ -148,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_store_defaults),
 		cmocka_unit_test(test_store_intervals),
 		cmocka_unit_test(test_store_postgresql),
+		cmocka_unit_test(test_store_nodes),
 		cmocka_unit_test(test_store_broken),
 	};
 

@@ -791,7 +791,7 @@ test_upgrade_from_v2(void **state)
 	assert_int_equal(state_session_start(f->st, &s, &sid), 0);
 	assert_int_equal(state_engineer_lock(f->st, "alice", "bob", "x"), 0);
 	assert_int_equal(raw_int(f, FIXTURE_SQL("PRAGMA user_version",
-	    "SELECT version FROM bastion_schema")), 11);
+	    "SELECT version FROM bastion_schema")), 12);
 }
 
 /* Several nodes on one store: each row names its node; a node starting

@@ -146,6 +146,29 @@ def run(argv, timeout=DEFAULT_TIMEOUT, check=True, input=None, env=None,
     return p
 
 
+def audit_key(state_dir):
+    """Make a node's audit key (STATE_DIR/audit.key and .pub, as bastiond
+    makes it at its first start) with openssl, so that the other nodes'
+    policies can pin it before any node starts (store: nodes, the signer
+    of its watch requests); return its public key's base64 line."""
+    key = pathlib.Path(state_dir) / "audit.key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    for p in (key, pathlib.Path(str(key) + ".pub")):
+        if p.exists():
+            p.unlink()
+    run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key])
+    key.chmod(0o600)
+    run(["openssl", "pkey", "-in", key, "-pubout", "-out",
+         str(key) + ".pub"])
+    return pem_line(pathlib.Path(str(key) + ".pub").read_text())
+
+
+def pem_line(pem):
+    """The base64 line of a one-line PEM (an Ed25519 key's)."""
+    [line] = [x for x in pem.splitlines() if x and not x.startswith("-")]
+    return line
+
+
 def keygen(path, key_type="ed25519", comment="harness"):
     """Generate an unencrypted key pair at path (and path.pub) with the real
     ssh-keygen. Returns the public key as "type base64" (no comment)."""
