@@ -131,4 +131,15 @@ sbx_check_killed(const struct outcome *o, const char *who, const char *name)
 		fail_msg("%s: stderr %s", name, o->err);
 }
 
+/* sbx_run() and sbx_check_killed() in one: body killed under install(). */
+static inline void
+sbx_expect_killed(int (*install)(void), const char *who, int (*body)(void),
+    const char *name)
+{
+	struct outcome o;
+
+	sbx_run(install, body, &o);
+	sbx_check_killed(&o, who, name);
+}
+
 #endif

@@ -104,20 +104,8 @@ unlink_body(void)
 	return (24);
 }
 
-static void
-run_confined(int (*body)(void), struct outcome *o)
-{
-	sbx_run(peerwatch_sandbox, body, o);
-}
-
-static void
-expect_killed(int (*body)(void), const char *name)
-{
-	struct outcome o;
-
-	run_confined(body, &o);
-	sbx_check_killed(&o, PEERWATCH_HELPER, name);
-}
+#define expect_killed(body, name) \
+	sbx_expect_killed(peerwatch_sandbox, PEERWATCH_HELPER, (body), (name))
 
 static void
 test_execve_kills(void **state)
@@ -170,7 +158,7 @@ test_allowed(void **state)
 	(void)state;
 	assert_true((chain_fd = mkstemp(path)) >= 0);
 	(void)unlink(path);
-	run_confined(allowed_body, &o);
+	sbx_run(peerwatch_sandbox, allowed_body, &o);
 	close(chain_fd);
 	chain_fd = -1;
 	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
