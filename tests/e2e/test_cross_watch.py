@@ -194,8 +194,8 @@ def test_ctrl_c_on_b_and_the_sessions_end(nodes, build_dir, cluster,
     # a watch that follows the session to its end says so, and ends
     go = "/tmp/xw-go-%d" % os.getpid()
     proc, sid = session_on_a(world, p, (
-        "echo %s-one; while [ ! -e %s ]; do sleep 0.1; done; echo %s-two"
-        % (MARK, go, MARK)))
+        "echo %s-one; for i in $(seq 600); do [ -e %s ] && break; "
+        "sleep 0.1; done; echo %s-two" % (MARK, go, MARK)))
     watch = node_ssh(b, p["bob"], softsk, "watch", sid)
     out = Reader(watch.stdout)
     try:
@@ -220,8 +220,11 @@ def test_a_watcher_that_falls_behind_holds_nothing_up(nodes, build_dir,
     again, shows where output is missing; alice's session never waited."""
     world, p, b = nodes
     proc, sid = session_on_a(world, p, (
-        "i=0; while :; do i=$((i+1)); seq -f %s-flood-$i-%%g 1 300; "
-        "sleep 0.05; done" % MARK))
+        "i=0; while :; do i=$((i+1)); seq -f %s-flood-$i-%%g 1 300 || "
+        "exit; sleep 0.05; done" % MARK))
+    # (|| exit: the device's shell has no terminal to hang up; once the
+    # session is gone only seq feels the closed pipe, and the loop must
+    # end with it, not run on after the test)
     seen = Reader(proc.stdout)
     try:
         watch = node_ssh(b, p["bob"], softsk, "watch", sid)
