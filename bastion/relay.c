@@ -176,16 +176,23 @@ relay_finish_vendor(struct sess *S)
 
 static void relay_poll_cb(uv_poll_t *h, int status, int events);
 
+/* rd 0: the socket is held (relay_dev_held): woken only for bytes libssh
+ * has waiting to be written, not by its poll flags, which keep POLLOUT
+ * armed after every write. */
 static void
-relay_update_poll(uv_poll_t *p, ssh_session s, int *cur)
+relay_update_poll(uv_poll_t *p, ssh_session s, int *cur, int rd)
 {
-	int ev = UV_READABLE;
+	int ev = rd ? UV_READABLE : 0;
 
-	if (ssh_get_poll_flags(s) & SSH_WRITE_PENDING)
+	if ((rd ? ssh_get_poll_flags(s) : ssh_get_status(s)) &
+	    SSH_WRITE_PENDING)
 		ev |= UV_WRITABLE;
 	if (ev != *cur) {
 		*cur = ev;
-		uv_poll_start(p, ev, relay_poll_cb);
+		if (ev == 0)
+			uv_poll_stop(p);
+		else
+			uv_poll_start(p, ev, relay_poll_cb);
 	}
 }
 
@@ -246,9 +253,10 @@ relay_step(struct sess *S)
 		relay_stop(S);
 		return;
 	}
-	relay_update_poll(&R->vpoll, S->vs, &R->vpoll_ev);
+	relay_update_poll(&R->vpoll, S->vs, &R->vpoll_ev, 1);
 	if (S->dc.s != NULL && !relay_wr_asking(S))
-		relay_update_poll(&R->dpoll, S->dc.s, &R->dpoll_ev);
+		relay_update_poll(&R->dpoll, S->dc.s, &R->dpoll_ev,
+		    !relay_dev_held(S));
 	relay_mon_update(S);
 }
 

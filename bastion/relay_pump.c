@@ -92,8 +92,10 @@ relay_gather(ssh_channel src, const struct ssh_counter_struct *ctr,
 /*
  * Move data from src to dst (stdout or stderr stream) within dst's window.
  * Bulk output goes as large batches (relay_gather): one recorder frame and
- * one carry-over per batch instead of one per SSH packet. Returns the
- * number of bytes moved, or -1 on a channel error.
+ * one carry-over per batch instead of one per SSH packet; a batch is read
+ * once dst's window is open and the last carry-over written, and what the
+ * window does not take yet waits in p. Returns the number of bytes moved,
+ * or -1 on a channel error.
  */
 static ssize_t
 relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
@@ -106,16 +108,16 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 	if (src == NULL || dst == NULL || !ssh_channel_is_open(dst))
 		return (0);
 	for (;;) {
-		uint32_t win;
-
 		if (!relay_flush(dst, p, to_stderr))
 			return (moved);
-		win = ssh_channel_window_size(dst);
-		if (win == 0)
+		/* the carry-over is written: read a whole batch, not only
+		 * what the window takes now, so that a frame is not cut at
+		 * each of the engineer's window adjustments (about 100 KiB
+		 * for OpenSSH); the rest waits in p for the window */
+		if (ssh_channel_window_size(dst) == 0)
 			return (moved);
-		if (win > sizeof(p->d))
-			win = sizeof(p->d);
-		if ((r = relay_gather(src, ctr, p, win, is_stderr)) <= 0)
+		if ((r = relay_gather(src, ctr, p, sizeof(p->d),
+		    is_stderr)) <= 0)
 			return (r < 0 ? -1 : moved);
 		/* recorded before it is relayed: fail closed */
 		if (S->rec != NULL && sess_rec_check(S, rec_client_frame(
@@ -125,6 +127,51 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 		p->off = 0;
 		moved += r;
 	}
+}
+
+/*
+ * Hold the device while the relay is far enough ahead of the engineer.
+ * With the engineer's window shut, each packet the device sent woke the
+ * child for libssh to read 4 KiB of it and the pump to find the window
+ * still shut: 14,000 to 18,000 wake-ups per 256 MiB of bulk output, ten
+ * or more per batch relayed (docs/PERFORMANCE.md). Reading ahead is
+ * worth it up to a point: what libssh has read and decrypted is relayed
+ * at once when the window opens (not polling the device at all while the
+ * window is shut made the relay slower). So once a batch waits for the
+ * window and libssh holds at least another one decrypted, and nothing
+ * waits the other way (the engineer's input, which needs the device's
+ * window adjustments), the device's socket is not polled: the kernel and
+ * SSH's flow control keep the rest. The window's reopening (the engineer's
+ * socket) wakes the relay; every round still reads both sockets
+ * (ssh_event_dopoll), so nothing is lost or reordered. For
+ * RELAY_DEV_HOLD_S at most: then the device is read as before until
+ * output moves again, so that a client that stops reading for good (a
+ * pager) does not leave the device's keepalives and close unanswered.
+ */
+static void
+relay_dev_hold(struct sess *S, int moved_out)
+{
+	struct relay *R = S->R;
+	time_t now;
+
+	if (moved_out)		/* the window opened: a hold may start anew */
+		R->dev_hold_at = 0;
+	if (R->sftp != NULL || !ssh_channel_is_open(S->vch) ||
+	    ssh_channel_window_size(S->vch) > 0 ||
+	    R->to_vendor.off >= R->to_vendor.n || R->to_dev.n > 0 ||
+	    ssh_channel_window_size(S->dch) == 0 ||
+	    ssh_channel_poll(S->dch, 0) < RELAY_PEND_BYTES)
+		return;
+	now = relay_now(R);
+	if (R->dev_hold_at == 0)
+		R->dev_hold_at = now;
+	R->dev_held = now - R->dev_hold_at < RELAY_DEV_HOLD_S;
+}
+
+int
+relay_dev_held(const struct sess *S)
+{
+	return (S->R->dev_held && !relay_wr_asking(S));
 }
 
 static void
@@ -202,6 +249,7 @@ relay_session_channels(struct sess *S)
 	struct relay *R = S->R;
 	ssize_t a, b, c;
 
+	R->dev_held = 0;
 	if (S->vch == NULL || S->dch == NULL || R->finishing != 0 ||
 	    relay_wr_asking(S))
 		return;
@@ -227,6 +275,7 @@ relay_session_channels(struct sess *S)
 		R->bytes_in += (uint64_t)c;
 	if (a > 0 || b > 0 || c > 0)
 		R->lim.last_activity = relay_now(R);
+	relay_dev_hold(S, a > 0 || b > 0);
 
 	/* engineer sent EOF (stdin closed): pass it on once drained */
 	if (!R->vch_eof_fwd && ssh_channel_is_eof(S->vch) &&
