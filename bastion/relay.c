@@ -176,23 +176,16 @@ relay_finish_vendor(struct sess *S)
 
 static void relay_poll_cb(uv_poll_t *h, int status, int events);
 
-/* rd 0: the socket is held (relay_dev_held): woken only for bytes libssh
- * has waiting to be written, not by its poll flags, which keep POLLOUT
- * armed after every write. */
 static void
-relay_update_poll(uv_poll_t *p, ssh_session s, int *cur, int rd)
+relay_update_poll(uv_poll_t *p, ssh_session s, int *cur)
 {
-	int ev = rd ? UV_READABLE : 0;
+	int ev = UV_READABLE;
 
-	if ((rd ? ssh_get_poll_flags(s) : ssh_get_status(s)) &
-	    SSH_WRITE_PENDING)
+	if (ssh_get_poll_flags(s) & SSH_WRITE_PENDING)
 		ev |= UV_WRITABLE;
 	if (ev != *cur) {
 		*cur = ev;
-		if (ev == 0)
-			uv_poll_stop(p);
-		else
-			uv_poll_start(p, ev, relay_poll_cb);
+		uv_poll_start(p, ev, relay_poll_cb);
 	}
 }
 
@@ -253,10 +246,9 @@ relay_step(struct sess *S)
 		relay_stop(S);
 		return;
 	}
-	relay_update_poll(&R->vpoll, S->vs, &R->vpoll_ev, 1);
+	relay_update_poll(&R->vpoll, S->vs, &R->vpoll_ev);
 	if (S->dc.s != NULL && !relay_wr_asking(S))
-		relay_update_poll(&R->dpoll, S->dc.s, &R->dpoll_ev,
-		    !relay_dev_held(S));
+		relay_update_poll(&R->dpoll, S->dc.s, &R->dpoll_ev);
 	relay_mon_update(S);
 }
 

@@ -36,9 +36,6 @@
 #define RELAY_LINGER_S		10
 #define RELAY_EOF_HOLD_S	2	/* wait this long for the device's exit
 					   status before passing on its EOF */
-#define RELAY_DEV_HOLD_S	2	/* stop polling the device this long at
-					   most while the engineer's window is
-					   shut (relay_dev_held) */
 #define WR_TIMEOUT_S		120	/* the work-record question */
 #define WR_ANSWER_MAX		16	/* y / n */
 #define WR_RECORDS_MAX		400	/* record identifiers */
@@ -163,10 +160,6 @@ struct relay {
 
 	int dev_eof_recorded;
 	time_t dev_eof_at;		/* the device's output ended (drained) */
-	/* the device's socket not polled while its output waits for the
-	 * engineer's window: since when (0: not held; relay_pump.c) */
-	time_t dev_hold_at;
-	int dev_held;
 	int exit_fwd;			/* its exit status went to the engineer */
 };
 
@@ -183,9 +176,6 @@ void relay_fmt(char *out, size_t len, const char *fmt, ...)
  * round; and the device's exit status to the engineer, once. */
 void relay_session_channels(struct sess *S);
 void relay_forward_exit(struct sess *S);
-/* relay_pump.c: 1 while the device's socket need not be polled (its
- * output waits for the engineer's window), RELAY_DEV_HOLD_S at most */
-int relay_dev_held(const struct sess *S);
 extern struct ssh_channel_callbacks_struct relay_dch_cb;
 
 /* relay_fwd.c: a direct-tcpip open: refused (answered), or asked of the

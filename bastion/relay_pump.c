@@ -129,51 +129,6 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 	}
 }
 
-/*
- * Hold the device while the relay is far enough ahead of the engineer.
- * With the engineer's window shut, each packet the device sent woke the
- * child for libssh to read 4 KiB of it and the pump to find the window
- * still shut: 14,000 to 18,000 wake-ups per 256 MiB of bulk output, ten
- * or more per batch relayed (docs/PERFORMANCE.md). Reading ahead is
- * worth it up to a point: what libssh has read and decrypted is relayed
- * at once when the window opens (not polling the device at all while the
- * window is shut made the relay slower). So once a batch waits for the
- * window and libssh holds at least another one decrypted, and nothing
- * waits the other way (the engineer's input, which needs the device's
- * window adjustments), the device's socket is not polled: the kernel and
- * SSH's flow control keep the rest. The window's reopening (the engineer's
- * socket) wakes the relay; every round still reads both sockets
- * (ssh_event_dopoll), so nothing is lost or reordered. For
- * RELAY_DEV_HOLD_S at most: then the device is read as before until
- * output moves again, so that a client that stops reading for good (a
- * pager) does not leave the device's keepalives and close unanswered.
- */
-static void
-relay_dev_hold(struct sess *S, int moved_out)
-{
-	struct relay *R = S->R;
-	time_t now;
-
-	if (moved_out)		/* the window opened: a hold may start anew */
-		R->dev_hold_at = 0;
-	if (R->sftp != NULL || !ssh_channel_is_open(S->vch) ||
-	    ssh_channel_window_size(S->vch) > 0 ||
-	    R->to_vendor.off >= R->to_vendor.n || R->to_dev.n > 0 ||
-	    ssh_channel_window_size(S->dch) == 0 ||
-	    ssh_channel_poll(S->dch, 0) < RELAY_PEND_BYTES)
-		return;
-	now = relay_now(R);
-	if (R->dev_hold_at == 0)
-		R->dev_hold_at = now;
-	R->dev_held = now - R->dev_hold_at < RELAY_DEV_HOLD_S;
-}
-
-int
-relay_dev_held(const struct sess *S)
-{
-	return (S->R->dev_held && !relay_wr_asking(S));
-}
-
 static void
 relay_exit_status_cb(ssh_session s, ssh_channel c, int status, void *arg)
 {
@@ -249,7 +204,6 @@ relay_session_channels(struct sess *S)
 	struct relay *R = S->R;
 	ssize_t a, b, c;
 
-	R->dev_held = 0;
 	if (S->vch == NULL || S->dch == NULL || R->finishing != 0 ||
 	    relay_wr_asking(S))
 		return;
@@ -275,7 +229,6 @@ relay_session_channels(struct sess *S)
 		R->bytes_in += (uint64_t)c;
 	if (a > 0 || b > 0 || c > 0)
 		R->lim.last_activity = relay_now(R);
-	relay_dev_hold(S, a > 0 || b > 0);
 
 	/* engineer sent EOF (stdin closed): pass it on once drained */
 	if (!R->vch_eof_fwd && ssh_channel_is_eof(S->vch) &&

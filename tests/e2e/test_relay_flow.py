@@ -1,11 +1,14 @@
 """The relay's flow control between a fast device and a slow engineer
-(docs/PERFORMANCE.md, "Holding the device"): while the engineer's window
-is shut and the relay is a batch ahead, the session child stops polling
-the device's socket, for RELAY_DEV_HOLD_S (2 s) at most. These tests stop
-reading the engineer's output for longer than that and check that every
-byte still arrives, in order, recorded, and that the device's keepalives
-are answered meanwhile (a hold without its bound would leave them unread
-and the device would drop the connection).
+(docs/PERFORMANCE.md): the pump reads a whole batch once the engineer's
+window is open and keeps what the window does not take yet, and the
+device is stalled through SSH flow control, not by leaving its socket
+unread. These tests stop reading the engineer's output for seconds while
+the device sends far more than the windows hold, and check that every
+byte still arrives, in order and recorded, and that the device's
+keepalives are answered meanwhile (a relay that stopped reading the
+device's socket while the engineer's window is shut would leave them
+unread, and the device would drop the connection: measured with such a
+relay, docs/PERFORMANCE.md, "Tried and dropped").
 """
 
 import subprocess
