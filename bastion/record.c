@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "err.h"
 #include "hex.h"
@@ -28,6 +29,31 @@
 #include "record.h"
 #include "rec_client.h"
 #include "recenc.h"
+
+/*
+ * The recorder socket's send buffer, set by the monitor (root: beyond
+ * net.core.wmem_max with SO_SNDBUFFORCE) before the child gets the socket.
+ * A batch of output (up to RELAY_PEND_BYTES, 256 KiB) is one frame; with
+ * the kernel's default (about 416 KiB of accounted room) a second frame
+ * rarely fits, and the child's sendmsg waits until the recorder has been
+ * scheduled and has read: the child, which relays both legs, stands still
+ * meanwhile (docs/PERFORMANCE.md). With room for several frames it hands
+ * one over and goes on relaying while the recorder hashes and writes.
+ * What the socket holds was handed over before it was relayed, as before,
+ * and stays bounded (the kernel accounts twice the value: about 2 MiB, the
+ * order of a checkpoint's MiB); a recorder that stops reading still ends
+ * the session (REC_CLIENT_TIMEOUT_MS), a little later.
+ */
+#define REC_SOCK_SNDBUF		(1024 * 1024)
+
+static void
+rec_sock_room(int fd)
+{
+	int v = REC_SOCK_SNDBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
 
 static const char *
 rec_kind_name(int kind)
@@ -119,6 +145,7 @@ rec_mon_open(struct sess *S, int *fd, char *id, size_t idlen, char *path,
 		    "connection failed\n");
 		return (-1);
 	}
+	rec_sock_room(*fd);
 	return (0);
 }
 

@@ -92,8 +92,10 @@ relay_gather(ssh_channel src, const struct ssh_counter_struct *ctr,
 /*
  * Move data from src to dst (stdout or stderr stream) within dst's window.
  * Bulk output goes as large batches (relay_gather): one recorder frame and
- * one carry-over per batch instead of one per SSH packet. Returns the
- * number of bytes moved, or -1 on a channel error.
+ * one carry-over per batch instead of one per SSH packet; a batch is read
+ * once dst's window is open and the last carry-over written, and what the
+ * window does not take yet waits in p. Returns the number of bytes moved,
+ * or -1 on a channel error.
  */
 static ssize_t
 relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
@@ -106,16 +108,16 @@ relay_pump(struct sess *S, ssh_channel src, ssh_channel dst, struct pend *p,
 	if (src == NULL || dst == NULL || !ssh_channel_is_open(dst))
 		return (0);
 	for (;;) {
-		uint32_t win;
-
 		if (!relay_flush(dst, p, to_stderr))
 			return (moved);
-		win = ssh_channel_window_size(dst);
-		if (win == 0)
+		/* the carry-over is written: read a whole batch, not only
+		 * what the window takes now, so that a frame is not cut at
+		 * each of the engineer's window adjustments (about 100 KiB
+		 * for OpenSSH); the rest waits in p for the window */
+		if (ssh_channel_window_size(dst) == 0)
 			return (moved);
-		if (win > sizeof(p->d))
-			win = sizeof(p->d);
-		if ((r = relay_gather(src, ctr, p, win, is_stderr)) <= 0)
+		if ((r = relay_gather(src, ctr, p, sizeof(p->d),
+		    is_stderr)) <= 0)
 			return (r < 0 ? -1 : moved);
 		/* recorded before it is relayed: fail closed */
 		if (S->rec != NULL && sess_rec_check(S, rec_client_frame(

@@ -13,6 +13,12 @@ The perf data stays in the work directory (printed) for closer looks.
 
 BENCH_PROFILE_STRACE=1 counts system calls (strace -c) instead.
 
+BENCH_PROFILE_TRACE=1 sums the time each process spent in each system
+call (perf trace -s): where it waits (epoll_wait: for its sockets;
+sendmsg: for the recorder) against where it works.
+BENCH_PROFILE_TRACE=sendmsg,epoll_wait traces only those calls, which
+slows the processes far less than tracing libssh's many reads.
+
 BENCH_PROFILE_CG=dwarf records call chains through libc and libssh
 (which have no frame pointers), e.g. who calls memmove.
 
@@ -131,6 +137,12 @@ def main():
             argvs = [["strace", "-c", "-S", "calls", "-o",
                       "%s.%d.strace" % (data, p), "-p", str(p)]
                      for p in pids]
+        elif os.environ.get("BENCH_PROFILE_TRACE"):
+            ev = os.environ["BENCH_PROFILE_TRACE"]
+            ev = ["-e", ev] if ev != "1" else []
+            argvs = [["perf", "trace", "-s"] + ev + ["-o",
+                      "%s.%d.strace" % (data, p), "-p", str(p)]
+                     for p in pids]
         else:
             argvs = [["perf", "record", "-e", "cpu-clock"] + cg +
                      ["-o", data] + target]
@@ -160,12 +172,13 @@ def main():
                 util.pid_cmdline(p)[:40] or "pid %d" % p,
                 busy.get(p, 0) - cpu0[p], wall,
                 100 * (busy.get(p, 0) - cpu0[p]) / wall))
-        if os.environ.get("BENCH_PROFILE_STRACE") == "1":
+        if os.environ.get("BENCH_PROFILE_STRACE") == "1" or \
+                os.environ.get("BENCH_PROFILE_TRACE"):
             time.sleep(1)
             for p in pids:
                 f = "%s.%d.strace" % (data, p)
                 if os.path.exists(f):
-                    print("\n== system calls of %s (strace -c)" % (
+                    print("\n== system calls of %s" % (
                         "the recorder" if p == S.recorder_pid() else
                         "pid %d" % p))
                     print(open(f).read())
